@@ -1,0 +1,43 @@
+/*
+ * Command-line subcommands. Each tg_cmd_<name>() takes the arguments after
+ * "tollgate" (argv[0] is the command name), parses them, calls the module
+ * APIs and returns the process exit code.
+ */
+#ifndef TOLLGATE_CLI_H
+#define TOLLGATE_CLI_H
+
+#include <stdbool.h>
+
+enum {
+	TG_EXIT_OK = 0,      /* done, nothing blocked */
+	TG_EXIT_ERROR = 1,   /* config, I/O, network */
+	TG_EXIT_USAGE = 2,   /* bad command line */
+	TG_EXIT_BLOCKED = 3, /* at least one unit or image blocked */
+};
+
+typedef enum { TG_OUTPUT_TEXT, TG_OUTPUT_JSON } tg_output_format;
+
+/* Options every command accepts. */
+typedef struct tg_cli_common {
+	tg_output_format output;
+} tg_cli_common;
+
+/*
+ * If argv[*i] is a common option (--output, --log-format, --log-level, in
+ * "--opt value" or "--opt=value" form), apply it, advance *i past it and
+ * return 1; return 0 if it is not one; return -1 after printing a usage
+ * error. Logging options take effect at once.
+ */
+int tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i);
+
+/*
+ * For "--name value" or "--name=value" at argv[*i]: set *value, advance *i
+ * and return 1; 0 when argv[*i] is another option; -1 (after printing a
+ * usage error) when the value is missing.
+ */
+int tg_cli_option_value(const char **value, const char *name, int argc,
+			char **argv, int *i);
+
+int tg_cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * Every limit applied to input from outside, in one place, with its unit
+ * and the reason for its value. A limit that is hit gives TG_ETOOBIG and a
+ * message naming the input and the limit.
+ */
+#ifndef TOLLGATE_LIMITS_H
+#define TOLLGATE_LIMITS_H
+
+/* Files ------------------------------------------------------------------ */
+
+/* Bytes in one manifest or policy file. Real manifests are far below 1 MiB
+ * (kube-apiserver refuses objects over ~1.5 MiB); 8 MiB leaves room for
+ * large CRDs and lists without letting a file exhaust memory. */
+#define TG_MAX_FILE_BYTES (8u * 1024 * 1024)
+
+/* Files read from one deploy tree: beyond this a repository is more likely
+ * a mistake (a vendored tree) than a cluster's desired state. */
+#define TG_MAX_TREE_FILES 50000
+
+/* Directory nesting below source.path. */
+#define TG_MAX_TREE_DEPTH 32
+
+/* YAML ------------------------------------------------------------------- */
+
+/* Nesting of mappings and sequences. Kubernetes objects nest ~15 deep;
+ * 128 is generous and keeps recursion on the stack bounded. */
+#define TG_MAX_YAML_DEPTH 128
+
+/* Nodes created by alias expansion in one file. Stops "billion laughs":
+ * each alias copy counts every node it copies. */
+#define TG_MAX_YAML_ALIAS_NODES 100000
+
+/* Anchors defined in one file. */
+#define TG_MAX_YAML_ANCHORS 10000
+
+/* Documents in one file. */
+#define TG_MAX_YAML_DOCUMENTS 10000
+
+/* Bytes in one scalar. */
+#define TG_MAX_YAML_SCALAR_BYTES (4u * 1024 * 1024)
+
+/* JSON from the network ---------------------------------------------------- */
+
+/* Nesting depth accepted in JSON documents we parse (jansson has its own
+ * limit of 2048; we check ours after parsing where it matters). */
+#define TG_MAX_JSON_DEPTH 128
+
+/* Registries ---------------------------------------------------------------- */
+
+/* Bytes in an image manifest or index (the OCI distribution spec suggests
+ * registries accept at least 4 MiB). */
+#define TG_MAX_MANIFEST_BYTES (4u * 1024 * 1024)
+
+/* Bytes in a blob we read into memory (config, signature payload, DSSE
+ * envelope, SBOM). SBOMs of large images reach tens of MiB. */
+#define TG_MAX_BLOB_BYTES (64u * 1024 * 1024)
+
+/* Bytes in a token, error or ping response. */
+#define TG_MAX_SMALL_RESPONSE_BYTES (1u * 1024 * 1024)
+
+/* Signature or attestation layers considered per image. */
+#define TG_MAX_SIGNATURES 64
+
+/* Referrers pages followed. */
+#define TG_MAX_REFERRER_PAGES 16
+
+/* Redirects followed per request (blob storage redirects once). */
+#define TG_MAX_REDIRECTS 5
+
+/* Seconds for one HTTP request, connect included. */
+#define TG_HTTP_TIMEOUT_S 30
+
+/* Seconds to connect. */
+#define TG_HTTP_CONNECT_TIMEOUT_S 10
+
+/* Retries of a request that failed with 429, 5xx or a network error. */
+#define TG_HTTP_MAX_RETRIES 3
+
+/* Parallel transfers by default. */
+#define TG_HTTP_DEFAULT_PARALLEL 16
+
+/* Image references -------------------------------------------------------------- */
+
+/* Characters in an image reference; the distribution spec caps the name
+ * at 255 and a tag at 128, a digest adds ~72. */
+#define TG_MAX_IMAGEREF_BYTES 512
+
+/* Certificates ----------------------------------------------------------------- */
+
+/* Certificates in one chain. */
+#define TG_MAX_CHAIN_DEPTH 10
+
+/* Bytes in one PEM or DER certificate or key. */
+#define TG_MAX_PEM_BYTES (64u * 1024)
+
+/* Kubernetes --------------------------------------------------------------------- */
+
+/* Bytes in one API response. Lists are paged with limit/continue. */
+#define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
+
+#endif

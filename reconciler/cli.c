@@ -1,0 +1,92 @@
+/* Shared command-line helpers and the version command. */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <yaml.h>
+
+#include "tollgate/cli.h"
+#include "tollgate/log.h"
+
+int tg_cli_option_value(const char **value, const char *name, int argc,
+			char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return 1;
+	}
+	if (arg[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "tollgate: %s needs a value\n", name);
+		return -1;
+	}
+	*value = argv[++*i];
+	return 1;
+}
+
+int tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i)
+{
+	const char *v = NULL;
+	int r;
+
+	if ((r = tg_cli_option_value(&v, "--output", argc, argv, i)) != 0) {
+		if (r < 0)
+			return -1;
+		if (!strcmp(v, "text"))
+			c->output = TG_OUTPUT_TEXT;
+		else if (!strcmp(v, "json"))
+			c->output = TG_OUTPUT_JSON;
+		else
+			goto bad;
+		return 1;
+	}
+	if ((r = tg_cli_option_value(&v, "--log-format", argc, argv, i)) != 0) {
+		if (r < 0)
+			return -1;
+		if (!strcmp(v, "text"))
+			tg_log_set_handler(tg_log_text_handler, NULL);
+		else if (!strcmp(v, "json"))
+			tg_log_set_handler(tg_log_json_handler, NULL);
+		else
+			goto bad;
+		return 1;
+	}
+	if ((r = tg_cli_option_value(&v, "--log-level", argc, argv, i)) != 0) {
+		tg_log_level level;
+
+		if (r < 0)
+			return -1;
+		if (tg_log_parse_level(&level, v) < 0)
+			goto bad;
+		tg_log_set_level(level);
+		return 1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "tollgate: bad value \"%s\" for %s\n", v, argv[*i]);
+	return -1;
+}
+
+int tg_cmd_version(int argc, char **argv)
+{
+	int major, minor, rev;
+
+	(void)argc;
+	(void)argv;
+	git_libgit2_version(&major, &minor, &rev);
+	printf("tollgate %s\n", TOLLGATE_VERSION);
+	printf("libgit2 %d.%d.%d, %s, curl %s, jansson %s, libyaml %s\n",
+	       major, minor, rev, OpenSSL_version(OPENSSL_VERSION),
+	       curl_version_info(CURLVERSION_NOW)->version, jansson_version_str(),
+	       yaml_get_version_string());
+	return TG_EXIT_OK;
+}

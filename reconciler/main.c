@@ -1,0 +1,61 @@
+/*
+ * The tollgate command line. It only parses arguments, sets up logging and
+ * calls module APIs; exit codes follow DESIGN.md 3.1:
+ * 0 done and nothing blocked, 1 error, 2 usage, 3 blocked by policy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tollgate/cli.h"
+#include "tollgate/log.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: tollgate <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  version                          print the version\n"
+	      "  manifests DIR                    objects, units and images "
+	      "found in DIR\n"
+	      "  verify --policy FILE IMAGE...    verdict for each image\n"
+	      "  once --config FILE               one reconcile cycle\n"
+	      "  plan --config FILE               what once would do; "
+	      "writes nothing\n"
+	      "  run --config FILE                reconcile forever\n"
+	      "  sigstore verify-bundle ...       verify a Sigstore bundle\n"
+	      "\n"
+	      "common options: --output text|json, --log-format text|json, "
+	      "--log-level debug|info|warn|error\n",
+	      f);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{"version", tg_cmd_version},
+	/* commands are added here, one line each */
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	tg_log_set_handler(tg_log_text_handler, NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return TG_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "tollgate: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return TG_EXIT_USAGE;
+}

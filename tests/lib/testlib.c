@@ -1,0 +1,100 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "tollgate/util.h"
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+char *tt_src_path(const char *rel)
+{
+	return tg_path_join(env_or("TG_SOURCE_DIR", "."), rel);
+}
+
+char *tt_fixture_path(const char *rel)
+{
+	return tg_path_join(env_or("TG_FIXTURES", "../shared/fixtures"), rel);
+}
+
+static char *read_or_fail(char *path, size_t *len_out)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	if (tg_file_read(&data, &len, path, 256u * 1024 * 1024) < 0) {
+		print_error("cannot read %s\n", path);
+		free(path);
+		fail();
+	}
+	free(path);
+	if (len_out)
+		*len_out = len;
+	return data;
+}
+
+char *tt_read_src(const char *rel, size_t *len_out)
+{
+	return read_or_fail(tt_src_path(rel), len_out);
+}
+
+char *tt_read_fixture(const char *rel, size_t *len_out)
+{
+	return read_or_fail(tt_fixture_path(rel), len_out);
+}
+
+char *tt_mkdtemp(void)
+{
+	char *p = tg_aprintf("%s/tollgate-test-XXXXXX", env_or("TMPDIR", "/tmp"));
+
+	if (!mkdtemp(p))
+		fail_msg("mkdtemp failed");
+	return p;
+}
+
+void tt_rmtree(const char *path)
+{
+	char *cmd = tg_aprintf("rm -rf '%s'", path);
+
+	if (system(cmd) != 0)
+		print_error("could not remove %s\n", path);
+	free(cmd);
+}
+
+void tt_write_file(const char *path, const char *data)
+{
+	char *dir = tg_strdup(path), *slash = strrchr(dir, '/');
+	FILE *f;
+
+	if (slash) {
+		char *cmd;
+		*slash = '\0';
+		cmd = tg_aprintf("mkdir -p '%s'", dir);
+		if (system(cmd) != 0)
+			fail_msg("mkdir -p %s failed", dir);
+		free(cmd);
+	}
+	free(dir);
+	f = fopen(path, "wb");
+	if (!f)
+		fail_msg("cannot write %s", path);
+	fputs(data, f);
+	fclose(f);
+}
+
+void tt_assert_contains(const char *s, const char *sub, const char *file,
+			int line)
+{
+	if (!s || !strstr(s, sub)) {
+		print_error("%s:%d: expected \"%s\" to contain \"%s\"\n", file,
+			    line, s ? s : "(null)", sub);
+		fail();
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * Helpers for the cmocka unit tests: paths to the source tree and the
+ * shared fixtures, and file loading.
+ */
+#ifndef TOLLGATE_TESTLIB_H
+#define TOLLGATE_TESTLIB_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* Path under the source tree (TG_SOURCE_DIR, else "."). Caller frees. */
+char *tt_src_path(const char *rel);
+/* Path under ../shared/fixtures (TG_FIXTURES). Caller frees. */
+char *tt_fixture_path(const char *rel);
+/* Read a whole file under the source tree; fails the test if missing. */
+char *tt_read_src(const char *rel, size_t *len_out);
+/* Read a whole file under the fixtures; fails the test if missing. */
+char *tt_read_fixture(const char *rel, size_t *len_out);
+/* A fresh temporary directory (removed by tt_rmtree). Caller frees. */
+char *tt_mkdtemp(void);
+void tt_rmtree(const char *path);
+/* Write a file, creating parent directories. */
+void tt_write_file(const char *path, const char *data);
+
+/* Assert that s contains sub, printing both when it does not. */
+#define assert_contains(s, sub) tt_assert_contains((s), (sub), __FILE__, __LINE__)
+void tt_assert_contains(const char *s, const char *sub, const char *file,
+			int line);
+
+#endif

@@ -1,0 +1,152 @@
+/* Tests of the shared helpers: errors, buffers, numbers, encodings, times. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/util.h"
+
+static void test_util_buf_refuses_past_max(void **state)
+{
+	tg_buf b;
+
+	(void)state;
+	tg_buf_init(&b, 8);
+	assert_int_equal(tg_buf_puts(&b, "12345"), 0);
+	assert_int_equal(tg_buf_puts(&b, "6789"), TG_ETOOBIG);
+	assert_string_equal(b.data, "12345");
+	assert_int_equal(tg_buf_printf(&b, "%d", 678), 0);
+	assert_string_equal(b.data, "12345678");
+	assert_int_equal(tg_buf_printf(&b, "x"), TG_ETOOBIG);
+	tg_buf_free(&b);
+}
+
+static void test_util_parse_u64_bounds(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(tg_parse_u64(&v, "1234", 4, 10000), 0);
+	assert_int_equal(v, 1234);
+	assert_int_equal(tg_parse_u64(&v, "10001", 5, 10000), TG_ETOOBIG);
+	assert_int_equal(tg_parse_u64(&v, "-1", 2, 10000), TG_EPARSE);
+	assert_int_equal(tg_parse_u64(&v, "", 0, 10000), TG_EPARSE);
+	assert_int_equal(tg_parse_u64(&v, "18446744073709551616", 20,
+				      UINT64_MAX),
+			 TG_ETOOBIG);
+}
+
+static void test_util_base64_roundtrip_and_rejects(void **state)
+{
+	unsigned char *out;
+	size_t n;
+	char *enc;
+
+	(void)state;
+	assert_int_equal(tg_base64_decode(&out, &n, "aGVsbG8=", 8), 0);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "hello", 5);
+	enc = tg_base64_encode(out, n);
+	assert_string_equal(enc, "aGVsbG8=");
+	free(enc);
+	free(out);
+	assert_int_equal(tg_base64_decode(&out, &n, "aGVsbG8", 7), TG_EPARSE);
+	assert_int_equal(tg_base64_decode(&out, &n, "aGV*bG8=", 8), TG_EPARSE);
+	assert_int_equal(tg_base64_decode(&out, &n, "aG=sbG8=", 8), TG_EPARSE);
+	assert_null(out);
+}
+
+static void test_util_digest_validation(void **state)
+{
+	char d[TG_DIGEST_STR_LEN + 1];
+
+	(void)state;
+	tg_sha256_digest_str(d, "abc", 3);
+	assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a3"
+			       "96177a9cb410ff61f20015ad");
+	assert_true(tg_digest_is_valid(d));
+	d[10] = 'A';
+	assert_false(tg_digest_is_valid(d));
+	assert_false(tg_digest_is_valid("sha256:abc"));
+	assert_false(tg_digest_is_valid("md5:ba7816bf8f01cfea414140de5dae2223"));
+}
+
+static void test_util_durations(void **state)
+{
+	int64_t s;
+
+	(void)state;
+	assert_int_equal(tg_parse_duration(&s, "30s"), 0);
+	assert_int_equal(s, 30);
+	assert_int_equal(tg_parse_duration(&s, "7d"), 0);
+	assert_int_equal(s, 7 * 86400);
+	assert_int_equal(tg_parse_duration(&s, "1h30m"), 0);
+	assert_int_equal(s, 5400);
+	assert_int_equal(tg_parse_duration(&s, "7"), TG_EPARSE);
+	assert_contains(tg_error_last(), "bad duration \"7\"");
+	assert_int_equal(tg_parse_duration(&s, "1w"), TG_EPARSE);
+	assert_int_equal(tg_parse_duration(&s, ""), TG_EPARSE);
+	assert_int_equal(tg_parse_duration(&s, "-5s"), TG_EPARSE);
+}
+
+static void test_util_times(void **state)
+{
+	int64_t t;
+	char out[21];
+
+	(void)state;
+	assert_int_equal(tg_parse_rfc3339(&t, "1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(tg_parse_rfc3339(&t, "2024-02-29T12:00:00.123Z"), 0);
+	tg_format_rfc3339(out, t);
+	assert_string_equal(out, "2024-02-29T12:00:00Z");
+	assert_int_equal(tg_parse_rfc3339(&t, "2024-02-29T14:00:00+02:00"), 0);
+	tg_format_rfc3339(out, t);
+	assert_string_equal(out, "2024-02-29T12:00:00Z");
+	assert_int_equal(tg_parse_rfc3339(&t, "2023-02-29T12:00:00Z"),
+			 TG_EPARSE);
+	assert_int_equal(tg_parse_rfc3339(&t, "2023-01-01 12:00:00Z"),
+			 TG_EPARSE);
+	assert_int_equal(tg_parse_date_end(&t, "2026-12-31"), 0);
+	tg_format_rfc3339(out, t);
+	assert_string_equal(out, "2026-12-31T23:59:59Z");
+	assert_int_equal(tg_parse_date_end(&t, "2026-13-01"), TG_EPARSE);
+}
+
+static void test_util_safe_relative_paths(void **state)
+{
+	(void)state;
+	assert_true(tg_path_is_safe_relative("keys/release.pub"));
+	assert_false(tg_path_is_safe_relative("../etc/passwd"));
+	assert_false(tg_path_is_safe_relative("a/../../b"));
+	assert_false(tg_path_is_safe_relative("/abs"));
+	assert_false(tg_path_is_safe_relative("a//b"));
+	assert_false(tg_path_is_safe_relative("a/./b"));
+	assert_false(tg_path_is_safe_relative(""));
+}
+
+static void test_util_error_prefix_keeps_detail(void **state)
+{
+	(void)state;
+	tg_error_set(TG_EPARSE, "line 3: bad");
+	assert_int_equal(tg_error_prefix(TG_EPARSE, "%s", "policy.yaml"),
+			 TG_EPARSE);
+	assert_string_equal(tg_error_last(), "policy.yaml: line 3: bad");
+	assert_int_equal(tg_error_code(), TG_EPARSE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_util_buf_refuses_past_max),
+		cmocka_unit_test(test_util_parse_u64_bounds),
+		cmocka_unit_test(test_util_base64_roundtrip_and_rejects),
+		cmocka_unit_test(test_util_digest_validation),
+		cmocka_unit_test(test_util_durations),
+		cmocka_unit_test(test_util_times),
+		cmocka_unit_test(test_util_safe_relative_paths),
+		cmocka_unit_test(test_util_error_prefix_keeps_detail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
