@@ -1,0 +1,75 @@
+/*
+ * Public keys and signature checks over OpenSSL.
+ *
+ * Keys: ECDSA P-256 and P-384, RSA (2048 bits or more), Ed25519, from PEM
+ * (SubjectPublicKeyInfo "PUBLIC KEY", or "RSA PUBLIC KEY") or DER.
+ * Signatures: ECDSA (DER, as cosign writes them), RSA PKCS#1 v1.5 and PSS,
+ * Ed25519 (pure, over the message).
+ */
+#ifndef TOLLGATE_KEYS_H
+#define TOLLGATE_KEYS_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+typedef struct tg_pubkey tg_pubkey;
+
+typedef enum {
+	TG_KEY_ECDSA_P256,
+	TG_KEY_ECDSA_P384,
+	TG_KEY_ECDSA_P521,
+	TG_KEY_RSA,
+	TG_KEY_ED25519,
+} tg_key_type;
+
+typedef enum {
+	/* The hash that goes with the key: SHA-256 for P-256 and RSA,
+	 * SHA-384 for P-384, SHA-512 for P-521; none for Ed25519. This is
+	 * what cosign and Sigstore use. */
+	TG_HASH_DEFAULT = 0,
+	TG_HASH_SHA256,
+	TG_HASH_SHA384,
+	TG_HASH_SHA512,
+} tg_hash;
+
+/* name is used in messages (a path, or an authority name). 0, TG_EPARSE
+ * (not a key), TG_EINVALID (unsupported type or weak RSA). */
+int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
+		       size_t len);
+int tg_pubkey_from_der(tg_pubkey **out, const char *name,
+		       const unsigned char *der, size_t len);
+int tg_pubkey_load_file(tg_pubkey **out, const char *path);
+/* Takes its own reference to pkey. */
+int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey);
+
+tg_key_type tg_pubkey_type(const tg_pubkey *key);
+const char *tg_pubkey_type_name(const tg_pubkey *key); /* "ecdsa-p256" ... */
+const char *tg_pubkey_name(const tg_pubkey *key);
+/* Borrowed. */
+EVP_PKEY *tg_pubkey_evp(const tg_pubkey *key);
+/* "sha256:<hex>" of the DER SubjectPublicKeyInfo: a stable key id for
+ * evidence. Borrowed. */
+const char *tg_pubkey_id(const tg_pubkey *key);
+
+/*
+ * Verify sig over msg. For RSA both PKCS#1 v1.5 and PSS are tried.
+ * 0 when it verifies, TG_EUNTRUSTED when it does not (with a message), and
+ * TG_EINVALID for an unusable hash/key pair.
+ */
+int tg_pubkey_verify(const tg_pubkey *key, tg_hash hash,
+		     const unsigned char *msg, size_t msg_len,
+		     const unsigned char *sig, size_t sig_len);
+
+/*
+ * Verify sig over a precomputed digest (for hashedrekord entries and
+ * artifacts given as "sha256:<hex>"). Not for Ed25519 (pure Ed25519 signs
+ * the message itself): TG_EINVALID.
+ */
+int tg_pubkey_verify_digest(const tg_pubkey *key, tg_hash hash,
+			    const unsigned char *digest, size_t digest_len,
+			    const unsigned char *sig, size_t sig_len);
+
+void tg_pubkey_free(tg_pubkey *key);
+
+#endif
