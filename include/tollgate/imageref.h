@@ -1,0 +1,41 @@
+/*
+ * Image references, parsed and normalised the way Docker and containerd do
+ * (the distribution/reference grammar): default registry "docker.io",
+ * "library/" for single-component names on docker.io, default tag "latest"
+ * when neither tag nor digest is given, host[:port] and "localhost" as a
+ * registry, tag and digest together ("name:tag@sha256:...").
+ */
+#ifndef TOLLGATE_IMAGEREF_H
+#define TOLLGATE_IMAGEREF_H
+
+#include <stdbool.h>
+
+/* A parsed reference. All strings are owned by the struct. */
+typedef struct tg_imageref {
+	char *registry;   /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
+	char *repository; /* "library/nginx", "acme/api" */
+	char *tag;        /* "1.25", "latest" (defaulted), or NULL when only
+			     a digest was given */
+	char *digest;     /* "sha256:<hex>" or NULL */
+	char *name;       /* registry "/" repository */
+	char *canonical;  /* name[:tag][@digest], fully normalised */
+	bool tag_defaulted; /* true when "latest" was filled in */
+} tg_imageref;
+
+/*
+ * Parse ref. 0, or TG_EPARSE / TG_ETOOBIG with a message that quotes the
+ * reference and says why it is invalid ("uppercase letters in repository
+ * name", "tag longer than 128 characters", "invalid digest", ...).
+ */
+int tg_imageref_parse(tg_imageref **out, const char *ref);
+
+/* Deep copy. */
+tg_imageref *tg_imageref_dup(const tg_imageref *ref);
+
+/* "name:tag@digest" (tag omitted when NULL): the pinned form written into
+ * manifests after verification. Caller frees. */
+char *tg_imageref_pinned(const tg_imageref *ref, const char *digest);
+
+void tg_imageref_free(tg_imageref *ref);
+
+#endif
