@@ -388,6 +388,8 @@ static void fill_evidence(tg_check *c, const struct sig_tally *t,
 						 "signer", t->signers[a]));
 	for (a = 0; a < t->nrejected; a++)
 		json_array_append_new(rej, json_string(t->rejected[a]));
+	/* seen counts the layers looked at; "rejected" says why each
+	 * other one did not count. */
 	json_object_set_new(ev, "seen", json_integer((json_int_t)seen));
 	json_object_set_new(ev, "valid", json_integer((json_int_t)t->valid));
 	json_object_set_new(ev, "threshold", json_integer(threshold));
@@ -402,45 +404,48 @@ static void summarise(tg_check *c, const struct sig_tally *t, size_t seen,
 	tg_buf who;
 
 	if (have >= threshold) {
-		tg_check_set_result(c, TG_CHECK_PASS);
+		for (i = 0; i < t->nrejected; i++)
+			tg_check_note(c, "%s", t->rejected[i]);
 		return;
 	}
-	tg_check_set_result(c, TG_CHECK_FAIL);
 	tg_buf_init(&who, TG_ERROR_MAX);
 	tg_authority_describe(&who, o->authorities, o->authorities_count);
 	if (seen == 0)
-		tg_check_add_reason(c,
+		tg_check_fail(c,
 				    "no signatures found; sign the image with "
 				    "cosign");
 	else if (t->valid == 0)
-		tg_check_add_reason(c,
+		tg_check_fail(c,
 				    "%zu of %zu signatures verify with %s; "
 				    "re-sign or add the signer to the policy",
 				    t->valid, seen, who.data);
 	else
-		tg_check_add_reason(c,
+		tg_check_fail(c,
 				    "signed by %zu of the %u authorities "
 				    "required (%s); add signatures by the "
 				    "missing authorities",
 				    have, threshold, who.data);
 	for (i = 0; i < t->nrejected; i++)
-		tg_check_add_reason(c, "%s", t->rejected[i]);
+		tg_check_fail(c, "%s", t->rejected[i]);
 	tg_buf_free(&who);
 }
 
-int tg_cosign_verify(tg_check *check, const tg_cosign_layer *layers,
+int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
 		     size_t count, const tg_cosign_options *opts)
 {
+	tg_check *check;
 	struct sig_tally t = {0};
 	unsigned threshold = opts->threshold ? opts->threshold : 1;
 	size_t i, seen = count < TG_MAX_SIGNATURES ? count : TG_MAX_SIGNATURES;
 
+	*out = NULL;
 	if (!opts->digest || !opts->authorities_count ||
 	    threshold > opts->authorities_count)
 		return tg_error_set(TG_EINVALID,
 				    "signature check needs a digest and at "
 				    "least threshold (%u) authorities",
 				    threshold);
+	check = tg_check_new("signature");
 	t.signers = tg_calloc(opts->authorities_count, sizeof(char *));
 	for (i = 0; i < seen; i++)
 		check_layer(&t, i, &layers[i], opts);
@@ -456,5 +461,6 @@ int tg_cosign_verify(tg_check *check, const tg_cosign_layer *layers,
 	free(t.signers);
 	for (i = 0; i < t.nrejected; i++)
 		free(t.rejected[i]);
+	*out = check;
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* The verdict data model: see include/tollgate/verdict.h. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,19 +8,12 @@
 #include "tollgate/util.h"
 #include "tollgate/verdict.h"
 
-/* Reasons kept per check: a hostile image with TG_MAX_SIGNATURES bad
- * layers gives one reason per layer plus a summary. */
-#define CHECK_MAX_REASONS 128
-
-struct tg_check {
-	char *name;
+struct verdict_check {
+	tg_check *check;
 	tg_check_result result;
-	char **reasons;
-	size_t nreasons;
-	json_t *evidence;
 };
 
-struct tg_platform {
+struct verdict_platform {
 	char *digest;
 	char *platform;
 };
@@ -32,25 +26,11 @@ struct tg_verdict {
 	char *mode;
 	int64_t time;
 	tg_verdict_kind kind;
-	tg_check **checks;
+	struct verdict_check *checks;
 	size_t nchecks;
-	struct tg_platform *platforms;
+	struct verdict_platform *platforms;
 	size_t nplatforms;
 };
-
-static void check_free(tg_check *c)
-{
-	size_t i;
-
-	if (!c)
-		return;
-	for (i = 0; i < c->nreasons; i++)
-		free(c->reasons[i]);
-	free(c->reasons);
-	json_decref(c->evidence);
-	free(c->name);
-	free(c);
-}
 
 tg_verdict *tg_verdict_new(const char *image)
 {
@@ -68,7 +48,7 @@ void tg_verdict_free(tg_verdict *v)
 	if (!v)
 		return;
 	for (i = 0; i < v->nchecks; i++)
-		check_free(v->checks[i]);
+		tg_check_free(v->checks[i].check);
 	free(v->checks);
 	for (i = 0; i < v->nplatforms; i++) {
 		free(v->platforms[i].digest);
@@ -85,8 +65,15 @@ void tg_verdict_free(tg_verdict *v)
 
 static void set_str(char **field, const char *s)
 {
+	char *copy = s ? tg_strdup(s) : NULL;
+
 	free(*field);
-	*field = s ? tg_strdup(s) : NULL;
+	*field = copy;
+}
+
+void tg_verdict_set_image(tg_verdict *v, const char *image)
+{
+	set_str(&v->image, image ? image : "");
 }
 
 void tg_verdict_set_name(tg_verdict *v, const char *name)
@@ -113,7 +100,7 @@ void tg_verdict_set_time(tg_verdict *v, int64_t unix_time)
 void tg_verdict_add_platform(tg_verdict *v, const char *digest,
 			     const char *platform)
 {
-	struct tg_platform *p;
+	struct verdict_platform *p;
 
 	v->platforms = tg_realloc(v->platforms,
 				  (v->nplatforms + 1) * sizeof(*v->platforms));
@@ -122,27 +109,38 @@ void tg_verdict_add_platform(tg_verdict *v, const char *digest,
 	p->platform = tg_strdup(platform ? platform : "");
 }
 
-tg_check *tg_verdict_add_check(tg_verdict *v, const char *name)
+void tg_verdict_add_check(tg_verdict *v, tg_check *check,
+			  tg_check_result result)
 {
-	tg_check *c;
-
-	c = tg_calloc(1, sizeof(*c));
-	c->name = tg_strdup(name);
-	c->result = TG_CHECK_FAIL;
-	c->evidence = json_object();
+	if (result == TG_CHECK_PASS && !tg_check_passed(check))
+		result = TG_CHECK_FAIL;
 	v->checks = tg_realloc(v->checks, (v->nchecks + 1) * sizeof(*v->checks));
-	v->checks[v->nchecks++] = c;
-	return c;
+	v->checks[v->nchecks].check = check;
+	v->checks[v->nchecks].result = result;
+	v->nchecks++;
 }
 
-tg_check *tg_verdict_find_check(const tg_verdict *v, const char *name)
+void tg_verdict_fail(tg_verdict *v, const char *name, const char *fmt, ...)
+{
+	tg_check *c = tg_check_new(name);
+	char text[TG_ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	tg_check_fail(c, "%s", text);
+	tg_verdict_add_check(v, c, TG_CHECK_FAIL);
+}
+
+long tg_verdict_find_check(const tg_verdict *v, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < v->nchecks; i++)
-		if (!strcmp(v->checks[i]->name, name))
-			return v->checks[i];
-	return NULL;
+		if (!strcmp(tg_check_name(v->checks[i].check), name))
+			return (long)i;
+	return -1;
 }
 
 void tg_verdict_finish(tg_verdict *v)
@@ -151,26 +149,17 @@ void tg_verdict_finish(tg_verdict *v)
 	size_t i;
 
 	for (i = 0; i < v->nchecks; i++) {
-		if (v->checks[i]->result == TG_CHECK_FAIL)
+		if (v->checks[i].result == TG_CHECK_FAIL)
 			fail = true;
-		else if (v->checks[i]->result == TG_CHECK_WARN)
+		else if (v->checks[i].result == TG_CHECK_WARN)
 			warn = true;
 	}
-	if (v->nchecks == 0)
+	if (v->nchecks == 0 || fail)
 		v->kind = TG_VERDICT_BLOCKED;
-	else if (fail)
-		v->kind = v->mode && !strcmp(v->mode, "warn")
-				  ? TG_VERDICT_WARNED
-				  : TG_VERDICT_BLOCKED;
 	else if (warn)
 		v->kind = TG_VERDICT_WARNED;
 	else
 		v->kind = TG_VERDICT_ALLOWED;
-}
-
-void tg_verdict_block(tg_verdict *v)
-{
-	v->kind = TG_VERDICT_BLOCKED;
 }
 
 const char *tg_verdict_image(const tg_verdict *v)
@@ -213,9 +202,14 @@ size_t tg_verdict_check_count(const tg_verdict *v)
 	return v->nchecks;
 }
 
-tg_check *tg_verdict_check(const tg_verdict *v, size_t i)
+const tg_check *tg_verdict_check(const tg_verdict *v, size_t i)
 {
-	return i < v->nchecks ? v->checks[i] : NULL;
+	return i < v->nchecks ? v->checks[i].check : NULL;
+}
+
+tg_check_result tg_verdict_check_result(const tg_verdict *v, size_t i)
+{
+	return i < v->nchecks ? v->checks[i].result : TG_CHECK_FAIL;
 }
 
 size_t tg_verdict_platform_count(const tg_verdict *v)
@@ -230,73 +224,6 @@ void tg_verdict_platform(const tg_verdict *v, size_t i, const char **digest,
 		*digest = i < v->nplatforms ? v->platforms[i].digest : NULL;
 	if (platform)
 		*platform = i < v->nplatforms ? v->platforms[i].platform : NULL;
-}
-
-void tg_check_set_result(tg_check *c, tg_check_result r)
-{
-	c->result = r;
-}
-
-static void check_push_reason(tg_check *c, char *reason)
-{
-	if (c->nreasons == CHECK_MAX_REASONS) {
-		free(reason);
-		return;
-	}
-	c->reasons = tg_realloc(c->reasons,
-				(c->nreasons + 1) * sizeof(*c->reasons));
-	c->reasons[c->nreasons++] = reason;
-}
-
-void tg_check_add_reason(tg_check *c, const char *fmt, ...)
-{
-	va_list ap;
-	tg_buf b;
-	char *s;
-
-	tg_buf_init(&b, TG_ERROR_MAX);
-	va_start(ap, fmt);
-	if (tg_buf_vprintf(&b, fmt, ap) < 0)
-		tg_buf_puts(&b, "...");
-	va_end(ap);
-	s = tg_buf_detach(&b, NULL);
-	check_push_reason(c, s ? s : tg_strdup(""));
-}
-
-void tg_check_clear_reasons(tg_check *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nreasons; i++)
-		free(c->reasons[i]);
-	free(c->reasons);
-	c->reasons = NULL;
-	c->nreasons = 0;
-}
-
-const char *tg_check_name(const tg_check *c)
-{
-	return c->name;
-}
-
-tg_check_result tg_check_get(const tg_check *c)
-{
-	return c->result;
-}
-
-size_t tg_check_reason_count(const tg_check *c)
-{
-	return c->nreasons;
-}
-
-const char *tg_check_reason(const tg_check *c, size_t i)
-{
-	return i < c->nreasons ? c->reasons[i] : NULL;
-}
-
-json_t *tg_check_evidence(const tg_check *c)
-{
-	return c->evidence;
 }
 
 static const char *const kind_names[] = {"allowed", "warned", "blocked"};
@@ -337,16 +264,22 @@ int tg_check_result_parse(tg_check_result *out, const char *s)
 	return tg_error_set(TG_EPARSE, "unknown check result \"%.40s\"", s);
 }
 
-static json_t *check_to_json(const tg_check *c)
+static json_t *check_to_json(const struct verdict_check *vc)
 {
-	json_t *reasons = json_array();
+	json_t *reasons = json_array(), *notes = json_array();
+	const tg_check *c = vc->check;
 	size_t i;
 
-	for (i = 0; i < c->nreasons; i++)
-		json_array_append_new(reasons, json_string(c->reasons[i]));
-	return json_pack("{s:s, s:s, s:o, s:O}", "name", c->name, "result",
-			 tg_check_result_name(c->result), "reasons", reasons,
-			 "evidence", c->evidence);
+	for (i = 0; i < tg_check_reason_count(c); i++)
+		json_array_append_new(reasons,
+				      json_string(tg_check_reason(c, i)));
+	for (i = 0; i < tg_check_note_count(c); i++)
+		json_array_append_new(notes,
+				      json_string(tg_check_note_at(c, i)));
+	return json_pack("{s:s, s:s, s:o, s:o, s:O}", "name",
+			 tg_check_name(c), "result",
+			 tg_check_result_name(vc->result), "reasons", reasons,
+			 "notes", notes, "evidence", tg_check_evidence(c));
 }
 
 static void set_opt_str(json_t *o, const char *key, const char *value)
@@ -354,9 +287,23 @@ static void set_opt_str(json_t *o, const char *key, const char *value)
 	json_object_set_new(o, key, value ? json_string(value) : json_null());
 }
 
+static json_t *platforms_to_json(const tg_verdict *v)
+{
+	json_t *plat = json_array();
+	size_t i;
+
+	for (i = 0; i < v->nplatforms; i++)
+		json_array_append_new(plat,
+				      json_pack("{s:s, s:s}", "digest",
+						v->platforms[i].digest,
+						"platform",
+						v->platforms[i].platform));
+	return plat;
+}
+
 json_t *tg_verdict_to_json(const tg_verdict *v)
 {
-	json_t *o = json_object(), *checks = json_array(), *plat;
+	json_t *o = json_object(), *checks = json_array();
 	char when[21];
 	size_t i;
 
@@ -368,18 +315,10 @@ json_t *tg_verdict_to_json(const tg_verdict *v)
 	set_opt_str(o, "rule", v->rule);
 	set_opt_str(o, "mode", v->mode);
 	for (i = 0; i < v->nchecks; i++)
-		json_array_append_new(checks, check_to_json(v->checks[i]));
+		json_array_append_new(checks, check_to_json(&v->checks[i]));
 	json_object_set_new(o, "checks", checks);
-	if (v->nplatforms) {
-		plat = json_array();
-		for (i = 0; i < v->nplatforms; i++)
-			json_array_append_new(
-				plat,
-				json_pack("{s:s, s:s}", "digest",
-					  v->platforms[i].digest, "platform",
-					  v->platforms[i].platform));
-		json_object_set_new(o, "platforms", plat);
-	}
+	if (v->nplatforms)
+		json_object_set_new(o, "platforms", platforms_to_json(v));
 	if (v->time) {
 		tg_format_rfc3339(when, v->time);
 		json_object_set_new(o, "verifiedAt", json_string(when));
@@ -402,13 +341,35 @@ static int opt_string(const char **out, const json_t *o, const char *key)
 	return 0;
 }
 
+/* Strings of an optional array member, each passed to add(). */
+static int string_list(tg_check *c, const json_t *arr, const char *what,
+		       void (*add)(tg_check *, const char *, ...))
+{
+	json_t *r;
+	size_t i;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return tg_error_set(TG_EPARSE, "verdict: %s is not an array",
+				    what);
+	json_array_foreach(arr, i, r)
+	{
+		if (!json_is_string(r))
+			return tg_error_set(TG_EPARSE,
+					    "verdict: %s: not a string", what);
+		add(c, "%s", json_string_value(r));
+	}
+	return 0;
+}
+
 static int check_from_json(tg_verdict *v, const json_t *j)
 {
 	const char *name = NULL, *result = NULL;
-	json_t *reasons, *evidence, *r;
+	json_t *evidence;
 	tg_check_result res;
-	tg_check *c;
-	size_t i;
+	tg_check *c = NULL;
+	int error;
 
 	if (!json_is_object(j) || opt_string(&name, j, "name") < 0 ||
 	    opt_string(&result, j, "result") < 0 || !name || !result)
@@ -416,25 +377,27 @@ static int check_from_json(tg_verdict *v, const json_t *j)
 				    "verdict: check without name or result");
 	if (tg_check_result_parse(&res, result) < 0)
 		return tg_error_prefix(TG_EPARSE, "verdict: check %s", name);
-	reasons = json_object_get(j, "reasons");
 	evidence = json_object_get(j, "evidence");
-	if ((reasons && !json_is_array(reasons)) ||
-	    (evidence && !json_is_object(evidence)))
-		return tg_error_set(TG_EPARSE, "verdict: check %s malformed",
+	if (evidence && !json_is_object(evidence))
+		return tg_error_set(TG_EPARSE,
+				    "verdict: check %s: evidence is not an "
+				    "object",
 				    name);
-	c = tg_verdict_add_check(v, name);
-	c->result = res;
-	json_array_foreach(reasons, i, r)
-	{
-		if (!json_is_string(r))
-			return tg_error_set(TG_EPARSE,
-					    "verdict: check %s: reason is not "
-					    "a string",
-					    name);
-		check_push_reason(c, tg_strdup(json_string_value(r)));
+	c = tg_check_new(name);
+	if ((error = string_list(c, json_object_get(j, "reasons"), "reasons",
+				 tg_check_fail)) < 0 ||
+	    (error = string_list(c, json_object_get(j, "notes"), "notes",
+				 tg_check_note)) < 0) {
+		tg_check_free(c);
+		return error;
 	}
 	if (evidence)
-		json_object_update(c->evidence, evidence);
+		json_object_update(tg_check_evidence(c), evidence);
+	/* A stored failure without its reasons still fails. */
+	if (res != TG_CHECK_PASS && res != TG_CHECK_SKIPPED &&
+	    tg_check_passed(c))
+		tg_check_fail(c, "failed");
+	tg_verdict_add_check(v, c, res);
 	return 0;
 }
 
@@ -488,20 +451,20 @@ static int verdict_fields_from_json(tg_verdict *v, const json_t *j)
 int tg_verdict_from_json(tg_verdict **out, const json_t *j)
 {
 	tg_verdict *v = NULL;
+	tg_verdict_kind kind;
 	const char *image = NULL;
 	json_t *checks, *c;
 	size_t i;
-	int error = TG_EPARSE;
+	int error;
 
 	*out = NULL;
 	if (!json_is_object(j) || opt_string(&image, j, "image") < 0 ||
-	    !image) {
-		error = tg_error_set(TG_EPARSE, "verdict: no \"image\"");
-		goto out;
-	}
+	    !image)
+		return tg_error_set(TG_EPARSE, "verdict: no \"image\"");
 	v = tg_verdict_new(image);
 	if ((error = verdict_fields_from_json(v, j)) < 0)
 		goto out;
+	kind = v->kind;
 	checks = json_object_get(j, "checks");
 	if (!json_is_array(checks)) {
 		error = tg_error_set(TG_EPARSE, "verdict: no \"checks\" array");
@@ -515,9 +478,13 @@ int tg_verdict_from_json(tg_verdict **out, const json_t *j)
 	if ((error = platforms_from_json(v, json_object_get(j, "platforms"))) <
 	    0)
 		goto out;
+	/* The stored verdict must agree with its checks: a cache entry
+	 * edited to "allowed" over a failed check stays blocked. */
+	tg_verdict_finish(v);
+	if (kind > v->kind)
+		v->kind = kind;
 	*out = v;
 	v = NULL;
-	error = 0;
 out:
 	tg_verdict_free(v);
 	return error;
@@ -530,39 +497,52 @@ tg_verdict *tg_verdict_dup(const tg_verdict *v)
 
 	if (tg_verdict_from_json(&copy, j) < 0)
 		abort(); /* our own JSON form always reads back */
+	json_decref(j);
 	copy->time = v->time;
 	copy->kind = v->kind;
-	json_decref(j);
 	return copy;
+}
+
+static int format_check(tg_buf *b, const tg_verdict *v,
+			const struct verdict_check *vc)
+{
+	const char *ref = v->name ? v->name : v->image;
+	size_t k;
+	int error;
+
+	for (k = 0; k < tg_check_reason_count(vc->check); k++) {
+		error = tg_buf_printf(b, "  %s%s%s: %s: %s%s\n", ref,
+				      v->digest ? "@" : "",
+				      v->digest ? v->digest : "",
+				      tg_check_name(vc->check),
+				      tg_check_reason(vc->check, k),
+				      vc->result == TG_CHECK_WAIVED
+					      ? " (waived)"
+					      : "");
+		if (error < 0)
+			return error;
+	}
+	return 0;
 }
 
 int tg_verdict_format_text(tg_buf *b, const tg_verdict *v)
 {
-	const char *ref = v->name ? v->name : v->image;
-	size_t i, k;
+	size_t i;
 	int error;
 
 	if ((error = tg_buf_printf(b, "%s: %s", v->image,
 				   tg_verdict_kind_name(v->kind))) < 0)
 		return error;
-	if (v->digest && (error = tg_buf_printf(b, " (%s)", v->digest)) < 0)
+	if (v->digest && (error = tg_buf_printf(b, " %s", v->digest)) < 0)
 		return error;
-	if (v->rule && (error = tg_buf_printf(b, " by rule %s (%s)", v->rule,
-					      v->mode ? v->mode : "enforce")) < 0)
+	if (v->rule && (error = tg_buf_printf(b, " (rule %s, %s)", v->rule,
+					      v->mode ? v->mode : "enforce")) <
+			       0)
 		return error;
 	if ((error = tg_buf_puts(b, "\n")) < 0)
 		return error;
-	for (i = 0; i < v->nchecks; i++) {
-		const tg_check *c = v->checks[i];
-
-		for (k = 0; k < c->nreasons; k++) {
-			error = tg_buf_printf(b, "  %s%s%s: %s: %s\n", ref,
-					      v->digest ? "@" : "",
-					      v->digest ? v->digest : "",
-					      c->name, c->reasons[k]);
-			if (error < 0)
-				return error;
-		}
-	}
+	for (i = 0; i < v->nchecks; i++)
+		if ((error = format_check(b, v, &v->checks[i])) < 0)
+			return error;
 	return 0;
 }

@@ -22,7 +22,8 @@
 
 #include "tollgate/authority.h"
 #include "tollgate/imageref.h"
-#include "tollgate/verdict.h"
+#include "tollgate/policy.h"
+#include "tollgate/predicate.h"
 
 #define TG_COSIGN_MEDIA_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
 #define TG_COSIGN_SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"
@@ -30,14 +31,6 @@
 #define TG_COSIGN_CHAIN_ANNOTATION "dev.sigstore.cosign/chain"
 #define TG_COSIGN_BUNDLE_ANNOTATION "dev.sigstore.cosign/bundle"
 #define TG_COSIGN_PAYLOAD_TYPE "cosign container image signature"
-
-/* How the payload's docker-reference must relate to the image verified
- * (policy signedIdentity, DESIGN.md 3.3). */
-typedef enum {
-	TG_IDENTITY_ANY = 0,    /* as cosign: only the digest must match */
-	TG_IDENTITY_REPOSITORY, /* same registry/repository */
-	TG_IDENTITY_EXACT,      /* same registry/repository and tag */
-} tg_identity_mode;
 
 typedef struct tg_cosign_payload tg_cosign_payload;
 
@@ -54,9 +47,9 @@ void tg_cosign_payload_free(tg_cosign_payload *p);
 const char *tg_cosign_payload_digest(const tg_cosign_payload *p);
 const char *tg_cosign_payload_reference(const tg_cosign_payload *p);
 
-/* The identity part of a rule. */
+/* The identity part of a rule (policy signedIdentity, remapIdentity). */
 typedef struct tg_identity_rule {
-	tg_identity_mode mode;
+	tg_policy_identity mode;
 	/* remapIdentity: an image whose name starts with remap_prefix is
 	 * compared as if it started with remap_signed_prefix (mirrors).
 	 * Both NULL when not set. */
@@ -93,17 +86,17 @@ typedef struct tg_cosign_options {
 } tg_cosign_options;
 
 /*
- * Evaluate the signature layers of one image into check (a
- * TG_CHECK_SIGNATURE check): result pass when at least threshold distinct
+ * Evaluate the signature layers of one image into a new check named
+ * "signature" (*out, always set on 0): passed when at least threshold distinct
  * authorities verified a signature whose payload is valid for this image;
- * fail otherwise, with one reason per rejected signature and a summary
- * ("0 of 3 signatures verify with key \"release\"; re-sign or add the
- * signer to the policy"). Evidence: {"seen", "valid", "threshold",
+ * failed otherwise, with a summary ("0 of 3 signatures verify with key
+ * \"release\"; re-sign or add the signer to the policy") and one reason per
+ * rejected signature (notes when the check passes). Evidence: {"seen", "valid", "threshold",
  * "authorities": [{"name", "signer"}], "rejected": [...]}. At most
- * TG_MAX_SIGNATURES layers are looked at. Returns 0 (the verdict is in
- * check) or TG_EINVALID for unusable options.
+ * TG_MAX_SIGNATURES layers are looked at. Returns 0 (the outcome is in
+ * *out) or TG_EINVALID for unusable options (*out NULL).
  */
-int tg_cosign_verify(tg_check *check, const tg_cosign_layer *layers,
+int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
 		     size_t count, const tg_cosign_options *opts);
 
 #endif
