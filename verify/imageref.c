@@ -43,7 +43,7 @@ typedef struct span {
 
 /* Record "invalid image reference "REF": WHY" and return code. */
 static int bad(int code, const char *ref, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static int bad(int code, const char *ref, const char *fmt, ...)
 {
@@ -56,8 +56,8 @@ static int bad(int code, const char *ref, const char *fmt, ...)
 	/* The reference is at most TG_MAX_IMAGEREF_BYTES here except for the
 	 * length error itself, which quotes only its start. */
 	return tg_error_set(code, "invalid image reference \"%.*s%s\": %s",
-			    (int)(strlen(ref) > 200 ? 200 : strlen(ref)), ref,
-			    strlen(ref) > 200 ? "..." : "", why);
+	                    (int)(strlen(ref) > 200 ? 200 : strlen(ref)), ref,
+	                    strlen(ref) > 200 ? "..." : "", why);
 }
 
 static int is_lower_alnum(char c)
@@ -92,8 +92,9 @@ static int check_chars(const char *ref)
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			return bad(TG_EPARSE, ref, "contains whitespace");
 		if (*p < 0x21 || *p > 0x7e)
-			return bad(TG_EPARSE, ref, "contains a control or "
-				   "non-ASCII character");
+			return bad(TG_EPARSE, ref,
+			           "contains a control or "
+			           "non-ASCII character");
 	}
 	return 0;
 }
@@ -106,7 +107,7 @@ static size_t algorithm_len(span s)
 
 	for (;;) {
 		if (i >= s.n || !((s.p[i] >= 'a' && s.p[i] <= 'z') ||
-				  (s.p[i] >= 'A' && s.p[i] <= 'Z')))
+		                  (s.p[i] >= 'A' && s.p[i] <= 'Z')))
 			return 0;
 		while (i < s.n && is_alnum(s.p[i]))
 			i++;
@@ -131,29 +132,37 @@ static int parse_digest(const char *ref, span s)
 	if (s.n == 0)
 		return bad(TG_EPARSE, ref, "empty digest after '@'");
 	if (alen == 0 || alen >= s.n || s.p[alen] != ':')
-		return bad(TG_EPARSE, ref, "invalid digest \"%.*s\": expected "
-			   "algorithm:hex, like sha256:<64 hex digits>",
-			   (int)(s.n > 80 ? 80 : s.n), s.p);
+		return bad(TG_EPARSE, ref,
+		           "invalid digest \"%.*s\": expected "
+		           "algorithm:hex, like sha256:<64 hex digits>",
+		           (int)(s.n > 80 ? 80 : s.n), s.p);
 	for (i = alen + 1; i < s.n; i++)
 		if (!is_hex(s.p[i]))
-			return bad(TG_EPARSE, ref, "invalid digest: '%c' is "
-				   "not a hex digit", s.p[i]);
+			return bad(TG_EPARSE, ref,
+			           "invalid digest: '%c' is "
+			           "not a hex digit",
+			           s.p[i]);
 	if (s.n - alen - 1 < 32)
-		return bad(TG_EPARSE, ref, "invalid digest: fewer than 32 "
-			   "hex digits");
-	if (!(alen == 6 && (!memcmp(s.p, "sha256", 6) ||
-			    !memcmp(s.p, "sha512", 6))))
-		return bad(TG_EINVALID, ref, "unsupported digest algorithm "
-			   "\"%.*s\": tollgate verifies sha256 and sha512 "
-			   "digests only", (int)(alen > 40 ? 40 : alen), s.p);
+		return bad(TG_EPARSE, ref,
+		           "invalid digest: fewer than 32 "
+		           "hex digits");
+	if (!(alen == 6 &&
+	      (!memcmp(s.p, "sha256", 6) || !memcmp(s.p, "sha512", 6))))
+		return bad(TG_EINVALID, ref,
+		           "unsupported digest algorithm "
+		           "\"%.*s\": tollgate verifies sha256 and sha512 "
+		           "digests only",
+		           (int)(alen > 40 ? 40 : alen), s.p);
 	for (i = alen + 1; i < s.n; i++)
 		if (s.p[i] >= 'A' && s.p[i] <= 'F')
-			return bad(TG_EPARSE, ref, "invalid digest: hex "
-				   "digits must be lowercase");
+			return bad(TG_EPARSE, ref,
+			           "invalid digest: hex "
+			           "digits must be lowercase");
 	if (s.n - alen - 1 != (s.p[5] == '6' ? 64u : 128u))
-		return bad(TG_EPARSE, ref, "invalid digest: %.6s needs %u hex "
-			   "digits, got %zu", s.p, s.p[5] == '6' ? 64u : 128u,
-			   s.n - alen - 1);
+		return bad(TG_EPARSE, ref,
+		           "invalid digest: %.6s needs %u hex "
+		           "digits, got %zu",
+		           s.p, s.p[5] == '6' ? 64u : 128u, s.n - alen - 1);
 	return 0;
 }
 
@@ -166,15 +175,19 @@ static int parse_tag(const char *ref, span s)
 		return bad(TG_EPARSE, ref, "empty tag after ':'");
 	if (s.n > TG_MAX_IMAGE_TAG_BYTES)
 		return bad(TG_ETOOBIG, ref, "tag longer than %u characters",
-			   (unsigned)TG_MAX_IMAGE_TAG_BYTES);
+		           (unsigned)TG_MAX_IMAGE_TAG_BYTES);
 	if (!is_alnum(s.p[0]) && s.p[0] != '_')
-		return bad(TG_EPARSE, ref, "invalid tag \"%.*s\": it must "
-			   "start with a letter, digit or '_'", (int)s.n, s.p);
+		return bad(TG_EPARSE, ref,
+		           "invalid tag \"%.*s\": it must "
+		           "start with a letter, digit or '_'",
+		           (int)s.n, s.p);
 	for (i = 1; i < s.n; i++)
 		if (!is_alnum(s.p[i]) && !strchr("_.-", s.p[i]))
-			return bad(TG_EPARSE, ref, "invalid tag \"%.*s\": '%c' "
-				   "is not allowed (letters, digits, '_', '.' "
-				   "and '-' are)", (int)s.n, s.p, s.p[i]);
+			return bad(TG_EPARSE, ref,
+			           "invalid tag \"%.*s\": '%c' "
+			           "is not allowed (letters, digits, '_', '.' "
+			           "and '-' are)",
+			           (int)s.n, s.p, s.p[i]);
 	return 0;
 }
 
@@ -184,9 +197,10 @@ static int parse_port(const char *ref, span s)
 	uint64_t port;
 
 	if (s.n == 0 || tg_parse_u64(&port, s.p, s.n, 65535) < 0)
-		return bad(TG_EPARSE, ref, "invalid registry port \"%.*s\": "
-			   "expected a number from 0 to 65535",
-			   (int)(s.n > 20 ? 20 : s.n), s.p);
+		return bad(TG_EPARSE, ref,
+		           "invalid registry port \"%.*s\": "
+		           "expected a number from 0 to 65535",
+		           (int)(s.n > 20 ? 20 : s.n), s.p);
 	return 0;
 }
 
@@ -233,12 +247,12 @@ static int parse_registry(const char *ref, span s)
 
 	if (hl == 0)
 		return bad(TG_EPARSE, ref, "invalid registry host \"%.*s\"",
-			   (int)s.n, s.p);
+		           (int)s.n, s.p);
 	if (hl == s.n)
 		return 0;
 	if (s.p[hl] != ':')
 		return bad(TG_EPARSE, ref, "invalid registry host \"%.*s\"",
-			   (int)s.n, s.p);
+		           (int)s.n, s.p);
 	port.p = s.p + hl + 1;
 	port.n = s.n - hl - 1;
 	return parse_port(ref, port);
@@ -277,9 +291,11 @@ static int parse_path(const char *ref, span s)
 
 	for (i = 0; i < s.n; i++)
 		if (s.p[i] >= 'A' && s.p[i] <= 'Z')
-			return bad(TG_EPARSE, ref, "uppercase letters in "
-				   "repository name \"%.*s\" (repository "
-				   "names must be lowercase)", (int)s.n, s.p);
+			return bad(TG_EPARSE, ref,
+			           "uppercase letters in "
+			           "repository name \"%.*s\" (repository "
+			           "names must be lowercase)",
+			           (int)s.n, s.p);
 	i = 0;
 	do {
 		span c;
@@ -288,13 +304,17 @@ static int parse_path(const char *ref, span s)
 		c.p = s.p + i;
 		c.n = slash ? (size_t)(slash - c.p) : s.n - i;
 		if (c.n == 0)
-			return bad(TG_EPARSE, ref, "empty path component in "
-				   "repository name \"%.*s\"", (int)s.n, s.p);
+			return bad(TG_EPARSE, ref,
+			           "empty path component in "
+			           "repository name \"%.*s\"",
+			           (int)s.n, s.p);
 		if (path_component_ok(c) < 0)
-			return bad(TG_EPARSE, ref, "invalid repository path "
-				   "component \"%.*s\": expected lowercase "
-				   "letters and digits separated by one '.', "
-				   "one or two '_' or '-'s", (int)c.n, c.p);
+			return bad(TG_EPARSE, ref,
+			           "invalid repository path "
+			           "component \"%.*s\": expected lowercase "
+			           "letters and digits separated by one '.', "
+			           "one or two '_' or '-'s",
+			           (int)c.n, c.p);
 		i += c.n + 1;
 	} while (i <= s.n);
 	return 0;
@@ -336,14 +356,14 @@ static void split_registry(span *reg, span *path, span name)
 static void build(tg_imageref *r, span reg, span path, span tag, span dig)
 {
 	int hub = reg.n == 0 ||
-		  (reg.n == 15 && !memcmp(reg.p, LEGACY_REGISTRY, 15)) ||
-		  (reg.n == 9 && !memcmp(reg.p, DEFAULT_REGISTRY, 9));
+	          (reg.n == 15 && !memcmp(reg.p, LEGACY_REGISTRY, 15)) ||
+	          (reg.n == 9 && !memcmp(reg.p, DEFAULT_REGISTRY, 9));
 
-	r->registry = hub ? tg_strdup(DEFAULT_REGISTRY)
-			  : tg_strndup(reg.p, reg.n);
+	r->registry =
+	        hub ? tg_strdup(DEFAULT_REGISTRY) : tg_strndup(reg.p, reg.n);
 	if (hub && !memchr(path.p, '/', path.n))
-		r->repository = tg_aprintf(OFFICIAL_PREFIX "%.*s", (int)path.n,
-					   path.p);
+		r->repository =
+		        tg_aprintf(OFFICIAL_PREFIX "%.*s", (int)path.n, path.p);
 	else
 		r->repository = tg_strndup(path.p, path.n);
 	r->digest = dig.p ? tg_strndup(dig.p, dig.n) : NULL;
@@ -414,8 +434,10 @@ static int check_name(const char *ref, span reg, span path)
 	if (!reg.p && !memchr(path.p, '/', path.n))
 		total += strlen(OFFICIAL_PREFIX);
 	if (total > TG_MAX_IMAGE_NAME_BYTES)
-		return bad(TG_ETOOBIG, ref, "repository name longer than %u "
-			   "characters", (unsigned)TG_MAX_IMAGE_NAME_BYTES);
+		return bad(TG_ETOOBIG, ref,
+		           "repository name longer than %u "
+		           "characters",
+		           (unsigned)TG_MAX_IMAGE_NAME_BYTES);
 	return 0;
 }
 
@@ -428,15 +450,16 @@ int tg_imageref_parse(tg_imageref **out, const char *ref)
 	*out = NULL;
 	if (!ref || !*ref)
 		return tg_error_set(TG_EPARSE, "invalid image reference \"\": "
-				    "empty reference");
+		                               "empty reference");
 	if (strlen(ref) > TG_MAX_IMAGEREF_BYTES)
 		return bad(TG_ETOOBIG, ref, "longer than %u characters",
-			   (unsigned)TG_MAX_IMAGEREF_BYTES);
+		           (unsigned)TG_MAX_IMAGEREF_BYTES);
 	if ((error = check_chars(ref)) < 0)
 		return error;
 	if (is_identifier(ref))
-		return bad(TG_EPARSE, ref, "a 64-digit hex string is an "
-			   "image ID, not a repository name");
+		return bad(TG_EPARSE, ref,
+		           "a 64-digit hex string is an "
+		           "image ID, not a repository name");
 	split_parts(&name, &tag, &dig, ref);
 	if (dig.p && (error = parse_digest(ref, dig)) < 0)
 		return error;
@@ -473,7 +496,7 @@ char *tg_imageref_pinned(const tg_imageref *ref, const char *digest)
 	const char *d = digest ? digest : ref->digest;
 
 	return tg_aprintf("%s%s%s%s%s", ref->name, ref->tag ? ":" : "",
-			  ref->tag ? ref->tag : "", d ? "@" : "", d ? d : "");
+	                  ref->tag ? ref->tag : "", d ? "@" : "", d ? d : "");
 }
 
 void tg_imageref_free(tg_imageref *ref)
