@@ -112,6 +112,14 @@
  * at 255 and a tag at 128, a digest adds ~72. */
 #define TG_MAX_IMAGEREF_BYTES 512
 
+/* Characters in registry "/" repository after normalisation: the OCI
+ * distribution spec notes that many clients cap that concatenation at 255
+ * (distribution/reference's NameTotalLengthMax). */
+#define TG_MAX_IMAGE_NAME_BYTES 255
+
+/* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
+#define TG_MAX_IMAGE_TAG_BYTES 128
+
 /* Signatures and attestations ---------------------------------------------------- */
 
 /* Bytes in one cosign simple-signing payload. Real ones are ~300 bytes;
