@@ -27,6 +27,25 @@ static int verify_with_key(const tg_authority *a, const tg_sig_material *m)
 	return error;
 }
 
+/* rekor.required on a key: the hook checks the log entry. */
+static int check_tlog(const tg_authority *a, const tg_sig_material *m)
+{
+	char *who = NULL;
+	int error;
+
+	if (!a->verify)
+		return tg_error_set(TG_EINVALID,
+				    "key \"%s\": the policy requires a Rekor "
+				    "entry and transparency-log verification "
+				    "is not available in this build",
+				    a->name);
+	error = a->verify(&who, a->ctx, m);
+	free(who);
+	if (error < 0)
+		return tg_error_prefix(error, "key \"%s\": Rekor", a->name);
+	return 0;
+}
+
 int tg_authority_verify(char **signer_out, const tg_authority *a,
 			const tg_sig_material *m)
 {
@@ -36,6 +55,8 @@ int tg_authority_verify(char **signer_out, const tg_authority *a,
 	if (a->key) {
 		if ((error = verify_with_key(a, m)) < 0)
 			return tg_error_prefix(error, "key \"%s\"", a->name);
+		if (a->needs_tlog && (error = check_tlog(a, m)) < 0)
+			return error;
 		*signer_out = tg_strdup(tg_pubkey_id(a->key));
 		return 0;
 	}

@@ -346,6 +346,12 @@ static void check_layer(struct sig_tally *t, size_t i,
 {
 	char *msg;
 
+	if (l->error) {
+		msg = tg_aprintf("cannot be fetched: %s", l->error);
+		reject(t, i, msg);
+		free(msg);
+		return;
+	}
 	if (!l->media_type || strcmp(l->media_type, TG_COSIGN_MEDIA_TYPE)) {
 		msg = tg_aprintf("layer media type \"%.100s\" is not %s",
 				 l->media_type ? l->media_type : "",

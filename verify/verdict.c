@@ -367,7 +367,7 @@ static int check_from_json(tg_verdict *v, const json_t *j)
 {
 	const char *name = NULL, *result = NULL;
 	json_t *evidence;
-	tg_check_result res;
+	tg_check_result res = TG_CHECK_FAIL;
 	tg_check *c = NULL;
 	int error;
 

@@ -43,6 +43,10 @@ struct tg_authority {
 	const tg_pubkey *key;  /* key-based authority, or NULL */
 	tg_authority_verify_fn verify; /* keyless authority, or NULL */
 	void *ctx;             /* passed to verify */
+	/* A key-based authority that also requires a transparency-log
+	 * entry (policy rekor.required): after the key verifies, verify
+	 * must accept too; without a verify hook nothing passes. */
+	int needs_tlog;
 };
 
 /*
@@ -51,6 +55,8 @@ struct tg_authority {
  * TG_EUNTRUSTED when it does not; TG_EINVALID when the authority can verify
  * nothing (no key and no hook: keyless not available), so the caller fails
  * closed. The message names the authority.
+ * With needs_tlog, the key check is followed by the verify hook (given
+ * the same material); the signer is the key id.
  */
 int tg_authority_verify(char **signer_out, const tg_authority *a,
 			const tg_sig_material *m);

@@ -74,6 +74,9 @@ typedef struct tg_cosign_layer {
 	const char *certificate; /* annotations; NULL when absent */
 	const char *chain;
 	const char *bundle;
+	/* When set, the layer could not be fetched (the registry's message):
+	 * it is rejected with this reason. */
+	const char *error;
 } tg_cosign_layer;
 
 typedef struct tg_cosign_options {
