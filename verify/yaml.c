@@ -119,6 +119,7 @@ struct yp {
 	tg_yaml_docs *docs;
 	struct frame *stack;
 	size_t depth;
+	size_t max_depth; /* frames used so far, for cleanup */
 	size_t nodes;       /* nodes created in this document */
 	size_t alias_nodes; /* nodes created by alias copies in the file */
 	struct anchor *anchors;
@@ -240,47 +241,69 @@ static const struct pos_kid *pos_find_key(const struct pos *ps,
 
 /* Scalar resolution (go-yaml v2 rules) ---------------------------------- */
 
-static bool str_in(const char *s, size_t n, const char *const *list)
-{
-	for (; *list; list++)
-		if (strlen(*list) == n && memcmp(*list, s, n) == 0)
-			return true;
-	return false;
-}
-
 /*
  * The fixed words of YAML 1.1 as go-yaml v2 lists them. go-yaml (and the
  * YAML 1.1 bool type) include y/Y/n/N, which python3-yaml does not.
  */
+enum { W_TRUE, W_FALSE, W_NULL, W_NAN, W_INF, W_NINF };
+
+struct word {
+	const char *s;
+	size_t len;
+	int kind;
+};
+
+#define WORD(s, kind) {s, sizeof(s) - 1, kind}
+
+static const struct word words[] = {
+	WORD("y", W_TRUE),       WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
+	WORD("Yes", W_TRUE),     WORD("YES", W_TRUE),    WORD("true", W_TRUE),
+	WORD("True", W_TRUE),    WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
+	WORD("On", W_TRUE),      WORD("ON", W_TRUE),     WORD("n", W_FALSE),
+	WORD("N", W_FALSE),      WORD("no", W_FALSE),    WORD("No", W_FALSE),
+	WORD("NO", W_FALSE),     WORD("false", W_FALSE), WORD("False", W_FALSE),
+	WORD("FALSE", W_FALSE),  WORD("off", W_FALSE),   WORD("Off", W_FALSE),
+	WORD("OFF", W_FALSE),    WORD("~", W_NULL),      WORD("null", W_NULL),
+	WORD("Null", W_NULL),    WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
+	WORD(".NaN", W_NAN),     WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
+	WORD(".Inf", W_INF),     WORD(".INF", W_INF),    WORD("+.inf", W_INF),
+	WORD("+.Inf", W_INF),    WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
+	WORD("-.Inf", W_NINF),   WORD("-.INF", W_NINF),
+};
+
 static bool resolve_word(struct resolved *r, const char *s, size_t n)
 {
-	static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES",
-					  "true", "True", "TRUE", "on",  "On",
-					  "ON",   NULL};
-	static const char *const no[] = {"n",     "N",     "no",  "No",
-					 "NO",    "false", "False", "FALSE",
-					 "off",   "Off",   "OFF",   NULL};
-	static const char *const null[] = {"~", "null", "Null", "NULL", NULL};
-	static const char *const nan[] = {".nan", ".NaN", ".NAN", NULL};
-	static const char *const inf[] = {".inf",  ".Inf",  ".INF",
-					  "+.inf", "+.Inf", "+.INF", NULL};
-	static const char *const ninf[] = {"-.inf", "-.Inf", "-.INF", NULL};
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	if (n == 0 || str_in(s, n, null))
+	if (n == 0) {
 		r->kind = R_NULL;
-	else if (str_in(s, n, yes) || str_in(s, n, no)) {
-		r->kind = R_BOOL;
-		r->b = str_in(s, n, yes);
-	} else if (str_in(s, n, nan) || str_in(s, n, inf) ||
-		   str_in(s, n, ninf)) {
-		r->kind = R_FLOAT;
-		r->d = str_in(s, n, nan) ? NAN
-		       : str_in(s, n, inf) ? INFINITY
-					   : -INFINITY;
-	} else
+		return true;
+	}
+	/* Most scalars cannot be a word: skip the table for them. */
+	if (n > 5 || !strchr("yYnNtTfFoO~.+-", s[0]))
 		return false;
-	return true;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (words[i].len != n || memcmp(words[i].s, s, n) != 0)
+			continue;
+		switch (words[i].kind) {
+		case W_TRUE:
+		case W_FALSE:
+			r->kind = R_BOOL;
+			r->b = words[i].kind == W_TRUE;
+			return true;
+		case W_NULL:
+			r->kind = R_NULL;
+			return true;
+		default:
+			r->kind = R_FLOAT;
+			r->d = words[i].kind == W_NAN   ? NAN
+			       : words[i].kind == W_INF ? INFINITY
+							: -INFINITY;
+			return true;
+		}
+	}
+	return false;
 }
 
 static int digit_value(char c)
@@ -577,10 +600,12 @@ static json_t *json_from_string(struct yp *p, const char *s, size_t n,
 				  "string contains a NUL character");
 		return NULL;
 	}
-	v = json_stringn(s, n);
+	/* libyaml hands out only valid UTF-8: its reader checks the input
+	 * and its scanner refuses escapes of surrogates and values above
+	 * U+10FFFF, so jansson's check would be done twice. */
+	v = json_stringn_nocheck(s, n);
 	if (!v)
-		*error = yp_error(p, TG_EPARSE, line, col,
-				  "string is not valid UTF-8");
+		*error = yp_error(p, TG_EPARSE, line, col, "bad string");
 	return v;
 }
 
@@ -811,7 +836,7 @@ static int attach(struct yp *p, json_t *v, struct pos *ps, unsigned height,
 	if (f->key_merge)
 		return add_merge(p, f, v, ps, line, col);
 	key = f->key.data ? f->key.data : "";
-	json_object_setn_new(f->val, key, f->key.len, v);
+	json_object_setn_new_nocheck(f->val, key, f->key.len, v);
 	if (f->pos)
 		pos_add(p->docs, f->pos, key, f->key.len, f->kline, f->kcol,
 			ps);
@@ -969,6 +994,11 @@ static int on_start(struct yp *p, const yaml_event_t *ev, int kind,
 				"nesting deeper than %d levels",
 				TG_MAX_YAML_DEPTH);
 	f = &p->stack[p->depth++];
+	if (p->depth > p->max_depth) {
+		p->max_depth = p->depth;
+		memset(f, 0, sizeof(*f));
+		tg_buf_init(&f->key, TG_MAX_YAML_SCALAR_BYTES);
+	}
 	f->kind = kind;
 	f->val = kind == F_MAP ? json_object() : json_array();
 	f->pos = p->flags & TG_YAML_POSITIONS ? pos_new(p->docs, kind == F_MAP)
@@ -1193,7 +1223,7 @@ static void yp_cleanup(struct yp *p)
 {
 	size_t i;
 
-	for (i = 0; i < TG_MAX_YAML_DEPTH; i++) {
+	for (i = 0; i < p->max_depth; i++) {
 		struct frame *f = &p->stack[i];
 
 		json_decref(f->val);
@@ -1237,7 +1267,6 @@ int tg_yaml_parse(tg_yaml_docs **out, const char *name, const char *data,
 		  size_t len, unsigned flags)
 {
 	struct yp p;
-	size_t i;
 	int error;
 
 	*out = NULL;
@@ -1252,9 +1281,7 @@ int tg_yaml_parse(tg_yaml_docs **out, const char *name, const char *data,
 	p.len = len;
 	p.flags = flags;
 	p.docs = tg_calloc(1, sizeof(*p.docs));
-	p.stack = tg_calloc(TG_MAX_YAML_DEPTH, sizeof(*p.stack));
-	for (i = 0; i < TG_MAX_YAML_DEPTH; i++)
-		tg_buf_init(&p.stack[i].key, TG_MAX_YAML_SCALAR_BYTES);
+	p.stack = tg_malloc(TG_MAX_YAML_DEPTH * sizeof(*p.stack));
 	error = parse_events(&p);
 	yp_cleanup(&p);
 	if (error < 0) {
