@@ -132,36 +132,43 @@ static void print_object_text(const tg_manifest_object *obj)
 	}
 }
 
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void print_unit_text(const tg_manifest_unit *u)
+{
+	size_t nobj = tg_manifest_unit_object_count(u);
+	size_t nimg = tg_manifest_unit_image_count(u);
+	size_t nerr = tg_manifest_unit_error_count(u), j;
+
+	if (nerr)
+		printf("unit %s: INVALID (%zu error%s), ",
+		       tg_manifest_unit_name(u), nerr, plural(nerr));
+	else
+		printf("unit %s: valid, ", tg_manifest_unit_name(u));
+	printf("%zu object%s, %zu image%s\n", nobj, plural(nobj), nimg,
+	       plural(nimg));
+	for (j = 0; j < nobj; j++)
+		print_object_text(tg_manifest_unit_object(u, j));
+	for (j = 0; j < nerr; j++)
+		printf("  error: %s\n", tg_manifest_unit_error(u, j));
+}
+
 static void print_text(const tg_manifest_set *set)
 {
-	size_t i, j;
+	size_t nunits = tg_manifest_set_unit_count(set);
+	size_t nobj = tg_manifest_set_object_count(set);
+	size_t nimg = image_total(set), nerr = tg_manifest_set_error_count(set);
+	size_t i;
 
-	for (i = 0; i < tg_manifest_set_unit_count(set); i++) {
-		const tg_manifest_unit *u = tg_manifest_set_unit(set, i);
-		size_t nobj = tg_manifest_unit_object_count(u);
-		size_t nimg = tg_manifest_unit_image_count(u);
-		size_t nerr = tg_manifest_unit_error_count(u);
-
-		if (nerr)
-			printf("unit %s: INVALID (%zu error%s), ",
-			       tg_manifest_unit_name(u), nerr,
-			       nerr == 1 ? "" : "s");
-		else
-			printf("unit %s: valid, ", tg_manifest_unit_name(u));
-		printf("%zu object%s, %zu image%s\n", nobj,
-		       nobj == 1 ? "" : "s", nimg, nimg == 1 ? "" : "s");
-		for (j = 0; j < nobj; j++)
-			print_object_text(tg_manifest_unit_object(u, j));
-		for (j = 0; j < nerr; j++)
-			printf("  error: %s\n", tg_manifest_unit_error(u, j));
-	}
-	printf("%zu unit%s (%zu invalid), %zu objects, %zu images, %zu "
+	for (i = 0; i < nunits; i++)
+		print_unit_text(tg_manifest_set_unit(set, i));
+	printf("%zu unit%s (%zu invalid), %zu object%s, %zu image%s, %zu "
 	       "error%s\n",
-	       tg_manifest_set_unit_count(set),
-	       tg_manifest_set_unit_count(set) == 1 ? "" : "s",
-	       invalid_units(set), tg_manifest_set_object_count(set),
-	       image_total(set), tg_manifest_set_error_count(set),
-	       tg_manifest_set_error_count(set) == 1 ? "" : "s");
+	       nunits, plural(nunits), invalid_units(set), nobj, plural(nobj),
+	       nimg, plural(nimg), nerr, plural(nerr));
 }
 
 static int

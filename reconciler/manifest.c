@@ -430,16 +430,32 @@ unit_error(tg_manifest_set *set, tg_manifest_unit *unit, const char *fmt, ...)
 	ptrvec_push(&unit->errors, msg);
 }
 
-void tg_manifest_set_add_error(tg_manifest_set *set,
-                               const char *path,
-                               const char *message)
+static void add_error(tg_manifest_set *set,
+                      tg_manifest_unit *unit,
+                      const char *path,
+                      const char *message)
 {
-	tg_manifest_unit *unit = unit_for_path(set, path);
-
 	if (set->prefix)
 		unit_error(set, unit, "%s/%s: %s", set->prefix, path, message);
 	else
 		unit_error(set, unit, "%s: %s", path, message);
+}
+
+void tg_manifest_set_add_dir_error(tg_manifest_set *set,
+                                   const char *path,
+                                   const char *message)
+{
+	char *as_file = tg_aprintf("%s/x", path);
+
+	add_error(set, unit_for_path(set, as_file), path, message);
+	free(as_file);
+}
+
+void tg_manifest_set_add_error(tg_manifest_set *set,
+                               const char *path,
+                               const char *message)
+{
+	add_error(set, unit_for_path(set, path), path, message);
 }
 
 bool tg_manifest_path_wanted(const char *path)

@@ -92,6 +92,15 @@ read_file(walk *w, const char *abs, const char *rel, const struct stat *st)
 	free(data);
 }
 
+/* An error about rel, in the unit of its files when it is a directory. */
+static void report(walk *w, const char *rel, bool is_dir, const char *msg)
+{
+	if (is_dir)
+		tg_manifest_set_add_dir_error(w->set, rel, msg);
+	else
+		tg_manifest_set_add_error(w->set, rel, msg);
+}
+
 /* A symlink at rel: follow it when it stays in the tree. */
 static int
 walk_link(walk *w, const char *abs, const char *rel, int depth, bool via_link)
@@ -111,17 +120,17 @@ walk_link(walk *w, const char *abs, const char *rel, int depth, bool via_link)
 	if (S_ISREG(st.st_mode) && !wanted)
 		return 0;
 	if (via_link) {
-		tg_manifest_set_add_error(w->set, rel,
-		                          "symlink not followed: "
-		                          "it is inside a directory reached "
-		                          "through a symlink");
+		report(w, rel, S_ISDIR(st.st_mode),
+		       "symlink not followed: "
+		       "it is inside a directory reached "
+		       "through a symlink");
 		return 0;
 	}
 	if (!(real = realpath(abs, NULL)) || !inside_root(w, real)) {
 		msg = tg_aprintf("symlink points outside the tree (to %s); "
 		                 "refused",
 		                 real ? real : "?");
-		tg_manifest_set_add_error(w->set, rel, msg);
+		report(w, rel, S_ISDIR(st.st_mode), msg);
 		free(msg);
 	} else if (S_ISDIR(st.st_mode)) {
 		error = walk_dir(w, abs, rel, depth + 1, true);
@@ -171,16 +180,17 @@ walk_dir(walk *w, const char *abs, const char *rel, int depth, bool via_link)
 	int error;
 
 	if (depth > TG_MAX_TREE_DEPTH) {
-		tg_manifest_set_add_error(w->set, rel,
-		                          "directories nested "
-		                          "too deep (limit "
-		                          "TG_MAX_TREE_DEPTH = 32); not read");
+		tg_manifest_set_add_dir_error(
+		        w->set, rel,
+		        "directories nested "
+		        "too deep (limit "
+		        "TG_MAX_TREE_DEPTH = 32); not read");
 		return 0;
 	}
 	if ((error = list_dir(&names, &n, abs)) < 0) {
 		if (!rel)
 			return tg_error_prefix(error, "%s", abs);
-		tg_manifest_set_add_error(w->set, rel, tg_error_last());
+		tg_manifest_set_add_dir_error(w->set, rel, tg_error_last());
 		return 0;
 	}
 	for (i = 0; i < n && !error; i++) {

@@ -168,10 +168,10 @@ json=$(measure "$TG_BIN" manifests "$tmp/tree" --output json)
 status=0
 printf '\ntollgate manifests: %s files, %s bytes of YAML (%s)\n\n' \
 	"$files" "$bytes" "$TG_BIN"
-printf '| %-12s | %7s | %6s | %8s | %13s | %-6s |\n' \
+printf '| %-6s | %7s | %6s | %8s | %14s | %-6s |\n' \
 	output objects images "wall (s)" "peak RSS (MiB)" target
-printf '|%s|%s|%s|%s|%s|%s|\n' -------------- --------- -------- \
-	---------- --------------- --------
+printf '|%s|%s|%s|%s|%s|%s|\n' -------- --------- -------- \
+	---------- ---------------- --------
 for row in "text:$text" "json:$json"; do
 	name=${row%%:*}
 	read -r wall rss objs imgs <<<"${row#*:}"
@@ -179,7 +179,7 @@ for row in "text:$text" "json:$json"; do
 	ok=$(awk -v w="$wall" -v k="$rss" \
 		'BEGIN { print (w < 1.0 && k < 100 * 1024) ? "met" : "MISSED" }')
 	[ "$ok" = met ] || status=1
-	printf '| %-12s | %7s | %6s | %8s | %14s | %-6s |\n' \
+	printf '| %-6s | %7s | %6s | %8s | %14s | %-6s |\n' \
 		"$name" "$objs" "$imgs" "$wall" "$mib" "$ok"
 done
 echo

@@ -422,7 +422,7 @@ static void test_manifest_bad_images_reported(void **state)
 	                      "image reference \"ghcr.io/Acme/API:1\": "
 	                      "uppercase letters in repository name");
 	assert_contains(errs,
-	                "w/images.yaml:13: Pod not-string: "
+	                "w/images.yaml:14: Pod not-string: "
 	                "/spec/containers/0/image: image is not a string");
 	assert_contains(errs, "Pod not-list: /spec/containers: not a list of "
 	                      "containers");
