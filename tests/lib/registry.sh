@@ -62,7 +62,7 @@ tt_start_registry() {
 			--service tollgate-test-registry --expires-in "$expires"
 			--log "$TOKEN_LOG")
 		[ -n "$token_user" ] && targs+=(--user "$token_user")
-		tt_bg "$dir/token-server.out" python3 \
+		tt_bg "$dir/token-server.out" \
 			"$TG_SOURCE_DIR/tests/tools/tg-token-server" "${targs[@]}"
 		tt_wait_port "$tport"
 		export TOKEN_SERVER TOKEN_LOG
@@ -119,7 +119,7 @@ tt_start_registry() {
 
 tt_registry_auth_file() {
 	local file=$1 host=$2 cred=$3
-	python3 - "$file" "$host" "$cred" <<-'PY'
+	/usr/bin/python3 - "$file" "$host" "$cred" <<-'PY'
 	import base64, json, sys
 	path, host, cred = sys.argv[1:4]
 	auth = base64.b64encode(cred.encode()).decode()
