@@ -57,6 +57,20 @@ typedef struct tg_http_options {
 	long retry_base_ms;
 	/* NULL means "tollgate/<version>". */
 	const char *user_agent;
+	/* CA bundle given as PEM bytes (a kubeconfig's
+	 * certificate-authority-data) instead of ca_file; NULL for none. */
+	const char *ca_pem;
+	size_t ca_pem_len;
+	/* TLS client certificate and key as PEM bytes (kubeconfig
+	 * client-certificate-data / client-key-data); NULL for none. */
+	const char *client_cert_pem;
+	size_t client_cert_pem_len;
+	const char *client_key_pem;
+	size_t client_key_pem_len;
+	/* Skip TLS certificate checks for every host. Only ever set from an
+	 * explicit user choice (kubeconfig insecure-skip-tls-verify that
+	 * tollgate's config allows); never for registries. */
+	bool insecure_skip_verify;
 } tg_http_options;
 
 typedef struct tg_http_header {
