@@ -177,4 +177,5 @@ tt_contains "no token: 401" "$out" '"reason":"Unauthorized","code":401'
 tt_run out rc curl -sS -k -H "Authorization: Bearer wrong" "$TC_URL/api/v1/namespaces"
 tt_contains "wrong token: 401" "$out" '"code":401'
 
+tc_stop_check
 tt_done

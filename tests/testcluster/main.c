@@ -6,9 +6,11 @@
  * serves until SIGTERM or SIGINT. Exit codes: 0 after a signal, 1 when it
  * cannot start, 2 on bad usage.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -102,14 +104,40 @@ static char *random_token(void)
 	return tg_strdup(hex);
 }
 
-/* Block the stop signals in every thread; main waits for them. */
-static void block_signals(sigset_t *set)
+/* The stop signals write to a pipe that main reads: whichever thread
+ * receives them (sanitizer runtimes start threads of their own), main
+ * wakes up and shuts down in order. */
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop(int sig)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, set, NULL);
+	char c = (char)sig;
+	ssize_t n = write(stop_pipe[1], &c, 1);
+
+	(void)n;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe(stop_pipe) < 0)
+		return tg_error_set(TG_EIO, "pipe: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void wait_for_stop(void)
+{
+	char c;
+
+	while (read(stop_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
 }
 
 static int serve(const options *o, const char *token)
@@ -117,12 +145,12 @@ static int serve(const options *o, const char *token)
 	tc_state st;
 	tc_server *srv = NULL;
 	char *cert = NULL, *key = NULL, *ca = NULL, *url = NULL;
-	sigset_t set;
-	int sig, rc = 1;
+	int rc = 1;
 
-	block_signals(&set);
 	tc_state_init(&st, token);
 	st.tls = o->tls;
+	if (install_signals() < 0)
+		goto out;
 	if (o->tls && tc_tls_make(&cert, &key, &ca) < 0)
 		goto out;
 	if (tc_server_start(&srv, &st, o->host, o->port, cert, key) < 0 ||
@@ -135,7 +163,7 @@ static int serve(const options *o, const char *token)
 		goto out;
 	printf("%s\n", url);
 	fflush(stdout);
-	sigwait(&set, &sig);
+	wait_for_stop();
 	rc = 0;
 out:
 	if (rc != 0)
