@@ -20,6 +20,11 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* Lists inside lists expanded in a manifest file (kind: List items that
+ * are lists themselves). kubectl flattens them; real files nest at most
+ * once, and a bound keeps the recursion short. */
+#define TG_MAX_MANIFEST_LIST_DEPTH 4
+
 /* YAML ------------------------------------------------------------------- */
 
 /* Nesting of mappings and sequences. Kubernetes objects nest ~15 deep;
