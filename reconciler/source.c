@@ -381,6 +381,18 @@ static char *cache_path(const char *state_dir, const char *url)
 	return path;
 }
 
+/* The commit a previous run fetched, so "has it moved?" works after a
+ * restart; a cache without it leaves commit empty. */
+static void load_cached_commit(tg_source *s)
+{
+	char *name = tg_aprintf(SOURCE_REF_PREFIX "%s", s->branch);
+	git_oid oid;
+
+	if (git_reference_name_to_id(&oid, s->repo, name) == 0)
+		git_oid_tostr(s->commit, sizeof(s->commit), &oid);
+	free(name);
+}
+
 int tg_source_open(tg_source **out, const tg_source_opts *opts)
 {
 	tg_source *s = tg_calloc(1, sizeof(*s));
@@ -400,6 +412,7 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts)
 				     s->cache_dir, e ? e->message : "?");
 		goto out;
 	}
+	load_cached_commit(s);
 	*out = s;
 	s = NULL;
 out:

@@ -66,7 +66,8 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts);
  */
 int tg_source_fetch(tg_source *s);
 
-/* The commit fetched last (40 hex), or "" before the first fetch. */
+/* The commit fetched last (40 hex; after tg_source_open, the one a
+ * previous run fetched into the cache), or "" when none. */
 const char *tg_source_commit(const tg_source *s);
 
 /*
@@ -79,7 +80,7 @@ int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX], bool *moved,
 			  tg_source *s);
 
 /*
- * Read the manifest files below source.path at the fetched commit. *out is
+ * Read the manifest files below source.path at tg_source_commit(). *out is
  * owned by the caller (tg_source_tree_free). 0, TG_ENOTFOUND (path missing
  * at that commit), TG_ETOOBIG, TG_EINVALID (submodule, bad symlink, bad
  * name) with a message naming URL, branch, commit and path.
