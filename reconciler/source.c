@@ -47,6 +47,7 @@ struct tg_source {
 	int cred_attempts;
 	char *hostkey_error; /* detail from the certificate callback */
 	int hostkey_code;
+	char *push_error; /* first ref the remote refused, with its reason */
 };
 
 struct tg_source_tree {
@@ -544,6 +545,123 @@ out:
 	return error;
 }
 
+/* Point local ref name at oid, or delete it when oid is NULL. */
+static int set_ref(tg_source *s, const char *name, const git_oid *oid)
+{
+	git_reference *ref = NULL;
+	int gerr;
+
+	if (!oid) {
+		gerr = git_reference_remove(s->repo, name);
+		return gerr == GIT_ENOTFOUND || gerr == 0
+			       ? 0
+			       : tg_source_git_error(s, gerr, name);
+	}
+	gerr = git_reference_create(&ref, s->repo, name, oid, 1, "tollgate");
+	git_reference_free(ref);
+	return gerr < 0 ? tg_source_git_error(s, gerr, name) : 0;
+}
+
+/* The oid of remote ref name in the listing, or NULL. */
+static const git_oid *listed_oid(const git_remote_head **heads, size_t n,
+				 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, name))
+			return &heads[i]->oid;
+	return NULL;
+}
+
+int tg_source_fetch_refs(tg_source *s, const char *const *remote_refs,
+			 const char *const *local_refs, size_t n)
+{
+	git_remote *remote = NULL;
+	git_remote_callbacks cb;
+	git_fetch_options fo;
+	const git_remote_head **heads;
+	char **specs = tg_calloc(n + 1, sizeof(char *));
+	git_strarray arr = {specs, 0};
+	git_odb *odb = NULL;
+	size_t nheads, i;
+	int gerr, error;
+
+	if ((error = source_connect(&remote, s, &cb)) < 0)
+		goto out;
+	if ((gerr = git_remote_ls(&heads, &nheads, remote)) < 0 ||
+	    (gerr = git_repository_odb(&odb, s->repo)) < 0) {
+		error = tg_source_git_error(s, gerr, "cannot list refs");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const git_oid *oid = listed_oid(heads, nheads, remote_refs[i]);
+		if (oid && !git_odb_exists(odb, oid))
+			specs[arr.count++] = tg_aprintf(
+				"+%s:%s", remote_refs[i], local_refs[i]);
+	}
+	if (arr.count) {
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = cb;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		if ((gerr = git_remote_download(remote, &arr, &fo)) < 0) {
+			error = tg_source_git_error(s, gerr, "fetch failed");
+			goto out;
+		}
+	}
+	for (i = 0; i < n && !error; i++)
+		error = set_ref(s, local_refs[i],
+				listed_oid(heads, nheads, remote_refs[i]));
+out:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	git_odb_free(odb);
+	for (i = 0; i < arr.count; i++)
+		free(specs[i]);
+	free(specs);
+	return error;
+}
+
+/* Remember the first ref the remote refused (status is its reason). */
+static int push_ref_cb(const char *refname, const char *status, void *data)
+{
+	tg_source *s = data;
+
+	if (status && !s->push_error)
+		s->push_error = tg_aprintf("%s: %s", refname, status);
+	return 0;
+}
+
+int tg_source_push(tg_source *s, const char *const *specs, size_t n,
+		   bool *rejected)
+{
+	git_remote *remote = NULL;
+	git_push_options po;
+	git_strarray arr = {(char **)specs, n};
+	int gerr, error = 0;
+
+	*rejected = false;
+	free(s->push_error);
+	s->push_error = NULL;
+	if ((error = tg_source_remote_new(&remote, s)) < 0)
+		return error;
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	tg_source_callbacks(&po.callbacks, s);
+	po.callbacks.push_update_reference = push_ref_cb;
+	gerr = git_remote_push(remote, &arr, &po);
+	if (gerr == GIT_ENONFASTFORWARD || (gerr == 0 && s->push_error)) {
+		*rejected = true;
+		tg_log(TG_LOG_INFO, "status push refused, remote moved", "url",
+		       s->url, "detail",
+		       s->push_error ? s->push_error : "non-fast-forward", NULL);
+	} else if (gerr < 0) {
+		error = tg_source_git_error(s, gerr, "push failed");
+	}
+	git_remote_free(remote);
+	return error;
+}
+
 const char *tg_source_commit(const tg_source *s)
 {
 	return s->commit;
@@ -969,6 +1087,7 @@ void tg_source_free(tg_source *s)
 	free(s->ca_file);
 	free(s->ssh_host);
 	free(s->hostkey_error);
+	free(s->push_error);
 	free(s);
 	git_libgit2_shutdown();
 }

@@ -9,7 +9,9 @@
  *
  * OPTIONS: --url U --branch B [--path P] --state DIR [--ssh-key F]
  * [--known-hosts F] [--username U] [--password-file F] [--ca-file F]
- * [--status-branch B] [--notes REF] [--no-push]
+ * [--status-branch B] [--notes REF] [--no-push] [--race-cmd CMD]
+ * (status: CMD runs through the shell before the first push attempt, to
+ * move the remote in between).
  * Errors go to stderr with exit status 1.
  */
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include "tollgate/error.h"
 #include "tollgate/source.h"
+#include "tollgate/status.h"
 #include "tollgate/util.h"
 
 typedef struct args {
@@ -25,6 +28,7 @@ typedef struct args {
 	const char *doc;
 	const char *status_branch;
 	const char *notes;
+	const char *race_cmd;
 	int push;
 } args;
 
@@ -66,6 +70,8 @@ static int parse_args(args *a, int argc, char **argv)
 			dst = &a->status_branch;
 		else if (!strcmp(k, "--notes"))
 			dst = &a->notes;
+		else if (!strcmp(k, "--race-cmd"))
+			dst = &a->race_cmd;
 		if (!dst || !v) {
 			fprintf(stderr, "tg_git: bad argument %s\n", k);
 			return -1;
@@ -105,6 +111,43 @@ static int cmd_head(tg_source *s)
 	return 0;
 }
 
+static void run_race_cmd(void *ctx, int attempt)
+{
+	if (attempt == 0 && system((const char *)ctx) != 0)
+		fprintf(stderr, "tg_git: race command failed\n");
+}
+
+static int cmd_status(tg_source *s, const args *a)
+{
+	tg_status_opts o = {0};
+	tg_status_result r;
+	json_error_t jerr;
+	json_t *doc;
+	int error;
+
+	if (!a->doc)
+		return tg_error_set(TG_EINVALID, "--doc is required");
+	if (!(doc = json_load_file(a->doc, JSON_REJECT_DUPLICATES, &jerr)))
+		return tg_error_set(TG_EPARSE, "%s:%d: %s", a->doc, jerr.line,
+				    jerr.text);
+	o.branch = a->status_branch ? a->status_branch : "tollgate/status";
+	o.notes_ref = a->notes ? a->notes : "refs/notes/tollgate";
+	o.author_name = "tollgate";
+	o.author_email = "tollgate@cluster.local";
+	o.push = a->push;
+	if (a->race_cmd) {
+		o.before_push = run_race_cmd;
+		o.before_push_ctx = (void *)a->race_cmd;
+	}
+	if ((error = tg_source_fetch(s)) == 0 &&
+	    (error = tg_status_publish(&r, s, &o, doc)) == 0)
+		printf("committed %s pushed %s attempts %d commit %s\n",
+		       r.committed ? "yes" : "no", r.pushed ? "yes" : "no",
+		       r.attempts, r.commit);
+	json_decref(doc);
+	return error;
+}
+
 int main(int argc, char **argv)
 {
 	tg_source *s = NULL;
@@ -119,6 +162,8 @@ int main(int argc, char **argv)
 		error = cmd_fetch(s);
 	else if (!strcmp(argv[1], "head"))
 		error = cmd_head(s);
+	else if (!strcmp(argv[1], "status"))
+		error = cmd_status(s, &a);
 	else
 		error = tg_error_set(TG_EINVALID, "unknown command %s",
 				     argv[1]);
