@@ -297,7 +297,10 @@ static bool ref_is_valid(const char *ref)
 {
 	int valid = 0;
 
+	/* libgit2 records errors in thread state set up by init. */
+	git_libgit2_init();
 	git_reference_name_is_valid(&valid, ref);
+	git_libgit2_shutdown();
 	return valid != 0;
 }
 
