@@ -35,6 +35,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"version", tg_cmd_version},
+	{"verify", tg_cmd_verify},
 	/* commands are added here, one line each */
 };
 

@@ -39,5 +39,6 @@ int tg_cli_option_value(const char **value, const char *name, int argc,
 			char **argv, int *i);
 
 int tg_cmd_version(int argc, char **argv);
+int tg_cmd_verify(int argc, char **argv);
 
 #endif

@@ -131,6 +131,29 @@
 /* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
 #define TG_MAX_IMAGE_TAG_BYTES 128
 
+/* Signatures and attestations ---------------------------------------------------- */
+
+/* Bytes in one cosign simple-signing payload. Real ones are ~300 bytes;
+ * "optional" may carry a few annotations. */
+#define TG_MAX_SIGNATURE_PAYLOAD_BYTES (64u * 1024)
+
+/* Bytes in one DSSE envelope: it carries the whole in-toto statement, and
+ * SBOM predicates of large images reach tens of MiB. */
+#define TG_MAX_DSSE_ENVELOPE_BYTES TG_MAX_BLOB_BYTES
+
+/* Signatures in one DSSE envelope (cosign writes one). */
+#define TG_MAX_DSSE_SIGNATURES 16
+
+/* Subjects in one in-toto statement (one per artifact; build provenance
+ * of a multi-binary release has hundreds). */
+#define TG_MAX_INTOTO_SUBJECTS 4096
+
+/* Images verified in one call of the verifier (one cycle's images). */
+#define TG_MAX_VERIFY_IMAGES 10000
+
+/* Verdicts kept in a verdict cache. */
+#define TG_MAX_VERDICT_CACHE_ENTRIES 100000
+
 /* Certificates ----------------------------------------------------------------- */
 
 /* Certificates in one chain. */
