@@ -283,9 +283,17 @@ git_repository *tg_source_repo(tg_source *s)
 
 int tg_source_remote_new(git_remote **out, tg_source *s)
 {
+	git_remote_create_options o;
 	int gerr;
 
-	if ((gerr = git_remote_create_anonymous(out, s->repo, s->url)) < 0)
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = s->repo;
+	/* No url.<base>.insteadOf rewriting: the URL fetched is the URL
+	 * configured. (It also avoids libgit2 1.5's config regex lookup,
+	 * which leaks PCRE2 match data.) */
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		  GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((gerr = git_remote_create_with_opts(out, s->url, &o)) < 0)
 		return tg_source_git_error(s, gerr, "bad remote URL");
 	return 0;
 }
