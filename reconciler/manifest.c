@@ -565,8 +565,15 @@ object_identity(tg_manifest_object *obj, const char **field, const char **why)
 	if (!json_is_object(meta))
 		return -1;
 	*field = "metadata.name";
-	if (!(obj->name = member_string(meta, "name", why)) ||
-	    (*why = path_segment_problem(obj->name)))
+	if (!(obj->name = member_string(meta, "name", why))) {
+		/* Server-side apply needs a name; say why generateName
+		 * (fine with kubectl create) cannot work. */
+		if (json_object_get(meta, "generateName"))
+			*why = "is missing (generateName cannot be used with "
+			       "apply: give the object a name)";
+		return -1;
+	}
+	if ((*why = path_segment_problem(obj->name)))
 		return -1;
 	*field = "metadata.namespace";
 	ns = json_object_get(meta, "namespace");
@@ -803,6 +810,20 @@ static void walk_path(file_ctx *ctx,
 	walk_path(ctx, obj, child, ip, i + 1, b);
 }
 
+/* The kind matches and the group does (or the whole apiVersion, when the
+ * configured group has a '/'). */
+static bool image_path_matches(const image_path *ip,
+                               const tg_manifest_object *obj)
+{
+	if (strcmp(ip->kind, obj->kind) != 0)
+		return false;
+	if (!ip->group)
+		return true;
+	if (strchr(ip->group, '/'))
+		return strcmp(ip->group, obj->api_version) == 0;
+	return strcmp(ip->group, obj->group) == 0;
+}
+
 static void extract_images(file_ctx *ctx, tg_manifest_object *obj)
 {
 	size_t i;
@@ -811,8 +832,7 @@ static void extract_images(file_ctx *ctx, tg_manifest_object *obj)
 		const image_path *ip = &ctx->set->paths[i];
 		tg_buf b;
 
-		if (strcmp(ip->kind, obj->kind) != 0 ||
-		    (ip->group && strcmp(ip->group, obj->group) != 0))
+		if (!image_path_matches(ip, obj))
 			continue;
 		tg_buf_init(&b, 2 * (size_t)TG_MAX_FILE_BYTES);
 		walk_path(ctx, obj, obj->json, ip, 0, &b);
