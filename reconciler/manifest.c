@@ -82,7 +82,8 @@ typedef struct file_ctx {
 	char *display;    /* prefix + path, for messages */
 	const char *data;
 	size_t len;
-	tg_yaml_docs *docs_pos; /* parsed again with positions, for lists */
+	tg_yaml_docs *docs_pos; /* the file with positions, for lists */
+	bool own_pos;           /* docs_pos is a second parse */
 	int pos_failed;
 } file_ctx;
 
@@ -873,20 +874,35 @@ static bool is_list(json_t *doc)
 	       json_is_array(json_object_get(doc, "items"));
 }
 
+/* Whether "List" occurs in the bytes. */
+static bool mentions_list(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (end - p >= 4 && (p = memchr(p, 'L', (size_t)(end - p - 3)))) {
+		if (!memcmp(p, "List", 4))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /*
- * Line of the node at pointer in document doc. Lines inside documents need
- * positions, which cost memory, so the file is parsed again with them
- * only when it holds a list (rare).
+ * Line of the node at pointer in document doc, from the file parsed with
+ * positions (parsed again here when the first parse had none).
  */
 static unsigned
 line_at(file_ctx *ctx, size_t doc, const char *pointer, unsigned fallback)
 {
 	unsigned line;
 
-	if (!ctx->docs_pos && !ctx->pos_failed &&
-	    tg_yaml_parse(&ctx->docs_pos, ctx->display, ctx->data, ctx->len,
-	                  TG_YAML_POSITIONS) < 0)
-		ctx->pos_failed = 1;
+	if (!ctx->docs_pos && !ctx->pos_failed) {
+		if (tg_yaml_parse(&ctx->docs_pos, ctx->display, ctx->data,
+		                  ctx->len, TG_YAML_POSITIONS) < 0)
+			ctx->pos_failed = 1;
+		else
+			ctx->own_pos = true;
+	}
 	if (!ctx->docs_pos)
 		return fallback;
 	line = tg_yaml_docs_line_at(ctx->docs_pos, doc, pointer, NULL);
@@ -959,6 +975,7 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
                              size_t len)
 {
 	tg_yaml_docs *docs = NULL;
+	unsigned flags;
 	file_ctx ctx;
 
 	if (!tg_path_is_safe_relative(path))
@@ -993,12 +1010,20 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 	                          : tg_strdup(path);
 	ctx.data = data;
 	ctx.len = len;
-	if (tg_yaml_parse(&docs, ctx.display, data, len, 0) < 0)
+	/* Lines of list items need positions, which cost memory: only a file
+	 * whose text says "List" pays for them up front (line_at() parses
+	 * again for a list spelled with escapes). */
+	flags = mentions_list(data, len) ? TG_YAML_POSITIONS : 0;
+	if (tg_yaml_parse(&docs, ctx.display, data, len, flags) < 0) {
 		unit_error(set, ctx.unit, "%s", tg_error_last());
-	else
+	} else {
+		ctx.docs_pos = flags ? docs : NULL;
+		ctx.own_pos = false;
 		add_docs(&ctx, docs);
+	}
 	tg_yaml_docs_free(docs);
-	tg_yaml_docs_free(ctx.docs_pos);
+	if (ctx.own_pos)
+		tg_yaml_docs_free(ctx.docs_pos);
 	free(ctx.display);
 	return 0;
 }

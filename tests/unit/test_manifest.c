@@ -229,6 +229,12 @@ static void test_manifest_lists_expanded_with_item_lines(void **state)
 	/* an object named like a list but without an items array stays */
 	assert_object(tg_manifest_unit_object(u, 3), "AllowList", "", "allow",
 	              28);
+	/* a list whose kind is spelled with an escape still gets lines */
+	add_text(set, "esc.yaml",
+	         "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
+	         "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
+	assert_int_equal(tg_manifest_unit_object_count(u), 5);
+	assert_object(tg_manifest_unit_object(u, 4), "ConfigMap", "", "e", 5);
 	tg_manifest_set_free(set);
 }
 
