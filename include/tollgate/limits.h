@@ -161,4 +161,11 @@
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
 
+/* Predicate checks ----------------------------------------------------------- */
+
+/* Findings (denied licenses or packages, vulnerability ids) listed in one
+ * check's evidence and reasons; the counts stay exact. Keeps a status
+ * document readable and bounded when a scan reports thousands. */
+#define TG_MAX_CHECK_FINDINGS 100
+
 #endif
