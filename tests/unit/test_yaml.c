@@ -458,17 +458,18 @@ static void test_yaml_rejects_bad_files(void **state)
 	}
 }
 
-static void test_yaml_rejects_billion_laughs_quickly(void **state)
+/* Refused by counting the nodes alias expansion would create, before any
+ * is created (how fast is measured by tests/bench/, not here). */
+static void test_yaml_rejects_billion_laughs(void **state)
 {
 	char *path = tt_src_path("tests/data/yaml/bad/billion_laughs.yaml");
 	tg_yaml_docs *docs = NULL;
-	double t0 = tg_monotonic();
 
 	(void)state;
 	assert_int_equal(tg_yaml_parse_file(&docs, path, TG_YAML_POSITIONS),
 			 TG_ETOOBIG);
-	/* Milliseconds in a normal build; generous for sanitizers. */
-	assert_true(tg_monotonic() - t0 < 0.5);
+	assert_contains(tg_error_last(), "billion laughs");
+	assert_null(docs);
 	free(path);
 }
 
@@ -582,66 +583,6 @@ static void test_yaml_rejects_bad_scalars(void **state)
 	assert_contains(msg, "mapping key is a mapping");
 	msg = parse_bad("!!map [1]", 9, TG_EPARSE);
 	assert_contains(msg, "x.yaml:1:1: tag \"!!map\" on a sequence");
-}
-
-/* libyaml alone: every event of text, n times; seconds. */
-static double libyaml_events_time(const char *text, size_t len, int n)
-{
-	double t0 = tg_monotonic();
-	int i;
-
-	for (i = 0; i < n; i++) {
-		yaml_parser_t parser;
-		yaml_event_t ev;
-		bool done = false;
-
-		assert_true(yaml_parser_initialize(&parser));
-		yaml_parser_set_input_string(&parser, (const unsigned char *)text,
-					     len);
-		while (!done) {
-			assert_true(yaml_parser_parse(&parser, &ev));
-			done = ev.type == YAML_STREAM_END_EVENT;
-			yaml_event_delete(&ev);
-		}
-		yaml_parser_delete(&parser);
-	}
-	return tg_monotonic() - t0;
-}
-
-/*
- * Speed: the manifest loader parses ~10,000 objects per cycle, so our
- * work on top of libyaml's own must stay small. Compared with libyaml's
- * bare event loop on the same machine at the same moment, so the check
- * holds on a busy machine.
- */
-static void test_yaml_parses_quickly(void **state)
-{
-	size_t len;
-	char *text = tt_read_src("tests/data/yaml/good/deployment.yaml", &len);
-	double t0, ours, bare;
-	int i, n = 2000;
-
-	(void)state;
-	bare = libyaml_events_time(text, len, n);
-	t0 = tg_monotonic();
-	for (i = 0; i < n; i++) {
-		tg_yaml_docs *docs = NULL;
-
-		assert_int_equal(tg_yaml_parse(&docs, "d.yaml", text, len, 0),
-				 0);
-		tg_yaml_docs_free(docs);
-	}
-	ours = tg_monotonic() - t0;
-	print_message("yaml: %d objects (%d files, %zu KiB) in %.3f s; "
-		      "libyaml events alone %.3f s\n",
-		      2 * n, n, n * len / 1024, ours, bare);
-#if defined(__SANITIZE_ADDRESS__)
-	/* Our code is instrumented, libyaml and jansson are not. */
-	assert_true(ours < 20 * bare + 0.5);
-#else
-	assert_true(ours < 2.5 * bare + 0.1);
-#endif
-	free(text);
 }
 
 /* Comparison with python3-yaml ------------------------------------------ */
@@ -875,13 +816,12 @@ int main(void)
 		cmocka_unit_test(test_yaml_reads_kubernetes_manifests),
 		cmocka_unit_test(test_yaml_positions),
 		cmocka_unit_test(test_yaml_rejects_bad_files),
-		cmocka_unit_test(test_yaml_rejects_billion_laughs_quickly),
+		cmocka_unit_test(test_yaml_rejects_billion_laughs),
 		cmocka_unit_test(test_yaml_rejects_deep_nesting),
 		cmocka_unit_test(test_yaml_rejects_too_many_documents),
 		cmocka_unit_test(test_yaml_rejects_huge_scalar_and_file),
 		cmocka_unit_test(test_yaml_rejects_too_many_anchors),
 		cmocka_unit_test(test_yaml_rejects_bad_scalars),
-		cmocka_unit_test(test_yaml_parses_quickly),
 		cmocka_unit_test(test_yaml_matches_python_yaml),
 	};
 
