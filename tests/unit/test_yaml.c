@@ -622,6 +622,97 @@ static void test_yaml_rejects_bad_scalars(void **state)
 	assert_contains(msg, "x.yaml:1:1: tag \"!!map\" on a sequence");
 }
 
+/* Deterministic pseudo-random numbers (a 64-bit LCG), so a failure can be
+ * replayed. */
+static uint64_t rng_state = 88172645463325252ull;
+
+static unsigned rng(unsigned n)
+{
+	rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)(rng_state >> 33) % n;
+}
+
+/* One random edit of buf: replace, insert or cut, with YAML's
+ * punctuation favoured. */
+static void mutate(tg_buf *b)
+{
+	static const char special[] = "[]{}:-&*!|>'\"#\t\n ,?<%@`\\~0\xff";
+	char c = rng(4) ? special[rng(sizeof(special) - 1)] : (char)rng(256);
+	size_t at = b->len ? rng((unsigned)b->len) : 0;
+
+	switch (rng(3)) {
+	case 0:
+		if (b->len)
+			b->data[at] = c;
+		break;
+	case 1:
+		tg_buf_append(b, "", 1); /* room for one more */
+		memmove(b->data + at + 1, b->data + at, b->len - at - 1);
+		b->data[at] = c;
+		break;
+	default:
+		b->len = at;
+		break;
+	}
+}
+
+/* Parse one mutated text: it must parse, or fail with a located message. */
+static void parse_mutant(const tg_buf *b)
+{
+	tg_yaml_docs *docs = NULL;
+	int error = tg_yaml_parse(&docs, "m.yaml", b->data ? b->data : "",
+	                          b->len, TG_YAML_POSITIONS);
+	size_t i;
+
+	if (error == 0) {
+		for (i = 0; i < tg_yaml_docs_count(docs); i++) {
+			tg_yaml_docs_line_at(docs, i, "/0", NULL);
+			tg_yaml_docs_line_at(docs, i, "/spec/template/0", NULL);
+			tg_yaml_docs_line_at(docs, i, "/a~1b/~0", NULL);
+		}
+		tg_yaml_docs_free(docs);
+		return;
+	}
+	assert_null(docs);
+	if (error != TG_EPARSE && error != TG_ETOOBIG)
+		fail_msg("unexpected code %d: %s", error, tg_error_last());
+	assert_true(tg_str_has_prefix(tg_error_last(), "m.yaml:"));
+}
+
+/* Random edits of every good and bad file never crash, leak or give an
+ * error without a position (run under ASan by tests/run.sh). */
+static void test_yaml_survives_mutated_input(void **state)
+{
+	static const char *const files[] = {
+	        "good/anchors.yaml",    "good/block.yaml",
+	        "good/deployment.yaml", "good/json.json",
+	        "good/multidoc.yaml",   "good/scalars.yaml",
+	        "good/tags.yaml",       "bad/merge_laughs.yaml",
+	};
+	size_t f;
+	int i, j;
+
+	(void)state;
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char *rel = tg_aprintf("tests/data/yaml/%s", files[f]);
+		size_t len;
+		char *text = tt_read_src(rel, &len);
+
+		for (i = 0; i < 250; i++) {
+			tg_buf b;
+
+			tg_buf_init(&b, 1u << 20);
+			tg_buf_append(&b, text, len);
+			for (j = rng(4); j >= 0; j--)
+				mutate(&b);
+			parse_mutant(&b);
+			tg_buf_free(&b);
+		}
+		free(text);
+		free(rel);
+	}
+}
+
 /* libyaml alone: every event of text, n times; seconds. */
 static double libyaml_events_time(const char *text, size_t len, int n)
 {
@@ -920,6 +1011,7 @@ int main(void)
 	        cmocka_unit_test(test_yaml_rejects_aliases_of_huge_scalars),
 	        cmocka_unit_test(test_yaml_rejects_too_many_anchors),
 	        cmocka_unit_test(test_yaml_rejects_bad_scalars),
+	        cmocka_unit_test(test_yaml_survives_mutated_input),
 	        cmocka_unit_test(test_yaml_parses_quickly),
 	        cmocka_unit_test(test_yaml_matches_python_yaml),
 	};
