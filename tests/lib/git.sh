@@ -36,3 +36,36 @@ tt_git_commit() {
 	git -C "$work" commit -q -m "$msg"
 	git -C "$work" push -q origin HEAD 2>/dev/null
 }
+
+# tt_start_sshd REPO_USER_KEY_PUB: an OpenSSH server on a free loopback
+# port for the current user, accepting only the given public key, with a
+# fresh ed25519 host key. Sets TT_SSH_PORT, TT_SSH_HOST_PUB (the host key
+# line "ssh-ed25519 AAAA...") and TT_SSH_USER.
+tt_start_sshd() {
+	local pub=$1 dir=$TT_TMP/sshd
+	mkdir -p "$dir"
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+	cp "$pub" "$dir/authorized_keys"
+	chmod 600 "$dir/authorized_keys"
+	TT_SSH_PORT=$(tt_free_port)
+	TT_SSH_USER=$(id -un)
+	TT_SSH_HOST_PUB=$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")
+	cat >"$dir/sshd_config" <<CONF
+Port $TT_SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+AuthorizedKeysFile $dir/authorized_keys
+PidFile $dir/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+SetEnv HOME=$HOME GIT_CONFIG_NOSYSTEM=1
+CONF
+	# sshd run as root wants its privilege separation directory.
+	if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
+	tt_bg "$dir/sshd.log" /usr/sbin/sshd -D -e -f "$dir/sshd_config"
+	tt_wait_port "$TT_SSH_PORT"
+}
