@@ -448,6 +448,13 @@ static int source_connect(git_remote **out, tg_source *s,
 	if ((gerr = git_remote_connect(*out, GIT_DIRECTION_FETCH, cb, NULL,
 				       NULL)) < 0) {
 		error = tg_source_git_error(s, gerr, "cannot connect");
+		if (error == TG_ERROR) {
+			/* libgit2 reports refused or unreachable hosts as OS
+			 * errors: for tollgate they are network failures. */
+			char *msg = tg_strdup(tg_error_last());
+			error = tg_error_set(TG_ENET, "%s", msg);
+			free(msg);
+		}
 		git_remote_free(*out);
 		*out = NULL;
 		return error;

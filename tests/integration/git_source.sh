@@ -69,6 +69,13 @@ tt_run out rc "$TOOL" fetch --url "$TT_GIT_URL/nothere.git" --branch main --stat
 tt_eq "missing repository: exit 1" 1 "$rc"
 tt_contains "missing repository: names the URL" "$out" "$TT_GIT_URL/nothere.git"
 
+dead=$(tt_free_port)
+tt_run out rc "$TOOL" fetch --url "git://127.0.0.1:$dead/deploy.git" --branch main --state "$state"
+tt_eq "server down: exit 1" 1 "$rc"
+tt_contains "server down: a network error naming the URL" "$out" \
+	"git://127.0.0.1:$dead/deploy.git: cannot connect: failed to connect to 127.0.0.1"
+tt_contains "server down: classed as network" "$out" "(network error)"
+
 # The same repository through file:// and a plain path.
 tt_run out rc "$TOOL" fetch --url "file://$base/deploy.git" --branch main --path clusters/prod --state "$state"
 tt_contains "file:// URL" "$out" "commit $new"
