@@ -558,12 +558,13 @@ static double retry_delay(const struct xfer *x)
 
 	for (i = 1; i < x->attempts; i++)
 		delay *= 2;
-	if (ra && tg_parse_u64(&secs, ra, strlen(ra),
-			       TG_HTTP_RETRY_AFTER_MAX_S) == 0 &&
-	    (double)secs > delay)
-		delay = (double)secs;
-	else if (ra && tg_parse_u64(&secs, ra, strlen(ra), UINT64_MAX) == 0)
-		delay = TG_HTTP_RETRY_AFTER_MAX_S;
+	/* Only the delta-seconds form; an HTTP-date falls back to backoff. */
+	if (ra && tg_parse_u64(&secs, ra, strlen(ra), UINT64_MAX) == 0) {
+		if (secs > TG_HTTP_RETRY_AFTER_MAX_S)
+			secs = TG_HTTP_RETRY_AFTER_MAX_S;
+		if ((double)secs > delay)
+			delay = (double)secs;
+	}
 	return delay;
 }
 
@@ -726,12 +727,11 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 	xfer_complete(x, 0, status);
 }
 
-/* Start queued transfers whose time has come, up to the parallel limit.
- * Returns the seconds until the next waiting one may start (at most 1). */
-static double start_ready(tg_http *http)
+/* Start queued transfers whose time has come, up to the parallel limit. */
+static void start_ready(tg_http *http)
 {
 	struct xfer **p = &http->queue, *x, *ready = NULL, **ready_tail = &ready;
-	double now = tg_monotonic(), wait = 1.0;
+	double now = tg_monotonic();
 	unsigned slots = http->active < http->parallel
 				 ? http->parallel - http->active
 				 : 0;
@@ -749,8 +749,6 @@ static double start_ready(tg_http *http)
 			slots--;
 			continue;
 		}
-		if (x->not_before > now && x->not_before - now < wait)
-			wait = x->not_before - now;
 		http->queue_tail = x;
 		p = &x->next;
 	}
@@ -764,7 +762,6 @@ static double start_ready(tg_http *http)
 			xfer_complete(x, error, 0);
 		}
 	}
-	return wait;
 }
 
 /* Drain curl's completion messages. */
@@ -806,6 +803,24 @@ static void fail_all(tg_http *http, CURLMcode mc)
 	}
 }
 
+/* Seconds until a queued transfer may start: 0 when one can start now,
+ * 1 (a poll tick) when none is queued or every slot is busy. */
+static double queue_wait(const tg_http *http)
+{
+	const struct xfer *x;
+	double now = tg_monotonic(), wait = 1.0;
+
+	if (http->active >= http->parallel)
+		return wait;
+	for (x = http->queue; x; x = x->next) {
+		if (x->not_before <= now)
+			return 0;
+		if (x->not_before - now < wait)
+			wait = x->not_before - now;
+	}
+	return wait;
+}
+
 int tg_http_run(tg_http *http)
 {
 	CURLMcode mc = CURLM_OK;
@@ -818,12 +833,16 @@ int tg_http_run(tg_http *http)
 					      "running (from a callback?)");
 	http->running = true;
 	while (http->queue || http->running_list) {
-		wait = start_ready(http);
+		start_ready(http);
 		if ((mc = curl_multi_perform(http->multi, &still)) != CURLM_OK)
 			break;
 		collect_done(http);
 		if (!http->running_list && !http->queue)
 			break;
+		/* Callbacks and retries may have queued work: when some of
+		 * it can start now, loop at once instead of polling. */
+		if ((wait = queue_wait(http)) <= 0)
+			continue;
 		timeout_ms = (int)(wait * 1000) + 1;
 		if (http->running_list &&
 		    curl_multi_timeout(http->multi, &curl_ms) == CURLM_OK &&
