@@ -1303,7 +1303,7 @@ static int status_error(const struct op *op, const tg_http_response *r)
 				    "file",
 				    op->name, r->status, detail, op->registry);
 	return tg_error_set(TG_ENET, "%s: unexpected answer from %s (HTTP %ld%s)",
-			    op->name, op->host, r->status, detail);
+			    op->name, r->url, r->status, detail);
 }
 
 /* "Authorization: Basic base64(user:password)" for the op's registry, or

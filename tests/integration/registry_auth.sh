@@ -55,6 +55,20 @@ tt_contains "realm refusal message" "$out" "plain HTTP refused: $TOKEN_SERVER is
 tt_run out rc "$P" --insecure "$REGISTRY" --insecure "$TOKEN_SERVER" manifest "$REGISTRY" team/app v1
 tt_eq "token realm listed as insecure: allowed" 0 "$rc"
 
+# Token lifetime: expires_in is honoured. A 2-second token is renewed after
+# a 1.5-second pause (the client renews early); a 300-second one is not.
+tt_start_registry --token --token-expires-in 2
+$T push "$REGISTRY/app:v1" >/dev/null
+: >"$TOKEN_LOG"
+tt_run out rc "$P" --insecure 127.0.0.1 --twice --pause 1500 manifest "$REGISTRY" app v1
+tt_eq "short-lived token: both fetches" 0 "$rc"
+tt_eq "short-lived token renewed" 2 "$(grep -c 'scope=repository:app:pull' "$TOKEN_LOG")"
+tt_start_registry --token
+$T push "$REGISTRY/app:v1" >/dev/null
+: >"$TOKEN_LOG"
+tt_run out rc "$P" --insecure 127.0.0.1 --twice --pause 1500 manifest "$REGISTRY" app v1
+tt_eq "long-lived token reused after the pause" 1 "$(grep -c 'scope=repository:app:pull' "$TOKEN_LOG")"
+
 # --- token auth with credentials ------------------------------------------------
 tt_start_registry --token --token-user bob:tok-pass
 D=$($T push "$REGISTRY/app:v1" --user bob:tok-pass)

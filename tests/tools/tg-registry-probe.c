@@ -9,16 +9,18 @@
  *   tg-registry-probe [options] referrers REGISTRY REPO DIGEST [ARTIFACT_TYPE]
  *   tg-registry-probe [options] many REGISTRY REPO REF...   (async, in parallel)
  * options: --auth FILE --insecure HOST[:PORT] (repeatable) --ca FILE
- *          --parallel N --retries N --stats --twice
+ *          --parallel N --retries N --stats --twice --pause MS
  *
  * Failures print "tg-registry-probe: <error name>: <detail>" on stderr and
  * exit with the negated error code (TG_ENOTFOUND -> 2, TG_EAUTH -> 9, ...).
  * --stats prints the HTTP counters; --twice repeats the command on the same
- * client (to show the cache and token reuse).
+ * client (to show the cache and token reuse), --pause MS sleeping between
+ * the two runs (to let a token expire).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tollgate/error.h"
 #include "tollgate/http.h"
@@ -177,7 +179,8 @@ int main(int argc, char **argv)
 	tg_registry *reg = NULL;
 	tg_http_stats st;
 	bool stats = false, twice = false;
-	uint64_t n;
+	uint64_t n, pause_ms = 0;
+	struct timespec ts;
 	int i, error;
 
 	opts.insecure = insecure;
@@ -202,6 +205,10 @@ int main(int argc, char **argv)
 					1024) == 0) {
 			opts.parallel = (unsigned)n;
 			i++;
+		} else if (!strcmp(argv[i], "--pause") &&
+			   tg_parse_u64(&pause_ms, argv[i + 1],
+					strlen(argv[i + 1]), 60000) == 0) {
+			i++;
 		} else if (!strcmp(argv[i], "--retries") &&
 			   tg_parse_u64(&n, argv[i + 1], strlen(argv[i + 1]),
 					10) == 0) {
@@ -222,6 +229,11 @@ int main(int argc, char **argv)
 	if ((error = tg_registry_new(&reg, &opts)) < 0)
 		return fail(error);
 	error = cmd_run(reg, argv[i], argc - i - 1, argv + i + 1);
+	if (error == 0 && twice && pause_ms) {
+		ts.tv_sec = (time_t)(pause_ms / 1000);
+		ts.tv_nsec = (long)(pause_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
 	if (error == 0 && twice)
 		error = cmd_run(reg, argv[i], argc - i - 1, argv + i + 1);
 	if (stats) {
