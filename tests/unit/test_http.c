@@ -26,12 +26,14 @@ static unsigned short port_;
 static pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
 static int flaky_count_, limited_count_;
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
-			     const char *body, const char *hname,
-			     const char *hvalue)
+static enum MHD_Result reply(struct MHD_Connection *c,
+                             unsigned status,
+                             const char *body,
+                             const char *hname,
+                             const char *hvalue)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (hname)
@@ -62,10 +64,14 @@ static int bump(int *counter)
 	return n;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
-			       const char *url, const char *method,
-			       const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+static enum MHD_Result handler(void *cls,
+                               struct MHD_Connection *c,
+                               const char *url,
+                               const char *method,
+                               const char *version,
+                               const char *upload,
+                               size_t *upload_size,
+                               void **con_cls)
 {
 	const char *auth;
 	char loc[128];
@@ -83,12 +89,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		return reply(c, 200, "hello", NULL, NULL);
 	if (!strcmp(url, "/flaky"))
 		return bump(&flaky_count_) <= 2
-			       ? reply(c, 503, "busy", "Retry-After", "0")
-			       : reply(c, 200, "recovered", NULL, NULL);
+		               ? reply(c, 503, "busy", "Retry-After", "0")
+		               : reply(c, 200, "recovered", NULL, NULL);
 	if (!strcmp(url, "/limited"))
 		return bump(&limited_count_) == 1
-			       ? reply(c, 429, "slow down", "Retry-After", "1")
-			       : reply(c, 200, "thanks", NULL, NULL);
+		               ? reply(c, 429, "slow down", "Retry-After", "1")
+		               : reply(c, 200, "thanks", NULL, NULL);
 	if (!strcmp(url, "/down"))
 		return reply(c, 500, "broken", NULL, NULL);
 	if (!strcmp(url, "/notfound"))
@@ -100,21 +106,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c,
 		return reply(c, 200, big, NULL, NULL);
 	}
 	if (!strcmp(url, "/big-chunked")) {
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1000,
-						      chunked_reader, NULL, NULL);
+		r = MHD_create_response_from_callback(
+		        MHD_SIZE_UNKNOWN, 1000, chunked_reader, NULL, NULL);
 		ret = MHD_queue_response(c, 200, r);
 		MHD_destroy_response(r);
 		return ret;
 	}
 	if (!strcmp(url, "/echo-auth")) {
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						   "Authorization");
+		                                   "Authorization");
 		return reply(c, 200, auth ? auth : "none", NULL, NULL);
 	}
 	if (!strcmp(url, "/redir-same"))
 		return reply(c, 302, "", "Location", "/echo-auth");
 	if (!strcmp(url, "/redir-other")) {
-		snprintf(loc, sizeof(loc), "http://localhost:%u/echo-auth", port_);
+		snprintf(loc, sizeof(loc), "http://localhost:%u/echo-auth",
+		         port_);
 		return reply(c, 307, "", "Location", loc);
 	}
 	if (!strcmp(url, "/redir-plain")) {
@@ -135,10 +142,9 @@ static int server_start(void **state)
 	const union MHD_DaemonInfo *info;
 
 	(void)state;
-	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					   MHD_USE_THREAD_PER_CONNECTION,
-				   0, NULL, NULL, handler, NULL,
-				   MHD_OPTION_END);
+	daemon_ = MHD_start_daemon(
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+	        0, NULL, NULL, handler, NULL, MHD_OPTION_END);
 	if (!daemon_)
 		return -1;
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
@@ -169,8 +175,11 @@ static tg_http *client(unsigned parallel, int retries)
 }
 
 /* GET path on the test server; returns the result code. */
-static int get(tg_http_response **out, tg_http *h, const char *path,
-	       size_t max, const char *auth)
+static int get(tg_http_response **out,
+               tg_http *h,
+               const char *path,
+               size_t max,
+               const char *auth)
 {
 	tg_http_request req = {0};
 	const char *hdrs[1] = {auth};
@@ -269,7 +278,7 @@ static void test_http_caps_response_size(void **state)
 	assert_int_equal(get(&r, h, "/big", 1000, NULL), TG_ETOOBIG);
 	assert_null(r);
 	assert_contains(tg_error_last(), "/big: response body larger than the "
-					 "limit of 1000 bytes");
+	                                 "limit of 1000 bytes");
 	/* No Content-Length: the write callback stops it. */
 	assert_int_equal(get(&r, h, "/big-chunked", 1000, NULL), TG_ETOOBIG);
 	assert_contains(tg_error_last(), "limit of 1000 bytes");
@@ -285,15 +294,15 @@ static void test_http_redirects_and_authorization(void **state)
 	tg_http_response *r;
 
 	(void)state;
-	assert_int_equal(get(&r, h, "/redir-same", 0, "Authorization: Bearer t0k"),
-			 0);
+	assert_int_equal(
+	        get(&r, h, "/redir-same", 0, "Authorization: Bearer t0k"), 0);
 	assert_int_equal(r->redirects, 1);
 	assert_string_equal(r->body, "Bearer t0k");
 	tg_http_response_free(r);
 
 	/* Another origin (localhost vs 127.0.0.1): credentials stay home. */
-	assert_int_equal(get(&r, h, "/redir-other", 0, "Authorization: Bearer t0k"),
-			 0);
+	assert_int_equal(
+	        get(&r, h, "/redir-other", 0, "Authorization: Bearer t0k"), 0);
 	assert_int_equal(r->status, 200);
 	assert_string_equal(r->body, "none");
 	assert_true(tg_str_has_prefix(r->url, "http://localhost:"));
@@ -317,7 +326,7 @@ static void test_http_refuses_plain_http_and_reports_network(void **state)
 	req.url = "http://example.invalid/x";
 	assert_int_equal(tg_http_request_sync(&r, h, &req), TG_EINVALID);
 	assert_contains(tg_error_last(), "plain HTTP refused: example.invalid "
-					 "is not listed");
+	                                 "is not listed");
 	req.url = "ftp://127.0.0.1/x";
 	assert_int_equal(tg_http_request_sync(&r, h, &req), TG_EINVALID);
 	assert_contains(tg_error_last(), "unsupported URL scheme");
@@ -396,13 +405,14 @@ static void test_http_parallel_bounded_with_followups(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_get_and_headers),
-		cmocka_unit_test(test_http_retries_503_then_succeeds),
-		cmocka_unit_test(test_http_honours_retry_after),
-		cmocka_unit_test(test_http_caps_response_size),
-		cmocka_unit_test(test_http_redirects_and_authorization),
-		cmocka_unit_test(test_http_refuses_plain_http_and_reports_network),
-		cmocka_unit_test(test_http_parallel_bounded_with_followups),
+	        cmocka_unit_test(test_http_get_and_headers),
+	        cmocka_unit_test(test_http_retries_503_then_succeeds),
+	        cmocka_unit_test(test_http_honours_retry_after),
+	        cmocka_unit_test(test_http_caps_response_size),
+	        cmocka_unit_test(test_http_redirects_and_authorization),
+	        cmocka_unit_test(
+	                test_http_refuses_plain_http_and_reports_network),
+	        cmocka_unit_test(test_http_parallel_bounded_with_followups),
 	};
 
 	return cmocka_run_group_tests(tests, server_start, server_stop);
