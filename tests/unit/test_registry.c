@@ -4,6 +4,7 @@
  * checks (tests/data/registry/{good,bad}), and small helpers. The network
  * parts are tested against a real registry in tests/integration/registry_*.
  */
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,178 @@ static void test_registry_auth_file_errors(void **state)
 	assert_null(reg);
 }
 
+/* A fake registry with the referrers API -------------------------------------
+ * docker-registry 2.8 has no referrers API, so paging is tested against
+ * this libmicrohttpd server (the network replaced, as this test says):
+ *   /v2/app/referrers/<d>     two pages joined by a relative Link
+ *   /v2/evil/referrers/<d>    Link to another host (must be refused)
+ *   /v2/loop/referrers/<d>    Link to itself forever (page limit)
+ *   /v2/busy/referrers/<d>    503 once, then an empty index
+ */
+static struct MHD_Daemon *fake_;
+static unsigned short fake_port_;
+static int busy_count_;
+
+static enum MHD_Result fake_reply(struct MHD_Connection *c,
+                                  unsigned status,
+                                  const char *body,
+                                  const char *link)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", TG_MEDIA_OCI_INDEX);
+	if (link)
+		MHD_add_response_header(r, "Link", link);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+#define REF_ITEM(type)                                                         \
+	"{\"mediaType\":\"" TG_MEDIA_OCI_MANIFEST "\",\"digest\":\"" H1        \
+	"\",\"size\":10,\"artifactType\":\"" type "\"}"
+#define REF_INDEX(items)                                                       \
+	"{\"schemaVersion\":2,\"mediaType\":\"" TG_MEDIA_OCI_INDEX             \
+	"\",\"manifests\":[" items "]}"
+
+static enum MHD_Result fake_handler(void *cls,
+                                    struct MHD_Connection *c,
+                                    const char *url,
+                                    const char *method,
+                                    const char *version,
+                                    const char *upload,
+                                    size_t *upload_size,
+                                    void **con_cls)
+{
+	const char *last;
+	char link[256];
+
+	(void)cls, (void)method, (void)version, (void)upload;
+	(void)upload_size;
+	if (!*con_cls) {
+		*con_cls = &fake_port_;
+		return MHD_YES;
+	}
+	last = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last");
+	if (!strcmp(url, "/v2/app/referrers/" H1) && !last)
+		return fake_reply(c, 200, REF_INDEX(REF_ITEM("application/a")),
+		                  "</v2/app/referrers/" H1
+		                  "?last=1>; rel=\"next\"");
+	if (!strcmp(url, "/v2/app/referrers/" H1))
+		return fake_reply(
+		        c, 200,
+		        REF_INDEX(REF_ITEM("application/b") "," REF_ITEM(
+		                "application/a")),
+		        NULL);
+	if (!strcmp(url, "/v2/evil/referrers/" H1))
+		return fake_reply(
+		        c, 200, REF_INDEX(REF_ITEM("application/a")),
+		        "<http://attacker.example/v2/x>; rel=\"next\"");
+	if (!strcmp(url, "/v2/loop/referrers/" H1)) {
+		snprintf(link, sizeof(link),
+		         "<http://127.0.0.1:%u/v2/loop/referrers/" H1
+		         "?last=x>; rel=\"next\"",
+		         fake_port_);
+		return fake_reply(c, 200, REF_INDEX(REF_ITEM("application/a")),
+		                  link);
+	}
+	if (!strcmp(url, "/v2/busy/referrers/" H1))
+		return ++busy_count_ == 1
+		               ? fake_reply(c, 503, "{}", NULL)
+		               : fake_reply(c, 200, REF_INDEX(""), NULL);
+	return fake_reply(c, 404, "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}",
+	                  NULL);
+}
+
+static tg_registry *fake_client(char *name, size_t size)
+{
+	static const char *insecure[] = {"127.0.0.1"};
+	tg_registry_options o = {0};
+	tg_registry *reg = NULL;
+
+	o.insecure = insecure;
+	o.insecure_count = 1;
+	o.retry_base_ms = 10;
+	snprintf(name, size, "127.0.0.1:%u", fake_port_);
+	assert_int_equal(tg_registry_new(&reg, &o), 0);
+	return reg;
+}
+
+static void test_registry_referrers_follow_link_pages(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+	tg_referrers *r = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "app", H1, NULL), 0);
+	assert_int_equal(r->count, 3);
+	assert_false(r->from_tag_schema);
+	assert_string_equal(r->subject, H1);
+	assert_string_equal(r->items[0].artifact_type, "application/a");
+	assert_string_equal(r->items[1].artifact_type, "application/b");
+	tg_referrers_free(r);
+
+	/* The server ignores artifactType: the client filters anyway. */
+	assert_int_equal(tg_registry_get_referrers(&r, reg, host, "app", H1,
+	                                           "application/b"),
+	                 0);
+	assert_int_equal(r->count, 1);
+	assert_string_equal(r->items[0].artifact_type, "application/b");
+	tg_referrers_free(r);
+
+	/* 503 is retried; the registry's index is then empty. */
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "busy", H1, NULL), 0);
+	assert_int_equal(r->count, 0);
+	tg_referrers_free(r);
+	tg_registry_free(reg);
+}
+
+static void test_registry_referrers_refuse_bad_links(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+	tg_referrers *r = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "evil", H1, NULL),
+	        TG_EUNTRUSTED);
+	assert_null(r);
+	assert_contains(tg_error_last(), "referrers Link points outside the "
+	                                 "registry: \"http://attacker.example");
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "loop", H1, NULL),
+	        TG_ETOOBIG);
+	assert_contains(tg_error_last(), "more than 16 pages of referrers");
+	assert_contains(tg_error_last(), "/loop@" H1);
+	tg_registry_free(reg);
+}
+
+static int fake_start(void **state)
+{
+	(void)state;
+	fake_ = MHD_start_daemon(
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+	        0, NULL, NULL, fake_handler, NULL, MHD_OPTION_END);
+	if (!fake_)
+		return -1;
+	fake_port_ =
+	        MHD_get_daemon_info(fake_, MHD_DAEMON_INFO_BIND_PORT)->port;
+	return 0;
+}
+
+static int fake_stop(void **state)
+{
+	(void)state;
+	MHD_stop_daemon(fake_);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,7 +637,9 @@ int main(void)
 	        cmocka_unit_test(test_registry_digest_tag_and_host),
 	        cmocka_unit_test(test_registry_rejects_bad_arguments),
 	        cmocka_unit_test(test_registry_auth_file_errors),
+	        cmocka_unit_test(test_registry_referrers_follow_link_pages),
+	        cmocka_unit_test(test_registry_referrers_refuse_bad_links),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }
