@@ -979,7 +979,7 @@ const char *tg_registry_api_host(const char *registry)
 enum op_kind { OP_PING, OP_MANIFEST, OP_BLOB, OP_REFERRERS };
 
 /* What a registry host asked for last time (its 401 challenge). */
-enum host_auth { AUTH_UNKNOWN, AUTH_BASIC, AUTH_BEARER };
+enum host_auth { AUTH_UNKNOWN, AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
 struct host {
 	struct host *next;
@@ -987,6 +987,11 @@ struct host {
 	enum host_auth auth;
 	char *realm;
 	char *service;
+	/* Until the first answer says how this host authenticates, one
+	 * request goes out and the others wait here: a batch of N requests
+	 * then costs one 401, not N. */
+	bool probing;
+	struct op *waiters;
 };
 
 struct token {
@@ -1031,6 +1036,7 @@ struct op {
 	char *path;  /* path and query of the next request */
 	size_t max_bytes;
 	bool auth_done;
+	bool probe; /* the request that learns the host's auth scheme */
 	unsigned pages;
 	tg_descriptor *items; /* referrers collected so far */
 	size_t items_count;
@@ -1276,6 +1282,10 @@ void tg_registry_free(tg_registry *reg)
 		free(h->host);
 		free(h->realm);
 		free(h->service);
+		while ((op = h->waiters)) {
+			h->waiters = op->next;
+			op_free(op);
+		}
 		free(h);
 	}
 	while ((t = reg->tokens)) {
@@ -1591,6 +1601,17 @@ static int op_authorization(char **out, bool *wait, struct op *op)
 
 	*out = NULL;
 	*wait = false;
+	if (h->auth == AUTH_UNKNOWN && h->probing) {
+		op->next = h->waiters;
+		h->waiters = op;
+		*wait = true;
+		return 0;
+	}
+	if (h->auth == AUTH_UNKNOWN) {
+		h->probing = true;
+		op->probe = true;
+		return 0;
+	}
 	if (h->auth == AUTH_BASIC) {
 		*out = basic_header(op->reg, op->registry);
 		return 0;
@@ -1668,6 +1689,9 @@ static int op_handle_401(struct op *op, const tg_http_response *r)
 		    !t->fetching)
 			token_wipe_value(t);
 	} else if (!strcasecmp(ch.scheme, "Basic")) {
+		/* Known now even without credentials, so requests waiting on
+		 * this host fail at once rather than one after the other. */
+		h->auth = AUTH_BASIC;
 		if (!tg_docker_cred_find(op->reg->creds, op->reg->creds_count,
 		                         op->registry)) {
 			tg_auth_challenge_clear(&ch);
@@ -1678,7 +1702,6 @@ static int op_handle_401(struct op *op, const tg_http_response *r)
 			        "registry auth file has none for %s",
 			        op->name, op->registry);
 		}
-		h->auth = AUTH_BASIC;
 	} else {
 		tg_auth_challenge_clear(&ch);
 		return tg_error_set(TG_EAUTH,
@@ -1994,16 +2017,44 @@ static void referrers_response(struct op *op, tg_http_response *r)
 		op_fail(op, error);
 }
 
+/*
+ * The probe request of a host got its answer (auth learned, or none
+ * needed, or a failure): send the requests that waited for it. A failed
+ * probe leaves the host unknown, so the first of them probes again.
+ */
+static void host_release(struct host *h)
+{
+	struct op *op, *list = h->waiters;
+	int error;
+
+	h->probing = false;
+	h->waiters = NULL;
+	while ((op = list)) {
+		list = op->next;
+		op->next = NULL;
+		if ((error = op_send(op)) < 0)
+			op_error(op, error);
+	}
+}
+
 static void
 on_response(tg_http *http, int result, tg_http_response *r, void *ctx)
 {
 	struct op *op = ctx;
+	tg_registry *reg = op->reg;
+	struct host *h = NULL;
 	int error;
 
 	(void)http;
+	if (op->probe) {
+		op->probe = false;
+		h = host_get(reg, op->host);
+	}
 	if (result < 0) {
 		tg_http_response_free(r);
 		op_error(op, tg_error_prefix(result, "%s", op->name));
+		if (h)
+			host_release(h);
 		return;
 	}
 	if (r->status == 401) {
@@ -2011,7 +2062,14 @@ on_response(tg_http *http, int result, tg_http_response *r, void *ctx)
 		tg_http_response_free(r);
 		if (error < 0)
 			op_error(op, error);
+		if (h)
+			host_release(h);
 		return;
+	}
+	if (h) {
+		if (h->auth == AUTH_UNKNOWN)
+			h->auth = AUTH_NONE;
+		host_release(h);
 	}
 	switch (op->kind) {
 	case OP_PING:

@@ -46,6 +46,10 @@ tt_contains "token auth: v1" "$out" "v1 $D"
 tt_contains "token auth: v2" "$out" "v2 $D2"
 tt_eq "one token for the scope, reused by every request" 1 "$(grep -c 'scope=repository:team/app:pull' "$TOKEN_LOG")"
 tt_eq "the token request was anonymous" 1 "$(grep -c 'auth=no' "$TOKEN_LOG")"
+# First run: one request learns the challenge while the others wait (1),
+# one token (1), four manifests (4); second run: the two tags again (2),
+# the two digests from the cache (0).
+tt_contains "one 401 for the whole batch, cache on the second run" "$out" "stats requests=8 "
 
 # The realm is plain HTTP on another port: listing only the registry's
 # host:port must not let the token request go out in clear text.
