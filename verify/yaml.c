@@ -415,8 +415,12 @@ static bool is_go_float(const char *s, size_t n)
 	return i == n;
 }
 
-/* Float from text already matched by is_go_float; false on overflow, where
- * Go's ParseFloat fails and go-yaml keeps the string. */
+/*
+ * Float from text already matched by is_go_float; false on overflow, where
+ * Go's ParseFloat fails and go-yaml keeps the string. strtod and "%g" use
+ * the C locale's '.' because tollgate never calls setlocale(); should a
+ * caller change LC_NUMERIC, the end check keeps "1.5" from reading as 1.
+ */
 static bool parse_float(double *out, const char *s)
 {
 	char *end;
@@ -424,7 +428,7 @@ static bool parse_float(double *out, const char *s)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno == ERANGE && isinf(d))
+	if ((errno == ERANGE && isinf(d)) || *end != '\0')
 		return false;
 	*out = d;
 	return true;
@@ -1566,6 +1570,51 @@ unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
 unknown:
 	tg_buf_free(&tok);
 	return 0;
+}
+
+/* Digits of the shortest "%.*g" of d that reads back as d. */
+static int real_digits(double d)
+{
+	char buf[40];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, d);
+		if (strtod(buf, NULL) == d)
+			return p;
+	}
+	return 17;
+}
+
+int tg_json_real_digits(const json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	int best = 0, d;
+
+	if (!v)
+		return 0;
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return real_digits(json_real_value(v));
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x)
+		{
+			if ((d = tg_json_real_digits(x)) > best)
+				best = d;
+		}
+		return best;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, x)
+		{
+			if ((d = tg_json_real_digits(x)) > best)
+				best = d;
+		}
+		return best;
+	default:
+		return 0;
+	}
 }
 
 void tg_yaml_docs_free(tg_yaml_docs *docs)
