@@ -230,9 +230,10 @@ static void test_manifest_lists_expanded_with_item_lines(void **state)
 	assert_object(tg_manifest_unit_object(u, 3), "AllowList", "", "allow",
 	              28);
 	/* a list whose kind is spelled with an escape still gets lines */
-	add_text(set, "esc.yaml",
-	         "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
-	         "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
+	add_text(
+	        set, "esc.yaml",
+	        "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
+	        "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
 	assert_int_equal(tg_manifest_unit_object_count(u), 5);
 	assert_object(tg_manifest_unit_object(u, 4), "ConfigMap", "", "e", 5);
 	tg_manifest_set_free(set);
@@ -840,6 +841,24 @@ static void test_manifest_dir_walk_hostile_tree(void **state)
 	free(outside);
 }
 
+static void test_manifest_dir_prefix_without_double_slash(void **state)
+{
+	char *root = tt_mkdtemp(), *slashed = tg_aprintf("%s//", root);
+	char *want = tg_aprintf("%s/u/bad.yaml:1: kind is missing", root);
+	tg_manifest_set *set = new_set();
+
+	(void)state;
+	write_cm(root, "u/bad.yaml", "apiVersion: v1\nmetadata: {name: x}\n");
+	assert_int_equal(tg_manifest_set_add_dir(set, slashed), 0);
+	assert_int_equal(tg_manifest_set_error_count(set), 1);
+	assert_string_equal(tg_manifest_set_error(set, 0), want);
+	tg_manifest_set_free(set);
+	tt_rmtree(root);
+	free(root);
+	free(slashed);
+	free(want);
+}
+
 static void test_manifest_dir_missing_root(void **state)
 {
 	tg_manifest_set *set = new_set();
@@ -929,6 +948,7 @@ int main(void)
 	        cmocka_unit_test(test_manifest_rejects_unsafe_paths),
 	        cmocka_unit_test(test_manifest_file_limit),
 	        cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
+	        cmocka_unit_test(test_manifest_dir_prefix_without_double_slash),
 	        cmocka_unit_test(test_manifest_dir_missing_root),
 	        cmocka_unit_test(test_manifest_example_repository),
 	};
