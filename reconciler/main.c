@@ -36,6 +36,7 @@ static const struct {
 } commands[] = {
 	{"version", tg_cmd_version},
 	{"verify", tg_cmd_verify},
+	{"manifests", tg_cmd_manifests},
 	/* commands are added here, one line each */
 };
 

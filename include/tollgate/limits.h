@@ -20,6 +20,11 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* Lists inside lists expanded in a manifest file (kind: List items that
+ * are lists themselves). kubectl flattens them; real files nest at most
+ * once, and a bound keeps the recursion short. */
+#define TG_MAX_MANIFEST_LIST_DEPTH 4
+
 /* YAML ------------------------------------------------------------------- */
 
 /* Nesting of mappings and sequences. Kubernetes objects nest ~15 deep;
@@ -155,5 +160,12 @@
 
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
+
+/* Predicate checks ----------------------------------------------------------- */
+
+/* Findings (denied licenses or packages, vulnerability ids) listed in one
+ * check's evidence and reasons; the counts stay exact. Keeps a status
+ * document readable and bounded when a scan reports thousands. */
+#define TG_MAX_CHECK_FINDINGS 100
 
 #endif
