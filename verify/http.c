@@ -806,6 +806,20 @@ static void fail_all(tg_http *http, CURLMcode mc)
 	}
 }
 
+/* A queued transfer may start now (due, and a parallel slot free). */
+static bool queue_startable(const tg_http *http)
+{
+	double now = tg_monotonic();
+	const struct xfer *x;
+
+	if (http->active >= http->parallel)
+		return false;
+	for (x = http->queue; x; x = x->next)
+		if (x->not_before <= now)
+			return true;
+	return false;
+}
+
 int tg_http_run(tg_http *http)
 {
 	CURLMcode mc = CURLM_OK;
@@ -824,6 +838,10 @@ int tg_http_run(tg_http *http)
 		collect_done(http);
 		if (!http->running_list && !http->queue)
 			break;
+		/* Callbacks may have queued follow-up requests: start them
+		 * now rather than after a poll that nothing would wake. */
+		if (queue_startable(http))
+			continue;
 		timeout_ms = (int)(wait * 1000) + 1;
 		if (http->running_list &&
 		    curl_multi_timeout(http->multi, &curl_ms) == CURLM_OK &&
