@@ -7,7 +7,7 @@
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/registry.sh"
 
-TGI=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image")
+TGB=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image-batch")
 tt_start_registry
 R=$REGISTRY
 for k in release stranger; do
@@ -36,34 +36,27 @@ vuln "$TT_TMP/vuln-critical.json" CRITICAL
 
 SPDX=https://spdx.dev/Document
 VULN=https://cosign.sigstore.dev/attestation/vuln/v1
-image() { # NAME -> digest; pushed and signed
-	local d
-	d=$("${TGI[@]}" push "$R/acme/$1:v1" --content "$1")
-	"${TGI[@]}" sign "$R/acme/$1:v1" --key "$TT_TMP/release.pem" >/dev/null
-	echo "$d"
-}
-attest() { # NAME KEY TYPE FILE [args]
-	"${TGI[@]}" attest "$R/acme/$1:v1" --key "$TT_TMP/$2.pem" \
-		--predicate-type "$3" --predicate "$4" "${@:5}" >/dev/null
-}
-
-d_none=$(image none)
-d_good=$(image good)
-attest good release "$SPDX" "$TT_TMP/spdx.json"
-attest good release "$VULN" "$TT_TMP/vuln-low.json" --statement v0.1
-d_stranger=$(image stranger)
-attest stranger stranger "$SPDX" "$TT_TMP/spdx.json"
-attest stranger release "$VULN" "$TT_TMP/vuln-low.json"
-d_subj=$(image subject)
-attest subject release "$SPDX" "$TT_TMP/spdx.json" --subject-digest "$d_good"
-attest subject release "$VULN" "$TT_TMP/vuln-low.json"
-d_crit=$(image critical)
-attest critical release "$SPDX" "$TT_TMP/spdx.json"
-attest critical release "$VULN" "$TT_TMP/vuln-critical.json"
-d_old=$(image oldexc)
-attest oldexc release "$SPDX" "$TT_TMP/spdx.json"
-attest oldexc release "$VULN" "$TT_TMP/vuln-critical.json"
-image soft >/dev/null
+# Set up in two batches (tg-image-batch: one python process each).
+names=(none good stranger subject critical oldexc soft)
+mapfile -t D < <(for n in "${names[@]}"; do
+	echo "push $R/acme/$n:v1 --content $n"
+done | "${TGB[@]}")
+[ "${#D[@]}" -eq 7 ] || { echo "setup failed: ${D[*]}" >&2; exit 1; }
+d_none=${D[0]} d_good=${D[1]} d_subj=${D[3]} d_crit=${D[4]} d_old=${D[5]}
+K=$TT_TMP/release.pem
+"${TGB[@]}" >/dev/null <<EOF
+$(for n in "${names[@]}"; do echo "sign $R/acme/$n:v1 --key $K"; done)
+attest $R/acme/good:v1 --key $K --predicate-type $SPDX --predicate $TT_TMP/spdx.json
+attest $R/acme/good:v1 --key $K --predicate-type $VULN --predicate $TT_TMP/vuln-low.json --statement v0.1
+attest $R/acme/stranger:v1 --key $TT_TMP/stranger.pem --predicate-type $SPDX --predicate $TT_TMP/spdx.json
+attest $R/acme/stranger:v1 --key $K --predicate-type $VULN --predicate $TT_TMP/vuln-low.json
+attest $R/acme/subject:v1 --key $K --predicate-type $SPDX --predicate $TT_TMP/spdx.json --subject-digest $d_good
+attest $R/acme/subject:v1 --key $K --predicate-type $VULN --predicate $TT_TMP/vuln-low.json
+attest $R/acme/critical:v1 --key $K --predicate-type $SPDX --predicate $TT_TMP/spdx.json
+attest $R/acme/critical:v1 --key $K --predicate-type $VULN --predicate $TT_TMP/vuln-critical.json
+attest $R/acme/oldexc:v1 --key $K --predicate-type $SPDX --predicate $TT_TMP/spdx.json
+attest $R/acme/oldexc:v1 --key $K --predicate-type $VULN --predicate $TT_TMP/vuln-critical.json
+EOF
 
 cat >"$TT_TMP/policy.yaml" <<EOF
 apiVersion: tollgate.dev/v1alpha1

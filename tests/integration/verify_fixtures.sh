@@ -11,34 +11,35 @@
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/registry.sh"
 
-TGI=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image")
+TGB=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image-batch")
 FX=$TG_FIXTURES/containers-image
 SIGNED=192.168.64.2:5000
 tt_start_registry
 R=$REGISTRY
 
-seed() { # FIXTURE-DIR NAMESPACE/REPO TAG
-	"${TGI[@]}" seed-fixture "$1" "$R/$2" --storage "$TT_REGISTRY_DATA" \
-		--tag "$3" >/dev/null
-}
-seed "$FX/dir-img-cosign-valid" valid/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-valid" valid/testing/manifest notlatest
-seed "$FX/dir-img-cosign-valid-2" valid2/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-valid-2" valid2/this/does-not match
-seed "$FX/dir-img-cosign-mixed" mixed/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-valid-with-tag" withtag/skopeo-signed tag
-seed "$FX/dir-img-cosign-valid-with-tag" withtag/skopeo-signed othertag
-seed "$FX/dir-img-cosign-other-attachment" other/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-modified-manifest" modified/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-manifest-digest-error" digesterr/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-no-manifest" nomanifest/cosign-signed-single-sample latest
-seed "$FX/dir-img-cosign-key-rekor-valid" keyrekor/cosign-signed/key-1 latest
 # unknown-cosign-key.signature is a loose signature: give it the valid
 # fixture's manifest.
 mkdir -p "$TT_TMP/unknown"
 cp "$FX/dir-img-cosign-valid/manifest.json" "$TT_TMP/unknown/"
 cp "$FX/unknown-cosign-key.signature" "$TT_TMP/unknown/signature-1"
-seed "$TT_TMP/unknown" unknown/cosign-signed-single-sample latest
+while read -r dir repo tag; do
+	echo "seed-fixture $dir $R/$repo --storage $TT_REGISTRY_DATA --tag $tag"
+done >"$TT_TMP/seed.txt" <<EOF
+$FX/dir-img-cosign-valid valid/cosign-signed-single-sample latest
+$FX/dir-img-cosign-valid valid/testing/manifest notlatest
+$FX/dir-img-cosign-valid-2 valid2/cosign-signed-single-sample latest
+$FX/dir-img-cosign-valid-2 valid2/this/does-not match
+$FX/dir-img-cosign-mixed mixed/cosign-signed-single-sample latest
+$FX/dir-img-cosign-valid-with-tag withtag/skopeo-signed tag
+$FX/dir-img-cosign-valid-with-tag withtag/skopeo-signed othertag
+$FX/dir-img-cosign-other-attachment other/cosign-signed-single-sample latest
+$FX/dir-img-cosign-modified-manifest modified/cosign-signed-single-sample latest
+$FX/dir-img-cosign-manifest-digest-error digesterr/cosign-signed-single-sample latest
+$FX/dir-img-cosign-no-manifest nomanifest/cosign-signed-single-sample latest
+$FX/dir-img-cosign-key-rekor-valid keyrekor/cosign-signed/key-1 latest
+$TT_TMP/unknown unknown/cosign-signed-single-sample latest
+EOF
+"${TGB[@]}" <"$TT_TMP/seed.txt" >/dev/null
 
 policy() { # MODE
 	local ns key
@@ -90,12 +91,14 @@ for mode in any repository exact; do
 		--insecure-registry "$R" --output json "${refs[@]}"
 	tt_eq "$mode: exit 3 (some rows are rejections)" 3 "$rc"
 	printf '%s' "$out" >"$TT_TMP/out-$mode.json"
+	# One verdict per line, in the order of the references.
+	mapfile -t got < <(python3 -c 'import json,sys
+for v in json.load(open(sys.argv[1]))["verdicts"]: print(v["verdict"])' \
+		"$TT_TMP/out-$mode.json")
 	i=0
 	for row in "${rows[@]}"; do
 		read -r -a f <<<"$row"
-		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdicts"][int(sys.argv[2])]["verdict"])' \
-			"$TT_TMP/out-$mode.json" "$i")
-		tt_eq "$mode: ${f[0]}" "${f[$((col - 1))]}" "$got"
+		tt_eq "$mode: ${f[0]}" "${f[$((col - 1))]}" "${got[$i]:-missing}"
 		i=$((i + 1))
 	done
 done

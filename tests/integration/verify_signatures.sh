@@ -6,6 +6,7 @@
 . "$TG_SOURCE_DIR/tests/lib/registry.sh"
 
 TGI=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image")
+TGB=("python3" "$TG_SOURCE_DIR/tests/tools/tg-image-batch")
 tt_start_registry
 R=$REGISTRY
 
@@ -37,14 +38,38 @@ rules:
         - {name: release, key: release.pub}
 EOF
 
+# Most images in one go (tg-image-batch: one python process for all).
+mapfile -t D < <("${TGB[@]}" <<EOF
+push $R/acme/api:v1 --content api
+push $R/acme/unsigned:v1 --content unsigned
+push $R/acme/wrongkey:v1 --content wrongkey
+push $R/acme/tampered:v1 --content tampered
+push $R/acme/other:v1 --content other
+push $R/acme/moved:v1 --content first
+push $R/acme/both:v1 --content both
+push $R/evil/api:v1 --content evil
+push-index $R/acme/multi:v1 --content multi --print-children
+EOF
+)
+[ "${#D[@]}" -eq 11 ] || { echo "setup failed: ${D[*]}" >&2; exit 1; }
+d_api=${D[0]} d_un=${D[1]} d_wk=${D[2]} d_t=${D[3]} d_o=${D[4]} d_m1=${D[5]}
+d_idx=${D[8]} child=${D[9]%% *}
+"${TGB[@]}" >/dev/null <<EOF
+sign $R/acme/api:v1 --key $TT_TMP/release.pem
+sign $R/acme/wrongkey:v1 --key $TT_TMP/stranger.pem
+sign $R/acme/tampered:v1 --key $TT_TMP/release.pem
+sign $R/acme/other:v1 --key $TT_TMP/release.pem --payload-digest $d_api
+sign $R/acme/moved:v1 --key $TT_TMP/release.pem
+sign $R/acme/both:v1 --key $TT_TMP/release.pem
+sign $R/evil/api:v1 --key $TT_TMP/release.pem
+EOF
+
 verify() { # OUT RC args...
 	tt_run "$1" "$2" "$TG_BIN" verify --policy "$TT_TMP/policy.yaml" \
 		--insecure-registry "$R" "${@:3}"
 }
 
 # Signed with the policy's key: allowed, with the signer named.
-d_api=$("${TGI[@]}" push "$R/acme/api:v1" --content api)
-"${TGI[@]}" sign "$R/acme/api:v1" --key "$TT_TMP/release.pem" >/dev/null
 verify out rc "$R/acme/api:v1"
 tt_eq "signed image: exit 0" 0 "$rc"
 tt_contains "signed image: allowed with its digest" "$out" \
@@ -52,15 +77,12 @@ tt_contains "signed image: allowed with its digest" "$out" \
 tt_contains "signed image: names the authority" "$out" 'signed by "release" (sha256:'
 
 # Unsigned: blocked, exit 3, says there is no signature.
-d_un=$("${TGI[@]}" push "$R/acme/unsigned:v1" --content unsigned)
 verify out rc "$R/acme/unsigned:v1"
 tt_eq "unsigned image: exit 3" 3 "$rc"
 tt_contains "unsigned image: no signature" "$out" \
 	"$R/acme/unsigned@$d_un: signature: no signatures found (no tag sha256-${d_un#sha256:}.sig"
 
 # Signed by a key the policy does not know.
-d_wk=$("${TGI[@]}" push "$R/acme/wrongkey:v1" --content wrongkey)
-"${TGI[@]}" sign "$R/acme/wrongkey:v1" --key "$TT_TMP/stranger.pem" >/dev/null
 verify out rc "$R/acme/wrongkey:v1"
 tt_eq "unknown key: exit 3" 3 "$rc"
 tt_contains "unknown key: summary" "$out" \
@@ -77,8 +99,6 @@ seen=$(python3 -c 'import json,sys; c=[c for c in json.load(sys.stdin)["verdicts
 tt_eq "one valid among invalid: seen 2, valid 1" "pass 2 1" "$seen"
 
 # Tampered payload: the signature stays, the payload blob changes.
-d_t=$("${TGI[@]}" push "$R/acme/tampered:v1" --content tampered)
-"${TGI[@]}" sign "$R/acme/tampered:v1" --key "$TT_TMP/release.pem" >/dev/null
 sigtag="sha256-${d_t#sha256:}.sig"
 "${TGI[@]}" get-manifest "$R/acme/tampered:$sigtag" >"$TT_TMP/sig.json"
 python3 - "$TT_TMP/sig.json" "$TT_TMP" "$R" <<'PY'
@@ -105,17 +125,12 @@ tt_contains "tampered payload: does not verify" "$out" \
 	"$R/acme/tampered@$d_t: signature: signature 1: does not verify"
 
 # A valid signature whose payload names another digest.
-d_o=$("${TGI[@]}" push "$R/acme/other:v1" --content other)
-"${TGI[@]}" sign "$R/acme/other:v1" --key "$TT_TMP/release.pem" \
-	--payload-digest "$d_api" >/dev/null
 verify out rc "$R/acme/other:v1"
 tt_eq "payload for another digest: exit 3" 3 "$rc"
 tt_contains "payload for another digest: reason" "$out" \
-	"signature 1: payload is for $d_api, not this image"
+	"$R/acme/other@$d_o: signature: signature 1: payload is for $d_api, not this image"
 
 # Moved tag: v1 signed, then v1 pushed again with other content.
-d_m1=$("${TGI[@]}" push "$R/acme/moved:v1" --content first)
-"${TGI[@]}" sign "$R/acme/moved:v1" --key "$TT_TMP/release.pem" >/dev/null
 verify out rc "$R/acme/moved:v1"
 tt_eq "moved tag: before the move, allowed" 0 "$rc"
 d_m2=$("${TGI[@]}" push "$R/acme/moved:v1" --content second)
@@ -135,9 +150,6 @@ verify out rc "$R/acme/moved@$d_m1"
 tt_eq "moved tag: the signed digest pinned is allowed" 0 "$rc"
 
 # Index image: signed at the index digest; platforms reported.
-"${TGI[@]}" push-index "$R/acme/multi:v1" --content multi --print-children >"$TT_TMP/idx"
-d_idx=$(head -1 "$TT_TMP/idx")
-child=$(sed -n 2p "$TT_TMP/idx" | cut -d' ' -f1)
 verify out rc "$R/acme/multi:v1"
 tt_eq "unsigned index: blocked" 3 "$rc"
 "${TGI[@]}" sign "$R/acme/multi@$child" --key "$TT_TMP/release.pem" >/dev/null
@@ -150,8 +162,6 @@ plat=$(python3 -c 'import json,sys; v=json.load(sys.stdin)["verdicts"][0]; print
 tt_eq "signed index: digest and platforms" "$d_idx allowed linux/amd64 linux/arm64" "$plat"
 
 # Threshold 2 of (release P-256, ci P-384 with SHA-384).
-"${TGI[@]}" push "$R/acme/both:v1" --content both >/dev/null
-"${TGI[@]}" sign "$R/acme/both:v1" --key "$TT_TMP/release.pem" >/dev/null
 verify out rc "$R/acme/both:v1"
 tt_eq "threshold 2, one authority: blocked" 3 "$rc"
 tt_contains "threshold 2, one authority: reason" "$out" \
@@ -166,8 +176,6 @@ verify out rc "otherregistry.example:5000/acme/api:v1"
 tt_eq "registry not allowed: exit 3" 3 "$rc"
 tt_contains "registry not allowed: reason" "$out" \
 	"registry: registry not allowed: otherregistry.example:5000/acme/api is not under registries.allowed"
-"${TGI[@]}" push "$R/evil/api:v1" --content evil >/dev/null
-"${TGI[@]}" sign "$R/evil/api:v1" --key "$TT_TMP/release.pem" >/dev/null
 sleep 0.2
 before=$(wc -l <"$TT_REGISTRY_LOG")
 verify out rc "$R/evil/api:v1"
