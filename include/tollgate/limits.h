@@ -20,6 +20,17 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* Bytes a Git fetch may receive in one go. A deploy repository is text;
+ * a remote sending more is broken or hostile. */
+#define TG_MAX_GIT_FETCH_BYTES (1024ull * 1024 * 1024)
+
+/* Symlinks followed to reach one file in the deploy tree. */
+#define TG_MAX_SYMLINK_HOPS 8
+
+/* Attempts to push a status commit when the remote moved in between
+ * (fetch, rebuild on the new tip, push again). */
+#define TG_STATUS_PUSH_ATTEMPTS 5
+
 /* Lists inside lists expanded in a manifest file (kind: List items that
  * are lists themselves). kubectl flattens them; real files nest at most
  * once, and a bound keeps the recursion short. */
@@ -34,6 +45,11 @@
 /* Nodes created by alias expansion in one file. Stops "billion laughs":
  * each alias copy counts every node it copies. */
 #define TG_MAX_YAML_ALIAS_NODES 100000
+
+/* Bytes of scalars (keys and values) copied by alias expansion in one
+ * file: a node budget alone lets 100000 aliases of one 4 MiB scalar ask
+ * for 400 GB. Twice the largest file covers any honest reuse. */
+#define TG_MAX_YAML_ALIAS_BYTES (16u * 1024 * 1024)
 
 /* Anchors defined in one file. */
 #define TG_MAX_YAML_ANCHORS 10000
