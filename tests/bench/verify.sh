@@ -33,29 +33,13 @@ YML
 
 echo "bench: pushing and signing $N images to $R ..." >&2
 t0=$(date +%s.%N)
-# tg-image's functions, in one python process (one process per image would
-# spend most of the time starting python).
-python3 - "$TG_SOURCE_DIR/tests/tools/tg-image" "$R" "$N" "$TT_TMP/k.pem" \
-	>"$TT_TMP/refs" <<'PY'
-import argparse, contextlib, importlib.machinery, importlib.util, io, sys
-path, reg_host, n, key = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-loader = importlib.machinery.SourceFileLoader("tg_image", path)
-spec = importlib.util.spec_from_loader("tg_image", loader)
-tgi = importlib.util.module_from_spec(spec)
-loader.exec_module(tgi)
-for i in range(n):
-    ref = "%s/bench/app%d:v%d" % (reg_host, i % 50, i)
-    args = argparse.Namespace(ref=ref, content="bench image %d" % i,
-                              created="2026-01-01T00:00:00Z", format="oci",
-                              platform="linux/amd64", user=None, insecure=False)
-    with contextlib.redirect_stdout(io.StringIO()):
-        tgi.cmd_push(args)
-        tgi.cmd_sign(argparse.Namespace(ref=ref, key=key, identity=None,
-                                        payload_digest=None, hash=None,
-                                        annotation=None, replace=False,
-                                        user=None, insecure=False))
-    print(ref)
-PY
+# One python process for all of it (tg-image-batch), not one per image.
+for ((i = 0; i < N; i++)); do
+	ref="$R/bench/app$((i % 50)):v$i"
+	echo "push $ref --content 'bench image $i'"
+	echo "sign $ref --key $TT_TMP/k.pem"
+	echo "$ref" >>"$TT_TMP/refs"
+done | python3 "$TG_SOURCE_DIR/tests/tools/tg-image-batch" >/dev/null
 t1=$(date +%s.%N)
 echo "bench: setup took $(python3 -c "print(round($t1 - $t0, 1))") s" >&2
 
