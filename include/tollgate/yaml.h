@@ -35,8 +35,9 @@
  *
  * Hostile input is refused with TG_ETOOBIG or TG_EPARSE and a message
  * "<name>:<line>:<column>: <what is wrong>": limits in limits.h
- * (TG_MAX_YAML_*): file size, depth (aliases included), nodes created by
- * alias expansion, anchors, documents, scalar size.
+ * (TG_MAX_YAML_*): file size, depth (aliases included), nodes in the
+ * file, nodes and text copied by alias expansion, anchors, documents,
+ * scalar size.
  */
 #ifndef TOLLGATE_YAML_H
 #define TOLLGATE_YAML_H
@@ -93,5 +94,16 @@ unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
                               unsigned *col_out);
 
 void tg_yaml_docs_free(tg_yaml_docs *docs);
+
+/*
+ * The smallest number of significant digits (1..17; 0 when v holds no
+ * real) that writes every real in v back to the same double. jansson
+ * writes reals with 17 digits, so 0.1 becomes "0.10000000000000001",
+ * where kubectl (Go) writes "0.1", and the API server parses some fields
+ * (resource quantities) from the digits. Dump manifests with
+ *     json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(tg_json_real_digits(v)))
+ * to send what kubectl would.
+ */
+int tg_json_real_digits(const json_t *v);
 
 #endif
