@@ -961,6 +961,7 @@ struct op {
 	char *path;  /* path and query of the next request */
 	size_t max_bytes;
 	bool auth_done;
+	bool sent_bearer; /* the last request carried a Bearer token */
 	unsigned pages;
 	tg_descriptor *items; /* referrers collected so far */
 	size_t items_count;
@@ -1545,6 +1546,8 @@ static int op_send(struct op *op)
 		hdrs[req.headers_count++] = "Accept: " TG_MEDIA_OCI_INDEX;
 	if (auth)
 		hdrs[req.headers_count++] = auth;
+	op->sent_bearer =
+		auth && tg_str_has_prefix(auth, "Authorization: Bearer");
 	req.max_bytes = op->max_bytes;
 	error = tg_http_submit(op->reg->http, &req, on_response, op);
 	if (error < 0)
@@ -1577,8 +1580,12 @@ static int op_handle_401(struct op *op, const tg_http_response *r)
 		ch.realm = ch.service = NULL;
 		if (!op->scope && ch.scope)
 			op->scope = tg_strdup(ch.scope);
-		/* The token we sent (if any) was refused: get a new one. */
-		if ((t = token_find(op->reg, op->host, op->scope)) && !t->fetching)
+		/* The token we sent was refused: get a new one. A 401 to a
+		 * request sent before the host asked for tokens says nothing
+		 * about the token another request has fetched since. */
+		if (op->sent_bearer &&
+		    (t = token_find(op->reg, op->host, op->scope)) &&
+		    !t->fetching)
 			token_wipe_value(t);
 	} else if (!strcasecmp(ch.scheme, "Basic")) {
 		if (!tg_docker_cred_find(op->reg->creds, op->reg->creds_count,
