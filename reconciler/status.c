@@ -31,6 +31,7 @@ typedef struct attempt {
 	json_t *prev;          /* status.json at tip */
 	git_oid commit;        /* new status commit */
 	git_oid notes_commit;  /* new notes commit */
+	bool notes_only;       /* status unchanged, only the note is missing */
 } attempt;
 
 static void attempt_clear(attempt *a)
@@ -274,14 +275,28 @@ out:
 
 /* ---- Commits ------------------------------------------------------------------- */
 
+/* The note on the source commit, on top of the notes tip. */
+static int make_note(attempt *a, tg_source *src, const json_t *doc,
+		     const git_signature *sig, const git_oid *source)
+{
+	git_oid blob;
+	char *note = tg_status_note(doc);
+	int gerr;
+
+	gerr = git_note_commit_create(&a->notes_commit, &blob,
+				      tg_source_repo(src), a->notes_tip, sig,
+				      sig, source, note, 1);
+	free(note);
+	return gerr < 0 ? git_fail(src, gerr, "status note") : 0;
+}
+
 static int make_commits(attempt *a, tg_source *src, const json_t *doc,
 			const git_signature *sig, const git_oid *source)
 {
 	git_tree *tree = NULL;
-	git_oid tree_oid, blob;
+	git_oid tree_oid;
 	const git_commit *parents[1];
 	char *msg = tg_status_message(a->prev, doc);
-	char *note = tg_status_note(doc);
 	int gerr, error = 0;
 
 	if ((error = build_tree(&tree_oid, src, doc)) < 0)
@@ -299,15 +314,24 @@ static int make_commits(attempt *a, tg_source *src, const json_t *doc,
 		error = git_fail(src, gerr, "status commit");
 		goto out;
 	}
-	if ((gerr = git_note_commit_create(&a->notes_commit, &blob,
-					   tg_source_repo(src), a->notes_tip,
-					   sig, sig, source, note, 1)) < 0)
-		error = git_fail(src, gerr, "status note");
+	error = make_note(a, src, doc, sig, source);
 out:
 	git_tree_free(tree);
 	free(msg);
-	free(note);
 	return error;
+}
+
+/* Does the notes tip hold a note for the source commit? */
+static bool note_exists(attempt *a, tg_source *src, const git_oid *source)
+{
+	git_note *note = NULL;
+
+	if (!a->notes_tip ||
+	    git_note_commit_read(&note, tg_source_repo(src), a->notes_tip,
+				 source) < 0)
+		return false;
+	git_note_free(note);
+	return true;
 }
 
 static int set_ref(tg_source *src, const char *name, const git_oid *oid)
@@ -341,27 +365,55 @@ static int load_tips(attempt *a, tg_source *src, const tg_status_opts *o,
 	return 0;
 }
 
-/* Push both refs; on success the tracking refs follow. */
+/* Push both refs (only the notes when notes_only); on success the
+ * tracking refs follow. */
 static int push_commits(bool *rejected, attempt *a, tg_source *src,
 			const tg_status_opts *o, const char *branch_ref)
 {
 	char *specs[2];
+	size_t n = a->notes_only ? 1 : 2;
 	int error;
 
-	specs[0] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
-	specs[1] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
-	if ((error = set_ref(src, PUSH_STATUS, &a->commit)) < 0 ||
-	    (error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0)
+	specs[0] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
+	specs[1] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
+	if ((error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0 ||
+	    (!a->notes_only &&
+	     (error = set_ref(src, PUSH_STATUS, &a->commit)) < 0))
 		goto out;
-	error = tg_source_push(src, (const char *const *)specs, 2, rejected);
-	if (!error && !*rejected &&
-	    ((error = set_ref(src, TRACK_STATUS, &a->commit)) < 0 ||
-	     (error = set_ref(src, TRACK_NOTES, &a->notes_commit)) < 0))
+	error = tg_source_push(src, (const char *const *)specs, n, rejected);
+	if (error || *rejected)
 		goto out;
+	if ((error = set_ref(src, TRACK_NOTES, &a->notes_commit)) == 0 &&
+	    !a->notes_only)
+		error = set_ref(src, TRACK_STATUS, &a->commit);
 out:
 	free(specs[0]);
 	free(specs[1]);
 	return error;
+}
+
+/* Store the new commits: local refs without push, else push. 1 when done,
+ * 0 when the remote moved, or an error. */
+static int store(tg_status_result *r, attempt *a, tg_source *src,
+		 const tg_status_opts *o, const char *branch_ref)
+{
+	bool rejected = false;
+	int error;
+
+	if (!o->push) {
+		if ((error = set_ref(src, o->notes_ref, &a->notes_commit)) ==
+			    0 &&
+		    !a->notes_only)
+			error = set_ref(src, branch_ref, &a->commit);
+		return error < 0 ? error : 1;
+	}
+	if (o->before_push)
+		o->before_push(o->before_push_ctx, r->attempts);
+	r->attempts++;
+	if ((error = push_commits(&rejected, a, src, o, branch_ref)) < 0)
+		return error;
+	r->pushed = !rejected;
+	return rejected ? 0 : 1;
 }
 
 /* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
@@ -371,7 +423,6 @@ static int publish_once(tg_status_result *r, attempt *a, tg_source *src,
 {
 	char *branch_ref = tg_aprintf("refs/heads/%s", o->branch);
 	git_oid source;
-	bool rejected = false;
 	int error;
 
 	git_oid_fromstr(&source,
@@ -382,25 +433,19 @@ static int publish_once(tg_status_result *r, attempt *a, tg_source *src,
 	if (a->tip && tg_status_same(a->prev, doc)) {
 		git_oid_tostr(r->commit, sizeof(r->commit),
 			      git_commit_id(a->tip));
+		/* Nothing new, unless an earlier push stored the status
+		 * but not its note (two refs are not pushed atomically). */
 		error = 1;
-		goto out;
-	}
-	if ((error = make_commits(a, src, doc, sig, &source)) < 0)
-		goto out;
-	if (!o->push) {
-		if ((error = set_ref(src, branch_ref, &a->commit)) == 0 &&
-		    (error = set_ref(src, o->notes_ref, &a->notes_commit)) == 0)
-			error = 1;
+		if (note_exists(a, src, &source))
+			goto out;
+		a->notes_only = true;
+		error = make_note(a, src, doc, sig, &source);
 	} else {
-		if (o->before_push)
-			o->before_push(o->before_push_ctx, r->attempts);
-		r->attempts++;
-		error = push_commits(&rejected, a, src, o, branch_ref);
-		if (!error)
-			error = rejected ? 0 : 1;
-		r->pushed = error == 1;
+		error = make_commits(a, src, doc, sig, &source);
 	}
-	if (error == 1) {
+	if (error < 0 || (error = store(r, a, src, o, branch_ref)) != 1)
+		goto out;
+	if (!a->notes_only) {
 		r->committed = true;
 		git_oid_tostr(r->commit, sizeof(r->commit), &a->commit);
 	}

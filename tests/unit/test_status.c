@@ -345,6 +345,19 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
 	assert_string_equal(out, "1");
 	free(out);
+
+	/* the status got through but its note did not (refs are pushed one
+	 * by one): the next publish adds the note alone */
+	sh("git -C '%s' update-ref -d refs/notes/tollgate", f->remote);
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_false(r.committed);
+	assert_true(r.pushed);
+	out = sh_out("git -C '%s' notes --ref=tollgate show main", f->remote);
+	assert_contains(out, "payments: blocked");
+	free(out);
+	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
+	assert_string_equal(out, "1");
+	free(out);
 	json_decref(doc);
 }
 
