@@ -448,6 +448,26 @@ static void read_source_auth(cfg_ctx *x, const json_t *src,
 	get_path(x, a, &k, "caFile", false, &x->c->source.ca_file);
 }
 
+/* An SSH source needs known_hosts: without it the host key could not be
+ * checked (DESIGN.md 5). After check_source_url, a URL without a scheme
+ * that is not an absolute path is scp-like SSH. */
+static void check_ssh_known_hosts(cfg_ctx *x, const cfg_key *k)
+{
+	const char *url = x->c->source.url;
+	bool scp;
+
+	if (!url || x->c->source.known_hosts)
+		return;
+	scp = !url_has_scheme(url) && url[0] != '/';
+	if (scp || tg_str_has_prefix(url, "ssh://") ||
+	    tg_str_has_prefix(url, "git+ssh://") ||
+	    tg_str_has_prefix(url, "ssh+git://"))
+		cfg_error(x, k, TG_EINVALID,
+			  "source.url is an SSH %s: set source.auth.knownHosts "
+			  "so the host key is checked",
+			  scp ? "address" : "URL");
+}
+
 static void read_source(cfg_ctx *x, const json_t *root)
 {
 	static const char *const known[] = {"url",	"branch", "path",
@@ -469,18 +489,7 @@ static void read_source(cfg_ctx *x, const json_t *root)
 		check_source_path(x, &ck);
 	get_duration(x, src, &k, "interval", 1, &x->c->source.interval);
 	read_source_auth(x, src, &k);
-	if (x->c->source.url && !url_has_scheme(x->c->source.url) &&
-	    x->c->source.url[0] != '/' && !x->c->source.known_hosts)
-		cfg_error(x, &k, TG_EINVALID,
-			  "source.url is an SSH address: set "
-			  "source.auth.knownHosts so the host key is checked");
-	else if (x->c->source.url &&
-		 (tg_str_has_prefix(x->c->source.url, "ssh") ||
-		  tg_str_has_prefix(x->c->source.url, "git+ssh")) &&
-		 !x->c->source.known_hosts)
-		cfg_error(x, &k, TG_EINVALID,
-			  "source.url is an SSH URL: set "
-			  "source.auth.knownHosts so the host key is checked");
+	check_ssh_known_hosts(x, &k);
 }
 
 /* Names and emails go into commit headers: no '<', '>' or newlines. */
