@@ -197,6 +197,20 @@ def patches_and_dry_run():
           call("GET", CM + "/owned")[0])
 
 
+def delete_collection():
+    for name, grp in (("g1", "x"), ("g2", "x"), ("g3", "y")):
+        call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": name,
+                                       "labels": {"grp": grp}}})
+    st, o = call("DELETE", CM + "?labelSelector=grp%3Dx")
+    check("deletecollection answers the deleted list",
+          (200, "ConfigMapList", ["g1", "g2"]),
+          (st, o["kind"], [i["metadata"]["name"] for i in o["items"]]))
+    st, o = call("GET", CM + "?labelSelector=grp")
+    check("deletecollection kept the others", ["g3"],
+          [i["metadata"]["name"] for i in o["items"]])
+
+
 def faults():
     st, o = call("POST", "/testcluster/faults",
                  {"method": "GET", "path": CM, "count": 2, "status": 503})
@@ -243,6 +257,7 @@ def main():
     ssa_conflicts()
     ssa_keyed_lists()
     patches_and_dry_run()
+    delete_collection()
     faults()
     request_log()
     print("%d passed, %d failed" % (passed, failed))
