@@ -35,6 +35,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"version", tg_cmd_version},
+	{"sigstore", tg_cmd_sigstore},
 	/* commands are added here, one line each */
 };
 

@@ -39,5 +39,7 @@ int tg_cli_option_value(const char **value, const char *name, int argc,
 			char **argv, int *i);
 
 int tg_cmd_version(int argc, char **argv);
+/* sigstore verify-bundle: see reconciler/cmd_sigstore.c. */
+int tg_cmd_sigstore(int argc, char **argv);
 
 #endif
