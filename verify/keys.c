@@ -84,7 +84,7 @@ int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
 {
 	tg_pubkey *key;
 	unsigned char *der = NULL;
-	tg_key_type type;
+	tg_key_type type = TG_KEY_ECDSA_P256; /* set by classify() */
 	int der_len, error;
 
 	*out = NULL;

@@ -25,7 +25,17 @@ typedef struct tg_imageref {
 /*
  * Parse ref. 0, or TG_EPARSE / TG_ETOOBIG with a message that quotes the
  * reference and says why it is invalid ("uppercase letters in repository
- * name", "tag longer than 128 characters", "invalid digest", ...).
+ * name", "tag longer than 128 characters", "invalid digest", ...);
+ * TG_EINVALID for a well-formed digest whose algorithm tollgate cannot
+ * verify (anything but sha256 and sha512, e.g. sha384).
+ *
+ * Normalisation follows distribution/reference ParseNormalizedNamed: the
+ * first path element is a registry only when it is "localhost", contains
+ * '.' or ':', or has uppercase letters; "index.docker.io" becomes
+ * "docker.io"; a registry host keeps its case (only repository paths must
+ * be lowercase). The name (registry "/" repository, after adding
+ * "docker.io/library/") is at most TG_MAX_IMAGE_NAME_BYTES, a tag at most
+ * TG_MAX_IMAGE_TAG_BYTES. A registry port must be 0-65535.
  */
 int tg_imageref_parse(tg_imageref **out, const char *ref);
 
@@ -33,7 +43,8 @@ int tg_imageref_parse(tg_imageref **out, const char *ref);
 tg_imageref *tg_imageref_dup(const tg_imageref *ref);
 
 /* "name:tag@digest" (tag omitted when NULL): the pinned form written into
- * manifests after verification. Caller frees. */
+ * manifests after verification. digest NULL means ref->digest (and with
+ * neither, "name:tag"). Caller frees. */
 char *tg_imageref_pinned(const tg_imageref *ref, const char *digest);
 
 void tg_imageref_free(tg_imageref *ref);

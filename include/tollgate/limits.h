@@ -79,11 +79,46 @@
 /* Parallel transfers by default. */
 #define TG_HTTP_DEFAULT_PARALLEL 16
 
+/* First retry delay in milliseconds; doubled for each further retry. */
+#define TG_HTTP_RETRY_BASE_MS 500
+
+/* Longest Retry-After honoured, in seconds: a registry asking for more is
+ * treated as down rather than stalling the whole cycle. */
+#define TG_HTTP_RETRY_AFTER_MAX_S 10
+
+/* Bytes of response headers kept per response (names and values). */
+#define TG_MAX_HTTP_HEADER_BYTES (64u * 1024)
+
+/* Bytes of manifests and blobs kept in a registry client's digest cache. */
+#define TG_MAX_REGISTRY_CACHE_BYTES (64u * 1024 * 1024)
+
+/* Descriptors (layers, index entries, referrers) in one manifest or index;
+ * real images have tens of layers and indexes tens of platforms. */
+#define TG_MAX_MANIFEST_DESCRIPTORS 1024
+
+/* Annotations on one descriptor or manifest. */
+#define TG_MAX_ANNOTATIONS 256
+
+/* Seconds a Bearer token is reused when the token server gives no
+ * expires_in (the distribution token spec's default is 60). */
+#define TG_REGISTRY_TOKEN_DEFAULT_TTL_S 60
+
+/* Credentials in one docker config.json (auths entries read). */
+#define TG_MAX_AUTH_ENTRIES 1024
+
 /* Image references -------------------------------------------------------------- */
 
 /* Characters in an image reference; the distribution spec caps the name
  * at 255 and a tag at 128, a digest adds ~72. */
 #define TG_MAX_IMAGEREF_BYTES 512
+
+/* Characters in registry "/" repository after normalisation: the OCI
+ * distribution spec notes that many clients cap that concatenation at 255
+ * (distribution/reference's NameTotalLengthMax). */
+#define TG_MAX_IMAGE_NAME_BYTES 255
+
+/* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
+#define TG_MAX_IMAGE_TAG_BYTES 128
 
 /* Certificates ----------------------------------------------------------------- */
 

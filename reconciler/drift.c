@@ -1,0 +1,376 @@
+/*
+ * Drift detection between desired and live objects: see
+ * include/tollgate/drift.h. Field ownership follows the managedFields
+ * "FieldsV1" encoding of structured-merge-diff: "f:<name>" for a map
+ * field, "k:<json of key fields>" for a list item matched by key,
+ * "v:<json value>" for a set item, "i:<index>" for a positional item, and
+ * "." for the element itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tollgate/buf.h"
+#include "tollgate/drift.h"
+#include "tollgate/util.h"
+
+/* Values larger than this (as compact JSON) are not copied into the drift
+ * report: the path and managers say enough, and status stays small. */
+#define TG_DRIFT_MAX_VALUE_BYTES 512
+
+/* Fields the server owns or that change on every write: never drift. */
+static const char *const ignored_meta[] = {
+	"managedFields", "resourceVersion", "uid", "generation",
+	"creationTimestamp", "selfLink", "deletionTimestamp",
+	"deletionGracePeriodSeconds", "ownerReferences", "finalizers",
+};
+
+typedef struct walk {
+	json_t *out;
+	json_t *live_root;
+	const char *self;
+	int secret; /* comparing a Secret's data: no values in the report */
+} walk;
+
+static void append_escaped(tg_buf *b, const char *key)
+{
+	for (; *key; key++) {
+		if (*key == '~')
+			tg_buf_puts(b, "~0");
+		else if (*key == '/')
+			tg_buf_puts(b, "~1");
+		else
+			tg_buf_append(b, key, 1);
+	}
+}
+
+static char *child_pointer(const char *parent, const char *key)
+{
+	tg_buf b;
+
+	tg_buf_init(&b, 64 * 1024);
+	tg_buf_puts(&b, parent);
+	tg_buf_puts(&b, "/");
+	append_escaped(&b, key);
+	return tg_buf_detach(&b, NULL);
+}
+
+static json_t *small_copy(json_t *v)
+{
+	char *s;
+	size_t n;
+
+	if (!v)
+		return json_null();
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	n = s ? strlen(s) : 0;
+	free(s);
+	if (n > TG_DRIFT_MAX_VALUE_BYTES)
+		return json_string("(large value)");
+	return json_deep_copy(v);
+}
+
+static void report(walk *w, const char *pointer, json_t *desired,
+		   json_t *live)
+{
+	json_t *d = json_object();
+
+	json_object_set_new(d, "path", json_string(pointer));
+	json_object_set_new(d, "managers",
+			    tg_drift_owners(w->live_root, pointer, w->self));
+	if (!w->secret) {
+		json_object_set_new(d, "desired", small_copy(desired));
+		json_object_set_new(d, "live", small_copy(live));
+	}
+	json_array_append_new(w->out, d);
+}
+
+static void compare(walk *w, const char *pointer, json_t *desired,
+		    json_t *live);
+
+/* A list whose items are all objects with a string "name". */
+static int named_list(json_t *arr)
+{
+	json_t *item;
+	size_t i;
+
+	if (json_array_size(arr) == 0)
+		return 0;
+	json_array_foreach(arr, i, item)
+	{
+		if (!json_is_string(json_object_get(item, "name")))
+			return 0;
+	}
+	return 1;
+}
+
+/* Index of the item of arr whose "name" is name, or -1. */
+static long find_named(json_t *arr, const char *name)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(arr, i, item)
+	{
+		const char *n = json_string_value(json_object_get(item, "name"));
+		if (n && !strcmp(n, name))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Items are matched by name; the pointer uses the item's index in the
+ * live list so that it names the live field. */
+static void compare_named_list(walk *w, const char *pointer, json_t *desired,
+			       json_t *live)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(desired, i, d)
+	{
+		const char *name = json_string_value(json_object_get(d, "name"));
+		long at = find_named(live, name);
+		char idx[24], *p;
+
+		if (at < 0) {
+			p = child_pointer(pointer, name);
+			report(w, p, d, NULL);
+		} else {
+			snprintf(idx, sizeof(idx), "%ld", at);
+			p = child_pointer(pointer, idx);
+			compare(w, p, d, json_array_get(live, (size_t)at));
+		}
+		free(p);
+	}
+}
+
+static void compare_object(walk *w, const char *pointer, json_t *desired,
+			   json_t *live)
+{
+	const char *key;
+	json_t *d;
+
+	json_object_foreach(desired, key, d)
+	{
+		char *p = child_pointer(pointer, key);
+		compare(w, p, d, json_object_get(live, key));
+		free(p);
+	}
+}
+
+/* Numbers compare by value: 1 and 1.0 are the same field value. */
+static int same_scalar(json_t *a, json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	return json_equal(a, b);
+}
+
+static void compare(walk *w, const char *pointer, json_t *desired,
+		    json_t *live)
+{
+	if (json_is_object(desired) && json_is_object(live)) {
+		compare_object(w, pointer, desired, live);
+	} else if (json_is_array(desired) && json_is_array(live) &&
+		   named_list(desired) && named_list(live)) {
+		compare_named_list(w, pointer, desired, live);
+	} else if (json_is_array(desired) && json_is_array(live)) {
+		size_t i, n = json_array_size(desired);
+		int same = n == json_array_size(live);
+		for (i = 0; same && i < n; i++)
+			same = json_equal(json_array_get(desired, i),
+					  json_array_get(live, i));
+		if (!same)
+			report(w, pointer, desired, live);
+	} else if (json_is_null(desired) && !live) {
+		/* null in a manifest means "unset": absent live is equal. */
+	} else if (!live || !same_scalar(desired, live)) {
+		report(w, pointer, desired, live);
+	}
+}
+
+/* Secret stringData is write-only: compare it with base64 data. */
+static void compare_secret(walk *w, json_t *desired, json_t *live)
+{
+	json_t *ddata = json_object_get(desired, "data");
+	json_t *sdata = json_object_get(desired, "stringData");
+	json_t *ldata = json_object_get(live, "data"), *v;
+	const char *key;
+
+	w->secret = 1;
+	json_object_foreach(ddata, key, v)
+	{
+		json_t *l = json_object_get(ldata, key);
+		if (!l || !json_equal(l, v)) {
+			char *p = child_pointer("/data", key);
+			report(w, p, NULL, NULL);
+			free(p);
+		}
+	}
+	json_object_foreach(sdata, key, v)
+	{
+		const char *s = json_string_value(v);
+		json_t *l = json_object_get(ldata, key);
+		char *enc = s ? tg_base64_encode((const unsigned char *)s,
+						 strlen(s))
+			      : NULL;
+		if (!l || !enc || strcmp(json_string_value(l) ? json_string_value(l) : "", enc)) {
+			char *p = child_pointer("/data", key);
+			report(w, p, NULL, NULL);
+			free(p);
+		}
+		free(enc);
+	}
+	w->secret = 0;
+}
+
+void tg_drift_compare(json_t **out, json_t *desired, json_t *live,
+		      const char *self)
+{
+	walk w = {.out = json_array(), .live_root = live, .self = self};
+	json_t *d = json_deep_copy(desired), *meta;
+	const char *kind = json_string_value(json_object_get(desired, "kind"));
+	size_t i;
+
+	meta = json_object_get(d, "metadata");
+	for (i = 0; i < sizeof(ignored_meta) / sizeof(ignored_meta[0]); i++)
+		json_object_del(meta, ignored_meta[i]);
+	json_object_del(d, "status");
+	if (kind && !strcmp(kind, "Secret")) {
+		compare_secret(&w, d, live);
+		json_object_del(d, "data");
+		json_object_del(d, "stringData");
+	}
+	compare(&w, "", d, live);
+	json_decref(d);
+	*out = w.out;
+}
+
+/* Ownership --------------------------------------------------------------- */
+
+/* True when every member of key (a "k:" list key) equals item's. */
+static int key_matches(json_t *key, json_t *item)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(key) || !json_is_object(item))
+		return 0;
+	json_object_foreach(key, k, v)
+	{
+		if (!same_scalar(v, json_object_get(item, k)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The fieldsV1 entry for list item number idx of live list arr. */
+static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
+{
+	json_t *item = json_array_get(arr, idx), *sub;
+	char want[32];
+	const char *k;
+
+	snprintf(want, sizeof(want), "i:%zu", idx);
+	json_object_foreach(fields, k, sub)
+	{
+		json_t *parsed;
+		int hit = 0;
+
+		if (!strcmp(k, want))
+			return sub;
+		if (strncmp(k, "k:", 2) && strncmp(k, "v:", 2))
+			continue;
+		parsed = json_loads(k + 2, JSON_DECODE_ANY, NULL);
+		hit = k[0] == 'k' ? key_matches(parsed, item)
+				  : json_equal(parsed, item);
+		json_decref(parsed);
+		if (hit)
+			return sub;
+	}
+	return NULL;
+}
+
+/* Next unescaped pointer segment of *p into seg; 0 at the end. */
+static int next_segment(tg_buf *seg, const char **p)
+{
+	const char *s = *p;
+
+	if (*s != '/')
+		return 0;
+	s++;
+	tg_buf_clear(seg);
+	tg_buf_puts(seg, "");
+	while (*s && *s != '/') {
+		if (s[0] == '~' && s[1] == '1') {
+			tg_buf_append(seg, "/", 1);
+			s += 2;
+		} else if (s[0] == '~' && s[1] == '0') {
+			tg_buf_append(seg, "~", 1);
+			s += 2;
+		} else {
+			tg_buf_append(seg, s++, 1);
+		}
+	}
+	*p = s;
+	return 1;
+}
+
+/* Whether fieldsV1 (fields) covers pointer in live. */
+static int owns(json_t *fields, json_t *live, const char *pointer)
+{
+	const char *p = pointer;
+	tg_buf seg;
+	int ok = 1;
+
+	tg_buf_init(&seg, 64 * 1024);
+	while (ok && next_segment(&seg, &p)) {
+		if (json_is_array(live)) {
+			uint64_t idx;
+			if (tg_parse_u64(&idx, seg.data, seg.len, 1u << 30) < 0) {
+				ok = 0;
+				break;
+			}
+			fields = list_item_fields(fields, live, (size_t)idx);
+			live = json_array_get(live, (size_t)idx);
+		} else {
+			char *f = tg_aprintf("f:%s", seg.data);
+			fields = json_object_get(fields, f);
+			live = json_object_get(live, seg.data);
+			free(f);
+		}
+		ok = fields != NULL;
+	}
+	tg_buf_free(&seg);
+	return ok;
+}
+
+json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
+{
+	json_t *owners = json_array(), *entry;
+	json_t *mf = json_object_get(json_object_get(live, "metadata"),
+				     "managedFields");
+	size_t i;
+
+	json_array_foreach(mf, i, entry)
+	{
+		const char *m = json_string_value(json_object_get(entry, "manager"));
+		json_t *fields = json_object_get(entry, "fieldsV1");
+		size_t j;
+		json_t *seen;
+		int dup = 0;
+
+		if (!m || (self && !strcmp(m, self)) || !json_is_object(fields))
+			continue;
+		if (!owns(fields, live, pointer))
+			continue;
+		json_array_foreach(owners, j, seen)
+			dup |= !strcmp(json_string_value(seen), m);
+		if (!dup)
+			json_array_append_new(owners, json_string(m));
+	}
+	return owners;
+}

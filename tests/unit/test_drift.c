@@ -1,0 +1,208 @@
+/* Tests of drift detection (reconciler/drift.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "testlib.h"
+#include "tollgate/drift.h"
+
+static json_t *load(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	if (!j)
+		fail_msg("bad test JSON: %s at %d:%d", e.text, e.line, e.column);
+	return j;
+}
+
+static const char *desired_deploy =
+	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+	"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+	"\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"}},"
+	"\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+	"\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+	"\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"r/web:1@sha256:aa\","
+	"\"args\":[\"--port\",\"80\"]}]}}}}";
+
+/* What the server returns: defaults filled in, managedFields recording
+ * tollgate's apply and a later `kubectl patch` of the replicas and a
+ * `kubectl set image` of the container. */
+static const char *live_deploy =
+	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+	"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\",\"uid\":\"u1\","
+	"\"resourceVersion\":\"42\",\"generation\":3,"
+	"\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"},"
+	"\"managedFields\":["
+	"{\"manager\":\"tollgate\",\"operation\":\"Apply\",\"fieldsType\":\"FieldsV1\","
+	"\"fieldsV1\":{\"f:metadata\":{\"f:labels\":{\"f:app\":{},\"f:tollgate.dev/unit\":{}}},"
+	"\"f:spec\":{\"f:selector\":{},\"f:template\":{\"f:spec\":{\"f:containers\":"
+	"{\"k:{\\\"name\\\":\\\"app\\\"}\":{\".\":{},\"f:args\":{},\"f:name\":{}}}}}}}},"
+	"{\"manager\":\"kubectl-patch\",\"operation\":\"Update\",\"fieldsType\":\"FieldsV1\","
+	"\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{}}}},"
+	"{\"manager\":\"kubectl-set\",\"operation\":\"Update\",\"fieldsType\":\"FieldsV1\","
+	"\"fieldsV1\":{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":"
+	"{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:image\":{}}}}}}}}]},"
+	"\"spec\":{\"replicas\":5,\"revisionHistoryLimit\":10,"
+	"\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+	"\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+	"\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"evil/web:latest\","
+	"\"args\":[\"--port\",\"80\"],\"imagePullPolicy\":\"Always\"}],"
+	"\"restartPolicy\":\"Always\"}}},"
+	"\"status\":{\"replicas\":5}}";
+
+static json_t *drift_at(json_t *drift, const char *path)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(drift, i, d)
+	{
+		if (!strcmp(json_string_value(json_object_get(d, "path")), path))
+			return d;
+	}
+	return NULL;
+}
+
+static void test_drift_names_fields_and_their_managers(void **state)
+{
+	json_t *desired = load(desired_deploy), *live = load(live_deploy);
+	json_t *drift, *d;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 2);
+	d = drift_at(drift, "/spec/replicas");
+	assert_non_null(d);
+	assert_int_equal(json_array_size(json_object_get(d, "managers")), 1);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(d, "managers"), 0)),
+			    "kubectl-patch");
+	assert_int_equal(json_integer_value(json_object_get(d, "desired")), 2);
+	assert_int_equal(json_integer_value(json_object_get(d, "live")), 5);
+	d = drift_at(drift, "/spec/template/spec/containers/0/image");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(d, "managers"), 0)),
+			    "kubectl-set");
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
+static void test_drift_server_defaults_are_not_drift(void **state)
+{
+	json_t *desired = load(desired_deploy), *live = load(live_deploy);
+	json_t *drift, *spec;
+
+	(void)state;
+	/* Put the live values back: only defaults remain different. */
+	spec = json_object_get(live, "spec");
+	json_object_set_new(spec, "replicas", json_integer(2));
+	json_object_set_new(json_array_get(json_object_get(json_object_get(
+			json_object_get(spec, "template"), "spec"), "containers"), 0),
+			    "image", json_string("r/web:1@sha256:aa"));
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 0);
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
+static void test_drift_removed_label_and_container(void **state)
+{
+	json_t *desired = load(desired_deploy), *live = load(live_deploy);
+	json_t *drift;
+
+	(void)state;
+	json_object_del(json_object_get(json_object_get(live, "metadata"),
+					"labels"),
+			"tollgate.dev/unit");
+	json_array_clear(json_object_get(json_object_get(json_object_get(
+		json_object_get(live, "spec"), "template"), "spec"),
+		"containers"));
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_non_null(drift_at(drift, "/metadata/labels/tollgate.dev~1unit"));
+	assert_non_null(drift_at(drift, "/spec/template/spec/containers"));
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
+static void test_drift_secret_reports_keys_never_values(void **state)
+{
+	json_t *desired = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+			       "\"metadata\":{\"name\":\"db\"},"
+			       "\"stringData\":{\"password\":\"hunter2\"},"
+			       "\"data\":{\"user\":\"YWRtaW4=\"}}");
+	json_t *live = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+			    "\"metadata\":{\"name\":\"db\"},\"type\":\"Opaque\","
+			    "\"data\":{\"user\":\"cm9vdA==\","
+			    "\"password\":\"aHVudGVyMg==\"}}");
+	json_t *drift;
+	char *text;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	assert_non_null(drift_at(drift, "/data/user"));
+	text = json_dumps(drift, 0);
+	assert_null(strstr(text, "cm9vdA"));
+	assert_null(strstr(text, "YWRtaW4"));
+	free(text);
+	json_decref(drift);
+	/* The password changed in the cluster: reported, value hidden. */
+	json_object_set_new(json_object_get(live, "data"), "password",
+			    json_string("b3RoZXI="));
+	json_object_set_new(json_object_get(live, "data"), "user",
+			    json_string("YWRtaW4="));
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	assert_non_null(drift_at(drift, "/data/password"));
+	text = json_dumps(drift, 0);
+	assert_null(strstr(text, "hunter2"));
+	assert_null(strstr(text, "b3RoZXI"));
+	free(text);
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
+static void test_drift_owner_by_set_and_positional_keys(void **state)
+{
+	json_t *live = load(
+		"{\"metadata\":{\"finalizers\":[\"a\"],\"managedFields\":["
+		"{\"manager\":\"m1\",\"fieldsV1\":{\"f:metadata\":{\"f:finalizers\":"
+		"{\"v:\\\"a\\\"\":{}}}}},"
+		"{\"manager\":\"m2\",\"fieldsV1\":{\"f:spec\":{\"f:ports\":"
+		"{\"k:{\\\"port\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":{\"f:targetPort\":{}}}}}}]},"
+		"\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080}]}}");
+	json_t *o;
+
+	(void)state;
+	o = tg_drift_owners(live, "/metadata/finalizers/0", "tollgate");
+	assert_int_equal(json_array_size(o), 1);
+	assert_string_equal(json_string_value(json_array_get(o, 0)), "m1");
+	json_decref(o);
+	o = tg_drift_owners(live, "/spec/ports/0/targetPort", "tollgate");
+	assert_int_equal(json_array_size(o), 1);
+	assert_string_equal(json_string_value(json_array_get(o, 0)), "m2");
+	json_decref(o);
+	o = tg_drift_owners(live, "/spec/ports/0/port", "tollgate");
+	assert_int_equal(json_array_size(o), 0);
+	json_decref(o);
+	json_decref(live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drift_names_fields_and_their_managers),
+		cmocka_unit_test(test_drift_server_defaults_are_not_drift),
+		cmocka_unit_test(test_drift_removed_label_and_container),
+		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
+		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,889 @@
+/* Tests of the YAML reader: scalar resolution as kubectl does it, anchors
+ * and merges, positions, hostile input, and a comparison with
+ * python3-yaml on every file of tests/data/yaml/good/. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "testlib.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/util.h"
+#include "tollgate/yaml.h"
+
+/* Parse a string that must be good; returns the docs. */
+static tg_yaml_docs *parse_ok(const char *text, unsigned flags)
+{
+	tg_yaml_docs *docs = NULL;
+	int error = tg_yaml_parse(&docs, "t.yaml", text, strlen(text), flags);
+
+	if (error)
+		fail_msg("parse failed: %d %s", error, tg_error_last());
+	return docs;
+}
+
+static tg_yaml_docs *parse_file_ok(const char *rel, unsigned flags)
+{
+	tg_yaml_docs *docs = NULL;
+	char *path = tt_src_path(rel);
+	int error = tg_yaml_parse_file(&docs, path, flags);
+
+	if (error)
+		fail_msg("parse of %s failed: %d %s", rel, error,
+			 tg_error_last());
+	free(path);
+	return docs;
+}
+
+/* Parse text that must fail with code; returns the message. */
+static const char *parse_bad(const char *text, size_t len, int code)
+{
+	tg_yaml_docs *docs = (tg_yaml_docs *)1;
+
+	assert_int_equal(tg_yaml_parse(&docs, "x.yaml", text, len, 0), code);
+	assert_null(docs);
+	return tg_error_last();
+}
+
+/* The single document of text, compact JSON; caller frees. */
+static char *one_doc_json(const char *text)
+{
+	tg_yaml_docs *docs = parse_ok(text, 0);
+	char *s;
+
+	assert_int_equal(tg_yaml_docs_count(docs), 1);
+	s = json_dumps(tg_yaml_docs_get(docs, 0),
+		       JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+	tg_yaml_docs_free(docs);
+	return s;
+}
+
+#define assert_yaml_json(yaml, json)                                           \
+	do {                                                                   \
+		char *got_ = one_doc_json(yaml);                               \
+		assert_string_equal(got_, json);                               \
+		free(got_);                                                    \
+	} while (0)
+
+static void test_yaml_resolves_booleans_and_nulls(void **state)
+{
+	(void)state;
+	assert_yaml_json("[yes, Yes, YES, on, On, ON, true, True, TRUE, y, Y]",
+			 "[true,true,true,true,true,true,true,true,true,true,"
+			 "true]");
+	assert_yaml_json("[no, No, NO, off, Off, OFF, false, False, FALSE, n, "
+			 "N]",
+			 "[false,false,false,false,false,false,false,false,"
+			 "false,false,false]");
+	assert_yaml_json("[yEs, tRUE, oN, nO, yes please]",
+			 "[\"yEs\",\"tRUE\",\"oN\",\"nO\",\"yes please\"]");
+	assert_yaml_json("[~, null, Null, NULL, nUll]",
+			 "[null,null,null,null,\"nUll\"]");
+	assert_yaml_json("a:\nb: ~\n", "{\"a\":null,\"b\":null}");
+}
+
+static void test_yaml_resolves_integers(void **state)
+{
+	(void)state;
+	assert_yaml_json("[0, 12, +12, -12, -0, 0x1F, 0X1f, -0x1F, 0o17, 017, "
+			 "0b101, 1_000, 0x_1F]",
+			 "[0,12,12,-12,0,31,31,-31,15,15,5,1000,31]");
+	assert_yaml_json("[9223372036854775807, -9223372036854775808]",
+			 "[9223372036854775807,-9223372036854775808]");
+	/* Beyond int64: a real, as the header says. */
+	assert_yaml_json("[9223372036854775808, 99999999999999999999]",
+			 "[9.2233720368547758e18,1e20]");
+	/* 08 is no octal: go-yaml reads it as the float 8. */
+	assert_yaml_json("[08, 0x, 0xZZ, 0x1FFFFFFFFFFFFFFFFF, 1__2]",
+			 "[8,\"0x\",\"0xZZ\",\"0x1FFFFFFFFFFFFFFFFF\",12]");
+}
+
+static void test_yaml_resolves_floats(void **state)
+{
+	(void)state;
+	assert_yaml_json("[1.5, -1.5, .5, +.5, -.5, 6.8523015e+5, 1.25e-1]",
+			 "[1.5,-1.5,0.5,0.5,-0.5,685230.15000000002,0.125]");
+	/* Integral floats are written as integers, as Go's encoder does. */
+	assert_yaml_json("[1e3, 3.0, 1., 1E+2, 2.5e1]", "[1000,3,1,100,25]");
+	/* No sexagesimal numbers; overflow stays a string as in go-yaml. */
+	assert_yaml_json("[190:20:30, 1e400, 1.2.3, ., -, +, 1e, .e3]",
+			 "[\"190:20:30\",\"1e400\",\"1.2.3\",\".\",\"-\",\"+\","
+			 "\"1e\",\".e3\"]");
+	assert_yaml_json("2001-12-14t21:59:43.10-05:00",
+			 "\"2001-12-14t21:59:43.10-05:00\"");
+}
+
+static void test_yaml_quoted_scalars_are_strings(void **state)
+{
+	(void)state;
+	assert_yaml_json("[\"yes\", 'no', \"12\", '0x1F', \"null\", '~', \"\", "
+			 "\"1e3\"]",
+			 "[\"yes\",\"no\",\"12\",\"0x1F\",\"null\",\"~\",\"\","
+			 "\"1e3\"]");
+	assert_yaml_json("a: |\n  12\nb: >-\n  yes\n",
+			 "{\"a\":\"12\\n\",\"b\":\"yes\"}");
+	assert_yaml_json("[\"a\\tb\\u00e9\", 'it''s']",
+			 "[\"a\\tbé\",\"it's\"]");
+}
+
+static void test_yaml_block_scalars(void **state)
+{
+	tg_yaml_docs *docs = parse_file_ok("tests/data/yaml/good/block.yaml", 0);
+	json_t *d = tg_yaml_docs_get(docs, 0);
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(d, "literal")),
+			    "line one\n  indented\nline three\n");
+	assert_string_equal(
+		json_string_value(json_object_get(d, "literal_strip")),
+		"no trailing newline");
+	assert_string_equal(
+		json_string_value(json_object_get(d, "literal_keep")),
+		"keeps trailing\n\n");
+	assert_string_equal(json_string_value(json_object_get(d, "folded")),
+			    "folded text\nnew paragraph\n");
+	assert_string_equal(
+		json_string_value(json_object_get(d, "folded_strip")), "a b");
+	assert_string_equal(
+		json_string_value(json_object_get(d, "indent_indicator")),
+		"  two extra spaces\n");
+	tg_yaml_docs_free(docs);
+}
+
+static void test_yaml_multi_document(void **state)
+{
+	tg_yaml_docs *docs =
+		parse_file_ok("tests/data/yaml/good/multidoc.yaml", 0);
+
+	(void)state;
+	assert_int_equal(tg_yaml_docs_count(docs), 5);
+	assert_int_equal(json_integer_value(json_object_get(
+				 tg_yaml_docs_get(docs, 0), "first")),
+			 1);
+	assert_int_equal(tg_yaml_docs_line(docs, 0), 2);
+	assert_int_equal(tg_yaml_docs_line(docs, 1), 4);
+	/* "---" followed by "---": an empty document kept as null. */
+	assert_true(json_is_null(tg_yaml_docs_get(docs, 2)));
+	assert_true(json_is_array(tg_yaml_docs_get(docs, 3)));
+	assert_string_equal(json_string_value(json_object_get(
+				    tg_yaml_docs_get(docs, 4), "fourth")),
+			    "text\n");
+	assert_null(tg_yaml_docs_get(docs, 5));
+	tg_yaml_docs_free(docs);
+
+	/* Comments only: no document at all. */
+	docs = parse_ok("# nothing\n", 0);
+	assert_int_equal(tg_yaml_docs_count(docs), 0);
+	tg_yaml_docs_free(docs);
+	docs = parse_ok("", 0);
+	assert_int_equal(tg_yaml_docs_count(docs), 0);
+	tg_yaml_docs_free(docs);
+}
+
+static void test_yaml_anchors_aliases_and_merge_keys(void **state)
+{
+	tg_yaml_docs *docs =
+		parse_file_ok("tests/data/yaml/good/anchors.yaml", 0);
+	json_t *d = tg_yaml_docs_get(docs, 0), *t, *copies;
+
+	(void)state;
+	t = json_object_get(d, "development");
+	assert_string_equal(json_string_value(json_object_get(t, "adapter")),
+			    "postgres");
+	assert_string_equal(json_string_value(json_object_get(t, "database")),
+			    "dev");
+	/* A list of merges: the earlier mapping wins. */
+	t = json_object_get(d, "test");
+	assert_string_equal(json_string_value(json_object_get(t, "host")),
+			    "extrahost");
+	assert_int_equal(json_integer_value(json_object_get(t, "port")), 5432);
+	assert_int_equal(json_object_size(t), 5);
+	/* A key of the mapping wins over "<<" even when written before. */
+	t = json_object_get(d, "override_first");
+	assert_string_equal(json_string_value(json_object_get(t, "host")),
+			    "mine");
+	assert_int_equal(json_object_size(t), 3);
+	/* An inline mapping as the merge value. */
+	t = json_object_get(d, "inline_merge");
+	assert_string_equal(json_string_value(json_object_get(t, "k")), "v");
+	/* Aliases are copies: changing one leaves the others alone. */
+	copies = json_object_get(d, "copies");
+	assert_true(json_equal(json_array_get(copies, 0),
+			       json_object_get(d, "list")));
+	json_array_set_new(json_array_get(copies, 0), 0, json_string("X"));
+	assert_string_equal(
+		json_string_value(json_array_get(json_array_get(copies, 1), 0)),
+		"a");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(d, "list"), 0)),
+			    "a");
+	assert_string_equal(json_string_value(json_array_get(copies, 2)),
+			    "hello");
+	/* Merged members are not shared with the anchored mapping. */
+	json_object_set_new(json_object_get(d, "development"), "host",
+			    json_string("changed"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(d, "defaults"), "host")),
+			    "localhost");
+	tg_yaml_docs_free(docs);
+	/* "<<" as a value is only a string. */
+	assert_yaml_json("[<<]", "[\"<<\"]");
+	/* An anchor may be redefined; later aliases see the new value. */
+	assert_yaml_json("[&a 1, *a, &a 2, *a]", "[1,1,2,2]");
+}
+
+static void test_yaml_keys_become_strings(void **state)
+{
+	const char *msg;
+
+	(void)state;
+	assert_yaml_json("{7: a, 0x10: b, y: c, off: d, 1.5: f, "
+			 "2.0: g, 1e6: h, 1e-5: i, '': j, \"null\": k}",
+			 "{\"\":\"j\",\"1.5\":\"f\",\"16\":\"b\",\"1e+06\":\"h\","
+			 "\"1e-05\":\"i\",\"2\":\"g\",\"7\":\"a\",\"false\":"
+			 "\"d\",\"null\":\"k\",\"true\":\"c\"}");
+	/* kubectl's famous surprise: the key y is the boolean true. */
+	msg = parse_bad("true: 1\ny: 2\n", 12, TG_EPARSE);
+	assert_contains(msg, "x.yaml:2:1: duplicate key \"true\"");
+	/* An alias as a key takes the anchored scalar's string form. */
+	assert_yaml_json("[&k 12, {*k : v}]", "[12,{\"12\":\"v\"}]");
+}
+
+static void test_yaml_explicit_tags(void **state)
+{
+	tg_yaml_docs *docs = parse_file_ok("tests/data/yaml/good/tags.yaml", 0);
+	json_t *d = tg_yaml_docs_get(docs, 0);
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(d, "str_int")),
+			    "12");
+	assert_string_equal(json_string_value(json_object_get(d, "str_bool")),
+			    "yes");
+	assert_int_equal(json_integer_value(json_object_get(d, "int")), 42);
+	assert_true(json_is_number(json_object_get(d, "float")));
+	assert_true(json_is_true(json_object_get(d, "bool")));
+	assert_true(json_is_null(json_object_get(d, "nothing")));
+	assert_string_equal(
+		json_string_value(json_object_get(d, "nonspecific")), "12");
+	assert_string_equal(json_string_value(json_object_get(d, "binary")),
+			    "aGVsbG8gd29ybGQ=");
+	assert_int_equal(json_array_size(json_object_get(d, "seq")), 2);
+	tg_yaml_docs_free(docs);
+}
+
+static void test_yaml_reads_json(void **state)
+{
+	tg_yaml_docs *docs = parse_file_ok("tests/data/yaml/good/json.json", 0);
+	json_t *d = tg_yaml_docs_get(docs, 0), *data;
+
+	(void)state;
+	assert_int_equal(tg_yaml_docs_count(docs), 1);
+	data = json_object_get(d, "data");
+	/* JSON strings are quoted: never booleans. */
+	assert_string_equal(json_string_value(json_object_get(data, "yes")),
+			    "no");
+	assert_string_equal(json_string_value(json_object_get(data, "escaped")),
+			    "a\"b\\c/d\xc3\xa9\n");
+	assert_int_equal(json_array_size(json_object_get(d, "list")), 8);
+	assert_true(json_is_null(json_array_get(json_object_get(d, "list"), 5)));
+	tg_yaml_docs_free(docs);
+}
+
+static void test_yaml_reads_kubernetes_manifests(void **state)
+{
+	tg_yaml_docs *docs =
+		parse_file_ok("tests/data/yaml/good/deployment.yaml", 0);
+	json_t *d = tg_yaml_docs_get(docs, 0), *c;
+
+	(void)state;
+	assert_int_equal(tg_yaml_docs_count(docs), 2);
+	assert_string_equal(json_string_value(json_object_get(d, "kind")),
+			    "Deployment");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(d, "spec"), "replicas")),
+			 3);
+	c = json_array_get(
+		json_object_get(json_object_get(json_object_get(
+					json_object_get(d, "spec"), "template"),
+						"spec"),
+				"containers"),
+		0);
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+			    "ghcr.io/acme/web@sha256:9f86d081884c7d659a2feaa0"
+			    "c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	/* A quoted "on" stays a string. */
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(c, "env"), 0), "value")),
+		"on");
+	assert_string_equal(json_string_value(json_object_get(
+				    tg_yaml_docs_get(docs, 1), "kind")),
+			    "Service");
+	assert_int_equal(tg_yaml_docs_line(docs, 1), 59);
+	tg_yaml_docs_free(docs);
+}
+
+static void test_yaml_positions(void **state)
+{
+	const char *text = "apiVersion: v1\n"
+			   "rules:\n"
+			   "  - name: a\n"
+			   "    signatures: {threshold: 2}\n"
+			   "  - name: b\n"
+			   "    \"a/b~c\": 1\n"
+			   "base: &b\n"
+			   "  key: 1\n"
+			   "use:\n"
+			   "  <<: *b\n"
+			   "---\n"
+			   "- x\n"
+			   "- [y, z]\n";
+	tg_yaml_docs *docs = parse_ok(text, TG_YAML_POSITIONS);
+	unsigned col = 99;
+
+	(void)state;
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "", &col), 1);
+	assert_int_equal(col, 1);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules", &col), 2);
+	assert_int_equal(col, 1);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/0", &col), 3);
+	assert_int_equal(col, 5);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/1/name", &col),
+			 5);
+	assert_int_equal(col, 5);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0,
+					      "/rules/0/signatures/threshold",
+					      &col),
+			 4);
+	assert_int_equal(col, 18);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/1/a~1b~0c",
+					      &col),
+			 6);
+	/* A merged member is found where it was written. */
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/use/key", &col), 8);
+	assert_int_equal(col, 3);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 1, "/1/1", &col), 13);
+	assert_int_equal(col, 7);
+	/* Unknown paths. */
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/2", &col), 0);
+	assert_int_equal(col, 0);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/01", NULL), 0);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/nope", NULL), 0);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/apiVersion/x", NULL),
+			 0);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "rules", NULL), 0);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 2, "", NULL), 0);
+	tg_yaml_docs_free(docs);
+
+	/* Without the flag only document lines are known. */
+	docs = parse_ok(text, 0);
+	assert_int_equal(tg_yaml_docs_line(docs, 1), 12);
+	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules", NULL), 0);
+	tg_yaml_docs_free(docs);
+}
+
+/* Hostile and broken input -------------------------------------------- */
+
+struct bad_case {
+	const char *file;
+	int code;
+	const char *message;
+};
+
+static void test_yaml_rejects_bad_files(void **state)
+{
+	static const struct bad_case cases[] = {
+		{"anchors_across_documents.yaml", TG_EPARSE,
+		 ":3:4: alias \"*x\" refers to no anchor"},
+		{"bad_indent.yaml", TG_EPARSE,
+		 ":2:3: mapping values are not allowed in this context"},
+		{"bad_int_tag.yaml", TG_EPARSE,
+		 ":1:11: \"three\" is not a valid !!int"},
+		{"bad_merge.yaml", TG_EPARSE,
+		 ":3:7: merge key \"<<\" needs a mapping"},
+		{"billion_laughs.yaml", TG_ETOOBIG,
+		 ":6:8: alias expansion would create more than 100000 nodes "
+		 "(billion laughs?)"},
+		{"merge_laughs.yaml", TG_ETOOBIG,
+		 "alias expansion would create more than 100000 nodes"},
+		{"complex_key.yaml", TG_EPARSE,
+		 ":1:3: mapping key is a sequence"},
+		{"duplicate_key.yaml", TG_EPARSE, ":5:3: duplicate key \"name\""},
+		{"duplicate_key_converted.yaml", TG_EPARSE,
+		 ":3:1: duplicate key \"1\""},
+		{"inf.yaml", TG_EPARSE, ":2:6: \".inf\" is not a JSON number"},
+		{"nan.yaml", TG_EPARSE, ":1:3: \"-.Inf\" is not a JSON number"},
+		{"invalid_utf8.yaml", TG_EPARSE,
+		 ":1:10: incomplete UTF-8 octet sequence"},
+		{"mapping_in_value.yaml", TG_EPARSE,
+		 ":1:11: mapping values are not allowed"},
+		{"nul.yaml", TG_EPARSE, ":1:4: string contains a NUL character"},
+		{"null_key.yaml", TG_EPARSE, ":2:1: mapping key is null"},
+		{"recursive_alias.yaml", TG_EPARSE,
+		 ":2:6: alias \"*x\" inside the node it refers to"},
+		{"tabs.yaml", TG_EPARSE,
+		 ":2:1: found character that cannot start any token"},
+		{"truncated.yaml", TG_EPARSE,
+		 ":5:1: found unexpected end of stream"},
+		{"truncated_flow.yaml", TG_EPARSE,
+		 ":2:1: did not find expected ',' or ']'"},
+		{"undefined_alias.yaml", TG_EPARSE,
+		 ":1:4: alias \"*nowhere\" refers to no anchor"},
+		{"unknown_std_tag.yaml", TG_EPARSE,
+		 ":1:8: unknown tag \"!!set\""},
+		{"unknown_tag.yaml", TG_EPARSE, ":3:8: unknown tag \"!vault\""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *rel = tg_aprintf("tests/data/yaml/bad/%s", cases[i].file);
+		char *path = tt_src_path(rel);
+		tg_yaml_docs *docs = NULL;
+		int error = tg_yaml_parse_file(&docs, path, 0);
+
+		if (error != cases[i].code)
+			fail_msg("%s: got %d (%s), want %d", cases[i].file,
+				 error, tg_error_last(), cases[i].code);
+		assert_null(docs);
+		assert_contains(tg_error_last(), cases[i].file);
+		assert_contains(tg_error_last(), cases[i].message);
+		free(path);
+		free(rel);
+	}
+}
+
+static void test_yaml_rejects_billion_laughs_quickly(void **state)
+{
+	char *path = tt_src_path("tests/data/yaml/bad/billion_laughs.yaml");
+	tg_yaml_docs *docs = NULL;
+	double t0 = tg_monotonic();
+
+	(void)state;
+	assert_int_equal(tg_yaml_parse_file(&docs, path, TG_YAML_POSITIONS),
+			 TG_ETOOBIG);
+	/* Milliseconds in a normal build; generous for sanitizers. */
+	assert_true(tg_monotonic() - t0 < 0.5);
+	free(path);
+}
+
+static void test_yaml_rejects_deep_nesting(void **state)
+{
+	tg_buf b;
+	const char *msg;
+	int i;
+
+	(void)state;
+	tg_buf_init(&b, 1u << 20);
+	for (i = 0; i < 10000; i++)
+		tg_buf_puts(&b, "[");
+	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:1:129: nesting deeper than 128 levels");
+	tg_buf_free(&b);
+
+	/* Exactly at the limit is fine. */
+	tg_buf_init(&b, 1u << 20);
+	for (i = 0; i < TG_MAX_YAML_DEPTH; i++)
+		tg_buf_puts(&b, "[");
+	for (i = 0; i < TG_MAX_YAML_DEPTH; i++)
+		tg_buf_puts(&b, "]");
+	tg_yaml_docs_free(parse_ok(b.data, 0));
+	tg_buf_free(&b);
+
+	/* An alias counts the depth of what it copies. */
+	tg_buf_init(&b, 1u << 20);
+	tg_buf_puts(&b, "a: &a ");
+	for (i = 0; i < 100; i++)
+		tg_buf_puts(&b, "[");
+	for (i = 0; i < 100; i++)
+		tg_buf_puts(&b, "]");
+	tg_buf_puts(&b, "\nb: ");
+	for (i = 0; i < 40; i++)
+		tg_buf_puts(&b, "[");
+	tg_buf_puts(&b, "*a");
+	for (i = 0; i < 40; i++)
+		tg_buf_puts(&b, "]");
+	tg_buf_puts(&b, "\n");
+	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:2:44: alias \"*a\" makes nesting deeper "
+			     "than 128 levels");
+	tg_buf_free(&b);
+}
+
+static void test_yaml_rejects_too_many_documents(void **state)
+{
+	tg_buf b;
+	const char *msg;
+	int i;
+
+	(void)state;
+	tg_buf_init(&b, 1u << 20);
+	for (i = 0; i < 20000; i++)
+		tg_buf_puts(&b, "---\na: 1\n");
+	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:20001:1: more than 10000 documents");
+	tg_buf_free(&b);
+}
+
+static void test_yaml_rejects_huge_scalar_and_file(void **state)
+{
+	size_t n = TG_MAX_YAML_SCALAR_BYTES + 10;
+	char *text = tg_malloc(n + 1);
+	const char *msg;
+
+	(void)state;
+	memcpy(text, "k: ", 3);
+	memset(text + 3, 'a', n - 3);
+	text[n] = '\0';
+	msg = parse_bad(text, n, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:1:4: scalar of 4194311 bytes is over the "
+			     "limit of 4194304 bytes");
+	free(text);
+
+	text = tg_malloc(TG_MAX_FILE_BYTES + 1);
+	memset(text, '#', TG_MAX_FILE_BYTES + 1);
+	msg = parse_bad(text, TG_MAX_FILE_BYTES + 1, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml: 8388609 bytes is over the limit");
+	free(text);
+}
+
+static void test_yaml_rejects_too_many_anchors(void **state)
+{
+	tg_buf b;
+	const char *msg;
+	int i;
+
+	(void)state;
+	tg_buf_init(&b, 1u << 20);
+	for (i = 0; i <= TG_MAX_YAML_ANCHORS; i++)
+		tg_buf_printf(&b, "- &a%d x\n", i);
+	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:10001:3: more than 10000 anchors");
+	tg_buf_free(&b);
+}
+
+static void test_yaml_rejects_bad_scalars(void **state)
+{
+	const char *msg;
+
+	(void)state;
+	msg = parse_bad("a: !!bool maybe\n", 16, TG_EPARSE);
+	assert_contains(msg, "x.yaml:1:4: \"maybe\" is not a valid !!bool");
+	msg = parse_bad("a: !!binary \"not base64!\"\n", 26, TG_EPARSE);
+	assert_contains(msg, "is not a valid !!binary");
+	msg = parse_bad("a: !!null x\n", 12, TG_EPARSE);
+	assert_contains(msg, "\"x\" is not a valid !!null");
+	msg = parse_bad("{? {a: 1} : b}", 14, TG_EPARSE);
+	assert_contains(msg, "mapping key is a mapping");
+	msg = parse_bad("!!map [1]", 9, TG_EPARSE);
+	assert_contains(msg, "x.yaml:1:1: tag \"!!map\" on a sequence");
+}
+
+/* libyaml alone: every event of text, n times; seconds. */
+static double libyaml_events_time(const char *text, size_t len, int n)
+{
+	double t0 = tg_monotonic();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		yaml_parser_t parser;
+		yaml_event_t ev;
+		bool done = false;
+
+		assert_true(yaml_parser_initialize(&parser));
+		yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+					     len);
+		while (!done) {
+			assert_true(yaml_parser_parse(&parser, &ev));
+			done = ev.type == YAML_STREAM_END_EVENT;
+			yaml_event_delete(&ev);
+		}
+		yaml_parser_delete(&parser);
+	}
+	return tg_monotonic() - t0;
+}
+
+/*
+ * Speed: the manifest loader parses ~10,000 objects per cycle, so our
+ * work on top of libyaml's own must stay small. Compared with libyaml's
+ * bare event loop on the same machine at the same moment, so the check
+ * holds on a busy machine.
+ */
+static void test_yaml_parses_quickly(void **state)
+{
+	size_t len;
+	char *text = tt_read_src("tests/data/yaml/good/deployment.yaml", &len);
+	double t0, ours, bare;
+	int i, n = 2000;
+
+	(void)state;
+	bare = libyaml_events_time(text, len, n);
+	t0 = tg_monotonic();
+	for (i = 0; i < n; i++) {
+		tg_yaml_docs *docs = NULL;
+
+		assert_int_equal(tg_yaml_parse(&docs, "d.yaml", text, len, 0),
+				 0);
+		tg_yaml_docs_free(docs);
+	}
+	ours = tg_monotonic() - t0;
+	print_message("yaml: %d objects (%d files, %zu KiB) in %.3f s; "
+		      "libyaml events alone %.3f s\n",
+		      2 * n, n, n * len / 1024, ours, bare);
+#if defined(__SANITIZE_ADDRESS__)
+	/* Our code is instrumented, libyaml and jansson are not. */
+	assert_true(ours < 20 * bare + 0.5);
+#else
+	assert_true(ours < 2.5 * bare + 0.1);
+#endif
+	free(text);
+}
+
+/* Comparison with python3-yaml ------------------------------------------ */
+
+/*
+ * Where we differ from python3-yaml's safe_load_all on purpose: the value
+ * python gives, the value we give, and why. Every other node must be equal.
+ */
+struct py_diff {
+	const char *file;
+	const char *pointer; /* into the array of documents */
+	const char *python;
+	const char *ours;
+	const char *reason;
+};
+
+static const struct py_diff py_diffs[] = {
+	{"scalars.yaml", "/0/bools/18", "\"y\"", "true",
+	 "go-yaml v2 (kubectl) and the YAML 1.1 bool type include y/n"},
+	{"scalars.yaml", "/0/bools/19", "\"Y\"", "true", "same"},
+	{"scalars.yaml", "/0/bools/20", "\"n\"", "false", "same"},
+	{"scalars.yaml", "/0/bools/21", "\"N\"", "false", "same"},
+	{"scalars.yaml", "/0/ints/6", "\"0X1f\"", "31",
+	 "Go's ParseInt takes 0X as well as 0x"},
+	{"scalars.yaml", "/0/ints/8", "\"0o17\"", "15",
+	 "Go's ParseInt takes the 0o octal prefix"},
+	{"scalars.yaml", "/0/floats/3", "\"+.5\"", "0.5",
+	 "go-yaml's float pattern allows a sign before '.'"},
+	{"scalars.yaml", "/0/floats/6", "\"1e3\"", "1000",
+	 "go-yaml's float pattern needs no '.' and no exponent sign"},
+	{"scalars.yaml", "/0/floats/10", "\"1e20\"", "1e20", "same"},
+	{"scalars.yaml", "/0/strings/3", "685230", "\"190:20:30\"",
+	 "go-yaml has no sexagesimal numbers"},
+	{"scalars.yaml", "/0/octal_decimal/0", "\"08\"", "8",
+	 "not octal, so go-yaml's float pattern reads it as 8"},
+	{"tags.yaml", "/0/nonspecific", "12", "\"12\"",
+	 "the non-specific tag \"!\" makes a string (YAML spec, go-yaml)"},
+	{"tags.yaml", "/0/timestamp", "\"2001-12-14T21:59:43.100000-05:00\"",
+	 "\"2001-12-14t21:59:43.10-05:00\"",
+	 "go-yaml keeps timestamps as the text written"},
+	{"json.json", "/0/list/2", "\"3e2\"", "300",
+	 "go-yaml's float pattern, as for 1e3"},
+	{"float_keys.yaml", "/0", "{\"2.0\": \"two\", \"1.5\": \"one and a half\"}",
+	 "{\"2\": \"two\", \"1.5\": \"one and a half\"}",
+	 "sigs.k8s.io/yaml writes float keys with Go's %g"},
+};
+
+/* Node at an RFC 6901 pointer (no escapes needed in the table). */
+static json_t *pointer_get(json_t *v, const char *ptr)
+{
+	char seg[256];
+
+	while (v && *ptr == '/') {
+		size_t n = strcspn(ptr + 1, "/");
+
+		assert_true(n < sizeof(seg));
+		memcpy(seg, ptr + 1, n);
+		seg[n] = '\0';
+		ptr += 1 + n;
+		if (json_is_array(v))
+			v = json_array_get(v, strtoul(seg, NULL, 10));
+		else
+			v = json_object_get(v, seg);
+	}
+	return v;
+}
+
+/* Replace the node at ptr in root (a container) with a copy of with. */
+static void pointer_set(json_t *root, const char *ptr, json_t *with)
+{
+	const char *last = strrchr(ptr, '/');
+	char *parent_ptr = tg_strndup(ptr, (size_t)(last - ptr));
+	json_t *parent = pointer_get(root, parent_ptr);
+
+	assert_non_null(parent);
+	if (json_is_array(parent))
+		json_array_set(parent, strtoul(last + 1, NULL, 10), with);
+	else
+		json_object_set(parent, last + 1, with);
+	free(parent_ptr);
+}
+
+/* Equal, with 1 and 1.0 the same number (Go and Python write floats
+ * differently) but true and 1 different. */
+static bool same_json(json_t *a, json_t *b)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	if (json_typeof(a) != json_typeof(b))
+		return false;
+	if (json_is_array(a)) {
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (i = 0; i < json_array_size(a); i++)
+			if (!same_json(json_array_get(a, i),
+				       json_array_get(b, i)))
+				return false;
+		return true;
+	}
+	if (json_is_object(a)) {
+		if (json_object_size(a) != json_object_size(b))
+			return false;
+		json_object_foreach(a, key, v)
+		{
+			json_t *w = json_object_get(b, key);
+
+			if (!w || !same_json(v, w))
+				return false;
+		}
+		return true;
+	}
+	return json_equal(a, b);
+}
+
+static json_t *python_load(const char *path)
+{
+	char *script = tt_src_path("tests/tools/yaml_pyload.py");
+	char *cmd = tg_aprintf("python3 '%s' '%s'", script, path);
+	FILE *f = popen(cmd, "r");
+	tg_buf out;
+	char chunk[4096];
+	size_t n;
+	json_t *v;
+	json_error_t jerr;
+
+	assert_non_null(f);
+	tg_buf_init(&out, 16u << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(tg_buf_append(&out, chunk, n), 0);
+	if (pclose(f) != 0)
+		fail_msg("python3-yaml failed on %s", path);
+	v = json_loadb(out.data ? out.data : "", out.len, 0, &jerr);
+	if (!v)
+		fail_msg("python output for %s: %s", path, jerr.text);
+	tg_buf_free(&out);
+	free(cmd);
+	free(script);
+	return v;
+}
+
+static json_t *ours_load(const char *path)
+{
+	tg_yaml_docs *docs = NULL;
+	json_t *all = json_array();
+	size_t i;
+
+	if (tg_yaml_parse_file(&docs, path, 0) < 0)
+		fail_msg("%s", tg_error_last());
+	for (i = 0; i < tg_yaml_docs_count(docs); i++)
+		json_array_append(all, tg_yaml_docs_get(docs, i));
+	tg_yaml_docs_free(docs);
+	return all;
+}
+
+static void compare_with_python(const char *dir, const char *name,
+				size_t *used)
+{
+	char *path = tg_path_join(dir, name);
+	json_t *py = python_load(path), *ours = ours_load(path);
+	size_t i;
+
+	for (i = 0; i < sizeof(py_diffs) / sizeof(py_diffs[0]); i++) {
+		const struct py_diff *d = &py_diffs[i];
+		json_t *want_py, *want_ours;
+
+		if (strcmp(d->file, name) != 0)
+			continue;
+		want_py = json_loads(d->python, JSON_DECODE_ANY, NULL);
+		want_ours = json_loads(d->ours, JSON_DECODE_ANY, NULL);
+		if (!same_json(pointer_get(py, d->pointer), want_py) ||
+		    !same_json(pointer_get(ours, d->pointer), want_ours))
+			fail_msg("%s %s: listed difference not seen", name,
+				 d->pointer);
+		pointer_set(py, d->pointer, want_ours);
+		json_decref(want_py);
+		json_decref(want_ours);
+		(*used)++;
+	}
+	if (!same_json(py, ours)) {
+		char *a = json_dumps(py, JSON_SORT_KEYS | JSON_COMPACT);
+		char *b = json_dumps(ours, JSON_SORT_KEYS | JSON_COMPACT);
+
+		fail_msg("%s differs from python3-yaml:\npython: %s\nours:   "
+			 "%s",
+			 name, a, b);
+	}
+	json_decref(py);
+	json_decref(ours);
+	free(path);
+}
+
+static void test_yaml_matches_python_yaml(void **state)
+{
+	char *dir = tt_src_path("tests/data/yaml/good");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t files = 0, used = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		compare_with_python(dir, e->d_name, &used);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 10);
+	/* Every listed difference belongs to a file that exists. */
+	assert_int_equal(used, sizeof(py_diffs) / sizeof(py_diffs[0]));
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_yaml_resolves_booleans_and_nulls),
+		cmocka_unit_test(test_yaml_resolves_integers),
+		cmocka_unit_test(test_yaml_resolves_floats),
+		cmocka_unit_test(test_yaml_quoted_scalars_are_strings),
+		cmocka_unit_test(test_yaml_block_scalars),
+		cmocka_unit_test(test_yaml_multi_document),
+		cmocka_unit_test(test_yaml_anchors_aliases_and_merge_keys),
+		cmocka_unit_test(test_yaml_keys_become_strings),
+		cmocka_unit_test(test_yaml_explicit_tags),
+		cmocka_unit_test(test_yaml_reads_json),
+		cmocka_unit_test(test_yaml_reads_kubernetes_manifests),
+		cmocka_unit_test(test_yaml_positions),
+		cmocka_unit_test(test_yaml_rejects_bad_files),
+		cmocka_unit_test(test_yaml_rejects_billion_laughs_quickly),
+		cmocka_unit_test(test_yaml_rejects_deep_nesting),
+		cmocka_unit_test(test_yaml_rejects_too_many_documents),
+		cmocka_unit_test(test_yaml_rejects_huge_scalar_and_file),
+		cmocka_unit_test(test_yaml_rejects_too_many_anchors),
+		cmocka_unit_test(test_yaml_rejects_bad_scalars),
+		cmocka_unit_test(test_yaml_parses_quickly),
+		cmocka_unit_test(test_yaml_matches_python_yaml),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
