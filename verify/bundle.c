@@ -58,6 +58,8 @@ typedef struct bundle {
 	int minor; /* 1, 2 or 3 */
 	X509 *leaf;
 	bool key_hint; /* verificationMaterial.publicKey */
+	X509 *chain_roots[TG_MAX_CHAIN_DEPTH]; /* self-signed, in the chain */
+	size_t nchain_roots;
 	tlog_entry entries[TG_MAX_BUNDLE_ENTRIES];
 	size_t nentries;
 	unsigned char *tsas[TG_MAX_BUNDLE_ENTRIES];
@@ -125,6 +127,14 @@ static int dsse_parse(bundle *b, const json_t *env)
 }
 
 /* ---- Parsing ------------------------------------------------------------ */
+
+/* An optional member: protojson writers may spell "absent" as null. */
+static const json_t *get_opt(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
 
 static int parse_media_type(bundle *b)
 {
@@ -198,17 +208,13 @@ static int parse_chain(bundle *b, const json_t *chain)
 		if ((error = parse_der_cert(&c, json_array_get(certs, i),
 		                            b->name)) < 0)
 			return error;
-		if (X509_check_issued(c, c) == X509_V_OK) {
-			X509_free(c);
-			return tg_error_set(TG_EUNTRUSTED,
-			                    "%s: the bundle's "
-			                    "certificate chain contains a "
-			                    "root certificate; roots come "
-			                    "only from the trust root",
-			                    b->name);
-		}
+		/* Old clients put the whole chain in; only the leaf is used
+		 * and the rest must come from the trust root. A self-signed
+		 * certificate is kept to check it is one of the root's. */
 		if (i == 0)
 			b->leaf = c;
+		else if (X509_check_issued(c, c) == X509_V_OK)
+			b->chain_roots[b->nchain_roots++] = c;
 		else
 			X509_free(c);
 	}
@@ -267,8 +273,8 @@ static int parse_proof(tlog_entry *e, const json_t *p, const char *ctx)
 static int parse_entry(tlog_entry *e, const json_t *o, const char *ctx)
 {
 	const json_t *kv = json_object_get(o, "kindVersion");
-	const json_t *promise = json_object_get(o, "inclusionPromise");
-	const json_t *proof = json_object_get(o, "inclusionProof");
+	const json_t *promise = get_opt(o, "inclusionPromise");
+	const json_t *proof = get_opt(o, "inclusionProof");
 	int error;
 
 	if (!json_is_object(o))
@@ -298,7 +304,7 @@ static int parse_entry(tlog_entry *e, const json_t *o, const char *ctx)
 
 static int parse_entries(bundle *b, const json_t *vm)
 {
-	const json_t *arr = json_object_get(vm, "tlogEntries");
+	const json_t *arr = get_opt(vm, "tlogEntries");
 	char ctx[300];
 	size_t i;
 	int error;
@@ -325,9 +331,8 @@ static int parse_entries(bundle *b, const json_t *vm)
 
 static int parse_timestamps(bundle *b, const json_t *vm)
 {
-	const json_t *arr = json_object_get(
-	        json_object_get(vm, "timestampVerificationData"),
-	        "rfc3161Timestamps");
+	const json_t *arr = get_opt(get_opt(vm, "timestampVerificationData"),
+	                            "rfc3161Timestamps");
 	size_t i;
 	int error;
 
@@ -354,9 +359,9 @@ static int parse_timestamps(bundle *b, const json_t *vm)
 static int parse_material(bundle *b)
 {
 	const json_t *vm = json_object_get(b->doc, "verificationMaterial");
-	const json_t *cert = json_object_get(vm, "certificate");
-	const json_t *chain = json_object_get(vm, "x509CertificateChain");
-	const json_t *key = json_object_get(vm, "publicKey");
+	const json_t *cert = get_opt(vm, "certificate");
+	const json_t *chain = get_opt(vm, "x509CertificateChain");
+	const json_t *key = get_opt(vm, "publicKey");
 	int error;
 
 	if (!json_is_object(vm))
@@ -404,7 +409,7 @@ static int parse_alg(int *alg, const char *s)
 
 static int parse_message(bundle *b, const json_t *ms)
 {
-	const json_t *md = json_object_get(ms, "messageDigest");
+	const json_t *md = get_opt(ms, "messageDigest");
 	const char *alg;
 	int error;
 
@@ -446,8 +451,8 @@ static int bundle_parse(bundle *b, const char *json, size_t len)
 	if ((error = parse_media_type(b)) < 0 ||
 	    (error = parse_material(b)) < 0)
 		return error;
-	ms = json_object_get(b->doc, "messageSignature");
-	env = json_object_get(b->doc, "dsseEnvelope");
+	ms = get_opt(b->doc, "messageSignature");
+	env = get_opt(b->doc, "dsseEnvelope");
 	if (!!ms + !!env != 1)
 		return tg_error_set(TG_EPARSE,
 		                    "%s: needs exactly one of "
@@ -471,6 +476,8 @@ static void bundle_clear(bundle *b)
 	for (i = 0; i < b->ntsas; i++)
 		free(b->tsas[i]);
 	X509_free(b->leaf);
+	for (i = 0; i < b->nchain_roots; i++)
+		X509_free(b->chain_roots[i]);
 	free(b->sig);
 	free(b->digest);
 	free(b->payload);
@@ -536,6 +543,22 @@ static const unsigned char *digest_for(const vctx *v, int alg, size_t *len)
 	return NULL;
 }
 
+static tg_hash message_hash(const vctx *v)
+{
+	if (tg_pubkey_type(v->signer) == TG_KEY_ED25519)
+		return TG_HASH_DEFAULT;
+	switch (v->b->digest ? v->b->digest_alg : ALG_NONE) {
+	case ALG_SHA256:
+		return TG_HASH_SHA256;
+	case ALG_SHA384:
+		return TG_HASH_SHA384;
+	case ALG_SHA512:
+		return TG_HASH_SHA512;
+	default:
+		return TG_HASH_DEFAULT;
+	}
+}
+
 /* err, with what in front of its detail when it is a failure. */
 static int prefixed(int err, const char *what)
 {
@@ -557,8 +580,11 @@ static int check_message(vctx *v)
 			                    "messageDigest does not match the "
 			                    "artifact's digest");
 	}
+	/* The messageDigest names the hash the signer used (a P-384 key may
+	 * sign a SHA-256 digest); without it, the key's default. Ed25519
+	 * signs the message itself. */
 	if (v->art->data)
-		return prefixed(tg_pubkey_verify(v->signer, TG_HASH_DEFAULT,
+		return prefixed(tg_pubkey_verify(v->signer, message_hash(v),
 		                                 v->art->data, v->art->len,
 		                                 b->sig, b->sig_len),
 		                "message signature");
@@ -932,10 +958,13 @@ static int body_intoto2(const vctx *v, const json_t *spec, const char *ctx)
 		                    "log a message signature",
 		                    ctx);
 	tg_sha256(ph, v->b->payload, v->b->payload_len);
+	/* Rekor stores intoto entries without the payload: its hash
+	 * stands for it. When present it must match too. */
 	if ((error = check_hex_hash(json_object_get(content, "payloadHash"), ph,
 	                            32, "payload hash", ctx)) < 0 ||
-	    (error = check_double_b64(env, "payload", v->b->payload,
-	                              v->b->payload_len, "payload", ctx)) < 0)
+	    (json_object_get(env, "payload") &&
+	     (error = check_double_b64(env, "payload", v->b->payload,
+	                               v->b->payload_len, "payload", ctx)) < 0))
 		return error;
 	if (!pt || strcmp(pt, v->b->payload_type))
 		return tg_error_set(TG_EUNTRUSTED,
@@ -1088,7 +1117,9 @@ static int check_entries(vctx *v)
 	size_t i, need;
 	int error;
 
-	need = v->pol->tlog_threshold > 0 ? (size_t)v->pol->tlog_threshold : 1;
+	need = v->pol->tlog_threshold > 0    ? (size_t)v->pol->tlog_threshold
+	       : v->pol->tlog_threshold == 0 ? 1
+	                                     : 0;
 	for (i = 0; i < v->b->nentries; i++)
 		if ((error = check_entry(v, &v->b->entries[i], i)) < 0)
 			return error;
@@ -1183,11 +1214,35 @@ static int pick_signer(vctx *v)
 	return 0;
 }
 
+/* A root certificate the bundle brings must be one the trust root has:
+ * a bundle cannot bring its own root. */
+static int check_chain_roots(const vctx *v)
+{
+	const tg_trustroot *root = v->pol->root;
+	size_t i, j, k;
+	bool known;
+
+	for (i = 0; i < v->b->nchain_roots; i++) {
+		known = false;
+		for (j = 0; j < root->ncas && !known; j++)
+			for (k = 0; k < root->cas[j].ncerts && !known; k++)
+				known = !X509_cmp(root->cas[j].certs[k],
+				                  v->b->chain_roots[i]);
+		if (!known)
+			return tg_error_set(
+			        TG_EUNTRUSTED,
+			        "the bundle's certificate chain "
+			        "contains a root certificate that is "
+			        "not in the trust root");
+	}
+	return 0;
+}
+
 static int verify_all(vctx *v)
 {
 	int error;
 
-	if ((error = pick_signer(v)) < 0)
+	if ((error = pick_signer(v)) < 0 || (error = check_chain_roots(v)) < 0)
 		return error;
 	if ((error = v->b->dsse ? check_dsse(v) : check_message(v)) < 0 ||
 	    (error = check_entries(v)) < 0)

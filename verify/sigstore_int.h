@@ -74,7 +74,8 @@ int tg_json_string(const char **out,
                    const json_t *obj,
                    const char *field,
                    const char *ctx);
-/* A protojson int64 (a decimal string, or a JSON integer), >= 0. */
+/* A protojson int64 (a decimal string, or a JSON integer), >= 0; absent
+ * means 0, as protojson omits zero values. */
 int tg_json_int64(int64_t *out,
                   const json_t *obj,
                   const char *field,

@@ -105,6 +105,11 @@ int tg_json_int64(int64_t *out,
 	const json_t *v = json_object_get(obj, field);
 	uint64_t u;
 
+	/* protojson leaves out int64 fields that are zero. */
+	if (!v) {
+		*out = 0;
+		return 0;
+	}
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		*out = json_integer_value(v);
 		return 0;

@@ -33,13 +33,17 @@ typedef struct tg_artifact {
 	const char *digest; /* "sha256:<hex>" (or sha512), when data is NULL */
 } tg_artifact;
 
+/* tlog_threshold for signatures kept out of transparency logs. */
+#define TG_TLOG_NONE (-1)
+
 /* Who must have signed. Exactly one of key and keyless is set. */
 typedef struct tg_sigstore_policy {
 	const tg_trustroot *root;         /* logs, CAs, TSAs trusted */
 	const tg_pubkey *key;             /* key-based signature */
 	const tg_keyless_policy *keyless; /* certificate identity */
-	int tlog_threshold;               /* verified log entries needed
-	                                     (0 means 1) */
+	int tlog_threshold; /* verified log entries needed: 0 means 1;
+	                     TG_TLOG_NONE needs none (then a trusted RFC
+	                     3161 timestamp must give the signing time) */
 } tg_sigstore_policy;
 
 /* What a successful verification established. */
