@@ -59,6 +59,7 @@ typedef struct bundle {
 	X509 *leaf;
 	bool key_hint; /* verificationMaterial.publicKey */
 	X509 *chain_roots[TG_MAX_CHAIN_DEPTH]; /* self-signed, in the chain */
+	json_t *legacy_body; /* legacy annotation: the entry body */
 	size_t nchain_roots;
 	tlog_entry entries[TG_MAX_BUNDLE_ENTRIES];
 	size_t nentries;
@@ -482,6 +483,7 @@ static void bundle_clear(bundle *b)
 	free(b->digest);
 	free(b->payload);
 	json_decref(b->doc);
+	json_decref(b->legacy_body);
 }
 
 /* ---- Verification ------------------------------------------------------- */
@@ -499,7 +501,8 @@ typedef struct vctx {
 	int64_t times[2 * TG_MAX_BUNDLE_ENTRIES]; /* verified signing times */
 	size_t ntimes;
 	size_t entries_ok;
-	char tsa_error[512]; /* why the last timestamp was not used */
+	char tsa_error[512];        /* why the last timestamp was not used */
+	STACK_OF(X509) * untrusted; /* legacy chain annotation */
 	tg_sigstore_evidence *ev;
 } vctx;
 
@@ -1170,8 +1173,9 @@ static int check_cert(vctx *v)
 	for (i = 0; i < v->ntimes && !error; i++) {
 		X509_free(issuer);
 		issuer = NULL;
-		error = tg_keyless_verify_cert(&issuer, v->b->leaf,
-		                               v->pol->root, v->times[i]);
+		error = tg_keyless_verify_cert_with(&issuer, v->b->leaf,
+		                                    v->untrusted, v->pol->root,
+		                                    v->times[i]);
 	}
 	if (error < 0)
 		goto out;
@@ -1248,7 +1252,7 @@ static int verify_all(vctx *v)
 	    (error = check_entries(v)) < 0)
 		return error;
 	check_timestamps(v);
-	if (v->ntimes == 0)
+	if (v->ntimes == 0 && v->b->leaf)
 		return tg_error_set(TG_EUNTRUSTED,
 		                    "no verified signing time: "
 		                    "neither a signed entry timestamp nor a "
@@ -1335,6 +1339,170 @@ out:
 	tg_sigstore_evidence_free(v.ev);
 	tg_pubkey_free(v.cert_key);
 	free(v.pae);
+	bundle_clear(&b);
+	return error;
+}
+
+/* ---- Legacy cosign signature layers -------------------------------------- */
+
+static int legacy_entry_kind(bundle *b, tlog_entry *e);
+
+/* dev.sigstore.cosign/bundle: {"SignedEntryTimestamp": b64, "Payload":
+ * {"body": b64, "integratedTime": n, "logIndex": n, "logID": hex}}. The
+ * parsed document is kept in b->doc (strings borrow from it). */
+static int legacy_parse_set(bundle *b, const char *json)
+{
+	tlog_entry *e = &b->entries[0];
+	const json_t *p;
+	const char *hex;
+	json_error_t jerr;
+	size_t n;
+	int error;
+
+	b->doc = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+	p = json_object_get(b->doc, "Payload");
+	if (!json_is_object(p))
+		return tg_error_set(TG_EPARSE,
+		                    "%s: cosign bundle annotation: "
+		                    "%s",
+		                    b->name,
+		                    b->doc ? "no Payload object" : jerr.text);
+	b->nentries = 1;
+	if ((error = tg_json_bytes(&e->set, &e->set_len, b->doc,
+	                           "SignedEntryTimestamp", b->name)) < 0 ||
+	    (error = tg_json_string(&e->body_b64, p, "body", b->name)) < 0 ||
+	    (error = tg_json_bytes(&e->body, &e->body_len, p, "body",
+	                           b->name)) < 0 ||
+	    (error = tg_json_int64(&e->integrated_time, p, "integratedTime",
+	                           b->name)) < 0 ||
+	    (error = tg_json_int64(&e->log_index, p, "logIndex", b->name)) <
+	            0 ||
+	    (error = tg_json_string(&hex, p, "logID", b->name)) < 0)
+		return error;
+	n = strlen(hex);
+	if (n == 0 || n % 2 || n > 64)
+		return tg_error_set(TG_EPARSE, "%s: logID is not a hex log id",
+		                    b->name);
+	e->log_id = tg_malloc(n / 2);
+	e->log_id_len = n / 2;
+	if (tg_hex_decode(e->log_id, n / 2, hex, n) < 0)
+		return tg_error_set(TG_EPARSE, "%s: logID is not hex", b->name);
+	/* The kind is read from the body itself: the annotation does not
+	 * carry it. */
+	return legacy_entry_kind(b, e);
+}
+
+static int legacy_entry_kind(bundle *b, tlog_entry *e)
+{
+	b->legacy_body = json_loadb((const char *)e->body, e->body_len,
+	                            JSON_REJECT_DUPLICATES, NULL);
+	e->kind = json_string_value(json_object_get(b->legacy_body, "kind"));
+	e->version = json_string_value(
+	        json_object_get(b->legacy_body, "apiVersion"));
+	if (!e->kind || !e->version)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: the Rekor entry body has no "
+		                    "kind and apiVersion",
+		                    b->name);
+	return 0;
+}
+
+/* Certificate and chain annotations: the leaf, then intermediates (used
+ * only to build the chain) and roots (which must be the trust root's). */
+static int legacy_parse_certs(bundle *b, vctx *v, const tg_cosign_layer *l)
+{
+	BIO *bio;
+	X509 *c;
+
+	bio = BIO_new_mem_buf(l->certificate_pem, -1);
+	b->leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!b->leaf)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: the certificate annotation "
+		                    "is not a PEM certificate",
+		                    b->name);
+	v->untrusted = sk_X509_new_null();
+	if (!l->chain_pem)
+		return 0;
+	bio = BIO_new_mem_buf(l->chain_pem, -1);
+	while (bio && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (b->nchain_roots + (size_t)sk_X509_num(v->untrusted) >=
+		    TG_MAX_CHAIN_DEPTH) {
+			X509_free(c);
+			BIO_free(bio);
+			return tg_error_set(TG_ETOOBIG,
+			                    "%s: more than %d "
+			                    "certificates in the chain "
+			                    "annotation",
+			                    b->name, TG_MAX_CHAIN_DEPTH);
+		}
+		if (X509_check_issued(c, c) == X509_V_OK)
+			b->chain_roots[b->nchain_roots++] = c;
+		else
+			sk_X509_push(v->untrusted, c);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return 0;
+}
+
+static int legacy_parse(bundle *b, vctx *v, const tg_cosign_layer *l)
+{
+	int error;
+
+	b->minor = 1; /* a SET is what the annotation carries */
+	if (!l->signature_b64 ||
+	    tg_base64_decode(&b->sig, &b->sig_len, l->signature_b64,
+	                     strlen(l->signature_b64)) < 0)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: the signature annotation "
+		                    "is not base64",
+		                    b->name);
+	if (l->certificate_pem && (error = legacy_parse_certs(b, v, l)) < 0)
+		return error;
+	if (l->bundle_json && (error = legacy_parse_set(b, l->bundle_json)) < 0)
+		return error;
+	return 0;
+}
+
+int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
+                            const char *name,
+                            const tg_cosign_layer *layer,
+                            const tg_sigstore_policy *policy)
+{
+	tg_artifact art;
+	bundle b;
+	vctx v;
+	int error;
+
+	*out = NULL;
+	memset(&b, 0, sizeof(b));
+	memset(&v, 0, sizeof(v));
+	memset(&art, 0, sizeof(art));
+	art.data = layer->payload;
+	art.len = layer->payload_len;
+	b.name = name;
+	v.name = name;
+	v.pol = policy;
+	v.art = &art;
+	v.b = &b;
+	v.ev = evidence_new();
+	if ((error = check_policy(policy)) < 0 ||
+	    (error = artifact_digests(&v.dig, &art)) < 0 ||
+	    (error = legacy_parse(&b, &v, layer)) < 0)
+		goto out;
+	if ((error = verify_all(&v)) < 0) {
+		tg_error_prefix(error, "%s", name);
+		goto out;
+	}
+	*out = v.ev;
+	v.ev = NULL;
+out:
+	tg_sigstore_evidence_free(v.ev);
+	tg_pubkey_free(v.cert_key);
+	sk_X509_pop_free(v.untrusted, X509_free);
 	bundle_clear(&b);
 	return error;
 }

@@ -199,6 +199,21 @@ match_one(const char *what, const char *have, const char *exact, const char *re)
 	return 0;
 }
 
+/* The new extension holds the repository as a URL, the old one as
+ * "owner/name": a policy may use either form. */
+static bool same_repository(const char *have, const char *want)
+{
+	static const char gh[] = "https://github.com/";
+
+	if (!have)
+		return false;
+	if (tg_str_has_prefix(have, gh) && !tg_str_has_prefix(want, gh))
+		have += sizeof(gh) - 1;
+	else if (!tg_str_has_prefix(have, gh) && tg_str_has_prefix(want, gh))
+		want += sizeof(gh) - 1;
+	return !strcmp(have, want);
+}
+
 int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p)
 {
 	int error;
@@ -215,6 +230,7 @@ int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p)
 	                       p->issuer_regexp)) < 0)
 		return error;
 	if (p->github_repository &&
+	    !same_repository(id->github_repository, p->github_repository) &&
 	    (error = match_one("GitHub repository", id->github_repository,
 	                       p->github_repository, NULL)) < 0)
 		return error;
@@ -268,8 +284,12 @@ static int check_time(X509 *leaf, int64_t t)
 }
 
 /* Chain leaf to ca at t; 1 and *issuer_out on success. */
-static int chain_to(
-        X509 **issuer_out, X509 *leaf, const tg_tr_ca *ca, int64_t t, int *verr)
+static int chain_to(X509 **issuer_out,
+                    X509 *leaf,
+                    STACK_OF(X509) * untrusted,
+                    const tg_tr_ca *ca,
+                    int64_t t,
+                    int *verr)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -281,7 +301,7 @@ static int chain_to(
 		goto out;
 	for (i = 0; i < ca->ncerts; i++)
 		X509_STORE_add_cert(store, ca->certs[i]);
-	if (!X509_STORE_CTX_init(ctx, store, leaf, NULL))
+	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted))
 		goto out;
 	X509_STORE_CTX_set_time(ctx, 0, (time_t)t);
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
@@ -307,6 +327,15 @@ int tg_keyless_verify_cert(X509 **issuer_out,
                            const tg_trustroot *root,
                            int64_t t)
 {
+	return tg_keyless_verify_cert_with(issuer_out, leaf, NULL, root, t);
+}
+
+int tg_keyless_verify_cert_with(X509 **issuer_out,
+                                X509 *leaf,
+                                STACK_OF(X509) * untrusted,
+                                const tg_trustroot *root,
+                                int64_t t)
+{
 	X509 *issuer = NULL;
 	size_t i, tried = 0;
 	int error, verr = X509_V_OK;
@@ -321,7 +350,7 @@ int tg_keyless_verify_cert(X509 **issuer_out,
 		if (!tg_validity_contains(&root->cas[i].valid, t))
 			continue;
 		tried++;
-		chain_to(&issuer, leaf, &root->cas[i], t, &verr);
+		chain_to(&issuer, leaf, untrusted, &root->cas[i], t, &verr);
 	}
 	if (!issuer) {
 		tg_format_rfc3339(when, t);

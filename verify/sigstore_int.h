@@ -120,6 +120,15 @@ int tg_tsa_verify(int64_t *t_out,
                   size_t data_len,
                   const tg_trustroot *root);
 
+/* tg_keyless_verify_cert() with intermediates that may help build the
+ * chain (legacy cosign chain annotation); trust still comes only from
+ * root. */
+int tg_keyless_verify_cert_with(X509 **issuer_out,
+                                X509 *leaf,
+                                STACK_OF(X509) * untrusted,
+                                const tg_trustroot *root,
+                                int64_t t);
+
 /* Unix time of an ASN1_TIME; 0 or TG_EPARSE. */
 int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "sigstore_int.h"
@@ -18,6 +19,8 @@
 /* The public-good root, generated from verify/data/ (trustroot_data.c). */
 extern const char tg_trustroot_public_good[];
 extern const size_t tg_trustroot_public_good_len;
+
+static void free_cas_one(tg_tr_ca *ca);
 
 static const char *const media_types[] = {
         "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -54,6 +57,7 @@ int tg_json_string(const char **out,
 {
 	const json_t *v = json_object_get(obj, field);
 
+	*out = NULL;
 	if (!json_is_string(v))
 		return tg_error_set(TG_EPARSE,
 		                    "%s: \"%s\" is %s; a string is "
@@ -421,6 +425,87 @@ int tg_trustroot_default(tg_trustroot **out)
 	                          tg_trustroot_public_good_len);
 }
 
+int tg_trustroot_new(tg_trustroot **out)
+{
+	*out = tg_calloc(1, sizeof(**out));
+	return 0;
+}
+
+/* Certificates of a PEM bundle, at most TG_MAX_CHAIN_DEPTH. */
+static int
+read_pem_certs(tg_tr_ca *ca, const char *name, const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *c;
+
+	if (!bio || len > TG_MAX_PEM_BYTES * TG_MAX_CHAIN_DEPTH) {
+		BIO_free(bio);
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: too large for a "
+		                    "certificate chain",
+		                    name);
+	}
+	ca->certs = tg_calloc(TG_MAX_CHAIN_DEPTH, sizeof(X509 *));
+	while (ca->ncerts < TG_MAX_CHAIN_DEPTH &&
+	       (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+		ca->certs[ca->ncerts++] = c;
+	BIO_free(bio);
+	ERR_clear_error();
+	if (ca->ncerts == 0)
+		return tg_error_set(TG_EPARSE, "%s: no PEM certificate", name);
+	return 0;
+}
+
+int tg_trustroot_add_ca_pem(tg_trustroot *root,
+                            const char *name,
+                            const char *pem,
+                            size_t len)
+{
+	tg_tr_ca ca;
+	int error;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.valid.start = INT64_MIN;
+	ca.uri = tg_strdup(name);
+	if ((error = read_pem_certs(&ca, name, pem, len)) < 0) {
+		free_cas_one(&ca);
+		return error;
+	}
+	root->cas = tg_realloc(root->cas, (root->ncas + 1) * sizeof(ca));
+	root->cas[root->ncas++] = ca;
+	return 0;
+}
+
+int tg_trustroot_add_tlog_pem(tg_trustroot *root,
+                              const char *name,
+                              const char *pem,
+                              size_t len)
+{
+	tg_tr_log log;
+	unsigned char *der = NULL;
+	int der_len, error;
+
+	memset(&log, 0, sizeof(log));
+	if ((error = tg_pubkey_from_pem(&log.key, name, pem, len)) < 0)
+		return error;
+	der_len = i2d_PUBKEY(tg_pubkey_evp(log.key), &der);
+	if (der_len <= 0) {
+		tg_pubkey_free(log.key);
+		return tg_error_set(TG_EINVALID, "%s: cannot encode the key",
+		                    name);
+	}
+	/* Rekor's log id is the SHA-256 of the key's DER encoding. */
+	tg_sha256(log.id, der, (size_t)der_len);
+	OPENSSL_free(der);
+	log.id_len = 32;
+	log.valid.start = INT64_MIN;
+	log.base_url = tg_strdup(name);
+	log.host = tg_strdup(name);
+	root->tlogs = tg_realloc(root->tlogs, (root->ntlogs + 1) * sizeof(log));
+	root->tlogs[root->ntlogs++] = log;
+	return 0;
+}
+
 size_t tg_trustroot_tlog_count(const tg_trustroot *root)
 {
 	return root->ntlogs;
@@ -453,16 +538,22 @@ static void free_logs(tg_tr_log *logs, size_t n)
 	free(logs);
 }
 
+static void free_cas_one(tg_tr_ca *ca)
+{
+	size_t j;
+
+	for (j = 0; j < ca->ncerts; j++)
+		X509_free(ca->certs[j]);
+	free(ca->certs);
+	free(ca->uri);
+}
+
 static void free_cas(tg_tr_ca *cas, size_t n)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < cas[i].ncerts; j++)
-			X509_free(cas[i].certs[j]);
-		free(cas[i].certs);
-		free(cas[i].uri);
-	}
+	for (i = 0; i < n; i++)
+		free_cas_one(&cas[i]);
 	free(cas);
 }
 

@@ -32,6 +32,23 @@ int tg_trustroot_load_file(tg_trustroot **out, const char *path);
 /* The Sigstore public-good production root built into tollgate. */
 int tg_trustroot_default(tg_trustroot **out);
 
+/*
+ * A trust root assembled from PEM files, for legacy cosign setups (a
+ * Fulcio CA file, a Rekor public key, a private PKI): an empty root, then
+ * certificate authorities (every certificate of the PEM bundle is trusted
+ * as a chain anchor) and transparency log keys (log id = SHA-256 of the
+ * key's DER), all without a validity limit. name is used in messages.
+ */
+int tg_trustroot_new(tg_trustroot **out);
+int tg_trustroot_add_ca_pem(tg_trustroot *root,
+                            const char *name,
+                            const char *pem,
+                            size_t len);
+int tg_trustroot_add_tlog_pem(tg_trustroot *root,
+                              const char *name,
+                              const char *pem,
+                              size_t len);
+
 /* Counts, for evidence and tests. */
 size_t tg_trustroot_tlog_count(const tg_trustroot *root);
 size_t tg_trustroot_ca_count(const tg_trustroot *root);
