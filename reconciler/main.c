@@ -35,6 +35,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"version", tg_cmd_version},
+	{"verify", tg_cmd_verify},
+	{"manifests", tg_cmd_manifests},
 	{"sigstore", tg_cmd_sigstore},
 	/* commands are added here, one line each */
 };

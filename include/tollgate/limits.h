@@ -20,6 +20,11 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* Lists inside lists expanded in a manifest file (kind: List items that
+ * are lists themselves). kubectl flattens them; real files nest at most
+ * once, and a bound keeps the recursion short. */
+#define TG_MAX_MANIFEST_LIST_DEPTH 4
+
 /* YAML ------------------------------------------------------------------- */
 
 /* Nesting of mappings and sequences. Kubernetes objects nest ~15 deep;
@@ -120,6 +125,29 @@
 /* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
 #define TG_MAX_IMAGE_TAG_BYTES 128
 
+/* Signatures and attestations ---------------------------------------------------- */
+
+/* Bytes in one cosign simple-signing payload. Real ones are ~300 bytes;
+ * "optional" may carry a few annotations. */
+#define TG_MAX_SIGNATURE_PAYLOAD_BYTES (64u * 1024)
+
+/* Bytes in one DSSE envelope: it carries the whole in-toto statement, and
+ * SBOM predicates of large images reach tens of MiB. */
+#define TG_MAX_DSSE_ENVELOPE_BYTES TG_MAX_BLOB_BYTES
+
+/* Signatures in one DSSE envelope (cosign writes one). */
+#define TG_MAX_DSSE_SIGNATURES 16
+
+/* Subjects in one in-toto statement (one per artifact; build provenance
+ * of a multi-binary release has hundreds). */
+#define TG_MAX_INTOTO_SUBJECTS 4096
+
+/* Images verified in one call of the verifier (one cycle's images). */
+#define TG_MAX_VERIFY_IMAGES 10000
+
+/* Verdicts kept in a verdict cache. */
+#define TG_MAX_VERDICT_CACHE_ENTRIES 100000
+
 /* Certificates ----------------------------------------------------------------- */
 
 /* Certificates in one chain. */
@@ -132,5 +160,12 @@
 
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
+
+/* Predicate checks ----------------------------------------------------------- */
+
+/* Findings (denied licenses or packages, vulnerability ids) listed in one
+ * check's evidence and reasons; the counts stay exact. Keeps a status
+ * document readable and bounded when a scan reports thousands. */
+#define TG_MAX_CHECK_FINDINGS 100
 
 #endif

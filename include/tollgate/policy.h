@@ -54,6 +54,14 @@ typedef struct tg_policy tg_policy;
 /* A compiled regular expression (see above). */
 typedef struct tg_regexp tg_regexp;
 
+/*
+ * Compile source (POSIX ERE, with the refusals above). 0 with *out (the
+ * caller frees it with tg_regexp_free), or TG_EINVALID / TG_ETOOBIG with a
+ * message (no file location: the policy loader adds it).
+ */
+int tg_regexp_compile(tg_regexp **out, const char *source);
+void tg_regexp_free(tg_regexp *re);
+
 /* True when re finds a match anywhere in s. */
 bool tg_regexp_match(const tg_regexp *re, const char *s);
 /* The expression as written in the policy. Borrowed. */

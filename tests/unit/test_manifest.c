@@ -1,0 +1,863 @@
+/*
+ * Tests of the manifest loader: units from paths, objects and their
+ * lines, list expansion, image extraction per kind and by configured
+ * paths, duplicates, bad files and hostile trees (symlinks out of the
+ * tree, loops, FIFOs, oversized files), and pinning images.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/manifest.h"
+#include "tollgate/util.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Add tests/data/manifests/<rel> to set as tree path <as>. */
+static void add_data(tg_manifest_set *set, const char *rel, const char *as)
+{
+	char *path = tg_aprintf("tests/data/manifests/%s", rel);
+	size_t len;
+	char *data = tt_read_src(path, &len);
+
+	assert_int_equal(tg_manifest_set_add_file(set, as, data, len), 0);
+	free(data);
+	free(path);
+}
+
+static tg_manifest_set *new_set(void)
+{
+	tg_manifest_set *set = NULL;
+
+	assert_int_equal(tg_manifest_set_new(&set, NULL), 0);
+	return set;
+}
+
+/* Every error of unit, joined, for assert_contains. */
+static char *unit_errors(const tg_manifest_unit *u)
+{
+	char *all = tg_strdup(""), *next;
+	size_t i;
+
+	for (i = 0; i < tg_manifest_unit_error_count(u); i++) {
+		next = tg_aprintf("%s%s\n", all, tg_manifest_unit_error(u, i));
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+static void assert_object(const tg_manifest_object *o,
+                          const char *kind,
+                          const char *ns,
+                          const char *name,
+                          unsigned line)
+{
+	assert_string_equal(tg_manifest_object_kind(o), kind);
+	assert_string_equal(tg_manifest_object_namespace(o), ns);
+	assert_string_equal(tg_manifest_object_name(o), name);
+	assert_int_equal(tg_manifest_object_line(o), line);
+}
+
+static void assert_image(const tg_manifest_image *img,
+                         const char *pointer,
+                         const char *written,
+                         const char *canonical)
+{
+	assert_string_equal(tg_manifest_image_pointer(img), pointer);
+	assert_string_equal(tg_manifest_image_written(img), written);
+	assert_string_equal(tg_manifest_image_ref(img)->canonical, canonical);
+}
+
+static void add_text(tg_manifest_set *set, const char *path, const char *doc)
+{
+	assert_int_equal(tg_manifest_set_add_file(set, path, doc, strlen(doc)),
+	                 0);
+}
+
+static void test_manifest_builtin_kinds_images(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	tg_manifest_object *o;
+	static const struct {
+		size_t obj;
+		const char *pointer, *written, *canonical;
+	} want[] = {
+	        {0, "/spec/containers/0/image", "nginx:1.25",
+	         "docker.io/library/nginx:1.25"},
+	        {0, "/spec/ephemeralContainers/0/image", "busybox",
+	         "docker.io/library/busybox:latest"},
+	        {1, "/spec/template/spec/containers/0/image",
+	         "ghcr.io/acme/api:2@sha256:" HEX64,
+	         "ghcr.io/acme/api:2@sha256:" HEX64},
+	        {1, "/spec/template/spec/containers/1/image",
+	         "127.0.0.1:5000/side", "127.0.0.1:5000/side:latest"},
+	        {1, "/spec/template/spec/initContainers/0/image",
+	         "ghcr.io/acme/init:1", "ghcr.io/acme/init:1"},
+	        {2, "/spec/template/spec/containers/0/image", "postgres:16",
+	         "docker.io/library/postgres:16"},
+	        {3, "/spec/template/spec/containers/0/image",
+	         "quay.io/prometheus/node-exporter:v1.7.0",
+	         "quay.io/prometheus/node-exporter:v1.7.0"},
+	        {4, "/spec/template/spec/containers/0/image", "acme/rs",
+	         "docker.io/acme/rs:latest"},
+	        {5, "/spec/template/spec/containers/0/image",
+	         "localhost:5000/job:7", "localhost:5000/job:7"},
+	        {6, "/spec/jobTemplate/spec/template/spec/containers/0/image",
+	         "index.docker.io/acme/cron:3", "docker.io/acme/cron:3"},
+	        {6,
+	         "/spec/jobTemplate/spec/template/spec/initContainers/0/image",
+	         "busybox:1.36", "docker.io/library/busybox:1.36"},
+	};
+	size_t i, n = sizeof(want) / sizeof(want[0]);
+
+	(void)state;
+	add_data(set, "good/workloads.yaml", "apps/workloads.yaml");
+	assert_int_equal(tg_manifest_set_unit_count(set), 1);
+	u = tg_manifest_set_unit(set, 0);
+	assert_string_equal(tg_manifest_unit_name(u), "apps");
+	assert_true(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_set_error_count(set), 0);
+	assert_int_equal(tg_manifest_unit_object_count(u), 9);
+	assert_object(tg_manifest_unit_object(u, 0), "Pod", "ns1", "pod", 2);
+	assert_object(tg_manifest_unit_object(u, 1), "Deployment", "ns1",
+	              "deploy", 15);
+	assert_object(tg_manifest_unit_object(u, 6), "CronJob", "", "cron", 76);
+	o = tg_manifest_unit_object(u, 8);
+	assert_object(o, "Deployment", "", "custom", 105);
+	assert_string_equal(tg_manifest_object_group(o), "example.com");
+	assert_int_equal(tg_manifest_object_image_count(o), 0);
+	o = tg_manifest_unit_object(u, 7);
+	assert_string_equal(tg_manifest_object_name(o), "no-image");
+	assert_int_equal(tg_manifest_object_image_count(o), 0);
+	assert_string_equal(tg_manifest_object_file(o), "apps/workloads.yaml");
+	assert_string_equal(tg_manifest_object_group(o), "apps");
+	assert_string_equal(tg_manifest_object_api_version(o), "apps/v1");
+
+	assert_int_equal(tg_manifest_unit_image_count(u), n);
+	for (i = 0; i < n; i++) {
+		const tg_manifest_image *img = tg_manifest_unit_image(u, i);
+
+		assert_image(img, want[i].pointer, want[i].written,
+		             want[i].canonical);
+		assert_ptr_equal(tg_manifest_image_object(img),
+		                 tg_manifest_unit_object(u, want[i].obj));
+	}
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_units_from_paths(void **state)
+{
+	tg_manifest_set *set = new_set();
+	const char *cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+	                 "  name: %s\n";
+	static const char *paths[] = {"web/a.yaml", "root.yaml",
+	                              "web/deep/er/b.yml", "db/c.yaml",
+	                              "another.yml"};
+	tg_manifest_unit *u;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		char *name = tg_aprintf("cm%zu", i);
+		char *doc = tg_aprintf(cm, name);
+
+		assert_int_equal(tg_manifest_set_add_file(set, paths[i], doc,
+		                                          strlen(doc)),
+		                 0);
+		free(doc);
+		free(name);
+	}
+	assert_int_equal(tg_manifest_set_unit_count(set), 3);
+	assert_string_equal(tg_manifest_unit_name(tg_manifest_set_unit(set, 0)),
+	                    TG_MANIFEST_ROOT_UNIT);
+	assert_string_equal(tg_manifest_unit_name(tg_manifest_set_unit(set, 1)),
+	                    "db");
+	assert_string_equal(tg_manifest_unit_name(tg_manifest_set_unit(set, 2)),
+	                    "web");
+	assert_null(tg_manifest_set_unit(set, 3));
+	u = tg_manifest_set_unit_by_name(set, "web");
+	assert_int_equal(tg_manifest_unit_object_count(u), 2);
+	assert_string_equal(
+	        tg_manifest_object_file(tg_manifest_unit_object(u, 1)),
+	        "web/deep/er/b.yml");
+	u = tg_manifest_set_unit_by_name(set, "_root");
+	assert_int_equal(tg_manifest_unit_object_count(u), 2);
+	assert_null(tg_manifest_set_unit_by_name(set, "deep"));
+	assert_int_equal(tg_manifest_set_object_count(set), 5);
+	/* a directory named like the root unit would merge with it */
+	add_text(set, "_root/x.yaml",
+	         "apiVersion: v1\nkind: ConfigMap\n"
+	         "metadata:\n  name: x\n");
+	u = tg_manifest_set_unit_by_name(set, "_root");
+	assert_int_equal(tg_manifest_unit_object_count(u), 2);
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_contains(tg_manifest_unit_error(u, 0),
+	                "_root/x.yaml: the directory name \"_root\" is "
+	                "reserved");
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_lists_expanded_with_item_lines(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	tg_manifest_object *o;
+
+	(void)state;
+	add_data(set, "good/lists.yaml", "lists.yaml");
+	u = tg_manifest_set_unit_by_name(set, "_root");
+	assert_true(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 4);
+	assert_object(tg_manifest_unit_object(u, 0), "ConfigMap", "ns1", "one",
+	              5);
+	assert_object(tg_manifest_unit_object(u, 1), "ConfigMap", "ns1", "two",
+	              13);
+	o = tg_manifest_unit_object(u, 2);
+	assert_object(o, "Pod", "", "listed-pod", 18);
+	assert_int_equal(tg_manifest_object_image_count(o), 1);
+	assert_image(tg_manifest_object_image(o, 0), "/spec/containers/0/image",
+	             "alpine:3.19", "docker.io/library/alpine:3.19");
+	/* an object named like a list but without an items array stays */
+	assert_object(tg_manifest_unit_object(u, 3), "AllowList", "", "allow",
+	              28);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_empty_documents_and_json(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	tg_manifest_object *o;
+
+	(void)state;
+	add_data(set, "good/empty-docs.yaml", "x/empty-docs.yaml");
+	add_data(set, "good/deploy.json", "x/deploy.json");
+	assert_int_equal(tg_manifest_set_add_file(set, "x/blank.yaml", "", 0),
+	                 0);
+	u = tg_manifest_set_unit_by_name(set, "x");
+	assert_true(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 2);
+	assert_object(tg_manifest_unit_object(u, 0), "ConfigMap", "",
+	              "after-empty", 5);
+	o = tg_manifest_unit_object(u, 1);
+	assert_object(o, "Deployment", "ns3", "from-json", 1);
+	assert_image(tg_manifest_object_image(o, 0),
+	             "/spec/template/spec/containers/0/image",
+	             "mcr.microsoft.com/dotnet/aspnet:8.0",
+	             "mcr.microsoft.com/dotnet/aspnet:8.0");
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_configured_image_paths(void **state)
+{
+	static const char *rollout[] = {"/spec/template/spec"};
+	static const char *task[] = {"/spec/steps/*/image"};
+	static const char *fn[] = {"/spec/image", "/spec/missing/image"};
+	const tg_manifest_image_path paths[] = {
+	        {"argoproj.io", "Rollout", rollout, 1},
+	        {"tekton.dev", "Task", task, 1},
+	        {NULL, "Function", fn, 2},
+	};
+	tg_manifest_options opts = {paths, 3, NULL};
+	tg_manifest_set *set = NULL;
+	tg_manifest_unit *u;
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_new(&set, &opts), 0);
+	add_data(set, "good/custom.yaml", "ci/custom.yaml");
+	u = tg_manifest_set_unit_by_name(set, "ci");
+	assert_true(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_image_count(u), 4);
+	assert_image(tg_manifest_unit_image(u, 0),
+	             "/spec/template/spec/containers/0/image",
+	             "ghcr.io/acme/rollout:1.0", "ghcr.io/acme/rollout:1.0");
+	assert_image(tg_manifest_unit_image(u, 1), "/spec/steps/0/image",
+	             "gcr.io/tekton-releases/git-init:v0.50.0",
+	             "gcr.io/tekton-releases/git-init:v0.50.0");
+	assert_image(tg_manifest_unit_image(u, 2), "/spec/steps/1/image",
+	             "gcr.io/kaniko-project/executor:v1.21.0",
+	             "gcr.io/kaniko-project/executor:v1.21.0");
+	assert_image(tg_manifest_unit_image(u, 3), "/spec/image",
+	             "registry.example.com/fn/hello:2",
+	             "registry.example.com/fn/hello:2");
+	tg_manifest_set_free(set);
+
+	/* without the configuration these kinds have no images */
+	set = new_set();
+	add_data(set, "good/custom.yaml", "ci/custom.yaml");
+	u = tg_manifest_set_unit_by_name(set, "ci");
+	assert_int_equal(tg_manifest_unit_object_count(u), 3);
+	assert_int_equal(tg_manifest_unit_image_count(u), 0);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_rejects_bad_image_path_config(void **state)
+{
+	static const char *rel[] = {"spec/image"};
+	static const char *tilde[] = {"/spec/a~2b"};
+	tg_manifest_image_path p = {NULL, "Thing", rel, 1};
+	tg_manifest_options opts = {&p, 1, NULL};
+	tg_manifest_set *set = NULL;
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_new(&set, &opts), TG_EINVALID);
+	assert_null(set);
+	assert_contains(tg_error_last(), "must start with '/'");
+	assert_contains(tg_error_last(), "kind Thing");
+	p.paths = tilde;
+	assert_int_equal(tg_manifest_set_new(&set, &opts), TG_EINVALID);
+	assert_contains(tg_error_last(), "'~' must be followed by 0 or 1");
+	p.kind = NULL;
+	assert_int_equal(tg_manifest_set_new(&set, &opts), TG_EINVALID);
+	assert_contains(tg_error_last(), "kind is missing");
+}
+
+static void test_manifest_wildcard_member_pointer_escaped(void **state)
+{
+	static const char *ptr[] = {"/spec/images/*", "/spec/count"};
+	const tg_manifest_image_path p = {"example.com", "Bundle", ptr, 2};
+	tg_manifest_options opts = {&p, 1, "deploy"};
+	const char *doc = "apiVersion: example.com/v1\nkind: Bundle\n"
+	                  "metadata: {name: b}\n"
+	                  "spec:\n  count: 3\n  images:\n"
+	                  "    a/b~c: nginx:1\n";
+	tg_manifest_set *set = NULL;
+	tg_manifest_unit *u;
+	tg_manifest_object *o;
+	json_t *v;
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_new(&set, &opts), 0);
+	assert_int_equal(
+	        tg_manifest_set_add_file(set, "u/b.yaml", doc, strlen(doc)), 0);
+	u = tg_manifest_set_unit_by_name(set, "u");
+	o = tg_manifest_unit_object(u, 0);
+	assert_int_equal(tg_manifest_object_image_count(o), 1);
+	assert_string_equal(
+	        tg_manifest_image_pointer(tg_manifest_object_image(o, 0)),
+	        "/spec/images/a~1b~0c");
+	/* a configured path that leads to a number is an error */
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_error_count(u), 1);
+	assert_contains(tg_manifest_unit_error(u, 0),
+	                "deploy/u/b.yaml:1: Bundle b: /spec/count: expected a "
+	                "pod spec or an image string");
+	assert_int_equal(tg_manifest_object_set_image(o, "/spec/images/a~1b~0c",
+	                                              "nginx:2"),
+	                 0);
+	v = json_object_get(json_object_get(tg_manifest_object_json(o), "spec"),
+	                    "images");
+	assert_string_equal(json_string_value(json_object_get(v, "a/b~c")),
+	                    "nginx:2");
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_missing_fields_reported(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	char *errs;
+
+	(void)state;
+	add_data(set, "bad/fields.yaml", "cfg/fields.yaml");
+	u = tg_manifest_set_unit_by_name(set, "cfg");
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 1);
+	assert_string_equal(
+	        tg_manifest_object_name(tg_manifest_unit_object(u, 0)), "fine");
+	assert_int_equal(tg_manifest_unit_error_count(u), 12);
+	errs = unit_errors(u);
+	assert_contains(errs, "cfg/fields.yaml:6: apiVersion is missing");
+	assert_contains(errs, "cfg/fields.yaml:10: kind is missing");
+	assert_contains(errs, "cfg/fields.yaml:14: metadata is missing");
+	assert_contains(errs, "cfg/fields.yaml:17: metadata.name is missing");
+	assert_contains(errs, "cfg/fields.yaml:22: metadata.name is not a "
+	                      "string");
+	assert_contains(errs, "cfg/fields.yaml:27: metadata.namespace is not "
+	                      "a string");
+	assert_contains(errs, "cfg/fields.yaml:33: metadata.name may not "
+	                      "contain '/' or '%'");
+	assert_contains(errs, "cfg/fields.yaml:38: metadata.name may not be "
+	                      "\".\" or \"..\"");
+	assert_contains(errs, "cfg/fields.yaml:43: apiVersion is not "
+	                      "\"group/version\" or \"version\"");
+	assert_contains(errs, "cfg/fields.yaml:48: kind is empty");
+	assert_contains(errs, "cfg/fields.yaml:53: document 12 is not a "
+	                      "mapping");
+	assert_contains(errs, "document 13 is not a mapping");
+	assert_int_equal(tg_manifest_set_error_count(set), 12);
+	free(errs);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_bad_images_reported(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	char *errs;
+
+	(void)state;
+	add_data(set, "bad/images.yaml", "w/images.yaml");
+	add_data(set, "good/deploy.json", "other/deploy.json");
+	u = tg_manifest_set_unit_by_name(set, "w");
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 5);
+	/* the valid image next to the bad one is still found */
+	assert_int_equal(tg_manifest_unit_image_count(u), 1);
+	assert_image(tg_manifest_unit_image(u, 0),
+	             "/spec/template/spec/containers/1/image", "nginx:1.25",
+	             "docker.io/library/nginx:1.25");
+	assert_int_equal(tg_manifest_unit_error_count(u), 5);
+	errs = unit_errors(u);
+	assert_contains(errs, "w/images.yaml:1: Deployment upper: "
+	                      "/spec/template/spec/containers/0/image: invalid "
+	                      "image reference \"ghcr.io/Acme/API:1\": "
+	                      "uppercase letters in repository name");
+	assert_contains(errs,
+	                "w/images.yaml:14: Pod not-string: "
+	                "/spec/containers/0/image: image is not a string");
+	assert_contains(errs, "Pod not-list: /spec/containers: not a list of "
+	                      "containers");
+	assert_contains(errs, "Pod not-mapping: /spec/containers/0: container "
+	                      "is not a mapping");
+	assert_contains(errs, "Job bad-digest: "
+	                      "/spec/template/spec/containers/0/image: invalid "
+	                      "image reference");
+	assert_contains(errs, "unsupported digest algorithm \"sha384\"");
+	free(errs);
+	/* another unit is not affected */
+	assert_true(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "other")));
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_yaml_errors_block_only_their_unit(void **state)
+{
+	static const char *files[] = {"syntax.yaml", "duplicate-keys.yaml",
+	                              "billion-laughs.yaml"};
+	tg_manifest_set *set = new_set();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char *rel = tg_aprintf("bad/%s", files[i]);
+		char *as = tg_aprintf("u%zu/%s", i, files[i]);
+		tg_manifest_unit *u;
+
+		add_data(set, rel, as);
+		u = tg_manifest_set_unit(set, i);
+		assert_false(tg_manifest_unit_is_valid(u));
+		assert_int_equal(tg_manifest_unit_object_count(u), 0);
+		assert_int_equal(tg_manifest_unit_error_count(u), 1);
+		/* the message names the file (and the parser's line) */
+		assert_contains(tg_manifest_unit_error(u, 0), as);
+		free(rel);
+		free(as);
+	}
+	add_data(set, "good/deploy.json", "z/deploy.json");
+	assert_true(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "z")));
+	assert_int_equal(tg_manifest_set_error_count(set), 3);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_deep_lists_refused(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+
+	(void)state;
+	add_data(set, "bad/deep-lists.yaml", "deep-lists.yaml");
+	u = tg_manifest_set_unit(set, 0);
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 0);
+	assert_contains(tg_manifest_unit_error(u, 0),
+	                "deep-lists.yaml:1: lists nested more than 4 deep");
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_duplicates_name_both_files(void **state)
+{
+	tg_manifest_set *set = new_set();
+	const char *cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+	                 "  name: c\n  namespace: ns1\n";
+	tg_manifest_unit *a, *b, *c;
+
+	(void)state;
+	add_text(set, "a/x.yaml", cm);
+	add_text(set, "b/y.yaml", "# comment\n---\n");
+	add_text(set, "b/y2.yaml", cm);
+	/* same name in another namespace, group or kind: distinct */
+	add_text(set, "c/ok.yaml",
+	         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+	         "  namespace: ns2\n---\n"
+	         "apiVersion: example.com/v1\nkind: ConfigMap\nmetadata:\n"
+	         "  name: c\n  namespace: ns1\n---\n"
+	         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n"
+	         "  namespace: ns1\n---\n"
+	         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+	a = tg_manifest_set_unit_by_name(set, "a");
+	b = tg_manifest_set_unit_by_name(set, "b");
+	c = tg_manifest_set_unit_by_name(set, "c");
+	assert_true(tg_manifest_unit_is_valid(c));
+	assert_int_equal(tg_manifest_unit_object_count(c), 4);
+	assert_false(tg_manifest_unit_is_valid(a));
+	assert_false(tg_manifest_unit_is_valid(b));
+	assert_string_equal(tg_manifest_unit_error(b, 0),
+	                    "b/y2.yaml:1: ConfigMap ns1/c is defined twice: "
+	                    "also at a/x.yaml:1");
+	assert_string_equal(tg_manifest_unit_error(a, 0),
+	                    "a/x.yaml:1: ConfigMap ns1/c is defined twice: "
+	                    "also at b/y2.yaml:1");
+	tg_manifest_set_free(set);
+
+	/* twice in one unit: one error, naming both lines */
+	set = new_set();
+	add_text(set, "d/z.yaml",
+	         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+	         "  name: w\n---\napiVersion: apps/v1\nkind: Deployment\n"
+	         "metadata:\n  name: w\n");
+	a = tg_manifest_set_unit_by_name(set, "d");
+	assert_int_equal(tg_manifest_unit_error_count(a), 1);
+	assert_string_equal(tg_manifest_unit_error(a, 0),
+	                    "d/z.yaml:6: Deployment w (group apps) is defined "
+	                    "twice: also at d/z.yaml:1");
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_set_image_pins(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_object *o;
+	tg_manifest_image *img;
+	const char *pinned =
+	        "mcr.microsoft.com/dotnet/aspnet:8.0@sha256:" HEX64;
+	json_t *c;
+
+	(void)state;
+	add_data(set, "good/deploy.json", "x/deploy.json");
+	o = tg_manifest_unit_object(tg_manifest_set_unit(set, 0), 0);
+	img = tg_manifest_object_image(o, 0);
+	assert_int_equal(tg_manifest_object_set_image(
+	                         o, tg_manifest_image_pointer(img), pinned),
+	                 0);
+	c = json_array_get(
+	        json_object_get(
+	                json_object_get(
+	                        json_object_get(
+	                                json_object_get(
+	                                        tg_manifest_object_json(o),
+	                                        "spec"),
+	                                "template"),
+	                        "spec"),
+	                "containers"),
+	        0);
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+	                    pinned);
+	/* what was written in Git is kept for status and messages */
+	assert_string_equal(tg_manifest_image_written(img),
+	                    "mcr.microsoft.com/dotnet/aspnet:8.0");
+	assert_int_equal(
+	        tg_manifest_object_set_image(o, "/spec/replicas", pinned),
+	        TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "no image at /spec/replicas");
+	assert_int_equal(tg_manifest_object_set_image(
+	                         o, tg_manifest_image_pointer(img), "Bad Ref"),
+	                 TG_EPARSE);
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+	                    pinned);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_path_wanted(void **state)
+{
+	(void)state;
+	assert_true(tg_manifest_path_wanted("a.yaml"));
+	assert_true(tg_manifest_path_wanted("web/a.yml"));
+	assert_true(tg_manifest_path_wanted("web/deep/a.json"));
+	assert_false(tg_manifest_path_wanted("web/a.yaml.bak"));
+	assert_false(tg_manifest_path_wanted("README.md"));
+	assert_false(tg_manifest_path_wanted(".a.yaml"));
+	assert_false(tg_manifest_path_wanted("web/.hidden/a.yaml"));
+	assert_false(tg_manifest_path_wanted(".github/workflows/ci.yml"));
+	assert_false(tg_manifest_path_wanted("kustomization.YAML"));
+}
+
+static void test_manifest_rejects_unsafe_paths(void **state)
+{
+	static const char *bad[] = {"../x.yaml",  "/etc/x.yaml",
+	                            "a//b.yaml",  "",
+	                            "a/./b.yaml", "a/../../b.yaml"};
+	tg_manifest_set *set = new_set();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tg_manifest_set_add_file(set, bad[i], "", 0),
+		                 TG_EINVALID);
+		assert_contains(tg_error_last(), "not a safe relative path");
+	}
+	assert_int_equal(tg_manifest_set_unit_count(set), 0);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_file_limit(void **state)
+{
+	tg_manifest_set *set = new_set();
+	char path[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TG_MAX_TREE_FILES; i++) {
+		snprintf(path, sizeof(path), "f%zu.yaml", i);
+		assert_int_equal(tg_manifest_set_add_file(set, path, "", 0), 0);
+	}
+	assert_int_equal(tg_manifest_set_add_file(set, "u/last.yaml", "", 0),
+	                 TG_ETOOBIG);
+	assert_int_equal(tg_manifest_set_add_file(set, "u/more.yaml", "", 0),
+	                 TG_ETOOBIG);
+	assert_int_equal(tg_manifest_set_error_count(set), 1);
+	assert_contains(tg_manifest_set_error(set, 0),
+	                "u/last.yaml: more than 50000 manifest files");
+	tg_manifest_set_free(set);
+}
+
+/* Write a ConfigMap named name (or the given text when it has a ':'). */
+static void write_cm(const char *root, const char *rel, const char *name)
+{
+	char *f = tg_aprintf("%s/%s", root, rel);
+	char *d = strchr(name, ':') ? tg_strdup(name)
+	                            : tg_aprintf("apiVersion: v1\nkind: "
+	                                         "ConfigMap\nmetadata:\n"
+	                                         "  name: %s\n",
+	                                         name);
+
+	tt_write_file(f, d);
+	free(f);
+	free(d);
+}
+
+static void link_at(const char *root, const char *rel, const char *target)
+{
+	char *f = tg_aprintf("%s/%s", root, rel);
+
+	assert_int_equal(symlink(target, f), 0);
+	free(f);
+}
+
+/* A tree with what a hostile pusher could put in it; outside holds a
+ * manifest the tree links to. */
+static void make_hostile_tree(const char *root, const char *outside)
+{
+	char *p;
+	int fd;
+
+	write_cm(outside, "secret.yaml", "stolen");
+	write_cm(root, "top.yaml", "top");
+	write_cm(root, "web/a.yaml", "web-a");
+	write_cm(root, "web/nested/b.json",
+	         "{\"apiVersion\":\"v1\",\"kind\":\"X\"}");
+	write_cm(root, "web/README.md", "not: [yaml");
+	write_cm(root, "web/.hidden.yaml", "not: [yaml");
+	write_cm(root, ".git/config.yaml", "not: [yaml");
+	write_cm(root, "web/.cache/c.yaml", "not: [yaml");
+	write_cm(root, "shared-src/base.yaml", "base");
+	/* links out of the tree, to a file and to a directory */
+	p = tg_aprintf("%s/secret.yaml", outside);
+	link_at(root, "web/evil.yaml", p);
+	free(p);
+	link_at(root, "db", outside);
+	/* links inside the tree are followed, once */
+	link_at(root, "web/base-link.yaml", "../shared-src/base.yaml");
+	link_at(root, "web/loop", "..");
+	/* dangling: an error only when it looks like a manifest */
+	link_at(root, "web/dangling.yaml", "nowhere.yaml");
+	link_at(root, "web/dangling.txt", "nowhere.txt");
+	p = tg_aprintf("%s/web/fifo.yaml", root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = tg_aprintf("%s/big/huge.yaml", root);
+	tt_write_file(p, "");
+	fd = open(p, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)TG_MAX_FILE_BYTES + 1), 0);
+	close(fd);
+	free(p);
+}
+
+static char *set_errors(const tg_manifest_set *set)
+{
+	char *all = tg_strdup(""), *next;
+	size_t i;
+
+	for (i = 0; i < tg_manifest_set_error_count(set); i++) {
+		next = tg_aprintf("%s%s\n", all, tg_manifest_set_error(set, i));
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+static void test_manifest_dir_walk_hostile_tree(void **state)
+{
+	char *root = tt_mkdtemp(), *outside = tt_mkdtemp(), *errs;
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *web;
+
+	(void)state;
+	make_hostile_tree(root, outside);
+	assert_int_equal(tg_manifest_set_add_dir(set, root), 0);
+	errs = set_errors(set);
+	/* nothing from outside the tree was read */
+	assert_true(strstr(errs, "stolen") == NULL);
+	assert_contains(errs, "/web/evil.yaml: symlink points outside the "
+	                      "tree");
+	assert_contains(errs, "/db: symlink points outside the tree");
+	assert_contains(errs, "/web/dangling.yaml: symlink to nothing");
+	assert_true(strstr(errs, "dangling.txt") == NULL);
+	assert_contains(errs, "/web/fifo.yaml: not a regular file");
+	assert_contains(errs, "/big/huge.yaml: 8388609 bytes, over the limit");
+	assert_contains(errs, "/web/nested/b.json:1: metadata is missing");
+	/* web/loop -> .. is followed once; links below it are not */
+	assert_contains(errs, "/web/loop/web/evil.yaml: symlink not followed");
+	assert_contains(errs, "/web/loop/web/loop: symlink not followed");
+	/* hidden files, hidden directories and other files are not read */
+	assert_true(strstr(errs, "README") == NULL);
+	assert_true(strstr(errs, ".hidden") == NULL);
+	assert_true(strstr(errs, ".git") == NULL);
+	assert_true(strstr(errs, ".cache") == NULL);
+
+	web = tg_manifest_set_unit_by_name(set, "web");
+	assert_false(tg_manifest_unit_is_valid(web));
+	assert_string_equal(
+	        tg_manifest_object_file(tg_manifest_unit_object(web, 0)),
+	        "web/a.yaml");
+	assert_string_equal(
+	        tg_manifest_object_file(tg_manifest_unit_object(web, 1)),
+	        "web/base-link.yaml");
+	assert_string_equal(
+	        tg_manifest_object_name(tg_manifest_unit_object(web, 1)),
+	        "base");
+	/* the same objects reached twice are duplicates of the originals */
+	assert_contains(errs, "/web/base-link.yaml:1: ConfigMap base is "
+	                      "defined twice");
+	assert_contains(errs, "/web/loop/top.yaml:1: ConfigMap top is defined "
+	                      "twice");
+	assert_false(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "_root")));
+	assert_false(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "shared-src")));
+	assert_false(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "big")));
+	assert_false(tg_manifest_unit_is_valid(
+	        tg_manifest_set_unit_by_name(set, "db")));
+	free(errs);
+	tg_manifest_set_free(set);
+	tt_rmtree(root);
+	tt_rmtree(outside);
+	free(root);
+	free(outside);
+}
+
+static void test_manifest_dir_missing_root(void **state)
+{
+	tg_manifest_set *set = new_set();
+	char *root = tt_mkdtemp(), *file = tg_aprintf("%s/f.yaml", root);
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_add_dir(set, "/nonexistent/tollgate"),
+	                 TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "/nonexistent/tollgate");
+	tt_write_file(file, "");
+	assert_int_equal(tg_manifest_set_add_dir(set, file), TG_EIO);
+	assert_contains(tg_error_last(), "not a directory");
+	tt_rmtree(root);
+	free(root);
+	free(file);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_example_repository(void **state)
+{
+	char *dir = tt_src_path("examples/deploy-repo/clusters/prod");
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	static const struct {
+		const char *name;
+		size_t objects, images;
+	} units[] = {
+	        {"_root", 3, 0},
+	        {"frontend", 5, 2},
+	        {"monitoring", 8, 3},
+	        {"payments", 7, 5},
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_add_dir(set, dir), 0);
+	assert_int_equal(tg_manifest_set_error_count(set), 0);
+	assert_int_equal(tg_manifest_set_unit_count(set), 4);
+	for (i = 0; i < 4; i++) {
+		u = tg_manifest_set_unit(set, i);
+		assert_string_equal(tg_manifest_unit_name(u), units[i].name);
+		assert_true(tg_manifest_unit_is_valid(u));
+		assert_int_equal(tg_manifest_unit_object_count(u),
+		                 units[i].objects);
+		assert_int_equal(tg_manifest_unit_image_count(u),
+		                 units[i].images);
+	}
+	u = tg_manifest_set_unit_by_name(set, "monitoring");
+	/* the CRD and its custom resources from a List */
+	assert_object(tg_manifest_unit_object(u, 0), "CustomResourceDefinition",
+	              "", "servicemonitors.monitoring.coreos.com", 1);
+	assert_string_equal(
+	        tg_manifest_object_file(tg_manifest_unit_object(u, 0)),
+	        "monitoring/crds/servicemonitor-crd.yaml");
+	u = tg_manifest_set_unit_by_name(set, "payments");
+	assert_image(tg_manifest_unit_image(u, 2),
+	             "/spec/jobTemplate/spec/template/spec/containers/0/image",
+	             "ghcr.io/acme/ledger-tools:0.9.1",
+	             "ghcr.io/acme/ledger-tools:0.9.1");
+	assert_image(tg_manifest_unit_image(u, 3),
+	             "/spec/jobTemplate/spec/template/spec/initContainers/0/"
+	             "image",
+	             "busybox:1.36", "docker.io/library/busybox:1.36");
+	tg_manifest_set_free(set);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_manifest_builtin_kinds_images),
+	        cmocka_unit_test(test_manifest_units_from_paths),
+	        cmocka_unit_test(test_manifest_lists_expanded_with_item_lines),
+	        cmocka_unit_test(test_manifest_empty_documents_and_json),
+	        cmocka_unit_test(test_manifest_configured_image_paths),
+	        cmocka_unit_test(test_manifest_rejects_bad_image_path_config),
+	        cmocka_unit_test(test_manifest_wildcard_member_pointer_escaped),
+	        cmocka_unit_test(test_manifest_missing_fields_reported),
+	        cmocka_unit_test(test_manifest_bad_images_reported),
+	        cmocka_unit_test(
+	                test_manifest_yaml_errors_block_only_their_unit),
+	        cmocka_unit_test(test_manifest_deep_lists_refused),
+	        cmocka_unit_test(test_manifest_duplicates_name_both_files),
+	        cmocka_unit_test(test_manifest_set_image_pins),
+	        cmocka_unit_test(test_manifest_path_wanted),
+	        cmocka_unit_test(test_manifest_rejects_unsafe_paths),
+	        cmocka_unit_test(test_manifest_file_limit),
+	        cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
+	        cmocka_unit_test(test_manifest_dir_missing_root),
+	        cmocka_unit_test(test_manifest_example_repository),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

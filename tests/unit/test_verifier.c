@@ -1,0 +1,265 @@
+/*
+ * Tests of the verdict model, the verdict cache and the verifier's
+ * decisions that need no registry (verify/verdict.c, verdict_cache.c,
+ * verifier.c). The registry path is covered by tests/integration/verify_*.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "testlib.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/util.h"
+#include "tollgate/verdict.h"
+#include "tollgate/verifier.h"
+
+#define DIGEST                                                                 \
+	"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
+
+static tg_check *passing(const char *name)
+{
+	return tg_check_new(name);
+}
+
+static tg_check *failing(const char *name, const char *why)
+{
+	tg_check *c = tg_check_new(name);
+
+	tg_check_fail(c, "%s", why);
+	return c;
+}
+
+static tg_verdict *sample_verdict(void)
+{
+	tg_verdict *v = tg_verdict_new("127.0.0.1:5000/acme/api:v1");
+	tg_check *sig = passing(TG_CHECK_SIGNATURE);
+
+	tg_verdict_set_name(v, "127.0.0.1:5000/acme/api");
+	tg_verdict_set_digest(v, DIGEST);
+	tg_verdict_set_rule(v, "acme", "enforce");
+	tg_verdict_set_time(v, 1790000000);
+	json_object_set_new(tg_check_evidence(sig), "valid", json_integer(1));
+	tg_check_note(sig, "signature 2: does not verify");
+	tg_verdict_add_check(v, passing(TG_CHECK_REGISTRY), TG_CHECK_PASS);
+	tg_verdict_add_check(v, sig, TG_CHECK_PASS);
+	tg_verdict_add_check(v, failing(TG_CHECK_VULNERABILITIES, "CVE-1 high"),
+			     TG_CHECK_WAIVED);
+	tg_verdict_add_platform(v, DIGEST, "linux/amd64");
+	tg_verdict_finish(v);
+	return v;
+}
+
+static void test_verifier_verdict_finish_rules(void **state)
+{
+	tg_verdict *v;
+
+	(void)state;
+	/* No checks at all: blocked. */
+	v = tg_verdict_new("x");
+	tg_verdict_finish(v);
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
+	/* A pass over a failed check is recorded as a failure. */
+	tg_verdict_add_check(v, failing(TG_CHECK_SIGNATURE, "no"),
+			     TG_CHECK_PASS);
+	assert_int_equal(tg_verdict_check_result(v, 0), TG_CHECK_FAIL);
+	tg_verdict_finish(v);
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
+	tg_verdict_free(v);
+	/* Warn and waived. */
+	v = tg_verdict_new("x");
+	tg_verdict_add_check(v, failing(TG_CHECK_SBOM, "no sbom"),
+			     TG_CHECK_WARN);
+	tg_verdict_add_check(v, passing(TG_CHECK_SIGNATURE), TG_CHECK_PASS);
+	tg_verdict_finish(v);
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_WARNED);
+	tg_verdict_free(v);
+	v = sample_verdict();
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_ALLOWED);
+	assert_int_equal(tg_verdict_find_check(v, TG_CHECK_VULNERABILITIES), 2);
+	assert_int_equal(tg_verdict_find_check(v, TG_CHECK_AGE), -1);
+	tg_verdict_free(v);
+}
+
+static void test_verifier_verdict_json_roundtrip(void **state)
+{
+	tg_verdict *v = sample_verdict(), *back;
+	json_t *j = tg_verdict_to_json(v), *j2;
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(j, "verdict")),
+			    "allowed");
+	assert_string_equal(json_string_value(json_object_get(j, "verifiedAt")),
+			    "2026-09-21T14:13:20Z");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(j, "checks"), 2),
+			"result")),
+		"waived");
+	assert_int_equal(tg_verdict_from_json(&back, j), 0);
+	j2 = tg_verdict_to_json(back);
+	assert_true(json_equal(j, j2));
+	json_decref(j2);
+	tg_verdict_free(back);
+	back = tg_verdict_dup(v);
+	j2 = tg_verdict_to_json(back);
+	assert_true(json_equal(j, j2));
+	json_decref(j2);
+	tg_verdict_free(back);
+	json_decref(j);
+	tg_verdict_free(v);
+}
+
+static void test_verifier_verdict_from_json_rejects_and_fails_closed(
+	void **state)
+{
+	tg_verdict *v;
+	json_t *j;
+
+	(void)state;
+	/* A stored "allowed" over a failed check reads back blocked. */
+	j = json_loads("{\"image\":\"a/b\",\"verdict\":\"allowed\",\"checks\":"
+		       "[{\"name\":\"signature\",\"result\":\"fail\"}]}",
+		       0, NULL);
+	assert_int_equal(tg_verdict_from_json(&v, j), 0);
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
+	tg_verdict_free(v);
+	json_decref(j);
+	j = json_loads("{\"verdict\":\"allowed\",\"checks\":[]}", 0, NULL);
+	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
+	assert_null(v);
+	assert_contains(tg_error_last(), "no \"image\"");
+	json_decref(j);
+	j = json_loads("{\"image\":\"a\",\"verdict\":\"maybe\",\"checks\":[]}",
+		       0, NULL);
+	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
+	assert_contains(tg_error_last(), "unknown verdict \"maybe\"");
+	json_decref(j);
+	j = json_loads("{\"image\":\"a\",\"verdict\":\"allowed\",\"checks\":"
+		       "[{\"name\":\"signature\",\"result\":\"ok\"}]}",
+		       0, NULL);
+	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
+	assert_contains(tg_error_last(), "unknown check result \"ok\"");
+	json_decref(j);
+	j = json_loads("{\"image\":\"a\",\"verdict\":\"allowed\",\"checks\":{}}",
+		       0, NULL);
+	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
+	assert_contains(tg_error_last(), "no \"checks\" array");
+	json_decref(j);
+}
+
+static void test_verifier_verdict_text_names_image_and_check(void **state)
+{
+	tg_verdict *v = tg_verdict_new("127.0.0.1:5000/acme/api:v1");
+	tg_buf b;
+
+	(void)state;
+	tg_verdict_set_name(v, "127.0.0.1:5000/acme/api");
+	tg_verdict_set_digest(v, DIGEST);
+	tg_verdict_set_rule(v, "acme", "enforce");
+	tg_verdict_add_check(
+		v,
+		failing(TG_CHECK_SIGNATURE,
+			"0 of 3 signatures verify with key \"release\"; "
+			"re-sign or add the signer to the policy"),
+		TG_CHECK_FAIL);
+	tg_verdict_finish(v);
+	tg_buf_init(&b, 1 << 20);
+	assert_int_equal(tg_verdict_format_text(&b, v), 0);
+	assert_contains(b.data, "127.0.0.1:5000/acme/api:v1: blocked " DIGEST
+				" (rule acme, enforce)\n");
+	assert_contains(b.data,
+			"  127.0.0.1:5000/acme/api@" DIGEST
+			": signature: 0 of 3 signatures verify with key "
+			"\"release\"; re-sign or add the signer to the policy\n");
+	tg_buf_free(&b);
+	tg_verdict_free(v);
+}
+
+static void test_verifier_cache_keys_and_expiry(void **state)
+{
+	tg_verdict_cache *c = tg_verdict_cache_new(60);
+	tg_verdict *v = sample_verdict(), *got;
+	char subj[64];
+	int i;
+
+	(void)state;
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
+	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1030);
+	assert_non_null(got);
+	assert_int_equal(tg_verdict_get(got), TG_VERDICT_ALLOWED);
+	tg_verdict_free(got);
+	/* Another policy: no answer. */
+	assert_null(tg_verdict_cache_get(c, "sha256:p2", "a@" DIGEST, 1030));
+	/* Another subject: no answer. */
+	assert_null(tg_verdict_cache_get(c, "sha256:p1", "b@" DIGEST, 1030));
+	/* Past the TTL: no answer, and expire drops it. */
+	assert_null(tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1061));
+	/* Many entries grow the table without losing any. */
+	for (i = 0; i < 500; i++) {
+		snprintf(subj, sizeof(subj), "img%d@x", i);
+		tg_verdict_cache_put(c, "sha256:p1", subj, v, 1050);
+	}
+	assert_int_equal(tg_verdict_cache_count(c), 501);
+	got = tg_verdict_cache_get(c, "sha256:p1", "img321@x", 1060);
+	assert_non_null(got);
+	tg_verdict_free(got);
+	tg_verdict_cache_expire(c, 1061);
+	assert_int_equal(tg_verdict_cache_count(c), 500);
+	tg_verdict_cache_free(c);
+	tg_verdict_free(v);
+}
+
+static void test_verifier_cache_persists(void **state)
+{
+	char *dir = tt_mkdtemp();
+	char *path = tg_path_join(dir, "cache.json");
+	char *bad = tg_path_join(dir, "bad.json");
+	tg_verdict_cache *c = tg_verdict_cache_new(60), *c2;
+	tg_verdict *v = sample_verdict(), *got;
+
+	(void)state;
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
+	tg_verdict_cache_put(c, "sha256:p1", "old@" DIGEST, v, 900);
+	assert_int_equal(tg_verdict_cache_save(c, path), 0);
+	c2 = tg_verdict_cache_new(60);
+	/* A missing file is an empty cache. */
+	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), 0);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);
+	/* The entry stored at 900 is past its TTL at 1010. */
+	assert_int_equal(tg_verdict_cache_count(c2), 1);
+	got = tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1010);
+	assert_non_null(got);
+	assert_string_equal(tg_verdict_digest(got), DIGEST);
+	tg_verdict_free(got);
+	tt_write_file(bad, "{\"version\":\"other\",\"entries\":[]}");
+	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), TG_EPARSE);
+	assert_contains(tg_error_last(), "not a verdict cache");
+	tt_write_file(bad, "{\"version\":\"tollgate.dev/verdict-cache/v1\","
+			   "\"entries\":[{\"subject\":1}]}");
+	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), TG_EPARSE);
+	assert_contains(tg_error_last(), "entry 1");
+	tg_verdict_cache_free(c2);
+	tg_verdict_cache_free(c);
+	tg_verdict_free(v);
+	tt_rmtree(dir);
+	free(bad);
+	free(path);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verifier_verdict_finish_rules),
+		cmocka_unit_test(test_verifier_verdict_json_roundtrip),
+		cmocka_unit_test(
+			test_verifier_verdict_from_json_rejects_and_fails_closed),
+		cmocka_unit_test(
+			test_verifier_verdict_text_names_image_and_check),
+		cmocka_unit_test(test_verifier_cache_keys_and_expiry),
+		cmocka_unit_test(test_verifier_cache_persists),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
