@@ -1,72 +1,889 @@
 /*
- * HTTP client over libcurl (see include/tollgate/http.h).
- * Placeholder until the implementation lands: every call fails cleanly.
+ * HTTP client over libcurl: see include/tollgate/http.h.
+ *
+ * Every request is a "transfer" (struct xfer). Transfers wait in a queue
+ * until a slot is free (at most `parallel` run at once) and their backoff
+ * time has passed; they then get a fresh easy handle on the client's one
+ * multi handle, whose connection cache is what gives connection reuse.
+ * Retries and redirects re-queue the same transfer; only the final outcome
+ * reaches the completion callback.
  */
 #include "tollgate/http.h"
 
+#include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
+#include <openssl/crypto.h>
+
+#include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/util.h"
+
+struct xfer {
+	struct xfer *next;
+	tg_http *http;
+	CURL *easy;
+	struct curl_slist *slist;
+	char *method;
+	char *url;
+	char *origin; /* scheme://host:port of the first URL */
+	char **headers;
+	size_t headers_count;
+	unsigned char *body;
+	size_t body_len;
+	size_t max_bytes;
+	bool no_redirects;
+	tg_http_done_fn done;
+	void *ctx;
+	unsigned attempts;
+	unsigned redirects;
+	double not_before; /* tg_monotonic() time the next attempt may start */
+	tg_buf resp_body;
+	tg_http_header *resp_headers;
+	size_t resp_headers_count;
+	size_t resp_header_bytes;
+	bool too_big;
+	bool headers_too_big;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct tg_http {
+	CURLM *multi;
+	char *ca_file;
+	char **insecure;
+	size_t insecure_count;
+	unsigned parallel;
+	long timeout_s;
+	long connect_timeout_s;
+	unsigned max_retries;
+	long retry_base_ms;
+	char *user_agent;
+	struct xfer *queue; /* waiting to start, in submit order */
+	struct xfer *queue_tail;
+	struct xfer *running_list; /* transfers on the multi handle */
+	unsigned active;
+	bool running;
+	tg_http_stats stats;
+};
+
+static void xfer_reset_response(struct xfer *x)
+{
+	size_t i;
+
+	tg_buf_free(&x->resp_body);
+	tg_buf_init(&x->resp_body, x->max_bytes);
+	for (i = 0; i < x->resp_headers_count; i++) {
+		free(x->resp_headers[i].name);
+		free(x->resp_headers[i].value);
+	}
+	free(x->resp_headers);
+	x->resp_headers = NULL;
+	x->resp_headers_count = 0;
+	x->resp_header_bytes = 0;
+	x->too_big = false;
+	x->headers_too_big = false;
+	x->errbuf[0] = '\0';
+}
+
+static void xfer_release_easy(struct xfer *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(x->http->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	curl_slist_free_all(x->slist);
+	x->slist = NULL;
+}
+
+static void xfer_free(struct xfer *x)
+{
+	size_t i;
+
+	if (!x)
+		return;
+	xfer_release_easy(x);
+	xfer_reset_response(x);
+	tg_buf_free(&x->resp_body);
+	for (i = 0; i < x->headers_count; i++) {
+		/* Headers may carry credentials: wipe before free. */
+		OPENSSL_cleanse(x->headers[i], strlen(x->headers[i]));
+		free(x->headers[i]);
+	}
+	free(x->headers);
+	free(x->method);
+	free(x->url);
+	free(x->origin);
+	free(x->body);
+	free(x);
+}
+
+/*
+ * Split url into its scheme, "host" or "host:port" as written (for the
+ * insecure list) and origin "scheme://host:port" (port always filled in,
+ * for the same-origin check on redirects). 0 or TG_EINVALID.
+ */
+static int url_split(char **scheme_out, char **hostport_out, char **origin_out,
+		     const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *dport = NULL;
+	int error = 0;
+
+	if (!u)
+		return tg_error_set(TG_ERROR, "curl_url: out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &dport, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK) {
+		error = tg_error_set(TG_EINVALID, "invalid URL \"%s\"", url);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+		port = NULL;
+	if (scheme_out)
+		*scheme_out = tg_strdup(scheme);
+	if (hostport_out)
+		*hostport_out = port ? tg_aprintf("%s:%s", host, port)
+				     : tg_strdup(host);
+	if (origin_out)
+		*origin_out = tg_aprintf("%s://%s:%s", scheme, host, dport);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(dport);
+	curl_url_cleanup(u);
+	return error;
+}
+
+bool tg_http_host_is_insecure(const tg_http *http, const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+	size_t hostlen, i;
+
+	/* "[::1]:5000" has its port after the last ']'. */
+	if (colon && strchr(colon, ']'))
+		colon = NULL;
+	hostlen = colon ? (size_t)(colon - hostport) : strlen(hostport);
+	for (i = 0; i < http->insecure_count; i++) {
+		const char *e = http->insecure[i];
+
+		if (!strcmp(e, hostport))
+			return true;
+		/* An entry without a port covers every port of that host. */
+		if (!strchr(e, ':') && strlen(e) == hostlen &&
+		    !strncmp(e, hostport, hostlen))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * May this URL be fetched at all? https always; http only for insecure
+ * hosts, so a registry listed nowhere can never be read in clear text.
+ * 0 or TG_EINVALID.
+ */
+static int url_check(const tg_http *http, const char *url)
+{
+	char *scheme = NULL, *hostport = NULL;
+	int error;
+
+	if ((error = url_split(&scheme, &hostport, NULL, url)) < 0)
+		return error;
+	if (!strcmp(scheme, "https"))
+		error = 0;
+	else if (!strcmp(scheme, "http") &&
+		 tg_http_host_is_insecure(http, hostport))
+		error = 0;
+	else if (!strcmp(scheme, "http"))
+		error = tg_error_set(TG_EINVALID,
+				     "%s: plain HTTP refused: %s is not listed "
+				     "as an insecure registry",
+				     url, hostport);
+	else
+		error = tg_error_set(TG_EINVALID,
+				     "%s: unsupported URL scheme \"%s\"", url,
+				     scheme);
+	free(scheme);
+	free(hostport);
+	return error;
+}
+
+static char **strv_dup(const char *const *v, size_t n)
+{
+	char **copy = n ? tg_calloc(n, sizeof(*copy)) : NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		copy[i] = tg_strdup(v[i]);
+	return copy;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
 int tg_http_new(tg_http **out, const tg_http_options *opts)
 {
-	(void)opts;
+	static bool curl_ready;
+	tg_http_options none = {0};
+	tg_http *http;
+
 	*out = NULL;
-	return tg_error_set(TG_ERROR, "http: not implemented yet");
+	if (!opts)
+		opts = &none;
+	/* Not thread-safe, like curl_global_init itself; the CLI creates its
+	 * clients from the main thread. Never cleaned up: other modules
+	 * (the Kubernetes client) share libcurl's global state. */
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return tg_error_set(TG_ERROR, "curl_global_init failed");
+		curl_ready = true;
+	}
+	http = tg_calloc(1, sizeof(*http));
+	if (!(http->multi = curl_multi_init())) {
+		free(http);
+		return tg_error_set(TG_ERROR, "curl_multi_init failed");
+	}
+	http->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
+	http->insecure =
+		strv_dup(opts->insecure_hosts, opts->insecure_hosts_count);
+	http->insecure_count = opts->insecure_hosts_count;
+	http->parallel = opts->parallel ? opts->parallel
+					: TG_HTTP_DEFAULT_PARALLEL;
+	http->timeout_s = opts->timeout_s > 0 ? opts->timeout_s
+					      : TG_HTTP_TIMEOUT_S;
+	http->connect_timeout_s = opts->connect_timeout_s > 0
+					  ? opts->connect_timeout_s
+					  : TG_HTTP_CONNECT_TIMEOUT_S;
+	http->max_retries = opts->max_retries < 0    ? 0
+			    : opts->max_retries == 0 ? TG_HTTP_MAX_RETRIES
+						     : (unsigned)opts->max_retries;
+	http->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms
+						      : TG_HTTP_RETRY_BASE_MS;
+	http->user_agent = tg_strdup(opts->user_agent ? opts->user_agent
+						      : "tollgate/" TOLLGATE_VERSION);
+	/* Connection reuse: every transfer shares this multi handle's cache,
+	 * bounded so a run over many registries does not hoard sockets. */
+	curl_multi_setopt(http->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+			  (long)http->parallel);
+	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS,
+			  (long)http->parallel);
+	*out = http;
+	return 0;
 }
 
 void tg_http_free(tg_http *http)
 {
-	(void)http;
+	struct xfer *x, *next;
+
+	if (!http)
+		return;
+	for (x = http->queue; x; x = next) {
+		next = x->next;
+		xfer_free(x);
+	}
+	for (x = http->running_list; x; x = next) {
+		next = x->next;
+		xfer_free(x);
+	}
+	curl_multi_cleanup(http->multi);
+	free(http->ca_file);
+	strv_free(http->insecure, http->insecure_count);
+	free(http->user_agent);
+	free(http);
+}
+
+static void queue_push(tg_http *http, struct xfer *x)
+{
+	x->next = NULL;
+	if (http->queue_tail)
+		http->queue_tail->next = x;
+	else
+		http->queue = x;
+	http->queue_tail = x;
 }
 
 int tg_http_submit(tg_http *http, const tg_http_request *req,
 		   tg_http_done_fn done, void *ctx)
 {
-	(void)http;
-	(void)req;
-	(void)done;
-	(void)ctx;
-	return tg_error_set(TG_ERROR, "http: not implemented yet");
+	struct xfer *x;
+	int error;
+
+	if ((error = url_check(http, req->url)) < 0)
+		return error;
+	x = tg_calloc(1, sizeof(*x));
+	x->http = http;
+	x->method = tg_strdup(req->method ? req->method : "GET");
+	x->url = tg_strdup(req->url);
+	if ((error = url_split(NULL, NULL, &x->origin, req->url)) < 0) {
+		xfer_free(x);
+		return error;
+	}
+	x->headers = strv_dup(req->headers, req->headers_count);
+	x->headers_count = req->headers_count;
+	if (req->body) {
+		x->body = tg_malloc(req->body_len ? req->body_len : 1);
+		memcpy(x->body, req->body, req->body_len);
+		x->body_len = req->body_len;
+	}
+	x->max_bytes = req->max_bytes ? req->max_bytes
+				      : TG_MAX_SMALL_RESPONSE_BYTES;
+	x->no_redirects = req->no_redirects;
+	x->done = done;
+	x->ctx = ctx;
+	tg_buf_init(&x->resp_body, x->max_bytes);
+	queue_push(http, x);
+	return 0;
 }
 
-int tg_http_run(tg_http *http)
+/* curl write callback: keep the body, refusing anything past max_bytes
+ * (returning a short count makes curl abort with CURLE_WRITE_ERROR). */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-	(void)http;
-	return tg_error_set(TG_ERROR, "http: not implemented yet");
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+
+	if (tg_buf_append(&x->resp_body, data, n) < 0) {
+		x->too_big = true;
+		return 0;
+	}
+	return n;
 }
 
-int tg_http_request_sync(tg_http_response **out, tg_http *http,
-			 const tg_http_request *req)
+/* Trim spaces and tabs on both ends of s[0..*len). */
+static const char *trim(const char *s, size_t *len)
 {
-	(void)http;
-	(void)req;
-	*out = NULL;
-	return tg_error_set(TG_ERROR, "http: not implemented yet");
+	while (*len && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*len)--;
+	}
+	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
+			s[*len - 1] == '\r' || s[*len - 1] == '\n'))
+		(*len)--;
+	return s;
+}
+
+/* curl header callback: one call per header line, status line included. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb, namelen, vlen;
+	const char *colon, *value;
+	tg_http_header *h;
+
+	x->resp_header_bytes += n;
+	if (x->resp_header_bytes > TG_MAX_HTTP_HEADER_BYTES) {
+		x->headers_too_big = true;
+		return 0;
+	}
+	if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
+		/* A new response (after 100 Continue): forget the old one. */
+		size_t keep = x->resp_header_bytes;
+
+		xfer_reset_response(x);
+		x->resp_header_bytes = keep;
+		return n;
+	}
+	colon = memchr(data, ':', n);
+	if (!colon)
+		return n;
+	namelen = (size_t)(colon - data);
+	vlen = n - namelen - 1;
+	value = trim(colon + 1, &vlen);
+	x->resp_headers = tg_realloc(x->resp_headers,
+				     (x->resp_headers_count + 1) * sizeof(*h));
+	h = &x->resp_headers[x->resp_headers_count++];
+	h->name = tg_strndup(data, namelen);
+	h->value = tg_strndup(value, vlen);
+	return n;
+}
+
+/* Method and body options for one attempt. */
+static void easy_set_method(struct xfer *x)
+{
+	CURL *e = x->easy;
+
+	if (!strcmp(x->method, "GET") && !x->body) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (!strcmp(x->method, "HEAD")) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? (char *)x->body : "");
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)x->body_len);
+}
+
+/* Create and configure the easy handle for the next attempt of x. */
+static int xfer_start(struct xfer *x)
+{
+	tg_http *http = x->http;
+	CURL *e;
+	size_t i;
+
+	xfer_reset_response(x);
+	if (!(e = x->easy = curl_easy_init()))
+		return tg_error_set(TG_ERROR, "curl_easy_init failed");
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, http->timeout_s);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, http->connect_timeout_s);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, http->user_agent);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+			 (curl_off_t)x->max_bytes);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	if (http->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, http->ca_file);
+	/* No "Expect: 100-continue" round trip for uploads. */
+	x->slist = curl_slist_append(x->slist, "Expect:");
+	for (i = 0; i < x->headers_count; i++)
+		x->slist = curl_slist_append(x->slist, x->headers[i]);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist);
+	easy_set_method(x);
+	if (curl_multi_add_handle(http->multi, e) != CURLM_OK)
+		return tg_error_set(TG_ERROR, "curl_multi_add_handle failed");
+	x->attempts++;
+	http->stats.attempts++;
+	if (http->active > http->stats.max_in_flight)
+		http->stats.max_in_flight = http->active;
+	return 0;
 }
 
 const char *tg_http_response_header(const tg_http_response *resp,
 				    const char *name)
 {
-	(void)resp;
-	(void)name;
+	size_t i;
+
+	for (i = 0; i < resp->headers_count; i++)
+		if (!strcasecmp(resp->headers[i].name, name))
+			return resp->headers[i].value;
 	return NULL;
 }
 
 void tg_http_response_free(tg_http_response *resp)
 {
-	(void)resp;
+	size_t i;
+
+	if (!resp)
+		return;
+	for (i = 0; i < resp->headers_count; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+	}
+	free(resp->headers);
+	free(resp->url);
+	free(resp->body);
+	free(resp);
 }
 
-bool tg_http_host_is_insecure(const tg_http *http, const char *hostport)
+/* Move what x received into a response the callback will own. */
+static tg_http_response *xfer_take_response(struct xfer *x, long status)
 {
+	tg_http_response *r = tg_calloc(1, sizeof(*r));
+
+	r->status = status;
+	r->url = tg_strdup(x->url);
+	r->body = tg_buf_detach(&x->resp_body, &r->body_len);
+	if (!r->body)
+		r->body = tg_strdup("");
+	r->headers = x->resp_headers;
+	r->headers_count = x->resp_headers_count;
+	x->resp_headers = NULL;
+	x->resp_headers_count = 0;
+	r->attempts = x->attempts;
+	r->redirects = x->redirects;
+	return r;
+}
+
+/* Hand the outcome to the callback and free the transfer. The detail of a
+ * negative result is already recorded with tg_error_set(). */
+static void xfer_complete(struct xfer *x, int result, long status)
+{
+	tg_http_response *r;
+
+	xfer_release_easy(x);
+	r = xfer_take_response(x, status);
+	x->http->stats.requests++;
+	if (x->done)
+		x->done(x->http, result, r, x->ctx);
+	else
+		tg_http_response_free(r);
+	xfer_free(x);
+}
+
+/* Header value in the transfer's current response; NULL. */
+static const char *xfer_header(const struct xfer *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->resp_headers_count; i++)
+		if (!strcasecmp(x->resp_headers[i].name, name))
+			return x->resp_headers[i].value;
+	return NULL;
+}
+
+/*
+ * Delay in seconds before retry number x->attempts: the exponential
+ * backoff, or Retry-After (delta-seconds form) when larger, capped at
+ * TG_HTTP_RETRY_AFTER_MAX_S.
+ */
+static double retry_delay(const struct xfer *x)
+{
+	double delay = (double)x->http->retry_base_ms / 1000.0;
+	const char *ra = xfer_header(x, "Retry-After");
+	uint64_t secs;
+	unsigned i;
+
+	for (i = 1; i < x->attempts; i++)
+		delay *= 2;
+	if (ra && tg_parse_u64(&secs, ra, strlen(ra),
+			       TG_HTTP_RETRY_AFTER_MAX_S) == 0 &&
+	    (double)secs > delay)
+		delay = (double)secs;
+	else if (ra && tg_parse_u64(&secs, ra, strlen(ra), UINT64_MAX) == 0)
+		delay = TG_HTTP_RETRY_AFTER_MAX_S;
+	return delay;
+}
+
+/* Failures that may pass on their own. TLS and certificate errors, bad
+ * URLs and refused protocols will fail the same way again. */
+static bool curl_is_retryable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool status_is_retryable(long status)
+{
+	return status == 429 || (status >= 500 && status <= 599);
+}
+
+/* Re-queue x for another attempt after delay seconds. */
+static void xfer_requeue(struct xfer *x, double delay)
+{
+	xfer_release_easy(x);
+	x->not_before = tg_monotonic() + delay;
+	queue_push(x->http, x);
+}
+
+/* Remove every "Authorization" header: the redirect leaves the origin the
+ * caller meant the credentials for (e.g. registry -> blob storage). */
+static void xfer_drop_authorization(struct xfer *x)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < x->headers_count; i++) {
+		if (!strncasecmp(x->headers[i], "Authorization:", 14)) {
+			OPENSSL_cleanse(x->headers[i], strlen(x->headers[i]));
+			free(x->headers[i]);
+			continue;
+		}
+		x->headers[j++] = x->headers[i];
+	}
+	x->headers_count = j;
+}
+
+/*
+ * Point x at the Location of its 3xx response. 0, or TG_EINVALID when the
+ * limit is reached or the target is not allowed (plain HTTP to a host not
+ * listed as insecure, another scheme).
+ */
+static int xfer_redirect(struct xfer *x, long status, const char *target)
+{
+	char *origin = NULL;
+	int error;
+
+	if (x->redirects >= TG_MAX_REDIRECTS)
+		return tg_error_set(TG_EINVALID,
+				    "%s %s: more than %d redirects", x->method,
+				    x->url, TG_MAX_REDIRECTS);
+	if ((error = url_check(x->http, target)) < 0)
+		return tg_error_prefix(error, "%s %s: redirect (HTTP %ld)",
+				       x->method, x->url, status);
+	if ((error = url_split(NULL, NULL, &origin, target)) < 0)
+		return error;
+	if (strcmp(origin, x->origin))
+		xfer_drop_authorization(x);
+	free(origin);
+	/* RFC 9110 15.4: 303 always, and 301/302 in practice, turn a
+	 * request with a body into a GET. */
+	if (status == 303 || ((status == 301 || status == 302) && x->body)) {
+		free(x->method);
+		x->method = tg_strdup("GET");
+		free(x->body);
+		x->body = NULL;
+		x->body_len = 0;
+	}
+	free(x->url);
+	x->url = tg_strdup(target);
+	x->redirects++;
+	return 0;
+}
+
+static void running_remove(tg_http *http, struct xfer *x)
+{
+	struct xfer **p;
+
+	for (p = &http->running_list; *p; p = &(*p)->next) {
+		if (*p == x) {
+			*p = x->next;
+			x->next = NULL;
+			http->active--;
+			return;
+		}
+	}
+}
+
+/* A transfer is over: complete it, retry it or follow its redirect. */
+static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
+{
+	long status = 0, nconn = 0;
+	char *location = NULL;
+	int error;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn);
+	running_remove(http, x);
+	http->stats.connections += (uint64_t)nconn;
+	http->stats.bytes += x->resp_body.len;
+	if (x->too_big || x->headers_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		tg_error_set(TG_ETOOBIG,
+			     "%s %s: response %s larger than the limit of %zu "
+			     "bytes (HTTP %ld)",
+			     x->method, x->url,
+			     x->headers_too_big ? "headers" : "body",
+			     x->headers_too_big ? (size_t)TG_MAX_HTTP_HEADER_BYTES
+						: x->max_bytes,
+			     status);
+		xfer_complete(x, TG_ETOOBIG, status);
+		return;
+	}
+	if ((rc != CURLE_OK && curl_is_retryable(rc)) ||
+	    (rc == CURLE_OK && status_is_retryable(status))) {
+		if (x->attempts <= http->max_retries) {
+			http->stats.retries++;
+			xfer_requeue(x, retry_delay(x));
+			return;
+		}
+	}
+	if (rc != CURLE_OK) {
+		tg_error_set(TG_ENET, "%s %s: %s (%s; %u attempt%s)", x->method,
+			     x->url,
+			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
+			     curl_easy_strerror(rc), x->attempts,
+			     x->attempts == 1 ? "" : "s");
+		xfer_complete(x, TG_ENET, 0);
+		return;
+	}
+	if (status >= 300 && status < 400 && !x->no_redirects) {
+		curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
+		if (location) {
+			location = tg_strdup(location);
+			error = xfer_redirect(x, status, location);
+			free(location);
+			if (error < 0) {
+				xfer_complete(x, error, status);
+				return;
+			}
+			xfer_requeue(x, 0);
+			return;
+		}
+	}
+	xfer_complete(x, 0, status);
+}
+
+/* Start queued transfers whose time has come, up to the parallel limit.
+ * Returns the seconds until the next waiting one may start (at most 1). */
+static double start_ready(tg_http *http)
+{
+	struct xfer **p = &http->queue, *x, *ready = NULL, **ready_tail = &ready;
+	double now = tg_monotonic(), wait = 1.0;
+	unsigned slots = http->active < http->parallel
+				 ? http->parallel - http->active
+				 : 0;
+	int error;
+
+	/* Detach first, start after: a failing start calls its callback,
+	 * which may queue more work, so the queue must be whole by then. */
+	http->queue_tail = NULL;
+	while ((x = *p)) {
+		if (slots && x->not_before <= now) {
+			*p = x->next;
+			x->next = NULL;
+			*ready_tail = x;
+			ready_tail = &x->next;
+			slots--;
+			continue;
+		}
+		if (x->not_before > now && x->not_before - now < wait)
+			wait = x->not_before - now;
+		http->queue_tail = x;
+		p = &x->next;
+	}
+	while ((x = ready)) {
+		ready = x->next;
+		x->next = http->running_list;
+		http->running_list = x;
+		http->active++;
+		if ((error = xfer_start(x)) < 0) {
+			running_remove(http, x);
+			xfer_complete(x, error, 0);
+		}
+	}
+	return wait;
+}
+
+/* Drain curl's completion messages. */
+static void collect_done(tg_http *http)
+{
+	CURLMsg *msg;
+	int left;
+	struct xfer *x;
+
+	while ((msg = curl_multi_info_read(http->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		x = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&x);
+		if (x)
+			xfer_finished(http, x, msg->data.result);
+	}
+}
+
+/* The multi handle broke: fail every transfer, running or queued. */
+static void fail_all(tg_http *http, CURLMcode mc)
+{
+	struct xfer *x;
+
+	while ((x = http->running_list)) {
+		running_remove(http, x);
+		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
+			     x->url, curl_multi_strerror(mc));
+		xfer_complete(x, TG_ENET, 0);
+	}
+	while ((x = http->queue)) {
+		http->queue = x->next;
+		if (!http->queue)
+			http->queue_tail = NULL;
+		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
+			     x->url, curl_multi_strerror(mc));
+		xfer_complete(x, TG_ENET, 0);
+	}
+}
+
+int tg_http_run(tg_http *http)
+{
+	CURLMcode mc = CURLM_OK;
+	int still = 0, timeout_ms;
+	long curl_ms = -1;
+	double wait;
+
+	if (http->running)
+		return tg_error_set(TG_ERROR, "tg_http_run called while "
+					      "running (from a callback?)");
+	http->running = true;
+	while (http->queue || http->running_list) {
+		wait = start_ready(http);
+		if ((mc = curl_multi_perform(http->multi, &still)) != CURLM_OK)
+			break;
+		collect_done(http);
+		if (!http->running_list && !http->queue)
+			break;
+		timeout_ms = (int)(wait * 1000) + 1;
+		if (http->running_list &&
+		    curl_multi_timeout(http->multi, &curl_ms) == CURLM_OK &&
+		    curl_ms >= 0 && curl_ms < timeout_ms)
+			timeout_ms = (int)curl_ms;
+		if ((mc = curl_multi_poll(http->multi, NULL, 0, timeout_ms,
+					  NULL)) != CURLM_OK)
+			break;
+	}
+	if (mc != CURLM_OK)
+		fail_all(http, mc);
+	http->running = false;
+	if (mc != CURLM_OK)
+		return tg_error_set(TG_ERROR, "curl multi: %s",
+				    curl_multi_strerror(mc));
+	return 0;
+}
+
+struct sync_result {
+	int result;
+	tg_http_response *resp;
+	char *detail;
+};
+
+static void sync_done(tg_http *http, int result, tg_http_response *resp,
+		      void *ctx)
+{
+	struct sync_result *s = ctx;
+
 	(void)http;
-	(void)hostport;
-	return false;
+	s->result = result;
+	s->resp = resp;
+	if (result < 0)
+		s->detail = tg_strdup(tg_error_last());
+}
+
+int tg_http_request_sync(tg_http_response **out, tg_http *http,
+			 const tg_http_request *req)
+{
+	struct sync_result s = {TG_ERROR, NULL, NULL};
+	int error;
+
+	*out = NULL;
+	if ((error = tg_http_submit(http, req, sync_done, &s)) < 0)
+		return error;
+	if ((error = tg_http_run(http)) < 0 && !s.resp)
+		return error;
+	if (s.result < 0) {
+		/* Later callbacks in the same run may have overwritten the
+		 * thread's detail: restore this request's. */
+		error = tg_error_set(s.result, "%s", s.detail ? s.detail : "");
+		free(s.detail);
+		tg_http_response_free(s.resp);
+		return error;
+	}
+	*out = s.resp;
+	return 0;
 }
 
 void tg_http_get_stats(tg_http_stats *out, const tg_http *http)
 {
-	(void)http;
-	*out = (tg_http_stats){0};
+	*out = http->stats;
 }

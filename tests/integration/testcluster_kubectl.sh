@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# tests/testcluster driven by the real kubectl: discovery, get, server-side
+# apply with conflicts and forced ownership, merge patch, delete, watch,
+# rollout status, and the error messages kubectl prints.
+. "$TG_SOURCE_DIR/tests/lib/common.sh"
+. "$TG_SOURCE_DIR/tests/lib/testcluster.sh"
+
+tc_start
+export KUBECONFIG=$TC_KUBECONFIG
+D=$TT_TMP/manifests
+mkdir -p "$D"
+
+cat >"$D/web.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: registry.example/web:1.0
+        ports: [{containerPort: 8080}]
+EOF
+
+# Discovery -----------------------------------------------------------------
+tt_run out rc kubectl get namespaces -o name
+tt_eq "get namespaces exits 0" 0 "$rc"
+tt_contains "default namespace exists" "$out" "namespace/default"
+tt_contains "kube-system exists" "$out" "namespace/kube-system"
+
+tt_run out rc kubectl api-resources --no-headers
+tt_eq "api-resources exits 0" 0 "$rc"
+line=$(grep -E '^deployments ' <<<"$out" | tr -s ' ')
+tt_eq "deployments row" "deployments deploy apps/v1 true Deployment" "$line"
+line=$(grep -E '^leases ' <<<"$out" | tr -s ' ')
+tt_eq "leases row" "leases coordination.k8s.io/v1 true Lease" "$line"
+line=$(grep -E '^customresourcedefinitions ' <<<"$out" | tr -s ' ')
+tt_eq "crd row" \
+	"customresourcedefinitions crd,crds apiextensions.k8s.io/v1 false CustomResourceDefinition" \
+	"$line"
+
+# Server-side apply ------------------------------------------------------------
+tt_run out rc kubectl apply --server-side -f "$D/web.yaml"
+tt_eq "apply --server-side exits 0" 0 "$rc"
+tt_eq "apply output" "deployment.apps/web serverside-applied" "$out"
+tt_run out rc kubectl get deploy web -o \
+	jsonpath='{.spec.replicas} {.spec.template.spec.containers[0].image} {.metadata.generation}'
+tt_eq "applied object" "2 registry.example/web:1.0 1" "$out"
+tt_run out rc kubectl get deploy web --show-managed-fields -o \
+	jsonpath='{range .metadata.managedFields[*]}{.manager}/{.operation};{end}'
+tt_contains "kubectl owns the applied fields" "$out" "kubectl/Apply;"
+tt_run out rc kubectl get deploy web --show-managed-fields -o \
+	jsonpath='{.metadata.managedFields[?(@.manager=="kubectl")].fieldsV1.f:spec.f:replicas}'
+tt_eq "kubectl owns spec.replicas" "{}" "$out"
+
+# Status written by the controller, so rollout checks work.
+tt_run out rc kubectl rollout status deploy/web --timeout=10s
+tt_eq "rollout status exits 0" 0 "$rc"
+tt_contains "rollout status" "$out" 'deployment "web" successfully rolled out'
+tt_run out rc kubectl get deploy web -o \
+	jsonpath='{.status.observedGeneration} {.status.availableReplicas} {.status.conditions[?(@.type=="Available")].status}'
+tt_eq "deployment status" "1 2 True" "$out"
+
+# Merge patch by another manager, then a conflicting apply.
+tt_run out rc kubectl patch deploy web --type merge -p '{"spec":{"replicas":5}}'
+tt_eq "patch --type merge" "deployment.apps/web patched" "$out"
+tt_run out rc kubectl get deploy web --show-managed-fields -o \
+	jsonpath='{.spec.replicas} {.metadata.generation} {.metadata.managedFields[?(@.manager=="kubectl-patch")].operation}'
+tt_eq "patched replicas, generation, kubectl-patch Update" "5 2 Update" "$out"
+
+tt_run out rc kubectl apply --server-side -f "$D/web.yaml"
+tt_eq "conflicting apply exits 1" 1 "$rc"
+tt_contains "conflict message" "$out" \
+	'Apply failed with 1 conflict: conflict with "kubectl-patch" using apps/v1: .spec.replicas'
+tt_run out rc kubectl get deploy web -o jsonpath='{.spec.replicas}'
+tt_eq "conflict changed nothing" "5" "$out"
+
+tt_run out rc kubectl apply --server-side --force-conflicts -f "$D/web.yaml"
+tt_eq "forced apply exits 0" 0 "$rc"
+tt_run out rc kubectl get deploy web --show-managed-fields -o \
+	jsonpath='{.spec.replicas};{.metadata.managedFields[?(@.manager=="kubectl-patch")].manager}'
+tt_eq "forced apply took spec.replicas from kubectl-patch" "2;" "$out"
+
+# Fields left out of the next apply are removed.
+cat >"$D/cm.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, labels: {a: "1", b: "2"}}
+data: {one: "1", two: "2"}
+EOF
+kubectl apply --server-side -f "$D/cm.yaml" >/dev/null
+cat >"$D/cm.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, labels: {a: "1"}}
+data: {one: "1"}
+EOF
+tt_run out rc kubectl apply --server-side -f "$D/cm.yaml"
+tt_eq "second apply" "configmap/settings serverside-applied" "$out"
+tt_run out rc kubectl get cm settings -o jsonpath='{.data} {.metadata.labels}'
+tt_eq "dropped fields removed" '{"one":"1"} {"a":"1"}' "$out"
+
+# kubectl create -f sends JSON (kubectl create configmap would send
+# protobuf, which the test cluster does not decode).
+cm() {
+	printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"},"data":{"k":"v"}}' "$1"
+}
+
+# Dry run writes nothing.
+tt_run out rc kubectl create --dry-run=server -o name -f <(cm dry)
+tt_eq "server dry run answers" "configmap/dry" "$out"
+tt_run out rc kubectl get cm dry
+tt_contains "dry run stored nothing" "$out" 'configmaps "dry" not found'
+
+# Errors as kubectl prints them ------------------------------------------------
+tt_run out rc kubectl create -f <(cm Bad_Name)
+tt_eq "bad name exits 1" 1 "$rc"
+tt_contains "bad name message" "$out" \
+	'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'
+tt_run out rc kubectl -n nowhere create -f <(cm x)
+tt_contains "missing namespace" "$out" 'namespaces "nowhere" not found'
+tt_run out rc kubectl create -f <(cm settings)
+tt_contains "already exists" "$out" 'configmaps "settings" already exists'
+
+# Watch ------------------------------------------------------------------------
+watch_out=$TT_TMP/watch.out
+timeout 5 kubectl get configmaps --watch -o name >"$watch_out" 2>&1 &
+watch_pid=$!
+for _ in $(seq 50); do
+	grep -q settings "$watch_out" 2>/dev/null && break
+	sleep 0.1
+done
+kubectl create -f <(cm watched) >/dev/null
+for _ in $(seq 50); do
+	grep -q watched "$watch_out" 2>/dev/null && break
+	sleep 0.1
+done
+kill "$watch_pid" 2>/dev/null || true
+wait "$watch_pid" 2>/dev/null || true
+tt_contains "watch lists existing objects" "$(cat "$watch_out")" "configmap/settings"
+tt_contains "watch sees a new object" "$(cat "$watch_out")" "configmap/watched"
+
+# Delete -------------------------------------------------------------------------
+tt_run out rc kubectl delete configmap watched
+tt_eq "delete output" 'configmap "watched" deleted' "$out"
+tt_run out rc kubectl get configmap watched
+tt_eq "deleted object is gone" \
+	'Error from server (NotFound): configmaps "watched" not found' "$out"
+
+kubectl create -f <(echo '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"doomed"}}') >/dev/null
+kubectl -n doomed create -f <(cm inside) >/dev/null
+tt_run out rc kubectl delete namespace doomed --timeout=10s
+tt_eq "namespace delete exits 0" 0 "$rc"
+tt_run out rc kubectl -n doomed get configmap inside
+tt_contains "namespace delete removed its objects" "$out" 'not found'
+
+# A rollout that never becomes available --------------------------------------------
+sed -e 's/name: web$/name: broken/' -e 's#web:1.0#web:fail-rollout#' \
+	"$D/web.yaml" >"$D/broken.yaml"
+kubectl apply --server-side -f "$D/broken.yaml" >/dev/null
+tt_run out rc kubectl rollout status deploy/broken --timeout=2s
+tt_eq "failing rollout exits 1" 1 "$rc"
+tt_contains "failing rollout waits" "$out" "timed out waiting for the condition"
+
+# HTTPS and the token -------------------------------------------------------------
+tc_start --tls
+tt_run out rc kubectl --kubeconfig "$TC_KUBECONFIG" get ns default -o name
+tt_eq "kubectl over HTTPS with the generated CA" "namespace/default" "$out"
+tt_run out rc curl -sS --cacert /dev/null -k "$TC_URL/api/v1/namespaces"
+tt_contains "no token: 401" "$out" '"reason":"Unauthorized","code":401'
+tt_run out rc curl -sS -k -H "Authorization: Bearer wrong" "$TC_URL/api/v1/namespaces"
+tt_contains "wrong token: 401" "$out" '"code":401'
+
+tc_stop_check
+tt_done

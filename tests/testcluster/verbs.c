@@ -1,0 +1,409 @@
+/*
+ * The verbs on one resource: get, list, create, update, delete. Patch and
+ * apply are in verbs_patch.c, watch in watch.c. Called with st->lock held.
+ * Stored objects are never changed in place: a write builds a new object
+ * and replaces the stored one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tc.h"
+#include "tollgate/util.h"
+
+json_t *tc_body_object(const tc_req *req, tc_resp *resp)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	if (req->body_len == 0) {
+		tc_status_bad_request(resp, "the request body is empty");
+		return NULL;
+	}
+	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+		       &jerr);
+	if (v == NULL) {
+		tc_status_bad_request(resp,
+				      "the request body is not valid JSON: "
+				      "line %d column %d: %s",
+				      jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		tc_status_bad_request(resp,
+				      "the request body must be a JSON object");
+		return NULL;
+	}
+	return v;
+}
+
+/* 404 like kube-apiserver's NamespaceLifecycle admission plugin. */
+int tc_namespace_check(tc_state *st, const tc_target *tg, tc_resp *resp)
+{
+	const tc_type *nst;
+
+	if (!(tg->type->flags & TC_T_NAMESPACED))
+		return 0;
+	nst = tc_type_find(st, "", "v1", "namespaces");
+	if (tc_store_get(st, nst, NULL, tg->ns) != NULL)
+		return 0;
+	tc_status_not_found(resp, nst, tg->ns);
+	return -1;
+}
+
+void tc_verb_get(tc_state *st, const tc_req *req, const tc_target *tg,
+		 tc_resp *resp)
+{
+	json_t *obj = tc_store_get(st, tg->type, tg->ns, tg->name);
+
+	(void)req;
+	if (obj == NULL) {
+		tc_status_not_found(resp, tg->type, tg->name);
+		return;
+	}
+	tc_resp_json(resp, 200, obj);
+}
+
+/* The key to start after, from a continue token (base64 of the last key
+ * returned). NULL when absent; answers 400 when bad. */
+static int continue_key(char **out, const tc_req *req, tc_resp *resp)
+{
+	const char *tok = tc_req_arg(req, "continue");
+	unsigned char *key = NULL;
+	size_t len;
+
+	*out = NULL;
+	if (tok == NULL || tok[0] == '\0')
+		return 0;
+	if (tg_base64_decode(&key, &len, tok, strlen(tok)) < 0) {
+		tc_status_bad_request(resp, "continue key is not valid: "
+					    "illegal base64 data");
+		return -1;
+	}
+	*out = (char *)key;
+	return 0;
+}
+
+static int list_limit(size_t *out, const tc_req *req, tc_resp *resp)
+{
+	const char *s = tc_req_arg(req, "limit");
+	uint64_t v;
+
+	*out = 0;
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	if (tg_parse_u64(&v, s, strlen(s), UINT64_MAX) < 0) {
+		tc_status_bad_request(resp, "limit: invalid value \"%s\"", s);
+		return -1;
+	}
+	*out = v > TC_MAX_LIMIT ? TC_MAX_LIMIT : (size_t)v;
+	return 0;
+}
+
+/* A list item as kube-apiserver encodes it: built-in types drop kind and
+ * apiVersion inside lists, custom resources keep them. */
+static json_t *list_item(const tc_type *t, json_t *obj)
+{
+	json_t *c;
+
+	if (t->flags & TC_T_CRD)
+		return json_incref(obj);
+	c = json_copy(obj);
+	json_object_del(c, "kind");
+	json_object_del(c, "apiVersion");
+	return c;
+}
+
+static json_t *list_doc(tc_state *st, const tc_type *t, json_t *items,
+			const char *cont, size_t remaining)
+{
+	char rv[24], *kind = tg_aprintf("%sList", t->kind);
+	char *av = tc_type_api_version(t);
+	json_t *meta, *doc;
+
+	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)st->rv);
+	meta = json_pack("{s:s}", "resourceVersion", rv);
+	if (cont != NULL) {
+		json_object_set_new(meta, "continue", json_string(cont));
+		json_object_set_new(meta, "remainingItemCount",
+				    json_integer((json_int_t)remaining));
+	}
+	doc = json_pack("{s:s,s:s,s:o,s:o}", "kind", kind, "apiVersion", av,
+			"metadata", meta, "items", items);
+	free(kind);
+	free(av);
+	return doc;
+}
+
+/* Page through the matching objects of all. Returns the items; *cont_out
+ * is the token when more remain (malloc'd). */
+static json_t *list_page(json_t *all, const tc_type *t,
+			 const tc_selector *sel, const char *after,
+			 size_t limit, char **cont_out, size_t *remaining)
+{
+	json_t *items = json_array();
+	json_t *o;
+	size_t i;
+
+	*cont_out = NULL;
+	*remaining = 0;
+	json_array_foreach(all, i, o)
+	{
+		char *key;
+
+		if (!tc_selector_match(sel, o))
+			continue;
+		key = tc_obj_key(tc_obj_ns(o), tc_obj_name(o));
+		if (after != NULL && strcmp(key, after) <= 0) {
+			free(key);
+			continue;
+		}
+		if (limit > 0 && json_array_size(items) == limit) {
+			(*remaining)++;
+			free(key);
+			continue;
+		}
+		if (limit > 0 && json_array_size(items) + 1 == limit)
+			*cont_out = tg_base64_encode((unsigned char *)key,
+						     strlen(key));
+		free(key);
+		json_array_append_new(items, list_item(t, o));
+	}
+	if (*remaining == 0) {
+		free(*cont_out);
+		*cont_out = NULL;
+	}
+	return items;
+}
+
+void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
+		  tc_resp *resp)
+{
+	tc_selector *sel = NULL;
+	char *err = NULL, *after = NULL, *cont = NULL;
+	json_t *all = NULL, *items;
+	size_t limit, remaining;
+
+	if (tc_req_flag(req, "watch")) {
+		tc_verb_watch(st, req, tg, resp);
+		return;
+	}
+	if (tc_selector_parse(&sel, tc_req_arg(req, "labelSelector"),
+			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+		tc_status_bad_request(resp, "%s", err);
+		goto out;
+	}
+	if (continue_key(&after, req, resp) < 0 ||
+	    list_limit(&limit, req, resp) < 0)
+		goto out;
+	all = tc_store_list(st, tg->type, tg->ns);
+	items = list_page(all, tg->type, sel, after, limit, &cont, &remaining);
+	tc_resp_json_new(resp, 200,
+			 list_doc(st, tg->type, items, cont, remaining));
+out:
+	json_decref(all);
+	free(err);
+	free(after);
+	free(cont);
+	tc_selector_free(sel);
+}
+
+/* After a write of a CRD, keep its registered type in step. */
+int tc_crd_hook(tc_state *st, const tc_req *req, const tc_type *t,
+		    json_t *obj, tc_resp *resp)
+{
+	if (strcmp(t->resource, "customresourcedefinitions") != 0 ||
+	    tc_req_dry_run(req))
+		return 0;
+	return tc_crd_register(st, obj, resp);
+}
+
+void tc_verb_create(tc_state *st, const tc_req *req, const tc_target *tg,
+		    tc_resp *resp)
+{
+	json_t *obj = tc_body_object(req, resp);
+	char *manager = NULL;
+	tc_target named = *tg;
+
+	if (obj == NULL)
+		return;
+	if (tc_obj_validate(tg->type, tg, obj, resp) < 0)
+		goto out;
+	named.name = tc_obj_name(obj);
+	if (tc_namespace_check(st, tg, resp) < 0)
+		goto out;
+	if (tc_store_get(st, tg->type, tg->ns, named.name) != NULL) {
+		tc_status_already_exists(resp, tg->type, named.name);
+		goto out;
+	}
+	tc_obj_init_meta(st, tg->type, &named, obj);
+	json_object_del(json_object_get(obj, "metadata"), "managedFields");
+	if (tg->type->flags & TC_T_STATUS &&
+	    strcmp(tg->type->resource, "namespaces") != 0)
+		json_object_del(obj, "status");
+	manager = tc_req_manager(req);
+	tc_ssa_update(tg->type, NULL, obj, manager, NULL);
+	if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+		goto out;
+	tc_obj_commit(st, req, tg->type, obj, true, resp);
+out:
+	free(manager);
+	json_decref(obj);
+}
+
+/* The object a PUT would store: the body, or for /status the stored
+ * object with the body's status. New reference. */
+static json_t *update_target(const tc_target *tg, json_t *old, json_t *body)
+{
+	json_t *obj;
+
+	if (tg->sub == NULL)
+		return json_incref(body);
+	obj = json_deep_copy(old);
+	json_object_set(obj, "status", json_object_get(body, "status"));
+	json_object_set(json_object_get(obj, "metadata"), "resourceVersion",
+			json_object_get(json_object_get(body, "metadata"),
+					"resourceVersion"));
+	return obj;
+}
+
+/* The resourceVersion precondition of update and patch: 0, or 409. */
+int tc_rv_precondition(const tc_type *t, json_t *old, json_t *obj,
+		       tc_resp *resp)
+{
+	json_t *want = json_object_get(json_object_get(obj, "metadata"),
+				       "resourceVersion");
+	json_t *have = json_object_get(json_object_get(old, "metadata"),
+				       "resourceVersion");
+
+	if (want == NULL || json_equal(want, have) ||
+	    (json_is_string(want) && json_string_length(want) == 0))
+		return 0;
+	tc_status_conflict(resp, t, tc_obj_name(old),
+			   "the object has been modified; please apply your "
+			   "changes to the latest version and try again");
+	return -1;
+}
+
+/* Finish a write of old into obj (a reference the caller keeps): carry
+ * server metadata, track managedFields, store. */
+void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
+		     json_t *old, json_t *obj, tc_resp *resp)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	char *manager;
+
+	if (tg->sub == NULL)
+		tc_obj_carry_meta(tg->type, old, obj);
+	json_object_set(meta, "managedFields",
+			json_object_get(json_object_get(old, "metadata"),
+					"managedFields"));
+	if (json_array_size(json_object_get(meta, "managedFields")) == 0)
+		json_object_del(meta, "managedFields");
+	manager = tc_req_manager(req);
+	tc_ssa_update(tg->type, old, obj, manager, tg->sub);
+	free(manager);
+	if (json_equal(old, obj)) {
+		/* kube-apiserver skips no-op writes: same resourceVersion. */
+		tc_resp_json(resp, 200, old);
+		return;
+	}
+	if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+		return;
+	tc_obj_commit(st, req, tg->type, obj, false, resp);
+}
+
+void tc_verb_update(tc_state *st, const tc_req *req, const tc_target *tg,
+		    tc_resp *resp)
+{
+	json_t *body = tc_body_object(req, resp);
+	json_t *old, *obj = NULL;
+
+	if (body == NULL)
+		return;
+	if (tc_obj_validate(tg->type, tg, body, resp) < 0)
+		goto out;
+	old = tc_store_get(st, tg->type, tg->ns, tg->name);
+	if (old == NULL) {
+		tc_status_not_found(resp, tg->type, tg->name);
+		goto out;
+	}
+	obj = update_target(tg, old, body);
+	if (tc_rv_precondition(tg->type, old, obj, resp) < 0)
+		goto out;
+	tc_write_finish(st, req, tg, old, obj, resp);
+out:
+	json_decref(obj);
+	json_decref(body);
+}
+
+/* What DELETE answers for a namespace: the object, Terminating. */
+static void namespace_deleted(tc_resp *resp, json_t *old)
+{
+	json_t *o = json_deep_copy(old);
+	char now[21];
+
+	tc_now_str(now);
+	json_object_set_new(json_object_get(o, "metadata"),
+			    "deletionTimestamp", json_string(now));
+	json_object_set_new(o, "status",
+			    json_pack("{s:s}", "phase", "Terminating"));
+	tc_resp_json_new(resp, 200, o);
+}
+
+void tc_verb_delete(tc_state *st, const tc_req *req, const tc_target *tg,
+		    tc_resp *resp)
+{
+	json_t *old = tc_store_get(st, tg->type, tg->ns, tg->name);
+	const char *res = tg->type->resource;
+
+	if (old == NULL) {
+		tc_status_not_found(resp, tg->type, tg->name);
+		return;
+	}
+	json_incref(old);
+	if (strcmp(res, "namespaces") == 0)
+		namespace_deleted(resp, old);
+	else
+		tc_status_deleted(resp, tg->type, old);
+	if (tc_req_dry_run(req))
+		goto out;
+	if (strcmp(res, "namespaces") == 0)
+		tc_store_delete_namespace(st, tg->name);
+	if (strcmp(res, "customresourcedefinitions") == 0) {
+		json_t *spec = json_object_get(old, "spec");
+		const tc_type *crt = tc_type_find_kind(
+			st, json_string_value(json_object_get(spec, "group")),
+			json_string_value(json_object_get(
+				json_object_get(spec, "names"), "kind")));
+
+		if (crt != NULL)
+			tc_store_drop_type(st, crt);
+		tc_crd_unregister(st, old);
+	}
+	tc_store_delete(st, tg->type, tg->ns, tg->name);
+out:
+	json_decref(old);
+}
+
+void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
+		      tc_resp *resp)
+{
+	const char *m = req->method;
+	bool item = tg->name != NULL;
+
+	if (strcmp(m, "GET") == 0)
+		(item ? tc_verb_get : tc_verb_list)(st, req, tg, resp);
+	else if (strcmp(m, "POST") == 0 && !item && tg->sub == NULL)
+		tc_verb_create(st, req, tg, resp);
+	else if (strcmp(m, "PUT") == 0 && item)
+		tc_verb_update(st, req, tg, resp);
+	else if (strcmp(m, "PATCH") == 0 && item)
+		tc_verb_patch(st, req, tg, resp);
+	else if (strcmp(m, "DELETE") == 0 && item && tg->sub == NULL)
+		tc_verb_delete(st, req, tg, resp);
+	else
+		tc_status_error(resp, 405, "MethodNotAllowed", NULL,
+				"the server does not allow this method on "
+				"the requested resource");
+}

@@ -1,0 +1,213 @@
+/*
+ * PATCH: merge, JSON and strategic merge patches, and server-side apply
+ * (application/apply-patch+yaml). Called with st->lock held.
+ */
+#include <string.h>
+
+#include "tc.h"
+#include "tollgate/util.h"
+
+#define CT_APPLY "application/apply-patch+yaml"
+#define CT_MERGE "application/merge-patch+json"
+#define CT_JSON "application/json-patch+json"
+#define CT_STRATEGIC "application/strategic-merge-patch+json"
+
+/* PatchOptions validation answers, worded like ValidatePatchOptions. */
+static void patch_options_invalid(tc_resp *resp, const char *field,
+				  const char *reason, const char *detail)
+{
+	json_t *d = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group",
+			      "meta.k8s.io", "kind", "PatchOptions", "causes",
+			      "reason", reason, "message", detail, "field",
+			      field);
+
+	tc_status_error(resp, 422, "Invalid", d,
+			"PatchOptions.meta.k8s.io \"\" is invalid: %s: %s",
+			field, detail);
+}
+
+static void unsupported(tc_resp *resp, const tc_type *t, const char *ct)
+{
+	tc_status_error(resp, 415, "UnsupportedMediaType", NULL,
+			"the body of the request was in an unknown format - "
+			"accepted media types include: %s, %s, %s%s%s "
+			"(got \"%s\")",
+			CT_JSON, CT_MERGE, CT_APPLY,
+			(t->flags & TC_T_CRD) ? "" : ", ",
+			(t->flags & TC_T_CRD) ? "" : CT_STRATEGIC, ct);
+}
+
+/* The patch document: a JSON array for JSON patch, an object otherwise. */
+static json_t *patch_body(const tc_req *req, bool want_array, tc_resp *resp)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(req->body, req->body_len,
+			       JSON_REJECT_DUPLICATES, &jerr);
+
+	if (v == NULL) {
+		tc_status_bad_request(resp,
+				      "error decoding patch: line %d column "
+				      "%d: %s",
+				      jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (want_array ? !json_is_array(v) : !json_is_object(v)) {
+		json_decref(v);
+		tc_status_bad_request(resp, "the patch must be a JSON %s",
+				      want_array ? "array" : "object");
+		return NULL;
+	}
+	return v;
+}
+
+/* Apply the patch of content type ct to old; new reference or NULL
+ * after answering. */
+static json_t *patched(const tc_req *req, const char *ct, json_t *old,
+		       tc_resp *resp)
+{
+	bool is_json = strcmp(ct, CT_JSON) == 0;
+	json_t *p = patch_body(req, is_json, resp);
+	json_t *obj = NULL;
+	char *err = NULL;
+
+	if (p == NULL)
+		return NULL;
+	if (is_json) {
+		if (tc_json_patch(&obj, old, p, &err) < 0) {
+			tc_status_error(resp, 422, "Invalid", NULL, "%s", err);
+			free(err);
+		}
+	} else if (strcmp(ct, CT_MERGE) == 0) {
+		obj = tc_merge_patch(old, p);
+	} else {
+		obj = tc_strategic_patch(old, p);
+	}
+	json_decref(p);
+	return obj;
+}
+
+static void patch_regular(tc_state *st, const tc_req *req,
+			  const tc_target *tg, const char *ct, tc_resp *resp)
+{
+	json_t *old = tc_store_get(st, tg->type, tg->ns, tg->name);
+	json_t *obj = NULL, *sub;
+
+	if (old == NULL) {
+		tc_status_not_found(resp, tg->type, tg->name);
+		return;
+	}
+	obj = patched(req, ct, old, resp);
+	if (obj == NULL)
+		return;
+	if (tg->sub != NULL) {
+		sub = json_deep_copy(old);
+		json_object_set(sub, "status", json_object_get(obj, "status"));
+		json_decref(obj);
+		obj = sub;
+	}
+	if (!json_is_object(json_object_get(obj, "metadata")) ||
+	    tc_obj_validate(tg->type, tg, obj, resp) < 0 ||
+	    tc_rv_precondition(tg->type, old, obj, resp) < 0) {
+		if (resp->body == NULL)
+			tc_status_bad_request(resp, "metadata was removed");
+		json_decref(obj);
+		return;
+	}
+	tc_write_finish(st, req, tg, old, obj, resp);
+	json_decref(obj);
+}
+
+/* The applied configuration: JSON (kubectl and client-go send JSON even
+ * for apply-patch+yaml). */
+static json_t *apply_body(const tc_req *req, tc_resp *resp)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(req->body, req->body_len,
+			       JSON_REJECT_DUPLICATES, &jerr);
+
+	if (v == NULL) {
+		tc_status_error(resp, 415, "UnsupportedMediaType", NULL,
+				"testcluster: apply body is not JSON (line %d "
+				"column %d: %s); YAML apply bodies are not "
+				"supported yet",
+				jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		tc_status_bad_request(resp, "error decoding YAML: the applied "
+					    "configuration must be an object");
+		return NULL;
+	}
+	return v;
+}
+
+static void patch_apply(tc_state *st, const tc_req *req, const tc_target *tg,
+			tc_resp *resp)
+{
+	const char *manager = tc_req_arg(req, "fieldManager");
+	json_t *applied, *live, *obj = NULL;
+	tc_target named = *tg;
+
+	if (manager == NULL || manager[0] == '\0') {
+		patch_options_invalid(resp, "fieldManager",
+				      "FieldValueRequired",
+				      "Required value: is required for apply "
+				      "patch");
+		return;
+	}
+	applied = apply_body(req, resp);
+	if (applied == NULL)
+		return;
+	if (tc_obj_validate(tg->type, tg, applied, resp) < 0)
+		goto out;
+	live = tc_store_get(st, tg->type, tg->ns, tg->name);
+	if (live == NULL && tc_namespace_check(st, tg, resp) < 0)
+		goto out;
+	if (tc_ssa_apply(&obj, tg->type, live, applied, manager,
+			 tc_req_flag(req, "force"), resp) < 0)
+		goto out;
+	if (live == NULL) {
+		named.name = tc_obj_name(obj);
+		tc_obj_init_meta(st, tg->type, &named, obj);
+		if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+			goto out;
+		tc_obj_commit(st, req, tg->type, obj, true, resp);
+		goto out;
+	}
+	tc_obj_carry_meta(tg->type, live, obj);
+	if (json_equal(live, obj)) {
+		tc_resp_json(resp, 200, live);
+		goto out;
+	}
+	if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+		goto out;
+	tc_obj_commit(st, req, tg->type, obj, false, resp);
+out:
+	json_decref(obj);
+	json_decref(applied);
+}
+
+void tc_verb_patch(tc_state *st, const tc_req *req, const tc_target *tg,
+		   tc_resp *resp)
+{
+	const char *ct = req->content_type;
+	bool apply = strcmp(ct, CT_APPLY) == 0;
+
+	if (!apply && tc_req_arg(req, "force") != NULL) {
+		patch_options_invalid(resp, "force", "FieldValueForbidden",
+				      "Forbidden: may not be specified for "
+				      "non-apply patch");
+		return;
+	}
+	if (apply) {
+		patch_apply(st, req, tg, resp);
+		return;
+	}
+	if (strcmp(ct, CT_MERGE) == 0 || strcmp(ct, CT_JSON) == 0 ||
+	    (strcmp(ct, CT_STRATEGIC) == 0 && !(tg->type->flags & TC_T_CRD))) {
+		patch_regular(st, req, tg, ct, resp);
+		return;
+	}
+	unsupported(resp, tg->type, ct);
+}

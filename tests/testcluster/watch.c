@@ -1,0 +1,187 @@
+/*
+ * Watches (?watch=1 on a collection): a stream of JSON events, one per
+ * line ({"type":"ADDED","object":{...}}), over chunked HTTP/1.1, for every
+ * resource type. Without resourceVersion (or with "0") the stream starts
+ * with ADDED for every object that exists; with one it replays the events
+ * after it from the ring, or answers 410 Gone when they were dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tc.h"
+#include "tollgate/util.h"
+
+struct tc_watch {
+	tc_state *st;
+	char *rkey;
+	char *ns; /* NULL: every namespace */
+	bool crd; /* custom resources keep kind in list items */
+	tc_selector *sel;
+	uint64_t after;
+	time_t deadline;
+	tg_buf out;
+	size_t off;
+};
+
+void tc_watch_free(struct tc_watch *w)
+{
+	if (w == NULL)
+		return;
+	free(w->rkey);
+	free(w->ns);
+	tc_selector_free(w->sel);
+	tg_buf_free(&w->out);
+	free(w);
+}
+
+static void emit(struct tc_watch *w, const char *type, json_t *obj)
+{
+	json_t *ev = json_pack("{s:s,s:O}", "type", type, "object", obj);
+	char *s = json_dumps(ev, JSON_COMPACT);
+
+	tg_buf_puts(&w->out, s);
+	tg_buf_puts(&w->out, "\n");
+	free(s);
+	json_decref(ev);
+}
+
+static bool wants(const struct tc_watch *w, const tc_event *e)
+{
+	const char *ns;
+
+	if (strcmp(e->rkey, w->rkey) != 0)
+		return false;
+	ns = tc_obj_ns(e->object);
+	if (w->ns != NULL && (ns == NULL || strcmp(ns, w->ns) != 0))
+		return false;
+	return tc_selector_match(w->sel, e->object);
+}
+
+/* Queue the events after w->after (lock held). */
+static void collect(struct tc_watch *w)
+{
+	tc_state *st = w->st;
+	size_t i;
+
+	for (i = tc_events_after(st, w->after); i < st->ev_count; i++) {
+		tc_event *e = &st->events[(st->ev_start + i) % TC_MAX_EVENTS];
+
+		w->after = e->seq;
+		if (wants(w, e))
+			emit(w, e->type_name, e->object);
+	}
+}
+
+long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
+{
+	tc_state *st = w->st;
+	struct timespec until;
+	size_t n;
+
+	if (w->off == w->out.len) {
+		tg_buf_clear(&w->out);
+		w->off = 0;
+		pthread_mutex_lock(&st->lock);
+		for (;;) {
+			collect(w);
+			if (w->out.len > 0 || st->stopping ||
+			    time(NULL) >= w->deadline)
+				break;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&st->changed, &st->lock, &until);
+		}
+		pthread_mutex_unlock(&st->lock);
+		if (w->out.len == 0)
+			return -1;
+	}
+	n = w->out.len - w->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, w->out.data + w->off, n);
+	w->off += n;
+	return (long)n;
+}
+
+/* The oldest resourceVersion the ring can replay after. */
+static uint64_t oldest_replayable(const tc_state *st)
+{
+	if (st->ev_count < TC_MAX_EVENTS)
+		return 0;
+	return st->events[st->ev_start].seq - 1;
+}
+
+static int start_point(struct tc_watch *w, const tc_req *req,
+		       const tc_target *tg, tc_resp *resp)
+{
+	const char *rv = tc_req_arg(req, "resourceVersion");
+	uint64_t v;
+	json_t *all, *o;
+	size_t i;
+
+	if (rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0) {
+		w->after = w->st->rv;
+		all = tc_store_list(w->st, tg->type, tg->ns);
+		json_array_foreach(all, i, o)
+		{
+			if (tc_selector_match(w->sel, o))
+				emit(w, "ADDED", o);
+		}
+		json_decref(all);
+		return 0;
+	}
+	if (tg_parse_u64(&v, rv, strlen(rv), UINT64_MAX) < 0) {
+		tc_status_bad_request(resp, "resourceVersion: invalid value "
+					    "\"%s\"",
+				      rv);
+		return -1;
+	}
+	if (v < oldest_replayable(w->st)) {
+		tc_status_error(resp, 410, "Expired", NULL,
+				"too old resource version: %s (%llu)", rv,
+				(unsigned long long)oldest_replayable(w->st));
+		return -1;
+	}
+	w->after = v;
+	return 0;
+}
+
+static time_t watch_deadline(const tc_req *req)
+{
+	const char *s = tc_req_arg(req, "timeoutSeconds");
+	uint64_t v;
+
+	if (s == NULL || tg_parse_u64(&v, s, strlen(s), 86400) < 0)
+		v = TC_WATCH_DEFAULT_S;
+	return time(NULL) + (time_t)v;
+}
+
+void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
+		   tc_resp *resp)
+{
+	struct tc_watch *w = tg_calloc(1, sizeof(*w));
+	char *err = NULL;
+
+	w->st = st;
+	w->rkey = tc_type_key(tg->type);
+	w->ns = tg->ns ? tg_strdup(tg->ns) : NULL;
+	w->crd = (tg->type->flags & TC_T_CRD) != 0;
+	w->deadline = watch_deadline(req);
+	tg_buf_init(&w->out, 256u * 1024 * 1024);
+	if (tc_selector_parse(&w->sel, tc_req_arg(req, "labelSelector"),
+			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+		tc_status_bad_request(resp, "%s", err);
+		free(err);
+		tc_watch_free(w);
+		return;
+	}
+	if (start_point(w, req, tg, resp) < 0) {
+		tc_watch_free(w);
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->watch = w;
+}

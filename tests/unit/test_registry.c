@@ -1,0 +1,447 @@
+/*
+ * Unit tests of the registry client's parsers: WWW-Authenticate
+ * challenges, Link headers, docker config.json credentials, manifest shape
+ * checks (tests/data/registry/{good,bad}), and small helpers. The network
+ * parts are tested against a real registry in tests/integration/registry_*.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../verify/registry_int.h"
+#include "testlib.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/registry.h"
+#include "tollgate/util.h"
+
+#define H1 "sha256:ea0b117a306f2dce3133d9df3790c3e028a11fb96efe7ebb30928ba66be657d4"
+
+static void test_registry_challenge_bearer_with_quoted_commas(void **state)
+{
+	tg_auth_challenge c;
+
+	(void)state;
+	assert_int_equal(tg_www_authenticate_parse(
+				 &c, "Bearer realm=\"https://auth.docker.io/token\","
+				     "service=\"registry.docker.io\","
+				     "scope=\"repository:samalba/my-app:pull,push\""),
+			 0);
+	assert_string_equal(c.scheme, "Bearer");
+	assert_string_equal(c.realm, "https://auth.docker.io/token");
+	assert_string_equal(c.service, "registry.docker.io");
+	assert_string_equal(c.scope, "repository:samalba/my-app:pull,push");
+	tg_auth_challenge_clear(&c);
+}
+
+static void test_registry_challenge_escapes_and_tokens(void **state)
+{
+	tg_auth_challenge c;
+
+	(void)state;
+	assert_int_equal(tg_www_authenticate_parse(
+				 &c, "bearer  realm = \"https://a/t\\\"x\" , "
+				     "service=svc.example,error=insufficient_scope"),
+			 0);
+	assert_string_equal(c.scheme, "bearer");
+	assert_string_equal(c.realm, "https://a/t\"x");
+	assert_string_equal(c.service, "svc.example");
+	assert_null(c.scope);
+	tg_auth_challenge_clear(&c);
+}
+
+static void test_registry_challenge_prefers_bearer(void **state)
+{
+	tg_auth_challenge c;
+
+	(void)state;
+	assert_int_equal(tg_www_authenticate_parse(
+				 &c, "Basic realm=\"basic, with comma\", "
+				     "Bearer realm=\"https://t/\",service=\"s\""),
+			 0);
+	assert_string_equal(c.scheme, "Bearer");
+	assert_string_equal(c.realm, "https://t/");
+	tg_auth_challenge_clear(&c);
+
+	assert_int_equal(tg_www_authenticate_parse(
+				 &c, "Basic realm=\"registry\""), 0);
+	assert_string_equal(c.scheme, "Basic");
+	assert_string_equal(c.realm, "registry");
+	tg_auth_challenge_clear(&c);
+
+	/* token68 form is skipped, not mistaken for a parameter. */
+	assert_int_equal(tg_www_authenticate_parse(
+				 &c, "Negotiate abc==, Bearer realm=\"r\""), 0);
+	assert_string_equal(c.scheme, "Bearer");
+	assert_string_equal(c.realm, "r");
+	tg_auth_challenge_clear(&c);
+}
+
+static void test_registry_challenge_rejects_malformed(void **state)
+{
+	static const char *bad[] = {
+		"", "   ", "Bearer realm=\"unterminated", "=realm", "Bearer realm=\"a\" junk\"",
+		"Bearer realm=\"a\";x",
+	};
+	tg_auth_challenge c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tg_www_authenticate_parse(&c, bad[i]),
+				 TG_EPARSE);
+		assert_contains(tg_error_last(), "WWW-Authenticate");
+		assert_null(c.scheme);
+	}
+}
+
+static void test_registry_link_next(void **state)
+{
+	char *next;
+
+	(void)state;
+	assert_int_equal(tg_link_next_parse(
+				 &next, "</v2/r/referrers/" H1 "?n=2&last=ab>; "
+					"rel=\"next\""),
+			 0);
+	assert_string_equal(next, "/v2/r/referrers/" H1 "?n=2&last=ab");
+	free(next);
+
+	assert_int_equal(tg_link_next_parse(
+				 &next, "<https://x/a>; rel=\"prev\"; "
+					"title=\"a, b; c\", <https://x/b>;rel=next"),
+			 0);
+	assert_string_equal(next, "https://x/b");
+	free(next);
+
+	assert_int_equal(tg_link_next_parse(&next, "</c>; rel=\"last NEXT\""),
+			 0);
+	assert_string_equal(next, "/c");
+	free(next);
+
+	assert_int_equal(tg_link_next_parse(&next, "</a>; rel=\"prev\""), 0);
+	assert_null(next);
+	assert_int_equal(tg_link_next_parse(&next, ""), 0);
+	assert_null(next);
+}
+
+static void test_registry_link_rejects_malformed(void **state)
+{
+	static const char *bad[] = {
+		"/v2/x; rel=next", "</v2/x; rel=next", "</a>; rel=\"next",
+		"</a> junk", "</a>; =x",
+	};
+	char *next;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tg_link_next_parse(&next, bad[i]), TG_EPARSE);
+		assert_null(next);
+		assert_contains(tg_error_last(), "Link header");
+	}
+}
+
+static void test_registry_docker_config_auths(void **state)
+{
+	/* "alice:s3:cret" and "bob:pw" in base64. */
+	const char *json =
+		"{\"auths\":{"
+		"\"registry.example.com\":{\"auth\":\"YWxpY2U6czM6Y3JldA==\"},"
+		"\"https://index.docker.io/v1/\":{\"auth\":\"Ym9iOnB3\"},"
+		"\"http://127.0.0.1:5000/\":{\"username\":\"u\",\"password\":\"p\"},"
+		"\"helper.example.com\":{}},"
+		"\"credsStore\":\"desktop\"}";
+	const tg_docker_cred *c;
+	tg_docker_cred *creds;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(tg_docker_config_parse(&creds, &n, "config.json", json,
+						strlen(json)),
+			 0);
+	assert_int_equal(n, 3);
+	c = tg_docker_cred_find(creds, n, "registry.example.com");
+	assert_non_null(c);
+	assert_string_equal(c->username, "alice");
+	assert_string_equal(c->password, "s3:cret");
+	c = tg_docker_cred_find(creds, n, "docker.io");
+	assert_non_null(c);
+	assert_string_equal(c->username, "bob");
+	c = tg_docker_cred_find(creds, n, "127.0.0.1:5000");
+	assert_non_null(c);
+	assert_string_equal(c->password, "p");
+	assert_null(tg_docker_cred_find(creds, n, "helper.example.com"));
+	assert_null(tg_docker_cred_find(creds, n, "ghcr.io"));
+	tg_docker_creds_free(creds, n);
+}
+
+static void test_registry_docker_config_rejects_bad(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *msg;
+	} bad[] = {
+		/* "secretpw" without a colon: the secret must not leak. */
+		{"{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0cHc=\"}}}",
+		 "auths.\"r\".auth is not base64"},
+		{"{\"auths\":{\"r\":{\"auth\":\"!!notbase64\"}}}",
+		 "is not base64"},
+		{"{\"auths\":{\"r\":{\"auth\":5}}}", "auth is not a string"},
+		{"{\"auths\":{\"r\":{\"username\":\"u\"}}}",
+		 "username and password must both be strings"},
+		{"{\"auths\":[]}", "\"auths\" is not an object"},
+		{"{\"auths\":{\"r\":\"x\"}}", "is not an object"},
+		{"[]", "not a JSON object"},
+		{"{\"auths\":{\"r\":{},\"r\":{}}}", "duplicate"},
+		{"{\"auths\":", "config.json:"},
+	};
+	tg_docker_cred *creds;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(tg_docker_config_parse(&creds, &n, "config.json",
+							bad[i].json,
+							strlen(bad[i].json)),
+				 TG_EPARSE);
+		assert_null(creds);
+		assert_contains(tg_error_last(), bad[i].msg);
+		assert_null(strstr(tg_error_last(), "secretpw"));
+	}
+}
+
+static tg_manifest *parse_file(const char *rel, const char *ct, int expect)
+{
+	tg_manifest *m = NULL;
+	size_t len;
+	char *data = tt_read_src(rel, &len);
+
+	assert_int_equal(tg_manifest_parse(&m, rel, ct, data, len), expect);
+	if (expect == 0) {
+		char digest[TG_DIGEST_STR_LEN + 1];
+
+		tg_sha256_digest_str(digest, data, len);
+		assert_string_equal(m->digest, digest);
+		assert_int_equal(m->len, len);
+		assert_memory_equal(m->data, data, len);
+	} else {
+		assert_null(m);
+	}
+	free(data);
+	return m;
+}
+
+static void test_registry_manifest_good(void **state)
+{
+	tg_manifest *m;
+
+	(void)state;
+	m = parse_file("tests/data/registry/good/oci-manifest.json", NULL, 0);
+	assert_int_equal(m->kind, TG_MANIFEST_IMAGE);
+	assert_string_equal(m->media_type, TG_MEDIA_OCI_MANIFEST);
+	assert_string_equal(m->config->digest, H1);
+	assert_int_equal(m->config->size, 290);
+	assert_int_equal(m->layers_count, 1);
+	assert_string_equal(tg_manifest_annotation(m,
+						   "org.opencontainers.image.created"),
+			    "2026-01-01T00:00:00Z");
+	tg_manifest_free(m);
+
+	m = parse_file("tests/data/registry/good/docker-manifest.json",
+		       TG_MEDIA_DOCKER_MANIFEST, 0);
+	assert_int_equal(m->kind, TG_MANIFEST_IMAGE);
+	/* The fixture's digest is the one its cosign signatures name. */
+	assert_string_equal(m->digest, "sha256:634a8f35b5f16dcf4aaa0822adc0b196"
+				       "4bb786fca12f6831de8ddc45e5986a00");
+	tg_manifest_free(m);
+
+	m = parse_file("tests/data/registry/good/oci-index.json",
+		       TG_MEDIA_OCI_INDEX "; charset=utf-8", 0);
+	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
+	assert_null(m->config);
+	assert_int_equal(m->manifests_count, 2);
+	assert_string_equal(m->manifests[0].platform->os, "linux");
+	assert_string_equal(m->manifests[0].platform->architecture, "amd64");
+	assert_null(m->manifests[0].platform->variant);
+	assert_string_equal(m->manifests[1].platform->variant, "v8");
+	tg_manifest_free(m);
+
+	m = parse_file("tests/data/registry/good/cosign-sig.json", NULL, 0);
+	assert_string_equal(tg_descriptor_annotation(&m->layers[0],
+						     "dev.cosignproject.cosign/"
+						     "signature"),
+			    "MEUCIQDx");
+	assert_null(tg_descriptor_annotation(&m->layers[0], "nope"));
+	tg_manifest_free(m);
+
+	/* Referrers answers may omit mediaType: the shape decides. */
+	m = parse_file("tests/data/registry/good/referrers-no-mediatype.json",
+		       NULL, 0);
+	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
+	assert_string_equal(m->manifests[0].artifact_type,
+			    "application/vnd.dev.sigstore.bundle.v0.3+json");
+	tg_manifest_free(m);
+}
+
+static void test_registry_manifest_rejects_hostile(void **state)
+{
+	static const struct {
+		const char *file;
+		const char *ct;
+		int code;
+		const char *msg;
+	} bad[] = {
+		{"schema1.json", NULL, TG_EPARSE, "schema 1 manifests are not"},
+		{"no-schema.json", NULL, TG_EPARSE, "schemaVersion must be 2"},
+		{"no-config.json", NULL, TG_EPARSE, "has no \"config\""},
+		{"bad-digest.json", NULL, TG_EPARSE, "layers[0].digest missing or not a valid"},
+		{"uppercase-digest.json", NULL, TG_EPARSE, "config.digest"},
+		{"traversal-digest.json", NULL, TG_EPARSE, "config.digest"},
+		{"negative-size.json", NULL, TG_EPARSE, "config.size"},
+		{"size-string.json", NULL, TG_EPARSE, "config.size"},
+		{"layers-object.json", NULL, TG_EPARSE, "\"layers\" missing or not an array"},
+		{"duplicate-key.json", NULL, TG_EPARSE, "duplicate"},
+		{"unknown-mediatype.json", NULL, TG_EPARSE, "unsupported manifest mediaType"},
+		{"annotation-number.json", NULL, TG_EPARSE, "is not a string"},
+		{"index-no-platform-os.json", NULL, TG_EPARSE, "manifests[0].platform needs"},
+		{"index-manifests-missing.json", NULL, TG_EPARSE, "\"manifests\" missing"},
+		{"truncated.json", NULL, TG_EPARSE, "not valid JSON"},
+		{"array.json", NULL, TG_EPARSE, "not a JSON object"},
+		{"descriptor-no-mediatype.json", NULL, TG_EPARSE, "config.mediaType"},
+		{"image-with-manifests.json", NULL, TG_EPARSE, "image manifest has \"manifests\""},
+		{"deep.json", NULL, TG_EPARSE, "not valid JSON"},
+		/* Content-Type says index, document says image manifest. */
+		{"../good/oci-manifest.json", TG_MEDIA_OCI_INDEX, TG_EPARSE,
+		 "does not match Content-Type"},
+	};
+	char path[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(path, sizeof(path), "tests/data/registry/bad/%s",
+			 bad[i].file);
+		parse_file(path, bad[i].ct, bad[i].code);
+		assert_contains(tg_error_last(), bad[i].msg);
+		assert_contains(tg_error_last(), bad[i].file);
+	}
+}
+
+static void test_registry_manifest_limits(void **state)
+{
+	tg_buf b;
+	tg_manifest *m = NULL;
+	size_t i;
+
+	(void)state;
+	tg_buf_init(&b, 16u * 1024 * 1024);
+	tg_buf_puts(&b, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\","
+			"\"digest\":\"" H1 "\",\"size\":1},\"layers\":[");
+	for (i = 0; i <= TG_MAX_MANIFEST_DESCRIPTORS; i++)
+		tg_buf_printf(&b, "%s{\"mediaType\":\"b\",\"digest\":\"" H1
+				  "\",\"size\":1}",
+			      i ? "," : "");
+	tg_buf_puts(&b, "]}");
+	assert_int_equal(tg_manifest_parse(&m, "many", NULL, b.data, b.len),
+			 TG_ETOOBIG);
+	assert_contains(tg_error_last(), "more than 1024 entries in \"layers\"");
+
+	/* Over TG_MAX_MANIFEST_BYTES: refused before parsing. */
+	while (b.len <= TG_MAX_MANIFEST_BYTES)
+		tg_buf_puts(&b, "                                        ");
+	assert_int_equal(tg_manifest_parse(&m, "huge", NULL, b.data, b.len),
+			 TG_ETOOBIG);
+	assert_contains(tg_error_last(), "huge: manifest of");
+	assert_null(m);
+	tg_buf_free(&b);
+}
+
+static void test_registry_digest_tag_and_host(void **state)
+{
+	char *tag;
+
+	(void)state;
+	tag = tg_registry_digest_tag(H1, ".sig");
+	assert_string_equal(tag, "sha256-ea0b117a306f2dce3133d9df3790c3e028a11fb9"
+				 "6efe7ebb30928ba66be657d4.sig");
+	free(tag);
+	tag = tg_registry_digest_tag(H1, "");
+	assert_true(tg_str_has_prefix(tag, "sha256-ea0b"));
+	assert_false(tg_str_has_suffix(tag, ".sig"));
+	free(tag);
+	assert_null(tg_registry_digest_tag("sha256:abc", ".sig"));
+	assert_null(tg_registry_digest_tag("latest", ".att"));
+	assert_string_equal(tg_registry_api_host("docker.io"),
+			    "registry-1.docker.io");
+	assert_string_equal(tg_registry_api_host("ghcr.io"), "ghcr.io");
+	assert_string_equal(tg_registry_api_host("127.0.0.1:5000"),
+			    "127.0.0.1:5000");
+}
+
+/* Arguments that would change the URL are refused before any request. */
+static void test_registry_rejects_bad_arguments(void **state)
+{
+	tg_registry *reg = NULL;
+	tg_manifest *m = NULL;
+	tg_blob *b = NULL;
+
+	(void)state;
+	assert_int_equal(tg_registry_new(&reg, NULL), 0);
+	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "../x",
+						  "latest"),
+			 TG_EINVALID);
+	assert_contains(tg_error_last(), "invalid repository name");
+	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "app",
+						  "v1/../../x"),
+			 TG_EINVALID);
+	assert_contains(tg_error_last(), "invalid tag or digest");
+	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example/x", "app",
+						  "v1"),
+			 TG_EINVALID);
+	assert_int_equal(tg_registry_get_blob(&b, reg, "r.example", "app",
+					      "latest", 0),
+			 TG_EINVALID);
+	assert_contains(tg_error_last(), "invalid");
+	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "App",
+						  "v1"),
+			 TG_EINVALID);
+	assert_null(m);
+	assert_null(b);
+	tg_registry_free(reg);
+}
+
+static void test_registry_auth_file_errors(void **state)
+{
+	tg_registry_options opts = {0};
+	tg_registry *reg = NULL;
+
+	(void)state;
+	opts.auth_file = "/nonexistent/tollgate/config.json";
+	assert_int_equal(tg_registry_new(&reg, &opts), TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "/nonexistent/tollgate/config.json");
+	assert_null(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry_challenge_bearer_with_quoted_commas),
+		cmocka_unit_test(test_registry_challenge_escapes_and_tokens),
+		cmocka_unit_test(test_registry_challenge_prefers_bearer),
+		cmocka_unit_test(test_registry_challenge_rejects_malformed),
+		cmocka_unit_test(test_registry_link_next),
+		cmocka_unit_test(test_registry_link_rejects_malformed),
+		cmocka_unit_test(test_registry_docker_config_auths),
+		cmocka_unit_test(test_registry_docker_config_rejects_bad),
+		cmocka_unit_test(test_registry_manifest_good),
+		cmocka_unit_test(test_registry_manifest_rejects_hostile),
+		cmocka_unit_test(test_registry_manifest_limits),
+		cmocka_unit_test(test_registry_digest_tag_and_host),
+		cmocka_unit_test(test_registry_rejects_bad_arguments),
+		cmocka_unit_test(test_registry_auth_file_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
