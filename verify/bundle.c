@@ -14,6 +14,7 @@
 
 #include "sigstore_int.h"
 #include "tollgate/bundle.h"
+#include "tollgate/dsse.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
@@ -87,21 +88,6 @@ typedef struct digests {
 } digests;
 
 /* ---- DSSE (isolated so it can move to verify/dsse.c) ------------------- */
-
-/* DSSE v1 pre-authentication encoding:
- * "DSSEv1" SP len(type) SP type SP len(body) SP body. */
-static unsigned char *dsse_pae(size_t *out_len,
-                               const char *type,
-                               const unsigned char *body,
-                               size_t body_len)
-{
-	tg_buf b;
-
-	tg_buf_init(&b, body_len + strlen(type) + 64);
-	tg_buf_printf(&b, "DSSEv1 %zu %s %zu ", strlen(type), type, body_len);
-	tg_buf_append(&b, body, body_len);
-	return (unsigned char *)tg_buf_detach(&b, out_len);
-}
 
 /* dsseEnvelope {payload, payloadType, signatures: [exactly one {sig}]}. */
 static int dsse_parse(bundle *b, const json_t *env)
@@ -501,7 +487,8 @@ typedef struct vctx {
 	int64_t times[2 * TG_MAX_BUNDLE_ENTRIES]; /* verified signing times */
 	size_t ntimes;
 	size_t entries_ok;
-	char tsa_error[512];        /* why the last timestamp was not used */
+	char tsa_error[512];   /* why the last timestamp was not used */
+	bool no_subject_check; /* legacy .att: subjects checked elsewhere */
 	STACK_OF(X509) * untrusted; /* legacy chain annotation */
 	tg_sigstore_evidence *ev;
 } vctx;
@@ -667,11 +654,15 @@ static int check_dsse(vctx *v)
 	const bundle *b = v->b;
 	int error;
 
-	v->pae = dsse_pae(&v->pae_len, b->payload_type, b->payload,
-	                  b->payload_len);
+	tg_dsse_pae(&v->pae, &v->pae_len, b->payload_type, b->payload,
+	            b->payload_len);
 	if ((error = tg_pubkey_verify(v->signer, TG_HASH_DEFAULT, v->pae,
 	                              v->pae_len, b->sig, b->sig_len)) < 0)
 		return tg_error_prefix(error, "DSSE envelope signature");
+	/* A legacy .att layer: the verifier matches the statement's subjects
+	 * against the image itself (dsse.c). */
+	if (v->no_subject_check)
+		return 0;
 	return check_statement(v);
 }
 
@@ -1173,9 +1164,10 @@ static int check_cert(vctx *v)
 	for (i = 0; i < v->ntimes && !error; i++) {
 		X509_free(issuer);
 		issuer = NULL;
-		error = tg_keyless_verify_cert_with(&issuer, v->b->leaf,
-		                                    v->untrusted, v->pol->root,
-		                                    v->times[i]);
+		error = tg_keyless_verify_cert_with(
+		        &issuer, v->b->leaf, v->untrusted, v->pol->root,
+		        v->times[i],
+		        kp->allow_missing_eku ? TG_KEYLESS_ALLOW_NO_EKU : 0);
 	}
 	if (error < 0)
 		goto out;
@@ -1252,6 +1244,8 @@ static int verify_all(vctx *v)
 	    (error = check_entries(v)) < 0)
 		return error;
 	check_timestamps(v);
+	if (v->ntimes == 0 && v->b->leaf && v->pol->allow_current_time)
+		add_time(v, tg_now());
 	if (v->ntimes == 0 && v->b->leaf)
 		return tg_error_set(TG_EUNTRUSTED,
 		                    "no verified signing time: "
@@ -1453,13 +1447,28 @@ static int legacy_parse(bundle *b, vctx *v, const tg_cosign_layer *l)
 	int error;
 
 	b->minor = 1; /* a SET is what the annotation carries */
-	if (!l->signature_b64 ||
-	    tg_base64_decode(&b->sig, &b->sig_len, l->signature_b64,
-	                     strlen(l->signature_b64)) < 0)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: the signature annotation "
-		                    "is not base64",
-		                    b->name);
+	if (l->signature_b64) {
+		if (tg_base64_decode(&b->sig, &b->sig_len, l->signature_b64,
+		                     strlen(l->signature_b64)) < 0)
+			return tg_error_set(TG_EPARSE,
+			                    "%s: the signature annotation "
+			                    "is not base64",
+			                    b->name);
+	} else if (l->signature && l->signature_len) {
+		b->sig = tg_malloc(l->signature_len);
+		memcpy(b->sig, l->signature, l->signature_len);
+		b->sig_len = l->signature_len;
+	} else {
+		return tg_error_set(TG_EPARSE, "%s: no signature", b->name);
+	}
+	if (l->dsse_payload_type) {
+		b->dsse = true;
+		b->payload_type = l->dsse_payload_type;
+		b->payload = tg_malloc(l->payload_len + 1);
+		memcpy(b->payload, l->payload, l->payload_len);
+		b->payload_len = l->payload_len;
+		v->no_subject_check = true;
+	}
 	if (l->certificate_pem && (error = legacy_parse_certs(b, v, l)) < 0)
 		return error;
 	if (l->bundle_json && (error = legacy_parse_set(b, l->bundle_json)) < 0)

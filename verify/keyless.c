@@ -214,10 +214,34 @@ static bool same_repository(const char *have, const char *want)
 	return !strcmp(have, want);
 }
 
+/* The optional GitHub workflow conditions. */
+static int match_github(const tg_cert_identity *id, const tg_keyless_policy *p)
+{
+	int error = 0;
+
+	if (p->github_repository &&
+	    !same_repository(id->github_repository, p->github_repository) &&
+	    (error = match_one("GitHub repository", id->github_repository,
+	                       p->github_repository, NULL)) < 0)
+		return error;
+	if (p->github_ref && (error = match_one("GitHub ref", id->github_ref,
+	                                        p->github_ref, NULL)) < 0)
+		return error;
+	if (p->github_trigger)
+		error = match_one("GitHub workflow trigger", id->github_trigger,
+		                  p->github_trigger, NULL);
+	return error;
+}
+
 int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p)
 {
 	int error;
 
+	if (p->match) {
+		if ((error = p->match(p->match_ctx, id)) < 0)
+			return error;
+		return match_github(id, p);
+	}
 	if ((!p->subject && !p->subject_regexp) ||
 	    (!p->issuer && !p->issuer_regexp))
 		return tg_error_set(TG_EINVALID,
@@ -229,31 +253,23 @@ int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p)
 	    (error = match_one("OIDC issuer", id->issuer, p->issuer,
 	                       p->issuer_regexp)) < 0)
 		return error;
-	if (p->github_repository &&
-	    !same_repository(id->github_repository, p->github_repository) &&
-	    (error = match_one("GitHub repository", id->github_repository,
-	                       p->github_repository, NULL)) < 0)
-		return error;
-	if (p->github_ref && (error = match_one("GitHub ref", id->github_ref,
-	                                        p->github_ref, NULL)) < 0)
-		return error;
-	if (p->github_trigger &&
-	    (error = match_one("GitHub workflow trigger", id->github_trigger,
-	                       p->github_trigger, NULL)) < 0)
-		return error;
-	return 0;
+	return match_github(id, p);
 }
 
 /* A signing leaf: not a CA, code-signing EKU, digitalSignature usage. */
-static int check_leaf_usage(X509 *leaf)
+static int check_leaf_usage(X509 *leaf, unsigned flags)
 {
 	uint32_t ext = X509_get_extension_flags(leaf);
 
 	if (X509_check_ca(leaf) != 0 || (ext & EXFLAG_CA))
 		return tg_error_set(TG_EINVALID, "signing certificate is a CA "
 		                                 "certificate, not a leaf");
-	if (!(ext & EXFLAG_XKUSAGE) ||
-	    !(X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN))
+	/* Go's x509 (and so cosign) reads a missing EKU extension as any
+	 * usage; allowed only for private PKIs, Fulcio always sets it. */
+	if (!(ext & EXFLAG_XKUSAGE) && (flags & TG_KEYLESS_ALLOW_NO_EKU))
+		;
+	else if (!(ext & EXFLAG_XKUSAGE) ||
+	         !(X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN))
 		return tg_error_set(TG_EINVALID,
 		                    "signing certificate lacks "
 		                    "the code-signing extended key usage");
@@ -327,14 +343,15 @@ int tg_keyless_verify_cert(X509 **issuer_out,
                            const tg_trustroot *root,
                            int64_t t)
 {
-	return tg_keyless_verify_cert_with(issuer_out, leaf, NULL, root, t);
+	return tg_keyless_verify_cert_with(issuer_out, leaf, NULL, root, t, 0);
 }
 
 int tg_keyless_verify_cert_with(X509 **issuer_out,
                                 X509 *leaf,
                                 STACK_OF(X509) * untrusted,
                                 const tg_trustroot *root,
-                                int64_t t)
+                                int64_t t,
+                                unsigned flags)
 {
 	X509 *issuer = NULL;
 	size_t i, tried = 0;
@@ -343,7 +360,7 @@ int tg_keyless_verify_cert_with(X509 **issuer_out,
 
 	if (issuer_out)
 		*issuer_out = NULL;
-	if ((error = check_leaf_usage(leaf)) < 0 ||
+	if ((error = check_leaf_usage(leaf, flags)) < 0 ||
 	    (error = check_time(leaf, t)) < 0)
 		return error;
 	for (i = 0; i < root->ncas && !issuer; i++) {

@@ -120,14 +120,27 @@ int tg_tsa_verify(int64_t *t_out,
                   size_t data_len,
                   const tg_trustroot *root);
 
+/* A leaf without an extended key usage extension is accepted. */
+#define TG_KEYLESS_ALLOW_NO_EKU 0x1u
+
 /* tg_keyless_verify_cert() with intermediates that may help build the
- * chain (legacy cosign chain annotation); trust still comes only from
- * root. */
+ * chain (legacy cosign chain annotation; trust still comes only from
+ * root) and TG_KEYLESS_* flags. */
 int tg_keyless_verify_cert_with(X509 **issuer_out,
                                 X509 *leaf,
                                 STACK_OF(X509) * untrusted,
                                 const tg_trustroot *root,
-                                int64_t t);
+                                int64_t t,
+                                unsigned flags);
+
+/* Drop the certificate authorities of root (fulcioCerts replaces them). */
+void tg_trustroot_clear_cas(tg_trustroot *root);
+/* Replace the transparency logs (ct false) or CT logs (ct true) of root
+ * with the one log of key (a policy's rekor/ctlog publicKey). */
+int tg_trustroot_set_log_key(tg_trustroot *root,
+                             bool ct,
+                             const char *name,
+                             const tg_pubkey *key);
 
 /* Unix time of an ASN1_TIME; 0 or TG_EPARSE. */
 int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t);

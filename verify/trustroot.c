@@ -21,6 +21,8 @@ extern const char tg_trustroot_public_good[];
 extern const size_t tg_trustroot_public_good_len;
 
 static void free_cas_one(tg_tr_ca *ca);
+static void free_cas(tg_tr_ca *cas, size_t n);
+static void free_logs(tg_tr_log *logs, size_t n);
 
 static const char *const media_types[] = {
         "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -476,33 +478,73 @@ int tg_trustroot_add_ca_pem(tg_trustroot *root,
 	return 0;
 }
 
+/* One log of key, without a validity limit; log id = SHA-256 of its DER. */
+static int log_of_key(tg_tr_log *log, const char *name, EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
+	int der_len, error;
+
+	memset(log, 0, sizeof(*log));
+	if ((error = tg_pubkey_from_evp(&log->key, name, pkey)) < 0)
+		return error;
+	der_len = i2d_PUBKEY(pkey, &der);
+	if (der_len <= 0) {
+		tg_pubkey_free(log->key);
+		log->key = NULL;
+		return tg_error_set(TG_EINVALID, "%s: cannot encode the key",
+		                    name);
+	}
+	tg_sha256(log->id, der, (size_t)der_len);
+	OPENSSL_free(der);
+	log->id_len = 32;
+	log->valid.start = INT64_MIN;
+	log->base_url = tg_strdup(name);
+	log->host = tg_strdup(name);
+	return 0;
+}
+
 int tg_trustroot_add_tlog_pem(tg_trustroot *root,
                               const char *name,
                               const char *pem,
                               size_t len)
 {
+	tg_pubkey *key = NULL;
 	tg_tr_log log;
-	unsigned char *der = NULL;
-	int der_len, error;
+	int error;
 
-	memset(&log, 0, sizeof(log));
-	if ((error = tg_pubkey_from_pem(&log.key, name, pem, len)) < 0)
+	if ((error = tg_pubkey_from_pem(&key, name, pem, len)) < 0)
 		return error;
-	der_len = i2d_PUBKEY(tg_pubkey_evp(log.key), &der);
-	if (der_len <= 0) {
-		tg_pubkey_free(log.key);
-		return tg_error_set(TG_EINVALID, "%s: cannot encode the key",
-		                    name);
-	}
-	/* Rekor's log id is the SHA-256 of the key's DER encoding. */
-	tg_sha256(log.id, der, (size_t)der_len);
-	OPENSSL_free(der);
-	log.id_len = 32;
-	log.valid.start = INT64_MIN;
-	log.base_url = tg_strdup(name);
-	log.host = tg_strdup(name);
+	error = log_of_key(&log, name, tg_pubkey_evp(key));
+	tg_pubkey_free(key);
+	if (error < 0)
+		return error;
 	root->tlogs = tg_realloc(root->tlogs, (root->ntlogs + 1) * sizeof(log));
 	root->tlogs[root->ntlogs++] = log;
+	return 0;
+}
+
+void tg_trustroot_clear_cas(tg_trustroot *root)
+{
+	free_cas(root->cas, root->ncas);
+	root->cas = NULL;
+	root->ncas = 0;
+}
+
+int tg_trustroot_set_log_key(tg_trustroot *root,
+                             bool ct,
+                             const char *name,
+                             const tg_pubkey *key)
+{
+	tg_tr_log log, **logs = ct ? &root->ctlogs : &root->tlogs;
+	size_t *n = ct ? &root->nctlogs : &root->ntlogs;
+	int error;
+
+	if ((error = log_of_key(&log, name, tg_pubkey_evp(key))) < 0)
+		return error;
+	free_logs(*logs, *n);
+	*logs = tg_calloc(1, sizeof(log));
+	(*logs)[0] = log;
+	*n = 1;
 	return 0;
 }
 

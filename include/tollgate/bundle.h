@@ -14,6 +14,7 @@
 #ifndef TOLLGATE_BUNDLE_H
 #define TOLLGATE_BUNDLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,9 +42,11 @@ typedef struct tg_sigstore_policy {
 	const tg_trustroot *root;         /* logs, CAs, TSAs trusted */
 	const tg_pubkey *key;             /* key-based signature */
 	const tg_keyless_policy *keyless; /* certificate identity */
-	int tlog_threshold; /* verified log entries needed: 0 means 1;
-	                     TG_TLOG_NONE needs none (then a trusted RFC
-	                     3161 timestamp must give the signing time) */
+	int tlog_threshold;      /* verified log entries needed: 0 means 1;
+	                          TG_TLOG_NONE needs none (then a trusted RFC
+	                          3161 timestamp must give the signing time) */
+	bool allow_current_time; /* no verified signing time: check the
+	                            certificate now (long-lived PKI) */
 } tg_sigstore_policy;
 
 /* What a successful verification established. */
@@ -87,12 +90,17 @@ int tg_bundle_verify(tg_sigstore_evidence **out,
  * when present, must carry a valid SET over an entry that matches.
  */
 typedef struct tg_cosign_layer {
-	const unsigned char *payload;
+	const unsigned char *payload; /* signed bytes; for DSSE the payload */
 	size_t payload_len;
-	const char *signature_b64;
+	const char *signature_b64;      /* base64 signature, or NULL and: */
+	const unsigned char *signature; /* the raw signature */
+	size_t signature_len;
 	const char *certificate_pem; /* or NULL */
 	const char *chain_pem;       /* or NULL */
 	const char *bundle_json;     /* or NULL */
+	/* An attestation (.att layer): the DSSE payload type; the signature
+	 * is over the PAE of payload, and the Rekor entry is intoto/dsse. */
+	const char *dsse_payload_type;
 } tg_cosign_layer;
 
 int tg_cosign_legacy_verify(tg_sigstore_evidence **out,

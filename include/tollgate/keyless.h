@@ -13,6 +13,8 @@
 
 #include "tollgate/trustroot.h"
 
+struct tg_cert_identity;
+
 /*
  * What a keyless authority requires of a certificate (policy.yaml
  * `keyless:`). Strings are borrowed. Each of issuer and subject is matched
@@ -30,17 +32,26 @@ typedef struct tg_keyless_policy {
 	const char *github_ref;        /* 1.3.6.1.4.1.57264.1.14 or .1.6 */
 	const char *github_trigger;    /* 1.3.6.1.4.1.57264.1.20 or .1.2 */
 	bool require_sct;              /* demand a valid embedded SCT */
+	/* Accept a leaf without an extended key usage extension as Go's x509
+	 * does (private PKIs; Fulcio leaves always say code signing). */
+	bool allow_missing_eku;
+	/* Instead of the four string conditions: a matcher of the caller's
+	 * (the policy's own regexp dialect); 0 accepts, or a negative code
+	 * with its message. ctx is match_ctx. */
+	int (*match)(void *ctx, const struct tg_cert_identity *id);
+	void *match_ctx;
 } tg_keyless_policy;
 
 /* What a certificate says about its signer. Fields NULL when absent. */
-typedef struct tg_cert_identity {
+struct tg_cert_identity {
 	char *subject; /* first SAN: URI, email, or Fulcio otherName */
 	char *issuer;  /* OIDC issuer */
 	char *github_repository;
 	char *github_ref;
 	char *github_trigger;
 	char *github_sha;
-} tg_cert_identity;
+};
+typedef struct tg_cert_identity tg_cert_identity;
 
 /*
  * Extract the identity of a Fulcio certificate. The issuer comes from

@@ -65,9 +65,10 @@ declare -A REASON=(
 	[wrong-material_fail]="messageDigest does not match the artifact's digest"
 )
 
-# run_case DIR MODE (path|digest)
-run_case() {
-	local dir=$1 mode=$2 name art id issuer out rc args
+# start_case DIR MODE (path|digest): run one verification in the
+# background, its output and exit code into $TT_TMP/<case>.<mode>.{out,rc}.
+start_case() {
+	local dir=$1 mode=$2 name art id issuer args
 	name=$(basename "$dir")
 	art=$SUITE/a.txt
 	[ -f "$dir/artifact" ] && art=$dir/artifact
@@ -85,7 +86,19 @@ run_case() {
 		[ -f "$dir/issuer" ] && issuer=$(cat "$dir/issuer")
 		args+=(--certificate-identity "$id" --certificate-oidc-issuer "$issuer")
 	fi
-	tt_run out rc "$TG_BIN" sigstore verify-bundle "${args[@]}" "$art"
+	(
+		set +e
+		"$TG_BIN" sigstore verify-bundle "${args[@]}" "$art" \
+			>"$TT_TMP/$name.$mode.out" 2>&1
+		echo $? >"$TT_TMP/$name.$mode.rc"
+	) &
+}
+
+# check_case NAME MODE: the verdict and, for *_fail, the reason.
+check_case() {
+	local name=$1 mode=$2 out rc
+	out=$(cat "$TT_TMP/$name.$mode.out")
+	rc=$(cat "$TT_TMP/$name.$mode.rc")
 	if [[ $name == *_fail ]]; then
 		if [ "$rc" = 0 ]; then
 			tt_fail "$name ($mode): verified, must be rejected"
@@ -100,12 +113,23 @@ run_case() {
 	fi
 }
 
-n=0
+# The cases are independent processes: run four at a time.
+names=()
 for dir in "$SUITE"/*/; do
 	[ -f "$dir/bundle.sigstore.json" ] || continue
+	names+=("$(basename "$dir")")
+	start_case "${dir%/}" path
+	start_case "${dir%/}" digest
+	while [ "$(jobs -rp | wc -l)" -ge 4 ]; do
+		wait -n || true
+	done
+done
+wait
+n=0
+for name in "${names[@]}"; do
 	n=$((n + 1))
-	run_case "${dir%/}" path
-	run_case "${dir%/}" digest
+	check_case "$name" path
+	check_case "$name" digest
 done
 tt_eq "every conformance case ran" 70 "$n"
 
