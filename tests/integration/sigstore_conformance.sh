@@ -113,14 +113,15 @@ check_case() {
 	fi
 }
 
-# The cases are independent processes: run four at a time.
+# The cases are independent, short and mostly waiting on the loader: run
+# eight at a time.
 names=()
 for dir in "$SUITE"/*/; do
 	[ -f "$dir/bundle.sigstore.json" ] || continue
 	names+=("$(basename "$dir")")
 	start_case "${dir%/}" path
 	start_case "${dir%/}" digest
-	while [ "$(jobs -rp | wc -l)" -ge 4 ]; do
+	while [ "$(jobs -rp | wc -l)" -ge 8 ]; do
 		wait -n || true
 	done
 done

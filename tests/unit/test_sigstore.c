@@ -65,14 +65,14 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	tg_policy_keyless k = {0};
 	tg_policy_authority a = {0};
 	layer_fixture f;
-	char *signer = NULL;
+	char *signer = NULL, *ca;
 	size_t len;
 
 	(void)state;
 	k.issuer = "https://github.com/login/oauth";
 	k.subject = "mitr@redhat.com";
-	k.fulcio_certs =
-	        tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
+	ca = tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
+	k.fulcio_certs = ca;
 	k.fulcio_certs_len = len;
 	a.name = "fulcio";
 	a.kind = TG_AUTHORITY_KEYLESS;
@@ -100,7 +100,7 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	f.m.certificate = NULL;
 	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
 	                 TG_EUNTRUSTED);
-	free((char *)k.fulcio_certs);
+	free(ca);
 	free_material(&f);
 }
 
