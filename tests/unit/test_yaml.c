@@ -178,11 +178,21 @@ static void test_yaml_multi_document(void **state)
 	assert_null(tg_yaml_docs_get(docs, 5));
 	tg_yaml_docs_free(docs);
 
+	/* An empty document's line is that of its "---". */
+	docs = parse_ok("a: 1\n---\n# empty\n\n--- \n", 0);
+	assert_int_equal(tg_yaml_docs_count(docs), 3);
+	assert_int_equal(tg_yaml_docs_line(docs, 1), 2);
+	assert_int_equal(tg_yaml_docs_line(docs, 2), 5);
+	tg_yaml_docs_free(docs);
+
 	/* Comments only: no document at all. */
 	docs = parse_ok("# nothing\n", 0);
 	assert_int_equal(tg_yaml_docs_count(docs), 0);
 	tg_yaml_docs_free(docs);
 	docs = parse_ok("", 0);
+	assert_int_equal(tg_yaml_docs_count(docs), 0);
+	tg_yaml_docs_free(docs);
+	assert_int_equal(tg_yaml_parse(&docs, NULL, NULL, 0, 0), 0);
 	assert_int_equal(tg_yaml_docs_count(docs), 0);
 	tg_yaml_docs_free(docs);
 }
@@ -592,6 +602,25 @@ static void test_yaml_rejects_aliases_of_huge_scalars(void **state)
 	tg_buf_free(&b);
 }
 
+static void test_yaml_rejects_too_many_nodes(void **state)
+{
+	tg_buf b;
+	const char *msg;
+	int i;
+
+	(void)state;
+	/* The sequence and 999999 items: at the limit. */
+	tg_buf_init(&b, TG_MAX_FILE_BYTES);
+	for (i = 0; i < TG_MAX_YAML_NODES - 1; i++)
+		tg_buf_puts(&b, "- a\n");
+	tg_yaml_docs_free(parse_ok(b.data, 0));
+	tg_buf_puts(&b, "- a\n");
+	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
+	assert_contains(msg, "x.yaml:1000000:3: more than 1000000 nodes in "
+	                     "one file");
+	tg_buf_free(&b);
+}
+
 static void test_yaml_rejects_too_many_anchors(void **state)
 {
 	tg_buf b;
@@ -620,6 +649,8 @@ static void test_yaml_rejects_bad_scalars(void **state)
 	assert_contains(msg, "\"x\" is not a valid !!null");
 	msg = parse_bad("{? {a: 1} : b}", 14, TG_EPARSE);
 	assert_contains(msg, "mapping key is a mapping");
+	msg = parse_bad("a: !!merge <<\n", 14, TG_EPARSE);
+	assert_contains(msg, "x.yaml:1:4: !!merge belongs only on the key");
 	msg = parse_bad("!!map [1]", 9, TG_EPARSE);
 	assert_contains(msg, "x.yaml:1:1: tag \"!!map\" on a sequence");
 }
@@ -952,6 +983,7 @@ int main(void)
 	        cmocka_unit_test(test_yaml_rejects_too_many_documents),
 	        cmocka_unit_test(test_yaml_rejects_huge_scalar_and_file),
 	        cmocka_unit_test(test_yaml_rejects_aliases_of_huge_scalars),
+	        cmocka_unit_test(test_yaml_rejects_too_many_nodes),
 	        cmocka_unit_test(test_yaml_rejects_too_many_anchors),
 	        cmocka_unit_test(test_yaml_rejects_bad_scalars),
 	        cmocka_unit_test(test_yaml_survives_mutated_input),
