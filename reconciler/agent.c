@@ -17,6 +17,7 @@
 #include "tollgate/manifest.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
+#include "tollgate/sigstore.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
 #include "tollgate/util.h"
@@ -106,6 +107,7 @@ int tg_agent_new(tg_agent **out, const tg_config *cfg,
 	vo.policy = a->policy;
 	vo.registry = a->registry;
 	vo.cache = a->cache;
+	vo.keyless_verify = tg_sigstore_verify_material;
 	if ((error = tg_verifier_new(&a->verifier, &vo)) < 0)
 		goto out;
 	tg_config_source_opts(&so, cfg);
