@@ -160,6 +160,12 @@ static int load_manifests(tg_manifest_set **out, tg_agent *a,
 			return error;
 		}
 	}
+	/* Files the source refused (too big, a submodule, a symlink out of
+	 * source.path) fail their own unit. */
+	for (i = 0; i < tg_source_tree_problem_count(tree); i++)
+		tg_manifest_set_add_error(*out,
+					  tg_source_tree_problem(tree, i)->path,
+					  tg_source_tree_problem(tree, i)->message);
 	return 0;
 }
 
