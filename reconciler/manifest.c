@@ -82,7 +82,8 @@ typedef struct file_ctx {
 	char *display;    /* prefix + path, for messages */
 	const char *data;
 	size_t len;
-	tg_yaml_docs *docs_pos; /* parsed again with positions, for lists */
+	tg_yaml_docs *docs_pos; /* the file with positions, for lists */
+	bool own_pos;           /* docs_pos is a second parse */
 	int pos_failed;
 } file_ctx;
 
@@ -565,8 +566,15 @@ object_identity(tg_manifest_object *obj, const char **field, const char **why)
 	if (!json_is_object(meta))
 		return -1;
 	*field = "metadata.name";
-	if (!(obj->name = member_string(meta, "name", why)) ||
-	    (*why = path_segment_problem(obj->name)))
+	if (!(obj->name = member_string(meta, "name", why))) {
+		/* Server-side apply needs a name; say why generateName
+		 * (fine with kubectl create) cannot work. */
+		if (json_object_get(meta, "generateName"))
+			*why = "is missing (generateName cannot be used with "
+			       "apply: give the object a name)";
+		return -1;
+	}
+	if ((*why = path_segment_problem(obj->name)))
 		return -1;
 	*field = "metadata.namespace";
 	ns = json_object_get(meta, "namespace");
@@ -803,6 +811,20 @@ static void walk_path(file_ctx *ctx,
 	walk_path(ctx, obj, child, ip, i + 1, b);
 }
 
+/* The kind matches and the group does (or the whole apiVersion, when the
+ * configured group has a '/'). */
+static bool image_path_matches(const image_path *ip,
+                               const tg_manifest_object *obj)
+{
+	if (strcmp(ip->kind, obj->kind) != 0)
+		return false;
+	if (!ip->group)
+		return true;
+	if (strchr(ip->group, '/'))
+		return strcmp(ip->group, obj->api_version) == 0;
+	return strcmp(ip->group, obj->group) == 0;
+}
+
 static void extract_images(file_ctx *ctx, tg_manifest_object *obj)
 {
 	size_t i;
@@ -811,8 +833,7 @@ static void extract_images(file_ctx *ctx, tg_manifest_object *obj)
 		const image_path *ip = &ctx->set->paths[i];
 		tg_buf b;
 
-		if (strcmp(ip->kind, obj->kind) != 0 ||
-		    (ip->group && strcmp(ip->group, obj->group) != 0))
+		if (!image_path_matches(ip, obj))
 			continue;
 		tg_buf_init(&b, 2 * (size_t)TG_MAX_FILE_BYTES);
 		walk_path(ctx, obj, obj->json, ip, 0, &b);
@@ -853,20 +874,35 @@ static bool is_list(json_t *doc)
 	       json_is_array(json_object_get(doc, "items"));
 }
 
+/* Whether "List" occurs in the bytes. */
+static bool mentions_list(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (end - p >= 4 && (p = memchr(p, 'L', (size_t)(end - p - 3)))) {
+		if (!memcmp(p, "List", 4))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /*
- * Line of the node at pointer in document doc. Lines inside documents need
- * positions, which cost memory, so the file is parsed again with them
- * only when it holds a list (rare).
+ * Line of the node at pointer in document doc, from the file parsed with
+ * positions (parsed again here when the first parse had none).
  */
 static unsigned
 line_at(file_ctx *ctx, size_t doc, const char *pointer, unsigned fallback)
 {
 	unsigned line;
 
-	if (!ctx->docs_pos && !ctx->pos_failed &&
-	    tg_yaml_parse(&ctx->docs_pos, ctx->display, ctx->data, ctx->len,
-	                  TG_YAML_POSITIONS) < 0)
-		ctx->pos_failed = 1;
+	if (!ctx->docs_pos && !ctx->pos_failed) {
+		if (tg_yaml_parse(&ctx->docs_pos, ctx->display, ctx->data,
+		                  ctx->len, TG_YAML_POSITIONS) < 0)
+			ctx->pos_failed = 1;
+		else
+			ctx->own_pos = true;
+	}
 	if (!ctx->docs_pos)
 		return fallback;
 	line = tg_yaml_docs_line_at(ctx->docs_pos, doc, pointer, NULL);
@@ -939,6 +975,7 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
                              size_t len)
 {
 	tg_yaml_docs *docs = NULL;
+	unsigned flags;
 	file_ctx ctx;
 
 	if (!tg_path_is_safe_relative(path))
@@ -973,12 +1010,20 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 	                          : tg_strdup(path);
 	ctx.data = data;
 	ctx.len = len;
-	if (tg_yaml_parse(&docs, ctx.display, data, len, 0) < 0)
+	/* Lines of list items need positions, which cost memory: only a file
+	 * whose text says "List" pays for them up front (line_at() parses
+	 * again for a list spelled with escapes). */
+	flags = mentions_list(data, len) ? TG_YAML_POSITIONS : 0;
+	if (tg_yaml_parse(&docs, ctx.display, data, len, flags) < 0) {
 		unit_error(set, ctx.unit, "%s", tg_error_last());
-	else
+	} else {
+		ctx.docs_pos = flags ? docs : NULL;
+		ctx.own_pos = false;
 		add_docs(&ctx, docs);
+	}
 	tg_yaml_docs_free(docs);
-	tg_yaml_docs_free(ctx.docs_pos);
+	if (ctx.own_pos)
+		tg_yaml_docs_free(ctx.docs_pos);
 	free(ctx.display);
 	return 0;
 }

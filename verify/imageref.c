@@ -47,17 +47,21 @@ static int bad(int code, const char *ref, const char *fmt, ...)
 
 static int bad(int code, const char *ref, const char *fmt, ...)
 {
-	char why[512];
+	char why[512], shown[201];
 	va_list ap;
+	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	/* The reference is at most TG_MAX_IMAGEREF_BYTES here except for the
-	 * length error itself, which quotes only its start. */
-	return tg_error_set(code, "invalid image reference \"%.*s%s\": %s",
-	                    (int)(strlen(ref) > 200 ? 200 : strlen(ref)), ref,
-	                    strlen(ref) > 200 ? "..." : "", why);
+	/* Quote at most 200 characters (the length error quotes a start
+	 * only), with control and non-ASCII bytes shown as '?' so a hostile
+	 * reference cannot forge lines in logs and status. */
+	for (i = 0; ref[i] && i < sizeof(shown) - 1; i++)
+		shown[i] = ref[i] < 0x20 || ref[i] > 0x7e ? '?' : ref[i];
+	shown[i] = '\0';
+	return tg_error_set(code, "invalid image reference \"%s%s\": %s", shown,
+	                    ref[i] ? "..." : "", why);
 }
 
 static int is_lower_alnum(char c)

@@ -20,6 +20,17 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* Bytes a Git fetch may receive in one go. A deploy repository is text;
+ * a remote sending more is broken or hostile. */
+#define TG_MAX_GIT_FETCH_BYTES (1024ull * 1024 * 1024)
+
+/* Symlinks followed to reach one file in the deploy tree. */
+#define TG_MAX_SYMLINK_HOPS 8
+
+/* Attempts to push a status commit when the remote moved in between
+ * (fetch, rebuild on the new tip, push again). */
+#define TG_STATUS_PUSH_ATTEMPTS 5
+
 /* Lists inside lists expanded in a manifest file (kind: List items that
  * are lists themselves). kubectl flattens them; real files nest at most
  * once, and a bound keeps the recursion short. */

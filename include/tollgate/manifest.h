@@ -68,8 +68,11 @@ typedef struct tg_manifest_image tg_manifest_image;
  * an error of the unit.
  */
 typedef struct tg_manifest_image_path {
-	const char *group; /* API group, "" for the core group; NULL: any */
-	const char *kind;  /* "Rollout" */
+	/* API group ("argoproj.io", "" for the core group), or a whole
+	 * apiVersion ("argoproj.io/v1alpha1") to match one version only;
+	 * NULL: any */
+	const char *group;
+	const char *kind; /* "Rollout" */
 	const char *const *paths;
 	size_t npaths;
 } tg_manifest_image_path;

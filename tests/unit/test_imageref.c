@@ -315,6 +315,22 @@ static void test_imageref_pinned_and_dup(void **state)
 	tg_imageref_free(NULL);
 }
 
+/* A reference from a hostile manifest cannot put raw control characters
+ * (a forged log line) into the message. */
+static void test_imageref_message_hides_control_characters(void **state)
+{
+	tg_imageref *r = NULL;
+
+	(void)state;
+	assert_int_equal(tg_imageref_parse(&r, "nginx\nlevel=error fake"),
+	                 TG_EPARSE);
+	assert_contains(tg_error_last(),
+	                "invalid image reference \"nginx?level=error fake\"");
+	assert_null(strchr(tg_error_last(), '\n'));
+	assert_int_equal(tg_imageref_parse(&r, "caf\xc3\xa9"), TG_EPARSE);
+	assert_contains(tg_error_last(), "\"caf??\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +338,8 @@ int main(void)
 	        cmocka_unit_test(test_imageref_canonical_round_trips),
 	        cmocka_unit_test(test_imageref_length_limits),
 	        cmocka_unit_test(test_imageref_pinned_and_dup),
+	        cmocka_unit_test(
+	                test_imageref_message_hides_control_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
+#include "tollgate/buf.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/manifest.h"
@@ -228,6 +229,12 @@ static void test_manifest_lists_expanded_with_item_lines(void **state)
 	/* an object named like a list but without an items array stays */
 	assert_object(tg_manifest_unit_object(u, 3), "AllowList", "", "allow",
 	              28);
+	/* a list whose kind is spelled with an escape still gets lines */
+	add_text(set, "esc.yaml",
+	         "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
+	         "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
+	assert_int_equal(tg_manifest_unit_object_count(u), 5);
+	assert_object(tg_manifest_unit_object(u, 4), "ConfigMap", "", "e", 5);
 	tg_manifest_set_free(set);
 }
 
@@ -289,6 +296,25 @@ static void test_manifest_configured_image_paths(void **state)
 	             "registry.example.com/fn/hello:2",
 	             "registry.example.com/fn/hello:2");
 	tg_manifest_set_free(set);
+
+	/* a group with a '/' is a whole apiVersion: only that version */
+	{
+		static const char *any[] = {"/spec/template/spec"};
+		const tg_manifest_image_path v[] = {
+		        {"argoproj.io/v1alpha1", "Rollout", any, 1},
+		        {"tekton.dev/v1beta1", "Task", task, 1},
+		};
+		tg_manifest_options vo = {v, 2, NULL};
+
+		assert_int_equal(tg_manifest_set_new(&set, &vo), 0);
+		add_data(set, "good/custom.yaml", "ci/custom.yaml");
+		u = tg_manifest_set_unit_by_name(set, "ci");
+		assert_int_equal(tg_manifest_unit_image_count(u), 1);
+		assert_string_equal(
+		        tg_manifest_image_written(tg_manifest_unit_image(u, 0)),
+		        "ghcr.io/acme/rollout:1.0");
+		tg_manifest_set_free(set);
+	}
 
 	/* without the configuration these kinds have no images */
 	set = new_set();
@@ -395,6 +421,53 @@ static void test_manifest_missing_fields_reported(void **state)
 	assert_contains(errs, "document 13 is not a mapping");
 	assert_int_equal(tg_manifest_set_error_count(set), 12);
 	free(errs);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_hostile_objects(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	tg_buf b;
+	char *errs, *doc;
+	size_t i;
+
+	(void)state;
+	add_text(set, "h/names.yaml",
+	         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+	         "  name: \"a\\u0007b\"\n---\n"
+	         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+	         "  name: ok\n  namespace: \"a%2fb\"\n---\n"
+	         "apiVersion: v1\nkind: Pod\nmetadata:\n"
+	         "  generateName: web-\n---\n"
+	         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+	         "spec: {containers: [{image: \"nginx\\ttab\"}]}\n");
+	u = tg_manifest_set_unit_by_name(set, "h");
+	errs = unit_errors(u);
+	assert_int_equal(tg_manifest_unit_error_count(u), 4);
+	assert_contains(errs, "h/names.yaml:1: metadata.name may not contain "
+	                      "control characters");
+	assert_contains(errs, "h/names.yaml:6: metadata.namespace may not "
+	                      "contain '/' or '%'");
+	assert_contains(errs, "h/names.yaml:12: metadata.name is missing "
+	                      "(generateName cannot be used with apply");
+	assert_contains(errs, "h/names.yaml:17: Pod p: "
+	                      "/spec/containers/0/image: invalid image "
+	                      "reference \"nginx?tab\": contains whitespace");
+	free(errs);
+
+	/* more documents than TG_MAX_YAML_DOCUMENTS: the file is refused */
+	tg_buf_init(&b, 64u * 1024 * 1024);
+	for (i = 0; i <= TG_MAX_YAML_DOCUMENTS; i++)
+		tg_buf_puts(&b, "---\n{apiVersion: v1, kind: X, metadata: "
+		                "{name: x}}\n");
+	doc = tg_buf_detach(&b, NULL);
+	add_text(set, "many/docs.yaml", doc);
+	free(doc);
+	u = tg_manifest_set_unit_by_name(set, "many");
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_object_count(u), 0);
+	assert_contains(tg_manifest_unit_error(u, 0), "many/docs.yaml");
 	tg_manifest_set_free(set);
 }
 
@@ -845,6 +918,7 @@ int main(void)
 	        cmocka_unit_test(test_manifest_rejects_bad_image_path_config),
 	        cmocka_unit_test(test_manifest_wildcard_member_pointer_escaped),
 	        cmocka_unit_test(test_manifest_missing_fields_reported),
+	        cmocka_unit_test(test_manifest_hostile_objects),
 	        cmocka_unit_test(test_manifest_bad_images_reported),
 	        cmocka_unit_test(
 	                test_manifest_yaml_errors_block_only_their_unit),

@@ -1,0 +1,110 @@
+/*
+ * The agent configuration, tollgate.yaml (DESIGN.md 3.2; every key, its
+ * default and meaning are in README.md "Configuration").
+ *
+ * Loading is strict: an unknown key, a value of the wrong type or a bad
+ * value is an error "<file>:<line>:<col>: <key path>: <what is wrong>" (all
+ * errors of the file, one per line, in tg_error_last()). Relative paths are
+ * resolved against the directory of the configuration file. Secrets are
+ * never in the configuration itself, only paths of files holding them.
+ *
+ * The loaded configuration is plain read-only data: callers read the
+ * fields, never change or free them one by one.
+ */
+#ifndef TOLLGATE_CONFIG_H
+#define TOLLGATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tollgate/source.h"
+
+/* Bytes in a configuration file. */
+#define TG_MAX_CONFIG_BYTES (1u * 1024 * 1024)
+
+/* Errors reported from one file before giving up. */
+#define TG_CONFIG_MAX_ERRORS 20
+
+typedef enum {
+	TG_DRIFT_CORRECT = 0, /* re-apply what drifted */
+	TG_DRIFT_REPORT = 1,  /* only report it */
+} tg_drift_mode;
+
+/* imagePaths entry: where pod specs sit in objects of a custom kind. */
+typedef struct tg_config_image_path {
+	char *group; /* API group ("" = core); NULL matches any group */
+	char *kind;
+	char **paths; /* JSON pointers (RFC 6901) to pod specs */
+	size_t npaths;
+} tg_config_image_path;
+
+typedef struct tg_config_webhook {
+	char *url;
+} tg_config_webhook;
+
+typedef struct tg_config {
+	char *file; /* the configuration file, as given */
+	char *dir;  /* its directory, absolute */
+	struct {
+		char *url; /* URL, or an absolute local path */
+		char *branch;
+		char *path;       /* "" = repository root */
+		int64_t interval; /* seconds */
+		char *ssh_key;    /* absolute paths below, NULL when unset */
+		char *known_hosts;
+		char *username;
+		char *password_file;
+		char *ca_file;
+	} source;
+	struct {
+		char *branch;
+		char *notes;
+		char *author_name;
+		char *author_email;
+		bool push;
+	} status;
+	struct {
+		char *kubeconfig; /* NULL: in-cluster service account */
+		char *inventory_namespace;
+		tg_drift_mode drift;
+		bool prune;
+	} cluster;
+	char *policy;
+	struct {
+		char *auth; /* docker config.json, NULL when unset */
+		char **insecure; /* "host[:port]" allowed over plain HTTP */
+		size_t ninsecure;
+		char *ca_file;
+	} registries;
+	char *state_dir;
+	tg_config_image_path *image_paths;
+	size_t nimage_paths;
+	int64_t reverify_interval; /* seconds */
+	struct {
+		tg_config_webhook *webhooks;
+		size_t nwebhooks;
+	} notify;
+	char *listen_addr; /* "host:port" of metrics/health; NULL = off */
+} tg_config;
+
+/*
+ * Read and check the configuration file at path. *out is owned by the
+ * caller (tg_config_free). 0, TG_ENOTFOUND / TG_EIO (file), TG_EPARSE
+ * (YAML), TG_EINVALID (unknown key, wrong type or bad value).
+ */
+int tg_config_load(tg_config **out, const char *path);
+
+/*
+ * The same from bytes: name is used in messages and base_dir (absolute)
+ * to resolve relative paths.
+ */
+int tg_config_parse(tg_config **out, const char *name, const char *data,
+		    size_t len, const char *base_dir);
+
+/* The source options of c (strings borrowed from c). */
+void tg_config_source_opts(tg_source_opts *out, const tg_config *c);
+
+void tg_config_free(tg_config *c);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * The Git source: fetch one branch of the deploy repository into a bare
+ * cache repository under the state directory, and read the files below
+ * source.path straight from the object database (no checkout).
+ *
+ * URLs: a local path, file://, git://, http://, https:// (optional CA file,
+ * optional user name + password file) and ssh:// or scp-like user@host:path
+ * (private key file; the server's host key must match an entry of the
+ * known_hosts file: libgit2 1.5 does not check host keys, tollgate does it
+ * in the certificate callback and refuses unknown or changed keys).
+ *
+ * Tree rules (DESIGN.md 3.4, 5): only files named *.yaml, *.yml or *.json
+ * are read; a blob over TG_MAX_FILE_BYTES, more than TG_MAX_TREE_FILES
+ * entries, nesting deeper than TG_MAX_TREE_DEPTH, a submodule, an entry
+ * name that is not a plain path component, or a manifest-named symlink
+ * whose target leaves source.path (or is missing, or is a directory) is an
+ * error naming the URL, commit and path. A manifest-named symlink whose
+ * target stays inside source.path is read as its target's bytes; symlinks
+ * with other names are ignored, as their targets are never read.
+ */
+#ifndef TOLLGATE_SOURCE_H
+#define TOLLGATE_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* 40 hex digits of a SHA-1 commit id plus NUL. */
+#define TG_SOURCE_OID_HEX 41
+
+typedef struct tg_source tg_source;
+
+typedef struct tg_source_opts {
+	const char *url;       /* required */
+	const char *branch;    /* required, e.g. "main" */
+	const char *path;      /* below the repository root; NULL or "" = root */
+	const char *state_dir; /* required; the cache lives in state_dir/git/ */
+	const char *ssh_key;   /* private key file for ssh:// */
+	const char *known_hosts;   /* required for ssh:// */
+	const char *username;      /* http(s) user; ssh user when not in URL */
+	const char *password_file; /* http(s) password or token, read per use */
+	const char *ca_file;       /* extra CA bundle for https:// */
+} tg_source_opts;
+
+/* One manifest file: path relative to source.path ("payments/deploy.yaml"),
+ * bytes (NUL-terminated, not counted in len). */
+typedef struct tg_source_file {
+	const char *path;
+	const char *data;
+	size_t len;
+} tg_source_file;
+
+typedef struct tg_source_tree tg_source_tree;
+
+/*
+ * Open (or create) the cache repository for opts->url under
+ * opts->state_dir. The strings are copied. Nothing goes over the network.
+ * 0, TG_EINVALID (missing option, SSH without known_hosts) or TG_EIO.
+ */
+int tg_source_open(tg_source **out, const tg_source_opts *opts);
+
+/*
+ * Fetch the branch (incrementally: what the cache holds is not sent again)
+ * and remember its commit. 0; TG_ENOTFOUND when the remote has no such
+ * branch; TG_EUNTRUSTED for an unknown or changed SSH host key or a bad TLS
+ * certificate; TG_EAUTH; TG_ENET. The message names the URL and branch.
+ */
+int tg_source_fetch(tg_source *s);
+
+/* The commit fetched last (40 hex; after tg_source_open, the one a
+ * previous run fetched into the cache), or "" when none. */
+const char *tg_source_commit(const tg_source *s);
+
+/*
+ * Cheap check for a moved branch: ask the remote for the branch's commit
+ * without downloading anything. oid_out receives 40 hex digits; *moved is
+ * true when it differs from tg_source_commit(). 0, TG_ENOTFOUND (no such
+ * branch), or the errors of tg_source_fetch().
+ */
+int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX], bool *moved,
+			  tg_source *s);
+
+/*
+ * Read the manifest files below source.path at tg_source_commit(). *out is
+ * owned by the caller (tg_source_tree_free). 0, TG_ENOTFOUND (path missing
+ * at that commit), TG_ETOOBIG, TG_EINVALID (submodule, bad symlink, bad
+ * name) with a message naming URL, branch, commit and path.
+ */
+int tg_source_read(tg_source_tree **out, tg_source *s);
+
+size_t tg_source_tree_count(const tg_source_tree *t);
+/* File i, sorted by path; borrowed from t. */
+const tg_source_file *tg_source_tree_get(const tg_source_tree *t, size_t i);
+/* The commit the files were read from (40 hex). */
+const char *tg_source_tree_commit(const tg_source_tree *t);
+void tg_source_tree_free(tg_source_tree *t);
+
+/* The URL as configured, for messages (no credentials are ever in it:
+ * tg_source_open refuses URLs with a password). */
+const char *tg_source_url(const tg_source *s);
+
+void tg_source_free(tg_source *s);
+
+#endif

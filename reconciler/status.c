@@ -1,0 +1,444 @@
+/*
+ * Status commits and notes (DESIGN.md 3.6). The status branch is built in
+ * the source's cache repository from objects tollgate writes itself (no
+ * work tree), on top of the remote's current tip, and pushed together with
+ * the notes ref. A push refused because someone else pushed in between is
+ * rebuilt on the new tips: the other commit is kept, ours goes on top.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "source_int.h"
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/log.h"
+#include "tollgate/status.h"
+#include "tollgate/util.h"
+
+/* Where the remote's status branch and notes are tracked in the cache,
+ * and the refs pushed from. */
+#define TRACK_STATUS "refs/tollgate/remote/status"
+#define TRACK_NOTES "refs/tollgate/remote/notes"
+#define PUSH_STATUS "refs/tollgate/push/status"
+#define PUSH_NOTES "refs/tollgate/push/notes"
+
+/* One attempt's state; everything owned is freed by attempt_clear(). */
+typedef struct attempt {
+	git_commit *tip;       /* status branch tip, NULL if none yet */
+	git_commit *notes_tip; /* notes ref tip, NULL if none yet */
+	json_t *prev;          /* status.json at tip */
+	git_oid commit;        /* new status commit */
+	git_oid notes_commit;  /* new notes commit */
+} attempt;
+
+static void attempt_clear(attempt *a)
+{
+	git_commit_free(a->tip);
+	git_commit_free(a->notes_tip);
+	json_decref(a->prev);
+	memset(a, 0, sizeof(*a));
+}
+
+static int git_fail(tg_source *src, int gerr, const char *what)
+{
+	return tg_source_git_error(src, gerr < 0 ? gerr : -1, what);
+}
+
+/* The commit a ref points to, or NULL when the ref does not exist. */
+static int lookup_tip(git_commit **out, tg_source *src, const char *ref)
+{
+	git_oid oid;
+	int gerr;
+
+	*out = NULL;
+	gerr = git_reference_name_to_id(&oid, tg_source_repo(src), ref);
+	if (gerr == GIT_ENOTFOUND)
+		return 0;
+	if (gerr < 0 ||
+	    (gerr = git_commit_lookup(out, tg_source_repo(src), &oid)) < 0)
+		return git_fail(src, gerr, ref);
+	return 0;
+}
+
+/* status.json at the tip; NULL (not an error) when missing or not JSON,
+ * so a damaged status branch is repaired by the next commit. */
+static json_t *read_prev(tg_source *src, git_commit *tip)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	json_t *doc = NULL;
+	json_error_t jerr;
+
+	if (!tip || git_commit_tree(&tree, tip) < 0 ||
+	    git_tree_entry_bypath(&e, tree, "status.json") < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&blob, tg_source_repo(src), git_tree_entry_id(e)) <
+		    0 ||
+	    git_blob_rawsize(blob) > TG_MAX_STATUS_BYTES)
+		goto out;
+	doc = json_loadb(git_blob_rawcontent(blob),
+			 (size_t)git_blob_rawsize(blob), JSON_REJECT_DUPLICATES,
+			 &jerr);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return doc;
+}
+
+/* The status branch must never share history with the deploy branch:
+ * a merge of the two would put status files into the deploy tree. */
+static int check_unrelated(tg_source *src, const git_commit *tip,
+			   const git_oid *source)
+{
+	git_oid base;
+	git_odb *odb = NULL;
+	bool have;
+	int gerr;
+
+	if (!tip || git_repository_odb(&odb, tg_source_repo(src)) < 0)
+		return 0;
+	have = git_odb_exists(odb, source);
+	git_odb_free(odb);
+	if (!have)
+		return 0; /* nothing to compare with in this cache */
+	gerr = git_merge_base(&base, tg_source_repo(src),
+			      git_commit_id(tip), source);
+	if (gerr == GIT_ENOTFOUND)
+		return 0;
+	if (gerr < 0)
+		return git_fail(src, gerr, "status branch history");
+	return tg_error_set(TG_EINVALID,
+			    "%s: the status branch shares history with the "
+			    "deploy branch (common commit %.12s); refusing to "
+			    "write status to it: point status.branch at a new "
+			    "branch",
+			    tg_source_url(src), git_oid_tostr_s(&base));
+}
+
+/* ---- Tree ------------------------------------------------------------------ */
+
+static int insert_blob(git_treebuilder *tb, tg_source *src, const char *name,
+		       const char *data)
+{
+	git_oid oid;
+	int gerr;
+
+	if ((gerr = git_blob_create_from_buffer(&oid, tg_source_repo(src), data,
+						strlen(data))) < 0 ||
+	    (gerr = git_treebuilder_insert(NULL, tb, name, &oid,
+					   GIT_FILEMODE_BLOB)) < 0)
+		return git_fail(src, gerr, name);
+	return 0;
+}
+
+static int insert_json(git_treebuilder *tb, tg_source *src, const char *name,
+		       const json_t *v)
+{
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS), *nl;
+	int error;
+
+	if (!text)
+		return tg_error_set(TG_ERROR, "status: cannot serialise %s",
+				    name);
+	nl = tg_aprintf("%s\n", text);
+	error = insert_blob(tb, src, name, nl);
+	free(nl);
+	free(text);
+	return error;
+}
+
+/*
+ * File name for a unit: the unit name (a directory name from the deploy
+ * repository) + ".json"; control characters become '_' and then the
+ * first 8 hex of SHA-256(name) are added so two names cannot collide.
+ */
+static char *unit_file_name(const char *unit)
+{
+	char *safe = tg_strdup(unit), *p, *name;
+	unsigned char d[32];
+	char hex[65];
+	bool changed = false;
+
+	for (p = safe; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/' ||
+		    *p == '\\') {
+			*p = '_';
+			changed = true;
+		}
+	}
+	if (!changed && strcmp(safe, ".") && strcmp(safe, "..")) {
+		name = tg_aprintf("%s.json", safe);
+	} else {
+		tg_sha256(d, unit, strlen(unit));
+		tg_hex_encode(hex, d, 32);
+		name = tg_aprintf("%s-%.8s.json", safe, hex);
+	}
+	free(safe);
+	return name;
+}
+
+/* Entries of list (drift or violations) whose "unit" is name. */
+static json_t *filter_unit(const json_t *list, const char *name)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		const char *u = json_string_value(json_object_get(v, "unit"));
+		if (u && !strcmp(u, name))
+			json_array_append(out, v);
+	}
+	return out;
+}
+
+/* units/<unit>.json: the unit with the document's context. */
+static json_t *unit_doc(const json_t *doc, const char *name, json_t *u)
+{
+	json_t *d = json_deep_copy(u);
+	const char *keys[] = {"sourceCommit", "sourceUrl", "sourceBranch",
+			      "time"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(doc, keys[i]))
+			json_object_set(d, keys[i],
+					json_object_get(doc, keys[i]));
+	json_object_set_new(d, "unit", json_string(name));
+	json_object_set_new(d, "drift",
+			    filter_unit(json_object_get(doc, "drift"), name));
+	json_object_set_new(
+		d, "violations",
+		filter_unit(json_object_get(doc, "violations"), name));
+	return d;
+}
+
+static int build_units_tree(git_oid *out, tg_source *src, const json_t *doc)
+{
+	git_treebuilder *tb = NULL;
+	const char *name;
+	json_t *u;
+	int gerr, error = 0;
+
+	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0)
+		return git_fail(src, gerr, "status tree");
+	json_object_foreach(json_object_get(doc, "units"), name, u) {
+		char *file = unit_file_name(name);
+		json_t *ud = unit_doc(doc, name, u);
+
+		error = insert_json(tb, src, file, ud);
+		json_decref(ud);
+		free(file);
+		if (error < 0)
+			goto out;
+	}
+	if ((gerr = git_treebuilder_write(out, tb)) < 0)
+		error = git_fail(src, gerr, "status tree");
+out:
+	git_treebuilder_free(tb);
+	return error;
+}
+
+/* The whole status tree: status.json, STATUS.md, units/. */
+static int build_tree(git_oid *out, tg_source *src, const json_t *doc)
+{
+	git_treebuilder *tb = NULL;
+	git_oid units;
+	char *md = tg_status_markdown(doc);
+	int gerr, error;
+
+	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0) {
+		error = git_fail(src, gerr, "status tree");
+		goto out;
+	}
+	if ((error = insert_json(tb, src, "status.json", doc)) < 0 ||
+	    (error = insert_blob(tb, src, "STATUS.md", md)) < 0 ||
+	    (error = build_units_tree(&units, src, doc)) < 0)
+		goto out;
+	if (json_object_size(json_object_get(doc, "units")) &&
+	    (gerr = git_treebuilder_insert(NULL, tb, "units", &units,
+					   GIT_FILEMODE_TREE)) < 0) {
+		error = git_fail(src, gerr, "status tree");
+		goto out;
+	}
+	if ((gerr = git_treebuilder_write(out, tb)) < 0)
+		error = git_fail(src, gerr, "status tree");
+out:
+	git_treebuilder_free(tb);
+	free(md);
+	return error;
+}
+
+/* ---- Commits ------------------------------------------------------------------- */
+
+static int make_commits(attempt *a, tg_source *src, const json_t *doc,
+			const git_signature *sig, const git_oid *source)
+{
+	git_tree *tree = NULL;
+	git_oid tree_oid, blob;
+	const git_commit *parents[1];
+	char *msg = tg_status_message(a->prev, doc);
+	char *note = tg_status_note(doc);
+	int gerr, error = 0;
+
+	if ((error = build_tree(&tree_oid, src, doc)) < 0)
+		goto out;
+	if ((gerr = git_tree_lookup(&tree, tg_source_repo(src), &tree_oid)) <
+	    0) {
+		error = git_fail(src, gerr, "status tree");
+		goto out;
+	}
+	parents[0] = a->tip;
+	/* No parent for the first: the branch starts its own history. */
+	if ((gerr = git_commit_create(&a->commit, tg_source_repo(src), NULL,
+				      sig, sig, NULL, msg, tree,
+				      a->tip ? 1 : 0, parents)) < 0) {
+		error = git_fail(src, gerr, "status commit");
+		goto out;
+	}
+	if ((gerr = git_note_commit_create(&a->notes_commit, &blob,
+					   tg_source_repo(src), a->notes_tip,
+					   sig, sig, source, note, 1)) < 0)
+		error = git_fail(src, gerr, "status note");
+out:
+	git_tree_free(tree);
+	free(msg);
+	free(note);
+	return error;
+}
+
+static int set_ref(tg_source *src, const char *name, const git_oid *oid)
+{
+	git_reference *ref = NULL;
+	int gerr = git_reference_create(&ref, tg_source_repo(src), name, oid, 1,
+					"tollgate status");
+
+	git_reference_free(ref);
+	return gerr < 0 ? git_fail(src, gerr, name) : 0;
+}
+
+/* Read the current tips: the remote's (fetched now) or, without push,
+ * the cache's own branch. */
+static int load_tips(attempt *a, tg_source *src, const tg_status_opts *o,
+		     const char *branch_ref)
+{
+	const char *remote[2] = {branch_ref, o->notes_ref};
+	const char *local[2] = {TRACK_STATUS, TRACK_NOTES};
+	int error;
+
+	if (o->push &&
+	    (error = tg_source_fetch_refs(src, remote, local, 2)) < 0)
+		return error;
+	if ((error = lookup_tip(&a->tip, src,
+				o->push ? TRACK_STATUS : branch_ref)) < 0 ||
+	    (error = lookup_tip(&a->notes_tip, src,
+				o->push ? TRACK_NOTES : o->notes_ref)) < 0)
+		return error;
+	a->prev = read_prev(src, a->tip);
+	return 0;
+}
+
+/* Push both refs; on success the tracking refs follow. */
+static int push_commits(bool *rejected, attempt *a, tg_source *src,
+			const tg_status_opts *o, const char *branch_ref)
+{
+	char *specs[2];
+	int error;
+
+	specs[0] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
+	specs[1] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
+	if ((error = set_ref(src, PUSH_STATUS, &a->commit)) < 0 ||
+	    (error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0)
+		goto out;
+	error = tg_source_push(src, (const char *const *)specs, 2, rejected);
+	if (!error && !*rejected &&
+	    ((error = set_ref(src, TRACK_STATUS, &a->commit)) < 0 ||
+	     (error = set_ref(src, TRACK_NOTES, &a->notes_commit)) < 0))
+		goto out;
+out:
+	free(specs[0]);
+	free(specs[1]);
+	return error;
+}
+
+/* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
+static int publish_once(tg_status_result *r, attempt *a, tg_source *src,
+			const tg_status_opts *o, const json_t *doc,
+			const git_signature *sig)
+{
+	char *branch_ref = tg_aprintf("refs/heads/%s", o->branch);
+	git_oid source;
+	bool rejected = false;
+	int error;
+
+	git_oid_fromstr(&source,
+			json_string_value(json_object_get(doc, "sourceCommit")));
+	if ((error = load_tips(a, src, o, branch_ref)) < 0 ||
+	    (error = check_unrelated(src, a->tip, &source)) < 0)
+		goto out;
+	if (a->tip && tg_status_same(a->prev, doc)) {
+		git_oid_tostr(r->commit, sizeof(r->commit),
+			      git_commit_id(a->tip));
+		error = 1;
+		goto out;
+	}
+	if ((error = make_commits(a, src, doc, sig, &source)) < 0)
+		goto out;
+	if (!o->push) {
+		if ((error = set_ref(src, branch_ref, &a->commit)) == 0 &&
+		    (error = set_ref(src, o->notes_ref, &a->notes_commit)) == 0)
+			error = 1;
+	} else {
+		if (o->before_push)
+			o->before_push(o->before_push_ctx, r->attempts);
+		r->attempts++;
+		error = push_commits(&rejected, a, src, o, branch_ref);
+		if (!error)
+			error = rejected ? 0 : 1;
+		r->pushed = error == 1;
+	}
+	if (error == 1) {
+		r->committed = true;
+		git_oid_tostr(r->commit, sizeof(r->commit), &a->commit);
+	}
+out:
+	free(branch_ref);
+	return error;
+}
+
+int tg_status_publish(tg_status_result *out, tg_source *src,
+		      const tg_status_opts *opts, const json_t *doc)
+{
+	git_signature *sig = NULL;
+	attempt a = {0};
+	int i, error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = tg_status_validate(doc)) < 0)
+		return error;
+	if (git_signature_new(&sig, opts->author_name, opts->author_email,
+			      (git_time_t)tg_now(), 0) < 0)
+		return git_fail(src, -1, "status.author");
+	for (i = 0; i < TG_STATUS_PUSH_ATTEMPTS; i++) {
+		error = publish_once(out, &a, src, opts, doc, sig);
+		attempt_clear(&a);
+		if (error != 0)
+			break;
+	}
+	if (error == 0)
+		error = tg_error_set(TG_ECONFLICT,
+				     "%s: status push refused %d times (the "
+				     "remote kept moving); will retry next "
+				     "cycle",
+				     tg_source_url(src), TG_STATUS_PUSH_ATTEMPTS);
+	else if (error == 1)
+		error = 0;
+	if (!error && out->committed)
+		tg_log(TG_LOG_INFO, "status committed", "commit", out->commit,
+		       "branch", opts->branch, NULL);
+	git_signature_free(sig);
+	return error;
+}

@@ -1,0 +1,223 @@
+/*
+ * Tests of tollgate.yaml loading: every key of a full file, defaults,
+ * relative paths, and one file per mistake under tests/data/config/bad/,
+ * whose first line "# error: <text>" is what the message must contain
+ * after "<file>:" (line:col of the key, the key path, what is wrong).
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "tollgate/config.h"
+#include "tollgate/error.h"
+#include "tollgate/util.h"
+
+static tg_config *load_good(const char *name)
+{
+	char *rel = tg_aprintf("tests/data/config/good/%s", name);
+	char *path = tt_src_path(rel);
+	tg_config *c = NULL;
+	int error = tg_config_load(&c, path);
+
+	if (error < 0)
+		fail_msg("%s: %s", path, tg_error_last());
+	free(rel);
+	free(path);
+	return c;
+}
+
+/* dir + "/" + rel, as the loader resolves relative paths. */
+static void assert_resolved(const tg_config *c, const char *got,
+			    const char *rel)
+{
+	char *want = tg_path_join(c->dir, rel);
+
+	assert_string_equal(got, want);
+	free(want);
+}
+
+static void test_config_full_file_reads_every_key(void **state)
+{
+	tg_config *c = load_good("full.yaml");
+
+	(void)state;
+	assert_string_equal(c->source.url, "git://127.0.0.1:9418/deploy.git");
+	assert_string_equal(c->source.branch, "release");
+	assert_string_equal(c->source.path, "clusters/prod");
+	assert_int_equal(c->source.interval, 90);
+	assert_resolved(c, c->source.ssh_key, "keys/id_ed25519");
+	assert_string_equal(c->source.known_hosts, "/etc/tollgate/known_hosts");
+	assert_string_equal(c->source.username, "deployer");
+	assert_resolved(c, c->source.password_file, "secrets/token");
+	assert_resolved(c, c->source.ca_file, "ca.pem");
+	assert_string_equal(c->status.branch, "tollgate/status-prod");
+	assert_string_equal(c->status.notes, "refs/notes/tollgate-prod");
+	assert_string_equal(c->status.author_name, "tollgate prod");
+	assert_string_equal(c->status.author_email, "tollgate@prod.example");
+	assert_false(c->status.push);
+	assert_resolved(c, c->cluster.kubeconfig, "kubeconfig");
+	assert_string_equal(c->cluster.inventory_namespace, "tollgate-prod");
+	assert_int_equal(c->cluster.drift, TG_DRIFT_REPORT);
+	assert_false(c->cluster.prune);
+	assert_resolved(c, c->policy, "policies/policy.yaml");
+	assert_string_equal(c->registries.auth,
+			    "/etc/tollgate/docker-config.json");
+	assert_int_equal(c->registries.ninsecure, 3);
+	assert_string_equal(c->registries.insecure[0], "127.0.0.1:5000");
+	assert_string_equal(c->registries.insecure[1], "[::1]:5001");
+	assert_string_equal(c->registries.insecure[2], "registry.local");
+	assert_resolved(c, c->registries.ca_file, "registry-ca.pem");
+	assert_resolved(c, c->state_dir, "state");
+	assert_int_equal(c->nimage_paths, 2);
+	assert_string_equal(c->image_paths[0].group, "argoproj.io");
+	assert_string_equal(c->image_paths[0].kind, "Rollout");
+	assert_int_equal(c->image_paths[0].npaths, 1);
+	assert_string_equal(c->image_paths[0].paths[0], "/spec/template/spec");
+	assert_string_equal(c->image_paths[1].group, "");
+	assert_string_equal(c->image_paths[1].kind, "PodTemplate");
+	assert_int_equal(c->notify.nwebhooks, 1);
+	assert_string_equal(c->notify.webhooks[0].url,
+			    "https://hooks.example.com/tollgate");
+	assert_int_equal(c->reverify_interval, 7200);
+	assert_string_equal(c->listen_addr, "127.0.0.1:9090");
+	tg_config_free(c);
+}
+
+static void test_config_minimal_file_gets_defaults(void **state)
+{
+	tg_config *c = load_good("minimal.yaml");
+	tg_source_opts o;
+
+	(void)state;
+	/* a relative local URL is resolved like every other path */
+	assert_resolved(c, c->source.url, "../deploy.git");
+	assert_string_equal(c->source.branch, "main");
+	assert_string_equal(c->source.path, "");
+	assert_int_equal(c->source.interval, 30);
+	assert_null(c->source.ssh_key);
+	assert_null(c->source.password_file);
+	assert_string_equal(c->status.branch, "tollgate/status");
+	assert_string_equal(c->status.notes, "refs/notes/tollgate");
+	assert_string_equal(c->status.author_name, "tollgate");
+	assert_string_equal(c->status.author_email, "tollgate@cluster.local");
+	assert_true(c->status.push);
+	assert_null(c->cluster.kubeconfig);
+	assert_string_equal(c->cluster.inventory_namespace, "tollgate-system");
+	assert_int_equal(c->cluster.drift, TG_DRIFT_CORRECT);
+	assert_true(c->cluster.prune);
+	assert_string_equal(c->policy, "/etc/tollgate/policy.yaml");
+	assert_int_equal(c->registries.ninsecure, 0);
+	assert_string_equal(c->state_dir, "/var/lib/tollgate");
+	assert_int_equal(c->nimage_paths, 0);
+	assert_int_equal(c->reverify_interval, 3600);
+	assert_null(c->listen_addr);
+	tg_config_source_opts(&o, c);
+	assert_string_equal(o.url, c->source.url);
+	assert_string_equal(o.branch, "main");
+	assert_string_equal(o.state_dir, "/var/lib/tollgate");
+	tg_config_free(c);
+}
+
+/* The expected text from the first line "# error: <text>". */
+static char *expected_error(const char *data)
+{
+	const char *p = strstr(data, "# error: "), *nl;
+
+	if (!p)
+		return NULL;
+	p += strlen("# error: ");
+	nl = strchr(p, '\n');
+	return tg_strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+}
+
+static void check_bad_file(const char *dir, const char *name)
+{
+	char *path = tg_aprintf("%s/%s", dir, name);
+	char *data = NULL, *want, *full;
+	tg_config *c = NULL;
+	int error;
+
+	assert_int_equal(tg_file_read(&data, NULL, path, 1 << 20), 0);
+	want = expected_error(data);
+	if (!want)
+		fail_msg("%s: no \"# error:\" line", path);
+	error = tg_config_load(&c, path);
+	if (error == 0)
+		fail_msg("%s: loaded, expected an error", path);
+	assert_null(c);
+	if (!strcmp(name, "syntax.yaml"))
+		assert_int_equal(error, TG_EPARSE);
+	else
+		assert_int_equal(error, TG_EINVALID);
+	full = tg_aprintf("%s:%s", path, want);
+	if (!strstr(tg_error_last(), full))
+		fail_msg("%s:\n  expected: %s\n  got:      %s", name, full,
+			 tg_error_last());
+	free(full);
+	free(want);
+	free(data);
+	free(path);
+}
+
+static void test_config_bad_files_name_line_and_key(void **state)
+{
+	char *dir = tt_src_path("tests/data/config/bad");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (!tg_str_has_suffix(e->d_name, ".yaml"))
+			continue;
+		check_bad_file(dir, e->d_name);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 30);
+	free(dir);
+}
+
+static void test_config_reports_every_error(void **state)
+{
+	const char *text = "source:\n"
+			   "  url: /r\n"
+			   "  intervall: 30s\n"
+			   "policy: p.yaml\n"
+			   "cluster: {drift: maybe}\n";
+	tg_config *c = NULL;
+
+	(void)state;
+	assert_int_equal(tg_config_parse(&c, "t.yaml", text, strlen(text),
+					 "/etc/tollgate"),
+			 TG_EINVALID);
+	assert_contains(tg_error_last(), "t.yaml:3:3: source.intervall: "
+					 "unknown key");
+	assert_contains(tg_error_last(), "\nt.yaml:5:");
+	assert_contains(tg_error_last(), "cluster.drift: \"maybe\"");
+}
+
+static void test_config_missing_file(void **state)
+{
+	tg_config *c = NULL;
+
+	(void)state;
+	assert_int_equal(tg_config_load(&c, "/nonexistent/tollgate.yaml"),
+			 TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "/nonexistent/tollgate.yaml");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_full_file_reads_every_key),
+		cmocka_unit_test(test_config_minimal_file_gets_defaults),
+		cmocka_unit_test(test_config_bad_files_name_line_and_key),
+		cmocka_unit_test(test_config_reports_every_error),
+		cmocka_unit_test(test_config_missing_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,461 @@
+/*
+ * Tests of status documents (message, note, STATUS.md, substance) and of
+ * status commits against a real bare repository made with the git CLI.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/source.h"
+#include "tollgate/status.h"
+#include "tollgate/util.h"
+
+#define DIGEST_A                                                               \
+	"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DIGEST_B                                                               \
+	"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define COMMIT_1 "3f2c1a9e0a376f450fe3067655dbb1f2bd8b4b00"
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	va_list ap;
+	char cmd[4096];
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *sh_out(const char *fmt, ...)
+{
+	va_list ap;
+	char cmd[4096];
+	tg_buf b;
+	char buf[4096];
+	size_t n;
+	FILE *p;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	tg_buf_init(&b, 1 << 20);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		tg_buf_append(&b, buf, n);
+	pclose(p);
+	while (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	return tg_buf_detach(&b, NULL);
+}
+
+static json_t *parse(const char *text)
+{
+	json_error_t e;
+	json_t *v = json_loads(text, 0, &e);
+
+	if (!v)
+		fail_msg("bad test JSON: %s", e.text);
+	return v;
+}
+
+/* payments blocked (1 of 2 images), web applied. */
+static json_t *doc_blocked(const char *commit, const char *time)
+{
+	char *text = tg_aprintf(
+		"{\"sourceCommit\": \"%s\", \"time\": \"%s\","
+		" \"units\": {"
+		"  \"payments\": {\"verdict\": \"blocked\", \"images\": ["
+		"   {\"ref\": \"registry.example.com/pay:1.2\","
+		"    \"digest\": \"" DIGEST_A "\", \"verdict\": \"blocked\","
+		"    \"checkedAt\": \"%s\","
+		"    \"reasons\": [\"signature: 0 of 1 signatures verify with "
+		"key \\\"release\\\"\", \"vulnerabilities: CVE-2024-1 is "
+		"critical\"]},"
+		"   {\"ref\": \"registry.example.com/side:1\","
+		"    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]},"
+		"  \"web\": {\"verdict\": \"applied\", \"images\": ["
+		"   {\"ref\": \"registry.example.com/web:2\","
+		"    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]}"
+		"}}",
+		commit, time, time);
+	json_t *v = parse(text);
+
+	free(text);
+	return v;
+}
+
+static void test_status_message_subject_body_trailers(void **state)
+{
+	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+	char *msg = tg_status_message(NULL, doc);
+
+	(void)state;
+	assert_true(tg_str_has_prefix(
+		msg, "blocked: payments at 3f2c1a9 (1 of 2 images failed "
+		     "verification); applied: web (1 image verified)\n\n"));
+	assert_contains(msg, "Blocked images:\n- payments: "
+			     "registry.example.com/pay:1.2@" DIGEST_A
+			     " (blocked)\n"
+			     "    signature: 0 of 1 signatures verify with key "
+			     "\"release\"\n"
+			     "    vulnerabilities: CVE-2024-1 is critical\n");
+	assert_true(tg_str_has_suffix(msg, "\n\nSource-Commit: " COMMIT_1 "\n"
+					   "Tollgate-Unit: payments\n"
+					   "Tollgate-Verdict: blocked\n"
+					   "Tollgate-Unit: web\n"
+					   "Tollgate-Verdict: applied\n"));
+	free(msg);
+	json_decref(doc);
+}
+
+static void test_status_message_lists_only_changed_units(void **state)
+{
+	json_t *prev = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T05:00:00Z");
+	json_t *web = json_object_get(json_object_get(doc, "units"), "web");
+	char *msg;
+
+	(void)state;
+	/* web fails now; payments is as before */
+	json_object_set_new(web, "verdict", json_string("failed"));
+	json_object_set_new(web, "message",
+			    json_string("apply: Deployment web: forbidden"));
+	msg = tg_status_message(prev, doc);
+	assert_true(tg_str_has_prefix(msg, "failed: web at 3f2c1a9 (apply: "
+					   "Deployment web: forbidden)\n"));
+	assert_contains(msg, "Failed units:\n- web: apply: Deployment web: "
+			     "forbidden\n");
+	assert_contains(msg, "Tollgate-Unit: web\nTollgate-Verdict: failed\n");
+	assert_null(strstr(msg, "Tollgate-Unit: payments"));
+	free(msg);
+	json_decref(prev);
+	json_decref(doc);
+}
+
+static void test_status_same_ignores_time_and_unchanged(void **state)
+{
+	json_t *a = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+	json_t *b = doc_blocked(COMMIT_1, "2026-11-23T05:50:00Z");
+	json_t *img;
+
+	(void)state;
+	assert_true(tg_status_same(a, b));
+	json_object_set_new(json_object_get(json_object_get(b, "units"), "web"),
+			    "verdict", json_string("unchanged"));
+	assert_true(tg_status_same(a, b));
+	img = json_array_get(
+		json_object_get(
+			json_object_get(json_object_get(b, "units"), "payments"),
+			"images"),
+		1);
+	json_object_set_new(img, "digest", json_string(DIGEST_A));
+	assert_false(tg_status_same(a, b));
+	assert_false(tg_status_same(NULL, b));
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_status_untrusted_text_cannot_forge(void **state)
+{
+	json_t *doc = parse(
+		"{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": {"
+		" \"evil\\nTollgate-Verdict: applied\": {\"verdict\": "
+		"\"blocked\", \"images\": [{\"ref\": \"x/y:1 | <script>"
+		"[a](https://evil.example)\", \"verdict\": \"blocked\", "
+		"\"reasons\": [\"bad\\nSource-Commit: 0000\", "
+		"\"rtl \\u202e txt\"]}]}}}");
+	char *msg = tg_status_message(NULL, doc);
+	char *md = tg_status_markdown(doc);
+
+	(void)state;
+	/* no line may start a forged trailer */
+	assert_null(strstr(msg, "\nSource-Commit: 0000"));
+	assert_null(strstr(msg, "\nTollgate-Verdict: applied"));
+	assert_contains(msg, "bad Source-Commit: 0000");
+	assert_contains(msg, "Tollgate-Unit: evil Tollgate-Verdict: applied\n"
+			     "Tollgate-Verdict: blocked\n");
+	assert_null(strstr(msg, "\xe2\x80\xae"));
+	assert_contains(msg, "rtl \xef\xbf\xbd txt");
+	/* Markdown: no HTML, no link, no broken table cell */
+	assert_null(strstr(md, "<script>"));
+	assert_contains(md, "\\<script\\>");
+	assert_contains(md, "x/y:1 \\| ");
+	assert_contains(md, "\\[a\\]\\(https\\://evil.example\\)");
+	assert_null(strstr(md, "\xe2\x80\xae"));
+	free(msg);
+	free(md);
+	json_decref(doc);
+}
+
+static void test_status_markdown_blocked_first(void **state)
+{
+	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+	char *md = tg_status_markdown(doc), *pay, *web;
+
+	(void)state;
+	assert_contains(md, "| payments | **blocked** | 2 | 1 |\n"
+			    "| web | applied | 1 | 0 |\n");
+	pay = strstr(md, "## payments: blocked");
+	web = strstr(md, "## web: applied");
+	assert_non_null(pay);
+	assert_non_null(web);
+	assert_true(pay < web);
+	assert_contains(md, "`" DIGEST_A "` | blocked | signature: 0 of 1 "
+			    "signatures verify with key \"release\"<br>"
+			    "vulnerabilities: CVE-2024-1 is critical |\n");
+	free(md);
+	json_decref(doc);
+}
+
+static void test_status_validate_names_member(void **state)
+{
+	json_t *doc = parse("{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": "
+			    "{\"a\": {\"verdict\": \"maybe\"}}}");
+
+	(void)state;
+	assert_int_equal(tg_status_validate(doc), TG_EINVALID);
+	assert_contains(tg_error_last(), "units.a.verdict");
+	json_decref(doc);
+	doc = parse("{\"sourceCommit\": \"main\", \"units\": {}}");
+	assert_int_equal(tg_status_validate(doc), TG_EINVALID);
+	assert_contains(tg_error_last(), "sourceCommit");
+	json_decref(doc);
+	doc = parse("{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": {\"a\": "
+		    "{\"verdict\": \"blocked\", \"images\": [{\"ref\": "
+		    "\"x\"}]}}}");
+	assert_int_equal(tg_status_validate(doc), TG_EINVALID);
+	assert_contains(tg_error_last(), "units.a.images[0]");
+	json_decref(doc);
+}
+
+/* ---- Against a repository ------------------------------------------------- */
+
+typedef struct fixture {
+	char *dir, *remote, *work, *state;
+	char *head; /* deploy branch commit */
+	tg_source *src;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = tg_calloc(1, sizeof(*f));
+	tg_source_opts o = {0};
+
+	f->dir = tt_mkdtemp();
+	f->remote = tg_aprintf("%s/remote.git", f->dir);
+	f->work = tg_aprintf("%s/work", f->dir);
+	f->state = tg_aprintf("%s/state", f->dir);
+	sh("git init -q --bare -b main '%s' && git init -q -b main '%s' && "
+	   "cd '%s' && git remote add origin '%s' && mkdir payments && "
+	   "echo 'a: 1' > payments/a.yaml && git add -A && "
+	   "git -c user.name=t -c user.email=t@e commit -q -m deploy && "
+	   "git push -q origin HEAD:main 2>/dev/null",
+	   f->remote, f->work, f->work, f->remote);
+	f->head = sh_out("git -C '%s' rev-parse main", f->remote);
+	o.url = f->remote;
+	o.branch = "main";
+	o.state_dir = f->state;
+	assert_int_equal(tg_source_open(&f->src, &o), 0);
+	assert_int_equal(tg_source_fetch(f->src), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+
+	tg_source_free(f->src);
+	tt_rmtree(f->dir);
+	free(f->dir);
+	free(f->remote);
+	free(f->work);
+	free(f->state);
+	free(f->head);
+	free(f);
+	return 0;
+}
+
+static tg_status_opts default_opts(void)
+{
+	tg_status_opts o = {0};
+
+	o.branch = "tollgate/status";
+	o.notes_ref = "refs/notes/tollgate";
+	o.author_name = "tollgate";
+	o.author_email = "tollgate@cluster.local";
+	o.push = true;
+	return o;
+}
+
+static void test_status_publish_root_commit_then_nothing(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+	char *out;
+
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_true(r.committed);
+	assert_true(r.pushed);
+	assert_int_equal(r.attempts, 1);
+	out = sh_out("git -C '%s' rev-parse tollgate/status", f->remote);
+	assert_string_equal(out, r.commit);
+	free(out);
+	/* a root commit: no parent, so no history shared with main */
+	out = sh_out("git -C '%s' rev-list --parents -n1 tollgate/status",
+		     f->remote);
+	assert_string_equal(out, r.commit);
+	free(out);
+	out = sh_out("git -C '%s' merge-base main tollgate/status; echo rc=$?",
+		     f->remote);
+	assert_string_equal(out, "rc=1");
+	free(out);
+	out = sh_out("git -C '%s' ls-tree -r --name-only tollgate/status",
+		     f->remote);
+	assert_string_equal(out, "STATUS.md\nstatus.json\nunits/payments.json\n"
+				 "units/web.json");
+	free(out);
+	out = sh_out("git -C '%s' notes --ref=tollgate show main", f->remote);
+	assert_string_equal(out, "payments: blocked (1 of 2 images failed "
+				 "verification)\nweb: applied (1 image "
+				 "verified)");
+	free(out);
+	out = sh_out("git -C '%s' show tollgate/status:units/payments.json",
+		     f->remote);
+	assert_contains(out, "\"unit\": \"payments\"");
+	assert_contains(out, "\"verdict\": \"blocked\"");
+	free(out);
+
+	/* the same status an hour later: no commit */
+	json_decref(doc);
+	doc = doc_blocked(f->head, "2026-11-23T05:50:00Z");
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_false(r.committed);
+	assert_int_equal(r.attempts, 0);
+	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
+	assert_string_equal(out, "1");
+	free(out);
+	json_decref(doc);
+}
+
+/* Another writer pushes to the status branch just before our push. */
+static void race(void *ctx, int attempt)
+{
+	fixture *f = ctx;
+
+	if (attempt != 0)
+		return;
+	sh("cd '%s' && rm -rf other && git clone -q -b tollgate/status "
+	   "'%s' other 2>/dev/null && cd other && echo x > OTHER && "
+	   "git add OTHER && git -c user.name=o -c user.email=o@e commit -q "
+	   "-m 'other writer' && git push -q origin tollgate/status "
+	   "2>/dev/null",
+	   f->dir, f->remote);
+}
+
+static void test_status_publish_rebuilds_when_remote_moved(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+	json_t *web;
+	char *out, *want;
+
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	web = json_object_get(json_object_get(doc, "units"), "web");
+	json_object_set_new(web, "verdict", json_string("failed"));
+	json_object_set_new(web, "message", json_string("timeout"));
+	o.before_push = race;
+	o.before_push_ctx = f;
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_true(r.pushed);
+	assert_int_equal(r.attempts, 2);
+	/* both kept: ours rebuilt on top of the other writer's */
+	out = sh_out("git -C '%s' log --format=%%s tollgate/status", f->remote);
+	want = tg_aprintf("failed: web at %.7s (timeout)\nother writer\n"
+			  "blocked: payments at %.7s (1 of 2 images failed "
+			  "verification); applied: web (1 image verified)",
+			  f->head, f->head);
+	assert_string_equal(out, want);
+	free(out);
+	free(want);
+	/* the rebuilt commit still carries our tree plus nothing of theirs
+	 * but history */
+	out = sh_out("git -C '%s' show tollgate/status:units/web.json",
+		     f->remote);
+	assert_contains(out, "\"verdict\": \"failed\"");
+	free(out);
+	json_decref(doc);
+}
+
+static void test_status_refuses_shared_history(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+
+	sh("git -C '%s' branch tollgate/status main", f->remote);
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), TG_EINVALID);
+	assert_contains(tg_error_last(), "shares history with the deploy "
+					 "branch");
+	assert_false(r.committed);
+	json_decref(doc);
+}
+
+static void test_status_without_push_stays_local(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+	char *out;
+
+	o.push = false;
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_true(r.committed);
+	assert_false(r.pushed);
+	out = sh_out("git -C '%s' branch --list tollgate/status", f->remote);
+	assert_string_equal(out, "");
+	free(out);
+	out = sh_out("git -C '%s'/git/*.git rev-parse tollgate/status",
+		     f->state);
+	assert_string_equal(out, r.commit);
+	free(out);
+	json_decref(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_message_subject_body_trailers),
+		cmocka_unit_test(test_status_message_lists_only_changed_units),
+		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
+		cmocka_unit_test(test_status_untrusted_text_cannot_forge),
+		cmocka_unit_test(test_status_markdown_blocked_first),
+		cmocka_unit_test(test_status_validate_names_member),
+		cmocka_unit_test_setup_teardown(
+			test_status_publish_root_commit_then_nothing, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_status_publish_rebuilds_when_remote_moved, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_status_refuses_shared_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_status_without_push_stays_local, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
