@@ -1,5 +1,5 @@
 /*
- * tollgate manifests DIR [--output text|json]: load a deploy tree as the
+ * tollgate manifests DIR [--output json|text]: load a deploy tree as the
  * agent would and print its units, objects and images. Problems are
  * printed to stderr (and listed in the output); the exit code is 1 when
  * there was any, after everything was reported.
@@ -16,7 +16,7 @@
 
 static void usage(void)
 {
-	fputs("usage: tollgate manifests DIR [--output text|json]\n", stderr);
+	fputs("usage: tollgate manifests DIR [--output json|text]\n", stderr);
 }
 
 static json_t *image_json(const tg_manifest_image *img)
@@ -205,7 +205,8 @@ parse_args(const char **dir, tg_cli_common *common, int argc, char **argv)
 
 int tg_cmd_manifests(int argc, char **argv)
 {
-	tg_cli_common common = {TG_OUTPUT_TEXT};
+	/* JSON by default (DESIGN.md 3.1): the output is meant for tools. */
+	tg_cli_common common = {TG_OUTPUT_JSON};
 	tg_manifest_set *set = NULL;
 	const char *dir;
 	size_t i, nerr;

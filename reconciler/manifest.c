@@ -969,6 +969,43 @@ static void add_docs(file_ctx *ctx, const tg_yaml_docs *docs)
 	}
 }
 
+/*
+ * Whether path may be added: 0 yes, 1 no (an error was recorded in its
+ * unit), or a negative code for the caller.
+ */
+static int admit_path(tg_manifest_set *set, const char *path)
+{
+	char *msg;
+
+	if (!tg_path_is_safe_relative(path))
+		return tg_error_set(TG_EINVALID,
+		                    "manifest path \"%.200s\" is "
+		                    "not a safe relative path",
+		                    path);
+	if (set->nfiles >= TG_MAX_TREE_FILES) {
+		if (set->nfiles++ == TG_MAX_TREE_FILES) {
+			msg = tg_aprintf("more than %d manifest files in the "
+			                 "tree; the rest is ignored",
+			                 TG_MAX_TREE_FILES);
+			tg_manifest_set_add_error(set, path, msg);
+			free(msg);
+		}
+		return tg_error_set(TG_ETOOBIG, "more than %d manifest files",
+		                    TG_MAX_TREE_FILES);
+	}
+	set->nfiles++;
+	if (tg_str_has_prefix(path, TG_MANIFEST_ROOT_UNIT "/")) {
+		/* It would merge with the files of the root. */
+		tg_manifest_set_add_error(
+		        set, path,
+		        "the directory name \"" TG_MANIFEST_ROOT_UNIT "\" is "
+		        "reserved for the files directly in "
+		        "the root; rename it");
+		return 1;
+	}
+	return 0;
+}
+
 int tg_manifest_set_add_file(tg_manifest_set *set,
                              const char *path,
                              const char *data,
@@ -977,31 +1014,10 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 	tg_yaml_docs *docs = NULL;
 	unsigned flags;
 	file_ctx ctx;
+	int r;
 
-	if (!tg_path_is_safe_relative(path))
-		return tg_error_set(TG_EINVALID,
-		                    "manifest path \"%.200s\" is "
-		                    "not a safe relative path",
-		                    path);
-	if (set->nfiles >= TG_MAX_TREE_FILES) {
-		if (set->nfiles++ == TG_MAX_TREE_FILES)
-			tg_manifest_set_add_error(set, path,
-			                          "more than "
-			                          "50000 manifest files in "
-			                          "the tree; rest ignored");
-		return tg_error_set(TG_ETOOBIG, "more than %d manifest files",
-		                    TG_MAX_TREE_FILES);
-	}
-	set->nfiles++;
-	if (tg_str_has_prefix(path, TG_MANIFEST_ROOT_UNIT "/")) {
-		/* It would merge with the files of the root. */
-		tg_manifest_set_add_error(set, path,
-		                          "the directory name "
-		                          "\"" TG_MANIFEST_ROOT_UNIT "\" is "
-		                          "reserved for the files directly in "
-		                          "the root; rename it");
-		return 0;
-	}
+	if ((r = admit_path(set, path)) != 0)
+		return r < 0 ? r : 0;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.set = set;
 	ctx.unit = unit_for_path(set, path);
@@ -1018,7 +1034,6 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 		unit_error(set, ctx.unit, "%s", tg_error_last());
 	} else {
 		ctx.docs_pos = flags ? docs : NULL;
-		ctx.own_pos = false;
 		add_docs(&ctx, docs);
 	}
 	tg_yaml_docs_free(docs);

@@ -154,7 +154,7 @@ for _ in range(3):
     # run is the same size, so the maximum is this command's peak.
     rss.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 out = p.stdout.decode()
-if "--output" in cmd:
+if cmd[-1] == "json":
     s = json.loads(out)["summary"]
     objs, imgs = s["objects"], s["images"]
 else:
@@ -166,7 +166,7 @@ print("%.3f %.3f %d %s %s" % (walls[1], cpus[1], max(rss), objs, imgs))
 EOF
 }
 
-text=$(measure "$TG_BIN" manifests "$tmp/tree")
+text=$(measure "$TG_BIN" manifests "$tmp/tree" --output text)
 json=$(measure "$TG_BIN" manifests "$tmp/tree" --output json)
 
 status=0

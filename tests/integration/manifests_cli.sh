@@ -7,7 +7,7 @@
 repo="$TG_SOURCE_DIR/examples/deploy-repo/clusters/prod"
 
 # --- the example repository, text -----------------------------------------
-tt_run out rc "$TG_BIN" manifests "$repo"
+tt_run out rc "$TG_BIN" manifests "$repo" --output text
 tt_eq "example: exit 0" 0 "$rc"
 tt_contains "example: frontend unit" "$out" "unit frontend: valid, 5 objects, 2 images"
 tt_contains "example: payments unit" "$out" "unit payments: valid, 7 objects, 5 images"
@@ -27,8 +27,8 @@ tt_contains "example: cluster-scoped object without namespace" "$out" \
 tt_contains "example: JSON manifest read" "$out" \
 	"NetworkPolicy payments/api-ingress  payments/network-policy.json:1"
 
-# --- the example repository, JSON -------------------------------------------
-tt_run json rc "$TG_BIN" manifests "$repo" --output json
+# --- the example repository, JSON (the default) ------------------------------
+tt_run json rc "$TG_BIN" manifests "$repo"
 tt_eq "json: exit 0" 0 "$rc"
 check=$(python3 - "$json" <<'EOF'
 import json, sys
@@ -72,7 +72,7 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x\n' \
 # a symlink out of the tree in _root
 ln -s /etc/passwd "$broken/passwd.yaml"
 
-tt_run out rc "$TG_BIN" manifests "$broken"
+tt_run out rc "$TG_BIN" manifests --output=text "$broken"
 tt_eq "broken: exit 1" 1 "$rc"
 tt_contains "broken: frontend still valid and printed" "$out" \
 	"unit frontend: valid, 5 objects, 2 images"
