@@ -92,7 +92,7 @@ struct frame {
 	json_t *val; /* owned until attached to its parent */
 	struct pos *pos;
 	char *anchor; /* registered when the container ends */
-	size_t nodes_start;
+	size_t nodes_start, bytes_start;
 	unsigned height; /* greatest height of a child */
 	unsigned line, col;
 	/* mappings: the key waiting for its value */
@@ -107,7 +107,7 @@ struct anchor {
 	char *name;
 	json_t *val;
 	struct pos *pos;
-	size_t nodes;
+	size_t nodes, bytes;
 	unsigned height;
 };
 
@@ -119,9 +119,11 @@ struct yp {
 	tg_yaml_docs *docs;
 	struct frame *stack;
 	size_t depth;
-	size_t max_depth; /* frames used so far, for cleanup */
+	size_t max_depth;   /* frames used so far, for cleanup */
 	size_t nodes;       /* nodes created in this document */
 	size_t alias_nodes; /* nodes created by alias copies in the file */
+	size_t bytes;       /* scalar bytes (keys too) in this document */
+	size_t alias_bytes; /* scalar bytes copied by aliases in the file */
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors, anchors_total;
 	json_t *anchor_index; /* name -> index into anchors */
@@ -142,12 +144,20 @@ struct resolved {
 	double d;
 };
 
-static int yp_error(struct yp *p, int code, unsigned line, unsigned col,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int yp_error(struct yp *p,
+                    int code,
+                    unsigned line,
+                    unsigned col,
+                    const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
 
 /* Record "name:line:col: detail" and return code. */
-static int yp_error(struct yp *p, int code, unsigned line, unsigned col,
-		    const char *fmt, ...)
+static int yp_error(struct yp *p,
+                    int code,
+                    unsigned line,
+                    unsigned col,
+                    const char *fmt,
+                    ...)
 {
 	char msg[TG_ERROR_MAX];
 	va_list ap;
@@ -163,7 +173,8 @@ static int yp_error(struct yp *p, int code, unsigned line, unsigned col,
 static void *arena_alloc(tg_yaml_docs *docs, size_t n)
 {
 	struct arena *a = docs->arena;
-	size_t size = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	size_t size =
+	        (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	void *p;
 
 	if (!a || a->cap - a->used < size) {
@@ -197,9 +208,13 @@ static struct pos *pos_new(tg_yaml_docs *docs, bool is_map)
 }
 
 /* Append a child position; key is copied into the arena. */
-static void pos_add(tg_yaml_docs *docs, struct pos *ps, const char *key,
-		    size_t keylen, unsigned line, unsigned col,
-		    struct pos *node)
+static void pos_add(tg_yaml_docs *docs,
+                    struct pos *ps,
+                    const char *key,
+                    size_t keylen,
+                    unsigned line,
+                    unsigned col,
+                    struct pos *node)
 {
 	struct pos_kid *k;
 
@@ -225,8 +240,8 @@ static void pos_add(tg_yaml_docs *docs, struct pos *ps, const char *key,
 	k->node = node;
 }
 
-static const struct pos_kid *pos_find_key(const struct pos *ps,
-					  const char *key, size_t keylen)
+static const struct pos_kid *
+pos_find_key(const struct pos *ps, const char *key, size_t keylen)
 {
 	size_t i;
 
@@ -253,22 +268,25 @@ struct word {
 	int kind;
 };
 
-#define WORD(s, kind) {s, sizeof(s) - 1, kind}
+#define WORD(s, kind)                                                          \
+	{                                                                      \
+		s, sizeof(s) - 1, kind                                         \
+	}
 
 static const struct word words[] = {
-	WORD("y", W_TRUE),       WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
-	WORD("Yes", W_TRUE),     WORD("YES", W_TRUE),    WORD("true", W_TRUE),
-	WORD("True", W_TRUE),    WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
-	WORD("On", W_TRUE),      WORD("ON", W_TRUE),     WORD("n", W_FALSE),
-	WORD("N", W_FALSE),      WORD("no", W_FALSE),    WORD("No", W_FALSE),
-	WORD("NO", W_FALSE),     WORD("false", W_FALSE), WORD("False", W_FALSE),
-	WORD("FALSE", W_FALSE),  WORD("off", W_FALSE),   WORD("Off", W_FALSE),
-	WORD("OFF", W_FALSE),    WORD("~", W_NULL),      WORD("null", W_NULL),
-	WORD("Null", W_NULL),    WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
-	WORD(".NaN", W_NAN),     WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
-	WORD(".Inf", W_INF),     WORD(".INF", W_INF),    WORD("+.inf", W_INF),
-	WORD("+.Inf", W_INF),    WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
-	WORD("-.Inf", W_NINF),   WORD("-.INF", W_NINF),
+        WORD("y", W_TRUE),      WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
+        WORD("Yes", W_TRUE),    WORD("YES", W_TRUE),    WORD("true", W_TRUE),
+        WORD("True", W_TRUE),   WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
+        WORD("On", W_TRUE),     WORD("ON", W_TRUE),     WORD("n", W_FALSE),
+        WORD("N", W_FALSE),     WORD("no", W_FALSE),    WORD("No", W_FALSE),
+        WORD("NO", W_FALSE),    WORD("false", W_FALSE), WORD("False", W_FALSE),
+        WORD("FALSE", W_FALSE), WORD("off", W_FALSE),   WORD("Off", W_FALSE),
+        WORD("OFF", W_FALSE),   WORD("~", W_NULL),      WORD("null", W_NULL),
+        WORD("Null", W_NULL),   WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
+        WORD(".NaN", W_NAN),    WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
+        WORD(".Inf", W_INF),    WORD(".INF", W_INF),    WORD("+.inf", W_INF),
+        WORD("+.Inf", W_INF),   WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
+        WORD("-.Inf", W_NINF),  WORD("-.INF", W_NINF),
 };
 
 static bool resolve_word(struct resolved *r, const char *s, size_t n)
@@ -299,7 +317,7 @@ static bool resolve_word(struct resolved *r, const char *s, size_t n)
 			r->kind = R_FLOAT;
 			r->d = words[i].kind == W_NAN   ? NAN
 			       : words[i].kind == W_INF ? INFINITY
-							: -INFINITY;
+			                                : -INFINITY;
 			return true;
 		}
 	}
@@ -358,7 +376,8 @@ static bool parse_go_uint(uint64_t *out, const char *s, size_t n)
 	return true;
 }
 
-/* go-yaml's float pattern: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+/* go-yaml's float pattern: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+ */
 static bool is_go_float(const char *s, size_t n)
 {
 	size_t i = 0, d0;
@@ -455,7 +474,7 @@ static bool resolve_number(struct resolved *r, const char *s, size_t n)
 		if (neg && u <= (uint64_t)INT64_MAX + 1) {
 			r->kind = R_INT;
 			r->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-							    : -(int64_t)u;
+			                                    : -(int64_t)u;
 			return true;
 		}
 		if (digits == buf) { /* ParseUint takes no sign */
@@ -507,7 +526,7 @@ static void format_key_float(char *out, size_t size, double d)
 	exp10 = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
 	if (f == 0.0f || (exp10 >= -4 && exp10 < 6))
 		snprintf(out, size, "%.*g", prec > exp10 + 1 ? prec : exp10 + 1,
-			 (double)f);
+		         (double)f);
 	else
 		snprintf(out, size, "%s", tmp);
 }
@@ -550,9 +569,13 @@ static char *binary_text(const char *s, size_t n, size_t *len_out)
 	return t;
 }
 
-static json_t *json_from_resolved(struct yp *p, const struct resolved *r,
-				  const char *s, size_t n, unsigned line,
-				  unsigned col, int *error)
+static json_t *json_from_resolved(struct yp *p,
+                                  const struct resolved *r,
+                                  const char *s,
+                                  size_t n,
+                                  unsigned line,
+                                  unsigned col,
+                                  int *error)
 {
 	switch (r->kind) {
 	case R_NULL:
@@ -569,10 +592,10 @@ static json_t *json_from_resolved(struct yp *p, const struct resolved *r,
 	case R_FLOAT:
 		if (!isfinite(r->d)) {
 			*error = yp_error(p, TG_EPARSE, line, col,
-					  "\"%.*s\" is not a JSON number "
-					  "(kubectl refuses it too); quote it "
-					  "to get a string",
-					  (int)(n > 40 ? 40 : n), s);
+			                  "\"%.*s\" is not a JSON number "
+			                  "(kubectl refuses it too); quote it "
+			                  "to get a string",
+			                  (int)(n > 40 ? 40 : n), s);
 			return NULL;
 		}
 		/* Go's JSON encoder writes integral floats without a
@@ -588,8 +611,12 @@ static json_t *json_from_resolved(struct yp *p, const struct resolved *r,
 	return NULL;
 }
 
-static json_t *json_from_string(struct yp *p, const char *s, size_t n,
-				unsigned line, unsigned col, int *error)
+static json_t *json_from_string(struct yp *p,
+                                const char *s,
+                                size_t n,
+                                unsigned line,
+                                unsigned col,
+                                int *error)
 {
 	json_t *v;
 
@@ -597,7 +624,7 @@ static json_t *json_from_string(struct yp *p, const char *s, size_t n,
 	 * while the API server sees all of it. */
 	if (memchr(s, '\0', n)) {
 		*error = yp_error(p, TG_EPARSE, line, col,
-				  "string contains a NUL character");
+		                  "string contains a NUL character");
 		return NULL;
 	}
 	/* libyaml hands out only valid UTF-8: its reader checks the input
@@ -613,9 +640,13 @@ static json_t *json_from_string(struct yp *p, const char *s, size_t n,
  * Resolve a scalar with an explicit tag. The standard types check their
  * text; !!binary keeps the base64 text; unknown tags are refused.
  */
-static json_t *scalar_tagged(struct yp *p, const char *tag, const char *s,
-			     size_t n, unsigned line, unsigned col,
-			     int *error)
+static json_t *scalar_tagged(struct yp *p,
+                             const char *tag,
+                             const char *s,
+                             size_t n,
+                             unsigned line,
+                             unsigned col,
+                             int *error)
 {
 	struct resolved r;
 	char shown[128];
@@ -645,20 +676,23 @@ static json_t *scalar_tagged(struct yp *p, const char *tag, const char *s,
 	    tag_is(tag, "float"))
 		goto mismatch;
 	*error = yp_error(p, TG_EPARSE, line, col,
-			  "unknown tag \"%s\" (supported: !!str, !!int, "
-			  "!!float, !!bool, !!null, !!binary, !!timestamp, "
-			  "!!map, !!seq)",
-			  shown);
+	                  "unknown tag \"%s\" (supported: !!str, !!int, "
+	                  "!!float, !!bool, !!null, !!binary, !!timestamp, "
+	                  "!!map, !!seq)",
+	                  shown);
 	return NULL;
 mismatch:
 	*error = yp_error(p, TG_EPARSE, line, col, "\"%.*s\" is not a valid %s",
-			  (int)(n > 40 ? 40 : n), s, shown);
+	                  (int)(n > 40 ? 40 : n), s, shown);
 	return NULL;
 }
 
 /* The JSON value of a scalar event; NULL with *error set on failure. */
-static json_t *scalar_value(struct yp *p, const yaml_event_t *ev,
-			    unsigned line, unsigned col, int *error)
+static json_t *scalar_value(struct yp *p,
+                            const yaml_event_t *ev,
+                            unsigned line,
+                            unsigned col,
+                            int *error)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	const char *tag = (const char *)ev->data.scalar.tag;
@@ -680,8 +714,8 @@ static json_t *scalar_value(struct yp *p, const yaml_event_t *ev,
  * non-string keys: integers in decimal, booleans as true/false, floats in
  * Go's %g. A null key has no JSON form.
  */
-static int key_from_json(struct yp *p, tg_buf *key, const json_t *v,
-			 unsigned line, unsigned col)
+static int key_from_json(
+        struct yp *p, tg_buf *key, const json_t *v, unsigned line, unsigned col)
 {
 	char num[64];
 
@@ -689,10 +723,10 @@ static int key_from_json(struct yp *p, tg_buf *key, const json_t *v,
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		return tg_buf_append(key, json_string_value(v),
-				     json_string_length(v));
+		                     json_string_length(v));
 	case JSON_INTEGER:
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(v));
+		         json_integer_value(v));
 		return tg_buf_puts(key, num);
 	case JSON_REAL:
 		format_key_float(num, sizeof(num), json_real_value(v));
@@ -703,18 +737,22 @@ static int key_from_json(struct yp *p, tg_buf *key, const json_t *v,
 		return tg_buf_puts(key, "false");
 	case JSON_NULL:
 		return yp_error(p, TG_EPARSE, line, col,
-				"mapping key is null; JSON keys must be "
-				"strings (quote it: \"null\")");
+		                "mapping key is null; JSON keys must be "
+		                "strings (quote it: \"null\")");
 	default:
 		return yp_error(p, TG_EPARSE, line, col,
-				"mapping key is a mapping or sequence; JSON "
-				"keys must be strings");
+		                "mapping key is a mapping or sequence; JSON "
+		                "keys must be strings");
 	}
 }
 
 /* Same for a plain key, keeping uint64 and float text exact. */
-static int key_from_plain(struct yp *p, tg_buf *key, const char *s, size_t n,
-			  unsigned line, unsigned col)
+static int key_from_plain(struct yp *p,
+                          tg_buf *key,
+                          const char *s,
+                          size_t n,
+                          unsigned line,
+                          unsigned col)
 {
 	struct resolved r;
 	char num[64];
@@ -724,9 +762,9 @@ static int key_from_plain(struct yp *p, tg_buf *key, const char *s, size_t n,
 	switch (r.kind) {
 	case R_NULL:
 		return yp_error(p, TG_EPARSE, line, col,
-				"mapping key is null; JSON keys must be "
-				"strings (quote it: \"%.*s\")",
-				(int)(n > 40 ? 40 : n), s);
+		                "mapping key is null; JSON keys must be "
+		                "strings (quote it: \"%.*s\")",
+		                (int)(n > 40 ? 40 : n), s);
 	case R_BOOL:
 		return tg_buf_puts(key, r.b ? "true" : "false");
 	case R_INT:
@@ -757,18 +795,19 @@ static bool want_key(struct yp *p)
 	return f && f->kind == F_MAP && !f->have_key;
 }
 
-static int check_key(struct yp *p, struct frame *f, unsigned line,
-		     unsigned col)
+static int check_key(struct yp *p, struct frame *f, unsigned line, unsigned col)
 {
 	if (memchr(f->key.data ? f->key.data : "", '\0', f->key.len))
 		return yp_error(p, TG_EPARSE, line, col,
-				"mapping key contains a NUL character");
+		                "mapping key contains a NUL character");
 	if (json_object_getn(f->val, f->key.data ? f->key.data : "",
-			     f->key.len))
+	                     f->key.len))
 		return yp_error(p, TG_EPARSE, line, col,
-				"duplicate key \"%.*s\"",
-				(int)(f->key.len > 100 ? 100 : f->key.len),
-				f->key.data);
+		                "duplicate key \"%.*s\" (a key may appear once "
+		                "in a mapping; keys like 1 and 0x1, or y and "
+		                "true, are the same once written as JSON)",
+		                (int)(f->key.len > 100 ? 100 : f->key.len),
+		                f->key.data);
 	f->have_key = true;
 	f->key_merge = false;
 	f->kline = line;
@@ -778,8 +817,12 @@ static int check_key(struct yp *p, struct frame *f, unsigned line,
 
 /* A value for "<<": a mapping, or a sequence of mappings (earlier ones
  * take precedence). Takes v. */
-static int add_merge(struct yp *p, struct frame *f, json_t *v,
-		     struct pos *ps, unsigned line, unsigned col)
+static int add_merge(struct yp *p,
+                     struct frame *f,
+                     json_t *v,
+                     struct pos *ps,
+                     unsigned line,
+                     unsigned col)
 {
 	size_t i, n = json_is_array(v) ? json_array_size(v) : 1;
 	int error = 0;
@@ -789,23 +832,23 @@ static int add_merge(struct yp *p, struct frame *f, json_t *v,
 
 		if (!json_is_object(m)) {
 			error = yp_error(p, TG_EPARSE, line, col,
-					 "merge key \"<<\" needs a mapping or "
-					 "a sequence of mappings");
+			                 "merge key \"<<\" needs a mapping or "
+			                 "a sequence of mappings");
 			goto out;
 		}
 	}
 	if (f->n_merges + n > f->cap_merges) {
 		f->cap_merges = (f->n_merges + n) * 2;
 		f->merges = tg_realloc(f->merges,
-				       f->cap_merges * sizeof(*f->merges));
+		                       f->cap_merges * sizeof(*f->merges));
 	}
 	for (i = 0; i < n; i++) {
 		struct merge_src *m = &f->merges[f->n_merges++];
 
 		m->obj = json_incref(json_is_array(v) ? json_array_get(v, i)
-						      : v);
+		                                      : v);
 		m->pos = ps && json_is_array(v) && i < ps->n ? ps->kids[i].node
-							     : ps;
+		                                             : ps;
 	}
 out:
 	json_decref(v);
@@ -813,8 +856,12 @@ out:
 }
 
 /* Attach a finished value (taken) to the open container or the document. */
-static int attach(struct yp *p, json_t *v, struct pos *ps, unsigned height,
-		  unsigned line, unsigned col)
+static int attach(struct yp *p,
+                  json_t *v,
+                  struct pos *ps,
+                  unsigned height,
+                  unsigned line,
+                  unsigned col)
 {
 	struct frame *f = top(p);
 	const char *key;
@@ -839,24 +886,34 @@ static int attach(struct yp *p, json_t *v, struct pos *ps, unsigned height,
 	json_object_setn_new_nocheck(f->val, key, f->key.len, v);
 	if (f->pos)
 		pos_add(p->docs, f->pos, key, f->key.len, f->kline, f->kcol,
-			ps);
+		        ps);
 	return 0;
 }
 
-static int anchor_add(struct yp *p, const char *name, json_t *v,
-		      struct pos *ps, size_t nodes, unsigned height,
-		      unsigned line, unsigned col)
+/* What an alias of an anchored node would copy. */
+struct extent {
+	size_t nodes, bytes;
+	unsigned height;
+};
+
+static int anchor_add(struct yp *p,
+                      const char *name,
+                      json_t *v,
+                      struct pos *ps,
+                      struct extent ext,
+                      unsigned line,
+                      unsigned col)
 {
 	struct anchor *a;
 
 	if (++p->anchors_total > TG_MAX_YAML_ANCHORS)
 		return yp_error(p, TG_ETOOBIG, line, col,
-				"more than %d anchors in one file",
-				TG_MAX_YAML_ANCHORS);
+		                "more than %d anchors in one file",
+		                TG_MAX_YAML_ANCHORS);
 	if (p->n_anchors == p->cap_anchors) {
 		p->cap_anchors = p->cap_anchors ? p->cap_anchors * 2 : 8;
 		p->anchors = tg_realloc(p->anchors,
-					p->cap_anchors * sizeof(*p->anchors));
+		                        p->cap_anchors * sizeof(*p->anchors));
 	}
 	if (!p->anchor_index)
 		p->anchor_index = json_object();
@@ -864,12 +921,13 @@ static int anchor_add(struct yp *p, const char *name, json_t *v,
 	a->name = tg_strdup(name);
 	a->val = json_incref(v);
 	a->pos = ps;
-	a->nodes = nodes;
-	a->height = height;
+	a->nodes = ext.nodes;
+	a->bytes = ext.bytes;
+	a->height = ext.height;
 	/* A later anchor of the same name replaces the earlier one, as in
 	 * go-yaml. */
 	json_object_set_new(p->anchor_index, name,
-			    json_integer((json_int_t)p->n_anchors));
+	                    json_integer((json_int_t)p->n_anchors));
 	p->n_anchors++;
 	return 0;
 }
@@ -889,57 +947,83 @@ static void anchors_clear(struct yp *p)
 
 /* Events ----------------------------------------------------------------- */
 
-static int on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line,
-		     unsigned col)
+/* A scalar key that needs no JSON value: plain or string-tagged, without
+ * an anchor. Quoted keys (all of JSON's) go straight to the key buffer. */
+static int
+on_simple_key(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 {
 	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	struct frame *f = top(p);
+	int error;
+
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    !ev->data.scalar.tag)
+		error = key_from_plain(p, &f->key, s, n, line, col);
+	else {
+		tg_buf_clear(&f->key);
+		error = tg_buf_append(&f->key, s, n);
+	}
+	if (error < 0)
+		return error;
+	p->bytes += f->key.len;
+	return check_key(p, f, line, col);
+}
+
+static bool is_merge_key(const yaml_event_t *ev)
+{
 	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       ev->data.scalar.length == 2 &&
+	       memcmp(ev->data.scalar.value, "<<", 2) == 0 &&
+	       (!tag || tag_is(tag, "merge"));
+}
+
+static bool is_simple_key(const yaml_event_t *ev)
+{
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return !ev->data.scalar.anchor &&
+	       (!tag || strcmp(tag, "!") == 0 || tag_is(tag, "str"));
+}
+
+static int
+on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
+{
 	const char *anchor = (const char *)ev->data.scalar.anchor;
 	size_t n = ev->data.scalar.length;
 	struct frame *f = top(p);
+	struct extent ext = {1, n, 0};
 	json_t *v = NULL;
 	int error = 0;
 
 	if (n > TG_MAX_YAML_SCALAR_BYTES)
 		return yp_error(p, TG_ETOOBIG, line, col,
-				"scalar of %zu bytes is over the limit of %u "
-				"bytes",
-				n, TG_MAX_YAML_SCALAR_BYTES);
-	if (want_key(p) && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    n == 2 && memcmp(s, "<<", 2) == 0 && (!tag || tag_is(tag, "merge"))) {
-		f->have_key = true;
-		f->key_merge = true;
+		                "scalar of %zu bytes is over the limit of %u "
+		                "bytes",
+		                n, TG_MAX_YAML_SCALAR_BYTES);
+	if (want_key(p) && is_merge_key(ev)) {
+		f->have_key = f->key_merge = true;
 		f->kline = line;
 		f->kcol = col;
 		return 0;
 	}
-	if (want_key(p) && !anchor && !tag &&
-	    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if ((error = key_from_plain(p, &f->key, s, n, line, col)) < 0)
-			return error;
-		return check_key(p, f, line, col);
-	}
-	if (want_key(p) && !anchor &&
-	    (!tag || strcmp(tag, "!") == 0 || tag_is(tag, "str"))) {
-		/* Quoted keys (all of JSON's) go straight to the key
-		 * buffer, without a jansson string. */
-		tg_buf_clear(&f->key);
-		if ((error = tg_buf_append(&f->key, s, n)) < 0)
-			return error;
-		return check_key(p, f, line, col);
-	}
+	if (want_key(p) && is_simple_key(ev))
+		return on_simple_key(p, ev, line, col);
 	if (!(v = scalar_value(p, ev, line, col, &error)))
-		return error ? error : yp_error(p, TG_EPARSE, line, col,
-						"bad scalar");
+		return error ? error
+		             : yp_error(p, TG_EPARSE, line, col, "bad scalar");
 	p->nodes++;
-	if (anchor && (error = anchor_add(p, anchor, v, NULL, 1, 0, line,
-					  col)) < 0)
+	p->bytes += n;
+	if (anchor &&
+	    (error = anchor_add(p, anchor, v, NULL, ext, line, col)) < 0)
 		goto out;
 	if (want_key(p)) {
-		if ((error = key_from_json(p, &f->key, v, line, col)) < 0 ||
-		    (error = check_key(p, f, line, col)) < 0)
-			goto out;
-		goto out; /* the key is not a node of the result */
+		/* A tagged or anchored key: its JSON value gives the key. */
+		if ((error = key_from_json(p, &f->key, v, line, col)) == 0)
+			error = check_key(p, f, line, col);
+		goto out;
 	}
 	error = attach(p, v, NULL, 0, line, col);
 	v = NULL;
@@ -948,8 +1032,11 @@ out:
 	return error;
 }
 
-static int check_collection_tag(struct yp *p, const char *tag,
-				const char *want, unsigned line, unsigned col)
+static int check_collection_tag(struct yp *p,
+                                const char *tag,
+                                const char *want,
+                                unsigned line,
+                                unsigned col)
 {
 	char shown[128];
 
@@ -957,18 +1044,20 @@ static int check_collection_tag(struct yp *p, const char *tag,
 		return 0;
 	tag_display(shown, sizeof(shown), tag);
 	if (tag_is(tag, "map") || tag_is(tag, "seq"))
-		return yp_error(p, TG_EPARSE, line, col,
-				"tag \"%s\" on a %s", shown,
-				strcmp(want, "map") == 0 ? "mapping"
-							 : "sequence");
+		return yp_error(
+		        p, TG_EPARSE, line, col, "tag \"%s\" on a %s", shown,
+		        strcmp(want, "map") == 0 ? "mapping" : "sequence");
 	return yp_error(p, TG_EPARSE, line, col,
-			"unknown tag \"%s\" (supported: !!str, !!int, !!float, "
-			"!!bool, !!null, !!binary, !!timestamp, !!map, !!seq)",
-			shown);
+	                "unknown tag \"%s\" (supported: !!str, !!int, !!float, "
+	                "!!bool, !!null, !!binary, !!timestamp, !!map, !!seq)",
+	                shown);
 }
 
-static int on_start(struct yp *p, const yaml_event_t *ev, int kind,
-		    unsigned line, unsigned col)
+static int on_start(struct yp *p,
+                    const yaml_event_t *ev,
+                    int kind,
+                    unsigned line,
+                    unsigned col)
 {
 	const char *anchor, *tag;
 	struct frame *f;
@@ -982,17 +1071,17 @@ static int on_start(struct yp *p, const yaml_event_t *ev, int kind,
 		tag = (const char *)ev->data.sequence_start.tag;
 	}
 	if ((error = check_collection_tag(p, tag, kind == F_MAP ? "map" : "seq",
-					  line, col)) < 0)
+	                                  line, col)) < 0)
 		return error;
 	if (want_key(p))
 		return yp_error(p, TG_EPARSE, line, col,
-				"mapping key is a %s; JSON keys must be "
-				"strings",
-				kind == F_MAP ? "mapping" : "sequence");
+		                "mapping key is a %s; JSON keys must be "
+		                "strings",
+		                kind == F_MAP ? "mapping" : "sequence");
 	if (p->depth >= TG_MAX_YAML_DEPTH)
 		return yp_error(p, TG_ETOOBIG, line, col,
-				"nesting deeper than %d levels",
-				TG_MAX_YAML_DEPTH);
+		                "nesting deeper than %d levels",
+		                TG_MAX_YAML_DEPTH);
 	f = &p->stack[p->depth++];
 	if (p->depth > p->max_depth) {
 		p->max_depth = p->depth;
@@ -1002,9 +1091,10 @@ static int on_start(struct yp *p, const yaml_event_t *ev, int kind,
 	f->kind = kind;
 	f->val = kind == F_MAP ? json_object() : json_array();
 	f->pos = p->flags & TG_YAML_POSITIONS ? pos_new(p->docs, kind == F_MAP)
-					      : NULL;
+	                                      : NULL;
 	f->anchor = anchor ? tg_strdup(anchor) : NULL;
 	f->nodes_start = p->nodes++;
+	f->bytes_start = p->bytes;
 	f->height = 0;
 	f->line = line;
 	f->col = col;
@@ -1035,7 +1125,7 @@ static void apply_merges(struct yp *p, struct frame *f)
 				continue;
 			k = pos_find_key(m->pos, key, keylen);
 			pos_add(p->docs, f->pos, key, keylen, k ? k->line : 0,
-				k ? k->col : 0, k ? k->node : NULL);
+			        k ? k->col : 0, k ? k->node : NULL);
 		}
 		json_decref(m->obj);
 	}
@@ -1053,9 +1143,11 @@ static int on_end(struct yp *p)
 		apply_merges(p, f);
 	f->val = NULL;
 	if (f->anchor) {
-		error = anchor_add(p, f->anchor, v, f->pos,
-				   p->nodes - f->nodes_start, height, f->line,
-				   f->col);
+		struct extent ext = {p->nodes - f->nodes_start,
+		                     p->bytes - f->bytes_start, height};
+
+		error = anchor_add(p, f->anchor, v, f->pos, ext, f->line,
+		                   f->col);
 		free(f->anchor);
 		f->anchor = NULL;
 		if (error < 0) {
@@ -1066,12 +1158,38 @@ static int on_end(struct yp *p)
 	return attach(p, v, f->pos, height, f->line, f->col);
 }
 
-static int on_alias(struct yp *p, const yaml_event_t *ev, unsigned line,
-		    unsigned col)
+/* Charge an alias copy to the file's budgets, before making it. */
+static int
+alias_budget(struct yp *p, const struct anchor *a, unsigned line, unsigned col)
+{
+	if (p->depth + a->height > TG_MAX_YAML_DEPTH)
+		return yp_error(p, TG_ETOOBIG, line, col,
+		                "alias \"*%.100s\" makes nesting deeper than "
+		                "%d levels",
+		                a->name, TG_MAX_YAML_DEPTH);
+	if (a->nodes > TG_MAX_YAML_ALIAS_NODES - p->alias_nodes)
+		return yp_error(p, TG_ETOOBIG, line, col,
+		                "alias expansion would create more than %d "
+		                "nodes (billion laughs?)",
+		                TG_MAX_YAML_ALIAS_NODES);
+	if (a->bytes > TG_MAX_YAML_ALIAS_BYTES - p->alias_bytes)
+		return yp_error(p, TG_ETOOBIG, line, col,
+		                "alias expansion would copy more than %u "
+		                "bytes of text (billion laughs?)",
+		                TG_MAX_YAML_ALIAS_BYTES);
+	p->alias_nodes += a->nodes;
+	p->nodes += a->nodes;
+	p->alias_bytes += a->bytes;
+	p->bytes += a->bytes;
+	return 0;
+}
+
+static int
+on_alias(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
-	json_t *idx = p->anchor_index ? json_object_get(p->anchor_index, name)
-				      : NULL;
+	json_t *idx =
+	        p->anchor_index ? json_object_get(p->anchor_index, name) : NULL;
 	struct anchor *a;
 	json_t *v;
 	size_t i;
@@ -1080,41 +1198,34 @@ static int on_alias(struct yp *p, const yaml_event_t *ev, unsigned line,
 	for (i = 0; i < p->depth; i++)
 		if (p->stack[i].anchor && strcmp(p->stack[i].anchor, name) == 0)
 			return yp_error(p, TG_EPARSE, line, col,
-					"alias \"*%.100s\" inside the node it "
-					"refers to",
-					name);
+			                "alias \"*%.100s\" inside the node it "
+			                "refers to",
+			                name);
 	if (!idx)
 		return yp_error(p, TG_EPARSE, line, col,
-				"alias \"*%.100s\" refers to no anchor defined "
-				"before it in this document",
-				name);
+		                "alias \"*%.100s\" refers to no anchor defined "
+		                "before it in this document",
+		                name);
 	a = &p->anchors[json_integer_value(idx)];
+	if ((error = alias_budget(p, a, line, col)) < 0)
+		return error;
 	if (want_key(p)) {
 		if ((error = key_from_json(p, &top(p)->key, a->val, line,
-					   col)) < 0)
+		                           col)) < 0)
 			return error;
 		return check_key(p, top(p), line, col);
 	}
-	if (p->depth + a->height > TG_MAX_YAML_DEPTH)
-		return yp_error(p, TG_ETOOBIG, line, col,
-				"alias \"*%.100s\" makes nesting deeper than "
-				"%d levels",
-				name, TG_MAX_YAML_DEPTH);
-	if (a->nodes > TG_MAX_YAML_ALIAS_NODES - p->alias_nodes)
-		return yp_error(p, TG_ETOOBIG, line, col,
-				"alias expansion would create more than %d "
-				"nodes (billion laughs?)",
-				TG_MAX_YAML_ALIAS_NODES);
-	p->alias_nodes += a->nodes;
-	p->nodes += a->nodes;
 	v = json_deep_copy(a->val);
 	return attach(p, v, a->pos, a->height, line, col);
 }
 
 /* Documents -------------------------------------------------------------- */
 
-static void docs_push(tg_yaml_docs *docs, json_t *v, unsigned line,
-		      unsigned col, struct pos *ps)
+static void docs_push(tg_yaml_docs *docs,
+                      json_t *v,
+                      unsigned line,
+                      unsigned col,
+                      struct pos *ps)
 {
 	struct doc *d;
 
@@ -1133,8 +1244,8 @@ static int on_document_start(struct yp *p, unsigned line, unsigned col)
 {
 	if (++p->n_docs > TG_MAX_YAML_DOCUMENTS)
 		return yp_error(p, TG_ETOOBIG, line, col,
-				"more than %d documents in one file",
-				TG_MAX_YAML_DOCUMENTS);
+		                "more than %d documents in one file",
+		                TG_MAX_YAML_DOCUMENTS);
 	p->nodes = 0;
 	p->root = NULL;
 	p->root_pos = NULL;
@@ -1147,6 +1258,23 @@ static void on_document_end(struct yp *p)
 	docs_push(p->docs, p->root, p->root_line, p->root_col, p->root_pos);
 	p->root = NULL;
 	anchors_clear(p);
+}
+
+/* The byte at a 1-based line and column (in characters), or -1. */
+static int byte_at(const struct yp *p, unsigned line, unsigned col)
+{
+	size_t i = 0;
+
+	for (; line > 1 && i < p->len; i++)
+		if (p->data[i] == '\n')
+			line--;
+	for (; i < p->len && p->data[i] != '\n'; i++) {
+		if (((unsigned char)p->data[i] & 0xC0) == 0x80)
+			continue;
+		if (--col == 0)
+			return (unsigned char)p->data[i];
+	}
+	return -1;
 }
 
 /* libyaml's own errors, with the position it gives. */
@@ -1168,21 +1296,27 @@ static int parser_error(struct yp *p, const yaml_parser_t *parser)
 		}
 		if (parser->problem_value != -1)
 			return yp_error(p, TG_EPARSE, line, col,
-					"%s (byte 0x%02X); the file must be "
-					"UTF-8 (or UTF-16 with a BOM)",
-					parser->problem, parser->problem_value);
+			                "%s (byte 0x%02X); the file must be "
+			                "UTF-8 (or UTF-16 with a BOM)",
+			                parser->problem, parser->problem_value);
 		return yp_error(p, TG_EPARSE, line, col, "%s",
-				parser->problem ? parser->problem : "bad input");
+		                parser->problem ? parser->problem
+		                                : "bad input");
 	}
 	line = (unsigned)parser->problem_mark.line + 1;
 	col = (unsigned)parser->problem_mark.column + 1;
+	if (parser->error == YAML_SCANNER_ERROR &&
+	    byte_at(p, line, col) == '\t')
+		return yp_error(p, TG_EPARSE, line, col,
+		                "%s: a tab; YAML indents with spaces only",
+		                parser->problem);
 	if (parser->context)
 		return yp_error(p, TG_EPARSE, line, col, "%s (%s at line %u)",
-				parser->problem ? parser->problem : "error",
-				parser->context,
-				(unsigned)parser->context_mark.line + 1);
+		                parser->problem ? parser->problem : "error",
+		                parser->context,
+		                (unsigned)parser->context_mark.line + 1);
 	return yp_error(p, TG_EPARSE, line, col, "%s",
-			parser->problem ? parser->problem : "syntax error");
+	                parser->problem ? parser->problem : "syntax error");
 }
 
 static int on_event(struct yp *p, const yaml_event_t *ev)
@@ -1249,7 +1383,7 @@ static int parse_events(struct yp *p)
 	if (!yaml_parser_initialize(&parser))
 		return tg_error_set(TG_ERROR, "%s: out of memory", p->name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)p->data,
-				     p->len);
+	                             p->len);
 	while (!done && error == 0) {
 		if (!yaml_parser_parse(&parser, &ev)) {
 			error = parser_error(p, &parser);
@@ -1263,8 +1397,11 @@ static int parse_events(struct yp *p)
 	return error;
 }
 
-int tg_yaml_parse(tg_yaml_docs **out, const char *name, const char *data,
-		  size_t len, unsigned flags)
+int tg_yaml_parse(tg_yaml_docs **out,
+                  const char *name,
+                  const char *data,
+                  size_t len,
+                  unsigned flags)
 {
 	struct yp p;
 	int error;
@@ -1272,9 +1409,9 @@ int tg_yaml_parse(tg_yaml_docs **out, const char *name, const char *data,
 	*out = NULL;
 	if (len > TG_MAX_FILE_BYTES)
 		return tg_error_set(TG_ETOOBIG,
-				    "%s: %zu bytes is over the limit of %u "
-				    "bytes for one file",
-				    name, len, TG_MAX_FILE_BYTES);
+		                    "%s: %zu bytes is over the limit of %u "
+		                    "bytes for one file",
+		                    name, len, TG_MAX_FILE_BYTES);
 	memset(&p, 0, sizeof(p));
 	p.name = name;
 	p.data = data;
@@ -1343,8 +1480,8 @@ static const char *pointer_token(tg_buf *buf, const char *path)
 	return s;
 }
 
-static const struct pos_kid *pos_find_index(const struct pos *ps,
-					    const char *tok, size_t len)
+static const struct pos_kid *
+pos_find_index(const struct pos *ps, const char *tok, size_t len)
 {
 	uint64_t idx;
 
@@ -1354,8 +1491,10 @@ static const struct pos_kid *pos_find_index(const struct pos *ps,
 	return &ps->kids[idx];
 }
 
-unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs, size_t i,
-			      const char *path, unsigned *col_out)
+unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
+                              size_t i,
+                              const char *path,
+                              unsigned *col_out)
 {
 	const struct pos *ps;
 	const struct pos_kid *k;
@@ -1375,8 +1514,8 @@ unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs, size_t i,
 		if (!path || !ps)
 			goto unknown;
 		k = ps->is_map ? pos_find_key(ps, tok.data ? tok.data : "",
-					      tok.len)
-			       : pos_find_index(ps, tok.data, tok.len);
+		                              tok.len)
+		               : pos_find_index(ps, tok.data, tok.len);
 		if (!k)
 			goto unknown;
 		line = k->line;

@@ -46,6 +46,11 @@
  * each alias copy counts every node it copies. */
 #define TG_MAX_YAML_ALIAS_NODES 100000
 
+/* Bytes of scalars (keys and values) copied by alias expansion in one
+ * file: a node budget alone lets 100000 aliases of one 4 MiB scalar ask
+ * for 400 GB. Twice the largest file covers any honest reuse. */
+#define TG_MAX_YAML_ALIAS_BYTES (16u * 1024 * 1024)
+
 /* Anchors defined in one file. */
 #define TG_MAX_YAML_ANCHORS 10000
 

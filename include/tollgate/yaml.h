@@ -59,8 +59,11 @@ typedef struct tg_yaml_docs tg_yaml_docs;
  * match the file. *out owns the values; free with tg_yaml_docs_free().
  * Returns 0, TG_EPARSE or TG_ETOOBIG.
  */
-int tg_yaml_parse(tg_yaml_docs **out, const char *name, const char *data,
-		  size_t len, unsigned flags);
+int tg_yaml_parse(tg_yaml_docs **out,
+                  const char *name,
+                  const char *data,
+                  size_t len,
+                  unsigned flags);
 
 /* Read path (at most TG_MAX_FILE_BYTES) and parse it as above, naming it
  * by path in messages. Also TG_ENOTFOUND or TG_EIO from reading. */
@@ -84,8 +87,10 @@ unsigned tg_yaml_docs_line(const tg_yaml_docs *docs, size_t i);
  * the text it was copied from. Needs TG_YAML_POSITIONS; returns 0 (and
  * *col_out 0) when unknown or when path names no node.
  */
-unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs, size_t i,
-			      const char *path, unsigned *col_out);
+unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
+                              size_t i,
+                              const char *path,
+                              unsigned *col_out);
 
 void tg_yaml_docs_free(tg_yaml_docs *docs);
 
