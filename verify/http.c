@@ -54,6 +54,9 @@ struct xfer {
 struct tg_http {
 	CURLM *multi;
 	char *ca_file;
+	/* PEM bytes from a kubeconfig; the key is a secret, wiped on free. */
+	struct curl_blob ca_pem, cert_pem, key_pem;
+	bool skip_verify;
 	char **insecure;
 	size_t insecure_count;
 	unsigned parallel;
@@ -69,6 +72,29 @@ struct tg_http {
 	bool running;
 	tg_http_stats stats;
 };
+
+/* Keep a copy of PEM bytes for every handle (curl copies them again with
+ * CURL_BLOB_COPY when a handle is configured). */
+static void blob_copy(struct curl_blob *b, const char *data, size_t len)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->flags = CURL_BLOB_COPY;
+	if (!data || !len)
+		return;
+	b->data = tg_malloc(len);
+	memcpy(b->data, data, len);
+	b->len = len;
+}
+
+static void blob_free(struct curl_blob *b)
+{
+	if (b->data) {
+		OPENSSL_cleanse(b->data, b->len);
+		free(b->data);
+	}
+	b->data = NULL;
+}
 
 static void xfer_reset_response(struct xfer *x)
 {
@@ -257,6 +283,12 @@ int tg_http_new(tg_http **out, const tg_http_options *opts)
 		return tg_error_set(TG_ERROR, "curl_multi_init failed");
 	}
 	http->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
+	blob_copy(&http->ca_pem, opts->ca_pem, opts->ca_pem_len);
+	blob_copy(&http->cert_pem, opts->client_cert_pem,
+		  opts->client_cert_pem_len);
+	blob_copy(&http->key_pem, opts->client_key_pem,
+		  opts->client_key_pem_len);
+	http->skip_verify = opts->insecure_skip_verify;
 	http->insecure =
 		strv_dup(opts->insecure_hosts, opts->insecure_hosts_count);
 	http->insecure_count = opts->insecure_hosts_count;
@@ -300,6 +332,9 @@ void tg_http_free(tg_http *http)
 	}
 	curl_multi_cleanup(http->multi);
 	free(http->ca_file);
+	blob_free(&http->ca_pem);
+	blob_free(&http->cert_pem);
+	blob_free(&http->key_pem);
 	strv_free(http->insecure, http->insecure_count);
 	free(http->user_agent);
 	free(http);
@@ -456,6 +491,18 @@ static int xfer_start(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	if (http->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, http->ca_file);
+	if (http->ca_pem.data)
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &http->ca_pem);
+	if (http->cert_pem.data && http->key_pem.data) {
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &http->cert_pem);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &http->key_pem);
+	}
+	if (http->skip_verify) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	/* No "Expect: 100-continue" round trip for uploads. */
 	x->slist = curl_slist_append(x->slist, "Expect:");
 	for (i = 0; i < x->headers_count; i++)

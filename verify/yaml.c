@@ -121,6 +121,7 @@ struct yp {
 	size_t depth;
 	size_t max_depth;   /* frames used so far, for cleanup */
 	size_t nodes;       /* nodes created in this document */
+	size_t file_nodes;  /* nodes created in the file */
 	size_t alias_nodes; /* nodes created by alias copies in the file */
 	size_t bytes;       /* scalar bytes (keys too) in this document */
 	size_t alias_bytes; /* scalar bytes copied by aliases in the file */
@@ -131,6 +132,7 @@ struct yp {
 	json_t *root;
 	struct pos *root_pos;
 	unsigned root_line, root_col;
+	unsigned doc_line, doc_col; /* of the "---", or the first token */
 };
 
 /* A scalar resolved to its YAML type. */
@@ -675,6 +677,11 @@ static json_t *scalar_tagged(struct yp *p,
 	if (tag_is(tag, "int") || tag_is(tag, "bool") || tag_is(tag, "null") ||
 	    tag_is(tag, "float"))
 		goto mismatch;
+	if (tag_is(tag, "merge")) {
+		*error = yp_error(p, TG_EPARSE, line, col,
+		                  "!!merge belongs only on the key \"<<\"");
+		return NULL;
+	}
 	*error = yp_error(p, TG_EPARSE, line, col,
 	                  "unknown tag \"%s\" (supported: !!str, !!int, "
 	                  "!!float, !!bool, !!null, !!binary, !!timestamp, "
@@ -947,6 +954,18 @@ static void anchors_clear(struct yp *p)
 
 /* Events ----------------------------------------------------------------- */
 
+/* Count n new nodes against the file's limit. */
+static int add_nodes(struct yp *p, size_t n, unsigned line, unsigned col)
+{
+	if (n > TG_MAX_YAML_NODES - p->file_nodes)
+		return yp_error(p, TG_ETOOBIG, line, col,
+		                "more than %d nodes in one file",
+		                TG_MAX_YAML_NODES);
+	p->file_nodes += n;
+	p->nodes += n;
+	return 0;
+}
+
 /* A scalar key that needs no JSON value: plain or string-tagged, without
  * an anchor. Quoted keys (all of JSON's) go straight to the key buffer. */
 static int
@@ -1011,10 +1030,11 @@ on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 	}
 	if (want_key(p) && is_simple_key(ev))
 		return on_simple_key(p, ev, line, col);
+	if ((error = add_nodes(p, 1, line, col)) < 0)
+		return error;
 	if (!(v = scalar_value(p, ev, line, col, &error)))
 		return error ? error
 		             : yp_error(p, TG_EPARSE, line, col, "bad scalar");
-	p->nodes++;
 	p->bytes += n;
 	if (anchor &&
 	    (error = anchor_add(p, anchor, v, NULL, ext, line, col)) < 0)
@@ -1082,6 +1102,8 @@ static int on_start(struct yp *p,
 		return yp_error(p, TG_ETOOBIG, line, col,
 		                "nesting deeper than %d levels",
 		                TG_MAX_YAML_DEPTH);
+	if ((error = add_nodes(p, 1, line, col)) < 0)
+		return error;
 	f = &p->stack[p->depth++];
 	if (p->depth > p->max_depth) {
 		p->max_depth = p->depth;
@@ -1093,7 +1115,7 @@ static int on_start(struct yp *p,
 	f->pos = p->flags & TG_YAML_POSITIONS ? pos_new(p->docs, kind == F_MAP)
 	                                      : NULL;
 	f->anchor = anchor ? tg_strdup(anchor) : NULL;
-	f->nodes_start = p->nodes++;
+	f->nodes_start = p->nodes - 1;
 	f->bytes_start = p->bytes;
 	f->height = 0;
 	f->line = line;
@@ -1162,6 +1184,8 @@ static int on_end(struct yp *p)
 static int
 alias_budget(struct yp *p, const struct anchor *a, unsigned line, unsigned col)
 {
+	int error;
+
 	if (p->depth + a->height > TG_MAX_YAML_DEPTH)
 		return yp_error(p, TG_ETOOBIG, line, col,
 		                "alias \"*%.100s\" makes nesting deeper than "
@@ -1177,8 +1201,9 @@ alias_budget(struct yp *p, const struct anchor *a, unsigned line, unsigned col)
 		                "alias expansion would copy more than %u "
 		                "bytes of text (billion laughs?)",
 		                TG_MAX_YAML_ALIAS_BYTES);
+	if ((error = add_nodes(p, a->nodes, line, col)) < 0)
+		return error;
 	p->alias_nodes += a->nodes;
-	p->nodes += a->nodes;
 	p->alias_bytes += a->bytes;
 	p->bytes += a->bytes;
 	return 0;
@@ -1246,6 +1271,8 @@ static int on_document_start(struct yp *p, unsigned line, unsigned col)
 		return yp_error(p, TG_ETOOBIG, line, col,
 		                "more than %d documents in one file",
 		                TG_MAX_YAML_DOCUMENTS);
+	p->doc_line = line;
+	p->doc_col = col;
 	p->nodes = 0;
 	p->root = NULL;
 	p->root_pos = NULL;
@@ -1328,8 +1355,14 @@ static int on_event(struct yp *p, const yaml_event_t *ev)
 	    (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT ||
 	     ev->type == YAML_SEQUENCE_START_EVENT ||
 	     ev->type == YAML_MAPPING_START_EVENT)) {
-		p->root_line = line;
-		p->root_col = col;
+		/* An empty document's null sits where the next token is;
+		 * its "---" is where the user looks. */
+		bool empty = ev->type == YAML_SCALAR_EVENT &&
+		             ev->data.scalar.length == 0 &&
+		             !ev->data.scalar.tag && !ev->data.scalar.anchor;
+
+		p->root_line = empty ? p->doc_line : line;
+		p->root_col = empty ? p->doc_col : col;
 	}
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
@@ -1407,6 +1440,10 @@ int tg_yaml_parse(tg_yaml_docs **out,
 	int error;
 
 	*out = NULL;
+	if (!name)
+		name = "<input>";
+	if (!data) /* libyaml asserts on a NULL input */
+		data = "";
 	if (len > TG_MAX_FILE_BYTES)
 		return tg_error_set(TG_ETOOBIG,
 		                    "%s: %zu bytes is over the limit of %u "

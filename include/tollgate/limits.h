@@ -51,6 +51,11 @@
  * for 400 GB. Twice the largest file covers any honest reuse. */
 #define TG_MAX_YAML_ALIAS_BYTES (16u * 1024 * 1024)
 
+/* Nodes (mappings, sequences and scalar values, alias copies included) in
+ * one file. jansson spends ~100 bytes a node, and an 8 MiB file of "- a"
+ * lines holds 2 million; the largest real CRDs have ~100000. */
+#define TG_MAX_YAML_NODES 1000000
+
 /* Anchors defined in one file. */
 #define TG_MAX_YAML_ANCHORS 10000
 

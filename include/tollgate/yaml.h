@@ -35,8 +35,9 @@
  *
  * Hostile input is refused with TG_ETOOBIG or TG_EPARSE and a message
  * "<name>:<line>:<column>: <what is wrong>": limits in limits.h
- * (TG_MAX_YAML_*): file size, depth (aliases included), nodes created by
- * alias expansion, anchors, documents, scalar size.
+ * (TG_MAX_YAML_*): file size, depth (aliases included), nodes in the
+ * file, nodes and text copied by alias expansion, anchors, documents,
+ * scalar size.
  */
 #ifndef TOLLGATE_YAML_H
 #define TOLLGATE_YAML_H

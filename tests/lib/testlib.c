@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -97,4 +99,57 @@ void tt_assert_contains(const char *s, const char *sub, const char *file,
 			    line, s ? s : "(null)", sub);
 		fail();
 	}
+}
+
+static FILE *server_out;
+
+int tt_testcluster_start(const char *dir, int tls, char **url_out)
+{
+	char *bin = tg_path_join(env_or("TG_BUILD_DIR", "build"),
+				 "tests/testcluster/testcluster");
+	char *kc = tg_path_join(dir, "kubeconfig");
+	char line[512];
+	int fds[2];
+	pid_t pid;
+	FILE *f;
+
+	if (pipe(fds) < 0)
+		fail_msg("pipe failed");
+	pid = fork();
+	if (pid < 0)
+		fail_msg("fork failed");
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(bin, bin, "--listen", "127.0.0.1:0", "--token",
+		      "test-token", "--kubeconfig-out", kc,
+		      tls ? "--tls" : NULL, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	if (!f || !fgets(line, sizeof(line), f))
+		fail_msg("%s did not print its URL", bin);
+	line[strcspn(line, "\r\n")] = '\0';
+	/* Kept open: a server writing to a closed pipe would die of SIGPIPE. */
+	server_out = f;
+	*url_out = tg_strdup(line);
+	free(bin);
+	free(kc);
+	return (int)pid;
+}
+
+int tt_process_stop(int pid)
+{
+	int status = 0;
+
+	kill((pid_t)pid, SIGTERM);
+	if (waitpid((pid_t)pid, &status, 0) < 0)
+		return -1;
+	if (server_out) {
+		fclose(server_out);
+		server_out = NULL;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

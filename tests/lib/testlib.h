@@ -26,6 +26,16 @@ void tt_rmtree(const char *path);
 /* Write a file, creating parent directories. */
 void tt_write_file(const char *path, const char *data);
 
+/*
+ * Start tests/testcluster (TG_BUILD_DIR/tests/testcluster/testcluster) on a
+ * free loopback port, with --tls when tls is set, writing its kubeconfig
+ * to dir/kubeconfig. Returns the server's PID; *url_out (caller frees) is
+ * the URL it printed. Fails the test when it does not start.
+ */
+int tt_testcluster_start(const char *dir, int tls, char **url_out);
+/* SIGTERM and wait; returns the exit status (0 on a clean exit). */
+int tt_process_stop(int pid);
+
 /* Assert that s contains sub, printing both when it does not. */
 #define assert_contains(s, sub) tt_assert_contains((s), (sub), __FILE__, __LINE__)
 void tt_assert_contains(const char *s, const char *sub, const char *file,

@@ -1,0 +1,88 @@
+/*
+ * Apply: put the desired objects of allowed units into the cluster, in
+ * dependency order, prune what left Git, keep each unit's inventory, check
+ * rollout health, and find drift (DESIGN.md sections 1 and 3.5).
+ *
+ * Usage: tg_apply_new(), tg_apply_add_unit() for each unit allowed this
+ * cycle (objects already pinned to verified digests), tg_apply_keep_unit()
+ * for each unit that exists in Git but is blocked or invalid (so its
+ * objects are neither pruned nor its inventory dropped), then
+ * tg_apply_run(), then read tg_apply_report().
+ *
+ * Every applied object gets the label app.kubernetes.io/managed-by:
+ * tollgate, the label tollgate.dev/unit: <unit> (when the unit name is a
+ * valid label value; the annotation tollgate.dev/unit always carries it)
+ * and the annotation tollgate.dev/source-commit: <sha>.
+ *
+ * Order: CustomResourceDefinitions (then wait until Established and
+ * rediscover), Namespaces, other cluster-scoped kinds, namespaced
+ * foundations (ServiceAccount, Secret, ConfigMap, RBAC, storage, Service),
+ * workloads, everything else; custom resources last. Objects of one phase
+ * are applied in parallel. Pruning runs in the reverse order.
+ *
+ * Before anything is written, every object of a unit is sent with
+ * dryRun=All; a unit with any object the server rejects is not applied at
+ * all (verdict "failed" with the server's messages), so a bad object
+ * never leaves its unit half-applied.
+ */
+#ifndef TOLLGATE_APPLY_H
+#define TOLLGATE_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/kube.h"
+
+typedef struct tg_apply tg_apply;
+
+typedef struct tg_apply_options {
+	const char *inventory_namespace; /* NULL: "tollgate-system" */
+	const char *source_commit;       /* full sha, for the annotation */
+	bool prune;
+	bool correct_drift; /* re-apply drifted objects (drift: correct) */
+	bool plan;          /* write nothing: dry-run everything and diff */
+	double health_timeout_s; /* wait for rollouts; 0: do not wait */
+} tg_apply_options;
+
+int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts);
+void tg_apply_free(tg_apply *a);
+
+/*
+ * Add an allowed unit and its desired objects (deep-copied; labels and
+ * annotations are added to the copies). Namespaced objects without
+ * metadata.namespace go to "default", as with kubectl.
+ */
+void tg_apply_add_unit(tg_apply *a, const char *unit, json_t *const *objects,
+		       size_t n);
+
+/* A unit present in Git but not applied this cycle (blocked, invalid):
+ * its inventory and objects are left alone. */
+void tg_apply_keep_unit(tg_apply *a, const char *unit);
+
+/*
+ * Do it. Returns 0 when the cycle ran (units may still have failed: see
+ * the report), or a negative code when nothing could be done (cluster
+ * unreachable, inventory namespace cannot be created).
+ */
+int tg_apply_run(tg_apply *a);
+
+/*
+ * The outcome, a new reference:
+ * {"units": {"<unit>": {"result": "applied|unchanged|failed",
+ *     "errors": [...], "objects": [{"apiVersion", "kind", "namespace",
+ *     "name", "action": "create|update|unchanged|prune|prune-skipped",
+ *     "changed": ["/spec/replicas", ...]}],
+ *     "health": [{"kind", "namespace", "name", "state":
+ *       "healthy|progressing|failed", "message"}],
+ *     "drift": [{"kind", "namespace", "name", "fields": [{path,
+ *       managers, desired, live}]}], "driftCorrected": true|false}},
+ *  "pruned": [...units removed from Git whose objects were pruned...]}
+ */
+json_t *tg_apply_report(const tg_apply *a);
+
+/* "tollgate-inventory-<sanitised unit>-<first 8 hex of sha256(unit)>". */
+char *tg_apply_inventory_name(const char *unit);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Kubernetes API client: discovery, server-side apply, get, list, delete,
+ * over tg_http (one curl multi handle: operations submitted together run
+ * in parallel, bounded, on reused connections).
+ *
+ * Errors from the server are reported with its Status message and the
+ * object they concern: "apps/v1 Deployment shop/web: 422 Invalid:
+ * Deployment.apps \"web\" is invalid: ...".
+ */
+#ifndef TOLLGATE_KUBE_H
+#define TOLLGATE_KUBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/kubeconfig.h"
+
+typedef struct tg_kube tg_kube;
+
+typedef struct tg_kube_options {
+	unsigned parallel;         /* requests at once; 0: 16 */
+	long timeout_s;            /* per request; 0: 30 */
+	const char *field_manager; /* NULL: "tollgate" */
+} tg_kube_options;
+
+/* A resource type found by discovery. Borrowed from the client. */
+typedef struct tg_kube_resource {
+	const char *group;   /* "" for the core group */
+	const char *version; /* "v1" */
+	const char *kind;    /* "Deployment" */
+	const char *name;    /* plural: "deployments" */
+	bool namespaced;
+} tg_kube_resource;
+
+int tg_kube_new(tg_kube **out, const tg_kube_target *target,
+		const tg_kube_options *opts);
+void tg_kube_free(tg_kube *k);
+
+/* The server URL, for messages. Borrowed. */
+const char *tg_kube_server(const tg_kube *k);
+
+/*
+ * Load (or reload, e.g. after CRDs were applied) the resource types the
+ * server offers, all API groups in parallel. 0 or TG_ENET / TG_EAUTH /
+ * TG_EPARSE.
+ */
+int tg_kube_discover(tg_kube *k);
+
+/*
+ * The resource for apiVersion ("v1", "apps/v1") and kind. Discovers on
+ * first use. TG_ENOTFOUND with a message that names the kind when the
+ * server does not serve it ("is its CustomResourceDefinition applied?").
+ */
+int tg_kube_resource_lookup(const tg_kube_resource **out, tg_kube *k,
+			    const char *api_version, const char *kind);
+
+/* Operations -------------------------------------------------------------- */
+
+typedef enum {
+	TG_KUBE_APPLY,  /* server-side apply of obj (force) */
+	TG_KUBE_GET,    /* GET the object named by obj's identity */
+	TG_KUBE_DELETE, /* DELETE it (propagationPolicy=Background) */
+} tg_kube_verb;
+
+/* Flags for operations. */
+#define TG_KUBE_DRY_RUN 0x1u /* dryRun=All: the server checks, keeps nothing */
+#define TG_KUBE_NO_FORCE 0x2u /* apply without force=true (conflicts fail) */
+
+/*
+ * One operation of a batch. The caller fills verb and obj (apiVersion,
+ * kind, metadata.name and, for namespaced kinds, metadata.namespace are
+ * read from it; for APPLY the whole object is sent). After the batch:
+ * result is 0, TG_ENOTFOUND (404: for GET the object does not exist, for
+ * DELETE it was already gone), or another negative code with message (a
+ * malloc'd string naming the object and the server's Status message);
+ * live is the object the server returned (APPLY, GET), owned by the op.
+ */
+typedef struct tg_kube_op {
+	tg_kube_verb verb;
+	json_t *obj; /* borrowed */
+	unsigned flags;
+	/* results */
+	int result;
+	long status;
+	char *message;
+	json_t *live;
+} tg_kube_op;
+
+/*
+ * Run every operation in parallel and wait for all. Returns 0 when every
+ * operation ran (check each op's result), or a negative code when the
+ * batch itself could not run. Free results with tg_kube_op_clear().
+ */
+int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n);
+void tg_kube_op_clear(tg_kube_op *op);
+
+/* One-operation conveniences over tg_kube_run. *live_out may be NULL. */
+int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags);
+int tg_kube_get(json_t **live_out, tg_kube *k, const char *api_version,
+		const char *kind, const char *ns, const char *name);
+int tg_kube_delete(tg_kube *k, const char *api_version, const char *kind,
+		   const char *ns, const char *name, unsigned flags);
+
+/*
+ * Every object of a kind (in namespace ns, or all namespaces when NULL)
+ * matching label_selector (NULL for all), following "continue" pages.
+ * *items_out is a new JSON array (with apiVersion and kind set on each
+ * item, which list responses leave out).
+ */
+int tg_kube_list(json_t **items_out, tg_kube *k, const char *api_version,
+		 const char *kind, const char *ns, const char *label_selector);
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * The Kubernetes client and the apply engine against tests/testcluster
+ * over TLS with a bearer token (its CA given as certificate-authority-data
+ * in the kubeconfig): discovery, apply, get, list, delete, Status errors,
+ * dependency order, dry-run preflight, inventory, prune, health.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "testlib.h"
+#include "tollgate/apply.h"
+#include "tollgate/error.h"
+#include "tollgate/kube.h"
+#include "tollgate/kubeconfig.h"
+#include "tollgate/util.h"
+#include "tollgate/yaml.h"
+
+typedef struct world {
+	char *dir;
+	char *url;
+	int pid;
+	tg_kube *kube;
+} world;
+
+static int setup(void **state)
+{
+	world *w = tg_calloc(1, sizeof(*w));
+	tg_kube_target *t = NULL;
+	char *kc;
+
+	w->dir = tt_mkdtemp();
+	w->pid = tt_testcluster_start(w->dir, 1, &w->url);
+	kc = tg_path_join(w->dir, "kubeconfig");
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false), 0);
+	assert_non_null(t->ca_pem);
+	assert_int_equal(tg_kube_new(&w->kube, t, NULL), 0);
+	tg_kube_target_free(t);
+	free(kc);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *w = *state;
+
+	tg_kube_free(w->kube);
+	assert_int_equal(tt_process_stop(w->pid), 0);
+	tt_rmtree(w->dir);
+	free(w->dir);
+	free(w->url);
+	free(w);
+	return 0;
+}
+
+/* Objects from YAML text, as a new array. */
+static json_t *objects(const char *yaml)
+{
+	tg_yaml_docs *docs = NULL;
+	json_t *arr = json_array();
+	size_t i;
+
+	assert_int_equal(tg_yaml_parse(&docs, "test.yaml", yaml, strlen(yaml), 0),
+			 0);
+	for (i = 0; i < tg_yaml_docs_count(docs); i++)
+		json_array_append(arr, tg_yaml_docs_get(docs, i));
+	tg_yaml_docs_free(docs);
+	return arr;
+}
+
+static void test_kube_discovery_and_crud(void **state)
+{
+	world *w = *state;
+	const tg_kube_resource *r;
+	json_t *cm = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: "
+			     "{name: c1, namespace: default, labels: {a: b}}\n"
+			     "data: {k: v}\n"),
+	       *live = NULL, *items = NULL;
+	json_t *obj = json_array_get(cm, 0);
+
+	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "apps/v1",
+						 "Deployment"),
+			 0);
+	assert_string_equal(r->name, "deployments");
+	assert_true(r->namespaced);
+	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "v1",
+						 "Namespace"),
+			 0);
+	assert_false(r->namespaced);
+	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "example.com/v1",
+						 "Widget"),
+			 TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "CustomResourceDefinition");
+
+	assert_int_equal(tg_kube_apply(&live, w->kube, obj, 0), 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(live, "data"), "k")),
+			    "v");
+	json_decref(live);
+	assert_int_equal(tg_kube_list(&items, w->kube, "v1", "ConfigMap",
+				      "default", "a=b"),
+			 0);
+	assert_int_equal(json_array_size(items), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(items, 0), "kind")),
+			    "ConfigMap");
+	json_decref(items);
+	assert_int_equal(tg_kube_delete(w->kube, "v1", "ConfigMap", "default",
+					"c1", 0),
+			 0);
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
+				     "default", "c1"),
+			 TG_ENOTFOUND);
+	assert_null(live);
+	json_decref(cm);
+}
+
+static void test_kube_reports_server_status_message(void **state)
+{
+	world *w = *state;
+	json_t *bad = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: "
+			      "{name: Bad_Name, namespace: default}\n");
+
+	assert_int_equal(tg_kube_apply(NULL, w->kube, json_array_get(bad, 0), 0),
+			 TG_ERROR);
+	assert_contains(tg_error_last(), "v1 ConfigMap default/Bad_Name: 422 Invalid");
+	json_decref(bad);
+}
+
+static json_t *unit_report(tg_apply *a, const char *unit)
+{
+	json_t *r = tg_apply_report(a);
+	json_t *u = json_incref(json_object_get(json_object_get(r, "units"), unit));
+
+	json_decref(r);
+	return u;
+}
+
+static tg_apply *run_apply(world *w, const char *unit, json_t *objs,
+			   double health)
+{
+	tg_apply_options o = {.source_commit = "0123456789abcdef",
+			      .prune = true,
+			      .correct_drift = true,
+			      .health_timeout_s = health};
+	tg_apply *a = NULL;
+	json_t **arr = tg_calloc(json_array_size(objs) + 1, sizeof(*arr));
+	size_t i;
+
+	for (i = 0; i < json_array_size(objs); i++)
+		arr[i] = json_array_get(objs, i);
+	assert_int_equal(tg_apply_new(&a, w->kube, &o), 0);
+	tg_apply_add_unit(a, unit, arr, json_array_size(objs));
+	free(arr);
+	assert_int_equal(tg_apply_run(a), 0);
+	return a;
+}
+
+static const char *shop_yaml =
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+	"spec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n"
+	"  template:\n    metadata: {labels: {app: web}}\n"
+	"    spec: {containers: [{name: app, image: r/web@sha256:"
+	"0000000000000000000000000000000000000000000000000000000000000000}]}\n"
+	"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
+	"data: {a: b}\n"
+	"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+
+static void test_apply_orders_records_and_prunes(void **state)
+{
+	world *w = *state;
+	json_t *objs = objects(shop_yaml), *u, *live = NULL;
+	tg_apply *a;
+	char *inv = tg_apply_inventory_name("shop");
+
+	/* The Namespace comes last in the file but is applied first. */
+	a = run_apply(w, "shop", objs, 10);
+	u = unit_report(a, "shop");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+			    "applied");
+	assert_int_equal(json_array_size(json_object_get(u, "errors")), 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(u, "health"), 0),
+				    "state")),
+			    "healthy");
+	json_decref(u);
+	tg_apply_free(a);
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
+				     "tollgate-system", inv),
+			 0);
+	assert_contains(json_string_value(json_object_get(
+				json_object_get(live, "data"), "objects")),
+			"\"name\":\"cfg\"");
+	json_decref(live);
+
+	/* Same content again: unchanged, nothing re-applied. */
+	a = run_apply(w, "shop", objs, 10);
+	u = unit_report(a, "shop");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+			    "unchanged");
+	json_decref(u);
+	tg_apply_free(a);
+
+	/* The ConfigMap leaves Git: pruned. */
+	json_array_remove(objs, 1);
+	a = run_apply(w, "shop", objs, 10);
+	tg_apply_free(a);
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap", "shop",
+				     "cfg"),
+			 TG_ENOTFOUND);
+	json_decref(objs);
+	free(inv);
+}
+
+static void test_apply_refuses_whole_unit_on_server_error(void **state)
+{
+	world *w = *state;
+	json_t *objs = objects(
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: default}\n"
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: lost, namespace: nowhere}\n");
+	json_t *u, *live = NULL;
+	tg_apply *a = run_apply(w, "broken", objs, 0);
+
+	u = unit_report(a, "broken");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+			    "failed");
+	assert_contains(json_string_value(json_array_get(
+				json_object_get(u, "errors"), 0)),
+			"namespaces \"nowhere\" not found");
+	/* The good object of the unit was not applied either. */
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
+				     "default", "ok"),
+			 TG_ENOTFOUND);
+	json_decref(u);
+	tg_apply_free(a);
+	json_decref(objs);
+}
+
+static void test_apply_crd_then_custom_resource(void **state)
+{
+	world *w = *state;
+	json_t *objs = objects(
+		"apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\n"
+		"spec: {size: 2}\n---\n"
+		"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+		"metadata: {name: gadgets.example.com}\n"
+		"spec:\n  group: example.com\n  scope: Namespaced\n"
+		"  names: {plural: gadgets, singular: gadget, kind: Gadget}\n"
+		"  versions: [{name: v1, served: true, storage: true, schema: "
+		"{openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]\n");
+	json_t *u, *live = NULL;
+	tg_apply *a = run_apply(w, "gadgets", objs, 0);
+
+	u = unit_report(a, "gadgets");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+			    "applied");
+	assert_int_equal(tg_kube_get(&live, w->kube, "example.com/v1", "Gadget",
+				     "default", "g1"),
+			 0);
+	json_decref(live);
+	json_decref(u);
+	tg_apply_free(a);
+	json_decref(objs);
+}
+
+static void test_apply_reports_failed_rollout(void **state)
+{
+	world *w = *state;
+	json_t *objs = objects(
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad, namespace: default}\n"
+		"spec:\n  selector: {matchLabels: {app: bad}}\n"
+		"  template:\n    metadata: {labels: {app: bad}}\n"
+		"    spec: {containers: [{name: app, image: r/fail-rollout:1}]}\n");
+	json_t *u;
+	tg_apply *a = run_apply(w, "rollout", objs, 1.0);
+
+	u = unit_report(a, "rollout");
+	assert_string_not_equal(json_string_value(json_object_get(
+					json_array_get(json_object_get(u, "health"), 0),
+					"state")),
+				"healthy");
+	json_decref(u);
+	tg_apply_free(a);
+	json_decref(objs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kube_discovery_and_crud),
+		cmocka_unit_test(test_kube_reports_server_status_message),
+		cmocka_unit_test(test_apply_orders_records_and_prunes),
+		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),
+		cmocka_unit_test(test_apply_crd_then_custom_resource),
+		cmocka_unit_test(test_apply_reports_failed_rollout),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
