@@ -848,6 +848,16 @@ void tg_config_source_opts(tg_source_opts *out, const tg_config *c)
 	out->ca_file = c->source.ca_file;
 }
 
+void tg_config_status_opts(tg_status_opts *out, const tg_config *c)
+{
+	memset(out, 0, sizeof(*out));
+	out->branch = c->status.branch;
+	out->notes_ref = c->status.notes;
+	out->author_name = c->status.author_name;
+	out->author_email = c->status.author_email;
+	out->push = c->status.push;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	size_t i;

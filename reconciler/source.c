@@ -17,6 +17,7 @@
 #include "tollgate/knownhosts.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
+#include "tollgate/manifest.h"
 #include "tollgate/source.h"
 #include "tollgate/util.h"
 
@@ -54,6 +55,9 @@ struct tg_source_tree {
 	tg_source_file *files;
 	size_t nfiles;
 	size_t cap;
+	tg_source_problem *problems;
+	size_t nproblems;
+	size_t pcap;
 	char commit[TG_SOURCE_OID_HEX];
 };
 
@@ -63,6 +67,8 @@ typedef struct walk_ctx {
 	tg_source_tree *t;
 	git_tree *root; /* the tree at source.path */
 	size_t entries;
+	char *what;  /* the last tree_error's detail without its context */
+	bool fatal;  /* the last error concerns the whole tree */
 } walk_ctx;
 
 /* ---- URLs ---------------------------------------------------------------- */
@@ -448,6 +454,13 @@ static int source_connect(git_remote **out, tg_source *s,
 	if ((gerr = git_remote_connect(*out, GIT_DIRECTION_FETCH, cb, NULL,
 				       NULL)) < 0) {
 		error = tg_source_git_error(s, gerr, "cannot connect");
+		if (error == TG_ERROR) {
+			/* libgit2 reports refused or unreachable hosts as OS
+			 * errors: for tollgate they are network failures. */
+			char *msg = tg_strdup(tg_error_last());
+			error = tg_error_set(TG_ENET, "%s", msg);
+			free(msg);
+		}
 		git_remote_free(*out);
 		*out = NULL;
 		return error;
@@ -709,16 +722,17 @@ out:
 static int tree_error(walk_ctx *w, int code, const char *rel,
 		      const char *what)
 {
+	free(w->what);
+	w->what = tg_strdup(what);
 	return tg_error_set(code, "%s branch %s at %.12s: %s%s%s: %s",
 			    w->s->url, w->s->branch, w->t->commit, w->s->path,
 			    *w->s->path ? "/" : "", rel, what);
 }
 
-static bool is_manifest_name(const char *name)
+/* The manifest loader's rule: *.yaml, *.yml, *.json, nothing hidden. */
+static bool is_manifest_name(const char *rel)
 {
-	return tg_str_has_suffix(name, ".yaml") ||
-	       tg_str_has_suffix(name, ".yml") ||
-	       tg_str_has_suffix(name, ".json");
+	return tg_manifest_path_wanted(rel);
 }
 
 /* Tree entry names come from the remote: only plain path components. */
@@ -905,6 +919,8 @@ out:
 
 static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
 		     int depth);
+static int walk_entry_checked(walk_ctx *w, const git_tree_entry *e,
+			      const char *rel, int depth);
 
 /* One entry of a tree: recurse, read, or refuse. */
 static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
@@ -923,6 +939,10 @@ static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
 					  "cannot read the tree");
 		error = walk_tree(w, sub, rel, depth + 1);
 		git_tree_free(sub);
+		/* a refusal inside was already recorded by the inner walk;
+		 * what comes back from it concerns the whole tree */
+		if (error)
+			w->fatal = true;
 		return error;
 	case GIT_FILEMODE_COMMIT:
 		return tree_error(w, TG_EINVALID, rel,
@@ -944,21 +964,58 @@ static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
 	return error;
 }
 
+static void problem_add(tg_source_tree *t, const char *path,
+			const char *message)
+{
+	if (t->nproblems == t->pcap) {
+		t->pcap = t->pcap ? t->pcap * 2 : 8;
+		t->problems =
+			tg_realloc(t->problems, t->pcap * sizeof(*t->problems));
+	}
+	t->problems[t->nproblems].path = tg_strdup(path);
+	t->problems[t->nproblems].message = tg_strdup(message);
+	t->nproblems++;
+}
+
+/*
+ * An entry whose content is refused (too big, a submodule, a bad symlink)
+ * fails only its own unit (STYLE 13): it becomes a problem of the tree
+ * and the walk goes on. Limits on the whole tree and read failures stop
+ * the walk.
+ */
+static int walk_entry_checked(walk_ctx *w, const git_tree_entry *e,
+			      const char *rel, int depth)
+{
+	int error = walk_entry(w, e, rel, depth);
+
+	if ((error == TG_EINVALID || error == TG_ETOOBIG) && !w->fatal) {
+		tg_log(TG_LOG_WARN, "source file refused", "path", rel,
+		       "reason", w->what, NULL);
+		problem_add(w->t, rel, w->what);
+		tg_error_clear();
+		return 0;
+	}
+	return error;
+}
+
 static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
 		     int depth)
 {
 	size_t i, n = git_tree_entrycount(tree);
 	int error = 0;
 
-	if (depth > TG_MAX_TREE_DEPTH)
+	if (depth > TG_MAX_TREE_DEPTH) {
+		w->fatal = true;
 		return tree_error(w, TG_ETOOBIG, prefix,
 				  "directories nest deeper than "
 				  "TG_MAX_TREE_DEPTH");
+	}
 	for (i = 0; i < n && !error; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *name = git_tree_entry_name(e);
 		char *rel;
 
+		w->fatal = true;
 		if (++w->entries > TG_MAX_TREE_FILES)
 			return tree_error(w, TG_ETOOBIG, prefix,
 					  "more entries than TG_MAX_TREE_FILES");
@@ -966,9 +1023,13 @@ static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
 			return tree_error(w, TG_EINVALID, prefix,
 					  "tree entry with a name that is not "
 					  "a plain file name");
+		w->fatal = false;
+		/* Hidden files and directories are never manifests. */
+		if (name[0] == '.')
+			continue;
 		rel = *prefix ? tg_aprintf("%s/%s", prefix, name)
 			      : tg_strdup(name);
-		error = walk_entry(w, e, rel, depth);
+		error = walk_entry_checked(w, e, rel, depth);
 		free(rel);
 	}
 	return error;
@@ -1028,7 +1089,7 @@ static int file_cmp(const void *a, const void *b)
 
 int tg_source_read(tg_source_tree **out, tg_source *s)
 {
-	walk_ctx w = {s, NULL, NULL, 0};
+	walk_ctx w = {s, NULL, NULL, 0, NULL, false};
 	int error;
 
 	*out = NULL;
@@ -1047,6 +1108,7 @@ int tg_source_read(tg_source_tree **out, tg_source *s)
 out:
 	git_tree_free(w.root);
 	tg_source_tree_free(w.t);
+	free(w.what);
 	return error;
 }
 
@@ -1058,6 +1120,17 @@ size_t tg_source_tree_count(const tg_source_tree *t)
 const tg_source_file *tg_source_tree_get(const tg_source_tree *t, size_t i)
 {
 	return i < t->nfiles ? &t->files[i] : NULL;
+}
+
+size_t tg_source_tree_problem_count(const tg_source_tree *t)
+{
+	return t->nproblems;
+}
+
+const tg_source_problem *tg_source_tree_problem(const tg_source_tree *t,
+						size_t i)
+{
+	return i < t->nproblems ? &t->problems[i] : NULL;
 }
 
 const char *tg_source_tree_commit(const tg_source_tree *t)
@@ -1076,6 +1149,11 @@ void tg_source_tree_free(tg_source_tree *t)
 		free((char *)t->files[i].data);
 	}
 	free(t->files);
+	for (i = 0; i < t->nproblems; i++) {
+		free((char *)t->problems[i].path);
+		free((char *)t->problems[i].message);
+	}
+	free(t->problems);
 	free(t);
 }
 

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config git openssl curl ca-certificates
 	libgit2-dev libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
 	libarchive-dev libcmocka-dev libmicrohttpd-dev
-	docker-registry apache2-utils python3 python3-yaml python3-kubernetes)
+	docker-registry apache2-utils python3 python3-yaml python3-kubernetes
+	openssh-server)
 
 install_missing() {
 	local missing=() p sudo=()

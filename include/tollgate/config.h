@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "tollgate/source.h"
+#include "tollgate/status.h"
 
 /* Bytes in a configuration file. */
 #define TG_MAX_CONFIG_BYTES (1u * 1024 * 1024)
@@ -104,6 +105,9 @@ int tg_config_parse(tg_config **out, const char *name, const char *data,
 
 /* The source options of c (strings borrowed from c). */
 void tg_config_source_opts(tg_source_opts *out, const tg_config *c);
+
+/* The status options of c (strings borrowed from c, no test hook). */
+void tg_config_status_opts(tg_status_opts *out, const tg_config *c);
 
 void tg_config_free(tg_config *c);
 

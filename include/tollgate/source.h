@@ -9,14 +9,18 @@
  * known_hosts file: libgit2 1.5 does not check host keys, tollgate does it
  * in the certificate callback and refuses unknown or changed keys).
  *
- * Tree rules (DESIGN.md 3.4, 5): only files named *.yaml, *.yml or *.json
- * are read; a blob over TG_MAX_FILE_BYTES, more than TG_MAX_TREE_FILES
- * entries, nesting deeper than TG_MAX_TREE_DEPTH, a submodule, an entry
- * name that is not a plain path component, or a manifest-named symlink
- * whose target leaves source.path (or is missing, or is a directory) is an
- * error naming the URL, commit and path. A manifest-named symlink whose
- * target stays inside source.path is read as its target's bytes; symlinks
- * with other names are ignored, as their targets are never read.
+ * Tree rules (DESIGN.md 3.4, 5): only files the manifest loader wants are
+ * read (tg_manifest_path_wanted: *.yaml, *.yml, *.json; hidden files and
+ * directories are skipped). A file the tree cannot give safely is a
+ * problem of its own unit, recorded with its path, and the rest is read:
+ * a blob over TG_MAX_FILE_BYTES, a submodule, a manifest-named symlink
+ * whose target is absolute, leaves source.path, is missing or is a
+ * directory. A manifest-named symlink whose target stays inside
+ * source.path is read as its target's bytes; symlinks with other names are
+ * ignored, as their targets are never read. More than TG_MAX_TREE_FILES
+ * entries, nesting deeper than TG_MAX_TREE_DEPTH, or an entry name that
+ * is not a plain path component fail the whole read, with an error naming
+ * the URL, branch, commit and path.
  */
 #ifndef TOLLGATE_SOURCE_H
 #define TOLLGATE_SOURCE_H
@@ -48,6 +52,13 @@ typedef struct tg_source_file {
 	const char *data;
 	size_t len;
 } tg_source_file;
+
+/* A file refused from the tree: path relative to source.path, and why
+ * (for tg_manifest_set_add_error, which fails the file's unit). */
+typedef struct tg_source_problem {
+	const char *path;
+	const char *message;
+} tg_source_problem;
 
 typedef struct tg_source_tree tg_source_tree;
 
@@ -81,15 +92,20 @@ int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX], bool *moved,
 
 /*
  * Read the manifest files below source.path at tg_source_commit(). *out is
- * owned by the caller (tg_source_tree_free). 0, TG_ENOTFOUND (path missing
- * at that commit), TG_ETOOBIG, TG_EINVALID (submodule, bad symlink, bad
- * name) with a message naming URL, branch, commit and path.
+ * owned by the caller (tg_source_tree_free). 0 (refused files are listed
+ * as problems of the tree); TG_ENOTFOUND (source.path missing at that
+ * commit), TG_ETOOBIG (too many entries, too deep), TG_EINVALID (a bad
+ * entry name) with a message naming URL, branch, commit and path.
  */
 int tg_source_read(tg_source_tree **out, tg_source *s);
 
 size_t tg_source_tree_count(const tg_source_tree *t);
 /* File i, sorted by path; borrowed from t. */
 const tg_source_file *tg_source_tree_get(const tg_source_tree *t, size_t i);
+size_t tg_source_tree_problem_count(const tg_source_tree *t);
+/* Problem i, in tree order; borrowed from t. */
+const tg_source_problem *tg_source_tree_problem(const tg_source_tree *t,
+						size_t i);
 /* The commit the files were read from (40 hex). */
 const char *tg_source_tree_commit(const tg_source_tree *t);
 void tg_source_tree_free(tg_source_tree *t);

@@ -36,3 +36,65 @@ tt_git_commit() {
 	git -C "$work" commit -q -m "$msg"
 	git -C "$work" push -q origin HEAD 2>/dev/null
 }
+
+# tt_start_sshd REPO_USER_KEY_PUB: an OpenSSH server on a free loopback
+# port for the current user, accepting only the given public key, with a
+# fresh ed25519 host key. Sets TT_SSH_PORT, TT_SSH_HOST_PUB (the host key
+# line "ssh-ed25519 AAAA...") and TT_SSH_USER.
+tt_start_sshd() {
+	local pub=$1 dir=$TT_TMP/sshd
+	mkdir -p "$dir"
+	ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+	cp "$pub" "$dir/authorized_keys"
+	chmod 600 "$dir/authorized_keys"
+	TT_SSH_PORT=$(tt_free_port)
+	TT_SSH_USER=$(id -un)
+	TT_SSH_HOST_PUB=$(cut -d' ' -f1,2 "$dir/host_ed25519.pub")
+	cat >"$dir/sshd_config" <<CONF
+Port $TT_SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+AuthorizedKeysFile $dir/authorized_keys
+PidFile $dir/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+SetEnv HOME=$HOME GIT_CONFIG_NOSYSTEM=1
+CONF
+	# sshd run as root wants its privilege separation directory.
+	if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
+	tt_bg "$dir/sshd.log" /usr/sbin/sshd -D -e -f "$dir/sshd_config"
+	tt_wait_port "$TT_SSH_PORT"
+}
+
+# tt_start_git_https BASE_DIR [USER:PASSWORD]: serve the repositories under
+# BASE_DIR over smart HTTPS (git http-backend behind
+# tests/tools/git_https_server.py) on a free loopback port, with a server
+# certificate for 127.0.0.1 signed by a fresh test CA, and Basic auth when
+# USER:PASSWORD is given. Sets TT_HTTPS_URL (https://127.0.0.1:PORT) and
+# TT_HTTPS_CA (the CA's PEM file).
+tt_start_git_https() {
+	local base=$1 user=${2:-} dir=$TT_TMP/https port
+	mkdir -p "$dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 2 -subj /CN=tollgate-test-ca -keyout "$dir/ca.key" \
+		-out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj /CN=127.0.0.1 -keyout "$dir/server.key" \
+		-out "$dir/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n' \
+		>"$dir/ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" \
+		-CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+		-extfile "$dir/ext" -out "$dir/server.pem" 2>/dev/null
+	port=$(tt_free_port)
+	tt_bg "$dir/server.log" python3 "$TG_SOURCE_DIR/tests/tools/git_https_server.py" \
+		--root "$base" --port "$port" --cert "$dir/server.pem" \
+		--key "$dir/server.key" ${user:+--user "$user"}
+	tt_wait_port "$port"
+	TT_HTTPS_URL="https://127.0.0.1:$port"
+	TT_HTTPS_CA=$dir/ca.pem
+}

@@ -2,8 +2,9 @@
  * Test driver for the Git side of tollgate (source and status modules),
  * used by tests/integration/git_*.sh:
  *
- *   tg_git fetch  OPTIONS          fetch, print "commit SHA" and one
- *                                  "file PATH LEN" line per manifest
+ *   tg_git fetch  OPTIONS          fetch, print "commit SHA", one
+ *                                  "file PATH LEN" line per manifest and
+ *                                  one "problem PATH: WHY" per refusal
  *   tg_git head   OPTIONS          print "SHA moved|same" (ls-remote)
  *   tg_git status OPTIONS --doc F  publish the status document in F
  *
@@ -95,6 +96,9 @@ static int cmd_fetch(tg_source *s)
 	for (i = 0; i < tg_source_tree_count(t); i++)
 		printf("file %s %zu\n", tg_source_tree_get(t, i)->path,
 		       tg_source_tree_get(t, i)->len);
+	for (i = 0; i < tg_source_tree_problem_count(t); i++)
+		printf("problem %s: %s\n", tg_source_tree_problem(t, i)->path,
+		       tg_source_tree_problem(t, i)->message);
 	tg_source_tree_free(t);
 	return 0;
 }

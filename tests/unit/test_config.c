@@ -88,6 +88,7 @@ static void test_config_minimal_file_gets_defaults(void **state)
 {
 	tg_config *c = load_good("minimal.yaml");
 	tg_source_opts o;
+	tg_status_opts so;
 
 	(void)state;
 	/* a relative local URL is resolved like every other path */
@@ -116,6 +117,11 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	assert_string_equal(o.url, c->source.url);
 	assert_string_equal(o.branch, "main");
 	assert_string_equal(o.state_dir, "/var/lib/tollgate");
+	tg_config_status_opts(&so, c);
+	assert_string_equal(so.branch, "tollgate/status");
+	assert_string_equal(so.notes_ref, "refs/notes/tollgate");
+	assert_true(so.push);
+	assert_null(so.before_push);
 	tg_config_free(c);
 }
 

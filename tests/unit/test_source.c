@@ -226,6 +226,16 @@ static void test_source_symlink_inside_is_read(void **state)
 	tg_source_free(s);
 }
 
+/* The one problem of t: its path and message. */
+static void assert_one_problem(const tg_source_tree *t, const char *path,
+			       const char *message)
+{
+	assert_int_equal(tg_source_tree_problem_count(t), 1);
+	assert_string_equal(tg_source_tree_problem(t, 0)->path, path);
+	assert_contains(tg_source_tree_problem(t, 0)->message, message);
+	assert_null(find_file(t, path));
+}
+
 static void test_source_refuses_symlink_outside(void **state)
 {
 	fixture *f = *state;
@@ -237,19 +247,30 @@ static void test_source_refuses_symlink_outside(void **state)
 	   f->work);
 	commit_all(f, "escape");
 	assert_int_equal(tg_source_fetch(s), 0);
-	assert_int_equal(tg_source_read(&t, s), TG_EINVALID);
-	assert_contains(tg_error_last(), "clusters/prod/web/steal.yaml");
-	assert_contains(tg_error_last(), "outside source.path");
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_one_problem(t, "web/steal.yaml", "symlink points outside "
+						"source.path");
+	/* the rest of the tree is still read */
+	assert_non_null(find_file(t, "payments/deploy.yaml"));
+	tg_source_tree_free(t);
 	tg_source_free(s);
 
 	sh("cd '%s/clusters/prod/web' && rm steal.yaml && "
-	   "ln -s /etc/passwd abs.yaml",
+	   "ln -s /etc/passwd abs.yaml && ln -s ../payments abs2.yaml",
 	   f->work);
 	commit_all(f, "absolute");
 	s = open_source(f, "main", "clusters/prod");
 	assert_int_equal(tg_source_fetch(s), 0);
-	assert_int_equal(tg_source_read(&t, s), TG_EINVALID);
-	assert_contains(tg_error_last(), "web/abs.yaml: symlink to an absolute");
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_int_equal(tg_source_tree_problem_count(t), 2);
+	assert_string_equal(tg_source_tree_problem(t, 0)->path, "web/abs.yaml");
+	assert_contains(tg_source_tree_problem(t, 0)->message,
+			"symlink to an absolute path");
+	assert_string_equal(tg_source_tree_problem(t, 1)->path,
+			    "web/abs2.yaml");
+	assert_contains(tg_source_tree_problem(t, 1)->message,
+			"points to a directory");
+	tg_source_tree_free(t);
 	tg_source_free(s);
 }
 
@@ -266,8 +287,9 @@ static void test_source_refuses_submodule(void **state)
 	   "git push -q origin HEAD:main 2>/dev/null",
 	   f->work, git_env);
 	assert_int_equal(tg_source_fetch(s), 0);
-	assert_int_equal(tg_source_read(&t, s), TG_EINVALID);
-	assert_contains(tg_error_last(), "clusters/prod/vendor: is a submodule");
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_one_problem(t, "vendor", "is a submodule");
+	tg_source_tree_free(t);
 	tg_source_free(s);
 }
 
@@ -282,9 +304,40 @@ static void test_source_refuses_oversized_blob(void **state)
 	   f->work, TG_MAX_FILE_BYTES + 1);
 	commit_all(f, "big");
 	assert_int_equal(tg_source_fetch(s), 0);
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_one_problem(t, "web/big.yaml", "TG_MAX_FILE_BYTES");
+	tg_source_tree_free(t);
+	tg_source_free(s);
+}
+
+static void test_source_skips_hidden_and_limits_depth(void **state)
+{
+	fixture *f = *state;
+	tg_source *s = open_source(f, "main", "clusters/prod");
+	tg_source_tree *t = NULL;
+	char deep[512] = "clusters/prod/web";
+	int i;
+
+	sh("cd '%s/clusters/prod' && mkdir -p .github web/.hidden && "
+	   "echo 'a: 1' > .github/ci.yaml && echo 'a: 1' > web/.hidden/x.yaml "
+	   "&& echo 'a: 1' > web/.dot.yaml",
+	   f->work);
+	commit_all(f, "hidden");
+	assert_int_equal(tg_source_fetch(s), 0);
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_int_equal(tg_source_tree_count(t), 3);
+	assert_int_equal(tg_source_tree_problem_count(t), 0);
+	tg_source_tree_free(t);
+
+	for (i = 0; i < TG_MAX_TREE_DEPTH + 1; i++)
+		strcat(deep, "/d");
+	sh("cd '%s' && mkdir -p %s && echo 'a: 1' > %s/x.yaml", f->work, deep,
+	   deep);
+	commit_all(f, "deep");
+	assert_int_equal(tg_source_fetch(s), 0);
 	assert_int_equal(tg_source_read(&t, s), TG_ETOOBIG);
-	assert_contains(tg_error_last(), "web/big.yaml");
-	assert_contains(tg_error_last(), "TG_MAX_FILE_BYTES");
+	assert_null(t);
+	assert_contains(tg_error_last(), "TG_MAX_TREE_DEPTH");
 	tg_source_free(s);
 }
 
@@ -439,6 +492,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_source_refuses_oversized_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_source_skips_hidden_and_limits_depth, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_source_refuses_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(
