@@ -1568,6 +1568,51 @@ unknown:
 	return 0;
 }
 
+/* Digits of the shortest "%.*g" of d that reads back as d. */
+static int real_digits(double d)
+{
+	char buf[40];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, d);
+		if (strtod(buf, NULL) == d)
+			return p;
+	}
+	return 17;
+}
+
+int tg_json_real_digits(const json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	int best = 0, d;
+
+	if (!v)
+		return 0;
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return real_digits(json_real_value(v));
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x)
+		{
+			if ((d = tg_json_real_digits(x)) > best)
+				best = d;
+		}
+		return best;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, x)
+		{
+			if ((d = tg_json_real_digits(x)) > best)
+				best = d;
+		}
+		return best;
+	default:
+		return 0;
+	}
+}
+
 void tg_yaml_docs_free(tg_yaml_docs *docs)
 {
 	struct arena *a, *next;

@@ -95,4 +95,15 @@ unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
 
 void tg_yaml_docs_free(tg_yaml_docs *docs);
 
+/*
+ * The smallest number of significant digits (1..17; 0 when v holds no
+ * real) that writes every real in v back to the same double. jansson
+ * writes reals with 17 digits, so 0.1 becomes "0.10000000000000001",
+ * where kubectl (Go) writes "0.1", and the API server parses some fields
+ * (resource quantities) from the digits. Dump manifests with
+ *     json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(tg_json_real_digits(v)))
+ * to send what kubectl would.
+ */
+int tg_json_real_digits(const json_t *v);
+
 #endif

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Print every document of a YAML file as python3-yaml's safe_load_all reads
 it, as one JSON array, for test_yaml's comparison with tollgate's reader.
 

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <yaml.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "tollgate/buf.h"
@@ -402,6 +400,34 @@ static void test_yaml_positions(void **state)
 	tg_yaml_docs_free(docs);
 }
 
+static void test_yaml_real_digits_write_reals_as_kubectl(void **state)
+{
+	tg_yaml_docs *docs = parse_ok("[0.1, 0.25, 1.5e-7, 6.8523015e+5, 2, "
+	                              "{a: [0.3]}]",
+	                              0);
+	json_t *v = tg_yaml_docs_get(docs, 0);
+	char *s;
+
+	(void)state;
+	assert_int_equal(tg_json_real_digits(v), 8);
+	s = json_dumps(v, JSON_COMPACT |
+	                          JSON_REAL_PRECISION(tg_json_real_digits(v)));
+	assert_string_equal(s, "[0.1,0.25,1.5e-7,685230.15,2,{\"a\":[0.3]}]");
+	free(s);
+	/* 17 digits where a value needs them, so nothing is lost. */
+	json_array_append_new(v, json_real(0.1 + 0.2));
+	assert_int_equal(tg_json_real_digits(v), 17);
+	s = json_dumps(json_array_get(v, 6),
+	               JSON_ENCODE_ANY |
+	                       JSON_REAL_PRECISION(tg_json_real_digits(v)));
+	assert_true(strtod(s, NULL) == 0.1 + 0.2);
+	free(s);
+	assert_int_equal(tg_json_real_digits(
+	                         json_object_get(json_array_get(v, 5), "nope")),
+	                 0);
+	tg_yaml_docs_free(docs);
+}
+
 /* Hostile and broken input -------------------------------------------- */
 
 struct bad_case {
@@ -485,7 +511,7 @@ static void test_yaml_rejects_billion_laughs(void **state)
 
 	(void)state;
 	assert_int_equal(tg_yaml_parse_file(&docs, path, TG_YAML_POSITIONS),
-			 TG_ETOOBIG);
+	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(), "billion laughs");
 	assert_null(docs);
 	free(path);
@@ -746,7 +772,6 @@ static void test_yaml_survives_mutated_input(void **state)
 	}
 }
 
-
 /* Comparison with python3-yaml ------------------------------------------ */
 
 /*
@@ -867,7 +892,12 @@ static bool same_json(json_t *a, json_t *b)
 static json_t *python_load(const char *path)
 {
 	char *script = tt_src_path("tests/tools/yaml_pyload.py");
-	char *cmd = tg_aprintf("python3 '%s' '%s'", script, path);
+	/* Debian's python3 and python3-yaml (tests/run.sh installs them),
+	 * whatever python3 comes first on PATH. */
+	const char *py = access("/usr/bin/python3", X_OK) == 0
+	                         ? "/usr/bin/python3"
+	                         : "python3";
+	char *cmd = tg_aprintf("%s '%s' '%s'", py, script, path);
 	FILE *f = popen(cmd, "r");
 	tg_buf out;
 	char chunk[4096];
@@ -977,6 +1007,7 @@ int main(void)
 	        cmocka_unit_test(test_yaml_reads_json),
 	        cmocka_unit_test(test_yaml_reads_kubernetes_manifests),
 	        cmocka_unit_test(test_yaml_positions),
+	        cmocka_unit_test(test_yaml_real_digits_write_reals_as_kubectl),
 	        cmocka_unit_test(test_yaml_rejects_bad_files),
 	        cmocka_unit_test(test_yaml_rejects_billion_laughs),
 	        cmocka_unit_test(test_yaml_rejects_deep_nesting),
