@@ -56,6 +56,7 @@ typedef struct unit {
 	char hash[TG_DIGEST_STR_LEN + 1];
 	json_t *old_objects; /* identities from the inventory, or NULL */
 	json_t *errors, *objects, *health, *drift;
+	json_t *pruned; /* prune events of this cycle */
 	bool drift_corrected;
 } unit;
 
@@ -227,6 +228,7 @@ static void unit_free(unit *u)
 	json_decref(u->objects);
 	json_decref(u->health);
 	json_decref(u->drift);
+	json_decref(u->pruned);
 }
 
 void tg_apply_free(tg_apply *a)
@@ -257,6 +259,7 @@ static unit *new_unit(tg_apply *a, const char *name)
 	u->objects = json_array();
 	u->health = json_array();
 	u->drift = json_array();
+	u->pruned = json_array();
 	return u;
 }
 
@@ -690,8 +693,6 @@ static void apply_phase(tg_apply *a, enum phase p)
 	for (i = 0; i < b.n; i++) {
 		if (b.ops[i].result < 0)
 			unit_error(b.units[i], b.ops[i].message);
-		else
-			record_object(b.units[i], b.objs[i], "applied");
 	}
 	if (p == PHASE_CRD)
 		wait_crds(a, &b);
@@ -756,7 +757,7 @@ static void prune_objects(tg_apply *a, unit *u, json_t *ids)
 		} else {
 			json_object_set_new(rec, "action", json_string("pruned"));
 		}
-		json_array_append_new(u->objects, rec);
+		json_array_append_new(u->pruned, rec);
 		json_decref(live);
 	}
 }
@@ -878,6 +879,27 @@ static const char *rollout_state(json_t *live, const char **msg)
 	return "progressing";
 }
 
+static void record_health_state(unit *u, const obj *o, const char *state,
+				const char *why)
+{
+	json_t *h = identity_of(o);
+
+	json_object_del(h, "apiVersion");
+	json_object_set_new(h, "state", json_string(state));
+	if (why)
+		json_object_set_new(h, "message", json_string(why));
+	json_array_append_new(u->health, h);
+}
+
+/* Health of a workload from its live object, without waiting. */
+static void record_health(unit *u, const obj *o, json_t *live)
+{
+	const char *why;
+	const char *state = rollout_state(live, &why);
+
+	record_health_state(u, o, state, why);
+}
+
 static void check_health(tg_apply *a)
 {
 	double deadline = tg_monotonic() + a->opts.health_timeout_s;
@@ -913,14 +935,8 @@ static void check_health(tg_apply *a)
 			break;
 		sleep_s(TG_POLL_INTERVAL_S);
 	}
-	for (i = 0; i < b.n; i++) {
-		json_t *h = identity_of(b.objs[i]);
-		json_object_del(h, "apiVersion");
-		json_object_set_new(h, "state", json_string(state[i]));
-		if (why[i])
-			json_object_set_new(h, "message", json_string(why[i]));
-		json_array_append_new(b.units[i]->health, h);
-	}
+	for (i = 0; i < b.n; i++)
+		record_health_state(b.units[i], b.objs[i], state[i], why[i]);
 	free(state);
 	free(why);
 	batch_free(&b);
@@ -975,6 +991,8 @@ static void check_drift(tg_apply *a)
 		else
 			tg_drift_compare(&fields, b.objs[i]->desired,
 					 b.ops[i].live, TG_FIELD_MANAGER);
+		if (!deleted && is_workload(b.objs[i]))
+			record_health(b.units[i], b.objs[i], b.ops[i].live);
 		if (!deleted && json_array_size(fields) == 0) {
 			json_decref(fields);
 			continue;
@@ -1106,6 +1124,17 @@ int tg_apply_run(tg_apply *a)
 	return 0;
 }
 
+/* The unit's objects as identities: the stable part of the status. */
+static json_t *desired_identities(const unit *u)
+{
+	json_t *ids = json_array();
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		json_array_append_new(ids, identity_of(&u->objs[i]));
+	return ids;
+}
+
 json_t *tg_apply_report(const tg_apply *a)
 {
 	json_t *units = json_object();
@@ -1116,7 +1145,7 @@ json_t *tg_apply_report(const tg_apply *a)
 		const char *result;
 		json_t *r;
 
-		if (u->keep && !json_array_size(u->objects))
+		if (u->keep && !json_array_size(u->pruned))
 			continue;
 		if (u->failed)
 			result = "failed";
@@ -1126,10 +1155,13 @@ json_t *tg_apply_report(const tg_apply *a)
 			result = "planned";
 		else
 			result = u->changed ? "applied" : "unchanged";
-		r = json_pack("{s:s,s:O,s:O,s:O,s:O,s:b}", "result", result,
-			      "errors", u->errors, "objects", u->objects,
-			      "health", u->health, "drift", u->drift,
-			      "driftCorrected", u->drift_corrected);
+		r = json_pack("{s:s,s:O,s:o,s:O,s:O,s:O,s:b}", "result", result,
+			      "errors", u->errors, "objects",
+			      a->opts.plan ? json_incref(u->objects)
+					   : desired_identities(u),
+			      "pruned", u->pruned, "health", u->health,
+			      "drift", u->drift, "driftCorrected",
+			      u->drift_corrected);
 		json_object_set_new(units, u->name, r);
 	}
 	return json_pack("{s:o,s:O}", "units", units, "pruned", a->pruned_units);

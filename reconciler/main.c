@@ -37,6 +37,8 @@ static const struct {
 	{"version", tg_cmd_version},
 	{"verify", tg_cmd_verify},
 	{"manifests", tg_cmd_manifests},
+	{"once", tg_cmd_once},
+	{"plan", tg_cmd_plan},
 	/* commands are added here, one line each */
 };
 

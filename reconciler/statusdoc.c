@@ -400,18 +400,51 @@ static void put_unit_list(tg_buf *b, const unit_ref *r, size_t from,
 	}
 }
 
+/* "drift corrected: 2 objects in shop, web at 3f2c1a9" (or "reported"
+ * when any of them was left as it is, under drift: report). */
+static void put_drift_subject(tg_buf *b, const json_t *drift,
+			      const char *commit)
+{
+	size_t i, j, n = json_array_size(drift);
+	bool corrected = true;
+	const json_t *d;
+
+	json_array_foreach(drift, i, d)
+		corrected &= json_is_true(json_object_get(d, "corrected"));
+	tg_buf_printf(b, "drift %s: %zu object%s in ",
+		      corrected ? "corrected" : "reported", n, n == 1 ? "" : "s");
+	json_array_foreach(drift, i, d) {
+		const char *u = str_of(d, "unit");
+		bool seen = false;
+
+		for (j = 0; j < i; j++)
+			seen |= !strcmp(str_of(json_array_get(drift, j), "unit")
+						? str_of(json_array_get(drift, j), "unit")
+						: "",
+					u ? u : "");
+		if (!seen)
+			tg_buf_printf(b, "%s%s", i ? ", " : "", u ? u : "?");
+	}
+	tg_buf_printf(b, " at %.7s", commit);
+}
+
 static void put_subject(tg_buf *b, const unit_ref *r, size_t n,
 			const json_t *prev, const json_t *doc)
 {
 	const char *commit = str_of(doc, "sourceCommit");
 	size_t i = 0, j, groups = 0;
+	bool drift_changed = !json_equal(json_object_get(prev, "drift"),
+					 json_object_get(doc, "drift"));
 
 	while (i < n) {
 		size_t changed = 0;
 
 		for (j = i; j < n && !strcmp(r[j].verdict, r[i].verdict); j++)
 			changed += r[j].changed;
-		if (changed) {
+		/* An unchanged unit that differs only by its drift is told
+		 * by the drift subject below. */
+		if (changed && !(drift_changed &&
+				 !strcmp(r[i].verdict, "unchanged"))) {
 			tg_buf_printf(b, "%s%s: ", groups ? "; " : "",
 				      r[i].verdict);
 			put_unit_list(b, r, i, j, TG_STATUS_SUBJECT_MAX / 3);
@@ -424,15 +457,10 @@ static void put_subject(tg_buf *b, const unit_ref *r, size_t n,
 	}
 	if (groups)
 		return;
-	if (!json_equal(json_object_get(prev, "drift"),
-			json_object_get(doc, "drift")))
-		tg_buf_printf(b, "drift: %zu object%s at %.7s",
-			      json_array_size(json_object_get(doc, "drift")),
-			      json_array_size(json_object_get(doc, "drift")) ==
-					      1
-				      ? ""
-				      : "s",
-			      commit);
+	if (drift_changed && json_array_size(json_object_get(doc, "drift")))
+		put_drift_subject(b, json_object_get(doc, "drift"), commit);
+	else if (drift_changed)
+		tg_buf_printf(b, "drift: none at %.7s", commit);
 	else if (!json_equal(json_object_get(prev, "violations"),
 			     json_object_get(doc, "violations")))
 		tg_buf_printf(

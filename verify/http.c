@@ -153,8 +153,10 @@ static void xfer_free(struct xfer *x)
  * insecure list) and origin "scheme://host:port" (port always filled in,
  * for the same-origin check on redirects). 0 or TG_EINVALID.
  */
-static int url_split(char **scheme_out, char **hostport_out, char **origin_out,
-		     const char *url)
+static int url_split(char **scheme_out,
+                     char **hostport_out,
+                     char **origin_out,
+                     const char *url)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *dport = NULL;
@@ -166,7 +168,7 @@ static int url_split(char **scheme_out, char **hostport_out, char **origin_out,
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &dport, CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK) {
+	            CURLUE_OK) {
 		error = tg_error_set(TG_EINVALID, "invalid URL \"%s\"", url);
 		goto out;
 	}
@@ -176,7 +178,7 @@ static int url_split(char **scheme_out, char **hostport_out, char **origin_out,
 		*scheme_out = tg_strdup(scheme);
 	if (hostport_out)
 		*hostport_out = port ? tg_aprintf("%s:%s", host, port)
-				     : tg_strdup(host);
+		                     : tg_strdup(host);
 	if (origin_out)
 		*origin_out = tg_aprintf("%s://%s:%s", scheme, host, dport);
 out:
@@ -225,17 +227,17 @@ static int url_check(const tg_http *http, const char *url)
 	if (!strcmp(scheme, "https"))
 		error = 0;
 	else if (!strcmp(scheme, "http") &&
-		 tg_http_host_is_insecure(http, hostport))
+	         tg_http_host_is_insecure(http, hostport))
 		error = 0;
 	else if (!strcmp(scheme, "http"))
 		error = tg_error_set(TG_EINVALID,
-				     "%s: plain HTTP refused: %s is not listed "
-				     "as an insecure registry",
-				     url, hostport);
+		                     "%s: plain HTTP refused: %s is not listed "
+		                     "as an insecure registry",
+		                     url, hostport);
 	else
 		error = tg_error_set(TG_EINVALID,
-				     "%s: unsupported URL scheme \"%s\"", url,
-				     scheme);
+		                     "%s: unsupported URL scheme \"%s\"", url,
+		                     scheme);
 	free(scheme);
 	free(hostport);
 	return error;
@@ -274,7 +276,8 @@ int tg_http_new(tg_http **out, const tg_http_options *opts)
 	 * (the Kubernetes client) share libcurl's global state. */
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return tg_error_set(TG_ERROR, "curl_global_init failed");
+			return tg_error_set(TG_ERROR,
+			                    "curl_global_init failed");
 		curl_ready = true;
 	}
 	http = tg_calloc(1, sizeof(*http));
@@ -290,28 +293,30 @@ int tg_http_new(tg_http **out, const tg_http_options *opts)
 		  opts->client_key_pem_len);
 	http->skip_verify = opts->insecure_skip_verify;
 	http->insecure =
-		strv_dup(opts->insecure_hosts, opts->insecure_hosts_count);
+	        strv_dup(opts->insecure_hosts, opts->insecure_hosts_count);
 	http->insecure_count = opts->insecure_hosts_count;
-	http->parallel = opts->parallel ? opts->parallel
-					: TG_HTTP_DEFAULT_PARALLEL;
-	http->timeout_s = opts->timeout_s > 0 ? opts->timeout_s
-					      : TG_HTTP_TIMEOUT_S;
+	http->parallel =
+	        opts->parallel ? opts->parallel : TG_HTTP_DEFAULT_PARALLEL;
+	http->timeout_s =
+	        opts->timeout_s > 0 ? opts->timeout_s : TG_HTTP_TIMEOUT_S;
 	http->connect_timeout_s = opts->connect_timeout_s > 0
-					  ? opts->connect_timeout_s
-					  : TG_HTTP_CONNECT_TIMEOUT_S;
-	http->max_retries = opts->max_retries < 0    ? 0
-			    : opts->max_retries == 0 ? TG_HTTP_MAX_RETRIES
-						     : (unsigned)opts->max_retries;
+	                                  ? opts->connect_timeout_s
+	                                  : TG_HTTP_CONNECT_TIMEOUT_S;
+	http->max_retries = opts->max_retries < 0 ? 0
+	                    : opts->max_retries == 0
+	                            ? TG_HTTP_MAX_RETRIES
+	                            : (unsigned)opts->max_retries;
 	http->retry_base_ms = opts->retry_base_ms > 0 ? opts->retry_base_ms
-						      : TG_HTTP_RETRY_BASE_MS;
-	http->user_agent = tg_strdup(opts->user_agent ? opts->user_agent
-						      : "tollgate/" TOLLGATE_VERSION);
+	                                              : TG_HTTP_RETRY_BASE_MS;
+	http->user_agent =
+	        tg_strdup(opts->user_agent ? opts->user_agent
+	                                   : "tollgate/" TOLLGATE_VERSION);
 	/* Connection reuse: every transfer shares this multi handle's cache,
 	 * bounded so a run over many registries does not hoard sockets. */
 	curl_multi_setopt(http->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-			  (long)http->parallel);
+	                  (long)http->parallel);
 	curl_multi_setopt(http->multi, CURLMOPT_MAXCONNECTS,
-			  (long)http->parallel);
+	                  (long)http->parallel);
 	*out = http;
 	return 0;
 }
@@ -350,8 +355,10 @@ static void queue_push(tg_http *http, struct xfer *x)
 	http->queue_tail = x;
 }
 
-int tg_http_submit(tg_http *http, const tg_http_request *req,
-		   tg_http_done_fn done, void *ctx)
+int tg_http_submit(tg_http *http,
+                   const tg_http_request *req,
+                   tg_http_done_fn done,
+                   void *ctx)
 {
 	struct xfer *x;
 	int error;
@@ -373,8 +380,8 @@ int tg_http_submit(tg_http *http, const tg_http_request *req,
 		memcpy(x->body, req->body, req->body_len);
 		x->body_len = req->body_len;
 	}
-	x->max_bytes = req->max_bytes ? req->max_bytes
-				      : TG_MAX_SMALL_RESPONSE_BYTES;
+	x->max_bytes =
+	        req->max_bytes ? req->max_bytes : TG_MAX_SMALL_RESPONSE_BYTES;
 	x->no_redirects = req->no_redirects;
 	x->done = done;
 	x->ctx = ctx;
@@ -405,7 +412,7 @@ static const char *trim(const char *s, size_t *len)
 		(*len)--;
 	}
 	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
-			s[*len - 1] == '\r' || s[*len - 1] == '\n'))
+	                s[*len - 1] == '\r' || s[*len - 1] == '\n'))
 		(*len)--;
 	return s;
 }
@@ -438,7 +445,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	vlen = n - namelen - 1;
 	value = trim(colon + 1, &vlen);
 	x->resp_headers = tg_realloc(x->resp_headers,
-				     (x->resp_headers_count + 1) * sizeof(*h));
+	                             (x->resp_headers_count + 1) * sizeof(*h));
 	h = &x->resp_headers[x->resp_headers_count++];
 	h->name = tg_strndup(data, namelen);
 	h->value = tg_strndup(value, vlen);
@@ -461,7 +468,7 @@ static void easy_set_method(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? (char *)x->body : "");
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)x->body_len);
+	                 (curl_off_t)x->body_len);
 }
 
 /* Create and configure the easy handle for the next attempt of x. */
@@ -484,7 +491,7 @@ static int xfer_start(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, http->connect_timeout_s);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, http->user_agent);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)x->max_bytes);
+	                 (curl_off_t)x->max_bytes);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -519,7 +526,7 @@ static int xfer_start(struct xfer *x)
 }
 
 const char *tg_http_response_header(const tg_http_response *resp,
-				    const char *name)
+                                    const char *name)
 {
 	size_t i;
 
@@ -605,12 +612,13 @@ static double retry_delay(const struct xfer *x)
 
 	for (i = 1; i < x->attempts; i++)
 		delay *= 2;
-	if (ra && tg_parse_u64(&secs, ra, strlen(ra),
-			       TG_HTTP_RETRY_AFTER_MAX_S) == 0 &&
-	    (double)secs > delay)
-		delay = (double)secs;
-	else if (ra && tg_parse_u64(&secs, ra, strlen(ra), UINT64_MAX) == 0)
-		delay = TG_HTTP_RETRY_AFTER_MAX_S;
+	/* Only the delta-seconds form; an HTTP-date falls back to backoff. */
+	if (ra && tg_parse_u64(&secs, ra, strlen(ra), UINT64_MAX) == 0) {
+		if (secs > TG_HTTP_RETRY_AFTER_MAX_S)
+			secs = TG_HTTP_RETRY_AFTER_MAX_S;
+		if ((double)secs > delay)
+			delay = (double)secs;
+	}
 	return delay;
 }
 
@@ -676,11 +684,11 @@ static int xfer_redirect(struct xfer *x, long status, const char *target)
 
 	if (x->redirects >= TG_MAX_REDIRECTS)
 		return tg_error_set(TG_EINVALID,
-				    "%s %s: more than %d redirects", x->method,
-				    x->url, TG_MAX_REDIRECTS);
+		                    "%s %s: more than %d redirects", x->method,
+		                    x->url, TG_MAX_REDIRECTS);
 	if ((error = url_check(x->http, target)) < 0)
 		return tg_error_prefix(error, "%s %s: redirect (HTTP %ld)",
-				       x->method, x->url, status);
+		                       x->method, x->url, status);
 	if ((error = url_split(NULL, NULL, &origin, target)) < 0)
 		return error;
 	if (strcmp(origin, x->origin))
@@ -729,13 +737,14 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 	http->stats.bytes += x->resp_body.len;
 	if (x->too_big || x->headers_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		tg_error_set(TG_ETOOBIG,
-			     "%s %s: response %s larger than the limit of %zu "
-			     "bytes (HTTP %ld)",
-			     x->method, x->url,
-			     x->headers_too_big ? "headers" : "body",
-			     x->headers_too_big ? (size_t)TG_MAX_HTTP_HEADER_BYTES
-						: x->max_bytes,
-			     status);
+		             "%s %s: response %s larger than the limit of %zu "
+		             "bytes (HTTP %ld)",
+		             x->method, x->url,
+		             x->headers_too_big ? "headers" : "body",
+		             x->headers_too_big
+		                     ? (size_t)TG_MAX_HTTP_HEADER_BYTES
+		                     : x->max_bytes,
+		             status);
 		xfer_complete(x, TG_ETOOBIG, status);
 		return;
 	}
@@ -749,10 +758,10 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 	}
 	if (rc != CURLE_OK) {
 		tg_error_set(TG_ENET, "%s %s: %s (%s; %u attempt%s)", x->method,
-			     x->url,
-			     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
-			     curl_easy_strerror(rc), x->attempts,
-			     x->attempts == 1 ? "" : "s");
+		             x->url,
+		             x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
+		             curl_easy_strerror(rc), x->attempts,
+		             x->attempts == 1 ? "" : "s");
 		xfer_complete(x, TG_ENET, 0);
 		return;
 	}
@@ -773,15 +782,15 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 	xfer_complete(x, 0, status);
 }
 
-/* Start queued transfers whose time has come, up to the parallel limit.
- * Returns the seconds until the next waiting one may start (at most 1). */
-static double start_ready(tg_http *http)
+/* Start queued transfers whose time has come, up to the parallel limit. */
+static void start_ready(tg_http *http)
 {
-	struct xfer **p = &http->queue, *x, *ready = NULL, **ready_tail = &ready;
-	double now = tg_monotonic(), wait = 1.0;
+	struct xfer **p = &http->queue, *x, *ready = NULL,
+	            **ready_tail = &ready;
+	double now = tg_monotonic();
 	unsigned slots = http->active < http->parallel
-				 ? http->parallel - http->active
-				 : 0;
+	                         ? http->parallel - http->active
+	                         : 0;
 	int error;
 
 	/* Detach first, start after: a failing start calls its callback,
@@ -796,8 +805,6 @@ static double start_ready(tg_http *http)
 			slots--;
 			continue;
 		}
-		if (x->not_before > now && x->not_before - now < wait)
-			wait = x->not_before - now;
 		http->queue_tail = x;
 		p = &x->next;
 	}
@@ -811,7 +818,6 @@ static double start_ready(tg_http *http)
 			xfer_complete(x, error, 0);
 		}
 	}
-	return wait;
 }
 
 /* Drain curl's completion messages. */
@@ -826,7 +832,7 @@ static void collect_done(tg_http *http)
 			continue;
 		x = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				  (char **)&x);
+		                  (char **)&x);
 		if (x)
 			xfer_finished(http, x, msg->data.result);
 	}
@@ -840,7 +846,7 @@ static void fail_all(tg_http *http, CURLMcode mc)
 	while ((x = http->running_list)) {
 		running_remove(http, x);
 		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
-			     x->url, curl_multi_strerror(mc));
+		             x->url, curl_multi_strerror(mc));
 		xfer_complete(x, TG_ENET, 0);
 	}
 	while ((x = http->queue)) {
@@ -848,9 +854,27 @@ static void fail_all(tg_http *http, CURLMcode mc)
 		if (!http->queue)
 			http->queue_tail = NULL;
 		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
-			     x->url, curl_multi_strerror(mc));
+		             x->url, curl_multi_strerror(mc));
 		xfer_complete(x, TG_ENET, 0);
 	}
+}
+
+/* Seconds until a queued transfer may start: 0 when one can start now,
+ * 1 (a poll tick) when none is queued or every slot is busy. */
+static double queue_wait(const tg_http *http)
+{
+	const struct xfer *x;
+	double now = tg_monotonic(), wait = 1.0;
+
+	if (http->active >= http->parallel)
+		return wait;
+	for (x = http->queue; x; x = x->next) {
+		if (x->not_before <= now)
+			return 0;
+		if (x->not_before - now < wait)
+			wait = x->not_before - now;
+	}
+	return wait;
 }
 
 int tg_http_run(tg_http *http)
@@ -862,22 +886,26 @@ int tg_http_run(tg_http *http)
 
 	if (http->running)
 		return tg_error_set(TG_ERROR, "tg_http_run called while "
-					      "running (from a callback?)");
+		                              "running (from a callback?)");
 	http->running = true;
 	while (http->queue || http->running_list) {
-		wait = start_ready(http);
+		start_ready(http);
 		if ((mc = curl_multi_perform(http->multi, &still)) != CURLM_OK)
 			break;
 		collect_done(http);
 		if (!http->running_list && !http->queue)
 			break;
+		/* Callbacks and retries may have queued work: when some of
+		 * it can start now, loop at once instead of polling. */
+		if ((wait = queue_wait(http)) <= 0)
+			continue;
 		timeout_ms = (int)(wait * 1000) + 1;
 		if (http->running_list &&
 		    curl_multi_timeout(http->multi, &curl_ms) == CURLM_OK &&
 		    curl_ms >= 0 && curl_ms < timeout_ms)
 			timeout_ms = (int)curl_ms;
 		if ((mc = curl_multi_poll(http->multi, NULL, 0, timeout_ms,
-					  NULL)) != CURLM_OK)
+		                          NULL)) != CURLM_OK)
 			break;
 	}
 	if (mc != CURLM_OK)
@@ -885,7 +913,7 @@ int tg_http_run(tg_http *http)
 	http->running = false;
 	if (mc != CURLM_OK)
 		return tg_error_set(TG_ERROR, "curl multi: %s",
-				    curl_multi_strerror(mc));
+		                    curl_multi_strerror(mc));
 	return 0;
 }
 
@@ -895,8 +923,8 @@ struct sync_result {
 	char *detail;
 };
 
-static void sync_done(tg_http *http, int result, tg_http_response *resp,
-		      void *ctx)
+static void
+sync_done(tg_http *http, int result, tg_http_response *resp, void *ctx)
 {
 	struct sync_result *s = ctx;
 
@@ -907,8 +935,9 @@ static void sync_done(tg_http *http, int result, tg_http_response *resp,
 		s->detail = tg_strdup(tg_error_last());
 }
 
-int tg_http_request_sync(tg_http_response **out, tg_http *http,
-			 const tg_http_request *req)
+int tg_http_request_sync(tg_http_response **out,
+                         tg_http *http,
+                         const tg_http_request *req)
 {
 	struct sync_result s = {TG_ERROR, NULL, NULL};
 	int error;

@@ -172,8 +172,8 @@ int tg_www_authenticate_parse(tg_auth_challenge *out, const char *value)
 		    parse_auth_params(&c, &p) < 0) {
 			tg_auth_challenge_clear(&c);
 			tg_auth_challenge_clear(&first);
-			return tg_error_set(TG_EPARSE,
-					    "malformed WWW-Authenticate header");
+			return tg_error_set(
+			        TG_EPARSE, "malformed WWW-Authenticate header");
 		}
 		if (!strcasecmp(c.scheme, "Bearer")) {
 			tg_auth_challenge_clear(&first);
@@ -254,20 +254,20 @@ int tg_link_next_parse(char **out, const char *value)
 			return 0;
 		if (*p != '<' || !(end = strchr(p, '>')))
 			return tg_error_set(TG_EPARSE,
-					    "malformed Link header: expected "
-					    "<URI>");
+			                    "malformed Link header: expected "
+			                    "<URI>");
 		q = end + 1;
 		if (parse_link_params(&q, &is_next) < 0)
 			return tg_error_set(TG_EPARSE,
-					    "malformed Link header parameters");
+			                    "malformed Link header parameters");
 		if (is_next) {
 			*out = tg_strndup(p + 1, (size_t)(end - p - 1));
 			return 0;
 		}
 		p = skip_ows(q);
 		if (*p && *p != ',')
-			return tg_error_set(TG_EPARSE,
-					    "malformed Link header after <URI>");
+			return tg_error_set(
+			        TG_EPARSE, "malformed Link header after <URI>");
 	}
 }
 
@@ -308,8 +308,8 @@ static char *auth_key_host(const char *key)
 
 /* The user and password of one auths entry; 0 with both NULL for an entry
  * without credentials (credential helpers), TG_EPARSE otherwise. */
-static int cred_decode(tg_docker_cred *c, const char *name, const char *key,
-		       json_t *entry)
+static int
+cred_decode(tg_docker_cred *c, const char *name, const char *key, json_t *entry)
 {
 	json_t *auth = json_object_get(entry, "auth");
 	json_t *user = json_object_get(entry, "username");
@@ -319,30 +319,34 @@ static int cred_decode(tg_docker_cred *c, const char *name, const char *key,
 	char *colon;
 
 	if (!json_is_object(entry))
-		return tg_error_set(TG_EPARSE, "%s: auths.\"%s\" is not an object",
-				    name, key);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: auths.\"%s\" is not an object", name,
+		                    key);
 	if (auth && json_is_string(auth) && json_string_length(auth) > 0) {
 		if (tg_base64_decode(&raw, &raw_len, json_string_value(auth),
-				     json_string_length(auth)) < 0 ||
+		                     json_string_length(auth)) < 0 ||
 		    memchr(raw, '\0', raw_len) ||
 		    !(colon = strchr((char *)raw, ':'))) {
 			if (raw)
 				OPENSSL_cleanse(raw, raw_len);
 			free(raw);
 			return tg_error_set(TG_EPARSE,
-					    "%s: auths.\"%s\".auth is not "
-					    "base64 of \"user:password\"",
-					    name, key);
+			                    "%s: auths.\"%s\".auth is not "
+			                    "base64 of \"user:password\"",
+			                    name, key);
 		}
-		c->username = tg_strndup((char *)raw, (size_t)(colon - (char *)raw));
+		c->username =
+		        tg_strndup((char *)raw, (size_t)(colon - (char *)raw));
 		c->password = tg_strdup(colon + 1);
 		OPENSSL_cleanse(raw, raw_len);
 		free(raw);
 		return 0;
 	}
 	if (auth && !json_is_string(auth))
-		return tg_error_set(TG_EPARSE, "%s: auths.\"%s\".auth is not a "
-				    "string", name, key);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: auths.\"%s\".auth is not a "
+		                    "string",
+		                    name, key);
 	if (json_is_string(user) && json_is_string(pass)) {
 		c->username = tg_strdup(json_string_value(user));
 		c->password = tg_strdup(json_string_value(pass));
@@ -350,14 +354,17 @@ static int cred_decode(tg_docker_cred *c, const char *name, const char *key,
 	}
 	if (user || pass)
 		return tg_error_set(TG_EPARSE,
-				    "%s: auths.\"%s\": username and password "
-				    "must both be strings",
-				    name, key);
+		                    "%s: auths.\"%s\": username and password "
+		                    "must both be strings",
+		                    name, key);
 	return 0;
 }
 
-int tg_docker_config_parse(tg_docker_cred **out, size_t *count_out,
-			   const char *name, const char *json, size_t len)
+int tg_docker_config_parse(tg_docker_cred **out,
+                           size_t *count_out,
+                           const char *name,
+                           const char *json,
+                           size_t len)
 {
 	json_t *root, *auths, *entry;
 	json_error_t jerr;
@@ -370,24 +377,26 @@ int tg_docker_config_parse(tg_docker_cred **out, size_t *count_out,
 	*count_out = 0;
 	if (!(root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)))
 		return tg_error_set(TG_EPARSE, "%s:%d:%d: %s", name, jerr.line,
-				    jerr.column, jerr.text);
+		                    jerr.column, jerr.text);
 	if (!json_is_object(root)) {
 		error = tg_error_set(TG_EPARSE, "%s: not a JSON object", name);
 		goto out;
 	}
 	auths = json_object_get(root, "auths");
 	if (auths && !json_is_object(auths)) {
-		error = tg_error_set(TG_EPARSE, "%s: \"auths\" is not an object",
-				     name);
+		error = tg_error_set(TG_EPARSE,
+		                     "%s: \"auths\" is not an object", name);
 		goto out;
 	}
 	if (json_object_size(auths) > TG_MAX_AUTH_ENTRIES) {
-		error = tg_error_set(TG_ETOOBIG, "%s: more than %d auths entries",
-				     name, TG_MAX_AUTH_ENTRIES);
+		error = tg_error_set(TG_ETOOBIG,
+		                     "%s: more than %d auths entries", name,
+		                     TG_MAX_AUTH_ENTRIES);
 		goto out;
 	}
 	creds = tg_calloc(json_object_size(auths) + 1, sizeof(*creds));
-	json_object_foreach(auths, key, entry) {
+	json_object_foreach(auths, key, entry)
+	{
 		tg_docker_cred c = {0};
 
 		if ((error = cred_decode(&c, name, key, entry)) < 0)
@@ -416,7 +425,8 @@ static bool is_docker_hub(const char *host)
 }
 
 const tg_docker_cred *tg_docker_cred_find(const tg_docker_cred *creds,
-					  size_t count, const char *registry)
+                                          size_t count,
+                                          const char *registry)
 {
 	size_t i;
 
@@ -431,7 +441,8 @@ const tg_docker_cred *tg_docker_cred_find(const tg_docker_cred *creds,
 	return NULL;
 }
 
-/* Manifests ------------------------------------------------------------------ */
+/* Manifests ------------------------------------------------------------------
+ */
 
 /* Longest digest string we produce: "sha512:" + 128 hex. */
 #define DIGEST_MAX 135
@@ -440,8 +451,10 @@ const tg_docker_cred *tg_docker_cred_find(const tg_docker_cred *creds,
  * Digest of data with the algorithm of `like` ("sha512:..." gives sha512,
  * anything else sha256), so bytes can be compared with any valid digest.
  */
-static void digest_compute(char out[DIGEST_MAX + 1], const char *like,
-			   const void *data, size_t len)
+static void digest_compute(char out[DIGEST_MAX + 1],
+                           const char *like,
+                           const void *data,
+                           size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -504,8 +517,11 @@ static void descriptors_free(tg_descriptor *d, size_t n)
 }
 
 /* "annotations": an object of strings. where names it in messages. */
-static int annotations_parse(tg_annotation **out, size_t *n_out, json_t *obj,
-			     const char *name, const char *where)
+static int annotations_parse(tg_annotation **out,
+                             size_t *n_out,
+                             json_t *obj,
+                             const char *name,
+                             const char *where)
 {
 	const char *key;
 	json_t *v;
@@ -516,22 +532,29 @@ static int annotations_parse(tg_annotation **out, size_t *n_out, json_t *obj,
 	if (!obj)
 		return 0;
 	if (!json_is_object(obj))
-		return tg_error_set(TG_EPARSE, "%s: %s.annotations is not an "
-				    "object", name, where);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: %s.annotations is not an "
+		                    "object",
+		                    name, where);
 	if (json_object_size(obj) > TG_MAX_ANNOTATIONS)
-		return tg_error_set(TG_ETOOBIG, "%s: %s has more than %d "
-				    "annotations", name, where,
-				    TG_MAX_ANNOTATIONS);
-	json_object_foreach(obj, key, v) {
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: %s has more than %d "
+		                    "annotations",
+		                    name, where, TG_MAX_ANNOTATIONS);
+	json_object_foreach(obj, key, v)
+	{
 		if (!json_is_string(v)) {
 			annotations_free(*out, n);
 			*out = NULL;
-			return tg_error_set(TG_EPARSE, "%s: %s.annotations.\"%s\" "
-					    "is not a string", name, where, key);
+			return tg_error_set(TG_EPARSE,
+			                    "%s: %s.annotations.\"%s\" "
+			                    "is not a string",
+			                    name, where, key);
 		}
 	}
 	*out = tg_calloc(json_object_size(obj) + 1, sizeof(**out));
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		(*out)[n].key = tg_strdup(key);
 		(*out)[n].value = tg_strdup(json_string_value(v));
 		n++;
@@ -541,8 +564,11 @@ static int annotations_parse(tg_annotation **out, size_t *n_out, json_t *obj,
 }
 
 /* Optional string member: NULL when absent, TG_EPARSE when not a string. */
-static int opt_string(char **out, json_t *obj, const char *key,
-		      const char *name, const char *where)
+static int opt_string(char **out,
+                      json_t *obj,
+                      const char *key,
+                      const char *name,
+                      const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -551,13 +577,15 @@ static int opt_string(char **out, json_t *obj, const char *key,
 		return 0;
 	if (!json_is_string(v))
 		return tg_error_set(TG_EPARSE, "%s: %s.%s is not a string",
-				    name, where, key);
+		                    name, where, key);
 	*out = tg_strdup(json_string_value(v));
 	return 0;
 }
 
-static int platform_parse(tg_platform **out, json_t *obj, const char *name,
-			  const char *where)
+static int platform_parse(tg_platform **out,
+                          json_t *obj,
+                          const char *name,
+                          const char *where)
 {
 	tg_platform *p;
 	int error;
@@ -566,19 +594,23 @@ static int platform_parse(tg_platform **out, json_t *obj, const char *name,
 	if (!obj)
 		return 0;
 	if (!json_is_object(obj))
-		return tg_error_set(TG_EPARSE, "%s: %s.platform is not an object",
-				    name, where);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: %s.platform is not an object", name,
+		                    where);
 	p = tg_calloc(1, sizeof(*p));
 	if ((error = opt_string(&p->os, obj, "os", name, where)) < 0 ||
 	    (error = opt_string(&p->architecture, obj, "architecture", name,
-				where)) < 0 ||
-	    (error = opt_string(&p->variant, obj, "variant", name, where)) < 0 ||
+	                        where)) < 0 ||
+	    (error = opt_string(&p->variant, obj, "variant", name, where)) <
+	            0 ||
 	    (error = opt_string(&p->os_version, obj, "os.version", name,
-				where)) < 0)
+	                        where)) < 0)
 		goto out;
 	if (!p->os || !p->architecture)
-		error = tg_error_set(TG_EPARSE, "%s: %s.platform needs \"os\" "
-				     "and \"architecture\"", name, where);
+		error = tg_error_set(TG_EPARSE,
+		                     "%s: %s.platform needs \"os\" "
+		                     "and \"architecture\"",
+		                     name, where);
 out:
 	if (error < 0) {
 		platform_free(p);
@@ -590,8 +622,10 @@ out:
 
 /* One descriptor (OCI image-spec descriptor.md): mediaType, digest, size
  * required; artifactType, annotations, platform optional. */
-static int descriptor_parse(tg_descriptor *d, json_t *obj, const char *name,
-			    const char *where)
+static int descriptor_parse(tg_descriptor *d,
+                            json_t *obj,
+                            const char *name,
+                            const char *where)
 {
 	json_t *mt, *dg, *sz;
 	int error;
@@ -599,30 +633,36 @@ static int descriptor_parse(tg_descriptor *d, json_t *obj, const char *name,
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(obj))
 		return tg_error_set(TG_EPARSE, "%s: %s is not an object", name,
-				    where);
+		                    where);
 	mt = json_object_get(obj, "mediaType");
 	dg = json_object_get(obj, "digest");
 	sz = json_object_get(obj, "size");
 	if (!json_is_string(mt) || !json_string_length(mt))
-		return tg_error_set(TG_EPARSE, "%s: %s.mediaType missing or not "
-				    "a string", name, where);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: %s.mediaType missing or not "
+		                    "a string",
+		                    name, where);
 	if (!json_is_string(dg) || !tg_digest_is_valid(json_string_value(dg)))
-		return tg_error_set(TG_EPARSE, "%s: %s.digest missing or not a "
-				    "valid digest", name, where);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: %s.digest missing or not a "
+		                    "valid digest",
+		                    name, where);
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0)
-		return tg_error_set(TG_EPARSE, "%s: %s.size missing or not a "
-				    "non-negative integer", name, where);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: %s.size missing or not a "
+		                    "non-negative integer",
+		                    name, where);
 	d->media_type = tg_strdup(json_string_value(mt));
 	d->digest = tg_strdup(json_string_value(dg));
 	d->size = (uint64_t)json_integer_value(sz);
 	if ((error = opt_string(&d->artifact_type, obj, "artifactType", name,
-				where)) < 0 ||
+	                        where)) < 0 ||
 	    (error = annotations_parse(&d->annotations, &d->annotations_count,
-				       json_object_get(obj, "annotations"), name,
-				       where)) < 0 ||
+	                               json_object_get(obj, "annotations"),
+	                               name, where)) < 0 ||
 	    (error = platform_parse(&d->platform,
-				    json_object_get(obj, "platform"), name,
-				    where)) < 0) {
+	                            json_object_get(obj, "platform"), name,
+	                            where)) < 0) {
 		descriptor_clear(d);
 		return error;
 	}
@@ -630,8 +670,12 @@ static int descriptor_parse(tg_descriptor *d, json_t *obj, const char *name,
 }
 
 /* An array of descriptors under key (required when `required`). */
-static int descriptors_parse(tg_descriptor **out, size_t *n_out, json_t *doc,
-			     const char *key, bool required, const char *name)
+static int descriptors_parse(tg_descriptor **out,
+                             size_t *n_out,
+                             json_t *doc,
+                             const char *key,
+                             bool required,
+                             const char *name)
 {
 	json_t *arr = json_object_get(doc, key);
 	char where[64];
@@ -643,18 +687,22 @@ static int descriptors_parse(tg_descriptor **out, size_t *n_out, json_t *doc,
 	if (!arr && !required)
 		return 0;
 	if (!json_is_array(arr))
-		return tg_error_set(TG_EPARSE, "%s: \"%s\" missing or not an "
-				    "array", name, key);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: \"%s\" missing or not an "
+		                    "array",
+		                    name, key);
 	n = json_array_size(arr);
 	if (n > TG_MAX_MANIFEST_DESCRIPTORS)
-		return tg_error_set(TG_ETOOBIG, "%s: more than %d entries in "
-				    "\"%s\"", name, TG_MAX_MANIFEST_DESCRIPTORS,
-				    key);
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: more than %d entries in "
+		                    "\"%s\"",
+		                    name, TG_MAX_MANIFEST_DESCRIPTORS, key);
 	*out = tg_calloc(n + 1, sizeof(**out));
 	for (i = 0; i < n; i++) {
 		snprintf(where, sizeof(where), "%s[%zu]", key, i);
-		if ((error = descriptor_parse(&(*out)[i], json_array_get(arr, i),
-					      name, where)) < 0) {
+		if ((error = descriptor_parse(&(*out)[i],
+		                              json_array_get(arr, i), name,
+		                              where)) < 0) {
 			descriptors_free(*out, i);
 			*out = NULL;
 			return error;
@@ -687,7 +735,8 @@ void tg_manifest_free(tg_manifest *m)
 
 static bool media_is_index(const char *mt)
 {
-	return !strcmp(mt, TG_MEDIA_OCI_INDEX) || !strcmp(mt, TG_MEDIA_DOCKER_LIST);
+	return !strcmp(mt, TG_MEDIA_OCI_INDEX) ||
+	       !strcmp(mt, TG_MEDIA_DOCKER_LIST);
 }
 
 static bool media_is_image(const char *mt)
@@ -717,8 +766,10 @@ static const char *content_type_base(char *buf, size_t size, const char *ct)
  * means an index). They must agree (OCI image-spec: mediaType, when
  * present, matches the descriptor and Content-Type).
  */
-static int manifest_media_type(char **out, json_t *doc, const char *name,
-			       const char *content_type)
+static int manifest_media_type(char **out,
+                               json_t *doc,
+                               const char *name,
+                               const char *content_type)
 {
 	json_t *mt = json_object_get(doc, "mediaType");
 	char ctbuf[128];
@@ -727,21 +778,26 @@ static int manifest_media_type(char **out, json_t *doc, const char *name,
 
 	if (mt && !json_is_string(mt))
 		return tg_error_set(TG_EPARSE, "%s: mediaType is not a string",
-				    name);
+		                    name);
 	type = mt ? json_string_value(mt) : NULL;
 	if (ct && !media_is_index(ct) && !media_is_image(ct))
 		ct = NULL;
 	if (type && !media_is_index(type) && !media_is_image(type))
-		return tg_error_set(TG_EPARSE, "%s: unsupported manifest "
-				    "mediaType \"%.100s\"", name, type);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: unsupported manifest "
+		                    "mediaType \"%.100s\"",
+		                    name, type);
 	if (type && ct && strcmp(type, ct))
-		return tg_error_set(TG_EPARSE, "%s: mediaType \"%s\" does not "
-				    "match Content-Type \"%s\"", name, type, ct);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: mediaType \"%s\" does not "
+		                    "match Content-Type \"%s\"",
+		                    name, type, ct);
 	if (!type)
 		type = ct;
 	if (!type)
-		type = json_object_get(doc, "manifests") ? TG_MEDIA_OCI_INDEX
-							 : TG_MEDIA_OCI_MANIFEST;
+		type = json_object_get(doc, "manifests")
+		               ? TG_MEDIA_OCI_INDEX
+		               : TG_MEDIA_OCI_MANIFEST;
 	*out = tg_strdup(type);
 	return 0;
 }
@@ -753,15 +809,19 @@ static int manifest_parse_body(tg_manifest *m, json_t *doc)
 	int error;
 
 	if (m->kind == TG_MANIFEST_INDEX)
-		return descriptors_parse(&m->manifests, &m->manifests_count, doc,
-					 "manifests", true, m->name);
+		return descriptors_parse(&m->manifests, &m->manifests_count,
+		                         doc, "manifests", true, m->name);
 	if (json_object_get(doc, "manifests"))
-		return tg_error_set(TG_EPARSE, "%s: image manifest has "
-				    "\"manifests\"", m->name);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: image manifest has "
+		                    "\"manifests\"",
+		                    m->name);
 	cfg = json_object_get(doc, "config");
 	if (!cfg)
-		return tg_error_set(TG_EPARSE, "%s: image manifest has no "
-				    "\"config\"", m->name);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: image manifest has no "
+		                    "\"config\"",
+		                    m->name);
 	m->config = tg_calloc(1, sizeof(*m->config));
 	if ((error = descriptor_parse(m->config, cfg, m->name, "config")) < 0) {
 		free(m->config);
@@ -769,35 +829,36 @@ static int manifest_parse_body(tg_manifest *m, json_t *doc)
 		return error;
 	}
 	return descriptors_parse(&m->layers, &m->layers_count, doc, "layers",
-				 true, m->name);
+	                         true, m->name);
 }
 
-static int manifest_parse_common(tg_manifest *m, json_t *doc,
-				 const char *content_type)
+static int
+manifest_parse_common(tg_manifest *m, json_t *doc, const char *content_type)
 {
 	json_t *sv = json_object_get(doc, "schemaVersion");
 	json_t *subj = json_object_get(doc, "subject");
 	int error;
 
 	if (!json_is_integer(sv) || json_integer_value(sv) != 2)
-		return tg_error_set(TG_EPARSE, "%s: schemaVersion must be 2 "
-				    "(schema 1 manifests are not supported)",
-				    m->name);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: schemaVersion must be 2 "
+		                    "(schema 1 manifests are not supported)",
+		                    m->name);
 	if ((error = manifest_media_type(&m->media_type, doc, m->name,
-					 content_type)) < 0)
+	                                 content_type)) < 0)
 		return error;
 	m->kind = media_is_index(m->media_type) ? TG_MANIFEST_INDEX
-						: TG_MANIFEST_IMAGE;
-	if ((error = opt_string(&m->artifact_type, doc, "artifactType",
-				m->name, "manifest")) < 0 ||
+	                                        : TG_MANIFEST_IMAGE;
+	if ((error = opt_string(&m->artifact_type, doc, "artifactType", m->name,
+	                        "manifest")) < 0 ||
 	    (error = annotations_parse(&m->annotations, &m->annotations_count,
-				       json_object_get(doc, "annotations"),
-				       m->name, "manifest")) < 0)
+	                               json_object_get(doc, "annotations"),
+	                               m->name, "manifest")) < 0)
 		return error;
 	if (subj) {
 		m->subject = tg_calloc(1, sizeof(*m->subject));
 		if ((error = descriptor_parse(m->subject, subj, m->name,
-					      "subject")) < 0) {
+		                              "subject")) < 0) {
 			free(m->subject);
 			m->subject = NULL;
 			return error;
@@ -806,8 +867,11 @@ static int manifest_parse_common(tg_manifest *m, json_t *doc,
 	return manifest_parse_body(m, doc);
 }
 
-int tg_manifest_parse(tg_manifest **out, const char *name,
-		      const char *content_type, const char *data, size_t len)
+int tg_manifest_parse(tg_manifest **out,
+                      const char *name,
+                      const char *content_type,
+                      const char *data,
+                      size_t len)
 {
 	tg_manifest *m = NULL;
 	json_t *doc = NULL;
@@ -817,18 +881,22 @@ int tg_manifest_parse(tg_manifest **out, const char *name,
 
 	*out = NULL;
 	if (len > TG_MAX_MANIFEST_BYTES)
-		return tg_error_set(TG_ETOOBIG, "%s: manifest of %zu bytes is "
-				    "over the limit of %u", name, len,
-				    TG_MAX_MANIFEST_BYTES);
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: manifest of %zu bytes is "
+		                    "over the limit of %u",
+		                    name, len, TG_MAX_MANIFEST_BYTES);
 	if (!(doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr)))
-		return tg_error_set(TG_EPARSE, "%s: manifest is not valid JSON "
-				    "(line %d, column %d: %s)", name, jerr.line,
-				    jerr.column, jerr.text);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: manifest is not valid JSON "
+		                    "(line %d, column %d: %s)",
+		                    name, jerr.line, jerr.column, jerr.text);
 	m = tg_calloc(1, sizeof(*m));
 	m->name = tg_strdup(name);
 	if (!json_is_object(doc)) {
-		error = tg_error_set(TG_EPARSE, "%s: manifest is not a JSON "
-				     "object", name);
+		error = tg_error_set(TG_EPARSE,
+		                     "%s: manifest is not a JSON "
+		                     "object",
+		                     name);
 		goto out;
 	}
 	if ((error = manifest_parse_common(m, doc, content_type)) < 0)
@@ -847,8 +915,8 @@ out:
 	return 0;
 }
 
-static const char *annotation_find(const tg_annotation *a, size_t n,
-				   const char *key)
+static const char *
+annotation_find(const tg_annotation *a, size_t n, const char *key)
 {
 	size_t i;
 
@@ -893,23 +961,25 @@ char *tg_registry_digest_tag(const char *digest, const char *suffix)
 	if (!digest || !tg_digest_is_valid(digest))
 		return NULL;
 	colon = strchr(digest, ':');
-	return tg_aprintf("%.*s-%s%s", (int)(colon - digest), digest,
-			  colon + 1, suffix ? suffix : "");
+	return tg_aprintf("%.*s-%s%s", (int)(colon - digest), digest, colon + 1,
+	                  suffix ? suffix : "");
 }
 
 const char *tg_registry_api_host(const char *registry)
 {
-	if (!strcmp(registry, "docker.io") || !strcmp(registry, "index.docker.io"))
+	if (!strcmp(registry, "docker.io") ||
+	    !strcmp(registry, "index.docker.io"))
 		return "registry-1.docker.io";
 	return registry;
 }
 
-/* The client ---------------------------------------------------------------- */
+/* The client ----------------------------------------------------------------
+ */
 
 enum op_kind { OP_PING, OP_MANIFEST, OP_BLOB, OP_REFERRERS };
 
 /* What a registry host asked for last time (its 401 challenge). */
-enum host_auth { AUTH_UNKNOWN, AUTH_BASIC, AUTH_BEARER };
+enum host_auth { AUTH_UNKNOWN, AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
 struct host {
 	struct host *next;
@@ -917,6 +987,11 @@ struct host {
 	enum host_auth auth;
 	char *realm;
 	char *service;
+	/* Until the first answer says how this host authenticates, one
+	 * request goes out and the others wait here: a batch of N requests
+	 * then costs one 401, not N. */
+	bool probing;
+	struct op *waiters;
 };
 
 struct token {
@@ -925,8 +1000,8 @@ struct token {
 	char *registry; /* as in image references: for credentials */
 	bool fetching;
 	char *host;
-	char *scope; /* "" when none */
-	char *value; /* NULL while being fetched */
+	char *scope;    /* "" when none */
+	char *value;    /* NULL while being fetched */
 	double expires; /* tg_monotonic() time */
 	struct op *waiters;
 };
@@ -961,6 +1036,7 @@ struct op {
 	char *path;  /* path and query of the next request */
 	size_t max_bytes;
 	bool auth_done;
+	bool probe; /* the request that learns the host's auth scheme */
 	unsigned pages;
 	tg_descriptor *items; /* referrers collected so far */
 	size_t items_count;
@@ -1041,7 +1117,8 @@ static void ops_fail_all(struct op *list, int code, const char *detail)
 	}
 }
 
-/* Hosts, tokens and the cache ------------------------------------------------ */
+/* Hosts, tokens and the cache ------------------------------------------------
+ */
 
 static struct host *host_get(tg_registry *reg, const char *name)
 {
@@ -1057,13 +1134,14 @@ static struct host *host_get(tg_registry *reg, const char *name)
 	return h;
 }
 
-static struct token *token_find(tg_registry *reg, const char *host,
-				const char *scope)
+static struct token *
+token_find(tg_registry *reg, const char *host, const char *scope)
 {
 	struct token *t;
 
 	for (t = reg->tokens; t; t = t->next)
-		if (!strcmp(t->host, host) && !strcmp(t->scope, scope ? scope : ""))
+		if (!strcmp(t->host, host) &&
+		    !strcmp(t->scope, scope ? scope : ""))
 			return t;
 	return NULL;
 }
@@ -1094,8 +1172,12 @@ static void cache_evict(tg_registry *reg, size_t need)
 
 /* Keep verified bytes under "host digest". One entry may use at most an
  * eighth of the cache, so one large SBOM does not flush everything else. */
-static void cache_put(tg_registry *reg, const char *host, const char *digest,
-		      const char *ct, const char *data, size_t len)
+static void cache_put(tg_registry *reg,
+                      const char *host,
+                      const char *digest,
+                      const char *ct,
+                      const char *data,
+                      size_t len)
 {
 	struct cache_entry *e;
 	char *key = tg_aprintf("%s %s", host, digest);
@@ -1123,8 +1205,8 @@ static void cache_put(tg_registry *reg, const char *host, const char *digest,
 	reg->cache_bytes += len;
 }
 
-static const struct cache_entry *cache_get(tg_registry *reg, const char *host,
-					   const char *digest)
+static const struct cache_entry *
+cache_get(tg_registry *reg, const char *host, const char *digest)
 {
 	struct cache_entry *e;
 	char *key = tg_aprintf("%s %s", host, digest);
@@ -1136,7 +1218,8 @@ static const struct cache_entry *cache_get(tg_registry *reg, const char *host,
 	return e;
 }
 
-/* Construction ----------------------------------------------------------------- */
+/* Construction
+ * ----------------------------------------------------------------- */
 
 static int load_creds(tg_registry *reg, const char *path)
 {
@@ -1144,11 +1227,11 @@ static int load_creds(tg_registry *reg, const char *path)
 	size_t len = 0;
 	int error;
 
-	if ((error = tg_file_read(&json, &len, path, TG_MAX_SMALL_RESPONSE_BYTES)) <
-	    0)
+	if ((error = tg_file_read(&json, &len, path,
+	                          TG_MAX_SMALL_RESPONSE_BYTES)) < 0)
 		return tg_error_prefix(error, "registry auth file");
 	error = tg_docker_config_parse(&reg->creds, &reg->creds_count, path,
-				       json, len);
+	                               json, len);
 	OPENSSL_cleanse(json, len);
 	free(json);
 	return error;
@@ -1166,7 +1249,7 @@ int tg_registry_new(tg_registry **out, const tg_registry_options *opts)
 		opts = &none;
 	reg = tg_calloc(1, sizeof(*reg));
 	reg->cache_max = opts->cache_max_bytes ? opts->cache_max_bytes
-					       : TG_MAX_REGISTRY_CACHE_BYTES;
+	                                       : TG_MAX_REGISTRY_CACHE_BYTES;
 	hopts.ca_file = opts->ca_file;
 	hopts.insecure_hosts = opts->insecure;
 	hopts.insecure_hosts_count = opts->insecure_count;
@@ -1174,7 +1257,8 @@ int tg_registry_new(tg_registry **out, const tg_registry_options *opts)
 	hopts.max_retries = opts->max_retries;
 	hopts.retry_base_ms = opts->retry_base_ms;
 	if ((error = tg_http_new(&reg->http, &hopts)) < 0 ||
-	    (opts->auth_file && (error = load_creds(reg, opts->auth_file)) < 0)) {
+	    (opts->auth_file &&
+	     (error = load_creds(reg, opts->auth_file)) < 0)) {
 		tg_registry_free(reg);
 		return error;
 	}
@@ -1198,6 +1282,10 @@ void tg_registry_free(tg_registry *reg)
 		free(h->host);
 		free(h->realm);
 		free(h->service);
+		while ((op = h->waiters)) {
+			h->waiters = op->next;
+			op_free(op);
+		}
 		free(h);
 	}
 	while ((t = reg->tokens)) {
@@ -1233,7 +1321,8 @@ tg_http *tg_registry_http(tg_registry *reg)
 	return reg->http;
 }
 
-/* Requests --------------------------------------------------------------------- */
+/* Requests
+ * --------------------------------------------------------------------- */
 
 static int op_send(struct op *op);
 static void op_error(struct op *op, int code);
@@ -1269,8 +1358,8 @@ static const char *op_scheme(const struct op *op)
  * "MANIFEST_UNKNOWN","message":"..."}]}) as ": CODE: message", reduced to
  * printable ASCII and bounded, into buf; "" when there are none.
  */
-static void registry_error_detail(char *buf, size_t size,
-				  const tg_http_response *r)
+static void
+registry_error_detail(char *buf, size_t size, const tg_http_response *r)
 {
 	json_t *doc = json_loadb(r->body, r->body_len, 0, NULL);
 	json_t *e = json_array_get(json_object_get(doc, "errors"), 0);
@@ -1295,23 +1384,24 @@ static int status_error(const struct op *op, const tg_http_response *r)
 	registry_error_detail(detail, sizeof(detail), r);
 	if (r->status == 404)
 		return tg_error_set(TG_ENOTFOUND, "%s: not found (HTTP 404%s)",
-				    op->name, detail);
+		                    op->name, detail);
 	if (r->status == 401 || r->status == 403)
 		return tg_error_set(TG_EAUTH,
-				    "%s: access denied (HTTP %ld%s); check the "
-				    "credentials for %s in the registry auth "
-				    "file",
-				    op->name, r->status, detail, op->registry);
-	return tg_error_set(TG_ENET, "%s: unexpected answer from %s (HTTP %ld%s)",
-			    op->name, op->host, r->status, detail);
+		                    "%s: access denied (HTTP %ld%s); check the "
+		                    "credentials for %s in the registry auth "
+		                    "file",
+		                    op->name, r->status, detail, op->registry);
+	return tg_error_set(TG_ENET,
+	                    "%s: unexpected answer from %s (HTTP %ld%s)",
+	                    op->name, r->url, r->status, detail);
 }
 
 /* "Authorization: Basic base64(user:password)" for the op's registry, or
  * NULL without credentials. The caller wipes and frees it. */
 static char *basic_header(const tg_registry *reg, const char *registry)
 {
-	const tg_docker_cred *c = tg_docker_cred_find(reg->creds,
-						      reg->creds_count, registry);
+	const tg_docker_cred *c =
+	        tg_docker_cred_find(reg->creds, reg->creds_count, registry);
 	char *pair, *b64, *header;
 
 	if (!c)
@@ -1324,12 +1414,13 @@ static char *basic_header(const tg_registry *reg, const char *registry)
 	return header;
 }
 
-static void on_token(tg_http *http, int result, tg_http_response *r,
-		     void *ctx);
+static void on_token(tg_http *http, int result, tg_http_response *r, void *ctx);
 
 /* Ask the realm of host h for a token for t->scope; op waits on t. */
-static int token_fetch(tg_registry *reg, struct host *h, struct token *t,
-		       const char *registry)
+static int token_fetch(tg_registry *reg,
+                       struct host *h,
+                       struct token *t,
+                       const char *registry)
 {
 	tg_http_request req = {0};
 	char *service = h->service ? url_encode(h->service) : NULL;
@@ -1386,8 +1477,8 @@ static bool token_value_ok(const char *s, size_t len)
  */
 static int token_parse(struct token *t, const tg_http_response *r)
 {
-	json_t *doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES,
-				 NULL);
+	json_t *doc =
+	        json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *tok = json_object_get(doc, "token");
 	json_t *exp = json_object_get(doc, "expires_in");
 	json_int_t ttl = TG_REGISTRY_TOKEN_DEFAULT_TTL_S;
@@ -1397,9 +1488,10 @@ static int token_parse(struct token *t, const tg_http_response *r)
 		tok = json_object_get(doc, "access_token");
 	if (!json_is_object(doc) || !json_is_string(tok) ||
 	    !token_value_ok(json_string_value(tok), json_string_length(tok))) {
-		error = tg_error_set(TG_EPARSE, "%s: token response from %s has "
-				     "no usable \"token\" or \"access_token\"",
-				     t->registry, r->url);
+		error = tg_error_set(TG_EPARSE,
+		                     "%s: token response from %s has "
+		                     "no usable \"token\" or \"access_token\"",
+		                     t->registry, r->url);
 		goto out;
 	}
 	if (json_is_integer(exp) && json_integer_value(exp) > 0)
@@ -1407,14 +1499,14 @@ static int token_parse(struct token *t, const tg_http_response *r)
 	token_wipe_value(t);
 	t->value = tg_strdup(json_string_value(tok));
 	/* Renew a little early so a token does not expire in flight. */
-	t->expires = tg_monotonic() + (double)ttl - (ttl > 20 ? 10.0 : ttl / 2.0);
+	t->expires =
+	        tg_monotonic() + (double)ttl - (ttl > 20 ? 10.0 : ttl / 2.0);
 out:
 	json_decref(doc);
 	return error;
 }
 
-static void on_token(tg_http *http, int result, tg_http_response *r,
-		     void *ctx)
+static void on_token(tg_http *http, int result, tg_http_response *r, void *ctx)
 {
 	struct token *t = ctx;
 	struct op *waiters = t->waiters, *op;
@@ -1427,20 +1519,22 @@ static void on_token(tg_http *http, int result, tg_http_response *r,
 	if (result < 0) {
 		tg_error_prefix(result, "%s: token", t->registry);
 	} else if (r->status == 401 || r->status == 403) {
-		code = tg_error_set(TG_EAUTH,
-				    "%s: the token server %s refused %s "
-				    "(HTTP %ld); check the credentials for %s in "
-				    "the registry auth file",
-				    t->registry, r->url,
-				    tg_docker_cred_find(t->reg->creds,
-							t->reg->creds_count,
-							t->registry)
-					    ? "the credentials"
-					    : "anonymous access",
-				    r->status, t->registry);
+		code = tg_error_set(
+		        TG_EAUTH,
+		        "%s: the token server %s refused %s "
+		        "(HTTP %ld); check the credentials for %s in "
+		        "the registry auth file",
+		        t->registry, r->url,
+		        tg_docker_cred_find(t->reg->creds, t->reg->creds_count,
+		                            t->registry)
+		                ? "the credentials"
+		                : "anonymous access",
+		        r->status, t->registry);
 	} else if (r->status != 200) {
-		code = tg_error_set(TG_ENET, "%s: token server %s answered HTTP "
-				    "%ld", t->registry, r->url, r->status);
+		code = tg_error_set(TG_ENET,
+		                    "%s: token server %s answered HTTP "
+		                    "%ld",
+		                    t->registry, r->url, r->status);
 	} else {
 		code = token_parse(t, r);
 	}
@@ -1490,12 +1584,12 @@ static int token_wait(struct op *op, struct host *h)
 	return 0;
 }
 
-static void on_response(tg_http *http, int result, tg_http_response *r,
-			void *ctx);
+static void
+on_response(tg_http *http, int result, tg_http_response *r, void *ctx);
 
 static const char *const manifest_accept =
-	"Accept: " TG_MEDIA_OCI_MANIFEST ", " TG_MEDIA_OCI_INDEX ", "
-	TG_MEDIA_DOCKER_MANIFEST ", " TG_MEDIA_DOCKER_LIST;
+        "Accept: " TG_MEDIA_OCI_MANIFEST ", " TG_MEDIA_OCI_INDEX
+        ", " TG_MEDIA_DOCKER_MANIFEST ", " TG_MEDIA_DOCKER_LIST;
 
 /* The Authorization header op can send now; *wait set when op was queued
  * behind a token fetch instead. The caller wipes and frees the header. */
@@ -1507,6 +1601,17 @@ static int op_authorization(char **out, bool *wait, struct op *op)
 
 	*out = NULL;
 	*wait = false;
+	if (h->auth == AUTH_UNKNOWN && h->probing) {
+		op->next = h->waiters;
+		h->waiters = op;
+		*wait = true;
+		return 0;
+	}
+	if (h->auth == AUTH_UNKNOWN) {
+		h->probing = true;
+		op->probe = true;
+		return 0;
+	}
 	if (h->auth == AUTH_BASIC) {
 		*out = basic_header(op->reg, op->registry);
 		return 0;
@@ -1565,8 +1670,10 @@ static int op_handle_401(struct op *op, const tg_http_response *r)
 	if (op->auth_done)
 		return status_error(op, r);
 	if (!value || tg_www_authenticate_parse(&ch, value) < 0)
-		return tg_error_set(TG_EAUTH, "%s: HTTP 401 without a usable "
-				    "WWW-Authenticate challenge", op->name);
+		return tg_error_set(TG_EAUTH,
+		                    "%s: HTTP 401 without a usable "
+		                    "WWW-Authenticate challenge",
+		                    op->name);
 	op->auth_done = true;
 	if (!strcasecmp(ch.scheme, "Bearer") && ch.realm) {
 		h->auth = AUTH_BEARER;
@@ -1578,30 +1685,40 @@ static int op_handle_401(struct op *op, const tg_http_response *r)
 		if (!op->scope && ch.scope)
 			op->scope = tg_strdup(ch.scope);
 		/* The token we sent (if any) was refused: get a new one. */
-		if ((t = token_find(op->reg, op->host, op->scope)) && !t->fetching)
+		if ((t = token_find(op->reg, op->host, op->scope)) &&
+		    !t->fetching)
 			token_wipe_value(t);
 	} else if (!strcasecmp(ch.scheme, "Basic")) {
-		if (!tg_docker_cred_find(op->reg->creds, op->reg->creds_count,
-					 op->registry)) {
-			tg_auth_challenge_clear(&ch);
-			return tg_error_set(TG_EAUTH, "%s: the registry requires "
-					    "credentials (HTTP 401) and the "
-					    "registry auth file has none for %s",
-					    op->name, op->registry);
-		}
+		/* Known now even without credentials, so requests waiting on
+		 * this host fail at once rather than one after the other. */
 		h->auth = AUTH_BASIC;
+		if (!tg_docker_cred_find(op->reg->creds, op->reg->creds_count,
+		                         op->registry)) {
+			tg_auth_challenge_clear(&ch);
+			return tg_error_set(
+			        TG_EAUTH,
+			        "%s: the registry requires "
+			        "credentials (HTTP 401) and the "
+			        "registry auth file has none for %s",
+			        op->name, op->registry);
+		}
 	} else {
 		tg_auth_challenge_clear(&ch);
-		return tg_error_set(TG_EAUTH, "%s: unsupported authentication "
-				    "scheme in HTTP 401 challenge", op->name);
+		return tg_error_set(TG_EAUTH,
+		                    "%s: unsupported authentication "
+		                    "scheme in HTTP 401 challenge",
+		                    op->name);
 	}
 	tg_auth_challenge_clear(&ch);
 	return op_send(op);
 }
 
 /* Hand verified bytes to op as a manifest or blob and free op. */
-static void op_deliver(struct op *op, const char *digest, const char *ct,
-		       const char *data, size_t len)
+static void op_deliver(struct op *op,
+                       const char *digest,
+                       const char *ct,
+                       const char *data,
+                       size_t len)
 {
 	tg_manifest *m = NULL;
 	tg_blob *b;
@@ -1610,9 +1727,10 @@ static void op_deliver(struct op *op, const char *digest, const char *ct,
 
 	if (op->kind == OP_BLOB) {
 		if (len > op->max_bytes) {
-			tg_error_set(TG_ETOOBIG, "%s: blob of %zu bytes is over "
-				     "the limit of %zu", op->name, len,
-				     op->max_bytes);
+			tg_error_set(TG_ETOOBIG,
+			             "%s: blob of %zu bytes is over "
+			             "the limit of %zu",
+			             op->name, len, op->max_bytes);
 			op_fail(op, TG_ETOOBIG);
 			return;
 		}
@@ -1671,8 +1789,11 @@ static void op_error(struct op *op, int code)
 }
 
 /* op fetched verified bytes: cache them, deliver to it and its waiters. */
-static void op_success(struct op *op, const char *digest, const char *ct,
-		       const char *data, size_t len)
+static void op_success(struct op *op,
+                       const char *digest,
+                       const char *ct,
+                       const char *data,
+                       size_t len)
 {
 	struct inflight *f = inflight_take(op->reg, op);
 	struct op *w;
@@ -1692,8 +1813,9 @@ static void op_success(struct op *op, const char *digest, const char *ct,
 
 /* Bytes received for a manifest or blob must hash to the digest asked for
  * (for a tag: to Docker-Content-Digest when sent). 0 or TG_EUNTRUSTED. */
-static int verify_bytes(char digest[DIGEST_MAX + 1], const struct op *op,
-			const tg_http_response *r)
+static int verify_bytes(char digest[DIGEST_MAX + 1],
+                        const struct op *op,
+                        const tg_http_response *r)
 {
 	const char *expected = NULL, *what;
 	char got[DIGEST_MAX + 1];
@@ -1702,25 +1824,25 @@ static int verify_bytes(char digest[DIGEST_MAX + 1], const struct op *op,
 		expected = op->reference;
 		what = "the digest asked for";
 	} else if ((expected = tg_http_response_header(
-			    r, "Docker-Content-Digest"))) {
+	                    r, "Docker-Content-Digest"))) {
 		what = "the Docker-Content-Digest header";
 		if (!tg_digest_is_valid(expected))
 			return tg_error_set(TG_EUNTRUSTED,
-					    "%s: invalid Docker-Content-Digest "
-					    "header; refusing the manifest",
-					    op->name);
+			                    "%s: invalid Docker-Content-Digest "
+			                    "header; refusing the manifest",
+			                    op->name);
 	}
 	digest_compute(got, expected, r->body, r->body_len);
 	if (expected && !digest_equal(expected, got))
 		return tg_error_set(TG_EUNTRUSTED,
-				    "%s: digest mismatch: the %s received hash "
-				    "to %s, not %s (%s); the registry or "
-				    "something on the way altered them, "
-				    "refusing them",
-				    op->name,
-				    op->kind == OP_BLOB ? "blob bytes"
-							: "manifest bytes",
-				    got, expected, what);
+		                    "%s: digest mismatch: the %s received hash "
+		                    "to %s, not %s (%s); the registry or "
+		                    "something on the way altered them, "
+		                    "refusing them",
+		                    op->name,
+		                    op->kind == OP_BLOB ? "blob bytes"
+		                                        : "manifest bytes",
+		                    got, expected, what);
 	tg_strlcpy(digest, expected ? expected : got, DIGEST_MAX + 1);
 	return 0;
 }
@@ -1738,8 +1860,8 @@ static void content_response(struct op *op, tg_http_response *r)
 		op_error(op, error);
 	else
 		op_success(op, digest,
-			   tg_http_response_header(r, "Content-Type"), r->body,
-			   r->body_len);
+		           tg_http_response_header(r, "Content-Type"), r->body,
+		           r->body_len);
 	tg_http_response_free(r);
 }
 
@@ -1764,8 +1886,10 @@ static int referrers_take(struct op *op, tg_manifest *m)
 	size_t i;
 
 	if (m->kind != TG_MANIFEST_INDEX)
-		return tg_error_set(TG_EPARSE, "%s: referrers answer is not an "
-				    "image index", op->name);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: referrers answer is not an "
+		                    "image index",
+		                    op->name);
 	for (i = 0; i < m->manifests_count; i++) {
 		tg_descriptor *d = &m->manifests[i];
 
@@ -1774,11 +1898,13 @@ static int referrers_take(struct op *op, tg_manifest *m)
 		     strcmp(d->artifact_type, op->artifact_type)))
 			continue;
 		if (op->items_count >= TG_MAX_MANIFEST_DESCRIPTORS)
-			return tg_error_set(TG_ETOOBIG, "%s: more than %d "
-					    "referrers", op->name,
-					    TG_MAX_MANIFEST_DESCRIPTORS);
+			return tg_error_set(TG_ETOOBIG,
+			                    "%s: more than %d "
+			                    "referrers",
+			                    op->name,
+			                    TG_MAX_MANIFEST_DESCRIPTORS);
 		op->items = tg_realloc(op->items, (op->items_count + 1) *
-							  sizeof(*op->items));
+		                                          sizeof(*op->items));
 		op->items[op->items_count++] = *d;
 		memset(d, 0, sizeof(*d));
 	}
@@ -1806,8 +1932,8 @@ static void referrers_fallback_done(int result, tg_manifest *m, void *ctx)
 
 /* Where a Link rel="next" points: a path on the same registry, or an
  * absolute URL of the same origin (anything else would get our token). */
-static int referrers_next_path(char **out, const struct op *op,
-			       const char *next)
+static int
+referrers_next_path(char **out, const struct op *op, const char *next)
 {
 	char *origin = tg_aprintf("%s://%s/", op_scheme(op), op->host);
 	int error = 0;
@@ -1818,9 +1944,10 @@ static int referrers_next_path(char **out, const struct op *op,
 	else if (tg_str_has_prefix(next, origin))
 		*out = tg_strdup(next + strlen(origin) - 1);
 	else
-		error = tg_error_set(TG_EUNTRUSTED, "%s: referrers Link points "
-				     "outside the registry: \"%.200s\"",
-				     op->name, next);
+		error = tg_error_set(TG_EUNTRUSTED,
+		                     "%s: referrers Link points "
+		                     "outside the registry: \"%.200s\"",
+		                     op->name, next);
 	free(origin);
 	return error;
 }
@@ -1832,9 +1959,9 @@ static int referrers_page(struct op *op, tg_http_response *r)
 	char *next = NULL, *path = NULL;
 	int error;
 
-	if ((error = tg_manifest_parse(&m, op->name,
-				       tg_http_response_header(r, "Content-Type"),
-				       r->body, r->body_len)) < 0 ||
+	if ((error = tg_manifest_parse(
+	             &m, op->name, tg_http_response_header(r, "Content-Type"),
+	             r->body, r->body_len)) < 0 ||
 	    (error = referrers_take(op, m)) < 0)
 		goto out;
 	if (!(link = tg_http_response_header(r, "Link"))) {
@@ -1850,9 +1977,10 @@ static int referrers_page(struct op *op, tg_http_response *r)
 		goto out;
 	}
 	if (++op->pages >= TG_MAX_REFERRER_PAGES) {
-		error = tg_error_set(TG_ETOOBIG, "%s: more than %d pages of "
-				     "referrers", op->name,
-				     TG_MAX_REFERRER_PAGES);
+		error = tg_error_set(TG_ETOOBIG,
+		                     "%s: more than %d pages of "
+		                     "referrers",
+		                     op->name, TG_MAX_REFERRER_PAGES);
 		goto out;
 	}
 	if ((error = referrers_next_path(&path, op, next)) < 0)
@@ -1875,10 +2003,9 @@ static void referrers_response(struct op *op, tg_http_response *r)
 		/* No referrers API (distribution 2.8): the OCI 1.1 fallback
 		 * is an index at tag "sha256-<hex>". */
 		tag = tg_registry_digest_tag(op->reference, "");
-		error = tg_registry_get_manifest_async(op->reg, op->registry,
-						       op->repo, tag,
-						       referrers_fallback_done,
-						       op);
+		error = tg_registry_get_manifest_async(
+		        op->reg, op->registry, op->repo, tag,
+		        referrers_fallback_done, op);
 		free(tag);
 	} else if (r->status != 200) {
 		error = status_error(op, r);
@@ -1890,16 +2017,44 @@ static void referrers_response(struct op *op, tg_http_response *r)
 		op_fail(op, error);
 }
 
-static void on_response(tg_http *http, int result, tg_http_response *r,
-			void *ctx)
+/*
+ * The probe request of a host got its answer (auth learned, or none
+ * needed, or a failure): send the requests that waited for it. A failed
+ * probe leaves the host unknown, so the first of them probes again.
+ */
+static void host_release(struct host *h)
+{
+	struct op *op, *list = h->waiters;
+	int error;
+
+	h->probing = false;
+	h->waiters = NULL;
+	while ((op = list)) {
+		list = op->next;
+		op->next = NULL;
+		if ((error = op_send(op)) < 0)
+			op_error(op, error);
+	}
+}
+
+static void
+on_response(tg_http *http, int result, tg_http_response *r, void *ctx)
 {
 	struct op *op = ctx;
+	tg_registry *reg = op->reg;
+	struct host *h = NULL;
 	int error;
 
 	(void)http;
+	if (op->probe) {
+		op->probe = false;
+		h = host_get(reg, op->host);
+	}
 	if (result < 0) {
 		tg_http_response_free(r);
 		op_error(op, tg_error_prefix(result, "%s", op->name));
+		if (h)
+			host_release(h);
 		return;
 	}
 	if (r->status == 401) {
@@ -1907,7 +2062,14 @@ static void on_response(tg_http *http, int result, tg_http_response *r,
 		tg_http_response_free(r);
 		if (error < 0)
 			op_error(op, error);
+		if (h)
+			host_release(h);
 		return;
+	}
+	if (h) {
+		if (h->auth == AUTH_UNKNOWN)
+			h->auth = AUTH_NONE;
+		host_release(h);
 	}
 	switch (op->kind) {
 	case OP_PING:
@@ -1926,7 +2088,8 @@ static void on_response(tg_http *http, int result, tg_http_response *r,
 	}
 }
 
-/* Operations ------------------------------------------------------------------- */
+/* Operations
+ * ------------------------------------------------------------------- */
 
 /* "host", "host:port", "[v6]:port": no '/', '@', spaces or controls. */
 static bool registry_name_ok(const char *s)
@@ -1951,8 +2114,8 @@ static bool repository_ok(const char *s)
 	if (n == 0 || n > 255 || !tg_path_is_safe_relative(s))
 		return false;
 	for (i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
-		    !strchr("._-/", s[i]))
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && !strchr("._-/", s[i]))
 			return false;
 	return true;
 }
@@ -1972,28 +2135,34 @@ static bool reference_ok(const char *s)
 	return true;
 }
 
-static int op_new(struct op **out, tg_registry *reg, enum op_kind kind,
-		  const char *registry, const char *repo, const char *ref)
+static int op_new(struct op **out,
+                  tg_registry *reg,
+                  enum op_kind kind,
+                  const char *registry,
+                  const char *repo,
+                  const char *ref)
 {
 	struct op *op;
 
 	*out = NULL;
 	if (!registry || !registry_name_ok(registry))
-		return tg_error_set(TG_EINVALID, "invalid registry name \"%.100s\"",
-				    registry ? registry : "");
+		return tg_error_set(TG_EINVALID,
+		                    "invalid registry name \"%.100s\"",
+		                    registry ? registry : "");
 	if (kind != OP_PING && (!repo || !repository_ok(repo)))
-		return tg_error_set(TG_EINVALID, "%s: invalid repository name "
-				    "\"%.300s\"", registry, repo ? repo : "");
+		return tg_error_set(TG_EINVALID,
+		                    "%s: invalid repository name "
+		                    "\"%.300s\"",
+		                    registry, repo ? repo : "");
 	if (kind != OP_PING && (!ref || !reference_ok(ref)))
-		return tg_error_set(TG_EINVALID, "%s/%s: invalid %s \"%.200s\"",
-				    registry, repo,
-				    kind == OP_MANIFEST ? "tag or digest"
-							: "digest",
-				    ref ? ref : "");
+		return tg_error_set(
+		        TG_EINVALID, "%s/%s: invalid %s \"%.200s\"", registry,
+		        repo, kind == OP_MANIFEST ? "tag or digest" : "digest",
+		        ref ? ref : "");
 	if ((kind == OP_BLOB || kind == OP_REFERRERS) &&
 	    !tg_digest_is_valid(ref))
 		return tg_error_set(TG_EINVALID, "%s/%s: invalid digest \"%s\"",
-				    registry, repo, ref);
+		                    registry, repo, ref);
 	op = tg_calloc(1, sizeof(*op));
 	op->reg = reg;
 	op->kind = kind;
@@ -2010,7 +2179,7 @@ static int op_new(struct op **out, tg_registry *reg, enum op_kind kind,
 	op->reference = tg_strdup(ref);
 	op->scope = tg_aprintf("repository:%s:pull", repo);
 	op->name = tg_aprintf("%s/%s%c%s", registry, repo,
-			      tg_digest_is_valid(ref) ? '@' : ':', ref);
+	                      tg_digest_is_valid(ref) ? '@' : ':', ref);
 	*out = op;
 	return 0;
 }
@@ -2040,7 +2209,8 @@ static int op_start_content(struct op *op)
 	if (!tg_digest_is_valid(op->reference))
 		return op_send(op);
 	if ((e = cache_get(reg, op->host, op->reference))) {
-		op->ready_ct = e->content_type ? tg_strdup(e->content_type) : NULL;
+		op->ready_ct =
+		        e->content_type ? tg_strdup(e->content_type) : NULL;
 		op->ready_data = tg_malloc(e->len + 1);
 		memcpy(op->ready_data, e->data, e->len + 1);
 		op->ready_len = e->len;
@@ -2083,16 +2253,18 @@ static int op_start(struct op *op)
 	return error;
 }
 
-int tg_registry_get_manifest_async(tg_registry *reg, const char *registry,
-				   const char *repository,
-				   const char *reference,
-				   tg_registry_manifest_fn done, void *ctx)
+int tg_registry_get_manifest_async(tg_registry *reg,
+                                   const char *registry,
+                                   const char *repository,
+                                   const char *reference,
+                                   tg_registry_manifest_fn done,
+                                   void *ctx)
 {
 	struct op *op;
 	int error;
 
 	if ((error = op_new(&op, reg, OP_MANIFEST, registry, repository,
-			    reference)) < 0)
+	                    reference)) < 0)
 		return error;
 	op->path = tg_aprintf("/v2/%s/manifests/%s", repository, reference);
 	op->max_bytes = TG_MAX_MANIFEST_BYTES;
@@ -2101,10 +2273,13 @@ int tg_registry_get_manifest_async(tg_registry *reg, const char *registry,
 	return op_start(op);
 }
 
-int tg_registry_get_blob_async(tg_registry *reg, const char *registry,
-			       const char *repository, const char *digest,
-			       size_t max_bytes, tg_registry_blob_fn done,
-			       void *ctx)
+int tg_registry_get_blob_async(tg_registry *reg,
+                               const char *registry,
+                               const char *repository,
+                               const char *digest,
+                               size_t max_bytes,
+                               tg_registry_blob_fn done,
+                               void *ctx)
 {
 	struct op *op;
 	int error;
@@ -2114,34 +2289,37 @@ int tg_registry_get_blob_async(tg_registry *reg, const char *registry,
 		return error;
 	op->path = tg_aprintf("/v2/%s/blobs/%s", repository, digest);
 	op->max_bytes = max_bytes && max_bytes < TG_MAX_BLOB_BYTES
-				? max_bytes
-				: TG_MAX_BLOB_BYTES;
+	                        ? max_bytes
+	                        : TG_MAX_BLOB_BYTES;
 	op->done.blob = done;
 	op->ctx = ctx;
 	return op_start(op);
 }
 
-int tg_registry_get_referrers_async(tg_registry *reg, const char *registry,
-				    const char *repository,
-				    const char *digest,
-				    const char *artifact_type,
-				    tg_registry_referrers_fn done, void *ctx)
+int tg_registry_get_referrers_async(tg_registry *reg,
+                                    const char *registry,
+                                    const char *repository,
+                                    const char *digest,
+                                    const char *artifact_type,
+                                    tg_registry_referrers_fn done,
+                                    void *ctx)
 {
 	struct op *op;
 	char *enc;
 	int error;
 
 	if ((error = op_new(&op, reg, OP_REFERRERS, registry, repository,
-			    digest)) < 0)
+	                    digest)) < 0)
 		return error;
 	if (artifact_type) {
 		enc = url_encode(artifact_type);
 		op->path = tg_aprintf("/v2/%s/referrers/%s?artifactType=%s",
-				      repository, digest, enc);
+		                      repository, digest, enc);
 		free(enc);
 		op->artifact_type = tg_strdup(artifact_type);
 	} else {
-		op->path = tg_aprintf("/v2/%s/referrers/%s", repository, digest);
+		op->path =
+		        tg_aprintf("/v2/%s/referrers/%s", repository, digest);
 	}
 	op->max_bytes = TG_MAX_MANIFEST_BYTES;
 	op->done.referrers = done;
@@ -2161,7 +2339,7 @@ int tg_registry_run(tg_registry *reg)
 				reg->ready_tail = NULL;
 			op->next = NULL;
 			op_deliver(op, op->reference, op->ready_ct,
-				   op->ready_data, op->ready_len);
+			           op->ready_data, op->ready_len);
 		}
 		if ((error = tg_http_run(reg->http)) < 0)
 			return error;
@@ -2170,7 +2348,8 @@ int tg_registry_run(tg_registry *reg)
 	}
 }
 
-/* Synchronous calls ------------------------------------------------------------ */
+/* Synchronous calls
+ * ------------------------------------------------------------ */
 
 struct sync_result {
 	int result;
@@ -2221,47 +2400,55 @@ static int sync_finish(void **out, tg_registry *reg, struct sync_result *s)
 	return 0;
 }
 
-int tg_registry_get_manifest(tg_manifest **out, tg_registry *reg,
-			     const char *registry, const char *repository,
-			     const char *reference)
+int tg_registry_get_manifest(tg_manifest **out,
+                             tg_registry *reg,
+                             const char *registry,
+                             const char *repository,
+                             const char *reference)
 {
 	struct sync_result s = {TG_ERROR, NULL, NULL};
 	int error;
 
 	*out = NULL;
 	if ((error = tg_registry_get_manifest_async(reg, registry, repository,
-						    reference, sync_manifest,
-						    &s)) < 0)
+	                                            reference, sync_manifest,
+	                                            &s)) < 0)
 		return error;
 	return sync_finish((void **)out, reg, &s);
 }
 
-int tg_registry_get_blob(tg_blob **out, tg_registry *reg,
-			 const char *registry, const char *repository,
-			 const char *digest, size_t max_bytes)
+int tg_registry_get_blob(tg_blob **out,
+                         tg_registry *reg,
+                         const char *registry,
+                         const char *repository,
+                         const char *digest,
+                         size_t max_bytes)
 {
 	struct sync_result s = {TG_ERROR, NULL, NULL};
 	int error;
 
 	*out = NULL;
 	if ((error = tg_registry_get_blob_async(reg, registry, repository,
-						digest, max_bytes, sync_blob,
-						&s)) < 0)
+	                                        digest, max_bytes, sync_blob,
+	                                        &s)) < 0)
 		return error;
 	return sync_finish((void **)out, reg, &s);
 }
 
-int tg_registry_get_referrers(tg_referrers **out, tg_registry *reg,
-			      const char *registry, const char *repository,
-			      const char *digest, const char *artifact_type)
+int tg_registry_get_referrers(tg_referrers **out,
+                              tg_registry *reg,
+                              const char *registry,
+                              const char *repository,
+                              const char *digest,
+                              const char *artifact_type)
 {
 	struct sync_result s = {TG_ERROR, NULL, NULL};
 	int error;
 
 	*out = NULL;
 	if ((error = tg_registry_get_referrers_async(reg, registry, repository,
-						     digest, artifact_type,
-						     sync_referrers, &s)) < 0)
+	                                             digest, artifact_type,
+	                                             sync_referrers, &s)) < 0)
 		return error;
 	return sync_finish((void **)out, reg, &s);
 }

@@ -43,11 +43,15 @@ typedef struct tg_docker_cred {
  * "user:password") or "username" and "password". name is the file name
  * for messages; secrets never appear in them. 0 or TG_EPARSE / TG_ETOOBIG.
  */
-int tg_docker_config_parse(tg_docker_cred **out, size_t *count_out,
-			   const char *name, const char *json, size_t len);
+int tg_docker_config_parse(tg_docker_cred **out,
+                           size_t *count_out,
+                           const char *name,
+                           const char *json,
+                           size_t len);
 /* Entry for a registry as written in image references; NULL. Borrowed. */
 const tg_docker_cred *tg_docker_cred_find(const tg_docker_cred *creds,
-					  size_t count, const char *registry);
+                                          size_t count,
+                                          const char *registry);
 /* Wipes and frees. */
 void tg_docker_creds_free(tg_docker_cred *creds, size_t count);
 

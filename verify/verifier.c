@@ -813,7 +813,11 @@ static void evaluate(struct job *j)
 	tg_verdict_set_time(j->verdict, now);
 	tg_verdict_finish(j->verdict);
 	j->finished = true;
-	if (j->vf->cache && !j->transient)
+	/* Only verdicts that let an image run are cached: a blocked image is
+	 * verified again every time, so signing it or publishing its scan
+	 * takes effect on the next cycle, not after the cache TTL. */
+	if (j->vf->cache && !j->transient &&
+	    tg_verdict_get(j->verdict) != TG_VERDICT_BLOCKED)
 		tg_verdict_cache_put(j->vf->cache, tg_policy_hash(j->vf->policy),
 				     j->subject, j->verdict, now);
 }

@@ -415,8 +415,12 @@ static bool is_go_float(const char *s, size_t n)
 	return i == n;
 }
 
-/* Float from text already matched by is_go_float; false on overflow, where
- * Go's ParseFloat fails and go-yaml keeps the string. */
+/*
+ * Float from text already matched by is_go_float; false on overflow, where
+ * Go's ParseFloat fails and go-yaml keeps the string. strtod and "%g" use
+ * the C locale's '.' because tollgate never calls setlocale(); should a
+ * caller change LC_NUMERIC, the end check keeps "1.5" from reading as 1.
+ */
 static bool parse_float(double *out, const char *s)
 {
 	char *end;
@@ -424,7 +428,7 @@ static bool parse_float(double *out, const char *s)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno == ERANGE && isinf(d))
+	if ((errno == ERANGE && isinf(d)) || *end != '\0')
 		return false;
 	*out = d;
 	return true;

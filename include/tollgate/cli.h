@@ -42,5 +42,7 @@ int tg_cmd_version(int argc, char **argv);
 int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */
 int tg_cmd_manifests(int argc, char **argv);
+int tg_cmd_once(int argc, char **argv);
+int tg_cmd_plan(int argc, char **argv);
 
 #endif

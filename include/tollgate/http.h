@@ -85,8 +85,8 @@ typedef struct tg_http_header {
  */
 typedef struct tg_http_response {
 	long status;
-	char *url;          /* the URL that answered (after redirects) */
-	char *body;         /* NUL-terminated (not counted), never NULL */
+	char *url;  /* the URL that answered (after redirects) */
+	char *body; /* NUL-terminated (not counted), never NULL */
 	size_t body_len;
 	tg_http_header *headers; /* of the final response only */
 	size_t headers_count;
@@ -119,8 +119,10 @@ typedef struct tg_http_request {
  * resp is never NULL and belongs to the callback (tg_http_response_free).
  * The callback may call tg_http_submit() on the same client.
  */
-typedef void (*tg_http_done_fn)(tg_http *http, int result,
-				tg_http_response *resp, void *ctx);
+typedef void (*tg_http_done_fn)(tg_http *http,
+                                int result,
+                                tg_http_response *resp,
+                                void *ctx);
 
 /* A client. 0, or TG_ERROR (curl init failed) / TG_EINVALID (option). */
 int tg_http_new(tg_http **out, const tg_http_options *opts);
@@ -133,8 +135,10 @@ void tg_http_free(tg_http *http);
  * batch is already running). 0, or TG_EINVALID for a URL that is not
  * https:// or http:// on an insecure host (then done is NOT called).
  */
-int tg_http_submit(tg_http *http, const tg_http_request *req,
-		   tg_http_done_fn done, void *ctx);
+int tg_http_submit(tg_http *http,
+                   const tg_http_request *req,
+                   tg_http_done_fn done,
+                   void *ctx);
 
 /*
  * Run until no request is pending or in flight, calling each completion
@@ -148,12 +152,13 @@ int tg_http_run(tg_http *http);
  * pending) completes. *out gets the response for any HTTP status; on a
  * negative return *out is NULL and tg_error_last() has the detail.
  */
-int tg_http_request_sync(tg_http_response **out, tg_http *http,
-			 const tg_http_request *req);
+int tg_http_request_sync(tg_http_response **out,
+                         tg_http *http,
+                         const tg_http_request *req);
 
 /* First header value with this name (case-insensitive), borrowed; NULL. */
 const char *tg_http_response_header(const tg_http_response *resp,
-				    const char *name);
+                                    const char *name);
 
 void tg_http_response_free(tg_http_response *resp);
 
@@ -162,11 +167,12 @@ bool tg_http_host_is_insecure(const tg_http *http, const char *hostport);
 
 /* Counters since tg_http_new, for tests and metrics. */
 typedef struct tg_http_stats {
-	uint64_t requests;    /* completed requests (callbacks called) */
-	uint64_t attempts;    /* transfers started, retries and redirects
-				 included */
+	uint64_t requests; /* completed requests (callbacks called) */
+	uint64_t attempts; /* transfers started, retries and redirects
+	                      included */
 	uint64_t retries;
-	uint64_t connections; /* new connections opened (CURLINFO_NUM_CONNECTS) */
+	uint64_t connections; /* new connections opened (CURLINFO_NUM_CONNECTS)
+	                       */
 	uint64_t bytes;       /* response body bytes received */
 	unsigned max_in_flight; /* highest number of transfers at once */
 } tg_http_stats;

@@ -41,9 +41,9 @@
 /* Media types accepted and recognised. */
 #define TG_MEDIA_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define TG_MEDIA_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define TG_MEDIA_DOCKER_MANIFEST \
+#define TG_MEDIA_DOCKER_MANIFEST                                               \
 	"application/vnd.docker.distribution.manifest.v2+json"
-#define TG_MEDIA_DOCKER_LIST \
+#define TG_MEDIA_DOCKER_LIST                                                   \
 	"application/vnd.docker.distribution.manifest.list.v2+json"
 
 typedef struct tg_registry tg_registry;
@@ -86,7 +86,7 @@ typedef struct tg_platform {
 /* An OCI content descriptor. Strings owned by the parent object. */
 typedef struct tg_descriptor {
 	char *media_type;
-	char *digest;        /* checked with tg_digest_is_valid() */
+	char *digest; /* checked with tg_digest_is_valid() */
 	uint64_t size;
 	char *artifact_type; /* NULL when absent */
 	tg_annotation *annotations;
@@ -108,7 +108,7 @@ typedef struct tg_manifest {
 	char *digest;     /* digest of data (verified) */
 	char *media_type; /* from the document, else the Content-Type */
 	tg_manifest_kind kind;
-	char *artifact_type; /* NULL when absent */
+	char *artifact_type;   /* NULL when absent */
 	tg_descriptor *config; /* images only; NULL for an index */
 	tg_descriptor *layers; /* images */
 	size_t layers_count;
@@ -130,11 +130,11 @@ typedef struct tg_blob {
 
 /* Referrers of a subject digest, all pages merged. */
 typedef struct tg_referrers {
-	char *subject;          /* the digest asked about */
-	tg_descriptor *items;   /* artifactType filter already applied */
+	char *subject;        /* the digest asked about */
+	tg_descriptor *items; /* artifactType filter already applied */
 	size_t count;
-	bool from_tag_schema;   /* true when the registry has no referrers API
-				   and the "sha256-<hex>" tag was used */
+	bool from_tag_schema; /* true when the registry has no referrers API
+	                         and the "sha256-<hex>" tag was used */
 } tg_referrers;
 
 /*
@@ -155,11 +155,11 @@ int tg_registry_ping(tg_registry *reg, const char *registry);
 
 /* Callbacks of the async calls. On result < 0 the object is NULL and
  * tg_error_last() holds the detail; on 0 the object belongs to the callback. */
-typedef void (*tg_registry_manifest_fn)(int result, tg_manifest *m,
-					void *ctx);
+typedef void (*tg_registry_manifest_fn)(int result, tg_manifest *m, void *ctx);
 typedef void (*tg_registry_blob_fn)(int result, tg_blob *b, void *ctx);
-typedef void (*tg_registry_referrers_fn)(int result, tg_referrers *r,
-					 void *ctx);
+typedef void (*tg_registry_referrers_fn)(int result,
+                                         tg_referrers *r,
+                                         void *ctx);
 
 /*
  * Fetch a manifest or index by tag or by digest ("sha256:..."), with Accept
@@ -170,13 +170,17 @@ typedef void (*tg_registry_referrers_fn)(int result, tg_referrers *r,
  * image has no signatures). Results by digest come from the cache when
  * already fetched in this client.
  */
-int tg_registry_get_manifest(tg_manifest **out, tg_registry *reg,
-			     const char *registry, const char *repository,
-			     const char *reference);
-int tg_registry_get_manifest_async(tg_registry *reg, const char *registry,
-				   const char *repository,
-				   const char *reference,
-				   tg_registry_manifest_fn done, void *ctx);
+int tg_registry_get_manifest(tg_manifest **out,
+                             tg_registry *reg,
+                             const char *registry,
+                             const char *repository,
+                             const char *reference);
+int tg_registry_get_manifest_async(tg_registry *reg,
+                                   const char *registry,
+                                   const char *repository,
+                                   const char *reference,
+                                   tg_registry_manifest_fn done,
+                                   void *ctx);
 
 /*
  * Fetch a blob by digest into memory, verified against the digest.
@@ -184,13 +188,19 @@ int tg_registry_get_manifest_async(tg_registry *reg, const char *registry,
  * a bigger blob is TG_ETOOBIG. Redirects to storage are followed without
  * the registry's Authorization header.
  */
-int tg_registry_get_blob(tg_blob **out, tg_registry *reg,
-			 const char *registry, const char *repository,
-			 const char *digest, size_t max_bytes);
-int tg_registry_get_blob_async(tg_registry *reg, const char *registry,
-			       const char *repository, const char *digest,
-			       size_t max_bytes, tg_registry_blob_fn done,
-			       void *ctx);
+int tg_registry_get_blob(tg_blob **out,
+                         tg_registry *reg,
+                         const char *registry,
+                         const char *repository,
+                         const char *digest,
+                         size_t max_bytes);
+int tg_registry_get_blob_async(tg_registry *reg,
+                               const char *registry,
+                               const char *repository,
+                               const char *digest,
+                               size_t max_bytes,
+                               tg_registry_blob_fn done,
+                               void *ctx);
 
 /*
  * The referrers of digest: GET /v2/<repo>/referrers/<digest>
@@ -200,14 +210,19 @@ int tg_registry_get_blob_async(tg_registry *reg, const char *registry,
  * falls back to the OCI index at tag "sha256-<hex>"; no such tag gives an
  * empty list (0, count 0), not TG_ENOTFOUND.
  */
-int tg_registry_get_referrers(tg_referrers **out, tg_registry *reg,
-			      const char *registry, const char *repository,
-			      const char *digest, const char *artifact_type);
-int tg_registry_get_referrers_async(tg_registry *reg, const char *registry,
-				    const char *repository,
-				    const char *digest,
-				    const char *artifact_type,
-				    tg_registry_referrers_fn done, void *ctx);
+int tg_registry_get_referrers(tg_referrers **out,
+                              tg_registry *reg,
+                              const char *registry,
+                              const char *repository,
+                              const char *digest,
+                              const char *artifact_type);
+int tg_registry_get_referrers_async(tg_registry *reg,
+                                    const char *registry,
+                                    const char *repository,
+                                    const char *digest,
+                                    const char *artifact_type,
+                                    tg_registry_referrers_fn done,
+                                    void *ctx);
 
 /* Run queued async work to completion (see tg_http_run). */
 int tg_registry_run(tg_registry *reg);
@@ -221,8 +236,11 @@ int tg_registry_run(tg_registry *reg);
  * counts under TG_MAX_MANIFEST_DESCRIPTORS. digest is computed over data.
  * 0, TG_EPARSE, TG_ETOOBIG.
  */
-int tg_manifest_parse(tg_manifest **out, const char *name,
-		      const char *content_type, const char *data, size_t len);
+int tg_manifest_parse(tg_manifest **out,
+                      const char *name,
+                      const char *content_type,
+                      const char *data,
+                      size_t len);
 void tg_manifest_free(tg_manifest *m);
 
 /* Value of an annotation, borrowed; NULL when absent. */

@@ -46,6 +46,10 @@ tt_contains "token auth: v1" "$out" "v1 $D"
 tt_contains "token auth: v2" "$out" "v2 $D2"
 tt_eq "one token for the scope, reused by every request" 1 "$(grep -c 'scope=repository:team/app:pull' "$TOKEN_LOG")"
 tt_eq "the token request was anonymous" 1 "$(grep -c 'auth=no' "$TOKEN_LOG")"
+# First run: one request learns the challenge while the others wait (1),
+# one token (1), four manifests (4); second run: the two tags again (2),
+# the two digests from the cache (0).
+tt_contains "one 401 for the whole batch, cache on the second run" "$out" "stats requests=8 "
 
 # The realm is plain HTTP on another port: listing only the registry's
 # host:port must not let the token request go out in clear text.
@@ -54,6 +58,20 @@ tt_eq "plain-HTTP token realm refused" 7 "$rc"
 tt_contains "realm refusal message" "$out" "plain HTTP refused: $TOKEN_SERVER is not listed as an insecure registry"
 tt_run out rc "$P" --insecure "$REGISTRY" --insecure "$TOKEN_SERVER" manifest "$REGISTRY" team/app v1
 tt_eq "token realm listed as insecure: allowed" 0 "$rc"
+
+# Token lifetime: expires_in is honoured. A 2-second token is renewed after
+# a 1.5-second pause (the client renews early); a 300-second one is not.
+tt_start_registry --token --token-expires-in 2
+$T push "$REGISTRY/app:v1" >/dev/null
+: >"$TOKEN_LOG"
+tt_run out rc "$P" --insecure 127.0.0.1 --twice --pause 1500 manifest "$REGISTRY" app v1
+tt_eq "short-lived token: both fetches" 0 "$rc"
+tt_eq "short-lived token renewed" 2 "$(grep -c 'scope=repository:app:pull' "$TOKEN_LOG")"
+tt_start_registry --token
+$T push "$REGISTRY/app:v1" >/dev/null
+: >"$TOKEN_LOG"
+tt_run out rc "$P" --insecure 127.0.0.1 --twice --pause 1500 manifest "$REGISTRY" app v1
+tt_eq "long-lived token reused after the pause" 1 "$(grep -c 'scope=repository:app:pull' "$TOKEN_LOG")"
 
 # --- token auth with credentials ------------------------------------------------
 tt_start_registry --token --token-user bob:tok-pass

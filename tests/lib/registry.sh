@@ -3,7 +3,7 @@
 #   . "$TG_SOURCE_DIR/tests/lib/registry.sh"
 #
 # tt_start_registry [--htpasswd USER:PASS] [--token [--token-user USER:PASS]]
-#                   [--token-expires-in SECONDS]
+#                   [--token-expires-in SECONDS] [--tls]
 #   Starts Debian's docker-registry (distribution 2.8) on a free 127.0.0.1
 #   port, filesystem storage under $TT_TMP, deletes enabled, and waits until
 #   it answers. Exports:
@@ -18,6 +18,8 @@
 #     exports TOKEN_SERVER (127.0.0.1:PORT), TOKEN_LOG (one line per token
 #     issued: "scope=... auth=yes|no"). --token-user makes the token server
 #     require Basic USER:PASS.
+#   --tls: HTTPS with a certificate for IP 127.0.0.1 issued by a CA made
+#     here; exports TT_REGISTRY_CA (the CA's PEM) for clients.
 #   Each call starts a new registry; the variables name the latest.
 #   Do not export variables named REGISTRY_*: docker-registry would read
 #   them as configuration (they are removed from its environment here).
@@ -28,18 +30,20 @@
 TT_REGISTRY_N=${TT_REGISTRY_N:-0}
 
 tt_start_registry() {
-	local htpasswd="" token=0 token_user="" expires=300
+	local htpasswd="" token=0 token_user="" expires=300 tls=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--htpasswd) htpasswd=$2; shift 2 ;;
 		--token) token=1; shift ;;
 		--token-user) token_user=$2; shift 2 ;;
 		--token-expires-in) expires=$2; shift 2 ;;
+		--tls) tls=1; shift ;;
 		*) echo "tt_start_registry: unknown option $1" >&2; return 2 ;;
 		esac
 	done
 	TT_REGISTRY_N=$((TT_REGISTRY_N + 1))
-	local dir=$TT_TMP/registry-$TT_REGISTRY_N port auth=""
+	local dir=$TT_TMP/registry-$TT_REGISTRY_N port auth="" tlsconf="" scheme=http
+	local curlca=()
 	mkdir -p "$dir/data"
 	port=$(tt_free_port)
 	if [ -n "$htpasswd" ]; then
@@ -73,6 +77,16 @@ tt_start_registry() {
     issuer: tollgate-test-issuer
     rootcertbundle: $dir/token.crt"
 	fi
+	if [ "$tls" = 1 ]; then
+		tt_registry_make_tls "$dir"
+		TT_REGISTRY_CA=$dir/ca.crt
+		export TT_REGISTRY_CA
+		scheme=https
+		curlca=(--cacert "$TT_REGISTRY_CA")
+		tlsconf="  tls:
+    certificate: $dir/server.crt
+    key: $dir/server.key"
+	fi
 	cat >"$dir/config.yml" <<-YML
 	version: 0.1
 	log:
@@ -90,6 +104,7 @@ tt_start_registry() {
 	http:
 	  addr: 127.0.0.1:$port
 	  secret: tollgate-test-secret
+	$tlsconf
 	$auth
 	YML
 	# docker-registry reads REGISTRY_* environment variables as config
@@ -108,13 +123,30 @@ tt_start_registry() {
 	tt_wait_port "$port" || { cat "$TT_REGISTRY_LOG" >&2; return 1; }
 	local i code
 	for ((i = 0; i < 100; i++)); do
-		code=$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/" || true)
+		code=$(curl -s ${curlca[@]+"${curlca[@]}"} -o /dev/null \
+			-w '%{http_code}' "$scheme://$REGISTRY/v2/" || true)
 		case $code in 200 | 401) return 0 ;; esac
 		sleep 0.1
 	done
 	echo "registry on $REGISTRY does not answer /v2/ (last HTTP $code)" >&2
 	cat "$TT_REGISTRY_LOG" >&2
 	return 1
+}
+
+# A CA and a server certificate for IP 127.0.0.1 (ECDSA P-256), in DIR.
+tt_registry_make_tls() {
+	local dir=$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj /CN=tollgate-test-ca -keyout "$dir/ca.key" \
+		-out "$dir/ca.crt" >/dev/null 2>&1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj /CN=127.0.0.1 -keyout "$dir/server.key" \
+		-out "$dir/server.csr" >/dev/null 2>&1
+	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' \
+		>"$dir/server.ext"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" \
+		-CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+		-extfile "$dir/server.ext" -out "$dir/server.crt" >/dev/null 2>&1
 }
 
 tt_registry_auth_file() {

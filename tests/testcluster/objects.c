@@ -189,6 +189,40 @@ static int url_match_check(const tc_target *tg, json_t *obj, tc_resp *resp)
 	return 0;
 }
 
+/*
+ * Secrets as kube-apiserver stores them: stringData is write-only, merged
+ * into data (base64) and never returned; type defaults to Opaque.
+ */
+static void secret_normalise(const tc_type *t, json_t *obj)
+{
+	json_t *sd = json_object_get(obj, "stringData"), *data, *v;
+	const char *key;
+
+	if (t->group[0] || strcmp(t->kind, "Secret") != 0)
+		return;
+	if (!json_is_string(json_object_get(obj, "type")))
+		json_object_set_new(obj, "type", json_string("Opaque"));
+	if (!json_is_object(sd))
+		return;
+	data = json_object_get(obj, "data");
+	if (!json_is_object(data)) {
+		data = json_object();
+		json_object_set_new(obj, "data", data);
+	}
+	json_object_foreach(sd, key, v)
+	{
+		const char *s = json_string_value(v);
+		char *enc;
+
+		if (!s)
+			continue;
+		enc = tg_base64_encode((const unsigned char *)s, strlen(s));
+		json_object_set_new(data, key, json_string(enc));
+		free(enc);
+	}
+	json_object_del(obj, "stringData");
+}
+
 int tc_obj_validate(const tc_type *t, const tc_target *tg, json_t *obj,
 		    tc_resp *resp)
 {
@@ -207,7 +241,10 @@ int tc_obj_validate(const tc_type *t, const tc_target *tg, json_t *obj,
 	generate_name(meta);
 	if (url_match_check(tg, obj, resp) < 0)
 		return -1;
-	return name_check(t, tc_obj_name(obj), resp);
+	if (name_check(t, tc_obj_name(obj), resp) < 0)
+		return -1;
+	secret_normalise(t, obj);
+	return 0;
 }
 
 /* A random (version 4) UUID. */

@@ -7,18 +7,20 @@
  *   tg-registry-probe [options] manifest REGISTRY REPO REF
  *   tg-registry-probe [options] blob REGISTRY REPO DIGEST [MAX_BYTES]
  *   tg-registry-probe [options] referrers REGISTRY REPO DIGEST [ARTIFACT_TYPE]
- *   tg-registry-probe [options] many REGISTRY REPO REF...   (async, in parallel)
- * options: --auth FILE --insecure HOST[:PORT] (repeatable) --ca FILE
- *          --parallel N --retries N --stats --twice
+ *   tg-registry-probe [options] many REGISTRY REPO REF...   (async, in
+ * parallel) options: --auth FILE --insecure HOST[:PORT] (repeatable) --ca FILE
+ *          --parallel N --retries N --stats --twice --pause MS
  *
  * Failures print "tg-registry-probe: <error name>: <detail>" on stderr and
  * exit with the negated error code (TG_ENOTFOUND -> 2, TG_EAUTH -> 9, ...).
  * --stats prints the HTTP counters; --twice repeats the command on the same
- * client (to show the cache and token reuse).
+ * client (to show the cache and token reuse), --pause MS sleeping between
+ * the two runs (to let a token expire).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tollgate/error.h"
 #include "tollgate/http.h"
@@ -35,7 +37,7 @@ struct many_ctx {
 static int fail(int code)
 {
 	fprintf(stderr, "tg-registry-probe: %s: %s\n", tg_error_name(code),
-		tg_error_last());
+	        tg_error_last());
 	return code < 0 ? -code : 1;
 }
 
@@ -44,7 +46,8 @@ static void print_annotations(const tg_descriptor *d)
 	size_t i;
 
 	for (i = 0; i < d->annotations_count; i++)
-		printf(" %s=%s", d->annotations[i].key, d->annotations[i].value);
+		printf(" %s=%s", d->annotations[i].key,
+		       d->annotations[i].value);
 }
 
 static void print_descriptor(const char *what, const tg_descriptor *d)
@@ -55,7 +58,8 @@ static void print_descriptor(const char *what, const tg_descriptor *d)
 		printf(" artifactType=%s", d->artifact_type);
 	if (d->platform)
 		printf(" platform=%s/%s%s%s", d->platform->os,
-		       d->platform->architecture, d->platform->variant ? "/" : "",
+		       d->platform->architecture,
+		       d->platform->variant ? "/" : "",
 		       d->platform->variant ? d->platform->variant : "");
 	print_annotations(d);
 	printf("\n");
@@ -100,8 +104,8 @@ static int cmd_many(tg_registry *reg, int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		ctx[i].ref = argv[i];
 		if ((error = tg_registry_get_manifest_async(
-			     reg, argv[0], argv[1], argv[i], many_done,
-			     &ctx[i])) < 0) {
+		             reg, argv[0], argv[1], argv[i], many_done,
+		             &ctx[i])) < 0) {
 			free(ctx);
 			return error;
 		}
@@ -113,8 +117,8 @@ static int cmd_many(tg_registry *reg, int argc, char **argv)
 	if (error < 0)
 		return error;
 	return failures ? tg_error_set(TG_ERROR, "%d of %d fetches failed",
-				       failures, argc - 2)
-			: 0;
+	                               failures, argc - 2)
+	                : 0;
 }
 
 static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
@@ -133,7 +137,7 @@ static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 	}
 	if (!strcmp(cmd, "manifest") && argc == 3) {
 		if ((error = tg_registry_get_manifest(&m, reg, argv[0], argv[1],
-						      argv[2])) < 0)
+		                                      argv[2])) < 0)
 			return error;
 		print_manifest(m);
 		tg_manifest_free(m);
@@ -142,20 +146,19 @@ static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 	if (!strcmp(cmd, "blob") && (argc == 3 || argc == 4)) {
 		if (argc == 4 &&
 		    (error = tg_parse_u64(&max, argv[3], strlen(argv[3]),
-					  UINT32_MAX)) < 0)
+		                          UINT32_MAX)) < 0)
 			return error;
 		if ((error = tg_registry_get_blob(&b, reg, argv[0], argv[1],
-						  argv[2], (size_t)max)) < 0)
+		                                  argv[2], (size_t)max)) < 0)
 			return error;
 		printf("digest %s\nsize %zu\n", b->digest, b->len);
 		tg_blob_free(b);
 		return 0;
 	}
 	if (!strcmp(cmd, "referrers") && (argc == 3 || argc == 4)) {
-		if ((error = tg_registry_get_referrers(&r, reg, argv[0], argv[1],
-						       argv[2],
-						       argc == 4 ? argv[3]
-								 : NULL)) < 0)
+		if ((error = tg_registry_get_referrers(
+		             &r, reg, argv[0], argv[1], argv[2],
+		             argc == 4 ? argv[3] : NULL)) < 0)
 			return error;
 		printf("count %zu\nfallback %s\n", r->count,
 		       r->from_tag_schema ? "yes" : "no");
@@ -166,8 +169,10 @@ static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 	}
 	if (!strcmp(cmd, "many"))
 		return cmd_many(reg, argc, argv);
-	return tg_error_set(TG_EINVALID, "unknown command or wrong arguments: "
-			    "%s", cmd);
+	return tg_error_set(TG_EINVALID,
+	                    "unknown command or wrong arguments: "
+	                    "%s",
+	                    cmd);
 }
 
 int main(int argc, char **argv)
@@ -177,7 +182,8 @@ int main(int argc, char **argv)
 	tg_registry *reg = NULL;
 	tg_http_stats st;
 	bool stats = false, twice = false;
-	uint64_t n;
+	uint64_t n, pause_ms = 0;
+	struct timespec ts;
 	int i, error;
 
 	opts.insecure = insecure;
@@ -188,40 +194,49 @@ int main(int argc, char **argv)
 			twice = true;
 		} else if (i + 1 >= argc) {
 			fprintf(stderr, "tg-registry-probe: %s needs a value\n",
-				argv[i]);
+			        argv[i]);
 			return 1;
 		} else if (!strcmp(argv[i], "--auth")) {
 			opts.auth_file = argv[++i];
 		} else if (!strcmp(argv[i], "--ca")) {
 			opts.ca_file = argv[++i];
 		} else if (!strcmp(argv[i], "--insecure") &&
-			   opts.insecure_count < MAX_INSECURE) {
+		           opts.insecure_count < MAX_INSECURE) {
 			insecure[opts.insecure_count++] = argv[++i];
 		} else if (!strcmp(argv[i], "--parallel") &&
-			   tg_parse_u64(&n, argv[i + 1], strlen(argv[i + 1]),
-					1024) == 0) {
+		           tg_parse_u64(&n, argv[i + 1], strlen(argv[i + 1]),
+		                        1024) == 0) {
 			opts.parallel = (unsigned)n;
 			i++;
+		} else if (!strcmp(argv[i], "--pause") &&
+		           tg_parse_u64(&pause_ms, argv[i + 1],
+		                        strlen(argv[i + 1]), 60000) == 0) {
+			i++;
 		} else if (!strcmp(argv[i], "--retries") &&
-			   tg_parse_u64(&n, argv[i + 1], strlen(argv[i + 1]),
-					10) == 0) {
+		           tg_parse_u64(&n, argv[i + 1], strlen(argv[i + 1]),
+		                        10) == 0) {
 			opts.max_retries = n ? (int)n : -1;
 			opts.retry_base_ms = 50;
 			i++;
 		} else {
 			fprintf(stderr, "tg-registry-probe: bad option %s\n",
-				argv[i]);
+			        argv[i]);
 			return 1;
 		}
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: tg-registry-probe [options] "
-				"ping|manifest|blob|referrers|many ...\n");
+		                "ping|manifest|blob|referrers|many ...\n");
 		return 1;
 	}
 	if ((error = tg_registry_new(&reg, &opts)) < 0)
 		return fail(error);
 	error = cmd_run(reg, argv[i], argc - i - 1, argv + i + 1);
+	if (error == 0 && twice && pause_ms) {
+		ts.tv_sec = (time_t)(pause_ms / 1000);
+		ts.tv_nsec = (long)(pause_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
 	if (error == 0 && twice)
 		error = cmd_run(reg, argv[i], argc - i - 1, argv + i + 1);
 	if (stats) {

@@ -4,6 +4,7 @@
  * checks (tests/data/registry/{good,bad}), and small helpers. The network
  * parts are tested against a real registry in tests/integration/registry_*.
  */
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,21 @@
 #include "tollgate/registry.h"
 #include "tollgate/util.h"
 
-#define H1 "sha256:ea0b117a306f2dce3133d9df3790c3e028a11fb96efe7ebb30928ba66be657d4"
+#define H1                                                                     \
+	"sha256:"                                                              \
+	"ea0b117a306f2dce3133d9df3790c3e028a11fb96efe7ebb30928ba66be657d4"
 
 static void test_registry_challenge_bearer_with_quoted_commas(void **state)
 {
 	tg_auth_challenge c;
 
 	(void)state;
-	assert_int_equal(tg_www_authenticate_parse(
-				 &c, "Bearer realm=\"https://auth.docker.io/token\","
-				     "service=\"registry.docker.io\","
-				     "scope=\"repository:samalba/my-app:pull,push\""),
-			 0);
+	assert_int_equal(
+	        tg_www_authenticate_parse(
+	                &c, "Bearer realm=\"https://auth.docker.io/token\","
+	                    "service=\"registry.docker.io\","
+	                    "scope=\"repository:samalba/my-app:pull,push\""),
+	        0);
 	assert_string_equal(c.scheme, "Bearer");
 	assert_string_equal(c.realm, "https://auth.docker.io/token");
 	assert_string_equal(c.service, "registry.docker.io");
@@ -40,10 +44,11 @@ static void test_registry_challenge_escapes_and_tokens(void **state)
 	tg_auth_challenge c;
 
 	(void)state;
-	assert_int_equal(tg_www_authenticate_parse(
-				 &c, "bearer  realm = \"https://a/t\\\"x\" , "
-				     "service=svc.example,error=insufficient_scope"),
-			 0);
+	assert_int_equal(
+	        tg_www_authenticate_parse(
+	                &c, "bearer  realm = \"https://a/t\\\"x\" , "
+	                    "service=svc.example,error=insufficient_scope"),
+	        0);
 	assert_string_equal(c.scheme, "bearer");
 	assert_string_equal(c.realm, "https://a/t\"x");
 	assert_string_equal(c.service, "svc.example");
@@ -57,22 +62,24 @@ static void test_registry_challenge_prefers_bearer(void **state)
 
 	(void)state;
 	assert_int_equal(tg_www_authenticate_parse(
-				 &c, "Basic realm=\"basic, with comma\", "
-				     "Bearer realm=\"https://t/\",service=\"s\""),
-			 0);
+	                         &c,
+	                         "Basic realm=\"basic, with comma\", "
+	                         "Bearer realm=\"https://t/\",service=\"s\""),
+	                 0);
 	assert_string_equal(c.scheme, "Bearer");
 	assert_string_equal(c.realm, "https://t/");
 	tg_auth_challenge_clear(&c);
 
-	assert_int_equal(tg_www_authenticate_parse(
-				 &c, "Basic realm=\"registry\""), 0);
+	assert_int_equal(
+	        tg_www_authenticate_parse(&c, "Basic realm=\"registry\""), 0);
 	assert_string_equal(c.scheme, "Basic");
 	assert_string_equal(c.realm, "registry");
 	tg_auth_challenge_clear(&c);
 
 	/* token68 form is skipped, not mistaken for a parameter. */
 	assert_int_equal(tg_www_authenticate_parse(
-				 &c, "Negotiate abc==, Bearer realm=\"r\""), 0);
+	                         &c, "Negotiate abc==, Bearer realm=\"r\""),
+	                 0);
 	assert_string_equal(c.scheme, "Bearer");
 	assert_string_equal(c.realm, "r");
 	tg_auth_challenge_clear(&c);
@@ -81,8 +88,12 @@ static void test_registry_challenge_prefers_bearer(void **state)
 static void test_registry_challenge_rejects_malformed(void **state)
 {
 	static const char *bad[] = {
-		"", "   ", "Bearer realm=\"unterminated", "=realm", "Bearer realm=\"a\" junk\"",
-		"Bearer realm=\"a\";x",
+	        "",
+	        "   ",
+	        "Bearer realm=\"unterminated",
+	        "=realm",
+	        "Bearer realm=\"a\" junk\"",
+	        "Bearer realm=\"a\";x",
 	};
 	tg_auth_challenge c;
 	size_t i;
@@ -90,7 +101,7 @@ static void test_registry_challenge_rejects_malformed(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(tg_www_authenticate_parse(&c, bad[i]),
-				 TG_EPARSE);
+		                 TG_EPARSE);
 		assert_contains(tg_error_last(), "WWW-Authenticate");
 		assert_null(c.scheme);
 	}
@@ -101,22 +112,23 @@ static void test_registry_link_next(void **state)
 	char *next;
 
 	(void)state;
-	assert_int_equal(tg_link_next_parse(
-				 &next, "</v2/r/referrers/" H1 "?n=2&last=ab>; "
-					"rel=\"next\""),
-			 0);
+	assert_int_equal(tg_link_next_parse(&next, "</v2/r/referrers/" H1
+	                                           "?n=2&last=ab>; "
+	                                           "rel=\"next\""),
+	                 0);
 	assert_string_equal(next, "/v2/r/referrers/" H1 "?n=2&last=ab");
 	free(next);
 
-	assert_int_equal(tg_link_next_parse(
-				 &next, "<https://x/a>; rel=\"prev\"; "
-					"title=\"a, b; c\", <https://x/b>;rel=next"),
-			 0);
+	assert_int_equal(
+	        tg_link_next_parse(&next,
+	                           "<https://x/a>; rel=\"prev\"; "
+	                           "title=\"a, b; c\", <https://x/b>;rel=next"),
+	        0);
 	assert_string_equal(next, "https://x/b");
 	free(next);
 
 	assert_int_equal(tg_link_next_parse(&next, "</c>; rel=\"last NEXT\""),
-			 0);
+	                 0);
 	assert_string_equal(next, "/c");
 	free(next);
 
@@ -129,8 +141,8 @@ static void test_registry_link_next(void **state)
 static void test_registry_link_rejects_malformed(void **state)
 {
 	static const char *bad[] = {
-		"/v2/x; rel=next", "</v2/x; rel=next", "</a>; rel=\"next",
-		"</a> junk", "</a>; =x",
+	        "/v2/x; rel=next", "</v2/x; rel=next", "</a>; rel=\"next",
+	        "</a> junk",       "</a>; =x",
 	};
 	char *next;
 	size_t i;
@@ -147,20 +159,21 @@ static void test_registry_docker_config_auths(void **state)
 {
 	/* "alice:s3:cret" and "bob:pw" in base64. */
 	const char *json =
-		"{\"auths\":{"
-		"\"registry.example.com\":{\"auth\":\"YWxpY2U6czM6Y3JldA==\"},"
-		"\"https://index.docker.io/v1/\":{\"auth\":\"Ym9iOnB3\"},"
-		"\"http://127.0.0.1:5000/\":{\"username\":\"u\",\"password\":\"p\"},"
-		"\"helper.example.com\":{}},"
-		"\"credsStore\":\"desktop\"}";
+	        "{\"auths\":{"
+	        "\"registry.example.com\":{\"auth\":\"YWxpY2U6czM6Y3JldA==\"},"
+	        "\"https://index.docker.io/v1/\":{\"auth\":\"Ym9iOnB3\"},"
+	        "\"http://127.0.0.1:5000/"
+	        "\":{\"username\":\"u\",\"password\":\"p\"},"
+	        "\"helper.example.com\":{}},"
+	        "\"credsStore\":\"desktop\"}";
 	const tg_docker_cred *c;
 	tg_docker_cred *creds;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(tg_docker_config_parse(&creds, &n, "config.json", json,
-						strlen(json)),
-			 0);
+	                                        strlen(json)),
+	                 0);
 	assert_int_equal(n, 3);
 	c = tg_docker_cred_find(creds, n, "registry.example.com");
 	assert_non_null(c);
@@ -183,29 +196,29 @@ static void test_registry_docker_config_rejects_bad(void **state)
 		const char *json;
 		const char *msg;
 	} bad[] = {
-		/* "secretpw" without a colon: the secret must not leak. */
-		{"{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0cHc=\"}}}",
-		 "auths.\"r\".auth is not base64"},
-		{"{\"auths\":{\"r\":{\"auth\":\"!!notbase64\"}}}",
-		 "is not base64"},
-		{"{\"auths\":{\"r\":{\"auth\":5}}}", "auth is not a string"},
-		{"{\"auths\":{\"r\":{\"username\":\"u\"}}}",
-		 "username and password must both be strings"},
-		{"{\"auths\":[]}", "\"auths\" is not an object"},
-		{"{\"auths\":{\"r\":\"x\"}}", "is not an object"},
-		{"[]", "not a JSON object"},
-		{"{\"auths\":{\"r\":{},\"r\":{}}}", "duplicate"},
-		{"{\"auths\":", "config.json:"},
+	        /* "secretpw" without a colon: the secret must not leak. */
+	        {"{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0cHc=\"}}}",
+	         "auths.\"r\".auth is not base64"},
+	        {"{\"auths\":{\"r\":{\"auth\":\"!!notbase64\"}}}",
+	         "is not base64"},
+	        {"{\"auths\":{\"r\":{\"auth\":5}}}", "auth is not a string"},
+	        {"{\"auths\":{\"r\":{\"username\":\"u\"}}}",
+	         "username and password must both be strings"},
+	        {"{\"auths\":[]}", "\"auths\" is not an object"},
+	        {"{\"auths\":{\"r\":\"x\"}}", "is not an object"},
+	        {"[]", "not a JSON object"},
+	        {"{\"auths\":{\"r\":{},\"r\":{}}}", "duplicate"},
+	        {"{\"auths\":", "config.json:"},
 	};
 	tg_docker_cred *creds;
 	size_t i, n;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(tg_docker_config_parse(&creds, &n, "config.json",
-							bad[i].json,
-							strlen(bad[i].json)),
-				 TG_EPARSE);
+		assert_int_equal(tg_docker_config_parse(
+		                         &creds, &n, "config.json", bad[i].json,
+		                         strlen(bad[i].json)),
+		                 TG_EPARSE);
 		assert_null(creds);
 		assert_contains(tg_error_last(), bad[i].msg);
 		assert_null(strstr(tg_error_last(), "secretpw"));
@@ -244,21 +257,21 @@ static void test_registry_manifest_good(void **state)
 	assert_string_equal(m->config->digest, H1);
 	assert_int_equal(m->config->size, 290);
 	assert_int_equal(m->layers_count, 1);
-	assert_string_equal(tg_manifest_annotation(m,
-						   "org.opencontainers.image.created"),
-			    "2026-01-01T00:00:00Z");
+	assert_string_equal(
+	        tg_manifest_annotation(m, "org.opencontainers.image.created"),
+	        "2026-01-01T00:00:00Z");
 	tg_manifest_free(m);
 
 	m = parse_file("tests/data/registry/good/docker-manifest.json",
-		       TG_MEDIA_DOCKER_MANIFEST, 0);
+	               TG_MEDIA_DOCKER_MANIFEST, 0);
 	assert_int_equal(m->kind, TG_MANIFEST_IMAGE);
 	/* The fixture's digest is the one its cosign signatures name. */
 	assert_string_equal(m->digest, "sha256:634a8f35b5f16dcf4aaa0822adc0b196"
-				       "4bb786fca12f6831de8ddc45e5986a00");
+	                               "4bb786fca12f6831de8ddc45e5986a00");
 	tg_manifest_free(m);
 
 	m = parse_file("tests/data/registry/good/oci-index.json",
-		       TG_MEDIA_OCI_INDEX "; charset=utf-8", 0);
+	               TG_MEDIA_OCI_INDEX "; charset=utf-8", 0);
 	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
 	assert_null(m->config);
 	assert_int_equal(m->manifests_count, 2);
@@ -270,18 +283,18 @@ static void test_registry_manifest_good(void **state)
 
 	m = parse_file("tests/data/registry/good/cosign-sig.json", NULL, 0);
 	assert_string_equal(tg_descriptor_annotation(&m->layers[0],
-						     "dev.cosignproject.cosign/"
-						     "signature"),
-			    "MEUCIQDx");
+	                                             "dev.cosignproject.cosign/"
+	                                             "signature"),
+	                    "MEUCIQDx");
 	assert_null(tg_descriptor_annotation(&m->layers[0], "nope"));
 	tg_manifest_free(m);
 
 	/* Referrers answers may omit mediaType: the shape decides. */
 	m = parse_file("tests/data/registry/good/referrers-no-mediatype.json",
-		       NULL, 0);
+	               NULL, 0);
 	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
 	assert_string_equal(m->manifests[0].artifact_type,
-			    "application/vnd.dev.sigstore.bundle.v0.3+json");
+	                    "application/vnd.dev.sigstore.bundle.v0.3+json");
 	tg_manifest_free(m);
 }
 
@@ -293,28 +306,35 @@ static void test_registry_manifest_rejects_hostile(void **state)
 		int code;
 		const char *msg;
 	} bad[] = {
-		{"schema1.json", NULL, TG_EPARSE, "schema 1 manifests are not"},
-		{"no-schema.json", NULL, TG_EPARSE, "schemaVersion must be 2"},
-		{"no-config.json", NULL, TG_EPARSE, "has no \"config\""},
-		{"bad-digest.json", NULL, TG_EPARSE, "layers[0].digest missing or not a valid"},
-		{"uppercase-digest.json", NULL, TG_EPARSE, "config.digest"},
-		{"traversal-digest.json", NULL, TG_EPARSE, "config.digest"},
-		{"negative-size.json", NULL, TG_EPARSE, "config.size"},
-		{"size-string.json", NULL, TG_EPARSE, "config.size"},
-		{"layers-object.json", NULL, TG_EPARSE, "\"layers\" missing or not an array"},
-		{"duplicate-key.json", NULL, TG_EPARSE, "duplicate"},
-		{"unknown-mediatype.json", NULL, TG_EPARSE, "unsupported manifest mediaType"},
-		{"annotation-number.json", NULL, TG_EPARSE, "is not a string"},
-		{"index-no-platform-os.json", NULL, TG_EPARSE, "manifests[0].platform needs"},
-		{"index-manifests-missing.json", NULL, TG_EPARSE, "\"manifests\" missing"},
-		{"truncated.json", NULL, TG_EPARSE, "not valid JSON"},
-		{"array.json", NULL, TG_EPARSE, "not a JSON object"},
-		{"descriptor-no-mediatype.json", NULL, TG_EPARSE, "config.mediaType"},
-		{"image-with-manifests.json", NULL, TG_EPARSE, "image manifest has \"manifests\""},
-		{"deep.json", NULL, TG_EPARSE, "not valid JSON"},
-		/* Content-Type says index, document says image manifest. */
-		{"../good/oci-manifest.json", TG_MEDIA_OCI_INDEX, TG_EPARSE,
-		 "does not match Content-Type"},
+	        {"schema1.json", NULL, TG_EPARSE, "schema 1 manifests are not"},
+	        {"no-schema.json", NULL, TG_EPARSE, "schemaVersion must be 2"},
+	        {"no-config.json", NULL, TG_EPARSE, "has no \"config\""},
+	        {"bad-digest.json", NULL, TG_EPARSE,
+	         "layers[0].digest missing or not a valid"},
+	        {"uppercase-digest.json", NULL, TG_EPARSE, "config.digest"},
+	        {"traversal-digest.json", NULL, TG_EPARSE, "config.digest"},
+	        {"negative-size.json", NULL, TG_EPARSE, "config.size"},
+	        {"size-string.json", NULL, TG_EPARSE, "config.size"},
+	        {"layers-object.json", NULL, TG_EPARSE,
+	         "\"layers\" missing or not an array"},
+	        {"duplicate-key.json", NULL, TG_EPARSE, "duplicate"},
+	        {"unknown-mediatype.json", NULL, TG_EPARSE,
+	         "unsupported manifest mediaType"},
+	        {"annotation-number.json", NULL, TG_EPARSE, "is not a string"},
+	        {"index-no-platform-os.json", NULL, TG_EPARSE,
+	         "manifests[0].platform needs"},
+	        {"index-manifests-missing.json", NULL, TG_EPARSE,
+	         "\"manifests\" missing"},
+	        {"truncated.json", NULL, TG_EPARSE, "not valid JSON"},
+	        {"array.json", NULL, TG_EPARSE, "not a JSON object"},
+	        {"descriptor-no-mediatype.json", NULL, TG_EPARSE,
+	         "config.mediaType"},
+	        {"image-with-manifests.json", NULL, TG_EPARSE,
+	         "image manifest has \"manifests\""},
+	        {"deep.json", NULL, TG_EPARSE, "not valid JSON"},
+	        /* Content-Type says index, document says image manifest. */
+	        {"../good/oci-manifest.json", TG_MEDIA_OCI_INDEX, TG_EPARSE,
+	         "does not match Content-Type"},
 	};
 	char path[256];
 	size_t i;
@@ -322,7 +342,7 @@ static void test_registry_manifest_rejects_hostile(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(path, sizeof(path), "tests/data/registry/bad/%s",
-			 bad[i].file);
+		         bad[i].file);
 		parse_file(path, bad[i].ct, bad[i].code);
 		assert_contains(tg_error_last(), bad[i].msg);
 		assert_contains(tg_error_last(), bad[i].file);
@@ -338,21 +358,23 @@ static void test_registry_manifest_limits(void **state)
 	(void)state;
 	tg_buf_init(&b, 16u * 1024 * 1024);
 	tg_buf_puts(&b, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\","
-			"\"digest\":\"" H1 "\",\"size\":1},\"layers\":[");
+	                "\"digest\":\"" H1 "\",\"size\":1},\"layers\":[");
 	for (i = 0; i <= TG_MAX_MANIFEST_DESCRIPTORS; i++)
-		tg_buf_printf(&b, "%s{\"mediaType\":\"b\",\"digest\":\"" H1
-				  "\",\"size\":1}",
-			      i ? "," : "");
+		tg_buf_printf(&b,
+		              "%s{\"mediaType\":\"b\",\"digest\":\"" H1
+		              "\",\"size\":1}",
+		              i ? "," : "");
 	tg_buf_puts(&b, "]}");
 	assert_int_equal(tg_manifest_parse(&m, "many", NULL, b.data, b.len),
-			 TG_ETOOBIG);
-	assert_contains(tg_error_last(), "more than 1024 entries in \"layers\"");
+	                 TG_ETOOBIG);
+	assert_contains(tg_error_last(),
+	                "more than 1024 entries in \"layers\"");
 
 	/* Over TG_MAX_MANIFEST_BYTES: refused before parsing. */
 	while (b.len <= TG_MAX_MANIFEST_BYTES)
 		tg_buf_puts(&b, "                                        ");
 	assert_int_equal(tg_manifest_parse(&m, "huge", NULL, b.data, b.len),
-			 TG_ETOOBIG);
+	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(), "huge: manifest of");
 	assert_null(m);
 	tg_buf_free(&b);
@@ -364,8 +386,9 @@ static void test_registry_digest_tag_and_host(void **state)
 
 	(void)state;
 	tag = tg_registry_digest_tag(H1, ".sig");
-	assert_string_equal(tag, "sha256-ea0b117a306f2dce3133d9df3790c3e028a11fb9"
-				 "6efe7ebb30928ba66be657d4.sig");
+	assert_string_equal(tag,
+	                    "sha256-ea0b117a306f2dce3133d9df3790c3e028a11fb9"
+	                    "6efe7ebb30928ba66be657d4.sig");
 	free(tag);
 	tag = tg_registry_digest_tag(H1, "");
 	assert_true(tg_str_has_prefix(tag, "sha256-ea0b"));
@@ -374,10 +397,10 @@ static void test_registry_digest_tag_and_host(void **state)
 	assert_null(tg_registry_digest_tag("sha256:abc", ".sig"));
 	assert_null(tg_registry_digest_tag("latest", ".att"));
 	assert_string_equal(tg_registry_api_host("docker.io"),
-			    "registry-1.docker.io");
+	                    "registry-1.docker.io");
 	assert_string_equal(tg_registry_api_host("ghcr.io"), "ghcr.io");
 	assert_string_equal(tg_registry_api_host("127.0.0.1:5000"),
-			    "127.0.0.1:5000");
+	                    "127.0.0.1:5000");
 }
 
 /* Arguments that would change the URL are refused before any request. */
@@ -390,23 +413,23 @@ static void test_registry_rejects_bad_arguments(void **state)
 	(void)state;
 	assert_int_equal(tg_registry_new(&reg, NULL), 0);
 	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "../x",
-						  "latest"),
-			 TG_EINVALID);
+	                                          "latest"),
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(), "invalid repository name");
 	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "app",
-						  "v1/../../x"),
-			 TG_EINVALID);
+	                                          "v1/../../x"),
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(), "invalid tag or digest");
-	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example/x", "app",
-						  "v1"),
-			 TG_EINVALID);
-	assert_int_equal(tg_registry_get_blob(&b, reg, "r.example", "app",
-					      "latest", 0),
-			 TG_EINVALID);
+	assert_int_equal(
+	        tg_registry_get_manifest(&m, reg, "r.example/x", "app", "v1"),
+	        TG_EINVALID);
+	assert_int_equal(
+	        tg_registry_get_blob(&b, reg, "r.example", "app", "latest", 0),
+	        TG_EINVALID);
 	assert_contains(tg_error_last(), "invalid");
-	assert_int_equal(tg_registry_get_manifest(&m, reg, "r.example", "App",
-						  "v1"),
-			 TG_EINVALID);
+	assert_int_equal(
+	        tg_registry_get_manifest(&m, reg, "r.example", "App", "v1"),
+	        TG_EINVALID);
 	assert_null(m);
 	assert_null(b);
 	tg_registry_free(reg);
@@ -424,24 +447,199 @@ static void test_registry_auth_file_errors(void **state)
 	assert_null(reg);
 }
 
+/* A fake registry with the referrers API -------------------------------------
+ * docker-registry 2.8 has no referrers API, so paging is tested against
+ * this libmicrohttpd server (the network replaced, as this test says):
+ *   /v2/app/referrers/<d>     two pages joined by a relative Link
+ *   /v2/evil/referrers/<d>    Link to another host (must be refused)
+ *   /v2/loop/referrers/<d>    Link to itself forever (page limit)
+ *   /v2/busy/referrers/<d>    503 once, then an empty index
+ */
+static struct MHD_Daemon *fake_;
+static unsigned short fake_port_;
+static int busy_count_;
+
+static enum MHD_Result fake_reply(struct MHD_Connection *c,
+                                  unsigned status,
+                                  const char *body,
+                                  const char *link)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", TG_MEDIA_OCI_INDEX);
+	if (link)
+		MHD_add_response_header(r, "Link", link);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+#define REF_ITEM(type)                                                         \
+	"{\"mediaType\":\"" TG_MEDIA_OCI_MANIFEST "\",\"digest\":\"" H1        \
+	"\",\"size\":10,\"artifactType\":\"" type "\"}"
+#define REF_INDEX(items)                                                       \
+	"{\"schemaVersion\":2,\"mediaType\":\"" TG_MEDIA_OCI_INDEX             \
+	"\",\"manifests\":[" items "]}"
+
+static enum MHD_Result fake_handler(void *cls,
+                                    struct MHD_Connection *c,
+                                    const char *url,
+                                    const char *method,
+                                    const char *version,
+                                    const char *upload,
+                                    size_t *upload_size,
+                                    void **con_cls)
+{
+	const char *last;
+	char link[256];
+
+	(void)cls, (void)method, (void)version, (void)upload;
+	(void)upload_size;
+	if (!*con_cls) {
+		*con_cls = &fake_port_;
+		return MHD_YES;
+	}
+	last = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last");
+	if (!strcmp(url, "/v2/app/referrers/" H1) && !last)
+		return fake_reply(c, 200, REF_INDEX(REF_ITEM("application/a")),
+		                  "</v2/app/referrers/" H1
+		                  "?last=1>; rel=\"next\"");
+	if (!strcmp(url, "/v2/app/referrers/" H1))
+		return fake_reply(
+		        c, 200,
+		        REF_INDEX(REF_ITEM("application/b") "," REF_ITEM(
+		                "application/a")),
+		        NULL);
+	if (!strcmp(url, "/v2/evil/referrers/" H1))
+		return fake_reply(
+		        c, 200, REF_INDEX(REF_ITEM("application/a")),
+		        "<http://attacker.example/v2/x>; rel=\"next\"");
+	if (!strcmp(url, "/v2/loop/referrers/" H1)) {
+		snprintf(link, sizeof(link),
+		         "<http://127.0.0.1:%u/v2/loop/referrers/" H1
+		         "?last=x>; rel=\"next\"",
+		         fake_port_);
+		return fake_reply(c, 200, REF_INDEX(REF_ITEM("application/a")),
+		                  link);
+	}
+	if (!strcmp(url, "/v2/busy/referrers/" H1))
+		return ++busy_count_ == 1
+		               ? fake_reply(c, 503, "{}", NULL)
+		               : fake_reply(c, 200, REF_INDEX(""), NULL);
+	return fake_reply(c, 404, "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}",
+	                  NULL);
+}
+
+static tg_registry *fake_client(char *name, size_t size)
+{
+	static const char *insecure[] = {"127.0.0.1"};
+	tg_registry_options o = {0};
+	tg_registry *reg = NULL;
+
+	o.insecure = insecure;
+	o.insecure_count = 1;
+	o.retry_base_ms = 10;
+	snprintf(name, size, "127.0.0.1:%u", fake_port_);
+	assert_int_equal(tg_registry_new(&reg, &o), 0);
+	return reg;
+}
+
+static void test_registry_referrers_follow_link_pages(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+	tg_referrers *r = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "app", H1, NULL), 0);
+	assert_int_equal(r->count, 3);
+	assert_false(r->from_tag_schema);
+	assert_string_equal(r->subject, H1);
+	assert_string_equal(r->items[0].artifact_type, "application/a");
+	assert_string_equal(r->items[1].artifact_type, "application/b");
+	tg_referrers_free(r);
+
+	/* The server ignores artifactType: the client filters anyway. */
+	assert_int_equal(tg_registry_get_referrers(&r, reg, host, "app", H1,
+	                                           "application/b"),
+	                 0);
+	assert_int_equal(r->count, 1);
+	assert_string_equal(r->items[0].artifact_type, "application/b");
+	tg_referrers_free(r);
+
+	/* 503 is retried; the registry's index is then empty. */
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "busy", H1, NULL), 0);
+	assert_int_equal(r->count, 0);
+	tg_referrers_free(r);
+	tg_registry_free(reg);
+}
+
+static void test_registry_referrers_refuse_bad_links(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+	tg_referrers *r = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "evil", H1, NULL),
+	        TG_EUNTRUSTED);
+	assert_null(r);
+	assert_contains(tg_error_last(), "referrers Link points outside the "
+	                                 "registry: \"http://attacker.example");
+	assert_int_equal(
+	        tg_registry_get_referrers(&r, reg, host, "loop", H1, NULL),
+	        TG_ETOOBIG);
+	assert_contains(tg_error_last(), "more than 16 pages of referrers");
+	assert_contains(tg_error_last(), "/loop@" H1);
+	tg_registry_free(reg);
+}
+
+static int fake_start(void **state)
+{
+	(void)state;
+	fake_ = MHD_start_daemon(
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+	        0, NULL, NULL, fake_handler, NULL, MHD_OPTION_END);
+	if (!fake_)
+		return -1;
+	fake_port_ =
+	        MHD_get_daemon_info(fake_, MHD_DAEMON_INFO_BIND_PORT)->port;
+	return 0;
+}
+
+static int fake_stop(void **state)
+{
+	(void)state;
+	MHD_stop_daemon(fake_);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry_challenge_bearer_with_quoted_commas),
-		cmocka_unit_test(test_registry_challenge_escapes_and_tokens),
-		cmocka_unit_test(test_registry_challenge_prefers_bearer),
-		cmocka_unit_test(test_registry_challenge_rejects_malformed),
-		cmocka_unit_test(test_registry_link_next),
-		cmocka_unit_test(test_registry_link_rejects_malformed),
-		cmocka_unit_test(test_registry_docker_config_auths),
-		cmocka_unit_test(test_registry_docker_config_rejects_bad),
-		cmocka_unit_test(test_registry_manifest_good),
-		cmocka_unit_test(test_registry_manifest_rejects_hostile),
-		cmocka_unit_test(test_registry_manifest_limits),
-		cmocka_unit_test(test_registry_digest_tag_and_host),
-		cmocka_unit_test(test_registry_rejects_bad_arguments),
-		cmocka_unit_test(test_registry_auth_file_errors),
+	        cmocka_unit_test(
+	                test_registry_challenge_bearer_with_quoted_commas),
+	        cmocka_unit_test(test_registry_challenge_escapes_and_tokens),
+	        cmocka_unit_test(test_registry_challenge_prefers_bearer),
+	        cmocka_unit_test(test_registry_challenge_rejects_malformed),
+	        cmocka_unit_test(test_registry_link_next),
+	        cmocka_unit_test(test_registry_link_rejects_malformed),
+	        cmocka_unit_test(test_registry_docker_config_auths),
+	        cmocka_unit_test(test_registry_docker_config_rejects_bad),
+	        cmocka_unit_test(test_registry_manifest_good),
+	        cmocka_unit_test(test_registry_manifest_rejects_hostile),
+	        cmocka_unit_test(test_registry_manifest_limits),
+	        cmocka_unit_test(test_registry_digest_tag_and_host),
+	        cmocka_unit_test(test_registry_rejects_bad_arguments),
+	        cmocka_unit_test(test_registry_auth_file_errors),
+	        cmocka_unit_test(test_registry_referrers_follow_link_pages),
+	        cmocka_unit_test(test_registry_referrers_refuse_bad_links),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }

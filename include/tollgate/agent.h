@@ -1,0 +1,61 @@
+/*
+ * The agent: one reconcile cycle (DESIGN.md section 1) over long-lived
+ * state — the Git cache, the registry client and its digest cache, the
+ * verdict cache, the Kubernetes client — so that `tollgate run` can repeat
+ * cycles cheaply and `tollgate once` / `tollgate plan` run one.
+ *
+ * A cycle: fetch the branch; read the tree at source.path; load the
+ * manifests into units; verify every image of every valid unit (all at
+ * once); block each unit with an invalid file or a blocked image, whole;
+ * pin the images of the other units to their verified digests; apply them
+ * (or, for plan, dry-run and diff); find drift; write the status commit
+ * and note (not for plan).
+ */
+#ifndef TOLLGATE_AGENT_H
+#define TOLLGATE_AGENT_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "tollgate/config.h"
+
+typedef struct tg_agent tg_agent;
+
+typedef struct tg_agent_options {
+	/* Seconds to wait for rollouts after apply; 0: the default (60);
+	 * negative: do not wait. */
+	double health_timeout_s;
+	/* Allow a kubeconfig with insecure-skip-tls-verify. */
+	bool allow_insecure_kubeconfig;
+} tg_agent_options;
+
+/* Load the policy, open the source cache, the registry and cluster
+ * clients. Nothing is fetched yet. cfg is borrowed and must outlive a. */
+int tg_agent_new(tg_agent **out, const tg_config *cfg,
+		 const tg_agent_options *opts);
+void tg_agent_free(tg_agent *a);
+
+typedef struct tg_cycle_result {
+	int units;
+	int blocked;   /* units blocked by policy or invalid manifests */
+	int failed;    /* units the cluster refused */
+	int applied;   /* units written this cycle */
+	int unchanged;
+	int drifted;   /* objects found drifted */
+	bool status_committed;
+	bool status_pushed;
+	char commit[41]; /* the source commit */
+} tg_cycle_result;
+
+/*
+ * One cycle. plan: write nothing to the cluster or Git. *report_out (may
+ * be NULL) gets the status document (and for plan, the object actions).
+ * Returns 0 when the cycle ran (units may be blocked or failed: see
+ * result), or a negative code when it could not (Git, cluster or policy
+ * unreachable) with the detail in tg_error_last().
+ */
+int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *result,
+		   json_t **report_out);
+
+#endif

@@ -1,0 +1,552 @@
+/*
+ * The agent's reconcile cycle: see include/tollgate/agent.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tollgate/agent.h"
+#include "tollgate/apply.h"
+#include "tollgate/error.h"
+#include "tollgate/imageref.h"
+#include "tollgate/kube.h"
+#include "tollgate/kubeconfig.h"
+#include "tollgate/log.h"
+#include "tollgate/manifest.h"
+#include "tollgate/policy.h"
+#include "tollgate/registry.h"
+#include "tollgate/source.h"
+#include "tollgate/status.h"
+#include "tollgate/util.h"
+#include "tollgate/verifier.h"
+
+/* Seconds to wait for rollouts when the caller does not say. */
+#define TG_DEFAULT_HEALTH_TIMEOUT_S 60.0
+#define TG_VERDICT_CACHE_FILE "verdict-cache.json"
+
+struct tg_agent {
+	const tg_config *cfg;
+	tg_agent_options opts;
+	tg_policy *policy;
+	tg_registry *registry;
+	tg_verdict_cache *cache;
+	tg_verifier *verifier;
+	tg_source *source;
+	tg_kube *kube;
+	char *cache_path;
+};
+
+void tg_agent_free(tg_agent *a)
+{
+	if (!a)
+		return;
+	tg_verifier_free(a->verifier);
+	tg_verdict_cache_free(a->cache);
+	tg_registry_free(a->registry);
+	tg_policy_free(a->policy);
+	tg_source_free(a->source);
+	tg_kube_free(a->kube);
+	free(a->cache_path);
+	free(a);
+}
+
+static int open_registry(tg_agent *a)
+{
+	tg_registry_options ro = {0};
+
+	ro.auth_file = a->cfg->registries.auth;
+	ro.insecure = (const char *const *)a->cfg->registries.insecure;
+	ro.insecure_count = a->cfg->registries.ninsecure;
+	ro.ca_file = a->cfg->registries.ca_file;
+	return tg_registry_new(&a->registry, &ro);
+}
+
+static int open_kube(tg_agent *a)
+{
+	tg_kube_target *t = NULL;
+	int error;
+
+	if (a->cfg->cluster.kubeconfig)
+		error = tg_kube_target_from_kubeconfig(
+			&t, a->cfg->cluster.kubeconfig, NULL,
+			a->opts.allow_insecure_kubeconfig);
+	else
+		error = tg_kube_target_in_cluster(&t, NULL);
+	if (error == 0)
+		error = tg_kube_new(&a->kube, t, NULL);
+	tg_kube_target_free(t);
+	return error;
+}
+
+int tg_agent_new(tg_agent **out, const tg_config *cfg,
+		 const tg_agent_options *opts)
+{
+	tg_agent *a = tg_calloc(1, sizeof(*a));
+	tg_verifier_options vo = {0};
+	tg_source_opts so;
+	int error;
+
+	*out = NULL;
+	a->cfg = cfg;
+	if (opts)
+		a->opts = *opts;
+	if (a->opts.health_timeout_s == 0)
+		a->opts.health_timeout_s = TG_DEFAULT_HEALTH_TIMEOUT_S;
+	if ((error = tg_policy_load(&a->policy, cfg->policy)) < 0)
+		goto out;
+	if ((error = open_registry(a)) < 0)
+		goto out;
+	a->cache = tg_verdict_cache_new(0);
+	a->cache_path = tg_path_join(cfg->state_dir, TG_VERDICT_CACHE_FILE);
+	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
+		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
+		       "error", tg_error_last(), NULL);
+	vo.policy = a->policy;
+	vo.registry = a->registry;
+	vo.cache = a->cache;
+	if ((error = tg_verifier_new(&a->verifier, &vo)) < 0)
+		goto out;
+	tg_config_source_opts(&so, cfg);
+	if ((error = tg_source_open(&a->source, &so)) < 0)
+		goto out;
+	if ((error = open_kube(a)) < 0)
+		goto out;
+	*out = a;
+	a = NULL;
+out:
+	tg_agent_free(a);
+	return error;
+}
+
+/* Manifests ------------------------------------------------------------------ */
+
+static int load_manifests(tg_manifest_set **out, tg_agent *a,
+			  const tg_source_tree *tree)
+{
+	const tg_config *cfg = a->cfg;
+	tg_manifest_image_path *ip = NULL;
+	tg_manifest_options mo = {0};
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if (cfg->nimage_paths) {
+		ip = tg_calloc(cfg->nimage_paths, sizeof(*ip));
+		for (i = 0; i < cfg->nimage_paths; i++) {
+			ip[i].group = cfg->image_paths[i].group;
+			ip[i].kind = cfg->image_paths[i].kind;
+			ip[i].paths = (const char *const *)cfg->image_paths[i].paths;
+			ip[i].npaths = cfg->image_paths[i].npaths;
+		}
+	}
+	mo.image_paths = ip;
+	mo.nimage_paths = cfg->nimage_paths;
+	mo.path_prefix = cfg->source.path && *cfg->source.path
+				 ? cfg->source.path
+				 : NULL;
+	error = tg_manifest_set_new(out, &mo);
+	free(ip);
+	if (error < 0)
+		return error;
+	for (i = 0; i < tg_source_tree_count(tree); i++) {
+		const tg_source_file *f = tg_source_tree_get(tree, i);
+		if (!tg_manifest_path_wanted(f->path))
+			continue;
+		if ((error = tg_manifest_set_add_file(*out, f->path, f->data,
+						      f->len)) < 0) {
+			tg_manifest_set_free(*out);
+			*out = NULL;
+			return error;
+		}
+	}
+	return 0;
+}
+
+/* Verification ------------------------------------------------------------------ */
+
+typedef struct verdicts {
+	const char **refs; /* borrowed from the manifest set */
+	tg_verdict **v;
+	size_t n;
+	json_t *index; /* ref -> position */
+} verdicts;
+
+static void verdicts_free(verdicts *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++)
+		tg_verdict_free(vs->v ? vs->v[i] : NULL);
+	free(vs->refs);
+	free(vs->v);
+	json_decref(vs->index);
+}
+
+static const tg_verdict *verdict_for(const verdicts *vs, const char *ref)
+{
+	json_t *i = json_object_get(vs->index, ref);
+
+	return i ? vs->v[json_integer_value(i)] : NULL;
+}
+
+/* Verify every image of every valid unit, each distinct reference once. */
+static int verify_images(verdicts *vs, tg_agent *a, tg_manifest_set *set)
+{
+	size_t u, i;
+
+	memset(vs, 0, sizeof(*vs));
+	vs->index = json_object();
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+		if (!tg_manifest_unit_is_valid(unit))
+			continue;
+		for (i = 0; i < tg_manifest_unit_image_count(unit); i++) {
+			const char *ref = tg_manifest_image_written(
+				tg_manifest_unit_image(unit, i));
+			if (json_object_get(vs->index, ref))
+				continue;
+			json_object_set_new(vs->index, ref,
+					    json_integer((json_int_t)vs->n));
+			vs->refs = tg_realloc(vs->refs,
+					      (vs->n + 1) * sizeof(*vs->refs));
+			vs->refs[vs->n++] = ref;
+		}
+	}
+	vs->v = tg_calloc(vs->n ? vs->n : 1, sizeof(*vs->v));
+	if (vs->n == 0)
+		return 0;
+	return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
+}
+
+/* The status entry of one image: the verifier's verdict, plus the
+ * reference as written and the reasons gathered from its checks. */
+static json_t *image_entry(const char *ref, const tg_verdict *v)
+{
+	json_t *e = tg_verdict_to_json(v), *reasons = json_array(), *c;
+	json_t *checks = json_object_get(e, "checks");
+	size_t i, j;
+
+	json_object_set_new(e, "ref", json_string(ref));
+	json_array_foreach(checks, i, c)
+	{
+		json_t *r;
+		const char *res = json_string_value(json_object_get(c, "result"));
+		if (res && (!strcmp(res, "pass") || !strcmp(res, "skipped")))
+			continue;
+		json_array_foreach(json_object_get(c, "reasons"), j, r)
+			json_array_append(reasons, r);
+	}
+	json_object_set_new(e, "reasons", reasons);
+	return e;
+}
+
+/* Units ------------------------------------------------------------------------- */
+
+/* Decide one unit: "failed" (invalid files), "blocked" (an image blocked)
+ * or NULL (allowed: apply). Fills the unit's status entry. */
+static const char *decide_unit(json_t *entry, const tg_manifest_unit *unit,
+			       const verdicts *vs)
+{
+	json_t *images = json_array();
+	size_t i, blocked = 0, n = tg_manifest_unit_image_count(unit);
+	const char *verdict = NULL;
+
+	json_object_set_new(entry, "images", images);
+	if (!tg_manifest_unit_is_valid(unit)) {
+		json_t *errs = json_array();
+		for (i = 0; i < tg_manifest_unit_error_count(unit); i++)
+			json_array_append_new(
+				errs, json_string(tg_manifest_unit_error(unit, i)));
+		json_object_set_new(entry, "errors", errs);
+		json_object_set_new(entry, "message",
+				    json_string("invalid manifests"));
+		return "failed";
+	}
+	for (i = 0; i < n; i++) {
+		const char *ref = tg_manifest_image_written(
+			tg_manifest_unit_image(unit, i));
+		const tg_verdict *v = verdict_for(vs, ref);
+		size_t j;
+		bool seen = false;
+
+		for (j = 0; j < i; j++)
+			seen |= !strcmp(ref, tg_manifest_image_written(
+						     tg_manifest_unit_image(unit, j)));
+		if (seen)
+			continue;
+		if (!v || tg_verdict_get(v) == TG_VERDICT_BLOCKED)
+			blocked++;
+		if (v)
+			json_array_append_new(images, image_entry(ref, v));
+	}
+	if (blocked) {
+		char *m = tg_aprintf("%zu of %zu images failed verification",
+				     blocked, json_array_size(images));
+		json_object_set_new(entry, "message", json_string(m));
+		free(m);
+		verdict = "blocked";
+	}
+	return verdict;
+}
+
+/*
+ * Pin every image of an allowed unit to its verified digest and hand the
+ * objects to apply. Returns -1 (unit blocked, message in entry) when an
+ * image has no verified digest: the digest applied is the digest verified.
+ */
+static int pin_unit(json_t ***objs_out, size_t *n_out,
+		    tg_manifest_unit *unit, const verdicts *vs)
+{
+	size_t i, n = tg_manifest_unit_object_count(unit);
+	json_t **objs = tg_calloc(n ? n : 1, sizeof(*objs));
+
+	for (i = 0; i < tg_manifest_unit_image_count(unit); i++) {
+		tg_manifest_image *img = tg_manifest_unit_image(unit, i);
+		const tg_verdict *v = verdict_for(vs, tg_manifest_image_written(img));
+		const char *digest = v ? tg_verdict_digest(v) : NULL;
+		char *pinned;
+		int error;
+
+		if (!digest || !tg_digest_is_valid(digest)) {
+			free(objs);
+			return tg_error_set(TG_EUNTRUSTED, "%s: no verified "
+					    "digest", tg_manifest_image_written(img));
+		}
+		pinned = tg_imageref_pinned(tg_manifest_image_ref(img), digest);
+		error = tg_manifest_object_set_image(
+			(tg_manifest_object *)tg_manifest_image_object(img),
+			tg_manifest_image_pointer(img), pinned);
+		free(pinned);
+		if (error < 0) {
+			free(objs);
+			return error;
+		}
+	}
+	for (i = 0; i < n; i++)
+		objs[i] = tg_manifest_object_json(tg_manifest_unit_object(unit, i));
+	*objs_out = objs;
+	*n_out = n;
+	return 0;
+}
+
+/* The cycle --------------------------------------------------------------------- */
+
+/* "the cluster refused the unit: <first error> (and N more)". */
+static json_t *first_error(json_t *errors)
+{
+	size_t n = json_array_size(errors);
+	const char *e = json_string_value(json_array_get(errors, 0));
+	char *m;
+	json_t *j;
+
+	if (!e)
+		return json_string("the cluster refused the unit");
+	if (n > 1)
+		m = tg_aprintf("the cluster refused the unit: %s (and %zu "
+			       "more)", e, n - 1);
+	else
+		m = tg_aprintf("the cluster refused the unit: %s", e);
+	j = json_string(m);
+	free(m);
+	return j;
+}
+
+/* Fold the apply report into the status document: unit verdicts, objects,
+ * health, the drift list; count outcomes. */
+static void merge_apply_report(json_t *doc, json_t *report,
+			       tg_cycle_result *r, bool plan)
+{
+	json_t *units = json_object_get(doc, "units");
+	json_t *drift = json_object_get(doc, "drift"), *ur;
+	const char *name;
+
+	json_object_foreach(json_object_get(report, "units"), name, ur)
+	{
+		json_t *entry = json_object_get(units, name), *d;
+		const char *res = json_string_value(json_object_get(ur, "result"));
+		size_t i;
+
+		if (!entry) {
+			/* A unit removed from Git: its objects were pruned. */
+			json_t *p = json_pack("{s:s,s:O,s:O}", "unit", name,
+					      "pruned",
+					      json_object_get(ur, "pruned"),
+					      "errors",
+					      json_object_get(ur, "errors"));
+			json_array_append_new(json_object_get(doc, "prunedUnits"),
+					      p);
+			if (!strcmp(res, "failed"))
+				r->failed++;
+			continue;
+		}
+		if (!strcmp(res, "failed")) {
+			json_object_set_new(entry, "verdict", json_string("failed"));
+			json_object_set(entry, "errors",
+					json_object_get(ur, "errors"));
+			json_object_set_new(entry, "message",
+					    first_error(json_object_get(ur,
+									"errors")));
+			r->failed++;
+		} else if (!plan) {
+			json_object_set_new(entry, "verdict", json_string(res));
+			r->applied += !strcmp(res, "applied");
+			r->unchanged += !strcmp(res, "unchanged");
+		}
+		json_object_set(entry, "objects", json_object_get(ur, "objects"));
+		if (json_array_size(json_object_get(ur, "pruned")))
+			json_object_set(entry, "pruned",
+					json_object_get(ur, "pruned"));
+		if (json_array_size(json_object_get(ur, "health")))
+			json_object_set(entry, "health",
+					json_object_get(ur, "health"));
+		json_array_foreach(json_object_get(ur, "drift"), i, d)
+		{
+			json_t *c = json_deep_copy(d);
+			json_object_set_new(c, "unit", json_string(name));
+			json_object_set(c, "corrected",
+					json_object_get(ur, "driftCorrected"));
+			json_array_append_new(drift, c);
+			r->drifted++;
+		}
+	}
+}
+
+static json_t *new_status_doc(tg_agent *a, const char *commit)
+{
+	char now[21];
+
+	tg_format_rfc3339(now, tg_now());
+	return json_pack("{s:s,s:s,s:s,s:s,s:{},s:[],s:[]}", "sourceCommit",
+			 commit, "sourceUrl", a->cfg->source.url,
+			 "sourceBranch", a->cfg->source.branch, "time", now,
+			 "units", "drift", "prunedUnits");
+}
+
+/* Decide every unit, pin the allowed ones and give them to apply. */
+static void plan_units(tg_apply *ap, json_t *doc, tg_manifest_set *set,
+		       const verdicts *vs, tg_cycle_result *r)
+{
+	json_t *units = json_object_get(doc, "units");
+	size_t u;
+
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+		const char *name = tg_manifest_unit_name(unit);
+		json_t *entry = json_object(), **objs = NULL;
+		const char *verdict = decide_unit(entry, unit, vs);
+		size_t n = 0;
+
+		json_object_set_new(units, name, entry);
+		r->units++;
+		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {
+			json_object_set_new(entry, "message",
+					    json_string(tg_error_last()));
+			verdict = "blocked";
+		}
+		if (verdict) {
+			json_object_set_new(entry, "verdict", json_string(verdict));
+			if (!strcmp(verdict, "blocked"))
+				r->blocked++;
+			else
+				r->failed++;
+			tg_apply_keep_unit(ap, name);
+			tg_log(TG_LOG_WARN, "unit not applied", "unit", name,
+			       "verdict", verdict, "reason",
+			       json_string_value(json_object_get(entry, "message")),
+			       NULL);
+			continue;
+		}
+		json_object_set_new(entry, "verdict", json_string("planned"));
+		tg_apply_add_unit(ap, name, objs, n);
+		free(objs);
+	}
+}
+
+static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
+{
+	int error;
+
+	/* plan still fetches: it must show what the next cycle would do. */
+	(void)plan;
+	if ((error = tg_source_fetch(a->source)) < 0)
+		return error;
+	return tg_source_read(tree, a->source);
+}
+
+static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
+{
+	tg_status_opts so = {0};
+	tg_status_result sr;
+
+	so.branch = a->cfg->status.branch;
+	so.notes_ref = a->cfg->status.notes;
+	so.author_name = a->cfg->status.author_name;
+	so.author_email = a->cfg->status.author_email;
+	so.push = a->cfg->status.push;
+	memset(&sr, 0, sizeof(sr));
+	if (tg_status_publish(&sr, a->source, &so, doc) < 0) {
+		/* Never blocks applying: logged, tried again next cycle. */
+		tg_log(TG_LOG_ERROR, "status not published", "error",
+		       tg_error_last(), NULL);
+		return;
+	}
+	r->status_committed = sr.committed;
+	r->status_pushed = sr.pushed;
+}
+
+int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
+		   json_t **report_out)
+{
+	tg_source_tree *tree = NULL;
+	tg_manifest_set *set = NULL;
+	tg_apply *ap = NULL;
+	tg_apply_options ao = {0};
+	verdicts vs = {0};
+	json_t *doc = NULL, *report = NULL;
+	int error;
+
+	memset(r, 0, sizeof(*r));
+	if (report_out)
+		*report_out = NULL;
+	if ((error = fetch_tree(&tree, a, plan)) < 0)
+		goto out;
+	tg_strlcpy(r->commit, tg_source_tree_commit(tree), sizeof(r->commit));
+	if ((error = load_manifests(&set, a, tree)) < 0)
+		goto out;
+	if ((error = verify_images(&vs, a, set)) < 0)
+		goto out;
+	ao.inventory_namespace = a->cfg->cluster.inventory_namespace;
+	ao.source_commit = r->commit;
+	ao.prune = a->cfg->cluster.prune;
+	ao.correct_drift = a->cfg->cluster.drift == TG_DRIFT_CORRECT;
+	ao.plan = plan;
+	ao.health_timeout_s = plan || a->opts.health_timeout_s < 0
+				      ? 0
+				      : a->opts.health_timeout_s;
+	tg_apply_new(&ap, a->kube, &ao);
+	doc = new_status_doc(a, r->commit);
+	plan_units(ap, doc, set, &vs, r);
+	if ((error = tg_apply_run(ap)) < 0)
+		goto out;
+	report = tg_apply_report(ap);
+	merge_apply_report(doc, report, r, plan);
+	if (!plan) {
+		publish(a, doc, r);
+		if (tg_verdict_cache_save(a->cache, a->cache_path) < 0)
+			tg_log(TG_LOG_WARN, "verdict cache not saved", "error",
+			       tg_error_last(), NULL);
+	}
+	if (report_out) {
+		*report_out = doc;
+		doc = NULL;
+	}
+out:
+	json_decref(doc);
+	json_decref(report);
+	tg_apply_free(ap);
+	verdicts_free(&vs);
+	tg_manifest_set_free(set);
+	tg_source_tree_free(tree);
+	return error;
+}
