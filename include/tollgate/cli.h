@@ -44,5 +44,7 @@ int tg_cmd_verify(int argc, char **argv);
 int tg_cmd_manifests(int argc, char **argv);
 int tg_cmd_once(int argc, char **argv);
 int tg_cmd_plan(int argc, char **argv);
+/* tollgate run --config FILE: reconcile until SIGTERM. */
+int tg_cmd_run(int argc, char **argv);
 
 #endif

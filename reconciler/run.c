@@ -1,0 +1,270 @@
+/*
+ * tollgate run: see include/tollgate/run.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tollgate/agent.h"
+#include "tollgate/error.h"
+#include "tollgate/httpd.h"
+#include "tollgate/limits.h"
+#include "tollgate/log.h"
+#include "tollgate/metrics.h"
+#include "tollgate/run.h"
+#include "tollgate/util.h"
+
+typedef struct runner {
+	const tg_config *cfg;
+	const tg_run_options *opts;
+	tg_agent *agent;
+	tg_httpd *httpd;
+	tg_metrics *metrics;
+	double poll_s;
+	double next_cycle, next_poll, next_reverify;
+	int failures; /* failed cycles in a row, for the backoff */
+	bool ready;
+} runner;
+
+static bool stopping(const runner *r)
+{
+	return r->opts->stop && *r->opts->stop;
+}
+
+static void publish_metrics(runner *r)
+{
+	char *text = tg_metrics_render(r->metrics);
+
+	tg_httpd_set_metrics(r->httpd, text);
+	free(text);
+}
+
+static double backoff(int failures)
+{
+	double d = TG_RUN_BACKOFF_BASE_S;
+
+	while (--failures > 0 && d < TG_RUN_BACKOFF_MAX_S)
+		d *= 2;
+	return d < TG_RUN_BACKOFF_MAX_S ? d : TG_RUN_BACKOFF_MAX_S;
+}
+
+/* One event line per unit: verdict, commit, images. */
+static void log_units(const json_t *doc, const char *commit)
+{
+	json_t *u, *img;
+	const char *name;
+	size_t i;
+
+	json_object_foreach(json_object_get(doc, "units"), name, u)
+	{
+		const char *v = json_string_value(json_object_get(u, "verdict"));
+		char *images = tg_strdup("");
+
+		json_array_foreach(json_object_get(u, "images"), i, img)
+		{
+			char *n = tg_aprintf(
+				"%s%s%s@%s", images, *images ? "," : "",
+				json_string_value(json_object_get(img, "ref")),
+				json_string_value(json_object_get(img, "digest"))
+					? json_string_value(json_object_get(
+						  img, "digest"))
+					: "-");
+			free(images);
+			images = n;
+		}
+		tg_log(v && (!strcmp(v, "blocked") || !strcmp(v, "failed"))
+			       ? TG_LOG_WARN
+			       : TG_LOG_INFO,
+		       "unit", "unit", name, "verdict", v ? v : "", "commit",
+		       commit, "image", images, NULL);
+		free(images);
+	}
+}
+
+static void run_cycle(runner *r)
+{
+	tg_cycle_result res;
+	json_t *doc = NULL;
+	double start = tg_monotonic(), took;
+	int error;
+	char n[4][16];
+
+	error = tg_agent_cycle(r->agent, false, &res, &doc);
+	took = tg_monotonic() - start;
+	if (error < 0) {
+		tg_metrics_cycle(r->metrics, res.stopped ? "stopped" : "error",
+				 took, res.units ? &res : NULL, tg_now());
+		if (res.stopped) {
+			tg_log(TG_LOG_INFO, "cycle stopped", "commit",
+			       res.commit, "reason", tg_error_last(), NULL);
+			r->next_cycle = tg_monotonic();
+			goto out;
+		}
+		r->failures++;
+		r->next_cycle = tg_monotonic() + backoff(r->failures);
+		snprintf(n[0], sizeof(n[0]), "%.0f", backoff(r->failures));
+		tg_log(TG_LOG_ERROR, "cycle failed", "commit", res.commit,
+		       "error", tg_error_last(), "retry_in_s", n[0], NULL);
+		goto out;
+	}
+	r->failures = 0;
+	r->next_cycle = tg_monotonic() + (double)r->cfg->source.interval;
+	tg_metrics_cycle(r->metrics, "success", took, &res, tg_now());
+	log_units(doc, res.commit);
+	snprintf(n[0], sizeof(n[0]), "%d", res.applied);
+	snprintf(n[1], sizeof(n[1]), "%d", res.blocked);
+	snprintf(n[2], sizeof(n[2]), "%d", res.failed);
+	snprintf(n[3], sizeof(n[3]), "%d", res.drifted);
+	tg_log(TG_LOG_INFO, "cycle done", "commit", res.commit, "applied",
+	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3],
+	       "status",
+	       res.status_pushed      ? "pushed"
+	       : res.status_committed ? "committed"
+				      : "unchanged",
+	       NULL);
+	if (!r->ready) {
+		r->ready = true;
+		tg_httpd_set_ready(r->httpd, true);
+	}
+out:
+	json_decref(doc);
+	publish_metrics(r);
+}
+
+static void run_reverify(runner *r)
+{
+	json_t *fresh = NULL;
+	char n[16];
+
+	r->next_reverify = tg_monotonic() + (double)r->cfg->reverify_interval;
+	if (tg_agent_reverify(r->agent, &fresh) < 0) {
+		tg_log(TG_LOG_ERROR, "re-verification failed", "error",
+		       tg_error_last(), NULL);
+		return;
+	}
+	snprintf(n, sizeof(n), "%zu",
+		 json_array_size(tg_agent_violations(r->agent)));
+	tg_log(TG_LOG_INFO, "re-verification done", "violations", n, NULL);
+	tg_metrics_set_violations(
+		r->metrics, (int)json_array_size(tg_agent_violations(r->agent)));
+	json_decref(fresh);
+	publish_metrics(r);
+}
+
+/* The branch moved on the remote? Errors are logged, the cycle will
+ * report them properly. */
+static void poll_remote(runner *r)
+{
+	bool moved = false;
+
+	r->next_poll = tg_monotonic() + r->poll_s;
+	if (tg_agent_remote_moved(r->agent, &moved) < 0) {
+		tg_log(TG_LOG_DEBUG, "remote ref check failed", "error",
+		       tg_error_last(), NULL);
+		return;
+	}
+	if (moved && r->failures == 0) {
+		tg_log(TG_LOG_INFO, "branch moved: cycle now", NULL);
+		r->next_cycle = tg_monotonic();
+	}
+}
+
+/* Sleep until the earliest deadline, a signal or POST /reconcile. */
+static void wait_for_work(runner *r)
+{
+	double until = r->next_cycle, now;
+	struct pollfd p;
+	char drain[64];
+	int ms;
+
+	if (r->poll_s > 0 && r->next_poll < until)
+		until = r->next_poll;
+	if (r->next_reverify < until)
+		until = r->next_reverify;
+	now = tg_monotonic();
+	if (until <= now || stopping(r))
+		return;
+	ms = until - now > 3600 ? 3600 * 1000 : (int)((until - now) * 1000) + 1;
+	p.fd = r->opts->wake_rfd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, ms) > 0 && (p.revents & POLLIN)) {
+		while (read(r->opts->wake_rfd, drain, sizeof(drain)) ==
+		       (ssize_t)sizeof(drain)) {
+		}
+	}
+}
+
+int tg_run(const tg_config *cfg, const tg_run_options *opts)
+{
+	tg_agent_options ao = {0};
+	tg_httpd_options ho = {0};
+	const char *addr = opts->listen_addr ? opts->listen_addr
+					     : cfg->listen_addr;
+	runner r;
+	char interval[32];
+	int error;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.opts = opts;
+	r.poll_s = opts->poll_s == 0 ? TG_RUN_DEFAULT_POLL_S : opts->poll_s;
+	ao.health_timeout_s = opts->health_timeout_s;
+	ao.allow_insecure_kubeconfig = opts->allow_insecure_kubeconfig;
+	ao.stop = opts->stop;
+	if ((error = tg_agent_new(&r.agent, cfg, &ao)) < 0)
+		goto out;
+	r.metrics = tg_metrics_new();
+	tg_metrics_set_source(r.metrics, cfg->source.url, cfg->source.branch);
+	if (addr) {
+		ho.addr = addr;
+		ho.secret = opts->secret;
+		ho.secret_len = opts->secret_len;
+		ho.wake_fd = opts->wake_wfd;
+		if ((error = tg_httpd_start(&r.httpd, &ho)) < 0)
+			goto out;
+		publish_metrics(&r);
+	}
+	snprintf(interval, sizeof(interval), "%lld",
+		 (long long)cfg->source.interval);
+	tg_log(TG_LOG_INFO, "tollgate run started", "source", cfg->source.url,
+	       "branch", cfg->source.branch, "interval_s", interval, "listen",
+	       addr ? addr : "off", NULL);
+	r.next_cycle = tg_monotonic();
+	r.next_poll = r.next_cycle + r.poll_s;
+	r.next_reverify = r.next_cycle + (double)cfg->reverify_interval;
+	while (!stopping(&r)) {
+		double now = tg_monotonic();
+
+		if (tg_httpd_take_reconcile(r.httpd)) {
+			tg_log(TG_LOG_INFO, "reconcile requested", NULL);
+			if (r.next_cycle > now)
+				r.next_cycle = now;
+		}
+		if (now >= r.next_cycle) {
+			run_cycle(&r);
+			continue;
+		}
+		if (now >= r.next_reverify) {
+			run_reverify(&r);
+			continue;
+		}
+		if (r.poll_s > 0 && now >= r.next_poll) {
+			poll_remote(&r);
+			continue;
+		}
+		wait_for_work(&r);
+	}
+	tg_log(TG_LOG_INFO, "tollgate run stopping", NULL);
+	error = 0;
+out:
+	tg_httpd_stop(r.httpd);
+	tg_metrics_free(r.metrics);
+	tg_agent_free(r.agent);
+	return error;
+}
