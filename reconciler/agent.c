@@ -698,6 +698,11 @@ out:
 	return error;
 }
 
+tg_kube *tg_agent_kube(tg_agent *a)
+{
+	return a->kube;
+}
+
 int tg_agent_remote_moved(tg_agent *a, bool *moved)
 {
 	char oid[TG_SOURCE_OID_HEX];

@@ -13,6 +13,7 @@
 #include "tollgate/agent.h"
 #include "tollgate/error.h"
 #include "tollgate/httpd.h"
+#include "tollgate/lease.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
 #include "tollgate/metrics.h"
@@ -25,9 +26,14 @@ typedef struct runner {
 	tg_agent *agent;
 	tg_httpd *httpd;
 	tg_metrics *metrics;
+	tg_lease *lease; /* NULL without leader election */
+	bool leader;     /* as last logged */
+	double next_lease;
 	double poll_s;
 	double next_cycle, next_poll, next_reverify;
 	int failures; /* failed cycles in a row, for the backoff */
+	const char *identity;
+	bool waiting_logged;
 	bool ready;
 } runner;
 
@@ -174,6 +180,52 @@ static void poll_remote(runner *r)
 	}
 }
 
+/* Acquire or renew the Lease; log when leadership changes. */
+static void lease_step(runner *r)
+{
+	bool held = false;
+	int error = tg_lease_try(r->lease, &held);
+
+	r->next_lease = tg_monotonic() + TG_LEASE_RETRY_PERIOD_S;
+	if (error < 0)
+		tg_log(TG_LOG_WARN, "lease not renewed", "error",
+		       tg_error_last(), NULL);
+	held = tg_lease_held(r->lease);
+	if (held && !r->leader) {
+		tg_log(TG_LOG_INFO, "leader: this agent holds the lease",
+		       "identity", r->identity, NULL);
+		r->next_cycle = tg_monotonic();
+	} else if (!held && r->leader) {
+		tg_log(TG_LOG_WARN, "not the leader any more: writes stop",
+		       "identity", r->identity, "holder",
+		       tg_lease_holder(r->lease), NULL);
+	} else if (!held && !r->waiting_logged) {
+		tg_log(TG_LOG_INFO, "waiting for the lease", "identity",
+		       r->identity, "holder", tg_lease_holder(r->lease), NULL);
+		r->waiting_logged = true;
+	}
+	if (held)
+		r->waiting_logged = false;
+	r->leader = held;
+	tg_metrics_set_leader(r->metrics, held);
+	publish_metrics(r);
+}
+
+/* The agent's write check: renew when due, then ask the Lease. */
+static bool may_write(void *ctx)
+{
+	runner *r = ctx;
+	bool held;
+
+	if (!r->lease)
+		return true;
+	if (tg_lease_since_renew(r->lease) >= TG_LEASE_RETRY_PERIOD_S &&
+	    tg_lease_try(r->lease, &held) < 0)
+		tg_log(TG_LOG_WARN, "lease not renewed", "error",
+		       tg_error_last(), NULL);
+	return tg_lease_held(r->lease);
+}
+
 /* Sleep until the earliest deadline, a signal or POST /reconcile. */
 static void wait_for_work(runner *r)
 {
@@ -186,6 +238,10 @@ static void wait_for_work(runner *r)
 		until = r->next_poll;
 	if (r->next_reverify < until)
 		until = r->next_reverify;
+	if (r->lease && r->next_lease < until)
+		until = r->next_lease;
+	if (r->lease && !r->leader)
+		until = r->next_lease;
 	now = tg_monotonic();
 	if (until <= now || stopping(r))
 		return;
@@ -200,12 +256,68 @@ static void wait_for_work(runner *r)
 	}
 }
 
+/* "<hostname>-<pid>" when no identity is given. */
+static char *default_identity(void)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		tg_strlcpy(host, "tollgate", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	return tg_aprintf("%s-%ld", host, (long)getpid());
+}
+
+static int start_lease(runner *r)
+{
+	tg_lease_options lo = {0};
+
+	lo.namespace_ = r->cfg->cluster.inventory_namespace;
+	lo.identity = r->identity;
+	r->next_lease = tg_monotonic();
+	return tg_lease_new(&r->lease, tg_agent_kube(r->agent), &lo);
+}
+
+static void loop(runner *r)
+{
+	while (!stopping(r)) {
+		double now = tg_monotonic();
+
+		if (tg_httpd_take_reconcile(r->httpd)) {
+			tg_log(TG_LOG_INFO, "reconcile requested", NULL);
+			if (r->next_cycle > now)
+				r->next_cycle = now;
+		}
+		if (r->lease && now >= r->next_lease) {
+			lease_step(r);
+			continue;
+		}
+		if (r->lease && !r->leader) {
+			wait_for_work(r);
+			continue;
+		}
+		if (now >= r->next_cycle) {
+			run_cycle(r);
+			continue;
+		}
+		if (now >= r->next_reverify) {
+			run_reverify(r);
+			continue;
+		}
+		if (r->poll_s > 0 && now >= r->next_poll) {
+			poll_remote(r);
+			continue;
+		}
+		wait_for_work(r);
+	}
+}
+
 int tg_run(const tg_config *cfg, const tg_run_options *opts)
 {
 	tg_agent_options ao = {0};
 	tg_httpd_options ho = {0};
 	const char *addr = opts->listen_addr ? opts->listen_addr
 					     : cfg->listen_addr;
+	char *identity = NULL;
 	runner r;
 	char interval[32];
 	int error;
@@ -214,13 +326,23 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 	r.cfg = cfg;
 	r.opts = opts;
 	r.poll_s = opts->poll_s == 0 ? TG_RUN_DEFAULT_POLL_S : opts->poll_s;
+	if (!opts->identity)
+		identity = default_identity();
+	r.identity = opts->identity ? opts->identity : identity;
 	ao.health_timeout_s = opts->health_timeout_s;
+	/* A leader waits for rollouts less than the renew deadline. */
+	if (opts->leader_election && ao.health_timeout_s == 0)
+		ao.health_timeout_s = TG_RUN_LEADER_HEALTH_TIMEOUT_S;
 	ao.allow_insecure_kubeconfig = opts->allow_insecure_kubeconfig;
 	ao.stop = opts->stop;
+	ao.may_write = may_write;
+	ao.may_write_ctx = &r;
 	if ((error = tg_agent_new(&r.agent, cfg, &ao)) < 0)
 		goto out;
 	r.metrics = tg_metrics_new();
 	tg_metrics_set_source(r.metrics, cfg->source.url, cfg->source.branch);
+	if (opts->leader_election && (error = start_lease(&r)) < 0)
+		goto out;
 	if (addr) {
 		ho.addr = addr;
 		ho.secret = opts->secret;
@@ -234,37 +356,22 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 		 (long long)cfg->source.interval);
 	tg_log(TG_LOG_INFO, "tollgate run started", "source", cfg->source.url,
 	       "branch", cfg->source.branch, "interval_s", interval, "listen",
-	       addr ? addr : "off", NULL);
+	       addr ? addr : "off", "identity", r.identity, NULL);
 	r.next_cycle = tg_monotonic();
 	r.next_poll = r.next_cycle + r.poll_s;
 	r.next_reverify = r.next_cycle + (double)cfg->reverify_interval;
-	while (!stopping(&r)) {
-		double now = tg_monotonic();
-
-		if (tg_httpd_take_reconcile(r.httpd)) {
-			tg_log(TG_LOG_INFO, "reconcile requested", NULL);
-			if (r.next_cycle > now)
-				r.next_cycle = now;
-		}
-		if (now >= r.next_cycle) {
-			run_cycle(&r);
-			continue;
-		}
-		if (now >= r.next_reverify) {
-			run_reverify(&r);
-			continue;
-		}
-		if (r.poll_s > 0 && now >= r.next_poll) {
-			poll_remote(&r);
-			continue;
-		}
-		wait_for_work(&r);
-	}
-	tg_log(TG_LOG_INFO, "tollgate run stopping", NULL);
+	loop(&r);
+	tg_log(TG_LOG_INFO, "tollgate run stopping", "identity", r.identity,
+	       NULL);
+	if (r.lease && tg_lease_release(r.lease) < 0)
+		tg_log(TG_LOG_WARN, "lease not released", "error",
+		       tg_error_last(), NULL);
 	error = 0;
 out:
 	tg_httpd_stop(r.httpd);
+	tg_lease_free(r.lease);
 	tg_metrics_free(r.metrics);
 	tg_agent_free(r.agent);
+	free(identity);
 	return error;
 }

@@ -78,6 +78,9 @@ typedef struct tg_cycle_result {
 int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *result,
 		   json_t **report_out);
 
+/* The agent's Kubernetes client (borrowed), e.g. for the Lease. */
+struct tg_kube *tg_agent_kube(tg_agent *a);
+
 /*
  * Cheap check between cycles: has the branch moved on the remote since the
  * last fetch? 0 or the errors of tg_source_remote_head().

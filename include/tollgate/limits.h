@@ -202,6 +202,10 @@
 #define TG_RUN_BACKOFF_BASE_S 2.0
 #define TG_RUN_BACKOFF_MAX_S 300.0
 
+/* Seconds a leader waits for rollouts by default: below the Lease's renew
+ * deadline, so a cycle renews in time. */
+#define TG_RUN_LEADER_HEALTH_TIMEOUT_S 8.0
+
 /* Seconds between cheap remote ref checks by default. */
 #define TG_RUN_DEFAULT_POLL_S 5.0
 

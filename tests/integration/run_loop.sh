@@ -27,6 +27,8 @@ c1=$(git -C "$W_WORK" rev-parse HEAD)
 
 agent_start a --poll-interval 1
 port=$AGENT_PORT_a
+tt_eq "the agent took the lease" "leader" \
+	"$(wait_until 20 grep -q 'leader: this agent holds the lease' "$TT_TMP/agent-a.log" && echo leader)"
 tt_eq "/healthz answers ok" ok "$(curl -sf "http://127.0.0.1:$port/healthz")"
 web_image() {
 	kc get deployment web -n shop \
@@ -105,6 +107,8 @@ tt_eq "unknown paths are 404" 404 \
 # 3. SIGTERM: exit 0, nothing printed as an error.
 agent_stop a
 tt_eq "SIGTERM: exit 0" 0 "$AGENT_RC"
+tt_eq "the lease is released on SIGTERM" "" \
+	"$(kc get lease tollgate-leader -n tollgate-system -o jsonpath='{.spec.holderIdentity}')"
 tt_contains "the stop is logged" "$(cat "$TT_TMP/agent-a.log")" \
 	"tollgate run stopping"
 tt_not_contains "the token of the cluster is in no log line" \
