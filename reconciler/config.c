@@ -51,12 +51,13 @@ typedef struct cfg_key {
 	char path[CFG_PTR_MAX];
 } cfg_key;
 
-static void cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
+static void
+cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* Record one error at the position of k ("" = the document). */
-static void cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt,
-		      ...)
+static void
+cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt, ...)
 {
 	unsigned line, col = 0;
 	va_list ap;
@@ -69,7 +70,7 @@ static void cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt,
 	if (x->errors.len)
 		tg_buf_puts(&x->errors, "\n");
 	tg_buf_printf(&x->errors, "%s:%u:%u: ", x->name, line ? line : 1,
-		      col ? col : 1);
+	              col ? col : 1);
 	if (k && *k->path)
 		tg_buf_printf(&x->errors, "%s: ", k->path);
 	va_start(ap, fmt);
@@ -96,8 +97,8 @@ static void ptr_append(char *dst, size_t max, const char *key)
 }
 
 /* The key of member name (or array index when name is NULL) under parent. */
-static void key_child(cfg_key *out, const cfg_key *parent, const char *name,
-		      size_t index)
+static void
+key_child(cfg_key *out, const cfg_key *parent, const char *name, size_t index)
 {
 	char idx[24];
 
@@ -109,7 +110,7 @@ static void key_child(cfg_key *out, const cfg_key *parent, const char *name,
 	ptr_append(out->ptr, sizeof(out->ptr), name);
 	if (parent && *parent->path)
 		snprintf(out->path, sizeof(out->path),
-			 name == idx ? "%s[%s]" : "%s.%s", parent->path, name);
+		         name == idx ? "%s[%s]" : "%s.%s", parent->path, name);
 	else
 		tg_strlcpy(out->path, name, sizeof(out->path));
 }
@@ -136,8 +137,10 @@ static const char *type_name(const json_t *v)
 }
 
 /* Every member of obj must be in known (NULL-terminated). */
-static void check_keys(cfg_ctx *x, const json_t *obj, const cfg_key *k,
-		       const char *const *known)
+static void check_keys(cfg_ctx *x,
+                       const json_t *obj,
+                       const cfg_key *k,
+                       const char *const *known)
 {
 	const char *name;
 	json_t *v;
@@ -147,7 +150,8 @@ static void check_keys(cfg_ctx *x, const json_t *obj, const cfg_key *k,
 	tg_buf_init(&list, 1024);
 	for (i = 0; known[i]; i++)
 		tg_buf_printf(&list, "%s%s", i ? ", " : "", known[i]);
-	json_object_foreach((json_t *)obj, name, v) {
+	json_object_foreach((json_t *)obj, name, v)
+	{
 		cfg_key ck;
 
 		for (i = 0; known[i] && strcmp(known[i], name); i++)
@@ -156,33 +160,36 @@ static void check_keys(cfg_ctx *x, const json_t *obj, const cfg_key *k,
 			continue;
 		key_child(&ck, k, name, 0);
 		cfg_error(x, &ck, TG_EINVALID, "unknown key (known here: %s)",
-			  list.data);
+		          list.data);
 	}
 	tg_buf_free(&list);
 }
 
 /* Member name of obj when it has type t; NULL (error recorded unless it
  * is absent) otherwise. */
-static json_t *member(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-		      const char *name, json_type t, cfg_key *k)
+static json_t *member(cfg_ctx *x,
+                      const json_t *obj,
+                      const cfg_key *parent,
+                      const char *name,
+                      json_type t,
+                      cfg_key *k)
 {
 	json_t *v = obj ? json_object_get(obj, name) : NULL;
 
 	key_child(k, parent, name, 0);
 	if (!v || json_is_null(v))
 		return NULL;
-	if (json_typeof(v) != t &&
-	    !(t == JSON_TRUE && json_is_boolean(v))) {
+	if (json_typeof(v) != t && !(t == JSON_TRUE && json_is_boolean(v))) {
 		cfg_error(x, k, TG_EINVALID, "expected %s, got %s%s",
-			  t == JSON_OBJECT	? "a mapping"
-			  : t == JSON_ARRAY	? "a list"
-			  : t == JSON_STRING	? "a string"
-						: "a boolean (true or false)",
-			  type_name(v),
-			  t == JSON_STRING && !json_is_object(v) &&
-				  !json_is_array(v)
-				  ? " (quote the value)"
-				  : "");
+		          t == JSON_OBJECT   ? "a mapping"
+		          : t == JSON_ARRAY  ? "a list"
+		          : t == JSON_STRING ? "a string"
+		                             : "a boolean (true or false)",
+		          type_name(v),
+		          t == JSON_STRING && !json_is_object(v) &&
+		                          !json_is_array(v)
+		                  ? " (quote the value)"
+		                  : "");
 		return NULL;
 	}
 	return v;
@@ -198,9 +205,13 @@ static bool str_is_clean(const char *s)
 }
 
 /* A string member copied into *out (left as is when absent). */
-static const char *get_str(cfg_ctx *x, const json_t *obj,
-			   const cfg_key *parent, const char *name,
-			   bool required, char **out, cfg_key *k)
+static const char *get_str(cfg_ctx *x,
+                           const json_t *obj,
+                           const cfg_key *parent,
+                           const char *name,
+                           bool required,
+                           char **out,
+                           cfg_key *k)
 {
 	json_t *v = member(x, obj, parent, name, JSON_STRING, k);
 	const char *s;
@@ -208,14 +219,14 @@ static const char *get_str(cfg_ctx *x, const json_t *obj,
 	if (!v) {
 		if (required && !(obj && json_object_get(obj, name)))
 			cfg_error(x, parent, TG_EINVALID,
-				  "missing required key \"%s\"", name);
+			          "missing required key \"%s\"", name);
 		return NULL;
 	}
 	s = json_string_value(v);
 	if (!*s || !str_is_clean(s)) {
 		cfg_error(x, k, TG_EINVALID,
-			  !*s ? "must not be empty"
-			      : "must not contain control characters");
+		          !*s ? "must not be empty"
+		              : "must not contain control characters");
 		return NULL;
 	}
 	free(*out);
@@ -224,8 +235,12 @@ static const char *get_str(cfg_ctx *x, const json_t *obj,
 }
 
 /* A path member, resolved against the configuration's directory. */
-static void get_path(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-		     const char *name, bool required, char **out)
+static void get_path(cfg_ctx *x,
+                     const json_t *obj,
+                     const cfg_key *parent,
+                     const char *name,
+                     bool required,
+                     char **out)
 {
 	cfg_key k;
 	char *p = NULL;
@@ -238,8 +253,11 @@ static void get_path(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
 		free(p);
 }
 
-static void get_bool(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-		     const char *name, bool *out)
+static void get_bool(cfg_ctx *x,
+                     const json_t *obj,
+                     const cfg_key *parent,
+                     const char *name,
+                     bool *out)
 {
 	cfg_key k;
 	json_t *v = member(x, obj, parent, name, JSON_TRUE, &k);
@@ -249,8 +267,12 @@ static void get_bool(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
 }
 
 /* A duration ("30s", "5m", "1h30m") of at least min seconds. */
-static void get_duration(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-			 const char *name, int64_t min, int64_t *out)
+static void get_duration(cfg_ctx *x,
+                         const json_t *obj,
+                         const cfg_key *parent,
+                         const char *name,
+                         int64_t min,
+                         int64_t *out)
 {
 	cfg_key k;
 	json_t *v = json_object_get(obj, name);
@@ -261,28 +283,33 @@ static void get_duration(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
 		return;
 	if (!json_is_string(v)) {
 		cfg_error(x, &k, TG_EINVALID,
-			  "expected a duration such as 30s, 5m or 1h, got %s",
-			  type_name(v));
+		          "expected a duration such as 30s, 5m or 1h, got %s",
+		          type_name(v));
 		return;
 	}
 	if (tg_parse_duration(&secs, json_string_value(v)) < 0) {
 		cfg_error(x, &k, TG_EINVALID,
-			  "\"%s\" is not a duration (use e.g. 30s, 5m, 1h)",
-			  json_string_value(v));
+		          "\"%s\" is not a duration (use e.g. 30s, 5m, 1h)",
+		          json_string_value(v));
 		tg_error_clear();
 		return;
 	}
 	if (secs < min) {
-		cfg_error(x, &k, TG_EINVALID, "\"%s\" is below the minimum %llds",
-			  json_string_value(v), (long long)min);
+		cfg_error(x, &k, TG_EINVALID,
+		          "\"%s\" is below the minimum %llds",
+		          json_string_value(v), (long long)min);
 		return;
 	}
 	*out = secs;
 }
 
 /* A mapping member; NULL when absent or of another type (recorded). */
-static json_t *get_map(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-		       const char *name, cfg_key *k, const char *const *known)
+static json_t *get_map(cfg_ctx *x,
+                       const json_t *obj,
+                       const cfg_key *parent,
+                       const char *name,
+                       cfg_key *k,
+                       const char *const *known)
 {
 	json_t *v = member(x, obj, parent, name, JSON_OBJECT, k);
 
@@ -291,7 +318,7 @@ static json_t *get_map(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
 	return v;
 }
 
-/* ---- Values with a grammar ------------------------------------------------ */
+/* ---- Values with a grammar --------------------------------------- */
 
 static bool ref_is_valid(const char *ref)
 {
@@ -310,7 +337,7 @@ static void check_branch(cfg_ctx *x, const cfg_key *k, const char *branch)
 
 	if (!ref_is_valid(ref))
 		cfg_error(x, k, TG_EINVALID,
-			  "\"%s\" is not a valid branch name", branch);
+		          "\"%s\" is not a valid branch name", branch);
 	free(ref);
 }
 
@@ -363,8 +390,8 @@ static bool url_has_scheme(const char *url)
 static void check_source_url(cfg_ctx *x, const cfg_key *k)
 {
 	static const char *const schemes[] = {
-		"file://", "git://", "http://", "https://", "ssh://",
-		"git+ssh://", "ssh+git://", NULL};
+	        "file://", "git://",     "http://",    "https://",
+	        "ssh://",  "git+ssh://", "ssh+git://", NULL};
 	char **url = &x->c->source.url;
 	const char *colon = strchr(*url, ':'), *slash = strchr(*url, '/');
 	const char *at, *host;
@@ -376,9 +403,9 @@ static void check_source_url(cfg_ctx *x, const cfg_key *k)
 				break;
 		if (!schemes[i]) {
 			cfg_error(x, k, TG_EINVALID,
-				  "\"%s\": unsupported scheme (use https://, "
-				  "ssh://, git://, file:// or a path)",
-				  *url);
+			          "\"%s\": unsupported scheme (use https://, "
+			          "ssh://, git://, file:// or a path)",
+			          *url);
 			return;
 		}
 		host = strstr(*url, "://") + 3;
@@ -386,8 +413,8 @@ static void check_source_url(cfg_ctx *x, const cfg_key *k)
 		if (at && at < host + strcspn(host, "/") &&
 		    memchr(host, ':', (size_t)(at - host))) {
 			cfg_error(x, k, TG_EINVALID,
-				  "contains a password; use "
-				  "source.auth.passwordFile");
+			          "contains a password; use "
+			          "source.auth.passwordFile");
 			return;
 		}
 		return;
@@ -417,23 +444,23 @@ static void check_source_path(cfg_ctx *x, const cfg_key *k)
 	p = tg_strndup(p, n);
 	if (*p && strcmp(p, ".") && !tg_path_is_safe_relative(p))
 		cfg_error(x, k, TG_EINVALID,
-			  "\"%s\" must be a path inside the repository "
-			  "(no \"..\" or \".\" components)",
-			  *path);
+		          "\"%s\" must be a path inside the repository "
+		          "(no \"..\" or \".\" components)",
+		          *path);
 	free(*path);
 	*path = strcmp(p, ".") ? (char *)p : tg_strdup("");
 	if (*path != p)
 		free((char *)p);
 }
 
-/* ---- Sections ------------------------------------------------------------- */
+/* ---- Sections ---------------------------------------------------- */
 
-static void read_source_auth(cfg_ctx *x, const json_t *src,
-			     const cfg_key *parent)
+static void
+read_source_auth(cfg_ctx *x, const json_t *src, const cfg_key *parent)
 {
 	static const char *const known[] = {"sshKey",   "knownHosts",
-					    "username", "passwordFile",
-					    "caFile",   NULL};
+	                                    "username", "passwordFile",
+	                                    "caFile",   NULL};
 	cfg_key k;
 	json_t *a = get_map(x, src, parent, "auth", &k, known);
 	cfg_key uk;
@@ -443,22 +470,41 @@ static void read_source_auth(cfg_ctx *x, const json_t *src,
 	get_path(x, a, &k, "sshKey", false, &x->c->source.ssh_key);
 	get_path(x, a, &k, "knownHosts", false, &x->c->source.known_hosts);
 	get_str(x, a, &k, "username", false, &x->c->source.username, &uk);
-	get_path(x, a, &k, "passwordFile", false,
-		 &x->c->source.password_file);
+	get_path(x, a, &k, "passwordFile", false, &x->c->source.password_file);
 	get_path(x, a, &k, "caFile", false, &x->c->source.ca_file);
+}
+
+/* An SSH source needs known_hosts: without it the host key could not be
+ * checked (DESIGN.md 5). After check_source_url, a URL without a scheme
+ * that is not an absolute path is scp-like SSH. */
+static void check_ssh_known_hosts(cfg_ctx *x, const cfg_key *k)
+{
+	const char *url = x->c->source.url;
+	bool scp;
+
+	if (!url || x->c->source.known_hosts)
+		return;
+	scp = !url_has_scheme(url) && url[0] != '/';
+	if (scp || tg_str_has_prefix(url, "ssh://") ||
+	    tg_str_has_prefix(url, "git+ssh://") ||
+	    tg_str_has_prefix(url, "ssh+git://"))
+		cfg_error(x, k, TG_EINVALID,
+		          "source.url is an SSH %s: set source.auth.knownHosts "
+		          "so the host key is checked",
+		          scp ? "address" : "URL");
 }
 
 static void read_source(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"url",	"branch", "path",
-					    "interval", "auth",	  NULL};
+	static const char *const known[] = {"url",      "branch", "path",
+	                                    "interval", "auth",   NULL};
 	cfg_key k, ck;
 	json_t *src = get_map(x, root, NULL, "source", &k, known);
 
 	if (!src) {
 		if (!json_object_get(root, "source"))
 			cfg_error(x, NULL, TG_EINVALID,
-				  "missing required key \"source\"");
+			          "missing required key \"source\"");
 		return;
 	}
 	if (get_str(x, src, &k, "url", true, &x->c->source.url, &ck))
@@ -469,18 +515,7 @@ static void read_source(cfg_ctx *x, const json_t *root)
 		check_source_path(x, &ck);
 	get_duration(x, src, &k, "interval", 1, &x->c->source.interval);
 	read_source_auth(x, src, &k);
-	if (x->c->source.url && !url_has_scheme(x->c->source.url) &&
-	    x->c->source.url[0] != '/' && !x->c->source.known_hosts)
-		cfg_error(x, &k, TG_EINVALID,
-			  "source.url is an SSH address: set "
-			  "source.auth.knownHosts so the host key is checked");
-	else if (x->c->source.url &&
-		 (tg_str_has_prefix(x->c->source.url, "ssh") ||
-		  tg_str_has_prefix(x->c->source.url, "git+ssh")) &&
-		 !x->c->source.known_hosts)
-		cfg_error(x, &k, TG_EINVALID,
-			  "source.url is an SSH URL: set "
-			  "source.auth.knownHosts so the host key is checked");
+	check_ssh_known_hosts(x, &k);
 }
 
 /* Names and emails go into commit headers: no '<', '>' or newlines. */
@@ -492,8 +527,8 @@ static void check_ident(cfg_ctx *x, const cfg_key *k, const char *s)
 
 static void read_status(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"branch", "notes", "author",
-					    "push", NULL};
+	static const char *const known[] = {"branch", "notes", "author", "push",
+	                                    NULL};
 	static const char *const author_keys[] = {"name", "email", NULL};
 	cfg_key k, ak, ck;
 	json_t *st = get_map(x, root, NULL, "status", &k, known), *au;
@@ -506,23 +541,22 @@ static void read_status(cfg_ctx *x, const json_t *root)
 	    (!tg_str_has_prefix(x->c->status.notes, "refs/notes/") ||
 	     !ref_is_valid(x->c->status.notes)))
 		cfg_error(x, &ck, TG_EINVALID,
-			  "\"%s\" must be a ref under refs/notes/",
-			  x->c->status.notes);
+		          "\"%s\" must be a ref under refs/notes/",
+		          x->c->status.notes);
 	get_bool(x, st, &k, "push", &x->c->status.push);
 	if (!(au = get_map(x, st, &k, "author", &ak, author_keys)))
 		return;
-	if (get_str(x, au, &ak, "name", false, &x->c->status.author_name,
-		    &ck))
+	if (get_str(x, au, &ak, "name", false, &x->c->status.author_name, &ck))
 		check_ident(x, &ck, x->c->status.author_name);
 	if (get_str(x, au, &ak, "email", false, &x->c->status.author_email,
-		    &ck))
+	            &ck))
 		check_ident(x, &ck, x->c->status.author_email);
 }
 
 static void read_cluster(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {
-		"kubeconfig", "inventoryNamespace", "drift", "prune", NULL};
+	static const char *const known[] = {"kubeconfig", "inventoryNamespace",
+	                                    "drift", "prune", NULL};
 	cfg_key k, ck;
 	json_t *cl = get_map(x, root, NULL, "cluster", &k, known);
 	char *drift = NULL;
@@ -531,12 +565,12 @@ static void read_cluster(cfg_ctx *x, const json_t *root)
 		return;
 	get_path(x, cl, &k, "kubeconfig", false, &x->c->cluster.kubeconfig);
 	if (get_str(x, cl, &k, "inventoryNamespace", false,
-		    &x->c->cluster.inventory_namespace, &ck) &&
+	            &x->c->cluster.inventory_namespace, &ck) &&
 	    !is_dns_label(x->c->cluster.inventory_namespace))
 		cfg_error(x, &ck, TG_EINVALID,
-			  "\"%s\" is not a valid namespace name (lowercase "
-			  "letters, digits and '-', at most 63)",
-			  x->c->cluster.inventory_namespace);
+		          "\"%s\" is not a valid namespace name (lowercase "
+		          "letters, digits and '-', at most 63)",
+		          x->c->cluster.inventory_namespace);
 	if (get_str(x, cl, &k, "drift", false, &drift, &ck)) {
 		if (!strcmp(drift, "correct"))
 			x->c->cluster.drift = TG_DRIFT_CORRECT;
@@ -544,16 +578,21 @@ static void read_cluster(cfg_ctx *x, const json_t *root)
 			x->c->cluster.drift = TG_DRIFT_REPORT;
 		else
 			cfg_error(x, &ck, TG_EINVALID,
-				  "\"%s\": expected correct or report", drift);
+			          "\"%s\": expected correct or report", drift);
 	}
 	free(drift);
 	get_bool(x, cl, &k, "prune", &x->c->cluster.prune);
 }
 
 /* A list of strings, each checked by ok (may be NULL). */
-static void get_str_list(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
-			 const char *name, bool (*ok)(const char *),
-			 const char *what, char ***out, size_t *n)
+static void get_str_list(cfg_ctx *x,
+                         const json_t *obj,
+                         const cfg_key *parent,
+                         const char *name,
+                         bool (*ok)(const char *),
+                         const char *what,
+                         char ***out,
+                         size_t *n)
 {
 	cfg_key k, ek;
 	json_t *arr = member(x, obj, parent, name, JSON_ARRAY, &k), *v;
@@ -562,18 +601,19 @@ static void get_str_list(cfg_ctx *x, const json_t *obj, const cfg_key *parent,
 	if (!arr)
 		return;
 	*out = tg_calloc(json_array_size(arr) + 1, sizeof(char *));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		key_child(&ek, &k, NULL, i);
 		if (!json_is_string(v) || !*json_string_value(v) ||
 		    !str_is_clean(json_string_value(v))) {
 			cfg_error(x, &ek, TG_EINVALID,
-				  "expected a non-empty string, got %s",
-				  type_name(v));
+			          "expected a non-empty string, got %s",
+			          type_name(v));
 			continue;
 		}
 		if (ok && !ok(json_string_value(v))) {
 			cfg_error(x, &ek, TG_EINVALID, "\"%s\" is not %s",
-				  json_string_value(v), what);
+			          json_string_value(v), what);
 			continue;
 		}
 		(*out)[(*n)++] = tg_strdup(json_string_value(v));
@@ -587,8 +627,7 @@ static bool is_registry_host(const char *s)
 
 static void read_registries(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"auth", "insecure", "caFile",
-					    NULL};
+	static const char *const known[] = {"auth", "insecure", "caFile", NULL};
 	cfg_key k;
 	json_t *r = get_map(x, root, NULL, "registries", &k, known);
 
@@ -597,8 +636,8 @@ static void read_registries(cfg_ctx *x, const json_t *root)
 	get_path(x, r, &k, "auth", false, &x->c->registries.auth);
 	get_path(x, r, &k, "caFile", false, &x->c->registries.ca_file);
 	get_str_list(x, r, &k, "insecure", is_registry_host,
-		     "a registry host[:port]", &x->c->registries.insecure,
-		     &x->c->registries.ninsecure);
+	             "a registry host[:port]", &x->c->registries.insecure,
+	             &x->c->registries.ninsecure);
 }
 
 /* A JSON pointer (RFC 6901) as imagePaths uses: "/spec/template/spec". */
@@ -616,16 +655,18 @@ static bool is_kind_name(const char *s)
 	return true;
 }
 
-static void read_image_path(cfg_ctx *x, const json_t *v, const cfg_key *k,
-			    tg_config_image_path *ip)
+static void read_image_path(cfg_ctx *x,
+                            const json_t *v,
+                            const cfg_key *k,
+                            tg_config_image_path *ip)
 {
 	static const char *const known[] = {"group", "kind", "paths", NULL};
 	cfg_key ck;
 
 	if (!json_is_object(v)) {
 		cfg_error(x, k, TG_EINVALID,
-			  "expected a mapping {group, kind, paths}, got %s",
-			  type_name(v));
+		          "expected a mapping {group, kind, paths}, got %s",
+		          type_name(v));
 		return;
 	}
 	check_keys(x, v, k, known);
@@ -637,10 +678,10 @@ static void read_image_path(cfg_ctx *x, const json_t *v, const cfg_key *k,
 	if (get_str(x, v, k, "kind", true, &ip->kind, &ck) &&
 	    !is_kind_name(ip->kind))
 		cfg_error(x, &ck, TG_EINVALID, "\"%s\" is not a kind name",
-			  ip->kind);
+		          ip->kind);
 	get_str_list(x, v, k, "paths", is_json_pointer,
-		     "a JSON pointer such as /spec/template/spec", &ip->paths,
-		     &ip->npaths);
+	             "a JSON pointer such as /spec/template/spec", &ip->paths,
+	             &ip->npaths);
 	if (!ip->npaths && !json_is_array(json_object_get(v, "paths")))
 		cfg_error(x, k, TG_EINVALID, "missing required key \"paths\"");
 }
@@ -654,11 +695,12 @@ static void read_image_paths(cfg_ctx *x, const json_t *root)
 	if (!arr)
 		return;
 	x->c->image_paths =
-		tg_calloc(json_array_size(arr) + 1, sizeof(*x->c->image_paths));
-	json_array_foreach(arr, i, v) {
+	        tg_calloc(json_array_size(arr) + 1, sizeof(*x->c->image_paths));
+	json_array_foreach(arr, i, v)
+	{
 		key_child(&ek, &k, NULL, i);
 		read_image_path(x, v, &ek,
-				&x->c->image_paths[x->c->nimage_paths++]);
+		                &x->c->image_paths[x->c->nimage_paths++]);
 	}
 }
 
@@ -679,16 +721,17 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 	if (!n || !(arr = member(x, n, &k, "webhooks", JSON_ARRAY, &wk)))
 		return;
 	x->c->notify.webhooks =
-		tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
-	json_array_foreach(arr, i, v) {
+	        tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
+	json_array_foreach(arr, i, v)
+	{
 		tg_config_webhook *w =
-			&x->c->notify.webhooks[x->c->notify.nwebhooks];
+		        &x->c->notify.webhooks[x->c->notify.nwebhooks];
 
 		key_child(&ek, &wk, NULL, i);
 		if (!json_is_object(v)) {
 			cfg_error(x, &ek, TG_EINVALID,
-				  "expected a mapping {url}, got %s",
-				  type_name(v));
+			          "expected a mapping {url}, got %s",
+			          type_name(v));
 			continue;
 		}
 		check_keys(x, v, &ek, hook_keys);
@@ -697,17 +740,17 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 		x->c->notify.nwebhooks++;
 		if (!is_http_url(w->url))
 			cfg_error(x, &uk, TG_EINVALID,
-				  "\"%s\" must be an http:// or https:// URL",
-				  w->url);
+			          "\"%s\" must be an http:// or https:// URL",
+			          w->url);
 	}
 }
 
 static void read_top(cfg_ctx *x, const json_t *root)
 {
 	static const char *const known[] = {
-		"source",     "status",		  "cluster", "policy",
-		"registries", "stateDir",	  "imagePaths",
-		"notify",     "reverifyInterval", "listenAddr", NULL};
+	        "source",           "status",     "cluster",    "policy",
+	        "registries",       "stateDir",   "imagePaths", "notify",
+	        "reverifyInterval", "listenAddr", NULL};
 	cfg_key k;
 
 	check_keys(x, root, NULL, known);
@@ -720,21 +763,21 @@ static void read_top(cfg_ctx *x, const json_t *root)
 	read_image_paths(x, root);
 	read_notify(x, root);
 	get_duration(x, root, NULL, "reverifyInterval", 1,
-		     &x->c->reverify_interval);
+	             &x->c->reverify_interval);
 	if (get_str(x, root, NULL, "listenAddr", false, &x->c->listen_addr,
-		    &k) &&
+	            &k) &&
 	    !is_host_port(x->c->listen_addr, true))
 		cfg_error(x, &k, TG_EINVALID,
-			  "\"%s\" is not host:port (e.g. 127.0.0.1:9090 or "
-			  ":9090)",
-			  x->c->listen_addr);
+		          "\"%s\" is not host:port (e.g. 127.0.0.1:9090 or "
+		          ":9090)",
+		          x->c->listen_addr);
 	if (x->c->source.branch && x->c->status.branch &&
 	    !strcmp(x->c->source.branch, x->c->status.branch)) {
 		key_child(&k, NULL, "status", 0);
 		cfg_error(x, &k, TG_EINVALID,
-			  "status.branch must differ from source.branch "
-			  "(\"%s\"): the status branch has its own history",
-			  x->c->status.branch);
+		          "status.branch must differ from source.branch "
+		          "(\"%s\"): the status branch has its own history",
+		          x->c->status.branch);
 	}
 }
 
@@ -760,8 +803,11 @@ static tg_config *config_defaults(const char *name, const char *base_dir)
 	return c;
 }
 
-int tg_config_parse(tg_config **out, const char *name, const char *data,
-		    size_t len, const char *base_dir)
+int tg_config_parse(tg_config **out,
+                    const char *name,
+                    const char *data,
+                    size_t len,
+                    const char *base_dir)
 {
 	cfg_ctx x = {0};
 	tg_yaml_docs *docs = NULL;
@@ -769,8 +815,8 @@ int tg_config_parse(tg_config **out, const char *name, const char *data,
 	int error;
 
 	*out = NULL;
-	if ((error = tg_yaml_parse(&docs, name, data, len,
-				   TG_YAML_POSITIONS)) < 0)
+	if ((error = tg_yaml_parse(&docs, name, data, len, TG_YAML_POSITIONS)) <
+	    0)
 		return error;
 	x.docs = docs;
 	x.name = name;
@@ -780,13 +826,13 @@ int tg_config_parse(tg_config **out, const char *name, const char *data,
 	root = tg_yaml_docs_count(docs) ? tg_yaml_docs_get(docs, 0) : NULL;
 	if (tg_yaml_docs_count(docs) != 1 || !json_is_object(root))
 		cfg_error(&x, NULL, TG_EINVALID,
-			  "expected one YAML document holding a mapping");
+		          "expected one YAML document holding a mapping");
 	else
 		read_top(&x, root);
 	if (x.nerrors) {
 		if (x.nerrors > TG_CONFIG_MAX_ERRORS)
 			tg_buf_printf(&x.errors, "\n... and %d more errors",
-				      x.nerrors - TG_CONFIG_MAX_ERRORS);
+			              x.nerrors - TG_CONFIG_MAX_ERRORS);
 		error = tg_error_set(x.code, "%s", x.errors.data);
 		tg_config_free(x.c);
 	} else {
@@ -810,7 +856,7 @@ static int config_dir(char **out, const char *path)
 		*slash = '\0';
 	if (!realpath(slash ? copy : ".", resolved))
 		error = tg_error_set(TG_EIO, "%s: cannot resolve its directory",
-				     path);
+		                     path);
 	else
 		*out = tg_strdup(resolved);
 	free(copy);
@@ -824,8 +870,7 @@ int tg_config_load(tg_config **out, const char *path)
 	int error;
 
 	*out = NULL;
-	if ((error = tg_file_read(&data, &len, path, TG_MAX_CONFIG_BYTES)) <
-	    0)
+	if ((error = tg_file_read(&data, &len, path, TG_MAX_CONFIG_BYTES)) < 0)
 		return error;
 	if ((error = config_dir(&dir, path)) == 0)
 		error = tg_config_parse(out, path, data, len, dir);

@@ -85,13 +85,13 @@ static bool hashed_match(const char *name, const char *p, size_t n)
 	salt_b64 = tg_strndup(p, (size_t)(bar - p));
 	hash_b64 = tg_strndup(bar + 1, n - (size_t)(bar - p) - 1);
 	if (tg_base64_decode(&salt, &salt_len, salt_b64, strlen(salt_b64)) <
-		    0 ||
+	            0 ||
 	    tg_base64_decode(&hash, &hash_len, hash_b64, strlen(hash_b64)) < 0)
 		goto out;
 	if (hash_len != 20 || salt_len == 0 || salt_len > 64)
 		goto out;
 	if (!HMAC(EVP_sha1(), salt, (int)salt_len, (const unsigned char *)name,
-		  strlen(name), mac, &mac_len))
+	          strlen(name), mac, &mac_len))
 		goto out;
 	ok = mac_len == 20 && CRYPTO_memcmp(mac, hash, 20) == 0;
 out:
@@ -129,8 +129,10 @@ static bool hosts_match(const char *name, const kh_field *hosts)
 }
 
 /* Compare the line's base64 key with the presented key. */
-static bool key_equal(const kh_field *b64, const unsigned char *key,
-		      size_t key_len, const unsigned char *sha256)
+static bool key_equal(const kh_field *b64,
+                      const unsigned char *key,
+                      size_t key_len,
+                      const unsigned char *sha256)
 {
 	unsigned char *blob = NULL, digest[32];
 	size_t blob_len = 0;
@@ -152,9 +154,12 @@ static bool key_equal(const kh_field *b64, const unsigned char *key,
 }
 
 /* Classify one line (without its newline). */
-static enum kh_match check_line(const char *line, const char *end,
-				const char *name, const unsigned char *key,
-				size_t key_len, const unsigned char *sha256)
+static enum kh_match check_line(const char *line,
+                                const char *end,
+                                const char *name,
+                                const unsigned char *key,
+                                size_t key_len,
+                                const unsigned char *sha256)
 {
 	kh_field f, hosts, type, b64;
 	const char *cur = line;
@@ -181,8 +186,9 @@ static enum kh_match check_line(const char *line, const char *end,
 }
 
 /* OpenSSH's fingerprint form: "SHA256:" + unpadded base64. */
-static char *fingerprint(const unsigned char *key, size_t key_len,
-			 const unsigned char *sha256)
+static char *fingerprint(const unsigned char *key,
+                         size_t key_len,
+                         const unsigned char *sha256)
 {
 	unsigned char digest[32];
 	char *b64, *fp;
@@ -201,9 +207,12 @@ static char *fingerprint(const unsigned char *key, size_t key_len,
 	return fp;
 }
 
-int tg_known_hosts_check(const char *path, const char *host, unsigned port,
-			 const unsigned char *key, size_t key_len,
-			 const unsigned char *sha256)
+int tg_known_hosts_check(const char *path,
+                         const char *host,
+                         unsigned port,
+                         const unsigned char *key,
+                         size_t key_len,
+                         const unsigned char *sha256)
 {
 	char *data = NULL, *name = NULL, *fp = NULL;
 	const char *line, *end;
@@ -213,15 +222,15 @@ int tg_known_hosts_check(const char *path, const char *host, unsigned port,
 
 	if (!key && !sha256)
 		return tg_error_set(TG_EUNTRUSTED,
-				    "ssh host %s: the server's host key is not "
-				    "available, so it cannot be checked",
-				    host);
+		                    "ssh host %s: the server's host key is not "
+		                    "available, so it cannot be checked",
+		                    host);
 	if ((error = tg_file_read(&data, &len, path,
-				  TG_MAX_KNOWN_HOSTS_BYTES)) < 0)
+	                          TG_MAX_KNOWN_HOSTS_BYTES)) < 0)
 		return tg_error_prefix(error, "known_hosts");
 	/* sshd(8): port 22 is written as the bare host name. */
 	name = port && port != 22 ? tg_aprintf("[%s]:%u", host, port)
-				  : tg_strdup(host);
+	                          : tg_strdup(host);
 	fp = fingerprint(key, key_len, sha256);
 	error = 0;
 	for (line = data; line < data + len; line = end + 1) {
@@ -231,14 +240,14 @@ int tg_known_hosts_check(const char *path, const char *host, unsigned port,
 		if (!(end = memchr(line, '\n', (size_t)(data + len - line))))
 			end = data + len;
 		m = check_line(line,
-			       end > line && end[-1] == '\r' ? end - 1 : end,
-			       name, key, key_len, sha256);
+		               end > line && end[-1] == '\r' ? end - 1 : end,
+		               name, key, key_len, sha256);
 		if (m == KH_REVOKED) {
 			error = tg_error_set(TG_EUNTRUSTED,
-					     "ssh host %s presented key %s, "
-					     "which %s:%u marks @revoked; "
-					     "refusing to connect",
-					     name, fp, path, lineno);
+			                     "ssh host %s presented key %s, "
+			                     "which %s:%u marks @revoked; "
+			                     "refusing to connect",
+			                     name, fp, path, lineno);
 			goto out;
 		}
 		if (m == KH_SAME)
@@ -250,22 +259,22 @@ int tg_known_hosts_check(const char *path, const char *host, unsigned port,
 		error = 0;
 	} else if (other_line) {
 		error = tg_error_set(
-			TG_EUNTRUSTED,
-			"ssh host key for %s does not match %s:%u: the server "
-			"presented %s; this may be a man-in-the-middle attack; "
-			"if the key was changed on purpose, update known_hosts",
-			name, path, other_line, fp);
+		        TG_EUNTRUSTED,
+		        "ssh host key for %s does not match %s:%u: the server "
+		        "presented %s; this may be a man-in-the-middle attack; "
+		        "if the key was changed on purpose, update known_hosts",
+		        name, path, other_line, fp);
 	} else {
 		char port_opt[16] = "";
 
 		if (port && port != 22)
 			snprintf(port_opt, sizeof(port_opt), " -p %u", port);
 		error = tg_error_set(
-			TG_EUNTRUSTED,
-			"ssh host %s is not in known_hosts %s (its key is %s); "
-			"add it, e.g. with ssh-keyscan%s %s >> %s, after "
-			"checking the fingerprint",
-			name, path, fp, port_opt, host, path);
+		        TG_EUNTRUSTED,
+		        "ssh host %s is not in known_hosts %s (its key is %s); "
+		        "add it, e.g. with ssh-keyscan%s %s >> %s, after "
+		        "checking the fingerprint",
+		        name, path, fp, port_opt, host, path);
 	}
 out:
 	free(fp);

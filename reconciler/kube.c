@@ -17,6 +17,7 @@
 #include "tollgate/kube.h"
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
+#include "tollgate/yaml.h"
 
 /* Items per list page: the apiserver's own default chunk size. */
 #define TG_KUBE_LIST_LIMIT 500
@@ -615,7 +616,14 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 		if (ops[i].verb == TG_KUBE_APPLY ||
 		    ops[i].verb == TG_KUBE_CREATE ||
 		    ops[i].verb == TG_KUBE_UPDATE)
-			bodies[i] = json_dumps(ops[i].obj, JSON_COMPACT);
+			/* Reals with the fewest digits that read back the
+			 * same (0.1, not 0.10000000000000001): the server
+			 * parses quantities from the text. */
+			bodies[i] = json_dumps(
+				ops[i].obj,
+				JSON_COMPACT |
+					JSON_REAL_PRECISION(tg_json_real_digits(
+						ops[i].obj)));
 		if (submit(k, method, url,
 			   !bodies[i] ? NULL
 			   : ops[i].verb == TG_KUBE_APPLY

@@ -67,11 +67,11 @@ typedef struct walk_ctx {
 	tg_source_tree *t;
 	git_tree *root; /* the tree at source.path */
 	size_t entries;
-	char *what;  /* the last tree_error's detail without its context */
-	bool fatal;  /* the last error concerns the whole tree */
+	char *what; /* the last tree_error's detail without its context */
+	bool fatal; /* the last error concerns the whole tree */
 } walk_ctx;
 
-/* ---- URLs ---------------------------------------------------------------- */
+/* ---- URLs -------------------------------------------------------- */
 
 /* ssh://, git+ssh:// or ssh+git:// (what libgit2 1.5 hands to libssh2). */
 static bool is_ssh_scheme(const char *url)
@@ -86,8 +86,7 @@ static bool is_ssh_scheme(const char *url)
  * "ssh://[user@]host[:port]/path" or Git's scp-like "[user@]host:path"
  * (a ':' before any '/'), hosts in brackets for IPv6. True for SSH URLs.
  */
-static bool parse_ssh_url(char **host_out, unsigned *port_out,
-			  const char *url)
+static bool parse_ssh_url(char **host_out, unsigned *port_out, const char *url)
 {
 	const char *h, *end, *at, *host_end, *rest;
 	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
@@ -111,7 +110,7 @@ static bool parse_ssh_url(char **host_out, unsigned *port_out,
 	}
 	if (!scp && rest < end && *rest == ':' &&
 	    tg_parse_u64(&port, rest + 1, (size_t)(end - rest - 1), 65535) <
-		    0) {
+	            0) {
 		tg_error_clear();
 		port = 22;
 	}
@@ -135,7 +134,7 @@ static bool url_has_password(const char *url)
 	return colon != NULL;
 }
 
-/* ---- Callbacks ----------------------------------------------------------- */
+/* ---- Callbacks --------------------------------------------------- */
 
 /* Password or token from its file, without a trailing newline. */
 static int read_secret(char **out, const char *path)
@@ -151,14 +150,16 @@ static int read_secret(char **out, const char *path)
 	return 0;
 }
 
-static int credentials_cb(git_credential **out, const char *url,
-			  const char *username_from_url,
-			  unsigned int allowed_types, void *payload)
+static int credentials_cb(git_credential **out,
+                          const char *url,
+                          const char *username_from_url,
+                          unsigned int allowed_types,
+                          void *payload)
 {
 	tg_source *s = payload;
 	const char *user = username_from_url && *username_from_url
-				   ? username_from_url
-				   : (s->username ? s->username : "git");
+	                           ? username_from_url
+	                           : (s->username ? s->username : "git");
 	char *secret = NULL;
 	int error;
 
@@ -166,13 +167,13 @@ static int credentials_cb(git_credential **out, const char *url,
 	/* libgit2 asks again after each refusal; one try per fetch. */
 	if (s->cred_attempts++ > 0) {
 		git_error_set_str(GIT_ERROR_NET,
-				  "the server refused the configured "
-				  "credentials");
+		                  "the server refused the configured "
+		                  "credentials");
 		return GIT_EAUTH;
 	}
 	if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) && s->ssh_key)
 		return git_credential_ssh_key_new(out, user, NULL, s->ssh_key,
-						  NULL);
+		                                  NULL);
 	if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
 	    s->password_file) {
 		if ((error = read_secret(&secret, s->password_file)) < 0) {
@@ -180,19 +181,19 @@ static int credentials_cb(git_credential **out, const char *url,
 			return GIT_EAUTH;
 		}
 		error = git_credential_userpass_plaintext_new(
-			out, s->username ? s->username : "tollgate", secret);
+		        out, s->username ? s->username : "tollgate", secret);
 		OPENSSL_cleanse(secret, strlen(secret));
 		free(secret);
 		return error;
 	}
 	git_error_set_str(GIT_ERROR_NET,
-			  "the server asks for credentials and none are "
-			  "configured (source.auth)");
+	                  "the server asks for credentials and none are "
+	                  "configured (source.auth)");
 	return GIT_EAUTH;
 }
 
-static int certificate_cb(git_cert *cert, int valid, const char *host,
-			  void *payload)
+static int
+certificate_cb(git_cert *cert, int valid, const char *host, void *payload)
 {
 	tg_source *s = payload;
 	git_cert_hostkey *hk;
@@ -211,8 +212,8 @@ static int certificate_cb(git_cert *cert, int valid, const char *host,
 	if (hk->type & GIT_CERT_SSH_SHA256)
 		sha = hk->hash_sha256;
 	error = tg_known_hosts_check(s->known_hosts,
-				     s->ssh_host ? s->ssh_host : host,
-				     s->ssh_port, raw, raw_len, sha);
+	                             s->ssh_host ? s->ssh_host : host,
+	                             s->ssh_port, raw, raw_len, sha);
 	if (error == 0)
 		return 0;
 	free(s->hostkey_error);
@@ -228,9 +229,9 @@ static int transfer_cb(const git_indexer_progress *stats, void *payload)
 	(void)payload;
 	if (stats->received_bytes > TG_MAX_GIT_FETCH_BYTES) {
 		git_error_set(GIT_ERROR_NET,
-			      "the remote sent more than %llu bytes "
-			      "(TG_MAX_GIT_FETCH_BYTES)",
-			      (unsigned long long)TG_MAX_GIT_FETCH_BYTES);
+		              "the remote sent more than %llu bytes "
+		              "(TG_MAX_GIT_FETCH_BYTES)",
+		              (unsigned long long)TG_MAX_GIT_FETCH_BYTES);
 		return -1;
 	}
 	return 0;
@@ -255,8 +256,8 @@ int tg_source_git_error(tg_source *s, int gerr, const char *what)
 	int code;
 
 	if (s->hostkey_error)
-		return tg_error_set(s->hostkey_code, "%s: %s: %s", s->url,
-				    what, s->hostkey_error);
+		return tg_error_set(s->hostkey_code, "%s: %s: %s", s->url, what,
+		                    s->hostkey_error);
 	switch (gerr) {
 	case GIT_ENOTFOUND:
 		code = TG_ENOTFOUND;
@@ -273,11 +274,11 @@ int tg_source_git_error(tg_source *s, int gerr, const char *what)
 		break;
 	default:
 		code = e && (e->klass == GIT_ERROR_NET ||
-			     e->klass == GIT_ERROR_SSH ||
-			     e->klass == GIT_ERROR_HTTP ||
-			     e->klass == GIT_ERROR_SSL)
-			       ? TG_ENET
-			       : TG_ERROR;
+		             e->klass == GIT_ERROR_SSH ||
+		             e->klass == GIT_ERROR_HTTP ||
+		             e->klass == GIT_ERROR_SSL)
+		               ? TG_ENET
+		               : TG_ERROR;
 	}
 	return tg_error_set(code, "%s: %s: %s", s->url, what, msg);
 }
@@ -298,13 +299,13 @@ int tg_source_remote_new(git_remote **out, tg_source *s)
 	 * configured. (It also avoids libgit2 1.5's config regex lookup,
 	 * which leaks PCRE2 match data.) */
 	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
-		  GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	          GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	if ((gerr = git_remote_create_with_opts(out, s->url, &o)) < 0)
 		return tg_source_git_error(s, gerr, "bad remote URL");
 	return 0;
 }
 
-/* ---- Open ------------------------------------------------------------- */
+/* ---- Open -------------------------------------------------------- */
 
 /* "clusters/prod/" -> "clusters/prod"; "" and "." -> "". */
 static int normalise_path(char **out, const char *p)
@@ -328,9 +329,9 @@ static int normalise_path(char **out, const char *p)
 		free(*out);
 		*out = NULL;
 		return tg_error_set(TG_EINVALID,
-				    "source.path \"%s\": not a relative path "
-				    "inside the repository",
-				    p);
+		                    "source.path \"%s\": not a relative path "
+		                    "inside the repository",
+		                    p);
 	}
 	return 0;
 }
@@ -348,19 +349,19 @@ static int source_init_opts(tg_source *s, const tg_source_opts *o)
 
 	if (!o->url || !*o->url || !o->branch || !*o->branch || !o->state_dir)
 		return tg_error_set(TG_EINVALID, "source: url, branch and "
-						 "stateDir are required");
+		                                 "stateDir are required");
 	if (url_has_password(o->url))
 		return tg_error_set(TG_EINVALID,
-				    "source.url: contains a password; put it "
-				    "in source.auth.passwordFile instead");
+		                    "source.url: contains a password; put it "
+		                    "in source.auth.passwordFile instead");
 	ref = tg_aprintf("refs/heads/%s", o->branch);
 	git_reference_name_is_valid(&valid, ref);
 	free(ref);
 	if (!valid)
 		return tg_error_set(TG_EINVALID,
-				    "source.branch \"%s\": not a valid branch "
-				    "name",
-				    o->branch);
+		                    "source.branch \"%s\": not a valid branch "
+		                    "name",
+		                    o->branch);
 	s->url = tg_strdup(o->url);
 	s->branch = tg_strdup(o->branch);
 	if ((error = normalise_path(&s->path, o->path)) < 0)
@@ -373,10 +374,10 @@ static int source_init_opts(tg_source *s, const tg_source_opts *o)
 	s->is_ssh = parse_ssh_url(&s->ssh_host, &s->ssh_port, o->url);
 	if (s->is_ssh && !s->known_hosts)
 		return tg_error_set(TG_EINVALID,
-				    "source.url %s is an SSH URL: "
-				    "source.auth.knownHosts is required so the "
-				    "server's host key can be checked",
-				    o->url);
+		                    "source.url %s is an SSH URL: "
+		                    "source.auth.knownHosts is required so the "
+		                    "server's host key can be checked",
+		                    o->url);
 	return 0;
 }
 
@@ -423,8 +424,9 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts)
 		gerr = git_repository_init(&s->repo, s->cache_dir, 1);
 	if (gerr < 0) {
 		const git_error *e = git_error_last();
-		error = tg_error_set(TG_EIO, "%s: cannot open the Git cache: %s",
-				     s->cache_dir, e ? e->message : "?");
+		error = tg_error_set(TG_EIO,
+		                     "%s: cannot open the Git cache: %s",
+		                     s->cache_dir, e ? e->message : "?");
 		goto out;
 	}
 	load_cached_commit(s);
@@ -435,24 +437,23 @@ out:
 	return error;
 }
 
-/* ---- Fetch ------------------------------------------------------------ */
+/* ---- Fetch ------------------------------------------------------- */
 
 /* Connect for fetching, with the CA file applied for https. */
-static int source_connect(git_remote **out, tg_source *s,
-			  git_remote_callbacks *cb)
+static int
+source_connect(git_remote **out, tg_source *s, git_remote_callbacks *cb)
 {
 	int gerr, error;
 
 	*out = NULL;
-	if (s->ca_file &&
-	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, s->ca_file,
-			     NULL) < 0)
+	if (s->ca_file && git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS,
+	                                   s->ca_file, NULL) < 0)
 		return tg_source_git_error(s, -1, "source.auth.caFile");
 	if ((error = tg_source_remote_new(out, s)) < 0)
 		return error;
 	tg_source_callbacks(cb, s);
 	if ((gerr = git_remote_connect(*out, GIT_DIRECTION_FETCH, cb, NULL,
-				       NULL)) < 0) {
+	                               NULL)) < 0) {
 		error = tg_source_git_error(s, gerr, "cannot connect");
 		if (error == TG_ERROR) {
 			/* libgit2 reports refused or unreachable hosts as OS
@@ -488,9 +489,9 @@ static int find_remote_branch(git_oid *oid, tg_source *s, git_remote *remote)
 		}
 	}
 	tg_error_set(TG_ENOTFOUND,
-		     "%s: branch \"%s\" does not exist on the remote; check "
-		     "source.url and source.branch",
-		     s->url, s->branch);
+	             "%s: branch \"%s\" does not exist on the remote; check "
+	             "source.url and source.branch",
+	             s->url, s->branch);
 out:
 	free(want);
 	return error;
@@ -506,12 +507,12 @@ static int record_commit(tg_source *s, const git_oid *oid)
 
 	if ((gerr = git_commit_lookup(&commit, s->repo, oid)) < 0) {
 		error = tg_source_git_error(s, gerr,
-					    "the branch does not point to a "
-					    "commit");
+		                            "the branch does not point to a "
+		                            "commit");
 		goto out;
 	}
 	if ((gerr = git_reference_create(&ref, s->repo, name, oid, 1,
-					 "tollgate fetch")) < 0) {
+	                                 "tollgate fetch")) < 0) {
 		error = tg_source_git_error(s, gerr, "cannot update the cache");
 		goto out;
 	}
@@ -530,7 +531,7 @@ int tg_source_fetch(tg_source *s)
 	git_fetch_options fo;
 	git_oid oid;
 	char *spec = tg_aprintf("+refs/heads/%s:" SOURCE_REF_PREFIX "%s",
-				s->branch, s->branch);
+	                        s->branch, s->branch);
 	git_strarray specs = {&spec, 1};
 	git_odb *odb = NULL;
 	int gerr, error;
@@ -575,8 +576,8 @@ static int set_ref(tg_source *s, const char *name, const git_oid *oid)
 	if (!oid) {
 		gerr = git_reference_remove(s->repo, name);
 		return gerr == GIT_ENOTFOUND || gerr == 0
-			       ? 0
-			       : tg_source_git_error(s, gerr, name);
+		               ? 0
+		               : tg_source_git_error(s, gerr, name);
 	}
 	gerr = git_reference_create(&ref, s->repo, name, oid, 1, "tollgate");
 	git_reference_free(ref);
@@ -584,8 +585,8 @@ static int set_ref(tg_source *s, const char *name, const git_oid *oid)
 }
 
 /* The oid of remote ref name in the listing, or NULL. */
-static const git_oid *listed_oid(const git_remote_head **heads, size_t n,
-				 const char *name)
+static const git_oid *
+listed_oid(const git_remote_head **heads, size_t n, const char *name)
 {
 	size_t i;
 
@@ -595,8 +596,10 @@ static const git_oid *listed_oid(const git_remote_head **heads, size_t n,
 	return NULL;
 }
 
-int tg_source_fetch_refs(tg_source *s, const char *const *remote_refs,
-			 const char *const *local_refs, size_t n)
+int tg_source_fetch_refs(tg_source *s,
+                         const char *const *remote_refs,
+                         const char *const *local_refs,
+                         size_t n)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
@@ -619,7 +622,7 @@ int tg_source_fetch_refs(tg_source *s, const char *const *remote_refs,
 		const git_oid *oid = listed_oid(heads, nheads, remote_refs[i]);
 		if (oid && !git_odb_exists(odb, oid))
 			specs[arr.count++] = tg_aprintf(
-				"+%s:%s", remote_refs[i], local_refs[i]);
+			        "+%s:%s", remote_refs[i], local_refs[i]);
 	}
 	if (arr.count) {
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
@@ -632,7 +635,7 @@ int tg_source_fetch_refs(tg_source *s, const char *const *remote_refs,
 	}
 	for (i = 0; i < n && !error; i++)
 		error = set_ref(s, local_refs[i],
-				listed_oid(heads, nheads, remote_refs[i]));
+		                listed_oid(heads, nheads, remote_refs[i]));
 out:
 	if (remote)
 		git_remote_disconnect(remote);
@@ -654,8 +657,10 @@ static int push_ref_cb(const char *refname, const char *status, void *data)
 	return 0;
 }
 
-int tg_source_push(tg_source *s, const char *const *specs, size_t n,
-		   bool *rejected)
+int tg_source_push(tg_source *s,
+                   const char *const *specs,
+                   size_t n,
+                   bool *rejected)
 {
 	git_remote *remote = NULL;
 	git_push_options po;
@@ -675,7 +680,8 @@ int tg_source_push(tg_source *s, const char *const *specs, size_t n,
 		*rejected = true;
 		tg_log(TG_LOG_INFO, "status push refused, remote moved", "url",
 		       s->url, "detail",
-		       s->push_error ? s->push_error : "non-fast-forward", NULL);
+		       s->push_error ? s->push_error : "non-fast-forward",
+		       NULL);
 	} else if (gerr < 0) {
 		error = tg_source_git_error(s, gerr, "push failed");
 	}
@@ -693,8 +699,9 @@ const char *tg_source_url(const tg_source *s)
 	return s->url;
 }
 
-int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX], bool *moved,
-			  tg_source *s)
+int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
+                          bool *moved,
+                          tg_source *s)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
@@ -716,17 +723,16 @@ out:
 	return error;
 }
 
-/* ---- Reading the tree ---------------------------------------------------- */
+/* ---- Reading the tree -------------------------------------------- */
 
 /* Error detail naming everything a user needs to find the entry. */
-static int tree_error(walk_ctx *w, int code, const char *rel,
-		      const char *what)
+static int tree_error(walk_ctx *w, int code, const char *rel, const char *what)
 {
 	free(w->what);
 	w->what = tg_strdup(what);
 	return tg_error_set(code, "%s branch %s at %.12s: %s%s%s: %s",
-			    w->s->url, w->s->branch, w->t->commit, w->s->path,
-			    *w->s->path ? "/" : "", rel, what);
+	                    w->s->url, w->s->branch, w->t->commit, w->s->path,
+	                    *w->s->path ? "/" : "", rel, what);
 }
 
 /* The manifest loader's rule: *.yaml, *.yml, *.json, nothing hidden. */
@@ -744,8 +750,12 @@ static bool name_is_plain(const char *name)
 
 /* Read a blob by id into a NUL-terminated heap copy, checking its size
  * from the object header before inflating it. */
-static int read_blob(char **data_out, size_t *len_out, walk_ctx *w,
-		     const git_oid *oid, const char *rel, size_t max)
+static int read_blob(char **data_out,
+                     size_t *len_out,
+                     walk_ctx *w,
+                     const git_oid *oid,
+                     const char *rel,
+                     size_t max)
 {
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
@@ -765,8 +775,8 @@ static int read_blob(char **data_out, size_t *len_out, walk_ctx *w,
 	}
 	if (len > max) {
 		char *msg = tg_aprintf("%zu bytes, over the limit of %zu "
-				       "(TG_MAX_FILE_BYTES)",
-				       len, max);
+		                       "(TG_MAX_FILE_BYTES)",
+		                       len, max);
 		error = tree_error(w, TG_ETOOBIG, rel, msg);
 		free(msg);
 		goto out;
@@ -824,8 +834,8 @@ static int link_step(tg_buf *b, const char *c, size_t n)
  * source.path are refused, because the target would be read from outside
  * what the deploy configuration owns. *out is the path below source.path.
  */
-static int resolve_link_path(char **out, walk_ctx *w, const char *rel,
-			     const char *target)
+static int
+resolve_link_path(char **out, walk_ctx *w, const char *rel, const char *target)
 {
 	tg_buf b;
 	const char *c, *slash = strrchr(rel, '/');
@@ -834,7 +844,7 @@ static int resolve_link_path(char **out, walk_ctx *w, const char *rel,
 	*out = NULL;
 	if (target[0] == '/')
 		return tree_error(w, TG_EINVALID, rel,
-				  "symlink to an absolute path is not allowed");
+		                  "symlink to an absolute path is not allowed");
 	tg_buf_init(&b, strlen(rel) + strlen(target) + 2);
 	if (slash)
 		tg_buf_append(&b, rel, (size_t)(slash - rel));
@@ -846,8 +856,8 @@ static int resolve_link_path(char **out, walk_ctx *w, const char *rel,
 	}
 	if (error || !b.len) {
 		error = tree_error(w, TG_EINVALID, rel,
-				   error ? "symlink points outside source.path"
-					 : "symlink points to source.path");
+		                   error ? "symlink points outside source.path"
+		                         : "symlink points to source.path");
 		goto out;
 	}
 	*out = tg_buf_detach(&b, NULL);
@@ -857,8 +867,11 @@ out:
 }
 
 /* Follow a symlink (and symlinks it points to) to a blob within the tree. */
-static int read_link(char **data_out, size_t *len_out, walk_ctx *w,
-		     const char *rel, const git_oid *link_oid)
+static int read_link(char **data_out,
+                     size_t *len_out,
+                     walk_ctx *w,
+                     const char *rel,
+                     const git_oid *link_oid)
 {
 	git_tree_entry *e = NULL;
 	git_oid oid;
@@ -869,11 +882,11 @@ static int read_link(char **data_out, size_t *len_out, walk_ctx *w,
 	git_oid_cpy(&oid, link_oid);
 	for (hops = 0; hops < TG_MAX_SYMLINK_HOPS; hops++) {
 		if ((error = read_blob(&target, &tlen, w, &oid, cur,
-				       TG_MAX_SYMLINK_TARGET)) < 0)
+		                       TG_MAX_SYMLINK_TARGET)) < 0)
 			goto out;
 		if (strlen(target) != tlen || tlen == 0) {
 			error = tree_error(w, TG_EINVALID, cur,
-					   "bad symlink target");
+			                   "bad symlink target");
 			goto out;
 		}
 		if ((error = resolve_link_path(&next, w, cur, target)) < 0)
@@ -882,8 +895,8 @@ static int read_link(char **data_out, size_t *len_out, walk_ctx *w,
 		e = NULL;
 		if (git_tree_entry_bypath(&e, w->root, next) < 0) {
 			error = tree_error(w, TG_EINVALID, rel,
-					   "symlink target does not exist in "
-					   "source.path");
+			                   "symlink target does not exist in "
+			                   "source.path");
 			goto out;
 		}
 		free(cur);
@@ -896,19 +909,19 @@ static int read_link(char **data_out, size_t *len_out, walk_ctx *w,
 		case GIT_FILEMODE_BLOB:
 		case GIT_FILEMODE_BLOB_EXECUTABLE:
 			error = read_blob(data_out, len_out, w, &oid, cur,
-					  TG_MAX_FILE_BYTES);
+			                  TG_MAX_FILE_BYTES);
 			goto out;
 		case GIT_FILEMODE_LINK:
 			continue;
 		default:
 			error = tree_error(w, TG_EINVALID, rel,
-					   "symlink points to a directory or "
-					   "submodule");
+			                   "symlink points to a directory or "
+			                   "submodule");
 			goto out;
 		}
 	}
 	error = tree_error(w, TG_EINVALID, rel,
-			   "too many levels of symlinks (TG_MAX_SYMLINK_HOPS)");
+	                   "too many levels of symlinks (TG_MAX_SYMLINK_HOPS)");
 out:
 	git_tree_entry_free(e);
 	free(cur);
@@ -917,14 +930,16 @@ out:
 	return error;
 }
 
-static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
-		     int depth);
-static int walk_entry_checked(walk_ctx *w, const git_tree_entry *e,
-			      const char *rel, int depth);
+static int
+walk_tree(walk_ctx *w, git_tree *tree, const char *prefix, int depth);
+static int walk_entry_checked(walk_ctx *w,
+                              const git_tree_entry *e,
+                              const char *rel,
+                              int depth);
 
 /* One entry of a tree: recurse, read, or refuse. */
-static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
-		      int depth)
+static int
+walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel, int depth)
 {
 	git_tree *sub = NULL;
 	char *data = NULL;
@@ -933,10 +948,9 @@ static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
 
 	switch (git_tree_entry_filemode(e)) {
 	case GIT_FILEMODE_TREE:
-		if (git_tree_lookup(&sub, w->s->repo, git_tree_entry_id(e)) <
-		    0)
+		if (git_tree_lookup(&sub, w->s->repo, git_tree_entry_id(e)) < 0)
 			return tree_error(w, TG_ERROR, rel,
-					  "cannot read the tree");
+			                  "cannot read the tree");
 		error = walk_tree(w, sub, rel, depth + 1);
 		git_tree_free(sub);
 		/* a refusal inside was already recorded by the inner walk;
@@ -946,8 +960,8 @@ static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
 		return error;
 	case GIT_FILEMODE_COMMIT:
 		return tree_error(w, TG_EINVALID, rel,
-				  "is a submodule; tollgate reads only files "
-				  "stored in the deploy repository itself");
+		                  "is a submodule; tollgate reads only files "
+		                  "stored in the deploy repository itself");
 	case GIT_FILEMODE_LINK:
 		if (!is_manifest_name(rel))
 			return 0;
@@ -957,20 +971,20 @@ static int walk_entry(walk_ctx *w, const git_tree_entry *e, const char *rel,
 		if (!is_manifest_name(rel))
 			return 0;
 		error = read_blob(&data, &len, w, git_tree_entry_id(e), rel,
-				  TG_MAX_FILE_BYTES);
+		                  TG_MAX_FILE_BYTES);
 	}
 	if (error == 0)
 		tree_add(w->t, tg_strdup(rel), data, len);
 	return error;
 }
 
-static void problem_add(tg_source_tree *t, const char *path,
-			const char *message)
+static void
+problem_add(tg_source_tree *t, const char *path, const char *message)
 {
 	if (t->nproblems == t->pcap) {
 		t->pcap = t->pcap ? t->pcap * 2 : 8;
 		t->problems =
-			tg_realloc(t->problems, t->pcap * sizeof(*t->problems));
+		        tg_realloc(t->problems, t->pcap * sizeof(*t->problems));
 	}
 	t->problems[t->nproblems].path = tg_strdup(path);
 	t->problems[t->nproblems].message = tg_strdup(message);
@@ -983,8 +997,10 @@ static void problem_add(tg_source_tree *t, const char *path,
  * and the walk goes on. Limits on the whole tree and read failures stop
  * the walk.
  */
-static int walk_entry_checked(walk_ctx *w, const git_tree_entry *e,
-			      const char *rel, int depth)
+static int walk_entry_checked(walk_ctx *w,
+                              const git_tree_entry *e,
+                              const char *rel,
+                              int depth)
 {
 	int error = walk_entry(w, e, rel, depth);
 
@@ -998,8 +1014,7 @@ static int walk_entry_checked(walk_ctx *w, const git_tree_entry *e,
 	return error;
 }
 
-static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
-		     int depth)
+static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix, int depth)
 {
 	size_t i, n = git_tree_entrycount(tree);
 	int error = 0;
@@ -1007,8 +1022,8 @@ static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
 	if (depth > TG_MAX_TREE_DEPTH) {
 		w->fatal = true;
 		return tree_error(w, TG_ETOOBIG, prefix,
-				  "directories nest deeper than "
-				  "TG_MAX_TREE_DEPTH");
+		                  "directories nest deeper than "
+		                  "TG_MAX_TREE_DEPTH");
 	}
 	for (i = 0; i < n && !error; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
@@ -1017,18 +1032,19 @@ static int walk_tree(walk_ctx *w, git_tree *tree, const char *prefix,
 
 		w->fatal = true;
 		if (++w->entries > TG_MAX_TREE_FILES)
-			return tree_error(w, TG_ETOOBIG, prefix,
-					  "more entries than TG_MAX_TREE_FILES");
+			return tree_error(
+			        w, TG_ETOOBIG, prefix,
+			        "more entries than TG_MAX_TREE_FILES");
 		if (!name_is_plain(name))
 			return tree_error(w, TG_EINVALID, prefix,
-					  "tree entry with a name that is not "
-					  "a plain file name");
+			                  "tree entry with a name that is not "
+			                  "a plain file name");
 		w->fatal = false;
 		/* Hidden files and directories are never manifests. */
 		if (name[0] == '.')
 			continue;
 		rel = *prefix ? tg_aprintf("%s/%s", prefix, name)
-			      : tg_strdup(name);
+		              : tg_strdup(name);
 		error = walk_entry_checked(w, e, rel, depth);
 		free(rel);
 	}
@@ -1058,18 +1074,18 @@ static int subtree(git_tree **out, walk_ctx *w)
 	}
 	if (git_tree_entry_bypath(&e, root, w->s->path) < 0) {
 		error = tg_error_set(TG_ENOTFOUND,
-				     "%s branch %s at %.12s: source.path "
-				     "\"%s\" does not exist",
-				     w->s->url, w->s->branch, w->t->commit,
-				     w->s->path);
+		                     "%s branch %s at %.12s: source.path "
+		                     "\"%s\" does not exist",
+		                     w->s->url, w->s->branch, w->t->commit,
+		                     w->s->path);
 		goto out;
 	}
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
 		error = tg_error_set(TG_EINVALID,
-				     "%s branch %s at %.12s: source.path "
-				     "\"%s\" is not a directory",
-				     w->s->url, w->s->branch, w->t->commit,
-				     w->s->path);
+		                     "%s branch %s at %.12s: source.path "
+		                     "\"%s\" is not a directory",
+		                     w->s->url, w->s->branch, w->t->commit,
+		                     w->s->path);
 		goto out;
 	}
 	if (git_tree_lookup(out, w->s->repo, git_tree_entry_id(e)) < 0)
@@ -1084,7 +1100,7 @@ out:
 static int file_cmp(const void *a, const void *b)
 {
 	return strcmp(((const tg_source_file *)a)->path,
-		      ((const tg_source_file *)b)->path);
+	              ((const tg_source_file *)b)->path);
 }
 
 int tg_source_read(tg_source_tree **out, tg_source *s)
@@ -1095,7 +1111,7 @@ int tg_source_read(tg_source_tree **out, tg_source *s)
 	*out = NULL;
 	if (!s->commit[0])
 		return tg_error_set(TG_ERROR, "%s: nothing fetched yet",
-				    s->url);
+		                    s->url);
 	w.t = tg_calloc(1, sizeof(*w.t));
 	memcpy(w.t->commit, s->commit, sizeof(w.t->commit));
 	if ((error = subtree(&w.root, &w)) < 0)
@@ -1128,7 +1144,7 @@ size_t tg_source_tree_problem_count(const tg_source_tree *t)
 }
 
 const tg_source_problem *tg_source_tree_problem(const tg_source_tree *t,
-						size_t i)
+                                                size_t i)
 {
 	return i < t->nproblems ? &t->problems[i] : NULL;
 }

@@ -34,15 +34,19 @@ int tg_source_git_error(tg_source *s, int gerr, const char *what);
  * A ref the remote lacks has its local ref deleted. 0 or the errors of
  * tg_source_fetch().
  */
-int tg_source_fetch_refs(tg_source *s, const char *const *remote_refs,
-			 const char *const *local_refs, size_t n);
+int tg_source_fetch_refs(tg_source *s,
+                         const char *const *remote_refs,
+                         const char *const *local_refs,
+                         size_t n);
 
 /*
  * Push refspecs ("refs/local:refs/remote", never forced). *rejected is set
  * when the remote refused an update because it moved (the caller fetches,
  * rebuilds and tries again); other failures return an error.
  */
-int tg_source_push(tg_source *s, const char *const *specs, size_t n,
-		   bool *rejected);
+int tg_source_push(tg_source *s,
+                   const char *const *specs,
+                   size_t n,
+                   bool *rejected);
 
 #endif

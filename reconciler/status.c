@@ -31,6 +31,7 @@ typedef struct attempt {
 	json_t *prev;          /* status.json at tip */
 	git_oid commit;        /* new status commit */
 	git_oid notes_commit;  /* new notes commit */
+	bool notes_only;       /* status unchanged, only the note is missing */
 } attempt;
 
 static void attempt_clear(attempt *a)
@@ -76,12 +77,12 @@ static json_t *read_prev(tg_source *src, git_commit *tip)
 	    git_tree_entry_bypath(&e, tree, "status.json") < 0 ||
 	    git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
 	    git_blob_lookup(&blob, tg_source_repo(src), git_tree_entry_id(e)) <
-		    0 ||
+	            0 ||
 	    git_blob_rawsize(blob) > TG_MAX_STATUS_BYTES)
 		goto out;
 	doc = json_loadb(git_blob_rawcontent(blob),
-			 (size_t)git_blob_rawsize(blob), JSON_REJECT_DUPLICATES,
-			 &jerr);
+	                 (size_t)git_blob_rawsize(blob), JSON_REJECT_DUPLICATES,
+	                 &jerr);
 out:
 	git_blob_free(blob);
 	git_tree_entry_free(e);
@@ -91,8 +92,8 @@ out:
 
 /* The status branch must never share history with the deploy branch:
  * a merge of the two would put status files into the deploy tree. */
-static int check_unrelated(tg_source *src, const git_commit *tip,
-			   const git_oid *source)
+static int
+check_unrelated(tg_source *src, const git_commit *tip, const git_oid *source)
 {
 	git_oid base;
 	git_odb *odb = NULL;
@@ -105,45 +106,49 @@ static int check_unrelated(tg_source *src, const git_commit *tip,
 	git_odb_free(odb);
 	if (!have)
 		return 0; /* nothing to compare with in this cache */
-	gerr = git_merge_base(&base, tg_source_repo(src),
-			      git_commit_id(tip), source);
+	gerr = git_merge_base(&base, tg_source_repo(src), git_commit_id(tip),
+	                      source);
 	if (gerr == GIT_ENOTFOUND)
 		return 0;
 	if (gerr < 0)
 		return git_fail(src, gerr, "status branch history");
 	return tg_error_set(TG_EINVALID,
-			    "%s: the status branch shares history with the "
-			    "deploy branch (common commit %.12s); refusing to "
-			    "write status to it: point status.branch at a new "
-			    "branch",
-			    tg_source_url(src), git_oid_tostr_s(&base));
+	                    "%s: the status branch shares history with the "
+	                    "deploy branch (common commit %.12s); refusing to "
+	                    "write status to it: point status.branch at a new "
+	                    "branch",
+	                    tg_source_url(src), git_oid_tostr_s(&base));
 }
 
-/* ---- Tree ------------------------------------------------------------------ */
+/* ---- Tree -------------------------------------------------------- */
 
-static int insert_blob(git_treebuilder *tb, tg_source *src, const char *name,
-		       const char *data)
+static int insert_blob(git_treebuilder *tb,
+                       tg_source *src,
+                       const char *name,
+                       const char *data)
 {
 	git_oid oid;
 	int gerr;
 
 	if ((gerr = git_blob_create_from_buffer(&oid, tg_source_repo(src), data,
-						strlen(data))) < 0 ||
+	                                        strlen(data))) < 0 ||
 	    (gerr = git_treebuilder_insert(NULL, tb, name, &oid,
-					   GIT_FILEMODE_BLOB)) < 0)
+	                                   GIT_FILEMODE_BLOB)) < 0)
 		return git_fail(src, gerr, name);
 	return 0;
 }
 
-static int insert_json(git_treebuilder *tb, tg_source *src, const char *name,
-		       const json_t *v)
+static int insert_json(git_treebuilder *tb,
+                       tg_source *src,
+                       const char *name,
+                       const json_t *v)
 {
 	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS), *nl;
 	int error;
 
 	if (!text)
 		return tg_error_set(TG_ERROR, "status: cannot serialise %s",
-				    name);
+		                    name);
 	nl = tg_aprintf("%s\n", text);
 	error = insert_blob(tb, src, name, nl);
 	free(nl);
@@ -187,7 +192,8 @@ static json_t *filter_unit(const json_t *list, const char *name)
 	json_t *out = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		const char *u = json_string_value(json_object_get(v, "unit"));
 		if (u && !strcmp(u, name))
 			json_array_append(out, v);
@@ -200,19 +206,19 @@ static json_t *unit_doc(const json_t *doc, const char *name, json_t *u)
 {
 	json_t *d = json_deep_copy(u);
 	const char *keys[] = {"sourceCommit", "sourceUrl", "sourceBranch",
-			      "time"};
+	                      "time"};
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (json_object_get(doc, keys[i]))
 			json_object_set(d, keys[i],
-					json_object_get(doc, keys[i]));
+			                json_object_get(doc, keys[i]));
 	json_object_set_new(d, "unit", json_string(name));
 	json_object_set_new(d, "drift",
-			    filter_unit(json_object_get(doc, "drift"), name));
+	                    filter_unit(json_object_get(doc, "drift"), name));
 	json_object_set_new(
-		d, "violations",
-		filter_unit(json_object_get(doc, "violations"), name));
+	        d, "violations",
+	        filter_unit(json_object_get(doc, "violations"), name));
 	return d;
 }
 
@@ -225,7 +231,8 @@ static int build_units_tree(git_oid *out, tg_source *src, const json_t *doc)
 
 	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0)
 		return git_fail(src, gerr, "status tree");
-	json_object_foreach(json_object_get(doc, "units"), name, u) {
+	json_object_foreach(json_object_get(doc, "units"), name, u)
+	{
 		char *file = unit_file_name(name);
 		json_t *ud = unit_doc(doc, name, u);
 
@@ -260,7 +267,7 @@ static int build_tree(git_oid *out, tg_source *src, const json_t *doc)
 		goto out;
 	if (json_object_size(json_object_get(doc, "units")) &&
 	    (gerr = git_treebuilder_insert(NULL, tb, "units", &units,
-					   GIT_FILEMODE_TREE)) < 0) {
+	                                   GIT_FILEMODE_TREE)) < 0) {
 		error = git_fail(src, gerr, "status tree");
 		goto out;
 	}
@@ -272,16 +279,36 @@ out:
 	return error;
 }
 
-/* ---- Commits ------------------------------------------------------------------- */
+/* ---- Commits ----------------------------------------------------- */
 
-static int make_commits(attempt *a, tg_source *src, const json_t *doc,
-			const git_signature *sig, const git_oid *source)
+/* The note on the source commit, on top of the notes tip. */
+static int make_note(attempt *a,
+                     tg_source *src,
+                     const json_t *doc,
+                     const git_signature *sig,
+                     const git_oid *source)
+{
+	git_oid blob;
+	char *note = tg_status_note(doc);
+	int gerr;
+
+	gerr = git_note_commit_create(&a->notes_commit, &blob,
+	                              tg_source_repo(src), a->notes_tip, sig,
+	                              sig, source, note, 1);
+	free(note);
+	return gerr < 0 ? git_fail(src, gerr, "status note") : 0;
+}
+
+static int make_commits(attempt *a,
+                        tg_source *src,
+                        const json_t *doc,
+                        const git_signature *sig,
+                        const git_oid *source)
 {
 	git_tree *tree = NULL;
-	git_oid tree_oid, blob;
+	git_oid tree_oid;
 	const git_commit *parents[1];
 	char *msg = tg_status_message(a->prev, doc);
-	char *note = tg_status_note(doc);
 	int gerr, error = 0;
 
 	if ((error = build_tree(&tree_oid, src, doc)) < 0)
@@ -294,27 +321,35 @@ static int make_commits(attempt *a, tg_source *src, const json_t *doc,
 	parents[0] = a->tip;
 	/* No parent for the first: the branch starts its own history. */
 	if ((gerr = git_commit_create(&a->commit, tg_source_repo(src), NULL,
-				      sig, sig, NULL, msg, tree,
-				      a->tip ? 1 : 0, parents)) < 0) {
+	                              sig, sig, NULL, msg, tree, a->tip ? 1 : 0,
+	                              parents)) < 0) {
 		error = git_fail(src, gerr, "status commit");
 		goto out;
 	}
-	if ((gerr = git_note_commit_create(&a->notes_commit, &blob,
-					   tg_source_repo(src), a->notes_tip,
-					   sig, sig, source, note, 1)) < 0)
-		error = git_fail(src, gerr, "status note");
+	error = make_note(a, src, doc, sig, source);
 out:
 	git_tree_free(tree);
 	free(msg);
-	free(note);
 	return error;
+}
+
+/* Does the notes tip hold a note for the source commit? */
+static bool note_exists(attempt *a, tg_source *src, const git_oid *source)
+{
+	git_note *note = NULL;
+
+	if (!a->notes_tip || git_note_commit_read(&note, tg_source_repo(src),
+	                                          a->notes_tip, source) < 0)
+		return false;
+	git_note_free(note);
+	return true;
 }
 
 static int set_ref(tg_source *src, const char *name, const git_oid *oid)
 {
 	git_reference *ref = NULL;
 	int gerr = git_reference_create(&ref, tg_source_repo(src), name, oid, 1,
-					"tollgate status");
+	                                "tollgate status");
 
 	git_reference_free(ref);
 	return gerr < 0 ? git_fail(src, gerr, name) : 0;
@@ -322,8 +357,10 @@ static int set_ref(tg_source *src, const char *name, const git_oid *oid)
 
 /* Read the current tips: the remote's (fetched now) or, without push,
  * the cache's own branch. */
-static int load_tips(attempt *a, tg_source *src, const tg_status_opts *o,
-		     const char *branch_ref)
+static int load_tips(attempt *a,
+                     tg_source *src,
+                     const tg_status_opts *o,
+                     const char *branch_ref)
 {
 	const char *remote[2] = {branch_ref, o->notes_ref};
 	const char *local[2] = {TRACK_STATUS, TRACK_NOTES};
@@ -333,74 +370,104 @@ static int load_tips(attempt *a, tg_source *src, const tg_status_opts *o,
 	    (error = tg_source_fetch_refs(src, remote, local, 2)) < 0)
 		return error;
 	if ((error = lookup_tip(&a->tip, src,
-				o->push ? TRACK_STATUS : branch_ref)) < 0 ||
+	                        o->push ? TRACK_STATUS : branch_ref)) < 0 ||
 	    (error = lookup_tip(&a->notes_tip, src,
-				o->push ? TRACK_NOTES : o->notes_ref)) < 0)
+	                        o->push ? TRACK_NOTES : o->notes_ref)) < 0)
 		return error;
 	a->prev = read_prev(src, a->tip);
 	return 0;
 }
 
-/* Push both refs; on success the tracking refs follow. */
-static int push_commits(bool *rejected, attempt *a, tg_source *src,
-			const tg_status_opts *o, const char *branch_ref)
+/* Push both refs (only the notes when notes_only); on success the
+ * tracking refs follow. */
+static int push_commits(bool *rejected,
+                        attempt *a,
+                        tg_source *src,
+                        const tg_status_opts *o,
+                        const char *branch_ref)
 {
 	char *specs[2];
+	size_t n = a->notes_only ? 1 : 2;
 	int error;
 
-	specs[0] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
-	specs[1] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
-	if ((error = set_ref(src, PUSH_STATUS, &a->commit)) < 0 ||
-	    (error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0)
+	specs[0] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
+	specs[1] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
+	if ((error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0 ||
+	    (!a->notes_only &&
+	     (error = set_ref(src, PUSH_STATUS, &a->commit)) < 0))
 		goto out;
-	error = tg_source_push(src, (const char *const *)specs, 2, rejected);
-	if (!error && !*rejected &&
-	    ((error = set_ref(src, TRACK_STATUS, &a->commit)) < 0 ||
-	     (error = set_ref(src, TRACK_NOTES, &a->notes_commit)) < 0))
+	error = tg_source_push(src, (const char *const *)specs, n, rejected);
+	if (error || *rejected)
 		goto out;
+	if ((error = set_ref(src, TRACK_NOTES, &a->notes_commit)) == 0 &&
+	    !a->notes_only)
+		error = set_ref(src, TRACK_STATUS, &a->commit);
 out:
 	free(specs[0]);
 	free(specs[1]);
 	return error;
 }
 
-/* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
-static int publish_once(tg_status_result *r, attempt *a, tg_source *src,
-			const tg_status_opts *o, const json_t *doc,
-			const git_signature *sig)
+/* Store the new commits: local refs without push, else push. 1 when done,
+ * 0 when the remote moved, or an error. */
+static int store(tg_status_result *r,
+                 attempt *a,
+                 tg_source *src,
+                 const tg_status_opts *o,
+                 const char *branch_ref)
 {
-	char *branch_ref = tg_aprintf("refs/heads/%s", o->branch);
-	git_oid source;
 	bool rejected = false;
 	int error;
 
-	git_oid_fromstr(&source,
-			json_string_value(json_object_get(doc, "sourceCommit")));
+	if (!o->push) {
+		if ((error = set_ref(src, o->notes_ref, &a->notes_commit)) ==
+		            0 &&
+		    !a->notes_only)
+			error = set_ref(src, branch_ref, &a->commit);
+		return error < 0 ? error : 1;
+	}
+	if (o->before_push)
+		o->before_push(o->before_push_ctx, r->attempts);
+	r->attempts++;
+	if ((error = push_commits(&rejected, a, src, o, branch_ref)) < 0)
+		return error;
+	r->pushed = !rejected;
+	return rejected ? 0 : 1;
+}
+
+/* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
+static int publish_once(tg_status_result *r,
+                        attempt *a,
+                        tg_source *src,
+                        const tg_status_opts *o,
+                        const json_t *doc,
+                        const git_signature *sig)
+{
+	char *branch_ref = tg_aprintf("refs/heads/%s", o->branch);
+	git_oid source;
+	int error;
+
+	git_oid_fromstr(&source, json_string_value(
+	                                 json_object_get(doc, "sourceCommit")));
 	if ((error = load_tips(a, src, o, branch_ref)) < 0 ||
 	    (error = check_unrelated(src, a->tip, &source)) < 0)
 		goto out;
 	if (a->tip && tg_status_same(a->prev, doc)) {
 		git_oid_tostr(r->commit, sizeof(r->commit),
-			      git_commit_id(a->tip));
+		              git_commit_id(a->tip));
+		/* Nothing new, unless an earlier push stored the status
+		 * but not its note (two refs are not pushed atomically). */
 		error = 1;
-		goto out;
-	}
-	if ((error = make_commits(a, src, doc, sig, &source)) < 0)
-		goto out;
-	if (!o->push) {
-		if ((error = set_ref(src, branch_ref, &a->commit)) == 0 &&
-		    (error = set_ref(src, o->notes_ref, &a->notes_commit)) == 0)
-			error = 1;
+		if (note_exists(a, src, &source))
+			goto out;
+		a->notes_only = true;
+		error = make_note(a, src, doc, sig, &source);
 	} else {
-		if (o->before_push)
-			o->before_push(o->before_push_ctx, r->attempts);
-		r->attempts++;
-		error = push_commits(&rejected, a, src, o, branch_ref);
-		if (!error)
-			error = rejected ? 0 : 1;
-		r->pushed = error == 1;
+		error = make_commits(a, src, doc, sig, &source);
 	}
-	if (error == 1) {
+	if (error < 0 || (error = store(r, a, src, o, branch_ref)) != 1)
+		goto out;
+	if (!a->notes_only) {
 		r->committed = true;
 		git_oid_tostr(r->commit, sizeof(r->commit), &a->commit);
 	}
@@ -409,8 +476,10 @@ out:
 	return error;
 }
 
-int tg_status_publish(tg_status_result *out, tg_source *src,
-		      const tg_status_opts *opts, const json_t *doc)
+int tg_status_publish(tg_status_result *out,
+                      tg_source *src,
+                      const tg_status_opts *opts,
+                      const json_t *doc)
 {
 	git_signature *sig = NULL;
 	attempt a = {0};
@@ -420,7 +489,7 @@ int tg_status_publish(tg_status_result *out, tg_source *src,
 	if ((error = tg_status_validate(doc)) < 0)
 		return error;
 	if (git_signature_new(&sig, opts->author_name, opts->author_email,
-			      (git_time_t)tg_now(), 0) < 0)
+	                      (git_time_t)tg_now(), 0) < 0)
 		return git_fail(src, -1, "status.author");
 	for (i = 0; i < TG_STATUS_PUSH_ATTEMPTS; i++) {
 		error = publish_once(out, &a, src, opts, doc, sig);
@@ -430,10 +499,11 @@ int tg_status_publish(tg_status_result *out, tg_source *src,
 	}
 	if (error == 0)
 		error = tg_error_set(TG_ECONFLICT,
-				     "%s: status push refused %d times (the "
-				     "remote kept moving); will retry next "
-				     "cycle",
-				     tg_source_url(src), TG_STATUS_PUSH_ATTEMPTS);
+		                     "%s: status push refused %d times (the "
+		                     "remote kept moving); will retry next "
+		                     "cycle",
+		                     tg_source_url(src),
+		                     TG_STATUS_PUSH_ATTEMPTS);
 	else if (error == 1)
 		error = 0;
 	if (!error && out->committed)

@@ -25,8 +25,8 @@
 /* Bytes of a unit's failure message in a subject. */
 #define STATUS_DETAIL_BYTES 80
 
-static const char *const verdict_order[] = {"blocked", "failed", "applied",
-					    "unchanged", "removed", NULL};
+static const char *const verdict_order[] = {"blocked",   "failed",  "applied",
+                                            "unchanged", "removed", NULL};
 
 static const char *str_of(const json_t *o, const char *key)
 {
@@ -50,7 +50,7 @@ static bool image_fails(const json_t *img)
 	return !v || (strcmp(v, "allowed") && strcmp(v, "warned"));
 }
 
-/* ---- Clean text ------------------------------------------------------------ */
+/* ---- Clean text -------------------------------------------------- */
 
 /*
  * Length of a UTF-8 character that must not be shown as is: C0/C1
@@ -85,8 +85,9 @@ static void put_line(tg_buf *b, const char *s, size_t max)
 			return;
 		}
 		if (n) {
-			tg_buf_puts(b, *p == '\n' || *p == '\t' ? " "
-								: "\xef\xbf\xbd");
+			tg_buf_puts(b, *p == '\n' || *p == '\t'
+			                       ? " "
+			                       : "\xef\xbf\xbd");
 			used++;
 			continue;
 		}
@@ -120,7 +121,7 @@ static void put_md(tg_buf *b, const char *s)
 	tg_buf_free(&line);
 }
 
-/* ---- Schema ----------------------------------------------------------------- */
+/* ---- Schema ------------------------------------------------------ */
 
 static int check_image(const char *unit, size_t i, const json_t *img)
 {
@@ -129,14 +130,14 @@ static int check_image(const char *unit, size_t i, const json_t *img)
 	if (!json_is_object(img) || !str_of(img, "ref") ||
 	    !str_of(img, "verdict"))
 		return tg_error_set(TG_EINVALID,
-				    "status: units.%s.images[%zu]: expected "
-				    "an object with string ref and verdict",
-				    unit, i);
+		                    "status: units.%s.images[%zu]: expected "
+		                    "an object with string ref and verdict",
+		                    unit, i);
 	if (digest && !tg_digest_is_valid(digest))
 		return tg_error_set(TG_EINVALID,
-				    "status: units.%s.images[%zu].digest: not "
-				    "a digest",
-				    unit, i);
+		                    "status: units.%s.images[%zu].digest: not "
+		                    "a digest",
+		                    unit, i);
 	return 0;
 }
 
@@ -150,16 +151,16 @@ static int check_unit(const char *name, const json_t *u)
 		return tg_error_set(TG_EINVALID, "status: empty unit name");
 	if (!json_is_object(u) || verdict_rank(str_of(u, "verdict")) > 3)
 		return tg_error_set(TG_EINVALID,
-				    "status: units.%s.verdict: expected "
-				    "applied, blocked, failed or unchanged",
-				    name);
+		                    "status: units.%s.verdict: expected "
+		                    "applied, blocked, failed or unchanged",
+		                    name);
 	if (imgs && !json_is_array(imgs))
 		return tg_error_set(TG_EINVALID,
-				    "status: units.%s.images: expected a list",
-				    name);
-	json_array_foreach(imgs, i, img)
-		if ((error = check_image(name, i, img)) < 0)
-			return error;
+		                    "status: units.%s.images: expected a list",
+		                    name);
+	json_array_foreach(imgs, i,
+	                   img) if ((error = check_image(name, i, img)) <
+	                            0) return error;
 	return 0;
 }
 
@@ -181,24 +182,24 @@ int tg_status_validate(const json_t *doc)
 		return tg_error_set(TG_EINVALID, "status: not an object");
 	if (!is_commit_hex(str_of(doc, "sourceCommit")))
 		return tg_error_set(TG_EINVALID, "status: sourceCommit: "
-						 "expected a commit id");
+		                                 "expected a commit id");
 	if (!json_is_object(units))
 		return tg_error_set(TG_EINVALID,
-				    "status: units: expected an object");
-	json_object_foreach((json_t *)units, name, u)
-		if ((error = check_unit(name, u)) < 0)
-			return error;
+		                    "status: units: expected an object");
+	json_object_foreach((json_t *)units, name,
+	                    u) if ((error = check_unit(name, u)) <
+	                           0) return error;
 	for (i = 0; i < 2; i++) {
 		const json_t *v = json_object_get(doc, opt[i]);
 		if (v && !json_is_array(v))
 			return tg_error_set(TG_EINVALID,
-					    "status: %s: expected a list",
-					    opt[i]);
+			                    "status: %s: expected a list",
+			                    opt[i]);
 	}
 	return 0;
 }
 
-/* ---- Substance --------------------------------------------------------------- */
+/* ---- Substance --------------------------------------------------- */
 
 static bool is_volatile_key(const char *k)
 {
@@ -215,15 +216,15 @@ static void strip_volatile(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach_safe(v, tmp, k, m) {
+		json_object_foreach_safe(v, tmp, k, m)
+		{
 			if (is_volatile_key(k))
 				json_object_del(v, k);
 			else
 				strip_volatile(m);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, m)
-			strip_volatile(m);
+		json_array_foreach(v, i, m) strip_volatile(m);
 	}
 }
 
@@ -237,11 +238,12 @@ static json_t *substance(const json_t *doc)
 		return NULL;
 	strip_volatile(c);
 	units = json_object_get(c, "units");
-	json_object_foreach(units, name, u) {
+	json_object_foreach(units, name, u)
+	{
 		const char *v = str_of(u, "verdict");
 		if (v && !strcmp(v, "unchanged"))
 			json_object_set_new(u, "verdict",
-					    json_string("applied"));
+			                    json_string("applied"));
 	}
 	return c;
 }
@@ -279,7 +281,7 @@ static bool unit_same(const json_t *pu, const json_t *u)
 	return same;
 }
 
-/* ---- Units in order --------------------------------------------------------- */
+/* ---- Units in order ---------------------------------------------- */
 
 /* One unit of the document, or one that left it ("removed"). */
 typedef struct unit_ref {
@@ -304,19 +306,20 @@ static int unit_cmp(const void *a, const void *b)
  * it is new, differs from prev in substance, or was applied at a new
  * source commit; units only in prev are added as "removed".
  */
-static unit_ref *units_sorted(size_t *n_out, const json_t *prev,
-			      const json_t *doc)
+static unit_ref *
+units_sorted(size_t *n_out, const json_t *prev, const json_t *doc)
 {
 	const json_t *units = json_object_get(doc, "units"), *u, *pu;
 	const json_t *punits = json_object_get(prev, "units");
 	const char *name, *pc = str_of(prev, "sourceCommit");
 	bool new_commit = !pc || strcmp(pc, str_of(doc, "sourceCommit"));
 	unit_ref *r = tg_calloc(json_object_size(units) +
-					json_object_size(punits) + 1,
-				sizeof(*r));
+	                                json_object_size(punits) + 1,
+	                        sizeof(*r));
 	size_t n = 0;
 
-	json_object_foreach((json_t *)units, name, u) {
+	json_object_foreach((json_t *)units, name, u)
+	{
 		const char *v = str_of(u, "verdict");
 
 		pu = json_object_get(punits, name);
@@ -324,10 +327,11 @@ static unit_ref *units_sorted(size_t *n_out, const json_t *prev,
 		r[n].verdict = v;
 		r[n].u = u;
 		r[n].changed = !pu || !unit_same(pu, u) ||
-			       (new_commit && !strcmp(v, "applied"));
+		               (new_commit && !strcmp(v, "applied"));
 		n++;
 	}
-	json_object_foreach((json_t *)punits, name, pu) {
+	json_object_foreach((json_t *)punits, name, pu)
+	{
 		if (json_object_get(units, name))
 			continue;
 		r[n].name = name;
@@ -344,7 +348,8 @@ static void count_images(const json_t *u, size_t *failing, size_t *total)
 	const json_t *imgs = json_object_get(u, "images"), *img;
 	size_t i;
 
-	json_array_foreach(imgs, i, img) {
+	json_array_foreach(imgs, i, img)
+	{
 		(*total)++;
 		if (image_fails(img))
 			(*failing)++;
@@ -363,23 +368,23 @@ static void put_detail(tg_buf *b, const unit_ref *r, size_t from, size_t to)
 			count_images(r[i].u, &failing, &total);
 	if (!strcmp(v, "blocked") && total) {
 		tg_buf_printf(b, " (%zu of %zu image%s failed verification)",
-			      failing, total, total == 1 ? "" : "s");
+		              failing, total, total == 1 ? "" : "s");
 	} else if ((msg = r[from].u ? str_of(r[from].u, "message") : NULL) &&
-		   to - from == 1 && strcmp(v, "applied")) {
+	           to - from == 1 && strcmp(v, "applied")) {
 		tg_buf_puts(b, " (");
 		put_line(b, msg, STATUS_DETAIL_BYTES);
 		tg_buf_puts(b, ")");
 	} else if (!strcmp(v, "applied") && total) {
 		tg_buf_printf(b, " (%zu image%s verified)", total,
-			      total == 1 ? "" : "s");
+		              total == 1 ? "" : "s");
 	}
 }
 
-/* ---- Commit message ------------------------------------------------------------ */
+/* ---- Commit message ---------------------------------------------- */
 
 /* "payments, web and 3 more" for changed units r[from..to). */
-static void put_unit_list(tg_buf *b, const unit_ref *r, size_t from,
-			  size_t to, size_t budget)
+static void put_unit_list(
+        tg_buf *b, const unit_ref *r, size_t from, size_t to, size_t budget)
 {
 	size_t i, shown = 0, start = b->len;
 
@@ -402,39 +407,46 @@ static void put_unit_list(tg_buf *b, const unit_ref *r, size_t from,
 
 /* "drift corrected: 2 objects in shop, web at 3f2c1a9" (or "reported"
  * when any of them was left as it is, under drift: report). */
-static void put_drift_subject(tg_buf *b, const json_t *drift,
-			      const char *commit)
+static void
+put_drift_subject(tg_buf *b, const json_t *drift, const char *commit)
 {
 	size_t i, j, n = json_array_size(drift);
 	bool corrected = true;
 	const json_t *d;
 
-	json_array_foreach(drift, i, d)
-		corrected &= json_is_true(json_object_get(d, "corrected"));
+	json_array_foreach(drift, i, d) corrected &=
+	        json_is_true(json_object_get(d, "corrected"));
 	tg_buf_printf(b, "drift %s: %zu object%s in ",
-		      corrected ? "corrected" : "reported", n, n == 1 ? "" : "s");
-	json_array_foreach(drift, i, d) {
+	              corrected ? "corrected" : "reported", n,
+	              n == 1 ? "" : "s");
+	json_array_foreach(drift, i, d)
+	{
 		const char *u = str_of(d, "unit");
 		bool seen = false;
 
 		for (j = 0; j < i; j++)
-			seen |= !strcmp(str_of(json_array_get(drift, j), "unit")
-						? str_of(json_array_get(drift, j), "unit")
-						: "",
-					u ? u : "");
+			seen |= !strcmp(
+			        str_of(json_array_get(drift, j), "unit")
+			                ? str_of(json_array_get(drift, j),
+			                         "unit")
+			                : "",
+			        u ? u : "");
 		if (!seen)
 			tg_buf_printf(b, "%s%s", i ? ", " : "", u ? u : "?");
 	}
 	tg_buf_printf(b, " at %.7s", commit);
 }
 
-static void put_subject(tg_buf *b, const unit_ref *r, size_t n,
-			const json_t *prev, const json_t *doc)
+static void put_subject(tg_buf *b,
+                        const unit_ref *r,
+                        size_t n,
+                        const json_t *prev,
+                        const json_t *doc)
 {
 	const char *commit = str_of(doc, "sourceCommit");
 	size_t i = 0, j, groups = 0;
 	bool drift_changed = !json_equal(json_object_get(prev, "drift"),
-					 json_object_get(doc, "drift"));
+	                                 json_object_get(doc, "drift"));
 
 	while (i < n) {
 		size_t changed = 0;
@@ -443,10 +455,10 @@ static void put_subject(tg_buf *b, const unit_ref *r, size_t n,
 			changed += r[j].changed;
 		/* An unchanged unit that differs only by its drift is told
 		 * by the drift subject below. */
-		if (changed && !(drift_changed &&
-				 !strcmp(r[i].verdict, "unchanged"))) {
+		if (changed &&
+		    !(drift_changed && !strcmp(r[i].verdict, "unchanged"))) {
 			tg_buf_printf(b, "%s%s: ", groups ? "; " : "",
-				      r[i].verdict);
+			              r[i].verdict);
 			put_unit_list(b, r, i, j, TG_STATUS_SUBJECT_MAX / 3);
 			if (!groups)
 				tg_buf_printf(b, " at %.7s", commit);
@@ -462,11 +474,11 @@ static void put_subject(tg_buf *b, const unit_ref *r, size_t n,
 	else if (drift_changed)
 		tg_buf_printf(b, "drift: none at %.7s", commit);
 	else if (!json_equal(json_object_get(prev, "violations"),
-			     json_object_get(doc, "violations")))
+	                     json_object_get(doc, "violations")))
 		tg_buf_printf(
-			b, "violations: %zu at %.7s",
-			json_array_size(json_object_get(doc, "violations")),
-			commit);
+		        b, "violations: %zu at %.7s",
+		        json_array_size(json_object_get(doc, "violations")),
+		        commit);
 	else
 		tg_buf_printf(b, "status: %.7s (no unit changed)", commit);
 }
@@ -478,7 +490,8 @@ static void put_reasons(tg_buf *b, const json_t *img, const char *indent)
 	const json_t *rs = json_object_get(img, "reasons"), *c;
 	size_t i, shown = 0;
 
-	json_array_foreach(rs, i, c) {
+	json_array_foreach(rs, i, c)
+	{
 		if (!json_is_string(c) || shown++ >= STATUS_REASONS_MAX)
 			continue;
 		tg_buf_puts(b, indent);
@@ -487,12 +500,13 @@ static void put_reasons(tg_buf *b, const json_t *img, const char *indent)
 	}
 	if (shown)
 		return;
-	json_array_foreach(json_object_get(img, "checks"), i, c) {
-		const char *text = str_of(c, "message") ? str_of(c, "message")
-				   : str_of(c, "detail") ? str_of(c, "detail")
-							 : str_of(c, "name");
+	json_array_foreach(json_object_get(img, "checks"), i, c)
+	{
+		const char *text = str_of(c, "message")  ? str_of(c, "message")
+		                   : str_of(c, "detail") ? str_of(c, "detail")
+		                                         : str_of(c, "name");
 		bool failed = json_is_false(json_object_get(c, "passed")) ||
-			      json_is_false(json_object_get(c, "ok"));
+		              json_is_false(json_object_get(c, "ok"));
 		if (!failed || !text || shown++ >= STATUS_REASONS_MAX)
 			continue;
 		tg_buf_puts(b, indent);
@@ -519,7 +533,8 @@ static void put_body_blocked(tg_buf *b, const unit_ref *r, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!r[i].u || strcmp(r[i].verdict, "blocked"))
 			continue;
-		json_array_foreach(json_object_get(r[i].u, "images"), k, img) {
+		json_array_foreach(json_object_get(r[i].u, "images"), k, img)
+		{
 			if (!image_fails(img))
 				continue;
 			if (!header)
@@ -569,7 +584,8 @@ static void put_body_drift(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "drift")))
 		return;
 	tg_buf_puts(b, "Drifted objects:\n");
-	json_array_foreach(json_object_get(doc, "drift"), i, d) {
+	json_array_foreach(json_object_get(doc, "drift"), i, d)
+	{
 		tg_buf_puts(b, "- ");
 		put_line(b, str_of(d, "unit"), 64);
 		tg_buf_puts(b, ": ");
@@ -580,7 +596,8 @@ static void put_body_drift(tg_buf *b, const json_t *doc)
 			tg_buf_puts(b, "/");
 		}
 		put_line(b, str_of(d, "name"), 256);
-		json_array_foreach(json_object_get(d, "fields"), k, f) {
+		json_array_foreach(json_object_get(d, "fields"), k, f)
+		{
 			tg_buf_puts(b, k ? ", " : ": ");
 			put_line(b, str_of(f, "path"), 256);
 			if (str_of(f, "manager")) {
@@ -602,7 +619,8 @@ static void put_body_violations(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "violations")))
 		return;
 	tg_buf_puts(b, "Violations found on re-verification:\n");
-	json_array_foreach(json_object_get(doc, "violations"), i, v) {
+	json_array_foreach(json_object_get(doc, "violations"), i, v)
+	{
 		tg_buf_puts(b, "- ");
 		put_line(b, str_of(v, "unit"), 64);
 		tg_buf_puts(b, ": ");
@@ -613,8 +631,8 @@ static void put_body_violations(tg_buf *b, const json_t *doc)
 	tg_buf_puts(b, "\n");
 }
 
-static void put_trailers(tg_buf *b, const unit_ref *r, size_t n,
-			 const json_t *doc)
+static void
+put_trailers(tg_buf *b, const unit_ref *r, size_t n, const json_t *doc)
 {
 	size_t i;
 
@@ -669,14 +687,14 @@ char *tg_status_note(const json_t *doc)
 	return s;
 }
 
-/* ---- STATUS.md ------------------------------------------------------------------ */
+/* ---- STATUS.md --------------------------------------------------- */
 
 static void md_summary(tg_buf *b, const unit_ref *r, size_t n)
 {
 	size_t i;
 
 	tg_buf_puts(b, "| unit | verdict | images | failing |\n"
-		       "|---|---|---|---|\n");
+	               "|---|---|---|---|\n");
 	for (i = 0; i < n; i++) {
 		size_t failing = 0, total = 0;
 
@@ -684,10 +702,10 @@ static void md_summary(tg_buf *b, const unit_ref *r, size_t n)
 		tg_buf_puts(b, "| ");
 		put_md(b, r[i].name);
 		tg_buf_printf(b, " | %s%s%s | %zu | %zu |\n",
-			      verdict_rank(r[i].verdict) < 2 ? "**" : "",
-			      r[i].verdict,
-			      verdict_rank(r[i].verdict) < 2 ? "**" : "",
-			      total, failing);
+		              verdict_rank(r[i].verdict) < 2 ? "**" : "",
+		              r[i].verdict,
+		              verdict_rank(r[i].verdict) < 2 ? "**" : "", total,
+		              failing);
 	}
 	tg_buf_puts(b, "\n");
 }
@@ -726,8 +744,9 @@ static void md_unit(tg_buf *b, const unit_ref *r)
 	if (!json_array_size(json_object_get(r->u, "images")))
 		return;
 	tg_buf_puts(b, "| image | digest | verdict | reasons |\n"
-		       "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(r->u, "images"), i, img) {
+	               "|---|---|---|---|\n");
+	json_array_foreach(json_object_get(r->u, "images"), i, img)
+	{
 		const char *d = str_of(img, "digest");
 
 		tg_buf_puts(b, "| ");
@@ -753,9 +772,11 @@ static void md_drift(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "drift")))
 		return;
 	tg_buf_puts(b, "## Drift\n\n| unit | object | field | changed by |\n"
-		       "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(doc, "drift"), i, d) {
-		json_array_foreach(json_object_get(d, "fields"), k, f) {
+	               "|---|---|---|---|\n");
+	json_array_foreach(json_object_get(doc, "drift"), i, d)
+	{
+		json_array_foreach(json_object_get(d, "fields"), k, f)
+		{
 			tg_buf_puts(b, "| ");
 			put_md(b, str_of(d, "unit"));
 			tg_buf_puts(b, " | ");
@@ -784,8 +805,9 @@ static void md_violations(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "violations")))
 		return;
 	tg_buf_puts(b, "## Violations found on re-verification\n\n"
-		       "| unit | image | reasons |\n|---|---|---|\n");
-	json_array_foreach(json_object_get(doc, "violations"), i, v) {
+	               "| unit | image | reasons |\n|---|---|---|\n");
+	json_array_foreach(json_object_get(doc, "violations"), i, v)
+	{
 		tg_buf_puts(b, "| ");
 		put_md(b, str_of(v, "unit"));
 		tg_buf_puts(b, " | ");
@@ -806,7 +828,7 @@ char *tg_status_markdown(const json_t *doc)
 
 	tg_buf_init(&b, STATUS_TEXT_MAX);
 	tg_buf_printf(&b, "# tollgate status\n\nSource commit `%s`",
-		      str_of(doc, "sourceCommit"));
+	              str_of(doc, "sourceCommit"));
 	if (str_of(doc, "sourceBranch")) {
 		tg_buf_puts(&b, " on branch ");
 		put_md(&b, str_of(doc, "sourceBranch"));

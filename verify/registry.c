@@ -2018,6 +2018,26 @@ static void referrers_response(struct op *op, tg_http_response *r)
 }
 
 /*
+ * Name the op in a transfer failure and, when a TLS handshake met a
+ * plain-HTTP server (OpenSSL: "wrong version number"), say what to do.
+ */
+static int network_error(const struct op *op, int code)
+{
+	char *detail;
+
+	if (code != TG_ENET || strcmp(op_scheme(op), "https") ||
+	    !strstr(tg_error_last(), "wrong version number"))
+		return tg_error_prefix(code, "%s", op->name);
+	detail = tg_strdup(tg_error_last());
+	tg_error_set(code,
+	             "%s: %s; if %s serves plain HTTP, list it as an insecure "
+	             "registry",
+	             op->name, detail, op->registry);
+	free(detail);
+	return code;
+}
+
+/*
  * The probe request of a host got its answer (auth learned, or none
  * needed, or a failure): send the requests that waited for it. A failed
  * probe leaves the host unknown, so the first of them probes again.
@@ -2052,7 +2072,7 @@ on_response(tg_http *http, int result, tg_http_response *r, void *ctx)
 	}
 	if (result < 0) {
 		tg_http_response_free(r);
-		op_error(op, tg_error_prefix(result, "%s", op->name));
+		op_error(op, network_error(op, result));
 		if (h)
 			host_release(h);
 		return;

@@ -73,7 +73,7 @@ typedef struct tg_config {
 	} cluster;
 	char *policy;
 	struct {
-		char *auth; /* docker config.json, NULL when unset */
+		char *auth;      /* docker config.json, NULL when unset */
 		char **insecure; /* "host[:port]" allowed over plain HTTP */
 		size_t ninsecure;
 		char *ca_file;
@@ -100,8 +100,11 @@ int tg_config_load(tg_config **out, const char *path);
  * The same from bytes: name is used in messages and base_dir (absolute)
  * to resolve relative paths.
  */
-int tg_config_parse(tg_config **out, const char *name, const char *data,
-		    size_t len, const char *base_dir);
+int tg_config_parse(tg_config **out,
+                    const char *name,
+                    const char *data,
+                    size_t len,
+                    const char *base_dir);
 
 /* The source options of c (strings borrowed from c). */
 void tg_config_source_opts(tg_source_opts *out, const tg_config *c);

@@ -24,8 +24,11 @@
  * TG_EIO when the file cannot be read; TG_EPARSE for a malformed line
  * that names the host (file:line).
  */
-int tg_known_hosts_check(const char *path, const char *host, unsigned port,
-			 const unsigned char *key, size_t key_len,
-			 const unsigned char *sha256);
+int tg_known_hosts_check(const char *path,
+                         const char *host,
+                         unsigned port,
+                         const unsigned char *key,
+                         size_t key_len,
+                         const unsigned char *sha256);
 
 #endif

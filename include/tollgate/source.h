@@ -34,9 +34,9 @@
 typedef struct tg_source tg_source;
 
 typedef struct tg_source_opts {
-	const char *url;       /* required */
-	const char *branch;    /* required, e.g. "main" */
-	const char *path;      /* below the repository root; NULL or "" = root */
+	const char *url;    /* required */
+	const char *branch; /* required, e.g. "main" */
+	const char *path;   /* below the repository root; NULL or "" = root */
 	const char *state_dir; /* required; the cache lives in state_dir/git/ */
 	const char *ssh_key;   /* private key file for ssh:// */
 	const char *known_hosts;   /* required for ssh:// */
@@ -87,8 +87,9 @@ const char *tg_source_commit(const tg_source *s);
  * true when it differs from tg_source_commit(). 0, TG_ENOTFOUND (no such
  * branch), or the errors of tg_source_fetch().
  */
-int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX], bool *moved,
-			  tg_source *s);
+int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
+                          bool *moved,
+                          tg_source *s);
 
 /*
  * Read the manifest files below source.path at tg_source_commit(). *out is
@@ -105,7 +106,7 @@ const tg_source_file *tg_source_tree_get(const tg_source_tree *t, size_t i);
 size_t tg_source_tree_problem_count(const tg_source_tree *t);
 /* Problem i, in tree order; borrowed from t. */
 const tg_source_problem *tg_source_tree_problem(const tg_source_tree *t,
-						size_t i);
+                                                size_t i);
 /* The commit the files were read from (40 hex). */
 const char *tg_source_tree_commit(const tg_source_tree *t);
 void tg_source_tree_free(tg_source_tree *t);

@@ -53,9 +53,9 @@
 #define TG_STATUS_SUBJECT_MAX 200
 
 typedef struct tg_status_opts {
-	const char *branch;       /* e.g. "tollgate/status" */
-	const char *notes_ref;    /* e.g. "refs/notes/tollgate" */
-	const char *author_name;  /* commit author and committer */
+	const char *branch;      /* e.g. "tollgate/status" */
+	const char *notes_ref;   /* e.g. "refs/notes/tollgate" */
+	const char *author_name; /* commit author and committer */
 	const char *author_email;
 	bool push; /* false: commit in the local cache only */
 	/* Test seam, NULL in production: called before each push attempt
@@ -65,10 +65,11 @@ typedef struct tg_status_opts {
 } tg_status_opts;
 
 typedef struct tg_status_result {
-	bool committed; /* a new status commit was written */
-	bool pushed;    /* ... and pushed with its note */
-	int attempts;   /* pushes tried */
-	char commit[TG_SOURCE_OID_HEX]; /* the status branch tip now ("" if none) */
+	bool committed;                 /* a new status commit was written */
+	bool pushed;                    /* ... and pushed with its note */
+	int attempts;                   /* pushes tried */
+	char commit[TG_SOURCE_OID_HEX]; /* the status branch tip now ("" if
+	                                   none) */
 } tg_status_result;
 
 /*
@@ -82,8 +83,10 @@ typedef struct tg_status_result {
  * tg_source_fetch(). A failure never touches the deploy branch; the caller
  * logs it and tries again next cycle.
  */
-int tg_status_publish(tg_status_result *out, tg_source *src,
-		      const tg_status_opts *opts, const json_t *doc);
+int tg_status_publish(tg_status_result *out,
+                      tg_source *src,
+                      const tg_status_opts *opts,
+                      const json_t *doc);
 
 /* Check doc against the schema above. 0 or TG_EINVALID naming the member. */
 int tg_status_validate(const json_t *doc);

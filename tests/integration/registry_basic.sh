@@ -80,6 +80,7 @@ tt_contains "filtered referrer kept its annotations" "$out" "artifactType=applic
 tt_run out rc "$P" manifest "$REGISTRY" team/app v1
 tt_eq "unlisted plain-HTTP registry: network error" 8 "$rc"
 tt_contains "TLS was attempted" "$out" "GET https://$REGISTRY/v2/team/app/manifests/v1"
+tt_contains "hint to list the registry as insecure" "$out" "if $REGISTRY serves plain HTTP, list it as an insecure registry"
 tt_run out rc "$P" --insecure 127.0.0.2 manifest "$REGISTRY" team/app v1
 tt_eq "another host listed: still TLS" 8 "$rc"
 

@@ -133,7 +133,7 @@ static int cmd_status(tg_source *s, const args *a)
 		return tg_error_set(TG_EINVALID, "--doc is required");
 	if (!(doc = json_load_file(a->doc, JSON_REJECT_DUPLICATES, &jerr)))
 		return tg_error_set(TG_EPARSE, "%s:%d: %s", a->doc, jerr.line,
-				    jerr.text);
+		                    jerr.text);
 	o.branch = a->status_branch ? a->status_branch : "tollgate/status";
 	o.notes_ref = a->notes ? a->notes : "refs/notes/tollgate";
 	o.author_name = "tollgate";
@@ -170,11 +170,11 @@ int main(int argc, char **argv)
 		error = cmd_status(s, &a);
 	else
 		error = tg_error_set(TG_EINVALID, "unknown command %s",
-				     argv[1]);
+		                     argv[1]);
 out:
 	if (error < 0)
 		fprintf(stderr, "tg_git: %s (%s)\n", tg_error_last(),
-			tg_error_name(error));
+		        tg_error_name(error));
 	tg_source_free(s);
 	return error < 0 ? 1 : 0;
 }

@@ -28,8 +28,8 @@ static tg_config *load_good(const char *name)
 }
 
 /* dir + "/" + rel, as the loader resolves relative paths. */
-static void assert_resolved(const tg_config *c, const char *got,
-			    const char *rel)
+static void
+assert_resolved(const tg_config *c, const char *got, const char *rel)
 {
 	char *want = tg_path_join(c->dir, rel);
 
@@ -62,7 +62,7 @@ static void test_config_full_file_reads_every_key(void **state)
 	assert_false(c->cluster.prune);
 	assert_resolved(c, c->policy, "policies/policy.yaml");
 	assert_string_equal(c->registries.auth,
-			    "/etc/tollgate/docker-config.json");
+	                    "/etc/tollgate/docker-config.json");
 	assert_int_equal(c->registries.ninsecure, 3);
 	assert_string_equal(c->registries.insecure[0], "127.0.0.1:5000");
 	assert_string_equal(c->registries.insecure[1], "[::1]:5001");
@@ -78,7 +78,7 @@ static void test_config_full_file_reads_every_key(void **state)
 	assert_string_equal(c->image_paths[1].kind, "PodTemplate");
 	assert_int_equal(c->notify.nwebhooks, 1);
 	assert_string_equal(c->notify.webhooks[0].url,
-			    "https://hooks.example.com/tollgate");
+	                    "https://hooks.example.com/tollgate");
 	assert_int_equal(c->reverify_interval, 7200);
 	assert_string_equal(c->listen_addr, "127.0.0.1:9090");
 	tg_config_free(c);
@@ -159,7 +159,7 @@ static void check_bad_file(const char *dir, const char *name)
 	full = tg_aprintf("%s:%s", path, want);
 	if (!strstr(tg_error_last(), full))
 		fail_msg("%s:\n  expected: %s\n  got:      %s", name, full,
-			 tg_error_last());
+		         tg_error_last());
 	free(full);
 	free(want);
 	free(data);
@@ -189,18 +189,18 @@ static void test_config_bad_files_name_line_and_key(void **state)
 static void test_config_reports_every_error(void **state)
 {
 	const char *text = "source:\n"
-			   "  url: /r\n"
-			   "  intervall: 30s\n"
-			   "policy: p.yaml\n"
-			   "cluster: {drift: maybe}\n";
+	                   "  url: /r\n"
+	                   "  intervall: 30s\n"
+	                   "policy: p.yaml\n"
+	                   "cluster: {drift: maybe}\n";
 	tg_config *c = NULL;
 
 	(void)state;
 	assert_int_equal(tg_config_parse(&c, "t.yaml", text, strlen(text),
-					 "/etc/tollgate"),
-			 TG_EINVALID);
+	                                 "/etc/tollgate"),
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(), "t.yaml:3:3: source.intervall: "
-					 "unknown key");
+	                                 "unknown key");
 	assert_contains(tg_error_last(), "\nt.yaml:5:");
 	assert_contains(tg_error_last(), "cluster.drift: \"maybe\"");
 }
@@ -211,18 +211,18 @@ static void test_config_missing_file(void **state)
 
 	(void)state;
 	assert_int_equal(tg_config_load(&c, "/nonexistent/tollgate.yaml"),
-			 TG_ENOTFOUND);
+	                 TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "/nonexistent/tollgate.yaml");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_full_file_reads_every_key),
-		cmocka_unit_test(test_config_minimal_file_gets_defaults),
-		cmocka_unit_test(test_config_bad_files_name_line_and_key),
-		cmocka_unit_test(test_config_reports_every_error),
-		cmocka_unit_test(test_config_missing_file),
+	        cmocka_unit_test(test_config_full_file_reads_every_key),
+	        cmocka_unit_test(test_config_minimal_file_gets_defaults),
+	        cmocka_unit_test(test_config_bad_files_name_line_and_key),
+	        cmocka_unit_test(test_config_reports_every_error),
+	        cmocka_unit_test(test_config_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * parts are tested against a real registry in tests/integration/registry_*.
  */
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +484,44 @@ static enum MHD_Result fake_reply(struct MHD_Connection *c,
 	"{\"schemaVersion\":2,\"mediaType\":\"" TG_MEDIA_OCI_INDEX             \
 	"\",\"manifests\":[" items "]}"
 
+/* Blobs "blob-0" .. "blob-9", by sha256 digest; "blob-0" by sha512 too. */
+#define FAKE_BLOBS 10
+static char fake_digests[FAKE_BLOBS][TG_DIGEST_STR_LEN + 1];
+static char fake_sha512[7 + 128 + 1];
+
+static void fake_blobs_init(void)
+{
+	unsigned char md[64];
+	unsigned int mdlen = 0;
+	char content[16];
+	int i;
+
+	for (i = 0; i < FAKE_BLOBS; i++) {
+		snprintf(content, sizeof(content), "blob-%d", i);
+		tg_sha256_digest_str(fake_digests[i], content, strlen(content));
+	}
+	EVP_Digest("blob-0", 6, md, &mdlen, EVP_sha512(), NULL);
+	memcpy(fake_sha512, "sha512:", 7);
+	tg_hex_encode(fake_sha512 + 7, md, mdlen);
+}
+
+static enum MHD_Result fake_blob(struct MHD_Connection *c, const char *digest)
+{
+	char content[16];
+	int i;
+
+	if (!strcmp(digest, fake_sha512))
+		return fake_reply(c, 200, "blob-0", NULL);
+	for (i = 0; i < FAKE_BLOBS; i++) {
+		if (!strcmp(digest, fake_digests[i])) {
+			snprintf(content, sizeof(content), "blob-%d", i);
+			return fake_reply(c, 200, content, NULL);
+		}
+	}
+	return fake_reply(c, 404, "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}",
+	                  NULL);
+}
+
 static enum MHD_Result fake_handler(void *cls,
                                     struct MHD_Connection *c,
                                     const char *url,
@@ -501,6 +540,8 @@ static enum MHD_Result fake_handler(void *cls,
 		*con_cls = &fake_port_;
 		return MHD_YES;
 	}
+	if (tg_str_has_prefix(url, "/v2/app/blobs/"))
+		return fake_blob(c, url + strlen("/v2/app/blobs/"));
 	last = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "last");
 	if (!strcmp(url, "/v2/app/referrers/" H1) && !last)
 		return fake_reply(c, 200, REF_INDEX(REF_ITEM("application/a")),
@@ -599,9 +640,85 @@ static void test_registry_referrers_refuse_bad_links(void **state)
 	tg_registry_free(reg);
 }
 
+/* Requests made so far by reg's HTTP client. */
+static uint64_t fake_requests(tg_registry *reg)
+{
+	tg_http_stats st;
+
+	tg_http_get_stats(&st, tg_registry_http(reg));
+	return st.requests;
+}
+
+static void
+fetch_fake_blob(tg_registry *reg, const char *host, const char *digest)
+{
+	tg_blob *b = NULL;
+
+	assert_int_equal(tg_registry_get_blob(&b, reg, host, "app", digest, 0),
+	                 0);
+	assert_int_equal(b->len, 6);
+	assert_true(tg_str_has_prefix((char *)b->data, "blob-"));
+	tg_blob_free(b);
+}
+
+/* The digest cache is bounded: the oldest entry goes first. */
+static void test_registry_cache_is_bounded(void **state)
+{
+	static const char *insecure[] = {"127.0.0.1"};
+	tg_registry_options o = {0};
+	tg_registry *reg = NULL;
+	char host[64];
+	int i;
+
+	(void)state;
+	o.insecure = insecure;
+	o.insecure_count = 1;
+	/* 48 bytes: eight 6-byte blobs (one entry may use an eighth). */
+	o.cache_max_bytes = 48;
+	snprintf(host, sizeof(host), "127.0.0.1:%u", fake_port_);
+	assert_int_equal(tg_registry_new(&reg, &o), 0);
+	for (i = 0; i < 8; i++)
+		fetch_fake_blob(reg, host, fake_digests[i]);
+	assert_int_equal(fake_requests(reg), 8);
+	fetch_fake_blob(reg, host, fake_digests[0]);
+	fetch_fake_blob(reg, host, fake_digests[7]);
+	assert_int_equal(fake_requests(reg), 8);     /* both cached */
+	fetch_fake_blob(reg, host, fake_digests[8]); /* evicts blob-0 */
+	assert_int_equal(fake_requests(reg), 9);
+	fetch_fake_blob(reg, host, fake_digests[8]);
+	fetch_fake_blob(reg, host, fake_digests[1]);
+	assert_int_equal(fake_requests(reg), 9);
+	fetch_fake_blob(reg, host, fake_digests[0]);
+	assert_int_equal(fake_requests(reg), 10);
+	tg_registry_free(reg);
+}
+
+/* sha512 digests are verified with sha512. */
+static void test_registry_blob_sha512(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+	tg_blob *b = NULL;
+	char bad[sizeof(fake_sha512)];
+
+	(void)state;
+	assert_int_equal(
+	        tg_registry_get_blob(&b, reg, host, "app", fake_sha512, 0), 0);
+	assert_string_equal(b->digest, fake_sha512);
+	tg_blob_free(b);
+	/* Another sha512 digest for which the fake has no blob. */
+	memcpy(bad, fake_sha512, sizeof(bad));
+	bad[7] = bad[7] == 'a' ? 'b' : 'a';
+	assert_int_equal(tg_registry_get_blob(&b, reg, host, "app", bad, 0),
+	                 TG_ENOTFOUND);
+	assert_contains(tg_error_last(), "BLOB_UNKNOWN");
+	tg_registry_free(reg);
+}
+
 static int fake_start(void **state)
 {
 	(void)state;
+	fake_blobs_init();
 	fake_ = MHD_start_daemon(
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
 	        0, NULL, NULL, fake_handler, NULL, MHD_OPTION_END);
@@ -639,6 +756,8 @@ int main(void)
 	        cmocka_unit_test(test_registry_auth_file_errors),
 	        cmocka_unit_test(test_registry_referrers_follow_link_pages),
 	        cmocka_unit_test(test_registry_referrers_refuse_bad_links),
+	        cmocka_unit_test(test_registry_cache_is_bounded),
+	        cmocka_unit_test(test_registry_blob_sha512),
 	};
 
 	return cmocka_run_group_tests(tests, fake_start, fake_stop);

@@ -52,7 +52,7 @@ static char *sh_out(const char *cmd)
 }
 
 static const char *git_env = "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e "
-			     "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@e";
+                             "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@e";
 
 static void commit_all(fixture *f, const char *msg)
 {
@@ -96,8 +96,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static tg_source *open_source(fixture *f, const char *branch,
-			      const char *path)
+static tg_source *open_source(fixture *f, const char *branch, const char *path)
 {
 	tg_source_opts o = {0};
 	tg_source *s = NULL;
@@ -111,7 +110,7 @@ static tg_source *open_source(fixture *f, const char *branch,
 }
 
 static const tg_source_file *find_file(const tg_source_tree *t,
-				       const char *path)
+                                       const char *path)
 {
 	size_t i;
 
@@ -136,7 +135,7 @@ static void test_source_reads_manifests_below_path(void **state)
 	/* sorted, manifest names only, relative to source.path */
 	assert_int_equal(tg_source_tree_count(t), 3);
 	assert_string_equal(tg_source_tree_get(t, 0)->path,
-			    "payments/deploy.yaml");
+	                    "payments/deploy.yaml");
 	assert_string_equal(tg_source_tree_get(t, 0)->data, "kind: A\n");
 	assert_int_equal(tg_source_tree_get(t, 0)->len, 8);
 	assert_string_equal(tg_source_tree_get(t, 1)->path, "root.yml");
@@ -201,7 +200,7 @@ static void test_source_missing_path_names_path(void **state)
 	assert_int_equal(tg_source_read(&t, s), TG_ENOTFOUND);
 	assert_null(t);
 	assert_contains(tg_error_last(), "source.path \"clusters/staging\" "
-					 "does not exist");
+	                                 "does not exist");
 	assert_contains(tg_error_last(), "branch main");
 	tg_source_free(s);
 }
@@ -227,8 +226,9 @@ static void test_source_symlink_inside_is_read(void **state)
 }
 
 /* The one problem of t: its path and message. */
-static void assert_one_problem(const tg_source_tree *t, const char *path,
-			       const char *message)
+static void assert_one_problem(const tg_source_tree *t,
+                               const char *path,
+                               const char *message)
 {
 	assert_int_equal(tg_source_tree_problem_count(t), 1);
 	assert_string_equal(tg_source_tree_problem(t, 0)->path, path);
@@ -248,8 +248,9 @@ static void test_source_refuses_symlink_outside(void **state)
 	commit_all(f, "escape");
 	assert_int_equal(tg_source_fetch(s), 0);
 	assert_int_equal(tg_source_read(&t, s), 0);
-	assert_one_problem(t, "web/steal.yaml", "symlink points outside "
-						"source.path");
+	assert_one_problem(t, "web/steal.yaml",
+	                   "symlink points outside "
+	                   "source.path");
 	/* the rest of the tree is still read */
 	assert_non_null(find_file(t, "payments/deploy.yaml"));
 	tg_source_tree_free(t);
@@ -265,11 +266,11 @@ static void test_source_refuses_symlink_outside(void **state)
 	assert_int_equal(tg_source_tree_problem_count(t), 2);
 	assert_string_equal(tg_source_tree_problem(t, 0)->path, "web/abs.yaml");
 	assert_contains(tg_source_tree_problem(t, 0)->message,
-			"symlink to an absolute path");
+	                "symlink to an absolute path");
 	assert_string_equal(tg_source_tree_problem(t, 1)->path,
-			    "web/abs2.yaml");
+	                    "web/abs2.yaml");
 	assert_contains(tg_source_tree_problem(t, 1)->message,
-			"points to a directory");
+	                "points to a directory");
 	tg_source_tree_free(t);
 	tg_source_free(s);
 }
@@ -366,11 +367,11 @@ static void test_source_refuses_bad_options(void **state)
 	assert_null(s);
 }
 
-/* ---- known_hosts ------------------------------------------------------- */
+/* ---- known_hosts ------------------------------------------------- */
 
 /* Make an ed25519 key with ssh-keygen; return its wire blob. */
-static unsigned char *make_key(const char *dir, const char *name,
-			       size_t *len, char **pub_line)
+static unsigned char *
+make_key(const char *dir, const char *name, size_t *len, char **pub_line)
 {
 	char *cmd, *path, *line, *b64, *sp;
 	unsigned char *blob = NULL;
@@ -381,10 +382,10 @@ static unsigned char *make_key(const char *dir, const char *name,
 	line = sh_out(cmd);
 	b64 = strchr(line, ' ') + 1;
 	sp = strchr(b64, ' ');
-	assert_int_equal(tg_base64_decode(&blob, len, b64,
-					  sp ? (size_t)(sp - b64)
-					     : strlen(b64)),
-			 0);
+	assert_int_equal(
+	        tg_base64_decode(&blob, len, b64,
+	                         sp ? (size_t)(sp - b64) : strlen(b64)),
+	        0);
 	if (sp)
 		*sp = '\0';
 	*pub_line = line; /* "ssh-ed25519 AAAA..." */
@@ -404,65 +405,62 @@ static void test_source_known_hosts_plain_port_and_hashed(void **state)
 	char *content;
 
 	content = tg_aprintf("# comment\n"
-			     "git.example.com,10.0.0.1 %s\n"
-			     "[127.0.0.1]:2222 %s\n"
-			     "*.corp.example,!bad.corp.example %s\n",
-			     pub1, pub2, pub1);
+	                     "git.example.com,10.0.0.1 %s\n"
+	                     "[127.0.0.1]:2222 %s\n"
+	                     "*.corp.example,!bad.corp.example %s\n",
+	                     pub1, pub2, pub1);
 	tt_write_file(kh, content);
-	assert_int_equal(tg_known_hosts_check(kh, "git.example.com", 22, k1,
-					      l1, NULL),
-			 0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "git.example.com", 22, k1, l1, NULL),
+	        0);
 	assert_int_equal(tg_known_hosts_check(kh, "10.0.0.1", 0, k1, l1, NULL),
-			 0);
-	assert_int_equal(tg_known_hosts_check(kh, "127.0.0.1", 2222, k2, l2,
-					      NULL),
-			 0);
+	                 0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "127.0.0.1", 2222, k2, l2, NULL), 0);
 	tg_sha256(sha, k2, l2);
-	assert_int_equal(tg_known_hosts_check(kh, "127.0.0.1", 2222, NULL, 0,
-					      sha),
-			 0);
-	assert_int_equal(tg_known_hosts_check(kh, "a.corp.example", 22, k1,
-					      l1, NULL),
-			 0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "127.0.0.1", 2222, NULL, 0, sha), 0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "a.corp.example", 22, k1, l1, NULL),
+	        0);
 	/* negated pattern */
-	assert_int_equal(tg_known_hosts_check(kh, "bad.corp.example", 22, k1,
-					      l1, NULL),
-			 TG_EUNTRUSTED);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "bad.corp.example", 22, k1, l1, NULL),
+	        TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "is not in known_hosts");
 	/* same host, other port: unknown */
-	assert_int_equal(tg_known_hosts_check(kh, "127.0.0.1", 22, k2, l2,
-					      NULL),
-			 TG_EUNTRUSTED);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "127.0.0.1", 22, k2, l2, NULL),
+	        TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "ssh host 127.0.0.1 is not in");
 	/* changed key */
-	assert_int_equal(tg_known_hosts_check(kh, "git.example.com", 22, k2,
-					      l2, NULL),
-			 TG_EUNTRUSTED);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "git.example.com", 22, k2, l2, NULL),
+	        TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "does not match");
 	assert_contains(tg_error_last(), ":2");
 	assert_contains(tg_error_last(), "SHA256:");
 
 	/* hashed with ssh-keygen -H, then revoked */
 	sh("ssh-keygen -q -H -f '%s' >/dev/null 2>&1", kh);
-	assert_int_equal(tg_known_hosts_check(kh, "git.example.com", 22, k1,
-					      l1, NULL),
-			 0);
-	assert_int_equal(tg_known_hosts_check(kh, "127.0.0.1", 2222, k2, l2,
-					      NULL),
-			 0);
-	assert_int_equal(tg_known_hosts_check(kh, "other.example.com", 22, k1,
-					      l1, NULL),
-			 TG_EUNTRUSTED);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "git.example.com", 22, k1, l1, NULL),
+	        0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "127.0.0.1", 2222, k2, l2, NULL), 0);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "other.example.com", 22, k1, l1, NULL),
+	        TG_EUNTRUSTED);
 	free(content);
 	content = tg_aprintf("git.example.com %s\n@revoked * %s\n", pub1, pub1);
 	tt_write_file(kh, content);
-	assert_int_equal(tg_known_hosts_check(kh, "git.example.com", 22, k1,
-					      l1, NULL),
-			 TG_EUNTRUSTED);
+	assert_int_equal(
+	        tg_known_hosts_check(kh, "git.example.com", 22, k1, l1, NULL),
+	        TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "@revoked");
-	assert_int_equal(tg_known_hosts_check("/nonexistent/kh", "h", 22, k1,
-					      l1, NULL),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_known_hosts_check("/nonexistent/kh", "h", 22, k1, l1, NULL),
+	        TG_ENOTFOUND);
 	free(content);
 	free(kh);
 	free(k1);
@@ -474,32 +472,32 @@ static void test_source_known_hosts_plain_port_and_hashed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_source_reads_manifests_below_path, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_fetch_is_incremental, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_missing_branch_names_url_and_branch,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_missing_path_names_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_symlink_inside_is_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_refuses_symlink_outside, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_source_refuses_submodule,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_refuses_oversized_blob, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_skips_hidden_and_limits_depth, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_refuses_bad_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_source_known_hosts_plain_port_and_hashed, setup,
-			teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_reads_manifests_below_path, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_fetch_is_incremental, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_missing_branch_names_url_and_branch, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_missing_path_names_path, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_symlink_inside_is_read, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_refuses_symlink_outside, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_source_refuses_submodule,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_refuses_oversized_blob, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_skips_hidden_and_limits_depth, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(test_source_refuses_bad_options,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_source_known_hosts_plain_port_and_hashed, setup,
+	                teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,11 @@
 #include "tollgate/util.h"
 
 #define DIGEST_A                                                               \
-	"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	"sha256:"                                                              \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define DIGEST_B                                                               \
-	"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	"sha256:"                                                              \
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define COMMIT_1 "3f2c1a9e0a376f450fe3067655dbb1f2bd8b4b00"
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -70,22 +72,22 @@ static json_t *parse(const char *text)
 static json_t *doc_blocked(const char *commit, const char *time)
 {
 	char *text = tg_aprintf(
-		"{\"sourceCommit\": \"%s\", \"time\": \"%s\","
-		" \"units\": {"
-		"  \"payments\": {\"verdict\": \"blocked\", \"images\": ["
-		"   {\"ref\": \"registry.example.com/pay:1.2\","
-		"    \"digest\": \"" DIGEST_A "\", \"verdict\": \"blocked\","
-		"    \"checkedAt\": \"%s\","
-		"    \"reasons\": [\"signature: 0 of 1 signatures verify with "
-		"key \\\"release\\\"\", \"vulnerabilities: CVE-2024-1 is "
-		"critical\"]},"
-		"   {\"ref\": \"registry.example.com/side:1\","
-		"    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]},"
-		"  \"web\": {\"verdict\": \"applied\", \"images\": ["
-		"   {\"ref\": \"registry.example.com/web:2\","
-		"    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]}"
-		"}}",
-		commit, time, time);
+	        "{\"sourceCommit\": \"%s\", \"time\": \"%s\","
+	        " \"units\": {"
+	        "  \"payments\": {\"verdict\": \"blocked\", \"images\": ["
+	        "   {\"ref\": \"registry.example.com/pay:1.2\","
+	        "    \"digest\": \"" DIGEST_A "\", \"verdict\": \"blocked\","
+	        "    \"checkedAt\": \"%s\","
+	        "    \"reasons\": [\"signature: 0 of 1 signatures verify with "
+	        "key \\\"release\\\"\", \"vulnerabilities: CVE-2024-1 is "
+	        "critical\"]},"
+	        "   {\"ref\": \"registry.example.com/side:1\","
+	        "    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]},"
+	        "  \"web\": {\"verdict\": \"applied\", \"images\": ["
+	        "   {\"ref\": \"registry.example.com/web:2\","
+	        "    \"digest\": \"" DIGEST_B "\", \"verdict\": \"allowed\"}]}"
+	        "}}",
+	        commit, time, time);
 	json_t *v = parse(text);
 
 	free(text);
@@ -99,19 +101,19 @@ static void test_status_message_subject_body_trailers(void **state)
 
 	(void)state;
 	assert_true(tg_str_has_prefix(
-		msg, "blocked: payments at 3f2c1a9 (1 of 2 images failed "
-		     "verification); applied: web (1 image verified)\n\n"));
-	assert_contains(msg, "Blocked images:\n- payments: "
-			     "registry.example.com/pay:1.2@" DIGEST_A
-			     " (blocked)\n"
-			     "    signature: 0 of 1 signatures verify with key "
-			     "\"release\"\n"
-			     "    vulnerabilities: CVE-2024-1 is critical\n");
+	        msg, "blocked: payments at 3f2c1a9 (1 of 2 images failed "
+	             "verification); applied: web (1 image verified)\n\n"));
+	assert_contains(msg,
+	                "Blocked images:\n- payments: "
+	                "registry.example.com/pay:1.2@" DIGEST_A " (blocked)\n"
+	                "    signature: 0 of 1 signatures verify with key "
+	                "\"release\"\n"
+	                "    vulnerabilities: CVE-2024-1 is critical\n");
 	assert_true(tg_str_has_suffix(msg, "\n\nSource-Commit: " COMMIT_1 "\n"
-					   "Tollgate-Unit: payments\n"
-					   "Tollgate-Verdict: blocked\n"
-					   "Tollgate-Unit: web\n"
-					   "Tollgate-Verdict: applied\n"));
+	                                   "Tollgate-Unit: payments\n"
+	                                   "Tollgate-Verdict: blocked\n"
+	                                   "Tollgate-Unit: web\n"
+	                                   "Tollgate-Verdict: applied\n"));
 	free(msg);
 	json_decref(doc);
 }
@@ -127,12 +129,12 @@ static void test_status_message_lists_only_changed_units(void **state)
 	/* web fails now; payments is as before */
 	json_object_set_new(web, "verdict", json_string("failed"));
 	json_object_set_new(web, "message",
-			    json_string("apply: Deployment web: forbidden"));
+	                    json_string("apply: Deployment web: forbidden"));
 	msg = tg_status_message(prev, doc);
 	assert_true(tg_str_has_prefix(msg, "failed: web at 3f2c1a9 (apply: "
-					   "Deployment web: forbidden)\n"));
+	                                   "Deployment web: forbidden)\n"));
 	assert_contains(msg, "Failed units:\n- web: apply: Deployment web: "
-			     "forbidden\n");
+	                     "forbidden\n");
 	assert_contains(msg, "Tollgate-Unit: web\nTollgate-Verdict: failed\n");
 	assert_null(strstr(msg, "Tollgate-Unit: payments"));
 	free(msg);
@@ -149,13 +151,13 @@ static void test_status_same_ignores_time_and_unchanged(void **state)
 	(void)state;
 	assert_true(tg_status_same(a, b));
 	json_object_set_new(json_object_get(json_object_get(b, "units"), "web"),
-			    "verdict", json_string("unchanged"));
+	                    "verdict", json_string("unchanged"));
 	assert_true(tg_status_same(a, b));
 	img = json_array_get(
-		json_object_get(
-			json_object_get(json_object_get(b, "units"), "payments"),
-			"images"),
-		1);
+	        json_object_get(json_object_get(json_object_get(b, "units"),
+	                                        "payments"),
+	                        "images"),
+	        1);
 	json_object_set_new(img, "digest", json_string(DIGEST_A));
 	assert_false(tg_status_same(a, b));
 	assert_false(tg_status_same(NULL, b));
@@ -165,13 +167,13 @@ static void test_status_same_ignores_time_and_unchanged(void **state)
 
 static void test_status_untrusted_text_cannot_forge(void **state)
 {
-	json_t *doc = parse(
-		"{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": {"
-		" \"evil\\nTollgate-Verdict: applied\": {\"verdict\": "
-		"\"blocked\", \"images\": [{\"ref\": \"x/y:1 | <script>"
-		"[a](https://evil.example)\", \"verdict\": \"blocked\", "
-		"\"reasons\": [\"bad\\nSource-Commit: 0000\", "
-		"\"rtl \\u202e txt\"]}]}}}");
+	json_t *doc =
+	        parse("{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": {"
+	              " \"evil\\nTollgate-Verdict: applied\": {\"verdict\": "
+	              "\"blocked\", \"images\": [{\"ref\": \"x/y:1 | <script>"
+	              "[a](https://evil.example)\", \"verdict\": \"blocked\", "
+	              "\"reasons\": [\"bad\\nSource-Commit: 0000\", "
+	              "\"rtl \\u202e txt\"]}]}}}");
 	char *msg = tg_status_message(NULL, doc);
 	char *md = tg_status_markdown(doc);
 
@@ -181,7 +183,7 @@ static void test_status_untrusted_text_cannot_forge(void **state)
 	assert_null(strstr(msg, "\nTollgate-Verdict: applied"));
 	assert_contains(msg, "bad Source-Commit: 0000");
 	assert_contains(msg, "Tollgate-Unit: evil Tollgate-Verdict: applied\n"
-			     "Tollgate-Verdict: blocked\n");
+	                     "Tollgate-Verdict: blocked\n");
 	assert_null(strstr(msg, "\xe2\x80\xae"));
 	assert_contains(msg, "rtl \xef\xbf\xbd txt");
 	/* Markdown: no HTML, no link, no broken table cell */
@@ -202,15 +204,15 @@ static void test_status_markdown_blocked_first(void **state)
 
 	(void)state;
 	assert_contains(md, "| payments | **blocked** | 2 | 1 |\n"
-			    "| web | applied | 1 | 0 |\n");
+	                    "| web | applied | 1 | 0 |\n");
 	pay = strstr(md, "## payments: blocked");
 	web = strstr(md, "## web: applied");
 	assert_non_null(pay);
 	assert_non_null(web);
 	assert_true(pay < web);
 	assert_contains(md, "`" DIGEST_A "` | blocked | signature: 0 of 1 "
-			    "signatures verify with key \"release\"<br>"
-			    "vulnerabilities: CVE-2024-1 is critical |\n");
+	                    "signatures verify with key \"release\"<br>"
+	                    "vulnerabilities: CVE-2024-1 is critical |\n");
 	free(md);
 	json_decref(doc);
 }
@@ -218,7 +220,7 @@ static void test_status_markdown_blocked_first(void **state)
 static void test_status_validate_names_member(void **state)
 {
 	json_t *doc = parse("{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": "
-			    "{\"a\": {\"verdict\": \"maybe\"}}}");
+	                    "{\"a\": {\"verdict\": \"maybe\"}}}");
 
 	(void)state;
 	assert_int_equal(tg_status_validate(doc), TG_EINVALID);
@@ -229,14 +231,14 @@ static void test_status_validate_names_member(void **state)
 	assert_contains(tg_error_last(), "sourceCommit");
 	json_decref(doc);
 	doc = parse("{\"sourceCommit\": \"" COMMIT_1 "\", \"units\": {\"a\": "
-		    "{\"verdict\": \"blocked\", \"images\": [{\"ref\": "
-		    "\"x\"}]}}}");
+	            "{\"verdict\": \"blocked\", \"images\": [{\"ref\": "
+	            "\"x\"}]}}}");
 	assert_int_equal(tg_status_validate(doc), TG_EINVALID);
 	assert_contains(tg_error_last(), "units.a.images[0]");
 	json_decref(doc);
 }
 
-/* ---- Against a repository ------------------------------------------------- */
+/* ---- Against a repository ---------------------------------------- */
 
 typedef struct fixture {
 	char *dir, *remote, *work, *state;
@@ -313,25 +315,25 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	free(out);
 	/* a root commit: no parent, so no history shared with main */
 	out = sh_out("git -C '%s' rev-list --parents -n1 tollgate/status",
-		     f->remote);
+	             f->remote);
 	assert_string_equal(out, r.commit);
 	free(out);
 	out = sh_out("git -C '%s' merge-base main tollgate/status; echo rc=$?",
-		     f->remote);
+	             f->remote);
 	assert_string_equal(out, "rc=1");
 	free(out);
 	out = sh_out("git -C '%s' ls-tree -r --name-only tollgate/status",
-		     f->remote);
+	             f->remote);
 	assert_string_equal(out, "STATUS.md\nstatus.json\nunits/payments.json\n"
-				 "units/web.json");
+	                         "units/web.json");
 	free(out);
 	out = sh_out("git -C '%s' notes --ref=tollgate show main", f->remote);
 	assert_string_equal(out, "payments: blocked (1 of 2 images failed "
-				 "verification)\nweb: applied (1 image "
-				 "verified)");
+	                         "verification)\nweb: applied (1 image "
+	                         "verified)");
 	free(out);
 	out = sh_out("git -C '%s' show tollgate/status:units/payments.json",
-		     f->remote);
+	             f->remote);
 	assert_contains(out, "\"unit\": \"payments\"");
 	assert_contains(out, "\"verdict\": \"blocked\"");
 	free(out);
@@ -342,6 +344,19 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
 	assert_false(r.committed);
 	assert_int_equal(r.attempts, 0);
+	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
+	assert_string_equal(out, "1");
+	free(out);
+
+	/* the status got through but its note did not (refs are pushed one
+	 * by one): the next publish adds the note alone */
+	sh("git -C '%s' update-ref -d refs/notes/tollgate", f->remote);
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_false(r.committed);
+	assert_true(r.pushed);
+	out = sh_out("git -C '%s' notes --ref=tollgate show main", f->remote);
+	assert_contains(out, "payments: blocked");
+	free(out);
 	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
 	assert_string_equal(out, "1");
 	free(out);
@@ -384,16 +399,16 @@ static void test_status_publish_rebuilds_when_remote_moved(void **state)
 	/* both kept: ours rebuilt on top of the other writer's */
 	out = sh_out("git -C '%s' log --format=%%s tollgate/status", f->remote);
 	want = tg_aprintf("failed: web at %.7s (timeout)\nother writer\n"
-			  "blocked: payments at %.7s (1 of 2 images failed "
-			  "verification); applied: web (1 image verified)",
-			  f->head, f->head);
+	                  "blocked: payments at %.7s (1 of 2 images failed "
+	                  "verification); applied: web (1 image verified)",
+	                  f->head, f->head);
 	assert_string_equal(out, want);
 	free(out);
 	free(want);
 	/* the rebuilt commit still carries our tree plus nothing of theirs
 	 * but history */
 	out = sh_out("git -C '%s' show tollgate/status:units/web.json",
-		     f->remote);
+	             f->remote);
 	assert_contains(out, "\"verdict\": \"failed\"");
 	free(out);
 	json_decref(doc);
@@ -409,7 +424,7 @@ static void test_status_refuses_shared_history(void **state)
 	sh("git -C '%s' branch tollgate/status main", f->remote);
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), TG_EINVALID);
 	assert_contains(tg_error_last(), "shares history with the deploy "
-					 "branch");
+	                                 "branch");
 	assert_false(r.committed);
 	json_decref(doc);
 }
@@ -430,7 +445,7 @@ static void test_status_without_push_stays_local(void **state)
 	assert_string_equal(out, "");
 	free(out);
 	out = sh_out("git -C '%s'/git/*.git rev-parse tollgate/status",
-		     f->state);
+	             f->state);
 	assert_string_equal(out, r.commit);
 	free(out);
 	json_decref(doc);
@@ -439,22 +454,22 @@ static void test_status_without_push_stays_local(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_message_subject_body_trailers),
-		cmocka_unit_test(test_status_message_lists_only_changed_units),
-		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
-		cmocka_unit_test(test_status_untrusted_text_cannot_forge),
-		cmocka_unit_test(test_status_markdown_blocked_first),
-		cmocka_unit_test(test_status_validate_names_member),
-		cmocka_unit_test_setup_teardown(
-			test_status_publish_root_commit_then_nothing, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_status_publish_rebuilds_when_remote_moved, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_status_refuses_shared_history, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_status_without_push_stays_local, setup, teardown),
+	        cmocka_unit_test(test_status_message_subject_body_trailers),
+	        cmocka_unit_test(test_status_message_lists_only_changed_units),
+	        cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
+	        cmocka_unit_test(test_status_untrusted_text_cannot_forge),
+	        cmocka_unit_test(test_status_markdown_blocked_first),
+	        cmocka_unit_test(test_status_validate_names_member),
+	        cmocka_unit_test_setup_teardown(
+	                test_status_publish_root_commit_then_nothing, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_status_publish_rebuilds_when_remote_moved, setup,
+	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_status_refuses_shared_history, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_status_without_push_stays_local, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
