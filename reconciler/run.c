@@ -17,6 +17,7 @@
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
 #include "tollgate/metrics.h"
+#include "tollgate/notify.h"
 #include "tollgate/run.h"
 #include "tollgate/util.h"
 
@@ -27,6 +28,8 @@ typedef struct runner {
 	tg_httpd *httpd;
 	tg_metrics *metrics;
 	tg_lease *lease; /* NULL without leader election */
+	tg_notifier *notifier;
+	json_t *blocked; /* unit -> commit it was last notified blocked at */
 	bool leader;     /* as last logged */
 	double next_lease;
 	double poll_s;
@@ -92,6 +95,62 @@ static void log_units(const json_t *doc, const char *commit)
 	}
 }
 
+/* Deliver what the cycle queued; count it. */
+static void notify_flush(runner *r)
+{
+	size_t ok, failed, i;
+
+	if (!tg_notifier_pending(r->notifier))
+		return;
+	tg_notifier_flush(r->notifier, &ok, &failed);
+	for (i = 0; i < ok; i++)
+		tg_metrics_notification(r->metrics, true);
+	for (i = 0; i < failed; i++)
+		tg_metrics_notification(r->metrics, false);
+}
+
+/* Events of a cycle: units newly blocked, drift corrected. */
+static void notify_cycle(runner *r, const json_t *doc, const char *commit)
+{
+	json_t *now_blocked = json_object(), *u, *d;
+	const char *name;
+	size_t i;
+
+	json_object_foreach(json_object_get(doc, "units"), name, u)
+	{
+		const char *v = json_string_value(json_object_get(u, "verdict"));
+		json_t *ev;
+
+		if (!v || strcmp(v, "blocked"))
+			continue;
+		json_object_set_new(now_blocked, name, json_string(commit));
+		if (json_equal(json_object_get(r->blocked, name),
+			       json_object_get(now_blocked, name)))
+			continue;
+		ev = json_pack("{s:s,s:s,s:s,s:O*,s:O*}", "event", "blocked",
+			       "unit", name, "commit", commit, "message",
+			       json_object_get(u, "message"), "images",
+			       json_object_get(u, "images"));
+		tg_notifier_add(r->notifier, ev);
+		json_decref(ev);
+	}
+	json_decref(r->blocked);
+	r->blocked = now_blocked;
+	json_array_foreach(json_object_get(doc, "drift"), i, d)
+	{
+		json_t *ev;
+
+		if (!json_is_true(json_object_get(d, "corrected")))
+			continue;
+		ev = json_deep_copy(d);
+		json_object_del(ev, "corrected");
+		json_object_set_new(ev, "event", json_string("driftCorrected"));
+		json_object_set_new(ev, "commit", json_string(commit));
+		tg_notifier_add(r->notifier, ev);
+		json_decref(ev);
+	}
+}
+
 static void run_cycle(runner *r)
 {
 	tg_cycle_result res;
@@ -122,6 +181,8 @@ static void run_cycle(runner *r)
 	r->next_cycle = tg_monotonic() + (double)r->cfg->source.interval;
 	tg_metrics_cycle(r->metrics, "success", took, &res, tg_now());
 	log_units(doc, res.commit);
+	notify_cycle(r, doc, res.commit);
+	notify_flush(r);
 	snprintf(n[0], sizeof(n[0]), "%d", res.applied);
 	snprintf(n[1], sizeof(n[1]), "%d", res.blocked);
 	snprintf(n[2], sizeof(n[2]), "%d", res.failed);
@@ -144,8 +205,9 @@ out:
 
 static void run_reverify(runner *r)
 {
-	json_t *fresh = NULL;
+	json_t *fresh = NULL, *v;
 	char n[16];
+	size_t i;
 
 	r->next_reverify = tg_monotonic() + (double)r->cfg->reverify_interval;
 	if (tg_agent_reverify(r->agent, &fresh) < 0) {
@@ -158,7 +220,15 @@ static void run_reverify(runner *r)
 	tg_log(TG_LOG_INFO, "re-verification done", "violations", n, NULL);
 	tg_metrics_set_violations(
 		r->metrics, (int)json_array_size(tg_agent_violations(r->agent)));
+	json_array_foreach(fresh, i, v)
+	{
+		json_t *ev = json_deep_copy(v);
+		json_object_set_new(ev, "event", json_string("violation"));
+		tg_notifier_add(r->notifier, ev);
+		json_decref(ev);
+	}
 	json_decref(fresh);
+	notify_flush(r);
 	publish_metrics(r);
 }
 
@@ -343,6 +413,9 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 	tg_metrics_set_source(r.metrics, cfg->source.url, cfg->source.branch);
 	if (opts->leader_election && (error = start_lease(&r)) < 0)
 		goto out;
+	if ((error = tg_notifier_new(&r.notifier, cfg)) < 0)
+		goto out;
+	r.blocked = json_object();
 	if (addr) {
 		ho.addr = addr;
 		ho.secret = opts->secret;
@@ -370,6 +443,8 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 out:
 	tg_httpd_stop(r.httpd);
 	tg_lease_free(r.lease);
+	tg_notifier_free(r.notifier);
+	json_decref(r.blocked);
 	tg_metrics_free(r.metrics);
 	tg_agent_free(r.agent);
 	free(identity);
