@@ -199,6 +199,11 @@ static void run_cycle(runner *r)
 		tg_httpd_set_ready(r->httpd, true);
 	}
 out:
+	if (stopping(r))
+		tg_log(TG_LOG_INFO, "stop requested during the cycle",
+		       "commit", res.commit, "cycle",
+		       res.stopped ? "abandoned before verifying" : "finished",
+		       NULL);
 	json_decref(doc);
 	publish_metrics(r);
 }
