@@ -20,7 +20,6 @@ struct tg_metrics {
 	uint64_t bucket_counts[NBUCKETS]; /* cumulative at render */
 	uint64_t duration_count;
 	double duration_sum;
-	bool have_cycle; /* a cycle decided units */
 	int units_applied, units_unchanged, units_blocked, units_failed;
 	uint64_t images_allowed, images_warned, images_blocked;
 	int drifted;
@@ -66,7 +65,6 @@ void tg_metrics_cycle(tg_metrics *m, const char *result, double seconds,
 	m->duration_sum += seconds;
 	if (!r || !r->units)
 		return;
-	m->have_cycle = true;
 	m->units_applied = r->applied;
 	m->units_unchanged = r->unchanged;
 	m->units_blocked = r->blocked;

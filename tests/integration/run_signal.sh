@@ -62,9 +62,28 @@ after=$(sed -n '/cycle done commit='"$c2"'/,$p' "$TT_TMP/agent-a.log")
 tt_contains "the agent stopped right after that cycle" "$after" \
 	"tollgate run stopping"
 
-# SIGINT while idle.
-agent_start b --identity agent-b --poll-interval 1
+# SIGINT while idle; POST /reconcile with a shared secret.
+printf 'hook-secret-5521\n' >"$TT_TMP/reconcile-secret"
+agent_start b --identity agent-b --poll-interval 1 \
+	--reconcile-secret-file "$TT_TMP/reconcile-secret"
 wait_until 40 ready "$AGENT_PORT_b" || tt_fail "b never ready"
+rec() { curl -s -o /dev/null -w '%{http_code}' -X POST "$@" \
+	"http://127.0.0.1:$AGENT_PORT_b/reconcile"; }
+tt_eq "POST /reconcile without the secret: 401" 401 "$(rec)"
+tt_eq "a wrong bearer token: 401" 401 \
+	"$(rec -H 'Authorization: Bearer hook-secret-5520')"
+tt_eq "the right bearer token: 202" 202 \
+	"$(rec -H 'Authorization: Bearer hook-secret-5521')"
+tt_eq "GitLab's X-Gitlab-Token: 202" 202 \
+	"$(rec -H 'X-Gitlab-Token: hook-secret-5521')"
+body='{"ref":"refs/heads/main"}'
+sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac hook-secret-5521 | sed 's/.*= //')
+tt_eq "GitHub's X-Hub-Signature-256 over the body: 202" 202 \
+	"$(rec -H "X-Hub-Signature-256: sha256=$sig" -d "$body")"
+tt_eq "a signature of another body: 401" 401 \
+	"$(rec -H "X-Hub-Signature-256: sha256=$sig" -d '{"ref":"x"}')"
+tt_not_contains "the secret is in no log" "$(cat "$TT_TMP/agent-b.log")" \
+	"hook-secret-5521"
 kill -INT "$AGENT_PID_b"
 set +e
 wait "$AGENT_PID_b"
