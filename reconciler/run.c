@@ -187,7 +187,7 @@ static void run_cycle(runner *r)
 	snprintf(n[1], sizeof(n[1]), "%d", res.blocked);
 	snprintf(n[2], sizeof(n[2]), "%d", res.failed);
 	snprintf(n[3], sizeof(n[3]), "%d", res.drifted);
-	tg_log(TG_LOG_INFO, "cycle done", "commit", res.commit, "applied",
+	tg_log(TG_LOG_INFO, "cycle result", "commit", res.commit, "applied",
 	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3],
 	       "status",
 	       res.status_pushed      ? "pushed"

@@ -53,12 +53,12 @@ agent_stop a
 tt_eq "SIGTERM mid-cycle: exit 0" 0 "$AGENT_RC"
 log=$(cat "$TT_TMP/agent-a.log")
 tt_contains "the started cycle was finished" "$log" \
-	"cycle done commit=$c2 applied=1"
+	"cycle result commit=$c2 applied=1"
 tt_contains "SIGTERM arrived during that cycle" "$log" \
 	"stop requested during the cycle commit=$c2 cycle=finished"
 tt_eq "the verified digest was applied" "$REGISTRY/shop/web:2.0@$d2" "$(web_image)"
 tt_eq "the lease was released" "" "$(holder)"
-after=$(sed -n '/cycle done commit='"$c2"'/,$p' "$TT_TMP/agent-a.log")
+after=$(sed -n '/cycle result commit='"$c2"'/,$p' "$TT_TMP/agent-a.log")
 tt_contains "the agent stopped right after that cycle" "$after" \
 	"tollgate run stopping"
 
