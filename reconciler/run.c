@@ -168,6 +168,14 @@ static void run_cycle(runner *r)
 			tg_log(TG_LOG_INFO, "cycle stopped", "commit",
 			       res.commit, "reason", tg_error_last(), NULL);
 			r->next_cycle = tg_monotonic();
+			if (r->lease && !tg_lease_held(r->lease)) {
+				/* Lost the lease: only lease_step() runs until
+				 * it is held again, every retry period. */
+				r->leader = false;
+				r->next_lease = tg_monotonic() +
+						TG_LEASE_RETRY_PERIOD_S;
+				tg_metrics_set_leader(r->metrics, false);
+			}
 			goto out;
 		}
 		r->failures++;
