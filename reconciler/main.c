@@ -43,6 +43,7 @@ static const struct {
 	{"once", tg_cmd_once},
 	{"plan", tg_cmd_plan},
 	{"run", tg_cmd_run},
+	{"sigstore", tg_cmd_sigstore},
 	/* commands are added here, one line each */
 };
 
