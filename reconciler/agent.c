@@ -1,6 +1,7 @@
 /*
  * The agent's reconcile cycle: see include/tollgate/agent.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -495,6 +496,27 @@ static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 	r->status_pushed = sr.pushed;
 }
 
+/* One log line per cycle with what it did and where the time went. */
+static void log_cycle(const tg_cycle_result *r, double t0, double t_fetch,
+		      double t_load, double t_verify, double t_apply,
+		      size_t images)
+{
+	char f[24], l[24], v[24], ap[24], st[24], total[24], n[24], u[24];
+	double end = tg_monotonic();
+
+	snprintf(f, sizeof(f), "%.3f", t_fetch - t0);
+	snprintf(l, sizeof(l), "%.3f", t_load - t_fetch);
+	snprintf(v, sizeof(v), "%.3f", t_verify - t_load);
+	snprintf(ap, sizeof(ap), "%.3f", t_apply - t_verify);
+	snprintf(st, sizeof(st), "%.3f", end - t_apply);
+	snprintf(total, sizeof(total), "%.3f", end - t0);
+	snprintf(n, sizeof(n), "%zu", images);
+	snprintf(u, sizeof(u), "%d", r->units);
+	tg_log(TG_LOG_INFO, "cycle done", "commit", r->commit, "units", u,
+	       "images", n, "seconds", total, "fetch", f, "manifests", l,
+	       "verify", v, "apply", ap, "status", st, NULL);
+}
+
 int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 		   json_t **report_out)
 {
@@ -506,16 +528,21 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	json_t *doc = NULL, *report = NULL;
 	int error;
 
+	double t0 = tg_monotonic(), t_fetch, t_load, t_verify, t_apply;
+
 	memset(r, 0, sizeof(*r));
 	if (report_out)
 		*report_out = NULL;
 	if ((error = fetch_tree(&tree, a, plan)) < 0)
 		goto out;
+	t_fetch = tg_monotonic();
 	tg_strlcpy(r->commit, tg_source_tree_commit(tree), sizeof(r->commit));
 	if ((error = load_manifests(&set, a, tree)) < 0)
 		goto out;
+	t_load = tg_monotonic();
 	if ((error = verify_images(&vs, a, set)) < 0)
 		goto out;
+	t_verify = tg_monotonic();
 	ao.inventory_namespace = a->cfg->cluster.inventory_namespace;
 	ao.source_commit = r->commit;
 	ao.prune = a->cfg->cluster.prune;
@@ -529,14 +556,22 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	plan_units(ap, doc, set, &vs, r);
 	if ((error = tg_apply_run(ap)) < 0)
 		goto out;
+	t_apply = tg_monotonic();
 	report = tg_apply_report(ap);
 	merge_apply_report(doc, report, r, plan);
 	if (!plan) {
+		tg_verifier_stats vst;
+
 		publish(a, doc, r);
-		if (tg_verdict_cache_save(a->cache, a->cache_path) < 0)
+		/* Saved only when something was verified over the network:
+		 * a cycle answered from the cache has nothing new to keep. */
+		tg_verifier_get_stats(&vst, a->verifier);
+		if (vst.verified > 0 &&
+		    tg_verdict_cache_save(a->cache, a->cache_path) < 0)
 			tg_log(TG_LOG_WARN, "verdict cache not saved", "error",
 			       tg_error_last(), NULL);
 	}
+	log_cycle(r, t0, t_fetch, t_load, t_verify, t_apply, vs.n);
 	if (report_out) {
 		*report_out = doc;
 		doc = NULL;

@@ -39,6 +39,7 @@ static const struct {
 	{"manifests", tg_cmd_manifests},
 	{"once", tg_cmd_once},
 	{"plan", tg_cmd_plan},
+	{"sigstore", tg_cmd_sigstore},
 	/* commands are added here, one line each */
 };
 

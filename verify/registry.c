@@ -1023,7 +1023,8 @@ struct inflight {
 };
 
 struct op {
-	struct op *next; /* in a waiter or ready list */
+	struct op *next;                /* in a waiter or ready list */
+	struct op *all_prev, *all_next; /* every live op of the client */
 	tg_registry *reg;
 	enum op_kind kind;
 	char *registry;
@@ -1064,12 +1065,19 @@ struct tg_registry {
 	struct inflight *inflight;
 	struct op *ready; /* cache hits, delivered by tg_registry_run */
 	struct op *ready_tail;
+	struct op *ops; /* every op not yet delivered, for tg_registry_free */
 };
 
 static void op_free(struct op *op)
 {
 	if (!op)
 		return;
+	if (op->all_prev)
+		op->all_prev->all_next = op->all_next;
+	else
+		op->reg->ops = op->all_next;
+	if (op->all_next)
+		op->all_next->all_prev = op->all_prev;
 	free(op->registry);
 	free(op->host);
 	free(op->repo);
@@ -1282,10 +1290,6 @@ void tg_registry_free(tg_registry *reg)
 		free(h->host);
 		free(h->realm);
 		free(h->service);
-		while ((op = h->waiters)) {
-			h->waiters = op->next;
-			op_free(op);
-		}
 		free(h);
 	}
 	while ((t = reg->tokens)) {
@@ -1308,10 +1312,10 @@ void tg_registry_free(tg_registry *reg)
 		free(f->key);
 		free(f);
 	}
-	while ((op = reg->ready)) {
-		reg->ready = op->next;
+	/* Work dropped before tg_registry_run finished it (the waiter,
+	 * ready and in-flight lists only point into this list). */
+	while ((op = reg->ops))
 		op_free(op);
-	}
 	tg_docker_creds_free(reg->creds, reg->creds_count);
 	free(reg);
 }
@@ -2185,6 +2189,10 @@ static int op_new(struct op **out,
 		                    registry, repo, ref);
 	op = tg_calloc(1, sizeof(*op));
 	op->reg = reg;
+	op->all_next = reg->ops;
+	if (reg->ops)
+		reg->ops->all_prev = op;
+	reg->ops = op;
 	op->kind = kind;
 	op->registry = tg_strdup(registry);
 	op->host = tg_strdup(tg_registry_api_host(registry));

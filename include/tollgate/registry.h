@@ -142,6 +142,7 @@ typedef struct tg_referrers {
  * when it is missing or malformed; credentials are never put in messages).
  */
 int tg_registry_new(tg_registry **out, const tg_registry_options *opts);
+/* Frees the client; async work not yet run is dropped without callbacks. */
 void tg_registry_free(tg_registry *reg);
 
 /* The HTTP client used (borrowed), e.g. for tg_http_get_stats(). */

@@ -715,6 +715,56 @@ static void test_registry_blob_sha512(void **state)
 	tg_registry_free(reg);
 }
 
+static void never_called_manifest(int result, tg_manifest *m, void *ctx)
+{
+	(void)result, (void)m, (void)ctx;
+	fail_msg("callback of dropped work was called");
+}
+
+static void never_called_blob(int result, tg_blob *b, void *ctx)
+{
+	(void)result, (void)b, (void)ctx;
+	fail_msg("callback of dropped work was called");
+}
+
+static void never_called_referrers(int result, tg_referrers *r, void *ctx)
+{
+	(void)result, (void)r, (void)ctx;
+	fail_msg("callback of dropped work was called");
+}
+
+/* Freeing a client with queued work (sent, cached, deduplicated) frees it
+ * all without callbacks; the sanitizer pass checks for leaks. */
+static void test_registry_free_drops_queued_work(void **state)
+{
+	char host[64];
+	tg_registry *reg = fake_client(host, sizeof(host));
+
+	(void)state;
+	fetch_fake_blob(reg, host, fake_digests[2]);
+	assert_int_equal(tg_registry_get_blob_async(reg, host, "app",
+	                                            fake_digests[2], 0,
+	                                            never_called_blob, NULL),
+	                 0);
+	assert_int_equal(tg_registry_get_blob_async(reg, host, "app",
+	                                            fake_digests[3], 0,
+	                                            never_called_blob, NULL),
+	                 0);
+	assert_int_equal(tg_registry_get_blob_async(reg, host, "app",
+	                                            fake_digests[3], 0,
+	                                            never_called_blob, NULL),
+	                 0);
+	assert_int_equal(tg_registry_get_manifest_async(reg, host, "app", "v1",
+	                                                never_called_manifest,
+	                                                NULL),
+	                 0);
+	assert_int_equal(
+	        tg_registry_get_referrers_async(reg, host, "app", H1, NULL,
+	                                        never_called_referrers, NULL),
+	        0);
+	tg_registry_free(reg);
+}
+
 static int fake_start(void **state)
 {
 	(void)state;
@@ -758,6 +808,7 @@ int main(void)
 	        cmocka_unit_test(test_registry_referrers_refuse_bad_links),
 	        cmocka_unit_test(test_registry_cache_is_bounded),
 	        cmocka_unit_test(test_registry_blob_sha512),
+	        cmocka_unit_test(test_registry_free_drops_queued_work),
 	};
 
 	return cmocka_run_group_tests(tests, fake_start, fake_stop);
