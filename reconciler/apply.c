@@ -958,48 +958,133 @@ static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 	       "name", o->name, NULL);
 }
 
-/* Compare the live objects of unchanged units with what was applied; with
- * drift: correct, apply the drifted ones again. */
-static void check_drift(tg_apply *a)
+/* "namespace/name" of a live or desired object, the key within a kind. */
+static char *ns_name_key(const char *ns, const char *name)
 {
-	batch b = {0}, fix = {0};
-	size_t i, j;
+	return tg_aprintf("%s/%s", ns ? ns : "", name);
+}
+
+/*
+ * Live objects of every kind among the unchanged units, read with one LIST
+ * per kind (label app.kubernetes.io/managed-by=tollgate, all namespaces)
+ * instead of one GET per object. Returns {"<apiVersion> <kind>":
+ * {"<ns>/<name>": object}}; a kind that cannot be listed is left out (its
+ * objects are then read one by one).
+ */
+static json_t *list_live(tg_apply *a)
+{
+	json_t *byKind = json_object();
+	size_t i, j, k;
 
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
 		if (u->keep || u->changed)
 			continue;
 		for (j = 0; j < u->n; j++) {
-			if (resolve_scope(a, &u->objs[j]) < 0) {
-				unit_error(u, tg_error_last());
+			obj *o = &u->objs[j];
+			char *kk = tg_aprintf("%s %s", o->api_version, o->kind);
+			json_t *items = NULL, *map, *it;
+
+			if (json_object_get(byKind, kk)) {
+				free(kk);
 				continue;
 			}
-			batch_add(&b, u, &u->objs[j], TG_KUBE_GET, 0);
+			map = json_object();
+			json_object_set_new(byKind, kk, map);
+			/* When the list fails, the map stays empty and the
+			 * kind's objects are read one by one. */
+			if (tg_kube_list(&items, a->kube, o->api_version,
+					 o->kind, NULL,
+					 TG_LABEL_MANAGED_BY "=tollgate") < 0) {
+				free(kk);
+				continue;
+			}
+			json_array_foreach(items, k, it)
+			{
+				json_t *m = json_object_get(it, "metadata");
+				char *key = ns_name_key(
+					json_string_value(json_object_get(m, "namespace")),
+					json_string_value(json_object_get(m, "name")));
+				json_object_set(map, key, it);
+				free(key);
+			}
+			json_decref(items);
+			free(kk);
+		}
+	}
+	return byKind;
+}
+
+static json_t *listed(json_t *byKind, const obj *o)
+{
+	char *kk = tg_aprintf("%s %s", o->api_version, o->kind);
+	char *key = ns_name_key(o->ns, o->name);
+	json_t *live = json_object_get(json_object_get(byKind, kk), key);
+
+	free(kk);
+	free(key);
+	return live;
+}
+
+/* Drift of one object against its live state (NULL: deleted). */
+static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
+{
+	json_t *fields = NULL;
+
+	if (!live) {
+		fields = json_array();
+	} else {
+		tg_drift_compare(&fields, o->desired, live, TG_FIELD_MANAGER);
+		if (is_workload(o))
+			record_health(u, o, live);
+		if (json_array_size(fields) == 0) {
+			json_decref(fields);
+			return;
+		}
+	}
+	record_drift(u, o, fields, live == NULL);
+	if (a->opts.correct_drift && !a->opts.plan)
+		batch_add(fix, u, o, TG_KUBE_APPLY, 0);
+}
+
+/* Compare the live objects of unchanged units with what was applied; with
+ * drift: correct, apply the drifted ones again. */
+static void check_drift(tg_apply *a)
+{
+	batch b = {0}, fix = {0};
+	json_t *byKind;
+	size_t i, j;
+
+	for (i = 0; i < a->nunits; i++) {
+		unit *u = &a->units[i];
+		if (u->keep || u->changed)
+			continue;
+		for (j = 0; j < u->n; j++)
+			if (resolve_scope(a, &u->objs[j]) < 0)
+				unit_error(u, tg_error_last());
+	}
+	byKind = list_live(a);
+	for (i = 0; i < a->nunits; i++) {
+		unit *u = &a->units[i];
+		if (u->keep || u->changed)
+			continue;
+		for (j = 0; j < u->n; j++) {
+			json_t *live = listed(byKind, &u->objs[j]);
+			/* Not listed: deleted, or its label was changed; a GET
+			 * tells which. */
+			if (live)
+				drift_one(a, &fix, u, &u->objs[j], live);
+			else
+				batch_add(&b, u, &u->objs[j], TG_KUBE_GET, 0);
 		}
 	}
 	tg_kube_run(a->kube, b.ops, b.n);
 	for (i = 0; i < b.n; i++) {
-		json_t *fields = NULL;
-		bool deleted = b.ops[i].result == TG_ENOTFOUND;
-
-		if (b.ops[i].result < 0 && !deleted) {
+		if (b.ops[i].result < 0 && b.ops[i].result != TG_ENOTFOUND)
 			unit_error(b.units[i], b.ops[i].message);
-			continue;
-		}
-		if (deleted)
-			fields = json_array();
 		else
-			tg_drift_compare(&fields, b.objs[i]->desired,
-					 b.ops[i].live, TG_FIELD_MANAGER);
-		if (!deleted && is_workload(b.objs[i]))
-			record_health(b.units[i], b.objs[i], b.ops[i].live);
-		if (!deleted && json_array_size(fields) == 0) {
-			json_decref(fields);
-			continue;
-		}
-		record_drift(b.units[i], b.objs[i], fields, deleted);
-		if (a->opts.correct_drift && !a->opts.plan)
-			batch_add(&fix, b.units[i], b.objs[i], TG_KUBE_APPLY, 0);
+			drift_one(a, &fix, b.units[i], b.objs[i],
+				  b.ops[i].result < 0 ? NULL : b.ops[i].live);
 	}
 	tg_kube_run(a->kube, fix.ops, fix.n);
 	for (i = 0; i < fix.n; i++) {
@@ -1008,6 +1093,7 @@ static void check_drift(tg_apply *a)
 		else
 			fix.units[i]->drift_corrected = true;
 	}
+	json_decref(byKind);
 	batch_free(&b);
 	batch_free(&fix);
 }

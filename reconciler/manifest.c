@@ -285,8 +285,7 @@ static int add_options(tg_manifest_set *set, const tg_manifest_options *opts)
 			return error;
 	if (!opts)
 		return 0;
-	if (opts->path_prefix && *opts->path_prefix)
-		set->prefix = tg_strdup(opts->path_prefix);
+	tg_manifest_set_default_prefix(set, opts->path_prefix);
 	for (i = 0; i < opts->nimage_paths; i++) {
 		const tg_manifest_image_path *p = &opts->image_paths[i];
 
@@ -380,8 +379,16 @@ void tg_manifest_set_free(tg_manifest_set *set)
 
 void tg_manifest_set_default_prefix(tg_manifest_set *set, const char *prefix)
 {
-	if (!set->prefix && prefix && *prefix)
-		set->prefix = tg_strdup(prefix);
+	size_t n;
+
+	if (set->prefix || !prefix || !*prefix)
+		return;
+	/* "dir/" and "dir" give the same messages ("/" stays "/"). */
+	n = strlen(prefix);
+	while (n > 1 && prefix[n - 1] == '/')
+		n--;
+	set->prefix = n == 1 && prefix[0] == '/' ? tg_strdup("")
+	                                         : tg_strndup(prefix, n);
 }
 
 bool tg_manifest_set_is_full(const tg_manifest_set *set)

@@ -36,6 +36,9 @@ rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(f"{label}\t{wall:.3f}\t{rss:.1f}\t{p.returncode}")
 if p.returncode not in (0,):
     sys.stderr.write(p.stderr.decode()[-2000:])
+for line in p.stderr.decode().splitlines():
+    if "cycle done" in line:
+        sys.stderr.write(f"{label}: {line}\n")
 PY
 }
 

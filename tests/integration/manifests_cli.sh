@@ -52,6 +52,14 @@ EOF
 )
 tt_eq "json: documented fields and values" ok "$check"
 
+# --- the second cluster of the same repository --------------------------------
+tt_run out rc "$TG_BIN" manifests --output text \
+	"$TG_SOURCE_DIR/examples/deploy-repo/clusters/staging"
+tt_eq "staging: exit 0" 0 "$rc"
+tt_contains "staging: units" "$out" "2 units (0 invalid), 2 objects, 1 image, 0 errors"
+tt_contains "staging: release candidate image" "$out" \
+	"image registry.example.com/acme/web:1.5.0-rc.1 -> registry.example.com/acme/web:1.5.0-rc.1"
+
 # --- a broken copy: every problem reported, valid units still printed -------
 broken="$TT_TMP/prod"
 cp -r "$repo" "$broken"

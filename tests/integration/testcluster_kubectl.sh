@@ -67,6 +67,17 @@ tt_run out rc kubectl get deploy web -o \
 	jsonpath='{.status.observedGeneration} {.status.availableReplicas} {.status.conditions[?(@.type=="Available")].status}'
 tt_eq "deployment status" "1 2 True" "$out"
 
+# Server-side printing (Table), as kubectl shows it.
+tt_run out rc kubectl get deploy web
+tt_eq "kubectl get columns" "NAME READY UP-TO-DATE AVAILABLE AGE" \
+	"$(head -1 <<<"$out" | tr -s ' ')"
+tt_contains "kubectl get row" "$(tail -1 <<<"$out" | tr -s ' ')" "web 2/2 2 2 "
+tt_run out rc kubectl get namespaces default --show-labels
+tt_contains "namespace row with labels" "$(tail -1 <<<"$out" | tr -s ' ')" \
+	"default Active "
+tt_contains "labels from the row metadata" "$out" \
+	"kubernetes.io/metadata.name=default"
+
 # Merge patch by another manager, then a conflicting apply.
 tt_run out rc kubectl patch deploy web --type merge -p '{"spec":{"replicas":5}}'
 tt_eq "patch --type merge" "deployment.apps/web patched" "$out"

@@ -218,7 +218,8 @@ static void *controller_main(void *arg)
 		sync_pending(st, &seen);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
-		pthread_cond_timedwait(&st->changed, &st->lock, &until);
+		pthread_cond_timedwait(&st->workload_changed, &st->lock,
+				       &until);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
@@ -238,6 +239,7 @@ void tc_controller_stop(tc_state *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = true;
 	pthread_cond_broadcast(&st->changed);
+	pthread_cond_broadcast(&st->workload_changed);
 	pthread_mutex_unlock(&st->lock);
 	if (!st->controller_started)
 		return;

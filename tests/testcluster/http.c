@@ -56,7 +56,16 @@ bool tc_req_flag(const tc_req *req, const char *name)
 {
 	const char *v = tc_req_arg(req, name);
 
-	return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+	/* The spellings Go's strconv.ParseBool takes as true (python's
+	 * client sends "True"). */
+	static const char *const yes[] = {"1", "t", "T", "true", "TRUE",
+					  "True"};
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(v, yes[i]) == 0)
+			return true;
+	return false;
 }
 
 bool tc_req_dry_run(const tc_req *req)

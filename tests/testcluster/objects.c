@@ -135,6 +135,17 @@ static int type_meta_check(const tc_type *t, json_t *obj, tc_resp *resp)
 	char *want = tc_type_api_version(t);
 	int rc = 0;
 
+	/* Built-in types default kind and apiVersion from the URL (typed
+	 * clients such as python's leave them out); custom resources
+	 * need both. */
+	if (!(t->flags & TC_T_CRD) && av == NULL) {
+		json_object_set_new(obj, "apiVersion", json_string(want));
+		av = want;
+	}
+	if (!(t->flags & TC_T_CRD) && kind == NULL) {
+		json_object_set_new(obj, "kind", json_string(t->kind));
+		kind = t->kind;
+	}
 	if (av == NULL || kind == NULL) {
 		tc_status_bad_request(resp, "Object 'Kind' is missing in the "
 					    "request body");

@@ -61,6 +61,8 @@ static void event_record(tc_state *st, const tc_type *t, json_t *obj,
 	 * a watch serializes it without the lock. */
 	e->object = json_deep_copy(obj);
 	pthread_cond_broadcast(&st->changed);
+	if (t->flags & TC_T_WORKLOAD)
+		pthread_cond_signal(&st->workload_changed);
 }
 
 static void set_rv(json_t *obj, uint64_t rv)

@@ -90,6 +90,7 @@ typedef struct tc_fault {
 typedef struct tc_state {
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* signalled on every write and on stop */
+	pthread_cond_t workload_changed; /* wakes the controller */
 	bool stopping;
 
 	char *token;
@@ -274,6 +275,21 @@ const char *tc_obj_name(json_t *obj);
 const char *tc_obj_ns(json_t *obj);
 /* RFC 3339 "now". */
 void tc_now_str(char out[21]);
+
+/* Tables (table.c) ------------------------------------------------------ */
+
+/* Does the Accept header ask for a meta.k8s.io Table (kubectl get)? */
+bool tc_req_wants_table(const tc_req *req);
+/* A Table of objs (rows carry PartialObjectMetadata, or the objects when
+ * full); list_meta may be NULL. New reference. */
+json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta,
+		 bool full);
+/* Answer doc (an object or a list) as a Table. */
+void tc_resp_table(tc_resp *resp, const tc_req *req, const tc_type *t,
+		   json_t *doc);
+/* A copy of t that outlives CRD changes; free with tc_type_free(). */
+tc_type *tc_type_dup(const tc_type *t);
+void tc_type_free(tc_type *t);
 
 /* Selectors (select.c) --------------------------------------------------- */
 

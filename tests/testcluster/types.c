@@ -80,7 +80,7 @@ static tc_type *type_new(const char *group, const char *version,
 	return t;
 }
 
-static void type_free(tc_type *t)
+void tc_type_free(tc_type *t)
 {
 	if (t == NULL)
 		return;
@@ -91,6 +91,12 @@ static void type_free(tc_type *t)
 	free(t->kind);
 	free(t->short_names);
 	free(t);
+}
+
+tc_type *tc_type_dup(const tc_type *t)
+{
+	return type_new(t->group, t->version, t->resource, t->singular,
+			t->kind, t->short_names, t->flags);
 }
 
 /* Register the built-in types (drops CRD types first). */
@@ -112,7 +118,7 @@ void tc_types_free(tc_state *st)
 	size_t i;
 
 	for (i = 0; i < st->ntypes; i++)
-		type_free(st->types[i]);
+		tc_type_free(st->types[i]);
 	st->ntypes = 0;
 	st->nbuiltin = 0;
 }
@@ -325,7 +331,7 @@ void tc_crd_unregister(tc_state *st, json_t *crd)
 		if (strcmp(t->group, group) != 0 ||
 		    strcmp(t->resource, plural) != 0)
 			continue;
-		type_free(t);
+		tc_type_free(t);
 		memmove(&st->types[i], &st->types[i + 1],
 			(st->ntypes - i - 1) * sizeof(st->types[0]));
 		st->ntypes--;

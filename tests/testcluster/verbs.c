@@ -61,7 +61,10 @@ void tc_verb_get(tc_state *st, const tc_req *req, const tc_target *tg,
 		tc_status_not_found(resp, tg->type, tg->name);
 		return;
 	}
-	tc_resp_json(resp, 200, obj);
+	if (tc_req_wants_table(req))
+		tc_resp_table(resp, req, tg->type, obj);
+	else
+		tc_resp_json(resp, 200, obj);
 }
 
 /* The key to start after, from a continue token (base64 of the last key
@@ -181,7 +184,7 @@ void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
 {
 	tc_selector *sel = NULL;
 	char *err = NULL, *after = NULL, *cont = NULL;
-	json_t *all = NULL, *items;
+	json_t *all = NULL, *items, *doc;
 	size_t limit, remaining;
 
 	if (tc_req_flag(req, "watch")) {
@@ -198,8 +201,12 @@ void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
 		goto out;
 	all = tc_store_list(st, tg->type, tg->ns);
 	items = list_page(all, tg->type, sel, after, limit, &cont, &remaining);
-	tc_resp_json_new(resp, 200,
-			 list_doc(st, tg->type, items, cont, remaining));
+	doc = list_doc(st, tg->type, items, cont, remaining);
+	if (tc_req_wants_table(req))
+		tc_resp_table(resp, req, tg->type, doc);
+	else
+		tc_resp_json(resp, 200, doc);
+	json_decref(doc);
 out:
 	json_decref(all);
 	free(err);
@@ -386,6 +393,38 @@ out:
 	json_decref(old);
 }
 
+/* DELETE on a collection: every object matching the selectors; answers
+ * the list of what was deleted, as kube-apiserver does. */
+static void delete_collection(tc_state *st, const tc_req *req,
+			      const tc_target *tg, tc_resp *resp)
+{
+	tc_selector *sel = NULL;
+	char *err = NULL;
+	json_t *all, *gone, *o;
+	size_t i;
+
+	if (tc_selector_parse(&sel, tc_req_arg(req, "labelSelector"),
+			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+		tc_status_bad_request(resp, "%s", err);
+		free(err);
+		return;
+	}
+	all = tc_store_list(st, tg->type, tg->ns);
+	gone = json_array();
+	json_array_foreach(all, i, o)
+	{
+		if (!tc_selector_match(sel, o))
+			continue;
+		json_array_append_new(gone, list_item(tg->type, o));
+		if (!tc_req_dry_run(req))
+			tc_store_delete(st, tg->type, tc_obj_ns(o),
+					tc_obj_name(o));
+	}
+	tc_resp_json_new(resp, 200, list_doc(st, tg->type, gone, NULL, 0));
+	json_decref(all);
+	tc_selector_free(sel);
+}
+
 void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
 		      tc_resp *resp)
 {
@@ -402,6 +441,11 @@ void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
 		tc_verb_patch(st, req, tg, resp);
 	else if (strcmp(m, "DELETE") == 0 && item && tg->sub == NULL)
 		tc_verb_delete(st, req, tg, resp);
+	else if (strcmp(m, "DELETE") == 0 && !item &&
+		 strcmp(tg->type->resource, "namespaces") != 0 &&
+		 strcmp(tg->type->resource, "customresourcedefinitions") != 0 &&
+		 (tg->ns != NULL || !(tg->type->flags & TC_T_NAMESPACED)))
+		delete_collection(st, req, tg, resp);
 	else
 		tc_status_error(resp, 405, "MethodNotAllowed", NULL,
 				"the server does not allow this method on "

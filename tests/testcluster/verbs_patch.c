@@ -6,6 +6,7 @@
 
 #include "tc.h"
 #include "tollgate/util.h"
+#include "tollgate/yaml.h"
 
 #define CT_APPLY "application/apply-patch+yaml"
 #define CT_MERGE "application/merge-patch+json"
@@ -117,22 +118,37 @@ static void patch_regular(tc_state *st, const tc_req *req,
 	json_decref(obj);
 }
 
-/* The applied configuration: JSON (kubectl and client-go send JSON even
- * for apply-patch+yaml). */
-static json_t *apply_body(const tc_req *req, tc_resp *resp)
+/* The applied configuration from YAML (one document, a mapping). */
+static json_t *apply_yaml(const tc_req *req, tc_resp *resp)
 {
-	json_error_t jerr;
-	json_t *v = json_loadb(req->body, req->body_len,
-			       JSON_REJECT_DUPLICATES, &jerr);
+	tg_yaml_docs *docs = NULL;
+	json_t *v = NULL;
 
-	if (v == NULL) {
-		tc_status_error(resp, 415, "UnsupportedMediaType", NULL,
-				"testcluster: apply body is not JSON (line %d "
-				"column %d: %s); YAML apply bodies are not "
-				"supported yet",
-				jerr.line, jerr.column, jerr.text);
+	if (tg_yaml_parse(&docs, "body", req->body, req->body_len, 0) < 0) {
+		tc_status_bad_request(resp, "error decoding YAML: %s",
+				      tg_error_last());
 		return NULL;
 	}
+	if (tg_yaml_docs_count(docs) != 1 ||
+	    !json_is_object(tg_yaml_docs_get(docs, 0)))
+		tc_status_bad_request(resp,
+				      "error decoding YAML: the applied "
+				      "configuration must be one object");
+	else
+		v = json_incref(tg_yaml_docs_get(docs, 0));
+	tg_yaml_docs_free(docs);
+	return v;
+}
+
+/* The applied configuration: JSON first (kubectl and client-go send JSON
+ * even for apply-patch+yaml), else YAML. */
+static json_t *apply_body(const tc_req *req, tc_resp *resp)
+{
+	json_t *v = json_loadb(req->body, req->body_len,
+			       JSON_REJECT_DUPLICATES, NULL);
+
+	if (v == NULL)
+		return apply_yaml(req, resp);
 	if (!json_is_object(v)) {
 		json_decref(v);
 		tc_status_bad_request(resp, "error decoding YAML: the applied "

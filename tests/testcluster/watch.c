@@ -17,7 +17,8 @@ struct tc_watch {
 	tc_state *st;
 	char *rkey;
 	char *ns; /* NULL: every namespace */
-	bool crd; /* custom resources keep kind in list items */
+	tc_type *table; /* answer rows of a Table (kubectl get -w) */
+	bool full;      /* Table rows carry whole objects */
 	tc_selector *sel;
 	uint64_t after;
 	time_t deadline;
@@ -31,6 +32,7 @@ void tc_watch_free(struct tc_watch *w)
 		return;
 	free(w->rkey);
 	free(w->ns);
+	tc_type_free(w->table);
 	tc_selector_free(w->sel);
 	tg_buf_free(&w->out);
 	free(w);
@@ -38,9 +40,13 @@ void tc_watch_free(struct tc_watch *w)
 
 static void emit(struct tc_watch *w, const char *type, json_t *obj)
 {
-	json_t *ev = json_pack("{s:s,s:O}", "type", type, "object", obj);
+	json_t *one = w->table ? json_pack("[O]", obj) : NULL;
+	json_t *ev = json_pack("{s:s,s:o}", "type", type, "object",
+			       w->table ? tc_table(w->table, one, NULL, w->full)
+					: json_incref(obj));
 	char *s = json_dumps(ev, JSON_COMPACT);
 
+	json_decref(one);
 	tg_buf_puts(&w->out, s);
 	tg_buf_puts(&w->out, "\n");
 	free(s);
@@ -167,7 +173,12 @@ void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
 	w->st = st;
 	w->rkey = tc_type_key(tg->type);
 	w->ns = tg->ns ? tg_strdup(tg->ns) : NULL;
-	w->crd = (tg->type->flags & TC_T_CRD) != 0;
+	if (tc_req_wants_table(req)) {
+		const char *inc = tc_req_arg(req, "includeObject");
+
+		w->table = tc_type_dup(tg->type);
+		w->full = inc != NULL && strcmp(inc, "Object") == 0;
+	}
 	w->deadline = watch_deadline(req);
 	tg_buf_init(&w->out, 256u * 1024 * 1024);
 	if (tc_selector_parse(&w->sel, tc_req_arg(req, "labelSelector"),
@@ -182,6 +193,8 @@ void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
 		return;
 	}
 	resp->status = 200;
-	resp->content_type = "application/json";
+	resp->content_type = w->table ? "application/json;as=Table;v=v1;"
+					"g=meta.k8s.io"
+				      : "application/json";
 	resp->watch = w;
 }

@@ -230,9 +230,10 @@ static void test_manifest_lists_expanded_with_item_lines(void **state)
 	assert_object(tg_manifest_unit_object(u, 3), "AllowList", "", "allow",
 	              28);
 	/* a list whose kind is spelled with an escape still gets lines */
-	add_text(set, "esc.yaml",
-	         "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
-	         "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
+	add_text(
+	        set, "esc.yaml",
+	        "# a list\napiVersion: v1\nkind: \"\\x4Cist\"\nitems:\n"
+	        "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: e}}\n");
 	assert_int_equal(tg_manifest_unit_object_count(u), 5);
 	assert_object(tg_manifest_unit_object(u, 4), "ConfigMap", "", "e", 5);
 	tg_manifest_set_free(set);
@@ -840,6 +841,92 @@ static void test_manifest_dir_walk_hostile_tree(void **state)
 	free(outside);
 }
 
+/* xorshift32: a fixed sequence, so a failure can be replayed. */
+static uint32_t next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Append buf[at..n) again when it fits in max; the new length. */
+static size_t repeat_tail(char *buf, size_t n, size_t at, size_t max)
+{
+	if (n + (n - at) > max)
+		return n;
+	memmove(buf + n, buf + at, n - at);
+	return n + (n - at);
+}
+
+/*
+ * Real manifests with random bytes changed, cut or duplicated: the loader
+ * must never crash or leak (ASan checks) and must always return 0 with
+ * the file's unit in the set.
+ */
+static void test_manifest_survives_mutated_inputs(void **state)
+{
+	static const char *files[] = {"good/workloads.yaml", "good/lists.yaml",
+	                              "good/custom.yaml", "good/deploy.json",
+	                              "bad/images.yaml"};
+	static const char noise[] = "-:[]{}&*!|>'\"%@`#,?\n\t ~0xL";
+	uint32_t seed = 0x7011ca7e;
+	size_t f, round;
+
+	(void)state;
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char *rel = tg_aprintf("tests/data/manifests/%s", files[f]);
+		size_t len, i;
+		char *orig = tt_read_src(rel, &len);
+
+		for (round = 0; round < 300; round++) {
+			tg_manifest_set *set = new_set();
+			char *buf = tg_malloc(2 * len + 1);
+			size_t n = len, edits = 1 + next_rand(&seed) % 8;
+
+			memcpy(buf, orig, len);
+			for (i = 0; i < edits; i++) {
+				size_t at = next_rand(&seed) % n;
+				uint32_t op = next_rand(&seed) % 3;
+
+				if (op == 0)
+					buf[at] = noise[next_rand(&seed) %
+					                (sizeof(noise) - 1)];
+				else if (op == 1)
+					n = at + 1; /* truncate */
+				else
+					n = repeat_tail(buf, n, at, 2 * len);
+			}
+			assert_int_equal(tg_manifest_set_add_file(
+			                         set, "m/f.yaml", buf, n),
+			                 0);
+			assert_int_equal(tg_manifest_set_unit_count(set), 1);
+			tg_manifest_set_free(set);
+			free(buf);
+		}
+		free(orig);
+		free(rel);
+	}
+}
+
+static void test_manifest_dir_prefix_without_double_slash(void **state)
+{
+	char *root = tt_mkdtemp(), *slashed = tg_aprintf("%s//", root);
+	char *want = tg_aprintf("%s/u/bad.yaml:1: kind is missing", root);
+	tg_manifest_set *set = new_set();
+
+	(void)state;
+	write_cm(root, "u/bad.yaml", "apiVersion: v1\nmetadata: {name: x}\n");
+	assert_int_equal(tg_manifest_set_add_dir(set, slashed), 0);
+	assert_int_equal(tg_manifest_set_error_count(set), 1);
+	assert_string_equal(tg_manifest_set_error(set, 0), want);
+	tg_manifest_set_free(set);
+	tt_rmtree(root);
+	free(root);
+	free(slashed);
+	free(want);
+}
+
 static void test_manifest_dir_missing_root(void **state)
 {
 	tg_manifest_set *set = new_set();
@@ -929,6 +1016,8 @@ int main(void)
 	        cmocka_unit_test(test_manifest_rejects_unsafe_paths),
 	        cmocka_unit_test(test_manifest_file_limit),
 	        cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
+	        cmocka_unit_test(test_manifest_survives_mutated_inputs),
+	        cmocka_unit_test(test_manifest_dir_prefix_without_double_slash),
 	        cmocka_unit_test(test_manifest_dir_missing_root),
 	        cmocka_unit_test(test_manifest_example_repository),
 	};

@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""HTTP-level checks of tests/testcluster: server-side apply ownership,
+shared fields, removal, conflicts and forced transfer with the exact
+objects and managedFields expected; patch formats; dry run; the test
+controls (faults, request log, reset).
+
+usage: api_test.py URL TOKEN
+Prints "ok - ..." / "FAIL - ..." lines; exits 1 when anything failed.
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+URL, TOKEN = sys.argv[1], sys.argv[2]
+failed = 0
+passed = 0
+APPLY = "application/apply-patch+yaml"
+MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+CM = "/api/v1/namespaces/default/configmaps"
+DEP = "/apis/apps/v1/namespaces/default/deployments"
+
+
+def check(desc, expected, actual):
+    global failed, passed
+    if expected == actual:
+        passed += 1
+        print("ok - " + desc)
+    else:
+        failed += 1
+        print("FAIL - %s:\n  expected %s\n  got      %s" %
+              (desc, json.dumps(expected, sort_keys=True),
+               json.dumps(actual, sort_keys=True)))
+
+
+def call(method, path, body=None, ctype="application/json", agent=None):
+    """(status, parsed body) of one request."""
+    data = None
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else \
+            json.dumps(body).encode()
+    req = urllib.request.Request(URL + path, data=data, method=method)
+    req.add_header("Authorization", "Bearer " + TOKEN)
+    req.add_header("Content-Type", ctype)
+    if agent:
+        req.add_header("User-Agent", agent)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def apply(path, manager, obj, force=False, extra=""):
+    q = "?fieldManager=" + manager + ("&force=true" if force else "") + extra
+    return call("PATCH", path + q, obj, APPLY)
+
+
+def fields(obj):
+    """managedFields without the volatile time, as (manager, operation,
+    fieldsV1) triples."""
+    return [(m["manager"], m["operation"], m["fieldsV1"])
+            for m in obj["metadata"].get("managedFields", [])]
+
+
+def cm(data, labels=None, name="owned"):
+    meta = {"name": name}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+            "data": data}
+
+
+def ssa_ownership():
+    st, o = apply(CM + "/owned", "a", cm({"x": "1", "y": "2"}, {"l": "a"}))
+    check("apply creates (201)", 201, st)
+    check("apply: object and owned set",
+          ({"x": "1", "y": "2"},
+           [("a", "Apply", {"f:data": {"f:x": {}, "f:y": {}},
+                            "f:metadata": {"f:labels": {"f:l": {}}}})]),
+          (o["data"], fields(o)))
+    st, o = apply(CM + "/owned", "b", cm({"y": "2", "z": "3"}))
+    check("equal value: shared, no conflict",
+          (200, {"x": "1", "y": "2", "z": "3"},
+           [("a", "Apply", {"f:data": {"f:x": {}, "f:y": {}},
+                            "f:metadata": {"f:labels": {"f:l": {}}}}),
+            ("b", "Apply", {"f:data": {"f:y": {}, "f:z": {}}})]),
+          (st, o["data"], fields(o)))
+    st, o = apply(CM + "/owned", "a", cm({"x": "1"}, {"l": "a"}))
+    check("field dropped by a but owned by b stays",
+          {"x": "1", "y": "2", "z": "3"}, o["data"])
+    st, o = apply(CM + "/owned", "b", cm({"z": "3"}))
+    check("field dropped by its last owner is removed",
+          ({"x": "1", "z": "3"},
+           [("a", "Apply", {"f:data": {"f:x": {}},
+                            "f:metadata": {"f:labels": {"f:l": {}}}}),
+            ("b", "Apply", {"f:data": {"f:z": {}}})]),
+          (o["data"], fields(o)))
+
+
+def ssa_conflicts():
+    rv = call("GET", CM + "/owned")[1]["metadata"]["resourceVersion"]
+    st, o = apply(CM + "/owned", "b", cm({"x": "9"}))
+    check("conflict: 409 Status",
+          (409, "Conflict",
+           'Apply failed with 1 conflict: conflict with "a": .data.x',
+           {"name": "owned", "kind": "configmaps",
+            "causes": [{"reason": "FieldManagerConflict",
+                        "message": 'conflict with "a"',
+                        "field": ".data.x"}]}),
+          (st, o["reason"], o["message"], o["details"]))
+    check("conflict changed nothing", rv,
+          call("GET", CM + "/owned")[1]["metadata"]["resourceVersion"])
+    st, o = apply(CM + "/owned", "b", cm({"x": "9"}), force=True)
+    check("force moves ownership; b's dropped z is removed",
+          (200, {"x": "9"},
+           [("a", "Apply", {"f:metadata": {"f:labels": {"f:l": {}}}}),
+            ("b", "Apply", {"f:data": {"f:x": {}}})]),
+          (st, o["data"], fields(o)))
+    st, o = call("PATCH", CM + "/owned?fieldManager=c",
+                 {"data": {"x": "10"}}, MERGE)
+    check("an Update takes the fields it changes",
+          (200, {"x": "10"},
+           [("a", "Apply", {"f:metadata": {"f:labels": {"f:l": {}}}}),
+            ("c", "Update", {"f:data": {"f:x": {}}})]),
+          (st, o["data"], fields(o)))
+    st, o = call("PATCH", CM + "/owned", cm({"x": "1"}), APPLY)
+    check("apply needs a fieldManager",
+          (422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: '
+           'fieldManager: Required value: is required for apply patch'),
+          (st, o["reason"], o["message"]))
+
+
+def deployment(containers, name="web"):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": containers}}}}
+
+
+def ssa_keyed_lists():
+    st, o = apply(DEP + "/web", "a", deployment(
+        [{"name": "app", "image": "app:1"}, {"name": "side",
+                                              "image": "side:1"}]))
+    spec_set = o["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]
+    check("containers are keyed by name in fieldsV1",
+          {'k:{"name":"app"}': {".": {}, "f:image": {}, "f:name": {}},
+           'k:{"name":"side"}': {".": {}, "f:image": {}, "f:name": {}}},
+          spec_set["f:template"]["f:spec"]["f:containers"])
+    st, o = apply(DEP + "/web", "b", deployment(
+        [{"name": "side", "image": "side:2"}]))
+    check("conflict inside a keyed list",
+          (409, 'Apply failed with 1 conflict: conflict with "a": '
+           '.spec.template.spec.containers[name="side"].image'),
+          (st, o["message"]))
+    st, o = apply(DEP + "/web", "b", deployment(
+        [{"name": "extra", "image": "extra:1"}]))
+    check("another manager's item merges into the list",
+          ["app", "side", "extra"],
+          [c["name"] for c in o["spec"]["template"]["spec"]["containers"]])
+    st, o = apply(DEP + "/web", "a", deployment(
+        [{"name": "app", "image": "app:1"}]))
+    check("an item dropped by its applier is removed",
+          ["app", "extra"],
+          [c["name"] for c in o["spec"]["template"]["spec"]["containers"]])
+    st, o = call("PATCH", DEP + "/web", {"spec": {"template": {"spec": {
+        "containers": [{"name": "app", "image": "app:2"}]}}}}, STRATEGIC)
+    check("strategic merge patch merges containers by name",
+          [("app", "app:2"), ("extra", "extra:1")],
+          [(c["name"], c["image"])
+           for c in o["spec"]["template"]["spec"]["containers"]])
+    check("spec change bumps generation", 4, o["metadata"]["generation"])
+
+
+def patches_and_dry_run():
+    st, o = call("PATCH", CM + "/owned",
+                 [{"op": "add", "path": "/data/j", "value": "p"},
+                  {"op": "test", "path": "/data/x", "value": "10"}],
+                 "application/json-patch+json")
+    check("JSON patch", (200, {"x": "10", "j": "p"}), (st, o["data"]))
+    st, o = call("PATCH", CM + "/owned", {"data": {}}, "application/foo")
+    check("unknown patch type: 415", (415, "UnsupportedMediaType"),
+          (st, o["reason"]))
+    rv = call("GET", CM + "/owned")[1]["metadata"]["resourceVersion"]
+    st, o = apply(CM + "/owned", "d", cm({"dry": "run"}),
+                  extra="&dryRun=All")
+    check("dry-run apply answers the result", (200, "run"),
+          (st, o["data"].get("dry")))
+    st, o = call("GET", CM + "/owned")
+    check("dry-run apply stored nothing", (rv, None),
+          (o["metadata"]["resourceVersion"], o["data"].get("dry")))
+    st, o = call("DELETE", CM + "/owned?dryRun=All")
+    check("dry-run delete keeps the object", 200,
+          call("GET", CM + "/owned")[0])
+
+
+def delete_collection():
+    for name, grp in (("g1", "x"), ("g2", "x"), ("g3", "y")):
+        call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": name,
+                                       "labels": {"grp": grp}}})
+    st, o = call("DELETE", CM + "?labelSelector=grp%3Dx")
+    check("deletecollection answers the deleted list",
+          (200, "ConfigMapList", ["g1", "g2"]),
+          (st, o["kind"], [i["metadata"]["name"] for i in o["items"]]))
+    st, o = call("GET", CM + "?labelSelector=grp")
+    check("deletecollection kept the others", ["g3"],
+          [i["metadata"]["name"] for i in o["items"]])
+
+
+def faults():
+    st, o = call("POST", "/testcluster/faults",
+                 {"method": "GET", "path": CM, "count": 2, "status": 503})
+    check("fault added", (201, {"faults": 1}), (st, o))
+    got = [call("GET", CM)[0] for _ in range(3)]
+    check("two faulted answers, then normal", [503, 503, 200], got)
+    call("POST", "/testcluster/faults",
+         {"path": "/api/v1/namespaces/default", "count": 1,
+          "hangSeconds": 1})
+    t0 = time.monotonic()
+    st, _ = call("GET", "/api/v1/namespaces/default")
+    took = time.monotonic() - t0
+    check("hang fault delays, then answers", (200, True),
+          (st, took >= 0.9))
+    check("faults are consumed", {"faults": []},
+          call("GET", "/testcluster/faults")[1])
+
+
+def request_log():
+    call("DELETE", "/testcluster/requests")
+    apply(CM + "/logged", "tollgate", cm({"k": "v"}, name="logged"),
+          force=True)
+    call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "byagent"}},
+         agent="myagent/1.2 (linux)")
+    call("GET", CM + "?labelSelector=a%3Db")
+    log = call("GET", "/testcluster/requests")[1]["requests"]
+    check("request log entries",
+          [("PATCH", CM + "/logged", APPLY, "tollgate", 201),
+           ("POST", CM, "application/json", "myagent", 201),
+           ("GET", CM, "application/json", None, 200)],
+          [(e["method"], e["path"], e["contentType"], e["fieldManager"],
+            e["status"]) for e in log])
+    check("query parameters logged", {"labelSelector": "a=b"},
+          log[2]["query"])
+    st, o = call("POST", "/testcluster/reset")
+    check("reset", 200, st)
+    check("reset removed objects", [],
+          call("GET", CM)[1]["items"])
+
+
+def main():
+    ssa_ownership()
+    ssa_conflicts()
+    ssa_keyed_lists()
+    patches_and_dry_run()
+    delete_collection()
+    faults()
+    request_log()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed or not passed else 0)
+
+
+if __name__ == "__main__":
+    main()
