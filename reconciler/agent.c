@@ -17,6 +17,7 @@
 #include "tollgate/manifest.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
+#include "tollgate/sigstore.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
 #include "tollgate/util.h"
@@ -36,6 +37,13 @@ struct tg_agent {
 	tg_source *source;
 	tg_kube *kube;
 	char *cache_path;
+	/* tollgate run: re-verification bypasses the verdict cache. */
+	tg_verifier *reverifier;
+	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for
+	 * a unit blocked later: its last applied images still run). */
+	json_t *deployed;
+	json_t *violations; /* [{unit, ref, digest, reasons}] */
+	json_t *last_doc;   /* the last published status document */
 };
 
 void tg_agent_free(tg_agent *a)
@@ -43,6 +51,10 @@ void tg_agent_free(tg_agent *a)
 	if (!a)
 		return;
 	tg_verifier_free(a->verifier);
+	tg_verifier_free(a->reverifier);
+	json_decref(a->deployed);
+	json_decref(a->violations);
+	json_decref(a->last_doc);
 	tg_verdict_cache_free(a->cache);
 	tg_registry_free(a->registry);
 	tg_policy_free(a->policy);
@@ -106,8 +118,14 @@ int tg_agent_new(tg_agent **out, const tg_config *cfg,
 	vo.policy = a->policy;
 	vo.registry = a->registry;
 	vo.cache = a->cache;
+	vo.keyless_verify = tg_sigstore_verify_material;
 	if ((error = tg_verifier_new(&a->verifier, &vo)) < 0)
 		goto out;
+	vo.cache = NULL;
+	if ((error = tg_verifier_new(&a->reverifier, &vo)) < 0)
+		goto out;
+	a->deployed = json_object();
+	a->violations = json_array();
 	tg_config_source_opts(&so, cfg);
 	if ((error = tg_source_open(&a->source, &so)) < 0)
 		goto out;
@@ -161,6 +179,12 @@ static int load_manifests(tg_manifest_set **out, tg_agent *a,
 			return error;
 		}
 	}
+	/* Files the source refused (too big, a submodule, a symlink out of
+	 * source.path) fail their own unit. */
+	for (i = 0; i < tg_source_tree_problem_count(tree); i++)
+		tg_manifest_set_add_error(*out,
+					  tg_source_tree_problem(tree, i)->path,
+					  tg_source_tree_problem(tree, i)->message);
 	return 0;
 }
 
@@ -218,6 +242,25 @@ static int verify_images(verdicts *vs, tg_agent *a, tg_manifest_set *set)
 	if (vs->n == 0)
 		return 0;
 	return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
+}
+
+static void count_verdicts(const verdicts *vs, tg_cycle_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++) {
+		switch (tg_verdict_get(vs->v[i])) {
+		case TG_VERDICT_ALLOWED:
+			r->images_allowed++;
+			break;
+		case TG_VERDICT_WARNED:
+			r->images_warned++;
+			break;
+		default:
+			r->images_blocked++;
+			break;
+		}
+	}
 }
 
 /* The status entry of one image: the verifier's verdict, plus the
@@ -496,6 +539,101 @@ static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 	r->status_pushed = sr.pushed;
 }
 
+/* Before a write phase: may this agent still write? */
+static int check_may_write(tg_agent *a, tg_cycle_result *r, const char *what)
+{
+	if (!a->opts.may_write || a->opts.may_write(a->opts.may_write_ctx))
+		return 0;
+	if (r)
+		r->stopped = true;
+	return tg_error_set(TG_ECONFLICT, "not the leader: %s skipped (the "
+			    "lease is held by another agent or could not be "
+			    "renewed)", what);
+}
+
+static bool stop_requested(const tg_agent *a)
+{
+	return a->opts.stop && *a->opts.stop;
+}
+
+/* Remember what the cluster now runs, unit by unit: the images of applied
+ * and unchanged units; a blocked or failed unit keeps what ran before; a
+ * pruned unit runs nothing. */
+static void update_deployed(tg_agent *a, const json_t *doc)
+{
+	json_t *u, *p;
+	const char *name;
+	size_t i;
+
+	json_object_foreach(json_object_get(doc, "units"), name, u)
+	{
+		const char *v = json_string_value(json_object_get(u, "verdict"));
+		json_t *imgs = json_array(), *img;
+
+		if (!v || (strcmp(v, "applied") && strcmp(v, "unchanged"))) {
+			json_decref(imgs);
+			continue;
+		}
+		json_array_foreach(json_object_get(u, "images"), i, img)
+		{
+			const char *ref = json_string_value(
+				json_object_get(img, "ref"));
+			const char *digest = json_string_value(
+				json_object_get(img, "digest"));
+			tg_imageref *ir = NULL;
+			char *pinned;
+
+			if (!ref || !digest || tg_imageref_parse(&ir, ref) < 0)
+				continue;
+			pinned = tg_imageref_pinned(ir, digest);
+			json_array_append_new(
+				imgs, json_pack("{s:s,s:s,s:s}", "ref", ref,
+						"digest", digest, "pinned",
+						pinned));
+			free(pinned);
+			tg_imageref_free(ir);
+		}
+		json_object_set_new(a->deployed, name, imgs);
+	}
+	json_array_foreach(json_object_get(doc, "prunedUnits"), i, p)
+	{
+		const char *unit = json_string_value(json_object_get(p, "unit"));
+		if (unit)
+			json_object_del(a->deployed, unit);
+	}
+}
+
+/* Is the violation v about an image the cluster still runs? */
+static bool still_deployed(const tg_agent *a, const json_t *v)
+{
+	json_t *imgs = json_object_get(
+		a->deployed, json_string_value(json_object_get(v, "unit")));
+	json_t *img;
+	size_t i;
+
+	json_array_foreach(imgs, i, img)
+	{
+		if (json_equal(json_object_get(img, "ref"),
+			       json_object_get(v, "ref")) &&
+		    json_equal(json_object_get(img, "digest"),
+			       json_object_get(v, "digest")))
+			return true;
+	}
+	return false;
+}
+
+static void drop_stale_violations(tg_agent *a)
+{
+	json_t *kept = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(a->violations, i, v)
+		if (still_deployed(a, v))
+			json_array_append(kept, v);
+	json_decref(a->violations);
+	a->violations = kept;
+}
+
 /* One log line per cycle with what it did and where the time went. */
 static void log_cycle(const tg_cycle_result *r, double t0, double t_fetch,
 		      double t_load, double t_verify, double t_apply,
@@ -527,7 +665,6 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	verdicts vs = {0};
 	json_t *doc = NULL, *report = NULL;
 	int error;
-
 	double t0 = tg_monotonic(), t_fetch, t_load, t_verify, t_apply;
 
 	memset(r, 0, sizeof(*r));
@@ -540,9 +677,16 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	if ((error = load_manifests(&set, a, tree)) < 0)
 		goto out;
 	t_load = tg_monotonic();
+	if (stop_requested(a)) {
+		r->stopped = true;
+		error = tg_error_set(TG_ERROR, "stopped before verifying %s",
+				     r->commit);
+		goto out;
+	}
 	if ((error = verify_images(&vs, a, set)) < 0)
 		goto out;
 	t_verify = tg_monotonic();
+	count_verdicts(&vs, r);
 	ao.inventory_namespace = a->cfg->cluster.inventory_namespace;
 	ao.source_commit = r->commit;
 	ao.prune = a->cfg->cluster.prune;
@@ -554,6 +698,8 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	tg_apply_new(&ap, a->kube, &ao);
 	doc = new_status_doc(a, r->commit);
 	plan_units(ap, doc, set, &vs, r);
+	if (!plan && (error = check_may_write(a, r, "apply")) < 0)
+		goto out;
 	if ((error = tg_apply_run(ap)) < 0)
 		goto out;
 	t_apply = tg_monotonic();
@@ -562,7 +708,15 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	if (!plan) {
 		tg_verifier_stats vst;
 
+		update_deployed(a, doc);
+		drop_stale_violations(a);
+		if (json_array_size(a->violations))
+			json_object_set(doc, "violations", a->violations);
+		if ((error = check_may_write(a, r, "status")) < 0)
+			goto out;
 		publish(a, doc, r);
+		json_decref(a->last_doc);
+		a->last_doc = json_incref(doc);
 		/* Saved only when something was verified over the network:
 		 * a cycle answered from the cache has nothing new to keep. */
 		tg_verifier_get_stats(&vst, a->verifier);
@@ -583,5 +737,160 @@ out:
 	verdicts_free(&vs);
 	tg_manifest_set_free(set);
 	tg_source_tree_free(tree);
+	return error;
+}
+
+tg_kube *tg_agent_kube(tg_agent *a)
+{
+	return a->kube;
+}
+
+int tg_agent_remote_moved(tg_agent *a, bool *moved)
+{
+	char oid[TG_SOURCE_OID_HEX];
+
+	*moved = false;
+	return tg_source_remote_head(oid, moved, a->source);
+}
+
+const json_t *tg_agent_violations(const tg_agent *a)
+{
+	return a->violations;
+}
+
+/* Re-verification ---------------------------------------------------------------- */
+
+/* Is there a violation like v (same unit, ref, digest) in list? */
+static bool has_violation(const json_t *list, const json_t *v)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+	{
+		if (json_equal(json_object_get(x, "unit"),
+			       json_object_get(v, "unit")) &&
+		    json_equal(json_object_get(x, "ref"),
+			       json_object_get(v, "ref")) &&
+		    json_equal(json_object_get(x, "digest"),
+			       json_object_get(v, "digest")))
+			return true;
+	}
+	return false;
+}
+
+/* Violations of the deployed images given their new verdicts. */
+static json_t *find_violations(const tg_agent *a, const verdicts *vs)
+{
+	json_t *out = json_array(), *imgs, *img;
+	const char *unit;
+	size_t i;
+
+	json_object_foreach(a->deployed, unit, imgs)
+	{
+		json_array_foreach(imgs, i, img)
+		{
+			const char *pinned = json_string_value(
+				json_object_get(img, "pinned"));
+			const tg_verdict *v = verdict_for(vs, pinned);
+			json_t *e;
+
+			if (v && tg_verdict_get(v) != TG_VERDICT_BLOCKED)
+				continue;
+			e = json_pack("{s:s,s:O,s:O}", "unit", unit, "ref",
+				      json_object_get(img, "ref"), "digest",
+				      json_object_get(img, "digest"));
+			if (v) {
+				json_t *ie = image_entry(pinned, v);
+				json_object_set(e, "reasons",
+						json_object_get(ie, "reasons"));
+				json_decref(ie);
+			} else {
+				json_object_set_new(
+					e, "reasons",
+					json_pack("[s]", "not verified"));
+			}
+			json_array_append_new(out, e);
+		}
+	}
+	return out;
+}
+
+int tg_agent_reverify(tg_agent *a, json_t **violations_out)
+{
+	verdicts vs = {0};
+	json_t *found = NULL, *fresh = json_array(), *imgs, *img, *doc = NULL;
+	const char *unit;
+	tg_cycle_result r;
+	char now[21];
+	size_t i;
+	int error = 0;
+
+	if (violations_out)
+		*violations_out = NULL;
+	vs.index = json_object();
+	json_object_foreach(a->deployed, unit, imgs)
+	{
+		json_array_foreach(imgs, i, img)
+		{
+			const char *pinned = json_string_value(
+				json_object_get(img, "pinned"));
+			if (json_object_get(vs.index, pinned))
+				continue;
+			json_object_set_new(vs.index, pinned,
+					    json_integer((json_int_t)vs.n));
+			vs.refs = tg_realloc(vs.refs,
+					     (vs.n + 1) * sizeof(*vs.refs));
+			vs.refs[vs.n++] = pinned;
+		}
+	}
+	if (vs.n == 0 || !a->last_doc)
+		goto out;
+	vs.v = tg_calloc(vs.n, sizeof(*vs.v));
+	if ((error = tg_verifier_verify(vs.v, a->reverifier, vs.refs, vs.n)) <
+	    0)
+		goto out;
+	found = find_violations(a, &vs);
+	json_array_foreach(found, i, img)
+	{
+		if (!has_violation(a->violations, img))
+			json_array_append(fresh, img);
+		tg_log(TG_LOG_WARN, "violation: a deployed image fails "
+		       "verification", "unit",
+		       json_string_value(json_object_get(img, "unit")), "image",
+		       json_string_value(json_object_get(img, "ref")),
+		       "digest",
+		       json_string_value(json_object_get(img, "digest")),
+		       "reason",
+		       json_string_value(json_array_get(
+			       json_object_get(img, "reasons"), 0)),
+		       NULL);
+	}
+	if (json_equal(found, a->violations))
+		goto out;
+	json_decref(a->violations);
+	a->violations = json_incref(found);
+	doc = json_deep_copy(a->last_doc);
+	tg_format_rfc3339(now, tg_now());
+	json_object_set_new(doc, "time", json_string(now));
+	if (json_array_size(found))
+		json_object_set(doc, "violations", found);
+	else
+		json_object_del(doc, "violations");
+	memset(&r, 0, sizeof(r));
+	if ((error = check_may_write(a, NULL, "status")) < 0)
+		goto out;
+	publish(a, doc, &r);
+	json_decref(a->last_doc);
+	a->last_doc = json_incref(doc);
+out:
+	if (error == 0 && violations_out) {
+		*violations_out = fresh;
+		fresh = NULL;
+	}
+	json_decref(fresh);
+	json_decref(found);
+	json_decref(doc);
+	verdicts_free(&vs);
 	return error;
 }

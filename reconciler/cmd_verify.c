@@ -23,6 +23,7 @@
 #include "tollgate/limits.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
+#include "tollgate/sigstore.h"
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
 
@@ -273,6 +274,7 @@ int tg_cmd_verify(int argc, char **argv)
 	vo.policy = policy;
 	vo.registry = reg;
 	vo.cache = cache;
+	vo.keyless_verify = tg_sigstore_verify_material;
 	if (tg_verifier_new(&vf, &vo) < 0) {
 		fprintf(stderr, "tollgate verify: %s\n", tg_error_last());
 		goto out;

@@ -4,6 +4,7 @@
  * file:line:col of the key and the dotted key path, so a mistyped key
  * ("brnach") is found before the agent runs with a default instead.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -710,28 +711,40 @@ static bool is_http_url(const char *s)
 	       tg_str_has_prefix(s, "http://");
 }
 
+/* An HTTP header name: RFC 9110 token characters. */
+static bool is_header_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+			return false;
+	return true;
+}
+
 static void read_notify(cfg_ctx *x, const json_t *root)
 {
 	static const char *const known[] = {"webhooks", NULL};
-	static const char *const hook_keys[] = {"url", NULL};
-	cfg_key k, wk, ek, uk;
+	static const char *const hook_keys[] = {"url", "header",
+						"headerValueFile", NULL};
+	cfg_key k, wk, ek, uk, hk;
 	json_t *n = get_map(x, root, NULL, "notify", &k, known), *arr, *v;
 	size_t i;
 
 	if (!n || !(arr = member(x, n, &k, "webhooks", JSON_ARRAY, &wk)))
 		return;
 	x->c->notify.webhooks =
-	        tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
-	json_array_foreach(arr, i, v)
-	{
+		tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
+	json_array_foreach(arr, i, v) {
 		tg_config_webhook *w =
-		        &x->c->notify.webhooks[x->c->notify.nwebhooks];
+			&x->c->notify.webhooks[x->c->notify.nwebhooks];
 
 		key_child(&ek, &wk, NULL, i);
 		if (!json_is_object(v)) {
 			cfg_error(x, &ek, TG_EINVALID,
-			          "expected a mapping {url}, got %s",
-			          type_name(v));
+				  "expected a mapping {url, header, "
+				  "headerValueFile}, got %s",
+				  type_name(v));
 			continue;
 		}
 		check_keys(x, v, &ek, hook_keys);
@@ -740,8 +753,20 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 		x->c->notify.nwebhooks++;
 		if (!is_http_url(w->url))
 			cfg_error(x, &uk, TG_EINVALID,
-			          "\"%s\" must be an http:// or https:// URL",
-			          w->url);
+				  "\"%s\" must be an http:// or https:// URL",
+				  w->url);
+		if (get_str(x, v, &ek, "header", false, &w->header, &hk) &&
+		    !is_header_name(w->header))
+			cfg_error(x, &hk, TG_EINVALID,
+				  "\"%s\" is not an HTTP header name",
+				  w->header);
+		get_path(x, v, &ek, "headerValueFile", false,
+			 &w->header_value_file);
+		if (!w->header != !w->header_value_file)
+			cfg_error(x, &ek, TG_EINVALID,
+				  "header and headerValueFile go together "
+				  "(the value is read from the file, never "
+				  "written here)");
 	}
 }
 
@@ -945,8 +970,11 @@ void tg_config_free(tg_config *c)
 		free_strv(c->image_paths[i].paths, c->image_paths[i].npaths);
 	}
 	free(c->image_paths);
-	for (i = 0; i < c->notify.nwebhooks; i++)
+	for (i = 0; i < c->notify.nwebhooks; i++) {
 		free(c->notify.webhooks[i].url);
+		free(c->notify.webhooks[i].header);
+		free(c->notify.webhooks[i].header_value_file);
+	}
 	free(c->notify.webhooks);
 	free(c->listen_addr);
 	free(c);

@@ -561,8 +561,14 @@ static int op_request(char **url_out, const char **method, tg_kube *k,
 	base = collection_url(k, r, ns);
 	ename = escape_segment(name);
 	tg_buf_init(&q, 64 * 1024);
-	tg_buf_printf(&q, "%s/%s", base, ename);
-	if (op->verb == TG_KUBE_APPLY) {
+	if (op->verb == TG_KUBE_CREATE)
+		tg_buf_puts(&q, base);
+	else
+		tg_buf_printf(&q, "%s/%s", base, ename);
+	if (op->verb == TG_KUBE_CREATE || op->verb == TG_KUBE_UPDATE) {
+		tg_buf_printf(&q, "?fieldManager=%s", k->manager);
+		*method = op->verb == TG_KUBE_CREATE ? "POST" : "PUT";
+	} else if (op->verb == TG_KUBE_APPLY) {
 		tg_buf_printf(&q, "?fieldManager=%s%s", k->manager,
 			      op->flags & TG_KUBE_NO_FORCE ? "" : "&force=true");
 		*method = "PATCH";
@@ -607,7 +613,9 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 		ctx[i].op = &ops[i];
 		if (op_request(&url, &method, k, &ops[i], &ctx[i].what) < 0)
 			continue;
-		if (ops[i].verb == TG_KUBE_APPLY)
+		if (ops[i].verb == TG_KUBE_APPLY ||
+		    ops[i].verb == TG_KUBE_CREATE ||
+		    ops[i].verb == TG_KUBE_UPDATE)
 			/* Reals with the fewest digits that read back the
 			 * same (0.1, not 0.10000000000000001): the server
 			 * parses quantities from the text. */
@@ -617,7 +625,10 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 					JSON_REAL_PRECISION(tg_json_real_digits(
 						ops[i].obj)));
 		if (submit(k, method, url,
-			   bodies[i] ? "application/apply-patch+yaml" : NULL,
+			   !bodies[i] ? NULL
+			   : ops[i].verb == TG_KUBE_APPLY
+				   ? "application/apply-patch+yaml"
+				   : "application/json",
 			   bodies[i], on_op, &ctx[i]) < 0) {
 			ops[i].result = tg_error_code();
 			ops[i].message = tg_aprintf("%s: %s", ctx[i].what,
@@ -651,6 +662,32 @@ static int run_one(tg_kube *k, tg_kube_op *op)
 int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags)
 {
 	tg_kube_op op = {.verb = TG_KUBE_APPLY, .obj = obj, .flags = flags};
+	int error = run_one(k, &op);
+
+	if (live_out) {
+		*live_out = op.live;
+		op.live = NULL;
+	}
+	tg_kube_op_clear(&op);
+	return error;
+}
+
+int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj)
+{
+	tg_kube_op op = {.verb = TG_KUBE_CREATE, .obj = obj};
+	int error = run_one(k, &op);
+
+	if (live_out) {
+		*live_out = op.live;
+		op.live = NULL;
+	}
+	tg_kube_op_clear(&op);
+	return error;
+}
+
+int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj)
+{
+	tg_kube_op op = {.verb = TG_KUBE_UPDATE, .obj = obj};
 	int error = run_one(k, &op);
 
 	if (live_out) {

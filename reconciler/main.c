@@ -3,12 +3,15 @@
  * calls module APIs; exit codes follow DESIGN.md 3.1:
  * 0 done and nothing blocked, 1 error, 2 usage, 3 blocked by policy.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tollgate/cli.h"
 #include "tollgate/log.h"
+#include "tollgate/util.h"
 
 static void usage(FILE *f)
 {
@@ -39,14 +42,39 @@ static const struct {
 	{"manifests", tg_cmd_manifests},
 	{"once", tg_cmd_once},
 	{"plan", tg_cmd_plan},
+	{"run", tg_cmd_run},
+	{"sigstore", tg_cmd_sigstore},
 	/* commands are added here, one line each */
 };
+
+/*
+ * Test hook: TOLLGATE_TEST_CLOCK_OFFSET=<seconds> (may be negative) shifts
+ * tollgate's wall clock so a test can let an exception expire in a running
+ * agent. Never set in production; a bad value is ignored with a warning.
+ */
+static void test_clock_offset(void)
+{
+	const char *v = getenv("TOLLGATE_TEST_CLOCK_OFFSET");
+	bool neg;
+	uint64_t n;
+
+	if (!v || !*v)
+		return;
+	neg = *v == '-';
+	if (tg_parse_u64(&n, v + neg, strlen(v + neg), INT32_MAX) < 0) {
+		fprintf(stderr, "tollgate: ignoring bad "
+			"TOLLGATE_TEST_CLOCK_OFFSET \"%s\"\n", v);
+		return;
+	}
+	tg_clock_set_offset(neg ? -(int64_t)n : (int64_t)n);
+}
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
 	tg_log_set_handler(tg_log_text_handler, NULL);
+	test_clock_offset();
 	if (argc < 2) {
 		usage(stderr);
 		return TG_EXIT_USAGE;

@@ -136,9 +136,9 @@ json_t *tg_check_to_json(const tg_check *check)
 	json_object_set_new(o, "check", json_string(check->name));
 	json_object_set_new(o, "passed", json_boolean(check->passed));
 	json_object_set_new(o, "reasons",
-			    str_list_json(check->reasons, check->nreasons));
+	                    str_list_json(check->reasons, check->nreasons));
 	json_object_set_new(o, "notes",
-			    str_list_json(check->notes, check->nnotes));
+	                    str_list_json(check->notes, check->nnotes));
 	json_object_set(o, "evidence", check->evidence);
 	return o;
 }

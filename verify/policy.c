@@ -101,9 +101,9 @@ static loc loc_key(ctx *c, loc parent, const char *key)
 	}
 	l.ptr = arena_keep(&c->scratch, tg_buf_detach(&b, NULL));
 	l.disp = arena_keep(&c->scratch,
-			    parent.disp[0]
-				    ? tg_aprintf("%s.%s", parent.disp, key)
-				    : tg_strdup(key));
+	                    parent.disp[0]
+	                            ? tg_aprintf("%s.%s", parent.disp, key)
+	                            : tg_strdup(key));
 	return l;
 }
 
@@ -112,8 +112,7 @@ static loc loc_index(ctx *c, loc parent, size_t i)
 	loc l;
 
 	l.ptr = arena_keep(&c->scratch, tg_aprintf("%s/%zu", parent.ptr, i));
-	l.disp = arena_keep(&c->scratch,
-			    tg_aprintf("%s[%zu]", parent.disp, i));
+	l.disp = arena_keep(&c->scratch, tg_aprintf("%s[%zu]", parent.disp, i));
 	return l;
 }
 
@@ -122,7 +121,7 @@ static loc loc_index(ctx *c, loc parent, size_t i)
  * message is formatted first, so it may quote tg_error_last().
  */
 static int perr_code(ctx *c, int code, loc at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static int perr_code(ctx *c, int code, loc at, const char *fmt, ...)
 {
 	char msg[1536];
@@ -139,9 +138,9 @@ static int perr_code(ctx *c, int code, loc at, const char *fmt, ...)
 		col = 1;
 	if (at.disp[0] == '\0')
 		return tg_error_set(code, "%s:%u:%u: %s", c->name, line, col,
-				    msg);
+		                    msg);
 	return tg_error_set(code, "%s:%u:%u: %s: %s", c->name, line, col,
-			    at.disp, msg);
+	                    at.disp, msg);
 }
 
 #define perr(c, at, ...) perr_code((c), TG_EINVALID, (at), __VA_ARGS__)
@@ -156,48 +155,61 @@ typedef struct section {
 #define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const section S_TOP = {
-	"the top level",
-	KEYS("apiVersion", "kind", "registries", "rules", "exceptions")};
+        "the top level",
+        KEYS("apiVersion", "kind", "registries", "rules", "exceptions")};
 static const section S_REGISTRIES = {"registries", KEYS("allowed")};
-static const section S_RULE = {
-	"rules[]", KEYS("name", "images", "mode", "signatures",
-			"attestations", "maxImageAge")};
+static const section S_RULE = {"rules[]", KEYS("name",
+                                               "images",
+                                               "mode",
+                                               "signatures",
+                                               "attestations",
+                                               "maxImageAge")};
 static const section S_SIGS = {
-	"rules[].signatures",
-	KEYS("threshold", "signedIdentity", "remapIdentity", "authorities")};
+        "rules[].signatures",
+        KEYS("threshold", "signedIdentity", "remapIdentity", "authorities")};
 static const section S_REMAP = {"rules[].signatures.remapIdentity",
-				KEYS("prefix", "signedPrefix")};
+                                KEYS("prefix", "signedPrefix")};
 static const section S_AUTH = {"rules[].signatures.authorities[]",
-			       KEYS("name", "key", "keyless", "rekor")};
-static const section S_KEYLESS = {
-	"rules[].signatures.authorities[].keyless",
-	KEYS("issuer", "issuerRegExp", "subject", "subjectRegExp",
-	     "trustedRoot", "fulcioCerts", "ctlog")};
+                               KEYS("name", "key", "keyless", "rekor")};
+static const section S_KEYLESS = {"rules[].signatures.authorities[].keyless",
+                                  KEYS("issuer",
+                                       "issuerRegExp",
+                                       "subject",
+                                       "subjectRegExp",
+                                       "trustedRoot",
+                                       "fulcioCerts",
+                                       "ctlog")};
 static const section S_TLOG = {
-	"rules[].signatures.authorities[].rekor (or keyless.ctlog)",
-	KEYS("required", "publicKey")};
+        "rules[].signatures.authorities[].rekor (or keyless.ctlog)",
+        KEYS("required", "publicKey")};
 static const section S_ATT = {"rules[].attestations",
-			      KEYS("sbom", "vulnerabilities", "provenance")};
+                              KEYS("sbom", "vulnerabilities", "provenance")};
 static const section S_SBOM = {
-	"rules[].attestations.sbom",
-	KEYS("required", "formats", "deniedLicenses", "deniedPackages")};
+        "rules[].attestations.sbom",
+        KEYS("required", "formats", "deniedLicenses", "deniedPackages")};
 static const section S_DPKG = {"rules[].attestations.sbom.deniedPackages[]",
-			       KEYS("name", "version")};
+                               KEYS("name", "version")};
 static const section S_VULN = {
-	"rules[].attestations.vulnerabilities",
-	KEYS("required", "maxSeverity", "maxScanAge", "ignore")};
-static const section S_PROV = {
-	"rules[].attestations.provenance",
-	KEYS("required", "builderId", "builderIdRegExp", "sourceRepository",
-	     "sourceRepositoryRegExp")};
-static const section S_EXC = {
-	"exceptions[]", KEYS("name", "images", "waive", "cves", "reason",
-			     "approvedBy", "expires")};
+        "rules[].attestations.vulnerabilities",
+        KEYS("required", "maxSeverity", "maxScanAge", "ignore")};
+static const section S_PROV = {"rules[].attestations.provenance",
+                               KEYS("required",
+                                    "builderId",
+                                    "builderIdRegExp",
+                                    "sourceRepository",
+                                    "sourceRepositoryRegExp")};
+static const section S_EXC = {"exceptions[]", KEYS("name",
+                                                   "images",
+                                                   "waive",
+                                                   "cves",
+                                                   "reason",
+                                                   "approvedBy",
+                                                   "expires")};
 
 static const section *const all_sections[] = {
-	&S_TOP,  &S_REGISTRIES, &S_RULE, &S_SIGS, &S_REMAP,
-	&S_AUTH, &S_KEYLESS,    &S_TLOG, &S_ATT,  &S_SBOM,
-	&S_DPKG, &S_VULN,       &S_PROV, &S_EXC,  NULL};
+        &S_TOP,  &S_REGISTRIES, &S_RULE, &S_SIGS, &S_REMAP,
+        &S_AUTH, &S_KEYLESS,    &S_TLOG, &S_ATT,  &S_SBOM,
+        &S_DPKG, &S_VULN,       &S_PROV, &S_EXC,  NULL};
 
 static char tolower_ascii(char ch)
 {
@@ -220,9 +232,9 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			size_t cost = tolower_ascii(a[i - 1]) ==
-						      tolower_ascii(b[j - 1])
-					      ? 0
-					      : 1;
+			                              tolower_ascii(b[j - 1])
+			                      ? 0
+			                      : 1;
 			tmp = row[j];
 			row[j] = prev_diag + cost;
 			if (row[j - 1] + 1 < row[j])
@@ -289,7 +301,7 @@ static void key_list(char *buf, size_t size, const char *const *names)
 	buf[0] = '\0';
 	for (i = 0; names[i] != NULL && len < size; i++) {
 		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-				 names[i]);
+		                 names[i]);
 		if (n < 0)
 			break;
 		len += (size_t)n;
@@ -312,14 +324,18 @@ static int check_keys(ctx *c, const json_t *obj, loc at, const section *sec)
 			continue;
 		kl = loc_key(c, at, key);
 		if ((hint = suggest(key, sec->keys)) != NULL)
-			return perr(c, kl, "unknown key \"%s\" (did you mean "
-				    "\"%s\"?)", key, hint);
+			return perr(c, kl,
+			            "unknown key \"%s\" (did you mean "
+			            "\"%s\"?)",
+			            key, hint);
 		if ((home = home_of(key, sec)) != NULL)
-			return perr(c, kl, "key \"%s\" does not belong here; "
-				    "it belongs in %s", key, home->where);
+			return perr(c, kl,
+			            "key \"%s\" does not belong here; "
+			            "it belongs in %s",
+			            key, home->where);
 		key_list(list, sizeof(list), sec->keys);
-		return perr(c, kl, "unknown key \"%s\" (allowed here: %s)",
-			    key, list);
+		return perr(c, kl, "unknown key \"%s\" (allowed here: %s)", key,
+		            list);
 	}
 	return 0;
 }
@@ -349,8 +365,8 @@ static const char *type_name(const json_t *v)
 /* The member key of obj, with its location; NULL when absent. A null
  * value ("key:" with nothing after it) counts as present, so it is
  * reported as the wrong type rather than read as a default. */
-static json_t *member(ctx *c, const json_t *obj, loc at, const char *key,
-		      loc *kl)
+static json_t *
+member(ctx *c, const json_t *obj, loc at, const char *key, loc *kl)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -370,14 +386,18 @@ static int want_string(ctx *c, loc at, const json_t *v)
 {
 	if (json_is_number(v) || json_is_boolean(v))
 		return perr(c, at, "must be a string, not %s (quote the value)",
-			    type_name(v));
+		            type_name(v));
 	return perr(c, at, "must be a string, not %s", type_name(v));
 }
 
 /* A non-empty string value, copied into the policy; *out NULL when absent
  * and not required. */
-static int get_str(ctx *c, const json_t *obj, loc at, const char *key,
-		   bool required, const char **out)
+static int get_str(ctx *c,
+                   const json_t *obj,
+                   loc at,
+                   const char *key,
+                   bool required,
+                   const char **out)
 {
 	loc kl;
 	json_t *v = member(c, obj, at, key, &kl);
@@ -395,8 +415,8 @@ static int get_str(ctx *c, const json_t *obj, loc at, const char *key,
 	return 0;
 }
 
-static int get_bool(ctx *c, const json_t *obj, loc at, const char *key,
-		    bool def, bool *out)
+static int get_bool(
+        ctx *c, const json_t *obj, loc at, const char *key, bool def, bool *out)
 {
 	loc kl;
 	json_t *v = member(c, obj, at, key, &kl);
@@ -406,14 +426,14 @@ static int get_bool(ctx *c, const json_t *obj, loc at, const char *key,
 		return 0;
 	if (!json_is_boolean(v))
 		return perr(c, kl, "must be true or false, not %s",
-			    type_name(v));
+		            type_name(v));
 	*out = json_is_true(v);
 	return 0;
 }
 
 /* A duration ("7d", "1h30m") above zero; 0 when absent. */
-static int get_duration(ctx *c, const json_t *obj, loc at, const char *key,
-			int64_t *out)
+static int
+get_duration(ctx *c, const json_t *obj, loc at, const char *key, int64_t *out)
 {
 	const char *s;
 	int error;
@@ -431,8 +451,13 @@ static int get_duration(ctx *c, const json_t *obj, loc at, const char *key,
 }
 
 /* A mapping; *out NULL when absent and not required. */
-static int get_map(ctx *c, const json_t *obj, loc at, const char *key,
-		   bool required, json_t **out, loc *kl)
+static int get_map(ctx *c,
+                   const json_t *obj,
+                   loc at,
+                   const char *key,
+                   bool required,
+                   json_t **out,
+                   loc *kl)
 {
 	json_t *v = member(c, obj, at, key, kl);
 
@@ -446,8 +471,13 @@ static int get_map(ctx *c, const json_t *obj, loc at, const char *key,
 }
 
 /* A non-empty list; *out NULL when absent and not required. */
-static int get_list(ctx *c, const json_t *obj, loc at, const char *key,
-		    bool required, json_t **out, loc *kl)
+static int get_list(ctx *c,
+                    const json_t *obj,
+                    loc at,
+                    const char *key,
+                    bool required,
+                    json_t **out,
+                    loc *kl)
 {
 	json_t *v = member(c, obj, at, key, kl);
 
@@ -459,8 +489,8 @@ static int get_list(ctx *c, const json_t *obj, loc at, const char *key,
 	if (json_array_size(v) == 0)
 		return perr(c, *kl, "must not be an empty list");
 	if (json_array_size(v) > TG_POLICY_MAX_LIST)
-		return perr_code(c, TG_ETOOBIG, *kl,
-				 "more than %d entries", TG_POLICY_MAX_LIST);
+		return perr_code(c, TG_ETOOBIG, *kl, "more than %d entries",
+		                 TG_POLICY_MAX_LIST);
 	*out = v;
 	return 0;
 }
@@ -470,9 +500,14 @@ typedef int (*str_check_fn)(const char *s);
 
 /* A non-empty list of non-empty strings, each passing check (may be
  * NULL), copied into the policy. */
-static int get_str_list(ctx *c, const json_t *obj, loc at, const char *key,
-			bool required, str_check_fn check,
-			const char *const **out, size_t *n_out)
+static int get_str_list(ctx *c,
+                        const json_t *obj,
+                        loc at,
+                        const char *key,
+                        bool required,
+                        str_check_fn check,
+                        const char *const **out,
+                        size_t *n_out)
 {
 	json_t *list, *v;
 	const char **items;
@@ -485,8 +520,7 @@ static int get_str_list(ctx *c, const json_t *obj, loc at, const char *key,
 	if ((error = get_list(c, obj, at, key, required, &list, &kl)) < 0 ||
 	    list == NULL)
 		return error;
-	items = arena_calloc(&c->p->mem, json_array_size(list),
-			     sizeof(*items));
+	items = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*items));
 	json_array_foreach(list, i, v)
 	{
 		loc il = loc_index(c, kl, i);
@@ -498,7 +532,7 @@ static int get_str_list(ctx *c, const json_t *obj, loc at, const char *key,
 			return perr(c, il, "must be a non-empty string");
 		if (check != NULL && check(json_string_value(v)) < 0)
 			return perr(c, il, "\"%.200s\": %s",
-				    json_string_value(v), tg_error_last());
+			            json_string_value(v), tg_error_last());
 		items[i] = arena_strdup(&c->p->mem, json_string_value(v));
 	}
 	*out = items;
@@ -507,8 +541,11 @@ static int get_str_list(ctx *c, const json_t *obj, loc at, const char *key,
 }
 
 /* One of names (exactly); *idx_out its index. */
-static int parse_enum(ctx *c, const json_t *v, loc at,
-		      const char *const *names, unsigned *idx_out)
+static int parse_enum(ctx *c,
+                      const json_t *v,
+                      loc at,
+                      const char *const *names,
+                      unsigned *idx_out)
 {
 	const char *hint;
 	char list[256];
@@ -525,16 +562,21 @@ static int parse_enum(ctx *c, const json_t *v, loc at,
 	key_list(list, sizeof(list), names);
 	hint = suggest(json_string_value(v), names);
 	if (hint != NULL)
-		return perr(c, at, "unknown value \"%.100s\" (did you mean "
-			    "\"%s\"? allowed: %s)",
-			    json_string_value(v), hint, list);
+		return perr(c, at,
+		            "unknown value \"%.100s\" (did you mean "
+		            "\"%s\"? allowed: %s)",
+		            json_string_value(v), hint, list);
 	return perr(c, at, "unknown value \"%.100s\" (allowed: %s)",
-		    json_string_value(v), list);
+	            json_string_value(v), list);
 }
 
 /* An optional enum member; *idx_out keeps its default when absent. */
-static int get_enum(ctx *c, const json_t *obj, loc at, const char *key,
-		    const char *const *names, unsigned *idx_out)
+static int get_enum(ctx *c,
+                    const json_t *obj,
+                    loc at,
+                    const char *key,
+                    const char *const *names,
+                    unsigned *idx_out)
 {
 	loc kl;
 	json_t *v = member(c, obj, at, key, &kl);
@@ -553,7 +595,7 @@ static int check_name(const char *s)
 
 	if (n > POLICY_MAX_NAME)
 		return tg_error_set(TG_EINVALID, "longer than %d characters",
-				    POLICY_MAX_NAME);
+		                    POLICY_MAX_NAME);
 	for (i = 0; i < n; i++) {
 		char ch = s[i];
 
@@ -561,8 +603,8 @@ static int check_name(const char *s)
 		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
 		      ch == '.'))
 			return tg_error_set(TG_EINVALID,
-					    "names use letters, digits, '-', "
-					    "'_' and '.' only");
+			                    "names use letters, digits, '-', "
+			                    "'_' and '.' only");
 	}
 	return 0;
 }
@@ -582,9 +624,9 @@ static int check_vuln_id(const char *s)
 		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
 		      ch == '.' || ch == ':'))
 			return tg_error_set(TG_EINVALID,
-					    "not a vulnerability id (like "
-					    "CVE-2023-44487 or "
-					    "GHSA-xxxx-xxxx-xxxx)");
+			                    "not a vulnerability id (like "
+			                    "CVE-2023-44487 or "
+			                    "GHSA-xxxx-xxxx-xxxx)");
 	}
 	return 0;
 }
@@ -604,14 +646,15 @@ static int check_license_id(const char *s)
 		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
 		      ch == '+' || ch == ':'))
 			return tg_error_set(TG_EINVALID,
-					    "not an SPDX license id (like MIT "
-					    "or GPL-3.0-only; list each id of "
-					    "an expression on its own)");
+			                    "not an SPDX license id (like MIT "
+			                    "or GPL-3.0-only; list each id of "
+			                    "an expression on its own)");
 	}
 	return 0;
 }
 
-/* Files --------------------------------------------------------------------- */
+/* Files ---------------------------------------------------------------------
+ */
 
 /* A path from the policy, resolved against the policy's directory. */
 static char *resolve(ctx *c, const char *path)
@@ -629,8 +672,12 @@ static void keep_key(tg_policy *p, tg_pubkey *key)
 
 /* Load the public key named by a key/publicKey value: a path, or PEM
  * written inline ("-----BEGIN PUBLIC KEY-----..."). */
-static int load_key(ctx *c, loc at, const char *value, const char *label,
-		    const tg_pubkey **key_out, const char **path_out)
+static int load_key(ctx *c,
+                    loc at,
+                    const char *value,
+                    const char *label,
+                    const tg_pubkey **key_out,
+                    const char **path_out)
 {
 	tg_pubkey *key = NULL;
 	int error;
@@ -652,8 +699,12 @@ static int load_key(ctx *c, loc at, const char *value, const char *label,
 
 /* Read a trust file named by the policy into the policy, adding its digest
  * to the hash material. */
-static int load_file(ctx *c, loc at, const char *value, const char **path_out,
-		     const char **data_out, size_t *len_out)
+static int load_file(ctx *c,
+                     loc at,
+                     const char *value,
+                     const char **path_out,
+                     const char **data_out,
+                     size_t *len_out)
 {
 	char *data = NULL;
 	char digest[TG_DIGEST_STR_LEN + 1];
@@ -661,7 +712,7 @@ static int load_file(ctx *c, loc at, const char *value, const char **path_out,
 
 	*path_out = resolve(c, value);
 	if ((error = tg_file_read(&data, len_out, *path_out,
-				  TG_MAX_FILE_BYTES)) < 0)
+	                          TG_MAX_FILE_BYTES)) < 0)
 		return perr_code(c, error, at, "%s", tg_error_last());
 	arena_keep(&c->p->mem, data);
 	tg_sha256_digest_str(digest, data, *len_out);
@@ -670,8 +721,11 @@ static int load_file(ctx *c, loc at, const char *value, const char **path_out,
 	return 0;
 }
 
-static int get_regexp(ctx *c, const json_t *obj, loc at, const char *key,
-		      const tg_regexp **out)
+static int get_regexp(ctx *c,
+                      const json_t *obj,
+                      loc at,
+                      const char *key,
+                      const tg_regexp **out)
 {
 	const char *s;
 	tg_regexp *re;
@@ -683,9 +737,9 @@ static int get_regexp(ctx *c, const json_t *obj, loc at, const char *key,
 		return error;
 	if ((error = tg_regexp_compile(&re, s)) < 0)
 		return perr_code(c, error, loc_key(c, at, key), "%s",
-				 tg_error_last());
-	p->regexps = tg_realloc(p->regexps,
-				(p->nregexps + 1) * sizeof(*p->regexps));
+		                 tg_error_last());
+	p->regexps =
+	        tg_realloc(p->regexps, (p->nregexps + 1) * sizeof(*p->regexps));
 	p->regexps[p->nregexps++] = re;
 	*out = re;
 	return 0;
@@ -694,8 +748,12 @@ static int get_regexp(ctx *c, const json_t *obj, loc at, const char *key,
 /* Sections ----------------------------------------------------------------- */
 
 /* rekor: / ctlog: {required, publicKey}; absent keeps the defaults. */
-static int parse_tlog(ctx *c, const json_t *obj, loc at, const char *key,
-		      bool def_required, tg_policy_tlog *out)
+static int parse_tlog(ctx *c,
+                      const json_t *obj,
+                      loc at,
+                      const char *key,
+                      bool def_required,
+                      tg_policy_tlog *out)
 {
 	json_t *m;
 	const char *pk;
@@ -703,22 +761,21 @@ static int parse_tlog(ctx *c, const json_t *obj, loc at, const char *key,
 	int error;
 
 	out->required = def_required;
-	if ((error = get_map(c, obj, at, key, false, &m, &ml)) < 0 ||
-	    m == NULL)
+	if ((error = get_map(c, obj, at, key, false, &m, &ml)) < 0 || m == NULL)
 		return error;
 	if ((error = check_keys(c, m, ml, &S_TLOG)) < 0 ||
 	    (error = get_bool(c, m, ml, "required", def_required,
-			      &out->required)) < 0 ||
+	                      &out->required)) < 0 ||
 	    (error = get_str(c, m, ml, "publicKey", false, &pk)) < 0)
 		return error;
 	if (pk == NULL)
 		return 0;
 	return load_key(c, loc_key(c, ml, "publicKey"), pk, key, &out->key,
-			&out->key_path);
+	                &out->key_path);
 }
 
-static int parse_keyless_trust(ctx *c, const json_t *m, loc ml,
-			       tg_policy_keyless *k)
+static int
+parse_keyless_trust(ctx *c, const json_t *m, loc ml, tg_policy_keyless *k)
 {
 	const char *root, *certs;
 	json_t *doc;
@@ -728,66 +785,68 @@ static int parse_keyless_trust(ctx *c, const json_t *m, loc ml,
 	    (error = get_str(c, m, ml, "fulcioCerts", false, &certs)) < 0)
 		return error;
 	if (root == NULL && certs == NULL)
-		return perr(c, ml, "keyless needs trustedRoot (a Sigstore "
-			    "trusted_root.json) or fulcioCerts (PEM CA "
-			    "certificates) to know which Fulcio to trust");
+		return perr(c, ml,
+		            "keyless needs trustedRoot (a Sigstore "
+		            "trusted_root.json) or fulcioCerts (PEM CA "
+		            "certificates) to know which Fulcio to trust");
 	if (root != NULL) {
 		loc rl = loc_key(c, ml, "trustedRoot");
 
 		if ((error = load_file(c, rl, root, &k->trusted_root_path,
-				       &k->trusted_root,
-				       &k->trusted_root_len)) < 0)
+		                       &k->trusted_root,
+		                       &k->trusted_root_len)) < 0)
 			return error;
 		doc = json_loadb(k->trusted_root, k->trusted_root_len,
-				 JSON_REJECT_DUPLICATES, NULL);
+		                 JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(doc)) {
 			json_decref(doc);
 			return perr(c, rl, "%s: not a JSON trusted root",
-				    k->trusted_root_path);
+			            k->trusted_root_path);
 		}
 		json_decref(doc);
 	}
 	if (certs == NULL)
 		return 0;
 	if ((error = load_file(c, loc_key(c, ml, "fulcioCerts"), certs,
-			       &k->fulcio_certs_path, &k->fulcio_certs,
-			       &k->fulcio_certs_len)) < 0)
+	                       &k->fulcio_certs_path, &k->fulcio_certs,
+	                       &k->fulcio_certs_len)) < 0)
 		return error;
 	if (strstr(k->fulcio_certs, "-----BEGIN CERTIFICATE-----") == NULL)
 		return perr(c, loc_key(c, ml, "fulcioCerts"),
-			    "%s: no PEM certificate in it",
-			    k->fulcio_certs_path);
+		            "%s: no PEM certificate in it",
+		            k->fulcio_certs_path);
 	return 0;
 }
 
-static int parse_keyless(ctx *c, const json_t *m, loc ml,
-			 tg_policy_keyless *k)
+static int parse_keyless(ctx *c, const json_t *m, loc ml, tg_policy_keyless *k)
 {
 	int error;
 
 	if ((error = check_keys(c, m, ml, &S_KEYLESS)) < 0 ||
 	    (error = get_str(c, m, ml, "issuer", false, &k->issuer)) < 0 ||
-	    (error = get_regexp(c, m, ml, "issuerRegExp",
-				&k->issuer_regexp)) < 0 ||
+	    (error = get_regexp(c, m, ml, "issuerRegExp", &k->issuer_regexp)) <
+	            0 ||
 	    (error = get_str(c, m, ml, "subject", false, &k->subject)) < 0 ||
 	    (error = get_regexp(c, m, ml, "subjectRegExp",
-				&k->subject_regexp)) < 0)
+	                        &k->subject_regexp)) < 0)
 		return error;
 	/* As cosign: an identity without an issuer, or the reverse, would
 	 * trust anyone the other half lets through. */
 	if (k->issuer == NULL && k->issuer_regexp == NULL)
-		return perr(c, ml, "keyless needs issuer or issuerRegExp "
-			    "(the OIDC issuer of the signer's certificate)");
+		return perr(c, ml,
+		            "keyless needs issuer or issuerRegExp "
+		            "(the OIDC issuer of the signer's certificate)");
 	if (k->subject == NULL && k->subject_regexp == NULL)
-		return perr(c, ml, "keyless needs subject or subjectRegExp "
-			    "(the signer identity in the certificate)");
+		return perr(c, ml,
+		            "keyless needs subject or subjectRegExp "
+		            "(the signer identity in the certificate)");
 	if ((error = parse_keyless_trust(c, m, ml, k)) < 0)
 		return error;
 	return parse_tlog(c, m, ml, "ctlog", true, &k->ctlog);
 }
 
-static int parse_authority(ctx *c, const json_t *v, loc at,
-			   tg_policy_authority *a)
+static int
+parse_authority(ctx *c, const json_t *v, loc at, tg_policy_authority *a)
 {
 	const char *key;
 	json_t *kl_map;
@@ -797,7 +856,7 @@ static int parse_authority(ctx *c, const json_t *v, loc at,
 
 	if (!json_is_object(v))
 		return perr(c, at, "an authority must be a mapping, not %s",
-			    type_name(v));
+		            type_name(v));
 	a->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
 	if ((error = check_keys(c, v, at, &S_AUTH)) < 0 ||
 	    (error = get_str(c, v, at, "name", true, &a->name)) < 0 ||
@@ -807,16 +866,17 @@ static int parse_authority(ctx *c, const json_t *v, loc at,
 	if (check_name(a->name) < 0)
 		return perr(c, loc_key(c, at, "name"), "%s", tg_error_last());
 	if (key != NULL && kl_map != NULL)
-		return perr(c, at, "authority \"%s\" has both key and keyless; "
-			    "give one (use two authorities for both)",
-			    a->name);
+		return perr(c, at,
+		            "authority \"%s\" has both key and keyless; "
+		            "give one (use two authorities for both)",
+		            a->name);
 	if (key == NULL && kl_map == NULL)
 		return perr(c, at, "authority \"%s\" needs key or keyless",
-			    a->name);
+		            a->name);
 	if (key != NULL) {
 		a->kind = TG_AUTHORITY_KEY;
 		error = load_key(c, loc_key(c, at, "key"), key, a->name,
-				 &a->key, &a->key_path);
+		                 &a->key, &a->key_path);
 	} else {
 		a->kind = TG_AUTHORITY_KEYLESS;
 		k = arena_calloc(&c->p->mem, 1, sizeof(*k));
@@ -828,11 +888,11 @@ static int parse_authority(ctx *c, const json_t *v, loc at,
 	/* A Fulcio certificate lives ten minutes: only a log entry shows
 	 * it signed in that window, so keyless requires Rekor by default. */
 	return parse_tlog(c, v, at, "rekor", a->kind == TG_AUTHORITY_KEYLESS,
-			  &a->rekor);
+	                  &a->rekor);
 }
 
-static int parse_authorities(ctx *c, const json_t *m, loc ml,
-			     tg_policy_signatures *s)
+static int
+parse_authorities(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
 {
 	json_t *list, *v;
 	tg_policy_authority *auths;
@@ -843,8 +903,7 @@ static int parse_authorities(ctx *c, const json_t *m, loc ml,
 
 	if ((error = get_list(c, m, ml, "authorities", true, &list, &ll)) < 0)
 		return error;
-	auths = arena_calloc(&c->p->mem, json_array_size(list),
-			     sizeof(*auths));
+	auths = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*auths));
 	ptrs = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*ptrs));
 	json_array_foreach(list, i, v)
 	{
@@ -855,9 +914,9 @@ static int parse_authorities(ctx *c, const json_t *m, loc ml,
 		for (j = 0; j < i; j++) {
 			if (strcmp(auths[j].name, auths[i].name) == 0)
 				return perr(c, loc_key(c, il, "name"),
-					    "duplicate authority name \"%s\" "
-					    "(also at line %u)",
-					    auths[i].name, auths[j].line);
+				            "duplicate authority name \"%s\" "
+				            "(also at line %u)",
+				            auths[i].name, auths[j].line);
 		}
 		ptrs[i] = &auths[i];
 	}
@@ -867,8 +926,8 @@ static int parse_authorities(ctx *c, const json_t *m, loc ml,
 }
 
 /* A remap prefix: a registry prefix ending in '/'. */
-static int get_remap_prefix(ctx *c, const json_t *m, loc ml, const char *key,
-			    const char **out)
+static int get_remap_prefix(
+        ctx *c, const json_t *m, loc ml, const char *key, const char **out)
 {
 	int error;
 	loc kl;
@@ -879,13 +938,14 @@ static int get_remap_prefix(ctx *c, const json_t *m, loc ml, const char *key,
 	if (tg_policy_registry_check(*out) < 0)
 		return perr(c, kl, "\"%s\": %s", *out, tg_error_last());
 	if (!tg_str_has_suffix(*out, "/"))
-		return perr(c, kl, "\"%s\" must end with '/' (a repository "
-			    "prefix)", *out);
+		return perr(c, kl,
+		            "\"%s\" must end with '/' (a repository "
+		            "prefix)",
+		            *out);
 	return 0;
 }
 
-static int parse_remap(ctx *c, const json_t *m, loc ml,
-		       tg_policy_signatures *s)
+static int parse_remap(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
 {
 	json_t *r;
 	loc rl;
@@ -895,18 +955,18 @@ static int parse_remap(ctx *c, const json_t *m, loc ml,
 	    r == NULL)
 		return error;
 	if ((error = check_keys(c, r, rl, &S_REMAP)) < 0 ||
-	    (error = get_remap_prefix(c, r, rl, "prefix",
-				      &s->remap_prefix)) < 0)
+	    (error = get_remap_prefix(c, r, rl, "prefix", &s->remap_prefix)) <
+	            0)
 		return error;
 	return get_remap_prefix(c, r, rl, "signedPrefix",
-				&s->remap_signed_prefix);
+	                        &s->remap_signed_prefix);
 }
 
 static const char *const identity_names[] = {"any", "repository", "exact",
-					     NULL};
+                                             NULL};
 
-static int parse_signatures(ctx *c, const json_t *m, loc ml,
-			    tg_policy_signatures *s)
+static int
+parse_signatures(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
 {
 	json_t *t;
 	loc tl;
@@ -916,7 +976,7 @@ static int parse_signatures(ctx *c, const json_t *m, loc ml,
 	if ((error = check_keys(c, m, ml, &S_SIGS)) < 0 ||
 	    (error = parse_authorities(c, m, ml, s)) < 0 ||
 	    (error = get_enum(c, m, ml, "signedIdentity", identity_names,
-			      &ident)) < 0 ||
+	                      &ident)) < 0 ||
 	    (error = parse_remap(c, m, ml, s)) < 0)
 		return error;
 	s->signed_identity = (tg_policy_identity)ident;
@@ -926,16 +986,16 @@ static int parse_signatures(ctx *c, const json_t *m, loc ml,
 	if (!json_is_integer(t) || json_integer_value(t) < 1)
 		return perr(c, tl, "must be a whole number of at least 1");
 	if ((json_int_t)s->nauthorities < json_integer_value(t))
-		return perr(c, tl, "threshold %lld is more than the %zu "
-			    "authorities listed, so no image could pass",
-			    (long long)json_integer_value(t),
-			    s->nauthorities);
+		return perr(c, tl,
+		            "threshold %lld is more than the %zu "
+		            "authorities listed, so no image could pass",
+		            (long long)json_integer_value(t), s->nauthorities);
 	s->threshold = (unsigned)json_integer_value(t);
 	return 0;
 }
 
-static int parse_denied_packages(ctx *c, const json_t *m, loc ml,
-				 tg_policy_sbom *s)
+static int
+parse_denied_packages(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 {
 	json_t *list, *v;
 	tg_policy_denied_package *pkgs;
@@ -943,8 +1003,8 @@ static int parse_denied_packages(ctx *c, const json_t *m, loc ml,
 	loc ll;
 	int error;
 
-	if ((error = get_list(c, m, ml, "deniedPackages", false, &list,
-			      &ll)) < 0 ||
+	if ((error = get_list(c, m, ml, "deniedPackages", false, &list, &ll)) <
+	            0 ||
 	    list == NULL)
 		return error;
 	pkgs = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*pkgs));
@@ -953,18 +1013,20 @@ static int parse_denied_packages(ctx *c, const json_t *m, loc ml,
 		loc il = loc_index(c, ll, i);
 
 		if (!json_is_object(v))
-			return perr(c, il, "must be a mapping {name, version}, "
-				    "not %s", type_name(v));
+			return perr(c, il,
+			            "must be a mapping {name, version}, "
+			            "not %s",
+			            type_name(v));
 		if ((error = check_keys(c, v, il, &S_DPKG)) < 0 ||
-		    (error = get_str(c, v, il, "name", true,
-				     &pkgs[i].name)) < 0 ||
+		    (error = get_str(c, v, il, "name", true, &pkgs[i].name)) <
+		            0 ||
 		    (error = get_str(c, v, il, "version", false,
-				     &pkgs[i].version)) < 0)
+		                     &pkgs[i].version)) < 0)
 			return error;
 		if (pkgs[i].version != NULL &&
 		    tg_version_constraint_check(pkgs[i].version) < 0)
 			return perr(c, loc_key(c, il, "version"), "%s",
-				    tg_error_last());
+			            tg_error_last());
 	}
 	s->denied_packages = pkgs;
 	s->ndenied_packages = json_array_size(list);
@@ -986,8 +1048,8 @@ static int parse_sbom(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	if ((error = check_keys(c, m, ml, &S_SBOM)) < 0 ||
 	    (error = get_bool(c, m, ml, "required", true, &s->required)) < 0 ||
 	    (error = get_str_list(c, m, ml, "deniedLicenses", false,
-				  check_license_id, &s->denied_licenses,
-				  &s->ndenied_licenses)) < 0 ||
+	                          check_license_id, &s->denied_licenses,
+	                          &s->ndenied_licenses)) < 0 ||
 	    (error = parse_denied_packages(c, m, ml, s)) < 0 ||
 	    (error = get_list(c, m, ml, "formats", false, &list, &ll)) < 0 ||
 	    list == NULL)
@@ -996,15 +1058,15 @@ static int parse_sbom(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	json_array_foreach(list, i, v)
 	{
 		if ((error = parse_enum(c, v, loc_index(c, ll, i),
-					sbom_format_names, &idx)) < 0)
+		                        sbom_format_names, &idx)) < 0)
 			return error;
 		s->formats |= 1u << idx;
 	}
 	return 0;
 }
 
-static const char *const severity_list[] = {"none", "low", "medium", "high",
-					    "critical", NULL};
+static const char *const severity_list[] = {"none", "low",      "medium",
+                                            "high", "critical", NULL};
 
 static int parse_vulns(ctx *c, const json_t *m, loc ml, tg_policy_vulns *s)
 {
@@ -1014,18 +1076,18 @@ static int parse_vulns(ctx *c, const json_t *m, loc ml, tg_policy_vulns *s)
 	s->present = true;
 	if ((error = check_keys(c, m, ml, &S_VULN)) < 0 ||
 	    (error = get_bool(c, m, ml, "required", true, &s->required)) < 0 ||
-	    (error = get_enum(c, m, ml, "maxSeverity", severity_list,
-			      &sev)) < 0 ||
-	    (error = get_duration(c, m, ml, "maxScanAge",
-				  &s->max_scan_age)) < 0)
+	    (error = get_enum(c, m, ml, "maxSeverity", severity_list, &sev)) <
+	            0 ||
+	    (error = get_duration(c, m, ml, "maxScanAge", &s->max_scan_age)) <
+	            0)
 		return error;
 	s->max_severity = (tg_severity)sev;
 	return get_str_list(c, m, ml, "ignore", false, check_vuln_id,
-			    &s->ignore, &s->nignore);
+	                    &s->ignore, &s->nignore);
 }
 
-static int parse_provenance(ctx *c, const json_t *m, loc ml,
-			    tg_policy_provenance *s)
+static int
+parse_provenance(ctx *c, const json_t *m, loc ml, tg_policy_provenance *s)
 {
 	int error;
 
@@ -1033,18 +1095,18 @@ static int parse_provenance(ctx *c, const json_t *m, loc ml,
 	if ((error = check_keys(c, m, ml, &S_PROV)) < 0 ||
 	    (error = get_bool(c, m, ml, "required", true, &s->required)) < 0 ||
 	    (error = get_str(c, m, ml, "builderId", false, &s->builder_id)) <
-		    0 ||
+	            0 ||
 	    (error = get_regexp(c, m, ml, "builderIdRegExp",
-				&s->builder_id_regexp)) < 0 ||
+	                        &s->builder_id_regexp)) < 0 ||
 	    (error = get_str(c, m, ml, "sourceRepository", false,
-			     &s->source_repository)) < 0)
+	                     &s->source_repository)) < 0)
 		return error;
 	return get_regexp(c, m, ml, "sourceRepositoryRegExp",
-			  &s->source_repository_regexp);
+	                  &s->source_repository_regexp);
 }
 
-static int parse_attestations(ctx *c, const json_t *m, loc ml,
-			      tg_policy_rule *r)
+static int
+parse_attestations(ctx *c, const json_t *m, loc ml, tg_policy_rule *r)
 {
 	json_t *v;
 	loc vl;
@@ -1056,7 +1118,7 @@ static int parse_attestations(ctx *c, const json_t *m, loc ml,
 	    (v != NULL && (error = parse_sbom(c, v, vl, &r->sbom)) < 0))
 		return error;
 	if ((error = get_map(c, m, ml, "vulnerabilities", false, &v, &vl)) <
-		    0 ||
+	            0 ||
 	    (v != NULL &&
 	     (error = parse_vulns(c, v, vl, &r->vulnerabilities)) < 0))
 		return error;
@@ -1082,7 +1144,7 @@ static int parse_rule(ctx *c, const json_t *v, loc at, tg_policy_rule *r)
 
 	if (!json_is_object(v))
 		return perr(c, at, "a rule must be a mapping, not %s",
-			    type_name(v));
+		            type_name(v));
 	r->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
 	if ((error = check_keys(c, v, at, &S_RULE)) < 0 ||
 	    (error = get_str(c, v, at, "name", true, &r->name)) < 0)
@@ -1090,10 +1152,10 @@ static int parse_rule(ctx *c, const json_t *v, loc at, tg_policy_rule *r)
 	if (check_name(r->name) < 0)
 		return perr(c, loc_key(c, at, "name"), "%s", tg_error_last());
 	if ((error = get_str_list(c, v, at, "images", true, check_glob,
-				  &r->images, &r->nimages)) < 0 ||
+	                          &r->images, &r->nimages)) < 0 ||
 	    (error = get_enum(c, v, at, "mode", mode_names, &mode)) < 0 ||
-	    (error = get_duration(c, v, at, "maxImageAge",
-				  &r->max_image_age)) < 0 ||
+	    (error = get_duration(c, v, at, "maxImageAge", &r->max_image_age)) <
+	            0 ||
 	    (error = get_map(c, v, at, "signatures", true, &m, &ml)) < 0 ||
 	    (error = parse_signatures(c, m, ml, &r->signatures)) < 0 ||
 	    (error = get_map(c, v, at, "attestations", false, &m, &ml)) < 0)
@@ -1104,12 +1166,10 @@ static int parse_rule(ctx *c, const json_t *v, loc at, tg_policy_rule *r)
 	return parse_attestations(c, m, ml, r);
 }
 
-static const char *const waive_names[] = {"signature", "sbom",
-					  "vulnerabilities", "provenance",
-					  "age", NULL};
+static const char *const waive_names[] = {
+        "signature", "sbom", "vulnerabilities", "provenance", "age", NULL};
 
-static int parse_waive(ctx *c, const json_t *v, loc at,
-		       tg_policy_exception *e)
+static int parse_waive(ctx *c, const json_t *v, loc at, tg_policy_exception *e)
 {
 	json_t *list, *item;
 	size_t i;
@@ -1123,21 +1183,21 @@ static int parse_waive(ctx *c, const json_t *v, loc at,
 	json_array_foreach(list, i, item)
 	{
 		if ((error = parse_enum(c, item, loc_index(c, ll, i),
-					waive_names, &idx)) < 0)
+		                        waive_names, &idx)) < 0)
 			return error;
 		e->waive |= 1u << idx;
 	}
 	return 0;
 }
 
-static int parse_exception(ctx *c, const json_t *v, loc at,
-			   tg_policy_exception *e)
+static int
+parse_exception(ctx *c, const json_t *v, loc at, tg_policy_exception *e)
 {
 	int error;
 
 	if (!json_is_object(v))
 		return perr(c, at, "an exception must be a mapping, not %s",
-			    type_name(v));
+		            type_name(v));
 	e->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
 	if ((error = check_keys(c, v, at, &S_EXC)) < 0 ||
 	    (error = get_str(c, v, at, "name", true, &e->name)) < 0)
@@ -1145,22 +1205,24 @@ static int parse_exception(ctx *c, const json_t *v, loc at,
 	if (check_name(e->name) < 0)
 		return perr(c, loc_key(c, at, "name"), "%s", tg_error_last());
 	if ((error = get_str_list(c, v, at, "images", true, check_glob,
-				  &e->images, &e->nimages)) < 0 ||
+	                          &e->images, &e->nimages)) < 0 ||
 	    (error = parse_waive(c, v, at, e)) < 0 ||
 	    (error = get_str_list(c, v, at, "cves", false, check_vuln_id,
-				  &e->cves, &e->ncves)) < 0 ||
+	                          &e->cves, &e->ncves)) < 0 ||
 	    (error = get_str(c, v, at, "reason", true, &e->reason)) < 0 ||
-	    (error = get_str(c, v, at, "approvedBy", true,
-			     &e->approved_by)) < 0 ||
+	    (error = get_str(c, v, at, "approvedBy", true, &e->approved_by)) <
+	            0 ||
 	    (error = get_str(c, v, at, "expires", true, &e->expires)) < 0)
 		return error;
 	if (e->waive == 0 && e->ncves == 0)
-		return perr(c, at, "exception \"%s\" waives nothing: give "
-			    "waive (signature, sbom, vulnerabilities, "
-			    "provenance, age) or cves", e->name);
+		return perr(c, at,
+		            "exception \"%s\" waives nothing: give "
+		            "waive (signature, sbom, vulnerabilities, "
+		            "provenance, age) or cves",
+		            e->name);
 	if (tg_parse_date_end(&e->expires_at, e->expires) < 0)
 		return perr(c, loc_key(c, at, "expires"), "%s",
-			    tg_error_last());
+		            tg_error_last());
 	return 0;
 }
 
@@ -1170,16 +1232,15 @@ static int parse_registries(ctx *c, const json_t *doc)
 	loc ml;
 	int error;
 
-	if ((error = get_map(c, doc, root_loc, "registries", false, &m,
-			     &ml)) < 0 ||
+	if ((error = get_map(c, doc, root_loc, "registries", false, &m, &ml)) <
+	            0 ||
 	    m == NULL)
 		return error;
 	c->p->has_registries = true;
 	if ((error = check_keys(c, m, ml, &S_REGISTRIES)) < 0)
 		return error;
-	return get_str_list(c, m, ml, "allowed", true,
-			    tg_policy_registry_check, &c->p->allowed,
-			    &c->p->nallowed);
+	return get_str_list(c, m, ml, "allowed", true, tg_policy_registry_check,
+	                    &c->p->allowed, &c->p->nallowed);
 }
 
 static int parse_rules(ctx *c, const json_t *doc)
@@ -1190,11 +1251,10 @@ static int parse_rules(ctx *c, const json_t *doc)
 	int error;
 	tg_policy *p = c->p;
 
-	if ((error = get_list(c, doc, root_loc, "rules", true, &list, &ll)) <
-	    0)
+	if ((error = get_list(c, doc, root_loc, "rules", true, &list, &ll)) < 0)
 		return error;
-	p->rules = arena_calloc(&p->mem, json_array_size(list),
-				sizeof(*p->rules));
+	p->rules =
+	        arena_calloc(&p->mem, json_array_size(list), sizeof(*p->rules));
 	json_array_foreach(list, i, v)
 	{
 		loc il = loc_index(c, ll, i);
@@ -1204,10 +1264,9 @@ static int parse_rules(ctx *c, const json_t *doc)
 		for (j = 0; j < i; j++) {
 			if (strcmp(p->rules[j].name, p->rules[i].name) == 0)
 				return perr(c, loc_key(c, il, "name"),
-					    "duplicate rule name \"%s\" (also "
-					    "at line %u)",
-					    p->rules[i].name,
-					    p->rules[j].line);
+				            "duplicate rule name \"%s\" (also "
+				            "at line %u)",
+				            p->rules[i].name, p->rules[j].line);
 		}
 		p->nrules = i + 1;
 	}
@@ -1223,11 +1282,11 @@ static int parse_exceptions(ctx *c, const json_t *doc)
 	tg_policy *p = c->p;
 
 	if ((error = get_list(c, doc, root_loc, "exceptions", false, &list,
-			      &ll)) < 0 ||
+	                      &ll)) < 0 ||
 	    list == NULL)
 		return error;
 	p->exceptions = arena_calloc(&p->mem, json_array_size(list),
-				     sizeof(*p->exceptions));
+	                             sizeof(*p->exceptions));
 	json_array_foreach(list, i, v)
 	{
 		loc il = loc_index(c, ll, i);
@@ -1238,9 +1297,9 @@ static int parse_exceptions(ctx *c, const json_t *doc)
 		for (j = 0; j < i; j++) {
 			if (strcmp(p->exceptions[j].name, e->name) == 0)
 				return perr(c, loc_key(c, il, "name"),
-					    "duplicate exception name \"%s\" "
-					    "(also at line %u)",
-					    e->name, p->exceptions[j].line);
+				            "duplicate exception name \"%s\" "
+				            "(also at line %u)",
+				            e->name, p->exceptions[j].line);
 		}
 		p->nexceptions = i + 1;
 	}
@@ -1253,23 +1312,24 @@ static int parse_document(ctx *c, const json_t *doc)
 	int error;
 
 	if (!json_is_object(doc))
-		return perr(c, root_loc, "a policy must be a mapping with "
-			    "apiVersion: %s and kind: %s, not %s",
-			    TG_POLICY_API_VERSION, TG_POLICY_KIND,
-			    type_name(doc));
+		return perr(c, root_loc,
+		            "a policy must be a mapping with "
+		            "apiVersion: %s and kind: %s, not %s",
+		            TG_POLICY_API_VERSION, TG_POLICY_KIND,
+		            type_name(doc));
 	if ((error = check_keys(c, doc, root_loc, &S_TOP)) < 0 ||
 	    (error = get_str(c, doc, root_loc, "apiVersion", true, &s)) < 0)
 		return error;
 	if (strcmp(s, TG_POLICY_API_VERSION) != 0)
 		return perr(c, loc_key(c, root_loc, "apiVersion"),
-			    "\"%.100s\" is not supported (expected %s)",
-			    s, TG_POLICY_API_VERSION);
+		            "\"%.100s\" is not supported (expected %s)", s,
+		            TG_POLICY_API_VERSION);
 	if ((error = get_str(c, doc, root_loc, "kind", true, &s)) < 0)
 		return error;
 	if (strcmp(s, TG_POLICY_KIND) != 0)
 		return perr(c, loc_key(c, root_loc, "kind"),
-			    "\"%.100s\" is not a policy (expected kind %s)", s,
-			    TG_POLICY_KIND);
+		            "\"%.100s\" is not a policy (expected kind %s)", s,
+		            TG_POLICY_KIND);
 	if ((error = parse_registries(c, doc)) < 0 ||
 	    (error = parse_rules(c, doc)) < 0)
 		return error;
@@ -1281,21 +1341,21 @@ static int parse_document(ctx *c, const json_t *doc)
 static int compute_hash(ctx *c, const json_t *doc)
 {
 	char *canon = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT |
-					      JSON_ENCODE_ANY);
+	                                      JSON_ENCODE_ANY);
 	tg_buf all;
 	int error;
 
 	if (canon == NULL)
 		return tg_error_set(TG_ERROR, "%s: cannot serialise policy",
-				    c->name);
+		                    c->name);
 	tg_buf_init(&all, TG_MAX_FILE_BYTES * 4u + POLICY_MAX_CANON);
 	error = tg_buf_printf(&all, "%s\n%s", canon,
-			      c->canon.data ? c->canon.data : "");
+	                      c->canon.data ? c->canon.data : "");
 	if (error == 0)
 		tg_sha256_digest_str(c->p->hash, all.data, all.len);
 	else
 		error = tg_error_set(error, "%s: policy too big to hash",
-				     c->name);
+		                     c->name);
 	free(canon);
 	tg_buf_free(&all);
 	return error;
@@ -1308,15 +1368,17 @@ static int parse_docs(ctx *c, const char *data, size_t len)
 	int error;
 
 	if ((error = tg_yaml_parse(&docs, c->name, data, len,
-				   TG_YAML_POSITIONS)) < 0)
+	                           TG_YAML_POSITIONS)) < 0)
 		return error;
 	c->docs = docs;
 	n = tg_yaml_docs_count(docs);
 	if (n != 1 || json_is_null(tg_yaml_docs_get(docs, 0))) {
-		error = n > 1 ? perr(c, root_loc, "%zu YAML documents; a "
-				     "policy file holds exactly one", n)
-			      : tg_error_set(TG_EINVALID,
-					     "%s: empty policy file", c->name);
+		error = n > 1 ? perr(c, root_loc,
+		                     "%zu YAML documents; a "
+		                     "policy file holds exactly one",
+		                     n)
+		              : tg_error_set(TG_EINVALID,
+		                             "%s: empty policy file", c->name);
 		goto out;
 	}
 	if ((error = parse_document(c, tg_yaml_docs_get(docs, 0))) < 0)
@@ -1328,8 +1390,11 @@ out:
 	return error;
 }
 
-int tg_policy_parse(tg_policy **out, const char *name, const char *data,
-		    size_t len, const char *base_dir)
+int tg_policy_parse(tg_policy **out,
+                    const char *name,
+                    const char *data,
+                    size_t len,
+                    const char *base_dir)
 {
 	ctx c;
 	int error;
@@ -1342,8 +1407,10 @@ int tg_policy_parse(tg_policy **out, const char *name, const char *data,
 	c.base_dir = base_dir;
 	tg_buf_init(&c.canon, POLICY_MAX_CANON);
 	if (len > TG_MAX_FILE_BYTES)
-		error = tg_error_set(TG_ETOOBIG, "%s: policy larger than %u "
-				     "bytes", name, TG_MAX_FILE_BYTES);
+		error = tg_error_set(TG_ETOOBIG,
+		                     "%s: policy larger than %u "
+		                     "bytes",
+		                     name, TG_MAX_FILE_BYTES);
 	else
 		error = parse_docs(&c, data, len);
 	arena_free(&c.scratch);

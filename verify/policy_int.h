@@ -58,8 +58,9 @@ struct tg_policy {
 int tg_policy_glob_check(const char *pattern);
 
 /* Match pattern against name and digest (digest may be NULL). */
-bool tg_policy_glob_match(const char *pattern, const char *name,
-			  const char *digest);
+bool tg_policy_glob_match(const char *pattern,
+                          const char *name,
+                          const char *digest);
 
 /* A registries.allowed entry: host[:port][/path][/]. 0 or TG_EINVALID. */
 int tg_policy_registry_check(const char *entry);

@@ -12,7 +12,7 @@
 #include "tollgate/util.h"
 
 static const char *const severity_names[] = {"none", "low", "medium", "high",
-					     "critical"};
+                                             "critical"};
 
 const char *tg_severity_name(tg_severity s)
 {
@@ -32,9 +32,9 @@ int tg_severity_parse(tg_severity *out, const char *s)
 		}
 	}
 	return tg_error_set(TG_EINVALID,
-			    "unknown severity \"%.64s\" (expected none, low, "
-			    "medium, high or critical)",
-			    s);
+	                    "unknown severity \"%.64s\" (expected none, low, "
+	                    "medium, high or critical)",
+	                    s);
 }
 
 const char *tg_policy_waive_name(unsigned bit)
@@ -63,7 +63,7 @@ enum glob_tok {
 	GT_STAR,        /* *: a run without '/' */
 	GT_DSTAR,       /* **: any run */
 	GT_DSTAR_SLASH, /* "**" + "/" at a component start: "" or a run
-			   ending in '/', so a/(that)b matches a/b too */
+	                   ending in '/', so a/(that)b matches a/b too */
 };
 
 typedef struct glob_token {
@@ -103,14 +103,16 @@ static size_t glob_tokenize(glob_token *toks, const char *p, size_t n)
 }
 
 /* One DP step: cur[j] says whether the tokens so far match t[0..j). */
-static void glob_step(bool *cur, const bool *prev, const glob_token *tok,
-		      const char *t, size_t n)
+static void glob_step(bool *cur,
+                      const bool *prev,
+                      const glob_token *tok,
+                      const char *t,
+                      size_t n)
 {
 	size_t j;
 	bool anyp = false;
 
-	cur[0] = tok->kind == GT_LIT || tok->kind == GT_ANY1 ? false
-							     : prev[0];
+	cur[0] = tok->kind == GT_LIT || tok->kind == GT_ANY1 ? false : prev[0];
 	for (j = 1; j <= n; j++) {
 		char c = t[j - 1];
 
@@ -165,8 +167,9 @@ static bool glob_match_name(const char *p, size_t pn, const char *t)
 	return result;
 }
 
-bool tg_policy_glob_match(const char *pattern, const char *name,
-			  const char *digest)
+bool tg_policy_glob_match(const char *pattern,
+                          const char *name,
+                          const char *digest)
 {
 	const char *at = strchr(pattern, '@');
 
@@ -205,29 +208,29 @@ static int check_component(const char *c, size_t n, bool first, bool glob)
 		stars = ch == '*' ? stars + 1 : 0;
 		if (stars > 2)
 			return tg_error_set(TG_EINVALID,
-					    "\"***\" is not a glob; use * "
-					    "or **");
+			                    "\"***\" is not a glob; use * "
+			                    "or **");
 		if (glob && (ch == '*' || ch == '?'))
 			continue;
 		if (ch == ':' && first)
 			continue;
 		if (ch >= 'A' && ch <= 'Z')
 			return tg_error_set(TG_EINVALID,
-					    "uppercase letter '%c': image "
-					    "names are lowercase, so it would "
-					    "never match",
-					    ch);
+			                    "uppercase letter '%c': image "
+			                    "names are lowercase, so it would "
+			                    "never match",
+			                    ch);
 		if (ch == ':')
 			return tg_error_set(TG_EINVALID,
-					    "':' outside the registry host: "
-					    "tags are mutable, so patterns "
-					    "name repositories (add "
-					    "@sha256:<digest> to pin one "
-					    "image)");
+			                    "':' outside the registry host: "
+			                    "tags are mutable, so patterns "
+			                    "name repositories (add "
+			                    "@sha256:<digest> to pin one "
+			                    "image)");
 		if (!is_name_char(ch))
 			return tg_error_set(TG_EINVALID,
-					    "character '%c' is not allowed",
-					    ch);
+			                    "character '%c' is not allowed",
+			                    ch);
 	}
 	return 0;
 }
@@ -242,22 +245,22 @@ static int check_name_pattern(const char *p, size_t n, bool glob)
 
 	if (n == 0 || p[0] == '/')
 		return tg_error_set(TG_EINVALID, "must start with a registry "
-				    "host");
+		                                 "host");
 	for (i = 0; i <= n; i++) {
 		if (i < n && p[i] != '/')
 			continue;
 		if (i == n && !first && start == n && !glob)
 			break; /* prefix with a trailing '/' */
 		if ((error = check_component(p + start, i - start, first,
-					     glob)) < 0)
+		                             glob)) < 0)
 			return error;
 		if (first && !looks_like_host(p + start, i - start) &&
 		    !(glob && memchr(p + start, '*', i - start)))
 			return tg_error_set(
-				TG_EINVALID,
-				"must start with a registry host (names are "
-				"normalised: \"nginx\" is "
-				"docker.io/library/nginx)");
+			        TG_EINVALID,
+			        "must start with a registry host (names are "
+			        "normalised: \"nginx\" is "
+			        "docker.io/library/nginx)");
 		first = false;
 		start = i + 1;
 	}
@@ -271,21 +274,21 @@ int tg_policy_glob_check(const char *pattern)
 
 	if (len > TG_POLICY_MAX_PATTERN)
 		return tg_error_set(TG_ETOOBIG, "longer than %d characters",
-				    TG_POLICY_MAX_PATTERN);
+		                    TG_POLICY_MAX_PATTERN);
 	if (at != NULL) {
 		if (!tg_str_has_prefix(at + 1, "sha256:") ||
 		    !tg_digest_is_valid(at + 1))
 			return tg_error_set(TG_EINVALID,
-					    "\"%.100s\" is not a digest "
-					    "(expected @sha256:<64 lowercase "
-					    "hex>)",
-					    at + 1);
+			                    "\"%.100s\" is not a digest "
+			                    "(expected @sha256:<64 lowercase "
+			                    "hex>)",
+			                    at + 1);
 		len = (size_t)(at - pattern);
 	}
 	if (len > 0 && pattern[len - 1] == '/')
 		return tg_error_set(TG_EINVALID,
-				    "ends with '/': add ** to match the "
-				    "repositories below it");
+		                    "ends with '/': add ** to match the "
+		                    "repositories below it");
 	return check_name_pattern(pattern, len, true);
 }
 
@@ -295,12 +298,12 @@ int tg_policy_registry_check(const char *entry)
 
 	if (len > TG_POLICY_MAX_PATTERN)
 		return tg_error_set(TG_ETOOBIG, "longer than %d characters",
-				    TG_POLICY_MAX_PATTERN);
+		                    TG_POLICY_MAX_PATTERN);
 	if (strpbrk(entry, "*?@") != NULL)
 		return tg_error_set(TG_EINVALID,
-				    "is a prefix, not a glob or digest "
-				    "(write registry.example.com/ or "
-				    "ghcr.io/acme/)");
+		                    "is a prefix, not a glob or digest "
+		                    "(write registry.example.com/ or "
+		                    "ghcr.io/acme/)");
 	return check_name_pattern(entry, len, false);
 }
 
@@ -325,7 +328,8 @@ bool tg_policy_registry_allowed(const tg_policy *policy, const char *name)
 	return false;
 }
 
-/* Regular expressions ------------------------------------------------------- */
+/* Regular expressions -------------------------------------------------------
+ */
 
 /* Skip a bracket expression starting at re[i] == '['; returns the index
  * after its ']', or 0 when it is not closed. Refuses a backslash inside:
@@ -340,15 +344,15 @@ static size_t skip_bracket(const char *re, size_t i, int *error)
 	for (; re[i] != '\0'; i++) {
 		if (re[i] == '\\') {
 			*error = tg_error_set(
-				TG_EINVALID,
-				"backslash inside [...] is a literal "
-				"backslash in POSIX regular expressions "
-				"(RE2 reads [\\d] as a digit): use [0-9] "
-				"or [[:space:]] style classes");
+			        TG_EINVALID,
+			        "backslash inside [...] is a literal "
+			        "backslash in POSIX regular expressions "
+			        "(RE2 reads [\\d] as a digit): use [0-9] "
+			        "or [[:space:]] style classes");
 			return 0;
 		}
-		if (re[i] == '[' &&
-		    (re[i + 1] == ':' || re[i + 1] == '.' || re[i + 1] == '=')) {
+		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' ||
+		                     re[i + 1] == '=')) {
 			const char *end;
 			char close[3] = {re[i + 1], ']', '\0'};
 
@@ -387,28 +391,28 @@ static int regexp_precheck(const char *re)
 		}
 		if (c == '\\' && isalnum((unsigned char)re[i + 1]))
 			return tg_error_set(
-				TG_EINVALID,
-				"\\%c is RE2/Perl syntax that POSIX "
-				"regular expressions do not have (use "
-				"[0-9], [[:alnum:]_], [[:space:]], or "
-				"escape only punctuation)",
-				re[i + 1]);
+			        TG_EINVALID,
+			        "\\%c is RE2/Perl syntax that POSIX "
+			        "regular expressions do not have (use "
+			        "[0-9], [[:alnum:]_], [[:space:]], or "
+			        "escape only punctuation)",
+			        re[i + 1]);
 		if (c == '\\' && re[i + 1] != '\0') {
 			i += 2;
 			continue;
 		}
 		if (c == '(' && re[i + 1] == '?')
 			return tg_error_set(TG_EINVALID,
-					    "\"(?\" groups and flags are RE2 "
-					    "syntax that POSIX regular "
-					    "expressions do not have");
+			                    "\"(?\" groups and flags are RE2 "
+			                    "syntax that POSIX regular "
+			                    "expressions do not have");
 		if ((c == '*' || c == '+' || c == '?' || c == '}') &&
 		    re[i + 1] == '?')
 			return tg_error_set(TG_EINVALID,
-					    "lazy quantifier \"%c?\" is RE2 "
-					    "syntax that POSIX regular "
-					    "expressions do not have",
-					    c);
+			                    "lazy quantifier \"%c?\" is RE2 "
+			                    "syntax that POSIX regular "
+			                    "expressions do not have",
+			                    c);
 		i++;
 	}
 	return 0;
@@ -423,9 +427,9 @@ int tg_regexp_compile(tg_regexp **out, const char *source)
 	*out = NULL;
 	if (strlen(source) > TG_POLICY_MAX_REGEXP)
 		return tg_error_set(TG_ETOOBIG,
-				    "regular expression longer than %d "
-				    "characters",
-				    TG_POLICY_MAX_REGEXP);
+		                    "regular expression longer than %d "
+		                    "characters",
+		                    TG_POLICY_MAX_REGEXP);
 	if ((error = regexp_precheck(source)) < 0)
 		return error;
 	re = tg_calloc(1, sizeof(*re));
@@ -434,8 +438,8 @@ int tg_regexp_compile(tg_regexp **out, const char *source)
 		regerror(rc, &re->re, msg, sizeof(msg));
 		free(re);
 		return tg_error_set(TG_EINVALID,
-				    "bad regular expression \"%.200s\": %s",
-				    source, msg);
+		                    "bad regular expression \"%.200s\": %s",
+		                    source, msg);
 	}
 	re->source = tg_strdup(source);
 	*out = re;
@@ -473,8 +477,10 @@ const tg_policy_rule *tg_policy_rule_at(const tg_policy *policy, size_t i)
 	return i < policy->nrules ? &policy->rules[i] : NULL;
 }
 
-static bool any_glob_matches(const char *const *globs, size_t n,
-			     const char *name, const char *digest)
+static bool any_glob_matches(const char *const *globs,
+                             size_t n,
+                             const char *name,
+                             const char *digest)
 {
 	size_t i;
 
@@ -485,8 +491,9 @@ static bool any_glob_matches(const char *const *globs, size_t n,
 	return false;
 }
 
-bool tg_policy_rule_matches(const tg_policy_rule *rule, const char *name,
-			    const char *digest)
+bool tg_policy_rule_matches(const tg_policy_rule *rule,
+                            const char *name,
+                            const char *digest)
 {
 	return any_glob_matches(rule->images, rule->nimages, name, digest);
 }
@@ -499,7 +506,7 @@ static void allowed_list(char *buf, size_t size, const tg_policy *policy)
 	buf[0] = '\0';
 	for (i = 0; i < policy->nallowed && len + 1 < size; i++) {
 		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-				 policy->allowed[i]);
+		                 policy->allowed[i]);
 
 		if (n < 0)
 			break;
@@ -509,8 +516,10 @@ static void allowed_list(char *buf, size_t size, const tg_policy *policy)
 		memcpy(buf + size - 4, "...", 4);
 }
 
-int tg_policy_select(const tg_policy_rule **out, const tg_policy *policy,
-		     const char *name, const char *digest)
+int tg_policy_select(const tg_policy_rule **out,
+                     const tg_policy *policy,
+                     const char *name,
+                     const char *digest)
 {
 	size_t i;
 	char list[512];
@@ -519,9 +528,9 @@ int tg_policy_select(const tg_policy_rule **out, const tg_policy *policy,
 	if (!tg_policy_registry_allowed(policy, name)) {
 		allowed_list(list, sizeof(list), policy);
 		return tg_error_set(TG_EINVALID,
-				    "%s: registry not allowed by the policy "
-				    "(registries.allowed: %s)",
-				    name, list);
+		                    "%s: registry not allowed by the policy "
+		                    "(registries.allowed: %s)",
+		                    name, list);
 	}
 	for (i = 0; i < policy->nrules; i++) {
 		if (tg_policy_rule_matches(&policy->rules[i], name, digest)) {
@@ -530,9 +539,9 @@ int tg_policy_select(const tg_policy_rule **out, const tg_policy *policy,
 		}
 	}
 	return tg_error_set(TG_EINVALID,
-			    "%s: no policy rule matches; add the image to a "
-			    "rule's images in %s",
-			    name, policy->name);
+	                    "%s: no policy rule matches; add the image to a "
+	                    "rule's images in %s",
+	                    name, policy->name);
 }
 
 size_t tg_policy_exception_count(const tg_policy *policy)
@@ -541,13 +550,14 @@ size_t tg_policy_exception_count(const tg_policy *policy)
 }
 
 const tg_policy_exception *tg_policy_exception_at(const tg_policy *policy,
-						  size_t i)
+                                                  size_t i)
 {
 	return i < policy->nexceptions ? &policy->exceptions[i] : NULL;
 }
 
 bool tg_policy_exception_matches(const tg_policy_exception *exc,
-				 const char *name, const char *digest)
+                                 const char *name,
+                                 const char *digest)
 {
 	return any_glob_matches(exc->images, exc->nimages, name, digest);
 }
@@ -557,15 +567,17 @@ bool tg_policy_exception_active(const tg_policy_exception *exc, int64_t now)
 	return now <= exc->expires_at;
 }
 
-size_t tg_policy_exceptions_for(const tg_policy_exception **out, size_t max,
-				const tg_policy *policy, const char *name,
-				const char *digest)
+size_t tg_policy_exceptions_for(const tg_policy_exception **out,
+                                size_t max,
+                                const tg_policy *policy,
+                                const char *name,
+                                const char *digest)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < policy->nexceptions; i++) {
 		if (!tg_policy_exception_matches(&policy->exceptions[i], name,
-						 digest))
+		                                 digest))
 			continue;
 		if (n < max)
 			out[n] = &policy->exceptions[i];
@@ -574,8 +586,10 @@ size_t tg_policy_exceptions_for(const tg_policy_exception **out, size_t max,
 	return n;
 }
 
-unsigned tg_policy_waivers(const tg_policy *policy, const char *name,
-			   const char *digest, int64_t now)
+unsigned tg_policy_waivers(const tg_policy *policy,
+                           const char *name,
+                           const char *digest,
+                           int64_t now)
 {
 	size_t i;
 	unsigned bits = 0;
@@ -593,33 +607,36 @@ unsigned tg_policy_waivers(const tg_policy *policy, const char *name,
 /* Keyless ------------------------------------------------------------------ */
 
 /* Check one certificate field against an exact value and a regexp. */
-static int match_field(const char *what, const char *value,
-		       const char *exact, const tg_regexp *re)
+static int match_field(const char *what,
+                       const char *value,
+                       const char *exact,
+                       const tg_regexp *re)
 {
 	if (value == NULL)
 		return tg_error_set(TG_EUNTRUSTED, "certificate has no %s",
-				    what);
+		                    what);
 	if (exact != NULL && strcmp(value, exact) != 0)
 		return tg_error_set(TG_EUNTRUSTED,
-				    "certificate %s \"%.300s\" is not "
-				    "\"%.300s\"",
-				    what, value, exact);
+		                    "certificate %s \"%.300s\" is not "
+		                    "\"%.300s\"",
+		                    what, value, exact);
 	if (re != NULL && !tg_regexp_match(re, value))
 		return tg_error_set(TG_EUNTRUSTED,
-				    "certificate %s \"%.300s\" does not match "
-				    "\"%.300s\"",
-				    what, value, re->source);
+		                    "certificate %s \"%.300s\" does not match "
+		                    "\"%.300s\"",
+		                    what, value, re->source);
 	return 0;
 }
 
 int tg_policy_keyless_match(const tg_policy_keyless *keyless,
-			    const char *issuer, const char *subject)
+                            const char *issuer,
+                            const char *subject)
 {
 	int error;
 
 	if ((error = match_field("issuer", issuer, keyless->issuer,
-				 keyless->issuer_regexp)) < 0)
+	                         keyless->issuer_regexp)) < 0)
 		return error;
 	return match_field("subject", subject, keyless->subject,
-			   keyless->subject_regexp);
+	                   keyless->subject_regexp);
 }

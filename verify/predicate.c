@@ -68,8 +68,8 @@ const char *tg_predicate_kind_name(tg_predicate_kind kind)
 }
 
 /* RFC 3339 time at obj.a.b (b may be NULL); TG_ENOTFOUND otherwise. */
-static int time_at(int64_t *out, const json_t *obj, const char *a,
-		   const char *b)
+static int
+time_at(int64_t *out, const json_t *obj, const char *a, const char *b)
 {
 	json_t *v = json_object_get(obj, a);
 
@@ -80,8 +80,9 @@ static int time_at(int64_t *out, const json_t *obj, const char *a,
 	return 0;
 }
 
-int tg_predicate_time(int64_t *out, tg_predicate_kind kind,
-		      const json_t *predicate)
+int tg_predicate_time(int64_t *out,
+                      tg_predicate_kind kind,
+                      const json_t *predicate)
 {
 	json_t *md;
 
@@ -101,7 +102,7 @@ int tg_predicate_time(int64_t *out, tg_predicate_kind kind,
 		return time_at(out, predicate, "metadata", "buildStartedOn");
 	case TG_PREDICATE_SLSA_V1:
 		md = json_object_get(json_object_get(predicate, "runDetails"),
-				     "metadata");
+		                     "metadata");
 		if (time_at(out, md, "finishedOn", NULL) == 0)
 			return 0;
 		return time_at(out, md, "startedOn", NULL);
@@ -126,7 +127,7 @@ static void format_duration(char *buf, size_t size, int64_t secs)
 		if (secs < units[i].len && !(secs == 0 && n == 0 && i == 3))
 			continue;
 		w = snprintf(buf + n, size - n, "%lld%c",
-			     (long long)(secs / units[i].len), units[i].unit);
+		             (long long)(secs / units[i].len), units[i].unit);
 		if (w < 0)
 			break;
 		n += (size_t)w;
@@ -134,8 +135,10 @@ static void format_duration(char *buf, size_t size, int64_t secs)
 	}
 }
 
-int tg_image_age_check(tg_check **out, const json_t *config, int64_t max_age,
-		       int64_t now)
+int tg_image_age_check(tg_check **out,
+                       const json_t *config,
+                       int64_t max_age,
+                       int64_t now)
 {
 	tg_check *c = tg_check_new("age");
 	json_t *ev = tg_check_evidence(c);
@@ -149,19 +152,20 @@ int tg_image_age_check(tg_check **out, const json_t *config, int64_t max_age,
 	    tg_parse_rfc3339(&t, json_string_value(created)) < 0) {
 		if (max_age > 0)
 			tg_check_fail(c, "image config has no valid "
-				      "\"created\" time, so its age cannot "
-				      "be checked against maxImageAge");
+			                 "\"created\" time, so its age cannot "
+			                 "be checked against maxImageAge");
 		return 0;
 	}
-	json_object_set_new(ev, "created", json_string(json_string_value(
-						   created)));
+	json_object_set_new(ev, "created",
+	                    json_string(json_string_value(created)));
 	json_object_set_new(ev, "ageSeconds", json_integer(now - t));
 	if (max_age > 0 && now - t > max_age) {
 		tg_format_rfc3339(when, t);
 		format_duration(dur, sizeof(dur), max_age);
-		tg_check_fail(c, "image created %s is older than maxImageAge "
-			      "%s; rebuild it or waive age by exception",
-			      when, dur);
+		tg_check_fail(c,
+		              "image created %s is older than maxImageAge "
+		              "%s; rebuild it or waive age by exception",
+		              when, dur);
 	}
 	return 0;
 }

@@ -28,7 +28,7 @@ static const char *uri_of(const json_t *v)
 static const char *source_v02(const json_t *pred)
 {
 	const char *s = uri_of(json_object_get(
-		json_object_get(pred, "invocation"), "configSource"));
+	        json_object_get(pred, "invocation"), "configSource"));
 
 	if (s != NULL)
 		return s;
@@ -45,15 +45,15 @@ static const char *source_v1(const json_t *pred)
 	json_t *ext = json_object_get(bd, "externalParameters");
 	const char *s;
 
-	if ((s = str_or_null(json_object_get(ext, "workflow"),
-			     "repository")) != NULL)
+	if ((s = str_or_null(json_object_get(ext, "workflow"), "repository")) !=
+	    NULL)
 		return s;
 	if ((s = uri_of(json_object_get(ext, "source"))) != NULL)
 		return s;
 	if ((s = uri_of(json_object_get(ext, "repository"))) != NULL)
 		return s;
-	return uri_of(json_array_get(
-		json_object_get(bd, "resolvedDependencies"), 0));
+	return uri_of(
+	        json_array_get(json_object_get(bd, "resolvedDependencies"), 0));
 }
 
 /*
@@ -80,8 +80,8 @@ static char *normalise_uri(const char *uri)
 	return tg_strndup(s, n);
 }
 
-static void check_builder(tg_check *c, const tg_policy_provenance *s,
-			  const char *builder)
+static void
+check_builder(tg_check *c, const tg_policy_provenance *s, const char *builder)
 {
 	if (s->builder_id == NULL && s->builder_id_regexp == NULL)
 		return;
@@ -91,21 +91,21 @@ static void check_builder(tg_check *c, const tg_policy_provenance *s,
 	}
 	if (s->builder_id != NULL && strcmp(builder, s->builder_id) != 0)
 		tg_check_fail(c, "builder \"%.300s\" is not \"%.300s\"",
-			      builder, s->builder_id);
+		              builder, s->builder_id);
 	if (s->builder_id_regexp != NULL &&
 	    !tg_regexp_match(s->builder_id_regexp, builder))
-		tg_check_fail(c, "builder \"%.300s\" does not match "
-			      "builderIdRegExp \"%.300s\"",
-			      builder, tg_regexp_source(s->builder_id_regexp));
+		tg_check_fail(c,
+		              "builder \"%.300s\" does not match "
+		              "builderIdRegExp \"%.300s\"",
+		              builder, tg_regexp_source(s->builder_id_regexp));
 }
 
-static void check_source(tg_check *c, const tg_policy_provenance *s,
-			 const char *source)
+static void
+check_source(tg_check *c, const tg_policy_provenance *s, const char *source)
 {
 	char *norm, *want;
 
-	if (s->source_repository == NULL &&
-	    s->source_repository_regexp == NULL)
+	if (s->source_repository == NULL && s->source_repository_regexp == NULL)
 		return;
 	if (source == NULL) {
 		tg_check_fail(c, "provenance names no source repository");
@@ -116,18 +116,20 @@ static void check_source(tg_check *c, const tg_policy_provenance *s,
 		want = normalise_uri(s->source_repository);
 		if (strcmp(source, s->source_repository) != 0 &&
 		    strcmp(norm, want) != 0)
-			tg_check_fail(c, "source repository \"%.300s\" is not "
-				      "\"%.300s\"",
-				      source, s->source_repository);
+			tg_check_fail(c,
+			              "source repository \"%.300s\" is not "
+			              "\"%.300s\"",
+			              source, s->source_repository);
 		free(want);
 	}
 	if (s->source_repository_regexp != NULL &&
 	    !tg_regexp_match(s->source_repository_regexp, source) &&
 	    !tg_regexp_match(s->source_repository_regexp, norm))
-		tg_check_fail(c, "source repository \"%.300s\" does not match "
-			      "sourceRepositoryRegExp \"%.300s\"",
-			      source,
-			      tg_regexp_source(s->source_repository_regexp));
+		tg_check_fail(c,
+		              "source repository \"%.300s\" does not match "
+		              "sourceRepositoryRegExp \"%.300s\"",
+		              source,
+		              tg_regexp_source(s->source_repository_regexp));
 	free(norm);
 }
 
@@ -137,9 +139,10 @@ static void set_str(json_t *ev, const char *key, const char *value)
 		json_object_set_new(ev, key, json_string(value));
 }
 
-int tg_provenance_check(tg_check **out, tg_predicate_kind kind,
-			const json_t *predicate,
-			const tg_policy_provenance *settings)
+int tg_provenance_check(tg_check **out,
+                        tg_predicate_kind kind,
+                        const json_t *predicate,
+                        const tg_policy_provenance *settings)
 {
 	tg_check *c = tg_check_new("provenance");
 	json_t *ev = tg_check_evidence(c);
@@ -156,20 +159,22 @@ int tg_provenance_check(tg_check **out, tg_predicate_kind kind,
 	}
 	if (kind == TG_PREDICATE_SLSA_V02) {
 		builder = str_or_null(json_object_get(predicate, "builder"),
-				      "id");
+		                      "id");
 		build_type = str_or_null(predicate, "buildType");
 		source = source_v02(predicate);
 	} else {
 		builder = str_or_null(
-			json_object_get(json_object_get(predicate, "runDetails"),
-					"builder"),
-			"id");
+		        json_object_get(
+		                json_object_get(predicate, "runDetails"),
+		                "builder"),
+		        "id");
 		build_type = str_or_null(
-			json_object_get(predicate, "buildDefinition"),
-			"buildType");
+		        json_object_get(predicate, "buildDefinition"),
+		        "buildType");
 		source = source_v1(predicate);
 	}
-	set_str(ev, "slsaVersion", kind == TG_PREDICATE_SLSA_V02 ? "v0.2" : "v1");
+	set_str(ev, "slsaVersion",
+	        kind == TG_PREDICATE_SLSA_V02 ? "v0.2" : "v1");
 	set_str(ev, "builderId", builder);
 	set_str(ev, "sourceRepository", source);
 	set_str(ev, "buildType", build_type);

@@ -61,8 +61,12 @@ static size_t comp_len(const char *s, const char *end, const char *seps)
 /* Compare dotted sequences [a, ae) and [b, be). pad: a missing component
  * counts as "0" (release parts: 1.2 == 1.2.0); otherwise the shorter
  * sequence is lower (pre-release parts, as semver). */
-static int cmp_seq(const char *a, const char *ae, const char *b,
-		   const char *be, const char *seps, bool pad)
+static int cmp_seq(const char *a,
+                   const char *ae,
+                   const char *b,
+                   const char *be,
+                   const char *seps,
+                   bool pad)
 {
 	while (a < ae || b < be) {
 		size_t an, bn;
@@ -73,7 +77,7 @@ static int cmp_seq(const char *a, const char *ae, const char *b,
 		an = a < ae ? comp_len(a, ae, seps) : 0;
 		bn = b < be ? comp_len(b, be, seps) : 0;
 		r = cmp_component(a < ae ? a : "0", a < ae ? an : 1,
-				  b < be ? b : "0", b < be ? bn : 1);
+		                  b < be ? b : "0", b < be ? bn : 1);
 		if (r != 0)
 			return r;
 		a = a < ae ? a + an + 1 : a;
@@ -84,9 +88,11 @@ static int cmp_seq(const char *a, const char *ae, const char *b,
 
 /* Split v into release [*rel, *rel_end) and pre-release [*pre, *pre_end)
  * (empty when none); build metadata after '+' is dropped. */
-static void split_version(const char *v, const char **rel,
-			  const char **rel_end, const char **pre,
-			  const char **pre_end)
+static void split_version(const char *v,
+                          const char **rel,
+                          const char **rel_end,
+                          const char **pre,
+                          const char **pre_end)
 {
 	const char *end, *dash;
 
@@ -124,7 +130,7 @@ static int parse_cmp(const char *s, const char *e, version_op *op, char *ver)
 		const char *text;
 		version_op op;
 	} ops[] = {{"<=", OP_LE}, {">=", OP_GE}, {"!=", OP_NE}, {"==", OP_EQ},
-		   {"<", OP_LT},  {">", OP_GT},  {"=", OP_EQ}};
+	           {"<", OP_LT},  {">", OP_GT},  {"=", OP_EQ}};
 	size_t i, n;
 
 	while (s < e && isspace((unsigned char)*s))
@@ -175,8 +181,8 @@ static bool op_holds(version_op op, int r)
 
 /* Check (version == NULL) or evaluate a constraint. *ok_out: whether
  * version satisfies every comparison. */
-static int eval_constraint(const char *constraint, const char *version,
-			   bool *ok_out)
+static int
+eval_constraint(const char *constraint, const char *version, bool *ok_out)
 {
 	const char *s = constraint, *comma;
 	char ver[SBOM_MAX_TOKEN];
@@ -188,11 +194,11 @@ static int eval_constraint(const char *constraint, const char *version,
 		comma = strchr(s, ',');
 		if (parse_cmp(s, comma ? comma : s + strlen(s), &op, ver) < 0)
 			return tg_error_set(
-				TG_EINVALID,
-				"bad version constraint \"%.100s\": expected "
-				"comparisons like \"<1.2.3\" or \">=1.0, "
-				"<1.4\" (operators < <= > >= = !=)",
-				constraint);
+			        TG_EINVALID,
+			        "bad version constraint \"%.100s\": expected "
+			        "comparisons like \"<1.2.3\" or \">=1.0, "
+			        "<1.4\" (operators < <= > >= = !=)",
+			        constraint);
 		if (version != NULL) {
 			r = tg_version_compare(version, ver);
 			ok = ok && op_holds(op, r);
@@ -221,7 +227,8 @@ bool tg_version_satisfies(const char *version, const char *constraint)
 	return ok;
 }
 
-/* SBOM documents ------------------------------------------------------------ */
+/* SBOM documents ------------------------------------------------------------
+ */
 
 typedef struct sbom_state {
 	tg_check *check;
@@ -253,26 +260,26 @@ static bool is_operator(const char *tok)
 }
 
 /* Record a denied license of a package (evidence capped). */
-static void license_finding(sbom_state *st, const sbom_pkg *pkg,
-			    const char *license)
+static void
+license_finding(sbom_state *st, const sbom_pkg *pkg, const char *license)
 {
 	json_t *f;
 
 	if (st->nlicense_findings++ >= TG_MAX_CHECK_FINDINGS)
 		return;
 	f = json_pack("{s:s, s:s?, s:s}", "package", pkg->name, "version",
-		      pkg->version, "license", license);
+	              pkg->version, "license", license);
 	json_array_append_new(st->denied_licenses, f);
-	tg_check_fail(st->check, "package %.200s %.100s carries denied license "
-		      "%.100s",
-		      pkg->name, pkg->version ? pkg->version : "(no version)",
-		      license);
+	tg_check_fail(st->check,
+	              "package %.200s %.100s carries denied license "
+	              "%.100s",
+	              pkg->name, pkg->version ? pkg->version : "(no version)",
+	              license);
 }
 
 /* Compare one license id token with deniedLicenses. "GPL-2.0+" is
  * GPL-2.0 or later, so its id is GPL-2.0. */
-static void check_license_token(sbom_state *st, const sbom_pkg *pkg,
-				char *tok)
+static void check_license_token(sbom_state *st, const sbom_pkg *pkg, char *tok)
 {
 	size_t n = strlen(tok), i;
 
@@ -282,7 +289,8 @@ static void check_license_token(sbom_state *st, const sbom_pkg *pkg,
 		return;
 	for (i = 0; i < st->settings->ndenied_licenses; i++) {
 		if (strcasecmp(tok, st->settings->denied_licenses[i]) == 0) {
-			license_finding(st, pkg, st->settings->denied_licenses[i]);
+			license_finding(st, pkg,
+			                st->settings->denied_licenses[i]);
 			return;
 		}
 	}
@@ -293,8 +301,8 @@ static void check_license_token(sbom_state *st, const sbom_pkg *pkg,
  * license exception, not a license, and are skipped. Any id counts, also
  * under OR: the SBOM does not say which branch applies.
  */
-static void check_expression(sbom_state *st, const sbom_pkg *pkg,
-			     const char *expr)
+static void
+check_expression(sbom_state *st, const sbom_pkg *pkg, const char *expr)
 {
 	char tok[SBOM_MAX_TOKEN];
 	const char *p = expr;
@@ -322,19 +330,20 @@ static void check_expression(sbom_state *st, const sbom_pkg *pkg,
 	}
 }
 
-static void package_finding(sbom_state *st, const sbom_pkg *pkg,
-			    const tg_policy_denied_package *d)
+static void package_finding(sbom_state *st,
+                            const sbom_pkg *pkg,
+                            const tg_policy_denied_package *d)
 {
 	if (st->npackage_findings++ >= TG_MAX_CHECK_FINDINGS)
 		return;
 	json_array_append_new(st->denied_packages,
-			      json_pack("{s:s, s:s?, s:s?}", "package",
-					pkg->name, "version", pkg->version,
-					"constraint", d->version));
+	                      json_pack("{s:s, s:s?, s:s?}", "package",
+	                                pkg->name, "version", pkg->version,
+	                                "constraint", d->version));
 	tg_check_fail(st->check, "package %.200s %.100s is denied%s%.100s",
-		      pkg->name, pkg->version ? pkg->version : "(no version)",
-		      d->version ? " by version constraint " : "",
-		      d->version ? d->version : "");
+	              pkg->name, pkg->version ? pkg->version : "(no version)",
+	              d->version ? " by version constraint " : "",
+	              d->version ? d->version : "");
 }
 
 /* Whether a deniedPackages name names pkg: the name itself, or
@@ -360,7 +369,7 @@ static void check_package(sbom_state *st, const sbom_pkg *pkg)
 	st->npackages++;
 	for (i = 0; i < st->settings->ndenied_packages; i++) {
 		const tg_policy_denied_package *d =
-			&st->settings->denied_packages[i];
+		        &st->settings->denied_packages[i];
 
 		if (!name_matches(d->name, pkg))
 			continue;
@@ -380,7 +389,7 @@ static void spdx_packages(sbom_state *st, const json_t *doc)
 	json_array_foreach(pkgs, i, p)
 	{
 		sbom_pkg pkg = {str_or_null(p, "name"), NULL,
-				str_or_null(p, "versionInfo")};
+		                str_or_null(p, "versionInfo")};
 		const char *lic;
 
 		if (pkg.name == NULL)
@@ -396,8 +405,8 @@ static void spdx_packages(sbom_state *st, const json_t *doc)
 /* CycloneDX licenses: [{license: {id | name}} | {expression}]. A name is
  * free text; its words are compared too, so "GPL-3.0-only" written as a
  * name is still found. */
-static void cdx_licenses(sbom_state *st, const sbom_pkg *pkg,
-			 const json_t *lics)
+static void
+cdx_licenses(sbom_state *st, const sbom_pkg *pkg, const json_t *lics)
 {
 	json_t *l;
 	size_t i;
@@ -423,14 +432,16 @@ static void cdx_components(sbom_state *st, const json_t *comps, int depth)
 	size_t i;
 
 	if (depth > TG_MAX_JSON_DEPTH) {
-		tg_check_fail(st->check, "CycloneDX components nested deeper "
-			      "than %d", TG_MAX_JSON_DEPTH);
+		tg_check_fail(st->check,
+		              "CycloneDX components nested deeper "
+		              "than %d",
+		              TG_MAX_JSON_DEPTH);
 		return;
 	}
 	json_array_foreach(comps, i, c)
 	{
 		sbom_pkg pkg = {str_or_null(c, "name"), str_or_null(c, "group"),
-				str_or_null(c, "version")};
+		                str_or_null(c, "version")};
 
 		if (pkg.name != NULL) {
 			check_package(st, &pkg);
@@ -446,13 +457,14 @@ static int spdx_version(tg_check *c, const json_t *doc, const char **ver)
 	*ver = str_or_null(doc, "spdxVersion");
 	if (*ver == NULL) {
 		tg_check_fail(c, "SPDX predicate has no spdxVersion: not an "
-			      "SPDX 2.x JSON document");
+		                 "SPDX 2.x JSON document");
 		return -1;
 	}
 	if (!tg_str_has_prefix(*ver, "SPDX-2.")) {
-		tg_check_fail(c, "SPDX version \"%.40s\" is not supported "
-			      "(SPDX 2.x JSON)",
-			      *ver);
+		tg_check_fail(c,
+		              "SPDX version \"%.40s\" is not supported "
+		              "(SPDX 2.x JSON)",
+		              *ver);
 		return -1;
 	}
 	if (!json_is_array(json_object_get(doc, "packages"))) {
@@ -469,16 +481,18 @@ static int cdx_version(tg_check *c, const json_t *doc, const char **ver)
 
 	*ver = str_or_null(doc, "specVersion");
 	if (fmt == NULL || strcmp(fmt, "CycloneDX") != 0 || *ver == NULL) {
-		tg_check_fail(c, "CycloneDX predicate has no bomFormat "
-			      "\"CycloneDX\" and specVersion: not a CycloneDX "
-			      "JSON document");
+		tg_check_fail(c,
+		              "CycloneDX predicate has no bomFormat "
+		              "\"CycloneDX\" and specVersion: not a CycloneDX "
+		              "JSON document");
 		return -1;
 	}
 	if (strcmp(*ver, "1.4") != 0 && strcmp(*ver, "1.5") != 0 &&
 	    strcmp(*ver, "1.6") != 0) {
-		tg_check_fail(c, "CycloneDX specVersion \"%.40s\" is not "
-			      "supported (1.4, 1.5, 1.6)",
-			      *ver);
+		tg_check_fail(c,
+		              "CycloneDX specVersion \"%.40s\" is not "
+		              "supported (1.4, 1.5, 1.6)",
+		              *ver);
 		return -1;
 	}
 	return 0;
@@ -490,46 +504,52 @@ static json_t *sbom_document(const json_t *predicate)
 {
 	if (json_is_string(predicate))
 		return json_loadb(json_string_value(predicate),
-				  json_string_length(predicate),
-				  JSON_REJECT_DUPLICATES, NULL);
+		                  json_string_length(predicate),
+		                  JSON_REJECT_DUPLICATES, NULL);
 	return json_incref((json_t *)predicate);
 }
 
-static void sbom_evaluate(sbom_state *st, tg_predicate_kind kind,
-			  const json_t *doc)
+static void
+sbom_evaluate(sbom_state *st, tg_predicate_kind kind, const json_t *doc)
 {
 	const char *ver;
 	json_t *ev = tg_check_evidence(st->check);
 	unsigned bit = kind == TG_PREDICATE_SPDX ? TG_SBOM_FORMAT_SPDX
-						 : TG_SBOM_FORMAT_CYCLONEDX;
+	                                         : TG_SBOM_FORMAT_CYCLONEDX;
 
 	json_object_set_new(ev, "format",
-			    json_string(tg_predicate_kind_name(kind)));
+	                    json_string(tg_predicate_kind_name(kind)));
 	if (kind == TG_PREDICATE_SPDX ? spdx_version(st->check, doc, &ver)
-				      : cdx_version(st->check, doc, &ver))
+	                              : cdx_version(st->check, doc, &ver))
 		return;
 	json_object_set_new(ev, "specVersion", json_string(ver));
 	if (!(st->settings->formats & bit))
-		tg_check_fail(st->check, "SBOM format %s is not allowed by the "
-			      "policy's formats",
-			      tg_predicate_kind_name(kind));
+		tg_check_fail(st->check,
+		              "SBOM format %s is not allowed by the "
+		              "policy's formats",
+		              tg_predicate_kind_name(kind));
 	if (kind == TG_PREDICATE_SPDX)
 		spdx_packages(st, doc);
 	else
 		cdx_components(st, json_object_get(doc, "components"), 0);
-	json_object_set_new(ev, "packages", json_integer((json_int_t)st->npackages));
+	json_object_set_new(ev, "packages",
+	                    json_integer((json_int_t)st->npackages));
 	if (st->nlicense_findings > TG_MAX_CHECK_FINDINGS)
-		tg_check_fail(st->check, "%zu packages with denied licenses in "
-			      "all (first %d listed)",
-			      st->nlicense_findings, TG_MAX_CHECK_FINDINGS);
+		tg_check_fail(st->check,
+		              "%zu packages with denied licenses in "
+		              "all (first %d listed)",
+		              st->nlicense_findings, TG_MAX_CHECK_FINDINGS);
 	if (st->npackage_findings > TG_MAX_CHECK_FINDINGS)
-		tg_check_fail(st->check, "%zu denied packages in all (first %d "
-			      "listed)",
-			      st->npackage_findings, TG_MAX_CHECK_FINDINGS);
+		tg_check_fail(st->check,
+		              "%zu denied packages in all (first %d "
+		              "listed)",
+		              st->npackage_findings, TG_MAX_CHECK_FINDINGS);
 }
 
-int tg_sbom_check(tg_check **out, tg_predicate_kind kind,
-		  const json_t *predicate, const tg_policy_sbom *settings)
+int tg_sbom_check(tg_check **out,
+                  tg_predicate_kind kind,
+                  const json_t *predicate,
+                  const tg_policy_sbom *settings)
 {
 	sbom_state st;
 	json_t *doc = NULL, *ev;
@@ -545,13 +565,13 @@ int tg_sbom_check(tg_check **out, tg_predicate_kind kind,
 	json_object_set_new(ev, "deniedPackages", st.denied_packages);
 	if (kind != TG_PREDICATE_SPDX && kind != TG_PREDICATE_CYCLONEDX) {
 		tg_check_fail(st.check, "predicate is not an SBOM (SPDX or "
-			      "CycloneDX)");
+		                        "CycloneDX)");
 		return 0;
 	}
 	doc = sbom_document(predicate);
 	if (!json_is_object(doc))
 		tg_check_fail(st.check, "%s predicate is not a JSON document",
-			      tg_predicate_kind_name(kind));
+		              tg_predicate_kind_name(kind));
 	else
 		sbom_evaluate(&st, kind, doc);
 	json_decref(doc);

@@ -417,12 +417,18 @@ void tg_format_rfc3339(char out[21], int64_t t)
 }
 
 static _Atomic int64_t fixed_clock;
+static _Atomic int64_t clock_offset;
 
 int64_t tg_now(void)
 {
 	int64_t f = fixed_clock;
 
-	return f ? f : (int64_t)time(NULL);
+	return f ? f : (int64_t)time(NULL) + clock_offset;
+}
+
+void tg_clock_set_offset(int64_t seconds)
+{
+	clock_offset = seconds;
 }
 
 void tg_clock_set(int64_t fixed_unix_time)

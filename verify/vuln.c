@@ -23,7 +23,7 @@
 
 /* Report buckets, in the order the evidence lists them. */
 static const char *const buckets[] = {"critical", "high",       "medium",
-				      "low",      "negligible", "unknown"};
+                                      "low",      "negligible", "unknown"};
 
 /*
  * A scanner's severity label to a policy rank and a bucket. Trivy writes
@@ -39,11 +39,11 @@ static tg_severity severity_of(const char *label, const char **bucket)
 		tg_severity sev;
 		const char *bucket;
 	} map[] = {{"critical", TG_SEVERITY_CRITICAL, "critical"},
-		   {"high", TG_SEVERITY_HIGH, "high"},
-		   {"medium", TG_SEVERITY_MEDIUM, "medium"},
-		   {"moderate", TG_SEVERITY_MEDIUM, "medium"},
-		   {"low", TG_SEVERITY_LOW, "low"},
-		   {"negligible", TG_SEVERITY_LOW, "negligible"}};
+	           {"high", TG_SEVERITY_HIGH, "high"},
+	           {"medium", TG_SEVERITY_MEDIUM, "medium"},
+	           {"moderate", TG_SEVERITY_MEDIUM, "medium"},
+	           {"low", TG_SEVERITY_LOW, "low"},
+	           {"negligible", TG_SEVERITY_LOW, "negligible"}};
 	size_t i;
 
 	for (i = 0; label != NULL && i < sizeof(map) / sizeof(map[0]); i++) {
@@ -68,19 +68,21 @@ static const char *str_or_null(const json_t *obj, const char *key)
  * keeping the highest severity when an id repeats (one CVE in several
  * packages counts once).
  */
-static void add_finding(json_t *set, const char *id, const char *label,
-			const json_t *aliases)
+static void add_finding(json_t *set,
+                        const char *id,
+                        const char *label,
+                        const json_t *aliases)
 {
 	const char *bucket;
 	tg_severity sev = severity_of(label, &bucket);
 	json_t *f = json_object_get(set, id);
 
-	if (f != NULL && json_integer_value(json_object_get(f, "rank")) >=
-				 (json_int_t)sev)
+	if (f != NULL &&
+	    json_integer_value(json_object_get(f, "rank")) >= (json_int_t)sev)
 		return;
 	f = json_pack("{s:I, s:s, s:O}", "rank", (json_int_t)sev, "bucket",
-		      bucket, "aliases",
-		      aliases ? (json_t *)aliases : json_null());
+	              bucket, "aliases",
+	              aliases ? (json_t *)aliases : json_null());
 	json_object_set_new(set, id, f);
 }
 
@@ -98,7 +100,7 @@ static void trivy_findings(json_t *set, const json_t *result)
 
 			if (id != NULL)
 				add_finding(set, id, str_or_null(v, "Severity"),
-					    NULL);
+				            NULL);
 		}
 	}
 }
@@ -117,9 +119,9 @@ static void grype_findings(json_t *set, const json_t *result)
 		const char *id = str_or_null(v, "id");
 
 		if (id != NULL)
-			add_finding(set, id, str_or_null(v, "severity"),
-				    json_object_get(m,
-						    "relatedVulnerabilities"));
+			add_finding(
+			        set, id, str_or_null(v, "severity"),
+			        json_object_get(m, "relatedVulnerabilities"));
 	}
 }
 
@@ -150,8 +152,10 @@ static bool id_listed(const char *id, const char *const *ids, size_t n)
 }
 
 /* Whether the finding id (or one of its aliases) is in ids. */
-static bool finding_listed(const char *id, const json_t *f,
-			   const char *const *ids, size_t n)
+static bool finding_listed(const char *id,
+                           const json_t *f,
+                           const char *const *ids,
+                           size_t n)
 {
 	json_t *a;
 	size_t i;
@@ -173,11 +177,11 @@ typedef struct vuln_state {
 	const tg_policy_vulns *settings;
 	const char *const *waived;
 	size_t nwaived;
-	json_t *above;   /* evidence arrays, borrowed from the check */
+	json_t *above; /* evidence arrays, borrowed from the check */
 	json_t *ignored;
 	json_t *waived_ids;
 	size_t nabove;
-	tg_buf reason;   /* "CVE-1 (critical), CVE-2 (high), ..." */
+	tg_buf reason; /* "CVE-1 (critical), CVE-2 (high), ..." */
 } vuln_state;
 
 /* Append id to an evidence list, capped. */
@@ -208,8 +212,8 @@ static void classify(vuln_state *st, const char *id, const json_t *f)
 	list_add(st->above, id);
 	if (st->nabove < VULN_IDS_IN_REASON)
 		tg_buf_printf(&st->reason, "%s%.100s (%s)",
-			      st->nabove ? ", " : "", id,
-			      json_string_value(json_object_get(f, "bucket")));
+		              st->nabove ? ", " : "", id,
+		              json_string_value(json_object_get(f, "bucket")));
 	st->nabove++;
 }
 
@@ -226,51 +230,55 @@ static void evaluate_findings(vuln_state *st, const json_t *set)
 	{
 		const char *b = json_string_value(json_object_get(f, "bucket"));
 
-		json_object_set_new(counts, b,
-				    json_integer(json_integer_value(
-							 json_object_get(
-								 counts, b)) +
-						 1));
+		json_object_set_new(
+		        counts, b,
+		        json_integer(
+		                json_integer_value(json_object_get(counts, b)) +
+		                1));
 		classify(st, id, f);
 	}
 	json_object_set_new(tg_check_evidence(st->check), "counts", counts);
 	if (st->nabove == 0)
 		return;
 	tg_check_fail(st->check, "%zu %s above maxSeverity %s: %s%s",
-		      st->nabove,
-		      st->nabove == 1 ? "vulnerability" : "vulnerabilities",
-		      tg_severity_name(st->settings->max_severity),
-		      st->reason.data ? st->reason.data : "",
-		      st->nabove > VULN_IDS_IN_REASON ? ", ..." : "");
+	              st->nabove,
+	              st->nabove == 1 ? "vulnerability" : "vulnerabilities",
+	              tg_severity_name(st->settings->max_severity),
+	              st->reason.data ? st->reason.data : "",
+	              st->nabove > VULN_IDS_IN_REASON ? ", ..." : "");
 }
 
 /* scanFinishedOn against maxScanAge and the clock. */
-static void check_scan_time(vuln_state *st, const json_t *predicate,
-			    int64_t now)
+static void
+check_scan_time(vuln_state *st, const json_t *predicate, int64_t now)
 {
 	int64_t t;
 	const char *when = str_or_null(json_object_get(predicate, "metadata"),
-				       "scanFinishedOn");
+	                               "scanFinishedOn");
 	int64_t max_age = st->settings->max_scan_age;
 
 	if (when == NULL || tg_parse_rfc3339(&t, when) < 0) {
 		if (max_age > 0)
-			tg_check_fail(st->check, "scan has no valid "
-				      "metadata.scanFinishedOn, so its age "
-				      "cannot be checked against maxScanAge");
+			tg_check_fail(st->check,
+			              "scan has no valid "
+			              "metadata.scanFinishedOn, so its age "
+			              "cannot be checked against maxScanAge");
 		return;
 	}
 	json_object_set_new(tg_check_evidence(st->check), "scanFinishedOn",
-			    json_string(when));
+	                    json_string(when));
 	if (t > now + VULN_MAX_CLOCK_SKEW)
-		tg_check_fail(st->check, "scan finished at %.40s, in the "
-			      "future", when);
+		tg_check_fail(st->check,
+		              "scan finished at %.40s, in the "
+		              "future",
+		              when);
 	else if (max_age > 0 && now - t > max_age)
-		tg_check_fail(st->check, "scan finished at %.40s is older than "
-			      "maxScanAge (%lld hours ago, limit %lld hours); "
-			      "scan the image again",
-			      when, (long long)((now - t) / 3600),
-			      (long long)(max_age / 3600));
+		tg_check_fail(st->check,
+		              "scan finished at %.40s is older than "
+		              "maxScanAge (%lld hours ago, limit %lld hours); "
+		              "scan the image again",
+		              when, (long long)((now - t) / 3600),
+		              (long long)(max_age / 3600));
 }
 
 /* Evidence "scanner": {uri, version, db}. */
@@ -297,12 +305,11 @@ static json_t *scan_result(const json_t *scanner)
 
 	if (json_is_string(r))
 		return json_loadb(json_string_value(r), json_string_length(r),
-				  JSON_REJECT_DUPLICATES, NULL);
+		                  JSON_REJECT_DUPLICATES, NULL);
 	return json_incref(r);
 }
 
-static void vuln_evaluate(vuln_state *st, const json_t *predicate,
-			  int64_t now)
+static void vuln_evaluate(vuln_state *st, const json_t *predicate, int64_t now)
 {
 	json_t *scanner = json_object_get(predicate, "scanner");
 	json_t *result, *set;
@@ -310,7 +317,7 @@ static void vuln_evaluate(vuln_state *st, const json_t *predicate,
 
 	if (!json_is_object(scanner)) {
 		tg_check_fail(st->check, "vulnerability predicate has no "
-			      "scanner");
+		                         "scanner");
 		return;
 	}
 	scanner_evidence(st->check, scanner);
@@ -319,13 +326,13 @@ static void vuln_evaluate(vuln_state *st, const json_t *predicate,
 	format = result_format(result);
 	if (format == NULL) {
 		tg_check_fail(st->check, "unknown scanner result format "
-			      "(expected Trivy or Grype JSON in "
-			      "scanner.result)");
+		                         "(expected Trivy or Grype JSON in "
+		                         "scanner.result)");
 		json_decref(result);
 		return;
 	}
 	json_object_set_new(tg_check_evidence(st->check), "format",
-			    json_string(format));
+	                    json_string(format));
 	set = json_object();
 	if (strcmp(format, "grype") == 0)
 		grype_findings(set, result);
@@ -336,9 +343,12 @@ static void vuln_evaluate(vuln_state *st, const json_t *predicate,
 	json_decref(result);
 }
 
-int tg_vuln_check(tg_check **out, const json_t *predicate,
-		  const tg_policy_vulns *settings,
-		  const char *const *waived_cves, size_t nwaived, int64_t now)
+int tg_vuln_check(tg_check **out,
+                  const json_t *predicate,
+                  const tg_policy_vulns *settings,
+                  const char *const *waived_cves,
+                  size_t nwaived,
+                  int64_t now)
 {
 	vuln_state st;
 	json_t *ev;
@@ -354,14 +364,15 @@ int tg_vuln_check(tg_check **out, const json_t *predicate,
 	st.above = json_array();
 	st.ignored = json_array();
 	st.waived_ids = json_array();
-	json_object_set_new(ev, "maxSeverity",
-			    json_string(tg_severity_name(settings->max_severity)));
+	json_object_set_new(
+	        ev, "maxSeverity",
+	        json_string(tg_severity_name(settings->max_severity)));
 	json_object_set_new(ev, "aboveThreshold", st.above);
 	json_object_set_new(ev, "ignored", st.ignored);
 	json_object_set_new(ev, "waived", st.waived_ids);
 	if (!json_is_object(predicate))
 		tg_check_fail(st.check, "vulnerability predicate is not a JSON "
-			      "object");
+		                        "object");
 	else
 		vuln_evaluate(&st, predicate, now);
 	tg_buf_free(&st.reason);

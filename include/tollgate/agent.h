@@ -14,6 +14,7 @@
 #ifndef TOLLGATE_AGENT_H
 #define TOLLGATE_AGENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -28,6 +29,21 @@ typedef struct tg_agent_options {
 	double health_timeout_s;
 	/* Allow a kubeconfig with insecure-skip-tls-verify. */
 	bool allow_insecure_kubeconfig;
+	/*
+	 * tollgate run: stop (may be NULL) is set by a signal handler; a
+	 * cycle that sees it before verifying stops at once (TG_ERROR
+	 * "stopped", result->stopped); once verification started the cycle
+	 * goes on through apply and status (never between verifying and
+	 * pinning an apply).
+	 */
+	const volatile sig_atomic_t *stop;
+	/*
+	 * Called before each write phase (apply, status); false stops the
+	 * cycle with TG_ECONFLICT ("not the leader"): only the holder of the
+	 * lease writes. NULL: always allowed.
+	 */
+	bool (*may_write)(void *ctx);
+	void *may_write_ctx;
 } tg_agent_options;
 
 /* Load the policy, open the source cache, the registry and cluster
@@ -43,6 +59,10 @@ typedef struct tg_cycle_result {
 	int applied;   /* units written this cycle */
 	int unchanged;
 	int drifted;   /* objects found drifted */
+	int images_allowed; /* distinct image references, by verdict */
+	int images_warned;
+	int images_blocked; /* blocked or could not be verified */
+	bool stopped;       /* the cycle stopped early (signal, lease) */
 	bool status_committed;
 	bool status_pushed;
 	char commit[41]; /* the source commit */
@@ -57,5 +77,32 @@ typedef struct tg_cycle_result {
  */
 int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *result,
 		   json_t **report_out);
+
+/* The agent's Kubernetes client (borrowed), e.g. for the Lease. */
+struct tg_kube *tg_agent_kube(tg_agent *a);
+
+/*
+ * Cheap check between cycles: has the branch moved on the remote since the
+ * last fetch? 0 or the errors of tg_source_remote_head().
+ */
+int tg_agent_remote_moved(tg_agent *a, bool *moved);
+
+/*
+ * Re-verification (tollgate run): verify every image deployed by the
+ * last successful cycle again, by digest, against the current policy and
+ * attestations, bypassing the verdict cache. An image that now fails is a
+ * violation: the list replaces the previous one, goes into the status
+ * document ("violations", published at once; not for a lost lease) and
+ * into every later cycle's status until a re-verification clears it.
+ * Nothing is removed from the cluster. *violations_out (may be NULL) gets
+ * the new violations (a JSON array of {unit, ref, digest, reasons}) that
+ * were not in the previous list, for notifications. 0, or a negative code
+ * when the status could not be published or nothing was deployed yet
+ * (0 then, with nothing checked).
+ */
+int tg_agent_reverify(tg_agent *a, json_t **violations_out);
+
+/* Violations currently known (borrowed JSON array). */
+const json_t *tg_agent_violations(const tg_agent *a);
 
 #endif

@@ -42,6 +42,8 @@ typedef struct tg_config_image_path {
 
 typedef struct tg_config_webhook {
 	char *url;
+	char *header;            /* header name, NULL when unset */
+	char *header_value_file; /* absolute path of its value */
 } tg_config_webhook;
 
 typedef struct tg_config {

@@ -62,6 +62,9 @@ typedef enum {
 	TG_KUBE_APPLY,  /* server-side apply of obj (force) */
 	TG_KUBE_GET,    /* GET the object named by obj's identity */
 	TG_KUBE_DELETE, /* DELETE it (propagationPolicy=Background) */
+	TG_KUBE_CREATE, /* POST obj to its collection (409 if it exists) */
+	TG_KUBE_UPDATE, /* PUT obj; with metadata.resourceVersion set the
+			   server refuses (409, TG_ECONFLICT) a stale one */
 } tg_kube_verb;
 
 /* Flags for operations. */
@@ -102,6 +105,11 @@ int tg_kube_get(json_t **live_out, tg_kube *k, const char *api_version,
 		const char *kind, const char *ns, const char *name);
 int tg_kube_delete(tg_kube *k, const char *api_version, const char *kind,
 		   const char *ns, const char *name, unsigned flags);
+
+/* CREATE and UPDATE of one object (see tg_kube_verb): 0, TG_ECONFLICT
+ * (exists / resourceVersion is stale), or another error. */
+int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj);
+int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
 
 /*
  * Every object of a kind (in namespace ns, or all namespaces when NULL)

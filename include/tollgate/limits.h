@@ -189,4 +189,30 @@
  * document readable and bounded when a scan reports thousands. */
 #define TG_MAX_CHECK_FINDINGS 100
 
+/* The run loop (tollgate run) ---------------------------------------------------- */
+
+/* Bytes of a request body the HTTP endpoint reads (a Git webhook payload). */
+#define TG_HTTPD_MAX_BODY_BYTES (1u * 1024 * 1024)
+
+/* Connections the HTTP endpoint serves at once, and their idle timeout. */
+#define TG_HTTPD_MAX_CONNECTIONS 32
+#define TG_HTTPD_TIMEOUT_S 10
+
+/* Backoff after a failed cycle: first delay, doubled up to the cap. */
+#define TG_RUN_BACKOFF_BASE_S 2.0
+#define TG_RUN_BACKOFF_MAX_S 300.0
+
+/* Seconds a leader waits for rollouts by default: below the Lease's renew
+ * deadline, so a cycle renews in time. */
+#define TG_RUN_LEADER_HEALTH_TIMEOUT_S 8.0
+
+/* Seconds between cheap remote ref checks by default. */
+#define TG_RUN_DEFAULT_POLL_S 5.0
+
+/* Bytes of a secret file (webhook header value, /reconcile secret). */
+#define TG_MAX_SECRET_BYTES (64u * 1024)
+
+/* Notifications waiting for delivery; older ones are dropped beyond it. */
+#define TG_MAX_PENDING_NOTIFICATIONS 1000
+
 #endif

@@ -101,10 +101,10 @@ typedef enum {
 
 /* Transparency-log settings of an authority ("rekor:" / "ctlog:"). */
 typedef struct tg_policy_tlog {
-	bool required;            /* an entry / SCT must be present and valid */
-	const tg_pubkey *key;     /* "publicKey:" loaded, or NULL (then the
-				     trusted root's keys apply) */
-	const char *key_path;     /* resolved path of publicKey, or NULL */
+	bool required;        /* an entry / SCT must be present and valid */
+	const tg_pubkey *key; /* "publicKey:" loaded, or NULL (then the
+	                         trusted root's keys apply) */
+	const char *key_path; /* resolved path of publicKey, or NULL */
 } tg_policy_tlog;
 
 /*
@@ -116,17 +116,17 @@ typedef struct tg_policy_tlog {
  * one of the two is required.
  */
 typedef struct tg_policy_keyless {
-	const char *issuer;             /* exact, or NULL */
-	const tg_regexp *issuer_regexp; /* or NULL */
-	const char *subject;            /* exact, or NULL */
+	const char *issuer;              /* exact, or NULL */
+	const tg_regexp *issuer_regexp;  /* or NULL */
+	const char *subject;             /* exact, or NULL */
 	const tg_regexp *subject_regexp; /* or NULL */
-	const char *trusted_root_path;  /* resolved path, or NULL */
-	const char *trusted_root;       /* its bytes (NUL-terminated) or NULL */
+	const char *trusted_root_path;   /* resolved path, or NULL */
+	const char *trusted_root; /* its bytes (NUL-terminated) or NULL */
 	size_t trusted_root_len;
-	const char *fulcio_certs_path;  /* resolved path, or NULL */
-	const char *fulcio_certs;       /* PEM bytes (NUL-terminated) or NULL */
+	const char *fulcio_certs_path; /* resolved path, or NULL */
+	const char *fulcio_certs;      /* PEM bytes (NUL-terminated) or NULL */
 	size_t fulcio_certs_len;
-	tg_policy_tlog ctlog;           /* default: required, no key */
+	tg_policy_tlog ctlog; /* default: required, no key */
 } tg_policy_keyless;
 
 typedef enum {
@@ -137,8 +137,8 @@ typedef enum {
 typedef struct tg_policy_authority {
 	const char *name;
 	tg_policy_authority_kind kind;
-	const tg_pubkey *key;            /* TG_AUTHORITY_KEY */
-	const char *key_path;            /* resolved path of "key:" */
+	const tg_pubkey *key;             /* TG_AUTHORITY_KEY */
+	const char *key_path;             /* resolved path of "key:" */
 	const tg_policy_keyless *keyless; /* TG_AUTHORITY_KEYLESS */
 	/* Rekor: default required for keyless (a Fulcio certificate is short
 	 * lived and only a log entry proves when it signed), not required for
@@ -168,7 +168,7 @@ enum {
 typedef struct tg_policy_denied_package {
 	const char *name;    /* package name as the SBOM writes it */
 	const char *version; /* constraint ("<1.2.3", ">=1.0, <1.4", "1.2.3")
-				or NULL for every version; see predicate.h */
+	                        or NULL for every version; see predicate.h */
 } tg_policy_denied_package;
 
 /*
@@ -195,7 +195,7 @@ typedef struct tg_policy_vulns {
 	 * critical (any finding allowed; the scan's presence and age are
 	 * still checked). */
 	tg_severity max_severity;
-	int64_t max_scan_age; /* seconds; 0 = no limit */
+	int64_t max_scan_age;      /* seconds; 0 = no limit */
 	const char *const *ignore; /* CVE (or GHSA...) ids */
 	size_t nignore;
 } tg_policy_vulns;
@@ -203,9 +203,9 @@ typedef struct tg_policy_vulns {
 typedef struct tg_policy_provenance {
 	bool present;
 	bool required;
-	const char *builder_id;                /* exact, or NULL */
-	const tg_regexp *builder_id_regexp;    /* or NULL */
-	const char *source_repository;         /* exact, or NULL */
+	const char *builder_id;                    /* exact, or NULL */
+	const tg_regexp *builder_id_regexp;        /* or NULL */
+	const char *source_repository;             /* exact, or NULL */
 	const tg_regexp *source_repository_regexp; /* or NULL */
 } tg_policy_provenance;
 
@@ -238,13 +238,13 @@ typedef struct tg_policy_exception {
 	const char *name;
 	const char *const *images; /* globs or name@sha256:<hex> */
 	size_t nimages;
-	unsigned waive;             /* TG_WAIVE_* bits */
-	const char *const *cves;    /* waived finding ids */
+	unsigned waive;          /* TG_WAIVE_* bits */
+	const char *const *cves; /* waived finding ids */
 	size_t ncves;
 	const char *reason;
 	const char *approved_by;
-	const char *expires;        /* "YYYY-MM-DD" as written */
-	int64_t expires_at;         /* 23:59:59Z of that day */
+	const char *expires; /* "YYYY-MM-DD" as written */
+	int64_t expires_at;  /* 23:59:59Z of that day */
 	unsigned line;
 } tg_policy_exception;
 
@@ -260,8 +260,11 @@ int tg_policy_load(tg_policy **out, const char *path);
 
 /* The same from bytes; name is used in messages and base_dir resolves
  * relative paths (NULL: the current directory). */
-int tg_policy_parse(tg_policy **out, const char *name, const char *data,
-		    size_t len, const char *base_dir);
+int tg_policy_parse(tg_policy **out,
+                    const char *name,
+                    const char *data,
+                    size_t len,
+                    const char *base_dir);
 
 void tg_policy_free(tg_policy *policy);
 
@@ -295,8 +298,9 @@ const tg_policy_rule *tg_policy_rule_at(const tg_policy *policy, size_t i);
 
 /* Whether one of the rule's globs matches name (and digest, for a digest
  * pattern; digest may be NULL, then digest patterns do not match). */
-bool tg_policy_rule_matches(const tg_policy_rule *rule, const char *name,
-			    const char *digest);
+bool tg_policy_rule_matches(const tg_policy_rule *rule,
+                            const char *name,
+                            const char *digest);
 
 /*
  * The rule that applies to an image: the registry must be allowed, then
@@ -305,18 +309,21 @@ bool tg_policy_rule_matches(const tg_policy_rule *rule, const char *name,
  * (registries.allowed: ...)" or "<name>: no policy rule matches" in
  * tg_error_last(); the image is then blocked.
  */
-int tg_policy_select(const tg_policy_rule **out, const tg_policy *policy,
-		     const char *name, const char *digest);
+int tg_policy_select(const tg_policy_rule **out,
+                     const tg_policy *policy,
+                     const char *name,
+                     const char *digest);
 
 /* exceptions --------------------------------------------------------------- */
 
 size_t tg_policy_exception_count(const tg_policy *policy);
 const tg_policy_exception *tg_policy_exception_at(const tg_policy *policy,
-						  size_t i);
+                                                  size_t i);
 
 /* Whether one of the exception's images matches name+digest. */
 bool tg_policy_exception_matches(const tg_policy_exception *exc,
-				 const char *name, const char *digest);
+                                 const char *name,
+                                 const char *digest);
 
 /* Whether the exception is still in force at now (until the end of its
  * expires day, UTC). */
@@ -328,17 +335,21 @@ bool tg_policy_exception_active(const tg_policy_exception *exc, int64_t now);
  * than max). The caller checks tg_policy_exception_active() on each so it
  * can report "exception X expired on D" for an expired one.
  */
-size_t tg_policy_exceptions_for(const tg_policy_exception **out, size_t max,
-				const tg_policy *policy, const char *name,
-				const char *digest);
+size_t tg_policy_exceptions_for(const tg_policy_exception **out,
+                                size_t max,
+                                const tg_policy *policy,
+                                const char *name,
+                                const char *digest);
 
 /*
  * What the active exceptions matching an image waive at now: the OR of
  * their TG_WAIVE_* bits. Waived CVE ids are read from the exceptions
  * themselves (tg_policy_exceptions_for).
  */
-unsigned tg_policy_waivers(const tg_policy *policy, const char *name,
-			   const char *digest, int64_t now);
+unsigned tg_policy_waivers(const tg_policy *policy,
+                           const char *name,
+                           const char *digest,
+                           int64_t now);
 
 /* keyless ------------------------------------------------------------------ */
 
@@ -348,6 +359,7 @@ unsigned tg_policy_waivers(const tg_policy *policy, const char *name,
  * 0, or TG_EUNTRUSTED with a message naming what differs.
  */
 int tg_policy_keyless_match(const tg_policy_keyless *keyless,
-			    const char *issuer, const char *subject);
+                            const char *issuer,
+                            const char *subject);
 
 #endif

@@ -35,11 +35,11 @@ void tg_check_free(tg_check *check);
 
 /* Record a reason and mark the check failed. */
 void tg_check_fail(tg_check *check, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /* Record a note that does not fail the check (e.g. "CVE-x ignored by
  * policy", "waived by exception X"). */
 void tg_check_note(tg_check *check, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 const char *tg_check_name(const tg_check *check);
 bool tg_check_passed(const tg_check *check);
@@ -82,8 +82,9 @@ const char *tg_predicate_kind_name(tg_predicate_kind kind);
  * runDetails.metadata.finishedOn (else startedOn). 0 with Unix time, or
  * TG_ENOTFOUND (no such field, or not RFC 3339).
  */
-int tg_predicate_time(int64_t *out, tg_predicate_kind kind,
-		      const json_t *predicate);
+int tg_predicate_time(int64_t *out,
+                      tg_predicate_kind kind,
+                      const json_t *predicate);
 
 /* SBOM ------------------------------------------------------------------- */
 
@@ -103,8 +104,10 @@ int tg_predicate_time(int64_t *out, tg_predicate_kind kind,
  * "deniedPackages": [{"package", "version", "constraint"}]}.
  * *out is always set; returns 0.
  */
-int tg_sbom_check(tg_check **out, tg_predicate_kind kind,
-		  const json_t *predicate, const tg_policy_sbom *settings);
+int tg_sbom_check(tg_check **out,
+                  tg_predicate_kind kind,
+                  const json_t *predicate,
+                  const tg_policy_sbom *settings);
 
 /*
  * Versions as in deniedPackages: compared component by component, split on
@@ -143,9 +146,12 @@ bool tg_version_satisfies(const char *version, const char *constraint);
  * [ids], "ignored": [ids], "waived": [ids]}.
  * *out is always set; returns 0.
  */
-int tg_vuln_check(tg_check **out, const json_t *predicate,
-		  const tg_policy_vulns *settings,
-		  const char *const *waived_cves, size_t nwaived, int64_t now);
+int tg_vuln_check(tg_check **out,
+                  const json_t *predicate,
+                  const tg_policy_vulns *settings,
+                  const char *const *waived_cves,
+                  size_t nwaived,
+                  int64_t now);
 
 /* Provenance -------------------------------------------------------------- */
 
@@ -164,9 +170,10 @@ int tg_vuln_check(tg_check **out, const json_t *predicate,
  * "buildType"}.
  * *out is always set; returns 0.
  */
-int tg_provenance_check(tg_check **out, tg_predicate_kind kind,
-			const json_t *predicate,
-			const tg_policy_provenance *settings);
+int tg_provenance_check(tg_check **out,
+                        tg_predicate_kind kind,
+                        const json_t *predicate,
+                        const tg_policy_provenance *settings);
 
 /* Image age --------------------------------------------------------------- */
 
@@ -177,7 +184,9 @@ int tg_provenance_check(tg_check **out, tg_predicate_kind kind,
  * with evidence still filled. Evidence: {"created", "ageSeconds",
  * "maxAgeSeconds"}. *out is always set; returns 0.
  */
-int tg_image_age_check(tg_check **out, const json_t *config, int64_t max_age,
-		       int64_t now);
+int tg_image_age_check(tg_check **out,
+                       const json_t *config,
+                       int64_t max_age,
+                       int64_t now);
 
 #endif

@@ -7,6 +7,10 @@
 #
 #   tests/bench/verify.sh [N]        (build first: cmake --build build)
 # Target: at least 200 images/s cold on loopback.
+#
+# For scale it also times curl fetching the same URLs tollgate fetched in
+# round 1 (tag, .sig manifest, signature blob per image) with the same
+# parallelism: the registry's own ceiling on this machine.
 set -euo pipefail
 export TG_SOURCE_DIR=${TG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
@@ -44,13 +48,17 @@ t1=$(date +%s.%N)
 echo "bench: setup took $(python3 -c "print(round($t1 - $t0, 1))") s" >&2
 
 mapfile -t refs <"$TT_TMP/refs"
-python3 - "$TG_BIN" "$TT_TMP/policy.yaml" "$R" "$PARALLEL" "${refs[@]}" <<'PY'
-import re, resource, subprocess, sys, json
-tg, policy, reg, parallel, refs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+python3 - "$TG_BIN" "$TT_TMP/policy.yaml" "$R" "$PARALLEL" "$TT_REGISTRY_LOG" "$TT_TMP" "${refs[@]}" <<'PY'
+import re, resource, subprocess, sys, json, time
+tg, policy, reg, parallel, reglog, tmp = sys.argv[1:7]
+refs = sys.argv[7:]
+log_start = sum(1 for _ in open(reglog))
 cmd = [tg, "verify", "--policy", policy, "--insecure-registry", reg,
        "--parallel", parallel, "--repeat", "2", "--output", "json"] + refs
 p = subprocess.run(cmd, capture_output=True, text=True)
-rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss_kib = ru.ru_maxrss
+cpu = ru.ru_utime + ru.ru_stime
 rounds = re.findall(r"round (\d+): (\d+) images in ([0-9.]+) s \(([0-9.]+) images/s\)", p.stderr)
 verdicts = json.loads(p.stdout)["verdicts"] if p.stdout else []
 allowed = sum(1 for v in verdicts if v["verdict"] == "allowed")
@@ -67,4 +75,26 @@ print("peak RSS: %.1f MiB (parallel %s, %d of %d allowed)" %
       (rss_kib / 1024.0, parallel, allowed, len(refs)))
 cold = float(rounds[0][3])
 print("target >= 200 images/s cold: %s" % ("met" if cold >= 200 else "NOT met"))
+print("tollgate CPU time: %.2f s for both rounds (%.0f images per CPU-second)" %
+      (cpu, 2 * len(refs) / cpu if cpu > 0 else 0))
+
+# The registry's ceiling: curl on the URLs of round 1, same parallelism.
+paths = []
+for line in list(open(reglog))[log_start:]:
+    m = re.search(r'"GET (/v2/[^ ]+) HTTP/1.1" 200 .*"tollgate/', line)
+    if m and m.group(1) not in paths:
+        paths.append(m.group(1))
+with open(tmp + "/curl.cfg", "w") as f:
+    for p_ in paths:
+        f.write('url = "http://%s%s"\noutput = /dev/null\n' % (reg, p_))
+        f.write('header = "Accept: application/vnd.oci.image.manifest.v1+json"\n')
+t = time.monotonic()
+subprocess.run(["curl", "-s", "--parallel", "--parallel-max", parallel,
+                "-K", tmp + "/curl.cfg"], check=True,
+               stderr=subprocess.DEVNULL)
+dt = time.monotonic() - t
+per_image = len(paths) / float(len(refs))
+print("curl baseline: %d requests in %.3f s (%.0f requests/s); at %.1f "
+      "requests per image that is %.1f images/s" %
+      (len(paths), dt, len(paths) / dt, per_image, len(paths) / dt / per_image))
 PY

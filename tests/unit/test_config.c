@@ -79,6 +79,9 @@ static void test_config_full_file_reads_every_key(void **state)
 	assert_int_equal(c->notify.nwebhooks, 1);
 	assert_string_equal(c->notify.webhooks[0].url,
 	                    "https://hooks.example.com/tollgate");
+	assert_string_equal(c->notify.webhooks[0].header, "Authorization");
+	assert_resolved(c, c->notify.webhooks[0].header_value_file,
+	                "secrets/hook-token");
 	assert_int_equal(c->reverify_interval, 7200);
 	assert_string_equal(c->listen_addr, "127.0.0.1:9090");
 	tg_config_free(c);

@@ -29,16 +29,16 @@ static loaded load(const char *rel)
 		fail_msg("%s: %s", rel, err.text);
 	l.predicate = json_object_get(l.statement, "predicate");
 	l.kind = tg_predicate_kind_of(json_string_value(
-		json_object_get(l.statement, "predicateType")));
+	        json_object_get(l.statement, "predicateType")));
 	return l;
 }
 
 /* Settings with the given conditions; regexps compiled (freed by
  * free_settings). */
 static tg_policy_provenance settings(const char *builder,
-				     const char *builder_re,
-				     const char *source,
-				     const char *source_re)
+                                     const char *builder_re,
+                                     const char *source,
+                                     const char *source_re)
 {
 	tg_policy_provenance s;
 	tg_regexp *re;
@@ -81,67 +81,67 @@ static const char *ev(const tg_check *c, const char *key)
 
 static void test_provenance_v02_real(void **state)
 {
-	tg_policy_provenance s = settings(
-		"https://github.com/actions/runner", NULL,
-		"https://github.com/sigstore/sigstore-js", NULL);
+	tg_policy_provenance s =
+	        settings("https://github.com/actions/runner", NULL,
+	                 "https://github.com/sigstore/sigstore-js", NULL);
 	tg_check *c;
 
 	(void)state;
 	c = run("tests/data/provenance/good/sigstore-js-1.3.0-slsa-v0.2.json",
-		&s);
+	        &s);
 	if (!tg_check_passed(c))
 		fail_msg("%s", tg_check_reason(c, 0));
 	assert_string_equal(ev(c, "slsaVersion"), "v0.2");
 	assert_string_equal(ev(c, "builderId"),
-			    "https://github.com/actions/runner");
+	                    "https://github.com/actions/runner");
 	assert_string_equal(
-		ev(c, "sourceRepository"),
-		"git+https://github.com/sigstore/sigstore-js@refs/heads/main");
+	        ev(c, "sourceRepository"),
+	        "git+https://github.com/sigstore/sigstore-js@refs/heads/main");
 	assert_string_equal(ev(c, "buildType"),
-			    "https://github.com/npm/cli/gha/v2");
+	                    "https://github.com/npm/cli/gha/v2");
 	tg_check_free(c);
 }
 
 static void test_provenance_v1_real(void **state)
 {
 	tg_policy_provenance s = settings(
-		NULL, "^https://github\\.com/actions/runner/github-hosted$",
-		NULL, "^https://github\\.com/sigstore/");
+	        NULL, "^https://github\\.com/actions/runner/github-hosted$",
+	        NULL, "^https://github\\.com/sigstore/");
 	tg_check *c;
 
 	(void)state;
 	c = run("tests/data/provenance/good/sigstore-js-2.0.0-slsa-v1.json",
-		&s);
+	        &s);
 	if (!tg_check_passed(c))
 		fail_msg("%s", tg_check_reason(c, 0));
 	assert_string_equal(ev(c, "slsaVersion"), "v1");
 	assert_string_equal(ev(c, "sourceRepository"),
-			    "https://github.com/sigstore/sigstore-js");
+	                    "https://github.com/sigstore/sigstore-js");
 	tg_check_free(c);
 	free_settings(&s);
 }
 
 static void test_provenance_wrong_builder_and_source(void **state)
 {
-	tg_policy_provenance s = settings(
-		"https://github.com/actions/runner/github-hosted", NULL,
-		"https://github.com/acme/api", NULL);
+	tg_policy_provenance s =
+	        settings("https://github.com/actions/runner/github-hosted",
+	                 NULL, "https://github.com/acme/api", NULL);
 	tg_check *c;
 
 	(void)state;
 	c = run("tests/data/provenance/good/conformance-aa-test-slsa-v1.json",
-		&s);
+	        &s);
 	assert_false(tg_check_passed(c));
 	assert_int_equal(tg_check_reason_count(c), 2);
 	assert_contains(tg_check_reason(c, 0),
-			"builder \"https://github.com/loosebazooka/aa-test/"
-			".github/workflows/provenance.yaml@refs/heads/main\" "
-			"is not \"https://github.com/actions/runner/"
-			"github-hosted\"");
+	                "builder \"https://github.com/loosebazooka/aa-test/"
+	                ".github/workflows/provenance.yaml@refs/heads/main\" "
+	                "is not \"https://github.com/actions/runner/"
+	                "github-hosted\"");
 	assert_contains(tg_check_reason(c, 1),
-			"source repository "
-			"\"https://github.com/loosebazooka/aa-test\" is not "
-			"\"https://github.com/acme/api\"");
+	                "source repository "
+	                "\"https://github.com/loosebazooka/aa-test\" is not "
+	                "\"https://github.com/acme/api\"");
 	tg_check_free(c);
 }
 
@@ -150,10 +150,10 @@ static void test_provenance_v1_source_descriptor_normalised(void **state)
 	/* "git+https://gitlab.example.com/acme/api.git@refs/tags/v2.4.1"
 	 * is the repository https://gitlab.example.com/acme/api */
 	tg_policy_provenance s =
-		settings("https://tekton.example.com/chains/v2", NULL,
-			 "https://gitlab.example.com/acme/api", NULL);
-	tg_policy_provenance bad =
-		settings(NULL, NULL, "https://gitlab.example.com/acme/ap", NULL);
+	        settings("https://tekton.example.com/chains/v2", NULL,
+	                 "https://gitlab.example.com/acme/api", NULL);
+	tg_policy_provenance bad = settings(
+	        NULL, NULL, "https://gitlab.example.com/acme/ap", NULL);
 	tg_check *c;
 	loaded l;
 	int64_t t, want;
@@ -217,14 +217,14 @@ static void test_provenance_image_age(void **state)
 	assert_int_equal(tg_image_age_check(&c, cfg, 120 * 86400, now), 0);
 	assert_true(tg_check_passed(c));
 	assert_int_equal(json_integer_value(json_object_get(
-				 tg_check_evidence(c), "ageSeconds")),
-			 112 * 86400);
+	                         tg_check_evidence(c), "ageSeconds")),
+	                 112 * 86400);
 	tg_check_free(c);
 	assert_int_equal(tg_image_age_check(&c, cfg, 30 * 86400, now), 0);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "image created "
-					       "2026-08-01T00:00:00Z is older "
-					       "than maxImageAge 30d");
+	                                       "2026-08-01T00:00:00Z is older "
+	                                       "than maxImageAge 30d");
 	tg_check_free(c);
 	assert_int_equal(tg_image_age_check(&c, nocfg, 30 * 86400, now), 0);
 	assert_false(tg_check_passed(c));
@@ -263,16 +263,16 @@ static void test_provenance_regexp_refuses_re2_syntax(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_provenance_v02_real),
-		cmocka_unit_test(test_provenance_v1_real),
-		cmocka_unit_test(test_provenance_wrong_builder_and_source),
-		cmocka_unit_test(
-			test_provenance_v1_source_descriptor_normalised),
-		cmocka_unit_test(
-			test_provenance_missing_fields_fail_only_when_asked),
-		cmocka_unit_test(test_provenance_not_slsa),
-		cmocka_unit_test(test_provenance_image_age),
-		cmocka_unit_test(test_provenance_regexp_refuses_re2_syntax),
+	        cmocka_unit_test(test_provenance_v02_real),
+	        cmocka_unit_test(test_provenance_v1_real),
+	        cmocka_unit_test(test_provenance_wrong_builder_and_source),
+	        cmocka_unit_test(
+	                test_provenance_v1_source_descriptor_normalised),
+	        cmocka_unit_test(
+	                test_provenance_missing_fields_fail_only_when_asked),
+	        cmocka_unit_test(test_provenance_not_slsa),
+	        cmocka_unit_test(test_provenance_image_age),
+	        cmocka_unit_test(test_provenance_regexp_refuses_re2_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

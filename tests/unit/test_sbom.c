@@ -34,8 +34,8 @@ static tg_policy_sbom base_settings(void)
 }
 
 /* The check of a bare SBOM document (as the predicate). */
-static tg_check *check_doc(const char *rel, tg_predicate_kind kind,
-			   const tg_policy_sbom *s)
+static tg_check *
+check_doc(const char *rel, tg_predicate_kind kind, const tg_policy_sbom *s)
 {
 	json_t *doc = load_json(rel);
 	tg_check *c = NULL;
@@ -66,17 +66,17 @@ static void test_sbom_predicate_types(void **state)
 {
 	(void)state;
 	assert_int_equal(tg_predicate_kind_of("https://spdx.dev/Document"),
-			 TG_PREDICATE_SPDX);
+	                 TG_PREDICATE_SPDX);
 	assert_int_equal(tg_predicate_kind_of("https://spdx.dev/Document/v2.3"),
-			 TG_PREDICATE_SPDX);
+	                 TG_PREDICATE_SPDX);
 	assert_int_equal(tg_predicate_kind_of("https://cyclonedx.org/bom"),
-			 TG_PREDICATE_CYCLONEDX);
+	                 TG_PREDICATE_CYCLONEDX);
 	assert_int_equal(tg_predicate_kind_of("https://cyclonedx.org/bom/v1.5"),
-			 TG_PREDICATE_CYCLONEDX);
+	                 TG_PREDICATE_CYCLONEDX);
 	assert_int_equal(tg_predicate_kind_of("https://cyclonedx.org/bom/x"),
-			 TG_PREDICATE_UNKNOWN);
+	                 TG_PREDICATE_UNKNOWN);
 	assert_int_equal(tg_predicate_kind_of("https://spdx.dev/Documents"),
-			 TG_PREDICATE_UNKNOWN);
+	                 TG_PREDICATE_UNKNOWN);
 	assert_int_equal(tg_predicate_kind_of(NULL), TG_PREDICATE_UNKNOWN);
 }
 
@@ -88,16 +88,16 @@ static void test_sbom_cyclonedx_real_passes_with_evidence(void **state)
 
 	(void)state;
 	c = check_doc("tests/data/sbom/good/npm-cyclonedx-1.5.json",
-		      TG_PREDICATE_CYCLONEDX, &s);
+	              TG_PREDICATE_CYCLONEDX, &s);
 	assert_true(tg_check_passed(c));
 	ev = tg_check_evidence(c);
 	assert_string_equal(json_string_value(json_object_get(ev, "format")),
-			    "cyclonedx");
+	                    "cyclonedx");
 	assert_string_equal(
-		json_string_value(json_object_get(ev, "specVersion")), "1.5");
+	        json_string_value(json_object_get(ev, "specVersion")), "1.5");
 	/* 5 direct components and ms 2.1.2 nested under debug */
 	assert_int_equal(json_integer_value(json_object_get(ev, "packages")),
-			 6);
+	                 6);
 	tg_check_free(c);
 }
 
@@ -105,8 +105,8 @@ static void test_sbom_all_cyclonedx_versions_accepted(void **state)
 {
 	tg_policy_sbom s = base_settings();
 	const char *files[] = {"tests/data/sbom/good/npm-cyclonedx-1.4.json",
-			       "tests/data/sbom/good/npm-cyclonedx-1.6.json",
-			       "tests/data/sbom/good/cyclonedx-1.6-maven.json"};
+	                       "tests/data/sbom/good/npm-cyclonedx-1.6.json",
+	                       "tests/data/sbom/good/cyclonedx-1.6-maven.json"};
 	size_t i;
 
 	(void)state;
@@ -131,7 +131,7 @@ static void test_sbom_denied_license_in_or_expression(void **state)
 	s.denied_licenses = denied;
 	s.ndenied_licenses = 2;
 	c = check_doc("tests/data/sbom/good/npm-cyclonedx-1.5.json",
-		      TG_PREDICATE_CYCLONEDX, &s);
+	              TG_PREDICATE_CYCLONEDX, &s);
 	assert_false(tg_check_passed(c));
 	r = reasons(c);
 	/* node-forge is "(BSD-3-Clause OR GPL-2.0)": a denied id anywhere
@@ -149,7 +149,7 @@ static void test_sbom_spdx_real_licenses_and_packages(void **state)
 	tg_policy_sbom s = base_settings();
 	const char *denied[] = {"wtfpl"}; /* ids are case-insensitive */
 	tg_policy_denied_package pkgs[] = {{"semver", "<5.7.2"},
-					   {"ms", ">=2.1.3"}};
+	                                   {"ms", ">=2.1.3"}};
 	tg_check *c;
 	char *r;
 	json_t *ev;
@@ -160,25 +160,25 @@ static void test_sbom_spdx_real_licenses_and_packages(void **state)
 	s.denied_packages = pkgs;
 	s.ndenied_packages = 2;
 	c = check_doc("tests/data/sbom/good/npm-spdx-2.3.json",
-		      TG_PREDICATE_SPDX, &s);
+	              TG_PREDICATE_SPDX, &s);
 	assert_false(tg_check_passed(c));
 	r = reasons(c);
 	assert_contains(r, "left-pad 1.3.0 carries denied license wtfpl");
 	assert_contains(r, "semver 5.7.1 is denied by version constraint "
-			   "<5.7.2");
+	                   "<5.7.2");
 	assert_contains(r, "ms 2.1.3 is denied");
 	/* ms 2.1.2 (under debug) is outside >=2.1.3 */
 	assert_null(strstr(r, "ms 2.1.2"));
 	ev = tg_check_evidence(c);
 	assert_string_equal(json_string_value(json_object_get(ev, "format")),
-			    "spdx");
+	                    "spdx");
 	assert_string_equal(
-		json_string_value(json_object_get(ev, "specVersion")),
-		"SPDX-2.3");
+	        json_string_value(json_object_get(ev, "specVersion")),
+	        "SPDX-2.3");
 	assert_int_equal(json_integer_value(json_object_get(ev, "packages")),
-			 7);
-	assert_int_equal(
-		json_array_size(json_object_get(ev, "deniedPackages")), 2);
+	                 7);
+	assert_int_equal(json_array_size(json_object_get(ev, "deniedPackages")),
+	                 2);
 	free(r);
 	tg_check_free(c);
 }
@@ -188,10 +188,10 @@ static void test_sbom_maven_group_with_and_names(void **state)
 	tg_policy_sbom s = base_settings();
 	/* GPL-2.0-only under WITH is a license; the exception id is not */
 	const char *denied[] = {"GPL-2.0-only", "Universal-FOSS-exception-1.0",
-				"LGPL-2.1-or-later"};
+	                        "LGPL-2.1-or-later"};
 	tg_policy_denied_package pkgs[] = {
-		{"org.apache.logging.log4j:log4j-core", ">=2.0, <2.17.1"},
-		{"org.apache.logging.log4j/log4j-api", "<2.0"}};
+	        {"org.apache.logging.log4j:log4j-core", ">=2.0, <2.17.1"},
+	        {"org.apache.logging.log4j/log4j-api", "<2.0"}};
 	tg_check *c;
 	char *r;
 
@@ -201,17 +201,17 @@ static void test_sbom_maven_group_with_and_names(void **state)
 	s.denied_packages = pkgs;
 	s.ndenied_packages = 2;
 	c = check_doc("tests/data/sbom/good/cyclonedx-1.6-maven.json",
-		      TG_PREDICATE_CYCLONEDX, &s);
+	              TG_PREDICATE_CYCLONEDX, &s);
 	assert_false(tg_check_passed(c));
 	r = reasons(c);
 	assert_contains(r, "log4j-core 2.14.1 is denied by version "
-			   "constraint >=2.0, <2.17.1");
+	                   "constraint >=2.0, <2.17.1");
 	assert_null(strstr(r, "log4j-api"));
 	assert_contains(r, "mysql-connector-java 8.0.28 carries denied "
-			   "license GPL-2.0-only");
+	                   "license GPL-2.0-only");
 	assert_null(strstr(r, "Universal-FOSS"));
 	assert_contains(r, "hibernate-core 5.6.15.Final carries denied "
-			   "license LGPL-2.1-or-later");
+	                   "license LGPL-2.1-or-later");
 	assert_int_equal(tg_check_reason_count(c), 3);
 	free(r);
 	tg_check_free(c);
@@ -225,10 +225,10 @@ static void test_sbom_format_not_allowed(void **state)
 	(void)state;
 	s.formats = TG_SBOM_FORMAT_CYCLONEDX;
 	c = check_doc("tests/data/sbom/good/npm-spdx-2.3.json",
-		      TG_PREDICATE_SPDX, &s);
+	              TG_PREDICATE_SPDX, &s);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0),
-			"SBOM format spdx is not allowed");
+	                "SBOM format spdx is not allowed");
 	tg_check_free(c);
 }
 
@@ -240,21 +240,21 @@ static void test_sbom_bad_documents_fail(void **state)
 
 	(void)state;
 	c = check_doc("tests/data/sbom/bad/spdx-3.0.json", TG_PREDICATE_SPDX,
-		      &s);
+	              &s);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "no spdxVersion");
 	tg_check_free(c);
 	c = check_doc("tests/data/sbom/bad/cyclonedx-1.2.json",
-		      TG_PREDICATE_CYCLONEDX, &s);
+	              TG_PREDICATE_CYCLONEDX, &s);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "specVersion \"1.2\" is not "
-					       "supported");
+	                                       "supported");
 	tg_check_free(c);
 	/* SPDX tag-value that cosign wrapped in a JSON string */
 	st = load_json("tests/data/sbom/bad/spdx-tag-value-string.json");
 	assert_int_equal(tg_sbom_check(&c, TG_PREDICATE_SPDX,
-				       json_object_get(st, "predicate"), &s),
-			 0);
+	                               json_object_get(st, "predicate"), &s),
+	                 0);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "not a JSON document");
 	tg_check_free(c);
@@ -270,8 +270,8 @@ static void test_sbom_json_string_predicate_is_unwrapped(void **state)
 	tg_policy_sbom s = base_settings();
 	const char *denied[] = {"ISC"};
 	size_t len;
-	char *data = tt_read_src("tests/data/sbom/good/npm-spdx-2.3.json",
-				 &len);
+	char *data =
+	        tt_read_src("tests/data/sbom/good/npm-spdx-2.3.json", &len);
 	json_t *str = json_stringn(data, len);
 	tg_check *c;
 
@@ -281,7 +281,7 @@ static void test_sbom_json_string_predicate_is_unwrapped(void **state)
 	assert_int_equal(tg_sbom_check(&c, TG_PREDICATE_SPDX, str, &s), 0);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "semver 5.7.1 carries denied "
-					       "license ISC");
+	                                       "license ISC");
 	tg_check_free(c);
 	json_decref(str);
 	free(data);
@@ -293,15 +293,20 @@ static void test_sbom_version_compare_table(void **state)
 		const char *a, *b;
 		int sign;
 	} cases[] = {
-		{"1.2.3", "1.2.3", 0},      {"1.2.3", "1.2.10", -1},
-		{"1.10.0", "1.9.9", 1},     {"v1.2.3", "1.2.3", 0},
-		{"1.2", "1.2.0", 0},        {"1.2.3-rc1", "1.2.3", -1},
-		{"1.2.3-alpha", "1.2.3-beta", -1},
-		{"1.2.3-rc.2", "1.2.3-rc.10", -1},
-		{"1.2.3+build5", "1.2.3", 0}, {"2.0.0", "10.0.0", -1},
-		{"007", "7", 0},            {"1.2.3a", "1.2.3", 1},
-		{"5.6.15.Final", "5.6.15", 1},
-		{"99999999999999999999999", "1", 1},
+	        {"1.2.3", "1.2.3", 0},
+	        {"1.2.3", "1.2.10", -1},
+	        {"1.10.0", "1.9.9", 1},
+	        {"v1.2.3", "1.2.3", 0},
+	        {"1.2", "1.2.0", 0},
+	        {"1.2.3-rc1", "1.2.3", -1},
+	        {"1.2.3-alpha", "1.2.3-beta", -1},
+	        {"1.2.3-rc.2", "1.2.3-rc.10", -1},
+	        {"1.2.3+build5", "1.2.3", 0},
+	        {"2.0.0", "10.0.0", -1},
+	        {"007", "7", 0},
+	        {"1.2.3a", "1.2.3", 1},
+	        {"5.6.15.Final", "5.6.15", 1},
+	        {"99999999999999999999999", "1", 1},
 	};
 	size_t i;
 
@@ -312,7 +317,7 @@ static void test_sbom_version_compare_table(void **state)
 
 		if (sign != cases[i].sign)
 			fail_msg("compare(%s, %s) = %d, want %d", cases[i].a,
-				 cases[i].b, sign, cases[i].sign);
+			         cases[i].b, sign, cases[i].sign);
 	}
 }
 
@@ -339,17 +344,17 @@ static void test_sbom_version_constraints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sbom_predicate_types),
-		cmocka_unit_test(test_sbom_cyclonedx_real_passes_with_evidence),
-		cmocka_unit_test(test_sbom_all_cyclonedx_versions_accepted),
-		cmocka_unit_test(test_sbom_denied_license_in_or_expression),
-		cmocka_unit_test(test_sbom_spdx_real_licenses_and_packages),
-		cmocka_unit_test(test_sbom_maven_group_with_and_names),
-		cmocka_unit_test(test_sbom_format_not_allowed),
-		cmocka_unit_test(test_sbom_bad_documents_fail),
-		cmocka_unit_test(test_sbom_json_string_predicate_is_unwrapped),
-		cmocka_unit_test(test_sbom_version_compare_table),
-		cmocka_unit_test(test_sbom_version_constraints),
+	        cmocka_unit_test(test_sbom_predicate_types),
+	        cmocka_unit_test(test_sbom_cyclonedx_real_passes_with_evidence),
+	        cmocka_unit_test(test_sbom_all_cyclonedx_versions_accepted),
+	        cmocka_unit_test(test_sbom_denied_license_in_or_expression),
+	        cmocka_unit_test(test_sbom_spdx_real_licenses_and_packages),
+	        cmocka_unit_test(test_sbom_maven_group_with_and_names),
+	        cmocka_unit_test(test_sbom_format_not_allowed),
+	        cmocka_unit_test(test_sbom_bad_documents_fail),
+	        cmocka_unit_test(test_sbom_json_string_predicate_is_unwrapped),
+	        cmocka_unit_test(test_sbom_version_compare_table),
+	        cmocka_unit_test(test_sbom_version_constraints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static json_t *load_predicate(const char *rel, char **type_out)
 		fail_msg("%s: %s", rel, err.text);
 	if (type_out != NULL)
 		*type_out = strdup(json_string_value(
-			json_object_get(st, "predicateType")));
+		        json_object_get(st, "predicateType")));
 	pred = json_incref(json_object_get(st, "predicate"));
 	json_decref(st);
 	return pred;
@@ -44,8 +44,11 @@ static tg_policy_vulns settings(tg_severity max)
 	return s;
 }
 
-static tg_check *run(const char *rel, const tg_policy_vulns *s,
-		     const char *const *waived, size_t nwaived, int64_t now)
+static tg_check *run(const char *rel,
+                     const tg_policy_vulns *s,
+                     const char *const *waived,
+                     size_t nwaived,
+                     int64_t now)
 {
 	json_t *pred = load_predicate(rel, NULL);
 	tg_check *c = NULL;
@@ -58,7 +61,7 @@ static tg_check *run(const char *rel, const tg_policy_vulns *s,
 static json_int_t count(const tg_check *c, const char *bucket)
 {
 	return json_integer_value(json_object_get(
-		json_object_get(tg_check_evidence(c), "counts"), bucket));
+	        json_object_get(tg_check_evidence(c), "counts"), bucket));
 }
 
 static void test_vuln_now_constant_is_right(void **state)
@@ -80,7 +83,7 @@ static void test_vuln_trivy_counts_and_threshold(void **state)
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
 	ev = tg_check_evidence(c);
 	assert_string_equal(json_string_value(json_object_get(ev, "format")),
-			    "trivy");
+	                    "trivy");
 	assert_int_equal(count(c, "critical"), 1);
 	assert_int_equal(count(c, "high"), 2);
 	assert_int_equal(count(c, "medium"), 1); /* two packages, one id */
@@ -89,17 +92,16 @@ static void test_vuln_trivy_counts_and_threshold(void **state)
 	assert_false(tg_check_passed(c));
 	assert_int_equal(tg_check_reason_count(c), 1);
 	assert_contains(tg_check_reason(c, 0), "1 vulnerability above "
-					       "maxSeverity high: "
-					       "CVE-2024-45490 (critical)");
+	                                       "maxSeverity high: "
+	                                       "CVE-2024-45490 (critical)");
 	above = json_object_get(ev, "aboveThreshold");
 	assert_int_equal(json_array_size(above), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(ev, "scanner"), "uri")),
+	                    "pkg:github/aquasecurity/trivy@v0.57.1");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(ev, "scanner"), "uri")),
-		"pkg:github/aquasecurity/trivy@v0.57.1");
-	assert_string_equal(
-		json_string_value(json_object_get(ev, "scanFinishedOn")),
-		"2026-11-20T09:12:44.517Z");
+	        json_string_value(json_object_get(ev, "scanFinishedOn")),
+	        "2026-11-20T09:12:44.517Z");
 	tg_check_free(c);
 
 	/* critical allows everything */
@@ -113,7 +115,7 @@ static void test_vuln_unknown_severity_counts_as_high(void **state)
 {
 	tg_policy_vulns s = settings(TG_SEVERITY_MEDIUM);
 	const char *ignore[] = {"CVE-2024-45490", "CVE-2023-44487",
-				"CVE-2023-4911"};
+	                        "CVE-2023-4911"};
 	tg_check *c;
 
 	(void)state;
@@ -122,9 +124,9 @@ static void test_vuln_unknown_severity_counts_as_high(void **state)
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "CVE-2018-6829 (unknown)");
-	assert_int_equal(json_array_size(json_object_get(
-				 tg_check_evidence(c), "ignored")),
-			 3);
+	assert_int_equal(json_array_size(json_object_get(tg_check_evidence(c),
+	                                                 "ignored")),
+	                 3);
 	tg_check_free(c);
 }
 
@@ -133,7 +135,7 @@ static void test_vuln_ignore_and_exception_waivers(void **state)
 	tg_policy_vulns s = settings(TG_SEVERITY_MEDIUM);
 	const char *ignore[] = {"cve-2024-45490"}; /* case-insensitive */
 	const char *waived[] = {"CVE-2023-44487", "CVE-2023-4911",
-				"CVE-2018-6829"};
+	                        "CVE-2018-6829"};
 	tg_check *c;
 	json_t *ev;
 
@@ -153,7 +155,7 @@ static void test_vuln_ignore_and_exception_waivers(void **state)
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "3 vulnerabilities above "
-					       "maxSeverity medium");
+	                                       "maxSeverity medium");
 	tg_check_free(c);
 }
 
@@ -166,7 +168,7 @@ static void test_vuln_none_allows_nothing(void **state)
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "6 vulnerabilities above "
-					       "maxSeverity none");
+	                                       "maxSeverity none");
 	tg_check_free(c);
 	c = run("tests/data/vuln/good/trivy-clean.json", &s, NULL, 0, NOW);
 	assert_true(tg_check_passed(c));
@@ -188,7 +190,7 @@ static void test_vuln_grype_with_related_cves(void **state)
 	c = run("tests/data/vuln/good/grype-go-debian.json", &s, NULL, 0, NOW);
 	ev = tg_check_evidence(c);
 	assert_string_equal(json_string_value(json_object_get(ev, "format")),
-			    "grype");
+	                    "grype");
 	assert_int_equal(count(c, "critical"), 1);
 	assert_int_equal(count(c, "high"), 1);
 	assert_int_equal(count(c, "medium"), 1);
@@ -196,13 +198,12 @@ static void test_vuln_grype_with_related_cves(void **state)
 	assert_int_equal(count(c, "negligible"), 1);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "1 vulnerability above "
-					       "maxSeverity low: "
-					       "CVE-2024-45491 (critical)");
+	                                       "maxSeverity low: "
+	                                       "CVE-2024-45491 (critical)");
 	assert_int_equal(json_array_size(json_object_get(ev, "ignored")), 2);
-	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(ev, "scanner"), "version")),
-		"0.82.2");
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(ev, "scanner"), "version")),
+	                    "0.82.2");
 	tg_check_free(c);
 }
 
@@ -218,13 +219,13 @@ static void test_vuln_scan_age(void **state)
 	tg_check_free(c);
 	/* eight days later */
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0,
-		NOW + 7 * 86400);
+	        NOW + 7 * 86400);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "older than maxScanAge");
 	tg_check_free(c);
 	/* a scan from the future */
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0,
-		NOW - 3 * 86400);
+	        NOW - 3 * 86400);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "in the future");
 	tg_check_free(c);
@@ -232,7 +233,7 @@ static void test_vuln_scan_age(void **state)
 	c = run("tests/data/vuln/bad/no-scan-time.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "no valid "
-					       "metadata.scanFinishedOn");
+	                                       "metadata.scanFinishedOn");
 	tg_check_free(c);
 }
 
@@ -245,7 +246,7 @@ static void test_vuln_unknown_format_fails(void **state)
 	c = run("tests/data/vuln/bad/sarif-result.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
 	assert_contains(tg_check_reason(c, 0), "unknown scanner result "
-					       "format");
+	                                       "format");
 	tg_check_free(c);
 	c = run("tests/data/vuln/bad/no-scanner.json", &s, NULL, 0, NOW);
 	assert_false(tg_check_passed(c));
@@ -256,15 +257,15 @@ static void test_vuln_unknown_format_fails(void **state)
 static void test_vuln_predicate_time_picks_finish(void **state)
 {
 	char *type;
-	json_t *pred = load_predicate("tests/data/vuln/good/grype-go-debian.json",
-				      &type);
+	json_t *pred = load_predicate(
+	        "tests/data/vuln/good/grype-go-debian.json", &type);
 	int64_t t, want;
 
 	(void)state;
 	assert_int_equal(tg_predicate_kind_of(type), TG_PREDICATE_VULN);
-	assert_int_equal(tg_predicate_kind_of(
-				 "cosign.sigstore.dev/attestation/vuln/v1"),
-			 TG_PREDICATE_VULN);
+	assert_int_equal(
+	        tg_predicate_kind_of("cosign.sigstore.dev/attestation/vuln/v1"),
+	        TG_PREDICATE_VULN);
 	assert_int_equal(tg_predicate_time(&t, TG_PREDICATE_VULN, pred), 0);
 	assert_int_equal(tg_parse_rfc3339(&want, "2026-11-21T08:02:11Z"), 0);
 	assert_int_equal(t, want);
@@ -275,15 +276,15 @@ static void test_vuln_predicate_time_picks_finish(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vuln_now_constant_is_right),
-		cmocka_unit_test(test_vuln_trivy_counts_and_threshold),
-		cmocka_unit_test(test_vuln_unknown_severity_counts_as_high),
-		cmocka_unit_test(test_vuln_ignore_and_exception_waivers),
-		cmocka_unit_test(test_vuln_none_allows_nothing),
-		cmocka_unit_test(test_vuln_grype_with_related_cves),
-		cmocka_unit_test(test_vuln_scan_age),
-		cmocka_unit_test(test_vuln_unknown_format_fails),
-		cmocka_unit_test(test_vuln_predicate_time_picks_finish),
+	        cmocka_unit_test(test_vuln_now_constant_is_right),
+	        cmocka_unit_test(test_vuln_trivy_counts_and_threshold),
+	        cmocka_unit_test(test_vuln_unknown_severity_counts_as_high),
+	        cmocka_unit_test(test_vuln_ignore_and_exception_waivers),
+	        cmocka_unit_test(test_vuln_none_allows_nothing),
+	        cmocka_unit_test(test_vuln_grype_with_related_cves),
+	        cmocka_unit_test(test_vuln_scan_age),
+	        cmocka_unit_test(test_vuln_unknown_format_fails),
+	        cmocka_unit_test(test_vuln_predicate_time_picks_finish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

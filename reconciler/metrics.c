@@ -1,0 +1,204 @@
+/*
+ * Metrics of tollgate run: see include/tollgate/metrics.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tollgate/buf.h"
+#include "tollgate/metrics.h"
+#include "tollgate/util.h"
+
+/* Bytes of the rendered exposition (a few dozen series). */
+#define TG_MAX_METRICS_BYTES (256u * 1024)
+
+/* Upper bounds (seconds) of the cycle duration histogram buckets. */
+static const double buckets[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct tg_metrics {
+	uint64_t cycles_success, cycles_error, cycles_stopped;
+	uint64_t bucket_counts[NBUCKETS]; /* cumulative at render */
+	uint64_t duration_count;
+	double duration_sum;
+	int units_applied, units_unchanged, units_blocked, units_failed;
+	uint64_t images_allowed, images_warned, images_blocked;
+	int drifted;
+	int violations;
+	bool leader;
+	int64_t last_success;
+	uint64_t notify_ok, notify_failed;
+	char commit[41];
+	char *url, *branch;
+};
+
+tg_metrics *tg_metrics_new(void)
+{
+	return tg_calloc(1, sizeof(tg_metrics));
+}
+
+void tg_metrics_free(tg_metrics *m)
+{
+	if (!m)
+		return;
+	free(m->url);
+	free(m->branch);
+	free(m);
+}
+
+void tg_metrics_cycle(tg_metrics *m, const char *result, double seconds,
+		      const tg_cycle_result *r, int64_t now)
+{
+	size_t i;
+
+	if (!strcmp(result, "success")) {
+		m->cycles_success++;
+		m->last_success = now;
+	} else if (!strcmp(result, "stopped")) {
+		m->cycles_stopped++;
+	} else {
+		m->cycles_error++;
+	}
+	for (i = 0; i < NBUCKETS; i++)
+		if (seconds <= buckets[i])
+			m->bucket_counts[i]++;
+	m->duration_count++;
+	m->duration_sum += seconds;
+	if (!r || !r->units)
+		return;
+	m->units_applied = r->applied;
+	m->units_unchanged = r->unchanged;
+	m->units_blocked = r->blocked;
+	m->units_failed = r->failed;
+	m->images_allowed += (uint64_t)r->images_allowed;
+	m->images_warned += (uint64_t)r->images_warned;
+	m->images_blocked += (uint64_t)r->images_blocked;
+	m->drifted = r->drifted;
+	if (r->commit[0])
+		tg_strlcpy(m->commit, r->commit, sizeof(m->commit));
+}
+
+void tg_metrics_set_violations(tg_metrics *m, int n)
+{
+	m->violations = n;
+}
+
+void tg_metrics_set_leader(tg_metrics *m, bool leader)
+{
+	m->leader = leader;
+}
+
+void tg_metrics_notification(tg_metrics *m, bool delivered)
+{
+	if (delivered)
+		m->notify_ok++;
+	else
+		m->notify_failed++;
+}
+
+void tg_metrics_set_source(tg_metrics *m, const char *url, const char *branch)
+{
+	free(m->url);
+	free(m->branch);
+	m->url = tg_strdup(url ? url : "");
+	m->branch = tg_strdup(branch ? branch : "");
+}
+
+/* A label value with \, " and newline escaped. */
+static void put_label(tg_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			tg_buf_puts(b, "\\\\");
+		else if (*s == '"')
+			tg_buf_puts(b, "\\\"");
+		else if (*s == '\n')
+			tg_buf_puts(b, "\\n");
+		else
+			tg_buf_append(b, s, 1);
+	}
+}
+
+static void head(tg_buf *b, const char *name, const char *type,
+		 const char *help)
+{
+	tg_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+		      type);
+}
+
+char *tg_metrics_render(const tg_metrics *m)
+{
+	tg_buf b;
+	size_t i;
+
+	tg_buf_init(&b, TG_MAX_METRICS_BYTES);
+	head(&b, "tollgate_cycles_total", "counter",
+	     "Reconcile cycles by result.");
+	tg_buf_printf(&b,
+		      "tollgate_cycles_total{result=\"success\"} %llu\n"
+		      "tollgate_cycles_total{result=\"error\"} %llu\n"
+		      "tollgate_cycles_total{result=\"stopped\"} %llu\n",
+		      (unsigned long long)m->cycles_success,
+		      (unsigned long long)m->cycles_error,
+		      (unsigned long long)m->cycles_stopped);
+	head(&b, "tollgate_cycle_duration_seconds", "histogram",
+	     "Duration of reconcile cycles.");
+	for (i = 0; i < NBUCKETS; i++)
+		tg_buf_printf(&b,
+			      "tollgate_cycle_duration_seconds_bucket{le=\"%g\"} "
+			      "%llu\n",
+			      buckets[i], (unsigned long long)m->bucket_counts[i]);
+	tg_buf_printf(&b,
+		      "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+		      "tollgate_cycle_duration_seconds_sum %.6f\n"
+		      "tollgate_cycle_duration_seconds_count %llu\n",
+		      (unsigned long long)m->duration_count, m->duration_sum,
+		      (unsigned long long)m->duration_count);
+	head(&b, "tollgate_units", "gauge",
+	     "Units by verdict in the last cycle that decided them.");
+	tg_buf_printf(&b,
+		      "tollgate_units{verdict=\"applied\"} %d\n"
+		      "tollgate_units{verdict=\"unchanged\"} %d\n"
+		      "tollgate_units{verdict=\"blocked\"} %d\n"
+		      "tollgate_units{verdict=\"failed\"} %d\n",
+		      m->units_applied, m->units_unchanged, m->units_blocked,
+		      m->units_failed);
+	head(&b, "tollgate_images_verified_total", "counter",
+	     "Image references verified, by verdict.");
+	tg_buf_printf(&b,
+		      "tollgate_images_verified_total{verdict=\"allowed\"} %llu\n"
+		      "tollgate_images_verified_total{verdict=\"warned\"} %llu\n"
+		      "tollgate_images_verified_total{verdict=\"blocked\"} %llu\n",
+		      (unsigned long long)m->images_allowed,
+		      (unsigned long long)m->images_warned,
+		      (unsigned long long)m->images_blocked);
+	head(&b, "tollgate_drifted_objects", "gauge",
+	     "Objects found drifted in the last cycle.");
+	tg_buf_printf(&b, "tollgate_drifted_objects %d\n", m->drifted);
+	head(&b, "tollgate_violations", "gauge",
+	     "Deployed images that fail re-verification.");
+	tg_buf_printf(&b, "tollgate_violations %d\n", m->violations);
+	head(&b, "tollgate_leader", "gauge",
+	     "1 while this agent holds the lease.");
+	tg_buf_printf(&b, "tollgate_leader %d\n", m->leader ? 1 : 0);
+	head(&b, "tollgate_notifications_total", "counter",
+	     "Webhook notifications by result.");
+	tg_buf_printf(&b,
+		      "tollgate_notifications_total{result=\"delivered\"} %llu\n"
+		      "tollgate_notifications_total{result=\"failed\"} %llu\n",
+		      (unsigned long long)m->notify_ok,
+		      (unsigned long long)m->notify_failed);
+	head(&b, "tollgate_last_success_timestamp_seconds", "gauge",
+	     "Unix time of the last successful cycle (0: none yet).");
+	tg_buf_printf(&b, "tollgate_last_success_timestamp_seconds %lld\n",
+		      (long long)m->last_success);
+	if (m->commit[0]) {
+		head(&b, "tollgate_source_info", "gauge",
+		     "The source commit of the last cycle.");
+		tg_buf_puts(&b, "tollgate_source_info{url=\"");
+		put_label(&b, m->url ? m->url : "");
+		tg_buf_puts(&b, "\",branch=\"");
+		put_label(&b, m->branch ? m->branch : "");
+		tg_buf_printf(&b, "\",commit=\"%s\"} 1\n", m->commit);
+	}
+	return tg_buf_detach(&b, NULL);
+}

@@ -1,0 +1,537 @@
+/*
+ * Transparency log proofs: see include/tollgate/tlog.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "sigstore_int.h"
+#include "tollgate/error.h"
+#include "tollgate/tlog.h"
+#include "tollgate/util.h"
+
+/* Audit path entries: a tree of 2^64 leaves needs 64. */
+#define TG_MAX_PROOF_HASHES 64
+/* Signature lines in one checkpoint (the log plus witnesses). */
+#define TG_MAX_CHECKPOINT_SIGS 64
+/* Bytes in one checkpoint note. */
+#define TG_MAX_CHECKPOINT_BYTES (64u * 1024)
+/* Bytes of one decoded note signature (4-byte hint + ECDSA/Ed25519/RSA). */
+#define TG_MAX_NOTE_SIG_BYTES 1024
+
+/* ---- RFC 8785 canonical JSON ------------------------------------------ */
+
+/* Next UTF-16 code unit sequence of a UTF-8 string: decode one code point
+ * at *p and return it; jansson has already validated the UTF-8. */
+static uint32_t utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t c = s[0];
+	int n = 0;
+
+	if (c >= 0xf0) {
+		c &= 0x07;
+		n = 3;
+	} else if (c >= 0xe0) {
+		c &= 0x0f;
+		n = 2;
+	} else if (c >= 0xc0) {
+		c &= 0x1f;
+		n = 1;
+	}
+	(*p)++;
+	while (n-- > 0 && **p)
+		c = (c << 6) | (*(*p)++ & 0x3f);
+	return c;
+}
+
+/* First UTF-16 code unit of code point c (what RFC 8785 sorts by). */
+static uint32_t utf16_unit(uint32_t c, uint32_t *second)
+{
+	*second = 0;
+	if (c < 0x10000)
+		return c;
+	c -= 0x10000;
+	*second = 0xdc00 | (c & 0x3ff);
+	return 0xd800 | (c >> 10);
+}
+
+/* RFC 8785 section 3.2.3: compare keys as arrays of UTF-16 code units. */
+static int key_cmp(const void *a, const void *b)
+{
+	const unsigned char *p = *(const unsigned char *const *)a;
+	const unsigned char *q = *(const unsigned char *const *)b;
+	uint32_t pa, pb, qa, qb;
+
+	while (*p && *q) {
+		pa = utf16_unit(utf8_next(&p), &pb);
+		qa = utf16_unit(utf8_next(&q), &qb);
+		if (pa != qa)
+			return pa < qa ? -1 : 1;
+		if (pb != qb)
+			return pb < qb ? -1 : 1;
+	}
+	return (*p != 0) - (*q != 0);
+}
+
+static int put_string(tg_buf *out, const char *s, size_t len)
+{
+	size_t i;
+	int error = tg_buf_puts(out, "\"");
+
+	for (i = 0; i < len && !error; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			error = tg_buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			error = tg_buf_puts(out, "\\\\");
+			break;
+		case '\b':
+			error = tg_buf_puts(out, "\\b");
+			break;
+		case '\f':
+			error = tg_buf_puts(out, "\\f");
+			break;
+		case '\n':
+			error = tg_buf_puts(out, "\\n");
+			break;
+		case '\r':
+			error = tg_buf_puts(out, "\\r");
+			break;
+		case '\t':
+			error = tg_buf_puts(out, "\\t");
+			break;
+		default:
+			if (c < 0x20)
+				error = tg_buf_printf(out, "\\u%04x", c);
+			else
+				error = tg_buf_append(out, &s[i], 1);
+		}
+	}
+	return error ? error : tg_buf_puts(out, "\"");
+}
+
+static int put_object(tg_buf *out, const json_t *v)
+{
+	const char **keys;
+	const char *k;
+	json_t *item;
+	size_t n = 0, i;
+	int error;
+
+	keys = tg_calloc(json_object_size(v) + 1, sizeof(*keys));
+	json_object_foreach((json_t *)v, k, item) keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	error = tg_buf_puts(out, "{");
+	for (i = 0; i < n && !error; i++) {
+		if (i)
+			error = tg_buf_puts(out, ",");
+		if (!error)
+			error = put_string(out, keys[i], strlen(keys[i]));
+		if (!error)
+			error = tg_buf_puts(out, ":");
+		if (!error)
+			error = tg_tlog_canonical_json(
+			        out, json_object_get(v, keys[i]));
+	}
+	free(keys);
+	return error ? error : tg_buf_puts(out, "}");
+}
+
+int tg_tlog_canonical_json(tg_buf *out, const json_t *v)
+{
+	size_t i;
+	int error = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return put_object(out, v);
+	case JSON_ARRAY:
+		error = tg_buf_puts(out, "[");
+		for (i = 0; i < json_array_size(v) && !error; i++) {
+			if (i)
+				error = tg_buf_puts(out, ",");
+			if (!error)
+				error = tg_tlog_canonical_json(
+				        out, json_array_get(v, i));
+		}
+		return error ? error : tg_buf_puts(out, "]");
+	case JSON_STRING:
+		return put_string(out, json_string_value(v),
+		                  json_string_length(v));
+	case JSON_INTEGER:
+		return tg_buf_printf(out, "%" JSON_INTEGER_FORMAT,
+		                     json_integer_value(v));
+	case JSON_TRUE:
+		return tg_buf_puts(out, "true");
+	case JSON_FALSE:
+		return tg_buf_puts(out, "false");
+	case JSON_NULL:
+		return tg_buf_puts(out, "null");
+	default:
+		return tg_error_set(TG_EINVALID,
+		                    "canonical JSON: floating "
+		                    "point numbers are not supported");
+	}
+}
+
+/* ---- RFC 6962 / 9162 Merkle trees -------------------------------------- */
+
+void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char prefix = 0x00;
+
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, &prefix, 1);
+	EVP_DigestUpdate(ctx, data, len);
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* SHA-256(0x01 || left || right), the interior node hash. */
+static void node_hash(unsigned char out[32],
+                      const unsigned char *left,
+                      const unsigned char *right)
+{
+	unsigned char buf[65];
+
+	buf[0] = 0x01;
+	memcpy(buf + 1, left, 32);
+	memcpy(buf + 33, right, 32);
+	tg_sha256(out, buf, sizeof(buf));
+}
+
+int tg_tlog_verify_inclusion(const unsigned char leaf[32],
+                             uint64_t index,
+                             uint64_t tree_size,
+                             const unsigned char *hashes,
+                             size_t nhashes,
+                             const unsigned char root[32])
+{
+	unsigned char r[32];
+	uint64_t fn = index, sn;
+	size_t i;
+
+	if (index >= tree_size)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "inclusion proof: index "
+		                    "%llu is outside a tree of %llu leaves",
+		                    (unsigned long long)index,
+		                    (unsigned long long)tree_size);
+	if (nhashes > TG_MAX_PROOF_HASHES)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "inclusion proof: %zu "
+		                    "hashes, more than any tree needs",
+		                    nhashes);
+	sn = tree_size - 1;
+	memcpy(r, leaf, 32);
+	for (i = 0; i < nhashes; i++) {
+		const unsigned char *p = hashes + 32 * i;
+
+		if (sn == 0)
+			return tg_error_set(TG_EUNTRUSTED,
+			                    "inclusion proof: "
+			                    "longer than the path to the root");
+		if ((fn & 1) || fn == sn) {
+			node_hash(r, p, r);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			node_hash(r, r, p);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0)
+		return tg_error_set(TG_EUNTRUSTED, "inclusion proof: shorter "
+		                                   "than the path to the root");
+	if (CRYPTO_memcmp(r, root, 32))
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "inclusion proof: computed "
+		                    "root hash does not match the proof's root "
+		                    "hash");
+	return 0;
+}
+
+/* ---- Checkpoints (signed notes) ------------------------------------------ */
+
+typedef struct note_sig {
+	char *name;
+	unsigned char *sig; /* 4-byte key hint, then the signature */
+	size_t sig_len;
+} note_sig;
+
+struct tg_checkpoint {
+	char *origin;
+	uint64_t size;
+	unsigned char root[32];
+	char *body; /* the signed text: every line up to the blank line */
+	size_t body_len;
+	note_sig *sigs;
+	size_t nsigs;
+};
+
+static int parse_body(tg_checkpoint *cp)
+{
+	const char *l1 = cp->body, *l2, *l3, *l4;
+	unsigned char *root = NULL;
+	size_t root_len;
+
+	l2 = strchr(l1, '\n');
+	l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+	l4 = l3 ? strchr(l3 + 1, '\n') : NULL;
+	if (!l4 || l2 == l1)
+		return tg_error_set(TG_EPARSE,
+		                    "checkpoint: needs an origin, a "
+		                    "tree size and a root hash line");
+	cp->origin = tg_strndup(l1, (size_t)(l2 - l1));
+	l2++;
+	l3++;
+	if (tg_parse_u64(&cp->size, l2, (size_t)(l3 - 1 - l2), UINT64_MAX) < 0)
+		return tg_error_set(TG_EPARSE, "checkpoint: second line is not "
+		                               "a tree size");
+	if (tg_base64_decode(&root, &root_len, l3, (size_t)(l4 - l3)) < 0 ||
+	    root_len != 32) {
+		free(root);
+		return tg_error_set(TG_EPARSE, "checkpoint: third line is not "
+		                               "a base64 SHA-256 root hash");
+	}
+	memcpy(cp->root, root, 32);
+	free(root);
+	return 0;
+}
+
+/* "\u2014 <name> <base64>" */
+static int parse_sig_line(note_sig *s, const char *line, size_t len)
+{
+	static const char dash[] = "\xe2\x80\x94 ";
+	const char *sp;
+
+	if (len < sizeof(dash) || memcmp(line, dash, sizeof(dash) - 1))
+		return tg_error_set(TG_EPARSE,
+		                    "checkpoint: signature line "
+		                    "does not start with an em dash");
+	line += sizeof(dash) - 1;
+	len -= sizeof(dash) - 1;
+	sp = memchr(line, ' ', len);
+	if (!sp || sp == line)
+		return tg_error_set(TG_EPARSE, "checkpoint: signature line "
+		                               "has no signer name");
+	s->name = tg_strndup(line, (size_t)(sp - line));
+	sp++;
+	if (tg_base64_decode(&s->sig, &s->sig_len, sp,
+	                     len - (size_t)(sp - line)) < 0 ||
+	    s->sig_len < 5 || s->sig_len > TG_MAX_NOTE_SIG_BYTES)
+		return tg_error_set(TG_EPARSE,
+		                    "checkpoint: signature of %s "
+		                    "is not base64 of a key hint and a "
+		                    "signature",
+		                    s->name);
+	return 0;
+}
+
+static int parse_sigs(tg_checkpoint *cp, const char *p, const char *end)
+{
+	const char *nl;
+	int error;
+
+	cp->sigs = tg_calloc(TG_MAX_CHECKPOINT_SIGS, sizeof(note_sig));
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return tg_error_set(TG_EPARSE,
+			                    "checkpoint: last "
+			                    "signature line has no newline");
+		if (cp->nsigs == TG_MAX_CHECKPOINT_SIGS)
+			return tg_error_set(TG_ETOOBIG,
+			                    "checkpoint: more than "
+			                    "%d signatures",
+			                    TG_MAX_CHECKPOINT_SIGS);
+		error = parse_sig_line(&cp->sigs[cp->nsigs++], p,
+		                       (size_t)(nl - p));
+		if (error < 0)
+			return error;
+		p = nl + 1;
+	}
+	if (cp->nsigs == 0)
+		return tg_error_set(TG_EPARSE, "checkpoint: no signature");
+	return 0;
+}
+
+int tg_checkpoint_parse(tg_checkpoint **out, const char *text, size_t len)
+{
+	tg_checkpoint *cp = NULL;
+	const char *blank;
+	int error;
+
+	*out = NULL;
+	if (len > TG_MAX_CHECKPOINT_BYTES)
+		return tg_error_set(TG_ETOOBIG,
+		                    "checkpoint: %zu bytes, over "
+		                    "the limit of %u",
+		                    len, TG_MAX_CHECKPOINT_BYTES);
+	if (memchr(text, '\0', len))
+		return tg_error_set(TG_EPARSE, "checkpoint: contains a NUL");
+	blank = NULL;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (text[i] == '\n' && text[i + 1] == '\n') {
+			blank = text + i;
+			break;
+		}
+	if (!blank)
+		return tg_error_set(TG_EPARSE,
+		                    "checkpoint: no blank line "
+		                    "between the note and its signatures");
+	cp = tg_calloc(1, sizeof(*cp));
+	cp->body_len = (size_t)(blank - text) + 1;
+	cp->body = tg_strndup(text, cp->body_len);
+	if ((error = parse_body(cp)) < 0 ||
+	    (error = parse_sigs(cp, blank + 2, text + len)) < 0)
+		goto out;
+	*out = cp;
+	cp = NULL;
+out:
+	tg_checkpoint_free(cp);
+	return error;
+}
+
+const char *tg_checkpoint_origin(const tg_checkpoint *cp)
+{
+	return cp->origin;
+}
+
+uint64_t tg_checkpoint_size(const tg_checkpoint *cp)
+{
+	return cp->size;
+}
+
+const unsigned char *tg_checkpoint_root(const tg_checkpoint *cp)
+{
+	return cp->root;
+}
+
+size_t tg_checkpoint_signature_count(const tg_checkpoint *cp)
+{
+	return cp->nsigs;
+}
+
+void tg_checkpoint_free(tg_checkpoint *cp)
+{
+	size_t i;
+
+	if (!cp)
+		return;
+	for (i = 0; i < cp->nsigs; i++) {
+		free(cp->sigs[i].name);
+		free(cp->sigs[i].sig);
+	}
+	free(cp->sigs);
+	free(cp->origin);
+	free(cp->body);
+	free(cp);
+}
+
+/*
+ * Does any signature line verify with log's key? The key hint (first four
+ * bytes) must be the first four bytes of the log id; lines of unknown keys
+ * (witness cosignatures) are skipped, not errors, and may come first.
+ */
+static int checkpoint_verify_sig(const tg_checkpoint *cp, const tg_tr_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < cp->nsigs; i++) {
+		const note_sig *s = &cp->sigs[i];
+
+		if (log->id_len < 4 || memcmp(s->sig, log->id, 4))
+			continue;
+		if (tg_pubkey_verify(log->key, TG_HASH_DEFAULT,
+		                     (const unsigned char *)cp->body,
+		                     cp->body_len, s->sig + 4,
+		                     s->sig_len - 4) == 0)
+			return 0;
+	}
+	tg_error_clear();
+	return tg_error_set(TG_EUNTRUSTED,
+	                    "checkpoint \"%s\": none of its %zu "
+	                    "signatures verifies with the key of log %s",
+	                    cp->origin, cp->nsigs, log->base_url);
+}
+
+int tg_tlog_verify_proof(const tg_tr_log *log,
+                         const unsigned char *body,
+                         size_t body_len,
+                         uint64_t index,
+                         uint64_t tree_size,
+                         const unsigned char root[32],
+                         const unsigned char *hashes,
+                         size_t nhashes,
+                         const char *checkpoint)
+{
+	tg_checkpoint *cp = NULL;
+	unsigned char leaf[32];
+	int error;
+
+	tg_tlog_leaf_hash(leaf, body, body_len);
+	if ((error = tg_tlog_verify_inclusion(leaf, index, tree_size, hashes,
+	                                      nhashes, root)) < 0)
+		return error;
+	if (!checkpoint)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "inclusion proof without a "
+		                    "checkpoint signed by the log");
+	if ((error = tg_checkpoint_parse(&cp, checkpoint, strlen(checkpoint))) <
+	    0)
+		return error;
+	if (cp->size != tree_size || CRYPTO_memcmp(cp->root, root, 32)) {
+		error = tg_error_set(TG_EUNTRUSTED,
+		                     "checkpoint \"%s\" is for "
+		                     "a tree of %llu leaves with another root "
+		                     "than the inclusion proof's",
+		                     cp->origin, (unsigned long long)cp->size);
+		goto out;
+	}
+	error = checkpoint_verify_sig(cp, log);
+out:
+	tg_checkpoint_free(cp);
+	return error;
+}
+
+int tg_tlog_verify_set(const tg_tr_log *log,
+                       const char *body_b64,
+                       int64_t integrated_time,
+                       int64_t log_index,
+                       const unsigned char *set,
+                       size_t set_len)
+{
+	char hex[2 * sizeof(log->id) + 1];
+	json_t *doc;
+	tg_buf buf;
+	int error;
+
+	tg_hex_encode(hex, log->id, log->id_len);
+	doc = json_pack("{s:s, s:I, s:s, s:I}", "body", body_b64,
+	                "integratedTime", (json_int_t)integrated_time, "logID",
+	                hex, "logIndex", (json_int_t)log_index);
+	tg_buf_init(&buf, 4 * strlen(body_b64) + 1024);
+	error = doc ? tg_tlog_canonical_json(&buf, doc) : TG_ERROR;
+	if (error == 0 && tg_pubkey_verify(log->key, TG_HASH_DEFAULT,
+	                                   (const unsigned char *)buf.data,
+	                                   buf.len, set, set_len) < 0)
+		error = tg_error_set(TG_EUNTRUSTED,
+		                     "signed entry timestamp "
+		                     "of log index %lld does not verify with "
+		                     "the key of log %s",
+		                     (long long)log_index, log->base_url);
+	tg_buf_free(&buf);
+	json_decref(doc);
+	return error;
+}
