@@ -52,6 +52,10 @@ tt_eq "apply output" "deployment.apps/web serverside-applied" "$out"
 tt_run out rc kubectl get deploy web -o \
 	jsonpath='{.spec.replicas} {.spec.template.spec.containers[0].image} {.metadata.generation}'
 tt_eq "applied object" "2 registry.example/web:1.0 1" "$out"
+tt_run out rc kubectl get deploy web -o \
+	jsonpath='{.spec.strategy.type} {.spec.revisionHistoryLimit} {.spec.template.spec.containers[0].imagePullPolicy} {.spec.template.spec.containers[0].ports[0].protocol} {.spec.template.spec.dnsPolicy}'
+tt_eq "defaults filled in like kube-apiserver" \
+	"RollingUpdate 10 IfNotPresent TCP ClusterFirst" "$out"
 tt_run out rc kubectl get deploy web --show-managed-fields -o \
 	jsonpath='{range .metadata.managedFields[*]}{.manager}/{.operation};{end}'
 tt_contains "kubectl owns the applied fields" "$out" "kubectl/Apply;"

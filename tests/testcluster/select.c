@@ -63,7 +63,9 @@ static int parse_set(requirement *r, const char **p, char **err)
 {
 	skip_spaces(p);
 	if (**p != '(') {
-		*err = tg_strdup("found '" "', expected: '('");
+		*err = tg_aprintf("unable to parse requirement: found '%c', "
+				  "expected: '('",
+				  **p ? **p : ' ');
 		return -1;
 	}
 	(*p)++;

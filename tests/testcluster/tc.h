@@ -276,6 +276,10 @@ const char *tc_obj_ns(json_t *obj);
 /* RFC 3339 "now". */
 void tc_now_str(char out[21]);
 
+/* Defaulting (defaults.c): fill the fields kube-apiserver defaults on the
+ * workload types, Pods and Services; only absent fields are set. */
+void tc_defaults_apply(const tc_type *t, json_t *obj);
+
 /* Tables (table.c) ------------------------------------------------------ */
 
 /* Does the Accept header ask for a meta.k8s.io Table (kubectl get)? */

@@ -248,6 +248,7 @@ void tc_verb_create(tc_state *st, const tc_req *req, const tc_target *tg,
 	if (tg->type->flags & TC_T_STATUS &&
 	    strcmp(tg->type->resource, "namespaces") != 0)
 		json_object_del(obj, "status");
+	tc_defaults_apply(tg->type, obj);
 	manager = tc_req_manager(req);
 	tc_ssa_update(tg->type, NULL, obj, manager, NULL);
 	if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
@@ -300,8 +301,10 @@ void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
 	json_t *meta = json_object_get(obj, "metadata");
 	char *manager;
 
-	if (tg->sub == NULL)
+	if (tg->sub == NULL) {
+		tc_defaults_apply(tg->type, obj);
 		tc_obj_carry_meta(tg->type, old, obj);
+	}
 	json_object_set(meta, "managedFields",
 			json_object_get(json_object_get(old, "metadata"),
 					"managedFields"));

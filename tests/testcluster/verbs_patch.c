@@ -183,6 +183,7 @@ static void patch_apply(tc_state *st, const tc_req *req, const tc_target *tg,
 	if (tc_ssa_apply(&obj, tg->type, live, applied, manager,
 			 tc_req_flag(req, "force"), resp) < 0)
 		goto out;
+	tc_defaults_apply(tg->type, obj);
 	if (live == NULL) {
 		named.name = tc_obj_name(obj);
 		tc_obj_init_meta(st, tg->type, &named, obj);
