@@ -10,7 +10,7 @@ tt_eq "deploy/kubernetes loads with exit 0" 0 "$RC"
 tt_contains "no errors, one valid unit" "$OUT" "1 unit (0 invalid), 14 objects, 1 image, 0 errors"
 for obj in "Namespace tollgate-system" "ServiceAccount tollgate-system/tollgate" \
 	"ClusterRole tollgate-cluster" "Role tollgate-system/tollgate-self" \
-	"Lease tollgate-system/tollgate" "ConfigMap tollgate-system/tollgate-config" \
+	"Lease tollgate-system/tollgate-leader" "ConfigMap tollgate-system/tollgate-config" \
 	"Secret tollgate-system/tollgate-credentials" \
 	"Deployment tollgate-system/tollgate" \
 	"ValidatingAdmissionPolicy tollgate-sole-writer" \
