@@ -588,69 +588,53 @@ static int get_enum(ctx *c,
 
 /* Checkers for list items ------------------------------------------------- */
 
-/* Rule, authority and exception names. */
-static int check_name(const char *s)
+/*
+ * s has at most max characters, each an ASCII letter, digit or one of
+ * extra; otherwise TG_EINVALID with bad as the message.
+ */
+static int check_chars(const char *s, size_t max, const char *extra,
+                       const char *bad)
 {
 	size_t i, n = strlen(s);
 
-	if (n > POLICY_MAX_NAME)
-		return tg_error_set(TG_EINVALID, "longer than %d characters",
-		                    POLICY_MAX_NAME);
+	if (n > max)
+		return tg_error_set(TG_EINVALID, "longer than %zu characters",
+		                    max);
 	for (i = 0; i < n; i++) {
 		char ch = s[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-		      ch == '.'))
-			return tg_error_set(TG_EINVALID,
-			                    "names use letters, digits, '-', "
-			                    "'_' and '.' only");
+		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
+			return tg_error_set(TG_EINVALID, "%s", bad);
 	}
 	return 0;
+}
+
+/* Rule, authority and exception names. */
+static int check_name(const char *s)
+{
+	return check_chars(s, POLICY_MAX_NAME, "-_.",
+	                   "names use letters, digits, '-', '_' and '.' "
+	                   "only");
 }
 
 /* Vulnerability ids: CVE-2023-44487, GHSA-xxxx-xxxx-xxxx, DSA-5000-1,
  * ALAS2-2023-1234, ... */
 static int check_vuln_id(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n > 128)
-		return tg_error_set(TG_EINVALID, "longer than 128 characters");
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-		      ch == '.' || ch == ':'))
-			return tg_error_set(TG_EINVALID,
-			                    "not a vulnerability id (like "
-			                    "CVE-2023-44487 or "
-			                    "GHSA-xxxx-xxxx-xxxx)");
-	}
-	return 0;
+	return check_chars(s, 128, "-_.:",
+	                   "not a vulnerability id (like CVE-2023-44487 or "
+	                   "GHSA-xxxx-xxxx-xxxx)");
 }
 
 /* SPDX license ids (MIT, GPL-3.0-only, LicenseRef-acme,
  * DocumentRef-x:LicenseRef-y). Expressions are not ids. */
 static int check_license_id(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n > 128)
-		return tg_error_set(TG_EINVALID, "longer than 128 characters");
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		      ch == '+' || ch == ':'))
-			return tg_error_set(TG_EINVALID,
-			                    "not an SPDX license id (like MIT "
-			                    "or GPL-3.0-only; list each id of "
-			                    "an expression on its own)");
-	}
-	return 0;
+	return check_chars(s, 128, "-.+:",
+	                   "not an SPDX license id (like MIT or "
+	                   "GPL-3.0-only; list each id of an expression on "
+	                   "its own)");
 }
 
 /* Files ---------------------------------------------------------------------
