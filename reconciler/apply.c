@@ -560,6 +560,43 @@ static bool failure_is_pending(tg_apply *a, obj *o, tg_kube_op *op)
 }
 
 /*
+ * The Namespaces of the units to apply that do not exist yet, as a set
+ * {name: true}. Empty when the units create no Namespace or the
+ * namespaces cannot be listed (every object then gets its dry run).
+ */
+static json_t *namespaces_created(tg_apply *a)
+{
+	json_t *set = json_object(), *live = NULL, *it;
+	size_t i, j;
+
+	for (i = 0; i < a->nunits; i++) {
+		unit *u = &a->units[i];
+		if (!eligible(u))
+			continue;
+		for (j = 0; j < u->n; j++)
+			if (!strcmp(u->objs[j].api_version, "v1") &&
+			    !strcmp(u->objs[j].kind, "Namespace"))
+				json_object_set_new(set, u->objs[j].name,
+						    json_true());
+	}
+	if (json_object_size(set) == 0)
+		return set;
+	if (tg_kube_list(&live, a->kube, "v1", "Namespace", NULL, NULL) < 0) {
+		json_object_clear(set);
+		return set;
+	}
+	json_array_foreach(live, i, it)
+	{
+		const char *name = json_string_value(json_object_get(
+			json_object_get(it, "metadata"), "name"));
+		if (name)
+			json_object_del(set, name);
+	}
+	json_decref(live);
+	return set;
+}
+
+/*
  * Send every object of the changed units with dryRun=All. A unit with an
  * object the server refuses is failed as a whole before anything of it is
  * written.
@@ -567,6 +604,7 @@ static bool failure_is_pending(tg_apply *a, obj *o, tg_kube_op *op)
 static void preflight(tg_apply *a)
 {
 	batch b = {0};
+	json_t *created = namespaces_created(a);
 	size_t i, j;
 
 	for (i = 0; i < a->nunits; i++) {
@@ -580,9 +618,14 @@ static void preflight(tg_apply *a)
 				unit_error(u, tg_error_last());
 				continue;
 			}
+			/* In a namespace this cycle creates, the server could
+			 * only answer that the namespace does not exist. */
+			if (o->ns && json_object_get(created, o->ns))
+				continue;
 			batch_add(&b, u, o, TG_KUBE_APPLY, TG_KUBE_DRY_RUN);
 		}
 	}
+	json_decref(created);
 	tg_kube_run(a->kube, b.ops, b.n);
 	for (i = 0; i < b.n; i++) {
 		tg_kube_op *op = &b.ops[i];
