@@ -14,6 +14,8 @@
 #include "tollgate/referrer.h"
 #include "tollgate/util.h"
 
+#include <jansson.h>
+
 /* sha256 of tests/data/bundles/image/manifest.json: what the bundles sign. */
 #define IMAGE "sha256:a8a89ddac563a6c7d1d02a9f0a0b4f9d6e0b7cc4ad881f3551ab633da2192a29"
 #define OTHER "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -218,6 +220,87 @@ static void test_referrer_rejects_truncated_bundle(void **state)
 	free(json);
 }
 
+/* The subject digest ("sha512:<hex>") of the statement in a DSSE bundle. */
+static char *statement_digest(const char *json, size_t len)
+{
+	json_t *doc = json_loadb(json, len, 0, NULL), *st;
+	const char *p;
+	unsigned char *raw = NULL;
+	size_t rlen;
+	char *out;
+
+	assert_non_null(doc);
+	p = json_string_value(json_object_get(
+		json_object_get(doc, "dsseEnvelope"), "payload"));
+	assert_non_null(p);
+	assert_int_equal(tg_base64_decode(&raw, &rlen, p, strlen(p)), 0);
+	st = json_loadb((const char *)raw, rlen, 0, NULL);
+	assert_non_null(st);
+	out = tg_aprintf("sha512:%s",
+			 json_string_value(json_object_get(
+				 json_object_get(
+					 json_array_get(
+						 json_object_get(st, "subject"),
+						 0),
+					 "digest"),
+				 "sha512")));
+	json_decref(st);
+	json_decref(doc);
+	free(raw);
+	return out;
+}
+
+/* A keyless bundle (sigstore-js's own release provenance, logged in
+ * Rekor): the evidence names the identity, the issuer and the log entry. */
+static void test_referrer_keyless_provenance(void **state)
+{
+	tg_policy_keyless k = {0};
+	tg_policy_authority a = {0};
+	const tg_policy_authority *auths[1] = {&a};
+	tg_policy_signatures sigs = {0};
+	tg_referrer_bundle *b = NULL;
+	size_t len;
+	char *json = tt_read_fixture("sigstore-go/examples/"
+				     "bundle-provenance.json",
+				     &len);
+	char *digest = statement_digest(json, len);
+
+	(void)state;
+	k.issuer = "https://token.actions.githubusercontent.com";
+	k.subject = "https://github.com/sigstore/sigstore-js/.github/"
+		    "workflows/release.yml@refs/heads/main";
+	k.ctlog.required = true;
+	a.name = "sigstore-js";
+	a.kind = TG_AUTHORITY_KEYLESS;
+	a.keyless = &k;
+	a.rekor.required = true;
+	sigs.threshold = 1;
+	sigs.authorities = auths;
+	sigs.nauthorities = 1;
+	assert_int_equal(tg_referrer_verify(&b, "referrer sha256:cd",
+					    (unsigned char *)json, len, digest,
+					    &sigs),
+			 0);
+	assert_int_equal(b->kind, TG_REFERRER_ATTESTATION);
+	assert_string_equal(b->signer, k.subject);
+	assert_string_equal(b->issuer, k.issuer);
+	assert_true(b->log_index > 0);
+	assert_true(b->integrated_time > 1600000000);
+	assert_string_equal(tg_attestation_signer(b->attestation), k.subject);
+	tg_referrer_bundle_free(b);
+	/* Another identity: rejected, and the reason names it. */
+	k.subject = "https://github.com/acme/api/.github/workflows/"
+		    "release.yml@refs/heads/main";
+	assert_int_equal(tg_referrer_verify(&b, "referrer sha256:cd",
+					    (unsigned char *)json, len, digest,
+					    &sigs),
+			 TG_EUNTRUSTED);
+	assert_null(b);
+	assert_contains(tg_error_last(), "authority \"sigstore-js\"");
+	free(digest);
+	free(json);
+}
+
 static tg_manifest *parse(const char *json)
 {
 	tg_manifest *m = NULL;
@@ -289,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_referrer_key_with_rekor_required),
 		cmocka_unit_test(test_referrer_second_authority),
 		cmocka_unit_test(test_referrer_rejects_truncated_bundle),
+		cmocka_unit_test(test_referrer_keyless_provenance),
 		cmocka_unit_test(test_referrer_bundle_layer),
 		cmocka_unit_test(test_referrer_kind_hint),
 	};
