@@ -15,18 +15,18 @@
 /* Layer media types that hold a bundle: cosign v3 writes the first; the
  * others are the same document under its older names. */
 static const char *const bundle_media_types[] = {
-	TG_BUNDLE_MEDIA_TYPE_V03,
-	"application/vnd.dev.sigstore.bundle+json;version=0.3",
-	"application/vnd.dev.sigstore.bundle+json;version=0.2",
-	"application/vnd.dev.sigstore.bundle+json;version=0.1",
+        TG_BUNDLE_MEDIA_TYPE_V03,
+        "application/vnd.dev.sigstore.bundle+json;version=0.3",
+        "application/vnd.dev.sigstore.bundle+json;version=0.2",
+        "application/vnd.dev.sigstore.bundle+json;version=0.1",
 };
 
 static bool is_bundle_media_type(const char *mt)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(bundle_media_types) /
-				sizeof(bundle_media_types[0]);
+	for (i = 0;
+	     i < sizeof(bundle_media_types) / sizeof(bundle_media_types[0]);
 	     i++)
 		if (mt && !strcmp(mt, bundle_media_types[i]))
 			return true;
@@ -40,8 +40,9 @@ tg_referrer_kind tg_referrer_kind_hint(const char *pt)
 	return TG_REFERRER_ATTESTATION;
 }
 
-int tg_referrer_bundle_layer(const tg_descriptor **out, const tg_manifest *m,
-			     const char *digest)
+int tg_referrer_bundle_layer(const tg_descriptor **out,
+                             const tg_manifest *m,
+                             const char *digest)
 {
 	const tg_descriptor *found = NULL;
 	size_t i;
@@ -49,29 +50,29 @@ int tg_referrer_bundle_layer(const tg_descriptor **out, const tg_manifest *m,
 	*out = NULL;
 	if (m->kind != TG_MANIFEST_IMAGE)
 		return tg_error_set(TG_EINVALID,
-				    "the referrer is an index, not a bundle "
-				    "manifest");
+		                    "the referrer is an index, not a bundle "
+		                    "manifest");
 	/* The listing is the registry's word (or the fallback tag's, which
 	 * anyone with push rights writes); the manifest must say it too. */
 	if (!m->subject || strcmp(m->subject->digest, digest))
 		return tg_error_set(TG_EINVALID,
-				    "the referrer manifest's subject is %s, "
-				    "not this image",
-				    m->subject ? m->subject->digest : "absent");
+		                    "the referrer manifest's subject is %s, "
+		                    "not this image",
+		                    m->subject ? m->subject->digest : "absent");
 	for (i = 0; i < m->layers_count; i++) {
 		if (!is_bundle_media_type(m->layers[i].media_type))
 			continue;
 		if (found)
 			return tg_error_set(TG_EINVALID,
-					    "the referrer manifest has more "
-					    "than one bundle layer");
+			                    "the referrer manifest has more "
+			                    "than one bundle layer");
 		found = &m->layers[i];
 	}
 	if (!found)
 		return tg_error_set(TG_EINVALID,
-				    "the referrer manifest has no layer of "
-				    "media type %s",
-				    TG_BUNDLE_MEDIA_TYPE_V03);
+		                    "the referrer manifest has no layer of "
+		                    "media type %s",
+		                    TG_BUNDLE_MEDIA_TYPE_V03);
 	*out = found;
 	return 0;
 }
@@ -89,9 +90,12 @@ void tg_referrer_bundle_free(tg_referrer_bundle *b)
 
 /* The first authority of sigs that verifies the bundle: its index and
  * evidence; TG_EUNTRUSTED with every authority's reason. */
-static int verify_any(size_t *which, tg_sigstore_evidence **ev,
-		      const unsigned char *json, size_t len,
-		      const char *digest, const tg_policy_signatures *sigs)
+static int verify_any(size_t *which,
+                      tg_sigstore_evidence **ev,
+                      const unsigned char *json,
+                      size_t len,
+                      const char *digest,
+                      const tg_policy_signatures *sigs)
 {
 	tg_buf why;
 	size_t i;
@@ -100,19 +104,19 @@ static int verify_any(size_t *which, tg_sigstore_evidence **ev,
 	tg_buf_init(&why, TG_ERROR_MAX);
 	for (i = 0; i < sigs->nauthorities; i++) {
 		if (tg_sigstore_verify_bundle(ev, sigs->authorities[i],
-					      "bundle", (const char *)json,
-					      len, digest) == 0) {
+		                              "bundle", (const char *)json, len,
+		                              digest) == 0) {
 			*which = i;
 			error = 0;
 			goto out;
 		}
 		tg_buf_printf(&why, "%s%s", why.len ? "; " : "",
-			      tg_error_last());
+		              tg_error_last());
 	}
 	error = tg_error_set(TG_EUNTRUSTED,
-			     "no authority of the rule verifies the bundle "
-			     "(%s)",
-			     why.data ? why.data : "no authorities");
+	                     "no authority of the rule verifies the bundle "
+	                     "(%s)",
+	                     why.data ? why.data : "no authorities");
 out:
 	tg_buf_free(&why);
 	return error;
@@ -120,9 +124,10 @@ out:
 
 /* A DSSE bundle: file it by its verified statement's predicate type. */
 static int classify_statement(tg_referrer_bundle *b,
-			      const tg_sigstore_evidence *ev,
-			      const char *source, const char *digest,
-			      const char *authority)
+                              const tg_sigstore_evidence *ev,
+                              const char *source,
+                              const char *digest,
+                              const char *authority)
 {
 	tg_intoto_statement *st = NULL;
 	const char *name;
@@ -132,15 +137,15 @@ static int classify_statement(tg_referrer_bundle *b,
 	    strcmp(ev->predicate_type, TG_COSIGN_SIGN_PREDICATE) != 0) {
 		b->kind = TG_REFERRER_ATTESTATION;
 		if ((error = tg_attestation_from_statement(
-			     &b->attestation, ev->payload, ev->payload_len,
-			     digest, authority, ev->signer, source)) < 0)
+		             &b->attestation, ev->payload, ev->payload_len,
+		             digest, authority, ev->signer, source)) < 0)
 			return error;
 		name = tg_intoto_statement_subject_name(
-			tg_attestation_statement(b->attestation), digest);
+		        tg_attestation_statement(b->attestation), digest);
 	} else {
 		b->kind = TG_REFERRER_SIGNATURE;
 		if ((error = tg_intoto_statement_parse(&st, ev->payload,
-						       ev->payload_len)) < 0)
+		                                       ev->payload_len)) < 0)
 			return error;
 		name = tg_intoto_statement_subject_name(st, digest);
 	}
@@ -149,17 +154,20 @@ static int classify_statement(tg_referrer_bundle *b,
 	return 0;
 }
 
-int tg_referrer_verify(tg_referrer_bundle **out, const char *source,
-		       const unsigned char *json, size_t len,
-		       const char *digest, const tg_policy_signatures *sigs)
+int tg_referrer_verify(tg_referrer_bundle **out,
+                       const char *source,
+                       const unsigned char *json,
+                       size_t len,
+                       const char *digest,
+                       const tg_policy_signatures *sigs)
 {
 	tg_referrer_bundle *b = tg_calloc(1, sizeof(*b));
 	tg_sigstore_evidence *ev = NULL;
 	int error;
 
 	*out = NULL;
-	if ((error = verify_any(&b->authority, &ev, json, len, digest,
-				sigs)) < 0)
+	if ((error = verify_any(&b->authority, &ev, json, len, digest, sigs)) <
+	    0)
 		goto out;
 	b->signer = tg_strdup(ev->signer);
 	b->issuer = ev->issuer ? tg_strdup(ev->issuer) : NULL;
@@ -170,8 +178,8 @@ int tg_referrer_verify(tg_referrer_bundle **out, const char *source,
 		 * the image digest itself. */
 		b->kind = TG_REFERRER_SIGNATURE;
 	} else if ((error = classify_statement(
-			    b, ev, source, digest,
-			    sigs->authorities[b->authority]->name)) < 0) {
+	                    b, ev, source, digest,
+	                    sigs->authorities[b->authority]->name)) < 0) {
 		goto out;
 	}
 	*out = b;

@@ -51,16 +51,17 @@ tg_referrer_kind tg_referrer_kind_hint(const char *predicate_type);
  * exactly one layer of a Sigstore bundle media type. 0 with *out borrowed
  * from m; TG_EINVALID with a message.
  */
-int tg_referrer_bundle_layer(const tg_descriptor **out, const tg_manifest *m,
-			     const char *digest);
+int tg_referrer_bundle_layer(const tg_descriptor **out,
+                             const tg_manifest *m,
+                             const char *digest);
 
 /* A verified referrer bundle. */
 typedef struct tg_referrer_bundle {
 	tg_referrer_kind kind;
-	size_t authority; /* index into the rule's authorities */
-	char *signer;     /* key id "sha256:..." or certificate identity */
-	char *issuer;     /* OIDC issuer; NULL for a key */
-	int64_t log_index;       /* Rekor log index; -1 when none */
+	size_t authority;  /* index into the rule's authorities */
+	char *signer;      /* key id "sha256:..." or certificate identity */
+	char *issuer;      /* OIDC issuer; NULL for a key */
+	int64_t log_index; /* Rekor log index; -1 when none */
 	int64_t integrated_time; /* Rekor integrated time; -1 when none */
 	/* The statement's subject name for the digest (a DSSE bundle that
 	 * names one), for signedIdentity; NULL otherwise. */
@@ -78,9 +79,12 @@ typedef struct tg_referrer_bundle {
  * reason in the message; TG_EPARSE / TG_EINVALID for a statement of the
  * wrong shape or for another image.
  */
-int tg_referrer_verify(tg_referrer_bundle **out, const char *source,
-		       const unsigned char *json, size_t len,
-		       const char *digest, const tg_policy_signatures *sigs);
+int tg_referrer_verify(tg_referrer_bundle **out,
+                       const char *source,
+                       const unsigned char *json,
+                       size_t len,
+                       const char *digest,
+                       const tg_policy_signatures *sigs);
 void tg_referrer_bundle_free(tg_referrer_bundle *b);
 
 #endif

@@ -17,8 +17,12 @@
 #include <jansson.h>
 
 /* sha256 of tests/data/bundles/image/manifest.json: what the bundles sign. */
-#define IMAGE "sha256:a8a89ddac563a6c7d1d02a9f0a0b4f9d6e0b7cc4ad881f3551ab633da2192a29"
-#define OTHER "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define IMAGE                                                                  \
+	"sha256:"                                                              \
+	"a8a89ddac563a6c7d1d02a9f0a0b4f9d6e0b7cc4ad881f3551ab633da2192a29"
+#define OTHER                                                                  \
+	"sha256:"                                                              \
+	"1111111111111111111111111111111111111111111111111111111111111111"
 
 typedef struct fixture {
 	tg_pubkey *key;
@@ -55,15 +59,18 @@ static int teardown(void **state)
 }
 
 /* Verify the bundle file rel under f's authorities for digest. */
-static int verify_file(tg_referrer_bundle **out, const fixture *f,
-		       const char *rel, const char *digest)
+static int verify_file(tg_referrer_bundle **out,
+                       const fixture *f,
+                       const char *rel,
+                       const char *digest)
 {
 	size_t len;
 	char *json = tt_read_src(rel, &len);
 	int error;
 
-	error = tg_referrer_verify(out, "referrer sha256:ab", (unsigned char *)json,
-				   len, digest, &f->sigs);
+	error = tg_referrer_verify(out, "referrer sha256:ab",
+	                           (unsigned char *)json, len, digest,
+	                           &f->sigs);
 	free(json);
 	return error;
 }
@@ -73,10 +80,11 @@ static void test_referrer_sign_bundle_is_a_signature(void **state)
 	fixture *f = *state;
 	tg_referrer_bundle *b = NULL;
 
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "sign.sigstore.json",
-				     IMAGE),
-			 0);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "sign.sigstore.json",
+	                             IMAGE),
+	                 0);
 	assert_int_equal(b->kind, TG_REFERRER_SIGNATURE);
 	assert_int_equal(b->authority, 0);
 	assert_string_equal(b->signer, tg_pubkey_id(f->key));
@@ -92,19 +100,21 @@ static void test_referrer_message_bundle_is_a_signature(void **state)
 	fixture *f = *state;
 	tg_referrer_bundle *b = NULL;
 
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "message.sigstore.json",
-				     IMAGE),
-			 0);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "message.sigstore.json",
+	                             IMAGE),
+	                 0);
 	assert_int_equal(b->kind, TG_REFERRER_SIGNATURE);
 	assert_null(b->subject_name);
 	tg_referrer_bundle_free(b);
 	/* The message signature is over the image digest: another digest
 	 * does not verify. */
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "message.sigstore.json",
-				     OTHER),
-			 TG_EUNTRUSTED);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "message.sigstore.json",
+	                             OTHER),
+	                 TG_EUNTRUSTED);
 	assert_null(b);
 }
 
@@ -113,23 +123,23 @@ static void test_referrer_sbom_bundle_is_an_attestation(void **state)
 	fixture *f = *state;
 	tg_referrer_bundle *b = NULL;
 
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "sbom.sigstore.json",
-				     IMAGE),
-			 0);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "sbom.sigstore.json",
+	                             IMAGE),
+	                 0);
 	assert_int_equal(b->kind, TG_REFERRER_ATTESTATION);
 	assert_non_null(b->attestation);
 	assert_string_equal(tg_attestation_predicate_type(b->attestation),
-			    "https://spdx.dev/Document");
+	                    "https://spdx.dev/Document");
 	assert_string_equal(tg_attestation_authority(b->attestation),
-			    "release");
+	                    "release");
 	assert_string_equal(tg_attestation_digest(b->attestation),
-			    "referrer sha256:ab");
-	assert_string_equal(
-		json_string_value(json_object_get(
-			tg_attestation_predicate(b->attestation),
-			"spdxVersion")),
-		"SPDX-2.3");
+	                    "referrer sha256:ab");
+	assert_string_equal(json_string_value(json_object_get(
+	                            tg_attestation_predicate(b->attestation),
+	                            "spdxVersion")),
+	                    "SPDX-2.3");
 	tg_referrer_bundle_free(b);
 }
 
@@ -138,23 +148,25 @@ static void test_referrer_rejects_bad_bundles(void **state)
 	fixture *f = *state;
 	tg_referrer_bundle *b = NULL;
 
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/bad/"
-					    "other-digest.sigstore.json",
-				     IMAGE),
-			 TG_EUNTRUSTED);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/bad/"
+	                             "other-digest.sigstore.json",
+	                             IMAGE),
+	                 TG_EUNTRUSTED);
 	assert_null(b);
 	assert_contains(tg_error_last(), "authority \"release\"");
-	assert_contains(tg_error_last(),
-			"digest is not among the 1 subjects");
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/bad/"
-					    "stranger.sigstore.json",
-				     IMAGE),
-			 TG_EUNTRUSTED);
+	assert_contains(tg_error_last(), "digest is not among the 1 subjects");
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/bad/"
+	                             "stranger.sigstore.json",
+	                             IMAGE),
+	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "signature does not verify");
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/bad/"
-					    "tampered.sigstore.json",
-				     IMAGE),
-			 TG_EUNTRUSTED);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/bad/"
+	                             "tampered.sigstore.json",
+	                             IMAGE),
+	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "DSSE envelope signature");
 }
 
@@ -165,14 +177,15 @@ static void test_referrer_key_with_rekor_required(void **state)
 	tg_referrer_bundle *b = NULL;
 
 	f->auth.rekor.required = true;
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "sign.sigstore.json",
-				     IMAGE),
-			 TG_EUNTRUSTED);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "sign.sigstore.json",
+	                             IMAGE),
+	                 TG_EUNTRUSTED);
 	f->auth.rekor.required = false;
 	assert_null(b);
 	assert_contains(tg_error_last(),
-			"0 transparency log entries verified; 1 required");
+	                "0 transparency log entries verified; 1 required");
 }
 
 /* The second authority verifies: its index is reported. */
@@ -193,10 +206,11 @@ static void test_referrer_second_authority(void **state)
 	two[1] = &f->auth;
 	f->sigs.authorities = two;
 	f->sigs.nauthorities = 2;
-	assert_int_equal(verify_file(&b, f, "tests/data/bundles/good/"
-					    "sign.sigstore.json",
-				     IMAGE),
-			 0);
+	assert_int_equal(verify_file(&b, f,
+	                             "tests/data/bundles/good/"
+	                             "sign.sigstore.json",
+	                             IMAGE),
+	                 0);
 	f->sigs.authorities = f->auths;
 	f->sigs.nauthorities = 1;
 	assert_int_equal(b->authority, 1);
@@ -210,11 +224,11 @@ static void test_referrer_rejects_truncated_bundle(void **state)
 	fixture *f = *state;
 	tg_referrer_bundle *b = NULL;
 	size_t len;
-	char *json = tt_read_src("tests/data/bundles/good/sign.sigstore.json",
-				 &len);
+	char *json =
+	        tt_read_src("tests/data/bundles/good/sign.sigstore.json", &len);
 
-	assert_true(tg_referrer_verify(&b, "r", (unsigned char *)json,
-				       len / 2, IMAGE, &f->sigs) < 0);
+	assert_true(tg_referrer_verify(&b, "r", (unsigned char *)json, len / 2,
+	                               IMAGE, &f->sigs) < 0);
 	assert_null(b);
 	assert_contains(tg_error_last(), "malformed JSON");
 	free(json);
@@ -231,19 +245,19 @@ static char *statement_digest(const char *json, size_t len)
 
 	assert_non_null(doc);
 	p = json_string_value(json_object_get(
-		json_object_get(doc, "dsseEnvelope"), "payload"));
+	        json_object_get(doc, "dsseEnvelope"), "payload"));
 	assert_non_null(p);
 	assert_int_equal(tg_base64_decode(&raw, &rlen, p, strlen(p)), 0);
 	st = json_loadb((const char *)raw, rlen, 0, NULL);
 	assert_non_null(st);
-	out = tg_aprintf("sha512:%s",
-			 json_string_value(json_object_get(
-				 json_object_get(
-					 json_array_get(
-						 json_object_get(st, "subject"),
-						 0),
-					 "digest"),
-				 "sha512")));
+	out = tg_aprintf(
+	        "sha512:%s",
+	        json_string_value(json_object_get(
+	                json_object_get(
+	                        json_array_get(json_object_get(st, "subject"),
+	                                       0),
+	                        "digest"),
+	                "sha512")));
 	json_decref(st);
 	json_decref(doc);
 	free(raw);
@@ -261,14 +275,14 @@ static void test_referrer_keyless_provenance(void **state)
 	tg_referrer_bundle *b = NULL;
 	size_t len;
 	char *json = tt_read_fixture("sigstore-go/examples/"
-				     "bundle-provenance.json",
-				     &len);
+	                             "bundle-provenance.json",
+	                             &len);
 	char *digest = statement_digest(json, len);
 
 	(void)state;
 	k.issuer = "https://token.actions.githubusercontent.com";
 	k.subject = "https://github.com/sigstore/sigstore-js/.github/"
-		    "workflows/release.yml@refs/heads/main";
+	            "workflows/release.yml@refs/heads/main";
 	k.ctlog.required = true;
 	a.name = "sigstore-js";
 	a.kind = TG_AUTHORITY_KEYLESS;
@@ -278,9 +292,9 @@ static void test_referrer_keyless_provenance(void **state)
 	sigs.authorities = auths;
 	sigs.nauthorities = 1;
 	assert_int_equal(tg_referrer_verify(&b, "referrer sha256:cd",
-					    (unsigned char *)json, len, digest,
-					    &sigs),
-			 0);
+	                                    (unsigned char *)json, len, digest,
+	                                    &sigs),
+	                 0);
 	assert_int_equal(b->kind, TG_REFERRER_ATTESTATION);
 	assert_string_equal(b->signer, k.subject);
 	assert_string_equal(b->issuer, k.issuer);
@@ -290,11 +304,11 @@ static void test_referrer_keyless_provenance(void **state)
 	tg_referrer_bundle_free(b);
 	/* Another identity: rejected, and the reason names it. */
 	k.subject = "https://github.com/acme/api/.github/workflows/"
-		    "release.yml@refs/heads/main";
+	            "release.yml@refs/heads/main";
 	assert_int_equal(tg_referrer_verify(&b, "referrer sha256:cd",
-					    (unsigned char *)json, len, digest,
-					    &sigs),
-			 TG_EUNTRUSTED);
+	                                    (unsigned char *)json, len, digest,
+	                                    &sigs),
+	                 TG_EUNTRUSTED);
 	assert_null(b);
 	assert_contains(tg_error_last(), "authority \"sigstore-js\"");
 	free(digest);
@@ -305,19 +319,18 @@ static tg_manifest *parse(const char *json)
 {
 	tg_manifest *m = NULL;
 
-	assert_int_equal(tg_manifest_parse(&m, "referrer", NULL, json,
-					   strlen(json)),
-			 0);
+	assert_int_equal(
+	        tg_manifest_parse(&m, "referrer", NULL, json, strlen(json)), 0);
 	return m;
 }
 
 #define LAYER(mt)                                                              \
-	"{\"mediaType\":\"" mt "\",\"size\":10,\"digest\":\"sha256:"            \
+	"{\"mediaType\":\"" mt "\",\"size\":10,\"digest\":\"sha256:"           \
 	"2222222222222222222222222222222222222222222222222222222222222222\"}"
 #define REFERRER(subject, layers)                                              \
-	"{\"schemaVersion\":2,\"mediaType\":"                                 \
+	"{\"schemaVersion\":2,\"mediaType\":"                                  \
 	"\"application/vnd.oci.image.manifest.v1+json\",\"artifactType\":"     \
-	"\"" TG_REFERRER_BUNDLE_TYPE "\",\"config\":{\"mediaType\":"          \
+	"\"" TG_REFERRER_BUNDLE_TYPE "\",\"config\":{\"mediaType\":"           \
 	"\"application/vnd.oci.empty.v1+json\",\"size\":2,\"digest\":"         \
 	"\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61c"  \
 	"aaff8a\"},\"layers\":[" layers "],\"subject\":{\"mediaType\":"        \
@@ -336,7 +349,8 @@ static void test_referrer_bundle_layer(void **state)
 	/* Listed for one image, the manifest names another. */
 	assert_int_equal(tg_referrer_bundle_layer(&d, m, OTHER), TG_EINVALID);
 	assert_null(d);
-	assert_contains(tg_error_last(), "subject is " IMAGE ", not this image");
+	assert_contains(tg_error_last(),
+	                "subject is " IMAGE ", not this image");
 	tg_manifest_free(m);
 
 	m = parse(REFERRER(IMAGE, LAYER("application/spdx+json")));
@@ -345,7 +359,7 @@ static void test_referrer_bundle_layer(void **state)
 	tg_manifest_free(m);
 
 	m = parse(REFERRER(IMAGE, LAYER(TG_REFERRER_BUNDLE_TYPE) "," LAYER(
-					  TG_REFERRER_BUNDLE_TYPE)));
+	                                  TG_REFERRER_BUNDLE_TYPE)));
 	assert_int_equal(tg_referrer_bundle_layer(&d, m, IMAGE), TG_EINVALID);
 	assert_contains(tg_error_last(), "more than one bundle layer");
 	tg_manifest_free(m);
@@ -356,25 +370,25 @@ static void test_referrer_kind_hint(void **state)
 	(void)state;
 	assert_int_equal(tg_referrer_kind_hint(NULL), TG_REFERRER_SIGNATURE);
 	assert_int_equal(
-		tg_referrer_kind_hint("https://sigstore.dev/cosign/sign/v1"),
-		TG_REFERRER_SIGNATURE);
+	        tg_referrer_kind_hint("https://sigstore.dev/cosign/sign/v1"),
+	        TG_REFERRER_SIGNATURE);
 	assert_int_equal(tg_referrer_kind_hint("https://spdx.dev/Document"),
-			 TG_REFERRER_ATTESTATION);
+	                 TG_REFERRER_ATTESTATION);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_referrer_sign_bundle_is_a_signature),
-		cmocka_unit_test(test_referrer_message_bundle_is_a_signature),
-		cmocka_unit_test(test_referrer_sbom_bundle_is_an_attestation),
-		cmocka_unit_test(test_referrer_rejects_bad_bundles),
-		cmocka_unit_test(test_referrer_key_with_rekor_required),
-		cmocka_unit_test(test_referrer_second_authority),
-		cmocka_unit_test(test_referrer_rejects_truncated_bundle),
-		cmocka_unit_test(test_referrer_keyless_provenance),
-		cmocka_unit_test(test_referrer_bundle_layer),
-		cmocka_unit_test(test_referrer_kind_hint),
+	        cmocka_unit_test(test_referrer_sign_bundle_is_a_signature),
+	        cmocka_unit_test(test_referrer_message_bundle_is_a_signature),
+	        cmocka_unit_test(test_referrer_sbom_bundle_is_an_attestation),
+	        cmocka_unit_test(test_referrer_rejects_bad_bundles),
+	        cmocka_unit_test(test_referrer_key_with_rekor_required),
+	        cmocka_unit_test(test_referrer_second_authority),
+	        cmocka_unit_test(test_referrer_rejects_truncated_bundle),
+	        cmocka_unit_test(test_referrer_keyless_provenance),
+	        cmocka_unit_test(test_referrer_bundle_layer),
+	        cmocka_unit_test(test_referrer_kind_hint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
