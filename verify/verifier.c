@@ -829,6 +829,12 @@ static tg_check *signature_check(struct job *j)
 		side_reason(c, "the signatures at", tag, j->sig_error);
 	if (j->ref_result < 0)
 		side_reason(c, "the referrers of", j->ref->name, j->ref_error);
+	if (j->referrers && j->referrers->count > j->nrefbs)
+		tg_check_note(c,
+			      "%zu Sigstore bundle referrers beyond the limit "
+			      "of %d were not looked at",
+			      j->referrers->count - j->nrefbs,
+			      TG_MAX_REFERRER_BUNDLES);
 	bundle_evidence(c, j);
 out:
 	free(extra);
@@ -916,6 +922,12 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 		atts_add(a, f->verified->attestation);
 		f->verified->attestation = NULL;
 	}
+	if (j->referrers && j->referrers->count > j->nrefbs)
+		atts_reject_msg(a, tg_aprintf("%zu Sigstore bundle referrers "
+					      "beyond the limit of %d were "
+					      "not looked at",
+					      j->referrers->count - j->nrefbs,
+					      TG_MAX_REFERRER_BUNDLES));
 }
 
 static void atts_collect(struct atts *a, struct job *j)

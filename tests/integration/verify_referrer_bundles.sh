@@ -183,4 +183,20 @@ tt_eq "sbom bundle by another key: blocked" 3 "$rc"
 tt_contains "sbom bundle by another key: reason" "$out" \
 	"sbom: referrer sha256:"
 
+# 12. At most 32 bundle referrers are looked at: 33 copies of the
+# signature (distinct manifests by their creation time) still verify, and
+# the one left over is noted.
+for i in $(seq 10 42); do
+	echo "push-referrer $R/bundles/many:v1 $G/sign.sigstore.json --predicate-type $SIGN --created 2026-01-01T00:00:${i}Z"
+done | { echo "push-dir $DATA/image $R/bundles/many:v1"; cat; } |
+	"${TGB[@]}" >/dev/null
+verify out rc release --output json "$R/bundles/many:v1"
+tt_eq "33 bundle referrers: allowed" 0 "$rc"
+printf '%s' "$out" >"$TT_TMP/many.json"
+tt_eq "33 bundle referrers: 32 looked at" "32 32" \
+	"$(check "$TT_TMP/many.json" signature '"%d %d" % (c["evidence"]["seen"], c["evidence"]["valid"])')"
+tt_contains "33 bundle referrers: the one beyond the limit is noted" \
+	"$(check "$TT_TMP/many.json" signature 'c["notes"]')" \
+	"1 Sigstore bundle referrers beyond the limit of 32 were not looked at"
+
 tt_done
