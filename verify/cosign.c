@@ -202,13 +202,19 @@ int tg_cosign_check_identity(const tg_cosign_payload *p,
 			     const tg_imageref *image,
 			     const tg_identity_rule *rule)
 {
+	return tg_cosign_check_reference(p->reference, image, rule);
+}
+
+int tg_cosign_check_reference(const char *reference, const tg_imageref *image,
+			      const tg_identity_rule *rule)
+{
 	tg_imageref *sig = NULL, *mapped = NULL;
 	const tg_imageref *want;
 	int error;
 
 	if (rule->mode == TG_IDENTITY_ANY)
 		return 0;
-	if (tg_imageref_parse(&sig, p->reference) < 0)
+	if (tg_imageref_parse(&sig, reference) < 0)
 		return tg_error_prefix(TG_EINVALID,
 				       "signed reference is not an image "
 				       "reference");
@@ -217,10 +223,10 @@ int tg_cosign_check_identity(const tg_cosign_payload *p,
 	want = mapped ? mapped : image;
 	if (rule->mode == TG_IDENTITY_REPOSITORY) {
 		if (strcmp(sig->name, want->name) != 0)
-			error = identity_mismatch(p->reference, want,
+			error = identity_mismatch(reference, want,
 						  "repository");
 	} else if (!exact_match(sig, want)) {
-		error = identity_mismatch(p->reference, want, "exact");
+		error = identity_mismatch(reference, want, "exact");
 	}
 out:
 	tg_imageref_free(sig);
@@ -229,16 +235,19 @@ out:
 }
 
 /* What one run of tg_cosign_verify() learnt. */
+/* Reasons kept: one per layer and referrer bundle, one for the rest. */
+#define MAX_REJECTED (TG_MAX_SIGNATURES + TG_MAX_REFERRER_BUNDLES + 1)
+
 struct sig_tally {
 	size_t valid;
 	char **signers;      /* per authority: who verified, or NULL */
-	char *rejected[TG_MAX_SIGNATURES + 1];
+	char *rejected[MAX_REJECTED];
 	size_t nrejected;
 };
 
 static void reject(struct sig_tally *t, size_t i, const char *what)
 {
-	if (t->nrejected < TG_MAX_SIGNATURES + 1)
+	if (t->nrejected < MAX_REJECTED)
 		t->rejected[t->nrejected++] =
 			tg_aprintf("signature %zu: %s", i + 1, what);
 }
@@ -368,6 +377,25 @@ static void check_layer(struct sig_tally *t, size_t i,
 	decode_and_verify(t, i, l, o);
 }
 
+/* A signature verified elsewhere (a referrer bundle): counted like a
+ * layer whose signature and payload were valid. */
+static void check_extra(struct sig_tally *t, size_t i,
+			const tg_cosign_extra *x, const tg_cosign_options *o)
+{
+	char *msg;
+
+	if (!x->signer || x->authority >= o->authorities_count) {
+		msg = tg_aprintf("%s: %s", x->source,
+				 x->rejected ? x->rejected : "not verified");
+		reject(t, i, msg);
+		free(msg);
+		return;
+	}
+	t->valid++;
+	if (!t->signers[x->authority])
+		t->signers[x->authority] = tg_strdup(x->signer);
+}
+
 static size_t distinct_authorities(const struct sig_tally *t, size_t n)
 {
 	size_t a, k = 0;
@@ -455,11 +483,14 @@ int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
 	t.signers = tg_calloc(opts->authorities_count, sizeof(char *));
 	for (i = 0; i < seen; i++)
 		check_layer(&t, i, &layers[i], opts);
-	if (count > seen && t.nrejected < TG_MAX_SIGNATURES + 1)
+	if (count > seen && t.nrejected < MAX_REJECTED)
 		t.rejected[t.nrejected++] = tg_aprintf(
 			"%zu signatures beyond the limit of %d were not looked "
 			"at",
 			count - seen, TG_MAX_SIGNATURES);
+	for (i = 0; i < opts->extra_count; i++)
+		check_extra(&t, seen + i, &opts->extra[i], opts);
+	seen += opts->extra_count;
 	fill_evidence(check, &t, seen, threshold, opts);
 	summarise(check, &t, seen, threshold, opts);
 	for (i = 0; i < opts->authorities_count; i++)

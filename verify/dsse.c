@@ -440,8 +440,9 @@ size_t tg_intoto_statement_subject_count(const tg_intoto_statement *s)
 	return json_array_size(s->subjects);
 }
 
-bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
-				     const char *digest)
+/* The first subject whose digest map holds digest, or NULL. */
+static const json_t *find_subject(const tg_intoto_statement *s,
+				  const char *digest)
 {
 	const char *colon = strchr(digest, ':');
 	char alg[16];
@@ -449,7 +450,7 @@ bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
 	size_t i, alen;
 
 	if (!colon || (alen = (size_t)(colon - digest)) >= sizeof(alg))
-		return false;
+		return NULL;
 	memcpy(alg, digest, alen);
 	alg[alen] = '\0';
 	json_array_foreach(s->subjects, i, subj)
@@ -458,9 +459,23 @@ bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
 		if (json_is_string(v) &&
 		    strlen(colon + 1) == json_string_length(v) &&
 		    !strcasecmp(json_string_value(v), colon + 1))
-			return true;
+			return subj;
 	}
-	return false;
+	return NULL;
+}
+
+bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
+				     const char *digest)
+{
+	return find_subject(s, digest) != NULL;
+}
+
+const char *tg_intoto_statement_subject_name(const tg_intoto_statement *s,
+					     const char *digest)
+{
+	const json_t *subj = find_subject(s, digest);
+
+	return subj ? json_string_value(json_object_get(subj, "name")) : NULL;
 }
 
 /* Attestations --------------------------------------------------------------- */
@@ -537,6 +552,35 @@ int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
 	a = tg_calloc(1, sizeof(*a));
 	a->digest = tg_strdup(layer->digest ? layer->digest : "");
 	if ((error = open_envelope(a, layer, auths, count)) < 0)
+		goto out;
+	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
+		error = tg_error_set(TG_EINVALID,
+				     "the statement's subjects do not include "
+				     "%s (an attestation of another image)",
+				     digest);
+		goto out;
+	}
+	*out = a;
+	a = NULL;
+out:
+	tg_attestation_free(a);
+	return error;
+}
+
+int tg_attestation_from_statement(tg_attestation **out,
+				  const unsigned char *statement, size_t len,
+				  const char *digest, const char *authority,
+				  const char *signer, const char *source)
+{
+	tg_attestation *a = tg_calloc(1, sizeof(*a));
+	int error;
+
+	*out = NULL;
+	a->authority = tg_strdup(authority);
+	a->signer = tg_strdup(signer);
+	a->digest = tg_strdup(source ? source : "");
+	if ((error = tg_intoto_statement_parse(&a->statement, statement,
+					       len)) < 0)
 		goto out;
 	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
 		error = tg_error_set(TG_EINVALID,

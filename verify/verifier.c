@@ -4,8 +4,10 @@
  * Every image is a job driven by registry callbacks inside one
  * tg_registry_run(): manifest (tag -> digest), then in parallel the .sig
  * manifest and its layer blobs, the .att manifest and its blobs (when the
- * rule asks for attestations), and the image config (when the rule has
- * maxImageAge). When a job has nothing left in flight it is evaluated.
+ * rule asks for attestations), the Sigstore bundles among the image's
+ * referrers (cosign v3: each referrer manifest and its bundle layer), and
+ * the image config (when the rule has maxImageAge). When a job has nothing
+ * left in flight it is evaluated.
  * Jobs whose subject (repository, digest and, for exact identity, tag) was
  * already taken by another job wait for that one's verdict.
  */
@@ -21,6 +23,7 @@
 #include "tollgate/imageref.h"
 #include "tollgate/limits.h"
 #include "tollgate/predicate.h"
+#include "tollgate/referrer.h"
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
 
@@ -57,6 +60,19 @@ struct fetch {
 	char *error;
 };
 
+/* One Sigstore bundle referrer: its manifest, then its bundle layer. */
+struct refb {
+	struct job *job;
+	const tg_descriptor *desc; /* in job->referrers */
+	char *source;              /* "referrer sha256:..." */
+	tg_manifest *manifest;
+	const tg_descriptor *layer; /* in manifest */
+	tg_blob *blob;
+	char *error;
+	tg_referrer_kind kind;
+	tg_referrer_bundle *verified;
+};
+
 struct job {
 	tg_verifier *vf;
 	const char *input;
@@ -81,6 +97,11 @@ struct job {
 	char *att_error;
 	struct fetch *atts;
 	size_t natts;
+	int ref_result;
+	char *ref_error;
+	tg_referrers *referrers;
+	struct refb *refbs;
+	size_t nrefbs;
 	tg_manifest *platform_manifest; /* index: the one whose config dates it */
 	tg_blob *config;
 	char *config_error;
@@ -164,6 +185,20 @@ static void fetches_free(struct fetch *f, size_t n)
 	free(f);
 }
 
+static void refbs_free(struct refb *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].source);
+		tg_manifest_free(f[i].manifest);
+		tg_blob_free(f[i].blob);
+		free(f[i].error);
+		tg_referrer_bundle_free(f[i].verified);
+	}
+	free(f);
+}
+
 static void job_release(struct job *j)
 {
 	tg_imageref_free(j->ref);
@@ -176,6 +211,9 @@ static void job_release(struct job *j)
 	tg_manifest_free(j->att_manifest);
 	free(j->att_error);
 	fetches_free(j->atts, j->natts);
+	free(j->ref_error);
+	refbs_free(j->refbs, j->nrefbs);
+	tg_referrers_free(j->referrers);
 	tg_manifest_free(j->platform_manifest);
 	tg_blob_free(j->config);
 	free(j->config_error);
@@ -377,12 +415,115 @@ static void fetch_tag(struct job *j, const char *suffix,
 	free(tag);
 }
 
+/* Referrer bundles: fetching --------------------------------------------- */
+
+static void on_ref_blob(int result, tg_blob *b, void *ctx)
+{
+	struct refb *f = ctx;
+
+	if (result < 0) {
+		f->error = tg_strdup(tg_error_last());
+		note_registry_error(f->job, result);
+	} else {
+		f->blob = b;
+	}
+	job_done_one(f->job);
+}
+
+static void fetch_ref_blob(struct refb *f)
+{
+	struct job *j = f->job;
+
+	if (f->layer->size > TG_MAX_DSSE_ENVELOPE_BYTES) {
+		f->error = tg_aprintf("bundle of %llu bytes is over the limit "
+				      "of %u bytes",
+				      (unsigned long long)f->layer->size,
+				      TG_MAX_DSSE_ENVELOPE_BYTES);
+		return;
+	}
+	j->pending++;
+	if (tg_registry_get_blob_async(j->vf->registry, j->ref->registry,
+				       j->ref->repository, f->layer->digest,
+				       TG_MAX_DSSE_ENVELOPE_BYTES, on_ref_blob,
+				       f) < 0) {
+		j->pending--;
+		f->error = tg_strdup(tg_error_last());
+	}
+}
+
+static void on_ref_manifest(int result, tg_manifest *m, void *ctx)
+{
+	struct refb *f = ctx;
+
+	if (result < 0) {
+		f->error = tg_strdup(tg_error_last());
+		note_registry_error(f->job, result);
+	} else {
+		f->manifest = m;
+		if (tg_referrer_bundle_layer(&f->layer, m, f->job->digest) < 0)
+			f->error = tg_strdup(tg_error_last());
+		else
+			fetch_ref_blob(f);
+	}
+	job_done_one(f->job);
+}
+
+/* Fetch the manifest of every bundle referrer, up to
+ * TG_MAX_REFERRER_BUNDLES; the rest are only counted. */
+static void on_referrers(int result, tg_referrers *r, void *ctx)
+{
+	struct job *j = ctx;
+	size_t i;
+
+	j->ref_result = result;
+	if (result < 0) {
+		j->ref_error = tg_strdup(tg_error_last());
+		note_registry_error(j, result);
+		job_done_one(j);
+		return;
+	}
+	j->referrers = r;
+	j->nrefbs = r->count < TG_MAX_REFERRER_BUNDLES
+			    ? r->count
+			    : TG_MAX_REFERRER_BUNDLES;
+	j->refbs = tg_calloc(j->nrefbs ? j->nrefbs : 1, sizeof(*j->refbs));
+	for (i = 0; i < j->nrefbs; i++) {
+		struct refb *f = &j->refbs[i];
+
+		f->job = j;
+		f->desc = &r->items[i];
+		f->source = tg_aprintf("referrer %s", f->desc->digest);
+		j->pending++;
+		if (tg_registry_get_manifest_async(
+			    j->vf->registry, j->ref->registry,
+			    j->ref->repository, f->desc->digest,
+			    on_ref_manifest, f) < 0) {
+			j->pending--;
+			f->error = tg_strdup(tg_error_last());
+		}
+	}
+	job_done_one(j);
+}
+
+static void fetch_referrers(struct job *j)
+{
+	j->pending++;
+	if (tg_registry_get_referrers_async(
+		    j->vf->registry, j->ref->registry, j->ref->repository,
+		    j->digest, TG_REFERRER_BUNDLE_TYPE, on_referrers, j) < 0) {
+		j->pending--;
+		j->ref_result = tg_error_code() ? tg_error_code() : TG_ERROR;
+		j->ref_error = tg_strdup(tg_error_last());
+	}
+}
+
 /* Manifest resolved: pick the rule, consult cache and other jobs, then
  * fetch what the rule needs. */
 static void start_checks(struct job *j)
 {
 	j->pending++; /* held while queueing, so evaluate runs once */
 	fetch_tag(j, ".sig", on_sig_manifest, &j->sig_result, &j->sig_error);
+	fetch_referrers(j);
 	if (wants_attestations(j->rule))
 		fetch_tag(j, ".att", on_att_manifest, &j->att_result,
 			  &j->att_error);
@@ -497,45 +638,206 @@ static tg_cosign_layer layer_view(const struct fetch *f)
 	return l;
 }
 
+/* Referrer bundles: verification ------------------------------------------ */
+
+/* Verify each fetched bundle under the rule's authorities and file it as
+ * a signature or an attestation (by its annotation when it does not
+ * verify). */
+static void refbs_verify(struct job *j)
+{
+	const char *pt;
+	size_t i;
+
+	for (i = 0; i < j->nrefbs; i++) {
+		struct refb *f = &j->refbs[i];
+
+		pt = f->manifest ? tg_manifest_annotation(
+					   f->manifest,
+					   TG_BUNDLE_PREDICATE_ANNOTATION)
+				 : tg_descriptor_annotation(
+					   f->desc,
+					   TG_BUNDLE_PREDICATE_ANNOTATION);
+		f->kind = tg_referrer_kind_hint(pt);
+		if (!f->blob) {
+			if (!f->error)
+				f->error = tg_strdup("not fetched");
+			continue;
+		}
+		if (tg_referrer_verify(&f->verified, f->desc->digest,
+				       f->blob->data, f->blob->len, j->digest,
+				       &j->rule->signatures) < 0) {
+			f->error = tg_strdup(tg_error_last());
+			continue;
+		}
+		f->kind = f->verified->kind;
+	}
+}
+
+static tg_identity_rule identity_rule(const tg_policy_signatures *s)
+{
+	tg_identity_rule id = {0};
+
+	id.mode = s->signed_identity;
+	id.remap_prefix = s->remap_prefix;
+	id.remap_signed_prefix = s->remap_signed_prefix;
+	return id;
+}
+
+/* signedIdentity for a referrer signature: the statement's subject name
+ * stands for the signed reference (it has no tag). False with f->error. */
+static bool refb_identity_ok(struct refb *f, const struct job *j,
+			     const tg_identity_rule *id)
+{
+	if (id->mode == TG_IDENTITY_ANY)
+		return true;
+	if (!f->verified->subject_name)
+		f->error = tg_strdup("the bundle names no image, and the "
+				     "rule's signedIdentity needs one");
+	else if (tg_cosign_check_reference(f->verified->subject_name, j->ref,
+					   id) < 0)
+		f->error = tg_strdup(tg_error_last());
+	return f->error == NULL;
+}
+
+/* The referrer signatures, as extras of the signature check. */
+static tg_cosign_extra *signature_extras(struct job *j, size_t *n_out)
+{
+	tg_identity_rule id = identity_rule(&j->rule->signatures);
+	tg_cosign_extra *x = tg_calloc(j->nrefbs ? j->nrefbs : 1, sizeof(*x));
+	size_t i, n = 0;
+
+	for (i = 0; i < j->nrefbs; i++) {
+		struct refb *f = &j->refbs[i];
+
+		if (f->kind != TG_REFERRER_SIGNATURE)
+			continue;
+		x[n].source = f->source;
+		if (f->verified && refb_identity_ok(f, j, &id)) {
+			x[n].authority = f->verified->authority;
+			x[n].signer = f->verified->signer;
+		} else {
+			x[n].rejected = f->error;
+		}
+		n++;
+	}
+	*n_out = n;
+	return x;
+}
+
+/* Evidence of each referrer signature that counted: who signed, and the
+ * transparency log entry when the bundle has one. */
+static void bundle_evidence(tg_check *c, const struct job *j)
+{
+	const tg_policy_signatures *s = &j->rule->signatures;
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < j->nrefbs; i++) {
+		const struct refb *f = &j->refbs[i];
+		const tg_referrer_bundle *ev = f->verified;
+
+		if (f->kind != TG_REFERRER_SIGNATURE || !ev || f->error)
+			continue;
+		o = json_pack("{s:s, s:s, s:s}", "referrer", f->desc->digest,
+			      "authority",
+			      s->authorities[ev->authority]->name,
+			      "signer", ev->signer);
+		if (ev->issuer)
+			json_object_set_new(o, "issuer",
+					    json_string(ev->issuer));
+		if (ev->log_index >= 0)
+			json_object_set_new(o, "logIndex",
+					    json_integer(ev->log_index));
+		if (ev->integrated_time >= 0)
+			json_object_set_new(o, "integratedTime",
+					    json_integer(ev->integrated_time));
+		json_array_append_new(arr, o);
+	}
+	if (json_array_size(arr))
+		json_object_set_new(tg_check_evidence(c), "bundles", arr);
+	else
+		json_decref(arr);
+}
+
+/* A reason that does not decide the check: a note when it passed. */
+static void side_reason(tg_check *c, const char *what, const char *where,
+			const char *detail)
+{
+	if (tg_check_passed(c))
+		tg_check_note(c, "cannot read %s %s: %s", what, where, detail);
+	else
+		tg_check_fail(c, "cannot read %s %s: %s", what, where, detail);
+}
+
+/* Neither a .sig tag nor a referrer signature. */
+static tg_check *no_signatures(struct job *j, const char *tag)
+{
+	tg_check *c = tg_check_new(TG_CHECK_SIGNATURE);
+
+	if (j->sig_result != TG_ENOTFOUND)
+		tg_check_fail(c, "cannot read the signatures at %s: %s", tag,
+			      j->sig_error);
+	else if (j->ref_result < 0)
+		tg_check_fail(c,
+			      "no signatures found (no tag %s in %s), and "
+			      "the referrers cannot be read: %s",
+			      tag, j->ref->name, j->ref_error);
+	else
+		tg_check_fail(c,
+			      "no signatures found (no tag %s in %s, and no "
+			      "Sigstore bundle among its referrers); sign "
+			      "the image with cosign",
+			      tag, j->ref->name);
+	return c;
+}
+
 static tg_check *signature_check(struct job *j)
 {
 	const tg_policy_signatures *s = &j->rule->signatures;
 	char *tag = tg_registry_digest_tag(j->digest, ".sig");
 	tg_cosign_options o = {0};
-	tg_cosign_layer *layers;
+	tg_cosign_layer *layers = NULL;
+	tg_cosign_extra *extra;
 	tg_check *c = NULL;
-	size_t i, total;
+	size_t i, total = 0, nextra;
 
-	if (j->sig_result < 0) {
-		c = tg_check_new(TG_CHECK_SIGNATURE);
-		if (j->sig_result == TG_ENOTFOUND)
-			tg_check_fail(c,
-				      "no signatures found (no tag %s in %s); "
-				      "sign the image with cosign",
-				      tag, j->ref->name);
-		else
-			tg_check_fail(c, "cannot read the signatures at %s: %s",
-				      tag, j->sig_error);
+	extra = signature_extras(j, &nextra);
+	if (j->sig_result < 0 && nextra == 0) {
+		c = no_signatures(j, tag);
 		goto out;
 	}
-	total = j->sig_manifest->layers_count;
-	layers = tg_calloc(total, sizeof(*layers));
-	for (i = 0; i < j->nsigs; i++)
-		layers[i] = layer_view(&j->sigs[i]);
+	if (j->sig_result >= 0) {
+		total = j->sig_manifest->layers_count;
+		layers = tg_calloc(total ? total : 1, sizeof(*layers));
+		for (i = 0; i < j->nsigs; i++)
+			layers[i] = layer_view(&j->sigs[i]);
+	}
 	o.digest = j->digest;
 	o.image = j->ref;
-	o.identity.mode = s->signed_identity;
-	o.identity.remap_prefix = s->remap_prefix;
-	o.identity.remap_signed_prefix = s->remap_signed_prefix;
+	o.identity = identity_rule(s);
 	o.authorities = j->auths->auths;
 	o.authorities_count = j->auths->count;
 	o.threshold = s->threshold;
+	o.extra = extra;
+	o.extra_count = nextra;
 	if (tg_cosign_verify(&c, layers, total, &o) < 0) {
 		c = tg_check_new(TG_CHECK_SIGNATURE);
 		tg_check_fail(c, "%s", tg_error_last());
 	}
 	free(layers);
+	if (j->sig_result < 0 && j->sig_result != TG_ENOTFOUND)
+		side_reason(c, "the signatures at", tag, j->sig_error);
+	if (j->ref_result < 0)
+		side_reason(c, "the referrers of", j->ref->name, j->ref_error);
+	if (j->referrers && j->referrers->count > j->nrefbs)
+		tg_check_note(c,
+			      "%zu Sigstore bundle referrers beyond the limit "
+			      "of %d were not looked at",
+			      j->referrers->count - j->nrefbs,
+			      TG_MAX_REFERRER_BUNDLES);
+	bundle_evidence(c, j);
 out:
+	free(extra);
 	json_object_set_new(tg_check_evidence(c), "tag", json_string(tag));
 	free(tag);
 	return c;
@@ -547,15 +849,25 @@ struct atts {
 	size_t n;
 	char **rejected;
 	size_t nrejected;
-	const char *unreadable; /* the .att tag could not be read */
+	char *unreadable; /* the .att tag or the referrers could not be read */
 };
 
-static void atts_reject(struct atts *a, size_t i, const char *why)
+static void atts_reject_msg(struct atts *a, char *msg)
 {
 	a->rejected = tg_realloc(a->rejected,
 				 (a->nrejected + 1) * sizeof(*a->rejected));
-	a->rejected[a->nrejected++] = tg_aprintf("attestation %zu: %s", i + 1,
-						 why);
+	a->rejected[a->nrejected++] = msg;
+}
+
+static void atts_reject(struct atts *a, size_t i, const char *why)
+{
+	atts_reject_msg(a, tg_aprintf("attestation %zu: %s", i + 1, why));
+}
+
+static void atts_add(struct atts *a, tg_attestation *att)
+{
+	a->items = tg_realloc(a->items, (a->n + 1) * sizeof(*a->items));
+	a->items[a->n++] = att;
 }
 
 static void atts_verify_one(struct atts *a, const struct job *j, size_t i)
@@ -584,19 +896,55 @@ static void atts_verify_one(struct atts *a, const struct job *j, size_t i)
 		atts_reject(a, i, tg_error_last());
 		return;
 	}
-	a->items = tg_realloc(a->items, (a->n + 1) * sizeof(*a->items));
-	a->items[a->n++] = att;
+	atts_add(a, att);
 }
 
-static void atts_collect(struct atts *a, const struct job *j)
+/* The attestations among the referrer bundles (ownership moves to a). */
+static void atts_from_referrers(struct atts *a, struct job *j)
 {
 	size_t i;
 
+	if (j->ref_result < 0) {
+		a->unreadable = tg_aprintf("cannot read the referrers of %s: %s",
+					   j->ref->name, j->ref_error);
+		return;
+	}
+	for (i = 0; i < j->nrefbs; i++) {
+		struct refb *f = &j->refbs[i];
+
+		if (f->kind != TG_REFERRER_ATTESTATION)
+			continue;
+		if (!f->verified) {
+			atts_reject_msg(a, tg_aprintf("%s: %s", f->source,
+						      f->error));
+			continue;
+		}
+		atts_add(a, f->verified->attestation);
+		f->verified->attestation = NULL;
+	}
+	if (j->referrers && j->referrers->count > j->nrefbs)
+		atts_reject_msg(a, tg_aprintf("%zu Sigstore bundle referrers "
+					      "beyond the limit of %d were "
+					      "not looked at",
+					      j->referrers->count - j->nrefbs,
+					      TG_MAX_REFERRER_BUNDLES));
+}
+
+static void atts_collect(struct atts *a, struct job *j)
+{
+	char *tag;
+	size_t i;
+
 	memset(a, 0, sizeof(*a));
-	if (j->att_result == TG_ENOTFOUND)
+	atts_from_referrers(a, j);
+	if (j->att_result == TG_ENOTFOUND || a->unreadable)
 		return;
 	if (j->att_result < 0) {
-		a->unreadable = j->att_error;
+		tag = tg_registry_digest_tag(j->digest, ".att");
+		a->unreadable = tg_aprintf("cannot read the attestations at "
+					   "%s: %s",
+					   tag, j->att_error);
+		free(tag);
 		return;
 	}
 	for (i = 0; i < j->natts; i++)
@@ -616,6 +964,7 @@ static void atts_free(struct atts *a)
 	for (i = 0; i < a->nrejected; i++)
 		free(a->rejected[i]);
 	free(a->rejected);
+	free(a->unreadable);
 }
 
 /* The newest verified attestation whose predicate is of one of kinds
@@ -676,8 +1025,7 @@ static tg_check *missing_attestation(const struct job *j,
 	if (a->unreadable) {
 		/* Fail closed: an attestation we cannot read might be one
 		 * that fails. */
-		tg_check_fail(c, "cannot read the attestations at %s: %s", tag,
-			      a->unreadable);
+		tg_check_fail(c, "%s", a->unreadable);
 	} else if (required) {
 		tg_check_fail(c,
 			      "no %s attestation signed by the rule's "
@@ -801,6 +1149,7 @@ static void evaluate(struct job *j)
 	struct atts a;
 
 	waivers_init(&w, j, now);
+	refbs_verify(j);
 	add_check(j, signature_check(j), TG_WAIVE_SIGNATURE, false, &w);
 	if (wants_attestations(j->rule)) {
 		atts_collect(&a, j);

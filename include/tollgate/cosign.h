@@ -65,6 +65,11 @@ int tg_cosign_check_identity(const tg_cosign_payload *p,
 			     const tg_imageref *image,
 			     const tg_identity_rule *rule);
 
+/* The same check for a signed reference given as a string (a Sigstore
+ * bundle's in-toto subject name). */
+int tg_cosign_check_reference(const char *reference, const tg_imageref *image,
+			      const tg_identity_rule *rule);
+
 /* One signature layer as found in the .sig manifest; borrowed views. */
 typedef struct tg_cosign_layer {
 	const char *media_type;
@@ -79,6 +84,19 @@ typedef struct tg_cosign_layer {
 	const char *error;
 } tg_cosign_layer;
 
+/*
+ * A signature checked elsewhere that counts with the layers: a Sigstore
+ * bundle found as an OCI 1.1 referrer (cosign v3, referrer.h). Either
+ * signer is set (verified by authorities[authority], identity checked) or
+ * rejected says why it does not count. Borrowed views.
+ */
+typedef struct tg_cosign_extra {
+	const char *source; /* "referrer sha256:...", for messages */
+	size_t authority;
+	const char *signer;
+	const char *rejected;
+} tg_cosign_extra;
+
 typedef struct tg_cosign_options {
 	const char *digest;       /* the manifest digest verified */
 	const tg_imageref *image; /* the reference verified (for identity) */
@@ -86,6 +104,8 @@ typedef struct tg_cosign_options {
 	const tg_authority *authorities;
 	size_t authorities_count;
 	unsigned threshold; /* distinct authorities needed; 0 means 1 */
+	const tg_cosign_extra *extra; /* counted after the layers */
+	size_t extra_count;
 } tg_cosign_options;
 
 /*
@@ -94,7 +114,8 @@ typedef struct tg_cosign_options {
  * authorities verified a signature whose payload is valid for this image;
  * failed otherwise, with a summary ("0 of 3 signatures verify with key
  * \"release\"; re-sign or add the signer to the policy") and one reason per
- * rejected signature (notes when the check passes). Evidence: {"seen", "valid", "threshold",
+ * rejected signature (notes when the check passes). Extras count as
+ * signatures too. Evidence: {"seen", "valid", "threshold",
  * "authorities": [{"name", "signer"}], "rejected": [...]}. At most
  * TG_MAX_SIGNATURES layers are looked at. Returns 0 (the outcome is in
  * *out) or TG_EINVALID for unusable options (*out NULL).

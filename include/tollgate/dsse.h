@@ -94,6 +94,11 @@ size_t tg_intoto_statement_subject_count(const tg_intoto_statement *s);
 bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
 				     const char *digest);
 
+/* The name of the first subject whose digest is digest (borrowed); NULL
+ * when none has it or it has no name. */
+const char *tg_intoto_statement_subject_name(const tg_intoto_statement *s,
+					     const char *digest);
+
 /* Attestations --------------------------------------------------------------- */
 
 /* One attestation layer as found in the .att manifest; borrowed views. */
@@ -120,6 +125,17 @@ typedef struct tg_attestation tg_attestation;
 int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
 			  const char *digest, const tg_authority *auths,
 			  size_t count);
+/*
+ * An attestation whose envelope was verified elsewhere (a Sigstore bundle
+ * found as an OCI 1.1 referrer, by authority with signer): parse the
+ * statement and check that its subjects include digest. source names the
+ * carrier for evidence (the referrer manifest digest). 0 with *out;
+ * TG_EPARSE, TG_ETOOBIG, TG_EINVALID (digest not among the subjects).
+ */
+int tg_attestation_from_statement(tg_attestation **out,
+				  const unsigned char *statement, size_t len,
+				  const char *digest, const char *authority,
+				  const char *signer, const char *source);
 void tg_attestation_free(tg_attestation *a);
 /* Borrowed from a. */
 const char *tg_attestation_predicate_type(const tg_attestation *a);

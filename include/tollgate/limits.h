@@ -156,6 +156,12 @@
  * SBOM predicates of large images reach tens of MiB. */
 #define TG_MAX_DSSE_ENVELOPE_BYTES TG_MAX_BLOB_BYTES
 
+/* Sigstore bundles found as OCI 1.1 referrers (cosign v3) that are
+ * fetched and verified per image: one signature and a few attestations
+ * (SBOM, scan, provenance) per build, re-signed now and then; more is
+ * clutter or an attempt to make verification slow. */
+#define TG_MAX_REFERRER_BUNDLES 32
+
 /* Signatures in one DSSE envelope (cosign writes one). */
 #define TG_MAX_DSSE_SIGNATURES 16
 

@@ -6,8 +6,10 @@
  * policy (registries.allowed) before anything is fetched from it; resolve
  * the tag to a manifest digest; pick the first policy rule that matches;
  * fetch the cosign signatures (tag sha256-<hex>.sig) and check them against
- * the rule's authorities and identity; when the rule asks for
- * attestations, fetch them (tag sha256-<hex>.att), verify each DSSE
+ * the rule's authorities and identity, together with the Sigstore bundles
+ * stored as OCI 1.1 referrers of the digest (cosign v3, referrer.h); when
+ * the rule asks for attestations, fetch them (tag sha256-<hex>.att, and the
+ * attestation bundles among the referrers), verify each DSSE
  * envelope and hand the predicates to the predicate checks; check the
  * image age; apply the policy's exceptions and the rule's mode.
  *

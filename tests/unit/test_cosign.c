@@ -609,6 +609,54 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 	tg_pubkey_free(k2);
 }
 
+/* Signatures verified elsewhere (referrer bundles) count with the layers
+ * towards the threshold; rejected ones are reasons. */
+static void test_cosign_counts_extra_signatures(void **state)
+{
+	struct fixture_sig s;
+	tg_pubkey *k1 = fixture_key("cosign.pub"), *k2 = fixture_key("cosign2.pub");
+	tg_authority auths[2] = {{.name = "release", .key = k1},
+				 {.name = "ci", .key = k2}};
+	tg_cosign_extra extra[2] = {
+		{.source = "referrer sha256:aa", .rejected = "bad bundle"},
+		{.source = "referrer sha256:bb", .authority = 1,
+		 .signer = "sha256:ci-key"},
+	};
+	tg_cosign_options o = {0};
+	tg_check *c;
+
+	(void)state;
+	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
+			     "signature-1");
+	o.digest = VALID_DIGEST;
+	o.authorities = auths;
+	o.authorities_count = 2;
+	o.threshold = 2;
+	o.extra = extra;
+	o.extra_count = 2;
+	assert_int_equal(tg_cosign_verify(&c, &s.layer, 1, &o), 0);
+	assert_true(tg_check_passed(c));
+	assert_int_equal(evidence_int(c, "seen"), 3);
+	assert_int_equal(evidence_int(c, "valid"), 2);
+	tg_check_free(c);
+	/* Without the layer, one authority of two: the bad bundle is named. */
+	assert_int_equal(tg_cosign_verify(&c, NULL, 0, &o), 0);
+	assert_false(tg_check_passed(c));
+	assert_reason(c, "signed by 1 of the 2 authorities required");
+	assert_reason(c, "signature 1: referrer sha256:aa: bad bundle");
+	tg_check_free(c);
+	/* Only the rejected bundle: nothing verifies. */
+	o.threshold = 1;
+	o.extra_count = 1;
+	assert_int_equal(tg_cosign_verify(&c, NULL, 0, &o), 0);
+	assert_false(tg_check_passed(c));
+	assert_reason(c, "0 of 1 signatures verify");
+	tg_check_free(c);
+	fixture_sig_free(&s);
+	tg_pubkey_free(k1);
+	tg_pubkey_free(k2);
+}
+
 static void test_cosign_rejects_unsigned_and_tampered(void **state)
 {
 	struct fixture_sig s;
@@ -703,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_cosign_fixture_unknown_key_rejects),
 		cmocka_unit_test(
 			test_cosign_threshold_counts_distinct_authorities),
+		cmocka_unit_test(test_cosign_counts_extra_signatures),
 		cmocka_unit_test(test_cosign_rejects_unsigned_and_tampered),
 		cmocka_unit_test(test_cosign_caps_layers),
 	};
