@@ -1037,8 +1037,9 @@ static char *ns_name_key(const char *ns, const char *name)
  */
 static json_t *list_live(tg_apply *a)
 {
-	json_t *byKind = json_object();
-	size_t i, j, k;
+	json_t *byKind = json_object(), *it;
+	tg_kube_list_req *reqs = NULL;
+	size_t i, j, k, n = 0, cap = 0;
 
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
@@ -1047,35 +1048,45 @@ static json_t *list_live(tg_apply *a)
 		for (j = 0; j < u->n; j++) {
 			obj *o = &u->objs[j];
 			char *kk = tg_aprintf("%s %s", o->api_version, o->kind);
-			json_t *items = NULL, *map, *it;
 
-			if (json_object_get(byKind, kk)) {
-				free(kk);
-				continue;
+			if (!json_object_get(byKind, kk)) {
+				json_object_set_new(byKind, kk, json_object());
+				if (n == cap) {
+					cap = cap ? 2 * cap : 8;
+					reqs = tg_realloc(reqs,
+							  cap * sizeof(*reqs));
+				}
+				memset(&reqs[n], 0, sizeof(reqs[n]));
+				reqs[n].api_version = o->api_version;
+				reqs[n].kind = o->kind;
+				reqs[n++].label_selector =
+					TG_LABEL_MANAGED_BY "=tollgate";
 			}
-			map = json_object();
-			json_object_set_new(byKind, kk, map);
-			/* When the list fails, the map stays empty and the
-			 * kind's objects are read one by one. */
-			if (tg_kube_list(&items, a->kube, o->api_version,
-					 o->kind, NULL,
-					 TG_LABEL_MANAGED_BY "=tollgate") < 0) {
-				free(kk);
-				continue;
-			}
-			json_array_foreach(items, k, it)
-			{
-				json_t *m = json_object_get(it, "metadata");
-				char *key = ns_name_key(
-					json_string_value(json_object_get(m, "namespace")),
-					json_string_value(json_object_get(m, "name")));
-				json_object_set(map, key, it);
-				free(key);
-			}
-			json_decref(items);
 			free(kk);
 		}
 	}
+	if (n)
+		tg_kube_list_all(a->kube, reqs, n);
+	/* A kind whose list failed keeps an empty map: its objects are then
+	 * read one by one. */
+	for (i = 0; i < n; i++) {
+		char *kk = tg_aprintf("%s %s", reqs[i].api_version,
+				      reqs[i].kind);
+		json_t *map = json_object_get(byKind, kk);
+
+		json_array_foreach(reqs[i].items, k, it)
+		{
+			json_t *m = json_object_get(it, "metadata");
+			char *key = ns_name_key(
+				json_string_value(json_object_get(m, "namespace")),
+				json_string_value(json_object_get(m, "name")));
+			json_object_set(map, key, it);
+			free(key);
+		}
+		tg_kube_list_req_clear(&reqs[i]);
+		free(kk);
+	}
+	free(reqs);
 	return byKind;
 }
 

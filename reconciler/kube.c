@@ -39,6 +39,7 @@ struct tg_kube {
 	resource *res;
 	size_t nres;
 	bool discovered;
+	unsigned list_limit;
 };
 
 static void resources_clear(tg_kube *k)
@@ -110,6 +111,8 @@ int tg_kube_new(tg_kube **out, const tg_kube_target *t,
 		OPENSSL_cleanse(b64, strlen(b64));
 		free(b64);
 	}
+	k->list_limit = opts && opts->list_limit ? opts->list_limit
+						: TG_KUBE_LIST_LIMIT;
 	ho.parallel = opts ? opts->parallel : 0;
 	ho.timeout_s = opts ? opts->timeout_s : 0;
 	ho.ca_pem = t->ca_pem;
@@ -755,59 +758,139 @@ static void take_items(json_t *items, json_t *page, const char *api_version,
 	}
 }
 
+/* One list of tg_kube_list_all(): its pages, one after the other. */
+typedef struct list_run {
+	tg_kube_list_req *req;
+	char *base;     /* collection URL */
+	char *selector; /* escaped label selector, or NULL */
+	unsigned pages;
+} list_run;
+
+static void on_list_page(tg_kube *k, int result, tg_http_response *resp,
+			 void *ctx);
+
+static void list_fail(list_run *lr, int code, const char *msg)
+{
+	lr->req->result = code;
+	lr->req->message = tg_aprintf("listing %s %s: %s", lr->req->api_version,
+				      lr->req->kind, msg);
+}
+
+/* Submit the page after the continue token cont (NULL: the first). */
+static void list_next(tg_kube *k, list_run *lr, const char *cont)
+{
+	char *econt = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
+	char *url = tg_aprintf("%s?limit=%u%s%s%s%s", lr->base,
+			       k->list_limit,
+			       lr->selector ? "&labelSelector=" : "",
+			       lr->selector ? lr->selector : "",
+			       econt ? "&continue=" : "", econt ? econt : "");
+
+	if (submit(k, "GET", url, NULL, NULL, on_list_page, lr) < 0)
+		list_fail(lr, tg_error_code(), tg_error_last());
+	free(url);
+	curl_free(econt);
+}
+
+static void on_list_page(tg_kube *k, int result, tg_http_response *resp,
+			 void *ctx)
+{
+	list_run *lr = ctx;
+	json_t *page = NULL;
+	const char *next;
+	char *msg = NULL;
+
+	if (result < 0) {
+		list_fail(lr, result, tg_error_last());
+	} else if (resp->status / 100 != 2) {
+		int code = status_error(&msg, resp);
+		list_fail(lr, code, msg);
+	} else if ((result = parse_body(&page, resp)) < 0) {
+		list_fail(lr, result, tg_error_last());
+	} else {
+		take_items(lr->req->items, page, lr->req->api_version,
+			   lr->req->kind);
+		next = json_string_value(json_object_get(
+			json_object_get(page, "metadata"), "continue"));
+		if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
+			char *m = tg_aprintf("more than %d pages",
+					     TG_KUBE_MAX_LIST_PAGES);
+			list_fail(lr, TG_ETOOBIG, m);
+			free(m);
+		} else if (next && *next) {
+			list_next(k, lr, next);
+		}
+	}
+	json_decref(page);
+	free(msg);
+	tg_http_response_free(resp);
+}
+
+int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
+{
+	list_run *runs = tg_calloc(n ? n : 1, sizeof(*runs));
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n; i++) {
+		const tg_kube_resource *r;
+		tg_kube_list_req *q = &reqs[i];
+
+		q->result = 0;
+		q->message = NULL;
+		q->items = json_array();
+		runs[i].req = q;
+		if ((q->result = tg_kube_resource_lookup(&r, k, q->api_version,
+							 q->kind)) < 0) {
+			q->message = tg_strdup(tg_error_last());
+			continue;
+		}
+		runs[i].base = collection_url(k, r, q->ns);
+		if (q->label_selector)
+			runs[i].selector =
+				curl_easy_escape(NULL, q->label_selector, 0);
+		list_next(k, &runs[i], NULL);
+	}
+	if (tg_http_run(k->http) < 0)
+		error = tg_error_code();
+	for (i = 0; i < n; i++) {
+		free(runs[i].base);
+		curl_free(runs[i].selector);
+		if (reqs[i].result < 0) {
+			json_decref(reqs[i].items);
+			reqs[i].items = NULL;
+		}
+	}
+	free(runs);
+	return error;
+}
+
+void tg_kube_list_req_clear(tg_kube_list_req *r)
+{
+	free(r->message);
+	json_decref(r->items);
+	r->message = NULL;
+	r->items = NULL;
+	r->result = 0;
+}
+
 int tg_kube_list(json_t **items_out, tg_kube *k, const char *api_version,
 		 const char *kind, const char *ns, const char *label_selector)
 {
-	const tg_kube_resource *r;
-	json_t *items = NULL, *page = NULL;
-	char *base = NULL, *sel = NULL, *cont = NULL;
-	unsigned pages;
+	tg_kube_list_req q = {api_version, kind, ns, label_selector, 0, NULL,
+			      NULL};
 	int error;
 
 	*items_out = NULL;
-	if ((error = tg_kube_resource_lookup(&r, k, api_version, kind)) < 0)
-		return error;
-	base = collection_url(k, r, ns);
-	/* get_json takes a path: strip the server prefix again. */
-	if (label_selector)
-		sel = curl_easy_escape(NULL, label_selector, 0);
-	items = json_array();
-	for (pages = 0; pages < TG_KUBE_MAX_LIST_PAGES; pages++) {
-		char *path = tg_aprintf("%s?limit=%d%s%s%s%s",
-					base + strlen(k->server),
-					TG_KUBE_LIST_LIMIT,
-					sel ? "&labelSelector=" : "",
-					sel ? sel : "",
-					cont ? "&continue=" : "", cont ? cont : "");
-		const char *next;
-
-		error = get_json(&page, k, path);
-		free(path);
-		if (error < 0)
-			goto out;
-		take_items(items, page, api_version, kind);
-		next = json_string_value(json_object_get(
-			json_object_get(page, "metadata"), "continue"));
-		curl_free(cont);
-		cont = next && *next ? curl_easy_escape(NULL, next, 0) : NULL;
-		json_decref(page);
-		page = NULL;
-		if (!cont)
-			break;
-	}
-	if (cont) {
-		error = tg_error_set(TG_ETOOBIG, "%s: listing %s returned more "
-				     "than %d pages", k->server, kind,
-				     TG_KUBE_MAX_LIST_PAGES);
+	if ((error = tg_kube_list_all(k, &q, 1)) < 0)
+		goto out;
+	if ((error = q.result) < 0) {
+		tg_error_set(error, "%s: %s", k->server, q.message);
 		goto out;
 	}
-	*items_out = items;
-	items = NULL;
+	*items_out = q.items;
+	q.items = NULL;
 out:
-	json_decref(items);
-	json_decref(page);
-	curl_free(sel);
-	curl_free(cont);
-	free(base);
+	tg_kube_list_req_clear(&q);
 	return error;
 }

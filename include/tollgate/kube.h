@@ -23,6 +23,7 @@ typedef struct tg_kube_options {
 	unsigned parallel;         /* requests at once; 0: 16 */
 	long timeout_s;            /* per request; 0: 30 */
 	const char *field_manager; /* NULL: "tollgate" */
+	unsigned list_limit;       /* objects per LIST page; 0: 500 */
 } tg_kube_options;
 
 /* A resource type found by discovery. Borrowed from the client. */
@@ -120,5 +121,25 @@ int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
  */
 int tg_kube_list(json_t **items_out, tg_kube *k, const char *api_version,
 		 const char *kind, const char *ns, const char *label_selector);
+
+/*
+ * Several lists at once, each like tg_kube_list(), their pages fetched in
+ * parallel. The caller fills the first four fields; after the call each
+ * request has result 0 and items, or a negative code and message (naming
+ * the kind). Returns 0 when the batch ran, or a negative code.
+ */
+typedef struct tg_kube_list_req {
+	const char *api_version;
+	const char *kind;
+	const char *ns;             /* NULL: all namespaces */
+	const char *label_selector; /* NULL: every object */
+	/* results */
+	int result;
+	char *message;
+	json_t *items;
+} tg_kube_list_req;
+
+int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n);
+void tg_kube_list_req_clear(tg_kube_list_req *r);
 
 #endif

@@ -117,6 +117,59 @@ static void test_kube_discovery_and_crud(void **state)
 	json_decref(cm);
 }
 
+/* Lists of two kinds at once, each over several pages (3 objects a
+ * page), with a label selector; a kind the server does not serve fails
+ * alone. */
+static void test_kube_lists_in_parallel_over_pages(void **state)
+{
+	world *w = *state;
+	tg_kube_target *t = NULL;
+	tg_kube_options o = {.list_limit = 3};
+	tg_kube *k = NULL;
+	tg_kube_list_req q[3] = {
+		{.api_version = "v1", .kind = "ConfigMap", .ns = "default",
+		 .label_selector = "page=test"},
+		{.api_version = "v1", .kind = "Secret", .ns = "default",
+		 .label_selector = "page=test"},
+		{.api_version = "example.com/v1", .kind = "Nothing"},
+	};
+	char *kc = tg_path_join(w->dir, "kubeconfig");
+	size_t i;
+
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false), 0);
+	assert_int_equal(tg_kube_new(&k, t, &o), 0);
+	assert_int_equal(tg_kube_discover(k), 0);
+	for (i = 0; i < 8; i++) {
+		char *name = tg_aprintf("paged-%zu", i);
+		json_t *cm = json_pack(
+			"{s:s,s:s,s:{s:s,s:s,s:{s:s}}}", "apiVersion", "v1",
+			"kind", i < 7 ? "ConfigMap" : "Secret", "metadata",
+			"name", name, "namespace", "default", "labels", "page",
+			i == 6 ? "other" : "test");
+		assert_int_equal(tg_kube_apply(NULL, k, cm, 0), 0);
+		json_decref(cm);
+		free(name);
+	}
+	assert_int_equal(tg_kube_list_all(k, q, 3), 0);
+	assert_int_equal(q[0].result, 0);
+	assert_int_equal(json_array_size(q[0].items), 6);
+	for (i = 0; i < 6; i++)
+		assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(q[0].items, i),
+					    "kind")),
+				    "ConfigMap");
+	assert_int_equal(q[1].result, 0);
+	assert_int_equal(json_array_size(q[1].items), 1);
+	assert_int_equal(q[2].result, TG_ENOTFOUND);
+	assert_null(q[2].items);
+	assert_contains(q[2].message, "Nothing");
+	for (i = 0; i < 3; i++)
+		tg_kube_list_req_clear(&q[i]);
+	tg_kube_free(k);
+	tg_kube_target_free(t);
+	free(kc);
+}
+
 static void test_kube_reports_server_status_message(void **state)
 {
 	world *w = *state;
@@ -290,6 +343,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_discovery_and_crud),
+		cmocka_unit_test(test_kube_lists_in_parallel_over_pages),
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),
 		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),
