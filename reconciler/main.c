@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "tollgate/cli.h"
 #include "tollgate/log.h"
 #include "tollgate/util.h"
@@ -84,9 +86,18 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		int rc;
+
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		/* Once for the whole process: each init after a shutdown
+		 * loads the system certificate store again (tens of ms). */
+		git_libgit2_init();
+		rc = commands[i].fn(argc - 1, argv + 1);
+		git_libgit2_shutdown();
+		return rc;
+	}
 	fprintf(stderr, "tollgate: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return TG_EXIT_USAGE;
