@@ -916,7 +916,8 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 			continue;
 		if (!f->verified) {
 			atts_reject_msg(a, tg_aprintf("%s: %s", f->source,
-						      f->error));
+						      f->error ? f->error
+							       : "not verified"));
 			continue;
 		}
 		atts_add(a, f->verified->attestation);
