@@ -560,6 +560,43 @@ static bool failure_is_pending(tg_apply *a, obj *o, tg_kube_op *op)
 }
 
 /*
+ * The Namespaces of the units to apply that do not exist yet, as a set
+ * {name: true}. Empty when the units create no Namespace or the
+ * namespaces cannot be listed (every object then gets its dry run).
+ */
+static json_t *namespaces_created(tg_apply *a)
+{
+	json_t *set = json_object(), *live = NULL, *it;
+	size_t i, j;
+
+	for (i = 0; i < a->nunits; i++) {
+		unit *u = &a->units[i];
+		if (!eligible(u))
+			continue;
+		for (j = 0; j < u->n; j++)
+			if (!strcmp(u->objs[j].api_version, "v1") &&
+			    !strcmp(u->objs[j].kind, "Namespace"))
+				json_object_set_new(set, u->objs[j].name,
+						    json_true());
+	}
+	if (json_object_size(set) == 0)
+		return set;
+	if (tg_kube_list(&live, a->kube, "v1", "Namespace", NULL, NULL) < 0) {
+		json_object_clear(set);
+		return set;
+	}
+	json_array_foreach(live, i, it)
+	{
+		const char *name = json_string_value(json_object_get(
+			json_object_get(it, "metadata"), "name"));
+		if (name)
+			json_object_del(set, name);
+	}
+	json_decref(live);
+	return set;
+}
+
+/*
  * Send every object of the changed units with dryRun=All. A unit with an
  * object the server refuses is failed as a whole before anything of it is
  * written.
@@ -567,6 +604,7 @@ static bool failure_is_pending(tg_apply *a, obj *o, tg_kube_op *op)
 static void preflight(tg_apply *a)
 {
 	batch b = {0};
+	json_t *created = namespaces_created(a);
 	size_t i, j;
 
 	for (i = 0; i < a->nunits; i++) {
@@ -580,9 +618,15 @@ static void preflight(tg_apply *a)
 				unit_error(u, tg_error_last());
 				continue;
 			}
-			batch_add(&b, u, o, TG_KUBE_APPLY, TG_KUBE_DRY_RUN);
+			/* In a namespace this cycle creates, the server could
+			 * only answer that the namespace does not exist. */
+			if (o->ns && json_object_get(created, o->ns))
+				continue;
+			batch_add(&b, u, o, TG_KUBE_APPLY,
+				  TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
 		}
 	}
+	json_decref(created);
 	tg_kube_run(a->kube, b.ops, b.n);
 	for (i = 0; i < b.n; i++) {
 		tg_kube_op *op = &b.ops[i];
@@ -684,7 +728,8 @@ static void apply_phase(tg_apply *a, enum phase p)
 				continue;
 			}
 			if (o->phase == p)
-				batch_add(&b, u, o, TG_KUBE_APPLY, 0);
+				batch_add(&b, u, o, TG_KUBE_APPLY,
+					  TG_KUBE_DISCARD);
 		}
 	}
 	if (b.n == 0)
@@ -812,13 +857,32 @@ static void prune_removed_units(tg_apply *a)
 	}
 }
 
-static void write_inventory(tg_apply *a, unit *u)
+/* Write the inventory of every unit applied whole, in parallel. */
+static void write_inventories(tg_apply *a)
 {
-	json_t *cm = inventory_object(a, u);
+	tg_kube_op *ops = tg_calloc(a->nunits, sizeof(*ops));
+	unit **units = tg_calloc(a->nunits, sizeof(*units));
+	size_t i, n = 0;
 
-	if (tg_kube_apply(NULL, a->kube, cm, 0) < 0)
-		unit_error(u, tg_error_last());
-	json_decref(cm);
+	for (i = 0; i < a->nunits; i++) {
+		unit *u = &a->units[i];
+		if (!eligible(u))
+			continue;
+		units[n] = u;
+		ops[n].verb = TG_KUBE_APPLY;
+		ops[n].flags = TG_KUBE_DISCARD;
+		ops[n++].obj = inventory_object(a, u);
+	}
+	if (n)
+		tg_kube_run(a->kube, ops, n);
+	for (i = 0; i < n; i++) {
+		if (ops[i].result < 0)
+			unit_error(units[i], ops[i].message);
+		json_decref(ops[i].obj);
+		tg_kube_op_clear(&ops[i]);
+	}
+	free(ops);
+	free(units);
 }
 
 /* Health --------------------------------------------------------------------- */
@@ -1044,7 +1108,7 @@ static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
 	}
 	record_drift(u, o, fields, live == NULL);
 	if (a->opts.correct_drift && !a->opts.plan)
-		batch_add(fix, u, o, TG_KUBE_APPLY, 0);
+		batch_add(fix, u, o, TG_KUBE_APPLY, TG_KUBE_DISCARD);
 }
 
 /* Compare the live objects of unchanged units with what was applied; with
@@ -1118,7 +1182,8 @@ static void plan_units(tg_apply *a)
 				unit_error(u, tg_error_last());
 				continue;
 			}
-			batch_add(&dry, u, o, TG_KUBE_APPLY, TG_KUBE_DRY_RUN);
+			batch_add(&dry, u, o, TG_KUBE_APPLY,
+				  TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
 			batch_add(&get, u, o, TG_KUBE_GET, 0);
 		}
 	}
@@ -1198,11 +1263,10 @@ int tg_apply_run(tg_apply *a)
 			continue;
 		if (a->opts.prune)
 			prune_unit(a, u);
-		/* The inventory moves only after a whole successful apply,
-		 * so a failed unit is tried again next cycle. */
-		if (!u->failed)
-			write_inventory(a, u);
 	}
+	/* The inventory moves only after a whole successful apply, so a
+	 * failed unit is tried again next cycle. */
+	write_inventories(a);
 	if (a->opts.prune)
 		prune_removed_units(a);
 	if (a->opts.health_timeout_s > 0)

@@ -169,6 +169,57 @@ static int same_scalar(json_t *a, json_t *b)
 	return json_equal(a, b);
 }
 
+/* A list whose items are all objects. */
+static int object_list(json_t *arr)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(arr, i, item)
+	{
+		if (!json_is_object(item))
+			return 0;
+	}
+	return 1;
+}
+
+/* Same length lists of objects without names (Service ports, tolerations,
+ * rules): the server keeps the applied order, so item i is compared with
+ * item i field by field, and fields the server defaulted in an item
+ * (a port's protocol) are not drift. */
+static void compare_positional(walk *w, const char *pointer, json_t *desired,
+			       json_t *live)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(desired, i, d)
+	{
+		char idx[24], *p;
+
+		snprintf(idx, sizeof(idx), "%zu", i);
+		p = child_pointer(pointer, idx);
+		compare(w, p, d, json_array_get(live, i));
+		free(p);
+	}
+}
+
+/* Scalars and lists of scalars, numbers by value. */
+static int same_value(json_t *a, json_t *b)
+{
+	size_t i, n;
+
+	if (!json_is_array(a) || !json_is_array(b))
+		return same_scalar(a, b);
+	n = json_array_size(a);
+	if (n != json_array_size(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!same_value(json_array_get(a, i), json_array_get(b, i)))
+			return 0;
+	return 1;
+}
+
 static void compare(walk *w, const char *pointer, json_t *desired,
 		    json_t *live)
 {
@@ -177,11 +228,15 @@ static void compare(walk *w, const char *pointer, json_t *desired,
 	} else if (json_is_array(desired) && json_is_array(live) &&
 		   named_list(desired) && named_list(live)) {
 		compare_named_list(w, pointer, desired, live);
+	} else if (json_is_array(desired) && json_is_array(live) &&
+		   json_array_size(desired) == json_array_size(live) &&
+		   object_list(desired) && object_list(live)) {
+		compare_positional(w, pointer, desired, live);
 	} else if (json_is_array(desired) && json_is_array(live)) {
 		size_t i, n = json_array_size(desired);
 		int same = n == json_array_size(live);
 		for (i = 0; same && i < n; i++)
-			same = json_equal(json_array_get(desired, i),
+			same = same_value(json_array_get(desired, i),
 					  json_array_get(live, i));
 		if (!same)
 			report(w, pointer, desired, live);

@@ -506,7 +506,8 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 	} else if (resp->status / 100 != 2) {
 		op->result = status_error(&msg, resp);
 		op->message = tg_aprintf("%s: %s", c->what, msg);
-	} else if (op->verb != TG_KUBE_DELETE) {
+	} else if (op->verb != TG_KUBE_DELETE &&
+		   !(op->flags & TG_KUBE_DISCARD)) {
 		if ((op->result = parse_body(&op->live, resp)) < 0)
 			op->message = tg_aprintf("%s: %s", c->what,
 						 tg_error_last());

@@ -70,6 +70,7 @@ typedef enum {
 /* Flags for operations. */
 #define TG_KUBE_DRY_RUN 0x1u /* dryRun=All: the server checks, keeps nothing */
 #define TG_KUBE_NO_FORCE 0x2u /* apply without force=true (conflicts fail) */
+#define TG_KUBE_DISCARD 0x4u /* leave live NULL: the answer is not read */
 
 /*
  * One operation of a batch. The caller fills verb and obj (apiVersion,

@@ -130,6 +130,48 @@ static void test_drift_removed_label_and_container(void **state)
 	json_decref(live);
 }
 
+/* A Service's ports are a list without names: the server fills in each
+ * port's protocol, which is a default, not drift; a changed targetPort
+ * and a removed port are drift. */
+static void test_drift_unnamed_list_items_compare_by_field(void **state)
+{
+	const char *desired_svc =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+		"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"selector\":{\"app\":\"web\"},"
+		"\"ports\":[{\"port\":80,\"targetPort\":8080},"
+		"{\"port\":443,\"targetPort\":8443}]}}";
+	const char *live_svc =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+		"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"selector\":{\"app\":\"web\"},\"type\":\"ClusterIP\","
+		"\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080},"
+		"{\"port\":443,\"protocol\":\"TCP\",\"targetPort\":8443}]}}";
+	json_t *desired = load(desired_svc), *live = load(live_svc);
+	json_t *ports = json_object_get(json_object_get(live, "spec"), "ports");
+	json_t *drift;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 0);
+	json_decref(drift);
+
+	json_object_set_new(json_array_get(ports, 1), "targetPort",
+			    json_integer(9000));
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	assert_non_null(drift_at(drift, "/spec/ports/1/targetPort"));
+	json_decref(drift);
+
+	json_array_remove(ports, 1);
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	assert_non_null(drift_at(drift, "/spec/ports"));
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
 static void test_drift_secret_reports_keys_never_values(void **state)
 {
 	json_t *desired = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
@@ -201,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_drift_names_fields_and_their_managers),
 		cmocka_unit_test(test_drift_server_defaults_are_not_drift),
 		cmocka_unit_test(test_drift_removed_label_and_container),
+		cmocka_unit_test(test_drift_unnamed_list_items_compare_by_field),
 		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
 	};
