@@ -916,7 +916,8 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 			continue;
 		if (!f->verified) {
 			atts_reject_msg(a, tg_aprintf("%s: %s", f->source,
-						      f->error));
+						      f->error ? f->error
+							       : "not verified"));
 			continue;
 		}
 		atts_add(a, f->verified->attestation);
@@ -999,15 +1000,44 @@ static const tg_attestation *atts_newest(const struct atts *a,
 	return best;
 }
 
-static void attestation_evidence(tg_check *c, const tg_attestation *a)
+/* The referrer bundle an attestation came from, or NULL (.att layer). */
+static const tg_referrer_bundle *attestation_referrer(const struct job *j,
+						     const tg_attestation *a)
 {
-	json_object_set_new(
-		tg_check_evidence(c), "attestation",
-		json_pack("{s:s, s:s, s:s, s:s}", "digest",
-			  tg_attestation_digest(a), "predicateType",
-			  tg_attestation_predicate_type(a), "authority",
-			  tg_attestation_authority(a), "signer",
-			  tg_attestation_signer(a)));
+	size_t i;
+
+	for (i = 0; i < j->nrefbs; i++)
+		if (j->refbs[i].verified &&
+		    !strcmp(j->refbs[i].desc->digest, tg_attestation_digest(a)))
+			return j->refbs[i].verified;
+	return NULL;
+}
+
+static void attestation_evidence(tg_check *c, const struct job *j,
+				 const tg_attestation *a)
+{
+	const tg_referrer_bundle *rb = attestation_referrer(j, a);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "digest",
+			      tg_attestation_digest(a), "predicateType",
+			      tg_attestation_predicate_type(a), "authority",
+			      tg_attestation_authority(a), "signer",
+			      tg_attestation_signer(a));
+
+	/* From a referrer bundle: "digest" is the referrer's, and the
+	 * bundle may name an OIDC issuer and a log entry. */
+	if (rb) {
+		json_object_set_new(o, "referrer", json_true());
+		if (rb->issuer)
+			json_object_set_new(o, "issuer",
+					    json_string(rb->issuer));
+		if (rb->log_index >= 0)
+			json_object_set_new(o, "logIndex",
+					    json_integer(rb->log_index));
+		if (rb->integrated_time >= 0)
+			json_object_set_new(o, "integratedTime",
+					    json_integer(rb->integrated_time));
+	}
+	json_object_set_new(tg_check_evidence(c), "attestation", o);
 }
 
 /* A check for a missing attestation: required -> fail with every
@@ -1057,7 +1087,7 @@ static void sbom_check(struct job *j, const struct atts *a,
 	if (att && !a->unreadable) {
 		tg_sbom_check(&c, kind, tg_attestation_predicate(att),
 			      &j->rule->sbom);
-		attestation_evidence(c, att);
+		attestation_evidence(c, j, att);
 	} else {
 		c = missing_attestation(j, a, TG_CHECK_SBOM,
 					"SBOM (SPDX or CycloneDX)",
@@ -1084,7 +1114,7 @@ static void vuln_check(struct job *j, const struct atts *a,
 		tg_vuln_check(&c, tg_attestation_predicate(att),
 			      &j->rule->vulnerabilities, ids, nids, w->now);
 		free(ids);
-		attestation_evidence(c, att);
+		attestation_evidence(c, j, att);
 	} else {
 		c = missing_attestation(j, a, TG_CHECK_VULNERABILITIES,
 					"vulnerability scan (" TG_PREDICATE_TYPE_VULN
@@ -1110,7 +1140,7 @@ static void provenance_check(struct job *j, const struct atts *a,
 	if (att && !a->unreadable) {
 		tg_provenance_check(&c, kind, tg_attestation_predicate(att),
 				    &j->rule->provenance);
-		attestation_evidence(c, att);
+		attestation_evidence(c, j, att);
 	} else {
 		c = missing_attestation(j, a, TG_CHECK_PROVENANCE,
 					"SLSA provenance",
