@@ -207,78 +207,98 @@ static bool is_volatile_key(const char *k)
 	       !strcmp(k, "durationMs") || tg_str_has_suffix(k, "At");
 }
 
-/* Remove volatile members at every depth (v is a private copy). */
-static void strip_volatile(json_t *v)
+/* Where a value sits in a status document, for comparing in substance. */
+enum sub_level {
+	SUB_DOC,   /* a document: its "units" member holds units */
+	SUB_UNITS, /* the units map */
+	SUB_UNIT,  /* one unit: "unchanged" is the same verdict as "applied" */
+	SUB_PLAIN,
+};
+
+static const char *verdict_in_substance(const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s && !strcmp(s, "unchanged") ? "applied" : s;
+}
+
+static size_t stable_members(const json_t *o)
 {
 	const char *k;
 	json_t *m;
-	void *tmp;
-	size_t i;
+	size_t n = 0;
 
-	if (json_is_object(v)) {
-		json_object_foreach_safe(v, tmp, k, m)
-		{
-			if (is_volatile_key(k))
-				json_object_del(v, k);
-			else
-				strip_volatile(m);
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, m) strip_volatile(m);
+	json_object_foreach((json_t *)o, k, m)
+	{
+		(void)m;
+		n += !is_volatile_key(k);
 	}
+	return n;
 }
 
-/* A copy of a unit (or document, when it has "units") in substance. */
-static json_t *substance(const json_t *doc)
+/*
+ * Whether a and b say the same, ignoring volatile members (times,
+ * durations) at every depth: compared in place, because the documents of
+ * a large cluster are big and this runs every cycle.
+ */
+static bool same_in_substance(const json_t *a, const json_t *b,
+                              enum sub_level level)
 {
-	json_t *c = json_deep_copy(doc), *units, *u;
-	const char *name;
+	const char *k;
+	json_t *am;
+	size_t i;
 
-	if (!c)
-		return NULL;
-	strip_volatile(c);
-	units = json_object_get(c, "units");
-	json_object_foreach(units, name, u)
-	{
-		const char *v = str_of(u, "verdict");
-		if (v && !strcmp(v, "unchanged"))
-			json_object_set_new(u, "verdict",
-			                    json_string("applied"));
+	if (json_is_object(a) && json_is_object(b)) {
+		if (stable_members(a) != stable_members(b))
+			return false;
+		json_object_foreach((json_t *)a, k, am)
+		{
+			const json_t *bm = json_object_get(b, k);
+			enum sub_level next = SUB_PLAIN;
+
+			if (is_volatile_key(k))
+				continue;
+			if (!bm)
+				return false;
+			if (level == SUB_UNIT && !strcmp(k, "verdict")) {
+				const char *x = verdict_in_substance(am);
+				const char *y = verdict_in_substance(bm);
+				if (!x || !y || strcmp(x, y))
+					return false;
+				continue;
+			}
+			if (level == SUB_DOC && !strcmp(k, "units"))
+				next = SUB_UNITS;
+			else if (level == SUB_UNITS)
+				next = SUB_UNIT;
+			if (!same_in_substance(am, bm, next))
+				return false;
+		}
+		return true;
 	}
-	return c;
+	if (json_is_array(a) && json_is_array(b)) {
+		if (json_array_size(a) != json_array_size(b))
+			return false;
+		for (i = 0; i < json_array_size(a); i++)
+			if (!same_in_substance(json_array_get(a, i),
+			                       json_array_get(b, i), SUB_PLAIN))
+				return false;
+		return true;
+	}
+	return json_equal((json_t *)a, (json_t *)b);
 }
 
 bool tg_status_same(const json_t *a, const json_t *b)
 {
-	json_t *sa, *sb;
-	bool same;
-
 	if (!a || !b)
 		return a == b;
-	sa = substance(a);
-	sb = substance(b);
-	same = sa && sb && json_equal(sa, sb);
-	json_decref(sa);
-	json_decref(sb);
-	return same;
+	return same_in_substance(a, b, SUB_DOC);
 }
 
 /* Unit u of doc compared with the same unit in prev. */
 static bool unit_same(const json_t *pu, const json_t *u)
 {
-	json_t *wa = json_object(), *wb = json_object(), *ua, *ub;
-	bool same;
-
-	json_object_set(wa, "units", ua = json_object());
-	json_object_set(wb, "units", ub = json_object());
-	json_object_set(ua, "u", (json_t *)pu);
-	json_object_set(ub, "u", (json_t *)u);
-	same = tg_status_same(wa, wb);
-	json_decref(ua);
-	json_decref(ub);
-	json_decref(wa);
-	json_decref(wb);
-	return same;
+	return same_in_substance(pu, u, SUB_UNIT);
 }
 
 /* ---- Units in order ---------------------------------------------- */

@@ -153,6 +153,18 @@ static void test_status_same_ignores_time_and_unchanged(void **state)
 	json_object_set_new(json_object_get(json_object_get(b, "units"), "web"),
 	                    "verdict", json_string("unchanged"));
 	assert_true(tg_status_same(a, b));
+	/* A time deep inside counts as nothing; any other new member does. */
+	img = json_array_get(
+	        json_object_get(json_object_get(json_object_get(b, "units"),
+	                                        "payments"),
+	                        "images"),
+	        0);
+	json_object_set_new(img, "checkedAt", json_string("2026-11-23T05:50Z"));
+	assert_true(tg_status_same(a, b));
+	json_object_set_new(img, "note", json_string("new"));
+	assert_false(tg_status_same(a, b));
+	json_object_del(img, "note");
+	assert_true(tg_status_same(a, b));
 	img = json_array_get(
 	        json_object_get(json_object_get(json_object_get(b, "units"),
 	                                        "payments"),
