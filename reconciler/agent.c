@@ -44,6 +44,7 @@ struct tg_agent {
 	json_t *deployed;
 	json_t *violations; /* [{unit, ref, digest, reasons}] */
 	json_t *last_doc;   /* the last published status document */
+	bool status_fetched; /* this cycle's fetch brought the status refs */
 };
 
 void tg_agent_free(tg_agent *a)
@@ -512,8 +513,22 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 	int error;
 
 	/* plan still fetches: it must show what the next cycle would do. */
-	(void)plan;
-	if ((error = tg_source_fetch(a->source)) < 0)
+	a->status_fetched = false;
+	if (!plan && a->cfg->status.push) {
+		/* The status refs come over the same connection. */
+		char *branch = tg_aprintf("refs/heads/%s",
+					  a->cfg->status.branch);
+		const char *remote[2] = {branch, a->cfg->status.notes};
+		const char *local[2] = {TG_STATUS_TRACK_BRANCH,
+					TG_STATUS_TRACK_NOTES};
+
+		error = tg_source_fetch_with(a->source, remote, local, 2);
+		free(branch);
+		a->status_fetched = error == 0;
+	} else {
+		error = tg_source_fetch(a->source);
+	}
+	if (error < 0)
 		return error;
 	return tg_source_read(tree, a->source);
 }
@@ -528,6 +543,7 @@ static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 	so.author_name = a->cfg->status.author_name;
 	so.author_email = a->cfg->status.author_email;
 	so.push = a->cfg->status.push;
+	so.tips_fetched = a->status_fetched;
 	memset(&sr, 0, sizeof(sr));
 	if (tg_status_publish(&sr, a->source, &so, doc) < 0) {
 		/* Never blocks applying: logged, tried again next cycle. */

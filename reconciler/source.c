@@ -524,37 +524,60 @@ out:
 	return error;
 }
 
-int tg_source_fetch(tg_source *s)
+static const git_oid *
+listed_oid(const git_remote_head **heads, size_t n, const char *name);
+static int set_ref(tg_source *s, const char *name, const git_oid *oid);
+
+int tg_source_fetch_with(tg_source *s,
+                         const char *const *remote_refs,
+                         const char *const *local_refs,
+                         size_t n)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
 	git_fetch_options fo;
+	const git_remote_head **heads;
 	git_oid oid;
-	char *spec = tg_aprintf("+refs/heads/%s:" SOURCE_REF_PREFIX "%s",
-	                        s->branch, s->branch);
-	git_strarray specs = {&spec, 1};
+	char **specs = tg_calloc(n + 1, sizeof(char *));
+	git_strarray arr = {specs, 0};
 	git_odb *odb = NULL;
+	size_t nheads, i;
 	int gerr, error;
 
 	if ((error = source_connect(&remote, s, &cb)) < 0)
 		goto out;
 	if ((error = find_remote_branch(&oid, s, remote)) < 0)
 		goto out;
-	if ((gerr = git_repository_odb(&odb, s->repo)) < 0) {
+	if ((gerr = git_remote_ls(&heads, &nheads, remote)) < 0 ||
+	    (gerr = git_repository_odb(&odb, s->repo)) < 0) {
 		error = tg_source_git_error(s, gerr, "cache");
 		goto out;
 	}
 	/* Already have the commit (a no-op cycle): nothing to download. */
-	if (!git_odb_exists(odb, &oid)) {
+	if (!git_odb_exists(odb, &oid))
+		specs[arr.count++] = tg_aprintf(
+		        "+refs/heads/%s:" SOURCE_REF_PREFIX "%s", s->branch,
+		        s->branch);
+	for (i = 0; i < n; i++) {
+		const git_oid *o = listed_oid(heads, nheads, remote_refs[i]);
+		if (o && !git_odb_exists(odb, o))
+			specs[arr.count++] = tg_aprintf(
+			        "+%s:%s", remote_refs[i], local_refs[i]);
+	}
+	if (arr.count) {
 		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.callbacks = cb;
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		if ((gerr = git_remote_download(remote, &specs, &fo)) < 0) {
+		if ((gerr = git_remote_download(remote, &arr, &fo)) < 0) {
 			error = tg_source_git_error(s, gerr, "fetch failed");
 			goto out;
 		}
 	}
-	error = record_commit(s, &oid);
+	for (i = 0; i < n && !error; i++)
+		error = set_ref(s, local_refs[i],
+		                listed_oid(heads, nheads, remote_refs[i]));
+	if (!error)
+		error = record_commit(s, &oid);
 	if (!error)
 		tg_log(TG_LOG_DEBUG, "fetched", "url", s->url, "branch",
 		       s->branch, "commit", s->commit, NULL);
@@ -563,8 +586,15 @@ out:
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	git_odb_free(odb);
-	free(spec);
+	for (i = 0; i < arr.count; i++)
+		free(specs[i]);
+	free(specs);
 	return error;
+}
+
+int tg_source_fetch(tg_source *s)
+{
+	return tg_source_fetch_with(s, NULL, NULL, 0);
 }
 
 /* Point local ref name at oid, or delete it when oid is NULL. */

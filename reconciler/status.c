@@ -19,8 +19,8 @@
 
 /* Where the remote's status branch and notes are tracked in the cache,
  * and the refs pushed from. */
-#define TRACK_STATUS "refs/tollgate/remote/status"
-#define TRACK_NOTES "refs/tollgate/remote/notes"
+#define TRACK_STATUS TG_STATUS_TRACK_BRANCH
+#define TRACK_NOTES TG_STATUS_TRACK_NOTES
 #define PUSH_STATUS "refs/tollgate/push/status"
 #define PUSH_NOTES "refs/tollgate/push/notes"
 
@@ -360,13 +360,14 @@ static int set_ref(tg_source *src, const char *name, const git_oid *oid)
 static int load_tips(attempt *a,
                      tg_source *src,
                      const tg_status_opts *o,
-                     const char *branch_ref)
+                     const char *branch_ref,
+                     bool fetch)
 {
 	const char *remote[2] = {branch_ref, o->notes_ref};
 	const char *local[2] = {TRACK_STATUS, TRACK_NOTES};
 	int error;
 
-	if (o->push &&
+	if (o->push && fetch &&
 	    (error = tg_source_fetch_refs(src, remote, local, 2)) < 0)
 		return error;
 	if ((error = lookup_tip(&a->tip, src,
@@ -449,7 +450,10 @@ static int publish_once(tg_status_result *r,
 
 	git_oid_fromstr(&source, json_string_value(
 	                                 json_object_get(doc, "sourceCommit")));
-	if ((error = load_tips(a, src, o, branch_ref)) < 0 ||
+	/* Tips fetched with the source this cycle serve the first attempt;
+	 * after a refused push they are fetched again. */
+	if ((error = load_tips(a, src, o, branch_ref,
+	                       !(o->tips_fetched && r->attempts == 0))) < 0 ||
 	    (error = check_unrelated(src, a->tip, &source)) < 0)
 		goto out;
 	if (a->tip && tg_status_same(a->prev, doc)) {

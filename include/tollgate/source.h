@@ -77,6 +77,18 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts);
  */
 int tg_source_fetch(tg_source *s);
 
+/*
+ * tg_source_fetch(), and over the same connection the remote refs
+ * remote_refs[i] into the local refs local_refs[i] (forced; a ref the
+ * remote lacks deletes its local ref), downloading only what the cache
+ * lacks. One connection instead of two when status refs live on the same
+ * remote.
+ */
+int tg_source_fetch_with(tg_source *s,
+                         const char *const *remote_refs,
+                         const char *const *local_refs,
+                         size_t n);
+
 /* The commit fetched last (40 hex; after tg_source_open, the one a
  * previous run fetched into the cache), or "" when none. */
 const char *tg_source_commit(const tg_source *s);

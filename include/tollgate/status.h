@@ -52,12 +52,21 @@
 /* Characters in a commit subject before the unit list is shortened. */
 #define TG_STATUS_SUBJECT_MAX 200
 
+/* Where the cache tracks the remote's status branch and notes ref. */
+#define TG_STATUS_TRACK_BRANCH "refs/tollgate/remote/status"
+#define TG_STATUS_TRACK_NOTES "refs/tollgate/remote/notes"
+
 typedef struct tg_status_opts {
 	const char *branch;      /* e.g. "tollgate/status" */
 	const char *notes_ref;   /* e.g. "refs/notes/tollgate" */
 	const char *author_name; /* commit author and committer */
 	const char *author_email;
 	bool push; /* false: commit in the local cache only */
+	/* The caller fetched the status branch and notes into
+	 * TG_STATUS_TRACK_BRANCH / TG_STATUS_TRACK_NOTES this cycle (with
+	 * tg_source_fetch_with): the first attempt uses them as they are; a
+	 * refused push fetches again. */
+	bool tips_fetched;
 	/* Test seam, NULL in production: called before each push attempt
 	 * (0, 1, ...) so a test can move the remote in between. */
 	void (*before_push)(void *ctx, int attempt);

@@ -426,6 +426,49 @@ static void test_status_publish_rebuilds_when_remote_moved(void **state)
 	json_decref(doc);
 }
 
+/* The status refs came with the source fetch (one connection), then
+ * another writer pushed before our publish: the first push, made on the
+ * stale tips, is refused, and the second is rebuilt on fresh ones. */
+static void test_status_prefetched_tips_stale_then_refetched(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+	const char *remote[2] = {"refs/heads/tollgate/status",
+	                         "refs/notes/tollgate"};
+	const char *local[2] = {TG_STATUS_TRACK_BRANCH, TG_STATUS_TRACK_NOTES};
+	char *out;
+
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	/* The combined fetch brings the status tip along. */
+	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2), 0);
+	race(f, 0);
+	json_object_set_new(json_object_get(json_object_get(doc, "units"),
+	                                    "web"),
+	                    "verdict", json_string("failed"));
+	o.tips_fetched = true;
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_true(r.committed);
+	assert_true(r.pushed);
+	assert_int_equal(r.attempts, 2);
+	out = sh_out("git -C '%s' log --format=%%s -n2 tollgate/status",
+	             f->remote);
+	assert_contains(out, "other writer");
+	assert_contains(out, "failed: web");
+	free(out);
+	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
+	assert_string_equal(out, "3");
+	free(out);
+
+	/* Nothing new, tips fetched with the source and current: no push. */
+	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2), 0);
+	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_false(r.committed);
+	assert_int_equal(r.attempts, 0);
+	json_decref(doc);
+}
+
 static void test_status_refuses_shared_history(void **state)
 {
 	fixture *f = *state;
@@ -478,6 +521,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_status_publish_rebuilds_when_remote_moved, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_status_prefetched_tips_stale_then_refetched,
+	                setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_status_refuses_shared_history, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
