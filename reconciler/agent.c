@@ -42,8 +42,8 @@ struct tg_agent {
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for
 	 * a unit blocked later: its last applied images still run). */
 	json_t *deployed;
-	json_t *violations; /* [{unit, ref, digest, reasons}] */
-	json_t *last_doc;   /* the last published status document */
+	json_t *violations;  /* [{unit, ref, digest, reasons}] */
+	json_t *last_doc;    /* the last published status document */
 	bool status_fetched; /* this cycle's fetch brought the status refs */
 };
 
@@ -67,7 +67,7 @@ void tg_agent_free(tg_agent *a)
 
 static int open_registry(tg_agent *a)
 {
-	tg_registry_options ro = {0};
+	tg_registry_options ro = { 0 };
 
 	ro.auth_file = a->cfg->registries.auth;
 	ro.insecure = (const char *const *)a->cfg->registries.insecure;
@@ -83,8 +83,8 @@ static int open_kube(tg_agent *a)
 
 	if (a->cfg->cluster.kubeconfig)
 		error = tg_kube_target_from_kubeconfig(
-			&t, a->cfg->cluster.kubeconfig, NULL,
-			a->opts.allow_insecure_kubeconfig);
+		        &t, a->cfg->cluster.kubeconfig, NULL,
+		        a->opts.allow_insecure_kubeconfig);
 	else
 		error = tg_kube_target_in_cluster(&t, NULL);
 	if (error == 0)
@@ -93,11 +93,12 @@ static int open_kube(tg_agent *a)
 	return error;
 }
 
-int tg_agent_new(tg_agent **out, const tg_config *cfg,
-		 const tg_agent_options *opts)
+int tg_agent_new(tg_agent **out,
+                 const tg_config *cfg,
+                 const tg_agent_options *opts)
 {
 	tg_agent *a = tg_calloc(1, sizeof(*a));
-	tg_verifier_options vo = {0};
+	tg_verifier_options vo = { 0 };
 	tg_source_opts so;
 	int error;
 
@@ -139,14 +140,14 @@ out:
 	return error;
 }
 
-/* Manifests ------------------------------------------------------------------ */
+/* Manifests ---------------------------------------------------------------- */
 
-static int load_manifests(tg_manifest_set **out, tg_agent *a,
-			  const tg_source_tree *tree)
+static int
+load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
 {
 	const tg_config *cfg = a->cfg;
 	tg_manifest_image_path *ip = NULL;
-	tg_manifest_options mo = {0};
+	tg_manifest_options mo = { 0 };
 	size_t i;
 	int error;
 
@@ -156,15 +157,15 @@ static int load_manifests(tg_manifest_set **out, tg_agent *a,
 		for (i = 0; i < cfg->nimage_paths; i++) {
 			ip[i].group = cfg->image_paths[i].group;
 			ip[i].kind = cfg->image_paths[i].kind;
-			ip[i].paths = (const char *const *)cfg->image_paths[i].paths;
+			ip[i].paths =
+			        (const char *const *)cfg->image_paths[i].paths;
 			ip[i].npaths = cfg->image_paths[i].npaths;
 		}
 	}
 	mo.image_paths = ip;
 	mo.nimage_paths = cfg->nimage_paths;
-	mo.path_prefix = cfg->source.path && *cfg->source.path
-				 ? cfg->source.path
-				 : NULL;
+	mo.path_prefix =
+	        cfg->source.path && *cfg->source.path ? cfg->source.path : NULL;
 	error = tg_manifest_set_new(out, &mo);
 	free(ip);
 	if (error < 0)
@@ -174,7 +175,7 @@ static int load_manifests(tg_manifest_set **out, tg_agent *a,
 		if (!tg_manifest_path_wanted(f->path))
 			continue;
 		if ((error = tg_manifest_set_add_file(*out, f->path, f->data,
-						      f->len)) < 0) {
+		                                      f->len)) < 0) {
 			tg_manifest_set_free(*out);
 			*out = NULL;
 			return error;
@@ -183,13 +184,13 @@ static int load_manifests(tg_manifest_set **out, tg_agent *a,
 	/* Files the source refused (too big, a submodule, a symlink out of
 	 * source.path) fail their own unit. */
 	for (i = 0; i < tg_source_tree_problem_count(tree); i++)
-		tg_manifest_set_add_error(*out,
-					  tg_source_tree_problem(tree, i)->path,
-					  tg_source_tree_problem(tree, i)->message);
+		tg_manifest_set_add_error(
+		        *out, tg_source_tree_problem(tree, i)->path,
+		        tg_source_tree_problem(tree, i)->message);
 	return 0;
 }
 
-/* Verification ------------------------------------------------------------------ */
+/* Verification ------------------------------------------------------------- */
 
 typedef struct verdicts {
 	const char **refs; /* borrowed from the manifest set */
@@ -229,13 +230,13 @@ static int verify_images(verdicts *vs, tg_agent *a, tg_manifest_set *set)
 			continue;
 		for (i = 0; i < tg_manifest_unit_image_count(unit); i++) {
 			const char *ref = tg_manifest_image_written(
-				tg_manifest_unit_image(unit, i));
+			        tg_manifest_unit_image(unit, i));
 			if (json_object_get(vs->index, ref))
 				continue;
 			json_object_set_new(vs->index, ref,
-					    json_integer((json_int_t)vs->n));
+			                    json_integer((json_int_t)vs->n));
 			vs->refs = tg_realloc(vs->refs,
-					      (vs->n + 1) * sizeof(*vs->refs));
+			                      (vs->n + 1) * sizeof(*vs->refs));
 			vs->refs[vs->n++] = ref;
 		}
 	}
@@ -273,10 +274,10 @@ static json_t *image_entry(const char *ref, const tg_verdict *v)
 	size_t i, j;
 
 	json_object_set_new(e, "ref", json_string(ref));
-	json_array_foreach(checks, i, c)
-	{
+	json_array_foreach(checks, i, c) {
 		json_t *r;
-		const char *res = json_string_value(json_object_get(c, "result"));
+		const char *res =
+		        json_string_value(json_object_get(c, "result"));
 		if (res && (!strcmp(res, "pass") || !strcmp(res, "skipped")))
 			continue;
 		json_array_foreach(json_object_get(c, "reasons"), j, r)
@@ -286,12 +287,12 @@ static json_t *image_entry(const char *ref, const tg_verdict *v)
 	return e;
 }
 
-/* Units ------------------------------------------------------------------------- */
+/* Units -------------------------------------------------------------------- */
 
 /* Decide one unit: "failed" (invalid files), "blocked" (an image blocked)
  * or NULL (allowed: apply). Fills the unit's status entry. */
-static const char *decide_unit(json_t *entry, const tg_manifest_unit *unit,
-			       const verdicts *vs)
+static const char *
+decide_unit(json_t *entry, const tg_manifest_unit *unit, const verdicts *vs)
 {
 	json_t *images = json_array();
 	size_t i, blocked = 0, n = tg_manifest_unit_image_count(unit);
@@ -302,22 +303,24 @@ static const char *decide_unit(json_t *entry, const tg_manifest_unit *unit,
 		json_t *errs = json_array();
 		for (i = 0; i < tg_manifest_unit_error_count(unit); i++)
 			json_array_append_new(
-				errs, json_string(tg_manifest_unit_error(unit, i)));
+			        errs,
+			        json_string(tg_manifest_unit_error(unit, i)));
 		json_object_set_new(entry, "errors", errs);
 		json_object_set_new(entry, "message",
-				    json_string("invalid manifests"));
+		                    json_string("invalid manifests"));
 		return "failed";
 	}
 	for (i = 0; i < n; i++) {
 		const char *ref = tg_manifest_image_written(
-			tg_manifest_unit_image(unit, i));
+		        tg_manifest_unit_image(unit, i));
 		const tg_verdict *v = verdict_for(vs, ref);
 		size_t j;
 		bool seen = false;
 
 		for (j = 0; j < i; j++)
-			seen |= !strcmp(ref, tg_manifest_image_written(
-						     tg_manifest_unit_image(unit, j)));
+			seen |= !strcmp(
+			        ref, tg_manifest_image_written(
+			                     tg_manifest_unit_image(unit, j)));
 		if (seen)
 			continue;
 		if (!v || tg_verdict_get(v) == TG_VERDICT_BLOCKED)
@@ -327,7 +330,7 @@ static const char *decide_unit(json_t *entry, const tg_manifest_unit *unit,
 	}
 	if (blocked) {
 		char *m = tg_aprintf("%zu of %zu images failed verification",
-				     blocked, json_array_size(images));
+		                     blocked, json_array_size(images));
 		json_object_set_new(entry, "message", json_string(m));
 		free(m);
 		verdict = "blocked";
@@ -340,28 +343,33 @@ static const char *decide_unit(json_t *entry, const tg_manifest_unit *unit,
  * objects to apply. Returns -1 (unit blocked, message in entry) when an
  * image has no verified digest: the digest applied is the digest verified.
  */
-static int pin_unit(json_t ***objs_out, size_t *n_out,
-		    tg_manifest_unit *unit, const verdicts *vs)
+static int pin_unit(json_t ***objs_out,
+                    size_t *n_out,
+                    tg_manifest_unit *unit,
+                    const verdicts *vs)
 {
 	size_t i, n = tg_manifest_unit_object_count(unit);
 	json_t **objs = tg_calloc(n ? n : 1, sizeof(*objs));
 
 	for (i = 0; i < tg_manifest_unit_image_count(unit); i++) {
 		tg_manifest_image *img = tg_manifest_unit_image(unit, i);
-		const tg_verdict *v = verdict_for(vs, tg_manifest_image_written(img));
+		const tg_verdict *v =
+		        verdict_for(vs, tg_manifest_image_written(img));
 		const char *digest = v ? tg_verdict_digest(v) : NULL;
 		char *pinned;
 		int error;
 
 		if (!digest || !tg_digest_is_valid(digest)) {
 			free(objs);
-			return tg_error_set(TG_EUNTRUSTED, "%s: no verified "
-					    "digest", tg_manifest_image_written(img));
+			return tg_error_set(TG_EUNTRUSTED,
+			                    "%s: no verified "
+			                    "digest",
+			                    tg_manifest_image_written(img));
 		}
 		pinned = tg_imageref_pinned(tg_manifest_image_ref(img), digest);
 		error = tg_manifest_object_set_image(
-			(tg_manifest_object *)tg_manifest_image_object(img),
-			tg_manifest_image_pointer(img), pinned);
+		        (tg_manifest_object *)tg_manifest_image_object(img),
+		        tg_manifest_image_pointer(img), pinned);
 		free(pinned);
 		if (error < 0) {
 			free(objs);
@@ -369,13 +377,14 @@ static int pin_unit(json_t ***objs_out, size_t *n_out,
 		}
 	}
 	for (i = 0; i < n; i++)
-		objs[i] = tg_manifest_object_json(tg_manifest_unit_object(unit, i));
+		objs[i] = tg_manifest_object_json(
+		        tg_manifest_unit_object(unit, i));
 	*objs_out = objs;
 	*n_out = n;
 	return 0;
 }
 
-/* The cycle --------------------------------------------------------------------- */
+/* The cycle ---------------------------------------------------------------- */
 
 /* "the cluster refused the unit: <first error> (and N more)". */
 static json_t *first_error(json_t *errors)
@@ -389,7 +398,8 @@ static json_t *first_error(json_t *errors)
 		return json_string("the cluster refused the unit");
 	if (n > 1)
 		m = tg_aprintf("the cluster refused the unit: %s (and %zu "
-			       "more)", e, n - 1);
+		               "more)",
+		               e, n - 1);
 	else
 		m = tg_aprintf("the cluster refused the unit: %s", e);
 	j = json_string(m);
@@ -399,58 +409,58 @@ static json_t *first_error(json_t *errors)
 
 /* Fold the apply report into the status document: unit verdicts, objects,
  * health, the drift list; count outcomes. */
-static void merge_apply_report(json_t *doc, json_t *report,
-			       tg_cycle_result *r, bool plan)
+static void
+merge_apply_report(json_t *doc, json_t *report, tg_cycle_result *r, bool plan)
 {
 	json_t *units = json_object_get(doc, "units");
 	json_t *drift = json_object_get(doc, "drift"), *ur;
 	const char *name;
 
-	json_object_foreach(json_object_get(report, "units"), name, ur)
-	{
+	json_object_foreach(json_object_get(report, "units"), name, ur) {
 		json_t *entry = json_object_get(units, name), *d;
-		const char *res = json_string_value(json_object_get(ur, "result"));
+		const char *res =
+		        json_string_value(json_object_get(ur, "result"));
 		size_t i;
 
 		if (!entry) {
 			/* A unit removed from Git: its objects were pruned. */
-			json_t *p = json_pack("{s:s,s:O,s:O}", "unit", name,
-					      "pruned",
-					      json_object_get(ur, "pruned"),
-					      "errors",
-					      json_object_get(ur, "errors"));
-			json_array_append_new(json_object_get(doc, "prunedUnits"),
-					      p);
+			json_t *p = json_pack(
+			        "{s:s,s:O,s:O}", "unit", name, "pruned",
+			        json_object_get(ur, "pruned"), "errors",
+			        json_object_get(ur, "errors"));
+			json_array_append_new(
+			        json_object_get(doc, "prunedUnits"), p);
 			if (!strcmp(res, "failed"))
 				r->failed++;
 			continue;
 		}
 		if (!strcmp(res, "failed")) {
-			json_object_set_new(entry, "verdict", json_string("failed"));
+			json_object_set_new(entry, "verdict",
+			                    json_string("failed"));
 			json_object_set(entry, "errors",
-					json_object_get(ur, "errors"));
-			json_object_set_new(entry, "message",
-					    first_error(json_object_get(ur,
-									"errors")));
+			                json_object_get(ur, "errors"));
+			json_object_set_new(
+			        entry, "message",
+			        first_error(json_object_get(ur, "errors")));
 			r->failed++;
 		} else if (!plan) {
 			json_object_set_new(entry, "verdict", json_string(res));
 			r->applied += !strcmp(res, "applied");
 			r->unchanged += !strcmp(res, "unchanged");
 		}
-		json_object_set(entry, "objects", json_object_get(ur, "objects"));
+		json_object_set(entry, "objects",
+		                json_object_get(ur, "objects"));
 		if (json_array_size(json_object_get(ur, "pruned")))
 			json_object_set(entry, "pruned",
-					json_object_get(ur, "pruned"));
+			                json_object_get(ur, "pruned"));
 		if (json_array_size(json_object_get(ur, "health")))
 			json_object_set(entry, "health",
-					json_object_get(ur, "health"));
-		json_array_foreach(json_object_get(ur, "drift"), i, d)
-		{
+			                json_object_get(ur, "health"));
+		json_array_foreach(json_object_get(ur, "drift"), i, d) {
 			json_t *c = json_deep_copy(d);
 			json_object_set_new(c, "unit", json_string(name));
 			json_object_set(c, "corrected",
-					json_object_get(ur, "driftCorrected"));
+			                json_object_get(ur, "driftCorrected"));
 			json_array_append_new(drift, c);
 			r->drifted++;
 		}
@@ -463,14 +473,17 @@ static json_t *new_status_doc(tg_agent *a, const char *commit)
 
 	tg_format_rfc3339(now, tg_now());
 	return json_pack("{s:s,s:s,s:s,s:s,s:{},s:[],s:[]}", "sourceCommit",
-			 commit, "sourceUrl", a->cfg->source.url,
-			 "sourceBranch", a->cfg->source.branch, "time", now,
-			 "units", "drift", "prunedUnits");
+	                 commit, "sourceUrl", a->cfg->source.url,
+	                 "sourceBranch", a->cfg->source.branch, "time", now,
+	                 "units", "drift", "prunedUnits");
 }
 
 /* Decide every unit, pin the allowed ones and give them to apply. */
-static void plan_units(tg_apply *ap, json_t *doc, tg_manifest_set *set,
-		       const verdicts *vs, tg_cycle_result *r)
+static void plan_units(tg_apply *ap,
+                       json_t *doc,
+                       tg_manifest_set *set,
+                       const verdicts *vs,
+                       tg_cycle_result *r)
 {
 	json_t *units = json_object_get(doc, "units");
 	size_t u;
@@ -486,11 +499,12 @@ static void plan_units(tg_apply *ap, json_t *doc, tg_manifest_set *set,
 		r->units++;
 		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {
 			json_object_set_new(entry, "message",
-					    json_string(tg_error_last()));
+			                    json_string(tg_error_last()));
 			verdict = "blocked";
 		}
 		if (verdict) {
-			json_object_set_new(entry, "verdict", json_string(verdict));
+			json_object_set_new(entry, "verdict",
+			                    json_string(verdict));
 			if (!strcmp(verdict, "blocked"))
 				r->blocked++;
 			else
@@ -498,7 +512,8 @@ static void plan_units(tg_apply *ap, json_t *doc, tg_manifest_set *set,
 			tg_apply_keep_unit(ap, name);
 			tg_log(TG_LOG_WARN, "unit not applied", "unit", name,
 			       "verdict", verdict, "reason",
-			       json_string_value(json_object_get(entry, "message")),
+			       json_string_value(
+			               json_object_get(entry, "message")),
 			       NULL);
 			continue;
 		}
@@ -516,11 +531,11 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 	a->status_fetched = false;
 	if (!plan && a->cfg->status.push) {
 		/* The status refs come over the same connection. */
-		char *branch = tg_aprintf("refs/heads/%s",
-					  a->cfg->status.branch);
-		const char *remote[2] = {branch, a->cfg->status.notes};
-		const char *local[2] = {TG_STATUS_TRACK_BRANCH,
-					TG_STATUS_TRACK_NOTES};
+		char *branch =
+		        tg_aprintf("refs/heads/%s", a->cfg->status.branch);
+		const char *remote[2] = { branch, a->cfg->status.notes };
+		const char *local[2] = { TG_STATUS_TRACK_BRANCH,
+			                 TG_STATUS_TRACK_NOTES };
 
 		error = tg_source_fetch_with(a->source, remote, local, 2);
 		free(branch);
@@ -535,7 +550,7 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 
 static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 {
-	tg_status_opts so = {0};
+	tg_status_opts so = { 0 };
 	tg_status_result sr;
 
 	so.branch = a->cfg->status.branch;
@@ -562,9 +577,11 @@ static int check_may_write(tg_agent *a, tg_cycle_result *r, const char *what)
 		return 0;
 	if (r)
 		r->stopped = true;
-	return tg_error_set(TG_ECONFLICT, "not the leader: %s skipped (the "
-			    "lease is held by another agent or could not be "
-			    "renewed)", what);
+	return tg_error_set(TG_ECONFLICT,
+	                    "not the leader: %s skipped (the "
+	                    "lease is held by another agent or could not be "
+	                    "renewed)",
+	                    what);
 }
 
 static bool stop_requested(const tg_agent *a)
@@ -581,39 +598,38 @@ static void update_deployed(tg_agent *a, const json_t *doc)
 	const char *name;
 	size_t i;
 
-	json_object_foreach(json_object_get(doc, "units"), name, u)
-	{
-		const char *v = json_string_value(json_object_get(u, "verdict"));
+	json_object_foreach(json_object_get(doc, "units"), name, u) {
+		const char *v =
+		        json_string_value(json_object_get(u, "verdict"));
 		json_t *imgs = json_array(), *img;
 
 		if (!v || (strcmp(v, "applied") && strcmp(v, "unchanged"))) {
 			json_decref(imgs);
 			continue;
 		}
-		json_array_foreach(json_object_get(u, "images"), i, img)
-		{
-			const char *ref = json_string_value(
-				json_object_get(img, "ref"));
+		json_array_foreach(json_object_get(u, "images"), i, img) {
+			const char *ref =
+			        json_string_value(json_object_get(img, "ref"));
 			const char *digest = json_string_value(
-				json_object_get(img, "digest"));
+			        json_object_get(img, "digest"));
 			tg_imageref *ir = NULL;
 			char *pinned;
 
 			if (!ref || !digest || tg_imageref_parse(&ir, ref) < 0)
 				continue;
 			pinned = tg_imageref_pinned(ir, digest);
-			json_array_append_new(
-				imgs, json_pack("{s:s,s:s,s:s}", "ref", ref,
-						"digest", digest, "pinned",
-						pinned));
+			json_array_append_new(imgs,
+			                      json_pack("{s:s,s:s,s:s}", "ref",
+			                                ref, "digest", digest,
+			                                "pinned", pinned));
 			free(pinned);
 			tg_imageref_free(ir);
 		}
 		json_object_set_new(a->deployed, name, imgs);
 	}
-	json_array_foreach(json_object_get(doc, "prunedUnits"), i, p)
-	{
-		const char *unit = json_string_value(json_object_get(p, "unit"));
+	json_array_foreach(json_object_get(doc, "prunedUnits"), i, p) {
+		const char *unit =
+		        json_string_value(json_object_get(p, "unit"));
 		if (unit)
 			json_object_del(a->deployed, unit);
 	}
@@ -623,16 +639,15 @@ static void update_deployed(tg_agent *a, const json_t *doc)
 static bool still_deployed(const tg_agent *a, const json_t *v)
 {
 	json_t *imgs = json_object_get(
-		a->deployed, json_string_value(json_object_get(v, "unit")));
+	        a->deployed, json_string_value(json_object_get(v, "unit")));
 	json_t *img;
 	size_t i;
 
-	json_array_foreach(imgs, i, img)
-	{
+	json_array_foreach(imgs, i, img) {
 		if (json_equal(json_object_get(img, "ref"),
-			       json_object_get(v, "ref")) &&
+		               json_object_get(v, "ref")) &&
 		    json_equal(json_object_get(img, "digest"),
-			       json_object_get(v, "digest")))
+		               json_object_get(v, "digest")))
 			return true;
 	}
 	return false;
@@ -651,9 +666,13 @@ static void drop_stale_violations(tg_agent *a)
 }
 
 /* One log line per cycle with what it did and where the time went. */
-static void log_cycle(const tg_cycle_result *r, double t0, double t_fetch,
-		      double t_load, double t_verify, double t_apply,
-		      size_t images)
+static void log_cycle(const tg_cycle_result *r,
+                      double t0,
+                      double t_fetch,
+                      double t_load,
+                      double t_verify,
+                      double t_apply,
+                      size_t images)
 {
 	char f[24], l[24], v[24], ap[24], st[24], total[24], n[24], u[24];
 	double end = tg_monotonic();
@@ -671,14 +690,16 @@ static void log_cycle(const tg_cycle_result *r, double t0, double t_fetch,
 	       "verify", v, "apply", ap, "status", st, NULL);
 }
 
-int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
-		   json_t **report_out)
+int tg_agent_cycle(tg_agent *a,
+                   bool plan,
+                   tg_cycle_result *r,
+                   json_t **report_out)
 {
 	tg_source_tree *tree = NULL;
 	tg_manifest_set *set = NULL;
 	tg_apply *ap = NULL;
-	tg_apply_options ao = {0};
-	verdicts vs = {0};
+	tg_apply_options ao = { 0 };
+	verdicts vs = { 0 };
 	json_t *doc = NULL, *report = NULL;
 	int error;
 	double t0 = tg_monotonic(), t_fetch, t_load, t_verify, t_apply;
@@ -696,7 +717,7 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	if (stop_requested(a)) {
 		r->stopped = true;
 		error = tg_error_set(TG_ERROR, "stopped before verifying %s",
-				     r->commit);
+		                     r->commit);
 		goto out;
 	}
 	if ((error = verify_images(&vs, a, set)) < 0)
@@ -709,8 +730,8 @@ int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *r,
 	ao.correct_drift = a->cfg->cluster.drift == TG_DRIFT_CORRECT;
 	ao.plan = plan;
 	ao.health_timeout_s = plan || a->opts.health_timeout_s < 0
-				      ? 0
-				      : a->opts.health_timeout_s;
+	                              ? 0
+	                              : a->opts.health_timeout_s;
 	tg_apply_new(&ap, a->kube, &ao);
 	doc = new_status_doc(a, r->commit);
 	plan_units(ap, doc, set, &vs, r);
@@ -774,7 +795,7 @@ const json_t *tg_agent_violations(const tg_agent *a)
 	return a->violations;
 }
 
-/* Re-verification ---------------------------------------------------------------- */
+/* Re-verification ---------------------------------------------------------- */
 
 /* Is there a violation like v (same unit, ref, digest) in list? */
 static bool has_violation(const json_t *list, const json_t *v)
@@ -782,14 +803,13 @@ static bool has_violation(const json_t *list, const json_t *v)
 	json_t *x;
 	size_t i;
 
-	json_array_foreach(list, i, x)
-	{
+	json_array_foreach(list, i, x) {
 		if (json_equal(json_object_get(x, "unit"),
-			       json_object_get(v, "unit")) &&
+		               json_object_get(v, "unit")) &&
 		    json_equal(json_object_get(x, "ref"),
-			       json_object_get(v, "ref")) &&
+		               json_object_get(v, "ref")) &&
 		    json_equal(json_object_get(x, "digest"),
-			       json_object_get(v, "digest")))
+		               json_object_get(v, "digest")))
 			return true;
 	}
 	return false;
@@ -802,29 +822,27 @@ static json_t *find_violations(const tg_agent *a, const verdicts *vs)
 	const char *unit;
 	size_t i;
 
-	json_object_foreach(a->deployed, unit, imgs)
-	{
-		json_array_foreach(imgs, i, img)
-		{
+	json_object_foreach(a->deployed, unit, imgs) {
+		json_array_foreach(imgs, i, img) {
 			const char *pinned = json_string_value(
-				json_object_get(img, "pinned"));
+			        json_object_get(img, "pinned"));
 			const tg_verdict *v = verdict_for(vs, pinned);
 			json_t *e;
 
 			if (v && tg_verdict_get(v) != TG_VERDICT_BLOCKED)
 				continue;
 			e = json_pack("{s:s,s:O,s:O}", "unit", unit, "ref",
-				      json_object_get(img, "ref"), "digest",
-				      json_object_get(img, "digest"));
+			              json_object_get(img, "ref"), "digest",
+			              json_object_get(img, "digest"));
 			if (v) {
 				json_t *ie = image_entry(pinned, v);
 				json_object_set(e, "reasons",
-						json_object_get(ie, "reasons"));
+				                json_object_get(ie, "reasons"));
 				json_decref(ie);
 			} else {
 				json_object_set_new(
-					e, "reasons",
-					json_pack("[s]", "not verified"));
+				        e, "reasons",
+				        json_pack("[s]", "not verified"));
 			}
 			json_array_append_new(out, e);
 		}
@@ -834,7 +852,7 @@ static json_t *find_violations(const tg_agent *a, const verdicts *vs)
 
 int tg_agent_reverify(tg_agent *a, json_t **violations_out)
 {
-	verdicts vs = {0};
+	verdicts vs = { 0 };
 	json_t *found = NULL, *fresh = json_array(), *imgs, *img, *doc = NULL;
 	const char *unit;
 	tg_cycle_result r;
@@ -845,18 +863,16 @@ int tg_agent_reverify(tg_agent *a, json_t **violations_out)
 	if (violations_out)
 		*violations_out = NULL;
 	vs.index = json_object();
-	json_object_foreach(a->deployed, unit, imgs)
-	{
-		json_array_foreach(imgs, i, img)
-		{
+	json_object_foreach(a->deployed, unit, imgs) {
+		json_array_foreach(imgs, i, img) {
 			const char *pinned = json_string_value(
-				json_object_get(img, "pinned"));
+			        json_object_get(img, "pinned"));
 			if (json_object_get(vs.index, pinned))
 				continue;
 			json_object_set_new(vs.index, pinned,
-					    json_integer((json_int_t)vs.n));
+			                    json_integer((json_int_t)vs.n));
 			vs.refs = tg_realloc(vs.refs,
-					     (vs.n + 1) * sizeof(*vs.refs));
+			                     (vs.n + 1) * sizeof(*vs.refs));
 			vs.refs[vs.n++] = pinned;
 		}
 	}
@@ -867,19 +883,19 @@ int tg_agent_reverify(tg_agent *a, json_t **violations_out)
 	    0)
 		goto out;
 	found = find_violations(a, &vs);
-	json_array_foreach(found, i, img)
-	{
+	json_array_foreach(found, i, img) {
 		if (!has_violation(a->violations, img))
 			json_array_append(fresh, img);
-		tg_log(TG_LOG_WARN, "violation: a deployed image fails "
-		       "verification", "unit",
-		       json_string_value(json_object_get(img, "unit")), "image",
-		       json_string_value(json_object_get(img, "ref")),
+		tg_log(TG_LOG_WARN,
+		       "violation: a deployed image fails "
+		       "verification",
+		       "unit", json_string_value(json_object_get(img, "unit")),
+		       "image", json_string_value(json_object_get(img, "ref")),
 		       "digest",
 		       json_string_value(json_object_get(img, "digest")),
 		       "reason",
 		       json_string_value(json_array_get(
-			       json_object_get(img, "reasons"), 0)),
+		               json_object_get(img, "reasons"), 0)),
 		       NULL);
 	}
 	if (json_equal(found, a->violations))

@@ -39,7 +39,7 @@ enum phase {
 };
 
 typedef struct obj {
-	json_t *desired; /* decorated copy, owned */
+	json_t *desired;                            /* decorated copy, owned */
 	const char *api_version, *kind, *ns, *name; /* borrowed from desired */
 	enum phase phase;
 	const char *action;
@@ -50,8 +50,8 @@ typedef struct unit {
 	char *name;
 	obj *objs;
 	size_t n;
-	bool keep;      /* blocked or invalid: leave alone */
-	bool changed;   /* content differs from the inventory */
+	bool keep;    /* blocked or invalid: leave alone */
+	bool changed; /* content differs from the inventory */
 	bool failed;
 	char hash[TG_DIGEST_STR_LEN + 1];
 	json_t *old_objects; /* identities from the inventory, or NULL */
@@ -77,24 +77,24 @@ static const struct {
 	const char *kind;
 	enum phase phase;
 } kind_phase[] = {
-	{"CustomResourceDefinition", PHASE_CRD},
-	{"Namespace", PHASE_NAMESPACE},
-	{"ServiceAccount", PHASE_FOUNDATION},
-	{"Secret", PHASE_FOUNDATION},
-	{"ConfigMap", PHASE_FOUNDATION},
-	{"Role", PHASE_FOUNDATION},
-	{"RoleBinding", PHASE_FOUNDATION},
-	{"PersistentVolumeClaim", PHASE_FOUNDATION},
-	{"LimitRange", PHASE_FOUNDATION},
-	{"ResourceQuota", PHASE_FOUNDATION},
-	{"Service", PHASE_FOUNDATION},
-	{"Deployment", PHASE_WORKLOAD},
-	{"StatefulSet", PHASE_WORKLOAD},
-	{"DaemonSet", PHASE_WORKLOAD},
-	{"ReplicaSet", PHASE_WORKLOAD},
-	{"Job", PHASE_WORKLOAD},
-	{"CronJob", PHASE_WORKLOAD},
-	{"Pod", PHASE_WORKLOAD},
+	{ "CustomResourceDefinition", PHASE_CRD },
+	{ "Namespace", PHASE_NAMESPACE },
+	{ "ServiceAccount", PHASE_FOUNDATION },
+	{ "Secret", PHASE_FOUNDATION },
+	{ "ConfigMap", PHASE_FOUNDATION },
+	{ "Role", PHASE_FOUNDATION },
+	{ "RoleBinding", PHASE_FOUNDATION },
+	{ "PersistentVolumeClaim", PHASE_FOUNDATION },
+	{ "LimitRange", PHASE_FOUNDATION },
+	{ "ResourceQuota", PHASE_FOUNDATION },
+	{ "Service", PHASE_FOUNDATION },
+	{ "Deployment", PHASE_WORKLOAD },
+	{ "StatefulSet", PHASE_WORKLOAD },
+	{ "DaemonSet", PHASE_WORKLOAD },
+	{ "ReplicaSet", PHASE_WORKLOAD },
+	{ "Job", PHASE_WORKLOAD },
+	{ "CronJob", PHASE_WORKLOAD },
+	{ "Pod", PHASE_WORKLOAD },
 };
 
 /* API groups of Kubernetes itself: a kind in any other group comes from
@@ -114,8 +114,8 @@ static bool builtin_group(const char *api_version)
 	       strstr(api_version, ".k8s.io/") != NULL;
 }
 
-static enum phase phase_of(const char *api_version, const char *kind,
-			   bool namespaced)
+static enum phase
+phase_of(const char *api_version, const char *kind, bool namespaced)
 {
 	size_t i;
 
@@ -160,7 +160,7 @@ static bool valid_label_value(const char *s)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9');
+		             (c >= '0' && c <= '9');
 		if (!alnum && c != '-' && c != '_' && c != '.')
 			return false;
 		if (!alnum && (i == 0 || i == n - 1))
@@ -188,10 +188,11 @@ static void decorate(json_t *o, const char *unit_name)
 	json_t *labels = object_member(meta, "labels");
 	json_t *ann = object_member(meta, "annotations");
 
-	json_object_set_new(labels, TG_LABEL_MANAGED_BY, json_string("tollgate"));
+	json_object_set_new(labels, TG_LABEL_MANAGED_BY,
+	                    json_string("tollgate"));
 	if (valid_label_value(unit_name))
 		json_object_set_new(labels, TG_LABEL_UNIT,
-				    json_string(unit_name));
+		                    json_string(unit_name));
 	json_object_set_new(ann, TG_LABEL_UNIT, json_string(unit_name));
 }
 
@@ -201,9 +202,9 @@ int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts)
 
 	a->kube = kube;
 	a->opts = *opts;
-	a->inventory_ns = tg_strdup(opts->inventory_namespace
-					    ? opts->inventory_namespace
-					    : "tollgate-system");
+	a->inventory_ns =
+	        tg_strdup(opts->inventory_namespace ? opts->inventory_namespace
+	                                            : "tollgate-system");
 	a->commit = tg_strdup(opts->source_commit ? opts->source_commit : "");
 	a->opts.inventory_namespace = a->inventory_ns;
 	a->opts.source_commit = a->commit;
@@ -273,7 +274,7 @@ static void unit_hash(unit *u)
 	tg_buf_init(&b, (size_t)1 << 31);
 	for (i = 0; i < u->n; i++) {
 		char *s = json_dumps(u->objs[i].desired,
-				     JSON_COMPACT | JSON_SORT_KEYS);
+		                     JSON_COMPACT | JSON_SORT_KEYS);
 		tg_buf_puts(&b, s ? s : "");
 		tg_buf_puts(&b, "\n");
 		free(s);
@@ -282,8 +283,10 @@ static void unit_hash(unit *u)
 	tg_buf_free(&b);
 }
 
-void tg_apply_add_unit(tg_apply *a, const char *name, json_t *const *objects,
-		       size_t n)
+void tg_apply_add_unit(tg_apply *a,
+                       const char *name,
+                       json_t *const *objects,
+                       size_t n)
 {
 	unit *u = new_unit(a, name);
 	size_t i;
@@ -298,8 +301,9 @@ void tg_apply_add_unit(tg_apply *a, const char *name, json_t *const *objects,
 		decorate(o->desired, name);
 		meta = json_object_get(o->desired, "metadata");
 		o->api_version = json_string_value(
-			json_object_get(o->desired, "apiVersion"));
-		o->kind = json_string_value(json_object_get(o->desired, "kind"));
+		        json_object_get(o->desired, "apiVersion"));
+		o->kind =
+		        json_string_value(json_object_get(o->desired, "kind"));
 		o->name = json_string_value(json_object_get(meta, "name"));
 		o->ns = json_string_value(json_object_get(meta, "namespace"));
 	}
@@ -311,7 +315,7 @@ void tg_apply_keep_unit(tg_apply *a, const char *name)
 	new_unit(a, name)->keep = true;
 }
 
-/* Scope and phase ------------------------------------------------------------ */
+/* Scope and phase ---------------------------------------------------------- */
 
 /*
  * Set the namespace of o from discovery: "default" for a namespaced kind
@@ -325,7 +329,7 @@ static int resolve_scope(tg_apply *a, obj *o)
 	int error;
 
 	if ((error = tg_kube_resource_lookup(&r, a->kube, o->api_version,
-					     o->kind)) < 0) {
+	                                     o->kind)) < 0) {
 		o->phase = phase_of(o->api_version, o->kind, true);
 		return error;
 	}
@@ -355,13 +359,15 @@ static bool crd_pending(tg_apply *a, const char *api_version, const char *kind)
 		if (u->keep || u->failed)
 			continue;
 		for (j = 0; j < u->n; j++) {
-			json_t *spec = json_object_get(u->objs[j].desired, "spec");
-			const char *g = json_string_value(json_object_get(spec, "group"));
+			json_t *spec =
+			        json_object_get(u->objs[j].desired, "spec");
+			const char *g = json_string_value(
+			        json_object_get(spec, "group"));
 			const char *k = json_string_value(json_object_get(
-				json_object_get(spec, "names"), "kind"));
+			        json_object_get(spec, "names"), "kind"));
 			if (u->objs[j].phase == PHASE_CRD && g && k &&
-			    strlen(g) == glen && !strncmp(g, api_version, glen) &&
-			    !strcmp(k, kind))
+			    strlen(g) == glen &&
+			    !strncmp(g, api_version, glen) && !strcmp(k, kind))
 				return true;
 		}
 	}
@@ -389,10 +395,11 @@ static void unit_error(unit *u, const char *msg)
 {
 	u->failed = true;
 	json_array_append_new(u->errors, json_string(msg));
-	tg_log(TG_LOG_ERROR, "unit failed", "unit", u->name, "error", msg, NULL);
+	tg_log(TG_LOG_ERROR, "unit failed", "unit", u->name, "error", msg,
+	       NULL);
 }
 
-/* Batches -------------------------------------------------------------------- */
+/* Batches ------------------------------------------------------------------ */
 
 typedef struct batch {
 	tg_kube_op *ops;
@@ -401,8 +408,8 @@ typedef struct batch {
 	size_t n;
 } batch;
 
-static void batch_add(batch *b, unit *u, obj *o, tg_kube_verb verb,
-		      unsigned flags)
+static void
+batch_add(batch *b, unit *u, obj *o, tg_kube_verb verb, unsigned flags)
 {
 	b->ops = tg_realloc(b->ops, (b->n + 1) * sizeof(*b->ops));
 	b->objs = tg_realloc(b->objs, (b->n + 1) * sizeof(*b->objs));
@@ -428,12 +435,12 @@ static void batch_free(batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Inventories ---------------------------------------------------------------- */
+/* Inventories -------------------------------------------------------------- */
 
 static json_t *identity_of(const obj *o)
 {
 	json_t *id = json_pack("{s:s,s:s,s:s}", "apiVersion", o->api_version,
-			       "kind", o->kind, "name", o->name);
+	                       "kind", o->kind, "name", o->name);
 
 	if (o->ns && *o->ns)
 		json_object_set_new(id, "namespace", json_string(o->ns));
@@ -444,13 +451,17 @@ static bool same_identity(json_t *id, const obj *o)
 {
 	const char *ns = json_string_value(json_object_get(id, "namespace"));
 	const char *av = json_string_value(json_object_get(id, "apiVersion"));
-	const char *sa = strchr(av ? av : "", '/'), *sb = strchr(o->api_version, '/');
-	size_t ga = sa ? (size_t)(sa - av) : 0, gb = sb ? (size_t)(sb - o->api_version) : 0;
+	const char *sa = strchr(av ? av : "", '/'),
+	           *sb = strchr(o->api_version, '/');
+	size_t ga = sa ? (size_t)(sa - av) : 0,
+	       gb = sb ? (size_t)(sb - o->api_version) : 0;
 
 	/* Same API group (any version), kind, namespace and name. */
 	return av && ga == gb && !strncmp(av, o->api_version, ga) &&
-	       !strcmp(json_string_value(json_object_get(id, "kind")), o->kind) &&
-	       !strcmp(json_string_value(json_object_get(id, "name")), o->name) &&
+	       !strcmp(json_string_value(json_object_get(id, "kind")),
+	               o->kind) &&
+	       !strcmp(json_string_value(json_object_get(id, "name")),
+	               o->name) &&
 	       !strcmp(ns ? ns : "", o->ns ? o->ns : "");
 }
 
@@ -463,15 +474,15 @@ static int load_inventories(tg_apply *a)
 	int error;
 
 	error = tg_kube_list(&items, a->kube, "v1", "ConfigMap",
-			     a->inventory_ns, TG_LABEL_INVENTORY "=true");
+	                     a->inventory_ns, TG_LABEL_INVENTORY "=true");
 	if (error == TG_ENOTFOUND)
 		return 0;
 	if (error < 0)
 		return error;
-	json_array_foreach(items, i, cm)
-	{
+	json_array_foreach(items, i, cm) {
 		json_t *data = json_object_get(cm, "data");
-		const char *name = json_string_value(json_object_get(data, "unit"));
+		const char *name =
+		        json_string_value(json_object_get(data, "unit"));
 		if (name)
 			json_object_set(a->inventories, name, cm);
 	}
@@ -487,9 +498,11 @@ static void diff_inventories(tg_apply *a)
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
 		json_t *data = json_object_get(
-			json_object_get(a->inventories, u->name), "data");
-		const char *hash = json_string_value(json_object_get(data, "hash"));
-		const char *objs = json_string_value(json_object_get(data, "objects"));
+		        json_object_get(a->inventories, u->name), "data");
+		const char *hash =
+		        json_string_value(json_object_get(data, "hash"));
+		const char *objs =
+		        json_string_value(json_object_get(data, "objects"));
 
 		if (objs)
 			u->old_objects = json_loads(objs, 0, NULL);
@@ -497,7 +510,8 @@ static void diff_inventories(tg_apply *a)
 			json_decref(u->old_objects);
 			u->old_objects = NULL;
 		}
-		u->changed = !hash || strcmp(hash, u->hash) != 0 || !u->old_objects;
+		u->changed =
+		        !hash || strcmp(hash, u->hash) != 0 || !u->old_objects;
 	}
 }
 
@@ -511,13 +525,13 @@ static json_t *inventory_object(tg_apply *a, unit *u)
 		json_array_append_new(ids, identity_of(&u->objs[i]));
 	ids_text = json_dumps(ids, JSON_COMPACT);
 	cm = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s},s:{s:s}},"
-		       "s:{s:s,s:s,s:s,s:s}}",
-		       "apiVersion", "v1", "kind", "ConfigMap", "metadata",
-		       "name", name, "namespace", a->inventory_ns, "labels",
-		       TG_LABEL_MANAGED_BY, "tollgate", TG_LABEL_INVENTORY,
-		       "true", "annotations", TG_LABEL_UNIT, u->name, "data",
-		       "unit", u->name, "hash", u->hash, "commit", a->commit,
-		       "objects", ids_text);
+	               "s:{s:s,s:s,s:s,s:s}}",
+	               "apiVersion", "v1", "kind", "ConfigMap", "metadata",
+	               "name", name, "namespace", a->inventory_ns, "labels",
+	               TG_LABEL_MANAGED_BY, "tollgate", TG_LABEL_INVENTORY,
+	               "true", "annotations", TG_LABEL_UNIT, u->name, "data",
+	               "unit", u->name, "hash", u->hash, "commit", a->commit,
+	               "objects", ids_text);
 	free(ids_text);
 	free(name);
 	json_decref(ids);
@@ -527,25 +541,27 @@ static json_t *inventory_object(tg_apply *a, unit *u)
 static int ensure_inventory_namespace(tg_apply *a)
 {
 	json_t *ns = json_pack("{s:s,s:s,s:{s:s,s:{s:s}}}", "apiVersion", "v1",
-			       "kind", "Namespace", "metadata", "name",
-			       a->inventory_ns, "labels", TG_LABEL_MANAGED_BY,
-			       "tollgate");
+	                       "kind", "Namespace", "metadata", "name",
+	                       a->inventory_ns, "labels", TG_LABEL_MANAGED_BY,
+	                       "tollgate");
 	json_t *live = NULL;
 	int error;
 
 	error = tg_kube_get(&live, a->kube, "v1", "Namespace", NULL,
-			    a->inventory_ns);
+	                    a->inventory_ns);
 	if (error == TG_ENOTFOUND)
 		error = tg_kube_apply(NULL, a->kube, ns, 0);
 	if (error < 0)
-		tg_error_prefix(error, "cannot create the inventory namespace "
-				"\"%s\"", a->inventory_ns);
+		tg_error_prefix(error,
+		                "cannot create the inventory namespace "
+		                "\"%s\"",
+		                a->inventory_ns);
 	json_decref(live);
 	json_decref(ns);
 	return error;
 }
 
-/* Preflight ------------------------------------------------------------------ */
+/* Preflight ---------------------------------------------------------------- */
 
 /* Is this dry-run failure expected because of something applied earlier in
  * the same cycle (the CRD of a kind, the Namespace of an object)? */
@@ -553,8 +569,8 @@ static bool failure_is_pending(tg_apply *a, obj *o, tg_kube_op *op)
 {
 	if (op->result == TG_ENOTFOUND && op->status == 0)
 		return crd_pending(a, o->api_version, o->kind);
-	if (op->status == 404 && o->ns && strstr(op->message ? op->message : "",
-						 "namespaces"))
+	if (op->status == 404 && o->ns &&
+	    strstr(op->message ? op->message : "", "namespaces"))
 		return namespace_pending(a, o->ns);
 	return false;
 }
@@ -577,7 +593,7 @@ static json_t *namespaces_created(tg_apply *a)
 			if (!strcmp(u->objs[j].api_version, "v1") &&
 			    !strcmp(u->objs[j].kind, "Namespace"))
 				json_object_set_new(set, u->objs[j].name,
-						    json_true());
+				                    json_true());
 	}
 	if (json_object_size(set) == 0)
 		return set;
@@ -585,10 +601,9 @@ static json_t *namespaces_created(tg_apply *a)
 		json_object_clear(set);
 		return set;
 	}
-	json_array_foreach(live, i, it)
-	{
+	json_array_foreach(live, i, it) {
 		const char *name = json_string_value(json_object_get(
-			json_object_get(it, "metadata"), "name"));
+		        json_object_get(it, "metadata"), "name"));
 		if (name)
 			json_object_del(set, name);
 	}
@@ -603,7 +618,7 @@ static json_t *namespaces_created(tg_apply *a)
  */
 static void preflight(tg_apply *a)
 {
-	batch b = {0};
+	batch b = { 0 };
 	json_t *created = namespaces_created(a);
 	size_t i, j;
 
@@ -623,7 +638,7 @@ static void preflight(tg_apply *a)
 			if (o->ns && json_object_get(created, o->ns))
 				continue;
 			batch_add(&b, u, o, TG_KUBE_APPLY,
-				  TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
+			          TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
 		}
 	}
 	json_decref(created);
@@ -636,11 +651,12 @@ static void preflight(tg_apply *a)
 	batch_free(&b);
 }
 
-/* Apply ---------------------------------------------------------------------- */
+/* Apply -------------------------------------------------------------------- */
 
 static void sleep_s(double s)
 {
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	struct timespec ts = { (time_t)s,
+		               (long)((s - (double)(time_t)s) * 1e9) };
 
 	nanosleep(&ts, NULL);
 }
@@ -648,11 +664,11 @@ static void sleep_s(double s)
 static bool condition_true(json_t *live, const char *type)
 {
 	json_t *conds = json_object_get(json_object_get(live, "status"),
-					"conditions"), *c;
+	                                "conditions"),
+	       *c;
 	size_t i;
 
-	json_array_foreach(conds, i, c)
-	{
+	json_array_foreach(conds, i, c) {
 		const char *t = json_string_value(json_object_get(c, "type"));
 		const char *s = json_string_value(json_object_get(c, "status"));
 		if (t && s && !strcmp(t, type))
@@ -678,14 +694,14 @@ static void wait_crds(tg_apply *a, batch *b)
 			json_decref(live);
 			live = NULL;
 			if (tg_kube_get(&live, a->kube, o->api_version, o->kind,
-					NULL, o->name) == 0 &&
+			                NULL, o->name) == 0 &&
 			    condition_true(live, "Established"))
 				break;
 			if (tg_monotonic() > deadline) {
 				char *m = tg_aprintf("CustomResourceDefinition "
-						     "%s is not Established "
-						     "after %.0f s", o->name,
-						     TG_CRD_WAIT_S);
+				                     "%s is not Established "
+				                     "after %.0f s",
+				                     o->name, TG_CRD_WAIT_S);
 				unit_error(b->units[i], m);
 				free(m);
 				break;
@@ -712,7 +728,7 @@ static void record_object(unit *u, obj *o, const char *action)
 /* Apply one phase of every eligible unit in parallel. */
 static void apply_phase(tg_apply *a, enum phase p)
 {
-	batch b = {0};
+	batch b = { 0 };
 	size_t i, j;
 
 	for (i = 0; i < a->nunits; i++) {
@@ -729,7 +745,7 @@ static void apply_phase(tg_apply *a, enum phase p)
 			}
 			if (o->phase == p)
 				batch_add(&b, u, o, TG_KUBE_APPLY,
-					  TG_KUBE_DISCARD);
+				          TG_KUBE_DISCARD);
 		}
 	}
 	if (b.n == 0)
@@ -744,7 +760,7 @@ static void apply_phase(tg_apply *a, enum phase p)
 	batch_free(&b);
 }
 
-/* Prune ---------------------------------------------------------------------- */
+/* Prune -------------------------------------------------------------------- */
 
 static bool still_desired(const unit *u, json_t *id)
 {
@@ -759,8 +775,9 @@ static bool still_desired(const unit *u, json_t *id)
 static bool prune_disabled(json_t *live)
 {
 	const char *v = json_string_value(json_object_get(
-		json_object_get(json_object_get(live, "metadata"), "annotations"),
-		TG_ANN_PRUNE));
+	        json_object_get(json_object_get(live, "metadata"),
+	                        "annotations"),
+	        TG_ANN_PRUNE));
 
 	return v && !strcmp(v, "disabled");
 }
@@ -773,10 +790,14 @@ static void prune_objects(tg_apply *a, unit *u, json_t *ids)
 
 	while (i-- > 0) {
 		json_t *id = json_array_get(ids, i), *live = NULL, *rec;
-		const char *av = json_string_value(json_object_get(id, "apiVersion"));
-		const char *kind = json_string_value(json_object_get(id, "kind"));
-		const char *ns = json_string_value(json_object_get(id, "namespace"));
-		const char *name = json_string_value(json_object_get(id, "name"));
+		const char *av =
+		        json_string_value(json_object_get(id, "apiVersion"));
+		const char *kind =
+		        json_string_value(json_object_get(id, "kind"));
+		const char *ns =
+		        json_string_value(json_object_get(id, "namespace"));
+		const char *name =
+		        json_string_value(json_object_get(id, "name"));
 		int error;
 
 		if (!av || !kind || !name)
@@ -787,20 +808,24 @@ static void prune_objects(tg_apply *a, unit *u, json_t *ids)
 			json_object_set_new(rec, "action", json_string("gone"));
 		} else if (error == 0 && prune_disabled(live)) {
 			json_object_set_new(rec, "action",
-					    json_string("prune-skipped"));
+			                    json_string("prune-skipped"));
 		} else if (error == 0 && a->opts.plan) {
-			json_object_set_new(rec, "action", json_string("prune"));
+			json_object_set_new(rec, "action",
+			                    json_string("prune"));
 		} else if (error == 0 &&
-			   (error = tg_kube_delete(a->kube, av, kind, ns, name,
-						   0)) < 0 &&
-			   error != TG_ENOTFOUND) {
+		           (error = tg_kube_delete(a->kube, av, kind, ns, name,
+		                                   0)) < 0 &&
+		           error != TG_ENOTFOUND) {
 			unit_error(u, tg_error_last());
-			json_object_set_new(rec, "action", json_string("prune-failed"));
+			json_object_set_new(rec, "action",
+			                    json_string("prune-failed"));
 		} else if (error < 0 && error != TG_ENOTFOUND) {
 			unit_error(u, tg_error_last());
-			json_object_set_new(rec, "action", json_string("prune-failed"));
+			json_object_set_new(rec, "action",
+			                    json_string("prune-failed"));
 		} else {
-			json_object_set_new(rec, "action", json_string("pruned"));
+			json_object_set_new(rec, "action",
+			                    json_string("pruned"));
 		}
 		json_array_append_new(u->pruned, rec);
 		json_decref(live);
@@ -812,8 +837,7 @@ static void prune_unit(tg_apply *a, unit *u)
 	json_t *gone = json_array(), *id;
 	size_t i;
 
-	json_array_foreach(u->old_objects, i, id)
-	{
+	json_array_foreach(u->old_objects, i, id) {
 		if (!still_desired(u, id))
 			json_array_append(gone, id);
 	}
@@ -829,8 +853,7 @@ static void prune_removed_units(tg_apply *a)
 	json_t *cm;
 	size_t i;
 
-	json_object_foreach(a->inventories, name, cm)
-	{
+	json_object_foreach(a->inventories, name, cm) {
 		bool present = false;
 		unit *u;
 		json_t *objs;
@@ -841,15 +864,16 @@ static void prune_removed_units(tg_apply *a)
 			continue;
 		u = new_unit(a, name);
 		u->keep = true; /* no apply, no health */
-		objs = json_loads(json_string_value(json_object_get(
-					  json_object_get(cm, "data"), "objects")),
-				  0, NULL);
+		objs = json_loads(
+		        json_string_value(json_object_get(
+		                json_object_get(cm, "data"), "objects")),
+		        0, NULL);
 		prune_objects(a, u, objs);
 		json_decref(objs);
 		if (!u->failed && !a->opts.plan) {
 			char *inv = tg_apply_inventory_name(name);
 			if (tg_kube_delete(a->kube, "v1", "ConfigMap",
-					   a->inventory_ns, inv, 0) < 0)
+			                   a->inventory_ns, inv, 0) < 0)
 				unit_error(u, tg_error_last());
 			free(inv);
 		}
@@ -885,7 +909,7 @@ static void write_inventories(tg_apply *a)
 	free(units);
 }
 
-/* Health --------------------------------------------------------------------- */
+/* Health ------------------------------------------------------------------- */
 
 static bool is_workload(const obj *o)
 {
@@ -893,8 +917,8 @@ static bool is_workload(const obj *o)
 	       !strcmp(o->kind, "StatefulSet") || !strcmp(o->kind, "DaemonSet");
 }
 
-static json_int_t int_at(json_t *o, const char *a, const char *b,
-			 json_int_t def)
+static json_int_t
+int_at(json_t *o, const char *a, const char *b, json_int_t def)
 {
 	json_t *v = json_object_get(json_object_get(o, a), b);
 
@@ -919,7 +943,7 @@ static const char *rollout_state(json_t *live, const char **msg)
 	} else {
 		updated = int_at(live, "status", "updatedReplicas", 0);
 		available = int_at(live, "status", "availableReplicas",
-				   int_at(live, "status", "readyReplicas", 0));
+		                   int_at(live, "status", "readyReplicas", 0));
 	}
 	if (observed < gen) {
 		*msg = "the controller has not seen the new spec yet";
@@ -928,9 +952,9 @@ static const char *rollout_state(json_t *live, const char **msg)
 	{
 		json_t *conds = json_object_get(status, "conditions"), *c;
 		size_t i;
-		json_array_foreach(conds, i, c)
-		{
-			const char *r = json_string_value(json_object_get(c, "reason"));
+		json_array_foreach(conds, i, c) {
+			const char *r =
+			        json_string_value(json_object_get(c, "reason"));
 			if (r && !strcmp(r, "ProgressDeadlineExceeded")) {
 				*msg = "progress deadline exceeded";
 				return "failed";
@@ -943,8 +967,8 @@ static const char *rollout_state(json_t *live, const char **msg)
 	return "progressing";
 }
 
-static void record_health_state(unit *u, const obj *o, const char *state,
-				const char *why)
+static void
+record_health_state(unit *u, const obj *o, const char *state, const char *why)
 {
 	json_t *h = identity_of(o);
 
@@ -967,7 +991,7 @@ static void record_health(unit *u, const obj *o, json_t *live)
 static void check_health(tg_apply *a)
 {
 	double deadline = tg_monotonic() + a->opts.health_timeout_s;
-	batch b = {0};
+	batch b = { 0 };
 	size_t i, j, pending;
 
 	for (i = 0; i < a->nunits; i++) {
@@ -1006,7 +1030,7 @@ static void check_health(tg_apply *a)
 	batch_free(&b);
 }
 
-/* Drift ---------------------------------------------------------------------- */
+/* Drift -------------------------------------------------------------------- */
 
 static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 {
@@ -1017,8 +1041,8 @@ static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 		json_object_set_new(d, "deleted", json_true());
 	json_object_set_new(d, "fields", fields);
 	json_array_append_new(u->drift, d);
-	tg_log(TG_LOG_WARN, deleted ? "drift: object deleted" : "drift",
-	       "unit", u->name, "kind", o->kind, "namespace", o->ns ? o->ns : "",
+	tg_log(TG_LOG_WARN, deleted ? "drift: object deleted" : "drift", "unit",
+	       u->name, "kind", o->kind, "namespace", o->ns ? o->ns : "",
 	       "name", o->name, NULL);
 }
 
@@ -1054,13 +1078,13 @@ static json_t *list_live(tg_apply *a)
 				if (n == cap) {
 					cap = cap ? 2 * cap : 8;
 					reqs = tg_realloc(reqs,
-							  cap * sizeof(*reqs));
+					                  cap * sizeof(*reqs));
 				}
 				memset(&reqs[n], 0, sizeof(reqs[n]));
 				reqs[n].api_version = o->api_version;
 				reqs[n].kind = o->kind;
 				reqs[n++].label_selector =
-					TG_LABEL_MANAGED_BY "=tollgate";
+				        TG_LABEL_MANAGED_BY "=tollgate";
 			}
 			free(kk);
 		}
@@ -1070,16 +1094,16 @@ static json_t *list_live(tg_apply *a)
 	/* A kind whose list failed keeps an empty map: its objects are then
 	 * read one by one. */
 	for (i = 0; i < n; i++) {
-		char *kk = tg_aprintf("%s %s", reqs[i].api_version,
-				      reqs[i].kind);
+		char *kk =
+		        tg_aprintf("%s %s", reqs[i].api_version, reqs[i].kind);
 		json_t *map = json_object_get(byKind, kk);
 
-		json_array_foreach(reqs[i].items, k, it)
-		{
+		json_array_foreach(reqs[i].items, k, it) {
 			json_t *m = json_object_get(it, "metadata");
 			char *key = ns_name_key(
-				json_string_value(json_object_get(m, "namespace")),
-				json_string_value(json_object_get(m, "name")));
+			        json_string_value(
+			                json_object_get(m, "namespace")),
+			        json_string_value(json_object_get(m, "name")));
 			json_object_set(map, key, it);
 			free(key);
 		}
@@ -1126,7 +1150,7 @@ static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
  * drift: correct, apply the drifted ones again. */
 static void check_drift(tg_apply *a)
 {
-	batch b = {0}, fix = {0};
+	batch b = { 0 }, fix = { 0 };
 	json_t *byKind;
 	size_t i, j;
 
@@ -1159,7 +1183,7 @@ static void check_drift(tg_apply *a)
 			unit_error(b.units[i], b.ops[i].message);
 		else
 			drift_one(a, &fix, b.units[i], b.objs[i],
-				  b.ops[i].result < 0 ? NULL : b.ops[i].live);
+			          b.ops[i].result < 0 ? NULL : b.ops[i].live);
 	}
 	tg_kube_run(a->kube, fix.ops, fix.n);
 	for (i = 0; i < fix.n; i++) {
@@ -1173,13 +1197,13 @@ static void check_drift(tg_apply *a)
 	batch_free(&fix);
 }
 
-/* Plan ----------------------------------------------------------------------- */
+/* Plan --------------------------------------------------------------------- */
 
 /* What applying would do to each object: create, update (with the fields
  * that change) or unchanged, checked by the server with dryRun=All. */
 static void plan_units(tg_apply *a)
 {
-	batch dry = {0}, get = {0};
+	batch dry = { 0 }, get = { 0 };
 	size_t i, j;
 
 	for (i = 0; i < a->nunits; i++) {
@@ -1194,7 +1218,7 @@ static void plan_units(tg_apply *a)
 				continue;
 			}
 			batch_add(&dry, u, o, TG_KUBE_APPLY,
-				  TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
+			          TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
 			batch_add(&get, u, o, TG_KUBE_GET, 0);
 		}
 	}
@@ -1212,16 +1236,16 @@ static void plan_units(tg_apply *a)
 			continue;
 		}
 		tg_drift_compare(&o->changed, o->desired, get.ops[i].live,
-				 TG_FIELD_MANAGER);
+		                 TG_FIELD_MANAGER);
 		record_object(dry.units[i], o,
-			      json_array_size(o->changed) ? "update"
-							  : "unchanged");
+		              json_array_size(o->changed) ? "update"
+		                                          : "unchanged");
 	}
 	batch_free(&dry);
 	batch_free(&get);
 }
 
-/* Run ------------------------------------------------------------------------ */
+/* Run ---------------------------------------------------------------------- */
 
 static void stamp_commit(tg_apply *a)
 {
@@ -1233,10 +1257,10 @@ static void stamp_commit(tg_apply *a)
 			continue;
 		for (j = 0; j < u->n; j++) {
 			json_t *ann = object_member(
-				json_object_get(u->objs[j].desired, "metadata"),
-				"annotations");
+			        json_object_get(u->objs[j].desired, "metadata"),
+			        "annotations");
 			json_object_set_new(ann, TG_ANN_COMMIT,
-					    json_string(a->commit));
+			                    json_string(a->commit));
 		}
 	}
 }
@@ -1251,8 +1275,10 @@ int tg_apply_run(tg_apply *a)
 	if (!a->opts.plan && (error = ensure_inventory_namespace(a)) < 0)
 		return error;
 	if ((error = load_inventories(a)) < 0)
-		return tg_error_prefix(error, "cannot read the inventories in "
-				       "namespace \"%s\"", a->inventory_ns);
+		return tg_error_prefix(error,
+		                       "cannot read the inventories in "
+		                       "namespace \"%s\"",
+		                       a->inventory_ns);
 	diff_inventories(a);
 	if (a->opts.plan) {
 		plan_units(a);
@@ -1317,13 +1343,13 @@ json_t *tg_apply_report(const tg_apply *a)
 		else
 			result = u->changed ? "applied" : "unchanged";
 		r = json_pack("{s:s,s:O,s:o,s:O,s:O,s:O,s:b}", "result", result,
-			      "errors", u->errors, "objects",
-			      a->opts.plan ? json_incref(u->objects)
-					   : desired_identities(u),
-			      "pruned", u->pruned, "health", u->health,
-			      "drift", u->drift, "driftCorrected",
-			      u->drift_corrected);
+		              "errors", u->errors, "objects",
+		              a->opts.plan ? json_incref(u->objects)
+		                           : desired_identities(u),
+		              "pruned", u->pruned, "health", u->health, "drift",
+		              u->drift, "driftCorrected", u->drift_corrected);
 		json_object_set_new(units, u->name, r);
 	}
-	return json_pack("{s:o,s:O}", "units", units, "pruned", a->pruned_units);
+	return json_pack("{s:o,s:O}", "units", units, "pruned",
+	                 a->pruned_units);
 }

@@ -11,8 +11,8 @@
 #include "tollgate/cli.h"
 #include "tollgate/log.h"
 
-int tg_cli_option_value(const char **value, const char *name, int argc,
-			char **argv, int *i)
+int tg_cli_option_value(
+        const char **value, const char *name, int argc, char **argv, int *i)
 {
 	const char *arg = argv[*i];
 	size_t n = strlen(name);
@@ -84,9 +84,9 @@ int tg_cmd_version(int argc, char **argv)
 	(void)argv;
 	git_libgit2_version(&major, &minor, &rev);
 	printf("tollgate %s\n", TOLLGATE_VERSION);
-	printf("libgit2 %d.%d.%d, %s, curl %s, jansson %s, libyaml %s\n",
-	       major, minor, rev, OpenSSL_version(OPENSSL_VERSION),
-	       curl_version_info(CURLVERSION_NOW)->version, jansson_version_str(),
-	       yaml_get_version_string());
+	printf("libgit2 %d.%d.%d, %s, curl %s, jansson %s, libyaml %s\n", major,
+	       minor, rev, OpenSSL_version(OPENSSL_VERSION),
+	       curl_version_info(CURLVERSION_NOW)->version,
+	       jansson_version_str(), yaml_get_version_string());
 	return TG_EXIT_OK;
 }

@@ -26,27 +26,29 @@ static int parse_args(cycle_args *c, const char *cmd, int argc, char **argv)
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
-		if ((r = tg_cli_common_option(&c->common, argc, argv, &i)) != 0) {
+		if ((r = tg_cli_common_option(&c->common, argc, argv, &i)) !=
+		    0) {
 			if (r < 0)
 				return -1;
 			continue;
 		}
-		if ((r = tg_cli_option_value(&c->config, "--config", argc,
-					     argv, &i)) != 0) {
+		if ((r = tg_cli_option_value(&c->config, "--config", argc, argv,
+		                             &i)) != 0) {
 			if (r < 0)
 				return -1;
 			continue;
 		}
-		if ((r = tg_cli_option_value(&v, "--health-timeout", argc,
-					     argv, &i)) != 0) {
+		if ((r = tg_cli_option_value(&v, "--health-timeout", argc, argv,
+		                             &i)) != 0) {
 			char *end;
 			if (r < 0)
 				return -1;
 			c->health_timeout_s = strtod(v, &end);
 			if (*end || c->health_timeout_s < 0) {
-				fprintf(stderr, "tollgate %s: bad "
-					"--health-timeout \"%s\": seconds\n",
-					cmd, v);
+				fprintf(stderr,
+				        "tollgate %s: bad "
+				        "--health-timeout \"%s\": seconds\n",
+				        cmd, v);
 				return -1;
 			}
 			if (c->health_timeout_s == 0)
@@ -54,13 +56,14 @@ static int parse_args(cycle_args *c, const char *cmd, int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "tollgate %s: unknown argument \"%s\"\n", cmd,
-			argv[i]);
+		        argv[i]);
 		return -1;
 	}
 	if (!c->config) {
-		fprintf(stderr, "usage: tollgate %s --config FILE "
-			"[--health-timeout SECONDS] [--output text|json]\n",
-			cmd);
+		fprintf(stderr,
+		        "usage: tollgate %s --config FILE "
+		        "[--health-timeout SECONDS] [--output text|json]\n",
+		        cmd);
 		return -1;
 	}
 	return 0;
@@ -78,8 +81,8 @@ static void print_object(json_t *o)
 	       json_string_value(json_object_get(o, "kind")), ns ? ns : "",
 	       ns ? "/" : "", json_string_value(json_object_get(o, "name")));
 	json_array_foreach(changed, i, c)
-		printf("%s%s", i ? ", " : " (", json_string_value(
-						      json_object_get(c, "path")));
+		printf("%s%s", i ? ", " : " (",
+		       json_string_value(json_object_get(c, "path")));
 	printf("%s\n", json_array_size(changed) ? ")" : "");
 }
 
@@ -94,16 +97,15 @@ static void print_unit(const char *name, json_t *u, bool plan)
 	       msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
 	json_array_foreach(json_object_get(u, "errors"), i, x)
 		printf("  error: %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(u, "images"), i, x)
-	{
+	json_array_foreach(json_object_get(u, "images"), i, x) {
 		json_t *reason;
 		printf("  image %s: %s%s%s\n",
 		       json_string_value(json_object_get(x, "ref")),
 		       json_string_value(json_object_get(x, "verdict")),
 		       json_object_get(x, "digest") ? " " : "",
 		       json_object_get(x, "digest")
-			       ? json_string_value(json_object_get(x, "digest"))
-			       : "");
+		               ? json_string_value(json_object_get(x, "digest"))
+		               : "");
 		json_array_foreach(json_object_get(x, "reasons"), j, reason)
 			printf("    %s\n", json_string_value(reason));
 	}
@@ -131,8 +133,7 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 	       r->commit);
 	json_object_foreach(json_object_get(doc, "units"), name, u)
 		print_unit(name, u, plan);
-	json_array_foreach(json_object_get(doc, "prunedUnits"), i, u)
-	{
+	json_array_foreach(json_object_get(doc, "prunedUnits"), i, u) {
 		size_t j;
 		json_t *o;
 		printf("unit %s: removed from Git\n",
@@ -147,13 +148,13 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 		       json_string_value(json_object_get(d, "name")),
 		       json_string_value(json_object_get(d, "unit")),
 		       json_is_true(json_object_get(d, "corrected"))
-			       ? " (corrected)"
-			       : "");
+		               ? " (corrected)"
+		               : "");
 	if (!plan)
-		printf("status: %s\n",
-		       r->status_pushed      ? "committed and pushed"
-		       : r->status_committed ? "committed, not pushed"
-					     : "unchanged");
+		printf("status: %s\n", r->status_pushed ? "committed and pushed"
+		                       : r->status_committed
+		                               ? "committed, not pushed"
+		                               : "unchanged");
 	printf("%d units: %d applied, %d unchanged, %d blocked, %d failed\n",
 	       r->units, r->applied, r->unchanged, r->blocked, r->failed);
 }
@@ -161,8 +162,8 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 static int run_cycle(int argc, char **argv, bool plan)
 {
 	const char *cmd = plan ? "plan" : "once";
-	cycle_args c = {0};
-	tg_agent_options ao = {0};
+	cycle_args c = { 0 };
+	tg_agent_options ao = { 0 };
 	tg_config *cfg = NULL;
 	tg_agent *agent = NULL;
 	tg_cycle_result r;
@@ -185,7 +186,9 @@ static int run_cycle(int argc, char **argv, bool plan)
 	} else {
 		print_text(doc, &r, plan);
 	}
-	rc = r.failed ? TG_EXIT_ERROR : r.blocked ? TG_EXIT_BLOCKED : TG_EXIT_OK;
+	rc = r.failed    ? TG_EXIT_ERROR
+	     : r.blocked ? TG_EXIT_BLOCKED
+	                 : TG_EXIT_OK;
 out:
 	json_decref(doc);
 	tg_agent_free(agent);

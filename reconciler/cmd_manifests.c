@@ -206,7 +206,7 @@ parse_args(const char **dir, tg_cli_common *common, int argc, char **argv)
 int tg_cmd_manifests(int argc, char **argv)
 {
 	/* JSON by default (DESIGN.md 3.1): the output is meant for tools. */
-	tg_cli_common common = {TG_OUTPUT_JSON};
+	tg_cli_common common = { TG_OUTPUT_JSON };
 	tg_manifest_set *set = NULL;
 	const char *dir;
 	size_t i, nerr;

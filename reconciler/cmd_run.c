@@ -55,8 +55,10 @@ static int parse_seconds(double *out, const char *flag, const char *v)
 
 	*out = strtod(v, &end);
 	if (end == v || *end || *out < 0 || *out > 86400) {
-		fprintf(stderr, "tollgate run: bad %s \"%s\": seconds "
-			"(0 to 86400)\n", flag, v);
+		fprintf(stderr,
+		        "tollgate run: bad %s \"%s\": seconds "
+		        "(0 to 86400)\n",
+		        flag, v);
 		return -1;
 	}
 	return 0;
@@ -75,35 +77,35 @@ static int parse_args(run_args *c, int argc, char **argv)
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
-		if ((r = tg_cli_common_option(&c->common, argc, argv, &i)) != 0 ||
+		if ((r = tg_cli_common_option(&c->common, argc, argv, &i)) !=
+		            0 ||
 		    (r = tg_cli_option_value(&c->config, "--config", argc, argv,
-					     &i)) != 0 ||
+		                             &i)) != 0 ||
 		    (r = tg_cli_option_value(&c->ro.listen_addr,
-					     "--listen-addr", argc, argv,
-					     &i)) != 0 ||
+		                             "--listen-addr", argc, argv,
+		                             &i)) != 0 ||
 		    (r = tg_cli_option_value(&c->secret_file,
-					     "--reconcile-secret-file", argc,
-					     argv, &i)) != 0 ||
+		                             "--reconcile-secret-file", argc,
+		                             argv, &i)) != 0 ||
 		    (r = tg_cli_option_value(&c->ro.identity, "--identity",
-					     argc, argv, &i)) != 0) {
+		                             argc, argv, &i)) != 0) {
 			if (r < 0)
 				return -1;
 			continue;
 		}
 		if ((r = tg_cli_option_value(&v, "--poll-interval", argc, argv,
-					     &i)) != 0) {
+		                             &i)) != 0) {
 			if (r < 0 || parse_seconds(&c->ro.poll_s,
-						   "--poll-interval", v) < 0)
+			                           "--poll-interval", v) < 0)
 				return -1;
 			if (c->ro.poll_s == 0)
 				c->ro.poll_s = -1; /* no ref checks */
 			continue;
 		}
 		if ((r = tg_cli_option_value(&v, "--health-timeout", argc, argv,
-					     &i)) != 0) {
-			if (r < 0 ||
-			    parse_seconds(&c->ro.health_timeout_s,
-					  "--health-timeout", v) < 0)
+		                             &i)) != 0) {
+			if (r < 0 || parse_seconds(&c->ro.health_timeout_s,
+			                           "--health-timeout", v) < 0)
 				return -1;
 			if (c->ro.health_timeout_s == 0)
 				c->ro.health_timeout_s = -1; /* do not wait */
@@ -114,17 +116,17 @@ static int parse_args(run_args *c, int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "tollgate run: unknown argument \"%s\"\n",
-			argv[i]);
+		        argv[i]);
 		return -1;
 	}
 	if (!c->config) {
 		fprintf(stderr,
-			"usage: tollgate run --config FILE [--listen-addr "
-			"HOST:PORT] [--poll-interval SECONDS]\n"
-			"       [--reconcile-secret-file FILE] [--identity "
-			"NAME] [--no-leader-election]\n"
-			"       [--health-timeout SECONDS] [--log-format "
-			"text|json]\n");
+		        "usage: tollgate run --config FILE [--listen-addr "
+		        "HOST:PORT] [--poll-interval SECONDS]\n"
+		        "       [--reconcile-secret-file FILE] [--identity "
+		        "NAME] [--no-leader-election]\n"
+		        "       [--health-timeout SECONDS] [--log-format "
+		        "text|json]\n");
 		return -1;
 	}
 	return 0;
@@ -143,7 +145,7 @@ static int read_secret(char **out, size_t *len, const char *path)
 		free(*out);
 		*out = NULL;
 		return tg_error_set(TG_EINVALID, "%s: the secret file is empty",
-				    path);
+		                    path);
 	}
 	return 0;
 }
@@ -154,7 +156,7 @@ int tg_cmd_run(int argc, char **argv)
 	tg_config *cfg = NULL;
 	char *secret = NULL;
 	size_t secret_len = 0;
-	int pipefd[2] = {-1, -1};
+	int pipefd[2] = { -1, -1 };
 	int rc = TG_EXIT_ERROR;
 
 	memset(&c, 0, sizeof(c));
@@ -177,7 +179,7 @@ int tg_cmd_run(int argc, char **argv)
 	wake_wfd = pipefd[1];
 	if (install_signals() < 0) {
 		fprintf(stderr, "tollgate run: sigaction: %s\n",
-			strerror(errno));
+		        strerror(errno));
 		goto out;
 	}
 	c.ro.secret = secret;

@@ -57,15 +57,15 @@ static int vb_option(vb_args *a, int argc, char **argv, int *i)
 		const char *name;
 		size_t off;
 	} opts[] = {
-	        {"--bundle", offsetof(vb_args, bundle)},
-	        {"--certificate-identity-regexp",
-	         offsetof(vb_args, identity_re)},
-	        {"--certificate-identity", offsetof(vb_args, identity)},
-	        {"--certificate-oidc-issuer-regexp",
-	         offsetof(vb_args, issuer_re)},
-	        {"--certificate-oidc-issuer", offsetof(vb_args, issuer)},
-	        {"--key", offsetof(vb_args, key)},
-	        {"--trusted-root", offsetof(vb_args, root)},
+		{ "--bundle", offsetof(vb_args, bundle) },
+		{ "--certificate-identity-regexp",
+		  offsetof(vb_args, identity_re) },
+		{ "--certificate-identity", offsetof(vb_args, identity) },
+		{ "--certificate-oidc-issuer-regexp",
+		  offsetof(vb_args, issuer_re) },
+		{ "--certificate-oidc-issuer", offsetof(vb_args, issuer) },
+		{ "--key", offsetof(vb_args, key) },
+		{ "--trusted-root", offsetof(vb_args, root) },
 	};
 	size_t k;
 	int r;

@@ -53,15 +53,15 @@ static void verify_usage(FILE *f)
 	      f);
 }
 
-static int parse_count(unsigned *out, const char *v, const char *name,
-		       uint64_t max)
+static int
+parse_count(unsigned *out, const char *v, const char *name, uint64_t max)
 {
 	uint64_t n;
 
 	if (tg_parse_u64(&n, v, strlen(v), max) < 0 || n == 0) {
 		fprintf(stderr, "tollgate verify: %s: %s (1 to %llu)\n", name,
-			tg_error_last()[0] ? tg_error_last() : "must be > 0",
-			(unsigned long long)max);
+		        tg_error_last()[0] ? tg_error_last() : "must be > 0",
+		        (unsigned long long)max);
 		return -1;
 	}
 	*out = (unsigned)n;
@@ -69,8 +69,8 @@ static int parse_count(unsigned *out, const char *v, const char *name,
 }
 
 /* A string option at argv[*i] into *dst: 1 consumed, 0 not it, -1. */
-static int string_option(const char **dst, const char *name, int argc,
-			 char **argv, int *i)
+static int
+string_option(const char **dst, const char *name, int argc, char **argv, int *i)
 {
 	const char *v = NULL;
 	int r = tg_cli_option_value(&v, name, argc, argv, i);
@@ -80,8 +80,12 @@ static int string_option(const char **dst, const char *name, int argc,
 	return r;
 }
 
-static int count_option(unsigned *dst, const char *name, uint64_t max,
-			int argc, char **argv, int *i)
+static int count_option(unsigned *dst,
+                        const char *name,
+                        uint64_t max,
+                        int argc,
+                        char **argv,
+                        int *i)
 {
 	const char *v = NULL;
 	int r = tg_cli_option_value(&v, name, argc, argv, i);
@@ -99,17 +103,17 @@ static int verify_option(struct verify_args *a, int argc, char **argv, int *i)
 
 	if ((r = string_option(&a->policy, "--policy", argc, argv, i)) ||
 	    (r = string_option(&a->registry_config, "--registry-config", argc,
-			       argv, i)) ||
+	                       argv, i)) ||
 	    (r = string_option(&a->ca_file, "--ca-file", argc, argv, i)) ||
 	    (r = count_option(&a->parallel, "--parallel", 1024, argc, argv,
-			      i)) ||
+	                      i)) ||
 	    (r = count_option(&a->repeat, "--repeat", VERIFY_MAX_REPEAT, argc,
-			      argv, i)))
+	                      argv, i)))
 		return r;
 	r = string_option(&v, "--insecure-registry", argc, argv, i);
 	if (r > 0) {
-		a->insecure = tg_realloc(a->insecure, (a->ninsecure + 1) *
-							      sizeof(char *));
+		a->insecure = tg_realloc(a->insecure,
+		                         (a->ninsecure + 1) * sizeof(char *));
 		a->insecure[a->ninsecure++] = v;
 	}
 	return r;
@@ -126,7 +130,8 @@ static int verify_parse_args(struct verify_args *a, int argc, char **argv)
 			verify_usage(stdout);
 			return 1;
 		}
-		if ((r = tg_cli_common_option(&a->common, argc, argv, &i)) != 0 ||
+		if ((r = tg_cli_common_option(&a->common, argc, argv, &i)) !=
+		            0 ||
 		    (r = verify_option(a, argc, argv, &i)) != 0) {
 			if (r < 0)
 				return -1;
@@ -134,15 +139,14 @@ static int verify_parse_args(struct verify_args *a, int argc, char **argv)
 		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "tollgate verify: unknown option %s\n",
-				argv[i]);
+			        argv[i]);
 			return -1;
 		}
 		a->images[a->nimages++] = argv[i];
 	}
 	if (!a->policy || a->nimages == 0) {
 		fprintf(stderr, "tollgate verify: %s\n",
-			!a->policy ? "--policy is required"
-				   : "no image given");
+		        !a->policy ? "--policy is required" : "no image given");
 		return -1;
 	}
 	return 0;
@@ -158,13 +162,12 @@ static void print_signers(tg_buf *b, const tg_verdict *v)
 	if (i < 0 || tg_verdict_check_result(v, (size_t)i) != TG_CHECK_PASS)
 		return;
 	auths = json_object_get(
-		tg_check_evidence(tg_verdict_check(v, (size_t)i)),
-		"authorities");
-	json_array_foreach(auths, k, a)
-	{
+	        tg_check_evidence(tg_verdict_check(v, (size_t)i)),
+	        "authorities");
+	json_array_foreach(auths, k, a) {
 		tg_buf_printf(b, "  signed by \"%s\" (%s)\n",
-			      json_string_value(json_object_get(a, "name")),
-			      json_string_value(json_object_get(a, "signer")));
+		              json_string_value(json_object_get(a, "name")),
+		              json_string_value(json_object_get(a, "signer")));
 	}
 }
 
@@ -201,7 +204,7 @@ static void print_json(tg_verdict **verdicts, size_t n)
 
 static int open_registry(tg_registry **out, const struct verify_args *a)
 {
-	tg_registry_options o = {0};
+	tg_registry_options o = { 0 };
 
 	o.auth_file = a->registry_config;
 	o.insecure = a->insecure;
@@ -212,8 +215,8 @@ static int open_registry(tg_registry **out, const struct verify_args *a)
 }
 
 /* Verify every round; the verdicts of the last one stay in verdicts. */
-static int run_rounds(tg_verdict **verdicts, tg_verifier *vf,
-		      const struct verify_args *a)
+static int
+run_rounds(tg_verdict **verdicts, tg_verifier *vf, const struct verify_args *a)
 {
 	unsigned round;
 	size_t i;
@@ -230,9 +233,10 @@ static int run_rounds(tg_verdict **verdicts, tg_verifier *vf,
 		dt = tg_monotonic() - t0;
 		if (a->repeat > 1)
 			fprintf(stderr,
-				"round %u: %zu images in %.3f s (%.1f images/s)\n",
-				round, a->nimages, dt,
-				dt > 0 ? (double)a->nimages / dt : 0.0);
+			        "round %u: %zu images in %.3f s (%.1f "
+			        "images/s)\n",
+			        round, a->nimages, dt,
+			        dt > 0 ? (double)a->nimages / dt : 0.0);
 	}
 	return 0;
 }
@@ -249,8 +253,8 @@ static int exit_code(tg_verdict **verdicts, size_t n)
 
 int tg_cmd_verify(int argc, char **argv)
 {
-	struct verify_args a = {0};
-	tg_verifier_options vo = {0};
+	struct verify_args a = { 0 };
+	tg_verifier_options vo = { 0 };
 	tg_policy *policy = NULL;
 	tg_registry *reg = NULL;
 	tg_verdict_cache *cache = NULL;

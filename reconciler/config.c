@@ -151,8 +151,7 @@ static void check_keys(cfg_ctx *x,
 	tg_buf_init(&list, 1024);
 	for (i = 0; known[i]; i++)
 		tg_buf_printf(&list, "%s%s", i ? ", " : "", known[i]);
-	json_object_foreach((json_t *)obj, name, v)
-	{
+	json_object_foreach((json_t *)obj, name, v) {
 		cfg_key ck;
 
 		for (i = 0; known[i] && strcmp(known[i], name); i++)
@@ -390,9 +389,10 @@ static bool url_has_scheme(const char *url)
  */
 static void check_source_url(cfg_ctx *x, const cfg_key *k)
 {
-	static const char *const schemes[] = {
-	        "file://", "git://",     "http://",    "https://",
-	        "ssh://",  "git+ssh://", "ssh+git://", NULL};
+	static const char *const schemes[] = { "file://",    "git://",
+		                               "http://",    "https://",
+		                               "ssh://",     "git+ssh://",
+		                               "ssh+git://", NULL };
 	char **url = &x->c->source.url;
 	const char *colon = strchr(*url, ':'), *slash = strchr(*url, '/');
 	const char *at, *host;
@@ -459,9 +459,9 @@ static void check_source_path(cfg_ctx *x, const cfg_key *k)
 static void
 read_source_auth(cfg_ctx *x, const json_t *src, const cfg_key *parent)
 {
-	static const char *const known[] = {"sshKey",   "knownHosts",
-	                                    "username", "passwordFile",
-	                                    "caFile",   NULL};
+	static const char *const known[] = { "sshKey",   "knownHosts",
+		                             "username", "passwordFile",
+		                             "caFile",   NULL };
 	cfg_key k;
 	json_t *a = get_map(x, src, parent, "auth", &k, known);
 	cfg_key uk;
@@ -497,8 +497,8 @@ static void check_ssh_known_hosts(cfg_ctx *x, const cfg_key *k)
 
 static void read_source(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"url",      "branch", "path",
-	                                    "interval", "auth",   NULL};
+	static const char *const known[] = { "url",      "branch", "path",
+		                             "interval", "auth",   NULL };
 	cfg_key k, ck;
 	json_t *src = get_map(x, root, NULL, "source", &k, known);
 
@@ -528,9 +528,9 @@ static void check_ident(cfg_ctx *x, const cfg_key *k, const char *s)
 
 static void read_status(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"branch", "notes", "author", "push",
-	                                    NULL};
-	static const char *const author_keys[] = {"name", "email", NULL};
+	static const char *const known[] = { "branch", "notes", "author",
+		                             "push", NULL };
+	static const char *const author_keys[] = { "name", "email", NULL };
 	cfg_key k, ak, ck;
 	json_t *st = get_map(x, root, NULL, "status", &k, known), *au;
 
@@ -556,8 +556,8 @@ static void read_status(cfg_ctx *x, const json_t *root)
 
 static void read_cluster(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"kubeconfig", "inventoryNamespace",
-	                                    "drift", "prune", NULL};
+	static const char *const known[] = { "kubeconfig", "inventoryNamespace",
+		                             "drift", "prune", NULL };
 	cfg_key k, ck;
 	json_t *cl = get_map(x, root, NULL, "cluster", &k, known);
 	char *drift = NULL;
@@ -602,8 +602,7 @@ static void get_str_list(cfg_ctx *x,
 	if (!arr)
 		return;
 	*out = tg_calloc(json_array_size(arr) + 1, sizeof(char *));
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		key_child(&ek, &k, NULL, i);
 		if (!json_is_string(v) || !*json_string_value(v) ||
 		    !str_is_clean(json_string_value(v))) {
@@ -628,7 +627,8 @@ static bool is_registry_host(const char *s)
 
 static void read_registries(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"auth", "insecure", "caFile", NULL};
+	static const char *const known[] = { "auth", "insecure", "caFile",
+		                             NULL };
 	cfg_key k;
 	json_t *r = get_map(x, root, NULL, "registries", &k, known);
 
@@ -661,7 +661,7 @@ static void read_image_path(cfg_ctx *x,
                             const cfg_key *k,
                             tg_config_image_path *ip)
 {
-	static const char *const known[] = {"group", "kind", "paths", NULL};
+	static const char *const known[] = { "group", "kind", "paths", NULL };
 	cfg_key ck;
 
 	if (!json_is_object(v)) {
@@ -697,8 +697,7 @@ static void read_image_paths(cfg_ctx *x, const json_t *root)
 		return;
 	x->c->image_paths =
 	        tg_calloc(json_array_size(arr) + 1, sizeof(*x->c->image_paths));
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach(arr, i, v) {
 		key_child(&ek, &k, NULL, i);
 		read_image_path(x, v, &ek,
 		                &x->c->image_paths[x->c->nimage_paths++]);
@@ -717,16 +716,17 @@ static bool is_header_name(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+		if (!(isalnum((unsigned char)*s) ||
+		      strchr("!#$%&'*+-.^_`|~", *s)))
 			return false;
 	return true;
 }
 
 static void read_notify(cfg_ctx *x, const json_t *root)
 {
-	static const char *const known[] = {"webhooks", NULL};
-	static const char *const hook_keys[] = {"url", "header",
-						"headerValueFile", NULL};
+	static const char *const known[] = { "webhooks", NULL };
+	static const char *const hook_keys[] = { "url", "header",
+		                                 "headerValueFile", NULL };
 	cfg_key k, wk, ek, uk, hk;
 	json_t *n = get_map(x, root, NULL, "notify", &k, known), *arr, *v;
 	size_t i;
@@ -734,17 +734,17 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 	if (!n || !(arr = member(x, n, &k, "webhooks", JSON_ARRAY, &wk)))
 		return;
 	x->c->notify.webhooks =
-		tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
+	        tg_calloc(json_array_size(arr) + 1, sizeof(tg_config_webhook));
 	json_array_foreach(arr, i, v) {
 		tg_config_webhook *w =
-			&x->c->notify.webhooks[x->c->notify.nwebhooks];
+		        &x->c->notify.webhooks[x->c->notify.nwebhooks];
 
 		key_child(&ek, &wk, NULL, i);
 		if (!json_is_object(v)) {
 			cfg_error(x, &ek, TG_EINVALID,
-				  "expected a mapping {url, header, "
-				  "headerValueFile}, got %s",
-				  type_name(v));
+			          "expected a mapping {url, header, "
+			          "headerValueFile}, got %s",
+			          type_name(v));
 			continue;
 		}
 		check_keys(x, v, &ek, hook_keys);
@@ -753,29 +753,30 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 		x->c->notify.nwebhooks++;
 		if (!is_http_url(w->url))
 			cfg_error(x, &uk, TG_EINVALID,
-				  "\"%s\" must be an http:// or https:// URL",
-				  w->url);
+			          "\"%s\" must be an http:// or https:// URL",
+			          w->url);
 		if (get_str(x, v, &ek, "header", false, &w->header, &hk) &&
 		    !is_header_name(w->header))
 			cfg_error(x, &hk, TG_EINVALID,
-				  "\"%s\" is not an HTTP header name",
-				  w->header);
+			          "\"%s\" is not an HTTP header name",
+			          w->header);
 		get_path(x, v, &ek, "headerValueFile", false,
-			 &w->header_value_file);
+		         &w->header_value_file);
 		if (!w->header != !w->header_value_file)
 			cfg_error(x, &ek, TG_EINVALID,
-				  "header and headerValueFile go together "
-				  "(the value is read from the file, never "
-				  "written here)");
+			          "header and headerValueFile go together "
+			          "(the value is read from the file, never "
+			          "written here)");
 	}
 }
 
 static void read_top(cfg_ctx *x, const json_t *root)
 {
 	static const char *const known[] = {
-	        "source",           "status",     "cluster",    "policy",
-	        "registries",       "stateDir",   "imagePaths", "notify",
-	        "reverifyInterval", "listenAddr", NULL};
+		"source",           "status",     "cluster",    "policy",
+		"registries",       "stateDir",   "imagePaths", "notify",
+		"reverifyInterval", "listenAddr", NULL
+	};
 	cfg_key k;
 
 	check_keys(x, root, NULL, known);
@@ -834,7 +835,7 @@ int tg_config_parse(tg_config **out,
                     size_t len,
                     const char *base_dir)
 {
-	cfg_ctx x = {0};
+	cfg_ctx x = { 0 };
 	tg_yaml_docs *docs = NULL;
 	json_t *root;
 	int error;

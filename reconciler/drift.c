@@ -22,9 +22,16 @@
 
 /* Fields the server owns or that change on every write: never drift. */
 static const char *const ignored_meta[] = {
-	"managedFields", "resourceVersion", "uid", "generation",
-	"creationTimestamp", "selfLink", "deletionTimestamp",
-	"deletionGracePeriodSeconds", "ownerReferences", "finalizers",
+	"managedFields",
+	"resourceVersion",
+	"uid",
+	"generation",
+	"creationTimestamp",
+	"selfLink",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"ownerReferences",
+	"finalizers",
 };
 
 typedef struct walk {
@@ -72,14 +79,13 @@ static json_t *small_copy(json_t *v)
 	return json_deep_copy(v);
 }
 
-static void report(walk *w, const char *pointer, json_t *desired,
-		   json_t *live)
+static void report(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	json_t *d = json_object();
 
 	json_object_set_new(d, "path", json_string(pointer));
 	json_object_set_new(d, "managers",
-			    tg_drift_owners(w->live_root, pointer, w->self));
+	                    tg_drift_owners(w->live_root, pointer, w->self));
 	if (!w->secret) {
 		json_object_set_new(d, "desired", small_copy(desired));
 		json_object_set_new(d, "live", small_copy(live));
@@ -87,8 +93,8 @@ static void report(walk *w, const char *pointer, json_t *desired,
 	json_array_append_new(w->out, d);
 }
 
-static void compare(walk *w, const char *pointer, json_t *desired,
-		    json_t *live);
+static void
+compare(walk *w, const char *pointer, json_t *desired, json_t *live);
 
 /* A list whose items are all objects with a string "name". */
 static int named_list(json_t *arr)
@@ -98,8 +104,7 @@ static int named_list(json_t *arr)
 
 	if (json_array_size(arr) == 0)
 		return 0;
-	json_array_foreach(arr, i, item)
-	{
+	json_array_foreach(arr, i, item) {
 		if (!json_is_string(json_object_get(item, "name")))
 			return 0;
 	}
@@ -112,9 +117,9 @@ static long find_named(json_t *arr, const char *name)
 	json_t *item;
 	size_t i;
 
-	json_array_foreach(arr, i, item)
-	{
-		const char *n = json_string_value(json_object_get(item, "name"));
+	json_array_foreach(arr, i, item) {
+		const char *n =
+		        json_string_value(json_object_get(item, "name"));
 		if (n && !strcmp(n, name))
 			return (long)i;
 	}
@@ -123,15 +128,15 @@ static long find_named(json_t *arr, const char *name)
 
 /* Items are matched by name; the pointer uses the item's index in the
  * live list so that it names the live field. */
-static void compare_named_list(walk *w, const char *pointer, json_t *desired,
-			       json_t *live)
+static void
+compare_named_list(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	json_t *d;
 	size_t i;
 
-	json_array_foreach(desired, i, d)
-	{
-		const char *name = json_string_value(json_object_get(d, "name"));
+	json_array_foreach(desired, i, d) {
+		const char *name =
+		        json_string_value(json_object_get(d, "name"));
 		long at = find_named(live, name);
 		char idx[24], *p;
 
@@ -147,14 +152,13 @@ static void compare_named_list(walk *w, const char *pointer, json_t *desired,
 	}
 }
 
-static void compare_object(walk *w, const char *pointer, json_t *desired,
-			   json_t *live)
+static void
+compare_object(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	const char *key;
 	json_t *d;
 
-	json_object_foreach(desired, key, d)
-	{
+	json_object_foreach(desired, key, d) {
 		char *p = child_pointer(pointer, key);
 		compare(w, p, d, json_object_get(live, key));
 		free(p);
@@ -175,8 +179,7 @@ static int object_list(json_t *arr)
 	json_t *item;
 	size_t i;
 
-	json_array_foreach(arr, i, item)
-	{
+	json_array_foreach(arr, i, item) {
 		if (!json_is_object(item))
 			return 0;
 	}
@@ -187,14 +190,13 @@ static int object_list(json_t *arr)
  * rules): the server keeps the applied order, so item i is compared with
  * item i field by field, and fields the server defaulted in an item
  * (a port's protocol) are not drift. */
-static void compare_positional(walk *w, const char *pointer, json_t *desired,
-			       json_t *live)
+static void
+compare_positional(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	json_t *d;
 	size_t i;
 
-	json_array_foreach(desired, i, d)
-	{
+	json_array_foreach(desired, i, d) {
 		char idx[24], *p;
 
 		snprintf(idx, sizeof(idx), "%zu", i);
@@ -220,24 +222,23 @@ static int same_value(json_t *a, json_t *b)
 	return 1;
 }
 
-static void compare(walk *w, const char *pointer, json_t *desired,
-		    json_t *live)
+static void compare(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	if (json_is_object(desired) && json_is_object(live)) {
 		compare_object(w, pointer, desired, live);
 	} else if (json_is_array(desired) && json_is_array(live) &&
-		   named_list(desired) && named_list(live)) {
+	           named_list(desired) && named_list(live)) {
 		compare_named_list(w, pointer, desired, live);
 	} else if (json_is_array(desired) && json_is_array(live) &&
-		   json_array_size(desired) == json_array_size(live) &&
-		   object_list(desired) && object_list(live)) {
+	           json_array_size(desired) == json_array_size(live) &&
+	           object_list(desired) && object_list(live)) {
 		compare_positional(w, pointer, desired, live);
 	} else if (json_is_array(desired) && json_is_array(live)) {
 		size_t i, n = json_array_size(desired);
 		int same = n == json_array_size(live);
 		for (i = 0; same && i < n; i++)
 			same = same_value(json_array_get(desired, i),
-					  json_array_get(live, i));
+			                  json_array_get(live, i));
 		if (!same)
 			report(w, pointer, desired, live);
 	} else if (json_is_null(desired) && !live) {
@@ -256,8 +257,7 @@ static void compare_secret(walk *w, json_t *desired, json_t *live)
 	const char *key;
 
 	w->secret = 1;
-	json_object_foreach(ddata, key, v)
-	{
+	json_object_foreach(ddata, key, v) {
 		json_t *l = json_object_get(ldata, key);
 		if (!l || !json_equal(l, v)) {
 			char *p = child_pointer("/data", key);
@@ -265,14 +265,15 @@ static void compare_secret(walk *w, json_t *desired, json_t *live)
 			free(p);
 		}
 	}
-	json_object_foreach(sdata, key, v)
-	{
+	json_object_foreach(sdata, key, v) {
 		const char *s = json_string_value(v);
 		json_t *l = json_object_get(ldata, key);
 		char *enc = s ? tg_base64_encode((const unsigned char *)s,
-						 strlen(s))
-			      : NULL;
-		if (!l || !enc || strcmp(json_string_value(l) ? json_string_value(l) : "", enc)) {
+		                                 strlen(s))
+		              : NULL;
+		if (!l || !enc ||
+		    strcmp(json_string_value(l) ? json_string_value(l) : "",
+		           enc)) {
 			char *p = child_pointer("/data", key);
 			report(w, p, NULL, NULL);
 			free(p);
@@ -282,10 +283,12 @@ static void compare_secret(walk *w, json_t *desired, json_t *live)
 	w->secret = 0;
 }
 
-void tg_drift_compare(json_t **out, json_t *desired, json_t *live,
-		      const char *self)
+void tg_drift_compare(json_t **out,
+                      json_t *desired,
+                      json_t *live,
+                      const char *self)
 {
-	walk w = {.out = json_array(), .live_root = live, .self = self};
+	walk w = { .out = json_array(), .live_root = live, .self = self };
 	json_t *d = json_deep_copy(desired), *meta;
 	const char *kind = json_string_value(json_object_get(desired, "kind"));
 	size_t i;
@@ -314,8 +317,7 @@ static int key_matches(json_t *key, json_t *item)
 
 	if (!json_is_object(key) || !json_is_object(item))
 		return 0;
-	json_object_foreach(key, k, v)
-	{
+	json_object_foreach(key, k, v) {
 		if (!same_scalar(v, json_object_get(item, k)))
 			return 0;
 	}
@@ -330,8 +332,7 @@ static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
 	const char *k;
 
 	snprintf(want, sizeof(want), "i:%zu", idx);
-	json_object_foreach(fields, k, sub)
-	{
+	json_object_foreach(fields, k, sub) {
 		json_t *parsed;
 		int hit = 0;
 
@@ -341,7 +342,7 @@ static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
 			continue;
 		parsed = json_loads(k + 2, JSON_DECODE_ANY, NULL);
 		hit = k[0] == 'k' ? key_matches(parsed, item)
-				  : json_equal(parsed, item);
+		                  : json_equal(parsed, item);
 		json_decref(parsed);
 		if (hit)
 			return sub;
@@ -385,7 +386,8 @@ static int owns(json_t *fields, json_t *live, const char *pointer)
 	while (ok && next_segment(&seg, &p)) {
 		if (json_is_array(live)) {
 			uint64_t idx;
-			if (tg_parse_u64(&idx, seg.data, seg.len, 1u << 30) < 0) {
+			if (tg_parse_u64(&idx, seg.data, seg.len, 1u << 30) <
+			    0) {
 				ok = 0;
 				break;
 			}
@@ -407,12 +409,12 @@ json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
 {
 	json_t *owners = json_array(), *entry;
 	json_t *mf = json_object_get(json_object_get(live, "metadata"),
-				     "managedFields");
+	                             "managedFields");
 	size_t i;
 
-	json_array_foreach(mf, i, entry)
-	{
-		const char *m = json_string_value(json_object_get(entry, "manager"));
+	json_array_foreach(mf, i, entry) {
+		const char *m =
+		        json_string_value(json_object_get(entry, "manager"));
 		json_t *fields = json_object_get(entry, "fieldsV1");
 		size_t j;
 		json_t *seen;

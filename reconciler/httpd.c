@@ -39,11 +39,13 @@ typedef struct request {
 	bool too_big;
 } request;
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status,
-			       const char *type, const char *body)
+static enum MHD_Result respond(struct MHD_Connection *c,
+                               unsigned status,
+                               const char *type,
+                               const char *body)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -61,8 +63,8 @@ static bool secret_equals(const tg_httpd *h, const char *given)
 }
 
 /* X-Hub-Signature-256: "sha256=" + hex HMAC-SHA256(secret, body). */
-static bool hub_signature_ok(const tg_httpd *h, const char *sig,
-			     const request *rq)
+static bool
+hub_signature_ok(const tg_httpd *h, const char *sig, const request *rq)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -71,8 +73,8 @@ static bool hub_signature_ok(const tg_httpd *h, const char *sig,
 	if (!sig || !tg_str_has_prefix(sig, "sha256="))
 		return false;
 	if (!HMAC(EVP_sha256(), h->secret, (int)h->secret_len,
-		  (const unsigned char *)(rq->body ? rq->body : ""), rq->len,
-		  mac, &mac_len))
+	          (const unsigned char *)(rq->body ? rq->body : ""), rq->len,
+	          mac, &mac_len))
 		return false;
 	tg_hex_encode(hex, mac, mac_len);
 	sig += strlen("sha256=");
@@ -80,39 +82,38 @@ static bool hub_signature_ok(const tg_httpd *h, const char *sig,
 	       CRYPTO_memcmp(sig, hex, 2 * (size_t)mac_len) == 0;
 }
 
-static bool authorized(const tg_httpd *h, struct MHD_Connection *c,
-		       const request *rq)
+static bool
+authorized(const tg_httpd *h, struct MHD_Connection *c, const request *rq)
 {
 	const char *auth;
 
 	if (!h->secret)
 		return true;
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					   "Authorization");
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	if (auth && tg_str_has_prefix(auth, "Bearer ") &&
 	    secret_equals(h, auth + strlen("Bearer ")))
 		return true;
 	if (secret_equals(h, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							 "X-Gitlab-Token")))
+	                                                 "X-Gitlab-Token")))
 		return true;
-	return hub_signature_ok(h,
-				MHD_lookup_connection_value(
-					c, MHD_HEADER_KIND,
-					"X-Hub-Signature-256"),
-				rq);
+	return hub_signature_ok(
+	        h,
+	        MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                    "X-Hub-Signature-256"),
+	        rq);
 }
 
-static enum MHD_Result reconcile(tg_httpd *h, struct MHD_Connection *c,
-				 const request *rq)
+static enum MHD_Result
+reconcile(tg_httpd *h, struct MHD_Connection *c, const request *rq)
 {
 	static const char one = 'r';
 
 	if (rq->too_big)
 		return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain",
-			       "request body too large\n");
+		               "request body too large\n");
 	if (!authorized(h, c, rq))
 		return respond(c, MHD_HTTP_UNAUTHORIZED, "text/plain",
-			       "unauthorized\n");
+		               "unauthorized\n");
 	pthread_mutex_lock(&h->lock);
 	h->reconcile = true;
 	pthread_mutex_unlock(&h->lock);
@@ -120,11 +121,11 @@ static enum MHD_Result reconcile(tg_httpd *h, struct MHD_Connection *c,
 		/* A full pipe already wakes the loop. */
 	}
 	return respond(c, MHD_HTTP_ACCEPTED, "text/plain",
-		       "reconcile requested\n");
+	               "reconcile requested\n");
 }
 
-static enum MHD_Result get(tg_httpd *h, struct MHD_Connection *c,
-			   const char *url)
+static enum MHD_Result
+get(tg_httpd *h, struct MHD_Connection *c, const char *url)
 {
 	enum MHD_Result ret;
 	char *copy;
@@ -137,26 +138,30 @@ static enum MHD_Result get(tg_httpd *h, struct MHD_Connection *c,
 		ready = h->ready;
 		pthread_mutex_unlock(&h->lock);
 		return ready ? respond(c, MHD_HTTP_OK, "text/plain", "ready\n")
-			     : respond(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-				       "text/plain",
-				       "no successful cycle yet\n");
+		             : respond(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                       "text/plain",
+		                       "no successful cycle yet\n");
 	}
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&h->lock);
 		copy = tg_strdup(h->metrics ? h->metrics : "");
 		pthread_mutex_unlock(&h->lock);
 		ret = respond(c, MHD_HTTP_OK,
-			      "text/plain; version=0.0.4; charset=utf-8", copy);
+		              "text/plain; version=0.0.4; charset=utf-8", copy);
 		free(copy);
 		return ret;
 	}
 	return respond(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n");
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
-			      const char *url, const char *method,
-			      const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle(void *cls,
+                              struct MHD_Connection *c,
+                              const char *url,
+                              const char *method,
+                              const char *version,
+                              const char *upload_data,
+                              size_t *upload_data_size,
+                              void **con_cls)
 {
 	tg_httpd *h = cls;
 	request *rq = *con_cls;
@@ -182,17 +187,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	if (!strcmp(url, "/reconcile")) {
 		if (strcmp(method, "POST"))
 			return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				       "text/plain", "use POST\n");
+			               "text/plain", "use POST\n");
 		return reconcile(h, c, rq);
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-			       "use GET\n");
+		               "use GET\n");
 	return get(h, c, url);
 }
 
-static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void request_done(void *cls,
+                         struct MHD_Connection *c,
+                         void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
 	request *rq = *con_cls;
 
@@ -216,14 +223,18 @@ static int parse_addr(struct sockaddr_storage *ss, bool *v6, const char *addr)
 
 	memset(ss, 0, sizeof(*ss));
 	*v6 = false;
-	if (!colon || tg_parse_u64(&port, colon + 1, strlen(colon + 1),
-				   65535) < 0)
-		return tg_error_set(TG_EINVALID, "listen address \"%s\": "
-				    "expected host:port", addr);
+	if (!colon ||
+	    tg_parse_u64(&port, colon + 1, strlen(colon + 1), 65535) < 0)
+		return tg_error_set(TG_EINVALID,
+		                    "listen address \"%s\": "
+		                    "expected host:port",
+		                    addr);
 	hl = (size_t)(colon - addr);
 	if (hl >= sizeof(host))
-		return tg_error_set(TG_EINVALID, "listen address \"%s\": host "
-				    "too long", addr);
+		return tg_error_set(TG_EINVALID,
+		                    "listen address \"%s\": host "
+		                    "too long",
+		                    addr);
 	memcpy(host, addr, hl);
 	host[hl] = '\0';
 	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
@@ -233,7 +244,7 @@ static int parse_addr(struct sockaddr_storage *ss, bool *v6, const char *addr)
 	if (!strcmp(host, "localhost"))
 		tg_strlcpy(host, "127.0.0.1", sizeof(host));
 	if (!*host || inet_pton(AF_INET, host,
-				&((struct sockaddr_in *)ss)->sin_addr) == 1) {
+	                        &((struct sockaddr_in *)ss)->sin_addr) == 1) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons((uint16_t)port);
@@ -241,16 +252,18 @@ static int parse_addr(struct sockaddr_storage *ss, bool *v6, const char *addr)
 			s4->sin_addr.s_addr = htonl(INADDR_ANY);
 		return 0;
 	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) ==
-	    1) {
+	if (inet_pton(AF_INET6, host,
+	              &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((uint16_t)port);
 		*v6 = true;
 		return 0;
 	}
-	return tg_error_set(TG_EINVALID, "listen address \"%s\": \"%s\" is not "
-			    "an IP address", addr, host);
+	return tg_error_set(TG_EINVALID,
+	                    "listen address \"%s\": \"%s\" is not "
+	                    "an IP address",
+	                    addr, host);
 }
 
 int tg_httpd_start(tg_httpd **out, const tg_httpd_options *opts)
@@ -276,15 +289,17 @@ int tg_httpd_start(tg_httpd **out, const tg_httpd_options *opts)
 		h->secret_len = opts->secret_len;
 	}
 	h->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)TG_HTTPD_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TG_HTTPD_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_END);
+	        flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned)TG_HTTPD_MAX_CONNECTIONS,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TG_HTTPD_TIMEOUT_S,
+	        MHD_OPTION_NOTIFY_COMPLETED, request_done, h, MHD_OPTION_END);
 	if (!h->daemon) {
-		error = tg_error_set(TG_EIO, "listen address \"%s\": cannot "
-				     "listen (%s)", opts->addr,
-				     errno ? strerror(errno) : "in use?");
+		error = tg_error_set(TG_EIO,
+		                     "listen address \"%s\": cannot "
+		                     "listen (%s)",
+		                     opts->addr,
+		                     errno ? strerror(errno) : "in use?");
 		tg_httpd_stop(h);
 		return error;
 	}

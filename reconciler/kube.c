@@ -34,7 +34,7 @@ typedef struct resource {
 struct tg_kube {
 	tg_http *http;
 	char *server;
-	char *auth;         /* "Authorization: ..." header, secret */
+	char *auth; /* "Authorization: ..." header, secret */
 	char *manager;
 	resource *res;
 	size_t nres;
@@ -89,10 +89,11 @@ static char *server_hostport(const char *server)
 	return end ? tg_strndup(p, (size_t)(end - p)) : tg_strdup(p);
 }
 
-int tg_kube_new(tg_kube **out, const tg_kube_target *t,
-		const tg_kube_options *opts)
+int tg_kube_new(tg_kube **out,
+                const tg_kube_target *t,
+                const tg_kube_options *opts)
 {
-	tg_http_options ho = {0};
+	tg_http_options ho = { 0 };
 	tg_kube *k = tg_calloc(1, sizeof(*k));
 	char *hostport = NULL;
 	const char *insecure[1];
@@ -101,18 +102,19 @@ int tg_kube_new(tg_kube **out, const tg_kube_target *t,
 	*out = NULL;
 	k->server = tg_strdup(t->server);
 	k->manager = tg_strdup(opts && opts->field_manager ? opts->field_manager
-							   : "tollgate");
+	                                                   : "tollgate");
 	if (t->token)
 		k->auth = tg_aprintf("Authorization: Bearer %s", t->token);
 	else if (t->basic_auth) {
-		char *b64 = tg_base64_encode((const unsigned char *)t->basic_auth,
-					     strlen(t->basic_auth));
+		char *b64 =
+		        tg_base64_encode((const unsigned char *)t->basic_auth,
+		                         strlen(t->basic_auth));
 		k->auth = tg_aprintf("Authorization: Basic %s", b64);
 		OPENSSL_cleanse(b64, strlen(b64));
 		free(b64);
 	}
 	k->list_limit = opts && opts->list_limit ? opts->list_limit
-						: TG_KUBE_LIST_LIMIT;
+	                                         : TG_KUBE_LIST_LIMIT;
 	ho.parallel = opts ? opts->parallel : 0;
 	ho.timeout_s = opts ? opts->timeout_s : 0;
 	ho.ca_pem = t->ca_pem;
@@ -140,8 +142,10 @@ int tg_kube_new(tg_kube **out, const tg_kube_target *t,
 
 /* Requests ---------------------------------------------------------------- */
 
-typedef void (*reply_fn)(tg_kube *k, int result, tg_http_response *resp,
-			 void *ctx);
+typedef void (*reply_fn)(tg_kube *k,
+                         int result,
+                         tg_http_response *resp,
+                         void *ctx);
 
 typedef struct pending {
 	tg_kube *k;
@@ -149,8 +153,8 @@ typedef struct pending {
 	void *ctx;
 } pending;
 
-static void on_done(tg_http *http, int result, tg_http_response *resp,
-		    void *ctx)
+static void
+on_done(tg_http *http, int result, tg_http_response *resp, void *ctx)
 {
 	pending *p = ctx;
 
@@ -160,14 +164,18 @@ static void on_done(tg_http *http, int result, tg_http_response *resp,
 }
 
 /* Submit method url with an optional JSON body of content_type. */
-static int submit(tg_kube *k, const char *method, const char *url,
-		  const char *content_type, const char *body, reply_fn fn,
-		  void *ctx)
+static int submit(tg_kube *k,
+                  const char *method,
+                  const char *url,
+                  const char *content_type,
+                  const char *body,
+                  reply_fn fn,
+                  void *ctx)
 {
 	const char *headers[3];
 	char *ct = NULL;
 	size_t nh = 0;
-	tg_http_request req = {0};
+	tg_http_request req = { 0 };
 	pending *p = tg_malloc(sizeof(*p));
 	int error;
 
@@ -213,7 +221,7 @@ static int status_error(char **msg_out, const tg_http_response *resp)
 		*msg_out = tg_aprintf("%ld: %s", resp->status, m);
 	else
 		*msg_out = tg_aprintf("HTTP %ld: %.200s", resp->status,
-				      resp->body);
+		                      resp->body);
 	json_decref(st);
 	switch (resp->status) {
 	case 401:
@@ -238,11 +246,12 @@ static int parse_body(json_t **out, const tg_http_response *resp)
 	json_error_t jerr;
 
 	*out = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	                  &jerr);
 	if (!*out)
-		return tg_error_set(TG_EPARSE, "%s: response is not JSON: %s "
-				    "(line %d)", resp->url, jerr.text,
-				    jerr.line);
+		return tg_error_set(TG_EPARSE,
+		                    "%s: response is not JSON: %s "
+		                    "(line %d)",
+		                    resp->url, jerr.text, jerr.line);
 	return 0;
 }
 
@@ -260,10 +269,11 @@ static void add_resources(tg_kube *k, const char *group_version, json_t *list)
 	json_t *arr = json_object_get(list, "resources"), *r;
 	size_t i;
 
-	json_array_foreach(arr, i, r)
-	{
-		const char *name = json_string_value(json_object_get(r, "name"));
-		const char *kind = json_string_value(json_object_get(r, "kind"));
+	json_array_foreach(arr, i, r) {
+		const char *name =
+		        json_string_value(json_object_get(r, "name"));
+		const char *kind =
+		        json_string_value(json_object_get(r, "kind"));
 		resource *e;
 
 		/* Subresources ("deployments/status") are not types. */
@@ -273,8 +283,8 @@ static void add_resources(tg_kube *k, const char *group_version, json_t *list)
 		k->res = tg_realloc(k->res, (k->nres + 1) * sizeof(*k->res));
 		e = &k->res[k->nres++];
 		e->group = slash ? tg_strndup(group_version,
-					      (size_t)(slash - group_version))
-				 : tg_strdup("");
+		                              (size_t)(slash - group_version))
+		                 : tg_strdup("");
 		e->version = tg_strdup(slash ? slash + 1 : group_version);
 		e->kind = tg_strdup(kind);
 		e->name = tg_strdup(name);
@@ -283,12 +293,12 @@ static void add_resources(tg_kube *k, const char *group_version, json_t *list)
 		e->pub.kind = e->kind;
 		e->pub.name = e->name;
 		e->pub.namespaced =
-			json_is_true(json_object_get(r, "namespaced"));
+		        json_is_true(json_object_get(r, "namespaced"));
 	}
 }
 
-static void on_group_version(tg_kube *k, int result, tg_http_response *resp,
-			     void *ctx)
+static void
+on_group_version(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 {
 	disco *d = ctx;
 	json_t *body = NULL;
@@ -311,8 +321,8 @@ static void on_group_version(tg_kube *k, int result, tg_http_response *resp,
 static int get_json(json_t **out, tg_kube *k, const char *path)
 {
 	tg_http_response *resp = NULL;
-	tg_http_request req = {0};
-	const char *headers[2] = {"Accept: application/json", k->auth};
+	tg_http_request req = { 0 };
+	const char *headers[2] = { "Accept: application/json", k->auth };
 	char *url = tg_aprintf("%s%s", k->server, path), *msg = NULL;
 	int error;
 
@@ -349,10 +359,8 @@ static int list_group_versions(json_t **out, tg_kube *k)
 		return error;
 	}
 	groups = json_object_get(apis, "groups");
-	json_array_foreach(groups, i, g)
-	{
-		json_array_foreach(json_object_get(g, "versions"), j, v)
-		{
+	json_array_foreach(groups, i, g) {
+		json_array_foreach(json_object_get(g, "versions"), j, v) {
 			json_t *gv = json_object_get(v, "groupVersion");
 			if (json_is_string(gv))
 				json_array_append(list, gv);
@@ -375,15 +383,14 @@ int tg_kube_discover(tg_kube *k)
 		return error;
 	n = json_array_size(gvs);
 	d = tg_calloc(n, sizeof(*d));
-	json_array_foreach(gvs, i, gv)
-	{
+	json_array_foreach(gvs, i, gv) {
 		const char *s = json_string_value(gv);
 		char *url = !strcmp(s, "v1")
-				    ? tg_aprintf("%s/api/v1", k->server)
-				    : tg_aprintf("%s/apis/%s", k->server, s);
+		                    ? tg_aprintf("%s/api/v1", k->server)
+		                    : tg_aprintf("%s/apis/%s", k->server, s);
 		d[i].group_version = tg_strdup(s);
 		error = submit(k, "GET", url, NULL, NULL, on_group_version,
-			       &d[i]);
+		               &d[i]);
 		free(url);
 		if (error < 0)
 			goto out;
@@ -395,9 +402,10 @@ int tg_kube_discover(tg_kube *k)
 		 * down) does not stop the others, as in kubectl; the core
 		 * group must answer. */
 		if (d[i].result < 0 && !strcmp(d[i].group_version, "v1"))
-			error = tg_error_set(d[i].result, "%s: discovery of "
-					     "/api/v1 failed: %s", k->server,
-					     d[i].message);
+			error = tg_error_set(d[i].result,
+			                     "%s: discovery of "
+			                     "/api/v1 failed: %s",
+			                     k->server, d[i].message);
 	}
 	if (!error)
 		k->discovered = true;
@@ -411,8 +419,10 @@ out:
 	return error;
 }
 
-int tg_kube_resource_lookup(const tg_kube_resource **out, tg_kube *k,
-			    const char *api_version, const char *kind)
+int tg_kube_resource_lookup(const tg_kube_resource **out,
+                            tg_kube *k,
+                            const char *api_version,
+                            const char *kind)
 {
 	const char *slash = strchr(api_version, '/');
 	size_t glen = slash ? (size_t)(slash - api_version) : 0;
@@ -432,9 +442,11 @@ int tg_kube_resource_lookup(const tg_kube_resource **out, tg_kube *k,
 			return 0;
 		}
 	}
-	return tg_error_set(TG_ENOTFOUND, "%s: the server does not serve kind "
-			    "%s in %s (is its CustomResourceDefinition "
-			    "applied?)", k->server, kind, api_version);
+	return tg_error_set(TG_ENOTFOUND,
+	                    "%s: the server does not serve kind "
+	                    "%s in %s (is its CustomResourceDefinition "
+	                    "applied?)",
+	                    k->server, kind, api_version);
 }
 
 /* Operations -------------------------------------------------------------- */
@@ -461,13 +473,13 @@ static char *escape_segment(const char *s)
 
 /* The collection URL of resource r in namespace ns (ignored for
  * cluster-scoped kinds; NULL for all namespaces). */
-static char *collection_url(tg_kube *k, const tg_kube_resource *r,
-			    const char *ns)
+static char *
+collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
 {
 	char *prefix = r->group[0]
-			       ? tg_aprintf("%s/apis/%s/%s", k->server,
-					    r->group, r->version)
-			       : tg_aprintf("%s/api/%s", k->server, r->version);
+	                       ? tg_aprintf("%s/apis/%s/%s", k->server,
+	                                    r->group, r->version)
+	                       : tg_aprintf("%s/api/%s", k->server, r->version);
 	char *url, *ens;
 
 	if (!r->namespaced || !ns) {
@@ -482,8 +494,10 @@ static char *collection_url(tg_kube *k, const tg_kube_resource *r,
 }
 
 /* A readable identity for messages: "apps/v1 Deployment shop/web". */
-static char *describe(const char *api_version, const char *kind,
-		      const char *ns, const char *name)
+static char *describe(const char *api_version,
+                      const char *kind,
+                      const char *ns,
+                      const char *name)
 {
 	if (ns && *ns)
 		return tg_aprintf("%s %s %s/%s", api_version, kind, ns, name);
@@ -510,18 +524,21 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 		op->result = status_error(&msg, resp);
 		op->message = tg_aprintf("%s: %s", c->what, msg);
 	} else if (op->verb != TG_KUBE_DELETE &&
-		   !(op->flags & TG_KUBE_DISCARD)) {
+	           !(op->flags & TG_KUBE_DISCARD)) {
 		if ((op->result = parse_body(&op->live, resp)) < 0)
-			op->message = tg_aprintf("%s: %s", c->what,
-						 tg_error_last());
+			op->message =
+			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
 	free(msg);
 	tg_http_response_free(resp);
 }
 
 /* Read the identity of obj; message in op on failure. */
-static int op_identity(tg_kube_op *op, const char **av, const char **kind,
-		       const char **ns, const char **name)
+static int op_identity(tg_kube_op *op,
+                       const char **av,
+                       const char **kind,
+                       const char **ns,
+                       const char **name)
 {
 	json_t *meta = json_object_get(op->obj, "metadata");
 
@@ -532,15 +549,18 @@ static int op_identity(tg_kube_op *op, const char **av, const char **kind,
 	if (!*av || !*kind || !*name || !**name) {
 		op->result = TG_EINVALID;
 		op->message = tg_strdup("object without apiVersion, kind or "
-					"metadata.name");
+		                        "metadata.name");
 		return TG_EINVALID;
 	}
 	return 0;
 }
 
 /* The URL and method for op; 0, or a negative code set in op. */
-static int op_request(char **url_out, const char **method, tg_kube *k,
-		      tg_kube_op *op, char **what)
+static int op_request(char **url_out,
+                      const char **method,
+                      tg_kube *k,
+                      tg_kube_op *op,
+                      char **what)
 {
 	const char *av, *kind, *ns, *name;
 	const tg_kube_resource *r;
@@ -558,8 +578,8 @@ static int op_request(char **url_out, const char **method, tg_kube *k,
 	if (r->namespaced && (!ns || !*ns)) {
 		op->result = TG_EINVALID;
 		op->message = tg_aprintf("%s: %s is namespaced but the object "
-					 "has no metadata.namespace", *what,
-					 kind);
+		                         "has no metadata.namespace",
+		                         *what, kind);
 		return op->result;
 	}
 	base = collection_url(k, r, ns);
@@ -574,7 +594,8 @@ static int op_request(char **url_out, const char **method, tg_kube *k,
 		*method = op->verb == TG_KUBE_CREATE ? "POST" : "PUT";
 	} else if (op->verb == TG_KUBE_APPLY) {
 		tg_buf_printf(&q, "?fieldManager=%s%s", k->manager,
-			      op->flags & TG_KUBE_NO_FORCE ? "" : "&force=true");
+		              op->flags & TG_KUBE_NO_FORCE ? ""
+		                                           : "&force=true");
 		*method = "PATCH";
 	} else if (op->verb == TG_KUBE_DELETE) {
 		tg_buf_puts(&q, "?propagationPolicy=Background");
@@ -624,19 +645,19 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 			 * same (0.1, not 0.10000000000000001): the server
 			 * parses quantities from the text. */
 			bodies[i] = json_dumps(
-				ops[i].obj,
-				JSON_COMPACT |
-					JSON_REAL_PRECISION(tg_json_real_digits(
-						ops[i].obj)));
+			        ops[i].obj,
+			        JSON_COMPACT |
+			                JSON_REAL_PRECISION(tg_json_real_digits(
+			                        ops[i].obj)));
 		if (submit(k, method, url,
-			   !bodies[i] ? NULL
-			   : ops[i].verb == TG_KUBE_APPLY
-				   ? "application/apply-patch+yaml"
-				   : "application/json",
-			   bodies[i], on_op, &ctx[i]) < 0) {
+		           !bodies[i] ? NULL
+		           : ops[i].verb == TG_KUBE_APPLY
+		                   ? "application/apply-patch+yaml"
+		                   : "application/json",
+		           bodies[i], on_op, &ctx[i]) < 0) {
 			ops[i].result = tg_error_code();
 			ops[i].message = tg_aprintf("%s: %s", ctx[i].what,
-						    tg_error_last());
+			                            tg_error_last());
 		}
 		free(url);
 	}
@@ -665,7 +686,7 @@ static int run_one(tg_kube *k, tg_kube_op *op)
 
 int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags)
 {
-	tg_kube_op op = {.verb = TG_KUBE_APPLY, .obj = obj, .flags = flags};
+	tg_kube_op op = { .verb = TG_KUBE_APPLY, .obj = obj, .flags = flags };
 	int error = run_one(k, &op);
 
 	if (live_out) {
@@ -678,7 +699,7 @@ int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags)
 
 int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj)
 {
-	tg_kube_op op = {.verb = TG_KUBE_CREATE, .obj = obj};
+	tg_kube_op op = { .verb = TG_KUBE_CREATE, .obj = obj };
 	int error = run_one(k, &op);
 
 	if (live_out) {
@@ -691,7 +712,7 @@ int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj)
 
 int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj)
 {
-	tg_kube_op op = {.verb = TG_KUBE_UPDATE, .obj = obj};
+	tg_kube_op op = { .verb = TG_KUBE_UPDATE, .obj = obj };
 	int error = run_one(k, &op);
 
 	if (live_out) {
@@ -703,22 +724,28 @@ int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj)
 }
 
 /* A stub object carrying only the identity, for GET and DELETE. */
-static json_t *identity(const char *api_version, const char *kind,
-			const char *ns, const char *name)
+static json_t *identity(const char *api_version,
+                        const char *kind,
+                        const char *ns,
+                        const char *name)
 {
 	json_t *meta = json_pack("{s:s}", "name", name);
 
 	if (ns && *ns)
 		json_object_set_new(meta, "namespace", json_string(ns));
 	return json_pack("{s:s,s:s,s:o}", "apiVersion", api_version, "kind",
-			 kind, "metadata", meta);
+	                 kind, "metadata", meta);
 }
 
-int tg_kube_get(json_t **live_out, tg_kube *k, const char *api_version,
-		const char *kind, const char *ns, const char *name)
+int tg_kube_get(json_t **live_out,
+                tg_kube *k,
+                const char *api_version,
+                const char *kind,
+                const char *ns,
+                const char *name)
 {
 	json_t *id = identity(api_version, kind, ns, name);
-	tg_kube_op op = {.verb = TG_KUBE_GET, .obj = id};
+	tg_kube_op op = { .verb = TG_KUBE_GET, .obj = id };
 	int error = run_one(k, &op);
 
 	*live_out = op.live;
@@ -728,11 +755,15 @@ int tg_kube_get(json_t **live_out, tg_kube *k, const char *api_version,
 	return error;
 }
 
-int tg_kube_delete(tg_kube *k, const char *api_version, const char *kind,
-		   const char *ns, const char *name, unsigned flags)
+int tg_kube_delete(tg_kube *k,
+                   const char *api_version,
+                   const char *kind,
+                   const char *ns,
+                   const char *name,
+                   unsigned flags)
 {
 	json_t *id = identity(api_version, kind, ns, name);
-	tg_kube_op op = {.verb = TG_KUBE_DELETE, .obj = id, .flags = flags};
+	tg_kube_op op = { .verb = TG_KUBE_DELETE, .obj = id, .flags = flags };
 	int error = run_one(k, &op);
 
 	tg_kube_op_clear(&op);
@@ -741,18 +772,19 @@ int tg_kube_delete(tg_kube *k, const char *api_version, const char *kind,
 }
 
 /* Append the page's items to items, with apiVersion and kind set. */
-static void take_items(json_t *items, json_t *page, const char *api_version,
-		       const char *kind)
+static void take_items(json_t *items,
+                       json_t *page,
+                       const char *api_version,
+                       const char *kind)
 {
 	json_t *arr = json_object_get(page, "items"), *item;
 	size_t i;
 
-	json_array_foreach(arr, i, item)
-	{
+	json_array_foreach(arr, i, item) {
 		if (!json_is_object(item))
 			continue;
 		json_object_set_new(item, "apiVersion",
-				    json_string(api_version));
+		                    json_string(api_version));
 		json_object_set_new(item, "kind", json_string(kind));
 		json_array_append(items, item);
 	}
@@ -766,25 +798,24 @@ typedef struct list_run {
 	unsigned pages;
 } list_run;
 
-static void on_list_page(tg_kube *k, int result, tg_http_response *resp,
-			 void *ctx);
+static void
+on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx);
 
 static void list_fail(list_run *lr, int code, const char *msg)
 {
 	lr->req->result = code;
 	lr->req->message = tg_aprintf("listing %s %s: %s", lr->req->api_version,
-				      lr->req->kind, msg);
+	                              lr->req->kind, msg);
 }
 
 /* Submit the page after the continue token cont (NULL: the first). */
 static void list_next(tg_kube *k, list_run *lr, const char *cont)
 {
 	char *econt = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *url = tg_aprintf("%s?limit=%u%s%s%s%s", lr->base,
-			       k->list_limit,
-			       lr->selector ? "&labelSelector=" : "",
-			       lr->selector ? lr->selector : "",
-			       econt ? "&continue=" : "", econt ? econt : "");
+	char *url = tg_aprintf("%s?limit=%u%s%s%s%s", lr->base, k->list_limit,
+	                       lr->selector ? "&labelSelector=" : "",
+	                       lr->selector ? lr->selector : "",
+	                       econt ? "&continue=" : "", econt ? econt : "");
 
 	if (submit(k, "GET", url, NULL, NULL, on_list_page, lr) < 0)
 		list_fail(lr, tg_error_code(), tg_error_last());
@@ -792,8 +823,8 @@ static void list_next(tg_kube *k, list_run *lr, const char *cont)
 	curl_free(econt);
 }
 
-static void on_list_page(tg_kube *k, int result, tg_http_response *resp,
-			 void *ctx)
+static void
+on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 {
 	list_run *lr = ctx;
 	json_t *page = NULL;
@@ -809,12 +840,12 @@ static void on_list_page(tg_kube *k, int result, tg_http_response *resp,
 		list_fail(lr, result, tg_error_last());
 	} else {
 		take_items(lr->req->items, page, lr->req->api_version,
-			   lr->req->kind);
+		           lr->req->kind);
 		next = json_string_value(json_object_get(
-			json_object_get(page, "metadata"), "continue"));
+		        json_object_get(page, "metadata"), "continue"));
 		if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
 			char *m = tg_aprintf("more than %d pages",
-					     TG_KUBE_MAX_LIST_PAGES);
+			                     TG_KUBE_MAX_LIST_PAGES);
 			list_fail(lr, TG_ETOOBIG, m);
 			free(m);
 		} else if (next && *next) {
@@ -841,14 +872,14 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 		q->items = json_array();
 		runs[i].req = q;
 		if ((q->result = tg_kube_resource_lookup(&r, k, q->api_version,
-							 q->kind)) < 0) {
+		                                         q->kind)) < 0) {
 			q->message = tg_strdup(tg_error_last());
 			continue;
 		}
 		runs[i].base = collection_url(k, r, q->ns);
 		if (q->label_selector)
 			runs[i].selector =
-				curl_easy_escape(NULL, q->label_selector, 0);
+			        curl_easy_escape(NULL, q->label_selector, 0);
 		list_next(k, &runs[i], NULL);
 	}
 	if (tg_http_run(k->http) < 0)
@@ -874,11 +905,15 @@ void tg_kube_list_req_clear(tg_kube_list_req *r)
 	r->result = 0;
 }
 
-int tg_kube_list(json_t **items_out, tg_kube *k, const char *api_version,
-		 const char *kind, const char *ns, const char *label_selector)
+int tg_kube_list(json_t **items_out,
+                 tg_kube *k,
+                 const char *api_version,
+                 const char *kind,
+                 const char *ns,
+                 const char *label_selector)
 {
-	tg_kube_list_req q = {api_version, kind, ns, label_selector, 0, NULL,
-			      NULL};
+	tg_kube_list_req q = { api_version, kind, ns,  label_selector,
+		               0,           NULL, NULL };
 	int error;
 
 	*items_out = NULL;

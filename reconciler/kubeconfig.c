@@ -44,15 +44,15 @@ void tg_kube_target_free(tg_kube_target *t)
 
 /* Entry "name" of the named list (clusters, users, contexts): the inner
  * object under field, or NULL. */
-static json_t *find_named(json_t *doc, const char *list, const char *field,
-			  const char *name)
+static json_t *
+find_named(json_t *doc, const char *list, const char *field, const char *name)
 {
 	json_t *arr = json_object_get(doc, list), *item;
 	size_t i;
 
-	json_array_foreach(arr, i, item)
-	{
-		const char *n = json_string_value(json_object_get(item, "name"));
+	json_array_foreach(arr, i, item) {
+		const char *n =
+		        json_string_value(json_object_get(item, "name"));
 		if (n && !strcmp(n, name))
 			return json_object_get(item, field);
 	}
@@ -65,8 +65,7 @@ static const char *str_field(json_t *obj, const char *key)
 }
 
 /* Read a file named in the kubeconfig, relative to its directory. */
-static int read_ref(char **out, size_t *len, const char *dir,
-		    const char *path)
+static int read_ref(char **out, size_t *len, const char *dir, const char *path)
 {
 	char *full = path[0] == '/' ? tg_strdup(path) : tg_path_join(dir, path);
 	int error = tg_file_read(out, len, full, TG_MAX_KUBECONFIG_BYTES);
@@ -76,9 +75,13 @@ static int read_ref(char **out, size_t *len, const char *dir,
 }
 
 /* A value given inline as base64 (the *-data keys) or as a file path. */
-static int data_or_file(char **out, size_t *len, const char *kcpath,
-			const char *dir, json_t *obj, const char *data_key,
-			const char *file_key)
+static int data_or_file(char **out,
+                        size_t *len,
+                        const char *kcpath,
+                        const char *dir,
+                        json_t *obj,
+                        const char *data_key,
+                        const char *file_key)
 {
 	const char *data = str_field(obj, data_key);
 	const char *file = str_field(obj, file_key);
@@ -88,8 +91,10 @@ static int data_or_file(char **out, size_t *len, const char *kcpath,
 	*len = 0;
 	if (data) {
 		if (tg_base64_decode(&dec, len, data, strlen(data)) < 0)
-			return tg_error_set(TG_EPARSE, "%s: %s is not valid "
-					    "base64", kcpath, data_key);
+			return tg_error_set(TG_EPARSE,
+			                    "%s: %s is not valid "
+			                    "base64",
+			                    kcpath, data_key);
 		*out = (char *)dec;
 		return 0;
 	}
@@ -98,42 +103,53 @@ static int data_or_file(char **out, size_t *len, const char *kcpath,
 	return 0;
 }
 
-static int load_cluster(tg_kube_target *t, const char *path, const char *dir,
-			json_t *cluster, const char *name, bool allow_insecure)
+static int load_cluster(tg_kube_target *t,
+                        const char *path,
+                        const char *dir,
+                        json_t *cluster,
+                        const char *name,
+                        bool allow_insecure)
 {
 	const char *server = str_field(cluster, "server");
 	json_t *insecure = json_object_get(cluster, "insecure-skip-tls-verify");
 	size_t n;
 
 	if (!server || !*server)
-		return tg_error_set(TG_EINVALID, "%s: cluster \"%s\" has no "
-				    "server", path, name);
+		return tg_error_set(TG_EINVALID,
+		                    "%s: cluster \"%s\" has no "
+		                    "server",
+		                    path, name);
 	if (!tg_str_has_prefix(server, "https://") &&
 	    !tg_str_has_prefix(server, "http://"))
-		return tg_error_set(TG_EINVALID, "%s: cluster \"%s\": server "
-				    "\"%s\" is not an http(s) URL", path, name,
-				    server);
+		return tg_error_set(TG_EINVALID,
+		                    "%s: cluster \"%s\": server "
+		                    "\"%s\" is not an http(s) URL",
+		                    path, name, server);
 	n = strlen(server);
 	while (n > 0 && server[n - 1] == '/')
 		n--;
 	t->server = tg_strndup(server, n);
 	if (json_is_true(insecure)) {
 		if (!allow_insecure)
-			return tg_error_set(TG_EINVALID, "%s: cluster \"%s\" "
-					    "sets insecure-skip-tls-verify; "
-					    "tollgate refuses that unless "
-					    "cluster.insecureSkipTLSVerify is "
-					    "set in its own config", path,
-					    name);
+			return tg_error_set(TG_EINVALID,
+			                    "%s: cluster \"%s\" "
+			                    "sets insecure-skip-tls-verify; "
+			                    "tollgate refuses that unless "
+			                    "cluster.insecureSkipTLSVerify is "
+			                    "set in its own config",
+			                    path, name);
 		t->insecure_skip_tls_verify = true;
 	}
 	return data_or_file(&t->ca_pem, &t->ca_pem_len, path, dir, cluster,
-			    "certificate-authority-data",
-			    "certificate-authority");
+	                    "certificate-authority-data",
+	                    "certificate-authority");
 }
 
-static int load_user(tg_kube_target *t, const char *path, const char *dir,
-		     json_t *user, const char *name)
+static int load_user(tg_kube_target *t,
+                     const char *path,
+                     const char *dir,
+                     json_t *user,
+                     const char *name)
 {
 	const char *token = str_field(user, "token");
 	const char *token_file = str_field(user, "tokenFile");
@@ -141,30 +157,34 @@ static int load_user(tg_kube_target *t, const char *path, const char *dir,
 	size_t len;
 	int error;
 
-	if (json_object_get(user, "exec") || json_object_get(user, "auth-provider"))
-		return tg_error_set(TG_EINVALID, "%s: user \"%s\" uses an exec "
-				    "or auth-provider plugin, which tollgate "
-				    "does not run; use a token, tokenFile or "
-				    "client certificate", path, name);
-	if ((error = data_or_file(&t->client_cert_pem,
-				  &t->client_cert_pem_len, path, dir, user,
-				  "client-certificate-data",
-				  "client-certificate")) < 0 ||
+	if (json_object_get(user, "exec") ||
+	    json_object_get(user, "auth-provider"))
+		return tg_error_set(TG_EINVALID,
+		                    "%s: user \"%s\" uses an exec "
+		                    "or auth-provider plugin, which tollgate "
+		                    "does not run; use a token, tokenFile or "
+		                    "client certificate",
+		                    path, name);
+	if ((error = data_or_file(&t->client_cert_pem, &t->client_cert_pem_len,
+	                          path, dir, user, "client-certificate-data",
+	                          "client-certificate")) < 0 ||
 	    (error = data_or_file(&t->client_key_pem, &t->client_key_pem_len,
-				  path, dir, user, "client-key-data",
-				  "client-key")) < 0)
+	                          path, dir, user, "client-key-data",
+	                          "client-key")) < 0)
 		return error;
 	if (!t->client_cert_pem != !t->client_key_pem)
-		return tg_error_set(TG_EINVALID, "%s: user \"%s\" has a client "
-				    "certificate without a key, or a key "
-				    "without a certificate", path, name);
+		return tg_error_set(TG_EINVALID,
+		                    "%s: user \"%s\" has a client "
+		                    "certificate without a key, or a key "
+		                    "without a certificate",
+		                    path, name);
 	if (token)
 		t->token = tg_strdup(token);
 	else if (token_file) {
 		if ((error = read_ref(&t->token, &len, dir, token_file)) < 0)
 			return error;
-		while (len > 0 && (t->token[len - 1] == '\n' ||
-				   t->token[len - 1] == '\r'))
+		while (len > 0 &&
+		       (t->token[len - 1] == '\n' || t->token[len - 1] == '\r'))
 			t->token[--len] = '\0';
 	}
 	if (username) {
@@ -174,8 +194,11 @@ static int load_user(tg_kube_target *t, const char *path, const char *dir,
 	return 0;
 }
 
-static int load_context(tg_kube_target *t, const char *path, json_t *doc,
-			const char *context, bool allow_insecure)
+static int load_context(tg_kube_target *t,
+                        const char *path,
+                        json_t *doc,
+                        const char *context,
+                        bool allow_insecure)
 {
 	json_t *ctx, *cluster, *user = NULL;
 	const char *cname, *uname, *ns;
@@ -189,13 +212,17 @@ static int load_context(tg_kube_target *t, const char *path, json_t *doc,
 	if (!context)
 		context = str_field(doc, "current-context");
 	if (!context || !*context) {
-		error = tg_error_set(TG_EINVALID, "%s: no current-context and "
-				     "no context named", path);
+		error = tg_error_set(TG_EINVALID,
+		                     "%s: no current-context and "
+		                     "no context named",
+		                     path);
 		goto out;
 	}
 	if (!(ctx = find_named(doc, "contexts", "context", context))) {
-		error = tg_error_set(TG_ENOTFOUND, "%s: context \"%s\" not "
-				     "found", path, context);
+		error = tg_error_set(TG_ENOTFOUND,
+		                     "%s: context \"%s\" not "
+		                     "found",
+		                     path, context);
 		goto out;
 	}
 	t->context = tg_strdup(context);
@@ -203,22 +230,24 @@ static int load_context(tg_kube_target *t, const char *path, json_t *doc,
 	uname = str_field(ctx, "user");
 	if ((ns = str_field(ctx, "namespace")) && *ns)
 		t->namespace_ = tg_strdup(ns);
-	if (!cname || !(cluster = find_named(doc, "clusters", "cluster",
-					     cname))) {
-		error = tg_error_set(TG_ENOTFOUND, "%s: context \"%s\" names "
-				     "cluster \"%s\", which is not defined",
-				     path, context, cname ? cname : "");
+	if (!cname ||
+	    !(cluster = find_named(doc, "clusters", "cluster", cname))) {
+		error = tg_error_set(TG_ENOTFOUND,
+		                     "%s: context \"%s\" names "
+		                     "cluster \"%s\", which is not defined",
+		                     path, context, cname ? cname : "");
 		goto out;
 	}
 	if (uname && *uname &&
 	    !(user = find_named(doc, "users", "user", uname))) {
-		error = tg_error_set(TG_ENOTFOUND, "%s: context \"%s\" names "
-				     "user \"%s\", which is not defined", path,
-				     context, uname);
+		error = tg_error_set(TG_ENOTFOUND,
+		                     "%s: context \"%s\" names "
+		                     "user \"%s\", which is not defined",
+		                     path, context, uname);
 		goto out;
 	}
 	if ((error = load_cluster(t, path, dir, cluster, cname,
-				  allow_insecure)) < 0)
+	                          allow_insecure)) < 0)
 		goto out;
 	if (user)
 		error = load_user(t, path, dir, user, uname);
@@ -227,8 +256,10 @@ out:
 	return error;
 }
 
-int tg_kube_target_from_kubeconfig(tg_kube_target **out, const char *path,
-				   const char *context, bool allow_insecure)
+int tg_kube_target_from_kubeconfig(tg_kube_target **out,
+                                   const char *path,
+                                   const char *context,
+                                   bool allow_insecure)
 {
 	tg_yaml_docs *docs = NULL;
 	tg_kube_target *t = NULL;
@@ -238,16 +269,18 @@ int tg_kube_target_from_kubeconfig(tg_kube_target **out, const char *path,
 	int error;
 
 	*out = NULL;
-	if ((error = tg_file_read(&data, &len, path,
-				  TG_MAX_KUBECONFIG_BYTES)) < 0)
+	if ((error = tg_file_read(&data, &len, path, TG_MAX_KUBECONFIG_BYTES)) <
+	    0)
 		return error;
 	if ((error = tg_yaml_parse(&docs, path, data, len, 0)) < 0)
 		goto out;
 	doc = tg_yaml_docs_count(docs) ? tg_yaml_docs_get(docs, 0) : NULL;
 	if (!json_is_object(doc)) {
-		error = tg_error_set(TG_EPARSE, "%s: not a kubeconfig (expected "
-				     "a mapping with clusters, users and "
-				     "contexts)", path);
+		error = tg_error_set(TG_EPARSE,
+		                     "%s: not a kubeconfig (expected "
+		                     "a mapping with clusters, users and "
+		                     "contexts)",
+		                     path);
 		goto out;
 	}
 	t = tg_calloc(1, sizeof(*t));
@@ -275,14 +308,16 @@ int tg_kube_target_in_cluster(tg_kube_target **out, const char *sa_dir)
 	if (!sa_dir)
 		sa_dir = TG_SA_DIR;
 	if (!host || !*host || !port || !*port)
-		return tg_error_set(TG_EINVALID, "not running in a cluster: "
-				    "KUBERNETES_SERVICE_HOST and "
-				    "KUBERNETES_SERVICE_PORT are not set; set "
-				    "cluster.kubeconfig");
+		return tg_error_set(TG_EINVALID,
+		                    "not running in a cluster: "
+		                    "KUBERNETES_SERVICE_HOST and "
+		                    "KUBERNETES_SERVICE_PORT are not set; set "
+		                    "cluster.kubeconfig");
 	t = tg_calloc(1, sizeof(*t));
 	/* An IPv6 service address needs brackets in a URL. */
-	t->server = strchr(host, ':') ? tg_aprintf("https://[%s]:%s", host, port)
-				      : tg_aprintf("https://%s:%s", host, port);
+	t->server = strchr(host, ':')
+	                    ? tg_aprintf("https://[%s]:%s", host, port)
+	                    : tg_aprintf("https://%s:%s", host, port);
 	t->context = tg_strdup("in-cluster");
 	p = tg_path_join(sa_dir, "token");
 	error = tg_file_read(&t->token, &len, p, TG_MAX_KUBECONFIG_BYTES);
@@ -293,7 +328,7 @@ int tg_kube_target_in_cluster(tg_kube_target **out, const char *sa_dir)
 		t->token[--len] = '\0';
 	p = tg_path_join(sa_dir, "ca.crt");
 	error = tg_file_read(&t->ca_pem, &t->ca_pem_len, p,
-			     TG_MAX_KUBECONFIG_BYTES);
+	                     TG_MAX_KUBECONFIG_BYTES);
 	free(p);
 	if (error < 0)
 		goto out;

@@ -32,7 +32,7 @@ int tg_lease_new(tg_lease **out, tg_kube *k, const tg_lease_options *o)
 	*out = NULL;
 	if (!o->namespace_ || !*o->namespace_ || !o->identity || !*o->identity)
 		return tg_error_set(TG_EINVALID, "lease: namespace and "
-				    "identity are required");
+		                                 "identity are required");
 	l = tg_calloc(1, sizeof(*l));
 	l->kube = k;
 	l->ns = tg_strdup(o->namespace_);
@@ -40,10 +40,10 @@ int tg_lease_new(tg_lease **out, tg_kube *k, const tg_lease_options *o)
 	l->identity = tg_strdup(o->identity);
 	l->duration_s = o->duration_s > 0 ? o->duration_s : TG_LEASE_DURATION_S;
 	l->renew_deadline_s = o->renew_deadline_s > 0
-				      ? o->renew_deadline_s
-				      : TG_LEASE_RENEW_DEADLINE_S;
+	                              ? o->renew_deadline_s
+	                              : TG_LEASE_RENEW_DEADLINE_S;
 	l->retry_period_s = o->retry_period_s > 0 ? o->retry_period_s
-						  : TG_LEASE_RETRY_PERIOD_S;
+	                                          : TG_LEASE_RETRY_PERIOD_S;
 	l->holder = tg_strdup("");
 	*out = l;
 	return 0;
@@ -72,7 +72,7 @@ static json_t *micro_time_now(void)
 	/* base ends in 'Z': put the microseconds before it. */
 	base[19] = '\0';
 	snprintf(out, sizeof(out), "%s.%06ldZ", base,
-		 (long)(ts.tv_nsec / 1000) % 1000000);
+	         (long)(ts.tv_nsec / 1000) % 1000000);
 	return json_string(out);
 }
 
@@ -93,34 +93,34 @@ static void renewed(tg_lease *l)
 static json_t *lease_object(const tg_lease *l)
 {
 	return json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion",
-			 "coordination.k8s.io/v1", "kind", "Lease", "metadata",
-			 "name", l->name, "namespace", l->ns);
+	                 "coordination.k8s.io/v1", "kind", "Lease", "metadata",
+	                 "name", l->name, "namespace", l->ns);
 }
 
 /* A fresh spec naming this candidate; acquire: taken from another holder
  * (or a released Lease), which counts a transition when there was one. */
 static void fill_spec(tg_lease *l, json_t *spec, bool acquire)
 {
-	const char *prev = json_string_value(
-		json_object_get(spec, "holderIdentity"));
-	json_int_t t = json_integer_value(
-		json_object_get(spec, "leaseTransitions"));
+	const char *prev =
+	        json_string_value(json_object_get(spec, "holderIdentity"));
+	json_int_t t =
+	        json_integer_value(json_object_get(spec, "leaseTransitions"));
 
 	if (acquire) {
 		json_object_set_new(spec, "acquireTime", micro_time_now());
 		json_object_set_new(spec, "leaseTransitions",
-				    json_integer(prev && *prev ? t + 1 : t));
+		                    json_integer(prev && *prev ? t + 1 : t));
 	}
 	json_object_set_new(spec, "holderIdentity", json_string(l->identity));
 	json_object_set_new(spec, "leaseDurationSeconds",
-			    json_integer((json_int_t)l->duration_s));
+	                    json_integer((json_int_t)l->duration_s));
 	json_object_set_new(spec, "renewTime", micro_time_now());
 }
 
 static int create_namespace(tg_lease *l)
 {
 	json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind",
-			       "Namespace", "metadata", "name", l->ns);
+	                       "Namespace", "metadata", "name", l->ns);
 	int error = tg_kube_apply(NULL, l->kube, ns, 0);
 
 	json_decref(ns);
@@ -175,7 +175,7 @@ int tg_lease_try(tg_lease *l, bool *held)
 
 	*held = false;
 	error = tg_kube_get(&live, l->kube, "coordination.k8s.io/v1", "Lease",
-			    l->ns, l->name);
+	                    l->ns, l->name);
 	if (error == TG_ENOTFOUND) {
 		l->held = false;
 		return lose(l, create_lease(l, held));
@@ -242,7 +242,7 @@ int tg_lease_release(tg_lease *l)
 		return 0;
 	l->held = false;
 	error = tg_kube_get(&live, l->kube, "coordination.k8s.io/v1", "Lease",
-			    l->ns, l->name);
+	                    l->ns, l->name);
 	if (error < 0)
 		return error;
 	spec = json_object_get(live, "spec");

@@ -42,13 +42,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-	{"version", tg_cmd_version},
-	{"verify", tg_cmd_verify},
-	{"manifests", tg_cmd_manifests},
-	{"once", tg_cmd_once},
-	{"plan", tg_cmd_plan},
-	{"run", tg_cmd_run},
-	{"sigstore", tg_cmd_sigstore},
+	{ "version", tg_cmd_version },     { "verify", tg_cmd_verify },
+	{ "manifests", tg_cmd_manifests }, { "once", tg_cmd_once },
+	{ "plan", tg_cmd_plan },           { "run", tg_cmd_run },
+	{ "sigstore", tg_cmd_sigstore },
 	/* commands are added here, one line each */
 };
 
@@ -67,8 +64,10 @@ static void test_clock_offset(void)
 		return;
 	neg = *v == '-';
 	if (tg_parse_u64(&n, v + neg, strlen(v + neg), INT32_MAX) < 0) {
-		fprintf(stderr, "tollgate: ignoring bad "
-			"TOLLGATE_TEST_CLOCK_OFFSET \"%s\"\n", v);
+		fprintf(stderr,
+		        "tollgate: ignoring bad "
+		        "TOLLGATE_TEST_CLOCK_OFFSET \"%s\"\n",
+		        v);
 		return;
 	}
 	tg_clock_set_offset(neg ? -(int64_t)n : (int64_t)n);

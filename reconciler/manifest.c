@@ -259,18 +259,18 @@ static int add_image_path(tg_manifest_set *set,
 static const struct {
 	const char *group, *kind, *pointer;
 } builtin_paths[] = {
-        {"", "Pod", "/spec"},
-        {"", "PodTemplate", "/template/spec"},
-        {"", "ReplicationController", "/spec/template/spec"},
-        {"apps", "Deployment", "/spec/template/spec"},
-        {"apps", "StatefulSet", "/spec/template/spec"},
-        {"apps", "DaemonSet", "/spec/template/spec"},
-        {"apps", "ReplicaSet", "/spec/template/spec"},
-        {"extensions", "Deployment", "/spec/template/spec"},
-        {"extensions", "DaemonSet", "/spec/template/spec"},
-        {"extensions", "ReplicaSet", "/spec/template/spec"},
-        {"batch", "Job", "/spec/template/spec"},
-        {"batch", "CronJob", "/spec/jobTemplate/spec/template/spec"},
+	{ "", "Pod", "/spec" },
+	{ "", "PodTemplate", "/template/spec" },
+	{ "", "ReplicationController", "/spec/template/spec" },
+	{ "apps", "Deployment", "/spec/template/spec" },
+	{ "apps", "StatefulSet", "/spec/template/spec" },
+	{ "apps", "DaemonSet", "/spec/template/spec" },
+	{ "apps", "ReplicaSet", "/spec/template/spec" },
+	{ "extensions", "Deployment", "/spec/template/spec" },
+	{ "extensions", "DaemonSet", "/spec/template/spec" },
+	{ "extensions", "ReplicaSet", "/spec/template/spec" },
+	{ "batch", "Job", "/spec/template/spec" },
+	{ "batch", "CronJob", "/spec/jobTemplate/spec/template/spec" },
 };
 
 static int add_options(tg_manifest_set *set, const tg_manifest_options *opts)
@@ -719,8 +719,7 @@ static void add_container_list(file_ctx *ctx,
 		free(p);
 		return;
 	}
-	json_array_foreach(list, i, c)
-	{
+	json_array_foreach(list, i, c) {
 		char *p = tg_aprintf("%s/%s/%zu", base, key, i);
 		json_t *image = json_object_get(c, "image");
 
@@ -795,8 +794,7 @@ static void walk_path(file_ctx *ctx,
 		return;
 	}
 	if (!strcmp(ip->segs[i], "*") && json_is_array(v)) {
-		json_array_foreach(v, k, child)
-		{
+		json_array_foreach(v, k, child) {
 			tg_buf_printf(b, "/%zu", k);
 			walk_path(ctx, obj, child, ip, i + 1, b);
 			buf_truncate(b, mark);
@@ -804,8 +802,7 @@ static void walk_path(file_ctx *ctx,
 		return;
 	}
 	if (!strcmp(ip->segs[i], "*") && json_is_object(v)) {
-		json_object_foreach(v, key, child)
-		{
+		json_object_foreach(v, key, child) {
 			pointer_append(b, key);
 			walk_path(ctx, obj, child, ip, i + 1, b);
 			buf_truncate(b, mark);
@@ -934,8 +931,7 @@ static void add_list(file_ctx *ctx,
 		           ctx->display, line, TG_MAX_MANIFEST_LIST_DEPTH);
 		return;
 	}
-	json_array_foreach(items, i, item)
-	{
+	json_array_foreach(items, i, item) {
 		char *p = tg_aprintf("%s/items/%zu", pointer, i);
 		unsigned l = line_at(ctx, doc, p, line);
 

@@ -12,7 +12,7 @@
 #define TG_MAX_METRICS_BYTES (256u * 1024)
 
 /* Upper bounds (seconds) of the cycle duration histogram buckets. */
-static const double buckets[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct tg_metrics {
@@ -45,8 +45,11 @@ void tg_metrics_free(tg_metrics *m)
 	free(m);
 }
 
-void tg_metrics_cycle(tg_metrics *m, const char *result, double seconds,
-		      const tg_cycle_result *r, int64_t now)
+void tg_metrics_cycle(tg_metrics *m,
+                      const char *result,
+                      double seconds,
+                      const tg_cycle_result *r,
+                      int64_t now)
 {
 	size_t i;
 
@@ -118,11 +121,11 @@ static void put_label(tg_buf *b, const char *s)
 	}
 }
 
-static void head(tg_buf *b, const char *name, const char *type,
-		 const char *help)
+static void
+head(tg_buf *b, const char *name, const char *type, const char *help)
 {
 	tg_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-		      type);
+	              type);
 }
 
 char *tg_metrics_render(const tg_metrics *m)
@@ -134,43 +137,46 @@ char *tg_metrics_render(const tg_metrics *m)
 	head(&b, "tollgate_cycles_total", "counter",
 	     "Reconcile cycles by result.");
 	tg_buf_printf(&b,
-		      "tollgate_cycles_total{result=\"success\"} %llu\n"
-		      "tollgate_cycles_total{result=\"error\"} %llu\n"
-		      "tollgate_cycles_total{result=\"stopped\"} %llu\n",
-		      (unsigned long long)m->cycles_success,
-		      (unsigned long long)m->cycles_error,
-		      (unsigned long long)m->cycles_stopped);
+	              "tollgate_cycles_total{result=\"success\"} %llu\n"
+	              "tollgate_cycles_total{result=\"error\"} %llu\n"
+	              "tollgate_cycles_total{result=\"stopped\"} %llu\n",
+	              (unsigned long long)m->cycles_success,
+	              (unsigned long long)m->cycles_error,
+	              (unsigned long long)m->cycles_stopped);
 	head(&b, "tollgate_cycle_duration_seconds", "histogram",
 	     "Duration of reconcile cycles.");
 	for (i = 0; i < NBUCKETS; i++)
-		tg_buf_printf(&b,
-			      "tollgate_cycle_duration_seconds_bucket{le=\"%g\"} "
-			      "%llu\n",
-			      buckets[i], (unsigned long long)m->bucket_counts[i]);
-	tg_buf_printf(&b,
-		      "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-		      "tollgate_cycle_duration_seconds_sum %.6f\n"
-		      "tollgate_cycle_duration_seconds_count %llu\n",
-		      (unsigned long long)m->duration_count, m->duration_sum,
-		      (unsigned long long)m->duration_count);
+		tg_buf_printf(
+		        &b,
+		        "tollgate_cycle_duration_seconds_bucket{le=\"%g\"} "
+		        "%llu\n",
+		        buckets[i], (unsigned long long)m->bucket_counts[i]);
+	tg_buf_printf(
+	        &b,
+	        "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	        "tollgate_cycle_duration_seconds_sum %.6f\n"
+	        "tollgate_cycle_duration_seconds_count %llu\n",
+	        (unsigned long long)m->duration_count, m->duration_sum,
+	        (unsigned long long)m->duration_count);
 	head(&b, "tollgate_units", "gauge",
 	     "Units by verdict in the last cycle that decided them.");
 	tg_buf_printf(&b,
-		      "tollgate_units{verdict=\"applied\"} %d\n"
-		      "tollgate_units{verdict=\"unchanged\"} %d\n"
-		      "tollgate_units{verdict=\"blocked\"} %d\n"
-		      "tollgate_units{verdict=\"failed\"} %d\n",
-		      m->units_applied, m->units_unchanged, m->units_blocked,
-		      m->units_failed);
+	              "tollgate_units{verdict=\"applied\"} %d\n"
+	              "tollgate_units{verdict=\"unchanged\"} %d\n"
+	              "tollgate_units{verdict=\"blocked\"} %d\n"
+	              "tollgate_units{verdict=\"failed\"} %d\n",
+	              m->units_applied, m->units_unchanged, m->units_blocked,
+	              m->units_failed);
 	head(&b, "tollgate_images_verified_total", "counter",
 	     "Image references verified, by verdict.");
-	tg_buf_printf(&b,
-		      "tollgate_images_verified_total{verdict=\"allowed\"} %llu\n"
-		      "tollgate_images_verified_total{verdict=\"warned\"} %llu\n"
-		      "tollgate_images_verified_total{verdict=\"blocked\"} %llu\n",
-		      (unsigned long long)m->images_allowed,
-		      (unsigned long long)m->images_warned,
-		      (unsigned long long)m->images_blocked);
+	tg_buf_printf(
+	        &b,
+	        "tollgate_images_verified_total{verdict=\"allowed\"} %llu\n"
+	        "tollgate_images_verified_total{verdict=\"warned\"} %llu\n"
+	        "tollgate_images_verified_total{verdict=\"blocked\"} %llu\n",
+	        (unsigned long long)m->images_allowed,
+	        (unsigned long long)m->images_warned,
+	        (unsigned long long)m->images_blocked);
 	head(&b, "tollgate_drifted_objects", "gauge",
 	     "Objects found drifted in the last cycle.");
 	tg_buf_printf(&b, "tollgate_drifted_objects %d\n", m->drifted);
@@ -182,15 +188,16 @@ char *tg_metrics_render(const tg_metrics *m)
 	tg_buf_printf(&b, "tollgate_leader %d\n", m->leader ? 1 : 0);
 	head(&b, "tollgate_notifications_total", "counter",
 	     "Webhook notifications by result.");
-	tg_buf_printf(&b,
-		      "tollgate_notifications_total{result=\"delivered\"} %llu\n"
-		      "tollgate_notifications_total{result=\"failed\"} %llu\n",
-		      (unsigned long long)m->notify_ok,
-		      (unsigned long long)m->notify_failed);
+	tg_buf_printf(
+	        &b,
+	        "tollgate_notifications_total{result=\"delivered\"} %llu\n"
+	        "tollgate_notifications_total{result=\"failed\"} %llu\n",
+	        (unsigned long long)m->notify_ok,
+	        (unsigned long long)m->notify_failed);
 	head(&b, "tollgate_last_success_timestamp_seconds", "gauge",
 	     "Unix time of the last successful cycle (0: none yet).");
 	tg_buf_printf(&b, "tollgate_last_success_timestamp_seconds %lld\n",
-		      (long long)m->last_success);
+	              (long long)m->last_success);
 	if (m->commit[0]) {
 		head(&b, "tollgate_source_info", "gauge",
 		     "The source commit of the last cycle.");

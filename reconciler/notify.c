@@ -58,7 +58,7 @@ void tg_notifier_free(tg_notifier *n)
 int tg_notifier_new(tg_notifier **out, const tg_config *cfg)
 {
 	tg_notifier *n = tg_calloc(1, sizeof(*n));
-	tg_http_options ho = {0};
+	tg_http_options ho = { 0 };
 	size_t i;
 	int error;
 
@@ -69,7 +69,7 @@ int tg_notifier_new(tg_notifier **out, const tg_config *cfg)
 	for (i = 0; i < cfg->notify.nwebhooks; i++)
 		if (tg_str_has_prefix(cfg->notify.webhooks[i].url, "http://"))
 			n->insecure[n->ninsecure++] =
-				url_hostport(cfg->notify.webhooks[i].url);
+			        url_hostport(cfg->notify.webhooks[i].url);
 	ho.insecure_hosts = (const char *const *)n->insecure;
 	ho.insecure_hosts_count = n->ninsecure;
 	ho.timeout_s = TG_NOTIFY_TIMEOUT_S;
@@ -93,9 +93,8 @@ void tg_notifier_add(tg_notifier *n, json_t *event)
 	tg_format_rfc3339(now, tg_now());
 	json_object_set_new(event, "time", json_string(now));
 	json_object_set_new(event, "source",
-			    json_pack("{s:s,s:s}", "url",
-				      n->cfg->source.url, "branch",
-				      n->cfg->source.branch));
+	                    json_pack("{s:s,s:s}", "url", n->cfg->source.url,
+	                              "branch", n->cfg->source.branch));
 	if (json_array_size(n->queue) >= TG_MAX_PENDING_NOTIFICATIONS) {
 		json_array_remove(n->queue, 0);
 		tg_log(TG_LOG_WARN, "notification dropped: too many waiting",
@@ -109,8 +108,8 @@ size_t tg_notifier_pending(const tg_notifier *n)
 	return n ? json_array_size(n->queue) : 0;
 }
 
-static void on_delivered(tg_http *http, int result, tg_http_response *resp,
-			 void *ctx)
+static void
+on_delivered(tg_http *http, int result, tg_http_response *resp, void *ctx)
 {
 	delivery *d = ctx;
 
@@ -141,15 +140,17 @@ static char *header_line(const tg_config_webhook *w, int *error)
 	if (!w->header)
 		return NULL;
 	if ((*error = tg_file_read(&value, &len, w->header_value_file,
-				   TG_MAX_SECRET_BYTES)) < 0)
+	                           TG_MAX_SECRET_BYTES)) < 0)
 		return NULL;
 	while (len && (value[len - 1] == '\n' || value[len - 1] == '\r'))
 		value[--len] = '\0';
 	if (strpbrk(value, "\r\n")) {
 		OPENSSL_cleanse(value, len);
 		free(value);
-		*error = tg_error_set(TG_EINVALID, "%s: a header value must be "
-				      "one line", w->header_value_file);
+		*error = tg_error_set(TG_EINVALID,
+		                      "%s: a header value must be "
+		                      "one line",
+		                      w->header_value_file);
 		return NULL;
 	}
 	line = tg_aprintf("%s: %s", w->header, value);
@@ -184,13 +185,13 @@ void tg_notifier_flush(tg_notifier *n, size_t *delivered, size_t *failed)
 		}
 		headers[0] = "Content-Type: application/json";
 		headers[1] = auth;
-		json_array_foreach(n->queue, i, ev)
-		{
-			tg_http_request req = {0};
+		json_array_foreach(n->queue, i, ev) {
+			tg_http_request req = { 0 };
 			delivery *d = tg_calloc(1, sizeof(*d));
 
 			d->url = hook->url;
-			d->event = json_string_value(json_object_get(ev, "event"));
+			d->event =
+			        json_string_value(json_object_get(ev, "event"));
 			d->delivered = delivered;
 			d->failed = failed;
 			req.method = "POST";
@@ -199,7 +200,8 @@ void tg_notifier_flush(tg_notifier *n, size_t *delivered, size_t *failed)
 			req.headers_count = auth ? 2 : 1;
 			req.body = bodies[i];
 			req.body_len = strlen(bodies[i]);
-			if (tg_http_submit(n->http, &req, on_delivered, d) < 0) {
+			if (tg_http_submit(n->http, &req, on_delivered, d) <
+			    0) {
 				tg_log(TG_LOG_ERROR, "notification not sent",
 				       "url", hook->url, "error",
 				       tg_error_last(), NULL);

@@ -69,26 +69,26 @@ static void log_units(const json_t *doc, const char *commit)
 	const char *name;
 	size_t i;
 
-	json_object_foreach(json_object_get(doc, "units"), name, u)
-	{
-		const char *v = json_string_value(json_object_get(u, "verdict"));
+	json_object_foreach(json_object_get(doc, "units"), name, u) {
+		const char *v =
+		        json_string_value(json_object_get(u, "verdict"));
 		char *images = tg_strdup("");
 
-		json_array_foreach(json_object_get(u, "images"), i, img)
-		{
+		json_array_foreach(json_object_get(u, "images"), i, img) {
 			char *n = tg_aprintf(
-				"%s%s%s@%s", images, *images ? "," : "",
-				json_string_value(json_object_get(img, "ref")),
-				json_string_value(json_object_get(img, "digest"))
-					? json_string_value(json_object_get(
-						  img, "digest"))
-					: "-");
+			        "%s%s%s@%s", images, *images ? "," : "",
+			        json_string_value(json_object_get(img, "ref")),
+			        json_string_value(
+			                json_object_get(img, "digest"))
+			                ? json_string_value(json_object_get(
+			                          img, "digest"))
+			                : "-");
 			free(images);
 			images = n;
 		}
 		tg_log(v && (!strcmp(v, "blocked") || !strcmp(v, "failed"))
-			       ? TG_LOG_WARN
-			       : TG_LOG_INFO,
+		               ? TG_LOG_WARN
+		               : TG_LOG_INFO,
 		       "unit", "unit", name, "verdict", v ? v : "", "commit",
 		       commit, "image", images, NULL);
 		free(images);
@@ -116,28 +116,27 @@ static void notify_cycle(runner *r, const json_t *doc, const char *commit)
 	const char *name;
 	size_t i;
 
-	json_object_foreach(json_object_get(doc, "units"), name, u)
-	{
-		const char *v = json_string_value(json_object_get(u, "verdict"));
+	json_object_foreach(json_object_get(doc, "units"), name, u) {
+		const char *v =
+		        json_string_value(json_object_get(u, "verdict"));
 		json_t *ev;
 
 		if (!v || strcmp(v, "blocked"))
 			continue;
 		json_object_set_new(now_blocked, name, json_string(commit));
 		if (json_equal(json_object_get(r->blocked, name),
-			       json_object_get(now_blocked, name)))
+		               json_object_get(now_blocked, name)))
 			continue;
 		ev = json_pack("{s:s,s:s,s:s,s:O*,s:O*}", "event", "blocked",
-			       "unit", name, "commit", commit, "message",
-			       json_object_get(u, "message"), "images",
-			       json_object_get(u, "images"));
+		               "unit", name, "commit", commit, "message",
+		               json_object_get(u, "message"), "images",
+		               json_object_get(u, "images"));
 		tg_notifier_add(r->notifier, ev);
 		json_decref(ev);
 	}
 	json_decref(r->blocked);
 	r->blocked = now_blocked;
-	json_array_foreach(json_object_get(doc, "drift"), i, d)
-	{
+	json_array_foreach(json_object_get(doc, "drift"), i, d) {
 		json_t *ev;
 
 		if (!json_is_true(json_object_get(d, "corrected")))
@@ -163,7 +162,7 @@ static void run_cycle(runner *r)
 	took = tg_monotonic() - start;
 	if (error < 0) {
 		tg_metrics_cycle(r->metrics, res.stopped ? "stopped" : "error",
-				 took, res.units ? &res : NULL, tg_now());
+		                 took, res.units ? &res : NULL, tg_now());
 		if (res.stopped) {
 			tg_log(TG_LOG_INFO, "cycle stopped", "commit",
 			       res.commit, "reason", tg_error_last(), NULL);
@@ -173,7 +172,7 @@ static void run_cycle(runner *r)
 				 * it is held again, every retry period. */
 				r->leader = false;
 				r->next_lease = tg_monotonic() +
-						TG_LEASE_RETRY_PERIOD_S;
+				                TG_LEASE_RETRY_PERIOD_S;
 				tg_metrics_set_leader(r->metrics, false);
 			}
 			goto out;
@@ -196,11 +195,10 @@ static void run_cycle(runner *r)
 	snprintf(n[2], sizeof(n[2]), "%d", res.failed);
 	snprintf(n[3], sizeof(n[3]), "%d", res.drifted);
 	tg_log(TG_LOG_INFO, "cycle result", "commit", res.commit, "applied",
-	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3],
-	       "status",
+	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3], "status",
 	       res.status_pushed      ? "pushed"
 	       : res.status_committed ? "committed"
-				      : "unchanged",
+	                              : "unchanged",
 	       NULL);
 	if (!r->ready) {
 		r->ready = true;
@@ -208,8 +206,8 @@ static void run_cycle(runner *r)
 	}
 out:
 	if (stopping(r))
-		tg_log(TG_LOG_INFO, "stop requested during the cycle",
-		       "commit", res.commit, "cycle",
+		tg_log(TG_LOG_INFO, "stop requested during the cycle", "commit",
+		       res.commit, "cycle",
 		       res.stopped ? "abandoned before verifying" : "finished",
 		       NULL);
 	json_decref(doc);
@@ -229,12 +227,12 @@ static void run_reverify(runner *r)
 		return;
 	}
 	snprintf(n, sizeof(n), "%zu",
-		 json_array_size(tg_agent_violations(r->agent)));
+	         json_array_size(tg_agent_violations(r->agent)));
 	tg_log(TG_LOG_INFO, "re-verification done", "violations", n, NULL);
 	tg_metrics_set_violations(
-		r->metrics, (int)json_array_size(tg_agent_violations(r->agent)));
-	json_array_foreach(fresh, i, v)
-	{
+	        r->metrics,
+	        (int)json_array_size(tg_agent_violations(r->agent)));
+	json_array_foreach(fresh, i, v) {
 		json_t *ev = json_deep_copy(v);
 		json_object_set_new(ev, "event", json_string("violation"));
 		tg_notifier_add(r->notifier, ev);
@@ -352,7 +350,7 @@ static char *default_identity(void)
 
 static int start_lease(runner *r)
 {
-	tg_lease_options lo = {0};
+	tg_lease_options lo = { 0 };
 
 	lo.namespace_ = r->cfg->cluster.inventory_namespace;
 	lo.identity = r->identity;
@@ -396,10 +394,10 @@ static void loop(runner *r)
 
 int tg_run(const tg_config *cfg, const tg_run_options *opts)
 {
-	tg_agent_options ao = {0};
-	tg_httpd_options ho = {0};
-	const char *addr = opts->listen_addr ? opts->listen_addr
-					     : cfg->listen_addr;
+	tg_agent_options ao = { 0 };
+	tg_httpd_options ho = { 0 };
+	const char *addr =
+	        opts->listen_addr ? opts->listen_addr : cfg->listen_addr;
 	char *identity = NULL;
 	runner r;
 	char interval[32];
@@ -439,7 +437,7 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 		publish_metrics(&r);
 	}
 	snprintf(interval, sizeof(interval), "%lld",
-		 (long long)cfg->source.interval);
+	         (long long)cfg->source.interval);
 	tg_log(TG_LOG_INFO, "tollgate run started", "source", cfg->source.url,
 	       "branch", cfg->source.branch, "interval_s", interval, "listen",
 	       addr ? addr : "off", "identity", r.identity, NULL);

@@ -539,7 +539,7 @@ int tg_source_fetch_with(tg_source *s,
 	const git_remote_head **heads;
 	git_oid oid;
 	char **specs = tg_calloc(n + 1, sizeof(char *));
-	git_strarray arr = {specs, 0};
+	git_strarray arr = { specs, 0 };
 	git_odb *odb = NULL;
 	size_t nheads, i;
 	int gerr, error;
@@ -555,9 +555,9 @@ int tg_source_fetch_with(tg_source *s,
 	}
 	/* Already have the commit (a no-op cycle): nothing to download. */
 	if (!git_odb_exists(odb, &oid))
-		specs[arr.count++] = tg_aprintf(
-		        "+refs/heads/%s:" SOURCE_REF_PREFIX "%s", s->branch,
-		        s->branch);
+		specs[arr.count++] =
+		        tg_aprintf("+refs/heads/%s:" SOURCE_REF_PREFIX "%s",
+		                   s->branch, s->branch);
 	for (i = 0; i < n; i++) {
 		const git_oid *o = listed_oid(heads, nheads, remote_refs[i]);
 		if (o && !git_odb_exists(odb, o))
@@ -636,7 +636,7 @@ int tg_source_fetch_refs(tg_source *s,
 	git_fetch_options fo;
 	const git_remote_head **heads;
 	char **specs = tg_calloc(n + 1, sizeof(char *));
-	git_strarray arr = {specs, 0};
+	git_strarray arr = { specs, 0 };
 	git_odb *odb = NULL;
 	size_t nheads, i;
 	int gerr, error;
@@ -694,7 +694,7 @@ int tg_source_push(tg_source *s,
 {
 	git_remote *remote = NULL;
 	git_push_options po;
-	git_strarray arr = {(char **)specs, n};
+	git_strarray arr = { (char **)specs, n };
 	int gerr, error = 0;
 
 	*rejected = false;
@@ -1135,7 +1135,7 @@ static int file_cmp(const void *a, const void *b)
 
 int tg_source_read(tg_source_tree **out, tg_source *s)
 {
-	walk_ctx w = {s, NULL, NULL, 0, NULL, false};
+	walk_ctx w = { s, NULL, NULL, 0, NULL, false };
 	int error;
 
 	*out = NULL;

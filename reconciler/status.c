@@ -192,8 +192,7 @@ static json_t *filter_unit(const json_t *list, const char *name)
 	json_t *out = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		const char *u = json_string_value(json_object_get(v, "unit"));
 		if (u && !strcmp(u, name))
 			json_array_append(out, v);
@@ -205,8 +204,8 @@ static json_t *filter_unit(const json_t *list, const char *name)
 static json_t *unit_doc(const json_t *doc, const char *name, json_t *u)
 {
 	json_t *d = json_deep_copy(u);
-	const char *keys[] = {"sourceCommit", "sourceUrl", "sourceBranch",
-	                      "time"};
+	const char *keys[] = { "sourceCommit", "sourceUrl", "sourceBranch",
+		               "time" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -231,8 +230,7 @@ static int build_units_tree(git_oid *out, tg_source *src, const json_t *doc)
 
 	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0)
 		return git_fail(src, gerr, "status tree");
-	json_object_foreach(json_object_get(doc, "units"), name, u)
-	{
+	json_object_foreach(json_object_get(doc, "units"), name, u) {
 		char *file = unit_file_name(name);
 		json_t *ud = unit_doc(doc, name, u);
 
@@ -363,8 +361,8 @@ static int load_tips(attempt *a,
                      const char *branch_ref,
                      bool fetch)
 {
-	const char *remote[2] = {branch_ref, o->notes_ref};
-	const char *local[2] = {TRACK_STATUS, TRACK_NOTES};
+	const char *remote[2] = { branch_ref, o->notes_ref };
+	const char *local[2] = { TRACK_STATUS, TRACK_NOTES };
 	int error;
 
 	if (o->push && fetch &&
@@ -486,7 +484,7 @@ int tg_status_publish(tg_status_result *out,
                       const json_t *doc)
 {
 	git_signature *sig = NULL;
-	attempt a = {0};
+	attempt a = { 0 };
 	int i, error;
 
 	memset(out, 0, sizeof(*out));

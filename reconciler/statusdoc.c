@@ -25,8 +25,8 @@
 /* Bytes of a unit's failure message in a subject. */
 #define STATUS_DETAIL_BYTES 80
 
-static const char *const verdict_order[] = {"blocked",   "failed",  "applied",
-                                            "unchanged", "removed", NULL};
+static const char *const verdict_order[] = { "blocked",   "failed",  "applied",
+	                                     "unchanged", "removed", NULL };
 
 static const char *str_of(const json_t *o, const char *key)
 {
@@ -158,9 +158,9 @@ static int check_unit(const char *name, const json_t *u)
 		return tg_error_set(TG_EINVALID,
 		                    "status: units.%s.images: expected a list",
 		                    name);
-	json_array_foreach(imgs, i,
-	                   img) if ((error = check_image(name, i, img)) <
-	                            0) return error;
+	json_array_foreach(imgs, i, img)
+		if ((error = check_image(name, i, img)) < 0)
+			return error;
 	return 0;
 }
 
@@ -174,7 +174,7 @@ static bool is_commit_hex(const char *s)
 int tg_status_validate(const json_t *doc)
 {
 	const json_t *units = json_object_get(doc, "units"), *u;
-	const char *name, *opt[] = {"drift", "violations"};
+	const char *name, *opt[] = { "drift", "violations" };
 	size_t i;
 	int error;
 
@@ -186,9 +186,9 @@ int tg_status_validate(const json_t *doc)
 	if (!json_is_object(units))
 		return tg_error_set(TG_EINVALID,
 		                    "status: units: expected an object");
-	json_object_foreach((json_t *)units, name,
-	                    u) if ((error = check_unit(name, u)) <
-	                           0) return error;
+	json_object_foreach((json_t *)units, name, u)
+		if ((error = check_unit(name, u)) < 0)
+			return error;
 	for (i = 0; i < 2; i++) {
 		const json_t *v = json_object_get(doc, opt[i]);
 		if (v && !json_is_array(v))
@@ -228,8 +228,7 @@ static size_t stable_members(const json_t *o)
 	json_t *m;
 	size_t n = 0;
 
-	json_object_foreach((json_t *)o, k, m)
-	{
+	json_object_foreach((json_t *)o, k, m) {
 		(void)m;
 		n += !is_volatile_key(k);
 	}
@@ -241,8 +240,8 @@ static size_t stable_members(const json_t *o)
  * durations) at every depth: compared in place, because the documents of
  * a large cluster are big and this runs every cycle.
  */
-static bool same_in_substance(const json_t *a, const json_t *b,
-                              enum sub_level level)
+static bool
+same_in_substance(const json_t *a, const json_t *b, enum sub_level level)
 {
 	const char *k;
 	json_t *am;
@@ -251,8 +250,7 @@ static bool same_in_substance(const json_t *a, const json_t *b,
 	if (json_is_object(a) && json_is_object(b)) {
 		if (stable_members(a) != stable_members(b))
 			return false;
-		json_object_foreach((json_t *)a, k, am)
-		{
+		json_object_foreach((json_t *)a, k, am) {
 			const json_t *bm = json_object_get(b, k);
 			enum sub_level next = SUB_PLAIN;
 
@@ -338,8 +336,7 @@ units_sorted(size_t *n_out, const json_t *prev, const json_t *doc)
 	                        sizeof(*r));
 	size_t n = 0;
 
-	json_object_foreach((json_t *)units, name, u)
-	{
+	json_object_foreach((json_t *)units, name, u) {
 		const char *v = str_of(u, "verdict");
 
 		pu = json_object_get(punits, name);
@@ -350,8 +347,7 @@ units_sorted(size_t *n_out, const json_t *prev, const json_t *doc)
 		               (new_commit && !strcmp(v, "applied"));
 		n++;
 	}
-	json_object_foreach((json_t *)punits, name, pu)
-	{
+	json_object_foreach((json_t *)punits, name, pu) {
 		if (json_object_get(units, name))
 			continue;
 		r[n].name = name;
@@ -368,8 +364,7 @@ static void count_images(const json_t *u, size_t *failing, size_t *total)
 	const json_t *imgs = json_object_get(u, "images"), *img;
 	size_t i;
 
-	json_array_foreach(imgs, i, img)
-	{
+	json_array_foreach(imgs, i, img) {
 		(*total)++;
 		if (image_fails(img))
 			(*failing)++;
@@ -434,13 +429,12 @@ put_drift_subject(tg_buf *b, const json_t *drift, const char *commit)
 	bool corrected = true;
 	const json_t *d;
 
-	json_array_foreach(drift, i, d) corrected &=
-	        json_is_true(json_object_get(d, "corrected"));
+	json_array_foreach(drift, i, d)
+		corrected &= json_is_true(json_object_get(d, "corrected"));
 	tg_buf_printf(b, "drift %s: %zu object%s in ",
 	              corrected ? "corrected" : "reported", n,
 	              n == 1 ? "" : "s");
-	json_array_foreach(drift, i, d)
-	{
+	json_array_foreach(drift, i, d) {
 		const char *u = str_of(d, "unit");
 		bool seen = false;
 
@@ -510,8 +504,7 @@ static void put_reasons(tg_buf *b, const json_t *img, const char *indent)
 	const json_t *rs = json_object_get(img, "reasons"), *c;
 	size_t i, shown = 0;
 
-	json_array_foreach(rs, i, c)
-	{
+	json_array_foreach(rs, i, c) {
 		if (!json_is_string(c) || shown++ >= STATUS_REASONS_MAX)
 			continue;
 		tg_buf_puts(b, indent);
@@ -520,8 +513,7 @@ static void put_reasons(tg_buf *b, const json_t *img, const char *indent)
 	}
 	if (shown)
 		return;
-	json_array_foreach(json_object_get(img, "checks"), i, c)
-	{
+	json_array_foreach(json_object_get(img, "checks"), i, c) {
 		const char *text = str_of(c, "message")  ? str_of(c, "message")
 		                   : str_of(c, "detail") ? str_of(c, "detail")
 		                                         : str_of(c, "name");
@@ -553,8 +545,7 @@ static void put_body_blocked(tg_buf *b, const unit_ref *r, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!r[i].u || strcmp(r[i].verdict, "blocked"))
 			continue;
-		json_array_foreach(json_object_get(r[i].u, "images"), k, img)
-		{
+		json_array_foreach(json_object_get(r[i].u, "images"), k, img) {
 			if (!image_fails(img))
 				continue;
 			if (!header)
@@ -604,8 +595,7 @@ static void put_body_drift(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "drift")))
 		return;
 	tg_buf_puts(b, "Drifted objects:\n");
-	json_array_foreach(json_object_get(doc, "drift"), i, d)
-	{
+	json_array_foreach(json_object_get(doc, "drift"), i, d) {
 		tg_buf_puts(b, "- ");
 		put_line(b, str_of(d, "unit"), 64);
 		tg_buf_puts(b, ": ");
@@ -616,8 +606,7 @@ static void put_body_drift(tg_buf *b, const json_t *doc)
 			tg_buf_puts(b, "/");
 		}
 		put_line(b, str_of(d, "name"), 256);
-		json_array_foreach(json_object_get(d, "fields"), k, f)
-		{
+		json_array_foreach(json_object_get(d, "fields"), k, f) {
 			tg_buf_puts(b, k ? ", " : ": ");
 			put_line(b, str_of(f, "path"), 256);
 			if (str_of(f, "manager")) {
@@ -639,8 +628,7 @@ static void put_body_violations(tg_buf *b, const json_t *doc)
 	if (!json_array_size(json_object_get(doc, "violations")))
 		return;
 	tg_buf_puts(b, "Violations found on re-verification:\n");
-	json_array_foreach(json_object_get(doc, "violations"), i, v)
-	{
+	json_array_foreach(json_object_get(doc, "violations"), i, v) {
 		tg_buf_puts(b, "- ");
 		put_line(b, str_of(v, "unit"), 64);
 		tg_buf_puts(b, ": ");
@@ -765,8 +753,7 @@ static void md_unit(tg_buf *b, const unit_ref *r)
 		return;
 	tg_buf_puts(b, "| image | digest | verdict | reasons |\n"
 	               "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(r->u, "images"), i, img)
-	{
+	json_array_foreach(json_object_get(r->u, "images"), i, img) {
 		const char *d = str_of(img, "digest");
 
 		tg_buf_puts(b, "| ");
@@ -793,10 +780,8 @@ static void md_drift(tg_buf *b, const json_t *doc)
 		return;
 	tg_buf_puts(b, "## Drift\n\n| unit | object | field | changed by |\n"
 	               "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(doc, "drift"), i, d)
-	{
-		json_array_foreach(json_object_get(d, "fields"), k, f)
-		{
+	json_array_foreach(json_object_get(doc, "drift"), i, d) {
+		json_array_foreach(json_object_get(d, "fields"), k, f) {
 			tg_buf_puts(b, "| ");
 			put_md(b, str_of(d, "unit"));
 			tg_buf_puts(b, " | ");
@@ -826,8 +811,7 @@ static void md_violations(tg_buf *b, const json_t *doc)
 		return;
 	tg_buf_puts(b, "## Violations found on re-verification\n\n"
 	               "| unit | image | reasons |\n|---|---|---|\n");
-	json_array_foreach(json_object_get(doc, "violations"), i, v)
-	{
+	json_array_foreach(json_object_get(doc, "violations"), i, v) {
 		tg_buf_puts(b, "| ");
 		put_md(b, str_of(v, "unit"));
 		tg_buf_puts(b, " | ");

@@ -19,11 +19,11 @@ static int verify_with_key(const tg_authority *a, const tg_sig_material *m)
 	int error;
 
 	error = tg_pubkey_verify(a->key, TG_HASH_DEFAULT, m->msg, m->msg_len,
-				 m->sig, m->sig_len);
+	                         m->sig, m->sig_len);
 	if (error == TG_EUNTRUSTED &&
 	    (t == TG_KEY_ECDSA_P384 || t == TG_KEY_ECDSA_P521))
 		error = tg_pubkey_verify(a->key, TG_HASH_SHA256, m->msg,
-					 m->msg_len, m->sig, m->sig_len);
+		                         m->msg_len, m->sig, m->sig_len);
 	return error;
 }
 
@@ -35,10 +35,10 @@ static int check_tlog(const tg_authority *a, const tg_sig_material *m)
 
 	if (!a->verify)
 		return tg_error_set(TG_EINVALID,
-				    "key \"%s\": the policy requires a Rekor "
-				    "entry and transparency-log verification "
-				    "is not available in this build",
-				    a->name);
+		                    "key \"%s\": the policy requires a Rekor "
+		                    "entry and transparency-log verification "
+		                    "is not available in this build",
+		                    a->name);
 	error = a->verify(&who, a->ctx, m);
 	free(who);
 	if (error < 0)
@@ -46,8 +46,9 @@ static int check_tlog(const tg_authority *a, const tg_sig_material *m)
 	return 0;
 }
 
-int tg_authority_verify(char **signer_out, const tg_authority *a,
-			const tg_sig_material *m)
+int tg_authority_verify(char **signer_out,
+                        const tg_authority *a,
+                        const tg_sig_material *m)
 {
 	int error;
 
@@ -65,33 +66,32 @@ int tg_authority_verify(char **signer_out, const tg_authority *a,
 			free(*signer_out);
 			*signer_out = NULL;
 			return tg_error_prefix(error, "authority \"%s\"",
-					       a->name);
+			                       a->name);
 		}
 		if (!*signer_out)
 			*signer_out = tg_strdup(a->name);
 		return 0;
 	}
 	return tg_error_set(TG_EINVALID,
-			    "authority \"%s\": keyless verification is not "
-			    "available in this build",
-			    a->name);
+	                    "authority \"%s\": keyless verification is not "
+	                    "available in this build",
+	                    a->name);
 }
 
-int tg_authority_describe(struct tg_buf *b, const tg_authority *auths,
-			  size_t n)
+int tg_authority_describe(struct tg_buf *b, const tg_authority *auths, size_t n)
 {
 	size_t i;
 	int error;
 
 	if (n == 1)
 		return tg_buf_printf(b, "%s \"%s\"",
-				     auths[0].key ? "key" : "authority",
-				     auths[0].name);
+		                     auths[0].key ? "key" : "authority",
+		                     auths[0].name);
 	if ((error = tg_buf_puts(b, "authorities ")) < 0)
 		return error;
 	for (i = 0; i < n; i++)
 		if ((error = tg_buf_printf(b, "%s\"%s\"", i ? ", " : "",
-					   auths[i].name)) < 0)
+		                           auths[i].name)) < 0)
 			return error;
 	return 0;
 }

@@ -21,7 +21,7 @@ static int buf_reserve(tg_buf *b, size_t extra)
 
 	if (extra > b->max || b->len > b->max - extra)
 		return tg_error_set(TG_ETOOBIG,
-				    "more than the limit of %zu bytes", b->max);
+		                    "more than the limit of %zu bytes", b->max);
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;

@@ -127,10 +127,10 @@ static int parse_media_type(bundle *b)
 {
 	const char *mt;
 	static const char *const v1[] = {
-	        "application/vnd.dev.sigstore.bundle+json;version=0.1",
-	        "application/vnd.dev.sigstore.bundle+json;version=0.2",
-	        "application/vnd.dev.sigstore.bundle+json;version=0.3",
-	        "application/vnd.dev.sigstore.bundle.v0.3+json",
+		"application/vnd.dev.sigstore.bundle+json;version=0.1",
+		"application/vnd.dev.sigstore.bundle+json;version=0.2",
+		"application/vnd.dev.sigstore.bundle+json;version=0.3",
+		"application/vnd.dev.sigstore.bundle.v0.3+json",
 	};
 	size_t i;
 

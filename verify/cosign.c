@@ -41,8 +41,10 @@ const char *tg_cosign_payload_reference(const tg_cosign_payload *p)
  * reject critical objects with members they do not know, so an extension
  * that would narrow a signature's meaning is never silently ignored.
  */
-static int only_string_member(const char **out, const json_t *obj,
-			      const char *where, const char *key)
+static int only_string_member(const char **out,
+                              const json_t *obj,
+                              const char *where,
+                              const char *key)
 {
 	json_t *v;
 
@@ -51,10 +53,10 @@ static int only_string_member(const char **out, const json_t *obj,
 	v = json_object_get(obj, key);
 	if (!json_is_string(v))
 		return tg_error_set(TG_EPARSE, "%s.%s is %s", where, key,
-				    v ? "not a string" : "missing");
+		                    v ? "not a string" : "missing");
 	if (json_object_size(obj) != 1)
 		return tg_error_set(TG_EPARSE, "%s has members other than %s",
-				    where, key);
+		                    where, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -66,39 +68,40 @@ static int parse_critical(tg_cosign_payload *p, const json_t *crit)
 
 	if (!json_is_object(crit))
 		return tg_error_set(TG_EPARSE, "\"critical\" is %s",
-				    crit ? "not an object" : "missing");
+		                    crit ? "not an object" : "missing");
 	if (json_object_size(crit) != 3 || !json_object_get(crit, "type") ||
 	    !json_object_get(crit, "image") ||
 	    !json_object_get(crit, "identity"))
-		return tg_error_set(TG_EPARSE,
-				    "\"critical\" must have exactly the members "
-				    "type, image and identity");
+		return tg_error_set(
+		        TG_EPARSE, "\"critical\" must have exactly the members "
+		                   "type, image and identity");
 	t = json_object_get(crit, "type");
 	if (!json_is_string(t))
-		return tg_error_set(TG_EPARSE,
-				    "critical.type is not a string");
+		return tg_error_set(TG_EPARSE, "critical.type is not a string");
 	type = json_string_value(t);
 	if (strcmp(type, TG_COSIGN_PAYLOAD_TYPE) != 0)
 		return tg_error_set(TG_EINVALID,
-				    "critical.type is \"%.80s\", not \"%s\"",
-				    type, TG_COSIGN_PAYLOAD_TYPE);
+		                    "critical.type is \"%.80s\", not \"%s\"",
+		                    type, TG_COSIGN_PAYLOAD_TYPE);
 	if (only_string_member(&digest, json_object_get(crit, "image"),
-			       "critical.image", "docker-manifest-digest") < 0 ||
+	                       "critical.image",
+	                       "docker-manifest-digest") < 0 ||
 	    only_string_member(&ref, json_object_get(crit, "identity"),
-			       "critical.identity", "docker-reference") < 0)
+	                       "critical.identity", "docker-reference") < 0)
 		return TG_EPARSE;
 	if (!tg_digest_is_valid(digest))
 		return tg_error_set(TG_EPARSE,
-				    "critical.image.docker-manifest-digest "
-				    "\"%.80s\" is not a valid digest",
-				    digest);
+		                    "critical.image.docker-manifest-digest "
+		                    "\"%.80s\" is not a valid digest",
+		                    digest);
 	p->digest = tg_strdup(digest);
 	p->reference = tg_strdup(ref);
 	return 0;
 }
 
-int tg_cosign_payload_parse(tg_cosign_payload **out, const unsigned char *data,
-			    size_t len)
+int tg_cosign_payload_parse(tg_cosign_payload **out,
+                            const unsigned char *data,
+                            size_t len)
 {
 	tg_cosign_payload *p = NULL;
 	json_error_t jerr;
@@ -107,26 +110,27 @@ int tg_cosign_payload_parse(tg_cosign_payload **out, const unsigned char *data,
 
 	*out = NULL;
 	if (len > TG_MAX_SIGNATURE_PAYLOAD_BYTES)
-		return tg_error_set(TG_ETOOBIG,
-				    "signature payload of %zu bytes is over the "
-				    "limit of %u bytes",
-				    len, TG_MAX_SIGNATURE_PAYLOAD_BYTES);
+		return tg_error_set(
+		        TG_ETOOBIG,
+		        "signature payload of %zu bytes is over the "
+		        "limit of %u bytes",
+		        len, TG_MAX_SIGNATURE_PAYLOAD_BYTES);
 	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	                  &jerr);
 	if (!root)
 		return tg_error_set(TG_EPARSE,
-				    "signature payload: line %d column %d: %s",
-				    jerr.line, jerr.column, jerr.text);
+		                    "signature payload: line %d column %d: %s",
+		                    jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(root)) {
 		error = tg_error_set(TG_EPARSE,
-				     "signature payload is not a JSON object");
+		                     "signature payload is not a JSON object");
 		goto out;
 	}
 	opt = json_object_get(root, "optional");
 	if (opt && !json_is_object(opt) && !json_is_null(opt)) {
 		error = tg_error_set(TG_EPARSE,
-				     "\"optional\" is neither an object nor "
-				     "null");
+		                     "\"optional\" is neither an object nor "
+		                     "null");
 		goto out;
 	}
 	p = tg_calloc(1, sizeof(*p));
@@ -145,8 +149,9 @@ out:
  * boundary), the reference with signed_prefix in its place, parsed; else
  * NULL and 0.
  */
-static int remap_image(tg_imageref **out, const tg_imageref *image,
-		       const tg_identity_rule *rule)
+static int remap_image(tg_imageref **out,
+                       const tg_imageref *image,
+                       const tg_identity_rule *rule)
 {
 	const char *name = image->name, *pre = rule->remap_prefix, *rest;
 	size_t n;
@@ -163,26 +168,27 @@ static int remap_image(tg_imageref **out, const tg_imageref *image,
 	if (pre[n - 1] != '/' && *rest != '\0' && *rest != '/')
 		return 0;
 	s = tg_aprintf("%s%s%s%s%s%s", rule->remap_signed_prefix, rest,
-		       image->tag ? ":" : "", image->tag ? image->tag : "",
-		       image->digest ? "@" : "",
-		       image->digest ? image->digest : "");
+	               image->tag ? ":" : "", image->tag ? image->tag : "",
+	               image->digest ? "@" : "",
+	               image->digest ? image->digest : "");
 	error = tg_imageref_parse(out, s);
 	if (error < 0)
 		error = tg_error_prefix(TG_EINVALID,
-					"remapIdentity turns %s into \"%s\"",
-					name, s);
+		                        "remapIdentity turns %s into \"%s\"",
+		                        name, s);
 	free(s);
 	return error;
 }
 
-static int identity_mismatch(const char *signed_ref, const tg_imageref *want,
-			     const char *mode)
+static int identity_mismatch(const char *signed_ref,
+                             const tg_imageref *want,
+                             const char *mode)
 {
 	return tg_error_set(TG_EINVALID,
-			    "signed for \"%s\", not \"%s%s%s\" (signedIdentity "
-			    "%s)",
-			    signed_ref, want->name, want->tag ? ":" : "",
-			    want->tag ? want->tag : "", mode);
+	                    "signed for \"%s\", not \"%s%s%s\" (signedIdentity "
+	                    "%s)",
+	                    signed_ref, want->name, want->tag ? ":" : "",
+	                    want->tag ? want->tag : "", mode);
 }
 
 /* signedIdentity exact: same name and the same tag (or, for a signed
@@ -199,14 +205,15 @@ static bool exact_match(const tg_imageref *sig, const tg_imageref *img)
 }
 
 int tg_cosign_check_identity(const tg_cosign_payload *p,
-			     const tg_imageref *image,
-			     const tg_identity_rule *rule)
+                             const tg_imageref *image,
+                             const tg_identity_rule *rule)
 {
 	return tg_cosign_check_reference(p->reference, image, rule);
 }
 
-int tg_cosign_check_reference(const char *reference, const tg_imageref *image,
-			      const tg_identity_rule *rule)
+int tg_cosign_check_reference(const char *reference,
+                              const tg_imageref *image,
+                              const tg_identity_rule *rule)
 {
 	tg_imageref *sig = NULL, *mapped = NULL;
 	const tg_imageref *want;
@@ -216,15 +223,15 @@ int tg_cosign_check_reference(const char *reference, const tg_imageref *image,
 		return 0;
 	if (tg_imageref_parse(&sig, reference) < 0)
 		return tg_error_prefix(TG_EINVALID,
-				       "signed reference is not an image "
-				       "reference");
+		                       "signed reference is not an image "
+		                       "reference");
 	if ((error = remap_image(&mapped, image, rule)) < 0)
 		goto out;
 	want = mapped ? mapped : image;
 	if (rule->mode == TG_IDENTITY_REPOSITORY) {
 		if (strcmp(sig->name, want->name) != 0)
 			error = identity_mismatch(reference, want,
-						  "repository");
+			                          "repository");
 	} else if (!exact_match(sig, want)) {
 		error = identity_mismatch(reference, want, "exact");
 	}
@@ -240,7 +247,7 @@ out:
 
 struct sig_tally {
 	size_t valid;
-	char **signers;      /* per authority: who verified, or NULL */
+	char **signers; /* per authority: who verified, or NULL */
 	char *rejected[MAX_REJECTED];
 	size_t nrejected;
 };
@@ -249,7 +256,7 @@ static void reject(struct sig_tally *t, size_t i, const char *what)
 {
 	if (t->nrejected < MAX_REJECTED)
 		t->rejected[t->nrejected++] =
-			tg_aprintf("signature %zu: %s", i + 1, what);
+		        tg_aprintf("signature %zu: %s", i + 1, what);
 }
 
 /*
@@ -258,21 +265,20 @@ static void reject(struct sig_tally *t, size_t i, const char *what)
  * another image, or a tag moved after signing, would pass) and, by rule,
  * this reference. 0 or negative with the message set.
  */
-static int check_payload(const tg_cosign_layer *l,
-			 const tg_cosign_options *o)
+static int check_payload(const tg_cosign_layer *l, const tg_cosign_options *o)
 {
 	tg_cosign_payload *p = NULL;
 	int error;
 
-	if ((error = tg_cosign_payload_parse(&p, l->payload,
-					     l->payload_len)) < 0)
+	if ((error = tg_cosign_payload_parse(&p, l->payload, l->payload_len)) <
+	    0)
 		return tg_error_prefix(error, "payload rejected");
 	if (strcmp(p->digest, o->digest) != 0)
 		error = tg_error_set(TG_EUNTRUSTED,
-				     "payload is for %s, not this image (a "
-				     "signature of another image, or the tag "
-				     "moved after signing)",
-				     p->digest);
+		                     "payload is for %s, not this image (a "
+		                     "signature of another image, or the tag "
+		                     "moved after signing)",
+		                     p->digest);
 	else if (o->image)
 		error = tg_cosign_check_identity(p, o->image, &o->identity);
 	tg_cosign_payload_free(p);
@@ -281,8 +287,10 @@ static int check_payload(const tg_cosign_layer *l,
 
 /* Try every authority on m; verified_by[a] gets the signer of each one
  * that verifies, why the failures. True when at least one did. */
-static bool verify_authorities(char **verified_by, const tg_sig_material *m,
-			       const tg_cosign_options *o, tg_buf *why)
+static bool verify_authorities(char **verified_by,
+                               const tg_sig_material *m,
+                               const tg_cosign_options *o,
+                               tg_buf *why)
 {
 	bool any = false;
 	size_t a;
@@ -292,7 +300,7 @@ static bool verify_authorities(char **verified_by, const tg_sig_material *m,
 
 		if (tg_authority_verify(&signer, &o->authorities[a], m) < 0) {
 			tg_buf_printf(why, "%s%s", why->len ? "; " : "",
-				      tg_error_last());
+			              tg_error_last());
 			continue;
 		}
 		any = true;
@@ -302,19 +310,20 @@ static bool verify_authorities(char **verified_by, const tg_sig_material *m,
 	return any;
 }
 
-static void decode_and_verify(struct sig_tally *t, size_t i,
-			      const tg_cosign_layer *l,
-			      const tg_cosign_options *o)
+static void decode_and_verify(struct sig_tally *t,
+                              size_t i,
+                              const tg_cosign_layer *l,
+                              const tg_cosign_options *o)
 {
 	char **by = tg_calloc(o->authorities_count, sizeof(char *));
-	tg_sig_material m = {0};
+	tg_sig_material m = { 0 };
 	unsigned char *sig = NULL;
 	size_t sig_len = 0, a;
 	tg_buf why;
 
 	tg_buf_init(&why, TG_ERROR_MAX);
 	if (tg_base64_decode(&sig, &sig_len, l->signature,
-			     strlen(l->signature)) < 0) {
+	                     strlen(l->signature)) < 0) {
 		reject(t, i, "the signature annotation is not base64");
 		goto out;
 	}
@@ -327,7 +336,7 @@ static void decode_and_verify(struct sig_tally *t, size_t i,
 	m.bundle = l->bundle;
 	if (!verify_authorities(by, &m, o, &why)) {
 		char *msg = tg_aprintf("does not verify (%s)",
-				       why.data ? why.data : "");
+		                       why.data ? why.data : "");
 		reject(t, i, msg);
 		free(msg);
 		goto out;
@@ -350,8 +359,10 @@ out:
 	tg_buf_free(&why);
 }
 
-static void check_layer(struct sig_tally *t, size_t i,
-			const tg_cosign_layer *l, const tg_cosign_options *o)
+static void check_layer(struct sig_tally *t,
+                        size_t i,
+                        const tg_cosign_layer *l,
+                        const tg_cosign_options *o)
 {
 	char *msg;
 
@@ -363,15 +374,15 @@ static void check_layer(struct sig_tally *t, size_t i,
 	}
 	if (!l->media_type || strcmp(l->media_type, TG_COSIGN_MEDIA_TYPE)) {
 		msg = tg_aprintf("layer media type \"%.100s\" is not %s",
-				 l->media_type ? l->media_type : "",
-				 TG_COSIGN_MEDIA_TYPE);
+		                 l->media_type ? l->media_type : "",
+		                 TG_COSIGN_MEDIA_TYPE);
 		reject(t, i, msg);
 		free(msg);
 		return;
 	}
 	if (!l->signature) {
-		reject(t, i, "no " TG_COSIGN_SIGNATURE_ANNOTATION
-			     " annotation");
+		reject(t, i,
+		       "no " TG_COSIGN_SIGNATURE_ANNOTATION " annotation");
 		return;
 	}
 	decode_and_verify(t, i, l, o);
@@ -379,14 +390,16 @@ static void check_layer(struct sig_tally *t, size_t i,
 
 /* A signature verified elsewhere (a referrer bundle): counted like a
  * layer whose signature and payload were valid. */
-static void check_extra(struct sig_tally *t, size_t i,
-			const tg_cosign_extra *x, const tg_cosign_options *o)
+static void check_extra(struct sig_tally *t,
+                        size_t i,
+                        const tg_cosign_extra *x,
+                        const tg_cosign_options *o)
 {
 	char *msg;
 
 	if (!x->signer || x->authority >= o->authorities_count) {
 		msg = tg_aprintf("%s: %s", x->source,
-				 x->rejected ? x->rejected : "not verified");
+		                 x->rejected ? x->rejected : "not verified");
 		reject(t, i, msg);
 		free(msg);
 		return;
@@ -406,9 +419,11 @@ static size_t distinct_authorities(const struct sig_tally *t, size_t n)
 	return k;
 }
 
-static void fill_evidence(tg_check *c, const struct sig_tally *t,
-			  size_t seen, unsigned threshold,
-			  const tg_cosign_options *o)
+static void fill_evidence(tg_check *c,
+                          const struct sig_tally *t,
+                          size_t seen,
+                          unsigned threshold,
+                          const tg_cosign_options *o)
 {
 	json_t *ev = tg_check_evidence(c), *auths = json_array(),
 	       *rej = json_array();
@@ -417,9 +432,9 @@ static void fill_evidence(tg_check *c, const struct sig_tally *t,
 	for (a = 0; a < o->authorities_count; a++)
 		if (t->signers[a])
 			json_array_append_new(
-				auths, json_pack("{s:s, s:s}", "name",
-						 o->authorities[a].name,
-						 "signer", t->signers[a]));
+			        auths, json_pack("{s:s, s:s}", "name",
+			                         o->authorities[a].name,
+			                         "signer", t->signers[a]));
 	for (a = 0; a < t->nrejected; a++)
 		json_array_append_new(rej, json_string(t->rejected[a]));
 	/* seen counts the layers looked at; "rejected" says why each
@@ -431,8 +446,11 @@ static void fill_evidence(tg_check *c, const struct sig_tally *t,
 	json_object_set_new(ev, "rejected", rej);
 }
 
-static void summarise(tg_check *c, const struct sig_tally *t, size_t seen,
-		      unsigned threshold, const tg_cosign_options *o)
+static void summarise(tg_check *c,
+                      const struct sig_tally *t,
+                      size_t seen,
+                      unsigned threshold,
+                      const tg_cosign_options *o)
 {
 	size_t have = distinct_authorities(t, o->authorities_count), i;
 	tg_buf who;
@@ -445,30 +463,31 @@ static void summarise(tg_check *c, const struct sig_tally *t, size_t seen,
 	tg_buf_init(&who, TG_ERROR_MAX);
 	tg_authority_describe(&who, o->authorities, o->authorities_count);
 	if (seen == 0)
-		tg_check_fail(c,
-				    "no signatures found; sign the image with "
-				    "cosign");
+		tg_check_fail(c, "no signatures found; sign the image with "
+		                 "cosign");
 	else if (t->valid == 0)
 		tg_check_fail(c,
-				    "%zu of %zu signatures verify with %s; "
-				    "re-sign or add the signer to the policy",
-				    t->valid, seen, who.data);
+		              "%zu of %zu signatures verify with %s; "
+		              "re-sign or add the signer to the policy",
+		              t->valid, seen, who.data);
 	else
 		tg_check_fail(c,
-				    "signed by %zu of the %u authorities "
-				    "required (%s); add signatures by the "
-				    "missing authorities",
-				    have, threshold, who.data);
+		              "signed by %zu of the %u authorities "
+		              "required (%s); add signatures by the "
+		              "missing authorities",
+		              have, threshold, who.data);
 	for (i = 0; i < t->nrejected; i++)
 		tg_check_fail(c, "%s", t->rejected[i]);
 	tg_buf_free(&who);
 }
 
-int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
-		     size_t count, const tg_cosign_options *opts)
+int tg_cosign_verify(tg_check **out,
+                     const tg_cosign_layer *layers,
+                     size_t count,
+                     const tg_cosign_options *opts)
 {
 	tg_check *check;
-	struct sig_tally t = {0};
+	struct sig_tally t = { 0 };
 	unsigned threshold = opts->threshold ? opts->threshold : 1;
 	size_t i, seen = count < TG_MAX_SIGNATURES ? count : TG_MAX_SIGNATURES;
 
@@ -476,18 +495,18 @@ int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
 	if (!opts->digest || !opts->authorities_count ||
 	    threshold > opts->authorities_count)
 		return tg_error_set(TG_EINVALID,
-				    "signature check needs a digest and at "
-				    "least threshold (%u) authorities",
-				    threshold);
+		                    "signature check needs a digest and at "
+		                    "least threshold (%u) authorities",
+		                    threshold);
 	check = tg_check_new("signature");
 	t.signers = tg_calloc(opts->authorities_count, sizeof(char *));
 	for (i = 0; i < seen; i++)
 		check_layer(&t, i, &layers[i], opts);
 	if (count > seen && t.nrejected < MAX_REJECTED)
 		t.rejected[t.nrejected++] = tg_aprintf(
-			"%zu signatures beyond the limit of %d were not looked "
-			"at",
-			count - seen, TG_MAX_SIGNATURES);
+		        "%zu signatures beyond the limit of %d were not looked "
+		        "at",
+		        count - seen, TG_MAX_SIGNATURES);
 	for (i = 0; i < opts->extra_count; i++)
 		check_extra(&t, seen + i, &opts->extra[i], opts);
 	seen += opts->extra_count;

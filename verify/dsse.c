@@ -49,8 +49,11 @@ void tg_dsse_envelope_free(tg_dsse_envelope *e)
  * URL-safe alphabet to the standard one and restore the padding, then use
  * the strict decoder.
  */
-static int b64_decode_any(unsigned char **out, size_t *out_len, const char *in,
-			  size_t len, const char *what)
+static int b64_decode_any(unsigned char **out,
+                          size_t *out_len,
+                          const char *in,
+                          size_t len,
+                          const char *what)
 {
 	char *s = tg_malloc(len + 4);
 	size_t i, n = 0;
@@ -70,21 +73,23 @@ static int b64_decode_any(unsigned char **out, size_t *out_len, const char *in,
 	error = tg_base64_decode(out, out_len, s, n);
 	free(s);
 	if (error < 0)
-		return tg_error_set(TG_EPARSE, "DSSE envelope: %s is not base64",
-				    what);
+		return tg_error_set(TG_EPARSE,
+		                    "DSSE envelope: %s is not base64", what);
 	return 0;
 }
 
-static int b64_member(unsigned char **out, size_t *out_len, const json_t *obj,
-		      const char *key)
+static int b64_member(unsigned char **out,
+                      size_t *out_len,
+                      const json_t *obj,
+                      const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!json_is_string(v))
 		return tg_error_set(TG_EPARSE, "DSSE envelope: \"%s\" is %s",
-				    key, v ? "not a string" : "missing");
+		                    key, v ? "not a string" : "missing");
 	return b64_decode_any(out, out_len, json_string_value(v),
-			      json_string_length(v), key);
+	                      json_string_length(v), key);
 }
 
 static int parse_signature(struct dsse_sig *s, const json_t *j, size_t i)
@@ -93,22 +98,22 @@ static int parse_signature(struct dsse_sig *s, const json_t *j, size_t i)
 
 	if (!json_is_object(j))
 		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: signature %zu is not an "
-				    "object",
-				    i + 1);
+		                    "DSSE envelope: signature %zu is not an "
+		                    "object",
+		                    i + 1);
 	keyid = json_object_get(j, "keyid");
 	if (keyid && !json_is_string(keyid))
 		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: signature %zu: keyid is "
-				    "not a string",
-				    i + 1);
+		                    "DSSE envelope: signature %zu: keyid is "
+		                    "not a string",
+		                    i + 1);
 	s->keyid = tg_strdup(keyid ? json_string_value(keyid) : "");
 	if (b64_member(&s->sig, &s->len, j, "sig") < 0)
 		return tg_error_prefix(TG_EPARSE, "signature %zu", i + 1);
 	if (s->len == 0)
 		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: signature %zu is empty",
-				    i + 1);
+		                    "DSSE envelope: signature %zu is empty",
+		                    i + 1);
 	return 0;
 }
 
@@ -119,29 +124,29 @@ static int parse_signatures(tg_dsse_envelope *e, const json_t *arr)
 
 	if (!json_is_array(arr))
 		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: \"signatures\" is %s",
-				    arr ? "not an array" : "missing");
+		                    "DSSE envelope: \"signatures\" is %s",
+		                    arr ? "not an array" : "missing");
 	n = json_array_size(arr);
 	if (n == 0)
-		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: no signatures");
+		return tg_error_set(TG_EPARSE, "DSSE envelope: no signatures");
 	if (n > TG_MAX_DSSE_SIGNATURES)
 		return tg_error_set(TG_ETOOBIG,
-				    "DSSE envelope: %zu signatures, over the "
-				    "limit of %d",
-				    n, TG_MAX_DSSE_SIGNATURES);
+		                    "DSSE envelope: %zu signatures, over the "
+		                    "limit of %d",
+		                    n, TG_MAX_DSSE_SIGNATURES);
 	e->sigs = tg_calloc(n, sizeof(*e->sigs));
 	for (i = 0; i < n; i++) {
 		e->nsigs = i + 1;
 		if ((error = parse_signature(&e->sigs[i],
-					     json_array_get(arr, i), i)) < 0)
+		                             json_array_get(arr, i), i)) < 0)
 			return error;
 	}
 	return 0;
 }
 
-int tg_dsse_envelope_parse(tg_dsse_envelope **out, const unsigned char *data,
-			   size_t len)
+int tg_dsse_envelope_parse(tg_dsse_envelope **out,
+                           const unsigned char *data,
+                           size_t len)
 {
 	tg_dsse_envelope *e = NULL;
 	json_t *root = NULL, *pt;
@@ -151,28 +156,28 @@ int tg_dsse_envelope_parse(tg_dsse_envelope **out, const unsigned char *data,
 	*out = NULL;
 	if (len > TG_MAX_DSSE_ENVELOPE_BYTES)
 		return tg_error_set(TG_ETOOBIG,
-				    "DSSE envelope of %zu bytes is over the "
-				    "limit of %u bytes",
-				    len, TG_MAX_DSSE_ENVELOPE_BYTES);
+		                    "DSSE envelope of %zu bytes is over the "
+		                    "limit of %u bytes",
+		                    len, TG_MAX_DSSE_ENVELOPE_BYTES);
 	root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	                  &jerr);
 	if (!root)
 		return tg_error_set(TG_EPARSE,
-				    "DSSE envelope: line %d column %d: %s",
-				    jerr.line, jerr.column, jerr.text);
+		                    "DSSE envelope: line %d column %d: %s",
+		                    jerr.line, jerr.column, jerr.text);
 	e = tg_calloc(1, sizeof(*e));
 	pt = json_object_get(root, "payloadType");
 	if (!json_is_object(root) || !json_is_string(pt)) {
 		error = tg_error_set(TG_EPARSE,
-				     "DSSE envelope: not an object with a "
-				     "string \"payloadType\"");
+		                     "DSSE envelope: not an object with a "
+		                     "string \"payloadType\"");
 		goto out;
 	}
 	e->payload_type = tg_strdup(json_string_value(pt));
 	if ((error = b64_member(&e->payload, &e->payload_len, root,
-				"payload")) < 0 ||
+	                        "payload")) < 0 ||
 	    (error = parse_signatures(e, json_object_get(root, "signatures"))) <
-		    0)
+	            0)
 		goto out;
 	*out = e;
 	e = NULL;
@@ -189,7 +194,7 @@ const char *tg_dsse_envelope_payload_type(const tg_dsse_envelope *e)
 }
 
 const unsigned char *tg_dsse_envelope_payload(const tg_dsse_envelope *e,
-					      size_t *len_out)
+                                              size_t *len_out)
 {
 	*len_out = e->payload_len;
 	return e->payload;
@@ -205,15 +210,18 @@ const char *tg_dsse_envelope_keyid(const tg_dsse_envelope *e, size_t i)
 	return i < e->nsigs ? e->sigs[i].keyid : NULL;
 }
 
-const unsigned char *tg_dsse_envelope_signature(const tg_dsse_envelope *e,
-						size_t i, size_t *len_out)
+const unsigned char *
+tg_dsse_envelope_signature(const tg_dsse_envelope *e, size_t i, size_t *len_out)
 {
 	*len_out = i < e->nsigs ? e->sigs[i].len : 0;
 	return i < e->nsigs ? e->sigs[i].sig : NULL;
 }
 
-int tg_dsse_pae(unsigned char **out, size_t *out_len, const char *type,
-		const unsigned char *body, size_t body_len)
+int tg_dsse_pae(unsigned char **out,
+                size_t *out_len,
+                const char *type,
+                const unsigned char *body,
+                size_t body_len)
 {
 	char head[64];
 	size_t tlen = strlen(type), hlen, n;
@@ -236,13 +244,16 @@ int tg_dsse_pae(unsigned char **out, size_t *out_len, const char *type,
 	return 0;
 }
 
-int tg_dsse_envelope_verify(size_t *authority_out, char **signer_out,
-			    const tg_dsse_envelope *e,
-			    const tg_authority *auths, size_t count,
-			    const char *certificate, const char *chain,
-			    const char *bundle)
+int tg_dsse_envelope_verify(size_t *authority_out,
+                            char **signer_out,
+                            const tg_dsse_envelope *e,
+                            const tg_authority *auths,
+                            size_t count,
+                            const char *certificate,
+                            const char *chain,
+                            const char *bundle)
 {
-	tg_sig_material m = {0};
+	tg_sig_material m = { 0 };
 	unsigned char *pae = NULL;
 	size_t pae_len = 0, i, a;
 	tg_buf why;
@@ -251,7 +262,7 @@ int tg_dsse_envelope_verify(size_t *authority_out, char **signer_out,
 	*signer_out = NULL;
 	tg_buf_init(&why, TG_ERROR_MAX);
 	tg_dsse_pae(&pae, &pae_len, e->payload_type, e->payload,
-		    e->payload_len);
+	            e->payload_len);
 	m.msg = pae;
 	m.msg_len = pae_len;
 	m.certificate = certificate;
@@ -268,19 +279,19 @@ int tg_dsse_envelope_verify(size_t *authority_out, char **signer_out,
 				goto out;
 			}
 			tg_buf_printf(&why, "%s%s", why.len ? "; " : "",
-				      tg_error_last());
+			              tg_error_last());
 		}
 	}
 	error = tg_error_set(TG_EUNTRUSTED,
-			     "no signature of the DSSE envelope verifies (%s)",
-			     why.data ? why.data : "no authorities");
+	                     "no signature of the DSSE envelope verifies (%s)",
+	                     why.data ? why.data : "no authorities");
 out:
 	free(pae);
 	tg_buf_free(&why);
 	return error;
 }
 
-/* Statements ---------------------------------------------------------------- */
+/* Statements --------------------------------------------------------------- */
 
 struct tg_intoto_statement {
 	json_t *root;
@@ -306,23 +317,22 @@ static int check_subject(const json_t *subj, size_t i)
 
 	if (!json_is_object(subj))
 		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: subject %zu is not an "
-				    "object",
-				    i + 1);
+		                    "in-toto statement: subject %zu is not an "
+		                    "object",
+		                    i + 1);
 	name = json_object_get(subj, "name");
 	digest = json_object_get(subj, "digest");
 	if ((name && !json_is_string(name)) || !json_is_object(digest))
 		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: subject %zu needs a "
-				    "digest object (and a string name)",
-				    i + 1);
-	json_object_foreach(digest, alg, v)
-	{
+		                    "in-toto statement: subject %zu needs a "
+		                    "digest object (and a string name)",
+		                    i + 1);
+	json_object_foreach(digest, alg, v) {
 		if (!json_is_string(v))
 			return tg_error_set(TG_EPARSE,
-					    "in-toto statement: subject %zu: "
-					    "digest %s is not a string",
-					    i + 1, alg);
+			                    "in-toto statement: subject %zu: "
+			                    "digest %s is not a string",
+			                    i + 1, alg);
 	}
 	return 0;
 }
@@ -334,14 +344,14 @@ static int check_subjects(const json_t *arr)
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: \"subject\" must be a "
-				    "non-empty array");
+		                    "in-toto statement: \"subject\" must be a "
+		                    "non-empty array");
 	n = json_array_size(arr);
 	if (n > TG_MAX_INTOTO_SUBJECTS)
 		return tg_error_set(TG_ETOOBIG,
-				    "in-toto statement: %zu subjects, over the "
-				    "limit of %d",
-				    n, TG_MAX_INTOTO_SUBJECTS);
+		                    "in-toto statement: %zu subjects, over the "
+		                    "limit of %d",
+		                    n, TG_MAX_INTOTO_SUBJECTS);
 	for (i = 0; i < n; i++)
 		if ((error = check_subject(json_array_get(arr, i), i)) < 0)
 			return error;
@@ -358,22 +368,20 @@ static int statement_fields(tg_intoto_statement *s)
 	if (!json_is_string(type) ||
 	    (strcmp(json_string_value(type), TG_INTOTO_STATEMENT_V01) &&
 	     strcmp(json_string_value(type), TG_INTOTO_STATEMENT_V1)))
-		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: _type \"%.80s\" is "
-				    "neither %s nor %s",
-				    json_is_string(type)
-					    ? json_string_value(type)
-					    : "",
-				    TG_INTOTO_STATEMENT_V01,
-				    TG_INTOTO_STATEMENT_V1);
+		return tg_error_set(
+		        TG_EPARSE,
+		        "in-toto statement: _type \"%.80s\" is "
+		        "neither %s nor %s",
+		        json_is_string(type) ? json_string_value(type) : "",
+		        TG_INTOTO_STATEMENT_V01, TG_INTOTO_STATEMENT_V1);
 	if (!json_is_string(pt) || json_string_length(pt) == 0)
 		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: predicateType is "
-				    "missing or not a string");
+		                    "in-toto statement: predicateType is "
+		                    "missing or not a string");
 	if (pred && !json_is_object(pred) && !json_is_null(pred))
 		return tg_error_set(TG_EPARSE,
-				    "in-toto statement: predicate is not an "
-				    "object");
+		                    "in-toto statement: predicate is not an "
+		                    "object");
 	s->subjects = json_object_get(s->root, "subject");
 	if ((error = check_subjects(s->subjects)) < 0)
 		return error;
@@ -384,7 +392,8 @@ static int statement_fields(tg_intoto_statement *s)
 }
 
 int tg_intoto_statement_parse(tg_intoto_statement **out,
-			      const unsigned char *data, size_t len)
+                              const unsigned char *data,
+                              size_t len)
 {
 	tg_intoto_statement *s = NULL;
 	json_error_t jerr;
@@ -393,22 +402,22 @@ int tg_intoto_statement_parse(tg_intoto_statement **out,
 	*out = NULL;
 	if (len > TG_MAX_DSSE_ENVELOPE_BYTES)
 		return tg_error_set(TG_ETOOBIG,
-				    "in-toto statement of %zu bytes is over "
-				    "the limit",
-				    len);
+		                    "in-toto statement of %zu bytes is over "
+		                    "the limit",
+		                    len);
 	s = tg_calloc(1, sizeof(*s));
 	s->root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
-			     &jerr);
+	                     &jerr);
 	if (!s->root) {
 		error = tg_error_set(TG_EPARSE,
-				     "in-toto statement: line %d column %d: "
-				     "%s",
-				     jerr.line, jerr.column, jerr.text);
+		                     "in-toto statement: line %d column %d: "
+		                     "%s",
+		                     jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
 	if (!json_is_object(s->root)) {
 		error = tg_error_set(TG_EPARSE,
-				     "in-toto statement is not an object");
+		                     "in-toto statement is not an object");
 		goto out;
 	}
 	if ((error = statement_fields(s)) < 0)
@@ -442,7 +451,7 @@ size_t tg_intoto_statement_subject_count(const tg_intoto_statement *s)
 
 /* The first subject whose digest map holds digest, or NULL. */
 static const json_t *find_subject(const tg_intoto_statement *s,
-				  const char *digest)
+                                  const char *digest)
 {
 	const char *colon = strchr(digest, ':');
 	char alg[16];
@@ -453,8 +462,7 @@ static const json_t *find_subject(const tg_intoto_statement *s,
 		return NULL;
 	memcpy(alg, digest, alen);
 	alg[alen] = '\0';
-	json_array_foreach(s->subjects, i, subj)
-	{
+	json_array_foreach(s->subjects, i, subj) {
 		v = json_object_get(json_object_get(subj, "digest"), alg);
 		if (json_is_string(v) &&
 		    strlen(colon + 1) == json_string_length(v) &&
@@ -465,20 +473,20 @@ static const json_t *find_subject(const tg_intoto_statement *s,
 }
 
 bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
-				     const char *digest)
+                                     const char *digest)
 {
 	return find_subject(s, digest) != NULL;
 }
 
 const char *tg_intoto_statement_subject_name(const tg_intoto_statement *s,
-					     const char *digest)
+                                             const char *digest)
 {
 	const json_t *subj = find_subject(s, digest);
 
 	return subj ? json_string_value(json_object_get(subj, "name")) : NULL;
 }
 
-/* Attestations --------------------------------------------------------------- */
+/* Attestations ------------------------------------------------------------- */
 
 struct tg_attestation {
 	tg_intoto_statement *statement;
@@ -501,35 +509,36 @@ void tg_attestation_free(tg_attestation *a)
 static int check_layer_shape(const tg_dsse_layer *l)
 {
 	if (!l->media_type || strcmp(l->media_type, TG_DSSE_MEDIA_TYPE))
-		return tg_error_set(TG_EINVALID,
-				    "layer media type \"%.100s\" is not %s",
-				    l->media_type ? l->media_type : "",
-				    TG_DSSE_MEDIA_TYPE);
+		return tg_error_set(
+		        TG_EINVALID, "layer media type \"%.100s\" is not %s",
+		        l->media_type ? l->media_type : "", TG_DSSE_MEDIA_TYPE);
 	return 0;
 }
 
 /* Parse and authenticate the envelope; only then is its payload trusted
  * enough to parse. */
-static int open_envelope(tg_attestation *a, const tg_dsse_layer *l,
-			 const tg_authority *auths, size_t count)
+static int open_envelope(tg_attestation *a,
+                         const tg_dsse_layer *l,
+                         const tg_authority *auths,
+                         size_t count)
 {
 	tg_dsse_envelope *e = NULL;
 	size_t which = 0, plen;
 	const unsigned char *payload;
 	int error;
 
-	if ((error = tg_dsse_envelope_parse(&e, l->envelope,
-					    l->envelope_len)) < 0)
+	if ((error = tg_dsse_envelope_parse(&e, l->envelope, l->envelope_len)) <
+	    0)
 		return error;
 	if (strcmp(e->payload_type, TG_INTOTO_PAYLOAD_TYPE) != 0) {
 		error = tg_error_set(TG_EINVALID,
-				     "DSSE payloadType \"%.100s\" is not %s",
-				     e->payload_type, TG_INTOTO_PAYLOAD_TYPE);
+		                     "DSSE payloadType \"%.100s\" is not %s",
+		                     e->payload_type, TG_INTOTO_PAYLOAD_TYPE);
 		goto out;
 	}
 	if ((error = tg_dsse_envelope_verify(&which, &a->signer, e, auths,
-					     count, l->certificate, l->chain,
-					     l->bundle)) < 0)
+	                                     count, l->certificate, l->chain,
+	                                     l->bundle)) < 0)
 		goto out;
 	a->authority = tg_strdup(auths[which].name);
 	payload = tg_dsse_envelope_payload(e, &plen);
@@ -539,9 +548,11 @@ out:
 	return error;
 }
 
-int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
-			  const char *digest, const tg_authority *auths,
-			  size_t count)
+int tg_attestation_verify(tg_attestation **out,
+                          const tg_dsse_layer *layer,
+                          const char *digest,
+                          const tg_authority *auths,
+                          size_t count)
 {
 	tg_attestation *a = NULL;
 	int error;
@@ -555,9 +566,9 @@ int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
 		goto out;
 	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
 		error = tg_error_set(TG_EINVALID,
-				     "the statement's subjects do not include "
-				     "%s (an attestation of another image)",
-				     digest);
+		                     "the statement's subjects do not include "
+		                     "%s (an attestation of another image)",
+		                     digest);
 		goto out;
 	}
 	*out = a;
@@ -568,9 +579,12 @@ out:
 }
 
 int tg_attestation_from_statement(tg_attestation **out,
-				  const unsigned char *statement, size_t len,
-				  const char *digest, const char *authority,
-				  const char *signer, const char *source)
+                                  const unsigned char *statement,
+                                  size_t len,
+                                  const char *digest,
+                                  const char *authority,
+                                  const char *signer,
+                                  const char *source)
 {
 	tg_attestation *a = tg_calloc(1, sizeof(*a));
 	int error;
@@ -579,14 +593,14 @@ int tg_attestation_from_statement(tg_attestation **out,
 	a->authority = tg_strdup(authority);
 	a->signer = tg_strdup(signer);
 	a->digest = tg_strdup(source ? source : "");
-	if ((error = tg_intoto_statement_parse(&a->statement, statement,
-					       len)) < 0)
+	if ((error = tg_intoto_statement_parse(&a->statement, statement, len)) <
+	    0)
 		goto out;
 	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
 		error = tg_error_set(TG_EINVALID,
-				     "the statement's subjects do not include "
-				     "%s (an attestation of another image)",
-				     digest);
+		                     "the statement's subjects do not include "
+		                     "%s (an attestation of another image)",
+		                     digest);
 		goto out;
 	}
 	*out = a;

@@ -104,7 +104,7 @@ int tg_error_add_openssl(int code)
 	if (e != 0) {
 		ERR_error_string_n(e, detail, sizeof(detail));
 		snprintf(last.msg + used, sizeof(last.msg) - used,
-			 " (openssl: %s)", detail);
+		         " (openssl: %s)", detail);
 	}
 	ERR_clear_error();
 	last.code = code;

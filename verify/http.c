@@ -265,7 +265,7 @@ static void strv_free(char **v, size_t n)
 int tg_http_new(tg_http **out, const tg_http_options *opts)
 {
 	static bool curl_ready;
-	tg_http_options none = {0};
+	tg_http_options none = { 0 };
 	tg_http *http;
 
 	*out = NULL;
@@ -288,9 +288,9 @@ int tg_http_new(tg_http **out, const tg_http_options *opts)
 	http->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
 	blob_copy(&http->ca_pem, opts->ca_pem, opts->ca_pem_len);
 	blob_copy(&http->cert_pem, opts->client_cert_pem,
-		  opts->client_cert_pem_len);
+	          opts->client_cert_pem_len);
 	blob_copy(&http->key_pem, opts->client_key_pem,
-		  opts->client_key_pem_len);
+	          opts->client_key_pem_len);
 	http->skip_verify = opts->insecure_skip_verify;
 	http->insecure =
 	        strv_dup(opts->insecure_hosts, opts->insecure_hosts_count);
@@ -939,7 +939,7 @@ int tg_http_request_sync(tg_http_response **out,
                          tg_http *http,
                          const tg_http_request *req)
 {
-	struct sync_result s = {TG_ERROR, NULL, NULL};
+	struct sync_result s = { TG_ERROR, NULL, NULL };
 	int error;
 
 	*out = NULL;

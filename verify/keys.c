@@ -47,16 +47,17 @@ static int classify(tg_key_type *out, const char *name, EVP_PKEY *pkey)
 		return 0;
 	case EVP_PKEY_RSA:
 		if (EVP_PKEY_get_bits(pkey) < TG_MIN_RSA_BITS)
-			return tg_error_set(TG_EINVALID, "%s: RSA key of %d "
-					    "bits; at least %d are required",
-					    name, EVP_PKEY_get_bits(pkey),
-					    TG_MIN_RSA_BITS);
+			return tg_error_set(TG_EINVALID,
+			                    "%s: RSA key of %d "
+			                    "bits; at least %d are required",
+			                    name, EVP_PKEY_get_bits(pkey),
+			                    TG_MIN_RSA_BITS);
 		*out = TG_KEY_RSA;
 		return 0;
 	case EVP_PKEY_EC:
 		if (!EVP_PKEY_get_utf8_string_param(pkey,
-						    OSSL_PKEY_PARAM_GROUP_NAME,
-						    curve, sizeof(curve), &len))
+		                                    OSSL_PKEY_PARAM_GROUP_NAME,
+		                                    curve, sizeof(curve), &len))
 			break;
 		if (!strcmp(curve, "prime256v1") || !strcmp(curve, "P-256")) {
 			*out = TG_KEY_ECDSA_P256;
@@ -70,14 +71,17 @@ static int classify(tg_key_type *out, const char *name, EVP_PKEY *pkey)
 			*out = TG_KEY_ECDSA_P521;
 			return 0;
 		}
-		return tg_error_set(TG_EINVALID, "%s: unsupported elliptic "
-				    "curve %s; use P-256, P-384 or P-521",
-				    name, curve);
+		return tg_error_set(TG_EINVALID,
+		                    "%s: unsupported elliptic "
+		                    "curve %s; use P-256, P-384 or P-521",
+		                    name, curve);
 	default:
 		break;
 	}
-	return tg_error_set(TG_EINVALID, "%s: unsupported key type; use "
-			    "ECDSA, RSA or Ed25519", name);
+	return tg_error_set(TG_EINVALID,
+	                    "%s: unsupported key type; use "
+	                    "ECDSA, RSA or Ed25519",
+	                    name);
 }
 
 int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
@@ -92,7 +96,7 @@ int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
 		return error;
 	if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
 		return tg_error_add_openssl(tg_error_set(
-			TG_EINVALID, "%s: cannot encode public key", name));
+		        TG_EINVALID, "%s: cannot encode public key", name));
 	key = tg_calloc(1, sizeof(*key));
 	key->type = type;
 	key->name = tg_strdup(name);
@@ -104,8 +108,10 @@ int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
 	return 0;
 }
 
-int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
-		       size_t len)
+int tg_pubkey_from_pem(tg_pubkey **out,
+                       const char *name,
+                       const char *pem,
+                       size_t len)
 {
 	EVP_PKEY *pkey = NULL;
 	BIO *bio;
@@ -113,9 +119,10 @@ int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
 
 	*out = NULL;
 	if (len > TG_MAX_PEM_BYTES)
-		return tg_error_set(TG_ETOOBIG, "%s: %zu bytes, over the limit "
-				    "of %u for a key", name, len,
-				    TG_MAX_PEM_BYTES);
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: %zu bytes, over the limit "
+		                    "of %u for a key",
+		                    name, len, TG_MAX_PEM_BYTES);
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return tg_error_set(TG_ERROR, "%s: out of memory", name);
@@ -126,10 +133,9 @@ int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
 
 		ERR_clear_error();
 		BIO_reset(bio);
-		dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM",
-						     "type-specific", "RSA",
-						     EVP_PKEY_PUBLIC_KEY, NULL,
-						     NULL);
+		dctx = OSSL_DECODER_CTX_new_for_pkey(
+		        &pkey, "PEM", "type-specific", "RSA",
+		        EVP_PKEY_PUBLIC_KEY, NULL, NULL);
 		if (dctx && !OSSL_DECODER_from_bio(dctx, bio)) {
 			EVP_PKEY_free(pkey);
 			pkey = NULL;
@@ -138,16 +144,20 @@ int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
 	}
 	BIO_free(bio);
 	if (!pkey)
-		return tg_error_add_openssl(tg_error_set(
-			TG_EPARSE, "%s: not a PEM public key (expected "
-			"\"-----BEGIN PUBLIC KEY-----\")", name));
+		return tg_error_add_openssl(
+		        tg_error_set(TG_EPARSE,
+		                     "%s: not a PEM public key (expected "
+		                     "\"-----BEGIN PUBLIC KEY-----\")",
+		                     name));
 	error = tg_pubkey_from_evp(out, name, pkey);
 	EVP_PKEY_free(pkey);
 	return error;
 }
 
-int tg_pubkey_from_der(tg_pubkey **out, const char *name,
-		       const unsigned char *der, size_t len)
+int tg_pubkey_from_der(tg_pubkey **out,
+                       const char *name,
+                       const unsigned char *der,
+                       size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey;
@@ -155,14 +165,15 @@ int tg_pubkey_from_der(tg_pubkey **out, const char *name,
 
 	*out = NULL;
 	if (len > TG_MAX_PEM_BYTES)
-		return tg_error_set(TG_ETOOBIG, "%s: %zu bytes, over the limit "
-				    "of %u for a key", name, len,
-				    TG_MAX_PEM_BYTES);
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: %zu bytes, over the limit "
+		                    "of %u for a key",
+		                    name, len, TG_MAX_PEM_BYTES);
 	pkey = d2i_PUBKEY(NULL, &p, (long)len);
 	if (!pkey || p != der + len) {
 		EVP_PKEY_free(pkey);
 		return tg_error_add_openssl(tg_error_set(
-			TG_EPARSE, "%s: not a DER SubjectPublicKeyInfo", name));
+		        TG_EPARSE, "%s: not a DER SubjectPublicKeyInfo", name));
 	}
 	error = tg_pubkey_from_evp(out, name, pkey);
 	EVP_PKEY_free(pkey);
@@ -215,9 +226,11 @@ static int pick_md(const EVP_MD **md, const tg_pubkey *key, tg_hash hash)
 	*md = NULL;
 	if (key->type == TG_KEY_ED25519) {
 		if (hash != TG_HASH_DEFAULT)
-			return tg_error_set(TG_EINVALID, "%s: Ed25519 signs "
-					    "the message itself, not a "
-					    "pre-hashed digest", key->name);
+			return tg_error_set(TG_EINVALID,
+			                    "%s: Ed25519 signs "
+			                    "the message itself, not a "
+			                    "pre-hashed digest",
+			                    key->name);
 		return 0;
 	}
 	if (hash == TG_HASH_DEFAULT) {
@@ -247,9 +260,14 @@ static int pick_md(const EVP_MD **md, const tg_pubkey *key, tg_hash hash)
  * RSA_PKCS1_PSS_PADDING for RSA keys and ignored otherwise. digest mode
  * verifies a precomputed hash with EVP_PKEY_verify.
  */
-static int verify_once(const tg_pubkey *key, const EVP_MD *md, int padding,
-		       int digest_mode, const unsigned char *msg,
-		       size_t msg_len, const unsigned char *sig, size_t sig_len)
+static int verify_once(const tg_pubkey *key,
+                       const EVP_MD *md,
+                       int padding,
+                       int digest_mode,
+                       const unsigned char *msg,
+                       size_t msg_len,
+                       const unsigned char *sig,
+                       size_t sig_len)
 {
 	EVP_MD_CTX *mctx = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -262,8 +280,8 @@ static int verify_once(const tg_pubkey *key, const EVP_MD *md, int padding,
 			goto out;
 	} else {
 		mctx = EVP_MD_CTX_new();
-		if (!mctx || EVP_DigestVerifyInit(mctx, &pctx, md, NULL,
-						  key->pkey) <= 0)
+		if (!mctx ||
+		    EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey) <= 0)
 			goto out;
 	}
 	if (key->type == TG_KEY_RSA) {
@@ -273,7 +291,7 @@ static int verify_once(const tg_pubkey *key, const EVP_MD *md, int padding,
 		 * use), or recovered from the signature. */
 		if (padding == RSA_PKCS1_PSS_PADDING &&
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,
-						     RSA_PSS_SALTLEN_AUTO) <= 0)
+		                                     RSA_PSS_SALTLEN_AUTO) <= 0)
 			goto out;
 	}
 	if (digest_mode)
@@ -289,9 +307,13 @@ out:
 	return ok;
 }
 
-static int verify_any(const tg_pubkey *key, tg_hash hash, int digest_mode,
-		      const unsigned char *msg, size_t msg_len,
-		      const unsigned char *sig, size_t sig_len)
+static int verify_any(const tg_pubkey *key,
+                      tg_hash hash,
+                      int digest_mode,
+                      const unsigned char *msg,
+                      size_t msg_len,
+                      const unsigned char *sig,
+                      size_t sig_len)
 {
 	const EVP_MD *md;
 	int error;
@@ -299,34 +321,45 @@ static int verify_any(const tg_pubkey *key, tg_hash hash, int digest_mode,
 	if ((error = pick_md(&md, key, hash)) < 0)
 		return error;
 	if (digest_mode && (size_t)EVP_MD_get_size(md) != msg_len)
-		return tg_error_set(TG_EINVALID, "%s: digest of %zu bytes "
-				    "does not fit %s", key->name, msg_len,
-				    EVP_MD_get0_name(md));
+		return tg_error_set(TG_EINVALID,
+		                    "%s: digest of %zu bytes "
+		                    "does not fit %s",
+		                    key->name, msg_len, EVP_MD_get0_name(md));
 	if (verify_once(key, md, RSA_PKCS1_PADDING, digest_mode, msg, msg_len,
-			sig, sig_len))
+	                sig, sig_len))
 		return 0;
 	if (key->type == TG_KEY_RSA &&
 	    verify_once(key, md, RSA_PKCS1_PSS_PADDING, digest_mode, msg,
-			msg_len, sig, sig_len))
+	                msg_len, sig, sig_len))
 		return 0;
-	return tg_error_set(TG_EUNTRUSTED, "signature does not verify with "
-			    "%s key \"%s\"", type_names[key->type], key->name);
+	return tg_error_set(TG_EUNTRUSTED,
+	                    "signature does not verify with "
+	                    "%s key \"%s\"",
+	                    type_names[key->type], key->name);
 }
 
-int tg_pubkey_verify(const tg_pubkey *key, tg_hash hash,
-		     const unsigned char *msg, size_t msg_len,
-		     const unsigned char *sig, size_t sig_len)
+int tg_pubkey_verify(const tg_pubkey *key,
+                     tg_hash hash,
+                     const unsigned char *msg,
+                     size_t msg_len,
+                     const unsigned char *sig,
+                     size_t sig_len)
 {
 	return verify_any(key, hash, 0, msg, msg_len, sig, sig_len);
 }
 
-int tg_pubkey_verify_digest(const tg_pubkey *key, tg_hash hash,
-			    const unsigned char *digest, size_t digest_len,
-			    const unsigned char *sig, size_t sig_len)
+int tg_pubkey_verify_digest(const tg_pubkey *key,
+                            tg_hash hash,
+                            const unsigned char *digest,
+                            size_t digest_len,
+                            const unsigned char *sig,
+                            size_t sig_len)
 {
 	if (key->type == TG_KEY_ED25519)
-		return tg_error_set(TG_EINVALID, "%s: Ed25519 keys cannot "
-				    "verify a pre-hashed digest", key->name);
+		return tg_error_set(TG_EINVALID,
+		                    "%s: Ed25519 keys cannot "
+		                    "verify a pre-hashed digest",
+		                    key->name);
 	return verify_any(key, hash, 1, digest, digest_len, sig, sig_len);
 }
 

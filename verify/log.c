@@ -26,7 +26,7 @@ void tg_log_set_level(tg_log_level min)
 	min_level = min;
 }
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 const char *tg_log_level_name(tg_log_level level)
 {
@@ -99,8 +99,11 @@ static void put_text_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-void tg_log_text_handler(tg_log_level level, const char *msg,
-			 const tg_log_field *fields, size_t nfields, void *ctx)
+void tg_log_text_handler(tg_log_level level,
+                         const char *msg,
+                         const tg_log_field *fields,
+                         size_t nfields,
+                         void *ctx)
 {
 	char ts[21];
 	size_t i;
@@ -117,8 +120,11 @@ void tg_log_text_handler(tg_log_level level, const char *msg,
 	funlockfile(stderr);
 }
 
-void tg_log_json_handler(tg_log_level level, const char *msg,
-			 const tg_log_field *fields, size_t nfields, void *ctx)
+void tg_log_json_handler(tg_log_level level,
+                         const char *msg,
+                         const tg_log_field *fields,
+                         size_t nfields,
+                         void *ctx)
 {
 	char ts[21];
 	json_t *o = json_object();
@@ -132,7 +138,7 @@ void tg_log_json_handler(tg_log_level level, const char *msg,
 	json_object_set_new(o, "msg", json_string(msg));
 	for (i = 0; i < nfields; i++)
 		json_object_set_new(o, fields[i].key,
-				    json_string(fields[i].value));
+		                    json_string(fields[i].value));
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line) {
 		fprintf(stderr, "%s\n", line);

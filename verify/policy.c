@@ -80,7 +80,7 @@ typedef struct ctx {
 	tg_buf canon;     /* key ids and file digests for the hash */
 } ctx;
 
-static const loc root_loc = {"", ""};
+static const loc root_loc = { "", "" };
 
 /* RFC 6901: '~' is written "~0" and '/' is written "~1". */
 static loc loc_key(ctx *c, loc parent, const char *key)
@@ -152,64 +152,70 @@ typedef struct section {
 	const char *const *keys;
 } section;
 
-#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const section S_TOP = {
-        "the top level",
-        KEYS("apiVersion", "kind", "registries", "rules", "exceptions")};
-static const section S_REGISTRIES = {"registries", KEYS("allowed")};
-static const section S_RULE = {"rules[]", KEYS("name",
-                                               "images",
-                                               "mode",
-                                               "signatures",
-                                               "attestations",
-                                               "maxImageAge")};
+	"the top level",
+	KEYS("apiVersion", "kind", "registries", "rules", "exceptions")
+};
+static const section S_REGISTRIES = { "registries", KEYS("allowed") };
+static const section S_RULE = { "rules[]", KEYS("name",
+	                                        "images",
+	                                        "mode",
+	                                        "signatures",
+	                                        "attestations",
+	                                        "maxImageAge") };
 static const section S_SIGS = {
-        "rules[].signatures",
-        KEYS("threshold", "signedIdentity", "remapIdentity", "authorities")};
-static const section S_REMAP = {"rules[].signatures.remapIdentity",
-                                KEYS("prefix", "signedPrefix")};
-static const section S_AUTH = {"rules[].signatures.authorities[]",
-                               KEYS("name", "key", "keyless", "rekor")};
-static const section S_KEYLESS = {"rules[].signatures.authorities[].keyless",
-                                  KEYS("issuer",
-                                       "issuerRegExp",
-                                       "subject",
-                                       "subjectRegExp",
-                                       "trustedRoot",
-                                       "fulcioCerts",
-                                       "ctlog")};
+	"rules[].signatures",
+	KEYS("threshold", "signedIdentity", "remapIdentity", "authorities")
+};
+static const section S_REMAP = { "rules[].signatures.remapIdentity",
+	                         KEYS("prefix", "signedPrefix") };
+static const section S_AUTH = { "rules[].signatures.authorities[]",
+	                        KEYS("name", "key", "keyless", "rekor") };
+static const section S_KEYLESS = { "rules[].signatures.authorities[].keyless",
+	                           KEYS("issuer",
+	                                "issuerRegExp",
+	                                "subject",
+	                                "subjectRegExp",
+	                                "trustedRoot",
+	                                "fulcioCerts",
+	                                "ctlog") };
 static const section S_TLOG = {
-        "rules[].signatures.authorities[].rekor (or keyless.ctlog)",
-        KEYS("required", "publicKey")};
-static const section S_ATT = {"rules[].attestations",
-                              KEYS("sbom", "vulnerabilities", "provenance")};
+	"rules[].signatures.authorities[].rekor (or keyless.ctlog)",
+	KEYS("required", "publicKey")
+};
+static const section S_ATT = { "rules[].attestations",
+	                       KEYS("sbom", "vulnerabilities", "provenance") };
 static const section S_SBOM = {
-        "rules[].attestations.sbom",
-        KEYS("required", "formats", "deniedLicenses", "deniedPackages")};
-static const section S_DPKG = {"rules[].attestations.sbom.deniedPackages[]",
-                               KEYS("name", "version")};
+	"rules[].attestations.sbom",
+	KEYS("required", "formats", "deniedLicenses", "deniedPackages")
+};
+static const section S_DPKG = { "rules[].attestations.sbom.deniedPackages[]",
+	                        KEYS("name", "version") };
 static const section S_VULN = {
-        "rules[].attestations.vulnerabilities",
-        KEYS("required", "maxSeverity", "maxScanAge", "ignore")};
-static const section S_PROV = {"rules[].attestations.provenance",
-                               KEYS("required",
-                                    "builderId",
-                                    "builderIdRegExp",
-                                    "sourceRepository",
-                                    "sourceRepositoryRegExp")};
-static const section S_EXC = {"exceptions[]", KEYS("name",
-                                                   "images",
-                                                   "waive",
-                                                   "cves",
-                                                   "reason",
-                                                   "approvedBy",
-                                                   "expires")};
+	"rules[].attestations.vulnerabilities",
+	KEYS("required", "maxSeverity", "maxScanAge", "ignore")
+};
+static const section S_PROV = { "rules[].attestations.provenance",
+	                        KEYS("required",
+	                             "builderId",
+	                             "builderIdRegExp",
+	                             "sourceRepository",
+	                             "sourceRepositoryRegExp") };
+static const section S_EXC = { "exceptions[]", KEYS("name",
+	                                            "images",
+	                                            "waive",
+	                                            "cves",
+	                                            "reason",
+	                                            "approvedBy",
+	                                            "expires") };
 
 static const section *const all_sections[] = {
-        &S_TOP,  &S_REGISTRIES, &S_RULE, &S_SIGS, &S_REMAP,
-        &S_AUTH, &S_KEYLESS,    &S_TLOG, &S_ATT,  &S_SBOM,
-        &S_DPKG, &S_VULN,       &S_PROV, &S_EXC,  NULL};
+	&S_TOP,  &S_REGISTRIES, &S_RULE, &S_SIGS, &S_REMAP,
+	&S_AUTH, &S_KEYLESS,    &S_TLOG, &S_ATT,  &S_SBOM,
+	&S_DPKG, &S_VULN,       &S_PROV, &S_EXC,  NULL
+};
 
 static char tolower_ascii(char ch)
 {
@@ -316,8 +322,7 @@ static int check_keys(ctx *c, const json_t *obj, loc at, const section *sec)
 	json_t *v;
 	char list[512];
 
-	json_object_foreach((json_t *)obj, key, v)
-	{
+	json_object_foreach((json_t *)obj, key, v) {
 		loc kl;
 
 		if (in_list(key, sec->keys))
@@ -521,8 +526,7 @@ static int get_str_list(ctx *c,
 	    list == NULL)
 		return error;
 	items = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*items));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		loc il = loc_index(c, kl, i);
 
 		if (!json_is_string(v))
@@ -592,8 +596,8 @@ static int get_enum(ctx *c,
  * s has at most max characters, each an ASCII letter, digit or one of
  * extra; otherwise TG_EINVALID with bad as the message.
  */
-static int check_chars(const char *s, size_t max, const char *extra,
-                       const char *bad)
+static int
+check_chars(const char *s, size_t max, const char *extra, const char *bad)
 {
 	size_t i, n = strlen(s);
 
@@ -889,8 +893,7 @@ parse_authorities(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
 		return error;
 	auths = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*auths));
 	ptrs = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*ptrs));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		loc il = loc_index(c, ll, i);
 
 		if ((error = parse_authority(c, v, il, &auths[i])) < 0)
@@ -946,8 +949,8 @@ static int parse_remap(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
 	                        &s->remap_signed_prefix);
 }
 
-static const char *const identity_names[] = {"any", "repository", "exact",
-                                             NULL};
+static const char *const identity_names[] = { "any", "repository", "exact",
+	                                      NULL };
 
 static int
 parse_signatures(ctx *c, const json_t *m, loc ml, tg_policy_signatures *s)
@@ -992,8 +995,7 @@ parse_denied_packages(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	    list == NULL)
 		return error;
 	pkgs = arena_calloc(&c->p->mem, json_array_size(list), sizeof(*pkgs));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		loc il = loc_index(c, ll, i);
 
 		if (!json_is_object(v))
@@ -1017,7 +1019,7 @@ parse_denied_packages(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	return 0;
 }
 
-static const char *const sbom_format_names[] = {"spdx", "cyclonedx", NULL};
+static const char *const sbom_format_names[] = { "spdx", "cyclonedx", NULL };
 
 static int parse_sbom(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 {
@@ -1039,8 +1041,7 @@ static int parse_sbom(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	    list == NULL)
 		return error;
 	s->formats = 0;
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		if ((error = parse_enum(c, v, loc_index(c, ll, i),
 		                        sbom_format_names, &idx)) < 0)
 			return error;
@@ -1049,8 +1050,8 @@ static int parse_sbom(ctx *c, const json_t *m, loc ml, tg_policy_sbom *s)
 	return 0;
 }
 
-static const char *const severity_list[] = {"none", "low",      "medium",
-                                            "high", "critical", NULL};
+static const char *const severity_list[] = { "none", "low",      "medium",
+	                                     "high", "critical", NULL };
 
 static int parse_vulns(ctx *c, const json_t *m, loc ml, tg_policy_vulns *s)
 {
@@ -1117,7 +1118,7 @@ static int check_glob(const char *s)
 	return tg_policy_glob_check(s);
 }
 
-static const char *const mode_names[] = {"enforce", "warn", NULL};
+static const char *const mode_names[] = { "enforce", "warn", NULL };
 
 static int parse_rule(ctx *c, const json_t *v, loc at, tg_policy_rule *r)
 {
@@ -1151,7 +1152,8 @@ static int parse_rule(ctx *c, const json_t *v, loc at, tg_policy_rule *r)
 }
 
 static const char *const waive_names[] = {
-        "signature", "sbom", "vulnerabilities", "provenance", "age", NULL};
+	"signature", "sbom", "vulnerabilities", "provenance", "age", NULL
+};
 
 static int parse_waive(ctx *c, const json_t *v, loc at, tg_policy_exception *e)
 {
@@ -1164,8 +1166,7 @@ static int parse_waive(ctx *c, const json_t *v, loc at, tg_policy_exception *e)
 	if ((error = get_list(c, v, at, "waive", false, &list, &ll)) < 0 ||
 	    list == NULL)
 		return error;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach(list, i, item) {
 		if ((error = parse_enum(c, item, loc_index(c, ll, i),
 		                        waive_names, &idx)) < 0)
 			return error;
@@ -1239,8 +1240,7 @@ static int parse_rules(ctx *c, const json_t *doc)
 		return error;
 	p->rules =
 	        arena_calloc(&p->mem, json_array_size(list), sizeof(*p->rules));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		loc il = loc_index(c, ll, i);
 
 		if ((error = parse_rule(c, v, il, &p->rules[i])) < 0)
@@ -1271,8 +1271,7 @@ static int parse_exceptions(ctx *c, const json_t *doc)
 		return error;
 	p->exceptions = arena_calloc(&p->mem, json_array_size(list),
 	                             sizeof(*p->exceptions));
-	json_array_foreach(list, i, v)
-	{
+	json_array_foreach(list, i, v) {
 		loc il = loc_index(c, ll, i);
 		tg_policy_exception *e = &p->exceptions[i];
 

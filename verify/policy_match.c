@@ -11,8 +11,8 @@
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
 
-static const char *const severity_names[] = {"none", "low", "medium", "high",
-                                             "critical"};
+static const char *const severity_names[] = { "none", "low", "medium", "high",
+	                                      "critical" };
 
 const char *tg_severity_name(tg_severity s)
 {
@@ -354,7 +354,7 @@ static size_t skip_bracket(const char *re, size_t i, int *error)
 		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' ||
 		                     re[i + 1] == '=')) {
 			const char *end;
-			char close[3] = {re[i + 1], ']', '\0'};
+			char close[3] = { re[i + 1], ']', '\0' };
 
 			end = strstr(re + i + 2, close);
 			if (end == NULL)

@@ -117,7 +117,7 @@ static void format_duration(char *buf, size_t size, int64_t secs)
 	static const struct {
 		char unit;
 		int64_t len;
-	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
 	size_t i, n = 0;
 
 	buf[0] = '\0';

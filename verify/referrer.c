@@ -15,10 +15,10 @@
 /* Layer media types that hold a bundle: cosign v3 writes the first; the
  * others are the same document under its older names. */
 static const char *const bundle_media_types[] = {
-        TG_BUNDLE_MEDIA_TYPE_V03,
-        "application/vnd.dev.sigstore.bundle+json;version=0.3",
-        "application/vnd.dev.sigstore.bundle+json;version=0.2",
-        "application/vnd.dev.sigstore.bundle+json;version=0.1",
+	TG_BUNDLE_MEDIA_TYPE_V03,
+	"application/vnd.dev.sigstore.bundle+json;version=0.3",
+	"application/vnd.dev.sigstore.bundle+json;version=0.2",
+	"application/vnd.dev.sigstore.bundle+json;version=0.1",
 };
 
 static bool is_bundle_media_type(const char *mt)

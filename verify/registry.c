@@ -157,7 +157,7 @@ static int parse_auth_params(tg_auth_challenge *c, const char **p)
 
 int tg_www_authenticate_parse(tg_auth_challenge *out, const char *value)
 {
-	tg_auth_challenge c = {0}, first = {0};
+	tg_auth_challenge c = { 0 }, first = { 0 };
 	const char *p = value;
 	bool have_first = false;
 
@@ -395,9 +395,8 @@ int tg_docker_config_parse(tg_docker_cred **out,
 		goto out;
 	}
 	creds = tg_calloc(json_object_size(auths) + 1, sizeof(*creds));
-	json_object_foreach(auths, key, entry)
-	{
-		tg_docker_cred c = {0};
+	json_object_foreach(auths, key, entry) {
+		tg_docker_cred c = { 0 };
 
 		if ((error = cred_decode(&c, name, key, entry)) < 0)
 			goto out;
@@ -541,8 +540,7 @@ static int annotations_parse(tg_annotation **out,
 		                    "%s: %s has more than %d "
 		                    "annotations",
 		                    name, where, TG_MAX_ANNOTATIONS);
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach(obj, key, v) {
 		if (!json_is_string(v)) {
 			annotations_free(*out, n);
 			*out = NULL;
@@ -553,8 +551,7 @@ static int annotations_parse(tg_annotation **out,
 		}
 	}
 	*out = tg_calloc(json_object_size(obj) + 1, sizeof(**out));
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach(obj, key, v) {
 		(*out)[n].key = tg_strdup(key);
 		(*out)[n].value = tg_strdup(json_string_value(v));
 		n++;
@@ -1247,8 +1244,8 @@ static int load_creds(tg_registry *reg, const char *path)
 
 int tg_registry_new(tg_registry **out, const tg_registry_options *opts)
 {
-	tg_registry_options none = {0};
-	tg_http_options hopts = {0};
+	tg_registry_options none = { 0 };
+	tg_http_options hopts = { 0 };
 	tg_registry *reg;
 	int error;
 
@@ -1426,7 +1423,7 @@ static int token_fetch(tg_registry *reg,
                        struct token *t,
                        const char *registry)
 {
-	tg_http_request req = {0};
+	tg_http_request req = { 0 };
 	char *service = h->service ? url_encode(h->service) : NULL;
 	char *scope = t->scope[0] ? url_encode(t->scope) : NULL;
 	char *basic = basic_header(reg, registry);
@@ -1636,7 +1633,7 @@ static int op_authorization(char **out, bool *wait, struct op *op)
 /* Send op's next request (op->path), authenticated as far as known. */
 static int op_send(struct op *op)
 {
-	tg_http_request req = {0};
+	tg_http_request req = { 0 };
 	const char *hdrs[2];
 	char *auth = NULL, *url;
 	bool wait;
@@ -1667,7 +1664,7 @@ static int op_send(struct op *op)
 static int op_handle_401(struct op *op, const tg_http_response *r)
 {
 	const char *value = tg_http_response_header(r, "WWW-Authenticate");
-	tg_auth_challenge ch = {0};
+	tg_auth_challenge ch = { 0 };
 	struct host *h = host_get(op->reg, op->host);
 	struct token *t;
 
@@ -2434,7 +2431,7 @@ int tg_registry_get_manifest(tg_manifest **out,
                              const char *repository,
                              const char *reference)
 {
-	struct sync_result s = {TG_ERROR, NULL, NULL};
+	struct sync_result s = { TG_ERROR, NULL, NULL };
 	int error;
 
 	*out = NULL;
@@ -2452,7 +2449,7 @@ int tg_registry_get_blob(tg_blob **out,
                          const char *digest,
                          size_t max_bytes)
 {
-	struct sync_result s = {TG_ERROR, NULL, NULL};
+	struct sync_result s = { TG_ERROR, NULL, NULL };
 	int error;
 
 	*out = NULL;
@@ -2470,7 +2467,7 @@ int tg_registry_get_referrers(tg_referrers **out,
                               const char *digest,
                               const char *artifact_type)
 {
-	struct sync_result s = {TG_ERROR, NULL, NULL};
+	struct sync_result s = { TG_ERROR, NULL, NULL };
 	int error;
 
 	*out = NULL;
@@ -2483,7 +2480,7 @@ int tg_registry_get_referrers(tg_referrers **out,
 
 int tg_registry_ping(tg_registry *reg, const char *registry)
 {
-	struct sync_result s = {TG_ERROR, NULL, NULL};
+	struct sync_result s = { TG_ERROR, NULL, NULL };
 	struct op *op;
 	void *unused = NULL;
 	int error;

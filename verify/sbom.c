@@ -129,8 +129,9 @@ static int parse_cmp(const char *s, const char *e, version_op *op, char *ver)
 	static const struct {
 		const char *text;
 		version_op op;
-	} ops[] = {{"<=", OP_LE}, {">=", OP_GE}, {"!=", OP_NE}, {"==", OP_EQ},
-	           {"<", OP_LT},  {">", OP_GT},  {"=", OP_EQ}};
+	} ops[] = { { "<=", OP_LE }, { ">=", OP_GE }, { "!=", OP_NE },
+		    { "==", OP_EQ }, { "<", OP_LT },  { ">", OP_GT },
+		    { "=", OP_EQ } };
 	size_t i, n;
 
 	while (s < e && isspace((unsigned char)*s))
@@ -386,10 +387,9 @@ static void spdx_packages(sbom_state *st, const json_t *doc)
 	json_t *pkgs = json_object_get(doc, "packages"), *p;
 	size_t i;
 
-	json_array_foreach(pkgs, i, p)
-	{
-		sbom_pkg pkg = {str_or_null(p, "name"), NULL,
-		                str_or_null(p, "versionInfo")};
+	json_array_foreach(pkgs, i, p) {
+		sbom_pkg pkg = { str_or_null(p, "name"), NULL,
+			         str_or_null(p, "versionInfo") };
 		const char *lic;
 
 		if (pkg.name == NULL)
@@ -412,8 +412,7 @@ cdx_licenses(sbom_state *st, const sbom_pkg *pkg, const json_t *lics)
 	size_t i;
 	const char *s;
 
-	json_array_foreach(lics, i, l)
-	{
+	json_array_foreach(lics, i, l) {
 		json_t *lic = json_object_get(l, "license");
 
 		if ((s = str_or_null(l, "expression")) != NULL)
@@ -438,10 +437,10 @@ static void cdx_components(sbom_state *st, const json_t *comps, int depth)
 		              TG_MAX_JSON_DEPTH);
 		return;
 	}
-	json_array_foreach(comps, i, c)
-	{
-		sbom_pkg pkg = {str_or_null(c, "name"), str_or_null(c, "group"),
-		                str_or_null(c, "version")};
+	json_array_foreach(comps, i, c) {
+		sbom_pkg pkg = { str_or_null(c, "name"),
+			         str_or_null(c, "group"),
+			         str_or_null(c, "version") };
 
 		if (pkg.name != NULL) {
 			check_package(st, &pkg);

@@ -125,7 +125,8 @@ static int put_object(tg_buf *out, const json_t *v)
 	int error;
 
 	keys = tg_calloc(json_object_size(v) + 1, sizeof(*keys));
-	json_object_foreach((json_t *)v, k, item) keys[n++] = k;
+	json_object_foreach((json_t *)v, k, item)
+		keys[n++] = k;
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	error = tg_buf_puts(out, "{");
 	for (i = 0; i < n && !error; i++) {

@@ -25,10 +25,10 @@ static void free_cas(tg_tr_ca *cas, size_t n);
 static void free_logs(tg_tr_log *logs, size_t n);
 
 static const char *const media_types[] = {
-        "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "application/vnd.dev.sigstore.trustedroot.v0.1+json",
-        "application/vnd.dev.sigstore.trustedroot.v0.2+json",
-        "application/vnd.dev.sigstore.trustedroot+json;version=0.2",
+	"application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+	"application/vnd.dev.sigstore.trustedroot.v0.1+json",
+	"application/vnd.dev.sigstore.trustedroot.v0.2+json",
+	"application/vnd.dev.sigstore.trustedroot+json;version=0.2",
 };
 
 bool tg_validity_contains(const tg_validity *v, int64_t t)

@@ -114,14 +114,15 @@ int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max)
 		unsigned d;
 
 		if (s[i] < '0' || s[i] > '9')
-			return tg_error_set(TG_EPARSE, "\"%.*s\" is not a number",
-					    (int)(len > 40 ? 40 : len), s);
+			return tg_error_set(TG_EPARSE,
+			                    "\"%.*s\" is not a number",
+			                    (int)(len > 40 ? 40 : len), s);
 		d = (unsigned)(s[i] - '0');
 		if (v > (max - d) / 10)
 			return tg_error_set(TG_ETOOBIG,
-					    "number \"%.*s\" is over %llu",
-					    (int)(len > 40 ? 40 : len), s,
-					    (unsigned long long)max);
+			                    "number \"%.*s\" is over %llu",
+			                    (int)(len > 40 ? 40 : len), s,
+			                    (unsigned long long)max);
 		v = v * 10 + d;
 	}
 	*out = v;
@@ -151,14 +152,18 @@ static int hex_value(char c)
 	return -1;
 }
 
-int tg_hex_decode(unsigned char *out, size_t out_len, const char *hex,
-		  size_t hex_len)
+int tg_hex_decode(unsigned char *out,
+                  size_t out_len,
+                  const char *hex,
+                  size_t hex_len)
 {
 	size_t i;
 
 	if (hex_len != 2 * out_len)
-		return tg_error_set(TG_EPARSE, "hex string of %zu characters, "
-				    "expected %zu", hex_len, 2 * out_len);
+		return tg_error_set(TG_EPARSE,
+		                    "hex string of %zu characters, "
+		                    "expected %zu",
+		                    hex_len, 2 * out_len);
 	for (i = 0; i < out_len; i++) {
 		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
 
@@ -184,8 +189,10 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-int tg_base64_decode(unsigned char **out, size_t *out_len, const char *in,
-		     size_t in_len)
+int tg_base64_decode(unsigned char **out,
+                     size_t *out_len,
+                     const char *in,
+                     size_t in_len)
 {
 	unsigned char *p = tg_malloc(in_len / 4 * 3 + 4);
 	size_t n = 0, i, pad = 0;
@@ -240,8 +247,9 @@ void tg_sha256(unsigned char out[32], const void *data, size_t len)
 	SHA256(data, len, out);
 }
 
-void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1], const void *data,
-			  size_t len)
+void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
+                          const void *data,
+                          size_t len)
 {
 	unsigned char md[32];
 
@@ -285,7 +293,7 @@ int tg_parse_duration(int64_t *seconds_out, const char *s)
 		while (*p >= '0' && *p <= '9')
 			p++;
 		if (p == start || tg_parse_u64(&n, start, (size_t)(p - start),
-					      1000000000ull) < 0)
+		                               1000000000ull) < 0)
 			goto bad;
 		switch (*p) {
 		case 'd':
@@ -311,9 +319,11 @@ int tg_parse_duration(int64_t *seconds_out, const char *s)
 	*seconds_out = total;
 	return 0;
 bad:
-	return tg_error_set(TG_EPARSE, "bad duration \"%.64s\": expected a "
-			    "number and a unit d, h, m or s, like 30s, 7d "
-			    "or 1h30m", s);
+	return tg_error_set(TG_EPARSE,
+	                    "bad duration \"%.64s\": expected a "
+	                    "number and a unit d, h, m or s, like 30s, 7d "
+	                    "or 1h30m",
+	                    s);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -346,8 +356,8 @@ static int digits(const char *s, int n, int *out)
 
 static int parse_date(const char *s, int *y, int *mo, int *d)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30,
+		                     31, 31, 30, 31, 30, 31 };
 
 	if (strlen(s) < 10 || digits(s, 4, y) || s[4] != '-' ||
 	    digits(s + 5, 2, mo) || s[7] != '-' || digits(s + 8, 2, d))
@@ -392,8 +402,10 @@ int tg_parse_rfc3339(int64_t *out, const char *s)
 		return 0;
 	}
 bad:
-	return tg_error_set(TG_EPARSE, "bad time \"%.64s\": expected RFC 3339 "
-			    "like 2026-01-02T03:04:05Z", s);
+	return tg_error_set(TG_EPARSE,
+	                    "bad time \"%.64s\": expected RFC 3339 "
+	                    "like 2026-01-02T03:04:05Z",
+	                    s);
 }
 
 int tg_parse_date_end(int64_t *out, const char *s)
@@ -401,8 +413,10 @@ int tg_parse_date_end(int64_t *out, const char *s)
 	int y, mo, d;
 
 	if (strlen(s) != 10 || parse_date(s, &y, &mo, &d) < 0)
-		return tg_error_set(TG_EPARSE, "bad date \"%.64s\": expected "
-				    "YYYY-MM-DD", s);
+		return tg_error_set(TG_EPARSE,
+		                    "bad date \"%.64s\": expected "
+		                    "YYYY-MM-DD",
+		                    s);
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + 86399;
 	return 0;
 }
@@ -454,16 +468,17 @@ int tg_file_read(char **out, size_t *len_out, const char *path, size_t max)
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return tg_error_set(errno == ENOENT ? TG_ENOTFOUND : TG_EIO,
-				    "%s: cannot open: %s", path,
-				    strerror(errno));
+		                    "%s: cannot open: %s", path,
+		                    strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		error = tg_error_set(TG_EIO, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
-		error = tg_error_set(TG_ETOOBIG, "%s: %lld bytes, over the "
-				     "limit of %zu", path,
-				     (long long)st.st_size, max);
+		error = tg_error_set(TG_ETOOBIG,
+		                     "%s: %lld bytes, over the "
+		                     "limit of %zu",
+		                     path, (long long)st.st_size, max);
 		goto out;
 	}
 	data = tg_malloc((size_t)st.st_size + 1);
@@ -472,9 +487,9 @@ int tg_file_read(char **out, size_t *len_out, const char *path, size_t max)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			error = tg_error_set(TG_EIO, "%s: read failed: %s",
-					     path, n ? strerror(errno)
-						     : "file shrank");
+			error = tg_error_set(
+			        TG_EIO, "%s: read failed: %s", path,
+			        n ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		got += (size_t)n;
@@ -499,7 +514,7 @@ int tg_file_write_atomic(const char *path, const void *data, size_t len)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
 	    0) {
 		error = tg_error_set(TG_EIO, "%s: cannot create: %s", tmp,
-				     strerror(errno));
+		                     strerror(errno));
 		goto out;
 	}
 	while (len > 0) {
@@ -508,7 +523,7 @@ int tg_file_write_atomic(const char *path, const void *data, size_t len)
 			continue;
 		if (n < 0) {
 			error = tg_error_set(TG_EIO, "%s: write failed: %s",
-					     tmp, strerror(errno));
+			                     tmp, strerror(errno));
 			break;
 		}
 		p += n;
@@ -516,11 +531,11 @@ int tg_file_write_atomic(const char *path, const void *data, size_t len)
 	}
 	if (!error && fsync(fd) < 0)
 		error = tg_error_set(TG_EIO, "%s: fsync failed: %s", tmp,
-				     strerror(errno));
+		                     strerror(errno));
 	close(fd);
 	if (!error && rename(tmp, path) < 0)
 		error = tg_error_set(TG_EIO, "%s: rename failed: %s", path,
-				     strerror(errno));
+		                     strerror(errno));
 	if (error)
 		unlink(tmp);
 out:

@@ -97,24 +97,27 @@ void tg_verdict_set_time(tg_verdict *v, int64_t unix_time)
 	v->time = unix_time;
 }
 
-void tg_verdict_add_platform(tg_verdict *v, const char *digest,
-			     const char *platform)
+void tg_verdict_add_platform(tg_verdict *v,
+                             const char *digest,
+                             const char *platform)
 {
 	struct verdict_platform *p;
 
 	v->platforms = tg_realloc(v->platforms,
-				  (v->nplatforms + 1) * sizeof(*v->platforms));
+	                          (v->nplatforms + 1) * sizeof(*v->platforms));
 	p = &v->platforms[v->nplatforms++];
 	p->digest = tg_strdup(digest ? digest : "");
 	p->platform = tg_strdup(platform ? platform : "");
 }
 
-void tg_verdict_add_check(tg_verdict *v, tg_check *check,
-			  tg_check_result result)
+void tg_verdict_add_check(tg_verdict *v,
+                          tg_check *check,
+                          tg_check_result result)
 {
 	if (result == TG_CHECK_PASS && !tg_check_passed(check))
 		result = TG_CHECK_FAIL;
-	v->checks = tg_realloc(v->checks, (v->nchecks + 1) * sizeof(*v->checks));
+	v->checks =
+	        tg_realloc(v->checks, (v->nchecks + 1) * sizeof(*v->checks));
 	v->checks[v->nchecks].check = check;
 	v->checks[v->nchecks].result = result;
 	v->nchecks++;
@@ -217,8 +220,10 @@ size_t tg_verdict_platform_count(const tg_verdict *v)
 	return v->nplatforms;
 }
 
-void tg_verdict_platform(const tg_verdict *v, size_t i, const char **digest,
-			 const char **platform)
+void tg_verdict_platform(const tg_verdict *v,
+                         size_t i,
+                         const char **digest,
+                         const char **platform)
 {
 	if (digest)
 		*digest = i < v->nplatforms ? v->platforms[i].digest : NULL;
@@ -226,9 +231,9 @@ void tg_verdict_platform(const tg_verdict *v, size_t i, const char **digest,
 		*platform = i < v->nplatforms ? v->platforms[i].platform : NULL;
 }
 
-static const char *const kind_names[] = {"allowed", "warned", "blocked"};
-static const char *const result_names[] = {"pass", "fail", "warn", "waived",
-					   "skipped"};
+static const char *const kind_names[] = { "allowed", "warned", "blocked" };
+static const char *const result_names[] = { "pass", "fail", "warn", "waived",
+	                                    "skipped" };
 
 const char *tg_verdict_kind_name(tg_verdict_kind k)
 {
@@ -272,14 +277,14 @@ static json_t *check_to_json(const struct verdict_check *vc)
 
 	for (i = 0; i < tg_check_reason_count(c); i++)
 		json_array_append_new(reasons,
-				      json_string(tg_check_reason(c, i)));
+		                      json_string(tg_check_reason(c, i)));
 	for (i = 0; i < tg_check_note_count(c); i++)
 		json_array_append_new(notes,
-				      json_string(tg_check_note_at(c, i)));
-	return json_pack("{s:s, s:s, s:o, s:o, s:O}", "name",
-			 tg_check_name(c), "result",
-			 tg_check_result_name(vc->result), "reasons", reasons,
-			 "notes", notes, "evidence", tg_check_evidence(c));
+		                      json_string(tg_check_note_at(c, i)));
+	return json_pack("{s:s, s:s, s:o, s:o, s:O}", "name", tg_check_name(c),
+	                 "result", tg_check_result_name(vc->result), "reasons",
+	                 reasons, "notes", notes, "evidence",
+	                 tg_check_evidence(c));
 }
 
 static void set_opt_str(json_t *o, const char *key, const char *value)
@@ -293,11 +298,10 @@ static json_t *platforms_to_json(const tg_verdict *v)
 	size_t i;
 
 	for (i = 0; i < v->nplatforms; i++)
-		json_array_append_new(plat,
-				      json_pack("{s:s, s:s}", "digest",
-						v->platforms[i].digest,
-						"platform",
-						v->platforms[i].platform));
+		json_array_append_new(
+		        plat, json_pack("{s:s, s:s}", "digest",
+		                        v->platforms[i].digest, "platform",
+		                        v->platforms[i].platform));
 	return plat;
 }
 
@@ -311,7 +315,7 @@ json_t *tg_verdict_to_json(const tg_verdict *v)
 	set_opt_str(o, "name", v->name);
 	set_opt_str(o, "digest", v->digest);
 	json_object_set_new(o, "verdict",
-			    json_string(tg_verdict_kind_name(v->kind)));
+	                    json_string(tg_verdict_kind_name(v->kind)));
 	set_opt_str(o, "rule", v->rule);
 	set_opt_str(o, "mode", v->mode);
 	for (i = 0; i < v->nchecks; i++)
@@ -335,15 +339,17 @@ static int opt_string(const char **out, const json_t *o, const char *key)
 	if (!m || json_is_null(m))
 		return 0;
 	if (!json_is_string(m))
-		return tg_error_set(TG_EPARSE, "verdict: \"%s\" is not a string",
-				    key);
+		return tg_error_set(TG_EPARSE,
+		                    "verdict: \"%s\" is not a string", key);
 	*out = json_string_value(m);
 	return 0;
 }
 
 /* Strings of an optional array member, each passed to add(). */
-static int string_list(tg_check *c, const json_t *arr, const char *what,
-		       void (*add)(tg_check *, const char *, ...))
+static int string_list(tg_check *c,
+                       const json_t *arr,
+                       const char *what,
+                       void (*add)(tg_check *, const char *, ...))
 {
 	json_t *r;
 	size_t i;
@@ -352,12 +358,11 @@ static int string_list(tg_check *c, const json_t *arr, const char *what,
 		return 0;
 	if (!json_is_array(arr))
 		return tg_error_set(TG_EPARSE, "verdict: %s is not an array",
-				    what);
-	json_array_foreach(arr, i, r)
-	{
+		                    what);
+	json_array_foreach(arr, i, r) {
 		if (!json_is_string(r))
 			return tg_error_set(TG_EPARSE,
-					    "verdict: %s: not a string", what);
+			                    "verdict: %s: not a string", what);
 		add(c, "%s", json_string_value(r));
 	}
 	return 0;
@@ -374,20 +379,20 @@ static int check_from_json(tg_verdict *v, const json_t *j)
 	if (!json_is_object(j) || opt_string(&name, j, "name") < 0 ||
 	    opt_string(&result, j, "result") < 0 || !name || !result)
 		return tg_error_set(TG_EPARSE,
-				    "verdict: check without name or result");
+		                    "verdict: check without name or result");
 	if (tg_check_result_parse(&res, result) < 0)
 		return tg_error_prefix(TG_EPARSE, "verdict: check %s", name);
 	evidence = json_object_get(j, "evidence");
 	if (evidence && !json_is_object(evidence))
 		return tg_error_set(TG_EPARSE,
-				    "verdict: check %s: evidence is not an "
-				    "object",
-				    name);
+		                    "verdict: check %s: evidence is not an "
+		                    "object",
+		                    name);
 	c = tg_check_new(name);
 	if ((error = string_list(c, json_object_get(j, "reasons"), "reasons",
-				 tg_check_fail)) < 0 ||
+	                         tg_check_fail)) < 0 ||
 	    (error = string_list(c, json_object_get(j, "notes"), "notes",
-				 tg_check_note)) < 0) {
+	                         tg_check_note)) < 0) {
 		tg_check_free(c);
 		return error;
 	}
@@ -411,13 +416,12 @@ static int platforms_from_json(tg_verdict *v, const json_t *arr)
 		return 0;
 	if (!json_is_array(arr))
 		return tg_error_set(TG_EPARSE,
-				    "verdict: \"platforms\" is not an array");
-	json_array_foreach(arr, i, e)
-	{
+		                    "verdict: \"platforms\" is not an array");
+	json_array_foreach(arr, i, e) {
 		if (!json_is_object(e) || opt_string(&d, e, "digest") < 0 ||
 		    opt_string(&p, e, "platform") < 0)
 			return tg_error_set(TG_EPARSE,
-					    "verdict: bad platform entry");
+			                    "verdict: bad platform entry");
 		tg_verdict_add_platform(v, d, p);
 	}
 	return 0;
@@ -458,8 +462,7 @@ int tg_verdict_from_json(tg_verdict **out, const json_t *j)
 	int error;
 
 	*out = NULL;
-	if (!json_is_object(j) || opt_string(&image, j, "image") < 0 ||
-	    !image)
+	if (!json_is_object(j) || opt_string(&image, j, "image") < 0 || !image)
 		return tg_error_set(TG_EPARSE, "verdict: no \"image\"");
 	v = tg_verdict_new(image);
 	if ((error = verdict_fields_from_json(v, j)) < 0)
@@ -470,8 +473,7 @@ int tg_verdict_from_json(tg_verdict **out, const json_t *j)
 		error = tg_error_set(TG_EPARSE, "verdict: no \"checks\" array");
 		goto out;
 	}
-	json_array_foreach(checks, i, c)
-	{
+	json_array_foreach(checks, i, c) {
 		if ((error = check_from_json(v, c)) < 0)
 			goto out;
 	}
@@ -503,22 +505,19 @@ tg_verdict *tg_verdict_dup(const tg_verdict *v)
 	return copy;
 }
 
-static int format_check(tg_buf *b, const tg_verdict *v,
-			const struct verdict_check *vc)
+static int
+format_check(tg_buf *b, const tg_verdict *v, const struct verdict_check *vc)
 {
 	const char *ref = v->name ? v->name : v->image;
 	size_t k;
 	int error;
 
 	for (k = 0; k < tg_check_reason_count(vc->check); k++) {
-		error = tg_buf_printf(b, "  %s%s%s: %s: %s%s\n", ref,
-				      v->digest ? "@" : "",
-				      v->digest ? v->digest : "",
-				      tg_check_name(vc->check),
-				      tg_check_reason(vc->check, k),
-				      vc->result == TG_CHECK_WAIVED
-					      ? " (waived)"
-					      : "");
+		error = tg_buf_printf(
+		        b, "  %s%s%s: %s: %s%s\n", ref, v->digest ? "@" : "",
+		        v->digest ? v->digest : "", tg_check_name(vc->check),
+		        tg_check_reason(vc->check, k),
+		        vc->result == TG_CHECK_WAIVED ? " (waived)" : "");
 		if (error < 0)
 			return error;
 	}
@@ -531,13 +530,13 @@ int tg_verdict_format_text(tg_buf *b, const tg_verdict *v)
 	int error;
 
 	if ((error = tg_buf_printf(b, "%s: %s", v->image,
-				   tg_verdict_kind_name(v->kind))) < 0)
+	                           tg_verdict_kind_name(v->kind))) < 0)
 		return error;
 	if (v->digest && (error = tg_buf_printf(b, " %s", v->digest)) < 0)
 		return error;
-	if (v->rule && (error = tg_buf_printf(b, " (rule %s, %s)", v->rule,
-					      v->mode ? v->mode : "enforce")) <
-			       0)
+	if (v->rule &&
+	    (error = tg_buf_printf(b, " (rule %s, %s)", v->rule,
+	                           v->mode ? v->mode : "enforce")) < 0)
 		return error;
 	if ((error = tg_buf_puts(b, "\n")) < 0)
 		return error;

@@ -73,8 +73,10 @@ void tg_verdict_cache_free(tg_verdict_cache *c)
 	free(c);
 }
 
-static struct entry *find_slot(const tg_verdict_cache *c, uint64_t h,
-			       const char *policy_hash, const char *subject)
+static struct entry *find_slot(const tg_verdict_cache *c,
+                               uint64_t h,
+                               const char *policy_hash,
+                               const char *subject)
 {
 	size_t i = (size_t)h & (c->cap - 1);
 
@@ -116,20 +118,24 @@ static void rehash(tg_verdict_cache *c, size_t new_cap, int64_t now)
 	free(old);
 }
 
-tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c, const char *policy_hash,
-				 const char *subject, int64_t now)
+tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
+                                 const char *policy_hash,
+                                 const char *subject,
+                                 int64_t now)
 {
 	struct entry *e = find_slot(c, key_hash(policy_hash, subject),
-				    policy_hash, subject);
+	                            policy_hash, subject);
 
 	if (!e->verdict || now - e->stamp > c->ttl || now < e->stamp)
 		return NULL;
 	return tg_verdict_dup(e->verdict);
 }
 
-void tg_verdict_cache_put(tg_verdict_cache *c, const char *policy_hash,
-			  const char *subject, const tg_verdict *v,
-			  int64_t now)
+void tg_verdict_cache_put(tg_verdict_cache *c,
+                          const char *policy_hash,
+                          const char *subject,
+                          const tg_verdict *v,
+                          int64_t now)
 {
 	uint64_t h = key_hash(policy_hash, subject);
 	struct entry *e;
@@ -176,11 +182,11 @@ int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 		if (!e->verdict)
 			continue;
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:I, s:o}", "policyHash",
-				       e->policy_hash, "subject", e->subject,
-				       "storedAt", (json_int_t)e->stamp,
-				       "verdict",
-				       tg_verdict_to_json(e->verdict)));
+		        arr,
+		        json_pack("{s:s, s:s, s:I, s:o}", "policyHash",
+		                  e->policy_hash, "subject", e->subject,
+		                  "storedAt", (json_int_t)e->stamp, "verdict",
+		                  tg_verdict_to_json(e->verdict)));
 	}
 	json_object_set_new(root, "version", json_string(CACHE_FILE_VERSION));
 	json_object_set_new(root, "entries", arr);
@@ -188,7 +194,7 @@ int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 	json_decref(root);
 	if (!text)
 		return tg_error_set(TG_ERROR, "%s: cannot encode the cache",
-				    path);
+		                    path);
 	error = tg_file_write_atomic(path, text, strlen(text));
 	free(text);
 	return error;
@@ -205,14 +211,14 @@ static int load_entry(tg_verdict_cache *c, const json_t *e, int64_t now)
 	if (!json_is_string(ph) || !json_is_string(subj) ||
 	    !json_is_integer(at))
 		return tg_error_set(TG_EPARSE, "entry without policyHash, "
-					       "subject or storedAt");
+		                               "subject or storedAt");
 	stamp = json_integer_value(at);
 	if (now - stamp > c->ttl || stamp > now)
 		return 0;
 	if (tg_verdict_from_json(&v, json_object_get(e, "verdict")) < 0)
 		return TG_EPARSE;
 	tg_verdict_cache_put(c, json_string_value(ph), json_string_value(subj),
-			     v, stamp);
+	                     v, stamp);
 	tg_verdict_free(v);
 	return 0;
 }
@@ -234,22 +240,21 @@ int tg_verdict_cache_load(tg_verdict_cache *c, const char *path, int64_t now)
 	free(data);
 	if (!root)
 		return tg_error_set(TG_EPARSE, "%s:%d:%d: %s", path, jerr.line,
-				    jerr.column, jerr.text);
+		                    jerr.column, jerr.text);
 	ver = json_object_get(root, "version");
 	arr = json_object_get(root, "entries");
 	if (!json_is_string(ver) ||
 	    strcmp(json_string_value(ver), CACHE_FILE_VERSION) ||
 	    !json_is_array(arr)) {
 		error = tg_error_set(TG_EPARSE,
-				     "%s: not a verdict cache (version %s)",
-				     path, CACHE_FILE_VERSION);
+		                     "%s: not a verdict cache (version %s)",
+		                     path, CACHE_FILE_VERSION);
 		goto out;
 	}
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach(arr, i, e) {
 		if ((error = load_entry(c, e, now)) < 0) {
 			error = tg_error_prefix(TG_EPARSE, "%s: entry %zu",
-						path, i + 1);
+			                        path, i + 1);
 			goto out;
 		}
 	}

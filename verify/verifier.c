@@ -102,15 +102,17 @@ struct job {
 	tg_referrers *referrers;
 	struct refb *refbs;
 	size_t nrefbs;
-	tg_manifest *platform_manifest; /* index: the one whose config dates it */
+	tg_manifest
+	        *platform_manifest; /* index: the one whose config dates it */
 	tg_blob *config;
 	char *config_error;
 };
 
 /* Construction ----------------------------------------------------------- */
 
-static void build_rule_auths(struct rule_auths *ra, const tg_policy_rule *r,
-			     tg_authority_verify_fn keyless)
+static void build_rule_auths(struct rule_auths *ra,
+                             const tg_policy_rule *r,
+                             tg_authority_verify_fn keyless)
 {
 	const tg_policy_signatures *s = &r->signatures;
 	size_t i;
@@ -141,8 +143,8 @@ int tg_verifier_new(tg_verifier **out, const tg_verifier_options *opts)
 	*out = NULL;
 	if (!opts->policy || !opts->registry)
 		return tg_error_set(TG_EINVALID,
-				    "verifier needs a policy and a registry "
-				    "client");
+		                    "verifier needs a policy and a registry "
+		                    "client");
 	v = tg_calloc(1, sizeof(*v));
 	v->policy = opts->policy;
 	v->registry = opts->registry;
@@ -152,7 +154,7 @@ int tg_verifier_new(tg_verifier **out, const tg_verifier_options *opts)
 	v->rules = tg_calloc(v->nrules, sizeof(*v->rules));
 	for (i = 0; i < v->nrules; i++)
 		build_rule_auths(&v->rules[i], tg_policy_rule_at(v->policy, i),
-				 v->keyless_verify);
+		                 v->keyless_verify);
 	*out = v;
 	return 0;
 }
@@ -267,11 +269,11 @@ static void on_layer_blob(int result, tg_blob *b, void *ctx)
 
 /* Queue the blob of every layer (up to TG_MAX_SIGNATURES) of m. Layers
  * whose declared size is over max are not fetched. */
-static struct fetch *fetch_layers(struct job *j, const tg_manifest *m,
-				  size_t max, size_t *n_out)
+static struct fetch *
+fetch_layers(struct job *j, const tg_manifest *m, size_t max, size_t *n_out)
 {
 	size_t n = m->layers_count < TG_MAX_SIGNATURES ? m->layers_count
-						       : TG_MAX_SIGNATURES,
+	                                               : TG_MAX_SIGNATURES,
 	       i;
 	struct fetch *f = tg_calloc(n, sizeof(*f));
 
@@ -279,19 +281,17 @@ static struct fetch *fetch_layers(struct job *j, const tg_manifest *m,
 		f[i].job = j;
 		f[i].desc = &m->layers[i];
 		if (m->layers[i].size > max) {
-			f[i].error = tg_aprintf("layer of %llu bytes is over "
-						"the limit of %zu bytes",
-						(unsigned long long)
-							m->layers[i].size,
-						max);
+			f[i].error = tg_aprintf(
+			        "layer of %llu bytes is over "
+			        "the limit of %zu bytes",
+			        (unsigned long long)m->layers[i].size, max);
 			continue;
 		}
 		j->pending++;
-		if (tg_registry_get_blob_async(j->vf->registry,
-					       j->ref->registry,
-					       j->ref->repository,
-					       m->layers[i].digest, max,
-					       on_layer_blob, &f[i]) < 0) {
+		if (tg_registry_get_blob_async(
+		            j->vf->registry, j->ref->registry,
+		            j->ref->repository, m->layers[i].digest, max,
+		            on_layer_blob, &f[i]) < 0) {
 			j->pending--;
 			f[i].error = tg_strdup(tg_error_last());
 		}
@@ -311,7 +311,7 @@ static void on_sig_manifest(int result, tg_manifest *m, void *ctx)
 	} else {
 		j->sig_manifest = m;
 		j->sigs = fetch_layers(j, m, TG_MAX_SIGNATURE_PAYLOAD_BYTES,
-				       &j->nsigs);
+		                       &j->nsigs);
 	}
 	job_done_one(j);
 }
@@ -327,7 +327,7 @@ static void on_att_manifest(int result, tg_manifest *m, void *ctx)
 	} else {
 		j->att_manifest = m;
 		j->atts = fetch_layers(j, m, TG_MAX_DSSE_ENVELOPE_BYTES,
-				       &j->natts);
+		                       &j->natts);
 	}
 	job_done_one(j);
 }
@@ -353,9 +353,9 @@ static void fetch_config(struct job *j, const tg_manifest *m)
 	}
 	j->pending++;
 	if (tg_registry_get_blob_async(j->vf->registry, j->ref->registry,
-				       j->ref->repository, m->config->digest,
-				       VERIFIER_MAX_CONFIG_BYTES, on_config,
-				       j) < 0) {
+	                               j->ref->repository, m->config->digest,
+	                               VERIFIER_MAX_CONFIG_BYTES, on_config,
+	                               j) < 0) {
 		j->pending--;
 		j->config_error = tg_strdup(tg_error_last());
 	}
@@ -390,24 +390,26 @@ static void fetch_age_source(struct job *j)
 		return;
 	}
 	j->pending++;
-	if (tg_registry_get_manifest_async(j->vf->registry, j->ref->registry,
-					   j->ref->repository,
-					   m->manifests[0].digest,
-					   on_platform_manifest, j) < 0) {
+	if (tg_registry_get_manifest_async(
+	            j->vf->registry, j->ref->registry, j->ref->repository,
+	            m->manifests[0].digest, on_platform_manifest, j) < 0) {
 		j->pending--;
 		j->config_error = tg_strdup(tg_error_last());
 	}
 }
 
-static void fetch_tag(struct job *j, const char *suffix,
-		      tg_registry_manifest_fn done, int *result, char **err)
+static void fetch_tag(struct job *j,
+                      const char *suffix,
+                      tg_registry_manifest_fn done,
+                      int *result,
+                      char **err)
 {
 	char *tag = tg_registry_digest_tag(j->digest, suffix);
 
 	j->pending++;
 	if (tg_registry_get_manifest_async(j->vf->registry, j->ref->registry,
-					   j->ref->repository, tag, done,
-					   j) < 0) {
+	                                   j->ref->repository, tag, done,
+	                                   j) < 0) {
 		j->pending--;
 		*result = tg_error_code() ? tg_error_code() : TG_ERROR;
 		*err = tg_strdup(tg_error_last());
@@ -436,16 +438,16 @@ static void fetch_ref_blob(struct refb *f)
 
 	if (f->layer->size > TG_MAX_DSSE_ENVELOPE_BYTES) {
 		f->error = tg_aprintf("bundle of %llu bytes is over the limit "
-				      "of %u bytes",
-				      (unsigned long long)f->layer->size,
-				      TG_MAX_DSSE_ENVELOPE_BYTES);
+		                      "of %u bytes",
+		                      (unsigned long long)f->layer->size,
+		                      TG_MAX_DSSE_ENVELOPE_BYTES);
 		return;
 	}
 	j->pending++;
 	if (tg_registry_get_blob_async(j->vf->registry, j->ref->registry,
-				       j->ref->repository, f->layer->digest,
-				       TG_MAX_DSSE_ENVELOPE_BYTES, on_ref_blob,
-				       f) < 0) {
+	                               j->ref->repository, f->layer->digest,
+	                               TG_MAX_DSSE_ENVELOPE_BYTES, on_ref_blob,
+	                               f) < 0) {
 		j->pending--;
 		f->error = tg_strdup(tg_error_last());
 	}
@@ -484,8 +486,8 @@ static void on_referrers(int result, tg_referrers *r, void *ctx)
 	}
 	j->referrers = r;
 	j->nrefbs = r->count < TG_MAX_REFERRER_BUNDLES
-			    ? r->count
-			    : TG_MAX_REFERRER_BUNDLES;
+	                    ? r->count
+	                    : TG_MAX_REFERRER_BUNDLES;
 	j->refbs = tg_calloc(j->nrefbs ? j->nrefbs : 1, sizeof(*j->refbs));
 	for (i = 0; i < j->nrefbs; i++) {
 		struct refb *f = &j->refbs[i];
@@ -495,9 +497,9 @@ static void on_referrers(int result, tg_referrers *r, void *ctx)
 		f->source = tg_aprintf("referrer %s", f->desc->digest);
 		j->pending++;
 		if (tg_registry_get_manifest_async(
-			    j->vf->registry, j->ref->registry,
-			    j->ref->repository, f->desc->digest,
-			    on_ref_manifest, f) < 0) {
+		            j->vf->registry, j->ref->registry,
+		            j->ref->repository, f->desc->digest,
+		            on_ref_manifest, f) < 0) {
 			j->pending--;
 			f->error = tg_strdup(tg_error_last());
 		}
@@ -509,8 +511,8 @@ static void fetch_referrers(struct job *j)
 {
 	j->pending++;
 	if (tg_registry_get_referrers_async(
-		    j->vf->registry, j->ref->registry, j->ref->repository,
-		    j->digest, TG_REFERRER_BUNDLE_TYPE, on_referrers, j) < 0) {
+	            j->vf->registry, j->ref->registry, j->ref->repository,
+	            j->digest, TG_REFERRER_BUNDLE_TYPE, on_referrers, j) < 0) {
 		j->pending--;
 		j->ref_result = tg_error_code() ? tg_error_code() : TG_ERROR;
 		j->ref_error = tg_strdup(tg_error_last());
@@ -526,13 +528,13 @@ static void start_checks(struct job *j)
 	fetch_referrers(j);
 	if (wants_attestations(j->rule))
 		fetch_tag(j, ".att", on_att_manifest, &j->att_result,
-			  &j->att_error);
+		          &j->att_error);
 	if (j->rule->max_image_age > 0)
 		fetch_age_source(j);
 	job_done_one(j);
 }
 
-/* Evaluation ----------------------------------------------------------------- */
+/* Evaluation --------------------------------------------------------------- */
 
 /* Exceptions matching this image, for waivers and their notes. */
 struct waivers {
@@ -544,8 +546,8 @@ struct waivers {
 static void waivers_init(struct waivers *w, const struct job *j, int64_t now)
 {
 	size_t n = tg_policy_exceptions_for(w->exc, VERIFIER_MAX_EXCEPTIONS,
-					    j->vf->policy, j->ref->name,
-					    j->digest);
+	                                    j->vf->policy, j->ref->name,
+	                                    j->digest);
 
 	w->n = n < VERIFIER_MAX_EXCEPTIONS ? n : VERIFIER_MAX_EXCEPTIONS;
 	w->now = now;
@@ -582,24 +584,27 @@ static bool waive(tg_check *c, const struct waivers *w, unsigned bit)
 		if (!(e->waive & bit))
 			continue;
 		if (!tg_policy_exception_active(e, w->now)) {
-			tg_check_note(c, "exception \"%s\" expired on %s", e->name,
-				      e->expires ? e->expires : "?");
+			tg_check_note(c, "exception \"%s\" expired on %s",
+			              e->name, e->expires ? e->expires : "?");
 			continue;
 		}
 		waived = true;
 		tg_check_note(c,
-			      "waived by exception \"%s\": %s (approved by %s, "
-			      "expires %s)",
-			      e->name, e->reason ? e->reason : "",
-			      e->approved_by ? e->approved_by : "?",
-			      e->expires ? e->expires : "never");
+		              "waived by exception \"%s\": %s (approved by %s, "
+		              "expires %s)",
+		              e->name, e->reason ? e->reason : "",
+		              e->approved_by ? e->approved_by : "?",
+		              e->expires ? e->expires : "never");
 	}
 	return waived;
 }
 
 /* Add check c to the verdict with its result under exceptions and mode. */
-static void add_check(struct job *j, tg_check *c, unsigned bit, bool skipped,
-		      const struct waivers *w)
+static void add_check(struct job *j,
+                      tg_check *c,
+                      unsigned bit,
+                      bool skipped,
+                      const struct waivers *w)
 {
 	tg_check_result r;
 
@@ -618,16 +623,16 @@ static void add_check(struct job *j, tg_check *c, unsigned bit, bool skipped,
 
 static tg_cosign_layer layer_view(const struct fetch *f)
 {
-	tg_cosign_layer l = {0};
+	tg_cosign_layer l = { 0 };
 
 	l.media_type = f->desc->media_type;
 	l.signature = tg_descriptor_annotation(f->desc,
-					       TG_COSIGN_SIGNATURE_ANNOTATION);
+	                                       TG_COSIGN_SIGNATURE_ANNOTATION);
 	l.certificate = tg_descriptor_annotation(
-		f->desc, TG_COSIGN_CERTIFICATE_ANNOTATION);
+	        f->desc, TG_COSIGN_CERTIFICATE_ANNOTATION);
 	l.chain = tg_descriptor_annotation(f->desc, TG_COSIGN_CHAIN_ANNOTATION);
-	l.bundle = tg_descriptor_annotation(f->desc,
-					    TG_COSIGN_BUNDLE_ANNOTATION);
+	l.bundle =
+	        tg_descriptor_annotation(f->desc, TG_COSIGN_BUNDLE_ANNOTATION);
 	l.error = f->error;
 	if (f->blob) {
 		l.payload = f->blob->data;
@@ -651,12 +656,12 @@ static void refbs_verify(struct job *j)
 	for (i = 0; i < j->nrefbs; i++) {
 		struct refb *f = &j->refbs[i];
 
-		pt = f->manifest ? tg_manifest_annotation(
-					   f->manifest,
-					   TG_BUNDLE_PREDICATE_ANNOTATION)
-				 : tg_descriptor_annotation(
-					   f->desc,
-					   TG_BUNDLE_PREDICATE_ANNOTATION);
+		pt = f->manifest
+		             ? tg_manifest_annotation(
+		                       f->manifest,
+		                       TG_BUNDLE_PREDICATE_ANNOTATION)
+		             : tg_descriptor_annotation(
+		                       f->desc, TG_BUNDLE_PREDICATE_ANNOTATION);
 		f->kind = tg_referrer_kind_hint(pt);
 		if (!f->blob) {
 			if (!f->error)
@@ -664,8 +669,8 @@ static void refbs_verify(struct job *j)
 			continue;
 		}
 		if (tg_referrer_verify(&f->verified, f->desc->digest,
-				       f->blob->data, f->blob->len, j->digest,
-				       &j->rule->signatures) < 0) {
+		                       f->blob->data, f->blob->len, j->digest,
+		                       &j->rule->signatures) < 0) {
 			f->error = tg_strdup(tg_error_last());
 			continue;
 		}
@@ -675,7 +680,7 @@ static void refbs_verify(struct job *j)
 
 static tg_identity_rule identity_rule(const tg_policy_signatures *s)
 {
-	tg_identity_rule id = {0};
+	tg_identity_rule id = { 0 };
 
 	id.mode = s->signed_identity;
 	id.remap_prefix = s->remap_prefix;
@@ -685,16 +690,17 @@ static tg_identity_rule identity_rule(const tg_policy_signatures *s)
 
 /* signedIdentity for a referrer signature: the statement's subject name
  * stands for the signed reference (it has no tag). False with f->error. */
-static bool refb_identity_ok(struct refb *f, const struct job *j,
-			     const tg_identity_rule *id)
+static bool refb_identity_ok(struct refb *f,
+                             const struct job *j,
+                             const tg_identity_rule *id)
 {
 	if (id->mode == TG_IDENTITY_ANY)
 		return true;
 	if (!f->verified->subject_name)
 		f->error = tg_strdup("the bundle names no image, and the "
-				     "rule's signedIdentity needs one");
+		                     "rule's signedIdentity needs one");
 	else if (tg_cosign_check_reference(f->verified->subject_name, j->ref,
-					   id) < 0)
+	                                   id) < 0)
 		f->error = tg_strdup(tg_error_last());
 	return f->error == NULL;
 }
@@ -739,18 +745,17 @@ static void bundle_evidence(tg_check *c, const struct job *j)
 		if (f->kind != TG_REFERRER_SIGNATURE || !ev || f->error)
 			continue;
 		o = json_pack("{s:s, s:s, s:s}", "referrer", f->desc->digest,
-			      "authority",
-			      s->authorities[ev->authority]->name,
-			      "signer", ev->signer);
+		              "authority", s->authorities[ev->authority]->name,
+		              "signer", ev->signer);
 		if (ev->issuer)
 			json_object_set_new(o, "issuer",
-					    json_string(ev->issuer));
+			                    json_string(ev->issuer));
 		if (ev->log_index >= 0)
 			json_object_set_new(o, "logIndex",
-					    json_integer(ev->log_index));
+			                    json_integer(ev->log_index));
 		if (ev->integrated_time >= 0)
 			json_object_set_new(o, "integratedTime",
-					    json_integer(ev->integrated_time));
+			                    json_integer(ev->integrated_time));
 		json_array_append_new(arr, o);
 	}
 	if (json_array_size(arr))
@@ -760,8 +765,10 @@ static void bundle_evidence(tg_check *c, const struct job *j)
 }
 
 /* A reason that does not decide the check: a note when it passed. */
-static void side_reason(tg_check *c, const char *what, const char *where,
-			const char *detail)
+static void side_reason(tg_check *c,
+                        const char *what,
+                        const char *where,
+                        const char *detail)
 {
 	if (tg_check_passed(c))
 		tg_check_note(c, "cannot read %s %s: %s", what, where, detail);
@@ -776,18 +783,18 @@ static tg_check *no_signatures(struct job *j, const char *tag)
 
 	if (j->sig_result != TG_ENOTFOUND)
 		tg_check_fail(c, "cannot read the signatures at %s: %s", tag,
-			      j->sig_error);
+		              j->sig_error);
 	else if (j->ref_result < 0)
 		tg_check_fail(c,
-			      "no signatures found (no tag %s in %s), and "
-			      "the referrers cannot be read: %s",
-			      tag, j->ref->name, j->ref_error);
+		              "no signatures found (no tag %s in %s), and "
+		              "the referrers cannot be read: %s",
+		              tag, j->ref->name, j->ref_error);
 	else
 		tg_check_fail(c,
-			      "no signatures found (no tag %s in %s, and no "
-			      "Sigstore bundle among its referrers); sign "
-			      "the image with cosign",
-			      tag, j->ref->name);
+		              "no signatures found (no tag %s in %s, and no "
+		              "Sigstore bundle among its referrers); sign "
+		              "the image with cosign",
+		              tag, j->ref->name);
 	return c;
 }
 
@@ -795,7 +802,7 @@ static tg_check *signature_check(struct job *j)
 {
 	const tg_policy_signatures *s = &j->rule->signatures;
 	char *tag = tg_registry_digest_tag(j->digest, ".sig");
-	tg_cosign_options o = {0};
+	tg_cosign_options o = { 0 };
 	tg_cosign_layer *layers = NULL;
 	tg_cosign_extra *extra;
 	tg_check *c = NULL;
@@ -831,10 +838,10 @@ static tg_check *signature_check(struct job *j)
 		side_reason(c, "the referrers of", j->ref->name, j->ref_error);
 	if (j->referrers && j->referrers->count > j->nrefbs)
 		tg_check_note(c,
-			      "%zu Sigstore bundle referrers beyond the limit "
-			      "of %d were not looked at",
-			      j->referrers->count - j->nrefbs,
-			      TG_MAX_REFERRER_BUNDLES);
+		              "%zu Sigstore bundle referrers beyond the limit "
+		              "of %d were not looked at",
+		              j->referrers->count - j->nrefbs,
+		              TG_MAX_REFERRER_BUNDLES);
 	bundle_evidence(c, j);
 out:
 	free(extra);
@@ -855,7 +862,7 @@ struct atts {
 static void atts_reject_msg(struct atts *a, char *msg)
 {
 	a->rejected = tg_realloc(a->rejected,
-				 (a->nrejected + 1) * sizeof(*a->rejected));
+	                         (a->nrejected + 1) * sizeof(*a->rejected));
 	a->rejected[a->nrejected++] = msg;
 }
 
@@ -873,7 +880,7 @@ static void atts_add(struct atts *a, tg_attestation *att)
 static void atts_verify_one(struct atts *a, const struct job *j, size_t i)
 {
 	const struct fetch *f = &j->atts[i];
-	tg_dsse_layer l = {0};
+	tg_dsse_layer l = { 0 };
 	tg_attestation *att = NULL;
 
 	if (!f->blob) {
@@ -885,14 +892,14 @@ static void atts_verify_one(struct atts *a, const struct job *j, size_t i)
 	l.envelope = f->blob->data;
 	l.envelope_len = f->blob->len;
 	l.predicate_type = tg_descriptor_annotation(
-		f->desc, TG_ATTESTATION_PREDICATE_ANNOTATION);
+	        f->desc, TG_ATTESTATION_PREDICATE_ANNOTATION);
 	l.certificate = tg_descriptor_annotation(
-		f->desc, TG_COSIGN_CERTIFICATE_ANNOTATION);
+	        f->desc, TG_COSIGN_CERTIFICATE_ANNOTATION);
 	l.chain = tg_descriptor_annotation(f->desc, TG_COSIGN_CHAIN_ANNOTATION);
-	l.bundle = tg_descriptor_annotation(f->desc,
-					    TG_COSIGN_BUNDLE_ANNOTATION);
+	l.bundle =
+	        tg_descriptor_annotation(f->desc, TG_COSIGN_BUNDLE_ANNOTATION);
 	if (tg_attestation_verify(&att, &l, j->digest, j->auths->auths,
-				  j->auths->count) < 0) {
+	                          j->auths->count) < 0) {
 		atts_reject(a, i, tg_error_last());
 		return;
 	}
@@ -905,8 +912,9 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 	size_t i;
 
 	if (j->ref_result < 0) {
-		a->unreadable = tg_aprintf("cannot read the referrers of %s: %s",
-					   j->ref->name, j->ref_error);
+		a->unreadable =
+		        tg_aprintf("cannot read the referrers of %s: %s",
+		                   j->ref->name, j->ref_error);
 		return;
 	}
 	for (i = 0; i < j->nrefbs; i++) {
@@ -915,9 +923,10 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 		if (f->kind != TG_REFERRER_ATTESTATION)
 			continue;
 		if (!f->verified) {
-			atts_reject_msg(a, tg_aprintf("%s: %s", f->source,
-						      f->error ? f->error
-							       : "not verified"));
+			atts_reject_msg(a,
+			                tg_aprintf("%s: %s", f->source,
+			                           f->error ? f->error
+			                                    : "not verified"));
 			continue;
 		}
 		atts_add(a, f->verified->attestation);
@@ -925,10 +934,10 @@ static void atts_from_referrers(struct atts *a, struct job *j)
 	}
 	if (j->referrers && j->referrers->count > j->nrefbs)
 		atts_reject_msg(a, tg_aprintf("%zu Sigstore bundle referrers "
-					      "beyond the limit of %d were "
-					      "not looked at",
-					      j->referrers->count - j->nrefbs,
-					      TG_MAX_REFERRER_BUNDLES));
+		                              "beyond the limit of %d were "
+		                              "not looked at",
+		                              j->referrers->count - j->nrefbs,
+		                              TG_MAX_REFERRER_BUNDLES));
 }
 
 static void atts_collect(struct atts *a, struct job *j)
@@ -943,16 +952,17 @@ static void atts_collect(struct atts *a, struct job *j)
 	if (j->att_result < 0) {
 		tag = tg_registry_digest_tag(j->digest, ".att");
 		a->unreadable = tg_aprintf("cannot read the attestations at "
-					   "%s: %s",
-					   tag, j->att_error);
+		                           "%s: %s",
+		                           tag, j->att_error);
 		free(tag);
 		return;
 	}
 	for (i = 0; i < j->natts; i++)
 		atts_verify_one(a, j, i);
 	if (j->att_manifest->layers_count > j->natts)
-		atts_reject(a, j->natts, "and later layers: over the limit of "
-					 "layers per image");
+		atts_reject(a, j->natts,
+		            "and later layers: over the limit of "
+		            "layers per image");
 }
 
 static void atts_free(struct atts *a)
@@ -971,9 +981,9 @@ static void atts_free(struct atts *a)
 /* The newest verified attestation whose predicate is of one of kinds
  * (by the predicate's own time; the later layer on a tie). */
 static const tg_attestation *atts_newest(const struct atts *a,
-					 const tg_predicate_kind *kinds,
-					 size_t nkinds,
-					 tg_predicate_kind *kind_out)
+                                         const tg_predicate_kind *kinds,
+                                         size_t nkinds,
+                                         tg_predicate_kind *kind_out)
 {
 	const tg_attestation *best = NULL;
 	int64_t best_t = INT64_MIN, t;
@@ -981,14 +991,14 @@ static const tg_attestation *atts_newest(const struct atts *a,
 
 	for (i = 0; i < a->n; i++) {
 		tg_predicate_kind kind = tg_predicate_kind_of(
-			tg_attestation_predicate_type(a->items[i]));
+		        tg_attestation_predicate_type(a->items[i]));
 
 		for (k = 0; k < nkinds && kinds[k] != kind; k++)
 			;
 		if (k == nkinds)
 			continue;
 		if (tg_predicate_time(&t, kind,
-				      tg_attestation_predicate(a->items[i])) <
+		                      tg_attestation_predicate(a->items[i])) <
 		    0)
 			t = 0;
 		if (t >= best_t) {
@@ -1002,7 +1012,7 @@ static const tg_attestation *atts_newest(const struct atts *a,
 
 /* The referrer bundle an attestation came from, or NULL (.att layer). */
 static const tg_referrer_bundle *attestation_referrer(const struct job *j,
-						     const tg_attestation *a)
+                                                      const tg_attestation *a)
 {
 	size_t i;
 
@@ -1013,15 +1023,15 @@ static const tg_referrer_bundle *attestation_referrer(const struct job *j,
 	return NULL;
 }
 
-static void attestation_evidence(tg_check *c, const struct job *j,
-				 const tg_attestation *a)
+static void
+attestation_evidence(tg_check *c, const struct job *j, const tg_attestation *a)
 {
 	const tg_referrer_bundle *rb = attestation_referrer(j, a);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "digest",
-			      tg_attestation_digest(a), "predicateType",
-			      tg_attestation_predicate_type(a), "authority",
-			      tg_attestation_authority(a), "signer",
-			      tg_attestation_signer(a));
+	                      tg_attestation_digest(a), "predicateType",
+	                      tg_attestation_predicate_type(a), "authority",
+	                      tg_attestation_authority(a), "signer",
+	                      tg_attestation_signer(a));
 
 	/* From a referrer bundle: "digest" is the referrer's, and the
 	 * bundle may name an OIDC issuer and a log entry. */
@@ -1029,13 +1039,13 @@ static void attestation_evidence(tg_check *c, const struct job *j,
 		json_object_set_new(o, "referrer", json_true());
 		if (rb->issuer)
 			json_object_set_new(o, "issuer",
-					    json_string(rb->issuer));
+			                    json_string(rb->issuer));
 		if (rb->log_index >= 0)
 			json_object_set_new(o, "logIndex",
-					    json_integer(rb->log_index));
+			                    json_integer(rb->log_index));
 		if (rb->integrated_time >= 0)
 			json_object_set_new(o, "integratedTime",
-					    json_integer(rb->integrated_time));
+			                    json_integer(rb->integrated_time));
 	}
 	json_object_set_new(tg_check_evidence(c), "attestation", o);
 }
@@ -1043,9 +1053,11 @@ static void attestation_evidence(tg_check *c, const struct job *j,
 /* A check for a missing attestation: required -> fail with every
  * rejected one as a reason; else skipped. */
 static tg_check *missing_attestation(const struct job *j,
-				     const struct atts *a, const char *name,
-				     const char *what, bool required,
-				     bool *skipped)
+                                     const struct atts *a,
+                                     const char *name,
+                                     const char *what,
+                                     bool required,
+                                     bool *skipped)
 {
 	tg_check *c = tg_check_new(name);
 	char *tag = tg_registry_digest_tag(j->digest, ".att");
@@ -1058,10 +1070,10 @@ static tg_check *missing_attestation(const struct job *j,
 		tg_check_fail(c, "%s", a->unreadable);
 	} else if (required) {
 		tg_check_fail(c,
-			      "no %s attestation signed by the rule's "
-			      "authorities (tag %s); attach one with cosign "
-			      "attest",
-			      what, tag);
+		              "no %s attestation signed by the rule's "
+		              "authorities (tag %s); attach one with cosign "
+		              "attest",
+		              what, tag);
 		for (i = 0; i < a->nrejected; i++)
 			tg_check_fail(c, "%s", a->rejected[i]);
 	} else {
@@ -1072,11 +1084,11 @@ static tg_check *missing_attestation(const struct job *j,
 	return c;
 }
 
-static void sbom_check(struct job *j, const struct atts *a,
-		       const struct waivers *w)
+static void
+sbom_check(struct job *j, const struct atts *a, const struct waivers *w)
 {
-	static const tg_predicate_kind kinds[] = {TG_PREDICATE_SPDX,
-						  TG_PREDICATE_CYCLONEDX};
+	static const tg_predicate_kind kinds[] = { TG_PREDICATE_SPDX,
+		                                   TG_PREDICATE_CYCLONEDX };
 	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
 	const tg_attestation *att = atts_newest(a, kinds, 2, &kind);
 	bool skipped = false;
@@ -1086,20 +1098,20 @@ static void sbom_check(struct job *j, const struct atts *a,
 		return;
 	if (att && !a->unreadable) {
 		tg_sbom_check(&c, kind, tg_attestation_predicate(att),
-			      &j->rule->sbom);
+		              &j->rule->sbom);
 		attestation_evidence(c, j, att);
 	} else {
 		c = missing_attestation(j, a, TG_CHECK_SBOM,
-					"SBOM (SPDX or CycloneDX)",
-					j->rule->sbom.required, &skipped);
+		                        "SBOM (SPDX or CycloneDX)",
+		                        j->rule->sbom.required, &skipped);
 	}
 	add_check(j, c, TG_WAIVE_SBOM, skipped, w);
 }
 
-static void vuln_check(struct job *j, const struct atts *a,
-		       const struct waivers *w)
+static void
+vuln_check(struct job *j, const struct atts *a, const struct waivers *w)
 {
-	static const tg_predicate_kind kinds[] = {TG_PREDICATE_VULN};
+	static const tg_predicate_kind kinds[] = { TG_PREDICATE_VULN };
 	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
 	const tg_attestation *att = atts_newest(a, kinds, 1, &kind);
 	bool skipped = false;
@@ -1112,24 +1124,23 @@ static void vuln_check(struct job *j, const struct atts *a,
 	if (att && !a->unreadable) {
 		ids = waived_cves(w, &nids);
 		tg_vuln_check(&c, tg_attestation_predicate(att),
-			      &j->rule->vulnerabilities, ids, nids, w->now);
+		              &j->rule->vulnerabilities, ids, nids, w->now);
 		free(ids);
 		attestation_evidence(c, j, att);
 	} else {
-		c = missing_attestation(j, a, TG_CHECK_VULNERABILITIES,
-					"vulnerability scan (" TG_PREDICATE_TYPE_VULN
-					")",
-					j->rule->vulnerabilities.required,
-					&skipped);
+		c = missing_attestation(
+		        j, a, TG_CHECK_VULNERABILITIES,
+		        "vulnerability scan (" TG_PREDICATE_TYPE_VULN ")",
+		        j->rule->vulnerabilities.required, &skipped);
 	}
 	add_check(j, c, TG_WAIVE_VULNERABILITIES, skipped, w);
 }
 
-static void provenance_check(struct job *j, const struct atts *a,
-			     const struct waivers *w)
+static void
+provenance_check(struct job *j, const struct atts *a, const struct waivers *w)
 {
-	static const tg_predicate_kind kinds[] = {TG_PREDICATE_SLSA_V02,
-						  TG_PREDICATE_SLSA_V1};
+	static const tg_predicate_kind kinds[] = { TG_PREDICATE_SLSA_V02,
+		                                   TG_PREDICATE_SLSA_V1 };
 	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
 	const tg_attestation *att = atts_newest(a, kinds, 2, &kind);
 	bool skipped = false;
@@ -1139,12 +1150,12 @@ static void provenance_check(struct job *j, const struct atts *a,
 		return;
 	if (att && !a->unreadable) {
 		tg_provenance_check(&c, kind, tg_attestation_predicate(att),
-				    &j->rule->provenance);
+		                    &j->rule->provenance);
 		attestation_evidence(c, j, att);
 	} else {
 		c = missing_attestation(j, a, TG_CHECK_PROVENANCE,
-					"SLSA provenance",
-					j->rule->provenance.required, &skipped);
+		                        "SLSA provenance",
+		                        j->rule->provenance.required, &skipped);
 	}
 	add_check(j, c, TG_WAIVE_PROVENANCE, skipped, w);
 }
@@ -1159,15 +1170,15 @@ static void age_check(struct job *j, const struct waivers *w)
 		return;
 	if (j->config)
 		config = json_loadb((const char *)j->config->data,
-				    j->config->len, JSON_REJECT_DUPLICATES,
-				    &jerr);
+		                    j->config->len, JSON_REJECT_DUPLICATES,
+		                    &jerr);
 	if (config) {
 		tg_image_age_check(&c, config, j->rule->max_image_age, w->now);
 		json_decref(config);
 	} else {
 		c = tg_check_new(TG_CHECK_AGE);
 		tg_check_fail(c, "cannot read the image config: %s",
-			      j->config_error ? j->config_error : jerr.text);
+		              j->config_error ? j->config_error : jerr.text);
 	}
 	add_check(j, c, TG_WAIVE_AGE, false, w);
 }
@@ -1197,11 +1208,12 @@ static void evaluate(struct job *j)
 	 * takes effect on the next cycle, not after the cache TTL. */
 	if (j->vf->cache && !j->transient &&
 	    tg_verdict_get(j->verdict) != TG_VERDICT_BLOCKED)
-		tg_verdict_cache_put(j->vf->cache, tg_policy_hash(j->vf->policy),
-				     j->subject, j->verdict, now);
+		tg_verdict_cache_put(j->vf->cache,
+		                     tg_policy_hash(j->vf->policy), j->subject,
+		                     j->verdict, now);
 }
 
-/* Resolution ----------------------------------------------------------------- */
+/* Resolution --------------------------------------------------------------- */
 
 /* Jobs by subject for one tg_verifier_verify() call (open addressing). */
 struct subject_map {
@@ -1249,12 +1261,12 @@ static void record_platforms(struct job *j)
 	for (i = 0; i < m->manifests_count; i++) {
 		const tg_platform *p = m->manifests[i].platform;
 		char *name = p ? tg_aprintf("%s/%s%s%s", p->os, p->architecture,
-					    p->variant ? "/" : "",
-					    p->variant ? p->variant : "")
-			       : tg_strdup("");
+		                            p->variant ? "/" : "",
+		                            p->variant ? p->variant : "")
+		               : tg_strdup("");
 
 		tg_verdict_add_platform(j->verdict, m->manifests[i].digest,
-					name);
+		                        name);
 		free(name);
 	}
 }
@@ -1263,10 +1275,9 @@ static void make_subject(struct job *j)
 {
 	bool exact = j->rule->signatures.signed_identity == TG_IDENTITY_EXACT;
 
-	j->subject = tg_aprintf("%s%s%s@%s", j->ref->name,
-				exact && j->ref->tag ? ":" : "",
-				exact && j->ref->tag ? j->ref->tag : "",
-				j->digest);
+	j->subject = tg_aprintf(
+	        "%s%s%s@%s", j->ref->name, exact && j->ref->tag ? ":" : "",
+	        exact && j->ref->tag ? j->ref->tag : "", j->digest);
 }
 
 /* The cache, or another job of this call, may already know the verdict. */
@@ -1277,8 +1288,8 @@ static bool answered_elsewhere(struct job *j, struct subject_map *map)
 
 	if (vf->cache)
 		cached = tg_verdict_cache_get(vf->cache,
-					      tg_policy_hash(vf->policy),
-					      j->subject, tg_now());
+		                              tg_policy_hash(vf->policy),
+		                              j->subject, tg_now());
 	if (cached) {
 		tg_verdict_set_image(cached, j->input);
 		tg_verdict_free(j->verdict);
@@ -1306,8 +1317,8 @@ static void on_manifest(int result, tg_manifest *m, void *ctx)
 	if (result < 0) {
 		note_registry_error(j, result);
 		tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY,
-				"cannot resolve %s: %s", j->input,
-				tg_error_last());
+		                "cannot resolve %s: %s", j->input,
+		                tg_error_last());
 		finish_early(j);
 		return;
 	}
@@ -1316,11 +1327,11 @@ static void on_manifest(int result, tg_manifest *m, void *ctx)
 	tg_verdict_set_digest(j->verdict, j->digest);
 	record_platforms(j);
 	tg_verdict_add_check(j->verdict, tg_check_new(TG_CHECK_REGISTRY),
-			     TG_CHECK_PASS);
+	                     TG_CHECK_PASS);
 	if (tg_policy_select(&j->rule, p, j->ref->name, j->digest) < 0) {
 		tg_verdict_fail(j->verdict, TG_CHECK_SIGNATURE,
-				"%s; add a rule for this image to the policy",
-				tg_error_last());
+		                "%s; add a rule for this image to the policy",
+		                tg_error_last());
 		finish_early(j);
 		return;
 	}
@@ -1341,7 +1352,7 @@ static void job_start(struct job *j)
 
 	if (tg_imageref_parse(&j->ref, j->input) < 0) {
 		tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY,
-				"invalid image reference: %s", tg_error_last());
+		                "invalid image reference: %s", tg_error_last());
 		finish_early(j);
 		return;
 	}
@@ -1350,23 +1361,23 @@ static void job_start(struct job *j)
 		/* Checked before any request: a registry the policy does
 		 * not allow is never contacted. */
 		tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY,
-				"registry not allowed: %s is not under "
-				"registries.allowed of the policy; pull from "
-				"an allowed registry or add it to the policy",
-				j->ref->name);
+		                "registry not allowed: %s is not under "
+		                "registries.allowed of the policy; pull from "
+		                "an allowed registry or add it to the policy",
+		                j->ref->name);
 		finish_early(j);
 		return;
 	}
 	reference = j->ref->digest ? j->ref->digest : j->ref->tag;
 	j->pending = 1;
 	if (tg_registry_get_manifest_async(j->vf->registry, j->ref->registry,
-					   j->ref->repository, reference,
-					   on_manifest, j) < 0) {
+	                                   j->ref->repository, reference,
+	                                   on_manifest, j) < 0) {
 		j->pending = 0;
 		note_registry_error(j, tg_error_code());
 		tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY,
-				"cannot resolve %s: %s", j->input,
-				tg_error_last());
+		                "cannot resolve %s: %s", j->input,
+		                tg_error_last());
 		finish_early(j);
 	}
 }
@@ -1384,8 +1395,8 @@ static tg_verdict *job_take_verdict(struct job *j)
 	}
 	if (!j->finished) {
 		tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY,
-				"verification did not complete (registry "
-				"client failure); try again");
+		                "verification did not complete (registry "
+		                "client failure); try again");
 		finish_early(j);
 	}
 	v = j->verdict;
@@ -1393,18 +1404,20 @@ static tg_verdict *job_take_verdict(struct job *j)
 	return v;
 }
 
-int tg_verifier_verify(tg_verdict **out, tg_verifier *v,
-		       const char *const *images, size_t count)
+int tg_verifier_verify(tg_verdict **out,
+                       tg_verifier *v,
+                       const char *const *images,
+                       size_t count)
 {
-	struct subject_map map = {0};
+	struct subject_map map = { 0 };
 	struct job *jobs;
 	size_t i;
 
 	if (count > TG_MAX_VERIFY_IMAGES)
 		return tg_error_set(TG_ETOOBIG,
-				    "%zu images to verify, over the limit of "
-				    "%d",
-				    count, TG_MAX_VERIFY_IMAGES);
+		                    "%zu images to verify, over the limit of "
+		                    "%d",
+		                    count, TG_MAX_VERIFY_IMAGES);
 	memset(&v->stats, 0, sizeof(v->stats));
 	v->stats.images = count;
 	for (map.cap = 16; map.cap < 2 * count; map.cap *= 2)

@@ -22,8 +22,8 @@
 #define VULN_IDS_IN_REASON 10
 
 /* Report buckets, in the order the evidence lists them. */
-static const char *const buckets[] = {"critical", "high",       "medium",
-                                      "low",      "negligible", "unknown"};
+static const char *const buckets[] = { "critical", "high",       "medium",
+	                               "low",      "negligible", "unknown" };
 
 /*
  * A scanner's severity label to a policy rank and a bucket. Trivy writes
@@ -38,12 +38,12 @@ static tg_severity severity_of(const char *label, const char **bucket)
 		const char *label;
 		tg_severity sev;
 		const char *bucket;
-	} map[] = {{"critical", TG_SEVERITY_CRITICAL, "critical"},
-	           {"high", TG_SEVERITY_HIGH, "high"},
-	           {"medium", TG_SEVERITY_MEDIUM, "medium"},
-	           {"moderate", TG_SEVERITY_MEDIUM, "medium"},
-	           {"low", TG_SEVERITY_LOW, "low"},
-	           {"negligible", TG_SEVERITY_LOW, "negligible"}};
+	} map[] = { { "critical", TG_SEVERITY_CRITICAL, "critical" },
+		    { "high", TG_SEVERITY_HIGH, "high" },
+		    { "medium", TG_SEVERITY_MEDIUM, "medium" },
+		    { "moderate", TG_SEVERITY_MEDIUM, "medium" },
+		    { "low", TG_SEVERITY_LOW, "low" },
+		    { "negligible", TG_SEVERITY_LOW, "negligible" } };
 	size_t i;
 
 	for (i = 0; label != NULL && i < sizeof(map) / sizeof(map[0]); i++) {
@@ -92,10 +92,9 @@ static void trivy_findings(json_t *set, const json_t *result)
 	json_t *r, *v;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(result, "Results"), i, r)
-	{
-		json_array_foreach(json_object_get(r, "Vulnerabilities"), j, v)
-		{
+	json_array_foreach(json_object_get(result, "Results"), i, r) {
+		json_array_foreach(json_object_get(r, "Vulnerabilities"), j,
+		                   v) {
 			const char *id = str_or_null(v, "VulnerabilityID");
 
 			if (id != NULL)
@@ -113,8 +112,7 @@ static void grype_findings(json_t *set, const json_t *result)
 	json_t *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(result, "matches"), i, m)
-	{
+	json_array_foreach(json_object_get(result, "matches"), i, m) {
 		json_t *v = json_object_get(m, "vulnerability");
 		const char *id = str_or_null(v, "id");
 
@@ -162,8 +160,7 @@ static bool finding_listed(const char *id,
 
 	if (id_listed(id, ids, n))
 		return true;
-	json_array_foreach(json_object_get(f, "aliases"), i, a)
-	{
+	json_array_foreach(json_object_get(f, "aliases"), i, a) {
 		const char *alias = str_or_null(a, "id");
 
 		if (alias != NULL && id_listed(alias, ids, n))
@@ -226,8 +223,7 @@ static void evaluate_findings(vuln_state *st, const json_t *set)
 
 	for (i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++)
 		json_object_set_new(counts, buckets[i], json_integer(0));
-	json_object_foreach((json_t *)set, id, f)
-	{
+	json_object_foreach((json_t *)set, id, f) {
 		const char *b = json_string_value(json_object_get(f, "bucket"));
 
 		json_object_set_new(

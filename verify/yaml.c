@@ -276,19 +276,19 @@ struct word {
 	}
 
 static const struct word words[] = {
-        WORD("y", W_TRUE),      WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
-        WORD("Yes", W_TRUE),    WORD("YES", W_TRUE),    WORD("true", W_TRUE),
-        WORD("True", W_TRUE),   WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
-        WORD("On", W_TRUE),     WORD("ON", W_TRUE),     WORD("n", W_FALSE),
-        WORD("N", W_FALSE),     WORD("no", W_FALSE),    WORD("No", W_FALSE),
-        WORD("NO", W_FALSE),    WORD("false", W_FALSE), WORD("False", W_FALSE),
-        WORD("FALSE", W_FALSE), WORD("off", W_FALSE),   WORD("Off", W_FALSE),
-        WORD("OFF", W_FALSE),   WORD("~", W_NULL),      WORD("null", W_NULL),
-        WORD("Null", W_NULL),   WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
-        WORD(".NaN", W_NAN),    WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
-        WORD(".Inf", W_INF),    WORD(".INF", W_INF),    WORD("+.inf", W_INF),
-        WORD("+.Inf", W_INF),   WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
-        WORD("-.Inf", W_NINF),  WORD("-.INF", W_NINF),
+	WORD("y", W_TRUE),      WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
+	WORD("Yes", W_TRUE),    WORD("YES", W_TRUE),    WORD("true", W_TRUE),
+	WORD("True", W_TRUE),   WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
+	WORD("On", W_TRUE),     WORD("ON", W_TRUE),     WORD("n", W_FALSE),
+	WORD("N", W_FALSE),     WORD("no", W_FALSE),    WORD("No", W_FALSE),
+	WORD("NO", W_FALSE),    WORD("false", W_FALSE), WORD("False", W_FALSE),
+	WORD("FALSE", W_FALSE), WORD("off", W_FALSE),   WORD("Off", W_FALSE),
+	WORD("OFF", W_FALSE),   WORD("~", W_NULL),      WORD("null", W_NULL),
+	WORD("Null", W_NULL),   WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
+	WORD(".NaN", W_NAN),    WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
+	WORD(".Inf", W_INF),    WORD(".INF", W_INF),    WORD("+.inf", W_INF),
+	WORD("+.Inf", W_INF),   WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
+	WORD("-.Inf", W_NINF),  WORD("-.INF", W_NINF),
 };
 
 static bool resolve_word(struct resolved *r, const char *s, size_t n)
@@ -1017,7 +1017,7 @@ on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 	const char *anchor = (const char *)ev->data.scalar.anchor;
 	size_t n = ev->data.scalar.length;
 	struct frame *f = top(p);
-	struct extent ext = {1, n, 0};
+	struct extent ext = { 1, n, 0 };
 	json_t *v = NULL;
 	int error = 0;
 
@@ -1142,8 +1142,7 @@ static void apply_merges(struct yp *p, struct frame *f)
 		json_t *v;
 		const struct pos_kid *k;
 
-		json_object_keylen_foreach(m->obj, key, keylen, v)
-		{
+		json_object_keylen_foreach(m->obj, key, keylen, v) {
 			if (json_object_getn(f->val, key, keylen))
 				continue;
 			json_object_setn(f->val, key, keylen, v);
@@ -1169,8 +1168,8 @@ static int on_end(struct yp *p)
 		apply_merges(p, f);
 	f->val = NULL;
 	if (f->anchor) {
-		struct extent ext = {p->nodes - f->nodes_start,
-		                     p->bytes - f->bytes_start, height};
+		struct extent ext = { p->nodes - f->nodes_start,
+			              p->bytes - f->bytes_start, height };
 
 		error = anchor_add(p, f->anchor, v, f->pos, ext, f->line,
 		                   f->col);
@@ -1599,15 +1598,13 @@ int tg_json_real_digits(const json_t *v)
 	case JSON_REAL:
 		return real_digits(json_real_value(v));
 	case JSON_ARRAY:
-		json_array_foreach(v, i, x)
-		{
+		json_array_foreach(v, i, x) {
 			if ((d = tg_json_real_digits(x)) > best)
 				best = d;
 		}
 		return best;
 	case JSON_OBJECT:
-		json_object_foreach((json_t *)v, key, x)
-		{
+		json_object_foreach((json_t *)v, key, x) {
 			if ((d = tg_json_real_digits(x)) > best)
 				best = d;
 		}

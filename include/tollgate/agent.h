@@ -48,17 +48,18 @@ typedef struct tg_agent_options {
 
 /* Load the policy, open the source cache, the registry and cluster
  * clients. Nothing is fetched yet. cfg is borrowed and must outlive a. */
-int tg_agent_new(tg_agent **out, const tg_config *cfg,
-		 const tg_agent_options *opts);
+int tg_agent_new(tg_agent **out,
+                 const tg_config *cfg,
+                 const tg_agent_options *opts);
 void tg_agent_free(tg_agent *a);
 
 typedef struct tg_cycle_result {
 	int units;
-	int blocked;   /* units blocked by policy or invalid manifests */
-	int failed;    /* units the cluster refused */
-	int applied;   /* units written this cycle */
+	int blocked; /* units blocked by policy or invalid manifests */
+	int failed;  /* units the cluster refused */
+	int applied; /* units written this cycle */
 	int unchanged;
-	int drifted;   /* objects found drifted */
+	int drifted;        /* objects found drifted */
 	int images_allowed; /* distinct image references, by verdict */
 	int images_warned;
 	int images_blocked; /* blocked or could not be verified */
@@ -75,8 +76,10 @@ typedef struct tg_cycle_result {
  * result), or a negative code when it could not (Git, cluster or policy
  * unreachable) with the detail in tg_error_last().
  */
-int tg_agent_cycle(tg_agent *a, bool plan, tg_cycle_result *result,
-		   json_t **report_out);
+int tg_agent_cycle(tg_agent *a,
+                   bool plan,
+                   tg_cycle_result *result,
+                   json_t **report_out);
 
 /* The agent's Kubernetes client (borrowed), e.g. for the Lease. */
 struct tg_kube *tg_agent_kube(tg_agent *a);

@@ -54,8 +54,10 @@ void tg_apply_free(tg_apply *a);
  * annotations are added to the copies). Namespaced objects without
  * metadata.namespace go to "default", as with kubectl.
  */
-void tg_apply_add_unit(tg_apply *a, const char *unit, json_t *const *objects,
-		       size_t n);
+void tg_apply_add_unit(tg_apply *a,
+                       const char *unit,
+                       json_t *const *objects,
+                       size_t n);
 
 /* A unit present in Git but not applied this cycle (blocked, invalid):
  * its inventory and objects are left alone. */

@@ -35,14 +35,15 @@ typedef struct tg_authority tg_authority;
  * heap string naming the signer (certificate identity) in *signer_out;
  * TG_EUNTRUSTED (message via tg_error_set) when it does not.
  */
-typedef int (*tg_authority_verify_fn)(char **signer_out, void *ctx,
-				      const tg_sig_material *m);
+typedef int (*tg_authority_verify_fn)(char **signer_out,
+                                      void *ctx,
+                                      const tg_sig_material *m);
 
 struct tg_authority {
-	const char *name;      /* from the policy; used in messages */
-	const tg_pubkey *key;  /* key-based authority, or NULL */
+	const char *name;              /* from the policy; used in messages */
+	const tg_pubkey *key;          /* key-based authority, or NULL */
 	tg_authority_verify_fn verify; /* keyless authority, or NULL */
-	void *ctx;             /* passed to verify */
+	void *ctx;                     /* passed to verify */
 	/* A key-based authority that also requires a transparency-log
 	 * entry (policy rekor.required): after the key verifies, verify
 	 * must accept too; without a verify hook nothing passes. */
@@ -58,12 +59,14 @@ struct tg_authority {
  * With needs_tlog, the key check is followed by the verify hook (given
  * the same material); the signer is the key id.
  */
-int tg_authority_verify(char **signer_out, const tg_authority *a,
-			const tg_sig_material *m);
+int tg_authority_verify(char **signer_out,
+                        const tg_authority *a,
+                        const tg_sig_material *m);
 
 /* "key \"release\"" or "authorities \"a\", \"b\"" for messages, into b. */
 struct tg_buf;
-int tg_authority_describe(struct tg_buf *b, const tg_authority *auths,
-			  size_t n);
+int tg_authority_describe(struct tg_buf *b,
+                          const tg_authority *auths,
+                          size_t n);
 
 #endif

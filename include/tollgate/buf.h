@@ -22,7 +22,7 @@ void tg_buf_init(tg_buf *b, size_t max);
 int tg_buf_append(tg_buf *b, const void *data, size_t len);
 int tg_buf_puts(tg_buf *b, const char *s);
 int tg_buf_printf(tg_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 int tg_buf_vprintf(tg_buf *b, const char *fmt, va_list ap);
 
 /* Hand the bytes to the caller (free()) and reset the buffer; never NULL

@@ -35,8 +35,8 @@ int tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i);
  * and return 1; 0 when argv[*i] is another option; -1 (after printing a
  * usage error) when the value is missing.
  */
-int tg_cli_option_value(const char **value, const char *name, int argc,
-			char **argv, int *i);
+int tg_cli_option_value(
+        const char **value, const char *name, int argc, char **argv, int *i);
 
 int tg_cmd_version(int argc, char **argv);
 int tg_cmd_verify(int argc, char **argv);

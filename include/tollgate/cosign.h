@@ -40,8 +40,9 @@ typedef struct tg_cosign_payload tg_cosign_payload;
  * no unknown critical fields, type exactly TG_COSIGN_PAYLOAD_TYPE, digest
  * well-formed). 0, TG_EPARSE, TG_ETOOBIG, TG_EINVALID (wrong type).
  */
-int tg_cosign_payload_parse(tg_cosign_payload **out, const unsigned char *data,
-			    size_t len);
+int tg_cosign_payload_parse(tg_cosign_payload **out,
+                            const unsigned char *data,
+                            size_t len);
 void tg_cosign_payload_free(tg_cosign_payload *p);
 /* Borrowed from p. */
 const char *tg_cosign_payload_digest(const tg_cosign_payload *p);
@@ -62,20 +63,21 @@ typedef struct tg_identity_rule {
  * matches, TG_EINVALID with a message ("signed for 'x', not 'y'") when not.
  */
 int tg_cosign_check_identity(const tg_cosign_payload *p,
-			     const tg_imageref *image,
-			     const tg_identity_rule *rule);
+                             const tg_imageref *image,
+                             const tg_identity_rule *rule);
 
 /* The same check for a signed reference given as a string (a Sigstore
  * bundle's in-toto subject name). */
-int tg_cosign_check_reference(const char *reference, const tg_imageref *image,
-			      const tg_identity_rule *rule);
+int tg_cosign_check_reference(const char *reference,
+                              const tg_imageref *image,
+                              const tg_identity_rule *rule);
 
 /* One signature layer as found in the .sig manifest; borrowed views. */
 typedef struct tg_cosign_layer {
 	const char *media_type;
 	const unsigned char *payload; /* layer blob (digest-checked) */
 	size_t payload_len;
-	const char *signature; /* base64 annotation; NULL when absent */
+	const char *signature;   /* base64 annotation; NULL when absent */
 	const char *certificate; /* annotations; NULL when absent */
 	const char *chain;
 	const char *bundle;
@@ -120,7 +122,9 @@ typedef struct tg_cosign_options {
  * TG_MAX_SIGNATURES layers are looked at. Returns 0 (the outcome is in
  * *out) or TG_EINVALID for unusable options (*out NULL).
  */
-int tg_cosign_verify(tg_check **out, const tg_cosign_layer *layers,
-		     size_t count, const tg_cosign_options *opts);
+int tg_cosign_verify(tg_check **out,
+                     const tg_cosign_layer *layers,
+                     size_t count,
+                     const tg_cosign_options *opts);
 
 #endif

@@ -23,8 +23,10 @@
  * small size). An empty array means no drift. self is tollgate's field
  * manager name, excluded from "managers".
  */
-void tg_drift_compare(json_t **out, json_t *desired, json_t *live,
-		      const char *self);
+void tg_drift_compare(json_t **out,
+                      json_t *desired,
+                      json_t *live,
+                      const char *self);
 
 /*
  * The managers (other than self) whose fieldsV1 in live's managedFields

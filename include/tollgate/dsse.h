@@ -38,27 +38,32 @@ typedef struct tg_dsse_envelope tg_dsse_envelope;
  * rejected, 1..TG_MAX_DSSE_SIGNATURES signatures. Standard and URL-safe
  * base64 are both accepted, as the DSSE spec asks. 0, TG_EPARSE, TG_ETOOBIG.
  */
-int tg_dsse_envelope_parse(tg_dsse_envelope **out, const unsigned char *data,
-			   size_t len);
+int tg_dsse_envelope_parse(tg_dsse_envelope **out,
+                           const unsigned char *data,
+                           size_t len);
 void tg_dsse_envelope_free(tg_dsse_envelope *e);
 const char *tg_dsse_envelope_payload_type(const tg_dsse_envelope *e);
 /* The decoded payload, borrowed. */
 const unsigned char *tg_dsse_envelope_payload(const tg_dsse_envelope *e,
-					      size_t *len_out);
+                                              size_t *len_out);
 size_t tg_dsse_envelope_signature_count(const tg_dsse_envelope *e);
 /* keyid of signature i ("" when absent), borrowed. */
 const char *tg_dsse_envelope_keyid(const tg_dsse_envelope *e, size_t i);
 /* Decoded signature i, borrowed. */
 const unsigned char *tg_dsse_envelope_signature(const tg_dsse_envelope *e,
-						size_t i, size_t *len_out);
+                                                size_t i,
+                                                size_t *len_out);
 
 /*
  * The pre-authentication encoding the signatures cover:
  * "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in ASCII
  * decimal. *out is malloc'd. Always 0.
  */
-int tg_dsse_pae(unsigned char **out, size_t *out_len, const char *type,
-		const unsigned char *body, size_t body_len);
+int tg_dsse_pae(unsigned char **out,
+                size_t *out_len,
+                const char *type,
+                const unsigned char *body,
+                size_t body_len);
 
 /*
  * Does any signature of e verify over the PAE with any of the authorities?
@@ -66,11 +71,14 @@ int tg_dsse_pae(unsigned char **out, size_t *out_len, const char *type,
  * first that does; TG_EUNTRUSTED with every failure in the message.
  * certificate, chain and bundle come from the layer annotations (keyless).
  */
-int tg_dsse_envelope_verify(size_t *authority_out, char **signer_out,
-			    const tg_dsse_envelope *e,
-			    const tg_authority *auths, size_t count,
-			    const char *certificate, const char *chain,
-			    const char *bundle);
+int tg_dsse_envelope_verify(size_t *authority_out,
+                            char **signer_out,
+                            const tg_dsse_envelope *e,
+                            const tg_authority *auths,
+                            size_t count,
+                            const char *certificate,
+                            const char *chain,
+                            const char *bundle);
 
 /* in-toto statements ------------------------------------------------------- */
 
@@ -82,7 +90,8 @@ typedef struct tg_intoto_statement tg_intoto_statement;
  * string, predicate an object when present. 0, TG_EPARSE, TG_ETOOBIG.
  */
 int tg_intoto_statement_parse(tg_intoto_statement **out,
-			      const unsigned char *data, size_t len);
+                              const unsigned char *data,
+                              size_t len);
 void tg_intoto_statement_free(tg_intoto_statement *s);
 const char *tg_intoto_statement_type(const tg_intoto_statement *s);
 const char *tg_intoto_statement_predicate_type(const tg_intoto_statement *s);
@@ -92,23 +101,23 @@ size_t tg_intoto_statement_subject_count(const tg_intoto_statement *s);
 /* True when a subject's digest map holds digest ("sha256:<hex>" matches
  * {"sha256": "<hex>"}; hex compared case-insensitively). */
 bool tg_intoto_statement_has_subject(const tg_intoto_statement *s,
-				     const char *digest);
+                                     const char *digest);
 
 /* The name of the first subject whose digest is digest (borrowed); NULL
  * when none has it or it has no name. */
 const char *tg_intoto_statement_subject_name(const tg_intoto_statement *s,
-					     const char *digest);
+                                             const char *digest);
 
-/* Attestations --------------------------------------------------------------- */
+/* Attestations ------------------------------------------------------------- */
 
 /* One attestation layer as found in the .att manifest; borrowed views. */
 typedef struct tg_dsse_layer {
 	const char *media_type;
-	const char *digest;              /* the layer (envelope) digest */
-	const unsigned char *envelope;   /* layer blob (digest-checked) */
+	const char *digest;            /* the layer (envelope) digest */
+	const unsigned char *envelope; /* layer blob (digest-checked) */
 	size_t envelope_len;
-	const char *predicate_type;      /* annotation; NULL when absent */
-	const char *certificate;         /* annotations; NULL when absent */
+	const char *predicate_type; /* annotation; NULL when absent */
+	const char *certificate;    /* annotations; NULL when absent */
 	const char *chain;
 	const char *bundle;
 } tg_dsse_layer;
@@ -122,9 +131,11 @@ typedef struct tg_attestation tg_attestation;
  * TG_ETOOBIG, TG_EUNTRUSTED (no authority verifies), TG_EINVALID (wrong
  * media or payload type, digest not among the subjects), with a message.
  */
-int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
-			  const char *digest, const tg_authority *auths,
-			  size_t count);
+int tg_attestation_verify(tg_attestation **out,
+                          const tg_dsse_layer *layer,
+                          const char *digest,
+                          const tg_authority *auths,
+                          size_t count);
 /*
  * An attestation whose envelope was verified elsewhere (a Sigstore bundle
  * found as an OCI 1.1 referrer, by authority with signer): parse the
@@ -133,9 +144,12 @@ int tg_attestation_verify(tg_attestation **out, const tg_dsse_layer *layer,
  * TG_EPARSE, TG_ETOOBIG, TG_EINVALID (digest not among the subjects).
  */
 int tg_attestation_from_statement(tg_attestation **out,
-				  const unsigned char *statement, size_t len,
-				  const char *digest, const char *authority,
-				  const char *signer, const char *source);
+                                  const unsigned char *statement,
+                                  size_t len,
+                                  const char *digest,
+                                  const char *authority,
+                                  const char *signer,
+                                  const char *source);
 void tg_attestation_free(tg_attestation *a);
 /* Borrowed from a. */
 const char *tg_attestation_predicate_type(const tg_attestation *a);

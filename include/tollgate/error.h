@@ -13,17 +13,17 @@
 
 enum {
 	TG_OK = 0,
-	TG_ERROR = -1,       /* generic failure; the detail says what */
-	TG_ENOTFOUND = -2,   /* the thing asked for does not exist */
-	TG_EPARSE = -3,      /* input does not follow its grammar */
-	TG_ETOOBIG = -4,     /* input is over a named limit */
-	TG_EUNTRUSTED = -5,  /* a signature or proof does not verify */
-	TG_EEXPIRED = -6,    /* valid once, not now (certificate, exception) */
-	TG_EINVALID = -7,    /* well-formed but not allowed (bad value) */
-	TG_ENET = -8,        /* network or remote server failure */
-	TG_EAUTH = -9,       /* credentials refused or missing */
-	TG_ECONFLICT = -10,  /* the remote state moved under us */
-	TG_EIO = -11,        /* local file or system call failure */
+	TG_ERROR = -1,      /* generic failure; the detail says what */
+	TG_ENOTFOUND = -2,  /* the thing asked for does not exist */
+	TG_EPARSE = -3,     /* input does not follow its grammar */
+	TG_ETOOBIG = -4,    /* input is over a named limit */
+	TG_EUNTRUSTED = -5, /* a signature or proof does not verify */
+	TG_EEXPIRED = -6,   /* valid once, not now (certificate, exception) */
+	TG_EINVALID = -7,   /* well-formed but not allowed (bad value) */
+	TG_ENET = -8,       /* network or remote server failure */
+	TG_EAUTH = -9,      /* credentials refused or missing */
+	TG_ECONFLICT = -10, /* the remote state moved under us */
+	TG_EIO = -11,       /* local file or system call failure */
 };
 
 /* Longest detail kept; longer messages are truncated with "...". */
@@ -34,7 +34,7 @@ enum {
  * can write `return tg_error_set(TG_EPARSE, "%s:%d: ...", ...)`.
  */
 int tg_error_set(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 int tg_error_setv(int code, const char *fmt, va_list ap);
 
 /*
@@ -42,7 +42,7 @@ int tg_error_setv(int code, const char *fmt, va_list ap);
  * name of the input) and return code.
  */
 int tg_error_prefix(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* The calling thread's last detail; "" when none. Borrowed until next set. */
 const char *tg_error_last(void);

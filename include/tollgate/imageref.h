@@ -12,13 +12,13 @@
 
 /* A parsed reference. All strings are owned by the struct. */
 typedef struct tg_imageref {
-	char *registry;   /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
-	char *repository; /* "library/nginx", "acme/api" */
-	char *tag;        /* "1.25", "latest" (defaulted), or NULL when only
-			     a digest was given */
-	char *digest;     /* "sha256:<hex>" or NULL */
-	char *name;       /* registry "/" repository */
-	char *canonical;  /* name[:tag][@digest], fully normalised */
+	char *registry;     /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
+	char *repository;   /* "library/nginx", "acme/api" */
+	char *tag;          /* "1.25", "latest" (defaulted), or NULL when only
+	                       a digest was given */
+	char *digest;       /* "sha256:<hex>" or NULL */
+	char *name;         /* registry "/" repository */
+	char *canonical;    /* name[:tag][@digest], fully normalised */
 	bool tag_defaulted; /* true when "latest" was filled in */
 } tg_imageref;
 

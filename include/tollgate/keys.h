@@ -35,10 +35,14 @@ typedef enum {
 
 /* name is used in messages (a path, or an authority name). 0, TG_EPARSE
  * (not a key), TG_EINVALID (unsupported type or weak RSA). */
-int tg_pubkey_from_pem(tg_pubkey **out, const char *name, const char *pem,
-		       size_t len);
-int tg_pubkey_from_der(tg_pubkey **out, const char *name,
-		       const unsigned char *der, size_t len);
+int tg_pubkey_from_pem(tg_pubkey **out,
+                       const char *name,
+                       const char *pem,
+                       size_t len);
+int tg_pubkey_from_der(tg_pubkey **out,
+                       const char *name,
+                       const unsigned char *der,
+                       size_t len);
 int tg_pubkey_load_file(tg_pubkey **out, const char *path);
 /* Takes its own reference to pkey. */
 int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey);
@@ -57,18 +61,24 @@ const char *tg_pubkey_id(const tg_pubkey *key);
  * 0 when it verifies, TG_EUNTRUSTED when it does not (with a message), and
  * TG_EINVALID for an unusable hash/key pair.
  */
-int tg_pubkey_verify(const tg_pubkey *key, tg_hash hash,
-		     const unsigned char *msg, size_t msg_len,
-		     const unsigned char *sig, size_t sig_len);
+int tg_pubkey_verify(const tg_pubkey *key,
+                     tg_hash hash,
+                     const unsigned char *msg,
+                     size_t msg_len,
+                     const unsigned char *sig,
+                     size_t sig_len);
 
 /*
  * Verify sig over a precomputed digest (for hashedrekord entries and
  * artifacts given as "sha256:<hex>"). Not for Ed25519 (pure Ed25519 signs
  * the message itself): TG_EINVALID.
  */
-int tg_pubkey_verify_digest(const tg_pubkey *key, tg_hash hash,
-			    const unsigned char *digest, size_t digest_len,
-			    const unsigned char *sig, size_t sig_len);
+int tg_pubkey_verify_digest(const tg_pubkey *key,
+                            tg_hash hash,
+                            const unsigned char *digest,
+                            size_t digest_len,
+                            const unsigned char *sig,
+                            size_t sig_len);
 
 void tg_pubkey_free(tg_pubkey *key);
 

@@ -35,8 +35,9 @@ typedef struct tg_kube_resource {
 	bool namespaced;
 } tg_kube_resource;
 
-int tg_kube_new(tg_kube **out, const tg_kube_target *target,
-		const tg_kube_options *opts);
+int tg_kube_new(tg_kube **out,
+                const tg_kube_target *target,
+                const tg_kube_options *opts);
 void tg_kube_free(tg_kube *k);
 
 /* The server URL, for messages. Borrowed. */
@@ -54,8 +55,10 @@ int tg_kube_discover(tg_kube *k);
  * first use. TG_ENOTFOUND with a message that names the kind when the
  * server does not serve it ("is its CustomResourceDefinition applied?").
  */
-int tg_kube_resource_lookup(const tg_kube_resource **out, tg_kube *k,
-			    const char *api_version, const char *kind);
+int tg_kube_resource_lookup(const tg_kube_resource **out,
+                            tg_kube *k,
+                            const char *api_version,
+                            const char *kind);
 
 /* Operations -------------------------------------------------------------- */
 
@@ -65,13 +68,16 @@ typedef enum {
 	TG_KUBE_DELETE, /* DELETE it (propagationPolicy=Background) */
 	TG_KUBE_CREATE, /* POST obj to its collection (409 if it exists) */
 	TG_KUBE_UPDATE, /* PUT obj; with metadata.resourceVersion set the
-			   server refuses (409, TG_ECONFLICT) a stale one */
+	                   server refuses (409, TG_ECONFLICT) a stale one */
 } tg_kube_verb;
 
-/* Flags for operations. */
-#define TG_KUBE_DRY_RUN 0x1u /* dryRun=All: the server checks, keeps nothing */
-#define TG_KUBE_NO_FORCE 0x2u /* apply without force=true (conflicts fail) */
-#define TG_KUBE_DISCARD 0x4u /* leave live NULL: the answer is not read */
+/* Flags for operations:
+ * TG_KUBE_DRY_RUN  dryRun=All: the server checks and keeps nothing;
+ * TG_KUBE_NO_FORCE apply without force=true (conflicts fail);
+ * TG_KUBE_DISCARD  leave live NULL: the answer is not read. */
+#define TG_KUBE_DRY_RUN 0x1u
+#define TG_KUBE_NO_FORCE 0x2u
+#define TG_KUBE_DISCARD 0x4u
 
 /*
  * One operation of a batch. The caller fills verb and obj (apiVersion,
@@ -103,10 +109,18 @@ void tg_kube_op_clear(tg_kube_op *op);
 
 /* One-operation conveniences over tg_kube_run. *live_out may be NULL. */
 int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags);
-int tg_kube_get(json_t **live_out, tg_kube *k, const char *api_version,
-		const char *kind, const char *ns, const char *name);
-int tg_kube_delete(tg_kube *k, const char *api_version, const char *kind,
-		   const char *ns, const char *name, unsigned flags);
+int tg_kube_get(json_t **live_out,
+                tg_kube *k,
+                const char *api_version,
+                const char *kind,
+                const char *ns,
+                const char *name);
+int tg_kube_delete(tg_kube *k,
+                   const char *api_version,
+                   const char *kind,
+                   const char *ns,
+                   const char *name,
+                   unsigned flags);
 
 /* CREATE and UPDATE of one object (see tg_kube_verb): 0, TG_ECONFLICT
  * (exists / resourceVersion is stale), or another error. */
@@ -119,8 +133,12 @@ int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
  * *items_out is a new JSON array (with apiVersion and kind set on each
  * item, which list responses leave out).
  */
-int tg_kube_list(json_t **items_out, tg_kube *k, const char *api_version,
-		 const char *kind, const char *ns, const char *label_selector);
+int tg_kube_list(json_t **items_out,
+                 tg_kube *k,
+                 const char *api_version,
+                 const char *kind,
+                 const char *ns,
+                 const char *label_selector);
 
 /*
  * Several lists at once, each like tg_kube_list(), their pages fetched in

@@ -11,17 +11,17 @@
 #include <stddef.h>
 
 typedef struct tg_kube_target {
-	char *server;          /* "https://host:port" (no trailing '/') */
-	char *context;         /* context name, or "in-cluster" */
-	char *namespace_;      /* context namespace, or NULL */
-	char *ca_pem;          /* CA bundle to trust (PEM), or NULL: system */
+	char *server;     /* "https://host:port" (no trailing '/') */
+	char *context;    /* context name, or "in-cluster" */
+	char *namespace_; /* context namespace, or NULL */
+	char *ca_pem;     /* CA bundle to trust (PEM), or NULL: system */
 	size_t ca_pem_len;
 	char *client_cert_pem; /* client certificate (PEM), or NULL */
 	size_t client_cert_pem_len;
-	char *client_key_pem;  /* secret */
+	char *client_key_pem; /* secret */
 	size_t client_key_pem_len;
-	char *token;           /* bearer token, secret, or NULL */
-	char *basic_auth;      /* "user:password", secret, or NULL */
+	char *token;      /* bearer token, secret, or NULL */
+	char *basic_auth; /* "user:password", secret, or NULL */
 	bool insecure_skip_tls_verify;
 } tg_kube_target;
 
@@ -34,8 +34,10 @@ typedef struct tg_kube_target {
  * auth-provider plugins are not supported (TG_EINVALID naming them).
  * Errors name the file and the entry.
  */
-int tg_kube_target_from_kubeconfig(tg_kube_target **out, const char *path,
-				   const char *context, bool allow_insecure);
+int tg_kube_target_from_kubeconfig(tg_kube_target **out,
+                                   const char *path,
+                                   const char *context,
+                                   bool allow_insecure);
 
 /*
  * In-cluster configuration: KUBERNETES_SERVICE_HOST and _PORT from the

@@ -71,7 +71,7 @@
  * limit of 2048; we check ours after parsing where it matters). */
 #define TG_MAX_JSON_DEPTH 128
 
-/* Registries ---------------------------------------------------------------- */
+/* Registries --------------------------------------------------------------- */
 
 /* Bytes in an image manifest or index (the OCI distribution spec suggests
  * registries accept at least 4 MiB). */
@@ -132,7 +132,7 @@
 /* Credentials in one docker config.json (auths entries read). */
 #define TG_MAX_AUTH_ENTRIES 1024
 
-/* Image references -------------------------------------------------------------- */
+/* Image references --------------------------------------------------------- */
 
 /* Characters in an image reference; the distribution spec caps the name
  * at 255 and a tag at 128, a digest adds ~72. */
@@ -146,7 +146,7 @@
 /* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
 #define TG_MAX_IMAGE_TAG_BYTES 128
 
-/* Signatures and attestations ---------------------------------------------------- */
+/* Signatures and attestations ---------------------------------------------- */
 
 /* Bytes in one cosign simple-signing payload. Real ones are ~300 bytes;
  * "optional" may carry a few annotations. */
@@ -175,7 +175,7 @@
 /* Verdicts kept in a verdict cache. */
 #define TG_MAX_VERDICT_CACHE_ENTRIES 100000
 
-/* Certificates ----------------------------------------------------------------- */
+/* Certificates ------------------------------------------------------------- */
 
 /* Certificates in one chain. */
 #define TG_MAX_CHAIN_DEPTH 10
@@ -183,19 +183,19 @@
 /* Bytes in one PEM or DER certificate or key. */
 #define TG_MAX_PEM_BYTES (64u * 1024)
 
-/* Kubernetes --------------------------------------------------------------------- */
+/* Kubernetes --------------------------------------------------------------- */
 
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
 
-/* Predicate checks ----------------------------------------------------------- */
+/* Predicate checks --------------------------------------------------------- */
 
 /* Findings (denied licenses or packages, vulnerability ids) listed in one
  * check's evidence and reasons; the counts stay exact. Keeps a status
  * document readable and bounded when a scan reports thousands. */
 #define TG_MAX_CHECK_FINDINGS 100
 
-/* The run loop (tollgate run) ---------------------------------------------------- */
+/* The run loop (tollgate run) ---------------------------------------------- */
 
 /* Bytes of a request body the HTTP endpoint reads (a Git webhook payload). */
 #define TG_HTTPD_MAX_BODY_BYTES (1u * 1024 * 1024)

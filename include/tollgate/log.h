@@ -24,9 +24,11 @@ typedef struct tg_log_field {
 	const char *value;
 } tg_log_field;
 
-typedef void (*tg_log_handler)(tg_log_level level, const char *msg,
-			       const tg_log_field *fields, size_t nfields,
-			       void *ctx);
+typedef void (*tg_log_handler)(tg_log_level level,
+                               const char *msg,
+                               const tg_log_field *fields,
+                               size_t nfields,
+                               void *ctx);
 
 void tg_log_set_handler(tg_log_handler fn, void *ctx);
 void tg_log_set_level(tg_log_level min);
@@ -37,9 +39,15 @@ const char *tg_log_level_name(tg_log_level level);
 void tg_log(tg_log_level level, const char *msg, ...);
 
 /* Ready-made handlers writing one line per event to stderr. */
-void tg_log_text_handler(tg_log_level level, const char *msg,
-			 const tg_log_field *fields, size_t nfields, void *ctx);
-void tg_log_json_handler(tg_log_level level, const char *msg,
-			 const tg_log_field *fields, size_t nfields, void *ctx);
+void tg_log_text_handler(tg_log_level level,
+                         const char *msg,
+                         const tg_log_field *fields,
+                         size_t nfields,
+                         void *ctx);
+void tg_log_json_handler(tg_log_level level,
+                         const char *msg,
+                         const tg_log_field *fields,
+                         size_t nfields,
+                         void *ctx);
 
 #endif

@@ -21,8 +21,11 @@ void tg_metrics_free(tg_metrics *m);
  * an error before anything was decided) gives the units, images and drift
  * of the cycle; now is the wall clock for the last-success time.
  */
-void tg_metrics_cycle(tg_metrics *m, const char *result, double seconds,
-		      const tg_cycle_result *r, int64_t now);
+void tg_metrics_cycle(tg_metrics *m,
+                      const char *result,
+                      double seconds,
+                      const tg_cycle_result *r,
+                      int64_t now);
 void tg_metrics_set_violations(tg_metrics *m, int n);
 void tg_metrics_set_leader(tg_metrics *m, bool leader);
 /* A notification: delivered or given up after retries. */

@@ -35,22 +35,27 @@ int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max);
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void tg_hex_encode(char *out, const unsigned char *data, size_t len);
 /* Decode exactly 2*out_len hex characters. 0 or TG_EPARSE. */
-int tg_hex_decode(unsigned char *out, size_t out_len, const char *hex,
-		  size_t hex_len);
+int tg_hex_decode(unsigned char *out,
+                  size_t out_len,
+                  const char *hex,
+                  size_t hex_len);
 
 /*
  * Standard base64 (RFC 4648 section 4, padding required, no whitespace
  * except that decode skips '\n' and '\r'). Decode output is malloc'd and
  * NUL-terminated (not counted). 0 or TG_EPARSE.
  */
-int tg_base64_decode(unsigned char **out, size_t *out_len, const char *in,
-		     size_t in_len);
+int tg_base64_decode(unsigned char **out,
+                     size_t *out_len,
+                     const char *in,
+                     size_t in_len);
 char *tg_base64_encode(const unsigned char *data, size_t len);
 
 /* "sha256:<64 lowercase hex>" of data, into out[72]. */
 #define TG_DIGEST_STR_LEN 71
-void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1], const void *data,
-			  size_t len);
+void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
+                          const void *data,
+                          size_t len);
 void tg_sha256(unsigned char out[32], const void *data, size_t len);
 
 /* True for "sha256:" + 64 lowercase hex, or "sha512:" + 128 lowercase hex. */

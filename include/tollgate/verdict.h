@@ -65,23 +65,25 @@ void tg_verdict_set_digest(tg_verdict *v, const char *digest);
 void tg_verdict_set_rule(tg_verdict *v, const char *rule, const char *mode);
 void tg_verdict_set_time(tg_verdict *v, int64_t unix_time);
 /* One platform manifest of an index image. */
-void tg_verdict_add_platform(tg_verdict *v, const char *digest,
-			     const char *platform);
+void tg_verdict_add_platform(tg_verdict *v,
+                             const char *digest,
+                             const char *platform);
 
 /*
  * Add a check (predicate.h) with how it counts; v takes ownership of
  * check. A result of TG_CHECK_PASS for a check that did not pass is turned
  * into TG_CHECK_FAIL: nothing passes that its own check failed.
  */
-void tg_verdict_add_check(tg_verdict *v, tg_check *check,
-			  tg_check_result result);
+void tg_verdict_add_check(tg_verdict *v,
+                          tg_check *check,
+                          tg_check_result result);
 
 /*
  * A failed check made on the spot: name, one reason (printf format), result
  * TG_CHECK_FAIL. For the registry check and registry errors.
  */
 void tg_verdict_fail(tg_verdict *v, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Index of the check named name, or -1. */
 long tg_verdict_find_check(const tg_verdict *v, const char *name);
@@ -94,10 +96,10 @@ long tg_verdict_find_check(const tg_verdict *v, const char *name);
 void tg_verdict_finish(tg_verdict *v);
 
 const char *tg_verdict_image(const tg_verdict *v);
-const char *tg_verdict_name(const tg_verdict *v);     /* NULL if unset */
-const char *tg_verdict_digest(const tg_verdict *v);   /* NULL if unset */
-const char *tg_verdict_rule(const tg_verdict *v);     /* NULL if unset */
-const char *tg_verdict_mode(const tg_verdict *v);     /* NULL if unset */
+const char *tg_verdict_name(const tg_verdict *v);   /* NULL if unset */
+const char *tg_verdict_digest(const tg_verdict *v); /* NULL if unset */
+const char *tg_verdict_rule(const tg_verdict *v);   /* NULL if unset */
+const char *tg_verdict_mode(const tg_verdict *v);   /* NULL if unset */
 int64_t tg_verdict_time(const tg_verdict *v);
 tg_verdict_kind tg_verdict_get(const tg_verdict *v);
 size_t tg_verdict_check_count(const tg_verdict *v);
@@ -106,10 +108,12 @@ const tg_check *tg_verdict_check(const tg_verdict *v, size_t i);
 tg_check_result tg_verdict_check_result(const tg_verdict *v, size_t i);
 size_t tg_verdict_platform_count(const tg_verdict *v);
 /* Borrowed; either out pointer may be NULL. */
-void tg_verdict_platform(const tg_verdict *v, size_t i, const char **digest,
-			 const char **platform);
+void tg_verdict_platform(const tg_verdict *v,
+                         size_t i,
+                         const char **digest,
+                         const char **platform);
 
-const char *tg_verdict_kind_name(tg_verdict_kind k);  /* "allowed" ... */
+const char *tg_verdict_kind_name(tg_verdict_kind k); /* "allowed" ... */
 const char *tg_check_result_name(tg_check_result r); /* "pass" ... */
 int tg_verdict_kind_parse(tg_verdict_kind *out, const char *s);
 int tg_check_result_parse(tg_check_result *out, const char *s);

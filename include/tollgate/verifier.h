@@ -54,12 +54,16 @@ void tg_verdict_cache_free(tg_verdict_cache *c);
  * TTL at now are not returned. The lookup returns a copy (caller frees) or
  * NULL.
  */
-tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c, const char *policy_hash,
-				 const char *subject, int64_t now);
+tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
+                                 const char *policy_hash,
+                                 const char *subject,
+                                 int64_t now);
 /* Store a copy of v, stamped with now. */
-void tg_verdict_cache_put(tg_verdict_cache *c, const char *policy_hash,
-			  const char *subject, const tg_verdict *v,
-			  int64_t now);
+void tg_verdict_cache_put(tg_verdict_cache *c,
+                          const char *policy_hash,
+                          const char *subject,
+                          const tg_verdict *v,
+                          int64_t now);
 size_t tg_verdict_cache_count(const tg_verdict_cache *c);
 /* Drop entries older than the TTL at now. */
 void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now);
@@ -70,10 +74,9 @@ void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now);
  * one is TG_EPARSE naming the path (the caller may start empty).
  */
 int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path);
-int tg_verdict_cache_load(tg_verdict_cache *c, const char *path,
-			  int64_t now);
+int tg_verdict_cache_load(tg_verdict_cache *c, const char *path, int64_t now);
 
-/* Verifier ------------------------------------------------------------------ */
+/* Verifier ----------------------------------------------------------------- */
 
 typedef struct tg_verifier tg_verifier;
 
@@ -98,8 +101,10 @@ void tg_verifier_free(tg_verifier *v);
  * one, blocked with its reasons when anything went wrong for it. Returns 0,
  * or TG_ETOOBIG when count is over TG_MAX_VERIFY_IMAGES (nothing done).
  */
-int tg_verifier_verify(tg_verdict **out, tg_verifier *v,
-		       const char *const *images, size_t count);
+int tg_verifier_verify(tg_verdict **out,
+                       tg_verifier *v,
+                       const char *const *images,
+                       size_t count);
 
 /* Counters of the last tg_verifier_verify() call. */
 typedef struct tg_verifier_stats {

@@ -25,14 +25,14 @@ static int bench(const char *fixtures,
                  const char *root_rel,
                  double seconds)
 {
-	tg_keyless_policy kp = {.subject = BEACON_ID,
-	                        .issuer = "https://token.actions."
-	                                  "githubusercontent.com",
-	                        .require_sct = true};
-	tg_sigstore_policy pol = {0};
+	tg_keyless_policy kp = { .subject = BEACON_ID,
+		                 .issuer = "https://token.actions."
+		                           "githubusercontent.com",
+		                 .require_sct = true };
+	tg_sigstore_policy pol = { 0 };
 	tg_sigstore_evidence *ev;
 	tg_trustroot *root = NULL;
-	tg_artifact art = {0};
+	tg_artifact art = { 0 };
 	char *bpath, *apath, *rpath = NULL, *bundle, *data;
 	size_t blen, alen;
 	double start, el;

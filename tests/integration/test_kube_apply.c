@@ -33,7 +33,8 @@ static int setup(void **state)
 	w->dir = tt_mkdtemp();
 	w->pid = tt_testcluster_start(w->dir, 1, &w->url);
 	kc = tg_path_join(w->dir, "kubeconfig");
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false), 0);
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
 	assert_non_null(t->ca_pem);
 	assert_int_equal(tg_kube_new(&w->kube, t, NULL), 0);
 	tg_kube_target_free(t);
@@ -62,8 +63,8 @@ static json_t *objects(const char *yaml)
 	json_t *arr = json_array();
 	size_t i;
 
-	assert_int_equal(tg_yaml_parse(&docs, "test.yaml", yaml, strlen(yaml), 0),
-			 0);
+	assert_int_equal(
+	        tg_yaml_parse(&docs, "test.yaml", yaml, strlen(yaml), 0), 0);
 	for (i = 0; i < tg_yaml_docs_count(docs); i++)
 		json_array_append(arr, tg_yaml_docs_get(docs, i));
 	tg_yaml_docs_free(docs);
@@ -75,44 +76,43 @@ static void test_kube_discovery_and_crud(void **state)
 	world *w = *state;
 	const tg_kube_resource *r;
 	json_t *cm = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: "
-			     "{name: c1, namespace: default, labels: {a: b}}\n"
-			     "data: {k: v}\n"),
+	                     "{name: c1, namespace: default, labels: {a: b}}\n"
+	                     "data: {k: v}\n"),
 	       *live = NULL, *items = NULL;
 	json_t *obj = json_array_get(cm, 0);
 
-	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "apps/v1",
-						 "Deployment"),
-			 0);
+	assert_int_equal(
+	        tg_kube_resource_lookup(&r, w->kube, "apps/v1", "Deployment"),
+	        0);
 	assert_string_equal(r->name, "deployments");
 	assert_true(r->namespaced);
-	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "v1",
-						 "Namespace"),
-			 0);
+	assert_int_equal(
+	        tg_kube_resource_lookup(&r, w->kube, "v1", "Namespace"), 0);
 	assert_false(r->namespaced);
 	assert_int_equal(tg_kube_resource_lookup(&r, w->kube, "example.com/v1",
-						 "Widget"),
-			 TG_ENOTFOUND);
+	                                         "Widget"),
+	                 TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "CustomResourceDefinition");
 
 	assert_int_equal(tg_kube_apply(&live, w->kube, obj, 0), 0);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(live, "data"), "k")),
-			    "v");
+	                            json_object_get(live, "data"), "k")),
+	                    "v");
 	json_decref(live);
 	assert_int_equal(tg_kube_list(&items, w->kube, "v1", "ConfigMap",
-				      "default", "a=b"),
-			 0);
+	                              "default", "a=b"),
+	                 0);
 	assert_int_equal(json_array_size(items), 1);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(items, 0), "kind")),
-			    "ConfigMap");
+	                            json_array_get(items, 0), "kind")),
+	                    "ConfigMap");
 	json_decref(items);
-	assert_int_equal(tg_kube_delete(w->kube, "v1", "ConfigMap", "default",
-					"c1", 0),
-			 0);
-	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
-				     "default", "c1"),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_kube_delete(w->kube, "v1", "ConfigMap", "default", "c1", 0),
+	        0);
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "default", "c1"),
+	        TG_ENOTFOUND);
 	assert_null(live);
 	json_decref(cm);
 }
@@ -124,28 +124,33 @@ static void test_kube_lists_in_parallel_over_pages(void **state)
 {
 	world *w = *state;
 	tg_kube_target *t = NULL;
-	tg_kube_options o = {.list_limit = 3};
+	tg_kube_options o = { .list_limit = 3 };
 	tg_kube *k = NULL;
 	tg_kube_list_req q[3] = {
-		{.api_version = "v1", .kind = "ConfigMap", .ns = "default",
-		 .label_selector = "page=test"},
-		{.api_version = "v1", .kind = "Secret", .ns = "default",
-		 .label_selector = "page=test"},
-		{.api_version = "example.com/v1", .kind = "Nothing"},
+		{ .api_version = "v1",
+		  .kind = "ConfigMap",
+		  .ns = "default",
+		  .label_selector = "page=test" },
+		{ .api_version = "v1",
+		  .kind = "Secret",
+		  .ns = "default",
+		  .label_selector = "page=test" },
+		{ .api_version = "example.com/v1", .kind = "Nothing" },
 	};
 	char *kc = tg_path_join(w->dir, "kubeconfig");
 	size_t i;
 
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false), 0);
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
 	assert_int_equal(tg_kube_new(&k, t, &o), 0);
 	assert_int_equal(tg_kube_discover(k), 0);
 	for (i = 0; i < 8; i++) {
 		char *name = tg_aprintf("paged-%zu", i);
 		json_t *cm = json_pack(
-			"{s:s,s:s,s:{s:s,s:s,s:{s:s}}}", "apiVersion", "v1",
-			"kind", i < 7 ? "ConfigMap" : "Secret", "metadata",
-			"name", name, "namespace", "default", "labels", "page",
-			i == 6 ? "other" : "test");
+		        "{s:s,s:s,s:{s:s,s:s,s:{s:s}}}", "apiVersion", "v1",
+		        "kind", i < 7 ? "ConfigMap" : "Secret", "metadata",
+		        "name", name, "namespace", "default", "labels", "page",
+		        i == 6 ? "other" : "test");
 		assert_int_equal(tg_kube_apply(NULL, k, cm, 0), 0);
 		json_decref(cm);
 		free(name);
@@ -154,10 +159,10 @@ static void test_kube_lists_in_parallel_over_pages(void **state)
 	assert_int_equal(q[0].result, 0);
 	assert_int_equal(json_array_size(q[0].items), 6);
 	for (i = 0; i < 6; i++)
-		assert_string_equal(json_string_value(json_object_get(
-					    json_array_get(q[0].items, i),
-					    "kind")),
-				    "ConfigMap");
+		assert_string_equal(
+		        json_string_value(json_object_get(
+		                json_array_get(q[0].items, i), "kind")),
+		        "ConfigMap");
 	assert_int_equal(q[1].result, 0);
 	assert_int_equal(json_array_size(q[1].items), 1);
 	assert_int_equal(q[2].result, TG_ENOTFOUND);
@@ -174,30 +179,33 @@ static void test_kube_reports_server_status_message(void **state)
 {
 	world *w = *state;
 	json_t *bad = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: "
-			      "{name: Bad_Name, namespace: default}\n");
+	                      "{name: Bad_Name, namespace: default}\n");
 
-	assert_int_equal(tg_kube_apply(NULL, w->kube, json_array_get(bad, 0), 0),
-			 TG_ERROR);
-	assert_contains(tg_error_last(), "v1 ConfigMap default/Bad_Name: 422 Invalid");
+	assert_int_equal(
+	        tg_kube_apply(NULL, w->kube, json_array_get(bad, 0), 0),
+	        TG_ERROR);
+	assert_contains(tg_error_last(),
+	                "v1 ConfigMap default/Bad_Name: 422 Invalid");
 	json_decref(bad);
 }
 
 static json_t *unit_report(tg_apply *a, const char *unit)
 {
 	json_t *r = tg_apply_report(a);
-	json_t *u = json_incref(json_object_get(json_object_get(r, "units"), unit));
+	json_t *u =
+	        json_incref(json_object_get(json_object_get(r, "units"), unit));
 
 	json_decref(r);
 	return u;
 }
 
-static tg_apply *run_apply(world *w, const char *unit, json_t *objs,
-			   double health)
+static tg_apply *
+run_apply(world *w, const char *unit, json_t *objs, double health)
 {
-	tg_apply_options o = {.source_commit = "0123456789abcdef",
-			      .prune = true,
-			      .correct_drift = true,
-			      .health_timeout_s = health};
+	tg_apply_options o = { .source_commit = "0123456789abcdef",
+		               .prune = true,
+		               .correct_drift = true,
+		               .health_timeout_s = health };
 	tg_apply *a = NULL;
 	json_t **arr = tg_calloc(json_array_size(objs) + 1, sizeof(*arr));
 	size_t i;
@@ -212,14 +220,16 @@ static tg_apply *run_apply(world *w, const char *unit, json_t *objs,
 }
 
 static const char *shop_yaml =
-	"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
-	"spec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n"
-	"  template:\n    metadata: {labels: {app: web}}\n"
-	"    spec: {containers: [{name: app, image: r/web@sha256:"
-	"0000000000000000000000000000000000000000000000000000000000000000}]}\n"
-	"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
-	"data: {a: b}\n"
-	"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, "
+        "namespace: shop}\n"
+        "spec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: app, image: r/web@sha256:"
+        "0000000000000000000000000000000000000000000000000000000000000000}]}\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, "
+        "namespace: shop}\n"
+        "data: {a: b}\n"
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
 
 static void test_apply_orders_records_and_prunes(void **state)
 {
@@ -232,27 +242,28 @@ static void test_apply_orders_records_and_prunes(void **state)
 	a = run_apply(w, "shop", objs, 10);
 	u = unit_report(a, "shop");
 	assert_string_equal(json_string_value(json_object_get(u, "result")),
-			    "applied");
+	                    "applied");
 	assert_int_equal(json_array_size(json_object_get(u, "errors")), 0);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(u, "health"), 0),
-				    "state")),
-			    "healthy");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(u, "health"), 0),
+	                "state")),
+	        "healthy");
 	json_decref(u);
 	tg_apply_free(a);
 	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
-				     "tollgate-system", inv),
-			 0);
+	                             "tollgate-system", inv),
+	                 0);
 	assert_contains(json_string_value(json_object_get(
-				json_object_get(live, "data"), "objects")),
-			"\"name\":\"cfg\"");
+	                        json_object_get(live, "data"), "objects")),
+	                "\"name\":\"cfg\"");
 	json_decref(live);
 
 	/* Same content again: unchanged, nothing re-applied. */
 	a = run_apply(w, "shop", objs, 10);
 	u = unit_report(a, "shop");
 	assert_string_equal(json_string_value(json_object_get(u, "result")),
-			    "unchanged");
+	                    "unchanged");
 	json_decref(u);
 	tg_apply_free(a);
 
@@ -260,9 +271,9 @@ static void test_apply_orders_records_and_prunes(void **state)
 	json_array_remove(objs, 1);
 	a = run_apply(w, "shop", objs, 10);
 	tg_apply_free(a);
-	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap", "shop",
-				     "cfg"),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "shop", "cfg"),
+	        TG_ENOTFOUND);
 	json_decref(objs);
 	free(inv);
 }
@@ -270,22 +281,24 @@ static void test_apply_orders_records_and_prunes(void **state)
 static void test_apply_refuses_whole_unit_on_server_error(void **state)
 {
 	world *w = *state;
-	json_t *objs = objects(
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: default}\n"
-		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: lost, namespace: nowhere}\n");
+	json_t *objs =
+	        objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, "
+	                "namespace: default}\n"
+	                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: "
+	                "{name: lost, namespace: nowhere}\n");
 	json_t *u, *live = NULL;
 	tg_apply *a = run_apply(w, "broken", objs, 0);
 
 	u = unit_report(a, "broken");
 	assert_string_equal(json_string_value(json_object_get(u, "result")),
-			    "failed");
+	                    "failed");
 	assert_contains(json_string_value(json_array_get(
-				json_object_get(u, "errors"), 0)),
-			"namespaces \"nowhere\" not found");
+	                        json_object_get(u, "errors"), 0)),
+	                "namespaces \"nowhere\" not found");
 	/* The good object of the unit was not applied either. */
-	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
-				     "default", "ok"),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "default", "ok"),
+	        TG_ENOTFOUND);
 	json_decref(u);
 	tg_apply_free(a);
 	json_decref(objs);
@@ -295,23 +308,26 @@ static void test_apply_crd_then_custom_resource(void **state)
 {
 	world *w = *state;
 	json_t *objs = objects(
-		"apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\n"
-		"spec: {size: 2}\n---\n"
-		"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-		"metadata: {name: gadgets.example.com}\n"
-		"spec:\n  group: example.com\n  scope: Namespaced\n"
-		"  names: {plural: gadgets, singular: gadget, kind: Gadget}\n"
-		"  versions: [{name: v1, served: true, storage: true, schema: "
-		"{openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}]\n");
+	        "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: "
+	        "g1, namespace: default}\n"
+	        "spec: {size: 2}\n---\n"
+	        "apiVersion: apiextensions.k8s.io/v1\nkind: "
+	        "CustomResourceDefinition\n"
+	        "metadata: {name: gadgets.example.com}\n"
+	        "spec:\n  group: example.com\n  scope: Namespaced\n"
+	        "  names: {plural: gadgets, singular: gadget, kind: Gadget}\n"
+	        "  versions: [{name: v1, served: true, storage: true, schema: "
+	        "{openAPIV3Schema: {type: object, "
+	        "x-kubernetes-preserve-unknown-fields: true}}}]\n");
 	json_t *u, *live = NULL;
 	tg_apply *a = run_apply(w, "gadgets", objs, 0);
 
 	u = unit_report(a, "gadgets");
 	assert_string_equal(json_string_value(json_object_get(u, "result")),
-			    "applied");
+	                    "applied");
 	assert_int_equal(tg_kube_get(&live, w->kube, "example.com/v1", "Gadget",
-				     "default", "g1"),
-			 0);
+	                             "default", "g1"),
+	                 0);
 	json_decref(live);
 	json_decref(u);
 	tg_apply_free(a);
@@ -321,19 +337,22 @@ static void test_apply_crd_then_custom_resource(void **state)
 static void test_apply_reports_failed_rollout(void **state)
 {
 	world *w = *state;
-	json_t *objs = objects(
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad, namespace: default}\n"
-		"spec:\n  selector: {matchLabels: {app: bad}}\n"
-		"  template:\n    metadata: {labels: {app: bad}}\n"
-		"    spec: {containers: [{name: app, image: r/fail-rollout:1}]}\n");
+	json_t *objs =
+	        objects("apiVersion: apps/v1\nkind: Deployment\nmetadata: "
+	                "{name: bad, namespace: default}\n"
+	                "spec:\n  selector: {matchLabels: {app: bad}}\n"
+	                "  template:\n    metadata: {labels: {app: bad}}\n"
+	                "    spec: {containers: [{name: app, image: "
+	                "r/fail-rollout:1}]}\n");
 	json_t *u;
 	tg_apply *a = run_apply(w, "rollout", objs, 1.0);
 
 	u = unit_report(a, "rollout");
-	assert_string_not_equal(json_string_value(json_object_get(
-					json_array_get(json_object_get(u, "health"), 0),
-					"state")),
-				"healthy");
+	assert_string_not_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(u, "health"), 0),
+	                "state")),
+	        "healthy");
 	json_decref(u);
 	tg_apply_free(a);
 	json_decref(objs);

@@ -54,7 +54,8 @@ char *tt_read_fixture(const char *rel, size_t *len_out)
 
 char *tt_mkdtemp(void)
 {
-	char *p = tg_aprintf("%s/tollgate-test-XXXXXX", env_or("TMPDIR", "/tmp"));
+	char *p =
+	        tg_aprintf("%s/tollgate-test-XXXXXX", env_or("TMPDIR", "/tmp"));
 
 	if (!mkdtemp(p))
 		fail_msg("mkdtemp failed");
@@ -91,12 +92,14 @@ void tt_write_file(const char *path, const char *data)
 	fclose(f);
 }
 
-void tt_assert_contains(const char *s, const char *sub, const char *file,
-			int line)
+void tt_assert_contains(const char *s,
+                        const char *sub,
+                        const char *file,
+                        int line)
 {
 	if (!s || !strstr(s, sub)) {
 		print_error("%s:%d: expected \"%s\" to contain \"%s\"\n", file,
-			    line, s ? s : "(null)", sub);
+		            line, s ? s : "(null)", sub);
 		fail();
 	}
 }
@@ -106,7 +109,7 @@ static FILE *server_out;
 int tt_testcluster_start(const char *dir, int tls, char **url_out)
 {
 	char *bin = tg_path_join(env_or("TG_BUILD_DIR", "build"),
-				 "tests/testcluster/testcluster");
+	                         "tests/testcluster/testcluster");
 	char *kc = tg_path_join(dir, "kubeconfig");
 	char line[512];
 	int fds[2];

@@ -37,8 +37,11 @@ int tt_testcluster_start(const char *dir, int tls, char **url_out);
 int tt_process_stop(int pid);
 
 /* Assert that s contains sub, printing both when it does not. */
-#define assert_contains(s, sub) tt_assert_contains((s), (sub), __FILE__, __LINE__)
-void tt_assert_contains(const char *s, const char *sub, const char *file,
-			int line);
+#define assert_contains(s, sub)                                                \
+	tt_assert_contains((s), (sub), __FILE__, __LINE__)
+void tt_assert_contains(const char *s,
+                        const char *sub,
+                        const char *file,
+                        int line);
 
 #endif

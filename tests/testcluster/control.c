@@ -24,8 +24,11 @@ static void faults_clear(tc_state *st)
 	st->nfaults = 0;
 }
 
-bool tc_fault_take(tc_state *st, const char *method, const char *path,
-		   int *status_out, int *hang_out)
+bool tc_fault_take(tc_state *st,
+                   const char *method,
+                   const char *path,
+                   int *status_out,
+                   int *hang_out)
 {
 	size_t i;
 	bool hit = false;
@@ -44,7 +47,7 @@ bool tc_fault_take(tc_state *st, const char *method, const char *path,
 			continue;
 		fault_clear(f);
 		memmove(&st->faults[i], &st->faults[i + 1],
-			(st->nfaults - i - 1) * sizeof(st->faults[0]));
+		        (st->nfaults - i - 1) * sizeof(st->faults[0]));
 		st->nfaults--;
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -74,8 +77,8 @@ void tc_log_request(tc_state *st, const tc_req *req, int status)
 	if (fm == NULL && strcmp(req->method, "GET") != 0)
 		fm = derived = tc_req_manager(req);
 	e = json_pack("{s:s,s:s,s:s,s:s?,s:i}", "method", req->method, "path",
-		      req->path, "contentType", req->content_type,
-		      "fieldManager", fm, "status", status);
+	              req->path, "contentType", req->content_type,
+	              "fieldManager", fm, "status", status);
 	json_object_set_new(e, "query", json_object());
 	tc_req_each_arg(req, json_object_get(e, "query"));
 	free(derived);
@@ -105,13 +108,13 @@ static void fault_add(tc_state *st, const tc_req *req, tc_resp *resp)
 	    (status != 0 && (status < 100 || status > 599)) || hang_s < 0 ||
 	    hang_s > TC_MAX_HANG_S || (status == 0 && hang_s == 0)) {
 		tc_status_bad_request(resp,
-				      "fault: need path (\"/...\"), count >= "
-				      "1, and status (100-599) or hangSeconds "
-				      "(1-%d)",
-				      TC_MAX_HANG_S);
+		                      "fault: need path (\"/...\"), count >= "
+		                      "1, and status (100-599) or hangSeconds "
+		                      "(1-%d)",
+		                      TC_MAX_HANG_S);
 	} else if (st->nfaults == TC_MAX_FAULTS) {
 		tc_status_bad_request(resp, "fault: at most %d at once",
-				      TC_MAX_FAULTS);
+		                      TC_MAX_FAULTS);
 	} else {
 		f = &st->faults[st->nfaults++];
 		f->method = tg_strdup(method ? method : "");
@@ -119,9 +122,9 @@ static void fault_add(tc_state *st, const tc_req *req, tc_resp *resp)
 		f->remaining = (long)count;
 		f->status = (int)status;
 		f->hang_s = (int)hang_s;
-		tc_resp_json_new(resp, 201,
-				 json_pack("{s:i}", "faults",
-					   (int)st->nfaults));
+		tc_resp_json_new(
+		        resp, 201,
+		        json_pack("{s:i}", "faults", (int)st->nfaults));
 	}
 	json_decref(b);
 }
@@ -135,10 +138,10 @@ static void fault_list(tc_state *st, tc_resp *resp)
 		tc_fault *f = &st->faults[i];
 
 		json_array_append_new(
-			a, json_pack("{s:s,s:s,s:I,s:i,s:i}", "method",
-				     f->method, "path", f->prefix, "count",
-				     (json_int_t)f->remaining, "status",
-				     f->status, "hangSeconds", f->hang_s));
+		        a, json_pack("{s:s,s:s,s:I,s:i,s:i}", "method",
+		                     f->method, "path", f->prefix, "count",
+		                     (json_int_t)f->remaining, "status",
+		                     f->status, "hangSeconds", f->hang_s));
 	}
 	tc_resp_json_new(resp, 200, json_pack("{s:o}", "faults", a));
 }
@@ -146,8 +149,8 @@ static void fault_list(tc_state *st, tc_resp *resp)
 static void requests_get(tc_state *st, tc_resp *resp)
 {
 	tc_resp_json_new(resp, 200,
-			 json_pack("{s:O,s:I}", "requests", st->log, "dropped",
-				   (json_int_t)st->log_dropped));
+	                 json_pack("{s:O,s:I}", "requests", st->log, "dropped",
+	                           (json_int_t)st->log_dropped));
 }
 
 static void ok(tc_resp *resp)
@@ -183,7 +186,7 @@ bool tc_control_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 		ok(resp);
 	} else {
 		tc_status_error(resp, 404, "NotFound", NULL,
-				"testcluster: no control %s %s", m, req->path);
+		                "testcluster: no control %s %s", m, req->path);
 	}
 	return true;
 }

@@ -18,17 +18,17 @@
 
 static bool template_fails(json_t *obj)
 {
-	json_t *spec = json_object_get(json_object_get(
-		json_object_get(obj, "spec"), "template"), "spec");
-	const char *lists[] = {"containers", "initContainers"};
+	json_t *spec = json_object_get(
+	        json_object_get(json_object_get(obj, "spec"), "template"),
+	        "spec");
+	const char *lists[] = { "containers", "initContainers" };
 	json_t *c;
 	size_t i, j;
 
 	for (j = 0; j < 2; j++)
-		json_array_foreach(json_object_get(spec, lists[j]), i, c)
-		{
-			const char *img = json_string_value(
-				json_object_get(c, "image"));
+		json_array_foreach(json_object_get(spec, lists[j]), i, c) {
+			const char *img =
+			        json_string_value(json_object_get(c, "image"));
 
 			if (img != NULL && strstr(img, TC_FAIL_MARK) != NULL)
 				return true;
@@ -40,9 +40,9 @@ static bool template_fails(json_t *obj)
  * pod-template-hash. Into out[11]. */
 static void template_hash(char out[11], json_t *obj)
 {
-	char *s = json_dumps(json_object_get(json_object_get(obj, "spec"),
-					     "template"),
-			     JSON_COMPACT | JSON_SORT_KEYS);
+	char *s = json_dumps(
+	        json_object_get(json_object_get(obj, "spec"), "template"),
+	        JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char d[32];
 	char hex[65];
 
@@ -60,17 +60,20 @@ static void set_count(json_t *status, const char *k, json_int_t v)
 		json_object_set_new(status, k, json_integer(v));
 }
 
-static json_t *condition(const char *type, bool ok, const char *reason,
-			 const char *msg, const char *now)
+static json_t *condition(const char *type,
+                         bool ok,
+                         const char *reason,
+                         const char *msg,
+                         const char *now)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status",
-			 ok ? "True" : "False", "lastUpdateTime", now,
-			 "lastTransitionTime", now, "reason", reason,
-			 "message", msg);
+	                 ok ? "True" : "False", "lastUpdateTime", now,
+	                 "lastTransitionTime", now, "reason", reason, "message",
+	                 msg);
 }
 
-static json_t *deployment_status(json_t *obj, json_int_t r, bool ok,
-				 json_t *gen)
+static json_t *
+deployment_status(json_t *obj, json_int_t r, bool ok, json_t *gen)
 {
 	json_t *st = json_pack("{s:O}", "observedGeneration", gen);
 	char now[21], hash[11], *msg;
@@ -84,33 +87,32 @@ static json_t *deployment_status(json_t *obj, json_int_t r, bool ok,
 	set_count(st, "availableReplicas", ok ? r : 0);
 	set_count(st, "unavailableReplicas", ok ? 0 : r);
 	json_array_append_new(
-		conds, condition("Available", ok || r == 0,
-				 ok || r == 0 ? "MinimumReplicasAvailable"
-					      : "MinimumReplicasUnavailable",
-				 ok || r == 0 ? "Deployment has minimum "
-						"availability."
-					      : "Deployment does not have "
-						"minimum availability.",
-				 now));
+	        conds, condition("Available", ok || r == 0,
+	                         ok || r == 0 ? "MinimumReplicasAvailable"
+	                                      : "MinimumReplicasUnavailable",
+	                         ok || r == 0 ? "Deployment has minimum "
+	                                        "availability."
+	                                      : "Deployment does not have "
+	                                        "minimum availability.",
+	                         now));
 	msg = tg_aprintf(ok ? "ReplicaSet \"%s-%s\" has successfully "
-			      "progressed."
-			    : "ReplicaSet \"%s-%s\" is progressing.",
-			 tc_obj_name(obj), hash);
-	json_array_append_new(conds,
-			      condition("Progressing", true,
-					ok ? "NewReplicaSetAvailable"
-					   : "ReplicaSetUpdated",
-					msg, now));
+	                      "progressed."
+	                    : "ReplicaSet \"%s-%s\" is progressing.",
+	                 tc_obj_name(obj), hash);
+	json_array_append_new(conds, condition("Progressing", true,
+	                                       ok ? "NewReplicaSetAvailable"
+	                                          : "ReplicaSetUpdated",
+	                                       msg, now));
 	free(msg);
 	json_object_set_new(st, "conditions", conds);
 	return st;
 }
 
-static json_t *statefulset_status(json_t *obj, json_int_t r, bool ok,
-				  json_t *gen)
+static json_t *
+statefulset_status(json_t *obj, json_int_t r, bool ok, json_t *gen)
 {
 	json_t *st = json_pack("{s:O,s:I}", "observedGeneration", gen,
-			       "replicas", r);
+	                       "replicas", r);
 	char hash[11], *rev;
 
 	template_hash(hash, obj);
@@ -129,11 +131,10 @@ static json_t *statefulset_status(json_t *obj, json_int_t r, bool ok,
 /* One node: a DaemonSet schedules one pod. */
 static json_t *daemonset_status(bool ok, json_t *gen)
 {
-	json_t *st = json_pack("{s:O,s:i,s:i,s:i,s:i}", "observedGeneration",
-			       gen, "currentNumberScheduled", 1,
-			       "desiredNumberScheduled", 1,
-			       "numberMisscheduled", 0,
-			       "updatedNumberScheduled", 1);
+	json_t *st = json_pack(
+	        "{s:O,s:i,s:i,s:i,s:i}", "observedGeneration", gen,
+	        "currentNumberScheduled", 1, "desiredNumberScheduled", 1,
+	        "numberMisscheduled", 0, "updatedNumberScheduled", 1);
 
 	json_object_set_new(st, "numberReady", json_integer(ok ? 1 : 0));
 	set_count(st, "numberAvailable", ok ? 1 : 0);
@@ -143,16 +144,16 @@ static json_t *daemonset_status(bool ok, json_t *gen)
 
 bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj)
 {
-	json_t *gen = json_object_get(json_object_get(obj, "metadata"),
-				      "generation");
+	json_t *gen =
+	        json_object_get(json_object_get(obj, "metadata"), "generation");
 	json_t *spec = json_object_get(obj, "spec"), *status, *next;
 	json_t *rep = json_object_get(spec, "replicas");
 	json_int_t r = json_is_integer(rep) ? json_integer_value(rep) : 1;
 	bool ok = !template_fails(obj);
 
-	if (gen == NULL || json_equal(gen, json_object_get(json_object_get(
-						   obj, "status"),
-						   "observedGeneration")))
+	if (gen == NULL ||
+	    json_equal(gen, json_object_get(json_object_get(obj, "status"),
+	                                    "observedGeneration")))
 		return false;
 	if (strcmp(t->resource, "deployments") == 0)
 		status = deployment_status(obj, r, ok, gen);
@@ -181,14 +182,14 @@ static void sync_pending(tc_state *st, uint64_t *seen)
 		if (strcmp(ev->type_name, "DELETED") != 0 &&
 		    tg_str_has_prefix(ev->rkey, "apps/"))
 			json_array_append_new(
-				todo, json_pack("{s:s,s:s*,s:s}", "rkey",
-						ev->rkey, "ns",
-						tc_obj_ns(ev->object), "name",
-						tc_obj_name(ev->object)));
+			        todo,
+			        json_pack("{s:s,s:s*,s:s}", "rkey", ev->rkey,
+			                  "ns", tc_obj_ns(ev->object), "name",
+			                  tc_obj_name(ev->object)));
 	}
-	json_array_foreach(todo, i, e)
-	{
-		const char *rkey = json_string_value(json_object_get(e, "rkey"));
+	json_array_foreach(todo, i, e) {
+		const char *rkey =
+		        json_string_value(json_object_get(e, "rkey"));
 		const char *slash = strchr(rkey, '/');
 		const tc_type *t;
 		json_t *obj;
@@ -199,8 +200,8 @@ static void sync_pending(tc_state *st, uint64_t *seen)
 			continue;
 		t = tc_type_find(st, "apps", "v1", slash + 1);
 		obj = tc_store_get(
-			st, t, json_string_value(json_object_get(e, "ns")),
-			json_string_value(json_object_get(e, "name")));
+		        st, t, json_string_value(json_object_get(e, "ns")),
+		        json_string_value(json_object_get(e, "name")));
 		if (obj != NULL)
 			tc_controller_sync(st, t, obj);
 	}
@@ -219,7 +220,7 @@ static void *controller_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&st->workload_changed, &st->lock,
-				       &until);
+		                       &until);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
@@ -229,7 +230,7 @@ int tc_controller_start(tc_state *st)
 {
 	if (pthread_create(&st->controller, NULL, controller_main, st) != 0)
 		return tg_error_set(TG_ERROR, "cannot start the controller "
-					      "thread");
+		                              "thread");
 	st->controller_started = true;
 	return 0;
 }

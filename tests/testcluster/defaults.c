@@ -56,20 +56,19 @@ static void container_defaults(json_t *c)
 	json_t *p;
 	size_t i;
 
-	dflt(c, "terminationMessagePath",
-	     json_string("/dev/termination-log"));
+	dflt(c, "terminationMessagePath", json_string("/dev/termination-log"));
 	dflt(c, "terminationMessagePolicy", json_string("File"));
 	dflt(c, "imagePullPolicy",
 	     json_string(pull_policy(
-		     json_string_value(json_object_get(c, "image")))));
+	             json_string_value(json_object_get(c, "image")))));
 	dflt(c, "resources", json_object());
 	json_array_foreach(json_object_get(c, "ports"), i, p)
-	dflt(p, "protocol", json_string("TCP"));
+		dflt(p, "protocol", json_string("TCP"));
 }
 
 static void pod_spec_defaults(json_t *spec, bool in_template)
 {
-	const char *lists[] = {"containers", "initContainers"};
+	const char *lists[] = { "containers", "initContainers" };
 	json_t *c;
 	size_t i, j;
 
@@ -84,13 +83,13 @@ static void pod_spec_defaults(json_t *spec, bool in_template)
 		dflt(spec, "enableServiceLinks", json_true());
 	for (j = 0; j < 2; j++)
 		json_array_foreach(json_object_get(spec, lists[j]), i, c)
-		container_defaults(c);
+			container_defaults(c);
 }
 
 static json_t *percent_rolling(void)
 {
 	return json_pack("{s:s,s:s}", "maxUnavailable", "25%", "maxSurge",
-			 "25%");
+	                 "25%");
 }
 
 static void deployment_defaults(json_t *spec)
@@ -118,7 +117,7 @@ static void statefulset_defaults(json_t *spec)
 		     json_pack("{s:i}", "partition", 0));
 	dflt(spec, "persistentVolumeClaimRetentionPolicy",
 	     json_pack("{s:s,s:s}", "whenDeleted", "Retain", "whenScaled",
-		       "Retain"));
+	               "Retain"));
 }
 
 static void daemonset_defaults(json_t *spec)
@@ -130,7 +129,7 @@ static void daemonset_defaults(json_t *spec)
 	if (str_is(json_object_get(strategy, "type"), "RollingUpdate"))
 		dflt(strategy, "rollingUpdate",
 		     json_pack("{s:i,s:i}", "maxUnavailable", 1, "maxSurge",
-			       0));
+		               0));
 }
 
 /* A stable cluster IP in 10.96.0.0/12 from the service's namespace and
@@ -143,7 +142,7 @@ static void cluster_ip(char out[16], json_t *obj)
 	tg_sha256(d, key, strlen(key));
 	free(key);
 	snprintf(out, 16, "10.%u.%u.%u", 96u + (d[0] & 0x0f), d[1],
-		 d[2] == 0 ? 1u : d[2]);
+	         d[2] == 0 ? 1u : d[2]);
 }
 
 static void service_defaults(json_t *obj, json_t *spec)
@@ -165,8 +164,7 @@ static void service_defaults(json_t *obj, json_t *spec)
 		dflt(spec, "ipFamilyPolicy", json_string("SingleStack"));
 		dflt(spec, "internalTrafficPolicy", json_string("Cluster"));
 	}
-	json_array_foreach(json_object_get(spec, "ports"), i, p)
-	{
+	json_array_foreach(json_object_get(spec, "ports"), i, p) {
 		dflt(p, "protocol", json_string("TCP"));
 		if (json_object_get(p, "port") != NULL)
 			dflt(p, "targetPort",
@@ -177,8 +175,8 @@ static void service_defaults(json_t *obj, json_t *spec)
 void tc_defaults_apply(const tc_type *t, json_t *obj)
 {
 	json_t *spec = json_object_get(obj, "spec");
-	json_t *tmpl = json_object_get(json_object_get(spec, "template"),
-				       "spec");
+	json_t *tmpl =
+	        json_object_get(json_object_get(spec, "template"), "spec");
 	const char *r = t->resource;
 
 	if (t->flags & TC_T_CRD || !json_is_object(spec))

@@ -15,10 +15,10 @@ static json_t *type_verbs(const tc_type *t)
 {
 	if (strcmp(t->resource, "namespaces") == 0)
 		return json_pack("[s,s,s,s,s,s,s]", "create", "delete", "get",
-				 "list", "patch", "update", "watch");
+		                 "list", "patch", "update", "watch");
 	return json_pack("[s,s,s,s,s,s,s,s]", "create", "delete",
-			 "deletecollection", "get", "list", "patch", "update",
-			 "watch");
+	                 "deletecollection", "get", "list", "patch", "update",
+	                 "watch");
 }
 
 static json_t *split_commas(const char *s)
@@ -38,14 +38,14 @@ static json_t *split_commas(const char *s)
 
 static json_t *resource_entry(const tc_type *t)
 {
-	json_t *r = json_pack(
-		"{s:s,s:s,s:b,s:s,s:o}", "name", t->resource, "singularName",
-		t->singular, "namespaced", (t->flags & TC_T_NAMESPACED) != 0,
-		"kind", t->kind, "verbs", type_verbs(t));
+	json_t *r = json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", t->resource,
+	                      "singularName", t->singular, "namespaced",
+	                      (t->flags & TC_T_NAMESPACED) != 0, "kind",
+	                      t->kind, "verbs", type_verbs(t));
 
 	if (t->short_names[0])
 		json_object_set_new(r, "shortNames",
-				    split_commas(t->short_names));
+		                    split_commas(t->short_names));
 	if (t->flags & TC_T_ALL)
 		json_object_set_new(r, "categories", json_pack("[s]", "all"));
 	return r;
@@ -55,16 +55,16 @@ static json_t *status_entry(const tc_type *t)
 {
 	char *name = tg_aprintf("%s/status", t->resource);
 	json_t *r = json_pack("{s:s,s:s,s:b,s:s,s:[s,s,s]}", "name", name,
-			      "singularName", "", "namespaced",
-			      (t->flags & TC_T_NAMESPACED) != 0, "kind",
-			      t->kind, "verbs", "get", "patch", "update");
+	                      "singularName", "", "namespaced",
+	                      (t->flags & TC_T_NAMESPACED) != 0, "kind",
+	                      t->kind, "verbs", "get", "patch", "update");
 
 	free(name);
 	return r;
 }
 
-static json_t *resource_list(tc_state *st, const char *group,
-			     const char *version)
+static json_t *
+resource_list(tc_state *st, const char *group, const char *version)
 {
 	json_t *list = json_array();
 	char *gv;
@@ -86,10 +86,10 @@ static json_t *resource_list(tc_state *st, const char *group,
 		return NULL;
 	}
 	gv = group[0] ? tg_aprintf("%s/%s", group, version)
-		      : tg_strdup(version);
+	              : tg_strdup(version);
 	doc = json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList",
-			"apiVersion", "v1", "groupVersion", gv, "resources",
-			list);
+	                "apiVersion", "v1", "groupVersion", gv, "resources",
+	                list);
 	free(gv);
 	return doc;
 }
@@ -98,9 +98,9 @@ static json_t *group_entry(const char *group, const char *version)
 {
 	char *gv = tg_aprintf("%s/%s", group, version);
 	json_t *g = json_pack("{s:s,s:[{s:s,s:s}],s:{s:s,s:s}}", "name", group,
-			      "versions", "groupVersion", gv, "version",
-			      version, "preferredVersion", "groupVersion", gv,
-			      "version", version);
+	                      "versions", "groupVersion", gv, "version",
+	                      version, "preferredVersion", "groupVersion", gv,
+	                      "version", version);
 
 	free(gv);
 	return g;
@@ -120,11 +120,11 @@ static json_t *group_list(tc_state *st)
 			continue;
 		json_object_set_new(seen, t->group, json_true());
 		json_array_append_new(groups,
-				      group_entry(t->group, t->version));
+		                      group_entry(t->group, t->version));
 	}
 	json_decref(seen);
 	return json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion",
-			 "v1", "groups", groups);
+	                 "v1", "groups", groups);
 }
 
 static json_t *one_group(tc_state *st, const char *group)
@@ -145,13 +145,12 @@ static json_t *one_group(tc_state *st, const char *group)
 
 static json_t *version_doc(void)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major",
-			 "1", "minor", "32", "gitVersion",
-			 "v1.32.0-testcluster", "gitCommit", "testcluster",
-			 "gitTreeState", "clean", "buildDate",
-			 "2026-01-01T00:00:00Z", "goVersion", "go1.23",
-			 "compiler", "gc", "platform", "linux/amd64",
-			 "emulationMajor", "1");
+	return json_pack(
+	        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1",
+	        "minor", "32", "gitVersion", "v1.32.0-testcluster", "gitCommit",
+	        "testcluster", "gitTreeState", "clean", "buildDate",
+	        "2026-01-01T00:00:00Z", "goVersion", "go1.23", "compiler", "gc",
+	        "platform", "linux/amd64", "emulationMajor", "1");
 }
 
 static void text_ok(tc_resp *resp)
@@ -192,9 +191,9 @@ bool tc_discovery_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 		doc = version_doc();
 	else if (strcmp(p, "/api") == 0 || strcmp(p, "/api/") == 0)
 		doc = json_pack("{s:s,s:[s],s:[{s:s,s:s}]}", "kind",
-				"APIVersions", "versions", "v1",
-				"serverAddressByClientCIDRs", "clientCIDR",
-				"0.0.0.0/0", "serverAddress", "127.0.0.1");
+		                "APIVersions", "versions", "v1",
+		                "serverAddressByClientCIDRs", "clientCIDR",
+		                "0.0.0.0/0", "serverAddress", "127.0.0.1");
 	else if (strcmp(p, "/api/v1") == 0)
 		doc = resource_list(st, "", "v1");
 	else if (strcmp(p, "/apis") == 0 || strcmp(p, "/apis/") == 0)
@@ -202,14 +201,14 @@ bool tc_discovery_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 	else if (tg_str_has_prefix(p, "/apis/") && strchr(p + 6, '/') == NULL)
 		doc = apis_path(st, p + 6);
 	else if (tg_str_has_prefix(p, "/apis/") &&
-		 strchr(strchr(p + 6, '/') + 1, '/') == NULL)
+	         strchr(strchr(p + 6, '/') + 1, '/') == NULL)
 		doc = apis_path(st, p + 6);
 	else
 		return false;
 	if (doc == NULL) {
 		tc_status_error(resp, 404, "NotFound", NULL,
-				"the server could not find the requested "
-				"resource");
+		                "the server could not find the requested "
+		                "resource");
 		return true;
 	}
 	tc_resp_json_new(resp, 200, doc);

@@ -17,8 +17,8 @@
 /* Maps (not structs) in Kubernetes types: an Update that creates one
  * owns the map itself ("."), as kube-apiserver records it. */
 static const char *const map_fields[] = {
-	"labels", "annotations", "data", "stringData", "binaryData",
-	"nodeSelector", "matchLabels",
+	"labels",     "annotations",  "data",        "stringData",
+	"binaryData", "nodeSelector", "matchLabels",
 };
 
 static bool is_map_field(const char *name)
@@ -43,8 +43,8 @@ static char *item_key(json_t *item, const char *key)
 	if (strcmp(key, "containerPort") == 0 || strcmp(key, "port") == 0) {
 		proto = json_object_get(item, "protocol");
 		json_object_set_new(k, "protocol",
-				    proto ? json_incref(proto)
-					  : json_string("TCP"));
+		                    proto ? json_incref(proto)
+		                          : json_string("TCP"));
 	}
 	s = json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS);
 	out = tg_aprintf("k:%s", s);
@@ -66,8 +66,7 @@ static json_t *child(json_t *node, const char *key)
 
 static void build_object(json_t *node, json_t *obj, bool dots);
 
-static void build_member(json_t *node, const char *name, json_t *v,
-			 bool dots)
+static void build_member(json_t *node, const char *name, json_t *v, bool dots)
 {
 	char *fk = tg_aprintf("f:%s", name);
 	json_t *c = child(node, fk);
@@ -83,11 +82,10 @@ static void build_member(json_t *node, const char *name, json_t *v,
 		return;
 	}
 	key = json_is_array(v) ? tc_list_merge_key(name, json_array_get(v, 0))
-			       : NULL;
+	                       : NULL;
 	if (key == NULL)
 		return; /* scalar, empty map or atomic list: a leaf */
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach(v, i, item) {
 		char *ik;
 		json_t *in;
 
@@ -108,8 +106,7 @@ static void build_object(json_t *node, json_t *obj, bool dots)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(obj, k, v)
-	{
+	json_object_foreach(obj, k, v) {
 		if (!json_is_null(v))
 			build_member(node, k, v, dots);
 	}
@@ -135,8 +132,7 @@ static json_t *walk(json_t *set, json_t *path, bool *above)
 	size_t i;
 
 	*above = false;
-	json_array_foreach(path, i, el)
-	{
+	json_array_foreach(path, i, el) {
 		if (node != set && json_object_size(node) == 0) {
 			*above = true;
 			return node;
@@ -168,8 +164,7 @@ static void paths_rec(json_t *node, json_t *prefix, json_t *out)
 	const char *k;
 	json_t *c;
 
-	json_object_foreach(node, k, c)
-	{
+	json_object_foreach(node, k, c) {
 		json_t *p;
 
 		if (strcmp(k, ".") == 0)
@@ -199,8 +194,7 @@ void tc_fieldset_add(json_t *set, json_t *path)
 	bool created = false;
 	size_t i;
 
-	json_array_foreach(path, i, el)
-	{
+	json_array_foreach(path, i, el) {
 		const char *k = json_string_value(el);
 		json_t *c = json_object_get(node, k);
 
@@ -226,8 +220,8 @@ void tc_fieldset_remove(json_t *set, json_t *path)
 
 	chain[0] = set;
 	for (i = 0; i < n; i++) {
-		node = json_object_get(node,
-				       json_string_value(json_array_get(path, i)));
+		node = json_object_get(
+		        node, json_string_value(json_array_get(path, i)));
 		if (node == NULL)
 			goto out;
 		chain[i + 1] = node;
@@ -236,7 +230,7 @@ void tc_fieldset_remove(json_t *set, json_t *path)
 	 * interior node would read as an owned leaf). */
 	for (i = n; i > 0; i--) {
 		json_object_del(chain[i - 1],
-				json_string_value(json_array_get(path, i - 1)));
+		                json_string_value(json_array_get(path, i - 1)));
 		if (json_object_size(chain[i - 1]) > 0)
 			break;
 	}
@@ -255,8 +249,7 @@ static bool item_matches(json_t *item, json_t *keyobj)
 	const char *k;
 	json_t *v, *iv;
 
-	json_object_foreach(keyobj, k, v)
-	{
+	json_object_foreach(keyobj, k, v) {
 		iv = json_object_get(item, k);
 		if (iv == NULL && strcmp(k, "protocol") == 0) {
 			if (!json_is_string(v) ||
@@ -280,10 +273,9 @@ static long find_item(json_t *list, const char *el)
 
 	if (want == NULL)
 		return -1;
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach(list, i, item) {
 		if (el[0] == 'k' ? item_matches(item, want)
-				 : json_equal(item, want)) {
+		                 : json_equal(item, want)) {
 			found = (long)i;
 			break;
 		}
@@ -311,8 +303,7 @@ json_t *tc_path_lookup(json_t *obj, json_t *path)
 	json_t *cur = obj, *el;
 	size_t i;
 
-	json_array_foreach(path, i, el)
-	{
+	json_array_foreach(path, i, el) {
 		cur = step(cur, json_string_value(el));
 		if (cur == NULL)
 			return NULL;
@@ -350,8 +341,7 @@ char *tc_path_text(json_t *path)
 	size_t i;
 
 	tg_buf_init(&b, 65536);
-	json_array_foreach(path, i, el)
-	{
+	json_array_foreach(path, i, el) {
 		const char *s = json_string_value(el);
 		const char *k;
 		json_t *v;
@@ -363,8 +353,7 @@ char *tc_path_text(json_t *path)
 		}
 		key = json_loads(s + 2, JSON_DECODE_ANY, NULL);
 		tg_buf_puts(&b, "[");
-		json_object_foreach(key, k, v)
-		{
+		json_object_foreach(key, k, v) {
 			char *vs = json_dumps(v, JSON_ENCODE_ANY);
 
 			tg_buf_printf(&b, "%s%s=%s", first ? "" : ",", k, vs);

@@ -35,11 +35,11 @@ typedef struct conn_ctx {
 const char *tc_req_arg(const tc_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
+	                                   name);
 }
 
-static enum MHD_Result arg_add(void *cls, enum MHD_ValueKind kind,
-			       const char *key, const char *value)
+static enum MHD_Result
+arg_add(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
 	json_object_set_new(cls, key, json_string(value ? value : ""));
@@ -49,7 +49,7 @@ static enum MHD_Result arg_add(void *cls, enum MHD_ValueKind kind,
 void tc_req_each_arg(const tc_req *req, json_t *obj)
 {
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, arg_add,
-				  obj);
+	                          obj);
 }
 
 bool tc_req_flag(const tc_req *req, const char *name)
@@ -58,8 +58,9 @@ bool tc_req_flag(const tc_req *req, const char *name)
 
 	/* The spellings Go's strconv.ParseBool takes as true (python's
 	 * client sends "True"). */
-	static const char *const yes[] = {"1", "t", "T", "true", "TRUE",
-					  "True"};
+	static const char *const yes[] = {
+		"1", "t", "T", "true", "TRUE", "True"
+	};
 	size_t i;
 
 	for (i = 0; v != NULL && i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -116,13 +117,17 @@ static size_t split_path(char *copy, char **segs, size_t max)
 static void not_found_path(tc_resp *resp)
 {
 	tc_status_error(resp, 404, "NotFound", NULL,
-			"the server could not find the requested resource");
+	                "the server could not find the requested resource");
 }
 
 /* Resolve rest (after the group version) into a target; false when the
  * path names nothing. */
-static bool resolve(tc_state *st, const char *group, const char *version,
-		    char **rest, size_t n, tc_target *tg)
+static bool resolve(tc_state *st,
+                    const char *group,
+                    const char *version,
+                    char **rest,
+                    size_t n,
+                    tc_target *tg)
 {
 	const tc_type *t;
 
@@ -135,7 +140,7 @@ static bool resolve(tc_state *st, const char *group, const char *version,
 		tg->name = n >= 4 ? rest[3] : NULL;
 		tg->sub = n == 5 ? rest[4] : NULL;
 	} else if (n >= 1 && n <= 3 &&
-		   (t = tc_type_find(st, group, version, rest[0])) != NULL) {
+	           (t = tc_type_find(st, group, version, rest[0])) != NULL) {
 		if ((t->flags & TC_T_NAMESPACED) && n > 1)
 			return false;
 		tg->type = t;
@@ -145,7 +150,7 @@ static bool resolve(tc_state *st, const char *group, const char *version,
 		return false;
 	}
 	if (tg->sub != NULL && (strcmp(tg->sub, "status") != 0 ||
-				!(tg->type->flags & TC_T_STATUS)))
+	                        !(tg->type->flags & TC_T_STATUS)))
 		return false;
 	return true;
 }
@@ -179,7 +184,7 @@ static bool is_public(const char *path)
 static bool authorized(tc_state *st, const tc_req *req)
 {
 	const char *h = MHD_lookup_connection_value(
-		req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	        req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
 	if (is_public(req->path))
 		return true;
@@ -199,9 +204,8 @@ static void hang(tc_state *st, int seconds)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += seconds;
 	pthread_mutex_lock(&st->lock);
-	while (!st->stopping &&
-	       pthread_cond_timedwait(&st->changed, &st->lock, &until) !=
-		       ETIMEDOUT)
+	while (!st->stopping && pthread_cond_timedwait(&st->changed, &st->lock,
+	                                               &until) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&st->lock);
 }
@@ -236,21 +240,20 @@ static void handle(tc_state *st, const tc_req *req, tc_resp *resp)
 	int fault_status = 0, hang_s = 0;
 
 	if (!tg_str_has_prefix(req->path, "/testcluster/") &&
-	    tc_fault_take(st, req->method, req->path, &fault_status,
-			  &hang_s)) {
+	    tc_fault_take(st, req->method, req->path, &fault_status, &hang_s)) {
 		if (hang_s > 0)
 			hang(st, hang_s);
 		if (fault_status != 0) {
 			tc_status_error(resp, fault_status,
-					reason_for(fault_status), NULL,
-					"testcluster: injected fault (%d)",
-					fault_status);
+			                reason_for(fault_status), NULL,
+			                "testcluster: injected fault (%d)",
+			                fault_status);
 			return;
 		}
 	}
 	if (!authorized(st, req)) {
 		tc_status_error(resp, 401, "Unauthorized", NULL,
-				"Unauthorized");
+		                "Unauthorized");
 		return;
 	}
 	pthread_mutex_lock(&st->lock);
@@ -281,22 +284,22 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, tc_resp *resp)
 
 	if (resp->watch != NULL) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536,
-						      watch_reader, resp->watch,
-						      watch_free);
+		                                      watch_reader, resp->watch,
+		                                      watch_free);
 	} else {
 		char *body = resp->body ? resp->body : tg_strdup("");
 
-		r = MHD_create_response_from_buffer(
-			strlen(body), body, MHD_RESPMEM_MUST_FREE);
+		r = MHD_create_response_from_buffer(strlen(body), body,
+		                                    MHD_RESPMEM_MUST_FREE);
 		resp->body = NULL;
 	}
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				resp->content_type ? resp->content_type
-						   : "application/json");
+	                        resp->content_type ? resp->content_type
+	                                           : "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-				"no-cache, private");
+	                        "no-cache, private");
 	ret = MHD_queue_response(c, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -310,10 +313,14 @@ static char *media_type(const char *ct)
 	return tg_strndup(ct, strcspn(ct, "; "));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
-				  const char *url, const char *method,
-				  const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+static enum MHD_Result on_request(void *cls,
+                                  struct MHD_Connection *c,
+                                  const char *url,
+                                  const char *method,
+                                  const char *version,
+                                  const char *upload,
+                                  size_t *upload_size,
+                                  void **con_cls)
 {
 	tc_server *srv = cls;
 	conn_ctx *cc = *con_cls;
@@ -338,21 +345,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	ct = media_type(MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
 	req.method = method;
 	req.path = url;
 	req.content_type = ct;
 	req.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_ACCEPT);
+	                                         MHD_HTTP_HEADER_ACCEPT);
 	req.user_agent = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
 	req.body = cc->body.data ? cc->body.data : "";
 	req.body_len = cc->body.len;
 	req.conn = c;
 	if (cc->too_big)
 		tc_status_error(&resp, 413, "RequestEntityTooLarge", NULL,
-				"the request body is over %u bytes",
-				TC_MAX_BODY_BYTES);
+		                "the request body is over %u bytes",
+		                TC_MAX_BODY_BYTES);
 	else
 		handle(srv->st, &req, &resp);
 	if (!tg_str_has_prefix(url, "/testcluster/"))
@@ -363,8 +370,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls,
+                         struct MHD_Connection *c,
+                         void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
 	conn_ctx *cc = *con_cls;
 
@@ -378,14 +387,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-int tc_server_start(tc_server **out, tc_state *st, const char *host,
-		    unsigned port, const char *cert_pem, const char *key_pem)
+int tc_server_start(tc_server **out,
+                    tc_state *st,
+                    const char *host,
+                    unsigned port,
+                    const char *cert_pem,
+                    const char *key_pem)
 {
 	tc_server *srv = tg_calloc(1, sizeof(*srv));
 	struct sockaddr_in addr;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-			 MHD_USE_ERROR_LOG;
+	                 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	                 MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 
 	*out = NULL;
@@ -395,29 +408,30 @@ int tc_server_start(tc_server **out, tc_state *st, const char *host,
 	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
 		free(srv);
 		return tg_error_set(TG_EINVALID,
-				    "--listen %s: not an IPv4 address", host);
+		                    "--listen %s: not an IPv4 address", host);
 	}
 	srv->st = st;
 	if (cert_pem != NULL)
 		flags |= MHD_USE_TLS;
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)TC_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)TC_CONNECTION_TIMEOUT_S,
-		cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-		cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
+	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned)TC_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned)TC_CONNECTION_TIMEOUT_S,
+	        cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+	        MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv);
-		return tg_error_set(TG_EIO,
-				    "cannot listen on %s:%u (libmicrohttpd "
-				    "refused to start%s)",
-				    host, port,
-				    cert_pem && MHD_is_feature_supported(
-							MHD_FEATURE_TLS) != MHD_YES
-					    ? ": built without TLS"
-					    : "");
+		return tg_error_set(
+		        TG_EIO,
+		        "cannot listen on %s:%u (libmicrohttpd "
+		        "refused to start%s)",
+		        host, port,
+		        cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) !=
+		                                MHD_YES
+		                ? ": built without TLS"
+		                : "");
 	}
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : port;

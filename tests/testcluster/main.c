@@ -51,7 +51,7 @@ static int parse_listen(options *o, const char *s)
 	if (colon == NULL || colon == s ||
 	    tg_parse_u64(&port, colon + 1, strlen(colon + 1), 65535) < 0) {
 		fprintf(stderr, "testcluster: --listen %s: want HOST:PORT\n",
-			s);
+		        s);
 		return -1;
 	}
 	free(o->host);
@@ -81,9 +81,10 @@ static int parse_args(options *o, int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		} else {
-			fprintf(stderr, "testcluster: unknown or incomplete "
-					"argument %s\n",
-				a);
+			fprintf(stderr,
+			        "testcluster: unknown or incomplete "
+			        "argument %s\n",
+			        a);
 			return -1;
 		}
 	}
@@ -107,7 +108,7 @@ static char *random_token(void)
 /* The stop signals write to a pipe that main reads: whichever thread
  * receives them (sanitizer runtimes start threads of their own), main
  * wakes up and shuts down in order. */
-static int stop_pipe[2] = {-1, -1};
+static int stop_pipe[2] = { -1, -1 };
 
 static void on_stop(int sig)
 {
@@ -157,7 +158,7 @@ static int serve(const options *o, const char *token)
 	    tc_controller_start(&st) < 0)
 		goto out;
 	url = tg_aprintf("%s://%s:%u", o->tls ? "https" : "http", o->host,
-			 tc_server_port(srv));
+	                 tc_server_port(srv));
 	if (o->kubeconfig != NULL &&
 	    tc_kubeconfig_write(o->kubeconfig, url, token, ca) < 0)
 		goto out;

@@ -15,27 +15,27 @@
 #define TC_DNS1123_SUBDOMAIN_MAX 253
 
 static const char msg_subdomain[] =
-	"a lowercase RFC 1123 subdomain must consist of lower case "
-	"alphanumeric characters, '-' or '.', and must start and end with an "
-	"alphanumeric character (e.g. 'example.com', regex used for "
-	"validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
-	"[a-z0-9])?)*')";
+        "a lowercase RFC 1123 subdomain must consist of lower case "
+        "alphanumeric characters, '-' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'example.com', regex used for "
+        "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+        "[a-z0-9])?)*')";
 static const char msg_label[] =
-	"a lowercase RFC 1123 label must consist of lower case alphanumeric "
-	"characters or '-', and must start and end with an alphanumeric "
-	"character (e.g. 'my-name',  or '123-abc', regex used for validation "
-	"is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+        "characters or '-', and must start and end with an alphanumeric "
+        "character (e.g. 'my-name',  or '123-abc', regex used for validation "
+        "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
 const char *tc_obj_name(json_t *obj)
 {
 	return json_string_value(
-		json_object_get(json_object_get(obj, "metadata"), "name"));
+	        json_object_get(json_object_get(obj, "metadata"), "name"));
 }
 
 const char *tc_obj_ns(json_t *obj)
 {
-	return json_string_value(json_object_get(
-		json_object_get(obj, "metadata"), "namespace"));
+	return json_string_value(
+	        json_object_get(json_object_get(obj, "metadata"), "namespace"));
 }
 
 void tc_now_str(char out[21])
@@ -84,25 +84,25 @@ static int name_check(const tc_type *t, const char *name, tc_resp *resp)
 
 	if (name == NULL || name[0] == '\0') {
 		tc_status_invalid(resp, t, "", "metadata.name",
-				  "FieldValueRequired",
-				  "Required value: name or generateName is "
-				  "required");
+		                  "FieldValueRequired",
+		                  "Required value: name or generateName is "
+		                  "required");
 		return -1;
 	}
 	if (strlen(name) > max) {
 		snprintf(detail, sizeof(detail),
-			 "Invalid value: \"%.300s\": must be no more than %zu "
-			 "characters",
-			 name, max);
-	} else if (label ? label_ok(name, strlen(name))
-			 : subdomain_ok(name)) {
+		         "Invalid value: \"%.300s\": must be no more than %zu "
+		         "characters",
+		         name, max);
+	} else if (label ? label_ok(name, strlen(name)) : subdomain_ok(name)) {
 		return 0;
 	} else {
-		snprintf(detail, sizeof(detail), "Invalid value: \"%.300s\": %s",
-			 name, label ? msg_label : msg_subdomain);
+		snprintf(detail, sizeof(detail),
+		         "Invalid value: \"%.300s\": %s", name,
+		         label ? msg_label : msg_subdomain);
 	}
 	tc_status_invalid(resp, t, name, "metadata.name", "FieldValueInvalid",
-			  detail);
+	                  detail);
 	return -1;
 }
 
@@ -111,7 +111,7 @@ static void generate_name(json_t *meta)
 {
 	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 	const char *prefix =
-		json_string_value(json_object_get(meta, "generateName"));
+	        json_string_value(json_object_get(meta, "generateName"));
 	unsigned char rnd[5];
 	char suffix[6];
 	size_t i;
@@ -148,22 +148,22 @@ static int type_meta_check(const tc_type *t, json_t *obj, tc_resp *resp)
 	}
 	if (av == NULL || kind == NULL) {
 		tc_status_bad_request(resp, "Object 'Kind' is missing in the "
-					    "request body");
+		                            "request body");
 		rc = -1;
 	} else if (strcmp(av, want) != 0) {
 		tc_status_bad_request(resp,
-				      "the API version in the data (%s) does "
-				      "not match the expected API version (%s)",
-				      av, want);
+		                      "the API version in the data (%s) does "
+		                      "not match the expected API version (%s)",
+		                      av, want);
 		rc = -1;
 	} else if (strcmp(kind, t->kind) != 0) {
 		char detail[512];
 
 		snprintf(detail, sizeof(detail),
-			 "Invalid value: \"%.100s\": must be %s", kind,
-			 t->kind);
+		         "Invalid value: \"%.100s\": must be %s", kind,
+		         t->kind);
 		tc_status_invalid(resp, t, tc_obj_name(obj), "kind",
-				  "FieldValueInvalid", detail);
+		                  "FieldValueInvalid", detail);
 		rc = -1;
 	}
 	free(want);
@@ -178,9 +178,9 @@ static int url_match_check(const tc_target *tg, json_t *obj, tc_resp *resp)
 
 	if (tg->name != NULL && name != NULL && strcmp(tg->name, name) != 0) {
 		tc_status_bad_request(resp,
-				      "the name of the object (%s) does not "
-				      "match the name on the URL (%s)",
-				      name, tg->name);
+		                      "the name of the object (%s) does not "
+		                      "match the name on the URL (%s)",
+		                      name, tg->name);
 		return -1;
 	}
 	if (tg->name != NULL && name == NULL)
@@ -191,9 +191,9 @@ static int url_match_check(const tc_target *tg, json_t *obj, tc_resp *resp)
 	}
 	if (ns != NULL && ns[0] != '\0' && strcmp(ns, tg->ns) != 0) {
 		tc_status_bad_request(resp,
-				      "the namespace of the provided object "
-				      "does not match the namespace sent on "
-				      "the request");
+		                      "the namespace of the provided object "
+		                      "does not match the namespace sent on "
+		                      "the request");
 		return -1;
 	}
 	json_object_set_new(meta, "namespace", json_string(tg->ns));
@@ -220,8 +220,7 @@ static void secret_normalise(const tc_type *t, json_t *obj)
 		data = json_object();
 		json_object_set_new(obj, "data", data);
 	}
-	json_object_foreach(sd, key, v)
-	{
+	json_object_foreach(sd, key, v) {
 		const char *s = json_string_value(v);
 		char *enc;
 
@@ -234,8 +233,10 @@ static void secret_normalise(const tc_type *t, json_t *obj)
 	json_object_del(obj, "stringData");
 }
 
-int tc_obj_validate(const tc_type *t, const tc_target *tg, json_t *obj,
-		    tc_resp *resp)
+int tc_obj_validate(const tc_type *t,
+                    const tc_target *tg,
+                    json_t *obj,
+                    tc_resp *resp)
 {
 	json_t *meta = json_object_get(obj, "metadata");
 
@@ -269,11 +270,13 @@ static void uuid_new(char out[37])
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	tg_hex_encode(hex, b, sizeof(b));
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-		 hex + 16, hex + 20);
+	         hex + 16, hex + 20);
 }
 
-void tc_obj_init_meta(tc_state *st, const tc_type *t, const tc_target *tg,
-		      json_t *obj)
+void tc_obj_init_meta(tc_state *st,
+                      const tc_type *t,
+                      const tc_target *tg,
+                      json_t *obj)
 {
 	json_t *meta = json_object_get(obj, "metadata");
 	char uid[37], now[21];
@@ -293,7 +296,7 @@ void tc_obj_init_meta(tc_state *st, const tc_type *t, const tc_target *tg,
 		json_object_del(meta, "generation");
 	if (strcmp(t->resource, "namespaces") == 0)
 		json_object_set_new(obj, "status",
-				    json_pack("{s:s}", "phase", "Active"));
+		                    json_pack("{s:s}", "phase", "Active"));
 }
 
 /* True when anything but metadata and status differs: what bumps
@@ -303,15 +306,13 @@ static bool spec_changed(json_t *old, json_t *obj)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach(obj, key, v) {
 		if (strcmp(key, "metadata") == 0 || strcmp(key, "status") == 0)
 			continue;
 		if (!json_equal(v, json_object_get(old, key)))
 			return true;
 	}
-	json_object_foreach(old, key, v)
-	{
+	json_object_foreach(old, key, v) {
 		if (strcmp(key, "metadata") == 0 || strcmp(key, "status") == 0)
 			continue;
 		if (json_object_get(obj, key) == NULL)
@@ -324,8 +325,8 @@ void tc_obj_carry_meta(const tc_type *t, json_t *old, json_t *obj)
 {
 	json_t *om = json_object_get(old, "metadata");
 	json_t *nm = json_object_get(obj, "metadata");
-	static const char *const kept[] = {"uid", "creationTimestamp",
-					   "generation", "deletionTimestamp"};
+	static const char *const kept[] = { "uid", "creationTimestamp",
+		                            "generation", "deletionTimestamp" };
 	size_t i;
 	json_int_t gen;
 
@@ -353,8 +354,12 @@ void tc_obj_carry_meta(const tc_type *t, json_t *old, json_t *obj)
 	}
 }
 
-void tc_obj_commit(tc_state *st, const tc_req *req, const tc_type *t,
-		   json_t *obj, bool created, tc_resp *resp)
+void tc_obj_commit(tc_state *st,
+                   const tc_req *req,
+                   const tc_type *t,
+                   json_t *obj,
+                   bool created,
+                   tc_resp *resp)
 {
 	if (tc_req_dry_run(req)) {
 		/* A dry run answers what would be stored, without a new

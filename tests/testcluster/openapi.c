@@ -34,7 +34,7 @@ static void gv_hash(char out[17], tc_state *st, const char *gvp)
 
 		if (strcmp(p, gvp) == 0)
 			tg_buf_printf(&b, "%s/%s/%u;", st->types[i]->resource,
-				      st->types[i]->kind, st->types[i]->flags);
+			              st->types[i]->kind, st->types[i]->flags);
 		free(p);
 	}
 	tg_sha256(d, b.data ? b.data : "", b.len);
@@ -56,9 +56,9 @@ static json_t *root_doc(tc_state *st)
 		if (json_object_get(paths, p) == NULL) {
 			gv_hash(hash, st, p);
 			url = tg_aprintf("/openapi/v3/%s?hash=%s", p, hash);
-			json_object_set_new(paths, p,
-					    json_pack("{s:s}",
-						      "serverRelativeURL", url));
+			json_object_set_new(
+			        paths, p,
+			        json_pack("{s:s}", "serverRelativeURL", url));
 			free(url);
 		}
 		free(p);
@@ -69,15 +69,15 @@ static json_t *root_doc(tc_state *st)
 static json_t *patch_operation(const tc_type *t)
 {
 	return json_pack(
-		"{s:{s:s,s:s,s:s},s:[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},"
-		"{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}],s:{s:{s:s}}}",
-		"x-kubernetes-group-version-kind", "group", t->group,
-		"version", t->version, "kind", t->kind, "parameters", "name",
-		"dryRun", "in", "query", "schema", "type", "string", "name",
-		"fieldManager", "in", "query", "schema", "type", "string",
-		"name", "fieldValidation", "in", "query", "schema", "type",
-		"string", "name", "force", "in", "query", "schema", "type",
-		"boolean", "responses", "200", "description", "OK");
+	        "{s:{s:s,s:s,s:s},s:[{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}},"
+	        "{s:s,s:s,s:{s:s}},{s:s,s:s,s:{s:s}}],s:{s:{s:s}}}",
+	        "x-kubernetes-group-version-kind", "group", t->group, "version",
+	        t->version, "kind", t->kind, "parameters", "name", "dryRun",
+	        "in", "query", "schema", "type", "string", "name",
+	        "fieldManager", "in", "query", "schema", "type", "string",
+	        "name", "fieldValidation", "in", "query", "schema", "type",
+	        "string", "name", "force", "in", "query", "schema", "type",
+	        "boolean", "responses", "200", "description", "OK");
 }
 
 static json_t *gv_doc(tc_state *st, const char *gvp)
@@ -93,14 +93,14 @@ static json_t *gv_doc(tc_state *st, const char *gvp)
 			free(p);
 			continue;
 		}
-		item = tg_aprintf(
-			"/%s%s/%s/{name}", p,
-			(t->flags & TC_T_NAMESPACED) ? "/namespaces/{namespace}"
-						     : "",
-			t->resource);
-		json_object_set_new(paths, item,
-				    json_pack("{s:o}", "patch",
-					      patch_operation(t)));
+		item = tg_aprintf("/%s%s/%s/{name}", p,
+		                  (t->flags & TC_T_NAMESPACED)
+		                          ? "/namespaces/{namespace}"
+		                          : "",
+		                  t->resource);
+		json_object_set_new(
+		        paths, item,
+		        json_pack("{s:o}", "patch", patch_operation(t)));
 		free(item);
 		free(p);
 	}
@@ -109,9 +109,9 @@ static json_t *gv_doc(tc_state *st, const char *gvp)
 		return NULL;
 	}
 	return json_pack("{s:s,s:{s:s,s:s},s:o,s:{s:{}}}", "openapi", "3.0.0",
-			 "info", "title", "Kubernetes", "version",
-			 "v1.32.0-testcluster", "paths", paths, "components",
-			 "schemas");
+	                 "info", "title", "Kubernetes", "version",
+	                 "v1.32.0-testcluster", "paths", paths, "components",
+	                 "schemas");
 }
 
 bool tc_openapi_handle(tc_state *st, const tc_req *req, tc_resp *resp)
@@ -128,8 +128,8 @@ bool tc_openapi_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 	doc = gv_doc(st, req->path + strlen("/openapi/v3/"));
 	if (doc == NULL) {
 		tc_status_error(resp, 404, "NotFound", NULL,
-				"the server could not find the requested "
-				"resource");
+		                "the server could not find the requested "
+		                "resource");
 		return true;
 	}
 	tc_resp_json_new(resp, 200, doc);

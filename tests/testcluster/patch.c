@@ -15,11 +15,16 @@
 static const struct {
 	const char *field, *key;
 } merge_keys[] = {
-	{"containers", "name"},     {"initContainers", "name"},
-	{"ephemeralContainers", "name"}, {"env", "name"},
-	{"volumes", "name"},        {"imagePullSecrets", "name"},
-	{"volumeMounts", "mountPath"}, {"volumeDevices", "devicePath"},
-	{"conditions", "type"},     {"hostAliases", "ip"},
+	{ "containers", "name" },
+	{ "initContainers", "name" },
+	{ "ephemeralContainers", "name" },
+	{ "env", "name" },
+	{ "volumes", "name" },
+	{ "imagePullSecrets", "name" },
+	{ "volumeMounts", "mountPath" },
+	{ "volumeDevices", "devicePath" },
+	{ "conditions", "type" },
+	{ "hostAliases", "ip" },
 };
 
 const char *tc_list_merge_key(const char *field, json_t *item)
@@ -39,8 +44,8 @@ const char *tc_list_merge_key(const char *field, json_t *item)
 	for (i = 0; i < sizeof(merge_keys) / sizeof(merge_keys[0]); i++)
 		if (strcmp(field, merge_keys[i].field) == 0)
 			return json_object_get(item, merge_keys[i].key)
-				       ? merge_keys[i].key
-				       : NULL;
+			               ? merge_keys[i].key
+			               : NULL;
 	return NULL;
 }
 
@@ -55,14 +60,13 @@ static json_t *merge_rec(json_t *target, json_t *patch)
 	if (!json_is_object(patch))
 		return json_deep_copy(patch);
 	out = json_is_object(target) ? json_deep_copy(target) : json_object();
-	json_object_foreach(patch, k, v)
-	{
+	json_object_foreach(patch, k, v) {
 		if (json_is_null(v)) {
 			json_object_del(out, k);
 			continue;
 		}
 		json_object_set_new(out, k,
-				    merge_rec(json_object_get(out, k), v));
+		                    merge_rec(json_object_get(out, k), v));
 	}
 	return out;
 }
@@ -76,14 +80,13 @@ json_t *tc_merge_patch(json_t *target, json_t *patch)
 
 static json_t *strategic_rec(json_t *target, json_t *patch);
 
-static json_t *find_keyed(json_t *list, const char *key, json_t *want,
-			  size_t *index)
+static json_t *
+find_keyed(json_t *list, const char *key, json_t *want, size_t *index)
 {
 	json_t *item;
 	size_t i;
 
-	json_array_foreach(list, i, item)
-	{
+	json_array_foreach(list, i, item) {
 		if (json_equal(json_object_get(item, key), want)) {
 			*index = i;
 			return item;
@@ -92,18 +95,16 @@ static json_t *find_keyed(json_t *list, const char *key, json_t *want,
 	return NULL;
 }
 
-static json_t *strategic_list(json_t *target, json_t *patch,
-			      const char *key)
+static json_t *strategic_list(json_t *target, json_t *patch, const char *key)
 {
-	json_t *out = json_is_array(target) ? json_deep_copy(target)
-					    : json_array();
+	json_t *out =
+	        json_is_array(target) ? json_deep_copy(target) : json_array();
 	json_t *item, *cur;
 	size_t i, at;
 
-	json_array_foreach(patch, i, item)
-	{
-		const char *directive = json_string_value(
-			json_object_get(item, "$patch"));
+	json_array_foreach(patch, i, item) {
+		const char *directive =
+		        json_string_value(json_object_get(item, "$patch"));
 
 		cur = find_keyed(out, key, json_object_get(item, key), &at);
 		if (directive != NULL && strcmp(directive, "delete") == 0) {
@@ -112,8 +113,7 @@ static json_t *strategic_list(json_t *target, json_t *patch,
 			continue;
 		}
 		if (cur == NULL)
-			json_array_append_new(out,
-					      strategic_rec(NULL, item));
+			json_array_append_new(out, strategic_rec(NULL, item));
 		else
 			json_array_set_new(out, at, strategic_rec(cur, item));
 	}
@@ -129,25 +129,25 @@ static json_t *strategic_rec(json_t *target, json_t *patch)
 	if (!json_is_object(patch))
 		return json_deep_copy(patch);
 	out = json_is_object(target) ? json_deep_copy(target) : json_object();
-	json_object_foreach(patch, k, v)
-	{
+	json_object_foreach(patch, k, v) {
 		if (k[0] == '$')
 			continue; /* directives such as $setElementOrder */
 		if (json_is_null(v)) {
 			json_object_del(out, k);
 			continue;
 		}
-		key = json_is_array(v) ? tc_list_merge_key(
-						 k, json_array_get(v, 0))
-				       : NULL;
+		key = json_is_array(v)
+		              ? tc_list_merge_key(k, json_array_get(v, 0))
+		              : NULL;
 		if (key != NULL)
 			json_object_set_new(
-				out, k,
-				strategic_list(json_object_get(out, k), v, key));
+			        out, k,
+			        strategic_list(json_object_get(out, k), v,
+			                       key));
 		else
 			json_object_set_new(
-				out, k,
-				strategic_rec(json_object_get(out, k), v));
+			        out, k,
+			        strategic_rec(json_object_get(out, k), v));
 	}
 	return out;
 }
@@ -166,8 +166,8 @@ static char *pointer_token(const char *s, size_t n)
 	size_t i, j = 0;
 
 	for (i = 0; i < n; i++) {
-		if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' ||
-						 s[i + 1] == '1')) {
+		if (s[i] == '~' && i + 1 < n &&
+		    (s[i + 1] == '0' || s[i + 1] == '1')) {
 			out[j++] = s[i + 1] == '0' ? '~' : '/';
 			i++;
 		} else {
@@ -189,8 +189,7 @@ static int array_index(size_t *out, json_t *arr, const char *tok, bool end_ok)
 	}
 	if (tg_parse_u64(&v, tok, strlen(tok), SIZE_MAX) < 0)
 		return -1;
-	if (v > json_array_size(arr) ||
-	    (v == json_array_size(arr) && !end_ok))
+	if (v > json_array_size(arr) || (v == json_array_size(arr) && !end_ok))
 		return -1;
 	*out = (size_t)v;
 	return 0;
@@ -198,8 +197,8 @@ static int array_index(size_t *out, json_t *arr, const char *tok, bool end_ok)
 
 /* Resolve all but the last token of ptr: the parent (borrowed) and the
  * last token (malloc'd). -1 when the path does not exist. */
-static int pointer_parent(json_t **parent, char **last, json_t *doc,
-			  const char *ptr)
+static int
+pointer_parent(json_t **parent, char **last, json_t *doc, const char *ptr)
 {
 	json_t *cur = doc;
 	const char *p = ptr, *slash;
@@ -220,7 +219,7 @@ static int pointer_parent(json_t **parent, char **last, json_t *doc,
 		if (json_is_object(cur))
 			cur = json_object_get(cur, tok);
 		else if (json_is_array(cur) &&
-			 array_index(&idx, cur, tok, false) == 0)
+		         array_index(&idx, cur, tok, false) == 0)
 			cur = json_array_get(cur, idx);
 		else
 			cur = NULL;
@@ -244,15 +243,15 @@ static json_t *pointer_get(json_t *doc, const char *ptr)
 	if (json_is_object(parent))
 		v = json_object_get(parent, last);
 	else if (json_is_array(parent) &&
-		 array_index(&idx, parent, last, false) == 0)
+	         array_index(&idx, parent, last, false) == 0)
 		v = json_array_get(parent, idx);
 	free(last);
 	return v;
 }
 
 /* add (insert into arrays) or replace (must exist) value at ptr. */
-static int pointer_put(json_t *doc, const char *ptr, json_t *value,
-		       bool replace)
+static int
+pointer_put(json_t *doc, const char *ptr, json_t *value, bool replace)
 {
 	json_t *parent;
 	char *last;
@@ -265,9 +264,9 @@ static int pointer_put(json_t *doc, const char *ptr, json_t *value,
 		if (!replace || json_object_get(parent, last) != NULL)
 			rc = json_object_set(parent, last, value);
 	} else if (json_is_array(parent) &&
-		   array_index(&idx, parent, last, !replace) == 0) {
+	           array_index(&idx, parent, last, !replace) == 0) {
 		rc = replace ? json_array_set(parent, idx, value)
-			     : json_array_insert(parent, idx, value);
+		             : json_array_insert(parent, idx, value);
 	}
 	free(last);
 	return rc;
@@ -285,7 +284,7 @@ static int pointer_remove(json_t *doc, const char *ptr)
 	if (json_is_object(parent))
 		rc = json_object_del(parent, last);
 	else if (json_is_array(parent) &&
-		 array_index(&idx, parent, last, false) == 0)
+	         array_index(&idx, parent, last, false) == 0)
 		rc = json_array_remove(parent, idx);
 	free(last);
 	return rc;
@@ -302,7 +301,7 @@ static int json_patch_op(json_t *doc, json_t *op, char **err)
 
 	if (name == NULL || path == NULL) {
 		*err = tg_strdup("json patch operation needs \"op\" and "
-				 "\"path\"");
+		                 "\"path\"");
 		return -1;
 	}
 	if (strcmp(name, "add") == 0 && value)
@@ -314,7 +313,7 @@ static int json_patch_op(json_t *doc, json_t *op, char **err)
 	else if (strcmp(name, "test") == 0 && value)
 		rc = json_equal(pointer_get(doc, path), value) ? 0 : -1;
 	else if ((strcmp(name, "copy") == 0 || strcmp(name, "move") == 0) &&
-		 from && (src = pointer_get(doc, from)) != NULL) {
+	         from && (src = pointer_get(doc, from)) != NULL) {
 		src = json_deep_copy(src);
 		rc = name[0] == 'm' ? pointer_remove(doc, from) : 0;
 		if (rc == 0)
@@ -323,8 +322,8 @@ static int json_patch_op(json_t *doc, json_t *op, char **err)
 	}
 	if (rc < 0)
 		*err = tg_aprintf("json patch %s operation failed at path "
-				  "\"%s\"",
-				  name, path);
+		                  "\"%s\"",
+		                  name, path);
 	return rc;
 }
 
@@ -336,8 +335,7 @@ int tc_json_patch(json_t **out, json_t *target, json_t *patch, char **err)
 
 	*out = NULL;
 	*err = NULL;
-	json_array_foreach(patch, i, op)
-	{
+	json_array_foreach(patch, i, op) {
 		if (json_patch_op(doc, op, err) < 0) {
 			json_decref(doc);
 			return -1;

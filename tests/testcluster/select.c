@@ -64,8 +64,8 @@ static int parse_set(requirement *r, const char **p, char **err)
 	skip_spaces(p);
 	if (**p != '(') {
 		*err = tg_aprintf("unable to parse requirement: found '%c', "
-				  "expected: '('",
-				  **p ? **p : ' ');
+		                  "expected: '('",
+		                  **p ? **p : ' ');
 		return -1;
 	}
 	(*p)++;
@@ -83,7 +83,7 @@ static int parse_set(requirement *r, const char **p, char **err)
 		}
 		if (**p != ',') {
 			*err = tg_aprintf("unexpected character '%c' in set",
-					  **p ? **p : ' ');
+			                  **p ? **p : ' ');
 			return -1;
 		}
 		(*p)++;
@@ -104,7 +104,7 @@ static bool parse_op(requirement *r, const char **p)
 		r->op = OP_IN;
 		*p += 2;
 	} else if (strncmp(*p, "notin ", 6) == 0 ||
-		   strncmp(*p, "notin(", 6) == 0) {
+	           strncmp(*p, "notin(", 6) == 0) {
 		r->op = OP_NOTIN;
 		*p += 5;
 	} else {
@@ -113,8 +113,8 @@ static bool parse_op(requirement *r, const char **p)
 	return true;
 }
 
-static int parse_requirement(requirement *r, const char **p, bool field,
-			     char **err)
+static int
+parse_requirement(requirement *r, const char **p, bool field, char **err)
 {
 	bool negate;
 
@@ -126,8 +126,8 @@ static int parse_requirement(requirement *r, const char **p, bool field,
 	r->key = token(p);
 	if (r->key[0] == '\0') {
 		*err = tg_aprintf("unable to parse requirement: found '%c', "
-				  "expected: identifier",
-				  **p ? **p : ' ');
+		                  "expected: identifier",
+		                  **p ? **p : ' ');
 		return -1;
 	}
 	if (negate || !parse_op(r, p)) {
@@ -153,8 +153,7 @@ static int parse_all(tc_selector *sel, const char *s, bool field, char **err)
 			*err = tg_strdup("too many requirements in selector");
 			return -1;
 		}
-		if (parse_requirement(&sel->reqs[sel->n++], &p, field, err) <
-		    0)
+		if (parse_requirement(&sel->reqs[sel->n++], &p, field, err) < 0)
 			return -1;
 		skip_spaces(&p);
 		if (*p == ',') {
@@ -163,8 +162,8 @@ static int parse_all(tc_selector *sel, const char *s, bool field, char **err)
 		}
 		if (*p != '\0') {
 			*err = tg_aprintf("unable to parse requirement: "
-					  "unexpected '%c' in \"%s\"",
-					  *p, s);
+			                  "unexpected '%c' in \"%s\"",
+			                  *p, s);
 			return -1;
 		}
 	}
@@ -183,21 +182,23 @@ static int check_fields(const tc_selector *sel, char **err)
 		if (strcmp(r->key, "metadata.name") != 0 &&
 		    strcmp(r->key, "metadata.namespace") != 0) {
 			*err = tg_aprintf("field label not supported: %s",
-					  r->key);
+			                  r->key);
 			return -1;
 		}
 		if (r->op != OP_EQ && r->op != OP_NE) {
 			*err = tg_aprintf("invalid selector: '%s'; can't "
-					  "understand '%s'",
-					  r->key, r->key);
+			                  "understand '%s'",
+			                  r->key, r->key);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-int tc_selector_parse(tc_selector **out, const char *label_sel,
-		      const char *field_sel, char **err)
+int tc_selector_parse(tc_selector **out,
+                      const char *label_sel,
+                      const char *field_sel,
+                      char **err)
 {
 	tc_selector *sel = tg_calloc(1, sizeof(*sel));
 
@@ -237,7 +238,7 @@ static const char *field_value(json_t *obj, const char *key)
 static bool req_match(const requirement *r, json_t *obj)
 {
 	json_t *labels =
-		json_object_get(json_object_get(obj, "metadata"), "labels");
+	        json_object_get(json_object_get(obj, "metadata"), "labels");
 	const char *v;
 
 	if (r->field)

@@ -13,8 +13,8 @@
 #include "tollgate/util.h"
 
 /* Metadata fields a manager can own; the rest are the server's. */
-static const char *const owned_meta[] = {"labels", "annotations",
-					 "ownerReferences", "finalizers"};
+static const char *const owned_meta[] = { "labels", "annotations",
+	                                  "ownerReferences", "finalizers" };
 
 /* The part of obj field sets are computed on (new reference): no
  * apiVersion/kind, only user-owned metadata, and the status only for the
@@ -33,8 +33,7 @@ static json_t *set_view(const tc_type *t, json_t *obj, const char *sub)
 		json_decref(meta);
 		return v;
 	}
-	json_object_foreach(obj, k, x)
-	{
+	json_object_foreach(obj, k, x) {
 		if (strcmp(k, "apiVersion") == 0 || strcmp(k, "kind") == 0 ||
 		    strcmp(k, "metadata") == 0)
 			continue;
@@ -54,36 +53,38 @@ static json_t *set_view(const tc_type *t, json_t *obj, const char *sub)
 	return v;
 }
 
-static bool entry_is(json_t *e, const char *manager, const char *op,
-		     const char *sub)
+static bool
+entry_is(json_t *e, const char *manager, const char *op, const char *sub)
 {
 	const char *es = json_string_value(json_object_get(e, "subresource"));
 
 	return strcmp(json_string_value(json_object_get(e, "manager")),
-		      manager) == 0 &&
+	              manager) == 0 &&
 	       strcmp(json_string_value(json_object_get(e, "operation")), op) ==
-		       0 &&
+	               0 &&
 	       ((sub == NULL && es == NULL) ||
-		(sub != NULL && es != NULL && strcmp(sub, es) == 0));
+	        (sub != NULL && es != NULL && strcmp(sub, es) == 0));
 }
 
 /* The entry of (manager, op, sub) in mf, created when absent (borrowed). */
-static json_t *entry_get(json_t *mf, const tc_type *t, const char *manager,
-			 const char *op, const char *sub)
+static json_t *entry_get(json_t *mf,
+                         const tc_type *t,
+                         const char *manager,
+                         const char *op,
+                         const char *sub)
 {
 	json_t *e;
 	size_t i;
 	char *av;
 
-	json_array_foreach(mf, i, e)
-	{
+	json_array_foreach(mf, i, e) {
 		if (entry_is(e, manager, op, sub))
 			return e;
 	}
 	av = tc_type_api_version(t);
 	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{}}", "manager", manager,
-		      "operation", op, "apiVersion", av, "time", "",
-		      "fieldsType", "FieldsV1", "fieldsV1");
+	              "operation", op, "apiVersion", av, "time", "",
+	              "fieldsType", "FieldsV1", "fieldsV1");
 	if (sub != NULL)
 		json_object_set_new(e, "subresource", json_string(sub));
 	free(av);
@@ -112,10 +113,10 @@ static void entries_store(json_t *obj, json_t *mf)
 	}
 	if (json_array_size(mf) == 0)
 		json_object_del(json_object_get(obj, "metadata"),
-				"managedFields");
+		                "managedFields");
 	else
 		json_object_set(json_object_get(obj, "metadata"),
-				"managedFields", mf);
+		                "managedFields", mf);
 }
 
 /* Merge -------------------------------------------------------------- */
@@ -124,28 +125,25 @@ static json_t *merge_value(json_t *live, json_t *applied, const char *field);
 
 static json_t *merge_list(json_t *live, json_t *applied, const char *key)
 {
-	json_t *out = json_is_array(live) ? json_deep_copy(live)
-					  : json_array();
+	json_t *out = json_is_array(live) ? json_deep_copy(live) : json_array();
 	json_t *item, *cur;
 	size_t i, j;
 
-	json_array_foreach(applied, i, item)
-	{
+	json_array_foreach(applied, i, item) {
 		json_t *want = json_object_get(item, key);
 		bool found = false;
 
-		json_array_foreach(out, j, cur)
-		{
+		json_array_foreach(out, j, cur) {
 			if (json_equal(json_object_get(cur, key), want)) {
 				json_array_set_new(
-					out, j, merge_value(cur, item, NULL));
+				        out, j, merge_value(cur, item, NULL));
 				found = true;
 				break;
 			}
 		}
 		if (!found)
 			json_array_append_new(out,
-					      merge_value(NULL, item, NULL));
+			                      merge_value(NULL, item, NULL));
 	}
 	return out;
 }
@@ -168,12 +166,11 @@ static json_t *merge_value(json_t *live, json_t *applied, const char *field)
 	if (!json_is_object(applied))
 		return json_deep_copy(applied);
 	out = json_is_object(live) ? json_deep_copy(live) : json_object();
-	json_object_foreach(applied, k, v)
-	{
+	json_object_foreach(applied, k, v) {
 		if (json_is_null(v))
 			continue;
 		json_object_set_new(out, k,
-				    merge_value(json_object_get(out, k), v, k));
+		                    merge_value(json_object_get(out, k), v, k));
 	}
 	return out;
 }
@@ -186,8 +183,7 @@ static json_t *set_node(json_t *set, json_t *path)
 	json_t *node = set, *el;
 	size_t i;
 
-	json_array_foreach(path, i, el)
-	{
+	json_array_foreach(path, i, el) {
 		node = json_object_get(node, json_string_value(el));
 		if (node == NULL)
 			return NULL;
@@ -197,15 +193,18 @@ static json_t *set_node(json_t *set, json_t *path)
 
 /* Add to conflicts every path of the applied set that entry e owns with a
  * different value in live. */
-static void entry_conflicts(json_t *conflicts, json_t *e, json_t *paths,
-			    json_t *aset, json_t *live, json_t *applied)
+static void entry_conflicts(json_t *conflicts,
+                            json_t *e,
+                            json_t *paths,
+                            json_t *aset,
+                            json_t *live,
+                            json_t *applied)
 {
 	json_t *set = json_object_get(e, "fieldsV1");
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(paths, i, p)
-	{
+	json_array_foreach(paths, i, p) {
 		if (!tc_fieldset_has(set, p))
 			continue;
 		/* A keyed item itself ("."): having the same key is
@@ -213,11 +212,10 @@ static void entry_conflicts(json_t *conflicts, json_t *e, json_t *paths,
 		if (json_object_get(set_node(aset, p), "."))
 			continue;
 		if (json_equal(tc_path_lookup(live, p),
-			       tc_path_lookup(applied, p)))
+		               tc_path_lookup(applied, p)))
 			continue;
-		json_array_append_new(conflicts,
-				      json_pack("{s:O,s:O}", "entry", e,
-						"path", p));
+		json_array_append_new(conflicts, json_pack("{s:O,s:O}", "entry",
+		                                           e, "path", p));
 	}
 }
 
@@ -229,8 +227,7 @@ static char *manager_text(json_t *e)
 	const char *m = json_string_value(json_object_get(e, "manager"));
 	const char *op = json_string_value(json_object_get(e, "operation"));
 	const char *av = json_string_value(json_object_get(e, "apiVersion"));
-	const char *sub =
-		json_string_value(json_object_get(e, "subresource"));
+	const char *sub = json_string_value(json_object_get(e, "subresource"));
 	char *s = tg_aprintf("\"%s\"", m), *t;
 
 	if (sub != NULL) {
@@ -253,35 +250,34 @@ static void conflict_message(tg_buf *msg, json_t *conflicts)
 	json_t *c, *d;
 
 	if (n == 1) {
-		char *mt = manager_text(json_object_get(
-			json_array_get(conflicts, 0), "entry"));
+		char *mt = manager_text(
+		        json_object_get(json_array_get(conflicts, 0), "entry"));
 		char *f = tc_path_text(
-			json_object_get(json_array_get(conflicts, 0), "path"));
+		        json_object_get(json_array_get(conflicts, 0), "path"));
 
-		tg_buf_printf(msg, "Apply failed with 1 conflict: conflict "
-				   "with %s: %s",
-			      mt, f);
+		tg_buf_printf(msg,
+		              "Apply failed with 1 conflict: conflict "
+		              "with %s: %s",
+		              mt, f);
 		free(mt);
 		free(f);
 		return;
 	}
 	tg_buf_printf(msg, "Apply failed with %zu conflicts: ", n);
-	json_array_foreach(conflicts, i, c)
-	{
+	json_array_foreach(conflicts, i, c) {
 		json_t *e = json_object_get(c, "entry");
 		char *mt;
 		bool seen = false;
 
 		for (j = 0; j < i && !seen; j++)
 			seen = json_object_get(json_array_get(conflicts, j),
-					       "entry") == e;
+			                       "entry") == e;
 		if (seen)
 			continue;
 		mt = manager_text(e);
 		tg_buf_printf(msg, "%sconflicts with %s:", i ? "\n" : "", mt);
 		free(mt);
-		json_array_foreach(conflicts, j, d)
-		{
+		json_array_foreach(conflicts, j, d) {
 			char *f;
 
 			if (json_object_get(d, "entry") != e)
@@ -294,8 +290,10 @@ static void conflict_message(tg_buf *msg, json_t *conflicts)
 }
 
 /* 409 with the causes kube-apiserver lists for apply conflicts. */
-static void conflict_answer(tc_resp *resp, const tc_type *t,
-			    const char *name, json_t *conflicts)
+static void conflict_answer(tc_resp *resp,
+                            const tc_type *t,
+                            const char *name,
+                            json_t *conflicts)
 {
 	json_t *causes = json_array(), *c, *d;
 	tg_buf msg;
@@ -303,22 +301,21 @@ static void conflict_answer(tc_resp *resp, const tc_type *t,
 
 	tg_buf_init(&msg, 1u << 20);
 	conflict_message(&msg, conflicts);
-	json_array_foreach(conflicts, i, c)
-	{
+	json_array_foreach(conflicts, i, c) {
 		char *mt = manager_text(json_object_get(c, "entry"));
 		char *field = tc_path_text(json_object_get(c, "path"));
 		char *m = tg_aprintf("conflict with %s", mt);
 
 		json_array_append_new(causes,
-				      json_pack("{s:s,s:s,s:s}", "reason",
-						"FieldManagerConflict",
-						"message", m, "field", field));
+		                      json_pack("{s:s,s:s,s:s}", "reason",
+		                                "FieldManagerConflict",
+		                                "message", m, "field", field));
 		free(m);
 		free(mt);
 		free(field);
 	}
 	d = json_pack("{s:s,s:s,s:o}", "name", name ? name : "", "kind",
-		      t->resource, "causes", causes);
+	              t->resource, "causes", causes);
 	if (t->group[0])
 		json_object_set_new(d, "group", json_string(t->group));
 	tc_status_error(resp, 409, "Conflict", d, "%s", msg.data);
@@ -333,8 +330,7 @@ static bool others_touch(json_t *mf, json_t *skip, json_t *path)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(mf, i, e)
-	{
+	json_array_foreach(mf, i, e) {
 		if (e != skip &&
 		    tc_fieldset_touches(json_object_get(e, "fieldsV1"), path))
 			return true;
@@ -344,8 +340,8 @@ static bool others_touch(json_t *mf, json_t *skip, json_t *path)
 
 /* Remove from obj what the applier owned before and no longer sets,
  * unless another manager owns it. */
-static void remove_dropped(json_t *obj, json_t *mf, json_t *mine,
-			   json_t *old_set, json_t *aset)
+static void remove_dropped(
+        json_t *obj, json_t *mf, json_t *mine, json_t *old_set, json_t *aset)
 {
 	json_t *paths, *p;
 	size_t i;
@@ -353,8 +349,7 @@ static void remove_dropped(json_t *obj, json_t *mf, json_t *mine,
 	if (old_set == NULL)
 		return;
 	paths = tc_fieldset_paths(old_set);
-	json_array_foreach(paths, i, p)
-	{
+	json_array_foreach(paths, i, p) {
 		if (tc_fieldset_touches(aset, p) || others_touch(mf, mine, p))
 			continue;
 		tc_path_remove(obj, p);
@@ -362,15 +357,18 @@ static void remove_dropped(json_t *obj, json_t *mf, json_t *mine,
 	json_decref(paths);
 }
 
-static int find_conflicts(json_t **out, json_t *mf, const char *manager,
-			  json_t *aset, json_t *live, json_t *view)
+static int find_conflicts(json_t **out,
+                          json_t *mf,
+                          const char *manager,
+                          json_t *aset,
+                          json_t *live,
+                          json_t *view)
 {
 	json_t *paths = tc_fieldset_paths(aset);
 	json_t *conflicts = json_array(), *e;
 	size_t i;
 
-	json_array_foreach(mf, i, e)
-	{
+	json_array_foreach(mf, i, e) {
 		if (entry_is(e, manager, "Apply", NULL))
 			continue;
 		entry_conflicts(conflicts, e, paths, aset, live, view);
@@ -386,14 +384,18 @@ static void force_transfer(json_t *conflicts)
 	size_t i;
 
 	json_array_foreach(conflicts, i, c)
-	tc_fieldset_remove(json_object_get(json_object_get(c, "entry"),
-					   "fieldsV1"),
-			   json_object_get(c, "path"));
+		tc_fieldset_remove(json_object_get(json_object_get(c, "entry"),
+		                                   "fieldsV1"),
+		                   json_object_get(c, "path"));
 }
 
-int tc_ssa_apply(json_t **out, const tc_type *t, json_t *live,
-		 json_t *applied, const char *manager, bool force,
-		 tc_resp *resp)
+int tc_ssa_apply(json_t **out,
+                 const tc_type *t,
+                 json_t *live,
+                 json_t *applied,
+                 const char *manager,
+                 bool force,
+                 tc_resp *resp)
 {
 	json_t *view = set_view(t, applied, NULL);
 	json_t *aset = tc_fieldset_from_object(view, false);
@@ -402,7 +404,7 @@ int tc_ssa_apply(json_t **out, const tc_type *t, json_t *live,
 	int rc = -1;
 
 	mf = json_deep_copy(json_object_get(json_object_get(live, "metadata"),
-					    "managedFields"));
+	                                    "managedFields"));
 	if (!json_is_array(mf)) {
 		json_decref(mf);
 		mf = json_array();
@@ -410,7 +412,7 @@ int tc_ssa_apply(json_t **out, const tc_type *t, json_t *live,
 	if (find_conflicts(&conflicts, mf, manager, aset, lview, view) > 0) {
 		if (!force) {
 			conflict_answer(resp, t, tc_obj_name(applied),
-					conflicts);
+			                conflicts);
 			goto out;
 		}
 		force_transfer(conflicts);
@@ -438,14 +440,13 @@ out:
 /* Update ----------------------------------------------------------------- */
 
 /* Paths of nset that are new or hold a different value than in old. */
-static json_t *changed_paths(json_t *nset, json_t *oset, json_t *nview,
-			     json_t *oview)
+static json_t *
+changed_paths(json_t *nset, json_t *oset, json_t *nview, json_t *oview)
 {
 	json_t *paths = tc_fieldset_paths(nset), *out = json_array(), *p;
 	size_t i;
 
-	json_array_foreach(paths, i, p)
-	{
+	json_array_foreach(paths, i, p) {
 		json_t *node = set_node(nset, p);
 		bool item = json_object_size(node) > 0;
 
@@ -455,7 +456,7 @@ static json_t *changed_paths(json_t *nset, json_t *oset, json_t *nview,
 			continue;
 		if (!tc_fieldset_has(oset, p) ||
 		    (!item && !json_equal(tc_path_lookup(nview, p),
-					  tc_path_lookup(oview, p))))
+		                          tc_path_lookup(oview, p))))
 			json_array_append(out, p);
 	}
 	json_decref(paths);
@@ -467,8 +468,7 @@ static json_t *removed_paths(json_t *nset, json_t *oset)
 	json_t *paths = tc_fieldset_paths(oset), *out = json_array(), *p;
 	size_t i;
 
-	json_array_foreach(paths, i, p)
-	{
+	json_array_foreach(paths, i, p) {
 		if (!tc_fieldset_touches(nset, p))
 			json_array_append(out, p);
 	}
@@ -476,30 +476,31 @@ static json_t *removed_paths(json_t *nset, json_t *oset)
 	return out;
 }
 
-static void take_ownership(json_t *mf, json_t *mine, json_t *changed,
-			   json_t *removed)
+static void
+take_ownership(json_t *mf, json_t *mine, json_t *changed, json_t *removed)
 {
 	json_t *e, *p;
 	size_t i, j;
 
-	json_array_foreach(mf, i, e)
-	{
+	json_array_foreach(mf, i, e) {
 		json_t *set = json_object_get(e, "fieldsV1");
 
-		json_array_foreach(changed, j, p)
-		{
+		json_array_foreach(changed, j, p) {
 			if (e == mine)
 				tc_fieldset_add(set, p);
 			else
 				tc_fieldset_remove(set, p);
 		}
 		json_array_foreach(removed, j, p)
-		tc_fieldset_remove(set, p);
+			tc_fieldset_remove(set, p);
 	}
 }
 
-void tc_ssa_update(const tc_type *t, json_t *old, json_t *obj,
-		   const char *manager, const char *subresource)
+void tc_ssa_update(const tc_type *t,
+                   json_t *old,
+                   json_t *obj,
+                   const char *manager,
+                   const char *subresource)
 {
 	json_t *nview = set_view(t, obj, subresource);
 	json_t *oview = old ? set_view(t, old, subresource) : json_object();
@@ -512,7 +513,7 @@ void tc_ssa_update(const tc_type *t, json_t *old, json_t *obj,
 	if (json_array_size(changed) == 0 && json_array_size(removed) == 0)
 		goto out;
 	mf = json_deep_copy(json_object_get(json_object_get(obj, "metadata"),
-					    "managedFields"));
+	                                    "managedFields"));
 	if (!json_is_array(mf)) {
 		json_decref(mf);
 		mf = json_array();

@@ -7,24 +7,25 @@
 #include "tollgate/util.h"
 
 /* The namespaces every cluster starts with. */
-static const char *const initial_namespaces[] = {
-	"default", "kube-system", "kube-public", "kube-node-lease"};
+static const char *const initial_namespaces[] = { "default", "kube-system",
+	                                          "kube-public",
+	                                          "kube-node-lease" };
 
 static void seed(tc_state *st)
 {
 	const tc_type *t = tc_type_find(st, "", "v1", "namespaces");
-	tc_target tg = {t, NULL, NULL, NULL};
+	tc_target tg = { t, NULL, NULL, NULL };
 	size_t i;
 
-	for (i = 0; i < sizeof(initial_namespaces) /
-				sizeof(initial_namespaces[0]);
+	for (i = 0;
+	     i < sizeof(initial_namespaces) / sizeof(initial_namespaces[0]);
 	     i++) {
 		json_t *ns = json_pack(
-			"{s:s,s:s,s:{s:s,s:{s:s}},s:{s:[s]}}", "kind",
-			"Namespace", "apiVersion", "v1", "metadata", "name",
-			initial_namespaces[i], "labels",
-			"kubernetes.io/metadata.name", initial_namespaces[i],
-			"spec", "finalizers", "kubernetes");
+		        "{s:s,s:s,s:{s:s,s:{s:s}},s:{s:[s]}}", "kind",
+		        "Namespace", "apiVersion", "v1", "metadata", "name",
+		        initial_namespaces[i], "labels",
+		        "kubernetes.io/metadata.name", initial_namespaces[i],
+		        "spec", "finalizers", "kubernetes");
 
 		tg.name = initial_namespaces[i];
 		tc_obj_init_meta(st, t, &tg, ns);

@@ -24,21 +24,28 @@ void tc_resp_json_new(tc_resp *resp, int status, json_t *v)
 	json_decref(v);
 }
 
-static void status_answer(tc_resp *resp, int code, const char *reason,
-			  json_t *details, const char *msg)
+static void status_answer(tc_resp *resp,
+                          int code,
+                          const char *reason,
+                          json_t *details,
+                          const char *msg)
 {
 	json_t *s = json_pack("{s:s,s:s,s:{},s:s,s:s,s:s,s:i}", "kind",
-			      "Status", "apiVersion", "v1", "metadata",
-			      "status", code < 400 ? "Success" : "Failure",
-			      "message", msg, "reason", reason, "code", code);
+	                      "Status", "apiVersion", "v1", "metadata",
+	                      "status", code < 400 ? "Success" : "Failure",
+	                      "message", msg, "reason", reason, "code", code);
 
 	if (details != NULL)
 		json_object_set_new(s, "details", details);
 	tc_resp_json_new(resp, code, s);
 }
 
-void tc_status_error(tc_resp *resp, int code, const char *reason,
-		     json_t *details, const char *fmt, ...)
+void tc_status_error(tc_resp *resp,
+                     int code,
+                     const char *reason,
+                     json_t *details,
+                     const char *fmt,
+                     ...)
 {
 	char msg[4096];
 	va_list ap;
@@ -64,7 +71,7 @@ void tc_status_bad_request(tc_resp *resp, const char *fmt, ...)
 static json_t *details_for(const tc_type *t, const char *name)
 {
 	json_t *d = json_pack("{s:s,s:s}", "name", name ? name : "", "kind",
-			      t->resource);
+	                      t->resource);
 
 	if (t->group[0])
 		json_object_set_new(d, "group", json_string(t->group));
@@ -84,28 +91,29 @@ void tc_status_not_found(tc_resp *resp, const tc_type *t, const char *name)
 	char *q = qualified(t);
 
 	tc_status_error(resp, 404, "NotFound", details_for(t, name),
-			"%s \"%s\" not found", q, name);
+	                "%s \"%s\" not found", q, name);
 	free(q);
 }
 
-void tc_status_already_exists(tc_resp *resp, const tc_type *t,
-			      const char *name)
+void tc_status_already_exists(tc_resp *resp, const tc_type *t, const char *name)
 {
 	char *q = qualified(t);
 
 	tc_status_error(resp, 409, "AlreadyExists", details_for(t, name),
-			"%s \"%s\" already exists", q, name);
+	                "%s \"%s\" already exists", q, name);
 	free(q);
 }
 
-void tc_status_conflict(tc_resp *resp, const tc_type *t, const char *name,
-			const char *why)
+void tc_status_conflict(tc_resp *resp,
+                        const tc_type *t,
+                        const char *name,
+                        const char *why)
 {
 	char *q = qualified(t);
 
 	tc_status_error(resp, 409, "Conflict", details_for(t, name),
-			"Operation cannot be fulfilled on %s \"%s\": %s", q,
-			name, why);
+	                "Operation cannot be fulfilled on %s \"%s\": %s", q,
+	                name, why);
 	free(q);
 }
 
@@ -117,20 +125,23 @@ static char *kind_group(const tc_type *t)
 	return tg_strdup(t->kind);
 }
 
-void tc_status_invalid(tc_resp *resp, const tc_type *t, const char *name,
-		       const char *field, const char *cause_reason,
-		       const char *detail)
+void tc_status_invalid(tc_resp *resp,
+                       const tc_type *t,
+                       const char *name,
+                       const char *field,
+                       const char *cause_reason,
+                       const char *detail)
 {
 	char *kg = kind_group(t);
-	json_t *d = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "name",
-			      name ? name : "", "kind", t->kind, "causes",
-			      "reason", cause_reason, "message", detail,
-			      "field", field);
+	json_t *d =
+	        json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "name",
+	                  name ? name : "", "kind", t->kind, "causes", "reason",
+	                  cause_reason, "message", detail, "field", field);
 
 	if (t->group[0])
 		json_object_set_new(d, "group", json_string(t->group));
 	tc_status_error(resp, 422, "Invalid", d, "%s \"%s\" is invalid: %s: %s",
-			kg, name ? name : "", field, detail);
+	                kg, name ? name : "", field, detail);
 	free(kg);
 }
 
@@ -142,6 +153,6 @@ void tc_status_deleted(tc_resp *resp, const tc_type *t, json_t *obj)
 
 	json_object_set(d, "uid", json_object_get(meta, "uid"));
 	s = json_pack("{s:s,s:s,s:{},s:s,s:o}", "kind", "Status", "apiVersion",
-		      "v1", "metadata", "status", "Success", "details", d);
+	              "v1", "metadata", "status", "Success", "details", d);
 	tc_resp_json_new(resp, 200, s);
 }

@@ -29,8 +29,8 @@ static json_t *type_map(tc_state *st, const tc_type *t)
 	return m;
 }
 
-json_t *tc_store_get(tc_state *st, const tc_type *t, const char *ns,
-		     const char *name)
+json_t *
+tc_store_get(tc_state *st, const tc_type *t, const char *ns, const char *name)
 {
 	char *key = tc_obj_key(ns, name);
 	json_t *o = json_object_get(type_map(st, t), key);
@@ -39,8 +39,8 @@ json_t *tc_store_get(tc_state *st, const tc_type *t, const char *ns,
 	return o;
 }
 
-static void event_record(tc_state *st, const tc_type *t, json_t *obj,
-			 const char *ev)
+static void
+event_record(tc_state *st, const tc_type *t, json_t *obj, const char *ev)
 {
 	tc_event *e;
 
@@ -70,12 +70,11 @@ static void set_rv(json_t *obj, uint64_t rv)
 	char s[24];
 
 	snprintf(s, sizeof(s), "%llu", (unsigned long long)rv);
-	json_object_set_new(json_object_get(obj, "metadata"),
-			    "resourceVersion", json_string(s));
+	json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+	                    json_string(s));
 }
 
-void tc_store_put(tc_state *st, const tc_type *t, json_t *obj,
-		  const char *ev)
+void tc_store_put(tc_state *st, const tc_type *t, json_t *obj, const char *ev)
 {
 	char *key = tc_obj_key(tc_obj_ns(obj), tc_obj_name(obj));
 
@@ -86,8 +85,10 @@ void tc_store_put(tc_state *st, const tc_type *t, json_t *obj,
 	event_record(st, t, obj, ev);
 }
 
-void tc_store_delete(tc_state *st, const tc_type *t, const char *ns,
-		     const char *name)
+void tc_store_delete(tc_state *st,
+                     const tc_type *t,
+                     const char *ns,
+                     const char *name)
 {
 	char *key = tc_obj_key(ns, name);
 	json_t *m = type_map(st, t);
@@ -123,8 +124,7 @@ json_t *tc_store_list(tc_state *st, const tc_type *t, const char *ns)
 	json_t *v;
 
 	plen = prefix ? strlen(prefix) : 0;
-	json_object_foreach(m, key, v)
-	{
+	json_object_foreach(m, key, v) {
 		if (prefix == NULL || strncmp(key, prefix, plen) == 0)
 			keys[k++] = key;
 	}
@@ -149,7 +149,7 @@ void tc_store_delete_namespace(tc_state *st, const char *ns)
 		objs = tc_store_list(st, t, ns);
 		for (j = 0; j < json_array_size(objs); j++)
 			tc_store_delete(st, t, ns,
-					tc_obj_name(json_array_get(objs, j)));
+			                tc_obj_name(json_array_get(objs, j)));
 		json_decref(objs);
 	}
 }
@@ -190,7 +190,7 @@ size_t tc_events_after(const tc_state *st, uint64_t seq)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const tc_event *e =
-			&st->events[(st->ev_start + mid) % TC_MAX_EVENTS];
+		        &st->events[(st->ev_start + mid) % TC_MAX_EVENTS];
 
 		if (e->seq <= seq)
 			lo = mid + 1;

@@ -30,17 +30,17 @@ static void human_age(char out[32], int64_t s)
 		snprintf(out, 32, "%llds", (long long)s);
 	else if (m < 10 && s % 60 != 0)
 		snprintf(out, 32, "%lldm%llds", (long long)m,
-			 (long long)(s % 60));
+		         (long long)(s % 60));
 	else if (m < 180)
 		snprintf(out, 32, "%lldm", (long long)m);
 	else if (h < 8 && m % 60 != 0)
 		snprintf(out, 32, "%lldh%lldm", (long long)h,
-			 (long long)(m % 60));
+		         (long long)(m % 60));
 	else if (h < 48)
 		snprintf(out, 32, "%lldh", (long long)h);
 	else if (h < 192 && h % 24 != 0)
 		snprintf(out, 32, "%lldd%lldh", (long long)d,
-			 (long long)(h % 24));
+		         (long long)(h % 24));
 	else if (d < 730)
 		snprintf(out, 32, "%lldd", (long long)d);
 	else
@@ -50,7 +50,7 @@ static void human_age(char out[32], int64_t s)
 static json_t *age_cell(json_t *obj)
 {
 	const char *ts = json_string_value(json_object_get(
-		json_object_get(obj, "metadata"), "creationTimestamp"));
+	        json_object_get(obj, "metadata"), "creationTimestamp"));
 	int64_t t;
 	char out[32];
 
@@ -60,12 +60,12 @@ static json_t *age_cell(json_t *obj)
 	return json_string(out);
 }
 
-static json_t *column(const char *name, const char *type, const char *format,
-		      int priority)
+static json_t *
+column(const char *name, const char *type, const char *format, int priority)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", name, "type", type,
-			 "format", format, "description", name, "priority",
-			 priority);
+	                 "format", format, "description", name, "priority",
+	                 priority);
 }
 
 static json_int_t int_at(json_t *obj, const char *a, const char *b)
@@ -89,14 +89,14 @@ static void deployment_cells(json_t *cells, json_t *obj)
 	char ready[64];
 
 	snprintf(ready, sizeof(ready), "%lld/%lld",
-		 (long long)int_at(obj, "status", "readyReplicas"),
-		 (long long)(json_is_integer(rep) ? json_integer_value(rep)
-						  : 1));
+	         (long long)int_at(obj, "status", "readyReplicas"),
+	         (long long)(json_is_integer(rep) ? json_integer_value(rep)
+	                                          : 1));
 	json_array_append_new(cells, json_string(ready));
 	json_array_append_new(
-		cells, json_integer(int_at(obj, "status", "updatedReplicas")));
-	json_array_append_new(
-		cells, json_integer(int_at(obj, "status", "availableReplicas")));
+	        cells, json_integer(int_at(obj, "status", "updatedReplicas")));
+	json_array_append_new(cells, json_integer(int_at(obj, "status",
+	                                                 "availableReplicas")));
 }
 
 static void statefulset_cells(json_t *cells, json_t *obj)
@@ -105,9 +105,9 @@ static void statefulset_cells(json_t *cells, json_t *obj)
 	char ready[64];
 
 	snprintf(ready, sizeof(ready), "%lld/%lld",
-		 (long long)int_at(obj, "status", "readyReplicas"),
-		 (long long)(json_is_integer(rep) ? json_integer_value(rep)
-						  : 1));
+	         (long long)int_at(obj, "status", "readyReplicas"),
+	         (long long)(json_is_integer(rep) ? json_integer_value(rep)
+	                                          : 1));
 	json_array_append_new(cells, json_string(ready));
 }
 
@@ -115,55 +115,56 @@ static void daemonset_cells(json_t *cells, json_t *obj)
 {
 	static const char *const keys[] = {
 		"desiredNumberScheduled", "currentNumberScheduled",
-		"numberReady", "updatedNumberScheduled", "numberAvailable"};
+		"numberReady", "updatedNumberScheduled", "numberAvailable"
+	};
 	size_t i;
 
 	for (i = 0; i < 5; i++)
 		json_array_append_new(
-			cells, json_integer(int_at(obj, "status", keys[i])));
+		        cells, json_integer(int_at(obj, "status", keys[i])));
 }
 
 static void configmap_cells(json_t *cells, json_t *obj)
 {
 	json_array_append_new(
-		cells,
-		json_integer((json_int_t)(
-			json_object_size(json_object_get(obj, "data")) +
-			json_object_size(json_object_get(obj, "binaryData")))));
+	        cells,
+	        json_integer((json_int_t)(json_object_size(json_object_get(
+	                                          obj, "data")) +
+	                                  json_object_size(json_object_get(
+	                                          obj, "binaryData")))));
 }
 
 static void secret_cells(json_t *cells, json_t *obj)
 {
 	json_array_append_new(
-		cells, json_string(str_or(json_object_get(obj, "type"),
-					  "Opaque")));
-	json_array_append_new(
-		cells, json_integer((json_int_t)json_object_size(
-			       json_object_get(obj, "data"))));
+	        cells,
+	        json_string(str_or(json_object_get(obj, "type"), "Opaque")));
+	json_array_append_new(cells, json_integer((json_int_t)json_object_size(
+	                                     json_object_get(obj, "data"))));
 }
 
 static void namespace_cells(json_t *cells, json_t *obj)
 {
 	json_array_append_new(
-		cells, json_string(str_or(json_object_get(
-						  json_object_get(obj, "status"),
-						  "phase"),
-					  "Active")));
+	        cells, json_string(str_or(
+	                       json_object_get(json_object_get(obj, "status"),
+	                                       "phase"),
+	                       "Active")));
 }
 
 static void pod_cells(json_t *cells, json_t *obj)
 {
-	size_t n = json_array_size(json_object_get(
-		json_object_get(obj, "spec"), "containers"));
+	size_t n = json_array_size(
+	        json_object_get(json_object_get(obj, "spec"), "containers"));
 	char ready[64];
 
 	snprintf(ready, sizeof(ready), "0/%zu", n);
 	json_array_append_new(cells, json_string(ready));
 	json_array_append_new(
-		cells, json_string(str_or(json_object_get(
-						  json_object_get(obj, "status"),
-						  "phase"),
-					  "Pending")));
+	        cells, json_string(str_or(
+	                       json_object_get(json_object_get(obj, "status"),
+	                                       "phase"),
+	                       "Pending")));
 	json_array_append_new(cells, json_integer(0));
 }
 
@@ -172,12 +173,11 @@ static void ports_text(tg_buf *b, json_t *ports)
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(ports, i, p)
-	{
+	json_array_foreach(ports, i, p) {
 		tg_buf_printf(b, "%s%lld/%s", i ? "," : "",
-			      (long long)json_integer_value(
-				      json_object_get(p, "port")),
-			      str_or(json_object_get(p, "protocol"), "TCP"));
+		              (long long)json_integer_value(
+		                      json_object_get(p, "port")),
+		              str_or(json_object_get(p, "protocol"), "TCP"));
 	}
 	if (b->len == 0)
 		tg_buf_puts(b, "<none>");
@@ -190,12 +190,12 @@ static void service_cells(json_t *cells, json_t *obj)
 
 	tg_buf_init(&b, 65536);
 	ports_text(&b, json_object_get(spec, "ports"));
+	json_array_append_new(cells,
+	                      json_string(str_or(json_object_get(spec, "type"),
+	                                         "ClusterIP")));
 	json_array_append_new(
-		cells, json_string(str_or(json_object_get(spec, "type"),
-					  "ClusterIP")));
-	json_array_append_new(
-		cells, json_string(str_or(json_object_get(spec, "clusterIP"),
-					  "<none>")));
+	        cells, json_string(str_or(json_object_get(spec, "clusterIP"),
+	                                  "<none>")));
 	json_array_append_new(cells, json_string("<none>"));
 	json_array_append_new(cells, json_string(b.data));
 	tg_buf_free(&b);
@@ -207,26 +207,29 @@ static const struct printer {
 	const char *types[6];
 	cells_fn cells;
 } printers[] = {
-	{"deployments",
-	 {"Ready", "Up-to-date", "Available"},
-	 {"string", "integer", "integer"},
-	 deployment_cells},
-	{"statefulsets", {"Ready"}, {"string"}, statefulset_cells},
-	{"daemonsets",
-	 {"Desired", "Current", "Ready", "Up-to-date", "Available"},
-	 {"integer", "integer", "integer", "integer", "integer"},
-	 daemonset_cells},
-	{"configmaps", {"Data"}, {"integer"}, configmap_cells},
-	{"secrets", {"Type", "Data"}, {"string", "integer"}, secret_cells},
-	{"namespaces", {"Status"}, {"string"}, namespace_cells},
-	{"pods",
-	 {"Ready", "Status", "Restarts"},
-	 {"string", "string", "integer"},
-	 pod_cells},
-	{"services",
-	 {"Type", "Cluster-IP", "External-IP", "Port(s)"},
-	 {"string", "string", "string", "string"},
-	 service_cells},
+	{ "deployments",
+	  { "Ready", "Up-to-date", "Available" },
+	  { "string", "integer", "integer" },
+	  deployment_cells },
+	{ "statefulsets", { "Ready" }, { "string" }, statefulset_cells },
+	{ "daemonsets",
+	  { "Desired", "Current", "Ready", "Up-to-date", "Available" },
+	  { "integer", "integer", "integer", "integer", "integer" },
+	  daemonset_cells },
+	{ "configmaps", { "Data" }, { "integer" }, configmap_cells },
+	{ "secrets",
+	  { "Type", "Data" },
+	  { "string", "integer" },
+	  secret_cells },
+	{ "namespaces", { "Status" }, { "string" }, namespace_cells },
+	{ "pods",
+	  { "Ready", "Status", "Restarts" },
+	  { "string", "string", "integer" },
+	  pod_cells },
+	{ "services",
+	  { "Type", "Cluster-IP", "External-IP", "Port(s)" },
+	  { "string", "string", "string", "string" },
+	  service_cells },
 };
 
 static const struct printer *printer_for(const tc_type *t)
@@ -254,11 +257,11 @@ static json_t *columns(const tc_type *t)
 
 	json_array_append_new(cols, column("Name", "string", "name", 0));
 	for (i = 0; p != NULL && i < 6 && p->columns[i]; i++)
-		json_array_append_new(cols, column(p->columns[i], p->types[i],
-						   "", 0));
+		json_array_append_new(
+		        cols, column(p->columns[i], p->types[i], "", 0));
 	if (is_crd_type(t))
 		json_array_append_new(cols,
-				      column("Created At", "date", "", 0));
+		                      column("Created At", "date", "", 0));
 	else
 		json_array_append_new(cols, column("Age", "string", "", 0));
 	return cols;
@@ -273,36 +276,37 @@ static json_t *row(const tc_type *t, json_t *obj, bool full)
 	if (p != NULL)
 		p->cells(cells, obj);
 	if (is_crd_type(t))
-		json_array_append(cells,
-				  json_object_get(json_object_get(obj, "metadata"),
-						  "creationTimestamp"));
+		json_array_append(
+		        cells, json_object_get(json_object_get(obj, "metadata"),
+		                               "creationTimestamp"));
 	else
 		json_array_append_new(cells, age_cell(obj));
 	if (full)
 		o = json_incref(obj);
 	else
 		o = json_pack("{s:s,s:s,s:O}", "kind", "PartialObjectMetadata",
-			      "apiVersion", "meta.k8s.io/v1", "metadata",
-			      json_object_get(obj, "metadata"));
+		              "apiVersion", "meta.k8s.io/v1", "metadata",
+		              json_object_get(obj, "metadata"));
 	return json_pack("{s:o,s:o}", "cells", cells, "object", o);
 }
 
-json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta,
-		 bool full)
+json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta, bool full)
 {
 	json_t *rows = json_array(), *o;
 	json_t *meta = list_meta ? json_incref(list_meta) : json_object();
 	size_t i;
 
 	json_array_foreach(objs, i, o)
-	json_array_append_new(rows, row(t, o, full));
-	return json_pack("{s:s,s:s,s:o,s:o,s:o}", "kind", "Table",
-			 "apiVersion", "meta.k8s.io/v1", "metadata", meta,
-			 "columnDefinitions", columns(t), "rows", rows);
+		json_array_append_new(rows, row(t, o, full));
+	return json_pack("{s:s,s:s,s:o,s:o,s:o}", "kind", "Table", "apiVersion",
+	                 "meta.k8s.io/v1", "metadata", meta,
+	                 "columnDefinitions", columns(t), "rows", rows);
 }
 
-void tc_resp_table(tc_resp *resp, const tc_req *req, const tc_type *t,
-		   json_t *doc)
+void tc_resp_table(tc_resp *resp,
+                   const tc_req *req,
+                   const tc_type *t,
+                   json_t *doc)
 {
 	const char *inc = tc_req_arg(req, "includeObject");
 	bool full = inc != NULL && strcmp(inc, "Object") == 0;
@@ -311,8 +315,7 @@ void tc_resp_table(tc_resp *resp, const tc_req *req, const tc_type *t,
 	json_t *table;
 
 	table = tc_table(t, objs,
-			 items ? json_object_get(doc, "metadata") : NULL,
-			 full);
+	                 items ? json_object_get(doc, "metadata") : NULL, full);
 	tc_resp_json_new(resp, 200, table);
 	resp->content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
 	json_decref(objs);

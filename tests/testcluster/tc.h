@@ -69,10 +69,10 @@ typedef struct tc_type {
 /* Watch events ----------------------------------------------------------- */
 
 typedef struct tc_event {
-	uint64_t seq;      /* resourceVersion of the change */
-	char *rkey;        /* resource key of the object's type */
-	char *type_name;   /* "ADDED", "MODIFIED", "DELETED" */
-	json_t *object;    /* the object after (or, for DELETED, before) */
+	uint64_t seq;    /* resourceVersion of the change */
+	char *rkey;      /* resource key of the object's type */
+	char *type_name; /* "ADDED", "MODIFIED", "DELETED" */
+	json_t *object;  /* the object after (or, for DELETED, before) */
 } tc_event;
 
 /* Faults and the request log ------------------------------------------- */
@@ -81,7 +81,7 @@ typedef struct tc_fault {
 	char *method; /* "" matches every method */
 	char *prefix; /* path prefix */
 	long remaining;
-	int status;   /* 0: answer normally after the hang */
+	int status; /* 0: answer normally after the hang */
 	int hang_s;
 } tc_fault;
 
@@ -159,20 +159,29 @@ void tc_resp_json_new(tc_resp *resp, int status, json_t *v);
 
 /* Errors as kind: Status (status.c) ---------------------------------- */
 
-void tc_status_error(tc_resp *resp, int code, const char *reason,
-		     json_t *details, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void tc_status_error(tc_resp *resp,
+                     int code,
+                     const char *reason,
+                     json_t *details,
+                     const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
 void tc_status_not_found(tc_resp *resp, const tc_type *t, const char *name);
-void tc_status_already_exists(tc_resp *resp, const tc_type *t,
-			      const char *name);
-void tc_status_conflict(tc_resp *resp, const tc_type *t, const char *name,
-			const char *why);
+void tc_status_already_exists(tc_resp *resp,
+                              const tc_type *t,
+                              const char *name);
+void tc_status_conflict(tc_resp *resp,
+                        const tc_type *t,
+                        const char *name,
+                        const char *why);
 /* 422 Invalid with one cause. */
-void tc_status_invalid(tc_resp *resp, const tc_type *t, const char *name,
-		       const char *field, const char *cause_reason,
-		       const char *detail);
+void tc_status_invalid(tc_resp *resp,
+                       const tc_type *t,
+                       const char *name,
+                       const char *field,
+                       const char *cause_reason,
+                       const char *detail);
 void tc_status_bad_request(tc_resp *resp, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 /* 200 Status Success for a delete. */
 void tc_status_deleted(tc_resp *resp, const tc_type *t, json_t *obj);
 
@@ -180,10 +189,12 @@ void tc_status_deleted(tc_resp *resp, const tc_type *t, json_t *obj);
 
 void tc_types_init(tc_state *st);
 void tc_types_free(tc_state *st);
-const tc_type *tc_type_find(const tc_state *st, const char *group,
-			    const char *version, const char *resource);
-const tc_type *tc_type_find_kind(const tc_state *st, const char *group,
-				 const char *kind);
+const tc_type *tc_type_find(const tc_state *st,
+                            const char *group,
+                            const char *version,
+                            const char *resource);
+const tc_type *
+tc_type_find_kind(const tc_state *st, const char *group, const char *kind);
 /* "apps/v1" or "v1". Caller frees. */
 char *tc_type_api_version(const tc_type *t);
 /* The resource key of the db: "<group>/<resource>". Caller frees. */
@@ -200,14 +211,15 @@ bool tc_discovery_handle(tc_state *st, const tc_req *req, tc_resp *resp);
 /* Store (store.c) -------------------------------------------------------- */
 
 char *tc_obj_key(const char *ns, const char *name);
-json_t *tc_store_get(tc_state *st, const tc_type *t, const char *ns,
-		     const char *name);
+json_t *
+tc_store_get(tc_state *st, const tc_type *t, const char *ns, const char *name);
 /* Store obj (reference taken), assign a new resourceVersion, record an
  * event of type ev. */
-void tc_store_put(tc_state *st, const tc_type *t, json_t *obj,
-		  const char *ev);
-void tc_store_delete(tc_state *st, const tc_type *t, const char *ns,
-		     const char *name);
+void tc_store_put(tc_state *st, const tc_type *t, json_t *obj, const char *ev);
+void tc_store_delete(tc_state *st,
+                     const tc_type *t,
+                     const char *ns,
+                     const char *name);
 /* Objects of t (in ns when not NULL), sorted by key; new array. */
 json_t *tc_store_list(tc_state *st, const tc_type *t, const char *ns);
 /* Remove every object of every namespaced type in ns. */
@@ -227,50 +239,83 @@ typedef struct tc_target {
 	const char *sub;  /* "status" or NULL */
 } tc_target;
 
-void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
-		      tc_resp *resp);
-void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
-		  tc_resp *resp);
-void tc_verb_get(tc_state *st, const tc_req *req, const tc_target *tg,
-		 tc_resp *resp);
-void tc_verb_create(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp);
-void tc_verb_update(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp);
-void tc_verb_delete(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp);
-void tc_verb_patch(tc_state *st, const tc_req *req, const tc_target *tg,
-		   tc_resp *resp);
-void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
-		   tc_resp *resp);
+void tc_verb_dispatch(tc_state *st,
+                      const tc_req *req,
+                      const tc_target *tg,
+                      tc_resp *resp);
+void tc_verb_list(tc_state *st,
+                  const tc_req *req,
+                  const tc_target *tg,
+                  tc_resp *resp);
+void tc_verb_get(tc_state *st,
+                 const tc_req *req,
+                 const tc_target *tg,
+                 tc_resp *resp);
+void tc_verb_create(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp);
+void tc_verb_update(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp);
+void tc_verb_delete(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp);
+void tc_verb_patch(tc_state *st,
+                   const tc_req *req,
+                   const tc_target *tg,
+                   tc_resp *resp);
+void tc_verb_watch(tc_state *st,
+                   const tc_req *req,
+                   const tc_target *tg,
+                   tc_resp *resp);
 
 /* The resourceVersion precondition of update and patch: 0, or 409. */
-int tc_rv_precondition(const tc_type *t, json_t *old, json_t *obj,
-		       tc_resp *resp);
+int tc_rv_precondition(const tc_type *t,
+                       json_t *old,
+                       json_t *obj,
+                       tc_resp *resp);
 /* Finish a write of old into obj (a reference the caller keeps): carry
  * server metadata, track managedFields, store or answer a dry run. */
-void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
-		     json_t *old, json_t *obj, tc_resp *resp);
+void tc_write_finish(tc_state *st,
+                     const tc_req *req,
+                     const tc_target *tg,
+                     json_t *old,
+                     json_t *obj,
+                     tc_resp *resp);
 /* Namespaced writes need their namespace: 0, or answers 404. */
 int tc_namespace_check(tc_state *st, const tc_target *tg, tc_resp *resp);
 /* Register the type of a written CRD (not on dry runs): 0 or answers. */
-int tc_crd_hook(tc_state *st, const tc_req *req, const tc_type *t,
-		json_t *obj, tc_resp *resp);
+int tc_crd_hook(tc_state *st,
+                const tc_req *req,
+                const tc_type *t,
+                json_t *obj,
+                tc_resp *resp);
 
 /* Parse the request body as one JSON object; answers 400 when it is not. */
 json_t *tc_body_object(const tc_req *req, tc_resp *resp);
 /* Check a body against the URL and the name rules; 0 or answers. */
-int tc_obj_validate(const tc_type *t, const tc_target *tg, json_t *obj,
-		    tc_resp *resp);
+int tc_obj_validate(const tc_type *t,
+                    const tc_target *tg,
+                    json_t *obj,
+                    tc_resp *resp);
 /* Fill uid, creationTimestamp, generation, namespace on a new object. */
-void tc_obj_init_meta(tc_state *st, const tc_type *t, const tc_target *tg,
-		      json_t *obj);
+void tc_obj_init_meta(tc_state *st,
+                      const tc_type *t,
+                      const tc_target *tg,
+                      json_t *obj);
 /* Carry server-owned metadata from old to obj and bump generation when
  * the spec changed. */
 void tc_obj_carry_meta(const tc_type *t, json_t *old, json_t *obj);
 /* Write the object after a change (or only answer for dryRun). */
-void tc_obj_commit(tc_state *st, const tc_req *req, const tc_type *t,
-		   json_t *obj, bool created, tc_resp *resp);
+void tc_obj_commit(tc_state *st,
+                   const tc_req *req,
+                   const tc_type *t,
+                   json_t *obj,
+                   bool created,
+                   tc_resp *resp);
 const char *tc_obj_name(json_t *obj);
 const char *tc_obj_ns(json_t *obj);
 /* RFC 3339 "now". */
@@ -286,11 +331,12 @@ void tc_defaults_apply(const tc_type *t, json_t *obj);
 bool tc_req_wants_table(const tc_req *req);
 /* A Table of objs (rows carry PartialObjectMetadata, or the objects when
  * full); list_meta may be NULL. New reference. */
-json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta,
-		 bool full);
+json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta, bool full);
 /* Answer doc (an object or a list) as a Table. */
-void tc_resp_table(tc_resp *resp, const tc_req *req, const tc_type *t,
-		   json_t *doc);
+void tc_resp_table(tc_resp *resp,
+                   const tc_req *req,
+                   const tc_type *t,
+                   json_t *doc);
 /* A copy of t that outlives CRD changes; free with tc_type_free(). */
 tc_type *tc_type_dup(const tc_type *t);
 void tc_type_free(tc_type *t);
@@ -298,8 +344,10 @@ void tc_type_free(tc_type *t);
 /* Selectors (select.c) --------------------------------------------------- */
 
 typedef struct tc_selector tc_selector;
-int tc_selector_parse(tc_selector **out, const char *label_sel,
-		      const char *field_sel, char **err);
+int tc_selector_parse(tc_selector **out,
+                      const char *label_sel,
+                      const char *field_sel,
+                      char **err);
 bool tc_selector_match(const tc_selector *sel, json_t *obj);
 void tc_selector_free(tc_selector *sel);
 
@@ -320,13 +368,20 @@ const char *tc_list_merge_key(const char *field, json_t *item);
 /* Apply `applied` for manager over live (NULL when absent). On success
  * *out is the new object (new reference) with managedFields updated;
  * on a conflict answers 409 and returns -1. */
-int tc_ssa_apply(json_t **out, const tc_type *t, json_t *live,
-		 json_t *applied, const char *manager, bool force,
-		 tc_resp *resp);
+int tc_ssa_apply(json_t **out,
+                 const tc_type *t,
+                 json_t *live,
+                 json_t *applied,
+                 const char *manager,
+                 bool force,
+                 tc_resp *resp);
 /* Record an Update by manager that changed old into obj (old may be NULL
  * for a create). subresource is "status" or NULL. */
-void tc_ssa_update(const tc_type *t, json_t *old, json_t *obj,
-		   const char *manager, const char *subresource);
+void tc_ssa_update(const tc_type *t,
+                   json_t *old,
+                   json_t *obj,
+                   const char *manager,
+                   const char *subresource);
 
 /* Field sets in the fieldsV1 format: a tree whose keys are "f:<field>",
  * "k:<key json>", "v:<value json>" and "."; a node is owned when it is a
@@ -359,16 +414,23 @@ bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj);
 
 bool tc_control_handle(tc_state *st, const tc_req *req, tc_resp *resp);
 /* The fault matching this request, consumed; false when none. */
-bool tc_fault_take(tc_state *st, const char *method, const char *path,
-		   int *status_out, int *hang_out);
+bool tc_fault_take(tc_state *st,
+                   const char *method,
+                   const char *path,
+                   int *status_out,
+                   int *hang_out);
 void tc_log_request(tc_state *st, const tc_req *req, int status);
 void tc_faults_free(tc_state *st);
 
 /* HTTP (http.c) and TLS/kubeconfig (tls.c) -------------------------------- */
 
 typedef struct tc_server tc_server;
-int tc_server_start(tc_server **out, tc_state *st, const char *host,
-		    unsigned port, const char *cert_pem, const char *key_pem);
+int tc_server_start(tc_server **out,
+                    tc_state *st,
+                    const char *host,
+                    unsigned port,
+                    const char *cert_pem,
+                    const char *key_pem);
 unsigned tc_server_port(const tc_server *srv);
 void tc_server_stop(tc_server *srv);
 
@@ -381,7 +443,9 @@ long tc_watch_read(struct tc_watch *w, char *buf, size_t max);
 void tc_watch_free(struct tc_watch *w);
 
 int tc_tls_make(char **cert_out, char **key_out, char **ca_out);
-int tc_kubeconfig_write(const char *path, const char *url,
-			const char *token, const char *ca_pem);
+int tc_kubeconfig_write(const char *path,
+                        const char *url,
+                        const char *token,
+                        const char *ca_pem);
 
 #endif

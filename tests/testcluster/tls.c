@@ -45,16 +45,18 @@ static int set_serial(X509 *cert)
 		return -1;
 	b[0] &= 0x7f;
 	bn = BN_bin2bn(b, sizeof(b), NULL);
-	rc = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) ? 0
-								       : -1;
+	rc = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) ? 0 : -1;
 	BN_free(bn);
 	return rc;
 }
 
 /* A certificate for key with common name cn, signed by issuer_key (itself
  * when issuer is NULL). */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
-		       EVP_PKEY *issuer_key, bool ca)
+static X509 *make_cert(EVP_PKEY *key,
+                       const char *cn,
+                       X509 *issuer,
+                       EVP_PKEY *issuer_key,
+                       bool ca)
 {
 	X509 *cert = X509_new();
 	X509_NAME *name;
@@ -66,25 +68,25 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
 	ok = X509_set_version(cert, 2) == 1 && set_serial(cert) == 0 &&
 	     X509_gmtime_adj(X509_getm_notBefore(cert), -3600) != NULL &&
 	     X509_gmtime_adj(X509_getm_notAfter(cert),
-			     (long)TC_CERT_DAYS * 86400) != NULL &&
+	                     (long)TC_CERT_DAYS * 86400) != NULL &&
 	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)cn, -1, -1,
-					0) == 1 &&
+	                                (const unsigned char *)cn, -1, -1,
+	                                0) == 1 &&
 	     X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer)
-					       : name) == 1 &&
+	                                       : name) == 1 &&
 	     X509_set_pubkey(cert, key) == 1;
 	if (ok && ca)
 		ok = add_ext(cert, cert, NID_basic_constraints,
-			     "critical,CA:TRUE") == 0 &&
+		             "critical,CA:TRUE") == 0 &&
 		     add_ext(cert, cert, NID_key_usage,
-			     "critical,keyCertSign,cRLSign") == 0;
+		             "critical,keyCertSign,cRLSign") == 0;
 	if (ok && !ca)
 		ok = add_ext(cert, issuer, NID_subject_alt_name,
-			     "IP:127.0.0.1,DNS:localhost") == 0 &&
+		             "IP:127.0.0.1,DNS:localhost") == 0 &&
 		     add_ext(cert, issuer, NID_ext_key_usage, "serverAuth") ==
-			     0 &&
+		             0 &&
 		     add_ext(cert, issuer, NID_key_usage,
-			     "critical,digitalSignature") == 0;
+		             "critical,digitalSignature") == 0;
 	if (ok)
 		ok = X509_sign(cert, issuer_key, EVP_sha256()) > 0;
 	if (!ok) {
@@ -162,8 +164,10 @@ out:
 	return rc;
 }
 
-int tc_kubeconfig_write(const char *path, const char *url,
-			const char *token, const char *ca_pem)
+int tc_kubeconfig_write(const char *path,
+                        const char *url,
+                        const char *token,
+                        const char *ca_pem)
 {
 	tg_buf b;
 	char *ca64 = NULL;
@@ -171,31 +175,31 @@ int tc_kubeconfig_write(const char *path, const char *url,
 
 	tg_buf_init(&b, 1u << 20);
 	tg_buf_printf(&b,
-		      "apiVersion: v1\n"
-		      "kind: Config\n"
-		      "clusters:\n"
-		      "- name: testcluster\n"
-		      "  cluster:\n"
-		      "    server: %s\n",
-		      url);
+	              "apiVersion: v1\n"
+	              "kind: Config\n"
+	              "clusters:\n"
+	              "- name: testcluster\n"
+	              "  cluster:\n"
+	              "    server: %s\n",
+	              url);
 	if (ca_pem != NULL) {
 		ca64 = tg_base64_encode((const unsigned char *)ca_pem,
-					strlen(ca_pem));
+		                        strlen(ca_pem));
 		tg_buf_printf(&b, "    certificate-authority-data: %s\n", ca64);
 	}
 	tg_buf_printf(&b,
-		      "users:\n"
-		      "- name: testcluster\n"
-		      "  user:\n"
-		      "    token: %s\n"
-		      "contexts:\n"
-		      "- name: testcluster\n"
-		      "  context:\n"
-		      "    cluster: testcluster\n"
-		      "    user: testcluster\n"
-		      "    namespace: default\n"
-		      "current-context: testcluster\n",
-		      token);
+	              "users:\n"
+	              "- name: testcluster\n"
+	              "  user:\n"
+	              "    token: %s\n"
+	              "contexts:\n"
+	              "- name: testcluster\n"
+	              "  context:\n"
+	              "    cluster: testcluster\n"
+	              "    user: testcluster\n"
+	              "    namespace: default\n"
+	              "current-context: testcluster\n",
+	              token);
 	rc = tg_file_write_atomic(path, b.data, b.len);
 	free(ca64);
 	tg_buf_free(&b);

@@ -21,52 +21,56 @@ static const struct {
 	const char *group, *version, *resource, *singular, *kind, *shorts;
 	unsigned flags;
 } builtin[] = {
-	{"", "v1", "namespaces", "namespace", "Namespace", "ns", ST | LBL},
-	{"", "v1", "configmaps", "configmap", "ConfigMap", "cm", NS},
-	{"", "v1", "secrets", "secret", "Secret", "", NS},
-	{"", "v1", "services", "service", "Service", "svc",
-	 NS | ST | LBL | ALL},
-	{"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", "sa",
-	 NS},
-	{"", "v1", "pods", "pod", "Pod", "po", NS | ST | ALL},
-	{"", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
-	 "PersistentVolumeClaim", "pvc", NS | ST},
-	{"apps", "v1", "deployments", "deployment", "Deployment", "deploy",
-	 NS | ST | GEN | WL | ALL},
-	{"apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts",
-	 NS | ST | GEN | WL | ALL},
-	{"apps", "v1", "daemonsets", "daemonset", "DaemonSet", "ds",
-	 NS | ST | GEN | WL | ALL},
-	{"apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs",
-	 NS | ST | GEN | ALL},
-	{"batch", "v1", "jobs", "job", "Job", "", NS | ST | GEN | ALL},
-	{"batch", "v1", "cronjobs", "cronjob", "CronJob", "cj",
-	 NS | ST | GEN | ALL},
-	{"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", "", NS},
-	{"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding",
-	 "RoleBinding", "", NS},
-	{"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole",
-	 "ClusterRole", "", 0},
-	{"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
-	 "clusterrolebinding", "ClusterRoleBinding", "", 0},
-	{"networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", "ing",
-	 NS | ST | GEN},
-	{"networking.k8s.io", "v1", "networkpolicies", "networkpolicy",
-	 "NetworkPolicy", "netpol", NS | GEN},
-	{"autoscaling", "v2", "horizontalpodautoscalers",
-	 "horizontalpodautoscaler", "HorizontalPodAutoscaler", "hpa",
-	 NS | ST | ALL},
-	{"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget",
-	 "PodDisruptionBudget", "pdb", NS | ST | GEN},
-	{"coordination.k8s.io", "v1", "leases", "lease", "Lease", "", NS},
-	{"apiextensions.k8s.io", "v1", "customresourcedefinitions",
-	 "customresourcedefinition", "CustomResourceDefinition", "crd,crds",
-	 ST | GEN},
+	{ "", "v1", "namespaces", "namespace", "Namespace", "ns", ST | LBL },
+	{ "", "v1", "configmaps", "configmap", "ConfigMap", "cm", NS },
+	{ "", "v1", "secrets", "secret", "Secret", "", NS },
+	{ "", "v1", "services", "service", "Service", "svc",
+	  NS | ST | LBL | ALL },
+	{ "", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", "sa",
+	  NS },
+	{ "", "v1", "pods", "pod", "Pod", "po", NS | ST | ALL },
+	{ "", "v1", "persistentvolumeclaims", "persistentvolumeclaim",
+	  "PersistentVolumeClaim", "pvc", NS | ST },
+	{ "apps", "v1", "deployments", "deployment", "Deployment", "deploy",
+	  NS | ST | GEN | WL | ALL },
+	{ "apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts",
+	  NS | ST | GEN | WL | ALL },
+	{ "apps", "v1", "daemonsets", "daemonset", "DaemonSet", "ds",
+	  NS | ST | GEN | WL | ALL },
+	{ "apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs",
+	  NS | ST | GEN | ALL },
+	{ "batch", "v1", "jobs", "job", "Job", "", NS | ST | GEN | ALL },
+	{ "batch", "v1", "cronjobs", "cronjob", "CronJob", "cj",
+	  NS | ST | GEN | ALL },
+	{ "rbac.authorization.k8s.io", "v1", "roles", "role", "Role", "", NS },
+	{ "rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding",
+	  "RoleBinding", "", NS },
+	{ "rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole",
+	  "ClusterRole", "", 0 },
+	{ "rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+	  "clusterrolebinding", "ClusterRoleBinding", "", 0 },
+	{ "networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", "ing",
+	  NS | ST | GEN },
+	{ "networking.k8s.io", "v1", "networkpolicies", "networkpolicy",
+	  "NetworkPolicy", "netpol", NS | GEN },
+	{ "autoscaling", "v2", "horizontalpodautoscalers",
+	  "horizontalpodautoscaler", "HorizontalPodAutoscaler", "hpa",
+	  NS | ST | ALL },
+	{ "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget",
+	  "PodDisruptionBudget", "pdb", NS | ST | GEN },
+	{ "coordination.k8s.io", "v1", "leases", "lease", "Lease", "", NS },
+	{ "apiextensions.k8s.io", "v1", "customresourcedefinitions",
+	  "customresourcedefinition", "CustomResourceDefinition", "crd,crds",
+	  ST | GEN },
 };
 
-static tc_type *type_new(const char *group, const char *version,
-			 const char *resource, const char *singular,
-			 const char *kind, const char *shorts, unsigned flags)
+static tc_type *type_new(const char *group,
+                         const char *version,
+                         const char *resource,
+                         const char *singular,
+                         const char *kind,
+                         const char *shorts,
+                         unsigned flags)
 {
 	tc_type *t = tg_calloc(1, sizeof(*t));
 
@@ -95,8 +99,8 @@ void tc_type_free(tc_type *t)
 
 tc_type *tc_type_dup(const tc_type *t)
 {
-	return type_new(t->group, t->version, t->resource, t->singular,
-			t->kind, t->short_names, t->flags);
+	return type_new(t->group, t->version, t->resource, t->singular, t->kind,
+	                t->short_names, t->flags);
 }
 
 /* Register the built-in types (drops CRD types first). */
@@ -107,9 +111,9 @@ void tc_types_init(tc_state *st)
 	tc_types_free(st);
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		st->types[st->ntypes++] = type_new(
-			builtin[i].group, builtin[i].version,
-			builtin[i].resource, builtin[i].singular,
-			builtin[i].kind, builtin[i].shorts, builtin[i].flags);
+		        builtin[i].group, builtin[i].version,
+		        builtin[i].resource, builtin[i].singular,
+		        builtin[i].kind, builtin[i].shorts, builtin[i].flags);
 	st->nbuiltin = st->ntypes;
 }
 
@@ -123,8 +127,10 @@ void tc_types_free(tc_state *st)
 	st->nbuiltin = 0;
 }
 
-const tc_type *tc_type_find(const tc_state *st, const char *group,
-			    const char *version, const char *resource)
+const tc_type *tc_type_find(const tc_state *st,
+                            const char *group,
+                            const char *version,
+                            const char *resource)
 {
 	size_t i;
 
@@ -139,8 +145,8 @@ const tc_type *tc_type_find(const tc_state *st, const char *group,
 	return NULL;
 }
 
-const tc_type *tc_type_find_kind(const tc_state *st, const char *group,
-				 const char *kind)
+const tc_type *
+tc_type_find_kind(const tc_state *st, const char *group, const char *kind)
 {
 	size_t i;
 
@@ -174,10 +180,9 @@ static const char *crd_version(json_t *spec)
 	size_t i;
 	const char *first = NULL;
 
-	json_array_foreach(versions, i, v)
-	{
+	json_array_foreach(versions, i, v) {
 		const char *name =
-			json_string_value(json_object_get(v, "name"));
+		        json_string_value(json_object_get(v, "name"));
 
 		if (name == NULL)
 			continue;
@@ -197,8 +202,7 @@ static char *crd_shorts(json_t *names)
 	size_t i;
 
 	tg_buf_init(&b, 4096);
-	json_array_foreach(json_object_get(names, "shortNames"), i, v)
-	{
+	json_array_foreach(json_object_get(names, "shortNames"), i, v) {
 		if (!json_is_string(v))
 			continue;
 		if (b.len > 0)
@@ -213,30 +217,33 @@ static void crd_set_status(json_t *crd, json_t *names)
 	char now[21];
 	json_t *status = json_object();
 	json_t *conds = json_array();
-	const char *cond_types[] = {"NamesAccepted", "Established"};
-	const char *reasons[] = {"NoConflicts", "InitialNamesAccepted"};
-	const char *msgs[] = {"no conflicts found",
-			      "the initial names have been accepted"};
+	const char *cond_types[] = { "NamesAccepted", "Established" };
+	const char *reasons[] = { "NoConflicts", "InitialNamesAccepted" };
+	const char *msgs[] = { "no conflicts found",
+		               "the initial names have been accepted" };
 	size_t i;
 
 	tc_now_str(now);
 	for (i = 0; i < 2; i++)
 		json_array_append_new(
-			conds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "type",
-					 cond_types[i], "status", "True",
-					 "lastTransitionTime", now, "reason",
-					 reasons[i], "message", msgs[i]));
+		        conds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "type",
+		                         cond_types[i], "status", "True",
+		                         "lastTransitionTime", now, "reason",
+		                         reasons[i], "message", msgs[i]));
 	json_object_set_new(status, "conditions", conds);
 	json_object_set(status, "acceptedNames", names);
-	json_object_set_new(status, "storedVersions",
-			    json_pack("[s]", crd_version(json_object_get(
-						     crd, "spec"))));
+	json_object_set_new(
+	        status, "storedVersions",
+	        json_pack("[s]", crd_version(json_object_get(crd, "spec"))));
 	json_object_set_new(crd, "status", status);
 }
 
 /* Check the parts of a CRD spec the server needs; answers 422. */
-static int crd_check(json_t *crd, tc_resp *resp, const char **group,
-		     const char **plural, const char **kind)
+static int crd_check(json_t *crd,
+                     tc_resp *resp,
+                     const char **group,
+                     const char **plural,
+                     const char **kind)
 {
 	json_t *spec = json_object_get(crd, "spec");
 	json_t *names = json_object_get(spec, "names");
@@ -250,22 +257,23 @@ static int crd_check(json_t *crd, tc_resp *resp, const char **group,
 	if (*group == NULL || *plural == NULL || *kind == NULL ||
 	    crd_version(spec) == NULL) {
 		tc_status_error(resp, 422, "Invalid", NULL,
-				"CustomResourceDefinition.apiextensions.k8s.io "
-				"\"%s\" is invalid: spec: Required value: "
-				"group, names.plural, names.kind and a "
-				"served version are required",
-				name);
+		                "CustomResourceDefinition.apiextensions.k8s.io "
+		                "\"%s\" is invalid: spec: Required value: "
+		                "group, names.plural, names.kind and a "
+		                "served version are required",
+		                name);
 		return -1;
 	}
 	want = tg_aprintf("%s.%s", *plural, *group);
 	ok = strcmp(want, name) == 0;
 	if (!ok)
-		tc_status_error(resp, 422, "Invalid", NULL,
-				"CustomResourceDefinition.apiextensions.k8s.io "
-				"\"%s\" is invalid: metadata.name: Invalid "
-				"value: \"%s\": must be spec.names.plural+\".\"+"
-				"spec.group",
-				name, name);
+		tc_status_error(
+		        resp, 422, "Invalid", NULL,
+		        "CustomResourceDefinition.apiextensions.k8s.io "
+		        "\"%s\" is invalid: metadata.name: Invalid "
+		        "value: \"%s\": must be spec.names.plural+\".\"+"
+		        "spec.group",
+		        name, name);
 	free(want);
 	return ok ? 0 : -1;
 }
@@ -292,21 +300,24 @@ int tc_crd_register(tc_state *st, json_t *crd, tc_resp *resp)
 	scope = json_string_value(json_object_get(spec, "scope"));
 	if (scope == NULL || strcmp(scope, "Namespaced") == 0)
 		flags |= TC_T_NAMESPACED;
-	if (json_object_get(json_object_get(
-		    json_array_get(json_object_get(spec, "versions"), 0),
-		    "subresources"), "status") != NULL)
+	if (json_object_get(
+	            json_object_get(
+	                    json_array_get(json_object_get(spec, "versions"),
+	                                   0),
+	                    "subresources"),
+	            "status") != NULL)
 		flags |= TC_T_STATUS;
 	tc_crd_unregister(st, crd);
 	if (st->ntypes >= TC_MAX_TYPES) {
 		free(lower);
 		tc_status_error(resp, 507, "InternalError", NULL,
-				"testcluster: more than %d resource types",
-				TC_MAX_TYPES);
+		                "testcluster: more than %d resource types",
+		                TC_MAX_TYPES);
 		return -1;
 	}
 	shorts = crd_shorts(names);
 	st->types[st->ntypes++] = type_new(group, crd_version(spec), plural,
-					   singular, kind, shorts, flags);
+	                                   singular, kind, shorts, flags);
 	free(shorts);
 	free(lower);
 	crd_set_status(crd, names);
@@ -320,7 +331,7 @@ void tc_crd_unregister(tc_state *st, json_t *crd)
 	json_t *spec = json_object_get(crd, "spec");
 	const char *group = json_string_value(json_object_get(spec, "group"));
 	const char *plural = json_string_value(
-		json_object_get(json_object_get(spec, "names"), "plural"));
+	        json_object_get(json_object_get(spec, "names"), "plural"));
 	size_t i;
 
 	if (group == NULL || plural == NULL)
@@ -333,7 +344,7 @@ void tc_crd_unregister(tc_state *st, json_t *crd)
 			continue;
 		tc_type_free(t);
 		memmove(&st->types[i], &st->types[i + 1],
-			(st->ntypes - i - 1) * sizeof(st->types[0]));
+		        (st->ntypes - i - 1) * sizeof(st->types[0]));
 		st->ntypes--;
 		return;
 	}

@@ -19,19 +19,18 @@ json_t *tc_body_object(const tc_req *req, tc_resp *resp)
 		tc_status_bad_request(resp, "the request body is empty");
 		return NULL;
 	}
-	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-		       &jerr);
+	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (v == NULL) {
 		tc_status_bad_request(resp,
-				      "the request body is not valid JSON: "
-				      "line %d column %d: %s",
-				      jerr.line, jerr.column, jerr.text);
+		                      "the request body is not valid JSON: "
+		                      "line %d column %d: %s",
+		                      jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
 		tc_status_bad_request(resp,
-				      "the request body must be a JSON object");
+		                      "the request body must be a JSON object");
 		return NULL;
 	}
 	return v;
@@ -51,8 +50,10 @@ int tc_namespace_check(tc_state *st, const tc_target *tg, tc_resp *resp)
 	return -1;
 }
 
-void tc_verb_get(tc_state *st, const tc_req *req, const tc_target *tg,
-		 tc_resp *resp)
+void tc_verb_get(tc_state *st,
+                 const tc_req *req,
+                 const tc_target *tg,
+                 tc_resp *resp)
 {
 	json_t *obj = tc_store_get(st, tg->type, tg->ns, tg->name);
 
@@ -80,7 +81,7 @@ static int continue_key(char **out, const tc_req *req, tc_resp *resp)
 		return 0;
 	if (tg_base64_decode(&key, &len, tok, strlen(tok)) < 0) {
 		tc_status_bad_request(resp, "continue key is not valid: "
-					    "illegal base64 data");
+		                            "illegal base64 data");
 		return -1;
 	}
 	*out = (char *)key;
@@ -117,8 +118,11 @@ static json_t *list_item(const tc_type *t, json_t *obj)
 	return c;
 }
 
-static json_t *list_doc(tc_state *st, const tc_type *t, json_t *items,
-			const char *cont, size_t remaining)
+static json_t *list_doc(tc_state *st,
+                        const tc_type *t,
+                        json_t *items,
+                        const char *cont,
+                        size_t remaining)
 {
 	char rv[24], *kind = tg_aprintf("%sList", t->kind);
 	char *av = tc_type_api_version(t);
@@ -129,10 +133,10 @@ static json_t *list_doc(tc_state *st, const tc_type *t, json_t *items,
 	if (cont != NULL) {
 		json_object_set_new(meta, "continue", json_string(cont));
 		json_object_set_new(meta, "remainingItemCount",
-				    json_integer((json_int_t)remaining));
+		                    json_integer((json_int_t)remaining));
 	}
 	doc = json_pack("{s:s,s:s,s:o,s:o}", "kind", kind, "apiVersion", av,
-			"metadata", meta, "items", items);
+	                "metadata", meta, "items", items);
 	free(kind);
 	free(av);
 	return doc;
@@ -140,9 +144,13 @@ static json_t *list_doc(tc_state *st, const tc_type *t, json_t *items,
 
 /* Page through the matching objects of all. Returns the items; *cont_out
  * is the token when more remain (malloc'd). */
-static json_t *list_page(json_t *all, const tc_type *t,
-			 const tc_selector *sel, const char *after,
-			 size_t limit, char **cont_out, size_t *remaining)
+static json_t *list_page(json_t *all,
+                         const tc_type *t,
+                         const tc_selector *sel,
+                         const char *after,
+                         size_t limit,
+                         char **cont_out,
+                         size_t *remaining)
 {
 	json_t *items = json_array();
 	json_t *o;
@@ -150,8 +158,7 @@ static json_t *list_page(json_t *all, const tc_type *t,
 
 	*cont_out = NULL;
 	*remaining = 0;
-	json_array_foreach(all, i, o)
-	{
+	json_array_foreach(all, i, o) {
 		char *key;
 
 		if (!tc_selector_match(sel, o))
@@ -168,7 +175,7 @@ static json_t *list_page(json_t *all, const tc_type *t,
 		}
 		if (limit > 0 && json_array_size(items) + 1 == limit)
 			*cont_out = tg_base64_encode((unsigned char *)key,
-						     strlen(key));
+			                             strlen(key));
 		free(key);
 		json_array_append_new(items, list_item(t, o));
 	}
@@ -179,8 +186,10 @@ static json_t *list_page(json_t *all, const tc_type *t,
 	return items;
 }
 
-void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
-		  tc_resp *resp)
+void tc_verb_list(tc_state *st,
+                  const tc_req *req,
+                  const tc_target *tg,
+                  tc_resp *resp)
 {
 	tc_selector *sel = NULL;
 	char *err = NULL, *after = NULL, *cont = NULL;
@@ -192,7 +201,7 @@ void tc_verb_list(tc_state *st, const tc_req *req, const tc_target *tg,
 		return;
 	}
 	if (tc_selector_parse(&sel, tc_req_arg(req, "labelSelector"),
-			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+	                      tc_req_arg(req, "fieldSelector"), &err) < 0) {
 		tc_status_bad_request(resp, "%s", err);
 		goto out;
 	}
@@ -216,8 +225,11 @@ out:
 }
 
 /* After a write of a CRD, keep its registered type in step. */
-int tc_crd_hook(tc_state *st, const tc_req *req, const tc_type *t,
-		    json_t *obj, tc_resp *resp)
+int tc_crd_hook(tc_state *st,
+                const tc_req *req,
+                const tc_type *t,
+                json_t *obj,
+                tc_resp *resp)
 {
 	if (strcmp(t->resource, "customresourcedefinitions") != 0 ||
 	    tc_req_dry_run(req))
@@ -225,8 +237,10 @@ int tc_crd_hook(tc_state *st, const tc_req *req, const tc_type *t,
 	return tc_crd_register(st, obj, resp);
 }
 
-void tc_verb_create(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp)
+void tc_verb_create(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp)
 {
 	json_t *obj = tc_body_object(req, resp);
 	char *manager = NULL;
@@ -270,33 +284,39 @@ static json_t *update_target(const tc_target *tg, json_t *old, json_t *body)
 	obj = json_deep_copy(old);
 	json_object_set(obj, "status", json_object_get(body, "status"));
 	json_object_set(json_object_get(obj, "metadata"), "resourceVersion",
-			json_object_get(json_object_get(body, "metadata"),
-					"resourceVersion"));
+	                json_object_get(json_object_get(body, "metadata"),
+	                                "resourceVersion"));
 	return obj;
 }
 
 /* The resourceVersion precondition of update and patch: 0, or 409. */
-int tc_rv_precondition(const tc_type *t, json_t *old, json_t *obj,
-		       tc_resp *resp)
+int tc_rv_precondition(const tc_type *t,
+                       json_t *old,
+                       json_t *obj,
+                       tc_resp *resp)
 {
 	json_t *want = json_object_get(json_object_get(obj, "metadata"),
-				       "resourceVersion");
+	                               "resourceVersion");
 	json_t *have = json_object_get(json_object_get(old, "metadata"),
-				       "resourceVersion");
+	                               "resourceVersion");
 
 	if (want == NULL || json_equal(want, have) ||
 	    (json_is_string(want) && json_string_length(want) == 0))
 		return 0;
 	tc_status_conflict(resp, t, tc_obj_name(old),
-			   "the object has been modified; please apply your "
-			   "changes to the latest version and try again");
+	                   "the object has been modified; please apply your "
+	                   "changes to the latest version and try again");
 	return -1;
 }
 
 /* Finish a write of old into obj (a reference the caller keeps): carry
  * server metadata, track managedFields, store. */
-void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
-		     json_t *old, json_t *obj, tc_resp *resp)
+void tc_write_finish(tc_state *st,
+                     const tc_req *req,
+                     const tc_target *tg,
+                     json_t *old,
+                     json_t *obj,
+                     tc_resp *resp)
 {
 	json_t *meta = json_object_get(obj, "metadata");
 	char *manager;
@@ -306,8 +326,8 @@ void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
 		tc_obj_carry_meta(tg->type, old, obj);
 	}
 	json_object_set(meta, "managedFields",
-			json_object_get(json_object_get(old, "metadata"),
-					"managedFields"));
+	                json_object_get(json_object_get(old, "metadata"),
+	                                "managedFields"));
 	if (json_array_size(json_object_get(meta, "managedFields")) == 0)
 		json_object_del(meta, "managedFields");
 	manager = tc_req_manager(req);
@@ -323,8 +343,10 @@ void tc_write_finish(tc_state *st, const tc_req *req, const tc_target *tg,
 	tc_obj_commit(st, req, tg->type, obj, false, resp);
 }
 
-void tc_verb_update(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp)
+void tc_verb_update(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp)
 {
 	json_t *body = tc_body_object(req, resp);
 	json_t *old, *obj = NULL;
@@ -354,15 +376,17 @@ static void namespace_deleted(tc_resp *resp, json_t *old)
 	char now[21];
 
 	tc_now_str(now);
-	json_object_set_new(json_object_get(o, "metadata"),
-			    "deletionTimestamp", json_string(now));
+	json_object_set_new(json_object_get(o, "metadata"), "deletionTimestamp",
+	                    json_string(now));
 	json_object_set_new(o, "status",
-			    json_pack("{s:s}", "phase", "Terminating"));
+	                    json_pack("{s:s}", "phase", "Terminating"));
 	tc_resp_json_new(resp, 200, o);
 }
 
-void tc_verb_delete(tc_state *st, const tc_req *req, const tc_target *tg,
-		    tc_resp *resp)
+void tc_verb_delete(tc_state *st,
+                    const tc_req *req,
+                    const tc_target *tg,
+                    tc_resp *resp)
 {
 	json_t *old = tc_store_get(st, tg->type, tg->ns, tg->name);
 	const char *res = tg->type->resource;
@@ -383,9 +407,9 @@ void tc_verb_delete(tc_state *st, const tc_req *req, const tc_target *tg,
 	if (strcmp(res, "customresourcedefinitions") == 0) {
 		json_t *spec = json_object_get(old, "spec");
 		const tc_type *crt = tc_type_find_kind(
-			st, json_string_value(json_object_get(spec, "group")),
-			json_string_value(json_object_get(
-				json_object_get(spec, "names"), "kind")));
+		        st, json_string_value(json_object_get(spec, "group")),
+		        json_string_value(json_object_get(
+		                json_object_get(spec, "names"), "kind")));
 
 		if (crt != NULL)
 			tc_store_drop_type(st, crt);
@@ -398,8 +422,10 @@ out:
 
 /* DELETE on a collection: every object matching the selectors; answers
  * the list of what was deleted, as kube-apiserver does. */
-static void delete_collection(tc_state *st, const tc_req *req,
-			      const tc_target *tg, tc_resp *resp)
+static void delete_collection(tc_state *st,
+                              const tc_req *req,
+                              const tc_target *tg,
+                              tc_resp *resp)
 {
 	tc_selector *sel = NULL;
 	char *err = NULL;
@@ -407,29 +433,30 @@ static void delete_collection(tc_state *st, const tc_req *req,
 	size_t i;
 
 	if (tc_selector_parse(&sel, tc_req_arg(req, "labelSelector"),
-			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+	                      tc_req_arg(req, "fieldSelector"), &err) < 0) {
 		tc_status_bad_request(resp, "%s", err);
 		free(err);
 		return;
 	}
 	all = tc_store_list(st, tg->type, tg->ns);
 	gone = json_array();
-	json_array_foreach(all, i, o)
-	{
+	json_array_foreach(all, i, o) {
 		if (!tc_selector_match(sel, o))
 			continue;
 		json_array_append_new(gone, list_item(tg->type, o));
 		if (!tc_req_dry_run(req))
 			tc_store_delete(st, tg->type, tc_obj_ns(o),
-					tc_obj_name(o));
+			                tc_obj_name(o));
 	}
 	tc_resp_json_new(resp, 200, list_doc(st, tg->type, gone, NULL, 0));
 	json_decref(all);
 	tc_selector_free(sel);
 }
 
-void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
-		      tc_resp *resp)
+void tc_verb_dispatch(tc_state *st,
+                      const tc_req *req,
+                      const tc_target *tg,
+                      tc_resp *resp)
 {
 	const char *m = req->method;
 	bool item = tg->name != NULL;
@@ -445,12 +472,12 @@ void tc_verb_dispatch(tc_state *st, const tc_req *req, const tc_target *tg,
 	else if (strcmp(m, "DELETE") == 0 && item && tg->sub == NULL)
 		tc_verb_delete(st, req, tg, resp);
 	else if (strcmp(m, "DELETE") == 0 && !item &&
-		 strcmp(tg->type->resource, "namespaces") != 0 &&
-		 strcmp(tg->type->resource, "customresourcedefinitions") != 0 &&
-		 (tg->ns != NULL || !(tg->type->flags & TC_T_NAMESPACED)))
+	         strcmp(tg->type->resource, "namespaces") != 0 &&
+	         strcmp(tg->type->resource, "customresourcedefinitions") != 0 &&
+	         (tg->ns != NULL || !(tg->type->flags & TC_T_NAMESPACED)))
 		delete_collection(st, req, tg, resp);
 	else
 		tc_status_error(resp, 405, "MethodNotAllowed", NULL,
-				"the server does not allow this method on "
-				"the requested resource");
+		                "the server does not allow this method on "
+		                "the requested resource");
 }

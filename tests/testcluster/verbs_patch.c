@@ -14,48 +14,50 @@
 #define CT_STRATEGIC "application/strategic-merge-patch+json"
 
 /* PatchOptions validation answers, worded like ValidatePatchOptions. */
-static void patch_options_invalid(tc_resp *resp, const char *field,
-				  const char *reason, const char *detail)
+static void patch_options_invalid(tc_resp *resp,
+                                  const char *field,
+                                  const char *reason,
+                                  const char *detail)
 {
-	json_t *d = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group",
-			      "meta.k8s.io", "kind", "PatchOptions", "causes",
-			      "reason", reason, "message", detail, "field",
-			      field);
+	json_t *d =
+	        json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}", "group", "meta.k8s.io",
+	                  "kind", "PatchOptions", "causes", "reason", reason,
+	                  "message", detail, "field", field);
 
 	tc_status_error(resp, 422, "Invalid", d,
-			"PatchOptions.meta.k8s.io \"\" is invalid: %s: %s",
-			field, detail);
+	                "PatchOptions.meta.k8s.io \"\" is invalid: %s: %s",
+	                field, detail);
 }
 
 static void unsupported(tc_resp *resp, const tc_type *t, const char *ct)
 {
 	tc_status_error(resp, 415, "UnsupportedMediaType", NULL,
-			"the body of the request was in an unknown format - "
-			"accepted media types include: %s, %s, %s%s%s "
-			"(got \"%s\")",
-			CT_JSON, CT_MERGE, CT_APPLY,
-			(t->flags & TC_T_CRD) ? "" : ", ",
-			(t->flags & TC_T_CRD) ? "" : CT_STRATEGIC, ct);
+	                "the body of the request was in an unknown format - "
+	                "accepted media types include: %s, %s, %s%s%s "
+	                "(got \"%s\")",
+	                CT_JSON, CT_MERGE, CT_APPLY,
+	                (t->flags & TC_T_CRD) ? "" : ", ",
+	                (t->flags & TC_T_CRD) ? "" : CT_STRATEGIC, ct);
 }
 
 /* The patch document: a JSON array for JSON patch, an object otherwise. */
 static json_t *patch_body(const tc_req *req, bool want_array, tc_resp *resp)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb(req->body, req->body_len,
-			       JSON_REJECT_DUPLICATES, &jerr);
+	json_t *v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	                       &jerr);
 
 	if (v == NULL) {
 		tc_status_bad_request(resp,
-				      "error decoding patch: line %d column "
-				      "%d: %s",
-				      jerr.line, jerr.column, jerr.text);
+		                      "error decoding patch: line %d column "
+		                      "%d: %s",
+		                      jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	if (want_array ? !json_is_array(v) : !json_is_object(v)) {
 		json_decref(v);
 		tc_status_bad_request(resp, "the patch must be a JSON %s",
-				      want_array ? "array" : "object");
+		                      want_array ? "array" : "object");
 		return NULL;
 	}
 	return v;
@@ -63,8 +65,8 @@ static json_t *patch_body(const tc_req *req, bool want_array, tc_resp *resp)
 
 /* Apply the patch of content type ct to old; new reference or NULL
  * after answering. */
-static json_t *patched(const tc_req *req, const char *ct, json_t *old,
-		       tc_resp *resp)
+static json_t *
+patched(const tc_req *req, const char *ct, json_t *old, tc_resp *resp)
 {
 	bool is_json = strcmp(ct, CT_JSON) == 0;
 	json_t *p = patch_body(req, is_json, resp);
@@ -87,8 +89,11 @@ static json_t *patched(const tc_req *req, const char *ct, json_t *old,
 	return obj;
 }
 
-static void patch_regular(tc_state *st, const tc_req *req,
-			  const tc_target *tg, const char *ct, tc_resp *resp)
+static void patch_regular(tc_state *st,
+                          const tc_req *req,
+                          const tc_target *tg,
+                          const char *ct,
+                          tc_resp *resp)
 {
 	json_t *old = tc_store_get(st, tg->type, tg->ns, tg->name);
 	json_t *obj = NULL, *sub;
@@ -126,14 +131,13 @@ static json_t *apply_yaml(const tc_req *req, tc_resp *resp)
 
 	if (tg_yaml_parse(&docs, "body", req->body, req->body_len, 0) < 0) {
 		tc_status_bad_request(resp, "error decoding YAML: %s",
-				      tg_error_last());
+		                      tg_error_last());
 		return NULL;
 	}
 	if (tg_yaml_docs_count(docs) != 1 ||
 	    !json_is_object(tg_yaml_docs_get(docs, 0)))
-		tc_status_bad_request(resp,
-				      "error decoding YAML: the applied "
-				      "configuration must be one object");
+		tc_status_bad_request(resp, "error decoding YAML: the applied "
+		                            "configuration must be one object");
 	else
 		v = json_incref(tg_yaml_docs_get(docs, 0));
 	tg_yaml_docs_free(docs);
@@ -144,22 +148,22 @@ static json_t *apply_yaml(const tc_req *req, tc_resp *resp)
  * even for apply-patch+yaml), else YAML. */
 static json_t *apply_body(const tc_req *req, tc_resp *resp)
 {
-	json_t *v = json_loadb(req->body, req->body_len,
-			       JSON_REJECT_DUPLICATES, NULL);
+	json_t *v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	                       NULL);
 
 	if (v == NULL)
 		return apply_yaml(req, resp);
 	if (!json_is_object(v)) {
 		json_decref(v);
 		tc_status_bad_request(resp, "error decoding YAML: the applied "
-					    "configuration must be an object");
+		                            "configuration must be an object");
 		return NULL;
 	}
 	return v;
 }
 
-static void patch_apply(tc_state *st, const tc_req *req, const tc_target *tg,
-			tc_resp *resp)
+static void
+patch_apply(tc_state *st, const tc_req *req, const tc_target *tg, tc_resp *resp)
 {
 	const char *manager = tc_req_arg(req, "fieldManager");
 	json_t *applied, *live, *obj = NULL;
@@ -167,9 +171,9 @@ static void patch_apply(tc_state *st, const tc_req *req, const tc_target *tg,
 
 	if (manager == NULL || manager[0] == '\0') {
 		patch_options_invalid(resp, "fieldManager",
-				      "FieldValueRequired",
-				      "Required value: is required for apply "
-				      "patch");
+		                      "FieldValueRequired",
+		                      "Required value: is required for apply "
+		                      "patch");
 		return;
 	}
 	applied = apply_body(req, resp);
@@ -181,7 +185,7 @@ static void patch_apply(tc_state *st, const tc_req *req, const tc_target *tg,
 	if (live == NULL && tc_namespace_check(st, tg, resp) < 0)
 		goto out;
 	if (tc_ssa_apply(&obj, tg->type, live, applied, manager,
-			 tc_req_flag(req, "force"), resp) < 0)
+	                 tc_req_flag(req, "force"), resp) < 0)
 		goto out;
 	tc_defaults_apply(tg->type, obj);
 	if (live == NULL) {
@@ -205,16 +209,18 @@ out:
 	json_decref(applied);
 }
 
-void tc_verb_patch(tc_state *st, const tc_req *req, const tc_target *tg,
-		   tc_resp *resp)
+void tc_verb_patch(tc_state *st,
+                   const tc_req *req,
+                   const tc_target *tg,
+                   tc_resp *resp)
 {
 	const char *ct = req->content_type;
 	bool apply = strcmp(ct, CT_APPLY) == 0;
 
 	if (!apply && tc_req_arg(req, "force") != NULL) {
 		patch_options_invalid(resp, "force", "FieldValueForbidden",
-				      "Forbidden: may not be specified for "
-				      "non-apply patch");
+		                      "Forbidden: may not be specified for "
+		                      "non-apply patch");
 		return;
 	}
 	if (apply) {

@@ -16,7 +16,7 @@
 struct tc_watch {
 	tc_state *st;
 	char *rkey;
-	char *ns; /* NULL: every namespace */
+	char *ns;       /* NULL: every namespace */
 	tc_type *table; /* answer rows of a Table (kubectl get -w) */
 	bool full;      /* Table rows carry whole objects */
 	tc_selector *sel;
@@ -42,8 +42,8 @@ static void emit(struct tc_watch *w, const char *type, json_t *obj)
 {
 	json_t *one = w->table ? json_pack("[O]", obj) : NULL;
 	json_t *ev = json_pack("{s:s,s:o}", "type", type, "object",
-			       w->table ? tc_table(w->table, one, NULL, w->full)
-					: json_incref(obj));
+	                       w->table ? tc_table(w->table, one, NULL, w->full)
+	                                : json_incref(obj));
 	char *s = json_dumps(ev, JSON_COMPACT);
 
 	json_decref(one);
@@ -119,8 +119,10 @@ static uint64_t oldest_replayable(const tc_state *st)
 	return st->events[st->ev_start].seq - 1;
 }
 
-static int start_point(struct tc_watch *w, const tc_req *req,
-		       const tc_target *tg, tc_resp *resp)
+static int start_point(struct tc_watch *w,
+                       const tc_req *req,
+                       const tc_target *tg,
+                       tc_resp *resp)
 {
 	const char *rv = tc_req_arg(req, "resourceVersion");
 	uint64_t v;
@@ -130,8 +132,7 @@ static int start_point(struct tc_watch *w, const tc_req *req,
 	if (rv == NULL || rv[0] == '\0' || strcmp(rv, "0") == 0) {
 		w->after = w->st->rv;
 		all = tc_store_list(w->st, tg->type, tg->ns);
-		json_array_foreach(all, i, o)
-		{
+		json_array_foreach(all, i, o) {
 			if (tc_selector_match(w->sel, o))
 				emit(w, "ADDED", o);
 		}
@@ -139,15 +140,16 @@ static int start_point(struct tc_watch *w, const tc_req *req,
 		return 0;
 	}
 	if (tg_parse_u64(&v, rv, strlen(rv), UINT64_MAX) < 0) {
-		tc_status_bad_request(resp, "resourceVersion: invalid value "
-					    "\"%s\"",
-				      rv);
+		tc_status_bad_request(resp,
+		                      "resourceVersion: invalid value "
+		                      "\"%s\"",
+		                      rv);
 		return -1;
 	}
 	if (v < oldest_replayable(w->st)) {
 		tc_status_error(resp, 410, "Expired", NULL,
-				"too old resource version: %s (%llu)", rv,
-				(unsigned long long)oldest_replayable(w->st));
+		                "too old resource version: %s (%llu)", rv,
+		                (unsigned long long)oldest_replayable(w->st));
 		return -1;
 	}
 	w->after = v;
@@ -164,8 +166,10 @@ static time_t watch_deadline(const tc_req *req)
 	return time(NULL) + (time_t)v;
 }
 
-void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
-		   tc_resp *resp)
+void tc_verb_watch(tc_state *st,
+                   const tc_req *req,
+                   const tc_target *tg,
+                   tc_resp *resp)
 {
 	struct tc_watch *w = tg_calloc(1, sizeof(*w));
 	char *err = NULL;
@@ -182,7 +186,7 @@ void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
 	w->deadline = watch_deadline(req);
 	tg_buf_init(&w->out, 256u * 1024 * 1024);
 	if (tc_selector_parse(&w->sel, tc_req_arg(req, "labelSelector"),
-			      tc_req_arg(req, "fieldSelector"), &err) < 0) {
+	                      tc_req_arg(req, "fieldSelector"), &err) < 0) {
 		tc_status_bad_request(resp, "%s", err);
 		free(err);
 		tc_watch_free(w);
@@ -194,7 +198,7 @@ void tc_verb_watch(tc_state *st, const tc_req *req, const tc_target *tg,
 	}
 	resp->status = 200;
 	resp->content_type = w->table ? "application/json;as=Table;v=v1;"
-					"g=meta.k8s.io"
-				      : "application/json";
+	                                "g=meta.k8s.io"
+	                              : "application/json";
 	resp->watch = w;
 }

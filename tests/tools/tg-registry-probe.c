@@ -178,7 +178,7 @@ static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *insecure[MAX_INSECURE];
-	tg_registry_options opts = {0};
+	tg_registry_options opts = { 0 };
 	tg_registry *reg = NULL;
 	tg_http_stats st;
 	bool stats = false, twice = false;

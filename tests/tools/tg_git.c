@@ -123,7 +123,7 @@ static void run_race_cmd(void *ctx, int attempt)
 
 static int cmd_status(tg_source *s, const args *a)
 {
-	tg_status_opts o = {0};
+	tg_status_opts o = { 0 };
 	tg_status_result r;
 	json_error_t jerr;
 	json_t *doc;

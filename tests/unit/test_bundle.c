@@ -23,9 +23,9 @@
 #define GHA_ISSUER "https://token.actions.githubusercontent.com"
 
 static const tg_keyless_policy beacon = {
-        .subject = BEACON_ID,
-        .issuer = GHA_ISSUER,
-        .require_sct = true,
+	.subject = BEACON_ID,
+	.issuer = GHA_ISSUER,
+	.require_sct = true,
 };
 
 /* Verify fixture bundle rel against the artifact a.txt (or digest). */
@@ -38,7 +38,7 @@ static int verify_fixture(tg_sigstore_evidence **ev,
 	char *json = tt_read_fixture(rel, &len);
 	char *a = tt_read_fixture(CONF "../a.txt", &alen);
 	char digest[TG_DIGEST_STR_LEN + 1];
-	tg_artifact art = {0};
+	tg_artifact art = { 0 };
 	int error;
 
 	if (as_digest) {
@@ -58,7 +58,7 @@ static void test_bundle_verifies_keyless_v03(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
 	tg_trustroot *root;
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 
 	(void)state;
 	assert_int_equal(tg_trustroot_default(&root), 0);
@@ -89,7 +89,7 @@ static void test_bundle_rejects_wrong_identity(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
 	tg_keyless_policy kp = beacon;
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
 
 	(void)state;
@@ -120,8 +120,8 @@ static void test_bundle_rejects_wrong_identity(void **state)
 static void test_bundle_rejects_tampered_artifact(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
-	tg_artifact art = {0};
+	tg_sigstore_policy pol = { 0 };
+	tg_artifact art = { 0 };
 	tg_trustroot *root;
 	size_t len;
 	char *json = tt_read_fixture(
@@ -152,7 +152,7 @@ static void test_bundle_rejects_tampered_artifact(void **state)
 static void test_bundle_verifies_managed_key(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
 	tg_pubkey *key;
 	char *path = tt_fixture_path(CONF "managed-key-happy-path/key.pub");
@@ -186,7 +186,7 @@ static void test_bundle_verifies_managed_key(void **state)
 static void test_bundle_dsse_evidence_carries_statement(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
 
 	(void)state;
@@ -211,10 +211,10 @@ static void test_bundle_dsse_evidence_carries_statement(void **state)
 static void test_bundle_tlog_threshold_none(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
 	tg_pubkey *key;
-	tg_artifact art = {0};
+	tg_artifact art = { 0 };
 	char *json,
 	        *kp = tt_fixture_path("sigstore-go/pkg/testing/data/"
 	                              "public-keys/public-key-validity.pem");
@@ -256,49 +256,50 @@ static void test_bundle_rejects_hostile_inputs(void **state)
 		int code;
 		const char *msg;
 	} cases[] = {
-	        {"truncated.json", TG_EPARSE, "malformed JSON"},
-	        {"empty.json", TG_EPARSE, "malformed JSON"},
-	        {"array.json", TG_EPARSE, "not a JSON object"},
-	        {"not-json.json", TG_EPARSE, "malformed JSON"},
-	        {"duplicate-key.json", TG_EPARSE, "duplicate"},
-	        {"media-type-number.json", TG_EPARSE,
-	         "\"mediaType\" is not a string"},
-	        {"media-type-missing.json", TG_EPARSE,
-	         "\"mediaType\" is missing"},
-	        {"tlog-entries-object.json", TG_EPARSE,
-	         "tlogEntries is not an array"},
-	        {"log-index-overflow.json", TG_EPARSE,
-	         "\"logIndex\" is \"9999"},
-	        {"log-index-garbage.json", TG_EPARSE,
-	         "\"logIndex\" is \"12a\""},
-	        {"certificate-not-der.json", TG_EPARSE,
-	         "not a DER certificate"},
-	        {"certificate-number.json", TG_EPARSE,
-	         "\"rawBytes\" is not a string"},
-	        {"two-materials.json", TG_EPARSE, "exactly one of certificate"},
-	        {"no-material.json", TG_EPARSE,
-	         "verificationMaterial is missing"},
-	        {"no-content.json", TG_EPARSE,
-	         "exactly one of messageSignature"},
-	        {"two-contents.json", TG_EPARSE,
-	         "exactly one of messageSignature"},
-	        {"proof-hash-short.json", TG_EPARSE,
-	         "proof hash 0 is not 32 bytes"},
-	        {"proof-too-long.json", TG_ETOOBIG,
-	         "more than 64 proof hashes"},
-	        {"too-many-entries.json", TG_ETOOBIG,
-	         "more than 16 tlogEntries"},
-	        {"digest-md5.json", TG_EINVALID, "digest algorithm \"MD5\""},
-	        {"kind-mismatch.json", TG_EUNTRUSTED,
-	         "kindVersion says rekord"},
-	        {"dsse-two-signatures.json", TG_EINVALID,
-	         "exactly one signature, not 2"},
-	        {"dsse-no-signature.json", TG_EINVALID,
-	         "exactly one signature, not 0"},
+		{ "truncated.json", TG_EPARSE, "malformed JSON" },
+		{ "empty.json", TG_EPARSE, "malformed JSON" },
+		{ "array.json", TG_EPARSE, "not a JSON object" },
+		{ "not-json.json", TG_EPARSE, "malformed JSON" },
+		{ "duplicate-key.json", TG_EPARSE, "duplicate" },
+		{ "media-type-number.json", TG_EPARSE,
+		  "\"mediaType\" is not a string" },
+		{ "media-type-missing.json", TG_EPARSE,
+		  "\"mediaType\" is missing" },
+		{ "tlog-entries-object.json", TG_EPARSE,
+		  "tlogEntries is not an array" },
+		{ "log-index-overflow.json", TG_EPARSE,
+		  "\"logIndex\" is \"9999" },
+		{ "log-index-garbage.json", TG_EPARSE,
+		  "\"logIndex\" is \"12a\"" },
+		{ "certificate-not-der.json", TG_EPARSE,
+		  "not a DER certificate" },
+		{ "certificate-number.json", TG_EPARSE,
+		  "\"rawBytes\" is not a string" },
+		{ "two-materials.json", TG_EPARSE,
+		  "exactly one of certificate" },
+		{ "no-material.json", TG_EPARSE,
+		  "verificationMaterial is missing" },
+		{ "no-content.json", TG_EPARSE,
+		  "exactly one of messageSignature" },
+		{ "two-contents.json", TG_EPARSE,
+		  "exactly one of messageSignature" },
+		{ "proof-hash-short.json", TG_EPARSE,
+		  "proof hash 0 is not 32 bytes" },
+		{ "proof-too-long.json", TG_ETOOBIG,
+		  "more than 64 proof hashes" },
+		{ "too-many-entries.json", TG_ETOOBIG,
+		  "more than 16 tlogEntries" },
+		{ "digest-md5.json", TG_EINVALID, "digest algorithm \"MD5\"" },
+		{ "kind-mismatch.json", TG_EUNTRUSTED,
+		  "kindVersion says rekord" },
+		{ "dsse-two-signatures.json", TG_EINVALID,
+		  "exactly one signature, not 2" },
+		{ "dsse-no-signature.json", TG_EINVALID,
+		  "exactly one signature, not 0" },
 	};
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
-	tg_artifact art = {0};
+	tg_sigstore_policy pol = { 0 };
+	tg_artifact art = { 0 };
 	tg_trustroot *root;
 	size_t i, len;
 	char path[256], *json, *a;
@@ -331,8 +332,8 @@ static void test_bundle_rejects_hostile_inputs(void **state)
 static void test_bundle_rejects_bad_policy(void **state)
 {
 	tg_sigstore_evidence *ev = NULL;
-	tg_sigstore_policy pol = {0};
-	tg_artifact art = {(const unsigned char *)"x", 1, NULL};
+	tg_sigstore_policy pol = { 0 };
+	tg_artifact art = { (const unsigned char *)"x", 1, NULL };
 
 	(void)state;
 	assert_int_equal(tg_bundle_verify(&ev, "b", "{}", 2, &art, &pol),
@@ -416,10 +417,10 @@ pem_root(bool public_good, const char *ca_rel, const char *rekor_rel)
 static void test_bundle_legacy_fulcio_rekor(void **state)
 {
 	tg_keyless_policy kp = {
-	        .subject = "mitr@redhat.com",
-	        .issuer = "https://github.com/login/oauth",
+		.subject = "mitr@redhat.com",
+		.issuer = "https://github.com/login/oauth",
 	};
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_sigstore_evidence *ev = NULL;
 	layer_fixture f;
 	tg_trustroot *root;
@@ -454,7 +455,7 @@ static void test_bundle_legacy_fulcio_rekor(void **state)
 
 static void test_bundle_legacy_key_rekor(void **state)
 {
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_sigstore_evidence *ev = NULL;
 	layer_fixture f;
 	tg_trustroot *root, *other;
@@ -494,7 +495,7 @@ static void test_bundle_legacy_key_rekor(void **state)
 
 static void test_bundle_legacy_key_without_rekor(void **state)
 {
-	tg_sigstore_policy pol = {0};
+	tg_sigstore_policy pol = { 0 };
 	tg_sigstore_evidence *ev = NULL;
 	layer_fixture f;
 	tg_trustroot *root;
@@ -523,17 +524,17 @@ static void test_bundle_legacy_key_without_rekor(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_bundle_verifies_keyless_v03),
-	        cmocka_unit_test(test_bundle_rejects_wrong_identity),
-	        cmocka_unit_test(test_bundle_rejects_tampered_artifact),
-	        cmocka_unit_test(test_bundle_verifies_managed_key),
-	        cmocka_unit_test(test_bundle_dsse_evidence_carries_statement),
-	        cmocka_unit_test(test_bundle_tlog_threshold_none),
-	        cmocka_unit_test(test_bundle_rejects_hostile_inputs),
-	        cmocka_unit_test(test_bundle_rejects_bad_policy),
-	        cmocka_unit_test(test_bundle_legacy_fulcio_rekor),
-	        cmocka_unit_test(test_bundle_legacy_key_rekor),
-	        cmocka_unit_test(test_bundle_legacy_key_without_rekor),
+		cmocka_unit_test(test_bundle_verifies_keyless_v03),
+		cmocka_unit_test(test_bundle_rejects_wrong_identity),
+		cmocka_unit_test(test_bundle_rejects_tampered_artifact),
+		cmocka_unit_test(test_bundle_verifies_managed_key),
+		cmocka_unit_test(test_bundle_dsse_evidence_carries_statement),
+		cmocka_unit_test(test_bundle_tlog_threshold_none),
+		cmocka_unit_test(test_bundle_rejects_hostile_inputs),
+		cmocka_unit_test(test_bundle_rejects_bad_policy),
+		cmocka_unit_test(test_bundle_legacy_fulcio_rekor),
+		cmocka_unit_test(test_bundle_legacy_key_rekor),
+		cmocka_unit_test(test_bundle_legacy_key_without_rekor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,11 +221,11 @@ static void test_config_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_config_full_file_reads_every_key),
-	        cmocka_unit_test(test_config_minimal_file_gets_defaults),
-	        cmocka_unit_test(test_config_bad_files_name_line_and_key),
-	        cmocka_unit_test(test_config_reports_every_error),
-	        cmocka_unit_test(test_config_missing_file),
+		cmocka_unit_test(test_config_full_file_reads_every_key),
+		cmocka_unit_test(test_config_minimal_file_gets_defaults),
+		cmocka_unit_test(test_config_bad_files_name_line_and_key),
+		cmocka_unit_test(test_config_reports_every_error),
+		cmocka_unit_test(test_config_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,7 +18,8 @@
 #include "tollgate/util.h"
 
 #define VALID_DIGEST                                                           \
-	"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
+	"sha256:"                                                              \
+	"634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
 #define SAMPLE "192.168.64.2:5000/cosign-signed-single-sample"
 
 /*
@@ -78,14 +79,14 @@ static void fixture_sig_load(struct fixture_sig *s, const char *rel)
 	doc = json_loadb(data + 15, len - 15, 0, NULL);
 	assert_non_null(doc);
 	p = json_string_value(json_object_get(doc, "payload"));
-	assert_int_equal(tg_base64_decode(&s->payload, &s->payload_len, p,
-					  strlen(p)),
-			 0);
+	assert_int_equal(
+	        tg_base64_decode(&s->payload, &s->payload_len, p, strlen(p)),
+	        0);
 	s->media_type =
-		tg_strdup(json_string_value(json_object_get(doc, "mimeType")));
+	        tg_strdup(json_string_value(json_object_get(doc, "mimeType")));
 	ann = json_object_get(doc, "annotations");
 	p = json_string_value(
-		json_object_get(ann, TG_COSIGN_SIGNATURE_ANNOTATION));
+	        json_object_get(ann, TG_COSIGN_SIGNATURE_ANNOTATION));
 	s->signature = p ? tg_strdup(p) : NULL;
 	memset(&s->layer, 0, sizeof(s->layer));
 	s->layer.media_type = s->media_type;
@@ -137,25 +138,28 @@ static tg_pubkey *fixture_key(const char *name)
  * signature file when dir is NULL) for image with key, under identity
  * mode. Returns the check (caller frees).
  */
-static tg_check *verify_fixture(const char *dir, const char *const *sigs,
-				size_t nsigs, const char *keyname,
-				const char *image, const char *digest,
-				tg_policy_identity mode)
+static tg_check *verify_fixture(const char *dir,
+                                const char *const *sigs,
+                                size_t nsigs,
+                                const char *keyname,
+                                const char *image,
+                                const char *digest,
+                                tg_policy_identity mode)
 {
 	struct fixture_sig fs[4];
 	tg_cosign_layer layers[4];
 	tg_pubkey *key = fixture_key(keyname);
-	tg_authority auth = {.name = "release", .key = key};
-	tg_cosign_options o = {0};
+	tg_authority auth = { .name = "release", .key = key };
+	tg_cosign_options o = { 0 };
 	tg_imageref *ref;
 	tg_check *check = NULL;
 	size_t i;
 
 	assert_int_equal(tg_imageref_parse(&ref, image), 0);
 	for (i = 0; i < nsigs; i++) {
-		char *rel = dir ? tg_aprintf("containers-image/%s/%s", dir,
-					     sigs[i])
-				: tg_aprintf("containers-image/%s", sigs[i]);
+		char *rel =
+		        dir ? tg_aprintf("containers-image/%s/%s", dir, sigs[i])
+		            : tg_aprintf("containers-image/%s", sigs[i]);
 		fixture_sig_load(&fs[i], rel);
 		layers[i] = fs[i].layer;
 		free(rel);
@@ -175,8 +179,8 @@ static tg_check *verify_fixture(const char *dir, const char *const *sigs,
 	return check;
 }
 
-static const char *const sig1[] = {"signature-1"};
-static const char *const sig12[] = {"signature-1", "signature-2"};
+static const char *const sig1[] = { "signature-1" };
+static const char *const sig12[] = { "signature-1", "signature-2" };
 
 static json_int_t evidence_int(const tg_check *c, const char *key)
 {
@@ -196,7 +200,7 @@ static void assert_reason(const tg_check *c, const char *sub)
 	fail();
 }
 
-/* Payload parsing ------------------------------------------------------------ */
+/* Payload parsing ---------------------------------------------------------- */
 
 static void test_cosign_payload_parses_real_and_good(void **state)
 {
@@ -207,20 +211,19 @@ static void test_cosign_payload_parses_real_and_good(void **state)
 
 	(void)state;
 	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
-			     "signature-1");
+	                     "signature-1");
 	assert_int_equal(tg_cosign_payload_parse(&p, s.payload, s.payload_len),
-			 0);
+	                 0);
 	assert_string_equal(tg_cosign_payload_digest(p), VALID_DIGEST);
 	assert_string_equal(tg_cosign_payload_reference(p), SAMPLE);
 	tg_cosign_payload_free(p);
 	fixture_sig_free(&s);
 
 	data = tt_read_src("tests/data/cosign/good/with-optional.json", &len);
-	assert_int_equal(tg_cosign_payload_parse(&p, (unsigned char *)data,
-						 len),
-			 0);
+	assert_int_equal(
+	        tg_cosign_payload_parse(&p, (unsigned char *)data, len), 0);
 	assert_string_equal(tg_cosign_payload_reference(p),
-			    "registry.example.com/acme/api:v1");
+	                    "registry.example.com/acme/api:v1");
 	tg_cosign_payload_free(p);
 	free(data);
 }
@@ -235,7 +238,7 @@ static void expect_bad_payload(const char *file, int code, const char *msg)
 
 	if (r != code) {
 		print_error("%s: expected %d, got %d: %s\n", file, code, r,
-			    tg_error_last());
+		            tg_error_last());
 		fail();
 	}
 	assert_null(p);
@@ -251,50 +254,52 @@ static void test_cosign_payload_rejects_hostile(void **state)
 
 	(void)state;
 	expect_bad_payload("duplicate-key.json", TG_EPARSE,
-			   "duplicate object key");
+	                   "duplicate object key");
 	expect_bad_payload("wrong-type.json", TG_EINVALID,
-			   "\"atomic container signature\"");
+	                   "\"atomic container signature\"");
 	expect_bad_payload("unknown-critical-member.json", TG_EPARSE,
-			   "exactly the members");
+	                   "exactly the members");
 	expect_bad_payload("identity-extra.json", TG_EPARSE,
-			   "critical.identity has members other than");
+	                   "critical.identity has members other than");
 	expect_bad_payload("bad-digest.json", TG_EPARSE, "not a valid digest");
 	expect_bad_payload("digest-not-string.json", TG_EPARSE,
-			   "docker-manifest-digest is not a string");
+	                   "docker-manifest-digest is not a string");
 	expect_bad_payload("no-critical.json", TG_EPARSE,
-			   "\"critical\" is missing");
+	                   "\"critical\" is missing");
 	expect_bad_payload("truncated.json", TG_EPARSE, "line 1 column");
 	expect_bad_payload("not-object.json", TG_EPARSE, "not a JSON object");
 	expect_bad_payload("optional-string.json", TG_EPARSE,
-			   "\"optional\" is neither");
+	                   "\"optional\" is neither");
 	big = tg_calloc(1, TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1);
 	memset(big, ' ', TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1);
 	assert_int_equal(tg_cosign_payload_parse(
-				 &p, big, TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1),
-			 TG_ETOOBIG);
+	                         &p, big, TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1),
+	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(), "over the limit");
 	free(big);
 }
 
-/* Identity --------------------------------------------------------------------- */
+/* Identity ----------------------------------------------------------------- */
 
-static int identity(const char *signed_ref, const char *image,
-		    tg_policy_identity mode, const char *pre,
-		    const char *signed_pre)
+static int identity(const char *signed_ref,
+                    const char *image,
+                    tg_policy_identity mode,
+                    const char *pre,
+                    const char *signed_pre)
 {
 	char *json = tg_aprintf(
-		"{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},"
-		"\"image\":{\"docker-manifest-digest\":\"%s\"},\"type\":"
-		"\"cosign container image signature\"},\"optional\":null}",
-		signed_ref, VALID_DIGEST);
-	tg_identity_rule rule = {mode, pre, signed_pre};
+	        "{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},"
+	        "\"image\":{\"docker-manifest-digest\":\"%s\"},\"type\":"
+	        "\"cosign container image signature\"},\"optional\":null}",
+	        signed_ref, VALID_DIGEST);
+	tg_identity_rule rule = { mode, pre, signed_pre };
 	tg_cosign_payload *p;
 	tg_imageref *ref;
 	int r;
 
 	assert_int_equal(tg_cosign_payload_parse(&p, (unsigned char *)json,
-						 strlen(json)),
-			 0);
+	                                         strlen(json)),
+	                 0);
 	assert_int_equal(tg_imageref_parse(&ref, image), 0);
 	r = tg_cosign_check_identity(p, ref, &rule);
 	tg_imageref_free(ref);
@@ -308,46 +313,46 @@ static void test_cosign_identity_modes(void **state)
 	(void)state;
 	/* any: as cosign, the reference is not looked at. */
 	assert_int_equal(identity("a.example/x", "b.example/y:1",
-				  TG_IDENTITY_ANY, NULL, NULL),
-			 0);
+	                          TG_IDENTITY_ANY, NULL, NULL),
+	                 0);
 	/* repository: same repository after normalisation, any tag. */
 	assert_int_equal(identity("docker.io/library/nginx", "nginx:1.25",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 0);
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 0);
 	assert_int_equal(identity("registry.example.com/acme/api:v1",
-				  "registry.example.com/acme/api:v2",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 0);
+	                          "registry.example.com/acme/api:v2",
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 0);
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "registry.example.com/acme/web:v1",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 TG_EINVALID);
+	                          "registry.example.com/acme/web:v1",
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(),
-			"signed for \"registry.example.com/acme/api\"");
+	                "signed for \"registry.example.com/acme/api\"");
 	/* A longer name is not the same repository. */
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "registry.example.com/acme/api2",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 TG_EINVALID);
+	                          "registry.example.com/acme/api2",
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 TG_EINVALID);
 	/* exact: the tag too. */
 	assert_int_equal(identity("registry.example.com/acme/api:v1",
-				  "registry.example.com/acme/api:v1",
-				  TG_IDENTITY_EXACT, NULL, NULL),
-			 0);
+	                          "registry.example.com/acme/api:v1",
+	                          TG_IDENTITY_EXACT, NULL, NULL),
+	                 0);
 	assert_int_equal(identity("registry.example.com/acme/api:v1",
-				  "registry.example.com/acme/api:v2",
-				  TG_IDENTITY_EXACT, NULL, NULL),
-			 TG_EINVALID);
+	                          "registry.example.com/acme/api:v2",
+	                          TG_IDENTITY_EXACT, NULL, NULL),
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(), "signedIdentity exact");
 	/* A signed reference without a tag cannot match exactly. */
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "registry.example.com/acme/api:latest",
-				  TG_IDENTITY_EXACT, NULL, NULL),
-			 TG_EINVALID);
+	                          "registry.example.com/acme/api:latest",
+	                          TG_IDENTITY_EXACT, NULL, NULL),
+	                 TG_EINVALID);
 	/* An unparsable signed reference never matches. */
 	assert_int_equal(identity("Not A Reference", "a.example/x",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 TG_EINVALID);
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 TG_EINVALID);
 }
 
 static void test_cosign_identity_remap(void **state)
@@ -355,28 +360,28 @@ static void test_cosign_identity_remap(void **state)
 	(void)state;
 	/* A mirror's name is compared as the signed registry's. */
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "mirror.example.com/acme/api:v1",
-				  TG_IDENTITY_REPOSITORY,
-				  "mirror.example.com/acme/",
-				  "registry.example.com/acme/"),
-			 0);
+	                          "mirror.example.com/acme/api:v1",
+	                          TG_IDENTITY_REPOSITORY,
+	                          "mirror.example.com/acme/",
+	                          "registry.example.com/acme/"),
+	                 0);
 	assert_int_equal(identity("registry.example.com/acme/api:v1",
-				  "mirror.example.com/acme/api:v1",
-				  TG_IDENTITY_EXACT, "mirror.example.com/acme",
-				  "registry.example.com/acme"),
-			 0);
+	                          "mirror.example.com/acme/api:v1",
+	                          TG_IDENTITY_EXACT, "mirror.example.com/acme",
+	                          "registry.example.com/acme"),
+	                 0);
 	/* Without the remap the mirror does not match. */
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "mirror.example.com/acme/api:v1",
-				  TG_IDENTITY_REPOSITORY, NULL, NULL),
-			 TG_EINVALID);
+	                          "mirror.example.com/acme/api:v1",
+	                          TG_IDENTITY_REPOSITORY, NULL, NULL),
+	                 TG_EINVALID);
 	/* The prefix matches on path components only. */
 	assert_int_equal(identity("registry.example.com/acme/api",
-				  "mirror.example.com/acmex/api:v1",
-				  TG_IDENTITY_REPOSITORY,
-				  "mirror.example.com/acme",
-				  "registry.example.com/acme"),
-			 TG_EINVALID);
+	                          "mirror.example.com/acmex/api:v1",
+	                          TG_IDENTITY_REPOSITORY,
+	                          "mirror.example.com/acme",
+	                          "registry.example.com/acme"),
+	                 TG_EINVALID);
 }
 
 /* The containers/image verdict table, key-based rows ---------------------- */
@@ -389,7 +394,7 @@ static void test_cosign_fixture_valid_accepts(void **state)
 	(void)state;
 	assert_string_equal(d, VALID_DIGEST);
 	c = verify_fixture("dir-img-cosign-valid", sig1, 1, "cosign.pub",
-			   SAMPLE, d, TG_IDENTITY_REPOSITORY);
+	                   SAMPLE, d, TG_IDENTITY_REPOSITORY);
 	assert_true(tg_check_passed(c));
 	assert_int_equal(evidence_int(c, "seen"), 1);
 	assert_int_equal(evidence_int(c, "valid"), 1);
@@ -404,16 +409,16 @@ static void test_cosign_fixture_valid_identity_mismatch(void **state)
 
 	(void)state;
 	c = verify_fixture("dir-img-cosign-valid", sig1, 1, "cosign.pub",
-			   "testing/manifest:notlatest", d,
-			   TG_IDENTITY_REPOSITORY);
+	                   "testing/manifest:notlatest", d,
+	                   TG_IDENTITY_REPOSITORY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "0 of 1 signatures verify with key \"release\"; "
-			 "re-sign or add the signer to the policy");
+	                 "re-sign or add the signer to the policy");
 	assert_reason(c, "signature 1: signed for \"" SAMPLE "\"");
 	tg_check_free(c);
 	/* cosign checks only the digest: under "any" it is accepted. */
 	c = verify_fixture("dir-img-cosign-valid", sig1, 1, "cosign.pub",
-			   "testing/manifest:notlatest", d, TG_IDENTITY_ANY);
+	                   "testing/manifest:notlatest", d, TG_IDENTITY_ANY);
 	assert_true(tg_check_passed(c));
 	tg_check_free(c);
 	free(d);
@@ -426,18 +431,18 @@ static void test_cosign_fixture_valid_2(void **state)
 
 	(void)state;
 	c = verify_fixture("dir-img-cosign-valid-2", sig12, 2, "cosign.pub",
-			   SAMPLE, d, TG_IDENTITY_REPOSITORY);
+	                   SAMPLE, d, TG_IDENTITY_REPOSITORY);
 	assert_true(tg_check_passed(c));
 	assert_int_equal(evidence_int(c, "seen"), 2);
 	assert_int_equal(evidence_int(c, "valid"), 2);
 	tg_check_free(c);
 	c = verify_fixture("dir-img-cosign-valid-2", sig12, 2, "cosign.pub",
-			   "this/does-not:match", d, TG_IDENTITY_REPOSITORY);
+	                   "this/does-not:match", d, TG_IDENTITY_REPOSITORY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "0 of 2 signatures verify");
 	tg_check_free(c);
 	c = verify_fixture("dir-img-cosign-valid-2", sig12, 2, "cosign.pub",
-			   "this/does-not:match", d, TG_IDENTITY_ANY);
+	                   "this/does-not:match", d, TG_IDENTITY_ANY);
 	assert_true(tg_check_passed(c));
 	tg_check_free(c);
 	free(d);
@@ -451,13 +456,13 @@ static void test_cosign_fixture_mixed_accepts(void **state)
 	(void)state;
 	/* The first signature is by an unknown key: a note, not the end. */
 	c = verify_fixture("dir-img-cosign-mixed", sig12, 2, "cosign.pub",
-			   SAMPLE, d, TG_IDENTITY_REPOSITORY);
+	                   SAMPLE, d, TG_IDENTITY_REPOSITORY);
 	assert_true(tg_check_passed(c));
 	assert_int_equal(evidence_int(c, "seen"), 2);
 	assert_int_equal(evidence_int(c, "valid"), 1);
 	assert_int_equal(tg_check_note_count(c), 1);
 	assert_contains(tg_check_note_at(c, 0),
-			"signature 1: does not verify (key \"release\"");
+	                "signature 1: does not verify (key \"release\"");
 	tg_check_free(c);
 	free(d);
 }
@@ -469,14 +474,14 @@ static void test_cosign_fixture_exact_tag(void **state)
 
 	(void)state;
 	c = verify_fixture("dir-img-cosign-valid-with-tag", sig1, 1,
-			   "cosign.pub", "192.168.64.2:5000/skopeo-signed:tag",
-			   d, TG_IDENTITY_EXACT);
+	                   "cosign.pub", "192.168.64.2:5000/skopeo-signed:tag",
+	                   d, TG_IDENTITY_EXACT);
 	assert_true(tg_check_passed(c));
 	tg_check_free(c);
 	c = verify_fixture("dir-img-cosign-valid-with-tag", sig1, 1,
-			   "cosign.pub",
-			   "192.168.64.2:5000/skopeo-signed:othertag", d,
-			   TG_IDENTITY_EXACT);
+	                   "cosign.pub",
+	                   "192.168.64.2:5000/skopeo-signed:othertag", d,
+	                   TG_IDENTITY_EXACT);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "signed for \"192.168.64.2:5000/skopeo-signed:tag\"");
 	tg_check_free(c);
@@ -490,10 +495,10 @@ static void test_cosign_fixture_other_attachment_rejects(void **state)
 
 	(void)state;
 	c = verify_fixture("dir-img-cosign-other-attachment", sig1, 1,
-			   "cosign.pub", SAMPLE, d, TG_IDENTITY_ANY);
+	                   "cosign.pub", SAMPLE, d, TG_IDENTITY_ANY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "layer media type \"text/plain\" is not "
-			 "application/vnd.dev.cosign.simplesigning.v1+json");
+	                 "application/vnd.dev.cosign.simplesigning.v1+json");
 	tg_check_free(c);
 	free(d);
 }
@@ -506,7 +511,7 @@ static void test_cosign_fixture_modified_manifest_rejects(void **state)
 	(void)state;
 	assert_string_not_equal(d, VALID_DIGEST);
 	c = verify_fixture("dir-img-cosign-modified-manifest", sig1, 1,
-			   "cosign.pub", SAMPLE, d, TG_IDENTITY_ANY);
+	                   "cosign.pub", SAMPLE, d, TG_IDENTITY_ANY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "payload is for " VALID_DIGEST ", not this image");
 	tg_check_free(c);
@@ -533,16 +538,15 @@ static void test_cosign_fixture_key_rekor_accepts_with_key(void **state)
 
 	(void)state;
 	c = verify_fixture("dir-img-cosign-key-rekor-valid", sig1, 1,
-			   "cosign2.pub",
-			   "192.168.64.2:5000/cosign-signed/key-1", d,
-			   TG_IDENTITY_REPOSITORY);
+	                   "cosign2.pub",
+	                   "192.168.64.2:5000/cosign-signed/key-1", d,
+	                   TG_IDENTITY_REPOSITORY);
 	assert_true(tg_check_passed(c));
 	tg_check_free(c);
 	/* The same signature is not by cosign.pub. */
-	c = verify_fixture("dir-img-cosign-key-rekor-valid", sig1, 1,
-			   "cosign.pub",
-			   "192.168.64.2:5000/cosign-signed/key-1", d,
-			   TG_IDENTITY_ANY);
+	c = verify_fixture(
+	        "dir-img-cosign-key-rekor-valid", sig1, 1, "cosign.pub",
+	        "192.168.64.2:5000/cosign-signed/key-1", d, TG_IDENTITY_ANY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "0 of 1 signatures verify with key \"release\"");
 	tg_check_free(c);
@@ -551,12 +555,12 @@ static void test_cosign_fixture_key_rekor_accepts_with_key(void **state)
 
 static void test_cosign_fixture_unknown_key_rejects(void **state)
 {
-	static const char *const loose[] = {"unknown-cosign-key.signature"};
+	static const char *const loose[] = { "unknown-cosign-key.signature" };
 	tg_check *c;
 
 	(void)state;
 	c = verify_fixture(NULL, loose, 1, "cosign.pub", SAMPLE, VALID_DIGEST,
-			   TG_IDENTITY_ANY);
+	                   TG_IDENTITY_ANY);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "signature 1: does not verify");
 	tg_check_free(c);
@@ -567,16 +571,17 @@ static void test_cosign_fixture_unknown_key_rejects(void **state)
 static void test_cosign_threshold_counts_distinct_authorities(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k1 = fixture_key("cosign.pub"), *k2 = fixture_key("cosign2.pub");
-	tg_authority auths[2] = {{.name = "release", .key = k1},
-				 {.name = "ci", .key = k2}};
+	tg_pubkey *k1 = fixture_key("cosign.pub"),
+	          *k2 = fixture_key("cosign2.pub");
+	tg_authority auths[2] = { { .name = "release", .key = k1 },
+		                  { .name = "ci", .key = k2 } };
 	tg_cosign_layer layers[2];
-	tg_cosign_options o = {0};
+	tg_cosign_options o = { 0 };
 	tg_check *c;
 
 	(void)state;
 	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
-			     "signature-1");
+	                     "signature-1");
 	/* The same signature twice still counts one authority. */
 	layers[0] = layers[1] = s.layer;
 	o.digest = VALID_DIGEST;
@@ -586,19 +591,19 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 	assert_int_equal(tg_cosign_verify(&c, layers, 2, &o), 0);
 	assert_false(tg_check_passed(c));
 	assert_reason(c, "signed by 1 of the 2 authorities required "
-			 "(authorities \"release\", \"ci\")");
+	                 "(authorities \"release\", \"ci\")");
 	assert_int_equal(evidence_int(c, "valid"), 2);
 	tg_check_free(c);
 	o.threshold = 1;
 	assert_int_equal(tg_cosign_verify(&c, layers, 2, &o), 0);
 	assert_true(tg_check_passed(c));
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(tg_check_evidence(c),
-						       "authorities"),
-				       0),
-			"signer")),
-		tg_pubkey_id(k1));
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(tg_check_evidence(c),
+	                                               "authorities"),
+	                               0),
+	                "signer")),
+	        tg_pubkey_id(k1));
 	tg_check_free(c);
 	/* A threshold above the authorities is unusable. */
 	o.threshold = 3;
@@ -614,20 +619,22 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 static void test_cosign_counts_extra_signatures(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k1 = fixture_key("cosign.pub"), *k2 = fixture_key("cosign2.pub");
-	tg_authority auths[2] = {{.name = "release", .key = k1},
-				 {.name = "ci", .key = k2}};
+	tg_pubkey *k1 = fixture_key("cosign.pub"),
+	          *k2 = fixture_key("cosign2.pub");
+	tg_authority auths[2] = { { .name = "release", .key = k1 },
+		                  { .name = "ci", .key = k2 } };
 	tg_cosign_extra extra[2] = {
-		{.source = "referrer sha256:aa", .rejected = "bad bundle"},
-		{.source = "referrer sha256:bb", .authority = 1,
-		 .signer = "sha256:ci-key"},
+		{ .source = "referrer sha256:aa", .rejected = "bad bundle" },
+		{ .source = "referrer sha256:bb",
+		  .authority = 1,
+		  .signer = "sha256:ci-key" },
 	};
-	tg_cosign_options o = {0};
+	tg_cosign_options o = { 0 };
 	tg_check *c;
 
 	(void)state;
 	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
-			     "signature-1");
+	                     "signature-1");
 	o.digest = VALID_DIGEST;
 	o.authorities = auths;
 	o.authorities_count = 2;
@@ -661,8 +668,8 @@ static void test_cosign_rejects_unsigned_and_tampered(void **state)
 {
 	struct fixture_sig s;
 	tg_pubkey *k = fixture_key("cosign.pub");
-	tg_authority auth = {.name = "release", .key = k};
-	tg_cosign_options o = {0};
+	tg_authority auth = { .name = "release", .key = k };
+	tg_cosign_options o = { 0 };
 	tg_cosign_layer l;
 	tg_check *c;
 
@@ -676,7 +683,7 @@ static void test_cosign_rejects_unsigned_and_tampered(void **state)
 	assert_reason(c, "no signatures found");
 	tg_check_free(c);
 	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
-			     "signature-1");
+	                     "signature-1");
 	/* A layer without the signature annotation. */
 	l = s.layer;
 	l.signature = NULL;
@@ -704,20 +711,20 @@ static void test_cosign_caps_layers(void **state)
 {
 	struct fixture_sig s;
 	tg_pubkey *k = fixture_key("cosign.pub");
-	tg_authority auth = {.name = "release", .key = k};
-	tg_cosign_options o = {0};
+	tg_authority auth = { .name = "release", .key = k };
+	tg_cosign_options o = { 0 };
 	tg_cosign_layer *l = tg_calloc(TG_MAX_SIGNATURES + 5, sizeof(*l));
 	tg_check *c;
 	size_t i;
 
 	(void)state;
 	fixture_sig_load(&s, "containers-image/dir-img-cosign-valid/"
-			     "signature-1");
+	                     "signature-1");
 	/* The only valid signature sits past the cap: never looked at. */
 	for (i = 0; i < TG_MAX_SIGNATURES + 5; i++) {
 		l[i] = s.layer;
-		l[i].signature = i == TG_MAX_SIGNATURES + 4 ? s.signature
-							    : "MEUCIQ==";
+		l[i].signature =
+		        i == TG_MAX_SIGNATURES + 4 ? s.signature : "MEUCIQ==";
 	}
 	o.digest = VALID_DIGEST;
 	o.authorities = &auth;
@@ -747,10 +754,11 @@ int main(void)
 		cmocka_unit_test(test_cosign_fixture_other_attachment_rejects),
 		cmocka_unit_test(test_cosign_fixture_modified_manifest_rejects),
 		cmocka_unit_test(test_cosign_fixture_missing_manifests),
-		cmocka_unit_test(test_cosign_fixture_key_rekor_accepts_with_key),
+		cmocka_unit_test(
+		        test_cosign_fixture_key_rekor_accepts_with_key),
 		cmocka_unit_test(test_cosign_fixture_unknown_key_rejects),
 		cmocka_unit_test(
-			test_cosign_threshold_counts_distinct_authorities),
+		        test_cosign_threshold_counts_distinct_authorities),
 		cmocka_unit_test(test_cosign_counts_extra_signatures),
 		cmocka_unit_test(test_cosign_rejects_unsigned_and_tampered),
 		cmocka_unit_test(test_cosign_caps_layers),

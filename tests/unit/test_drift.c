@@ -13,53 +13,64 @@ static json_t *load(const char *text)
 	json_t *j = json_loads(text, 0, &e);
 
 	if (!j)
-		fail_msg("bad test JSON: %s at %d:%d", e.text, e.line, e.column);
+		fail_msg("bad test JSON: %s at %d:%d", e.text, e.line,
+		         e.column);
 	return j;
 }
 
 static const char *desired_deploy =
-	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
-	"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
-	"\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"}},"
-	"\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
-	"\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
-	"\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"r/web:1@sha256:aa\","
-	"\"args\":[\"--port\",\"80\"]}]}}}}";
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+        "\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"}},"
+        "\"spec\":{\"replicas\":2,\"selector\":{\"matchLabels\":{\"app\":"
+        "\"web\"}},"
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"r/"
+        "web:1@sha256:aa\","
+        "\"args\":[\"--port\",\"80\"]}]}}}}";
 
 /* What the server returns: defaults filled in, managedFields recording
  * tollgate's apply and a later `kubectl patch` of the replicas and a
  * `kubectl set image` of the container. */
 static const char *live_deploy =
-	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
-	"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\",\"uid\":\"u1\","
-	"\"resourceVersion\":\"42\",\"generation\":3,"
-	"\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"},"
-	"\"managedFields\":["
-	"{\"manager\":\"tollgate\",\"operation\":\"Apply\",\"fieldsType\":\"FieldsV1\","
-	"\"fieldsV1\":{\"f:metadata\":{\"f:labels\":{\"f:app\":{},\"f:tollgate.dev/unit\":{}}},"
-	"\"f:spec\":{\"f:selector\":{},\"f:template\":{\"f:spec\":{\"f:containers\":"
-	"{\"k:{\\\"name\\\":\\\"app\\\"}\":{\".\":{},\"f:args\":{},\"f:name\":{}}}}}}}},"
-	"{\"manager\":\"kubectl-patch\",\"operation\":\"Update\",\"fieldsType\":\"FieldsV1\","
-	"\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{}}}},"
-	"{\"manager\":\"kubectl-set\",\"operation\":\"Update\",\"fieldsType\":\"FieldsV1\","
-	"\"fieldsV1\":{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:containers\":"
-	"{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:image\":{}}}}}}}}]},"
-	"\"spec\":{\"replicas\":5,\"revisionHistoryLimit\":10,"
-	"\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
-	"\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
-	"\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"evil/web:latest\","
-	"\"args\":[\"--port\",\"80\"],\"imagePullPolicy\":\"Always\"}],"
-	"\"restartPolicy\":\"Always\"}}},"
-	"\"status\":{\"replicas\":5}}";
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\",\"uid\":\"u1\","
+        "\"resourceVersion\":\"42\",\"generation\":3,"
+        "\"labels\":{\"app\":\"web\",\"tollgate.dev/unit\":\"shop\"},"
+        "\"managedFields\":["
+        "{\"manager\":\"tollgate\",\"operation\":\"Apply\",\"fieldsType\":"
+        "\"FieldsV1\","
+        "\"fieldsV1\":{\"f:metadata\":{\"f:labels\":{\"f:app\":{},\"f:tollgate."
+        "dev/unit\":{}}},"
+        "\"f:spec\":{\"f:selector\":{},\"f:template\":{\"f:spec\":{\"f:"
+        "containers\":"
+        "{\"k:{\\\"name\\\":\\\"app\\\"}\":{\".\":{},\"f:args\":{},\"f:name\":{"
+        "}}}}}}}},"
+        "{\"manager\":\"kubectl-patch\",\"operation\":\"Update\","
+        "\"fieldsType\":\"FieldsV1\","
+        "\"fieldsV1\":{\"f:spec\":{\"f:replicas\":{}}}},"
+        "{\"manager\":\"kubectl-set\",\"operation\":\"Update\",\"fieldsType\":"
+        "\"FieldsV1\","
+        "\"fieldsV1\":{\"f:spec\":{\"f:template\":{\"f:spec\":{\"f:"
+        "containers\":"
+        "{\"k:{\\\"name\\\":\\\"app\\\"}\":{\"f:image\":{}}}}}}}}]},"
+        "\"spec\":{\"replicas\":5,\"revisionHistoryLimit\":10,"
+        "\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"evil/"
+        "web:latest\","
+        "\"args\":[\"--port\",\"80\"],\"imagePullPolicy\":\"Always\"}],"
+        "\"restartPolicy\":\"Always\"}}},"
+        "\"status\":{\"replicas\":5}}";
 
 static json_t *drift_at(json_t *drift, const char *path)
 {
 	json_t *d;
 	size_t i;
 
-	json_array_foreach(drift, i, d)
-	{
-		if (!strcmp(json_string_value(json_object_get(d, "path")), path))
+	json_array_foreach(drift, i, d) {
+		if (!strcmp(json_string_value(json_object_get(d, "path")),
+		            path))
 			return d;
 	}
 	return NULL;
@@ -77,15 +88,15 @@ static void test_drift_names_fields_and_their_managers(void **state)
 	assert_non_null(d);
 	assert_int_equal(json_array_size(json_object_get(d, "managers")), 1);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(d, "managers"), 0)),
-			    "kubectl-patch");
+	                            json_object_get(d, "managers"), 0)),
+	                    "kubectl-patch");
 	assert_int_equal(json_integer_value(json_object_get(d, "desired")), 2);
 	assert_int_equal(json_integer_value(json_object_get(d, "live")), 5);
 	d = drift_at(drift, "/spec/template/spec/containers/0/image");
 	assert_non_null(d);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(d, "managers"), 0)),
-			    "kubectl-set");
+	                            json_object_get(d, "managers"), 0)),
+	                    "kubectl-set");
 	json_decref(drift);
 	json_decref(desired);
 	json_decref(live);
@@ -100,9 +111,15 @@ static void test_drift_server_defaults_are_not_drift(void **state)
 	/* Put the live values back: only defaults remain different. */
 	spec = json_object_get(live, "spec");
 	json_object_set_new(spec, "replicas", json_integer(2));
-	json_object_set_new(json_array_get(json_object_get(json_object_get(
-			json_object_get(spec, "template"), "spec"), "containers"), 0),
-			    "image", json_string("r/web:1@sha256:aa"));
+	json_object_set_new(
+	        json_array_get(
+	                json_object_get(
+	                        json_object_get(
+	                                json_object_get(spec, "template"),
+	                                "spec"),
+	                        "containers"),
+	                0),
+	        "image", json_string("r/web:1@sha256:aa"));
 	tg_drift_compare(&drift, desired, live, "tollgate");
 	assert_int_equal(json_array_size(drift), 0);
 	json_decref(drift);
@@ -116,12 +133,14 @@ static void test_drift_removed_label_and_container(void **state)
 	json_t *drift;
 
 	(void)state;
-	json_object_del(json_object_get(json_object_get(live, "metadata"),
-					"labels"),
-			"tollgate.dev/unit");
-	json_array_clear(json_object_get(json_object_get(json_object_get(
-		json_object_get(live, "spec"), "template"), "spec"),
-		"containers"));
+	json_object_del(
+	        json_object_get(json_object_get(live, "metadata"), "labels"),
+	        "tollgate.dev/unit");
+	json_array_clear(json_object_get(
+	        json_object_get(json_object_get(json_object_get(live, "spec"),
+	                                        "template"),
+	                        "spec"),
+	        "containers"));
 	tg_drift_compare(&drift, desired, live, "tollgate");
 	assert_non_null(drift_at(drift, "/metadata/labels/tollgate.dev~1unit"));
 	assert_non_null(drift_at(drift, "/spec/template/spec/containers"));
@@ -136,17 +155,19 @@ static void test_drift_removed_label_and_container(void **state)
 static void test_drift_unnamed_list_items_compare_by_field(void **state)
 {
 	const char *desired_svc =
-		"{\"apiVersion\":\"v1\",\"kind\":\"Service\","
-		"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
-		"\"spec\":{\"selector\":{\"app\":\"web\"},"
-		"\"ports\":[{\"port\":80,\"targetPort\":8080},"
-		"{\"port\":443,\"targetPort\":8443}]}}";
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+	        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+	        "\"spec\":{\"selector\":{\"app\":\"web\"},"
+	        "\"ports\":[{\"port\":80,\"targetPort\":8080},"
+	        "{\"port\":443,\"targetPort\":8443}]}}";
 	const char *live_svc =
-		"{\"apiVersion\":\"v1\",\"kind\":\"Service\","
-		"\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
-		"\"spec\":{\"selector\":{\"app\":\"web\"},\"type\":\"ClusterIP\","
-		"\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080},"
-		"{\"port\":443,\"protocol\":\"TCP\",\"targetPort\":8443}]}}";
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+	        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+	        "\"spec\":{\"selector\":{\"app\":\"web\"},\"type\":"
+	        "\"ClusterIP\","
+	        "\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":"
+	        "8080},"
+	        "{\"port\":443,\"protocol\":\"TCP\",\"targetPort\":8443}]}}";
 	json_t *desired = load(desired_svc), *live = load(live_svc);
 	json_t *ports = json_object_get(json_object_get(live, "spec"), "ports");
 	json_t *drift;
@@ -157,7 +178,7 @@ static void test_drift_unnamed_list_items_compare_by_field(void **state)
 	json_decref(drift);
 
 	json_object_set_new(json_array_get(ports, 1), "targetPort",
-			    json_integer(9000));
+	                    json_integer(9000));
 	tg_drift_compare(&drift, desired, live, "tollgate");
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/spec/ports/1/targetPort"));
@@ -175,13 +196,14 @@ static void test_drift_unnamed_list_items_compare_by_field(void **state)
 static void test_drift_secret_reports_keys_never_values(void **state)
 {
 	json_t *desired = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
-			       "\"metadata\":{\"name\":\"db\"},"
-			       "\"stringData\":{\"password\":\"hunter2\"},"
-			       "\"data\":{\"user\":\"YWRtaW4=\"}}");
-	json_t *live = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
-			    "\"metadata\":{\"name\":\"db\"},\"type\":\"Opaque\","
-			    "\"data\":{\"user\":\"cm9vdA==\","
-			    "\"password\":\"aHVudGVyMg==\"}}");
+	                       "\"metadata\":{\"name\":\"db\"},"
+	                       "\"stringData\":{\"password\":\"hunter2\"},"
+	                       "\"data\":{\"user\":\"YWRtaW4=\"}}");
+	json_t *live =
+	        load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
+	             "\"metadata\":{\"name\":\"db\"},\"type\":\"Opaque\","
+	             "\"data\":{\"user\":\"cm9vdA==\","
+	             "\"password\":\"aHVudGVyMg==\"}}");
 	json_t *drift;
 	char *text;
 
@@ -196,9 +218,9 @@ static void test_drift_secret_reports_keys_never_values(void **state)
 	json_decref(drift);
 	/* The password changed in the cluster: reported, value hidden. */
 	json_object_set_new(json_object_get(live, "data"), "password",
-			    json_string("b3RoZXI="));
+	                    json_string("b3RoZXI="));
 	json_object_set_new(json_object_get(live, "data"), "user",
-			    json_string("YWRtaW4="));
+	                    json_string("YWRtaW4="));
 	tg_drift_compare(&drift, desired, live, "tollgate");
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/data/password"));
@@ -214,12 +236,15 @@ static void test_drift_secret_reports_keys_never_values(void **state)
 static void test_drift_owner_by_set_and_positional_keys(void **state)
 {
 	json_t *live = load(
-		"{\"metadata\":{\"finalizers\":[\"a\"],\"managedFields\":["
-		"{\"manager\":\"m1\",\"fieldsV1\":{\"f:metadata\":{\"f:finalizers\":"
-		"{\"v:\\\"a\\\"\":{}}}}},"
-		"{\"manager\":\"m2\",\"fieldsV1\":{\"f:spec\":{\"f:ports\":"
-		"{\"k:{\\\"port\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":{\"f:targetPort\":{}}}}}}]},"
-		"\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080}]}}");
+	        "{\"metadata\":{\"finalizers\":[\"a\"],\"managedFields\":["
+	        "{\"manager\":\"m1\",\"fieldsV1\":{\"f:metadata\":{\"f:"
+	        "finalizers\":"
+	        "{\"v:\\\"a\\\"\":{}}}}},"
+	        "{\"manager\":\"m2\",\"fieldsV1\":{\"f:spec\":{\"f:ports\":"
+	        "{\"k:{\\\"port\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":{\"f:"
+	        "targetPort\":{}}}}}}]},"
+	        "\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"TCP\","
+	        "\"targetPort\":8080}]}}");
 	json_t *o;
 
 	(void)state;
@@ -243,7 +268,8 @@ int main(void)
 		cmocka_unit_test(test_drift_names_fields_and_their_managers),
 		cmocka_unit_test(test_drift_server_defaults_are_not_drift),
 		cmocka_unit_test(test_drift_removed_label_and_container),
-		cmocka_unit_test(test_drift_unnamed_list_items_compare_by_field),
+		cmocka_unit_test(
+		        test_drift_unnamed_list_items_compare_by_field),
 		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
 	};

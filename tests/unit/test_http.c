@@ -161,8 +161,8 @@ static int server_stop(void **state)
 
 static tg_http *client(unsigned parallel, int retries)
 {
-	static const char *insecure[] = {"127.0.0.1", "localhost"};
-	tg_http_options o = {0};
+	static const char *insecure[] = { "127.0.0.1", "localhost" };
+	tg_http_options o = { 0 };
 	tg_http *h = NULL;
 
 	o.insecure_hosts = insecure;
@@ -181,8 +181,8 @@ static int get(tg_http_response **out,
                size_t max,
                const char *auth)
 {
-	tg_http_request req = {0};
-	const char *hdrs[1] = {auth};
+	tg_http_request req = { 0 };
+	const char *hdrs[1] = { auth };
 	char *url = tg_aprintf("http://127.0.0.1:%u%s", port_, path);
 	int error;
 
@@ -319,7 +319,7 @@ static void test_http_redirects_and_authorization(void **state)
 static void test_http_refuses_plain_http_and_reports_network(void **state)
 {
 	tg_http *h = client(0, 1);
-	tg_http_request req = {0};
+	tg_http_request req = { 0 };
 	tg_http_response *r = NULL;
 
 	(void)state;
@@ -363,7 +363,7 @@ static void on_second(tg_http *h, int result, tg_http_response *r, void *ctx)
 static void on_first(tg_http *h, int result, tg_http_response *r, void *ctx)
 {
 	struct batch *b = ctx;
-	tg_http_request req = {0};
+	tg_http_request req = { 0 };
 
 	b->done++;
 	if (result == 0 && r->status == 200)
@@ -376,8 +376,8 @@ static void on_first(tg_http *h, int result, tg_http_response *r, void *ctx)
 static void test_http_parallel_bounded_with_followups(void **state)
 {
 	tg_http *h = client(3, 0);
-	tg_http_request req = {0};
-	struct batch b = {0};
+	tg_http_request req = { 0 };
+	struct batch b = { 0 };
 	tg_http_stats st;
 	char *url = tg_aprintf("http://127.0.0.1:%u/slow", port_);
 	int i;
@@ -405,14 +405,14 @@ static void test_http_parallel_bounded_with_followups(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_http_get_and_headers),
-	        cmocka_unit_test(test_http_retries_503_then_succeeds),
-	        cmocka_unit_test(test_http_honours_retry_after),
-	        cmocka_unit_test(test_http_caps_response_size),
-	        cmocka_unit_test(test_http_redirects_and_authorization),
-	        cmocka_unit_test(
-	                test_http_refuses_plain_http_and_reports_network),
-	        cmocka_unit_test(test_http_parallel_bounded_with_followups),
+		cmocka_unit_test(test_http_get_and_headers),
+		cmocka_unit_test(test_http_retries_503_then_succeeds),
+		cmocka_unit_test(test_http_honours_retry_after),
+		cmocka_unit_test(test_http_caps_response_size),
+		cmocka_unit_test(test_http_redirects_and_authorization),
+		cmocka_unit_test(
+		        test_http_refuses_plain_http_and_reports_network),
+		cmocka_unit_test(test_http_parallel_bounded_with_followups),
 	};
 
 	return cmocka_run_group_tests(tests, server_start, server_stop);

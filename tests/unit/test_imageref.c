@@ -334,12 +334,12 @@ static void test_imageref_message_hides_control_characters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_imageref_table),
-	        cmocka_unit_test(test_imageref_canonical_round_trips),
-	        cmocka_unit_test(test_imageref_length_limits),
-	        cmocka_unit_test(test_imageref_pinned_and_dup),
-	        cmocka_unit_test(
-	                test_imageref_message_hides_control_characters),
+		cmocka_unit_test(test_imageref_table),
+		cmocka_unit_test(test_imageref_canonical_round_trips),
+		cmocka_unit_test(test_imageref_length_limits),
+		cmocka_unit_test(test_imageref_pinned_and_dup),
+		cmocka_unit_test(
+		        test_imageref_message_hides_control_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,13 +103,13 @@ static void test_keyless_identity_deprecated_issuer(void **state)
 static void test_keyless_match(void **state)
 {
 	tg_cert_identity id = {
-	        .subject = BEACON_ID,
-	        .issuer = GHA_ISSUER,
-	        .github_repository = "https://github.com/acme/api",
-	        .github_ref = "refs/tags/v1.2.0",
-	        .github_trigger = "push",
+		.subject = BEACON_ID,
+		.issuer = GHA_ISSUER,
+		.github_repository = "https://github.com/acme/api",
+		.github_ref = "refs/tags/v1.2.0",
+		.github_trigger = "push",
 	};
-	tg_keyless_policy p = {.subject = BEACON_ID, .issuer = GHA_ISSUER};
+	tg_keyless_policy p = { .subject = BEACON_ID, .issuer = GHA_ISSUER };
 
 	(void)state;
 	assert_int_equal(tg_keyless_match(&id, &p), 0);
@@ -442,13 +442,13 @@ static void test_keyless_rejects_nul_in_san(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_keyless_identity_of_real_fulcio_cert),
-	        cmocka_unit_test(test_keyless_identity_deprecated_issuer),
-	        cmocka_unit_test(test_keyless_match),
-	        cmocka_unit_test(test_keyless_chain_at_signing_time),
-	        cmocka_unit_test(test_keyless_made_leaf_verifies),
-	        cmocka_unit_test(test_keyless_rejects_hostile_certificates),
-	        cmocka_unit_test(test_keyless_rejects_nul_in_san),
+		cmocka_unit_test(test_keyless_identity_of_real_fulcio_cert),
+		cmocka_unit_test(test_keyless_identity_deprecated_issuer),
+		cmocka_unit_test(test_keyless_match),
+		cmocka_unit_test(test_keyless_chain_at_signing_time),
+		cmocka_unit_test(test_keyless_made_leaf_verifies),
+		cmocka_unit_test(test_keyless_rejects_hostile_certificates),
+		cmocka_unit_test(test_keyless_rejects_nul_in_san),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,9 +13,11 @@
 
 /* The payload and signature of a real cosign signature: the fixture file is
  * 15 bytes "\0sigstore-json\n" then JSON with payload and annotations. */
-static void load_cosign_fixture(const char *rel, unsigned char **payload,
-				size_t *payload_len, unsigned char **sig,
-				size_t *sig_len)
+static void load_cosign_fixture(const char *rel,
+                                unsigned char **payload,
+                                size_t *payload_len,
+                                unsigned char **sig,
+                                size_t *sig_len)
 {
 	size_t len;
 	char *data = tt_read_fixture(rel, &len);
@@ -24,13 +26,13 @@ static void load_cosign_fixture(const char *rel, unsigned char **payload,
 
 	assert_non_null(doc);
 	p = json_string_value(json_object_get(doc, "payload"));
-	s = json_string_value(json_object_get(
-		json_object_get(doc, "annotations"),
-		"dev.cosignproject.cosign/signature"));
+	s = json_string_value(
+	        json_object_get(json_object_get(doc, "annotations"),
+	                        "dev.cosignproject.cosign/signature"));
 	assert_non_null(p);
 	assert_non_null(s);
 	assert_int_equal(tg_base64_decode(payload, payload_len, p, strlen(p)),
-			 0);
+	                 0);
 	assert_int_equal(tg_base64_decode(sig, sig_len, s, strlen(s)), 0);
 	json_decref(doc);
 	free(data);
@@ -49,15 +51,15 @@ static void test_keys_verifies_real_cosign_signature(void **state)
 	assert_string_equal(tg_pubkey_type_name(key), "ecdsa-p256");
 	assert_true(tg_digest_is_valid(tg_pubkey_id(key)));
 	load_cosign_fixture("containers-image/dir-img-cosign-valid/signature-1",
-			    &payload, &payload_len, &sig, &sig_len);
+	                    &payload, &payload_len, &sig, &sig_len);
 	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-					  payload_len, sig, sig_len),
-			 0);
+	                                  payload_len, sig, sig_len),
+	                 0);
 	/* One changed byte of the payload must break it. */
 	payload[10] ^= 1;
 	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-					  payload_len, sig, sig_len),
-			 TG_EUNTRUSTED);
+	                                  payload_len, sig, sig_len),
+	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "does not verify with ecdsa-p256 key");
 	free(payload);
 	free(sig);
@@ -75,10 +77,10 @@ static void test_keys_rejects_signature_by_other_key(void **state)
 	(void)state;
 	assert_int_equal(tg_pubkey_load_file(&key, path), 0);
 	load_cosign_fixture("containers-image/dir-img-cosign-valid/signature-1",
-			    &payload, &payload_len, &sig, &sig_len);
+	                    &payload, &payload_len, &sig, &sig_len);
 	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-					  payload_len, sig, sig_len),
-			 TG_EUNTRUSTED);
+	                                  payload_len, sig, sig_len),
+	                 TG_EUNTRUSTED);
 	free(payload);
 	free(sig);
 	tg_pubkey_free(key);
@@ -86,9 +88,13 @@ static void test_keys_rejects_signature_by_other_key(void **state)
 }
 
 /* Generate a key, sign msg with it, and load its public half as PEM. */
-static void sign_with_fresh_key(EVP_PKEY *priv, const EVP_MD *md, int pss,
-				const char *msg, tg_pubkey **pub,
-				unsigned char *sig, size_t *sig_len)
+static void sign_with_fresh_key(EVP_PKEY *priv,
+                                const EVP_MD *md,
+                                int pss,
+                                const char *msg,
+                                tg_pubkey **pub,
+                                unsigned char *sig,
+                                size_t *sig_len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -100,22 +106,22 @@ static void sign_with_fresh_key(EVP_PKEY *priv, const EVP_MD *md, int pss,
 	assert_int_equal(EVP_DigestSignInit(ctx, &pctx, md, NULL, priv), 1);
 	if (pss)
 		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(
-					 pctx, RSA_PKCS1_PSS_PADDING),
-				 1);
+		                         pctx, RSA_PKCS1_PSS_PADDING),
+		                 1);
 	assert_int_equal(EVP_DigestSign(ctx, sig, sig_len,
-					(const unsigned char *)msg,
-					strlen(msg)),
-			 1);
+	                                (const unsigned char *)msg,
+	                                strlen(msg)),
+	                 1);
 	EVP_MD_CTX_free(ctx);
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, priv), 1);
 	pem_len = BIO_get_mem_data(bio, &pem);
 	assert_int_equal(tg_pubkey_from_pem(pub, "fresh", pem, (size_t)pem_len),
-			 0);
+	                 0);
 	BIO_free(bio);
 }
 
-static void check_roundtrip(EVP_PKEY *priv, const EVP_MD *md, int pss,
-			    tg_key_type type)
+static void
+check_roundtrip(EVP_PKEY *priv, const EVP_MD *md, int pss, tg_key_type type)
 {
 	const char *msg = "DSSEv1 28 application/vnd.in-toto+json 2 {}";
 	unsigned char sig[1024];
@@ -125,14 +131,14 @@ static void check_roundtrip(EVP_PKEY *priv, const EVP_MD *md, int pss,
 	sign_with_fresh_key(priv, md, pss, msg, &pub, sig, &sig_len);
 	assert_int_equal(tg_pubkey_type(pub), type);
 	assert_int_equal(tg_pubkey_verify(pub, TG_HASH_DEFAULT,
-					  (const unsigned char *)msg,
-					  strlen(msg), sig, sig_len),
-			 0);
+	                                  (const unsigned char *)msg,
+	                                  strlen(msg), sig, sig_len),
+	                 0);
 	sig[sig_len / 2] ^= 0x40;
 	assert_int_equal(tg_pubkey_verify(pub, TG_HASH_DEFAULT,
-					  (const unsigned char *)msg,
-					  strlen(msg), sig, sig_len),
-			 TG_EUNTRUSTED);
+	                                  (const unsigned char *)msg,
+	                                  strlen(msg), sig, sig_len),
+	                 TG_EUNTRUSTED);
 	tg_pubkey_free(pub);
 	EVP_PKEY_free(priv);
 }
@@ -141,15 +147,15 @@ static void test_keys_every_supported_type_roundtrips(void **state)
 {
 	(void)state;
 	check_roundtrip(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"),
-			EVP_sha256(), 0, TG_KEY_ECDSA_P256);
+	                EVP_sha256(), 0, TG_KEY_ECDSA_P256);
 	check_roundtrip(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"),
-			EVP_sha384(), 0, TG_KEY_ECDSA_P384);
+	                EVP_sha384(), 0, TG_KEY_ECDSA_P384);
 	check_roundtrip(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
-			EVP_sha256(), 0, TG_KEY_RSA);
+	                EVP_sha256(), 0, TG_KEY_RSA);
 	check_roundtrip(EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048),
-			EVP_sha256(), 1, TG_KEY_RSA);
+	                EVP_sha256(), 1, TG_KEY_RSA);
 	check_roundtrip(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), NULL, 0,
-			TG_KEY_ED25519);
+	                TG_KEY_ED25519);
 }
 
 static void test_keys_verify_digest_matches_message_form(void **state)
@@ -164,15 +170,15 @@ static void test_keys_verify_digest_matches_message_form(void **state)
 	sign_with_fresh_key(priv, EVP_sha256(), 0, msg, &pub, sig, &sig_len);
 	tg_sha256(md, msg, strlen(msg));
 	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32,
-						 sig, sig_len),
-			 0);
+	                                         sig, sig_len),
+	                 0);
 	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 31,
-						 sig, sig_len),
-			 TG_EINVALID);
+	                                         sig, sig_len),
+	                 TG_EINVALID);
 	md[0] ^= 1;
 	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32,
-						 sig, sig_len),
-			 TG_EUNTRUSTED);
+	                                         sig, sig_len),
+	                 TG_EUNTRUSTED);
 	tg_pubkey_free(pub);
 	EVP_PKEY_free(priv);
 }
@@ -183,23 +189,23 @@ static void test_keys_rejects_bad_and_weak_keys(void **state)
 	EVP_PKEY *weak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
 	EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
 	const char *junk = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC "
-			   "KEY-----\n";
+	                   "KEY-----\n";
 
 	(void)state;
-	assert_int_equal(tg_pubkey_from_pem(&key, "junk.pub", junk,
-					    strlen(junk)),
-			 TG_EPARSE);
+	assert_int_equal(
+	        tg_pubkey_from_pem(&key, "junk.pub", junk, strlen(junk)),
+	        TG_EPARSE);
 	assert_null(key);
 	assert_contains(tg_error_last(), "junk.pub: not a PEM public key");
 	assert_int_equal(tg_pubkey_from_pem(&key, "empty.pub", "", 0),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_int_equal(tg_pubkey_from_evp(&key, "weak.pub", weak),
-			 TG_EINVALID);
+	                 TG_EINVALID);
 	assert_contains(tg_error_last(), "RSA key of 1024 bits");
 	assert_int_equal(tg_pubkey_from_evp(&key, "k1.pub", k1), TG_EINVALID);
 	assert_contains(tg_error_last(), "unsupported elliptic curve");
 	assert_int_equal(tg_pubkey_load_file(&key, "/nonexistent/key.pub"),
-			 TG_ENOTFOUND);
+	                 TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "/nonexistent/key.pub");
 	EVP_PKEY_free(weak);
 	EVP_PKEY_free(k1);
@@ -208,14 +214,14 @@ static void test_keys_rejects_bad_and_weak_keys(void **state)
 static void test_keys_ed25519_refuses_prehashed(void **state)
 {
 	EVP_PKEY *priv = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	unsigned char md[32] = {0}, sig[64] = {0};
+	unsigned char md[32] = { 0 }, sig[64] = { 0 };
 	tg_pubkey *pub = NULL;
 
 	(void)state;
 	assert_int_equal(tg_pubkey_from_evp(&pub, "ed", priv), 0);
-	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32,
-						 sig, 64),
-			 TG_EINVALID);
+	assert_int_equal(
+	        tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32, sig, 64),
+	        TG_EINVALID);
 	tg_pubkey_free(pub);
 	EVP_PKEY_free(priv);
 }

@@ -1,4 +1,5 @@
-/* Tests of kubeconfig and in-cluster configuration (reconciler/kubeconfig.c). */
+/* Tests of kubeconfig and in-cluster configuration
+ * (reconciler/kubeconfig.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,37 +9,38 @@
 #include "tollgate/util.h"
 
 static const char *const good =
-	"apiVersion: v1\n"
-	"kind: Config\n"
-	"current-context: prod\n"
-	"clusters:\n"
-	"- name: prod-cluster\n"
-	"  cluster:\n"
-	"    server: https://127.0.0.1:6443/\n"
-	"    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
-	"- name: dev-cluster\n"
-	"  cluster:\n"
-	"    server: http://127.0.0.1:8080\n"
-	"    insecure-skip-tls-verify: true\n"
-	"users:\n"
-	"- name: agent\n"
-	"  user:\n"
-	"    token: s3cr3t-token\n"
-	"- name: filetoken\n"
-	"  user:\n"
-	"    tokenFile: token.txt\n"
-	"- name: plugin\n"
-	"  user:\n"
-	"    exec: {command: aws}\n"
-	"contexts:\n"
-	"- name: prod\n"
-	"  context: {cluster: prod-cluster, user: agent, namespace: shop}\n"
-	"- name: dev\n"
-	"  context: {cluster: dev-cluster, user: filetoken}\n"
-	"- name: broken\n"
-	"  context: {cluster: nowhere, user: agent}\n"
-	"- name: execctx\n"
-	"  context: {cluster: prod-cluster, user: plugin}\n";
+        "apiVersion: v1\n"
+        "kind: Config\n"
+        "current-context: prod\n"
+        "clusters:\n"
+        "- name: prod-cluster\n"
+        "  cluster:\n"
+        "    server: https://127.0.0.1:6443/\n"
+        "    certificate-authority-data: "
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
+        "- name: dev-cluster\n"
+        "  cluster:\n"
+        "    server: http://127.0.0.1:8080\n"
+        "    insecure-skip-tls-verify: true\n"
+        "users:\n"
+        "- name: agent\n"
+        "  user:\n"
+        "    token: s3cr3t-token\n"
+        "- name: filetoken\n"
+        "  user:\n"
+        "    tokenFile: token.txt\n"
+        "- name: plugin\n"
+        "  user:\n"
+        "    exec: {command: aws}\n"
+        "contexts:\n"
+        "- name: prod\n"
+        "  context: {cluster: prod-cluster, user: agent, namespace: shop}\n"
+        "- name: dev\n"
+        "  context: {cluster: dev-cluster, user: filetoken}\n"
+        "- name: broken\n"
+        "  context: {cluster: nowhere, user: agent}\n"
+        "- name: execctx\n"
+        "  context: {cluster: prod-cluster, user: plugin}\n";
 
 typedef struct fixture {
 	char *dir;
@@ -76,9 +78,8 @@ static void test_kubeconfig_current_context(void **state)
 	fixture *f = *state;
 	tg_kube_target *t;
 
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, NULL,
-							false),
-			 0);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, NULL, false), 0);
 	assert_string_equal(t->server, "https://127.0.0.1:6443");
 	assert_string_equal(t->context, "prod");
 	assert_string_equal(t->namespace_, "shop");
@@ -94,14 +95,13 @@ static void test_kubeconfig_refuses_insecure_unless_allowed(void **state)
 	fixture *f = *state;
 	tg_kube_target *t;
 
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, "dev",
-							false),
-			 TG_EINVALID);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, "dev", false),
+	        TG_EINVALID);
 	assert_null(t);
 	assert_contains(tg_error_last(), "insecure-skip-tls-verify");
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, "dev",
-							true),
-			 0);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, "dev", true), 0);
 	assert_true(t->insecure_skip_tls_verify);
 	assert_string_equal(t->token, "from-file");
 	tg_kube_target_free(t);
@@ -112,17 +112,17 @@ static void test_kubeconfig_names_missing_entries(void **state)
 	fixture *f = *state;
 	tg_kube_target *t;
 
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, "nope",
-							false),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, "nope", false),
+	        TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "context \"nope\" not found");
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, "broken",
-							false),
-			 TG_ENOTFOUND);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, "broken", false),
+	        TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "cluster \"nowhere\"");
-	assert_int_equal(tg_kube_target_from_kubeconfig(&t, f->path, "execctx",
-							false),
-			 TG_EINVALID);
+	assert_int_equal(
+	        tg_kube_target_from_kubeconfig(&t, f->path, "execctx", false),
+	        TG_EINVALID);
 	assert_contains(tg_error_last(), "exec or auth-provider plugin");
 }
 
@@ -135,11 +135,11 @@ static void test_kubeconfig_rejects_non_kubeconfig(void **state)
 	(void)state;
 	tt_write_file(p, "- a\n- b\n");
 	assert_int_equal(tg_kube_target_from_kubeconfig(&t, p, NULL, false),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_contains(tg_error_last(), "not a kubeconfig");
 	tt_write_file(p, "clusters: [\n");
 	assert_int_equal(tg_kube_target_from_kubeconfig(&t, p, NULL, false),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_contains(tg_error_last(), "list.yaml");
 	free(p);
 }
@@ -176,7 +176,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kubeconfig_current_context),
-		cmocka_unit_test(test_kubeconfig_refuses_insecure_unless_allowed),
+		cmocka_unit_test(
+		        test_kubeconfig_refuses_insecure_unless_allowed),
 		cmocka_unit_test(test_kubeconfig_names_missing_entries),
 		cmocka_unit_test(test_kubeconfig_rejects_non_kubeconfig),
 		cmocka_unit_test(test_kubeconfig_in_cluster),

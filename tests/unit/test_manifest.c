@@ -91,31 +91,31 @@ static void test_manifest_builtin_kinds_images(void **state)
 		size_t obj;
 		const char *pointer, *written, *canonical;
 	} want[] = {
-	        {0, "/spec/containers/0/image", "nginx:1.25",
-	         "docker.io/library/nginx:1.25"},
-	        {0, "/spec/ephemeralContainers/0/image", "busybox",
-	         "docker.io/library/busybox:latest"},
-	        {1, "/spec/template/spec/containers/0/image",
-	         "ghcr.io/acme/api:2@sha256:" HEX64,
-	         "ghcr.io/acme/api:2@sha256:" HEX64},
-	        {1, "/spec/template/spec/containers/1/image",
-	         "127.0.0.1:5000/side", "127.0.0.1:5000/side:latest"},
-	        {1, "/spec/template/spec/initContainers/0/image",
-	         "ghcr.io/acme/init:1", "ghcr.io/acme/init:1"},
-	        {2, "/spec/template/spec/containers/0/image", "postgres:16",
-	         "docker.io/library/postgres:16"},
-	        {3, "/spec/template/spec/containers/0/image",
-	         "quay.io/prometheus/node-exporter:v1.7.0",
-	         "quay.io/prometheus/node-exporter:v1.7.0"},
-	        {4, "/spec/template/spec/containers/0/image", "acme/rs",
-	         "docker.io/acme/rs:latest"},
-	        {5, "/spec/template/spec/containers/0/image",
-	         "localhost:5000/job:7", "localhost:5000/job:7"},
-	        {6, "/spec/jobTemplate/spec/template/spec/containers/0/image",
-	         "index.docker.io/acme/cron:3", "docker.io/acme/cron:3"},
-	        {6,
-	         "/spec/jobTemplate/spec/template/spec/initContainers/0/image",
-	         "busybox:1.36", "docker.io/library/busybox:1.36"},
+		{ 0, "/spec/containers/0/image", "nginx:1.25",
+		  "docker.io/library/nginx:1.25" },
+		{ 0, "/spec/ephemeralContainers/0/image", "busybox",
+		  "docker.io/library/busybox:latest" },
+		{ 1, "/spec/template/spec/containers/0/image",
+		  "ghcr.io/acme/api:2@sha256:" HEX64,
+		  "ghcr.io/acme/api:2@sha256:" HEX64 },
+		{ 1, "/spec/template/spec/containers/1/image",
+		  "127.0.0.1:5000/side", "127.0.0.1:5000/side:latest" },
+		{ 1, "/spec/template/spec/initContainers/0/image",
+		  "ghcr.io/acme/init:1", "ghcr.io/acme/init:1" },
+		{ 2, "/spec/template/spec/containers/0/image", "postgres:16",
+		  "docker.io/library/postgres:16" },
+		{ 3, "/spec/template/spec/containers/0/image",
+		  "quay.io/prometheus/node-exporter:v1.7.0",
+		  "quay.io/prometheus/node-exporter:v1.7.0" },
+		{ 4, "/spec/template/spec/containers/0/image", "acme/rs",
+		  "docker.io/acme/rs:latest" },
+		{ 5, "/spec/template/spec/containers/0/image",
+		  "localhost:5000/job:7", "localhost:5000/job:7" },
+		{ 6, "/spec/jobTemplate/spec/template/spec/containers/0/image",
+		  "index.docker.io/acme/cron:3", "docker.io/acme/cron:3" },
+		{ 6,
+		  "/spec/jobTemplate/spec/template/spec/initContainers/0/image",
+		  "busybox:1.36", "docker.io/library/busybox:1.36" },
 	};
 	size_t i, n = sizeof(want) / sizeof(want[0]);
 
@@ -159,9 +159,9 @@ static void test_manifest_units_from_paths(void **state)
 	tg_manifest_set *set = new_set();
 	const char *cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
 	                 "  name: %s\n";
-	static const char *paths[] = {"web/a.yaml", "root.yaml",
-	                              "web/deep/er/b.yml", "db/c.yaml",
-	                              "another.yml"};
+	static const char *paths[] = { "web/a.yaml", "root.yaml",
+		                       "web/deep/er/b.yml", "db/c.yaml",
+		                       "another.yml" };
 	tg_manifest_unit *u;
 	size_t i;
 
@@ -266,15 +266,15 @@ static void test_manifest_empty_documents_and_json(void **state)
 
 static void test_manifest_configured_image_paths(void **state)
 {
-	static const char *rollout[] = {"/spec/template/spec"};
-	static const char *task[] = {"/spec/steps/*/image"};
-	static const char *fn[] = {"/spec/image", "/spec/missing/image"};
+	static const char *rollout[] = { "/spec/template/spec" };
+	static const char *task[] = { "/spec/steps/*/image" };
+	static const char *fn[] = { "/spec/image", "/spec/missing/image" };
 	const tg_manifest_image_path paths[] = {
-	        {"argoproj.io", "Rollout", rollout, 1},
-	        {"tekton.dev", "Task", task, 1},
-	        {NULL, "Function", fn, 2},
+		{ "argoproj.io", "Rollout", rollout, 1 },
+		{ "tekton.dev", "Task", task, 1 },
+		{ NULL, "Function", fn, 2 },
 	};
-	tg_manifest_options opts = {paths, 3, NULL};
+	tg_manifest_options opts = { paths, 3, NULL };
 	tg_manifest_set *set = NULL;
 	tg_manifest_unit *u;
 
@@ -300,12 +300,12 @@ static void test_manifest_configured_image_paths(void **state)
 
 	/* a group with a '/' is a whole apiVersion: only that version */
 	{
-		static const char *any[] = {"/spec/template/spec"};
+		static const char *any[] = { "/spec/template/spec" };
 		const tg_manifest_image_path v[] = {
-		        {"argoproj.io/v1alpha1", "Rollout", any, 1},
-		        {"tekton.dev/v1beta1", "Task", task, 1},
+			{ "argoproj.io/v1alpha1", "Rollout", any, 1 },
+			{ "tekton.dev/v1beta1", "Task", task, 1 },
 		};
-		tg_manifest_options vo = {v, 2, NULL};
+		tg_manifest_options vo = { v, 2, NULL };
 
 		assert_int_equal(tg_manifest_set_new(&set, &vo), 0);
 		add_data(set, "good/custom.yaml", "ci/custom.yaml");
@@ -328,10 +328,10 @@ static void test_manifest_configured_image_paths(void **state)
 
 static void test_manifest_rejects_bad_image_path_config(void **state)
 {
-	static const char *rel[] = {"spec/image"};
-	static const char *tilde[] = {"/spec/a~2b"};
-	tg_manifest_image_path p = {NULL, "Thing", rel, 1};
-	tg_manifest_options opts = {&p, 1, NULL};
+	static const char *rel[] = { "spec/image" };
+	static const char *tilde[] = { "/spec/a~2b" };
+	tg_manifest_image_path p = { NULL, "Thing", rel, 1 };
+	tg_manifest_options opts = { &p, 1, NULL };
 	tg_manifest_set *set = NULL;
 
 	(void)state;
@@ -349,9 +349,9 @@ static void test_manifest_rejects_bad_image_path_config(void **state)
 
 static void test_manifest_wildcard_member_pointer_escaped(void **state)
 {
-	static const char *ptr[] = {"/spec/images/*", "/spec/count"};
-	const tg_manifest_image_path p = {"example.com", "Bundle", ptr, 2};
-	tg_manifest_options opts = {&p, 1, "deploy"};
+	static const char *ptr[] = { "/spec/images/*", "/spec/count" };
+	const tg_manifest_image_path p = { "example.com", "Bundle", ptr, 2 };
+	tg_manifest_options opts = { &p, 1, "deploy" };
 	const char *doc = "apiVersion: example.com/v1\nkind: Bundle\n"
 	                  "metadata: {name: b}\n"
 	                  "spec:\n  count: 3\n  images:\n"
@@ -515,8 +515,8 @@ static void test_manifest_bad_images_reported(void **state)
 
 static void test_manifest_yaml_errors_block_only_their_unit(void **state)
 {
-	static const char *files[] = {"syntax.yaml", "duplicate-keys.yaml",
-	                              "billion-laughs.yaml"};
+	static const char *files[] = { "syntax.yaml", "duplicate-keys.yaml",
+		                       "billion-laughs.yaml" };
 	tg_manifest_set *set = new_set();
 	size_t i;
 
@@ -667,9 +667,9 @@ static void test_manifest_path_wanted(void **state)
 
 static void test_manifest_rejects_unsafe_paths(void **state)
 {
-	static const char *bad[] = {"../x.yaml",  "/etc/x.yaml",
-	                            "a//b.yaml",  "",
-	                            "a/./b.yaml", "a/../../b.yaml"};
+	static const char *bad[] = { "../x.yaml",  "/etc/x.yaml",
+		                     "a//b.yaml",  "",
+		                     "a/./b.yaml", "a/../../b.yaml" };
 	tg_manifest_set *set = new_set();
 	size_t i;
 
@@ -866,9 +866,9 @@ static size_t repeat_tail(char *buf, size_t n, size_t at, size_t max)
  */
 static void test_manifest_survives_mutated_inputs(void **state)
 {
-	static const char *files[] = {"good/workloads.yaml", "good/lists.yaml",
-	                              "good/custom.yaml", "good/deploy.json",
-	                              "bad/images.yaml"};
+	static const char *files[] = { "good/workloads.yaml", "good/lists.yaml",
+		                       "good/custom.yaml", "good/deploy.json",
+		                       "bad/images.yaml" };
 	static const char noise[] = "-:[]{}&*!|>'\"%@`#,?\n\t ~0xL";
 	uint32_t seed = 0x7011ca7e;
 	size_t f, round;
@@ -954,10 +954,10 @@ static void test_manifest_example_repository(void **state)
 		const char *name;
 		size_t objects, images;
 	} units[] = {
-	        {"_root", 3, 0},
-	        {"frontend", 5, 2},
-	        {"monitoring", 8, 3},
-	        {"payments", 7, 5},
+		{ "_root", 3, 0 },
+		{ "frontend", 5, 2 },
+		{ "monitoring", 8, 3 },
+		{ "payments", 7, 5 },
 	};
 	size_t i;
 
@@ -997,29 +997,29 @@ static void test_manifest_example_repository(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_manifest_builtin_kinds_images),
-	        cmocka_unit_test(test_manifest_units_from_paths),
-	        cmocka_unit_test(test_manifest_lists_expanded_with_item_lines),
-	        cmocka_unit_test(test_manifest_empty_documents_and_json),
-	        cmocka_unit_test(test_manifest_configured_image_paths),
-	        cmocka_unit_test(test_manifest_rejects_bad_image_path_config),
-	        cmocka_unit_test(test_manifest_wildcard_member_pointer_escaped),
-	        cmocka_unit_test(test_manifest_missing_fields_reported),
-	        cmocka_unit_test(test_manifest_hostile_objects),
-	        cmocka_unit_test(test_manifest_bad_images_reported),
-	        cmocka_unit_test(
-	                test_manifest_yaml_errors_block_only_their_unit),
-	        cmocka_unit_test(test_manifest_deep_lists_refused),
-	        cmocka_unit_test(test_manifest_duplicates_name_both_files),
-	        cmocka_unit_test(test_manifest_set_image_pins),
-	        cmocka_unit_test(test_manifest_path_wanted),
-	        cmocka_unit_test(test_manifest_rejects_unsafe_paths),
-	        cmocka_unit_test(test_manifest_file_limit),
-	        cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
-	        cmocka_unit_test(test_manifest_survives_mutated_inputs),
-	        cmocka_unit_test(test_manifest_dir_prefix_without_double_slash),
-	        cmocka_unit_test(test_manifest_dir_missing_root),
-	        cmocka_unit_test(test_manifest_example_repository),
+		cmocka_unit_test(test_manifest_builtin_kinds_images),
+		cmocka_unit_test(test_manifest_units_from_paths),
+		cmocka_unit_test(test_manifest_lists_expanded_with_item_lines),
+		cmocka_unit_test(test_manifest_empty_documents_and_json),
+		cmocka_unit_test(test_manifest_configured_image_paths),
+		cmocka_unit_test(test_manifest_rejects_bad_image_path_config),
+		cmocka_unit_test(test_manifest_wildcard_member_pointer_escaped),
+		cmocka_unit_test(test_manifest_missing_fields_reported),
+		cmocka_unit_test(test_manifest_hostile_objects),
+		cmocka_unit_test(test_manifest_bad_images_reported),
+		cmocka_unit_test(
+		        test_manifest_yaml_errors_block_only_their_unit),
+		cmocka_unit_test(test_manifest_deep_lists_refused),
+		cmocka_unit_test(test_manifest_duplicates_name_both_files),
+		cmocka_unit_test(test_manifest_set_image_pins),
+		cmocka_unit_test(test_manifest_path_wanted),
+		cmocka_unit_test(test_manifest_rejects_unsafe_paths),
+		cmocka_unit_test(test_manifest_file_limit),
+		cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
+		cmocka_unit_test(test_manifest_survives_mutated_inputs),
+		cmocka_unit_test(test_manifest_dir_prefix_without_double_slash),
+		cmocka_unit_test(test_manifest_dir_missing_root),
+		cmocka_unit_test(test_manifest_example_repository),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

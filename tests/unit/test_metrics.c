@@ -35,24 +35,41 @@ static void test_metrics_counts_cycles_and_buckets(void **state)
 	assert_contains(text, "tollgate_cycles_total{result=\"error\"} 1\n");
 	/* cumulative buckets: 0.3 s falls in 0.5 and above, 7 s in 10 and
 	 * above, 200 s only in +Inf */
-	assert_contains(text, "tollgate_cycle_duration_seconds_bucket{le=\"0.25\"} 0\n");
-	assert_contains(text, "tollgate_cycle_duration_seconds_bucket{le=\"0.5\"} 1\n");
-	assert_contains(text, "tollgate_cycle_duration_seconds_bucket{le=\"10\"} 2\n");
-	assert_contains(text, "tollgate_cycle_duration_seconds_bucket{le=\"120\"} 2\n");
-	assert_contains(text, "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} 3\n");
-	assert_contains(text, "tollgate_cycle_duration_seconds_sum 207.300000\n");
+	assert_contains(
+	        text,
+	        "tollgate_cycle_duration_seconds_bucket{le=\"0.25\"} 0\n");
+	assert_contains(
+	        text, "tollgate_cycle_duration_seconds_bucket{le=\"0.5\"} 1\n");
+	assert_contains(
+	        text, "tollgate_cycle_duration_seconds_bucket{le=\"10\"} 2\n");
+	assert_contains(
+	        text, "tollgate_cycle_duration_seconds_bucket{le=\"120\"} 2\n");
+	assert_contains(
+	        text,
+	        "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} 3\n");
+	assert_contains(text,
+	                "tollgate_cycle_duration_seconds_sum 207.300000\n");
 	assert_contains(text, "tollgate_cycle_duration_seconds_count 3\n");
 	assert_contains(text, "tollgate_units{verdict=\"blocked\"} 1\n");
-	assert_contains(text, "tollgate_images_verified_total{verdict=\"allowed\"} 4\n");
-	assert_contains(text, "tollgate_images_verified_total{verdict=\"blocked\"} 2\n");
+	assert_contains(
+	        text,
+	        "tollgate_images_verified_total{verdict=\"allowed\"} 4\n");
+	assert_contains(
+	        text,
+	        "tollgate_images_verified_total{verdict=\"blocked\"} 2\n");
 	assert_contains(text, "tollgate_drifted_objects 4\n");
 	assert_contains(text, "tollgate_violations 2\n");
 	assert_contains(text, "tollgate_leader 1\n");
-	assert_contains(text, "tollgate_notifications_total{result=\"failed\"} 1\n");
-	assert_contains(text, "tollgate_last_success_timestamp_seconds 1700000200\n");
+	assert_contains(text,
+	                "tollgate_notifications_total{result=\"failed\"} 1\n");
+	assert_contains(text,
+	                "tollgate_last_success_timestamp_seconds 1700000200\n");
 	/* label values escaped as the text format wants */
-	assert_contains(text, "tollgate_source_info{url=\"git://h/\\\"odd\\\"\\\\repo\","
-			      "branch=\"main\",commit=\"0123456789abcdef0123456789abcdef01234567\"} 1\n");
+	assert_contains(
+	        text,
+	        "tollgate_source_info{url=\"git://h/\\\"odd\\\"\\\\repo\","
+	        "branch=\"main\",commit="
+	        "\"0123456789abcdef0123456789abcdef01234567\"} 1\n");
 	free(text);
 	tg_metrics_free(m);
 }

@@ -263,16 +263,16 @@ static void test_provenance_regexp_refuses_re2_syntax(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_provenance_v02_real),
-	        cmocka_unit_test(test_provenance_v1_real),
-	        cmocka_unit_test(test_provenance_wrong_builder_and_source),
-	        cmocka_unit_test(
-	                test_provenance_v1_source_descriptor_normalised),
-	        cmocka_unit_test(
-	                test_provenance_missing_fields_fail_only_when_asked),
-	        cmocka_unit_test(test_provenance_not_slsa),
-	        cmocka_unit_test(test_provenance_image_age),
-	        cmocka_unit_test(test_provenance_regexp_refuses_re2_syntax),
+		cmocka_unit_test(test_provenance_v02_real),
+		cmocka_unit_test(test_provenance_v1_real),
+		cmocka_unit_test(test_provenance_wrong_builder_and_source),
+		cmocka_unit_test(
+		        test_provenance_v1_source_descriptor_normalised),
+		cmocka_unit_test(
+		        test_provenance_missing_fields_fail_only_when_asked),
+		cmocka_unit_test(test_provenance_not_slsa),
+		cmocka_unit_test(test_provenance_image_age),
+		cmocka_unit_test(test_provenance_regexp_refuses_re2_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

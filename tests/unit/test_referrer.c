@@ -193,7 +193,7 @@ static void test_referrer_second_authority(void **state)
 {
 	fixture *f = *state;
 	const tg_policy_authority *two[2];
-	tg_policy_authority other = {0};
+	tg_policy_authority other = { 0 };
 	tg_pubkey *k = NULL;
 	tg_referrer_bundle *b = NULL;
 	char *path = tt_src_path("tests/data/bundles/keys/stranger.pub");
@@ -268,10 +268,10 @@ static char *statement_digest(const char *json, size_t len)
  * Rekor): the evidence names the identity, the issuer and the log entry. */
 static void test_referrer_keyless_provenance(void **state)
 {
-	tg_policy_keyless k = {0};
-	tg_policy_authority a = {0};
-	const tg_policy_authority *auths[1] = {&a};
-	tg_policy_signatures sigs = {0};
+	tg_policy_keyless k = { 0 };
+	tg_policy_authority a = { 0 };
+	const tg_policy_authority *auths[1] = { &a };
+	tg_policy_signatures sigs = { 0 };
 	tg_referrer_bundle *b = NULL;
 	size_t len;
 	char *json = tt_read_fixture("sigstore-go/examples/"
@@ -379,16 +379,16 @@ static void test_referrer_kind_hint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_referrer_sign_bundle_is_a_signature),
-	        cmocka_unit_test(test_referrer_message_bundle_is_a_signature),
-	        cmocka_unit_test(test_referrer_sbom_bundle_is_an_attestation),
-	        cmocka_unit_test(test_referrer_rejects_bad_bundles),
-	        cmocka_unit_test(test_referrer_key_with_rekor_required),
-	        cmocka_unit_test(test_referrer_second_authority),
-	        cmocka_unit_test(test_referrer_rejects_truncated_bundle),
-	        cmocka_unit_test(test_referrer_keyless_provenance),
-	        cmocka_unit_test(test_referrer_bundle_layer),
-	        cmocka_unit_test(test_referrer_kind_hint),
+		cmocka_unit_test(test_referrer_sign_bundle_is_a_signature),
+		cmocka_unit_test(test_referrer_message_bundle_is_a_signature),
+		cmocka_unit_test(test_referrer_sbom_bundle_is_an_attestation),
+		cmocka_unit_test(test_referrer_rejects_bad_bundles),
+		cmocka_unit_test(test_referrer_key_with_rekor_required),
+		cmocka_unit_test(test_referrer_second_authority),
+		cmocka_unit_test(test_referrer_rejects_truncated_bundle),
+		cmocka_unit_test(test_referrer_keyless_provenance),
+		cmocka_unit_test(test_referrer_bundle_layer),
+		cmocka_unit_test(test_referrer_kind_hint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -89,12 +89,12 @@ static void test_registry_challenge_prefers_bearer(void **state)
 static void test_registry_challenge_rejects_malformed(void **state)
 {
 	static const char *bad[] = {
-	        "",
-	        "   ",
-	        "Bearer realm=\"unterminated",
-	        "=realm",
-	        "Bearer realm=\"a\" junk\"",
-	        "Bearer realm=\"a\";x",
+		"",
+		"   ",
+		"Bearer realm=\"unterminated",
+		"=realm",
+		"Bearer realm=\"a\" junk\"",
+		"Bearer realm=\"a\";x",
 	};
 	tg_auth_challenge c;
 	size_t i;
@@ -142,8 +142,8 @@ static void test_registry_link_next(void **state)
 static void test_registry_link_rejects_malformed(void **state)
 {
 	static const char *bad[] = {
-	        "/v2/x; rel=next", "</v2/x; rel=next", "</a>; rel=\"next",
-	        "</a> junk",       "</a>; =x",
+		"/v2/x; rel=next", "</v2/x; rel=next", "</a>; rel=\"next",
+		"</a> junk",       "</a>; =x",
 	};
 	char *next;
 	size_t i;
@@ -197,19 +197,19 @@ static void test_registry_docker_config_rejects_bad(void **state)
 		const char *json;
 		const char *msg;
 	} bad[] = {
-	        /* "secretpw" without a colon: the secret must not leak. */
-	        {"{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0cHc=\"}}}",
-	         "auths.\"r\".auth is not base64"},
-	        {"{\"auths\":{\"r\":{\"auth\":\"!!notbase64\"}}}",
-	         "is not base64"},
-	        {"{\"auths\":{\"r\":{\"auth\":5}}}", "auth is not a string"},
-	        {"{\"auths\":{\"r\":{\"username\":\"u\"}}}",
-	         "username and password must both be strings"},
-	        {"{\"auths\":[]}", "\"auths\" is not an object"},
-	        {"{\"auths\":{\"r\":\"x\"}}", "is not an object"},
-	        {"[]", "not a JSON object"},
-	        {"{\"auths\":{\"r\":{},\"r\":{}}}", "duplicate"},
-	        {"{\"auths\":", "config.json:"},
+		/* "secretpw" without a colon: the secret must not leak. */
+		{ "{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0cHc=\"}}}",
+		  "auths.\"r\".auth is not base64" },
+		{ "{\"auths\":{\"r\":{\"auth\":\"!!notbase64\"}}}",
+		  "is not base64" },
+		{ "{\"auths\":{\"r\":{\"auth\":5}}}", "auth is not a string" },
+		{ "{\"auths\":{\"r\":{\"username\":\"u\"}}}",
+		  "username and password must both be strings" },
+		{ "{\"auths\":[]}", "\"auths\" is not an object" },
+		{ "{\"auths\":{\"r\":\"x\"}}", "is not an object" },
+		{ "[]", "not a JSON object" },
+		{ "{\"auths\":{\"r\":{},\"r\":{}}}", "duplicate" },
+		{ "{\"auths\":", "config.json:" },
 	};
 	tg_docker_cred *creds;
 	size_t i, n;
@@ -307,35 +307,38 @@ static void test_registry_manifest_rejects_hostile(void **state)
 		int code;
 		const char *msg;
 	} bad[] = {
-	        {"schema1.json", NULL, TG_EPARSE, "schema 1 manifests are not"},
-	        {"no-schema.json", NULL, TG_EPARSE, "schemaVersion must be 2"},
-	        {"no-config.json", NULL, TG_EPARSE, "has no \"config\""},
-	        {"bad-digest.json", NULL, TG_EPARSE,
-	         "layers[0].digest missing or not a valid"},
-	        {"uppercase-digest.json", NULL, TG_EPARSE, "config.digest"},
-	        {"traversal-digest.json", NULL, TG_EPARSE, "config.digest"},
-	        {"negative-size.json", NULL, TG_EPARSE, "config.size"},
-	        {"size-string.json", NULL, TG_EPARSE, "config.size"},
-	        {"layers-object.json", NULL, TG_EPARSE,
-	         "\"layers\" missing or not an array"},
-	        {"duplicate-key.json", NULL, TG_EPARSE, "duplicate"},
-	        {"unknown-mediatype.json", NULL, TG_EPARSE,
-	         "unsupported manifest mediaType"},
-	        {"annotation-number.json", NULL, TG_EPARSE, "is not a string"},
-	        {"index-no-platform-os.json", NULL, TG_EPARSE,
-	         "manifests[0].platform needs"},
-	        {"index-manifests-missing.json", NULL, TG_EPARSE,
-	         "\"manifests\" missing"},
-	        {"truncated.json", NULL, TG_EPARSE, "not valid JSON"},
-	        {"array.json", NULL, TG_EPARSE, "not a JSON object"},
-	        {"descriptor-no-mediatype.json", NULL, TG_EPARSE,
-	         "config.mediaType"},
-	        {"image-with-manifests.json", NULL, TG_EPARSE,
-	         "image manifest has \"manifests\""},
-	        {"deep.json", NULL, TG_EPARSE, "not valid JSON"},
-	        /* Content-Type says index, document says image manifest. */
-	        {"../good/oci-manifest.json", TG_MEDIA_OCI_INDEX, TG_EPARSE,
-	         "does not match Content-Type"},
+		{ "schema1.json", NULL, TG_EPARSE,
+		  "schema 1 manifests are not" },
+		{ "no-schema.json", NULL, TG_EPARSE,
+		  "schemaVersion must be 2" },
+		{ "no-config.json", NULL, TG_EPARSE, "has no \"config\"" },
+		{ "bad-digest.json", NULL, TG_EPARSE,
+		  "layers[0].digest missing or not a valid" },
+		{ "uppercase-digest.json", NULL, TG_EPARSE, "config.digest" },
+		{ "traversal-digest.json", NULL, TG_EPARSE, "config.digest" },
+		{ "negative-size.json", NULL, TG_EPARSE, "config.size" },
+		{ "size-string.json", NULL, TG_EPARSE, "config.size" },
+		{ "layers-object.json", NULL, TG_EPARSE,
+		  "\"layers\" missing or not an array" },
+		{ "duplicate-key.json", NULL, TG_EPARSE, "duplicate" },
+		{ "unknown-mediatype.json", NULL, TG_EPARSE,
+		  "unsupported manifest mediaType" },
+		{ "annotation-number.json", NULL, TG_EPARSE,
+		  "is not a string" },
+		{ "index-no-platform-os.json", NULL, TG_EPARSE,
+		  "manifests[0].platform needs" },
+		{ "index-manifests-missing.json", NULL, TG_EPARSE,
+		  "\"manifests\" missing" },
+		{ "truncated.json", NULL, TG_EPARSE, "not valid JSON" },
+		{ "array.json", NULL, TG_EPARSE, "not a JSON object" },
+		{ "descriptor-no-mediatype.json", NULL, TG_EPARSE,
+		  "config.mediaType" },
+		{ "image-with-manifests.json", NULL, TG_EPARSE,
+		  "image manifest has \"manifests\"" },
+		{ "deep.json", NULL, TG_EPARSE, "not valid JSON" },
+		/* Content-Type says index, document says image manifest. */
+		{ "../good/oci-manifest.json", TG_MEDIA_OCI_INDEX, TG_EPARSE,
+		  "does not match Content-Type" },
 	};
 	char path[256];
 	size_t i;
@@ -438,7 +441,7 @@ static void test_registry_rejects_bad_arguments(void **state)
 
 static void test_registry_auth_file_errors(void **state)
 {
-	tg_registry_options opts = {0};
+	tg_registry_options opts = { 0 };
 	tg_registry *reg = NULL;
 
 	(void)state;
@@ -575,8 +578,8 @@ static enum MHD_Result fake_handler(void *cls,
 
 static tg_registry *fake_client(char *name, size_t size)
 {
-	static const char *insecure[] = {"127.0.0.1"};
-	tg_registry_options o = {0};
+	static const char *insecure[] = { "127.0.0.1" };
+	tg_registry_options o = { 0 };
 	tg_registry *reg = NULL;
 
 	o.insecure = insecure;
@@ -664,8 +667,8 @@ fetch_fake_blob(tg_registry *reg, const char *host, const char *digest)
 /* The digest cache is bounded: the oldest entry goes first. */
 static void test_registry_cache_is_bounded(void **state)
 {
-	static const char *insecure[] = {"127.0.0.1"};
-	tg_registry_options o = {0};
+	static const char *insecure[] = { "127.0.0.1" };
+	tg_registry_options o = { 0 };
 	tg_registry *reg = NULL;
 	char host[64];
 	int i;
@@ -789,26 +792,26 @@ static int fake_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(
-	                test_registry_challenge_bearer_with_quoted_commas),
-	        cmocka_unit_test(test_registry_challenge_escapes_and_tokens),
-	        cmocka_unit_test(test_registry_challenge_prefers_bearer),
-	        cmocka_unit_test(test_registry_challenge_rejects_malformed),
-	        cmocka_unit_test(test_registry_link_next),
-	        cmocka_unit_test(test_registry_link_rejects_malformed),
-	        cmocka_unit_test(test_registry_docker_config_auths),
-	        cmocka_unit_test(test_registry_docker_config_rejects_bad),
-	        cmocka_unit_test(test_registry_manifest_good),
-	        cmocka_unit_test(test_registry_manifest_rejects_hostile),
-	        cmocka_unit_test(test_registry_manifest_limits),
-	        cmocka_unit_test(test_registry_digest_tag_and_host),
-	        cmocka_unit_test(test_registry_rejects_bad_arguments),
-	        cmocka_unit_test(test_registry_auth_file_errors),
-	        cmocka_unit_test(test_registry_referrers_follow_link_pages),
-	        cmocka_unit_test(test_registry_referrers_refuse_bad_links),
-	        cmocka_unit_test(test_registry_cache_is_bounded),
-	        cmocka_unit_test(test_registry_blob_sha512),
-	        cmocka_unit_test(test_registry_free_drops_queued_work),
+		cmocka_unit_test(
+		        test_registry_challenge_bearer_with_quoted_commas),
+		cmocka_unit_test(test_registry_challenge_escapes_and_tokens),
+		cmocka_unit_test(test_registry_challenge_prefers_bearer),
+		cmocka_unit_test(test_registry_challenge_rejects_malformed),
+		cmocka_unit_test(test_registry_link_next),
+		cmocka_unit_test(test_registry_link_rejects_malformed),
+		cmocka_unit_test(test_registry_docker_config_auths),
+		cmocka_unit_test(test_registry_docker_config_rejects_bad),
+		cmocka_unit_test(test_registry_manifest_good),
+		cmocka_unit_test(test_registry_manifest_rejects_hostile),
+		cmocka_unit_test(test_registry_manifest_limits),
+		cmocka_unit_test(test_registry_digest_tag_and_host),
+		cmocka_unit_test(test_registry_rejects_bad_arguments),
+		cmocka_unit_test(test_registry_auth_file_errors),
+		cmocka_unit_test(test_registry_referrers_follow_link_pages),
+		cmocka_unit_test(test_registry_referrers_refuse_bad_links),
+		cmocka_unit_test(test_registry_cache_is_bounded),
+		cmocka_unit_test(test_registry_blob_sha512),
+		cmocka_unit_test(test_registry_free_drops_queued_work),
 	};
 
 	return cmocka_run_group_tests(tests, fake_start, fake_stop);

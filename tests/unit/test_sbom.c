@@ -104,9 +104,11 @@ static void test_sbom_cyclonedx_real_passes_with_evidence(void **state)
 static void test_sbom_all_cyclonedx_versions_accepted(void **state)
 {
 	tg_policy_sbom s = base_settings();
-	const char *files[] = {"tests/data/sbom/good/npm-cyclonedx-1.4.json",
-	                       "tests/data/sbom/good/npm-cyclonedx-1.6.json",
-	                       "tests/data/sbom/good/cyclonedx-1.6-maven.json"};
+	const char *files[] = {
+		"tests/data/sbom/good/npm-cyclonedx-1.4.json",
+		"tests/data/sbom/good/npm-cyclonedx-1.6.json",
+		"tests/data/sbom/good/cyclonedx-1.6-maven.json"
+	};
 	size_t i;
 
 	(void)state;
@@ -122,7 +124,7 @@ static void test_sbom_all_cyclonedx_versions_accepted(void **state)
 static void test_sbom_denied_license_in_or_expression(void **state)
 {
 	tg_policy_sbom s = base_settings();
-	const char *denied[] = {"GPL-2.0", "WTFPL"};
+	const char *denied[] = { "GPL-2.0", "WTFPL" };
 	tg_check *c;
 	json_t *found;
 	char *r;
@@ -147,9 +149,9 @@ static void test_sbom_denied_license_in_or_expression(void **state)
 static void test_sbom_spdx_real_licenses_and_packages(void **state)
 {
 	tg_policy_sbom s = base_settings();
-	const char *denied[] = {"wtfpl"}; /* ids are case-insensitive */
-	tg_policy_denied_package pkgs[] = {{"semver", "<5.7.2"},
-	                                   {"ms", ">=2.1.3"}};
+	const char *denied[] = { "wtfpl" }; /* ids are case-insensitive */
+	tg_policy_denied_package pkgs[] = { { "semver", "<5.7.2" },
+		                            { "ms", ">=2.1.3" } };
 	tg_check *c;
 	char *r;
 	json_t *ev;
@@ -187,11 +189,12 @@ static void test_sbom_maven_group_with_and_names(void **state)
 {
 	tg_policy_sbom s = base_settings();
 	/* GPL-2.0-only under WITH is a license; the exception id is not */
-	const char *denied[] = {"GPL-2.0-only", "Universal-FOSS-exception-1.0",
-	                        "LGPL-2.1-or-later"};
+	const char *denied[] = { "GPL-2.0-only", "Universal-FOSS-exception-1.0",
+		                 "LGPL-2.1-or-later" };
 	tg_policy_denied_package pkgs[] = {
-	        {"org.apache.logging.log4j:log4j-core", ">=2.0, <2.17.1"},
-	        {"org.apache.logging.log4j/log4j-api", "<2.0"}};
+		{ "org.apache.logging.log4j:log4j-core", ">=2.0, <2.17.1" },
+		{ "org.apache.logging.log4j/log4j-api", "<2.0" }
+	};
 	tg_check *c;
 	char *r;
 
@@ -268,7 +271,7 @@ static void test_sbom_bad_documents_fail(void **state)
 static void test_sbom_json_string_predicate_is_unwrapped(void **state)
 {
 	tg_policy_sbom s = base_settings();
-	const char *denied[] = {"ISC"};
+	const char *denied[] = { "ISC" };
 	size_t len;
 	char *data =
 	        tt_read_src("tests/data/sbom/good/npm-spdx-2.3.json", &len);
@@ -293,20 +296,20 @@ static void test_sbom_version_compare_table(void **state)
 		const char *a, *b;
 		int sign;
 	} cases[] = {
-	        {"1.2.3", "1.2.3", 0},
-	        {"1.2.3", "1.2.10", -1},
-	        {"1.10.0", "1.9.9", 1},
-	        {"v1.2.3", "1.2.3", 0},
-	        {"1.2", "1.2.0", 0},
-	        {"1.2.3-rc1", "1.2.3", -1},
-	        {"1.2.3-alpha", "1.2.3-beta", -1},
-	        {"1.2.3-rc.2", "1.2.3-rc.10", -1},
-	        {"1.2.3+build5", "1.2.3", 0},
-	        {"2.0.0", "10.0.0", -1},
-	        {"007", "7", 0},
-	        {"1.2.3a", "1.2.3", 1},
-	        {"5.6.15.Final", "5.6.15", 1},
-	        {"99999999999999999999999", "1", 1},
+		{ "1.2.3", "1.2.3", 0 },
+		{ "1.2.3", "1.2.10", -1 },
+		{ "1.10.0", "1.9.9", 1 },
+		{ "v1.2.3", "1.2.3", 0 },
+		{ "1.2", "1.2.0", 0 },
+		{ "1.2.3-rc1", "1.2.3", -1 },
+		{ "1.2.3-alpha", "1.2.3-beta", -1 },
+		{ "1.2.3-rc.2", "1.2.3-rc.10", -1 },
+		{ "1.2.3+build5", "1.2.3", 0 },
+		{ "2.0.0", "10.0.0", -1 },
+		{ "007", "7", 0 },
+		{ "1.2.3a", "1.2.3", 1 },
+		{ "5.6.15.Final", "5.6.15", 1 },
+		{ "99999999999999999999999", "1", 1 },
 	};
 	size_t i;
 
@@ -344,17 +347,17 @@ static void test_sbom_version_constraints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_sbom_predicate_types),
-	        cmocka_unit_test(test_sbom_cyclonedx_real_passes_with_evidence),
-	        cmocka_unit_test(test_sbom_all_cyclonedx_versions_accepted),
-	        cmocka_unit_test(test_sbom_denied_license_in_or_expression),
-	        cmocka_unit_test(test_sbom_spdx_real_licenses_and_packages),
-	        cmocka_unit_test(test_sbom_maven_group_with_and_names),
-	        cmocka_unit_test(test_sbom_format_not_allowed),
-	        cmocka_unit_test(test_sbom_bad_documents_fail),
-	        cmocka_unit_test(test_sbom_json_string_predicate_is_unwrapped),
-	        cmocka_unit_test(test_sbom_version_compare_table),
-	        cmocka_unit_test(test_sbom_version_constraints),
+		cmocka_unit_test(test_sbom_predicate_types),
+		cmocka_unit_test(test_sbom_cyclonedx_real_passes_with_evidence),
+		cmocka_unit_test(test_sbom_all_cyclonedx_versions_accepted),
+		cmocka_unit_test(test_sbom_denied_license_in_or_expression),
+		cmocka_unit_test(test_sbom_spdx_real_licenses_and_packages),
+		cmocka_unit_test(test_sbom_maven_group_with_and_names),
+		cmocka_unit_test(test_sbom_format_not_allowed),
+		cmocka_unit_test(test_sbom_bad_documents_fail),
+		cmocka_unit_test(test_sbom_json_string_predicate_is_unwrapped),
+		cmocka_unit_test(test_sbom_version_compare_table),
+		cmocka_unit_test(test_sbom_version_constraints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,8 +62,8 @@ static void free_material(layer_fixture *f)
 
 static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 {
-	tg_policy_keyless k = {0};
-	tg_policy_authority a = {0};
+	tg_policy_keyless k = { 0 };
+	tg_policy_authority a = { 0 };
 	layer_fixture f;
 	char *signer = NULL, *ca;
 	size_t len;
@@ -106,7 +106,7 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 
 static void test_sigstore_key_authority_requires_rekor(void **state)
 {
-	tg_policy_authority a = {0};
+	tg_policy_authority a = { 0 };
 	layer_fixture f;
 	tg_pubkey *key;
 	char *signer = NULL,
@@ -144,8 +144,8 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 /* A private PKI without Rekor: the certificate is checked now. */
 static void test_sigstore_private_pki(void **state)
 {
-	tg_policy_keyless k = {0};
-	tg_policy_authority a = {0};
+	tg_policy_keyless k = { 0 };
+	tg_policy_authority a = { 0 };
 	layer_fixture f;
 	char *signer = NULL, *roots, *inter;
 	size_t rl, il;
@@ -184,12 +184,12 @@ static int subject_only(void *ctx, const tg_cert_identity *id)
 
 static void test_sigstore_private_pki_at_current_time(void **state)
 {
-	tg_keyless_policy kp = {.match = subject_only,
-	                        .match_ctx = "qiwan@redhat.com",
-	                        .allow_missing_eku = true};
-	tg_sigstore_policy pol = {0};
+	tg_keyless_policy kp = { .match = subject_only,
+		                 .match_ctx = "qiwan@redhat.com",
+		                 .allow_missing_eku = true };
+	tg_sigstore_policy pol = { 0 };
 	tg_sigstore_evidence *ev = NULL;
-	tg_cosign_layer layer = {0};
+	tg_cosign_layer layer = { 0 };
 	tg_trustroot *root;
 	layer_fixture f;
 	char *roots, *inter;
@@ -235,8 +235,8 @@ static void test_sigstore_private_pki_at_current_time(void **state)
  * artifact digest, with the authority's trustedRoot. */
 static void test_sigstore_bundle_for_authority(void **state)
 {
-	tg_policy_keyless k = {0};
-	tg_policy_authority a = {0};
+	tg_policy_keyless k = { 0 };
+	tg_policy_authority a = { 0 };
 	tg_sigstore_evidence *ev = NULL;
 	char digest[TG_DIGEST_STR_LEN + 1], *json, *art;
 	size_t len, alen, rlen;
@@ -281,11 +281,11 @@ static void test_sigstore_bundle_for_authority(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_sigstore_keyless_hook_fulcio_rekor),
-	        cmocka_unit_test(test_sigstore_key_authority_requires_rekor),
-	        cmocka_unit_test(test_sigstore_private_pki),
-	        cmocka_unit_test(test_sigstore_private_pki_at_current_time),
-	        cmocka_unit_test(test_sigstore_bundle_for_authority),
+		cmocka_unit_test(test_sigstore_keyless_hook_fulcio_rekor),
+		cmocka_unit_test(test_sigstore_key_authority_requires_rekor),
+		cmocka_unit_test(test_sigstore_private_pki),
+		cmocka_unit_test(test_sigstore_private_pki_at_current_time),
+		cmocka_unit_test(test_sigstore_bundle_for_authority),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,7 @@ static int teardown(void **state)
 
 static tg_source *open_source(fixture *f, const char *branch, const char *path)
 {
-	tg_source_opts o = {0};
+	tg_source_opts o = { 0 };
 	tg_source *s = NULL;
 
 	o.url = f->remote;
@@ -345,7 +345,7 @@ static void test_source_skips_hidden_and_limits_depth(void **state)
 static void test_source_refuses_bad_options(void **state)
 {
 	fixture *f = *state;
-	tg_source_opts o = {0};
+	tg_source_opts o = { 0 };
 	tg_source *s = NULL;
 
 	o.branch = "main";
@@ -472,32 +472,32 @@ static void test_source_known_hosts_plain_port_and_hashed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(
-	                test_source_reads_manifests_below_path, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_fetch_is_incremental, setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_missing_branch_names_url_and_branch, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_missing_path_names_path, setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_symlink_inside_is_read, setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_refuses_symlink_outside, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_source_refuses_submodule,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_refuses_oversized_blob, setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_skips_hidden_and_limits_depth, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(test_source_refuses_bad_options,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_source_known_hosts_plain_port_and_hashed, setup,
-	                teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_reads_manifests_below_path, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_fetch_is_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_missing_branch_names_url_and_branch, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_missing_path_names_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_symlink_inside_is_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_refuses_symlink_outside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_refuses_submodule,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_refuses_oversized_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_skips_hidden_and_limits_depth, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(test_source_refuses_bad_options,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_known_hosts_plain_port_and_hashed, setup,
+		        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

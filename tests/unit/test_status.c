@@ -261,7 +261,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
 	fixture *f = tg_calloc(1, sizeof(*f));
-	tg_source_opts o = {0};
+	tg_source_opts o = { 0 };
 
 	f->dir = tt_mkdtemp();
 	f->remote = tg_aprintf("%s/remote.git", f->dir);
@@ -300,7 +300,7 @@ static int teardown(void **state)
 
 static tg_status_opts default_opts(void)
 {
-	tg_status_opts o = {0};
+	tg_status_opts o = { 0 };
 
 	o.branch = "tollgate/status";
 	o.notes_ref = "refs/notes/tollgate";
@@ -435,18 +435,19 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 	tg_status_opts o = default_opts();
 	tg_status_result r;
 	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
-	const char *remote[2] = {"refs/heads/tollgate/status",
-	                         "refs/notes/tollgate"};
-	const char *local[2] = {TG_STATUS_TRACK_BRANCH, TG_STATUS_TRACK_NOTES};
+	const char *remote[2] = { "refs/heads/tollgate/status",
+		                  "refs/notes/tollgate" };
+	const char *local[2] = { TG_STATUS_TRACK_BRANCH,
+		                 TG_STATUS_TRACK_NOTES };
 	char *out;
 
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
 	/* The combined fetch brings the status tip along. */
 	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2), 0);
 	race(f, 0);
-	json_object_set_new(json_object_get(json_object_get(doc, "units"),
-	                                    "web"),
-	                    "verdict", json_string("failed"));
+	json_object_set_new(
+	        json_object_get(json_object_get(doc, "units"), "web"),
+	        "verdict", json_string("failed"));
 	o.tips_fetched = true;
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
 	assert_true(r.committed);
@@ -509,25 +510,25 @@ static void test_status_without_push_stays_local(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_status_message_subject_body_trailers),
-	        cmocka_unit_test(test_status_message_lists_only_changed_units),
-	        cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
-	        cmocka_unit_test(test_status_untrusted_text_cannot_forge),
-	        cmocka_unit_test(test_status_markdown_blocked_first),
-	        cmocka_unit_test(test_status_validate_names_member),
-	        cmocka_unit_test_setup_teardown(
-	                test_status_publish_root_commit_then_nothing, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_status_publish_rebuilds_when_remote_moved, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_status_prefetched_tips_stale_then_refetched,
-	                setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_status_refuses_shared_history, setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_status_without_push_stays_local, setup, teardown),
+		cmocka_unit_test(test_status_message_subject_body_trailers),
+		cmocka_unit_test(test_status_message_lists_only_changed_units),
+		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
+		cmocka_unit_test(test_status_untrusted_text_cannot_forge),
+		cmocka_unit_test(test_status_markdown_blocked_first),
+		cmocka_unit_test(test_status_validate_names_member),
+		cmocka_unit_test_setup_teardown(
+		        test_status_publish_root_commit_then_nothing, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_status_publish_rebuilds_when_remote_moved, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_status_prefetched_tips_stale_then_refetched, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_status_refuses_shared_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_status_without_push_stays_local, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

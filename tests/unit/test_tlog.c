@@ -18,27 +18,27 @@ static const struct {
 	const char *data;
 	size_t len;
 } leaves[] = {
-        {"", 0},
-        {"\x00", 1},
-        {"\x10", 1},
-        {"\x20\x21", 2},
-        {"\x30\x31", 2},
-        {"\x40\x41\x42\x43", 4},
-        {"\x50\x51\x52\x53\x54\x55\x56\x57", 8},
-        {"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
-         16},
+	{ "", 0 },
+	{ "\x00", 1 },
+	{ "\x10", 1 },
+	{ "\x20\x21", 2 },
+	{ "\x30\x31", 2 },
+	{ "\x40\x41\x42\x43", 4 },
+	{ "\x50\x51\x52\x53\x54\x55\x56\x57", 8 },
+	{ "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+	  16 },
 };
 
 /* Published roots of the trees of the first n leaves, n = 1..8. */
 static const char *const roots[] = {
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+	"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+	"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+	"aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+	"d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+	"4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+	"76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+	"ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+	"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 };
 
 /* Reference Merkle tree hash MTH(D[lo:hi]) straight from RFC 6962 2.1. */
@@ -306,34 +306,34 @@ static void test_tlog_checkpoint_rejects_malformed_notes(void **state)
 		int code;
 		const char *msg;
 	} cases[] = {
-	        {"736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a AAAAAAAA\n",
-	         TG_EPARSE, "needs an origin, a tree size and a root hash"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n",
-	         TG_EPARSE, "no blank line"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n",
-	         TG_EPARSE, "no signature"},
-	        {"o\n73x\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a AAAAAAAA\n",
-	         TG_EPARSE, "not a tree size"},
-	        {"o\n-1\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a AAAAAAAA\n",
-	         TG_EPARSE, "not a tree size"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3sy\n\n"
-	         "\xe2\x80\x94 a AAAAAAAA\n",
-	         TG_EPARSE, "root hash"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "- a AAAAAAAA\n",
-	         TG_EPARSE, "em dash"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a !!!!\n",
-	         TG_EPARSE, "not base64"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a AAAA\n",
-	         TG_EPARSE, "key hint and a signature"},
-	        {"o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
-	         "\xe2\x80\x94 a AAAAAAAA",
-	         TG_EPARSE, "no newline"},
+		{ "736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a AAAAAAAA\n",
+		  TG_EPARSE, "needs an origin, a tree size and a root hash" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n",
+		  TG_EPARSE, "no blank line" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n",
+		  TG_EPARSE, "no signature" },
+		{ "o\n73x\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a AAAAAAAA\n",
+		  TG_EPARSE, "not a tree size" },
+		{ "o\n-1\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a AAAAAAAA\n",
+		  TG_EPARSE, "not a tree size" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3sy\n\n"
+		  "\xe2\x80\x94 a AAAAAAAA\n",
+		  TG_EPARSE, "root hash" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "- a AAAAAAAA\n",
+		  TG_EPARSE, "em dash" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a !!!!\n",
+		  TG_EPARSE, "not base64" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a AAAA\n",
+		  TG_EPARSE, "key hint and a signature" },
+		{ "o\n736\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n"
+		  "\xe2\x80\x94 a AAAAAAAA",
+		  TG_EPARSE, "no newline" },
 	};
 	tg_checkpoint *cp = NULL;
 	tg_buf big;
@@ -368,14 +368,14 @@ static void test_tlog_checkpoint_rejects_malformed_notes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(
-	                test_tlog_reference_tree_matches_rfc6962_vectors),
-	        cmocka_unit_test(test_tlog_inclusion_every_leaf_of_every_tree),
-	        cmocka_unit_test(test_tlog_inclusion_rejects_bad_shapes),
-	        cmocka_unit_test(test_tlog_inclusion_real_rekor_entry),
-	        cmocka_unit_test(test_tlog_canonical_json),
-	        cmocka_unit_test(test_tlog_checkpoint_parses_real_notes),
-	        cmocka_unit_test(test_tlog_checkpoint_rejects_malformed_notes),
+		cmocka_unit_test(
+		        test_tlog_reference_tree_matches_rfc6962_vectors),
+		cmocka_unit_test(test_tlog_inclusion_every_leaf_of_every_tree),
+		cmocka_unit_test(test_tlog_inclusion_rejects_bad_shapes),
+		cmocka_unit_test(test_tlog_inclusion_real_rekor_entry),
+		cmocka_unit_test(test_tlog_canonical_json),
+		cmocka_unit_test(test_tlog_checkpoint_parses_real_notes),
+		cmocka_unit_test(test_tlog_checkpoint_rejects_malformed_notes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

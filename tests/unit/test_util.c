@@ -32,9 +32,9 @@ static void test_util_parse_u64_bounds(void **state)
 	assert_int_equal(tg_parse_u64(&v, "10001", 5, 10000), TG_ETOOBIG);
 	assert_int_equal(tg_parse_u64(&v, "-1", 2, 10000), TG_EPARSE);
 	assert_int_equal(tg_parse_u64(&v, "", 0, 10000), TG_EPARSE);
-	assert_int_equal(tg_parse_u64(&v, "18446744073709551616", 20,
-				      UINT64_MAX),
-			 TG_ETOOBIG);
+	assert_int_equal(
+	        tg_parse_u64(&v, "18446744073709551616", 20, UINT64_MAX),
+	        TG_ETOOBIG);
 }
 
 static void test_util_base64_roundtrip_and_rejects(void **state)
@@ -64,12 +64,13 @@ static void test_util_digest_validation(void **state)
 	(void)state;
 	tg_sha256_digest_str(d, "abc", 3);
 	assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a3"
-			       "96177a9cb410ff61f20015ad");
+	                       "96177a9cb410ff61f20015ad");
 	assert_true(tg_digest_is_valid(d));
 	d[10] = 'A';
 	assert_false(tg_digest_is_valid(d));
 	assert_false(tg_digest_is_valid("sha256:abc"));
-	assert_false(tg_digest_is_valid("md5:ba7816bf8f01cfea414140de5dae2223"));
+	assert_false(
+	        tg_digest_is_valid("md5:ba7816bf8f01cfea414140de5dae2223"));
 }
 
 static void test_util_durations(void **state)
@@ -105,9 +106,9 @@ static void test_util_times(void **state)
 	tg_format_rfc3339(out, t);
 	assert_string_equal(out, "2024-02-29T12:00:00Z");
 	assert_int_equal(tg_parse_rfc3339(&t, "2023-02-29T12:00:00Z"),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_int_equal(tg_parse_rfc3339(&t, "2023-01-01 12:00:00Z"),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_int_equal(tg_parse_date_end(&t, "2026-12-31"), 0);
 	tg_format_rfc3339(out, t);
 	assert_string_equal(out, "2026-12-31T23:59:59Z");
@@ -131,7 +132,7 @@ static void test_util_error_prefix_keeps_detail(void **state)
 	(void)state;
 	tg_error_set(TG_EPARSE, "line 3: bad");
 	assert_int_equal(tg_error_prefix(TG_EPARSE, "%s", "policy.yaml"),
-			 TG_EPARSE);
+	                 TG_EPARSE);
 	assert_string_equal(tg_error_last(), "policy.yaml: line 3: bad");
 	assert_int_equal(tg_error_code(), TG_EPARSE);
 }

@@ -16,7 +16,8 @@
 #include "tollgate/verifier.h"
 
 #define DIGEST                                                                 \
-	"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
+	"sha256:"                                                              \
+	"634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
 
 static tg_check *passing(const char *name)
 {
@@ -45,7 +46,7 @@ static tg_verdict *sample_verdict(void)
 	tg_verdict_add_check(v, passing(TG_CHECK_REGISTRY), TG_CHECK_PASS);
 	tg_verdict_add_check(v, sig, TG_CHECK_PASS);
 	tg_verdict_add_check(v, failing(TG_CHECK_VULNERABILITIES, "CVE-1 high"),
-			     TG_CHECK_WAIVED);
+	                     TG_CHECK_WAIVED);
 	tg_verdict_add_platform(v, DIGEST, "linux/amd64");
 	tg_verdict_finish(v);
 	return v;
@@ -62,7 +63,7 @@ static void test_verifier_verdict_finish_rules(void **state)
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
 	/* A pass over a failed check is recorded as a failure. */
 	tg_verdict_add_check(v, failing(TG_CHECK_SIGNATURE, "no"),
-			     TG_CHECK_PASS);
+	                     TG_CHECK_PASS);
 	assert_int_equal(tg_verdict_check_result(v, 0), TG_CHECK_FAIL);
 	tg_verdict_finish(v);
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
@@ -70,7 +71,7 @@ static void test_verifier_verdict_finish_rules(void **state)
 	/* Warn and waived. */
 	v = tg_verdict_new("x");
 	tg_verdict_add_check(v, failing(TG_CHECK_SBOM, "no sbom"),
-			     TG_CHECK_WARN);
+	                     TG_CHECK_WARN);
 	tg_verdict_add_check(v, passing(TG_CHECK_SIGNATURE), TG_CHECK_PASS);
 	tg_verdict_finish(v);
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_WARNED);
@@ -89,14 +90,14 @@ static void test_verifier_verdict_json_roundtrip(void **state)
 
 	(void)state;
 	assert_string_equal(json_string_value(json_object_get(j, "verdict")),
-			    "allowed");
+	                    "allowed");
 	assert_string_equal(json_string_value(json_object_get(j, "verifiedAt")),
-			    "2026-09-21T14:13:20Z");
+	                    "2026-09-21T14:13:20Z");
 	assert_string_equal(
-		json_string_value(json_object_get(
-			json_array_get(json_object_get(j, "checks"), 2),
-			"result")),
-		"waived");
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(j, "checks"), 2),
+	                "result")),
+	        "waived");
 	assert_int_equal(tg_verdict_from_json(&back, j), 0);
 	j2 = tg_verdict_to_json(back);
 	assert_true(json_equal(j, j2));
@@ -111,8 +112,8 @@ static void test_verifier_verdict_json_roundtrip(void **state)
 	tg_verdict_free(v);
 }
 
-static void test_verifier_verdict_from_json_rejects_and_fails_closed(
-	void **state)
+static void
+test_verifier_verdict_from_json_rejects_and_fails_closed(void **state)
 {
 	tg_verdict *v;
 	json_t *j;
@@ -120,8 +121,8 @@ static void test_verifier_verdict_from_json_rejects_and_fails_closed(
 	(void)state;
 	/* A stored "allowed" over a failed check reads back blocked. */
 	j = json_loads("{\"image\":\"a/b\",\"verdict\":\"allowed\",\"checks\":"
-		       "[{\"name\":\"signature\",\"result\":\"fail\"}]}",
-		       0, NULL);
+	               "[{\"name\":\"signature\",\"result\":\"fail\"}]}",
+	               0, NULL);
 	assert_int_equal(tg_verdict_from_json(&v, j), 0);
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
 	tg_verdict_free(v);
@@ -132,18 +133,19 @@ static void test_verifier_verdict_from_json_rejects_and_fails_closed(
 	assert_contains(tg_error_last(), "no \"image\"");
 	json_decref(j);
 	j = json_loads("{\"image\":\"a\",\"verdict\":\"maybe\",\"checks\":[]}",
-		       0, NULL);
+	               0, NULL);
 	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
 	assert_contains(tg_error_last(), "unknown verdict \"maybe\"");
 	json_decref(j);
 	j = json_loads("{\"image\":\"a\",\"verdict\":\"allowed\",\"checks\":"
-		       "[{\"name\":\"signature\",\"result\":\"ok\"}]}",
-		       0, NULL);
+	               "[{\"name\":\"signature\",\"result\":\"ok\"}]}",
+	               0, NULL);
 	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
 	assert_contains(tg_error_last(), "unknown check result \"ok\"");
 	json_decref(j);
-	j = json_loads("{\"image\":\"a\",\"verdict\":\"allowed\",\"checks\":{}}",
-		       0, NULL);
+	j = json_loads(
+	        "{\"image\":\"a\",\"verdict\":\"allowed\",\"checks\":{}}", 0,
+	        NULL);
 	assert_int_equal(tg_verdict_from_json(&v, j), TG_EPARSE);
 	assert_contains(tg_error_last(), "no \"checks\" array");
 	json_decref(j);
@@ -159,20 +161,21 @@ static void test_verifier_verdict_text_names_image_and_check(void **state)
 	tg_verdict_set_digest(v, DIGEST);
 	tg_verdict_set_rule(v, "acme", "enforce");
 	tg_verdict_add_check(
-		v,
-		failing(TG_CHECK_SIGNATURE,
-			"0 of 3 signatures verify with key \"release\"; "
-			"re-sign or add the signer to the policy"),
-		TG_CHECK_FAIL);
+	        v,
+	        failing(TG_CHECK_SIGNATURE,
+	                "0 of 3 signatures verify with key \"release\"; "
+	                "re-sign or add the signer to the policy"),
+	        TG_CHECK_FAIL);
 	tg_verdict_finish(v);
 	tg_buf_init(&b, 1 << 20);
 	assert_int_equal(tg_verdict_format_text(&b, v), 0);
 	assert_contains(b.data, "127.0.0.1:5000/acme/api:v1: blocked " DIGEST
-				" (rule acme, enforce)\n");
-	assert_contains(b.data,
-			"  127.0.0.1:5000/acme/api@" DIGEST
-			": signature: 0 of 3 signatures verify with key "
-			"\"release\"; re-sign or add the signer to the policy\n");
+	                        " (rule acme, enforce)\n");
+	assert_contains(
+	        b.data,
+	        "  127.0.0.1:5000/acme/api@" DIGEST
+	        ": signature: 0 of 3 signatures verify with key "
+	        "\"release\"; re-sign or add the signer to the policy\n");
 	tg_buf_free(&b);
 	tg_verdict_free(v);
 }
@@ -237,7 +240,7 @@ static void test_verifier_cache_persists(void **state)
 	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), TG_EPARSE);
 	assert_contains(tg_error_last(), "not a verdict cache");
 	tt_write_file(bad, "{\"version\":\"tollgate.dev/verdict-cache/v1\","
-			   "\"entries\":[{\"subject\":1}]}");
+	                   "\"entries\":[{\"subject\":1}]}");
 	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), TG_EPARSE);
 	assert_contains(tg_error_last(), "entry 1");
 	tg_verdict_cache_free(c2);
@@ -255,9 +258,9 @@ int main(void)
 		cmocka_unit_test(test_verifier_verdict_finish_rules),
 		cmocka_unit_test(test_verifier_verdict_json_roundtrip),
 		cmocka_unit_test(
-			test_verifier_verdict_from_json_rejects_and_fails_closed),
+		        test_verifier_verdict_from_json_rejects_and_fails_closed),
 		cmocka_unit_test(
-			test_verifier_verdict_text_names_image_and_check),
+		        test_verifier_verdict_text_names_image_and_check),
 		cmocka_unit_test(test_verifier_cache_keys_and_expiry),
 		cmocka_unit_test(test_verifier_cache_persists),
 	};

@@ -114,8 +114,8 @@ static void test_vuln_trivy_counts_and_threshold(void **state)
 static void test_vuln_unknown_severity_counts_as_high(void **state)
 {
 	tg_policy_vulns s = settings(TG_SEVERITY_MEDIUM);
-	const char *ignore[] = {"CVE-2024-45490", "CVE-2023-44487",
-	                        "CVE-2023-4911"};
+	const char *ignore[] = { "CVE-2024-45490", "CVE-2023-44487",
+		                 "CVE-2023-4911" };
 	tg_check *c;
 
 	(void)state;
@@ -133,9 +133,9 @@ static void test_vuln_unknown_severity_counts_as_high(void **state)
 static void test_vuln_ignore_and_exception_waivers(void **state)
 {
 	tg_policy_vulns s = settings(TG_SEVERITY_MEDIUM);
-	const char *ignore[] = {"cve-2024-45490"}; /* case-insensitive */
-	const char *waived[] = {"CVE-2023-44487", "CVE-2023-4911",
-	                        "CVE-2018-6829"};
+	const char *ignore[] = { "cve-2024-45490" }; /* case-insensitive */
+	const char *waived[] = { "CVE-2023-44487", "CVE-2023-4911",
+		                 "CVE-2018-6829" };
 	tg_check *c;
 	json_t *ev;
 
@@ -180,7 +180,7 @@ static void test_vuln_grype_with_related_cves(void **state)
 {
 	tg_policy_vulns s = settings(TG_SEVERITY_LOW);
 	/* ignoring the CVE covers the GHSAs that name it as related */
-	const char *ignore[] = {"CVE-2023-44487"};
+	const char *ignore[] = { "CVE-2023-44487" };
 	tg_check *c;
 	json_t *ev;
 
@@ -276,15 +276,15 @@ static void test_vuln_predicate_time_picks_finish(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_vuln_now_constant_is_right),
-	        cmocka_unit_test(test_vuln_trivy_counts_and_threshold),
-	        cmocka_unit_test(test_vuln_unknown_severity_counts_as_high),
-	        cmocka_unit_test(test_vuln_ignore_and_exception_waivers),
-	        cmocka_unit_test(test_vuln_none_allows_nothing),
-	        cmocka_unit_test(test_vuln_grype_with_related_cves),
-	        cmocka_unit_test(test_vuln_scan_age),
-	        cmocka_unit_test(test_vuln_unknown_format_fails),
-	        cmocka_unit_test(test_vuln_predicate_time_picks_finish),
+		cmocka_unit_test(test_vuln_now_constant_is_right),
+		cmocka_unit_test(test_vuln_trivy_counts_and_threshold),
+		cmocka_unit_test(test_vuln_unknown_severity_counts_as_high),
+		cmocka_unit_test(test_vuln_ignore_and_exception_waivers),
+		cmocka_unit_test(test_vuln_none_allows_nothing),
+		cmocka_unit_test(test_vuln_grype_with_related_cves),
+		cmocka_unit_test(test_vuln_scan_age),
+		cmocka_unit_test(test_vuln_unknown_format_fails),
+		cmocka_unit_test(test_vuln_predicate_time_picks_finish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
