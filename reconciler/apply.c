@@ -616,11 +616,61 @@ static json_t *namespaces_created(tg_apply *a)
  * object the server refuses is failed as a whole before anything of it is
  * written.
  */
+/* An object let through preflight because it depends on another unit's
+ * Namespace or CustomResourceDefinition of this cycle. */
+typedef struct excused {
+	unit *u;
+	obj *o;
+	bool crd; /* waits for a CRD, else for its Namespace */
+} excused;
+
+/*
+ * A unit refused in preflight takes its Namespaces and CRDs with it, so an
+ * object of another unit that waited for them cannot be applied either:
+ * refuse that unit too, and again until nothing changes (one refusal can
+ * take the dependency of a third unit).
+ */
+static void refuse_orphans(tg_apply *a, excused *ex, size_t n)
+{
+	bool changed = true;
+	size_t i;
+
+	while (changed) {
+		changed = false;
+		for (i = 0; i < n; i++) {
+			obj *o = ex[i].o;
+			char *msg;
+
+			if (ex[i].u->failed ||
+			    (ex[i].crd ? crd_pending(a, o->api_version, o->kind)
+			               : namespace_pending(a, o->ns)))
+				continue;
+			msg = ex[i].crd
+			              ? tg_aprintf("%s %s %s: no "
+			                           "CustomResourceDefinition "
+			                           "serves the kind (the unit "
+			                           "that defines it is not "
+			                           "applied)",
+			                           o->api_version, o->kind,
+			                           o->name)
+			              : tg_aprintf("%s %s %s/%s: namespace \"%s\" "
+			                           "does not exist (the unit that "
+			                           "defines it is not applied)",
+			                           o->api_version, o->kind, o->ns,
+			                           o->name, o->ns);
+			unit_error(ex[i].u, msg);
+			free(msg);
+			changed = true;
+		}
+	}
+}
+
 static void preflight(tg_apply *a)
 {
 	batch b = { 0 };
 	json_t *created = namespaces_created(a);
-	size_t i, j;
+	excused *ex = NULL;
+	size_t i, j, nex = 0, cap = 0;
 
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
@@ -628,15 +678,26 @@ static void preflight(tg_apply *a)
 			continue;
 		for (j = 0; j < u->n; j++) {
 			obj *o = &u->objs[j];
-			if (resolve_scope(a, o) < 0 &&
-			    !crd_pending(a, o->api_version, o->kind)) {
-				unit_error(u, tg_error_last());
-				continue;
+			bool crd = false;
+
+			if (resolve_scope(a, o) < 0) {
+				if (!crd_pending(a, o->api_version, o->kind)) {
+					unit_error(u, tg_error_last());
+					continue;
+				}
+				crd = true;
 			}
 			/* In a namespace this cycle creates, the server could
 			 * only answer that the namespace does not exist. */
-			if (o->ns && json_object_get(created, o->ns))
-				continue;
+			if (crd || (o->ns && json_object_get(created, o->ns))) {
+				if (nex == cap) {
+					cap = cap ? 2 * cap : 64;
+					ex = tg_realloc(ex, cap * sizeof(*ex));
+				}
+				ex[nex++] = (excused){ u, o, crd };
+				if (!crd)
+					continue;
+			}
 			batch_add(&b, u, o, TG_KUBE_APPLY,
 			          TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
 		}
@@ -645,9 +706,22 @@ static void preflight(tg_apply *a)
 	tg_kube_run(a->kube, b.ops, b.n);
 	for (i = 0; i < b.n; i++) {
 		tg_kube_op *op = &b.ops[i];
-		if (op->result < 0 && !failure_is_pending(a, b.objs[i], op))
+		if (op->result >= 0)
+			continue;
+		if (!failure_is_pending(a, b.objs[i], op)) {
 			unit_error(b.units[i], op->message);
+		} else if (op->status == 404) {
+			/* The namespace's 404 (when they could not be
+			 * listed): it waits for its Namespace too. */
+			if (nex == cap) {
+				cap = cap ? 2 * cap : 64;
+				ex = tg_realloc(ex, cap * sizeof(*ex));
+			}
+			ex[nex++] = (excused){ b.units[i], b.objs[i], false };
+		}
 	}
+	refuse_orphans(a, ex, nex);
+	free(ex);
 	batch_free(&b);
 }
 

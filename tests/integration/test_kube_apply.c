@@ -304,6 +304,70 @@ static void test_apply_refuses_whole_unit_on_server_error(void **state)
 	json_decref(objs);
 }
 
+/*
+ * Unit "maker" creates Namespace team but is refused (an object in a
+ * namespace that exists nowhere); unit "user" has its objects in team and
+ * a Namespace of its own. "user" must be refused whole as well: nothing of
+ * it, not even its own Namespace, reaches the cluster. Both orders.
+ */
+static void test_apply_refuses_unit_whose_namespace_is_refused(void **state)
+{
+	world *w = *state;
+	const char *maker_yaml =
+	        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n"
+	        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, "
+	        "namespace: nowhere}\n";
+	const char *user_yaml =
+	        "apiVersion: v1\nkind: Namespace\nmetadata: {name: bside}\n"
+	        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: y, "
+	        "namespace: team}\n";
+	tg_apply_options o = { .source_commit = "0123456789abcdef",
+		               .prune = true };
+	int order;
+
+	for (order = 0; order < 2; order++) {
+		json_t *maker = objects(maker_yaml), *user = objects(user_yaml);
+		json_t *mk[2] = { json_array_get(maker, 0),
+			          json_array_get(maker, 1) };
+		json_t *us[2] = { json_array_get(user, 0),
+			          json_array_get(user, 1) };
+		json_t *u, *live = NULL;
+		tg_apply *a = NULL;
+
+		assert_int_equal(tg_apply_new(&a, w->kube, &o), 0);
+		if (order == 0) {
+			tg_apply_add_unit(a, "maker", mk, 2);
+			tg_apply_add_unit(a, "user", us, 2);
+		} else {
+			tg_apply_add_unit(a, "user", us, 2);
+			tg_apply_add_unit(a, "maker", mk, 2);
+		}
+		assert_int_equal(tg_apply_run(a), 0);
+		u = unit_report(a, "user");
+		assert_string_equal(
+		        json_string_value(json_object_get(u, "result")),
+		        "failed");
+		assert_contains(json_string_value(json_array_get(
+		                        json_object_get(u, "errors"), 0)),
+		                "namespace \"team\" does not exist");
+		json_decref(u);
+		u = unit_report(a, "maker");
+		assert_string_equal(
+		        json_string_value(json_object_get(u, "result")),
+		        "failed");
+		json_decref(u);
+		assert_int_equal(tg_kube_get(&live, w->kube, "v1", "Namespace",
+		                             NULL, "bside"),
+		                 TG_ENOTFOUND);
+		assert_int_equal(tg_kube_get(&live, w->kube, "v1", "Namespace",
+		                             NULL, "team"),
+		                 TG_ENOTFOUND);
+		tg_apply_free(a);
+		json_decref(maker);
+		json_decref(user);
+	}
+}
+
 static void test_apply_crd_then_custom_resource(void **state)
 {
 	world *w = *state;
@@ -366,6 +430,8 @@ int main(void)
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),
 		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),
+		cmocka_unit_test(
+		        test_apply_refuses_unit_whose_namespace_is_refused),
 		cmocka_unit_test(test_apply_crd_then_custom_resource),
 		cmocka_unit_test(test_apply_reports_failed_rollout),
 	};
