@@ -13,6 +13,7 @@
 #include "tollgate/imageref.h"
 #include "tollgate/kube.h"
 #include "tollgate/kubeconfig.h"
+#include "tollgate/limits.h"
 #include "tollgate/log.h"
 #include "tollgate/manifest.h"
 #include "tollgate/policy.h"
@@ -45,6 +46,7 @@ struct tg_agent {
 	json_t *violations;  /* [{unit, ref, digest, reasons}] */
 	json_t *last_doc;    /* the last published status document */
 	bool status_fetched; /* this cycle's fetch brought the status refs */
+	double status_fetched_at; /* tg_monotonic() of that fetch */
 };
 
 void tg_agent_free(tg_agent *a)
@@ -540,6 +542,7 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 		error = tg_source_fetch_with(a->source, remote, local, 2);
 		free(branch);
 		a->status_fetched = error == 0;
+		a->status_fetched_at = tg_monotonic();
 	} else {
 		error = tg_source_fetch(a->source);
 	}
@@ -558,7 +561,11 @@ static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 	so.author_name = a->cfg->status.author_name;
 	so.author_email = a->cfg->status.author_email;
 	so.push = a->cfg->status.push;
-	so.tips_fetched = a->status_fetched;
+	so.tips_fetched =
+	        a->status_fetched && tg_monotonic() - a->status_fetched_at <
+	                                     TG_STATUS_TIPS_MAX_AGE_S;
+	/* Used once: a later publish (re-verification) fetches anew. */
+	a->status_fetched = false;
 	memset(&sr, 0, sizeof(sr));
 	if (tg_status_publish(&sr, a->source, &so, doc) < 0) {
 		/* Never blocks applying: logged, tried again next cycle. */

@@ -873,7 +873,9 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 		runs[i].req = q;
 		if ((q->result = tg_kube_resource_lookup(&r, k, q->api_version,
 		                                         q->kind)) < 0) {
-			q->message = tg_strdup(tg_error_last());
+			q->message =
+			        tg_aprintf("listing %s %s: %s", q->api_version,
+			                   q->kind, tg_error_last());
 			continue;
 		}
 		runs[i].base = collection_url(k, r, q->ns);

@@ -30,6 +30,10 @@
 /* Attempts to push a status commit when the remote moved in between
  * (fetch, rebuild on the new tip, push again). */
 #define TG_STATUS_PUSH_ATTEMPTS 5
+/* Seconds for which status tips fetched together with the source serve
+ * the publish at the end of the cycle; an older fetch (a cycle that waited
+ * for rollouts) is done again, so another writer's status is seen. */
+#define TG_STATUS_TIPS_MAX_AGE_S 5.0
 
 /* Lists inside lists expanded in a manifest file (kind: List items that
  * are lists themselves). kubectl flattens them; real files nest at most

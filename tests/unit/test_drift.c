@@ -193,6 +193,45 @@ static void test_drift_unnamed_list_items_compare_by_field(void **state)
 	json_decref(live);
 }
 
+/* A NetworkPolicy peer widened by `kubectl edit` (namespaceSelector added
+ * to an item of a list that is replaced whole): the added field is owned
+ * by another manager, so it is drift even though every field tollgate set
+ * is unchanged. */
+static void test_drift_field_added_to_atomic_list_item(void **state)
+{
+	const char *desired_np =
+	        "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+	        "\"NetworkPolicy\",\"metadata\":{\"name\":\"web\","
+	        "\"namespace\":\"shop\"},\"spec\":{\"podSelector\":{},"
+	        "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+	        "{\"app\":\"web\"}}}]}]}}";
+	const char *live_np =
+	        "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+	        "\"NetworkPolicy\",\"metadata\":{\"name\":\"web\","
+	        "\"namespace\":\"shop\",\"managedFields\":["
+	        "{\"manager\":\"tollgate\",\"operation\":\"Apply\","
+	        "\"fieldsV1\":{\"f:spec\":{\"f:podSelector\":{}}}},"
+	        "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\","
+	        "\"fieldsV1\":{\"f:spec\":{\"f:ingress\":{}}}}]},"
+	        "\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\"],"
+	        "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+	        "{\"app\":\"web\"}},\"namespaceSelector\":{}}]}]}}";
+	json_t *desired = load(desired_np), *live = load(live_np);
+	json_t *drift, *d;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	d = drift_at(drift, "/spec/ingress");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(d, "managers"), 0)),
+	                    "kubectl-edit");
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+}
+
 static void test_drift_secret_reports_keys_never_values(void **state)
 {
 	json_t *desired = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
@@ -270,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_drift_removed_label_and_container),
 		cmocka_unit_test(
 		        test_drift_unnamed_list_items_compare_by_field),
+		cmocka_unit_test(test_drift_field_added_to_atomic_list_item),
 		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
 	};
