@@ -653,11 +653,12 @@ static void refuse_orphans(tg_apply *a, excused *ex, size_t n)
 			                           "applied)",
 			                           o->api_version, o->kind,
 			                           o->name)
-			              : tg_aprintf("%s %s %s/%s: namespace \"%s\" "
-			                           "does not exist (the unit that "
-			                           "defines it is not applied)",
-			                           o->api_version, o->kind, o->ns,
-			                           o->name, o->ns);
+			              : tg_aprintf(
+			                        "%s %s %s/%s: namespace \"%s\" "
+			                        "does not exist (the unit that "
+			                        "defines it is not applied)",
+			                        o->api_version, o->kind, o->ns,
+			                        o->name, o->ns);
 			unit_error(ex[i].u, msg);
 			free(msg);
 			changed = true;
