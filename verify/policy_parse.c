@@ -1,0 +1,599 @@
+/*
+ * Policy file: the parser's building blocks, shared by policy.c and
+ * policy_sig.c through policy_int.h: the arena a policy is allocated in,
+ * locations and the "<file>:<line>:<col>: <where>: <message>" errors, the
+ * check of a mapping's keys against the keys its section allows (with "did
+ * you mean" and "belongs in" hints), typed values, and the checks of names
+ * and ids in lists.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_int.h"
+#include "tollgate/buf.h"
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/util.h"
+#include "tollgate/yaml.h"
+
+/* Characters in a rule, authority or exception name (they appear in
+ * messages and status documents). */
+#define POLICY_MAX_NAME 128
+
+/* Arena ---------------------------------------------------------------- */
+
+void *tg_policy__arena_keep(tg_arena *a, void *ptr)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->ptrs = tg_realloc(a->ptrs, a->cap * sizeof(*a->ptrs));
+	}
+	a->ptrs[a->n++] = ptr;
+	return ptr;
+}
+
+void *tg_policy__arena_calloc(tg_arena *a, size_t n, size_t size)
+{
+	return tg_policy__arena_keep(a, tg_calloc(n ? n : 1, size));
+}
+
+char *tg_policy__arena_strdup(tg_arena *a, const char *s)
+{
+	return tg_policy__arena_keep(a, tg_strdup(s));
+}
+
+void tg_policy__arena_free(tg_arena *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->ptrs[i]);
+	free(a->ptrs);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Locations ---------------------------------------------------------------- */
+
+/* RFC 6901: '~' is written "~0" and '/' is written "~1". */
+tg_policy__loc
+tg_policy__loc_key(tg_policy__ctx *c, tg_policy__loc parent, const char *key)
+{
+	tg_buf b;
+	tg_policy__loc l;
+	const char *k;
+
+	tg_buf_init(&b, TG_MAX_FILE_BYTES);
+	tg_buf_printf(&b, "%s/", parent.ptr);
+	for (k = key; *k; k++) {
+		if (*k == '~')
+			tg_buf_puts(&b, "~0");
+		else if (*k == '/')
+			tg_buf_puts(&b, "~1");
+		else
+			tg_buf_append(&b, k, 1);
+	}
+	l.ptr = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&b, NULL));
+	l.disp = tg_policy__arena_keep(
+	        &c->scratch, parent.disp[0]
+	                             ? tg_aprintf("%s.%s", parent.disp, key)
+	                             : tg_strdup(key));
+	return l;
+}
+
+tg_policy__loc
+tg_policy__loc_index(tg_policy__ctx *c, tg_policy__loc parent, size_t i)
+{
+	tg_policy__loc l;
+
+	l.ptr = tg_policy__arena_keep(&c->scratch,
+	                              tg_aprintf("%s/%zu", parent.ptr, i));
+	l.disp = tg_policy__arena_keep(&c->scratch,
+	                               tg_aprintf("%s[%zu]", parent.disp, i));
+	return l;
+}
+
+/*
+ * Record "<file>:<line>:<col>: <where>: <message>" and return code. The
+ * message is formatted first, so it may quote tg_error_last().
+ */
+int tg_policy__perr_code(
+        tg_policy__ctx *c, int code, tg_policy__loc at, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+	unsigned line, col = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, &col);
+	if (line == 0)
+		line = tg_yaml_docs_line(c->docs, 0);
+	if (col == 0)
+		col = 1;
+	if (at.disp[0] == '\0')
+		return tg_error_set(code, "%s:%u:%u: %s", c->name, line, col,
+		                    msg);
+	return tg_error_set(code, "%s:%u:%u: %s: %s", c->name, line, col,
+	                    at.disp, msg);
+}
+
+/* Keys --------------------------------------------------------------------- */
+
+static char tolower_ascii(char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/* Levenshtein distance, case-insensitive, of two short strings (longer
+ * ones count as far apart). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[65], prev_diag, tmp;
+
+	if (la > 64 || lb > 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev_diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = tolower_ascii(a[i - 1]) ==
+			                              tolower_ascii(b[j - 1])
+			                      ? 0
+			                      : 1;
+			tmp = row[j];
+			row[j] = prev_diag + cost;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev_diag = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest of names to word when it is a near miss (a typo or a case
+ * slip), else NULL. */
+static const char *suggest(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	size_t d, best_d = 3, i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		d = edit_distance(word, names[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+static bool in_list(const char *word, const char *const *names)
+{
+	size_t i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(word, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The one section other than sec that has key, or NULL when none or
+ * several do (then "belongs in" would be a guess). */
+static const tg_policy__section *home_of(const char *key,
+                                         const tg_policy__section *sec)
+{
+	const tg_policy__section *found = NULL;
+	size_t i;
+
+	for (i = 0; tg_policy__all_sections[i] != NULL; i++) {
+		if (tg_policy__all_sections[i] == sec ||
+		    !in_list(key, tg_policy__all_sections[i]->keys))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = tg_policy__all_sections[i];
+	}
+	return found;
+}
+
+/* "a, b, c" of a key list. */
+static void key_list(char *buf, size_t size, const char *const *names)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; names[i] != NULL && len < size; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+		                 names[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/* Refuse any key of obj that sec does not allow, saying what was meant. */
+int tg_policy__check_keys(tg_policy__ctx *c,
+                          const json_t *obj,
+                          tg_policy__loc at,
+                          const tg_policy__section *sec)
+{
+	const char *key, *hint;
+	const tg_policy__section *home;
+	json_t *v;
+	char list[512];
+
+	json_object_foreach((json_t *)obj, key, v) {
+		tg_policy__loc kl;
+
+		if (in_list(key, sec->keys))
+			continue;
+		kl = tg_policy__loc_key(c, at, key);
+		if ((hint = suggest(key, sec->keys)) != NULL)
+			return tg_policy__perr(
+			        c, kl,
+			        "unknown key \"%s\" (did you mean "
+			        "\"%s\"?)",
+			        key, hint);
+		if ((home = home_of(key, sec)) != NULL)
+			return tg_policy__perr(
+			        c, kl,
+			        "key \"%s\" does not belong here; "
+			        "it belongs in %s",
+			        key, home->where);
+		key_list(list, sizeof(list), sec->keys);
+		return tg_policy__perr(c, kl,
+		                       "unknown key \"%s\" (allowed here: %s)",
+		                       key, list);
+	}
+	return 0;
+}
+
+/* Values ------------------------------------------------------------------- */
+
+const char *tg_policy__type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "a mapping";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "empty (null)";
+	}
+}
+
+/* The member key of obj, with its location; NULL when absent. A null
+ * value ("key:" with nothing after it) counts as present, so it is
+ * reported as the wrong type rather than read as a default. */
+json_t *tg_policy__member(tg_policy__ctx *c,
+                          const json_t *obj,
+                          tg_policy__loc at,
+                          const char *key,
+                          tg_policy__loc *kl)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v != NULL)
+		*kl = tg_policy__loc_key(c, at, key);
+	return v;
+}
+
+static int missing(tg_policy__ctx *c, tg_policy__loc at, const char *key)
+{
+	return tg_policy__perr(c, at, "missing required key \"%s\"", key);
+}
+
+/* A scalar that YAML resolved to a number or boolean where a string was
+ * meant ("version: 1.2", "name: yes") needs quotes. */
+static int want_string(tg_policy__ctx *c, tg_policy__loc at, const json_t *v)
+{
+	if (json_is_number(v) || json_is_boolean(v))
+		return tg_policy__perr(
+		        c, at, "must be a string, not %s (quote the value)",
+		        tg_policy__type_name(v));
+	return tg_policy__perr(c, at, "must be a string, not %s",
+	                       tg_policy__type_name(v));
+}
+
+/* A non-empty string value, copied into the policy; *out NULL when absent
+ * and not required. */
+int tg_policy__get_str(tg_policy__ctx *c,
+                       const json_t *obj,
+                       tg_policy__loc at,
+                       const char *key,
+                       bool required,
+                       const char **out)
+{
+	tg_policy__loc kl;
+	json_t *v = tg_policy__member(c, obj, at, key, &kl);
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? missing(c, at, key) : 0;
+	if (!json_is_string(v))
+		return want_string(c, kl, v);
+	if (json_string_length(v) == 0)
+		return tg_policy__perr(c, kl, "must not be empty");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return tg_policy__perr(c, kl,
+		                       "must not contain NUL characters");
+	*out = tg_policy__arena_strdup(&c->p->mem, json_string_value(v));
+	return 0;
+}
+
+int tg_policy__get_bool(tg_policy__ctx *c,
+                        const json_t *obj,
+                        tg_policy__loc at,
+                        const char *key,
+                        bool def,
+                        bool *out)
+{
+	tg_policy__loc kl;
+	json_t *v = tg_policy__member(c, obj, at, key, &kl);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return tg_policy__perr(c, kl, "must be true or false, not %s",
+		                       tg_policy__type_name(v));
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* A duration ("7d", "1h30m") above zero; 0 when absent. */
+int tg_policy__get_duration(tg_policy__ctx *c,
+                            const json_t *obj,
+                            tg_policy__loc at,
+                            const char *key,
+                            int64_t *out)
+{
+	const char *s;
+	int error;
+	tg_policy__loc kl;
+
+	*out = 0;
+	if ((error = tg_policy__get_str(c, obj, at, key, false, &s)) < 0 ||
+	    s == NULL)
+		return error;
+	kl = tg_policy__loc_key(c, at, key);
+	if (tg_parse_duration(out, s) < 0)
+		return tg_policy__perr(c, kl, "%s", tg_error_last());
+	if (*out <= 0)
+		return tg_policy__perr(
+		        c, kl, "duration \"%s\" must be more than zero", s);
+	return 0;
+}
+
+/* A mapping; *out NULL when absent and not required. */
+int tg_policy__get_map(tg_policy__ctx *c,
+                       const json_t *obj,
+                       tg_policy__loc at,
+                       const char *key,
+                       bool required,
+                       json_t **out,
+                       tg_policy__loc *kl)
+{
+	json_t *v = tg_policy__member(c, obj, at, key, kl);
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? missing(c, at, key) : 0;
+	if (!json_is_object(v))
+		return tg_policy__perr(c, *kl, "must be a mapping, not %s",
+		                       tg_policy__type_name(v));
+	*out = v;
+	return 0;
+}
+
+/* A non-empty list; *out NULL when absent and not required. */
+int tg_policy__get_list(tg_policy__ctx *c,
+                        const json_t *obj,
+                        tg_policy__loc at,
+                        const char *key,
+                        bool required,
+                        json_t **out,
+                        tg_policy__loc *kl)
+{
+	json_t *v = tg_policy__member(c, obj, at, key, kl);
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? missing(c, at, key) : 0;
+	if (!json_is_array(v))
+		return tg_policy__perr(c, *kl, "must be a list, not %s",
+		                       tg_policy__type_name(v));
+	if (json_array_size(v) == 0)
+		return tg_policy__perr(c, *kl, "must not be an empty list");
+	if (json_array_size(v) > TG_POLICY_MAX_LIST)
+		return tg_policy__perr_code(c, TG_ETOOBIG, *kl,
+		                            "more than %d entries",
+		                            TG_POLICY_MAX_LIST);
+	*out = v;
+	return 0;
+}
+
+/* A non-empty list of non-empty strings, each passing check (may be
+ * NULL), copied into the policy. */
+int tg_policy__get_str_list(tg_policy__ctx *c,
+                            const json_t *obj,
+                            tg_policy__loc at,
+                            const char *key,
+                            bool required,
+                            tg_policy__str_check_fn check,
+                            const char *const **out,
+                            size_t *n_out)
+{
+	json_t *list, *v;
+	const char **items;
+	size_t i;
+	tg_policy__loc kl;
+	int error;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((error = tg_policy__get_list(c, obj, at, key, required, &list,
+	                                 &kl)) < 0 ||
+	    list == NULL)
+		return error;
+	items = tg_policy__arena_calloc(&c->p->mem, json_array_size(list),
+	                                sizeof(*items));
+	json_array_foreach(list, i, v) {
+		tg_policy__loc il = tg_policy__loc_index(c, kl, i);
+
+		if (!json_is_string(v))
+			return want_string(c, il, v);
+		if (json_string_length(v) == 0 ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return tg_policy__perr(c, il,
+			                       "must be a non-empty string");
+		if (check != NULL && check(json_string_value(v)) < 0)
+			return tg_policy__perr(c, il, "\"%.200s\": %s",
+			                       json_string_value(v),
+			                       tg_error_last());
+		items[i] = tg_policy__arena_strdup(&c->p->mem,
+		                                   json_string_value(v));
+	}
+	*out = items;
+	*n_out = json_array_size(list);
+	return 0;
+}
+
+/* One of names (exactly); *idx_out its index. */
+int tg_policy__parse_enum(tg_policy__ctx *c,
+                          const json_t *v,
+                          tg_policy__loc at,
+                          const char *const *names,
+                          unsigned *idx_out)
+{
+	const char *hint;
+	char list[256];
+	unsigned i;
+
+	if (!json_is_string(v))
+		return want_string(c, at, v);
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(json_string_value(v), names[i]) == 0) {
+			*idx_out = i;
+			return 0;
+		}
+	}
+	key_list(list, sizeof(list), names);
+	hint = suggest(json_string_value(v), names);
+	if (hint != NULL)
+		return tg_policy__perr(c, at,
+		                       "unknown value \"%.100s\" (did you mean "
+		                       "\"%s\"? allowed: %s)",
+		                       json_string_value(v), hint, list);
+	return tg_policy__perr(c, at, "unknown value \"%.100s\" (allowed: %s)",
+	                       json_string_value(v), list);
+}
+
+/* An optional enum member; *idx_out keeps its default when absent. */
+int tg_policy__get_enum(tg_policy__ctx *c,
+                        const json_t *obj,
+                        tg_policy__loc at,
+                        const char *key,
+                        const char *const *names,
+                        unsigned *idx_out)
+{
+	tg_policy__loc kl;
+	json_t *v = tg_policy__member(c, obj, at, key, &kl);
+
+	if (v == NULL)
+		return 0;
+	return tg_policy__parse_enum(c, v, kl, names, idx_out);
+}
+
+/* Checkers for list items ------------------------------------------------- */
+
+/*
+ * s has at most max characters, each an ASCII letter, digit or one of
+ * extra; otherwise TG_EINVALID with bad as the message.
+ */
+static int
+check_chars(const char *s, size_t max, const char *extra, const char *bad)
+{
+	size_t i, n = strlen(s);
+
+	if (n > max)
+		return tg_error_set(TG_EINVALID, "longer than %zu characters",
+		                    max);
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr(extra, ch)))
+			return tg_error_set(TG_EINVALID, "%s", bad);
+	}
+	return 0;
+}
+
+/* Rule, authority and exception names. */
+int tg_policy__check_name(const char *s)
+{
+	return check_chars(s, POLICY_MAX_NAME, "-_.",
+	                   "names use letters, digits, '-', '_' and '.' "
+	                   "only");
+}
+
+/* Vulnerability ids: CVE-2023-44487, GHSA-xxxx-xxxx-xxxx, DSA-5000-1,
+ * ALAS2-2023-1234, ... */
+int tg_policy__check_vuln_id(const char *s)
+{
+	return check_chars(s, 128, "-_.:",
+	                   "not a vulnerability id (like CVE-2023-44487 or "
+	                   "GHSA-xxxx-xxxx-xxxx)");
+}
+
+/* SPDX license ids (MIT, GPL-3.0-only, LicenseRef-acme,
+ * DocumentRef-x:LicenseRef-y). Expressions are not ids. */
+int tg_policy__check_license_id(const char *s)
+{
+	return check_chars(s, 128, "-.+:",
+	                   "not an SPDX license id (like MIT or "
+	                   "GPL-3.0-only; list each id of an expression on "
+	                   "its own)");
+}
+
+int tg_policy__get_regexp(tg_policy__ctx *c,
+                          const json_t *obj,
+                          tg_policy__loc at,
+                          const char *key,
+                          const tg_regexp **out)
+{
+	const char *s;
+	tg_regexp *re;
+	tg_policy *p = c->p;
+	int error;
+
+	*out = NULL;
+	if ((error = tg_policy__get_str(c, obj, at, key, false, &s)) < 0 ||
+	    s == NULL)
+		return error;
+	if ((error = tg_regexp_compile(&re, s)) < 0)
+		return tg_policy__perr_code(c, error,
+		                            tg_policy__loc_key(c, at, key),
+		                            "%s", tg_error_last());
+	p->regexps =
+	        tg_realloc(p->regexps, (p->nregexps + 1) * sizeof(*p->regexps));
+	p->regexps[p->nregexps++] = re;
+	*out = re;
+	return 0;
+}
