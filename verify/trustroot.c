@@ -291,13 +291,22 @@ static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
 	return 0;
 }
 
-static int parse_logs(tg_tr_log **out,
-                      size_t *n,
-                      const json_t *root,
-                      const char *field,
-                      const char *name)
+/*
+ * The entries of the optional array root[field] of the trust root called
+ * name, parsed as logs into *logs_out or as authorities into *cas_out (the
+ * other is NULL); *n counts them, the one that failed included, so that
+ * tg_trustroot_free() frees what was parsed. 0, or TG_EPARSE naming the
+ * entry ("<name>: tlogs[2]: ...").
+ */
+static int parse_entries(tg_tr_log **logs_out,
+                         tg_tr_ca **cas_out,
+                         size_t *n,
+                         const json_t *root,
+                         const char *field,
+                         const char *name)
 {
 	const json_t *arr = json_object_get(root, field);
+	const json_t *item;
 	char ctx[256];
 	size_t i;
 	int error;
@@ -307,39 +316,18 @@ static int parse_logs(tg_tr_log **out,
 	if (!json_is_array(arr))
 		return tg_error_set(TG_EPARSE, "%s: \"%s\" is not an array",
 		                    name, field);
-	*out = tg_calloc(json_array_size(arr) + 1, sizeof(tg_tr_log));
-	for (i = 0; i < json_array_size(arr); i++) {
+	if (logs_out)
+		*logs_out =
+		        tg_calloc(json_array_size(arr) + 1, sizeof(tg_tr_log));
+	else
+		*cas_out =
+		        tg_calloc(json_array_size(arr) + 1, sizeof(tg_tr_ca));
+	json_array_foreach(arr, i, item) {
 		snprintf(ctx, sizeof(ctx), "%s: %s[%zu]", name, field, i);
 		(*n)++;
-		if ((error = parse_log(&(*out)[i], json_array_get(arr, i),
-		                       ctx)) < 0)
-			return error;
-	}
-	return 0;
-}
-
-static int parse_cas(tg_tr_ca **out,
-                     size_t *n,
-                     const json_t *root,
-                     const char *field,
-                     const char *name)
-{
-	const json_t *arr = json_object_get(root, field);
-	char ctx[256];
-	size_t i;
-	int error;
-
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return tg_error_set(TG_EPARSE, "%s: \"%s\" is not an array",
-		                    name, field);
-	*out = tg_calloc(json_array_size(arr) + 1, sizeof(tg_tr_ca));
-	for (i = 0; i < json_array_size(arr); i++) {
-		snprintf(ctx, sizeof(ctx), "%s: %s[%zu]", name, field, i);
-		(*n)++;
-		if ((error = parse_ca(&(*out)[i], json_array_get(arr, i),
-		                      ctx)) < 0)
+		error = logs_out ? parse_log(&(*logs_out)[i], item, ctx)
+		                 : parse_ca(&(*cas_out)[i], item, ctx);
+		if (error < 0)
 			return error;
 	}
 	return 0;
@@ -389,14 +377,14 @@ int tg_trustroot_parse(tg_trustroot **out,
 	if ((error = check_media_type(doc, name)) < 0)
 		goto out;
 	root = tg_calloc(1, sizeof(*root));
-	if ((error = parse_logs(&root->tlogs, &root->ntlogs, doc, "tlogs",
-	                        name)) < 0 ||
-	    (error = parse_logs(&root->ctlogs, &root->nctlogs, doc, "ctlogs",
-	                        name)) < 0 ||
-	    (error = parse_cas(&root->cas, &root->ncas, doc,
-	                       "certificateAuthorities", name)) < 0 ||
-	    (error = parse_cas(&root->tsas, &root->ntsas, doc,
-	                       "timestampAuthorities", name)) < 0)
+	if ((error = parse_entries(&root->tlogs, NULL, &root->ntlogs, doc,
+	                           "tlogs", name)) < 0 ||
+	    (error = parse_entries(&root->ctlogs, NULL, &root->nctlogs, doc,
+	                           "ctlogs", name)) < 0 ||
+	    (error = parse_entries(NULL, &root->cas, &root->ncas, doc,
+	                           "certificateAuthorities", name)) < 0 ||
+	    (error = parse_entries(NULL, &root->tsas, &root->ntsas, doc,
+	                           "timestampAuthorities", name)) < 0)
 		goto out;
 	*out = root;
 	root = NULL;
