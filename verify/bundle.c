@@ -289,6 +289,26 @@ static int parse_entry(tlog_entry *e, const json_t *o, const char *ctx)
 	return 0;
 }
 
+/*
+ * Check a list of the bundle that is present (field names it in messages,
+ * what names its entries in the limit's): TG_EPARSE when it is not an
+ * array, TG_ETOOBIG when it holds more than TG_MAX_BUNDLE_ENTRIES (the
+ * arrays of a parsed bundle have that fixed size).
+ */
+static int check_list(const bundle *b,
+                      const json_t *arr,
+                      const char *field,
+                      const char *what)
+{
+	if (!json_is_array(arr))
+		return tg_error_set(TG_EPARSE, "%s: %s is not an array",
+		                    b->name, field);
+	if (json_array_size(arr) > TG_MAX_BUNDLE_ENTRIES)
+		return tg_error_set(TG_ETOOBIG, "%s: more than %d %s", b->name,
+		                    TG_MAX_BUNDLE_ENTRIES, what);
+	return 0;
+}
+
 static int parse_entries(bundle *b, const json_t *vm)
 {
 	const json_t *arr = get_opt(vm, "tlogEntries");
@@ -298,14 +318,8 @@ static int parse_entries(bundle *b, const json_t *vm)
 
 	if (!arr)
 		return 0;
-	if (!json_is_array(arr))
-		return tg_error_set(TG_EPARSE,
-		                    "%s: tlogEntries is not an "
-		                    "array",
-		                    b->name);
-	if (json_array_size(arr) > TG_MAX_BUNDLE_ENTRIES)
-		return tg_error_set(TG_ETOOBIG, "%s: more than %d tlogEntries",
-		                    b->name, TG_MAX_BUNDLE_ENTRIES);
+	if ((error = check_list(b, arr, "tlogEntries", "tlogEntries")) < 0)
+		return error;
 	for (i = 0; i < json_array_size(arr); i++) {
 		snprintf(ctx, sizeof(ctx), "%s: tlogEntries[%zu]", b->name, i);
 		b->nentries++;
@@ -325,14 +339,8 @@ static int parse_timestamps(bundle *b, const json_t *vm)
 
 	if (!arr)
 		return 0;
-	if (!json_is_array(arr))
-		return tg_error_set(TG_EPARSE,
-		                    "%s: rfc3161Timestamps is not "
-		                    "an array",
-		                    b->name);
-	if (json_array_size(arr) > TG_MAX_BUNDLE_ENTRIES)
-		return tg_error_set(TG_ETOOBIG, "%s: more than %d timestamps",
-		                    b->name, TG_MAX_BUNDLE_ENTRIES);
+	if ((error = check_list(b, arr, "rfc3161Timestamps", "timestamps")) < 0)
+		return error;
 	for (i = 0; i < json_array_size(arr); i++) {
 		b->ntsas++;
 		if ((error = tg_json_bytes(&b->tsas[i], &b->tsa_lens[i],

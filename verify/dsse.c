@@ -548,6 +548,18 @@ out:
 	return error;
 }
 
+/* 0 when a's statement is about the image digest, else TG_EINVALID: a
+ * signed statement about another image must not vouch for this one. */
+static int check_about_image(const tg_attestation *a, const char *digest)
+{
+	if (!tg_intoto_statement_has_subject(a->statement, digest))
+		return tg_error_set(TG_EINVALID,
+		                    "the statement's subjects do not include "
+		                    "%s (an attestation of another image)",
+		                    digest);
+	return 0;
+}
+
 int tg_attestation_verify(tg_attestation **out,
                           const tg_dsse_layer *layer,
                           const char *digest,
@@ -562,15 +574,9 @@ int tg_attestation_verify(tg_attestation **out,
 		return error;
 	a = tg_calloc(1, sizeof(*a));
 	a->digest = tg_strdup(layer->digest ? layer->digest : "");
-	if ((error = open_envelope(a, layer, auths, count)) < 0)
+	if ((error = open_envelope(a, layer, auths, count)) < 0 ||
+	    (error = check_about_image(a, digest)) < 0)
 		goto out;
-	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
-		error = tg_error_set(TG_EINVALID,
-		                     "the statement's subjects do not include "
-		                     "%s (an attestation of another image)",
-		                     digest);
-		goto out;
-	}
 	*out = a;
 	a = NULL;
 out:
@@ -594,15 +600,9 @@ int tg_attestation_from_statement(tg_attestation **out,
 	a->signer = tg_strdup(signer);
 	a->digest = tg_strdup(source ? source : "");
 	if ((error = tg_intoto_statement_parse(&a->statement, statement, len)) <
-	    0)
+	            0 ||
+	    (error = check_about_image(a, digest)) < 0)
 		goto out;
-	if (!tg_intoto_statement_has_subject(a->statement, digest)) {
-		error = tg_error_set(TG_EINVALID,
-		                     "the statement's subjects do not include "
-		                     "%s (an attestation of another image)",
-		                     digest);
-		goto out;
-	}
 	*out = a;
 	a = NULL;
 out:

@@ -108,6 +108,18 @@ int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
 	return 0;
 }
 
+/* A key of len bytes (PEM or DER) fits TG_MAX_PEM_BYTES; else TG_ETOOBIG
+ * before OpenSSL parses it. */
+static int check_key_size(const char *name, size_t len)
+{
+	if (len > TG_MAX_PEM_BYTES)
+		return tg_error_set(TG_ETOOBIG,
+		                    "%s: %zu bytes, over the limit "
+		                    "of %u for a key",
+		                    name, len, TG_MAX_PEM_BYTES);
+	return 0;
+}
+
 int tg_pubkey_from_pem(tg_pubkey **out,
                        const char *name,
                        const char *pem,
@@ -118,11 +130,8 @@ int tg_pubkey_from_pem(tg_pubkey **out,
 	int error;
 
 	*out = NULL;
-	if (len > TG_MAX_PEM_BYTES)
-		return tg_error_set(TG_ETOOBIG,
-		                    "%s: %zu bytes, over the limit "
-		                    "of %u for a key",
-		                    name, len, TG_MAX_PEM_BYTES);
+	if ((error = check_key_size(name, len)) < 0)
+		return error;
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return tg_error_set(TG_ERROR, "%s: out of memory", name);
@@ -164,11 +173,8 @@ int tg_pubkey_from_der(tg_pubkey **out,
 	int error;
 
 	*out = NULL;
-	if (len > TG_MAX_PEM_BYTES)
-		return tg_error_set(TG_ETOOBIG,
-		                    "%s: %zu bytes, over the limit "
-		                    "of %u for a key",
-		                    name, len, TG_MAX_PEM_BYTES);
+	if ((error = check_key_size(name, len)) < 0)
+		return error;
 	pkey = d2i_PUBKEY(NULL, &p, (long)len);
 	if (!pkey || p != der + len) {
 		EVP_PKEY_free(pkey);
