@@ -528,10 +528,18 @@ static const git_oid *
 listed_oid(const git_remote_head **heads, size_t n, const char *name);
 static int set_ref(tg_source *s, const char *name, const git_oid *oid);
 
-int tg_source_fetch_with(tg_source *s,
-                         const char *const *remote_refs,
-                         const char *const *local_refs,
-                         size_t n)
+/*
+ * Connect to s's remote and download in one negotiation the branch's tip
+ * (when branch) and each remote_refs[i] the remote lists that the cache
+ * lacks; then point local_refs[i] at what the remote lists (deleting it
+ * when the remote lists none) and, when branch, make the tip s's commit.
+ * 0 or a negative TG_E* code with the detail recorded.
+ */
+static int fetch(tg_source *s,
+                 bool branch,
+                 const char *const *remote_refs,
+                 const char *const *local_refs,
+                 size_t n)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
@@ -544,17 +552,19 @@ int tg_source_fetch_with(tg_source *s,
 	size_t nheads, i;
 	int gerr, error;
 
+	memset(&oid, 0, sizeof(oid));
 	if ((error = source_connect(&remote, s, &cb)) < 0)
 		goto out;
-	if ((error = find_remote_branch(&oid, s, remote)) < 0)
+	if (branch && (error = find_remote_branch(&oid, s, remote)) < 0)
 		goto out;
 	if ((gerr = git_remote_ls(&heads, &nheads, remote)) < 0 ||
 	    (gerr = git_repository_odb(&odb, s->repo)) < 0) {
-		error = tg_source_git_error(s, gerr, "cache");
+		error = tg_source_git_error(
+		        s, gerr, branch ? "cache" : "cannot list refs");
 		goto out;
 	}
 	/* Already have the commit (a no-op cycle): nothing to download. */
-	if (!git_odb_exists(odb, &oid))
+	if (branch && !git_odb_exists(odb, &oid))
 		specs[arr.count++] =
 		        tg_aprintf("+refs/heads/%s:" SOURCE_REF_PREFIX "%s",
 		                   s->branch, s->branch);
@@ -576,9 +586,9 @@ int tg_source_fetch_with(tg_source *s,
 	for (i = 0; i < n && !error; i++)
 		error = set_ref(s, local_refs[i],
 		                listed_oid(heads, nheads, remote_refs[i]));
-	if (!error)
+	if (branch && !error)
 		error = record_commit(s, &oid);
-	if (!error)
+	if (branch && !error)
 		tg_log(TG_LOG_DEBUG, "fetched", "url", s->url, "branch",
 		       s->branch, "commit", s->commit, NULL);
 out:
@@ -590,6 +600,14 @@ out:
 		free(specs[i]);
 	free(specs);
 	return error;
+}
+
+int tg_source_fetch_with(tg_source *s,
+                         const char *const *remote_refs,
+                         const char *const *local_refs,
+                         size_t n)
+{
+	return fetch(s, true, remote_refs, local_refs, n);
 }
 
 int tg_source_fetch(tg_source *s)
@@ -631,50 +649,7 @@ int tg_source_fetch_refs(tg_source *s,
                          const char *const *local_refs,
                          size_t n)
 {
-	git_remote *remote = NULL;
-	git_remote_callbacks cb;
-	git_fetch_options fo;
-	const git_remote_head **heads;
-	char **specs = tg_calloc(n + 1, sizeof(char *));
-	git_strarray arr = { specs, 0 };
-	git_odb *odb = NULL;
-	size_t nheads, i;
-	int gerr, error;
-
-	if ((error = source_connect(&remote, s, &cb)) < 0)
-		goto out;
-	if ((gerr = git_remote_ls(&heads, &nheads, remote)) < 0 ||
-	    (gerr = git_repository_odb(&odb, s->repo)) < 0) {
-		error = tg_source_git_error(s, gerr, "cannot list refs");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const git_oid *oid = listed_oid(heads, nheads, remote_refs[i]);
-		if (oid && !git_odb_exists(odb, oid))
-			specs[arr.count++] = tg_aprintf(
-			        "+%s:%s", remote_refs[i], local_refs[i]);
-	}
-	if (arr.count) {
-		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-		fo.callbacks = cb;
-		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		if ((gerr = git_remote_download(remote, &arr, &fo)) < 0) {
-			error = tg_source_git_error(s, gerr, "fetch failed");
-			goto out;
-		}
-	}
-	for (i = 0; i < n && !error; i++)
-		error = set_ref(s, local_refs[i],
-		                listed_oid(heads, nheads, remote_refs[i]));
-out:
-	if (remote)
-		git_remote_disconnect(remote);
-	git_remote_free(remote);
-	git_odb_free(odb);
-	for (i = 0; i < arr.count; i++)
-		free(specs[i]);
-	free(specs);
-	return error;
+	return fetch(s, false, remote_refs, local_refs, n);
 }
 
 /* Remember the first ref the remote refused (status is its reason). */
