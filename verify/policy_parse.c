@@ -311,6 +311,33 @@ static int want_string(tg_policy__ctx *c, tg_policy__loc at, const json_t *v)
 	                       tg_policy__type_name(v));
 }
 
+/* A member of JSON type type (a string, mapping or list); *out NULL when
+ * absent and not required. */
+static int get_typed(tg_policy__ctx *c,
+                     const json_t *obj,
+                     tg_policy__loc at,
+                     const char *key,
+                     bool required,
+                     json_type type,
+                     json_t **out,
+                     tg_policy__loc *kl)
+{
+	json_t *v = tg_policy__member(c, obj, at, key, kl);
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? missing(c, at, key) : 0;
+	if (json_typeof(v) != type && type == JSON_STRING)
+		return want_string(c, *kl, v);
+	if (json_typeof(v) != type)
+		return tg_policy__perr(c, *kl, "must be %s, not %s",
+		                       type == JSON_OBJECT ? "a mapping"
+		                                           : "a list",
+		                       tg_policy__type_name(v));
+	*out = v;
+	return 0;
+}
+
 /* A non-empty string value, copied into the policy; *out NULL when absent
  * and not required. */
 int tg_policy__get_str(tg_policy__ctx *c,
@@ -321,13 +348,14 @@ int tg_policy__get_str(tg_policy__ctx *c,
                        const char **out)
 {
 	tg_policy__loc kl;
-	json_t *v = tg_policy__member(c, obj, at, key, &kl);
+	json_t *v;
+	int error;
 
 	*out = NULL;
-	if (v == NULL)
-		return required ? missing(c, at, key) : 0;
-	if (!json_is_string(v))
-		return want_string(c, kl, v);
+	if ((error = get_typed(c, obj, at, key, required, JSON_STRING, &v,
+	                       &kl)) < 0 ||
+	    v == NULL)
+		return error;
 	if (json_string_length(v) == 0)
 		return tg_policy__perr(c, kl, "must not be empty");
 	if (strlen(json_string_value(v)) != json_string_length(v))
@@ -390,16 +418,7 @@ int tg_policy__get_map(tg_policy__ctx *c,
                        json_t **out,
                        tg_policy__loc *kl)
 {
-	json_t *v = tg_policy__member(c, obj, at, key, kl);
-
-	*out = NULL;
-	if (v == NULL)
-		return required ? missing(c, at, key) : 0;
-	if (!json_is_object(v))
-		return tg_policy__perr(c, *kl, "must be a mapping, not %s",
-		                       tg_policy__type_name(v));
-	*out = v;
-	return 0;
+	return get_typed(c, obj, at, key, required, JSON_OBJECT, out, kl);
 }
 
 /* A non-empty list; *out NULL when absent and not required. */
@@ -411,14 +430,14 @@ int tg_policy__get_list(tg_policy__ctx *c,
                         json_t **out,
                         tg_policy__loc *kl)
 {
-	json_t *v = tg_policy__member(c, obj, at, key, kl);
+	json_t *v;
+	int error;
 
 	*out = NULL;
-	if (v == NULL)
-		return required ? missing(c, at, key) : 0;
-	if (!json_is_array(v))
-		return tg_policy__perr(c, *kl, "must be a list, not %s",
-		                       tg_policy__type_name(v));
+	if ((error = get_typed(c, obj, at, key, required, JSON_ARRAY, &v, kl)) <
+	            0 ||
+	    v == NULL)
+		return error;
 	if (json_array_size(v) == 0)
 		return tg_policy__perr(c, *kl, "must not be an empty list");
 	if (json_array_size(v) > TG_POLICY_MAX_LIST)
