@@ -3,23 +3,11 @@
 # git daemon down, cycles fail, are reported (log, metrics, /readyz 503)
 # and retried with backoff; once the daemon is back the next retry succeeds.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0
 gitd=$TT_LAST_PID # world_start starts the git daemon last
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
-
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
-world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
-world_commit "web 1.0"
+run_shop
+run_web 1.0
 
 kill "$gitd"
 wait "$gitd" 2>/dev/null || true

@@ -3,35 +3,11 @@
 # Only the holder cycles and writes; killing it (SIGKILL: no release)
 # hands over after the lease duration; SIGTERM releases the Lease.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0 2.0 3.0
+run_shop
+run_web 1.0
 
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
-world_image shop/web:2.0 >/dev/null
-world_sign shop/web:2.0
-world_image shop/web:3.0 >/dev/null
-world_sign shop/web:3.0
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
-world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
-world_commit "web 1.0"
-
-holder() {
-	kc get lease tollgate-leader -n tollgate-system \
-		-o jsonpath='{.spec.holderIdentity}' 2>/dev/null
-}
-web_image() {
-	kc get deployment web -n shop \
-		-o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null
-}
 cycles() { metric "$1" 'tollgate_cycles_total{result="success"}'; }
 
 agent_start a --identity agent-a --poll-interval 1
@@ -56,8 +32,7 @@ tt_eq "the holder reports itself leader" 1 "$(metric "$lport" tollgate_leader)"
 tt_eq "the other one does not" 0 "$(metric "$fport" tollgate_leader)"
 
 # A new commit: only the leader cycles; the standby writes nothing.
-world_deployment shop web "$REGISTRY/shop/web:2.0" >"$P/shop/web.yaml"
-world_commit "web 2.0"
+run_web 2.0
 web2() { [[ "$(web_image)" == *shop/web:2.0@* ]]; }
 if wait_until 40 web2; then
 	tt_pass "the leader applied the new commit"
@@ -76,8 +51,7 @@ tt_eq "the standby is not ready" 503 \
 # the Lease has not been renewed for its duration, and deploys.
 lpid_var=AGENT_PID_$lead
 kill -KILL "${!lpid_var}"
-world_deployment shop web "$REGISTRY/shop/web:3.0" >"$P/shop/web.yaml"
-world_commit "web 3.0"
+run_web 3.0
 took_over() { [ "$(holder)" = "agent-$follower" ]; }
 if wait_until 45 took_over; then
 	tt_pass "the standby took the lease after the leader died"

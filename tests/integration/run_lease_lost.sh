@@ -5,32 +5,10 @@
 # expires the agent takes the Lease back and only then writes (checked in
 # the test cluster's request log).
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
-
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
-world_image shop/web:2.0 >/dev/null
-world_sign shop/web:2.0
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
-world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
-world_commit "web 1.0"
-holder() {
-	kc get lease tollgate-leader -n tollgate-system \
-		-o jsonpath='{.spec.holderIdentity}' 2>/dev/null
-}
-web_image() {
-	kc get deployment web -n shop \
-		-o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null
-}
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0 2.0
+run_shop
+run_web 1.0
 
 agent_start a --identity agent-a --poll-interval 1
 wait_until 40 ready "$AGENT_PORT_a" || tt_fail "never ready"
@@ -47,8 +25,7 @@ else
 	tt_fail "no loss logged"
 fi
 tt_eq "it reports it is not the leader" 0 "$(metric "$AGENT_PORT_a" tollgate_leader)"
-world_deployment shop web "$REGISTRY/shop/web:2.0" >"$P/shop/web.yaml"
-world_commit "web 2.0"
+run_web 2.0
 
 # The intruder never renews: after the lease duration agent-a takes over.
 back() { [ "$(holder)" = agent-a ]; }

@@ -3,26 +3,13 @@
 # branch moves (remote ref check) and on POST /reconcile, /healthz,
 # /readyz, /metrics, and a clean stop on SIGTERM.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
-# An interval long enough that only an early cycle can explain a change.
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
-
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
-world_image shop/web:2.0 >/dev/null
-world_sign shop/web:2.0
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+# run_world sets an interval long enough that only an early cycle can
+# explain a change.
+run_world 1.0 2.0
 world_image pay/api:1.0 >/dev/null # never signed
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
-world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
-world_commit "web 1.0"
+run_shop
+run_web 1.0
 c1=$(git -C "$W_WORK" rev-parse HEAD)
 
 agent_start a --poll-interval 1
@@ -30,10 +17,6 @@ port=$AGENT_PORT_a
 tt_eq "the agent took the lease" "leader" \
 	"$(wait_until 20 grep -q 'leader: this agent holds the lease' "$TT_TMP/agent-a.log" && echo leader)"
 tt_eq "/healthz answers ok" ok "$(curl -sf "http://127.0.0.1:$port/healthz")"
-web_image() {
-	kc get deployment web -n shop \
-		-o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null
-}
 if wait_until 40 ready "$port"; then
 	tt_pass "/readyz turns 200 after the first successful cycle"
 else
@@ -62,8 +45,7 @@ else
 fi
 
 # 1. A new commit: the ref check starts a cycle long before the 1h interval.
-world_deployment shop web "$REGISTRY/shop/web:2.0" >"$P/shop/web.yaml"
-world_commit "web 2.0"
+run_web 2.0
 c2=$(git -C "$W_WORK" rev-parse HEAD)
 web_is_2() { [[ "$(web_image)" == *"shop/web:2.0@sha256:"* ]]; }
 if wait_until 40 web_is_2; then

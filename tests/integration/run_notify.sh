@@ -4,9 +4,8 @@
 # blocked unit and a drift correction each give one JSON event, with the
 # configured header read from its file; the secret is in no log.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0
 
 hook_port=$(tt_free_port)
 cat >"$TT_TMP/receiver.py" <<'PY'
@@ -40,18 +39,10 @@ notify:
       header: X-Hook-Token
       headerValueFile: $TT_TMP/hook-token
 CONFIG
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
 
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
 world_image pay/api:1.0 >/dev/null # never signed
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop" "$P/payments"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
+run_shop
+mkdir -p "$P/payments"
 world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
 world_deployment shop api "$REGISTRY/pay/api:1.0" >"$P/payments/api.yaml"
 world_commit "web and an unsigned api"

@@ -5,9 +5,9 @@
 # running agent (TOLLGATE_TEST_CLOCK_OFFSET) does the same. Nothing is
 # removed from the cluster.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0
+web=${RUN_DIGEST[1.0]}
 
 # scan FILE SEVERITY|none FINISHED: a Trivy-style vuln/v1 predicate.
 scan() {
@@ -59,10 +59,7 @@ POLICY
 cat >>"$W_CONFIG" <<CONFIG
 reverifyInterval: 2s
 CONFIG
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
 
-web=$(world_image shop/web:1.0)
-world_sign shop/web:1.0
 scan "$TT_TMP/clean.json" none "$(fake_now)"
 attest shop/web:1.0 "$TT_TMP/clean.json"
 api=$(world_image pay/api:1.0)
@@ -70,13 +67,8 @@ world_sign pay/api:1.0
 scan "$TT_TMP/api.json" CRITICAL "$(fake_now)"
 attest pay/api:1.0 "$TT_TMP/api.json"
 
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop" "$P/payments"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
+run_shop
+mkdir -p "$P/payments"
 world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
 world_deployment shop api "$REGISTRY/pay/api:1.0" >"$P/payments/api.yaml"
 world_commit "web and api"

@@ -5,32 +5,11 @@
 # half-done cycle), then the agent releases the Lease and exits 0. A
 # SIGTERM while idle stops at once; so does SIGINT.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
-. "$TG_SOURCE_DIR/tests/lib/world.sh"
-. "$TG_SOURCE_DIR/tests/lib/agent.sh"
-world_start
-sed -i 's/interval: 30s/interval: 1h/' "$W_CONFIG"
-
-world_image shop/web:1.0 >/dev/null
-world_sign shop/web:1.0
-d2=$(world_image shop/web:2.0)
-world_sign shop/web:2.0
-P=$W_WORK/clusters/prod
-mkdir -p "$P/shop"
-cat >"$P/shop/ns.yaml" <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
-YAML
-world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
-world_commit "web 1.0"
-holder() {
-	kc get lease tollgate-leader -n tollgate-system \
-		-o jsonpath='{.spec.holderIdentity}' 2>/dev/null
-}
-web_image() {
-	kc get deployment web -n shop \
-		-o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null
-}
+. "$TG_SOURCE_DIR/tests/lib/run.sh"
+run_world 1.0 2.0
+d2=${RUN_DIGEST[2.0]}
+run_shop
+run_web 1.0
 
 agent_start a --identity agent-a --poll-interval 1
 if wait_until 40 ready "$AGENT_PORT_a"; then
@@ -43,8 +22,7 @@ fi
 tc_curl POST /testcluster/faults \
 	-d '{"method":"PATCH","path":"/apis/apps/v1/","count":2,"hangSeconds":4}' \
 	>/dev/null
-world_deployment shop web "$REGISTRY/shop/web:2.0" >"$P/shop/web.yaml"
-world_commit "web 2.0"
+run_web 2.0
 c2=$(git -C "$W_WORK" rev-parse HEAD)
 in_cycle() { grep -q "branch moved: cycle now" "$TT_TMP/agent-a.log"; }
 wait_until 30 in_cycle || tt_fail "the agent did not start a cycle"
