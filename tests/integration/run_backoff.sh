@@ -5,7 +5,7 @@
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/run.sh"
 run_world 1.0
-gitd=$TT_LAST_PID # world_start starts the git daemon last
+gitd=$TT_LAST_PID # the git daemon: run_world starts no process after it
 run_shop
 run_web 1.0
 
