@@ -99,6 +99,9 @@ struct job {
 	size_t natts;
 	int ref_result;
 	char *ref_error;
+	/* The rule asks for no attestations: the referrers are read only
+	 * when the .sig signatures alone do not satisfy it. */
+	bool refs_deferred;
 	tg_referrers *referrers;
 	struct refb *refbs;
 	size_t nrefbs;
@@ -525,10 +528,13 @@ static void start_checks(struct job *j)
 {
 	j->pending++; /* held while queueing, so evaluate runs once */
 	fetch_tag(j, ".sig", on_sig_manifest, &j->sig_result, &j->sig_error);
-	fetch_referrers(j);
-	if (wants_attestations(j->rule))
+	if (wants_attestations(j->rule)) {
+		fetch_referrers(j);
 		fetch_tag(j, ".att", on_att_manifest, &j->att_result,
 		          &j->att_error);
+	} else {
+		j->refs_deferred = true;
+	}
 	if (j->rule->max_image_age > 0)
 		fetch_age_source(j);
 	job_done_one(j);
@@ -1183,12 +1189,40 @@ static void age_check(struct job *j, const struct waivers *w)
 	add_check(j, c, TG_WAIVE_AGE, false, w);
 }
 
+/*
+ * Whether the referrers are still to be read: the rule wants no
+ * attestations and the .sig signatures alone do not satisfy it, so cosign
+ * v3 bundles may. Starts that read (the job is evaluated again when it is
+ * done) and returns true. An image signed the legacy way costs no
+ * referrers request.
+ */
+static bool referrers_needed(struct job *j)
+{
+	tg_check *c;
+	bool enough;
+
+	if (!j->refs_deferred)
+		return false;
+	j->refs_deferred = false;
+	c = signature_check(j);
+	enough = tg_check_passed(c);
+	tg_check_free(c);
+	if (enough)
+		return false;
+	j->pending++; /* held while queueing */
+	fetch_referrers(j);
+	job_done_one(j);
+	return true;
+}
+
 static void evaluate(struct job *j)
 {
 	int64_t now = tg_now();
 	struct waivers w;
 	struct atts a;
 
+	if (referrers_needed(j))
+		return;
 	waivers_init(&w, j, now);
 	refbs_verify(j);
 	add_check(j, signature_check(j), TG_WAIVE_SIGNATURE, false, &w);

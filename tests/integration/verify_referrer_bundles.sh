@@ -199,4 +199,22 @@ tt_contains "33 bundle referrers: the one beyond the limit is noted" \
 	"$(check "$TT_TMP/many.json" signature 'c["notes"]')" \
 	"1 Sigstore bundle referrers beyond the limit of 32 were not looked at"
 
+# 13. The referrers are read only when they can change the verdict: a rule
+# without attestations that the .sig signatures already satisfy costs no
+# referrers request; when they do not, the bundles are read and count.
+policy "$TT_TMP/p-ci.yaml" '[{name: ci, key: ci.pub}]'
+referrer_requests() { # REPO: referrers API or fallback-tag requests so far
+	grep -cE "\"(GET|HEAD) /v2/bundles/$1/(referrers/|manifests/sha256-[0-9a-f]{64} )" \
+		"$TT_REGISTRY_LOG" || true
+}
+before=$(referrer_requests both)
+verify out rc p-ci "$R/bundles/both:v1"
+tt_eq ".sig satisfies the rule: allowed" 0 "$rc"
+tt_eq ".sig satisfies the rule: no referrers request" "$before" \
+	"$(referrer_requests both)"
+verify out rc release "$R/bundles/both:v1"
+tt_eq ".sig by another key, bundle by the rule's: allowed" 0 "$rc"
+tt_eq ".sig by another key: the referrers were read" 1 \
+	"$(($(referrer_requests both) - before > 0))"
+
 tt_done
