@@ -539,9 +539,12 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 		const char *local[2] = { TG_STATUS_TRACK_BRANCH,
 			                 TG_STATUS_TRACK_NOTES };
 
-		error = tg_source_fetch_with(a->source, remote, local, 2);
+		bool stored = false;
+
+		error = tg_source_fetch_with(a->source, remote, local, 2,
+		                             &stored);
 		free(branch);
-		a->status_fetched = error == 0;
+		a->status_fetched = error == 0 && stored;
 		a->status_fetched_at = tg_monotonic();
 	} else {
 		error = tg_source_fetch(a->source);

@@ -4,9 +4,13 @@
  * database. Everything read from the repository is untrusted: names,
  * sizes, symlink targets and the number of entries are checked before use.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <git2.h>
 #include <openssl/crypto.h>
@@ -409,6 +413,65 @@ static void load_cached_commit(tg_source *s)
 	free(name);
 }
 
+/* Remove path when it is a "*.lock" file last changed before cutoff. */
+static void remove_if_stale(const char *path, time_t cutoff)
+{
+	struct stat st;
+
+	if (!tg_str_has_suffix(path, ".lock") || lstat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
+		return;
+	if (unlink(path) == 0)
+		tg_log(TG_LOG_WARN, "removed a stale lock from the Git cache",
+		       "file", path, NULL);
+}
+
+static void remove_stale_in(const char *dir, time_t cutoff, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > TG_GIT_MAX_REF_DEPTH || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		char *path;
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		path = tg_path_join(dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			remove_stale_in(path, cutoff, depth + 1);
+		else
+			remove_if_stale(path, cutoff);
+		free(path);
+	}
+	closedir(d);
+}
+
+/*
+ * A process killed while updating a ref leaves "<ref>.lock" behind, and
+ * libgit2 then refuses every later update of that ref: remove lock files
+ * older than TG_GIT_STALE_LOCK_S in refs/ and beside HEAD, packed-refs
+ * and config. A live writer holds its lock for milliseconds.
+ */
+static void remove_stale_locks(const char *cache_dir)
+{
+	static const char *const top[] = { "HEAD.lock", "packed-refs.lock",
+		                           "config.lock", "index.lock" };
+	time_t cutoff = time(NULL) - TG_GIT_STALE_LOCK_S;
+	char *refs = tg_path_join(cache_dir, "refs");
+	size_t i;
+
+	remove_stale_in(refs, cutoff, 0);
+	free(refs);
+	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+		char *p = tg_path_join(cache_dir, top[i]);
+		remove_if_stale(p, cutoff);
+		free(p);
+	}
+}
+
 int tg_source_open(tg_source **out, const tg_source_opts *opts)
 {
 	tg_source *s = tg_calloc(1, sizeof(*s));
@@ -419,6 +482,7 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts)
 	if ((error = source_init_opts(s, opts)) < 0)
 		goto out;
 	s->cache_dir = cache_path(opts->state_dir, s->url);
+	remove_stale_locks(s->cache_dir);
 	gerr = git_repository_open_bare(&s->repo, s->cache_dir);
 	if (gerr == GIT_ENOTFOUND)
 		gerr = git_repository_init(&s->repo, s->cache_dir, 1);
@@ -535,11 +599,15 @@ static int set_ref(tg_source *s, const char *name, const git_oid *oid);
  * when the remote lists none) and, when branch, make the tip s's commit.
  * 0 or a negative TG_E* code with the detail recorded.
  */
+/* Fetch the branch (when branch) and the refs remote_refs into
+ * local_refs. With extra_ok, failing to store those refs is not an error:
+ * *extra_ok says whether they were stored. */
 static int fetch(tg_source *s,
                  bool branch,
                  const char *const *remote_refs,
                  const char *const *local_refs,
-                 size_t n)
+                 size_t n,
+                 bool *extra_ok)
 {
 	git_remote *remote = NULL;
 	git_remote_callbacks cb;
@@ -583,14 +651,22 @@ static int fetch(tg_source *s,
 			goto out;
 		}
 	}
+	if (branch && (error = record_commit(s, &oid)) < 0)
+		goto out;
+	if (branch)
+		tg_log(TG_LOG_DEBUG, "fetched", "url", s->url, "branch",
+		       s->branch, "commit", s->commit, NULL);
+	if (extra_ok)
+		*extra_ok = true;
 	for (i = 0; i < n && !error; i++)
 		error = set_ref(s, local_refs[i],
 		                listed_oid(heads, nheads, remote_refs[i]));
-	if (branch && !error)
-		error = record_commit(s, &oid);
-	if (branch && !error)
-		tg_log(TG_LOG_DEBUG, "fetched", "url", s->url, "branch",
-		       s->branch, "commit", s->commit, NULL);
+	if (error < 0 && extra_ok) {
+		tg_log(TG_LOG_WARN, "refs fetched with the branch not stored",
+		       "error", tg_error_last(), NULL);
+		*extra_ok = false;
+		error = 0;
+	}
 out:
 	if (remote)
 		git_remote_disconnect(remote);
@@ -605,14 +681,15 @@ out:
 int tg_source_fetch_with(tg_source *s,
                          const char *const *remote_refs,
                          const char *const *local_refs,
-                         size_t n)
+                         size_t n,
+                         bool *extra_ok)
 {
-	return fetch(s, true, remote_refs, local_refs, n);
+	return fetch(s, true, remote_refs, local_refs, n, extra_ok);
 }
 
 int tg_source_fetch(tg_source *s)
 {
-	return tg_source_fetch_with(s, NULL, NULL, 0);
+	return fetch(s, true, NULL, NULL, 0, NULL);
 }
 
 /* Point local ref name at oid, or delete it when oid is NULL. */
@@ -649,7 +726,7 @@ int tg_source_fetch_refs(tg_source *s,
                          const char *const *local_refs,
                          size_t n)
 {
-	return fetch(s, false, remote_refs, local_refs, n);
+	return fetch(s, false, remote_refs, local_refs, n, NULL);
 }
 
 /* Remember the first ref the remote refused (status is its reason). */

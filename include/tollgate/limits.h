@@ -30,6 +30,14 @@
 /* Attempts to push a status commit when the remote moved in between
  * (fetch, rebuild on the new tip, push again). */
 #define TG_STATUS_PUSH_ATTEMPTS 5
+
+/* A lock file in the Git cache older than this many seconds was left by a
+ * process that died while updating a ref (ref updates take milliseconds):
+ * it is removed when the cache is opened, or every fetch would fail. */
+#define TG_GIT_STALE_LOCK_S 60
+
+/* Directory levels below the cache's refs/ searched for such lock files. */
+#define TG_GIT_MAX_REF_DEPTH 16
 /* Seconds for which status tips fetched together with the source serve
  * the publish at the end of the cycle; an older fetch (a cycle that waited
  * for rollouts) is done again, so another writer's status is seen. */

@@ -82,12 +82,14 @@ int tg_source_fetch(tg_source *s);
  * remote_refs[i] into the local refs local_refs[i] (forced; a ref the
  * remote lacks deletes its local ref), downloading only what the cache
  * lacks. One connection instead of two when status refs live on the same
- * remote.
+ * remote. The extra refs never fail the fetch: *extra_ok is false (and a
+ * warning logged) when they could not be stored.
  */
 int tg_source_fetch_with(tg_source *s,
                          const char *const *remote_refs,
                          const char *const *local_refs,
-                         size_t n);
+                         size_t n,
+                         bool *extra_ok);
 
 /* The commit fetched last (40 hex; after tg_source_open, the one a
  * previous run fetched into the cache), or "" when none. */

@@ -443,7 +443,8 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
 	/* The combined fetch brings the status tip along. */
-	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2), 0);
+	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2, NULL),
+	                 0);
 	race(f, 0);
 	json_object_set_new(
 	        json_object_get(json_object_get(doc, "units"), "web"),
@@ -463,7 +464,8 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 	free(out);
 
 	/* Nothing new, tips fetched with the source and current: no push. */
-	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2), 0);
+	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2, NULL),
+	                 0);
 	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
 	assert_false(r.committed);
 	assert_int_equal(r.attempts, 0);
