@@ -1,5 +1,6 @@
 # Helpers for tests of `tollgate run` (source after world.sh).
-#   agent_start NAME [ARGS...]   start tollgate run --config $W_CONFIG in the
+#   agent_start NAME [ARGS...]   start tollgate run with a copy of $W_CONFIG
+#                                (its own stateDir) in the
 #                                background on a free port: sets
 #                                AGENT_PID_<NAME>, AGENT_PORT_<NAME>, log in
 #                                $TT_TMP/agent-NAME.log
@@ -12,7 +13,12 @@ agent_start() {
 	local name=$1 port
 	shift
 	port=$(tt_free_port)
-	tt_bg "$TT_TMP/agent-$name.log" "$TG_BIN" run --config "$W_CONFIG" \
+	# Each agent has its own stateDir, as each replica has its own volume.
+	mkdir -p "$TT_TMP/state-$name"
+	sed "s|^stateDir: .*|stateDir: $TT_TMP/state-$name|" "$W_CONFIG" \
+		>"$TT_TMP/agent-$name.yaml"
+	tt_bg "$TT_TMP/agent-$name.log" "$TG_BIN" run \
+		--config "$TT_TMP/agent-$name.yaml" \
 		--listen-addr "127.0.0.1:$port" --health-timeout 5 "$@"
 	printf -v "AGENT_PID_$name" '%s' "$TT_LAST_PID"
 	printf -v "AGENT_PORT_$name" '%s' "$port"
