@@ -624,6 +624,20 @@ typedef struct excused {
 	bool crd; /* waits for a CRD, else for its Namespace */
 } excused;
 
+typedef struct excused_list {
+	excused *items;
+	size_t n, cap;
+} excused_list;
+
+static void excuse(excused_list *l, unit *u, obj *o, bool crd)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->items = tg_realloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->n++] = (excused){ u, o, crd };
+}
+
 /*
  * A unit refused in preflight takes its Namespaces and CRDs with it, so an
  * object of another unit that waited for them cannot be applied either:
@@ -670,8 +684,8 @@ static void preflight(tg_apply *a)
 {
 	batch b = { 0 };
 	json_t *created = namespaces_created(a);
-	excused *ex = NULL;
-	size_t i, j, nex = 0, cap = 0;
+	excused_list ex = { 0 };
+	size_t i, j;
 
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
@@ -691,11 +705,7 @@ static void preflight(tg_apply *a)
 			/* In a namespace this cycle creates, the server could
 			 * only answer that the namespace does not exist. */
 			if (crd || (o->ns && json_object_get(created, o->ns))) {
-				if (nex == cap) {
-					cap = cap ? 2 * cap : 64;
-					ex = tg_realloc(ex, cap * sizeof(*ex));
-				}
-				ex[nex++] = (excused){ u, o, crd };
+				excuse(&ex, u, o, crd);
 				if (!crd)
 					continue;
 			}
@@ -714,15 +724,11 @@ static void preflight(tg_apply *a)
 		} else if (op->status == 404) {
 			/* The namespace's 404 (when they could not be
 			 * listed): it waits for its Namespace too. */
-			if (nex == cap) {
-				cap = cap ? 2 * cap : 64;
-				ex = tg_realloc(ex, cap * sizeof(*ex));
-			}
-			ex[nex++] = (excused){ b.units[i], b.objs[i], false };
+			excuse(&ex, b.units[i], b.objs[i], false);
 		}
 	}
-	refuse_orphans(a, ex, nex);
-	free(ex);
+	refuse_orphans(a, ex.items, ex.n);
+	free(ex.items);
 	batch_free(&b);
 }
 
