@@ -11,7 +11,7 @@
  * (tg_check) holds pass/fail, every reason, and evidence JSON for the
  * status documents.
  *
- * Implemented in verify/check.c, sbom.c, vuln.c, provenance.c.
+ * Implemented in verify/predicates/check.c, sbom.c, vuln.c, provenance.c.
  */
 #ifndef TOLLGATE_PREDICATE_H
 #define TOLLGATE_PREDICATE_H

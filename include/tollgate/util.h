@@ -86,7 +86,7 @@ void tg_format_rfc3339(char out[21], int64_t t);
 int64_t tg_now(void);
 void tg_clock_set(int64_t fixed_unix_time);
 /* A clock that runs, shifted by seconds (tests of a running agent: only
- * reconciler/main.c sets it, from TOLLGATE_TEST_CLOCK_OFFSET). */
+ * reconciler/cli/main.c sets it, from TOLLGATE_TEST_CLOCK_OFFSET). */
 void tg_clock_set_offset(int64_t seconds);
 /* Monotonic seconds, for measuring durations. */
 double tg_monotonic(void);

@@ -1,5 +1,5 @@
 /*
- * Tests of Sigstore bundle verification (verify/bundle.c) on real bundles
+ * Tests of Sigstore bundle verification (verify/sigstore/bundle.c) on real bundles
  * from the conformance suite and sigstore-go, hostile bundles from
  * tests/data/bundle/bad, and legacy cosign signature layers from
  * containers/image.

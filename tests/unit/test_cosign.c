@@ -1,6 +1,6 @@
 /*
  * Tests of cosign simple-signing payloads and signature verification
- * (verify/cosign.c), including the key-based rows of the containers/image
+ * (verify/sig/cosign.c), including the key-based rows of the containers/image
  * verdict table (../shared/fixtures/README.md) checked offline.
  */
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Tests of drift detection (reconciler/drift.c). */
+/* Tests of drift detection (reconciler/drift/drift.c). */
 #include <stdlib.h>
 #include <string.h>
 

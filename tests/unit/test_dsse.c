@@ -1,5 +1,5 @@
 /* Tests of DSSE envelopes, PAE, in-toto statements and attestation
- * verification (verify/dsse.c). */
+ * verification (verify/sig/dsse.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Tests of the HTTP client (verify/http.c) against a libmicrohttpd server
+ * Tests of the HTTP client (verify/base/http.c) against a libmicrohttpd server
  * started in the test on 127.0.0.1 (the network is replaced by a local
  * server, as STYLE.md allows where a test says so): retries on 503 and 429
  * with Retry-After, no retry on success, size caps with and without

@@ -1,5 +1,5 @@
 /*
- * Tests of Fulcio certificate checks (verify/keyless.c): identity
+ * Tests of Fulcio certificate checks (verify/sigstore/keyless.c): identity
  * extraction from real certificates, chains at the signing time, SCTs, and
  * hostile certificates made here with OpenSSL.
  */

@@ -1,4 +1,4 @@
-/* Tests of public key loading and signature checks (verify/keys.c). */
+/* Tests of public key loading and signature checks (verify/sig/keys.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* Tests of kubeconfig and in-cluster configuration
- * (reconciler/kubeconfig.c). */
+ * (reconciler/cluster/kubeconfig.c). */
 #include <stdlib.h>
 #include <string.h>
 

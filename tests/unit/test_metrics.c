@@ -1,4 +1,4 @@
-/* Tests of the metrics exposition of tollgate run (reconciler/metrics.c). */
+/* Tests of the metrics exposition of tollgate run (reconciler/report/metrics.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * Tests of cosign v3 referrer bundles (verify/referrer.c) on the bundles of
+ * Tests of cosign v3 referrer bundles (verify/oci/referrer.c) on the bundles of
  * tests/data/bundles, made by sigstore-js for the committed image there:
  * signatures and attestations told apart by the verified statement, key
  * authorities with and without rekor.required, bundles for another image,

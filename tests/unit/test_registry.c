@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../verify/registry_int.h"
+#include "../../verify/oci/registry_int.h"
 #include "testlib.h"
 #include "tollgate/buf.h"
 #include "tollgate/error.h"

@@ -1,5 +1,5 @@
 /*
- * Tests of Sigstore verification for policy authorities (verify/sigstore.c):
+ * Tests of Sigstore verification for policy authorities (verify/sigstore/sigstore.c):
  * the keyless verify hook on real cosign layers, key authorities that
  * require Rekor, trust from fulcioCerts, trustedRoot and the built-in root,
  * and referrer bundles.

@@ -1,5 +1,5 @@
 /*
- * Tests of transparency log proofs (verify/tlog.c): RFC 6962 inclusion
+ * Tests of transparency log proofs (verify/sigstore/tlog.c): RFC 6962 inclusion
  * proofs against an independent reference tree and the RFC 6962 test
  * vectors, a real Rekor proof, RFC 8785 canonical JSON, and checkpoints.
  */

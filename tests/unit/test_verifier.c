@@ -1,6 +1,6 @@
 /*
  * Tests of the verdict model, the verdict cache and the verifier's
- * decisions that need no registry (verify/verdict.c, verdict_cache.c,
+ * decisions that need no registry (verify/verdict/verdict.c, verdict_cache.c,
  * verifier.c). The registry path is covered by tests/integration/verify_*.
  */
 #include <stdlib.h>

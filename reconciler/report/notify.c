@@ -1,5 +1,5 @@
 /*
- * Webhook notifications: see include/tollgate/notify.h.
+ * Webhook notifications: see reconciler/include/tollgate/notify.h.
  */
 #include <stdlib.h>
 #include <string.h>

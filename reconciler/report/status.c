@@ -10,7 +10,7 @@
 
 #include <git2.h>
 
-#include "source_int.h"
+#include "../source/source_int.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"

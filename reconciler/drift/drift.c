@@ -1,6 +1,6 @@
 /*
  * Drift detection between desired and live objects: see
- * include/tollgate/drift.h. Field ownership follows the managedFields
+ * reconciler/include/tollgate/drift.h. Field ownership follows the managedFields
  * "FieldsV1" encoding of structured-merge-diff: "f:<name>" for a map
  * field, "k:<json of key fields>" for a list item matched by key,
  * "v:<json value>" for a set item, "i:<index>" for a positional item, and

@@ -1,5 +1,5 @@
 /*
- * kubeconfig and in-cluster configuration: see include/tollgate/kubeconfig.h.
+ * kubeconfig and in-cluster configuration: see reconciler/include/tollgate/kubeconfig.h.
  * The file format is client-go's clientcmd v1 Config.
  */
 #include <stdlib.h>

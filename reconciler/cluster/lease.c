@@ -1,5 +1,5 @@
 /*
- * Leader election with a Lease: see include/tollgate/lease.h.
+ * Leader election with a Lease: see reconciler/include/tollgate/lease.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -87,7 +87,7 @@ typedef struct digests {
 	bool has_sha512;
 } digests;
 
-/* ---- DSSE (isolated so it can move to verify/dsse.c) ------------------- */
+/* ---- DSSE (isolated so it can move to verify/sig/dsse.c) ------------------- */
 
 /* dsseEnvelope {payload, payloadType, signatures: [exactly one {sig}]}. */
 static int dsse_parse(bundle *b, const json_t *env)

@@ -1,5 +1,5 @@
 /*
- * Metrics of tollgate run: see include/tollgate/metrics.h.
+ * Metrics of tollgate run: see reconciler/include/tollgate/metrics.h.
  */
 #include <stdlib.h>
 #include <string.h>

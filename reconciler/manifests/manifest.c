@@ -1,6 +1,6 @@
 /*
  * Manifests: objects, units, image extraction and digest pinning. See
- * include/tollgate/manifest.h for the rules; the directory walker is in
+ * reconciler/include/tollgate/manifest.h for the rules; the directory walker is in
  * manifest_dir.c.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * Kubernetes API client over tg_http: see include/tollgate/kube.h.
+ * Kubernetes API client over tg_http: see reconciler/include/tollgate/kube.h.
  * Conventions followed: API paths /api/v1 and /apis/<group>/<version>,
  * server-side apply as PATCH with application/apply-patch+yaml (a JSON
  * body is valid YAML), errors as metav1.Status.

@@ -46,7 +46,7 @@ int tg_cmd_once(int argc, char **argv);
 int tg_cmd_plan(int argc, char **argv);
 /* tollgate run --config FILE: reconcile until SIGTERM. */
 int tg_cmd_run(int argc, char **argv);
-/* sigstore verify-bundle: see reconciler/cmd_sigstore.c. */
+/* sigstore verify-bundle: see reconciler/cli/cmd_sigstore.c. */
 int tg_cmd_sigstore(int argc, char **argv);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The agent's reconcile cycle: see include/tollgate/agent.h.
+ * The agent's reconcile cycle: see reconciler/include/tollgate/agent.h.
  */
 #include <stdio.h>
 #include <stdlib.h>

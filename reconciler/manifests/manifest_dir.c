@@ -1,6 +1,6 @@
 /*
  * The directory walker over the manifest loader: see
- * tg_manifest_set_add_dir() in include/tollgate/manifest.h.
+ * tg_manifest_set_add_dir() in reconciler/include/tollgate/manifest.h.
  *
  * The tree is the user's, but its content may come from anyone who can
  * push to the deploy repository, so symlinks are checked against the

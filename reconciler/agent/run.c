@@ -1,5 +1,5 @@
 /*
- * tollgate run: see include/tollgate/run.h.
+ * tollgate run: see reconciler/include/tollgate/run.h.
  */
 #include <errno.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 /*
- * The agent's HTTP endpoint: see include/tollgate/httpd.h.
+ * The agent's HTTP endpoint: see reconciler/include/tollgate/httpd.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * Apply, prune, inventory, health and drift: see include/tollgate/apply.h.
+ * Apply, prune, inventory, health and drift: see reconciler/include/tollgate/apply.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
