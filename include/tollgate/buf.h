@@ -30,6 +30,7 @@ int tg_buf_vprintf(tg_buf *b, const char *fmt, va_list ap);
 char *tg_buf_detach(tg_buf *b, size_t *len_out);
 
 void tg_buf_clear(tg_buf *b);
+/* Releases the bytes; the buffer may be reused. NULL is a no-op. */
 void tg_buf_free(tg_buf *b);
 
 #endif

@@ -26,6 +26,19 @@ enum {
 	TG_EIO = -11,       /* local file or system call failure */
 };
 
+/*
+ * TG_WUR marks every public function that returns an int result (STYLE.md
+ * 10): the caller must handle it. GCC does not accept a (void) cast as
+ * handling, so a result dropped on purpose goes through tg_discard(), with
+ * a comment at the call site saying why.
+ */
+#define TG_WUR __attribute__((warn_unused_result))
+
+static inline void tg_discard(int result)
+{
+	(void)result;
+}
+
 /* Longest detail kept; longer messages are truncated with "...". */
 #define TG_ERROR_MAX 2048
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,89 @@ int tt_process_stop(int pid)
 		server_out = NULL;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the folder's files ending with suffix, sorted; NULL-ended. */
+static char **bad_names(const char *dir, const char *suffix, size_t *n_out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (!d)
+		fail_msg("%s: cannot open the folder", dir);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strncmp(e->d_name, "README", 6))
+			continue;
+		if (suffix && !tg_str_has_suffix(e->d_name, suffix))
+			continue;
+		names = realloc(names, (n + 2) * sizeof(*names));
+		assert_non_null(names);
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	if (names)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*n_out = n;
+	return names;
+}
+
+static void run_bad_case(const char *dir,
+                         const char *name,
+                         void (*fn)(const tt_bad_case *c, void *ctx),
+                         void *ctx)
+{
+	static const char tag[] = "# error: ";
+	tt_bad_case c = {0};
+	char *path = tg_aprintf("%s/%s", dir, name);
+	size_t len;
+	char *data = read_or_fail(strdup(path), &len);
+	char *nl = memchr(data, '\n', len);
+	char *expected;
+
+	if (strncmp(data, tag, sizeof(tag) - 1) || !nl)
+		fail_msg("%s: no \"# error: <expected message>\" first line; "
+		         "every bad input states the error it must give",
+		         path);
+	expected = tg_strndup(data + sizeof(tag) - 1,
+	                      (size_t)(nl - data) - (sizeof(tag) - 1));
+	if (!expected[0])
+		fail_msg("%s: the \"# error:\" line is empty", path);
+	c.name = name;
+	c.path = path;
+	c.expected = expected;
+	c.input = nl + 1;
+	c.input_len = len - (size_t)(nl + 1 - data);
+	c.whole = data;
+	c.whole_len = len;
+	fn(&c, ctx);
+	free(expected);
+	free(data);
+	free(path);
+}
+
+int tt_each_bad_case(const char *rel,
+                     const char *suffix,
+                     void (*fn)(const tt_bad_case *c, void *ctx),
+                     void *ctx)
+{
+	char *dir = tt_src_path(rel);
+	size_t n = 0, i;
+	char **names = bad_names(dir, suffix, &n);
+
+	if (n == 0)
+		fail_msg("%s: no bad inputs", dir);
+	for (i = 0; i < n; i++) {
+		run_bad_case(dir, names[i], fn, ctx);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return (int)n;
 }

@@ -36,6 +36,34 @@ int tt_testcluster_start(const char *dir, int tls, char **url_out);
 /* SIGTERM and wait; returns the exit status (0 on a clean exit). */
 int tt_process_stop(int pid);
 
+/*
+ * One hostile input of a tests/data/<kind>/bad/ folder. Each file states
+ * the error it must give on its first line, `# error: <text>` (for YAML
+ * that line is a comment; for JSON and other formats the line is cut off
+ * before the input is used). `input` is what follows that line.
+ */
+typedef struct tt_bad_case {
+	const char *name;     /* file name inside the folder */
+	const char *path;     /* full path */
+	const char *expected; /* the text after "# error: " */
+	const char *input;    /* the bytes after the first line */
+	size_t input_len;
+	const char *whole;    /* the whole file, "# error:" line included */
+	size_t whole_len;
+} tt_bad_case;
+
+/*
+ * Call fn for every file of the folder rel (under the source tree) whose
+ * name ends with suffix (NULL: every file but README*), in name order.
+ * A file without a "# error:" first line fails the test, naming it, so a
+ * new bad input cannot be added without stating what it must do. Returns
+ * the number of files; fails the test when there are none.
+ */
+int tt_each_bad_case(const char *rel,
+                     const char *suffix,
+                     void (*fn)(const tt_bad_case *c, void *ctx),
+                     void *ctx);
+
 /* Assert that s contains sub, printing both when it does not. */
 #define assert_contains(s, sub)                                                \
 	tt_assert_contains((s), (sub), __FILE__, __LINE__)

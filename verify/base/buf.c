@@ -100,6 +100,8 @@ void tg_buf_clear(tg_buf *b)
 
 void tg_buf_free(tg_buf *b)
 {
+	if (!b)
+		return;
 	free(b->data);
 	b->data = NULL;
 	b->len = 0;
