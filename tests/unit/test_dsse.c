@@ -14,9 +14,10 @@
 #include "tollgate/keys.h"
 #include "tollgate/util.h"
 
-#define IMAGE_DIGEST                                                           \
-	"sha256:"                                                              \
+/* The image's digest, and its hex part alone (a statement's subject). */
+#define IMAGE_HEX                                                              \
 	"634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"
+#define IMAGE_DIGEST "sha256:" IMAGE_HEX
 
 /* A signer made for the test: a fresh P-256 key. */
 struct signer {
@@ -348,7 +349,7 @@ static void test_dsse_attestation_verifies_and_checks_subject(void **state)
 {
 	struct signer good, other;
 	tg_authority auths[2];
-	char *st = statement_for(IMAGE_DIGEST + 7, "https://spdx.dev/Document");
+	char *st = statement_for(IMAGE_HEX, "https://spdx.dev/Document");
 	char *env;
 	tg_dsse_layer layer = { .media_type = TG_DSSE_MEDIA_TYPE,
 		                .digest = "sha256:ab" };
@@ -418,7 +419,7 @@ static void test_dsse_signature_must_cover_pae(void **state)
 {
 	struct signer s;
 	tg_authority auth;
-	char *st = statement_for(IMAGE_DIGEST + 7, "https://spdx.dev/Document");
+	char *st = statement_for(IMAGE_HEX, "https://spdx.dev/Document");
 	char *b64 = tg_base64_encode((unsigned char *)st, strlen(st));
 	char *sig, *env;
 	tg_dsse_layer layer = { .media_type = TG_DSSE_MEDIA_TYPE };
@@ -445,7 +446,7 @@ static void test_dsse_signature_must_cover_pae(void **state)
 
 static void test_dsse_keyless_authority_fails_closed(void **state)
 {
-	char *st = statement_for(IMAGE_DIGEST + 7, "https://spdx.dev/Document");
+	char *st = statement_for(IMAGE_HEX, "https://spdx.dev/Document");
 	char *env = make_envelope(NULL, TG_INTOTO_PAYLOAD_TYPE, st);
 	tg_authority auth = { .name = "ci" };
 	tg_dsse_layer layer = { .media_type = TG_DSSE_MEDIA_TYPE };

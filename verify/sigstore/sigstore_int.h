@@ -142,7 +142,7 @@ int tg_trustroot_set_log_key(tg_trustroot *root,
                              const char *name,
                              const tg_pubkey *key);
 
-/* Unix time of an ASN1_TIME; 0 or TG_EPARSE. */
+/* Unix time of an ASN1_TIME; 0 or TG_EPARSE (then *out is 0). */
 int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t);
 
 #endif

@@ -18,6 +18,9 @@ int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t)
 {
 	struct tm tm;
 
+	/* Defined on every path: callers test the result with "< 0", and the
+	 * compiler cannot know tg_error_set() returns a negative code. */
+	*out = 0;
 	memset(&tm, 0, sizeof(tm));
 	if (!t || !ASN1_TIME_to_tm(t, &tm)) {
 		ERR_clear_error();
