@@ -3,7 +3,7 @@
 # examples/quickstart/run.sh:
 #   . tests/lib/packages.sh
 #   install_missing [PREFIX]    PREFIX names the caller in its one line
-packages=(build-essential cmake pkg-config git openssl curl ca-certificates
+packages=(build-essential clang cmake pkg-config git openssl curl ca-certificates
 	libgit2-dev libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
 	libarchive-dev libcmocka-dev libmicrohttpd-dev
 	docker-registry apache2-utils python3 python3-yaml python3-kubernetes
