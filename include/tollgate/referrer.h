@@ -52,7 +52,7 @@ tg_referrer_kind tg_referrer_kind_hint(const char *predicate_type);
  * from m; TG_EINVALID with a message.
  */
 int tg_referrer_bundle_layer(const tg_descriptor **out,
-                             const tg_manifest *m,
+                             const tg_oci_manifest *m,
                              const char *digest);
 
 /* A verified referrer bundle. */

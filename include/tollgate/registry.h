@@ -95,19 +95,20 @@ typedef struct tg_descriptor {
 } tg_descriptor;
 
 typedef enum {
-	TG_MANIFEST_IMAGE = 1, /* OCI image manifest or Docker v2 manifest */
-	TG_MANIFEST_INDEX = 2, /* OCI image index or Docker manifest list */
-} tg_manifest_kind;
+	TG_OCI_MANIFEST_IMAGE =
+	        1, /* OCI image manifest or Docker v2 manifest */
+	TG_OCI_MANIFEST_INDEX = 2, /* OCI image index or Docker manifest list */
+} tg_oci_manifest_kind;
 
 /*
  * A manifest or index, parsed and shape-checked. Everything is owned by the
- * struct; free with tg_manifest_free().
+ * struct; free with tg_oci_manifest_free().
  */
-typedef struct tg_manifest {
+typedef struct tg_oci_manifest {
 	char *name;       /* "registry/repo@sha256:..." for messages */
 	char *digest;     /* digest of data (verified) */
 	char *media_type; /* from the document, else the Content-Type */
-	tg_manifest_kind kind;
+	tg_oci_manifest_kind kind;
 	char *artifact_type;   /* NULL when absent */
 	tg_descriptor *config; /* images only; NULL for an index */
 	tg_descriptor *layers; /* images */
@@ -119,7 +120,7 @@ typedef struct tg_manifest {
 	size_t annotations_count;
 	char *data; /* the bytes exactly as received, NUL-terminated */
 	size_t len;
-} tg_manifest;
+} tg_oci_manifest;
 
 /* A blob, verified against its digest. data is NUL-terminated (not counted). */
 typedef struct tg_blob {
@@ -156,7 +157,9 @@ int tg_registry_ping(tg_registry *reg, const char *registry);
 
 /* Callbacks of the async calls. On result < 0 the object is NULL and
  * tg_error_last() holds the detail; on 0 the object belongs to the callback. */
-typedef void (*tg_registry_manifest_fn)(int result, tg_manifest *m, void *ctx);
+typedef void (*tg_registry_manifest_fn)(int result,
+                                        tg_oci_manifest *m,
+                                        void *ctx);
 typedef void (*tg_registry_blob_fn)(int result, tg_blob *b, void *ctx);
 typedef void (*tg_registry_referrers_fn)(int result,
                                          tg_referrers *r,
@@ -171,7 +174,7 @@ typedef void (*tg_registry_referrers_fn)(int result,
  * image has no signatures). Results by digest come from the cache when
  * already fetched in this client.
  */
-int tg_registry_get_manifest(tg_manifest **out,
+int tg_registry_get_manifest(tg_oci_manifest **out,
                              tg_registry *reg,
                              const char *registry,
                              const char *repository,
@@ -237,16 +240,17 @@ int tg_registry_run(tg_registry *reg);
  * counts under TG_MAX_MANIFEST_DESCRIPTORS. digest is computed over data.
  * 0, TG_EPARSE, TG_ETOOBIG.
  */
-int tg_manifest_parse(tg_manifest **out,
-                      const char *name,
-                      const char *content_type,
-                      const char *data,
-                      size_t len);
-void tg_manifest_free(tg_manifest *m);
+int tg_oci_manifest_parse(tg_oci_manifest **out,
+                          const char *name,
+                          const char *content_type,
+                          const char *data,
+                          size_t len);
+void tg_oci_manifest_free(tg_oci_manifest *m);
 
 /* Value of an annotation, borrowed; NULL when absent. */
 const char *tg_descriptor_annotation(const tg_descriptor *d, const char *key);
-const char *tg_manifest_annotation(const tg_manifest *m, const char *key);
+const char *tg_oci_manifest_annotation(const tg_oci_manifest *m,
+                                       const char *key);
 
 void tg_blob_free(tg_blob *b);
 void tg_referrers_free(tg_referrers *r);

@@ -65,12 +65,12 @@ static void print_descriptor(const char *what, const tg_descriptor *d)
 	printf("\n");
 }
 
-static void print_manifest(const tg_manifest *m)
+static void print_manifest(const tg_oci_manifest *m)
 {
 	size_t i;
 
 	printf("digest %s\nmediaType %s\nkind %s\n", m->digest, m->media_type,
-	       m->kind == TG_MANIFEST_INDEX ? "index" : "image");
+	       m->kind == TG_OCI_MANIFEST_INDEX ? "index" : "image");
 	if (m->config)
 		print_descriptor("config", m->config);
 	for (i = 0; i < m->layers_count; i++)
@@ -79,7 +79,7 @@ static void print_manifest(const tg_manifest *m)
 		print_descriptor("manifest", &m->manifests[i]);
 }
 
-static void many_done(int result, tg_manifest *m, void *ctx)
+static void many_done(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct many_ctx *c = ctx;
 
@@ -90,7 +90,7 @@ static void many_done(int result, tg_manifest *m, void *ctx)
 		return;
 	}
 	printf("%s %s\n", c->ref, m->digest);
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 }
 
 static int cmd_many(tg_registry *reg, int argc, char **argv)
@@ -123,7 +123,7 @@ static int cmd_many(tg_registry *reg, int argc, char **argv)
 
 static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	tg_blob *b = NULL;
 	tg_referrers *r = NULL;
 	uint64_t max = 0;
@@ -140,7 +140,7 @@ static int cmd_run(tg_registry *reg, const char *cmd, int argc, char **argv)
 		                                      argv[2])) < 0)
 			return error;
 		print_manifest(m);
-		tg_manifest_free(m);
+		tg_oci_manifest_free(m);
 		return 0;
 	}
 	if (!strcmp(cmd, "blob") && (argc == 3 || argc == 4)) {

@@ -315,12 +315,13 @@ static void test_referrer_keyless_provenance(void **state)
 	free(json);
 }
 
-static tg_manifest *parse(const char *json)
+static tg_oci_manifest *parse(const char *json)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 
 	assert_int_equal(
-	        tg_manifest_parse(&m, "referrer", NULL, json, strlen(json)), 0);
+	        tg_oci_manifest_parse(&m, "referrer", NULL, json, strlen(json)),
+	        0);
 	return m;
 }
 
@@ -339,7 +340,7 @@ static tg_manifest *parse(const char *json)
 
 static void test_referrer_bundle_layer(void **state)
 {
-	tg_manifest *m;
+	tg_oci_manifest *m;
 	const tg_descriptor *d = NULL;
 
 	(void)state;
@@ -351,18 +352,18 @@ static void test_referrer_bundle_layer(void **state)
 	assert_null(d);
 	assert_contains(tg_error_last(),
 	                "subject is " IMAGE ", not this image");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 
 	m = parse(REFERRER(IMAGE, LAYER("application/spdx+json")));
 	assert_int_equal(tg_referrer_bundle_layer(&d, m, IMAGE), TG_EINVALID);
 	assert_contains(tg_error_last(), "no layer of media type");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 
 	m = parse(REFERRER(IMAGE, LAYER(TG_REFERRER_BUNDLE_TYPE) "," LAYER(
 	                                  TG_REFERRER_BUNDLE_TYPE)));
 	assert_int_equal(tg_referrer_bundle_layer(&d, m, IMAGE), TG_EINVALID);
 	assert_contains(tg_error_last(), "more than one bundle layer");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 }
 
 static void test_referrer_kind_hint(void **state)

@@ -226,13 +226,13 @@ static void test_registry_docker_config_rejects_bad(void **state)
 	}
 }
 
-static tg_manifest *parse_file(const char *rel, const char *ct, int expect)
+static tg_oci_manifest *parse_file(const char *rel, const char *ct, int expect)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	size_t len;
 	char *data = tt_read_src(rel, &len);
 
-	assert_int_equal(tg_manifest_parse(&m, rel, ct, data, len), expect);
+	assert_int_equal(tg_oci_manifest_parse(&m, rel, ct, data, len), expect);
 	if (expect == 0) {
 		char digest[TG_DIGEST_STR_LEN + 1];
 
@@ -249,38 +249,38 @@ static tg_manifest *parse_file(const char *rel, const char *ct, int expect)
 
 static void test_registry_manifest_good(void **state)
 {
-	tg_manifest *m;
+	tg_oci_manifest *m;
 
 	(void)state;
 	m = parse_file("tests/data/registry/good/oci-manifest.json", NULL, 0);
-	assert_int_equal(m->kind, TG_MANIFEST_IMAGE);
+	assert_int_equal(m->kind, TG_OCI_MANIFEST_IMAGE);
 	assert_string_equal(m->media_type, TG_MEDIA_OCI_MANIFEST);
 	assert_string_equal(m->config->digest, H1);
 	assert_int_equal(m->config->size, 290);
 	assert_int_equal(m->layers_count, 1);
-	assert_string_equal(
-	        tg_manifest_annotation(m, "org.opencontainers.image.created"),
-	        "2026-01-01T00:00:00Z");
-	tg_manifest_free(m);
+	assert_string_equal(tg_oci_manifest_annotation(
+	                            m, "org.opencontainers.image.created"),
+	                    "2026-01-01T00:00:00Z");
+	tg_oci_manifest_free(m);
 
 	m = parse_file("tests/data/registry/good/docker-manifest.json",
 	               TG_MEDIA_DOCKER_MANIFEST, 0);
-	assert_int_equal(m->kind, TG_MANIFEST_IMAGE);
+	assert_int_equal(m->kind, TG_OCI_MANIFEST_IMAGE);
 	/* The fixture's digest is the one its cosign signatures name. */
 	assert_string_equal(m->digest, "sha256:634a8f35b5f16dcf4aaa0822adc0b196"
 	                               "4bb786fca12f6831de8ddc45e5986a00");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 
 	m = parse_file("tests/data/registry/good/oci-index.json",
 	               TG_MEDIA_OCI_INDEX "; charset=utf-8", 0);
-	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
+	assert_int_equal(m->kind, TG_OCI_MANIFEST_INDEX);
 	assert_null(m->config);
 	assert_int_equal(m->manifests_count, 2);
 	assert_string_equal(m->manifests[0].platform->os, "linux");
 	assert_string_equal(m->manifests[0].platform->architecture, "amd64");
 	assert_null(m->manifests[0].platform->variant);
 	assert_string_equal(m->manifests[1].platform->variant, "v8");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 
 	m = parse_file("tests/data/registry/good/cosign-sig.json", NULL, 0);
 	assert_string_equal(tg_descriptor_annotation(&m->layers[0],
@@ -288,15 +288,15 @@ static void test_registry_manifest_good(void **state)
 	                                             "signature"),
 	                    "MEUCIQDx");
 	assert_null(tg_descriptor_annotation(&m->layers[0], "nope"));
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 
 	/* Referrers answers may omit mediaType: the shape decides. */
 	m = parse_file("tests/data/registry/good/referrers-no-mediatype.json",
 	               NULL, 0);
-	assert_int_equal(m->kind, TG_MANIFEST_INDEX);
+	assert_int_equal(m->kind, TG_OCI_MANIFEST_INDEX);
 	assert_string_equal(m->manifests[0].artifact_type,
 	                    "application/vnd.dev.sigstore.bundle.v0.3+json");
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 }
 
 static void test_registry_manifest_rejects_hostile(void **state)
@@ -356,7 +356,7 @@ static void test_registry_manifest_rejects_hostile(void **state)
 static void test_registry_manifest_limits(void **state)
 {
 	tg_buf b;
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	size_t i;
 
 	(void)state;
@@ -369,7 +369,7 @@ static void test_registry_manifest_limits(void **state)
 		              "\",\"size\":1}",
 		              i ? "," : "");
 	tg_buf_puts(&b, "]}");
-	assert_int_equal(tg_manifest_parse(&m, "many", NULL, b.data, b.len),
+	assert_int_equal(tg_oci_manifest_parse(&m, "many", NULL, b.data, b.len),
 	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(),
 	                "more than 1024 entries in \"layers\"");
@@ -377,7 +377,7 @@ static void test_registry_manifest_limits(void **state)
 	/* Over TG_MAX_MANIFEST_BYTES: refused before parsing. */
 	while (b.len <= TG_MAX_MANIFEST_BYTES)
 		tg_buf_puts(&b, "                                        ");
-	assert_int_equal(tg_manifest_parse(&m, "huge", NULL, b.data, b.len),
+	assert_int_equal(tg_oci_manifest_parse(&m, "huge", NULL, b.data, b.len),
 	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(), "huge: manifest of");
 	assert_null(m);
@@ -411,7 +411,7 @@ static void test_registry_digest_tag_and_host(void **state)
 static void test_registry_rejects_bad_arguments(void **state)
 {
 	tg_registry *reg = NULL;
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	tg_blob *b = NULL;
 
 	(void)state;
@@ -718,7 +718,7 @@ static void test_registry_blob_sha512(void **state)
 	tg_registry_free(reg);
 }
 
-static void never_called_manifest(int result, tg_manifest *m, void *ctx)
+static void never_called_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	(void)result, (void)m, (void)ctx;
 	fail_msg("callback of dropped work was called");

@@ -41,14 +41,14 @@ tg_referrer_kind tg_referrer_kind_hint(const char *pt)
 }
 
 int tg_referrer_bundle_layer(const tg_descriptor **out,
-                             const tg_manifest *m,
+                             const tg_oci_manifest *m,
                              const char *digest)
 {
 	const tg_descriptor *found = NULL;
 	size_t i;
 
 	*out = NULL;
-	if (m->kind != TG_MANIFEST_IMAGE)
+	if (m->kind != TG_OCI_MANIFEST_IMAGE)
 		return tg_error_set(TG_EINVALID,
 		                    "the referrer is an index, not a bundle "
 		                    "manifest");

@@ -709,7 +709,7 @@ static int descriptors_parse(tg_descriptor **out,
 	return 0;
 }
 
-void tg_manifest_free(tg_manifest *m)
+void tg_oci_manifest_free(tg_oci_manifest *m)
 {
 	if (!m)
 		return;
@@ -800,12 +800,12 @@ static int manifest_media_type(char **out,
 }
 
 /* The parts specific to an image manifest or an index. */
-static int manifest_parse_body(tg_manifest *m, json_t *doc)
+static int manifest_parse_body(tg_oci_manifest *m, json_t *doc)
 {
 	json_t *cfg;
 	int error;
 
-	if (m->kind == TG_MANIFEST_INDEX)
+	if (m->kind == TG_OCI_MANIFEST_INDEX)
 		return descriptors_parse(&m->manifests, &m->manifests_count,
 		                         doc, "manifests", true, m->name);
 	if (json_object_get(doc, "manifests"))
@@ -830,7 +830,7 @@ static int manifest_parse_body(tg_manifest *m, json_t *doc)
 }
 
 static int
-manifest_parse_common(tg_manifest *m, json_t *doc, const char *content_type)
+manifest_parse_common(tg_oci_manifest *m, json_t *doc, const char *content_type)
 {
 	json_t *sv = json_object_get(doc, "schemaVersion");
 	json_t *subj = json_object_get(doc, "subject");
@@ -844,8 +844,8 @@ manifest_parse_common(tg_manifest *m, json_t *doc, const char *content_type)
 	if ((error = manifest_media_type(&m->media_type, doc, m->name,
 	                                 content_type)) < 0)
 		return error;
-	m->kind = media_is_index(m->media_type) ? TG_MANIFEST_INDEX
-	                                        : TG_MANIFEST_IMAGE;
+	m->kind = media_is_index(m->media_type) ? TG_OCI_MANIFEST_INDEX
+	                                        : TG_OCI_MANIFEST_IMAGE;
 	if ((error = opt_string(&m->artifact_type, doc, "artifactType", m->name,
 	                        "manifest")) < 0 ||
 	    (error = annotations_parse(&m->annotations, &m->annotations_count,
@@ -864,13 +864,13 @@ manifest_parse_common(tg_manifest *m, json_t *doc, const char *content_type)
 	return manifest_parse_body(m, doc);
 }
 
-int tg_manifest_parse(tg_manifest **out,
-                      const char *name,
-                      const char *content_type,
-                      const char *data,
-                      size_t len)
+int tg_oci_manifest_parse(tg_oci_manifest **out,
+                          const char *name,
+                          const char *content_type,
+                          const char *data,
+                          size_t len)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	json_t *doc = NULL;
 	json_error_t jerr;
 	char digest[DIGEST_MAX + 1];
@@ -905,7 +905,7 @@ int tg_manifest_parse(tg_manifest **out,
 out:
 	json_decref(doc);
 	if (error < 0) {
-		tg_manifest_free(m);
+		tg_oci_manifest_free(m);
 		return error;
 	}
 	*out = m;
@@ -928,7 +928,8 @@ const char *tg_descriptor_annotation(const tg_descriptor *d, const char *key)
 	return annotation_find(d->annotations, d->annotations_count, key);
 }
 
-const char *tg_manifest_annotation(const tg_manifest *m, const char *key)
+const char *tg_oci_manifest_annotation(const tg_oci_manifest *m,
+                                       const char *key)
 {
 	return annotation_find(m->annotations, m->annotations_count, key);
 }
@@ -1721,7 +1722,7 @@ static void op_deliver(struct op *op,
                        const char *data,
                        size_t len)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	tg_blob *b;
 	char *name;
 	int error;
@@ -1746,7 +1747,7 @@ static void op_deliver(struct op *op,
 		return;
 	}
 	name = tg_aprintf("%s/%s@%s", op->registry, op->repo, digest);
-	error = tg_manifest_parse(&m, name, ct, data, len);
+	error = tg_oci_manifest_parse(&m, name, ct, data, len);
 	free(name);
 	if (error < 0) {
 		op_fail(op, error);
@@ -1882,11 +1883,11 @@ static void referrers_deliver(struct op *op, bool from_tag)
 }
 
 /* Move the index entries matching the artifactType filter into op. */
-static int referrers_take(struct op *op, tg_manifest *m)
+static int referrers_take(struct op *op, tg_oci_manifest *m)
 {
 	size_t i;
 
-	if (m->kind != TG_MANIFEST_INDEX)
+	if (m->kind != TG_OCI_MANIFEST_INDEX)
 		return tg_error_set(TG_EPARSE,
 		                    "%s: referrers answer is not an "
 		                    "image index",
@@ -1912,7 +1913,7 @@ static int referrers_take(struct op *op, tg_manifest *m)
 	return 0;
 }
 
-static void referrers_fallback_done(int result, tg_manifest *m, void *ctx)
+static void referrers_fallback_done(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct op *op = ctx;
 	int error = result;
@@ -1923,7 +1924,7 @@ static void referrers_fallback_done(int result, tg_manifest *m, void *ctx)
 	}
 	if (result == 0)
 		error = referrers_take(op, m);
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 	if (error < 0) {
 		op_fail(op, error);
 		return;
@@ -1955,12 +1956,12 @@ referrers_next_path(char **out, const struct op *op, const char *next)
 
 static int referrers_page(struct op *op, tg_http_response *r)
 {
-	tg_manifest *m = NULL;
+	tg_oci_manifest *m = NULL;
 	const char *link;
 	char *next = NULL, *path = NULL;
 	int error;
 
-	if ((error = tg_manifest_parse(
+	if ((error = tg_oci_manifest_parse(
 	             &m, op->name, tg_http_response_header(r, "Content-Type"),
 	             r->body, r->body_len)) < 0 ||
 	    (error = referrers_take(op, m)) < 0)
@@ -1991,7 +1992,7 @@ static int referrers_page(struct op *op, tg_http_response *r)
 	error = op_send(op);
 out:
 	free(next);
-	tg_manifest_free(m);
+	tg_oci_manifest_free(m);
 	return error;
 }
 
@@ -2390,7 +2391,7 @@ static void sync_record(struct sync_result *s, int result, void *obj)
 		s->detail = tg_strdup(tg_error_last());
 }
 
-static void sync_manifest(int result, tg_manifest *m, void *ctx)
+static void sync_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	sync_record(ctx, result, m);
 }
@@ -2425,7 +2426,7 @@ static int sync_finish(void **out, tg_registry *reg, struct sync_result *s)
 	return 0;
 }
 
-int tg_registry_get_manifest(tg_manifest **out,
+int tg_registry_get_manifest(tg_oci_manifest **out,
                              tg_registry *reg,
                              const char *registry,
                              const char *repository,

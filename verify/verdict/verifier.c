@@ -65,7 +65,7 @@ struct refb {
 	struct job *job;
 	const tg_descriptor *desc; /* in job->referrers */
 	char *source;              /* "referrer sha256:..." */
-	tg_manifest *manifest;
+	tg_oci_manifest *manifest;
 	const tg_descriptor *layer; /* in manifest */
 	tg_blob *blob;
 	char *error;
@@ -86,13 +86,13 @@ struct job {
 	bool finished;      /* verdict final (or leader set) */
 	bool transient;     /* a registry error: do not cache */
 	int pending;        /* requests in flight */
-	tg_manifest *manifest;
-	tg_manifest *sig_manifest;
+	tg_oci_manifest *manifest;
+	tg_oci_manifest *sig_manifest;
 	int sig_result;
 	char *sig_error;
 	struct fetch *sigs;
 	size_t nsigs;
-	tg_manifest *att_manifest;
+	tg_oci_manifest *att_manifest;
 	int att_result;
 	char *att_error;
 	struct fetch *atts;
@@ -105,7 +105,7 @@ struct job {
 	tg_referrers *referrers;
 	struct refb *refbs;
 	size_t nrefbs;
-	tg_manifest
+	tg_oci_manifest
 	        *platform_manifest; /* index: the one whose config dates it */
 	tg_blob *config;
 	char *config_error;
@@ -196,7 +196,7 @@ static void refbs_free(struct refb *f, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(f[i].source);
-		tg_manifest_free(f[i].manifest);
+		tg_oci_manifest_free(f[i].manifest);
 		tg_blob_free(f[i].blob);
 		free(f[i].error);
 		tg_referrer_bundle_free(f[i].verified);
@@ -209,17 +209,17 @@ static void job_release(struct job *j)
 	tg_imageref_free(j->ref);
 	free(j->digest);
 	free(j->subject);
-	tg_manifest_free(j->manifest);
-	tg_manifest_free(j->sig_manifest);
+	tg_oci_manifest_free(j->manifest);
+	tg_oci_manifest_free(j->sig_manifest);
 	free(j->sig_error);
 	fetches_free(j->sigs, j->nsigs);
-	tg_manifest_free(j->att_manifest);
+	tg_oci_manifest_free(j->att_manifest);
 	free(j->att_error);
 	fetches_free(j->atts, j->natts);
 	free(j->ref_error);
 	refbs_free(j->refbs, j->nrefbs);
 	tg_referrers_free(j->referrers);
-	tg_manifest_free(j->platform_manifest);
+	tg_oci_manifest_free(j->platform_manifest);
 	tg_blob_free(j->config);
 	free(j->config_error);
 	tg_verdict_free(j->verdict);
@@ -273,7 +273,7 @@ static void on_layer_blob(int result, tg_blob *b, void *ctx)
 /* Queue the blob of every layer (up to TG_MAX_SIGNATURES) of m. Layers
  * whose declared size is over max are not fetched. */
 static struct fetch *
-fetch_layers(struct job *j, const tg_manifest *m, size_t max, size_t *n_out)
+fetch_layers(struct job *j, const tg_oci_manifest *m, size_t max, size_t *n_out)
 {
 	size_t n = m->layers_count < TG_MAX_SIGNATURES ? m->layers_count
 	                                               : TG_MAX_SIGNATURES,
@@ -303,7 +303,7 @@ fetch_layers(struct job *j, const tg_manifest *m, size_t max, size_t *n_out)
 	return f;
 }
 
-static void on_sig_manifest(int result, tg_manifest *m, void *ctx)
+static void on_sig_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct job *j = ctx;
 
@@ -319,7 +319,7 @@ static void on_sig_manifest(int result, tg_manifest *m, void *ctx)
 	job_done_one(j);
 }
 
-static void on_att_manifest(int result, tg_manifest *m, void *ctx)
+static void on_att_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct job *j = ctx;
 
@@ -348,7 +348,7 @@ static void on_config(int result, tg_blob *b, void *ctx)
 	job_done_one(j);
 }
 
-static void fetch_config(struct job *j, const tg_manifest *m)
+static void fetch_config(struct job *j, const tg_oci_manifest *m)
 {
 	if (!m->config) {
 		j->config_error = tg_strdup("the image manifest has no config");
@@ -364,7 +364,7 @@ static void fetch_config(struct job *j, const tg_manifest *m)
 	}
 }
 
-static void on_platform_manifest(int result, tg_manifest *m, void *ctx)
+static void on_platform_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct job *j = ctx;
 
@@ -382,9 +382,9 @@ static void on_platform_manifest(int result, tg_manifest *m, void *ctx)
  * (the platforms of one index are built together). */
 static void fetch_age_source(struct job *j)
 {
-	const tg_manifest *m = j->manifest;
+	const tg_oci_manifest *m = j->manifest;
 
-	if (m->kind != TG_MANIFEST_INDEX) {
+	if (m->kind != TG_OCI_MANIFEST_INDEX) {
 		fetch_config(j, m);
 		return;
 	}
@@ -456,7 +456,7 @@ static void fetch_ref_blob(struct refb *f)
 	}
 }
 
-static void on_ref_manifest(int result, tg_manifest *m, void *ctx)
+static void on_ref_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct refb *f = ctx;
 
@@ -663,7 +663,7 @@ static void refbs_verify(struct job *j)
 		struct refb *f = &j->refbs[i];
 
 		pt = f->manifest
-		             ? tg_manifest_annotation(
+		             ? tg_oci_manifest_annotation(
 		                       f->manifest,
 		                       TG_BUNDLE_PREDICATE_ANNOTATION)
 		             : tg_descriptor_annotation(
@@ -1287,10 +1287,10 @@ static void finish_early(struct job *j)
 
 static void record_platforms(struct job *j)
 {
-	const tg_manifest *m = j->manifest;
+	const tg_oci_manifest *m = j->manifest;
 	size_t i;
 
-	if (m->kind != TG_MANIFEST_INDEX)
+	if (m->kind != TG_OCI_MANIFEST_INDEX)
 		return;
 	for (i = 0; i < m->manifests_count; i++) {
 		const tg_platform *p = m->manifests[i].platform;
@@ -1341,7 +1341,7 @@ static bool answered_elsewhere(struct job *j, struct subject_map *map)
 	return false;
 }
 
-static void on_manifest(int result, tg_manifest *m, void *ctx)
+static void on_manifest(int result, tg_oci_manifest *m, void *ctx)
 {
 	struct job *j = ctx;
 	const tg_policy *p = j->vf->policy;
