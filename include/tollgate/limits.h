@@ -77,6 +77,26 @@
 /* Bytes in one scalar. */
 #define TG_MAX_YAML_SCALAR_BYTES (4u * 1024 * 1024)
 
+/* Characters of a plain scalar that may still be a number; longer ones are
+ * strings (go-yaml would read a 500-digit decimal as a float; nothing real
+ * writes one). */
+#define TG_MAX_YAML_NUMBER_CHARS 500
+
+/* Bytes of the text of a number formatted as a mapping key (int64, uint64
+ * or a float32 in %g: at most ~25 characters). */
+#define TG_YAML_NUMBER_TEXT_MAX 64
+
+/* Bytes of a YAML tag as shown in messages ("!!" and up to 100 of its
+ * characters). */
+#define TG_YAML_TAG_TEXT_MAX 128
+
+/* Bytes of each chunk of the arena that holds node positions. */
+#define TG_YAML_ARENA_CHUNK_BYTES (64u * 1024)
+
+/* Bytes of one reference token of a JSON pointer looked up in the node
+ * positions (a mapping key; longer keys are never looked up). */
+#define TG_YAML_POINTER_TOKEN_MAX 4096
+
 /* JSON from the network ---------------------------------------------------- */
 
 /* Nesting depth accepted in JSON documents we parse (jansson has its own

@@ -46,6 +46,8 @@
 
 #include <jansson.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_yaml_docs tg_yaml_docs;
 
 /* Record the line and column of every node, for tg_yaml_docs_line_at()
@@ -64,11 +66,13 @@ int tg_yaml_parse(tg_yaml_docs **out,
                   const char *name,
                   const char *data,
                   size_t len,
-                  unsigned flags);
+                  unsigned flags) TG_WUR;
 
 /* Read path (at most TG_MAX_FILE_BYTES) and parse it as above, naming it
  * by path in messages. Also TG_ENOTFOUND or TG_EIO from reading. */
-int tg_yaml_parse_file(tg_yaml_docs **out, const char *path, unsigned flags);
+int tg_yaml_parse_file(tg_yaml_docs **out,
+                       const char *path,
+                       unsigned flags) TG_WUR;
 
 size_t tg_yaml_docs_count(const tg_yaml_docs *docs);
 
@@ -81,17 +85,19 @@ json_t *tg_yaml_docs_get(const tg_yaml_docs *docs, size_t i);
 unsigned tg_yaml_docs_line(const tg_yaml_docs *docs, size_t i);
 
 /*
- * Line (and column through col_out, may be NULL) of the node at the JSON
- * pointer path (RFC 6901, e.g. "/rules/0/signatures/threshold"; "" is the
- * document) in document i. For a mapping member the position is that of
- * its key. A node copied by an alias or a merge key has the position of
- * the text it was copied from. Needs TG_YAML_POSITIONS; returns 0 (and
- * *col_out 0) when unknown or when path names no node.
+ * Line (through line_out) and column (through col_out, may be NULL) of the
+ * node at the JSON pointer path (RFC 6901, e.g.
+ * "/rules/0/signatures/threshold"; "" is the document) in document i. For
+ * a mapping member the position is that of its key. A node copied by an
+ * alias or a merge key has the position of the text it was copied from.
+ * Needs TG_YAML_POSITIONS; both are 0 when unknown or when path names no
+ * node.
  */
-unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
-                              size_t i,
-                              const char *path,
-                              unsigned *col_out);
+void tg_yaml_docs_line_at(unsigned *line_out,
+                          unsigned *col_out,
+                          const tg_yaml_docs *docs,
+                          size_t i,
+                          const char *path);
 
 void tg_yaml_docs_free(tg_yaml_docs *docs);
 
@@ -104,6 +110,6 @@ void tg_yaml_docs_free(tg_yaml_docs *docs);
  *     json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(tg_json_real_digits(v)))
  * to send what kubectl would.
  */
-int tg_json_real_digits(const json_t *v);
+int tg_json_real_digits(const json_t *v) TG_WUR;
 
 #endif

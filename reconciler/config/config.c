@@ -67,7 +67,7 @@ cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt, ...)
 		return;
 	if (!x->code)
 		x->code = code;
-	line = tg_yaml_docs_line_at(x->docs, 0, k ? k->ptr : "", &col);
+	tg_yaml_docs_line_at(&line, &col, x->docs, 0, k ? k->ptr : "");
 	if (x->errors.len)
 		tg_buf_puts(&x->errors, "\n");
 	tg_buf_printf(&x->errors, "%s:%u:%u: ", x->name, line ? line : 1,

@@ -909,7 +909,7 @@ line_at(file_ctx *ctx, size_t doc, const char *pointer, unsigned fallback)
 	}
 	if (!ctx->docs_pos)
 		return fallback;
-	line = tg_yaml_docs_line_at(ctx->docs_pos, doc, pointer, NULL);
+	tg_yaml_docs_line_at(&line, NULL, ctx->docs_pos, doc, pointer);
 	return line ? line : fallback;
 }
 

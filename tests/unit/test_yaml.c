@@ -26,6 +26,16 @@ static tg_yaml_docs *parse_ok(const char *text, unsigned flags)
 	return docs;
 }
 
+/* tg_yaml_docs_line_at's line, for assertions. */
+static unsigned
+line_at(const tg_yaml_docs *docs, size_t i, const char *path, unsigned *col_out)
+{
+	unsigned line;
+
+	tg_yaml_docs_line_at(&line, col_out, docs, i, path);
+	return line;
+}
+
 static tg_yaml_docs *parse_file_ok(const char *rel, unsigned flags)
 {
 	tg_yaml_docs *docs = NULL;
@@ -361,42 +371,37 @@ static void test_yaml_positions(void **state)
 	unsigned col = 99;
 
 	(void)state;
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "", &col), 1);
+	assert_int_equal(line_at(docs, 0, "", &col), 1);
 	assert_int_equal(col, 1);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules", &col), 2);
+	assert_int_equal(line_at(docs, 0, "/rules", &col), 2);
 	assert_int_equal(col, 1);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/0", &col), 3);
+	assert_int_equal(line_at(docs, 0, "/rules/0", &col), 3);
 	assert_int_equal(col, 5);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/1/name", &col),
-	                 5);
+	assert_int_equal(line_at(docs, 0, "/rules/1/name", &col), 5);
 	assert_int_equal(col, 5);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0,
-	                                      "/rules/0/signatures/threshold",
-	                                      &col),
-	                 4);
-	assert_int_equal(col, 18);
 	assert_int_equal(
-	        tg_yaml_docs_line_at(docs, 0, "/rules/1/a~1b~0c", &col), 6);
+	        line_at(docs, 0, "/rules/0/signatures/threshold", &col), 4);
+	assert_int_equal(col, 18);
+	assert_int_equal(line_at(docs, 0, "/rules/1/a~1b~0c", &col), 6);
 	/* A merged member is found where it was written. */
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/use/key", &col), 8);
+	assert_int_equal(line_at(docs, 0, "/use/key", &col), 8);
 	assert_int_equal(col, 3);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 1, "/1/1", &col), 13);
+	assert_int_equal(line_at(docs, 1, "/1/1", &col), 13);
 	assert_int_equal(col, 7);
 	/* Unknown paths. */
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/2", &col), 0);
+	assert_int_equal(line_at(docs, 0, "/rules/2", &col), 0);
 	assert_int_equal(col, 0);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules/01", NULL), 0);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/nope", NULL), 0);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/apiVersion/x", NULL),
-	                 0);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "rules", NULL), 0);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 2, "", NULL), 0);
+	assert_int_equal(line_at(docs, 0, "/rules/01", NULL), 0);
+	assert_int_equal(line_at(docs, 0, "/nope", NULL), 0);
+	assert_int_equal(line_at(docs, 0, "/apiVersion/x", NULL), 0);
+	assert_int_equal(line_at(docs, 0, "rules", NULL), 0);
+	assert_int_equal(line_at(docs, 2, "", NULL), 0);
 	tg_yaml_docs_free(docs);
 
 	/* Without the flag only document lines are known. */
 	docs = parse_ok(text, 0);
 	assert_int_equal(tg_yaml_docs_line(docs, 1), 12);
-	assert_int_equal(tg_yaml_docs_line_at(docs, 0, "/rules", NULL), 0);
+	assert_int_equal(line_at(docs, 0, "/rules", NULL), 0);
 	tg_yaml_docs_free(docs);
 }
 
@@ -724,13 +729,15 @@ static void parse_mutant(const tg_buf *b)
 	tg_yaml_docs *docs = NULL;
 	int error = tg_yaml_parse(&docs, "m.yaml", b->data ? b->data : "",
 	                          b->len, TG_YAML_POSITIONS);
+	unsigned line;
 	size_t i;
 
 	if (error == 0) {
 		for (i = 0; i < tg_yaml_docs_count(docs); i++) {
-			tg_yaml_docs_line_at(docs, i, "/0", NULL);
-			tg_yaml_docs_line_at(docs, i, "/spec/template/0", NULL);
-			tg_yaml_docs_line_at(docs, i, "/a~1b/~0", NULL);
+			tg_yaml_docs_line_at(&line, NULL, docs, i, "/0");
+			tg_yaml_docs_line_at(&line, NULL, docs, i,
+			                     "/spec/template/0");
+			tg_yaml_docs_line_at(&line, NULL, docs, i, "/a~1b/~0");
 		}
 		tg_yaml_docs_free(docs);
 		return;

@@ -33,50 +33,7 @@
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
-
-#define TAG_PREFIX "tag:yaml.org,2002:"
-
-/* Plain scalars longer than this are never numbers (go-yaml would read a
- * 500-digit decimal as a float; nothing real writes one). */
-#define NUMBER_MAX_CHARS 500
-
-/* Arena chunk size for position nodes. */
-#define ARENA_CHUNK (64u * 1024)
-
-/* Positions ----------------------------------------------------------- */
-
-struct pos;
-
-struct pos_kid {
-	const char *key; /* arena copy; NULL in a sequence */
-	size_t keylen;
-	unsigned line, col; /* of the key, or of the element in a sequence */
-	struct pos *node;   /* NULL for scalars */
-};
-
-struct pos {
-	bool is_map;
-	size_t n, cap;
-	struct pos_kid *kids;
-};
-
-struct arena {
-	struct arena *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-struct doc {
-	json_t *val;
-	unsigned line, col;
-	struct pos *pos;
-};
-
-struct tg_yaml_docs {
-	size_t n, cap;
-	struct doc *v;
-	struct arena *arena;
-};
+#include "yaml_int.h"
 
 /* Parser state ---------------------------------------------------------- */
 
@@ -135,662 +92,8 @@ struct yp {
 	unsigned doc_line, doc_col; /* of the "---", or the first token */
 };
 
-/* A scalar resolved to its YAML type. */
-enum { R_NULL, R_BOOL, R_INT, R_UINT, R_FLOAT, R_STR };
-
-struct resolved {
-	int kind;
-	bool b;
-	int64_t i;
-	uint64_t u;
-	double d;
-};
-
-static int yp_error(struct yp *p,
-                    int code,
-                    unsigned line,
-                    unsigned col,
-                    const char *fmt,
-                    ...) __attribute__((format(printf, 5, 6)));
-
 /* Record "name:line:col: detail" and return code. */
-static int yp_error(struct yp *p,
-                    int code,
-                    unsigned line,
-                    unsigned col,
-                    const char *fmt,
-                    ...)
-{
-	char msg[TG_ERROR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return tg_error_set(code, "%s:%u:%u: %s", p->name, line, col, msg);
-}
-
-/* Arena ------------------------------------------------------------------ */
-
-static void *arena_alloc(tg_yaml_docs *docs, size_t n)
-{
-	struct arena *a = docs->arena;
-	size_t size =
-	        (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	void *p;
-
-	if (!a || a->cap - a->used < size) {
-		size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-
-		a = tg_malloc(sizeof(*a) + cap);
-		a->used = 0;
-		a->cap = cap;
-		/* A big block goes behind the current chunk so the current
-		 * chunk's free space is not lost. */
-		if (docs->arena && size > ARENA_CHUNK) {
-			a->next = docs->arena->next;
-			docs->arena->next = a;
-		} else {
-			a->next = docs->arena;
-			docs->arena = a;
-		}
-	}
-	p = (char *)a->data + a->used;
-	a->used += size;
-	memset(p, 0, n);
-	return p;
-}
-
-static struct pos *pos_new(tg_yaml_docs *docs, bool is_map)
-{
-	struct pos *ps = arena_alloc(docs, sizeof(*ps));
-
-	ps->is_map = is_map;
-	return ps;
-}
-
-/* Append a child position; key is copied into the arena. */
-static void pos_add(tg_yaml_docs *docs,
-                    struct pos *ps,
-                    const char *key,
-                    size_t keylen,
-                    unsigned line,
-                    unsigned col,
-                    struct pos *node)
-{
-	struct pos_kid *k;
-
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 4;
-		struct pos_kid *kids = arena_alloc(docs, cap * sizeof(*kids));
-
-		if (ps->n)
-			memcpy(kids, ps->kids, ps->n * sizeof(*kids));
-		ps->kids = kids;
-		ps->cap = cap;
-	}
-	k = &ps->kids[ps->n++];
-	if (key) {
-		char *copy = arena_alloc(docs, keylen + 1);
-
-		memcpy(copy, key, keylen);
-		k->key = copy;
-		k->keylen = keylen;
-	}
-	k->line = line;
-	k->col = col;
-	k->node = node;
-}
-
-static const struct pos_kid *
-pos_find_key(const struct pos *ps, const char *key, size_t keylen)
-{
-	size_t i;
-
-	if (!ps || !ps->is_map)
-		return NULL;
-	for (i = 0; i < ps->n; i++)
-		if (ps->kids[i].keylen == keylen &&
-		    memcmp(ps->kids[i].key, key, keylen) == 0)
-			return &ps->kids[i];
-	return NULL;
-}
-
-/* Scalar resolution (go-yaml v2 rules) ---------------------------------- */
-
-/*
- * The fixed words of YAML 1.1 as go-yaml v2 lists them. go-yaml (and the
- * YAML 1.1 bool type) include y/Y/n/N, which python3-yaml does not.
- */
-enum { W_TRUE, W_FALSE, W_NULL, W_NAN, W_INF, W_NINF };
-
-struct word {
-	const char *s;
-	size_t len;
-	int kind;
-};
-
-#define WORD(s, kind)                                                          \
-	{                                                                      \
-		s, sizeof(s) - 1, kind                                         \
-	}
-
-static const struct word words[] = {
-	WORD("y", W_TRUE),      WORD("Y", W_TRUE),      WORD("yes", W_TRUE),
-	WORD("Yes", W_TRUE),    WORD("YES", W_TRUE),    WORD("true", W_TRUE),
-	WORD("True", W_TRUE),   WORD("TRUE", W_TRUE),   WORD("on", W_TRUE),
-	WORD("On", W_TRUE),     WORD("ON", W_TRUE),     WORD("n", W_FALSE),
-	WORD("N", W_FALSE),     WORD("no", W_FALSE),    WORD("No", W_FALSE),
-	WORD("NO", W_FALSE),    WORD("false", W_FALSE), WORD("False", W_FALSE),
-	WORD("FALSE", W_FALSE), WORD("off", W_FALSE),   WORD("Off", W_FALSE),
-	WORD("OFF", W_FALSE),   WORD("~", W_NULL),      WORD("null", W_NULL),
-	WORD("Null", W_NULL),   WORD("NULL", W_NULL),   WORD(".nan", W_NAN),
-	WORD(".NaN", W_NAN),    WORD(".NAN", W_NAN),    WORD(".inf", W_INF),
-	WORD(".Inf", W_INF),    WORD(".INF", W_INF),    WORD("+.inf", W_INF),
-	WORD("+.Inf", W_INF),   WORD("+.INF", W_INF),   WORD("-.inf", W_NINF),
-	WORD("-.Inf", W_NINF),  WORD("-.INF", W_NINF),
-};
-
-static bool resolve_word(struct resolved *r, const char *s, size_t n)
-{
-	size_t i;
-
-	memset(r, 0, sizeof(*r));
-	if (n == 0) {
-		r->kind = R_NULL;
-		return true;
-	}
-	/* Most scalars cannot be a word: skip the table for them. */
-	if (n > 5 || !strchr("yYnNtTfFoO~.+-", s[0]))
-		return false;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (words[i].len != n || memcmp(words[i].s, s, n) != 0)
-			continue;
-		switch (words[i].kind) {
-		case W_TRUE:
-		case W_FALSE:
-			r->kind = R_BOOL;
-			r->b = words[i].kind == W_TRUE;
-			return true;
-		case W_NULL:
-			r->kind = R_NULL;
-			return true;
-		default:
-			r->kind = R_FLOAT;
-			r->d = words[i].kind == W_NAN   ? NAN
-			       : words[i].kind == W_INF ? INFINITY
-			                                : -INFINITY;
-			return true;
-		}
-	}
-	return false;
-}
-
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return 99;
-}
-
-/*
- * Go's strconv.ParseUint(s, 0, 64) on s without a sign: 0x/0o/0b prefixes
- * (either case), a leading 0 for octal, else decimal. False when s is not
- * such a number or does not fit in 64 bits.
- */
-static bool parse_go_uint(uint64_t *out, const char *s, size_t n)
-{
-	unsigned base = 10;
-	uint64_t v = 0;
-	size_t i;
-
-	if (n == 0)
-		return false;
-	if (s[0] == '0' && n >= 3 && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		n -= 2;
-	} else if (s[0] == '0' && n >= 3 && (s[1] == 'o' || s[1] == 'O')) {
-		base = 8;
-		s += 2;
-		n -= 2;
-	} else if (s[0] == '0' && n >= 3 && (s[1] == 'b' || s[1] == 'B')) {
-		base = 2;
-		s += 2;
-		n -= 2;
-	} else if (s[0] == '0') {
-		base = 8;
-		s++;
-		n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned d = (unsigned)digit_value(s[i]);
-
-		if (d >= base || v > (UINT64_MAX - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
-}
-
-/* go-yaml's float pattern: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
- */
-static bool is_go_float(const char *s, size_t n)
-{
-	size_t i = 0, d0;
-
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		i++;
-	if (i < n && s[i] == '.') {
-		d0 = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d0)
-			return false;
-	} else {
-		d0 = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d0)
-			return false;
-		if (i < n && s[i] == '.')
-			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-				;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		d0 = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d0)
-			return false;
-	}
-	return i == n;
-}
-
-/*
- * Float from text already matched by is_go_float; false on overflow, where
- * Go's ParseFloat fails and go-yaml keeps the string. strtod and "%g" use
- * the C locale's '.' because tollgate never calls setlocale(); should a
- * caller change LC_NUMERIC, the end check keeps "1.5" from reading as 1.
- */
-static bool parse_float(double *out, const char *s)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(s, &end);
-	if ((errno == ERANGE && isinf(d)) || *end != '\0')
-		return false;
-	*out = d;
-	return true;
-}
-
-/*
- * Numbers as go-yaml v2 resolves them: '_' removed, then Go's ParseInt with
- * base 0 (int64), ParseUint (uint64), then its float pattern. Only for
- * scalars starting with a digit, a sign or '.'.
- */
-static bool resolve_number(struct resolved *r, const char *s, size_t n)
-{
-	char buf[NUMBER_MAX_CHARS + 1];
-	size_t i, m = 0;
-	uint64_t u;
-	bool neg = false;
-	const char *digits;
-
-	memset(r, 0, sizeof(*r));
-	if (n == 0 || n > NUMBER_MAX_CHARS)
-		return false;
-	if (s[0] == '.') {
-		/* go-yaml hands these to ParseFloat as written, where '_'
-		 * is not allowed. */
-		if (!is_go_float(s, n))
-			return false;
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		r->kind = R_FLOAT;
-		return parse_float(&r->d, buf);
-	}
-	if (!(s[0] == '+' || s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] != '_')
-			buf[m++] = s[i];
-	buf[m] = '\0';
-	digits = buf;
-	if (m && (buf[0] == '+' || buf[0] == '-')) {
-		neg = buf[0] == '-';
-		digits++;
-	}
-	if (parse_go_uint(&u, digits, m - (size_t)(digits - buf))) {
-		if (!neg && u <= INT64_MAX) {
-			r->kind = R_INT;
-			r->i = (int64_t)u;
-			return true;
-		}
-		if (neg && u <= (uint64_t)INT64_MAX + 1) {
-			r->kind = R_INT;
-			r->i = u == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-			                                    : -(int64_t)u;
-			return true;
-		}
-		if (digits == buf) { /* ParseUint takes no sign */
-			r->kind = R_UINT;
-			r->u = u;
-			return true;
-		}
-	}
-	if (!is_go_float(buf, m))
-		return false;
-	r->kind = R_FLOAT;
-	return parse_float(&r->d, buf);
-}
-
-/* Resolve an untagged plain scalar. */
-static void resolve_plain(struct resolved *r, const char *s, size_t n)
-{
-	if (resolve_word(r, s, n) || resolve_number(r, s, n))
-		return;
-	memset(r, 0, sizeof(*r));
-	r->kind = R_STR;
-}
-
-/*
- * Go's strconv.FormatFloat(d, 'g', -1, 32), which sigs.k8s.io/yaml uses
- * for float mapping keys: the shortest digits that survive a round trip
- * through float32, in exponent form below 1e-4 and from 1e6 up.
- */
-static void format_key_float(char *out, size_t size, double d)
-{
-	float f = (float)d;
-	int prec, exp10;
-	char tmp[64];
-
-	if (isnan(d)) {
-		snprintf(out, size, ".nan");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(out, size, d > 0 ? ".inf" : "-.inf");
-		return;
-	}
-	for (prec = 1; prec < 9; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, (double)f);
-		if ((float)strtod(tmp, NULL) == f)
-			break;
-	}
-	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, (double)f);
-	exp10 = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
-	if (f == 0.0f || (exp10 >= -4 && exp10 < 6))
-		snprintf(out, size, "%.*g", prec > exp10 + 1 ? prec : exp10 + 1,
-		         (double)f);
-	else
-		snprintf(out, size, "%s", tmp);
-}
-
-/* Values ---------------------------------------------------------------- */
-
-static bool tag_is(const char *tag, const char *name)
-{
-	return tag && strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0 &&
-	       strcmp(tag + strlen(TAG_PREFIX), name) == 0;
-}
-
-/* Tag as the user wrote it, for messages: "!!int" rather than the URI. */
-static void tag_display(char *out, size_t size, const char *tag)
-{
-	if (strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0)
-		snprintf(out, size, "!!%.100s", tag + strlen(TAG_PREFIX));
-	else
-		snprintf(out, size, "%.100s", tag);
-}
-
-/* Base64 text of a !!binary scalar with its line breaks and spaces
- * removed; the caller frees. NULL when it is not base64. */
-static char *binary_text(const char *s, size_t n, size_t *len_out)
-{
-	char *t = tg_malloc(n + 1);
-	unsigned char *dec = NULL;
-	size_t i, m = 0, dn;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
-			t[m++] = s[i];
-	t[m] = '\0';
-	if (tg_base64_decode(&dec, &dn, t, m) < 0) {
-		free(t);
-		return NULL;
-	}
-	free(dec);
-	*len_out = m;
-	return t;
-}
-
-static json_t *json_from_resolved(struct yp *p,
-                                  const struct resolved *r,
-                                  const char *s,
-                                  size_t n,
-                                  unsigned line,
-                                  unsigned col,
-                                  int *error)
-{
-	switch (r->kind) {
-	case R_NULL:
-		return json_null();
-	case R_BOOL:
-		return json_boolean(r->b);
-	case R_INT:
-		return json_integer((json_int_t)r->i);
-	case R_UINT:
-		/* Above int64: jansson cannot hold it; a real keeps the
-		 * magnitude (kubectl sends the exact digits, but no
-		 * Kubernetes field takes an integer this large). */
-		return json_real((double)r->u);
-	case R_FLOAT:
-		if (!isfinite(r->d)) {
-			*error = yp_error(p, TG_EPARSE, line, col,
-			                  "\"%.*s\" is not a JSON number "
-			                  "(kubectl refuses it too); quote it "
-			                  "to get a string",
-			                  (int)(n > 40 ? 40 : n), s);
-			return NULL;
-		}
-		/* Go's JSON encoder writes integral floats without a
-		 * fraction ("1e3" -> 1000), and the API server accepts
-		 * them for integer fields; keep them integers. */
-		if (r->d > -9.2e18 && r->d < 9.2e18 &&
-		    (double)(int64_t)r->d == r->d)
-			return json_integer((json_int_t)r->d);
-		return json_real(r->d);
-	default:
-		break;
-	}
-	return NULL;
-}
-
-static json_t *json_from_string(struct yp *p,
-                                const char *s,
-                                size_t n,
-                                unsigned line,
-                                unsigned col,
-                                int *error)
-{
-	json_t *v;
-
-	/* A NUL would cut the string short for C code that verifies it
-	 * while the API server sees all of it. */
-	if (memchr(s, '\0', n)) {
-		*error = yp_error(p, TG_EPARSE, line, col,
-		                  "string contains a NUL character");
-		return NULL;
-	}
-	/* libyaml hands out only valid UTF-8: its reader checks the input
-	 * and its scanner refuses escapes of surrogates and values above
-	 * U+10FFFF, so jansson's check would be done twice. */
-	v = json_stringn_nocheck(s, n);
-	if (!v)
-		*error = yp_error(p, TG_EPARSE, line, col, "bad string");
-	return v;
-}
-
-/*
- * Resolve a scalar with an explicit tag. The standard types check their
- * text; !!binary keeps the base64 text; unknown tags are refused.
- */
-static json_t *scalar_tagged(struct yp *p,
-                             const char *tag,
-                             const char *s,
-                             size_t n,
-                             unsigned line,
-                             unsigned col,
-                             int *error)
-{
-	struct resolved r;
-	char shown[128];
-	json_t *v;
-	char *t;
-	size_t tn;
-
-	if (strcmp(tag, "!") == 0 || tag_is(tag, "str") ||
-	    tag_is(tag, "timestamp"))
-		return json_from_string(p, s, n, line, col, error);
-	resolve_plain(&r, s, n);
-	tag_display(shown, sizeof(shown), tag);
-	if (tag_is(tag, "binary")) {
-		if (!(t = binary_text(s, n, &tn)))
-			goto mismatch;
-		v = json_stringn(t, tn);
-		free(t);
-		return v;
-	}
-	if ((tag_is(tag, "int") && (r.kind == R_INT || r.kind == R_UINT)) ||
-	    (tag_is(tag, "bool") && r.kind == R_BOOL) ||
-	    (tag_is(tag, "null") && r.kind == R_NULL) ||
-	    (tag_is(tag, "float") &&
-	     (r.kind == R_INT || r.kind == R_UINT || r.kind == R_FLOAT)))
-		return json_from_resolved(p, &r, s, n, line, col, error);
-	if (tag_is(tag, "int") || tag_is(tag, "bool") || tag_is(tag, "null") ||
-	    tag_is(tag, "float"))
-		goto mismatch;
-	if (tag_is(tag, "merge")) {
-		*error = yp_error(p, TG_EPARSE, line, col,
-		                  "!!merge belongs only on the key \"<<\"");
-		return NULL;
-	}
-	*error = yp_error(p, TG_EPARSE, line, col,
-	                  "unknown tag \"%s\" (supported: !!str, !!int, "
-	                  "!!float, !!bool, !!null, !!binary, !!timestamp, "
-	                  "!!map, !!seq)",
-	                  shown);
-	return NULL;
-mismatch:
-	*error = yp_error(p, TG_EPARSE, line, col, "\"%.*s\" is not a valid %s",
-	                  (int)(n > 40 ? 40 : n), s, shown);
-	return NULL;
-}
-
-/* The JSON value of a scalar event; NULL with *error set on failure. */
-static json_t *scalar_value(struct yp *p,
-                            const yaml_event_t *ev,
-                            unsigned line,
-                            unsigned col,
-                            int *error)
-{
-	const char *s = (const char *)ev->data.scalar.value;
-	const char *tag = (const char *)ev->data.scalar.tag;
-	size_t n = ev->data.scalar.length;
-	struct resolved r;
-
-	if (tag)
-		return scalar_tagged(p, tag, s, n, line, col, error);
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return json_from_string(p, s, n, line, col, error);
-	resolve_plain(&r, s, n);
-	if (r.kind == R_STR)
-		return json_from_string(p, s, n, line, col, error);
-	return json_from_resolved(p, &r, s, n, line, col, error);
-}
-
-/*
- * The string form of a scalar mapping key, as sigs.k8s.io/yaml writes
- * non-string keys: integers in decimal, booleans as true/false, floats in
- * Go's %g. A null key has no JSON form.
- */
-static int key_from_json(
-        struct yp *p, tg_buf *key, const json_t *v, unsigned line, unsigned col)
-{
-	char num[64];
-
-	tg_buf_clear(key);
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return tg_buf_append(key, json_string_value(v),
-		                     json_string_length(v));
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		         json_integer_value(v));
-		return tg_buf_puts(key, num);
-	case JSON_REAL:
-		format_key_float(num, sizeof(num), json_real_value(v));
-		return tg_buf_puts(key, num);
-	case JSON_TRUE:
-		return tg_buf_puts(key, "true");
-	case JSON_FALSE:
-		return tg_buf_puts(key, "false");
-	case JSON_NULL:
-		return yp_error(p, TG_EPARSE, line, col,
-		                "mapping key is null; JSON keys must be "
-		                "strings (quote it: \"null\")");
-	default:
-		return yp_error(p, TG_EPARSE, line, col,
-		                "mapping key is a mapping or sequence; JSON "
-		                "keys must be strings");
-	}
-}
-
-/* Same for a plain key, keeping uint64 and float text exact. */
-static int key_from_plain(struct yp *p,
-                          tg_buf *key,
-                          const char *s,
-                          size_t n,
-                          unsigned line,
-                          unsigned col)
-{
-	struct resolved r;
-	char num[64];
-
-	resolve_plain(&r, s, n);
-	tg_buf_clear(key);
-	switch (r.kind) {
-	case R_NULL:
-		return yp_error(p, TG_EPARSE, line, col,
-		                "mapping key is null; JSON keys must be "
-		                "strings (quote it: \"%.*s\")",
-		                (int)(n > 40 ? 40 : n), s);
-	case R_BOOL:
-		return tg_buf_puts(key, r.b ? "true" : "false");
-	case R_INT:
-		snprintf(num, sizeof(num), "%lld", (long long)r.i);
-		return tg_buf_puts(key, num);
-	case R_UINT:
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)r.u);
-		return tg_buf_puts(key, num);
-	case R_FLOAT:
-		format_key_float(num, sizeof(num), r.d);
-		return tg_buf_puts(key, num);
-	default:
-		return tg_buf_append(key, s, n);
-	}
-}
+#define yp_error(p, ...) tg_yaml_error_at((p)->name, __VA_ARGS__)
 
 /* Stack ------------------------------------------------------------------ */
 
@@ -887,7 +190,8 @@ static int attach(struct yp *p,
 	if (f->kind == F_SEQ) {
 		json_array_append_new(f->val, v);
 		if (f->pos)
-			pos_add(p->docs, f->pos, NULL, 0, line, col, ps);
+			tg_yaml_pos_add(p->docs, f->pos, NULL, 0, line, col,
+			                ps);
 		return 0;
 	}
 	f->have_key = false;
@@ -896,8 +200,8 @@ static int attach(struct yp *p,
 	key = f->key.data ? f->key.data : "";
 	json_object_setn_new_nocheck(f->val, key, f->key.len, v);
 	if (f->pos)
-		pos_add(p->docs, f->pos, key, f->key.len, f->kline, f->kcol,
-		        ps);
+		tg_yaml_pos_add(p->docs, f->pos, key, f->key.len, f->kline,
+		                f->kcol, ps);
 	return 0;
 }
 
@@ -982,7 +286,8 @@ on_simple_key(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	    !ev->data.scalar.tag)
-		error = key_from_plain(p, &f->key, s, n, line, col);
+		error = tg_yaml_key_from_plain(&f->key, p->name, s, n, line,
+		                               col);
 	else {
 		tg_buf_clear(&f->key);
 		error = tg_buf_append(&f->key, s, n);
@@ -1000,7 +305,7 @@ static bool is_merge_key(const yaml_event_t *ev)
 	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       ev->data.scalar.length == 2 &&
 	       memcmp(ev->data.scalar.value, "<<", 2) == 0 &&
-	       (!tag || tag_is(tag, "merge"));
+	       (!tag || tg_yaml_tag_is(tag, "merge"));
 }
 
 static bool is_simple_key(const yaml_event_t *ev)
@@ -1008,7 +313,7 @@ static bool is_simple_key(const yaml_event_t *ev)
 	const char *tag = (const char *)ev->data.scalar.tag;
 
 	return !ev->data.scalar.anchor &&
-	       (!tag || strcmp(tag, "!") == 0 || tag_is(tag, "str"));
+	       (!tag || strcmp(tag, "!") == 0 || tg_yaml_tag_is(tag, "str"));
 }
 
 static int
@@ -1036,7 +341,7 @@ on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 		return on_simple_key(p, ev, line, col);
 	if ((error = add_nodes(p, 1, line, col)) < 0)
 		return error;
-	if (!(v = scalar_value(p, ev, line, col, &error)))
+	if (!(v = tg_yaml_scalar_json(p->name, ev, line, col, &error)))
 		return error ? error
 		             : yp_error(p, TG_EPARSE, line, col, "bad scalar");
 	p->bytes += n;
@@ -1045,7 +350,8 @@ on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 		goto out;
 	if (want_key(p)) {
 		/* A tagged or anchored key: its JSON value gives the key. */
-		if ((error = key_from_json(p, &f->key, v, line, col)) == 0)
+		if ((error = tg_yaml_key_from_json(&f->key, p->name, v, line,
+		                                   col)) == 0)
 			error = check_key(p, f, line, col);
 		goto out;
 	}
@@ -1062,12 +368,12 @@ static int check_collection_tag(struct yp *p,
                                 unsigned line,
                                 unsigned col)
 {
-	char shown[128];
+	char shown[TG_YAML_TAG_TEXT_MAX];
 
-	if (!tag || strcmp(tag, "!") == 0 || tag_is(tag, want))
+	if (!tag || strcmp(tag, "!") == 0 || tg_yaml_tag_is(tag, want))
 		return 0;
-	tag_display(shown, sizeof(shown), tag);
-	if (tag_is(tag, "map") || tag_is(tag, "seq"))
+	tg_yaml_tag_display(shown, sizeof(shown), tag);
+	if (tg_yaml_tag_is(tag, "map") || tg_yaml_tag_is(tag, "seq"))
 		return yp_error(
 		        p, TG_EPARSE, line, col, "tag \"%s\" on a %s", shown,
 		        strcmp(want, "map") == 0 ? "mapping" : "sequence");
@@ -1116,8 +422,9 @@ static int on_start(struct yp *p,
 	}
 	f->kind = kind;
 	f->val = kind == F_MAP ? json_object() : json_array();
-	f->pos = p->flags & TG_YAML_POSITIONS ? pos_new(p->docs, kind == F_MAP)
-	                                      : NULL;
+	f->pos = p->flags & TG_YAML_POSITIONS
+	                 ? tg_yaml_pos_new(p->docs, kind == F_MAP)
+	                 : NULL;
 	f->anchor = anchor ? tg_strdup(anchor) : NULL;
 	f->nodes_start = p->nodes - 1;
 	f->bytes_start = p->bytes;
@@ -1148,9 +455,10 @@ static void apply_merges(struct yp *p, struct frame *f)
 			json_object_setn(f->val, key, keylen, v);
 			if (!f->pos)
 				continue;
-			k = pos_find_key(m->pos, key, keylen);
-			pos_add(p->docs, f->pos, key, keylen, k ? k->line : 0,
-			        k ? k->col : 0, k ? k->node : NULL);
+			k = tg_yaml_pos_find_key(m->pos, key, keylen);
+			tg_yaml_pos_add(p->docs, f->pos, key, keylen,
+			                k ? k->line : 0, k ? k->col : 0,
+			                k ? k->node : NULL);
 		}
 		json_decref(m->obj);
 	}
@@ -1238,8 +546,8 @@ on_alias(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 	if ((error = alias_budget(p, a, line, col)) < 0)
 		return error;
 	if (want_key(p)) {
-		if ((error = key_from_json(p, &top(p)->key, a->val, line,
-		                           col)) < 0)
+		if ((error = tg_yaml_key_from_json(&top(p)->key, p->name,
+		                                   a->val, line, col)) < 0)
 			return error;
 		return check_key(p, top(p), line, col);
 	}
@@ -1248,25 +556,6 @@ on_alias(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 }
 
 /* Documents -------------------------------------------------------------- */
-
-static void docs_push(tg_yaml_docs *docs,
-                      json_t *v,
-                      unsigned line,
-                      unsigned col,
-                      struct pos *ps)
-{
-	struct doc *d;
-
-	if (docs->n == docs->cap) {
-		docs->cap = docs->cap ? docs->cap * 2 : 4;
-		docs->v = tg_realloc(docs->v, docs->cap * sizeof(*docs->v));
-	}
-	d = &docs->v[docs->n++];
-	d->val = v ? v : json_null();
-	d->line = line;
-	d->col = col;
-	d->pos = ps;
-}
 
 static int on_document_start(struct yp *p, unsigned line, unsigned col)
 {
@@ -1285,7 +574,8 @@ static int on_document_start(struct yp *p, unsigned line, unsigned col)
 
 static void on_document_end(struct yp *p)
 {
-	docs_push(p->docs, p->root, p->root_line, p->root_col, p->root_pos);
+	tg_yaml_docs_push(p->docs, p->root, p->root_line, p->root_col,
+	                  p->root_pos);
 	p->root = NULL;
 	anchors_clear(p);
 }
@@ -1481,152 +771,4 @@ int tg_yaml_parse_file(tg_yaml_docs **out, const char *path, unsigned flags)
 	error = tg_yaml_parse(out, path, data, len, flags);
 	free(data);
 	return error;
-}
-
-size_t tg_yaml_docs_count(const tg_yaml_docs *docs)
-{
-	return docs ? docs->n : 0;
-}
-
-json_t *tg_yaml_docs_get(const tg_yaml_docs *docs, size_t i)
-{
-	return docs && i < docs->n ? docs->v[i].val : NULL;
-}
-
-unsigned tg_yaml_docs_line(const tg_yaml_docs *docs, size_t i)
-{
-	return docs && i < docs->n ? docs->v[i].line : 0;
-}
-
-/* One RFC 6901 reference token of path into buf (unescaped); returns the
- * rest of path, or NULL when the token is malformed. */
-static const char *pointer_token(tg_buf *buf, const char *path)
-{
-	const char *s = path;
-
-	tg_buf_clear(buf);
-	for (; *s && *s != '/'; s++) {
-		char c = *s;
-
-		if (c == '~') {
-			if (s[1] != '0' && s[1] != '1')
-				return NULL;
-			c = s[1] == '0' ? '~' : '/';
-			s++;
-		}
-		if (tg_buf_append(buf, &c, 1) < 0)
-			return NULL;
-	}
-	return s;
-}
-
-static const struct pos_kid *
-pos_find_index(const struct pos *ps, const char *tok, size_t len)
-{
-	uint64_t idx;
-
-	if (!ps || ps->is_map || (len > 1 && tok[0] == '0') ||
-	    tg_parse_u64(&idx, tok, len, SIZE_MAX) < 0 || idx >= ps->n)
-		return NULL;
-	return &ps->kids[idx];
-}
-
-unsigned tg_yaml_docs_line_at(const tg_yaml_docs *docs,
-                              size_t i,
-                              const char *path,
-                              unsigned *col_out)
-{
-	const struct pos *ps;
-	const struct pos_kid *k;
-	unsigned line, col;
-	tg_buf tok;
-
-	if (col_out)
-		*col_out = 0;
-	if (!docs || i >= docs->n || !path || (*path && *path != '/'))
-		return 0;
-	ps = docs->v[i].pos;
-	line = docs->v[i].line;
-	col = docs->v[i].col;
-	tg_buf_init(&tok, 4096);
-	while (*path) {
-		path = pointer_token(&tok, path + 1);
-		if (!path || !ps)
-			goto unknown;
-		k = ps->is_map ? pos_find_key(ps, tok.data ? tok.data : "",
-		                              tok.len)
-		               : pos_find_index(ps, tok.data, tok.len);
-		if (!k)
-			goto unknown;
-		line = k->line;
-		col = k->col;
-		ps = k->node;
-	}
-	tg_buf_free(&tok);
-	if (col_out)
-		*col_out = col;
-	return line;
-unknown:
-	tg_buf_free(&tok);
-	return 0;
-}
-
-/* Digits of the shortest "%.*g" of d that reads back as d. */
-static int real_digits(double d)
-{
-	char buf[40];
-	int p;
-
-	for (p = 1; p < 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, d);
-		if (strtod(buf, NULL) == d)
-			return p;
-	}
-	return 17;
-}
-
-int tg_json_real_digits(const json_t *v)
-{
-	const char *key;
-	json_t *x;
-	size_t i;
-	int best = 0, d;
-
-	if (!v)
-		return 0;
-	switch (json_typeof(v)) {
-	case JSON_REAL:
-		return real_digits(json_real_value(v));
-	case JSON_ARRAY:
-		json_array_foreach(v, i, x) {
-			if ((d = tg_json_real_digits(x)) > best)
-				best = d;
-		}
-		return best;
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)v, key, x) {
-			if ((d = tg_json_real_digits(x)) > best)
-				best = d;
-		}
-		return best;
-	default:
-		return 0;
-	}
-}
-
-void tg_yaml_docs_free(tg_yaml_docs *docs)
-{
-	struct arena *a, *next;
-	size_t i;
-
-	if (!docs)
-		return;
-	for (i = 0; i < docs->n; i++)
-		json_decref(docs->v[i].val);
-	free(docs->v);
-	for (a = docs->arena; a; a = next) {
-		next = a->next;
-		free(a);
-	}
-	free(docs);
 }

@@ -293,7 +293,7 @@ static int parse_rule(tg_policy__ctx *c,
 		return tg_policy__perr(c, at,
 		                       "a rule must be a mapping, not %s",
 		                       tg_policy__type_name(v));
-	r->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
+	tg_yaml_docs_line_at(&r->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &S_RULE)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &r->name)) < 0)
 		return error;
@@ -360,7 +360,7 @@ static int parse_exception(tg_policy__ctx *c,
 		return tg_policy__perr(c, at,
 		                       "an exception must be a mapping, not %s",
 		                       tg_policy__type_name(v));
-	e->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
+	tg_yaml_docs_line_at(&e->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &S_EXC)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &e->name)) < 0)
 		return error;

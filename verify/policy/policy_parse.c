@@ -107,7 +107,7 @@ int tg_policy__perr_code(
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, &col);
+	tg_yaml_docs_line_at(&line, &col, c->docs, 0, at.ptr);
 	if (line == 0)
 		line = tg_yaml_docs_line(c->docs, 0);
 	if (col == 0)

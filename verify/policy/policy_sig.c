@@ -218,7 +218,7 @@ static int parse_authority(tg_policy__ctx *c,
 		return tg_policy__perr(c, at,
 		                       "an authority must be a mapping, not %s",
 		                       tg_policy__type_name(v));
-	a->line = tg_yaml_docs_line_at(c->docs, 0, at.ptr, NULL);
+	tg_yaml_docs_line_at(&a->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &tg_policy__s_auth)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &a->name)) <
 	            0 ||
