@@ -4,7 +4,6 @@
  * whose first line "# error: <text>" is what the message must contain
  * after "<file>:" (line:col of the key, the key path, what is wrong).
  */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,65 +127,33 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	tg_config_free(c);
 }
 
-/* The expected text from the first line "# error: <text>". */
-static char *expected_error(const char *data)
+/* One file of tests/data/config/bad/: loading it fails with TG_EINVALID
+ * (TG_EPARSE for the YAML syntax error) and "<file>:<text of its
+ * '# error:' first line>". */
+static void check_bad_config(const tt_bad_case *c, void *ctx)
 {
-	const char *p = strstr(data, "# error: "), *nl;
+	tg_config *cfg = NULL;
+	int want = !strcmp(c->name, "syntax.yaml") ? TG_EPARSE : TG_EINVALID;
+	int error = tg_config_load(&cfg, c->path);
+	char *full;
 
-	if (!p)
-		return NULL;
-	p += strlen("# error: ");
-	nl = strchr(p, '\n');
-	return tg_strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-}
-
-static void check_bad_file(const char *dir, const char *name)
-{
-	char *path = tg_aprintf("%s/%s", dir, name);
-	char *data = NULL, *want, *full;
-	tg_config *c = NULL;
-	int error;
-
-	assert_int_equal(tg_file_read(&data, NULL, path, 1 << 20), 0);
-	want = expected_error(data);
-	if (!want)
-		fail_msg("%s: no \"# error:\" line", path);
-	error = tg_config_load(&c, path);
+	(void)ctx;
 	if (error == 0)
-		fail_msg("%s: loaded, expected an error", path);
-	assert_null(c);
-	if (!strcmp(name, "syntax.yaml"))
-		assert_int_equal(error, TG_EPARSE);
-	else
-		assert_int_equal(error, TG_EINVALID);
-	full = tg_aprintf("%s:%s", path, want);
+		fail_msg("%s: loaded, expected an error", c->path);
+	assert_null(cfg);
+	assert_int_equal(error, want);
+	full = tg_aprintf("%s:%s", c->path, c->expected);
 	if (!strstr(tg_error_last(), full))
-		fail_msg("%s:\n  expected: %s\n  got:      %s", name, full,
+		fail_msg("%s:\n  expected: %s\n  got:      %s", c->name, full,
 		         tg_error_last());
 	free(full);
-	free(want);
-	free(data);
-	free(path);
 }
 
 static void test_config_bad_files_name_line_and_key(void **state)
 {
-	char *dir = tt_src_path("tests/data/config/bad");
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
 	(void)state;
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		if (!tg_str_has_suffix(e->d_name, ".yaml"))
-			continue;
-		check_bad_file(dir, e->d_name);
-		n++;
-	}
-	closedir(d);
-	assert_true(n >= 30);
-	free(dir);
+	assert_true(tt_each_bad_case("tests/data/config/bad", ".yaml",
+	                             check_bad_config, NULL) >= 30);
 }
 
 static void test_config_reports_every_error(void **state)
