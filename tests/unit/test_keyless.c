@@ -15,6 +15,7 @@
 #include "testlib.h"
 #include "tollgate/error.h"
 #include "tollgate/keyless.h"
+#include "tollgate/limits.h"
 #include "tollgate/trustroot.h"
 #include "tollgate/util.h"
 
@@ -439,6 +440,73 @@ static void test_keyless_rejects_nul_in_san(void **state)
 	free_pki(&p);
 }
 
+/* A TrustedRoot whose one certificate authority holds der (len bytes). */
+static int parse_root_with_ca(const unsigned char *der, size_t len)
+{
+	char *b64 = tg_base64_encode(der, len);
+	char *json = tg_aprintf(
+	        "{\"mediaType\": \"application/vnd.dev.sigstore.trustedroot"
+	        "+json;version=0.1\", \"certificateAuthorities\": "
+	        "[{\"certChain\": {\"certificates\": [{\"rawBytes\": "
+	        "\"%s\"}]}, \"validFor\": {\"start\": "
+	        "\"2020-01-01T00:00:00Z\"}}]}",
+	        b64);
+	tg_trustroot *root = NULL;
+	int error = tg_trustroot_parse(&root, "root.json", json, strlen(json));
+
+	tg_trustroot_free(root);
+	free(json);
+	free(b64);
+	return error;
+}
+
+/* DER of a self-signed certificate carrying extra bytes in an extension. */
+static unsigned char *make_der(size_t extra, size_t *len_out)
+{
+	EVP_PKEY *k = new_key();
+	X509 *x = make_cert(k, NULL, k, "ca", 1000000000, 2000000000);
+	char *pad = tg_calloc(extra + 1, 1);
+	unsigned char *der = NULL;
+	int n;
+
+	if (extra)
+		add_raw_ext(x, "1.3.6.1.4.1.57264.1.99", pad, extra);
+	sign_cert(x, k);
+	n = i2d_X509(x, &der);
+	assert_true(n > 0);
+	*len_out = (size_t)n;
+	free(pad);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return der;
+}
+
+/* Trust roots share the bundles' certificate parser: a certificate with
+ * bytes after its DER, or over TG_MAX_PEM_BYTES, is refused there too. */
+static void test_keyless_trustroot_refuses_hostile_certificates(void **state)
+{
+	size_t len;
+	unsigned char *der = make_der(0, &len), *longer;
+
+	(void)state;
+	assert_int_equal(parse_root_with_ca(der, len), 0);
+	longer = tg_malloc(len + 1);
+	memcpy(longer, der, len);
+	longer[len] = 0;
+	assert_int_equal(parse_root_with_ca(longer, len + 1), TG_EPARSE);
+	assert_contains(tg_error_last(),
+	                "root.json: certificateAuthorities[0]: rawBytes is "
+	                "not a DER certificate");
+	free(longer);
+	OPENSSL_free(der);
+
+	der = make_der(TG_MAX_PEM_BYTES, &len);
+	assert_true(len > TG_MAX_PEM_BYTES);
+	assert_int_equal(parse_root_with_ca(der, len), TG_EPARSE);
+	assert_contains(tg_error_last(), "rawBytes is not a DER certificate");
+	OPENSSL_free(der);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +517,8 @@ int main(void)
 		cmocka_unit_test(test_keyless_made_leaf_verifies),
 		cmocka_unit_test(test_keyless_rejects_hostile_certificates),
 		cmocka_unit_test(test_keyless_rejects_nul_in_san),
+		cmocka_unit_test(
+		        test_keyless_trustroot_refuses_hostile_certificates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

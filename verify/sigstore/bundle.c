@@ -87,7 +87,8 @@ typedef struct digests {
 	bool has_sha512;
 } digests;
 
-/* ---- DSSE (isolated so it can move to verify/sig/dsse.c) ------------------- */
+/* ---- DSSE (isolated so it can move to verify/sig/dsse.c) -------------------
+ */
 
 /* dsseEnvelope {payload, payloadType, signatures: [exactly one {sig}]}. */
 static int dsse_parse(bundle *b, const json_t *env)
@@ -147,31 +148,6 @@ static int parse_media_type(bundle *b)
 	                    b->name, mt);
 }
 
-static int parse_der_cert(X509 **out, const json_t *obj, const char *ctx)
-{
-	unsigned char *raw = NULL;
-	const unsigned char *p;
-	size_t len;
-	int error;
-
-	if ((error = tg_json_bytes(&raw, &len, obj, "rawBytes", ctx)) < 0)
-		return error;
-	p = raw;
-	*out = len <= TG_MAX_PEM_BYTES ? d2i_X509(NULL, &p, (long)len) : NULL;
-	if (*out && p != raw + len) {
-		X509_free(*out);
-		*out = NULL;
-	}
-	free(raw);
-	ERR_clear_error();
-	if (!*out)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: rawBytes is not a DER "
-		                    "certificate",
-		                    ctx);
-	return 0;
-}
-
 /* x509CertificateChain (v0.1, v0.2): the leaf first; a self-signed
  * certificate in it means the bundle tries to bring its own root. */
 static int parse_chain(bundle *b, const json_t *chain)
@@ -192,8 +168,8 @@ static int parse_chain(bundle *b, const json_t *chain)
 		                    "certificates in the chain",
 		                    b->name, TG_MAX_CHAIN_DEPTH);
 	for (i = 0; i < json_array_size(certs); i++) {
-		if ((error = parse_der_cert(&c, json_array_get(certs, i),
-		                            b->name)) < 0)
+		if ((error = tg_json_der_cert(&c, json_array_get(certs, i),
+		                              b->name)) < 0)
 			return error;
 		/* Old clients put the whole chain in; only the leaf is used
 		 * and the rest must come from the trust root. A self-signed
@@ -371,7 +347,7 @@ static int parse_material(bundle *b)
 		                    "x509CertificateChain, publicKey",
 		                    b->name);
 	if (cert)
-		error = parse_der_cert(&b->leaf, cert, b->name);
+		error = tg_json_der_cert(&b->leaf, cert, b->name);
 	else if (chain)
 		error = parse_chain(b, chain);
 	else
@@ -846,7 +822,7 @@ body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
 	                               "signature", ctx)) < 0)
 		return error;
 	if (v->b->leaf) {
-		if ((error = parse_der_cert(
+		if ((error = tg_json_der_cert(
 		             &c, json_object_get(ver, "x509Certificate"),
 		             ctx)) < 0)
 			return error;

@@ -74,6 +74,10 @@ int tg_json_string(const char **out,
                    const json_t *obj,
                    const char *field,
                    const char *ctx);
+/* A certificate in protojson ({"rawBytes": base64 DER}) as bundles and
+ * trust roots hold them: at most TG_MAX_PEM_BYTES, nothing after the DER.
+ * 0 with *out (caller frees), or TG_EPARSE naming ctx. */
+int tg_json_der_cert(X509 **out, const json_t *obj, const char *ctx);
 /* A protojson int64 (a decimal string, or a JSON integer), >= 0; absent
  * means 0, as protojson omits zero values. */
 int tg_json_int64(int64_t *out,

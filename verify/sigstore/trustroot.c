@@ -103,6 +103,38 @@ int tg_json_bytes(unsigned char **out,
 	return 0;
 }
 
+/*
+ * Bundles and trust roots carry certificates the same way; one parser
+ * serves both, so both get the size cap and the trailing-bytes check: a
+ * DER certificate followed by anything else is not a certificate, and a
+ * signer could otherwise hide bytes after one that other tools read.
+ */
+int tg_json_der_cert(X509 **out, const json_t *obj, const char *ctx)
+{
+	unsigned char *raw = NULL;
+	const unsigned char *p;
+	size_t len;
+	int error;
+
+	*out = NULL;
+	if ((error = tg_json_bytes(&raw, &len, obj, "rawBytes", ctx)) < 0)
+		return error;
+	p = raw;
+	*out = len <= TG_MAX_PEM_BYTES ? d2i_X509(NULL, &p, (long)len) : NULL;
+	if (*out && p != raw + len) {
+		X509_free(*out);
+		*out = NULL;
+	}
+	free(raw);
+	ERR_clear_error();
+	if (!*out)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: rawBytes is not a DER "
+		                    "certificate",
+		                    ctx);
+	return 0;
+}
+
 int tg_json_int64(int64_t *out,
                   const json_t *obj,
                   const char *field,
@@ -242,27 +274,6 @@ static int parse_log(tg_tr_log *log, const json_t *obj, const char *ctx)
 	return error;
 }
 
-static int parse_cert(X509 **out, const json_t *obj, const char *ctx)
-{
-	unsigned char *raw = NULL;
-	const unsigned char *p;
-	size_t len;
-	int error;
-
-	if ((error = tg_json_bytes(&raw, &len, obj, "rawBytes", ctx)) < 0)
-		return error;
-	p = raw;
-	*out = d2i_X509(NULL, &p, (long)len);
-	free(raw);
-	ERR_clear_error();
-	if (!*out)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: rawBytes is not a DER "
-		                    "certificate",
-		                    ctx);
-	return 0;
-}
-
 static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
 {
 	const json_t *certs = json_object_get(json_object_get(obj, "certChain"),
@@ -283,8 +294,8 @@ static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
 		                    ctx, TG_MAX_CHAIN_DEPTH);
 	ca->certs = tg_calloc(json_array_size(certs), sizeof(X509 *));
 	for (i = 0; i < json_array_size(certs); i++) {
-		if ((error = parse_cert(&ca->certs[i], json_array_get(certs, i),
-		                        ctx)) < 0)
+		if ((error = tg_json_der_cert(
+		             &ca->certs[i], json_array_get(certs, i), ctx)) < 0)
 			return error;
 		ca->ncerts++;
 	}
