@@ -220,6 +220,60 @@
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
 
+/* Bytes of a SHA-256 digest (inventory names, content hashes). */
+#define TG_SHA256_LEN 32
+
+/* Objects per LIST page asked of the API server by default (the
+ * apiserver's own default chunk size). */
+#define TG_KUBE_LIST_LIMIT 500
+
+/* Pages followed for one LIST: 2000 pages of 500 is a million objects,
+ * far beyond any kind tollgate lists; stops a server that never ends. */
+#define TG_KUBE_MAX_LIST_PAGES 2000
+
+/* Operations in one batch of tg_kube_run: one per object of a cycle's
+ * units (a large cluster has tens of thousands); a larger batch is
+ * refused whole, its operations failed. */
+#define TG_KUBE_MAX_BATCH_OPS 100000
+
+/* Resource types kept from discovery (a large cluster serves ~600). */
+#define TG_KUBE_MAX_RESOURCES 4096
+
+/* Bytes of a request URL built for one operation (path and query). */
+#define TG_KUBE_MAX_URL_BYTES (64u * 1024)
+
+/* Bytes in a kubeconfig, token or certificate file (real ones are a few
+ * KiB; embedded certificates make them larger, never a MiB). */
+#define TG_MAX_KUBECONFIG_BYTES (1u * 1024 * 1024)
+
+/* Characters in a label value (Kubernetes: 63). */
+#define TG_K8S_LABEL_VALUE_MAX 63
+
+/* Characters of the unit name kept in an inventory ConfigMap's name:
+ * names are at most 253 characters, with the prefix and hash added. */
+#define TG_INVENTORY_UNIT_NAME_MAX 200
+
+/* Bytes of one unit's serialised objects hashed to tell its content
+ * from the inventory's (2 GiB: only the allocator limits it). */
+#define TG_APPLY_MAX_UNIT_BYTES ((size_t)1 << 31)
+
+/* Seconds to wait for a CustomResourceDefinition to be Established. */
+#define TG_APPLY_CRD_WAIT_S 30.0
+
+/* Seconds between polls of CRD and rollout status. */
+#define TG_APPLY_POLL_INTERVAL_S 0.2
+
+/* Bytes of a drifted value (compact JSON) copied into the drift report;
+ * larger ones are left out: the path and managers say enough, and the
+ * status stays small. */
+#define TG_DRIFT_MAX_VALUE_BYTES 512
+
+/* Bytes of a JSON pointer or one of its segments built or read by drift. */
+#define TG_DRIFT_MAX_POINTER_BYTES (64u * 1024)
+
+/* Index of a list item in a JSON pointer read by drift (2^30). */
+#define TG_DRIFT_MAX_POINTER_INDEX (1u << 30)
+
 /* Predicate checks --------------------------------------------------------- */
 
 /* Findings (denied licenses or packages, vulnerability ids) listed in one

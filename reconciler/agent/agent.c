@@ -742,7 +742,8 @@ int tg_agent_cycle(tg_agent *a,
 	ao.health_timeout_s = plan || a->opts.health_timeout_s < 0
 	                              ? 0
 	                              : a->opts.health_timeout_s;
-	tg_apply_new(&ap, a->kube, &ao);
+	if ((error = tg_apply_new(&ap, a->kube, &ao)) < 0)
+		goto out;
 	doc = new_status_doc(a, r->commit);
 	plan_units(ap, doc, set, &vs, r);
 	if (!plan && (error = check_may_write(a, r, "apply")) < 0)

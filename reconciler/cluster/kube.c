@@ -19,13 +19,6 @@
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
-/* Items per list page: the apiserver's own default chunk size. */
-#define TG_KUBE_LIST_LIMIT 500
-/* List pages followed before giving up (500 * 2000 = 1M objects). */
-#define TG_KUBE_MAX_LIST_PAGES 2000
-/* Resource types kept from discovery. */
-#define TG_KUBE_MAX_RESOURCES 4096
-
 typedef struct resource {
 	tg_kube_resource pub;
 	char *group, *version, *kind, *name;
@@ -39,7 +32,9 @@ struct tg_kube {
 	resource *res;
 	size_t nres;
 	bool discovered;
+	bool running; /* a batch runs: a nested one must not start */
 	unsigned list_limit;
+	size_t max_batch;
 };
 
 static void resources_clear(tg_kube *k)
@@ -115,6 +110,8 @@ int tg_kube_new(tg_kube **out,
 	}
 	k->list_limit = opts && opts->list_limit ? opts->list_limit
 	                                         : TG_KUBE_LIST_LIMIT;
+	k->max_batch = opts && opts->max_batch ? opts->max_batch
+	                                       : TG_KUBE_MAX_BATCH_OPS;
 	ho.parallel = opts ? opts->parallel : 0;
 	ho.timeout_s = opts ? opts->timeout_s : 0;
 	ho.ca_pem = t->ca_pem;
@@ -457,16 +454,24 @@ static char *escape_segment(const char *s)
 {
 	tg_buf b;
 	const char *p;
+	int error = 0;
 
+	/* Three bytes per input byte at most: the buffer cannot fill. */
 	tg_buf_init(&b, 4 * strlen(s) + 1);
-	for (p = s; *p; p++) {
+	for (p = s; *p && error == 0; p++) {
 		unsigned char c = (unsigned char)*p;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
 		    c == '_' || c == '~' || c == ':')
-			tg_buf_append(&b, p, 1);
+			error = tg_buf_append(&b, p, 1);
 		else
-			tg_buf_printf(&b, "%%%02X", c);
+			error = tg_buf_printf(&b, "%%%02X", c);
+	}
+	if (error == 0)
+		error = tg_buf_puts(&b, "");
+	if (error < 0) {
+		tg_buf_free(&b);
+		return NULL;
 	}
 	return tg_buf_detach(&b, NULL);
 }
@@ -507,6 +512,7 @@ static char *describe(const char *api_version,
 typedef struct op_ctx {
 	tg_kube_op *op;
 	char *what; /* describe() of the object */
+	bool done;  /* its reply (or failure) came back */
 } op_ctx;
 
 static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
@@ -516,6 +522,8 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 	char *msg = NULL;
 
 	(void)k;
+	c->done = true;
+	op->result = 0;
 	op->status = resp->status;
 	if (result < 0) {
 		op->result = result;
@@ -555,6 +563,53 @@ static int op_identity(tg_kube_op *op,
 	return 0;
 }
 
+/* The query string of op's verb into q, its method into *method. */
+static int
+op_query(tg_buf *q, const char **method, tg_kube *k, const tg_kube_op *op)
+{
+	if (op->verb == TG_KUBE_CREATE || op->verb == TG_KUBE_UPDATE) {
+		*method = op->verb == TG_KUBE_CREATE ? "POST" : "PUT";
+		return tg_buf_printf(q, "?fieldManager=%s", k->manager);
+	}
+	if (op->verb == TG_KUBE_APPLY) {
+		*method = "PATCH";
+		return tg_buf_printf(
+		        q, "?fieldManager=%s%s", k->manager,
+		        op->flags & TG_KUBE_NO_FORCE ? "" : "&force=true");
+	}
+	if (op->verb == TG_KUBE_DELETE) {
+		*method = "DELETE";
+		return tg_buf_puts(q, "?propagationPolicy=Background");
+	}
+	*method = "GET";
+	return 0;
+}
+
+/* The URL of op into q from the collection URL base and the escaped name
+ * (NULL when it could not be escaped). 0 or a negative code. */
+static int op_url(tg_buf *q,
+                  const char **method,
+                  tg_kube *k,
+                  const tg_kube_op *op,
+                  const char *base,
+                  const char *ename)
+{
+	int error;
+
+	if (!ename)
+		return tg_error_set(TG_EINVALID, "cannot escape the name");
+	if (op->verb == TG_KUBE_CREATE)
+		error = tg_buf_puts(q, base);
+	else
+		error = tg_buf_printf(q, "%s/%s", base, ename);
+	if (error == 0)
+		error = op_query(q, method, k, op);
+	if (error == 0 && (op->flags & TG_KUBE_DRY_RUN) &&
+	    op->verb != TG_KUBE_GET)
+		error = tg_buf_puts(q, "&dryRun=All");
+	return error;
+}
+
 /* The URL and method for op; 0, or a negative code set in op. */
 static int op_request(char **url_out,
                       const char **method,
@@ -566,14 +621,16 @@ static int op_request(char **url_out,
 	const tg_kube_resource *r;
 	char *base, *ename;
 	tg_buf q;
+	int error;
 
 	*url_out = NULL;
 	if (op_identity(op, &av, &kind, &ns, &name) < 0)
 		return op->result;
 	*what = describe(av, kind, ns, name);
-	if ((op->result = tg_kube_resource_lookup(&r, k, av, kind)) < 0) {
+	if ((error = tg_kube_resource_lookup(&r, k, av, kind)) < 0) {
+		op->result = error;
 		op->message = tg_aprintf("%s: %s", *what, tg_error_last());
-		return op->result;
+		return error;
 	}
 	if (r->namespaced && (!ns || !*ns)) {
 		op->result = TG_EINVALID;
@@ -584,31 +641,17 @@ static int op_request(char **url_out,
 	}
 	base = collection_url(k, r, ns);
 	ename = escape_segment(name);
-	tg_buf_init(&q, 64 * 1024);
-	if (op->verb == TG_KUBE_CREATE)
-		tg_buf_puts(&q, base);
-	else
-		tg_buf_printf(&q, "%s/%s", base, ename);
-	if (op->verb == TG_KUBE_CREATE || op->verb == TG_KUBE_UPDATE) {
-		tg_buf_printf(&q, "?fieldManager=%s", k->manager);
-		*method = op->verb == TG_KUBE_CREATE ? "POST" : "PUT";
-	} else if (op->verb == TG_KUBE_APPLY) {
-		tg_buf_printf(&q, "?fieldManager=%s%s", k->manager,
-		              op->flags & TG_KUBE_NO_FORCE ? ""
-		                                           : "&force=true");
-		*method = "PATCH";
-	} else if (op->verb == TG_KUBE_DELETE) {
-		tg_buf_puts(&q, "?propagationPolicy=Background");
-		*method = "DELETE";
+	tg_buf_init(&q, TG_KUBE_MAX_URL_BYTES);
+	if ((error = op_url(&q, method, k, op, base, ename)) < 0) {
+		op->result = error;
+		op->message = tg_aprintf("%s: %s", *what, tg_error_last());
+		tg_buf_free(&q);
 	} else {
-		*method = "GET";
+		*url_out = tg_buf_detach(&q, NULL);
 	}
-	if ((op->flags & TG_KUBE_DRY_RUN) && op->verb != TG_KUBE_GET)
-		tg_buf_puts(&q, "&dryRun=All");
 	free(base);
 	free(ename);
-	*url_out = tg_buf_detach(&q, NULL);
-	return 0;
+	return error;
 }
 
 void tg_kube_op_clear(tg_kube_op *op)
@@ -621,23 +664,39 @@ void tg_kube_op_clear(tg_kube_op *op)
 	op->status = 0;
 }
 
-int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
+/*
+ * Mark op as not run: it reads as failed, never as passed, with why in its
+ * message (a batch that never ran, or a request that never came back).
+ */
+static void op_not_run(tg_kube_op *op, const char *what, const char *why)
 {
-	op_ctx *ctx = tg_calloc(n, sizeof(*ctx));
-	char **bodies = tg_calloc(n, sizeof(*bodies));
+	const char *av, *kind, *ns, *name;
+	char *desc = NULL;
+
+	op->result = TG_ERROR;
+	if (!what && op_identity(op, &av, &kind, &ns, &name) == 0)
+		what = desc = describe(av, kind, ns, name);
+	free(op->message);
+	op->message =
+	        tg_aprintf("%s: not sent: %s", what ? what : "object", why);
+	free(desc);
+}
+
+/* Start every op of the batch: the request, or the op's failure. */
+static void
+submit_ops(tg_kube *k, tg_kube_op *ops, op_ctx *ctx, char **bodies, size_t n)
+{
 	size_t i;
-	int error = 0;
 
 	for (i = 0; i < n; i++) {
 		const char *method = NULL;
 		char *url = NULL;
 
-		ops[i].result = 0;
-		ops[i].message = NULL;
-		ops[i].live = NULL;
 		ctx[i].op = &ops[i];
-		if (op_request(&url, &method, k, &ops[i], &ctx[i].what) < 0)
+		if (op_request(&url, &method, k, &ops[i], &ctx[i].what) < 0) {
+			ctx[i].done = true; /* failed, with its message */
 			continue;
+		}
 		if (ops[i].verb == TG_KUBE_APPLY ||
 		    ops[i].verb == TG_KUBE_CREATE ||
 		    ops[i].verb == TG_KUBE_UPDATE)
@@ -658,12 +717,59 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 			ops[i].result = tg_error_code();
 			ops[i].message = tg_aprintf("%s: %s", ctx[i].what,
 			                            tg_error_last());
+			ctx[i].done = true;
 		}
 		free(url);
 	}
+}
+
+/* Refuse a batch that cannot run at all: nested in a running one, or
+ * over the size limit. 0 or the error, every op then marked not run. */
+static int batch_refused(tg_kube *k, tg_kube_op *ops, size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	if (k->running)
+		error = tg_error_set(TG_ERROR, "a batch was started while "
+		                               "another one runs");
+	else if (n > k->max_batch)
+		error = tg_error_set(TG_ETOOBIG,
+		                     "a batch of %zu operations is over the "
+		                     "limit of %zu",
+		                     n, k->max_batch);
+	for (i = 0; error < 0 && i < n; i++)
+		op_not_run(&ops[i], NULL, tg_error_last());
+	return error;
+}
+
+int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
+{
+	op_ctx *ctx;
+	char **bodies;
+	size_t i;
+	int error = 0;
+
+	/* Not run reads as failed until the reply says otherwise. */
+	for (i = 0; i < n; i++) {
+		ops[i].result = TG_ERROR;
+		ops[i].status = 0;
+		ops[i].message = NULL;
+		ops[i].live = NULL;
+	}
+	if ((error = batch_refused(k, ops, n)) < 0)
+		return error;
+	ctx = tg_calloc(n ? n : 1, sizeof(*ctx));
+	bodies = tg_calloc(n ? n : 1, sizeof(*bodies));
+	submit_ops(k, ops, ctx, bodies, n);
+	k->running = true;
 	if (tg_http_run(k->http) < 0)
 		error = tg_error_code();
+	k->running = false;
 	for (i = 0; i < n; i++) {
+		if (!ctx[i].done)
+			op_not_run(&ops[i], ctx[i].what,
+			           "the batch did not run");
 		free(ctx[i].what);
 		free(bodies[i]);
 	}
@@ -857,12 +963,35 @@ on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 	tg_http_response_free(resp);
 }
 
+/* Refuse lists started while a batch runs: each reads as failed. */
+static int lists_refused(tg_kube *k, tg_kube_list_req *reqs, size_t n)
+{
+	size_t i;
+	int error;
+
+	if (!k->running)
+		return 0;
+	error = tg_error_set(TG_ERROR, "a list was started while a batch runs");
+	for (i = 0; i < n; i++) {
+		reqs[i].result = error;
+		reqs[i].items = NULL;
+		reqs[i].message = tg_aprintf("listing %s %s: not sent: %s",
+		                             reqs[i].api_version, reqs[i].kind,
+		                             tg_error_last());
+	}
+	return error;
+}
+
 int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 {
 	list_run *runs = tg_calloc(n ? n : 1, sizeof(*runs));
 	size_t i;
 	int error = 0;
 
+	if ((error = lists_refused(k, reqs, n)) < 0) {
+		free(runs);
+		return error;
+	}
 	for (i = 0; i < n; i++) {
 		const tg_kube_resource *r;
 		tg_kube_list_req *q = &reqs[i];
@@ -884,11 +1013,16 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 			        curl_easy_escape(NULL, q->label_selector, 0);
 		list_next(k, &runs[i], NULL);
 	}
+	k->running = true;
 	if (tg_http_run(k->http) < 0)
 		error = tg_error_code();
+	k->running = false;
 	for (i = 0; i < n; i++) {
 		free(runs[i].base);
 		curl_free(runs[i].selector);
+		/* A list that did not run reads as failed, never as empty. */
+		if (error < 0 && reqs[i].result == 0)
+			list_fail(&runs[i], error, tg_error_last());
 		if (reqs[i].result < 0) {
 			json_decref(reqs[i].items);
 			reqs[i].items = NULL;

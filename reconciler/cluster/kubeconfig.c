@@ -1,6 +1,7 @@
 /*
- * kubeconfig and in-cluster configuration: see reconciler/include/tollgate/kubeconfig.h.
- * The file format is client-go's clientcmd v1 Config.
+ * kubeconfig and in-cluster configuration: see
+ * reconciler/include/tollgate/kubeconfig.h. The file format is client-go's
+ * clientcmd v1 Config.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,6 @@
 #include "tollgate/yaml.h"
 
 #define TG_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
-
-/* Bytes in a kubeconfig, token or certificate file. */
-#define TG_MAX_KUBECONFIG_BYTES (1u * 1024 * 1024)
 
 static void free_secret(char *s, size_t len)
 {

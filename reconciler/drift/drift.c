@@ -1,9 +1,9 @@
 /*
  * Drift detection between desired and live objects: see
- * reconciler/include/tollgate/drift.h. Field ownership follows the managedFields
- * "FieldsV1" encoding of structured-merge-diff: "f:<name>" for a map
- * field, "k:<json of key fields>" for a list item matched by key,
- * "v:<json value>" for a set item, "i:<index>" for a positional item, and
+ * reconciler/include/tollgate/drift.h. Field ownership follows the
+ * managedFields "FieldsV1" encoding of structured-merge-diff: "f:<name>" for a
+ * map field, "k:<json of key fields>" for a list item matched by key, "v:<json
+ * value>" for a set item, "i:<index>" for a positional item, and
  * "." for the element itself.
  */
 #include <stdio.h>
@@ -14,11 +14,8 @@
 
 #include "tollgate/buf.h"
 #include "tollgate/drift.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
-
-/* Values larger than this (as compact JSON) are not copied into the drift
- * report: the path and managers say enough, and status stays small. */
-#define TG_DRIFT_MAX_VALUE_BYTES 512
 
 /* Fields the server owns or that change on every write: never drift. */
 static const char *const ignored_meta[] = {
@@ -41,26 +38,38 @@ typedef struct walk {
 	int secret; /* comparing a Secret's data: no values in the report */
 } walk;
 
-static void append_escaped(tg_buf *b, const char *key)
+/* Append key escaped as a JSON pointer segment (RFC 6901). 0 or
+ * TG_ETOOBIG. */
+static int append_escaped(tg_buf *b, const char *key)
 {
-	for (; *key; key++) {
+	int error = 0;
+
+	for (; *key && error == 0; key++) {
 		if (*key == '~')
-			tg_buf_puts(b, "~0");
+			error = tg_buf_puts(b, "~0");
 		else if (*key == '/')
-			tg_buf_puts(b, "~1");
+			error = tg_buf_puts(b, "~1");
 		else
-			tg_buf_append(b, key, 1);
+			error = tg_buf_append(b, key, 1);
 	}
+	return error;
 }
 
+/* The pointer of member key below parent. One that would exceed the cap
+ * is reported as its parent: the drift is still found, less precisely. */
 static char *child_pointer(const char *parent, const char *key)
 {
 	tg_buf b;
+	int error;
 
-	tg_buf_init(&b, 64 * 1024);
-	tg_buf_puts(&b, parent);
-	tg_buf_puts(&b, "/");
-	append_escaped(&b, key);
+	tg_buf_init(&b, TG_DRIFT_MAX_POINTER_BYTES);
+	if ((error = tg_buf_puts(&b, parent)) == 0 &&
+	    (error = tg_buf_puts(&b, "/")) == 0)
+		error = append_escaped(&b, key);
+	if (error < 0) {
+		tg_buf_free(&b);
+		return tg_strdup(parent);
+	}
 	return tg_buf_detach(&b, NULL);
 }
 
@@ -338,7 +347,7 @@ static int key_matches(json_t *key, json_t *item)
 static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
 {
 	json_t *item = json_array_get(arr, idx), *sub;
-	char want[32];
+	char want[sizeof("i:") + 3 * sizeof(size_t)];
 	const char *k;
 
 	snprintf(want, sizeof(want), "i:%zu", idx);
@@ -360,29 +369,28 @@ static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
 	return NULL;
 }
 
-/* Next unescaped pointer segment of *p into seg; 0 at the end. */
+/* Next unescaped pointer segment of *p into seg: 1, 0 at the end, or
+ * TG_ETOOBIG for a segment over the cap. */
 static int next_segment(tg_buf *seg, const char **p)
 {
 	const char *s = *p;
+	int error;
 
 	if (*s != '/')
 		return 0;
 	s++;
 	tg_buf_clear(seg);
-	tg_buf_puts(seg, "");
-	while (*s && *s != '/') {
-		if (s[0] == '~' && s[1] == '1') {
-			tg_buf_append(seg, "/", 1);
-			s += 2;
-		} else if (s[0] == '~' && s[1] == '0') {
-			tg_buf_append(seg, "~", 1);
+	error = tg_buf_puts(seg, "");
+	while (error == 0 && *s && *s != '/') {
+		if (s[0] == '~' && (s[1] == '1' || s[1] == '0')) {
+			error = tg_buf_append(seg, s[1] == '1' ? "/" : "~", 1);
 			s += 2;
 		} else {
-			tg_buf_append(seg, s++, 1);
+			error = tg_buf_append(seg, s++, 1);
 		}
 	}
 	*p = s;
-	return 1;
+	return error < 0 ? error : 1;
 }
 
 /* Whether fieldsV1 (fields) covers pointer in live. */
@@ -390,17 +398,21 @@ static int owns(json_t *fields, json_t *live, const char *pointer)
 {
 	const char *p = pointer;
 	tg_buf seg;
-	int ok = 1;
+	int ok = 1, more;
 
-	tg_buf_init(&seg, 64 * 1024);
-	while (ok && next_segment(&seg, &p)) {
+	tg_buf_init(&seg, TG_DRIFT_MAX_POINTER_BYTES);
+	while (ok && (more = next_segment(&seg, &p)) != 0) {
+		uint64_t idx = 0;
+
+		/* A segment over the cap cannot be matched: not owned. */
+		if (more < 0 ||
+		    (json_is_array(live) &&
+		     tg_parse_u64(&idx, seg.data, seg.len,
+		                  TG_DRIFT_MAX_POINTER_INDEX) < 0)) {
+			ok = 0;
+			break;
+		}
 		if (json_is_array(live)) {
-			uint64_t idx;
-			if (tg_parse_u64(&idx, seg.data, seg.len, 1u << 30) <
-			    0) {
-				ok = 0;
-				break;
-			}
 			fields = list_item_fields(fields, live, (size_t)idx);
 			live = json_array_get(live, (size_t)idx);
 		} else {

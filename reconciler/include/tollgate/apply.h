@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "tollgate/kube.h"
+#include "tollgate/error.h"
 
 typedef struct tg_apply tg_apply;
 
@@ -46,7 +47,8 @@ typedef struct tg_apply_options {
 	double health_timeout_s; /* wait for rollouts; 0: do not wait */
 } tg_apply_options;
 
-int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts);
+TG_WUR int
+tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts);
 void tg_apply_free(tg_apply *a);
 
 /*
@@ -68,7 +70,7 @@ void tg_apply_keep_unit(tg_apply *a, const char *unit);
  * the report), or a negative code when nothing could be done (cluster
  * unreachable, inventory namespace cannot be created).
  */
-int tg_apply_run(tg_apply *a);
+TG_WUR int tg_apply_run(tg_apply *a);
 
 /*
  * The outcome, a new reference:

@@ -12,7 +12,12 @@
 #ifndef TOLLGATE_DRIFT_H
 #define TOLLGATE_DRIFT_H
 
+#include <stddef.h>
+
 #include <jansson.h>
+
+#include "tollgate/error.h"
+#include "tollgate/kube.h"
 
 /*
  * Compare desired (what tollgate applies) with live (what the server
@@ -33,5 +38,40 @@ void tg_drift_compare(json_t **out,
  * own the field at pointer (or anything below it). New array of strings.
  */
 json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self);
+
+/*
+ * Live state: the live objects of several kinds, read with one LIST per
+ * kind across all namespaces instead of one GET per object.
+ *
+ * Usage: tg_drift_live_new(), tg_drift_live_want() for the kind of each
+ * object to compare (strings borrowed until the list), then
+ * tg_drift_live_list(), then tg_drift_live_find() per object.
+ */
+typedef struct tg_drift_live tg_drift_live;
+
+/* An empty set of kinds. 0. */
+TG_WUR int tg_drift_live_new(tg_drift_live **out);
+void tg_drift_live_free(tg_drift_live *l);
+
+/* Add the kind of api_version to the kinds to list (once each). */
+void tg_drift_live_want(tg_drift_live *l,
+                        const char *api_version,
+                        const char *kind);
+
+/*
+ * List every wanted kind, objects matching label_selector, in parallel.
+ * 0, or a negative code when the lists could not run. A kind that cannot
+ * be listed finds nothing: look such objects up one by one.
+ */
+TG_WUR int
+tg_drift_live_list(tg_drift_live *l, tg_kube *k, const char *label_selector);
+
+/* The listed object of that identity (ns NULL for a cluster-scoped one),
+ * borrowed from l, or NULL when not listed. */
+json_t *tg_drift_live_find(const tg_drift_live *l,
+                           const char *api_version,
+                           const char *kind,
+                           const char *ns,
+                           const char *name);
 
 #endif

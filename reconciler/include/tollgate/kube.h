@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "tollgate/error.h"
 #include "tollgate/kubeconfig.h"
 
 typedef struct tg_kube tg_kube;
@@ -24,6 +25,7 @@ typedef struct tg_kube_options {
 	long timeout_s;            /* per request; 0: 30 */
 	const char *field_manager; /* NULL: "tollgate" */
 	unsigned list_limit;       /* objects per LIST page; 0: 500 */
+	size_t max_batch; /* operations per tg_kube_run; 0: the limit */
 } tg_kube_options;
 
 /* A resource type found by discovery. Borrowed from the client. */
@@ -35,9 +37,9 @@ typedef struct tg_kube_resource {
 	bool namespaced;
 } tg_kube_resource;
 
-int tg_kube_new(tg_kube **out,
-                const tg_kube_target *target,
-                const tg_kube_options *opts);
+TG_WUR int tg_kube_new(tg_kube **out,
+                       const tg_kube_target *target,
+                       const tg_kube_options *opts);
 void tg_kube_free(tg_kube *k);
 
 /* The server URL, for messages. Borrowed. */
@@ -48,17 +50,17 @@ const char *tg_kube_server(const tg_kube *k);
  * server offers, all API groups in parallel. 0 or TG_ENET / TG_EAUTH /
  * TG_EPARSE.
  */
-int tg_kube_discover(tg_kube *k);
+TG_WUR int tg_kube_discover(tg_kube *k);
 
 /*
  * The resource for apiVersion ("v1", "apps/v1") and kind. Discovers on
  * first use. TG_ENOTFOUND with a message that names the kind when the
  * server does not serve it ("is its CustomResourceDefinition applied?").
  */
-int tg_kube_resource_lookup(const tg_kube_resource **out,
-                            tg_kube *k,
-                            const char *api_version,
-                            const char *kind);
+TG_WUR int tg_kube_resource_lookup(const tg_kube_resource **out,
+                                   tg_kube *k,
+                                   const char *api_version,
+                                   const char *kind);
 
 /* Operations -------------------------------------------------------------- */
 
@@ -102,30 +104,34 @@ typedef struct tg_kube_op {
 /*
  * Run every operation in parallel and wait for all. Returns 0 when every
  * operation ran (check each op's result), or a negative code when the
- * batch itself could not run. Free results with tg_kube_op_clear().
+ * batch itself could not run (started while another batch of k runs, or
+ * more than max_batch operations). An operation that did not run reads
+ * as failed (result TG_ERROR, message "...: not sent: ..."), never as
+ * passed. Free results with tg_kube_op_clear().
  */
-int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n);
+TG_WUR int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n);
 void tg_kube_op_clear(tg_kube_op *op);
 
 /* One-operation conveniences over tg_kube_run. *live_out may be NULL. */
-int tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags);
-int tg_kube_get(json_t **live_out,
-                tg_kube *k,
-                const char *api_version,
-                const char *kind,
-                const char *ns,
-                const char *name);
-int tg_kube_delete(tg_kube *k,
-                   const char *api_version,
-                   const char *kind,
-                   const char *ns,
-                   const char *name,
-                   unsigned flags);
+TG_WUR int
+tg_kube_apply(json_t **live_out, tg_kube *k, json_t *obj, unsigned flags);
+TG_WUR int tg_kube_get(json_t **live_out,
+                       tg_kube *k,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *name);
+TG_WUR int tg_kube_delete(tg_kube *k,
+                          const char *api_version,
+                          const char *kind,
+                          const char *ns,
+                          const char *name,
+                          unsigned flags);
 
 /* CREATE and UPDATE of one object (see tg_kube_verb): 0, TG_ECONFLICT
  * (exists / resourceVersion is stale), or another error. */
-int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj);
-int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
+TG_WUR int tg_kube_create(json_t **live_out, tg_kube *k, json_t *obj);
+TG_WUR int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
 
 /*
  * Every object of a kind (in namespace ns, or all namespaces when NULL)
@@ -133,12 +139,12 @@ int tg_kube_update(json_t **live_out, tg_kube *k, json_t *obj);
  * *items_out is a new JSON array (with apiVersion and kind set on each
  * item, which list responses leave out).
  */
-int tg_kube_list(json_t **items_out,
-                 tg_kube *k,
-                 const char *api_version,
-                 const char *kind,
-                 const char *ns,
-                 const char *label_selector);
+TG_WUR int tg_kube_list(json_t **items_out,
+                        tg_kube *k,
+                        const char *api_version,
+                        const char *kind,
+                        const char *ns,
+                        const char *label_selector);
 
 /*
  * Several lists at once, each like tg_kube_list(), their pages fetched in
@@ -157,7 +163,7 @@ typedef struct tg_kube_list_req {
 	json_t *items;
 } tg_kube_list_req;
 
-int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n);
+TG_WUR int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n);
 void tg_kube_list_req_clear(tg_kube_list_req *r);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_kube_target {
 	char *server;     /* "https://host:port" (no trailing '/') */
 	char *context;    /* context name, or "in-cluster" */
@@ -34,17 +36,17 @@ typedef struct tg_kube_target {
  * auth-provider plugins are not supported (TG_EINVALID naming them).
  * Errors name the file and the entry.
  */
-int tg_kube_target_from_kubeconfig(tg_kube_target **out,
-                                   const char *path,
-                                   const char *context,
-                                   bool allow_insecure);
+TG_WUR int tg_kube_target_from_kubeconfig(tg_kube_target **out,
+                                          const char *path,
+                                          const char *context,
+                                          bool allow_insecure);
 
 /*
  * In-cluster configuration: KUBERNETES_SERVICE_HOST and _PORT from the
  * environment, token and ca.crt from sa_dir (NULL means
  * /var/run/secrets/kubernetes.io/serviceaccount).
  */
-int tg_kube_target_in_cluster(tg_kube_target **out, const char *sa_dir);
+TG_WUR int tg_kube_target_in_cluster(tg_kube_target **out, const char *sa_dir);
 
 void tg_kube_target_free(tg_kube_target *t);
 

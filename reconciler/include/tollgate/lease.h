@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "tollgate/kube.h"
+#include "tollgate/error.h"
 
 /* client-go's defaults, seconds. */
 #define TG_LEASE_DURATION_S 15
@@ -37,7 +38,8 @@ typedef struct tg_lease_options {
 } tg_lease_options;
 
 /* k is borrowed and must outlive l. Nothing is sent yet. */
-int tg_lease_new(tg_lease **out, tg_kube *k, const tg_lease_options *opts);
+TG_WUR int
+tg_lease_new(tg_lease **out, tg_kube *k, const tg_lease_options *opts);
 void tg_lease_free(tg_lease *l);
 
 /*
@@ -46,7 +48,7 @@ void tg_lease_free(tg_lease *l);
  * code when the cluster could not be asked (then *held is false if the
  * renew deadline passed).
  */
-int tg_lease_try(tg_lease *l, bool *held);
+TG_WUR int tg_lease_try(tg_lease *l, bool *held);
 
 /* Leader now: held, and renewed within the renew deadline. */
 bool tg_lease_held(const tg_lease *l);
@@ -59,6 +61,6 @@ const char *tg_lease_holder(const tg_lease *l);
 
 /* Give the Lease up (empty holder) so another candidate takes it at once.
  * 0 also when not held. */
-int tg_lease_release(tg_lease *l);
+TG_WUR int tg_lease_release(tg_lease *l);
 
 #endif

@@ -1,0 +1,176 @@
+/*
+ * Internals shared by the files of reconciler/apply/: the units and
+ * objects of one run, batches of Kubernetes operations, and the iterator
+ * over the objects of the units a step works on.
+ */
+#ifndef TOLLGATE_APPLY_INT_H
+#define TOLLGATE_APPLY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/apply.h"
+#include "tollgate/kube.h"
+#include "tollgate/util.h"
+
+#define TG_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+#define TG_LABEL_UNIT "tollgate.dev/unit"
+#define TG_LABEL_INVENTORY "tollgate.dev/inventory"
+#define TG_ANN_COMMIT "tollgate.dev/source-commit"
+#define TG_ANN_PRUNE "tollgate.dev/prune"
+#define TG_FIELD_MANAGER "tollgate"
+
+enum phase {
+	PHASE_CRD,
+	PHASE_NAMESPACE,
+	PHASE_CLUSTER,
+	PHASE_FOUNDATION,
+	PHASE_WORKLOAD,
+	PHASE_OTHER,
+	PHASE_CUSTOM,
+	PHASE_COUNT
+};
+
+typedef struct obj {
+	json_t *desired;                            /* decorated copy, owned */
+	const char *api_version, *kind, *ns, *name; /* borrowed from desired */
+	enum phase phase;
+	const char *action;
+	json_t *changed; /* paths (plan) */
+} obj;
+
+typedef struct unit {
+	char *name;
+	obj *objs;
+	size_t n;
+	bool keep;    /* blocked or invalid: leave alone */
+	bool changed; /* content differs from the inventory */
+	bool failed;
+	char hash[TG_DIGEST_STR_LEN + 1];
+	json_t *old_objects; /* identities from the inventory, or NULL */
+	json_t *errors, *objects, *health, *drift;
+	json_t *pruned; /* prune events of this cycle */
+	bool drift_corrected;
+} unit;
+
+struct tg_apply {
+	tg_kube *kube;
+	tg_apply_options opts;
+	char *inventory_ns;
+	char *commit;
+	unit *units;
+	size_t nunits;
+	json_t *inventories; /* unit name -> live inventory ConfigMap */
+	json_t *pruned_units;
+};
+
+/* Units and scope (apply/scope.c) ------------------------------------------ */
+
+/* A new unit appended to a's units (the pointer lives until the next). */
+unit *apply_new_unit(tg_apply *a, const char *name);
+
+/* Fail u as a whole with msg (logged, kept in its errors). */
+void apply_unit_error(unit *u, const char *msg);
+
+/* Units applied this cycle: allowed, changed, not failed. */
+bool apply_eligible(const unit *u);
+
+/* Units left alone by apply whose live objects are checked for drift. */
+bool apply_unchanged(const unit *u);
+
+/* Units allowed this cycle (not kept), failed or not. */
+bool apply_allowed(const unit *u);
+
+/* Units allowed this cycle and not failed (yet). */
+bool apply_pending(const unit *u);
+
+/*
+ * Set the namespace of o from discovery ("default" for a namespaced kind
+ * without one, none for a cluster-scoped kind) and its phase. 0, or
+ * TG_ENOTFOUND when the server does not serve the kind (yet: its CRD may
+ * come this cycle).
+ */
+int apply_resolve_scope(tg_apply *a, obj *o);
+
+/* Whether a CRD among the units to apply defines kind in api_version's
+ * group / a Namespace named ns is among the units to apply. */
+bool apply_crd_pending(tg_apply *a, const char *api_version, const char *kind);
+bool apply_namespace_pending(tg_apply *a, const char *ns);
+
+/*
+ * Resolve o's scope for a step that may run before the CRD of its kind is
+ * applied: 0 resolved, 1 unresolved but its CRD comes this cycle, or -1
+ * when the kind is not served (the unit is failed with the reason).
+ */
+int apply_scope_or_fail(tg_apply *a, unit *u, obj *o);
+
+/* Is this dry-run failure expected because of something applied earlier in
+ * the same cycle (the CRD of a kind, the Namespace of an object)? */
+bool apply_failure_is_pending(tg_apply *a, const obj *o, const tg_kube_op *op);
+
+/* Each object of each unit that passes a filter ---------------------------- */
+
+/*
+ * Usage: obj_iter it = apply_objects(a, apply_eligible);
+ *        while (apply_next(&it)) use it.u, it.o;
+ * The filter is asked once per unit, before its first object, so a unit
+ * failed while its objects are visited keeps being visited to its end.
+ */
+typedef struct obj_iter {
+	tg_apply *a;
+	bool (*want)(const unit *u);
+	size_t i, j;
+	unit *u;
+	obj *o;
+} obj_iter;
+
+obj_iter apply_objects(tg_apply *a, bool (*want)(const unit *u));
+bool apply_next(obj_iter *it);
+
+/* Batches of operations (apply/scope.c) ------------------------------------ */
+
+typedef struct batch {
+	tg_kube_op *ops;
+	obj **objs;
+	unit **units;
+	size_t n;
+} batch;
+
+void apply_batch_add(
+        batch *b, unit *u, obj *o, tg_kube_verb verb, unsigned flags);
+/*
+ * Run the batch. When it could not run as a whole, every op not run
+ * already reads as failed (tg_kube_run guarantees it); the error is logged
+ * here and the caller reads each op's result.
+ */
+void apply_batch_run(tg_apply *a, batch *b);
+void apply_batch_free(batch *b);
+
+/* Sleep s seconds (polls of CRD and rollout status). */
+void apply_sleep_s(double s);
+
+/* JSON object member key of parent, created empty when missing. */
+json_t *apply_object_member(json_t *parent, const char *key);
+
+/* Inventories (apply/inventory.c) ------------------------------------------ */
+
+json_t *apply_identity_of(const obj *o);
+int apply_ensure_inventory_namespace(tg_apply *a);
+int apply_load_inventories(tg_apply *a);
+void apply_diff_inventories(tg_apply *a);
+void apply_write_inventories(tg_apply *a);
+
+/* Steps -------------------------------------------------------------------- */
+
+void apply_preflight(tg_apply *a);           /* apply/preflight.c */
+void apply_prune_unit(tg_apply *a, unit *u); /* apply/prune.c */
+void apply_prune_removed_units(tg_apply *a);
+bool apply_is_workload(const obj *o); /* apply/health.c */
+void apply_record_health(unit *u, const obj *o, json_t *live);
+void apply_check_health(tg_apply *a);
+void apply_check_drift(tg_apply *a); /* apply/drift_check.c */
+void apply_diff_units(tg_apply *a);  /* apply/diff.c */
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * Health: the rollout state of the workloads just applied (Deployment,
+ * StatefulSet, DaemonSet), polled until none is progressing or the health
+ * timeout passes: "healthy", "progressing" or "failed".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_int.h"
+#include "tollgate/limits.h"
+
+bool apply_is_workload(const obj *o)
+{
+	return !strcmp(o->kind, "Deployment") ||
+	       !strcmp(o->kind, "StatefulSet") || !strcmp(o->kind, "DaemonSet");
+}
+
+static json_int_t
+int_at(json_t *o, const char *a, const char *b, json_int_t def)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+/* Whether a condition of the live object gives reason: the controller
+ * gave up on the rollout (a Deployment's progressDeadlineSeconds
+ * passed: Progressing is False with reason ProgressDeadlineExceeded). */
+static bool deadline_exceeded(json_t *status)
+{
+	json_t *conds = json_object_get(status, "conditions"), *c;
+	size_t i;
+
+	json_array_foreach(conds, i, c) {
+		const char *r = json_string_value(json_object_get(c, "reason"));
+		if (r && !strcmp(r, "ProgressDeadlineExceeded"))
+			return true;
+	}
+	return false;
+}
+
+/* "healthy", "failed" or "progressing" for a live workload, with a reason
+ * in *msg (static text or NULL). */
+static const char *rollout_state(json_t *live, const char **msg)
+{
+	json_int_t gen = int_at(live, "metadata", "generation", 0);
+	json_int_t observed = int_at(live, "status", "observedGeneration", -1);
+	json_int_t want = int_at(live, "spec", "replicas", 1);
+	json_int_t updated, available;
+	json_t *status = json_object_get(live, "status");
+
+	*msg = NULL;
+	if (json_object_get(status, "desiredNumberScheduled")) {
+		want = int_at(live, "status", "desiredNumberScheduled", 0);
+		updated = int_at(live, "status", "updatedNumberScheduled", 0);
+		available = int_at(live, "status", "numberAvailable", 0);
+	} else {
+		updated = int_at(live, "status", "updatedReplicas", 0);
+		available = int_at(live, "status", "availableReplicas",
+		                   int_at(live, "status", "readyReplicas", 0));
+	}
+	if (observed < gen) {
+		*msg = "the controller has not seen the new spec yet";
+		return "progressing";
+	}
+	if (deadline_exceeded(status)) {
+		*msg = "progress deadline exceeded";
+		return "failed";
+	}
+	if (updated >= want && available >= want)
+		return "healthy";
+	*msg = "not all replicas are updated and available";
+	return "progressing";
+}
+
+static void
+record_health_state(unit *u, const obj *o, const char *state, const char *why)
+{
+	json_t *h = apply_identity_of(o);
+
+	json_object_del(h, "apiVersion");
+	json_object_set_new(h, "state", json_string(state));
+	if (why)
+		json_object_set_new(h, "message", json_string(why));
+	json_array_append_new(u->health, h);
+}
+
+/* Health of a workload from its live object, without waiting. */
+void apply_record_health(unit *u, const obj *o, json_t *live)
+{
+	const char *why;
+	const char *state = rollout_state(live, &why);
+
+	record_health_state(u, o, state, why);
+}
+
+/* Read every workload of b once: the number still progressing. */
+static size_t
+poll_once(tg_apply *a, batch *b, const char **state, const char **why)
+{
+	size_t i, pending = 0;
+
+	for (i = 0; i < b->n; i++)
+		tg_kube_op_clear(&b->ops[i]);
+	apply_batch_run(a, b);
+	for (i = 0; i < b->n; i++) {
+		if (b->ops[i].result < 0) {
+			state[i] = "failed";
+			why[i] = "cannot read its status";
+			continue;
+		}
+		state[i] = rollout_state(b->ops[i].live, &why[i]);
+		pending += !strcmp(state[i], "progressing");
+	}
+	return pending;
+}
+
+void apply_check_health(tg_apply *a)
+{
+	double deadline = tg_monotonic() + a->opts.health_timeout_s;
+	obj_iter it = apply_objects(a, apply_eligible);
+	batch b = { 0 };
+	const char **state, **why;
+	size_t i;
+
+	while (apply_next(&it))
+		if (apply_is_workload(it.o))
+			apply_batch_add(&b, it.u, it.o, TG_KUBE_GET, 0);
+	if (b.n == 0)
+		return;
+	state = tg_calloc(b.n, sizeof(*state));
+	why = tg_calloc(b.n, sizeof(*why));
+	while (poll_once(a, &b, state, why) && tg_monotonic() < deadline)
+		apply_sleep_s(TG_APPLY_POLL_INTERVAL_S);
+	for (i = 0; i < b.n; i++)
+		record_health_state(b.units[i], b.objs[i], state[i], why[i]);
+	free(state);
+	free(why);
+	apply_batch_free(&b);
+}

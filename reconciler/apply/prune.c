@@ -1,0 +1,157 @@
+/*
+ * Prune: delete the objects that left Git, only those tollgate itself
+ * applied for the unit (its inventory), in reverse order, skipping those
+ * annotated tollgate.dev/prune: disabled. A unit removed from Git loses
+ * all its objects, then its inventory.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply_int.h"
+#include "tollgate/error.h"
+
+static bool same_identity(json_t *id, const obj *o)
+{
+	const char *ns = json_string_value(json_object_get(id, "namespace"));
+	const char *av = json_string_value(json_object_get(id, "apiVersion"));
+	const char *sa = strchr(av ? av : "", '/'),
+	           *sb = strchr(o->api_version, '/');
+	size_t ga = sa ? (size_t)(sa - av) : 0,
+	       gb = sb ? (size_t)(sb - o->api_version) : 0;
+
+	/* Same API group (any version), kind, namespace and name. */
+	return av && ga == gb && !strncmp(av, o->api_version, ga) &&
+	       !strcmp(json_string_value(json_object_get(id, "kind")),
+	               o->kind) &&
+	       !strcmp(json_string_value(json_object_get(id, "name")),
+	               o->name) &&
+	       !strcmp(ns ? ns : "", o->ns ? o->ns : "");
+}
+
+static bool still_desired(const unit *u, json_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (same_identity(id, &u->objs[i]))
+			return true;
+	return false;
+}
+
+static bool prune_disabled(json_t *live)
+{
+	const char *v = json_string_value(json_object_get(
+	        json_object_get(json_object_get(live, "metadata"),
+	                        "annotations"),
+	        TG_ANN_PRUNE));
+
+	return v && !strcmp(v, "disabled");
+}
+
+/* Prune the object of identity id: the action taken ("gone", "pruned",
+ * "prune", "prune-skipped", "prune-failed"). */
+static const char *prune_one(tg_apply *a, unit *u, json_t *id)
+{
+	const char *av = json_string_value(json_object_get(id, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(id, "kind"));
+	const char *ns = json_string_value(json_object_get(id, "namespace"));
+	const char *name = json_string_value(json_object_get(id, "name"));
+	json_t *live = NULL;
+	const char *action = "pruned";
+	int error;
+
+	error = tg_kube_get(&live, a->kube, av, kind, ns, name);
+	if (error == TG_ENOTFOUND)
+		action = "gone";
+	else if (error == 0 && prune_disabled(live))
+		action = "prune-skipped";
+	else if (error == 0 && a->opts.plan)
+		action = "prune";
+	else if (error == 0)
+		error = tg_kube_delete(a->kube, av, kind, ns, name, 0);
+	if (error < 0 && error != TG_ENOTFOUND) {
+		apply_unit_error(u, tg_error_last());
+		action = "prune-failed";
+	}
+	json_decref(live);
+	return action;
+}
+
+/* Delete the identities in ids (objects that left Git), in reverse order,
+ * skipping those annotated tollgate.dev/prune: disabled. */
+static void prune_objects(tg_apply *a, unit *u, json_t *ids)
+{
+	size_t i = json_array_size(ids);
+
+	while (i-- > 0) {
+		json_t *id = json_array_get(ids, i), *rec;
+
+		if (!json_string_value(json_object_get(id, "apiVersion")) ||
+		    !json_string_value(json_object_get(id, "kind")) ||
+		    !json_string_value(json_object_get(id, "name")))
+			continue;
+		rec = json_deep_copy(id);
+		json_object_set_new(rec, "action",
+		                    json_string(prune_one(a, u, id)));
+		json_array_append_new(u->pruned, rec);
+	}
+}
+
+void apply_prune_unit(tg_apply *a, unit *u)
+{
+	json_t *gone = json_array(), *id;
+	size_t i;
+
+	json_array_foreach(u->old_objects, i, id) {
+		if (!still_desired(u, id))
+			json_array_append(gone, id);
+	}
+	prune_objects(a, u, gone);
+	json_decref(gone);
+}
+
+static bool unit_present(const tg_apply *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nunits; i++)
+		if (!strcmp(a->units[i].name, name))
+			return true;
+	return false;
+}
+
+/* Prune every object of the removed unit name of inventory cm, then drop
+ * the inventory. */
+static void prune_removed(tg_apply *a, const char *name, json_t *cm)
+{
+	unit *u = apply_new_unit(a, name);
+	json_t *objs =
+	        json_loads(json_string_value(json_object_get(
+	                           json_object_get(cm, "data"), "objects")),
+	                   0, NULL);
+	char *inv;
+
+	u->keep = true; /* no apply, no health */
+	prune_objects(a, u, objs);
+	json_decref(objs);
+	if (!u->failed && !a->opts.plan) {
+		inv = tg_apply_inventory_name(name);
+		if (tg_kube_delete(a->kube, "v1", "ConfigMap", a->inventory_ns,
+		                   inv, 0) < 0)
+			apply_unit_error(u, tg_error_last());
+		free(inv);
+	}
+	json_array_append_new(a->pruned_units, json_string(name));
+}
+
+/* Units with an inventory but no directory in Git any more. */
+void apply_prune_removed_units(tg_apply *a)
+{
+	const char *name;
+	json_t *cm;
+
+	json_object_foreach(a->inventories, name, cm) {
+		if (!unit_present(a, name))
+			prune_removed(a, name, cm);
+	}
+}
