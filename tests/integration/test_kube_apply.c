@@ -200,7 +200,7 @@ static json_t *unit_report(tg_apply *a, const char *unit)
 }
 
 static tg_apply *
-run_apply(world *w, const char *unit, json_t *objs, double health)
+run_apply_on(tg_kube *k, const char *unit, json_t *objs, double health)
 {
 	tg_apply_options o = { .source_commit = "0123456789abcdef",
 		               .prune = true,
@@ -212,11 +212,71 @@ run_apply(world *w, const char *unit, json_t *objs, double health)
 
 	for (i = 0; i < json_array_size(objs); i++)
 		arr[i] = json_array_get(objs, i);
-	assert_int_equal(tg_apply_new(&a, w->kube, &o), 0);
+	assert_int_equal(tg_apply_new(&a, k, &o), 0);
 	tg_apply_add_unit(a, unit, arr, json_array_size(objs));
 	free(arr);
 	assert_int_equal(tg_apply_run(a), 0);
 	return a;
+}
+
+static tg_apply *
+run_apply(world *w, const char *unit, json_t *objs, double health)
+{
+	return run_apply_on(w->kube, unit, objs, health);
+}
+
+/*
+ * A batch that never runs reads as failed, never as passed. With at most
+ * one operation per batch, a batch of two is refused before anything is
+ * sent: every op of it reads as failed. In an apply, preflight's batch
+ * (the unit's two objects) is refused, and preflight must fail the unit:
+ * had its ops read as passed, the Namespace (alone in its phase's batch)
+ * would have been applied.
+ */
+static void test_apply_preflight_fails_closed_when_batch_not_run(void **state)
+{
+	world *w = *state;
+	tg_kube_target *t = NULL;
+	tg_kube *k = NULL;
+	tg_kube_options ko = { .max_batch = 1 };
+	json_t *objs = objects("apiVersion: v1\nkind: Namespace\nmetadata: "
+	                       "{name: never-applied}\n---\n"
+	                       "apiVersion: v1\nkind: ConfigMap\nmetadata: "
+	                       "{name: never, namespace: default}\n");
+	tg_kube_op two[2] = { { .verb = TG_KUBE_GET },
+		              { .verb = TG_KUBE_GET } };
+	json_t *u, *live = NULL;
+	tg_apply *a;
+	char *kc = tg_path_join(w->dir, "kubeconfig");
+
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
+	assert_int_equal(tg_kube_new(&k, t, &ko), 0);
+	two[0].obj = two[1].obj = json_array_get(objs, 1);
+	assert_int_equal(tg_kube_run(k, two, 2), TG_ETOOBIG);
+	assert_int_equal(two[0].result, TG_ERROR);
+	assert_int_equal(two[1].result, TG_ERROR);
+	assert_contains(two[1].message, "not sent");
+	tg_kube_op_clear(&two[0]);
+	tg_kube_op_clear(&two[1]);
+
+	a = run_apply_on(k, "closed", objs, 0);
+	u = unit_report(a, "closed");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+	                    "failed");
+	assert_contains(json_string_value(json_array_get(
+	                        json_object_get(u, "errors"), 0)),
+	                "not sent");
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "Namespace", NULL,
+	                             "never-applied"),
+	                 TG_ENOTFOUND);
+	assert_null(live);
+	json_decref(u);
+	tg_apply_free(a);
+	json_decref(objs);
+	tg_kube_free(k);
+	tg_kube_target_free(t);
+	free(kc);
 }
 
 static const char *shop_yaml =
@@ -404,12 +464,13 @@ static void test_apply_reports_failed_rollout(void **state)
 	json_t *objs =
 	        objects("apiVersion: apps/v1\nkind: Deployment\nmetadata: "
 	                "{name: bad, namespace: default}\n"
-	                "spec:\n  selector: {matchLabels: {app: bad}}\n"
+	                "spec:\n  progressDeadlineSeconds: 1\n"
+	                "  selector: {matchLabels: {app: bad}}\n"
 	                "  template:\n    metadata: {labels: {app: bad}}\n"
 	                "    spec: {containers: [{name: app, image: "
 	                "r/fail-rollout:1}]}\n");
 	json_t *u;
-	tg_apply *a = run_apply(w, "rollout", objs, 1.0);
+	tg_apply *a = run_apply(w, "rollout", objs, 5.0);
 
 	u = unit_report(a, "rollout");
 	assert_string_not_equal(
@@ -417,6 +478,18 @@ static void test_apply_reports_failed_rollout(void **state)
 	                json_array_get(json_object_get(u, "health"), 0),
 	                "state")),
 	        "healthy");
+	/* The testcluster's controller sets Progressing=False with reason
+	 * ProgressDeadlineExceeded once progressDeadlineSeconds passed. */
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(u, "health"), 0),
+	                "state")),
+	        "failed");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_array_get(json_object_get(u, "health"), 0),
+	                "message")),
+	        "progress deadline exceeded");
 	json_decref(u);
 	tg_apply_free(a);
 	json_decref(objs);
@@ -434,6 +507,8 @@ int main(void)
 		        test_apply_refuses_unit_whose_namespace_is_refused),
 		cmocka_unit_test(test_apply_crd_then_custom_resource),
 		cmocka_unit_test(test_apply_reports_failed_rollout),
+		cmocka_unit_test(
+		        test_apply_preflight_fails_closed_when_batch_not_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

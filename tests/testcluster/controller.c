@@ -4,7 +4,10 @@
  * pods are up (observedGeneration, replica counts, conditions), so that
  * rollout health checks (kubectl rollout status, tollgate's) work. A pod
  * template whose image reference contains "fail-rollout" never becomes
- * available, for negative tests.
+ * available, for negative tests; once such a Deployment has been
+ * progressing for spec.progressDeadlineSeconds (default 600), its
+ * Progressing condition turns False with reason ProgressDeadlineExceeded,
+ * as kube-controller-manager does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +18,8 @@
 
 #define TC_CONTROLLER_MANAGER "kube-controller-manager"
 #define TC_FAIL_MARK "fail-rollout"
+/* Kubernetes' default spec.progressDeadlineSeconds. */
+#define TC_PROGRESS_DEADLINE_S 600
 
 static bool template_fails(json_t *obj)
 {
@@ -169,6 +174,79 @@ bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj)
 	return true;
 }
 
+/* The Progressing condition of a Deployment's status, or NULL. */
+static json_t *progressing_condition(json_t *obj)
+{
+	json_t *conds = json_object_get(json_object_get(obj, "status"),
+	                                "conditions"),
+	       *c;
+	size_t i;
+
+	json_array_foreach(conds, i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		if (t && strcmp(t, "Progressing") == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Whether the failing rollout of obj has passed its progress deadline
+ * and still reads as progressing. */
+static bool deadline_passed(json_t *obj)
+{
+	json_t *c = progressing_condition(obj);
+	json_t *pds = json_object_get(json_object_get(obj, "spec"),
+	                              "progressDeadlineSeconds");
+	json_int_t limit = json_is_integer(pds) ? json_integer_value(pds)
+	                                        : TC_PROGRESS_DEADLINE_S;
+	const char *reason = json_string_value(json_object_get(c, "reason"));
+	int64_t since;
+
+	if (!c || !reason || strcmp(reason, "ReplicaSetUpdated") != 0 ||
+	    tg_parse_rfc3339(&since, json_string_value(json_object_get(
+	                                     c, "lastTransitionTime"))) < 0)
+		return false;
+	return tg_now() - since >= limit;
+}
+
+/* Turn Progressing False (ProgressDeadlineExceeded) on obj. */
+static void exceed_deadline(tc_state *st, const tc_type *t, json_t *obj)
+{
+	json_t *next = json_deep_copy(obj), *c = progressing_condition(next);
+	char now[21], *msg;
+
+	tc_now_str(now);
+	msg = tg_aprintf("ReplicaSet \"%s\" has timed out progressing.",
+	                 tc_obj_name(obj));
+	json_object_set_new(c, "status", json_string("False"));
+	json_object_set_new(c, "reason",
+	                    json_string("ProgressDeadlineExceeded"));
+	json_object_set_new(c, "message", json_string(msg));
+	json_object_set_new(c, "lastUpdateTime", json_string(now));
+	json_object_set_new(c, "lastTransitionTime", json_string(now));
+	free(msg);
+	tc_ssa_update(t, obj, next, TC_CONTROLLER_MANAGER, "status");
+	tc_store_put(st, t, next, "MODIFIED");
+	json_decref(next);
+}
+
+/* Failing Deployments past their progress deadline (lock held). */
+static void expire_rollouts(tc_state *st)
+{
+	const tc_type *t = tc_type_find(st, "apps", "v1", "deployments");
+	json_t *all, *obj;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	all = tc_store_list(st, t, NULL);
+	json_array_foreach(all, i, obj) {
+		if (template_fails(obj) && deadline_passed(obj))
+			exceed_deadline(st, t, obj);
+	}
+	json_decref(all);
+}
+
 /* Sync the workloads named by events after *seen (lock held). */
 static void sync_pending(tc_state *st, uint64_t *seen)
 {
@@ -217,6 +295,7 @@ static void *controller_main(void *arg)
 	pthread_mutex_lock(&st->lock);
 	while (!st->stopping) {
 		sync_pending(st, &seen);
+		expire_rollouts(st);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&st->workload_changed, &st->lock,
