@@ -23,7 +23,7 @@
 #include "tollgate/authority.h"
 #include "tollgate/imageref.h"
 #include "tollgate/policy.h"
-#include "tollgate/predicate.h"
+#include "tollgate/check.h"
 
 #define TG_COSIGN_MEDIA_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
 #define TG_COSIGN_SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"

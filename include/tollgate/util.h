@@ -13,6 +13,11 @@
 
 /* Allocation that aborts on OOM: tollgate cannot do anything useful when
  * malloc fails, and a NULL check at every call site hides real errors. */
+
+/* The one place the library aborts: writes "tollgate: out of memory
+ * allocating N bytes" to stderr, then abort(). For every allocation that
+ * failed, ours or a dependency's (jansson, OpenSSL), with its size. */
+__attribute__((noreturn)) void tg_oom(size_t n);
 void *tg_malloc(size_t n);
 void *tg_calloc(size_t n, size_t size);
 void *tg_realloc(void *p, size_t n);
@@ -21,6 +26,9 @@ char *tg_strndup(const char *s, size_t n);
 /* Heap copy of the printf result. */
 char *tg_aprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Elements in an array (not a pointer). */
+#define TG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 bool tg_str_has_prefix(const char *s, const char *prefix);
 bool tg_str_has_suffix(const char *s, const char *suffix);
 /* Copy with truncation; always terminates; returns strlen(src). */
@@ -28,7 +36,8 @@ size_t tg_strlcpy(char *dst, const char *src, size_t size);
 
 /*
  * Parse a decimal unsigned integer from exactly s[0..len) with no sign,
- * spaces or leading '+', not above max. 0, or TG_EPARSE / TG_ETOOBIG.
+ * spaces or leading '+', not above max. 0, or TG_EPARSE / TG_ETOOBIG
+ * (then *out is 0).
  */
 int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max);
 

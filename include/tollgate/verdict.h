@@ -25,7 +25,8 @@
 #include <jansson.h>
 
 #include "tollgate/buf.h"
-#include "tollgate/predicate.h"
+#include "tollgate/check.h"
+#include "tollgate/error.h"
 
 typedef enum {
 	TG_VERDICT_ALLOWED = 0,
@@ -56,7 +57,9 @@ typedef struct tg_verdict tg_verdict;
  * says otherwise, so a verdict left half-built never allows anything. */
 tg_verdict *tg_verdict_new(const char *image);
 void tg_verdict_free(tg_verdict *v);
-tg_verdict *tg_verdict_dup(const tg_verdict *v);
+/* A copy of v into *out (caller frees). 0, or TG_EPARSE when v's JSON form
+ * does not read back (a bug: it always should). */
+TG_WUR int tg_verdict_dup(tg_verdict **out, const tg_verdict *v);
 
 void tg_verdict_set_image(tg_verdict *v, const char *image);
 void tg_verdict_set_name(tg_verdict *v, const char *name);
@@ -70,7 +73,7 @@ void tg_verdict_add_platform(tg_verdict *v,
                              const char *platform);
 
 /*
- * Add a check (predicate.h) with how it counts; v takes ownership of
+ * Add a check (check.h) with how it counts; v takes ownership of
  * check. A result of TG_CHECK_PASS for a check that did not pass is turned
  * into TG_CHECK_FAIL: nothing passes that its own check failed.
  */
@@ -115,20 +118,20 @@ void tg_verdict_platform(const tg_verdict *v,
 
 const char *tg_verdict_kind_name(tg_verdict_kind k); /* "allowed" ... */
 const char *tg_check_result_name(tg_check_result r); /* "pass" ... */
-int tg_verdict_kind_parse(tg_verdict_kind *out, const char *s);
-int tg_check_result_parse(tg_check_result *out, const char *s);
+TG_WUR int tg_verdict_kind_parse(tg_verdict_kind *out, const char *s);
+TG_WUR int tg_check_result_parse(tg_check_result *out, const char *s);
 
 /* The stable JSON form (a new reference). Checks are
  * {"name", "result", "reasons": [...], "notes": [...], "evidence": {...}}. */
 json_t *tg_verdict_to_json(const tg_verdict *v);
 /* Read the JSON form back (the cache). 0 or TG_EPARSE with a message. */
-int tg_verdict_from_json(tg_verdict **out, const json_t *j);
+TG_WUR int tg_verdict_from_json(tg_verdict **out, const json_t *j);
 
 /*
  * Text for people: one line with the verdict, then one line per reason in
  * the form "<name>@<digest>: <check>: <reason>" (STYLE.md rule 11).
  * Appends to b.
  */
-int tg_verdict_format_text(tg_buf *b, const tg_verdict *v);
+TG_WUR int tg_verdict_format_text(tg_buf *b, const tg_verdict *v);
 
 #endif

@@ -30,51 +30,11 @@
 #include <stdint.h>
 
 #include "tollgate/authority.h"
+#include "tollgate/error.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
 #include "tollgate/verdict.h"
-
-/* Seconds a cached verdict stays valid by default: short enough that an
- * expired exception, a revoked key (policy change: new hash) or a new
- * scan is picked up within minutes. */
-#define TG_VERDICT_CACHE_DEFAULT_TTL_S 600
-
-/* Verdict cache ------------------------------------------------------------ */
-
-typedef struct tg_verdict_cache tg_verdict_cache;
-
-/* ttl_seconds 0 means TG_VERDICT_CACHE_DEFAULT_TTL_S. */
-tg_verdict_cache *tg_verdict_cache_new(int64_t ttl_seconds);
-void tg_verdict_cache_free(tg_verdict_cache *c);
-
-/*
- * Cache keys are (policy hash, subject); the subject is what a verdict
- * depends on besides the policy: "<name>@<digest>", plus ":<tag>" before
- * the "@" when the rule's signedIdentity is exact. Entries older than the
- * TTL at now are not returned. The lookup returns a copy (caller frees) or
- * NULL.
- */
-tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
-                                 const char *policy_hash,
-                                 const char *subject,
-                                 int64_t now);
-/* Store a copy of v, stamped with now. */
-void tg_verdict_cache_put(tg_verdict_cache *c,
-                          const char *policy_hash,
-                          const char *subject,
-                          const tg_verdict *v,
-                          int64_t now);
-size_t tg_verdict_cache_count(const tg_verdict_cache *c);
-/* Drop entries older than the TTL at now. */
-void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now);
-
-/*
- * Persist to / read from a JSON file (atomic write). Loading merges into c
- * and drops expired entries; a missing file is 0 (empty cache); a corrupt
- * one is TG_EPARSE naming the path (the caller may start empty).
- */
-int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path);
-int tg_verdict_cache_load(tg_verdict_cache *c, const char *path, int64_t now);
+#include "tollgate/verdict_cache.h"
 
 /* Verifier ----------------------------------------------------------------- */
 
@@ -92,7 +52,7 @@ typedef struct tg_verifier_options {
 	tg_authority_verify_fn keyless_verify;
 } tg_verifier_options;
 
-int tg_verifier_new(tg_verifier **out, const tg_verifier_options *opts);
+TG_WUR int tg_verifier_new(tg_verifier **out, const tg_verifier_options *opts);
 void tg_verifier_free(tg_verifier *v);
 
 /*
@@ -101,10 +61,10 @@ void tg_verifier_free(tg_verifier *v);
  * one, blocked with its reasons when anything went wrong for it. Returns 0,
  * or TG_ETOOBIG when count is over TG_MAX_VERIFY_IMAGES (nothing done).
  */
-int tg_verifier_verify(tg_verdict **out,
-                       tg_verifier *v,
-                       const char *const *images,
-                       size_t count);
+TG_WUR int tg_verifier_verify(tg_verdict **out,
+                              tg_verifier *v,
+                              const char *const *images,
+                              size_t count);
 
 /* Counters of the last tg_verifier_verify() call. */
 typedef struct tg_verifier_stats {

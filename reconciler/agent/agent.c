@@ -114,7 +114,8 @@ int tg_agent_new(tg_agent **out,
 		goto out;
 	if ((error = open_registry(a)) < 0)
 		goto out;
-	a->cache = tg_verdict_cache_new(0);
+	if ((error = tg_verdict_cache_new(&a->cache, 0)) < 0)
+		goto out;
 	a->cache_path = tg_path_join(cfg->state_dir, TG_VERDICT_CACHE_FILE);
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",

@@ -178,7 +178,11 @@ static void print_text(tg_verdict **verdicts, size_t n)
 
 	tg_buf_init(&b, (size_t)1 << 30);
 	for (i = 0; i < n; i++) {
-		tg_verdict_format_text(&b, verdicts[i]);
+		/* Only a text over the buffer's 1 GiB fails: the lines
+		 * so far are printed and the verdicts still decide the exit
+		 * code. */
+		if (tg_verdict_format_text(&b, verdicts[i]) < 0)
+			break;
 		print_signers(&b, verdicts[i]);
 	}
 	if (b.data)
@@ -274,7 +278,10 @@ int tg_cmd_verify(int argc, char **argv)
 		fprintf(stderr, "tollgate verify: %s\n", tg_error_last());
 		goto out;
 	}
-	cache = tg_verdict_cache_new(0);
+	if (tg_verdict_cache_new(&cache, 0) < 0) {
+		fprintf(stderr, "tollgate verify: %s\n", tg_error_last());
+		goto out;
+	}
 	vo.policy = policy;
 	vo.registry = reg;
 	vo.cache = cache;

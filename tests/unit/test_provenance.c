@@ -7,7 +7,9 @@
 
 #include "testlib.h"
 #include "tollgate/error.h"
+#include "tollgate/image_age.h"
 #include "tollgate/predicate.h"
+#include "tollgate/provenance.h"
 #include "tollgate/util.h"
 
 typedef struct loaded {

@@ -8,6 +8,7 @@
 #include "testlib.h"
 #include "tollgate/error.h"
 #include "tollgate/predicate.h"
+#include "tollgate/sbom.h"
 
 static json_t *load_json(const char *rel)
 {

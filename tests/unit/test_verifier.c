@@ -13,6 +13,7 @@
 #include "tollgate/error.h"
 #include "tollgate/util.h"
 #include "tollgate/verdict.h"
+#include "tollgate/verdict_cache.h"
 #include "tollgate/verifier.h"
 
 #define DIGEST                                                                 \
@@ -21,12 +22,15 @@
 
 static tg_check *passing(const char *name)
 {
-	return tg_check_new(name);
+	tg_check *c = NULL;
+
+	assert_int_equal(tg_check_new(&c, name), 0);
+	return c;
 }
 
 static tg_check *failing(const char *name, const char *why)
 {
-	tg_check *c = tg_check_new(name);
+	tg_check *c = passing(name);
 
 	tg_check_fail(c, "%s", why);
 	return c;
@@ -103,7 +107,7 @@ static void test_verifier_verdict_json_roundtrip(void **state)
 	assert_true(json_equal(j, j2));
 	json_decref(j2);
 	tg_verdict_free(back);
-	back = tg_verdict_dup(v);
+	assert_int_equal(tg_verdict_dup(&back, v), 0);
 	j2 = tg_verdict_to_json(back);
 	assert_true(json_equal(j, j2));
 	json_decref(j2);
@@ -182,12 +186,13 @@ static void test_verifier_verdict_text_names_image_and_check(void **state)
 
 static void test_verifier_cache_keys_and_expiry(void **state)
 {
-	tg_verdict_cache *c = tg_verdict_cache_new(60);
+	tg_verdict_cache *c = NULL;
 	tg_verdict *v = sample_verdict(), *got;
 	char subj[64];
 	int i;
 
 	(void)state;
+	assert_int_equal(tg_verdict_cache_new(&c, 60), 0);
 	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
 	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1030);
 	assert_non_null(got);
@@ -219,14 +224,15 @@ static void test_verifier_cache_persists(void **state)
 	char *dir = tt_mkdtemp();
 	char *path = tg_path_join(dir, "cache.json");
 	char *bad = tg_path_join(dir, "bad.json");
-	tg_verdict_cache *c = tg_verdict_cache_new(60), *c2;
+	tg_verdict_cache *c = NULL, *c2 = NULL;
 	tg_verdict *v = sample_verdict(), *got;
 
 	(void)state;
+	assert_int_equal(tg_verdict_cache_new(&c, 60), 0);
 	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
 	tg_verdict_cache_put(c, "sha256:p1", "old@" DIGEST, v, 900);
 	assert_int_equal(tg_verdict_cache_save(c, path), 0);
-	c2 = tg_verdict_cache_new(60);
+	assert_int_equal(tg_verdict_cache_new(&c2, 60), 0);
 	/* A missing file is an empty cache. */
 	assert_int_equal(tg_verdict_cache_load(c2, bad, 1010), 0);
 	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);

@@ -7,6 +7,7 @@
 
 #include "testlib.h"
 #include "tollgate/predicate.h"
+#include "tollgate/vuln.h"
 #include "tollgate/util.h"
 
 /* 2026-11-21T12:00:00Z: a day after the Trivy scan, 4h after Grype's. */

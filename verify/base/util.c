@@ -1,6 +1,7 @@
 /* Bounded shared helpers: see include/tollgate/util.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,9 @@
 #include "tollgate/error.h"
 #include "tollgate/util.h"
 
-static void oom(void)
+void tg_oom(size_t n)
 {
-	fputs("tollgate: out of memory\n", stderr);
+	fprintf(stderr, "tollgate: out of memory allocating %zu bytes\n", n);
 	abort();
 }
 
@@ -25,7 +26,7 @@ void *tg_malloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (!p)
-		oom();
+		tg_oom(n);
 	return p;
 }
 
@@ -34,7 +35,7 @@ void *tg_calloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		oom();
+		tg_oom(n * size);
 	return p;
 }
 
@@ -43,7 +44,7 @@ void *tg_realloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		oom();
+		tg_oom(n);
 	return q;
 }
 
@@ -70,8 +71,10 @@ char *tg_aprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	/* glibc fails only when the text would pass INT_MAX bytes (tollgate
+	 * formats no wide strings): a request no allocation can serve. */
 	if (n < 0)
-		oom();
+		tg_oom((size_t)INT_MAX + 1);
 	p = tg_malloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -108,6 +111,11 @@ int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max)
 	uint64_t v = 0;
 	size_t i;
 
+	/* *out is set on every path: the failures return tg_error_set()'s
+	 * result, which the compiler cannot prove negative, so a caller's
+	 * "if (tg_parse_u64(&n, ...) < 0) fail; use n" reads to it (gcc
+	 * -O2 -Wmaybe-uninitialized) as a possible use of an unset n. */
+	*out = 0;
 	if (len == 0)
 		return tg_error_set(TG_EPARSE, "empty number");
 	for (i = 0; i < len; i++) {

@@ -18,7 +18,7 @@
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
-#include "tollgate/predicate.h"
+#include "tollgate/sbom.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tollgate/predicate.h"
+#include "tollgate/check.h"
 #include "tollgate/util.h"
 
 struct tg_check {
@@ -22,16 +22,18 @@ struct tg_check {
 /* Longest reason or note kept; a finding list longer than this is cut. */
 #define CHECK_TEXT_MAX 4096
 
-tg_check *tg_check_new(const char *name)
+int tg_check_new(tg_check **out, const char *name)
 {
 	tg_check *c = tg_calloc(1, sizeof(*c));
 
 	c->name = tg_strdup(name);
 	c->passed = true;
 	c->evidence = json_object();
+	/* jansson's NULL means its allocator failed. */
 	if (c->evidence == NULL)
-		abort();
-	return c;
+		tg_oom(sizeof(json_t));
+	*out = c;
+	return 0;
 }
 
 static void str_list_free(char **list, size_t n)

@@ -1,12 +1,12 @@
 /*
  * SLSA provenance predicate checks, v0.2 and v1
- * (include/tollgate/predicate.h).
+ * (include/tollgate/provenance.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tollgate/error.h"
-#include "tollgate/predicate.h"
+#include "tollgate/provenance.h"
 #include "tollgate/util.h"
 
 static const char *str_or_null(const json_t *obj, const char *key)
@@ -144,10 +144,14 @@ int tg_provenance_check(tg_check **out,
                         const json_t *predicate,
                         const tg_policy_provenance *settings)
 {
-	tg_check *c = tg_check_new("provenance");
-	json_t *ev = tg_check_evidence(c);
+	tg_check *c = NULL;
+	json_t *ev;
 	const char *builder, *source, *build_type;
+	int error;
 
+	if ((error = tg_check_new(&c, "provenance")) < 0)
+		return error;
+	ev = tg_check_evidence(c);
 	*out = c;
 	if (kind != TG_PREDICATE_SLSA_V02 && kind != TG_PREDICATE_SLSA_V1) {
 		tg_check_fail(c, "predicate is not SLSA provenance v0.2 or v1");

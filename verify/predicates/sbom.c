@@ -1,6 +1,6 @@
 /*
  * SBOM predicate checks: SPDX 2.x JSON and CycloneDX 1.4-1.6 JSON
- * (include/tollgate/predicate.h), and the version comparison used by
+ * (include/tollgate/sbom.h), and the version comparison used by
  * deniedPackages.
  */
 #include <ctype.h>
@@ -10,7 +10,7 @@
 
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
-#include "tollgate/predicate.h"
+#include "tollgate/sbom.h"
 #include "tollgate/util.h"
 
 /* Characters in one version or license token we compare. */
@@ -552,9 +552,11 @@ int tg_sbom_check(tg_check **out,
 {
 	sbom_state st;
 	json_t *doc = NULL, *ev;
+	int error;
 
 	memset(&st, 0, sizeof(st));
-	st.check = tg_check_new("sbom");
+	if ((error = tg_check_new(&st.check, "sbom")) < 0)
+		return error;
 	st.settings = settings;
 	*out = st.check;
 	ev = tg_check_evidence(st.check);

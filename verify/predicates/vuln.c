@@ -1,7 +1,7 @@
 /*
  * Vulnerability-scan predicate checks: cosign's vuln/v1 predicate
  * carrying Trivy or Grype JSON in scanner.result
- * (include/tollgate/predicate.h).
+ * (include/tollgate/vuln.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
-#include "tollgate/predicate.h"
+#include "tollgate/vuln.h"
 #include "tollgate/util.h"
 
 /* Seconds a scan time may lie ahead of our clock (clock skew between the
@@ -348,9 +348,11 @@ int tg_vuln_check(tg_check **out,
 {
 	vuln_state st;
 	json_t *ev;
+	int error;
 
 	memset(&st, 0, sizeof(st));
-	st.check = tg_check_new("vulnerabilities");
+	if ((error = tg_check_new(&st.check, "vulnerabilities")) < 0)
+		return error;
 	st.settings = settings;
 	st.waived = waived_cves;
 	st.nwaived = nwaived;

@@ -490,6 +490,7 @@ int tg_cosign_verify(tg_check **out,
 	struct sig_tally t = { 0 };
 	unsigned threshold = opts->threshold ? opts->threshold : 1;
 	size_t i, seen = count < TG_MAX_SIGNATURES ? count : TG_MAX_SIGNATURES;
+	int error;
 
 	*out = NULL;
 	if (!opts->digest || !opts->authorities_count ||
@@ -498,7 +499,8 @@ int tg_cosign_verify(tg_check **out,
 		                    "signature check needs a digest and at "
 		                    "least threshold (%u) authorities",
 		                    threshold);
-	check = tg_check_new("signature");
+	if ((error = tg_check_new(&check, "signature")) < 0)
+		return error;
 	t.signers = tg_calloc(opts->authorities_count, sizeof(char *));
 	for (i = 0; i < seen; i++)
 		check_layer(&t, i, &layers[i], opts);

@@ -125,10 +125,12 @@ void tg_verdict_add_check(tg_verdict *v,
 
 void tg_verdict_fail(tg_verdict *v, const char *name, const char *fmt, ...)
 {
-	tg_check *c = tg_check_new(name);
+	tg_check *c = NULL;
 	char text[TG_ERROR_MAX];
 	va_list ap;
 
+	/* tg_check_new returns 0 always: out of memory aborts. */
+	tg_discard(tg_check_new(&c, name));
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
@@ -388,7 +390,8 @@ static int check_from_json(tg_verdict *v, const json_t *j)
 		                    "verdict: check %s: evidence is not an "
 		                    "object",
 		                    name);
-	c = tg_check_new(name);
+	if ((error = tg_check_new(&c, name)) < 0)
+		return error;
 	if ((error = string_list(c, json_object_get(j, "reasons"), "reasons",
 	                         tg_check_fail)) < 0 ||
 	    (error = string_list(c, json_object_get(j, "notes"), "notes",
@@ -492,17 +495,24 @@ out:
 	return error;
 }
 
-tg_verdict *tg_verdict_dup(const tg_verdict *v)
+int tg_verdict_dup(tg_verdict **out, const tg_verdict *v)
 {
 	json_t *j = tg_verdict_to_json(v);
 	tg_verdict *copy = NULL;
+	int error;
 
-	if (tg_verdict_from_json(&copy, j) < 0)
-		abort(); /* our own JSON form always reads back */
+	*out = NULL;
+	/* Our own JSON form always reads back; if it ever did not, the
+	 * caller gets the parse error rather than a crash. */
+	error = tg_verdict_from_json(&copy, j);
 	json_decref(j);
+	if (error < 0)
+		return tg_error_prefix(error, "copying the verdict of %s",
+		                       v->image);
 	copy->time = v->time;
 	copy->kind = v->kind;
-	return copy;
+	*out = copy;
+	return 0;
 }
 
 static int

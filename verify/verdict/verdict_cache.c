@@ -1,4 +1,4 @@
-/* Verdict cache keyed by (policy hash, subject): see verifier.h. */
+/* Verdict cache keyed by (policy hash, subject): see verdict_cache.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
-#include "tollgate/verifier.h"
+#include "tollgate/verdict_cache.h"
 
 /* Format tag of the cache file, so a future layout is not misread. */
 #define CACHE_FILE_VERSION "tollgate.dev/verdict-cache/v1"
@@ -43,14 +43,15 @@ static uint64_t key_hash(const char *policy_hash, const char *subject)
 	return h;
 }
 
-tg_verdict_cache *tg_verdict_cache_new(int64_t ttl_seconds)
+int tg_verdict_cache_new(tg_verdict_cache **out, int64_t ttl_seconds)
 {
 	tg_verdict_cache *c = tg_calloc(1, sizeof(*c));
 
 	c->ttl = ttl_seconds > 0 ? ttl_seconds : TG_VERDICT_CACHE_DEFAULT_TTL_S;
 	c->cap = 64;
 	c->entries = tg_calloc(c->cap, sizeof(*c->entries));
-	return c;
+	*out = c;
+	return 0;
 }
 
 static void entry_clear(struct entry *e)
@@ -125,10 +126,14 @@ tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
 {
 	struct entry *e = find_slot(c, key_hash(policy_hash, subject),
 	                            policy_hash, subject);
+	tg_verdict *copy = NULL;
 
 	if (!e->verdict || now - e->stamp > c->ttl || now < e->stamp)
 		return NULL;
-	return tg_verdict_dup(e->verdict);
+	/* A copy that fails is a miss: the image is verified again. */
+	if (tg_verdict_dup(&copy, e->verdict) < 0)
+		return NULL;
+	return copy;
 }
 
 void tg_verdict_cache_put(tg_verdict_cache *c,
@@ -139,11 +144,15 @@ void tg_verdict_cache_put(tg_verdict_cache *c,
 {
 	uint64_t h = key_hash(policy_hash, subject);
 	struct entry *e;
+	tg_verdict *copy = NULL;
 
 	if (c->count >= TG_MAX_VERDICT_CACHE_ENTRIES)
 		rehash(c, c->cap, now);
 	if (c->count >= TG_MAX_VERDICT_CACHE_ENTRIES)
 		return; /* full of fresh entries: verifying again is safe */
+	/* A copy that fails is not kept: verifying again is safe. */
+	if (tg_verdict_dup(&copy, v) < 0)
+		return;
 	if ((c->count + 1) * 2 > c->cap)
 		rehash(c, c->cap * 2, 0);
 	e = find_slot(c, h, policy_hash, subject);
@@ -155,7 +164,7 @@ void tg_verdict_cache_put(tg_verdict_cache *c,
 		e->hash = h;
 		c->count++;
 	}
-	e->verdict = tg_verdict_dup(v);
+	e->verdict = copy;
 	e->stamp = now;
 }
 

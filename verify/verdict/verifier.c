@@ -12,6 +12,7 @@
  * already taken by another job wait for that one's verdict.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,11 @@
 #include "tollgate/error.h"
 #include "tollgate/imageref.h"
 #include "tollgate/limits.h"
+#include "tollgate/image_age.h"
 #include "tollgate/predicate.h"
+#include "tollgate/provenance.h"
+#include "tollgate/sbom.h"
+#include "tollgate/vuln.h"
 #include "tollgate/referrer.h"
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
@@ -226,6 +231,16 @@ static void job_release(struct job *j)
 }
 
 /* Small helpers ------------------------------------------------------------ */
+
+/* A new, passing check named name: tg_check_new returns 0 always (out of
+ * memory aborts), so there is no failure to hand on. */
+static tg_check *check_new(const char *name)
+{
+	tg_check *c = NULL;
+
+	tg_discard(tg_check_new(&c, name));
+	return c;
+}
 
 static const char *mode_name(const tg_policy_rule *r)
 {
@@ -785,7 +800,7 @@ static void side_reason(tg_check *c,
 /* Neither a .sig tag nor a referrer signature. */
 static tg_check *no_signatures(struct job *j, const char *tag)
 {
-	tg_check *c = tg_check_new(TG_CHECK_SIGNATURE);
+	tg_check *c = check_new(TG_CHECK_SIGNATURE);
 
 	if (j->sig_result != TG_ENOTFOUND)
 		tg_check_fail(c, "cannot read the signatures at %s: %s", tag,
@@ -834,7 +849,7 @@ static tg_check *signature_check(struct job *j)
 	o.extra = extra;
 	o.extra_count = nextra;
 	if (tg_cosign_verify(&c, layers, total, &o) < 0) {
-		c = tg_check_new(TG_CHECK_SIGNATURE);
+		c = check_new(TG_CHECK_SIGNATURE);
 		tg_check_fail(c, "%s", tg_error_last());
 	}
 	free(layers);
@@ -1065,7 +1080,7 @@ static tg_check *missing_attestation(const struct job *j,
                                      bool required,
                                      bool *skipped)
 {
-	tg_check *c = tg_check_new(name);
+	tg_check *c = check_new(name);
 	char *tag = tg_registry_digest_tag(j->digest, ".att");
 	size_t i;
 
@@ -1090,80 +1105,130 @@ static tg_check *missing_attestation(const struct job *j,
 	return c;
 }
 
-static void
-sbom_check(struct job *j, const struct atts *a, const struct waivers *w)
-{
-	static const tg_predicate_kind kinds[] = { TG_PREDICATE_SPDX,
-		                                   TG_PREDICATE_CYCLONEDX };
-	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
-	const tg_attestation *att = atts_newest(a, kinds, 2, &kind);
-	bool skipped = false;
-	tg_check *c;
+/* The predicate check run on the newest attestation of its kinds. 0 with
+ * *out set, or an error (no check made). */
+typedef int (*predicate_run_fn)(tg_check **out,
+                                const struct job *j,
+                                const tg_attestation *att,
+                                tg_predicate_kind kind,
+                                const struct waivers *w);
 
-	if (!j->rule->sbom.present)
-		return;
-	if (att && !a->unreadable) {
-		tg_sbom_check(&c, kind, tg_attestation_predicate(att),
-		              &j->rule->sbom);
-		attestation_evidence(c, j, att);
-	} else {
-		c = missing_attestation(j, a, TG_CHECK_SBOM,
-		                        "SBOM (SPDX or CycloneDX)",
-		                        j->rule->sbom.required, &skipped);
-	}
-	add_check(j, c, TG_WAIVE_SBOM, skipped, w);
+static int run_sbom(tg_check **out,
+                    const struct job *j,
+                    const tg_attestation *att,
+                    tg_predicate_kind kind,
+                    const struct waivers *w)
+{
+	(void)w;
+	return tg_sbom_check(out, kind, tg_attestation_predicate(att),
+	                     &j->rule->sbom);
 }
 
-static void
-vuln_check(struct job *j, const struct atts *a, const struct waivers *w)
+static int run_vuln(tg_check **out,
+                    const struct job *j,
+                    const tg_attestation *att,
+                    tg_predicate_kind kind,
+                    const struct waivers *w)
 {
-	static const tg_predicate_kind kinds[] = { TG_PREDICATE_VULN };
-	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
-	const tg_attestation *att = atts_newest(a, kinds, 1, &kind);
-	bool skipped = false;
 	const char **ids;
 	size_t nids;
-	tg_check *c;
+	int error;
 
-	if (!j->rule->vulnerabilities.present)
-		return;
-	if (att && !a->unreadable) {
-		ids = waived_cves(w, &nids);
-		tg_vuln_check(&c, tg_attestation_predicate(att),
-		              &j->rule->vulnerabilities, ids, nids, w->now);
-		free(ids);
-		attestation_evidence(c, j, att);
-	} else {
-		c = missing_attestation(
-		        j, a, TG_CHECK_VULNERABILITIES,
-		        "vulnerability scan (" TG_PREDICATE_TYPE_VULN ")",
-		        j->rule->vulnerabilities.required, &skipped);
-	}
-	add_check(j, c, TG_WAIVE_VULNERABILITIES, skipped, w);
+	(void)kind;
+	ids = waived_cves(w, &nids);
+	error = tg_vuln_check(out, tg_attestation_predicate(att),
+	                      &j->rule->vulnerabilities, ids, nids, w->now);
+	free(ids);
+	return error;
 }
 
-static void
-provenance_check(struct job *j, const struct atts *a, const struct waivers *w)
+static int run_provenance(tg_check **out,
+                          const struct job *j,
+                          const tg_attestation *att,
+                          tg_predicate_kind kind,
+                          const struct waivers *w)
 {
-	static const tg_predicate_kind kinds[] = { TG_PREDICATE_SLSA_V02,
-		                                   TG_PREDICATE_SLSA_V1 };
-	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
-	const tg_attestation *att = atts_newest(a, kinds, 2, &kind);
-	bool skipped = false;
-	tg_check *c;
+	(void)w;
+	return tg_provenance_check(out, kind, tg_attestation_predicate(att),
+	                           &j->rule->provenance);
+}
 
-	if (!j->rule->provenance.present)
+/* One attestation check of a rule: which predicate kinds serve it, where
+ * the rule says whether it is configured and required, and how it runs. */
+struct predicate_check {
+	const char *name; /* TG_CHECK_* */
+	const char *what; /* for "no <what> attestation" */
+	tg_predicate_kind kinds[2];
+	size_t nkinds;
+	size_t present_at;  /* offsetof a bool in tg_policy_rule */
+	size_t required_at; /* likewise */
+	unsigned waive;     /* TG_WAIVE_* bit */
+	predicate_run_fn run;
+};
+
+static const struct predicate_check predicate_checks[] = {
+	{ TG_CHECK_SBOM,
+	  "SBOM (SPDX or CycloneDX)",
+	  { TG_PREDICATE_SPDX, TG_PREDICATE_CYCLONEDX },
+	  2,
+	  offsetof(tg_policy_rule, sbom.present),
+	  offsetof(tg_policy_rule, sbom.required),
+	  TG_WAIVE_SBOM,
+	  run_sbom },
+	{ TG_CHECK_VULNERABILITIES,
+	  "vulnerability scan (" TG_PREDICATE_TYPE_VULN ")",
+	  { TG_PREDICATE_VULN },
+	  1,
+	  offsetof(tg_policy_rule, vulnerabilities.present),
+	  offsetof(tg_policy_rule, vulnerabilities.required),
+	  TG_WAIVE_VULNERABILITIES,
+	  run_vuln },
+	{ TG_CHECK_PROVENANCE,
+	  "SLSA provenance",
+	  { TG_PREDICATE_SLSA_V02, TG_PREDICATE_SLSA_V1 },
+	  2,
+	  offsetof(tg_policy_rule, provenance.present),
+	  offsetof(tg_policy_rule, provenance.required),
+	  TG_WAIVE_PROVENANCE,
+	  run_provenance },
+};
+
+static bool rule_flag(const tg_policy_rule *r, size_t at)
+{
+	return *(const bool *)((const char *)r + at);
+}
+
+/*
+ * One attestation check: the predicate check on the newest attestation of
+ * its kinds, or, when there is none (or the attestations cannot be read),
+ * a check for the missing attestation. Nothing when the rule does not
+ * configure it.
+ */
+static void predicate_check(struct job *j,
+                            const struct predicate_check *pc,
+                            const struct atts *a,
+                            const struct waivers *w)
+{
+	tg_predicate_kind kind = TG_PREDICATE_UNKNOWN;
+	const tg_attestation *att =
+	        atts_newest(a, pc->kinds, pc->nkinds, &kind);
+	bool skipped = false;
+	tg_check *c = NULL;
+
+	if (!rule_flag(j->rule, pc->present_at))
 		return;
-	if (att && !a->unreadable) {
-		tg_provenance_check(&c, kind, tg_attestation_predicate(att),
-		                    &j->rule->provenance);
-		attestation_evidence(c, j, att);
+	if (!att || a->unreadable) {
+		c = missing_attestation(j, a, pc->name, pc->what,
+		                        rule_flag(j->rule, pc->required_at),
+		                        &skipped);
+	} else if (pc->run(&c, j, att, kind, w) < 0) {
+		/* Fail closed: a check that could not run fails. */
+		c = check_new(pc->name);
+		tg_check_fail(c, "%s", tg_error_last());
 	} else {
-		c = missing_attestation(j, a, TG_CHECK_PROVENANCE,
-		                        "SLSA provenance",
-		                        j->rule->provenance.required, &skipped);
+		attestation_evidence(c, j, att);
 	}
-	add_check(j, c, TG_WAIVE_PROVENANCE, skipped, w);
+	add_check(j, c, pc->waive, skipped, w);
 }
 
 static void age_check(struct job *j, const struct waivers *w)
@@ -1179,10 +1244,14 @@ static void age_check(struct job *j, const struct waivers *w)
 		                    j->config->len, JSON_REJECT_DUPLICATES,
 		                    &jerr);
 	if (config) {
-		tg_image_age_check(&c, config, j->rule->max_image_age, w->now);
+		if (tg_image_age_check(&c, config, j->rule->max_image_age,
+		                       w->now) < 0) {
+			c = check_new(TG_CHECK_AGE);
+			tg_check_fail(c, "%s", tg_error_last());
+		}
 		json_decref(config);
 	} else {
-		c = tg_check_new(TG_CHECK_AGE);
+		c = check_new(TG_CHECK_AGE);
 		tg_check_fail(c, "cannot read the image config: %s",
 		              j->config_error ? j->config_error : jerr.text);
 	}
@@ -1220,6 +1289,7 @@ static void evaluate(struct job *j)
 	int64_t now = tg_now();
 	struct waivers w;
 	struct atts a;
+	size_t k;
 
 	if (referrers_needed(j))
 		return;
@@ -1228,9 +1298,8 @@ static void evaluate(struct job *j)
 	add_check(j, signature_check(j), TG_WAIVE_SIGNATURE, false, &w);
 	if (wants_attestations(j->rule)) {
 		atts_collect(&a, j);
-		sbom_check(j, &a, &w);
-		vuln_check(j, &a, &w);
-		provenance_check(j, &a, &w);
+		for (k = 0; k < TG_ARRAY_LEN(predicate_checks); k++)
+			predicate_check(j, &predicate_checks[k], &a, &w);
 		atts_free(&a);
 	}
 	age_check(j, &w);
@@ -1360,7 +1429,7 @@ static void on_manifest(int result, tg_oci_manifest *m, void *ctx)
 	j->digest = tg_strdup(m->digest);
 	tg_verdict_set_digest(j->verdict, j->digest);
 	record_platforms(j);
-	tg_verdict_add_check(j->verdict, tg_check_new(TG_CHECK_REGISTRY),
+	tg_verdict_add_check(j->verdict, check_new(TG_CHECK_REGISTRY),
 	                     TG_CHECK_PASS);
 	if (tg_policy_select(&j->rule, p, j->ref->name, j->digest) < 0) {
 		tg_verdict_fail(j->verdict, TG_CHECK_SIGNATURE,
@@ -1423,7 +1492,16 @@ static tg_verdict *job_take_verdict(struct job *j)
 	tg_verdict *v;
 
 	if (j->leader) {
-		v = tg_verdict_dup(j->leader->verdict);
+		if (tg_verdict_dup(&v, j->leader->verdict) < 0) {
+			/* Fail closed: the follower gets its own blocked
+			 * verdict naming why. */
+			tg_verdict_fail(j->verdict, TG_CHECK_REGISTRY, "%s",
+			                tg_error_last());
+			tg_verdict_finish(j->verdict);
+			v = j->verdict;
+			j->verdict = NULL;
+			return v;
+		}
 		tg_verdict_set_image(v, j->input);
 		return v;
 	}

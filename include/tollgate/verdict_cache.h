@@ -1,0 +1,59 @@
+/*
+ * The verdict cache: verdicts kept across tg_verifier_verify() calls and
+ * runs, keyed by policy hash and subject, each valid for a TTL.
+ *
+ * Implemented in verify/verdict/verdict_cache.c.
+ */
+#ifndef TOLLGATE_VERDICT_CACHE_H
+#define TOLLGATE_VERDICT_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tollgate/error.h"
+#include "tollgate/verdict.h"
+
+/* Seconds a cached verdict stays valid by default: short enough that an
+ * expired exception, a revoked key (policy change: new hash) or a new
+ * scan is picked up within minutes. */
+#define TG_VERDICT_CACHE_DEFAULT_TTL_S 600
+
+typedef struct tg_verdict_cache tg_verdict_cache;
+
+/* An empty cache into *out (caller frees with tg_verdict_cache_free);
+ * ttl_seconds 0 means TG_VERDICT_CACHE_DEFAULT_TTL_S. 0; out of memory
+ * aborts (tg_oom). */
+TG_WUR int tg_verdict_cache_new(tg_verdict_cache **out, int64_t ttl_seconds);
+void tg_verdict_cache_free(tg_verdict_cache *c);
+
+/*
+ * Cache keys are (policy hash, subject); the subject is what a verdict
+ * depends on besides the policy: "<name>@<digest>", plus ":<tag>" before
+ * the "@" when the rule's signedIdentity is exact. Entries older than the
+ * TTL at now are not returned. The lookup returns a copy (caller frees) or
+ * NULL.
+ */
+tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
+                                 const char *policy_hash,
+                                 const char *subject,
+                                 int64_t now);
+/* Store a copy of v, stamped with now. */
+void tg_verdict_cache_put(tg_verdict_cache *c,
+                          const char *policy_hash,
+                          const char *subject,
+                          const tg_verdict *v,
+                          int64_t now);
+size_t tg_verdict_cache_count(const tg_verdict_cache *c);
+/* Drop entries older than the TTL at now. */
+void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now);
+
+/*
+ * Persist to / read from a JSON file (atomic write). Loading merges into c
+ * and drops expired entries; a missing file is 0 (empty cache); a corrupt
+ * one is TG_EPARSE naming the path (the caller may start empty).
+ */
+TG_WUR int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path);
+TG_WUR int
+tg_verdict_cache_load(tg_verdict_cache *c, const char *path, int64_t now);
+
+#endif
