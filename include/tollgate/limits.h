@@ -164,6 +164,10 @@
 /* Credentials in one docker config.json (auths entries read). */
 #define TG_MAX_AUTH_ENTRIES 1024
 
+/* Characters in the longest digest string compared with received bytes:
+ * "sha512:" + 128 hex (sha256 and sha512 are the algorithms verified). */
+#define TG_MAX_DIGEST_STR_LEN 135
+
 /* Image references --------------------------------------------------------- */
 
 /* Characters in an image reference; the distribution spec caps the name

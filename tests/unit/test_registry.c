@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../verify/oci/http_header_int.h"
 #include "../../verify/oci/registry_int.h"
 #include "testlib.h"
 #include "tollgate/buf.h"
