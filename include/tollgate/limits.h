@@ -219,6 +219,22 @@
 /* Bytes in one PEM or DER certificate or key. */
 #define TG_MAX_PEM_BYTES (64u * 1024)
 
+/* Sigstore ----------------------------------------------------------------- */
+
+/* Bytes in a SHA-256 digest (FIPS 180-4): artifact digests, Rekor log ids,
+ * Merkle tree hashes, key hashes. Fixed by the algorithm, not a choice. */
+#define TG_SHA256_LEN 32
+
+/* Bytes in one bundle: a DSSE bundle holds an attestation, which for SBOMs
+ * reaches tens of MiB. */
+#define TG_MAX_BUNDLE_BYTES TG_MAX_BLOB_BYTES
+
+/* Transparency log entries and RFC 3161 timestamps in one bundle. */
+#define TG_MAX_BUNDLE_ENTRIES 16
+
+/* Seconds a log's integrated time may run ahead of our clock. */
+#define TG_MAX_CLOCK_SKEW_S 300
+
 /* Kubernetes --------------------------------------------------------------- */
 
 /* Bytes in one API response. Lists are paged with limit/continue. */

@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "sigstore_int.h"
+#include "bundle_int.h"
 #include "tollgate/bundle.h"
 #include "tollgate/dsse.h"
 #include "tollgate/error.h"
@@ -21,74 +21,7 @@
 #include "tollgate/tlog.h"
 #include "tollgate/util.h"
 
-/* Bytes in one bundle: a DSSE bundle holds an attestation, which for SBOMs
- * reaches tens of MiB. */
-#define TG_MAX_BUNDLE_BYTES TG_MAX_BLOB_BYTES
-/* Transparency log entries and RFC 3161 timestamps in one bundle. */
-#define TG_MAX_BUNDLE_ENTRIES 16
-/* Seconds a log's integrated time may run ahead of our clock. */
-#define TG_MAX_CLOCK_SKEW_S 300
-
-enum { ALG_NONE, ALG_SHA256, ALG_SHA384, ALG_SHA512 };
-
-typedef struct tlog_entry {
-	int64_t log_index;
-	unsigned char *log_id;
-	size_t log_id_len;
-	const char *kind;
-	const char *version;
-	int64_t integrated_time; /* 0 when absent (Rekor v2) */
-	unsigned char *set;      /* NULL when no inclusion promise */
-	size_t set_len;
-	bool has_proof;
-	int64_t proof_index;
-	int64_t tree_size;
-	unsigned char *root;
-	size_t root_len;
-	unsigned char *hashes;
-	size_t nhashes;
-	const char *checkpoint;
-	const char *body_b64;
-	unsigned char *body;
-	size_t body_len;
-} tlog_entry;
-
-typedef struct bundle {
-	const char *name;
-	json_t *doc;
-	int minor; /* 1, 2 or 3 */
-	X509 *leaf;
-	bool key_hint; /* verificationMaterial.publicKey */
-	X509 *chain_roots[TG_MAX_CHAIN_DEPTH]; /* self-signed, in the chain */
-	json_t *legacy_body; /* legacy annotation: the entry body */
-	size_t nchain_roots;
-	tlog_entry entries[TG_MAX_BUNDLE_ENTRIES];
-	size_t nentries;
-	unsigned char *tsas[TG_MAX_BUNDLE_ENTRIES];
-	size_t tsa_lens[TG_MAX_BUNDLE_ENTRIES];
-	size_t ntsas;
-	bool dsse;
-	unsigned char *sig;
-	size_t sig_len;
-	int digest_alg; /* messageDigest.algorithm */
-	unsigned char *digest;
-	size_t digest_len;
-	const char *payload_type;
-	const char *payload_b64;
-	unsigned char *payload;
-	size_t payload_len;
-} bundle;
-
-/* The artifact's digests, from its bytes or from "alg:hex". */
-typedef struct digests {
-	unsigned char sha256[32];
-	bool has_sha256;
-	unsigned char sha512[64];
-	bool has_sha512;
-} digests;
-
-/* ---- DSSE (isolated so it can move to verify/sig/dsse.c) -------------------
- */
+/* ---- DSSE --------------------------------------------------------------- */
 
 /* dsseEnvelope {payload, payloadType, signatures: [exactly one {sig}]}. */
 static int dsse_parse(bundle *b, const json_t *env)
@@ -365,7 +298,7 @@ static int parse_material(bundle *b)
 	return parse_timestamps(b, vm);
 }
 
-static int parse_alg(int *alg, const char *s)
+int tg_bundle_parse_alg(int *alg, const char *s)
 {
 	if (!strcmp(s, "SHA2_256"))
 		*alg = ALG_SHA256;
@@ -393,7 +326,7 @@ static int parse_message(bundle *b, const json_t *ms)
 	    (error = tg_json_bytes(&b->digest, &b->digest_len, md, "digest",
 	                           b->name)) < 0)
 		return error;
-	if (parse_alg(&b->digest_alg, alg) < 0)
+	if (tg_bundle_parse_alg(&b->digest_alg, alg) < 0)
 		return tg_error_set(TG_EINVALID,
 		                    "%s: unsupported message "
 		                    "digest algorithm \"%s\"",
@@ -433,7 +366,7 @@ static int bundle_parse(bundle *b, const char *json, size_t len)
 	return env ? dsse_parse(b, env) : parse_message(b, ms);
 }
 
-static void bundle_clear(bundle *b)
+void tg_bundle_clear(bundle *b)
 {
 	size_t i;
 
@@ -458,26 +391,7 @@ static void bundle_clear(bundle *b)
 
 /* ---- Verification ------------------------------------------------------- */
 
-typedef struct vctx {
-	const char *name;
-	const tg_sigstore_policy *pol;
-	const tg_artifact *art;
-	bundle *b;
-	const tg_pubkey *signer; /* policy key, or cert_key */
-	tg_pubkey *cert_key;
-	digests dig;
-	unsigned char *pae; /* DSSE pre-authentication encoding */
-	size_t pae_len;
-	int64_t times[2 * TG_MAX_BUNDLE_ENTRIES]; /* verified signing times */
-	size_t ntimes;
-	size_t entries_ok;
-	char tsa_error[512];   /* why the last timestamp was not used */
-	bool no_subject_check; /* legacy .att: subjects checked elsewhere */
-	STACK_OF(X509) * untrusted; /* legacy chain annotation */
-	tg_sigstore_evidence *ev;
-} vctx;
-
-static int artifact_digests(digests *d, const tg_artifact *a)
+int tg_artifact_digests(digests *d, const tg_artifact *a)
 {
 	const char *hex;
 
@@ -504,7 +418,7 @@ static int artifact_digests(digests *d, const tg_artifact *a)
 }
 
 /* The artifact's digest for alg, or NULL when we do not know it. */
-static const unsigned char *digest_for(const vctx *v, int alg, size_t *len)
+const unsigned char *tg_bundle_digest_for(const vctx *v, int alg, size_t *len)
 {
 	if (alg == ALG_SHA256 && v->dig.has_sha256) {
 		*len = 32;
@@ -546,7 +460,7 @@ static int check_message(vctx *v)
 	size_t dlen;
 
 	if (b->digest) {
-		d = digest_for(v, b->digest_alg, &dlen);
+		d = tg_bundle_digest_for(v, b->digest_alg, &dlen);
 		if (d && (dlen != b->digest_len ||
 		          CRYPTO_memcmp(d, b->digest, dlen)))
 			return tg_error_set(TG_EUNTRUSTED,
@@ -638,8 +552,9 @@ static int check_dsse(vctx *v)
 	const bundle *b = v->b;
 	int error;
 
-	tg_dsse_pae(&v->pae, &v->pae_len, b->payload_type, b->payload,
-	            b->payload_len);
+	if ((error = tg_dsse_pae(&v->pae, &v->pae_len, b->payload_type,
+	                         b->payload, b->payload_len)) < 0)
+		return error;
 	if ((error = tg_pubkey_verify(v->signer, TG_HASH_DEFAULT, v->pae,
 	                              v->pae_len, b->sig, b->sig_len)) < 0)
 		return tg_error_prefix(error, "DSSE envelope signature");
@@ -648,363 +563,6 @@ static int check_dsse(vctx *v)
 	if (v->no_subject_check)
 		return 0;
 	return check_statement(v);
-}
-
-/* ---- Log entry bodies ---------------------------------------------------- */
-
-/* Does PEM (a certificate or a public key) name the bundle's signer? */
-static bool pem_matches(const vctx *v, const unsigned char *pem, size_t len)
-{
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
-	X509 *c = NULL;
-	EVP_PKEY *k = NULL;
-	bool ok = false;
-
-	if (!bio)
-		return false;
-	if (v->b->leaf) {
-		c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		ok = c && X509_cmp(c, v->b->leaf) == 0;
-	} else {
-		k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		ok = k && EVP_PKEY_eq(k, tg_pubkey_evp(v->signer)) == 1;
-	}
-	X509_free(c);
-	EVP_PKEY_free(k);
-	BIO_free(bio);
-	ERR_clear_error();
-	return ok;
-}
-
-/* A base64 field holding PEM that must name the signer. */
-static int check_pem_field(const vctx *v,
-                           const json_t *obj,
-                           const char *field,
-                           const char *ctx)
-{
-	unsigned char *pem = NULL;
-	size_t len;
-	bool ok;
-	int error;
-
-	if ((error = tg_json_bytes(&pem, &len, obj, field, ctx)) < 0)
-		return error;
-	ok = pem_matches(v, pem, len);
-	free(pem);
-	if (!ok)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry's %s is "
-		                    "not the bundle's %s",
-		                    ctx,
-		                    v->b->leaf ? "certificate" : "public key",
-		                    v->b->leaf ? "certificate" : "key");
-	return 0;
-}
-
-/* A base64 field whose bytes must equal want. */
-static int check_bytes_field(const json_t *obj,
-                             const char *field,
-                             const unsigned char *want,
-                             size_t want_len,
-                             const char *what,
-                             const char *ctx)
-{
-	unsigned char *got = NULL;
-	size_t len;
-	int error;
-
-	if ((error = tg_json_bytes(&got, &len, obj, field, ctx)) < 0)
-		return error;
-	error = len == want_len && !CRYPTO_memcmp(got, want, len)
-	                ? 0
-	                : tg_error_set(TG_EUNTRUSTED,
-	                               "%s: the log entry's %s "
-	                               "does not match the bundle's",
-	                               ctx, what);
-	free(got);
-	return error;
-}
-
-/* {"algorithm": "sha256", "value": "<hex>"} must equal want. */
-static int check_hex_hash(const json_t *h,
-                          const unsigned char *want,
-                          size_t want_len,
-                          const char *what,
-                          const char *ctx)
-{
-	const char *alg = json_string_value(json_object_get(h, "algorithm"));
-	const char *val = json_string_value(json_object_get(h, "value"));
-	char hex[129];
-
-	if (!alg || !val || strcmp(alg, "sha256") || want_len != 32)
-		return tg_error_set(TG_EPARSE, "%s: %s is not a sha256 hash",
-		                    ctx, what);
-	tg_hex_encode(hex, want, 32);
-	if (strcmp(hex, val))
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry's %s "
-		                    "does not match the %s",
-		                    ctx, what,
-		                    !strcmp(what, "hash") ? "artifact"
-		                                          : "bundle");
-	return 0;
-}
-
-/* hashedrekord 0.0.1: {data: {hash}, signature: {content, publicKey}}. */
-static int
-body_hashedrekord1(const vctx *v, const json_t *spec, const char *ctx)
-{
-	const json_t *sig = json_object_get(spec, "signature");
-	const unsigned char *d;
-	size_t dlen;
-	int error;
-
-	if (v->b->dsse)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: a hashedrekord 0.0.1 "
-		                    "entry cannot log a DSSE envelope",
-		                    ctx);
-	d = digest_for(v, ALG_SHA256, &dlen);
-	if (!d)
-		return tg_error_set(TG_EINVALID,
-		                    "%s: the artifact's sha256 "
-		                    "digest is needed",
-		                    ctx);
-	if ((error = check_hex_hash(
-	             json_object_get(json_object_get(spec, "data"), "hash"), d,
-	             dlen, "hash", ctx)) < 0 ||
-	    (error = check_bytes_field(sig, "content", v->b->sig, v->b->sig_len,
-	                               "signature", ctx)) < 0)
-		return error;
-	return check_pem_field(v, json_object_get(sig, "publicKey"), "content",
-	                       ctx);
-}
-
-/* hashedrekord 0.0.2: {hashedRekordV002: {data: {algorithm, digest},
- * signature: {content, verifier: {x509Certificate|publicKey: {rawBytes}}}}};
- * for DSSE the digest is SHA-256 of the PAE. */
-static int
-body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
-{
-	const json_t *h = json_object_get(spec, "hashedRekordV002");
-	const json_t *data = json_object_get(h, "data");
-	const json_t *sig = json_object_get(h, "signature");
-	const json_t *ver = json_object_get(sig, "verifier");
-	unsigned char pae_hash[32];
-	const unsigned char *d;
-	const char *alg = "";
-	size_t dlen = 32;
-	X509 *c = NULL;
-	int error, a = ALG_NONE;
-
-	tg_json_string(&alg, data, "algorithm", ctx);
-	if (parse_alg(&a, alg) < 0)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: unknown digest algorithm "
-		                    "\"%s\"",
-		                    ctx, alg);
-	if (v->b->dsse) {
-		tg_sha256(pae_hash, v->pae, v->pae_len);
-		d = a == ALG_SHA256 ? pae_hash : NULL;
-	} else {
-		d = digest_for(v, a, &dlen);
-	}
-	if (!d)
-		return tg_error_set(TG_EINVALID,
-		                    "%s: the artifact's %s digest "
-		                    "is needed",
-		                    ctx, alg);
-	if ((error = check_bytes_field(
-	             data, "digest", d, dlen,
-	             v->b->dsse ? "envelope digest" : "artifact digest", ctx)) <
-	            0 ||
-	    (error = check_bytes_field(sig, "content", v->b->sig, v->b->sig_len,
-	                               "signature", ctx)) < 0)
-		return error;
-	if (v->b->leaf) {
-		if ((error = tg_json_der_cert(
-		             &c, json_object_get(ver, "x509Certificate"),
-		             ctx)) < 0)
-			return error;
-		error = X509_cmp(c, v->b->leaf) == 0
-		                ? 0
-		                : tg_error_set(TG_EUNTRUSTED,
-		                               "%s: the log "
-		                               "entry's certificate is not "
-		                               "the bundle's",
-		                               ctx);
-		X509_free(c);
-		return error;
-	}
-	{
-		unsigned char *der = NULL, *mine = NULL;
-		size_t len;
-		int mlen;
-
-		if ((error = tg_json_bytes(&der, &len,
-		                           json_object_get(ver, "publicKey"),
-		                           "rawBytes", ctx)) < 0)
-			return error;
-		mlen = i2d_PUBKEY(tg_pubkey_evp(v->signer), &mine);
-		error = mlen > 0 && (size_t)mlen == len &&
-		                        !CRYPTO_memcmp(der, mine, len)
-		                ? 0
-		                : tg_error_set(TG_EUNTRUSTED,
-		                               "%s: the log "
-		                               "entry's public key is not the "
-		                               "given key",
-		                               ctx);
-		free(der);
-		OPENSSL_free(mine);
-		return error;
-	}
-}
-
-/* dsse 0.0.1: {payloadHash, signatures: [{signature, verifier}]}. */
-static int body_dsse1(const vctx *v, const json_t *spec, const char *ctx)
-{
-	const json_t *sigs = json_object_get(spec, "signatures");
-	unsigned char ph[32];
-	int error;
-
-	if (!v->b->dsse)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: a dsse entry cannot "
-		                    "log a message signature",
-		                    ctx);
-	tg_sha256(ph, v->b->payload, v->b->payload_len);
-	if ((error = check_hex_hash(json_object_get(spec, "payloadHash"), ph,
-	                            32, "payload hash", ctx)) < 0)
-		return error;
-	if (!json_is_array(sigs) || json_array_size(sigs) != 1)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry does not "
-		                    "hold exactly the envelope's one "
-		                    "signature",
-		                    ctx);
-	if ((error = check_bytes_field(json_array_get(sigs, 0), "signature",
-	                               v->b->sig, v->b->sig_len, "signature",
-	                               ctx)) < 0)
-		return error;
-	return check_pem_field(v, json_array_get(sigs, 0), "verifier", ctx);
-}
-
-/* A field holding base64 of (base64 of want): intoto 0.0.2 encodes the
- * envelope's payload and signatures once more. */
-static int check_double_b64(const json_t *obj,
-                            const char *field,
-                            const unsigned char *want,
-                            size_t want_len,
-                            const char *what,
-                            const char *ctx)
-{
-	unsigned char *once = NULL;
-	size_t len;
-	json_t *w;
-	int error;
-
-	if ((error = tg_json_bytes(&once, &len, obj, field, ctx)) < 0)
-		return error;
-	w = json_pack("{s:s%}", "v", (const char *)once, len);
-	free(once);
-	error = w ? check_bytes_field(w, "v", want, want_len, what, ctx)
-	          : TG_EPARSE;
-	json_decref(w);
-	/* Not base64 inside: it cannot be the bundle's value either. */
-	if (error == TG_EPARSE)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry's %s "
-		                    "does not match the bundle's",
-		                    ctx, what);
-	return error;
-}
-
-/* intoto 0.0.2: {content: {envelope: {payloadType, payload, signatures:
- * [{sig, publicKey}]}, payloadHash}}. */
-static int body_intoto2(const vctx *v, const json_t *spec, const char *ctx)
-{
-	const json_t *content = json_object_get(spec, "content");
-	const json_t *env = json_object_get(content, "envelope");
-	const json_t *sigs = json_object_get(env, "signatures");
-	const char *pt = json_string_value(json_object_get(env, "payloadType"));
-	unsigned char ph[32];
-	int error;
-
-	if (!v->b->dsse)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: an intoto entry cannot "
-		                    "log a message signature",
-		                    ctx);
-	tg_sha256(ph, v->b->payload, v->b->payload_len);
-	/* Rekor stores intoto entries without the payload: its hash
-	 * stands for it. When present it must match too. */
-	if ((error = check_hex_hash(json_object_get(content, "payloadHash"), ph,
-	                            32, "payload hash", ctx)) < 0 ||
-	    (json_object_get(env, "payload") &&
-	     (error = check_double_b64(env, "payload", v->b->payload,
-	                               v->b->payload_len, "payload", ctx)) < 0))
-		return error;
-	if (!pt || strcmp(pt, v->b->payload_type))
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry's "
-		                    "payload type does not match",
-		                    ctx);
-	if (!json_is_array(sigs) || json_array_size(sigs) != 1)
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: the log entry does not "
-		                    "hold exactly the envelope's one "
-		                    "signature",
-		                    ctx);
-	if ((error = check_double_b64(json_array_get(sigs, 0), "sig", v->b->sig,
-	                              v->b->sig_len, "signature", ctx)) < 0)
-		return error;
-	return check_pem_field(v, json_array_get(sigs, 0), "publicKey", ctx);
-}
-
-/* The entry's body must record this signature, signer and payload. */
-static int check_body(const vctx *v, const tlog_entry *e, const char *ctx)
-{
-	json_error_t jerr;
-	json_t *body;
-	const json_t *spec;
-	const char *kind, *ver;
-	int error;
-
-	body = json_loadb((const char *)e->body, e->body_len,
-	                  JSON_REJECT_DUPLICATES, &jerr);
-	kind = json_string_value(json_object_get(body, "kind"));
-	ver = json_string_value(json_object_get(body, "apiVersion"));
-	spec = json_object_get(body, "spec");
-	if (!kind || !ver || !json_is_object(spec)) {
-		error = tg_error_set(TG_EPARSE,
-		                     "%s: canonicalizedBody is not "
-		                     "a Rekor entry",
-		                     ctx);
-		goto out;
-	}
-	if (strcmp(kind, e->kind) || strcmp(ver, e->version)) {
-		error = tg_error_set(TG_EUNTRUSTED,
-		                     "%s: body is %s %s but "
-		                     "kindVersion says %s %s",
-		                     ctx, kind, ver, e->kind, e->version);
-		goto out;
-	}
-	if (!strcmp(kind, "hashedrekord") && !strcmp(ver, "0.0.1"))
-		error = body_hashedrekord1(v, spec, ctx);
-	else if (!strcmp(kind, "hashedrekord") && !strcmp(ver, "0.0.2"))
-		error = body_hashedrekord2(v, spec, ctx);
-	else if (!strcmp(kind, "dsse") && !strcmp(ver, "0.0.1"))
-		error = body_dsse1(v, spec, ctx);
-	else if (!strcmp(kind, "intoto") && !strcmp(ver, "0.0.2"))
-		error = body_intoto2(v, spec, ctx);
-	else
-		error = tg_error_set(TG_EINVALID,
-		                     "%s: unsupported entry type "
-		                     "%s %s",
-		                     ctx, kind, ver);
-out:
-	json_decref(body);
-	return error;
 }
 
 /* ---- Log entries, timestamps, certificate ----------------------------- */
@@ -1061,7 +619,7 @@ static int check_entry(vctx *v, const tlog_entry *e, size_t i)
 		                    "%s: from a transparency "
 		                    "log that is not in the trust root",
 		                    ctx);
-	if ((error = check_body(v, e, ctx)) < 0 ||
+	if ((error = tg_rekor_check_body(v, e, ctx)) < 0 ||
 	    (error = check_entry_proofs(v, e, log, ctx)) < 0)
 		return error;
 	if (e->set) {
@@ -1218,7 +776,7 @@ static int check_chain_roots(const vctx *v)
 	return 0;
 }
 
-static int verify_all(vctx *v)
+int tg_bundle_verify_all(vctx *v)
 {
 	int error;
 
@@ -1242,7 +800,7 @@ static int verify_all(vctx *v)
 	return 0;
 }
 
-static tg_sigstore_evidence *evidence_new(void)
+tg_sigstore_evidence *tg_sigstore_evidence_new(void)
 {
 	tg_sigstore_evidence *ev = tg_calloc(1, sizeof(*ev));
 
@@ -1265,7 +823,7 @@ void tg_sigstore_evidence_free(tg_sigstore_evidence *ev)
 	free(ev);
 }
 
-static int check_policy(const tg_sigstore_policy *p)
+int tg_sigstore_policy_check(const tg_sigstore_policy *p)
 {
 	if (!p->root)
 		return tg_error_set(TG_EINVALID, "no trust root");
@@ -1296,12 +854,12 @@ int tg_bundle_verify(tg_sigstore_evidence **out,
 	v.pol = policy;
 	v.art = artifact;
 	v.b = &b;
-	v.ev = evidence_new();
-	if ((error = check_policy(policy)) < 0 ||
-	    (error = artifact_digests(&v.dig, artifact)) < 0 ||
+	v.ev = tg_sigstore_evidence_new();
+	if ((error = tg_sigstore_policy_check(policy)) < 0 ||
+	    (error = tg_artifact_digests(&v.dig, artifact)) < 0 ||
 	    (error = bundle_parse(&b, json, len)) < 0)
 		goto out;
-	if ((error = verify_all(&v)) < 0) {
+	if ((error = tg_bundle_verify_all(&v)) < 0) {
 		tg_error_prefix(error, "%s", name);
 		goto out;
 	}
@@ -1317,185 +875,6 @@ out:
 	tg_sigstore_evidence_free(v.ev);
 	tg_pubkey_free(v.cert_key);
 	free(v.pae);
-	bundle_clear(&b);
-	return error;
-}
-
-/* ---- Legacy cosign signature layers -------------------------------------- */
-
-static int legacy_entry_kind(bundle *b, tlog_entry *e);
-
-/* dev.sigstore.cosign/bundle: {"SignedEntryTimestamp": b64, "Payload":
- * {"body": b64, "integratedTime": n, "logIndex": n, "logID": hex}}. The
- * parsed document is kept in b->doc (strings borrow from it). */
-static int legacy_parse_set(bundle *b, const char *json)
-{
-	tlog_entry *e = &b->entries[0];
-	const json_t *p;
-	const char *hex;
-	json_error_t jerr;
-	size_t n;
-	int error;
-
-	b->doc = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-	p = json_object_get(b->doc, "Payload");
-	if (!json_is_object(p))
-		return tg_error_set(TG_EPARSE,
-		                    "%s: cosign bundle annotation: "
-		                    "%s",
-		                    b->name,
-		                    b->doc ? "no Payload object" : jerr.text);
-	b->nentries = 1;
-	if ((error = tg_json_bytes(&e->set, &e->set_len, b->doc,
-	                           "SignedEntryTimestamp", b->name)) < 0 ||
-	    (error = tg_json_string(&e->body_b64, p, "body", b->name)) < 0 ||
-	    (error = tg_json_bytes(&e->body, &e->body_len, p, "body",
-	                           b->name)) < 0 ||
-	    (error = tg_json_int64(&e->integrated_time, p, "integratedTime",
-	                           b->name)) < 0 ||
-	    (error = tg_json_int64(&e->log_index, p, "logIndex", b->name)) <
-	            0 ||
-	    (error = tg_json_string(&hex, p, "logID", b->name)) < 0)
-		return error;
-	n = strlen(hex);
-	if (n == 0 || n % 2 || n > 64)
-		return tg_error_set(TG_EPARSE, "%s: logID is not a hex log id",
-		                    b->name);
-	e->log_id = tg_malloc(n / 2);
-	e->log_id_len = n / 2;
-	if (tg_hex_decode(e->log_id, n / 2, hex, n) < 0)
-		return tg_error_set(TG_EPARSE, "%s: logID is not hex", b->name);
-	/* The kind is read from the body itself: the annotation does not
-	 * carry it. */
-	return legacy_entry_kind(b, e);
-}
-
-static int legacy_entry_kind(bundle *b, tlog_entry *e)
-{
-	b->legacy_body = json_loadb((const char *)e->body, e->body_len,
-	                            JSON_REJECT_DUPLICATES, NULL);
-	e->kind = json_string_value(json_object_get(b->legacy_body, "kind"));
-	e->version = json_string_value(
-	        json_object_get(b->legacy_body, "apiVersion"));
-	if (!e->kind || !e->version)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: the Rekor entry body has no "
-		                    "kind and apiVersion",
-		                    b->name);
-	return 0;
-}
-
-/* Certificate and chain annotations: the leaf, then intermediates (used
- * only to build the chain) and roots (which must be the trust root's). */
-static int legacy_parse_certs(bundle *b, vctx *v, const tg_cosign_layer *l)
-{
-	BIO *bio;
-	X509 *c;
-
-	bio = BIO_new_mem_buf(l->certificate_pem, -1);
-	b->leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	ERR_clear_error();
-	if (!b->leaf)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: the certificate annotation "
-		                    "is not a PEM certificate",
-		                    b->name);
-	v->untrusted = sk_X509_new_null();
-	if (!l->chain_pem)
-		return 0;
-	bio = BIO_new_mem_buf(l->chain_pem, -1);
-	while (bio && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		if (b->nchain_roots + (size_t)sk_X509_num(v->untrusted) >=
-		    TG_MAX_CHAIN_DEPTH) {
-			X509_free(c);
-			BIO_free(bio);
-			return tg_error_set(TG_ETOOBIG,
-			                    "%s: more than %d "
-			                    "certificates in the chain "
-			                    "annotation",
-			                    b->name, TG_MAX_CHAIN_DEPTH);
-		}
-		if (X509_check_issued(c, c) == X509_V_OK)
-			b->chain_roots[b->nchain_roots++] = c;
-		else
-			sk_X509_push(v->untrusted, c);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return 0;
-}
-
-static int legacy_parse(bundle *b, vctx *v, const tg_cosign_layer *l)
-{
-	int error;
-
-	b->minor = 1; /* a SET is what the annotation carries */
-	if (l->signature_b64) {
-		if (tg_base64_decode(&b->sig, &b->sig_len, l->signature_b64,
-		                     strlen(l->signature_b64)) < 0)
-			return tg_error_set(TG_EPARSE,
-			                    "%s: the signature annotation "
-			                    "is not base64",
-			                    b->name);
-	} else if (l->signature && l->signature_len) {
-		b->sig = tg_malloc(l->signature_len);
-		memcpy(b->sig, l->signature, l->signature_len);
-		b->sig_len = l->signature_len;
-	} else {
-		return tg_error_set(TG_EPARSE, "%s: no signature", b->name);
-	}
-	if (l->dsse_payload_type) {
-		b->dsse = true;
-		b->payload_type = l->dsse_payload_type;
-		b->payload = tg_malloc(l->payload_len + 1);
-		memcpy(b->payload, l->payload, l->payload_len);
-		b->payload_len = l->payload_len;
-		v->no_subject_check = true;
-	}
-	if (l->certificate_pem && (error = legacy_parse_certs(b, v, l)) < 0)
-		return error;
-	if (l->bundle_json && (error = legacy_parse_set(b, l->bundle_json)) < 0)
-		return error;
-	return 0;
-}
-
-int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
-                            const char *name,
-                            const tg_cosign_layer *layer,
-                            const tg_sigstore_policy *policy)
-{
-	tg_artifact art;
-	bundle b;
-	vctx v;
-	int error;
-
-	*out = NULL;
-	memset(&b, 0, sizeof(b));
-	memset(&v, 0, sizeof(v));
-	memset(&art, 0, sizeof(art));
-	art.data = layer->payload;
-	art.len = layer->payload_len;
-	b.name = name;
-	v.name = name;
-	v.pol = policy;
-	v.art = &art;
-	v.b = &b;
-	v.ev = evidence_new();
-	if ((error = check_policy(policy)) < 0 ||
-	    (error = artifact_digests(&v.dig, &art)) < 0 ||
-	    (error = legacy_parse(&b, &v, layer)) < 0)
-		goto out;
-	if ((error = verify_all(&v)) < 0) {
-		tg_error_prefix(error, "%s", name);
-		goto out;
-	}
-	*out = v.ev;
-	v.ev = NULL;
-out:
-	tg_sigstore_evidence_free(v.ev);
-	tg_pubkey_free(v.cert_key);
-	sk_X509_pop_free(v.untrusted, X509_free);
-	bundle_clear(&b);
+	tg_bundle_clear(&b);
 	return error;
 }
