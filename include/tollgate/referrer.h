@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tollgate/dsse.h"
+#include "tollgate/attestation.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
 
@@ -67,7 +67,7 @@ typedef struct tg_referrer_bundle {
 	 * names one), for signedIdentity; NULL otherwise. */
 	char *subject_name;
 	/* kind TG_REFERRER_ATTESTATION: the statement, for the predicate
-	 * checks (dsse.h). */
+	 * checks (attestation.h). */
 	tg_attestation *attestation;
 } tg_referrer_bundle;
 

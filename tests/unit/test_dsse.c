@@ -9,7 +9,9 @@
 
 #include "testlib.h"
 #include "tollgate/authority.h"
+#include "tollgate/attestation.h"
 #include "tollgate/dsse.h"
+#include "tollgate/intoto.h"
 #include "tollgate/error.h"
 #include "tollgate/keys.h"
 #include "tollgate/util.h"
@@ -64,8 +66,10 @@ make_envelope(struct signer *s, const char *payload_type, const char *statement)
 	                             strlen(statement));
 	char *sig, *env;
 
-	tg_dsse_pae(&pae, &pae_len, payload_type,
-	            (const unsigned char *)statement, strlen(statement));
+	assert_int_equal(tg_dsse_pae(&pae, &pae_len, payload_type,
+	                             (const unsigned char *)statement,
+	                             strlen(statement)),
+	                 0);
 	sig = s ? sign_b64(s, pae, pae_len) : tg_strdup("MEUCIQ==");
 	env = tg_aprintf("{\"payloadType\":\"%s\",\"payload\":\"%s\","
 	                 "\"signatures\":[{\"keyid\":\"k\",\"sig\":\"%s\"}]}",
@@ -94,12 +98,15 @@ static void test_dsse_pae_matches_spec_vector(void **state)
 
 	(void)state;
 	/* The example of the DSSE protocol document. */
-	tg_dsse_pae(&pae, &len, "http://example.com/HelloWorld",
-	            (const unsigned char *)"hello world", 11);
+	assert_int_equal(tg_dsse_pae(&pae, &len,
+	                             "http://example.com/HelloWorld",
+	                             (const unsigned char *)"hello world", 11),
+	                 0);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(pae, want, len);
 	free(pae);
-	tg_dsse_pae(&pae, &len, "", (const unsigned char *)"", 0);
+	assert_int_equal(
+	        tg_dsse_pae(&pae, &len, "", (const unsigned char *)"", 0), 0);
 	assert_int_equal(len, strlen("DSSEv1 0  0 "));
 	assert_memory_equal(pae, "DSSEv1 0  0 ", len);
 	free(pae);
@@ -142,7 +149,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	assert_int_equal(which, 0);
 	assert_string_equal(signer, tg_pubkey_id(key));
 	free(signer);
-	payload = tg_dsse_envelope_payload(e, &plen);
+	payload = tg_dsse_envelope_payload(&plen, e);
 	assert_int_equal(tg_intoto_statement_parse(&st, payload, plen), 0);
 	assert_string_equal(tg_intoto_statement_type(st),
 	                    TG_INTOTO_STATEMENT_V01);
@@ -249,10 +256,10 @@ static void test_dsse_accepts_url_safe_base64(void **state)
 	assert_int_equal(tg_dsse_envelope_parse(&e, (const unsigned char *)env,
 	                                        strlen(env)),
 	                 0);
-	p = tg_dsse_envelope_payload(e, &len);
+	p = tg_dsse_envelope_payload(&len, e);
 	assert_int_equal(len, 3);
 	assert_memory_equal(p, "{}?", 3);
-	p = tg_dsse_envelope_signature(e, 0, &len);
+	p = tg_dsse_envelope_signature(&len, e, 0);
 	assert_int_equal(len, 2);
 	assert_int_equal(p[0], 0xfb);
 	assert_int_equal(p[1], 0xff);

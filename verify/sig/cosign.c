@@ -299,8 +299,11 @@ static bool verify_authorities(char **verified_by,
 		char *signer = NULL;
 
 		if (tg_authority_verify(&signer, &o->authorities[a], m) < 0) {
-			tg_buf_printf(why, "%s%s", why->len ? "; " : "",
-			              tg_error_last());
+			/* A full buffer only leaves later reasons out of
+			 * the message; the verdict does not depend on it. */
+			tg_discard(tg_buf_printf(why, "%s%s",
+			                         why->len ? "; " : "",
+			                         tg_error_last()));
 			continue;
 		}
 		any = true;

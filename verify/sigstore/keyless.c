@@ -14,6 +14,7 @@
 #include "tollgate/error.h"
 #include "tollgate/buf.h"
 #include "tollgate/keyless.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 
 /* Longest identity value kept from a certificate extension. */
@@ -409,14 +410,43 @@ static int precert_tbs(unsigned char **out, int *len, X509 *leaf)
 	return *len > 0 ? 0 : TG_ERROR;
 }
 
-static void put_be(tg_buf *b, uint64_t v, int bytes)
+/* v as bytes big-endian bytes; 0 or TG_ETOOBIG. */
+static int put_be(tg_buf *b, uint64_t v, int bytes)
 {
 	unsigned char c;
+	int error = 0;
 
-	while (bytes-- > 0) {
+	while (bytes-- > 0 && error == 0) {
 		c = (unsigned char)(v >> (8 * bytes));
-		tg_buf_append(b, &c, 1);
+		error = tg_buf_append(b, &c, 1);
 	}
+	return error;
+}
+
+/* The digitally-signed struct of an SCT over a precertificate (RFC 6962
+ * 3.2); 0, or TG_ETOOBIG when msg's maximum is too small. */
+static int sct_message(tg_buf *msg,
+                       uint64_t ts,
+                       const unsigned char ikh[TG_SHA256_LEN],
+                       const unsigned char *tbs,
+                       size_t tbs_len,
+                       const unsigned char *ext,
+                       size_t ext_len)
+{
+	int error;
+
+	if ((error = put_be(msg, 0, 1)) < 0 || /* version v1 */
+	    /* signature_type certificate_timestamp */
+	    (error = put_be(msg, 0, 1)) < 0 ||
+	    (error = put_be(msg, ts, 8)) < 0 ||
+	    /* entry_type precert_entry */
+	    (error = put_be(msg, 1, 2)) < 0 ||
+	    (error = tg_buf_append(msg, ikh, TG_SHA256_LEN)) < 0 ||
+	    (error = put_be(msg, (uint64_t)tbs_len, 3)) < 0 ||
+	    (error = tg_buf_append(msg, tbs, tbs_len)) < 0 ||
+	    (error = put_be(msg, ext_len, 2)) < 0)
+		return error;
+	return ext_len ? tg_buf_append(msg, ext, ext_len) : 0;
 }
 
 /* 1 when sct verifies under a known CT log. */
@@ -442,17 +472,9 @@ static int sct_verifies(const SCT *sct,
 	ext_len = SCT_get0_extensions(sct, &ext);
 	sig_len = SCT_get0_signature(sct, &sig);
 	tg_buf_init(&msg, (size_t)tbs_len + ext_len + 64);
-	put_be(&msg, 0, 1); /* version v1 */
-	put_be(&msg, 0, 1); /* signature_type certificate_timestamp */
-	put_be(&msg, ts, 8);
-	put_be(&msg, 1, 2); /* entry_type precert_entry */
-	tg_buf_append(&msg, ikh, 32);
-	put_be(&msg, (uint64_t)tbs_len, 3);
-	tg_buf_append(&msg, tbs, (size_t)tbs_len);
-	put_be(&msg, ext_len, 2);
-	if (ext_len)
-		tg_buf_append(&msg, ext, ext_len);
-	ok = tg_pubkey_verify(log->key, TG_HASH_SHA256,
+	ok = sct_message(&msg, ts, ikh, tbs, (size_t)tbs_len, ext, ext_len) ==
+	             0 &&
+	     tg_pubkey_verify(log->key, TG_HASH_SHA256,
 	                      (const unsigned char *)msg.data, msg.len, sig,
 	                      sig_len) == 0;
 	tg_buf_free(&msg);

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "tollgate/cosign.h"
-#include "tollgate/dsse.h"
+#include "tollgate/attestation.h"
 #include "tollgate/error.h"
 #include "tollgate/imageref.h"
 #include "tollgate/limits.h"
