@@ -16,7 +16,7 @@ SIGN=https://sigstore.dev/cosign/sign/v1
 SPDX=https://spdx.dev/Document
 VULN=https://cosign.sigstore.dev/attestation/vuln/v1
 G=$DATA/good
-B=$DATA/bad
+B=$DATA/untrusted
 openssl ecparam -name prime256v1 -genkey -noout -out "$TT_TMP/ci.pem" 2>/dev/null
 openssl ec -in "$TT_TMP/ci.pem" -pubout -out "$TT_TMP/ci.pub" 2>/dev/null
 cp "$DATA/keys/release.pub" "$DATA/keys/stranger.pub" "$TT_TMP/"

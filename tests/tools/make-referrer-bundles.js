@@ -24,7 +24,7 @@
 //   message.sigstore.json   message signature over the image manifest
 //   sbom.sigstore.json      DSSE, SPDX SBOM (one package, Apache-2.0)
 //   vuln.sigstore.json      DSSE, cosign vuln/v1 Trivy scan (one HIGH CVE)
-// bad/: each must be rejected for the image under keys/release.pub
+// untrusted/: each must be rejected for the image under keys/release.pub
 //   other-digest.sigstore.json  sign/v1 for another image's digest
 //   stranger.sigstore.json      sign/v1 signed by keys/stranger.pub
 //   tampered.sigstore.json      sign.sigstore.json with its statement changed
@@ -124,7 +124,7 @@ async function main() {
 	const stranger = crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'});
 	const keys = path.join(dir, 'keys');
 	const good = path.join(dir, 'good');
-	const bad = path.join(dir, 'bad');
+	const bad = path.join(dir, 'untrusted');
 
 	fs.mkdirSync(keys, {recursive: true});
 	for (const [n, p] of [['release', release], ['stranger', stranger]])

@@ -228,23 +228,49 @@ static void test_cosign_payload_parses_real_and_good(void **state)
 	free(data);
 }
 
-static void expect_bad_payload(const char *file, int code, const char *msg)
-{
-	char *rel = tg_aprintf("tests/data/cosign/bad/%s", file);
-	size_t len;
-	char *data = tt_read_src(rel, &len);
-	tg_cosign_payload *p = (tg_cosign_payload *)1;
-	int r = tg_cosign_payload_parse(&p, (unsigned char *)data, len);
+/* The error code each file of tests/data/cosign/bad must give; the text it
+ * must say is on its "# error:" line. */
+static const struct {
+	const char *file;
+	int code;
+} bad_codes[] = {
+	{ "duplicate-key.json", TG_EPARSE },
+	{ "wrong-type.json", TG_EINVALID },
+	{ "unknown-critical-member.json", TG_EPARSE },
+	{ "identity-extra.json", TG_EPARSE },
+	{ "bad-digest.json", TG_EPARSE },
+	{ "digest-not-string.json", TG_EPARSE },
+	{ "no-critical.json", TG_EPARSE },
+	{ "truncated.json", TG_EPARSE },
+	{ "not-object.json", TG_EPARSE },
+	{ "optional-string.json", TG_EPARSE },
+};
 
-	if (r != code) {
-		print_error("%s: expected %d, got %d: %s\n", file, code, r,
-		            tg_error_last());
+static int bad_code(const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_codes) / sizeof(bad_codes[0]); i++)
+		if (!strcmp(bad_codes[i].file, file))
+			return bad_codes[i].code;
+	fail_msg("%s: no error code in bad_codes", file);
+	return 0;
+}
+
+static void check_bad_payload(const tt_bad_case *c, void *ctx)
+{
+	tg_cosign_payload *p = (tg_cosign_payload *)1;
+	int r = tg_cosign_payload_parse(&p, (const unsigned char *)c->input,
+	                                c->input_len);
+
+	(void)ctx;
+	if (r != bad_code(c->name)) {
+		print_error("%s: expected %d, got %d: %s\n", c->name,
+		            bad_code(c->name), r, tg_error_last());
 		fail();
 	}
 	assert_null(p);
-	assert_contains(tg_error_last(), msg);
-	free(data);
-	free(rel);
+	assert_contains(tg_error_last(), c->expected);
 }
 
 static void test_cosign_payload_rejects_hostile(void **state)
@@ -253,23 +279,9 @@ static void test_cosign_payload_rejects_hostile(void **state)
 	tg_cosign_payload *p;
 
 	(void)state;
-	expect_bad_payload("duplicate-key.json", TG_EPARSE,
-	                   "duplicate object key");
-	expect_bad_payload("wrong-type.json", TG_EINVALID,
-	                   "\"atomic container signature\"");
-	expect_bad_payload("unknown-critical-member.json", TG_EPARSE,
-	                   "exactly the members");
-	expect_bad_payload("identity-extra.json", TG_EPARSE,
-	                   "critical.identity has members other than");
-	expect_bad_payload("bad-digest.json", TG_EPARSE, "not a valid digest");
-	expect_bad_payload("digest-not-string.json", TG_EPARSE,
-	                   "docker-manifest-digest is not a string");
-	expect_bad_payload("no-critical.json", TG_EPARSE,
-	                   "\"critical\" is missing");
-	expect_bad_payload("truncated.json", TG_EPARSE, "line 1 column");
-	expect_bad_payload("not-object.json", TG_EPARSE, "not a JSON object");
-	expect_bad_payload("optional-string.json", TG_EPARSE,
-	                   "\"optional\" is neither");
+	assert_int_equal(tt_each_bad_case("tests/data/cosign/bad", ".json",
+	                                  check_bad_payload, NULL),
+	                 (int)(sizeof(bad_codes) / sizeof(bad_codes[0])));
 	big = tg_calloc(1, TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1);
 	memset(big, ' ', TG_MAX_SIGNATURE_PAYLOAD_BYTES + 1);
 	assert_int_equal(tg_cosign_payload_parse(

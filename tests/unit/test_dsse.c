@@ -203,44 +203,72 @@ static void test_dsse_rejects_real_envelope_with_other_key(void **state)
 	free(bundle);
 }
 
-static void expect_bad_envelope(const char *file, int code, const char *msg)
-{
-	char *rel = tg_aprintf("tests/data/dsse/bad/%s", file);
-	size_t len;
-	char *data = tt_read_src(rel, &len);
-	tg_dsse_envelope *e = (tg_dsse_envelope *)1;
+/* The error code each file of tests/data/dsse/bad must give; the text it
+ * must say is on its "# error:" line. */
+static const struct {
+	const char *file;
+	int code;
+} bad_codes[] = {
+	{ "envelope-duplicate-key.json", TG_EPARSE },
+	{ "envelope-no-signatures.json", TG_EPARSE },
+	{ "envelope-sig-not-base64.json", TG_EPARSE },
+	{ "envelope-payload-not-base64.json", TG_EPARSE },
+	{ "envelope-no-payload-type.json", TG_EPARSE },
+	{ "envelope-signatures-not-array.json", TG_EPARSE },
+	{ "envelope-keyid-not-string.json", TG_EPARSE },
+	{ "envelope-truncated.json", TG_EPARSE },
+	{ "envelope-too-many-signatures.json", TG_ETOOBIG },
+	{ "statement-wrong-type.json", TG_EPARSE },
+	{ "statement-no-subject.json", TG_EPARSE },
+	{ "statement-empty-subject.json", TG_EPARSE },
+	{ "statement-subject-digest-not-object.json", TG_EPARSE },
+	{ "statement-digest-value-not-string.json", TG_EPARSE },
+	{ "statement-no-predicate-type.json", TG_EPARSE },
+	{ "statement-predicate-string.json", TG_EPARSE },
+	{ "statement-duplicate-key.json", TG_EPARSE },
+};
 
-	if (tg_dsse_envelope_parse(&e, (unsigned char *)data, len) != code) {
-		print_error("%s: expected %d, got: %s\n", file, code,
-		            tg_error_last());
-		fail();
-	}
-	assert_null(e);
-	assert_contains(tg_error_last(), msg);
-	free(data);
-	free(rel);
+static int bad_code(const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_codes) / sizeof(bad_codes[0]); i++)
+		if (!strcmp(bad_codes[i].file, file))
+			return bad_codes[i].code;
+	fail_msg("%s: no error code in bad_codes", file);
+	return 0;
 }
 
-static void test_dsse_rejects_hostile_envelopes(void **state)
+/* envelope-*.json are envelopes, statement-*.json in-toto statements. */
+static void check_bad_input(const tt_bad_case *c, void *ctx)
+{
+	const unsigned char *in = (const unsigned char *)c->input;
+	tg_dsse_envelope *e = (tg_dsse_envelope *)1;
+	tg_intoto_statement *s = (tg_intoto_statement *)1;
+	int r;
+
+	(void)ctx;
+	if (!strncmp(c->name, "envelope-", 9)) {
+		r = tg_dsse_envelope_parse(&e, in, c->input_len);
+		assert_null(e);
+	} else {
+		r = tg_intoto_statement_parse(&s, in, c->input_len);
+		assert_null(s);
+	}
+	if (r != bad_code(c->name)) {
+		print_error("%s: expected %d, got: %s\n", c->name,
+		            bad_code(c->name), tg_error_last());
+		fail();
+	}
+	assert_contains(tg_error_last(), c->expected);
+}
+
+static void test_dsse_rejects_hostile_inputs(void **state)
 {
 	(void)state;
-	expect_bad_envelope("envelope-duplicate-key.json", TG_EPARSE,
-	                    "duplicate object key");
-	expect_bad_envelope("envelope-no-signatures.json", TG_EPARSE,
-	                    "no signatures");
-	expect_bad_envelope("envelope-sig-not-base64.json", TG_EPARSE,
-	                    "sig is not base64");
-	expect_bad_envelope("envelope-payload-not-base64.json", TG_EPARSE,
-	                    "payload is not base64");
-	expect_bad_envelope("envelope-no-payload-type.json", TG_EPARSE,
-	                    "payloadType");
-	expect_bad_envelope("envelope-signatures-not-array.json", TG_EPARSE,
-	                    "\"signatures\" is not an array");
-	expect_bad_envelope("envelope-keyid-not-string.json", TG_EPARSE,
-	                    "keyid is not a string");
-	expect_bad_envelope("envelope-truncated.json", TG_EPARSE, "line 1");
-	expect_bad_envelope("envelope-too-many-signatures.json", TG_ETOOBIG,
-	                    "17 signatures");
+	assert_int_equal(tt_each_bad_case("tests/data/dsse/bad", ".json",
+	                                  check_bad_input, NULL),
+	                 (int)(sizeof(bad_codes) / sizeof(bad_codes[0])));
 }
 
 static void test_dsse_accepts_url_safe_base64(void **state)
@@ -267,24 +295,6 @@ static void test_dsse_accepts_url_safe_base64(void **state)
 	tg_dsse_envelope_free(e);
 }
 
-static void expect_bad_statement(const char *file, int code, const char *msg)
-{
-	char *rel = tg_aprintf("tests/data/dsse/bad/%s", file);
-	size_t len;
-	char *data = tt_read_src(rel, &len);
-	tg_intoto_statement *s = (tg_intoto_statement *)1;
-
-	if (tg_intoto_statement_parse(&s, (unsigned char *)data, len) != code) {
-		print_error("%s: expected %d, got: %s\n", file, code,
-		            tg_error_last());
-		fail();
-	}
-	assert_null(s);
-	assert_contains(tg_error_last(), msg);
-	free(data);
-	free(rel);
-}
-
 static void test_dsse_rejects_hostile_statements(void **state)
 {
 	json_t *st, *subj, *one;
@@ -293,22 +303,6 @@ static void test_dsse_rejects_hostile_statements(void **state)
 	int i;
 
 	(void)state;
-	expect_bad_statement("statement-wrong-type.json", TG_EPARSE,
-	                     "Statement/v2");
-	expect_bad_statement("statement-no-subject.json", TG_EPARSE,
-	                     "\"subject\" must be a non-empty array");
-	expect_bad_statement("statement-empty-subject.json", TG_EPARSE,
-	                     "non-empty array");
-	expect_bad_statement("statement-subject-digest-not-object.json",
-	                     TG_EPARSE, "subject 1 needs a digest object");
-	expect_bad_statement("statement-digest-value-not-string.json",
-	                     TG_EPARSE, "digest sha256 is not a string");
-	expect_bad_statement("statement-no-predicate-type.json", TG_EPARSE,
-	                     "predicateType is missing");
-	expect_bad_statement("statement-predicate-string.json", TG_EPARSE,
-	                     "predicate is not an object");
-	expect_bad_statement("statement-duplicate-key.json", TG_EPARSE,
-	                     "duplicate object key");
 	/* Over the subject limit. */
 	st = json_pack("{s:s, s:[], s:s}", "_type", TG_INTOTO_STATEMENT_V1,
 	               "subject", "predicateType", "x");
@@ -325,6 +319,29 @@ static void test_dsse_rejects_hostile_statements(void **state)
 	free(text);
 	json_decref(one);
 	json_decref(st);
+}
+
+/* An in-toto v1 statement: its type, predicate type and the name of the
+ * subject with the image's digest. */
+static void test_dsse_statement_v1(void **state)
+{
+	size_t len;
+	char *data =
+	        tt_read_src("tests/data/dsse/good/statement-v1.json", &len);
+	tg_intoto_statement *s;
+
+	(void)state;
+	assert_int_equal(
+	        tg_intoto_statement_parse(&s, (unsigned char *)data, len), 0);
+	assert_string_equal(tg_intoto_statement_type(s),
+	                    TG_INTOTO_STATEMENT_V1);
+	assert_string_equal(tg_intoto_statement_predicate_type(s),
+	                    "https://spdx.dev/Document");
+	assert_int_equal(tg_intoto_statement_subject_count(s), 1);
+	assert_string_equal(tg_intoto_statement_subject_name(s, IMAGE_DIGEST),
+	                    "x");
+	tg_intoto_statement_free(s);
+	free(data);
 }
 
 static void test_dsse_statement_subject_matching(void **state)
@@ -477,9 +494,10 @@ int main(void)
 		cmocka_unit_test(test_dsse_verifies_real_envelope),
 		cmocka_unit_test(
 		        test_dsse_rejects_real_envelope_with_other_key),
-		cmocka_unit_test(test_dsse_rejects_hostile_envelopes),
+		cmocka_unit_test(test_dsse_rejects_hostile_inputs),
 		cmocka_unit_test(test_dsse_accepts_url_safe_base64),
 		cmocka_unit_test(test_dsse_rejects_hostile_statements),
+		cmocka_unit_test(test_dsse_statement_v1),
 		cmocka_unit_test(test_dsse_statement_subject_matching),
 		cmocka_unit_test(
 		        test_dsse_attestation_verifies_and_checks_subject),

@@ -149,7 +149,7 @@ static void test_referrer_rejects_bad_bundles(void **state)
 	tg_referrer_bundle *b = NULL;
 
 	assert_int_equal(verify_file(&b, f,
-	                             "tests/data/bundles/bad/"
+	                             "tests/data/bundles/untrusted/"
 	                             "other-digest.sigstore.json",
 	                             IMAGE),
 	                 TG_EUNTRUSTED);
@@ -157,13 +157,13 @@ static void test_referrer_rejects_bad_bundles(void **state)
 	assert_contains(tg_error_last(), "authority \"release\"");
 	assert_contains(tg_error_last(), "digest is not among the 1 subjects");
 	assert_int_equal(verify_file(&b, f,
-	                             "tests/data/bundles/bad/"
+	                             "tests/data/bundles/untrusted/"
 	                             "stranger.sigstore.json",
 	                             IMAGE),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "signature does not verify");
 	assert_int_equal(verify_file(&b, f,
-	                             "tests/data/bundles/bad/"
+	                             "tests/data/bundles/untrusted/"
 	                             "tampered.sigstore.json",
 	                             IMAGE),
 	                 TG_EUNTRUSTED);
