@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "tollgate/error.h"
 #include "tollgate/keys.h"
 
 typedef struct tg_sig_material {
@@ -41,7 +42,7 @@ typedef int (*tg_authority_verify_fn)(char **signer_out,
 
 struct tg_authority {
 	const char *name;              /* from the policy; used in messages */
-	const tg_pubkey *key;          /* key-based authority, or NULL */
+	const tg_key *key;             /* key-based authority, or NULL */
 	tg_authority_verify_fn verify; /* keyless authority, or NULL */
 	void *ctx;                     /* passed to verify */
 	/* A key-based authority that also requires a transparency-log
@@ -59,14 +60,13 @@ struct tg_authority {
  * With needs_tlog, the key check is followed by the verify hook (given
  * the same material); the signer is the key id.
  */
-int tg_authority_verify(char **signer_out,
-                        const tg_authority *a,
-                        const tg_sig_material *m);
+TG_WUR int tg_authority_verify(char **signer_out,
+                               const tg_authority *a,
+                               const tg_sig_material *m);
 
 /* "key \"release\"" or "authorities \"a\", \"b\"" for messages, into b. */
 struct tg_buf;
-int tg_authority_describe(struct tg_buf *b,
-                          const tg_authority *auths,
-                          size_t n);
+TG_WUR int
+tg_authority_describe(struct tg_buf *b, const tg_authority *auths, size_t n);
 
 #endif

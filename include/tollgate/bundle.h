@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/error.h"
 #include "tollgate/keyless.h"
 #include "tollgate/keys.h"
 #include "tollgate/trustroot.h"
@@ -40,7 +41,7 @@ typedef struct tg_artifact {
 /* Who must have signed. Exactly one of key and keyless is set. */
 typedef struct tg_sigstore_policy {
 	const tg_trustroot *root;         /* logs, CAs, TSAs trusted */
-	const tg_pubkey *key;             /* key-based signature */
+	const tg_key *key;                /* key-based signature */
 	const tg_keyless_policy *keyless; /* certificate identity */
 	int tlog_threshold;      /* verified log entries needed: 0 means 1;
 	                          TG_TLOG_NONE needs none (then a trusted RFC
@@ -72,12 +73,12 @@ void tg_sigstore_evidence_free(tg_sigstore_evidence *ev);
  * bundle), TG_EINVALID (unsupported version or shape), TG_EUNTRUSTED,
  * TG_EEXPIRED.
  */
-int tg_bundle_verify(tg_sigstore_evidence **out,
-                     const char *name,
-                     const char *json,
-                     size_t len,
-                     const tg_artifact *artifact,
-                     const tg_sigstore_policy *policy);
+TG_WUR int tg_bundle_verify(tg_sigstore_evidence **out,
+                            const char *name,
+                            const char *json,
+                            size_t len,
+                            const tg_artifact *artifact,
+                            const tg_sigstore_policy *policy);
 
 /*
  * Verify a legacy cosign signature layer: payload (the layer blob, the
@@ -103,9 +104,9 @@ typedef struct tg_cosign_layer {
 	const char *dsse_payload_type;
 } tg_cosign_layer;
 
-int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
-                            const char *name,
-                            const tg_cosign_layer *layer,
-                            const tg_sigstore_policy *policy);
+TG_WUR int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
+                                   const char *name,
+                                   const tg_cosign_layer *layer,
+                                   const tg_sigstore_policy *policy);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "tollgate/authority.h"
+#include "tollgate/error.h"
 #include "tollgate/imageref.h"
 #include "tollgate/policy.h"
 #include "tollgate/check.h"
@@ -40,9 +41,9 @@ typedef struct tg_cosign_payload tg_cosign_payload;
  * no unknown critical fields, type exactly TG_COSIGN_PAYLOAD_TYPE, digest
  * well-formed). 0, TG_EPARSE, TG_ETOOBIG, TG_EINVALID (wrong type).
  */
-int tg_cosign_payload_parse(tg_cosign_payload **out,
-                            const unsigned char *data,
-                            size_t len);
+TG_WUR int tg_cosign_payload_parse(tg_cosign_payload **out,
+                                   const unsigned char *data,
+                                   size_t len);
 void tg_cosign_payload_free(tg_cosign_payload *p);
 /* Borrowed from p. */
 const char *tg_cosign_payload_digest(const tg_cosign_payload *p);
@@ -62,15 +63,15 @@ typedef struct tg_identity_rule {
  * Check the payload's docker-reference against image under rule. 0 when it
  * matches, TG_EINVALID with a message ("signed for 'x', not 'y'") when not.
  */
-int tg_cosign_check_identity(const tg_cosign_payload *p,
-                             const tg_imageref *image,
-                             const tg_identity_rule *rule);
+TG_WUR int tg_cosign_check_identity(const tg_cosign_payload *p,
+                                    const tg_imageref *image,
+                                    const tg_identity_rule *rule);
 
 /* The same check for a signed reference given as a string (a Sigstore
  * bundle's in-toto subject name). */
-int tg_cosign_check_reference(const char *reference,
-                              const tg_imageref *image,
-                              const tg_identity_rule *rule);
+TG_WUR int tg_cosign_check_reference(const char *reference,
+                                     const tg_imageref *image,
+                                     const tg_identity_rule *rule);
 
 /* One signature layer as found in the .sig manifest; borrowed views. */
 typedef struct tg_cosign_layer {
@@ -122,9 +123,9 @@ typedef struct tg_cosign_options {
  * TG_MAX_SIGNATURES layers are looked at. Returns 0 (the outcome is in
  * *out) or TG_EINVALID for unusable options (*out NULL).
  */
-int tg_cosign_verify(tg_check **out,
-                     const tg_cosign_layer *layers,
-                     size_t count,
-                     const tg_cosign_options *opts);
+TG_WUR int tg_cosign_verify(tg_check **out,
+                            const tg_cosign_layer *layers,
+                            size_t count,
+                            const tg_cosign_options *opts);
 
 #endif

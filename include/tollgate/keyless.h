@@ -11,6 +11,7 @@
 
 #include <openssl/x509.h>
 
+#include "tollgate/error.h"
 #include "tollgate/trustroot.h"
 
 struct tg_cert_identity;
@@ -59,13 +60,14 @@ typedef struct tg_cert_identity tg_cert_identity;
  * 1.3.6.1.4.1.57264.1.1 (raw bytes). 0, or TG_EPARSE for a certificate
  * without a usable SAN or with a malformed extension.
  */
-int tg_keyless_identity(tg_cert_identity **out, X509 *cert);
+TG_WUR int tg_keyless_identity(tg_cert_identity **out, X509 *cert);
 void tg_cert_identity_free(tg_cert_identity *id);
 
 /* 0 when id satisfies p; TG_EUNTRUSTED naming the field, the value found
  * and the value wanted; TG_EINVALID for a policy that cannot match (bad
  * regular expression, no subject or issuer condition). */
-int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p);
+TG_WUR int tg_keyless_match(const tg_cert_identity *id,
+                            const tg_keyless_policy *p);
 
 /*
  * Check a signing certificate for a keyless signature made at time t
@@ -76,10 +78,10 @@ int tg_keyless_match(const tg_cert_identity *id, const tg_keyless_policy *p);
  * the certificate that issued leaf (X509_free it). 0, TG_EUNTRUSTED,
  * TG_EEXPIRED (not valid at t), TG_EINVALID (not a signing leaf).
  */
-int tg_keyless_verify_cert(X509 **issuer_out,
-                           X509 *leaf,
-                           const tg_trustroot *root,
-                           int64_t t);
+TG_WUR int tg_keyless_verify_cert(X509 **issuer_out,
+                                  X509 *leaf,
+                                  const tg_trustroot *root,
+                                  int64_t t);
 
 /*
  * Verify the embedded SCTs of leaf (extension 1.3.6.1.4.1.11129.2.4.2)
@@ -88,6 +90,7 @@ int tg_keyless_verify_cert(X509 **issuer_out,
  * 0 when at least one SCT verifies; TG_ENOTFOUND when the certificate
  * carries none; TG_EUNTRUSTED otherwise.
  */
-int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root);
+TG_WUR int
+tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root);
 
 #endif

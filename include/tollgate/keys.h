@@ -13,7 +13,9 @@
 
 #include <openssl/evp.h>
 
-typedef struct tg_pubkey tg_pubkey;
+#include "tollgate/error.h"
+
+typedef struct tg_key tg_key;
 
 typedef enum {
 	TG_KEY_ECDSA_P256,
@@ -21,7 +23,7 @@ typedef enum {
 	TG_KEY_ECDSA_P521,
 	TG_KEY_RSA,
 	TG_KEY_ED25519,
-} tg_key_type;
+} tg_key_kind;
 
 typedef enum {
 	/* The hash that goes with the key: SHA-256 for P-256 and RSA,
@@ -35,51 +37,49 @@ typedef enum {
 
 /* name is used in messages (a path, or an authority name). 0, TG_EPARSE
  * (not a key), TG_EINVALID (unsupported type or weak RSA). */
-int tg_pubkey_from_pem(tg_pubkey **out,
-                       const char *name,
-                       const char *pem,
-                       size_t len);
-int tg_pubkey_from_der(tg_pubkey **out,
-                       const char *name,
-                       const unsigned char *der,
-                       size_t len);
-int tg_pubkey_load_file(tg_pubkey **out, const char *path);
+TG_WUR int
+tg_key_from_pem(tg_key **out, const char *name, const char *pem, size_t len);
+TG_WUR int tg_key_from_der(tg_key **out,
+                           const char *name,
+                           const unsigned char *der,
+                           size_t len);
+TG_WUR int tg_key_load_file(tg_key **out, const char *path);
 /* Takes its own reference to pkey. */
-int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey);
+TG_WUR int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey);
 
-tg_key_type tg_pubkey_type(const tg_pubkey *key);
-const char *tg_pubkey_type_name(const tg_pubkey *key); /* "ecdsa-p256" ... */
-const char *tg_pubkey_name(const tg_pubkey *key);
+tg_key_kind tg_key_type(const tg_key *key);
+const char *tg_key_type_name(const tg_key *key); /* "ecdsa-p256" ... */
+const char *tg_key_name(const tg_key *key);
 /* Borrowed. */
-EVP_PKEY *tg_pubkey_evp(const tg_pubkey *key);
+EVP_PKEY *tg_key_evp(const tg_key *key);
 /* "sha256:<hex>" of the DER SubjectPublicKeyInfo: a stable key id for
  * evidence. Borrowed. */
-const char *tg_pubkey_id(const tg_pubkey *key);
+const char *tg_key_id(const tg_key *key);
 
 /*
  * Verify sig over msg. For RSA both PKCS#1 v1.5 and PSS are tried.
  * 0 when it verifies, TG_EUNTRUSTED when it does not (with a message), and
  * TG_EINVALID for an unusable hash/key pair.
  */
-int tg_pubkey_verify(const tg_pubkey *key,
-                     tg_hash hash,
-                     const unsigned char *msg,
-                     size_t msg_len,
-                     const unsigned char *sig,
-                     size_t sig_len);
+TG_WUR int tg_key_verify(const tg_key *key,
+                         tg_hash hash,
+                         const unsigned char *msg,
+                         size_t msg_len,
+                         const unsigned char *sig,
+                         size_t sig_len);
 
 /*
  * Verify sig over a precomputed digest (for hashedrekord entries and
  * artifacts given as "sha256:<hex>"). Not for Ed25519 (pure Ed25519 signs
  * the message itself): TG_EINVALID.
  */
-int tg_pubkey_verify_digest(const tg_pubkey *key,
-                            tg_hash hash,
-                            const unsigned char *digest,
-                            size_t digest_len,
-                            const unsigned char *sig,
-                            size_t sig_len);
+TG_WUR int tg_key_verify_digest(const tg_key *key,
+                                tg_hash hash,
+                                const unsigned char *digest,
+                                size_t digest_len,
+                                const unsigned char *sig,
+                                size_t sig_len);
 
-void tg_pubkey_free(tg_pubkey *key);
+void tg_key_free(tg_key *key);
 
 #endif

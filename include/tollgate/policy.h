@@ -102,8 +102,8 @@ typedef enum {
 /* Transparency-log settings of an authority ("rekor:" / "ctlog:"). */
 typedef struct tg_policy_tlog {
 	bool required;        /* an entry / SCT must be present and valid */
-	const tg_pubkey *key; /* "publicKey:" loaded, or NULL (then the
-	                         trusted root's keys apply) */
+	const tg_key *key;    /* "publicKey:" loaded, or NULL (then the
+	                            trusted root's keys apply) */
 	const char *key_path; /* resolved path of publicKey, or NULL */
 } tg_policy_tlog;
 
@@ -137,7 +137,7 @@ typedef enum {
 typedef struct tg_policy_authority {
 	const char *name;
 	tg_policy_authority_kind kind;
-	const tg_pubkey *key;             /* TG_AUTHORITY_KEY */
+	const tg_key *key;                /* TG_AUTHORITY_KEY */
 	const char *key_path;             /* resolved path of "key:" */
 	const tg_policy_keyless *keyless; /* TG_AUTHORITY_KEYLESS */
 	/* Rekor: default required for keyless (a Fulcio certificate is short
@@ -251,7 +251,7 @@ typedef struct tg_policy_exception {
 /*
  * Load and validate the policy at path. Relative key/trust paths in it are
  * resolved against the policy file's directory; absolute paths are used as
- * they are. Keys are loaded (tg_pubkey_load_file) and checked now, so a
+ * they are. Keys are loaded (tg_key_load_file) and checked now, so a
  * missing or bad key fails the load. 0, or TG_ENOTFOUND / TG_EIO (file),
  * TG_EPARSE (YAML), TG_ETOOBIG, TG_EINVALID (content) with
  * "<path>:<line>:<col>: ..." in tg_error_last().

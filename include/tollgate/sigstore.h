@@ -22,6 +22,7 @@
 
 #include "tollgate/authority.h"
 #include "tollgate/bundle.h"
+#include "tollgate/error.h"
 #include "tollgate/policy.h"
 
 /*
@@ -31,19 +32,19 @@
  * *signer_out (heap: the certificate SAN, or the key id), TG_EUNTRUSTED,
  * TG_EINVALID (the authority's trust material does not load).
  */
-int tg_sigstore_verify_material(char **signer_out,
-                                void *ctx,
-                                const tg_sig_material *m);
+TG_WUR int tg_sigstore_verify_material(char **signer_out,
+                                       void *ctx,
+                                       const tg_sig_material *m);
 
 /*
  * Verify a Sigstore bundle (JSON) for the image digest ("sha256:<hex>") under
  * authority a. name is used in messages. See tg_bundle_verify().
  */
-int tg_sigstore_verify_bundle(tg_sigstore_evidence **out,
-                              const tg_policy_authority *a,
-                              const char *name,
-                              const char *json,
-                              size_t len,
-                              const char *digest);
+TG_WUR int tg_sigstore_verify_bundle(tg_sigstore_evidence **out,
+                                     const tg_policy_authority *a,
+                                     const char *name,
+                                     const char *json,
+                                     size_t len,
+                                     const char *digest);
 
 #endif

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "tollgate/buf.h"
+#include "tollgate/error.h"
 
 /*
  * Append the RFC 8785 canonical form of v to out: object keys sorted by
@@ -19,7 +20,7 @@
  * decimal. Reals are refused (TG_EINVALID): no Sigstore document we
  * canonicalize carries one, and ES6 number formatting is easy to get wrong.
  */
-int tg_tlog_canonical_json(tg_buf *out, const json_t *v);
+TG_WUR int tg_tlog_canonical_json(tg_buf *out, const json_t *v);
 
 /* RFC 6962 leaf hash SHA-256(0x00 || data). */
 void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len);
@@ -30,12 +31,12 @@ void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len);
  * hashes[0..nhashes) (32 bytes each), gives root. 0, or TG_EUNTRUSTED with
  * the reason.
  */
-int tg_tlog_verify_inclusion(const unsigned char leaf[32],
-                             uint64_t index,
-                             uint64_t tree_size,
-                             const unsigned char *hashes,
-                             size_t nhashes,
-                             const unsigned char root[32]);
+TG_WUR int tg_tlog_verify_inclusion(const unsigned char leaf[32],
+                                    uint64_t index,
+                                    uint64_t tree_size,
+                                    const unsigned char *hashes,
+                                    size_t nhashes,
+                                    const unsigned char root[32]);
 
 /* A parsed checkpoint (signed note). Opaque. */
 typedef struct tg_checkpoint tg_checkpoint;
@@ -45,7 +46,8 @@ typedef struct tg_checkpoint tg_checkpoint;
  * optional extension lines, a blank line, then signature lines
  * "\u2014 <name> <base64(4-byte key hint || signature)>". 0 or TG_EPARSE.
  */
-int tg_checkpoint_parse(tg_checkpoint **out, const char *text, size_t len);
+TG_WUR int
+tg_checkpoint_parse(tg_checkpoint **out, const char *text, size_t len);
 const char *tg_checkpoint_origin(const tg_checkpoint *cp);
 uint64_t tg_checkpoint_size(const tg_checkpoint *cp);
 const unsigned char *tg_checkpoint_root(const tg_checkpoint *cp);

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_trustroot tg_trustroot;
 
 /*
@@ -23,14 +25,14 @@ typedef struct tg_trustroot tg_trustroot;
  * certificate), TG_EINVALID (unknown media type, a validity window without
  * its start), TG_ETOOBIG.
  */
-int tg_trustroot_parse(tg_trustroot **out,
-                       const char *name,
-                       const char *json,
-                       size_t len);
-int tg_trustroot_load_file(tg_trustroot **out, const char *path);
+TG_WUR int tg_trustroot_parse(tg_trustroot **out,
+                              const char *name,
+                              const char *json,
+                              size_t len);
+TG_WUR int tg_trustroot_load_file(tg_trustroot **out, const char *path);
 
 /* The Sigstore public-good production root built into tollgate. */
-int tg_trustroot_default(tg_trustroot **out);
+TG_WUR int tg_trustroot_default(tg_trustroot **out);
 
 /*
  * A trust root assembled from PEM files, for legacy cosign setups (a
@@ -39,15 +41,15 @@ int tg_trustroot_default(tg_trustroot **out);
  * as a chain anchor) and transparency log keys (log id = SHA-256 of the
  * key's DER), all without a validity limit. name is used in messages.
  */
-int tg_trustroot_new(tg_trustroot **out);
-int tg_trustroot_add_ca_pem(tg_trustroot *root,
-                            const char *name,
-                            const char *pem,
-                            size_t len);
-int tg_trustroot_add_tlog_pem(tg_trustroot *root,
-                              const char *name,
-                              const char *pem,
-                              size_t len);
+TG_WUR int tg_trustroot_new(tg_trustroot **out);
+TG_WUR int tg_trustroot_add_ca_pem(tg_trustroot *root,
+                                   const char *name,
+                                   const char *pem,
+                                   size_t len);
+TG_WUR int tg_trustroot_add_tlog_pem(tg_trustroot *root,
+                                     const char *name,
+                                     const char *pem,
+                                     size_t len);
 
 /* Counts, for evidence and tests. */
 size_t tg_trustroot_tlog_count(const tg_trustroot *root);

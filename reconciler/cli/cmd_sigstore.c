@@ -159,7 +159,7 @@ static void print_evidence(const vb_args *a, const tg_sigstore_evidence *ev)
 /* Load what the verification needs; 0 or an exit code. */
 static int vb_load(const vb_args *a,
                    tg_trustroot **root,
-                   tg_pubkey **key,
+                   tg_key **key,
                    char **bundle,
                    size_t *bundle_len,
                    char **data,
@@ -169,7 +169,7 @@ static int vb_load(const vb_args *a,
 
 	if ((error = a->root ? tg_trustroot_load_file(root, a->root)
 	                     : tg_trustroot_default(root)) < 0 ||
-	    (a->key && (error = tg_pubkey_load_file(key, a->key)) < 0) ||
+	    (a->key && (error = tg_key_load_file(key, a->key)) < 0) ||
 	    (error = tg_file_read(bundle, bundle_len, a->bundle,
 	                          TG_MAX_BLOB_BYTES)) < 0)
 		goto fail;
@@ -192,7 +192,7 @@ static int verify_bundle(int argc, char **argv)
 	tg_sigstore_policy pol;
 	tg_sigstore_evidence *ev = NULL;
 	tg_trustroot *root = NULL;
-	tg_pubkey *key = NULL;
+	tg_key *key = NULL;
 	tg_artifact art;
 	char *bundle = NULL, *data = NULL;
 	size_t bundle_len = 0, data_len = 0;
@@ -234,7 +234,7 @@ static int verify_bundle(int argc, char **argv)
 out:
 	tg_sigstore_evidence_free(ev);
 	tg_trustroot_free(root);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(bundle);
 	free(data);
 	return rc;

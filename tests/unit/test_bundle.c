@@ -154,12 +154,12 @@ static void test_bundle_verifies_managed_key(void **state)
 	tg_sigstore_evidence *ev = NULL;
 	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
-	tg_pubkey *key;
+	tg_key *key;
 	char *path = tt_fixture_path(CONF "managed-key-happy-path/key.pub");
 
 	(void)state;
 	assert_int_equal(tg_trustroot_default(&root), 0);
-	assert_int_equal(tg_pubkey_load_file(&key, path), 0);
+	assert_int_equal(tg_key_load_file(&key, path), 0);
 	pol.root = root;
 	pol.key = key;
 	assert_int_equal(verify_fixture(&ev,
@@ -167,7 +167,7 @@ static void test_bundle_verifies_managed_key(void **state)
 	                                     "bundle.sigstore.json",
 	                                &pol, false),
 	                 0);
-	assert_string_equal(ev->signer, tg_pubkey_id(key));
+	assert_string_equal(ev->signer, tg_key_id(key));
 	assert_null(ev->issuer);
 	assert_int_equal(ev->log_index, 771488337);
 	tg_sigstore_evidence_free(ev);
@@ -178,7 +178,7 @@ static void test_bundle_verifies_managed_key(void **state)
 	                                &pol, false),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "a public key was expected");
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	tg_trustroot_free(root);
 	free(path);
 }
@@ -213,7 +213,7 @@ static void test_bundle_tlog_threshold_none(void **state)
 	tg_sigstore_evidence *ev = NULL;
 	tg_sigstore_policy pol = { 0 };
 	tg_trustroot *root;
-	tg_pubkey *key;
+	tg_key *key;
 	tg_artifact art = { 0 };
 	char *json,
 	        *kp = tt_fixture_path("sigstore-go/pkg/testing/data/"
@@ -227,7 +227,7 @@ static void test_bundle_tlog_threshold_none(void **state)
 	                       "public-key-validity.sigstore.json",
 	                       &len);
 	assert_int_equal(tg_trustroot_load_file(&root, rp), 0);
-	assert_int_equal(tg_pubkey_load_file(&key, kp), 0);
+	assert_int_equal(tg_key_load_file(&key, kp), 0);
 	pol.root = root;
 	pol.key = key;
 	art.digest = "sha256:6ae8a75555209fd6c44157c0aed8016e763ff435a19cf1"
@@ -240,7 +240,7 @@ static void test_bundle_tlog_threshold_none(void **state)
 	assert_true(ev->timestamp > 0);
 	assert_int_equal(ev->log_index, -1);
 	tg_sigstore_evidence_free(ev);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	tg_trustroot_free(root);
 	free(json);
 	free(kp);
@@ -461,19 +461,19 @@ static void test_bundle_legacy_key_rekor(void **state)
 	tg_sigstore_evidence *ev = NULL;
 	layer_fixture f;
 	tg_trustroot *root, *other;
-	tg_pubkey *key;
+	tg_key *key;
 	char *kp = tt_fixture_path("containers-image/cosign2.pub");
 
 	(void)state;
 	root = pem_root(true, NULL, NULL);
-	assert_int_equal(tg_pubkey_load_file(&key, kp), 0);
+	assert_int_equal(tg_key_load_file(&key, kp), 0);
 	load_layer(&f, "containers-image/dir-img-cosign-key-rekor-valid/"
 	               "signature-1");
 	pol.root = root;
 	pol.key = key;
 	assert_int_equal(tg_cosign_legacy_verify(&ev, "sig", &f.layer, &pol),
 	                 0);
-	assert_string_equal(ev->signer, tg_pubkey_id(key));
+	assert_string_equal(ev->signer, tg_key_id(key));
 	assert_true(ev->log_index > 0);
 	tg_sigstore_evidence_free(ev);
 	/* A Rekor key we do not trust: the SET's log is unknown. */
@@ -489,7 +489,7 @@ static void test_bundle_legacy_key_rekor(void **state)
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "message signature");
 	free_layer(&f);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	tg_trustroot_free(root);
 	tg_trustroot_free(other);
 	free(kp);
@@ -501,12 +501,12 @@ static void test_bundle_legacy_key_without_rekor(void **state)
 	tg_sigstore_evidence *ev = NULL;
 	layer_fixture f;
 	tg_trustroot *root;
-	tg_pubkey *key;
+	tg_key *key;
 	char *kp = tt_fixture_path("containers-image/cosign.pub");
 
 	(void)state;
 	assert_int_equal(tg_trustroot_new(&root), 0);
-	assert_int_equal(tg_pubkey_load_file(&key, kp), 0);
+	assert_int_equal(tg_key_load_file(&key, kp), 0);
 	load_layer(&f, "containers-image/dir-img-cosign-valid/signature-1");
 	pol.root = root;
 	pol.key = key;
@@ -518,7 +518,7 @@ static void test_bundle_legacy_key_without_rekor(void **state)
 	assert_int_equal(ev->log_index, -1);
 	tg_sigstore_evidence_free(ev);
 	free_layer(&f);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	tg_trustroot_free(root);
 	free(kp);
 }

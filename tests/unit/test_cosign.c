@@ -121,13 +121,13 @@ static char *fixture_digest(const char *dir)
 	return tg_strdup(out);
 }
 
-static tg_pubkey *fixture_key(const char *name)
+static tg_key *fixture_key(const char *name)
 {
 	char *rel = tg_aprintf("containers-image/%s", name);
 	char *path = tt_fixture_path(rel);
-	tg_pubkey *key;
+	tg_key *key;
 
-	assert_int_equal(tg_pubkey_load_file(&key, path), 0);
+	assert_int_equal(tg_key_load_file(&key, path), 0);
 	free(path);
 	free(rel);
 	return key;
@@ -148,7 +148,7 @@ static tg_check *verify_fixture(const char *dir,
 {
 	struct fixture_sig fs[4];
 	tg_cosign_layer layers[4];
-	tg_pubkey *key = fixture_key(keyname);
+	tg_key *key = fixture_key(keyname);
 	tg_authority auth = { .name = "release", .key = key };
 	tg_cosign_options o = { 0 };
 	tg_imageref *ref;
@@ -175,7 +175,7 @@ static tg_check *verify_fixture(const char *dir,
 	for (i = 0; i < nsigs; i++)
 		fixture_sig_free(&fs[i]);
 	tg_imageref_free(ref);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	return check;
 }
 
@@ -583,8 +583,8 @@ static void test_cosign_fixture_unknown_key_rejects(void **state)
 static void test_cosign_threshold_counts_distinct_authorities(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k1 = fixture_key("cosign.pub"),
-	          *k2 = fixture_key("cosign2.pub");
+	tg_key *k1 = fixture_key("cosign.pub"),
+	       *k2 = fixture_key("cosign2.pub");
 	tg_authority auths[2] = { { .name = "release", .key = k1 },
 		                  { .name = "ci", .key = k2 } };
 	tg_cosign_layer layers[2];
@@ -615,15 +615,15 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 	                                               "authorities"),
 	                               0),
 	                "signer")),
-	        tg_pubkey_id(k1));
+	        tg_key_id(k1));
 	tg_check_free(c);
 	/* A threshold above the authorities is unusable. */
 	o.threshold = 3;
 	assert_int_equal(tg_cosign_verify(&c, layers, 2, &o), TG_EINVALID);
 	assert_null(c);
 	fixture_sig_free(&s);
-	tg_pubkey_free(k1);
-	tg_pubkey_free(k2);
+	tg_key_free(k1);
+	tg_key_free(k2);
 }
 
 /* Signatures verified elsewhere (referrer bundles) count with the layers
@@ -631,8 +631,8 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 static void test_cosign_counts_extra_signatures(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k1 = fixture_key("cosign.pub"),
-	          *k2 = fixture_key("cosign2.pub");
+	tg_key *k1 = fixture_key("cosign.pub"),
+	       *k2 = fixture_key("cosign2.pub");
 	tg_authority auths[2] = { { .name = "release", .key = k1 },
 		                  { .name = "ci", .key = k2 } };
 	tg_cosign_extra extra[2] = {
@@ -672,14 +672,14 @@ static void test_cosign_counts_extra_signatures(void **state)
 	assert_reason(c, "0 of 1 signatures verify");
 	tg_check_free(c);
 	fixture_sig_free(&s);
-	tg_pubkey_free(k1);
-	tg_pubkey_free(k2);
+	tg_key_free(k1);
+	tg_key_free(k2);
 }
 
 static void test_cosign_rejects_unsigned_and_tampered(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k = fixture_key("cosign.pub");
+	tg_key *k = fixture_key("cosign.pub");
 	tg_authority auth = { .name = "release", .key = k };
 	tg_cosign_options o = { 0 };
 	tg_cosign_layer l;
@@ -716,13 +716,13 @@ static void test_cosign_rejects_unsigned_and_tampered(void **state)
 	assert_reason(c, "signature 1: does not verify");
 	tg_check_free(c);
 	fixture_sig_free(&s);
-	tg_pubkey_free(k);
+	tg_key_free(k);
 }
 
 static void test_cosign_caps_layers(void **state)
 {
 	struct fixture_sig s;
-	tg_pubkey *k = fixture_key("cosign.pub");
+	tg_key *k = fixture_key("cosign.pub");
 	tg_authority auth = { .name = "release", .key = k };
 	tg_cosign_options o = { 0 };
 	tg_cosign_layer *l = tg_calloc(TG_MAX_SIGNATURES + 5, sizeof(*l));
@@ -748,7 +748,7 @@ static void test_cosign_caps_layers(void **state)
 	tg_check_free(c);
 	free(l);
 	fixture_sig_free(&s);
-	tg_pubkey_free(k);
+	tg_key_free(k);
 }
 
 int main(void)

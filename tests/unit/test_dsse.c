@@ -24,19 +24,19 @@
 /* A signer made for the test: a fresh P-256 key. */
 struct signer {
 	EVP_PKEY *priv;
-	tg_pubkey *pub;
+	tg_key *pub;
 };
 
 static void signer_init(struct signer *s, const char *name)
 {
 	s->priv = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	assert_non_null(s->priv);
-	assert_int_equal(tg_pubkey_from_evp(&s->pub, name, s->priv), 0);
+	assert_int_equal(tg_key_from_evp(&s->pub, name, s->priv), 0);
 }
 
 static void signer_free(struct signer *s)
 {
-	tg_pubkey_free(s->pub);
+	tg_key_free(s->pub);
 	EVP_PKEY_free(s->priv);
 }
 
@@ -124,7 +124,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	tg_dsse_envelope *e;
 	tg_intoto_statement *st;
 	tg_authority auth = { .name = "npm" };
-	tg_pubkey *key;
+	tg_key *key;
 	const unsigned char *payload;
 	size_t which = 9, plen;
 	char *signer;
@@ -132,7 +132,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	(void)state;
 	assert_non_null(doc);
 	env_text = json_dumps(json_object_get(doc, "dsseEnvelope"), 0);
-	assert_int_equal(tg_pubkey_load_file(&key, kpath), 0);
+	assert_int_equal(tg_key_load_file(&key, kpath), 0);
 	auth.key = key;
 	assert_int_equal(tg_dsse_envelope_parse(&e, (unsigned char *)env_text,
 	                                        strlen(env_text)),
@@ -147,7 +147,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	                                         NULL, NULL, NULL),
 	                 0);
 	assert_int_equal(which, 0);
-	assert_string_equal(signer, tg_pubkey_id(key));
+	assert_string_equal(signer, tg_key_id(key));
 	free(signer);
 	payload = tg_dsse_envelope_payload(&plen, e);
 	assert_int_equal(tg_intoto_statement_parse(&st, payload, plen), 0);
@@ -164,7 +164,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	assert_false(tg_intoto_statement_has_subject(st, IMAGE_DIGEST));
 	tg_intoto_statement_free(st);
 	tg_dsse_envelope_free(e);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(env_text);
 	json_decref(doc);
 	free(kpath);
@@ -180,12 +180,12 @@ static void test_dsse_rejects_real_envelope_with_other_key(void **state)
 	char *env_text = json_dumps(json_object_get(doc, "dsseEnvelope"), 0);
 	tg_authority auth = { .name = "release" };
 	tg_dsse_envelope *e;
-	tg_pubkey *key;
+	tg_key *key;
 	size_t which;
 	char *signer;
 
 	(void)state;
-	assert_int_equal(tg_pubkey_load_file(&key, kpath), 0);
+	assert_int_equal(tg_key_load_file(&key, kpath), 0);
 	auth.key = key;
 	assert_int_equal(tg_dsse_envelope_parse(&e, (unsigned char *)env_text,
 	                                        strlen(env_text)),
@@ -196,7 +196,7 @@ static void test_dsse_rejects_real_envelope_with_other_key(void **state)
 	assert_null(signer);
 	assert_contains(tg_error_last(), "key \"release\"");
 	tg_dsse_envelope_free(e);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(env_text);
 	json_decref(doc);
 	free(kpath);
@@ -390,7 +390,7 @@ static void test_dsse_attestation_verifies_and_checks_subject(void **state)
 	assert_int_equal(
 	        tg_attestation_verify(&a, &layer, IMAGE_DIGEST, auths, 2), 0);
 	assert_string_equal(tg_attestation_authority(a), "release");
-	assert_string_equal(tg_attestation_signer(a), tg_pubkey_id(good.pub));
+	assert_string_equal(tg_attestation_signer(a), tg_key_id(good.pub));
 	assert_string_equal(tg_attestation_predicate_type(a),
 	                    "https://spdx.dev/Document");
 	assert_int_equal(json_integer_value(json_object_get(

@@ -42,28 +42,28 @@ static void test_keys_verifies_real_cosign_signature(void **state)
 {
 	unsigned char *payload, *sig;
 	size_t payload_len, sig_len;
-	tg_pubkey *key;
+	tg_key *key;
 	char *path = tt_fixture_path("containers-image/cosign.pub");
 
 	(void)state;
-	assert_int_equal(tg_pubkey_load_file(&key, path), 0);
-	assert_int_equal(tg_pubkey_type(key), TG_KEY_ECDSA_P256);
-	assert_string_equal(tg_pubkey_type_name(key), "ecdsa-p256");
-	assert_true(tg_digest_is_valid(tg_pubkey_id(key)));
+	assert_int_equal(tg_key_load_file(&key, path), 0);
+	assert_int_equal(tg_key_type(key), TG_KEY_ECDSA_P256);
+	assert_string_equal(tg_key_type_name(key), "ecdsa-p256");
+	assert_true(tg_digest_is_valid(tg_key_id(key)));
 	load_cosign_fixture("containers-image/dir-img-cosign-valid/signature-1",
 	                    &payload, &payload_len, &sig, &sig_len);
-	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-	                                  payload_len, sig, sig_len),
+	assert_int_equal(tg_key_verify(key, TG_HASH_DEFAULT, payload,
+	                               payload_len, sig, sig_len),
 	                 0);
 	/* One changed byte of the payload must break it. */
 	payload[10] ^= 1;
-	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-	                                  payload_len, sig, sig_len),
+	assert_int_equal(tg_key_verify(key, TG_HASH_DEFAULT, payload,
+	                               payload_len, sig, sig_len),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "does not verify with ecdsa-p256 key");
 	free(payload);
 	free(sig);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(path);
 }
 
@@ -71,19 +71,19 @@ static void test_keys_rejects_signature_by_other_key(void **state)
 {
 	unsigned char *payload, *sig;
 	size_t payload_len, sig_len;
-	tg_pubkey *key;
+	tg_key *key;
 	char *path = tt_fixture_path("containers-image/cosign2.pub");
 
 	(void)state;
-	assert_int_equal(tg_pubkey_load_file(&key, path), 0);
+	assert_int_equal(tg_key_load_file(&key, path), 0);
 	load_cosign_fixture("containers-image/dir-img-cosign-valid/signature-1",
 	                    &payload, &payload_len, &sig, &sig_len);
-	assert_int_equal(tg_pubkey_verify(key, TG_HASH_DEFAULT, payload,
-	                                  payload_len, sig, sig_len),
+	assert_int_equal(tg_key_verify(key, TG_HASH_DEFAULT, payload,
+	                               payload_len, sig, sig_len),
 	                 TG_EUNTRUSTED);
 	free(payload);
 	free(sig);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(path);
 }
 
@@ -92,7 +92,7 @@ static void sign_with_fresh_key(EVP_PKEY *priv,
                                 const EVP_MD *md,
                                 int pss,
                                 const char *msg,
-                                tg_pubkey **pub,
+                                tg_key **pub,
                                 unsigned char *sig,
                                 size_t *sig_len)
 {
@@ -115,31 +115,31 @@ static void sign_with_fresh_key(EVP_PKEY *priv,
 	EVP_MD_CTX_free(ctx);
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, priv), 1);
 	pem_len = BIO_get_mem_data(bio, &pem);
-	assert_int_equal(tg_pubkey_from_pem(pub, "fresh", pem, (size_t)pem_len),
+	assert_int_equal(tg_key_from_pem(pub, "fresh", pem, (size_t)pem_len),
 	                 0);
 	BIO_free(bio);
 }
 
 static void
-check_roundtrip(EVP_PKEY *priv, const EVP_MD *md, int pss, tg_key_type type)
+check_roundtrip(EVP_PKEY *priv, const EVP_MD *md, int pss, tg_key_kind type)
 {
 	const char *msg = "DSSEv1 28 application/vnd.in-toto+json 2 {}";
 	unsigned char sig[1024];
 	size_t sig_len = sizeof(sig);
-	tg_pubkey *pub = NULL;
+	tg_key *pub = NULL;
 
 	sign_with_fresh_key(priv, md, pss, msg, &pub, sig, &sig_len);
-	assert_int_equal(tg_pubkey_type(pub), type);
-	assert_int_equal(tg_pubkey_verify(pub, TG_HASH_DEFAULT,
-	                                  (const unsigned char *)msg,
-	                                  strlen(msg), sig, sig_len),
+	assert_int_equal(tg_key_type(pub), type);
+	assert_int_equal(tg_key_verify(pub, TG_HASH_DEFAULT,
+	                               (const unsigned char *)msg, strlen(msg),
+	                               sig, sig_len),
 	                 0);
 	sig[sig_len / 2] ^= 0x40;
-	assert_int_equal(tg_pubkey_verify(pub, TG_HASH_DEFAULT,
-	                                  (const unsigned char *)msg,
-	                                  strlen(msg), sig, sig_len),
+	assert_int_equal(tg_key_verify(pub, TG_HASH_DEFAULT,
+	                               (const unsigned char *)msg, strlen(msg),
+	                               sig, sig_len),
 	                 TG_EUNTRUSTED);
-	tg_pubkey_free(pub);
+	tg_key_free(pub);
 	EVP_PKEY_free(priv);
 }
 
@@ -163,48 +163,45 @@ static void test_keys_verify_digest_matches_message_form(void **state)
 	const char *msg = "artifact bytes";
 	unsigned char sig[256], md[32];
 	size_t sig_len = sizeof(sig);
-	tg_pubkey *pub = NULL;
+	tg_key *pub = NULL;
 	EVP_PKEY *priv = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
 	(void)state;
 	sign_with_fresh_key(priv, EVP_sha256(), 0, msg, &pub, sig, &sig_len);
 	tg_sha256(md, msg, strlen(msg));
-	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32,
-	                                         sig, sig_len),
-	                 0);
-	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 31,
-	                                         sig, sig_len),
-	                 TG_EINVALID);
+	assert_int_equal(
+	        tg_key_verify_digest(pub, TG_HASH_SHA256, md, 32, sig, sig_len),
+	        0);
+	assert_int_equal(
+	        tg_key_verify_digest(pub, TG_HASH_SHA256, md, 31, sig, sig_len),
+	        TG_EINVALID);
 	md[0] ^= 1;
-	assert_int_equal(tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32,
-	                                         sig, sig_len),
-	                 TG_EUNTRUSTED);
-	tg_pubkey_free(pub);
+	assert_int_equal(
+	        tg_key_verify_digest(pub, TG_HASH_SHA256, md, 32, sig, sig_len),
+	        TG_EUNTRUSTED);
+	tg_key_free(pub);
 	EVP_PKEY_free(priv);
 }
 
 static void test_keys_rejects_bad_and_weak_keys(void **state)
 {
-	tg_pubkey *key = NULL;
+	tg_key *key = NULL;
 	EVP_PKEY *weak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
 	EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
 	const char *junk = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC "
 	                   "KEY-----\n";
 
 	(void)state;
-	assert_int_equal(
-	        tg_pubkey_from_pem(&key, "junk.pub", junk, strlen(junk)),
-	        TG_EPARSE);
+	assert_int_equal(tg_key_from_pem(&key, "junk.pub", junk, strlen(junk)),
+	                 TG_EPARSE);
 	assert_null(key);
 	assert_contains(tg_error_last(), "junk.pub: not a PEM public key");
-	assert_int_equal(tg_pubkey_from_pem(&key, "empty.pub", "", 0),
-	                 TG_EPARSE);
-	assert_int_equal(tg_pubkey_from_evp(&key, "weak.pub", weak),
-	                 TG_EINVALID);
+	assert_int_equal(tg_key_from_pem(&key, "empty.pub", "", 0), TG_EPARSE);
+	assert_int_equal(tg_key_from_evp(&key, "weak.pub", weak), TG_EINVALID);
 	assert_contains(tg_error_last(), "RSA key of 1024 bits");
-	assert_int_equal(tg_pubkey_from_evp(&key, "k1.pub", k1), TG_EINVALID);
+	assert_int_equal(tg_key_from_evp(&key, "k1.pub", k1), TG_EINVALID);
 	assert_contains(tg_error_last(), "unsupported elliptic curve");
-	assert_int_equal(tg_pubkey_load_file(&key, "/nonexistent/key.pub"),
+	assert_int_equal(tg_key_load_file(&key, "/nonexistent/key.pub"),
 	                 TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "/nonexistent/key.pub");
 	EVP_PKEY_free(weak);
@@ -215,14 +212,14 @@ static void test_keys_ed25519_refuses_prehashed(void **state)
 {
 	EVP_PKEY *priv = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	unsigned char md[32] = { 0 }, sig[64] = { 0 };
-	tg_pubkey *pub = NULL;
+	tg_key *pub = NULL;
 
 	(void)state;
-	assert_int_equal(tg_pubkey_from_evp(&pub, "ed", priv), 0);
+	assert_int_equal(tg_key_from_evp(&pub, "ed", priv), 0);
 	assert_int_equal(
-	        tg_pubkey_verify_digest(pub, TG_HASH_SHA256, md, 32, sig, 64),
+	        tg_key_verify_digest(pub, TG_HASH_SHA256, md, 32, sig, 64),
 	        TG_EINVALID);
-	tg_pubkey_free(pub);
+	tg_key_free(pub);
 	EVP_PKEY_free(priv);
 }
 

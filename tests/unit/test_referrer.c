@@ -25,7 +25,7 @@
 	"1111111111111111111111111111111111111111111111111111111111111111"
 
 typedef struct fixture {
-	tg_pubkey *key;
+	tg_key *key;
 	tg_policy_authority auth;
 	const tg_policy_authority *auths[1];
 	tg_policy_signatures sigs;
@@ -36,7 +36,7 @@ static int setup(void **state)
 	fixture *f = tg_calloc(1, sizeof(*f));
 	char *path = tt_src_path("tests/data/bundles/keys/release.pub");
 
-	assert_int_equal(tg_pubkey_load_file(&f->key, path), 0);
+	assert_int_equal(tg_key_load_file(&f->key, path), 0);
 	free(path);
 	f->auth.name = "release";
 	f->auth.kind = TG_AUTHORITY_KEY;
@@ -53,7 +53,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 
-	tg_pubkey_free(f->key);
+	tg_key_free(f->key);
 	free(f);
 	return 0;
 }
@@ -87,7 +87,7 @@ static void test_referrer_sign_bundle_is_a_signature(void **state)
 	                 0);
 	assert_int_equal(b->kind, TG_REFERRER_SIGNATURE);
 	assert_int_equal(b->authority, 0);
-	assert_string_equal(b->signer, tg_pubkey_id(f->key));
+	assert_string_equal(b->signer, tg_key_id(f->key));
 	assert_null(b->issuer);
 	assert_int_equal(b->log_index, -1);
 	assert_string_equal(b->subject_name, "tollgate.test/bundles/app");
@@ -194,11 +194,11 @@ static void test_referrer_second_authority(void **state)
 	fixture *f = *state;
 	const tg_policy_authority *two[2];
 	tg_policy_authority other = { 0 };
-	tg_pubkey *k = NULL;
+	tg_key *k = NULL;
 	tg_referrer_bundle *b = NULL;
 	char *path = tt_src_path("tests/data/bundles/keys/stranger.pub");
 
-	assert_int_equal(tg_pubkey_load_file(&k, path), 0);
+	assert_int_equal(tg_key_load_file(&k, path), 0);
 	other.name = "stranger";
 	other.kind = TG_AUTHORITY_KEY;
 	other.key = k;
@@ -215,7 +215,7 @@ static void test_referrer_second_authority(void **state)
 	f->sigs.nauthorities = 1;
 	assert_int_equal(b->authority, 1);
 	tg_referrer_bundle_free(b);
-	tg_pubkey_free(k);
+	tg_key_free(k);
 	free(path);
 }
 

@@ -1,8 +1,8 @@
 /*
- * Tests of Sigstore verification for policy authorities (verify/sigstore/sigstore.c):
- * the keyless verify hook on real cosign layers, key authorities that
- * require Rekor, trust from fulcioCerts, trustedRoot and the built-in root,
- * and referrer bundles.
+ * Tests of Sigstore verification for policy authorities
+ * (verify/sigstore/sigstore.c): the keyless verify hook on real cosign layers,
+ * key authorities that require Rekor, trust from fulcioCerts, trustedRoot and
+ * the built-in root, and referrer bundles.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,13 +108,13 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 {
 	tg_policy_authority a = { 0 };
 	layer_fixture f;
-	tg_pubkey *key;
+	tg_key *key;
 	char *signer = NULL,
 	     *kp = tt_fixture_path("containers-image/cosign2.pub");
 	const char *bundle;
 
 	(void)state;
-	assert_int_equal(tg_pubkey_load_file(&key, kp), 0);
+	assert_int_equal(tg_key_load_file(&key, kp), 0);
 	a.name = "release";
 	a.kind = TG_AUTHORITY_KEY;
 	a.key = key;
@@ -122,7 +122,7 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 	load_material(&f, "containers-image/dir-img-cosign-key-rekor-valid/"
 	                  "signature-1");
 	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m), 0);
-	assert_string_equal(signer, tg_pubkey_id(key));
+	assert_string_equal(signer, tg_key_id(key));
 	free(signer);
 	/* No Rekor bundle: rejected. */
 	bundle = f.m.bundle;
@@ -137,7 +137,7 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "not in the trust root");
 	free_material(&f);
-	tg_pubkey_free(key);
+	tg_key_free(key);
 	free(kp);
 }
 

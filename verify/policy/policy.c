@@ -632,7 +632,7 @@ void tg_policy_free(tg_policy *policy)
 	if (policy == NULL)
 		return;
 	for (i = 0; i < policy->nkeys; i++)
-		tg_pubkey_free(policy->keys[i]);
+		tg_key_free(policy->keys[i]);
 	free(policy->keys);
 	for (i = 0; i < policy->nregexps; i++)
 		tg_regexp_free(policy->regexps[i]);

@@ -56,7 +56,7 @@ struct tg_policy {
 	size_t nrules;
 	tg_policy_exception *exceptions;
 	size_t nexceptions;
-	tg_pubkey **keys; /* owned, freed with the policy */
+	tg_key **keys; /* owned, freed with the policy */
 	size_t nkeys;
 	tg_regexp **regexps; /* owned */
 	size_t nregexps;

@@ -29,7 +29,7 @@ static char *resolve(tg_policy__ctx *c, const char *path)
 	                             tg_path_join(c->base_dir, path));
 }
 
-static void keep_key(tg_policy *p, tg_pubkey *key)
+static void keep_key(tg_policy *p, tg_key *key)
 {
 	p->keys = tg_realloc(p->keys, (p->nkeys + 1) * sizeof(*p->keys));
 	p->keys[p->nkeys++] = key;
@@ -41,24 +41,24 @@ static int load_key(tg_policy__ctx *c,
                     tg_policy__loc at,
                     const char *value,
                     const char *label,
-                    const tg_pubkey **key_out,
+                    const tg_key **key_out,
                     const char **path_out)
 {
-	tg_pubkey *key = NULL;
+	tg_key *key = NULL;
 	int error;
 
 	*path_out = NULL;
 	if (tg_str_has_prefix(value, "-----BEGIN")) {
-		error = tg_pubkey_from_pem(&key, label, value, strlen(value));
+		error = tg_key_from_pem(&key, label, value, strlen(value));
 	} else {
 		*path_out = resolve(c, value);
-		error = tg_pubkey_load_file(&key, *path_out);
+		error = tg_key_load_file(&key, *path_out);
 	}
 	if (error < 0)
 		return tg_policy__perr_code(c, error, at, "%s",
 		                            tg_error_last());
 	keep_key(c->p, key);
-	tg_buf_printf(&c->canon, "key %s %s\n", at.disp, tg_pubkey_id(key));
+	tg_buf_printf(&c->canon, "key %s %s\n", at.disp, tg_key_id(key));
 	*key_out = key;
 	return 0;
 }

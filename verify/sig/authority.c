@@ -15,15 +15,15 @@
  */
 static int verify_with_key(const tg_authority *a, const tg_sig_material *m)
 {
-	tg_key_type t = tg_pubkey_type(a->key);
+	tg_key_kind t = tg_key_type(a->key);
 	int error;
 
-	error = tg_pubkey_verify(a->key, TG_HASH_DEFAULT, m->msg, m->msg_len,
-	                         m->sig, m->sig_len);
+	error = tg_key_verify(a->key, TG_HASH_DEFAULT, m->msg, m->msg_len,
+	                      m->sig, m->sig_len);
 	if (error == TG_EUNTRUSTED &&
 	    (t == TG_KEY_ECDSA_P384 || t == TG_KEY_ECDSA_P521))
-		error = tg_pubkey_verify(a->key, TG_HASH_SHA256, m->msg,
-		                         m->msg_len, m->sig, m->sig_len);
+		error = tg_key_verify(a->key, TG_HASH_SHA256, m->msg,
+		                      m->msg_len, m->sig, m->sig_len);
 	return error;
 }
 
@@ -58,7 +58,7 @@ int tg_authority_verify(char **signer_out,
 			return tg_error_prefix(error, "key \"%s\"", a->name);
 		if (a->needs_tlog && (error = check_tlog(a, m)) < 0)
 			return error;
-		*signer_out = tg_strdup(tg_pubkey_id(a->key));
+		*signer_out = tg_strdup(tg_key_id(a->key));
 		return 0;
 	}
 	if (a->verify) {

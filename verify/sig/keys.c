@@ -22,9 +22,9 @@
  * what cosign generates at the least. */
 #define TG_MIN_RSA_BITS 2048
 
-struct tg_pubkey {
+struct tg_key {
 	EVP_PKEY *pkey;
-	tg_key_type type;
+	tg_key_kind type;
 	char *name;
 	char id[TG_DIGEST_STR_LEN + 1];
 };
@@ -36,7 +36,7 @@ static const char *const type_names[] = {
 };
 
 /* Classify pkey; TG_EINVALID for key types and curves we do not accept. */
-static int classify(tg_key_type *out, const char *name, EVP_PKEY *pkey)
+static int classify(tg_key_kind *out, const char *name, EVP_PKEY *pkey)
 {
 	char curve[64];
 	size_t len = 0;
@@ -84,11 +84,11 @@ static int classify(tg_key_type *out, const char *name, EVP_PKEY *pkey)
 	                    name);
 }
 
-int tg_pubkey_from_evp(tg_pubkey **out, const char *name, EVP_PKEY *pkey)
+int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
 {
-	tg_pubkey *key;
+	tg_key *key;
 	unsigned char *der = NULL;
-	tg_key_type type = TG_KEY_ECDSA_P256; /* set by classify() */
+	tg_key_kind type = TG_KEY_ECDSA_P256; /* set by classify() */
 	int der_len, error;
 
 	*out = NULL;
@@ -120,10 +120,7 @@ static int check_key_size(const char *name, size_t len)
 	return 0;
 }
 
-int tg_pubkey_from_pem(tg_pubkey **out,
-                       const char *name,
-                       const char *pem,
-                       size_t len)
+int tg_key_from_pem(tg_key **out, const char *name, const char *pem, size_t len)
 {
 	EVP_PKEY *pkey = NULL;
 	BIO *bio;
@@ -158,15 +155,15 @@ int tg_pubkey_from_pem(tg_pubkey **out,
 		                     "%s: not a PEM public key (expected "
 		                     "\"-----BEGIN PUBLIC KEY-----\")",
 		                     name));
-	error = tg_pubkey_from_evp(out, name, pkey);
+	error = tg_key_from_evp(out, name, pkey);
 	EVP_PKEY_free(pkey);
 	return error;
 }
 
-int tg_pubkey_from_der(tg_pubkey **out,
-                       const char *name,
-                       const unsigned char *der,
-                       size_t len)
+int tg_key_from_der(tg_key **out,
+                    const char *name,
+                    const unsigned char *der,
+                    size_t len)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey;
@@ -181,12 +178,12 @@ int tg_pubkey_from_der(tg_pubkey **out,
 		return tg_error_add_openssl(tg_error_set(
 		        TG_EPARSE, "%s: not a DER SubjectPublicKeyInfo", name));
 	}
-	error = tg_pubkey_from_evp(out, name, pkey);
+	error = tg_key_from_evp(out, name, pkey);
 	EVP_PKEY_free(pkey);
 	return error;
 }
 
-int tg_pubkey_load_file(tg_pubkey **out, const char *path)
+int tg_key_load_file(tg_key **out, const char *path)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -195,39 +192,39 @@ int tg_pubkey_load_file(tg_pubkey **out, const char *path)
 	*out = NULL;
 	if ((error = tg_file_read(&data, &len, path, TG_MAX_PEM_BYTES)) < 0)
 		return error;
-	error = tg_pubkey_from_pem(out, path, data, len);
+	error = tg_key_from_pem(out, path, data, len);
 	free(data);
 	return error;
 }
 
-tg_key_type tg_pubkey_type(const tg_pubkey *key)
+tg_key_kind tg_key_type(const tg_key *key)
 {
 	return key->type;
 }
 
-const char *tg_pubkey_type_name(const tg_pubkey *key)
+const char *tg_key_type_name(const tg_key *key)
 {
 	return type_names[key->type];
 }
 
-const char *tg_pubkey_name(const tg_pubkey *key)
+const char *tg_key_name(const tg_key *key)
 {
 	return key->name;
 }
 
-EVP_PKEY *tg_pubkey_evp(const tg_pubkey *key)
+EVP_PKEY *tg_key_evp(const tg_key *key)
 {
 	return key->pkey;
 }
 
-const char *tg_pubkey_id(const tg_pubkey *key)
+const char *tg_key_id(const tg_key *key)
 {
 	return key->id;
 }
 
 /* The message digest for key and hash; NULL (and a message) when the pair
  * makes no sense. Ed25519 takes no digest: *md stays NULL, returns 0. */
-static int pick_md(const EVP_MD **md, const tg_pubkey *key, tg_hash hash)
+static int pick_md(const EVP_MD **md, const tg_key *key, tg_hash hash)
 {
 	*md = NULL;
 	if (key->type == TG_KEY_ED25519) {
@@ -266,7 +263,7 @@ static int pick_md(const EVP_MD **md, const tg_pubkey *key, tg_hash hash)
  * RSA_PKCS1_PSS_PADDING for RSA keys and ignored otherwise. digest mode
  * verifies a precomputed hash with EVP_PKEY_verify.
  */
-static int verify_once(const tg_pubkey *key,
+static int verify_once(const tg_key *key,
                        const EVP_MD *md,
                        int padding,
                        int digest_mode,
@@ -313,7 +310,7 @@ out:
 	return ok;
 }
 
-static int verify_any(const tg_pubkey *key,
+static int verify_any(const tg_key *key,
                       tg_hash hash,
                       int digest_mode,
                       const unsigned char *msg,
@@ -344,22 +341,22 @@ static int verify_any(const tg_pubkey *key,
 	                    type_names[key->type], key->name);
 }
 
-int tg_pubkey_verify(const tg_pubkey *key,
-                     tg_hash hash,
-                     const unsigned char *msg,
-                     size_t msg_len,
-                     const unsigned char *sig,
-                     size_t sig_len)
+int tg_key_verify(const tg_key *key,
+                  tg_hash hash,
+                  const unsigned char *msg,
+                  size_t msg_len,
+                  const unsigned char *sig,
+                  size_t sig_len)
 {
 	return verify_any(key, hash, 0, msg, msg_len, sig, sig_len);
 }
 
-int tg_pubkey_verify_digest(const tg_pubkey *key,
-                            tg_hash hash,
-                            const unsigned char *digest,
-                            size_t digest_len,
-                            const unsigned char *sig,
-                            size_t sig_len)
+int tg_key_verify_digest(const tg_key *key,
+                         tg_hash hash,
+                         const unsigned char *digest,
+                         size_t digest_len,
+                         const unsigned char *sig,
+                         size_t sig_len)
 {
 	if (key->type == TG_KEY_ED25519)
 		return tg_error_set(TG_EINVALID,
@@ -369,7 +366,7 @@ int tg_pubkey_verify_digest(const tg_pubkey *key,
 	return verify_any(key, hash, 1, digest, digest_len, sig, sig_len);
 }
 
-void tg_pubkey_free(tg_pubkey *key)
+void tg_key_free(tg_key *key)
 {
 	if (!key)
 		return;

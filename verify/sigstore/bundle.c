@@ -433,7 +433,7 @@ const unsigned char *tg_bundle_digest_for(const vctx *v, int alg, size_t *len)
 
 static tg_hash message_hash(const vctx *v)
 {
-	if (tg_pubkey_type(v->signer) == TG_KEY_ED25519)
+	if (tg_key_type(v->signer) == TG_KEY_ED25519)
 		return TG_HASH_DEFAULT;
 	switch (v->b->digest ? v->b->digest_alg : ALG_NONE) {
 	case ALG_SHA256:
@@ -472,18 +472,18 @@ static int check_message(vctx *v)
 	 * sign a SHA-256 digest); without it, the key's default. Ed25519
 	 * signs the message itself. */
 	if (v->art->data)
-		return prefixed(tg_pubkey_verify(v->signer, message_hash(v),
-		                                 v->art->data, v->art->len,
-		                                 b->sig, b->sig_len),
+		return prefixed(tg_key_verify(v->signer, message_hash(v),
+		                              v->art->data, v->art->len, b->sig,
+		                              b->sig_len),
 		                "message signature");
 	if (!v->dig.has_sha256)
 		return tg_error_set(TG_EINVALID,
 		                    "only a sha256 artifact "
 		                    "digest can be verified without the "
 		                    "artifact");
-	return prefixed(tg_pubkey_verify_digest(v->signer, TG_HASH_SHA256,
-	                                        v->dig.sha256, 32, b->sig,
-	                                        b->sig_len),
+	return prefixed(tg_key_verify_digest(v->signer, TG_HASH_SHA256,
+	                                     v->dig.sha256, 32, b->sig,
+	                                     b->sig_len),
 	                "message signature");
 }
 
@@ -555,8 +555,8 @@ static int check_dsse(vctx *v)
 	if ((error = tg_dsse_pae(&v->pae, &v->pae_len, b->payload_type,
 	                         b->payload, b->payload_len)) < 0)
 		return error;
-	if ((error = tg_pubkey_verify(v->signer, TG_HASH_DEFAULT, v->pae,
-	                              v->pae_len, b->sig, b->sig_len)) < 0)
+	if ((error = tg_key_verify(v->signer, TG_HASH_DEFAULT, v->pae,
+	                           v->pae_len, b->sig, b->sig_len)) < 0)
 		return tg_error_prefix(error, "DSSE envelope signature");
 	/* A legacy .att layer: the verifier matches the statement's subjects
 	 * against the image itself (dsse.c). */
@@ -737,8 +737,8 @@ static int pick_signer(vctx *v)
 			                    "signed with a certificate, but a "
 			                    "public key was expected");
 		v->signer = NULL;
-		if (tg_pubkey_from_evp(&v->cert_key, "signing certificate",
-		                       X509_get0_pubkey(v->b->leaf)) < 0)
+		if (tg_key_from_evp(&v->cert_key, "signing certificate",
+		                    X509_get0_pubkey(v->b->leaf)) < 0)
 			return TG_EINVALID;
 		v->signer = v->cert_key;
 		return 0;
@@ -796,7 +796,7 @@ int tg_bundle_verify_all(vctx *v)
 		                    v->tsa_error[0] ? "; " : "", v->tsa_error);
 	if (v->b->leaf)
 		return check_cert(v);
-	v->ev->signer = tg_strdup(tg_pubkey_id(v->signer));
+	v->ev->signer = tg_strdup(tg_key_id(v->signer));
 	return 0;
 }
 
@@ -873,7 +873,7 @@ int tg_bundle_verify(tg_sigstore_evidence **out,
 	v.ev = NULL;
 out:
 	tg_sigstore_evidence_free(v.ev);
-	tg_pubkey_free(v.cert_key);
+	tg_key_free(v.cert_key);
 	free(v.pae);
 	tg_bundle_clear(&b);
 	return error;

@@ -81,8 +81,8 @@ typedef struct vctx {
 	const tg_sigstore_policy *pol;
 	const tg_artifact *art;
 	bundle *b;
-	const tg_pubkey *signer; /* policy key, or cert_key */
-	tg_pubkey *cert_key;
+	const tg_key *signer; /* policy key, or cert_key */
+	tg_key *cert_key;
 	digests dig;
 	unsigned char *pae; /* DSSE pre-authentication encoding */
 	size_t pae_len;

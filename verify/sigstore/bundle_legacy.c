@@ -188,7 +188,7 @@ int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
 	v.ev = NULL;
 out:
 	tg_sigstore_evidence_free(v.ev);
-	tg_pubkey_free(v.cert_key);
+	tg_key_free(v.cert_key);
 	sk_X509_pop_free(v.untrusted, X509_free);
 	tg_bundle_clear(&b);
 	return error;

@@ -474,9 +474,9 @@ static int sct_verifies(const SCT *sct,
 	tg_buf_init(&msg, (size_t)tbs_len + ext_len + 64);
 	ok = sct_message(&msg, ts, ikh, tbs, (size_t)tbs_len, ext, ext_len) ==
 	             0 &&
-	     tg_pubkey_verify(log->key, TG_HASH_SHA256,
-	                      (const unsigned char *)msg.data, msg.len, sig,
-	                      sig_len) == 0;
+	     tg_key_verify(log->key, TG_HASH_SHA256,
+	                   (const unsigned char *)msg.data, msg.len, sig,
+	                   sig_len) == 0;
 	tg_buf_free(&msg);
 	return ok;
 }

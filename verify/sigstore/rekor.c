@@ -33,7 +33,7 @@ static bool pem_matches(const vctx *v, const unsigned char *pem, size_t len)
 		ok = c && X509_cmp(c, v->b->leaf) == 0;
 	} else {
 		k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		ok = k && EVP_PKEY_eq(k, tg_pubkey_evp(v->signer)) == 1;
+		ok = k && EVP_PKEY_eq(k, tg_key_evp(v->signer)) == 1;
 	}
 	X509_free(c);
 	EVP_PKEY_free(k);
@@ -211,7 +211,7 @@ body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
 		                           json_object_get(ver, "publicKey"),
 		                           "rawBytes", ctx)) < 0)
 			return error;
-		mlen = i2d_PUBKEY(tg_pubkey_evp(v->signer), &mine);
+		mlen = i2d_PUBKEY(tg_key_evp(v->signer), &mine);
 		error = mlen > 0 && (size_t)mlen == len &&
 		                        !CRYPTO_memcmp(der, mine, len)
 		                ? 0

@@ -29,7 +29,7 @@ typedef struct tg_tr_log {
 	size_t id_len;
 	char *base_url;
 	char *host; /* base_url's host, the checkpoint signer name */
-	tg_pubkey *key;
+	tg_key *key;
 	tg_validity valid;
 } tg_tr_log;
 
@@ -144,7 +144,7 @@ void tg_trustroot_clear_cas(tg_trustroot *root);
 int tg_trustroot_set_log_key(tg_trustroot *root,
                              bool ct,
                              const char *name,
-                             const tg_pubkey *key);
+                             const tg_key *key);
 
 /* Unix time of an ASN1_TIME; 0 or TG_EPARSE (then *out is 0). */
 int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t);

@@ -454,10 +454,9 @@ static int checkpoint_verify_sig(const tg_checkpoint *cp, const tg_tr_log *log)
 
 		if (log->id_len < 4 || memcmp(s->sig, log->id, 4))
 			continue;
-		if (tg_pubkey_verify(log->key, TG_HASH_DEFAULT,
-		                     (const unsigned char *)cp->body,
-		                     cp->body_len, s->sig + 4,
-		                     s->sig_len - 4) == 0)
+		if (tg_key_verify(log->key, TG_HASH_DEFAULT,
+		                  (const unsigned char *)cp->body, cp->body_len,
+		                  s->sig + 4, s->sig_len - 4) == 0)
 			return 0;
 	}
 	tg_error_clear();
@@ -524,9 +523,9 @@ int tg_tlog_verify_set(const tg_tr_log *log,
 	                hex, "logIndex", (json_int_t)log_index);
 	tg_buf_init(&buf, 4 * strlen(body_b64) + 1024);
 	error = doc ? tg_tlog_canonical_json(&buf, doc) : TG_ERROR;
-	if (error == 0 && tg_pubkey_verify(log->key, TG_HASH_DEFAULT,
-	                                   (const unsigned char *)buf.data,
-	                                   buf.len, set, set_len) < 0)
+	if (error == 0 && tg_key_verify(log->key, TG_HASH_DEFAULT,
+	                                (const unsigned char *)buf.data,
+	                                buf.len, set, set_len) < 0)
 		error = tg_error_set(TG_EUNTRUSTED,
 		                     "signed entry timestamp "
 		                     "of log index %lld does not verify with "

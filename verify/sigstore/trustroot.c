@@ -201,10 +201,8 @@ static int parse_validity(tg_validity *out, const json_t *obj, const char *ctx)
 
 /* SubjectPublicKeyInfo DER, or a bare PKCS#1 RSAPublicKey (keyDetails
  * PKCS1_RSA_*, used by some CT logs). */
-static int parse_key(tg_pubkey **out,
-                     const unsigned char *der,
-                     size_t len,
-                     const char *ctx)
+static int
+parse_key(tg_key **out, const unsigned char *der, size_t len, const char *ctx)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pkey;
@@ -221,7 +219,7 @@ static int parse_key(tg_pubkey **out,
 		                    "%s: publicKey.rawBytes is not "
 		                    "a public key",
 		                    ctx);
-	error = tg_pubkey_from_evp(out, ctx, pkey);
+	error = tg_key_from_evp(out, ctx, pkey);
 	EVP_PKEY_free(pkey);
 	return error;
 }
@@ -484,11 +482,11 @@ static int log_of_key(tg_tr_log *log, const char *name, EVP_PKEY *pkey)
 	int der_len, error;
 
 	memset(log, 0, sizeof(*log));
-	if ((error = tg_pubkey_from_evp(&log->key, name, pkey)) < 0)
+	if ((error = tg_key_from_evp(&log->key, name, pkey)) < 0)
 		return error;
 	der_len = i2d_PUBKEY(pkey, &der);
 	if (der_len <= 0) {
-		tg_pubkey_free(log->key);
+		tg_key_free(log->key);
 		log->key = NULL;
 		return tg_error_set(TG_EINVALID, "%s: cannot encode the key",
 		                    name);
@@ -507,14 +505,14 @@ int tg_trustroot_add_tlog_pem(tg_trustroot *root,
                               const char *pem,
                               size_t len)
 {
-	tg_pubkey *key = NULL;
+	tg_key *key = NULL;
 	tg_tr_log log;
 	int error;
 
-	if ((error = tg_pubkey_from_pem(&key, name, pem, len)) < 0)
+	if ((error = tg_key_from_pem(&key, name, pem, len)) < 0)
 		return error;
-	error = log_of_key(&log, name, tg_pubkey_evp(key));
-	tg_pubkey_free(key);
+	error = log_of_key(&log, name, tg_key_evp(key));
+	tg_key_free(key);
 	if (error < 0)
 		return error;
 	root->tlogs = tg_realloc(root->tlogs, (root->ntlogs + 1) * sizeof(log));
@@ -532,13 +530,13 @@ void tg_trustroot_clear_cas(tg_trustroot *root)
 int tg_trustroot_set_log_key(tg_trustroot *root,
                              bool ct,
                              const char *name,
-                             const tg_pubkey *key)
+                             const tg_key *key)
 {
 	tg_tr_log log, **logs = ct ? &root->ctlogs : &root->tlogs;
 	size_t *n = ct ? &root->nctlogs : &root->ntlogs;
 	int error;
 
-	if ((error = log_of_key(&log, name, tg_pubkey_evp(key))) < 0)
+	if ((error = log_of_key(&log, name, tg_key_evp(key))) < 0)
 		return error;
 	free_logs(*logs, *n);
 	*logs = tg_calloc(1, sizeof(log));
@@ -574,7 +572,7 @@ static void free_logs(tg_tr_log *logs, size_t n)
 	for (i = 0; i < n; i++) {
 		free(logs[i].base_url);
 		free(logs[i].host);
-		tg_pubkey_free(logs[i].key);
+		tg_key_free(logs[i].key);
 	}
 	free(logs);
 }
