@@ -38,6 +38,19 @@
 
 /* Directory levels below the cache's refs/ searched for such lock files. */
 #define TG_GIT_MAX_REF_DEPTH 16
+
+/* Bytes of a Git password or token file (source.auth.passwordFile):
+ * tokens are a few hundred bytes; more is not a token file. */
+#define TG_MAX_SECRET_FILE_BYTES 4096
+
+/* Bytes of a symlink target in the deploy tree: Linux PATH_MAX, as no
+ * checkout could hold a longer one. */
+#define TG_MAX_SYMLINK_TARGET 4096
+
+/* Bytes of a SHA-256 digest (FIPS 180-4). */
+#ifndef TG_SHA256_LEN
+#define TG_SHA256_LEN 32
+#endif
 /* Seconds for which status tips fetched together with the source serve
  * the publish at the end of the cycle; an older fetch (a cycle that waited
  * for rollouts) is done again, so another writer's status is seen. */

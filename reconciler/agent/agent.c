@@ -571,7 +571,8 @@ static void publish(tg_agent *a, json_t *doc, tg_cycle_result *r)
 	/* Used once: a later publish (re-verification) fetches anew. */
 	a->status_fetched = false;
 	memset(&sr, 0, sizeof(sr));
-	if (tg_status_publish(&sr, a->source, &so, doc) < 0) {
+	if (tg_status_publish(&sr, tg_source_gitrepo(a->source), &so, doc) <
+	    0) {
 		/* Never blocks applying: logged, tried again next cycle. */
 		tg_log(TG_LOG_ERROR, "status not published", "error",
 		       tg_error_last(), NULL);

@@ -10,7 +10,7 @@
 
 #include <git2.h>
 
-#include "../source/source_int.h"
+#include "tollgate/gitrepo.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
@@ -42,72 +42,39 @@ static void attempt_clear(attempt *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int git_fail(tg_source *src, int gerr, const char *what)
+static int git_fail(tg_gitrepo *src, int gerr, const char *what)
 {
-	return tg_source_git_error(src, gerr < 0 ? gerr : -1, what);
-}
-
-/* The commit a ref points to, or NULL when the ref does not exist. */
-static int lookup_tip(git_commit **out, tg_source *src, const char *ref)
-{
-	git_oid oid;
-	int gerr;
-
-	*out = NULL;
-	gerr = git_reference_name_to_id(&oid, tg_source_repo(src), ref);
-	if (gerr == GIT_ENOTFOUND)
-		return 0;
-	if (gerr < 0 ||
-	    (gerr = git_commit_lookup(out, tg_source_repo(src), &oid)) < 0)
-		return git_fail(src, gerr, ref);
-	return 0;
+	return tg_gitrepo_error(src, gerr < 0 ? gerr : -1, what);
 }
 
 /* status.json at the tip; NULL (not an error) when missing or not JSON,
  * so a damaged status branch is repaired by the next commit. */
-static json_t *read_prev(tg_source *src, git_commit *tip)
+static json_t *read_prev(tg_gitrepo *src, git_commit *tip)
 {
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	json_t *doc = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	json_t *doc;
 	json_error_t jerr;
 
-	if (!tip || git_commit_tree(&tree, tip) < 0 ||
-	    git_tree_entry_bypath(&e, tree, "status.json") < 0 ||
-	    git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-	    git_blob_lookup(&blob, tg_source_repo(src), git_tree_entry_id(e)) <
-	            0 ||
-	    git_blob_rawsize(blob) > TG_MAX_STATUS_BYTES)
-		goto out;
-	doc = json_loadb(git_blob_rawcontent(blob),
-	                 (size_t)git_blob_rawsize(blob), JSON_REJECT_DUPLICATES,
-	                 &jerr);
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
+	if (!tip || tg_gitrepo_commit_file(&data, &len, src, tip, "status.json",
+	                                   TG_MAX_STATUS_BYTES) < 0)
+		return NULL;
+	doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(data);
 	return doc;
 }
 
 /* The status branch must never share history with the deploy branch:
  * a merge of the two would put status files into the deploy tree. */
 static int
-check_unrelated(tg_source *src, const git_commit *tip, const git_oid *source)
+check_unrelated(tg_gitrepo *src, const git_commit *tip, const git_oid *source)
 {
 	git_oid base;
-	git_odb *odb = NULL;
-	bool have;
 	int gerr;
 
-	if (!tip || git_repository_odb(&odb, tg_source_repo(src)) < 0)
-		return 0;
-	have = git_odb_exists(odb, source);
-	git_odb_free(odb);
-	if (!have)
+	if (!tip || !tg_gitrepo_has(src, source))
 		return 0; /* nothing to compare with in this cache */
-	gerr = git_merge_base(&base, tg_source_repo(src), git_commit_id(tip),
-	                      source);
+	gerr = tg_gitrepo_merge_base(&base, src, git_commit_id(tip), source);
 	if (gerr == GIT_ENOTFOUND)
 		return 0;
 	if (gerr < 0)
@@ -117,29 +84,30 @@ check_unrelated(tg_source *src, const git_commit *tip, const git_oid *source)
 	                    "deploy branch (common commit %.12s); refusing to "
 	                    "write status to it: point status.branch at a new "
 	                    "branch",
-	                    tg_source_url(src), git_oid_tostr_s(&base));
+	                    tg_gitrepo_url(src), git_oid_tostr_s(&base));
 }
 
 /* ---- Tree -------------------------------------------------------- */
 
 static int insert_blob(git_treebuilder *tb,
-                       tg_source *src,
+                       tg_gitrepo *src,
                        const char *name,
                        const char *data)
 {
 	git_oid oid;
-	int gerr;
+	int gerr, error;
 
-	if ((gerr = git_blob_create_from_buffer(&oid, tg_source_repo(src), data,
-	                                        strlen(data))) < 0 ||
-	    (gerr = git_treebuilder_insert(NULL, tb, name, &oid,
+	if ((error = tg_gitrepo_blob_write(&oid, src, data, strlen(data),
+	                                   name)) < 0)
+		return error;
+	if ((gerr = git_treebuilder_insert(NULL, tb, name, &oid,
 	                                   GIT_FILEMODE_BLOB)) < 0)
 		return git_fail(src, gerr, name);
 	return 0;
 }
 
 static int insert_json(git_treebuilder *tb,
-                       tg_source *src,
+                       tg_gitrepo *src,
                        const char *name,
                        const json_t *v)
 {
@@ -221,15 +189,15 @@ static json_t *unit_doc(const json_t *doc, const char *name, json_t *u)
 	return d;
 }
 
-static int build_units_tree(git_oid *out, tg_source *src, const json_t *doc)
+static int build_units_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 {
 	git_treebuilder *tb = NULL;
 	const char *name;
 	json_t *u;
 	int gerr, error = 0;
 
-	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0)
-		return git_fail(src, gerr, "status tree");
+	if ((error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) < 0)
+		return error;
 	json_object_foreach(json_object_get(doc, "units"), name, u) {
 		char *file = unit_file_name(name);
 		json_t *ud = unit_doc(doc, name, u);
@@ -248,18 +216,15 @@ out:
 }
 
 /* The whole status tree: status.json, STATUS.md, units/. */
-static int build_tree(git_oid *out, tg_source *src, const json_t *doc)
+static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 {
 	git_treebuilder *tb = NULL;
 	git_oid units;
 	char *md = tg_status_markdown(doc);
 	int gerr, error;
 
-	if ((gerr = git_treebuilder_new(&tb, tg_source_repo(src), NULL)) < 0) {
-		error = git_fail(src, gerr, "status tree");
-		goto out;
-	}
-	if ((error = insert_json(tb, src, "status.json", doc)) < 0 ||
+	if ((error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) < 0 ||
+	    (error = insert_json(tb, src, "status.json", doc)) < 0 ||
 	    (error = insert_blob(tb, src, "STATUS.md", md)) < 0 ||
 	    (error = build_units_tree(&units, src, doc)) < 0)
 		goto out;
@@ -281,49 +246,38 @@ out:
 
 /* The note on the source commit, on top of the notes tip. */
 static int make_note(attempt *a,
-                     tg_source *src,
+                     tg_gitrepo *src,
                      const json_t *doc,
                      const git_signature *sig,
                      const git_oid *source)
 {
-	git_oid blob;
 	char *note = tg_status_note(doc);
-	int gerr;
+	int error = tg_gitrepo_note_write(&a->notes_commit, src, a->notes_tip,
+	                                  sig, source, note, "status note");
 
-	gerr = git_note_commit_create(&a->notes_commit, &blob,
-	                              tg_source_repo(src), a->notes_tip, sig,
-	                              sig, source, note, 1);
 	free(note);
-	return gerr < 0 ? git_fail(src, gerr, "status note") : 0;
+	return error;
 }
 
 static int make_commits(attempt *a,
-                        tg_source *src,
+                        tg_gitrepo *src,
                         const json_t *doc,
                         const git_signature *sig,
                         const git_oid *source)
 {
 	git_tree *tree = NULL;
 	git_oid tree_oid;
-	const git_commit *parents[1];
 	char *msg = tg_status_message(a->prev, doc);
-	int gerr, error = 0;
+	int error = 0;
 
-	if ((error = build_tree(&tree_oid, src, doc)) < 0)
+	if ((error = build_tree(&tree_oid, src, doc)) < 0 ||
+	    (error = tg_gitrepo_tree_lookup(&tree, src, &tree_oid,
+	                                    "status tree")) < 0)
 		goto out;
-	if ((gerr = git_tree_lookup(&tree, tg_source_repo(src), &tree_oid)) <
-	    0) {
-		error = git_fail(src, gerr, "status tree");
-		goto out;
-	}
-	parents[0] = a->tip;
 	/* No parent for the first: the branch starts its own history. */
-	if ((gerr = git_commit_create(&a->commit, tg_source_repo(src), NULL,
-	                              sig, sig, NULL, msg, tree, a->tip ? 1 : 0,
-	                              parents)) < 0) {
-		error = git_fail(src, gerr, "status commit");
+	if ((error = tg_gitrepo_commit_write(&a->commit, src, tree, a->tip, sig,
+	                                     msg, "status commit")) < 0)
 		goto out;
-	}
 	error = make_note(a, src, doc, sig, source);
 out:
 	git_tree_free(tree);
@@ -332,31 +286,20 @@ out:
 }
 
 /* Does the notes tip hold a note for the source commit? */
-static bool note_exists(attempt *a, tg_source *src, const git_oid *source)
+static bool note_exists(attempt *a, tg_gitrepo *src, const git_oid *source)
 {
-	git_note *note = NULL;
-
-	if (!a->notes_tip || git_note_commit_read(&note, tg_source_repo(src),
-	                                          a->notes_tip, source) < 0)
-		return false;
-	git_note_free(note);
-	return true;
+	return tg_gitrepo_note_exists(src, a->notes_tip, source);
 }
 
-static int set_ref(tg_source *src, const char *name, const git_oid *oid)
+static int set_ref(tg_gitrepo *src, const char *name, const git_oid *oid)
 {
-	git_reference *ref = NULL;
-	int gerr = git_reference_create(&ref, tg_source_repo(src), name, oid, 1,
-	                                "tollgate status");
-
-	git_reference_free(ref);
-	return gerr < 0 ? git_fail(src, gerr, name) : 0;
+	return tg_gitrepo_ref_set(src, name, oid, NULL);
 }
 
 /* Read the current tips: the remote's (fetched now) or, without push,
  * the cache's own branch. */
 static int load_tips(attempt *a,
-                     tg_source *src,
+                     tg_gitrepo *src,
                      const tg_status_opts *o,
                      const char *branch_ref,
                      bool fetch)
@@ -366,12 +309,13 @@ static int load_tips(attempt *a,
 	int error;
 
 	if (o->push && fetch &&
-	    (error = tg_source_fetch_refs(src, remote, local, 2)) < 0)
+	    (error = tg_gitrepo_fetch_refs(src, remote, local, 2)) < 0)
 		return error;
-	if ((error = lookup_tip(&a->tip, src,
-	                        o->push ? TRACK_STATUS : branch_ref)) < 0 ||
-	    (error = lookup_tip(&a->notes_tip, src,
-	                        o->push ? TRACK_NOTES : o->notes_ref)) < 0)
+	if ((error = tg_gitrepo_ref_commit(
+	             &a->tip, src, o->push ? TRACK_STATUS : branch_ref)) < 0 ||
+	    (error = tg_gitrepo_ref_commit(&a->notes_tip, src,
+	                                   o->push ? TRACK_NOTES
+	                                           : o->notes_ref)) < 0)
 		return error;
 	a->prev = read_prev(src, a->tip);
 	return 0;
@@ -381,7 +325,7 @@ static int load_tips(attempt *a,
  * tracking refs follow. */
 static int push_commits(bool *rejected,
                         attempt *a,
-                        tg_source *src,
+                        tg_gitrepo *src,
                         const tg_status_opts *o,
                         const char *branch_ref)
 {
@@ -395,7 +339,7 @@ static int push_commits(bool *rejected,
 	    (!a->notes_only &&
 	     (error = set_ref(src, PUSH_STATUS, &a->commit)) < 0))
 		goto out;
-	error = tg_source_push(src, (const char *const *)specs, n, rejected);
+	error = tg_gitrepo_push(rejected, src, (const char *const *)specs, n);
 	if (error || *rejected)
 		goto out;
 	if ((error = set_ref(src, TRACK_NOTES, &a->notes_commit)) == 0 &&
@@ -411,7 +355,7 @@ out:
  * 0 when the remote moved, or an error. */
 static int store(tg_status_result *r,
                  attempt *a,
-                 tg_source *src,
+                 tg_gitrepo *src,
                  const tg_status_opts *o,
                  const char *branch_ref)
 {
@@ -437,7 +381,7 @@ static int store(tg_status_result *r,
 /* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
 static int publish_once(tg_status_result *r,
                         attempt *a,
-                        tg_source *src,
+                        tg_gitrepo *src,
                         const tg_status_opts *o,
                         const json_t *doc,
                         const git_signature *sig)
@@ -479,7 +423,7 @@ out:
 }
 
 int tg_status_publish(tg_status_result *out,
-                      tg_source *src,
+                      tg_gitrepo *src,
                       const tg_status_opts *opts,
                       const json_t *doc)
 {
@@ -504,7 +448,7 @@ int tg_status_publish(tg_status_result *out,
 		                     "%s: status push refused %d times (the "
 		                     "remote kept moving); will retry next "
 		                     "cycle",
-		                     tg_source_url(src),
+		                     tg_gitrepo_url(src),
 		                     TG_STATUS_PUSH_ATTEMPTS);
 	else if (error == 1)
 		error = 0;

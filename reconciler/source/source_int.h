@@ -1,52 +1,50 @@
 /*
- * What status.c shares with source.c: the cache repository, a connected
- * remote with tollgate's credential and host-key callbacks, and the
- * translation of libgit2 errors into tollgate codes.
+ * What the files of the source share (private to reconciler/source/):
+ * the source object, its auth state (auth.c) and the tree reader
+ * (tree.c). Nothing outside this folder includes it; the report reaches
+ * the cache repository through tollgate/gitrepo.h.
  */
 #ifndef TOLLGATE_SOURCE_INT_H
 #define TOLLGATE_SOURCE_INT_H
 
 #include <git2.h>
 
+#include "tollgate/gitrepo.h"
 #include "tollgate/source.h"
 
-/* The bare cache repository (borrowed from s). */
-git_repository *tg_source_repo(tg_source *s);
+/* Credentials and host-key state for the source's remote (auth.c). */
+typedef struct tg_source_auth {
+	char *ssh_key;
+	char *known_hosts;
+	char *username;
+	char *password_file;
+	char *ssh_host; /* host and port parsed from an SSH URL */
+	unsigned ssh_port;
+	bool is_ssh;
+	int cred_attempts;
+	char *hostkey_error; /* detail from the certificate callback */
+	int hostkey_code;
+} tg_source_auth;
+
+struct tg_source {
+	char *url;
+	char *branch;
+	char *path; /* normalised: no leading/trailing '/', "" = root */
+	tg_source_auth auth;
+	tg_gitrepo *repo;
+	char commit[TG_SOURCE_OID_HEX];
+};
 
 /*
- * Fill callbacks with tollgate's credential, certificate and transfer-limit
- * callbacks for s (payload = s). Used for fetch and push alike.
+ * Copy the auth options of o into a (URL parsed for the SSH host and
+ * port). 0 or TG_EINVALID for an SSH URL without known_hosts.
  */
-void tg_source_callbacks(git_remote_callbacks *cb, tg_source *s);
+TG_WUR int tg_source_auth_init(tg_source_auth *a, const tg_source_opts *o);
 
-/* An anonymous remote for the source URL, owned by the caller. */
-int tg_source_remote_new(git_remote **out, tg_source *s);
+/* The hooks that hand a's credentials and host-key checks to the cache
+ * repository (payload = a). */
+tg_gitrepo_auth tg_source_auth_hooks(tg_source_auth *a);
 
-/*
- * Record a detail "<url>: <what>: <libgit2's message>" (or the host-key
- * detail recorded by the certificate callback) and return the tollgate code
- * for the libgit2 error gerr.
- */
-int tg_source_git_error(tg_source *s, int gerr, const char *what);
-
-/*
- * Fetch remote refs (full names) into local refs of the cache, pairwise.
- * A ref the remote lacks has its local ref deleted. 0 or the errors of
- * tg_source_fetch().
- */
-int tg_source_fetch_refs(tg_source *s,
-                         const char *const *remote_refs,
-                         const char *const *local_refs,
-                         size_t n);
-
-/*
- * Push refspecs ("refs/local:refs/remote", never forced). *rejected is set
- * when the remote refused an update because it moved (the caller fetches,
- * rebuilds and tries again); other failures return an error.
- */
-int tg_source_push(tg_source *s,
-                   const char *const *specs,
-                   size_t n,
-                   bool *rejected);
+void tg_source_auth_clear(tg_source_auth *a);
 
 #endif

@@ -144,7 +144,7 @@ static int cmd_status(tg_source *s, const args *a)
 		o.before_push_ctx = (void *)a->race_cmd;
 	}
 	if ((error = tg_source_fetch(s)) == 0 &&
-	    (error = tg_status_publish(&r, s, &o, doc)) == 0)
+	    (error = tg_status_publish(&r, tg_source_gitrepo(s), &o, doc)) == 0)
 		printf("committed %s pushed %s attempts %d commit %s\n",
 		       r.committed ? "yes" : "no", r.pushed ? "yes" : "no",
 		       r.attempts, r.commit);

@@ -318,7 +318,8 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
 	char *out;
 
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_true(r.committed);
 	assert_true(r.pushed);
 	assert_int_equal(r.attempts, 1);
@@ -353,7 +354,8 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	/* the same status an hour later: no commit */
 	json_decref(doc);
 	doc = doc_blocked(f->head, "2026-11-23T05:50:00Z");
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_false(r.committed);
 	assert_int_equal(r.attempts, 0);
 	out = sh_out("git -C '%s' rev-list --count tollgate/status", f->remote);
@@ -363,7 +365,8 @@ static void test_status_publish_root_commit_then_nothing(void **state)
 	/* the status got through but its note did not (refs are pushed one
 	 * by one): the next publish adds the note alone */
 	sh("git -C '%s' update-ref -d refs/notes/tollgate", f->remote);
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_false(r.committed);
 	assert_true(r.pushed);
 	out = sh_out("git -C '%s' notes --ref=tollgate show main", f->remote);
@@ -399,13 +402,15 @@ static void test_status_publish_rebuilds_when_remote_moved(void **state)
 	json_t *web;
 	char *out, *want;
 
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	web = json_object_get(json_object_get(doc, "units"), "web");
 	json_object_set_new(web, "verdict", json_string("failed"));
 	json_object_set_new(web, "message", json_string("timeout"));
 	o.before_push = race;
 	o.before_push_ctx = f;
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_true(r.pushed);
 	assert_int_equal(r.attempts, 2);
 	/* both kept: ours rebuilt on top of the other writer's */
@@ -441,7 +446,8 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 		                 TG_STATUS_TRACK_NOTES };
 	char *out;
 
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	/* The combined fetch brings the status tip along. */
 	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2, NULL),
 	                 0);
@@ -450,7 +456,8 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 	        json_object_get(json_object_get(doc, "units"), "web"),
 	        "verdict", json_string("failed"));
 	o.tips_fetched = true;
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_true(r.committed);
 	assert_true(r.pushed);
 	assert_int_equal(r.attempts, 2);
@@ -466,7 +473,8 @@ static void test_status_prefetched_tips_stale_then_refetched(void **state)
 	/* Nothing new, tips fetched with the source and current: no push. */
 	assert_int_equal(tg_source_fetch_with(f->src, remote, local, 2, NULL),
 	                 0);
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_false(r.committed);
 	assert_int_equal(r.attempts, 0);
 	json_decref(doc);
@@ -480,7 +488,9 @@ static void test_status_refuses_shared_history(void **state)
 	json_t *doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
 
 	sh("git -C '%s' branch tollgate/status main", f->remote);
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), TG_EINVALID);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc),
+	        TG_EINVALID);
 	assert_contains(tg_error_last(), "shares history with the deploy "
 	                                 "branch");
 	assert_false(r.committed);
@@ -496,7 +506,8 @@ static void test_status_without_push_stays_local(void **state)
 	char *out;
 
 	o.push = false;
-	assert_int_equal(tg_status_publish(&r, f->src, &o, doc), 0);
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, doc), 0);
 	assert_true(r.committed);
 	assert_false(r.pushed);
 	out = sh_out("git -C '%s' branch --list tollgate/status", f->remote);

@@ -28,10 +28,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 /* 40 hex digits of a SHA-1 commit id plus NUL. */
 #define TG_SOURCE_OID_HEX 41
 
 typedef struct tg_source tg_source;
+
+/* The cache repository (tollgate/gitrepo.h). */
+typedef struct tg_gitrepo tg_gitrepo;
 
 typedef struct tg_source_opts {
 	const char *url;    /* required */
@@ -67,7 +72,7 @@ typedef struct tg_source_tree tg_source_tree;
  * opts->state_dir. The strings are copied. Nothing goes over the network.
  * 0, TG_EINVALID (missing option, SSH without known_hosts) or TG_EIO.
  */
-int tg_source_open(tg_source **out, const tg_source_opts *opts);
+TG_WUR int tg_source_open(tg_source **out, const tg_source_opts *opts);
 
 /*
  * Fetch the branch (incrementally: what the cache holds is not sent again)
@@ -75,7 +80,7 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts);
  * branch; TG_EUNTRUSTED for an unknown or changed SSH host key or a bad TLS
  * certificate; TG_EAUTH; TG_ENET. The message names the URL and branch.
  */
-int tg_source_fetch(tg_source *s);
+TG_WUR int tg_source_fetch(tg_source *s);
 
 /*
  * tg_source_fetch(), and over the same connection the remote refs
@@ -85,11 +90,11 @@ int tg_source_fetch(tg_source *s);
  * remote. The extra refs never fail the fetch: *extra_ok is false (and a
  * warning logged) when they could not be stored.
  */
-int tg_source_fetch_with(tg_source *s,
-                         const char *const *remote_refs,
-                         const char *const *local_refs,
-                         size_t n,
-                         bool *extra_ok);
+TG_WUR int tg_source_fetch_with(tg_source *s,
+                                const char *const *remote_refs,
+                                const char *const *local_refs,
+                                size_t n,
+                                bool *extra_ok);
 
 /* The commit fetched last (40 hex; after tg_source_open, the one a
  * previous run fetched into the cache), or "" when none. */
@@ -101,9 +106,9 @@ const char *tg_source_commit(const tg_source *s);
  * true when it differs from tg_source_commit(). 0, TG_ENOTFOUND (no such
  * branch), or the errors of tg_source_fetch().
  */
-int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
-                          bool *moved,
-                          tg_source *s);
+TG_WUR int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
+                                 bool *moved,
+                                 tg_source *s);
 
 /*
  * Read the manifest files below source.path at tg_source_commit(). *out is
@@ -112,7 +117,7 @@ int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
  * commit), TG_ETOOBIG (too many entries, too deep), TG_EINVALID (a bad
  * entry name) with a message naming URL, branch, commit and path.
  */
-int tg_source_read(tg_source_tree **out, tg_source *s);
+TG_WUR int tg_source_read(tg_source_tree **out, tg_source *s);
 
 size_t tg_source_tree_count(const tg_source_tree *t);
 /* File i, sorted by path; borrowed from t. */
@@ -128,6 +133,11 @@ void tg_source_tree_free(tg_source_tree *t);
 /* The URL as configured, for messages (no credentials are ever in it:
  * tg_source_open refuses URLs with a password). */
 const char *tg_source_url(const tg_source *s);
+
+/* The cache repository the source fetches into, with the source's
+ * credentials and host-key checks, for the status commits (the report
+ * writes there without calling into the source). Borrowed from s. */
+tg_gitrepo *tg_source_gitrepo(tg_source *s);
 
 void tg_source_free(tg_source *s);
 

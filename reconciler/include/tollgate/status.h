@@ -44,7 +44,8 @@
 
 #include <jansson.h>
 
-#include "tollgate/source.h"
+#include "tollgate/error.h"
+#include "tollgate/gitrepo.h"
 
 /* Bytes of a status.json read back from the status branch. */
 #define TG_MAX_STATUS_BYTES (64u * 1024 * 1024)
@@ -74,10 +75,10 @@ typedef struct tg_status_opts {
 } tg_status_opts;
 
 typedef struct tg_status_result {
-	bool committed;                 /* a new status commit was written */
-	bool pushed;                    /* ... and pushed with its note */
-	int attempts;                   /* pushes tried */
-	char commit[TG_SOURCE_OID_HEX]; /* the status branch tip now ("" if
+	bool committed;                  /* a new status commit was written */
+	bool pushed;                     /* ... and pushed with its note */
+	int attempts;                    /* pushes tried */
+	char commit[TG_GITREPO_OID_HEX]; /* the status branch tip now ("" if
 	                                   none) */
 } tg_status_result;
 
@@ -92,13 +93,13 @@ typedef struct tg_status_result {
  * tg_source_fetch(). A failure never touches the deploy branch; the caller
  * logs it and tries again next cycle.
  */
-int tg_status_publish(tg_status_result *out,
-                      tg_source *src,
-                      const tg_status_opts *opts,
-                      const json_t *doc);
+TG_WUR int tg_status_publish(tg_status_result *out,
+                             tg_gitrepo *repo,
+                             const tg_status_opts *opts,
+                             const json_t *doc);
 
 /* Check doc against the schema above. 0 or TG_EINVALID naming the member. */
-int tg_status_validate(const json_t *doc);
+TG_WUR int tg_status_validate(const json_t *doc);
 
 /* True when a and b are the same in substance (see above). */
 bool tg_status_same(const json_t *a, const json_t *b);
