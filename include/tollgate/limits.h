@@ -47,6 +47,52 @@
  * checkout could hold a longer one. */
 #define TG_MAX_SYMLINK_TARGET 4096
 
+/* Bytes of rendered status text (commit message, note, STATUS.md): far
+ * above what a cluster's status needs, low enough to bound memory. */
+#define TG_STATUS_TEXT_MAX (16u * 1024 * 1024)
+
+/* Reasons listed per image in a status commit body, and bytes of each:
+ * enough to act on, short enough for `git log` to stay readable. */
+#define TG_STATUS_REASONS_MAX 20
+#define TG_STATUS_REASON_BYTES 300
+
+/* Bytes of a unit's failure message in a status commit subject. */
+#define TG_STATUS_DETAIL_BYTES 80
+
+/* Bytes of a unit name in a status commit subject or body, and in a
+ * note line; of an image reference in a body. Longer text is cut with
+ * "...": a subject line should fit a terminal. */
+#define TG_STATUS_SUBJECT_NAME_BYTES 64
+#define TG_STATUS_NOTE_NAME_BYTES 256
+#define TG_STATUS_IMAGE_REF_BYTES 512
+
+/* Bytes of the rendered /metrics exposition: a fixed set of series is
+ * a few kilobytes; the cap bounds memory should that ever change. */
+#define TG_MAX_METRICS_BYTES (256u * 1024)
+
+/* Bytes of the " -p PORT" hint in a known_hosts refusal (a port is at
+ * most 5 digits). */
+#define TG_KNOWN_HOSTS_PORT_OPT_BYTES 16
+
+/* Bytes in a known_hosts file (source.auth.knownHosts): OpenSSH's own
+ * files hold a few hundred hosts. */
+#define TG_MAX_KNOWN_HOSTS_BYTES (4u * 1024 * 1024)
+
+/* Webhook notifications: retries of one delivery, the first backoff in
+ * milliseconds, and the per-request timeout in seconds. A receiver down
+ * for longer loses the event (counted), and a cycle is never held up. */
+#define TG_NOTIFY_RETRIES 3
+#define TG_NOTIFY_RETRY_BASE_MS 200
+#define TG_NOTIFY_TIMEOUT_S 5
+
+/* Bytes of a status.json read back from the status branch: larger ones
+ * are treated as damaged and rewritten. */
+#define TG_MAX_STATUS_BYTES (64u * 1024 * 1024)
+
+/* Characters in a status commit subject before the unit list is
+ * shortened ("and 3 more"). */
+#define TG_STATUS_SUBJECT_MAX 200
+
 /* Bytes of a SHA-256 digest (FIPS 180-4). */
 #ifndef TG_SHA256_LEN
 #define TG_SHA256_LEN 32

@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "tollgate/buf.h"
+#include "tollgate/limits.h"
+#include "tollgate/log.h"
 #include "tollgate/metrics.h"
 #include "tollgate/util.h"
-
-/* Bytes of the rendered exposition (a few dozen series). */
-#define TG_MAX_METRICS_BYTES (256u * 1024)
 
 /* Upper bounds (seconds) of the cycle duration histogram buckets. */
 static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120 };
@@ -107,105 +106,161 @@ void tg_metrics_set_source(tg_metrics *m, const char *url, const char *branch)
 }
 
 /* A label value with \, " and newline escaped. */
-static void put_label(tg_buf *b, const char *s)
+static int put_label(tg_buf *b, const char *s)
 {
-	for (; *s; s++) {
+	int error = 0;
+
+	for (; *s && !error; s++) {
 		if (*s == '\\')
-			tg_buf_puts(b, "\\\\");
+			error = tg_buf_puts(b, "\\\\");
 		else if (*s == '"')
-			tg_buf_puts(b, "\\\"");
+			error = tg_buf_puts(b, "\\\"");
 		else if (*s == '\n')
-			tg_buf_puts(b, "\\n");
+			error = tg_buf_puts(b, "\\n");
 		else
-			tg_buf_append(b, s, 1);
+			error = tg_buf_append(b, s, 1);
 	}
+	return error;
 }
 
-static void
-head(tg_buf *b, const char *name, const char *type, const char *help)
+static int head(tg_buf *b, const char *name, const char *type, const char *help)
 {
-	tg_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-	              type);
+	return tg_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	                     name, type);
 }
 
-char *tg_metrics_render(const tg_metrics *m)
+/* Cycles by result and the histogram of their durations. */
+static int render_cycles(tg_buf *b, const tg_metrics *m)
 {
-	tg_buf b;
 	size_t i;
+	int error;
 
-	tg_buf_init(&b, TG_MAX_METRICS_BYTES);
-	head(&b, "tollgate_cycles_total", "counter",
-	     "Reconcile cycles by result.");
-	tg_buf_printf(&b,
-	              "tollgate_cycles_total{result=\"success\"} %llu\n"
-	              "tollgate_cycles_total{result=\"error\"} %llu\n"
-	              "tollgate_cycles_total{result=\"stopped\"} %llu\n",
-	              (unsigned long long)m->cycles_success,
-	              (unsigned long long)m->cycles_error,
-	              (unsigned long long)m->cycles_stopped);
-	head(&b, "tollgate_cycle_duration_seconds", "histogram",
-	     "Duration of reconcile cycles.");
-	for (i = 0; i < NBUCKETS; i++)
-		tg_buf_printf(
-		        &b,
+	if ((error = head(b, "tollgate_cycles_total", "counter",
+	                  "Reconcile cycles by result.")) < 0 ||
+	    (error = tg_buf_printf(
+	             b,
+	             "tollgate_cycles_total{result=\"success\"} %llu\n"
+	             "tollgate_cycles_total{result=\"error\"} %llu\n"
+	             "tollgate_cycles_total{result=\"stopped\"} %llu\n",
+	             (unsigned long long)m->cycles_success,
+	             (unsigned long long)m->cycles_error,
+	             (unsigned long long)m->cycles_stopped)) < 0 ||
+	    (error = head(b, "tollgate_cycle_duration_seconds", "histogram",
+	                  "Duration of reconcile cycles.")) < 0)
+		return error;
+	for (i = 0; i < NBUCKETS && !error; i++)
+		error = tg_buf_printf(
+		        b,
 		        "tollgate_cycle_duration_seconds_bucket{le=\"%g\"} "
 		        "%llu\n",
 		        buckets[i], (unsigned long long)m->bucket_counts[i]);
-	tg_buf_printf(
-	        &b,
+	if (error < 0)
+		return error;
+	return tg_buf_printf(
+	        b,
 	        "tollgate_cycle_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
 	        "tollgate_cycle_duration_seconds_sum %.6f\n"
 	        "tollgate_cycle_duration_seconds_count %llu\n",
 	        (unsigned long long)m->duration_count, m->duration_sum,
 	        (unsigned long long)m->duration_count);
-	head(&b, "tollgate_units", "gauge",
-	     "Units by verdict in the last cycle that decided them.");
-	tg_buf_printf(&b,
-	              "tollgate_units{verdict=\"applied\"} %d\n"
-	              "tollgate_units{verdict=\"unchanged\"} %d\n"
-	              "tollgate_units{verdict=\"blocked\"} %d\n"
-	              "tollgate_units{verdict=\"failed\"} %d\n",
-	              m->units_applied, m->units_unchanged, m->units_blocked,
-	              m->units_failed);
-	head(&b, "tollgate_images_verified_total", "counter",
-	     "Image references verified, by verdict.");
-	tg_buf_printf(
-	        &b,
-	        "tollgate_images_verified_total{verdict=\"allowed\"} %llu\n"
-	        "tollgate_images_verified_total{verdict=\"warned\"} %llu\n"
-	        "tollgate_images_verified_total{verdict=\"blocked\"} %llu\n",
-	        (unsigned long long)m->images_allowed,
-	        (unsigned long long)m->images_warned,
-	        (unsigned long long)m->images_blocked);
-	head(&b, "tollgate_drifted_objects", "gauge",
-	     "Objects found drifted in the last cycle.");
-	tg_buf_printf(&b, "tollgate_drifted_objects %d\n", m->drifted);
-	head(&b, "tollgate_violations", "gauge",
-	     "Deployed images that fail re-verification.");
-	tg_buf_printf(&b, "tollgate_violations %d\n", m->violations);
-	head(&b, "tollgate_leader", "gauge",
-	     "1 while this agent holds the lease.");
-	tg_buf_printf(&b, "tollgate_leader %d\n", m->leader ? 1 : 0);
-	head(&b, "tollgate_notifications_total", "counter",
-	     "Webhook notifications by result.");
-	tg_buf_printf(
-	        &b,
-	        "tollgate_notifications_total{result=\"delivered\"} %llu\n"
-	        "tollgate_notifications_total{result=\"failed\"} %llu\n",
-	        (unsigned long long)m->notify_ok,
-	        (unsigned long long)m->notify_failed);
-	head(&b, "tollgate_last_success_timestamp_seconds", "gauge",
-	     "Unix time of the last successful cycle (0: none yet).");
-	tg_buf_printf(&b, "tollgate_last_success_timestamp_seconds %lld\n",
-	              (long long)m->last_success);
-	if (m->commit[0]) {
-		head(&b, "tollgate_source_info", "gauge",
-		     "The source commit of the last cycle.");
-		tg_buf_puts(&b, "tollgate_source_info{url=\"");
-		put_label(&b, m->url ? m->url : "");
-		tg_buf_puts(&b, "\",branch=\"");
-		put_label(&b, m->branch ? m->branch : "");
-		tg_buf_printf(&b, "\",commit=\"%s\"} 1\n", m->commit);
-	}
+}
+
+/* What the last cycles decided: units, images verified, drift. */
+static int render_verdicts(tg_buf *b, const tg_metrics *m)
+{
+	int error;
+
+	if ((error = head(b, "tollgate_units", "gauge",
+	                  "Units by verdict in the last cycle that decided "
+	                  "them.")) < 0 ||
+	    (error = tg_buf_printf(b,
+	                           "tollgate_units{verdict=\"applied\"} %d\n"
+	                           "tollgate_units{verdict=\"unchanged\"} %d\n"
+	                           "tollgate_units{verdict=\"blocked\"} %d\n"
+	                           "tollgate_units{verdict=\"failed\"} %d\n",
+	                           m->units_applied, m->units_unchanged,
+	                           m->units_blocked, m->units_failed)) < 0 ||
+	    (error = head(b, "tollgate_images_verified_total", "counter",
+	                  "Image references verified, by verdict.")) < 0 ||
+	    (error = tg_buf_printf(
+	             b,
+	             "tollgate_images_verified_total{verdict=\"allowed\"} "
+	             "%llu\n"
+	             "tollgate_images_verified_total{verdict=\"warned\"} "
+	             "%llu\n"
+	             "tollgate_images_verified_total{verdict=\"blocked\"} "
+	             "%llu\n",
+	             (unsigned long long)m->images_allowed,
+	             (unsigned long long)m->images_warned,
+	             (unsigned long long)m->images_blocked)) < 0 ||
+	    (error = head(b, "tollgate_drifted_objects", "gauge",
+	                  "Objects found drifted in the last cycle.")) < 0)
+		return error;
+	return tg_buf_printf(b, "tollgate_drifted_objects %d\n", m->drifted);
+}
+
+/* The agent's state: violations, leadership, notifications, last
+ * success. */
+static int render_state(tg_buf *b, const tg_metrics *m)
+{
+	int error;
+
+	if ((error = head(b, "tollgate_violations", "gauge",
+	                  "Deployed images that fail re-verification.")) < 0 ||
+	    (error = tg_buf_printf(b, "tollgate_violations %d\n",
+	                           m->violations)) < 0 ||
+	    (error = head(b, "tollgate_leader", "gauge",
+	                  "1 while this agent holds the lease.")) < 0 ||
+	    (error = tg_buf_printf(b, "tollgate_leader %d\n",
+	                           m->leader ? 1 : 0)) < 0 ||
+	    (error = head(b, "tollgate_notifications_total", "counter",
+	                  "Webhook notifications by result.")) < 0 ||
+	    (error = tg_buf_printf(
+	             b,
+	             "tollgate_notifications_total{result=\"delivered\"} "
+	             "%llu\n"
+	             "tollgate_notifications_total{result=\"failed\"} %llu\n",
+	             (unsigned long long)m->notify_ok,
+	             (unsigned long long)m->notify_failed)) < 0 ||
+	    (error = head(b, "tollgate_last_success_timestamp_seconds", "gauge",
+	                  "Unix time of the last successful cycle (0: none "
+	                  "yet).")) < 0)
+		return error;
+	return tg_buf_printf(b,
+	                     "tollgate_last_success_timestamp_seconds %lld\n",
+	                     (long long)m->last_success);
+}
+
+/* tollgate_source_info, once a cycle named a commit. */
+static int render_source(tg_buf *b, const tg_metrics *m)
+{
+	int error;
+
+	if (!m->commit[0])
+		return 0;
+	if ((error = head(b, "tollgate_source_info", "gauge",
+	                  "The source commit of the last cycle.")) < 0 ||
+	    (error = tg_buf_puts(b, "tollgate_source_info{url=\"")) < 0 ||
+	    (error = put_label(b, m->url ? m->url : "")) < 0 ||
+	    (error = tg_buf_puts(b, "\",branch=\"")) < 0 ||
+	    (error = put_label(b, m->branch ? m->branch : "")) < 0)
+		return error;
+	return tg_buf_printf(b, "\",commit=\"%s\"} 1\n", m->commit);
+}
+
+char *tg_metrics_render(const tg_metrics *m)
+{
+	tg_buf b;
+	int error;
+
+	tg_buf_init(&b, TG_MAX_METRICS_BYTES);
+	if ((error = render_cycles(&b, m)) < 0 ||
+	    (error = render_verdicts(&b, m)) < 0 ||
+	    (error = render_state(&b, m)) < 0 ||
+	    (error = render_source(&b, m)) < 0)
+		/* The series are bounded far below the limit; should it be
+		 * reached, what was rendered is served and the cause logged. */
+		tg_log(TG_LOG_ERROR, "metrics cut short", "error",
+		       tg_error_last(), NULL);
 	return tg_buf_detach(&b, NULL);
 }

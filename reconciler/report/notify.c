@@ -159,6 +159,68 @@ static char *header_line(const tg_config_webhook *w, int *error)
 	return line;
 }
 
+/* Queue one POST of body to hook; a request not even submitted counts
+ * as failed. */
+static void submit(tg_notifier *n,
+                   const tg_config_webhook *hook,
+                   const char *const *headers,
+                   size_t nheaders,
+                   const json_t *ev,
+                   const char *body,
+                   size_t *delivered,
+                   size_t *failed)
+{
+	tg_http_request req = { 0 };
+	delivery *d = tg_calloc(1, sizeof(*d));
+
+	d->url = hook->url;
+	d->event = json_string_value(json_object_get(ev, "event"));
+	d->delivered = delivered;
+	d->failed = failed;
+	req.method = "POST";
+	req.url = hook->url;
+	req.headers = headers;
+	req.headers_count = nheaders;
+	req.body = body;
+	req.body_len = strlen(body);
+	if (tg_http_submit(n->http, &req, on_delivered, d) < 0) {
+		tg_log(TG_LOG_ERROR, "notification not sent", "url", hook->url,
+		       "error", tg_error_last(), NULL);
+		(*failed)++;
+		free(d);
+	}
+}
+
+/* Queue every event (bodies[i]) to one webhook, with its header. */
+static void submit_hook(tg_notifier *n,
+                        const tg_config_webhook *hook,
+                        char *const *bodies,
+                        size_t *delivered,
+                        size_t *failed)
+{
+	const char *headers[2];
+	size_t i;
+	json_t *ev;
+	int error;
+	char *auth = header_line(hook, &error);
+
+	if (error < 0) {
+		tg_log(TG_LOG_ERROR, "notification not sent", "url", hook->url,
+		       "error", tg_error_last(), NULL);
+		*failed += json_array_size(n->queue);
+		return;
+	}
+	headers[0] = "Content-Type: application/json";
+	headers[1] = auth;
+	json_array_foreach(n->queue, i, ev)
+		submit(n, hook, headers, auth ? 2 : 1, ev, bodies[i], delivered,
+		       failed);
+	if (auth) {
+		OPENSSL_cleanse(auth, strlen(auth));
+		free(auth);
+	}
+}
+
 void tg_notifier_flush(tg_notifier *n, size_t *delivered, size_t *failed)
 {
 	char **bodies;
@@ -171,49 +233,9 @@ void tg_notifier_flush(tg_notifier *n, size_t *delivered, size_t *failed)
 	bodies = tg_calloc(nev, sizeof(*bodies));
 	json_array_foreach(n->queue, i, ev)
 		bodies[i] = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-	for (w = 0; w < n->cfg->notify.nwebhooks; w++) {
-		const tg_config_webhook *hook = &n->cfg->notify.webhooks[w];
-		const char *headers[2];
-		int error;
-		char *auth = header_line(hook, &error);
-
-		if (error < 0) {
-			tg_log(TG_LOG_ERROR, "notification not sent", "url",
-			       hook->url, "error", tg_error_last(), NULL);
-			*failed += nev;
-			continue;
-		}
-		headers[0] = "Content-Type: application/json";
-		headers[1] = auth;
-		json_array_foreach(n->queue, i, ev) {
-			tg_http_request req = { 0 };
-			delivery *d = tg_calloc(1, sizeof(*d));
-
-			d->url = hook->url;
-			d->event =
-			        json_string_value(json_object_get(ev, "event"));
-			d->delivered = delivered;
-			d->failed = failed;
-			req.method = "POST";
-			req.url = hook->url;
-			req.headers = headers;
-			req.headers_count = auth ? 2 : 1;
-			req.body = bodies[i];
-			req.body_len = strlen(bodies[i]);
-			if (tg_http_submit(n->http, &req, on_delivered, d) <
-			    0) {
-				tg_log(TG_LOG_ERROR, "notification not sent",
-				       "url", hook->url, "error",
-				       tg_error_last(), NULL);
-				(*failed)++;
-				free(d);
-			}
-		}
-		if (auth) {
-			OPENSSL_cleanse(auth, strlen(auth));
-			free(auth);
-		}
-	}
+	for (w = 0; w < n->cfg->notify.nwebhooks; w++)
+		submit_hook(n, &n->cfg->notify.webhooks[w], bodies, delivered,
+		            failed);
 	if (tg_http_run(n->http) < 0)
 		tg_log(TG_LOG_ERROR, "notifications: HTTP client failed",
 		       "error", tg_error_last(), NULL);

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/knownhosts.h"
 #include "tollgate/util.h"
 
@@ -134,7 +135,7 @@ static bool key_equal(const kh_field *b64,
                       size_t key_len,
                       const unsigned char *sha256)
 {
-	unsigned char *blob = NULL, digest[32];
+	unsigned char *blob = NULL, digest[TG_SHA256_LEN];
 	size_t blob_len = 0;
 	bool same = false;
 
@@ -147,7 +148,7 @@ static bool key_equal(const kh_field *b64,
 		       CRYPTO_memcmp(blob, key, key_len) == 0;
 	} else if (sha256) {
 		tg_sha256(digest, blob, blob_len);
-		same = CRYPTO_memcmp(digest, sha256, 32) == 0;
+		same = CRYPTO_memcmp(digest, sha256, TG_SHA256_LEN) == 0;
 	}
 	free(blob);
 	return same;
@@ -190,21 +191,92 @@ static char *fingerprint(const unsigned char *key,
                          size_t key_len,
                          const unsigned char *sha256)
 {
-	unsigned char digest[32];
+	unsigned char digest[TG_SHA256_LEN];
 	char *b64, *fp;
 	size_t n;
 
 	if (key)
 		tg_sha256(digest, key, key_len);
 	else
-		memcpy(digest, sha256, 32);
-	b64 = tg_base64_encode(digest, 32);
+		memcpy(digest, sha256, TG_SHA256_LEN);
+	b64 = tg_base64_encode(digest, TG_SHA256_LEN);
 	n = strlen(b64);
 	while (n > 0 && b64[n - 1] == '=')
 		b64[--n] = '\0';
 	fp = tg_aprintf("SHA256:%s", b64);
 	free(b64);
 	return fp;
+}
+
+/* What the lines of a known_hosts file say about one host's key. */
+typedef struct kh_scan {
+	unsigned revoked_line; /* a @revoked line lists the key */
+	unsigned other_line;   /* first line listing another key */
+	bool same;             /* a line lists the key */
+} kh_scan;
+
+/* Read the lines of data (len bytes) for host name; stops at @revoked. */
+static void scan_lines(kh_scan *out,
+                       const char *data,
+                       size_t len,
+                       const char *name,
+                       const unsigned char *key,
+                       size_t key_len,
+                       const unsigned char *sha256)
+{
+	const char *line, *end;
+	unsigned lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (line = data; line < data + len; line = end + 1) {
+		enum kh_match m;
+
+		lineno++;
+		if (!(end = memchr(line, '\n', (size_t)(data + len - line))))
+			end = data + len;
+		m = check_line(line,
+		               end > line && end[-1] == '\r' ? end - 1 : end,
+		               name, key, key_len, sha256);
+		if (m == KH_REVOKED) {
+			out->revoked_line = lineno;
+			return;
+		}
+		if (m == KH_SAME)
+			out->same = true;
+		else if (m == KH_OTHER && !out->other_line)
+			out->other_line = lineno;
+	}
+}
+
+/* The refusal for a host the file does not vouch for, naming what to do. */
+static int refuse(const kh_scan *sc,
+                  const char *path,
+                  const char *host,
+                  unsigned port,
+                  const char *name,
+                  const char *fp)
+{
+	char port_opt[TG_KNOWN_HOSTS_PORT_OPT_BYTES] = "";
+
+	if (sc->revoked_line)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "ssh host %s presented key %s, which %s:%u "
+		                    "marks @revoked; refusing to connect",
+		                    name, fp, path, sc->revoked_line);
+	if (sc->other_line)
+		return tg_error_set(
+		        TG_EUNTRUSTED,
+		        "ssh host key for %s does not match %s:%u: the server "
+		        "presented %s; this may be a man-in-the-middle attack; "
+		        "if the key was changed on purpose, update known_hosts",
+		        name, path, sc->other_line, fp);
+	if (port && port != 22)
+		snprintf(port_opt, sizeof(port_opt), " -p %u", port);
+	return tg_error_set(TG_EUNTRUSTED,
+	                    "ssh host %s is not in known_hosts %s (its key is "
+	                    "%s); add it, e.g. with ssh-keyscan%s %s >> %s, "
+	                    "after checking the fingerprint",
+	                    name, path, fp, port_opt, host, path);
 }
 
 int tg_known_hosts_check(const char *path,
@@ -215,9 +287,8 @@ int tg_known_hosts_check(const char *path,
                          const unsigned char *sha256)
 {
 	char *data = NULL, *name = NULL, *fp = NULL;
-	const char *line, *end;
 	size_t len = 0;
-	unsigned lineno = 0, other_line = 0;
+	kh_scan sc;
 	int error;
 
 	if (!key && !sha256)
@@ -232,51 +303,10 @@ int tg_known_hosts_check(const char *path,
 	name = port && port != 22 ? tg_aprintf("[%s]:%u", host, port)
 	                          : tg_strdup(host);
 	fp = fingerprint(key, key_len, sha256);
-	error = 0;
-	for (line = data; line < data + len; line = end + 1) {
-		enum kh_match m;
-
-		lineno++;
-		if (!(end = memchr(line, '\n', (size_t)(data + len - line))))
-			end = data + len;
-		m = check_line(line,
-		               end > line && end[-1] == '\r' ? end - 1 : end,
-		               name, key, key_len, sha256);
-		if (m == KH_REVOKED) {
-			error = tg_error_set(TG_EUNTRUSTED,
-			                     "ssh host %s presented key %s, "
-			                     "which %s:%u marks @revoked; "
-			                     "refusing to connect",
-			                     name, fp, path, lineno);
-			goto out;
-		}
-		if (m == KH_SAME)
-			error = 1;
-		else if (m == KH_OTHER && !other_line)
-			other_line = lineno;
-	}
-	if (error == 1) {
-		error = 0;
-	} else if (other_line) {
-		error = tg_error_set(
-		        TG_EUNTRUSTED,
-		        "ssh host key for %s does not match %s:%u: the server "
-		        "presented %s; this may be a man-in-the-middle attack; "
-		        "if the key was changed on purpose, update known_hosts",
-		        name, path, other_line, fp);
-	} else {
-		char port_opt[16] = "";
-
-		if (port && port != 22)
-			snprintf(port_opt, sizeof(port_opt), " -p %u", port);
-		error = tg_error_set(
-		        TG_EUNTRUSTED,
-		        "ssh host %s is not in known_hosts %s (its key is %s); "
-		        "add it, e.g. with ssh-keyscan%s %s >> %s, after "
-		        "checking the fingerprint",
-		        name, path, fp, port_opt, host, path);
-	}
-out:
+	scan_lines(&sc, data, len, name, key, key_len, sha256);
+	error = sc.same && !sc.revoked_line
+	                ? 0
+	                : refuse(&sc, path, host, port, name, fp);
 	free(fp);
 	free(name);
 	free(data);

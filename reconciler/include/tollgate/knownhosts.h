@@ -11,8 +11,7 @@
 
 #include <stddef.h>
 
-/* Bytes in a known_hosts file. */
-#define TG_MAX_KNOWN_HOSTS_BYTES (4u * 1024 * 1024)
+#include "tollgate/error.h"
 
 /*
  * Is the key the server presented for host:port listed for it in the file
@@ -24,11 +23,11 @@
  * TG_EIO when the file cannot be read; TG_EPARSE for a malformed line
  * that names the host (file:line).
  */
-int tg_known_hosts_check(const char *path,
-                         const char *host,
-                         unsigned port,
-                         const unsigned char *key,
-                         size_t key_len,
-                         const unsigned char *sha256);
+TG_WUR int tg_known_hosts_check(const char *path,
+                                const char *host,
+                                unsigned port,
+                                const unsigned char *key,
+                                size_t key_len,
+                                const unsigned char *sha256);
 
 #endif

@@ -24,16 +24,12 @@
 #include <jansson.h>
 
 #include "tollgate/config.h"
-
-/* Retries of one delivery, first backoff, and per-request timeout. */
-#define TG_NOTIFY_RETRIES 3
-#define TG_NOTIFY_RETRY_BASE_MS 200
-#define TG_NOTIFY_TIMEOUT_S 5
+#include "tollgate/error.h"
 
 typedef struct tg_notifier tg_notifier;
 
 /* The webhooks of cfg (borrowed, must outlive n). 0 or TG_EINVALID. */
-int tg_notifier_new(tg_notifier **out, const tg_config *cfg);
+TG_WUR int tg_notifier_new(tg_notifier **out, const tg_config *cfg);
 void tg_notifier_free(tg_notifier *n);
 
 /* Queue a copy of event, with "source" and "time" added.

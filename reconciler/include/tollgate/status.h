@@ -47,12 +47,6 @@
 #include "tollgate/error.h"
 #include "tollgate/gitrepo.h"
 
-/* Bytes of a status.json read back from the status branch. */
-#define TG_MAX_STATUS_BYTES (64u * 1024 * 1024)
-
-/* Characters in a commit subject before the unit list is shortened. */
-#define TG_STATUS_SUBJECT_MAX 200
-
 /* Where the cache tracks the remote's status branch and notes ref. */
 #define TG_STATUS_TRACK_BRANCH "refs/tollgate/remote/status"
 #define TG_STATUS_TRACK_NOTES "refs/tollgate/remote/notes"
