@@ -135,8 +135,8 @@ static int link_step(tg_buf *b, const char *c, size_t n)
 		b->data[b->len] = '\0';
 		return 0;
 	}
-	if (b->len)
-		tg_buf_puts(b, "/");
+	if (b->len && tg_buf_puts(b, "/") < 0)
+		return TG_ETOOBIG;
 	return tg_buf_append(b, c, n);
 }
 
@@ -158,8 +158,10 @@ resolve_link_path(char **out, walk_ctx *w, const char *rel, const char *target)
 		return tree_error(w, TG_EINVALID, rel,
 		                  "symlink to an absolute path is not allowed");
 	tg_buf_init(&b, strlen(rel) + strlen(target) + 2);
+	/* Sized for rel and target: an append cannot fail, and if it did
+	 * the link would be refused below. */
 	if (slash)
-		tg_buf_append(&b, rel, (size_t)(slash - rel));
+		error = tg_buf_append(&b, rel, (size_t)(slash - rel));
 	for (c = target; *c && !error;) {
 		size_t n = strcspn(c, "/");
 
@@ -178,6 +180,26 @@ out:
 	return error;
 }
 
+/* The path below source.path that the symlink at cur (blob oid) names. */
+static int
+next_link_path(char **out, walk_ctx *w, const char *cur, const git_oid *oid)
+{
+	char *target = NULL;
+	size_t tlen = 0;
+	int error;
+
+	*out = NULL;
+	if ((error = read_blob(&target, &tlen, w, oid, cur,
+	                       TG_MAX_SYMLINK_TARGET)) < 0)
+		return error;
+	if (strlen(target) != tlen || tlen == 0)
+		error = tree_error(w, TG_EINVALID, cur, "bad symlink target");
+	else
+		error = resolve_link_path(out, w, cur, target);
+	free(target);
+	return error;
+}
+
 /* Follow a symlink (and symlinks it points to) to a blob within the tree. */
 static int read_link(char **data_out,
                      size_t *len_out,
@@ -187,21 +209,12 @@ static int read_link(char **data_out,
 {
 	git_tree_entry *e = NULL;
 	git_oid oid;
-	char *cur = tg_strdup(rel), *target = NULL, *next = NULL;
-	size_t tlen = 0;
+	char *cur = tg_strdup(rel), *next = NULL;
 	int hops, error = 0;
 
 	git_oid_cpy(&oid, link_oid);
 	for (hops = 0; hops < TG_MAX_SYMLINK_HOPS; hops++) {
-		if ((error = read_blob(&target, &tlen, w, &oid, cur,
-		                       TG_MAX_SYMLINK_TARGET)) < 0)
-			goto out;
-		if (strlen(target) != tlen || tlen == 0) {
-			error = tree_error(w, TG_EINVALID, cur,
-			                   "bad symlink target");
-			goto out;
-		}
-		if ((error = resolve_link_path(&next, w, cur, target)) < 0)
+		if ((error = next_link_path(&next, w, cur, &oid)) < 0)
 			goto out;
 		git_tree_entry_free(e);
 		e = NULL;
@@ -214,8 +227,6 @@ static int read_link(char **data_out,
 		free(cur);
 		cur = next;
 		next = NULL;
-		free(target);
-		target = NULL;
 		git_oid_cpy(&oid, git_tree_entry_id(e));
 		switch (git_tree_entry_filemode(e)) {
 		case GIT_FILEMODE_BLOB:
@@ -238,7 +249,6 @@ out:
 	git_tree_entry_free(e);
 	free(cur);
 	free(next);
-	free(target);
 	return error;
 }
 
