@@ -93,10 +93,6 @@
  * shortened ("and 3 more"). */
 #define TG_STATUS_SUBJECT_MAX 200
 
-/* Bytes of a SHA-256 digest (FIPS 180-4). */
-#ifndef TG_SHA256_LEN
-#define TG_SHA256_LEN 32
-#endif
 /* Seconds for which status tips fetched together with the source serve
  * the publish at the end of the cycle; an older fetch (a cycle that waited
  * for rollouts) is done again, so another writer's status is seen. */
