@@ -66,6 +66,10 @@
 #define TG_STATUS_NOTE_NAME_BYTES 256
 #define TG_STATUS_IMAGE_REF_BYTES 512
 
+/* Bytes of an image's verdict in a status commit body: the verdicts are
+ * short words; anything longer is cut. */
+#define TG_STATUS_VERDICT_BYTES 32
+
 /* Bytes of the rendered /metrics exposition: a fixed set of series is
  * a few kilobytes; the cap bounds memory should that ever change. */
 #define TG_MAX_METRICS_BYTES (256u * 1024)

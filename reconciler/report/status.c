@@ -132,8 +132,8 @@ static int insert_json(git_treebuilder *tb,
 static char *unit_file_name(const char *unit)
 {
 	char *safe = tg_strdup(unit), *p, *name;
-	unsigned char d[32];
-	char hex[65];
+	unsigned char d[TG_SHA256_LEN];
+	char hex[2 * TG_SHA256_LEN + 1];
 	bool changed = false;
 
 	for (p = safe; *p; p++) {
@@ -147,7 +147,7 @@ static char *unit_file_name(const char *unit)
 		name = tg_aprintf("%s.json", safe);
 	} else {
 		tg_sha256(d, unit, strlen(unit));
-		tg_hex_encode(hex, d, 32);
+		tg_hex_encode(hex, d, TG_SHA256_LEN);
 		name = tg_aprintf("%s-%.8s.json", safe, hex);
 	}
 	free(safe);

@@ -149,7 +149,8 @@ static void put_body_blocked(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 			tg_buf_puts(b, ": ");
 			put_image_name(b, img);
 			tg_buf_puts(b, " (");
-			tg_statusdoc_put_line(b, str_of(img, "verdict"), 32);
+			tg_statusdoc_put_line(b, str_of(img, "verdict"),
+			                      TG_STATUS_VERDICT_BYTES);
 			tg_buf_puts(b, ")\n");
 			tg_statusdoc_put_reasons(b, img, "    ");
 		}
