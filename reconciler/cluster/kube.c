@@ -19,25 +19,9 @@
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
-typedef struct resource {
-	tg_kube_resource pub;
-	char *group, *version, *kind, *name;
-} resource;
+#include "kube_int.h"
 
-struct tg_kube {
-	tg_http *http;
-	char *server;
-	char *auth; /* "Authorization: ..." header, secret */
-	char *manager;
-	resource *res;
-	size_t nres;
-	bool discovered;
-	bool running; /* a batch runs: a nested one must not start */
-	unsigned list_limit;
-	size_t max_batch;
-};
-
-static void resources_clear(tg_kube *k)
+void kube_resources_clear(tg_kube *k)
 {
 	size_t i;
 
@@ -57,7 +41,7 @@ void tg_kube_free(tg_kube *k)
 {
 	if (!k)
 		return;
-	resources_clear(k);
+	kube_resources_clear(k);
 	tg_http_free(k->http);
 	free(k->server);
 	if (k->auth) {
@@ -139,11 +123,6 @@ int tg_kube_new(tg_kube **out,
 
 /* Requests ---------------------------------------------------------------- */
 
-typedef void (*reply_fn)(tg_kube *k,
-                         int result,
-                         tg_http_response *resp,
-                         void *ctx);
-
 typedef struct pending {
 	tg_kube *k;
 	reply_fn fn;
@@ -161,13 +140,13 @@ on_done(tg_http *http, int result, tg_http_response *resp, void *ctx)
 }
 
 /* Submit method url with an optional JSON body of content_type. */
-static int submit(tg_kube *k,
-                  const char *method,
-                  const char *url,
-                  const char *content_type,
-                  const char *body,
-                  reply_fn fn,
-                  void *ctx)
+int kube_submit(tg_kube *k,
+                const char *method,
+                const char *url,
+                const char *content_type,
+                const char *body,
+                reply_fn fn,
+                void *ctx)
 {
 	const char *headers[3];
 	char *ct = NULL;
@@ -205,7 +184,7 @@ static int submit(tg_kube *k,
  * sent one, else the HTTP status and a piece of the body. 401/403 become
  * TG_EAUTH, 404 TG_ENOTFOUND, 409 TG_ECONFLICT, others TG_ERROR.
  */
-static int status_error(char **msg_out, const tg_http_response *resp)
+int kube_status_error(char **msg_out, const tg_http_response *resp)
 {
 	json_t *st = json_loadb(resp->body, resp->body_len, 0, NULL);
 	const char *m = json_string_value(json_object_get(st, "message"));
@@ -238,7 +217,7 @@ static int status_error(char **msg_out, const tg_http_response *resp)
 }
 
 /* Parse a 2xx JSON body; TG_EPARSE naming url when it is not JSON. */
-static int parse_body(json_t **out, const tg_http_response *resp)
+int kube_parse_body(json_t **out, const tg_http_response *resp)
 {
 	json_error_t jerr;
 
@@ -250,200 +229,6 @@ static int parse_body(json_t **out, const tg_http_response *resp)
 		                    "(line %d)",
 		                    resp->url, jerr.text, jerr.line);
 	return 0;
-}
-
-/* Discovery --------------------------------------------------------------- */
-
-typedef struct disco {
-	char *group_version;
-	int result;
-	char *message;
-} disco;
-
-static void add_resources(tg_kube *k, const char *group_version, json_t *list)
-{
-	const char *slash = strchr(group_version, '/');
-	json_t *arr = json_object_get(list, "resources"), *r;
-	size_t i;
-
-	json_array_foreach(arr, i, r) {
-		const char *name =
-		        json_string_value(json_object_get(r, "name"));
-		const char *kind =
-		        json_string_value(json_object_get(r, "kind"));
-		resource *e;
-
-		/* Subresources ("deployments/status") are not types. */
-		if (!name || !kind || strchr(name, '/') ||
-		    k->nres >= TG_KUBE_MAX_RESOURCES)
-			continue;
-		k->res = tg_realloc(k->res, (k->nres + 1) * sizeof(*k->res));
-		e = &k->res[k->nres++];
-		e->group = slash ? tg_strndup(group_version,
-		                              (size_t)(slash - group_version))
-		                 : tg_strdup("");
-		e->version = tg_strdup(slash ? slash + 1 : group_version);
-		e->kind = tg_strdup(kind);
-		e->name = tg_strdup(name);
-		e->pub.group = e->group;
-		e->pub.version = e->version;
-		e->pub.kind = e->kind;
-		e->pub.name = e->name;
-		e->pub.namespaced =
-		        json_is_true(json_object_get(r, "namespaced"));
-	}
-}
-
-static void
-on_group_version(tg_kube *k, int result, tg_http_response *resp, void *ctx)
-{
-	disco *d = ctx;
-	json_t *body = NULL;
-
-	if (result < 0) {
-		d->result = result;
-		d->message = tg_strdup(tg_error_last());
-	} else if (resp->status / 100 != 2) {
-		d->result = status_error(&d->message, resp);
-	} else if ((d->result = parse_body(&body, resp)) < 0) {
-		d->message = tg_strdup(tg_error_last());
-	} else {
-		add_resources(k, d->group_version, body);
-	}
-	json_decref(body);
-	tg_http_response_free(resp);
-}
-
-/* GET url synchronously as JSON. */
-static int get_json(json_t **out, tg_kube *k, const char *path)
-{
-	tg_http_response *resp = NULL;
-	tg_http_request req = { 0 };
-	const char *headers[2] = { "Accept: application/json", k->auth };
-	char *url = tg_aprintf("%s%s", k->server, path), *msg = NULL;
-	int error;
-
-	*out = NULL;
-	req.url = url;
-	req.headers = headers;
-	req.headers_count = k->auth ? 2 : 1;
-	req.max_bytes = TG_MAX_KUBE_RESPONSE_BYTES;
-	if ((error = tg_http_request_sync(&resp, k->http, &req)) < 0)
-		goto out;
-	if (resp->status / 100 != 2) {
-		error = status_error(&msg, resp);
-		tg_error_set(error, "%s: GET %s: %s", k->server, path, msg);
-		goto out;
-	}
-	error = parse_body(out, resp);
-out:
-	free(msg);
-	free(url);
-	tg_http_response_free(resp);
-	return error;
-}
-
-/* The group versions under /apis: every served version of every group. */
-static int list_group_versions(json_t **out, tg_kube *k)
-{
-	json_t *apis = NULL, *groups, *g, *v, *list = json_array();
-	size_t i, j;
-	int error;
-
-	json_array_append_new(list, json_string("v1"));
-	if ((error = get_json(&apis, k, "/apis")) < 0) {
-		json_decref(list);
-		return error;
-	}
-	groups = json_object_get(apis, "groups");
-	json_array_foreach(groups, i, g) {
-		json_array_foreach(json_object_get(g, "versions"), j, v) {
-			json_t *gv = json_object_get(v, "groupVersion");
-			if (json_is_string(gv))
-				json_array_append(list, gv);
-		}
-	}
-	json_decref(apis);
-	*out = list;
-	return 0;
-}
-
-int tg_kube_discover(tg_kube *k)
-{
-	json_t *gvs = NULL, *gv;
-	disco *d = NULL;
-	size_t i, n;
-	int error;
-
-	resources_clear(k);
-	if ((error = list_group_versions(&gvs, k)) < 0)
-		return error;
-	n = json_array_size(gvs);
-	d = tg_calloc(n, sizeof(*d));
-	json_array_foreach(gvs, i, gv) {
-		const char *s = json_string_value(gv);
-		char *url = !strcmp(s, "v1")
-		                    ? tg_aprintf("%s/api/v1", k->server)
-		                    : tg_aprintf("%s/apis/%s", k->server, s);
-		d[i].group_version = tg_strdup(s);
-		error = submit(k, "GET", url, NULL, NULL, on_group_version,
-		               &d[i]);
-		free(url);
-		if (error < 0)
-			goto out;
-	}
-	if ((error = tg_http_run(k->http)) < 0)
-		goto out;
-	for (i = 0; i < n && !error; i++) {
-		/* A group that fails discovery (an aggregated API that is
-		 * down) does not stop the others, as in kubectl; the core
-		 * group must answer. */
-		if (d[i].result < 0 && !strcmp(d[i].group_version, "v1"))
-			error = tg_error_set(d[i].result,
-			                     "%s: discovery of "
-			                     "/api/v1 failed: %s",
-			                     k->server, d[i].message);
-	}
-	if (!error)
-		k->discovered = true;
-out:
-	for (i = 0; i < n; i++) {
-		free(d[i].group_version);
-		free(d[i].message);
-	}
-	free(d);
-	json_decref(gvs);
-	return error;
-}
-
-int tg_kube_resource_lookup(const tg_kube_resource **out,
-                            tg_kube *k,
-                            const char *api_version,
-                            const char *kind)
-{
-	const char *slash = strchr(api_version, '/');
-	size_t glen = slash ? (size_t)(slash - api_version) : 0;
-	const char *version = slash ? slash + 1 : api_version;
-	size_t i;
-	int error;
-
-	*out = NULL;
-	if (!k->discovered && (error = tg_kube_discover(k)) < 0)
-		return error;
-	for (i = 0; i < k->nres; i++) {
-		resource *r = &k->res[i];
-		if (strlen(r->group) == glen &&
-		    !strncmp(r->group, api_version, glen) &&
-		    !strcmp(r->version, version) && !strcmp(r->kind, kind)) {
-			*out = &r->pub;
-			return 0;
-		}
-	}
-	return tg_error_set(TG_ENOTFOUND,
-	                    "%s: the server does not serve kind "
-	                    "%s in %s (is its CustomResourceDefinition "
-	                    "applied?)",
-	                    k->server, kind, api_version);
 }
 
 /* Operations -------------------------------------------------------------- */
@@ -478,8 +263,7 @@ static char *escape_segment(const char *s)
 
 /* The collection URL of resource r in namespace ns (ignored for
  * cluster-scoped kinds; NULL for all namespaces). */
-static char *
-collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
+char *kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
 {
 	char *prefix = r->group[0]
 	                       ? tg_aprintf("%s/apis/%s/%s", k->server,
@@ -529,11 +313,11 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 		op->result = result;
 		op->message = tg_aprintf("%s: %s", c->what, tg_error_last());
 	} else if (resp->status / 100 != 2) {
-		op->result = status_error(&msg, resp);
+		op->result = kube_status_error(&msg, resp);
 		op->message = tg_aprintf("%s: %s", c->what, msg);
 	} else if (op->verb != TG_KUBE_DELETE &&
 	           !(op->flags & TG_KUBE_DISCARD)) {
-		if ((op->result = parse_body(&op->live, resp)) < 0)
+		if ((op->result = kube_parse_body(&op->live, resp)) < 0)
 			op->message =
 			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
@@ -639,7 +423,7 @@ static int op_request(char **url_out,
 		                         *what, kind);
 		return op->result;
 	}
-	base = collection_url(k, r, ns);
+	base = kube_collection_url(k, r, ns);
 	ename = escape_segment(name);
 	tg_buf_init(&q, TG_KUBE_MAX_URL_BYTES);
 	if ((error = op_url(&q, method, k, op, base, ename)) < 0) {
@@ -708,12 +492,12 @@ submit_ops(tg_kube *k, tg_kube_op *ops, op_ctx *ctx, char **bodies, size_t n)
 			        JSON_COMPACT |
 			                JSON_REAL_PRECISION(tg_json_real_digits(
 			                        ops[i].obj)));
-		if (submit(k, method, url,
-		           !bodies[i] ? NULL
-		           : ops[i].verb == TG_KUBE_APPLY
-		                   ? "application/apply-patch+yaml"
-		                   : "application/json",
-		           bodies[i], on_op, &ctx[i]) < 0) {
+		if (kube_submit(k, method, url,
+		                !bodies[i] ? NULL
+		                : ops[i].verb == TG_KUBE_APPLY
+		                        ? "application/apply-patch+yaml"
+		                        : "application/json",
+		                bodies[i], on_op, &ctx[i]) < 0) {
 			ops[i].result = tg_error_code();
 			ops[i].message = tg_aprintf("%s: %s", ctx[i].what,
 			                            tg_error_last());
@@ -874,194 +658,5 @@ int tg_kube_delete(tg_kube *k,
 
 	tg_kube_op_clear(&op);
 	json_decref(id);
-	return error;
-}
-
-/* Append the page's items to items, with apiVersion and kind set. */
-static void take_items(json_t *items,
-                       json_t *page,
-                       const char *api_version,
-                       const char *kind)
-{
-	json_t *arr = json_object_get(page, "items"), *item;
-	size_t i;
-
-	json_array_foreach(arr, i, item) {
-		if (!json_is_object(item))
-			continue;
-		json_object_set_new(item, "apiVersion",
-		                    json_string(api_version));
-		json_object_set_new(item, "kind", json_string(kind));
-		json_array_append(items, item);
-	}
-}
-
-/* One list of tg_kube_list_all(): its pages, one after the other. */
-typedef struct list_run {
-	tg_kube_list_req *req;
-	char *base;     /* collection URL */
-	char *selector; /* escaped label selector, or NULL */
-	unsigned pages;
-} list_run;
-
-static void
-on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx);
-
-static void list_fail(list_run *lr, int code, const char *msg)
-{
-	lr->req->result = code;
-	lr->req->message = tg_aprintf("listing %s %s: %s", lr->req->api_version,
-	                              lr->req->kind, msg);
-}
-
-/* Submit the page after the continue token cont (NULL: the first). */
-static void list_next(tg_kube *k, list_run *lr, const char *cont)
-{
-	char *econt = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *url = tg_aprintf("%s?limit=%u%s%s%s%s", lr->base, k->list_limit,
-	                       lr->selector ? "&labelSelector=" : "",
-	                       lr->selector ? lr->selector : "",
-	                       econt ? "&continue=" : "", econt ? econt : "");
-
-	if (submit(k, "GET", url, NULL, NULL, on_list_page, lr) < 0)
-		list_fail(lr, tg_error_code(), tg_error_last());
-	free(url);
-	curl_free(econt);
-}
-
-static void
-on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx)
-{
-	list_run *lr = ctx;
-	json_t *page = NULL;
-	const char *next;
-	char *msg = NULL;
-
-	if (result < 0) {
-		list_fail(lr, result, tg_error_last());
-	} else if (resp->status / 100 != 2) {
-		int code = status_error(&msg, resp);
-		list_fail(lr, code, msg);
-	} else if ((result = parse_body(&page, resp)) < 0) {
-		list_fail(lr, result, tg_error_last());
-	} else {
-		take_items(lr->req->items, page, lr->req->api_version,
-		           lr->req->kind);
-		next = json_string_value(json_object_get(
-		        json_object_get(page, "metadata"), "continue"));
-		if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
-			char *m = tg_aprintf("more than %d pages",
-			                     TG_KUBE_MAX_LIST_PAGES);
-			list_fail(lr, TG_ETOOBIG, m);
-			free(m);
-		} else if (next && *next) {
-			list_next(k, lr, next);
-		}
-	}
-	json_decref(page);
-	free(msg);
-	tg_http_response_free(resp);
-}
-
-/* Refuse lists started while a batch runs: each reads as failed. */
-static int lists_refused(tg_kube *k, tg_kube_list_req *reqs, size_t n)
-{
-	size_t i;
-	int error;
-
-	if (!k->running)
-		return 0;
-	error = tg_error_set(TG_ERROR, "a list was started while a batch runs");
-	for (i = 0; i < n; i++) {
-		reqs[i].result = error;
-		reqs[i].items = NULL;
-		reqs[i].message = tg_aprintf("listing %s %s: not sent: %s",
-		                             reqs[i].api_version, reqs[i].kind,
-		                             tg_error_last());
-	}
-	return error;
-}
-
-int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
-{
-	list_run *runs = tg_calloc(n ? n : 1, sizeof(*runs));
-	size_t i;
-	int error = 0;
-
-	if ((error = lists_refused(k, reqs, n)) < 0) {
-		free(runs);
-		return error;
-	}
-	for (i = 0; i < n; i++) {
-		const tg_kube_resource *r;
-		tg_kube_list_req *q = &reqs[i];
-
-		q->result = 0;
-		q->message = NULL;
-		q->items = json_array();
-		runs[i].req = q;
-		if ((q->result = tg_kube_resource_lookup(&r, k, q->api_version,
-		                                         q->kind)) < 0) {
-			q->message =
-			        tg_aprintf("listing %s %s: %s", q->api_version,
-			                   q->kind, tg_error_last());
-			continue;
-		}
-		runs[i].base = collection_url(k, r, q->ns);
-		if (q->label_selector)
-			runs[i].selector =
-			        curl_easy_escape(NULL, q->label_selector, 0);
-		list_next(k, &runs[i], NULL);
-	}
-	k->running = true;
-	if (tg_http_run(k->http) < 0)
-		error = tg_error_code();
-	k->running = false;
-	for (i = 0; i < n; i++) {
-		free(runs[i].base);
-		curl_free(runs[i].selector);
-		/* A list that did not run reads as failed, never as empty. */
-		if (error < 0 && reqs[i].result == 0)
-			list_fail(&runs[i], error, tg_error_last());
-		if (reqs[i].result < 0) {
-			json_decref(reqs[i].items);
-			reqs[i].items = NULL;
-		}
-	}
-	free(runs);
-	return error;
-}
-
-void tg_kube_list_req_clear(tg_kube_list_req *r)
-{
-	free(r->message);
-	json_decref(r->items);
-	r->message = NULL;
-	r->items = NULL;
-	r->result = 0;
-}
-
-int tg_kube_list(json_t **items_out,
-                 tg_kube *k,
-                 const char *api_version,
-                 const char *kind,
-                 const char *ns,
-                 const char *label_selector)
-{
-	tg_kube_list_req q = { api_version, kind, ns,  label_selector,
-		               0,           NULL, NULL };
-	int error;
-
-	*items_out = NULL;
-	if ((error = tg_kube_list_all(k, &q, 1)) < 0)
-		goto out;
-	if ((error = q.result) < 0) {
-		tg_error_set(error, "%s: %s", k->server, q.message);
-		goto out;
-	}
-	*items_out = q.items;
-	q.items = NULL;
-out:
-	tg_kube_list_req_clear(&q);
 	return error;
 }

@@ -192,6 +192,16 @@ static int load_user(tg_kube_target *t,
 	return 0;
 }
 
+/* The directory of the kubeconfig at path, which relative paths inside
+ * it start from. New string. */
+static char *kubeconfig_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? tg_strndup(path, (size_t)(slash - path))
+	             : tg_strdup(".");
+}
+
 static int load_context(tg_kube_target *t,
                         const char *path,
                         json_t *doc,
@@ -200,13 +210,9 @@ static int load_context(tg_kube_target *t,
 {
 	json_t *ctx, *cluster, *user = NULL;
 	const char *cname, *uname, *ns;
-	char *dir = tg_strdup(path), *slash = strrchr(dir, '/');
+	char *dir = kubeconfig_dir(path);
 	int error = 0;
 
-	if (slash)
-		*slash = '\0';
-	else
-		memcpy(dir, ".", 2);
 	if (!context)
 		context = str_field(doc, "current-context");
 	if (!context || !*context) {
