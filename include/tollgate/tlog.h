@@ -13,6 +13,7 @@
 
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 
 /*
  * Append the RFC 8785 canonical form of v to out: object keys sorted by
@@ -23,20 +24,22 @@
 TG_WUR int tg_tlog_canonical_json(tg_buf *out, const json_t *v);
 
 /* RFC 6962 leaf hash SHA-256(0x00 || data). */
-void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len);
+void tg_tlog_leaf_hash(unsigned char out[TG_SHA256_LEN],
+                       const void *data,
+                       size_t len);
 
 /*
  * Check an inclusion proof (RFC 9162 section 2.1.3.2): the leaf with hash
  * leaf at index in a tree of tree_size leaves, with the audit path
- * hashes[0..nhashes) (32 bytes each), gives root. 0, or TG_EUNTRUSTED with
- * the reason.
+ * hashes[0..nhashes) (TG_SHA256_LEN bytes each), gives root. 0, or
+ * TG_EUNTRUSTED with the reason.
  */
-TG_WUR int tg_tlog_verify_inclusion(const unsigned char leaf[32],
+TG_WUR int tg_tlog_verify_inclusion(const unsigned char leaf[TG_SHA256_LEN],
                                     uint64_t index,
                                     uint64_t tree_size,
                                     const unsigned char *hashes,
                                     size_t nhashes,
-                                    const unsigned char root[32]);
+                                    const unsigned char root[TG_SHA256_LEN]);
 
 /* A parsed checkpoint (signed note). Opaque. */
 typedef struct tg_checkpoint tg_checkpoint;

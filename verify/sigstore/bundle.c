@@ -132,7 +132,7 @@ static int parse_proof(tlog_entry *e, const json_t *p, const char *ctx)
 		return error;
 	/* Checked after the proof itself, so that a wrong proof says so. */
 	e->checkpoint = json_string_value(json_object_get(cp, "envelope"));
-	if (e->root_len != 32)
+	if (e->root_len != TG_SHA256_LEN)
 		return tg_error_set(TG_EPARSE, "%s: rootHash is not 32 bytes",
 		                    ctx);
 	if (hashes && !json_is_array(hashes))
@@ -143,7 +143,7 @@ static int parse_proof(tlog_entry *e, const json_t *p, const char *ctx)
 		                    "%s: more than 64 proof "
 		                    "hashes",
 		                    ctx);
-	e->hashes = tg_malloc(32 * json_array_size(hashes) + 1);
+	e->hashes = tg_malloc(TG_SHA256_LEN * json_array_size(hashes) + 1);
 	for (i = 0; i < json_array_size(hashes); i++) {
 		json_t *w = json_pack("{s:O}", "h", json_array_get(hashes, i));
 
@@ -151,14 +151,14 @@ static int parse_proof(tlog_entry *e, const json_t *p, const char *ctx)
 		json_decref(w);
 		if (error < 0)
 			return error;
-		if (len != 32) {
+		if (len != TG_SHA256_LEN) {
 			free(h);
 			return tg_error_set(TG_EPARSE,
 			                    "%s: proof hash %zu is "
 			                    "not 32 bytes",
 			                    ctx, i);
 		}
-		memcpy(e->hashes + 32 * i, h, 32);
+		memcpy(e->hashes + TG_SHA256_LEN * i, h, TG_SHA256_LEN);
 		free(h);
 		e->nhashes++;
 	}
@@ -411,7 +411,8 @@ int tg_artifact_digests(digests *d, const tg_artifact *a)
 	hex = strchr(a->digest, ':') + 1;
 	if (tg_str_has_prefix(a->digest, "sha256:")) {
 		d->has_sha256 = true;
-		return tg_hex_decode(d->sha256, 32, hex, strlen(hex));
+		return tg_hex_decode(d->sha256, TG_SHA256_LEN, hex,
+		                     strlen(hex));
 	}
 	d->has_sha512 = true;
 	return tg_hex_decode(d->sha512, 64, hex, strlen(hex));
@@ -421,7 +422,7 @@ int tg_artifact_digests(digests *d, const tg_artifact *a)
 const unsigned char *tg_bundle_digest_for(const vctx *v, int alg, size_t *len)
 {
 	if (alg == ALG_SHA256 && v->dig.has_sha256) {
-		*len = 32;
+		*len = TG_SHA256_LEN;
 		return v->dig.sha256;
 	}
 	if (alg == ALG_SHA512 && v->dig.has_sha512) {
@@ -482,8 +483,8 @@ static int check_message(vctx *v)
 		                    "digest can be verified without the "
 		                    "artifact");
 	return prefixed(tg_key_verify_digest(v->signer, TG_HASH_SHA256,
-	                                     v->dig.sha256, 32, b->sig,
-	                                     b->sig_len),
+	                                     v->dig.sha256, TG_SHA256_LEN,
+	                                     b->sig, b->sig_len),
 	                "message signature");
 }
 
@@ -496,7 +497,7 @@ static bool subject_matches(const vctx *v, const json_t *subject)
 
 	h = json_string_value(json_object_get(dg, "sha256"));
 	if (h && v->dig.has_sha256) {
-		tg_hex_encode(hex, v->dig.sha256, 32);
+		tg_hex_encode(hex, v->dig.sha256, TG_SHA256_LEN);
 		if (!strcmp(h, hex))
 			return true;
 	}

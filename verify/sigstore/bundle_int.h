@@ -70,7 +70,7 @@ typedef struct bundle {
 
 /* The artifact's digests, from its bytes or from "alg:hex". */
 typedef struct digests {
-	unsigned char sha256[32];
+	unsigned char sha256[TG_SHA256_LEN];
 	bool has_sha256;
 	unsigned char sha512[64];
 	bool has_sha512;

@@ -453,7 +453,7 @@ static int sct_message(tg_buf *msg,
 static int sct_verifies(const SCT *sct,
                         const unsigned char *tbs,
                         int tbs_len,
-                        const unsigned char ikh[32],
+                        const unsigned char ikh[TG_SHA256_LEN],
                         const tg_trustroot *root)
 {
 	const tg_tr_log *log;
@@ -485,7 +485,7 @@ int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root)
 {
 	STACK_OF(SCT) *scts =
 	        X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
-	unsigned char ikh[32], *spki = NULL, *tbs = NULL;
+	unsigned char ikh[TG_SHA256_LEN], *spki = NULL, *tbs = NULL;
 	int i, spki_len, tbs_len = 0, n, error;
 
 	ERR_clear_error();

@@ -16,6 +16,7 @@
 
 #include "bundle_int.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 
 /* Does PEM (a certificate or a public key) name the bundle's signer? */
@@ -102,10 +103,10 @@ static int check_hex_hash(const json_t *h,
 	const char *val = json_string_value(json_object_get(h, "value"));
 	char hex[129];
 
-	if (!alg || !val || strcmp(alg, "sha256") || want_len != 32)
+	if (!alg || !val || strcmp(alg, "sha256") || want_len != TG_SHA256_LEN)
 		return tg_error_set(TG_EPARSE, "%s: %s is not a sha256 hash",
 		                    ctx, what);
-	tg_hex_encode(hex, want, 32);
+	tg_hex_encode(hex, want, TG_SHA256_LEN);
 	if (strcmp(hex, val))
 		return tg_error_set(TG_EUNTRUSTED,
 		                    "%s: the log entry's %s "
@@ -146,6 +147,48 @@ body_hashedrekord1(const vctx *v, const json_t *spec, const char *ctx)
 	                       ctx);
 }
 
+/* signature.verifier of a hashedrekord 0.0.2 entry: the bundle's
+ * certificate, or the given key as DER SubjectPublicKeyInfo. */
+static int check_verifier(const vctx *v, const json_t *ver, const char *ctx)
+{
+	unsigned char *der = NULL, *mine = NULL;
+	X509 *c = NULL;
+	size_t len;
+	int error, mlen;
+
+	if (v->b->leaf) {
+		if ((error = tg_json_der_cert(
+		             &c, json_object_get(ver, "x509Certificate"),
+		             ctx)) < 0)
+			return error;
+		error = X509_cmp(c, v->b->leaf) == 0
+		                ? 0
+		                : tg_error_set(TG_EUNTRUSTED,
+		                               "%s: the log "
+		                               "entry's certificate is not "
+		                               "the bundle's",
+		                               ctx);
+		X509_free(c);
+		return error;
+	}
+	if ((error = tg_json_bytes(&der, &len,
+	                           json_object_get(ver, "publicKey"),
+	                           "rawBytes", ctx)) < 0)
+		return error;
+	mlen = i2d_PUBKEY(tg_key_evp(v->signer), &mine);
+	error = mlen > 0 && (size_t)mlen == len &&
+	                        !CRYPTO_memcmp(der, mine, len)
+	                ? 0
+	                : tg_error_set(TG_EUNTRUSTED,
+	                               "%s: the log "
+	                               "entry's public key is not the "
+	                               "given key",
+	                               ctx);
+	free(der);
+	OPENSSL_free(mine);
+	return error;
+}
+
 /* hashedrekord 0.0.2: {hashedRekordV002: {data: {algorithm, digest},
  * signature: {content, verifier: {x509Certificate|publicKey: {rawBytes}}}}};
  * for DSSE the digest is SHA-256 of the PAE. */
@@ -156,11 +199,10 @@ body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
 	const json_t *data = json_object_get(h, "data");
 	const json_t *sig = json_object_get(h, "signature");
 	const json_t *ver = json_object_get(sig, "verifier");
-	unsigned char pae_hash[32];
+	unsigned char pae_hash[TG_SHA256_LEN];
 	const unsigned char *d;
 	const char *alg = "";
-	size_t dlen = 32;
-	X509 *c = NULL;
+	size_t dlen = TG_SHA256_LEN;
 	int error, a = ALG_NONE;
 
 	tg_json_string(&alg, data, "algorithm", ctx);
@@ -187,50 +229,14 @@ body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
 	    (error = check_bytes_field(sig, "content", v->b->sig, v->b->sig_len,
 	                               "signature", ctx)) < 0)
 		return error;
-	if (v->b->leaf) {
-		if ((error = tg_json_der_cert(
-		             &c, json_object_get(ver, "x509Certificate"),
-		             ctx)) < 0)
-			return error;
-		error = X509_cmp(c, v->b->leaf) == 0
-		                ? 0
-		                : tg_error_set(TG_EUNTRUSTED,
-		                               "%s: the log "
-		                               "entry's certificate is not "
-		                               "the bundle's",
-		                               ctx);
-		X509_free(c);
-		return error;
-	}
-	{
-		unsigned char *der = NULL, *mine = NULL;
-		size_t len;
-		int mlen;
-
-		if ((error = tg_json_bytes(&der, &len,
-		                           json_object_get(ver, "publicKey"),
-		                           "rawBytes", ctx)) < 0)
-			return error;
-		mlen = i2d_PUBKEY(tg_key_evp(v->signer), &mine);
-		error = mlen > 0 && (size_t)mlen == len &&
-		                        !CRYPTO_memcmp(der, mine, len)
-		                ? 0
-		                : tg_error_set(TG_EUNTRUSTED,
-		                               "%s: the log "
-		                               "entry's public key is not the "
-		                               "given key",
-		                               ctx);
-		free(der);
-		OPENSSL_free(mine);
-		return error;
-	}
+	return check_verifier(v, ver, ctx);
 }
 
 /* dsse 0.0.1: {payloadHash, signatures: [{signature, verifier}]}. */
 static int body_dsse1(const vctx *v, const json_t *spec, const char *ctx)
 {
 	const json_t *sigs = json_object_get(spec, "signatures");
-	unsigned char ph[32];
+	unsigned char ph[TG_SHA256_LEN];
 	int error;
 
 	if (!v->b->dsse)
@@ -240,7 +246,7 @@ static int body_dsse1(const vctx *v, const json_t *spec, const char *ctx)
 		                    ctx);
 	tg_sha256(ph, v->b->payload, v->b->payload_len);
 	if ((error = check_hex_hash(json_object_get(spec, "payloadHash"), ph,
-	                            32, "payload hash", ctx)) < 0)
+	                            TG_SHA256_LEN, "payload hash", ctx)) < 0)
 		return error;
 	if (!json_is_array(sigs) || json_array_size(sigs) != 1)
 		return tg_error_set(TG_EUNTRUSTED,
@@ -293,7 +299,7 @@ static int body_intoto2(const vctx *v, const json_t *spec, const char *ctx)
 	const json_t *env = json_object_get(content, "envelope");
 	const json_t *sigs = json_object_get(env, "signatures");
 	const char *pt = json_string_value(json_object_get(env, "payloadType"));
-	unsigned char ph[32];
+	unsigned char ph[TG_SHA256_LEN];
 	int error;
 
 	if (!v->b->dsse)
@@ -305,7 +311,7 @@ static int body_intoto2(const vctx *v, const json_t *spec, const char *ctx)
 	/* Rekor stores intoto entries without the payload: its hash
 	 * stands for it. When present it must match too. */
 	if ((error = check_hex_hash(json_object_get(content, "payloadHash"), ph,
-	                            32, "payload hash", ctx)) < 0 ||
+	                            TG_SHA256_LEN, "payload hash", ctx)) < 0 ||
 	    (json_object_get(env, "payload") &&
 	     (error = check_double_b64(env, "payload", v->b->payload,
 	                               v->b->payload_len, "payload", ctx)) < 0))

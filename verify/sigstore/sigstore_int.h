@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "tollgate/keys.h"
+#include "tollgate/limits.h"
 #include "tollgate/trustroot.h"
 
 /* A closed interval [start, end] of Unix seconds; end open when !has_end. */
@@ -24,8 +25,8 @@ typedef struct tg_validity {
 
 /* A transparency or CT log. */
 typedef struct tg_tr_log {
-	unsigned char
-	        id[32]; /* logId.keyId (SHA-256 of the key, for Rekor v1) */
+	unsigned char id[TG_SHA256_LEN]; /* logId.keyId (SHA-256 of the key, for
+	                                    Rekor v1) */
 	size_t id_len;
 	char *base_url;
 	char *host; /* base_url's host, the checkpoint signer name */
@@ -107,7 +108,7 @@ int tg_tlog_verify_proof(const tg_tr_log *log,
                          size_t body_len,
                          uint64_t index,
                          uint64_t tree_size,
-                         const unsigned char root[32],
+                         const unsigned char root[TG_SHA256_LEN],
                          const unsigned char *hashes,
                          size_t nhashes,
                          const char *checkpoint);

@@ -9,6 +9,7 @@
 
 #include "sigstore_int.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/tlog.h"
 #include "tollgate/util.h"
 
@@ -183,7 +184,9 @@ int tg_tlog_canonical_json(tg_buf *out, const json_t *v)
 
 /* ---- RFC 6962 / 9162 Merkle trees -------------------------------------- */
 
-void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len)
+void tg_tlog_leaf_hash(unsigned char out[TG_SHA256_LEN],
+                       const void *data,
+                       size_t len)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char prefix = 0x00;
@@ -196,26 +199,26 @@ void tg_tlog_leaf_hash(unsigned char out[32], const void *data, size_t len)
 }
 
 /* SHA-256(0x01 || left || right), the interior node hash. */
-static void node_hash(unsigned char out[32],
+static void node_hash(unsigned char out[TG_SHA256_LEN],
                       const unsigned char *left,
                       const unsigned char *right)
 {
-	unsigned char buf[65];
+	unsigned char buf[1 + 2 * TG_SHA256_LEN];
 
 	buf[0] = 0x01;
-	memcpy(buf + 1, left, 32);
-	memcpy(buf + 33, right, 32);
+	memcpy(buf + 1, left, TG_SHA256_LEN);
+	memcpy(buf + 1 + TG_SHA256_LEN, right, TG_SHA256_LEN);
 	tg_sha256(out, buf, sizeof(buf));
 }
 
-int tg_tlog_verify_inclusion(const unsigned char leaf[32],
+int tg_tlog_verify_inclusion(const unsigned char leaf[TG_SHA256_LEN],
                              uint64_t index,
                              uint64_t tree_size,
                              const unsigned char *hashes,
                              size_t nhashes,
-                             const unsigned char root[32])
+                             const unsigned char root[TG_SHA256_LEN])
 {
-	unsigned char r[32];
+	unsigned char r[TG_SHA256_LEN];
 	uint64_t fn = index, sn;
 	size_t i;
 
@@ -231,9 +234,9 @@ int tg_tlog_verify_inclusion(const unsigned char leaf[32],
 		                    "hashes, more than any tree needs",
 		                    nhashes);
 	sn = tree_size - 1;
-	memcpy(r, leaf, 32);
+	memcpy(r, leaf, TG_SHA256_LEN);
 	for (i = 0; i < nhashes; i++) {
-		const unsigned char *p = hashes + 32 * i;
+		const unsigned char *p = hashes + TG_SHA256_LEN * i;
 
 		if (sn == 0)
 			return tg_error_set(TG_EUNTRUSTED,
@@ -254,7 +257,7 @@ int tg_tlog_verify_inclusion(const unsigned char leaf[32],
 	if (sn != 0)
 		return tg_error_set(TG_EUNTRUSTED, "inclusion proof: shorter "
 		                                   "than the path to the root");
-	if (CRYPTO_memcmp(r, root, 32))
+	if (CRYPTO_memcmp(r, root, TG_SHA256_LEN))
 		return tg_error_set(TG_EUNTRUSTED,
 		                    "inclusion proof: computed "
 		                    "root hash does not match the proof's root "
@@ -273,7 +276,7 @@ typedef struct note_sig {
 struct tg_checkpoint {
 	char *origin;
 	uint64_t size;
-	unsigned char root[32];
+	unsigned char root[TG_SHA256_LEN];
 	char *body; /* the signed text: every line up to the blank line */
 	size_t body_len;
 	note_sig *sigs;
@@ -300,12 +303,12 @@ static int parse_body(tg_checkpoint *cp)
 		return tg_error_set(TG_EPARSE, "checkpoint: second line is not "
 		                               "a tree size");
 	if (tg_base64_decode(&root, &root_len, l3, (size_t)(l4 - l3)) < 0 ||
-	    root_len != 32) {
+	    root_len != TG_SHA256_LEN) {
 		free(root);
 		return tg_error_set(TG_EPARSE, "checkpoint: third line is not "
 		                               "a base64 SHA-256 root hash");
 	}
-	memcpy(cp->root, root, 32);
+	memcpy(cp->root, root, TG_SHA256_LEN);
 	free(root);
 	return 0;
 }
@@ -471,13 +474,13 @@ int tg_tlog_verify_proof(const tg_tr_log *log,
                          size_t body_len,
                          uint64_t index,
                          uint64_t tree_size,
-                         const unsigned char root[32],
+                         const unsigned char root[TG_SHA256_LEN],
                          const unsigned char *hashes,
                          size_t nhashes,
                          const char *checkpoint)
 {
 	tg_checkpoint *cp = NULL;
-	unsigned char leaf[32];
+	unsigned char leaf[TG_SHA256_LEN];
 	int error;
 
 	tg_tlog_leaf_hash(leaf, body, body_len);
@@ -491,7 +494,8 @@ int tg_tlog_verify_proof(const tg_tr_log *log,
 	if ((error = tg_checkpoint_parse(&cp, checkpoint, strlen(checkpoint))) <
 	    0)
 		return error;
-	if (cp->size != tree_size || CRYPTO_memcmp(cp->root, root, 32)) {
+	if (cp->size != tree_size ||
+	    CRYPTO_memcmp(cp->root, root, TG_SHA256_LEN)) {
 		error = tg_error_set(TG_EUNTRUSTED,
 		                     "checkpoint \"%s\" is for "
 		                     "a tree of %llu leaves with another root "

@@ -493,7 +493,7 @@ static int log_of_key(tg_tr_log *log, const char *name, EVP_PKEY *pkey)
 	}
 	tg_sha256(log->id, der, (size_t)der_len);
 	OPENSSL_free(der);
-	log->id_len = 32;
+	log->id_len = TG_SHA256_LEN;
 	log->valid.start = INT64_MIN;
 	log->base_url = tg_strdup(name);
 	log->host = tg_strdup(name);

@@ -98,6 +98,28 @@ out:
 	return ok;
 }
 
+/* Why no trusted timestamp authority vouches for the time t: none was
+ * valid then (in_window 0), or none verifies (why: OpenSSL's reason). */
+static int untrusted_time(int64_t t, size_t in_window, const char *why)
+{
+	char when[21];
+
+	tg_format_rfc3339(when, t);
+	if (in_window == 0)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "RFC 3161 "
+		                    "timestamp of %s: no trusted "
+		                    "timestamp authority was valid at "
+		                    "that time",
+		                    when);
+	return tg_error_set(TG_EUNTRUSTED,
+	                    "RFC 3161 "
+	                    "timestamp of %s does not verify "
+	                    "over this signature with a "
+	                    "trusted timestamp authority: %s",
+	                    when, why[0] ? why : "rejected");
+}
+
 int tg_tsa_verify(int64_t *t_out,
                   const unsigned char *der,
                   size_t der_len,
@@ -139,25 +161,7 @@ int tg_tsa_verify(int64_t *t_out,
 			goto out;
 		}
 	}
-	{
-		char when[21];
-
-		tg_format_rfc3339(when, t);
-		if (in_window == 0)
-			error = tg_error_set(TG_EUNTRUSTED,
-			                     "RFC 3161 "
-			                     "timestamp of %s: no trusted "
-			                     "timestamp authority was valid at "
-			                     "that time",
-			                     when);
-		else
-			error = tg_error_set(TG_EUNTRUSTED,
-			                     "RFC 3161 "
-			                     "timestamp of %s does not verify "
-			                     "over this signature with a "
-			                     "trusted timestamp authority: %s",
-			                     when, why[0] ? why : "rejected");
-	}
+	error = untrusted_time(t, in_window, why);
 out:
 	ERR_clear_error();
 	TS_RESP_free(resp);
