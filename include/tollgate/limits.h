@@ -299,9 +299,6 @@
 /* Bytes in one API response. Lists are paged with limit/continue. */
 #define TG_MAX_KUBE_RESPONSE_BYTES (64u * 1024 * 1024)
 
-/* Bytes of a SHA-256 digest (inventory names, content hashes). */
-#define TG_SHA256_LEN 32
-
 /* Objects per LIST page asked of the API server by default (the
  * apiserver's own default chunk size). */
 #define TG_KUBE_LIST_LIMIT 500
