@@ -156,6 +156,21 @@
  * positions (a mapping key; longer keys are never looked up). */
 #define TG_YAML_POINTER_TOKEN_MAX 4096
 
+/* Bytes of a list index written in decimal in a key path ("[123]"): a
+ * size_t has at most 20 digits. */
+#define TG_SCHEMA_INDEX_TEXT_MAX 24
+
+/* Bytes of a policy error message before its "FILE:LINE:COL: path: "
+ * prefix (tg_error_last() holds TG_ERROR_MAX in all). */
+#define TG_POLICY_MESSAGE_MAX 1536
+
+/* Bytes of the JSON pointer and of the dotted key path of a tollgate.yaml
+ * member (its keys are short and nest at most four deep). */
+#define TG_CONFIG_KEY_PATH_MAX 512
+
+/* Bytes of the "known here: ..." list of a tollgate.yaml section. */
+#define TG_CONFIG_KNOWN_KEYS_MAX 1024
+
 /* JSON from the network ---------------------------------------------------- */
 
 /* Nesting depth accepted in JSON documents we parse (jansson has its own

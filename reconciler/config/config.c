@@ -17,11 +17,10 @@
 #include "tollgate/buf.h"
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
+#include "tollgate/schema.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
-
-/* Longest JSON pointer built while walking (keys are short). */
-#define CFG_PTR_MAX 512
 
 /* Defaults (README.md "Configuration"). */
 #define DEFAULT_BRANCH "main"
@@ -48,93 +47,60 @@ typedef struct cfg_ctx {
 /* A member being read: its JSON pointer (for positions) and its dotted
  * key path (for people). */
 typedef struct cfg_key {
-	char ptr[CFG_PTR_MAX];
-	char path[CFG_PTR_MAX];
+	char ptr[TG_CONFIG_KEY_PATH_MAX];
+	char path[TG_CONFIG_KEY_PATH_MAX];
 } cfg_key;
 
 static void
 cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
-/* Record one error at the position of k ("" = the document). */
+/*
+ * Record one error at the position of k ("" = the document). The list is
+ * bounded by TG_ERROR_MAX: a message that does not fit is cut short, and
+ * the load fails with x->code all the same, so dropped tg_buf results below
+ * lose text, never an error.
+ */
 static void
 cfg_error(cfg_ctx *x, const cfg_key *k, int code, const char *fmt, ...)
 {
-	unsigned line, col = 0;
 	va_list ap;
 
 	if (x->nerrors++ >= TG_CONFIG_MAX_ERRORS)
 		return;
 	if (!x->code)
 		x->code = code;
-	tg_yaml_docs_line_at(&line, &col, x->docs, 0, k ? k->ptr : "");
 	if (x->errors.len)
-		tg_buf_puts(&x->errors, "\n");
-	tg_buf_printf(&x->errors, "%s:%u:%u: ", x->name, line ? line : 1,
-	              col ? col : 1);
-	if (k && *k->path)
-		tg_buf_printf(&x->errors, "%s: ", k->path);
+		tg_discard(tg_buf_puts(&x->errors, "\n"));
+	tg_discard(tg_schema_where(&x->errors, x->docs, x->name,
+	                           k ? k->ptr : "", k ? k->path : ""));
 	va_start(ap, fmt);
-	tg_buf_vprintf(&x->errors, fmt, ap);
+	tg_discard(tg_buf_vprintf(&x->errors, fmt, ap));
 	va_end(ap);
 }
 
-/* Append an RFC 6901 escaped key to a pointer. */
-static void ptr_append(char *dst, size_t max, const char *key)
-{
-	size_t n = strlen(dst);
-
-	if (n + 1 < max)
-		dst[n++] = '/';
-	for (; *key && n + 2 < max; key++) {
-		if (*key == '~' || *key == '/') {
-			dst[n++] = '~';
-			dst[n++] = *key == '~' ? '0' : '1';
-		} else {
-			dst[n++] = *key;
-		}
-	}
-	dst[n] = '\0';
-}
-
-/* The key of member name (or array index when name is NULL) under parent. */
+/* The key of member name (or array index when name is NULL) under parent;
+ * on a pointer or path longer than TG_CONFIG_KEY_PATH_MAX, the parent's. */
 static void
 key_child(cfg_key *out, const cfg_key *parent, const char *name, size_t index)
 {
-	char idx[24];
+	tg_buf ptr, path;
 
-	if (!name) {
-		snprintf(idx, sizeof(idx), "%zu", index);
-		name = idx;
+	tg_buf_init(&ptr, sizeof(out->ptr) - 1);
+	tg_buf_init(&path, sizeof(out->path) - 1);
+	if (tg_schema_child(&ptr, &path, parent ? parent->ptr : "",
+	                    parent ? parent->path : "", name, index) == 0) {
+		tg_strlcpy(out->ptr, ptr.data ? ptr.data : "",
+		           sizeof(out->ptr));
+		tg_strlcpy(out->path, path.data ? path.data : "",
+		           sizeof(out->path));
+	} else if (parent) {
+		*out = *parent;
+	} else {
+		out->ptr[0] = out->path[0] = '\0';
 	}
-	tg_strlcpy(out->ptr, parent ? parent->ptr : "", sizeof(out->ptr));
-	ptr_append(out->ptr, sizeof(out->ptr), name);
-	if (parent && *parent->path)
-		snprintf(out->path, sizeof(out->path),
-		         name == idx ? "%s[%s]" : "%s.%s", parent->path, name);
-	else
-		tg_strlcpy(out->path, name, sizeof(out->path));
-}
-
-static const char *type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "a mapping";
-	case JSON_ARRAY:
-		return "a list";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "null";
-	}
+	tg_buf_free(&ptr);
+	tg_buf_free(&path);
 }
 
 /* Every member of obj must be in known (NULL-terminated). */
@@ -148,9 +114,12 @@ static void check_keys(cfg_ctx *x,
 	tg_buf list;
 	size_t i;
 
-	tg_buf_init(&list, 1024);
+	tg_buf_init(&list, TG_CONFIG_KNOWN_KEYS_MAX);
+	/* The list of known keys is short; one cut short by the buffer's
+	 * maximum still reads as a hint. */
 	for (i = 0; known[i]; i++)
-		tg_buf_printf(&list, "%s%s", i ? ", " : "", known[i]);
+		tg_discard(
+		        tg_buf_printf(&list, "%s%s", i ? ", " : "", known[i]));
 	json_object_foreach((json_t *)obj, name, v) {
 		cfg_key ck;
 
@@ -185,7 +154,7 @@ static json_t *member(cfg_ctx *x,
 		          : t == JSON_ARRAY  ? "a list"
 		          : t == JSON_STRING ? "a string"
 		                             : "a boolean (true or false)",
-		          type_name(v),
+		          tg_schema_type_name(v),
 		          t == JSON_STRING && !json_is_object(v) &&
 		                          !json_is_array(v)
 		                  ? " (quote the value)"
@@ -284,7 +253,7 @@ static void get_duration(cfg_ctx *x,
 	if (!json_is_string(v)) {
 		cfg_error(x, &k, TG_EINVALID,
 		          "expected a duration such as 30s, 5m or 1h, got %s",
-		          type_name(v));
+		          tg_schema_type_name(v));
 		return;
 	}
 	if (tg_parse_duration(&secs, json_string_value(v)) < 0) {
@@ -608,7 +577,7 @@ static void get_str_list(cfg_ctx *x,
 		    !str_is_clean(json_string_value(v))) {
 			cfg_error(x, &ek, TG_EINVALID,
 			          "expected a non-empty string, got %s",
-			          type_name(v));
+			          tg_schema_type_name(v));
 			continue;
 		}
 		if (ok && !ok(json_string_value(v))) {
@@ -667,7 +636,7 @@ static void read_image_path(cfg_ctx *x,
 	if (!json_is_object(v)) {
 		cfg_error(x, k, TG_EINVALID,
 		          "expected a mapping {group, kind, paths}, got %s",
-		          type_name(v));
+		          tg_schema_type_name(v));
 		return;
 	}
 	check_keys(x, v, k, known);
@@ -744,7 +713,7 @@ static void read_notify(cfg_ctx *x, const json_t *root)
 			cfg_error(x, &ek, TG_EINVALID,
 			          "expected a mapping {url, header, "
 			          "headerValueFile}, got %s",
-			          type_name(v));
+			          tg_schema_type_name(v));
 			continue;
 		}
 		check_keys(x, v, &ek, hook_keys);
@@ -857,8 +826,10 @@ int tg_config_parse(tg_config **out,
 		read_top(&x, root);
 	if (x.nerrors) {
 		if (x.nerrors > TG_CONFIG_MAX_ERRORS)
-			tg_buf_printf(&x.errors, "\n... and %d more errors",
-			              x.nerrors - TG_CONFIG_MAX_ERRORS);
+			/* cut short by TG_ERROR_MAX like the messages */
+			tg_discard(tg_buf_printf(
+			        &x.errors, "\n... and %d more errors",
+			        x.nerrors - TG_CONFIG_MAX_ERRORS));
 		error = tg_error_set(x.code, "%s", x.errors.data);
 		tg_config_free(x.c);
 	} else {

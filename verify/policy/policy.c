@@ -19,6 +19,7 @@
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/sbom.h"
+#include "tollgate/schema.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
@@ -141,7 +142,7 @@ static int parse_denied_packages(tg_policy__ctx *c,
 			        c, il,
 			        "must be a mapping {name, version}, "
 			        "not %s",
-			        tg_policy__type_name(v));
+			        tg_schema_type_name(v));
 		if ((error = tg_policy__check_keys(c, v, il, &S_DPKG)) < 0 ||
 		    (error = tg_policy__get_str(c, v, il, "name", true,
 		                                &pkgs[i].name)) < 0 ||
@@ -292,7 +293,7 @@ static int parse_rule(tg_policy__ctx *c,
 	if (!json_is_object(v))
 		return tg_policy__perr(c, at,
 		                       "a rule must be a mapping, not %s",
-		                       tg_policy__type_name(v));
+		                       tg_schema_type_name(v));
 	tg_yaml_docs_line_at(&r->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &S_RULE)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &r->name)) < 0)
@@ -359,7 +360,7 @@ static int parse_exception(tg_policy__ctx *c,
 	if (!json_is_object(v))
 		return tg_policy__perr(c, at,
 		                       "an exception must be a mapping, not %s",
-		                       tg_policy__type_name(v));
+		                       tg_schema_type_name(v));
 	tg_yaml_docs_line_at(&e->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &S_EXC)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &e->name)) < 0)
@@ -486,7 +487,7 @@ static int parse_document(tg_policy__ctx *c, const json_t *doc)
 		                       "a policy must be a mapping with "
 		                       "apiVersion: %s and kind: %s, not %s",
 		                       TG_POLICY_API_VERSION, TG_POLICY_KIND,
-		                       tg_policy__type_name(doc));
+		                       tg_schema_type_name(doc));
 	if ((error = tg_policy__check_keys(c, doc, root_loc, &S_TOP)) < 0 ||
 	    (error = tg_policy__get_str(c, doc, root_loc, "apiVersion", true,
 	                                &s)) < 0)

@@ -134,7 +134,6 @@ int tg_policy__check_keys(tg_policy__ctx *c,
                           const json_t *obj,
                           tg_policy__loc at,
                           const tg_policy__section *sec);
-const char *tg_policy__type_name(const json_t *v);
 json_t *tg_policy__member(tg_policy__ctx *c,
                           const json_t *obj,
                           tg_policy__loc at,

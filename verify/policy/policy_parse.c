@@ -14,6 +14,7 @@
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
+#include "tollgate/schema.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
@@ -55,42 +56,39 @@ void tg_policy__arena_free(tg_arena *a)
 
 /* Locations ---------------------------------------------------------------- */
 
-/* RFC 6901: '~' is written "~0" and '/' is written "~1". */
+/* The location of member key (or element i when key is NULL) of parent;
+ * both strings live in the scratch arena. */
+static tg_policy__loc
+loc_child(tg_policy__ctx *c, tg_policy__loc parent, const char *key, size_t i)
+{
+	tg_buf ptr, path;
+	tg_policy__loc l;
+
+	tg_buf_init(&ptr, TG_MAX_FILE_BYTES);
+	tg_buf_init(&path, TG_MAX_FILE_BYTES);
+	/* The pointer and path of a member of a file at most
+	 * TG_MAX_FILE_BYTES long are shorter than that file; should they not
+	 * be, messages point at the parent. */
+	if (tg_schema_child(&ptr, &path, parent.ptr, parent.disp, key, i) < 0) {
+		tg_buf_free(&ptr);
+		tg_buf_free(&path);
+		return parent;
+	}
+	l.ptr = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&ptr, NULL));
+	l.disp = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&path, NULL));
+	return l;
+}
+
 tg_policy__loc
 tg_policy__loc_key(tg_policy__ctx *c, tg_policy__loc parent, const char *key)
 {
-	tg_buf b;
-	tg_policy__loc l;
-	const char *k;
-
-	tg_buf_init(&b, TG_MAX_FILE_BYTES);
-	tg_buf_printf(&b, "%s/", parent.ptr);
-	for (k = key; *k; k++) {
-		if (*k == '~')
-			tg_buf_puts(&b, "~0");
-		else if (*k == '/')
-			tg_buf_puts(&b, "~1");
-		else
-			tg_buf_append(&b, k, 1);
-	}
-	l.ptr = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&b, NULL));
-	l.disp = tg_policy__arena_keep(
-	        &c->scratch, parent.disp[0]
-	                             ? tg_aprintf("%s.%s", parent.disp, key)
-	                             : tg_strdup(key));
-	return l;
+	return loc_child(c, parent, key, 0);
 }
 
 tg_policy__loc
 tg_policy__loc_index(tg_policy__ctx *c, tg_policy__loc parent, size_t i)
 {
-	tg_policy__loc l;
-
-	l.ptr = tg_policy__arena_keep(&c->scratch,
-	                              tg_aprintf("%s/%zu", parent.ptr, i));
-	l.disp = tg_policy__arena_keep(&c->scratch,
-	                               tg_aprintf("%s[%zu]", parent.disp, i));
-	return l;
+	return loc_child(c, parent, NULL, i);
 }
 
 /*
@@ -100,23 +98,20 @@ tg_policy__loc_index(tg_policy__ctx *c, tg_policy__loc parent, size_t i)
 int tg_policy__perr_code(
         tg_policy__ctx *c, int code, tg_policy__loc at, const char *fmt, ...)
 {
-	char msg[1536];
+	char msg[TG_POLICY_MESSAGE_MAX];
 	va_list ap;
-	unsigned line, col = 0;
+	tg_buf where;
+	int error;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tg_yaml_docs_line_at(&line, &col, c->docs, 0, at.ptr);
-	if (line == 0)
-		line = tg_yaml_docs_line(c->docs, 0);
-	if (col == 0)
-		col = 1;
-	if (at.disp[0] == '\0')
-		return tg_error_set(code, "%s:%u:%u: %s", c->name, line, col,
-		                    msg);
-	return tg_error_set(code, "%s:%u:%u: %s: %s", c->name, line, col,
-	                    at.disp, msg);
+	tg_buf_init(&where, TG_ERROR_MAX);
+	/* A prefix cut short by TG_ERROR_MAX still names the file. */
+	tg_discard(tg_schema_where(&where, c->docs, c->name, at.ptr, at.disp));
+	error = tg_error_set(code, "%s%s", where.data ? where.data : "", msg);
+	tg_buf_free(&where);
+	return error;
 }
 
 /* Keys --------------------------------------------------------------------- */
@@ -258,26 +253,6 @@ int tg_policy__check_keys(tg_policy__ctx *c,
 
 /* Values ------------------------------------------------------------------- */
 
-const char *tg_policy__type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "a mapping";
-	case JSON_ARRAY:
-		return "a list";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	default:
-		return "empty (null)";
-	}
-}
-
 /* The member key of obj, with its location; NULL when absent. A null
  * value ("key:" with nothing after it) counts as present, so it is
  * reported as the wrong type rather than read as a default. */
@@ -306,9 +281,9 @@ static int want_string(tg_policy__ctx *c, tg_policy__loc at, const json_t *v)
 	if (json_is_number(v) || json_is_boolean(v))
 		return tg_policy__perr(
 		        c, at, "must be a string, not %s (quote the value)",
-		        tg_policy__type_name(v));
+		        tg_schema_type_name(v));
 	return tg_policy__perr(c, at, "must be a string, not %s",
-	                       tg_policy__type_name(v));
+	                       tg_schema_type_name(v));
 }
 
 /* A member of JSON type type (a string, mapping or list); *out NULL when
@@ -333,7 +308,7 @@ static int get_typed(tg_policy__ctx *c,
 		return tg_policy__perr(c, *kl, "must be %s, not %s",
 		                       type == JSON_OBJECT ? "a mapping"
 		                                           : "a list",
-		                       tg_policy__type_name(v));
+		                       tg_schema_type_name(v));
 	*out = v;
 	return 0;
 }
@@ -380,7 +355,7 @@ int tg_policy__get_bool(tg_policy__ctx *c,
 		return 0;
 	if (!json_is_boolean(v))
 		return tg_policy__perr(c, kl, "must be true or false, not %s",
-		                       tg_policy__type_name(v));
+		                       tg_schema_type_name(v));
 	*out = json_is_true(v);
 	return 0;
 }

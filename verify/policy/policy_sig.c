@@ -15,6 +15,7 @@
 #include "tollgate/error.h"
 #include "tollgate/keys.h"
 #include "tollgate/limits.h"
+#include "tollgate/schema.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
@@ -58,7 +59,11 @@ static int load_key(tg_policy__ctx *c,
 		return tg_policy__perr_code(c, error, at, "%s",
 		                            tg_error_last());
 	keep_key(c->p, key);
-	tg_buf_printf(&c->canon, "key %s %s\n", at.disp, tg_key_id(key));
+	/* The hash must cover every key: fail closed when it cannot. */
+	if ((error = tg_buf_printf(&c->canon, "key %s %s\n", at.disp,
+	                           tg_key_id(key))) < 0)
+		return tg_policy__perr_code(c, error, at,
+		                            "too much key material to hash");
 	*key_out = key;
 	return 0;
 }
@@ -83,7 +88,10 @@ static int load_file(tg_policy__ctx *c,
 		                            tg_error_last());
 	tg_policy__arena_keep(&c->p->mem, data);
 	tg_sha256_digest_str(digest, data, *len_out);
-	tg_buf_printf(&c->canon, "file %s %s\n", at.disp, digest);
+	if ((error = tg_buf_printf(&c->canon, "file %s %s\n", at.disp,
+	                           digest)) < 0)
+		return tg_policy__perr_code(c, error, at,
+		                            "too much trust material to hash");
 	*data_out = data;
 	return 0;
 }
@@ -217,7 +225,7 @@ static int parse_authority(tg_policy__ctx *c,
 	if (!json_is_object(v))
 		return tg_policy__perr(c, at,
 		                       "an authority must be a mapping, not %s",
-		                       tg_policy__type_name(v));
+		                       tg_schema_type_name(v));
 	tg_yaml_docs_line_at(&a->line, NULL, c->docs, 0, at.ptr);
 	if ((error = tg_policy__check_keys(c, v, at, &tg_policy__s_auth)) < 0 ||
 	    (error = tg_policy__get_str(c, v, at, "name", true, &a->name)) <
