@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/error.h"
 #include "tollgate/keys.h"
 
 #define TG_POLICY_API_VERSION "tollgate.dev/v1alpha1"
@@ -59,7 +60,7 @@ typedef struct tg_regexp tg_regexp;
  * caller frees it with tg_regexp_free), or TG_EINVALID / TG_ETOOBIG with a
  * message (no file location: the policy loader adds it).
  */
-int tg_regexp_compile(tg_regexp **out, const char *source);
+int tg_regexp_compile(tg_regexp **out, const char *source) TG_WUR;
 void tg_regexp_free(tg_regexp *re);
 
 /* True when re finds a match anywhere in s. */
@@ -81,7 +82,7 @@ typedef enum {
 /* "none", "low", ... (lowercase, as in the policy). */
 const char *tg_severity_name(tg_severity s);
 /* Exactly one of the lowercase names. 0 or TG_EINVALID. */
-int tg_severity_parse(tg_severity *out, const char *s);
+int tg_severity_parse(tg_severity *out, const char *s) TG_WUR;
 
 typedef enum {
 	TG_POLICY_ENFORCE = 0, /* a failing image is blocked */
@@ -256,7 +257,7 @@ typedef struct tg_policy_exception {
  * TG_EPARSE (YAML), TG_ETOOBIG, TG_EINVALID (content) with
  * "<path>:<line>:<col>: ..." in tg_error_last().
  */
-int tg_policy_load(tg_policy **out, const char *path);
+int tg_policy_load(tg_policy **out, const char *path) TG_WUR;
 
 /* The same from bytes; name is used in messages and base_dir resolves
  * relative paths (NULL: the current directory). */
@@ -264,7 +265,7 @@ int tg_policy_parse(tg_policy **out,
                     const char *name,
                     const char *data,
                     size_t len,
-                    const char *base_dir);
+                    const char *base_dir) TG_WUR;
 
 void tg_policy_free(tg_policy *policy);
 
@@ -312,7 +313,7 @@ bool tg_policy_rule_matches(const tg_policy_rule *rule,
 int tg_policy_select(const tg_policy_rule **out,
                      const tg_policy *policy,
                      const char *name,
-                     const char *digest);
+                     const char *digest) TG_WUR;
 
 /* exceptions --------------------------------------------------------------- */
 
@@ -360,6 +361,6 @@ unsigned tg_policy_waivers(const tg_policy *policy,
  */
 int tg_policy_keyless_match(const tg_policy_keyless *keyless,
                             const char *issuer,
-                            const char *subject);
+                            const char *subject) TG_WUR;
 
 #endif

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/error.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
 
@@ -96,7 +97,7 @@ typedef struct tg_config {
  * caller (tg_config_free). 0, TG_ENOTFOUND / TG_EIO (file), TG_EPARSE
  * (YAML), TG_EINVALID (unknown key, wrong type or bad value).
  */
-int tg_config_load(tg_config **out, const char *path);
+int tg_config_load(tg_config **out, const char *path) TG_WUR;
 
 /*
  * The same from bytes: name is used in messages and base_dir (absolute)
@@ -106,7 +107,7 @@ int tg_config_parse(tg_config **out,
                     const char *name,
                     const char *data,
                     size_t len,
-                    const char *base_dir);
+                    const char *base_dir) TG_WUR;
 
 /* The source options of c (strings borrowed from c). */
 void tg_config_source_opts(tg_source_opts *out, const tg_config *c);
