@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_http tg_http;
 
 typedef struct tg_http_options {
@@ -125,7 +127,7 @@ typedef void (*tg_http_done_fn)(tg_http *http,
                                 void *ctx);
 
 /* A client. 0, or TG_ERROR (curl init failed) / TG_EINVALID (option). */
-int tg_http_new(tg_http **out, const tg_http_options *opts);
+TG_WUR int tg_http_new(tg_http **out, const tg_http_options *opts);
 
 /* Frees the client; pending requests are dropped without callbacks. */
 void tg_http_free(tg_http *http);
@@ -135,26 +137,26 @@ void tg_http_free(tg_http *http);
  * batch is already running). 0, or TG_EINVALID for a URL that is not
  * https:// or http:// on an insecure host (then done is NOT called).
  */
-int tg_http_submit(tg_http *http,
-                   const tg_http_request *req,
-                   tg_http_done_fn done,
-                   void *ctx);
+TG_WUR int tg_http_submit(tg_http *http,
+                          const tg_http_request *req,
+                          tg_http_done_fn done,
+                          void *ctx);
 
 /*
  * Run until no request is pending or in flight, calling each completion
  * callback once. Returns 0, or TG_ERROR when curl's multi interface fails
  * (pending callbacks are then called with TG_ENET).
  */
-int tg_http_run(tg_http *http);
+TG_WUR int tg_http_run(tg_http *http);
 
 /*
  * Submit one request and run the client until it (and anything else
  * pending) completes. *out gets the response for any HTTP status; on a
  * negative return *out is NULL and tg_error_last() has the detail.
  */
-int tg_http_request_sync(tg_http_response **out,
-                         tg_http *http,
-                         const tg_http_request *req);
+TG_WUR int tg_http_request_sync(tg_http_response **out,
+                                tg_http *http,
+                                const tg_http_request *req);
 
 /* First header value with this name (case-insensitive), borrowed; NULL. */
 const char *tg_http_response_header(const tg_http_response *resp,

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "tollgate/error.h"
+
 /* A parsed reference. All strings are owned by the struct. */
 typedef struct tg_imageref {
 	char *registry;     /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
@@ -37,7 +39,7 @@ typedef struct tg_imageref {
  * "docker.io/library/") is at most TG_MAX_IMAGE_NAME_BYTES, a tag at most
  * TG_MAX_IMAGE_TAG_BYTES. A registry port must be 0-65535.
  */
-int tg_imageref_parse(tg_imageref **out, const char *ref);
+TG_WUR int tg_imageref_parse(tg_imageref **out, const char *ref);
 
 /* Deep copy. */
 tg_imageref *tg_imageref_dup(const tg_imageref *ref);

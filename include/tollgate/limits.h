@@ -242,6 +242,35 @@
  * "sha512:" + 128 hex (sha256 and sha512 are the algorithms verified). */
 #define TG_MAX_DIGEST_STR_LEN 135
 
+/* Bytes in a token request URL: the realm of a 401 challenge with the
+ * service and scope added. Real ones are under 200; the realm comes from
+ * a response header, which may be up to TG_MAX_HTTP_HEADER_BYTES. */
+#define TG_MAX_TOKEN_URL_BYTES 8192
+
+/* Bytes in a Bearer token value sent back in a header: JWTs of real token
+ * servers are a few KiB; more is a broken or hostile token server. */
+#define TG_MAX_TOKEN_BYTES 16384
+
+/* Characters in a registry name ("host[:port]") given to the client: a
+ * DNS name is at most 253, plus a port. */
+#define TG_MAX_REGISTRY_NAME_BYTES 255
+
+/* Characters in a repository name given to the client (the distribution
+ * spec's 255 for the whole name bounds the path too). */
+#define TG_MAX_REPOSITORY_BYTES 255
+
+/* Bytes of an index's "<key>[<i>]" position named in manifest messages
+ * (keys are "layers" or "manifests", i at most 4 digits). */
+#define TG_MAX_MANIFEST_WHERE_BYTES 64
+
+/* Bytes of a Content-Type kept to compare with a manifest's mediaType
+ * (the longest media type recognised is 57). */
+#define TG_MAX_CONTENT_TYPE_BYTES 128
+
+/* Bytes of a registry's own error words ("CODE: message") quoted in a
+ * message about an unexpected HTTP status. */
+#define TG_MAX_REGISTRY_ERROR_DETAIL_BYTES 256
+
 /* Image references --------------------------------------------------------- */
 
 /* Characters in an image reference; the distribution spec caps the name
@@ -255,6 +284,17 @@
 
 /* Characters in a tag (distribution/reference: [\w][\w.-]{0,127}). */
 #define TG_MAX_IMAGE_TAG_BYTES 128
+
+/* Hex digits a digest needs at least (distribution/reference's grammar:
+ * 32 or more; 32 hex digits encode 16 bytes, shorter is no digest). */
+#define TG_MIN_DIGEST_HEX 32
+
+/* Bytes of the reason in a message about an invalid image reference. */
+#define TG_MAX_IMAGEREF_ERROR_BYTES 512
+
+/* Characters of an invalid image reference quoted in its message: enough
+ * to find it, short enough that a hostile one cannot flood logs. */
+#define TG_MAX_IMAGEREF_QUOTED_BYTES 200
 
 /* Signatures and attestations ---------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "tollgate/attestation.h"
+#include "tollgate/error.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
 
@@ -51,9 +52,9 @@ tg_referrer_kind tg_referrer_kind_hint(const char *predicate_type);
  * exactly one layer of a Sigstore bundle media type. 0 with *out borrowed
  * from m; TG_EINVALID with a message.
  */
-int tg_referrer_bundle_layer(const tg_descriptor **out,
-                             const tg_oci_manifest *m,
-                             const char *digest);
+TG_WUR int tg_referrer_bundle_layer(const tg_descriptor **out,
+                                    const tg_oci_manifest *m,
+                                    const char *digest);
 
 /* A verified referrer bundle. */
 typedef struct tg_referrer_bundle {
@@ -79,12 +80,12 @@ typedef struct tg_referrer_bundle {
  * reason in the message; TG_EPARSE / TG_EINVALID for a statement of the
  * wrong shape or for another image.
  */
-int tg_referrer_verify(tg_referrer_bundle **out,
-                       const char *source,
-                       const unsigned char *json,
-                       size_t len,
-                       const char *digest,
-                       const tg_policy_signatures *sigs);
+TG_WUR int tg_referrer_verify(tg_referrer_bundle **out,
+                              const char *source,
+                              const unsigned char *json,
+                              size_t len,
+                              const char *digest,
+                              const tg_policy_signatures *sigs);
 void tg_referrer_bundle_free(tg_referrer_bundle *b);
 
 #endif

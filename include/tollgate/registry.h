@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/error.h"
 #include "tollgate/http.h"
 #include "tollgate/oci_manifest.h"
 
@@ -84,7 +85,7 @@ typedef struct tg_referrers {
  * A client. Reads opts->auth_file (TG_ENOTFOUND / TG_EPARSE naming the file
  * when it is missing or malformed; credentials are never put in messages).
  */
-int tg_registry_new(tg_registry **out, const tg_registry_options *opts);
+TG_WUR int tg_registry_new(tg_registry **out, const tg_registry_options *opts);
 /* Frees the client; async work not yet run is dropped without callbacks. */
 void tg_registry_free(tg_registry *reg);
 
@@ -95,7 +96,7 @@ tg_http *tg_registry_http(tg_registry *reg);
  * GET /v2/ with authentication as needed. 0 when the registry answers 200
  * (after a token exchange if asked), TG_EAUTH, TG_ENET, TG_EINVALID.
  */
-int tg_registry_ping(tg_registry *reg, const char *registry);
+TG_WUR int tg_registry_ping(tg_registry *reg, const char *registry);
 
 /* Callbacks of the async calls. On result < 0 the object is NULL and
  * tg_error_last() holds the detail; on 0 the object belongs to the callback. */
@@ -116,17 +117,17 @@ typedef void (*tg_registry_referrers_fn)(int result,
  * image has no signatures). Results by digest come from the cache when
  * already fetched in this client.
  */
-int tg_registry_get_manifest(tg_oci_manifest **out,
-                             tg_registry *reg,
-                             const char *registry,
-                             const char *repository,
-                             const char *reference);
-int tg_registry_get_manifest_async(tg_registry *reg,
-                                   const char *registry,
-                                   const char *repository,
-                                   const char *reference,
-                                   tg_registry_manifest_fn done,
-                                   void *ctx);
+TG_WUR int tg_registry_get_manifest(tg_oci_manifest **out,
+                                    tg_registry *reg,
+                                    const char *registry,
+                                    const char *repository,
+                                    const char *reference);
+TG_WUR int tg_registry_get_manifest_async(tg_registry *reg,
+                                          const char *registry,
+                                          const char *repository,
+                                          const char *reference,
+                                          tg_registry_manifest_fn done,
+                                          void *ctx);
 
 /*
  * Fetch a blob by digest into memory, verified against the digest.
@@ -134,19 +135,19 @@ int tg_registry_get_manifest_async(tg_registry *reg,
  * a bigger blob is TG_ETOOBIG. Redirects to storage are followed without
  * the registry's Authorization header.
  */
-int tg_registry_get_blob(tg_blob **out,
-                         tg_registry *reg,
-                         const char *registry,
-                         const char *repository,
-                         const char *digest,
-                         size_t max_bytes);
-int tg_registry_get_blob_async(tg_registry *reg,
-                               const char *registry,
-                               const char *repository,
-                               const char *digest,
-                               size_t max_bytes,
-                               tg_registry_blob_fn done,
-                               void *ctx);
+TG_WUR int tg_registry_get_blob(tg_blob **out,
+                                tg_registry *reg,
+                                const char *registry,
+                                const char *repository,
+                                const char *digest,
+                                size_t max_bytes);
+TG_WUR int tg_registry_get_blob_async(tg_registry *reg,
+                                      const char *registry,
+                                      const char *repository,
+                                      const char *digest,
+                                      size_t max_bytes,
+                                      tg_registry_blob_fn done,
+                                      void *ctx);
 
 /*
  * The referrers of digest: GET /v2/<repo>/referrers/<digest>
@@ -156,22 +157,22 @@ int tg_registry_get_blob_async(tg_registry *reg,
  * falls back to the OCI index at tag "sha256-<hex>"; no such tag gives an
  * empty list (0, count 0), not TG_ENOTFOUND.
  */
-int tg_registry_get_referrers(tg_referrers **out,
-                              tg_registry *reg,
-                              const char *registry,
-                              const char *repository,
-                              const char *digest,
-                              const char *artifact_type);
-int tg_registry_get_referrers_async(tg_registry *reg,
-                                    const char *registry,
-                                    const char *repository,
-                                    const char *digest,
-                                    const char *artifact_type,
-                                    tg_registry_referrers_fn done,
-                                    void *ctx);
+TG_WUR int tg_registry_get_referrers(tg_referrers **out,
+                                     tg_registry *reg,
+                                     const char *registry,
+                                     const char *repository,
+                                     const char *digest,
+                                     const char *artifact_type);
+TG_WUR int tg_registry_get_referrers_async(tg_registry *reg,
+                                           const char *registry,
+                                           const char *repository,
+                                           const char *digest,
+                                           const char *artifact_type,
+                                           tg_registry_referrers_fn done,
+                                           void *ctx);
 
 /* Run queued async work to completion (see tg_http_run). */
-int tg_registry_run(tg_registry *reg);
+TG_WUR int tg_registry_run(tg_registry *reg);
 
 void tg_blob_free(tg_blob *b);
 void tg_referrers_free(tg_referrers *r);

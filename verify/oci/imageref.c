@@ -47,7 +47,8 @@ static int bad(int code, const char *ref, const char *fmt, ...)
 
 static int bad(int code, const char *ref, const char *fmt, ...)
 {
-	char why[512], shown[201];
+	char why[TG_MAX_IMAGEREF_ERROR_BYTES],
+	        shown[TG_MAX_IMAGEREF_QUOTED_BYTES + 1];
 	va_list ap;
 	size_t i;
 
@@ -146,10 +147,11 @@ static int parse_digest(const char *ref, span s)
 			           "invalid digest: '%c' is "
 			           "not a hex digit",
 			           s.p[i]);
-	if (s.n - alen - 1 < 32)
+	if (s.n - alen - 1 < TG_MIN_DIGEST_HEX)
 		return bad(TG_EPARSE, ref,
-		           "invalid digest: fewer than 32 "
-		           "hex digits");
+		           "invalid digest: fewer than %d "
+		           "hex digits",
+		           TG_MIN_DIGEST_HEX);
 	if (!(alen == 6 &&
 	      (!memcmp(s.p, "sha256", 6) || !memcmp(s.p, "sha512", 6))))
 		return bad(TG_EINVALID, ref,

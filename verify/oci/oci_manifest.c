@@ -219,7 +219,7 @@ static int descriptors_parse(tg_descriptor **out,
                              const char *name)
 {
 	json_t *arr = json_object_get(doc, key);
-	char where[64];
+	char where[TG_MAX_MANIFEST_WHERE_BYTES];
 	size_t i, n;
 	int error;
 
@@ -313,7 +313,7 @@ static int manifest_media_type(char **out,
                                const char *content_type)
 {
 	json_t *mt = json_object_get(doc, "mediaType");
-	char ctbuf[128];
+	char ctbuf[TG_MAX_CONTENT_TYPE_BYTES];
 	const char *ct = content_type_base(ctbuf, sizeof(ctbuf), content_type);
 	const char *type;
 

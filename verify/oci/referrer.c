@@ -110,8 +110,10 @@ static int verify_any(size_t *which,
 			error = 0;
 			goto out;
 		}
-		tg_buf_printf(&why, "%s%s", why.len ? "; " : "",
-		              tg_error_last());
+		/* A reason that does not fit is left out: the message is
+		 * capped at TG_ERROR_MAX anyway. */
+		tg_discard(tg_buf_printf(&why, "%s%s", why.len ? "; " : "",
+		                         tg_error_last()));
 	}
 	error = tg_error_set(TG_EUNTRUSTED,
 	                     "no authority of the rule verifies the bundle "

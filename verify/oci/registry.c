@@ -225,7 +225,7 @@ static bool registry_name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > 255)
+	if (n == 0 || n > TG_MAX_REGISTRY_NAME_BYTES)
 		return false;
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr(".-:[]_", s[i]))
@@ -240,7 +240,8 @@ static bool repository_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > 255 || !tg_path_is_safe_relative(s))
+	if (n == 0 || n > TG_MAX_REPOSITORY_BYTES ||
+	    !tg_path_is_safe_relative(s))
 		return false;
 	for (i = 0; i < n; i++)
 		if (!islower((unsigned char)s[i]) &&
@@ -256,7 +257,7 @@ static bool reference_ok(const char *s)
 
 	if (tg_digest_is_valid(s))
 		return true;
-	if (n == 0 || n > 128 || s[0] == '.' || s[0] == '-')
+	if (n == 0 || n > TG_MAX_IMAGE_TAG_BYTES || s[0] == '.' || s[0] == '-')
 		return false;
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))

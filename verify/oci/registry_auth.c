@@ -266,6 +266,34 @@ static char *basic_header(const tg_registry *reg, const char *registry)
 
 static void on_token(tg_http *http, int result, tg_http_response *r, void *ctx);
 
+/*
+ * The token request URL for t->scope at host h's realm into url:
+ * realm?service=...&scope=... (distribution token spec). 0, or TG_ETOOBIG
+ * when it is over TG_MAX_TOKEN_URL_BYTES.
+ */
+static int token_url(tg_buf *url, const struct host *h, const struct token *t)
+{
+	char *service = h->service ? tg_registry__url_encode(h->service) : NULL;
+	char *scope = t->scope[0] ? tg_registry__url_encode(t->scope) : NULL;
+	char sep = strchr(h->realm, '?') ? '&' : '?';
+	int error;
+
+	tg_buf_init(url, TG_MAX_TOKEN_URL_BYTES);
+	if ((error = tg_buf_puts(url, h->realm)) < 0)
+		goto out;
+	if (service &&
+	    (error = tg_buf_printf(url, "%cservice=%s", sep, service)) < 0)
+		goto out;
+	if (service)
+		sep = '&';
+	if (scope)
+		error = tg_buf_printf(url, "%cscope=%s", sep, scope);
+out:
+	free(service);
+	free(scope);
+	return error;
+}
+
 /* Ask the realm of host h for a token for t->scope; op waits on t. */
 static int token_fetch(tg_registry *reg,
                        struct host *h,
@@ -273,22 +301,16 @@ static int token_fetch(tg_registry *reg,
                        const char *registry)
 {
 	tg_http_request req = { 0 };
-	char *service = h->service ? tg_registry__url_encode(h->service) : NULL;
-	char *scope = t->scope[0] ? tg_registry__url_encode(t->scope) : NULL;
-	char *basic = basic_header(reg, registry);
+	char *basic = NULL;
 	const char *hdrs[1];
 	tg_buf url;
-	char sep = strchr(h->realm, '?') ? '&' : '?';
 	int error;
 
-	tg_buf_init(&url, 8192);
-	tg_buf_puts(&url, h->realm);
-	if (service) {
-		tg_buf_printf(&url, "%cservice=%s", sep, service);
-		sep = '&';
+	if ((error = token_url(&url, h, t)) < 0) {
+		tg_error_prefix(error, "%s: token realm URL", registry);
+		goto out;
 	}
-	if (scope)
-		tg_buf_printf(&url, "%cscope=%s", sep, scope);
+	basic = basic_header(reg, registry);
 	req.url = url.data;
 	if (basic) {
 		hdrs[0] = basic;
@@ -300,9 +322,8 @@ static int token_fetch(tg_registry *reg,
 	error = tg_http_submit(reg->http, &req, on_token, t);
 	if (error < 0)
 		tg_error_prefix(error, "%s: token realm", registry);
+out:
 	tg_buf_free(&url);
-	free(service);
-	free(scope);
 	tg_registry__wipe(basic);
 	return error;
 }
@@ -313,7 +334,7 @@ static bool token_value_ok(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || len > 16384)
+	if (len == 0 || len > TG_MAX_TOKEN_BYTES)
 		return false;
 	for (i = 0; i < len; i++)
 		if (s[i] < 0x21 || s[i] > 0x7e)

@@ -90,12 +90,14 @@ char *tg_registry__url_encode(const char *s)
 	tg_buf b;
 	char *out;
 
+	/* Three bytes per input byte at most: the appends cannot fail. */
 	tg_buf_init(&b, strlen(s) * 3 + 1);
 	for (; *s; s++) {
 		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
-			tg_buf_append(&b, s, 1);
+			tg_discard(tg_buf_append(&b, s, 1));
 		else
-			tg_buf_printf(&b, "%%%02X", (unsigned char)*s);
+			tg_discard(
+			        tg_buf_printf(&b, "%%%02X", (unsigned char)*s));
 	}
 	out = tg_buf_detach(&b, NULL);
 	return out;
@@ -136,7 +138,7 @@ registry_error_detail(char *buf, size_t size, const tg_http_response *r)
 /* Record the error for an unexpected HTTP status and return its code. */
 int tg_registry__status_error(const struct op *op, const tg_http_response *r)
 {
-	char detail[256];
+	char detail[TG_MAX_REGISTRY_ERROR_DETAIL_BYTES];
 
 	registry_error_detail(detail, sizeof(detail), r);
 	if (r->status == 404)

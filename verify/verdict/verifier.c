@@ -1543,7 +1543,9 @@ int tg_verifier_verify(tg_verdict **out,
 		jobs[i].verdict = tg_verdict_new(images[i]);
 		job_start(&jobs[i]);
 	}
-	tg_registry_run(v->registry);
+	/* A failed run leaves its jobs unfinished, and job_take_verdict()
+	 * fails an unfinished job closed, so the result adds nothing. */
+	tg_discard(tg_registry_run(v->registry));
 	v->map = NULL;
 	/* Leaders first, so a follower copies a final verdict. */
 	for (i = 0; i < count; i++)
