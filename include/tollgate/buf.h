@@ -25,9 +25,10 @@ int tg_buf_printf(tg_buf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 int tg_buf_vprintf(tg_buf *b, const char *fmt, va_list ap);
 
-/* Hand the bytes to the caller (free()) and reset the buffer; never NULL
- * when it returns (an empty buffer yields ""), NULL only on OOM. */
-char *tg_buf_detach(tg_buf *b, size_t *len_out);
+/* Hand the bytes to the caller (free()) and reset the buffer; the length
+ * into *len_out unless it is NULL. Never NULL (an empty buffer yields "");
+ * out of memory aborts (tg_oom). */
+char *tg_buf_detach(size_t *len_out, tg_buf *b);
 
 void tg_buf_clear(tg_buf *b);
 /* Releases the bytes; the buffer may be reused. NULL is a no-op. */

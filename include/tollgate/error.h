@@ -46,22 +46,22 @@ static inline void tg_discard(int result)
  * Record a detail for the calling thread and return code, so a failure site
  * can write `return tg_error_set(TG_EPARSE, "%s:%d: ...", ...)`.
  */
-int tg_error_set(int code, const char *fmt, ...)
+TG_WUR int tg_error_set(int code, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
-int tg_error_setv(int code, const char *fmt, va_list ap);
+TG_WUR int tg_error_setv(int code, const char *fmt, va_list ap);
 
 /*
  * Put "prefix: " in front of the current detail (for callers that add the
  * name of the input) and return code.
  */
-int tg_error_prefix(int code, const char *fmt, ...)
+TG_WUR int tg_error_prefix(int code, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
 /* The calling thread's last detail; "" when none. Borrowed until next set. */
 const char *tg_error_last(void);
 
 /* The code recorded with the last detail (TG_OK when none). */
-int tg_error_code(void);
+TG_WUR int tg_error_code(void);
 
 void tg_error_clear(void);
 
@@ -72,6 +72,6 @@ const char *tg_error_name(int code);
  * Append OpenSSL's error queue (and clear it) to the current detail, so the
  * library's reason reaches the user.
  */
-int tg_error_add_openssl(int code);
+TG_WUR int tg_error_add_openssl(int code);
 
 #endif

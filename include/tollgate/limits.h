@@ -412,6 +412,41 @@
  * document readable and bounded when a scan reports thousands. */
 #define TG_MAX_CHECK_FINDINGS 100
 
+/* Bytes of one reason or note of a check; a longer one is cut, so a
+ * hostile document cannot make one reason huge. */
+#define TG_CHECK_TEXT_MAX 4096
+
+/* Characters in one version or license token of an SBOM that is compared
+ * (deniedPackages, deniedLicenses); real ones are under 100. */
+#define TG_SBOM_MAX_TOKEN 256
+
+/* Seconds a scan time may lie ahead of our clock (clock skew between the
+ * scanner's machine and ours) before the scan counts as from the future,
+ * which no honest scanner writes. */
+#define TG_VULN_MAX_CLOCK_SKEW_S 300
+
+/* Vulnerability ids named in one reason line; the evidence lists more. */
+#define TG_VULN_IDS_IN_REASON 10
+
+/* Verdicts ----------------------------------------------------------------- */
+
+/* Exceptions looked at per image (the policy rarely has more than a few
+ * for one image). */
+#define TG_VERIFIER_MAX_EXCEPTIONS 32
+
+/* Bytes of an image config blob read for maxImageAge: a config is JSON
+ * of the size of a manifest. */
+#define TG_VERIFIER_MAX_CONFIG_BYTES TG_MAX_MANIFEST_BYTES
+
+/* Logging ------------------------------------------------------------------ */
+
+/* Bytes of OpenSSL's text for one error added to a detail
+ * (ERR_error_string_n; its own texts are under 200). */
+#define TG_ERROR_OPENSSL_MAX 256
+
+/* Fields (key/value pairs) of one log event; more are dropped. */
+#define TG_LOG_MAX_FIELDS 16
+
 /* The run loop (tollgate run) ---------------------------------------------- */
 
 /* Bytes of a request body the HTTP endpoint reads (a Git webhook payload). */

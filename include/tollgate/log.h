@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 typedef enum {
 	TG_LOG_DEBUG = 0,
 	TG_LOG_INFO = 1,
@@ -32,7 +34,7 @@ typedef void (*tg_log_handler)(tg_log_level level,
 
 void tg_log_set_handler(tg_log_handler fn, void *ctx);
 void tg_log_set_level(tg_log_level min);
-int tg_log_parse_level(tg_log_level *out, const char *s);
+TG_WUR int tg_log_parse_level(tg_log_level *out, const char *s);
 const char *tg_log_level_name(tg_log_level level);
 
 /* Message, then key, value, key, value, ..., NULL. At most 16 fields. */

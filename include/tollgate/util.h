@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "tollgate/error.h"
+#include "tollgate/limits.h"
+
 /* Allocation that aborts on OOM: tollgate cannot do anything useful when
  * malloc fails, and a NULL check at every call site hides real errors. */
 
@@ -39,25 +42,25 @@ size_t tg_strlcpy(char *dst, const char *src, size_t size);
  * spaces or leading '+', not above max. 0, or TG_EPARSE / TG_ETOOBIG
  * (then *out is 0).
  */
-int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max);
+TG_WUR int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max);
 
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void tg_hex_encode(char *out, const unsigned char *data, size_t len);
 /* Decode exactly 2*out_len hex characters. 0 or TG_EPARSE. */
-int tg_hex_decode(unsigned char *out,
-                  size_t out_len,
-                  const char *hex,
-                  size_t hex_len);
+TG_WUR int tg_hex_decode(unsigned char *out,
+                         size_t out_len,
+                         const char *hex,
+                         size_t hex_len);
 
 /*
  * Standard base64 (RFC 4648 section 4, padding required, no whitespace
  * except that decode skips '\n' and '\r'). Decode output is malloc'd and
  * NUL-terminated (not counted). 0 or TG_EPARSE.
  */
-int tg_base64_decode(unsigned char **out,
-                     size_t *out_len,
-                     const char *in,
-                     size_t in_len);
+TG_WUR int tg_base64_decode(unsigned char **out,
+                            size_t *out_len,
+                            const char *in,
+                            size_t in_len);
 char *tg_base64_encode(const unsigned char *data, size_t len);
 
 /* "sha256:<64 lowercase hex>" of data, into out[72]. */
@@ -65,7 +68,7 @@ char *tg_base64_encode(const unsigned char *data, size_t len);
 void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
                           const void *data,
                           size_t len);
-void tg_sha256(unsigned char out[32], const void *data, size_t len);
+void tg_sha256(unsigned char out[TG_SHA256_LEN], const void *data, size_t len);
 
 /* True for "sha256:" + 64 lowercase hex, or "sha512:" + 128 lowercase hex. */
 bool tg_digest_is_valid(const char *s);
@@ -75,16 +78,16 @@ bool tg_digest_is_valid(const char *s);
  * units d, h, m, s (e.g. "30s", "7d", "1h30m"). Seconds out; 0 or
  * TG_EPARSE with a message naming the value.
  */
-int tg_parse_duration(int64_t *seconds_out, const char *s);
+TG_WUR int tg_parse_duration(int64_t *seconds_out, const char *s);
 
 /*
  * RFC 3339 timestamps ("2026-01-02T03:04:05Z", fractional seconds and
  * numeric offsets accepted) to Unix time. 0 or TG_EPARSE.
  */
-int tg_parse_rfc3339(int64_t *out, const char *s);
+TG_WUR int tg_parse_rfc3339(int64_t *out, const char *s);
 /* Calendar date "YYYY-MM-DD" to the Unix time of its end (23:59:59Z), so a
  * date given as "expires" is valid during that whole day. */
-int tg_parse_date_end(int64_t *out, const char *s);
+TG_WUR int tg_parse_date_end(int64_t *out, const char *s);
 /* Format Unix time as "2026-01-02T03:04:05Z" into out[21]. */
 void tg_format_rfc3339(char out[21], int64_t t);
 
@@ -105,9 +108,10 @@ double tg_monotonic(void);
  * NUL-terminated (not counted). 0, TG_ENOTFOUND, TG_ETOOBIG or TG_EIO, with
  * a message naming the path.
  */
-int tg_file_read(char **out, size_t *len_out, const char *path, size_t max);
+TG_WUR int
+tg_file_read(char **out, size_t *len_out, const char *path, size_t max);
 /* Write atomically (temp file in the same directory, fsync, rename). */
-int tg_file_write_atomic(const char *path, const void *data, size_t len);
+TG_WUR int tg_file_write_atomic(const char *path, const void *data, size_t len);
 
 /* Join two path parts with one '/'. */
 char *tg_path_join(const char *a, const char *b);

@@ -99,7 +99,8 @@ static int get_json(json_t **out, tg_kube *k, const char *path)
 		goto out;
 	if (resp->status / 100 != 2) {
 		error = kube_status_error(&msg, resp);
-		tg_error_set(error, "%s: GET %s: %s", k->server, path, msg);
+		error = tg_error_set(error, "%s: GET %s: %s", k->server, path,
+		                     msg);
 		goto out;
 	}
 	error = kube_parse_body(out, resp);

@@ -258,7 +258,7 @@ static char *escape_segment(const char *s)
 		tg_buf_free(&b);
 		return NULL;
 	}
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }
 
 /* The collection URL of resource r in namespace ns (ignored for
@@ -431,7 +431,7 @@ static int op_request(char **url_out,
 		op->message = tg_aprintf("%s: %s", *what, tg_error_last());
 		tg_buf_free(&q);
 	} else {
-		*url_out = tg_buf_detach(&q, NULL);
+		*url_out = tg_buf_detach(NULL, &q);
 	}
 	free(base);
 	free(ename);
@@ -570,7 +570,7 @@ static int run_one(tg_kube *k, tg_kube_op *op)
 	if ((error = tg_kube_run(k, op, 1)) < 0)
 		return error;
 	if (op->result < 0)
-		tg_error_set(op->result, "%s", op->message);
+		return tg_error_set(op->result, "%s", op->message);
 	return op->result;
 }
 

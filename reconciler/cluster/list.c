@@ -198,7 +198,7 @@ int tg_kube_list(json_t **items_out,
 	if ((error = tg_kube_list_all(k, &q, 1)) < 0)
 		goto out;
 	if ((error = q.result) < 0) {
-		tg_error_set(error, "%s: %s", k->server, q.message);
+		error = tg_error_set(error, "%s: %s", k->server, q.message);
 		goto out;
 	}
 	*items_out = q.items;

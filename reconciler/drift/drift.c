@@ -70,7 +70,7 @@ static char *child_pointer(const char *parent, const char *key)
 		tg_buf_free(&b);
 		return tg_strdup(parent);
 	}
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }
 
 static json_t *small_copy(json_t *v)

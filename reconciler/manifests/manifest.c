@@ -1,7 +1,7 @@
 /*
  * Manifests: objects, units, image extraction and digest pinning. See
- * reconciler/include/tollgate/manifest.h for the rules; the directory walker is in
- * manifest_dir.c.
+ * reconciler/include/tollgate/manifest.h for the rules; the directory walker is
+ * in manifest_dir.c.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -215,7 +215,7 @@ static int parse_pointer(image_path *ip, const char *ptr)
 		}
 		ip->segs = tg_realloc(ip->segs,
 		                      (ip->nsegs + 1) * sizeof(*ip->segs));
-		ip->segs[ip->nsegs++] = tg_buf_detach(&b, NULL);
+		ip->segs[ip->nsegs++] = tg_buf_detach(NULL, &b);
 		p += n + 1;
 	}
 	return 0;
@@ -433,7 +433,7 @@ unit_error(tg_manifest_set *set, tg_manifest_unit *unit, const char *fmt, ...)
 	if (tg_buf_vprintf(&b, fmt, ap) < 0)
 		tg_buf_puts(&b, "... (message cut)");
 	va_end(ap);
-	msg = tg_buf_detach(&b, NULL);
+	msg = tg_buf_detach(NULL, &b);
 	ptrvec_push(&set->errors, msg);
 	ptrvec_push(&unit->errors, msg);
 }

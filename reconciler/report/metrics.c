@@ -262,5 +262,5 @@ char *tg_metrics_render(const tg_metrics *m)
 		 * reached, what was rendered is served and the cause logged. */
 		tg_log(TG_LOG_ERROR, "metrics cut short", "error",
 		       tg_error_last(), NULL);
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }

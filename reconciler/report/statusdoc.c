@@ -425,7 +425,7 @@ char *tg_status_note(const json_t *doc)
 	}
 	if (!n)
 		tg_buf_puts(&b, "no units\n");
-	s = tg_buf_detach(&b, NULL);
+	s = tg_buf_detach(NULL, &b);
 	free(r);
 	return s;
 }

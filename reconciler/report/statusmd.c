@@ -164,7 +164,7 @@ char *tg_status_markdown(const json_t *doc)
 		md_unit(&b, &r[i]);
 	md_drift(&b, doc);
 	md_violations(&b, doc);
-	s = tg_buf_detach(&b, NULL);
+	s = tg_buf_detach(NULL, &b);
 	free(r);
 	return s;
 }

@@ -266,7 +266,7 @@ char *tg_status_message(const json_t *prev, const json_t *doc)
 	put_body_drift(&b, doc);
 	put_body_violations(&b, doc);
 	put_trailers(&b, r, n, doc);
-	s = tg_buf_detach(&b, NULL);
+	s = tg_buf_detach(NULL, &b);
 	free(r);
 	return s;
 }

@@ -174,7 +174,7 @@ resolve_link_path(char **out, walk_ctx *w, const char *rel, const char *target)
 		                         : "symlink points to source.path");
 		goto out;
 	}
-	*out = tg_buf_detach(&b, NULL);
+	*out = tg_buf_detach(NULL, &b);
 out:
 	tg_buf_free(&b);
 	return error;

@@ -365,5 +365,5 @@ char *tc_path_text(json_t *path)
 		tg_buf_puts(&b, "]");
 		json_decref(key);
 	}
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }

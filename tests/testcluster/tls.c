@@ -150,8 +150,8 @@ int tc_tls_make(char **cert_out, char **key_out, char **ca_out)
 		rc = 0;
 out:
 	if (rc < 0) {
-		tg_error_set(rc, "cannot make the TLS certificates");
-		tg_error_add_openssl(rc);
+		rc = tg_error_set(rc, "cannot make the TLS certificates");
+		rc = tg_error_add_openssl(rc);
 		free(*cert_out);
 		free(*key_out);
 		free(*ca_out);

@@ -209,7 +209,7 @@ static char *crd_shorts(json_t *names)
 			tg_buf_puts(&b, ",");
 		tg_buf_puts(&b, json_string_value(v));
 	}
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }
 
 static void crd_set_status(json_t *crd, json_t *names)

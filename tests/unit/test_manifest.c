@@ -462,7 +462,7 @@ static void test_manifest_hostile_objects(void **state)
 	for (i = 0; i <= TG_MAX_YAML_DOCUMENTS; i++)
 		tg_buf_puts(&b, "---\n{apiVersion: v1, kind: X, metadata: "
 		                "{name: x}}\n");
-	doc = tg_buf_detach(&b, NULL);
+	doc = tg_buf_detach(NULL, &b);
 	add_text(set, "many/docs.yaml", doc);
 	free(doc);
 	u = tg_manifest_set_unit_by_name(set, "many");

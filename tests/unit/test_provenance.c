@@ -18,15 +18,27 @@ typedef struct loaded {
 	tg_predicate_kind kind;
 } loaded;
 
+/* The JSON of a test file: a bad/ file's "# error:" first line is cut. */
+static json_t *parse_test_json(const char *rel, json_error_t *err)
+{
+	size_t len, skip = 0;
+	char *data = tt_read_src(rel, &len);
+	json_t *v;
+
+	if (strncmp(data, "# error:", 8) == 0)
+		while (skip < len && data[skip++] != '\n')
+			;
+	v = json_loadb(data + skip, len - skip, JSON_REJECT_DUPLICATES, err);
+	free(data);
+	return v;
+}
+
 static loaded load(const char *rel)
 {
-	size_t len;
-	char *data = tt_read_src(rel, &len);
 	json_error_t err;
 	loaded l;
 
-	l.statement = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
-	free(data);
+	l.statement = parse_test_json(rel, &err);
 	if (l.statement == NULL)
 		fail_msg("%s: %s", rel, err.text);
 	l.predicate = json_object_get(l.statement, "predicate");
@@ -193,6 +205,52 @@ static void test_provenance_missing_fields_fail_only_when_asked(void **state)
 	free_settings(&s);
 }
 
+/* The check failed, with a reason holding expected. */
+static void
+assert_failed_with(const tg_check *c, const char *expected, const char *name)
+{
+	size_t i;
+
+	assert_false(tg_check_passed(c));
+	for (i = 0; i < tg_check_reason_count(c); i++)
+		if (strstr(tg_check_reason(c, i), expected) != NULL)
+			return;
+	fail_msg("%s: no reason holds \"%s\"", name, expected);
+}
+
+/* A bad/ file: a statement whose provenance fails when a builder id and
+ * a source repository are required. */
+static void provenance_bad_case(const tt_bad_case *bc, void *ctx)
+{
+	tg_policy_provenance s = settings("https://x", NULL, NULL, "acme");
+	json_error_t err;
+	json_t *doc = json_loadb(bc->input, bc->input_len,
+	                         JSON_REJECT_DUPLICATES, &err);
+	tg_check *c = NULL;
+
+	(void)ctx;
+	if (doc == NULL)
+		fail_msg("%s: %s", bc->name, err.text);
+	assert_int_equal(
+	        tg_provenance_check(
+	                &c,
+	                tg_predicate_kind_of(json_string_value(
+	                        json_object_get(doc, "predicateType"))),
+	                json_object_get(doc, "predicate"), &s),
+	        0);
+	assert_failed_with(c, bc->expected, bc->name);
+	tg_check_free(c);
+	json_decref(doc);
+	free_settings(&s);
+}
+
+static void test_provenance_bad_folder(void **state)
+{
+	(void)state;
+	tt_each_bad_case("tests/data/provenance/bad", ".json",
+	                 provenance_bad_case, NULL);
+}
+
 static void test_provenance_not_slsa(void **state)
 {
 	tg_policy_provenance s = settings(NULL, NULL, NULL, NULL);
@@ -272,6 +330,7 @@ int main(void)
 		        test_provenance_v1_source_descriptor_normalised),
 		cmocka_unit_test(
 		        test_provenance_missing_fields_fail_only_when_asked),
+		cmocka_unit_test(test_provenance_bad_folder),
 		cmocka_unit_test(test_provenance_not_slsa),
 		cmocka_unit_test(test_provenance_image_age),
 		cmocka_unit_test(test_provenance_regexp_refuses_re2_syntax),

@@ -9,15 +9,28 @@
 #include "tollgate/error.h"
 #include "tollgate/predicate.h"
 #include "tollgate/sbom.h"
+#include "tollgate/util.h"
+
+/* The JSON of a test file: a bad/ file's "# error:" first line is cut. */
+static json_t *parse_test_json(const char *rel, json_error_t *err)
+{
+	size_t len, skip = 0;
+	char *data = tt_read_src(rel, &len);
+	json_t *v;
+
+	if (strncmp(data, "# error:", 8) == 0)
+		while (skip < len && data[skip++] != '\n')
+			;
+	v = json_loadb(data + skip, len - skip, JSON_REJECT_DUPLICATES, err);
+	free(data);
+	return v;
+}
 
 static json_t *load_json(const char *rel)
 {
-	size_t len;
-	char *data = tt_read_src(rel, &len);
 	json_error_t err;
-	json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *v = parse_test_json(rel, &err);
 
-	free(data);
 	if (v == NULL)
 		fail_msg("%s: %s", rel, err.text);
 	return v;
@@ -269,6 +282,51 @@ static void test_sbom_bad_documents_fail(void **state)
 	json_decref(st);
 }
 
+/* The check failed, with a reason holding expected. */
+static void
+assert_failed_with(const tg_check *c, const char *expected, const char *name)
+{
+	size_t i;
+
+	assert_false(tg_check_passed(c));
+	for (i = 0; i < tg_check_reason_count(c); i++)
+		if (strstr(tg_check_reason(c, i), expected) != NULL)
+			return;
+	fail_msg("%s: no reason holds \"%s\"", name, expected);
+}
+
+/* A bad/ file: a bare SBOM document (kind by its name, "spdx-" or
+ * "cyclonedx-") or an in-toto statement carrying one. */
+static void sbom_bad_case(const tt_bad_case *bc, void *ctx)
+{
+	tg_policy_sbom s = base_settings();
+	tg_predicate_kind kind = tg_str_has_prefix(bc->name, "cyclonedx-")
+	                                 ? TG_PREDICATE_CYCLONEDX
+	                                 : TG_PREDICATE_SPDX;
+	const json_t *pred;
+	json_error_t err;
+	json_t *doc = json_loadb(bc->input, bc->input_len,
+	                         JSON_REJECT_DUPLICATES, &err);
+	tg_check *c = NULL;
+
+	(void)ctx;
+	if (doc == NULL)
+		fail_msg("%s: %s", bc->name, err.text);
+	pred = json_object_get(doc, "predicateType") != NULL
+	               ? json_object_get(doc, "predicate")
+	               : doc;
+	assert_int_equal(tg_sbom_check(&c, kind, pred, &s), 0);
+	assert_failed_with(c, bc->expected, bc->name);
+	tg_check_free(c);
+	json_decref(doc);
+}
+
+static void test_sbom_bad_folder(void **state)
+{
+	(void)state;
+	tt_each_bad_case("tests/data/sbom/bad", ".json", sbom_bad_case, NULL);
+}
+
 static void test_sbom_json_string_predicate_is_unwrapped(void **state)
 {
 	tg_policy_sbom s = base_settings();
@@ -356,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_sbom_maven_group_with_and_names),
 		cmocka_unit_test(test_sbom_format_not_allowed),
 		cmocka_unit_test(test_sbom_bad_documents_fail),
+		cmocka_unit_test(test_sbom_bad_folder),
 		cmocka_unit_test(test_sbom_json_string_predicate_is_unwrapped),
 		cmocka_unit_test(test_sbom_version_compare_table),
 		cmocka_unit_test(test_sbom_version_constraints),

@@ -55,7 +55,7 @@ static char *sh_out(const char *fmt, ...)
 	pclose(p);
 	while (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
-	return tg_buf_detach(&b, NULL);
+	return tg_buf_detach(NULL, &b);
 }
 
 static json_t *parse(const char *text)

@@ -217,7 +217,7 @@ static char *canon(const char *json)
 	tg_buf_init(&b, 1 << 16);
 	assert_int_equal(tg_tlog_canonical_json(&b, v), 0);
 	json_decref(v);
-	s = tg_buf_detach(&b, NULL);
+	s = tg_buf_detach(NULL, &b);
 	return s;
 }
 

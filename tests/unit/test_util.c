@@ -130,7 +130,7 @@ static void test_util_safe_relative_paths(void **state)
 static void test_util_error_prefix_keeps_detail(void **state)
 {
 	(void)state;
-	tg_error_set(TG_EPARSE, "line 3: bad");
+	assert_int_equal(tg_error_set(TG_EPARSE, "line 3: bad"), TG_EPARSE);
 	assert_int_equal(tg_error_prefix(TG_EPARSE, "%s", "policy.yaml"),
 	                 TG_EPARSE);
 	assert_string_equal(tg_error_last(), "policy.yaml: line 3: bad");

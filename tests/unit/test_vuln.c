@@ -15,15 +15,27 @@
 
 /* The statement's predicate; *type_out (may be NULL) gets a copy of its
  * predicateType for the caller to free. */
+/* The JSON of a test file: a bad/ file's "# error:" first line is cut. */
+static json_t *parse_test_json(const char *rel, json_error_t *err)
+{
+	size_t len, skip = 0;
+	char *data = tt_read_src(rel, &len);
+	json_t *v;
+
+	if (strncmp(data, "# error:", 8) == 0)
+		while (skip < len && data[skip++] != '\n')
+			;
+	v = json_loadb(data + skip, len - skip, JSON_REJECT_DUPLICATES, err);
+	free(data);
+	return v;
+}
+
 static json_t *load_predicate(const char *rel, char **type_out)
 {
-	size_t len;
-	char *data = tt_read_src(rel, &len);
 	json_error_t err;
-	json_t *st = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	json_t *st = parse_test_json(rel, &err);
 	json_t *pred;
 
-	free(data);
 	if (st == NULL)
 		fail_msg("%s: %s", rel, err.text);
 	if (type_out != NULL)
@@ -255,6 +267,47 @@ static void test_vuln_unknown_format_fails(void **state)
 	tg_check_free(c);
 }
 
+/* The check failed, with a reason holding expected. */
+static void
+assert_failed_with(const tg_check *c, const char *expected, const char *name)
+{
+	size_t i;
+
+	assert_false(tg_check_passed(c));
+	for (i = 0; i < tg_check_reason_count(c); i++)
+		if (strstr(tg_check_reason(c, i), expected) != NULL)
+			return;
+	fail_msg("%s: no reason holds \"%s\"", name, expected);
+}
+
+/* A bad/ file: a statement whose scan fails under maxSeverity critical
+ * and maxScanAge 7d. */
+static void vuln_bad_case(const tt_bad_case *bc, void *ctx)
+{
+	tg_policy_vulns s = settings(TG_SEVERITY_CRITICAL);
+	json_error_t err;
+	json_t *doc = json_loadb(bc->input, bc->input_len,
+	                         JSON_REJECT_DUPLICATES, &err);
+	tg_check *c = NULL;
+
+	(void)ctx;
+	if (doc == NULL)
+		fail_msg("%s: %s", bc->name, err.text);
+	s.max_scan_age = 7 * 86400;
+	assert_int_equal(tg_vuln_check(&c, json_object_get(doc, "predicate"),
+	                               &s, NULL, 0, NOW),
+	                 0);
+	assert_failed_with(c, bc->expected, bc->name);
+	tg_check_free(c);
+	json_decref(doc);
+}
+
+static void test_vuln_bad_folder(void **state)
+{
+	(void)state;
+	tt_each_bad_case("tests/data/vuln/bad", ".json", vuln_bad_case, NULL);
+}
+
 static void test_vuln_predicate_time_picks_finish(void **state)
 {
 	char *type;
@@ -285,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_vuln_grype_with_related_cves),
 		cmocka_unit_test(test_vuln_scan_age),
 		cmocka_unit_test(test_vuln_unknown_format_fails),
+		cmocka_unit_test(test_vuln_bad_folder),
 		cmocka_unit_test(test_vuln_predicate_time_picks_finish),
 	};
 

@@ -79,7 +79,7 @@ int tg_buf_printf(tg_buf *b, const char *fmt, ...)
 	return error;
 }
 
-char *tg_buf_detach(tg_buf *b, size_t *len_out)
+char *tg_buf_detach(size_t *len_out, tg_buf *b)
 {
 	char *data = b->data ? b->data : tg_strdup("");
 

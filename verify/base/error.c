@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 
 static _Thread_local struct {
 	int code;
@@ -27,7 +28,7 @@ int tg_error_set(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	tg_error_setv(code, fmt, ap);
+	code = tg_error_setv(code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -94,7 +95,7 @@ const char *tg_error_name(int code)
 
 int tg_error_add_openssl(int code)
 {
-	char detail[256];
+	char detail[TG_ERROR_OPENSSL_MAX];
 	unsigned long e;
 	size_t used = strlen(last.msg);
 

@@ -559,7 +559,7 @@ static tg_http_response *xfer_take_response(struct xfer *x, long status)
 
 	r->status = status;
 	r->url = tg_strdup(x->url);
-	r->body = tg_buf_detach(&x->resp_body, &r->body_len);
+	r->body = tg_buf_detach(&r->body_len, &x->resp_body);
 	if (!r->body)
 		r->body = tg_strdup("");
 	r->headers = x->resp_headers;
@@ -736,16 +736,16 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 	http->stats.connections += (uint64_t)nconn;
 	http->stats.bytes += x->resp_body.len;
 	if (x->too_big || x->headers_too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		tg_error_set(TG_ETOOBIG,
-		             "%s %s: response %s larger than the limit of %zu "
-		             "bytes (HTTP %ld)",
-		             x->method, x->url,
-		             x->headers_too_big ? "headers" : "body",
-		             x->headers_too_big
-		                     ? (size_t)TG_MAX_HTTP_HEADER_BYTES
-		                     : x->max_bytes,
-		             status);
-		xfer_complete(x, TG_ETOOBIG, status);
+		error = tg_error_set(
+		        TG_ETOOBIG,
+		        "%s %s: response %s larger than the limit of %zu "
+		        "bytes (HTTP %ld)",
+		        x->method, x->url,
+		        x->headers_too_big ? "headers" : "body",
+		        x->headers_too_big ? (size_t)TG_MAX_HTTP_HEADER_BYTES
+		                           : x->max_bytes,
+		        status);
+		xfer_complete(x, error, status);
 		return;
 	}
 	if ((rc != CURLE_OK && curl_is_retryable(rc)) ||
@@ -757,12 +757,13 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 		}
 	}
 	if (rc != CURLE_OK) {
-		tg_error_set(TG_ENET, "%s %s: %s (%s; %u attempt%s)", x->method,
-		             x->url,
-		             x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
-		             curl_easy_strerror(rc), x->attempts,
-		             x->attempts == 1 ? "" : "s");
-		xfer_complete(x, TG_ENET, 0);
+		error = tg_error_set(TG_ENET, "%s %s: %s (%s; %u attempt%s)",
+		                     x->method, x->url,
+		                     x->errbuf[0] ? x->errbuf
+		                                  : curl_easy_strerror(rc),
+		                     curl_easy_strerror(rc), x->attempts,
+		                     x->attempts == 1 ? "" : "s");
+		xfer_complete(x, error, 0);
 		return;
 	}
 	if (status >= 300 && status < 400 && !x->no_redirects) {
@@ -845,17 +846,21 @@ static void fail_all(tg_http *http, CURLMcode mc)
 
 	while ((x = http->running_list)) {
 		running_remove(http, x);
-		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
-		             x->url, curl_multi_strerror(mc));
-		xfer_complete(x, TG_ENET, 0);
+		xfer_complete(x,
+		              tg_error_set(TG_ENET, "%s %s: curl multi: %s",
+		                           x->method, x->url,
+		                           curl_multi_strerror(mc)),
+		              0);
 	}
 	while ((x = http->queue)) {
 		http->queue = x->next;
 		if (!http->queue)
 			http->queue_tail = NULL;
-		tg_error_set(TG_ENET, "%s %s: curl multi: %s", x->method,
-		             x->url, curl_multi_strerror(mc));
-		xfer_complete(x, TG_ENET, 0);
+		xfer_complete(x,
+		              tg_error_set(TG_ENET, "%s %s: curl multi: %s",
+		                           x->method, x->url,
+		                           curl_multi_strerror(mc)),
+		              0);
 	}
 }
 

@@ -6,10 +6,9 @@
 
 #include <jansson.h>
 
+#include "tollgate/limits.h"
 #include "tollgate/log.h"
 #include "tollgate/util.h"
-
-#define TG_LOG_MAX_FIELDS 16
 
 static tg_log_handler handler;
 static void *handler_ctx;

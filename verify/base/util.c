@@ -250,7 +250,7 @@ char *tg_base64_encode(const unsigned char *data, size_t len)
 	return out;
 }
 
-void tg_sha256(unsigned char out[32], const void *data, size_t len)
+void tg_sha256(unsigned char out[TG_SHA256_LEN], const void *data, size_t len)
 {
 	SHA256(data, len, out);
 }
@@ -259,11 +259,11 @@ void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
                           const void *data,
                           size_t len)
 {
-	unsigned char md[32];
+	unsigned char md[TG_SHA256_LEN];
 
 	tg_sha256(md, data, len);
 	memcpy(out, "sha256:", 7);
-	tg_hex_encode(out + 7, md, 32);
+	tg_hex_encode(out + 7, md, TG_SHA256_LEN);
 }
 
 static bool is_lower_hex(const char *s, size_t n)

@@ -59,7 +59,7 @@ static char *parse_quoted(const char **p)
 		return NULL;
 	}
 	*p = s + 1;
-	out = tg_buf_detach(&b, NULL);
+	out = tg_buf_detach(NULL, &b);
 	return out;
 }
 

@@ -307,7 +307,7 @@ static int token_fetch(tg_registry *reg,
 	int error;
 
 	if ((error = token_url(&url, h, t)) < 0) {
-		tg_error_prefix(error, "%s: token realm URL", registry);
+		error = tg_error_prefix(error, "%s: token realm URL", registry);
 		goto out;
 	}
 	basic = basic_header(reg, registry);
@@ -321,7 +321,7 @@ static int token_fetch(tg_registry *reg,
 	       "realm", h->realm, "scope", t->scope, NULL);
 	error = tg_http_submit(reg->http, &req, on_token, t);
 	if (error < 0)
-		tg_error_prefix(error, "%s: token realm", registry);
+		error = tg_error_prefix(error, "%s: token realm", registry);
 out:
 	tg_buf_free(&url);
 	tg_registry__wipe(basic);
@@ -388,7 +388,7 @@ static void on_token(tg_http *http, int result, tg_http_response *r, void *ctx)
 	t->waiters = NULL;
 	t->fetching = false;
 	if (result < 0) {
-		tg_error_prefix(result, "%s: token", t->registry);
+		code = tg_error_prefix(result, "%s: token", t->registry);
 	} else if (r->status == 401 || r->status == 403) {
 		code = tg_error_set(
 		        TG_EAUTH,

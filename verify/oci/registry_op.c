@@ -79,8 +79,7 @@ void tg_registry__ops_fail_all(struct op *list, int code, const char *detail)
 	while ((op = list)) {
 		list = op->next;
 		op->next = NULL;
-		tg_error_set(code, "%s", detail);
-		op_fail(op, code);
+		op_fail(op, tg_error_set(code, "%s", detail));
 	}
 }
 
@@ -99,7 +98,7 @@ char *tg_registry__url_encode(const char *s)
 			tg_discard(
 			        tg_buf_printf(&b, "%%%02X", (unsigned char)*s));
 	}
-	out = tg_buf_detach(&b, NULL);
+	out = tg_buf_detach(NULL, &b);
 	return out;
 }
 
@@ -187,7 +186,7 @@ int tg_registry__op_send(struct op *op)
 	req.max_bytes = op->max_bytes;
 	error = tg_http_submit(op->reg->http, &req, on_response, op);
 	if (error < 0)
-		tg_error_prefix(error, "%s", op->name);
+		error = tg_error_prefix(error, "%s", op->name);
 	free(url);
 	tg_registry__wipe(auth);
 	return error;
@@ -207,11 +206,11 @@ void tg_registry__op_deliver(struct op *op,
 
 	if (op->kind == OP_BLOB) {
 		if (len > op->max_bytes) {
-			tg_error_set(TG_ETOOBIG,
-			             "%s: blob of %zu bytes is over "
-			             "the limit of %zu",
-			             op->name, len, op->max_bytes);
-			op_fail(op, TG_ETOOBIG);
+			op_fail(op,
+			        tg_error_set(TG_ETOOBIG,
+			                     "%s: blob of %zu bytes is over "
+			                     "the limit of %zu",
+			                     op->name, len, op->max_bytes));
 			return;
 		}
 		b = tg_calloc(1, sizeof(*b));
@@ -479,7 +478,7 @@ static int referrers_page(struct op *op, tg_http_response *r)
 		goto out;
 	}
 	if ((error = tg_link_next_parse(&next, link)) < 0) {
-		tg_error_prefix(error, "%s", op->name);
+		error = tg_error_prefix(error, "%s", op->name);
 		goto out;
 	}
 	if (!next) {
@@ -539,10 +538,11 @@ static int network_error(const struct op *op, int code)
 	    !strstr(tg_error_last(), "wrong version number"))
 		return tg_error_prefix(code, "%s", op->name);
 	detail = tg_strdup(tg_error_last());
-	tg_error_set(code,
-	             "%s: %s; if %s serves plain HTTP, list it as an insecure "
-	             "registry",
-	             op->name, detail, op->registry);
+	code = tg_error_set(
+	        code,
+	        "%s: %s; if %s serves plain HTTP, list it as an insecure "
+	        "registry",
+	        op->name, detail, op->registry);
 	free(detail);
 	return code;
 }

@@ -74,8 +74,8 @@ loc_child(tg_policy__ctx *c, tg_policy__loc parent, const char *key, size_t i)
 		tg_buf_free(&path);
 		return parent;
 	}
-	l.ptr = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&ptr, NULL));
-	l.disp = tg_policy__arena_keep(&c->scratch, tg_buf_detach(&path, NULL));
+	l.ptr = tg_policy__arena_keep(&c->scratch, tg_buf_detach(NULL, &ptr));
+	l.disp = tg_policy__arena_keep(&c->scratch, tg_buf_detach(NULL, &path));
 	return l;
 }
 

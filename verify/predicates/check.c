@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tollgate/check.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 
 struct tg_check {
@@ -18,9 +19,6 @@ struct tg_check {
 	size_t nnotes;
 	json_t *evidence;
 };
-
-/* Longest reason or note kept; a finding list longer than this is cut. */
-#define CHECK_TEXT_MAX 4096
 
 int tg_check_new(tg_check **out, const char *name)
 {
@@ -57,10 +55,10 @@ void tg_check_free(tg_check *check)
 }
 
 /* Append a formatted line to a list; the text is truncated at
- * CHECK_TEXT_MAX so a hostile document cannot make one reason huge. */
+ * TG_CHECK_TEXT_MAX so a hostile document cannot make one reason huge. */
 static void list_addv(char ***list, size_t *n, const char *fmt, va_list ap)
 {
-	char text[CHECK_TEXT_MAX];
+	char text[TG_CHECK_TEXT_MAX];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
 	*list = tg_realloc(*list, (*n + 1) * sizeof(**list));

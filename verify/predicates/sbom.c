@@ -13,9 +13,6 @@
 #include "tollgate/sbom.h"
 #include "tollgate/util.h"
 
-/* Characters in one version or license token we compare. */
-#define SBOM_MAX_TOKEN 256
-
 /* Versions -------------------------------------------------------------- */
 
 /* Compare two components [a, a+an) and [b, b+bn): numbers numerically
@@ -123,7 +120,7 @@ int tg_version_compare(const char *a, const char *b)
 typedef enum { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE } version_op;
 
 /* Parse one comparison [s, e) into op and a trimmed version copied into
- * ver (size SBOM_MAX_TOKEN). 0 or TG_EINVALID. */
+ * ver (size TG_SBOM_MAX_TOKEN). 0 or TG_EINVALID. */
 static int parse_cmp(const char *s, const char *e, version_op *op, char *ver)
 {
 	static const struct {
@@ -149,7 +146,7 @@ static int parse_cmp(const char *s, const char *e, version_op *op, char *ver)
 	}
 	while (s < e && isspace((unsigned char)*s))
 		s++;
-	if (s == e || (size_t)(e - s) >= SBOM_MAX_TOKEN)
+	if (s == e || (size_t)(e - s) >= TG_SBOM_MAX_TOKEN)
 		return TG_EINVALID;
 	for (i = 0; s + i < e; i++) {
 		char ch = s[i];
@@ -186,7 +183,7 @@ static int
 eval_constraint(const char *constraint, const char *version, bool *ok_out)
 {
 	const char *s = constraint, *comma;
-	char ver[SBOM_MAX_TOKEN];
+	char ver[TG_SBOM_MAX_TOKEN];
 	version_op op;
 	int r;
 	bool ok = true;
@@ -305,7 +302,7 @@ static void check_license_token(sbom_state *st, const sbom_pkg *pkg, char *tok)
 static void
 check_expression(sbom_state *st, const sbom_pkg *pkg, const char *expr)
 {
-	char tok[SBOM_MAX_TOKEN];
+	char tok[TG_SBOM_MAX_TOKEN];
 	const char *p = expr;
 	bool after_with = false;
 

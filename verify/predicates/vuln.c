@@ -13,14 +13,6 @@
 #include "tollgate/vuln.h"
 #include "tollgate/util.h"
 
-/* Seconds a scan time may lie ahead of our clock (clock skew between the
- * scanner's machine and ours) before the scan counts as from the future,
- * which no honest scanner writes. */
-#define VULN_MAX_CLOCK_SKEW 300
-
-/* Ids named in one reason line; the evidence lists more. */
-#define VULN_IDS_IN_REASON 10
-
 /* Report buckets, in the order the evidence lists them. */
 static const char *const buckets[] = { "critical", "high",       "medium",
 	                               "low",      "negligible", "unknown" };
@@ -207,10 +199,13 @@ static void classify(vuln_state *st, const char *id, const json_t *f)
 		return;
 	}
 	list_add(st->above, id);
-	if (st->nabove < VULN_IDS_IN_REASON)
-		tg_buf_printf(&st->reason, "%s%.100s (%s)",
-		              st->nabove ? ", " : "", id,
-		              json_string_value(json_object_get(f, "bucket")));
+	/* Cannot pass the buffer's TG_ERROR_MAX: at most
+	 * TG_VULN_IDS_IN_REASON ids of at most 100 bytes. Were it cut, the
+	 * check still fails and the evidence lists every id. */
+	if (st->nabove < TG_VULN_IDS_IN_REASON)
+		tg_discard(tg_buf_printf(
+		        &st->reason, "%s%.100s (%s)", st->nabove ? ", " : "",
+		        id, json_string_value(json_object_get(f, "bucket"))));
 	st->nabove++;
 }
 
@@ -241,7 +236,7 @@ static void evaluate_findings(vuln_state *st, const json_t *set)
 	              st->nabove == 1 ? "vulnerability" : "vulnerabilities",
 	              tg_severity_name(st->settings->max_severity),
 	              st->reason.data ? st->reason.data : "",
-	              st->nabove > VULN_IDS_IN_REASON ? ", ..." : "");
+	              st->nabove > TG_VULN_IDS_IN_REASON ? ", ..." : "");
 }
 
 /* scanFinishedOn against maxScanAge and the clock. */
@@ -263,7 +258,7 @@ check_scan_time(vuln_state *st, const json_t *predicate, int64_t now)
 	}
 	json_object_set_new(tg_check_evidence(st->check), "scanFinishedOn",
 	                    json_string(when));
-	if (t > now + VULN_MAX_CLOCK_SKEW)
+	if (t > now + TG_VULN_MAX_CLOCK_SKEW_S)
 		tg_check_fail(st->check,
 		              "scan finished at %.40s, in the "
 		              "future",

@@ -861,7 +861,7 @@ int tg_bundle_verify(tg_sigstore_evidence **out,
 	    (error = bundle_parse(&b, json, len)) < 0)
 		goto out;
 	if ((error = tg_bundle_verify_all(&v)) < 0) {
-		tg_error_prefix(error, "%s", name);
+		error = tg_error_prefix(error, "%s", name);
 		goto out;
 	}
 	if (b.dsse) {

@@ -181,7 +181,7 @@ int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
 	    (error = legacy_parse(&b, &v, layer)) < 0)
 		goto out;
 	if ((error = tg_bundle_verify_all(&v)) < 0) {
-		tg_error_prefix(error, "%s", name);
+		error = tg_error_prefix(error, "%s", name);
 		goto out;
 	}
 	*out = v.ev;

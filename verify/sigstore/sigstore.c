@@ -159,7 +159,7 @@ int tg_sigstore_verify_material(char **signer_out,
 	if (error == 0)
 		*signer_out = tg_strdup(ev->signer);
 	else
-		tg_error_prefix(error, "authority \"%s\"", a->name);
+		error = tg_error_prefix(error, "authority \"%s\"", a->name);
 	tg_sigstore_evidence_free(ev);
 	tg_trustroot_free(c.root);
 	free(type);
@@ -184,7 +184,7 @@ int tg_sigstore_verify_bundle(tg_sigstore_evidence **out,
 		return error;
 	error = tg_bundle_verify(out, name, json, len, &art, &c.pol);
 	if (error < 0)
-		tg_error_prefix(error, "authority \"%s\"", a->name);
+		error = tg_error_prefix(error, "authority \"%s\"", a->name);
 	tg_trustroot_free(c.root);
 	return error;
 }

@@ -32,13 +32,6 @@
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
 
-/* Exceptions looked at per image (the policy rarely has more than a few
- * for one image). */
-#define VERIFIER_MAX_EXCEPTIONS 32
-
-/* Bytes of an image config blob read for maxImageAge. */
-#define VERIFIER_MAX_CONFIG_BYTES TG_MAX_MANIFEST_BYTES
-
 struct subject_map;
 
 struct rule_auths {
@@ -372,7 +365,7 @@ static void fetch_config(struct job *j, const tg_oci_manifest *m)
 	j->pending++;
 	if (tg_registry_get_blob_async(j->vf->registry, j->ref->registry,
 	                               j->ref->repository, m->config->digest,
-	                               VERIFIER_MAX_CONFIG_BYTES, on_config,
+	                               TG_VERIFIER_MAX_CONFIG_BYTES, on_config,
 	                               j) < 0) {
 		j->pending--;
 		j->config_error = tg_strdup(tg_error_last());
@@ -559,18 +552,18 @@ static void start_checks(struct job *j)
 
 /* Exceptions matching this image, for waivers and their notes. */
 struct waivers {
-	const tg_policy_exception *exc[VERIFIER_MAX_EXCEPTIONS];
+	const tg_policy_exception *exc[TG_VERIFIER_MAX_EXCEPTIONS];
 	size_t n;
 	int64_t now;
 };
 
 static void waivers_init(struct waivers *w, const struct job *j, int64_t now)
 {
-	size_t n = tg_policy_exceptions_for(w->exc, VERIFIER_MAX_EXCEPTIONS,
+	size_t n = tg_policy_exceptions_for(w->exc, TG_VERIFIER_MAX_EXCEPTIONS,
 	                                    j->vf->policy, j->ref->name,
 	                                    j->digest);
 
-	w->n = n < VERIFIER_MAX_EXCEPTIONS ? n : VERIFIER_MAX_EXCEPTIONS;
+	w->n = n < TG_VERIFIER_MAX_EXCEPTIONS ? n : TG_VERIFIER_MAX_EXCEPTIONS;
 	w->now = now;
 }
 
