@@ -150,38 +150,63 @@ static void notify_cycle(runner *r, const json_t *doc, const char *commit)
 	}
 }
 
+/* A cycle that stopped (signal, lost lease) or failed: when to try
+ * again. */
+static void cycle_failed(runner *r, const tg_cycle_result *res)
+{
+	char n[16];
+
+	if (res->stopped) {
+		tg_log(TG_LOG_INFO, "cycle stopped", "commit", res->commit,
+		       "reason", tg_error_last(), NULL);
+		r->next_cycle = tg_monotonic();
+		if (r->lease && !tg_lease_held(r->lease)) {
+			/* Lost the lease: only lease_step() runs until it is
+			 * held again, every retry period. */
+			r->leader = false;
+			r->next_lease =
+			        tg_monotonic() + TG_LEASE_RETRY_PERIOD_S;
+			tg_metrics_set_leader(r->metrics, false);
+		}
+		return;
+	}
+	r->failures++;
+	r->next_cycle = tg_monotonic() + backoff(r->failures);
+	snprintf(n, sizeof(n), "%.0f", backoff(r->failures));
+	tg_log(TG_LOG_ERROR, "cycle failed", "commit", res->commit, "error",
+	       tg_error_last(), "retry_in_s", n, NULL);
+}
+
+/* One line with the counts of a cycle that ran. */
+static void log_result(const tg_cycle_result *res)
+{
+	char n[4][16];
+
+	snprintf(n[0], sizeof(n[0]), "%d", res->applied);
+	snprintf(n[1], sizeof(n[1]), "%d", res->blocked);
+	snprintf(n[2], sizeof(n[2]), "%d", res->failed);
+	snprintf(n[3], sizeof(n[3]), "%d", res->drifted);
+	tg_log(TG_LOG_INFO, "cycle result", "commit", res->commit, "applied",
+	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3], "status",
+	       res->status_pushed      ? "pushed"
+	       : res->status_committed ? "committed"
+	                               : "unchanged",
+	       NULL);
+}
+
 static void run_cycle(runner *r)
 {
 	tg_cycle_result res;
 	json_t *doc = NULL;
 	double start = tg_monotonic(), took;
 	int error;
-	char n[4][16];
 
-	error = tg_agent_cycle(r->agent, false, &res, &doc);
+	error = tg_agent_cycle(&res, &doc, r->agent, false);
 	took = tg_monotonic() - start;
 	if (error < 0) {
 		tg_metrics_cycle(r->metrics, res.stopped ? "stopped" : "error",
 		                 took, res.units ? &res : NULL, tg_now());
-		if (res.stopped) {
-			tg_log(TG_LOG_INFO, "cycle stopped", "commit",
-			       res.commit, "reason", tg_error_last(), NULL);
-			r->next_cycle = tg_monotonic();
-			if (r->lease && !tg_lease_held(r->lease)) {
-				/* Lost the lease: only lease_step() runs until
-				 * it is held again, every retry period. */
-				r->leader = false;
-				r->next_lease = tg_monotonic() +
-				                TG_LEASE_RETRY_PERIOD_S;
-				tg_metrics_set_leader(r->metrics, false);
-			}
-			goto out;
-		}
-		r->failures++;
-		r->next_cycle = tg_monotonic() + backoff(r->failures);
-		snprintf(n[0], sizeof(n[0]), "%.0f", backoff(r->failures));
-		tg_log(TG_LOG_ERROR, "cycle failed", "commit", res.commit,
-		       "error", tg_error_last(), "retry_in_s", n[0], NULL);
+		cycle_failed(r, &res);
 		goto out;
 	}
 	r->failures = 0;
@@ -190,16 +215,7 @@ static void run_cycle(runner *r)
 	log_units(doc, res.commit);
 	notify_cycle(r, doc, res.commit);
 	notify_flush(r);
-	snprintf(n[0], sizeof(n[0]), "%d", res.applied);
-	snprintf(n[1], sizeof(n[1]), "%d", res.blocked);
-	snprintf(n[2], sizeof(n[2]), "%d", res.failed);
-	snprintf(n[3], sizeof(n[3]), "%d", res.drifted);
-	tg_log(TG_LOG_INFO, "cycle result", "commit", res.commit, "applied",
-	       n[0], "blocked", n[1], "failed", n[2], "drifted", n[3], "status",
-	       res.status_pushed      ? "pushed"
-	       : res.status_committed ? "committed"
-	                              : "unchanged",
-	       NULL);
+	log_result(&res);
 	if (!r->ready) {
 		r->ready = true;
 		tg_httpd_set_ready(r->httpd, true);
@@ -221,7 +237,7 @@ static void run_reverify(runner *r)
 	size_t i;
 
 	r->next_reverify = tg_monotonic() + (double)r->cfg->reverify_interval;
-	if (tg_agent_reverify(r->agent, &fresh) < 0) {
+	if (tg_agent_reverify(&fresh, r->agent) < 0) {
 		tg_log(TG_LOG_ERROR, "re-verification failed", "error",
 		       tg_error_last(), NULL);
 		return;
@@ -250,7 +266,7 @@ static void poll_remote(runner *r)
 	bool moved = false;
 
 	r->next_poll = tg_monotonic() + r->poll_s;
-	if (tg_agent_remote_moved(r->agent, &moved) < 0) {
+	if (tg_agent_remote_moved(&moved, r->agent) < 0) {
 		tg_log(TG_LOG_DEBUG, "remote ref check failed", "error",
 		       tg_error_last(), NULL);
 		return;
@@ -392,15 +408,56 @@ static void loop(runner *r)
 	}
 }
 
-int tg_run(const tg_config *cfg, const tg_run_options *opts)
+/* The agent of r, with the run's options and the lease as write check. */
+static int start_agent(runner *r)
 {
 	tg_agent_options ao = { 0 };
+
+	ao.health_timeout_s = r->opts->health_timeout_s;
+	/* A leader waits for rollouts less than the renew deadline. */
+	if (r->opts->leader_election && ao.health_timeout_s == 0)
+		ao.health_timeout_s = TG_RUN_LEADER_HEALTH_TIMEOUT_S;
+	ao.allow_insecure_kubeconfig = r->opts->allow_insecure_kubeconfig;
+	ao.stop = r->opts->stop;
+	ao.may_write = may_write;
+	ao.may_write_ctx = r;
+	return tg_agent_new(&r->agent, r->cfg, &ao);
+}
+
+/* The HTTP endpoint on addr (health, metrics, /reconcile). */
+static int start_httpd(runner *r, const char *addr)
+{
 	tg_httpd_options ho = { 0 };
+	int error;
+
+	ho.addr = addr;
+	ho.secret = r->opts->secret;
+	ho.secret_len = r->opts->secret_len;
+	ho.wake_fd = r->opts->wake_wfd;
+	if ((error = tg_httpd_start(&r->httpd, &ho)) < 0)
+		return error;
+	publish_metrics(r);
+	return 0;
+}
+
+static void log_started(const runner *r, const char *addr)
+{
+	char interval[32];
+
+	snprintf(interval, sizeof(interval), "%lld",
+	         (long long)r->cfg->source.interval);
+	tg_log(TG_LOG_INFO, "tollgate run started", "source",
+	       r->cfg->source.url, "branch", r->cfg->source.branch,
+	       "interval_s", interval, "listen", addr ? addr : "off",
+	       "identity", r->identity, NULL);
+}
+
+int tg_run(const tg_config *cfg, const tg_run_options *opts)
+{
 	const char *addr =
 	        opts->listen_addr ? opts->listen_addr : cfg->listen_addr;
 	char *identity = NULL;
 	runner r;
-	char interval[32];
 	int error;
 
 	memset(&r, 0, sizeof(r));
@@ -410,15 +467,7 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 	if (!opts->identity)
 		identity = default_identity();
 	r.identity = opts->identity ? opts->identity : identity;
-	ao.health_timeout_s = opts->health_timeout_s;
-	/* A leader waits for rollouts less than the renew deadline. */
-	if (opts->leader_election && ao.health_timeout_s == 0)
-		ao.health_timeout_s = TG_RUN_LEADER_HEALTH_TIMEOUT_S;
-	ao.allow_insecure_kubeconfig = opts->allow_insecure_kubeconfig;
-	ao.stop = opts->stop;
-	ao.may_write = may_write;
-	ao.may_write_ctx = &r;
-	if ((error = tg_agent_new(&r.agent, cfg, &ao)) < 0)
+	if ((error = start_agent(&r)) < 0)
 		goto out;
 	r.metrics = tg_metrics_new();
 	tg_metrics_set_source(r.metrics, cfg->source.url, cfg->source.branch);
@@ -427,20 +476,9 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 	if ((error = tg_notifier_new(&r.notifier, cfg)) < 0)
 		goto out;
 	r.blocked = json_object();
-	if (addr) {
-		ho.addr = addr;
-		ho.secret = opts->secret;
-		ho.secret_len = opts->secret_len;
-		ho.wake_fd = opts->wake_wfd;
-		if ((error = tg_httpd_start(&r.httpd, &ho)) < 0)
-			goto out;
-		publish_metrics(&r);
-	}
-	snprintf(interval, sizeof(interval), "%lld",
-	         (long long)cfg->source.interval);
-	tg_log(TG_LOG_INFO, "tollgate run started", "source", cfg->source.url,
-	       "branch", cfg->source.branch, "interval_s", interval, "listen",
-	       addr ? addr : "off", "identity", r.identity, NULL);
+	if (addr && (error = start_httpd(&r, addr)) < 0)
+		goto out;
+	log_started(&r, addr);
 	r.next_cycle = tg_monotonic();
 	r.next_poll = r.next_cycle + r.poll_s;
 	r.next_reverify = r.next_cycle + (double)cfg->reverify_interval;

@@ -175,7 +175,7 @@ static int run_cycle(int argc, char **argv, bool plan)
 	ao.health_timeout_s = c.health_timeout_s;
 	if (tg_config_load(&cfg, c.config) < 0 ||
 	    tg_agent_new(&agent, cfg, &ao) < 0 ||
-	    tg_agent_cycle(agent, plan, &r, &doc) < 0) {
+	    tg_agent_cycle(&r, &doc, agent, plan) < 0) {
 		fprintf(stderr, "tollgate %s: %s\n", cmd, tg_error_last());
 		goto out;
 	}

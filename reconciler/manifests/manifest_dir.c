@@ -88,7 +88,10 @@ read_file(walk *w, const char *abs, const char *rel, const struct stat *st)
 		tg_manifest_set_add_error(w->set, rel, tg_error_last());
 		return;
 	}
-	tg_manifest_set_add_file(w->set, rel, data, len);
+	/* The walk goes on: a path over TG_MAX_TREE_FILES is recorded as an
+	 * error of the set, and rel comes from a directory listing, so it is
+	 * a safe relative path. */
+	tg_discard(tg_manifest_set_add_file(w->set, rel, data, len));
 	free(data);
 }
 

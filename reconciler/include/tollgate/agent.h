@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "tollgate/config.h"
+#include "tollgate/error.h"
 
 typedef struct tg_agent tg_agent;
 
@@ -48,9 +49,9 @@ typedef struct tg_agent_options {
 
 /* Load the policy, open the source cache, the registry and cluster
  * clients. Nothing is fetched yet. cfg is borrowed and must outlive a. */
-int tg_agent_new(tg_agent **out,
-                 const tg_config *cfg,
-                 const tg_agent_options *opts);
+TG_WUR int tg_agent_new(tg_agent **out,
+                        const tg_config *cfg,
+                        const tg_agent_options *opts);
 void tg_agent_free(tg_agent *a);
 
 typedef struct tg_cycle_result {
@@ -76,10 +77,10 @@ typedef struct tg_cycle_result {
  * result), or a negative code when it could not (Git, cluster or policy
  * unreachable) with the detail in tg_error_last().
  */
-int tg_agent_cycle(tg_agent *a,
-                   bool plan,
-                   tg_cycle_result *result,
-                   json_t **report_out);
+TG_WUR int tg_agent_cycle(tg_cycle_result *result,
+                          json_t **report_out,
+                          tg_agent *a,
+                          bool plan);
 
 /* The agent's Kubernetes client (borrowed), e.g. for the Lease. */
 struct tg_kube *tg_agent_kube(tg_agent *a);
@@ -88,7 +89,7 @@ struct tg_kube *tg_agent_kube(tg_agent *a);
  * Cheap check between cycles: has the branch moved on the remote since the
  * last fetch? 0 or the errors of tg_source_remote_head().
  */
-int tg_agent_remote_moved(tg_agent *a, bool *moved);
+TG_WUR int tg_agent_remote_moved(bool *moved, tg_agent *a);
 
 /*
  * Re-verification (tollgate run): verify every image deployed by the
@@ -103,7 +104,7 @@ int tg_agent_remote_moved(tg_agent *a, bool *moved);
  * when the status could not be published or nothing was deployed yet
  * (0 then, with nothing checked).
  */
-int tg_agent_reverify(tg_agent *a, json_t **violations_out);
+TG_WUR int tg_agent_reverify(json_t **violations_out, tg_agent *a);
 
 /* Violations currently known (borrowed JSON array). */
 const json_t *tg_agent_violations(const tg_agent *a);

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "tollgate/error.h"
+
 enum {
 	TG_EXIT_OK = 0,      /* done, nothing blocked */
 	TG_EXIT_ERROR = 1,   /* config, I/O, network */
@@ -28,25 +30,26 @@ typedef struct tg_cli_common {
  * return 1; return 0 if it is not one; return -1 after printing a usage
  * error. Logging options take effect at once.
  */
-int tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i);
+TG_WUR int
+tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i);
 
 /*
  * For "--name value" or "--name=value" at argv[*i]: set *value, advance *i
  * and return 1; 0 when argv[*i] is another option; -1 (after printing a
  * usage error) when the value is missing.
  */
-int tg_cli_option_value(
+TG_WUR int tg_cli_option_value(
         const char **value, const char *name, int argc, char **argv, int *i);
 
-int tg_cmd_version(int argc, char **argv);
-int tg_cmd_verify(int argc, char **argv);
+TG_WUR int tg_cmd_version(int argc, char **argv);
+TG_WUR int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */
-int tg_cmd_manifests(int argc, char **argv);
-int tg_cmd_once(int argc, char **argv);
-int tg_cmd_plan(int argc, char **argv);
+TG_WUR int tg_cmd_manifests(int argc, char **argv);
+TG_WUR int tg_cmd_once(int argc, char **argv);
+TG_WUR int tg_cmd_plan(int argc, char **argv);
 /* tollgate run --config FILE: reconcile until SIGTERM. */
-int tg_cmd_run(int argc, char **argv);
+TG_WUR int tg_cmd_run(int argc, char **argv);
 /* sigstore verify-bundle: see reconciler/cli/cmd_sigstore.c. */
-int tg_cmd_sigstore(int argc, char **argv);
+TG_WUR int tg_cmd_sigstore(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_httpd tg_httpd;
 
 typedef struct tg_httpd_options {
@@ -30,7 +32,7 @@ typedef struct tg_httpd_options {
 } tg_httpd_options;
 
 /* Start serving. 0, TG_EINVALID (bad address), TG_EIO (cannot listen). */
-int tg_httpd_start(tg_httpd **out, const tg_httpd_options *opts);
+TG_WUR int tg_httpd_start(tg_httpd **out, const tg_httpd_options *opts);
 /* Stop the server thread and free everything. NULL is fine. */
 void tg_httpd_stop(tg_httpd *h);
 

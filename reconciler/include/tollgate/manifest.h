@@ -47,6 +47,7 @@
 
 #include <jansson.h>
 
+#include "tollgate/error.h"
 #include "tollgate/imageref.h"
 
 typedef struct tg_manifest_set tg_manifest_set;
@@ -88,7 +89,8 @@ typedef struct tg_manifest_options {
 } tg_manifest_options;
 
 /* An empty set. opts may be NULL. 0 or TG_EINVALID (a bad image path). */
-int tg_manifest_set_new(tg_manifest_set **out, const tg_manifest_options *opts);
+TG_WUR int tg_manifest_set_new(tg_manifest_set **out,
+                               const tg_manifest_options *opts);
 
 void tg_manifest_set_free(tg_manifest_set *set);
 
@@ -106,10 +108,10 @@ bool tg_manifest_path_wanted(const char *path);
  * not a safe relative path (tg_path_is_safe_relative); TG_ETOOBIG past
  * TG_MAX_TREE_FILES files (recorded as an error of the set too).
  */
-int tg_manifest_set_add_file(tg_manifest_set *set,
-                             const char *path,
-                             const char *data,
-                             size_t len);
+TG_WUR int tg_manifest_set_add_file(tg_manifest_set *set,
+                                    const char *path,
+                                    const char *data,
+                                    size_t len);
 
 /*
  * Record a problem found while reading the tree (a symlink that leaves
@@ -129,7 +131,7 @@ void tg_manifest_set_add_error(tg_manifest_set *set,
  * directory are errors. Nesting is limited to TG_MAX_TREE_DEPTH.
  * 0, or TG_ENOTFOUND / TG_EIO when dir itself cannot be read.
  */
-int tg_manifest_set_add_dir(tg_manifest_set *set, const char *dir);
+TG_WUR int tg_manifest_set_add_dir(tg_manifest_set *set, const char *dir);
 
 /* Units, sorted by name. Borrowed from the set. */
 size_t tg_manifest_set_unit_count(const tg_manifest_set *set);
@@ -183,9 +185,9 @@ tg_manifest_image *tg_manifest_object_image(const tg_manifest_object *obj,
  * "written" form and parsed reference stay those from Git. 0, TG_ENOTFOUND
  * (no image of the object there) or TG_EPARSE (ref is not a reference).
  */
-int tg_manifest_object_set_image(tg_manifest_object *obj,
-                                 const char *pointer,
-                                 const char *ref);
+TG_WUR int tg_manifest_object_set_image(tg_manifest_object *obj,
+                                        const char *pointer,
+                                        const char *ref);
 
 const tg_manifest_object *
 tg_manifest_image_object(const tg_manifest_image *img);

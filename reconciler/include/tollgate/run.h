@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "tollgate/config.h"
+#include "tollgate/error.h"
 
 typedef struct tg_run_options {
 	const char *listen_addr; /* overrides the config's listenAddr */
@@ -36,6 +37,6 @@ typedef struct tg_run_options {
 
 /* Run until *stop. 0 after a clean stop, or a negative code when the
  * agent could not start (policy, config, listen address). */
-int tg_run(const tg_config *cfg, const tg_run_options *opts);
+TG_WUR int tg_run(const tg_config *cfg, const tg_run_options *opts);
 
 #endif

@@ -1,0 +1,72 @@
+/*
+ * The plan stage (DESIGN.md section 1, step 5): from the verdicts of one
+ * cycle's images, decide each unit. A unit is applied only if every image
+ * in it is allowed (or warned) and every file of it is valid; otherwise it
+ * is blocked whole and the cluster keeps what it had. The image fields of
+ * an allowed unit are pinned to the verified digest before apply sees
+ * them. After apply, its report is folded into the status document.
+ */
+#ifndef TOLLGATE_PLAN_H
+#define TOLLGATE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/agent.h"
+#include "tollgate/apply.h"
+#include "tollgate/manifest.h"
+#include "tollgate/verdict.h"
+
+/*
+ * The verdicts of a set of image references, each distinct reference
+ * once. Initialise with tg_plan_verdicts_init(), add references, let the
+ * verifier fill v[0..n) (allocated by tg_plan_verdicts_alloc()), and free
+ * with tg_plan_verdicts_free().
+ */
+typedef struct tg_plan_verdicts {
+	const char **refs; /* borrowed from their owner (a manifest set) */
+	tg_verdict **v;
+	size_t n;
+	json_t *index; /* ref -> position */
+} tg_plan_verdicts;
+
+void tg_plan_verdicts_init(tg_plan_verdicts *vs);
+/* Add ref (borrowed) unless it is there already. */
+void tg_plan_verdicts_add(tg_plan_verdicts *vs, const char *ref);
+/* Allocate v for the n references added (all NULL). */
+void tg_plan_verdicts_alloc(tg_plan_verdicts *vs);
+void tg_plan_verdicts_free(tg_plan_verdicts *vs);
+/* The verdict of ref (borrowed), or NULL when ref was not verified. */
+const tg_verdict *tg_plan_verdict_for(const tg_plan_verdicts *vs,
+                                      const char *ref);
+
+/* The status entry of one image (new reference): the verifier's verdict,
+ * plus the reference as written and the reasons gathered from its
+ * checks. */
+json_t *tg_plan_image_entry(const char *ref, const tg_verdict *v);
+
+/*
+ * Decide every unit of set into doc's "units" (verdict "failed",
+ * "blocked" or "planned", images, message), counting units into r; pin
+ * the images of the planned units and hand them to ap; tell ap to keep
+ * the objects of the others.
+ */
+void tg_plan_units(tg_apply *ap,
+                   json_t *doc,
+                   tg_cycle_result *r,
+                   tg_manifest_set *set,
+                   const tg_plan_verdicts *vs);
+
+/*
+ * Fold apply's report into the status document doc: unit verdicts (not
+ * for a dry run, plan), objects, pruned units, health, the drift list;
+ * count the outcomes into r.
+ */
+void tg_plan_merge_apply_report(json_t *doc,
+                                tg_cycle_result *r,
+                                json_t *report,
+                                bool plan);
+
+#endif

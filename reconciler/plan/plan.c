@@ -1,0 +1,349 @@
+/*
+ * The plan stage: see reconciler/include/tollgate/plan.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "tollgate/error.h"
+#include "tollgate/imageref.h"
+#include "tollgate/log.h"
+#include "tollgate/plan.h"
+#include "tollgate/util.h"
+
+/* Verdicts ----------------------------------------------------------------- */
+
+void tg_plan_verdicts_init(tg_plan_verdicts *vs)
+{
+	memset(vs, 0, sizeof(*vs));
+	vs->index = json_object();
+}
+
+void tg_plan_verdicts_add(tg_plan_verdicts *vs, const char *ref)
+{
+	if (json_object_get(vs->index, ref))
+		return;
+	json_object_set_new(vs->index, ref, json_integer((json_int_t)vs->n));
+	vs->refs = tg_realloc(vs->refs, (vs->n + 1) * sizeof(*vs->refs));
+	vs->refs[vs->n++] = ref;
+}
+
+void tg_plan_verdicts_alloc(tg_plan_verdicts *vs)
+{
+	vs->v = tg_calloc(vs->n ? vs->n : 1, sizeof(*vs->v));
+}
+
+void tg_plan_verdicts_free(tg_plan_verdicts *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++)
+		tg_verdict_free(vs->v ? vs->v[i] : NULL);
+	free(vs->refs);
+	free(vs->v);
+	json_decref(vs->index);
+}
+
+const tg_verdict *tg_plan_verdict_for(const tg_plan_verdicts *vs,
+                                      const char *ref)
+{
+	json_t *i = json_object_get(vs->index, ref);
+
+	return i ? vs->v[json_integer_value(i)] : NULL;
+}
+
+json_t *tg_plan_image_entry(const char *ref, const tg_verdict *v)
+{
+	json_t *e = tg_verdict_to_json(v), *reasons = json_array(), *c;
+	json_t *checks = json_object_get(e, "checks");
+	size_t i, j;
+
+	json_object_set_new(e, "ref", json_string(ref));
+	json_array_foreach(checks, i, c) {
+		json_t *r;
+		const char *res =
+		        json_string_value(json_object_get(c, "result"));
+		if (res && (!strcmp(res, "pass") || !strcmp(res, "skipped")))
+			continue;
+		json_array_foreach(json_object_get(c, "reasons"), j, r)
+			json_array_append(reasons, r);
+	}
+	json_object_set_new(e, "reasons", reasons);
+	return e;
+}
+
+/* Units -------------------------------------------------------------------- */
+
+/* A unit with invalid files: its errors into its status entry. */
+static const char *fail_unit(json_t *entry, const tg_manifest_unit *unit)
+{
+	json_t *errs = json_array();
+	size_t i;
+
+	for (i = 0; i < tg_manifest_unit_error_count(unit); i++)
+		json_array_append_new(
+		        errs, json_string(tg_manifest_unit_error(unit, i)));
+	json_object_set_new(entry, "errors", errs);
+	json_object_set_new(entry, "message", json_string("invalid manifests"));
+	return "failed";
+}
+
+/* Was the i-th image's reference written earlier in the unit? */
+static bool seen_before(const tg_manifest_unit *unit, size_t i)
+{
+	const char *ref =
+	        tg_manifest_image_written(tg_manifest_unit_image(unit, i));
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (!strcmp(ref, tg_manifest_image_written(
+		                         tg_manifest_unit_image(unit, j))))
+			return true;
+	return false;
+}
+
+/* Decide one unit: "failed" (invalid files), "blocked" (an image blocked)
+ * or NULL (allowed: apply). Fills the unit's status entry. */
+static const char *decide_unit(json_t *entry,
+                               const tg_manifest_unit *unit,
+                               const tg_plan_verdicts *vs)
+{
+	json_t *images = json_array();
+	size_t i, blocked = 0, n = tg_manifest_unit_image_count(unit);
+	char *m;
+
+	json_object_set_new(entry, "images", images);
+	if (!tg_manifest_unit_is_valid(unit))
+		return fail_unit(entry, unit);
+	for (i = 0; i < n; i++) {
+		const char *ref = tg_manifest_image_written(
+		        tg_manifest_unit_image(unit, i));
+		const tg_verdict *v = tg_plan_verdict_for(vs, ref);
+
+		if (seen_before(unit, i))
+			continue;
+		if (!v || tg_verdict_get(v) == TG_VERDICT_BLOCKED)
+			blocked++;
+		if (v)
+			json_array_append_new(images,
+			                      tg_plan_image_entry(ref, v));
+	}
+	if (!blocked)
+		return NULL;
+	m = tg_aprintf("%zu of %zu images failed verification", blocked,
+	               json_array_size(images));
+	json_object_set_new(entry, "message", json_string(m));
+	free(m);
+	return "blocked";
+}
+
+/* Pin one image to the digest verified for it, or TG_EUNTRUSTED. */
+static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
+{
+	const tg_verdict *v =
+	        tg_plan_verdict_for(vs, tg_manifest_image_written(img));
+	const char *digest = v ? tg_verdict_digest(v) : NULL;
+	char *pinned;
+	int error;
+
+	if (!digest || !tg_digest_is_valid(digest))
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "%s: no verified "
+		                    "digest",
+		                    tg_manifest_image_written(img));
+	pinned = tg_imageref_pinned(tg_manifest_image_ref(img), digest);
+	error = tg_manifest_object_set_image(
+	        (tg_manifest_object *)tg_manifest_image_object(img),
+	        tg_manifest_image_pointer(img), pinned);
+	free(pinned);
+	return error;
+}
+
+/*
+ * Pin every image of an allowed unit to its verified digest and hand the
+ * objects to apply. Returns -1 (unit blocked, message in entry) when an
+ * image has no verified digest: the digest applied is the digest verified.
+ */
+static int pin_unit(json_t ***objs_out,
+                    size_t *n_out,
+                    tg_manifest_unit *unit,
+                    const tg_plan_verdicts *vs)
+{
+	size_t i, n = tg_manifest_unit_object_count(unit);
+	json_t **objs;
+	int error;
+
+	for (i = 0; i < tg_manifest_unit_image_count(unit); i++)
+		if ((error = pin_image(tg_manifest_unit_image(unit, i), vs)) <
+		    0)
+			return error;
+	objs = tg_calloc(n ? n : 1, sizeof(*objs));
+	for (i = 0; i < n; i++)
+		objs[i] = tg_manifest_object_json(
+		        tg_manifest_unit_object(unit, i));
+	*objs_out = objs;
+	*n_out = n;
+	return 0;
+}
+
+/* A unit not applied this cycle: its verdict, counted; apply keeps what
+ * the cluster has of it. */
+static void hold_unit(tg_apply *ap,
+                      json_t *entry,
+                      tg_cycle_result *r,
+                      const char *name,
+                      const char *verdict)
+{
+	json_object_set_new(entry, "verdict", json_string(verdict));
+	if (!strcmp(verdict, "blocked"))
+		r->blocked++;
+	else
+		r->failed++;
+	tg_apply_keep_unit(ap, name);
+	tg_log(TG_LOG_WARN, "unit not applied", "unit", name, "verdict",
+	       verdict, "reason",
+	       json_string_value(json_object_get(entry, "message")), NULL);
+}
+
+void tg_plan_units(tg_apply *ap,
+                   json_t *doc,
+                   tg_cycle_result *r,
+                   tg_manifest_set *set,
+                   const tg_plan_verdicts *vs)
+{
+	json_t *units = json_object_get(doc, "units");
+	size_t u;
+
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+		const char *name = tg_manifest_unit_name(unit);
+		json_t *entry = json_object(), **objs = NULL;
+		const char *verdict = decide_unit(entry, unit, vs);
+		size_t n = 0;
+
+		json_object_set_new(units, name, entry);
+		r->units++;
+		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {
+			json_object_set_new(entry, "message",
+			                    json_string(tg_error_last()));
+			verdict = "blocked";
+		}
+		if (verdict) {
+			hold_unit(ap, entry, r, name, verdict);
+			continue;
+		}
+		json_object_set_new(entry, "verdict", json_string("planned"));
+		tg_apply_add_unit(ap, name, objs, n);
+		free(objs);
+	}
+}
+
+/* The apply report ----------------------------------------------------------
+ */
+
+/* "the cluster refused the unit: <first error> (and N more)". */
+static json_t *first_error(json_t *errors)
+{
+	size_t n = json_array_size(errors);
+	const char *e = json_string_value(json_array_get(errors, 0));
+	char *m;
+	json_t *j;
+
+	if (!e)
+		return json_string("the cluster refused the unit");
+	if (n > 1)
+		m = tg_aprintf("the cluster refused the unit: %s (and %zu "
+		               "more)",
+		               e, n - 1);
+	else
+		m = tg_aprintf("the cluster refused the unit: %s", e);
+	j = json_string(m);
+	free(m);
+	return j;
+}
+
+/* A unit removed from Git: its objects were pruned. */
+static void merge_pruned_unit(json_t *doc,
+                              tg_cycle_result *r,
+                              const char *name,
+                              json_t *ur,
+                              const char *res)
+{
+	json_t *p = json_pack("{s:s,s:O,s:O}", "unit", name, "pruned",
+	                      json_object_get(ur, "pruned"), "errors",
+	                      json_object_get(ur, "errors"));
+
+	json_array_append_new(json_object_get(doc, "prunedUnits"), p);
+	if (!strcmp(res, "failed"))
+		r->failed++;
+}
+
+/* The drift apply found in one unit, into the document's drift list. */
+static void
+merge_drift(json_t *drift, tg_cycle_result *r, const char *name, json_t *ur)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(ur, "drift"), i, d) {
+		json_t *c = json_deep_copy(d);
+		json_object_set_new(c, "unit", json_string(name));
+		json_object_set(c, "corrected",
+		                json_object_get(ur, "driftCorrected"));
+		json_array_append_new(drift, c);
+		r->drifted++;
+	}
+}
+
+/* One unit's verdict from apply: failed, or (not for plan) applied or
+ * unchanged. */
+static void merge_verdict(json_t *entry,
+                          tg_cycle_result *r,
+                          json_t *ur,
+                          const char *res,
+                          bool plan)
+{
+	if (!strcmp(res, "failed")) {
+		json_object_set_new(entry, "verdict", json_string("failed"));
+		json_object_set(entry, "errors", json_object_get(ur, "errors"));
+		json_object_set_new(entry, "message",
+		                    first_error(json_object_get(ur, "errors")));
+		r->failed++;
+	} else if (!plan) {
+		json_object_set_new(entry, "verdict", json_string(res));
+		r->applied += !strcmp(res, "applied");
+		r->unchanged += !strcmp(res, "unchanged");
+	}
+}
+
+void tg_plan_merge_apply_report(json_t *doc,
+                                tg_cycle_result *r,
+                                json_t *report,
+                                bool plan)
+{
+	json_t *units = json_object_get(doc, "units");
+	json_t *drift = json_object_get(doc, "drift"), *ur;
+	const char *name;
+
+	json_object_foreach(json_object_get(report, "units"), name, ur) {
+		json_t *entry = json_object_get(units, name);
+		const char *res =
+		        json_string_value(json_object_get(ur, "result"));
+
+		if (!entry) {
+			merge_pruned_unit(doc, r, name, ur, res);
+			continue;
+		}
+		merge_verdict(entry, r, ur, res, plan);
+		json_object_set(entry, "objects",
+		                json_object_get(ur, "objects"));
+		if (json_array_size(json_object_get(ur, "pruned")))
+			json_object_set(entry, "pruned",
+			                json_object_get(ur, "pruned"));
+		if (json_array_size(json_object_get(ur, "health")))
+			json_object_set(entry, "health",
+			                json_object_get(ur, "health"));
+		merge_drift(drift, r, name, ur);
+	}
+}
