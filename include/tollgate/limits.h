@@ -107,6 +107,16 @@
  * once, and a bound keeps the recursion short. */
 #define TG_MAX_MANIFEST_LIST_DEPTH 4
 
+/* Bytes of one error message about a manifest file (a duplicate object, a
+ * bad image field): it names the file, line, object and field; a longer
+ * one reads "... (message cut)". */
+#define TG_MAX_MANIFEST_MESSAGE_BYTES 8192
+
+/* Bytes of a JSON pointer to an image field built while walking an
+ * object: every segment is a key or index of the object, escaping at
+ * most doubles a key, so twice the largest file always suffices. */
+#define TG_MAX_IMAGE_POINTER_BYTES (2 * (size_t)TG_MAX_FILE_BYTES)
+
 /* YAML ------------------------------------------------------------------- */
 
 /* Nesting of mappings and sequences. Kubernetes objects nest ~15 deep;
@@ -472,5 +482,16 @@
 
 /* Notifications waiting for delivery; older ones are dropped beyond it. */
 #define TG_MAX_PENDING_NOTIFICATIONS 1000
+
+/* Seconds a cycle waits for rollouts when the caller does not say
+ * (tollgate once; a leader uses TG_RUN_LEADER_HEALTH_TIMEOUT_S). */
+#define TG_AGENT_HEALTH_TIMEOUT_S 60.0
+
+/* Bytes of a host name with its NUL (listen address, own hostname): DNS
+ * names have at most 253 characters. */
+#define TG_MAX_HOST_BYTES 256
+
+/* The largest TCP port number (16 bits). */
+#define TG_MAX_TCP_PORT 65535
 
 #endif

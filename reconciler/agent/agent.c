@@ -26,8 +26,6 @@
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
 
-/* Seconds to wait for rollouts when the caller does not say. */
-#define TG_DEFAULT_HEALTH_TIMEOUT_S 60.0
 #define TG_VERDICT_CACHE_FILE "verdict-cache.json"
 
 void tg_agent_free(tg_agent *a)
@@ -90,7 +88,7 @@ int tg_agent_new(tg_agent **out,
 	if (opts)
 		a->opts = *opts;
 	if (a->opts.health_timeout_s == 0)
-		a->opts.health_timeout_s = TG_DEFAULT_HEALTH_TIMEOUT_S;
+		a->opts.health_timeout_s = TG_AGENT_HEALTH_TIMEOUT_S;
 	if ((error = tg_policy_load(&a->policy, cfg->policy)) < 0)
 		goto out;
 	if ((error = open_registry(a)) < 0)

@@ -217,14 +217,14 @@ static void request_done(void *cls,
 static int parse_addr(struct sockaddr_storage *ss, bool *v6, const char *addr)
 {
 	const char *colon = strrchr(addr, ':');
-	char host[256];
+	char host[TG_MAX_HOST_BYTES];
 	uint64_t port;
 	size_t hl;
 
 	memset(ss, 0, sizeof(*ss));
 	*v6 = false;
-	if (!colon ||
-	    tg_parse_u64(&port, colon + 1, strlen(colon + 1), 65535) < 0)
+	if (!colon || tg_parse_u64(&port, colon + 1, strlen(colon + 1),
+	                           TG_MAX_TCP_PORT) < 0)
 		return tg_error_set(TG_EINVALID,
 		                    "listen address \"%s\": "
 		                    "expected host:port",

@@ -356,7 +356,7 @@ static void wait_for_work(runner *r)
 /* "<hostname>-<pid>" when no identity is given. */
 static char *default_identity(void)
 {
-	char host[256];
+	char host[TG_MAX_HOST_BYTES];
 
 	if (gethostname(host, sizeof(host)) < 0)
 		tg_strlcpy(host, "tollgate", sizeof(host));

@@ -1,8 +1,95 @@
-/* Internal to the manifest module (manifest.c, manifest_dir.c). */
+/* Internal to the manifest module (manifest.c, images.c, manifest_dir.c). */
 #ifndef TOLLGATE_MANIFEST_INT_H
 #define TOLLGATE_MANIFEST_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
 #include "tollgate/manifest.h"
+#include "tollgate/util.h"
+#include "tollgate/yaml.h"
+
+/* A growable array of pointers. */
+typedef struct ptrvec {
+	void **v;
+	size_t n, cap;
+} ptrvec;
+
+/* String keys to pointers, open addressing; the keys are owned. */
+typedef struct strmap {
+	char **keys;
+	void **vals;
+	size_t n, cap; /* cap is 0 or a power of two */
+} strmap;
+
+/* An image location: parsed JSON pointer segments; "*" is a wildcard. */
+typedef struct image_path {
+	char *group; /* NULL: any */
+	char *kind;
+	char **segs;
+	size_t nsegs;
+} image_path;
+
+struct tg_manifest_image {
+	tg_manifest_object *obj;
+	char *pointer;
+	char *written;
+	tg_imageref *ref;
+};
+
+struct tg_manifest_object {
+	tg_manifest_unit *unit;
+	char *file;
+	unsigned line;
+	json_t *json;
+	/* borrowed from json */
+	const char *api_version, *kind, *ns, *name;
+	char *group;
+	ptrvec images;
+};
+
+struct tg_manifest_unit {
+	char *name;
+	ptrvec objects;
+	ptrvec images; /* borrowed from the objects */
+	ptrvec errors; /* borrowed from the set */
+};
+
+struct tg_manifest_set {
+	ptrvec units;
+	bool sorted;
+	strmap unit_map;
+	strmap object_map; /* identity key -> object */
+	ptrvec errors;     /* owned strings */
+	image_path *paths;
+	size_t npaths;
+	char *prefix;
+	size_t nfiles, nobjects;
+};
+
+/* What the loader knows about the file being added. */
+typedef struct file_ctx {
+	tg_manifest_set *set;
+	tg_manifest_unit *unit;
+	const char *path; /* tree-relative */
+	char *display;    /* prefix + path, for messages */
+	const char *data;
+	size_t len;
+	tg_yaml_docs *docs_pos; /* the file with positions, for lists */
+	bool own_pos;           /* docs_pos is a second parse */
+	int pos_failed;
+} file_ctx;
+
+static inline void ptrvec_push(ptrvec *pv, void *p)
+{
+	if (pv->n == pv->cap) {
+		pv->cap = pv->cap ? pv->cap * 2 : 8;
+		pv->v = tg_realloc(pv->v, pv->cap * sizeof(*pv->v));
+	}
+	pv->v[pv->n++] = p;
+}
 
 /* Set the prefix shown before file names in messages when none was given
  * in the options. */
@@ -16,5 +103,26 @@ void tg_manifest_set_add_dir_error(tg_manifest_set *set,
 
 /* True once TG_MAX_TREE_FILES files were added: walkers stop. */
 bool tg_manifest_set_is_full(const tg_manifest_set *set);
+
+/* An error of unit (and of the set), formatted. */
+void tg_manifest_unit_errorf(tg_manifest_set *set,
+                             tg_manifest_unit *unit,
+                             const char *fmt,
+                             ...) __attribute__((format(printf, 3, 4)));
+
+/* "Kind ns/name" or "Kind name", for messages (caller frees). */
+char *tg_manifest_object_describe(const tg_manifest_object *obj);
+
+/* images.c: the built-in pod spec locations and those of opts (may be
+ * NULL) into set. 0 or TG_EINVALID (a bad image path). */
+int tg_manifest_image_paths_add(tg_manifest_set *set,
+                                const tg_manifest_options *opts);
+
+/* images.c: free the image paths of set. */
+void tg_manifest_image_paths_free(tg_manifest_set *set);
+
+/* images.c: every image of obj, at the image paths its kind matches;
+ * what cannot be an image is an error of its unit. */
+void tg_manifest_extract_images(file_ctx *ctx, tg_manifest_object *obj);
 
 #endif
