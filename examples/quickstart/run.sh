@@ -52,71 +52,23 @@ echo "    git        $TT_GIT_URL/deploy.git"
 echo "    cluster    $TC_URL (kubeconfig $TC_KUBECONFIG)"
 echo "    signing key $W_PUB (ECDSA P-256, made just now)"
 
-SBOM_TYPE=https://cyclonedx.org/bom
-VULN_TYPE=https://cosign.sigstore.dev/attestation/vuln/v1
-SBOM=$TG_SOURCE_DIR/tests/data/sbom/good/cyclonedx-1.6-maven.json
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-# scan FILE [CVE SEVERITY PACKAGE VERSION FIXED]: a Trivy-style scan result.
-scan() {
-	local vulns="[]"
-	if [ $# -gt 1 ]; then
-		vulns="[{\"VulnerabilityID\": \"$2\", \"PkgName\": \"$4\",
-		  \"InstalledVersion\": \"$5\", \"FixedVersion\": \"$6\",
-		  \"Severity\": \"$3\", \"Title\": \"example finding\"}]"
-	fi
-	cat >"$1" <<-JSON
-	{"invocation": {"uri": "", "event_id": "", "builder.id": ""},
-	 "scanner": {"uri": "pkg:github/aquasecurity/trivy@0.45.0", "version": "0.45.0",
-	   "db": {"uri": "", "version": ""},
-	   "result": {"SchemaVersion": 2, "ArtifactType": "container_image",
-	     "Results": [{"Target": "app", "Class": "os-pkgs", "Type": "debian",
-	       "Vulnerabilities": $vulns}]}},
-	 "metadata": {"scanStartedOn": "$now", "scanFinishedOn": "$now"}}
-	JSON
-}
-scan "$TT_TMP/scan-clean.json"
-scan "$TT_TMP/scan-critical.json" CVE-2024-6387 CRITICAL openssh-server \
+world_scan "$TT_TMP/scan-clean.json"
+world_scan "$TT_TMP/scan-critical.json" CVE-2024-6387 CRITICAL openssh-server \
 	1:9.2p1-2+deb12u2 1:9.2p1-2+deb12u3
 
-# push_image REPO:TAG SCAN-FILE: push, sign, attest SBOM and scan; prints
-# the digest.
-push_image() {
-	python3 "$TG_SOURCE_DIR/tests/tools/tg-image-batch" <<-BATCH | sed -n 1p
-	push $REGISTRY/$1 --content $1
-	sign $REGISTRY/$1 --key $W_KEY
-	attest $REGISTRY/$1 --key $W_KEY --predicate-type $SBOM_TYPE --predicate $SBOM
-	attest $REGISTRY/$1 --key $W_KEY --predicate-type $VULN_TYPE --predicate $2
-	BATCH
-}
-web=$(push_image shop/web:1.0 "$TT_TMP/scan-clean.json")
+web=$(world_attested_image shop/web:1.0 "$TT_TMP/scan-clean.json")
 step "pushed $REGISTRY/shop/web:1.0: signed, SBOM, scan clean (${web:0:19}...)"
-api=$(push_image pay/api:2.0 "$TT_TMP/scan-critical.json")
+api=$(world_attested_image pay/api:2.0 "$TT_TMP/scan-critical.json")
 step "pushed $REGISTRY/pay/api:2.0: signed, SBOM, scan finds CRITICAL CVE-2024-6387 (${api:0:19}...)"
 
-cat >"$W_POLICY" <<POLICY
-apiVersion: tollgate.dev/v1alpha1
-kind: Policy
-registries:
-  allowed: [$REGISTRY/]
-rules:
-  - name: local
-    images: ["$REGISTRY/**"]
-    mode: enforce
-    signatures:
-      authorities:
-        - name: release-key
-          key: $W_PUB
-    attestations:
-      sbom: {required: true, formats: [spdx, cyclonedx]}
-      vulnerabilities: {required: true, maxSeverity: high, maxScanAge: 7d}
-POLICY
+# tests/lib/world.sh: the tests' policy plus SBOM and scan requirements.
+world_policy "$WORLD_ATTESTATIONS"
 step "policy $W_POLICY: signature by release-key, an SBOM, a scan with nothing above high"
 
 P=$W_WORK/clusters/prod
 mkdir -p "$P/shop" "$P/payments"
-namespace() { printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n' "$1"; }
-{ namespace shop; world_deployment shop web "$REGISTRY/shop/web:1.0"; } >"$P/shop/web.yaml"
-{ namespace payments; world_deployment payments api "$REGISTRY/pay/api:2.0"; } >"$P/payments/api.yaml"
+{ world_namespace shop; world_deployment shop web "$REGISTRY/shop/web:1.0"; } >"$P/shop/web.yaml"
+{ world_namespace payments; world_deployment payments api "$REGISTRY/pay/api:2.0"; } >"$P/payments/api.yaml"
 world_commit "deploy shop/web 1.0 and payments/api 2.0"
 step "committed clusters/prod/shop and clusters/prod/payments to $TT_GIT_URL/deploy.git"
 
@@ -127,7 +79,6 @@ once() {
 		sed 's/^/    /' || rc=${PIPESTATUS[0]}
 	echo "    (exit $rc: 0 = all applied, 3 = a unit was blocked)"
 }
-kc() { kubectl --kubeconfig "$TC_KUBECONFIG" "$@"; }
 image_of() {
 	kc get deploy "$2" -n "$1" -o jsonpath='{.spec.template.spec.containers[0].image}'
 }
@@ -149,7 +100,7 @@ step "blocked: deploy/api in payments is not in the cluster"
 step "status branch: git log -1 origin/tollgate/status"
 status_log
 
-fix=$(push_image pay/api:2.1 "$TT_TMP/scan-clean.json")
+fix=$(world_attested_image pay/api:2.1 "$TT_TMP/scan-clean.json")
 step "pushed the fix $REGISTRY/pay/api:2.1: signed, SBOM, scan clean (${fix:0:19}...)"
 sed -i "s|$REGISTRY/pay/api:2.0|$REGISTRY/pay/api:2.1|" "$P/payments/api.yaml"
 world_commit "payments/api: 2.1 fixes CVE-2024-6387"

@@ -494,4 +494,20 @@
 /* The largest TCP port number (16 bits). */
 #define TG_MAX_TCP_PORT 65535
 
+/* The command line ---------------------------------------------------------- */
+
+/* Seconds accepted by tollgate run's --poll-interval and --health-timeout:
+ * a day; a longer wait is a typo, not a setting. */
+#define TG_RUN_MAX_FLAG_S 86400
+
+/* Rounds accepted by tollgate verify --repeat (a benchmark aid). */
+#define TG_MAX_VERIFY_REPEAT 100
+
+/* Parallel registry transfers accepted by tollgate verify --parallel. */
+#define TG_MAX_VERIFY_PARALLEL 1024
+
+/* Bytes of tollgate verify's text output, held before it is printed: far
+ * beyond TG_MAX_VERIFY_IMAGES verdicts with every reason. */
+#define TG_MAX_VERIFY_OUTPUT_BYTES ((size_t)1 << 30)
+
 #endif

@@ -499,3 +499,22 @@ out:
 	free(identity);
 	return error;
 }
+
+/* The /reconcile secret ------------------------------------------------- */
+
+int tg_run_secret_read(char **out, size_t *len, const char *path)
+{
+	int error = tg_file_read(out, len, path, TG_MAX_SECRET_BYTES);
+
+	if (error < 0)
+		return error;
+	while (*len && ((*out)[*len - 1] == '\n' || (*out)[*len - 1] == '\r'))
+		(*out)[--*len] = '\0';
+	if (*len == 0) {
+		free(*out);
+		*out = NULL;
+		return tg_error_set(TG_EINVALID, "%s: the secret file is empty",
+		                    path);
+	}
+	return 0;
+}

@@ -67,24 +67,6 @@ static json_t *unit_json(const tg_manifest_unit *u)
 	                 "errors", errors);
 }
 
-static size_t image_total(const tg_manifest_set *set)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < tg_manifest_set_unit_count(set); i++)
-		n += tg_manifest_unit_image_count(tg_manifest_set_unit(set, i));
-	return n;
-}
-
-static size_t invalid_units(const tg_manifest_set *set)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < tg_manifest_set_unit_count(set); i++)
-		n += !tg_manifest_unit_is_valid(tg_manifest_set_unit(set, i));
-	return n;
-}
-
 static int print_json(const tg_manifest_set *set, const char *dir)
 {
 	json_t *units = json_array(), *errors = json_array(), *doc;
@@ -101,9 +83,10 @@ static int print_json(const tg_manifest_set *set, const char *dir)
 	        "{s:s, s:b, s:{s:i, s:i, s:i, s:i, s:i}, s:o, s:o}", "root",
 	        dir, "valid", tg_manifest_set_error_count(set) == 0, "summary",
 	        "units", (json_int_t)tg_manifest_set_unit_count(set),
-	        "invalidUnits", (json_int_t)invalid_units(set), "objects",
+	        "invalidUnits",
+	        (json_int_t)tg_manifest_set_invalid_unit_count(set), "objects",
 	        (json_int_t)tg_manifest_set_object_count(set), "images",
-	        (json_int_t)image_total(set), "errors",
+	        (json_int_t)tg_manifest_set_image_count(set), "errors",
 	        (json_int_t)tg_manifest_set_error_count(set), "units", units,
 	        "errors", errors);
 	if (!doc)
@@ -160,15 +143,16 @@ static void print_text(const tg_manifest_set *set)
 {
 	size_t nunits = tg_manifest_set_unit_count(set);
 	size_t nobj = tg_manifest_set_object_count(set);
-	size_t nimg = image_total(set), nerr = tg_manifest_set_error_count(set);
+	size_t nimg = tg_manifest_set_image_count(set),
+	       nerr = tg_manifest_set_error_count(set);
 	size_t i;
 
 	for (i = 0; i < nunits; i++)
 		print_unit_text(tg_manifest_set_unit(set, i));
 	printf("%zu unit%s (%zu invalid), %zu object%s, %zu image%s, %zu "
 	       "error%s\n",
-	       nunits, plural(nunits), invalid_units(set), nobj, plural(nobj),
-	       nimg, plural(nimg), nerr, plural(nerr));
+	       nunits, plural(nunits), tg_manifest_set_invalid_unit_count(set),
+	       nobj, plural(nobj), nimg, plural(nimg), nerr, plural(nerr));
 }
 
 static int
@@ -239,8 +223,10 @@ int tg_cmd_manifests(int argc, char **argv)
 		fprintf(stderr,
 		        "tollgate manifests: %zu error%s in %zu "
 		        "unit%s; those units would be blocked\n",
-		        nerr, nerr == 1 ? "" : "s", invalid_units(set),
-		        invalid_units(set) == 1 ? "" : "s");
+		        nerr, nerr == 1 ? "" : "s",
+		        tg_manifest_set_invalid_unit_count(set),
+		        tg_manifest_set_invalid_unit_count(set) == 1 ? ""
+		                                                     : "s");
 	rc = nerr ? TG_EXIT_ERROR : TG_EXIT_OK;
 out:
 	tg_manifest_set_free(set);

@@ -54,11 +54,11 @@ static int parse_seconds(double *out, const char *flag, const char *v)
 	char *end;
 
 	*out = strtod(v, &end);
-	if (end == v || *end || *out < 0 || *out > 86400) {
+	if (end == v || *end || *out < 0 || *out > TG_RUN_MAX_FLAG_S) {
 		fprintf(stderr,
 		        "tollgate run: bad %s \"%s\": seconds "
-		        "(0 to 86400)\n",
-		        flag, v);
+		        "(0 to %d)\n",
+		        flag, v, TG_RUN_MAX_FLAG_S);
 		return -1;
 	}
 	return 0;
@@ -132,24 +132,6 @@ static int parse_args(run_args *c, int argc, char **argv)
 	return 0;
 }
 
-/* The secret, without a trailing newline. */
-static int read_secret(char **out, size_t *len, const char *path)
-{
-	int error = tg_file_read(out, len, path, TG_MAX_SECRET_BYTES);
-
-	if (error < 0)
-		return error;
-	while (*len && ((*out)[*len - 1] == '\n' || (*out)[*len - 1] == '\r'))
-		(*out)[--*len] = '\0';
-	if (*len == 0) {
-		free(*out);
-		*out = NULL;
-		return tg_error_set(TG_EINVALID, "%s: the secret file is empty",
-		                    path);
-	}
-	return 0;
-}
-
 int tg_cmd_run(int argc, char **argv)
 {
 	run_args c;
@@ -165,7 +147,7 @@ int tg_cmd_run(int argc, char **argv)
 		return TG_EXIT_USAGE;
 	if (tg_config_load(&cfg, c.config) < 0 ||
 	    (c.secret_file &&
-	     read_secret(&secret, &secret_len, c.secret_file) < 0)) {
+	     tg_run_secret_read(&secret, &secret_len, c.secret_file) < 0)) {
 		fprintf(stderr, "tollgate run: %s\n", tg_error_last());
 		goto out;
 	}

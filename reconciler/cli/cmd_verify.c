@@ -27,9 +27,6 @@
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
 
-/* Rounds accepted by --repeat. */
-#define VERIFY_MAX_REPEAT 100
-
 struct verify_args {
 	tg_cli_common common;
 	const char *policy;
@@ -105,10 +102,10 @@ static int verify_option(struct verify_args *a, int argc, char **argv, int *i)
 	    (r = string_option(&a->registry_config, "--registry-config", argc,
 	                       argv, i)) ||
 	    (r = string_option(&a->ca_file, "--ca-file", argc, argv, i)) ||
-	    (r = count_option(&a->parallel, "--parallel", 1024, argc, argv,
-	                      i)) ||
-	    (r = count_option(&a->repeat, "--repeat", VERIFY_MAX_REPEAT, argc,
-	                      argv, i)))
+	    (r = count_option(&a->parallel, "--parallel",
+	                      TG_MAX_VERIFY_PARALLEL, argc, argv, i)) ||
+	    (r = count_option(&a->repeat, "--repeat", TG_MAX_VERIFY_REPEAT,
+	                      argc, argv, i)))
 		return r;
 	r = string_option(&v, "--insecure-registry", argc, argv, i);
 	if (r > 0) {
@@ -152,23 +149,29 @@ static int verify_parse_args(struct verify_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* "  signed by "release" (sha256:...)" lines for allowed images. */
-static void print_signers(tg_buf *b, const tg_verdict *v)
+/* "  signed by "release" (sha256:...)" lines for allowed images. 0 or
+ * TG_ETOOBIG. */
+static int print_signers(tg_buf *b, const tg_verdict *v)
 {
 	long i = tg_verdict_find_check(v, TG_CHECK_SIGNATURE);
 	json_t *auths, *a;
 	size_t k;
+	int error = 0;
 
 	if (i < 0 || tg_verdict_check_result(v, (size_t)i) != TG_CHECK_PASS)
-		return;
+		return 0;
 	auths = json_object_get(
 	        tg_check_evidence(tg_verdict_check(v, (size_t)i)),
 	        "authorities");
 	json_array_foreach(auths, k, a) {
-		tg_buf_printf(b, "  signed by \"%s\" (%s)\n",
-		              json_string_value(json_object_get(a, "name")),
-		              json_string_value(json_object_get(a, "signer")));
+		if (error == 0)
+			error = tg_buf_printf(
+			        b, "  signed by \"%s\" (%s)\n",
+			        json_string_value(json_object_get(a, "name")),
+			        json_string_value(
+			                json_object_get(a, "signer")));
 	}
+	return error;
 }
 
 static void print_text(tg_verdict **verdicts, size_t n)
@@ -176,14 +179,14 @@ static void print_text(tg_verdict **verdicts, size_t n)
 	tg_buf b;
 	size_t i;
 
-	tg_buf_init(&b, (size_t)1 << 30);
+	tg_buf_init(&b, TG_MAX_VERIFY_OUTPUT_BYTES);
 	for (i = 0; i < n; i++) {
-		/* Only a text over the buffer's 1 GiB fails: the lines
+		/* Only a text over the buffer's cap (1 GiB) fails: the lines
 		 * so far are printed and the verdicts still decide the exit
 		 * code. */
-		if (tg_verdict_format_text(&b, verdicts[i]) < 0)
+		if (tg_verdict_format_text(&b, verdicts[i]) < 0 ||
+		    print_signers(&b, verdicts[i]) < 0)
 			break;
-		print_signers(&b, verdicts[i]);
 	}
 	if (b.data)
 		fputs(b.data, stdout);

@@ -679,6 +679,24 @@ size_t tg_manifest_set_object_count(const tg_manifest_set *set)
 	return set->nobjects;
 }
 
+size_t tg_manifest_set_image_count(const tg_manifest_set *set)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->units.n; i++)
+		n += ((tg_manifest_unit *)set->units.v[i])->images.n;
+	return n;
+}
+
+size_t tg_manifest_set_invalid_unit_count(const tg_manifest_set *set)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < set->units.n; i++)
+		n += ((tg_manifest_unit *)set->units.v[i])->errors.n > 0;
+	return n;
+}
+
 const char *tg_manifest_unit_name(const tg_manifest_unit *unit)
 {
 	return unit->name;

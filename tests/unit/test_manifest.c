@@ -26,8 +26,15 @@ static void add_data(tg_manifest_set *set, const char *rel, const char *as)
 	char *path = tg_aprintf("tests/data/manifests/%s", rel);
 	size_t len;
 	char *data = tt_read_src(path, &len);
+	const char *in = data;
+	size_t skip = 0;
 
-	assert_int_equal(tg_manifest_set_add_file(set, as, data, len), 0);
+	/* A bad/ file states its error on its first line; the lines the
+	 * tests name are those of the input after it. */
+	if (!strncmp(data, "# error:", 8))
+		skip = (size_t)(strchr(data, '\n') + 1 - data);
+	in += skip;
+	assert_int_equal(tg_manifest_set_add_file(set, as, in, len - skip), 0);
 	free(data);
 	free(path);
 }
@@ -460,8 +467,10 @@ static void test_manifest_hostile_objects(void **state)
 	/* more documents than TG_MAX_YAML_DOCUMENTS: the file is refused */
 	tg_buf_init(&b, 64u * 1024 * 1024);
 	for (i = 0; i <= TG_MAX_YAML_DOCUMENTS; i++)
-		tg_buf_puts(&b, "---\n{apiVersion: v1, kind: X, metadata: "
-		                "{name: x}}\n");
+		assert_int_equal(tg_buf_puts(&b,
+		                             "---\n{apiVersion: v1, kind: X, "
+		                             "metadata: {name: x}}\n"),
+		                 0);
 	doc = tg_buf_detach(NULL, &b);
 	add_text(set, "many/docs.yaml", doc);
 	free(doc);
@@ -541,6 +550,35 @@ static void test_manifest_yaml_errors_block_only_their_unit(void **state)
 	        tg_manifest_set_unit_by_name(set, "z")));
 	assert_int_equal(tg_manifest_set_error_count(set), 3);
 	tg_manifest_set_free(set);
+}
+
+/* One file of tests/data/manifests/bad: loading it succeeds (0), its
+ * unit is invalid and an error of it says what its first line states. */
+static void check_bad_manifest(const tt_bad_case *c, void *ctx)
+{
+	tg_manifest_set *set = new_set();
+	char *as = tg_aprintf("u/%s", c->name);
+	tg_manifest_unit *u;
+	char *errs;
+
+	(void)ctx;
+	assert_int_equal(
+	        tg_manifest_set_add_file(set, as, c->input, c->input_len), 0);
+	u = tg_manifest_set_unit_by_name(set, "u");
+	assert_non_null(u);
+	assert_false(tg_manifest_unit_is_valid(u));
+	errs = unit_errors(u);
+	assert_contains(errs, c->expected);
+	free(errs);
+	free(as);
+	tg_manifest_set_free(set);
+}
+
+static void test_manifest_bad_cases(void **state)
+{
+	(void)state;
+	assert_true(tt_each_bad_case("tests/data/manifests/bad", ".yaml",
+	                             check_bad_manifest, NULL) >= 6);
 }
 
 static void test_manifest_deep_lists_refused(void **state)
@@ -1007,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_missing_fields_reported),
 		cmocka_unit_test(test_manifest_hostile_objects),
 		cmocka_unit_test(test_manifest_bad_images_reported),
+		cmocka_unit_test(test_manifest_bad_cases),
 		cmocka_unit_test(
 		        test_manifest_yaml_errors_block_only_their_unit),
 		cmocka_unit_test(test_manifest_deep_lists_refused),

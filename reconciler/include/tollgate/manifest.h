@@ -146,6 +146,12 @@ const char *tg_manifest_set_error(const tg_manifest_set *set, size_t i);
 /* Objects in the set, over all units. */
 size_t tg_manifest_set_object_count(const tg_manifest_set *set);
 
+/* Images in the set, over all units (each place an image is named). */
+size_t tg_manifest_set_image_count(const tg_manifest_set *set);
+
+/* Units with at least one error. */
+size_t tg_manifest_set_invalid_unit_count(const tg_manifest_set *set);
+
 const char *tg_manifest_unit_name(const tg_manifest_unit *unit);
 /* False when any error was recorded for the unit. */
 bool tg_manifest_unit_is_valid(const tg_manifest_unit *unit);

@@ -39,4 +39,12 @@ typedef struct tg_run_options {
  * agent could not start (policy, config, listen address). */
 TG_WUR int tg_run(const tg_config *cfg, const tg_run_options *opts);
 
+/*
+ * Read the /reconcile secret from path (at most TG_MAX_SECRET_BYTES),
+ * without a trailing newline, into *out (the caller wipes and frees it)
+ * and its length into *len_out. 0, TG_EINVALID (the file is empty) or the
+ * errors of tg_file_read().
+ */
+TG_WUR int tg_run_secret_read(char **out, size_t *len_out, const char *path);
+
 #endif
