@@ -21,6 +21,7 @@
 
 #include "tollgate/config.h"
 #include "tollgate/error.h"
+#include "tollgate/plan.h"
 
 typedef struct tg_agent tg_agent;
 
@@ -53,22 +54,6 @@ TG_WUR int tg_agent_new(tg_agent **out,
                         const tg_config *cfg,
                         const tg_agent_options *opts);
 void tg_agent_free(tg_agent *a);
-
-typedef struct tg_cycle_result {
-	int units;
-	int blocked; /* units blocked by policy or invalid manifests */
-	int failed;  /* units the cluster refused */
-	int applied; /* units written this cycle */
-	int unchanged;
-	int drifted;        /* objects found drifted */
-	int images_allowed; /* distinct image references, by verdict */
-	int images_warned;
-	int images_blocked; /* blocked or could not be verified */
-	bool stopped;       /* the cycle stopped early (signal, lease) */
-	bool status_committed;
-	bool status_pushed;
-	char commit[41]; /* the source commit */
-} tg_cycle_result;
 
 /*
  * One cycle. plan: write nothing to the cluster or Git. *report_out (may

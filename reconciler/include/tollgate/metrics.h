@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tollgate/agent.h"
+#include "tollgate/plan.h"
 
 typedef struct tg_metrics tg_metrics;
 

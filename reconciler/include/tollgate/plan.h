@@ -14,10 +14,26 @@
 
 #include <jansson.h>
 
-#include "tollgate/agent.h"
 #include "tollgate/apply.h"
 #include "tollgate/manifest.h"
 #include "tollgate/verdict.h"
+
+/* What one cycle did, counted by the plan and the stages after it. */
+typedef struct tg_cycle_result {
+	int units;
+	int blocked; /* units blocked by policy or invalid manifests */
+	int failed;  /* units the cluster refused */
+	int applied; /* units written this cycle */
+	int unchanged;
+	int drifted;        /* objects found drifted */
+	int images_allowed; /* distinct image references, by verdict */
+	int images_warned;
+	int images_blocked; /* blocked or could not be verified */
+	bool stopped;       /* the cycle stopped early (signal, lease) */
+	bool status_committed;
+	bool status_pushed;
+	char commit[41]; /* the source commit */
+} tg_cycle_result;
 
 /*
  * The verdicts of a set of image references, each distinct reference
