@@ -53,9 +53,11 @@ typedef enum {
 
 typedef struct tg_verdict tg_verdict;
 
-/* A new verdict for image (as written). Blocked until tg_verdict_finish()
- * says otherwise, so a verdict left half-built never allows anything. */
-tg_verdict *tg_verdict_new(const char *image);
+/* A new verdict for image (as written) into *out (caller frees with
+ * tg_verdict_free). Blocked until tg_verdict_finish() says otherwise, so a
+ * verdict left half-built never allows anything. 0; out of memory aborts
+ * (tg_oom). */
+TG_WUR int tg_verdict_new(tg_verdict **out, const char *image);
 void tg_verdict_free(tg_verdict *v);
 /* A copy of v into *out (caller frees). 0, or TG_EPARSE when v's JSON form
  * does not read back (a bug: it always should). */

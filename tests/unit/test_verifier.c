@@ -38,9 +38,10 @@ static tg_check *failing(const char *name, const char *why)
 
 static tg_verdict *sample_verdict(void)
 {
-	tg_verdict *v = tg_verdict_new("127.0.0.1:5000/acme/api:v1");
+	tg_verdict *v = NULL;
 	tg_check *sig = passing(TG_CHECK_SIGNATURE);
 
+	assert_int_equal(tg_verdict_new(&v, "127.0.0.1:5000/acme/api:v1"), 0);
 	tg_verdict_set_name(v, "127.0.0.1:5000/acme/api");
 	tg_verdict_set_digest(v, DIGEST);
 	tg_verdict_set_rule(v, "acme", "enforce");
@@ -62,7 +63,7 @@ static void test_verifier_verdict_finish_rules(void **state)
 
 	(void)state;
 	/* No checks at all: blocked. */
-	v = tg_verdict_new("x");
+	assert_int_equal(tg_verdict_new(&v, "x"), 0);
 	tg_verdict_finish(v);
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
 	/* A pass over a failed check is recorded as a failure. */
@@ -73,7 +74,7 @@ static void test_verifier_verdict_finish_rules(void **state)
 	assert_int_equal(tg_verdict_get(v), TG_VERDICT_BLOCKED);
 	tg_verdict_free(v);
 	/* Warn and waived. */
-	v = tg_verdict_new("x");
+	assert_int_equal(tg_verdict_new(&v, "x"), 0);
 	tg_verdict_add_check(v, failing(TG_CHECK_SBOM, "no sbom"),
 	                     TG_CHECK_WARN);
 	tg_verdict_add_check(v, passing(TG_CHECK_SIGNATURE), TG_CHECK_PASS);
@@ -157,10 +158,11 @@ test_verifier_verdict_from_json_rejects_and_fails_closed(void **state)
 
 static void test_verifier_verdict_text_names_image_and_check(void **state)
 {
-	tg_verdict *v = tg_verdict_new("127.0.0.1:5000/acme/api:v1");
+	tg_verdict *v = NULL;
 	tg_buf b;
 
 	(void)state;
+	assert_int_equal(tg_verdict_new(&v, "127.0.0.1:5000/acme/api:v1"), 0);
 	tg_verdict_set_name(v, "127.0.0.1:5000/acme/api");
 	tg_verdict_set_digest(v, DIGEST);
 	tg_verdict_set_rule(v, "acme", "enforce");

@@ -32,13 +32,14 @@ struct tg_verdict {
 	size_t nplatforms;
 };
 
-tg_verdict *tg_verdict_new(const char *image)
+int tg_verdict_new(tg_verdict **out, const char *image)
 {
 	tg_verdict *v = tg_calloc(1, sizeof(*v));
 
 	v->image = tg_strdup(image ? image : "");
 	v->kind = TG_VERDICT_BLOCKED;
-	return v;
+	*out = v;
+	return 0;
 }
 
 void tg_verdict_free(tg_verdict *v)
@@ -467,8 +468,8 @@ int tg_verdict_from_json(tg_verdict **out, const json_t *j)
 	*out = NULL;
 	if (!json_is_object(j) || opt_string(&image, j, "image") < 0 || !image)
 		return tg_error_set(TG_EPARSE, "verdict: no \"image\"");
-	v = tg_verdict_new(image);
-	if ((error = verdict_fields_from_json(v, j)) < 0)
+	if ((error = tg_verdict_new(&v, image)) < 0 ||
+	    (error = verdict_fields_from_json(v, j)) < 0)
 		goto out;
 	kind = v->kind;
 	checks = json_object_get(j, "checks");
