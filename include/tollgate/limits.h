@@ -438,6 +438,15 @@
 /* Vulnerability ids named in one reason line; the evidence lists more. */
 #define TG_VULN_IDS_IN_REASON 10
 
+/* Bytes of a time written as RFC 3339 UTC text, "2026-01-02T03:04:05Z"
+ * (tg_format_rfc3339): 20 characters and the NUL. */
+#define TG_RFC3339_BYTES 21
+
+/* Bytes of a duration written as the policy writes it ("1d6h", "90d"):
+ * the longest an int64_t of seconds gives, four units with their counts,
+ * is under 30 characters; 64 leaves room. */
+#define TG_DURATION_TEXT_BYTES 64
+
 /* Verdicts ----------------------------------------------------------------- */
 
 /* Exceptions looked at per image (the policy rarely has more than a few
@@ -447,6 +456,11 @@
 /* Bytes of an image config blob read for maxImageAge: a config is JSON
  * of the size of a manifest. */
 #define TG_VERIFIER_MAX_CONFIG_BYTES TG_MAX_MANIFEST_BYTES
+
+/* Seconds a cached verdict stays valid by default: short enough that an
+ * expired exception, a revoked key (policy change: new hash) or a new
+ * scan is picked up within minutes. */
+#define TG_VERDICT_CACHE_DEFAULT_TTL_S 600
 
 /* Logging ------------------------------------------------------------------ */
 

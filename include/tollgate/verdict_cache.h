@@ -13,16 +13,11 @@
 #include "tollgate/error.h"
 #include "tollgate/verdict.h"
 
-/* Seconds a cached verdict stays valid by default: short enough that an
- * expired exception, a revoked key (policy change: new hash) or a new
- * scan is picked up within minutes. */
-#define TG_VERDICT_CACHE_DEFAULT_TTL_S 600
-
 typedef struct tg_verdict_cache tg_verdict_cache;
 
 /* An empty cache into *out (caller frees with tg_verdict_cache_free);
- * ttl_seconds 0 means TG_VERDICT_CACHE_DEFAULT_TTL_S. 0; out of memory
- * aborts (tg_oom). */
+ * ttl_seconds 0 means TG_VERDICT_CACHE_DEFAULT_TTL_S (limits.h). 0; out of
+ * memory aborts (tg_oom). */
 TG_WUR int tg_verdict_cache_new(tg_verdict_cache **out, int64_t ttl_seconds);
 void tg_verdict_cache_free(tg_verdict_cache *c);
 

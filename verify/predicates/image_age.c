@@ -3,6 +3,7 @@
 
 #include "tollgate/error.h"
 #include "tollgate/image_age.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 
 /* "90d", "12h", "1d6h", "45s": a duration as the policy writes it. */
@@ -37,7 +38,7 @@ int tg_image_age_check(tg_check **out,
 	tg_check *c = NULL;
 	json_t *ev, *created = json_object_get(config, "created");
 	int64_t t;
-	char when[21], dur[64];
+	char when[TG_RFC3339_BYTES], dur[TG_DURATION_TEXT_BYTES];
 	int error;
 
 	if ((error = tg_check_new(&c, "age")) < 0)

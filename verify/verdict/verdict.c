@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 #include "tollgate/verdict.h"
 
@@ -311,7 +312,7 @@ static json_t *platforms_to_json(const tg_verdict *v)
 json_t *tg_verdict_to_json(const tg_verdict *v)
 {
 	json_t *o = json_object(), *checks = json_array();
-	char when[21];
+	char when[TG_RFC3339_BYTES];
 	size_t i;
 
 	json_object_set_new(o, "image", json_string(v->image));
