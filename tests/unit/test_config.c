@@ -153,7 +153,7 @@ static void test_config_bad_files_name_line_and_key(void **state)
 {
 	(void)state;
 	assert_true(tt_each_bad_case("tests/data/config/bad", ".yaml",
-	                             check_bad_config, NULL) >= 30);
+	                             check_bad_config, NULL) >= 31);
 }
 
 static void test_config_reports_every_error(void **state)

@@ -522,6 +522,30 @@ static void test_manifest_bad_images_reported(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Regression (issue 13, found by fuzzing): a key 1e39 in a manifest
+ * crashed the YAML key formatter and with it every unit's cycle. It is
+ * the key ".inf" (as kubectl reads it); the object loads. */
+static void test_manifest_float_key_overflow_loads(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	json_t *data;
+
+	(void)state;
+	add_text(set, "a/cm.yaml",
+	         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+	         "data:\n  1e39: x\n  -1e39: z\n");
+	u = tg_manifest_set_unit_by_name(set, "a");
+	assert_true(tg_manifest_unit_is_valid(u));
+	data = json_object_get(
+	        tg_manifest_object_json(tg_manifest_unit_object(u, 0)), "data");
+	assert_string_equal(json_string_value(json_object_get(data, ".inf")),
+	                    "x");
+	assert_string_equal(json_string_value(json_object_get(data, "-.inf")),
+	                    "z");
+	tg_manifest_set_free(set);
+}
+
 static void test_manifest_yaml_errors_block_only_their_unit(void **state)
 {
 	static const char *files[] = { "syntax.yaml", "duplicate-keys.yaml",
@@ -578,7 +602,7 @@ static void test_manifest_bad_cases(void **state)
 {
 	(void)state;
 	assert_true(tt_each_bad_case("tests/data/manifests/bad", ".yaml",
-	                             check_bad_manifest, NULL) >= 6);
+	                             check_bad_manifest, NULL) >= 7);
 }
 
 static void test_manifest_deep_lists_refused(void **state)
@@ -1045,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_missing_fields_reported),
 		cmocka_unit_test(test_manifest_hostile_objects),
 		cmocka_unit_test(test_manifest_bad_images_reported),
+		cmocka_unit_test(test_manifest_float_key_overflow_loads),
 		cmocka_unit_test(test_manifest_bad_cases),
 		cmocka_unit_test(
 		        test_manifest_yaml_errors_block_only_their_unit),

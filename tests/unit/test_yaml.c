@@ -275,6 +275,24 @@ static void test_yaml_keys_become_strings(void **state)
 	assert_yaml_json("[&k 12, {*k : v}]", "[12,{\"12\":\"v\"}]");
 }
 
+/* Regression (issue 13, found by fuzzing): a float key past float32's
+ * range (1e39 fits a double, not a float) crashed the formatter; it is
+ * an infinity, as sigs.k8s.io/yaml writes it, also through an alias. */
+static void test_yaml_float_key_past_float32_is_infinity(void **state)
+{
+	const char *msg;
+
+	(void)state;
+	assert_yaml_json("{1e39: a, -1e39: b, 3.4e38: d}",
+	                 "{\"-.inf\":\"b\",\".inf\":\"a\","
+	                 "\"3.4e+38\":\"d\"}");
+	assert_yaml_json("{&k 1e39: a, b: {*k : v}}",
+	                 "{\".inf\":\"a\",\"b\":{\".inf\":\"v\"}}");
+	assert_yaml_json("1e39:\n  1e39: x\n", "{\".inf\":{\".inf\":\"x\"}}");
+	msg = parse_bad("1e39: 1\n3.5e38: 2\n", 17, TG_EPARSE);
+	assert_contains(msg, "x.yaml:2:1: duplicate key \".inf\"");
+}
+
 static void test_yaml_explicit_tags(void **state)
 {
 	tg_yaml_docs *docs = parse_file_ok("tests/data/yaml/good/tags.yaml", 0);
@@ -960,6 +978,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_multi_document),
 		cmocka_unit_test(test_yaml_anchors_aliases_and_merge_keys),
 		cmocka_unit_test(test_yaml_keys_become_strings),
+		cmocka_unit_test(test_yaml_float_key_past_float32_is_infinity),
 		cmocka_unit_test(test_yaml_explicit_tags),
 		cmocka_unit_test(test_yaml_reads_json),
 		cmocka_unit_test(test_yaml_reads_kubernetes_manifests),

@@ -106,8 +106,10 @@ void tg_yaml_resolve_plain(struct tg_yaml_scalar *out, const char *s, size_t n);
 /*
  * Go's strconv.FormatFloat(d, 'g', -1, 32), which sigs.k8s.io/yaml uses
  * for float mapping keys: the shortest digits that survive a round trip
- * through float32, in exponent form below 1e-4 and from 1e6 up. Writes at
- * most size bytes to out, NUL included.
+ * through float32, in exponent form below 1e-4 and from 1e6 up; a value
+ * float32 cannot hold (1e39) is an infinity, written ".inf" or "-.inf" as
+ * sigs.k8s.io/yaml does, NaN ".nan". Writes at most size bytes to out,
+ * NUL included.
  */
 void tg_yaml_format_key_float(char *out, size_t size, double d);
 

@@ -273,16 +273,20 @@ void tg_yaml_resolve_plain(struct tg_yaml_scalar *r, const char *s, size_t n)
 
 void tg_yaml_format_key_float(char *out, size_t size, double d)
 {
+	/* Go converts to float32 first, so a double past FLT_MAX (1e39) is
+	 * an infinity here: test f, not d, or "%e" below prints "inf" and
+	 * has no exponent to read. */
 	float f = (float)d;
 	int prec, exp10;
 	char tmp[TG_YAML_NUMBER_TEXT_MAX];
+	const char *e;
 
-	if (isnan(d)) {
+	if (isnan(f)) {
 		snprintf(out, size, ".nan");
 		return;
 	}
-	if (isinf(d)) {
-		snprintf(out, size, d > 0 ? ".inf" : "-.inf");
+	if (isinf(f)) {
+		snprintf(out, size, f > 0 ? ".inf" : "-.inf");
 		return;
 	}
 	for (prec = 1; prec < 9; prec++) {
@@ -291,7 +295,13 @@ void tg_yaml_format_key_float(char *out, size_t size, double d)
 			break;
 	}
 	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, (double)f);
-	exp10 = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
+	/* A finite "%e" always has an exponent; should it not, the text
+	 * stands as it is rather than being read past its end. */
+	if (!(e = strchr(tmp, 'e'))) {
+		snprintf(out, size, "%s", tmp);
+		return;
+	}
+	exp10 = (int)strtol(e + 1, NULL, 10);
 	if (f == 0.0f || (exp10 >= -4 && exp10 < 6))
 		snprintf(out, size, "%.*g", prec > exp10 + 1 ? prec : exp10 + 1,
 		         (double)f);
