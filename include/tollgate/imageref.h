@@ -41,8 +41,9 @@ typedef struct tg_imageref {
  */
 TG_WUR int tg_imageref_parse(tg_imageref **out, const char *ref);
 
-/* Deep copy. */
-tg_imageref *tg_imageref_dup(const tg_imageref *ref);
+/* A deep copy of ref into *out (tg_imageref_free()); NULL for a NULL ref.
+ * Always 0 (out of memory aborts). */
+TG_WUR int tg_imageref_dup(tg_imageref **out, const tg_imageref *ref);
 
 /* "name:tag@digest" (tag omitted when NULL): the pinned form written into
  * manifests after verification. digest NULL means ref->digest (and with

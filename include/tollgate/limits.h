@@ -70,6 +70,17 @@
  * short words; anything longer is cut. */
 #define TG_STATUS_VERDICT_BYTES 32
 
+/* Bytes of each part of a drifted object's line in a status commit body
+ * (unit, kind and namespace are short names; an object name and a field
+ * path may be long; a field manager is a client name). Longer text is
+ * cut with "...": one object stays one readable line. */
+#define TG_STATUS_DRIFT_UNIT_BYTES 64
+#define TG_STATUS_DRIFT_KIND_BYTES 64
+#define TG_STATUS_DRIFT_NAMESPACE_BYTES 64
+#define TG_STATUS_DRIFT_NAME_BYTES 256
+#define TG_STATUS_DRIFT_PATH_BYTES 256
+#define TG_STATUS_DRIFT_MANAGER_BYTES 128
+
 /* Bytes of the rendered /metrics exposition: a fixed set of series is
  * a few kilobytes; the cap bounds memory should that ever change. */
 #define TG_MAX_METRICS_BYTES (256u * 1024)

@@ -136,18 +136,17 @@ static int list_group_versions(json_t **out, tg_kube *k)
 	return 0;
 }
 
-int tg_kube_discover(tg_kube *k)
+/*
+ * Queue the GET of each group version, its answer into d[i]. Stops at the
+ * first request refused (its error and detail are returned); those queued
+ * before it stay queued.
+ */
+static int submit_group_versions(tg_kube *k, disco *d, const json_t *gvs)
 {
-	json_t *gvs = NULL, *gv;
-	disco *d = NULL;
-	size_t i, n;
+	const json_t *gv;
+	size_t i;
 	int error;
 
-	kube_resources_clear(k);
-	if ((error = list_group_versions(&gvs, k)) < 0)
-		return error;
-	n = json_array_size(gvs);
-	d = tg_calloc(n, sizeof(*d));
 	json_array_foreach(gvs, i, gv) {
 		const char *s = json_string_value(gv);
 		char *url = !strcmp(s, "v1")
@@ -158,9 +157,46 @@ int tg_kube_discover(tg_kube *k)
 		                    &d[i]);
 		free(url);
 		if (error < 0)
-			goto out;
+			return error;
 	}
-	if ((error = tg_http_run(k->http)) < 0)
+	return 0;
+}
+
+/*
+ * Run the queued requests to completion: their callbacks write into d,
+ * so none may outlive it, even when a submit failed partway (then that
+ * failure, with its detail, is the result).
+ */
+static int run_submitted(tg_kube *k, int submit_error)
+{
+	char *detail;
+	int error;
+
+	if (submit_error >= 0)
+		return tg_http_run(k->http);
+	detail = tg_strdup(tg_error_last());
+	/* The submit failure is the result; a failure of this run only
+	 * concerns requests whose answers are thrown away. */
+	tg_discard(tg_http_run(k->http));
+	error = tg_error_set(submit_error, "%s", detail);
+	free(detail);
+	return error;
+}
+
+int tg_kube_discover(tg_kube *k)
+{
+	json_t *gvs = NULL;
+	disco *d = NULL;
+	size_t i, n;
+	int error;
+
+	kube_resources_clear(k);
+	if ((error = list_group_versions(&gvs, k)) < 0)
+		return error;
+	n = json_array_size(gvs);
+	d = tg_calloc(n, sizeof(*d));
+	error = submit_group_versions(k, d, gvs);
+	if ((error = run_submitted(k, error)) < 0)
 		goto out;
 	for (i = 0; i < n && !error; i++) {
 		/* A group that fails discovery (an aggregated API that is

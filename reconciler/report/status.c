@@ -220,10 +220,11 @@ static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 {
 	git_treebuilder *tb = NULL;
 	git_oid units;
-	char *md = tg_status_markdown(doc);
+	char *md = NULL;
 	int gerr, error;
 
-	if ((error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) < 0 ||
+	if ((error = tg_status_markdown(&md, doc)) < 0 ||
+	    (error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) < 0 ||
 	    (error = insert_json(tb, src, "status.json", doc)) < 0 ||
 	    (error = insert_blob(tb, src, "STATUS.md", md)) < 0 ||
 	    (error = build_units_tree(&units, src, doc)) < 0)
@@ -251,10 +252,13 @@ static int make_note(attempt *a,
                      const git_signature *sig,
                      const git_oid *source)
 {
-	char *note = tg_status_note(doc);
-	int error = tg_gitrepo_note_write(&a->notes_commit, src, a->notes_tip,
-	                                  sig, source, note, "status note");
+	char *note = NULL;
+	int error;
 
+	if ((error = tg_status_note(&note, doc)) < 0)
+		return error;
+	error = tg_gitrepo_note_write(&a->notes_commit, src, a->notes_tip, sig,
+	                              source, note, "status note");
 	free(note);
 	return error;
 }
@@ -267,10 +271,11 @@ static int make_commits(attempt *a,
 {
 	git_tree *tree = NULL;
 	git_oid tree_oid;
-	char *msg = tg_status_message(a->prev, doc);
+	char *msg = NULL;
 	int error = 0;
 
-	if ((error = build_tree(&tree_oid, src, doc)) < 0 ||
+	if ((error = tg_status_message(&msg, a->prev, doc)) < 0 ||
+	    (error = build_tree(&tree_oid, src, doc)) < 0 ||
 	    (error = tg_gitrepo_tree_lookup(&tree, src, &tree_oid,
 	                                    "status tree")) < 0)
 		goto out;

@@ -42,30 +42,33 @@ static size_t unsafe_char(const unsigned char *s)
 
 /* Append s on one line, unsafe characters as U+FFFD (a newline as a
  * space), at most max bytes (cut on a character boundary, "..." added). */
-void tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max)
+int tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t used = 0, n;
+	int error;
 
 	for (; *p; p += n) {
 		n = unsafe_char(p);
-		if (used >= max) {
-			tg_buf_puts(b, "...");
-			return;
-		}
+		if (used >= max)
+			return tg_buf_puts(b, "...");
 		if (n) {
-			tg_buf_puts(b, *p == '\n' || *p == '\t'
-			                       ? " "
-			                       : "\xef\xbf\xbd");
+			error = tg_buf_puts(b, *p == '\n' || *p == '\t'
+			                               ? " "
+			                               : "\xef\xbf\xbd");
+			if (error < 0)
+				return error;
 			used++;
 			continue;
 		}
 		n = 1;
 		while ((p[n] & 0xc0) == 0x80)
 			n++;
-		tg_buf_append(b, p, n);
+		if ((error = tg_buf_append(b, p, n)) < 0)
+			return error;
 		used += n;
 	}
+	return 0;
 }
 
 /*
@@ -74,39 +77,52 @@ void tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max)
  * (CommonMark 2.4), and "://" is broken so no autolink is made. Nothing in
  * a status string can then render as anything but its text.
  */
-void tg_statusdoc_put_md(tg_buf *b, const char *s)
+int tg_statusdoc_put_md(tg_buf *b, const char *s)
 {
 	tg_buf line;
 	const char *p;
+	int error;
 
 	tg_buf_init(&line, TG_STATUS_TEXT_MAX);
-	tg_statusdoc_put_line(&line, s, TG_STATUS_TEXT_MAX);
-	for (p = line.data ? line.data : ""; *p; p++) {
+	error = tg_statusdoc_put_line(&line, s, TG_STATUS_TEXT_MAX);
+	for (p = line.data ? line.data : ""; error >= 0 && *p; p++) {
 		if (strchr("\\`*_{}[]()<>#|~&!", *p) ||
 		    (*p == ':' && p[1] == '/' && p[2] == '/'))
-			tg_buf_puts(b, "\\");
-		tg_buf_append(b, p, 1);
+			error = tg_buf_puts(b, "\\");
+		if (error >= 0)
+			error = tg_buf_append(b, p, 1);
 	}
 	tg_buf_free(&line);
+	return error;
 }
 
 /* The reasons of a failing image: its "reasons", else the failing
  * entries of its "checks" (their message, detail or name). */
-void tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent)
+static int put_reason(tg_buf *b, const char *indent, const char *text)
+{
+	int error;
+
+	if ((error = tg_buf_puts(b, indent)) < 0 ||
+	    (error = tg_statusdoc_put_line(b, text, TG_STATUS_REASON_BYTES)) <
+	            0)
+		return error;
+	return tg_buf_puts(b, "\n");
+}
+
+int tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent)
 {
 	const json_t *rs = json_object_get(img, "reasons"), *c;
 	size_t i, shown = 0;
+	int error;
 
 	json_array_foreach(rs, i, c) {
 		if (!json_is_string(c) || shown++ >= TG_STATUS_REASONS_MAX)
 			continue;
-		tg_buf_puts(b, indent);
-		tg_statusdoc_put_line(b, json_string_value(c),
-		                      TG_STATUS_REASON_BYTES);
-		tg_buf_puts(b, "\n");
+		if ((error = put_reason(b, indent, json_string_value(c))) < 0)
+			return error;
 	}
 	if (shown)
-		return;
+		return 0;
 	json_array_foreach(json_object_get(img, "checks"), i, c) {
 		const char *text = str_of(c, "message")  ? str_of(c, "message")
 		                   : str_of(c, "detail") ? str_of(c, "detail")
@@ -115,10 +131,10 @@ void tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent)
 		              json_is_false(json_object_get(c, "ok"));
 		if (!failed || !text || shown++ >= TG_STATUS_REASONS_MAX)
 			continue;
-		tg_buf_puts(b, indent);
-		tg_statusdoc_put_line(b, text, TG_STATUS_REASON_BYTES);
-		tg_buf_puts(b, "\n");
+		if ((error = put_reason(b, indent, text)) < 0)
+			return error;
 	}
+	return 0;
 }
 
 /* ---- Schema ------------------------------------------------------ */
@@ -384,48 +400,72 @@ void tg_statusdoc_count_images(const json_t *u, size_t *failing, size_t *total)
 
 /* "(1 of 2 images failed verification)" and the like, for units
  * r[from..to) sharing one verdict. */
-void tg_statusdoc_put_detail(tg_buf *b,
-                             const tg_statusdoc_unit *r,
-                             size_t from,
-                             size_t to)
+int tg_statusdoc_put_detail(tg_buf *b,
+                            const tg_statusdoc_unit *r,
+                            size_t from,
+                            size_t to)
 {
 	size_t i, failing = 0, total = 0;
 	const char *v = r[from].verdict, *msg;
+	int error;
 
 	for (i = from; i < to; i++)
 		if (r[i].u)
 			tg_statusdoc_count_images(r[i].u, &failing, &total);
-	if (!strcmp(v, "blocked") && total) {
-		tg_buf_printf(b, " (%zu of %zu image%s failed verification)",
-		              failing, total, total == 1 ? "" : "s");
-	} else if ((msg = r[from].u ? str_of(r[from].u, "message") : NULL) &&
-	           to - from == 1 && strcmp(v, "applied")) {
-		tg_buf_puts(b, " (");
-		tg_statusdoc_put_line(b, msg, TG_STATUS_DETAIL_BYTES);
-		tg_buf_puts(b, ")");
-	} else if (!strcmp(v, "applied") && total) {
-		tg_buf_printf(b, " (%zu image%s verified)", total,
-		              total == 1 ? "" : "s");
+	if (!strcmp(v, "blocked") && total)
+		return tg_buf_printf(
+		        b, " (%zu of %zu image%s failed verification)", failing,
+		        total, total == 1 ? "" : "s");
+	if ((msg = r[from].u ? str_of(r[from].u, "message") : NULL) &&
+	    to - from == 1 && strcmp(v, "applied")) {
+		if ((error = tg_buf_puts(b, " (")) < 0 ||
+		    (error = tg_statusdoc_put_line(b, msg,
+		                                   TG_STATUS_DETAIL_BYTES)) < 0)
+			return error;
+		return tg_buf_puts(b, ")");
 	}
+	if (!strcmp(v, "applied") && total)
+		return tg_buf_printf(b, " (%zu image%s verified)", total,
+		                     total == 1 ? "" : "s");
+	return 0;
 }
 
-char *tg_status_note(const json_t *doc)
+static int put_note(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		if ((error = tg_statusdoc_put_line(
+		             b, r[i].name, TG_STATUS_NOTE_NAME_BYTES)) < 0 ||
+		    (error = tg_buf_printf(b, ": %s", r[i].verdict)) < 0 ||
+		    (error = tg_statusdoc_put_detail(b, r, i, i + 1)) < 0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0)
+			return error;
+	}
+	return n ? 0 : tg_buf_puts(b, "no units\n");
+}
+
+int tg_statusdoc_finish(char **out, tg_buf *b, int error, const char *what)
+{
+	*out = NULL;
+	if (error < 0) {
+		tg_buf_free(b);
+		return tg_error_prefix(error, "%s", what);
+	}
+	*out = tg_buf_detach(NULL, b);
+	return 0;
+}
+
+int tg_status_note(char **out, const json_t *doc)
 {
 	tg_buf b;
-	size_t i, n;
+	size_t n;
 	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, doc);
-	char *s;
+	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
-	for (i = 0; i < n; i++) {
-		tg_statusdoc_put_line(&b, r[i].name, TG_STATUS_NOTE_NAME_BYTES);
-		tg_buf_printf(&b, ": %s", r[i].verdict);
-		tg_statusdoc_put_detail(&b, r, i, i + 1);
-		tg_buf_puts(&b, "\n");
-	}
-	if (!n)
-		tg_buf_puts(&b, "no units\n");
-	s = tg_buf_detach(NULL, &b);
+	error = put_note(&b, r, n);
 	free(r);
-	return s;
+	return tg_statusdoc_finish(out, &b, error, "status note");
 }

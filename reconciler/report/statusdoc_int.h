@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "tollgate/buf.h"
+#include "tollgate/error.h"
 
 static inline const char *str_of(const json_t *o, const char *key)
 {
@@ -52,13 +53,14 @@ typedef struct tg_statusdoc_unit {
 
 /* Append s on one line, unsafe characters as U+FFFD (a newline as a
  * space), at most max bytes (cut on a character boundary, "..." added). */
-void tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max);
+TG_WUR int tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max);
 
 /* Append s escaped for Markdown, on one line. */
-void tg_statusdoc_put_md(tg_buf *b, const char *s);
+TG_WUR int tg_statusdoc_put_md(tg_buf *b, const char *s);
 
 /* The reasons of a failing image, one per line, each after indent. */
-void tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent);
+TG_WUR int
+tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent);
 
 /*
  * The units of doc, blocked first then by name, with those only in prev
@@ -72,9 +74,17 @@ void tg_statusdoc_count_images(const json_t *u, size_t *failing, size_t *total);
 
 /* "(1 of 2 images failed verification)" and the like, for units
  * r[from..to) sharing one verdict. */
-void tg_statusdoc_put_detail(tg_buf *b,
-                             const tg_statusdoc_unit *r,
-                             size_t from,
-                             size_t to);
+TG_WUR int tg_statusdoc_put_detail(tg_buf *b,
+                                   const tg_statusdoc_unit *r,
+                                   size_t from,
+                                   size_t to);
+
+/*
+ * Hand b's text to *out (caller frees), or, when error (the result of
+ * writing it) failed, free b, set *out to NULL and return the error with a
+ * detail saying what did not fit: a status text is never cut short.
+ */
+TG_WUR int
+tg_statusdoc_finish(char **out, tg_buf *b, int error, const char *what);
 
 #endif

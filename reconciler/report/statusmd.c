@@ -14,157 +14,209 @@
 
 /* ---- STATUS.md --------------------------------------------------- */
 
-static void md_summary(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+static int md_summary(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
+	int error;
 
-	tg_buf_puts(b, "| unit | verdict | images | failing |\n"
-	               "|---|---|---|---|\n");
+	if ((error = tg_buf_puts(b, "| unit | verdict | images | failing |\n"
+	                            "|---|---|---|---|\n")) < 0)
+		return error;
 	for (i = 0; i < n; i++) {
 		size_t failing = 0, total = 0;
+		const char *em = verdict_rank(r[i].verdict) < 2 ? "**" : "";
 
 		tg_statusdoc_count_images(r[i].u, &failing, &total);
-		tg_buf_puts(b, "| ");
-		tg_statusdoc_put_md(b, r[i].name);
-		tg_buf_printf(b, " | %s%s%s | %zu | %zu |\n",
-		              verdict_rank(r[i].verdict) < 2 ? "**" : "",
-		              r[i].verdict,
-		              verdict_rank(r[i].verdict) < 2 ? "**" : "", total,
-		              failing);
+		if ((error = tg_buf_puts(b, "| ")) < 0 ||
+		    (error = tg_statusdoc_put_md(b, r[i].name)) < 0 ||
+		    (error = tg_buf_printf(b, " | %s%s%s | %zu | %zu |\n", em,
+		                           r[i].verdict, em, total, failing)) <
+		            0)
+			return error;
 	}
-	tg_buf_puts(b, "\n");
+	return tg_buf_puts(b, "\n");
 }
 
-static void md_reasons(tg_buf *b, const json_t *img)
+static int md_reasons(tg_buf *b, const json_t *img)
 {
 	tg_buf plain;
 	const char *p, *line;
+	int error;
 
 	tg_buf_init(&plain, TG_STATUS_TEXT_MAX);
-	tg_statusdoc_put_reasons(&plain, img, "");
-	for (p = line = plain.data ? plain.data : ""; *p; p++) {
+	error = tg_statusdoc_put_reasons(&plain, img, "");
+	for (p = line = plain.data ? plain.data : ""; error >= 0 && *p; p++) {
 		if (*p != '\n')
 			continue;
 		if (line != plain.data)
-			tg_buf_puts(b, "<br>");
+			error = tg_buf_puts(b, "<br>");
 		plain.data[p - plain.data] = '\0';
-		tg_statusdoc_put_md(b, line);
+		if (error >= 0)
+			error = tg_statusdoc_put_md(b, line);
 		line = p + 1;
 	}
 	tg_buf_free(&plain);
+	return error;
 }
 
-static void md_unit(tg_buf *b, const tg_statusdoc_unit *r)
+/* "| ref | `digest` | verdict | reasons |" */
+static int md_image(tg_buf *b, const json_t *img)
+{
+	const char *d = str_of(img, "digest");
+	int error;
+
+	if ((error = tg_buf_puts(b, "| ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(img, "ref"))) < 0 ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (d && tg_digest_is_valid(d) &&
+	     (error = tg_buf_printf(b, "`%s`", d)) < 0) ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(img, "verdict"))) < 0 ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (image_fails(img) && (error = md_reasons(b, img)) < 0))
+		return error;
+	return tg_buf_puts(b, " |\n");
+}
+
+static int md_unit(tg_buf *b, const tg_statusdoc_unit *r)
 {
 	const json_t *img;
 	size_t i;
+	int error;
 
-	tg_buf_puts(b, "## ");
-	tg_statusdoc_put_md(b, r->name);
-	tg_buf_printf(b, ": %s\n\n", r->verdict);
-	if (str_of(r->u, "message")) {
-		tg_statusdoc_put_md(b, str_of(r->u, "message"));
-		tg_buf_puts(b, "\n\n");
-	}
+	if ((error = tg_buf_puts(b, "## ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, r->name)) < 0 ||
+	    (error = tg_buf_printf(b, ": %s\n\n", r->verdict)) < 0)
+		return error;
+	if (str_of(r->u, "message") &&
+	    ((error = tg_statusdoc_put_md(b, str_of(r->u, "message"))) < 0 ||
+	     (error = tg_buf_puts(b, "\n\n")) < 0))
+		return error;
 	if (!json_array_size(json_object_get(r->u, "images")))
-		return;
-	tg_buf_puts(b, "| image | digest | verdict | reasons |\n"
-	               "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(r->u, "images"), i, img) {
-		const char *d = str_of(img, "digest");
-
-		tg_buf_puts(b, "| ");
-		tg_statusdoc_put_md(b, str_of(img, "ref"));
-		tg_buf_puts(b, " | ");
-		if (d && tg_digest_is_valid(d))
-			tg_buf_printf(b, "`%s`", d);
-		tg_buf_puts(b, " | ");
-		tg_statusdoc_put_md(b, str_of(img, "verdict"));
-		tg_buf_puts(b, " | ");
-		if (image_fails(img))
-			md_reasons(b, img);
-		tg_buf_puts(b, " |\n");
-	}
-	tg_buf_puts(b, "\n");
+		return 0;
+	if ((error = tg_buf_puts(b, "| image | digest | verdict | reasons |\n"
+	                            "|---|---|---|---|\n")) < 0)
+		return error;
+	json_array_foreach(json_object_get(r->u, "images"), i, img)
+		if ((error = md_image(b, img)) < 0)
+			return error;
+	return tg_buf_puts(b, "\n");
 }
 
-static void md_drift(tg_buf *b, const json_t *doc)
+/* "| unit | Kind ns/name | path | manager |" */
+static int md_drift_field(tg_buf *b, const json_t *d, const json_t *f)
+{
+	int error;
+
+	if ((error = tg_buf_puts(b, "| ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(d, "unit"))) < 0 ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(d, "kind"))) < 0 ||
+	    (error = tg_buf_puts(b, " ")) < 0)
+		return error;
+	if (str_of(d, "namespace") &&
+	    ((error = tg_statusdoc_put_md(b, str_of(d, "namespace"))) < 0 ||
+	     (error = tg_buf_puts(b, "/")) < 0))
+		return error;
+	if ((error = tg_statusdoc_put_md(b, str_of(d, "name"))) < 0 ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(f, "path"))) < 0 ||
+	    (error = tg_buf_puts(b, " | ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(f, "manager"))) < 0)
+		return error;
+	return tg_buf_puts(b, " |\n");
+}
+
+static int md_drift(tg_buf *b, const json_t *doc)
 {
 	const json_t *d, *f;
 	size_t i, k;
+	int error;
 
 	if (!json_array_size(json_object_get(doc, "drift")))
-		return;
-	tg_buf_puts(b, "## Drift\n\n| unit | object | field | changed by |\n"
-	               "|---|---|---|---|\n");
+		return 0;
+	if ((error = tg_buf_puts(b, "## Drift\n\n"
+	                            "| unit | object | field | changed by |\n"
+	                            "|---|---|---|---|\n")) < 0)
+		return error;
 	json_array_foreach(json_object_get(doc, "drift"), i, d) {
 		json_array_foreach(json_object_get(d, "fields"), k, f) {
-			tg_buf_puts(b, "| ");
-			tg_statusdoc_put_md(b, str_of(d, "unit"));
-			tg_buf_puts(b, " | ");
-			tg_statusdoc_put_md(b, str_of(d, "kind"));
-			tg_buf_puts(b, " ");
-			if (str_of(d, "namespace")) {
-				tg_statusdoc_put_md(b, str_of(d, "namespace"));
-				tg_buf_puts(b, "/");
-			}
-			tg_statusdoc_put_md(b, str_of(d, "name"));
-			tg_buf_puts(b, " | ");
-			tg_statusdoc_put_md(b, str_of(f, "path"));
-			tg_buf_puts(b, " | ");
-			tg_statusdoc_put_md(b, str_of(f, "manager"));
-			tg_buf_puts(b, " |\n");
+			if ((error = md_drift_field(b, d, f)) < 0)
+				return error;
 		}
 	}
-	tg_buf_puts(b, "\n");
+	return tg_buf_puts(b, "\n");
 }
 
-static void md_violations(tg_buf *b, const json_t *doc)
+static int md_violations(tg_buf *b, const json_t *doc)
 {
 	const json_t *v;
 	size_t i;
+	int error;
 
 	if (!json_array_size(json_object_get(doc, "violations")))
-		return;
-	tg_buf_puts(b, "## Violations found on re-verification\n\n"
-	               "| unit | image | reasons |\n|---|---|---|\n");
+		return 0;
+	if ((error = tg_buf_puts(b, "## Violations found on re-verification\n\n"
+	                            "| unit | image | reasons |\n"
+	                            "|---|---|---|\n")) < 0)
+		return error;
 	json_array_foreach(json_object_get(doc, "violations"), i, v) {
-		tg_buf_puts(b, "| ");
-		tg_statusdoc_put_md(b, str_of(v, "unit"));
-		tg_buf_puts(b, " | ");
-		tg_statusdoc_put_md(b, str_of(v, "ref"));
-		tg_buf_puts(b, " | ");
-		md_reasons(b, v);
-		tg_buf_puts(b, " |\n");
+		if ((error = tg_buf_puts(b, "| ")) < 0 ||
+		    (error = tg_statusdoc_put_md(b, str_of(v, "unit"))) < 0 ||
+		    (error = tg_buf_puts(b, " | ")) < 0 ||
+		    (error = tg_statusdoc_put_md(b, str_of(v, "ref"))) < 0 ||
+		    (error = tg_buf_puts(b, " | ")) < 0 ||
+		    (error = md_reasons(b, v)) < 0 ||
+		    (error = tg_buf_puts(b, " |\n")) < 0)
+			return error;
 	}
-	tg_buf_puts(b, "\n");
+	return tg_buf_puts(b, "\n");
 }
 
-char *tg_status_markdown(const json_t *doc)
+/* "# tollgate status", the source commit, branch and time. */
+static int md_title(tg_buf *b, const json_t *doc)
+{
+	int error;
+
+	if ((error = tg_buf_printf(b, "# tollgate status\n\nSource commit `%s`",
+	                           str_of(doc, "sourceCommit"))) < 0)
+		return error;
+	if (str_of(doc, "sourceBranch") &&
+	    ((error = tg_buf_puts(b, " on branch ")) < 0 ||
+	     (error = tg_statusdoc_put_md(b, str_of(doc, "sourceBranch"))) < 0))
+		return error;
+	if (str_of(doc, "time") &&
+	    ((error = tg_buf_puts(b, ", ")) < 0 ||
+	     (error = tg_statusdoc_put_md(b, str_of(doc, "time"))) < 0))
+		return error;
+	return tg_buf_puts(b, ".\n\n");
+}
+
+static int
+md_document(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
+{
+	size_t i;
+	int error;
+
+	if ((error = md_title(b, doc)) < 0 || (error = md_summary(b, r, n)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if ((error = md_unit(b, &r[i])) < 0)
+			return error;
+	if ((error = md_drift(b, doc)) < 0)
+		return error;
+	return md_violations(b, doc);
+}
+
+int tg_status_markdown(char **out, const json_t *doc)
 {
 	tg_buf b;
-	size_t i, n;
+	size_t n;
 	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, doc);
-	char *s;
+	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
-	tg_buf_printf(&b, "# tollgate status\n\nSource commit `%s`",
-	              str_of(doc, "sourceCommit"));
-	if (str_of(doc, "sourceBranch")) {
-		tg_buf_puts(&b, " on branch ");
-		tg_statusdoc_put_md(&b, str_of(doc, "sourceBranch"));
-	}
-	if (str_of(doc, "time")) {
-		tg_buf_puts(&b, ", ");
-		tg_statusdoc_put_md(&b, str_of(doc, "time"));
-	}
-	tg_buf_puts(&b, ".\n\n");
-	md_summary(&b, r, n);
-	for (i = 0; i < n; i++)
-		md_unit(&b, &r[i]);
-	md_drift(&b, doc);
-	md_violations(&b, doc);
-	s = tg_buf_detach(NULL, &b);
+	error = md_document(&b, r, n, doc);
 	free(r);
-	return s;
+	return tg_statusdoc_finish(out, &b, error, "STATUS.md");
 }

@@ -16,13 +16,14 @@
 /* ---- Commit message ---------------------------------------------- */
 
 /* "payments, web and 3 more" for changed units r[from..to). */
-static void put_unit_list(tg_buf *b,
-                          const tg_statusdoc_unit *r,
-                          size_t from,
-                          size_t to,
-                          size_t budget)
+static int put_unit_list(tg_buf *b,
+                         const tg_statusdoc_unit *r,
+                         size_t from,
+                         size_t to,
+                         size_t budget)
 {
 	size_t i, shown = 0, start = b->len;
+	int error;
 
 	for (i = from; i < to; i++) {
 		if (!r[i].changed)
@@ -31,58 +32,110 @@ static void put_unit_list(tg_buf *b,
 			size_t rest = 0;
 			for (; i < to; i++)
 				rest += r[i].changed;
-			tg_buf_printf(b, " and %zu more", rest);
-			return;
+			return tg_buf_printf(b, " and %zu more", rest);
 		}
-		if (shown)
-			tg_buf_puts(b, ", ");
-		tg_statusdoc_put_line(b, r[i].name,
-		                      TG_STATUS_SUBJECT_NAME_BYTES);
+		if ((shown && (error = tg_buf_puts(b, ", ")) < 0) ||
+		    (error = tg_statusdoc_put_line(
+		             b, r[i].name, TG_STATUS_SUBJECT_NAME_BYTES)) < 0)
+			return error;
 		shown++;
 	}
+	return 0;
+}
+
+/* Did a drift entry before the i-th name the same unit u? */
+static bool unit_seen(const json_t *drift, size_t i, const char *u)
+{
+	size_t j;
+	bool seen = false;
+
+	for (j = 0; j < i; j++)
+		seen |= !strcmp(
+		        str_of(json_array_get(drift, j), "unit")
+		                ? str_of(json_array_get(drift, j), "unit")
+		                : "",
+		        u ? u : "");
+	return seen;
 }
 
 /* "drift corrected: 2 objects in shop, web at 3f2c1a9" (or "reported"
  * when any of them was left as it is, under drift: report). */
-static void
-put_drift_subject(tg_buf *b, const json_t *drift, const char *commit)
+static int put_drift_subject(tg_buf *b, const json_t *drift, const char *commit)
 {
-	size_t i, j, n = json_array_size(drift);
+	size_t i, n = json_array_size(drift);
 	bool corrected = true;
 	const json_t *d;
+	int error;
 
 	json_array_foreach(drift, i, d)
 		corrected &= json_is_true(json_object_get(d, "corrected"));
-	tg_buf_printf(b, "drift %s: %zu object%s in ",
-	              corrected ? "corrected" : "reported", n,
-	              n == 1 ? "" : "s");
+	if ((error = tg_buf_printf(b, "drift %s: %zu object%s in ",
+	                           corrected ? "corrected" : "reported", n,
+	                           n == 1 ? "" : "s")) < 0)
+		return error;
 	json_array_foreach(drift, i, d) {
 		const char *u = str_of(d, "unit");
-		bool seen = false;
 
-		for (j = 0; j < i; j++)
-			seen |= !strcmp(
-			        str_of(json_array_get(drift, j), "unit")
-			                ? str_of(json_array_get(drift, j),
-			                         "unit")
-			                : "",
-			        u ? u : "");
-		if (!seen)
-			tg_buf_printf(b, "%s%s", i ? ", " : "", u ? u : "?");
+		if (!unit_seen(drift, i, u) &&
+		    (error = tg_buf_printf(b, "%s%s", i ? ", " : "",
+		                           u ? u : "?")) < 0)
+			return error;
 	}
-	tg_buf_printf(b, " at %.7s", commit);
+	return tg_buf_printf(b, " at %.7s", commit);
 }
 
-static void put_subject(tg_buf *b,
-                        const tg_statusdoc_unit *r,
-                        size_t n,
-                        const json_t *prev,
-                        const json_t *doc)
+/* "blocked: payments at 3f2c1a9 (1 of 2 images failed verification)"
+ * for the units r[from..to) sharing one verdict; groups told before it. */
+static int put_group(tg_buf *b,
+                     const tg_statusdoc_unit *r,
+                     size_t from,
+                     size_t to,
+                     size_t groups,
+                     const char *commit)
+{
+	int error;
+
+	if ((error = tg_buf_printf(b, "%s%s: ", groups ? "; " : "",
+	                           r[from].verdict)) < 0 ||
+	    (error = put_unit_list(b, r, from, to, TG_STATUS_SUBJECT_MAX / 3)) <
+	            0 ||
+	    (!groups && (error = tg_buf_printf(b, " at %.7s", commit)) < 0))
+		return error;
+	return tg_statusdoc_put_detail(b, r, from, to);
+}
+
+/* The subject when no unit changed: drift, violations or nothing. */
+static int put_other_subject(tg_buf *b,
+                             bool drift_changed,
+                             const json_t *prev,
+                             const json_t *doc,
+                             const char *commit)
+{
+	if (drift_changed && json_array_size(json_object_get(doc, "drift")))
+		return put_drift_subject(b, json_object_get(doc, "drift"),
+		                         commit);
+	if (drift_changed)
+		return tg_buf_printf(b, "drift: none at %.7s", commit);
+	if (!json_equal(json_object_get(prev, "violations"),
+	                json_object_get(doc, "violations")))
+		return tg_buf_printf(
+		        b, "violations: %zu at %.7s",
+		        json_array_size(json_object_get(doc, "violations")),
+		        commit);
+	return tg_buf_printf(b, "status: %.7s (no unit changed)", commit);
+}
+
+static int put_subject(tg_buf *b,
+                       const tg_statusdoc_unit *r,
+                       size_t n,
+                       const json_t *prev,
+                       const json_t *doc)
 {
 	const char *commit = str_of(doc, "sourceCommit");
 	size_t i = 0, j, groups = 0;
 	bool drift_changed = !json_equal(json_object_get(prev, "drift"),
 	                                 json_object_get(doc, "drift"));
+	int error;
 
 	while (i < n) {
 		size_t changed = 0;
@@ -93,46 +146,54 @@ static void put_subject(tg_buf *b,
 		 * by the drift subject below. */
 		if (changed &&
 		    !(drift_changed && !strcmp(r[i].verdict, "unchanged"))) {
-			tg_buf_printf(b, "%s%s: ", groups ? "; " : "",
-			              r[i].verdict);
-			put_unit_list(b, r, i, j, TG_STATUS_SUBJECT_MAX / 3);
-			if (!groups)
-				tg_buf_printf(b, " at %.7s", commit);
-			tg_statusdoc_put_detail(b, r, i, j);
+			if ((error = put_group(b, r, i, j, groups, commit)) < 0)
+				return error;
 			groups++;
 		}
 		i = j;
 	}
 	if (groups)
-		return;
-	if (drift_changed && json_array_size(json_object_get(doc, "drift")))
-		put_drift_subject(b, json_object_get(doc, "drift"), commit);
-	else if (drift_changed)
-		tg_buf_printf(b, "drift: none at %.7s", commit);
-	else if (!json_equal(json_object_get(prev, "violations"),
-	                     json_object_get(doc, "violations")))
-		tg_buf_printf(
-		        b, "violations: %zu at %.7s",
-		        json_array_size(json_object_get(doc, "violations")),
-		        commit);
-	else
-		tg_buf_printf(b, "status: %.7s (no unit changed)", commit);
+		return 0;
+	return put_other_subject(b, drift_changed, prev, doc, commit);
 }
 
-static void put_image_name(tg_buf *b, const json_t *img)
+static int put_image_name(tg_buf *b, const json_t *img)
 {
 	const char *ref = str_of(img, "ref"), *digest = str_of(img, "digest");
+	int error;
 
-	tg_statusdoc_put_line(b, ref, TG_STATUS_IMAGE_REF_BYTES);
+	if ((error = tg_statusdoc_put_line(b, ref, TG_STATUS_IMAGE_REF_BYTES)) <
+	    0)
+		return error;
 	if (digest && !strstr(ref, "@"))
-		tg_buf_printf(b, "@%s", digest);
+		return tg_buf_printf(b, "@%s", digest);
+	return 0;
 }
 
-static void put_body_blocked(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+/* "- payments: registry/app@sha256:... (blocked)" and its reasons. */
+static int put_blocked_image(tg_buf *b, const char *unit, const json_t *img)
+{
+	int error;
+
+	if ((error = tg_buf_puts(b, "- ")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, unit,
+	                                   TG_STATUS_SUBJECT_NAME_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, ": ")) < 0 ||
+	    (error = put_image_name(b, img)) < 0 ||
+	    (error = tg_buf_puts(b, " (")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, str_of(img, "verdict"),
+	                                   TG_STATUS_VERDICT_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, ")\n")) < 0)
+		return error;
+	return tg_statusdoc_put_reasons(b, img, "    ");
+}
+
+static int put_body_blocked(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i, k;
 	const json_t *img;
 	bool header = false;
+	int error;
 
 	for (i = 0; i < n; i++) {
 		if (!r[i].u || strcmp(r[i].verdict, "blocked"))
@@ -140,133 +201,171 @@ static void put_body_blocked(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 		json_array_foreach(json_object_get(r[i].u, "images"), k, img) {
 			if (!image_fails(img))
 				continue;
-			if (!header)
-				tg_buf_puts(b, "Blocked images:\n");
+			if ((!header &&
+			     (error = tg_buf_puts(b, "Blocked images:\n")) <
+			             0) ||
+			    (error = put_blocked_image(b, r[i].name, img)) < 0)
+				return error;
 			header = true;
-			tg_buf_puts(b, "- ");
-			tg_statusdoc_put_line(b, r[i].name,
-			                      TG_STATUS_SUBJECT_NAME_BYTES);
-			tg_buf_puts(b, ": ");
-			put_image_name(b, img);
-			tg_buf_puts(b, " (");
-			tg_statusdoc_put_line(b, str_of(img, "verdict"),
-			                      TG_STATUS_VERDICT_BYTES);
-			tg_buf_puts(b, ")\n");
-			tg_statusdoc_put_reasons(b, img, "    ");
 		}
 	}
-	if (header)
-		tg_buf_puts(b, "\n");
+	return header ? tg_buf_puts(b, "\n") : 0;
 }
 
-static void put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+static int put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
 	bool header = false;
+	int error;
 
 	for (i = 0; i < n; i++) {
 		if (!r[i].u || strcmp(r[i].verdict, "failed"))
 			continue;
-		if (!header)
-			tg_buf_puts(b, "Failed units:\n");
+		if ((!header &&
+		     (error = tg_buf_puts(b, "Failed units:\n")) < 0) ||
+		    (error = tg_buf_puts(b, "- ")) < 0 ||
+		    (error = tg_statusdoc_put_line(
+		             b, r[i].name, TG_STATUS_SUBJECT_NAME_BYTES)) < 0 ||
+		    (error = tg_buf_puts(b, ": ")) < 0 ||
+		    (error = tg_statusdoc_put_line(b, str_of(r[i].u, "message"),
+		                                   TG_STATUS_REASON_BYTES)) <
+		            0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0)
+			return error;
 		header = true;
-		tg_buf_puts(b, "- ");
-		tg_statusdoc_put_line(b, r[i].name,
-		                      TG_STATUS_SUBJECT_NAME_BYTES);
-		tg_buf_puts(b, ": ");
-		tg_statusdoc_put_line(b, str_of(r[i].u, "message"),
-		                      TG_STATUS_REASON_BYTES);
-		tg_buf_puts(b, "\n");
 	}
-	if (header)
-		tg_buf_puts(b, "\n");
+	return header ? tg_buf_puts(b, "\n") : 0;
+}
+
+/* ": /spec/replicas (by kubectl), /spec/template" */
+static int put_drift_fields(tg_buf *b, const json_t *d)
+{
+	const json_t *f;
+	size_t k;
+	int error;
+
+	json_array_foreach(json_object_get(d, "fields"), k, f) {
+		if ((error = tg_buf_puts(b, k ? ", " : ": ")) < 0 ||
+		    (error = tg_statusdoc_put_line(
+		             b, str_of(f, "path"),
+		             TG_STATUS_DRIFT_PATH_BYTES)) < 0)
+			return error;
+		if (!str_of(f, "manager"))
+			continue;
+		if ((error = tg_buf_puts(b, " (by ")) < 0 ||
+		    (error = tg_statusdoc_put_line(
+		             b, str_of(f, "manager"),
+		             TG_STATUS_DRIFT_MANAGER_BYTES)) < 0 ||
+		    (error = tg_buf_puts(b, ")")) < 0)
+			return error;
+	}
+	return 0;
 }
 
 /* "- payments: Deployment default/api: /spec/replicas (by kubectl)" */
-static void put_body_drift(tg_buf *b, const json_t *doc)
+static int put_drift_object(tg_buf *b, const json_t *d)
 {
-	const json_t *d, *f;
-	size_t i, k;
+	int error;
 
-	if (!json_array_size(json_object_get(doc, "drift")))
-		return;
-	tg_buf_puts(b, "Drifted objects:\n");
-	json_array_foreach(json_object_get(doc, "drift"), i, d) {
-		tg_buf_puts(b, "- ");
-		tg_statusdoc_put_line(b, str_of(d, "unit"), 64);
-		tg_buf_puts(b, ": ");
-		tg_statusdoc_put_line(b, str_of(d, "kind"), 64);
-		tg_buf_puts(b, " ");
-		if (str_of(d, "namespace")) {
-			tg_statusdoc_put_line(b, str_of(d, "namespace"), 64);
-			tg_buf_puts(b, "/");
-		}
-		tg_statusdoc_put_line(b, str_of(d, "name"), 256);
-		json_array_foreach(json_object_get(d, "fields"), k, f) {
-			tg_buf_puts(b, k ? ", " : ": ");
-			tg_statusdoc_put_line(b, str_of(f, "path"), 256);
-			if (str_of(f, "manager")) {
-				tg_buf_puts(b, " (by ");
-				tg_statusdoc_put_line(b, str_of(f, "manager"),
-				                      128);
-				tg_buf_puts(b, ")");
-			}
-		}
-		tg_buf_puts(b, "\n");
-	}
-	tg_buf_puts(b, "\n");
+	if ((error = tg_buf_puts(b, "- ")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, str_of(d, "unit"),
+	                                   TG_STATUS_DRIFT_UNIT_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, ": ")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, str_of(d, "kind"),
+	                                   TG_STATUS_DRIFT_KIND_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, " ")) < 0)
+		return error;
+	if (str_of(d, "namespace") &&
+	    ((error = tg_statusdoc_put_line(b, str_of(d, "namespace"),
+	                                    TG_STATUS_DRIFT_NAMESPACE_BYTES)) <
+	             0 ||
+	     (error = tg_buf_puts(b, "/")) < 0))
+		return error;
+	if ((error = tg_statusdoc_put_line(b, str_of(d, "name"),
+	                                   TG_STATUS_DRIFT_NAME_BYTES)) < 0 ||
+	    (error = put_drift_fields(b, d)) < 0)
+		return error;
+	return tg_buf_puts(b, "\n");
 }
 
-static void put_body_violations(tg_buf *b, const json_t *doc)
+static int put_body_drift(tg_buf *b, const json_t *doc)
+{
+	const json_t *d;
+	size_t i;
+	int error;
+
+	if (!json_array_size(json_object_get(doc, "drift")))
+		return 0;
+	if ((error = tg_buf_puts(b, "Drifted objects:\n")) < 0)
+		return error;
+	json_array_foreach(json_object_get(doc, "drift"), i, d)
+		if ((error = put_drift_object(b, d)) < 0)
+			return error;
+	return tg_buf_puts(b, "\n");
+}
+
+static int put_body_violations(tg_buf *b, const json_t *doc)
 {
 	const json_t *v;
 	size_t i;
+	int error;
 
 	if (!json_array_size(json_object_get(doc, "violations")))
-		return;
-	tg_buf_puts(b, "Violations found on re-verification:\n");
+		return 0;
+	if ((error = tg_buf_puts(b, "Violations found on re-verification:\n")) <
+	    0)
+		return error;
 	json_array_foreach(json_object_get(doc, "violations"), i, v) {
-		tg_buf_puts(b, "- ");
-		tg_statusdoc_put_line(b, str_of(v, "unit"), 64);
-		tg_buf_puts(b, ": ");
-		put_image_name(b, v);
-		tg_buf_puts(b, "\n");
-		tg_statusdoc_put_reasons(b, v, "    ");
+		if ((error = tg_buf_puts(b, "- ")) < 0 ||
+		    (error = tg_statusdoc_put_line(
+		             b, str_of(v, "unit"),
+		             TG_STATUS_DRIFT_UNIT_BYTES)) < 0 ||
+		    (error = tg_buf_puts(b, ": ")) < 0 ||
+		    (error = put_image_name(b, v)) < 0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0 ||
+		    (error = tg_statusdoc_put_reasons(b, v, "    ")) < 0)
+			return error;
 	}
-	tg_buf_puts(b, "\n");
+	return tg_buf_puts(b, "\n");
 }
 
-static void
+static int
 put_trailers(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 {
 	size_t i;
+	int error;
 
-	tg_buf_printf(b, "Source-Commit: %s\n", str_of(doc, "sourceCommit"));
+	if ((error = tg_buf_printf(b, "Source-Commit: %s\n",
+	                           str_of(doc, "sourceCommit"))) < 0)
+		return error;
 	for (i = 0; i < n; i++) {
 		if (!r[i].changed)
 			continue;
-		tg_buf_puts(b, "Tollgate-Unit: ");
-		tg_statusdoc_put_line(b, r[i].name, TG_STATUS_NOTE_NAME_BYTES);
-		tg_buf_printf(b, "\nTollgate-Verdict: %s\n", r[i].verdict);
+		if ((error = tg_buf_puts(b, "Tollgate-Unit: ")) < 0 ||
+		    (error = tg_statusdoc_put_line(
+		             b, r[i].name, TG_STATUS_NOTE_NAME_BYTES)) < 0 ||
+		    (error = tg_buf_printf(b, "\nTollgate-Verdict: %s\n",
+		                           r[i].verdict)) < 0)
+			return error;
 	}
+	return 0;
 }
 
-char *tg_status_message(const json_t *prev, const json_t *doc)
+int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 {
 	tg_buf b;
 	size_t n;
 	tg_statusdoc_unit *r = tg_statusdoc_units(&n, prev, doc);
-	char *s;
+	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
-	put_subject(&b, r, n, prev, doc);
-	tg_buf_puts(&b, "\n\n");
-	put_body_blocked(&b, r, n);
-	put_body_failed(&b, r, n);
-	put_body_drift(&b, doc);
-	put_body_violations(&b, doc);
-	put_trailers(&b, r, n, doc);
-	s = tg_buf_detach(NULL, &b);
+	if ((error = put_subject(&b, r, n, prev, doc)) >= 0 &&
+	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
+	    (error = put_body_blocked(&b, r, n)) >= 0 &&
+	    (error = put_body_failed(&b, r, n)) >= 0 &&
+	    (error = put_body_drift(&b, doc)) >= 0 &&
+	    (error = put_body_violations(&b, doc)) >= 0)
+		error = put_trailers(&b, r, n, doc);
 	free(r);
-	return s;
+	return tg_statusdoc_finish(out, &b, error, "status commit message");
 }

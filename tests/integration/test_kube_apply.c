@@ -495,6 +495,50 @@ static void test_apply_reports_failed_rollout(void **state)
 	json_decref(objs);
 }
 
+/*
+ * A group version whose discovery URL is refused (a space in a CRD's
+ * version name, which the test cluster does not check)
+ * fails discovery partway, after the GETs of the groups before it were
+ * queued. Those must have run before discovery returns: a later
+ * discovery on the same client would otherwise run them into freed
+ * memory (caught by the sanitizer build).
+ */
+static void test_kube_discovery_refused_url_drains_queue(void **state)
+{
+	world *w = *state;
+	tg_kube_target *t = NULL;
+	tg_kube *k = NULL;
+	json_t *objs = objects(
+	        "apiVersion: apiextensions.k8s.io/v1\nkind: "
+	        "CustomResourceDefinition\n"
+	        "metadata: {name: widgets.bad.example}\n"
+	        "spec:\n  group: bad.example\n  scope: Namespaced\n"
+	        "  names: {plural: widgets, singular: widget, kind: Widget}\n"
+	        "  versions: [{name: v 1, served: true, storage: true, "
+	        "schema: {openAPIV3Schema: {type: object, "
+	        "x-kubernetes-preserve-unknown-fields: true}}}]\n");
+	json_t *live = NULL;
+	char *kc = tg_path_join(w->dir, "kubeconfig");
+
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
+	assert_int_equal(tg_kube_new(&k, t, NULL), 0);
+	assert_int_equal(
+	        tg_kube_create(&live, w->kube, json_array_get(objs, 0)), 0);
+	json_decref(live);
+	assert_int_equal(tg_kube_discover(k), TG_EINVALID);
+	assert_contains(tg_error_last(), "invalid URL");
+	assert_int_equal(tg_kube_delete(w->kube, "apiextensions.k8s.io/v1",
+	                                "CustomResourceDefinition", NULL,
+	                                "widgets.bad.example", 0),
+	                 0);
+	assert_int_equal(tg_kube_discover(k), 0);
+	json_decref(objs);
+	tg_kube_free(k);
+	tg_kube_target_free(t);
+	free(kc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_apply_reports_failed_rollout),
 		cmocka_unit_test(
 		        test_apply_preflight_fails_closed_when_batch_not_run),
+		cmocka_unit_test(test_kube_discovery_refused_url_drains_queue),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -348,21 +348,22 @@ char *tc_path_text(json_t *path)
 		bool first = true;
 
 		if (s[0] == 'f') {
-			tg_buf_printf(&b, ".%s", s + 2);
+			tc_buf_check(tg_buf_printf(&b, ".%s", s + 2));
 			continue;
 		}
 		key = json_loads(s + 2, JSON_DECODE_ANY, NULL);
-		tg_buf_puts(&b, "[");
+		tc_buf_check(tg_buf_puts(&b, "["));
 		json_object_foreach(key, k, v) {
 			char *vs = json_dumps(v, JSON_ENCODE_ANY);
 
-			tg_buf_printf(&b, "%s%s=%s", first ? "" : ",", k, vs);
+			tc_buf_check(tg_buf_printf(&b, "%s%s=%s",
+			                           first ? "" : ",", k, vs));
 			free(vs);
 			first = false;
 		}
 		if (!json_is_object(key))
-			tg_buf_puts(&b, s + 2);
-		tg_buf_puts(&b, "]");
+			tc_buf_check(tg_buf_puts(&b, s + 2));
+		tc_buf_check(tg_buf_puts(&b, "]"));
 		json_decref(key);
 	}
 	return tg_buf_detach(NULL, &b);

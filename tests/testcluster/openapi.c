@@ -33,8 +33,9 @@ static void gv_hash(char out[17], tc_state *st, const char *gvp)
 		char *p = gv_path(st->types[i]);
 
 		if (strcmp(p, gvp) == 0)
-			tg_buf_printf(&b, "%s/%s/%u;", st->types[i]->resource,
-			              st->types[i]->kind, st->types[i]->flags);
+			tc_buf_check(tg_buf_printf(
+			        &b, "%s/%s/%u;", st->types[i]->resource,
+			        st->types[i]->kind, st->types[i]->flags));
 		free(p);
 	}
 	tg_sha256(d, b.data ? b.data : "", b.len);

@@ -255,15 +255,17 @@ static void conflict_message(tg_buf *msg, json_t *conflicts)
 		char *f = tc_path_text(
 		        json_object_get(json_array_get(conflicts, 0), "path"));
 
-		tg_buf_printf(msg,
-		              "Apply failed with 1 conflict: conflict "
-		              "with %s: %s",
-		              mt, f);
+		tc_buf_check(
+		        tg_buf_printf(msg,
+		                      "Apply failed with 1 conflict: conflict "
+		                      "with %s: %s",
+		                      mt, f));
 		free(mt);
 		free(f);
 		return;
 	}
-	tg_buf_printf(msg, "Apply failed with %zu conflicts: ", n);
+	tc_buf_check(
+	        tg_buf_printf(msg, "Apply failed with %zu conflicts: ", n));
 	json_array_foreach(conflicts, i, c) {
 		json_t *e = json_object_get(c, "entry");
 		char *mt;
@@ -275,7 +277,8 @@ static void conflict_message(tg_buf *msg, json_t *conflicts)
 		if (seen)
 			continue;
 		mt = manager_text(e);
-		tg_buf_printf(msg, "%sconflicts with %s:", i ? "\n" : "", mt);
+		tc_buf_check(tg_buf_printf(
+		        msg, "%sconflicts with %s:", i ? "\n" : "", mt));
 		free(mt);
 		json_array_foreach(conflicts, j, d) {
 			char *f;
@@ -283,7 +286,7 @@ static void conflict_message(tg_buf *msg, json_t *conflicts)
 			if (json_object_get(d, "entry") != e)
 				continue;
 			f = tc_path_text(json_object_get(d, "path"));
-			tg_buf_printf(msg, "\n- %s", f);
+			tc_buf_check(tg_buf_printf(msg, "\n- %s", f));
 			free(f);
 		}
 	}

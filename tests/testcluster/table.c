@@ -174,13 +174,14 @@ static void ports_text(tg_buf *b, json_t *ports)
 	size_t i;
 
 	json_array_foreach(ports, i, p) {
-		tg_buf_printf(b, "%s%lld/%s", i ? "," : "",
-		              (long long)json_integer_value(
-		                      json_object_get(p, "port")),
-		              str_or(json_object_get(p, "protocol"), "TCP"));
+		tc_buf_check(tg_buf_printf(
+		        b, "%s%lld/%s", i ? "," : "",
+		        (long long)json_integer_value(
+		                json_object_get(p, "port")),
+		        str_or(json_object_get(p, "protocol"), "TCP")));
 	}
 	if (b->len == 0)
-		tg_buf_puts(b, "<none>");
+		tc_buf_check(tg_buf_puts(b, "<none>"));
 }
 
 static void service_cells(json_t *cells, json_t *obj)

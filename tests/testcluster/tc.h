@@ -15,11 +15,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+
+/*
+ * The test cluster's buffers are sized far above anything a test sends:
+ * text that does not fit is a bug in the test, so it stops the server
+ * loudly instead of answering with a cut document.
+ */
+static inline void tc_buf_check(int result)
+{
+	if (result < 0) {
+		fprintf(stderr, "testcluster: %s\n", tg_error_last());
+		abort();
+	}
+}
 
 /* Limits -------------------------------------------------------------- */
 

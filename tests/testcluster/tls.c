@@ -174,32 +174,33 @@ int tc_kubeconfig_write(const char *path,
 	int rc;
 
 	tg_buf_init(&b, 1u << 20);
-	tg_buf_printf(&b,
-	              "apiVersion: v1\n"
-	              "kind: Config\n"
-	              "clusters:\n"
-	              "- name: testcluster\n"
-	              "  cluster:\n"
-	              "    server: %s\n",
-	              url);
+	tc_buf_check(tg_buf_printf(&b,
+	                           "apiVersion: v1\n"
+	                           "kind: Config\n"
+	                           "clusters:\n"
+	                           "- name: testcluster\n"
+	                           "  cluster:\n"
+	                           "    server: %s\n",
+	                           url));
 	if (ca_pem != NULL) {
 		ca64 = tg_base64_encode((const unsigned char *)ca_pem,
 		                        strlen(ca_pem));
-		tg_buf_printf(&b, "    certificate-authority-data: %s\n", ca64);
+		tc_buf_check(tg_buf_printf(
+		        &b, "    certificate-authority-data: %s\n", ca64));
 	}
-	tg_buf_printf(&b,
-	              "users:\n"
-	              "- name: testcluster\n"
-	              "  user:\n"
-	              "    token: %s\n"
-	              "contexts:\n"
-	              "- name: testcluster\n"
-	              "  context:\n"
-	              "    cluster: testcluster\n"
-	              "    user: testcluster\n"
-	              "    namespace: default\n"
-	              "current-context: testcluster\n",
-	              token);
+	tc_buf_check(tg_buf_printf(&b,
+	                           "users:\n"
+	                           "- name: testcluster\n"
+	                           "  user:\n"
+	                           "    token: %s\n"
+	                           "contexts:\n"
+	                           "- name: testcluster\n"
+	                           "  context:\n"
+	                           "    cluster: testcluster\n"
+	                           "    user: testcluster\n"
+	                           "    namespace: default\n"
+	                           "current-context: testcluster\n",
+	                           token));
 	rc = tg_file_write_atomic(path, b.data, b.len);
 	free(ca64);
 	tg_buf_free(&b);

@@ -206,8 +206,8 @@ static char *crd_shorts(json_t *names)
 		if (!json_is_string(v))
 			continue;
 		if (b.len > 0)
-			tg_buf_puts(&b, ",");
-		tg_buf_puts(&b, json_string_value(v));
+			tc_buf_check(tg_buf_puts(&b, ","));
+		tc_buf_check(tg_buf_puts(&b, json_string_value(v)));
 	}
 	return tg_buf_detach(NULL, &b);
 }

@@ -47,8 +47,8 @@ static void emit(struct tc_watch *w, const char *type, json_t *obj)
 	char *s = json_dumps(ev, JSON_COMPACT);
 
 	json_decref(one);
-	tg_buf_puts(&w->out, s);
-	tg_buf_puts(&w->out, "\n");
+	tc_buf_check(tg_buf_puts(&w->out, s));
+	tc_buf_check(tg_buf_puts(&w->out, "\n"));
 	free(s);
 	json_decref(ev);
 }

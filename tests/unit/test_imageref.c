@@ -299,7 +299,7 @@ static void test_imageref_pinned_and_dup(void **state)
 	p = tg_imageref_pinned(r, NULL);
 	assert_string_equal(p, "docker.io/acme/api:v1");
 	free(p);
-	d = tg_imageref_dup(r);
+	assert_int_equal(tg_imageref_dup(&d, r), 0);
 	tg_imageref_free(r);
 	assert_string_equal(d->canonical, "docker.io/acme/api:v1");
 	assert_string_equal(d->registry, "docker.io");
@@ -311,7 +311,9 @@ static void test_imageref_pinned_and_dup(void **state)
 	assert_string_equal(p, "ghcr.io/x@" D256);
 	free(p);
 	tg_imageref_free(r);
-	assert_null(tg_imageref_dup(NULL));
+	d = r;
+	assert_int_equal(tg_imageref_dup(&d, NULL), 0);
+	assert_null(d);
 	tg_imageref_free(NULL);
 }
 

@@ -335,14 +335,20 @@ static void test_registry_manifest_limits(void **state)
 
 	(void)state;
 	tg_buf_init(&b, 16u * 1024 * 1024);
-	tg_buf_puts(&b, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\","
-	                "\"digest\":\"" H1 "\",\"size\":1},\"layers\":[");
+	assert_int_equal(
+	        tg_buf_puts(
+	                &b,
+	                "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\","
+	                "\"digest\":\"" H1 "\",\"size\":1},\"layers\":["),
+	        0);
 	for (i = 0; i <= TG_MAX_MANIFEST_DESCRIPTORS; i++)
-		tg_buf_printf(&b,
-		              "%s{\"mediaType\":\"b\",\"digest\":\"" H1
-		              "\",\"size\":1}",
-		              i ? "," : "");
-	tg_buf_puts(&b, "]}");
+		assert_int_equal(
+		        tg_buf_printf(&b,
+		                      "%s{\"mediaType\":\"b\",\"digest\":\"" H1
+		                      "\",\"size\":1}",
+		                      i ? "," : ""),
+		        0);
+	assert_int_equal(tg_buf_puts(&b, "]}"), 0);
 	assert_int_equal(tg_oci_manifest_parse(&m, "many", NULL, b.data, b.len),
 	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(),
@@ -350,7 +356,10 @@ static void test_registry_manifest_limits(void **state)
 
 	/* Over TG_MAX_MANIFEST_BYTES: refused before parsing. */
 	while (b.len <= TG_MAX_MANIFEST_BYTES)
-		tg_buf_puts(&b, "                                        ");
+		assert_int_equal(
+		        tg_buf_puts(&b,
+		                    "                                        "),
+		        0);
 	assert_int_equal(tg_oci_manifest_parse(&m, "huge", NULL, b.data, b.len),
 	                 TG_ETOOBIG);
 	assert_contains(tg_error_last(), "huge: manifest of");

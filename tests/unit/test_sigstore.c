@@ -156,8 +156,8 @@ static void test_sigstore_private_pki(void **state)
 	inter = tt_read_fixture("containers-image/pki_intermediate_crts.pem",
 	                        &il);
 	tg_buf_init(&pem, 1 << 20);
-	tg_buf_append(&pem, roots, rl);
-	tg_buf_append(&pem, inter, il);
+	assert_int_equal(tg_buf_append(&pem, roots, rl), 0);
+	assert_int_equal(tg_buf_append(&pem, inter, il), 0);
 	k.subject = "qiwan@redhat.com";
 	k.fulcio_certs = pem.data;
 	k.fulcio_certs_len = pem.len;

@@ -9,6 +9,7 @@
 #include "testlib.h"
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
 #include "tollgate/util.h"
@@ -51,7 +52,7 @@ static char *sh_out(const char *fmt, ...)
 	assert_non_null(p);
 	tg_buf_init(&b, 1 << 20);
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		tg_buf_append(&b, buf, n);
+		assert_int_equal(tg_buf_append(&b, buf, n), 0);
 	pclose(p);
 	while (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
@@ -94,10 +95,30 @@ static json_t *doc_blocked(const char *commit, const char *time)
 	return v;
 }
 
+/* The commit message for prev -> doc; the test fails if it is refused. */
+static char *message(const json_t *prev, const json_t *doc)
+{
+	char *s = NULL;
+
+	assert_int_equal(tg_status_message(&s, prev, doc), 0);
+	assert_non_null(s);
+	return s;
+}
+
+/* STATUS.md for doc; the test fails if it is refused. */
+static char *markdown(const json_t *doc)
+{
+	char *s = NULL;
+
+	assert_int_equal(tg_status_markdown(&s, doc), 0);
+	assert_non_null(s);
+	return s;
+}
+
 static void test_status_message_subject_body_trailers(void **state)
 {
 	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
-	char *msg = tg_status_message(NULL, doc);
+	char *msg = message(NULL, doc);
 
 	(void)state;
 	assert_true(tg_str_has_prefix(
@@ -130,7 +151,7 @@ static void test_status_message_lists_only_changed_units(void **state)
 	json_object_set_new(web, "verdict", json_string("failed"));
 	json_object_set_new(web, "message",
 	                    json_string("apply: Deployment web: forbidden"));
-	msg = tg_status_message(prev, doc);
+	msg = message(prev, doc);
 	assert_true(tg_str_has_prefix(msg, "failed: web at 3f2c1a9 (apply: "
 	                                   "Deployment web: forbidden)\n"));
 	assert_contains(msg, "Failed units:\n- web: apply: Deployment web: "
@@ -186,8 +207,8 @@ static void test_status_untrusted_text_cannot_forge(void **state)
 	              "[a](https://evil.example)\", \"verdict\": \"blocked\", "
 	              "\"reasons\": [\"bad\\nSource-Commit: 0000\", "
 	              "\"rtl \\u202e txt\"]}]}}}");
-	char *msg = tg_status_message(NULL, doc);
-	char *md = tg_status_markdown(doc);
+	char *msg = message(NULL, doc);
+	char *md = markdown(doc);
 
 	(void)state;
 	/* no line may start a forged trailer */
@@ -209,10 +230,29 @@ static void test_status_untrusted_text_cannot_forge(void **state)
 	json_decref(doc);
 }
 
+/* A status text that would pass TG_STATUS_TEXT_MAX is refused, not cut. */
+static void test_status_text_over_limit_fails(void **state)
+{
+	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+	json_t *web = json_object_get(json_object_get(doc, "units"), "web");
+	size_t len = TG_STATUS_TEXT_MAX + 1;
+	char *huge = tg_malloc(len + 1), *md = (char *)"unset";
+
+	(void)state;
+	memset(huge, 'x', len);
+	huge[len] = '\0';
+	json_object_set_new(web, "message", json_string(huge));
+	assert_int_equal(tg_status_markdown(&md, doc), TG_ETOOBIG);
+	assert_null(md);
+	assert_contains(tg_error_last(), "STATUS.md: ");
+	free(huge);
+	json_decref(doc);
+}
+
 static void test_status_markdown_blocked_first(void **state)
 {
 	json_t *doc = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
-	char *md = tg_status_markdown(doc), *pay, *web;
+	char *md = markdown(doc), *pay, *web;
 
 	(void)state;
 	assert_contains(md, "| payments | **blocked** | 2 | 1 |\n"
@@ -528,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
 		cmocka_unit_test(test_status_untrusted_text_cannot_forge),
 		cmocka_unit_test(test_status_markdown_blocked_first),
+		cmocka_unit_test(test_status_text_over_limit_fails),
 		cmocka_unit_test(test_status_validate_names_member),
 		cmocka_unit_test_setup_teardown(
 		        test_status_publish_root_commit_then_nothing, setup,

@@ -351,15 +351,19 @@ static void test_tlog_checkpoint_rejects_malformed_notes(void **state)
 	assert_contains(tg_error_last(), "NUL");
 	/* 65 signature lines: over the limit. */
 	tg_buf_init(&big, 1 << 20);
-	tg_buf_puts(&big, "o\n1\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI="
-	                  "\n\n");
+	assert_int_equal(
+	        tg_buf_puts(&big,
+	                    "o\n1\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI="
+	                    "\n\n"),
+	        0);
 	for (i = 0; i < 65; i++)
-		tg_buf_puts(&big, "\xe2\x80\x94 w AAAAAAAA\n");
+		assert_int_equal(tg_buf_puts(&big, "\xe2\x80\x94 w AAAAAAAA\n"),
+		                 0);
 	assert_int_equal(tg_checkpoint_parse(&cp, big.data, big.len),
 	                 TG_ETOOBIG);
 	tg_buf_clear(&big);
 	for (i = 0; i < 70000; i++)
-		tg_buf_puts(&big, "x");
+		assert_int_equal(tg_buf_puts(&big, "x"), 0);
 	assert_int_equal(tg_checkpoint_parse(&cp, big.data, big.len),
 	                 TG_ETOOBIG);
 	tg_buf_free(&big);

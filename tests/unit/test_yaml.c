@@ -500,7 +500,7 @@ static void test_yaml_rejects_deep_nesting(void **state)
 	(void)state;
 	tg_buf_init(&b, 1u << 20);
 	for (i = 0; i < 10000; i++)
-		tg_buf_puts(&b, "[");
+		assert_int_equal(tg_buf_puts(&b, "["), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:1:129: nesting deeper than 128 levels");
 	tg_buf_free(&b);
@@ -508,26 +508,26 @@ static void test_yaml_rejects_deep_nesting(void **state)
 	/* Exactly at the limit is fine. */
 	tg_buf_init(&b, 1u << 20);
 	for (i = 0; i < TG_MAX_YAML_DEPTH; i++)
-		tg_buf_puts(&b, "[");
+		assert_int_equal(tg_buf_puts(&b, "["), 0);
 	for (i = 0; i < TG_MAX_YAML_DEPTH; i++)
-		tg_buf_puts(&b, "]");
+		assert_int_equal(tg_buf_puts(&b, "]"), 0);
 	tg_yaml_docs_free(parse_ok(b.data, 0));
 	tg_buf_free(&b);
 
 	/* An alias counts the depth of what it copies. */
 	tg_buf_init(&b, 1u << 20);
-	tg_buf_puts(&b, "a: &a ");
+	assert_int_equal(tg_buf_puts(&b, "a: &a "), 0);
 	for (i = 0; i < 100; i++)
-		tg_buf_puts(&b, "[");
+		assert_int_equal(tg_buf_puts(&b, "["), 0);
 	for (i = 0; i < 100; i++)
-		tg_buf_puts(&b, "]");
-	tg_buf_puts(&b, "\nb: ");
+		assert_int_equal(tg_buf_puts(&b, "]"), 0);
+	assert_int_equal(tg_buf_puts(&b, "\nb: "), 0);
 	for (i = 0; i < 40; i++)
-		tg_buf_puts(&b, "[");
-	tg_buf_puts(&b, "*a");
+		assert_int_equal(tg_buf_puts(&b, "["), 0);
+	assert_int_equal(tg_buf_puts(&b, "*a"), 0);
 	for (i = 0; i < 40; i++)
-		tg_buf_puts(&b, "]");
-	tg_buf_puts(&b, "\n");
+		assert_int_equal(tg_buf_puts(&b, "]"), 0);
+	assert_int_equal(tg_buf_puts(&b, "\n"), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:2:44: alias \"*a\" makes nesting deeper "
 	                     "than 128 levels");
@@ -543,7 +543,7 @@ static void test_yaml_rejects_too_many_documents(void **state)
 	(void)state;
 	tg_buf_init(&b, 1u << 20);
 	for (i = 0; i < 20000; i++)
-		tg_buf_puts(&b, "---\na: 1\n");
+		assert_int_equal(tg_buf_puts(&b, "---\na: 1\n"), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:20001:1: more than 10000 documents");
 	tg_buf_free(&b);
@@ -581,22 +581,30 @@ static void test_yaml_rejects_aliases_of_huge_scalars(void **state)
 	(void)state;
 	/* Five copies of a 3 MiB scalar: 15 MiB, fine. */
 	tg_buf_init(&b, TG_MAX_FILE_BYTES);
-	tg_buf_puts(&b, "a: &a ");
+	assert_int_equal(tg_buf_puts(&b, "a: &a "), 0);
 	for (i = 0; i < (int)n / 64; i++)
-		tg_buf_puts(&b, "0123456789abcdef0123456789abcdef0123456789abcd"
-		                "ef0123456789abcdef");
-	tg_buf_puts(&b, "\nb: [*a, *a, *a, *a, *a]\n");
+		assert_int_equal(
+		        tg_buf_puts(
+		                &b,
+		                "0123456789abcdef0123456789abcdef0123456789abcd"
+		                "ef0123456789abcdef"),
+		        0);
+	assert_int_equal(tg_buf_puts(&b, "\nb: [*a, *a, *a, *a, *a]\n"), 0);
 	tg_yaml_docs_free(parse_ok(b.data, 0));
 	/* A sixth passes 16 MiB of copied text. */
 	b.len -= 2;
-	tg_buf_puts(&b, ", *a]\n");
+	assert_int_equal(tg_buf_puts(&b, ", *a]\n"), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:2:25: alias expansion would copy more "
 	                     "than 16777216 bytes of text");
 	/* Keys count too. */
 	b.len -= 25;
-	tg_buf_puts(&b, "[{*a : 1}, {*a : 2}, {*a : 3}, {*a : 4}, {*a : 5}, "
-	                "{*a : 6}]\n");
+	assert_int_equal(
+	        tg_buf_puts(
+	                &b,
+	                "[{*a : 1}, {*a : 2}, {*a : 3}, {*a : 4}, {*a : 5}, "
+	                "{*a : 6}]\n"),
+	        0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:2:56: alias expansion would copy more");
 	tg_buf_free(&b);
@@ -612,9 +620,9 @@ static void test_yaml_rejects_too_many_nodes(void **state)
 	/* The sequence and 999999 items: at the limit. */
 	tg_buf_init(&b, TG_MAX_FILE_BYTES);
 	for (i = 0; i < TG_MAX_YAML_NODES - 1; i++)
-		tg_buf_puts(&b, "- a\n");
+		assert_int_equal(tg_buf_puts(&b, "- a\n"), 0);
 	tg_yaml_docs_free(parse_ok(b.data, 0));
-	tg_buf_puts(&b, "- a\n");
+	assert_int_equal(tg_buf_puts(&b, "- a\n"), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:1000000:3: more than 1000000 nodes in "
 	                     "one file");
@@ -630,7 +638,7 @@ static void test_yaml_rejects_too_many_anchors(void **state)
 	(void)state;
 	tg_buf_init(&b, 1u << 20);
 	for (i = 0; i <= TG_MAX_YAML_ANCHORS; i++)
-		tg_buf_printf(&b, "- &a%d x\n", i);
+		assert_int_equal(tg_buf_printf(&b, "- &a%d x\n", i), 0);
 	msg = parse_bad(b.data, b.len, TG_ETOOBIG);
 	assert_contains(msg, "x.yaml:10001:3: more than 10000 anchors");
 	tg_buf_free(&b);
@@ -679,7 +687,8 @@ static void mutate(tg_buf *b)
 			b->data[at] = c;
 		break;
 	case 1:
-		tg_buf_append(b, "", 1); /* room for one more */
+		assert_int_equal(tg_buf_append(b, "", 1),
+		                 0); /* room for one more */
 		memmove(b->data + at + 1, b->data + at, b->len - at - 1);
 		b->data[at] = c;
 		break;
@@ -737,7 +746,7 @@ static void test_yaml_survives_mutated_input(void **state)
 			tg_buf b;
 
 			tg_buf_init(&b, 1u << 20);
-			tg_buf_append(&b, text, len);
+			assert_int_equal(tg_buf_append(&b, text, len), 0);
 			for (j = rng(4); j >= 0; j--)
 				mutate(&b);
 			parse_mutant(&b);

@@ -480,12 +480,13 @@ int tg_imageref_parse(tg_imageref **out, const char *ref)
 	return 0;
 }
 
-tg_imageref *tg_imageref_dup(const tg_imageref *ref)
+int tg_imageref_dup(tg_imageref **out, const tg_imageref *ref)
 {
 	tg_imageref *r;
 
+	*out = NULL;
 	if (!ref)
-		return NULL;
+		return 0;
 	r = tg_calloc(1, sizeof(*r));
 	r->registry = tg_strdup(ref->registry);
 	r->repository = tg_strdup(ref->repository);
@@ -494,7 +495,8 @@ tg_imageref *tg_imageref_dup(const tg_imageref *ref)
 	r->name = tg_strdup(ref->name);
 	r->canonical = tg_strdup(ref->canonical);
 	r->tag_defaulted = ref->tag_defaulted;
-	return r;
+	*out = r;
+	return 0;
 }
 
 char *tg_imageref_pinned(const tg_imageref *ref, const char *digest)

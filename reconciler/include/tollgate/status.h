@@ -100,16 +100,17 @@ bool tg_status_same(const json_t *a, const json_t *b);
 
 /*
  * The commit message for going from prev (NULL for the first status) to
- * doc: subject, blank line, body, blank line, trailers. Caller frees.
+ * doc: subject, blank line, body, blank line, trailers, into *out (caller
+ * frees). TG_ETOOBIG, *out NULL, when it would pass TG_STATUS_TEXT_MAX.
  */
-char *tg_status_message(const json_t *prev, const json_t *doc);
+TG_WUR int tg_status_message(char **out, const json_t *prev, const json_t *doc);
 
 /* The note for the source commit: one "unit: verdict (detail)" line per
- * unit. Caller frees. */
-char *tg_status_note(const json_t *doc);
+ * unit, into *out (caller frees); TG_ETOOBIG as tg_status_message. */
+TG_WUR int tg_status_note(char **out, const json_t *doc);
 
-/* STATUS.md: a table per unit, blocked first; untrusted text escaped.
- * Caller frees. */
-char *tg_status_markdown(const json_t *doc);
+/* STATUS.md: a table per unit, blocked first; untrusted text escaped;
+ * into *out (caller frees); TG_ETOOBIG as tg_status_message. */
+TG_WUR int tg_status_markdown(char **out, const json_t *doc);
 
 #endif
