@@ -360,6 +360,10 @@
  * Merkle tree hashes, key hashes. Fixed by the algorithm, not a choice. */
 #define TG_SHA256_LEN 32
 
+/* Bytes in a SHA-512 digest (FIPS 180-4): a bundle's artifact digest may
+ * be given as SHA-512. Fixed by the algorithm. */
+#define TG_SHA512_LEN 64
+
 /* Bytes in one bundle: a DSSE bundle holds an attestation, which for SBOMs
  * reaches tens of MiB. */
 #define TG_MAX_BUNDLE_BYTES TG_MAX_BLOB_BYTES
@@ -369,6 +373,32 @@
 
 /* Seconds a log's integrated time may run ahead of our clock. */
 #define TG_MAX_CLOCK_SKEW_S 300
+
+/* Bytes of OpenSSL's reason why no trusted TSA verified a timestamp, and
+ * of the error kept when a bundle's timestamp was not used: both end up
+ * in one verdict reason, so they are cut rather than grown. */
+#define TG_TSA_WHY_BYTES 256
+#define TG_TSA_ERROR_BYTES 512
+
+/* Bytes of the error context naming a trusted root entry
+ * ("tlogs[3]") or a bundle's log entry ("NAME: tlogEntries[2]", "log
+ * entry N"): a name and an index; a longer name is cut in the message. */
+#define TG_TRUSTROOT_CTX_BYTES 256
+#define TG_BUNDLE_CTX_BYTES 300
+
+/* Signatures -------------------------------------------------------------- */
+
+/* Bytes of the DSSE pre-authentication prefix "DSSEv1 <len> " before the
+ * type: 7 characters and a size_t in decimal (at most 20 digits). */
+#define TG_DSSE_PAE_HEAD_BYTES 64
+
+/* Bytes of an EC curve name from OpenSSL ("prime256v1", "secp384r1"):
+ * longer names are no curve we accept. */
+#define TG_KEY_CURVE_NAME_BYTES 64
+
+/* Bytes of a digest algorithm name in an in-toto subject ("sha256",
+ * "sha512"): anything longer is no algorithm we match. */
+#define TG_INTOTO_ALG_BYTES 16
 
 /* Kubernetes --------------------------------------------------------------- */
 

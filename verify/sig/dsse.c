@@ -223,7 +223,7 @@ int tg_dsse_pae(unsigned char **out,
                 const unsigned char *body,
                 size_t body_len)
 {
-	char head[64];
+	char head[TG_DSSE_PAE_HEAD_BYTES];
 	size_t tlen = strlen(type), hlen, n;
 	unsigned char *p;
 	int k;

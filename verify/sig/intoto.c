@@ -174,7 +174,7 @@ static const json_t *find_subject(const tg_intoto_statement *s,
                                   const char *digest)
 {
 	const char *colon = strchr(digest, ':');
-	char alg[16];
+	char alg[TG_INTOTO_ALG_BYTES];
 	json_t *subj, *v;
 	size_t i, alen;
 

@@ -38,7 +38,7 @@ static const char *const type_names[] = {
 /* Classify pkey; TG_EINVALID for key types and curves we do not accept. */
 static int classify(tg_key_kind *out, const char *name, EVP_PKEY *pkey)
 {
-	char curve[64];
+	char curve[TG_KEY_CURVE_NAME_BYTES];
 	size_t len = 0;
 
 	switch (EVP_PKEY_get_base_id(pkey)) {

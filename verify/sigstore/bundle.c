@@ -221,7 +221,7 @@ static int check_list(const bundle *b,
 static int parse_entries(bundle *b, const json_t *vm)
 {
 	const json_t *arr = get_opt(vm, "tlogEntries");
-	char ctx[300];
+	char ctx[TG_BUNDLE_CTX_BYTES];
 	size_t i;
 	int error;
 
@@ -415,7 +415,7 @@ int tg_artifact_digests(digests *d, const tg_artifact *a)
 		                     strlen(hex));
 	}
 	d->has_sha512 = true;
-	return tg_hex_decode(d->sha512, 64, hex, strlen(hex));
+	return tg_hex_decode(d->sha512, TG_SHA512_LEN, hex, strlen(hex));
 }
 
 /* The artifact's digest for alg, or NULL when we do not know it. */
@@ -493,7 +493,7 @@ static bool subject_matches(const vctx *v, const json_t *subject)
 {
 	const json_t *dg = json_object_get(subject, "digest");
 	const char *h;
-	char hex[129];
+	char hex[2 * TG_SHA512_LEN + 1];
 
 	h = json_string_value(json_object_get(dg, "sha256"));
 	if (h && v->dig.has_sha256) {
@@ -503,7 +503,7 @@ static bool subject_matches(const vctx *v, const json_t *subject)
 	}
 	h = json_string_value(json_object_get(dg, "sha512"));
 	if (h && v->dig.has_sha512) {
-		tg_hex_encode(hex, v->dig.sha512, 64);
+		tg_hex_encode(hex, v->dig.sha512, TG_SHA512_LEN);
 		if (!strcmp(h, hex))
 			return true;
 	}
@@ -609,7 +609,7 @@ static int check_entry_proofs(vctx *v,
 static int check_entry(vctx *v, const tlog_entry *e, size_t i)
 {
 	const tg_tr_log *log;
-	char ctx[300], hex[65];
+	char ctx[TG_BUNDLE_CTX_BYTES], hex[2 * TG_SHA256_LEN + 1];
 	int error;
 
 	snprintf(ctx, sizeof(ctx), "log entry %lld", (long long)e->log_index);

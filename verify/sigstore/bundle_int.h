@@ -72,7 +72,7 @@ typedef struct bundle {
 typedef struct digests {
 	unsigned char sha256[TG_SHA256_LEN];
 	bool has_sha256;
-	unsigned char sha512[64];
+	unsigned char sha512[TG_SHA512_LEN];
 	bool has_sha512;
 } digests;
 
@@ -89,7 +89,8 @@ typedef struct vctx {
 	int64_t times[2 * TG_MAX_BUNDLE_ENTRIES]; /* verified signing times */
 	size_t ntimes;
 	size_t entries_ok;
-	char tsa_error[512];   /* why the last timestamp was not used */
+	char tsa_error[TG_TSA_ERROR_BYTES]; /* why the last timestamp was not
+	                                       used */
 	bool no_subject_check; /* legacy .att: subjects checked elsewhere */
 	STACK_OF(X509) * untrusted; /* legacy chain annotation */
 	tg_sigstore_evidence *ev;

@@ -101,7 +101,7 @@ static int check_hex_hash(const json_t *h,
 {
 	const char *alg = json_string_value(json_object_get(h, "algorithm"));
 	const char *val = json_string_value(json_object_get(h, "value"));
-	char hex[129];
+	char hex[2 * TG_SHA512_LEN + 1];
 
 	if (!alg || !val || strcmp(alg, "sha256") || want_len != TG_SHA256_LEN)
 		return tg_error_set(TG_EPARSE, "%s: %s is not a sha256 hash",

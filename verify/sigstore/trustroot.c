@@ -316,7 +316,7 @@ static int parse_entries(tg_tr_log **logs_out,
 {
 	const json_t *arr = json_object_get(root, field);
 	const json_t *item;
-	char ctx[256];
+	char ctx[TG_TRUSTROOT_CTX_BYTES];
 	size_t i;
 	int error;
 

@@ -12,6 +12,7 @@
 
 #include "sigstore_int.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 
 int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t)
@@ -131,7 +132,7 @@ int tg_tsa_verify(int64_t *t_out,
 	TS_RESP *resp = NULL;
 	TS_TST_INFO *info;
 	size_t i, in_window = 0;
-	char why[256] = "";
+	char why[TG_TSA_WHY_BYTES] = "";
 	int64_t t;
 	int error;
 
