@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "tollgate/error.h"
+
 typedef struct tg_buf {
 	char *data; /* NULL until the first append */
 	size_t len;
@@ -19,11 +21,11 @@ typedef struct tg_buf {
 void tg_buf_init(tg_buf *b, size_t max);
 
 /* 0, or TG_ETOOBIG (buffer unchanged) when len would pass max. */
-int tg_buf_append(tg_buf *b, const void *data, size_t len);
-int tg_buf_puts(tg_buf *b, const char *s);
-int tg_buf_printf(tg_buf *b, const char *fmt, ...)
+TG_WUR int tg_buf_append(tg_buf *b, const void *data, size_t len);
+TG_WUR int tg_buf_puts(tg_buf *b, const char *s);
+TG_WUR int tg_buf_printf(tg_buf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
-int tg_buf_vprintf(tg_buf *b, const char *fmt, va_list ap);
+TG_WUR int tg_buf_vprintf(tg_buf *b, const char *fmt, va_list ap);
 
 /* Hand the bytes to the caller (free()) and reset the buffer; the length
  * into *len_out unless it is NULL. Never NULL (an empty buffer yields "");
