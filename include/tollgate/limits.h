@@ -181,6 +181,15 @@
  * size_t has at most 20 digits. */
 #define TG_SCHEMA_INDEX_TEXT_MAX 24
 
+/* Characters of a key or value compared for a "did you mean" hint (longer
+ * ones are never near misses) and the largest edit distance of a hint. */
+#define TG_SCHEMA_SUGGEST_MAX_CHARS 64
+#define TG_SCHEMA_SUGGEST_MAX_DISTANCE 2
+
+/* Bytes of a schema message before its prefix (an unknown key with the
+ * list of the keys known in its mapping, a wrong type). */
+#define TG_SCHEMA_MESSAGE_MAX 1024
+
 /* Bytes of a policy error message before its "FILE:LINE:COL: path: "
  * prefix (tg_error_last() holds TG_ERROR_MAX in all). */
 #define TG_POLICY_MESSAGE_MAX 1536
@@ -189,8 +198,8 @@
  * member (its keys are short and nest at most four deep). */
 #define TG_CONFIG_KEY_PATH_MAX 512
 
-/* Bytes of the "known here: ..." list of a tollgate.yaml section. */
-#define TG_CONFIG_KNOWN_KEYS_MAX 1024
+/* Errors reported from one tollgate.yaml before giving up. */
+#define TG_CONFIG_MAX_ERRORS 20
 
 /* JSON from the network ---------------------------------------------------- */
 

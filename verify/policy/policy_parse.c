@@ -2,9 +2,10 @@
  * Policy file: the parser's building blocks, shared by policy.c and
  * policy_sig.c through policy_int.h: the arena a policy is allocated in,
  * locations and the "<file>:<line>:<col>: <where>: <message>" errors, the
- * check of a mapping's keys against the keys its section allows (with "did
- * you mean" and "belongs in" hints), typed values, and the checks of names
- * and ids in lists.
+ * check of a mapping's keys against the keys its section allows (the
+ * schema walker's, verify/base/schema.c, plus a "belongs in" hint), typed
+ * values (presence and type checked by the schema walker), and the checks
+ * of names and ids in lists.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -116,70 +117,6 @@ int tg_policy__perr_code(
 
 /* Keys --------------------------------------------------------------------- */
 
-static char tolower_ascii(char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-}
-
-/* Levenshtein distance, case-insensitive, of two short strings (longer
- * ones count as far apart). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[65], prev_diag, tmp;
-
-	if (la > 64 || lb > 64)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev_diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = tolower_ascii(a[i - 1]) ==
-			                              tolower_ascii(b[j - 1])
-			                      ? 0
-			                      : 1;
-			tmp = row[j];
-			row[j] = prev_diag + cost;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev_diag = tmp;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest of names to word when it is a near miss (a typo or a case
- * slip), else NULL. */
-static const char *suggest(const char *word, const char *const *names)
-{
-	const char *best = NULL;
-	size_t d, best_d = 3, i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		d = edit_distance(word, names[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-		}
-	}
-	return best;
-}
-
-static bool in_list(const char *word, const char *const *names)
-{
-	size_t i;
-
-	for (i = 0; names[i] != NULL; i++) {
-		if (strcmp(word, names[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* The one section other than sec that has key, or NULL when none or
  * several do (then "belongs in" would be a guess). */
 static const tg_policy__section *home_of(const char *key,
@@ -190,7 +127,7 @@ static const tg_policy__section *home_of(const char *key,
 
 	for (i = 0; tg_policy__all_sections[i] != NULL; i++) {
 		if (tg_policy__all_sections[i] == sec ||
-		    !in_list(key, tg_policy__all_sections[i]->keys))
+		    !tg_schema_known(key, tg_policy__all_sections[i]->keys))
 			continue;
 		if (found != NULL)
 			return NULL;
@@ -199,19 +136,30 @@ static const tg_policy__section *home_of(const char *key,
 	return found;
 }
 
-/* "a, b, c" of a key list. */
-static void key_list(char *buf, size_t size, const char *const *names)
-{
-	size_t i, len = 0;
+/* A check of a mapping's keys under way. */
+typedef struct unknown_arg {
+	tg_policy__ctx *c;
+	tg_policy__loc at;
+	const tg_policy__section *sec;
+	bool reported;
+} unknown_arg;
 
-	buf[0] = '\0';
-	for (i = 0; names[i] != NULL && len < size; i++) {
-		int n = snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-		                 names[i]);
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
+/* Refuse an unknown key: where it belongs when it is no typo of a key
+ * here and one other section has it, else msg. */
+static int refuse_unknown(void *arg, const char *key, const char *msg)
+{
+	unknown_arg *u = arg;
+	tg_policy__loc kl = tg_policy__loc_key(u->c, u->at, key);
+	const tg_policy__section *home;
+
+	u->reported = true;
+	if (tg_schema_suggest(key, u->sec->keys) == NULL &&
+	    (home = home_of(key, u->sec)) != NULL)
+		return tg_policy__perr(u->c, kl,
+		                       "key \"%s\" does not belong here; "
+		                       "it belongs in %s",
+		                       key, home->where);
+	return tg_policy__perr(u->c, kl, "%s", msg);
 }
 
 /* Refuse any key of obj that sec does not allow, saying what was meant. */
@@ -220,35 +168,12 @@ int tg_policy__check_keys(tg_policy__ctx *c,
                           tg_policy__loc at,
                           const tg_policy__section *sec)
 {
-	const char *key, *hint;
-	const tg_policy__section *home;
-	json_t *v;
-	char list[512];
+	unknown_arg u = { c, at, sec, false };
+	int error = tg_schema_check_keys(obj, sec->keys, refuse_unknown, &u);
 
-	json_object_foreach((json_t *)obj, key, v) {
-		tg_policy__loc kl;
-
-		if (in_list(key, sec->keys))
-			continue;
-		kl = tg_policy__loc_key(c, at, key);
-		if ((hint = suggest(key, sec->keys)) != NULL)
-			return tg_policy__perr(
-			        c, kl,
-			        "unknown key \"%s\" (did you mean "
-			        "\"%s\"?)",
-			        key, hint);
-		if ((home = home_of(key, sec)) != NULL)
-			return tg_policy__perr(
-			        c, kl,
-			        "key \"%s\" does not belong here; "
-			        "it belongs in %s",
-			        key, home->where);
-		key_list(list, sizeof(list), sec->keys);
-		return tg_policy__perr(c, kl,
-		                       "unknown key \"%s\" (allowed here: %s)",
-		                       key, list);
-	}
-	return 0;
+	if (error < 0 && !u.reported) /* the message did not fit */
+		return tg_policy__perr(c, at, "unknown key");
+	return error;
 }
 
 /* Values ------------------------------------------------------------------- */
@@ -269,48 +194,49 @@ json_t *tg_policy__member(tg_policy__ctx *c,
 	return v;
 }
 
-static int missing(tg_policy__ctx *c, tg_policy__loc at, const char *key)
-{
-	return tg_policy__perr(c, at, "missing required key \"%s\"", key);
-}
-
-/* A scalar that YAML resolved to a number or boolean where a string was
- * meant ("version: 1.2", "name: yes") needs quotes. */
+/* A value that must be a string: with " (quote the value)" when YAML
+ * resolved it to a number or boolean ("version: 1.2", "name: yes"). */
 static int want_string(tg_policy__ctx *c, tg_policy__loc at, const json_t *v)
 {
-	if (json_is_number(v) || json_is_boolean(v))
-		return tg_policy__perr(
-		        c, at, "must be a string, not %s (quote the value)",
-		        tg_schema_type_name(v));
-	return tg_policy__perr(c, at, "must be a string, not %s",
-	                       tg_schema_type_name(v));
+	static const tg_schema_want want = { TG_SCHEMA_STRING, false, false,
+		                             TG_SCHEMA_MUST_BE };
+	tg_buf msg;
+	int error;
+
+	tg_buf_init(&msg, TG_SCHEMA_MESSAGE_MAX);
+	error = tg_schema_check(&msg, v, &want);
+	if (error != 0)
+		error = tg_policy__perr(c, at, "%s", msg.data ? msg.data : "");
+	tg_buf_free(&msg);
+	return error;
 }
 
-/* A member of JSON type type (a string, mapping or list); *out NULL when
- * absent and not required. */
+/* A member of type type checked by the schema walker (a null value is
+ * the wrong type, not a default); *out NULL when absent and not
+ * required. */
 static int get_typed(tg_policy__ctx *c,
                      const json_t *obj,
                      tg_policy__loc at,
                      const char *key,
                      bool required,
-                     json_type type,
+                     tg_schema_type type,
                      json_t **out,
                      tg_policy__loc *kl)
 {
-	json_t *v = tg_policy__member(c, obj, at, key, kl);
+	tg_schema_want want = { type, required, false, TG_SCHEMA_MUST_BE };
+	tg_buf msg;
+	int error;
 
-	*out = NULL;
-	if (v == NULL)
-		return required ? missing(c, at, key) : 0;
-	if (json_typeof(v) != type && type == JSON_STRING)
-		return want_string(c, *kl, v);
-	if (json_typeof(v) != type)
-		return tg_policy__perr(c, *kl, "must be %s, not %s",
-		                       type == JSON_OBJECT ? "a mapping"
-		                                           : "a list",
-		                       tg_schema_type_name(v));
-	*out = v;
-	return 0;
+	if (json_object_get(obj, key) != NULL)
+		*kl = tg_policy__loc_key(c, at, key);
+	tg_buf_init(&msg, TG_SCHEMA_MESSAGE_MAX);
+	error = tg_schema_get(out, &msg, obj, key, &want);
+	if (error != 0)
+		error = tg_policy__perr(
+		        c, error == TG_SCHEMA_WRONG_TYPE ? *kl : at, "%s",
+		        msg.data ? msg.data : "");
+	tg_buf_free(&msg);
+	return error;
 }
 
 /* A non-empty string value, copied into the policy; *out NULL when absent
@@ -327,7 +253,7 @@ int tg_policy__get_str(tg_policy__ctx *c,
 	int error;
 
 	*out = NULL;
-	if ((error = get_typed(c, obj, at, key, required, JSON_STRING, &v,
+	if ((error = get_typed(c, obj, at, key, required, TG_SCHEMA_STRING, &v,
 	                       &kl)) < 0 ||
 	    v == NULL)
 		return error;
@@ -348,14 +274,14 @@ int tg_policy__get_bool(tg_policy__ctx *c,
                         bool *out)
 {
 	tg_policy__loc kl;
-	json_t *v = tg_policy__member(c, obj, at, key, &kl);
+	json_t *v;
+	int error;
 
 	*out = def;
-	if (v == NULL)
-		return 0;
-	if (!json_is_boolean(v))
-		return tg_policy__perr(c, kl, "must be true or false, not %s",
-		                       tg_schema_type_name(v));
+	if ((error = get_typed(c, obj, at, key, false, TG_SCHEMA_BOOL, &v,
+	                       &kl)) < 0 ||
+	    v == NULL)
+		return error;
 	*out = json_is_true(v);
 	return 0;
 }
@@ -393,7 +319,7 @@ int tg_policy__get_map(tg_policy__ctx *c,
                        json_t **out,
                        tg_policy__loc *kl)
 {
-	return get_typed(c, obj, at, key, required, JSON_OBJECT, out, kl);
+	return get_typed(c, obj, at, key, required, TG_SCHEMA_MAPPING, out, kl);
 }
 
 /* A non-empty list; *out NULL when absent and not required. */
@@ -409,8 +335,8 @@ int tg_policy__get_list(tg_policy__ctx *c,
 	int error;
 
 	*out = NULL;
-	if ((error = get_typed(c, obj, at, key, required, JSON_ARRAY, &v, kl)) <
-	            0 ||
+	if ((error = get_typed(c, obj, at, key, required, TG_SCHEMA_LIST, &v,
+	                       kl)) < 0 ||
 	    v == NULL)
 		return error;
 	if (json_array_size(v) == 0)
@@ -469,6 +395,33 @@ int tg_policy__get_str_list(tg_policy__ctx *c,
 	return 0;
 }
 
+/* "unknown value" of v, not one of names, with a hint when near one. */
+static int unknown_value(tg_policy__ctx *c,
+                         const json_t *v,
+                         tg_policy__loc at,
+                         const char *const *names)
+{
+	const char *hint = tg_schema_suggest(json_string_value(v), names);
+	tg_buf list;
+	int error;
+
+	tg_buf_init(&list, TG_SCHEMA_MESSAGE_MAX);
+	/* A list cut short by its maximum still reads as a hint. */
+	tg_discard(tg_schema_list(&list, names));
+	if (hint != NULL)
+		error = tg_policy__perr(c, at,
+		                        "unknown value \"%.100s\" (did you "
+		                        "mean \"%s\"? allowed: %s)",
+		                        json_string_value(v), hint,
+		                        list.data ? list.data : "");
+	else
+		error = tg_policy__perr(
+		        c, at, "unknown value \"%.100s\" (allowed: %s)",
+		        json_string_value(v), list.data ? list.data : "");
+	tg_buf_free(&list);
+	return error;
+}
+
 /* One of names (exactly); *idx_out its index. */
 int tg_policy__parse_enum(tg_policy__ctx *c,
                           const json_t *v,
@@ -476,8 +429,6 @@ int tg_policy__parse_enum(tg_policy__ctx *c,
                           const char *const *names,
                           unsigned *idx_out)
 {
-	const char *hint;
-	char list[256];
 	unsigned i;
 
 	if (!json_is_string(v))
@@ -488,15 +439,7 @@ int tg_policy__parse_enum(tg_policy__ctx *c,
 			return 0;
 		}
 	}
-	key_list(list, sizeof(list), names);
-	hint = suggest(json_string_value(v), names);
-	if (hint != NULL)
-		return tg_policy__perr(c, at,
-		                       "unknown value \"%.100s\" (did you mean "
-		                       "\"%s\"? allowed: %s)",
-		                       json_string_value(v), hint, list);
-	return tg_policy__perr(c, at, "unknown value \"%.100s\" (allowed: %s)",
-	                       json_string_value(v), list);
+	return unknown_value(c, v, at, names);
 }
 
 /* An optional enum member; *idx_out keeps its default when absent. */

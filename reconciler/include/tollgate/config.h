@@ -25,9 +25,6 @@
 /* Bytes in a configuration file. */
 #define TG_MAX_CONFIG_BYTES (1u * 1024 * 1024)
 
-/* Errors reported from one file before giving up. */
-#define TG_CONFIG_MAX_ERRORS 20
-
 typedef enum {
 	TG_DRIFT_CORRECT = 0, /* re-apply what drifted */
 	TG_DRIFT_REPORT = 1,  /* only report it */
