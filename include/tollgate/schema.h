@@ -4,9 +4,9 @@
  * verify/policy/): where a member is (its RFC 6901 JSON pointer, for
  * tg_yaml_docs_line_at, and its dotted key path for people,
  * "rules[0].signatures.threshold"), how a value's type is named in
- * messages, and the "FILE:LINE:COL: key.path: " prefix of every message.
  * messages, the "FILE:LINE:COL: key.path: " prefix of every message, members
  * read with presence and type checks, and the unknown-key check.
+ */
 #ifndef TOLLGATE_SCHEMA_H
 #define TOLLGATE_SCHEMA_H
 
