@@ -16,7 +16,7 @@
 /* Units -------------------------------------------------------------------- */
 
 /* A label value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
-static bool valid_label_value(const char *s)
+bool apply_valid_label_value(const char *s)
 {
 	size_t n = strlen(s), i;
 
@@ -44,7 +44,7 @@ static void decorate(json_t *o, const char *unit_name)
 
 	json_object_set_new(labels, TG_LABEL_MANAGED_BY,
 	                    json_string("tollgate"));
-	if (valid_label_value(unit_name))
+	if (apply_valid_label_value(unit_name))
 		json_object_set_new(labels, TG_LABEL_UNIT,
 		                    json_string(unit_name));
 	json_object_set_new(ann, TG_LABEL_UNIT, json_string(unit_name));
@@ -64,6 +64,7 @@ int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts)
 	a->opts.source_commit = a->commit;
 	a->inventories = json_object();
 	a->pruned_units = json_array();
+	a->warnings = json_array();
 	*out = a;
 	return 0;
 }
@@ -99,6 +100,7 @@ void tg_apply_free(tg_apply *a)
 	free(a->commit);
 	json_decref(a->inventories);
 	json_decref(a->pruned_units);
+	json_decref(a->warnings);
 	free(a);
 }
 
@@ -361,6 +363,6 @@ json_t *tg_apply_report(const tg_apply *a)
 		              u->drift, "driftCorrected", u->drift_corrected);
 		json_object_set_new(units, u->name, r);
 	}
-	return json_pack("{s:o,s:O}", "units", units, "pruned",
-	                 a->pruned_units);
+	return json_pack("{s:o,s:O,s:O}", "units", units, "pruned",
+	                 a->pruned_units, "warnings", a->warnings);
 }

@@ -64,6 +64,7 @@ struct tg_apply {
 	size_t nunits;
 	json_t *inventories; /* unit name -> live inventory ConfigMap */
 	json_t *pruned_units;
+	json_t *warnings; /* strings: inventories ignored, ... */
 };
 
 /* Units and scope (apply/scope.c) ------------------------------------------ */
@@ -161,6 +162,30 @@ int apply_ensure_inventory_namespace(tg_apply *a);
 int apply_load_inventories(tg_apply *a);
 void apply_diff_inventories(tg_apply *a);
 void apply_write_inventories(tg_apply *a);
+
+/* Trust (apply/ownership.c) ------------------------------------------------ */
+
+/* Whether s is a valid label value (tollgate.dev/unit is a label then). */
+bool apply_valid_label_value(const char *s);
+
+/*
+ * Why the live ConfigMap cm (labelled as an inventory) is not trusted, as
+ * a new string "inventory <ns>/<name> ignored: <why>", or NULL when it is:
+ * tollgate's server-side apply wrote its data.unit and data.objects, its
+ * name is tg_apply_inventory_name(data.unit), and it is not an object a
+ * unit applied.
+ */
+char *apply_inventory_distrust(const tg_apply *a, json_t *cm);
+
+/*
+ * Why prune must leave the live object alone for unit, as a new string
+ * "left alone: not applied by tollgate for unit <unit> (<why>)", or NULL
+ * when it may be deleted: it carries app.kubernetes.io/managed-by:
+ * tollgate and tollgate.dev/unit: <unit> (the annotation for a unit name
+ * that is no label value), and tollgate's Apply entry in its managedFields
+ * owns both.
+ */
+char *apply_not_applied_by_tollgate(json_t *live, const char *unit);
 
 /* Steps -------------------------------------------------------------------- */
 

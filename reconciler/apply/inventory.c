@@ -45,7 +45,9 @@ json_t *apply_identity_of(const obj *o)
 }
 
 /* Read every inventory ConfigMap in the inventory namespace. A missing
- * namespace means no inventories yet. */
+ * namespace means no inventories yet. Only those tollgate wrote under the
+ * name of their unit count: any other is ignored, with a warning, so that
+ * nothing it lists is ever pruned. */
 int apply_load_inventories(tg_apply *a)
 {
 	json_t *items = NULL, *cm;
@@ -59,11 +61,19 @@ int apply_load_inventories(tg_apply *a)
 	if (error < 0)
 		return error;
 	json_array_foreach(items, i, cm) {
-		json_t *data = json_object_get(cm, "data");
-		const char *name =
-		        json_string_value(json_object_get(data, "unit"));
-		if (name)
-			json_object_set(a->inventories, name, cm);
+		char *why = apply_inventory_distrust(a, cm);
+
+		if (why) {
+			tg_log(TG_LOG_WARN, "inventory ignored", "reason", why,
+			       NULL);
+			json_array_append_new(a->warnings, json_string(why));
+			free(why);
+			continue;
+		}
+		json_object_set(a->inventories,
+		                json_string_value(json_object_get(
+		                        json_object_get(cm, "data"), "unit")),
+		                cm);
 	}
 	json_decref(items);
 	return 0;

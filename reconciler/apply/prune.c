@@ -1,14 +1,18 @@
 /*
  * Prune: delete the objects that left Git, only those tollgate itself
- * applied for the unit (its inventory), in reverse order, skipping those
- * annotated tollgate.dev/prune: disabled. A unit removed from Git loses
- * all its objects, then its inventory.
+ * applied for the unit (listed in its trusted inventory, and live with
+ * tollgate's labels for that unit and tollgate's managedFields entry: see
+ * apply/ownership.c), in reverse order, skipping those annotated
+ * tollgate.dev/prune: disabled. Any other is left alone, with the reason
+ * in the unit's prune records. A unit removed from Git loses all its
+ * objects, then its inventory.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply_int.h"
 #include "tollgate/error.h"
+#include "tollgate/log.h"
 
 static bool same_identity(json_t *id, const obj *o)
 {
@@ -48,9 +52,11 @@ static bool prune_disabled(json_t *live)
 	return v && !strcmp(v, "disabled");
 }
 
-/* Prune the object of identity id: the action taken ("gone", "pruned",
- * "prune", "prune-skipped", "prune-failed"). */
-static const char *prune_one(tg_apply *a, unit *u, json_t *id)
+/* Prune the object of identity id, recording in rec the action taken
+ * ("gone", "pruned", "prune", "prune-skipped", "prune-failed",
+ * "left-alone" with its "reason"). Only an object tollgate applied for u
+ * is deleted. */
+static void prune_one(tg_apply *a, unit *u, json_t *id, json_t *rec)
 {
 	const char *av = json_string_value(json_object_get(id, "apiVersion"));
 	const char *kind = json_string_value(json_object_get(id, "kind"));
@@ -58,6 +64,7 @@ static const char *prune_one(tg_apply *a, unit *u, json_t *id)
 	const char *name = json_string_value(json_object_get(id, "name"));
 	json_t *live = NULL;
 	const char *action = "pruned";
+	char *why = NULL;
 	int error;
 
 	error = tg_kube_get(&live, a->kube, av, kind, ns, name);
@@ -65,6 +72,9 @@ static const char *prune_one(tg_apply *a, unit *u, json_t *id)
 		action = "gone";
 	else if (error == 0 && prune_disabled(live))
 		action = "prune-skipped";
+	else if (error == 0 &&
+	         (why = apply_not_applied_by_tollgate(live, u->name)))
+		action = "left-alone";
 	else if (error == 0 && a->opts.plan)
 		action = "prune";
 	else if (error == 0)
@@ -73,8 +83,14 @@ static const char *prune_one(tg_apply *a, unit *u, json_t *id)
 		apply_unit_error(u, tg_error_last());
 		action = "prune-failed";
 	}
+	json_object_set_new(rec, "action", json_string(action));
+	if (why) {
+		tg_log(TG_LOG_WARN, "prune left an object alone", "unit",
+		       u->name, "reason", why, NULL);
+		json_object_set_new(rec, "reason", json_string(why));
+	}
+	free(why);
 	json_decref(live);
-	return action;
 }
 
 /* Delete the identities in ids (objects that left Git), in reverse order,
@@ -91,8 +107,7 @@ static void prune_objects(tg_apply *a, unit *u, json_t *ids)
 		    !json_string_value(json_object_get(id, "name")))
 			continue;
 		rec = json_deep_copy(id);
-		json_object_set_new(rec, "action",
-		                    json_string(prune_one(a, u, id)));
+		prune_one(a, u, id, rec);
 		json_array_append_new(u->pruned, rec);
 	}
 }

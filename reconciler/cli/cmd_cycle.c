@@ -84,6 +84,9 @@ static void print_object(json_t *o)
 		printf("%s%s", i ? ", " : " (",
 		       json_string_value(json_object_get(c, "path")));
 	printf("%s\n", json_array_size(changed) ? ")" : "");
+	if (json_string_value(json_object_get(o, "reason")))
+		printf("      %s\n",
+		       json_string_value(json_object_get(o, "reason")));
 }
 
 static void print_unit(const char *name, json_t *u, bool plan)
@@ -141,6 +144,8 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 		json_array_foreach(json_object_get(u, "pruned"), j, o)
 			print_object(o);
 	}
+	json_array_foreach(json_object_get(doc, "warnings"), i, d)
+		printf("warning: %s\n", json_string_value(d));
 	json_array_foreach(json_object_get(doc, "drift"), i, d)
 		printf("drift %s %s/%s in unit %s%s\n",
 		       json_string_value(json_object_get(d, "kind")),

@@ -346,4 +346,8 @@ void tg_plan_merge_apply_report(json_t *doc,
 			                json_object_get(ur, "health"));
 		merge_drift(drift, r, name, ur);
 	}
+	/* Inventories apply ignored (not written by tollgate, ...). */
+	if (json_array_size(json_object_get(report, "warnings")))
+		json_object_set(doc, "warnings",
+		                json_object_get(report, "warnings"));
 }

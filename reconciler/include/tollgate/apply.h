@@ -78,11 +78,23 @@ TG_WUR int tg_apply_run(tg_apply *a);
  *     "errors": [...], "objects": [{"apiVersion", "kind", "namespace",
  *     "name", "action": "create|update|unchanged|prune|prune-skipped",
  *     "changed": ["/spec/replicas", ...]}],
+ *     "pruned": [{"apiVersion", "kind", "namespace", "name", "action":
+ *       "pruned|prune|gone|prune-skipped|prune-failed|left-alone",
+ *       "reason": "left alone: not applied by tollgate for unit X (...)"}],
  *     "health": [{"kind", "namespace", "name", "state":
  *       "healthy|progressing|failed", "message"}],
  *     "drift": [{"kind", "namespace", "name", "fields": [{path,
  *       managers, desired, live}]}], "driftCorrected": true|false}},
- *  "pruned": [...units removed from Git whose objects were pruned...]}
+ *  "pruned": [...units removed from Git whose objects were pruned...],
+ *  "warnings": ["inventory tollgate-system/x ignored: not written by
+ *     tollgate ...", ...]}
+ *
+ * Prune trusts only inventories tollgate wrote (its field manager's
+ * server-side apply owns data.unit and data.objects) under the name of
+ * their unit (tg_apply_inventory_name), and deletes only live objects
+ * labelled app.kubernetes.io/managed-by: tollgate and tollgate.dev/unit:
+ * <unit> whose managedFields show tollgate applied those labels; any other
+ * inventory is a warning, any other object is left alone with its reason.
  */
 json_t *tg_apply_report(const tg_apply *a);
 
