@@ -96,7 +96,8 @@ static int add_image_path(tg_manifest_set *set,
 	        tg_realloc(set->paths, (set->npaths + 1) * sizeof(*set->paths));
 	ip = &set->paths[set->npaths];
 	memset(ip, 0, sizeof(*ip));
-	if ((error = parse_pointer(ip, ptr)) < 0) {
+	ip->declared_only = ptr == NULL;
+	if (ptr && (error = parse_pointer(ip, ptr)) < 0) {
 		image_path_clear(ip);
 		return error;
 	}
@@ -146,6 +147,11 @@ int tg_manifest_image_paths_add(tg_manifest_set *set,
 			                    "image path %zu: "
 			                    "kind is missing",
 			                    i);
+		/* paths: [] declares the kind: its image-like fields are
+		 * not images (the waiver of tg_manifest_scan_image_fields) */
+		if (p->npaths == 0 &&
+		    (error = add_image_path(set, p->group, p->kind, NULL)) < 0)
+			return error;
 		for (j = 0; j < p->npaths; j++)
 			if ((error = add_image_path(set, p->group, p->kind,
 			                            p->paths[j])) < 0)
@@ -174,27 +180,21 @@ static int pointer_append(tg_buf *b, const char *seg)
 	return error;
 }
 
-static bool object_has_image_at(const tg_manifest_object *obj,
-                                const char *pointer)
+tg_manifest_image *tg_manifest_image_at(const tg_manifest_object *obj,
+                                        const char *pointer)
 {
-	size_t i;
-
-	for (i = 0; i < obj->images.n; i++)
-		if (!strcmp(((tg_manifest_image *)obj->images.v[i])->pointer,
-		            pointer))
-			return true;
-	return false;
+	return tg_manifest_strmap_get(&obj->image_at, pointer);
 }
 
-static void image_error(file_ctx *ctx,
-                        tg_manifest_object *obj,
-                        const char *pointer,
-                        const char *detail)
+void tg_manifest_image_error(file_ctx *ctx,
+                             tg_manifest_object *obj,
+                             const char *where,
+                             const char *detail)
 {
 	char *what = tg_manifest_object_describe(obj);
 
 	tg_manifest_unit_errorf(ctx->set, obj->unit, "%s:%u: %s: %s: %s",
-	                        ctx->display, obj->line, what, pointer, detail);
+	                        ctx->display, obj->line, what, where, detail);
 	free(what);
 }
 
@@ -208,13 +208,14 @@ static void add_image(file_ctx *ctx,
 	tg_imageref *ref = NULL;
 
 	if (!json_is_string(value)) {
-		image_error(ctx, obj, pointer, "image is not a string");
+		tg_manifest_image_error(ctx, obj, pointer,
+		                        "image is not a string");
 		return;
 	}
-	if (object_has_image_at(obj, pointer))
-		return; /* named by a built-in and a configured path */
+	if (tg_manifest_image_at(obj, pointer))
+		return; /* found by a path and by the pod spec walk */
 	if (tg_imageref_parse(&ref, json_string_value(value)) < 0) {
-		image_error(ctx, obj, pointer, tg_error_last());
+		tg_manifest_image_error(ctx, obj, pointer, tg_error_last());
 		return;
 	}
 	img = tg_calloc(1, sizeof(*img));
@@ -224,6 +225,7 @@ static void add_image(file_ctx *ctx,
 	img->ref = ref;
 	ptrvec_push(&obj->images, img);
 	ptrvec_push(&obj->unit->images, img);
+	tg_manifest_strmap_put(&obj->image_at, pointer, img);
 }
 
 /* containers, initContainers or ephemeralContainers of a pod spec. */
@@ -240,7 +242,8 @@ static void add_container_list(file_ctx *ctx,
 		return;
 	if (!json_is_array(list)) {
 		char *p = tg_aprintf("%s/%s", base, key);
-		image_error(ctx, obj, p, "not a list of containers");
+		tg_manifest_image_error(ctx, obj, p,
+		                        "not a list of containers");
 		free(p);
 		return;
 	}
@@ -249,7 +252,8 @@ static void add_container_list(file_ctx *ctx,
 		json_t *image = json_object_get(c, "image");
 
 		if (!json_is_object(c)) {
-			image_error(ctx, obj, p, "container is not a mapping");
+			tg_manifest_image_error(ctx, obj, p,
+			                        "container is not a mapping");
 		} else if (image && !json_is_null(image)) {
 			char *ip = tg_aprintf("%s/image", p);
 			add_image(ctx, obj, ip, image);
@@ -257,6 +261,57 @@ static void add_container_list(file_ctx *ctx,
 		}
 		free(p);
 	}
+}
+
+/* The image volumes of a pod spec: volumes[].image.reference (an OCI
+ * image or artifact mounted read-only; the kubelet pulls it like a
+ * container's image, so it is verified and pinned like one). */
+static void add_image_volumes(file_ctx *ctx,
+                              tg_manifest_object *obj,
+                              json_t *spec,
+                              const char *base)
+{
+	json_t *list = json_object_get(spec, "volumes"), *v, *image, *ref;
+	size_t i;
+
+	if (!json_is_array(list))
+		return; /* absent, or no list the API server would accept */
+	json_array_foreach(list, i, v) {
+		char *p;
+
+		image = json_object_get(v, "image");
+		if (!image || json_is_null(image))
+			continue;
+		p = tg_aprintf("%s/volumes/%zu/image", base, i);
+		ref = json_object_get(image, "reference");
+		if (!json_is_object(image)) {
+			tg_manifest_image_error(
+			        ctx, obj, p, "image volume is not a mapping");
+		} else if (ref && !json_is_null(ref)) {
+			char *rp = tg_aprintf("%s/reference", p);
+			add_image(ctx, obj, rp, ref);
+			free(rp);
+		}
+		free(p);
+	}
+}
+
+/* The images of the pod spec at pointer: its containers of every list
+ * and its image volumes. */
+static void add_pod_spec(file_ctx *ctx,
+                         tg_manifest_object *obj,
+                         json_t *spec,
+                         const char *pointer)
+{
+	/* a pod spec named by a path and found by the walk counts once,
+	 * and so do its errors */
+	if (tg_manifest_strmap_get(&obj->pod_specs, pointer))
+		return;
+	tg_manifest_strmap_put(&obj->pod_specs, pointer, spec);
+	add_container_list(ctx, obj, spec, pointer, "containers");
+	add_container_list(ctx, obj, spec, pointer, "initContainers");
+	add_container_list(ctx, obj, spec, pointer, "ephemeralContainers");
+	add_image_volumes(ctx, obj, spec, pointer);
 }
 
 /* A value found at an image path: a pod spec or an image string. */
@@ -270,12 +325,11 @@ static void add_found(file_ctx *ctx,
 	if (json_is_string(v)) {
 		add_image(ctx, obj, pointer, v);
 	} else if (json_is_object(v)) {
-		add_container_list(ctx, obj, v, pointer, "containers");
-		add_container_list(ctx, obj, v, pointer, "initContainers");
-		add_container_list(ctx, obj, v, pointer, "ephemeralContainers");
+		add_pod_spec(ctx, obj, v, pointer);
 	} else {
-		image_error(ctx, obj, pointer,
-		            "expected a pod spec or an image string here");
+		tg_manifest_image_error(
+		        ctx, obj, pointer,
+		        "expected a pod spec or an image string here");
 	}
 }
 
@@ -356,20 +410,127 @@ static bool image_path_matches(const image_path *ip,
 	return strcmp(ip->group, obj->group) == 0;
 }
 
-void tg_manifest_extract_images(file_ctx *ctx, tg_manifest_object *obj)
+/* Whether v is a pod spec wherever it sits: a mapping with a list of
+ * containers (or initContainers or ephemeralContainers) of which one is
+ * a mapping with an image. Operators nest pod templates anywhere (Argo
+ * Rollouts, Knative, Tekton, ...), so shape, not place, decides. */
+static bool looks_like_pod_spec(json_t *v)
+{
+	static const char *const lists[] = { "containers", "initContainers",
+		                             "ephemeralContainers" };
+	json_t *list, *c;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		list = json_object_get(v, lists[i]);
+		json_array_foreach(list, k, c) {
+			if (json_object_get(c, "image"))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Every pod spec at or below v (b holds v's pointer). A pointer too long
+ * to build would hide what is below it: an error, not a skip. */
+static void
+walk_pod_specs(file_ctx *ctx, tg_manifest_object *obj, json_t *v, tg_buf *b)
+{
+	size_t mark = b->len, k;
+	const char *key;
+	json_t *child;
+	bool too_long = false;
+
+	if (json_is_object(v) && looks_like_pod_spec(v))
+		add_pod_spec(ctx, obj, v, b->data ? b->data : "");
+	json_object_foreach(v, key, child) {
+		if (!json_is_object(child) && !json_is_array(child))
+			continue;
+		if (pointer_append(b, key) == 0)
+			walk_pod_specs(ctx, obj, child, b);
+		else
+			too_long = true;
+		buf_truncate(b, mark);
+	}
+	json_array_foreach(v, k, child) {
+		if (!json_is_object(child) && !json_is_array(child))
+			continue;
+		if (tg_buf_printf(b, "/%zu", k) == 0)
+			walk_pod_specs(ctx, obj, child, b);
+		else
+			too_long = true;
+		buf_truncate(b, mark);
+	}
+	if (too_long)
+		tg_manifest_image_error(ctx, obj, b->data ? b->data : "",
+		                        "path too long to look for images "
+		                        "below it");
+}
+
+/* API groups of Kubernetes itself, by name (a suffix such as ".k8s.io"
+ * would admit any CRD group that ends in it). Their kinds hold images
+ * only in pod specs and image volumes, which the walk finds wherever
+ * they sit, so their other fields are not scanned. */
+static const char *const builtin_groups[] = {
+	"",
+	"admissionregistration.k8s.io",
+	"apiextensions.k8s.io",
+	"apiregistration.k8s.io",
+	"apps",
+	"authentication.k8s.io",
+	"authorization.k8s.io",
+	"autoscaling",
+	"batch",
+	"certificates.k8s.io",
+	"coordination.k8s.io",
+	"discovery.k8s.io",
+	"events.k8s.io",
+	"extensions",
+	"flowcontrol.apiserver.k8s.io",
+	"internal.apiserver.k8s.io",
+	"networking.k8s.io",
+	"node.k8s.io",
+	"policy",
+	"rbac.authorization.k8s.io",
+	"resource.k8s.io",
+	"scheduling.k8s.io",
+	"storage.k8s.io",
+	"storagemigration.k8s.io",
+};
+
+bool tg_manifest_kind_is_known(const tg_manifest_set *set,
+                               const tg_manifest_object *obj)
 {
 	size_t i;
 
+	for (i = 0; i < sizeof(builtin_groups) / sizeof(builtin_groups[0]); i++)
+		if (!strcmp(builtin_groups[i], obj->group))
+			return true;
+	for (i = 0; i < set->npaths; i++)
+		if (image_path_matches(&set->paths[i], obj))
+			return true;
+	return false;
+}
+
+void tg_manifest_extract_images(file_ctx *ctx, tg_manifest_object *obj)
+{
+	size_t i;
+	tg_buf b;
+
 	for (i = 0; i < ctx->set->npaths; i++) {
 		const image_path *ip = &ctx->set->paths[i];
-		tg_buf b;
 
-		if (!image_path_matches(ip, obj))
+		if (ip->declared_only || !image_path_matches(ip, obj))
 			continue;
 		tg_buf_init(&b, TG_MAX_IMAGE_POINTER_BYTES);
 		walk_path(ctx, obj, obj->json, ip, 0, &b);
 		tg_buf_free(&b);
 	}
+	tg_buf_init(&b, TG_MAX_IMAGE_POINTER_BYTES);
+	walk_pod_specs(ctx, obj, obj->json, &b);
+	tg_buf_free(&b);
+	if (!tg_manifest_kind_is_known(ctx->set, obj))
+		tg_manifest_scan_image_fields(ctx, obj);
 }
 
 /* Pinning
@@ -409,7 +570,7 @@ int tg_manifest_object_set_image(tg_manifest_object *obj,
 	uint64_t idx;
 	int error;
 
-	if (!object_has_image_at(obj, pointer))
+	if (!tg_manifest_image_at(obj, pointer))
 		return tg_error_set(TG_ENOTFOUND,
 		                    "%s:%u: %s %s: no image at "
 		                    "%s",

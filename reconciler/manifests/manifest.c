@@ -16,83 +16,6 @@
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
-/* String map -------------------------------------------------------------- */
-
-/* FNV-1a: fast, and collisions only cost probes (keys are compared). */
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static size_t strmap_slot(const strmap *m, const char *key)
-{
-	size_t i = (size_t)hash_str(key) & (m->cap - 1);
-
-	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static void *strmap_get(const strmap *m, const char *key)
-{
-	size_t i;
-
-	if (m->cap == 0)
-		return NULL;
-	i = strmap_slot(m, key);
-	return m->keys[i] ? m->vals[i] : NULL;
-}
-
-static void strmap_grow(strmap *m)
-{
-	strmap old = *m;
-	size_t i;
-
-	m->cap = old.cap ? old.cap * 2 : 64;
-	m->keys = tg_calloc(m->cap, sizeof(*m->keys));
-	m->vals = tg_calloc(m->cap, sizeof(*m->vals));
-	for (i = 0; i < old.cap; i++) {
-		size_t j;
-
-		if (!old.keys[i])
-			continue;
-		j = strmap_slot(m, old.keys[i]);
-		m->keys[j] = old.keys[i];
-		m->vals[j] = old.vals[i];
-	}
-	free(old.keys);
-	free(old.vals);
-}
-
-/* Insert key (copied); the key must not be present. */
-static void strmap_put(strmap *m, const char *key, void *val)
-{
-	size_t i;
-
-	if ((m->n + 1) * 2 > m->cap)
-		strmap_grow(m);
-	i = strmap_slot(m, key);
-	m->keys[i] = tg_strdup(key);
-	m->vals[i] = val;
-	m->n++;
-}
-
-static void strmap_free(strmap *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cap; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->vals);
-}
-
 int tg_manifest_set_new(tg_manifest_set **out, const tg_manifest_options *opts)
 {
 	tg_manifest_set *set = tg_calloc(1, sizeof(*set));
@@ -126,6 +49,8 @@ static void object_free(tg_manifest_object *obj)
 		free(img);
 	}
 	free(obj->images.v);
+	tg_manifest_strmap_free(&obj->image_at);
+	tg_manifest_strmap_free(&obj->pod_specs);
 	json_decref(obj->json);
 	free(obj->file);
 	free(obj->group);
@@ -158,8 +83,8 @@ void tg_manifest_set_free(tg_manifest_set *set)
 		free(set->errors.v[i]);
 	free(set->errors.v);
 	tg_manifest_image_paths_free(set);
-	strmap_free(&set->unit_map);
-	strmap_free(&set->object_map);
+	tg_manifest_strmap_free(&set->unit_map);
+	tg_manifest_strmap_free(&set->object_map);
 	free(set->prefix);
 	free(set);
 }
@@ -192,13 +117,13 @@ static tg_manifest_unit *unit_for_path(tg_manifest_set *set, const char *path)
 	const char *slash = strchr(path, '/');
 	char *name = slash ? tg_strndup(path, (size_t)(slash - path))
 	                   : tg_strdup(TG_MANIFEST_ROOT_UNIT);
-	tg_manifest_unit *unit = strmap_get(&set->unit_map, name);
+	tg_manifest_unit *unit = tg_manifest_strmap_get(&set->unit_map, name);
 
 	if (!unit) {
 		unit = tg_calloc(1, sizeof(*unit));
 		unit->name = name;
 		name = NULL;
-		strmap_put(&set->unit_map, unit->name, unit);
+		tg_manifest_strmap_put(&set->unit_map, unit->name, unit);
 		ptrvec_push(&set->units, unit);
 		set->sorted = false;
 	}
@@ -393,11 +318,12 @@ static void object_register(file_ctx *ctx, tg_manifest_object *obj)
 	                       obj->group, strlen(obj->kind), obj->kind,
 	                       strlen(obj->ns), obj->ns, strlen(obj->name),
 	                       obj->name);
-	tg_manifest_object *first = strmap_get(&ctx->set->object_map, key);
+	tg_manifest_object *first =
+	        tg_manifest_strmap_get(&ctx->set->object_map, key);
 	char *what, *who;
 
 	if (!first) {
-		strmap_put(&ctx->set->object_map, key, obj);
+		tg_manifest_strmap_put(&ctx->set->object_map, key, obj);
 		free(key);
 		return;
 	}
@@ -661,7 +587,7 @@ tg_manifest_unit *tg_manifest_set_unit(const tg_manifest_set *set, size_t i)
 tg_manifest_unit *tg_manifest_set_unit_by_name(const tg_manifest_set *set,
                                                const char *name)
 {
-	return strmap_get(&set->unit_map, name);
+	return tg_manifest_strmap_get(&set->unit_map, name);
 }
 
 size_t tg_manifest_set_error_count(const tg_manifest_set *set)

@@ -30,6 +30,9 @@ typedef struct image_path {
 	char *kind;
 	char **segs;
 	size_t nsegs;
+	/* imagePaths named the kind with no path: it is described (its
+	 * image-like fields are not images), nothing is read from it */
+	bool declared_only;
 } image_path;
 
 struct tg_manifest_image {
@@ -48,6 +51,8 @@ struct tg_manifest_object {
 	const char *api_version, *kind, *ns, *name;
 	char *group;
 	ptrvec images;
+	strmap image_at;  /* pointer -> image, so each is added once */
+	strmap pod_specs; /* pointers of the pod specs read, read once */
 };
 
 struct tg_manifest_unit {
@@ -81,6 +86,13 @@ typedef struct file_ctx {
 	bool own_pos;           /* docs_pos is a second parse */
 	int pos_failed;
 } file_ctx;
+
+/* strmap.c: the value of key, or NULL. */
+void *tg_manifest_strmap_get(const strmap *m, const char *key);
+/* strmap.c: insert key (copied); the key must not be present. */
+void tg_manifest_strmap_put(strmap *m, const char *key, void *val);
+/* strmap.c: free the keys and the table (not the values). */
+void tg_manifest_strmap_free(strmap *m);
 
 static inline void ptrvec_push(ptrvec *pv, void *p)
 {
@@ -121,8 +133,31 @@ int tg_manifest_image_paths_add(tg_manifest_set *set,
 /* images.c: free the image paths of set. */
 void tg_manifest_image_paths_free(tg_manifest_set *set);
 
-/* images.c: every image of obj, at the image paths its kind matches;
- * what cannot be an image is an error of its unit. */
+/* images.c: every image of obj, at the image paths its kind matches, in
+ * every pod spec nested anywhere and in their image volumes; what cannot
+ * be an image is an error of its unit, and so is an image-like field of
+ * a kind tollgate does not know (tg_manifest_scan_image_fields). */
 void tg_manifest_extract_images(file_ctx *ctx, tg_manifest_object *obj);
+
+/* images.c: the image of obj at pointer, or NULL. */
+tg_manifest_image *tg_manifest_image_at(const tg_manifest_object *obj,
+                                        const char *pointer);
+
+/* images.c: an error of obj's unit: "<file>:<line>: <Kind ns/name>:
+ * <where>: <detail>". */
+void tg_manifest_image_error(file_ctx *ctx,
+                             tg_manifest_object *obj,
+                             const char *where,
+                             const char *detail);
+
+/* images.c: whether imagePaths or tollgate itself knows where every
+ * image of obj's kind is, so its other fields need no scan. */
+bool tg_manifest_kind_is_known(const tg_manifest_set *set,
+                               const tg_manifest_object *obj);
+
+/* images_scan.c: every string field of obj named image or images, or
+ * ending in Image, that is not an extracted image and parses as an image
+ * reference is an error of its unit. */
+void tg_manifest_scan_image_fields(file_ctx *ctx, tg_manifest_object *obj);
 
 #endif

@@ -123,6 +123,9 @@ static void test_manifest_builtin_kinds_images(void **state)
 		{ 6,
 		  "/spec/jobTemplate/spec/template/spec/initContainers/0/image",
 		  "busybox:1.36", "docker.io/library/busybox:1.36" },
+		{ 8, "/spec/template/spec/containers/0/image",
+		  "registry.example.com/custom:1",
+		  "registry.example.com/custom:1" },
 	};
 	size_t i, n = sizeof(want) / sizeof(want[0]);
 
@@ -139,9 +142,10 @@ static void test_manifest_builtin_kinds_images(void **state)
 	              "deploy", 15);
 	assert_object(tg_manifest_unit_object(u, 6), "CronJob", "", "cron", 76);
 	o = tg_manifest_unit_object(u, 8);
-	assert_object(o, "Deployment", "", "custom", 105);
+	assert_object(o, "Deployment", "", "custom", 106);
 	assert_string_equal(tg_manifest_object_group(o), "example.com");
-	assert_int_equal(tg_manifest_object_image_count(o), 0);
+	/* not a built-in workload, but a pod spec by shape */
+	assert_int_equal(tg_manifest_object_image_count(o), 1);
 	o = tg_manifest_unit_object(u, 7);
 	assert_string_equal(tg_manifest_object_name(o), "no-image");
 	assert_int_equal(tg_manifest_object_image_count(o), 0);
@@ -284,6 +288,7 @@ static void test_manifest_configured_image_paths(void **state)
 	tg_manifest_options opts = { paths, 3, NULL };
 	tg_manifest_set *set = NULL;
 	tg_manifest_unit *u;
+	char *errs;
 
 	(void)state;
 	assert_int_equal(tg_manifest_set_new(&set, &opts), 0);
@@ -324,12 +329,24 @@ static void test_manifest_configured_image_paths(void **state)
 		tg_manifest_set_free(set);
 	}
 
-	/* without the configuration these kinds have no images */
+	/* without the configuration (issue 13): the Rollout's pod spec is
+	 * still found by shape; the image fields of Task and Function
+	 * cannot be placed and block the unit */
 	set = new_set();
 	add_data(set, "good/custom.yaml", "ci/custom.yaml");
 	u = tg_manifest_set_unit_by_name(set, "ci");
 	assert_int_equal(tg_manifest_unit_object_count(u), 3);
-	assert_int_equal(tg_manifest_unit_image_count(u), 0);
+	assert_int_equal(tg_manifest_unit_image_count(u), 1);
+	assert_false(tg_manifest_unit_is_valid(u));
+	assert_int_equal(tg_manifest_unit_error_count(u), 3);
+	errs = unit_errors(u);
+	assert_contains(errs, "ci/custom.yaml:14: Task build: "
+	                      "spec.steps[1].image looks like an image that "
+	                      "tollgate cannot place; declare the kind in "
+	                      "imagePaths (or waive it)");
+	assert_contains(errs, "ci/custom.yaml:26: Function fn: spec.image "
+	                      "looks like an image that tollgate cannot place");
+	free(errs);
 	tg_manifest_set_free(set);
 }
 

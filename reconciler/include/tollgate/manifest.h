@@ -32,12 +32,28 @@
  * problem. The add functions return a negative code only for what the
  * caller must fix (an unsafe path, an unreadable root).
  *
- * Images: found in the pod specs of Pod (spec), Deployment, StatefulSet,
- * DaemonSet, ReplicaSet, ReplicationController, Job (spec.template.spec),
- * PodTemplate (template.spec), CronJob (spec.jobTemplate.spec.template.spec)
- * of their built-in API groups, and at the paths given for other kinds in
- * tg_manifest_options.image_paths; in each pod spec the image of every
- * entry of containers, initContainers and ephemeralContainers.
+ * Images, each found once (by pointer):
+ * - in every pod spec, wherever it sits in an object of any kind: a
+ *   mapping with a containers (or initContainers or ephemeralContainers)
+ *   list holding a mapping with "image". Its image is that of every entry
+ *   of the three lists, and the reference of every image volume
+ *   (volumes[].image.reference). The built-in paths (Pod spec, Deployment,
+ *   StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job
+ *   spec.template.spec, PodTemplate template.spec, CronJob
+ *   spec.jobTemplate.spec.template.spec) are read first, so a malformed
+ *   container list there is an error even where the shape does not match;
+ * - at the paths given for a kind in tg_manifest_options.image_paths (a
+ *   pod spec or an image string).
+ * A kind tollgate does not know may keep an image anywhere. "Known" is a
+ * kind of one of Kubernetes' own API groups, listed by name in images.c
+ * (their images are only in pod specs and image volumes), or a kind that
+ * image_paths names (with paths, or with none: the kind is declared to
+ * hold no other image). In any other kind, every string field named
+ * "image" or "images" (or a list of strings there), or whose name ends in
+ * "Image", that parses as an image reference and is not an image found
+ * above blocks its unit: "Widget shop/w: spec.image looks like an image
+ * that tollgate cannot place; declare the kind in imagePaths (or waive
+ * it)". Fail closed: a path too long to follow is an error too.
  */
 #ifndef TOLLGATE_MANIFEST_H
 #define TOLLGATE_MANIFEST_H
@@ -63,8 +79,10 @@ typedef struct tg_manifest_image tg_manifest_image;
  * imagePaths): {group: argoproj.io, kind: Rollout, paths:
  * ["/spec/template/spec"]}. Each path is an RFC 6901 JSON pointer; a "*"
  * segment matches every element of an array (or member of an object). A
- * path may lead to a pod spec (an object: its containers, initContainers
- * and ephemeralContainers are read) or to an image string. A path that
+ * path may lead to a pod spec (an object: its containers, initContainers,
+ * ephemeralContainers and image volumes are read) or to an image string.
+ * A kind listed with no path (npaths 0) is declared: its image-like
+ * fields are not images and are not scanned. A path that
  * leads nowhere in an object is skipped; one that leads to another type is
  * an error of the unit.
  */
