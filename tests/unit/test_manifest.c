@@ -563,6 +563,43 @@ static void test_manifest_float_key_overflow_loads(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Regression (issue 13): a Secret value written as !!binary that is not
+ * base64 was quoted in the parse error, which lands in status.json, the
+ * unit reports and `tollgate once`. The message names the key only. */
+static void test_manifest_secret_value_never_quoted(void **state)
+{
+	tg_manifest_set *set = new_set();
+	tg_manifest_unit *u;
+	char *errs;
+
+	(void)state;
+	add_text(set, "s/secret.yaml",
+	         "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+	         "data:\n  password: !!binary \"s3cr3t-Hunter2!\"\n---\n"
+	         "apiVersion: v1\nkind: Secret\nmetadata: {name: db2}\n"
+	         "stringData:\n  token: !!int opensesame-9f8e\n");
+	u = tg_manifest_set_unit_by_name(set, "s");
+	assert_false(tg_manifest_unit_is_valid(u));
+	errs = unit_errors(u);
+	assert_contains(errs, "s/secret.yaml:5:13: a value of 15 bytes is not "
+	                      "a valid !!binary (base64) (the value is not "
+	                      "shown); key \"password\"");
+	assert_null(strstr(errs, "s3cr3t"));
+	assert_null(strstr(errs, "Hunter2"));
+	free(errs);
+	tg_manifest_set_free(set);
+
+	set = new_set();
+	add_text(set, "t/secret.yaml",
+	         "apiVersion: v1\nkind: Secret\nmetadata: {name: db2}\n"
+	         "stringData:\n  token: !!int opensesame-9f8e\n");
+	errs = unit_errors(tg_manifest_set_unit_by_name(set, "t"));
+	assert_contains(errs, "key \"token\"");
+	assert_null(strstr(errs, "opensesame"));
+	free(errs);
+	tg_manifest_set_free(set);
+}
+
 static void test_manifest_yaml_errors_block_only_their_unit(void **state)
 {
 	static const char *files[] = { "syntax.yaml", "duplicate-keys.yaml",
@@ -1087,6 +1124,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_hostile_objects),
 		cmocka_unit_test(test_manifest_bad_images_reported),
 		cmocka_unit_test(test_manifest_float_key_overflow_loads),
+		cmocka_unit_test(test_manifest_secret_value_never_quoted),
 		cmocka_unit_test(test_manifest_bad_cases),
 		cmocka_unit_test(
 		        test_manifest_yaml_errors_block_only_their_unit),

@@ -316,6 +316,19 @@ static bool is_simple_key(const yaml_event_t *ev)
 	       (!tag || strcmp(tag, "!") == 0 || tg_yaml_tag_is(tag, "str"));
 }
 
+/* A bad value of a mapping: its message (which never quotes the value,
+ * a Secret's perhaps) names the key. Returns error. */
+static int name_value_key(const struct frame *f, int error)
+{
+	char msg[TG_ERROR_MAX];
+
+	if (!f || f->kind != F_MAP || !f->have_key || f->key_merge)
+		return error;
+	snprintf(msg, sizeof(msg), "%s", tg_error_last());
+	return tg_error_set(error, "%s; key \"%.100s\"", msg,
+	                    f->key.data ? f->key.data : "");
+}
+
 static int
 on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 {
@@ -342,7 +355,7 @@ on_scalar(struct yp *p, const yaml_event_t *ev, unsigned line, unsigned col)
 	if ((error = add_nodes(p, 1, line, col)) < 0)
 		return error;
 	if (!(v = tg_yaml_scalar_json(p->name, ev, line, col, &error)))
-		return error ? error
+		return error ? name_value_key(f, error)
 		             : yp_error(p, TG_EPARSE, line, col, "bad scalar");
 	p->bytes += n;
 	if (anchor &&

@@ -457,6 +457,24 @@ static json_t *json_from_string(const char *name,
 	return v;
 }
 
+/* A scalar that does not fit its tag. The value is not quoted: a tagged
+ * scalar is often a Secret's (!!binary data), and this layer cannot know
+ * whose it is, while the message reaches status.json and the status
+ * commit. Returns TG_EPARSE. */
+static int tagged_mismatch(const char *name,
+                           const char *tag,
+                           const char *shown,
+                           size_t n,
+                           unsigned line,
+                           unsigned col)
+{
+	return tg_yaml_error_at(
+	        name, TG_EPARSE, line, col,
+	        "a value of %zu bytes is not a valid %s%s "
+	        "(the value is not shown)",
+	        n, shown, tg_yaml_tag_is(tag, "binary") ? " (base64)" : "");
+}
+
 /*
  * Resolve a scalar with an explicit tag. The standard types check their
  * text; !!binary keeps the base64 text; unknown tags are refused.
@@ -512,9 +530,7 @@ static json_t *scalar_tagged(const char *name,
 	        shown);
 	return NULL;
 mismatch:
-	*error = tg_yaml_error_at(name, TG_EPARSE, line, col,
-	                          "\"%.*s\" is not a valid %s",
-	                          (int)(n > 40 ? 40 : n), s, shown);
+	*error = tagged_mismatch(name, tag, shown, n, line, col);
 	return NULL;
 }
 
