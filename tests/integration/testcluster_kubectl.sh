@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/testcluster driven by the real kubectl: discovery, get, server-side
 # apply with conflicts and forced ownership, merge patch, delete, watch,
-# rollout status, and the error messages kubectl prints.
+# rollout status, the admissionregistration kinds, and the error messages
+# kubectl prints.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/testcluster.sh"
 
@@ -174,6 +175,93 @@ tt_run out rc kubectl delete namespace doomed --timeout=10s
 tt_eq "namespace delete exits 0" 0 "$rc"
 tt_run out rc kubectl -n doomed get configmap inside
 tt_contains "namespace delete removed its objects" "$out" 'not found'
+
+# admissionregistration.k8s.io/v1: stored cluster-scoped objects -------------------
+tt_run out rc kubectl api-resources --api-group=admissionregistration.k8s.io --no-headers
+tt_eq "admissionregistration api-resources exits 0" 0 "$rc"
+tt_eq "admissionregistration rows" \
+	"mutatingwebhookconfigurations admissionregistration.k8s.io/v1 false MutatingWebhookConfiguration
+validatingadmissionpolicies admissionregistration.k8s.io/v1 false ValidatingAdmissionPolicy
+validatingadmissionpolicybindings admissionregistration.k8s.io/v1 false ValidatingAdmissionPolicyBinding
+validatingwebhookconfigurations admissionregistration.k8s.io/v1 false ValidatingWebhookConfiguration" \
+	"$(tr -s ' ' <<<"$out")"
+
+cat >"$D/webhooks.yaml" <<'EOF'
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: rewrite-images}
+webhooks:
+- name: rewrite.images.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "https://hook.example.com/mutate"}
+  rules:
+  - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: check-pods}
+webhooks:
+- name: check.pods.example.com
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {url: "https://hook.example.com/validate"}
+EOF
+tt_run out rc kubectl apply --server-side -f "$D/webhooks.yaml"
+tt_eq "apply webhook configurations" \
+	"mutatingwebhookconfiguration.admissionregistration.k8s.io/rewrite-images serverside-applied
+validatingwebhookconfiguration.admissionregistration.k8s.io/check-pods serverside-applied" \
+	"$out"
+# tollgate's own admission policy and binding, as shipped in deploy/.
+tt_run out rc kubectl apply --server-side -f "$TG_SOURCE_DIR/deploy/kubernetes/admission.yaml"
+tt_eq "apply deploy/kubernetes/admission.yaml" \
+	"validatingadmissionpolicy.admissionregistration.k8s.io/tollgate-sole-writer serverside-applied
+validatingadmissionpolicybinding.admissionregistration.k8s.io/tollgate-sole-writer serverside-applied" \
+	"$out"
+tt_run out rc kubectl get mutatingwebhookconfigurations,validatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings -o name
+tt_eq "get lists the four kinds" \
+	"mutatingwebhookconfiguration.admissionregistration.k8s.io/rewrite-images
+validatingwebhookconfiguration.admissionregistration.k8s.io/check-pods
+validatingadmissionpolicy.admissionregistration.k8s.io/tollgate-sole-writer
+validatingadmissionpolicybinding.admissionregistration.k8s.io/tollgate-sole-writer" \
+	"$out"
+tt_run out rc kubectl get mutatingwebhookconfiguration rewrite-images -o \
+	jsonpath='{.webhooks[0].clientConfig.url} {.metadata.generation} [{.metadata.namespace}]'
+tt_eq "stored webhook, cluster-scoped" "https://hook.example.com/mutate 1 []" "$out"
+tt_run out rc kubectl get validatingadmissionpolicybinding tollgate-sole-writer -o \
+	jsonpath='{.spec.policyName} {.spec.validationActions[0]}'
+tt_eq "stored binding" "tollgate-sole-writer Deny" "$out"
+tt_run out rc kubectl get validatingadmissionpolicies
+tt_eq "kubectl get columns (Name/Age)" "NAME AGE" "$(head -1 <<<"$out" | tr -s ' ')"
+tt_contains "kubectl get row" "$out" "tollgate-sole-writer"
+
+# Webhooks merge by name (as the real schema keys them), and a change to
+# them bumps the generation.
+tt_run out rc kubectl patch mutatingwebhookconfiguration rewrite-images --type strategic \
+	-p '{"webhooks":[{"name":"rewrite.images.example.com","clientConfig":{"url":"https://evil.example.com/"}}]}'
+tt_eq "strategic patch of a webhook" \
+	"mutatingwebhookconfiguration.admissionregistration.k8s.io/rewrite-images patched" "$out"
+tt_run out rc kubectl get mutatingwebhookconfiguration rewrite-images -o \
+	jsonpath='{.webhooks[0].clientConfig.url} {.webhooks[0].sideEffects} {.metadata.generation}'
+tt_eq "patched by key, generation 2" "https://evil.example.com/ None 2" "$out"
+tt_run out rc kubectl -n default get validatingadmissionpolicy tollgate-sole-writer -o name
+tt_eq "a namespace flag does not matter for cluster-scoped kinds" \
+	"validatingadmissionpolicy.admissionregistration.k8s.io/tollgate-sole-writer" "$out"
+tt_run out rc kubectl get --raw /apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/tollgate-sole-writer/status
+tt_contains "validatingadmissionpolicies have a status subresource" "$out" \
+	'"kind":"ValidatingAdmissionPolicy"'
+
+tt_run out rc kubectl delete -f "$D/webhooks.yaml"
+tt_eq "delete webhook configurations" \
+	'mutatingwebhookconfiguration.admissionregistration.k8s.io "rewrite-images" deleted
+validatingwebhookconfiguration.admissionregistration.k8s.io "check-pods" deleted' "$out"
+tt_run out rc kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy tollgate-sole-writer
+tt_eq "delete policy and binding exits 0" 0 "$rc"
+tt_run out rc kubectl get mutatingwebhookconfiguration rewrite-images
+tt_eq "deleted webhook is gone" \
+	'Error from server (NotFound): mutatingwebhookconfigurations.admissionregistration.k8s.io "rewrite-images" not found' "$out"
+tt_run out rc kubectl get validatingadmissionpolicies,validatingadmissionpolicybindings -o name
+tt_eq "policy and binding are gone" "" "$out"
 
 # A rollout that never becomes available --------------------------------------------
 sed -e 's/name: web$/name: broken/' -e 's#web:1.0#web:fail-rollout#' \

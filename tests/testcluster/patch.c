@@ -25,6 +25,7 @@ static const struct {
 	{ "volumeDevices", "devicePath" },
 	{ "conditions", "type" },
 	{ "hostAliases", "ip" },
+	{ "webhooks", "name" },
 };
 
 const char *tc_list_merge_key(const char *field, json_t *item)
