@@ -44,7 +44,8 @@ TG_WUR int tg_key_from_der(tg_key **out,
                            const unsigned char *der,
                            size_t len);
 TG_WUR int tg_key_load_file(tg_key **out, const char *path);
-/* Takes its own reference to pkey. */
+/* Takes its own reference to pkey. A NULL pkey (what OpenSSL returns for a
+ * certificate key it cannot decode) is TG_EPARSE. */
 TG_WUR int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey);
 
 tg_key_kind tg_key_type(const tg_key *key);

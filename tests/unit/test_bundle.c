@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "testlib.h"
 #include "tollgate/bundle.h"
@@ -276,6 +278,11 @@ static const struct {
 	{ "kind-mismatch.json", TG_EUNTRUSTED },
 	{ "dsse-two-signatures.json", TG_EINVALID },
 	{ "dsse-no-signature.json", TG_EINVALID },
+	/* Made by tests/tools/make-bad-leaf-bundles.py: keys OpenSSL cannot
+	 * decode used to crash pick_signer(). */
+	{ "leaf-key-off-curve.json", TG_EPARSE },
+	{ "leaf-key-unknown-curve.json", TG_EPARSE },
+	{ "leaf-key-unknown-algorithm.json", TG_EPARSE },
 };
 
 static int bad_code(const char *file)
@@ -523,6 +530,76 @@ static void test_bundle_legacy_key_without_rekor(void **state)
 	free(kp);
 }
 
+/* pem's certificate with the last byte of its key's point flipped: it
+ * still parses, but its key no longer decodes. Freed by the caller. */
+static char *spoil_cert_key(const char *pem)
+{
+	BIO *in = BIO_new_mem_buf(pem, -1), *out = BIO_new(BIO_s_mem());
+	X509 *c = PEM_read_bio_X509(in, NULL, NULL, NULL);
+	unsigned char *der = NULL, *spki = NULL, *at;
+	int len, spki_len;
+	const unsigned char *p;
+	char *data, *res;
+	long n;
+
+	assert_non_null(c);
+	len = i2d_X509(c, &der);
+	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &spki);
+	assert_true(len > 0 && spki_len > 0);
+	for (at = der; at + spki_len <= der + len; at++)
+		if (!memcmp(at, spki, (size_t)spki_len))
+			break;
+	assert_true(at + spki_len <= der + len);
+	at[spki_len - 1] ^= 1;
+	X509_free(c);
+	p = der;
+	c = d2i_X509(NULL, &p, len);
+	assert_non_null(c);
+	assert_null(X509_get0_pubkey(c));
+	assert_true(PEM_write_bio(out, "CERTIFICATE", "", der, len) > 0);
+	n = BIO_get_mem_data(out, &data);
+	res = tg_strndup(data, (size_t)n);
+	X509_free(c);
+	OPENSSL_free(der);
+	OPENSSL_free(spki);
+	BIO_free(in);
+	BIO_free(out);
+	return res;
+}
+
+/* A certificate annotation whose key OpenSSL cannot decode is refused
+ * (it used to crash the signer's key lookup). */
+static void test_bundle_legacy_undecodable_cert_key(void **state)
+{
+	tg_keyless_policy kp = {
+		.subject = "mitr@redhat.com",
+		.issuer = "https://github.com/login/oauth",
+	};
+	tg_sigstore_policy pol = { 0 };
+	tg_sigstore_evidence *ev = NULL;
+	layer_fixture f;
+	tg_trustroot *root;
+	char *bad;
+
+	(void)state;
+	root = pem_root(true, "containers-image/fulcio_v1.crt.pem", NULL);
+	load_layer(&f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
+	               "signature-1");
+	pol.root = root;
+	pol.keyless = &kp;
+	bad = spoil_cert_key(f.layer.certificate_pem);
+	f.layer.certificate_pem = bad;
+	assert_int_equal(tg_cosign_legacy_verify(&ev, "sig", &f.layer, &pol),
+	                 TG_EPARSE);
+	assert_null(ev);
+	assert_contains(tg_error_last(),
+	                "sig: signing certificate's public key cannot be "
+	                "decoded");
+	free(bad);
+	free_layer(&f);
+	tg_trustroot_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_legacy_fulcio_rekor),
 		cmocka_unit_test(test_bundle_legacy_key_rekor),
 		cmocka_unit_test(test_bundle_legacy_key_without_rekor),
+		cmocka_unit_test(test_bundle_legacy_undecodable_cert_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

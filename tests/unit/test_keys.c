@@ -201,6 +201,10 @@ static void test_keys_rejects_bad_and_weak_keys(void **state)
 	assert_contains(tg_error_last(), "RSA key of 1024 bits");
 	assert_int_equal(tg_key_from_evp(&key, "k1.pub", k1), TG_EINVALID);
 	assert_contains(tg_error_last(), "unsupported elliptic curve");
+	/* What X509_get0_pubkey() gives for a key it cannot decode. */
+	assert_int_equal(tg_key_from_evp(&key, "cert", NULL), TG_EPARSE);
+	assert_contains(tg_error_last(), "cert: the public key cannot be");
+	assert_null(key);
 	assert_int_equal(tg_key_load_file(&key, "/nonexistent/key.pub"),
 	                 TG_ENOTFOUND);
 	assert_contains(tg_error_last(), "/nonexistent/key.pub");

@@ -92,6 +92,11 @@ int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
 	int der_len, error;
 
 	*out = NULL;
+	if (!pkey)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: the public key cannot be "
+		                    "decoded",
+		                    name);
 	if ((error = classify(&type, name, pkey)) < 0)
 		return error;
 	if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)

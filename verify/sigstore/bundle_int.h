@@ -1,7 +1,7 @@
 /*
- * Internal to the Sigstore bundle files (bundle.c, rekor.c,
- * bundle_legacy.c): a parsed bundle, the state of one verification, and
- * the helpers they share.
+ * Internal to the Sigstore bundle files (bundle.c, bundle_parse.c,
+ * rekor.c, bundle_legacy.c): a parsed bundle, the state of one verification,
+ * and the helpers they share.
  */
 #ifndef TOLLGATE_BUNDLE_INT_H
 #define TOLLGATE_BUNDLE_INT_H
@@ -101,6 +101,10 @@ typedef struct vctx {
 int tg_bundle_parse_alg(int *alg, const char *s);
 /* The artifact's digest for alg (ALG_*), or NULL when we do not know it. */
 const unsigned char *tg_bundle_digest_for(const vctx *v, int alg, size_t *len);
+/* Parse the protojson bundle json (len bytes) into b, whose name is set;
+ * 0, or TG_EPARSE, TG_ETOOBIG, TG_EINVALID naming b->name. b owns what it
+ * parsed either way (tg_bundle_clear). */
+TG_WUR int tg_bundle_parse(bundle *b, const char *json, size_t len);
 /* Free what b owns (not b itself). */
 void tg_bundle_clear(bundle *b);
 /* The digests of the artifact, from its bytes or from "alg:hex". 0 or

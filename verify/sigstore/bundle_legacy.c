@@ -96,6 +96,8 @@ static int legacy_parse_certs(bundle *b, vctx *v, const tg_cosign_layer *l)
 		                    "is not a PEM certificate",
 		                    b->name);
 	v->untrusted = sk_X509_new_null();
+	if (!v->untrusted)
+		tg_oom(sizeof(X509 *));
 	if (!l->chain_pem)
 		return 0;
 	bio = BIO_new_mem_buf(l->chain_pem, -1);
@@ -112,8 +114,8 @@ static int legacy_parse_certs(bundle *b, vctx *v, const tg_cosign_layer *l)
 		}
 		if (X509_check_issued(c, c) == X509_V_OK)
 			b->chain_roots[b->nchain_roots++] = c;
-		else
-			sk_X509_push(v->untrusted, c);
+		else if (!sk_X509_push(v->untrusted, c))
+			tg_oom(sizeof(c));
 	}
 	BIO_free(bio);
 	ERR_clear_error();

@@ -191,6 +191,8 @@ void tg_tlog_leaf_hash(unsigned char out[TG_SHA256_LEN],
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char prefix = 0x00;
 
+	if (!ctx)
+		tg_oom(sizeof(*out));
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, &prefix, 1);
 	EVP_DigestUpdate(ctx, data, len);
