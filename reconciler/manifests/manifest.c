@@ -85,6 +85,7 @@ void tg_manifest_set_free(tg_manifest_set *set)
 	tg_manifest_image_paths_free(set);
 	tg_manifest_strmap_free(&set->unit_map);
 	tg_manifest_strmap_free(&set->object_map);
+	tg_manifest_strmap_free(&set->cluster_crds);
 	free(set->prefix);
 	free(set);
 }
@@ -311,43 +312,6 @@ object_identity(tg_manifest_object *obj, const char **field, const char **why)
 	return 0;
 }
 
-/* Record obj under its identity; on a duplicate, an error in both units. */
-static void object_register(file_ctx *ctx, tg_manifest_object *obj)
-{
-	char *key = tg_aprintf("%zu:%s%zu:%s%zu:%s%zu:%s", strlen(obj->group),
-	                       obj->group, strlen(obj->kind), obj->kind,
-	                       strlen(obj->ns), obj->ns, strlen(obj->name),
-	                       obj->name);
-	tg_manifest_object *first =
-	        tg_manifest_strmap_get(&ctx->set->object_map, key);
-	char *what, *who;
-
-	if (!first) {
-		tg_manifest_strmap_put(&ctx->set->object_map, key, obj);
-		free(key);
-		return;
-	}
-	free(key);
-	/* the group is part of the identity, so say it */
-	who = tg_manifest_object_describe(obj);
-	what = obj->group[0] ? tg_aprintf("%s (group %s)", who, obj->group)
-	                     : tg_strdup(who);
-	free(who);
-	tg_manifest_unit_errorf(
-	        ctx->set, obj->unit,
-	        "%s:%u: %s is defined twice: also at %s%s%s:%u", ctx->display,
-	        obj->line, what, ctx->set->prefix ? ctx->set->prefix : "",
-	        ctx->set->prefix ? "/" : "", first->file, first->line);
-	if (first->unit != obj->unit)
-		tg_manifest_unit_errorf(
-		        ctx->set, first->unit,
-		        "%s%s%s:%u: %s is defined twice: also at %s:%u",
-		        ctx->set->prefix ? ctx->set->prefix : "",
-		        ctx->set->prefix ? "/" : "", first->file, first->line,
-		        what, ctx->display, obj->line);
-	free(what);
-}
-
 /* Objects and files ----------------------------------------------------------
  */
 
@@ -369,7 +333,7 @@ static void add_object(file_ctx *ctx, json_t *json, unsigned line)
 	}
 	ptrvec_push(&ctx->unit->objects, obj);
 	ctx->set->nobjects++;
-	object_register(ctx, obj);
+	tg_manifest_object_register(ctx, obj);
 	tg_manifest_extract_images(ctx, obj);
 }
 

@@ -66,8 +66,9 @@ struct tg_manifest_set {
 	ptrvec units;
 	bool sorted;
 	strmap unit_map;
-	strmap object_map; /* identity key -> object */
-	ptrvec errors;     /* owned strings */
+	strmap object_map;   /* identity key -> object */
+	strmap cluster_crds; /* group+kind of CRDs with scope Cluster */
+	ptrvec errors;       /* owned strings */
 	image_path *paths;
 	size_t npaths;
 	char *prefix;
@@ -121,6 +122,10 @@ void tg_manifest_unit_errorf(tg_manifest_set *set,
                              tg_manifest_unit *unit,
                              const char *fmt,
                              ...) __attribute__((format(printf, 3, 4)));
+
+/* identity.c: record obj under its identity (namespace defaulted as
+ * kubectl does); on a duplicate, an error in the units of both. */
+void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj);
 
 /* "Kind ns/name" or "Kind name", for messages (caller frees). */
 char *tg_manifest_object_describe(const tg_manifest_object *obj);

@@ -723,6 +723,74 @@ static void test_manifest_duplicates_name_both_files(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Regression (issue 13): duplicates are compared after namespace
+ * defaulting, as kubectl applies: no namespace is "default" for a
+ * namespaced (or unknown) kind, and nothing for a cluster-scoped one
+ * (built-in, or a CRD of the set with scope Cluster). Both orders. */
+static void test_manifest_duplicates_after_namespace_defaulting(void **state)
+{
+	static const char *plain = "apiVersion: v1\nkind: ConfigMap\n"
+	                           "metadata: {name: c}\n";
+	static const char *dflt = "apiVersion: v1\nkind: ConfigMap\n"
+	                          "metadata: {name: c, namespace: default}\n";
+	const char *order[2][2] = { { plain, dflt }, { dflt, plain } };
+	tg_manifest_set *set;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		set = new_set();
+		add_text(set, "a/cm.yaml", order[i][0]);
+		add_text(set, "b/cm.yaml", order[i][1]);
+		assert_false(tg_manifest_unit_is_valid(
+		        tg_manifest_set_unit_by_name(set, "a")));
+		assert_contains(
+		        tg_manifest_unit_error(
+		                tg_manifest_set_unit_by_name(set, "b"), 0),
+		        "b/cm.yaml:1: ConfigMap ");
+		assert_contains(
+		        tg_manifest_unit_error(
+		                tg_manifest_set_unit_by_name(set, "b"), 0),
+		        "is defined twice: also at a/cm.yaml:1");
+		tg_manifest_set_free(set);
+	}
+	/* cluster-scoped: a namespace written on it changes nothing; an
+	 * unknown kind is namespaced; a CRD with scope Cluster makes its
+	 * kind cluster-scoped */
+	set = new_set();
+	add_text(set, "c/x.yaml",
+	         "apiVersion: rbac.authorization.k8s.io/v1\n"
+	         "kind: ClusterRole\nmetadata: {name: r, namespace: x}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w}\n"
+	         "---\napiVersion: apiextensions.k8s.io/v1\n"
+	         "kind: CustomResourceDefinition\nmetadata: {name: "
+	         "gadgets.acme.io}\nspec: {group: acme.io, scope: Cluster, "
+	         "names: {kind: Gadget}}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Gadget\nmetadata: {name: g}\n");
+	add_text(set, "d/x.yaml",
+	         "apiVersion: rbac.authorization.k8s.io/v1\n"
+	         "kind: ClusterRole\nmetadata: {name: r}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w, "
+	         "namespace: default}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w, "
+	         "namespace: other}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Gadget\nmetadata: {name: g, "
+	         "namespace: ns9}\n");
+	assert_int_equal(tg_manifest_unit_error_count(
+	                         tg_manifest_set_unit_by_name(set, "d")),
+	                 3);
+	assert_contains(tg_manifest_unit_error(
+	                        tg_manifest_set_unit_by_name(set, "d"), 0),
+	                "d/x.yaml:1: ClusterRole r");
+	assert_contains(tg_manifest_unit_error(
+	                        tg_manifest_set_unit_by_name(set, "d"), 1),
+	                "d/x.yaml:5: Widget default/w");
+	assert_contains(tg_manifest_unit_error(
+	                        tg_manifest_set_unit_by_name(set, "d"), 2),
+	                "d/x.yaml:13: Gadget ns9/g");
+	tg_manifest_set_free(set);
+}
+
 static void test_manifest_set_image_pins(void **state)
 {
 	tg_manifest_set *set = new_set();
@@ -1130,6 +1198,8 @@ int main(void)
 		        test_manifest_yaml_errors_block_only_their_unit),
 		cmocka_unit_test(test_manifest_deep_lists_refused),
 		cmocka_unit_test(test_manifest_duplicates_name_both_files),
+		cmocka_unit_test(
+		        test_manifest_duplicates_after_namespace_defaulting),
 		cmocka_unit_test(test_manifest_set_image_pins),
 		cmocka_unit_test(test_manifest_path_wanted),
 		cmocka_unit_test(test_manifest_rejects_unsafe_paths),

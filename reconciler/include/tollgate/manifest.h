@@ -22,9 +22,12 @@
  * TG_MAX_MANIFEST_LIST_DEPTH. Each object must have string apiVersion,
  * kind and metadata.name (and metadata.namespace, when present, a string);
  * names and namespaces must be usable in an API path (no '/', '%', not "."
- * or ".."). Two objects with the same API group, kind, namespace (as
- * written; "" when absent) and name anywhere in the tree are an error in
- * the units of both, naming both files and lines.
+ * or ".."). Two objects with the same API group, kind, namespace and
+ * name anywhere in the tree are an error in the units of both, naming
+ * both files and lines. Namespaces are compared as kubectl applies them:
+ * a namespaced (or unknown) kind without namespace is in "default"; a
+ * cluster-scoped kind (Kubernetes' own, listed in identity.c, or a kind
+ * whose CRD with spec.scope Cluster came earlier in the set) has none.
  *
  * Errors: a bad file, object or image reference makes its unit invalid
  * and is recorded as "<file>:<line>: <what>" (file shown with the

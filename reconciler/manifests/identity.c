@@ -1,0 +1,145 @@
+/*
+ * Manifests: object identity. Two objects are the same when the cluster
+ * would see one object: same API group, kind and name, and the same
+ * namespace after defaulting as kubectl applies it (a namespaced object
+ * without metadata.namespace is in "default"; a cluster-scoped one has no
+ * namespace, whatever it says). See reconciler/include/tollgate/manifest.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest_int.h"
+#include "tollgate/util.h"
+
+/* Kubernetes' own cluster-scoped kinds, by API group. Any other kind is
+ * namespaced unless a CRD of the set says spec.scope: Cluster. */
+static const struct {
+	const char *group, *kind;
+} cluster_kinds[] = {
+	{ "", "Namespace" },
+	{ "", "Node" },
+	{ "", "PersistentVolume" },
+	{ "", "ComponentStatus" },
+	{ "admissionregistration.k8s.io", "MutatingWebhookConfiguration" },
+	{ "admissionregistration.k8s.io", "ValidatingWebhookConfiguration" },
+	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicy" },
+	{ "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding" },
+	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicy" },
+	{ "admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding" },
+	{ "apiextensions.k8s.io", "CustomResourceDefinition" },
+	{ "apiregistration.k8s.io", "APIService" },
+	{ "certificates.k8s.io", "CertificateSigningRequest" },
+	{ "certificates.k8s.io", "ClusterTrustBundle" },
+	{ "flowcontrol.apiserver.k8s.io", "FlowSchema" },
+	{ "flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration" },
+	{ "networking.k8s.io", "IngressClass" },
+	{ "networking.k8s.io", "IPAddress" },
+	{ "networking.k8s.io", "ServiceCIDR" },
+	{ "node.k8s.io", "RuntimeClass" },
+	{ "policy", "PodSecurityPolicy" },
+	{ "rbac.authorization.k8s.io", "ClusterRole" },
+	{ "rbac.authorization.k8s.io", "ClusterRoleBinding" },
+	{ "resource.k8s.io", "DeviceClass" },
+	{ "resource.k8s.io", "ResourceSlice" },
+	{ "scheduling.k8s.io", "PriorityClass" },
+	{ "storage.k8s.io", "CSIDriver" },
+	{ "storage.k8s.io", "CSINode" },
+	{ "storage.k8s.io", "StorageClass" },
+	{ "storage.k8s.io", "VolumeAttachment" },
+	{ "storage.k8s.io", "VolumeAttributesClass" },
+	{ "storagemigration.k8s.io", "StorageVersionMigration" },
+};
+
+static char *crd_key(const char *group, const char *kind)
+{
+	return tg_aprintf("%zu:%s%s", strlen(group), group, kind);
+}
+
+static bool is_cluster_scoped(const tg_manifest_set *set,
+                              const tg_manifest_object *obj)
+{
+	size_t i;
+	char *key;
+	bool found;
+
+	for (i = 0; i < sizeof(cluster_kinds) / sizeof(cluster_kinds[0]); i++)
+		if (!strcmp(cluster_kinds[i].group, obj->group) &&
+		    !strcmp(cluster_kinds[i].kind, obj->kind))
+			return true;
+	key = crd_key(obj->group, obj->kind);
+	found = tg_manifest_strmap_get(&set->cluster_crds, key) != NULL;
+	free(key);
+	return found;
+}
+
+/* The namespace the cluster would put obj in: "" for a cluster-scoped
+ * kind, "default" for a namespaced (or unknown) one written without. */
+static const char *effective_namespace(const tg_manifest_set *set,
+                                       const tg_manifest_object *obj)
+{
+	if (is_cluster_scoped(set, obj))
+		return "";
+	return obj->ns[0] ? obj->ns : "default";
+}
+
+/* A CRD with spec.scope Cluster makes its kind cluster-scoped for the
+ * objects registered after it. */
+static void note_cluster_crd(tg_manifest_set *set,
+                             const tg_manifest_object *obj)
+{
+	json_t *spec = json_object_get(obj->json, "spec");
+	const char *group, *kind, *scope;
+	char *key;
+
+	if (strcmp(obj->group, "apiextensions.k8s.io") != 0 ||
+	    strcmp(obj->kind, "CustomResourceDefinition") != 0)
+		return;
+	group = json_string_value(json_object_get(spec, "group"));
+	kind = json_string_value(
+	        json_object_get(json_object_get(spec, "names"), "kind"));
+	scope = json_string_value(json_object_get(spec, "scope"));
+	if (!group || !kind || !scope || strcmp(scope, "Cluster") != 0)
+		return;
+	key = crd_key(group, kind);
+	if (!tg_manifest_strmap_get(&set->cluster_crds, key))
+		tg_manifest_strmap_put(&set->cluster_crds, key, (void *)obj);
+	free(key);
+}
+
+/* Record obj under its identity; on a duplicate, an error in both units. */
+void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
+{
+	const char *ns = effective_namespace(ctx->set, obj);
+	char *key = tg_aprintf("%zu:%s%zu:%s%zu:%s%zu:%s", strlen(obj->group),
+	                       obj->group, strlen(obj->kind), obj->kind,
+	                       strlen(ns), ns, strlen(obj->name), obj->name);
+	tg_manifest_object *first =
+	        tg_manifest_strmap_get(&ctx->set->object_map, key);
+	char *what, *who;
+
+	note_cluster_crd(ctx->set, obj);
+	if (!first) {
+		tg_manifest_strmap_put(&ctx->set->object_map, key, obj);
+		free(key);
+		return;
+	}
+	free(key);
+	/* the group is part of the identity, so say it */
+	who = tg_manifest_object_describe(obj);
+	what = obj->group[0] ? tg_aprintf("%s (group %s)", who, obj->group)
+	                     : tg_strdup(who);
+	free(who);
+	tg_manifest_unit_errorf(
+	        ctx->set, obj->unit,
+	        "%s:%u: %s is defined twice: also at %s%s%s:%u", ctx->display,
+	        obj->line, what, ctx->set->prefix ? ctx->set->prefix : "",
+	        ctx->set->prefix ? "/" : "", first->file, first->line);
+	if (first->unit != obj->unit)
+		tg_manifest_unit_errorf(
+		        ctx->set, first->unit,
+		        "%s%s%s:%u: %s is defined twice: also at %s:%u",
+		        ctx->set->prefix ? ctx->set->prefix : "",
+		        ctx->set->prefix ? "/" : "", first->file, first->line,
+		        what, ctx->display, obj->line);
+	free(what);
+}
