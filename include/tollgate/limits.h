@@ -541,6 +541,12 @@
 /* Seconds between cheap remote ref checks by default. */
 #define TG_RUN_DEFAULT_POLL_S 5.0
 
+/* Policy reload: a watched file whose identity (inode, size, mtime, ctime)
+ * is unchanged is hashed again while its last change is less than this
+ * many seconds older than its last hash (a write in the same timestamp
+ * tick as that hash leaves the identity alone). */
+#define TG_POLICY_RACY_S 2
+
 /* Bytes of a secret file (webhook header value, /reconcile secret). */
 #define TG_MAX_SECRET_BYTES (64u * 1024)
 

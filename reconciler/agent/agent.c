@@ -40,6 +40,7 @@ void tg_agent_free(tg_agent *a)
 	tg_verdict_cache_free(a->cache);
 	tg_registry_free(a->registry);
 	tg_policy_free(a->policy);
+	tg_policy_watch_free(a->watch);
 	tg_source_free(a->source);
 	tg_kube_free(a->kube);
 	free(a->cache_path);
@@ -74,12 +75,34 @@ static int open_kube(tg_agent *a)
 	return error;
 }
 
+int tg_agent_open_verifiers(tg_verifier **v,
+                            tg_verifier **rv,
+                            tg_agent *a,
+                            const tg_policy *p)
+{
+	tg_verifier_options vo = { 0 };
+	int error;
+
+	*v = *rv = NULL;
+	vo.policy = p;
+	vo.registry = a->registry;
+	vo.cache = a->cache;
+	vo.keyless_verify = tg_sigstore_verify_material;
+	if ((error = tg_verifier_new(v, &vo)) < 0)
+		return error;
+	vo.cache = NULL;
+	if ((error = tg_verifier_new(rv, &vo)) < 0) {
+		tg_verifier_free(*v);
+		*v = NULL;
+	}
+	return error;
+}
+
 int tg_agent_new(tg_agent **out,
                  const tg_config *cfg,
                  const tg_agent_options *opts)
 {
 	tg_agent *a = tg_calloc(1, sizeof(*a));
-	tg_verifier_options vo = { 0 };
 	tg_source_opts so;
 	int error;
 
@@ -89,8 +112,10 @@ int tg_agent_new(tg_agent **out,
 		a->opts = *opts;
 	if (a->opts.health_timeout_s == 0)
 		a->opts.health_timeout_s = TG_AGENT_HEALTH_TIMEOUT_S;
+	a->watch = tg_policy_watch_new(cfg->policy);
 	if ((error = tg_policy_load(&a->policy, cfg->policy)) < 0)
 		goto out;
+	tg_policy_watch_loaded(a->watch, a->policy);
 	if ((error = open_registry(a)) < 0)
 		goto out;
 	if ((error = tg_verdict_cache_new(&a->cache, 0)) < 0)
@@ -99,14 +124,8 @@ int tg_agent_new(tg_agent **out,
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
-	vo.policy = a->policy;
-	vo.registry = a->registry;
-	vo.cache = a->cache;
-	vo.keyless_verify = tg_sigstore_verify_material;
-	if ((error = tg_verifier_new(&a->verifier, &vo)) < 0)
-		goto out;
-	vo.cache = NULL;
-	if ((error = tg_verifier_new(&a->reverifier, &vo)) < 0)
+	if ((error = tg_agent_open_verifiers(&a->verifier, &a->reverifier, a,
+	                                     a->policy)) < 0)
 		goto out;
 	a->deployed = json_object();
 	a->violations = json_array();

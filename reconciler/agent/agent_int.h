@@ -16,6 +16,10 @@
 #include "tollgate/source.h"
 #include "tollgate/verifier.h"
 
+/* The policy file and the key and trust files it names, as last read
+ * (policy_reload.c). */
+typedef struct tg_policy_watch tg_policy_watch;
+
 struct tg_agent {
 	const tg_config *cfg;
 	tg_agent_options opts;
@@ -35,6 +39,7 @@ struct tg_agent {
 	json_t *last_doc;    /* the last published status document */
 	bool status_fetched; /* this cycle's fetch brought the status refs */
 	double status_fetched_at; /* tg_monotonic() of that fetch */
+	tg_policy_watch *watch;   /* for tg_agent_policy_refresh() */
 };
 
 /* Before a write phase: may this agent still write? 0, or TG_ECONFLICT
@@ -46,5 +51,20 @@ tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what);
  * A failure is logged and never blocks applying: it is tried again next
  * cycle. */
 void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc);
+
+/* The cycle's verifier (with the verdict cache) and re-verification's
+ * (without) for policy p. 0, or the error of tg_verifier_new(). */
+TG_WUR int tg_agent_open_verifiers(tg_verifier **v,
+                                   tg_verifier **rv,
+                                   tg_agent *a,
+                                   const tg_policy *p);
+
+/* A watch of the policy file at path, stamped now (before it is loaded,
+ * so that a change during the load is seen by the next check). */
+tg_policy_watch *tg_policy_watch_new(const char *path);
+/* The policy p was loaded from the watched file: watch the files it
+ * names, stamped now. */
+void tg_policy_watch_loaded(tg_policy_watch *w, const tg_policy *p);
+void tg_policy_watch_free(tg_policy_watch *w);
 
 #endif

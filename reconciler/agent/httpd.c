@@ -26,6 +26,7 @@ struct tg_httpd {
 	pthread_mutex_t lock;
 	char *metrics;
 	bool ready;
+	char *not_ready; /* a problem that makes /readyz 503, or NULL */
 	bool reconcile;
 	unsigned char *secret;
 	size_t secret_len;
@@ -124,24 +125,36 @@ reconcile(tg_httpd *h, struct MHD_Connection *c, const request *rq)
 	               "reconcile requested\n");
 }
 
+/* 200 "ready" after the first successful cycle unless a problem is set;
+ * 503 with the reason otherwise. */
+static enum MHD_Result readyz(tg_httpd *h, struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	char *body;
+	bool ready;
+
+	pthread_mutex_lock(&h->lock);
+	ready = h->ready && !h->not_ready;
+	body = h->not_ready ? tg_aprintf("not ready: %s\n", h->not_ready)
+	       : h->ready   ? tg_strdup("ready\n")
+	                    : tg_strdup("no successful cycle yet\n");
+	pthread_mutex_unlock(&h->lock);
+	ret = respond(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+	              "text/plain", body);
+	free(body);
+	return ret;
+}
+
 static enum MHD_Result
 get(tg_httpd *h, struct MHD_Connection *c, const char *url)
 {
 	enum MHD_Result ret;
 	char *copy;
-	bool ready;
 
 	if (!strcmp(url, "/healthz"))
 		return respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
-	if (!strcmp(url, "/readyz")) {
-		pthread_mutex_lock(&h->lock);
-		ready = h->ready;
-		pthread_mutex_unlock(&h->lock);
-		return ready ? respond(c, MHD_HTTP_OK, "text/plain", "ready\n")
-		             : respond(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                       "text/plain",
-		                       "no successful cycle yet\n");
-	}
+	if (!strcmp(url, "/readyz"))
+		return readyz(h, c);
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&h->lock);
 		copy = tg_strdup(h->metrics ? h->metrics : "");
@@ -318,6 +331,7 @@ void tg_httpd_stop(tg_httpd *h)
 		OPENSSL_cleanse(h->secret, h->secret_len);
 	free(h->secret);
 	free(h->metrics);
+	free(h->not_ready);
 	free(h);
 }
 
@@ -327,6 +341,19 @@ void tg_httpd_set_ready(tg_httpd *h, bool ready)
 		return;
 	pthread_mutex_lock(&h->lock);
 	h->ready = ready;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void tg_httpd_set_not_ready(tg_httpd *h, const char *problem)
+{
+	char *copy;
+
+	if (!h)
+		return;
+	copy = problem ? tg_strdup(problem) : NULL;
+	pthread_mutex_lock(&h->lock);
+	free(h->not_ready);
+	h->not_ready = copy;
 	pthread_mutex_unlock(&h->lock);
 }
 

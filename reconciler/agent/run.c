@@ -194,6 +194,33 @@ static void log_result(const tg_cycle_result *res)
 	       NULL);
 }
 
+/* Reload the policy when it changed; a policy that does not load is
+ * reported (log, metrics, /readyz) each cycle until it does. */
+static void check_policy(runner *r)
+{
+	tg_agent_policy_state ps;
+	char *problem;
+
+	tg_agent_policy_refresh(&ps, r->agent);
+	tg_metrics_policy(r->metrics, ps.failed, ps.stale != NULL);
+	if (ps.reloaded)
+		tg_log(TG_LOG_INFO, "policy reloaded", "policy", ps.path,
+		       "hash", ps.hash, NULL);
+	if (!ps.stale) {
+		tg_httpd_set_not_ready(r->httpd, NULL);
+		return;
+	}
+	tg_log(TG_LOG_ERROR,
+	       "policy stale: it does not load, the previous policy stays "
+	       "in force",
+	       "policy", ps.path, "error", ps.stale, "hash", ps.hash, NULL);
+	problem = tg_aprintf("policy stale: %s does not load: %s; the "
+	                     "previous policy (%s) stays in force",
+	                     ps.path, ps.stale, ps.hash);
+	tg_httpd_set_not_ready(r->httpd, problem);
+	free(problem);
+}
+
 static void run_cycle(runner *r)
 {
 	tg_cycle_result res;
@@ -201,6 +228,7 @@ static void run_cycle(runner *r)
 	double start = tg_monotonic(), took;
 	int error;
 
+	check_policy(r);
 	error = tg_agent_cycle(&res, &doc, r->agent, false);
 	took = tg_monotonic() - start;
 	if (error < 0) {
@@ -259,13 +287,18 @@ static void run_reverify(runner *r)
 	publish_metrics(r);
 }
 
-/* The branch moved on the remote? Errors are logged, the cycle will
- * report them properly. */
+/* The branch moved on the remote, or the policy changed on disk? Then a
+ * cycle now. Errors are logged, the cycle will report them properly. */
 static void poll_remote(runner *r)
 {
 	bool moved = false;
 
 	r->next_poll = tg_monotonic() + r->poll_s;
+	if (tg_agent_policy_changed(r->agent) && r->failures == 0) {
+		tg_log(TG_LOG_INFO, "policy changed: cycle now", "policy",
+		       r->cfg->policy, NULL);
+		r->next_cycle = tg_monotonic();
+	}
 	if (tg_agent_remote_moved(&moved, r->agent) < 0) {
 		tg_log(TG_LOG_DEBUG, "remote ref check failed", "error",
 		       tg_error_last(), NULL);

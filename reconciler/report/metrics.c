@@ -26,6 +26,8 @@ struct tg_metrics {
 	bool leader;
 	int64_t last_success;
 	uint64_t notify_ok, notify_failed;
+	uint64_t policy_reload_errors;
+	bool policy_stale;
 	char commit[41];
 	char *url, *branch;
 };
@@ -103,6 +105,13 @@ void tg_metrics_set_source(tg_metrics *m, const char *url, const char *branch)
 	free(m->branch);
 	m->url = tg_strdup(url ? url : "");
 	m->branch = tg_strdup(branch ? branch : "");
+}
+
+void tg_metrics_policy(tg_metrics *m, bool failed, bool stale)
+{
+	if (failed)
+		m->policy_reload_errors++;
+	m->policy_stale = stale;
 }
 
 /* A label value with \, " and newline escaped. */
@@ -231,6 +240,25 @@ static int render_state(tg_buf *b, const tg_metrics *m)
 	                     (long long)m->last_success);
 }
 
+/* Policy reload: errors and whether the policy in force is stale. */
+static int render_policy(tg_buf *b, const tg_metrics *m)
+{
+	int error;
+
+	if ((error = head(b, "tollgate_policy_reload_errors_total", "counter",
+	                  "Changes to the policy (or a file it names) that "
+	                  "did not load.")) < 0 ||
+	    (error = tg_buf_printf(
+	             b, "tollgate_policy_reload_errors_total %llu\n",
+	             (unsigned long long)m->policy_reload_errors)) < 0 ||
+	    (error = head(b, "tollgate_policy_stale", "gauge",
+	                  "1 while the policy on disk does not load and the "
+	                  "previous one stays in force.")) < 0)
+		return error;
+	return tg_buf_printf(b, "tollgate_policy_stale %d\n",
+	                     m->policy_stale ? 1 : 0);
+}
+
 /* tollgate_source_info, once a cycle named a commit. */
 static int render_source(tg_buf *b, const tg_metrics *m)
 {
@@ -257,6 +285,7 @@ char *tg_metrics_render(const tg_metrics *m)
 	if ((error = render_cycles(&b, m)) < 0 ||
 	    (error = render_verdicts(&b, m)) < 0 ||
 	    (error = render_state(&b, m)) < 0 ||
+	    (error = render_policy(&b, m)) < 0 ||
 	    (error = render_source(&b, m)) < 0)
 		/* The series are bounded far below the limit; should it be
 		 * reached, what was rendered is served and the cause logged. */

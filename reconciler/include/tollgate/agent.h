@@ -91,6 +91,41 @@ TG_WUR int tg_agent_remote_moved(bool *moved, tg_agent *a);
  */
 TG_WUR int tg_agent_reverify(json_t **violations_out, tg_agent *a);
 
+/* What tg_agent_policy_refresh() found. */
+typedef struct tg_agent_policy_state {
+	const char *path; /* the policy file (cfg->policy) */
+	bool reloaded;    /* the policy on disk is now in force */
+	/* A change to the policy file or a file it names was read and does
+	 * not load (counted once per change). */
+	bool failed;
+	/* Why the policy on disk is not in force (the load error, with the
+	 * file and line), or NULL: the previous policy stays in force. */
+	const char *stale;
+	const char *hash; /* tg_policy_hash() of the policy in force */
+} tg_agent_policy_state;
+
+/*
+ * tollgate run, before each cycle: has the content of the policy file, or
+ * of a key or trust file the policy in force names, changed since it was
+ * read (SHA-256 of each, or a file that appeared or went away)? Then load the policy
+ * again: a policy that loads is in force from this cycle on (the verdict
+ * cache is keyed by the policy's hash, so no old verdict is reused); one
+ * that does not keeps the previous policy in force and is reported in
+ * out->stale until a later check loads it. While stale, every check loads
+ * it again (a key file it names may have appeared). The strings in out
+ * are borrowed from a until the next call.
+ */
+void tg_agent_policy_refresh(tg_agent_policy_state *out, tg_agent *a);
+
+/*
+ * Between cycles (tollgate run's remote poll): does the policy file or a
+ * file it names differ from what the last tg_agent_policy_refresh() read?
+ * Looks at the file's identity (inode, size, mtime, ctime) and hashes
+ * only a file whose identity changed or changed just around that read.
+ * A policy that stays broken does not differ.
+ */
+bool tg_agent_policy_changed(const tg_agent *a);
+
 /* Violations currently known (borrowed JSON array). */
 const json_t *tg_agent_violations(const tg_agent *a);
 

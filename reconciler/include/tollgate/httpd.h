@@ -38,6 +38,9 @@ void tg_httpd_stop(tg_httpd *h);
 
 /* /readyz answers 200 once ready is set, 503 before. */
 void tg_httpd_set_ready(tg_httpd *h, bool ready);
+/* A problem (copied) that makes /readyz answer 503 "not ready: <problem>"
+ * even when ready is set; NULL clears it. */
+void tg_httpd_set_not_ready(tg_httpd *h, const char *problem);
 /* The /metrics body (Prometheus text format), copied. */
 void tg_httpd_set_metrics(tg_httpd *h, const char *text);
 /* True (and cleared) when POST /reconcile was called since the last call. */

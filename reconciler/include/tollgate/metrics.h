@@ -33,6 +33,11 @@ void tg_metrics_notification(tg_metrics *m, bool delivered);
 /* The source the agent follows, for tollgate_source_info. */
 void tg_metrics_set_source(tg_metrics *m, const char *url, const char *branch);
 
+/* Policy reload (tollgate run): a changed policy that did not load
+ * (failed), and whether the policy in force is stale (the file on disk
+ * does not load). */
+void tg_metrics_policy(tg_metrics *m, bool failed, bool stale);
+
 /* The whole exposition, caller frees. */
 char *tg_metrics_render(const tg_metrics *m);
 
