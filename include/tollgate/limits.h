@@ -194,6 +194,10 @@
  * prefix (tg_error_last() holds TG_ERROR_MAX in all). */
 #define TG_POLICY_MESSAGE_MAX 1536
 
+/* Characters in one glob of a policy scope (units, namespaces, kinds): a
+ * namespace is at most 63, a group/Kind at most 253 + 1 + 63. */
+#define TG_MAX_SCOPE_GLOB 320
+
 /* Bytes of the JSON pointer and of the dotted key path of a tollgate.yaml
  * member (its keys are short and nest at most four deep). */
 #define TG_CONFIG_KEY_PATH_MAX 512

@@ -352,6 +352,71 @@ unsigned tg_policy_waivers(const tg_policy *policy,
                            const char *digest,
                            int64_t now);
 
+/* scopes ------------------------------------------------------------------- */
+
+/*
+ * scopes[] (DESIGN.md 3.3): which namespaces and kinds the units matching
+ * `units` may write. The first scope (in file order) whose units match a
+ * unit applies to it; with none, the admit stage's default scope applies
+ * (namespaced objects anywhere but tollgate's reserved namespaces, and of
+ * the cluster-scoped kinds only Namespace and CustomResourceDefinition).
+ * No scope can grant tollgate's reserved objects (reconciler/admit/).
+ *
+ * Name globs (units, namespaces): `*` matches any run of characters,
+ * `?` one character; everything else matches itself.
+ *
+ * Kind globs (kinds, clusterKinds) are written "group/Kind", the core
+ * group without a group ("ConfigMap", "Namespace"), as in a manifest's
+ * apiVersion without its version: "apps/Deployment",
+ * "rbac.authorization.k8s.io/ClusterRole". `*` and `?` do not cross the
+ * '/': "rbac.authorization.k8s.io/" followed by `*` is every kind of that
+ * group, and a pattern
+ * without '/' names core kinds only ("Secret", "*"), except that `*`
+ * alone means every kind of every group. Kinds match case-sensitively.
+ */
+typedef struct tg_policy_scope {
+	const char *name;
+	const char *const *units; /* name globs; required */
+	size_t nunits;
+	/* name globs; absent: no namespace (the scope grants no
+	 * namespaced object) */
+	const char *const *namespaces;
+	size_t nnamespaces;
+	/* kind globs of namespaced kinds; absent: every kind */
+	const char *const *kinds;
+	size_t nkinds;
+	/* kind globs of cluster-scoped kinds; absent: none */
+	const char *const *cluster_kinds;
+	size_t ncluster_kinds;
+	unsigned line;
+} tg_policy_scope;
+
+size_t tg_policy_scope_count(const tg_policy *policy);
+const tg_policy_scope *tg_policy_scope_at(const tg_policy *policy, size_t i);
+
+/* The first scope whose units match unit (borrowed), or NULL. */
+const tg_policy_scope *tg_policy_scope_for(const tg_policy *policy,
+                                           const char *unit);
+
+/* Whether name glob pattern matches s (see above). */
+bool tg_policy_name_glob_match(const char *pattern, const char *s);
+
+/* Whether kind glob pattern matches the kind of group ("" for core). */
+bool tg_policy_kind_glob_match(const char *pattern,
+                               const char *group,
+                               const char *kind);
+
+/* Whether one of the scope's namespaces matches ns. */
+bool tg_policy_scope_allows_namespace(const tg_policy_scope *scope,
+                                      const char *ns);
+
+/* Whether the scope lists group/kind: in kinds (every kind when absent)
+ * for a namespaced kind, in clusterKinds for a cluster-scoped one. */
+bool tg_policy_scope_allows_kind(const tg_policy_scope *scope,
+                                 const char *group,
+                                 const char *kind,
+                                 bool namespaced);
+
 /* keyless ------------------------------------------------------------------ */
 
 /*

@@ -501,6 +501,100 @@ static void test_policy_examples_load_and_select(void **state)
 	tg_policy_free(p);
 }
 
+/* scopes[]: every key read, first matching scope wins, globs of names and
+ * of group/Kind (core kinds without a group, `*` alone for every kind). */
+static void test_policy_scopes_load_and_match(void **state)
+{
+	tg_policy *p = load_ok("tests/data/policy/good/scopes.yaml");
+	const tg_policy_scope *s;
+
+	(void)state;
+	assert_int_equal(tg_policy_scope_count(p), 3);
+	s = tg_policy_scope_for(p, "infra-dns");
+	assert_non_null(s);
+	assert_string_equal(s->name, "platform");
+	assert_int_equal(s->line, 11);
+	assert_int_equal(s->ncluster_kinds, 3);
+	assert_null(s->kinds); /* absent: every namespaced kind */
+	assert_true(tg_policy_scope_allows_kind(s, "apps", "Deployment", true));
+	assert_true(tg_policy_scope_allows_kind(s, "rbac.authorization.k8s.io",
+	                                        "ClusterRoleBinding", false));
+	assert_true(tg_policy_scope_allows_kind(s, "", "Namespace", false));
+	assert_false(tg_policy_scope_allows_kind(
+	        s, "admissionregistration.k8s.io",
+	        "MutatingWebhookConfiguration", false));
+	assert_true(tg_policy_scope_allows_namespace(s, "tollgate-system"));
+	/* operators: no namespaces key grants no namespace */
+	s = tg_policy_scope_for(p, "operators");
+	assert_string_equal(s->name, "crds-only");
+	assert_false(tg_policy_scope_allows_namespace(s, "default"));
+	assert_false(tg_policy_scope_allows_kind(s, "", "Namespace", false));
+	/* "platform" matches platform first, "*" of teams does not win */
+	assert_string_equal(tg_policy_scope_for(p, "platform")->name,
+	                    "platform");
+	s = tg_policy_scope_for(p, "shop");
+	assert_string_equal(s->name, "teams");
+	assert_true(tg_policy_scope_allows_namespace(s, "team-a"));
+	assert_true(tg_policy_scope_allows_namespace(s, "shop"));
+	assert_false(tg_policy_scope_allows_namespace(s, "shop2"));
+	assert_false(tg_policy_scope_allows_namespace(s, "default"));
+	assert_true(tg_policy_scope_allows_kind(s, "", "ConfigMap", true));
+	assert_false(tg_policy_scope_allows_kind(s, "", "Secret", true));
+	assert_true(
+	        tg_policy_scope_allows_kind(s, "apps", "StatefulSet", true));
+	assert_true(tg_policy_scope_allows_kind(s, "shop.example.com", "Widget",
+	                                        true));
+	assert_false(
+	        tg_policy_scope_allows_kind(s, "example.com", "Widget", true));
+	/* no clusterKinds: no cluster-scoped kind */
+	assert_false(tg_policy_scope_allows_kind(s, "", "Namespace", false));
+	tg_policy_free(p);
+	p = load_ok("tests/data/policy/good/minimal.yaml");
+	assert_int_equal(tg_policy_scope_count(p), 0);
+	assert_null(tg_policy_scope_for(p, "shop"));
+	tg_policy_free(p);
+}
+
+static void test_policy_kind_glob_table(void **state)
+{
+	static const struct {
+		const char *pattern, *group, *kind;
+		bool match;
+	} cases[] = {
+		{ "*", "", "ConfigMap", true },
+		{ "*", "rbac.authorization.k8s.io", "ClusterRole", true },
+		{ "ConfigMap", "", "ConfigMap", true },
+		{ "ConfigMap", "example.com", "ConfigMap", false },
+		{ "Config*", "", "ConfigMap", true },
+		{ "configmap", "", "ConfigMap", false },
+		{ "apps/*", "apps", "Deployment", true },
+		{ "apps/*", "", "Deployment", false },
+		{ "apps/*", "apps.example.com", "Deployment", false },
+		{ "*/*", "", "ConfigMap", false },
+		{ "*/*", "apps", "Deployment", true },
+		{ "*.k8s.io/*", "rbac.authorization.k8s.io", "Role", true },
+		{ "*.k8s.io/*", "k8s.io.evil.com", "Role", false },
+		{ "rbac.authorization.k8s.io/Cluster*",
+		  "rbac.authorization.k8s.io", "ClusterRoleBinding", true },
+		{ "rbac.authorization.k8s.io/Cluster*",
+		  "rbac.authorization.k8s.io", "RoleBinding", false },
+		{ "?pps/Deployment", "apps", "Deployment", true },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (tg_policy_kind_glob_match(cases[i].pattern, cases[i].group,
+		                              cases[i].kind) != cases[i].match)
+			fail_msg("%s vs %s/%s: want %d", cases[i].pattern,
+			         cases[i].group, cases[i].kind, cases[i].match);
+	assert_true(tg_policy_name_glob_match("team-*", "team-"));
+	assert_true(tg_policy_name_glob_match("*", ""));
+	assert_true(tg_policy_name_glob_match("t?am-*x", "team-abcx"));
+	assert_false(tg_policy_name_glob_match("team-*", "xteam-a"));
+	assert_false(tg_policy_name_glob_match("team", "team-a"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_policy_keyless_identity),
 		cmocka_unit_test(test_policy_hash_follows_content_and_keys),
 		cmocka_unit_test(test_policy_examples_load_and_select),
+		cmocka_unit_test(test_policy_scopes_load_and_match),
+		cmocka_unit_test(test_policy_kind_glob_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

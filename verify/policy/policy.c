@@ -33,10 +33,12 @@ static const tg_policy__loc root_loc = { "", "" };
 
 #define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-static const tg_policy__section S_TOP = {
-	"the top level",
-	KEYS("apiVersion", "kind", "registries", "rules", "exceptions")
-};
+static const tg_policy__section S_TOP = { "the top level", KEYS("apiVersion",
+	                                                        "kind",
+	                                                        "registries",
+	                                                        "rules",
+	                                                        "exceptions",
+	                                                        "scopes") };
 static const tg_policy__section S_REGISTRIES = { "registries",
 	                                         KEYS("allowed") };
 static const tg_policy__section S_RULE = { "rules[]", KEYS("name",
@@ -112,6 +114,7 @@ const tg_policy__section *const tg_policy__all_sections[] = {
 	&S_VULN,
 	&S_PROV,
 	&S_EXC,
+	&tg_policy__s_scope,
 	NULL
 };
 
@@ -506,9 +509,10 @@ static int parse_document(tg_policy__ctx *c, const json_t *doc)
 		        "\"%.100s\" is not a policy (expected kind %s)", s,
 		        TG_POLICY_KIND);
 	if ((error = parse_registries(c, doc)) < 0 ||
-	    (error = parse_rules(c, doc)) < 0)
+	    (error = parse_rules(c, doc)) < 0 ||
+	    (error = parse_exceptions(c, doc)) < 0)
 		return error;
-	return parse_exceptions(c, doc);
+	return tg_policy__parse_scopes(c, doc);
 }
 
 /* sha256 over the canonical JSON of the policy (sorted keys, compact) and

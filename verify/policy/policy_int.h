@@ -56,6 +56,8 @@ struct tg_policy {
 	size_t nrules;
 	tg_policy_exception *exceptions;
 	size_t nexceptions;
+	tg_policy_scope *scopes;
+	size_t nscopes;
 	tg_key **keys; /* owned, freed with the policy */
 	size_t nkeys;
 	tg_regexp **regexps; /* owned */
@@ -212,5 +214,15 @@ int tg_policy__parse_signatures(tg_policy__ctx *c,
                                 const json_t *m,
                                 tg_policy__loc ml,
                                 tg_policy_signatures *s);
+
+/*
+ * scopes[] (policy_scope.c): the list, each scope's keys, globs and
+ * unique names. 0 or TG_EINVALID / TG_ETOOBIG with the message recorded
+ * by tg_policy__perr_code().
+ */
+int tg_policy__parse_scopes(tg_policy__ctx *c, const json_t *doc);
+
+/* The scopes[] section, for "belongs in" hints. */
+extern const tg_policy__section tg_policy__s_scope;
 
 #endif
