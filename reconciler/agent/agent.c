@@ -449,6 +449,28 @@ static int load_cycle(tg_manifest_set **set_out,
 	return 0;
 }
 
+/* The plan, with the admit stage's reserved objects from the config and
+ * scopes from the policy. */
+static void plan_units(tg_apply *ap,
+                       json_t *doc,
+                       tg_cycle_result *r,
+                       tg_agent *a,
+                       tg_manifest_set *set,
+                       const tg_plan_verdicts *vs)
+{
+	tg_admit_options ao = { 0 };
+	tg_plan_admission adm = { &ao, a->policy };
+
+	ao.inventory_namespace = a->cfg->cluster.inventory_namespace;
+	ao.reserved_namespaces =
+	        (const char *const *)a->cfg->cluster.reserved_namespaces;
+	ao.nreserved_namespaces = a->cfg->cluster.nreserved_namespaces;
+	ao.admission_policy = a->cfg->cluster.admission_policy;
+	ao.admission_policy_binding = a->cfg->cluster.admission_policy_binding;
+	ao.kube = a->kube;
+	tg_plan_units(ap, doc, r, set, vs, &adm);
+}
+
 /* An apply of this cycle's units (a dry run for plan). */
 static int
 new_apply(tg_apply **out, tg_agent *a, const tg_cycle_result *r, bool plan)
@@ -518,7 +540,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 	if ((error = new_apply(&ap, a, r, plan)) < 0)
 		goto out;
 	doc = new_status_doc(a, r->commit);
-	tg_plan_units(ap, doc, r, set, &vs);
+	plan_units(ap, doc, r, a, set, &vs);
 	if (!plan && (error = tg_agent_check_may_write(r, a, "apply")) < 0)
 		goto out;
 	if ((error = tg_apply_run(ap)) < 0)

@@ -100,6 +100,8 @@ static void print_unit(const char *name, json_t *u, bool plan)
 	       msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
 	json_array_foreach(json_object_get(u, "errors"), i, x)
 		printf("  error: %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(u, "admission"), i, x)
+		printf("  not admitted: %s\n", json_string_value(x));
 	json_array_foreach(json_object_get(u, "images"), i, x) {
 		json_t *reason;
 		printf("  image %s: %s%s%s\n",

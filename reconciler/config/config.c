@@ -31,6 +31,9 @@
 #define DEFAULT_AUTHOR_NAME "tollgate"
 #define DEFAULT_AUTHOR_EMAIL "tollgate@cluster.local"
 #define DEFAULT_INVENTORY_NS "tollgate-system"
+/* The ValidatingAdmissionPolicy and binding of
+ * deploy/kubernetes/admission.yaml. */
+#define DEFAULT_ADMISSION_POLICY "tollgate-sole-writer"
 #define DEFAULT_STATE_DIR "/var/lib/tollgate"
 #define DEFAULT_REVERIFY_S 3600
 
@@ -88,6 +91,9 @@ static tg_config *config_defaults(const char *name, const char *base_dir)
 	c->status.author_email = tg_strdup(DEFAULT_AUTHOR_EMAIL);
 	c->status.push = true;
 	c->cluster.inventory_namespace = tg_strdup(DEFAULT_INVENTORY_NS);
+	c->cluster.admission_policy = tg_strdup(DEFAULT_ADMISSION_POLICY);
+	c->cluster.admission_policy_binding =
+	        tg_strdup(DEFAULT_ADMISSION_POLICY);
 	c->cluster.drift = TG_DRIFT_CORRECT;
 	c->cluster.prune = true;
 	c->state_dir = tg_strdup(DEFAULT_STATE_DIR);
@@ -229,6 +235,10 @@ void tg_config_free(tg_config *c)
 	free(c->status.author_email);
 	free(c->cluster.kubeconfig);
 	free(c->cluster.inventory_namespace);
+	free_strv(c->cluster.reserved_namespaces,
+	          c->cluster.nreserved_namespaces);
+	free(c->cluster.admission_policy);
+	free(c->cluster.admission_policy_binding);
 	free(c->policy);
 	free(c->registries.auth);
 	free_strv(c->registries.insecure, c->registries.ninsecure);

@@ -55,10 +55,69 @@ bool tg_config__is_host_port(const char *s, bool need_port)
 	return true;
 }
 
+static void get_str_list(tg_config__ctx *x,
+                         const json_t *obj,
+                         const tg_config__key *parent,
+                         const char *name,
+                         bool (*ok)(const char *),
+                         const char *what,
+                         char ***out,
+                         size_t *n);
+
+/* An object name as Kubernetes names cluster-scoped objects. */
+static bool is_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' ||
+	    s[n - 1] == '.' || s[n - 1] == '-')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* cluster.reservedNamespaces, admissionPolicy, admissionPolicyBinding:
+ * the objects no unit may write (reconciler/admit/). */
+static void
+read_reserved(tg_config__ctx *x, const json_t *cl, const tg_config__key *k)
+{
+	static const char *const names[] = { "admissionPolicy",
+		                             "admissionPolicyBinding" };
+	char **out[2];
+	tg_config__key ck;
+	size_t i;
+
+	out[0] = &x->c->cluster.admission_policy;
+	out[1] = &x->c->cluster.admission_policy_binding;
+	get_str_list(x, cl, k, "reservedNamespaces", is_dns_label,
+	             "a namespace name (lowercase letters, digits and '-', "
+	             "at most 63)",
+	             &x->c->cluster.reserved_namespaces,
+	             &x->c->cluster.nreserved_namespaces);
+	for (i = 0; i < 2; i++)
+		if (tg_config__get_str(x, cl, k, names[i], false, out[i],
+		                       &ck) &&
+		    !is_dns_subdomain(*out[i]))
+			tg_config__error(x, &ck, TG_EINVALID,
+			                 "\"%s\" is not a valid object name "
+			                 "(lowercase letters, digits, '-' and "
+			                 "'.')",
+			                 *out[i]);
+}
+
 void tg_config__read_cluster(tg_config__ctx *x, const json_t *root)
 {
-	static const char *const known[] = { "kubeconfig", "inventoryNamespace",
-		                             "drift", "prune", NULL };
+	static const char *const known[] = { "kubeconfig",
+		                             "inventoryNamespace",
+		                             "reservedNamespaces",
+		                             "admissionPolicy",
+		                             "admissionPolicyBinding",
+		                             "drift",
+		                             "prune",
+		                             NULL };
 	tg_config__key k, ck;
 	json_t *cl = tg_config__get_map(x, root, NULL, "cluster", &k, known);
 	char *drift = NULL;
@@ -87,6 +146,7 @@ void tg_config__read_cluster(tg_config__ctx *x, const json_t *root)
 	}
 	free(drift);
 	tg_config__get_bool(x, cl, &k, "prune", &x->c->cluster.prune);
+	read_reserved(x, cl, &k);
 }
 
 /* A list of strings, each checked by ok (may be NULL). */

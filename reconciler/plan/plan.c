@@ -138,6 +138,32 @@ static const char *decide_unit(json_t *entry,
 	return "blocked";
 }
 
+/* Admission: a unit with a refused object is blocked whole, its reasons
+ * in "admission" (and its message added to that of blocked images). */
+static const char *admit_unit(json_t *entry,
+                              const tg_manifest_set *set,
+                              const tg_manifest_unit *unit,
+                              const tg_plan_admission *adm)
+{
+	json_t *reasons = json_array();
+	size_t n = tg_admit_unit(reasons, adm->opts, adm->policy, set, unit);
+	const char *prev;
+	char *m;
+
+	if (n == 0) {
+		json_decref(reasons);
+		return NULL;
+	}
+	json_object_set_new(entry, "admission", reasons);
+	prev = json_string_value(json_object_get(entry, "message"));
+	m = tg_aprintf("%s%s%zu of %zu objects not admitted", prev ? prev : "",
+	               prev ? "; " : "", n,
+	               tg_manifest_unit_object_count(unit));
+	json_object_set_new(entry, "message", json_string(m));
+	free(m);
+	return "blocked";
+}
+
 /* Pin one image to the digest verified for it, or TG_EUNTRUSTED. */
 static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
 {
@@ -210,7 +236,8 @@ void tg_plan_units(tg_apply *ap,
                    json_t *doc,
                    tg_cycle_result *r,
                    tg_manifest_set *set,
-                   const tg_plan_verdicts *vs)
+                   const tg_plan_verdicts *vs,
+                   const tg_plan_admission *adm)
 {
 	json_t *units = json_object_get(doc, "units");
 	size_t u;
@@ -222,6 +249,9 @@ void tg_plan_units(tg_apply *ap,
 		const char *verdict = decide_unit(entry, unit, vs);
 		size_t n = 0;
 
+		if (adm && (!verdict || !strcmp(verdict, "blocked")) &&
+		    admit_unit(entry, set, unit, adm))
+			verdict = "blocked";
 		json_object_set_new(units, name, entry);
 		r->units++;
 		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {

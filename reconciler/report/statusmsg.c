@@ -212,6 +212,38 @@ static int put_body_blocked(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 	return header ? tg_buf_puts(b, "\n") : 0;
 }
 
+/* "- unit: Kind ns/name (file): reason" for each object the admit stage
+ * refused. */
+static int put_body_admission(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+{
+	size_t i, k;
+	const json_t *x;
+	bool header = false;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		if (!r[i].u || strcmp(r[i].verdict, "blocked"))
+			continue;
+		json_array_foreach(json_object_get(r[i].u, "admission"), k, x) {
+			if ((!header &&
+			     (error = tg_buf_puts(
+			              b, "Objects not admitted:\n")) < 0) ||
+			    (error = tg_buf_puts(b, "- ")) < 0 ||
+			    (error = tg_statusdoc_put_line(
+			             b, r[i].name,
+			             TG_STATUS_SUBJECT_NAME_BYTES)) < 0 ||
+			    (error = tg_buf_puts(b, ": ")) < 0 ||
+			    (error = tg_statusdoc_put_line(
+			             b, json_string_value(x),
+			             TG_STATUS_REASON_BYTES)) < 0 ||
+			    (error = tg_buf_puts(b, "\n")) < 0)
+				return error;
+			header = true;
+		}
+	}
+	return header ? tg_buf_puts(b, "\n") : 0;
+}
+
 static int put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
@@ -362,6 +394,7 @@ int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 	if ((error = put_subject(&b, r, n, prev, doc)) >= 0 &&
 	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
 	    (error = put_body_blocked(&b, r, n)) >= 0 &&
+	    (error = put_body_admission(&b, r, n)) >= 0 &&
 	    (error = put_body_failed(&b, r, n)) >= 0 &&
 	    (error = put_body_drift(&b, doc)) >= 0 &&
 	    (error = put_body_violations(&b, doc)) >= 0)

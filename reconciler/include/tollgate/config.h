@@ -68,6 +68,14 @@ typedef struct tg_config {
 	struct {
 		char *kubeconfig; /* NULL: in-cluster service account */
 		char *inventory_namespace;
+		/* reservedNamespaces: no unit may write in them (the
+		 * inventory namespace always is, listed or not) */
+		char **reserved_namespaces;
+		size_t nreserved_namespaces;
+		/* the ValidatingAdmissionPolicy and its binding that make
+		 * tollgate the only writer: no unit may write them */
+		char *admission_policy;
+		char *admission_policy_binding;
 		tg_drift_mode drift;
 		bool prune;
 	} cluster;

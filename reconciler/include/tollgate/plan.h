@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "tollgate/admit.h"
 #include "tollgate/apply.h"
 #include "tollgate/manifest.h"
 #include "tollgate/verdict.h"
@@ -63,17 +64,26 @@ const tg_verdict *tg_plan_verdict_for(const tg_plan_verdicts *vs,
  * checks. */
 json_t *tg_plan_image_entry(const char *ref, const tg_verdict *v);
 
+/* What the admit stage needs: the reserved objects and the policy's
+ * scopes. */
+typedef struct tg_plan_admission {
+	const tg_admit_options *opts;
+	const tg_policy *policy; /* NULL: no scopes */
+} tg_plan_admission;
+
 /*
  * Decide every unit of set into doc's "units" (verdict "failed",
- * "blocked" or "planned", images, message), counting units into r; pin
- * the images of the planned units and hand them to ap; tell ap to keep
- * the objects of the others.
+ * "blocked" or "planned", images, "admission" reasons, message),
+ * counting units into r; pin the images of the planned units and hand
+ * them to ap; tell ap to keep the objects of the others. A unit with an
+ * object the admit stage refuses is blocked whole.
  */
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
                    tg_cycle_result *r,
                    tg_manifest_set *set,
-                   const tg_plan_verdicts *vs);
+                   const tg_plan_verdicts *vs,
+                   const tg_plan_admission *adm);
 
 /*
  * Fold apply's report into the status document doc: unit verdicts (not
