@@ -106,15 +106,17 @@ typedef struct tg_cosign_options {
 	tg_identity_rule identity;
 	const tg_authority *authorities;
 	size_t authorities_count;
-	unsigned threshold; /* distinct authorities needed; 0 means 1 */
+	unsigned threshold; /* authorities met by distinct signers; 0 means 1 */
 	const tg_cosign_extra *extra; /* counted after the layers */
 	size_t extra_count;
 } tg_cosign_options;
 
 /*
  * Evaluate the signature layers of one image into a new check named
- * "signature" (*out, always set on 0): passed when at least threshold distinct
- * authorities verified a signature whose payload is valid for this image;
+ * "signature" (*out, always set on 0): passed when at least threshold
+ * authorities verified a signature whose payload is valid for this image,
+ * each by a signer of its own (a key id or certificate identity that several
+ * authorities accept counts for one of them: one signer counts once);
  * failed otherwise, with a summary ("0 of 3 signatures verify with key
  * \"release\"; re-sign or add the signer to the policy") and one reason per
  * rejected signature (notes when the check passes). Extras count as

@@ -149,7 +149,9 @@ typedef struct tg_policy_authority {
 } tg_policy_authority;
 
 typedef struct tg_policy_signatures {
-	unsigned threshold; /* distinct authorities that must sign; >= 1 */
+	unsigned threshold; /* authorities that must sign, each by a signer
+	                     * of its own (one key or identity counts once);
+	                     * >= 1 */
 	tg_policy_identity signed_identity;
 	/* remapIdentity: an image named prefix+rest is checked as if it were
 	 * signed_prefix+rest. Both NULL when not given. */

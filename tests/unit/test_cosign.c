@@ -626,6 +626,51 @@ static void test_cosign_threshold_counts_distinct_authorities(void **state)
 	tg_key_free(k2);
 }
 
+/* One key listed under two authority names is one signer: two signatures
+ * by it (dir-img-cosign-valid-2) meet threshold 1, not threshold 2. */
+static void test_cosign_threshold_counts_one_key_once(void **state)
+{
+	struct fixture_sig s1, s2;
+	tg_key *k1 = fixture_key("cosign.pub"),
+	       *k1b = fixture_key("cosign.pub");
+	tg_authority auths[2] = { { .name = "release", .key = k1 },
+		                  { .name = "release-again", .key = k1b } };
+	tg_cosign_layer layers[2];
+	tg_cosign_options o = { 0 };
+	char *d = fixture_digest("dir-img-cosign-valid-2");
+	tg_check *c;
+
+	(void)state;
+	fixture_sig_load(&s1, "containers-image/dir-img-cosign-valid-2/"
+	                      "signature-1");
+	fixture_sig_load(&s2, "containers-image/dir-img-cosign-valid-2/"
+	                      "signature-2");
+	layers[0] = s1.layer;
+	layers[1] = s2.layer;
+	o.digest = d;
+	o.authorities = auths;
+	o.authorities_count = 2;
+	o.threshold = 2;
+	assert_int_equal(tg_cosign_verify(&c, layers, 2, &o), 0);
+	assert_int_equal(evidence_int(c, "valid"), 2);
+	assert_false(tg_check_passed(c));
+	assert_reason(c, "signed by 1 of the 2 authorities required");
+	assert_reason(c, "already counts for another authority");
+	assert_int_equal(json_array_size(json_object_get(tg_check_evidence(c),
+	                                                 "authorities")),
+	                 1);
+	tg_check_free(c);
+	o.threshold = 1;
+	assert_int_equal(tg_cosign_verify(&c, layers, 2, &o), 0);
+	assert_true(tg_check_passed(c));
+	tg_check_free(c);
+	fixture_sig_free(&s1);
+	fixture_sig_free(&s2);
+	tg_key_free(k1);
+	tg_key_free(k1b);
+	free(d);
+}
+
 /* Signatures verified elsewhere (referrer bundles) count with the layers
  * towards the threshold; rejected ones are reasons. */
 static void test_cosign_counts_extra_signatures(void **state)
@@ -771,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_cosign_fixture_unknown_key_rejects),
 		cmocka_unit_test(
 		        test_cosign_threshold_counts_distinct_authorities),
+		cmocka_unit_test(test_cosign_threshold_counts_one_key_once),
 		cmocka_unit_test(test_cosign_counts_extra_signatures),
 		cmocka_unit_test(test_cosign_rejects_unsigned_and_tampered),
 		cmocka_unit_test(test_cosign_caps_layers),

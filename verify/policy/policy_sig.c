@@ -265,6 +265,38 @@ static int parse_authority(tg_policy__ctx *c,
 	                  &a->rekor);
 }
 
+/* Authority i against those before it: no name twice, and no public key
+ * under two names (a threshold counts one key once, so a second name for
+ * it would only make the rule look stricter than it is). */
+static int check_unique(tg_policy__ctx *c,
+                        const tg_policy_authority *auths,
+                        size_t i,
+                        tg_policy__loc il)
+{
+	const tg_policy_authority *a = &auths[i];
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (strcmp(auths[j].name, a->name) == 0)
+			return tg_policy__perr(
+			        c, tg_policy__loc_key(c, il, "name"),
+			        "duplicate authority name \"%s\" "
+			        "(also at line %u)",
+			        a->name, auths[j].line);
+		if (a->key && auths[j].key &&
+		    strcmp(tg_key_id(a->key), tg_key_id(auths[j].key)) == 0)
+			return tg_policy__perr(
+			        c, tg_policy__loc_key(c, il, "key"),
+			        "authorities \"%s\" (line %u) and \"%s\" have "
+			        "the same public key %s; one key is one signer "
+			        "and counts once towards threshold, so list "
+			        "it under one authority",
+			        auths[j].name, auths[j].line, a->name,
+			        tg_key_id(a->key));
+	}
+	return 0;
+}
+
 static int parse_authorities(tg_policy__ctx *c,
                              const json_t *m,
                              tg_policy__loc ml,
@@ -273,7 +305,7 @@ static int parse_authorities(tg_policy__ctx *c,
 	json_t *list, *v;
 	tg_policy_authority *auths;
 	const tg_policy_authority **ptrs;
-	size_t i, j;
+	size_t i;
 	tg_policy__loc ll;
 	int error;
 
@@ -287,16 +319,9 @@ static int parse_authorities(tg_policy__ctx *c,
 	json_array_foreach(list, i, v) {
 		tg_policy__loc il = tg_policy__loc_index(c, ll, i);
 
-		if ((error = parse_authority(c, v, il, &auths[i])) < 0)
+		if ((error = parse_authority(c, v, il, &auths[i])) < 0 ||
+		    (error = check_unique(c, auths, i, il)) < 0)
 			return error;
-		for (j = 0; j < i; j++) {
-			if (strcmp(auths[j].name, auths[i].name) == 0)
-				return tg_policy__perr(
-				        c, tg_policy__loc_key(c, il, "name"),
-				        "duplicate authority name \"%s\" "
-				        "(also at line %u)",
-				        auths[i].name, auths[j].line);
-		}
 		ptrs[i] = &auths[i];
 	}
 	s->authorities = ptrs;

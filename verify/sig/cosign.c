@@ -245,12 +245,117 @@ out:
 /* Reasons kept: one per layer and referrer bundle, one for the rest. */
 #define MAX_REJECTED (TG_MAX_SIGNATURES + TG_MAX_REFERRER_BUNDLES + 1)
 
+/*
+ * Who verified what. The threshold counts authorities met by distinct
+ * signers: a signer (a key id, or a certificate identity) that several
+ * authorities accept counts for one of them only, so one key listed under
+ * two names, or one identity that two keyless authorities match, is one
+ * signer. The count is a largest matching of authorities to signers.
+ */
 struct sig_tally {
 	size_t valid;
-	char **signers; /* per authority: who verified, or NULL */
+	size_t nauth;
+	char **ids; /* distinct signers seen, up to cap */
+	size_t nids, cap;
+	unsigned char *met; /* met[a * cap + s]: authority a accepted ids[s] */
+	long *owner;        /* per signer: the authority it counts for, or -1 */
+	long *counted; /* per authority: the signer it counts with, or -1 */
 	char *rejected[MAX_REJECTED];
 	size_t nrejected;
 };
+
+static void tally_init(struct sig_tally *t, size_t nauth, size_t cap)
+{
+	memset(t, 0, sizeof(*t));
+	t->nauth = nauth;
+	t->cap = cap ? cap : 1;
+	t->ids = tg_calloc(t->cap, sizeof(*t->ids));
+	t->met = tg_calloc(nauth * t->cap, 1);
+	t->owner = tg_calloc(t->cap, sizeof(*t->owner));
+	t->counted = tg_calloc(nauth, sizeof(*t->counted));
+}
+
+static void tally_free(struct sig_tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nids; i++)
+		free(t->ids[i]);
+	for (i = 0; i < t->nrejected; i++)
+		free(t->rejected[i]);
+	free(t->ids);
+	free(t->met);
+	free(t->owner);
+	free(t->counted);
+}
+
+/* Authority a accepted a signature by signer. The caller gives at most
+ * cap signatures, so a new signer always fits. */
+static void tally_met(struct sig_tally *t, size_t a, const char *signer)
+{
+	size_t s;
+
+	for (s = 0; s < t->nids; s++)
+		if (!strcmp(t->ids[s], signer))
+			break;
+	if (s == t->nids) {
+		if (s == t->cap)
+			return;
+		t->ids[t->nids++] = tg_strdup(signer);
+	}
+	t->met[a * t->cap + s] = 1;
+}
+
+/* Kuhn's augmenting path from authority a; tried marks the signers this
+ * search already visited. */
+static bool augment(struct sig_tally *t, size_t a, unsigned char *tried)
+{
+	size_t s;
+
+	for (s = 0; s < t->nids; s++) {
+		if (!t->met[a * t->cap + s] || tried[s])
+			continue;
+		tried[s] = 1;
+		if (t->owner[s] < 0 || augment(t, (size_t)t->owner[s], tried)) {
+			t->owner[s] = (long)a;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Authorities met by pairwise distinct signers; sets owner and counted. */
+static size_t distinct_authorities(struct sig_tally *t)
+{
+	unsigned char *tried = tg_calloc(t->cap, 1);
+	size_t a, s, k = 0;
+
+	for (s = 0; s < t->cap; s++)
+		t->owner[s] = -1;
+	for (a = 0; a < t->nauth; a++) {
+		memset(tried, 0, t->cap);
+		if (augment(t, a, tried))
+			k++;
+	}
+	for (a = 0; a < t->nauth; a++)
+		t->counted[a] = -1;
+	for (s = 0; s < t->nids; s++)
+		if (t->owner[s] >= 0)
+			t->counted[t->owner[s]] = (long)s;
+	free(tried);
+	return k;
+}
+
+/* The first signer authority a accepted, or NULL. */
+static const char *first_met(const struct sig_tally *t, size_t a)
+{
+	size_t s;
+
+	for (s = 0; s < t->nids; s++)
+		if (t->met[a * t->cap + s])
+			return t->ids[s];
+	return NULL;
+}
 
 static void reject(struct sig_tally *t, size_t i, const char *what)
 {
@@ -350,10 +455,8 @@ static void decode_and_verify(struct sig_tally *t,
 	}
 	t->valid++;
 	for (a = 0; a < o->authorities_count; a++)
-		if (by[a] && !t->signers[a]) {
-			t->signers[a] = by[a];
-			by[a] = NULL;
-		}
+		if (by[a])
+			tally_met(t, a, by[a]);
 out:
 	for (a = 0; a < o->authorities_count; a++)
 		free(by[a]);
@@ -408,18 +511,7 @@ static void check_extra(struct sig_tally *t,
 		return;
 	}
 	t->valid++;
-	if (!t->signers[x->authority])
-		t->signers[x->authority] = tg_strdup(x->signer);
-}
-
-static size_t distinct_authorities(const struct sig_tally *t, size_t n)
-{
-	size_t a, k = 0;
-
-	for (a = 0; a < n; a++)
-		if (t->signers[a])
-			k++;
-	return k;
+	tally_met(t, x->authority, x->signer);
 }
 
 static void fill_evidence(tg_check *c,
@@ -432,12 +524,14 @@ static void fill_evidence(tg_check *c,
 	       *rej = json_array();
 	size_t a;
 
+	/* The authorities that count, each with the signer it counts by. */
 	for (a = 0; a < o->authorities_count; a++)
-		if (t->signers[a])
-			json_array_append_new(
-			        auths, json_pack("{s:s, s:s}", "name",
-			                         o->authorities[a].name,
-			                         "signer", t->signers[a]));
+		if (t->counted[a] >= 0)
+			json_array_append_new(auths,
+			                      json_pack("{s:s, s:s}", "name",
+			                                o->authorities[a].name,
+			                                "signer",
+			                                t->ids[t->counted[a]]));
 	for (a = 0; a < t->nrejected; a++)
 		json_array_append_new(rej, json_string(t->rejected[a]));
 	/* seen counts the layers looked at; "rejected" says why each
@@ -449,15 +543,43 @@ static void fill_evidence(tg_check *c,
 	json_object_set_new(ev, "rejected", rej);
 }
 
+/* Each authority that a signature met but that does not count: its
+ * signers already count for other authorities. */
+#define UNCOUNTED                                                              \
+	"authority \"%s\" does not count: its signer %s already counts for "   \
+	"another authority (one signer counts once)"
+
+static void explain_uncounted(tg_check *c,
+                              const struct sig_tally *t,
+                              const tg_cosign_options *o,
+                              bool failed)
+{
+	const char *who;
+	size_t a;
+
+	for (a = 0; a < o->authorities_count; a++) {
+		if (t->counted[a] >= 0 || !(who = first_met(t, a)))
+			continue;
+		if (failed)
+			tg_check_fail(c, UNCOUNTED, o->authorities[a].name,
+			              who);
+		else
+			tg_check_note(c, UNCOUNTED, o->authorities[a].name,
+			              who);
+	}
+}
+
 static void summarise(tg_check *c,
                       const struct sig_tally *t,
+                      size_t have,
                       size_t seen,
                       unsigned threshold,
                       const tg_cosign_options *o)
 {
-	size_t have = distinct_authorities(t, o->authorities_count), i;
+	size_t i;
 	tg_buf who;
 
+	explain_uncounted(c, t, o, have < threshold);
 	if (have >= threshold) {
 		for (i = 0; i < t->nrejected; i++)
 			tg_check_note(c, "%s", t->rejected[i]);
@@ -493,7 +615,7 @@ int tg_cosign_verify(tg_check **out,
                      const tg_cosign_options *opts)
 {
 	tg_check *check;
-	struct sig_tally t = { 0 };
+	struct sig_tally t;
 	unsigned threshold = opts->threshold ? opts->threshold : 1;
 	size_t i, seen = count < TG_MAX_SIGNATURES ? count : TG_MAX_SIGNATURES;
 	int error;
@@ -507,7 +629,7 @@ int tg_cosign_verify(tg_check **out,
 		                    threshold);
 	if ((error = tg_check_new(&check, "signature")) < 0)
 		return error;
-	t.signers = tg_calloc(opts->authorities_count, sizeof(char *));
+	tally_init(&t, opts->authorities_count, seen + opts->extra_count);
 	for (i = 0; i < seen; i++)
 		check_layer(&t, i, &layers[i], opts);
 	if (count > seen && t.nrejected < MAX_REJECTED)
@@ -518,13 +640,10 @@ int tg_cosign_verify(tg_check **out,
 	for (i = 0; i < opts->extra_count; i++)
 		check_extra(&t, seen + i, &opts->extra[i], opts);
 	seen += opts->extra_count;
+	i = distinct_authorities(&t);
 	fill_evidence(check, &t, seen, threshold, opts);
-	summarise(check, &t, seen, threshold, opts);
-	for (i = 0; i < opts->authorities_count; i++)
-		free(t.signers[i]);
-	free(t.signers);
-	for (i = 0; i < t.nrejected; i++)
-		free(t.rejected[i]);
+	summarise(check, &t, i, seen, threshold, opts);
+	tally_free(&t);
 	*out = check;
 	return 0;
 }
