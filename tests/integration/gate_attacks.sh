@@ -5,11 +5,7 @@
 # attacking unit is blocked with its reason in the status commit; nothing
 # foreign is deleted; tollgate's namespace, Lease and inventories stay as
 # they were.
-#
-# PENDING (marked, not removed): the reserved-namespace and scope rules
-# (attacks 1's and 2's blocking, attack 4, and the second run with a scope
-# granting the ClusterRoleBinding) were not on main when this test landed;
-# that part runs only with GATE_SCOPES=1 until they are.
+# A second run with a scope granting the ClusterRoleBinding applies it.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/world.sh"
 world_start
@@ -172,7 +168,7 @@ blocked() { # UNIT REASON-PART...: blocked, the reason in the status commit
 	tt_contains "the status commit subject names $u" "$slog" "$u"
 	for part in "$@"; do
 		tt_contains "$u: the reason says $part" \
-			"$(unit_field "$u" message) $(unit_field "$u" errors) $(unit_field "$u" images)" "$part"
+			"$(unit_field "$u" message) $(unit_field "$u" errors) $(unit_field "$u" images) $(unit_field "$u" admission)" "$part"
 	done
 }
 blocked image-volume "evil/data:1.0"
@@ -193,13 +189,13 @@ tt_eq "the other team's ConfigMap is still there" 0 "$RC2"
 tt_contains "the forged inventory is reported as ignored" "$(cat "$TT_TMP/once.log")" \
 	"inventory tollgate-system/$ghost2 ignored"
 
-if [ "${GATE_SCOPES:-0}" = 1 ]; then
-	# PENDING on main: reserved namespaces and scopes.
+# Reserved namespaces and scopes.
+{
 	blocked ghost "tollgate-system"
 	blocked policy-rewrite "ConfigMap tollgate-system/tollgate-config"
 	blocked lease-grab "Lease tollgate-system/tollgate-leader"
-	blocked cluster-admin "ClusterRoleBinding everyone-admin" "default scope"
-	blocked webhook "MutatingWebhookConfiguration rewrite-images" "default scope"
+	blocked cluster-admin "ClusterRoleBinding" "everyone-admin" "default scope"
+	blocked webhook "MutatingWebhookConfiguration" "rewrite-images" "default scope"
 	tt_eq "tollgate's namespace, Lease and inventories are unchanged" \
 		"$before" "$(snapshot | grep -v "tollgate-inventory-shop-")"
 	tt_run X RC2 kc get clusterrolebinding everyone-admin
@@ -215,7 +211,7 @@ POLICY
 	once
 	tt_eq "with a scope granting it, the binding is applied" "system:authenticated" \
 		"$(kc get clusterrolebinding everyone-admin -o jsonpath='{.subjects[0].name}')"
-fi
+}
 
 tc_stop_check
 tt_done
