@@ -108,7 +108,13 @@ tt_contains "the reload is logged with the policy file" "$(log)" \
 	"policy reloaded policy=$W_POLICY hash=sha256:"
 tt_contains "the poll started the cycle" "$(log)" "policy changed: cycle now"
 tt_eq "a good reload is no error" 0 "$(metric "$port" tollgate_policy_reload_errors_total)"
-tt_contains "payments is applied" "applied unchanged" "$(verdict_of payments)"
+# The status commit follows the apply: wait for it, not just the cluster.
+payments_ok() { case "$(verdict_of payments)" in applied|unchanged) return 0 ;; esac; return 1; }
+if wait_until 40 payments_ok; then
+	tt_pass "payments is applied"
+else
+	tt_fail "payments is applied: verdict $(verdict_of payments)"
+fi
 
 # 2. A broken policy: the previous one (trusting the team key) stays in
 # force, and the problem is reported until it is fixed.
