@@ -27,6 +27,34 @@
 /* Symlinks followed to reach one file in the deploy tree. */
 #define TG_MAX_SYMLINK_HOPS 8
 
+/* Rendering (reconciler/render/) ---------------------------------------- */
+
+/* Render plugins in tollgate.yaml, and arguments of one render command. */
+#define TG_MAX_RENDER_PLUGINS 32
+#define TG_MAX_RENDER_ARGS 64
+
+/* Bytes a renderer may write to stdout for one unit: a cluster's
+ * manifests are megabytes; more is a renderer gone wrong (or a YAML bomb
+ * built from small inputs). */
+#define TG_MAX_RENDER_OUTPUT (64u * 1024 * 1024)
+
+/* Bytes of a renderer's stderr kept, and shown in the unit's error. */
+#define TG_MAX_RENDER_STDERR 2048
+
+/* Address space of a renderer process (RLIMIT_AS): kustomize (Go) maps
+ * about 1 GiB of virtual memory at start; 4 GiB leaves room to work and
+ * stops a runaway from exhausting the machine. */
+#define TG_MAX_RENDER_MEMORY (4ull * 1024 * 1024 * 1024)
+
+/* Kustomization files one unit may reach (its own, bases, components),
+ * and bytes of one kustomization file. */
+#define TG_MAX_KUSTOMIZATIONS 256
+#define TG_MAX_KUSTOMIZATION_BYTES (1u * 1024 * 1024)
+
+/* Files and bytes written into a unit's private render tree. */
+#define TG_MAX_RENDER_TREE_FILES 20000
+#define TG_MAX_RENDER_TREE_BYTES (256ull * 1024 * 1024)
+
 /* Attempts to push a status commit when the remote moved in between
  * (fetch, rebuild on the new tip, push again). */
 #define TG_STATUS_PUSH_ATTEMPTS 5

@@ -36,13 +36,14 @@
 #define DEFAULT_ADMISSION_POLICY "tollgate-sole-writer"
 #define DEFAULT_STATE_DIR "/var/lib/tollgate"
 #define DEFAULT_REVERIFY_S 3600
+#define DEFAULT_RENDER_TIMEOUT_S 60
 
 static void read_top(tg_config__ctx *x, const json_t *root)
 {
 	static const char *const known[] = {
 		"source",           "status",     "cluster",    "policy",
 		"registries",       "stateDir",   "imagePaths", "notify",
-		"reverifyInterval", "listenAddr", NULL
+		"reverifyInterval", "listenAddr", "render",     NULL
 	};
 	tg_config__key k;
 
@@ -55,6 +56,7 @@ static void read_top(tg_config__ctx *x, const json_t *root)
 	tg_config__get_path(x, root, NULL, "stateDir", false, &x->c->state_dir);
 	tg_config__read_image_paths(x, root);
 	tg_config__read_notify(x, root);
+	tg_config__read_render(x, root);
 	tg_config__get_duration(x, root, NULL, "reverifyInterval", 1,
 	                        &x->c->reverify_interval);
 	if (tg_config__get_str(x, root, NULL, "listenAddr", false,
@@ -98,6 +100,7 @@ static tg_config *config_defaults(const char *name, const char *base_dir)
 	c->cluster.prune = true;
 	c->state_dir = tg_strdup(DEFAULT_STATE_DIR);
 	c->reverify_interval = DEFAULT_REVERIFY_S;
+	c->render.kustomize_timeout = DEFAULT_RENDER_TIMEOUT_S;
 	return c;
 }
 
@@ -257,5 +260,6 @@ void tg_config_free(tg_config *c)
 	}
 	free(c->notify.webhooks);
 	free(c->listen_addr);
+	tg_config__free_render(c);
 	free(c);
 }

@@ -97,5 +97,7 @@ void tg_config__read_cluster(tg_config__ctx *x, const json_t *root);
 void tg_config__read_registries(tg_config__ctx *x, const json_t *root);
 void tg_config__read_image_paths(tg_config__ctx *x, const json_t *root);
 void tg_config__read_notify(tg_config__ctx *x, const json_t *root);
+void tg_config__read_render(tg_config__ctx *x, const json_t *root);
+void tg_config__free_render(tg_config *c);
 
 #endif

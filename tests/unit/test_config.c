@@ -83,6 +83,21 @@ static void test_config_full_file_reads_every_key(void **state)
 	                "secrets/hook-token");
 	assert_int_equal(c->reverify_interval, 7200);
 	assert_string_equal(c->listen_addr, "127.0.0.1:9090");
+	assert_int_equal(c->render.nkustomize_command, 2);
+	assert_string_equal(c->render.kustomize_command[0], "kubectl");
+	assert_string_equal(c->render.kustomize_command[1], "kustomize");
+	assert_int_equal(c->render.kustomize_timeout, 120);
+	assert_int_equal(c->render.nplugins, 2);
+	assert_string_equal(c->render.plugins[0].name, "helm");
+	assert_int_equal(c->render.plugins[0].ndetect, 1);
+	assert_string_equal(c->render.plugins[0].detect[0], "Chart.yaml");
+	assert_int_equal(c->render.plugins[0].ncommand, 3);
+	assert_string_equal(c->render.plugins[0].command[2],
+	                    "helm template . --include-crds");
+	assert_int_equal(c->render.plugins[0].timeout, 30);
+	assert_string_equal(c->render.plugins[1].name, "jsonnet");
+	assert_int_equal(c->render.plugins[1].ndetect, 2);
+	assert_int_equal(c->render.plugins[1].timeout, 60);
 	tg_config_free(c);
 }
 
@@ -115,6 +130,9 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	assert_int_equal(c->nimage_paths, 0);
 	assert_int_equal(c->reverify_interval, 3600);
 	assert_null(c->listen_addr);
+	assert_null(c->render.kustomize_command);
+	assert_int_equal(c->render.kustomize_timeout, 60);
+	assert_int_equal(c->render.nplugins, 0);
 	tg_config_source_opts(&o, c);
 	assert_string_equal(o.url, c->source.url);
 	assert_string_equal(o.branch, "main");
@@ -153,7 +171,7 @@ static void test_config_bad_files_name_line_and_key(void **state)
 {
 	(void)state;
 	assert_true(tt_each_bad_case("tests/data/config/bad", ".yaml",
-	                             check_bad_config, NULL) >= 31);
+	                             check_bad_config, NULL) >= 40);
 }
 
 static void test_config_reports_every_error(void **state)

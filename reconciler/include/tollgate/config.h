@@ -44,6 +44,16 @@ typedef struct tg_config_webhook {
 	char *header_value_file; /* absolute path of its value */
 } tg_config_webhook;
 
+/* render.plugins entry (README.md "Rendering"). */
+typedef struct tg_config_render_plugin {
+	char *name;
+	char **detect; /* file names that select the plugin in a unit */
+	size_t ndetect;
+	char **command; /* argv, run in the unit's directory */
+	size_t ncommand;
+	int64_t timeout; /* seconds */
+} tg_config_render_plugin;
+
 typedef struct tg_config {
 	char *file; /* the configuration file, as given */
 	char *dir;  /* its directory, absolute */
@@ -95,6 +105,15 @@ typedef struct tg_config {
 		size_t nwebhooks;
 	} notify;
 	char *listen_addr; /* "host:port" of metrics/health; NULL = off */
+	struct {
+		/* render.kustomize.command; NULL: kustomize build, or
+		 * kubectl kustomize when kustomize is not on PATH */
+		char **kustomize_command;
+		size_t nkustomize_command;
+		int64_t kustomize_timeout; /* seconds */
+		tg_config_render_plugin *plugins;
+		size_t nplugins;
+	} render;
 } tg_config;
 
 /*
