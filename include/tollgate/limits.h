@@ -20,6 +20,36 @@
 /* Directory nesting below source.path. */
 #define TG_MAX_TREE_DEPTH 32
 
+/* OCI sources (artifacts unpacked with libarchive) ---------------------- */
+
+/* Entries (files and directories) in an artifact's tar layer: the same
+ * bound as a Git tree. */
+#define TG_MAX_ARCHIVE_ENTRIES TG_MAX_TREE_FILES
+
+/* Path components of an archive entry: the same bound as a Git tree. */
+#define TG_MAX_ARCHIVE_DEPTH TG_MAX_TREE_DEPTH
+
+/* Bytes of one file in the archive: the same bound as a manifest file. */
+#define TG_MAX_ARCHIVE_FILE_BYTES TG_MAX_FILE_BYTES
+
+/* Bytes unpacked from one archive, all files together: a gzip bomb stops
+ * here, while it is being inflated (not after). */
+#define TG_MAX_ARCHIVE_TOTAL_BYTES (256u * 1024 * 1024)
+
+/* Bytes of one entry's path in the archive (PATH_MAX of Linux). */
+#define TG_MAX_ARCHIVE_PATH_BYTES 4096
+
+/* Bytes of the compressed layer fetched from the registry: the unpacked
+ * cap would be reached first by any real artifact (gzip of YAML). */
+#define TG_MAX_ARCHIVE_LAYER_BYTES TG_MAX_BLOB_BYTES
+
+/* Bytes of a media type (RFC 6838: 127 for type and subtype each). */
+#define TG_MAX_MEDIA_TYPE_BYTES 255
+
+/* Bytes of an annotation value (source URL, revision) copied into the
+ * status. */
+#define TG_MAX_OCI_SOURCE_ANNOTATION_BYTES 1024
+
 /* Bytes a Git fetch may receive in one go. A deploy repository is text;
  * a remote sending more is broken or hostile. */
 #define TG_MAX_GIT_FETCH_BYTES (1024ull * 1024 * 1024)

@@ -38,6 +38,21 @@
 #define DEFAULT_REVERIFY_S 3600
 #define DEFAULT_RENDER_TIMEOUT_S 60
 
+/* An OCI source has no Git repository to hold the status: it needs
+ * status.url (DESIGN.md 3.2). */
+static void check_status_repo(tg_config__ctx *x)
+{
+	tg_config__key k, uk;
+
+	if (!x->c->source.oci || x->c->status.url)
+		return;
+	tg_config__key_child(&k, NULL, "source", 0);
+	tg_config__key_child(&uk, &k, "url", 0);
+	tg_config__error(x, &uk, TG_EINVALID,
+	                 "an oci:// source needs status.url: a Git "
+	                 "repository for the status commits");
+}
+
 static void read_top(tg_config__ctx *x, const json_t *root)
 {
 	static const char *const known[] = {
@@ -67,7 +82,9 @@ static void read_top(tg_config__ctx *x, const json_t *root)
 		        "\"%s\" is not host:port (e.g. 127.0.0.1:9090 or "
 		        ":9090)",
 		        x->c->listen_addr);
-	if (x->c->source.branch && x->c->status.branch &&
+	check_status_repo(x);
+	if (!x->c->source.oci && !x->c->status.url && x->c->source.branch &&
+	    x->c->status.branch &&
 	    !strcmp(x->c->source.branch, x->c->status.branch)) {
 		tg_config__key_child(&k, NULL, "status", 0);
 		tg_config__error(
@@ -197,6 +214,20 @@ void tg_config_source_opts(tg_source_opts *out, const tg_config *c)
 	out->ca_file = c->source.ca_file;
 }
 
+void tg_config_status_repo_opts(tg_source_opts *out, const tg_config *c)
+{
+	memset(out, 0, sizeof(*out));
+	out->url = c->status.url;
+	out->branch = c->status.branch;
+	out->path = "";
+	out->state_dir = c->state_dir;
+	out->ssh_key = c->status.ssh_key;
+	out->known_hosts = c->status.known_hosts;
+	out->username = c->status.username;
+	out->password_file = c->status.password_file;
+	out->ca_file = c->status.ca_file;
+}
+
 void tg_config_status_opts(tg_status_opts *out, const tg_config *c)
 {
 	memset(out, 0, sizeof(*out));
@@ -232,6 +263,13 @@ void tg_config_free(tg_config *c)
 	free(c->source.username);
 	free(c->source.password_file);
 	free(c->source.ca_file);
+	free(c->source.layer_media_type);
+	free(c->status.url);
+	free(c->status.ssh_key);
+	free(c->status.known_hosts);
+	free(c->status.username);
+	free(c->status.password_file);
+	free(c->status.ca_file);
 	free(c->status.branch);
 	free(c->status.notes);
 	free(c->status.author_name);

@@ -145,6 +145,39 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	tg_config_free(c);
 }
 
+/* An OCI source: the URL kept as written, the layer type, and the status
+ * repository with its own credentials handed out as a source's options. */
+static void test_config_oci_source_with_status_repository(void **state)
+{
+	tg_config *c = load_good("oci.yaml");
+	tg_source_opts o;
+
+	(void)state;
+	assert_true(c->source.oci);
+	assert_string_equal(c->source.url,
+	                    "oci://127.0.0.1:5000/deploy/prod:v1.4");
+	assert_string_equal(c->source.layer_media_type,
+	                    "application/vnd.acme.manifests.v1.tar+gzip");
+	assert_string_equal(c->source.path, "clusters/prod");
+	assert_string_equal(c->status.url,
+	                    "ssh://git@git.example.com/status.git");
+	assert_string_equal(c->status.branch, "main");
+	tg_config_status_repo_opts(&o, c);
+	assert_string_equal(o.url, c->status.url);
+	assert_string_equal(o.branch, "main");
+	assert_resolved(c, o.ssh_key, "keys/status_ed25519");
+	assert_resolved(c, o.known_hosts, "known_hosts");
+	assert_null(o.password_file);
+	tg_config_free(c);
+	/* a Git source keeps its status in its own repository by default */
+	c = load_good("minimal.yaml");
+	assert_false(c->source.oci);
+	assert_null(c->source.layer_media_type);
+	tg_config_status_repo_opts(&o, c);
+	assert_null(o.url);
+	tg_config_free(c);
+}
+
 /* One file of tests/data/config/bad/: loading it fails with TG_EINVALID
  * (TG_EPARSE for the YAML syntax error) and "<file>:<text of its
  * '# error:' first line>". */
@@ -208,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_full_file_reads_every_key),
 		cmocka_unit_test(test_config_minimal_file_gets_defaults),
+		cmocka_unit_test(test_config_oci_source_with_status_repository),
 		cmocka_unit_test(test_config_bad_files_name_line_and_key),
 		cmocka_unit_test(test_config_reports_every_error),
 		cmocka_unit_test(test_config_missing_file),

@@ -58,7 +58,11 @@ typedef struct tg_config {
 	char *file; /* the configuration file, as given */
 	char *dir;  /* its directory, absolute */
 	struct {
-		char *url; /* URL, or an absolute local path */
+		char *url; /* URL, or an absolute local path, or oci://... */
+		bool oci;  /* url is oci://HOST[:PORT]/REPO:TAG or @sha256: */
+		/* the artifact's layer media type (oci only; NULL = Flux's
+		 * TG_OCI_SOURCE_FLUX_LAYER) */
+		char *layer_media_type;
 		char *branch;
 		char *path;       /* "" = repository root */
 		int64_t interval; /* seconds */
@@ -69,6 +73,14 @@ typedef struct tg_config {
 		char *ca_file;
 	} source;
 	struct {
+		/* a Git repository of its own for the status (required for an
+		 * oci:// source); NULL: the source repository */
+		char *url;
+		char *ssh_key; /* status.auth, as source.auth */
+		char *known_hosts;
+		char *username;
+		char *password_file;
+		char *ca_file;
 		char *branch;
 		char *notes;
 		char *author_name;
@@ -135,6 +147,11 @@ int tg_config_parse(tg_config **out,
 
 /* The source options of c (strings borrowed from c). */
 void tg_config_source_opts(tg_source_opts *out, const tg_config *c);
+
+/* The options of the status repository (status.url, status.auth, its
+ * branch) as a Git source; url NULL when the status goes to the source
+ * repository. Strings borrowed from c. */
+void tg_config_status_repo_opts(tg_source_opts *out, const tg_config *c);
 
 /* The status options of c (strings borrowed from c, no test hook). */
 void tg_config_status_opts(tg_status_opts *out, const tg_config *c);
