@@ -234,15 +234,57 @@ enum {
 	TG_WAIVE_AGE = 0x10u,
 };
 
+/*
+ * The controls of the Pod Security Standards (kubernetes.io "Pod
+ * Security Standards"), named as the Pod Security Admission library
+ * names its checks; an exception waives one as "podSecurity/<name>".
+ * The first eleven are the baseline level's, the rest the restricted
+ * level's (which includes baseline).
+ */
+typedef enum tg_pss_control {
+	TG_PSS_HOST_PROCESS = 0,
+	TG_PSS_HOST_NAMESPACES,
+	TG_PSS_PRIVILEGED,
+	TG_PSS_CAPABILITIES_BASELINE,
+	TG_PSS_HOST_PATH_VOLUMES,
+	TG_PSS_HOST_PORTS,
+	TG_PSS_APPARMOR,
+	TG_PSS_SELINUX,
+	TG_PSS_PROC_MOUNT,
+	TG_PSS_SECCOMP_BASELINE,
+	TG_PSS_SYSCTLS,
+	TG_PSS_RESTRICTED_VOLUMES,
+	TG_PSS_ALLOW_PRIVILEGE_ESCALATION,
+	TG_PSS_RUN_AS_NON_ROOT,
+	TG_PSS_RUN_AS_USER,
+	TG_PSS_SECCOMP_RESTRICTED,
+	TG_PSS_CAPABILITIES_RESTRICTED,
+	TG_PSS_NCONTROLS
+} tg_pss_control;
+
+/* "hostProcess", "capabilities_baseline", ... (NULL when out of range);
+ * tg_pss_control_title: the standard's own title ("Host Namespaces"). */
+const char *tg_pss_control_name(tg_pss_control c);
+const char *tg_pss_control_title(tg_pss_control c);
+/* The control named name; 0 or TG_ENOTFOUND. */
+int tg_pss_control_parse(tg_pss_control *out, const char *name) TG_WUR;
+
 /* "signature", "sbom", ... for one TG_WAIVE_* bit. */
 const char *tg_policy_waive_name(unsigned bit);
 
 typedef struct tg_policy_exception {
 	const char *name;
-	const char *const *images; /* globs or name@sha256:<hex> */
+	const char *const *images; /* globs or name@sha256:<hex>; may be
+	                              empty when objects are given */
 	size_t nimages;
-	unsigned waive;          /* TG_WAIVE_* bits */
-	const char *const *cves; /* waived finding ids */
+	/* "Kind/namespace/name" globs of the workload objects it covers
+	 * (a cluster-scoped object: "Kind//name"); may be empty */
+	const char *const *objects;
+	size_t nobjects;
+	unsigned waive;            /* TG_WAIVE_* bits */
+	uint32_t pss_waive;        /* 1u << tg_pss_control, podSecurity/<id> */
+	bool waive_network_policy; /* networkPolicy */
+	const char *const *cves;   /* waived finding ids */
 	size_t ncves;
 	const char *reason;
 	const char *approved_by;
@@ -418,6 +460,62 @@ bool tg_policy_scope_allows_kind(const tg_policy_scope *scope,
                                  const char *group,
                                  const char *kind,
                                  bool namespaced);
+
+/* workloads ---------------------------------------------------------------- */
+
+/* workloads[].podSecurity */
+typedef enum {
+	TG_PSS_LEVEL_PRIVILEGED = 0, /* nothing checked */
+	TG_PSS_LEVEL_BASELINE = 1,
+	TG_PSS_LEVEL_RESTRICTED = 2,
+} tg_pss_level;
+
+/* "privileged", "baseline", "restricted". */
+const char *tg_pss_level_name(tg_pss_level l);
+
+/* The newest Kubernetes minor version whose Pod Security Standards are
+ * known here; "latest" and any later v1.N check as of it. */
+#define TG_PSS_LATEST_MINOR 35
+
+/* workloads[].networkPolicy: the directions a default-deny policy must
+ * cover in every namespace with pods. */
+enum {
+	TG_NETPOL_INGRESS = 0x1u,
+	TG_NETPOL_EGRESS = 0x2u,
+};
+
+/*
+ * workloads[] (DESIGN.md 3.3): rules on what runs. The first rule whose
+ * namespaces globs match a namespace applies to the pods there.
+ */
+typedef struct tg_policy_workload {
+	const char *name;
+	const char *const *namespaces; /* name globs; required */
+	size_t nnamespaces;
+	tg_pss_level pod_security; /* default privileged */
+	unsigned pss_minor;        /* podSecurityVersion v1.N, capped at
+	                              TG_PSS_LATEST_MINOR ("latest") */
+	const char *pss_version;   /* as written, or "latest" */
+	unsigned network_policy;   /* TG_NETPOL_* bits; 0 none */
+	tg_policy_mode mode;       /* default enforce */
+	unsigned line;
+} tg_policy_workload;
+
+size_t tg_policy_workload_count(const tg_policy *policy);
+const tg_policy_workload *tg_policy_workload_at(const tg_policy *policy,
+                                                size_t i);
+
+/* The first workload rule whose namespaces match ns (borrowed), or
+ * NULL: nothing is checked there. */
+const tg_policy_workload *tg_policy_workload_for(const tg_policy *policy,
+                                                 const char *ns);
+
+/* Whether one of the exception's objects globs matches the object
+ * "kind/ns/name" (ns "" for a cluster-scoped object). */
+bool tg_policy_exception_matches_object(const tg_policy_exception *exc,
+                                        const char *kind,
+                                        const char *ns,
+                                        const char *name);
 
 /* keyless ------------------------------------------------------------------ */
 

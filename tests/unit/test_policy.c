@@ -501,6 +501,73 @@ static void test_policy_examples_load_and_select(void **state)
 	tg_policy_free(p);
 }
 
+/* workloads[]: first rule per namespace, level, version (capped at the
+ * newest known, "latest" by default), networkPolicy directions, mode;
+ * exceptions with objects and workload waivers. */
+static void test_policy_workloads_load_and_match(void **state)
+{
+	tg_policy *p = load_ok("tests/data/policy/good/workloads.yaml");
+	const tg_policy_workload *w;
+	const tg_policy_exception *e;
+	tg_pss_control ctl;
+
+	(void)state;
+	assert_int_equal(tg_policy_workload_count(p), 3);
+	w = tg_policy_workload_for(p, "kube-system");
+	assert_string_equal(w->name, "system");
+	assert_int_equal(w->pod_security, TG_PSS_LEVEL_BASELINE);
+	assert_int_equal(w->pss_minor, 28);
+	assert_string_equal(w->pss_version, "v1.28");
+	assert_int_equal(w->network_policy, 0);
+	assert_int_equal(w->mode, TG_POLICY_WARN);
+	assert_string_equal(tg_policy_workload_for(p, "monitoring")->name,
+	                    "system");
+	w = tg_policy_workload_for(p, "old");
+	assert_int_equal(w->pss_minor, TG_PSS_LATEST_MINOR);
+	assert_int_equal(w->network_policy,
+	                 TG_NETPOL_INGRESS | TG_NETPOL_EGRESS);
+	w = tg_policy_workload_for(p, "shop");
+	assert_string_equal(w->name, "everything-else");
+	assert_int_equal(w->pod_security, TG_PSS_LEVEL_RESTRICTED);
+	assert_string_equal(w->pss_version, "latest");
+	assert_int_equal(w->network_policy, TG_NETPOL_INGRESS);
+	assert_int_equal(w->mode, TG_POLICY_ENFORCE);
+
+	e = tg_policy_exception_at(p, 0);
+	assert_int_equal(e->nimages, 0);
+	assert_int_equal(e->waive, 0);
+	assert_int_equal(e->pss_waive,
+	                 (1u << TG_PSS_HOST_PATH_VOLUMES) |
+	                         (1u << TG_PSS_RESTRICTED_VOLUMES));
+	assert_true(tg_policy_exception_matches_object(
+	        e, "DaemonSet", "monitoring", "node-agent"));
+	assert_false(tg_policy_exception_matches_object(
+	        e, "Deployment", "monitoring", "node-agent"));
+	assert_false(tg_policy_exception_matches_object(
+	        e, "DaemonSet", "monitoring", "node-agent2"));
+	/* an object-only exception matches no image */
+	assert_false(
+	        tg_policy_exception_matches(e, "registry.example.com/x", NULL));
+	e = tg_policy_exception_at(p, 1);
+	assert_true(e->waive_network_policy);
+	assert_true(tg_policy_exception_matches_object(e, "Deployment",
+	                                               "legacy", "web"));
+	/* a part matches a part */
+	assert_false(tg_policy_exception_matches_object(e, "Deployment",
+	                                                "legacy", "web/x"));
+	assert_false(tg_policy_exception_active(e, 1700000000 + 400 * 86400));
+	e = tg_policy_exception_at(p, 2);
+	assert_int_equal(e->waive, TG_WAIVE_SBOM);
+	assert_int_equal(e->pss_waive, 1u << TG_PSS_HOST_PORTS);
+
+	assert_int_equal(tg_pss_control_parse(&ctl, "runAsUser"), 0);
+	assert_int_equal(ctl, TG_PSS_RUN_AS_USER);
+	assert_string_equal(tg_pss_control_name(ctl), "runAsUser");
+	assert_int_equal(tg_pss_control_parse(&ctl, "runasuser"), TG_ENOTFOUND);
+	assert_null(tg_pss_control_name(TG_PSS_NCONTROLS));
+	tg_policy_free(p);
+}
+
 /* scopes[]: every key read, first matching scope wins, globs of names and
  * of group/Kind (core kinds without a group, `*` alone for every kind). */
 static void test_policy_scopes_load_and_match(void **state)
@@ -609,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_policy_hash_follows_content_and_keys),
 		cmocka_unit_test(test_policy_examples_load_and_select),
 		cmocka_unit_test(test_policy_scopes_load_and_match),
+		cmocka_unit_test(test_policy_workloads_load_and_match),
 		cmocka_unit_test(test_policy_kind_glob_table),
 	};
 

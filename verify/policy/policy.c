@@ -38,7 +38,8 @@ static const tg_policy__section S_TOP = { "the top level", KEYS("apiVersion",
 	                                                        "registries",
 	                                                        "rules",
 	                                                        "exceptions",
-	                                                        "scopes") };
+	                                                        "scopes",
+	                                                        "workloads") };
 static const tg_policy__section S_REGISTRIES = { "registries",
 	                                         KEYS("allowed") };
 static const tg_policy__section S_RULE = { "rules[]", KEYS("name",
@@ -93,6 +94,7 @@ static const tg_policy__section S_PROV = { "rules[].attestations.provenance",
 	                                        "sourceRepositoryRegExp") };
 static const tg_policy__section S_EXC = { "exceptions[]", KEYS("name",
 	                                                       "images",
+	                                                       "objects",
 	                                                       "waive",
 	                                                       "cves",
 	                                                       "reason",
@@ -115,6 +117,8 @@ const tg_policy__section *const tg_policy__all_sections[] = {
 	&S_PROV,
 	&S_EXC,
 	&tg_policy__s_scope,
+	&tg_policy__s_workload,
+	&tg_policy__s_netpol,
 	NULL
 };
 
@@ -336,7 +340,7 @@ static int parse_waive(tg_policy__ctx *c,
 	json_t *list, *item;
 	size_t i;
 	unsigned idx;
-	tg_policy__loc ll;
+	tg_policy__loc ll, il;
 	int error;
 
 	if ((error = tg_policy__get_list(c, v, at, "waive", false, &list,
@@ -344,12 +348,53 @@ static int parse_waive(tg_policy__ctx *c,
 	    list == NULL)
 		return error;
 	json_array_foreach(list, i, item) {
-		if ((error = tg_policy__parse_enum(
-		             c, item, tg_policy__loc_index(c, ll, i),
-		             waive_names, &idx)) < 0)
+		il = tg_policy__loc_index(c, ll, i);
+		/* podSecurity/<control> and networkPolicy first: a workload
+		 * waiver is no image waiver */
+		error = json_is_string(item)
+		                ? tg_policy__parse_workload_waive(
+		                          c, json_string_value(item), il, e)
+		                : 1;
+		if (error < 0)
+			return error;
+		if (error == 0)
+			continue;
+		if ((error = tg_policy__parse_enum(c, item, il, waive_names,
+		                                   &idx)) < 0)
 			return error;
 		e->waive |= 1u << idx;
 	}
+	return 0;
+}
+
+/* What an exception waives must have something to apply to: image
+ * waivers need images, workload waivers objects. */
+static int check_exception_targets(tg_policy__ctx *c,
+                                   tg_policy__loc at,
+                                   const tg_policy_exception *e)
+{
+	bool images = e->waive != 0 || e->ncves != 0;
+	bool objects = e->pss_waive != 0 || e->waive_network_policy;
+
+	if (!images && !objects)
+		return tg_policy__perr(
+		        c, at,
+		        "exception \"%s\" waives nothing: give "
+		        "waive (signature, sbom, vulnerabilities, "
+		        "provenance, age) or cves, or for objects "
+		        "podSecurity/<control> or networkPolicy",
+		        e->name);
+	if (images && e->nimages == 0)
+		return tg_policy__perr(c, at,
+		                       "exception \"%s\" waives image checks "
+		                       "but lists no images",
+		                       e->name);
+	if (objects && e->nobjects == 0)
+		return tg_policy__perr(c, at,
+		                       "exception \"%s\" waives workload "
+		                       "controls but lists no objects "
+		                       "(Kind/namespace/name globs)",
+		                       e->name);
 	return 0;
 }
 
@@ -371,9 +416,12 @@ static int parse_exception(tg_policy__ctx *c,
 	if (tg_policy__check_name(e->name) < 0)
 		return tg_policy__perr(c, tg_policy__loc_key(c, at, "name"),
 		                       "%s", tg_error_last());
-	if ((error = tg_policy__get_str_list(c, v, at, "images", true,
-	                                     check_glob, &e->images,
-	                                     &e->nimages)) < 0 ||
+	if ((error = tg_policy__get_str_list(
+	             c, v, at, "images", json_object_get(v, "objects") == NULL,
+	             check_glob, &e->images, &e->nimages)) < 0 ||
+	    (error = tg_policy__get_str_list(c, v, at, "objects", false,
+	                                     tg_policy__check_object_glob,
+	                                     &e->objects, &e->nobjects)) < 0 ||
 	    (error = parse_waive(c, v, at, e)) < 0 ||
 	    (error = tg_policy__get_str_list(c, v, at, "cves", false,
 	                                     tg_policy__check_vuln_id, &e->cves,
@@ -385,13 +433,8 @@ static int parse_exception(tg_policy__ctx *c,
 	    (error = tg_policy__get_str(c, v, at, "expires", true,
 	                                &e->expires)) < 0)
 		return error;
-	if (e->waive == 0 && e->ncves == 0)
-		return tg_policy__perr(
-		        c, at,
-		        "exception \"%s\" waives nothing: give "
-		        "waive (signature, sbom, vulnerabilities, "
-		        "provenance, age) or cves",
-		        e->name);
+	if ((error = check_exception_targets(c, at, e)) < 0)
+		return error;
 	if (tg_parse_date_end(&e->expires_at, e->expires) < 0)
 		return tg_policy__perr(c, tg_policy__loc_key(c, at, "expires"),
 		                       "%s", tg_error_last());
@@ -510,9 +553,10 @@ static int parse_document(tg_policy__ctx *c, const json_t *doc)
 		        TG_POLICY_KIND);
 	if ((error = parse_registries(c, doc)) < 0 ||
 	    (error = parse_rules(c, doc)) < 0 ||
-	    (error = parse_exceptions(c, doc)) < 0)
+	    (error = parse_exceptions(c, doc)) < 0 ||
+	    (error = tg_policy__parse_scopes(c, doc)) < 0)
 		return error;
-	return tg_policy__parse_scopes(c, doc);
+	return tg_policy__parse_workloads(c, doc);
 }
 
 /* sha256 over the canonical JSON of the policy (sorted keys, compact) and

@@ -58,6 +58,8 @@ struct tg_policy {
 	size_t nexceptions;
 	tg_policy_scope *scopes;
 	size_t nscopes;
+	tg_policy_workload *workloads;
+	size_t nworkloads;
 	tg_key **keys; /* owned, freed with the policy */
 	size_t nkeys;
 	tg_regexp **regexps; /* owned */
@@ -224,5 +226,30 @@ int tg_policy__parse_scopes(tg_policy__ctx *c, const json_t *doc);
 
 /* The scopes[] section, for "belongs in" hints. */
 extern const tg_policy__section tg_policy__s_scope;
+
+/*
+ * workloads[] (policy_workloads.c): each rule's keys, namespaces globs,
+ * podSecurity level and version, networkPolicy, mode, unique names.
+ * 0 or TG_EINVALID / TG_ETOOBIG with the message recorded.
+ */
+int tg_policy__parse_workloads(tg_policy__ctx *c, const json_t *doc);
+
+/* The workloads[] sections, for "belongs in" hints. */
+extern const tg_policy__section tg_policy__s_workload;
+extern const tg_policy__section tg_policy__s_netpol;
+
+/*
+ * One entry of exceptions[].waive that names a workload control
+ * ("podSecurity/<control>", "networkPolicy") into e: 0, 1 when item is
+ * no such entry (then it is an image waiver), or TG_EINVALID (an unknown
+ * control) with the message recorded.
+ */
+int tg_policy__parse_workload_waive(tg_policy__ctx *c,
+                                    const char *item,
+                                    tg_policy__loc at,
+                                    tg_policy_exception *e);
+
+/* An exceptions[].objects glob: "Kind/namespace/name". */
+int tg_policy__check_object_glob(const char *s);
 
 #endif
