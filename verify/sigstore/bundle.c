@@ -419,6 +419,19 @@ static int check_chain_roots(const vctx *v)
 	return 0;
 }
 
+/* Does the bundle hold an entry of a Rekor v2 log (kind version 0.0.2, no
+ * integrated time, no signed entry timestamp)? */
+static bool has_rekor_v2_entry(const bundle *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nentries; i++)
+		if (!b->entries[i].set &&
+		    !strcmp(b->entries[i].version, "0.0.2"))
+			return true;
+	return false;
+}
+
 int tg_bundle_verify_all(vctx *v)
 {
 	int error;
@@ -429,6 +442,12 @@ int tg_bundle_verify_all(vctx *v)
 	    (error = check_entries(v)) < 0)
 		return error;
 	check_timestamps(v);
+	if (v->ntimes == 0 && has_rekor_v2_entry(v->b))
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "no verified signing time: a Rekor v2 log "
+		                    "entry carries none, so a trusted RFC 3161 "
+		                    "timestamp is required%s%s",
+		                    v->tsa_error[0] ? "; " : "", v->tsa_error);
 	if (v->ntimes == 0 && v->b->leaf && v->pol->allow_current_time)
 		add_time(v, tg_now());
 	if (v->ntimes == 0 && v->b->leaf)

@@ -1,7 +1,7 @@
 /*
  * Rekor entry bodies (v1: hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2;
- * v2: hashedrekord 0.0.2): the canonicalized body of a bundle's log entry
- * must record the bundle's own signature, signer and content, or a proof
+ * v2: hashedrekord 0.0.2, dsse 0.0.2): the canonicalized body of a bundle's log
+ * entry must record the bundle's own signature, signer and content, or a proof
  * of inclusion proves nothing about this bundle.
  */
 #include <stdio.h>
@@ -261,6 +261,53 @@ static int body_dsse1(const vctx *v, const json_t *spec, const char *ctx)
 	return check_pem_field(v, json_array_get(sigs, 0), "verifier", ctx);
 }
 
+/* dsse 0.0.2: {dsseV002: {payloadHash: {algorithm, digest}, signatures:
+ * [{content, verifier: {x509Certificate|publicKey: {rawBytes}}}]}}: the
+ * payload's SHA-256, the envelope's one signature and who made it. */
+static int body_dsse2(const vctx *v, const json_t *spec, const char *ctx)
+{
+	const json_t *d = json_object_get(spec, "dsseV002");
+	const json_t *ph = json_object_get(d, "payloadHash");
+	const json_t *sigs = json_object_get(d, "signatures");
+	unsigned char h[TG_SHA256_LEN];
+	const char *alg = "";
+	int error, a = ALG_NONE;
+
+	if (!v->b->dsse)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "%s: a dsse entry cannot "
+		                    "log a message signature",
+		                    ctx);
+	if (!json_is_object(d))
+		return tg_error_set(TG_EPARSE,
+		                    "%s: dsse 0.0.2 entry without "
+		                    "dsseV002",
+		                    ctx);
+	if ((error = tg_json_string(&alg, ph, "algorithm", ctx)) < 0)
+		return error;
+	if (tg_bundle_parse_alg(&a, alg) < 0 || a != ALG_SHA256)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "%s: payload hash algorithm "
+		                    "\"%s\" is not SHA2_256",
+		                    ctx, alg);
+	tg_sha256(h, v->b->payload, v->b->payload_len);
+	if ((error = check_bytes_field(ph, "digest", h, sizeof(h),
+	                               "payload hash", ctx)) < 0)
+		return error;
+	if (!json_is_array(sigs) || json_array_size(sigs) != 1)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "%s: the log entry does not "
+		                    "hold exactly the envelope's one "
+		                    "signature",
+		                    ctx);
+	if ((error = check_bytes_field(json_array_get(sigs, 0), "content",
+	                               v->b->sig, v->b->sig_len, "signature",
+	                               ctx)) < 0)
+		return error;
+	return check_verifier(
+	        v, json_object_get(json_array_get(sigs, 0), "verifier"), ctx);
+}
+
 /* A field holding base64 of (base64 of want): intoto 0.0.2 encodes the
  * envelope's payload and signatures once more. */
 static int check_double_b64(const json_t *obj,
@@ -367,6 +414,8 @@ int tg_rekor_check_body(const vctx *v, const tlog_entry *e, const char *ctx)
 		error = body_hashedrekord2(v, spec, ctx);
 	else if (!strcmp(kind, "dsse") && !strcmp(ver, "0.0.1"))
 		error = body_dsse1(v, spec, ctx);
+	else if (!strcmp(kind, "dsse") && !strcmp(ver, "0.0.2"))
+		error = body_dsse2(v, spec, ctx);
 	else if (!strcmp(kind, "intoto") && !strcmp(ver, "0.0.2"))
 		error = body_intoto2(v, spec, ctx);
 	else

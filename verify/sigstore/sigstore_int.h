@@ -16,6 +16,9 @@
 #include "tollgate/limits.h"
 #include "tollgate/trustroot.h"
 
+/* Bytes of a signed note's key ID (C2SP signed-note). */
+#define TG_NOTE_KEY_ID_LEN 4
+
 /* A closed interval [start, end] of Unix seconds; end open when !has_end. */
 typedef struct tg_validity {
 	int64_t start;
@@ -29,7 +32,10 @@ typedef struct tg_tr_log {
 	                                    Rekor v1) */
 	size_t id_len;
 	char *base_url;
-	char *host; /* base_url's host, the checkpoint signer name */
+	char *host;    /* base_url's host, the checkpoint signer name */
+	bool has_name; /* host names the log (trust root) */
+	unsigned char note_id[TG_NOTE_KEY_ID_LEN]; /* signed-note key ID of
+	                                              key under host */
 	tg_key *key;
 	tg_validity valid;
 } tg_tr_log;
@@ -85,6 +91,16 @@ int tg_json_int64(int64_t *out,
                   const json_t *obj,
                   const char *field,
                   const char *ctx);
+
+/*
+ * The C2SP signed-note key ID of key under name: for Ed25519 the first four
+ * bytes of SHA-256(name || 0x0A || 0x01 || 32-byte key); for ECDSA (and
+ * RSA, as Rekor v1's logs use it) of SHA-256(DER SubjectPublicKeyInfo).
+ * 0 or TG_EINVALID.
+ */
+int tg_note_key_id(unsigned char out[TG_NOTE_KEY_ID_LEN],
+                   const tg_key *key,
+                   const char *name);
 
 /*
  * Verify the SignedEntryTimestamp of a Rekor v1 entry: log's signature over

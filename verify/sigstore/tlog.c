@@ -445,30 +445,114 @@ void tg_checkpoint_free(tg_checkpoint *cp)
 	free(cp);
 }
 
+int tg_note_key_id(unsigned char out[TG_NOTE_KEY_ID_LEN],
+                   const tg_key *key,
+                   const char *name)
+{
+	unsigned char h[TG_SHA256_LEN], raw[32], *der = NULL;
+	size_t raw_len = sizeof(raw);
+	EVP_MD_CTX *ctx;
+	int der_len, ok;
+
+	if (tg_key_type(key) != TG_KEY_ED25519) {
+		der_len = i2d_PUBKEY(tg_key_evp(key), &der);
+		if (der_len <= 0)
+			return tg_error_set(TG_EINVALID, "cannot encode the "
+			                                 "log's public key");
+		tg_sha256(h, der, (size_t)der_len);
+		OPENSSL_free(der);
+		memcpy(out, h, TG_NOTE_KEY_ID_LEN);
+		return 0;
+	}
+	if (EVP_PKEY_get_raw_public_key(tg_key_evp(key), raw, &raw_len) != 1 ||
+	    raw_len != sizeof(raw))
+		return tg_error_set(TG_EINVALID, "cannot encode the log's "
+		                                 "Ed25519 key");
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		tg_oom(sizeof(h));
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, name, strlen(name)) == 1 &&
+	     EVP_DigestUpdate(ctx, "\n\x01", 2) == 1 &&
+	     EVP_DigestUpdate(ctx, raw, raw_len) == 1 &&
+	     EVP_DigestFinal_ex(ctx, h, NULL) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return tg_error_set(TG_EINVALID, "SHA-256 failed");
+	memcpy(out, h, TG_NOTE_KEY_ID_LEN);
+	return 0;
+}
+
+/* Rekor v1 checkpoints have the origin "<signer name> - <tree id>" and are
+ * signed under <signer name> (the log server's host name), which a trust
+ * root does not record. */
+static bool origin_names(const char *origin, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(origin, name, n) && !strncmp(origin + n, " - ", 3);
+}
+
 /*
- * Does any signature line verify with log's key? The key hint (first four
- * bytes) must be the first four bytes of the log id; lines of unknown keys
- * (witness cosignatures) are skipped, not errors, and may come first.
+ * Is signature line s of a note with origin by the log? C2SP signed-note:
+ * a signature is by a key when both its name and its key ID are the key's;
+ * a line that shares only one of them is someone else's (a witness) and is
+ * ignored. The log's name is its host in the trust root (or, for a Rekor v1
+ * origin, the name the origin starts with); a log pinned by key alone has
+ * no known name. The key ID is computed under the line's name.
+ */
+static bool
+note_sig_is_log(const note_sig *s, const tg_tr_log *log, const char *origin)
+{
+	unsigned char id[TG_NOTE_KEY_ID_LEN];
+
+	if (log->has_name && !strcmp(s->name, log->host))
+		return !memcmp(s->sig, log->note_id, TG_NOTE_KEY_ID_LEN);
+	if (log->has_name && !origin_names(origin, s->name))
+		return false;
+	if (tg_note_key_id(id, log->key, s->name) < 0) {
+		tg_error_clear();
+		return false;
+	}
+	return !memcmp(s->sig, id, TG_NOTE_KEY_ID_LEN);
+}
+
+/*
+ * One signature line by the log must verify; lines of other keys
+ * (witness cosignatures) are skipped and may come first. A line by the
+ * log that does not verify rejects the whole note, as the signed-note
+ * specification recommends: the log does not sign a note twice.
  */
 static int checkpoint_verify_sig(const tg_checkpoint *cp, const tg_tr_log *log)
 {
-	size_t i;
+	size_t i, by_log = 0;
 
 	for (i = 0; i < cp->nsigs; i++) {
 		const note_sig *s = &cp->sigs[i];
 
-		if (log->id_len < 4 || memcmp(s->sig, log->id, 4))
+		if (!note_sig_is_log(s, log, cp->origin))
 			continue;
+		by_log++;
 		if (tg_key_verify(log->key, TG_HASH_DEFAULT,
 		                  (const unsigned char *)cp->body, cp->body_len,
-		                  s->sig + 4, s->sig_len - 4) == 0)
-			return 0;
+		                  s->sig + TG_NOTE_KEY_ID_LEN,
+		                  s->sig_len - TG_NOTE_KEY_ID_LEN) < 0) {
+			tg_error_clear();
+			return tg_error_set(TG_EUNTRUSTED,
+			                    "checkpoint \"%s\": the "
+			                    "signature of %s does not verify "
+			                    "with the key of log %s",
+			                    cp->origin, s->name, log->base_url);
+		}
 	}
-	tg_error_clear();
+	if (by_log > 0)
+		return 0;
 	return tg_error_set(TG_EUNTRUSTED,
 	                    "checkpoint \"%s\": none of its %zu "
-	                    "signatures verifies with the key of log %s",
-	                    cp->origin, cp->nsigs, log->base_url);
+	                    "signatures is by log %s (a signature line "
+	                    "named \"%s\" with the log's key ID)",
+	                    cp->origin, cp->nsigs, log->base_url,
+	                    log->has_name ? log->host : "<any>");
 }
 
 int tg_tlog_verify_proof(const tg_tr_log *log,

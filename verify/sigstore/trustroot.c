@@ -269,7 +269,14 @@ static int parse_log(tg_tr_log *log, const json_t *obj, const char *ctx)
 		return error;
 	error = parse_key(&log->key, raw, raw_len, ctx);
 	free(raw);
-	return error;
+	if (error < 0)
+		return error;
+	/* Checkpoints are signed under the log's host name. */
+	log->has_name = log->host[0] != '\0';
+	if (log->has_name &&
+	    (error = tg_note_key_id(log->note_id, log->key, log->host)) < 0)
+		return tg_error_prefix(error, "%s", ctx);
+	return 0;
 }
 
 static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
@@ -497,6 +504,7 @@ static int log_of_key(tg_tr_log *log, const char *name, EVP_PKEY *pkey)
 	log->valid.start = INT64_MIN;
 	log->base_url = tg_strdup(name);
 	log->host = tg_strdup(name);
+	log->has_name = false; /* a key alone: any checkpoint signer name */
 	return 0;
 }
 
