@@ -42,6 +42,7 @@ void tg_agent_free(tg_agent *a)
 	tg_policy_free(a->policy);
 	tg_policy_watch_free(a->watch);
 	tg_source_free(a->source);
+	tg_render_free(a->render);
 	tg_kube_free(a->kube);
 	free(a->cache_path);
 	free(a);
@@ -132,6 +133,8 @@ int tg_agent_new(tg_agent **out,
 	tg_config_source_opts(&so, cfg);
 	if ((error = tg_source_open(&a->source, &so)) < 0)
 		goto out;
+	if ((error = tg_agent_open_render(&a->render, cfg)) < 0)
+		goto out;
 	if ((error = open_kube(a)) < 0)
 		goto out;
 	*out = a;
@@ -142,6 +145,35 @@ out:
 }
 
 /* Manifests ---------------------------------------------------------------- */
+
+int tg_agent_open_render(tg_render **out, const tg_config *cfg)
+{
+	tg_render_options ro = { 0 };
+
+	ro.kustomize_command =
+	        (const char *const *)cfg->render.kustomize_command;
+	ro.nkustomize_command = cfg->render.nkustomize_command;
+	ro.kustomize_timeout = cfg->render.kustomize_timeout;
+	ro.plugins = cfg->render.plugins;
+	ro.nplugins = cfg->render.nplugins;
+	ro.state_dir = cfg->state_dir;
+	return tg_render_new(out, &ro);
+}
+
+/* Units that need a renderer, rendered from the fetched commit's tree
+ * (DESIGN.md 1 step 2) into set, before the plain files are added. */
+static int render_units(tg_manifest_set *set, tg_agent *a)
+{
+	tg_render_fs fs;
+	int error;
+
+	if ((error = tg_source_render_fs(&fs, a->source)) < 0)
+		return error;
+	error = tg_render_units(set, a->render, &fs,
+	                        a->cfg->source.path ? a->cfg->source.path : "");
+	tg_render_fs_free(&fs);
+	return error;
+}
 
 static int
 load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
@@ -169,8 +201,13 @@ load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
 	        cfg->source.path && *cfg->source.path ? cfg->source.path : NULL;
 	error = tg_manifest_set_new(out, &mo);
 	free(ip);
-	if (error < 0)
+	if (error == 0)
+		error = render_units(*out, a);
+	if (error < 0) {
+		tg_manifest_set_free(*out);
+		*out = NULL;
 		return error;
+	}
 	for (i = 0; i < tg_source_tree_count(tree); i++) {
 		const tg_source_file *f = tg_source_tree_get(tree, i);
 		if (!tg_manifest_path_wanted(f->path))

@@ -13,6 +13,7 @@
 #include "tollgate/kube.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
+#include "tollgate/render.h"
 #include "tollgate/source.h"
 #include "tollgate/verifier.h"
 
@@ -40,6 +41,7 @@ struct tg_agent {
 	bool status_fetched; /* this cycle's fetch brought the status refs */
 	double status_fetched_at; /* tg_monotonic() of that fetch */
 	tg_policy_watch *watch;   /* for tg_agent_policy_refresh() */
+	tg_render *render;        /* kustomize and plugins, with the cache */
 };
 
 /* Before a write phase: may this agent still write? 0, or TG_ECONFLICT
@@ -51,6 +53,10 @@ tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what);
  * A failure is logged and never blocks applying: it is tried again next
  * cycle. */
 void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc);
+
+/* The renderer of cfg's render section (cache under stateDir); also used
+ * by `tollgate check` and `manifests`. 0 or the error of tg_render_new. */
+TG_WUR int tg_agent_open_render(tg_render **out, const tg_config *cfg);
 
 /* The cycle's verifier (with the verdict cache) and re-verification's
  * (without) for policy p. 0, or the error of tg_verifier_new(). */

@@ -9,6 +9,8 @@
 #include <yaml.h>
 
 #include "tollgate/cli.h"
+#include "tollgate/config.h"
+#include "tollgate/render.h"
 #include "tollgate/log.h"
 
 int tg_cli_option_value(
@@ -89,4 +91,26 @@ int tg_cmd_version(int argc, char **argv)
 	       curl_version_info(CURLVERSION_NOW)->version,
 	       jansson_version_str(), yaml_get_version_string());
 	return TG_EXIT_OK;
+}
+
+int tg_cli_open_render(tg_render **out, const char *config)
+{
+	tg_render_options ro = { 0 };
+	tg_config *c = NULL;
+	int error;
+
+	*out = NULL;
+	if (config && (error = tg_config_load(&c, config)) < 0)
+		return error;
+	if (c) {
+		ro.kustomize_command =
+		        (const char *const *)c->render.kustomize_command;
+		ro.nkustomize_command = c->render.nkustomize_command;
+		ro.kustomize_timeout = c->render.kustomize_timeout;
+		ro.plugins = c->render.plugins;
+		ro.nplugins = c->render.nplugins;
+	}
+	error = tg_render_new(out, &ro);
+	tg_config_free(c);
+	return error;
 }

@@ -13,10 +13,13 @@
 #include "tollgate/cli.h"
 #include "tollgate/error.h"
 #include "tollgate/manifest.h"
+#include "tollgate/render.h"
 
 static void usage(void)
 {
-	fputs("usage: tollgate manifests DIR [--output json|text]\n", stderr);
+	fputs("usage: tollgate manifests DIR [--root ROOT] [--config FILE] "
+	      "[--output json|text]\n",
+	      stderr);
 }
 
 static json_t *image_json(const tg_manifest_image *img)
@@ -102,9 +105,13 @@ static void print_object_text(const tg_manifest_object *obj)
 	const char *ns = tg_manifest_object_namespace(obj);
 	size_t i;
 
-	printf("  %s %s%s%s  %s:%u\n", tg_manifest_object_kind(obj), ns,
+	printf("  %s %s%s%s  %s", tg_manifest_object_kind(obj), ns,
 	       ns[0] ? "/" : "", tg_manifest_object_name(obj),
-	       tg_manifest_object_file(obj), tg_manifest_object_line(obj));
+	       tg_manifest_object_file(obj));
+	/* a renderer's output has no lines worth showing */
+	if (tg_manifest_object_line(obj))
+		printf(":%u", tg_manifest_object_line(obj));
+	putchar('\n');
 	for (i = 0; i < tg_manifest_object_image_count(obj); i++) {
 		const tg_manifest_image *img = tg_manifest_object_image(obj, i);
 
@@ -155,14 +162,41 @@ static void print_text(const tg_manifest_set *set)
 	       nobj, plural(nobj), nimg, plural(nimg), nerr, plural(nerr));
 }
 
+/* The arguments: DIR, --root ROOT, --config FILE (for render). */
+typedef struct margs {
+	const char *dir, *root, *config;
+} margs;
+
+/* "--name VALUE" at argv[*i] into *out: 1 taken, 0 not this option, -1
+ * a missing value. */
 static int
-parse_args(const char **dir, tg_cli_common *common, int argc, char **argv)
+value_option(const char **out, const char *name, int argc, char **argv, int *i)
 {
+	if (strcmp(argv[*i], name))
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "tollgate manifests: %s needs a value\n", name);
+		return -1;
+	}
+	*out = argv[++*i];
+	return 1;
+}
+
+static int parse_args(margs *a, tg_cli_common *common, int argc, char **argv)
+{
+	const char **dir = &a->dir;
 	int i, r;
 
 	*dir = NULL;
 	for (i = 1; i < argc; i++) {
 		if ((r = tg_cli_common_option(common, argc, argv, &i)) < 0)
+			return -1;
+		if (r == 0)
+			r = value_option(&a->root, "--root", argc, argv, &i);
+		if (r == 0)
+			r = value_option(&a->config, "--config", argc, argv,
+			                 &i);
+		if (r < 0)
 			return -1;
 		if (r > 0)
 			continue;
@@ -191,16 +225,24 @@ int tg_cmd_manifests(int argc, char **argv)
 {
 	/* JSON by default (DESIGN.md 3.1): the output is meant for tools. */
 	tg_cli_common common = { TG_OUTPUT_JSON };
+	tg_manifest_options mo = { 0 };
 	tg_manifest_set *set = NULL;
+	tg_render *render = NULL;
+	margs a = { NULL, NULL, NULL };
 	const char *dir;
 	size_t i, nerr;
 	int rc = TG_EXIT_ERROR;
 
-	if (parse_args(&dir, &common, argc, argv) < 0) {
+	if (parse_args(&a, &common, argc, argv) < 0) {
 		usage();
 		return TG_EXIT_USAGE;
 	}
-	if (tg_manifest_set_new(&set, NULL) < 0 ||
+	dir = a.dir;
+	mo.path_prefix = dir;
+	/* rendered as the agent would, without its cache */
+	if (tg_manifest_set_new(&set, &mo) < 0 ||
+	    tg_cli_open_render(&render, a.config) < 0 ||
+	    tg_render_units_in_dir(set, render, dir, a.root) < 0 ||
 	    tg_manifest_set_add_dir(set, dir) < 0) {
 		fprintf(stderr, "tollgate manifests: %s\n", tg_error_last());
 		goto out;
@@ -230,5 +272,6 @@ int tg_cmd_manifests(int argc, char **argv)
 	rc = nerr ? TG_EXIT_ERROR : TG_EXIT_OK;
 out:
 	tg_manifest_set_free(set);
+	tg_render_free(render);
 	return rc;
 }

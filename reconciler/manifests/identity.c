@@ -115,7 +115,7 @@ void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
 	                       strlen(ns), ns, strlen(obj->name), obj->name);
 	tg_manifest_object *first =
 	        tg_manifest_strmap_get(&ctx->set->object_map, key);
-	char *what, *who;
+	char *what, *who, *here, *there;
 
 	note_cluster_crd(ctx->set, obj);
 	if (!first) {
@@ -129,17 +129,16 @@ void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
 	what = obj->group[0] ? tg_aprintf("%s (group %s)", who, obj->group)
 	                     : tg_strdup(who);
 	free(who);
-	tg_manifest_unit_errorf(
-	        ctx->set, obj->unit,
-	        "%s:%u: %s is defined twice: also at %s%s%s:%u", ctx->display,
-	        obj->line, what, ctx->set->prefix ? ctx->set->prefix : "",
-	        ctx->set->prefix ? "/" : "", first->file, first->line);
+	here = tg_manifest_loc(ctx->set, ctx->path, obj->line);
+	there = tg_manifest_loc(ctx->set, first->file, first->line);
+	tg_manifest_unit_errorf(ctx->set, obj->unit,
+	                        "%s: %s is defined twice: also at %s", here,
+	                        what, there);
 	if (first->unit != obj->unit)
-		tg_manifest_unit_errorf(
-		        ctx->set, first->unit,
-		        "%s%s%s:%u: %s is defined twice: also at %s:%u",
-		        ctx->set->prefix ? ctx->set->prefix : "",
-		        ctx->set->prefix ? "/" : "", first->file, first->line,
-		        what, ctx->display, obj->line);
+		tg_manifest_unit_errorf(ctx->set, first->unit,
+		                        "%s: %s is defined twice: also at %s",
+		                        there, what, here);
 	free(what);
+	free(here);
+	free(there);
 }

@@ -192,10 +192,12 @@ void tg_manifest_image_error(file_ctx *ctx,
                              const char *detail)
 {
 	char *what = tg_manifest_object_describe(obj);
+	char *loc = tg_manifest_loc(ctx->set, ctx->path, obj->line);
 
-	tg_manifest_unit_errorf(ctx->set, obj->unit, "%s:%u: %s: %s: %s",
-	                        ctx->display, obj->line, what, where, detail);
+	tg_manifest_unit_errorf(ctx->set, obj->unit, "%s: %s: %s: %s", loc,
+	                        what, where, detail);
 	free(what);
+	free(loc);
 }
 
 /* The string value at pointer is an image reference. */

@@ -71,7 +71,7 @@ static void check_string(file_ctx *ctx,
                          json_t *v)
 {
 	tg_imageref *ref = NULL;
-	char *what;
+	char *what, *loc;
 
 	if (!json_is_string(v) ||
 	    tg_manifest_image_at(obj,
@@ -81,13 +81,15 @@ static void check_string(file_ctx *ctx,
 		return; /* not an image reference: nothing to place */
 	tg_imageref_free(ref);
 	what = tg_manifest_object_describe(obj);
+	loc = tg_manifest_loc(ctx->set, ctx->path, obj->line);
 	tg_manifest_unit_errorf(ctx->set, obj->unit,
-	                        "%s:%u: %s: %s looks like an image that "
+	                        "%s: %s: %s looks like an image that "
 	                        "tollgate cannot place; declare the kind in "
 	                        "imagePaths (or waive it)",
-	                        ctx->display, obj->line, what,
+	                        loc, what,
 	                        pos->field.data ? pos->field.data : "");
 	free(what);
+	free(loc);
 }
 
 /* The value of an image-named member: a string, or a list of strings. */

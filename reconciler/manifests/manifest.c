@@ -86,6 +86,7 @@ void tg_manifest_set_free(tg_manifest_set *set)
 	tg_manifest_strmap_free(&set->unit_map);
 	tg_manifest_strmap_free(&set->object_map);
 	tg_manifest_strmap_free(&set->cluster_crds);
+	tg_manifest_strmap_free(&set->skipped);
 	free(set->prefix);
 	free(set);
 }
@@ -112,12 +113,27 @@ bool tg_manifest_set_is_full(const tg_manifest_set *set)
 	return set->nfiles >= TG_MAX_TREE_FILES;
 }
 
+static bool skipped_path(const tg_manifest_set *set, const char *path);
+
 /* The unit a tree-relative path belongs to (created when new). */
 static tg_manifest_unit *unit_for_path(tg_manifest_set *set, const char *path)
 {
 	const char *slash = strchr(path, '/');
-	char *name = slash ? tg_strndup(path, (size_t)(slash - path))
-	                   : tg_strdup(TG_MANIFEST_ROOT_UNIT);
+
+	if (!slash)
+		return tg_manifest_unit_named(set, TG_MANIFEST_ROOT_UNIT);
+	return tg_manifest_unit_named_n(set, path, (size_t)(slash - path));
+}
+
+tg_manifest_unit *tg_manifest_unit_named(tg_manifest_set *set, const char *name)
+{
+	return tg_manifest_unit_named_n(set, name, strlen(name));
+}
+
+tg_manifest_unit *
+tg_manifest_unit_named_n(tg_manifest_set *set, const char *s, size_t n)
+{
+	char *name = tg_strndup(s, n);
 	tg_manifest_unit *unit = tg_manifest_strmap_get(&set->unit_map, name);
 
 	if (!unit) {
@@ -158,6 +174,10 @@ static void add_error(tg_manifest_set *set,
                       const char *path,
                       const char *message)
 {
+	/* A rendered unit's files are its renderer's to read, under the
+	 * renderer's rules (tollgate/render.h). */
+	if (set->skipped.n && skipped_path(set, path))
+		return;
 	if (set->prefix)
 		tg_manifest_unit_errorf(set, unit, "%s/%s: %s", set->prefix,
 		                        path, message);
@@ -326,8 +346,11 @@ static void add_object(file_ctx *ctx, json_t *json, unsigned line)
 	obj->line = line;
 	obj->json = json_incref(json);
 	if (object_identity(obj, &field, &why) < 0) {
-		tg_manifest_unit_errorf(ctx->set, ctx->unit, "%s:%u: %s %s",
-		                        ctx->display, line, field, why);
+		char *loc = tg_manifest_loc(ctx->set, ctx->path, line);
+
+		tg_manifest_unit_errorf(ctx->set, ctx->unit, "%s: %s %s", loc,
+		                        field, why);
+		free(loc);
 		object_free(obj);
 		return;
 	}
@@ -380,6 +403,16 @@ line_at(file_ctx *ctx, size_t doc, const char *pointer, unsigned fallback)
 	return line ? line : fallback;
 }
 
+static void
+not_mapping(file_ctx *ctx, unsigned line, const char *what, size_t i)
+{
+	char *loc = tg_manifest_loc(ctx->set, ctx->path, line);
+
+	tg_manifest_unit_errorf(ctx->set, ctx->unit,
+	                        "%s: %s %zu is not a mapping", loc, what, i);
+	free(loc);
+}
+
 /* Add the items of a list (document doc, at pointer), lists flattened. */
 static void add_list(file_ctx *ctx,
                      json_t *list,
@@ -392,11 +425,12 @@ static void add_list(file_ctx *ctx,
 	size_t i;
 
 	if (depth >= TG_MAX_MANIFEST_LIST_DEPTH) {
+		char *loc = tg_manifest_loc(ctx->set, ctx->path, line);
+
 		tg_manifest_unit_errorf(ctx->set, ctx->unit,
-		                        "%s:%u: lists nested more "
-		                        "than %d deep",
-		                        ctx->display, line,
-		                        TG_MAX_MANIFEST_LIST_DEPTH);
+		                        "%s: lists nested more than %d deep",
+		                        loc, TG_MAX_MANIFEST_LIST_DEPTH);
+		free(loc);
 		return;
 	}
 	json_array_foreach(items, i, item) {
@@ -406,10 +440,7 @@ static void add_list(file_ctx *ctx,
 		if (json_is_null(item))
 			;
 		else if (!json_is_object(item))
-			tg_manifest_unit_errorf(ctx->set, ctx->unit,
-			                        "%s:%u: list item %zu "
-			                        "is not a mapping",
-			                        ctx->display, l, i);
+			not_mapping(ctx, l, "list item", i);
 		else if (is_list(item))
 			add_list(ctx, item, doc, p, l, depth + 1);
 		else
@@ -418,26 +449,45 @@ static void add_list(file_ctx *ctx,
 	}
 }
 
-static void add_docs(file_ctx *ctx, const tg_yaml_docs *docs)
+void tg_manifest_add_docs(file_ctx *ctx, const tg_yaml_docs *docs)
 {
 	size_t i, n = tg_yaml_docs_count(docs);
 
 	for (i = 0; i < n; i++) {
 		json_t *doc = tg_yaml_docs_get(docs, i);
-		unsigned line = tg_yaml_docs_line(docs, i);
+		unsigned line = ctx->no_lines ? 0 : tg_yaml_docs_line(docs, i);
 
 		if (!doc || json_is_null(doc))
 			continue; /* empty document */
 		if (!json_is_object(doc))
-			tg_manifest_unit_errorf(ctx->set, ctx->unit,
-			                        "%s:%u: document %zu "
-			                        "is not a mapping",
-			                        ctx->display, line, i + 1);
+			not_mapping(ctx, line, "document", i + 1);
 		else if (is_list(doc))
 			add_list(ctx, doc, i, "", line, 0);
 		else
 			add_object(ctx, doc, line);
 	}
+}
+
+/* Whether path belongs to a unit marked rendered. */
+static bool skipped_path(const tg_manifest_set *set, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	char *name = slash ? tg_strndup(path, (size_t)(slash - path))
+	                   : tg_strdup(TG_MANIFEST_ROOT_UNIT);
+	bool skip = tg_manifest_strmap_get(&set->skipped, name) != NULL;
+
+	free(name);
+	return skip;
+}
+
+char *
+tg_manifest_loc(const tg_manifest_set *set, const char *file, unsigned line)
+{
+	const char *p = set->prefix ? set->prefix : "";
+	const char *sep = set->prefix ? "/" : "";
+
+	return line ? tg_aprintf("%s%s%s:%u", p, sep, file, line)
+	            : tg_aprintf("%s%s%s", p, sep, file);
 }
 
 /*
@@ -489,6 +539,8 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 
 	if ((r = admit_path(set, path)) != 0)
 		return r < 0 ? r : 0;
+	if (set->skipped.n && skipped_path(set, path))
+		return 0;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.set = set;
 	ctx.unit = unit_for_path(set, path);
@@ -505,7 +557,7 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 		tg_manifest_unit_errorf(set, ctx.unit, "%s", tg_error_last());
 	} else {
 		ctx.docs_pos = flags ? docs : NULL;
-		add_docs(&ctx, docs);
+		tg_manifest_add_docs(&ctx, docs);
 	}
 	tg_yaml_docs_free(docs);
 	if (ctx.own_pos)

@@ -68,6 +68,7 @@ struct tg_manifest_set {
 	strmap unit_map;
 	strmap object_map;   /* identity key -> object */
 	strmap cluster_crds; /* group+kind of CRDs with scope Cluster */
+	strmap skipped;      /* rendered units: their files are not read */
 	ptrvec errors;       /* owned strings */
 	image_path *paths;
 	size_t npaths;
@@ -86,6 +87,7 @@ typedef struct file_ctx {
 	tg_yaml_docs *docs_pos; /* the file with positions, for lists */
 	bool own_pos;           /* docs_pos is a second parse */
 	int pos_failed;
+	bool no_lines; /* a renderer's output: lines mean nothing */
 } file_ctx;
 
 /* strmap.c: the value of key, or NULL. */
@@ -113,6 +115,21 @@ void tg_manifest_set_default_prefix(tg_manifest_set *set, const char *prefix);
 void tg_manifest_set_add_dir_error(tg_manifest_set *set,
                                    const char *path,
                                    const char *message);
+
+/* "<prefix>/<file>:<line>", or without ":<line>" when line is 0 (a
+ * renderer's output); caller frees. */
+char *tg_manifest_loc(const tg_manifest_set *set,
+                      const char *file,
+                      unsigned line);
+
+/* The unit called name (the first n bytes of s), created when new. */
+tg_manifest_unit *tg_manifest_unit_named(tg_manifest_set *set,
+                                         const char *name);
+tg_manifest_unit *
+tg_manifest_unit_named_n(tg_manifest_set *set, const char *s, size_t n);
+
+/* Add the objects of every document of docs (parsed from ctx's file). */
+void tg_manifest_add_docs(file_ctx *ctx, const tg_yaml_docs *docs);
 
 /* True once TG_MAX_TREE_FILES files were added: walkers stop. */
 bool tg_manifest_set_is_full(const tg_manifest_set *set);

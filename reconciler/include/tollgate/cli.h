@@ -41,6 +41,11 @@ tg_cli_common_option(tg_cli_common *c, int argc, char **argv, int *i);
 TG_WUR int tg_cli_option_value(
         const char **value, const char *name, int argc, char **argv, int *i);
 
+/* The renderer for `tollgate manifests` and `check`: the render section
+ * of the configuration file config (NULL: defaults), no cache. */
+struct tg_render;
+TG_WUR int tg_cli_open_render(struct tg_render **out, const char *config);
+
 TG_WUR int tg_cmd_version(int argc, char **argv);
 TG_WUR int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */

@@ -144,6 +144,30 @@ void tg_manifest_set_add_error(tg_manifest_set *set,
                                const char *message);
 
 /*
+ * Mark the unit name as rendered: files added for it afterwards are not
+ * read (their objects come from its renderer). The unit exists from now.
+ */
+void tg_manifest_set_skip_unit(tg_manifest_set *set, const char *unit);
+
+/*
+ * Add a renderer's YAML stream as the objects of unit (which must have
+ * been marked with tg_manifest_set_skip_unit). Messages name it
+ * "<prefix>/<unit> (<renderer>)", with the line in the stream. Problems
+ * are recorded in the unit; 0.
+ */
+TG_WUR int tg_manifest_set_add_rendered(tg_manifest_set *set,
+                                        const char *unit,
+                                        const char *renderer,
+                                        const char *data,
+                                        size_t len);
+
+/* Fail unit with "<prefix>/<unit> (<renderer>): <message>". */
+void tg_manifest_set_add_render_error(tg_manifest_set *set,
+                                      const char *unit,
+                                      const char *renderer,
+                                      const char *message);
+
+/*
  * Walk dir and add every wanted file (sorted by name, hidden files and
  * directories skipped). Symlinks that resolve inside dir are followed,
  * but not those met below a followed symlinked directory (so there are

@@ -139,6 +139,16 @@ const char *tg_source_url(const tg_source *s);
  * writes there without calling into the source). Borrowed from s. */
 tg_gitrepo *tg_source_gitrepo(tg_source *s);
 
+/*
+ * The whole tree of tg_source_commit() (the repository root, not only
+ * source.path) as a tg_render_fs for renderers (tollgate/render.h), read
+ * from the object database with the symlink rules above, the repository
+ * being the boundary. Release with tg_render_fs_free() before s is freed.
+ * 0 or TG_ERROR (nothing fetched, unreadable commit).
+ */
+struct tg_render_fs;
+TG_WUR int tg_source_render_fs(struct tg_render_fs *out, tg_source *s);
+
 void tg_source_free(tg_source *s);
 
 #endif

@@ -1,0 +1,94 @@
+/*
+ * Internals of reconciler/render/ shared by render.c (detection, private
+ * trees, cache), kustcheck.c (the pre-check of kustomizations),
+ * sandbox.c (running a renderer) and units.c (units into a manifest set).
+ */
+#ifndef TOLLGATE_RENDER_INT_H
+#define TOLLGATE_RENDER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tollgate/render.h"
+
+/* One path a unit reaches: a kustomization's directory or a file. */
+typedef struct tg_render__reached {
+	char *path;
+	tg_render_kind kind;
+	char id[TG_RENDER_ID_HEX];
+} tg_render__reached;
+
+typedef struct tg_render__reach {
+	tg_render__reached *v;
+	size_t n, cap;
+} tg_render__reach;
+
+void tg_render__reach_free(tg_render__reach *r);
+
+/* Record path (kind, id) in r unless it is there already. */
+void tg_render__reach_add(tg_render__reach *r,
+                          const char *path,
+                          tg_render_kind kind,
+                          const char *id);
+
+/*
+ * The pre-check: every kustomization reachable from the directory dir of
+ * fs, with every path it names, into *out (dir first). 0, or TG_EINVALID
+ * with "<file>:<line>: <field>: \"<value>\": <why>" (the first refusal),
+ * or the fs's errors.
+ */
+TG_WUR int tg_render__kust_check(tg_render__reach *out,
+                                 const tg_render_fs *fs,
+                                 const char *dir);
+
+/* The kustomization file of dir (borrowed name) or NULL; fs errors. */
+TG_WUR int tg_render__kust_file(const char **name_out,
+                                const tg_render_fs *fs,
+                                const char *dir);
+
+/* What a renderer run produced. */
+typedef struct tg_render__run {
+	char **argv;       /* NULL-terminated */
+	const char *cwd;   /* absolute */
+	const char *home;  /* absolute: HOME and TMPDIR */
+	int64_t timeout_s;
+	char *out;         /* stdout, NUL-terminated */
+	size_t out_len;
+	char *err;         /* stderr, trimmed to TG_MAX_RENDER_STDERR */
+	int status;        /* waitpid status */
+	bool timed_out;
+	bool too_big;
+} tg_render__run;
+
+/*
+ * Run r->argv in r->cwd with the clean environment, limits and network
+ * isolation of tollgate/render.h. 0 when it ran to the end (whatever its
+ * exit status; the caller judges), or TG_EIO when it could not start.
+ */
+TG_WUR int tg_render__exec(tg_render__run *r);
+void tg_render__run_clear(tg_render__run *r);
+
+/* The absolute path of the program cmd (searched in PATH unless it holds
+ * a '/'), or NULL when there is none (caller frees). */
+char *tg_render__which(const char *cmd);
+
+/* Counts of what one private tree holds, against TG_MAX_RENDER_TREE_*. */
+typedef struct tg_render__budget {
+	size_t files;
+	uint64_t bytes;
+} tg_render__budget;
+
+/*
+ * Copy the file or directory at path of fs (recursively) to dest, files
+ * as the bytes the fs gives (symlinks written as the files they name,
+ * under the fs's rules). A directory dest may exist. 0, or TG_EINVALID /
+ * TG_ETOOBIG / TG_EIO naming the entry.
+ */
+TG_WUR int tg_render__export(const tg_render_fs *fs,
+                             const char *path,
+                             const char *dest,
+                             tg_render__budget *budget);
+
+
+#endif
