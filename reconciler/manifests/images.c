@@ -310,6 +310,8 @@ static void add_pod_spec(file_ctx *ctx,
 	if (tg_manifest_strmap_get(&obj->pod_specs, pointer))
 		return;
 	tg_manifest_strmap_put(&obj->pod_specs, pointer, spec);
+	ptrvec_push(&obj->pod_spec_ptrs, tg_strdup(pointer));
+	ptrvec_push(&obj->pod_spec_vals, spec);
 	add_container_list(ctx, obj, spec, pointer, "containers");
 	add_container_list(ctx, obj, spec, pointer, "initContainers");
 	add_container_list(ctx, obj, spec, pointer, "ephemeralContainers");

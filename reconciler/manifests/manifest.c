@@ -51,6 +51,10 @@ static void object_free(tg_manifest_object *obj)
 	free(obj->images.v);
 	tg_manifest_strmap_free(&obj->image_at);
 	tg_manifest_strmap_free(&obj->pod_specs);
+	for (i = 0; i < obj->pod_spec_ptrs.n; i++)
+		free(obj->pod_spec_ptrs.v[i]);
+	free(obj->pod_spec_ptrs.v);
+	free(obj->pod_spec_vals.v);
 	json_decref(obj->json);
 	free(obj->file);
 	free(obj->group);
@@ -724,6 +728,22 @@ const char *tg_manifest_object_name(const tg_manifest_object *obj)
 json_t *tg_manifest_object_json(const tg_manifest_object *obj)
 {
 	return obj->json;
+}
+
+size_t tg_manifest_object_pod_spec_count(const tg_manifest_object *obj)
+{
+	return obj->pod_spec_vals.n;
+}
+
+json_t *tg_manifest_object_pod_spec(const tg_manifest_object *obj,
+                                    size_t i,
+                                    const char **pointer)
+{
+	if (i >= obj->pod_spec_vals.n)
+		return NULL;
+	if (pointer)
+		*pointer = obj->pod_spec_ptrs.v[i];
+	return obj->pod_spec_vals.v[i];
 }
 
 size_t tg_manifest_object_image_count(const tg_manifest_object *obj)

@@ -53,6 +53,8 @@ struct tg_manifest_object {
 	ptrvec images;
 	strmap image_at;  /* pointer -> image, so each is added once */
 	strmap pod_specs; /* pointers of the pod specs read, read once */
+	ptrvec pod_spec_ptrs; /* the same pointers in the order found (owned) */
+	ptrvec pod_spec_vals; /* and the pod specs (borrowed from json) */
 };
 
 struct tg_manifest_unit {

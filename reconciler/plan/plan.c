@@ -138,8 +138,47 @@ static const char *decide_unit(json_t *entry,
 	return "blocked";
 }
 
+/* Add "<what>" to the unit's message, after what is there. */
+static void add_message(json_t *entry, const char *what)
+{
+	const char *prev = json_string_value(json_object_get(entry, "message"));
+	char *m =
+	        tg_aprintf("%s%s%s", prev ? prev : "", prev ? "; " : "", what);
+
+	json_object_set_new(entry, "message", json_string(m));
+	free(m);
+}
+
+/* Workload rules: violations (blocking in enforce mode, reported in warn
+ * mode or when waived) in "workloads", the exceptions used in
+ * "workloadExceptions". True when the unit is blocked. */
+static bool admit_workloads(json_t *entry,
+                            const tg_manifest_set *set,
+                            const tg_manifest_unit *unit,
+                            const tg_plan_admission *adm)
+{
+	json_t *vs = json_array(), *used = json_array();
+	size_t warned, n = tg_admit_workloads(vs, used, &warned, adm->opts,
+	                                      adm->policy, set, unit);
+	char *m;
+
+	if (json_array_size(vs))
+		json_object_set(entry, "workloads", vs);
+	if (json_array_size(used))
+		json_object_set(entry, "workloadExceptions", used);
+	json_decref(vs);
+	json_decref(used);
+	if (n == 0)
+		return false;
+	m = tg_aprintf("%zu workload violation%s", n, n == 1 ? "" : "s");
+	add_message(entry, m);
+	free(m);
+	return true;
+}
+
 /* Admission: a unit with a refused object is blocked whole, its reasons
- * in "admission" (and its message added to that of blocked images). */
+ * in "admission" (and its message added to that of blocked images); so
+ * is a unit with a workload violation in enforce mode. */
 static const char *admit_unit(json_t *entry,
                               const tg_manifest_set *set,
                               const tg_manifest_unit *unit,
@@ -147,19 +186,17 @@ static const char *admit_unit(json_t *entry,
 {
 	json_t *reasons = json_array();
 	size_t n = tg_admit_unit(reasons, adm->opts, adm->policy, set, unit);
-	const char *prev;
+	bool blocked = admit_workloads(entry, set, unit, adm);
 	char *m;
 
 	if (n == 0) {
 		json_decref(reasons);
-		return NULL;
+		return blocked ? "blocked" : NULL;
 	}
 	json_object_set_new(entry, "admission", reasons);
-	prev = json_string_value(json_object_get(entry, "message"));
-	m = tg_aprintf("%s%s%zu of %zu objects not admitted", prev ? prev : "",
-	               prev ? "; " : "", n,
+	m = tg_aprintf("%zu of %zu objects not admitted", n,
 	               tg_manifest_unit_object_count(unit));
-	json_object_set_new(entry, "message", json_string(m));
+	add_message(entry, m);
 	free(m);
 	return "blocked";
 }

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -45,6 +46,7 @@ typedef struct tg_admit_options {
 	const char *admission_policy; /* NULL: "tollgate-sole-writer" */
 	const char *admission_policy_binding; /* NULL: the same */
 	tg_kube *kube; /* discovery; NULL offline (built-in table only) */
+	int64_t now;   /* for exception expiry; 0: tg_now() */
 } tg_admit_options;
 
 /*
@@ -59,5 +61,50 @@ size_t tg_admit_unit(json_t *reasons,
                      const tg_policy *policy,
                      const tg_manifest_set *set,
                      const tg_manifest_unit *unit);
+
+/*
+ * Workload rules (policy workloads[], DESIGN.md 3.3): for every pod spec
+ * of the unit's objects (tg_manifest_object_pod_spec) in a namespace
+ * that a workloads rule matches, the Pod Security Standards at the
+ * rule's level and version (tg_pss_check); for every such namespace
+ * whose rule asks for it, a default-deny NetworkPolicy in the set.
+ * Every violation is appended to violations as an object: object
+ * ("Deployment shop/web", or "Namespace shop" for a NetworkPolicy),
+ * file, container (when it is a container's), path (dotted field path
+ * "spec.template.spec.containers[0].securityContext.privileged"),
+ * control, level, found, allowed, rule, mode ("enforce" | "warn"),
+ * message, and waivedBy when an active exception waives it (its name;
+ * each exception used also goes once into exceptions_used with its
+ * reason, approvedBy and expires). Returns the violations that block
+ * (enforce, not waived); *warned gets those only reported.
+ */
+size_t tg_admit_workloads(json_t *violations,
+                          json_t *exceptions_used,
+                          size_t *warned,
+                          const tg_admit_options *opts,
+                          const tg_policy *policy,
+                          const tg_manifest_set *set,
+                          const tg_manifest_unit *unit);
+
+/*
+ * The Pod Security Standards (kubernetes.io "Pod Security Standards", as
+ * the Pod Security Admission library applies them) on one pod spec, at
+ * level as of Kubernetes v1.<minor>: one object per violation appended
+ * to out ({control, level, container?, path, found, allowed}). meta is
+ * the metadata beside the spec (the template's, or the Pod's; its
+ * annotations carry AppArmor and old seccomp profiles), or NULL; base
+ * and meta_base their dotted paths. Returns how many were appended.
+ */
+size_t tg_pss_check(json_t *out,
+                    const json_t *spec,
+                    const json_t *meta,
+                    const char *base,
+                    const char *meta_base,
+                    tg_pss_level level,
+                    unsigned minor);
+
+/* "/spec/template/spec/containers/0" as "spec.template.spec.containers[0]".
+ * Caller frees. */
+char *tg_admit_dotted_path(const char *pointer);
 
 #endif

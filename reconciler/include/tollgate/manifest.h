@@ -226,6 +226,16 @@ const char *tg_manifest_object_name(const tg_manifest_object *obj);
 /* The object itself (borrowed; change it only through the functions
  * here, or json_incref and copy). */
 json_t *tg_manifest_object_json(const tg_manifest_object *obj);
+/*
+ * The pod specs of the object, each once, in the order the image walk
+ * found them (the admit stage checks the same pod specs the images come
+ * from); *pointer (may be NULL) gets its RFC 6901 pointer
+ * ("/spec/template/spec"). Borrowed; NULL past the end.
+ */
+size_t tg_manifest_object_pod_spec_count(const tg_manifest_object *obj);
+json_t *tg_manifest_object_pod_spec(const tg_manifest_object *obj,
+                                    size_t i,
+                                    const char **pointer);
 size_t tg_manifest_object_image_count(const tg_manifest_object *obj);
 tg_manifest_image *tg_manifest_object_image(const tg_manifest_object *obj,
                                             size_t i);

@@ -1,0 +1,72 @@
+/*
+ * Internal to the Pod Security Standards checks of the admit stage
+ * (pss.c, pss_baseline.c, pss_restricted.c): one pod spec being checked,
+ * its containers, and how a violation is recorded.
+ */
+#ifndef TOLLGATE_PSS_INT_H
+#define TOLLGATE_PSS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/policy.h"
+
+/* One pod spec under check. */
+typedef struct pss_pod {
+	const json_t *spec;
+	const json_t *sc;      /* spec.securityContext, or NULL */
+	const json_t *meta;    /* the metadata beside the spec, or NULL */
+	const char *base;      /* dotted path of spec */
+	const char *meta_base; /* dotted path of meta */
+	unsigned minor;        /* the standard as of v1.<minor> */
+	bool windows;          /* spec.os.name is "windows" */
+	tg_pss_level level;    /* of the control being checked */
+	json_t *out;           /* violations */
+} pss_pod;
+
+/* One container of the pod spec (containers, initContainers or
+ * ephemeralContainers). */
+typedef struct pss_ctr {
+	const json_t *c;
+	const json_t *sc; /* its securityContext, or NULL */
+	const char *name; /* "" when it has none */
+	char path[160];   /* "spec.template.spec.containers[0]" */
+} pss_ctr;
+
+typedef void (*pss_ctr_fn)(pss_pod *p, const pss_ctr *c);
+
+/* Call fn for every container of every list of the pod spec. */
+void pss_each_container(pss_pod *p, pss_ctr_fn fn);
+
+/*
+ * Record a violation of control: the container's name (NULL for the pod),
+ * the field path (printf format after the container's or pod's path), the
+ * value found (NULL: "unset") and what is allowed.
+ */
+void pss_violation(pss_pod *p,
+                   tg_pss_control control,
+                   const char *container,
+                   const char *path,
+                   const char *found,
+                   const char *allowed);
+
+/* v as it reads in YAML/JSON (strings unquoted), at most 120 bytes;
+ * caller frees. */
+char *pss_show(const json_t *v);
+
+/* obj.a.b..., NULL at the first member missing (keys NULL-terminated). */
+const json_t *pss_get(const json_t *obj, ...);
+
+/* Whether v is JSON true. */
+static inline bool pss_true(const json_t *v)
+{
+	return json_is_true(v);
+}
+
+/* The checks of each level (pss_baseline.c, pss_restricted.c). */
+void tg_pss_baseline(pss_pod *p);
+void tg_pss_restricted(pss_pod *p);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * Pod Security Standards, restricted level (on top of baseline): volume
+ * types, privilege escalation, running as non-root, non-root user,
+ * seccomp, capabilities. Where a container's securityContext may inherit
+ * the pod's (runAsNonRoot, seccompProfile), a container's own value
+ * overrides the pod's and a container that sets nothing takes the pod's.
+ * From v1.25 a Windows pod (spec.os.name: windows) is exempt from the
+ * Linux-only controls (privilege escalation, seccomp, capabilities), as
+ * the Pod Security Admission library has it. Controls apply from the
+ * version that introduced them: privilege escalation v1.8, seccomp v1.19,
+ * capabilities v1.22, non-root user v1.23.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pss_int.h"
+#include "tollgate/util.h"
+
+/* Volume types --------------------------------------------------------------
+ */
+
+static const char *const allowed_volumes[] = {
+	"configMap", "csi",       "downwardAPI",
+	"emptyDir",  "ephemeral", "persistentVolumeClaim",
+	"projected", "secret",    NULL
+};
+
+/* The volume source a volume names (its member other than name), or
+ * NULL when it names none. */
+static const char *volume_type(const json_t *v)
+{
+	const char *key;
+	json_t *x;
+
+	json_object_foreach((json_t *)v, key, x) {
+		if (strcmp(key, "name") != 0 && !json_is_null(x))
+			return key;
+	}
+	return NULL;
+}
+
+static void restricted_volumes(pss_pod *p)
+{
+	const json_t *vols = json_object_get(p->spec, "volumes"), *v;
+	size_t i, k;
+
+	json_array_foreach(vols, i, v) {
+		const char *t = volume_type(v);
+		char *path;
+		bool ok = false;
+
+		for (k = 0; t && allowed_volumes[k]; k++)
+			ok = ok || strcmp(t, allowed_volumes[k]) == 0;
+		if (ok || t == NULL)
+			continue;
+		path = tg_aprintf("%s.volumes[%zu].%s", p->base, i, t);
+		pss_violation(p, TG_PSS_RESTRICTED_VOLUMES, NULL, path, t,
+		              "configMap, csi, downwardAPI, emptyDir, "
+		              "ephemeral, persistentVolumeClaim, projected, "
+		              "secret");
+		free(path);
+	}
+}
+
+/* Containers --------------------------------------------------------------- */
+
+static void privilege_escalation(pss_pod *p, const pss_ctr *c)
+{
+	const json_t *v = json_object_get(c->sc, "allowPrivilegeEscalation");
+	char *path, *found;
+
+	if (json_is_false(v))
+		return;
+	path = tg_aprintf("%s.securityContext.allowPrivilegeEscalation",
+	                  c->path);
+	found = pss_show(v);
+	pss_violation(p, TG_PSS_ALLOW_PRIVILEGE_ESCALATION, c->name, path,
+	              found, "false");
+	free(path);
+	free(found);
+}
+
+static void run_as_non_root(pss_pod *p, const pss_ctr *c)
+{
+	const json_t *v = json_object_get(c->sc, "runAsNonRoot");
+	char *path, *found;
+
+	if (json_is_true(v))
+		return;
+	/* unset: the pod's value applies (a false pod value is reported on
+	 * the pod) */
+	if ((v == NULL || json_is_null(v)) && json_is_object(p->sc) &&
+	    json_object_get(p->sc, "runAsNonRoot") != NULL &&
+	    !json_is_null(json_object_get(p->sc, "runAsNonRoot")))
+		return;
+	path = tg_aprintf("%s.securityContext.runAsNonRoot", c->path);
+	found = (v == NULL || json_is_null(v))
+	                ? tg_aprintf("unset (and %s.securityContext."
+	                             "runAsNonRoot is unset)",
+	                             p->base)
+	                : pss_show(v);
+	pss_violation(p, TG_PSS_RUN_AS_NON_ROOT, c->name, path, found,
+	              "true, here or on the pod");
+	free(path);
+	free(found);
+}
+
+static void
+run_as_user(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
+{
+	const json_t *v = json_object_get(sc, "runAsUser");
+	char *path;
+
+	if (p->minor < 23 || !json_is_integer(v) || json_integer_value(v) != 0)
+		return;
+	path = tg_aprintf("%s.securityContext.runAsUser", base);
+	pss_violation(p, TG_PSS_RUN_AS_USER, ctr, path, "0",
+	              "a non-zero UID or unset");
+	free(path);
+}
+
+static bool seccomp_ok(const json_t *t)
+{
+	const char *s = json_string_value(t);
+
+	return s && (!strcmp(s, "RuntimeDefault") || !strcmp(s, "Localhost"));
+}
+
+static void seccomp(pss_pod *p, const pss_ctr *c)
+{
+	const json_t *t = pss_get(c->sc, "seccompProfile", "type", NULL);
+	const json_t *pt = pss_get(p->sc, "seccompProfile", "type", NULL);
+	char *path, *found;
+
+	if (seccomp_ok(t))
+		return;
+	/* unset: the pod's profile applies (a bad pod value is reported on
+	 * the pod) */
+	if ((t == NULL || json_is_null(t)) && pt != NULL && !json_is_null(pt))
+		return;
+	path = tg_aprintf("%s.securityContext.seccompProfile.type", c->path);
+	found = (t == NULL || json_is_null(t))
+	                ? tg_aprintf("unset (and %s.securityContext."
+	                             "seccompProfile.type is unset)",
+	                             p->base)
+	                : pss_show(t);
+	pss_violation(p, TG_PSS_SECCOMP_RESTRICTED, c->name, path, found,
+	              "RuntimeDefault or Localhost, here or on the pod");
+	free(path);
+	free(found);
+}
+
+static bool drops_all(const json_t *drop)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(drop, i, x) {
+		if (json_is_string(x) && !strcmp(json_string_value(x), "ALL"))
+			return true;
+	}
+	return false;
+}
+
+static void capabilities(pss_pod *p, const pss_ctr *c)
+{
+	const json_t *caps = json_object_get(c->sc, "capabilities");
+	const json_t *drop = json_object_get(caps, "drop");
+	const json_t *add = json_object_get(caps, "add"), *x;
+	char *path, *found;
+	size_t i;
+
+	if (!drops_all(drop)) {
+		path = tg_aprintf("%s.securityContext.capabilities.drop",
+		                  c->path);
+		found = pss_show(drop);
+		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
+		              found, "a list that includes ALL");
+		free(path);
+		free(found);
+	}
+	json_array_foreach(add, i, x) {
+		if (json_is_string(x) &&
+		    !strcmp(json_string_value(x), "NET_BIND_SERVICE"))
+			continue;
+		path = tg_aprintf("%s.securityContext.capabilities.add[%zu]",
+		                  c->path, i);
+		found = pss_show(x);
+		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
+		              found, "NET_BIND_SERVICE only");
+		free(path);
+		free(found);
+	}
+}
+
+static void restricted_container(pss_pod *p, const pss_ctr *c)
+{
+	bool linux_only = !(p->windows && p->minor >= 25);
+
+	if (p->minor >= 8 && linux_only)
+		privilege_escalation(p, c);
+	run_as_non_root(p, c);
+	run_as_user(p, c->name, c->path, c->sc);
+	if (p->minor >= 19 && linux_only)
+		seccomp(p, c);
+	if (p->minor >= 22 && linux_only)
+		capabilities(p, c);
+}
+
+/* Pod ---------------------------------------------------------------------- */
+
+/* Pod-level values that are wrong whatever the containers say. */
+static void restricted_pod(pss_pod *p)
+{
+	const json_t *nr = json_object_get(p->sc, "runAsNonRoot");
+	const json_t *t = pss_get(p->sc, "seccompProfile", "type", NULL);
+	char *path, *found;
+
+	if (nr != NULL && !json_is_null(nr) && !json_is_true(nr)) {
+		path = tg_aprintf("%s.securityContext.runAsNonRoot", p->base);
+		found = pss_show(nr);
+		pss_violation(p, TG_PSS_RUN_AS_NON_ROOT, NULL, path, found,
+		              "true");
+		free(path);
+		free(found);
+	}
+	run_as_user(p, NULL, p->base, p->sc);
+	if (p->minor >= 19 && !(p->windows && p->minor >= 25) && t != NULL &&
+	    !json_is_null(t) && !seccomp_ok(t)) {
+		path = tg_aprintf("%s.securityContext.seccompProfile.type",
+		                  p->base);
+		found = pss_show(t);
+		pss_violation(p, TG_PSS_SECCOMP_RESTRICTED, NULL, path, found,
+		              "RuntimeDefault or Localhost");
+		free(path);
+		free(found);
+	}
+}
+
+void tg_pss_restricted(pss_pod *p)
+{
+	restricted_volumes(p);
+	restricted_pod(p);
+	pss_each_container(p, restricted_container);
+}
