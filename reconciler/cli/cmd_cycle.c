@@ -102,6 +102,15 @@ static void print_unit(const char *name, json_t *u, bool plan)
 		printf("  error: %s\n", json_string_value(x));
 	json_array_foreach(json_object_get(u, "admission"), i, x)
 		printf("  not admitted: %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(u, "workloads"), i, x)
+		printf("  workload (%s): %s\n",
+		       json_object_get(x, "waivedBy")
+		               ? "waived"
+		               : json_string_value(json_object_get(x, "mode")),
+		       json_string_value(json_object_get(x, "message")));
+	json_array_foreach(json_object_get(u, "workloadExceptions"), i, x)
+		printf("  exception used: %s\n",
+		       json_string_value(json_object_get(x, "name")));
 	json_array_foreach(json_object_get(u, "images"), i, x) {
 		json_t *reason;
 		printf("  image %s: %s%s%s\n",

@@ -152,7 +152,31 @@ static void add_message(json_t *entry, const char *what)
 /* Workload rules: violations (blocking in enforce mode, reported in warn
  * mode or when waived) in "workloads", the exceptions used in
  * "workloadExceptions". True when the unit is blocked. */
+/* Count the violations of vs that are not waived into r, by mode and
+ * control. */
+static void count_violations(tg_cycle_result *r, const json_t *vs)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(vs, i, v) {
+		tg_pss_control c = TG_PSS_NCONTROLS;
+		const char *mode =
+		        json_string_value(json_object_get(v, "mode"));
+
+		if (json_object_get(v, "waivedBy"))
+			continue;
+		/* networkPolicy is no Pod Security control: it stays at
+		 * TG_PSS_NCONTROLS */
+		if (tg_pss_control_parse(&c, json_string_value(json_object_get(
+		                                     v, "control"))) < 0)
+			c = TG_PSS_NCONTROLS;
+		r->workload_violations[mode && !strcmp(mode, "warn")][c]++;
+	}
+}
+
 static bool admit_workloads(json_t *entry,
+                            tg_cycle_result *r,
                             const tg_manifest_set *set,
                             const tg_manifest_unit *unit,
                             const tg_plan_admission *adm)
@@ -161,6 +185,9 @@ static bool admit_workloads(json_t *entry,
 	size_t warned, n = tg_admit_workloads(vs, used, &warned, adm->opts,
 	                                      adm->policy, set, unit);
 	char *m;
+
+	if (r)
+		count_violations(r, vs);
 
 	if (json_array_size(vs))
 		json_object_set(entry, "workloads", vs);
@@ -180,13 +207,14 @@ static bool admit_workloads(json_t *entry,
  * in "admission" (and its message added to that of blocked images); so
  * is a unit with a workload violation in enforce mode. */
 static const char *admit_unit(json_t *entry,
+                              tg_cycle_result *r,
                               const tg_manifest_set *set,
                               const tg_manifest_unit *unit,
                               const tg_plan_admission *adm)
 {
 	json_t *reasons = json_array();
 	size_t n = tg_admit_unit(reasons, adm->opts, adm->policy, set, unit);
-	bool blocked = admit_workloads(entry, set, unit, adm);
+	bool blocked = admit_workloads(entry, r, set, unit, adm);
 	char *m;
 
 	if (n == 0) {
@@ -287,7 +315,7 @@ void tg_plan_units(tg_apply *ap,
 		size_t n = 0;
 
 		if (adm && (!verdict || !strcmp(verdict, "blocked")) &&
-		    admit_unit(entry, set, unit, adm))
+		    admit_unit(entry, r, set, unit, adm))
 			verdict = "blocked";
 		json_object_set_new(units, name, entry);
 		r->units++;

@@ -23,6 +23,7 @@ struct tg_metrics {
 	uint64_t images_allowed, images_warned, images_blocked;
 	int drifted;
 	int violations;
+	int workload_violations[2][TG_PSS_NCONTROLS + 1];
 	bool leader;
 	int64_t last_success;
 	uint64_t notify_ok, notify_failed;
@@ -77,6 +78,8 @@ void tg_metrics_cycle(tg_metrics *m,
 	m->images_warned += (uint64_t)r->images_warned;
 	m->images_blocked += (uint64_t)r->images_blocked;
 	m->drifted = r->drifted;
+	memcpy(m->workload_violations, r->workload_violations,
+	       sizeof(m->workload_violations));
 	if (r->commit[0])
 		tg_strlcpy(m->commit, r->commit, sizeof(m->commit));
 }
@@ -259,6 +262,38 @@ static int render_policy(tg_buf *b, const tg_metrics *m)
 	                     m->policy_stale ? 1 : 0);
 }
 
+/* Workload violations of the last cycle (not waived) by control and
+ * mode; every control is listed, 0 included, so a rule that clears reads
+ * as 0 and not as a missing series. */
+static int render_workloads(tg_buf *b, const tg_metrics *m)
+{
+	static const char *const modes[] = { "enforce", "warn" };
+	unsigned c, k;
+	int error;
+
+	if ((error = head(b, "tollgate_workload_violations", "gauge",
+	                  "Workload rule violations in the last cycle (not "
+	                  "waived), by control and mode.")) < 0)
+		return error;
+	for (k = 0; k < 2; k++) {
+		for (c = 0; c <= TG_PSS_NCONTROLS; c++) {
+			const char *name =
+			        c < TG_PSS_NCONTROLS
+			                ? tg_pss_control_name((tg_pss_control)c)
+			                : "networkPolicy";
+
+			if ((error = tg_buf_printf(
+			             b,
+			             "tollgate_workload_violations{control="
+			             "\"%s\",mode=\"%s\"} %d\n",
+			             name, modes[k],
+			             m->workload_violations[k][c])) < 0)
+				return error;
+		}
+	}
+	return 0;
+}
+
 /* tollgate_source_info, once a cycle named a commit. */
 static int render_source(tg_buf *b, const tg_metrics *m)
 {
@@ -286,6 +321,7 @@ char *tg_metrics_render(const tg_metrics *m)
 	    (error = render_verdicts(&b, m)) < 0 ||
 	    (error = render_state(&b, m)) < 0 ||
 	    (error = render_policy(&b, m)) < 0 ||
+	    (error = render_workloads(&b, m)) < 0 ||
 	    (error = render_source(&b, m)) < 0)
 		/* The series are bounded far below the limit; should it be
 		 * reached, what was rendered is served and the cause logged. */

@@ -412,7 +412,9 @@ int tg_statusdoc_put_detail(tg_buf *b,
 	for (i = from; i < to; i++)
 		if (r[i].u)
 			tg_statusdoc_count_images(r[i].u, &failing, &total);
-	if (!strcmp(v, "blocked") && total)
+	if (!strcmp(v, "blocked") && total &&
+	    (failing || to - from > 1 || !r[from].u ||
+	     !str_of(r[from].u, "message")))
 		return tg_buf_printf(
 		        b, " (%zu of %zu image%s failed verification)", failing,
 		        total, total == 1 ? "" : "s");
@@ -430,6 +432,36 @@ int tg_statusdoc_put_detail(tg_buf *b,
 	return 0;
 }
 
+/* "  workload (mode): <violation>" under a unit's verdict line for each
+ * violation not waived, "  exception used: name" for each exception. */
+static int put_note_workloads(tg_buf *b, const json_t *u)
+{
+	const json_t *x;
+	size_t i;
+	int error;
+
+	json_array_foreach(json_object_get(u, "workloads"), i, x) {
+		if (json_object_get(x, "waivedBy"))
+			continue;
+		if ((error = tg_buf_printf(
+		             b, "  workload (%s): ", str_of(x, "mode"))) < 0 ||
+		    (error = tg_statusdoc_put_line(b, str_of(x, "message"),
+		                                   TG_STATUS_REASON_BYTES)) <
+		            0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0)
+			return error;
+	}
+	json_array_foreach(json_object_get(u, "workloadExceptions"), i, x) {
+		if ((error = tg_buf_puts(b, "  exception used: ")) < 0 ||
+		    (error = tg_statusdoc_put_line(b, str_of(x, "name"),
+		                                   TG_STATUS_REASON_BYTES)) <
+		            0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0)
+			return error;
+	}
+	return 0;
+}
+
 static int put_note(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
@@ -440,7 +472,8 @@ static int put_note(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 		             b, r[i].name, TG_STATUS_NOTE_NAME_BYTES)) < 0 ||
 		    (error = tg_buf_printf(b, ": %s", r[i].verdict)) < 0 ||
 		    (error = tg_statusdoc_put_detail(b, r, i, i + 1)) < 0 ||
-		    (error = tg_buf_puts(b, "\n")) < 0)
+		    (error = tg_buf_puts(b, "\n")) < 0 ||
+		    (error = put_note_workloads(b, r[i].u)) < 0)
 			return error;
 	}
 	return n ? 0 : tg_buf_puts(b, "no units\n");

@@ -78,6 +78,41 @@ static int md_image(tg_buf *b, const json_t *img)
 	return tg_buf_puts(b, " |\n");
 }
 
+/* "| violation | mode |" for the unit's workload violations (waived
+ * ones say by which exception), then the exceptions used. */
+static int md_workloads(tg_buf *b, const json_t *u)
+{
+	const json_t *x;
+	size_t i;
+	int error;
+
+	if (json_array_size(json_object_get(u, "workloads")) &&
+	    (error = tg_buf_puts(b, "| workload violation | mode |\n"
+	                            "|---|---|\n")) < 0)
+		return error;
+	json_array_foreach(json_object_get(u, "workloads"), i, x) {
+		if ((error = tg_buf_puts(b, "| ")) < 0 ||
+		    (error = tg_statusdoc_put_md(b, str_of(x, "message"))) <
+		            0 ||
+		    (error = tg_buf_puts(b, " | ")) < 0 ||
+		    (error = tg_statusdoc_put_md(
+		             b, json_object_get(x, "waivedBy")
+		                        ? "waived"
+		                        : str_of(x, "mode"))) < 0 ||
+		    (error = tg_buf_puts(b, " |\n")) < 0)
+			return error;
+	}
+	json_array_foreach(json_object_get(u, "workloadExceptions"), i, x) {
+		if ((error = tg_buf_puts(b, i ? ", " : "\nExceptions used: ")) <
+		            0 ||
+		    (error = tg_statusdoc_put_md(b, str_of(x, "name"))) < 0)
+			return error;
+	}
+	return json_array_size(json_object_get(u, "workloads"))
+	               ? tg_buf_puts(b, "\n\n")
+	               : 0;
+}
+
 static int md_unit(tg_buf *b, const tg_statusdoc_unit *r)
 {
 	const json_t *img;
@@ -91,6 +126,8 @@ static int md_unit(tg_buf *b, const tg_statusdoc_unit *r)
 	if (str_of(r->u, "message") &&
 	    ((error = tg_statusdoc_put_md(b, str_of(r->u, "message"))) < 0 ||
 	     (error = tg_buf_puts(b, "\n\n")) < 0))
+		return error;
+	if ((error = md_workloads(b, r->u)) < 0)
 		return error;
 	if (!json_array_size(json_object_get(r->u, "images")))
 		return 0;

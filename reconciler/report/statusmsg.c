@@ -244,6 +244,83 @@ static int put_body_admission(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 	return header ? tg_buf_puts(b, "\n") : 0;
 }
 
+/* "- unit: text" under title (written before the first item). */
+static int put_item(tg_buf *b,
+                    bool *header,
+                    const char *title,
+                    const char *unit,
+                    const char *text)
+{
+	int error;
+
+	if ((!*header && (error = tg_buf_puts(b, title)) < 0) ||
+	    (error = tg_buf_puts(b, "- ")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, unit,
+	                                   TG_STATUS_SUBJECT_NAME_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, ": ")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, text ? text : "",
+	                                   TG_STATUS_REASON_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, "\n")) < 0)
+		return error;
+	*header = true;
+	return 0;
+}
+
+/* "- unit: <violation>" for each workload violation not waived: those
+ * that block (enforce), or with warn those only reported. */
+static int
+put_body_workloads(tg_buf *b, const tg_statusdoc_unit *r, size_t n, bool warn)
+{
+	const char *title = warn ? "Workload warnings (applied):\n"
+	                         : "Workload violations:\n";
+	size_t i, k;
+	const json_t *x;
+	bool header = false;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		json_array_foreach(json_object_get(r[i].u, "workloads"), k, x) {
+			const char *mode = str_of(x, "mode");
+
+			if (json_object_get(x, "waivedBy") ||
+			    (mode && !strcmp(mode, "warn")) != warn)
+				continue;
+			if ((error = put_item(b, &header, title, r[i].name,
+			                      str_of(x, "message"))) < 0)
+				return error;
+		}
+	}
+	return header ? tg_buf_puts(b, "\n") : 0;
+}
+
+/* "- unit: name (reason; approved by X; expires D)" for each exception a
+ * unit's workloads used. */
+static int put_body_exceptions(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
+{
+	size_t i, k;
+	const json_t *x;
+	bool header = false;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++) {
+		json_array_foreach(
+		        json_object_get(r[i].u, "workloadExceptions"), k, x) {
+			char *line = tg_aprintf(
+			        "%s (%s; approved by %s; expires %s)",
+			        str_of(x, "name"), str_of(x, "reason"),
+			        str_of(x, "approvedBy"), str_of(x, "expires"));
+
+			error = put_item(b, &header,
+			                 "Workload exceptions used:\n",
+			                 r[i].name, line);
+			free(line);
+			if (error < 0)
+				return error;
+		}
+	}
+	return header ? tg_buf_puts(b, "\n") : 0;
+}
+
 static int put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
@@ -395,6 +472,9 @@ int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
 	    (error = put_body_blocked(&b, r, n)) >= 0 &&
 	    (error = put_body_admission(&b, r, n)) >= 0 &&
+	    (error = put_body_workloads(&b, r, n, false)) >= 0 &&
+	    (error = put_body_workloads(&b, r, n, true)) >= 0 &&
+	    (error = put_body_exceptions(&b, r, n)) >= 0 &&
 	    (error = put_body_failed(&b, r, n)) >= 0 &&
 	    (error = put_body_drift(&b, doc)) >= 0 &&
 	    (error = put_body_violations(&b, doc)) >= 0)

@@ -1,4 +1,5 @@
-/* Tests of the metrics exposition of tollgate run (reconciler/report/metrics.c). */
+/* Tests of the metrics exposition of tollgate run
+ * (reconciler/report/metrics.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@ static void test_metrics_counts_cycles_and_buckets(void **state)
 	r.images_allowed = 2;
 	r.images_blocked = 1;
 	r.drifted = 4;
+	r.workload_violations[0][TG_PSS_ALLOW_PRIVILEGE_ESCALATION] = 3;
+	r.workload_violations[1][TG_PSS_NCONTROLS] = 1;
 	memcpy(r.commit, "0123456789abcdef0123456789abcdef01234567", 41);
 	tg_metrics_set_source(m, "git://h/\"odd\"\\repo", "main");
 	tg_metrics_cycle(m, "success", 0.3, &r, 1700000000);
@@ -59,6 +62,13 @@ static void test_metrics_counts_cycles_and_buckets(void **state)
 	        "tollgate_images_verified_total{verdict=\"blocked\"} 2\n");
 	assert_contains(text, "tollgate_drifted_objects 4\n");
 	assert_contains(text, "tollgate_violations 2\n");
+	assert_contains(text, "tollgate_workload_violations{control="
+	                      "\"allowPrivilegeEscalation\",mode=\"enforce\"} "
+	                      "3\n");
+	assert_contains(text, "tollgate_workload_violations{control="
+	                      "\"networkPolicy\",mode=\"warn\"} 1\n");
+	assert_contains(text, "tollgate_workload_violations{control="
+	                      "\"hostPorts\",mode=\"enforce\"} 0\n");
 	assert_contains(text, "tollgate_leader 1\n");
 	assert_contains(text,
 	                "tollgate_notifications_total{result=\"failed\"} 1\n");

@@ -139,6 +139,58 @@ static void test_status_message_subject_body_trailers(void **state)
 	json_decref(doc);
 }
 
+/* Workload violations: blocking ones and warnings in the commit body,
+ * the exceptions used, the note's lines and STATUS.md's table; the
+ * subject gives the unit's message when no image failed. */
+static void test_status_workload_violations(void **state)
+{
+	json_t *doc = parse(
+	        "{\"sourceCommit\": \"" COMMIT_1 "\", \"time\": \"t\","
+	        " \"units\": {"
+	        "  \"shop\": {\"verdict\": \"blocked\", \"message\": \"1 "
+	        "workload violation\", \"images\": [{\"ref\": \"r.example/"
+	        "web:1\", \"digest\": \"" DIGEST_B "\", \"verdict\": "
+	        "\"allowed\"}], \"workloads\": [{\"mode\": \"enforce\", "
+	        "\"control\": \"privileged\", \"message\": \"Deployment "
+	        "shop/web: container web: spec.template.spec.containers[0]."
+	        "securityContext.privileged: true; allowed: false or unset "
+	        "(baseline: privileged)\"}, {\"mode\": \"enforce\", "
+	        "\"waivedBy\": \"agent\", \"message\": \"waived one\"}],"
+	        "  \"workloadExceptions\": [{\"name\": \"agent\", "
+	        "\"reason\": \"vendor\", \"approvedBy\": \"sec@example."
+	        "com\", \"expires\": \"2027-03-31\"}]},"
+	        "  \"trial\": {\"verdict\": \"applied\", \"images\": [], "
+	        "\"workloads\": [{\"mode\": \"warn\", \"message\": "
+	        "\"Pod trial/p: spec.hostNetwork: true\"}]}}}");
+	char *msg = message(NULL, doc), *note = NULL, *md = markdown(doc);
+
+	(void)state;
+	assert_true(tg_str_has_prefix(
+	        msg, "blocked: shop at 3f2c1a9 (1 workload violation)"));
+	assert_contains(msg, "Workload violations:\n- shop: Deployment "
+	                     "shop/web: container web: spec.template.spec."
+	                     "containers[0].securityContext.privileged: "
+	                     "true; allowed: false or unset (baseline: "
+	                     "privileged)\n\n");
+	assert_contains(msg, "Workload warnings (applied):\n- trial: Pod "
+	                     "trial/p: spec.hostNetwork: true\n");
+	assert_contains(msg, "Workload exceptions used:\n- shop: agent "
+	                     "(vendor; approved by sec@example.com; expires "
+	                     "2027-03-31)\n");
+	assert_null(strstr(msg, "waived one"));
+	assert_int_equal(tg_status_note(&note, doc), 0);
+	assert_contains(note, "shop: blocked (1 workload violation)\n"
+	                      "  workload (enforce): Deployment shop/web");
+	assert_contains(note, "  exception used: agent\n");
+	assert_contains(note, "  workload (warn): Pod trial/p");
+	assert_contains(md, "| workload violation | mode |");
+	assert_contains(md, "| waived one | waived |");
+	free(msg);
+	free(note);
+	free(md);
+	json_decref(doc);
+}
+
 static void test_status_message_lists_only_changed_units(void **state)
 {
 	json_t *prev = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
@@ -564,6 +616,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_message_subject_body_trailers),
+		cmocka_unit_test(test_status_workload_violations),
 		cmocka_unit_test(test_status_message_lists_only_changed_units),
 		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
 		cmocka_unit_test(test_status_untrusted_text_cannot_forge),

@@ -30,7 +30,10 @@ typedef struct tg_cycle_result {
 	int images_allowed; /* distinct image references, by verdict */
 	int images_warned;
 	int images_blocked; /* blocked or could not be verified */
-	bool stopped;       /* the cycle stopped early (signal, lease) */
+	/* workload violations not waived, by mode (0 enforce, 1 warn) and
+	 * control (tg_pss_control; TG_PSS_NCONTROLS: networkPolicy) */
+	int workload_violations[2][TG_PSS_NCONTROLS + 1];
+	bool stopped; /* the cycle stopped early (signal, lease) */
 	bool status_committed;
 	bool status_pushed;
 	char commit[41]; /* the source commit */
