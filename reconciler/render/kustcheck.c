@@ -195,35 +195,36 @@ static int check_path(const kfile *k,
 	return error;
 }
 
-/* A list of path strings under key (a string value alone where allowed). */
+/* A list of path strings under key of obj (a string alone for env);
+ * ptr and field name obj in the file and for people ("" at the top). */
 static int check_list(const kfile *k,
                       const json_t *obj,
-                      const char *base,
+                      const char *ptr_base,
+                      const char *field_base,
                       const char *key,
                       want_kind want,
                       bool inline_ok)
 {
 	json_t *v = json_object_get(obj, key), *e;
 	char ptr[256], field[256];
+	const char *dot = *field_base ? "." : "";
 	size_t i;
 	int error;
 
 	if (!v || json_is_null(v))
 		return 0;
-	snprintf(ptr, sizeof(ptr), "%s/%s", base, key);
+	snprintf(ptr, sizeof(ptr), "%s/%s", ptr_base, key);
+	snprintf(field, sizeof(field), "%s%s%s", field_base, dot, key);
 	if (json_is_string(v) && !strcmp(key, "env"))
-		return check_path(k, ptr, key, json_string_value(v), want);
+		return check_path(k, ptr, field, json_string_value(v), want);
 	if (!json_is_array(v))
-		return refuse(k, ptr, key, NULL, "expected a list");
+		return refuse(k, ptr, field, NULL, "expected a list");
 	json_array_foreach(v, i, e) {
 		const char *s = json_string_value(e);
 
-		snprintf(ptr, sizeof(ptr), "%s/%s/%zu", base, key, i);
-		snprintf(field, sizeof(field), "%s%s%s[%zu]",
-		         base + (*base == '/'), *base ? "." : "", key, i);
-		for (char *p = field; *p; p++)
-			if (*p == '/')
-				*p = '.';
+		snprintf(ptr, sizeof(ptr), "%s/%s/%zu", ptr_base, key, i);
+		snprintf(field, sizeof(field), "%s%s%s[%zu]", field_base, dot,
+		         key, i);
 		if (!s)
 			return refuse(k, ptr, field, NULL, "expected a string");
 		if (inline_ok && (strchr(s, '\n') || s[0] == '{'))
@@ -273,7 +274,7 @@ check_path_members(const kfile *k, const json_t *root, const char *key)
 static int check_generators(const kfile *k, const json_t *root, const char *key)
 {
 	json_t *v = json_object_get(root, key), *e;
-	char base[128];
+	char base[128], field[128];
 	size_t i;
 	int error;
 
@@ -283,12 +284,13 @@ static int check_generators(const kfile *k, const json_t *root, const char *key)
 		if (!json_is_object(e))
 			continue;
 		snprintf(base, sizeof(base), "/%s/%zu", key, i);
-		if ((error = check_list(k, e, base, "files", WANT_FILE,
+		snprintf(field, sizeof(field), "%s[%zu]", key, i);
+		if ((error = check_list(k, e, base, field, "files", WANT_FILE,
 		                        false)) < 0 ||
-		    (error = check_list(k, e, base, "envs", WANT_FILE, false)) <
-		            0 ||
-		    (error = check_list(k, e, base, "env", WANT_FILE, false)) <
-		            0)
+		    (error = check_list(k, e, base, field, "envs", WANT_FILE,
+		                        false)) < 0 ||
+		    (error = check_list(k, e, base, field, "env", WANT_FILE,
+		                        false)) < 0)
 			return error;
 	}
 	return 0;
@@ -328,10 +330,13 @@ static int check_plugin_doc(const kfile *k,
 		              "plugins (apiVersion: builtin); exec and Go "
 		              "plugins run programs and are refused",
 		              api ? api : "?", kind ? kind : "?");
-	if ((error = check_list(k, doc, "", "paths", WANT_FILE, true)) < 0 ||
-	    (error = check_list(k, doc, "", "files", WANT_FILE, false)) < 0 ||
-	    (error = check_list(k, doc, "", "envs", WANT_FILE, false)) < 0 ||
-	    (error = check_list(k, doc, "", "env", WANT_FILE, false)) < 0)
+	if ((error = check_list(k, doc, "", "", "paths", WANT_FILE, true)) <
+	            0 ||
+	    (error = check_list(k, doc, "", "", "files", WANT_FILE, false)) <
+	            0 ||
+	    (error = check_list(k, doc, "", "", "envs", WANT_FILE, false)) <
+	            0 ||
+	    (error = check_list(k, doc, "", "", "env", WANT_FILE, false)) < 0)
 		return error;
 	if (json_is_string(json_object_get(doc, "path")))
 		return check_path(
@@ -440,16 +445,18 @@ static int check_fields(const kfile *k, const json_t *root)
 	int error;
 
 	if ((error = check_refused_keys(k, root)) < 0 ||
-	    (error = check_list(k, root, "", "resources", WANT_ANY, false)) <
-	            0 ||
-	    (error = check_list(k, root, "", "bases", WANT_DIR, false)) < 0 ||
-	    (error = check_list(k, root, "", "components", WANT_DIR, false)) <
-	            0 ||
-	    (error = check_list(k, root, "", "crds", WANT_FILE, false)) < 0 ||
-	    (error = check_list(k, root, "", "configurations", WANT_FILE,
+	    (error = check_list(k, root, "", "", "resources", WANT_ANY,
 	                        false)) < 0 ||
-	    (error = check_list(k, root, "", "patchesStrategicMerge", WANT_FILE,
-	                        true)) < 0 ||
+	    (error = check_list(k, root, "", "", "bases", WANT_DIR, false)) <
+	            0 ||
+	    (error = check_list(k, root, "", "", "components", WANT_DIR,
+	                        false)) < 0 ||
+	    (error = check_list(k, root, "", "", "crds", WANT_FILE, false)) <
+	            0 ||
+	    (error = check_list(k, root, "", "", "configurations", WANT_FILE,
+	                        false)) < 0 ||
+	    (error = check_list(k, root, "", "", "patchesStrategicMerge",
+	                        WANT_FILE, true)) < 0 ||
 	    (error = check_path_members(k, root, "patches")) < 0 ||
 	    (error = check_path_members(k, root, "patchesJson6902")) < 0 ||
 	    (error = check_path_members(k, root, "replacements")) < 0 ||
