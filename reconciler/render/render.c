@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "render_int.h"
@@ -225,9 +226,9 @@ static bool cache_key(char out[65],
 	return ok;
 }
 
-static char *cache_path(const tg_render *r, const char *key)
+static char *cache_path(const tg_render *r, const char *key, const char *ext)
 {
-	return tg_aprintf("%s/render/%s.yaml", r->state_dir, key);
+	return tg_aprintf("%s/render/%s.%s", r->state_dir, key, ext);
 }
 
 /* Create state_dir/render (0700: rendered Secrets may be in it). */
@@ -478,6 +479,68 @@ out:
 	return error;
 }
 
+/*
+ * The cached result of key: 1 with the output in *out, 2 with the
+ * failure recorded (as the error), 0 when there is none.
+ */
+static int cache_get(char **out, size_t *len, tg_render *r, const char *key)
+{
+	char *path = cache_path(r, key, "yaml"), *msg = NULL;
+	size_t n = 0;
+	int hit = 0;
+
+	if (tg_file_read(out, len, path, TG_MAX_RENDER_OUTPUT) == 0) {
+		hit = 1;
+	} else {
+		free(path);
+		path = cache_path(r, key, "err");
+		if (tg_file_read(&msg, &n, path, TG_ERROR_MAX) == 0) {
+			hit = 2;
+			tg_discard(tg_error_set(TG_ERROR, "%s", msg));
+		}
+	}
+	if (hit != 2)
+		tg_error_clear(); /* a miss is no error */
+	r->hits += hit != 0;
+	free(msg);
+	free(path);
+	return hit;
+}
+
+/* Keep a result: the output, or the message of a failure the same
+ * inputs would give again (the renderer ran and refused them; not a
+ * timeout, a signal or too much output). */
+static void cache_put(const tg_render *r,
+                      const char *key,
+                      const tg_render__run *run,
+                      int error,
+                      const char *out,
+                      size_t len)
+{
+	char *path;
+	int werr;
+
+	/* run->err is set once the renderer was started and reaped */
+	if (error < 0 && (run->timed_out || run->too_big || !run->err ||
+	                  !WIFEXITED(run->status)))
+		return;
+	path = cache_path(r, key, error < 0 ? "err" : "yaml");
+	if (error < 0) {
+		char *msg = tg_strdup(tg_error_last());
+
+		werr = tg_file_write_atomic(path, msg, strlen(msg));
+		tg_discard(tg_error_set(error, "%s", msg));
+		free(msg);
+	} else {
+		werr = tg_file_write_atomic(path, out, len);
+	}
+	/* a cache that cannot be written costs a render next cycle only */
+	if (werr < 0)
+		tg_log(TG_LOG_WARN, "render cache not written", "path", path,
+		       NULL);
+	free(path);
+}
+
 int tg_render_unit(char **out,
                    size_t *len,
                    tg_render *r,
@@ -487,11 +550,10 @@ int tg_render_unit(char **out,
 {
 	tg_render__reach reach = { 0 };
 	tg_render__run run;
-	char key[65], *cpath = NULL, *base = NULL, *tmp_cwd = NULL;
-	char **argv = NULL;
+	char key[65], *base = NULL, *tmp_cwd = NULL, **argv = NULL;
 	int64_t timeout;
 	bool cached;
-	int error;
+	int error, hit = 0;
 
 	*out = NULL;
 	*len = 0;
@@ -500,33 +562,26 @@ int tg_render_unit(char **out,
 		goto out;
 	argv = make_argv(&tmp_cwd, r, renderer, dir, "", &timeout);
 	cached = cache_key(key, r, argv, &reach);
-	if (cached) {
-		cpath = cache_path(r, key);
-		if (tg_file_read(out, len, cpath, TG_MAX_RENDER_OUTPUT) == 0) {
-			r->hits++;
-			goto out;
-		}
-		tg_error_clear();
-	}
-	if ((error = render_dir(&base, r)) < 0 ||
-	    (error = run_in_tree(&run, r, fs, &reach, base, renderer, dir)) < 0)
+	if (cached && (hit = cache_get(out, len, r, key)) != 0) {
+		error = hit == 2 ? TG_ERROR : 0;
 		goto out;
-	*out = run.out;
-	*len = run.out_len;
-	run.out = NULL;
-	/* a cache that cannot be written costs a render next cycle only */
-	if (cached && tg_file_write_atomic(cpath, *out, *len) < 0) {
-		tg_log(TG_LOG_WARN, "render cache not written", "error",
-		       tg_error_last(), NULL);
-		tg_error_clear();
 	}
+	if ((error = render_dir(&base, r)) < 0)
+		goto out;
+	error = run_in_tree(&run, r, fs, &reach, base, renderer, dir);
+	if (error == 0) {
+		*out = run.out;
+		*len = run.out_len;
+		run.out = NULL;
+	}
+	if (cached)
+		cache_put(r, key, &run, error, *out, *len);
 out:
 	strv_free(run.argv);
 	tg_render__run_clear(&run);
 	tg_render__reach_free(&reach);
 	strv_free(argv);
 	free(tmp_cwd);
-	free(cpath);
 	free(base);
 	return error;
 }

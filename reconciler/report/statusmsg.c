@@ -321,6 +321,30 @@ static int put_body_exceptions(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 	return header ? tg_buf_puts(b, "\n") : 0;
 }
 
+/* The errors of a failed unit (why its files or its render failed),
+ * indented under its line, at most TG_STATUS_REASONS_MAX. */
+static int put_unit_errors(tg_buf *b, const json_t *u)
+{
+	const json_t *errs = json_object_get(u, "errors"), *e;
+	size_t i;
+	int error;
+
+	json_array_foreach(errs, i, e) {
+		if (i == TG_STATUS_REASONS_MAX)
+			return tg_buf_printf(b, "  ... and %zu more\n",
+			                     json_array_size(errs) - i);
+		if (!json_is_string(e))
+			continue;
+		if ((error = tg_buf_puts(b, "  ")) < 0 ||
+		    (error = tg_statusdoc_put_line(b, json_string_value(e),
+		                                   TG_STATUS_REASON_BYTES)) <
+		            0 ||
+		    (error = tg_buf_puts(b, "\n")) < 0)
+			return error;
+	}
+	return 0;
+}
+
 static int put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 {
 	size_t i;
@@ -339,7 +363,8 @@ static int put_body_failed(tg_buf *b, const tg_statusdoc_unit *r, size_t n)
 		    (error = tg_statusdoc_put_line(b, str_of(r[i].u, "message"),
 		                                   TG_STATUS_REASON_BYTES)) <
 		            0 ||
-		    (error = tg_buf_puts(b, "\n")) < 0)
+		    (error = tg_buf_puts(b, "\n")) < 0 ||
+		    (error = put_unit_errors(b, r[i].u)) < 0)
 			return error;
 		header = true;
 	}
