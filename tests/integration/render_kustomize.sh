@@ -218,4 +218,13 @@ tt_eq "a base change re-renders web only" 3 "$(calls)"
 tt_eq "the base change reached the cluster" http \
 	"$(kc get service web -n shop -o jsonpath='{.spec.ports[0].name}')"
 
+# The overlay turns hostile: refused, and what it had applied stays.
+sed -i 's|^resources: \[ns.yaml, |resources: [ns.yaml, https://evil.example/x.yaml, |' "$P/web/kustomization.yaml"
+world_commit "web: a remote resource"
+once
+tt_contains "a refused overlay fails its unit" "$OUT" "unit web: failed"
+tt_eq "its objects stay (nothing pruned, nothing applied)" \
+	"$REGISTRY/shop/web:1.0@$digest" \
+	"$(kc get deployment web -n shop -o jsonpath='{.spec.template.spec.containers[0].image}')"
+
 tt_done
