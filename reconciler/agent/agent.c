@@ -43,6 +43,9 @@ void tg_agent_free(tg_agent *a)
 	tg_policy_watch_free(a->watch);
 	tg_source_free(a->source);
 	tg_render_free(a->render);
+	tg_oci_source_free(a->oci);
+	tg_source_free(a->status_repo);
+	json_decref(a->artifact);
 	tg_kube_free(a->kube);
 	free(a->cache_path);
 	free(a);
@@ -99,12 +102,29 @@ int tg_agent_open_verifiers(tg_verifier **v,
 	return error;
 }
 
+/* The source (Git or OCI) and, with status.url, the status repository. */
+static int open_sources(tg_agent *a)
+{
+	tg_source_opts so;
+	int error;
+
+	if (a->cfg->source.oci)
+		error = tg_agent__oci_open(a);
+	else {
+		tg_config_source_opts(&so, a->cfg);
+		error = tg_source_open(&a->source, &so);
+	}
+	if (error < 0 || !a->cfg->status.url)
+		return error;
+	tg_config_status_repo_opts(&so, a->cfg);
+	return tg_source_open(&a->status_repo, &so);
+}
+
 int tg_agent_new(tg_agent **out,
                  const tg_config *cfg,
                  const tg_agent_options *opts)
 {
 	tg_agent *a = tg_calloc(1, sizeof(*a));
-	tg_source_opts so;
 	int error;
 
 	*out = NULL;
@@ -130,8 +150,7 @@ int tg_agent_new(tg_agent **out,
 		goto out;
 	a->deployed = json_object();
 	a->violations = json_array();
-	tg_config_source_opts(&so, cfg);
-	if ((error = tg_source_open(&a->source, &so)) < 0)
+	if ((error = open_sources(a)) < 0)
 		goto out;
 	if ((error = tg_agent_open_render(&a->render, cfg)) < 0)
 		goto out;
@@ -167,7 +186,8 @@ static int render_units(tg_manifest_set *set, tg_agent *a)
 	tg_render_fs fs;
 	int error;
 
-	if ((error = tg_source_render_fs(&fs, a->source)) < 0)
+	if ((error = a->oci ? tg_oci_source_render_fs(&fs, a->oci)
+	                    : tg_source_render_fs(&fs, a->source)) < 0)
 		return error;
 	error = tg_render_units(set, a->render, &fs,
 	                        a->cfg->source.path ? a->cfg->source.path : "");
@@ -277,6 +297,8 @@ static json_t *new_status_doc(tg_agent *a, const char *commit)
 {
 	char now[21];
 
+	if (a->oci)
+		return tg_agent__oci_doc(a, commit);
 	tg_format_rfc3339(now, tg_now());
 	return json_pack("{s:s,s:s,s:s,s:s,s:{},s:[],s:[]}", "sourceCommit",
 	                 commit, "sourceUrl", a->cfg->source.url,
@@ -290,7 +312,9 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 
 	/* plan still fetches: it must show what the next cycle would do. */
 	a->status_fetched = false;
-	if (!plan && a->cfg->status.push) {
+	if (a->oci)
+		return tg_agent__oci_tree(tree, a);
+	if (!plan && a->cfg->status.push && !a->status_repo) {
 		/* The status refs come over the same connection. */
 		char *branch =
 		        tg_aprintf("refs/heads/%s", a->cfg->status.branch);
@@ -329,8 +353,10 @@ void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	/* Used once: a later publish (re-verification) fetches anew. */
 	a->status_fetched = false;
 	memset(&sr, 0, sizeof(sr));
-	if (tg_status_publish(&sr, tg_source_gitrepo(a->source), &so, doc) <
-	    0) {
+	if (tg_status_publish(&sr,
+	                      tg_source_gitrepo(a->status_repo ? a->status_repo
+	                                                       : a->source),
+	                      &so, doc) < 0) {
 		/* Never blocks applying: logged, tried again next cycle. */
 		tg_log(TG_LOG_ERROR, "status not published", "error",
 		       tg_error_last(), NULL);
@@ -460,7 +486,8 @@ log_cycle(const tg_cycle_result *r, const cycle_times *t, size_t images)
 }
 
 /* Fetch, read the tree and load its manifests; stop here when asked to
- * (nothing verified yet). */
+ * (nothing verified yet). 1 (and no tree) when an OCI source's artifact
+ * was refused and no verified one stands in. */
 static int load_cycle(tg_manifest_set **set_out,
                       tg_source_tree **tree_out,
                       tg_cycle_result *r,
@@ -473,6 +500,9 @@ static int load_cycle(tg_manifest_set **set_out,
 	if ((error = fetch_tree(tree_out, a, plan)) < 0)
 		return error;
 	t->fetch = tg_monotonic();
+	r->source_blocked = a->artifact_blocked;
+	if (!*tree_out)
+		return 1; /* a refused artifact and none to stand in */
 	tg_strlcpy(r->commit, tg_source_tree_commit(*tree_out),
 	           sizeof(r->commit));
 	if ((error = load_manifests(set_out, a, *tree_out)) < 0)
@@ -570,6 +600,13 @@ int tg_agent_cycle(tg_cycle_result *r,
 		*report_out = NULL;
 	if ((error = load_cycle(&set, &tree, r, &t, a, plan)) < 0)
 		goto out;
+	if (error == 1) {
+		/* Nothing verified to apply: the cluster keeps what it has
+		 * (no apply, no prune); the status says why. */
+		doc = new_status_doc(a, NULL);
+		error = plan ? 0 : finish_cycle(r, a, doc);
+		goto report;
+	}
 	if ((error = verify_images(&vs, a, set)) < 0)
 		goto out;
 	t.verify = tg_monotonic();
@@ -588,7 +625,8 @@ int tg_agent_cycle(tg_cycle_result *r,
 	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
 		goto out;
 	log_cycle(r, &t, vs.n);
-	if (report_out) {
+report:
+	if (error == 0 && report_out) {
 		*report_out = doc;
 		doc = NULL;
 	}
@@ -612,6 +650,8 @@ int tg_agent_remote_moved(bool *moved, tg_agent *a)
 	char oid[TG_SOURCE_OID_HEX];
 
 	*moved = false;
+	if (a->oci)
+		return tg_agent__oci_moved(moved, a);
 	return tg_source_remote_head(oid, moved, a->source);
 }
 

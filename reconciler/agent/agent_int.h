@@ -11,6 +11,7 @@
 
 #include "tollgate/agent.h"
 #include "tollgate/kube.h"
+#include "tollgate/oci_source.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
 #include "tollgate/render.h"
@@ -28,7 +29,11 @@ struct tg_agent {
 	tg_registry *registry;
 	tg_verdict_cache *cache;
 	tg_verifier *verifier;
-	tg_source *source;
+	tg_source *source;      /* a Git source, or NULL */
+	tg_oci_source *oci;     /* an OCI source, or NULL */
+	tg_source *status_repo; /* status.url's repository, or NULL */
+	json_t *artifact;       /* the OCI source's entry of this cycle */
+	bool artifact_blocked;  /* ... its new artifact was refused */
 	tg_kube *kube;
 	char *cache_path;
 	/* tollgate run: re-verification bypasses the verdict cache. */
@@ -64,6 +69,18 @@ TG_WUR int tg_agent_open_verifiers(tg_verifier **v,
                                    tg_verifier **rv,
                                    tg_agent *a,
                                    const tg_policy *p);
+
+/* OCI sources (oci_cycle.c). Open a->oci from the configuration. */
+TG_WUR int tg_agent__oci_open(tg_agent *a);
+/* Resolve, verify and read the artifact into *tree (NULL when it was
+ * refused and no verified one can stand in); a->artifact says what
+ * happened. 0, or a network error (the cycle fails). */
+TG_WUR int tg_agent__oci_tree(tg_source_tree **tree, tg_agent *a);
+/* A new status document about the artifact digest (NULL: the refused
+ * one). */
+json_t *tg_agent__oci_doc(tg_agent *a, const char *digest);
+/* Has the tag moved since the last cycle? */
+TG_WUR int tg_agent__oci_moved(bool *moved, tg_agent *a);
 
 /* A watch of the policy file at path, stamped now (before it is loaded,
  * so that a change during the load is seen by the next check). */

@@ -141,10 +141,25 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 	const char *name;
 	size_t i;
 
-	printf("source %s %s at %s\n",
-	       json_string_value(json_object_get(doc, "sourceUrl")),
-	       json_string_value(json_object_get(doc, "sourceBranch")),
-	       r->commit);
+	const json_t *art = json_object_get(doc, "artifact");
+
+	if (json_object_get(doc, "sourceBranch"))
+		printf("source %s %s at %s\n",
+		       json_string_value(json_object_get(doc, "sourceUrl")),
+		       json_string_value(json_object_get(doc, "sourceBranch")),
+		       r->commit);
+	else
+		printf("source %s at %s\n",
+		       json_string_value(json_object_get(doc, "sourceUrl")),
+		       r->commit[0] ? r->commit : "(nothing verified)");
+	if (art) {
+		json_t *reason;
+		printf("artifact %s: %s\n",
+		       json_string_value(json_object_get(art, "ref")),
+		       json_string_value(json_object_get(art, "verdict")));
+		json_array_foreach(json_object_get(art, "reasons"), i, reason)
+			printf("  %s\n", json_string_value(reason));
+	}
 	json_object_foreach(json_object_get(doc, "units"), name, u)
 		print_unit(name, u, plan);
 	json_array_foreach(json_object_get(doc, "prunedUnits"), i, u) {
@@ -202,9 +217,9 @@ static int run_cycle(int argc, char **argv, bool plan)
 	} else {
 		print_text(doc, &r, plan);
 	}
-	rc = r.failed    ? TG_EXIT_ERROR
-	     : r.blocked ? TG_EXIT_BLOCKED
-	                 : TG_EXIT_OK;
+	rc = r.failed                        ? TG_EXIT_ERROR
+	     : r.blocked || r.source_blocked ? TG_EXIT_BLOCKED
+	                                     : TG_EXIT_OK;
 out:
 	json_decref(doc);
 	tg_agent_free(agent);

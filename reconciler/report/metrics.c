@@ -29,7 +29,7 @@ struct tg_metrics {
 	uint64_t notify_ok, notify_failed;
 	uint64_t policy_reload_errors;
 	bool policy_stale;
-	char commit[41];
+	char commit[72]; /* commit or artifact digest */
 	char *url, *branch;
 };
 

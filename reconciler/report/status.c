@@ -32,6 +32,7 @@ typedef struct attempt {
 	git_oid commit;        /* new status commit */
 	git_oid notes_commit;  /* new notes commit */
 	bool notes_only;       /* status unchanged, only the note is missing */
+	bool no_notes;         /* an OCI source: no source commit to annotate */
 } attempt;
 
 static void attempt_clear(attempt *a)
@@ -283,7 +284,8 @@ static int make_commits(attempt *a,
 	if ((error = tg_gitrepo_commit_write(&a->commit, src, tree, a->tip, sig,
 	                                     msg, "status commit")) < 0)
 		goto out;
-	error = make_note(a, src, doc, sig, source);
+	if (!a->no_notes)
+		error = make_note(a, src, doc, sig, source);
 out:
 	git_tree_free(tree);
 	free(msg);
@@ -335,19 +337,22 @@ static int push_commits(bool *rejected,
                         const char *branch_ref)
 {
 	char *specs[2];
-	size_t n = a->notes_only ? 1 : 2;
-	int error;
+	size_t n = a->notes_only ? 1 : 2, first = a->no_notes ? 1 : 0;
+	int error = 0;
 
 	specs[0] = tg_aprintf(PUSH_NOTES ":%s", o->notes_ref);
 	specs[1] = tg_aprintf(PUSH_STATUS ":%s", branch_ref);
-	if ((error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0 ||
+	if ((!a->no_notes &&
+	     (error = set_ref(src, PUSH_NOTES, &a->notes_commit)) < 0) ||
 	    (!a->notes_only &&
 	     (error = set_ref(src, PUSH_STATUS, &a->commit)) < 0))
 		goto out;
-	error = tg_gitrepo_push(rejected, src, (const char *const *)specs, n);
+	error = tg_gitrepo_push(rejected, src,
+	                        (const char *const *)specs + first, n - first);
 	if (error || *rejected)
 		goto out;
-	if ((error = set_ref(src, TRACK_NOTES, &a->notes_commit)) == 0 &&
+	if ((a->no_notes ||
+	     (error = set_ref(src, TRACK_NOTES, &a->notes_commit)) == 0) &&
 	    !a->notes_only)
 		error = set_ref(src, TRACK_STATUS, &a->commit);
 out:
@@ -368,8 +373,8 @@ static int store(tg_status_result *r,
 	int error;
 
 	if (!o->push) {
-		if ((error = set_ref(src, o->notes_ref, &a->notes_commit)) ==
-		            0 &&
+		if ((a->no_notes || (error = set_ref(src, o->notes_ref,
+		                                     &a->notes_commit)) == 0) &&
 		    !a->notes_only)
 			error = set_ref(src, branch_ref, &a->commit);
 		return error < 0 ? error : 1;
@@ -395,13 +400,18 @@ static int publish_once(tg_status_result *r,
 	git_oid source;
 	int error;
 
-	git_oid_fromstr(&source, json_string_value(
-	                                 json_object_get(doc, "sourceCommit")));
+	/* An OCI source has no commit: no note, no shared history. */
+	a->no_notes = !json_object_get(doc, "sourceCommit");
+	memset(&source, 0, sizeof(source));
+	if (!a->no_notes)
+		git_oid_fromstr(&source, json_string_value(json_object_get(
+		                                 doc, "sourceCommit")));
 	/* Tips fetched with the source this cycle serve the first attempt;
 	 * after a refused push they are fetched again. */
 	if ((error = load_tips(a, src, o, branch_ref,
 	                       !(o->tips_fetched && r->attempts == 0))) < 0 ||
-	    (error = check_unrelated(src, a->tip, &source)) < 0)
+	    (!a->no_notes &&
+	     (error = check_unrelated(src, a->tip, &source)) < 0))
 		goto out;
 	if (a->tip && tg_status_same(a->prev, doc)) {
 		git_oid_tostr(r->commit, sizeof(r->commit),
@@ -409,7 +419,7 @@ static int publish_once(tg_status_result *r,
 		/* Nothing new, unless an earlier push stored the status
 		 * but not its note (two refs are not pushed atomically). */
 		error = 1;
-		if (note_exists(a, src, &source))
+		if (a->no_notes || note_exists(a, src, &source))
 			goto out;
 		a->notes_only = true;
 		error = make_note(a, src, doc, sig, &source);

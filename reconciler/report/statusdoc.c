@@ -196,9 +196,16 @@ int tg_status_validate(const json_t *doc)
 
 	if (!json_is_object(doc))
 		return tg_error_set(TG_EINVALID, "status: not an object");
-	if (!is_commit_hex(str_of(doc, "sourceCommit")))
+	if (str_of(doc, "sourceDigest") &&
+	    !json_object_get(doc, "sourceCommit")) {
+		if (!tg_digest_is_valid(str_of(doc, "sourceDigest")))
+			return tg_error_set(TG_EINVALID,
+			                    "status: sourceDigest: "
+			                    "expected a digest");
+	} else if (!is_commit_hex(str_of(doc, "sourceCommit"))) {
 		return tg_error_set(TG_EINVALID, "status: sourceCommit: "
 		                                 "expected a commit id");
+	}
 	if (!json_is_object(units))
 		return tg_error_set(TG_EINVALID,
 		                    "status: units: expected an object");
@@ -356,8 +363,8 @@ tg_statusdoc_units(size_t *n_out, const json_t *prev, const json_t *doc)
 {
 	const json_t *units = json_object_get(doc, "units"), *u, *pu;
 	const json_t *punits = json_object_get(prev, "units");
-	const char *name, *pc = str_of(prev, "sourceCommit");
-	bool new_commit = !pc || strcmp(pc, str_of(doc, "sourceCommit"));
+	const char *name, *pc = source_id(prev);
+	bool new_commit = !pc || strcmp(pc, source_id(doc));
 	tg_statusdoc_unit *r = tg_calloc(json_object_size(units) +
 	                                         json_object_size(punits) + 1,
 	                                 sizeof(*r));

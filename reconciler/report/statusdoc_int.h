@@ -21,6 +21,15 @@ static inline const char *str_of(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* What the status is about: the source commit, or an OCI source's
+ * artifact digest (sourceDigest). NULL when neither. */
+static inline const char *source_id(const json_t *doc)
+{
+	const char *c = str_of(doc, "sourceCommit");
+
+	return c ? c : str_of(doc, "sourceDigest");
+}
+
 /* Where verdict v sorts: blocked, failed, applied, unchanged, removed,
  * anything else. */
 static inline int verdict_rank(const char *v)

@@ -215,8 +215,16 @@ static int md_title(tg_buf *b, const json_t *doc)
 {
 	int error;
 
-	if ((error = tg_buf_printf(b, "# tollgate status\n\nSource commit `%s`",
-	                           str_of(doc, "sourceCommit"))) < 0)
+	if (str_of(doc, "sourceCommit"))
+		error = tg_buf_printf(b,
+		                      "# tollgate status\n\nSource commit `%s`",
+		                      str_of(doc, "sourceCommit"));
+	else
+		error = tg_buf_printf(b,
+		                      "# tollgate status\n\nSource artifact "
+		                      "`%s`",
+		                      source_id(doc));
+	if (error < 0)
 		return error;
 	if (str_of(doc, "sourceBranch") &&
 	    ((error = tg_buf_puts(b, " on branch ")) < 0 ||

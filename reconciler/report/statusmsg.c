@@ -4,6 +4,7 @@
  * drift and violations, and trailers. Text from the document is cleaned
  * by statusdoc.c before it reaches a header line.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +82,7 @@ static int put_drift_subject(tg_buf *b, const json_t *drift, const char *commit)
 		                           u ? u : "?")) < 0)
 			return error;
 	}
-	return tg_buf_printf(b, " at %.7s", commit);
+	return tg_buf_printf(b, " at %s", commit);
 }
 
 /* "blocked: payments at 3f2c1a9 (1 of 2 images failed verification)"
@@ -99,9 +100,47 @@ static int put_group(tg_buf *b,
 	                           r[from].verdict)) < 0 ||
 	    (error = put_unit_list(b, r, from, to, TG_STATUS_SUBJECT_MAX / 3)) <
 	            0 ||
-	    (!groups && (error = tg_buf_printf(b, " at %.7s", commit)) < 0))
+	    (!groups && (error = tg_buf_printf(b, " at %s", commit)) < 0))
 		return error;
 	return tg_statusdoc_put_detail(b, r, from, to);
+}
+
+/* An OCI source's artifact verdict differs from the previous status. */
+static bool artifact_changed(const json_t *prev, const json_t *doc)
+{
+	const json_t *a = json_object_get(doc, "artifact");
+	const json_t *p = json_object_get(prev, "artifact");
+
+	return a && !(p &&
+	              json_equal(json_object_get(a, "digest"),
+	                         json_object_get(p, "digest")) &&
+	              json_equal(json_object_get(a, "verdict"),
+	                         json_object_get(p, "verdict")));
+}
+
+/* "artifact blocked: sha256:1a2b3c4d5e6f (deployed: sha256:...)". */
+static int put_artifact_subject(tg_buf *b, const json_t *doc)
+{
+	const json_t *a = json_object_get(doc, "artifact");
+	const char *d = str_of(a, "digest");
+	int error;
+
+	if ((error = tg_buf_printf(b, "artifact %s: ",
+	                           str_of(a, "verdict") ? str_of(a, "verdict")
+	                                                : "?")) < 0 ||
+	    (error = tg_statusdoc_put_line(b, d ? d : "(no digest)", 19)) < 0)
+		return error;
+	return tg_buf_printf(b, " (deployed: %.19s)", source_id(doc));
+}
+
+/* The short name of what the status is about: 7 hex digits of a commit,
+ * "sha256:" and 12 hex digits of a digest. */
+static void short_id(char out[24], const json_t *doc)
+{
+	const char *id = source_id(doc);
+
+	snprintf(out, 24, "%.*s", tg_str_has_prefix(id, "sha256:") ? 19 : 7,
+	         id);
 }
 
 /* The subject when no unit changed: drift, violations or nothing. */
@@ -115,14 +154,16 @@ static int put_other_subject(tg_buf *b,
 		return put_drift_subject(b, json_object_get(doc, "drift"),
 		                         commit);
 	if (drift_changed)
-		return tg_buf_printf(b, "drift: none at %.7s", commit);
+		return tg_buf_printf(b, "drift: none at %s", commit);
 	if (!json_equal(json_object_get(prev, "violations"),
 	                json_object_get(doc, "violations")))
 		return tg_buf_printf(
-		        b, "violations: %zu at %.7s",
+		        b, "violations: %zu at %s",
 		        json_array_size(json_object_get(doc, "violations")),
 		        commit);
-	return tg_buf_printf(b, "status: %.7s (no unit changed)", commit);
+	if (artifact_changed(prev, doc))
+		return put_artifact_subject(b, doc);
+	return tg_buf_printf(b, "status: %s (no unit changed)", commit);
 }
 
 static int put_subject(tg_buf *b,
@@ -131,12 +172,13 @@ static int put_subject(tg_buf *b,
                        const json_t *prev,
                        const json_t *doc)
 {
-	const char *commit = str_of(doc, "sourceCommit");
+	char commit[24];
 	size_t i = 0, j, groups = 0;
 	bool drift_changed = !json_equal(json_object_get(prev, "drift"),
 	                                 json_object_get(doc, "drift"));
 	int error;
 
+	short_id(commit, doc);
 	while (i < n) {
 		size_t changed = 0;
 
@@ -463,14 +505,40 @@ static int put_body_violations(tg_buf *b, const json_t *doc)
 	return tg_buf_puts(b, "\n");
 }
 
+/* An OCI source's artifact that was not allowed: its reference and
+ * reasons (as an image's). */
+static int put_body_artifact(tg_buf *b, const json_t *doc)
+{
+	const json_t *a = json_object_get(doc, "artifact");
+	const char *v = str_of(a, "verdict");
+	int error;
+
+	if (!a || (v && (!strcmp(v, "allowed") || !strcmp(v, "warned"))))
+		return 0;
+	if ((error = tg_buf_puts(b, "Artifact not deployed: ")) < 0 ||
+	    (error = tg_statusdoc_put_line(
+	             b, str_of(a, "ref") ? str_of(a, "ref") : "?",
+	             TG_STATUS_NOTE_NAME_BYTES)) < 0 ||
+	    (error = tg_buf_puts(b, "\n")) < 0 ||
+	    (error = tg_statusdoc_put_reasons(b, a, "    ")) < 0)
+		return error;
+	return tg_buf_puts(b, "\n");
+}
+
 static int
 put_trailers(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 {
 	size_t i;
 	int error;
 
-	if ((error = tg_buf_printf(b, "Source-Commit: %s\n",
-	                           str_of(doc, "sourceCommit"))) < 0)
+	if (str_of(doc, "sourceCommit"))
+		error = tg_buf_printf(b, "Source-Commit: %s\n",
+		                      str_of(doc, "sourceCommit"));
+	else
+		error = tg_buf_printf(b, "Source-Digest: %s\nSource-Ref: %s\n",
+		                      str_of(doc, "sourceDigest"),
+		                      str_of(doc, "sourceRef"));
+	if (error < 0)
 		return error;
 	for (i = 0; i < n; i++) {
 		if (!r[i].changed)
@@ -495,6 +563,7 @@ int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
 	if ((error = put_subject(&b, r, n, prev, doc)) >= 0 &&
 	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
+	    (error = put_body_artifact(&b, doc)) >= 0 &&
 	    (error = put_body_blocked(&b, r, n)) >= 0 &&
 	    (error = put_body_admission(&b, r, n)) >= 0 &&
 	    (error = put_body_workloads(&b, r, n, false)) >= 0 &&

@@ -430,6 +430,53 @@ bool tg_archive_has_dir(const tg_archive *a, const char *path)
 	       a->entries[lo].path[n] == '/';
 }
 
+const tg_archive_file *tg_archive_find(const tg_archive *a, const char *path)
+{
+	tg_archive_file key = { path, NULL, 0 };
+
+	return bsearch(&key, a->files, a->nfiles, sizeof(tg_archive_file),
+	               file_cmp);
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The component of path right below dir (n bytes of it), or NULL. */
+static const char *child_of(const char *path, const char *dir, size_t n)
+{
+	if (!n)
+		return path;
+	if (strncmp(path, dir, n) || path[n] != '/')
+		return NULL;
+	return path + n + 1;
+}
+
+void tg_archive_list(char ***names_out,
+                     size_t *n_out,
+                     const tg_archive *a,
+                     const char *dir)
+{
+	size_t i, k = 0, n = strlen(dir);
+	char **names = tg_calloc(a->nentries + 1, sizeof(char *));
+	const char *c;
+
+	for (i = 0; i < a->nentries; i++)
+		if ((c = child_of(a->entries[i].path, dir, n)))
+			names[k++] = tg_strndup(c, strcspn(c, "/"));
+	qsort(names, k, sizeof(char *), name_cmp);
+	/* an entry and its parent's listing name one child twice */
+	for (i = 0, n = 0; i < k; i++) {
+		if (n && !strcmp(names[n - 1], names[i]))
+			free(names[i]);
+		else
+			names[n++] = names[i];
+	}
+	*names_out = names;
+	*n_out = n;
+}
+
 void tg_archive_free(tg_archive *a)
 {
 	size_t i;

@@ -47,4 +47,21 @@ tg_gitrepo_auth tg_source_auth_hooks(tg_source_auth *a);
 
 void tg_source_auth_clear(tg_source_auth *a);
 
+/* A tree built by another reader (the OCI source): files are added with
+ * their heap path and bytes (NUL-terminated, owned by the tree from then
+ * on), then sorted. id names the content (commit or artifact digest). */
+tg_source_tree *tg_source__tree_new(const char *id);
+void tg_source__tree_add(tg_source_tree *t,
+                         char *path,
+                         char *data,
+                         size_t len);
+void tg_source__tree_sort(tg_source_tree *t);
+
+/* The unpacked archive a as a tg_render_fs (archivefs.c); a is borrowed
+ * and must outlive it. */
+struct tg_render_fs;
+struct tg_archive;
+void tg_source__archive_fs(struct tg_render_fs *out,
+                           const struct tg_archive *a);
+
 #endif

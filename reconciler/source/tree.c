@@ -22,7 +22,7 @@ struct tg_source_tree {
 	tg_source_problem *problems;
 	size_t nproblems;
 	size_t pcap;
-	char commit[TG_SOURCE_OID_HEX];
+	char commit[TG_SOURCE_ID_MAX];
 };
 
 /* Context of one tree walk. */
@@ -439,7 +439,7 @@ int tg_source_read(tg_source_tree **out, tg_source *s)
 		return tg_error_set(TG_ERROR, "%s: nothing fetched yet",
 		                    s->url);
 	w.t = tg_calloc(1, sizeof(*w.t));
-	memcpy(w.t->commit, s->commit, sizeof(w.t->commit));
+	tg_strlcpy(w.t->commit, s->commit, sizeof(w.t->commit));
 	if ((error = subtree(&w.root, &w)) < 0)
 		goto out;
 	if ((error = walk_tree(&w, w.root, "", 0)) < 0)
@@ -452,6 +452,24 @@ out:
 	tg_source_tree_free(w.t);
 	free(w.what);
 	return error;
+}
+
+tg_source_tree *tg_source__tree_new(const char *id)
+{
+	tg_source_tree *t = tg_calloc(1, sizeof(*t));
+
+	tg_strlcpy(t->commit, id, sizeof(t->commit));
+	return t;
+}
+
+void tg_source__tree_add(tg_source_tree *t, char *path, char *data, size_t len)
+{
+	tree_add(t, path, data, len);
+}
+
+void tg_source__tree_sort(tg_source_tree *t)
+{
+	qsort(t->files, t->nfiles, sizeof(*t->files), file_cmp);
 }
 
 size_t tg_source_tree_count(const tg_source_tree *t)

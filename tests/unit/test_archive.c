@@ -22,12 +22,21 @@ static bool keep_yaml(const char *path)
 	return tg_str_has_suffix(path, ".yaml");
 }
 
+static void free_names(char **names, size_t n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+}
+
 static void test_archive_unpacks_flux_layout(void **state)
 {
 	size_t len;
 	char *data = tt_read_src("tests/data/archive/good/flux.tar.gz", &len);
 	tg_archive *a = NULL;
 	const tg_archive_file *f;
+	char **names;
+	size_t n;
 
 	(void)state;
 	if (tg_archive_unpack(&a, "flux", data, len, keep_yaml) < 0)
@@ -48,6 +57,18 @@ static void test_archive_unpacks_flux_layout(void **state)
 	assert_false(tg_archive_has_dir(a, "app"));
 	assert_false(tg_archive_has_dir(a, "root.yaml"));
 	assert_false(tg_archive_has_dir(a, "apps/web/config.yaml"));
+	assert_non_null(tg_archive_find(a, "root.yaml"));
+	assert_null(tg_archive_find(a, "apps/README.md")); /* not kept */
+	tg_archive_list(&names, &n, a, "");
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "apps");
+	assert_string_equal(names[1], "root.yaml");
+	free_names(names, n);
+	tg_archive_list(&names, &n, a, "apps");
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "README.md");
+	assert_string_equal(names[1], "web");
+	free_names(names, n);
 	tg_archive_free(a);
 	free(data);
 }

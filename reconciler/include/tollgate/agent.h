@@ -107,8 +107,8 @@ typedef struct tg_agent_policy_state {
 /*
  * tollgate run, before each cycle: has the content of the policy file, or
  * of a key or trust file the policy in force names, changed since it was
- * read (SHA-256 of each, or a file that appeared or went away)? Then load the policy
- * again: a policy that loads is in force from this cycle on (the verdict
+ * read (SHA-256 of each, or a file that appeared or went away)? Then load the
+ * policy again: a policy that loads is in force from this cycle on (the verdict
  * cache is keyed by the policy's hash, so no old verdict is reused); one
  * that does not keeps the previous policy in force and is reported in
  * out->stale until a later check loads it. While stale, every check loads

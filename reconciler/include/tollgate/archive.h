@@ -64,6 +64,17 @@ const tg_archive_file *tg_archive_get(const tg_archive *a, size_t i);
  * implied by an entry below it. */
 bool tg_archive_has_dir(const tg_archive *a, const char *path);
 
+/* The kept file at path (borrowed), or NULL. */
+const tg_archive_file *tg_archive_find(const tg_archive *a, const char *path);
+
+/* The names of the entries directly in directory dir ("" = the root),
+ * sorted, listed or implied (caller frees each and the array); none for
+ * a path that is not a directory. */
+void tg_archive_list(char ***names_out,
+                     size_t *n_out,
+                     const tg_archive *a,
+                     const char *dir);
+
 void tg_archive_free(tg_archive *a);
 
 #endif

@@ -36,7 +36,8 @@ typedef struct tg_cycle_result {
 	bool stopped; /* the cycle stopped early (signal, lease) */
 	bool status_committed;
 	bool status_pushed;
-	char commit[41]; /* the source commit */
+	bool source_blocked; /* the OCI source's new artifact was refused */
+	char commit[72];     /* the source commit or artifact digest */
 } tg_cycle_result;
 
 /*

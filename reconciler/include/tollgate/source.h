@@ -33,6 +33,10 @@
 /* 40 hex digits of a SHA-1 commit id plus NUL. */
 #define TG_SOURCE_OID_HEX 41
 
+/* What names a source's content: a commit id, or an OCI artifact's digest
+ * ("sha256:" and 64 hex digits), plus NUL. */
+#define TG_SOURCE_ID_MAX 72
+
 typedef struct tg_source tg_source;
 
 /* The cache repository (tollgate/gitrepo.h). */
@@ -126,7 +130,8 @@ size_t tg_source_tree_problem_count(const tg_source_tree *t);
 /* Problem i, in tree order; borrowed from t. */
 const tg_source_problem *tg_source_tree_problem(const tg_source_tree *t,
                                                 size_t i);
-/* The commit the files were read from (40 hex). */
+/* The commit the files were read from (40 hex), or for an OCI source the
+ * artifact's digest. */
 const char *tg_source_tree_commit(const tg_source_tree *t);
 void tg_source_tree_free(tg_source_tree *t);
 
