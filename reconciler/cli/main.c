@@ -27,6 +27,8 @@ static void usage(FILE *f)
 	      "  manifests DIR                    objects, units and images "
 	      "found in DIR\n"
 	      "  verify --policy FILE IMAGE...    verdict for each image\n"
+	      "  check --policy FILE DIR          scopes and workload rules "
+	      "on DIR, for CI\n"
 	      "  once --config FILE               one reconcile cycle\n"
 	      "  plan --config FILE               what once would do; "
 	      "writes nothing\n"
@@ -45,7 +47,7 @@ static const struct {
 	{ "version", tg_cmd_version },     { "verify", tg_cmd_verify },
 	{ "manifests", tg_cmd_manifests }, { "once", tg_cmd_once },
 	{ "plan", tg_cmd_plan },           { "run", tg_cmd_run },
-	{ "sigstore", tg_cmd_sigstore },
+	{ "sigstore", tg_cmd_sigstore },   { "check", tg_cmd_check },
 	/* commands are added here, one line each */
 };
 

@@ -116,7 +116,7 @@ static const char *decide_unit(json_t *entry,
 	json_object_set_new(entry, "images", images);
 	if (!tg_manifest_unit_is_valid(unit))
 		return fail_unit(entry, unit);
-	for (i = 0; i < n; i++) {
+	for (i = 0; vs != NULL && i < n; i++) {
 		const char *ref = tg_manifest_image_written(
 		        tg_manifest_unit_image(unit, i));
 		const tg_verdict *v = tg_plan_verdict_for(vs, ref);
@@ -297,6 +297,21 @@ static void hold_unit(tg_apply *ap,
 	       json_string_value(json_object_get(entry, "message")), NULL);
 }
 
+const char *tg_plan_decide_unit(json_t *entry,
+                                tg_cycle_result *r,
+                                const tg_manifest_set *set,
+                                tg_manifest_unit *unit,
+                                const tg_plan_verdicts *vs,
+                                const tg_plan_admission *adm)
+{
+	const char *verdict = decide_unit(entry, unit, vs);
+
+	if (adm && (!verdict || !strcmp(verdict, "blocked")) &&
+	    admit_unit(entry, r, set, unit, adm))
+		verdict = "blocked";
+	return verdict;
+}
+
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
                    tg_cycle_result *r,
@@ -311,12 +326,10 @@ void tg_plan_units(tg_apply *ap,
 		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
 		const char *name = tg_manifest_unit_name(unit);
 		json_t *entry = json_object(), **objs = NULL;
-		const char *verdict = decide_unit(entry, unit, vs);
+		const char *verdict =
+		        tg_plan_decide_unit(entry, r, set, unit, vs, adm);
 		size_t n = 0;
 
-		if (adm && (!verdict || !strcmp(verdict, "blocked")) &&
-		    admit_unit(entry, r, set, unit, adm))
-			verdict = "blocked";
 		json_object_set_new(units, name, entry);
 		r->units++;
 		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {

@@ -472,14 +472,15 @@ static void test_policy_examples_load_and_select(void **state)
 		"examples/policies/basic.yaml",
 		"examples/policies/github-keyless.yaml",
 		"examples/policies/mirror-and-exceptions.yaml",
+		"examples/policies/workloads.yaml",
 	};
 	tg_policy *p;
 	const tg_policy_rule *r;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(count_files("examples/policies/*.yaml"), 3);
-	for (i = 0; i < 3; i++) {
+	assert_int_equal(count_files("examples/policies/*.yaml"), 4);
+	for (i = 0; i < 4; i++) {
 		p = load_ok(examples[i]);
 		tg_policy_free(p);
 	}

@@ -50,6 +50,9 @@ TG_WUR int tg_cmd_version(int argc, char **argv);
 TG_WUR int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */
 TG_WUR int tg_cmd_manifests(int argc, char **argv);
+/* tollgate check --policy FILE DIR: scopes, workload rules (and with
+ * --images the images) of a deploy tree, offline, for CI. */
+TG_WUR int tg_cmd_check(int argc, char **argv);
 TG_WUR int tg_cmd_once(int argc, char **argv);
 TG_WUR int tg_cmd_plan(int argc, char **argv);
 /* tollgate run --config FILE: reconcile until SIGTERM. */

@@ -76,6 +76,21 @@ typedef struct tg_plan_admission {
 } tg_plan_admission;
 
 /*
+ * Decide one unit into its status entry (images, errors, "admission",
+ * "workloads", message) without applying anything: "failed" (invalid
+ * files), "blocked" (an image blocked, an object not admitted, a
+ * workload violation in enforce mode) or NULL (it would be applied).
+ * vs NULL: images are not looked at (tollgate check without --images).
+ * r (may be NULL) counts the workload violations.
+ */
+const char *tg_plan_decide_unit(json_t *entry,
+                                tg_cycle_result *r,
+                                const tg_manifest_set *set,
+                                tg_manifest_unit *unit,
+                                const tg_plan_verdicts *vs,
+                                const tg_plan_admission *adm);
+
+/*
  * Decide every unit of set into doc's "units" (verdict "failed",
  * "blocked" or "planned", images, "admission" reasons, message),
  * counting units into r; pin the images of the planned units and hand
