@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "tollgate/error.h"
 
@@ -48,6 +49,10 @@ TG_WUR int tg_key_load_file(tg_key **out, const char *path);
  * certificate key it cannot decode) is TG_EPARSE. */
 TG_WUR int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey);
 
+/* The key of certificate cert (its SubjectPublicKeyInfo as it stands in
+ * the certificate, not re-encoded). As tg_key_from_evp(). */
+TG_WUR int tg_key_from_x509(tg_key **out, const char *name, X509 *cert);
+
 tg_key_kind tg_key_type(const tg_key *key);
 const char *tg_key_type_name(const tg_key *key); /* "ecdsa-p256" ... */
 const char *tg_key_name(const tg_key *key);
@@ -56,6 +61,8 @@ EVP_PKEY *tg_key_evp(const tg_key *key);
 /* "sha256:<hex>" of the DER SubjectPublicKeyInfo: a stable key id for
  * evidence. Borrowed. */
 const char *tg_key_id(const tg_key *key);
+/* The DER SubjectPublicKeyInfo of the key (*len its bytes). Borrowed. */
+const unsigned char *tg_key_spki(const tg_key *key, size_t *len);
 
 /*
  * Verify sig over msg. For RSA both PKCS#1 v1.5 and PSS are tried.

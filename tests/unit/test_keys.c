@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "testlib.h"
 #include "tollgate/error.h"
@@ -227,6 +228,48 @@ static void test_keys_ed25519_refuses_prehashed(void **state)
 	EVP_PKEY_free(priv);
 }
 
+/* The key of a certificate (tg_key_from_x509) is the key tg_key_from_evp
+ * makes of the same EVP_PKEY: same id, same DER SubjectPublicKeyInfo. */
+static void test_keys_from_x509_matches_evp(void **state)
+{
+	size_t len, l1, l2;
+	char *pem = tt_read_src("tests/data/bundles/rekor2/good/"
+	                        "attestation-ed25519.json",
+	                        &len);
+	json_t *doc = json_loadb(pem, len, 0, NULL);
+	const char *b64 = json_string_value(json_object_get(
+	        json_object_get(json_object_get(doc, "verificationMaterial"),
+	                        "certificate"),
+	        "rawBytes"));
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	const unsigned char *s1, *s2;
+	tg_key *a = NULL, *b = NULL;
+	size_t der_len;
+	X509 *cert;
+
+	(void)state;
+	assert_non_null(b64);
+	assert_int_equal(tg_base64_decode(&der, &der_len, b64, strlen(b64)), 0);
+	p = der;
+	cert = d2i_X509(NULL, &p, (long)der_len);
+	assert_non_null(cert);
+	assert_int_equal(tg_key_from_x509(&a, "cert", cert), 0);
+	assert_int_equal(tg_key_from_evp(&b, "evp", X509_get0_pubkey(cert)), 0);
+	assert_string_equal(tg_key_id(a), tg_key_id(b));
+	s1 = tg_key_spki(a, &l1);
+	s2 = tg_key_spki(b, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(s1, s2, l1);
+	assert_int_equal(tg_key_type(a), TG_KEY_ECDSA_P256);
+	tg_key_free(a);
+	tg_key_free(b);
+	X509_free(cert);
+	free(der);
+	json_decref(doc);
+	free(pem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_keys_verify_digest_matches_message_form),
 		cmocka_unit_test(test_keys_rejects_bad_and_weak_keys),
 		cmocka_unit_test(test_keys_ed25519_refuses_prehashed),
+		cmocka_unit_test(test_keys_from_x509_matches_evp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,8 @@ struct tg_key {
 	tg_key_kind type;
 	char *name;
 	char id[TG_DIGEST_STR_LEN + 1];
+	unsigned char *spki; /* DER SubjectPublicKeyInfo (OPENSSL_malloc) */
+	size_t spki_len;
 };
 
 static const char *const type_names[] = {
@@ -84,12 +86,41 @@ static int classify(tg_key_kind *out, const char *name, EVP_PKEY *pkey)
 	                    name);
 }
 
-int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
+/* A key of pkey whose DER SubjectPublicKeyInfo is der (owned by the key
+ * from here on, OPENSSL_malloc'd), or NULL when it cannot be encoded. */
+static int key_new(tg_key **out,
+                   const char *name,
+                   EVP_PKEY *pkey,
+                   unsigned char *der,
+                   int der_len)
 {
 	tg_key *key;
-	unsigned char *der = NULL;
 	tg_key_kind type = TG_KEY_ECDSA_P256; /* set by classify() */
-	int der_len, error;
+	int error;
+
+	*out = NULL;
+	if ((error = classify(&type, name, pkey)) < 0) {
+		OPENSSL_free(der);
+		return error;
+	}
+	if (der_len <= 0)
+		return tg_error_add_openssl(tg_error_set(
+		        TG_EINVALID, "%s: cannot encode public key", name));
+	key = tg_calloc(1, sizeof(*key));
+	key->type = type;
+	key->name = tg_strdup(name);
+	tg_sha256_digest_str(key->id, der, (size_t)der_len);
+	key->spki = der;
+	key->spki_len = (size_t)der_len;
+	EVP_PKEY_up_ref(pkey);
+	key->pkey = pkey;
+	*out = key;
+	return 0;
+}
+
+int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
 
 	*out = NULL;
 	if (!pkey)
@@ -97,20 +128,26 @@ int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
 		                    "%s: the public key cannot be "
 		                    "decoded",
 		                    name);
-	if ((error = classify(&type, name, pkey)) < 0)
-		return error;
-	if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
-		return tg_error_add_openssl(tg_error_set(
-		        TG_EINVALID, "%s: cannot encode public key", name));
-	key = tg_calloc(1, sizeof(*key));
-	key->type = type;
-	key->name = tg_strdup(name);
-	tg_sha256_digest_str(key->id, der, (size_t)der_len);
-	OPENSSL_free(der);
-	EVP_PKEY_up_ref(pkey);
-	key->pkey = pkey;
-	*out = key;
-	return 0;
+	return key_new(out, name, pkey, der, i2d_PUBKEY(pkey, &der));
+}
+
+/* OpenSSL 3 encodes an EVP_PKEY through its encoder machinery, which
+ * costs more than a signature check; a certificate's X509_PUBKEY holds
+ * the algorithm and key bits as they were and encodes cheaply. */
+int tg_key_from_x509(tg_key **out, const char *name, X509 *cert)
+{
+	EVP_PKEY *pkey = X509_get0_pubkey(cert);
+	unsigned char *der = NULL;
+
+	*out = NULL;
+	ERR_clear_error();
+	if (!pkey)
+		return tg_error_set(TG_EPARSE,
+		                    "%s: the public key cannot be "
+		                    "decoded",
+		                    name);
+	return key_new(out, name, pkey, der,
+	               i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der));
 }
 
 /* A key of len bytes (PEM or DER) fits TG_MAX_PEM_BYTES; else TG_ETOOBIG
@@ -225,6 +262,12 @@ EVP_PKEY *tg_key_evp(const tg_key *key)
 const char *tg_key_id(const tg_key *key)
 {
 	return key->id;
+}
+
+const unsigned char *tg_key_spki(const tg_key *key, size_t *len)
+{
+	*len = key->spki_len;
+	return key->spki;
 }
 
 /* The message digest for key and hash; NULL (and a message) when the pair
@@ -376,6 +419,7 @@ void tg_key_free(tg_key *key)
 	if (!key)
 		return;
 	EVP_PKEY_free(key->pkey);
+	OPENSSL_free(key->spki);
 	free(key->name);
 	free(key);
 }

@@ -364,7 +364,6 @@ out:
  * point off the curve): X509_get0_pubkey() is then NULL. */
 static int pick_signer(vctx *v)
 {
-	EVP_PKEY *pkey;
 	int error;
 
 	if (v->b->leaf) {
@@ -374,14 +373,15 @@ static int pick_signer(vctx *v)
 			                    "signed with a certificate, but a "
 			                    "public key was expected");
 		v->signer = NULL;
-		pkey = X509_get0_pubkey(v->b->leaf);
-		ERR_clear_error();
-		if (!pkey)
+		if (!X509_get0_pubkey(v->b->leaf)) {
+			ERR_clear_error();
 			return tg_error_set(TG_EPARSE,
 			                    "signing certificate's public "
 			                    "key cannot be decoded");
-		if ((error = tg_key_from_evp(&v->cert_key,
-		                             "signing certificate", pkey)) < 0)
+		}
+		if ((error = tg_key_from_x509(&v->cert_key,
+		                              "signing certificate",
+		                              v->b->leaf)) < 0)
 			return error;
 		v->signer = v->cert_key;
 		return 0;
@@ -419,6 +419,23 @@ static int check_chain_roots(const vctx *v)
 	return 0;
 }
 
+/* The leaf's DER, which log entries are compared with byte for byte. */
+static int keep_leaf_der(bundle *b)
+{
+	unsigned char *der = NULL;
+	int len;
+
+	if (!b->leaf || b->leaf_der)
+		return 0;
+	len = i2d_X509(b->leaf, &der);
+	if (len <= 0)
+		return tg_error_set(TG_EPARSE, "signing certificate cannot be "
+		                               "encoded");
+	b->leaf_der = der;
+	b->leaf_der_len = (size_t)len;
+	return 0;
+}
+
 /* Does the bundle hold an entry of a Rekor v2 log (kind version 0.0.2, no
  * integrated time, no signed entry timestamp)? */
 static bool has_rekor_v2_entry(const bundle *b)
@@ -437,6 +454,8 @@ int tg_bundle_verify_all(vctx *v)
 	int error;
 
 	if ((error = pick_signer(v)) < 0 || (error = check_chain_roots(v)) < 0)
+		return error;
+	if ((error = keep_leaf_der(v->b)) < 0)
 		return error;
 	if ((error = v->b->dsse ? check_dsse(v) : check_message(v)) < 0 ||
 	    (error = check_entries(v)) < 0)

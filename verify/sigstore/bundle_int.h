@@ -47,6 +47,9 @@ typedef struct bundle {
 	json_t *doc;
 	int minor; /* 1, 2 or 3 */
 	X509 *leaf;
+	unsigned char *leaf_der; /* leaf's DER (OPENSSL_malloc), set when
+	                            verification starts */
+	size_t leaf_der_len;
 	bool key_hint; /* verificationMaterial.publicKey */
 	X509 *chain_roots[TG_MAX_CHAIN_DEPTH]; /* self-signed, in the chain */
 	json_t *legacy_body; /* legacy annotation: the entry body */

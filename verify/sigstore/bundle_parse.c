@@ -375,6 +375,7 @@ void tg_bundle_clear(bundle *b)
 	for (i = 0; i < b->ntsas; i++)
 		free(b->tsas[i]);
 	X509_free(b->leaf);
+	OPENSSL_free(b->leaf_der);
 	for (i = 0; i < b->nchain_roots; i++)
 		X509_free(b->chain_roots[i]);
 	free(b->sig);

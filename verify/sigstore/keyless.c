@@ -300,25 +300,20 @@ static int check_time(X509 *leaf, int64_t t)
 	                    when);
 }
 
-/* Chain leaf to ca at t; 1 and *issuer_out on success. */
-static int chain_to(X509 **issuer_out,
-                    X509 *leaf,
-                    STACK_OF(X509) * untrusted,
-                    const tg_tr_ca *ca,
-                    int64_t t,
-                    int *verr)
+/* Verify leaf's chain in store at t; 1 with the chain's second
+ * certificate (the leaf's issuer) in *issuer_out, else 0 and *verr. */
+static int verify_in(X509 **issuer_out,
+                     X509 *leaf,
+                     STACK_OF(X509) * untrusted,
+                     X509_STORE *store,
+                     int64_t t,
+                     int *verr)
 {
-	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) * chain;
-	size_t i;
 	int ok = 0;
 
-	if (!store || !ctx)
-		goto out;
-	for (i = 0; i < ca->ncerts; i++)
-		X509_STORE_add_cert(store, ca->certs[i]);
-	if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted))
+	if (!ctx || !X509_STORE_CTX_init(ctx, store, leaf, untrusted))
 		goto out;
 	X509_STORE_CTX_set_time(ctx, 0, (time_t)t);
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
@@ -334,8 +329,38 @@ static int chain_to(X509 **issuer_out,
 	}
 out:
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * Chain leaf to ca at t; 1 and *issuer_out on success. First to ca's
+ * first certificate alone, whose own chain was verified when the trust
+ * root was loaded (one signature check here instead of one per
+ * certificate), with the validity of the certificates above it checked
+ * against t; else to every certificate of ca.
+ */
+static int chain_to(X509 **issuer_out,
+                    X509 *leaf,
+                    STACK_OF(X509) * untrusted,
+                    const tg_tr_ca *ca,
+                    int64_t t,
+                    int *verr)
+{
+	X509_STORE *store;
+	size_t i;
+	int ok = 0;
+
+	if (ca->upper_ok && tg_validity_contains(&ca->upper, t) &&
+	    verify_in(issuer_out, leaf, untrusted, ca->anchor, t, verr))
+		return 1;
+	store = X509_STORE_new();
+	if (!store)
+		return 0;
+	for (i = 0; i < ca->ncerts; i++)
+		X509_STORE_add_cert(store, ca->certs[i]);
+	ok = verify_in(issuer_out, leaf, untrusted, store, t, verr);
+	X509_STORE_free(store);
 	return ok;
 }
 
@@ -394,7 +419,8 @@ int tg_keyless_verify_cert_with(X509 **issuer_out,
 /* ---- Signed certificate timestamps (RFC 6962 section 3.2) ---------------- */
 
 /* The precertificate TBS: leaf's TBSCertificate without the SCT list
- * extension, as the CT log saw it when it signed. */
+ * extension, as the CT log saw it when it signed; re-encoded by OpenSSL
+ * (the way for certificates whose DER tbs_cut() cannot walk). */
 static int precert_tbs(unsigned char **out, int *len, X509 *leaf)
 {
 	X509 *pre = X509_dup(leaf);
@@ -408,6 +434,142 @@ static int precert_tbs(unsigned char **out, int *len, X509 *leaf)
 	*len = i2d_re_X509_tbs(pre, out);
 	X509_free(pre);
 	return *len > 0 ? 0 : TG_ERROR;
+}
+
+/* DER of the SCT list extension's OID, 1.3.6.1.4.1.11129.2.4.2. */
+static const unsigned char sct_oid[] = { 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04,
+	                                 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02 };
+
+/* One DER element at *p (before end): its content in [*c, *p) after the
+ * call. 0, or -1 when it is not a definite-length element. */
+static int der_next(const unsigned char **p,
+                    const unsigned char *end,
+                    const unsigned char **c,
+                    int *tag,
+                    int *cls)
+{
+	const unsigned char *q = *p;
+	long clen;
+	int r;
+
+	if (end <= *p)
+		return -1;
+	r = ASN1_get_object(&q, &clen, tag, cls, end - *p);
+	if ((r & 0x80) || r == 0x21)
+		return -1;
+	*c = q;
+	*p = q + clen;
+	return 0;
+}
+
+/* A DER header (tag byte, definite length) for content of n bytes. */
+static int der_header(tg_buf *b, unsigned char tag, size_t n)
+{
+	unsigned char h[6];
+	size_t k = 0, i;
+
+	h[k++] = tag;
+	if (n < 0x80) {
+		h[k++] = (unsigned char)n;
+	} else {
+		for (i = 4; i > 0 && !(n >> (8 * (i - 1))); i--)
+			;
+		h[k++] = (unsigned char)(0x80 | i);
+		while (i-- > 0)
+			h[k++] = (unsigned char)(n >> (8 * i));
+	}
+	return tg_buf_append(b, h, k);
+}
+
+/* The extensions of [c, end) (a SEQUENCE OF Extension's content) but the
+ * SCT list, into kept; how many were dropped, or -1. */
+static int
+exts_without_sct(tg_buf *kept, const unsigned char *c, const unsigned char *end)
+{
+	const unsigned char *start, *ec;
+	int tag, cls, dropped = 0;
+
+	while (c < end) {
+		start = c;
+		if (der_next(&c, end, &ec, &tag, &cls) < 0)
+			return -1;
+		if ((size_t)(c - ec) >= sizeof(sct_oid) &&
+		    !memcmp(ec, sct_oid, sizeof(sct_oid))) {
+			dropped++;
+			continue;
+		}
+		if (tg_buf_append(kept, start, (size_t)(c - start)) < 0)
+			return -1;
+	}
+	return dropped;
+}
+
+/* Where [3] extensions sits in the TBSCertificate of der: the TBS content
+ * [*t, *tend), the [3] element [*x, *xend) and its SEQUENCE's content
+ * [*seq, *xend). 0 or -1. */
+static int find_exts(const unsigned char *der,
+                     size_t len,
+                     const unsigned char **t,
+                     const unsigned char **tend,
+                     const unsigned char **x,
+                     const unsigned char **xend,
+                     const unsigned char **seq)
+{
+	const unsigned char *p = der, *c, *xc;
+	int tag, cls;
+
+	if (der_next(&p, der + len, &c, &tag, &cls) < 0 ||
+	    der_next(&c, p, t, &tag, &cls) < 0 || tag != V_ASN1_SEQUENCE)
+		return -1;
+	*tend = c;
+	for (p = *t; p < *tend;) {
+		*x = p;
+		if (der_next(&p, *tend, &xc, &tag, &cls) < 0)
+			return -1;
+		if (cls != V_ASN1_CONTEXT_SPECIFIC || tag != 3)
+			continue;
+		*xend = p;
+		return der_next(&xc, p, seq, &tag, &cls) < 0 ||
+		                       tag != V_ASN1_SEQUENCE || xc != p
+		               ? -1
+		               : 0;
+	}
+	return -1;
+}
+
+/*
+ * The precertificate TBS cut from the leaf's own DER: its TBSCertificate
+ * with the SCT list extension taken out of [3] extensions, every other
+ * byte as issued. Re-encoding through OpenSSL (precert_tbs) decodes the
+ * whole certificate, public key included, once more for each bundle.
+ * 0 with out (initialised here; caller frees), or -1 (then use
+ * precert_tbs).
+ */
+static int tbs_cut(tg_buf *out, const unsigned char *der, size_t len)
+{
+	const unsigned char *t, *tend, *x, *xend, *seq;
+	tg_buf kept, seqb, body;
+	int ok;
+
+	tg_buf_init(out, len + 32);
+	if (find_exts(der, len, &t, &tend, &x, &xend, &seq) < 0)
+		return -1;
+	tg_buf_init(&kept, len);
+	tg_buf_init(&seqb, len + 16);
+	tg_buf_init(&body, len + 32);
+	ok = exts_without_sct(&kept, seq, xend) > 0 && kept.len > 0 &&
+	     der_header(&seqb, 0x30, kept.len) == 0 &&
+	     tg_buf_append(&seqb, kept.data, kept.len) == 0 &&
+	     tg_buf_append(&body, t, (size_t)(x - t)) == 0 &&
+	     der_header(&body, 0xa3, seqb.len) == 0 &&
+	     tg_buf_append(&body, seqb.data, seqb.len) == 0 &&
+	     tg_buf_append(&body, xend, (size_t)(tend - xend)) == 0 &&
+	     der_header(out, 0x30, body.len) == 0 &&
+	     tg_buf_append(out, body.data, body.len) == 0;
+	tg_buf_free(&kept);
+	tg_buf_free(&seqb);
+	tg_buf_free(&body);
+	return ok ? 0 : -1;
 }
 
 /* v as bytes big-endian bytes; 0 or TG_ETOOBIG. */
@@ -481,13 +643,37 @@ static int sct_verifies(const SCT *sct,
 	return ok;
 }
 
+/* The precertificate TBS of leaf into tbs (caller frees): cut from its
+ * DER, else re-encoded by OpenSSL. 0 or TG_ERROR. */
+static int leaf_precert_tbs(tg_buf *tbs, X509 *leaf)
+{
+	unsigned char *der = NULL, *re = NULL;
+	int len, error;
+
+	len = i2d_X509(leaf, &der);
+	if (len > 0 && tbs_cut(tbs, der, (size_t)len) == 0) {
+		OPENSSL_free(der);
+		return 0;
+	}
+	OPENSSL_free(der);
+	tg_buf_free(tbs);
+	tg_buf_init(tbs, TG_MAX_PEM_BYTES);
+	if (precert_tbs(&re, &len, leaf) < 0)
+		return TG_ERROR;
+	error = tg_buf_append(tbs, re, (size_t)len);
+	OPENSSL_free(re);
+	return error;
+}
+
 int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root)
 {
 	STACK_OF(SCT) *scts =
 	        X509_get_ext_d2i(leaf, NID_ct_precert_scts, NULL, NULL);
-	unsigned char ikh[TG_SHA256_LEN], *spki = NULL, *tbs = NULL;
-	int i, spki_len, tbs_len = 0, n, error;
+	unsigned char ikh[TG_SHA256_LEN], *spki = NULL;
+	int i, spki_len, n, error;
+	tg_buf tbs;
 
+	tg_buf_init(&tbs, 0);
 	ERR_clear_error();
 	if (!scts || (n = sk_SCT_num(scts)) == 0) {
 		error = tg_error_set(TG_ENOTFOUND, "signing certificate has "
@@ -495,7 +681,7 @@ int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root)
 		goto out;
 	}
 	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(issuer), &spki);
-	if (spki_len <= 0 || precert_tbs(&tbs, &tbs_len, leaf) < 0) {
+	if (spki_len <= 0 || leaf_precert_tbs(&tbs, leaf) < 0) {
 		error = tg_error_add_openssl(tg_error_set(
 		        TG_ERROR, "cannot rebuild the precertificate"));
 		goto out;
@@ -507,8 +693,9 @@ int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root)
 	                     "log",
 	                     n);
 	for (i = 0; i < n; i++)
-		if (sct_verifies(sk_SCT_value(scts, i), tbs, tbs_len, ikh,
-		                 root)) {
+		if (sct_verifies(sk_SCT_value(scts, i),
+		                 (const unsigned char *)tbs.data, (int)tbs.len,
+		                 ikh, root)) {
 			tg_error_clear();
 			error = 0;
 			break;
@@ -516,7 +703,7 @@ int tg_keyless_verify_sct(X509 *leaf, X509 *issuer, const tg_trustroot *root)
 out:
 	SCT_LIST_free(scts);
 	OPENSSL_free(spki);
-	OPENSSL_free(tbs);
+	tg_buf_free(&tbs);
 	ERR_clear_error();
 	return error;
 }

@@ -19,16 +19,30 @@
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
 
-/* Does PEM (a certificate or a public key) name the bundle's signer? */
-static bool pem_matches(const vctx *v, const unsigned char *pem, size_t len)
+/* Is der (len bytes) the bundle's certificate, or the signer's key? */
+static bool der_is_signer(const vctx *v, const unsigned char *der, size_t len)
 {
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	const unsigned char *mine;
+	size_t mlen;
+
+	if (v->b->leaf) {
+		mine = v->b->leaf_der;
+		mlen = v->b->leaf_der_len;
+	} else {
+		mine = tg_key_spki(v->signer, &mlen);
+	}
+	return mine && len == mlen && !CRYPTO_memcmp(der, mine, len);
+}
+
+/* PEM naming the signer by other bytes than ours (a key encoded another
+ * way, e.g. a compressed point): compare what it decodes to. */
+static bool pem_decodes_to_signer(const vctx *v, BIO *bio)
+{
 	X509 *c = NULL;
 	EVP_PKEY *k = NULL;
-	bool ok = false;
+	bool ok;
 
-	if (!bio)
-		return false;
+	(void)BIO_reset(bio);
 	if (v->b->leaf) {
 		c = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 		ok = c && X509_cmp(c, v->b->leaf) == 0;
@@ -38,6 +52,30 @@ static bool pem_matches(const vctx *v, const unsigned char *pem, size_t len)
 	}
 	X509_free(c);
 	EVP_PKEY_free(k);
+	return ok;
+}
+
+/* Does PEM (a certificate or a public key) name the bundle's signer? The
+ * DER inside is compared byte for byte first: parsing it again (OpenSSL
+ * decodes every key it meets) would cost more than a signature check. */
+static bool pem_matches(const vctx *v, const unsigned char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	unsigned char *der = NULL;
+	char *name = NULL, *header = NULL;
+	long dlen = 0;
+	bool ok = false;
+
+	if (!bio)
+		return false;
+	if (PEM_read_bio(bio, &name, &header, &der, &dlen) == 1 &&
+	    !strcmp(name, v->b->leaf ? PEM_STRING_X509 : PEM_STRING_PUBLIC))
+		ok = der_is_signer(v, der, (size_t)dlen);
+	if (!ok)
+		ok = pem_decodes_to_signer(v, bio);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
 	BIO_free(bio);
 	ERR_clear_error();
 	return ok;
@@ -147,45 +185,30 @@ body_hashedrekord1(const vctx *v, const json_t *spec, const char *ctx)
 	                       ctx);
 }
 
-/* signature.verifier of a hashedrekord 0.0.2 entry: the bundle's
- * certificate, or the given key as DER SubjectPublicKeyInfo. */
+/* signature.verifier of a Rekor v2 entry: the bundle's certificate, or the
+ * given key, as DER (x509Certificate or publicKey {rawBytes}), compared
+ * byte for byte (DER has one encoding). */
 static int check_verifier(const vctx *v, const json_t *ver, const char *ctx)
 {
-	unsigned char *der = NULL, *mine = NULL;
-	X509 *c = NULL;
+	unsigned char *der = NULL;
 	size_t len;
-	int error, mlen;
+	int error;
 
-	if (v->b->leaf) {
-		if ((error = tg_json_der_cert(
-		             &c, json_object_get(ver, "x509Certificate"),
-		             ctx)) < 0)
-			return error;
-		error = X509_cmp(c, v->b->leaf) == 0
-		                ? 0
-		                : tg_error_set(TG_EUNTRUSTED,
-		                               "%s: the log "
-		                               "entry's certificate is not "
-		                               "the bundle's",
-		                               ctx);
-		X509_free(c);
+	if ((error = tg_json_bytes(
+	             &der, &len,
+	             json_object_get(ver, v->b->leaf ? "x509Certificate"
+	                                             : "publicKey"),
+	             "rawBytes", ctx)) < 0)
 		return error;
-	}
-	if ((error = tg_json_bytes(&der, &len,
-	                           json_object_get(ver, "publicKey"),
-	                           "rawBytes", ctx)) < 0)
-		return error;
-	mlen = i2d_PUBKEY(tg_key_evp(v->signer), &mine);
-	error = mlen > 0 && (size_t)mlen == len &&
-	                        !CRYPTO_memcmp(der, mine, len)
+	error = der_is_signer(v, der, len)
 	                ? 0
-	                : tg_error_set(TG_EUNTRUSTED,
-	                               "%s: the log "
-	                               "entry's public key is not the "
-	                               "given key",
-	                               ctx);
+	                : tg_error_set(TG_EUNTRUSTED, "%s: the log entry's %s",
+	                               ctx,
+	                               v->b->leaf ? "certificate is not the "
+	                                            "bundle's"
+	                                          : "public key is not the "
+	                                            "given key");
 	free(der);
-	OPENSSL_free(mine);
 	return error;
 }
 

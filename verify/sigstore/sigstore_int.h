@@ -41,13 +41,25 @@ typedef struct tg_tr_log {
 } tg_tr_log;
 
 /* A certificate authority or timestamp authority: its chain, leaf-most
- * first, root last. */
+ * first, root last. The chain above certs[0] is verified once, when the
+ * trust root is loaded (tg_tr_ca_prepare): when it verifies (upper_ok),
+ * certificates are chained to certs[0] alone, a trust anchor in anchor,
+ * and the validity of the certificates above it is the window upper. */
 typedef struct tg_tr_ca {
 	X509 **certs;
 	size_t ncerts;
 	char *uri;
 	tg_validity valid;
+	bool upper_ok;
+	tg_validity upper;
+	X509_STORE *anchor; /* certs[0] only; NULL unless upper_ok */
 } tg_tr_ca;
+
+/* Verify once that certs[0] of ca chains to the rest of its chain
+ * (signatures and CA constraints; times are checked at each use against
+ * ca->upper) and build ca->anchor. A chain that does not verify leaves
+ * upper_ok false: each use then verifies the whole chain. */
+void tg_tr_ca_prepare(tg_tr_ca *ca);
 
 struct tg_trustroot {
 	tg_tr_log *tlogs;

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "sigstore_int.h"
 #include "tollgate/error.h"
@@ -279,6 +280,66 @@ static int parse_log(tg_tr_log *log, const json_t *obj, const char *ctx)
 	return 0;
 }
 
+/* Narrow w to the validity of certificate c. */
+static int window_narrow(tg_validity *w, X509 *c)
+{
+	int64_t nb, na;
+
+	if (tg_asn1_time_unix(&nb, X509_get0_notBefore(c)) < 0 ||
+	    tg_asn1_time_unix(&na, X509_get0_notAfter(c)) < 0)
+		return TG_EPARSE;
+	if (nb > w->start)
+		w->start = nb;
+	if (!w->has_end || na < w->end)
+		w->end = na;
+	w->has_end = true;
+	return 0;
+}
+
+void tg_tr_ca_prepare(tg_tr_ca *ca)
+{
+	X509_STORE *up = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) * chain;
+	size_t i;
+	int n;
+
+	ca->upper = (tg_validity){ .start = INT64_MIN };
+	if (!up || !ctx || ca->ncerts == 0)
+		goto out;
+	for (i = 1; i < ca->ncerts; i++)
+		X509_STORE_add_cert(up, ca->certs[i]);
+	/* Signatures now, times at each use: the chain's certificates
+	 * are fixed, the signing times are not. */
+	if (ca->ncerts > 1) {
+		if (!X509_STORE_CTX_init(ctx, up, ca->certs[0], NULL))
+			goto out;
+		X509_STORE_CTX_set_flags(ctx,
+		                         X509_V_FLAG_PARTIAL_CHAIN |
+		                                 X509_V_FLAG_NO_CHECK_TIME);
+		if (X509_verify_cert(ctx) != 1)
+			goto out;
+		chain = X509_STORE_CTX_get0_chain(ctx);
+		n = sk_X509_num(chain);
+		for (i = 1; i < (size_t)n; i++)
+			if (window_narrow(&ca->upper,
+			                  sk_X509_value(chain, (int)i)) < 0)
+				goto out;
+	}
+	ca->anchor = X509_STORE_new();
+	if (ca->anchor && X509_STORE_add_cert(ca->anchor, ca->certs[0]) == 1)
+		ca->upper_ok = true;
+out:
+	if (!ca->upper_ok) {
+		X509_STORE_free(ca->anchor);
+		ca->anchor = NULL;
+	}
+	tg_error_clear();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(up);
+	ERR_clear_error();
+}
+
 static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
 {
 	const json_t *certs = json_object_get(json_object_get(obj, "certChain"),
@@ -304,6 +365,7 @@ static int parse_ca(tg_tr_ca *ca, const json_t *obj, const char *ctx)
 			return error;
 		ca->ncerts++;
 	}
+	tg_tr_ca_prepare(ca);
 	return 0;
 }
 
@@ -477,6 +539,7 @@ int tg_trustroot_add_ca_pem(tg_trustroot *root,
 		free_cas_one(&ca);
 		return error;
 	}
+	tg_tr_ca_prepare(&ca);
 	root->cas = tg_realloc(root->cas, (root->ncas + 1) * sizeof(ca));
 	root->cas[root->ncas++] = ca;
 	return 0;
@@ -589,6 +652,7 @@ static void free_cas_one(tg_tr_ca *ca)
 {
 	size_t j;
 
+	X509_STORE_free(ca->anchor);
 	for (j = 0; j < ca->ncerts; j++)
 		X509_free(ca->certs[j]);
 	free(ca->certs);

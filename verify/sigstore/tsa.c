@@ -31,10 +31,10 @@ int tg_asn1_time_unix(int64_t *out, const ASN1_TIME *t)
 	return 0;
 }
 
-/* A store trusting every certificate of ca (partial chains allowed: the
- * trust root names the authority, whichever certificate it lists), with
- * the verification time fixed to t. */
-static X509_STORE *store_at(const tg_tr_ca *ca, int64_t t)
+/* A store trusting the first n certificates of ca (partial chains
+ * allowed: the trust root names the authority, whichever certificate it
+ * lists), with the verification time fixed to t. */
+static X509_STORE *store_at(const tg_tr_ca *ca, size_t n, int64_t t)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_VERIFY_PARAM *param;
@@ -42,7 +42,7 @@ static X509_STORE *store_at(const tg_tr_ca *ca, int64_t t)
 
 	if (!store)
 		return NULL;
-	for (i = 0; i < ca->ncerts; i++)
+	for (i = 0; i < n; i++)
 		X509_STORE_add_cert(store, ca->certs[i]);
 	param = X509_STORE_get0_param(store);
 	X509_VERIFY_PARAM_set_time(param, (time_t)t);
@@ -51,26 +51,27 @@ static X509_STORE *store_at(const tg_tr_ca *ca, int64_t t)
 	return store;
 }
 
-/* Verify resp against one authority at time t. 1 verified, 0 not, with
- * OpenSSL's reason in why. */
-static int verify_with(TS_RESP *resp,
-                       const tg_tr_ca *tsa,
-                       int64_t t,
-                       const unsigned char *data,
-                       size_t data_len,
-                       char *why,
-                       size_t why_len)
+/* Verify resp with the first n certificates of tsa trusted, at time t. 1
+ * verified, 0 not, with OpenSSL's reason in why. */
+static int verify_n(TS_RESP *resp,
+                    const tg_tr_ca *tsa,
+                    size_t n,
+                    int64_t t,
+                    const unsigned char *data,
+                    size_t data_len,
+                    char *why,
+                    size_t why_len)
 {
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
 	STACK_OF(X509) *certs = sk_X509_new_null();
-	X509_STORE *store = store_at(tsa, t);
+	X509_STORE *store = store_at(tsa, n, t);
 	BIO *bio = BIO_new_mem_buf(data, (int)data_len);
 	size_t i;
 	int ok = 0;
 
 	if (!ctx || !certs || !store || !bio)
 		goto out;
-	for (i = 0; i < tsa->ncerts; i++) {
+	for (i = 0; i < n; i++) {
 		X509_up_ref(tsa->certs[i]);
 		sk_X509_push(certs, tsa->certs[i]);
 	}
@@ -96,7 +97,27 @@ out:
 	X509_STORE_free(store);
 	sk_X509_pop_free(certs, X509_free);
 	BIO_free(bio);
+	ERR_clear_error();
 	return ok;
+}
+
+/* Verify resp against one authority at time t: first with its signing
+ * certificate alone trusted, whose chain was verified when the trust root
+ * was loaded (no chain signature to check again), the certificates above
+ * it valid at t; else with its whole chain. */
+static int verify_with(TS_RESP *resp,
+                       const tg_tr_ca *tsa,
+                       int64_t t,
+                       const unsigned char *data,
+                       size_t data_len,
+                       char *why,
+                       size_t why_len)
+{
+	if (tsa->upper_ok && tg_validity_contains(&tsa->upper, t) &&
+	    verify_n(resp, tsa, 1, t, data, data_len, why, why_len))
+		return 1;
+	return verify_n(resp, tsa, tsa->ncerts, t, data, data_len, why,
+	                why_len);
 }
 
 /* Why no trusted timestamp authority vouches for the time t: none was
