@@ -70,6 +70,12 @@ json_t *tg_attestation_predicate(const tg_attestation *a);
 const tg_intoto_statement *tg_attestation_statement(const tg_attestation *a);
 const char *tg_attestation_authority(const tg_attestation *a);
 const char *tg_attestation_signer(const tg_attestation *a);
+/* When its signature stops verifying (a certificate checked at the
+ * current time: the chain's earliest notAfter); INT64_MAX: never. A check
+ * on its predicate holds no longer. The setter is for statements verified
+ * elsewhere (referrer bundles). */
+int64_t tg_attestation_valid_until(const tg_attestation *a);
+void tg_attestation_set_valid_until(tg_attestation *a, int64_t t);
 /* The layer (envelope) digest, for evidence; "" when unknown. */
 const char *tg_attestation_digest(const tg_attestation *a);
 

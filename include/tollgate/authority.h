@@ -12,6 +12,7 @@
 #define TOLLGATE_AUTHORITY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tollgate/error.h"
 #include "tollgate/keys.h"
@@ -33,10 +34,14 @@ typedef struct tg_authority tg_authority;
 
 /*
  * A keyless verify hook: 0 when m verifies for this authority, with a
- * heap string naming the signer (certificate identity) in *signer_out;
+ * heap string naming the signer (certificate identity) in *signer_out and
+ * in *until_out the time after which the same check would fail (a
+ * certificate checked at the current time: its chain's earliest notAfter;
+ * INT64_MAX when the check does not depend on the time);
  * TG_EUNTRUSTED (message via tg_error_set) when it does not.
  */
 typedef int (*tg_authority_verify_fn)(char **signer_out,
+                                      int64_t *until_out,
                                       void *ctx,
                                       const tg_sig_material *m);
 
@@ -58,9 +63,11 @@ struct tg_authority {
  * nothing (no key and no hook: keyless not available), so the caller fails
  * closed. The message names the authority.
  * With needs_tlog, the key check is followed by the verify hook (given
- * the same material); the signer is the key id.
+ * the same material); the signer is the key id. *until_out: as the hook's
+ * (INT64_MAX for a key alone).
  */
 TG_WUR int tg_authority_verify(char **signer_out,
+                               int64_t *until_out,
                                const tg_authority *a,
                                const tg_sig_material *m);
 

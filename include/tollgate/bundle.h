@@ -62,6 +62,10 @@ typedef struct tg_sigstore_evidence {
 	unsigned char *payload;  /* DSSE payload (the statement); or NULL */
 	size_t payload_len;
 	char *predicate_type; /* in-toto predicateType, when DSSE */
+	/* A certificate checked at the current time (no signed time,
+	 * allow_current_time): the earliest notAfter of its chain, after
+	 * which the same check fails. INT64_MAX otherwise. */
+	int64_t valid_until;
 } tg_sigstore_evidence;
 
 void tg_sigstore_evidence_free(tg_sigstore_evidence *ev);

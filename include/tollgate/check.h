@@ -11,12 +11,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "tollgate/error.h"
 
 typedef struct tg_check tg_check;
+
+/* A validity that nothing bounds (tg_check_valid_until). */
+#define TG_TIME_NEVER INT64_MAX
 
 /* A new check named name ("sbom", "vulnerabilities", "provenance",
  * "age", "signature", ...), passing, with empty evidence {}, into *out
@@ -38,6 +42,20 @@ size_t tg_check_reason_count(const tg_check *check);
 const char *tg_check_reason(const tg_check *check, size_t i);
 size_t tg_check_note_count(const tg_check *check);
 const char *tg_check_note_at(const tg_check *check, size_t i);
+/*
+ * The time up to which (inclusive, Unix seconds) the check's outcome holds
+ * when nothing else changes: an exception's expiry, a scan or image time
+ * plus its maximum age, a signing certificate's notAfter when it was
+ * checked at the current time. Each call keeps the earliest; why (printf
+ * format) says what ends it ("exception \"x\" expires 2026-12-31"). A
+ * verdict built from the check is never served from the cache past it.
+ */
+void tg_check_bound(tg_check *check, int64_t until, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* TG_TIME_NEVER when nothing bounds it; *why_out (may be NULL) borrowed,
+ * NULL then. */
+int64_t tg_check_valid_until(const tg_check *check, const char **why_out);
+
 /* Evidence object: borrowed; json_incref() to keep it, or add members. */
 json_t *tg_check_evidence(const tg_check *check);
 /* {"check": name, "passed": bool, "reasons": [...], "notes": [...],

@@ -19,6 +19,7 @@
 #define TOLLGATE_COSIGN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tollgate/authority.h"
 #include "tollgate/error.h"
@@ -98,6 +99,10 @@ typedef struct tg_cosign_extra {
 	size_t authority;
 	const char *signer;
 	const char *rejected;
+	/* When it stops verifying (its certificate was checked at the
+	 * current time: the chain's earliest notAfter); 0 or INT64_MAX:
+	 * never. */
+	int64_t valid_until;
 } tg_cosign_extra;
 
 typedef struct tg_cosign_options {

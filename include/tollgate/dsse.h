@@ -8,6 +8,7 @@
 #define TOLLGATE_DSSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tollgate/authority.h"
 #include "tollgate/error.h"
@@ -51,12 +52,14 @@ TG_WUR int tg_dsse_pae(unsigned char **out,
 
 /*
  * Does any signature of e verify over the PAE with any of the authorities?
- * 0 with *authority_out (index into auths) and *signer_out (heap) of the
- * first that does; TG_EUNTRUSTED with every failure in the message.
+ * 0 with *authority_out (index into auths), *signer_out (heap) and
+ * *until_out (when that verification stops holding: tg_authority_verify)
+ * of the first that does; TG_EUNTRUSTED with every failure in the message.
  * certificate, chain and bundle come from the layer annotations (keyless).
  */
 TG_WUR int tg_dsse_envelope_verify(size_t *authority_out,
                                    char **signer_out,
+                                   int64_t *until_out,
                                    const tg_dsse_envelope *e,
                                    const tg_authority *auths,
                                    size_t count,

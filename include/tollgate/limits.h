@@ -553,6 +553,9 @@
 /* Bytes of a time written as RFC 3339 UTC text, "2026-01-02T03:04:05Z"
  * (tg_format_rfc3339): 20 characters and the NUL. */
 #define TG_RFC3339_BYTES 21
+/* The latest time RFC 3339 text with a four-digit year can hold
+ * (9999-12-31T23:59:59Z): a validity bound past it counts as none. */
+#define TG_TIME_TEXT_MAX_S 253402300799LL
 
 /* Bytes of a duration written as the policy writes it ("1d6h", "90d"):
  * the longest an int64_t of seconds gives, four units with their counts,
@@ -626,7 +629,8 @@
 /* The largest TCP port number (16 bits). */
 #define TG_MAX_TCP_PORT 65535
 
-/* The command line ---------------------------------------------------------- */
+/* The command line ----------------------------------------------------------
+ */
 
 /* Seconds accepted by tollgate run's --poll-interval and --health-timeout:
  * a day; a longer wait is a typo, not a setting. */

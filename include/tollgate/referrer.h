@@ -64,6 +64,9 @@ typedef struct tg_referrer_bundle {
 	char *issuer;      /* OIDC issuer; NULL for a key */
 	int64_t log_index; /* Rekor log index; -1 when none */
 	int64_t integrated_time; /* Rekor integrated time; -1 when none */
+	/* A certificate checked at the current time: when the chain
+	 * expires (tg_sigstore_evidence); INT64_MAX otherwise. */
+	int64_t valid_until;
 	/* The statement's subject name for the digest (a DSSE bundle that
 	 * names one), for signedIdentity; NULL otherwise. */
 	char *subject_name;

@@ -29,10 +29,13 @@
  * tg_authority_verify_fn for keyless and Rekor-checked authorities: ctx is
  * the const tg_policy_authority *. When m->msg is a DSSE PAE the material
  * is an attestation (Rekor entry of kind intoto or dsse). 0 with
- * *signer_out (heap: the certificate SAN, or the key id), TG_EUNTRUSTED,
- * TG_EINVALID (the authority's trust material does not load).
+ * *signer_out (heap: the certificate SAN, or the key id) and *until_out
+ * (a certificate checked at the current time: its chain's earliest
+ * notAfter; else INT64_MAX), TG_EUNTRUSTED, TG_EINVALID (the authority's
+ * trust material does not load).
  */
 TG_WUR int tg_sigstore_verify_material(char **signer_out,
+                                       int64_t *until_out,
                                        void *ctx,
                                        const tg_sig_material *m);
 

@@ -13,7 +13,11 @@
  *  "checks": [{"name": "signature", "result": "pass|fail|warn|waived|skipped",
  *              "reasons": ["..."], "notes": ["..."], "evidence": {...}}],
  *  "platforms": [{"digest": "sha256:...", "platform": "linux/amd64"}],
- *  "verifiedAt": "2026-01-02T03:04:05Z"}
+ *  "verifiedAt": "2026-01-02T03:04:05Z", "validUntil": "..."}
+ * A check whose outcome holds only until some time (an exception's
+ * expiry, maxScanAge, maxImageAge, a certificate checked at the current
+ * time) carries "validUntil": {"time": "...", "reason": "..."}; the
+ * verdict's "validUntil" is the earliest of them (absent when none).
  */
 #ifndef TOLLGATE_VERDICT_H
 #define TOLLGATE_VERDICT_H
@@ -88,6 +92,20 @@ void tg_verdict_add_check(tg_verdict *v,
  * TG_CHECK_FAIL. For the registry check and registry errors.
  */
 void tg_verdict_fail(tg_verdict *v, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/*
+ * The earliest time (inclusive) up to which every check of v holds
+ * (tg_check_valid_until), TG_TIME_NEVER when none is bounded; *check_out
+ * and *why_out (either may be NULL) borrow the name of the check that
+ * ends first and what ends it. The verdict cache never serves v past it.
+ */
+int64_t tg_verdict_valid_until(const tg_verdict *v,
+                               const char **check_out,
+                               const char **why_out);
+
+/* A note on the check named name (nothing when v has none). */
+void tg_verdict_note(tg_verdict *v, const char *name, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /* Index of the check named name, or -1. */

@@ -25,27 +25,38 @@ void tg_verdict_cache_free(tg_verdict_cache *c);
  * Cache keys are (policy hash, subject); the subject is what a verdict
  * depends on besides the policy: "<name>@<digest>", plus ":<tag>" before
  * the "@" when the rule's signedIdentity is exact. Entries older than the
- * TTL at now are not returned. The lookup returns a copy (caller frees) or
- * NULL.
+ * TTL at now, or past the time their verdict depended on
+ * (tg_verdict_valid_until: an exception's expiry, maxScanAge, maxImageAge,
+ * a certificate checked at the current time), are not returned. The
+ * lookup returns a copy (caller frees) or NULL; on NULL, when the entry
+ * was there and within the TTL but past its validUntil, *expired_out (may
+ * be NULL) gets a copy of it (caller frees), so the caller can say why it
+ * verified again.
  */
 tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
                                  const char *policy_hash,
                                  const char *subject,
-                                 int64_t now);
-/* Store a copy of v, stamped with now. */
+                                 int64_t now,
+                                 tg_verdict **expired_out);
+/* Store a copy of v, stamped with now and served up to
+ * tg_verdict_valid_until(v). */
 void tg_verdict_cache_put(tg_verdict_cache *c,
                           const char *policy_hash,
                           const char *subject,
                           const tg_verdict *v,
                           int64_t now);
 size_t tg_verdict_cache_count(const tg_verdict_cache *c);
-/* Drop entries older than the TTL at now. */
+/* Drop entries older than the TTL at now (one past its validUntil is
+ * never served, and kept until then only to say why). */
 void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now);
 
 /*
- * Persist to / read from a JSON file (atomic write). Loading merges into c
- * and drops expired entries; a missing file is 0 (empty cache); a corrupt
- * one is TG_EPARSE naming the path (the caller may start empty).
+ * Persist to / read from a JSON file (atomic write). Each entry keeps its
+ * "validUntil" (Unix seconds, null for none). Loading merges into c and
+ * drops entries past the TTL and entries without "validUntil" (an older
+ * format: what they depended on is unknown); a missing file is 0 (empty
+ * cache); a corrupt one is TG_EPARSE naming the path (the caller may start
+ * empty).
  */
 TG_WUR int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path);
 TG_WUR int

@@ -128,6 +128,7 @@ static void test_dsse_verifies_real_envelope(void **state)
 	const unsigned char *payload;
 	size_t which = 9, plen;
 	char *signer;
+	int64_t until;
 
 	(void)state;
 	assert_non_null(doc);
@@ -143,8 +144,8 @@ static void test_dsse_verifies_real_envelope(void **state)
 	assert_string_equal(
 	        tg_dsse_envelope_keyid(e, 0),
 	        "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA");
-	assert_int_equal(tg_dsse_envelope_verify(&which, &signer, e, &auth, 1,
-	                                         NULL, NULL, NULL),
+	assert_int_equal(tg_dsse_envelope_verify(&which, &signer, &until, e,
+	                                         &auth, 1, NULL, NULL, NULL),
 	                 0);
 	assert_int_equal(which, 0);
 	assert_string_equal(signer, tg_key_id(key));
@@ -183,6 +184,7 @@ static void test_dsse_rejects_real_envelope_with_other_key(void **state)
 	tg_key *key;
 	size_t which;
 	char *signer;
+	int64_t until;
 
 	(void)state;
 	assert_int_equal(tg_key_load_file(&key, kpath), 0);
@@ -190,8 +192,8 @@ static void test_dsse_rejects_real_envelope_with_other_key(void **state)
 	assert_int_equal(tg_dsse_envelope_parse(&e, (unsigned char *)env_text,
 	                                        strlen(env_text)),
 	                 0);
-	assert_int_equal(tg_dsse_envelope_verify(&which, &signer, e, &auth, 1,
-	                                         NULL, NULL, NULL),
+	assert_int_equal(tg_dsse_envelope_verify(&which, &signer, &until, e,
+	                                         &auth, 1, NULL, NULL, NULL),
 	                 TG_EUNTRUSTED);
 	assert_null(signer);
 	assert_contains(tg_error_last(), "key \"release\"");

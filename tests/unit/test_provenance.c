@@ -269,6 +269,7 @@ static void test_provenance_image_age(void **state)
 {
 	json_t *cfg = json_pack("{s:s}", "created", "2026-08-01T00:00:00Z");
 	json_t *nocfg = json_object();
+	const char *why = NULL;
 	int64_t now;
 	tg_check *c;
 
@@ -279,6 +280,9 @@ static void test_provenance_image_age(void **state)
 	assert_int_equal(json_integer_value(json_object_get(
 	                         tg_check_evidence(c), "ageSeconds")),
 	                 112 * 86400);
+	/* It holds until the image is maxImageAge old (issue 13). */
+	assert_int_equal(tg_check_valid_until(c, &why), now + 8 * 86400);
+	assert_contains(why, "maxImageAge: image created 2026-08-01");
 	tg_check_free(c);
 	assert_int_equal(tg_image_age_check(&c, cfg, 30 * 86400, now), 0);
 	assert_false(tg_check_passed(c));

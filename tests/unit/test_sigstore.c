@@ -66,6 +66,7 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	tg_policy_authority a = { 0 };
 	layer_fixture f;
 	char *signer = NULL, *ca;
+	int64_t until;
 	size_t len;
 
 	(void)state;
@@ -80,17 +81,21 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	a.rekor.required = true;
 	load_material(&f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
 	                  "signature-1");
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m), 0);
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
+	                 0);
 	assert_string_equal(signer, "mitr@redhat.com");
+	/* Checked at the log's integrated time: it holds for good. */
+	assert_true(until == INT64_MAX);
 	free(signer);
 	/* The same against the built-in public-good root, SCT required. */
 	k.fulcio_certs = NULL;
 	k.ctlog.required = true;
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m), 0);
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
+	                 0);
 	free(signer);
 	/* Another subject: refused, and the message names the authority. */
 	k.subject = "someone@example.com";
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 TG_EUNTRUSTED);
 	assert_null(signer);
 	assert_contains(tg_error_last(), "authority \"fulcio\"");
@@ -98,7 +103,7 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	/* Without the certificate annotation there is nothing to trust. */
 	k.subject = "mitr@redhat.com";
 	f.m.certificate = NULL;
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 TG_EUNTRUSTED);
 	free(ca);
 	free_material(&f);
@@ -112,6 +117,7 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 	char *signer = NULL,
 	     *kp = tt_fixture_path("containers-image/cosign2.pub");
 	const char *bundle;
+	int64_t until;
 
 	(void)state;
 	assert_int_equal(tg_key_load_file(&key, kp), 0);
@@ -121,19 +127,20 @@ static void test_sigstore_key_authority_requires_rekor(void **state)
 	a.rekor.required = true;
 	load_material(&f, "containers-image/dir-img-cosign-key-rekor-valid/"
 	                  "signature-1");
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m), 0);
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
+	                 0);
 	assert_string_equal(signer, tg_key_id(key));
 	free(signer);
 	/* No Rekor bundle: rejected. */
 	bundle = f.m.bundle;
 	f.m.bundle = NULL;
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "0 transparency log entries verified");
 	/* A Rekor key of the policy's that did not sign the SET. */
 	f.m.bundle = bundle;
 	a.rekor.key = key;
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "not in the trust root");
 	free_material(&f);
@@ -149,6 +156,7 @@ static void test_sigstore_private_pki(void **state)
 	layer_fixture f;
 	char *signer = NULL, *roots, *inter;
 	size_t rl, il;
+	int64_t until;
 	tg_buf pem;
 
 	(void)state;
@@ -168,7 +176,7 @@ static void test_sigstore_private_pki(void **state)
 	                  "signature-1");
 	/* The policy always names an issuer; this certificate has none. */
 	k.issuer = "https://issuer.example";
-	assert_int_equal(tg_sigstore_verify_material(&signer, &a, &f.m),
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 TG_EUNTRUSTED);
 	assert_contains(tg_error_last(), "certificate has no issuer");
 	free_material(&f);
@@ -224,6 +232,10 @@ static void test_sigstore_private_pki_at_current_time(void **state)
 	kp.allow_missing_eku = true;
 	assert_int_equal(tg_cosign_legacy_verify(&ev, "pki", &layer, &pol), 0);
 	assert_string_equal(ev->signer, "qiwan@redhat.com");
+	/* Checked at the current time, it holds only while the chain does:
+	 * the earliest notAfter is the root's, 2052-02-16T14:28:40Z (leaf
+	 * 14:28:43, intermediate 14:28:41). Issue 13. */
+	assert_true(ev->valid_until == 2591706520);
 	tg_sigstore_evidence_free(ev);
 	tg_trustroot_free(root);
 	free_material(&f);

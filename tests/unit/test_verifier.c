@@ -196,23 +196,26 @@ static void test_verifier_cache_keys_and_expiry(void **state)
 	(void)state;
 	assert_int_equal(tg_verdict_cache_new(&c, 60), 0);
 	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
-	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1030);
+	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1030, NULL);
 	assert_non_null(got);
 	assert_int_equal(tg_verdict_get(got), TG_VERDICT_ALLOWED);
 	tg_verdict_free(got);
 	/* Another policy: no answer. */
-	assert_null(tg_verdict_cache_get(c, "sha256:p2", "a@" DIGEST, 1030));
+	assert_null(
+	        tg_verdict_cache_get(c, "sha256:p2", "a@" DIGEST, 1030, NULL));
 	/* Another subject: no answer. */
-	assert_null(tg_verdict_cache_get(c, "sha256:p1", "b@" DIGEST, 1030));
+	assert_null(
+	        tg_verdict_cache_get(c, "sha256:p1", "b@" DIGEST, 1030, NULL));
 	/* Past the TTL: no answer, and expire drops it. */
-	assert_null(tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1061));
+	assert_null(
+	        tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1061, NULL));
 	/* Many entries grow the table without losing any. */
 	for (i = 0; i < 500; i++) {
 		snprintf(subj, sizeof(subj), "img%d@x", i);
 		tg_verdict_cache_put(c, "sha256:p1", subj, v, 1050);
 	}
 	assert_int_equal(tg_verdict_cache_count(c), 501);
-	got = tg_verdict_cache_get(c, "sha256:p1", "img321@x", 1060);
+	got = tg_verdict_cache_get(c, "sha256:p1", "img321@x", 1060, NULL);
 	assert_non_null(got);
 	tg_verdict_free(got);
 	tg_verdict_cache_expire(c, 1061);
@@ -240,7 +243,7 @@ static void test_verifier_cache_persists(void **state)
 	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);
 	/* The entry stored at 900 is past its TTL at 1010. */
 	assert_int_equal(tg_verdict_cache_count(c2), 1);
-	got = tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1010);
+	got = tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1010, NULL);
 	assert_non_null(got);
 	assert_string_equal(tg_verdict_digest(got), DIGEST);
 	tg_verdict_free(got);
@@ -260,6 +263,158 @@ static void test_verifier_cache_persists(void **state)
 	free(dir);
 }
 
+/* A verdict allowed by an exception (waived check) that ends at until. */
+static tg_verdict *bounded_verdict(int64_t until)
+{
+	tg_verdict *v = NULL;
+	tg_check *vuln = failing(TG_CHECK_VULNERABILITIES, "CVE-1 critical");
+
+	assert_int_equal(tg_verdict_new(&v, "127.0.0.1:5000/acme/api:v1"), 0);
+	tg_verdict_set_digest(v, DIGEST);
+	tg_verdict_set_time(v, 1000);
+	tg_check_bound(vuln, until + 50, "a later bound");
+	tg_check_bound(vuln, until, "exception \"api-cve\" expires 2026-12-31");
+	tg_check_bound(vuln, until + 10, "later again: ignored");
+	tg_verdict_add_check(v, passing(TG_CHECK_SIGNATURE), TG_CHECK_PASS);
+	tg_verdict_add_check(v, vuln, TG_CHECK_WAIVED);
+	tg_verdict_finish(v);
+	assert_int_equal(tg_verdict_get(v), TG_VERDICT_ALLOWED);
+	return v;
+}
+
+/* Issue 13: a cached allowed verdict is never served past the earliest
+ * time it depended on, and the lookup hands back the expired verdict so
+ * the new one can say why it was not used. */
+static void test_verifier_cache_stops_at_valid_until(void **state)
+{
+	tg_verdict_cache *c = NULL;
+	tg_verdict *v = bounded_verdict(1100), *got, *expired = NULL;
+	const char *check = NULL, *why = NULL;
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(tg_verdict_valid_until(v, &check, &why), 1100);
+	assert_string_equal(check, TG_CHECK_VULNERABILITIES);
+	assert_string_equal(why, "exception \"api-cve\" expires 2026-12-31");
+	/* The bound is part of the JSON form and reads back. */
+	j = tg_verdict_to_json(v);
+	assert_string_equal(json_string_value(json_object_get(j, "validUntil")),
+	                    "1970-01-01T00:18:20Z");
+	json_decref(j);
+	assert_int_equal(tg_verdict_cache_new(&c, 600), 0);
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
+	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1100, &expired);
+	assert_non_null(got);
+	assert_null(expired);
+	assert_int_equal(tg_verdict_valid_until(got, NULL, NULL), 1100);
+	tg_verdict_free(got);
+	/* One second later, well within the TTL: not served. */
+	assert_null(tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1101,
+	                                 &expired));
+	assert_non_null(expired);
+	assert_int_equal(tg_verdict_valid_until(expired, &check, &why), 1100);
+	assert_string_equal(check, TG_CHECK_VULNERABILITIES);
+	tg_verdict_free(expired);
+	/* Kept (to say why) until the TTL ends, never served. */
+	tg_verdict_cache_expire(c, 1101);
+	assert_int_equal(tg_verdict_cache_count(c), 1);
+	assert_null(
+	        tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1200, NULL));
+	tg_verdict_cache_expire(c, 1601);
+	assert_int_equal(tg_verdict_cache_count(c), 0);
+	/* Stored after its bound: never served either. */
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1101);
+	assert_null(
+	        tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1101, NULL));
+	/* A verdict without any bound lives for the TTL. */
+	tg_verdict_free(v);
+	v = sample_verdict();
+	assert_int_equal(tg_verdict_valid_until(v, NULL, NULL), TG_TIME_NEVER);
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
+	got = tg_verdict_cache_get(c, "sha256:p1", "a@" DIGEST, 1600, NULL);
+	assert_non_null(got);
+	tg_verdict_free(got);
+	tg_verdict_cache_free(c);
+	tg_verdict_free(v);
+}
+
+/* An entry written as the cache file holds it. */
+static void write_entry(const char *path, const char *until, const char *vj)
+{
+	char *text = tg_aprintf(
+	        "{\"version\":\"tollgate.dev/verdict-cache/v1\",\"entries\":"
+	        "[{\"policyHash\":\"sha256:p1\",\"subject\":\"a@x\","
+	        "\"storedAt\":1000%s%s,\"verdict\":%s}]}",
+	        until ? ",\"validUntil\":" : "", until ? until : "", vj);
+
+	tt_write_file(path, text);
+	free(text);
+}
+
+/* The bound survives a restart; an entry of the older format (no
+ * validUntil) is treated as expired; an edited entry gets no longer than
+ * its checks allow. */
+static void test_verifier_cache_persists_valid_until(void **state)
+{
+	char *dir = tt_mkdtemp(), *path = tg_path_join(dir, "cache.json");
+	tg_verdict_cache *c = NULL, *c2 = NULL;
+	tg_verdict *v = bounded_verdict(1100), *got;
+	json_t *j = tg_verdict_to_json(v);
+	char *vj = json_dumps(j, JSON_COMPACT);
+
+	(void)state;
+	assert_int_equal(tg_verdict_cache_new(&c, 600), 0);
+	tg_verdict_cache_put(c, "sha256:p1", "a@" DIGEST, v, 1000);
+	assert_int_equal(tg_verdict_cache_save(c, path), 0);
+	assert_int_equal(tg_verdict_cache_new(&c2, 600), 0);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1050), 0);
+	got = tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1100, NULL);
+	assert_non_null(got);
+	tg_verdict_free(got);
+	assert_null(
+	        tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1101, NULL));
+	tg_verdict_cache_free(c2);
+	/* Loaded after the bound: not served, but handed back as expired
+	 * (a new `once` says why it verified again). */
+	assert_int_equal(tg_verdict_cache_new(&c2, 600), 0);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1101), 0);
+	assert_null(
+	        tg_verdict_cache_get(c2, "sha256:p1", "a@" DIGEST, 1101, &got));
+	assert_non_null(got);
+	tg_verdict_free(got);
+	tg_verdict_cache_free(c2);
+	assert_int_equal(tg_verdict_cache_new(&c2, 600), 0);
+	/* No validUntil (the format before issue 13): expired. */
+	write_entry(path, NULL, vj);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);
+	assert_int_equal(tg_verdict_cache_count(c2), 0);
+	/* null (unbounded) over a bounded check: the check's bound holds. */
+	write_entry(path, "null", vj);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);
+	assert_int_equal(tg_verdict_cache_count(c2), 1);
+	assert_null(tg_verdict_cache_get(c2, "sha256:p1", "a@x", 1101, NULL));
+	tg_verdict_cache_free(c2);
+	/* An earlier stored bound than the checks': the stored one holds. */
+	assert_int_equal(tg_verdict_cache_new(&c2, 600), 0);
+	write_entry(path, "1050", vj);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), 0);
+	got = tg_verdict_cache_get(c2, "sha256:p1", "a@x", 1050, NULL);
+	assert_non_null(got);
+	tg_verdict_free(got);
+	assert_null(tg_verdict_cache_get(c2, "sha256:p1", "a@x", 1051, NULL));
+	/* A bound of the wrong type is a corrupt file. */
+	write_entry(path, "\"soon\"", vj);
+	assert_int_equal(tg_verdict_cache_load(c2, path, 1010), TG_EPARSE);
+	tg_verdict_cache_free(c2);
+	tg_verdict_cache_free(c);
+	tg_verdict_free(v);
+	json_decref(j);
+	free(vj);
+	tt_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +426,8 @@ int main(void)
 		        test_verifier_verdict_text_names_image_and_check),
 		cmocka_unit_test(test_verifier_cache_keys_and_expiry),
 		cmocka_unit_test(test_verifier_cache_persists),
+		cmocka_unit_test(test_verifier_cache_stops_at_valid_until),
+		cmocka_unit_test(test_verifier_cache_persists_valid_until),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,13 +223,26 @@ static void test_vuln_grype_with_related_cves(void **state)
 static void test_vuln_scan_age(void **state)
 {
 	tg_policy_vulns s = settings(TG_SEVERITY_CRITICAL);
+	const char *why = NULL;
+	int64_t t;
 	tg_check *c;
 
 	(void)state;
+	assert_int_equal(tg_parse_rfc3339(&t, "2026-11-20T09:12:44Z"), 0);
 	s.max_scan_age = 7 * 86400;
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
 	assert_true(tg_check_passed(c));
+	/* It holds until the scan is maxScanAge old (issue 13: a cached
+	 * verdict must not outlive that): 2026-11-20T09:12:44Z + 7d. */
+	assert_int_equal(tg_check_valid_until(c, &why), t + 7 * 86400);
+	assert_contains(why, "maxScanAge");
 	tg_check_free(c);
+	/* Without maxScanAge nothing bounds it. */
+	s.max_scan_age = 0;
+	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0, NOW);
+	assert_true(tg_check_valid_until(c, NULL) == TG_TIME_NEVER);
+	tg_check_free(c);
+	s.max_scan_age = 7 * 86400;
 	/* eight days later */
 	c = run("tests/data/vuln/good/trivy-debian.json", &s, NULL, 0,
 	        NOW + 7 * 86400);

@@ -152,6 +152,8 @@ static int classify_statement(tg_referrer_bundle *b,
 		name = tg_intoto_statement_subject_name(st, digest);
 	}
 	b->subject_name = name ? tg_strdup(name) : NULL;
+	if (b->attestation)
+		tg_attestation_set_valid_until(b->attestation, ev->valid_until);
 	tg_intoto_statement_free(st);
 	return 0;
 }
@@ -175,6 +177,7 @@ int tg_referrer_verify(tg_referrer_bundle **out,
 	b->issuer = ev->issuer ? tg_strdup(ev->issuer) : NULL;
 	b->log_index = ev->log_index;
 	b->integrated_time = ev->integrated_time;
+	b->valid_until = ev->valid_until;
 	if (!ev->payload_type) {
 		/* A message signature: tg_bundle_verify() checked it over
 		 * the image digest itself. */

@@ -3,6 +3,7 @@
  * notes, evidence JSON), shared by the predicate checks and the verifier.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@ struct tg_check {
 	char **notes;
 	size_t nnotes;
 	json_t *evidence;
+	int64_t until; /* TG_TIME_NEVER: unbounded */
+	char *until_why;
 };
 
 int tg_check_new(tg_check **out, const char *name)
@@ -26,6 +29,7 @@ int tg_check_new(tg_check **out, const char *name)
 
 	c->name = tg_strdup(name);
 	c->passed = true;
+	c->until = TG_TIME_NEVER;
 	c->evidence = json_object();
 	/* jansson's NULL means its allocator failed. */
 	if (c->evidence == NULL)
@@ -51,6 +55,7 @@ void tg_check_free(tg_check *check)
 	str_list_free(check->reasons, check->nreasons);
 	str_list_free(check->notes, check->nnotes);
 	json_decref(check->evidence);
+	free(check->until_why);
 	free(check);
 }
 
@@ -82,6 +87,28 @@ void tg_check_note(tg_check *check, const char *fmt, ...)
 	va_start(ap, fmt);
 	list_addv(&check->notes, &check->nnotes, fmt, ap);
 	va_end(ap);
+}
+
+void tg_check_bound(tg_check *check, int64_t until, const char *fmt, ...)
+{
+	char text[TG_CHECK_TEXT_MAX];
+	va_list ap;
+
+	if (until >= check->until || until > TG_TIME_TEXT_MAX_S)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	free(check->until_why);
+	check->until_why = tg_strdup(text);
+	check->until = until;
+}
+
+int64_t tg_check_valid_until(const tg_check *check, const char **why_out)
+{
+	if (why_out)
+		*why_out = check->until_why;
+	return check->until;
 }
 
 const char *tg_check_name(const tg_check *check)

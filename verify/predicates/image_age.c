@@ -64,6 +64,13 @@ int tg_image_age_check(tg_check **out,
 		              "image created %s is older than maxImageAge "
 		              "%s; rebuild it or waive age by exception",
 		              when, dur);
+	} else if (max_age > 0 && t >= 0 && max_age <= TG_TIME_NEVER - t) {
+		/* Passing now; failing once the image is too old. */
+		tg_format_rfc3339(when, t);
+		format_duration(dur, sizeof(dur), max_age);
+		tg_check_bound(c, t + max_age,
+		               "maxImageAge: image created %s, limit %s", when,
+		               dur);
 	}
 	return 0;
 }

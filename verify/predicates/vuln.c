@@ -270,6 +270,13 @@ check_scan_time(vuln_state *st, const json_t *predicate, int64_t now)
 		              "scan the image again",
 		              when, (long long)((now - t) / 3600),
 		              (long long)(max_age / 3600));
+	else if (max_age > 0 && t >= 0 && max_age <= TG_TIME_NEVER - t)
+		/* It passes now, and stops passing when the scan gets too
+		 * old: a cached verdict must not outlive that. */
+		tg_check_bound(st->check, t + max_age,
+		               "maxScanAge: the scan finished at %.40s, limit "
+		               "%lld hours",
+		               when, (long long)(max_age / 3600));
 }
 
 /* Evidence "scanner": {uri, version, db}. */

@@ -21,6 +21,7 @@ struct tg_attestation {
 	char *authority;
 	char *signer;
 	char *digest;
+	int64_t valid_until; /* INT64_MAX: the signature holds for good */
 };
 
 void tg_attestation_free(tg_attestation *a)
@@ -66,9 +67,9 @@ static int open_envelope(tg_attestation *a,
 		                     TG_INTOTO_PAYLOAD_TYPE);
 		goto out;
 	}
-	if ((error = tg_dsse_envelope_verify(&which, &a->signer, e, auths,
-	                                     count, l->certificate, l->chain,
-	                                     l->bundle)) < 0)
+	if ((error = tg_dsse_envelope_verify(
+	             &which, &a->signer, &a->valid_until, e, auths, count,
+	             l->certificate, l->chain, l->bundle)) < 0)
 		goto out;
 	a->authority = tg_strdup(auths[which].name);
 	payload = tg_dsse_envelope_payload(&plen, e);
@@ -128,6 +129,7 @@ int tg_attestation_from_statement(tg_attestation **out,
 	*out = NULL;
 	a->authority = tg_strdup(authority);
 	a->signer = tg_strdup(signer);
+	a->valid_until = INT64_MAX;
 	a->digest = tg_strdup(source ? source : "");
 	if ((error = tg_intoto_statement_parse(&a->statement, statement, len)) <
 	            0 ||
@@ -158,6 +160,16 @@ const tg_intoto_statement *tg_attestation_statement(const tg_attestation *a)
 const char *tg_attestation_authority(const tg_attestation *a)
 {
 	return a->authority;
+}
+
+int64_t tg_attestation_valid_until(const tg_attestation *a)
+{
+	return a->valid_until;
+}
+
+void tg_attestation_set_valid_until(tg_attestation *a, int64_t t)
+{
+	a->valid_until = t;
 }
 
 const char *tg_attestation_signer(const tg_attestation *a)

@@ -28,7 +28,8 @@ static int verify_with_key(const tg_authority *a, const tg_sig_material *m)
 }
 
 /* rekor.required on a key: the hook checks the log entry. */
-static int check_tlog(const tg_authority *a, const tg_sig_material *m)
+static int
+check_tlog(int64_t *until_out, const tg_authority *a, const tg_sig_material *m)
 {
 	char *who = NULL;
 	int error;
@@ -39,7 +40,7 @@ static int check_tlog(const tg_authority *a, const tg_sig_material *m)
 		                    "entry and transparency-log verification "
 		                    "is not available in this build",
 		                    a->name);
-	error = a->verify(&who, a->ctx, m);
+	error = a->verify(&who, until_out, a->ctx, m);
 	free(who);
 	if (error < 0)
 		return tg_error_prefix(error, "key \"%s\": Rekor", a->name);
@@ -47,22 +48,24 @@ static int check_tlog(const tg_authority *a, const tg_sig_material *m)
 }
 
 int tg_authority_verify(char **signer_out,
+                        int64_t *until_out,
                         const tg_authority *a,
                         const tg_sig_material *m)
 {
 	int error;
 
 	*signer_out = NULL;
+	*until_out = INT64_MAX;
 	if (a->key) {
 		if ((error = verify_with_key(a, m)) < 0)
 			return tg_error_prefix(error, "key \"%s\"", a->name);
-		if (a->needs_tlog && (error = check_tlog(a, m)) < 0)
+		if (a->needs_tlog && (error = check_tlog(until_out, a, m)) < 0)
 			return error;
 		*signer_out = tg_strdup(tg_key_id(a->key));
 		return 0;
 	}
 	if (a->verify) {
-		if ((error = a->verify(signer_out, a->ctx, m)) < 0) {
+		if ((error = a->verify(signer_out, until_out, a->ctx, m)) < 0) {
 			free(*signer_out);
 			*signer_out = NULL;
 			return tg_error_prefix(error, "authority \"%s\"",

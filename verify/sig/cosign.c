@@ -262,7 +262,20 @@ struct sig_tally {
 	long *counted; /* per authority: the signer it counts with, or -1 */
 	char *rejected[MAX_REJECTED];
 	size_t nrejected;
+	/* The earliest time a counted signature stops verifying (its
+	 * certificate was checked at the current time), and its signer. */
+	int64_t until;
+	char *until_signer;
 };
+
+static void tally_until(struct sig_tally *t, int64_t until, const char *signer)
+{
+	if (until >= t->until)
+		return;
+	t->until = until;
+	free(t->until_signer);
+	t->until_signer = tg_strdup(signer);
+}
 
 static void tally_init(struct sig_tally *t, size_t nauth, size_t cap)
 {
@@ -273,6 +286,7 @@ static void tally_init(struct sig_tally *t, size_t nauth, size_t cap)
 	t->met = tg_calloc(nauth * t->cap, 1);
 	t->owner = tg_calloc(t->cap, sizeof(*t->owner));
 	t->counted = tg_calloc(nauth, sizeof(*t->counted));
+	t->until = INT64_MAX;
 }
 
 static void tally_free(struct sig_tally *t)
@@ -287,6 +301,7 @@ static void tally_free(struct sig_tally *t)
 	free(t->met);
 	free(t->owner);
 	free(t->counted);
+	free(t->until_signer);
 }
 
 /* Authority a accepted a signature by signer. The caller gives at most
@@ -391,19 +406,24 @@ static int check_payload(const tg_cosign_layer *l, const tg_cosign_options *o)
 }
 
 /* Try every authority on m; verified_by[a] gets the signer of each one
- * that verifies, why the failures. True when at least one did. */
+ * that verifies, *until the earliest time one of them stops verifying,
+ * why the failures. True when at least one did. */
 static bool verify_authorities(char **verified_by,
+                               int64_t *until,
                                const tg_sig_material *m,
                                const tg_cosign_options *o,
                                tg_buf *why)
 {
 	bool any = false;
+	int64_t u;
 	size_t a;
 
+	*until = INT64_MAX;
 	for (a = 0; a < o->authorities_count; a++) {
 		char *signer = NULL;
 
-		if (tg_authority_verify(&signer, &o->authorities[a], m) < 0) {
+		if (tg_authority_verify(&signer, &u, &o->authorities[a], m) <
+		    0) {
 			/* A full buffer only leaves later reasons out of
 			 * the message; the verdict does not depend on it. */
 			tg_discard(tg_buf_printf(why, "%s%s",
@@ -412,6 +432,8 @@ static bool verify_authorities(char **verified_by,
 			continue;
 		}
 		any = true;
+		if (u < *until)
+			*until = u;
 		free(verified_by[a]);
 		verified_by[a] = signer;
 	}
@@ -427,6 +449,7 @@ static void decode_and_verify(struct sig_tally *t,
 	tg_sig_material m = { 0 };
 	unsigned char *sig = NULL;
 	size_t sig_len = 0, a;
+	int64_t until = INT64_MAX;
 	tg_buf why;
 
 	tg_buf_init(&why, TG_ERROR_MAX);
@@ -442,7 +465,7 @@ static void decode_and_verify(struct sig_tally *t,
 	m.certificate = l->certificate;
 	m.chain = l->chain;
 	m.bundle = l->bundle;
-	if (!verify_authorities(by, &m, o, &why)) {
+	if (!verify_authorities(by, &until, &m, o, &why)) {
 		char *msg = tg_aprintf("does not verify (%s)",
 		                       why.data ? why.data : "");
 		reject(t, i, msg);
@@ -455,8 +478,10 @@ static void decode_and_verify(struct sig_tally *t,
 	}
 	t->valid++;
 	for (a = 0; a < o->authorities_count; a++)
-		if (by[a])
+		if (by[a]) {
 			tally_met(t, a, by[a]);
+			tally_until(t, until, by[a]);
+		}
 out:
 	for (a = 0; a < o->authorities_count; a++)
 		free(by[a]);
@@ -512,6 +537,8 @@ static void check_extra(struct sig_tally *t,
 	}
 	t->valid++;
 	tally_met(t, x->authority, x->signer);
+	if (x->valid_until)
+		tally_until(t, x->valid_until, x->signer);
 }
 
 static void fill_evidence(tg_check *c,
@@ -643,6 +670,11 @@ int tg_cosign_verify(tg_check **out,
 	i = distinct_authorities(&t);
 	fill_evidence(check, &t, seen, threshold, opts);
 	summarise(check, &t, i, seen, threshold, opts);
+	if (t.until != INT64_MAX)
+		tg_check_bound(check, t.until,
+		               "the signing certificate of %s, checked at the "
+		               "current time, expires",
+		               t.until_signer);
 	tally_free(&t);
 	*out = check;
 	return 0;

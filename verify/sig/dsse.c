@@ -246,6 +246,7 @@ int tg_dsse_pae(unsigned char **out,
 
 int tg_dsse_envelope_verify(size_t *authority_out,
                             char **signer_out,
+                            int64_t *until_out,
                             const tg_dsse_envelope *e,
                             const tg_authority *auths,
                             size_t count,
@@ -260,6 +261,7 @@ int tg_dsse_envelope_verify(size_t *authority_out,
 	int error;
 
 	*signer_out = NULL;
+	*until_out = INT64_MAX;
 	if ((error = tg_dsse_pae(&pae, &pae_len, e->payload_type, e->payload,
 	                         e->payload_len)) < 0)
 		return error;
@@ -273,8 +275,8 @@ int tg_dsse_envelope_verify(size_t *authority_out,
 		m.sig = e->sigs[i].sig;
 		m.sig_len = e->sigs[i].len;
 		for (a = 0; a < count; a++) {
-			if (tg_authority_verify(signer_out, &auths[a], &m) ==
-			    0) {
+			if (tg_authority_verify(signer_out, until_out,
+			                        &auths[a], &m) == 0) {
 				*authority_out = a;
 				error = 0;
 				goto out;

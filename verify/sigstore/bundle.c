@@ -332,6 +332,7 @@ static int check_cert(vctx *v)
 	const tg_keyless_policy *kp = v->pol->keyless;
 	tg_cert_identity *id = NULL;
 	X509 *issuer = NULL;
+	int64_t until = INT64_MAX;
 	size_t i;
 	int error = 0;
 
@@ -339,12 +340,17 @@ static int check_cert(vctx *v)
 		X509_free(issuer);
 		issuer = NULL;
 		error = tg_keyless_verify_cert_with(
-		        &issuer, v->b->leaf, v->untrusted, v->pol->root,
+		        &issuer, &until, v->b->leaf, v->untrusted, v->pol->root,
 		        v->times[i],
 		        kp->allow_missing_eku ? TG_KEYLESS_ALLOW_NO_EKU : 0);
 	}
 	if (error < 0)
 		goto out;
+	/* Checked at the current time (no signed time): it holds only
+	 * while the chain is valid. A signing time from a log or a
+	 * timestamp stays inside the validity for good. */
+	if (v->at_current_time)
+		v->ev->valid_until = until;
 	if (kp->require_sct && (error = tg_keyless_verify_sct(
 	                                v->b->leaf, issuer, v->pol->root)) < 0)
 		goto out;
@@ -467,8 +473,10 @@ int tg_bundle_verify_all(vctx *v)
 		                    "entry carries none, so a trusted RFC 3161 "
 		                    "timestamp is required%s%s",
 		                    v->tsa_error[0] ? "; " : "", v->tsa_error);
-	if (v->ntimes == 0 && v->b->leaf && v->pol->allow_current_time)
+	if (v->ntimes == 0 && v->b->leaf && v->pol->allow_current_time) {
 		add_time(v, tg_now());
+		v->at_current_time = true;
+	}
 	if (v->ntimes == 0 && v->b->leaf)
 		return tg_error_set(TG_EUNTRUSTED,
 		                    "no verified signing time: "
@@ -488,6 +496,7 @@ tg_sigstore_evidence *tg_sigstore_evidence_new(void)
 	ev->log_index = -1;
 	ev->integrated_time = -1;
 	ev->timestamp = -1;
+	ev->valid_until = INT64_MAX;
 	return ev;
 }
 

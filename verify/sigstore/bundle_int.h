@@ -91,6 +91,7 @@ typedef struct vctx {
 	size_t pae_len;
 	int64_t times[2 * TG_MAX_BUNDLE_ENTRIES]; /* verified signing times */
 	size_t ntimes;
+	bool at_current_time; /* times[] holds only the current time */
 	size_t entries_ok;
 	char tsa_error[TG_TSA_ERROR_BYTES]; /* why the last timestamp was not
 	                                       used */

@@ -300,12 +300,32 @@ static int check_time(X509 *leaf, int64_t t)
 	                    when);
 }
 
+/* The earliest notAfter of the certificates of chain, and of the CA's own
+ * validity window, into *until (kept when earlier). */
+static void
+chain_until(int64_t *until, STACK_OF(X509) * chain, const tg_tr_ca *ca)
+{
+	int64_t na;
+	int i;
+
+	for (i = 0; i < sk_X509_num(chain); i++)
+		if (tg_asn1_time_unix(&na, X509_get0_notAfter(sk_X509_value(
+		                                   chain, i))) == 0 &&
+		    na < *until)
+			*until = na;
+	if (ca->valid.has_end && ca->valid.end < *until)
+		*until = ca->valid.end;
+}
+
 /* Verify leaf's chain in store at t; 1 with the chain's second
- * certificate (the leaf's issuer) in *issuer_out, else 0 and *verr. */
+ * certificate (the leaf's issuer) in *issuer_out and the earliest expiry
+ * of the chain built (and of ca's window) in *until, else 0 and *verr. */
 static int verify_in(X509 **issuer_out,
+                     int64_t *until,
                      X509 *leaf,
                      STACK_OF(X509) * untrusted,
                      X509_STORE *store,
+                     const tg_tr_ca *ca,
                      int64_t t,
                      int *verr)
 {
@@ -322,6 +342,7 @@ static int verify_in(X509 **issuer_out,
 		if (sk_X509_num(chain) >= 2) {
 			*issuer_out = sk_X509_value(chain, 1);
 			X509_up_ref(*issuer_out);
+			chain_until(until, chain, ca);
 			ok = 1;
 		}
 	} else {
@@ -341,6 +362,7 @@ out:
  * against t; else to every certificate of ca.
  */
 static int chain_to(X509 **issuer_out,
+                    int64_t *until,
                     X509 *leaf,
                     STACK_OF(X509) * untrusted,
                     const tg_tr_ca *ca,
@@ -352,14 +374,19 @@ static int chain_to(X509 **issuer_out,
 	int ok = 0;
 
 	if (ca->upper_ok && tg_validity_contains(&ca->upper, t) &&
-	    verify_in(issuer_out, leaf, untrusted, ca->anchor, t, verr))
+	    verify_in(issuer_out, until, leaf, untrusted, ca->anchor, ca, t,
+	              verr)) {
+		/* The certificates above the anchor end with upper. */
+		if (ca->upper.has_end && ca->upper.end < *until)
+			*until = ca->upper.end;
 		return 1;
+	}
 	store = X509_STORE_new();
 	if (!store)
 		return 0;
 	for (i = 0; i < ca->ncerts; i++)
 		X509_STORE_add_cert(store, ca->certs[i]);
-	ok = verify_in(issuer_out, leaf, untrusted, store, t, verr);
+	ok = verify_in(issuer_out, until, leaf, untrusted, store, ca, t, verr);
 	X509_STORE_free(store);
 	return ok;
 }
@@ -369,10 +396,12 @@ int tg_keyless_verify_cert(X509 **issuer_out,
                            const tg_trustroot *root,
                            int64_t t)
 {
-	return tg_keyless_verify_cert_with(issuer_out, leaf, NULL, root, t, 0);
+	return tg_keyless_verify_cert_with(issuer_out, NULL, leaf, NULL, root,
+	                                   t, 0);
 }
 
 int tg_keyless_verify_cert_with(X509 **issuer_out,
+                                int64_t *until_out,
                                 X509 *leaf,
                                 STACK_OF(X509) * untrusted,
                                 const tg_trustroot *root,
@@ -382,10 +411,13 @@ int tg_keyless_verify_cert_with(X509 **issuer_out,
 	X509 *issuer = NULL;
 	size_t i, tried = 0;
 	int error, verr = X509_V_OK;
+	int64_t until = INT64_MAX;
 	char when[21];
 
 	if (issuer_out)
 		*issuer_out = NULL;
+	if (until_out)
+		*until_out = INT64_MAX;
 	if ((error = check_leaf_usage(leaf, flags)) < 0 ||
 	    (error = check_time(leaf, t)) < 0)
 		return error;
@@ -393,7 +425,8 @@ int tg_keyless_verify_cert_with(X509 **issuer_out,
 		if (!tg_validity_contains(&root->cas[i].valid, t))
 			continue;
 		tried++;
-		chain_to(&issuer, leaf, untrusted, &root->cas[i], t, &verr);
+		chain_to(&issuer, &until, leaf, untrusted, &root->cas[i], t,
+		         &verr);
 	}
 	if (!issuer) {
 		tg_format_rfc3339(when, t);
@@ -413,6 +446,8 @@ int tg_keyless_verify_cert_with(X509 **issuer_out,
 		*issuer_out = issuer;
 	else
 		X509_free(issuer);
+	if (until_out)
+		*until_out = until;
 	return 0;
 }
 

@@ -129,6 +129,7 @@ static int parse_pae(char **type,
 }
 
 int tg_sigstore_verify_material(char **signer_out,
+                                int64_t *until_out,
                                 void *ctx,
                                 const tg_sig_material *m)
 {
@@ -140,6 +141,7 @@ int tg_sigstore_verify_material(char **signer_out,
 	int error;
 
 	*signer_out = NULL;
+	*until_out = INT64_MAX;
 	memset(&layer, 0, sizeof(layer));
 	if ((error = auth_setup(&c, a)) < 0)
 		return error;
@@ -156,9 +158,10 @@ int tg_sigstore_verify_material(char **signer_out,
 	layer.chain_pem = m->chain;
 	layer.bundle_json = m->bundle;
 	error = tg_cosign_legacy_verify(&ev, a->name, &layer, &c.pol);
-	if (error == 0)
+	if (error == 0) {
 		*signer_out = tg_strdup(ev->signer);
-	else
+		*until_out = ev->valid_until;
+	} else
 		error = tg_error_prefix(error, "authority \"%s\"", a->name);
 	tg_sigstore_evidence_free(ev);
 	tg_trustroot_free(c.root);

@@ -158,8 +158,11 @@ int tg_tsa_verify(int64_t *t_out,
 
 /* tg_keyless_verify_cert() with intermediates that may help build the
  * chain (legacy cosign chain annotation; trust still comes only from
- * root) and TG_KEYLESS_* flags. */
+ * root) and TG_KEYLESS_* flags. *until_out (may be NULL) gets the earliest
+ * notAfter of the chain built (leaf to root) and the end of the CA's
+ * validity window: how long a check made at the current time holds. */
 int tg_keyless_verify_cert_with(X509 **issuer_out,
+                                int64_t *until_out,
                                 X509 *leaf,
                                 STACK_OF(X509) * untrusted,
                                 const tg_trustroot *root,

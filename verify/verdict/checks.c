@@ -66,9 +66,11 @@ static const char **waived_cves(const struct waivers *w, size_t *n_out)
 }
 
 /* Whether an active exception waives bit; notes name each exception that
- * does, and each expired one that would have. */
+ * does, and each expired one that would have. A waived check holds until
+ * the last of the exceptions that waive it expires. */
 static bool waive(tg_check *c, const struct waivers *w, unsigned bit)
 {
+	const tg_policy_exception *last = NULL;
 	bool waived = false;
 	size_t i;
 
@@ -83,6 +85,8 @@ static bool waive(tg_check *c, const struct waivers *w, unsigned bit)
 			continue;
 		}
 		waived = true;
+		if (!last || e->expires_at > last->expires_at)
+			last = e;
 		tg_check_note(c,
 		              "waived by exception \"%s\": %s (approved by %s, "
 		              "expires %s)",
@@ -90,6 +94,10 @@ static bool waive(tg_check *c, const struct waivers *w, unsigned bit)
 		              e->approved_by ? e->approved_by : "?",
 		              e->expires ? e->expires : "never");
 	}
+	if (last)
+		tg_check_bound(c, last->expires_at,
+		               "exception \"%s\" expires %s", last->name,
+		               last->expires ? last->expires : "?");
 	return waived;
 }
 
@@ -368,6 +376,33 @@ static int run_sbom(tg_check **out,
 	                     &j->rule->sbom);
 }
 
+/* A scan whose findings an exception's cves waived holds only while
+ * those exceptions do: bounded by the earliest expiry among the active
+ * exceptions that list CVE ids (which of them a finding needed is not
+ * kept, so the earliest is the safe bound). */
+static void bound_by_cve_waivers(tg_check *c, const struct waivers *w)
+{
+	const tg_policy_exception *first = NULL;
+	size_t i;
+
+	if (json_array_size(json_object_get(tg_check_evidence(c), "waived")) ==
+	    0)
+		return;
+	for (i = 0; i < w->n; i++) {
+		const tg_policy_exception *e = w->exc[i];
+
+		if (e->ncves == 0 || !tg_policy_exception_active(e, w->now))
+			continue;
+		if (!first || e->expires_at < first->expires_at)
+			first = e;
+	}
+	if (first)
+		tg_check_bound(c, first->expires_at,
+		               "exception \"%s\" (cves) expires %s",
+		               first->name,
+		               first->expires ? first->expires : "?");
+}
+
 static int run_vuln(tg_check **out,
                     const struct job *j,
                     const tg_attestation *att,
@@ -383,6 +418,8 @@ static int run_vuln(tg_check **out,
 	error = tg_vuln_check(out, tg_attestation_predicate(att),
 	                      &j->rule->vulnerabilities, ids, nids, w->now);
 	free(ids);
+	if (error == 0)
+		bound_by_cve_waivers(*out, w);
 	return error;
 }
 
@@ -471,6 +508,12 @@ static void predicate_check(struct job *j,
 		tg_check_fail(c, "%s", tg_error_last());
 	} else {
 		attestation_evidence(c, j, att);
+		if (tg_attestation_valid_until(att) != INT64_MAX)
+			tg_check_bound(c, tg_attestation_valid_until(att),
+			               "the signing certificate of the "
+			               "attestation (%s), checked at the "
+			               "current time, expires",
+			               tg_attestation_signer(att));
 	}
 	add_check(j, c, pc->waive, skipped, w);
 }
@@ -528,6 +571,27 @@ static bool referrers_needed(struct job *j)
 	return true;
 }
 
+/* The cache held a verdict for this subject that was past what it
+ * depended on: the check it came from says so. */
+static void note_expired(struct job *j)
+{
+	char at[TG_RFC3339_BYTES], until[TG_RFC3339_BYTES];
+	const char *check = NULL, *why = NULL;
+	int64_t t;
+
+	if (!j->expired)
+		return;
+	t = tg_verdict_valid_until(j->expired, &check, &why);
+	if (!check)
+		return;
+	tg_format_rfc3339(at, tg_verdict_time(j->expired));
+	tg_format_rfc3339(until, t);
+	tg_verdict_note(j->verdict, check,
+	                "the cached verdict of %s was not used: it held "
+	                "until %s (%s); verified again",
+	                at, until, why ? why : "");
+}
+
 void tg_verifier__evaluate(struct job *j)
 {
 	int64_t now = tg_now();
@@ -548,6 +612,7 @@ void tg_verifier__evaluate(struct job *j)
 		atts_free(&a);
 	}
 	age_check(j, &w);
+	note_expired(j);
 	tg_verdict_set_time(j->verdict, now);
 	tg_verdict_finish(j->verdict);
 	j->finished = true;

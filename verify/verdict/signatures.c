@@ -127,6 +127,7 @@ static tg_cosign_extra *signature_extras(struct job *j, size_t *n_out)
 		if (f->verified && refb_identity_ok(f, j, &id)) {
 			x[n].authority = f->verified->authority;
 			x[n].signer = f->verified->signer;
+			x[n].valid_until = f->verified->valid_until;
 		} else {
 			x[n].rejected = f->error;
 		}

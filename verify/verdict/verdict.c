@@ -140,6 +140,43 @@ void tg_verdict_fail(tg_verdict *v, const char *name, const char *fmt, ...)
 	tg_verdict_add_check(v, c, TG_CHECK_FAIL);
 }
 
+int64_t tg_verdict_valid_until(const tg_verdict *v,
+                               const char **check_out,
+                               const char **why_out)
+{
+	int64_t best = TG_TIME_NEVER, t;
+	const char *why, *name = NULL, *best_why = NULL;
+	size_t i;
+
+	for (i = 0; i < v->nchecks; i++) {
+		t = tg_check_valid_until(v->checks[i].check, &why);
+		if (t < best) {
+			best = t;
+			best_why = why;
+			name = tg_check_name(v->checks[i].check);
+		}
+	}
+	if (check_out)
+		*check_out = name;
+	if (why_out)
+		*why_out = best_why;
+	return best;
+}
+
+void tg_verdict_note(tg_verdict *v, const char *name, const char *fmt, ...)
+{
+	char text[TG_ERROR_MAX];
+	long i = tg_verdict_find_check(v, name);
+	va_list ap;
+
+	if (i < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	tg_check_note(v->checks[i].check, "%s", text);
+}
+
 long tg_verdict_find_check(const tg_verdict *v, const char *name)
 {
 	size_t i;
@@ -277,6 +314,10 @@ static json_t *check_to_json(const struct verdict_check *vc)
 {
 	json_t *reasons = json_array(), *notes = json_array();
 	const tg_check *c = vc->check;
+	char when[TG_RFC3339_BYTES];
+	const char *why;
+	int64_t until = tg_check_valid_until(c, &why);
+	json_t *o;
 	size_t i;
 
 	for (i = 0; i < tg_check_reason_count(c); i++)
@@ -285,10 +326,17 @@ static json_t *check_to_json(const struct verdict_check *vc)
 	for (i = 0; i < tg_check_note_count(c); i++)
 		json_array_append_new(notes,
 		                      json_string(tg_check_note_at(c, i)));
-	return json_pack("{s:s, s:s, s:o, s:o, s:O}", "name", tg_check_name(c),
-	                 "result", tg_check_result_name(vc->result), "reasons",
-	                 reasons, "notes", notes, "evidence",
-	                 tg_check_evidence(c));
+	o = json_pack("{s:s, s:s, s:o, s:o, s:O}", "name", tg_check_name(c),
+	              "result", tg_check_result_name(vc->result), "reasons",
+	              reasons, "notes", notes, "evidence",
+	              tg_check_evidence(c));
+	if (until != TG_TIME_NEVER) {
+		tg_format_rfc3339(when, until);
+		json_object_set_new(o, "validUntil",
+		                    json_pack("{s:s, s:s}", "time", when,
+		                              "reason", why ? why : ""));
+	}
+	return o;
 }
 
 static void set_opt_str(json_t *o, const char *key, const char *value)
@@ -313,6 +361,7 @@ json_t *tg_verdict_to_json(const tg_verdict *v)
 {
 	json_t *o = json_object(), *checks = json_array();
 	char when[TG_RFC3339_BYTES];
+	int64_t until;
 	size_t i;
 
 	json_object_set_new(o, "image", json_string(v->image));
@@ -330,6 +379,11 @@ json_t *tg_verdict_to_json(const tg_verdict *v)
 	if (v->time) {
 		tg_format_rfc3339(when, v->time);
 		json_object_set_new(o, "verifiedAt", json_string(when));
+	}
+	until = tg_verdict_valid_until(v, NULL, NULL);
+	if (until != TG_TIME_NEVER) {
+		tg_format_rfc3339(when, until);
+		json_object_set_new(o, "validUntil", json_string(when));
 	}
 	return o;
 }
@@ -372,6 +426,22 @@ static int string_list(tg_check *c,
 	return 0;
 }
 
+/* A check's "validUntil" {"time", "reason"} (optional) onto c. */
+static int bound_from_json(tg_check *c, const json_t *vu)
+{
+	const char *when = NULL, *why = NULL;
+	int64_t t;
+
+	if (!vu)
+		return 0;
+	if (!json_is_object(vu) || opt_string(&when, vu, "time") < 0 ||
+	    opt_string(&why, vu, "reason") < 0 || !when ||
+	    tg_parse_rfc3339(&t, when) < 0)
+		return tg_error_set(TG_EPARSE, "bad \"validUntil\"");
+	tg_check_bound(c, t, "%s", why ? why : "");
+	return 0;
+}
+
 static int check_from_json(tg_verdict *v, const json_t *j)
 {
 	const char *name = NULL, *result = NULL;
@@ -403,6 +473,11 @@ static int check_from_json(tg_verdict *v, const json_t *j)
 	}
 	if (evidence)
 		json_object_update(tg_check_evidence(c), evidence);
+	if ((error = bound_from_json(c, json_object_get(j, "validUntil"))) <
+	    0) {
+		tg_check_free(c);
+		return tg_error_prefix(error, "verdict: check %s", name);
+	}
 	/* A stored failure without its reasons still fails. */
 	if (res != TG_CHECK_PASS && res != TG_CHECK_SKIPPED &&
 	    tg_check_passed(c))

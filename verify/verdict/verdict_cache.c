@@ -1,4 +1,5 @@
 /* Verdict cache keyed by (policy hash, subject): see verdict_cache.h. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct entry {
 	char *subject;
 	uint64_t hash;
 	int64_t stamp;
+	int64_t until;       /* served up to this time (inclusive) */
 	tg_verdict *verdict; /* NULL: a free slot */
 };
 
@@ -93,8 +95,19 @@ static struct entry *find_slot(const tg_verdict_cache *c,
 	}
 }
 
+/* Whether e may be served at now: within the TTL and up to the earliest
+ * time its verdict depended on (an exception's expiry, a scan or image
+ * age, a certificate checked at the current time). */
+static bool
+entry_fresh(const tg_verdict_cache *c, const struct entry *e, int64_t now)
+{
+	return now >= e->stamp && now - e->stamp <= c->ttl && now <= e->until;
+}
+
 /* Re-insert every live entry into a table of new_cap slots, dropping those
- * older than the TTL at now. */
+ * past the TTL at now (now 0: keep all). An entry past its validUntil but
+ * within the TTL stays, never served: the lookup hands it back so the
+ * caller can say why it verified again. */
 static void rehash(tg_verdict_cache *c, size_t new_cap, int64_t now)
 {
 	struct entry *old = c->entries;
@@ -108,7 +121,7 @@ static void rehash(tg_verdict_cache *c, size_t new_cap, int64_t now)
 
 		if (!e->verdict)
 			continue;
-		if (now && now - e->stamp > c->ttl) {
+		if (now && (now - e->stamp > c->ttl || now < e->stamp)) {
 			entry_clear(e);
 			continue;
 		}
@@ -122,14 +135,25 @@ static void rehash(tg_verdict_cache *c, size_t new_cap, int64_t now)
 tg_verdict *tg_verdict_cache_get(tg_verdict_cache *c,
                                  const char *policy_hash,
                                  const char *subject,
-                                 int64_t now)
+                                 int64_t now,
+                                 tg_verdict **expired_out)
 {
 	struct entry *e = find_slot(c, key_hash(policy_hash, subject),
 	                            policy_hash, subject);
 	tg_verdict *copy = NULL;
 
-	if (!e->verdict || now - e->stamp > c->ttl || now < e->stamp)
+	if (expired_out)
+		*expired_out = NULL;
+	if (!e->verdict)
 		return NULL;
+	if (!entry_fresh(c, e, now)) {
+		/* Past what it depended on: the caller may say why it
+		 * verifies again (a copy that fails only loses that). */
+		if (expired_out && now > e->until && now - e->stamp <= c->ttl &&
+		    tg_verdict_dup(expired_out, e->verdict) < 0)
+			*expired_out = NULL;
+		return NULL;
+	}
 	/* A copy that fails is a miss: the image is verified again. */
 	if (tg_verdict_dup(&copy, e->verdict) < 0)
 		return NULL;
@@ -166,6 +190,7 @@ void tg_verdict_cache_put(tg_verdict_cache *c,
 	}
 	e->verdict = copy;
 	e->stamp = now;
+	e->until = tg_verdict_valid_until(v, NULL, NULL);
 }
 
 size_t tg_verdict_cache_count(const tg_verdict_cache *c)
@@ -190,12 +215,17 @@ int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 
 		if (!e->verdict)
 			continue;
+		/* validUntil: null when nothing but the TTL bounds it. */
 		json_array_append_new(
 		        arr,
-		        json_pack("{s:s, s:s, s:I, s:o}", "policyHash",
+		        json_pack("{s:s, s:s, s:I, s:o, s:o}", "policyHash",
 		                  e->policy_hash, "subject", e->subject,
-		                  "storedAt", (json_int_t)e->stamp, "verdict",
-		                  tg_verdict_to_json(e->verdict)));
+		                  "storedAt", (json_int_t)e->stamp,
+		                  "validUntil",
+		                  e->until == TG_TIME_NEVER
+		                          ? json_null()
+		                          : json_integer((json_int_t)e->until),
+		                  "verdict", tg_verdict_to_json(e->verdict)));
 	}
 	json_object_set_new(root, "version", json_string(CACHE_FILE_VERSION));
 	json_object_set_new(root, "entries", arr);
@@ -209,18 +239,41 @@ int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 	return error;
 }
 
+/* The stored validUntil of an entry: 0 with *out (TG_TIME_NEVER for
+ * null); 1 when the entry has none (written before the cache kept it: it
+ * is treated as expired); TG_EPARSE for another type. */
+static int load_until(int64_t *out, const json_t *e)
+{
+	json_t *u = json_object_get(e, "validUntil");
+
+	if (!u)
+		return 1;
+	if (json_is_null(u)) {
+		*out = TG_TIME_NEVER;
+		return 0;
+	}
+	if (!json_is_integer(u))
+		return tg_error_set(TG_EPARSE, "validUntil is not an integer");
+	*out = json_integer_value(u);
+	return 0;
+}
+
 static int load_entry(tg_verdict_cache *c, const json_t *e, int64_t now)
 {
 	json_t *ph = json_object_get(e, "policyHash"),
 	       *subj = json_object_get(e, "subject"),
 	       *at = json_object_get(e, "storedAt");
 	tg_verdict *v = NULL;
-	int64_t stamp;
+	struct entry *slot;
+	int64_t stamp, until = 0;
+	int error;
 
 	if (!json_is_string(ph) || !json_is_string(subj) ||
 	    !json_is_integer(at))
 		return tg_error_set(TG_EPARSE, "entry without policyHash, "
 		                               "subject or storedAt");
+	if ((error = load_until(&until, e)) != 0)
+		return error < 0 ? error : 0;
 	stamp = json_integer_value(at);
 	if (now - stamp > c->ttl || stamp > now)
 		return 0;
@@ -229,6 +282,14 @@ static int load_entry(tg_verdict_cache *c, const json_t *e, int64_t now)
 	tg_verdict_cache_put(c, json_string_value(ph), json_string_value(subj),
 	                     v, stamp);
 	tg_verdict_free(v);
+	/* The stored bound and the one its checks give: the earlier
+	 * holds, so neither an edited entry nor an edited verdict extends
+	 * it. */
+	slot = find_slot(
+	        c, key_hash(json_string_value(ph), json_string_value(subj)),
+	        json_string_value(ph), json_string_value(subj));
+	if (slot->verdict && until < slot->until)
+		slot->until = until;
 	return 0;
 }
 

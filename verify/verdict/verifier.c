@@ -146,6 +146,7 @@ static void job_release(struct job *j)
 	tg_blob_free(j->config);
 	free(j->config_error);
 	tg_verdict_free(j->verdict);
+	tg_verdict_free(j->expired);
 }
 
 /* Small helpers ------------------------------------------------------------ */
@@ -545,9 +546,9 @@ static bool answered_elsewhere(struct job *j, struct subject_map *map)
 	tg_verdict *cached = NULL;
 
 	if (vf->cache)
-		cached = tg_verdict_cache_get(vf->cache,
-		                              tg_policy_hash(vf->policy),
-		                              j->subject, tg_now());
+		cached = tg_verdict_cache_get(
+		        vf->cache, tg_policy_hash(vf->policy), j->subject,
+		        tg_now(), &j->expired);
 	if (cached) {
 		tg_verdict_set_image(cached, j->input);
 		tg_verdict_free(j->verdict);

@@ -67,7 +67,10 @@ struct job {
 	struct job *leader; /* verdict copied from this job at the end */
 	bool finished;      /* verdict final (or leader set) */
 	bool transient;     /* a registry error: do not cache */
-	int pending;        /* requests in flight */
+	/* The cached verdict not used because it was past its validUntil
+	 * (the new verdict says so), or NULL. */
+	tg_verdict *expired;
+	int pending; /* requests in flight */
 	tg_oci_manifest *manifest;
 	tg_oci_manifest *sig_manifest;
 	int sig_result;
