@@ -629,6 +629,41 @@
 /* The largest TCP port number (16 bits). */
 #define TG_MAX_TCP_PORT 65535
 
+/* Commit signatures (verify/sig/sshsig.c, openpgp.c, cms.c) -------------- */
+
+/* Bytes of a commit's signature header (gpgsig) as extracted from the
+ * commit: an SSH or OpenPGP signature is under 2 KiB, an X.509 CMS one
+ * with its chain a few KiB; more is not a signature. */
+#define TG_MAX_COMMIT_SIGNATURE_BYTES (64u * 1024)
+
+/* Bytes of a commit object's signed payload (header and message): a
+ * commit message is text; Git itself refuses nothing, but 1 MiB is far
+ * beyond any real one. */
+#define TG_MAX_COMMIT_PAYLOAD_BYTES (1u * 1024 * 1024)
+
+/* Commits checked in commits.mode history between the last deployed
+ * commit and the new head: a bound on the work one push can cause. */
+#define TG_MAX_HISTORY_COMMITS 10000
+
+/* Bytes of one string field inside an SSH wire blob (key type names,
+ * key material, namespaces, signatures): an RSA-16384 modulus is 2 KiB. */
+#define TG_MAX_SSH_STRING 8192
+
+/* Bytes of one line of an OpenSSH public key or allowed_signers file
+ * (RSA-16384 in base64 is ~2.8 KiB, plus principals and options). */
+#define TG_MAX_SSH_LINE 16384
+
+/* Keys in one ssh/allowedSigners file of the policy. */
+#define TG_MAX_SSH_KEYS 1000
+
+/* Bytes of the principals field and of each option value of an
+ * allowed_signers line. */
+#define TG_MAX_SSH_PRINCIPALS 4096
+
+/* Bytes of a signer or key description in status text ("alice (ssh
+ * ed25519 SHA256:...)", a certificate subject). */
+#define TG_MAX_SIGNER_DESC 512
+
 /* The command line ----------------------------------------------------------
  */
 

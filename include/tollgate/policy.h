@@ -517,6 +517,60 @@ bool tg_policy_exception_matches_object(const tg_policy_exception *exc,
                                         const char *ns,
                                         const char *name);
 
+/* commits ------------------------------------------------------------------ */
+
+/* The SSH keys of a signer (tollgate/sshsig.h). */
+typedef struct tg_ssh_signers tg_ssh_signers;
+
+/*
+ * commits: (DESIGN.md 3.3): who may change what is deployed. mode head:
+ * the commit to deploy must be signed by a listed signer; mode history:
+ * every commit since the last deployed one too (merges included; on the
+ * first deploy only the head).
+ */
+typedef enum {
+	TG_COMMITS_HEAD = 0,
+	TG_COMMITS_HISTORY = 1,
+} tg_policy_commit_mode;
+
+typedef enum {
+	TG_SIGNER_SSH = 0,             /* ssh: a file of OpenSSH public keys */
+	TG_SIGNER_ALLOWED_SIGNERS = 1, /* allowedSigners: git's format */
+	TG_SIGNER_OPENPGP = 2,         /* openpgp: armoured public keys */
+	TG_SIGNER_X509 = 3,            /* x509: roots and identity */
+} tg_policy_signer_kind;
+
+/* x509: CMS signatures (gitsign, smimesign) by a certificate that chains
+ * to roots and whose identity (email or URI SAN) matches. */
+typedef struct tg_policy_x509 {
+	const char *roots_path; /* resolved path */
+	const char *roots;      /* PEM bytes (NUL-terminated) */
+	size_t roots_len;
+	const char *subject;             /* exact, or NULL */
+	const tg_regexp *subject_regexp; /* or NULL */
+	const char *issuer; /* Fulcio OIDC issuer extension, or NULL */
+} tg_policy_x509;
+
+typedef struct tg_policy_signer {
+	const char *name;
+	tg_policy_signer_kind kind;
+	const char *path;           /* the key file (resolved), or NULL */
+	const tg_ssh_signers *ssh;  /* TG_SIGNER_SSH / _ALLOWED_SIGNERS */
+	const tg_policy_x509 *x509; /* TG_SIGNER_X509 */
+	unsigned line;
+} tg_policy_signer;
+
+typedef struct tg_policy_commits {
+	tg_policy_commit_mode mode;
+	const tg_policy_signer *signers;
+	size_t nsigners;
+	unsigned line;
+} tg_policy_commits;
+
+/* The commits: section, or NULL when the policy has none (then commits
+ * are not checked). Borrowed. */
+const tg_policy_commits *tg_policy_commits_get(const tg_policy *policy);
+
 /* keyless ------------------------------------------------------------------ */
 
 /*

@@ -179,15 +179,16 @@ int tg_agent_open_render(tg_render **out, const tg_config *cfg)
 	return tg_render_new(out, &ro);
 }
 
-/* Units that need a renderer, rendered from the fetched commit's tree
- * (DESIGN.md 1 step 2) into set, before the plain files are added. */
-static int render_units(tg_manifest_set *set, tg_agent *a)
+/* Units that need a renderer, rendered from the tree of commit, the one
+ * whose content the cycle uses (DESIGN.md 1 step 2), into set, before the
+ * plain files are added. */
+static int render_units(tg_manifest_set *set, tg_agent *a, const char *commit)
 {
 	tg_render_fs fs;
 	int error;
 
 	if ((error = a->oci ? tg_oci_source_render_fs(&fs, a->oci)
-	                    : tg_source_render_fs(&fs, a->source)) < 0)
+	                    : tg_source_render_fs(&fs, a->source, commit)) < 0)
 		return error;
 	error = tg_render_units(set, a->render, &fs,
 	                        a->cfg->source.path ? a->cfg->source.path : "");
@@ -222,7 +223,7 @@ load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
 	error = tg_manifest_set_new(out, &mo);
 	free(ip);
 	if (error == 0)
-		error = render_units(*out, a);
+		error = render_units(*out, a, tg_source_tree_commit(tree));
 	if (error < 0) {
 		tg_manifest_set_free(*out);
 		*out = NULL;
@@ -306,7 +307,47 @@ static json_t *new_status_doc(tg_agent *a, const char *commit)
 	                 "units", "drift", "prunedUnits");
 }
 
-static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
+/* The status document of the cycle: for a Git source it names the head
+ * fetched and carries the commit check (policy commits:). */
+static json_t *cycle_doc(tg_agent *a,
+                         const tg_cycle_result *r,
+                         const tg_commit_check *cc,
+                         bool loaded)
+{
+	json_t *doc;
+
+	if (a->oci)
+		return new_status_doc(a, loaded ? r->commit : NULL);
+	doc = new_status_doc(a, r->head);
+	if (cc->doc)
+		json_object_set(doc, "commit", cc->doc);
+	return doc;
+}
+
+/* The head's commit check, then the tree of the commit the cycle uses:
+ * the head, or while it is blocked the last verified commit (*tree NULL
+ * when there is none). */
+static int read_checked(tg_source_tree **tree,
+                        tg_commit_check *cc,
+                        tg_cycle_result *r,
+                        tg_agent *a,
+                        bool plan)
+{
+	int error;
+
+	tg_strlcpy(r->head, tg_source_commit(a->source), sizeof(r->head));
+	if ((error = tg_agent_check_commit(cc, a, r->head, plan)) < 0)
+		return error;
+	if (!cc->deploy[0])
+		return 0;
+	return tg_source_read_at(tree, a->source, cc->deploy);
+}
+
+static int fetch_tree(tg_source_tree **tree,
+                      tg_commit_check *cc,
+                      tg_cycle_result *r,
+                      tg_agent *a,
+                      bool plan)
 {
 	int error;
 
@@ -334,7 +375,7 @@ static int fetch_tree(tg_source_tree **tree, tg_agent *a, bool plan)
 	}
 	if (error < 0)
 		return error;
-	return tg_source_read(tree, a->source);
+	return read_checked(tree, cc, r, a, plan);
 }
 
 void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
@@ -485,11 +526,13 @@ log_cycle(const tg_cycle_result *r, const cycle_times *t, size_t images)
 	       "verify", v, "apply", ap, "status", st, NULL);
 }
 
-/* Fetch, read the tree and load its manifests; stop here when asked to
- * (nothing verified yet). 1 (and no tree) when an OCI source's artifact
- * was refused and no verified one stands in. */
+/* Fetch, check the commit (policy commits:), read the tree and load its
+ * manifests; stop here when asked to (nothing verified yet). 1 (and no
+ * tree) when an OCI source's artifact or a Git source's head was refused
+ * and no verified one stands in. */
 static int load_cycle(tg_manifest_set **set_out,
                       tg_source_tree **tree_out,
+                      tg_commit_check *cc,
                       tg_cycle_result *r,
                       cycle_times *t,
                       tg_agent *a,
@@ -497,10 +540,10 @@ static int load_cycle(tg_manifest_set **set_out,
 {
 	int error;
 
-	if ((error = fetch_tree(tree_out, a, plan)) < 0)
+	if ((error = fetch_tree(tree_out, cc, r, a, plan)) < 0)
 		return error;
 	t->fetch = tg_monotonic();
-	r->source_blocked = a->artifact_blocked;
+	r->source_blocked = a->artifact_blocked || cc->blocked;
 	if (!*tree_out)
 		return 1; /* a refused artifact and none to stand in */
 	tg_strlcpy(r->commit, tg_source_tree_commit(*tree_out),
@@ -590,6 +633,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 	tg_manifest_set *set = NULL;
 	tg_apply *ap = NULL;
 	tg_plan_verdicts vs = { 0 };
+	tg_commit_check cc = { 0 };
 	json_t *doc = NULL, *report = NULL;
 	cycle_times t = { 0 };
 	int error;
@@ -598,12 +642,12 @@ int tg_agent_cycle(tg_cycle_result *r,
 	memset(r, 0, sizeof(*r));
 	if (report_out)
 		*report_out = NULL;
-	if ((error = load_cycle(&set, &tree, r, &t, a, plan)) < 0)
+	if ((error = load_cycle(&set, &tree, &cc, r, &t, a, plan)) < 0)
 		goto out;
 	if (error == 1) {
 		/* Nothing verified to apply: the cluster keeps what it has
 		 * (no apply, no prune); the status says why. */
-		doc = new_status_doc(a, NULL);
+		doc = cycle_doc(a, r, &cc, false);
 		error = plan ? 0 : finish_cycle(r, a, doc);
 		goto report;
 	}
@@ -613,7 +657,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 	count_verdicts(r, &vs);
 	if ((error = new_apply(&ap, a, r, plan)) < 0)
 		goto out;
-	doc = new_status_doc(a, r->commit);
+	doc = cycle_doc(a, r, &cc, true);
 	plan_units(ap, doc, r, a, set, &vs);
 	if (!plan && (error = tg_agent_check_may_write(r, a, "apply")) < 0)
 		goto out;
@@ -633,6 +677,7 @@ report:
 out:
 	json_decref(doc);
 	json_decref(report);
+	json_decref(cc.doc);
 	tg_apply_free(ap);
 	tg_plan_verdicts_free(&vs);
 	tg_manifest_set_free(set);

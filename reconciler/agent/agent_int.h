@@ -49,6 +49,27 @@ struct tg_agent {
 	tg_render *render;        /* kustomize and plugins, with the cache */
 };
 
+/* The commit check of one cycle (commitcheck.c). */
+typedef struct tg_commit_check {
+	bool blocked; /* the head (or a commit before it) is refused */
+	/* The commit whose content the cycle uses: the head, or when it is
+	 * blocked the last verified commit ("" when there is none). */
+	char deploy[TG_SOURCE_OID_HEX];
+	json_t *doc; /* the status document's "commit" entry, or NULL when
+	                the policy has no commits: section (owned) */
+} tg_commit_check;
+
+/*
+ * Check the signatures the policy's commits: section asks for on head
+ * (and, in mode history, the commits since the last verified one). A
+ * verified head becomes the last verified commit (not for plan).
+ * 0 (cc->blocked says the verdict) or an error reading the commits.
+ */
+TG_WUR int tg_agent_check_commit(tg_commit_check *cc,
+                                 tg_agent *a,
+                                 const char *head,
+                                 bool plan);
+
 /* Before a write phase: may this agent still write? 0, or TG_ECONFLICT
  * (r->stopped set when r is not NULL). */
 TG_WUR int

@@ -158,6 +158,7 @@ static void watch_authority(tg_policy_watch *w, const tg_policy_authority *a)
  * entry and stays). */
 static void watch_named_files(tg_policy_watch *w, const tg_policy *p)
 {
+	const tg_policy_commits *c = tg_policy_commits_get(p);
 	size_t i, j;
 
 	for (i = 0; i < tg_policy_rule_count(p); i++) {
@@ -167,6 +168,9 @@ static void watch_named_files(tg_policy_watch *w, const tg_policy *p)
 		for (j = 0; j < sig->nauthorities; j++)
 			watch_authority(w, sig->authorities[j]);
 	}
+	/* the key files of the commit signers (commits:) */
+	for (i = 0; c && i < c->nsigners; i++)
+		watch_add(w, c->signers[i].path);
 }
 
 tg_policy_watch *tg_policy_watch_new(const char *policy_path)

@@ -135,6 +135,30 @@ static void print_unit(const char *name, json_t *u, bool plan)
 		       json_string_value(json_object_get(x, "state")));
 }
 
+/* The commit verdict (policy commits:), before anything else. */
+static void print_commit(const json_t *c)
+{
+	const char *v = json_string_value(json_object_get(c, "verdict"));
+	const char *kept =
+	        json_string_value(json_object_get(c, "deployedCommit"));
+
+	if (!v)
+		return;
+	if (strcmp(v, "blocked")) {
+		printf("commit: verified, signed by %s\n",
+		       json_string_value(json_object_get(c, "signedBy")));
+		return;
+	}
+	printf("commit: blocked (not signed by a trusted signer): %s\n",
+	       json_string_value(json_object_get(c, "reason")));
+	if (kept)
+		printf("commit: the cluster keeps %s, the last verified "
+		       "commit\n",
+		       kept);
+	else
+		printf("commit: no commit verified yet, nothing applied\n");
+}
+
 static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 {
 	json_t *u, *d;
@@ -147,11 +171,12 @@ static void print_text(json_t *doc, const tg_cycle_result *r, bool plan)
 		printf("source %s %s at %s\n",
 		       json_string_value(json_object_get(doc, "sourceUrl")),
 		       json_string_value(json_object_get(doc, "sourceBranch")),
-		       r->commit);
+		       r->head[0] ? r->head : r->commit);
 	else
 		printf("source %s at %s\n",
 		       json_string_value(json_object_get(doc, "sourceUrl")),
 		       r->commit[0] ? r->commit : "(nothing verified)");
+	print_commit(json_object_get(doc, "commit"));
 	if (art) {
 		json_t *reason;
 		printf("artifact %s: %s\n",

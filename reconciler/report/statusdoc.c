@@ -505,7 +505,8 @@ int tg_status_note(char **out, const json_t *doc)
 	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
-	error = put_note(&b, r, n);
+	if ((error = tg_statusdoc_put_source_note(&b, doc)) == 0)
+		error = put_note(&b, r, n);
 	free(r);
 	return tg_statusdoc_finish(out, &b, error, "status note");
 }

@@ -88,6 +88,17 @@ TG_WUR int tg_statusdoc_put_detail(tg_buf *b,
                                    size_t from,
                                    size_t to);
 
+/* The source commit's verdict (statussrc.c): whether the policy's
+ * commits: section blocked it, the subject saying so, and its part of the
+ * commit body, trailers, note and STATUS.md (nothing when the document
+ * has no "commit" entry). */
+bool tg_statusdoc_source_blocked(const json_t *doc);
+TG_WUR int tg_statusdoc_put_source_subject(tg_buf *b, const json_t *doc);
+TG_WUR int tg_statusdoc_put_source_body(tg_buf *b, const json_t *doc);
+TG_WUR int tg_statusdoc_put_source_trailers(tg_buf *b, const json_t *doc);
+TG_WUR int tg_statusdoc_put_source_note(tg_buf *b, const json_t *doc);
+TG_WUR int tg_statusdoc_put_source_md(tg_buf *b, const json_t *doc);
+
 /*
  * Hand b's text to *out (caller frees), or, when error (the result of
  * writing it) failed, free b, set *out to NULL and return the error with a

@@ -243,7 +243,9 @@ md_document(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 	size_t i;
 	int error;
 
-	if ((error = md_title(b, doc)) < 0 || (error = md_summary(b, r, n)) < 0)
+	if ((error = md_title(b, doc)) < 0 ||
+	    (error = tg_statusdoc_put_source_md(b, doc)) < 0 ||
+	    (error = md_summary(b, r, n)) < 0)
 		return error;
 	for (i = 0; i < n; i++)
 		if ((error = md_unit(b, &r[i])) < 0)

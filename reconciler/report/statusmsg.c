@@ -179,6 +179,8 @@ static int put_subject(tg_buf *b,
 	int error;
 
 	short_id(commit, doc);
+	if (tg_statusdoc_source_blocked(doc))
+		return tg_statusdoc_put_source_subject(b, doc);
 	while (i < n) {
 		size_t changed = 0;
 
@@ -538,8 +540,10 @@ put_trailers(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 		error = tg_buf_printf(b, "Source-Digest: %s\nSource-Ref: %s\n",
 		                      str_of(doc, "sourceDigest"),
 		                      str_of(doc, "sourceRef"));
-	if (error < 0)
+	if (error < 0 || (error = tg_statusdoc_put_source_trailers(b, doc)) < 0)
 		return error;
+	if (tg_statusdoc_source_blocked(doc))
+		return 0;
 	for (i = 0; i < n; i++) {
 		if (!r[i].changed)
 			continue;
@@ -564,6 +568,7 @@ int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 	if ((error = put_subject(&b, r, n, prev, doc)) >= 0 &&
 	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
 	    (error = put_body_artifact(&b, doc)) >= 0 &&
+	    (error = tg_statusdoc_put_source_body(&b, doc)) >= 0 &&
 	    (error = put_body_blocked(&b, r, n)) >= 0 &&
 	    (error = put_body_admission(&b, r, n)) >= 0 &&
 	    (error = put_body_workloads(&b, r, n, false)) >= 0 &&

@@ -264,26 +264,26 @@ static void cfs_free(void *ctx)
 static const tg_render_fs_ops commit_ops = { cfs_stat, cfs_read, cfs_list,
 	                                     cfs_free };
 
-int tg_source_render_fs(tg_render_fs *out, tg_source *s)
+int tg_source_render_fs(tg_render_fs *out, tg_source *s, const char *commit)
 {
-	git_commit *commit = NULL;
+	git_commit *cm = NULL;
 	commitfs *c = tg_calloc(1, sizeof(*c));
 	git_oid oid;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	c->repo = tg_gitrepo_raw(s->repo);
-	tg_strlcpy(c->commit, s->commit, sizeof(c->commit));
-	if (!s->commit[0] || git_oid_fromstr(&oid, s->commit) < 0 ||
-	    git_commit_lookup(&commit, c->repo, &oid) < 0 ||
-	    git_commit_tree(&c->root, commit) < 0) {
+	tg_strlcpy(c->commit, commit, sizeof(c->commit));
+	if (!commit[0] || git_oid_fromstr(&oid, commit) < 0 ||
+	    git_commit_lookup(&cm, c->repo, &oid) < 0 ||
+	    git_commit_tree(&c->root, cm) < 0) {
 		error = tg_error_set(TG_ERROR, "%s: cannot read commit %.12s",
-		                     s->url, s->commit);
+		                     s->url, commit);
 		cfs_free(c);
 	} else {
 		out->ops = &commit_ops;
 		out->ctx = c;
 	}
-	git_commit_free(commit);
+	git_commit_free(cm);
 	return error;
 }

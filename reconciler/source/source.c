@@ -121,6 +121,7 @@ int tg_source_open(tg_source **out, const tg_source_opts *opts)
 	if ((error = tg_gitrepo_open(&s->repo, &ro)) < 0)
 		goto out;
 	load_cached_commit(s);
+	tg_source_load_verified(s);
 	*out = s;
 	s = NULL;
 out:

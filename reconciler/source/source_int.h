@@ -33,7 +33,11 @@ struct tg_source {
 	tg_source_auth auth;
 	tg_gitrepo *repo;
 	char commit[TG_SOURCE_OID_HEX];
+	char verified[TG_SOURCE_OID_HEX]; /* commits.c */
 };
+
+/* Load the last verified commit from the cache (commits.c). */
+void tg_source_load_verified(tg_source *s);
 
 /*
  * Copy the auth options of o into a (URL parsed for the SSH host and

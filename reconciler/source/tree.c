@@ -384,7 +384,7 @@ static int subtree(git_tree **out, walk_ctx *w)
 	int error = 0;
 
 	*out = NULL;
-	if (git_oid_fromstr(&oid, w->s->commit) < 0 ||
+	if (git_oid_fromstr(&oid, w->t->commit) < 0 ||
 	    git_commit_lookup(&commit, tg_gitrepo_raw(w->s->repo), &oid) < 0 ||
 	    git_commit_tree(&root, commit) < 0) {
 		error = tg_gitrepo_error(w->s->repo, -1,
@@ -431,15 +431,20 @@ static int file_cmp(const void *a, const void *b)
 
 int tg_source_read(tg_source_tree **out, tg_source *s)
 {
+	return tg_source_read_at(out, s, s->commit);
+}
+
+int tg_source_read_at(tg_source_tree **out, tg_source *s, const char *commit)
+{
 	walk_ctx w = { s, NULL, NULL, 0, NULL, false };
 	int error;
 
 	*out = NULL;
-	if (!s->commit[0])
+	if (!commit[0])
 		return tg_error_set(TG_ERROR, "%s: nothing fetched yet",
 		                    s->url);
 	w.t = tg_calloc(1, sizeof(*w.t));
-	tg_strlcpy(w.t->commit, s->commit, sizeof(w.t->commit));
+	tg_strlcpy(w.t->commit, commit, sizeof(w.t->commit));
 	if ((error = subtree(&w.root, &w)) < 0)
 		goto out;
 	if ((error = walk_tree(&w, w.root, "", 0)) < 0)

@@ -138,6 +138,29 @@ static void test_policy_defaults_of_a_present_block(void **state)
 	free(dir);
 }
 
+static void test_policy_commits_section(void **state)
+{
+	tg_policy *p = load_ok("tests/data/policy/good/commits.yaml");
+	const tg_policy_commits *c = tg_policy_commits_get(p);
+	tg_policy *m = load_ok("tests/data/policy/good/minimal.yaml");
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(c->mode, TG_COMMITS_HISTORY);
+	assert_int_equal(c->nsigners, 2);
+	assert_string_equal(c->signers[0].name, "alice");
+	assert_int_equal(c->signers[0].kind, TG_SIGNER_SSH);
+	assert_non_null(c->signers[0].ssh);
+	assert_true(tg_str_has_suffix(c->signers[0].path, "keys/alice.pub"));
+	assert_string_equal(c->signers[1].name, "team");
+	assert_int_equal(c->signers[1].kind, TG_SIGNER_ALLOWED_SIGNERS);
+	assert_int_equal(c->signers[1].line, 14);
+	/* no commits: section, no commit check */
+	assert_null(tg_policy_commits_get(m));
+	tg_policy_free(m);
+	tg_policy_free(p);
+}
+
 /* The error code of a bad policy file: TG_EINVALID (content) but for
  * these. */
 static int bad_policy_code(const char *name)
@@ -147,6 +170,7 @@ static int bad_policy_code(const char *name)
 		int code;
 	} codes[] = {
 		{ "duplicate-key.yaml", TG_EPARSE },
+		{ "commits-not-a-key.yaml", TG_EPARSE },
 		{ "key-missing-file.yaml", TG_ENOTFOUND },
 		{ "key-not-a-key.yaml", TG_EPARSE },
 		{ "yaml-syntax.yaml", TG_EPARSE },
@@ -668,6 +692,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_full_example_loads_every_key),
 		cmocka_unit_test(test_policy_defaults_of_a_present_block),
+		cmocka_unit_test(test_policy_commits_section),
 		cmocka_unit_test(test_policy_bad_files_name_line_and_key),
 		cmocka_unit_test(test_policy_missing_file),
 		cmocka_unit_test(test_policy_glob_table),

@@ -39,7 +39,8 @@ static const tg_policy__section S_TOP = { "the top level", KEYS("apiVersion",
 	                                                        "rules",
 	                                                        "exceptions",
 	                                                        "scopes",
-	                                                        "workloads") };
+	                                                        "workloads",
+	                                                        "commits") };
 static const tg_policy__section S_REGISTRIES = { "registries",
 	                                         KEYS("allowed") };
 static const tg_policy__section S_RULE = { "rules[]", KEYS("name",
@@ -119,6 +120,9 @@ const tg_policy__section *const tg_policy__all_sections[] = {
 	&tg_policy__s_scope,
 	&tg_policy__s_workload,
 	&tg_policy__s_netpol,
+	&tg_policy__s_commits,
+	&tg_policy__s_signer,
+	&tg_policy__s_x509,
 	NULL
 };
 
@@ -554,7 +558,8 @@ static int parse_document(tg_policy__ctx *c, const json_t *doc)
 	if ((error = parse_registries(c, doc)) < 0 ||
 	    (error = parse_rules(c, doc)) < 0 ||
 	    (error = parse_exceptions(c, doc)) < 0 ||
-	    (error = tg_policy__parse_scopes(c, doc)) < 0)
+	    (error = tg_policy__parse_scopes(c, doc)) < 0 ||
+	    (error = tg_policy__parse_commits(c, doc)) < 0)
 		return error;
 	return tg_policy__parse_workloads(c, doc);
 }
@@ -686,6 +691,7 @@ void tg_policy_free(tg_policy *policy)
 	for (i = 0; i < policy->nregexps; i++)
 		tg_regexp_free(policy->regexps[i]);
 	free(policy->regexps);
+	tg_policy__commits_free(policy);
 	tg_policy__arena_free(&policy->mem);
 	free(policy->name);
 	free(policy);

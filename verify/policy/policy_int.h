@@ -64,6 +64,9 @@ struct tg_policy {
 	size_t nkeys;
 	tg_regexp **regexps; /* owned */
 	size_t nregexps;
+	tg_policy_commits *commits; /* in mem, or NULL */
+	tg_ssh_signers **ssh_sets;  /* owned */
+	size_t nssh_sets;
 };
 
 /*
@@ -223,6 +226,21 @@ int tg_policy__parse_signatures(tg_policy__ctx *c,
  * by tg_policy__perr_code().
  */
 int tg_policy__parse_scopes(tg_policy__ctx *c, const json_t *doc);
+
+/*
+ * commits: (policy_commits.c): mode and signers, each signer's key file
+ * loaded now. 0 or the code of the first problem with the message
+ * recorded by tg_policy__perr_code().
+ */
+int tg_policy__parse_commits(tg_policy__ctx *c, const json_t *doc);
+
+/* Free what the commits section owns (the SSH key sets). */
+void tg_policy__commits_free(tg_policy *p);
+
+/* The sections of commits:, for "belongs in" hints. */
+extern const tg_policy__section tg_policy__s_commits;
+extern const tg_policy__section tg_policy__s_signer;
+extern const tg_policy__section tg_policy__s_x509;
 
 /* The scopes[] section, for "belongs in" hints. */
 extern const tg_policy__section tg_policy__s_scope;

@@ -36,8 +36,12 @@ typedef struct tg_cycle_result {
 	bool stopped; /* the cycle stopped early (signal, lease) */
 	bool status_committed;
 	bool status_pushed;
-	bool source_blocked; /* the OCI source's new artifact was refused */
-	char commit[72];     /* the source commit or artifact digest */
+	/* The source's new content was refused: an OCI artifact, or a Git
+	 * head by the policy's commits: section (commit is then the last
+	 * verified one). */
+	bool source_blocked;
+	char commit[72]; /* the source commit or artifact digest used */
+	char head[72];   /* a Git source: the branch's commit fetched */
 } tg_cycle_result;
 
 /*

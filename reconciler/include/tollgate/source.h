@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tollgate/error.h"
 
@@ -123,6 +124,61 @@ TG_WUR int tg_source_remote_head(char oid_out[TG_SOURCE_OID_HEX],
  */
 TG_WUR int tg_source_read(tg_source_tree **out, tg_source *s);
 
+/* The same at another commit of the cache (40 hex), e.g. the last
+ * verified one while the head is blocked. */
+TG_WUR int
+tg_source_read_at(tg_source_tree **out, tg_source *s, const char *commit);
+
+/* Commits and their signatures (commits.c) ------------------------------ */
+
+/* One commit as its signature check needs it. */
+typedef struct tg_source_commit {
+	char id[TG_SOURCE_OID_HEX];
+	char *author;    /* "Name <email>" */
+	char *committer; /* "Name <email>" */
+	int64_t time;    /* committer time, Unix seconds */
+	size_t nparents;
+	/* The gpgsig header (SSH, OpenPGP or X.509 signature), unfolded,
+	 * or NULL for an unsigned commit. */
+	char *signature;
+	size_t signature_len;
+	/* The commit object without its gpgsig header: what was signed.
+	 * NULL for an unsigned commit. */
+	char *payload;
+	size_t payload_len;
+} tg_source_commit_info;
+
+/*
+ * Read commit id (40 hex) of the cache with its signature, through
+ * libgit2's git_commit_extract_signature. 0, TG_ENOTFOUND, TG_ETOOBIG
+ * (a signature or commit over the limits of tollgate/limits.h).
+ * tg_source_commit_info_clear() frees it.
+ */
+TG_WUR int tg_source_commit_info_read(tg_source_commit_info *out,
+                                      tg_source *s,
+                                      const char *id);
+void tg_source_commit_info_clear(tg_source_commit_info *c);
+
+/*
+ * The commits reachable from head and not from since (since NULL or "":
+ * head alone), newest first, merges included: what commits.mode history
+ * checks. *ids_out is an array of *n_out ids (free()). 0, TG_ETOOBIG
+ * (more than max), TG_ENOTFOUND.
+ */
+TG_WUR int tg_source_commits_since(char (**ids_out)[TG_SOURCE_OID_HEX],
+                                   size_t *n_out,
+                                   tg_source *s,
+                                   const char *since,
+                                   const char *head,
+                                   size_t max);
+
+/* The commit last recorded by tg_source_set_verified() (kept in the
+ * cache across runs), or "" when none. */
+const char *tg_source_verified(const tg_source *s);
+
+/* Record commit as the last one whose signature verified. 0 or TG_EIO. */
+TG_WUR int tg_source_set_verified(tg_source *s, const char *commit);
+
 size_t tg_source_tree_count(const tg_source_tree *t);
 /* File i, sorted by path; borrowed from t. */
 const tg_source_file *tg_source_tree_get(const tg_source_tree *t, size_t i);
@@ -145,14 +201,17 @@ const char *tg_source_url(const tg_source *s);
 tg_gitrepo *tg_source_gitrepo(tg_source *s);
 
 /*
- * The whole tree of tg_source_commit() (the repository root, not only
+ * The whole tree of commit (40 hex: the commit whose content the cycle
+ * uses, tg_source_commit() or, while the head is blocked by the policy's
+ * commits: section, the last verified one) (the repository root, not only
  * source.path) as a tg_render_fs for renderers (tollgate/render.h), read
  * from the object database with the symlink rules above, the repository
  * being the boundary. Release with tg_render_fs_free() before s is freed.
  * 0 or TG_ERROR (nothing fetched, unreadable commit).
  */
 struct tg_render_fs;
-TG_WUR int tg_source_render_fs(struct tg_render_fs *out, tg_source *s);
+TG_WUR int
+tg_source_render_fs(struct tg_render_fs *out, tg_source *s, const char *commit);
 
 void tg_source_free(tg_source *s);
 
