@@ -34,10 +34,12 @@ alice_fp=$(ssh-keygen -lf "$TT_TMP/alice.pub" | cut -d' ' -f2)
 
 P=$W_WORK/clusters/prod/app
 mkdir -p "$P"
-# content VERSION: the unit's ConfigMap at that version
+# content VERSION: the unit's ConfigMap at that version, rendered by
+# kustomize (so rendering, too, must read the verified commit only)
 content() {
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {version: "%s"}\n' \
 		"$1" >"$P/cm.yaml"
+	printf 'resources: [cm.yaml]\n' >"$P/kustomization.yaml"
 }
 # commit_as KEY|none MESSAGE: commit everything, signed with KEY's SSH key
 commit_as() {
