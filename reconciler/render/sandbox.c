@@ -94,7 +94,15 @@ static void child(const tg_render__run *r,
 	struct rlimit fsize = { TG_MAX_RENDER_TREE_BYTES,
 		                TG_MAX_RENDER_TREE_BYTES };
 	static const char msg[] = "tollgate: cannot start the renderer\n";
+	struct sigaction dfl;
+	sigset_t none;
 
+	/* the agent ignores SIGPIPE and may block signals: not the child */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigaction(SIGPIPE, &dfl, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setpgid(0, 0) < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(err_fd, 2) < 0)
 		_exit(126);
