@@ -14,6 +14,7 @@
 
 #define DEFAULT_ADMISSION_POLICY "tollgate-sole-writer"
 #define ADMISSION_GROUP "admissionregistration.k8s.io"
+#define RBAC_GROUP "rbac.authorization.k8s.io"
 #define CRD_GROUP "apiextensions.k8s.io"
 #define INVENTORY_LABEL "tollgate.dev/inventory"
 
@@ -162,11 +163,13 @@ static char *kind_name(const adm_obj *a)
 	                 : tg_strdup(a->kind);
 }
 
-/* Append "Kind ns/name (file): <why>" to reasons. */
+/* Append "Kind ns/name (file): <why>" (a cluster-scoped object: "Kind
+ * name", as tg_manifest_object_describe writes it) to reasons. */
 static void refuse(json_t *reasons, const adm_obj *a, const char *why)
 {
-	char *m = tg_aprintf("%s %s/%s (%s): %s", a->kind, a->ns ? a->ns : "",
-	                     a->name, tg_manifest_object_file(a->o), why);
+	char *m = tg_aprintf("%s %s%s%s (%s): %s", a->kind, a->ns ? a->ns : "",
+	                     a->ns ? "/" : "", a->name,
+	                     tg_manifest_object_file(a->o), why);
 
 	json_array_append_new(reasons, json_string(m));
 	free(m);
@@ -189,6 +192,41 @@ static bool ns_reserved(const tg_admit_options *opts, const char *ns)
 static bool is(const adm_obj *a, const char *group, const char *kind)
 {
 	return !strcmp(a->group, group) && !strcmp(a->kind, kind);
+}
+
+/* The names of tollgate's own ClusterRoles and ClusterRoleBindings in
+ * deploy/kubernetes/rbac.yaml, reserved when the options name none. */
+static const char *const default_rbac[] = { "tollgate-cluster",
+	                                    "tollgate-namespaced" };
+
+/* Whether name is in list (default_rbac when list is NULL). */
+static bool named_in(const char *const *list, size_t n, const char *name)
+{
+	size_t i;
+
+	if (!list) {
+		list = default_rbac;
+		n = TG_ARRAY_LEN(default_rbac);
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/* Why a is tollgate's own RBAC (its ClusterRoles and their bindings:
+ * whoever changes them changes what tollgate may do), or NULL. */
+static const char *rbac_why(const tg_admit_options *opts, const adm_obj *a)
+{
+	if (is(a, RBAC_GROUP, "ClusterRole") &&
+	    named_in(opts->cluster_roles, opts->ncluster_roles, a->name))
+		return "tollgate's own ClusterRole (cluster.clusterRoles)";
+	if (is(a, RBAC_GROUP, "ClusterRoleBinding") &&
+	    named_in(opts->cluster_role_bindings, opts->ncluster_role_bindings,
+	             a->name))
+		return "tollgate's own ClusterRoleBinding "
+		       "(cluster.clusterRoleBindings)";
+	return NULL;
 }
 
 /* Why a is one of tollgate's reserved objects, or NULL. Static text. */
@@ -223,7 +261,7 @@ static const char *reserved_why(const tg_admit_options *opts, const adm_obj *a)
 	     !strcmp(a->name, vapb)))
 		return "the admission policy that makes tollgate the only "
 		       "writer";
-	return NULL;
+	return rbac_why(opts, a);
 }
 
 /* Scopes ------------------------------------------------------------------- */

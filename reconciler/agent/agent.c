@@ -577,6 +577,11 @@ static void plan_units(tg_apply *ap,
 	ao.nreserved_namespaces = a->cfg->cluster.nreserved_namespaces;
 	ao.admission_policy = a->cfg->cluster.admission_policy;
 	ao.admission_policy_binding = a->cfg->cluster.admission_policy_binding;
+	ao.cluster_roles = (const char *const *)a->cfg->cluster.cluster_roles;
+	ao.ncluster_roles = a->cfg->cluster.ncluster_roles;
+	ao.cluster_role_bindings =
+	        (const char *const *)a->cfg->cluster.cluster_role_bindings;
+	ao.ncluster_role_bindings = a->cfg->cluster.ncluster_role_bindings;
 	ao.kube = a->kube;
 	tg_plan_units(ap, doc, r, set, vs, &adm);
 }

@@ -113,6 +113,7 @@ static tg_config *config_defaults(const char *name, const char *base_dir)
 	c->cluster.admission_policy = tg_strdup(DEFAULT_ADMISSION_POLICY);
 	c->cluster.admission_policy_binding =
 	        tg_strdup(DEFAULT_ADMISSION_POLICY);
+	tg_config__default_rbac(c);
 	c->cluster.drift = TG_DRIFT_CORRECT;
 	c->cluster.prune = true;
 	c->state_dir = tg_strdup(DEFAULT_STATE_DIR);
@@ -280,6 +281,9 @@ void tg_config_free(tg_config *c)
 	          c->cluster.nreserved_namespaces);
 	free(c->cluster.admission_policy);
 	free(c->cluster.admission_policy_binding);
+	free_strv(c->cluster.cluster_roles, c->cluster.ncluster_roles);
+	free_strv(c->cluster.cluster_role_bindings,
+	          c->cluster.ncluster_role_bindings);
 	free(c->policy);
 	free(c->registries.auth);
 	free_strv(c->registries.insecure, c->registries.ninsecure);

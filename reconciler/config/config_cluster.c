@@ -79,8 +79,55 @@ static bool is_dns_subdomain(const char *s)
 	return true;
 }
 
-/* cluster.reservedNamespaces, admissionPolicy, admissionPolicyBinding:
- * the objects no unit may write (reconciler/admit/). */
+/* The names of deploy/kubernetes/rbac.yaml's ClusterRoles and
+ * ClusterRoleBindings (each pair shares its names). */
+static const char *const deploy_rbac[] = { "tollgate-cluster",
+	                                   "tollgate-namespaced" };
+
+static void set_names(char ***out, size_t *n)
+{
+	size_t i;
+
+	*out = tg_calloc(TG_ARRAY_LEN(deploy_rbac) + 1, sizeof(char *));
+	for (i = 0; i < TG_ARRAY_LEN(deploy_rbac); i++)
+		(*out)[i] = tg_strdup(deploy_rbac[i]);
+	*n = TG_ARRAY_LEN(deploy_rbac);
+}
+
+void tg_config__default_rbac(tg_config *c)
+{
+	set_names(&c->cluster.cluster_roles, &c->cluster.ncluster_roles);
+	set_names(&c->cluster.cluster_role_bindings,
+	          &c->cluster.ncluster_role_bindings);
+}
+
+/* A list of object names that replaces the default in *out when the key
+ * is there. */
+static void get_names(tg_config__ctx *x,
+                      const json_t *cl,
+                      const tg_config__key *k,
+                      const char *name,
+                      char ***out,
+                      size_t *n)
+{
+	size_t i;
+
+	if (!json_object_get(cl, name))
+		return;
+	for (i = 0; i < *n; i++)
+		free((*out)[i]);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	get_str_list(x, cl, k, name, is_dns_subdomain,
+	             "a valid object name (lowercase letters, digits, '-' and "
+	             "'.')",
+	             out, n);
+}
+
+/* cluster.reservedNamespaces, admissionPolicy, admissionPolicyBinding,
+ * clusterRoles, clusterRoleBindings: the objects no unit may write
+ * (reconciler/admit/). */
 static void
 read_reserved(tg_config__ctx *x, const json_t *cl, const tg_config__key *k)
 {
@@ -97,6 +144,11 @@ read_reserved(tg_config__ctx *x, const json_t *cl, const tg_config__key *k)
 	             "at most 63)",
 	             &x->c->cluster.reserved_namespaces,
 	             &x->c->cluster.nreserved_namespaces);
+	get_names(x, cl, k, "clusterRoles", &x->c->cluster.cluster_roles,
+	          &x->c->cluster.ncluster_roles);
+	get_names(x, cl, k, "clusterRoleBindings",
+	          &x->c->cluster.cluster_role_bindings,
+	          &x->c->cluster.ncluster_role_bindings);
 	for (i = 0; i < 2; i++)
 		if (tg_config__get_str(x, cl, k, names[i], false, out[i],
 		                       &ck) &&
@@ -115,6 +167,8 @@ void tg_config__read_cluster(tg_config__ctx *x, const json_t *root)
 		                             "reservedNamespaces",
 		                             "admissionPolicy",
 		                             "admissionPolicyBinding",
+		                             "clusterRoles",
+		                             "clusterRoleBindings",
 		                             "drift",
 		                             "prune",
 		                             NULL };

@@ -94,6 +94,8 @@ bool tg_config__is_host_port(const char *s, bool need_port);
 void tg_config__read_source(tg_config__ctx *x, const json_t *root);
 void tg_config__read_status(tg_config__ctx *x, const json_t *root);
 void tg_config__read_cluster(tg_config__ctx *x, const json_t *root);
+/* cluster.clusterRoles and clusterRoleBindings: deploy's names. */
+void tg_config__default_rbac(tg_config *c);
 void tg_config__read_registries(tg_config__ctx *x, const json_t *root);
 void tg_config__read_image_paths(tg_config__ctx *x, const json_t *root);
 void tg_config__read_notify(tg_config__ctx *x, const json_t *root);

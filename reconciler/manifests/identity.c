@@ -82,63 +82,130 @@ static const char *effective_namespace(const tg_manifest_set *set,
 	return obj->ns[0] ? obj->ns : "default";
 }
 
-/* A CRD with spec.scope Cluster makes its kind cluster-scoped for the
- * objects registered after it. */
-static void note_cluster_crd(tg_manifest_set *set,
+/* A CRD with spec.scope Cluster makes its kind cluster-scoped. Returns
+ * true when obj is the first such CRD of its kind. */
+static bool note_cluster_crd(tg_manifest_set *set,
                              const tg_manifest_object *obj)
 {
 	json_t *spec = json_object_get(obj->json, "spec");
 	const char *group, *kind, *scope;
 	char *key;
 
+	bool added = false;
+
 	if (strcmp(obj->group, "apiextensions.k8s.io") != 0 ||
 	    strcmp(obj->kind, "CustomResourceDefinition") != 0)
-		return;
+		return false;
 	group = json_string_value(json_object_get(spec, "group"));
 	kind = json_string_value(
 	        json_object_get(json_object_get(spec, "names"), "kind"));
 	scope = json_string_value(json_object_get(spec, "scope"));
 	if (!group || !kind || !scope || strcmp(scope, "Cluster") != 0)
-		return;
+		return false;
 	key = crd_key(group, kind);
-	if (!tg_manifest_strmap_get(&set->cluster_crds, key))
+	if (!tg_manifest_strmap_get(&set->cluster_crds, key)) {
 		tg_manifest_strmap_put(&set->cluster_crds, key, (void *)obj);
-	free(key);
-}
-
-/* Record obj under its identity; on a duplicate, an error in both units. */
-void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
-{
-	const char *ns = effective_namespace(ctx->set, obj);
-	char *key = tg_aprintf("%zu:%s%zu:%s%zu:%s%zu:%s", strlen(obj->group),
-	                       obj->group, strlen(obj->kind), obj->kind,
-	                       strlen(ns), ns, strlen(obj->name), obj->name);
-	tg_manifest_object *first =
-	        tg_manifest_strmap_get(&ctx->set->object_map, key);
-	char *what, *who, *here, *there;
-
-	note_cluster_crd(ctx->set, obj);
-	if (!first) {
-		tg_manifest_strmap_put(&ctx->set->object_map, key, obj);
-		free(key);
-		return;
+		added = true;
 	}
 	free(key);
+	return added;
+}
+
+static char *identity_key(const tg_manifest_object *obj, const char *ns)
+{
+	return tg_aprintf("%zu:%s%zu:%s%zu:%s%zu:%s", strlen(obj->group),
+	                  obj->group, strlen(obj->kind), obj->kind, strlen(ns),
+	                  ns, strlen(obj->name), obj->name);
+}
+
+/* obj is first again: an error in both units naming both places. */
+static void report_duplicate(tg_manifest_set *set,
+                             const tg_manifest_object *obj,
+                             const tg_manifest_object *first)
+{
+	char *what, *who, *here, *there;
+
 	/* the group is part of the identity, so say it */
 	who = tg_manifest_object_describe(obj);
 	what = obj->group[0] ? tg_aprintf("%s (group %s)", who, obj->group)
 	                     : tg_strdup(who);
 	free(who);
-	here = tg_manifest_loc(ctx->set, ctx->path, obj->line);
-	there = tg_manifest_loc(ctx->set, first->file, first->line);
-	tg_manifest_unit_errorf(ctx->set, obj->unit,
+	here = tg_manifest_loc(set, obj->file, obj->line);
+	there = tg_manifest_loc(set, first->file, first->line);
+	tg_manifest_unit_errorf(set, obj->unit,
 	                        "%s: %s is defined twice: also at %s", here,
 	                        what, there);
 	if (first->unit != obj->unit)
-		tg_manifest_unit_errorf(ctx->set, first->unit,
+		tg_manifest_unit_errorf(set, first->unit,
 		                        "%s: %s is defined twice: also at %s",
 		                        there, what, here);
 	free(what);
 	free(here);
 	free(there);
+}
+
+/* Put obj under key; a duplicate when another object holds it (reported
+ * unless the two already shared a key before, so once only). */
+static void put_identity(tg_manifest_set *set,
+                         tg_manifest_object *obj,
+                         char *key,
+                         bool (*reported)(const tg_manifest_object *,
+                                          const tg_manifest_object *))
+{
+	tg_manifest_object *first =
+	        tg_manifest_strmap_get(&set->object_map, key);
+
+	if (!first)
+		tg_manifest_strmap_put(&set->object_map, key, obj);
+	else if (first != obj && !(reported && reported(first, obj)))
+		report_duplicate(set, obj, first);
+	free(key);
+}
+
+/* Before their CRD was seen, objects of a kind were keyed as namespaced
+ * (no namespace: default); two with the same one were reported then. */
+static bool same_namespaced_key(const tg_manifest_object *a,
+                                const tg_manifest_object *b)
+{
+	return !strcmp(a->ns[0] ? a->ns : "default",
+	               b->ns[0] ? b->ns : "default");
+}
+
+/*
+ * The CRD crd makes its kind cluster-scoped, and objects of that kind may
+ * have come earlier in the tree (another file, an earlier document): key
+ * them again without namespace, so the duplicate check does not depend on
+ * the order of files. The old keys stay, unused: later objects of the
+ * kind use the new one.
+ */
+static void rekey_kind(tg_manifest_set *set, const tg_manifest_object *crd)
+{
+	json_t *spec = json_object_get(crd->json, "spec");
+	const char *group = json_string_value(json_object_get(spec, "group"));
+	const char *kind = json_string_value(
+	        json_object_get(json_object_get(spec, "names"), "kind"));
+	size_t u, i;
+
+	for (u = 0; u < set->units.n; u++) {
+		tg_manifest_unit *unit = set->units.v[u];
+
+		for (i = 0; i < unit->objects.n; i++) {
+			tg_manifest_object *o = unit->objects.v[i];
+
+			if (strcmp(o->group, group) || strcmp(o->kind, kind))
+				continue;
+			put_identity(set, o, identity_key(o, ""),
+			             same_namespaced_key);
+		}
+	}
+}
+
+/* Record obj under its identity; on a duplicate, an error in both units. */
+void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
+{
+	put_identity(ctx->set, obj,
+	             identity_key(obj, effective_namespace(ctx->set, obj)),
+	             NULL);
+	if (note_cluster_crd(ctx->set, obj))
+		rekey_kind(ctx->set, obj);
 }

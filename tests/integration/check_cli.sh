@@ -28,7 +28,7 @@ tt_contains "example: waived control named with its exception" "$out" \
 tt_contains "example: exception used" "$out" \
 	"exception used: node-exporter-host (node-exporter reads the host's /proc and /sys, ticket SEC-207; approved by security@example.com; expires 2027-03-31)"
 tt_contains "example: scopes apply too" "$out" \
-	"not admitted: ClusterRole /prometheus"
+	"not admitted: ClusterRole prometheus"
 tt_contains "example: summary" "$out" \
 	"4 units: 1 would apply, 3 blocked, 0 invalid (images not verified: add --images)"
 

@@ -37,6 +37,12 @@ P=$W_WORK/clusters/prod
 kc apply --server-side -f "$TG_SOURCE_DIR/deploy/kubernetes/namespace.yaml" >/dev/null
 kc apply --server-side -f "$TG_SOURCE_DIR/deploy/kubernetes/configmap.yaml" >/dev/null
 kc apply --server-side -f "$TG_SOURCE_DIR/deploy/kubernetes/lease.yaml" >/dev/null
+kc apply --server-side -f "$TG_SOURCE_DIR/deploy/kubernetes/rbac.yaml" >/dev/null
+own_rbac() { # tollgate's own ClusterRole and ClusterRoleBinding as the API shows them
+	kc get clusterrole tollgate-cluster -o jsonpath='{.rules}'
+	kc get clusterrolebinding tollgate-cluster -o jsonpath='{.subjects}'
+}
+rbac_before=$(own_rbac)
 kc create -f - >/dev/null <<'EOF'
 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other-team"}}
 EOF
@@ -112,6 +118,19 @@ unit cluster-admin <<'EOF'
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: everyone-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:authenticated"}]
+EOF
+# ... or by rewriting tollgate's own ClusterRole and its binding.
+unit rbac-grab <<'EOF'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: tollgate-cluster}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: tollgate-cluster}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:authenticated"}]
 EOF
@@ -196,6 +215,7 @@ tt_contains "the forged inventory is reported as ignored" "$(cat "$TT_TMP/once.l
 	blocked lease-grab "Lease tollgate-system/tollgate-leader"
 	blocked cluster-admin "ClusterRoleBinding" "everyone-admin" "default scope"
 	blocked webhook "MutatingWebhookConfiguration" "rewrite-images" "default scope"
+	blocked rbac-grab "ClusterRole tollgate-cluster" "ClusterRoleBinding tollgate-cluster"
 	tt_eq "tollgate's namespace, Lease and inventories are unchanged" \
 		"$before" "$(snapshot | grep -v "tollgate-inventory-shop-")"
 	tt_run X RC2 kc get clusterrolebinding everyone-admin
@@ -205,12 +225,17 @@ tt_contains "the forged inventory is reported as ignored" "$(cat "$TT_TMP/once.l
 	cat >>"$W_POLICY" <<'POLICY'
 scopes:
   - name: platform-rbac
-    units: [cluster-admin]
-    clusterKinds: ["rbac.authorization.k8s.io/ClusterRoleBinding"]
+    units: [cluster-admin, rbac-grab]
+    clusterKinds: ["rbac.authorization.k8s.io/*"]
 POLICY
 	once
 	tt_eq "with a scope granting it, the binding is applied" "system:authenticated" \
 		"$(kc get clusterrolebinding everyone-admin -o jsonpath='{.subjects[0].name}')"
+	tt_contains "tollgate's own RBAC stays reserved under a scope granting all RBAC" \
+		"$(unit_field rbac-grab admission)" \
+		"tollgate's own ClusterRole (cluster.clusterRoles); no unit may write it, under any scope"
+	tt_eq "tollgate's own ClusterRole and binding are unchanged" \
+		"$rbac_before" "$(own_rbac)"
 }
 
 tc_stop_check

@@ -145,12 +145,11 @@ static void test_admit_default_scope(void **state)
 	expect_ok(NULL, "shop",
 	          CRD "---\napiVersion: shop.example.com/v1\n"
 	              "kind: Widget\nmetadata: {name: w}\n");
-	expect_refused(
-	        NULL, "x", CRB,
-	        "ClusterRoleBinding /pwn (x/x.yaml): cluster-scoped kind "
-	        "rbac.authorization.k8s.io/ClusterRoleBinding is not in "
-	        "clusterKinds of the default scope; a scope for unit "
-	        "\"x\" must list it");
+	expect_refused(NULL, "x", CRB,
+	               "ClusterRoleBinding pwn (x/x.yaml): cluster-scoped kind "
+	               "rbac.authorization.k8s.io/ClusterRoleBinding is not in "
+	               "clusterKinds of the default scope; a scope for unit "
+	               "\"x\" must list it");
 	expect_refused(NULL, "x", MWC,
 	               "admissionregistration.k8s.io/"
 	               "MutatingWebhookConfiguration is not in clusterKinds");
@@ -182,7 +181,7 @@ static void test_admit_reserved_namespace_under_any_scope(void **state)
 	expect_refused(p, "platform", CM(", namespace: tollgate-extra"),
 	               "reserved for tollgate");
 	expect_refused(p, "platform", NS("tollgate-system"),
-	               "Namespace /tollgate-system (platform/x.yaml): the "
+	               "Namespace tollgate-system (platform/x.yaml): the "
 	               "namespace is reserved");
 	expect_refused(NULL, "x", NS("tollgate-extra"), "reserved");
 	expect_ok(p, "platform", CM(", namespace: kube-public"));
@@ -280,6 +279,68 @@ static void test_admit_unknown_kind_fails_closed(void **state)
 	        "ClusterRoleBinding is not in clusterKinds");
 }
 
+/* tollgate's own ClusterRoles and ClusterRoleBindings (deploy's names by
+ * default, or those of the options) are reserved under any scope, even
+ * one granting rbac.authorization.k8s.io/ *; other RBAC is not. */
+#define RBAC(kind, name)                                                       \
+	"apiVersion: rbac.authorization.k8s.io/v1\nkind: " kind "\n"           \
+	"metadata: {name: " name "}\n"
+
+static void test_admit_own_rbac_reserved(void **state)
+{
+	static const char *const roles[] = { "tg-writer" };
+	static const char *const bindings[] = { "tg-writer-binding" };
+	tg_policy *p = policy(scopes_yaml);
+	tg_admit_options o = opts();
+	tg_manifest_set *set = NULL;
+	json_t *reasons = json_array();
+	const char *y = RBAC("ClusterRole", "tg-writer") "---\n" RBAC(
+	        "ClusterRoleBinding",
+	        "tg-writer-binding") "---\n" RBAC("ClusterRole",
+	                                          "tollgate-cluster");
+
+	(void)state;
+	expect_refused(p, "platform", RBAC("ClusterRole", "tollgate-cluster"),
+	               "ClusterRole tollgate-cluster (platform/x.yaml): "
+	               "tollgate's own ClusterRole (cluster.clusterRoles); no "
+	               "unit may write it, under any scope");
+	expect_refused(p, "infra-rbac",
+	               RBAC("ClusterRole", "tollgate-namespaced"),
+	               "tollgate's own ClusterRole");
+	expect_refused(p, "platform",
+	               RBAC("ClusterRoleBinding", "tollgate-cluster"),
+	               "ClusterRoleBinding tollgate-cluster (platform/x.yaml): "
+	               "tollgate's own ClusterRoleBinding "
+	               "(cluster.clusterRoleBindings)");
+	expect_refused(NULL, "x",
+	               RBAC("ClusterRoleBinding", "tollgate-namespaced"),
+	               "tollgate's own ClusterRoleBinding");
+	/* Names of a Role in a team namespace are not reserved. */
+	expect_ok(p, "platform",
+	          RBAC("ClusterRole", "tollgate-viewer") "---\n" RBAC(
+	                  "ClusterRoleBinding", "other"));
+	/* Configured names replace the defaults. */
+	o.cluster_roles = roles;
+	o.ncluster_roles = 1;
+	o.cluster_role_bindings = bindings;
+	o.ncluster_role_bindings = 1;
+	assert_int_equal(tg_manifest_set_new(&set, NULL), 0);
+	assert_int_equal(
+	        tg_manifest_set_add_file(set, "platform/x.yaml", y, strlen(y)),
+	        0);
+	assert_int_equal(
+	        tg_admit_unit(reasons, &o, p, set,
+	                      tg_manifest_set_unit_by_name(set, "platform")),
+	        2);
+	assert_contains(json_string_value(json_array_get(reasons, 0)),
+	                "ClusterRole tg-writer");
+	assert_contains(json_string_value(json_array_get(reasons, 1)),
+	                "ClusterRoleBinding tg-writer-binding");
+	json_decref(reasons);
+	tg_manifest_set_free(set);
+	tg_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +350,7 @@ int main(void)
 		        test_admit_lease_inventory_and_admission_policy),
 		cmocka_unit_test(test_admit_scopes),
 		cmocka_unit_test(test_admit_unknown_kind_fails_closed),
+		cmocka_unit_test(test_admit_own_rbac_reserved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,20 @@ static void test_config_full_file_reads_every_key(void **state)
 	assert_string_equal(c->cluster.inventory_namespace, "tollgate-prod");
 	assert_int_equal(c->cluster.drift, TG_DRIFT_REPORT);
 	assert_false(c->cluster.prune);
+	assert_int_equal(c->cluster.nreserved_namespaces, 2);
+	assert_string_equal(c->cluster.reserved_namespaces[0], "tollgate-prod");
+	assert_string_equal(c->cluster.reserved_namespaces[1], "tollgate-ops");
+	assert_string_equal(c->cluster.admission_policy, "prod-sole-writer");
+	assert_string_equal(c->cluster.admission_policy_binding,
+	                    "prod-sole-writer.binding");
+	assert_int_equal(c->cluster.ncluster_roles, 1);
+	assert_string_equal(c->cluster.cluster_roles[0],
+	                    "tollgate-prod-cluster");
+	assert_int_equal(c->cluster.ncluster_role_bindings, 2);
+	assert_string_equal(c->cluster.cluster_role_bindings[0],
+	                    "tollgate-prod-cluster");
+	assert_string_equal(c->cluster.cluster_role_bindings[1],
+	                    "tollgate-prod-ns");
 	assert_resolved(c, c->policy, "policies/policy.yaml");
 	assert_string_equal(c->registries.auth,
 	                    "/etc/tollgate/docker-config.json");
@@ -124,6 +138,21 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	assert_string_equal(c->cluster.inventory_namespace, "tollgate-system");
 	assert_int_equal(c->cluster.drift, TG_DRIFT_CORRECT);
 	assert_true(c->cluster.prune);
+	/* the reserved objects: deploy/'s names (the inventory namespace is
+	 * reserved by the admit stage whether listed or not) */
+	assert_int_equal(c->cluster.nreserved_namespaces, 0);
+	assert_string_equal(c->cluster.admission_policy,
+	                    "tollgate-sole-writer");
+	assert_string_equal(c->cluster.admission_policy_binding,
+	                    "tollgate-sole-writer");
+	assert_int_equal(c->cluster.ncluster_roles, 2);
+	assert_string_equal(c->cluster.cluster_roles[0], "tollgate-cluster");
+	assert_string_equal(c->cluster.cluster_roles[1], "tollgate-namespaced");
+	assert_int_equal(c->cluster.ncluster_role_bindings, 2);
+	assert_string_equal(c->cluster.cluster_role_bindings[0],
+	                    "tollgate-cluster");
+	assert_string_equal(c->cluster.cluster_role_bindings[1],
+	                    "tollgate-namespaced");
 	assert_string_equal(c->policy, "/etc/tollgate/policy.yaml");
 	assert_int_equal(c->registries.ninsecure, 0);
 	assert_string_equal(c->state_dir, "/var/lib/tollgate");

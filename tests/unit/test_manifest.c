@@ -791,6 +791,61 @@ static void test_manifest_duplicates_after_namespace_defaulting(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Issue 13: the scope of a kind whose CRD is in the set decides, wherever
+ * the CRD is (here in a later file than its objects): a cluster-scoped
+ * Gadget written with namespaces ns1 and ns2 is one object (defined
+ * twice), never "default"; a namespaced Widget of a CRD in the set is
+ * defaulted to default (a duplicate of default/w, not of other/w). */
+static void test_manifest_crd_scope_in_any_order(void **state)
+{
+	static const char *crds =
+	        "apiVersion: apiextensions.k8s.io/v1\n"
+	        "kind: CustomResourceDefinition\nmetadata: {name: "
+	        "gadgets.acme.io}\nspec: {group: acme.io, scope: Cluster, "
+	        "names: {kind: Gadget}}\n---\n"
+	        "apiVersion: apiextensions.k8s.io/v1\n"
+	        "kind: CustomResourceDefinition\nmetadata: {name: "
+	        "widgets.acme.io}\nspec: {group: acme.io, scope: Namespaced, "
+	        "names: {kind: Widget}}\n";
+	tg_manifest_set *set = new_set();
+	const tg_manifest_unit *a, *b, *z;
+
+	(void)state;
+	add_text(set, "a/x.yaml",
+	         "apiVersion: acme.io/v1\nkind: Gadget\nmetadata: {name: g, "
+	         "namespace: ns1}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w}\n"
+	         "---\napiVersion: acme.io/v1\nkind: Gadget\nmetadata: "
+	         "{name: solo}\n");
+	add_text(set, "b/x.yaml",
+	         "apiVersion: acme.io/v1\nkind: Gadget\nmetadata: {name: g, "
+	         "namespace: ns2}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w, "
+	         "namespace: other}\n---\n"
+	         "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w, "
+	         "namespace: default}\n");
+	add_text(set, "z/crds.yaml", crds);
+	a = tg_manifest_set_unit_by_name(set, "a");
+	b = tg_manifest_set_unit_by_name(set, "b");
+	z = tg_manifest_set_unit_by_name(set, "z");
+	assert_true(tg_manifest_unit_is_valid(z));
+	/* b: the Widget in default (a's Widget has no namespace), and,
+	 * once the CRD is read, the Gadget g */
+	assert_int_equal(tg_manifest_unit_error_count(b), 2);
+	assert_contains(tg_manifest_unit_error(b, 0),
+	                "b/x.yaml:9: Widget default/w (group acme.io) is "
+	                "defined twice: also at a/x.yaml:5");
+	assert_contains(tg_manifest_unit_error(b, 1),
+	                "b/x.yaml:1: Gadget ns2/g (group acme.io) is defined "
+	                "twice: also at a/x.yaml:1");
+	assert_int_equal(tg_manifest_unit_error_count(a), 2);
+	/* The Gadget without namespace is left as written (not default). */
+	assert_string_equal(
+	        tg_manifest_object_namespace(tg_manifest_unit_object(a, 2)),
+	        "");
+	tg_manifest_set_free(set);
+}
+
 static void test_manifest_set_image_pins(void **state)
 {
 	tg_manifest_set *set = new_set();
@@ -1200,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_duplicates_name_both_files),
 		cmocka_unit_test(
 		        test_manifest_duplicates_after_namespace_defaulting),
+		cmocka_unit_test(test_manifest_crd_scope_in_any_order),
 		cmocka_unit_test(test_manifest_set_image_pins),
 		cmocka_unit_test(test_manifest_path_wanted),
 		cmocka_unit_test(test_manifest_rejects_unsafe_paths),

@@ -45,6 +45,13 @@ typedef struct tg_admit_options {
 	const char *lease_namespace;  /* NULL: the inventory namespace */
 	const char *admission_policy; /* NULL: "tollgate-sole-writer" */
 	const char *admission_policy_binding; /* NULL: the same */
+	/* tollgate's own ClusterRoles and ClusterRoleBindings; NULL: those
+	 * of deploy/kubernetes/rbac.yaml (tollgate-cluster,
+	 * tollgate-namespaced) */
+	const char *const *cluster_roles;
+	size_t ncluster_roles;
+	const char *const *cluster_role_bindings;
+	size_t ncluster_role_bindings;
 	tg_kube *kube; /* discovery; NULL offline (built-in table only) */
 	int64_t now;   /* for exception expiry; 0: tg_now() */
 } tg_admit_options;

@@ -98,6 +98,13 @@ typedef struct tg_config {
 		 * tollgate the only writer: no unit may write them */
 		char *admission_policy;
 		char *admission_policy_binding;
+		/* clusterRoles, clusterRoleBindings: tollgate's own RBAC
+		 * (default: deploy's tollgate-cluster and
+		 * tollgate-namespaced); no unit may write them */
+		char **cluster_roles;
+		size_t ncluster_roles;
+		char **cluster_role_bindings;
+		size_t ncluster_role_bindings;
 		tg_drift_mode drift;
 		bool prune;
 	} cluster;
