@@ -4,7 +4,7 @@
 # (made by tests/tools/make-archives.py) is refused by `tollgate once`
 # naming the entry, with nothing of it applied: the cluster keeps what the
 # verified artifact deployed first. oci_source.sh covers signatures and
-# layer digests.
+# layer digests. Last, status.url with a Git source.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/world.sh"
 world_start
@@ -71,4 +71,22 @@ hostile bomb 'entry "bomb/32.yaml": more than 268435456 bytes unpacked'
 tt_contains "the status commit names the refused artifact and entry" \
 	"$(git --git-dir="$TT_TMP/git/status.git" log -1 --format=%B tollgate/status)" \
 	'entry "bomb/32.yaml"'
+
+# status.url serves Git sources too: the status of the deploy repository
+# goes to another repository (with its notes), the deploy one is untouched.
+tt_git_bare "$TT_TMP/git/status2.git"
+sed "s|^status:|status:\n  url: $TT_GIT_URL/status2.git|" "$W_CONFIG" >"$TT_TMP/git.yaml"
+mkdir -p "$W_WORK/clusters/prod/shop"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: git-config, namespace: shop}\n' \
+	>"$W_WORK/clusters/prod/shop/cm.yaml"
+world_commit "a unit"
+head=$(git -C "$W_WORK" rev-parse HEAD)
+tt_run OUT RC "$TG_BIN" once --config "$TT_TMP/git.yaml" --health-timeout 0
+tt_eq "a Git source with status.url: once exits 0" 0 "$RC"
+tt_eq "its status commit is in status.url's repository" "$head" \
+	"$(git --git-dir="$TT_TMP/git/status2.git" log -1 --format='%(trailers:key=Source-Commit,valueonly)' tollgate/status)"
+tt_contains "with its note" \
+	"$(git --git-dir="$TT_TMP/git/status2.git" for-each-ref refs/notes)" refs/notes/tollgate
+tt_eq "nothing written to the deploy repository" "" \
+	"$(git --git-dir="$TT_TMP/git/deploy.git" for-each-ref refs/heads/tollgate refs/notes)"
 tt_done
