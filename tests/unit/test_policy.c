@@ -147,7 +147,7 @@ static void test_policy_commits_section(void **state)
 	(void)state;
 	assert_non_null(c);
 	assert_int_equal(c->mode, TG_COMMITS_HISTORY);
-	assert_int_equal(c->nsigners, 2);
+	assert_int_equal(c->nsigners, 3);
 	assert_string_equal(c->signers[0].name, "alice");
 	assert_int_equal(c->signers[0].kind, TG_SIGNER_SSH);
 	assert_non_null(c->signers[0].ssh);
@@ -155,6 +155,10 @@ static void test_policy_commits_section(void **state)
 	assert_string_equal(c->signers[1].name, "team");
 	assert_int_equal(c->signers[1].kind, TG_SIGNER_ALLOWED_SIGNERS);
 	assert_int_equal(c->signers[1].line, 14);
+	assert_int_equal(c->signers[2].kind, TG_SIGNER_X509);
+	assert_string_equal(c->signers[2].x509->issuer,
+	                    "https://token.actions.githubusercontent.com");
+	assert_non_null(c->signers[2].x509->subject_regexp);
 	/* no commits: section, no commit check */
 	assert_null(tg_policy_commits_get(m));
 	tg_policy_free(m);
@@ -171,6 +175,7 @@ static int bad_policy_code(const char *name)
 	} codes[] = {
 		{ "duplicate-key.yaml", TG_EPARSE },
 		{ "commits-not-a-key.yaml", TG_EPARSE },
+		{ "commits-x509-roots-not-pem.yaml", TG_EPARSE },
 		{ "key-missing-file.yaml", TG_ENOTFOUND },
 		{ "key-not-a-key.yaml", TG_EPARSE },
 		{ "yaml-syntax.yaml", TG_EPARSE },

@@ -11,6 +11,7 @@
 #include "policy_int.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
+#include "tollgate/cmssig.h"
 #include "tollgate/schema.h"
 #include "tollgate/sshsig.h"
 #include "tollgate/util.h"
@@ -127,14 +128,14 @@ static int load_x509(tg_policy__ctx *c,
 	                             &x->roots_len)) < 0)
 		return error;
 	x->roots = tg_policy__arena_keep(&c->p->mem, data);
+	if ((error = tg_cmssig_check_roots(x->roots, x->roots_len,
+	                                   x->roots_path)) < 0)
+		return tg_policy__perr_code(c, error,
+		                            tg_policy__loc_key(c, ml, "roots"),
+		                            "%s", tg_error_last());
 	s->path = x->roots_path;
 	s->x509 = x;
-	/* Refused rather than accepted and then never matched: a policy
-	 * must not look stronger than what runs. */
-	return tg_policy__perr(c, ml,
-	                       "X.509 signers are not supported by this "
-	                       "version of tollgate: sign with SSH keys "
-	                       "(gpg.format=ssh)");
+	return 0;
 }
 
 /* The one key of ssh / allowedSigners / openpgp / x509 a signer has. */
@@ -193,7 +194,8 @@ static int parse_signer(tg_policy__ctx *c,
 		        c, kl,
 		        "OpenPGP signers are not supported by "
 		        "this version of tollgate: sign with SSH "
-		        "keys (gpg.format=ssh)");
+		        "keys (gpg.format=ssh) or X.509 (gitsign, "
+		        "smimesign)");
 	return load_ssh(c, kl, file, s);
 }
 

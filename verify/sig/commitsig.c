@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tollgate/cmssig.h"
 #include "tollgate/commitsig.h"
 #include "tollgate/error.h"
 #include "tollgate/sshsig.h"
@@ -72,6 +73,9 @@ static int try_signer(tg_sig_info *info,
 	if (f == FMT_SSH)
 		return tg_sshsig_verify(info, s->ssh, sig, sig_len, payload,
 		                        payload_len, "git", when);
+	if (f == FMT_X509)
+		return tg_cmssig_verify(info, s->x509, sig, sig_len, payload,
+		                        payload_len, when);
 	return tg_error_set(TG_EINVALID,
 	                    "%s commit signatures are not supported by this "
 	                    "version of tollgate",
