@@ -214,6 +214,10 @@ int tg_cmssig_verify(tg_sig_info *info,
 
 	if (info)
 		memset(info, 0, sizeof(*info));
+	/* OpenSSL's memory BIOs take an int length */
+	if (msg_len > TG_MAX_COMMIT_PAYLOAD_BYTES)
+		return tg_error_set(TG_ETOOBIG, "signed content over %u bytes",
+		                    TG_MAX_COMMIT_PAYLOAD_BYTES);
 	if ((error = dearmour(&der, &der_len, sig, sig_len)) < 0 ||
 	    (error = parse_cms(&cms, der, der_len)) < 0 ||
 	    (error = roots_store(&store, x, when)) < 0)
