@@ -52,6 +52,30 @@ static bool prune_disabled(json_t *live)
 	return v && !strcmp(v, "disabled");
 }
 
+/* Delete the object checked as live, and no other: the DELETE carries its
+ * uid as a precondition. TG_ECONFLICT (with *why) when the object of that
+ * name is now another one. */
+static int delete_checked(tg_apply *a,
+                          json_t *live,
+                          const char *av,
+                          const char *kind,
+                          const char *ns,
+                          const char *name,
+                          char **why)
+{
+	const char *uid = json_string_value(
+	        json_object_get(json_object_get(live, "metadata"), "uid"));
+	int error = tg_kube_delete_uid(a->kube, av, kind, ns, name, uid, 0);
+
+	if (error == TG_ECONFLICT)
+		*why = tg_aprintf("left alone: %s %s%s%s was replaced after "
+		                  "tollgate checked it (uid %s is gone); the "
+		                  "new object was not checked",
+		                  kind, ns ? ns : "", ns && *ns ? "/" : "",
+		                  name, uid ? uid : "?");
+	return error;
+}
+
 /* Prune the object of identity id, recording in rec the action taken
  * ("gone", "pruned", "prune", "prune-skipped", "prune-failed",
  * "left-alone" with its "reason"). Only an object tollgate applied for u
@@ -78,7 +102,13 @@ static void prune_one(tg_apply *a, unit *u, json_t *id, json_t *rec)
 	else if (error == 0 && a->opts.plan)
 		action = "prune";
 	else if (error == 0)
-		error = tg_kube_delete(a->kube, av, kind, ns, name, 0);
+		error = delete_checked(a, live, av, kind, ns, name, &why);
+	if (error == TG_ECONFLICT) {
+		/* Replaced between the check and the delete: the new object
+		 * was not checked, so it stays. */
+		action = "left-alone";
+		error = 0;
+	}
 	if (error < 0 && error != TG_ENOTFOUND) {
 		apply_unit_error(u, tg_error_last());
 		action = "prune-failed";

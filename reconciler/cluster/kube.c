@@ -466,6 +466,34 @@ static void op_not_run(tg_kube_op *op, const char *what, const char *why)
 	free(desc);
 }
 
+/*
+ * The DeleteOptions body of a DELETE whose object names metadata.uid
+ * and/or metadata.resourceVersion: preconditions the API server checks
+ * (409 Conflict when the live object is another one, replaced since it
+ * was read). NULL (no body) when it names neither.
+ */
+static char *delete_options(const json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata"), *pre = json_object(),
+	       *v, *o;
+	char *s;
+
+	if ((v = json_object_get(meta, "uid")) && json_is_string(v))
+		json_object_set(pre, "uid", v);
+	if ((v = json_object_get(meta, "resourceVersion")) && json_is_string(v))
+		json_object_set(pre, "resourceVersion", v);
+	if (json_object_size(pre) == 0) {
+		json_decref(pre);
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o}", "kind", "DeleteOptions",
+	              "apiVersion", "v1", "propagationPolicy", "Background",
+	              "preconditions", pre);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
 /* Start every op of the batch: the request, or the op's failure. */
 static void
 submit_ops(tg_kube *k, tg_kube_op *ops, op_ctx *ctx, char **bodies, size_t n)
@@ -481,9 +509,11 @@ submit_ops(tg_kube *k, tg_kube_op *ops, op_ctx *ctx, char **bodies, size_t n)
 			ctx[i].done = true; /* failed, with its message */
 			continue;
 		}
-		if (ops[i].verb == TG_KUBE_APPLY ||
-		    ops[i].verb == TG_KUBE_CREATE ||
-		    ops[i].verb == TG_KUBE_UPDATE)
+		if (ops[i].verb == TG_KUBE_DELETE)
+			bodies[i] = delete_options(ops[i].obj);
+		else if (ops[i].verb == TG_KUBE_APPLY ||
+		         ops[i].verb == TG_KUBE_CREATE ||
+		         ops[i].verb == TG_KUBE_UPDATE)
 			/* Reals with the fewest digits that read back the
 			 * same (0.1, not 0.10000000000000001): the server
 			 * parses quantities from the text. */
@@ -652,8 +682,23 @@ int tg_kube_delete(tg_kube *k,
                    const char *name,
                    unsigned flags)
 {
+	return tg_kube_delete_uid(k, api_version, kind, ns, name, NULL, flags);
+}
+
+int tg_kube_delete_uid(tg_kube *k,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *name,
+                       const char *uid,
+                       unsigned flags)
+{
 	json_t *id = identity(api_version, kind, ns, name);
 	tg_kube_op op = { .verb = TG_KUBE_DELETE, .obj = id, .flags = flags };
+
+	if (uid)
+		json_object_set_new(json_object_get(id, "metadata"), "uid",
+		                    json_string(uid));
 	int error = run_one(k, &op);
 
 	tg_kube_op_clear(&op);

@@ -117,6 +117,69 @@ static void test_kube_discovery_and_crud(void **state)
 	json_decref(cm);
 }
 
+/* Issue 13: a DELETE carrying the uid of the object that was checked
+ * (DeleteOptions preconditions) deletes that object and no other: after
+ * the object was deleted and created again under the same name, it is
+ * 409 Conflict (TG_ECONFLICT) naming both uids, and the new object stays.
+ * A stale resourceVersion is refused the same way. */
+static void test_kube_delete_with_uid_precondition(void **state)
+{
+	world *w = *state;
+	json_t *cm = objects("apiVersion: v1\nkind: ConfigMap\nmetadata: "
+	                     "{name: c9, namespace: default}\ndata: {k: v}\n"),
+	       *live = NULL;
+	json_t *obj = json_array_get(cm, 0), *meta, *del;
+	char *old_uid, *new_uid;
+	tg_kube_op op = { 0 };
+
+	assert_int_equal(tg_kube_apply(&live, w->kube, obj, 0), 0);
+	old_uid = tg_strdup(json_string_value(
+	        json_object_get(json_object_get(live, "metadata"), "uid")));
+	json_decref(live);
+	/* replaced: deleted and created again */
+	assert_int_equal(
+	        tg_kube_delete(w->kube, "v1", "ConfigMap", "default", "c9", 0),
+	        0);
+	assert_int_equal(tg_kube_apply(&live, w->kube, obj, 0), 0);
+	new_uid = tg_strdup(json_string_value(
+	        json_object_get(json_object_get(live, "metadata"), "uid")));
+	assert_string_not_equal(old_uid, new_uid);
+	assert_int_equal(tg_kube_delete_uid(w->kube, "v1", "ConfigMap",
+	                                    "default", "c9", old_uid, 0),
+	                 TG_ECONFLICT);
+	assert_contains(tg_error_last(), "Precondition failed: UID in "
+	                                 "precondition: ");
+	assert_contains(tg_error_last(), old_uid);
+	assert_contains(tg_error_last(), new_uid);
+	json_decref(live);
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "default", "c9"),
+	        0);
+	json_decref(live);
+	/* a stale resourceVersion (with the right uid) is refused too */
+	del = json_deep_copy(obj);
+	meta = json_object_get(del, "metadata");
+	json_object_set_new(meta, "uid", json_string(new_uid));
+	json_object_set_new(meta, "resourceVersion", json_string("1"));
+	op.verb = TG_KUBE_DELETE;
+	op.obj = del;
+	assert_int_equal(tg_kube_run(w->kube, &op, 1), 0);
+	assert_int_equal(op.result, TG_ECONFLICT);
+	assert_contains(op.message, "ResourceVersion in precondition: 1");
+	tg_kube_op_clear(&op);
+	json_decref(del);
+	/* the right uid deletes it */
+	assert_int_equal(tg_kube_delete_uid(w->kube, "v1", "ConfigMap",
+	                                    "default", "c9", new_uid, 0),
+	                 0);
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "default", "c9"),
+	        TG_ENOTFOUND);
+	free(old_uid);
+	free(new_uid);
+	json_decref(cm);
+}
+
 /* Lists of two kinds at once, each over several pages (3 objects a
  * page), with a label selector; a kind the server does not serve fails
  * alone. */
@@ -543,6 +606,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_discovery_and_crud),
+		cmocka_unit_test(test_kube_delete_with_uid_precondition),
 		cmocka_unit_test(test_kube_lists_in_parallel_over_pages),
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),

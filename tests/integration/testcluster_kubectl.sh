@@ -271,6 +271,23 @@ tt_run out rc kubectl rollout status deploy/broken --timeout=2s
 tt_eq "failing rollout exits 1" 1 "$rc"
 tt_contains "failing rollout waits" "$out" "timed out waiting for the condition"
 
+# DELETE with DeleteOptions preconditions (issue 13: prune deletes only the
+# object it checked), through kubectl's raw DELETE with a body.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pre, namespace: default}\ndata: {k: v}\n' >"$TT_TMP/pre.yaml"
+kubectl apply --server-side -f "$TT_TMP/pre.yaml" >/dev/null
+uid=$(kubectl get configmap pre -n default -o jsonpath='{.metadata.uid}')
+printf '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"not-%s"}}' "$uid" >"$TT_TMP/pre-bad.json"
+tt_run out rc kubectl delete --raw /api/v1/namespaces/default/configmaps/pre -f "$TT_TMP/pre-bad.json"
+tt_eq "delete with another uid: refused" 1 "$rc"
+tt_contains "409 names both uids" "$out" "Precondition failed: UID in precondition: not-$uid, UID in object meta: $uid"
+tt_run out rc kubectl get configmap pre -n default -o name
+tt_eq "the object stays" "configmap/pre" "$out"
+printf '{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"%s"}}' "$uid" >"$TT_TMP/pre-ok.json"
+tt_run out rc kubectl delete --raw /api/v1/namespaces/default/configmaps/pre -f "$TT_TMP/pre-ok.json"
+tt_eq "delete with its uid: done" 0 "$rc"
+tt_run out rc kubectl get configmap pre -n default -o name
+tt_eq "the object is gone" 1 "$rc"
+
 # HTTPS and the token -------------------------------------------------------------
 tc_start --tls
 tt_run out rc kubectl --kubeconfig "$TC_KUBECONFIG" get ns default -o name

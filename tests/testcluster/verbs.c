@@ -383,6 +383,50 @@ static void namespace_deleted(tc_resp *resp, json_t *old)
 	tc_resp_json_new(resp, 200, o);
 }
 
+/*
+ * DeleteOptions.preconditions of a DELETE body, as kube-apiserver checks
+ * them: a uid or resourceVersion that is not the live object's is 409
+ * Conflict, "Precondition failed: UID in precondition: x, UID in object
+ * meta: y". 1 when it answered (refused), 0 to go on.
+ */
+static int delete_preconditions(const tc_req *req,
+                                const tc_target *tg,
+                                json_t *old,
+                                tc_resp *resp)
+{
+	json_t *body, *pre, *meta = json_object_get(old, "metadata");
+	static const struct {
+		const char *key, *label;
+	} fields[] = { { "uid", "UID" },
+		       { "resourceVersion", "ResourceVersion" } };
+	char why[512];
+	size_t i;
+
+	if (req->body_len == 0)
+		return 0;
+	body = json_loadb(req->body, req->body_len, 0, NULL);
+	pre = json_object_get(body, "preconditions");
+	for (i = 0; i < 2; i++) {
+		const char *want =
+		        json_string_value(json_object_get(pre, fields[i].key));
+		const char *have =
+		        json_string_value(json_object_get(meta, fields[i].key));
+
+		if (!want || (have && !strcmp(want, have)))
+			continue;
+		snprintf(why, sizeof(why),
+		         "Precondition failed: %s in precondition: %.100s, %s "
+		         "in object meta: %.100s",
+		         fields[i].label, want, fields[i].label,
+		         have ? have : "");
+		tc_status_conflict(resp, tg->type, tg->name, why);
+		json_decref(body);
+		return 1;
+	}
+	json_decref(body);
+	return 0;
+}
+
 void tc_verb_delete(tc_state *st,
                     const tc_req *req,
                     const tc_target *tg,
@@ -395,6 +439,8 @@ void tc_verb_delete(tc_state *st,
 		tc_status_not_found(resp, tg->type, tg->name);
 		return;
 	}
+	if (delete_preconditions(req, tg, old, resp))
+		return;
 	json_incref(old);
 	if (strcmp(res, "namespaces") == 0)
 		namespace_deleted(resp, old);

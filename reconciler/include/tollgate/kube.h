@@ -67,7 +67,10 @@ TG_WUR int tg_kube_resource_lookup(const tg_kube_resource **out,
 typedef enum {
 	TG_KUBE_APPLY,  /* server-side apply of obj (force) */
 	TG_KUBE_GET,    /* GET the object named by obj's identity */
-	TG_KUBE_DELETE, /* DELETE it (propagationPolicy=Background) */
+	TG_KUBE_DELETE, /* DELETE it (propagationPolicy=Background); with
+	                   metadata.uid / resourceVersion set, only if the
+	                   live object still has them (DeleteOptions
+	                   preconditions: 409, TG_ECONFLICT, when not) */
 	TG_KUBE_CREATE, /* POST obj to its collection (409 if it exists) */
 	TG_KUBE_UPDATE, /* PUT obj; with metadata.resourceVersion set the
 	                   server refuses (409, TG_ECONFLICT) a stale one */
@@ -127,6 +130,16 @@ TG_WUR int tg_kube_delete(tg_kube *k,
                           const char *ns,
                           const char *name,
                           unsigned flags);
+/* Delete only the object of that uid (preconditions.uid, as Kubernetes
+ * does): TG_ECONFLICT when the live object is another one (deleted and
+ * created again since it was read); uid NULL: tg_kube_delete. */
+TG_WUR int tg_kube_delete_uid(tg_kube *k,
+                              const char *api_version,
+                              const char *kind,
+                              const char *ns,
+                              const char *name,
+                              const char *uid,
+                              unsigned flags);
 
 /* CREATE and UPDATE of one object (see tg_kube_verb): 0, TG_ECONFLICT
  * (exists / resourceVersion is stale), or another error. */
