@@ -10,6 +10,9 @@
 # under 0.5 s; the cold cycle at least 5 times faster than kubectl.
 #
 #   tests/bench/once.sh        (build first: ./tests/run.sh or cmake)
+#   UNITS=100 PER_UNIT=100 IMAGES=100 tests/bench/once.sh   (10,000 objects)
+# UNITS, PER_UNIT (objects per unit, Namespace included) and IMAGES come
+# from the environment; the defaults are 20, 50 and 50 (1,000 objects).
 # Not run by ctest.
 set -euo pipefail
 export TG_SOURCE_DIR=${TG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,9 +21,19 @@ export TG_BIN=${TG_BIN:-$TG_BUILD_DIR/reconciler/tollgate}
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/world.sh"
 
-UNITS=20
-PER_UNIT=50 # objects per unit, Namespace included
-IMAGES=50
+UNITS=${UNITS:-20}
+PER_UNIT=${PER_UNIT:-50} # objects per unit, Namespace included
+IMAGES=${IMAGES:-50}
+for v in "$UNITS" "$PER_UNIT" "$IMAGES"; do
+	if ! [[ $v =~ ^[1-9][0-9]{0,4}$ ]]; then
+		echo "once.sh: UNITS, PER_UNIT and IMAGES must be integers from 1 to 99999 (got '$v')" >&2
+		exit 2
+	fi
+done
+if ((PER_UNIT < 2)); then
+	echo "once.sh: PER_UNIT must be at least 2 (the Namespace and one object)" >&2
+	exit 2
+fi
 
 # measure LABEL CMD...: run CMD, append "LABEL wall_s rss_mib rc cpu_s
 # testcluster_cpu_s registry_cpu_s" to RESULTS. The servers' CPU time is
@@ -136,4 +149,5 @@ echo
 python3 -c "import sys; c, k = float(sys.argv[1]), float(sys.argv[2]); print(f'objects: $((UNITS * PER_UNIT)), images: $IMAGES; cold tollgate cycle is {k / c:.1f}x faster than kubectl apply')" "$cold" "$kube"
 nochange=$(awk -F'\t' 'NR==3 {print $2}' "$TT_TMP/results")
 echo "no-change cycle: $nochange s (target: under 0.5 s)"
+awk -F'\t' 'NR <= 3 {printf "peak RSS, %s: %s MiB\n", $1, $3}' "$TT_TMP/results"
 echo "CPU: tollgate, testcluster and docker-registry share $(nproc) cores; a cycle cannot end before their CPU time summed / cores."
