@@ -100,12 +100,14 @@ static unsigned denies(const json_t *np)
 	return out;
 }
 
-/* The directions default-denied in ns by NetworkPolicies of the set. */
-static unsigned covered(const tg_manifest_set *set, const char *ns)
+/* Every namespace's default-denied directions, from the NetworkPolicies
+ * of the set's valid units, into covered (once: "" marks it done). */
+static void fill_covered(json_t *covered, const tg_manifest_set *set)
 {
 	size_t u, i;
-	unsigned out = 0;
 
+	if (json_object_get(covered, ""))
+		return;
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
 		const tg_manifest_unit *un = tg_manifest_set_unit(set, u);
 
@@ -114,23 +116,40 @@ static unsigned covered(const tg_manifest_set *set, const char *ns)
 		for (i = 0; i < tg_manifest_unit_object_count(un); i++) {
 			const tg_manifest_object *o =
 			        tg_manifest_unit_object(un, i);
-			const char *ons = tg_manifest_object_namespace(o);
+			const char *ns = tg_manifest_object_namespace(o);
+			json_t *had;
 
 			if (strcmp(tg_manifest_object_kind(o),
 			           "NetworkPolicy") ||
 			    strcmp(tg_manifest_object_group(o),
-			           "networking.k8s.io") ||
-			    strcmp(*ons ? ons : "default", ns))
+			           "networking.k8s.io"))
 				continue;
-			out |= denies(tg_manifest_object_json(o));
+			ns = *ns ? ns : "default";
+			had = json_object_get(covered, ns);
+			json_object_set_new(
+			        covered, ns,
+			        json_integer(
+			                json_integer_value(had) |
+			                denies(tg_manifest_object_json(o))));
 		}
 	}
-	return out;
+	json_object_set_new(covered, "", json_true());
+}
+
+/* The directions default-denied in ns by NetworkPolicies of the set. */
+static unsigned covered(wl_ctx *w, const char *ns)
+{
+	fill_covered(w->covered, w->set);
+	return (unsigned)json_integer_value(json_object_get(w->covered, ns));
 }
 
 void tg_admit_netpol_need(wl_ctx *w, const wl_obj *o)
 {
 	json_t *need = json_object_get(w->netpol_ns, o->ns);
+
+	/* most namespaces have theirs: nothing to remember */
+	if ((o->rule->network_policy & ~covered(w, o->ns)) == 0)
+		return;
 
 	if (need == NULL) {
 		need = json_pack("{s:[]}", "objects");
@@ -213,7 +232,7 @@ void tg_admit_netpol_check(wl_ctx *w, const tg_manifest_unit *unit)
 	(void)unit;
 	json_object_foreach(w->netpol_ns, ns, need) {
 		want = tg_policy_workload_for(w->policy, ns)->network_policy;
-		missing = want & ~covered(w->set, ns);
+		missing = want & ~covered(w, ns);
 		if (missing)
 			namespace_violation(w, ns,
 			                    json_object_get(need, "objects"),

@@ -107,11 +107,8 @@ int tg_admit_wl_obj(wl_obj *o,
 	o->name = tg_manifest_object_name(obj);
 	o->file = tg_manifest_object_file(obj);
 	o->rule = tg_policy_workload_for(policy, o->ns);
-	o->describe = NULL;
-	if (o->rule == NULL)
-		return -1;
-	o->describe = tg_aprintf("%s %s/%s", o->kind, o->ns, o->name);
-	return 0;
+	o->describe = NULL; /* made when a violation needs it */
+	return o->rule == NULL ? -1 : 0;
 }
 
 /* Exceptions --------------------------------------------------------------- */
@@ -160,13 +157,16 @@ void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e)
 /* Violations --------------------------------------------------------------- */
 
 void tg_admit_add_violation(wl_ctx *w,
-                            const wl_obj *o,
+                            wl_obj *o,
                             json_t *v,
                             const tg_policy_exception *e,
                             const char *expired)
 {
 	const char *ctr = json_string_value(json_object_get(v, "container"));
 	char *m, *base;
+
+	if (o->describe == NULL)
+		o->describe = tg_aprintf("%s %s/%s", o->kind, o->ns, o->name);
 
 	json_object_set_new(v, "object", json_string(o->describe));
 	json_object_set_new(v, "file", json_string(o->file));
@@ -212,10 +212,8 @@ void tg_admit_add_violation(wl_ctx *w,
 /* Pod specs ---------------------------------------------------------------- */
 
 /* The Pod Security Standards on one pod spec of o. */
-static void check_pod_spec(wl_ctx *w,
-                           const wl_obj *o,
-                           const json_t *spec,
-                           const char *pointer)
+static void
+check_pod_spec(wl_ctx *w, wl_obj *o, const json_t *spec, const char *pointer)
 {
 	json_t *found = json_array(), *v;
 	char *base = tg_admit_dotted_path(pointer), *mp = NULL, *mbase = NULL;
@@ -259,6 +257,7 @@ size_t tg_admit_workloads(json_t *violations,
 		     exceptions_used,
 		     0,
 		     0,
+		     NULL,
 		     NULL };
 	size_t i, k;
 
@@ -266,6 +265,8 @@ size_t tg_admit_workloads(json_t *violations,
 	if (policy == NULL || tg_policy_workload_count(policy) == 0)
 		return 0;
 	w.netpol_ns = json_object();
+	w.covered = opts && opts->netpol_cache ? json_incref(opts->netpol_cache)
+	                                       : json_object();
 	for (i = 0; i < tg_manifest_unit_object_count(unit); i++) {
 		const tg_manifest_object *obj =
 		        tg_manifest_unit_object(unit, i);
@@ -285,6 +286,7 @@ size_t tg_admit_workloads(json_t *violations,
 		free(o.describe);
 	}
 	tg_admit_netpol_check(&w, unit);
+	json_decref(w.covered);
 	json_decref(w.netpol_ns);
 	*warned = w.warned;
 	return w.enforced;

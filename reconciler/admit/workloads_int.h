@@ -23,13 +23,15 @@ typedef struct wl_ctx {
 	size_t enforced;    /* violations that block */
 	size_t warned;      /* violations reported only (warn mode) */
 	json_t *netpol_ns;  /* namespace -> what its pods need */
+	json_t *covered;    /* namespace -> TG_NETPOL_* denied by default
+	                       (the options' cache, or one of this unit) */
 } wl_ctx;
 
 /* One object with pod specs and the rule of its namespace. */
 typedef struct wl_obj {
 	const json_t *json;
 	const char *kind, *ns, *name, *file;
-	char *describe; /* "Deployment shop/web", owned */
+	char *describe; /* "Deployment shop/web", owned; NULL until needed */
 	const tg_policy_workload *rule;
 } wl_obj;
 
@@ -54,7 +56,7 @@ void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e);
 /* Add violation v (reference stolen) of o with its message, waived by e
  * (or not, naming an expired exception), and count it. */
 void tg_admit_add_violation(wl_ctx *w,
-                            const wl_obj *o,
+                            wl_obj *o,
                             json_t *v,
                             const tg_policy_exception *e,
                             const char *expired);

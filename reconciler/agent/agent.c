@@ -583,7 +583,9 @@ static void plan_units(tg_apply *ap,
 	        (const char *const *)a->cfg->cluster.cluster_role_bindings;
 	ao.ncluster_role_bindings = a->cfg->cluster.ncluster_role_bindings;
 	ao.kube = a->kube;
+	ao.netpol_cache = json_object();
 	tg_plan_units(ap, doc, r, set, vs, &adm);
+	json_decref(ao.netpol_cache);
 }
 
 /* An apply of this cycle's units (a dry run for plan). */

@@ -233,11 +233,12 @@ static int decide_all(json_t *doc,
 {
 	tg_admit_options ao = { 0 };
 	tg_plan_admission adm = { &ao, policy };
-	json_t *units = json_object();
+	json_t *units = json_object(), *doc_cache = json_object();
 	int pass = 0, blocked = 0, failed = 0;
 	size_t u;
 
 	ao.inventory_namespace = "tollgate-system";
+	ao.netpol_cache = doc_cache;
 	json_object_set_new(doc, "units", units);
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
 		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
@@ -258,6 +259,7 @@ static int decide_all(json_t *doc,
 	json_object_set_new(doc, "blocked", json_integer(blocked));
 	json_object_set_new(doc, "failed", json_integer(failed));
 	json_object_set_new(doc, "imagesChecked", json_boolean(a->images));
+	json_decref(doc_cache);
 	return blocked + failed ? TG_EXIT_BLOCKED : TG_EXIT_OK;
 }
 

@@ -54,6 +54,10 @@ typedef struct tg_admit_options {
 	size_t ncluster_role_bindings;
 	tg_kube *kube; /* discovery; NULL offline (built-in table only) */
 	int64_t now;   /* for exception expiry; 0: tg_now() */
+	/* NULL, or an empty JSON object the caller owns and keeps for one
+	 * manifest set: the namespaces' default-deny NetworkPolicies are
+	 * then found in one pass over the set, not one per unit */
+	json_t *netpol_cache;
 } tg_admit_options;
 
 /*

@@ -1,0 +1,122 @@
+/*
+ * What the workload rules add to a cycle: loads a deploy tree and a
+ * policy once, then times the admit stage's workload rules
+ * (tg_admit_workloads: Pod Security Standards on every pod spec, the
+ * NetworkPolicy requirement, exceptions) over every unit, ROUNDS times,
+ * in CPU time of this process, and prints the median and the worst round
+ * beside the scope check (tg_admit_unit) of the same units for scale.
+ *   workloads_bench POLICY DIR [ROUNDS]
+ * Built and run by tests/bench/workloads.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "tollgate/admit.h"
+#include "tollgate/error.h"
+#include "tollgate/manifest.h"
+#include "tollgate/policy.h"
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One round over every unit: workloads (or scopes); the violations
+ * found into *nviol. Returns the CPU seconds. */
+static double round_once(const tg_admit_options *o,
+                         const tg_policy *p,
+                         const tg_manifest_set *set,
+                         int scopes,
+                         size_t *nviol)
+{
+	double t0 = cpu_now();
+	size_t u, warned;
+	tg_admit_options oc = *o;
+
+	/* one cache per cycle, as the agent keeps it */
+	oc.netpol_cache = json_object();
+	o = &oc;
+	*nviol = 0;
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		json_t *vs = json_array(), *used = json_array();
+		const tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+
+		if (scopes)
+			(void)tg_admit_unit(vs, o, p, set, unit);
+		else
+			(void)tg_admit_workloads(vs, used, &warned, o, p, set,
+			                         unit);
+		*nviol += json_array_size(vs);
+		json_decref(vs);
+		json_decref(used);
+	}
+	json_decref(oc.netpol_cache);
+	return cpu_now() - t0;
+}
+
+static void report(const char *what, double *t, int rounds, size_t n)
+{
+	qsort(t, (size_t)rounds, sizeof(*t), cmp_d);
+	printf("| %-34s | %8.2f | %8.2f | %10zu |\n", what, t[rounds / 2] * 1e3,
+	       t[rounds - 1] * 1e3, n);
+}
+
+int main(int argc, char **argv)
+{
+	tg_policy *p = NULL;
+	tg_manifest_set *set = NULL;
+	tg_admit_options o = { 0 };
+	int rounds = argc > 3 ? atoi(argv[3]) : 21, r;
+	double *tw, *ts, t0, load;
+	size_t nw = 0, ns = 0;
+
+	if (argc < 3 || rounds < 1) {
+		fprintf(stderr, "usage: workloads_bench POLICY DIR [ROUNDS]\n");
+		return 2;
+	}
+	o.inventory_namespace = "tollgate-system";
+	t0 = cpu_now();
+	if (tg_policy_load(&p, argv[1]) < 0 ||
+	    tg_manifest_set_new(&set, NULL) < 0 ||
+	    tg_manifest_set_add_dir(set, argv[2]) < 0) {
+		fprintf(stderr, "workloads_bench: %s\n", tg_error_last());
+		return 1;
+	}
+	load = cpu_now() - t0;
+	tw = calloc((size_t)rounds, sizeof(*tw));
+	ts = calloc((size_t)rounds, sizeof(*ts));
+	for (r = 0; r < rounds; r++) {
+		tw[r] = round_once(&o, p, set, 0, &nw);
+		ts[r] = round_once(&o, p, set, 1, &ns);
+	}
+	printf("%zu objects in %zu units (%zu invalid); loading them took "
+	       "%.0f ms CPU\n\n",
+	       tg_manifest_set_object_count(set),
+	       tg_manifest_set_unit_count(set),
+	       tg_manifest_set_invalid_unit_count(set), load * 1e3);
+	printf("| %-34s | %8s | %8s | %10s |\n",
+	       "stage (every unit, one round)", "median", "worst", "found");
+	printf("|%s|%s|%s|%s|\n", "------------------------------------",
+	       "----------", "----------", "------------");
+	report("workload rules (ms CPU)", tw, rounds, nw);
+	report("scopes, for scale (ms CPU)", ts, rounds, ns);
+	free(tw);
+	free(ts);
+	tg_manifest_set_free(set);
+	tg_policy_free(p);
+	return 0;
+}
