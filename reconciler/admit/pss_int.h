@@ -32,7 +32,8 @@ typedef struct pss_ctr {
 	const json_t *c;
 	const json_t *sc; /* its securityContext, or NULL */
 	const char *name; /* "" when it has none */
-	char path[160];   /* "spec.template.spec.containers[0]" */
+	char path[1024]; /* "spec.template.spec.containers[0]" (cut when longer)
+	                  */
 } pss_ctr;
 
 typedef void (*pss_ctr_fn)(pss_pod *p, const pss_ctr *c);
