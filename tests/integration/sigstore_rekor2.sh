@@ -57,8 +57,10 @@ declare -A REASON=(
 for f in "$D"/good/*.json "$D"/bad/*.json; do
 	base=$(basename "$(dirname "$f")")-$(basename "$f" .json)
 	start "$base.path" "${f#"$D"/}" "$D/artifact.txt"
-	# The artifact as a digest too, for bundles made for the artifact.
-	grep -q '"certificate"' "$f" && start "$base.digest" "${f#"$D"/}" "$ART_DIGEST"
+	# The artifact as a digest too, for good bundles made for it.
+	case $base in good-*)
+		grep -q '"certificate"' "$f" && start "$base.digest" "${f#"$D"/}" "$ART_DIGEST" ;;
+	esac
 done
 wait
 
