@@ -260,22 +260,22 @@ out:
 	return error;
 }
 
-int tg_kube_target_from_kubeconfig(tg_kube_target **out,
-                                   const char *path,
-                                   const char *context,
-                                   bool allow_insecure)
+int tg_kube_target_from_kubeconfig_data(tg_kube_target **out,
+                                        const char *path,
+                                        const char *data,
+                                        size_t len,
+                                        const char *context,
+                                        bool allow_insecure)
 {
 	tg_yaml_docs *docs = NULL;
 	tg_kube_target *t = NULL;
-	char *data = NULL;
-	size_t len;
 	json_t *doc;
 	int error;
 
 	*out = NULL;
-	if ((error = tg_file_read(&data, &len, path, TG_MAX_KUBECONFIG_BYTES)) <
-	    0)
-		return error;
+	if (len > TG_MAX_KUBECONFIG_BYTES)
+		return tg_error_set(TG_ETOOBIG, "%s: over %u bytes", path,
+		                    (unsigned)TG_MAX_KUBECONFIG_BYTES);
 	if ((error = tg_yaml_parse(&docs, path, data, len, 0)) < 0)
 		goto out;
 	doc = tg_yaml_docs_count(docs) ? tg_yaml_docs_get(docs, 0) : NULL;
@@ -295,7 +295,26 @@ int tg_kube_target_from_kubeconfig(tg_kube_target **out,
 out:
 	tg_kube_target_free(t);
 	tg_yaml_docs_free(docs);
-	free_secret(data, 0);
+	return error;
+}
+
+int tg_kube_target_from_kubeconfig(tg_kube_target **out,
+                                   const char *path,
+                                   const char *context,
+                                   bool allow_insecure)
+{
+	char *data = NULL;
+	size_t len;
+	int error;
+
+	*out = NULL;
+	if ((error = tg_file_read(&data, &len, path, TG_MAX_KUBECONFIG_BYTES)) <
+	    0)
+		return error;
+	error = tg_kube_target_from_kubeconfig_data(out, path, data, len,
+	                                            context, allow_insecure);
+	/* The kubeconfig may hold a token or a client key inline. */
+	free_secret(data, len);
 	return error;
 }
 

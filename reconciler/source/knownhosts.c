@@ -4,6 +4,7 @@
  * man-in-the-middle on the Git connection is stopped (DESIGN.md 5).
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,24 +49,34 @@ static bool next_field(kh_field *f, const char **cur, const char *end)
 	return true;
 }
 
-/* Case-insensitive glob with '*' and '?' as in ssh's match_pattern(). */
+/*
+ * Case-insensitive glob with '*' and '?' as in ssh's match_pattern().
+ * Iterative, going back only to the last '*': fuzzing found that the
+ * recursive form took exponential time on a pattern of many stars (and
+ * recursed once per pattern byte, which a long line could overflow).
+ */
 static bool glob_match(const char *s, size_t sn, const char *p, size_t pn)
 {
-	size_t i;
+	size_t si = 0, pi = 0, star = SIZE_MAX, star_s = 0;
 
-	if (pn == 0)
-		return sn == 0;
-	if (*p == '*') {
-		for (i = 0; i <= sn; i++)
-			if (glob_match(s + i, sn - i, p + 1, pn - 1))
-				return true;
-		return false;
+	while (si < sn) {
+		if (pi < pn && p[pi] == '*') {
+			star = pi++;
+			star_s = si;
+		} else if (pi < pn &&
+		           (p[pi] == '?' || (p[pi] | 0x20) == (s[si] | 0x20))) {
+			si++;
+			pi++;
+		} else if (star != SIZE_MAX) {
+			pi = star + 1;
+			si = ++star_s;
+		} else {
+			return false;
+		}
 	}
-	if (sn == 0)
-		return false;
-	if (*p != '?' && (*p | 0x20) != (*s | 0x20))
-		return false;
-	return glob_match(s + 1, sn - 1, p + 1, pn - 1);
+	while (pi < pn && p[pi] == '*')
+		pi++;
+	return pi == pn;
 }
 
 /* "|1|salt|hash": HMAC-SHA1 of the name under the salt equals hash. */
@@ -279,15 +290,16 @@ static int refuse(const kh_scan *sc,
 	                    name, path, fp, port_opt, host, path);
 }
 
-int tg_known_hosts_check(const char *path,
-                         const char *host,
-                         unsigned port,
-                         const unsigned char *key,
-                         size_t key_len,
-                         const unsigned char *sha256)
+int tg_known_hosts_check_data(const char *path,
+                              const char *data,
+                              size_t len,
+                              const char *host,
+                              unsigned port,
+                              const unsigned char *key,
+                              size_t key_len,
+                              const unsigned char *sha256)
 {
-	char *data = NULL, *name = NULL, *fp = NULL;
-	size_t len = 0;
+	char *name = NULL, *fp = NULL;
 	kh_scan sc;
 	int error;
 
@@ -296,9 +308,9 @@ int tg_known_hosts_check(const char *path,
 		                    "ssh host %s: the server's host key is not "
 		                    "available, so it cannot be checked",
 		                    host);
-	if ((error = tg_file_read(&data, &len, path,
-	                          TG_MAX_KNOWN_HOSTS_BYTES)) < 0)
-		return tg_error_prefix(error, "known_hosts");
+	if (len > TG_MAX_KNOWN_HOSTS_BYTES)
+		return tg_error_set(TG_ETOOBIG, "known_hosts %s: over %u bytes",
+		                    path, (unsigned)TG_MAX_KNOWN_HOSTS_BYTES);
 	/* sshd(8): port 22 is written as the bare host name. */
 	name = port && port != 22 ? tg_aprintf("[%s]:%u", host, port)
 	                          : tg_strdup(host);
@@ -309,6 +321,30 @@ int tg_known_hosts_check(const char *path,
 	                : refuse(&sc, path, host, port, name, fp);
 	free(fp);
 	free(name);
+	return error;
+}
+
+int tg_known_hosts_check(const char *path,
+                         const char *host,
+                         unsigned port,
+                         const unsigned char *key,
+                         size_t key_len,
+                         const unsigned char *sha256)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int error;
+
+	if (!key && !sha256)
+		return tg_error_set(TG_EUNTRUSTED,
+		                    "ssh host %s: the server's host key is not "
+		                    "available, so it cannot be checked",
+		                    host);
+	if ((error = tg_file_read(&data, &len, path,
+	                          TG_MAX_KNOWN_HOSTS_BYTES)) < 0)
+		return tg_error_prefix(error, "known_hosts");
+	error = tg_known_hosts_check_data(path, data, len, host, port, key,
+	                                  key_len, sha256);
 	free(data);
 	return error;
 }

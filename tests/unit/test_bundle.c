@@ -600,6 +600,71 @@ static void test_bundle_legacy_undecodable_cert_key(void **state)
 	tg_trustroot_free(root);
 }
 
+/*
+ * Found by fuzz_rekor_body: a Rekor v2 entry body without
+ * data.algorithm crashed the agent (a NULL into strcmp). The body is not
+ * covered by the bundle's signature and is checked before the identity,
+ * so anyone with a Fulcio certificate could send it. Now refused, naming
+ * the field; the unchanged bundle still verifies.
+ */
+static void test_bundle_rekor_v2_body_without_algorithm(void **state)
+{
+	tg_keyless_policy kp = { .subject_regexp = ".*",
+		                 .issuer_regexp = ".*" };
+	tg_sigstore_evidence *ev = NULL;
+	tg_sigstore_policy pol = { 0 };
+	tg_trustroot *root;
+	json_t *doc, *entry, *body, *data;
+	char *json, *b64, *bodytxt, *out, *a;
+	unsigned char *raw;
+	size_t len, rawlen, alen;
+	char *rp = tt_fixture_path(CONF "rekor2-happy-path/trusted_root.json");
+	tg_artifact art = { 0 };
+
+	(void)state;
+	json = tt_read_fixture(CONF "rekor2-happy-path/bundle.sigstore.json",
+	                       &len);
+	a = tt_read_fixture(CONF "../a.txt", &alen);
+	art.data = (const unsigned char *)a;
+	art.len = alen;
+	assert_int_equal(tg_trustroot_load_file(&root, rp), 0);
+	pol.root = root;
+	pol.keyless = &kp;
+	assert_int_equal(tg_bundle_verify(&ev, "b", json, len, &art, &pol), 0);
+	tg_sigstore_evidence_free(ev);
+	doc = json_loads(json, 0, NULL);
+	entry = json_array_get(
+	        json_object_get(json_object_get(doc, "verificationMaterial"),
+	                        "tlogEntries"),
+	        0);
+	b64 = (char *)json_string_value(
+	        json_object_get(entry, "canonicalizedBody"));
+	assert_int_equal(tg_base64_decode(&raw, &rawlen, b64, strlen(b64)), 0);
+	body = json_loadb((const char *)raw, rawlen, 0, NULL);
+	data = json_object_get(json_object_get(json_object_get(body, "spec"),
+	                                       "hashedRekordV002"),
+	                       "data");
+	assert_int_equal(json_object_del(data, "algorithm"), 0);
+	bodytxt = json_dumps(body, JSON_COMPACT);
+	b64 = tg_base64_encode((const unsigned char *)bodytxt, strlen(bodytxt));
+	json_object_set_new(entry, "canonicalizedBody", json_string(b64));
+	out = json_dumps(doc, JSON_COMPACT);
+	assert_int_equal(
+	        tg_bundle_verify(&ev, "b", out, strlen(out), &art, &pol),
+	        TG_EPARSE);
+	assert_contains(tg_error_last(), "\"algorithm\" is missing");
+	free(out);
+	free(b64);
+	free(bodytxt);
+	json_decref(body);
+	free(raw);
+	json_decref(doc);
+	tg_trustroot_free(root);
+	free(json);
+	free(a);
+	free(rp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_legacy_key_rekor),
 		cmocka_unit_test(test_bundle_legacy_key_without_rekor),
 		cmocka_unit_test(test_bundle_legacy_undecodable_cert_key),
+		cmocka_unit_test(test_bundle_rekor_v2_body_without_algorithm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

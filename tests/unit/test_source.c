@@ -469,6 +469,60 @@ static void test_source_known_hosts_plain_port_and_hashed(void **state)
 	free(pub2);
 }
 
+/*
+ * Found by fuzz_known_hosts: a host pattern of many '*' took exponential
+ * time (the run stalled for minutes). Now the match takes linear steps
+ * per star; wildcards still match as ssh's do. The bytes form
+ * tg_known_hosts_check_data is what tg_known_hosts_check reads with.
+ */
+static void test_source_known_hosts_many_stars_is_fast(void **state)
+{
+	static const unsigned char blob[] = { 0,   0,   0,   11,  's', 's', 'h',
+		                              '-', 'e', 'd', '2', '5', '5', '1',
+		                              '9', 0,   0,   0,   1,   7 };
+	char *b64 = tg_base64_encode(blob, sizeof(blob));
+	char *host = tg_aprintf("%0200d.example.com", 0);
+	char stars[201];
+	char *kh;
+	double t0;
+
+	(void)state;
+	memset(stars, '*', 200);
+	stars[200] = '\0';
+	/* 200 stars then a character no host name has. */
+	kh = tg_aprintf("%s! ssh-ed25519 %s\n", stars, b64);
+	t0 = tg_monotonic();
+	assert_int_equal(tg_known_hosts_check_data("kh", kh, strlen(kh), host,
+	                                           22, blob, sizeof(blob),
+	                                           NULL),
+	                 TG_EUNTRUSTED);
+	assert_true(tg_monotonic() - t0 < 2.0);
+	free(kh);
+	/* The same stars ending in the host's suffix match. */
+	kh = tg_aprintf("%s.example.com ssh-ed25519 %s\n", stars, b64);
+	assert_int_equal(tg_known_hosts_check_data("kh", kh, strlen(kh), host,
+	                                           22, blob, sizeof(blob),
+	                                           NULL),
+	                 0);
+	free(kh);
+	kh = tg_aprintf("g?t.*.COM,[127.0.0.?]:2222 ssh-ed25519 %s\n", b64);
+	assert_int_equal(tg_known_hosts_check_data("kh", kh, strlen(kh),
+	                                           "git.example.com", 22, blob,
+	                                           sizeof(blob), NULL),
+	                 0);
+	assert_int_equal(tg_known_hosts_check_data("kh", kh, strlen(kh),
+	                                           "127.0.0.1", 2222, blob,
+	                                           sizeof(blob), NULL),
+	                 0);
+	assert_int_equal(tg_known_hosts_check_data("kh", kh, strlen(kh),
+	                                           "gt.example.com", 22, blob,
+	                                           sizeof(blob), NULL),
+	                 TG_EUNTRUSTED);
+	free(kh);
+	free(host);
+	free(b64);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 		        test_source_known_hosts_plain_port_and_hashed, setup,
 		        teardown),
+		cmocka_unit_test(test_source_known_hosts_many_stars_is_fast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

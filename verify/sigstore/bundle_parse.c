@@ -295,6 +295,8 @@ static int parse_material(bundle *b)
 
 int tg_bundle_parse_alg(int *alg, const char *s)
 {
+	if (!s)
+		return TG_EINVALID;
 	if (!strcmp(s, "SHA2_256"))
 		*alg = ALG_SHA256;
 	else if (!strcmp(s, "SHA2_384"))

@@ -228,7 +228,12 @@ body_hashedrekord2(const vctx *v, const json_t *spec, const char *ctx)
 	size_t dlen = TG_SHA256_LEN;
 	int error, a = ALG_NONE;
 
-	tg_json_string(&alg, data, "algorithm", ctx);
+	/* A body without an algorithm is refused here: fuzzing found that
+	 * the NULL went on into tg_bundle_parse_alg (a crash, reachable by
+	 * anyone who can sign a bundle with a Fulcio certificate of their
+	 * own, as the identity is checked last). */
+	if ((error = tg_json_string(&alg, data, "algorithm", ctx)) < 0)
+		return error;
 	if (tg_bundle_parse_alg(&a, alg) < 0)
 		return tg_error_set(TG_EPARSE,
 		                    "%s: unknown digest algorithm "

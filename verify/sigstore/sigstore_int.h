@@ -83,26 +83,26 @@ const tg_tr_log *tg_trustroot_find_log(const tg_tr_log *logs,
 
 /* Decode a protojson "bytes" field (standard base64; URL-safe accepted as
  * protojson does). 0 or TG_EPARSE naming field. */
-int tg_json_bytes(unsigned char **out,
-                  size_t *out_len,
-                  const json_t *obj,
-                  const char *field,
-                  const char *ctx);
+TG_WUR int tg_json_bytes(unsigned char **out,
+                         size_t *out_len,
+                         const json_t *obj,
+                         const char *field,
+                         const char *ctx);
 /* A required string member; TG_EPARSE naming field and ctx when absent. */
-int tg_json_string(const char **out,
-                   const json_t *obj,
-                   const char *field,
-                   const char *ctx);
+TG_WUR int tg_json_string(const char **out,
+                          const json_t *obj,
+                          const char *field,
+                          const char *ctx);
 /* A certificate in protojson ({"rawBytes": base64 DER}) as bundles and
  * trust roots hold them: at most TG_MAX_PEM_BYTES, nothing after the DER.
  * 0 with *out (caller frees), or TG_EPARSE naming ctx. */
-int tg_json_der_cert(X509 **out, const json_t *obj, const char *ctx);
+TG_WUR int tg_json_der_cert(X509 **out, const json_t *obj, const char *ctx);
 /* A protojson int64 (a decimal string, or a JSON integer), >= 0; absent
  * means 0, as protojson omits zero values. */
-int tg_json_int64(int64_t *out,
-                  const json_t *obj,
-                  const char *field,
-                  const char *ctx);
+TG_WUR int tg_json_int64(int64_t *out,
+                         const json_t *obj,
+                         const char *field,
+                         const char *ctx);
 
 /*
  * The C2SP signed-note key ID of key under name: for Ed25519 the first four

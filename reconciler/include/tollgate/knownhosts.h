@@ -30,4 +30,15 @@ TG_WUR int tg_known_hosts_check(const char *path,
                                 size_t key_len,
                                 const unsigned char *sha256);
 
+/* The same over the file's bytes (at most TG_MAX_KNOWN_HOSTS_BYTES, else
+ * TG_ETOOBIG); path names the file in messages. */
+TG_WUR int tg_known_hosts_check_data(const char *path,
+                                     const char *data,
+                                     size_t len,
+                                     const char *host,
+                                     unsigned port,
+                                     const unsigned char *key,
+                                     size_t key_len,
+                                     const unsigned char *sha256);
+
 #endif

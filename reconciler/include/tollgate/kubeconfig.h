@@ -41,6 +41,16 @@ TG_WUR int tg_kube_target_from_kubeconfig(tg_kube_target **out,
                                           const char *context,
                                           bool allow_insecure);
 
+/* The same from the kubeconfig's bytes (at most TG_MAX_KUBECONFIG_BYTES,
+ * else TG_ETOOBIG); path names it in messages and relative paths inside
+ * start from its directory. */
+TG_WUR int tg_kube_target_from_kubeconfig_data(tg_kube_target **out,
+                                               const char *path,
+                                               const char *data,
+                                               size_t len,
+                                               const char *context,
+                                               bool allow_insecure);
+
 /*
  * In-cluster configuration: KUBERNETES_SERVICE_HOST and _PORT from the
  * environment, token and ca.crt from sa_dir (NULL means

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Write the seed corpora tests/fuzz/corpus/<parser>/ from tests/data/ and
+../shared/fixtures/ (run once; the output is committed, so CI needs
+neither this script nor the fixtures' layout). Inputs that a target reads
+with a selector byte in front (the first byte picks a file name, a
+Content-Type, a policy or an entry kind: see the target) get that byte.
+Existing files are kept: inputs added by a campaign (cmin'd) and the
+regression inputs of fixed crashes (named crash-*) stay.
+
+    python3 tests/fuzz/seed.py
+"""
+import base64
+import glob
+import hashlib
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIX = os.path.join(ROOT, "..", "shared", "fixtures")
+CONF = os.path.join(FIX, "sigstore-conformance", "bundle-verify")
+OUT = os.path.join(ROOT, "tests", "fuzz", "corpus")
+MAX = 64 * 1024  # seeds stay small: libFuzzer's -max_len is set to 64 KiB
+
+
+def put(parser, data, name=None):
+    if isinstance(data, str):
+        data = data.encode()
+    if len(data) > MAX:
+        return
+    d = os.path.join(OUT, parser)
+    os.makedirs(d, exist_ok=True)
+    name = name or hashlib.sha1(data).hexdigest()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def files(*patterns):
+    out = []
+    for p in patterns:
+        out += sorted(glob.glob(os.path.join(ROOT, p)))
+    return [f for f in out if os.path.isfile(f)]
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def fixture_files(*patterns):
+    out = []
+    for p in patterns:
+        out += sorted(glob.glob(os.path.join(FIX, p)))
+    return [f for f in out if os.path.isfile(f)]
+
+
+def bundles():
+    """(path, parsed) of every Sigstore bundle the tree and fixtures hold."""
+    out = []
+    for f in files("tests/data/bundles/*/*.json") + fixture_files(
+            "sigstore-conformance/bundle-verify/*/bundle.sigstore.json"):
+        raw = read(f)
+        if raw.startswith(b"# error:"):
+            raw = raw.split(b"\n", 1)[1]
+        try:
+            out.append((f, raw, json.loads(raw)))
+        except ValueError:
+            out.append((f, raw, None))
+    return out
+
+
+def b64(s):
+    return base64.b64decode(s + "=" * (-len(s) % 4))
+
+
+def simple():
+    for f in files("tests/data/yaml/*/*", "tests/data/manifests/*/*.yaml"):
+        put("yaml", read(f))
+    for f in files("tests/data/manifests/*/*"):
+        sel = b"\x01" if f.endswith(".json") else b"\x00"
+        put("manifest", sel + read(f))
+    for f in files("tests/data/config/*/*"):
+        put("config", read(f))
+    for f in files("tests/data/policy/*/*.yaml"):
+        put("policy", read(f))
+    for f in files("tests/data/cosign/*/*"):
+        put("cosign_payload", read(f))
+    for f in files("tests/data/dsse/*/envelope-*", "tests/data/dsse/bad/*"):
+        put("dsse", read(f))
+    for f in files("tests/data/dsse/*/statement-*",
+                   "tests/data/provenance/good/*.json",
+                   "tests/data/vuln/good/*.json"):
+        put("intoto", read(f))
+    for kind in ("sbom", "vuln", "provenance"):
+        for f in files("tests/data/%s/*/*.json" % kind):
+            put(kind, read(f))
+    for i, f in enumerate(files("tests/data/registry/*/*",
+                                "tests/data/bundles/image/manifest.json")):
+        put("oci_manifest", bytes([i % 6]) + read(f))
+    for f in fixture_files("containers-image/*/manifest.json"):
+        put("oci_manifest", b"\x03" + read(f))
+
+
+def sigstore():
+    for f, raw, doc in bundles():
+        key_signed = "tests/data/bundles/good" in f or "untrusted" in f
+        rekor2 = "rekor2" in f
+        sel = 2 if key_signed else (1 if rekor2 else 0)
+        put("bundle", bytes([sel | (0 if key_signed else 0x80)]) + raw)
+        if not isinstance(doc, dict):
+            continue
+        vm = doc.get("verificationMaterial") or {}
+        certs = []
+        if isinstance(vm.get("certificate"), dict):
+            certs = [vm["certificate"].get("rawBytes", "")]
+        chain = (vm.get("x509CertificateChain") or {}).get("certificates")
+        if isinstance(chain, list):
+            certs = [c.get("rawBytes", "") for c in chain if isinstance(c, dict)]
+        try:
+            if certs:
+                put("x509", b"".join(b64(c) for c in certs))
+        except Exception:
+            pass
+        for e in vm.get("tlogEntries") or []:
+            if not isinstance(e, dict):
+                continue
+            kv = e.get("kindVersion") or {}
+            kinds = [("hashedrekord", "0.0.1"), ("hashedrekord", "0.0.2"),
+                     ("dsse", "0.0.1"), ("intoto", "0.0.2")]
+            k = (kv.get("kind"), kv.get("version"))
+            sel = kinds.index(k) if k in kinds else 0
+            dsse = 4 if "dsseEnvelope" in doc else 0
+            leaf = 8 if certs else 0
+            try:
+                put("rekor_body", bytes([sel | dsse | leaf]) +
+                    b64(e.get("canonicalizedBody", "")))
+            except Exception:
+                pass
+            cp = ((e.get("inclusionProof") or {}).get("checkpoint") or {})
+            if isinstance(cp.get("envelope"), str):
+                put("checkpoint", cp["envelope"])
+        ts = (vm.get("timestampVerificationData") or {}).get("rfc3161Timestamps")
+        for t in ts or []:
+            try:
+                put("tsa", b64(t.get("signedTimestamp", "")))
+            except Exception:
+                pass
+    for f in fixture_files("sigstore-conformance/bundle-verify/*/trusted_root.json"):
+        put("trustroot", read(f))
+    for f in files("tests/fuzz/material/*.pem", "tests/data/policy/good/trust/*"):
+        put("trustroot", read(f))
+
+
+def legacy():
+    for f in fixture_files("containers-image/*/signature-*"):
+        raw = read(f)
+        try:
+            doc = json.loads(raw[raw.index(b"{"):])
+        except ValueError:
+            continue
+        ann = doc.get("annotations") or {}
+        parts = [b64(doc.get("payload", ""))]
+        for k in ("dev.cosignproject.cosign/signature",
+                  "dev.sigstore.cosign/certificate",
+                  "dev.sigstore.cosign/chain", "dev.sigstore.cosign/bundle"):
+            parts.append((ann.get(k) or "").encode())
+        put("cosign_legacy", b"\0".join(parts))
+        put("cosign_payload", parts[0])
+        if ann.get("dev.sigstore.cosign/certificate"):
+            put("keys", b"\0" + ann["dev.sigstore.cosign/certificate"].encode())
+        try:
+            set_ = json.loads(ann.get("dev.sigstore.cosign/bundle") or "null")
+            body = set_["Payload"]["body"]
+            put("rekor_body", b"\x08" + b64(body))
+        except (TypeError, KeyError, ValueError):
+            pass
+
+
+def keys():
+    pems = files("tests/data/policy/good/keys/*", "tests/data/bundles/keys/*",
+                 "tests/fuzz/material/release.pub")
+    pems += fixture_files("containers-image/*.pub")
+    for f in pems:
+        pem = read(f)
+        put("keys", b"\0" + pem)
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                             input=pem, capture_output=True).stdout
+        if der:
+            put("keys", b"\1" + der)
+
+
+def handmade():
+    for r in ["nginx", "nginx:1.25", "docker.io/library/nginx:latest",
+              "ghcr.io/acme/api@sha256:" + "ab" * 32,
+              "ghcr.io/acme/api:v1@sha256:" + "cd" * 32,
+              "127.0.0.1:5000/a/b/c:tag", "[::1]:5000/x:y",
+              "registry.example.com:65536/x", "UPPER/case", "a//b",
+              "ghcr.io/acme/api@sha512:" + "ef" * 64, "localhost/x@sha256:12"]:
+        put("imageref", r)
+    for h in ['Bearer realm="https://auth.example/token",service="registry.example",scope="repository:acme/api:pull"',
+              'Basic realm="Registry Realm"',
+              'Basic realm="x", Bearer realm="y",service="z"',
+              'Bearer realm="a\\"b,c",scope="repository:x:pull,push"',
+              'Bearer ', 'Negotiate, Bearer realm=unquoted']:
+        put("www_authenticate", h)
+    for h in ['</v2/r/referrers/sha256:00?n=2&last=x>; rel="next"',
+              '<https://r.example/v2/_catalog?last=b&n=1>; rel=next, </x>; rel="prev"',
+              '</a>; title="x;y"; rel="next"', '<', 'rel="next"']:
+        put("link", h)
+    put("docker_config", json.dumps({"auths": {
+        "https://index.docker.io/v1/": {"auth": base64.b64encode(b"user:pass").decode()},
+        "127.0.0.1:5000": {"username": "u", "password": "p"},
+        "ghcr.io": {"auth": "not base64"}}}))
+    put("docker_config", '{"auths": {}, "credsStore": "desktop"}')
+    put("kubeconfig", """apiVersion: v1
+kind: Config
+current-context: kind-test
+clusters:
+- name: kind-test
+  cluster:
+    server: https://127.0.0.1:6443
+    certificate-authority-data: %s
+contexts:
+- name: kind-test
+  context: {cluster: kind-test, user: admin, namespace: prod}
+users:
+- name: admin
+  user:
+    token: abc
+""" % base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode())
+    put("kubeconfig", """apiVersion: v1
+clusters:
+- {name: c, cluster: {server: "http://127.0.0.1:8080", insecure-skip-tls-verify: true}}
+contexts: [{name: kind-test, context: {cluster: c, user: u}}]
+users: [{name: u, user: {username: a, password: b, client-certificate: cert.pem, client-key: key.pem}}]
+""")
+    put("kubeconfig", """current-context: x
+contexts: [{name: x, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: https://k}}]
+users: [{name: u, user: {exec: {command: aws}}}]
+""")
+    key = base64.b64encode(bytes([0, 0, 0, 11]) + b"ssh-ed25519" + bytes([0, 0, 0, 32]) + bytes(range(1, 33))).decode()
+    put("known_hosts", "git.example.com ssh-ed25519 %s\n" % key)
+    put("known_hosts", "[127.0.0.1]:2222 ssh-ed25519 %s comment\n@revoked * ssh-rsa AAAA\n" % key)
+    put("known_hosts", "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|aGFzaGhhc2hoYXNoaGFzaGhhc2g= ssh-ed25519 %s\n*.example.com,!bad.example.com ssh-ed25519 %s\n@cert-authority *.example.com ssh-ed25519 %s\n" % (key, key, key))
+    put("known_hosts", "# comment\n\ngit.example.com\r\n[127.0.0.1]:2222 ecdsa-sha2-nistp256 AAAAE2VjZHNh\n")
+    live = {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "prod", "managedFields": [
+                {"manager": "tollgate", "operation": "Apply", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {'k:{"name":"web"}': {".": {}, "f:image": {}}}}}}}},
+                {"manager": "kubectl-edit", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}}}}]},
+            "spec": {"replicas": 5, "template": {"spec": {"containers": [
+                {"name": "web", "image": "ghcr.io/acme/web:evil", "ports": [{"containerPort": 8080}]}]}}}}
+    put("kube_answer", b"\x00" + json.dumps({"kind": "DeploymentList", "apiVersion": "apps/v1",
+                                              "metadata": {"continue": "abc", "resourceVersion": "7"},
+                                              "items": [live, 3, {}]}).encode())
+    put("kube_answer", b"\x01" + json.dumps(live).encode())
+    put("kube_answer", b"\x07" + json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                              "message": "Internal error", "reason": "InternalError", "code": 500}).encode())
+    put("kube_answer", b"\x05" + b'{"kind":"Status","message":"conflict","reason":"Conflict"}')
+    put("kube_answer", b"\x02" + b"<html>Unauthorized</html>")
+    put("checkpoint", "rekor.sigstore.dev - 1193050959916656506\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 rekor.sigstore.dev wNI9ajBFAiEA\n")
+
+
+SYNTAX = {
+    "yaml": ["---", "...", "&a", "*a", "<<:", "!!str", "!!binary", "? ", "- ",
+             ": ", "|", ">-", "{", "}", "[", "]", "'", '"', "#", "1e39",
+             "0x1F", ".inf", "~", "null", "true", "%YAML 1.2", "%TAG !"],
+    "json": ["{", "}", "[", "]", ":", ",", '"', "\\u0000", "\\ud800",
+             "1e309", "-0", "null", "true", "false", "9223372036854775808"],
+}
+DICTS = {"yaml": "yaml", "manifest": "yaml", "config": "yaml",
+         "policy": "yaml", "kubeconfig": "yaml", "oci_manifest": "json",
+         "cosign_payload": "json", "dsse": "json", "intoto": "json",
+         "sbom": "json", "vuln": "json", "provenance": "json",
+         "bundle": "json", "cosign_legacy": "json", "trustroot": "json",
+         "rekor_body": "json", "kube_answer": "json", "docker_config": "json"}
+EXTRA = {
+    "www_authenticate": ["Bearer", "Basic", "realm=", "service=", "scope=",
+                         '"', '\\"', ",", " "],
+    "link": ["<", ">", ";", "rel=", '"next"', "next", ",", "title*="],
+    "known_hosts": ["@revoked", "@cert-authority", "|1|", "[", "]:",
+                    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "*",
+                    "?", "!", ",", "#"],
+    "checkpoint": ["\u2014 ", "\n\n", "rekor.sigstore.dev"],
+}
+
+
+def keys_of(v, out):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if isinstance(k, str) and len(k) < 64:
+                out.add(k)
+            keys_of(x, out)
+    elif isinstance(v, list):
+        for x in v:
+            keys_of(x, out)
+    elif isinstance(v, str) and v.startswith(("https://", "application/")) \
+            and len(v) < 80:
+        out.add(v)
+
+
+def dict_escape(s):
+    # libFuzzer's dictionary syntax: printable ASCII, with backslash,
+    # quote and hex escapes (UTF-8 bytes for the rest).
+    out = []
+    for c in s.encode():
+        if c in b'"\\':
+            out.append("\\" + chr(c))
+        elif 32 <= c < 127:
+            out.append(chr(c))
+        else:
+            out.append("\\x%02x" % c)
+    return "".join(out)
+
+
+def dictionaries():
+    """Keywords of each format (its seeds' keys and media types, plus
+    syntax) as libFuzzer dictionaries, tests/fuzz/dict/<parser>.dict."""
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    d = os.path.join(ROOT, "tests", "fuzz", "dict")
+    os.makedirs(d, exist_ok=True)
+    for parser in sorted(set(DICTS) | set(EXTRA)):
+        words = set()
+        for f in glob.glob(os.path.join(OUT, parser, "*")):
+            raw = read(f)
+            if raw.count(b"*") > 16:
+                continue  # an alias bomb among the hostile seeds
+            for cut in (0, 1):
+                try:
+                    text = raw[cut:].decode()
+                    docs = list(yaml.safe_load_all(text)) if yaml and \
+                        DICTS.get(parser) == "yaml" else [json.loads(text)]
+                    for doc in docs:
+                        keys_of(doc, words)
+                    break
+                except Exception:
+                    pass
+        words.discard("")
+        lines = ['"%s"' % dict_escape(w) for w in sorted(words)[:400]]
+        lines += ['"%s"' % dict_escape(w)
+                  for w in SYNTAX.get(DICTS.get(parser), [])]
+        lines += ['"%s"' % dict_escape(w) for w in EXTRA.get(parser, [])]
+        with open(os.path.join(d, parser + ".dict"), "w") as f:
+            f.write("# Keywords of %s inputs, made by tests/fuzz/seed.py\n"
+                    % parser)
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    dictionaries()
+    simple()
+    sigstore()
+    legacy()
+    keys()
+    handmade()
+    for d in sorted(os.listdir(OUT)):
+        print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))
