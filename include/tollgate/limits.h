@@ -147,6 +147,13 @@
  * most 5 digits). */
 #define TG_KNOWN_HOSTS_PORT_OPT_BYTES 16
 
+/* Pack files libgit2 keeps open (mapped) at once, process-wide. Every
+ * fetch that brings new commits adds a pack to the Git cache and libgit2's
+ * default is no limit, so a long-running agent gained one descriptor per
+ * change (found by tests/bench/soak.sh); past the limit the least recently
+ * used pack is closed and reopened when needed. */
+#define TG_MAX_GIT_OPEN_PACKS 8
+
 /* Bytes in a known_hosts file (source.auth.knownHosts): OpenSSH's own
  * files hold a few hundred hosts. */
 #define TG_MAX_KNOWN_HOSTS_BYTES (4u * 1024 * 1024)

@@ -138,6 +138,12 @@ int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 
 	*out = NULL;
 	git_libgit2_init();
+	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT,
+	                     (size_t)TG_MAX_GIT_OPEN_PACKS) < 0) {
+		error = tg_error_set(TG_ERROR, "libgit2: cannot limit open "
+		                               "pack files");
+		goto out;
+	}
 	r->url = tg_strdup(opts->url);
 	r->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
 	r->auth = opts->auth;
