@@ -39,12 +39,12 @@ static void check_leaf(X509 *leaf)
 static void check_chain(X509 *leaf, STACK_OF(X509) * chain)
 {
 	X509 *issuer = NULL;
-	int64_t t = 0;
+	int64_t t = 0, until = 0;
 
 	if (tg_asn1_time_unix(&t, X509_get0_notBefore(leaf)) < 0)
 		return;
-	if (tg_keyless_verify_cert_with(&issuer, leaf, chain, root, t + 1,
-	                                TG_KEYLESS_ALLOW_NO_EKU) < 0)
+	if (tg_keyless_verify_cert_with(&issuer, &until, leaf, chain, root,
+	                                t + 1, TG_KEYLESS_ALLOW_NO_EKU) < 0)
 		return;
 	tg_discard(tg_keyless_verify_sct(leaf, issuer, root));
 	X509_free(issuer);
