@@ -100,47 +100,64 @@ static unsigned denies(const json_t *np)
 	return out;
 }
 
-/* Every namespace's default-denied directions, from the NetworkPolicies
- * of the set's valid units, into covered (once: "" marks it done). */
-static void fill_covered(json_t *covered, const tg_manifest_set *set)
+bool tg_admit_is_netpol(const tg_manifest_object *o)
 {
-	size_t u, i;
+	return !strcmp(tg_manifest_object_kind(o), "NetworkPolicy") &&
+	       !strcmp(tg_manifest_object_group(o), "networking.k8s.io");
+}
 
-	if (json_object_get(covered, ""))
-		return;
+void tg_admit_netpol_unit(json_t *covered, const tg_manifest_unit *un)
+{
+	size_t i;
+
+	for (i = 0; i < tg_manifest_unit_object_count(un); i++) {
+		const tg_manifest_object *o = tg_manifest_unit_object(un, i);
+		const char *ns = tg_manifest_object_namespace(o);
+		json_t *had;
+
+		if (!tg_admit_is_netpol(o))
+			continue;
+		ns = *ns ? ns : "default";
+		had = json_object_get(covered, ns);
+		json_object_set_new(
+		        covered, ns,
+		        json_integer(json_integer_value(had) |
+		                     denies(tg_manifest_object_json(o))));
+	}
+}
+
+void tg_admit_netpol_cover(json_t *covered,
+                           const tg_manifest_set *set,
+                           const json_t *skip)
+{
+	size_t u;
+
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
 		const tg_manifest_unit *un = tg_manifest_set_unit(set, u);
 
-		if (!tg_manifest_unit_is_valid(un))
-			continue; /* its objects are not applied */
-		for (i = 0; i < tg_manifest_unit_object_count(un); i++) {
-			const tg_manifest_object *o =
-			        tg_manifest_unit_object(un, i);
-			const char *ns = tg_manifest_object_namespace(o);
-			json_t *had;
-
-			if (strcmp(tg_manifest_object_kind(o),
-			           "NetworkPolicy") ||
-			    strcmp(tg_manifest_object_group(o),
-			           "networking.k8s.io"))
-				continue;
-			ns = *ns ? ns : "default";
-			had = json_object_get(covered, ns);
-			json_object_set_new(
-			        covered, ns,
-			        json_integer(
-			                json_integer_value(had) |
-			                denies(tg_manifest_object_json(o))));
-		}
+		if (tg_manifest_unit_is_valid(un) &&
+		    !json_object_get(skip, tg_manifest_unit_name(un)))
+			tg_admit_netpol_unit(covered, un);
 	}
 	json_object_set_new(covered, "", json_true());
+}
+
+/* Every namespace's default-denied directions, from the NetworkPolicies
+ * of the set's valid units, into covered (once: "" marks it done; the
+ * plan may have filled it already, leaving out blocked units). */
+static void fill_covered(json_t *covered, const tg_manifest_set *set)
+{
+	if (!json_object_get(covered, ""))
+		tg_admit_netpol_cover(covered, set, NULL);
 }
 
 /* The directions default-denied in ns by NetworkPolicies of the set. */
 static unsigned covered(wl_ctx *w, const char *ns)
 {
 	fill_covered(w->covered, w->set);
-	return (unsigned)json_integer_value(json_object_get(w->covered, ns));
+	/* the unit's own policies are applied with its pods, or neither */
+	return (unsigned)(json_integer_value(json_object_get(w->covered, ns)) |
+	                  json_integer_value(json_object_get(w->own, ns)));
 }
 
 void tg_admit_netpol_need(wl_ctx *w, const wl_obj *o)

@@ -258,6 +258,7 @@ size_t tg_admit_workloads(json_t *violations,
 		     0,
 		     0,
 		     NULL,
+		     NULL,
 		     NULL };
 	size_t i, k;
 
@@ -267,6 +268,8 @@ size_t tg_admit_workloads(json_t *violations,
 	w.netpol_ns = json_object();
 	w.covered = opts && opts->netpol_cache ? json_incref(opts->netpol_cache)
 	                                       : json_object();
+	w.own = json_object();
+	tg_admit_netpol_unit(w.own, unit);
 	for (i = 0; i < tg_manifest_unit_object_count(unit); i++) {
 		const tg_manifest_object *obj =
 		        tg_manifest_unit_object(unit, i);
@@ -287,6 +290,7 @@ size_t tg_admit_workloads(json_t *violations,
 	}
 	tg_admit_netpol_check(&w, unit);
 	json_decref(w.covered);
+	json_decref(w.own);
 	json_decref(w.netpol_ns);
 	*warned = w.warned;
 	return w.enforced;

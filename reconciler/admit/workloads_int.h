@@ -25,6 +25,7 @@ typedef struct wl_ctx {
 	json_t *netpol_ns;  /* namespace -> what its pods need */
 	json_t *covered;    /* namespace -> TG_NETPOL_* denied by default
 	                       (the options' cache, or one of this unit) */
+	json_t *own;        /* the same, of this unit's own NetworkPolicies */
 } wl_ctx;
 
 /* One object with pod specs and the rule of its namespace. */

@@ -240,6 +240,7 @@ static int decide_all(json_t *doc,
 	ao.inventory_namespace = "tollgate-system";
 	ao.netpol_cache = doc_cache;
 	json_object_set_new(doc, "units", units);
+	tg_plan_settle_netpol(set, vs, &adm);
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
 		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
 		json_t *entry = json_object();

@@ -312,6 +312,78 @@ const char *tg_plan_decide_unit(json_t *entry,
 	return verdict;
 }
 
+static bool policy_needs_netpol(const tg_policy *policy)
+{
+	size_t i;
+
+	for (i = 0; policy && i < tg_policy_workload_count(policy); i++)
+		if (tg_policy_workload_at(policy, i)->network_policy)
+			return true;
+	return false;
+}
+
+static bool unit_has_netpol(const tg_manifest_unit *unit)
+{
+	size_t i;
+
+	for (i = 0; i < tg_manifest_unit_object_count(unit); i++)
+		if (tg_admit_is_netpol(tg_manifest_unit_object(unit, i)))
+			return true;
+	return false;
+}
+
+/* Decide each unit skip does not name yet; add those not applied to
+ * skip. True when one of them held a NetworkPolicy (coverage shrinks). */
+static bool skip_more(json_t *skip,
+                      const tg_manifest_set *set,
+                      const tg_plan_verdicts *vs,
+                      const tg_plan_admission *adm)
+{
+	bool more = false;
+	size_t u;
+
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+		const char *name = tg_manifest_unit_name(unit);
+		json_t *scratch;
+		const char *v;
+
+		if (json_object_get(skip, name))
+			continue;
+		scratch = json_object();
+		v = tg_plan_decide_unit(scratch, NULL, set, unit, vs, adm);
+		json_decref(scratch);
+		if (!v)
+			continue;
+		json_object_set_new(skip, name, json_true());
+		more = more || unit_has_netpol(unit);
+	}
+	return more;
+}
+
+void tg_plan_settle_netpol(const tg_manifest_set *set,
+                           const tg_plan_verdicts *vs,
+                           const tg_plan_admission *adm)
+{
+	json_t *skip, *cache;
+	bool more = true;
+
+	if (!adm || !adm->opts || !adm->opts->netpol_cache ||
+	    !policy_needs_netpol(adm->policy))
+		return;
+	cache = adm->opts->netpol_cache;
+	skip = json_object();
+	/* blocking a unit only takes policies away, so this ends */
+	while (more) {
+		json_object_clear(cache);
+		tg_admit_netpol_cover(cache, set, skip);
+		more = skip_more(skip, set, vs, adm);
+	}
+	json_object_clear(cache);
+	tg_admit_netpol_cover(cache, set, skip);
+	json_decref(skip);
+}
+
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
                    tg_cycle_result *r,
@@ -322,6 +394,7 @@ void tg_plan_units(tg_apply *ap,
 	json_t *units = json_object_get(doc, "units");
 	size_t u;
 
+	tg_plan_settle_netpol(set, vs, adm);
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
 		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
 		const char *name = tg_manifest_unit_name(unit);

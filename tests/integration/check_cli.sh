@@ -80,6 +80,45 @@ tt_run out rc "$TG_BIN" check --policy "$policy" "$work/good"
 tt_eq "good: exit 0" 0 "$rc"
 tt_contains "good: unit passes" "$out" "unit shop: pass"
 
+# --- a NetworkPolicy counts only when its unit is applied ---------------------
+# The default-deny policy for shop sits in a unit that is blocked (its
+# privileged Pod): it never reaches the cluster, so the unit that relies
+# on it is blocked too. Without the Pod both pass.
+mkdir -p "$work/fence/shop" "$work/fence/netpols"
+cp "$work/good/shop/app.yaml" "$work/fence/shop/app.yaml"
+python3 - "$work/fence/shop/app.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(s[:s.index("---")])
+PY
+cat > "$work/fence/netpols/policies.yaml" <<'Y'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+Y
+tt_run out rc "$TG_BIN" check --policy "$policy" "$work/fence"
+tt_eq "fence: the policy in its own unit: exit 0" 0 "$rc"
+tt_contains "fence: shop passes" "$out" "unit shop: pass"
+cat >> "$work/fence/netpols/policies.yaml" <<'Y'
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: shop}
+spec:
+  containers:
+  - name: debug
+    image: registry.example.com/web:1
+    securityContext: {privileged: true}
+Y
+tt_run out rc "$TG_BIN" check --policy "$policy" "$work/fence"
+tt_eq "fence: the policy's unit blocked: exit 3" 3 "$rc"
+tt_contains "fence: that unit is blocked" "$out" "unit netpols: blocked"
+tt_contains "fence: shop is blocked too" "$out" "unit shop: blocked"
+tt_contains "fence: shop's reason" "$out" \
+	"namespace shop runs pods but has no default-deny Ingress NetworkPolicy in Git"
+
 # --- the CI example script ---------------------------------------------------------
 tt_run out rc env -C "$work" TOLLGATE="$TG_BIN" TOLLGATE_POLICY="$policy" \
 	DEPLOY_DIR="$repo" "$TG_SOURCE_DIR/examples/ci/tollgate-check.sh"

@@ -60,6 +60,24 @@ typedef struct tg_admit_options {
 	json_t *netpol_cache;
 } tg_admit_options;
 
+/* Whether o is a networking.k8s.io NetworkPolicy. */
+bool tg_admit_is_netpol(const tg_manifest_object *o);
+
+/* Add the directions unit's NetworkPolicies default-deny, by namespace,
+ * to covered. */
+void tg_admit_netpol_unit(json_t *covered, const tg_manifest_unit *unit);
+
+/*
+ * Fill covered (an empty JSON object) with each namespace's directions
+ * default-denied by the NetworkPolicies of the set's valid units that
+ * skip (unit name -> anything; NULL: none) does not name, and mark it
+ * filled, for tg_admit_options.netpol_cache: a NetworkPolicy of a unit
+ * that is not applied protects nothing.
+ */
+void tg_admit_netpol_cover(json_t *covered,
+                           const tg_manifest_set *set,
+                           const json_t *skip);
+
 /*
  * Check every object of unit against the reserved objects and the scope
  * policy gives it (policy may be NULL: no scopes). set supplies the CRDs

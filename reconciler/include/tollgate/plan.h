@@ -95,11 +95,24 @@ const char *tg_plan_decide_unit(json_t *entry,
                                 const tg_plan_admission *adm);
 
 /*
+ * A default-deny NetworkPolicy protects its namespace only when its unit
+ * is applied: decide the units (without recording anything), leave out
+ * the NetworkPolicies of those not applied, and again until no more are
+ * left out; the coverage left in adm's netpol_cache is what
+ * tg_plan_decide_unit then checks against. Nothing to do when no
+ * workload rule asks for a NetworkPolicy or there is no cache.
+ */
+void tg_plan_settle_netpol(const tg_manifest_set *set,
+                           const tg_plan_verdicts *vs,
+                           const tg_plan_admission *adm);
+
+/*
  * Decide every unit of set into doc's "units" (verdict "failed",
  * "blocked" or "planned", images, "admission" reasons, message),
  * counting units into r; pin the images of the planned units and hand
  * them to ap; tell ap to keep the objects of the others. A unit with an
- * object the admit stage refuses is blocked whole.
+ * object the admit stage refuses is blocked whole. Settles the
+ * NetworkPolicy coverage first (tg_plan_settle_netpol).
  */
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
