@@ -373,14 +373,13 @@ void tg_plan_settle_netpol(const tg_manifest_set *set,
 		return;
 	cache = adm->opts->netpol_cache;
 	skip = json_object();
-	/* blocking a unit only takes policies away, so this ends */
+	/* blocking a unit only takes policies away, so this ends; the last
+	 * round left out no policy, so its coverage is the final one */
 	while (more) {
 		json_object_clear(cache);
 		tg_admit_netpol_cover(cache, set, skip);
 		more = skip_more(skip, set, vs, adm);
 	}
-	json_object_clear(cache);
-	tg_admit_netpol_cover(cache, set, skip);
 	json_decref(skip);
 }
 
