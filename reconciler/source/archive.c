@@ -379,10 +379,13 @@ int tg_archive_unpack(tg_archive **out,
 	}
 	if ((error = read_entries(&u)) < 0)
 		goto out;
-	qsort(u.a->entries, u.a->nentries, sizeof(entry), entry_cmp);
+	if (u.a->nentries) /* qsort wants an array, even of none */
+		qsort(u.a->entries, u.a->nentries, sizeof(entry), entry_cmp);
 	if ((error = check_paths(&u)) < 0)
 		goto out;
-	qsort(u.a->files, u.a->nfiles, sizeof(tg_archive_file), file_cmp);
+	if (u.a->nfiles)
+		qsort(u.a->files, u.a->nfiles, sizeof(tg_archive_file),
+		      file_cmp);
 	*out = u.a;
 	u.a = NULL;
 out:

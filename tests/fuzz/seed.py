@@ -351,6 +351,20 @@ def dictionaries():
             f.write("\n".join(lines) + "\n")
 
 
+def signed_commits_and_archives():
+    """SSH keys, allowed_signers and signatures (a selector byte in front:
+    0 keys, 1 allowed_signers, 2 a signature); OCI source layers (the
+    gzip bomb is left out: over MAX, and slow on purpose)."""
+    for f in files("tests/data/sshsig/*.pub"):
+        put("sshsig", b"\x00" + read(f))
+    for f in files("tests/data/sshsig/allowed_signers"):
+        put("sshsig", b"\x01" + read(f))
+    for f in files("tests/data/sshsig/sig-*"):
+        put("sshsig", b"\x02" + read(f))
+    for f in files("tests/data/archive/good/*", "tests/data/archive/bad/*"):
+        put("archive", read(f))
+
+
 if __name__ == "__main__":
     dictionaries()
     simple()
@@ -358,5 +372,6 @@ if __name__ == "__main__":
     legacy()
     keys()
     handmade()
+    signed_commits_and_archives()
     for d in sorted(os.listdir(OUT)):
         print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))

@@ -121,6 +121,7 @@ static int key_new(tg_key **out,
 int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
 {
 	unsigned char *der = NULL;
+	int der_len;
 
 	*out = NULL;
 	if (!pkey)
@@ -128,7 +129,10 @@ int tg_key_from_evp(tg_key **out, const char *name, EVP_PKEY *pkey)
 		                    "%s: the public key cannot be "
 		                    "decoded",
 		                    name);
-	return key_new(out, name, pkey, der, i2d_PUBKEY(pkey, &der));
+	/* der is set by the encoder: read it only after the call (the
+	 * order in which arguments are evaluated is unspecified) */
+	der_len = i2d_PUBKEY(pkey, &der);
+	return key_new(out, name, pkey, der, der_len);
 }
 
 /* OpenSSL 3 encodes an EVP_PKEY through its encoder machinery, which
@@ -138,6 +142,7 @@ int tg_key_from_x509(tg_key **out, const char *name, X509 *cert)
 {
 	EVP_PKEY *pkey = X509_get0_pubkey(cert);
 	unsigned char *der = NULL;
+	int der_len;
 
 	*out = NULL;
 	ERR_clear_error();
@@ -146,8 +151,8 @@ int tg_key_from_x509(tg_key **out, const char *name, X509 *cert)
 		                    "%s: the public key cannot be "
 		                    "decoded",
 		                    name);
-	return key_new(out, name, pkey, der,
-	               i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der));
+	der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	return key_new(out, name, pkey, der, der_len);
 }
 
 /* A key of len bytes (PEM or DER) fits TG_MAX_PEM_BYTES; else TG_ETOOBIG

@@ -1,0 +1,53 @@
+/*
+ * SSH commit signatures (signed commits): the first byte picks the input.
+ * 0: a file of OpenSSH public keys (tg_ssh_signers_parse_keys); 1: an
+ * allowed_signers file (tg_ssh_signers_parse_allowed); anything else: the
+ * rest is an armoured SSH signature checked by tg_sshsig_verify over a
+ * fixed payload against fixed keys, in namespace "git".
+ */
+#include <stdlib.h>
+
+#include "fuzz.h"
+#include "tollgate/sshsig.h"
+
+static tg_ssh_signers *signers;
+static char *payload;
+static size_t payload_len;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	size_t len;
+	char *s;
+	int error;
+
+	(void)argc;
+	(void)argv;
+	payload = fuzz_source_file(&payload_len,
+	                           "tests/fuzz/material/ssh-payload");
+	s = fuzz_source_file(&len, "tests/fuzz/material/ssh-keys.pub");
+	error = tg_ssh_signers_parse_keys(&signers, "ssh-keys.pub", s, len);
+	free(s);
+	return error < 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *rest = (const char *)data + 1;
+	tg_ssh_signers *s = NULL;
+	tg_sig_info info = { 0 };
+
+	if (size == 0)
+		return 0;
+	if (data[0] == 0 &&
+	    tg_ssh_signers_parse_keys(&s, "keys", rest, size - 1) == 0)
+		(void)tg_ssh_signers_count(s);
+	else if (data[0] == 1 && tg_ssh_signers_parse_allowed(
+	                                 &s, "allowed", rest, size - 1) == 0)
+		(void)tg_ssh_signers_count(s);
+	else if (data[0] > 1)
+		tg_discard(tg_sshsig_verify(&info, signers, rest, size - 1,
+		                            payload, payload_len, "git",
+		                            1700000000));
+	tg_ssh_signers_free(s);
+	return 0;
+}
