@@ -75,6 +75,26 @@ static void render_one(tg_manifest_set *set,
 	}
 }
 
+/* The unit name (directory dir): rendered when a renderer matches it. */
+static void unit_dir(tg_manifest_set *set,
+                     tg_render *r,
+                     const tg_render_fs *fs,
+                     const char *name,
+                     const char *dir)
+{
+	const char *renderer = NULL;
+
+	if (tg_render_detect(&renderer, r, fs, dir) < 0) {
+		tg_manifest_set_skip_unit(set, name);
+		tg_manifest_set_add_render_error(set, name, "render",
+		                                 tg_error_last());
+		tg_error_clear();
+	} else if (renderer) {
+		tg_manifest_set_skip_unit(set, name);
+		render_one(set, r, fs, name, dir, renderer);
+	}
+}
+
 /* One entry of the root: a unit directory to render, or nothing to do. */
 static int unit_entry(tg_manifest_set *set,
                       tg_render *r,
@@ -85,7 +105,6 @@ static int unit_entry(tg_manifest_set *set,
 	char *dir = *root ? tg_path_join(root, name) : tg_strdup(name);
 	char id[TG_RENDER_ID_HEX];
 	tg_render_kind kind = TG_RENDER_MISSING;
-	const char *renderer = NULL;
 
 	/* a bad entry here is the plain reader's to report */
 	if (fs->ops->stat(fs->ctx, dir, &kind, id) < 0 ||
@@ -94,15 +113,7 @@ static int unit_entry(tg_manifest_set *set,
 		free(dir);
 		return 0;
 	}
-	if (tg_render_detect(&renderer, r, fs, dir) < 0) {
-		tg_manifest_set_skip_unit(set, name);
-		tg_manifest_set_add_render_error(set, name, "render",
-		                                 tg_error_last());
-		tg_error_clear();
-	} else if (renderer) {
-		tg_manifest_set_skip_unit(set, name);
-		render_one(set, r, fs, name, dir, renderer);
-	}
+	unit_dir(set, r, fs, name, dir);
 	free(dir);
 	return 0;
 }
@@ -118,6 +129,9 @@ int tg_render_units(tg_manifest_set *set,
 
 	if ((error = fs->ops->list(fs->ctx, root, &names, &n)) < 0)
 		return error;
+	/* the files directly in the root are the unit _root: a
+	 * kustomization (or a plugin's file) there renders it */
+	unit_dir(set, r, fs, TG_MANIFEST_ROOT_UNIT, root);
 	for (i = 0; i < n && !error; i++)
 		if (names[i][0] != '.' &&
 		    strcmp(names[i], TG_MANIFEST_ROOT_UNIT) != 0)

@@ -227,4 +227,30 @@ tt_eq "its objects stay (nothing pruned, nothing applied)" \
 	"$REGISTRY/shop/web:1.0@$digest" \
 	"$(kc get deployment web -n shop -o jsonpath='{.spec.template.spec.containers[0].image}')"
 
+# A kustomization directly in source.path renders the unit _root like any
+# other unit (read as plain YAML it was an invalid object); the files it
+# names at the root are its, the directories under it stay units.
+cat >"$P/kustomization.yaml" <<'YAML'
+namespace: shop
+resources: [root-cm.yaml]
+configMapGenerator:
+  - name: root-generated
+    literals: [where=root]
+YAML
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: root-plain}\ndata: {k: v}\n' >"$P/root-cm.yaml"
+world_commit "a kustomization at the root"
+once
+tt_contains "the root kustomization renders unit _root" "$OUT" "unit _root: applied"
+tt_not_contains "no invalid object at the root" "$OUT" "clusters/prod/kustomization.yaml"
+tt_eq "kustomize ran for _root (web stays refused)" 4 "$(calls)"
+tt_contains "kustomize was given the root directory" "$(tail -1 "$CALLS")" \
+	"clusters/prod --load-restrictor LoadRestrictionsNone"
+tt_eq "the root's resource is applied in the kustomization's namespace" v \
+	"$(kc get configmap root-plain -n shop -o jsonpath='{.data.k}')"
+case $(kc get configmaps -n shop -o name) in
+*configmap/root-generated-??????????*) tt_pass "the root's generator ran (hashed name)" ;;
+*) tt_fail "no root-generated-<hash> ConfigMap in shop" ;;
+esac
+tt_contains "the plugin unit under the root is still its own unit" "$OUT" "unit report: unchanged"
+
 tt_done
