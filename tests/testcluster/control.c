@@ -153,6 +153,42 @@ static void requests_get(tc_state *st, tc_resp *resp)
 	                           (json_int_t)st->log_dropped));
 }
 
+/* POST /testcluster/watches {"end":"close"|"gone","compact":bool} */
+static void watches_post(tc_state *st, const tc_req *req, tc_resp *resp)
+{
+	json_t *b = tc_body_object(req, resp);
+	const char *end;
+	json_t *compact;
+	size_t open;
+
+	if (b == NULL)
+		return;
+	end = json_string_value(json_object_get(b, "end"));
+	compact = json_object_get(b, "compact");
+	if ((end && strcmp(end, "close") && strcmp(end, "gone")) ||
+	    (compact && !json_is_boolean(compact)) || (!end && !compact)) {
+		tc_status_bad_request(resp, "watches: need \"end\" (\"close\" "
+		                            "or \"gone\") and/or \"compact\" "
+		                            "(boolean)");
+		json_decref(b);
+		return;
+	}
+	open = st->watches_open;
+	/* Compaction: a watch resuming from before now gets 410, as after
+	 * etcd compacted its history. */
+	if (json_is_true(compact))
+		st->compacted = st->rv;
+	if (end) {
+		st->watch_epoch++;
+		st->watch_end_gone = strcmp(end, "gone") == 0;
+		pthread_cond_broadcast(&st->changed);
+	}
+	tc_resp_json_new(
+	        resp, 200,
+	        json_pack("{s:I}", "ended", (json_int_t)(end ? open : 0)));
+	json_decref(b);
+}
+
 static void ok(tc_resp *resp)
 {
 	tc_resp_json_new(resp, 200, json_pack("{s:s}", "status", "ok"));
@@ -178,6 +214,12 @@ bool tc_control_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 		json_array_clear(st->log);
 		st->log_dropped = 0;
 		ok(resp);
+	} else if (strcmp(p, "watches") == 0 && strcmp(m, "POST") == 0) {
+		watches_post(st, req, resp);
+	} else if (strcmp(p, "watches") == 0 && strcmp(m, "GET") == 0) {
+		tc_resp_json_new(resp, 200,
+		                 json_pack("{s:I}", "open",
+		                           (json_int_t)st->watches_open));
 	} else if (strcmp(p, "reset") == 0 && strcmp(m, "POST") == 0) {
 		tc_state_reset(st);
 		faults_clear(st);

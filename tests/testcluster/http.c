@@ -274,7 +274,7 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 
 static void watch_free(void *cls)
 {
-	tc_watch_free(cls);
+	tc_watch_release(cls);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, tc_resp *resp)

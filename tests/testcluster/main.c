@@ -1,6 +1,6 @@
 /*
  * testcluster --listen 127.0.0.1:0 --token TOKEN --kubeconfig-out FILE
- *             [--tls]
+ *             [--tls] [--bookmark-seconds N]
  *
  * Starts the server, writes the kubeconfig, prints the URL on stdout and
  * serves until SIGTERM or SIGINT. Exit codes: 0 after a signal, 1 when it
@@ -27,6 +27,7 @@ typedef struct options {
 	const char *token;
 	const char *kubeconfig;
 	bool tls;
+	unsigned bookmark_s; /* 0: TC_WATCH_BOOKMARK_S */
 } options;
 
 static void usage(FILE *f)
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 	      "when absent)\n"
 	      "  --kubeconfig-out  write a kubeconfig for kubectl and "
 	      "tollgate\n"
-	      "  --tls             serve HTTPS with a generated CA\n",
+	      "  --tls             serve HTTPS with a generated CA\n"
+	      "  --bookmark-seconds  seconds between watch bookmarks "
+	      "(default 60)\n",
 	      f);
 }
 
@@ -60,6 +63,18 @@ static int parse_listen(options *o, const char *s)
 	return 0;
 }
 
+static int parse_seconds(unsigned *out, const char *s)
+{
+	uint64_t v;
+
+	if (tg_parse_u64(&v, s, strlen(s), 3600) < 0 || v == 0) {
+		fprintf(stderr, "testcluster: %s: want 1-3600 seconds\n", s);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int parse_args(options *o, int argc, char **argv)
 {
 	int i;
@@ -77,6 +92,9 @@ static int parse_args(options *o, int argc, char **argv)
 			o->token = argv[++i];
 		} else if (strcmp(a, "--kubeconfig-out") == 0 && has_value) {
 			o->kubeconfig = argv[++i];
+		} else if (strcmp(a, "--bookmark-seconds") == 0 && has_value) {
+			if (parse_seconds(&o->bookmark_s, argv[++i]) < 0)
+				return -1;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			exit(0);
@@ -149,6 +167,8 @@ static int serve(const options *o, const char *token)
 	int rc = 1;
 
 	tc_state_init(&st, token);
+	if (o->bookmark_s)
+		st.bookmark_s = o->bookmark_s;
 	st.tls = o->tls;
 	if (install_signals() < 0)
 		goto out;

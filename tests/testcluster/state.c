@@ -44,6 +44,7 @@ int tc_state_init(tc_state *st, const char *token)
 	st->db = json_object();
 	st->log = json_array();
 	st->events = tg_calloc(TC_MAX_EVENTS, sizeof(*st->events));
+	st->bookmark_s = TC_WATCH_BOOKMARK_S;
 	tc_types_init(st);
 	seed(st);
 	return 0;

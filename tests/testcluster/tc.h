@@ -58,6 +58,9 @@ static inline void tc_buf_check(int result)
 #define TC_MAX_PATH 2048
 /* Seconds a watch lasts when the client gives no timeoutSeconds. */
 #define TC_WATCH_DEFAULT_S 1800
+/* Seconds between BOOKMARK events on a quiet watch that asked for them
+ * (kube-apiserver: about a minute); --bookmark-seconds changes it. */
+#define TC_WATCH_BOOKMARK_S 60
 
 /* Resource types -------------------------------------------------------- */
 
@@ -122,6 +125,15 @@ typedef struct tc_state {
 	tc_event *events; /* ring of TC_MAX_EVENTS */
 	size_t ev_start;  /* index of the oldest */
 	size_t ev_count;
+	uint64_t compacted; /* resume from before this: 410 (compaction) */
+
+	/* Open watch streams; POST /testcluster/watches ends every stream
+	 * started before the epoch it bumps, with an ERROR 410 event first
+	 * when watch_end_gone. */
+	size_t watches_open;
+	uint64_t watch_epoch;
+	bool watch_end_gone;
+	unsigned bookmark_s;
 
 	tc_fault faults[TC_MAX_FAULTS];
 	size_t nfaults;
@@ -456,6 +468,8 @@ struct tc_watch;
  * something. Returns bytes written, 0 never, -1 at the end. */
 long tc_watch_read(struct tc_watch *w, char *buf, size_t max);
 void tc_watch_free(struct tc_watch *w);
+/* The stream's end (lock not held): no longer counted as open, freed. */
+void tc_watch_release(struct tc_watch *w);
 
 int tc_tls_make(char **cert_out, char **key_out, char **ca_out);
 int tc_kubeconfig_write(const char *path,

@@ -3,7 +3,11 @@
  * line ({"type":"ADDED","object":{...}}), over chunked HTTP/1.1, for every
  * resource type. Without resourceVersion (or with "0") the stream starts
  * with ADDED for every object that exists; with one it replays the events
- * after it from the ring, or answers 410 Gone when they were dropped.
+ * after it from the ring. When they were dropped (or compacted by
+ * POST /testcluster/watches) the stream is one ERROR event with a 410
+ * Expired Status, as kube-apiserver's watch cache answers. With
+ * allowWatchBookmarks=true a quiet stream gets a BOOKMARK event carrying
+ * the current resourceVersion every st->bookmark_s seconds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +28,13 @@ struct tc_watch {
 	time_t deadline;
 	tg_buf out;
 	size_t off;
+	char *api_version, *kind; /* of bookmarks */
+	bool bookmarks;
+	time_t next_bookmark;
+	uint64_t bookmark_rv; /* last resourceVersion sent in a bookmark */
+	uint64_t epoch;       /* st->watch_epoch when it started */
+	bool counted;         /* in st->watches_open */
+	bool done;            /* nothing more after what is in out */
 };
 
 void tc_watch_free(struct tc_watch *w)
@@ -32,6 +43,8 @@ void tc_watch_free(struct tc_watch *w)
 		return;
 	free(w->rkey);
 	free(w->ns);
+	free(w->api_version);
+	free(w->kind);
 	tc_type_free(w->table);
 	tc_selector_free(w->sel);
 	tg_buf_free(&w->out);
@@ -51,6 +64,75 @@ static void emit(struct tc_watch *w, const char *type, json_t *obj)
 	tc_buf_check(tg_buf_puts(&w->out, "\n"));
 	free(s);
 	json_decref(ev);
+}
+
+static void emit_line(struct tc_watch *w, json_t *ev)
+{
+	char *s = json_dumps(ev, JSON_COMPACT);
+
+	tc_buf_check(tg_buf_puts(&w->out, s));
+	tc_buf_check(tg_buf_puts(&w->out, "\n"));
+	free(s);
+	json_decref(ev);
+}
+
+/* The ERROR event of a compacted history: kube-apiserver's Status. */
+static void emit_expired(struct tc_watch *w, uint64_t asked, uint64_t oldest)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "too old resource version: %llu (%llu)",
+	         (unsigned long long)asked, (unsigned long long)oldest);
+	emit_line(w,
+	          json_pack("{s:s,s:{s:s,s:s,s:{},s:s,s:s,s:s,s:i}}", "type",
+	                    "ERROR", "object", "kind", "Status", "apiVersion",
+	                    "v1", "metadata", "status", "Failure", "message",
+	                    msg, "reason", "Expired", "code", 410));
+	w->done = true;
+}
+
+static void emit_bookmark(struct tc_watch *w)
+{
+	char rv[32];
+
+	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)w->after);
+	emit_line(w,
+	          json_pack("{s:s,s:{s:s,s:s,s:{s:s}}}", "type", "BOOKMARK",
+	                    "object", "kind", w->kind, "apiVersion",
+	                    w->api_version, "metadata", "resourceVersion", rv));
+	w->bookmark_rv = w->after;
+}
+
+/* The oldest resourceVersion the ring can replay after. */
+static uint64_t oldest_replayable(const tc_state *st)
+{
+	uint64_t ring = 0;
+
+	if (st->ev_count == TC_MAX_EVENTS)
+		ring = st->events[st->ev_start].seq - 1;
+	return ring > st->compacted ? ring : st->compacted;
+}
+
+/* Ended by POST /testcluster/watches: queue its last event (lock held). */
+static void end_by_control(struct tc_watch *w)
+{
+	if (w->st->watch_end_gone)
+		emit_expired(w, w->after, oldest_replayable(w->st));
+	w->done = true;
+}
+
+/* A bookmark is due on this quiet stream: queue it (lock held). */
+static bool bookmark_due(struct tc_watch *w)
+{
+	time_t now = time(NULL);
+
+	if (!w->bookmarks || now < w->next_bookmark)
+		return false;
+	w->next_bookmark = now + (time_t)w->st->bookmark_s;
+	if (w->after == w->bookmark_rv)
+		return false;
+	emit_bookmark(w);
+	return true;
 }
 
 static bool wants(const struct tc_watch *w, const tc_event *e)
@@ -89,11 +171,17 @@ long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
 	if (w->off == w->out.len) {
 		tg_buf_clear(&w->out);
 		w->off = 0;
+		if (w->done)
+			return -1;
 		pthread_mutex_lock(&st->lock);
 		for (;;) {
+			if (w->epoch != st->watch_epoch) {
+				end_by_control(w);
+				break;
+			}
 			collect(w);
 			if (w->out.len > 0 || st->stopping ||
-			    time(NULL) >= w->deadline)
+			    time(NULL) >= w->deadline || bookmark_due(w))
 				break;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
@@ -109,14 +197,6 @@ long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
 	memcpy(buf, w->out.data + w->off, n);
 	w->off += n;
 	return (long)n;
-}
-
-/* The oldest resourceVersion the ring can replay after. */
-static uint64_t oldest_replayable(const tc_state *st)
-{
-	if (st->ev_count < TC_MAX_EVENTS)
-		return 0;
-	return st->events[st->ev_start].seq - 1;
 }
 
 static int start_point(struct tc_watch *w,
@@ -146,13 +226,9 @@ static int start_point(struct tc_watch *w,
 		                      rv);
 		return -1;
 	}
-	if (v < oldest_replayable(w->st)) {
-		tc_status_error(resp, 410, "Expired", NULL,
-		                "too old resource version: %s (%llu)", rv,
-		                (unsigned long long)oldest_replayable(w->st));
-		return -1;
-	}
 	w->after = v;
+	if (v < oldest_replayable(w->st))
+		emit_expired(w, v, oldest_replayable(w->st));
 	return 0;
 }
 
@@ -184,6 +260,12 @@ void tc_verb_watch(tc_state *st,
 		w->full = inc != NULL && strcmp(inc, "Object") == 0;
 	}
 	w->deadline = watch_deadline(req);
+	w->epoch = st->watch_epoch;
+	w->api_version = tc_type_api_version(tg->type);
+	w->kind = tg_strdup(tg->type->kind);
+	/* kubectl's Table watches never ask for bookmarks. */
+	w->bookmarks = tc_req_flag(req, "allowWatchBookmarks") && !w->table;
+	w->next_bookmark = time(NULL) + (time_t)st->bookmark_s;
 	tg_buf_init(&w->out, 256u * 1024 * 1024);
 	if (tc_selector_parse(&w->sel, tc_req_arg(req, "labelSelector"),
 	                      tc_req_arg(req, "fieldSelector"), &err) < 0) {
@@ -196,9 +278,22 @@ void tc_verb_watch(tc_state *st,
 		tc_watch_free(w);
 		return;
 	}
+	w->counted = true;
+	st->watches_open++;
 	resp->status = 200;
 	resp->content_type = w->table ? "application/json;as=Table;v=v1;"
 	                                "g=meta.k8s.io"
 	                              : "application/json";
 	resp->watch = w;
+}
+
+void tc_watch_release(struct tc_watch *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->st->lock);
+	if (w->counted)
+		w->st->watches_open--;
+	pthread_mutex_unlock(&w->st->lock);
+	tc_watch_free(w);
 }
