@@ -276,6 +276,44 @@
  * limit of 2048; we check ours after parsing where it matters). */
 #define TG_MAX_JSON_DEPTH 128
 
+/* TUF (the trust root kept current, verify/sigstore/tuf_*.c) ---------------- */
+
+/* Bytes of each metadata file fetched from a TUF mirror (python-tuf's
+ * defaults: root 512 KB, timestamp 16 KiB, targets 5 MB; Sigstore's files
+ * are a few KiB). A snapshot or targets file whose length the signed
+ * metadata above it states is read up to that length only. */
+#define TG_TUF_MAX_ROOT_BYTES (512u * 1024)
+#define TG_TUF_MAX_TIMESTAMP_BYTES (16u * 1024)
+#define TG_TUF_MAX_SNAPSHOT_BYTES (2u * 1024 * 1024)
+#define TG_TUF_MAX_TARGETS_BYTES (5u * 1024 * 1024)
+
+/* Bytes of the target (trusted_root.json) itself. */
+#define TG_TUF_MAX_TARGET_BYTES TG_MAX_FILE_BYTES
+
+/* New root versions accepted in one update (python-tuf allows 256; a
+ * repository rotates its root a few times a year). More is refused, so a
+ * mirror cannot keep the client fetching roots forever. */
+#define TG_TUF_MAX_ROOT_ROTATIONS 64
+
+/* Keys in one root, key IDs of one role, signatures on one file. */
+#define TG_TUF_MAX_KEYS 64
+#define TG_TUF_MAX_ROLE_KEYS 64
+#define TG_TUF_MAX_SIGNATURES 64
+
+/* Entries of a snapshot's meta and of a targets file's targets. */
+#define TG_TUF_MAX_ENTRIES 10000
+
+/* Bytes of a key ID (64 hex digits for SHA-256 IDs; TAP 12 allows any
+ * string), of a public key value (PEM RSA 4096), of a hex signature (RSA
+ * 8192), of a target or metadata file name. */
+#define TG_TUF_MAX_KEYID_BYTES 128
+#define TG_TUF_MAX_PUBLIC_BYTES 4096
+#define TG_TUF_MAX_SIG_HEX_BYTES 2048
+#define TG_TUF_MAX_NAME_BYTES 255
+
+/* Nesting depth of a metadata file's "signed" object in canonical form. */
+#define TG_TUF_MAX_DEPTH 32
+
 /* Registries --------------------------------------------------------------- */
 
 /* Bytes in an image manifest or index (the OCI distribution spec suggests
