@@ -525,6 +525,11 @@
  * apiserver's own default chunk size). */
 #define TG_KUBE_LIST_LIMIT 500
 
+/* Nesting of objects and arrays the LIST page scanner follows
+ * (reconciler/cluster/listscan.c): jansson's own parser depth limit, so
+ * that the scanner refuses no page jansson would read. */
+#define TG_KUBE_SCAN_MAX_DEPTH 2048
+
 /* Pages followed for one LIST: 2000 pages of 500 is a million objects,
  * far beyond any kind tollgate lists; stops a server that never ends. */
 #define TG_KUBE_MAX_LIST_PAGES 2000

@@ -8,6 +8,9 @@
 #include "tollgate/error.h"
 #include "tollgate/log.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 {
 	json_t *d = apply_identity_of(o);
@@ -43,51 +46,132 @@ static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
 		apply_batch_add(fix, u, o, TG_KUBE_APPLY, TG_KUBE_DISCARD);
 }
 
-/*
- * The live objects of every kind among the unchanged units, listed by
- * the label app.kubernetes.io/managed-by=tollgate. NULL only when
- * nothing could be allocated; kinds that could not be listed find nothing.
- */
-static tg_drift_live *list_live(tg_apply *a)
+/* The objects of the unchanged units by identity, and which of them a
+ * list has handed on. */
+typedef struct drift_index {
+	tg_apply *a;
+	batch *fix;
+	json_t *by_key; /* "<apiVersion> <kind> <ns>/<name>" -> entry index */
+	struct drift_entry {
+		unit *u;
+		obj *o;
+		bool seen;
+	} * entries;
+	size_t n;
+} drift_index;
+
+static char *
+identity_key(const char *av, const char *kind, const char *ns, const char *name)
+{
+	return tg_aprintf("%s %s %s/%s", av, kind, ns ? ns : "", name);
+}
+
+static void index_build(drift_index *x, tg_apply *a, batch *fix)
 {
 	obj_iter it = apply_objects(a, apply_unchanged);
+	size_t cap = 0;
+	char *key;
+
+	memset(x, 0, sizeof(*x));
+	x->a = a;
+	x->fix = fix;
+	x->by_key = json_object();
+	while (apply_next(&it)) {
+		if (x->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			x->entries = tg_realloc(x->entries,
+			                        cap * sizeof(*x->entries));
+		}
+		x->entries[x->n] = (struct drift_entry){ it.u, it.o, false };
+		key = identity_key(it.o->api_version, it.o->kind, it.o->ns,
+		                   it.o->name);
+		json_object_set_new(x->by_key, key,
+		                    json_integer((json_int_t)x->n));
+		free(key);
+		x->n++;
+	}
+}
+
+static void index_free(drift_index *x)
+{
+	json_decref(x->by_key);
+	free(x->entries);
+}
+
+/* A listed live object: compared with its desired object, once. */
+static void on_live(void *ctx, json_t *live)
+{
+	drift_index *x = ctx;
+	json_t *m = json_object_get(live, "metadata"), *at;
+	const char *name = json_string_value(json_object_get(m, "name"));
+	char *key;
+	struct drift_entry *e;
+
+	if (!name)
+		return;
+	key = identity_key(
+	        json_string_value(json_object_get(live, "apiVersion")),
+	        json_string_value(json_object_get(live, "kind")),
+	        json_string_value(json_object_get(m, "namespace")), name);
+	at = json_object_get(x->by_key, key);
+	free(key);
+	if (!at)
+		return;
+	e = &x->entries[json_integer_value(at)];
+	if (e->seen)
+		return;
+	e->seen = true;
+	drift_one(x->a, x->fix, e->u, e->o, live);
+}
+
+static void
+on_list_failed(void *ctx, const char *av, const char *kind, const char *msg)
+{
+	(void)ctx;
+	tg_log(TG_LOG_WARN, "listing live objects for drift failed", "kind",
+	       kind, "apiVersion", av, "error", msg ? msg : "", NULL);
+}
+
+/*
+ * Stream the live objects of every kind among the unchanged units,
+ * listed by the label app.kubernetes.io/managed-by=tollgate, into the
+ * comparison. Objects of kinds that could not be listed are read one by
+ * one after.
+ */
+static void list_live(drift_index *x)
+{
+	tg_drift_live_sink sink = { on_live, NULL, on_list_failed, x };
 	tg_drift_live *live = NULL;
+	size_t i;
 
 	if (tg_drift_live_new(&live) < 0)
-		return NULL;
-	while (apply_next(&it))
-		tg_drift_live_want(live, it.o->api_version, it.o->kind);
-	/* Objects of kinds not listed are read one by one below. */
-	if (tg_drift_live_list(live, a->kube, TG_LABEL_MANAGED_BY "=tollgate") <
-	    0)
+		return;
+	for (i = 0; i < x->n; i++)
+		tg_drift_live_want(live, x->entries[i].o->api_version,
+		                   x->entries[i].o->kind);
+	if (tg_drift_live_list(live, x->a->kube,
+	                       TG_LABEL_MANAGED_BY "=tollgate", &sink) < 0)
 		tg_log(TG_LOG_WARN, "listing live objects for drift failed",
 		       "error", tg_error_last(), NULL);
-	return live;
+	tg_drift_live_free(live);
 }
 
 /* Not listed: deleted, or its label was changed; a GET tells which. */
-static void read_unlisted(tg_apply *a, batch *fix, tg_drift_live *live)
+static void read_unlisted(drift_index *x)
 {
-	obj_iter it = apply_objects(a, apply_unchanged);
 	batch b = { 0 };
-	json_t *l;
 	size_t i;
 
-	while (apply_next(&it)) {
-		l = live ? tg_drift_live_find(live, it.o->api_version,
-		                              it.o->kind, it.o->ns, it.o->name)
-		         : NULL;
-		if (l)
-			drift_one(a, fix, it.u, it.o, l);
-		else
-			apply_batch_add(&b, it.u, it.o, TG_KUBE_GET, 0);
-	}
-	apply_batch_run(a, &b);
+	for (i = 0; i < x->n; i++)
+		if (!x->entries[i].seen)
+			apply_batch_add(&b, x->entries[i].u, x->entries[i].o,
+			                TG_KUBE_GET, 0);
+	apply_batch_run(x->a, &b);
 	for (i = 0; i < b.n; i++) {
 		if (b.ops[i].result < 0 && b.ops[i].result != TG_ENOTFOUND)
 			apply_unit_error(b.units[i], b.ops[i].message);
 		else
-			drift_one(a, fix, b.units[i], b.objs[i],
+			drift_one(x->a, x->fix, b.units[i], b.objs[i],
 			          b.ops[i].result < 0 ? NULL : b.ops[i].live);
 	}
 	apply_batch_free(&b);
@@ -97,14 +181,16 @@ void apply_check_drift(tg_apply *a)
 {
 	obj_iter it = apply_objects(a, apply_unchanged);
 	batch fix = { 0 };
-	tg_drift_live *live;
+	drift_index x;
 	size_t i;
 
 	while (apply_next(&it))
 		if (apply_resolve_scope(a, it.o) < 0)
 			apply_unit_error(it.u, tg_error_last());
-	live = list_live(a);
-	read_unlisted(a, &fix, live);
+	index_build(&x, a, &fix);
+	list_live(&x);
+	read_unlisted(&x);
+	index_free(&x);
 	apply_batch_run(a, &fix);
 	for (i = 0; i < fix.n; i++) {
 		if (fix.ops[i].result < 0)
@@ -112,6 +198,5 @@ void apply_check_drift(tg_apply *a)
 		else
 			fix.units[i]->drift_corrected = true;
 	}
-	tg_drift_live_free(live);
 	apply_batch_free(&fix);
 }

@@ -64,4 +64,33 @@ int kube_parse_body(json_t **out, const tg_http_response *resp);
 char *
 kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns);
 
+/* LIST pages (listscan.c) ------------------------------------------------- */
+
+/* An element of a page's "items": its JSON text. 0 or a negative code,
+ * which stops the scan. */
+typedef int (*kube_scan_item_fn)(void *ctx, const char *item, size_t len);
+
+/*
+ * Scan a LIST page (a JSON object): fn for each element of its "items"
+ * in order; *meta and *meta_len the JSON text of its "metadata" (NULL when
+ * absent), borrowed from body. 0, fn's error, or TG_EPARSE when the page
+ * is malformed or names "items" or "metadata" twice.
+ */
+int kube_scan_page(const char **meta,
+                   size_t *meta_len,
+                   const char *body,
+                   size_t len,
+                   kube_scan_item_fn fn,
+                   void *ctx);
+
+/*
+ * The identity and resourceVersion of a listed item (JSON text), read
+ * without parsing it: true when metadata.name, .uid and .resourceVersion
+ * (and .namespace when present) are plain strings (no escapes), each
+ * present once and within its buffer, and no key in the item or its
+ * metadata is escaped (one could decode to a peeked name); false when
+ * the item must be parsed to be known.
+ */
+bool kube_scan_peek(tg_kube_list_peek *out, const char *item, size_t len);
+
 #endif

@@ -19,11 +19,8 @@
 
 #include "kube_int.h"
 
-/* Append the page's items to items, with apiVersion and kind set. */
-static void take_items(json_t *items,
-                       json_t *page,
-                       const char *api_version,
-                       const char *kind)
+/* Append the page's items to q's items, with apiVersion and kind set. */
+static void take_items(tg_kube_list_req *q, json_t *page)
 {
 	json_t *arr = json_object_get(page, "items"), *item;
 	size_t i;
@@ -32,10 +29,71 @@ static void take_items(json_t *items,
 		if (!json_is_object(item))
 			continue;
 		json_object_set_new(item, "apiVersion",
-		                    json_string(api_version));
-		json_object_set_new(item, "kind", json_string(kind));
-		json_array_append(items, item);
+		                    json_string(q->api_version));
+		json_object_set_new(item, "kind", json_string(q->kind));
+		json_array_append(q->items, item);
 	}
+}
+
+/* One item of a streamed page: skipped when the caller has seen it,
+ * else parsed alone and handed to on_item. */
+static int stream_item(void *ctx, const char *text, size_t len)
+{
+	tg_kube_list_req *q = ctx;
+	tg_kube_list_peek peek;
+	json_error_t jerr;
+	json_t *item;
+
+	if (q->skip && kube_scan_peek(&peek, text, len) &&
+	    q->skip(q->ctx, &peek))
+		return 0;
+	item = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!item)
+		return tg_error_set(TG_EPARSE, "list item: %s", jerr.text);
+	if (json_is_object(item)) {
+		json_object_set_new(item, "apiVersion",
+		                    json_string(q->api_version));
+		json_object_set_new(item, "kind", json_string(q->kind));
+		q->on_item(q->ctx, item);
+	}
+	json_decref(item);
+	return 0;
+}
+
+/* The page's items to the caller; *next the continue token (new string,
+ * NULL on the last page). */
+static int read_page(char **next, tg_kube_list_req *q, tg_http_response *resp)
+{
+	const char *meta_text;
+	size_t meta_len;
+	json_t *page = NULL, *meta = NULL;
+	int error;
+
+	*next = NULL;
+	if (!q->on_item) {
+		if ((error = kube_parse_body(&page, resp)) < 0)
+			return error;
+		take_items(q, page);
+		meta = json_incref(json_object_get(page, "metadata"));
+	} else {
+		if ((error = kube_scan_page(&meta_text, &meta_len, resp->body,
+		                            resp->body_len, stream_item, q)) <
+		    0)
+			return tg_error_prefix(error, "%s", resp->url);
+		if (meta_text &&
+		    !(meta = json_loadb(meta_text, meta_len,
+		                        JSON_REJECT_DUPLICATES, NULL)))
+			return tg_error_set(TG_EPARSE,
+			                    "%s: list metadata "
+			                    "is not JSON",
+			                    resp->url);
+	}
+	if (json_string_value(json_object_get(meta, "continue")))
+		*next = tg_strdup(
+		        json_string_value(json_object_get(meta, "continue")));
+	json_decref(meta);
+	json_decref(page);
+	return 0;
 }
 
 /* One list of tg_kube_list_all(): its pages, one after the other. */
@@ -75,32 +133,24 @@ static void
 on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 {
 	list_run *lr = ctx;
-	json_t *page = NULL;
-	const char *next;
-	char *msg = NULL;
+	char *msg = NULL, *next = NULL;
 
 	if (result < 0) {
 		list_fail(lr, result, tg_error_last());
 	} else if (resp->status / 100 != 2) {
 		int code = kube_status_error(&msg, resp);
 		list_fail(lr, code, msg);
-	} else if ((result = kube_parse_body(&page, resp)) < 0) {
+	} else if ((result = read_page(&next, lr->req, resp)) < 0) {
 		list_fail(lr, result, tg_error_last());
-	} else {
-		take_items(lr->req->items, page, lr->req->api_version,
-		           lr->req->kind);
-		next = json_string_value(json_object_get(
-		        json_object_get(page, "metadata"), "continue"));
-		if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
-			char *m = tg_aprintf("more than %d pages",
-			                     TG_KUBE_MAX_LIST_PAGES);
-			list_fail(lr, TG_ETOOBIG, m);
-			free(m);
-		} else if (next && *next) {
-			list_next(k, lr, next);
-		}
+	} else if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
+		char *m = tg_aprintf("more than %d pages",
+		                     TG_KUBE_MAX_LIST_PAGES);
+		list_fail(lr, TG_ETOOBIG, m);
+		free(m);
+	} else if (next && *next) {
+		list_next(k, lr, next);
 	}
-	json_decref(page);
+	free(next);
 	free(msg);
 	tg_http_response_free(resp);
 }
@@ -140,7 +190,7 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 
 		q->result = 0;
 		q->message = NULL;
-		q->items = json_array();
+		q->items = q->on_item ? NULL : json_array();
 		runs[i].req = q;
 		if ((q->result = tg_kube_resource_lookup(&r, k, q->api_version,
 		                                         q->kind)) < 0) {
@@ -190,8 +240,10 @@ int tg_kube_list(json_t **items_out,
                  const char *ns,
                  const char *label_selector)
 {
-	tg_kube_list_req q = { api_version, kind, ns,  label_selector,
-		               0,           NULL, NULL };
+	tg_kube_list_req q = { .api_version = api_version,
+		               .kind = kind,
+		               .ns = ns,
+		               .label_selector = label_selector };
 	int error;
 
 	*items_out = NULL;

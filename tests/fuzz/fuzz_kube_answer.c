@@ -4,7 +4,10 @@
  * Status object's reason and message); a success through kube_parse_body,
  * and when it is a list its items are taken as live objects and compared
  * with a desired Deployment (tg_drift_compare, managedFields owners), as
- * drift detection does with every listed object.
+ * drift detection does with every listed object. The same page also goes
+ * through the streaming scanner (listscan.c): every item it peeks must
+ * carry, once jansson parses it, the name, namespace, uid and
+ * resourceVersion peeked, and it must find as many items as jansson.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,46 @@ static void compare_items(json_t *page)
 	}
 }
 
+/* Peeked identity against the parsed item: a mismatch would let a
+ * streamed list skip an object it has not seen. */
+static int check_item(void *ctx, const char *text, size_t len)
+{
+	size_t *count = ctx;
+	tg_kube_list_peek p;
+	json_t *item = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *m = json_object_get(item, "metadata");
+	const char *ns;
+
+	(*count)++;
+	if (item && kube_scan_peek(&p, text, len)) {
+		ns = json_string_value(json_object_get(m, "namespace"));
+		if (strcmp(p.name,
+		           json_string_value(json_object_get(m, "name"))) ||
+		    strcmp(p.uid,
+		           json_string_value(json_object_get(m, "uid"))) ||
+		    strcmp(p.resource_version,
+		           json_string_value(
+		                   json_object_get(m, "resourceVersion"))) ||
+		    strcmp(p.ns, ns ? ns : ""))
+			abort();
+	}
+	json_decref(item);
+	return 0;
+}
+
+static void scan_page(const tg_http_response *resp, json_t *page)
+{
+	const char *meta;
+	size_t meta_len, count = 0;
+
+	if (kube_scan_page(&meta, &meta_len, resp->body, resp->body_len,
+	                   check_item, &count) < 0)
+		return;
+	if (page && json_is_array(json_object_get(page, "items")) &&
+	    count != json_array_size(json_object_get(page, "items")))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tg_http_response resp = { 0 };
@@ -74,8 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (resp.status / 100 != 2) {
 		tg_discard(kube_status_error(&msg, &resp));
 		free(msg);
-	} else if (kube_parse_body(&page, &resp) == 0) {
-		compare_items(page);
+	} else {
+		if (kube_parse_body(&page, &resp) == 0)
+			compare_items(page);
+		scan_page(&resp, page);
 		json_decref(page);
 	}
 	free(resp.body);

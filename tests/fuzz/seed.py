@@ -256,6 +256,18 @@ users: [{name: u, user: {exec: {command: aws}}}]
                                               "metadata": {"continue": "abc", "resourceVersion": "7"},
                                               "items": [live, 3, {}]}).encode())
     put("kube_answer", b"\x01" + json.dumps(live).encode())
+    # Pages for the streaming scanner: peeked identities (uid and
+    # resourceVersion), an escaped key that decodes to "metadata", a
+    # repeated resourceVersion, "items": null.
+    peeked = dict(live, metadata=dict(live["metadata"], uid="u-1", resourceVersion="42"))
+    put("kube_answer", b"\x00" + json.dumps({"kind": "DeploymentList", "metadata": {"continue": ""},
+                                              "items": [peeked, {"metadata": {"name": "a", "uid": "u-2",
+                                                                              "resourceVersion": "43"}}]}).encode())
+    put("kube_answer", b"\x00" + b'{"items":[{"metad\\u0061ta":{"name":"x","uid":"u","resourceVersion":"1"},'
+                                   b'"metadata":{"name":"y","uid":"v","resourceVersion":"2"}}],"metadata":{}}')
+    put("kube_answer", b"\x00" + b'{"items":[{"metadata":{"name":"x","uid":"u","resourceVersion":"1",'
+                                   b'"resourceVersion":"2"}}]}')
+    put("kube_answer", b"\x00" + b'{"metadata":{"continue":"t"},"items":null}')
     put("kube_answer", b"\x07" + json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                                               "message": "Internal error", "reason": "InternalError", "code": 500}).encode())
     put("kube_answer", b"\x05" + b'{"kind":"Status","message":"conflict","reason":"Conflict"}')

@@ -180,6 +180,93 @@ static void test_kube_delete_with_uid_precondition(void **state)
 	json_decref(cm);
 }
 
+/* What a streamed list handed on, and which item it was told to skip. */
+typedef struct streamed {
+	json_t *names;
+	size_t peeked;
+	const char *skip_name;
+} streamed;
+
+static void stream_item(void *ctx, json_t *item)
+{
+	streamed *s = ctx;
+
+	assert_string_equal(json_string_value(json_object_get(item, "kind")),
+	                    "ConfigMap");
+	json_array_append(
+	        s->names,
+	        json_object_get(json_object_get(item, "metadata"), "name"));
+}
+
+static bool stream_skip(void *ctx, const tg_kube_list_peek *p)
+{
+	streamed *s = ctx;
+
+	s->peeked++;
+	assert_string_equal(p->ns, "default");
+	assert_true(p->uid[0] && p->resource_version[0]);
+	return !strcmp(p->name, s->skip_name);
+}
+
+/* A streamed list: every item of every page (3 a page) handed on one at a
+ * time, none kept; the one the caller has seen is skipped unparsed; a
+ * kind the server does not serve fails the list, naming it. */
+static void test_kube_list_streams_pages(void **state)
+{
+	world *w = *state;
+	tg_kube_target *t = NULL;
+	tg_kube_options o = { .list_limit = 3 };
+	tg_kube *k = NULL;
+	streamed s = { json_array(), 0, "stream-4" };
+	tg_kube_list_req q[2] = {
+		{ .api_version = "v1",
+		  .kind = "ConfigMap",
+		  .ns = "default",
+		  .label_selector = "stream=test",
+		  .on_item = stream_item,
+		  .skip = stream_skip,
+		  .ctx = &s },
+		{ .api_version = "example.com/v1",
+		  .kind = "Nothing",
+		  .on_item = stream_item,
+		  .ctx = &s },
+	};
+	char *kc = tg_path_join(w->dir, "kubeconfig");
+	size_t i;
+
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
+	assert_int_equal(tg_kube_new(&k, t, &o), 0);
+	assert_int_equal(tg_kube_discover(k), 0);
+	for (i = 0; i < 8; i++) {
+		char *name = tg_aprintf("stream-%zu", i);
+		json_t *cm = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}}}",
+		                       "apiVersion", "v1", "kind", "ConfigMap",
+		                       "metadata", "name", name, "namespace",
+		                       "default", "labels", "stream", "test");
+		assert_int_equal(tg_kube_apply(NULL, k, cm, 0), 0);
+		json_decref(cm);
+		free(name);
+	}
+	assert_int_equal(tg_kube_list_all(k, q, 2), 0);
+	assert_int_equal(q[0].result, 0);
+	assert_null(q[0].items);
+	assert_int_equal(s.peeked, 8);
+	assert_int_equal(json_array_size(s.names), 7);
+	for (i = 0; i < 7; i++)
+		assert_string_not_equal(
+		        json_string_value(json_array_get(s.names, i)),
+		        "stream-4");
+	assert_int_equal(q[1].result, TG_ENOTFOUND);
+	assert_contains(q[1].message, "Nothing");
+	for (i = 0; i < 2; i++)
+		tg_kube_list_req_clear(&q[i]);
+	json_decref(s.names);
+	tg_kube_free(k);
+	tg_kube_target_free(t);
+	free(kc);
+}
+
 /* Lists of two kinds at once, each over several pages (3 objects a
  * page), with a label selector; a kind the server does not serve fails
  * alone. */
@@ -608,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_kube_discovery_and_crud),
 		cmocka_unit_test(test_kube_delete_with_uid_precondition),
 		cmocka_unit_test(test_kube_lists_in_parallel_over_pages),
+		cmocka_unit_test(test_kube_list_streams_pages),
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),
 		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),

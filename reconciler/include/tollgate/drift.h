@@ -41,13 +41,29 @@ json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self);
 
 /*
  * Live state: the live objects of several kinds, read with one LIST per
- * kind across all namespaces instead of one GET per object.
+ * kind across all namespaces instead of one GET per object, streamed to
+ * the caller one object at a time (never the whole cluster in memory).
  *
  * Usage: tg_drift_live_new(), tg_drift_live_want() for the kind of each
  * object to compare (strings borrowed until the list), then
- * tg_drift_live_list(), then tg_drift_live_find() per object.
+ * tg_drift_live_list() with a sink.
  */
 typedef struct tg_drift_live tg_drift_live;
+
+/* Where listed objects go: on_item(ctx, obj) for each (obj borrowed,
+ * freed once it returns); skip (optional) is asked first with the
+ * object's identity and resourceVersion, see tg_kube_list_req; and
+ * on_failed (optional) names each kind whose list failed: its objects
+ * not handed on must be looked up one by one. */
+typedef struct tg_drift_live_sink {
+	tg_kube_list_item_fn on_item;
+	tg_kube_list_skip_fn skip;
+	void (*on_failed)(void *ctx,
+	                  const char *api_version,
+	                  const char *kind,
+	                  const char *message);
+	void *ctx;
+} tg_drift_live_sink;
 
 /* An empty set of kinds. 0. */
 TG_WUR int tg_drift_live_new(tg_drift_live **out);
@@ -59,19 +75,13 @@ void tg_drift_live_want(tg_drift_live *l,
                         const char *kind);
 
 /*
- * List every wanted kind, objects matching label_selector, in parallel.
- * 0, or a negative code when the lists could not run. A kind that cannot
- * be listed finds nothing: look such objects up one by one.
+ * List every wanted kind, objects matching label_selector, in parallel,
+ * into sink; the set of kinds is empty again after. 0, or a negative code
+ * when the lists could not run.
  */
-TG_WUR int
-tg_drift_live_list(tg_drift_live *l, tg_kube *k, const char *label_selector);
-
-/* The listed object of that identity (ns NULL for a cluster-scoped one),
- * borrowed from l, or NULL when not listed. */
-json_t *tg_drift_live_find(const tg_drift_live *l,
-                           const char *api_version,
-                           const char *kind,
-                           const char *ns,
-                           const char *name);
+TG_WUR int tg_drift_live_list(tg_drift_live *l,
+                              tg_kube *k,
+                              const char *label_selector,
+                              const tg_drift_live_sink *sink);
 
 #endif

@@ -160,10 +160,38 @@ TG_WUR int tg_kube_list(json_t **items_out,
                         const char *label_selector);
 
 /*
+ * A listed object handed to tg_kube_list_req.on_item: item (apiVersion
+ * and kind set) is borrowed, freed once on_item returns.
+ */
+typedef void (*tg_kube_list_item_fn)(void *ctx, json_t *item);
+
+/* What a streamed list reads of an item before parsing it: its identity
+ * and resourceVersion (ns empty for a cluster-scoped object). */
+typedef struct tg_kube_list_peek {
+	char ns[64];    /* a namespace name is at most 63 bytes */
+	char name[254]; /* an object name at most 253 */
+	char uid[64];
+	char resource_version[64];
+} tg_kube_list_peek;
+
+/* Whether the item peeked need not be parsed (nor handed to on_item):
+ * the caller has seen that object at that resourceVersion already. */
+typedef bool (*tg_kube_list_skip_fn)(void *ctx, const tg_kube_list_peek *p);
+
+/*
  * Several lists at once, each like tg_kube_list(), their pages fetched in
  * parallel. The caller fills the first four fields; after the call each
  * request has result 0 and items, or a negative code and message (naming
  * the kind). Returns 0 when the batch ran, or a negative code.
+ *
+ * Streaming: with on_item set, items stay NULL and each listed object
+ * is parsed alone and goes to on_item(ctx, item), so a list holds one
+ * page's text and one object at a time. With skip set too, an item whose
+ * identity and resourceVersion can be read without parsing it (see
+ * tg_kube_list_peek) is first offered to skip, and neither parsed nor
+ * handed on when skip says so. Items of a list that fails on a later
+ * page have been handed out already: the caller treats the list as
+ * failed (result < 0) all the same.
  */
 typedef struct tg_kube_list_req {
 	const char *api_version;
@@ -174,6 +202,10 @@ typedef struct tg_kube_list_req {
 	int result;
 	char *message;
 	json_t *items;
+	/* streaming (optional) */
+	tg_kube_list_item_fn on_item;
+	tg_kube_list_skip_fn skip;
+	void *ctx;
 } tg_kube_list_req;
 
 TG_WUR int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n);
