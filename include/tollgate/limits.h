@@ -714,6 +714,38 @@
  * ed25519 SHA256:...)", a certificate subject). */
 #define TG_MAX_SIGNER_DESC 512
 
+/* OpenPGP (verify/sig/pgppkt.c, pgpkey.c, pgpsig.c) ----------------------- */
+
+/* Bytes of one OpenPGP packet body: an RSA-16384 key is ~2 KiB and a
+ * self-signature with every preference a few hundred bytes; photo IDs
+ * (user attribute packets) above this are refused rather than read. */
+#define TG_MAX_PGP_PACKET 65536
+
+/* Packets in one armoured block or key file: a key with a few user IDs,
+ * subkeys and their signatures is a few dozen; third-party
+ * certifications of a busy key run to hundreds. */
+#define TG_MAX_PGP_PACKETS 4096
+
+/* Primary keys in one openpgp: file of the policy. */
+#define TG_MAX_PGP_KEYS 1000
+
+/* Subkeys and user IDs of one primary key. */
+#define TG_MAX_PGP_SUBKEYS 64
+#define TG_MAX_PGP_UIDS 64
+
+/* Self-signatures verified per key at load (each costs one public key
+ * operation): a key re-signed on every expiry extension has a few. */
+#define TG_MAX_PGP_SELF_SIGS 256
+
+/* Bits of one multiprecision integer (RFC 9580 3.2): RSA-16384. */
+#define TG_MAX_PGP_MPI_BITS 16384
+
+/* Subpackets in one signature's hashed or unhashed area. */
+#define TG_MAX_PGP_SUBPACKETS 128
+
+/* Bytes of a user ID kept for messages and the status. */
+#define TG_MAX_PGP_UID 256
+
 /* The command line ----------------------------------------------------------
  */
 

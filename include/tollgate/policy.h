@@ -521,6 +521,8 @@ bool tg_policy_exception_matches_object(const tg_policy_exception *exc,
 
 /* The SSH keys of a signer (tollgate/sshsig.h). */
 typedef struct tg_ssh_signers tg_ssh_signers;
+/* The OpenPGP keys of a signer (tollgate/openpgp.h). */
+typedef struct tg_pgp_keyring tg_pgp_keyring;
 
 /*
  * commits: (DESIGN.md 3.3): who may change what is deployed. mode head:
@@ -554,9 +556,10 @@ typedef struct tg_policy_x509 {
 typedef struct tg_policy_signer {
 	const char *name;
 	tg_policy_signer_kind kind;
-	const char *path;           /* the key file (resolved), or NULL */
-	const tg_ssh_signers *ssh;  /* TG_SIGNER_SSH / _ALLOWED_SIGNERS */
-	const tg_policy_x509 *x509; /* TG_SIGNER_X509 */
+	const char *path;              /* the key file (resolved), or NULL */
+	const tg_ssh_signers *ssh;     /* TG_SIGNER_SSH / _ALLOWED_SIGNERS */
+	const tg_pgp_keyring *openpgp; /* TG_SIGNER_OPENPGP */
+	const tg_policy_x509 *x509;    /* TG_SIGNER_X509 */
 	unsigned line;
 } tg_policy_signer;
 

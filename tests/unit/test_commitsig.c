@@ -88,12 +88,57 @@ static void test_commitsig_refusals_say_why(void **state)
 	tg_policy_free(p);
 }
 
+/* OpenPGP signers: the gpg signature of tests/data/openpgp/ names its
+ * signer with the key's algorithm and fingerprint; another key is
+ * refused even when the policy lists OpenPGP keys. */
+static void test_commitsig_openpgp_signer(void **state)
+{
+	const char *yaml =
+	        "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nrules:\n"
+	        "- name: r\n  images: ['**']\n  signatures:\n"
+	        "    authorities: [{name: k, key: ../policy/good/keys/"
+	        "release.pub}]\n"
+	        "commits:\n  signers:\n"
+	        "  - {name: team, openpgp: keys.asc}\n";
+	char *dir = tt_src_path("tests/data/openpgp");
+	const tg_policy_commits *c;
+	tg_commitsig_result r;
+	tg_policy *p = NULL;
+	char *sig, *other, *msg;
+	size_t sl, ol, ml;
+
+	(void)state;
+	if (tg_policy_parse(&p, "inline.yaml", yaml, strlen(yaml), dir) < 0)
+		fail_msg("%s", tg_error_last());
+	c = tg_policy_commits_get(p);
+	sig = tt_read_src("tests/data/openpgp/sig-carol", &sl);
+	other = tt_read_src("tests/data/openpgp/sig-other", &ol);
+	msg = tt_read_src("tests/data/openpgp/payload", &ml);
+	assert_int_equal(
+	        tg_commitsig_verify(&r, c, sig, sl, msg, ml, 1767229200), 0);
+	assert_string_equal(r.signer, "team");
+	assert_true(
+	        tg_str_has_prefix(r.signed_by, "team (openpgp ecdsa-p256 "));
+	assert_string_equal(r.info.principal, "Carol <carol@example.com>");
+	assert_int_equal(
+	        tg_commitsig_verify(&r, c, other, ol, msg, ml, 1767229200),
+	        TG_EUNTRUSTED);
+	assert_contains(tg_error_last(), "which no signer of the policy lists");
+	assert_true(tg_str_has_prefix(r.info.key, "ed25519 "));
+	free(sig);
+	free(other);
+	free(msg);
+	free(dir);
+	tg_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		        test_commitsig_names_the_first_signer_that_accepts),
 		cmocka_unit_test(test_commitsig_refusals_say_why),
+		cmocka_unit_test(test_commitsig_openpgp_signer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,7 @@ static int bad_policy_code(const char *name)
 	} codes[] = {
 		{ "duplicate-key.yaml", TG_EPARSE },
 		{ "commits-not-a-key.yaml", TG_EPARSE },
+		{ "commits-openpgp.yaml", TG_EUNTRUSTED },
 		{ "commits-x509-roots-not-pem.yaml", TG_EPARSE },
 		{ "key-missing-file.yaml", TG_ENOTFOUND },
 		{ "key-not-a-key.yaml", TG_EPARSE },

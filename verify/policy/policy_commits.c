@@ -12,6 +12,7 @@
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/cmssig.h"
+#include "tollgate/openpgp.h"
 #include "tollgate/schema.h"
 #include "tollgate/sshsig.h"
 #include "tollgate/util.h"
@@ -93,6 +94,31 @@ static int load_ssh(tg_policy__ctx *c,
 	                         (p->nssh_sets + 1) * sizeof(*p->ssh_sets));
 	p->ssh_sets[p->nssh_sets++] = set;
 	s->ssh = set;
+	return 0;
+}
+
+static int load_openpgp(tg_policy__ctx *c,
+                        tg_policy__loc at,
+                        const char *value,
+                        tg_policy_signer *s)
+{
+	tg_pgp_keyring *set = NULL;
+	tg_policy *p = c->p;
+	char *data = NULL;
+	size_t len;
+	int error;
+
+	if ((error = read_named_file(c, at, value, &s->path, &data, &len)) < 0)
+		return error;
+	error = tg_pgp_keyring_parse(&set, s->path, data, len);
+	free(data);
+	if (error < 0)
+		return tg_policy__perr_code(c, error, at, "%s",
+		                            tg_error_last());
+	p->pgp_sets = tg_realloc(p->pgp_sets,
+	                         (p->npgp_sets + 1) * sizeof(*p->pgp_sets));
+	p->pgp_sets[p->npgp_sets++] = set;
+	s->openpgp = set;
 	return 0;
 }
 
@@ -190,12 +216,7 @@ static int parse_signer(tg_policy__ctx *c,
 	if ((error = tg_policy__get_str(c, v, at, key, true, &file)) < 0)
 		return error;
 	if (s->kind == TG_SIGNER_OPENPGP)
-		return tg_policy__perr(
-		        c, kl,
-		        "OpenPGP signers are not supported by "
-		        "this version of tollgate: sign with SSH "
-		        "keys (gpg.format=ssh) or X.509 (gitsign, "
-		        "smimesign)");
+		return load_openpgp(c, kl, file, s);
 	return load_ssh(c, kl, file, s);
 }
 
@@ -269,6 +290,9 @@ void tg_policy__commits_free(tg_policy *p)
 	for (i = 0; i < p->nssh_sets; i++)
 		tg_ssh_signers_free(p->ssh_sets[i]);
 	free(p->ssh_sets);
+	for (i = 0; i < p->npgp_sets; i++)
+		tg_pgp_keyring_free(p->pgp_sets[i]);
+	free(p->pgp_sets);
 }
 
 const tg_policy_commits *tg_policy_commits_get(const tg_policy *policy)

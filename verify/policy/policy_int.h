@@ -67,6 +67,8 @@ struct tg_policy {
 	tg_policy_commits *commits; /* in mem, or NULL */
 	tg_ssh_signers **ssh_sets;  /* owned */
 	size_t nssh_sets;
+	tg_pgp_keyring **pgp_sets; /* owned */
+	size_t npgp_sets;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "tollgate/cmssig.h"
 #include "tollgate/commitsig.h"
 #include "tollgate/error.h"
+#include "tollgate/openpgp.h"
 #include "tollgate/sshsig.h"
 #include "tollgate/util.h"
 
@@ -76,10 +77,8 @@ static int try_signer(tg_sig_info *info,
 	if (f == FMT_X509)
 		return tg_cmssig_verify(info, s->x509, sig, sig_len, payload,
 		                        payload_len, when);
-	return tg_error_set(TG_EINVALID,
-	                    "%s commit signatures are not supported by this "
-	                    "version of tollgate",
-	                    format_names[f]);
+	return tg_pgpsig_verify(info, s->openpgp, sig, sig_len, payload,
+	                        payload_len, when);
 }
 
 static void set_signed_by(tg_commitsig_result *out, const tg_policy_signer *s)
