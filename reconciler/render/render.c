@@ -21,6 +21,9 @@
 
 #define DEFAULT_TIMEOUT_S 60
 #define KUSTOMIZE "kustomize"
+/* Bytes of a failed renderer's stderr in its message: the message
+ * (TG_ERROR_MAX) has room for them, the unit and renderer's names. */
+#define STDERR_SHOWN (TG_MAX_RENDER_STDERR - 512)
 
 struct tg_render {
 	char **kcmd; /* NULL-terminated */
@@ -357,6 +360,13 @@ static char *trim_stderr(const char *err)
 	return s;
 }
 
+/* Whether a finished run failed in a way whose message quotes stderr. */
+static bool failed(const tg_render__run *run)
+{
+	return !run->timed_out && !run->too_big &&
+	       (WIFSIGNALED(run->status) || WEXITSTATUS(run->status) != 0);
+}
+
 /* The verdict on a finished run: 0, or the reason as an error. */
 static int judge(const tg_render__run *run, const char *renderer)
 {
@@ -467,7 +477,15 @@ static int run_in_tree(tg_render__run *run,
 	run->argv = make_argv(&cwd, r, renderer, dir, top, &run->timeout_s);
 	run->cwd = cwd;
 	r->runs++;
-	if ((error = tg_render__exec(run)) == 0)
+	if ((error = tg_render__exec(run)) == 0 && failed(run)) {
+		/* its stderr goes into messages: no Secret value */
+		char *safe = tg_render__redact(run->err, STDERR_SHOWN, top,
+		                               run->out, run->out_len);
+
+		free(run->err);
+		run->err = safe;
+	}
+	if (error == 0)
 		error = judge(run, renderer);
 out:
 	rm_tree(tmp);

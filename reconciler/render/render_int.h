@@ -69,6 +69,18 @@ typedef struct tg_render__run {
 TG_WUR int tg_render__exec(tg_render__run *r);
 void tg_render__run_clear(tg_render__run *r);
 
+/*
+ * err (a failed renderer's stderr) cut to max bytes, with every Secret
+ * value the private tree top (absolute; NULL: none) or the output out
+ * holds masked as "[redacted]" (redact.c says which values). A new
+ * string.
+ */
+char *tg_render__redact(const char *err,
+                        size_t max,
+                        const char *top,
+                        const char *out,
+                        size_t out_len);
+
 /* The absolute path of the program cmd (searched in PATH unless it holds
  * a '/'), or NULL when there is none (caller frees). */
 char *tg_render__which(const char *cmd);

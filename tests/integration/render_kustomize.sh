@@ -129,6 +129,25 @@ cat >"$P/report/generate.sh" <<'SH'
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-plugin, namespace: shop}\ndata: {rendered: "%s"}\n' "$(cat value.txt)"
 SH
 echo "by-plugin" >"$P/report/value.txt"
+# A failing plugin that prints a Secret's values on stderr: its message
+# reaches the log and the status with the values masked.
+mkdir -p "$P/leak"
+LEAK_TOKEN_B64=$(printf 'Leak-Token-9Zx' | base64)
+cat >"$P/leak/secret.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+data:
+  token: $LEAK_TOKEN_B64
+stringData:
+  password: Leak-Pw-7Hq2xZ
+YAML
+cat >"$P/leak/generate.sh" <<'SH'
+echo "rendering failed; input was:" >&2
+cat secret.yaml >&2
+sed -n 's/^  token: //p' secret.yaml | base64 -d >&2
+exit 2
+SH
 world_commit "kustomize overlays"
 commit1=$(git -C "$W_WORK" rev-parse HEAD)
 
@@ -196,6 +215,24 @@ slog=$(status_log)
 tt_contains "the status commit names the refusal" "$slog" \
 	"clusters/prod/remote (kustomize): clusters/prod/remote/kustomization.yaml:3: resources[1]"
 tt_eq "kustomize ran for web and broken only (refused units never run)" 2 "$(calls)"
+tt_contains "the leaking plugin's unit failed" "$OUT" "unit leak: failed"
+tt_contains "its stderr is in the message, values masked" "$OUT" \
+	"clusters/prod/leak (script): script failed (exit status 2): rendering failed; input was: apiVersion: v1 kind: Secret"
+tt_contains "the status commit carries the masked message" "$slog" \
+	"password: [redacted]"
+status_all=$(git --git-dir="$TT_TMP/git/deploy.git" log -p --format='%s%n%b' \
+	tollgate/status refs/notes/tollgate)
+tt_contains "status.json of the status branch holds the leak unit's message" \
+	"$status_all" '"clusters/prod/leak (script): script failed (exit status 2): rendering failed'
+tt_contains "STATUS.md names the leak unit" "$status_all" "+| leak |"
+tt_contains "the note names the leak unit" "$status_all" "+leak: failed"
+for v in Leak-Pw-7Hq2xZ Leak-Token-9Zx "$LEAK_TOKEN_B64"; do
+	tt_not_contains "no Secret value in tollgate's log ($v)" "$OUT" "$v"
+	tt_not_contains "no Secret value in status.json, STATUS.md, units/, commits, notes ($v)" \
+		"$status_all" "$v"
+	tt_not_contains "no Secret value in the stateDir ($v)" \
+		"$(grep -rl -- "$v" "$W_STATE" || true)" "$W_STATE"
+done
 tt_contains "kustomize was given the unit and the load restrictor" \
 	"$(cat "$CALLS")" "clusters/prod/web --load-restrictor LoadRestrictionsNone"
 
