@@ -19,49 +19,14 @@ done
 	echo "bob@example.com namespaces=\"git\" $(cat "$TT_TMP/bob.pub")"
 	echo "carol@example.com valid-before=\"20200101Z\" $(cat "$TT_TMP/carol.pub")"
 } >"$TT_TMP/allowed_signers"
-commits_policy() {
-	world_policy
-	cat >>"$W_POLICY" <<POLICY
-commits:
-  mode: $1
-  signers:
-    - {name: alice, ssh: $TT_TMP/alice.pub}
-    - {name: team, allowedSigners: $TT_TMP/allowed_signers}
-POLICY
+. "$TG_SOURCE_DIR/tests/lib/commits.sh"
+sign_opts() {
+	echo "-c gpg.format=ssh -c user.signingkey=$TT_TMP/$1"
 }
+COMMITS_SIGNERS="    - {name: alice, ssh: $TT_TMP/alice.pub}
+    - {name: team, allowedSigners: $TT_TMP/allowed_signers}"
 commits_policy head
 alice_fp=$(ssh-keygen -lf "$TT_TMP/alice.pub" | cut -d' ' -f2)
-
-P=$W_WORK/clusters/prod/app
-mkdir -p "$P"
-# content VERSION: the unit's ConfigMap at that version, rendered by
-# kustomize (so rendering, too, must read the verified commit only)
-content() {
-	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {version: "%s"}\n' \
-		"$1" >"$P/cm.yaml"
-	printf 'resources: [cm.yaml]\n' >"$P/kustomization.yaml"
-}
-# commit_as KEY|none MESSAGE: commit everything, signed with KEY's SSH key
-commit_as() {
-	git -C "$W_WORK" add -A
-	if [ "$1" = none ]; then
-		git -C "$W_WORK" commit -q -m "$2"
-	else
-		git -C "$W_WORK" -c gpg.format=ssh -c user.signingkey="$TT_TMP/$1" \
-			commit -q -S -m "$2"
-	fi
-	git -C "$W_WORK" push -q origin HEAD 2>/dev/null
-}
-live() {
-	kc get configmap app -n default -o jsonpath='{.data.version}'
-}
-status_git() {
-	git --git-dir="$TT_TMP/git/deploy.git" "$@"
-}
-once() {
-	tt_run out rc "$TG_BIN" once --config "$W_CONFIG" --health-timeout 1
-	echo "$out" >>"$TT_TMP/once.log"
-}
 
 # 1. signed by a listed key: deployed, the signer named everywhere
 content v1
@@ -140,9 +105,7 @@ commit_as alice "v6 on a branch"
 git -C "$W_WORK" checkout -q main
 printf 'x: 1\n' >"$W_WORK/README.yaml"
 commit_as alice "readme"
-git -C "$W_WORK" -c gpg.format=ssh -c user.signingkey="$TT_TMP/alice" \
-	merge -q -S --no-ff -m "merge feature" feature
-git -C "$W_WORK" push -q origin HEAD 2>/dev/null
+merge_as alice feature "merge feature"
 tt_eq "the head is a merge" 2 \
 	"$(git -C "$W_WORK" cat-file -p HEAD | grep -c '^parent')"
 once
