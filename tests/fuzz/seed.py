@@ -366,7 +366,8 @@ def dictionaries():
 def signed_commits_and_archives():
     """SSH keys, allowed_signers and signatures (a selector byte in front:
     0 keys, 1 allowed_signers, 2 a signature); OCI source layers (the
-    gzip bomb is left out: over MAX, and slow on purpose)."""
+    gzip bomb is left out: over MAX, and slow on purpose); OpenPGP key
+    files (0) and signatures (1); CMS signatures and roots."""
     for f in files("tests/data/sshsig/*.pub"):
         put("sshsig", b"\x00" + read(f))
     for f in files("tests/data/sshsig/allowed_signers"):
@@ -375,6 +376,12 @@ def signed_commits_and_archives():
         put("sshsig", b"\x02" + read(f))
     for f in files("tests/data/archive/good/*", "tests/data/archive/bad/*"):
         put("archive", read(f))
+    for f in files("tests/data/openpgp/*.asc", "tests/data/openpgp/bad/keys-*"):
+        put("openpgp", b"\x00" + read(f))
+    for f in files("tests/data/openpgp/sig-*", "tests/data/openpgp/bad/sig-*"):
+        put("openpgp", b"\x01" + read(f))
+    for f in files("tests/data/cmssig/sig-*", "tests/data/cmssig/*.pem"):
+        put("cmssig", read(f))
 
 
 if __name__ == "__main__":
