@@ -673,6 +673,15 @@ int tg_agent_cycle(tg_cycle_result *r,
 	t.apply = tg_monotonic();
 	report = tg_apply_report(ap);
 	tg_plan_merge_apply_report(doc, r, report, plan);
+	/* The status needs only doc: the objects go before it is built. */
+	json_decref(report);
+	report = NULL;
+	tg_apply_free(ap);
+	ap = NULL;
+	tg_manifest_set_free(set);
+	set = NULL;
+	tg_source_tree_free(tree);
+	tree = NULL;
 	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
 		goto out;
 	log_cycle(r, &t, vs.n);

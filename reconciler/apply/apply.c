@@ -35,7 +35,9 @@ bool apply_valid_label_value(const char *s)
 }
 
 /* Labels and annotations of DESIGN.md 3.5. The commit annotation is added
- * separately so the content hash does not change with every commit. */
+ * separately (stamp_commit) so the content hash does not change with
+ * every commit; one already there (the object is shared and may have been
+ * stamped by an earlier run, or Git carries one) is dropped first. */
 static void decorate(json_t *o, const char *unit_name)
 {
 	json_t *meta = apply_object_member(o, "metadata");
@@ -48,6 +50,7 @@ static void decorate(json_t *o, const char *unit_name)
 		json_object_set_new(labels, TG_LABEL_UNIT,
 		                    json_string(unit_name));
 	json_object_set_new(ann, TG_LABEL_UNIT, json_string(unit_name));
+	json_object_del(ann, TG_ANN_COMMIT);
 }
 
 int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts)
@@ -142,7 +145,7 @@ void tg_apply_add_unit(tg_apply *a,
 		obj *o = &u->objs[i];
 		json_t *meta;
 
-		o->desired = json_deep_copy(objects[i]);
+		o->desired = json_incref(objects[i]);
 		decorate(o->desired, name);
 		meta = json_object_get(o->desired, "metadata");
 		o->api_version = json_string_value(

@@ -34,7 +34,7 @@ enum phase {
 };
 
 typedef struct obj {
-	json_t *desired;                            /* decorated copy, owned */
+	json_t *desired;                            /* decorated, a reference */
 	const char *api_version, *kind, *ns, *name; /* borrowed from desired */
 	enum phase phase;
 	const char *action;

@@ -383,6 +383,13 @@ void tg_plan_settle_netpol(const tg_manifest_set *set,
 	json_decref(skip);
 }
 
+/* A unit decided "planned": added to the apply after every decision. */
+typedef struct planned {
+	const char *name;
+	json_t **objs;
+	size_t n;
+} planned;
+
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
                    tg_cycle_result *r,
@@ -391,7 +398,8 @@ void tg_plan_units(tg_apply *ap,
                    const tg_plan_admission *adm)
 {
 	json_t *units = json_object_get(doc, "units");
-	size_t u;
+	planned *p = tg_calloc(tg_manifest_set_unit_count(set) + 1, sizeof(*p));
+	size_t u, np = 0;
 
 	tg_plan_settle_netpol(set, vs, adm);
 	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
@@ -414,9 +422,15 @@ void tg_plan_units(tg_apply *ap,
 			continue;
 		}
 		json_object_set_new(entry, "verdict", json_string("planned"));
-		tg_apply_add_unit(ap, name, objs, n);
-		free(objs);
+		p[np++] = (planned){ name, objs, n };
 	}
+	/* Apply changes the objects it is given in place (labels, scope):
+	 * only once every unit was decided on the objects as in Git. */
+	for (u = 0; u < np; u++) {
+		tg_apply_add_unit(ap, p[u].name, p[u].objs, p[u].n);
+		free(p[u].objs);
+	}
+	free(p);
 }
 
 /* The apply report ----------------------------------------------------------

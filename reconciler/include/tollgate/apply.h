@@ -52,9 +52,13 @@ tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts);
 void tg_apply_free(tg_apply *a);
 
 /*
- * Add an allowed unit and its desired objects (deep-copied; labels and
- * annotations are added to the copies). Namespaced objects without
- * metadata.namespace go to "default", as with kubectl.
+ * Add an allowed unit and its desired objects. The objects are shared,
+ * not copied (one copy of each desired object in a cycle): a reference is
+ * taken and they are changed in place: tollgate's labels and annotations
+ * added, the namespace set from discovery (namespaced objects without
+ * metadata.namespace go to "default", as with kubectl), the source commit
+ * annotated when applied. Add each unit after every decision that reads
+ * its objects as they came from Git.
  */
 void tg_apply_add_unit(tg_apply *a,
                        const char *unit,
