@@ -631,6 +631,19 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	return 0;
 }
 
+/* The status needs only the cycle's document: the objects of the cycle
+ * go before it is built, so their memory and the status's do not add. */
+static void
+drop_objects(tg_apply **ap, tg_manifest_set **set, tg_source_tree **tree)
+{
+	tg_apply_free(*ap);
+	*ap = NULL;
+	tg_manifest_set_free(*set);
+	*set = NULL;
+	tg_source_tree_free(*tree);
+	*tree = NULL;
+}
+
 int tg_agent_cycle(tg_cycle_result *r,
                    json_t **report_out,
                    tg_agent *a,
@@ -642,10 +655,9 @@ int tg_agent_cycle(tg_cycle_result *r,
 	tg_plan_verdicts vs = { 0 };
 	tg_commit_check cc = { 0 };
 	json_t *doc = NULL, *report = NULL;
-	cycle_times t = { 0 };
+	cycle_times t = { .start = tg_monotonic() };
 	int error;
 
-	t.start = tg_monotonic();
 	memset(r, 0, sizeof(*r));
 	if (report_out)
 		*report_out = NULL;
@@ -673,15 +685,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 	t.apply = tg_monotonic();
 	report = tg_apply_report(ap);
 	tg_plan_merge_apply_report(doc, r, report, plan);
-	/* The status needs only doc: the objects go before it is built. */
-	json_decref(report);
-	report = NULL;
-	tg_apply_free(ap);
-	ap = NULL;
-	tg_manifest_set_free(set);
-	set = NULL;
-	tg_source_tree_free(tree);
-	tree = NULL;
+	drop_objects(&ap, &set, &tree);
 	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
 		goto out;
 	log_cycle(r, &t, vs.n);
