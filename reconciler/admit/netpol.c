@@ -142,6 +142,50 @@ void tg_admit_netpol_cover(json_t *covered,
 	json_object_set_new(covered, "", json_true());
 }
 
+/* What the pods of namespace ns lack with coverage cov and the unit's
+ * own policies. */
+static unsigned lacks(const tg_policy *policy,
+                      const char *ns,
+                      const json_t *cov,
+                      const json_t *own)
+{
+	const tg_policy_workload *rule = tg_policy_workload_for(policy, ns);
+	unsigned have =
+	        (unsigned)(json_integer_value(json_object_get(cov, ns)) |
+	                   json_integer_value(json_object_get(own, ns)));
+
+	return rule ? rule->network_policy & ~have : 0;
+}
+
+bool tg_admit_netpol_sees_change(const tg_policy *policy,
+                                 const tg_manifest_unit *unit,
+                                 const json_t *before,
+                                 const json_t *after)
+{
+	json_t *own = NULL;
+	bool change = false;
+	size_t i;
+
+	for (i = 0; !change && i < tg_manifest_unit_object_count(unit); i++) {
+		const tg_manifest_object *o = tg_manifest_unit_object(unit, i);
+		const char *ns = tg_manifest_object_namespace(o);
+
+		ns = *ns ? ns : "default";
+		if (tg_manifest_object_pod_spec_count(o) == 0 ||
+		    json_integer_value(json_object_get(before, ns)) ==
+		            json_integer_value(json_object_get(after, ns)))
+			continue;
+		if (own == NULL) {
+			own = json_object();
+			tg_admit_netpol_unit(own, unit);
+		}
+		change = lacks(policy, ns, before, own) !=
+		         lacks(policy, ns, after, own);
+	}
+	json_decref(own);
+	return change;
+}
+
 /* Every namespace's default-denied directions, from the NetworkPolicies
  * of the set's valid units, into covered (once: "" marks it done; the
  * plan may have filled it already, leaving out blocked units). */

@@ -234,26 +234,29 @@ static int decide_all(json_t *doc,
 	tg_admit_options ao = { 0 };
 	tg_plan_admission adm = { &ao, policy };
 	json_t *units = json_object(), *doc_cache = json_object();
+	tg_plan_decisions d;
 	int pass = 0, blocked = 0, failed = 0;
 	size_t u;
 
 	ao.inventory_namespace = "tollgate-system";
 	ao.netpol_cache = doc_cache;
 	json_object_set_new(doc, "units", units);
-	tg_plan_settle_netpol(set, vs, &adm);
-	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
-		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
-		json_t *entry = json_object();
-		const char *v =
-		        tg_plan_decide_unit(entry, NULL, set, unit, vs, &adm);
+	tg_plan_decide_all(&d, NULL, set, vs, &adm);
+	for (u = 0; u < d.n; u++) {
+		json_t *entry = d.entries[u];
+		const char *v = d.verdicts[u];
 
 		json_object_set_new(entry, "verdict",
 		                    json_string(v ? v : "pass"));
-		json_object_set_new(units, tg_manifest_unit_name(unit), entry);
+		json_object_set(
+		        units,
+		        tg_manifest_unit_name(tg_manifest_set_unit(set, u)),
+		        entry);
 		pass += v == NULL;
 		blocked += v && !strcmp(v, "blocked");
 		failed += v && !strcmp(v, "failed");
 	}
+	tg_plan_decisions_free(&d);
 	json_object_set_new(doc, "total",
 	                    json_integer(pass + blocked + failed));
 	json_object_set_new(doc, "pass", json_integer(pass));

@@ -332,28 +332,33 @@ static bool unit_has_netpol(const tg_manifest_unit *unit)
 	return false;
 }
 
-/* Decide each unit skip does not name yet; add those not applied to
- * skip. True when one of them held a NetworkPolicy (coverage shrinks). */
-static bool skip_more(json_t *skip,
-                      const tg_manifest_set *set,
-                      const tg_plan_verdicts *vs,
-                      const tg_plan_admission *adm)
+/* Decide unit u into d, replacing what it held. */
+static void decide_into(tg_plan_decisions *d,
+                        size_t u,
+                        const tg_manifest_set *set,
+                        const tg_plan_verdicts *vs,
+                        const tg_plan_admission *adm)
+{
+	json_decref(d->entries[u]);
+	d->entries[u] = json_object();
+	d->verdicts[u] =
+	        tg_plan_decide_unit(d->entries[u], NULL, set,
+	                            tg_manifest_set_unit(set, u), vs, adm);
+}
+
+/* Add to skip the units decided not applied that it does not name yet.
+ * True when one of them held a NetworkPolicy (coverage shrinks). */
+static bool
+skip_more(json_t *skip, const tg_plan_decisions *d, const tg_manifest_set *set)
 {
 	bool more = false;
 	size_t u;
 
-	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
-		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+	for (u = 0; u < d->n; u++) {
+		const tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
 		const char *name = tg_manifest_unit_name(unit);
-		json_t *scratch;
-		const char *v;
 
-		if (json_object_get(skip, name))
-			continue;
-		scratch = json_object();
-		v = tg_plan_decide_unit(scratch, NULL, set, unit, vs, adm);
-		json_decref(scratch);
-		if (!v)
+		if (!d->verdicts[u] || json_object_get(skip, name))
 			continue;
 		json_object_set_new(skip, name, json_true());
 		more = more || unit_has_netpol(unit);
@@ -361,26 +366,69 @@ static bool skip_more(json_t *skip,
 	return more;
 }
 
-void tg_plan_settle_netpol(const tg_manifest_set *set,
-                           const tg_plan_verdicts *vs,
-                           const tg_plan_admission *adm)
+/* Leave out the NetworkPolicies of the units not applied and decide
+ * again the units whose pods lack other policies because of it, until no
+ * more are left out. Blocking a unit only takes policies away, so this ends;
+ * the units not decided again would be decided as they were. */
+static void settle_netpol(tg_plan_decisions *d,
+                          const tg_manifest_set *set,
+                          const tg_plan_verdicts *vs,
+                          const tg_plan_admission *adm)
 {
-	json_t *skip, *cache;
-	bool more = true;
+	json_t *skip = json_object(), *cache = adm->opts->netpol_cache;
+	size_t u;
 
-	if (!adm || !adm->opts || !adm->opts->netpol_cache ||
-	    !policy_needs_netpol(adm->policy))
-		return;
-	cache = adm->opts->netpol_cache;
-	skip = json_object();
-	/* blocking a unit only takes policies away, so this ends; the last
-	 * round left out no policy, so its coverage is the final one */
-	while (more) {
+	while (skip_more(skip, d, set)) {
+		json_t *before = json_copy(cache);
+
 		json_object_clear(cache);
 		tg_admit_netpol_cover(cache, set, skip);
-		more = skip_more(skip, set, vs, adm);
+		for (u = 0; u < d->n; u++)
+			if (tg_admit_netpol_sees_change(
+			            adm->policy, tg_manifest_set_unit(set, u),
+			            before, cache))
+				decide_into(d, u, set, vs, adm);
+		json_decref(before);
 	}
 	json_decref(skip);
+}
+
+void tg_plan_decide_all(tg_plan_decisions *d,
+                        tg_cycle_result *r,
+                        const tg_manifest_set *set,
+                        const tg_plan_verdicts *vs,
+                        const tg_plan_admission *adm)
+{
+	bool settle = adm && adm->opts && adm->opts->netpol_cache &&
+	              policy_needs_netpol(adm->policy);
+	size_t u;
+
+	d->n = tg_manifest_set_unit_count(set);
+	d->entries = tg_calloc(d->n ? d->n : 1, sizeof(*d->entries));
+	d->verdicts = tg_calloc(d->n ? d->n : 1, sizeof(*d->verdicts));
+	if (settle) {
+		/* every valid unit's policies, until some are left out */
+		json_object_clear(adm->opts->netpol_cache);
+		tg_admit_netpol_cover(adm->opts->netpol_cache, set, NULL);
+	}
+	for (u = 0; u < d->n; u++)
+		decide_into(d, u, set, vs, adm);
+	if (settle)
+		settle_netpol(d, set, vs, adm);
+	for (u = 0; r != NULL && u < d->n; u++)
+		count_violations(r,
+		                 json_object_get(d->entries[u], "workloads"));
+}
+
+void tg_plan_decisions_free(tg_plan_decisions *d)
+{
+	size_t u;
+
+	for (u = 0; u < d->n; u++)
+		json_decref(d->entries[u]);
+	free(d->entries);
+	free(d->verdicts);
+	memset(d, 0, sizeof(*d));
 }
 
 /* A unit decided "planned": added to the apply after every decision. */
@@ -398,19 +446,19 @@ void tg_plan_units(tg_apply *ap,
                    const tg_plan_admission *adm)
 {
 	json_t *units = json_object_get(doc, "units");
+	tg_plan_decisions d;
 	planned *p = tg_calloc(tg_manifest_set_unit_count(set) + 1, sizeof(*p));
 	size_t u, np = 0;
 
-	tg_plan_settle_netpol(set, vs, adm);
-	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+	tg_plan_decide_all(&d, r, set, vs, adm);
+	for (u = 0; u < d.n; u++) {
 		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
 		const char *name = tg_manifest_unit_name(unit);
-		json_t *entry = json_object(), **objs = NULL;
-		const char *verdict =
-		        tg_plan_decide_unit(entry, r, set, unit, vs, adm);
+		json_t *entry = d.entries[u], **objs = NULL;
+		const char *verdict = d.verdicts[u];
 		size_t n = 0;
 
-		json_object_set_new(units, name, entry);
+		json_object_set(units, name, entry);
 		r->units++;
 		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {
 			json_object_set_new(entry, "message",
@@ -431,6 +479,7 @@ void tg_plan_units(tg_apply *ap,
 		free(p[u].objs);
 	}
 	free(p);
+	tg_plan_decisions_free(&d);
 }
 
 /* The apply report ----------------------------------------------------------

@@ -119,6 +119,45 @@ tt_contains "fence: shop is blocked too" "$out" "unit shop: blocked"
 tt_contains "fence: shop's reason" "$out" \
 	"namespace shop runs pods but has no default-deny Ingress NetworkPolicy in Git"
 
+# A chain: unit a (blocked: privileged Pod) holds the policy for
+# namespace b; unit b runs pods in b and holds the policy for c; unit c
+# runs pods in c; unit d runs pods in e with its own policy there. a
+# blocked takes b's coverage away, b blocked takes c's: each is decided
+# again when the coverage its pods need changes; d is not affected.
+pod() { # NAME NAMESPACE [privileged]
+	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: %s}\nspec:\n' "$1" "$2"
+	printf '  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n'
+	printf '  containers:\n  - name: app\n    image: registry.example.com/web:1\n'
+	if [ -n "${3:-}" ]; then
+		printf '    securityContext: {privileged: true}\n'
+	else
+		printf '    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n'
+	fi
+}
+netpol() { # NAMESPACE UNIT
+	printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-%s, namespace: %s}\n' "$2" "$1"
+	printf 'spec: {podSelector: {}, policyTypes: [Ingress]}\n'
+}
+mkdir -p "$work/chain/a" "$work/chain/b" "$work/chain/c" "$work/chain/d"
+{ netpol a a; echo ---; netpol b a; echo ---; pod pa a privileged; } > "$work/chain/a/all.yaml"
+{ pod pb b; echo ---; netpol c b; } > "$work/chain/b/all.yaml"
+pod pc c > "$work/chain/c/all.yaml"
+{ pod pd e; echo ---; netpol e d; } > "$work/chain/d/all.yaml"
+tt_run out rc "$TG_BIN" check --policy "$policy" "$work/chain"
+tt_eq "chain: exit 3" 3 "$rc"
+tt_contains "chain: a blocked" "$out" "unit a: blocked (3 workload violations)"
+tt_contains "chain: b blocked (a's policy left out)" "$out" "unit b: blocked (1 workload violation)"
+tt_contains "chain: b's reason" "$out" \
+	"namespace b runs pods but has no default-deny Ingress NetworkPolicy in Git"
+tt_contains "chain: c blocked (b's policy left out)" "$out" "unit c: blocked (1 workload violation)"
+tt_contains "chain: c's reason" "$out" \
+	"namespace c runs pods but has no default-deny Ingress NetworkPolicy in Git"
+tt_contains "chain: d passes with its own policy" "$out" "unit d: pass"
+sed -i 's/privileged: true/allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}/' "$work/chain/a/all.yaml"
+tt_run out rc "$TG_BIN" check --policy "$policy" "$work/chain"
+tt_eq "chain: a fixed: exit 0" 0 "$rc"
+tt_contains "chain: c passes" "$out" "unit c: pass"
+
 # --- the CI example script ---------------------------------------------------------
 tt_run out rc env -C "$work" TOLLGATE="$TG_BIN" TOLLGATE_POLICY="$policy" \
 	DEPLOY_DIR="$repo" "$TG_SOURCE_DIR/examples/ci/tollgate-check.sh"

@@ -79,6 +79,18 @@ void tg_admit_netpol_cover(json_t *covered,
                            const json_t *skip);
 
 /*
+ * Whether what unit's pods lack of the default-deny NetworkPolicies their
+ * namespaces' workload rules require differs between the coverage
+ * before and after (both as tg_admit_netpol_cover fills them; the unit's
+ * own policies count in both): when it does not, the unit's workload
+ * rules decide the same with either.
+ */
+bool tg_admit_netpol_sees_change(const tg_policy *policy,
+                                 const tg_manifest_unit *unit,
+                                 const json_t *before,
+                                 const json_t *after);
+
+/*
  * Check every object of unit against the reserved objects and the scope
  * policy gives it (policy may be NULL: no scopes). set supplies the CRDs
  * of the cycle. Each refused object's reason is appended to reasons

@@ -94,25 +94,36 @@ const char *tg_plan_decide_unit(json_t *entry,
                                 const tg_plan_verdicts *vs,
                                 const tg_plan_admission *adm);
 
+/* Every unit's decision, in the set's order. */
+typedef struct tg_plan_decisions {
+	json_t **entries;      /* each unit's status entry (owned) */
+	const char **verdicts; /* "failed", "blocked" or NULL (apply) */
+	size_t n;
+} tg_plan_decisions;
+
 /*
+ * Decide every unit of set into d (tg_plan_decide_unit), counting the
+ * workload violations of the final decisions into r (may be NULL).
  * A default-deny NetworkPolicy protects its namespace only when its unit
- * is applied: decide the units (without recording anything), leave out
- * the NetworkPolicies of those not applied, and again until no more are
- * left out; the coverage left in adm's netpol_cache is what
- * tg_plan_decide_unit then checks against. Nothing to do when no
- * workload rule asks for a NetworkPolicy or there is no cache.
+ * is applied: the NetworkPolicies of the units not applied are left out
+ * of the coverage (adm's netpol_cache), and the units whose pods run in
+ * a namespace whose coverage that changed are decided again, until no
+ * more policies are left out. Free d with tg_plan_decisions_free().
  */
-void tg_plan_settle_netpol(const tg_manifest_set *set,
-                           const tg_plan_verdicts *vs,
-                           const tg_plan_admission *adm);
+void tg_plan_decide_all(tg_plan_decisions *d,
+                        tg_cycle_result *r,
+                        const tg_manifest_set *set,
+                        const tg_plan_verdicts *vs,
+                        const tg_plan_admission *adm);
+void tg_plan_decisions_free(tg_plan_decisions *d);
 
 /*
  * Decide every unit of set into doc's "units" (verdict "failed",
  * "blocked" or "planned", images, "admission" reasons, message),
  * counting units into r; pin the images of the planned units and hand
  * them to ap; tell ap to keep the objects of the others. A unit with an
- * object the admit stage refuses is blocked whole. Settles the
- * NetworkPolicy coverage first (tg_plan_settle_netpol).
+ * object the admit stage refuses is blocked whole. The decisions are
+ * tg_plan_decide_all's.
  */
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
