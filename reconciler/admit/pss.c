@@ -34,6 +34,7 @@ const json_t *pss_get(const json_t *obj, ...)
 char *pss_show(const json_t *v)
 {
 	char *s, *out;
+	size_t n;
 
 	if (v == NULL || json_is_null(v))
 		return tg_strdup("unset");
@@ -45,7 +46,12 @@ char *pss_show(const json_t *v)
 		return tg_strdup("?");
 	if (strlen(s) <= PSS_SHOW_MAX)
 		return s;
-	out = tg_aprintf("%.*s...", PSS_SHOW_MAX, s);
+	/* cut before a UTF-8 continuation byte, never inside a character:
+	 * the value goes into JSON strings */
+	n = PSS_SHOW_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	out = tg_aprintf("%.*s...", (int)n, s);
 	free(s);
 	return out;
 }
@@ -57,15 +63,62 @@ void pss_violation(pss_pod *p,
                    const char *found,
                    const char *allowed)
 {
-	json_t *v =
-	        json_pack("{s:s,s:s,s:s,s:s,s:s}", "control",
-	                  tg_pss_control_name(control), "level",
-	                  tg_pss_level_name(p->level), "path", path, "found",
-	                  found ? found : "unset", "allowed", allowed);
+	json_t *v = json_object();
 
+	/* every value is valid UTF-8: names of this file, paths made of
+	 * JSON keys and numbers, values shown by pss_show (cut between
+	 * characters) */
+	json_object_set_new_nocheck(
+	        v, "control",
+	        json_string_nocheck(tg_pss_control_name(control)));
+	json_object_set_new_nocheck(
+	        v, "level", json_string_nocheck(tg_pss_level_name(p->level)));
+	json_object_set_new_nocheck(v, "path", json_string_nocheck(path));
+	json_object_set_new_nocheck(
+	        v, "found", json_string_nocheck(found ? found : "unset"));
+	json_object_set_new_nocheck(v, "allowed", json_string_nocheck(allowed));
 	if (container != NULL)
-		json_object_set_new(v, "container", json_string(container));
+		json_object_set_new_nocheck(v, "container",
+		                            json_string_nocheck(container));
 	json_array_append_new(p->out, v);
+}
+
+void pss_sc_read(pss_sc *s, const json_t *sc)
+{
+	static const char *const names[PSS_SC_N] = {
+		[PSS_SC_PRIVILEGED] = "privileged",
+		[PSS_SC_ALLOW_PRIVILEGE_ESCALATION] =
+		        "allowPrivilegeEscalation",
+		[PSS_SC_CAPABILITIES] = "capabilities",
+		[PSS_SC_RUN_AS_NON_ROOT] = "runAsNonRoot",
+		[PSS_SC_RUN_AS_USER] = "runAsUser",
+		[PSS_SC_SECCOMP_PROFILE] = "seccompProfile",
+		[PSS_SC_SELINUX_OPTIONS] = "seLinuxOptions",
+		[PSS_SC_APPARMOR_PROFILE] = "appArmorProfile",
+		[PSS_SC_PROC_MOUNT] = "procMount",
+		[PSS_SC_WINDOWS_OPTIONS] = "windowsOptions",
+		[PSS_SC_SYSCTLS] = "sysctls",
+	};
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	json_object_foreach((json_t *)sc, key, v) {
+		for (i = 0; i < PSS_SC_N; i++)
+			if (key[0] == names[i][0] && !strcmp(key, names[i])) {
+				s->f[i] = v;
+				break;
+			}
+	}
+}
+
+const char *pss_ctr_path(const pss_ctr *c)
+{
+	if (*c->path == '\0')
+		snprintf(c->path, PSS_PATH_MAX, "%s.%s[%zu]", c->base, c->list,
+		         c->index);
+	return c->path;
 }
 
 void pss_each_container(pss_pod *p, pss_ctr_fn fn)
@@ -73,6 +126,7 @@ void pss_each_container(pss_pod *p, pss_ctr_fn fn)
 	static const char *const lists[] = { "containers", "initContainers",
 		                             "ephemeralContainers" };
 	const json_t *list, *c;
+	char path[PSS_PATH_MAX];
 	size_t i, k;
 
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
@@ -86,9 +140,13 @@ void pss_each_container(pss_pod *p, pss_ctr_fn fn)
 				continue; /* an error of the manifest already */
 			ctr.c = c;
 			ctr.sc = json_object_get(c, "securityContext");
+			pss_sc_read(&ctr.s, ctr.sc);
 			ctr.name = name ? name : "";
-			snprintf(ctr.path, sizeof(ctr.path), "%s.%s[%zu]",
-			         p->base, lists[i], k);
+			ctr.base = p->base;
+			ctr.list = lists[i];
+			ctr.index = k;
+			ctr.path = path;
+			path[0] = '\0';
 			fn(p, &ctr);
 		}
 	}
@@ -109,6 +167,7 @@ size_t tg_pss_check(json_t *out,
 	memset(&p, 0, sizeof(p));
 	p.spec = spec;
 	p.sc = json_object_get(spec, "securityContext");
+	pss_sc_read(&p.s, p.sc);
 	p.meta = meta;
 	p.base = base;
 	p.meta_base = meta_base ? meta_base : "metadata";

@@ -29,8 +29,7 @@ static bool in_list(const char *s, const char *const *list)
 /* A boolean field that must be false or unset. */
 static void must_not_be_true(pss_pod *p,
                              tg_pss_control ctl,
-                             const char *ctr,
-                             const char *base,
+                             const pss_ctr *c,
                              const json_t *v,
                              const char *field)
 {
@@ -38,8 +37,8 @@ static void must_not_be_true(pss_pod *p,
 
 	if (!pss_true(v))
 		return;
-	path = tg_aprintf("%s.%s", base, field);
-	pss_violation(p, ctl, ctr, path, "true", "false or unset");
+	path = tg_aprintf("%s.%s", pss_where(p, c), field);
+	pss_violation(p, ctl, pss_who(c), path, "true", "false or unset");
 	free(path);
 }
 
@@ -52,7 +51,7 @@ static void host_namespaces(pss_pod *p)
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		must_not_be_true(p, TG_PSS_HOST_NAMESPACES, NULL, p->base,
+		must_not_be_true(p, TG_PSS_HOST_NAMESPACES, NULL,
 		                 json_object_get(p->spec, fields[i]),
 		                 fields[i]);
 }
@@ -67,7 +66,8 @@ static const char *const baseline_caps[] = {
 
 static void capabilities(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *add = pss_get(c->sc, "capabilities", "add", NULL), *x;
+	const json_t *add = json_object_get(c->s.f[PSS_SC_CAPABILITIES], "add"),
+	             *x;
 	size_t i;
 
 	json_array_foreach(add, i, x) {
@@ -77,7 +77,7 @@ static void capabilities(pss_pod *p, const pss_ctr *c)
 		    in_list(json_string_value(x), baseline_caps))
 			continue;
 		path = tg_aprintf("%s.securityContext.capabilities.add[%zu]",
-		                  c->path, i);
+		                  pss_ctr_path(c), i);
 		found = pss_show(x);
 		pss_violation(p, TG_PSS_CAPABILITIES_BASELINE, c->name, path,
 		              found,
@@ -101,7 +101,7 @@ static void host_ports(pss_pod *p, const pss_ctr *c)
 		if (hp == NULL || json_is_null(hp) ||
 		    (json_is_integer(hp) && json_integer_value(hp) == 0))
 			continue;
-		path = tg_aprintf("%s.ports[%zu].hostPort", c->path, i);
+		path = tg_aprintf("%s.ports[%zu].hostPort", pss_ctr_path(c), i);
 		found = pss_show(hp);
 		pss_violation(p, TG_PSS_HOST_PORTS, c->name, path, found,
 		              "0 or unset");
@@ -121,10 +121,9 @@ static bool selinux_type_ok(const char *t, unsigned minor)
 }
 
 /* seLinuxOptions of a pod or container securityContext at base. */
-static void
-selinux(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
+static void selinux(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
-	const json_t *o = json_object_get(sc, "seLinuxOptions");
+	const json_t *o = sc->f[PSS_SC_SELINUX_OPTIONS];
 	static const char *const empty[] = { "user", "role" };
 	const json_t *v;
 	char *path, *found;
@@ -135,9 +134,9 @@ selinux(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
 	    !(json_is_string(v) &&
 	      selinux_type_ok(json_string_value(v), p->minor))) {
 		path = tg_aprintf("%s.securityContext.seLinuxOptions.type",
-		                  base);
+		                  pss_where(p, c));
 		found = pss_show(v);
-		pss_violation(p, TG_PSS_SELINUX, ctr, path, found,
+		pss_violation(p, TG_PSS_SELINUX, pss_who(c), path, found,
 		              p->minor >= 31
 		                      ? "unset, \"\", container_t, "
 		                        "container_init_t, container_kvm_t, "
@@ -152,10 +151,10 @@ selinux(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
 		if (!v || json_is_null(v) ||
 		    (json_is_string(v) && !*json_string_value(v)))
 			continue;
-		path = tg_aprintf("%s.securityContext.seLinuxOptions.%s", base,
-		                  empty[i]);
+		path = tg_aprintf("%s.securityContext.seLinuxOptions.%s",
+		                  pss_where(p, c), empty[i]);
 		found = pss_show(v);
-		pss_violation(p, TG_PSS_SELINUX, ctr, path, found,
+		pss_violation(p, TG_PSS_SELINUX, pss_who(c), path, found,
 		              "unset or \"\"");
 		free(path);
 		free(found);
@@ -163,66 +162,69 @@ selinux(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
 }
 
 /* appArmorProfile.type of a pod or container securityContext. */
-static void
-apparmor_field(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
+static void apparmor_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
-	const json_t *t = pss_get(sc, "appArmorProfile", "type", NULL);
+	const json_t *t =
+	        json_object_get(sc->f[PSS_SC_APPARMOR_PROFILE], "type");
 	const char *s = json_string_value(t);
 	char *path, *found;
 
 	if (t == NULL || json_is_null(t) ||
 	    (s && (!strcmp(s, "RuntimeDefault") || !strcmp(s, "Localhost"))))
 		return;
-	path = tg_aprintf("%s.securityContext.appArmorProfile.type", base);
+	path = tg_aprintf("%s.securityContext.appArmorProfile.type",
+	                  pss_where(p, c));
 	found = pss_show(t);
-	pss_violation(p, TG_PSS_APPARMOR, ctr, path, found,
+	pss_violation(p, TG_PSS_APPARMOR, pss_who(c), path, found,
 	              "unset, RuntimeDefault, Localhost");
 	free(path);
 	free(found);
 }
 
 /* seccompProfile.type must not be Unconfined (from v1.19). */
-static void
-seccomp_field(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
+static void seccomp_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
-	const json_t *t = pss_get(sc, "seccompProfile", "type", NULL);
+	const json_t *t =
+	        json_object_get(sc->f[PSS_SC_SECCOMP_PROFILE], "type");
 	char *path;
 
 	if (p->minor < 19 || !json_is_string(t) ||
 	    strcmp(json_string_value(t), "Unconfined") != 0)
 		return;
-	path = tg_aprintf("%s.securityContext.seccompProfile.type", base);
-	pss_violation(p, TG_PSS_SECCOMP_BASELINE, ctr, path, "Unconfined",
-	              "unset, RuntimeDefault, Localhost");
+	path = tg_aprintf("%s.securityContext.seccompProfile.type",
+	                  pss_where(p, c));
+	pss_violation(p, TG_PSS_SECCOMP_BASELINE, pss_who(c), path,
+	              "Unconfined", "unset, RuntimeDefault, Localhost");
 	free(path);
 }
 
 static void baseline_container(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *pm = json_object_get(c->sc, "procMount");
+	const json_t *pm = c->s.f[PSS_SC_PROC_MOUNT];
 	char *path, *found;
 
-	must_not_be_true(p, TG_PSS_HOST_PROCESS, c->name, c->path,
-	                 pss_get(c->sc, "windowsOptions", "hostProcess", NULL),
-	                 "securityContext.windowsOptions.hostProcess");
-	must_not_be_true(p, TG_PSS_PRIVILEGED, c->name, c->path,
-	                 json_object_get(c->sc, "privileged"),
+	must_not_be_true(
+	        p, TG_PSS_HOST_PROCESS, c,
+	        json_object_get(c->s.f[PSS_SC_WINDOWS_OPTIONS], "hostProcess"),
+	        "securityContext.windowsOptions.hostProcess");
+	must_not_be_true(p, TG_PSS_PRIVILEGED, c, c->s.f[PSS_SC_PRIVILEGED],
 	                 "securityContext.privileged");
 	capabilities(p, c);
 	host_ports(p, c);
-	apparmor_field(p, c->name, c->path, c->sc);
-	selinux(p, c->name, c->path, c->sc);
+	apparmor_field(p, c, &c->s);
+	selinux(p, c, &c->s);
 	if (pm && !json_is_null(pm) &&
 	    !(json_is_string(pm) &&
 	      !strcmp(json_string_value(pm), "Default"))) {
-		path = tg_aprintf("%s.securityContext.procMount", c->path);
+		path = tg_aprintf("%s.securityContext.procMount",
+		                  pss_ctr_path(c));
 		found = pss_show(pm);
 		pss_violation(p, TG_PSS_PROC_MOUNT, c->name, path, found,
 		              "unset or Default");
 		free(path);
 		free(found);
 	}
-	seccomp_field(p, c->name, c->path, c->sc);
+	seccomp_field(p, c, &c->s);
 }
 
 /* Pod ---------------------------------------------------------------------- */
@@ -274,7 +276,7 @@ static bool sysctl_allowed(const char *name, unsigned minor)
 
 static void sysctls(pss_pod *p)
 {
-	const json_t *list = json_object_get(p->sc, "sysctls"), *s, *n;
+	const json_t *list = p->s.f[PSS_SC_SYSCTLS], *s, *n;
 	size_t i;
 
 	json_array_foreach(list, i, s) {
@@ -338,14 +340,15 @@ static void annotations(pss_pod *p)
 
 void tg_pss_baseline(pss_pod *p)
 {
-	must_not_be_true(p, TG_PSS_HOST_PROCESS, NULL, p->base,
-	                 pss_get(p->sc, "windowsOptions", "hostProcess", NULL),
-	                 "securityContext.windowsOptions.hostProcess");
+	must_not_be_true(
+	        p, TG_PSS_HOST_PROCESS, NULL,
+	        json_object_get(p->s.f[PSS_SC_WINDOWS_OPTIONS], "hostProcess"),
+	        "securityContext.windowsOptions.hostProcess");
 	host_namespaces(p);
 	host_path_volumes(p);
-	apparmor_field(p, NULL, p->base, p->sc);
-	selinux(p, NULL, p->base, p->sc);
-	seccomp_field(p, NULL, p->base, p->sc);
+	apparmor_field(p, NULL, &p->s);
+	selinux(p, NULL, &p->s);
+	seccomp_field(p, NULL, &p->s);
 	sysctls(p);
 	annotations(p);
 	pss_each_container(p, baseline_container);

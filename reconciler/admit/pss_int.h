@@ -13,10 +13,37 @@
 
 #include "tollgate/policy.h"
 
+/* The members of a securityContext the controls read. */
+enum {
+	PSS_SC_PRIVILEGED,
+	PSS_SC_ALLOW_PRIVILEGE_ESCALATION,
+	PSS_SC_CAPABILITIES,
+	PSS_SC_RUN_AS_NON_ROOT,
+	PSS_SC_RUN_AS_USER,
+	PSS_SC_SECCOMP_PROFILE,
+	PSS_SC_SELINUX_OPTIONS,
+	PSS_SC_APPARMOR_PROFILE,
+	PSS_SC_PROC_MOUNT,
+	PSS_SC_WINDOWS_OPTIONS,
+	PSS_SC_SYSCTLS,
+	PSS_SC_N
+};
+
+/* A securityContext's members by PSS_SC_* (NULL when absent), found in
+ * one pass over it rather than one lookup each: every container is read
+ * by every control. */
+typedef struct pss_sc {
+	const json_t *f[PSS_SC_N];
+} pss_sc;
+
+/* Fill s from sc (a securityContext, or NULL or not an object: none). */
+void pss_sc_read(pss_sc *s, const json_t *sc);
+
 /* One pod spec under check. */
 typedef struct pss_pod {
 	const json_t *spec;
 	const json_t *sc;      /* spec.securityContext, or NULL */
+	pss_sc s;              /* its members */
 	const json_t *meta;    /* the metadata beside the spec, or NULL */
 	const char *base;      /* dotted path of spec */
 	const char *meta_base; /* dotted path of meta */
@@ -26,15 +53,36 @@ typedef struct pss_pod {
 	json_t *out;           /* violations */
 } pss_pod;
 
+/* Bytes of a container's path ("spec.template.spec.containers[0]"; cut
+ * when longer). */
+#define PSS_PATH_MAX 1024
+
 /* One container of the pod spec (containers, initContainers or
  * ephemeralContainers). */
 typedef struct pss_ctr {
 	const json_t *c;
 	const json_t *sc; /* its securityContext, or NULL */
+	pss_sc s;         /* its members */
 	const char *name; /* "" when it has none */
-	char path[1024]; /* "spec.template.spec.containers[0]" (cut when longer)
-	                  */
+	const char *base; /* the pod spec's dotted path */
+	const char *list; /* "containers", ... */
+	size_t index;     /* in list */
+	char *path;       /* PSS_PATH_MAX bytes, "" until pss_ctr_path */
 } pss_ctr;
+
+/* The container's dotted path, made when a violation first needs it. */
+const char *pss_ctr_path(const pss_ctr *c);
+
+/* Where a check of the pod (c NULL) or of container c reports: the
+ * dotted path and the container's name (NULL for the pod). */
+static inline const char *pss_where(const pss_pod *p, const pss_ctr *c)
+{
+	return c ? pss_ctr_path(c) : p->base;
+}
+static inline const char *pss_who(const pss_ctr *c)
+{
+	return c ? c->name : NULL;
+}
 
 typedef void (*pss_ctr_fn)(pss_pod *p, const pss_ctr *c);
 

@@ -66,13 +66,13 @@ static void restricted_volumes(pss_pod *p)
 
 static void privilege_escalation(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *v = json_object_get(c->sc, "allowPrivilegeEscalation");
+	const json_t *v = c->s.f[PSS_SC_ALLOW_PRIVILEGE_ESCALATION];
 	char *path, *found;
 
 	if (json_is_false(v))
 		return;
 	path = tg_aprintf("%s.securityContext.allowPrivilegeEscalation",
-	                  c->path);
+	                  pss_ctr_path(c));
 	found = pss_show(v);
 	pss_violation(p, TG_PSS_ALLOW_PRIVILEGE_ESCALATION, c->name, path,
 	              found, "false");
@@ -82,18 +82,18 @@ static void privilege_escalation(pss_pod *p, const pss_ctr *c)
 
 static void run_as_non_root(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *v = json_object_get(c->sc, "runAsNonRoot");
+	const json_t *v = c->s.f[PSS_SC_RUN_AS_NON_ROOT];
 	char *path, *found;
 
 	if (json_is_true(v))
 		return;
 	/* unset: the pod's value applies (a false pod value is reported on
 	 * the pod) */
-	if ((v == NULL || json_is_null(v)) && json_is_object(p->sc) &&
-	    json_object_get(p->sc, "runAsNonRoot") != NULL &&
-	    !json_is_null(json_object_get(p->sc, "runAsNonRoot")))
+	if ((v == NULL || json_is_null(v)) &&
+	    p->s.f[PSS_SC_RUN_AS_NON_ROOT] != NULL &&
+	    !json_is_null(p->s.f[PSS_SC_RUN_AS_NON_ROOT]))
 		return;
-	path = tg_aprintf("%s.securityContext.runAsNonRoot", c->path);
+	path = tg_aprintf("%s.securityContext.runAsNonRoot", pss_ctr_path(c));
 	found = (v == NULL || json_is_null(v))
 	                ? tg_aprintf("unset (and %s.securityContext."
 	                             "runAsNonRoot is unset)",
@@ -105,16 +105,15 @@ static void run_as_non_root(pss_pod *p, const pss_ctr *c)
 	free(found);
 }
 
-static void
-run_as_user(pss_pod *p, const char *ctr, const char *base, const json_t *sc)
+static void run_as_user(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
-	const json_t *v = json_object_get(sc, "runAsUser");
+	const json_t *v = sc->f[PSS_SC_RUN_AS_USER];
 	char *path;
 
 	if (p->minor < 23 || !json_is_integer(v) || json_integer_value(v) != 0)
 		return;
-	path = tg_aprintf("%s.securityContext.runAsUser", base);
-	pss_violation(p, TG_PSS_RUN_AS_USER, ctr, path, "0",
+	path = tg_aprintf("%s.securityContext.runAsUser", pss_where(p, c));
+	pss_violation(p, TG_PSS_RUN_AS_USER, pss_who(c), path, "0",
 	              "a non-zero UID or unset");
 	free(path);
 }
@@ -128,8 +127,10 @@ static bool seccomp_ok(const json_t *t)
 
 static void seccomp(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *t = pss_get(c->sc, "seccompProfile", "type", NULL);
-	const json_t *pt = pss_get(p->sc, "seccompProfile", "type", NULL);
+	const json_t *t =
+	        json_object_get(c->s.f[PSS_SC_SECCOMP_PROFILE], "type");
+	const json_t *pt =
+	        json_object_get(p->s.f[PSS_SC_SECCOMP_PROFILE], "type");
 	char *path, *found;
 
 	if (seccomp_ok(t))
@@ -138,7 +139,8 @@ static void seccomp(pss_pod *p, const pss_ctr *c)
 	 * the pod) */
 	if ((t == NULL || json_is_null(t)) && pt != NULL && !json_is_null(pt))
 		return;
-	path = tg_aprintf("%s.securityContext.seccompProfile.type", c->path);
+	path = tg_aprintf("%s.securityContext.seccompProfile.type",
+	                  pss_ctr_path(c));
 	found = (t == NULL || json_is_null(t))
 	                ? tg_aprintf("unset (and %s.securityContext."
 	                             "seccompProfile.type is unset)",
@@ -164,7 +166,7 @@ static bool drops_all(const json_t *drop)
 
 static void capabilities(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *caps = json_object_get(c->sc, "capabilities");
+	const json_t *caps = c->s.f[PSS_SC_CAPABILITIES];
 	const json_t *drop = json_object_get(caps, "drop");
 	const json_t *add = json_object_get(caps, "add"), *x;
 	char *path, *found;
@@ -172,7 +174,7 @@ static void capabilities(pss_pod *p, const pss_ctr *c)
 
 	if (!drops_all(drop)) {
 		path = tg_aprintf("%s.securityContext.capabilities.drop",
-		                  c->path);
+		                  pss_ctr_path(c));
 		found = pss_show(drop);
 		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
 		              found, "a list that includes ALL");
@@ -184,7 +186,7 @@ static void capabilities(pss_pod *p, const pss_ctr *c)
 		    !strcmp(json_string_value(x), "NET_BIND_SERVICE"))
 			continue;
 		path = tg_aprintf("%s.securityContext.capabilities.add[%zu]",
-		                  c->path, i);
+		                  pss_ctr_path(c), i);
 		found = pss_show(x);
 		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
 		              found, "NET_BIND_SERVICE only");
@@ -200,7 +202,7 @@ static void restricted_container(pss_pod *p, const pss_ctr *c)
 	if (p->minor >= 8 && linux_only)
 		privilege_escalation(p, c);
 	run_as_non_root(p, c);
-	run_as_user(p, c->name, c->path, c->sc);
+	run_as_user(p, c, &c->s);
 	if (p->minor >= 19 && linux_only)
 		seccomp(p, c);
 	if (p->minor >= 22 && linux_only)
@@ -212,8 +214,9 @@ static void restricted_container(pss_pod *p, const pss_ctr *c)
 /* Pod-level values that are wrong whatever the containers say. */
 static void restricted_pod(pss_pod *p)
 {
-	const json_t *nr = json_object_get(p->sc, "runAsNonRoot");
-	const json_t *t = pss_get(p->sc, "seccompProfile", "type", NULL);
+	const json_t *nr = p->s.f[PSS_SC_RUN_AS_NON_ROOT];
+	const json_t *t =
+	        json_object_get(p->s.f[PSS_SC_SECCOMP_PROFILE], "type");
 	char *path, *found;
 
 	if (nr != NULL && !json_is_null(nr) && !json_is_true(nr)) {
@@ -224,7 +227,7 @@ static void restricted_pod(pss_pod *p)
 		free(path);
 		free(found);
 	}
-	run_as_user(p, NULL, p->base, p->sc);
+	run_as_user(p, NULL, &p->s);
 	if (p->minor >= 19 && !(p->windows && p->minor >= 25) && t != NULL &&
 	    !json_is_null(t) && !seccomp_ok(t)) {
 		path = tg_aprintf("%s.securityContext.seccompProfile.type",

@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "tollgate/admit.h"
-#include "tollgate/buf.h"
-#include "tollgate/limits.h"
 #include "tollgate/util.h"
 #include "workloads_int.h"
 
@@ -30,27 +28,30 @@ static bool is_index(const char *seg, size_t n)
 
 char *tg_admit_dotted_path(const char *pointer)
 {
-	tg_buf b;
+	/* "/0" (2 bytes) becomes "[0]" (3): at most half as long again */
+	size_t n = strlen(pointer);
+	char *out = tg_malloc(n + n / 2 + 2), *o = out;
 	const char *p = pointer;
-	int error = 0;
 
-	tg_buf_init(&b, TG_MAX_IMAGE_POINTER_BYTES * 2);
-	while (*p == '/' && error == 0) {
-		const char *end = strchr(p + 1, '/');
-		size_t n = end ? (size_t)(end - p - 1) : strlen(p + 1);
+	while (*p == '/') {
+		const char *seg = p + 1, *end = strchr(seg, '/');
+		size_t len = end ? (size_t)(end - seg) : strlen(seg);
 
-		if (is_index(p + 1, n))
-			error = tg_buf_printf(&b, "[%.*s]", (int)n, p + 1);
-		else
-			error = tg_buf_printf(&b, "%s%.*s", b.len ? "." : "",
-			                      (int)n, p + 1);
-		p += n + 1;
+		if (is_index(seg, len)) {
+			*o++ = '[';
+			memcpy(o, seg, len);
+			o += len;
+			*o++ = ']';
+		} else {
+			if (o != out)
+				*o++ = '.';
+			memcpy(o, seg, len);
+			o += len;
+		}
+		p = seg + len;
 	}
-	if (error < 0 || b.data == NULL) {
-		tg_buf_free(&b);
-		return tg_strdup(error < 0 ? pointer : "");
-	}
-	return tg_buf_detach(NULL, &b);
+	*o = '\0';
+	return out;
 }
 
 /* The value at the RFC 6901 pointer (as the manifest module writes
@@ -91,7 +92,9 @@ pod_meta(char **meta_pointer, const json_t *obj, const char *pointer)
 	*meta_pointer = NULL;
 	if (n < 5 || strcmp(pointer + n - 5, "/spec") != 0)
 		return NULL;
-	*meta_pointer = tg_aprintf("%.*s/metadata", (int)(n - 5), pointer);
+	*meta_pointer = tg_malloc(n + 5); /* "/spec" -> "/metadata" */
+	memcpy(*meta_pointer, pointer, n - 5);
+	memcpy(*meta_pointer + n - 5, "/metadata", sizeof("/metadata"));
 	return at_pointer(obj, *meta_pointer);
 }
 
@@ -156,47 +159,103 @@ void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e)
 
 /* Violations --------------------------------------------------------------- */
 
+/* The strings of parts (NULL-terminated) one after the other; cheaper
+ * than a printf for the thousands of violations of a big tree. */
+static char *concat(const char *const *parts)
+{
+	size_t n = 1, i;
+	char *out, *o;
+
+	for (i = 0; parts[i]; i++)
+		n += strlen(parts[i]);
+	out = o = tg_malloc(n);
+	for (i = 0; parts[i]; i++) {
+		size_t len = strlen(parts[i]);
+
+		memcpy(o, parts[i], len);
+		o += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+static const char *member(const json_t *v, const char *key)
+{
+	const char *s = json_string_value(json_object_get(v, key));
+
+	return s ? s : "";
+}
+
+/* The message of v: "<object>: container <c>: <path>: <found>; allowed:
+ * <allowed> (<level>: <control>)" unless v has one; then whether an
+ * exception waives it or expired. */
+static char *violation_message(const wl_obj *o,
+                               const json_t *v,
+                               const tg_policy_exception *e,
+                               const char *expired)
+{
+	const char *ctr = json_string_value(json_object_get(v, "container"));
+	const char *given = json_string_value(json_object_get(v, "message"));
+	const char *tail[] = { e         ? "; waived by exception "
+		               : expired ? "; exception "
+		                         : "",
+		               e         ? e->name
+		               : expired ? expired
+		                         : "",
+		               !e && expired ? " expired" : "", NULL };
+	const char *parts[] = { o->describe,
+		                ": ",
+		                ctr ? "container " : "",
+		                ctr ? ctr : "",
+		                ctr ? ": " : "",
+		                member(v, "path"),
+		                ": ",
+		                member(v, "found"),
+		                "; allowed: ",
+		                member(v, "allowed"),
+		                " (",
+		                member(v, "level"),
+		                ": ",
+		                member(v, "control"),
+		                ")",
+		                tail[0],
+		                tail[1],
+		                tail[2],
+		                NULL };
+
+	if (given) {
+		const char *g[] = { given, tail[0], tail[1], tail[2], NULL };
+		return concat(g);
+	}
+	return concat(parts);
+}
+
 void tg_admit_add_violation(wl_ctx *w,
                             wl_obj *o,
                             json_t *v,
                             const tg_policy_exception *e,
                             const char *expired)
 {
-	const char *ctr = json_string_value(json_object_get(v, "container"));
-	char *m, *base;
+	char *m;
 
-	if (o->describe == NULL)
-		o->describe = tg_aprintf("%s %s/%s", o->kind, o->ns, o->name);
-
-	json_object_set_new(v, "object", json_string(o->describe));
-	json_object_set_new(v, "file", json_string(o->file));
-	json_object_set_new(v, "rule", json_string(o->rule->name));
-	json_object_set_new(v, "mode",
-	                    json_string(o->rule->mode == TG_POLICY_WARN
-	                                        ? "warn"
-	                                        : "enforce"));
-	base = json_string_value(json_object_get(v, "message"))
-	               ? tg_strdup(json_string_value(
-	                         json_object_get(v, "message")))
-	               : tg_aprintf(
-	                         "%s: %s%s%s%s: %s; allowed: %s (%s: %s)",
-	                         o->describe, ctr ? "container " : "",
-	                         ctr ? ctr : "", ctr ? ": " : "",
-	                         json_string_value(json_object_get(v, "path")),
-	                         json_string_value(json_object_get(v, "found")),
-	                         json_string_value(
-	                                 json_object_get(v, "allowed")),
-	                         json_string_value(json_object_get(v, "level")),
-	                         json_string_value(
-	                                 json_object_get(v, "control")));
-	if (e)
-		m = tg_aprintf("%s; waived by exception %s", base, e->name);
-	else if (expired)
-		m = tg_aprintf("%s; exception %s expired", base, expired);
-	else
-		m = tg_strdup(base);
-	free(base);
-	json_object_set_new(v, "message", json_string(m));
+	if (o->describe == NULL) {
+		const char *d[] = { o->kind, " ", o->ns, "/", o->name, NULL };
+		o->describe = concat(d);
+	}
+	m = violation_message(o, v, e, expired);
+	/* JSON strings of the manifest, names of the policy (YAML is
+	 * UTF-8), constants, and the message made of them: valid UTF-8. The
+	 * file name comes from the file system: checked. */
+	json_object_set_new_nocheck(v, "object",
+	                            json_string_nocheck(o->describe));
+	json_object_set_new_nocheck(v, "file", json_string(o->file));
+	json_object_set_new_nocheck(v, "rule",
+	                            json_string_nocheck(o->rule->name));
+	json_object_set_new_nocheck(
+	        v, "mode",
+	        json_string_nocheck(
+	                o->rule->mode == TG_POLICY_WARN ? "warn" : "enforce"));
+	json_object_set_new_nocheck(v, "message", json_string_nocheck(m));
 	free(m);
 	if (e) {
 		json_object_set_new(v, "waivedBy", json_string(e->name));

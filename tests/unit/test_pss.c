@@ -445,6 +445,36 @@ static void test_pss_violation_fields(void **state)
 	json_decref(out);
 }
 
+/* A long value is shown cut, between UTF-8 characters: the violation
+ * keeps its "found" (a cut inside a character is no JSON string). */
+static void test_pss_found_cut_utf8(void **state)
+{
+	char type[200], *spec_text;
+	json_t *spec, *out = json_array();
+	const char *found;
+
+	(void)state;
+	memset(type, 'a', 119);
+	strcpy(type + 119, "\xc3\xa9tail"); /* "é" over bytes 119-120 */
+	spec_text = tg_aprintf("{\"securityContext\":{\"seLinuxOptions\":{"
+	                       "\"type\":\"%s\"}},\"containers\":[{\"name\":"
+	                       "\"a\",\"image\":\"x\"}]}",
+	                       type);
+	spec = json_loads(spec_text, 0, NULL);
+	assert_non_null(spec);
+	assert_int_equal(tg_pss_check(out, spec, NULL, "spec", "metadata",
+	                              TG_PSS_LEVEL_BASELINE, LATEST),
+	                 1);
+	found = json_string_value(
+	        json_object_get(json_array_get(out, 0), "found"));
+	assert_non_null(found);
+	assert_int_equal(strlen(found), 119 + 3);
+	assert_string_equal(found + 119, "...");
+	free(spec_text);
+	json_decref(spec);
+	json_decref(out);
+}
+
 static void test_pss_dotted_path(void **state)
 {
 	char *p = tg_admit_dotted_path("/spec/jobTemplate/spec/template/spec");
@@ -464,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_pss_restricted_controls),
 		cmocka_unit_test(test_pss_violation_fields),
 		cmocka_unit_test(test_pss_dotted_path),
+		cmocka_unit_test(test_pss_found_cut_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
