@@ -68,6 +68,10 @@
  * built from small inputs). */
 #define TG_MAX_RENDER_OUTPUT (64u * 1024 * 1024)
 
+/* Renderers run at once (render.parallel; the default is one per CPU,
+ * at most this). */
+#define TG_MAX_RENDER_PARALLEL 64
+
 /* Bytes of a renderer's stderr kept, and shown in the unit's error. */
 #define TG_MAX_RENDER_STDERR 2048
 

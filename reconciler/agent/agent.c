@@ -175,6 +175,7 @@ int tg_agent_open_render(tg_render **out, const tg_config *cfg)
 	ro.kustomize_timeout = cfg->render.kustomize_timeout;
 	ro.plugins = cfg->render.plugins;
 	ro.nplugins = cfg->render.nplugins;
+	ro.parallel = cfg->render.parallel;
 	ro.state_dir = cfg->state_dir;
 	return tg_render_new(out, &ro);
 }

@@ -109,6 +109,7 @@ int tg_cli_open_render(tg_render **out, const char *config)
 		ro.kustomize_timeout = c->render.kustomize_timeout;
 		ro.plugins = c->render.plugins;
 		ro.nplugins = c->render.nplugins;
+		ro.parallel = c->render.parallel;
 	}
 	error = tg_render_new(out, &ro);
 	tg_config_free(c);

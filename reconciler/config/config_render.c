@@ -157,9 +157,32 @@ static void read_plugin(tg_config__ctx *x,
 	tg_config__get_duration(x, v, k, "timeout", 1, &p->timeout);
 }
 
+/* render.parallel: renderers run at once, 1..TG_MAX_RENDER_PARALLEL. */
+static void
+read_parallel(tg_config__ctx *x, const json_t *r, const tg_config__key *rk)
+{
+	tg_config__key k;
+	json_t *v = tg_config__member(x, r, rk, "parallel", TG_SCHEMA_INTEGER,
+	                              false, &k);
+
+	if (!v)
+		return;
+	if (json_integer_value(v) < 1 ||
+	    json_integer_value(v) > TG_MAX_RENDER_PARALLEL) {
+		tg_config__error(x, &k, TG_EINVALID,
+		                 "%lld renderers at once: must be 1 to %d "
+		                 "(TG_MAX_RENDER_PARALLEL)",
+		                 (long long)json_integer_value(v),
+		                 TG_MAX_RENDER_PARALLEL);
+		return;
+	}
+	x->c->render.parallel = (unsigned)json_integer_value(v);
+}
+
 void tg_config__read_render(tg_config__ctx *x, const json_t *root)
 {
-	static const char *const known[] = { "kustomize", "plugins", NULL };
+	static const char *const known[] = { "kustomize", "plugins", "parallel",
+		                             NULL };
 	tg_config__key k, pk, ek;
 	json_t *r = tg_config__get_map(x, root, NULL, "render", &k, known);
 	json_t *arr, *v;
@@ -168,6 +191,7 @@ void tg_config__read_render(tg_config__ctx *x, const json_t *root)
 	if (!r)
 		return;
 	read_kustomize(x, r, &k);
+	read_parallel(x, r, &k);
 	arr = tg_config__member(x, r, &k, "plugins", TG_SCHEMA_LIST, false,
 	                        &pk);
 	if (!arr)

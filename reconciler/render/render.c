@@ -25,16 +25,6 @@
  * (TG_ERROR_MAX) has room for them, the unit and renderer's names. */
 #define STDERR_SHOWN (TG_MAX_RENDER_STDERR - 512)
 
-struct tg_render {
-	char **kcmd; /* NULL-terminated */
-	size_t nkcmd;
-	int64_t ktimeout;
-	tg_config_render_plugin *plugins; /* copies */
-	size_t nplugins;
-	char *state_dir;
-	size_t runs, hits;
-};
-
 static char **strv_dup(const char *const *v, size_t n)
 {
 	char **out = tg_calloc(n + 1, sizeof(char *));
@@ -52,6 +42,16 @@ static void strv_free(char **v)
 	for (i = 0; v && v[i]; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* One renderer per online CPU, within TG_MAX_RENDER_PARALLEL. */
+static size_t default_parallel(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1                        ? 1
+	       : n > TG_MAX_RENDER_PARALLEL ? TG_MAX_RENDER_PARALLEL
+	                                    : (size_t)n;
 }
 
 int tg_render_new(tg_render **out, const tg_render_options *o)
@@ -90,6 +90,7 @@ int tg_render_new(tg_render **out, const tg_render_options *o)
 	}
 	r->nplugins = o->nplugins;
 	r->state_dir = o->state_dir ? tg_strdup(o->state_dir) : NULL;
+	r->parallel = o->parallel ? o->parallel : default_parallel();
 	*out = r;
 	return 0;
 }
@@ -191,68 +192,6 @@ int tg_render_detect(const char **name_out,
 		}
 		*name_out = r->plugins[i].name;
 		first_file = file;
-	}
-	return 0;
-}
-
-/* Cache -------------------------------------------------------------- */
-
-/*
- * The cache key: the renderer's argv and every tree and file the unit
- * reaches with its Git id (a tree id covers everything below it). false
- * when there is no cache (no state_dir, or an fs without ids).
- */
-static bool cache_key(char out[65],
-                      const tg_render *r,
-                      char **argv,
-                      const tg_render__reach *reach)
-{
-	tg_buf b;
-	unsigned char md[TG_SHA256_LEN];
-	size_t i;
-	bool ok = r->state_dir != NULL;
-
-	tg_buf_init(&b, (size_t)64 * 1024 * 1024);
-	for (i = 0; argv[i] && ok; i++)
-		ok = tg_buf_printf(&b, "arg %s\n", argv[i]) == 0;
-	for (i = 0; i < reach->n && ok; i++)
-		ok = reach->v[i].id[0] &&
-		     tg_buf_printf(&b, "%s %s %s\n",
-		                   reach->v[i].kind == TG_RENDER_DIR ? "tree"
-		                                                     : "blob",
-		                   reach->v[i].id, reach->v[i].path) == 0;
-	if (ok) {
-		tg_sha256(md, b.data ? b.data : "", b.len);
-		tg_hex_encode(out, md, sizeof(md));
-	}
-	tg_buf_free(&b);
-	return ok;
-}
-
-static char *cache_path(const tg_render *r, const char *key, const char *ext)
-{
-	return tg_aprintf("%s/render/%s.%s", r->state_dir, key, ext);
-}
-
-/* Create state_dir/render (0700: rendered Secrets may be in it). */
-static int render_dir(char **out, const tg_render *r)
-{
-	const char *base = r->state_dir;
-
-	if (!base) {
-		base = getenv("TMPDIR");
-		*out = tg_strdup(base && *base ? base : "/tmp");
-		return 0;
-	}
-	*out = tg_aprintf("%s/render", base);
-	if ((mkdir(base, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(*out, 0700) < 0 && errno != EEXIST)) {
-		int error = tg_error_set(TG_EIO, "%s: cannot create: %s", *out,
-		                         strerror(errno));
-
-		free(*out);
-		*out = NULL;
-		return error;
 	}
 	return 0;
 }
@@ -448,115 +387,191 @@ static int reach_of(tg_render__reach *reach,
 	return 0;
 }
 
-/* Write the private tree under a fresh directory of base and run. */
-static int run_in_tree(tg_render__run *run,
-                       tg_render *r,
-                       const tg_render_fs *fs,
-                       const tg_render__reach *reach,
-                       const char *base,
-                       const char *renderer,
-                       const char *dir)
+/* Jobs -------------------------------------------------------------- */
+
+/* One job in the hands of the scheduler. */
+typedef struct slot {
+	tg_render_job *job;
+	tg_render__reach reach;
+	char key[65];
+	bool cached, busy;
+	char *tmp, *top, *cwd;
+	tg_render__run run;
+} slot;
+
+/* The job failed with error and the message in tg_error_last(). */
+static void job_fail(tg_render_job *job, int error)
 {
-	char *tmp = tg_aprintf("%s/tollgate-render-XXXXXX", base);
-	char *top = NULL, *cwd = NULL;
+	job->error = error;
+	job->message = tg_strdup(tg_error_last());
+	tg_error_clear();
+}
+
+/* The result of job from the cache: true when there was one. */
+static bool from_cache(slot *sl, tg_render *r, const tg_render_fs *fs)
+{
+	tg_render_job *job = sl->job;
+	char *cwd = NULL, **argv;
+	int error, hit = 0;
+
+	if ((error = reach_of(&sl->reach, fs, job->dir, job->renderer)) < 0) {
+		job_fail(job, error);
+		return true;
+	}
+	argv = make_argv(&cwd, r, job->renderer, job->dir, "",
+	                 &sl->run.timeout_s);
+	sl->cached = tg_render__cache_key(sl->key, r, argv, &sl->reach);
+	strv_free(argv);
+	free(cwd);
+	if (sl->cached)
+		hit = tg_render__cache_get(&job->out, &job->len, &job->message,
+		                           r, sl->key);
+	if (hit == 2)
+		job->error = TG_ERROR;
+	return hit != 0;
+}
+
+/* The private tree of job under a fresh directory of state_dir/render. */
+static int make_tree(slot *sl, tg_render *r, const tg_render_fs *fs)
+{
+	char *base = NULL;
 	int error;
 
-	if (!mkdtemp(tmp)) {
-		error = tg_error_set(TG_EIO, "%s: %s", tmp, strerror(errno));
-		free(tmp);
+	if ((error = tg_render__state_dir(&base, r)) < 0)
+		return error;
+	sl->tmp = tg_aprintf("%s/tollgate-render-XXXXXX", base);
+	free(base);
+	if (!mkdtemp(sl->tmp)) {
+		error = tg_error_set(TG_EIO, "%s: %s", sl->tmp,
+		                     strerror(errno));
+		free(sl->tmp);
+		sl->tmp = NULL;
 		return error;
 	}
-	top = tg_path_join(tmp, "tree");
-	run->home = tg_path_join(tmp, "home");
-	if (mkdir(top, 0700) < 0 || mkdir(run->home, 0700) < 0) {
-		error = tg_error_set(TG_EIO, "%s: %s", tmp, strerror(errno));
-		goto out;
+	sl->top = tg_path_join(sl->tmp, "tree");
+	sl->run.home = tg_path_join(sl->tmp, "home");
+	if (mkdir(sl->top, 0700) < 0 || mkdir(sl->run.home, 0700) < 0)
+		return tg_error_set(TG_EIO, "%s: %s", sl->tmp, strerror(errno));
+	return write_tree(fs, &sl->reach, sl->top);
+}
+
+/* Release what the slot holds (the job's results stay). */
+static void slot_clear(slot *sl)
+{
+	rm_tree(sl->tmp);
+	free((char *)sl->run.home);
+	strv_free(sl->run.argv);
+	tg_render__run_clear(&sl->run);
+	tg_render__reach_free(&sl->reach);
+	free(sl->cwd);
+	free(sl->top);
+	free(sl->tmp);
+	memset(sl, 0, sizeof(*sl));
+}
+
+/* Take job into sl: done at once (cached, refused, cannot start), or its
+ * renderer started (sl->busy). */
+static void
+slot_start(slot *sl, tg_render *r, const tg_render_fs *fs, tg_render_job *job)
+{
+	int error;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->job = job;
+	if (from_cache(sl, r, fs)) {
+		slot_clear(sl);
+		return;
 	}
-	if ((error = write_tree(fs, reach, top)) < 0)
-		goto out;
-	run->argv = make_argv(&cwd, r, renderer, dir, top, &run->timeout_s);
-	run->cwd = cwd;
-	r->runs++;
-	if ((error = tg_render__exec(run)) == 0 && failed(run)) {
+	if ((error = make_tree(sl, r, fs)) == 0) {
+		sl->run.argv = make_argv(&sl->cwd, r, job->renderer, job->dir,
+		                         sl->top, &sl->run.timeout_s);
+		sl->run.cwd = sl->cwd;
+		r->runs++;
+		error = tg_render__start(&sl->run);
+	}
+	if (error < 0) {
+		job_fail(job, error);
+		slot_clear(sl);
+		return;
+	}
+	sl->busy = true;
+}
+
+/* The renderer of sl has ended: judge it, keep the result, clear sl. */
+static void slot_end(slot *sl, tg_render *r)
+{
+	tg_render_job *job = sl->job;
+	tg_render__run *run = &sl->run;
+	int error;
+
+	if (failed(run)) {
 		/* its stderr goes into messages: no Secret value */
-		char *safe = tg_render__redact(run->err, STDERR_SHOWN, top,
+		char *safe = tg_render__redact(run->err, STDERR_SHOWN, sl->top,
 		                               run->out, run->out_len);
 
 		free(run->err);
 		run->err = safe;
 	}
-	if (error == 0)
-		error = judge(run, renderer);
-out:
-	rm_tree(tmp);
-	free((char *)run->home);
-	run->home = NULL;
-	free(cwd);
-	free(top);
-	free(tmp);
-	return error;
+	if ((error = judge(run, job->renderer)) == 0) {
+		job->out = run->out;
+		job->len = run->out_len;
+		run->out = NULL;
+	} else {
+		job_fail(job, error);
+	}
+	if (sl->cached)
+		tg_render__cache_put(r, sl->key, run, job->message, job->out,
+		                     job->len);
+	slot_clear(sl);
 }
 
-/*
- * The cached result of key: 1 with the output in *out, 2 with the
- * failure recorded (as the error), 0 when there is none.
- */
-static int cache_get(char **out, size_t *len, tg_render *r, const char *key)
+/* Wait for the busy slots until one or more ended, and end those. */
+static void slots_wait(slot *slots, size_t n, tg_render *r)
 {
-	char *path = cache_path(r, key, "yaml"), *msg = NULL;
-	size_t n = 0;
-	int hit = 0;
+	tg_render__run **runs = tg_calloc(n, sizeof(*runs));
+	size_t i, k = 0;
 
-	if (tg_file_read(out, len, path, TG_MAX_RENDER_OUTPUT) == 0) {
-		hit = 1;
-	} else {
-		free(path);
-		path = cache_path(r, key, "err");
-		if (tg_file_read(&msg, &n, path, TG_ERROR_MAX) == 0) {
-			hit = 2;
-			tg_discard(tg_error_set(TG_ERROR, "%s", msg));
+	for (i = 0; i < n; i++)
+		if (slots[i].busy)
+			runs[k++] = &slots[i].run;
+	tg_render__wait_any(runs, k);
+	for (i = 0; i < n; i++)
+		if (slots[i].busy && !slots[i].run.running)
+			slot_end(&slots[i], r);
+	free(runs);
+}
+
+void tg_render_many(tg_render *r,
+                    const tg_render_fs *fs,
+                    tg_render_job *jobs,
+                    size_t n)
+{
+	size_t nslots = r->parallel < n ? r->parallel : n, next = 0, i;
+	slot *slots = tg_calloc(nslots + 1, sizeof(*slots));
+	bool busy = true;
+
+	/* the trees are written and the results judged here, one at a
+	 * time; only the renderers run at once */
+	while (next < n || busy) {
+		busy = false;
+		for (i = 0; i < nslots; i++) {
+			while (!slots[i].busy && next < n)
+				slot_start(&slots[i], r, fs, &jobs[next++]);
+			busy |= slots[i].busy;
 		}
+		if (busy)
+			slots_wait(slots, nslots, r);
 	}
-	if (hit != 2)
-		tg_error_clear(); /* a miss is no error */
-	r->hits += hit != 0;
-	free(msg);
-	free(path);
-	return hit;
+	free(slots);
 }
 
-/* Keep a result: the output, or the message of a failure the same
- * inputs would give again (the renderer ran and refused them; not a
- * timeout, a signal or too much output). */
-static void cache_put(const tg_render *r,
-                      const char *key,
-                      const tg_render__run *run,
-                      int error,
-                      const char *out,
-                      size_t len)
+void tg_render_job_clear(tg_render_job *job)
 {
-	char *path;
-	int werr;
-
-	/* run->err is set once the renderer was started and reaped */
-	if (error < 0 && (run->timed_out || run->too_big || !run->err ||
-	                  !WIFEXITED(run->status)))
-		return;
-	path = cache_path(r, key, error < 0 ? "err" : "yaml");
-	if (error < 0) {
-		char *msg = tg_strdup(tg_error_last());
-
-		werr = tg_file_write_atomic(path, msg, strlen(msg));
-		tg_discard(tg_error_set(error, "%s", msg));
-		free(msg);
-	} else {
-		werr = tg_file_write_atomic(path, out, len);
-	}
-	/* a cache that cannot be written costs a render next cycle only */
-	if (werr < 0)
-		tg_log(TG_LOG_WARN, "render cache not written", "path", path,
-		       NULL);
-	free(path);
+	free(job->out);
+	free(job->message);
+	job->out = job->message = NULL;
+	job->len = 0;
+	job->error = 0;
 }
 
 int tg_render_unit(char **out,
@@ -566,40 +581,16 @@ int tg_render_unit(char **out,
                    const char *dir,
                    const char *renderer)
 {
-	tg_render__reach reach = { 0 };
-	tg_render__run run;
-	char key[65], *base = NULL, *tmp_cwd = NULL, **argv = NULL;
-	int64_t timeout;
-	bool cached;
-	int error, hit = 0;
+	tg_render_job job = { dir, renderer, NULL, 0, 0, NULL };
+	int error;
 
-	*out = NULL;
-	*len = 0;
-	memset(&run, 0, sizeof(run));
-	if ((error = reach_of(&reach, fs, dir, renderer)) < 0)
-		goto out;
-	argv = make_argv(&tmp_cwd, r, renderer, dir, "", &timeout);
-	cached = cache_key(key, r, argv, &reach);
-	if (cached && (hit = cache_get(out, len, r, key)) != 0) {
-		error = hit == 2 ? TG_ERROR : 0;
-		goto out;
-	}
-	if ((error = render_dir(&base, r)) < 0)
-		goto out;
-	error = run_in_tree(&run, r, fs, &reach, base, renderer, dir);
-	if (error == 0) {
-		*out = run.out;
-		*len = run.out_len;
-		run.out = NULL;
-	}
-	if (cached)
-		cache_put(r, key, &run, error, *out, *len);
-out:
-	strv_free(run.argv);
-	tg_render__run_clear(&run);
-	tg_render__reach_free(&reach);
-	strv_free(argv);
-	free(tmp_cwd);
-	free(base);
+	tg_render_many(r, fs, &job, 1);
+	*out = job.out;
+	*len = job.len;
+	job.out = NULL;
+	error = job.error;
+	if (error < 0)
+		tg_discard(tg_error_set(error, "%s", job.message));
+	tg_render_job_clear(&job);
 	return error;
 }

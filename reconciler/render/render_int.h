@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tollgate/buf.h"
 #include "tollgate/render.h"
 
 /* One path a unit reaches: a kustomization's directory or a file. */
@@ -49,23 +50,41 @@ TG_WUR int tg_render__kust_file(const char **name_out,
 
 /* What a renderer run produced. */
 typedef struct tg_render__run {
-	char **argv;       /* NULL-terminated */
-	const char *cwd;   /* absolute */
-	const char *home;  /* absolute: HOME and TMPDIR */
+	char **argv;      /* NULL-terminated */
+	const char *cwd;  /* absolute */
+	const char *home; /* absolute: HOME and TMPDIR */
 	int64_t timeout_s;
-	char *out;         /* stdout, NUL-terminated */
+	char *out; /* stdout, NUL-terminated */
 	size_t out_len;
-	char *err;         /* stderr, trimmed to TG_MAX_RENDER_STDERR */
-	int status;        /* waitpid status */
+	char *err;  /* stderr, trimmed to TG_MAX_RENDER_STDERR */
+	int status; /* waitpid status */
 	bool timed_out;
 	bool too_big;
+	/* while it runs (sandbox.c) */
+	bool running;
+	int pid, out_fd, err_fd;
+	bool out_open, err_open, err_over, reaped;
+	double deadline;
+	tg_buf outb, errb;
 } tg_render__run;
 
 /*
- * Run r->argv in r->cwd with the clean environment, limits and network
- * isolation of tollgate/render.h. 0 when it ran to the end (whatever its
- * exit status; the caller judges), or TG_EIO when it could not start.
+ * Start r->argv in r->cwd with the clean environment, limits and network
+ * isolation of tollgate/render.h. 0 (r->running), or TG_EIO when it
+ * could not start.
  */
+TG_WUR int tg_render__start(tg_render__run *r);
+
+/*
+ * Wait until at least one of the n runs that are running has ended (to
+ * its end, its timeout or the output cap; then r->running is false and
+ * out, err, status and the flags are set), reading their pipes
+ * meanwhile. Runs not running are skipped.
+ */
+void tg_render__wait_any(tg_render__run **runs, size_t n);
+
+/* Start r and wait for its end: 0 when it ran (whatever its exit status;
+ * the caller judges), or TG_EIO when it could not start. */
 TG_WUR int tg_render__exec(tg_render__run *r);
 void tg_render__run_clear(tg_render__run *r);
 
@@ -102,5 +121,47 @@ TG_WUR int tg_render__export(const tg_render_fs *fs,
                              const char *dest,
                              tg_render__budget *budget);
 
+/* A renderer (tollgate/render.h). */
+struct tg_render {
+	char **kcmd; /* NULL-terminated */
+	size_t nkcmd;
+	int64_t ktimeout;
+	tg_config_render_plugin *plugins; /* copies */
+	size_t nplugins;
+	char *state_dir;
+	size_t parallel; /* renderers at once, >= 1 */
+	size_t runs, hits;
+};
+
+/*
+ * The cache key of a unit (its renderer's argv and everything it
+ * reaches, with Git ids) into out; false when there is no cache (no
+ * state_dir, or an fs without ids).
+ */
+bool tg_render__cache_key(char out[65],
+                          const tg_render *r,
+                          char **argv,
+                          const tg_render__reach *reach);
+
+/*
+ * The cached result of key: 1 with the output in *out, 2 with the
+ * message of the failure in *msg (caller frees), 0 when there is none.
+ */
+int tg_render__cache_get(
+        char **out, size_t *len, char **msg, tg_render *r, const char *key);
+
+/* Keep a result: the output, or (msg not NULL) the message of a failure
+ * the same inputs would give again (the renderer ran and refused them;
+ * not a timeout, a signal or too much output). */
+void tg_render__cache_put(const tg_render *r,
+                          const char *key,
+                          const struct tg_render__run *run,
+                          const char *msg,
+                          const char *out,
+                          size_t len);
+
+/* state_dir/render, created (0700: rendered Secrets may be in it), or
+ * $TMPDIR (/tmp) without a state_dir, into *out. 0 or TG_EIO. */
+TG_WUR int tg_render__state_dir(char **out, const tg_render *r);
 
 #endif

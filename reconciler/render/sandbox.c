@@ -146,50 +146,78 @@ static bool drain(int fd, tg_buf *b, size_t cap, bool *over)
 	return true;
 }
 
-/* Read both pipes until EOF, the deadline or the output cap; reap. */
-static void collect(tg_render__run *r, pid_t pid, int out_fd, int err_fd)
+/* The run has ended (or is ended now): kill what is left of its group,
+ * reap it, hand over the buffers, close the pipes. */
+static void finish(tg_render__run *r)
 {
-	struct pollfd p[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
-	double deadline = tg_monotonic() + (double)r->timeout_s;
-	bool out_open = true, err_open = true, err_over = false;
-	bool reaped = false;
-	tg_buf out, err;
-
-	tg_buf_init(&out, TG_MAX_RENDER_OUTPUT);
-	tg_buf_init(&err, TG_MAX_RENDER_STDERR);
-	while ((out_open || err_open) && !r->too_big) {
-		if (tg_monotonic() >= deadline) {
-			r->timed_out = true;
-			break;
-		}
-		p[0].fd = out_open ? out_fd : -1;
-		p[1].fd = err_open ? err_fd : -1;
-		if (poll(p, 2, POLL_MS) > 0) {
-			if (p[0].revents)
-				out_open = drain(out_fd, &out,
-				                 TG_MAX_RENDER_OUTPUT,
-				                 &r->too_big);
-			if (p[1].revents)
-				err_open =
-				        drain(err_fd, &err,
-				              TG_MAX_RENDER_STDERR, &err_over);
-		}
-		/* The leader is done: what it left behind goes too, so a
-		 * child holding the pipes cannot stall the cycle. */
-		if (!reaped && waitpid(pid, &r->status, WNOHANG) == pid) {
-			reaped = true;
-			(void)kill(-pid, SIGKILL);
-		}
-	}
-	(void)kill(-pid, SIGKILL);
-	if (!reaped)
-		while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
+	(void)kill(-r->pid, SIGKILL);
+	if (!r->reaped)
+		while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
 			;
-	r->out = tg_buf_detach(&r->out_len, &out);
-	r->err = tg_buf_detach(NULL, &err);
+	r->out = tg_buf_detach(&r->out_len, &r->outb);
+	r->err = tg_buf_detach(NULL, &r->errb);
+	close(r->out_fd);
+	close(r->err_fd);
+	r->out_fd = r->err_fd = -1;
+	r->running = false;
 }
 
-int tg_render__exec(tg_render__run *r)
+/* After a poll: read what is ready, reap the leader, end the run when
+ * its pipes closed, its deadline passed or its output is over the cap. */
+static void step(tg_render__run *r, const struct pollfd *p)
+{
+	if (p[0].revents)
+		r->out_open = drain(r->out_fd, &r->outb, TG_MAX_RENDER_OUTPUT,
+		                    &r->too_big);
+	if (p[1].revents)
+		r->err_open = drain(r->err_fd, &r->errb, TG_MAX_RENDER_STDERR,
+		                    &r->err_over);
+	/* The leader is done: what it left behind goes too, so a child
+	 * holding the pipes cannot stall the cycle. */
+	if (!r->reaped && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+		r->reaped = true;
+		(void)kill(-r->pid, SIGKILL);
+	}
+	if (!r->too_big && (r->out_open || r->err_open) &&
+	    tg_monotonic() >= r->deadline)
+		r->timed_out = true;
+	if (r->too_big || r->timed_out || (!r->out_open && !r->err_open))
+		finish(r);
+}
+
+void tg_render__wait_any(tg_render__run **runs, size_t n)
+{
+	struct pollfd *p = tg_calloc(2 * n + 1, sizeof(*p));
+	size_t i, active;
+	bool ended = false;
+
+	while (!ended) {
+		for (i = 0, active = 0; i < n; i++) {
+			tg_render__run *r = runs[i];
+
+			p[2 * i].fd =
+			        r->running && r->out_open ? r->out_fd : -1;
+			p[2 * i + 1].fd =
+			        r->running && r->err_open ? r->err_fd : -1;
+			p[2 * i].events = p[2 * i + 1].events = POLLIN;
+			p[2 * i].revents = p[2 * i + 1].revents = 0;
+			active += r->running;
+		}
+		if (!active)
+			break;
+		if (poll(p, 2 * n, POLL_MS) < 0)
+			memset(p, 0, 2 * n * sizeof(*p));
+		for (i = 0; i < n; i++) {
+			if (!runs[i]->running)
+				continue;
+			step(runs[i], &p[2 * i]);
+			ended |= !runs[i]->running;
+		}
+	}
+	free(p);
+}
+
+int tg_render__start(tg_render__run *r)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, null_fd = -1;
 	char **env = clean_env(r->home);
@@ -213,10 +241,15 @@ int tg_render__exec(tg_render__run *r)
 		child(r, prog, env, out[1], err[1], null_fd);
 	/* also here, so the group exists before anything signals it */
 	(void)setpgid(pid, pid);
-	close(out[1]);
-	close(err[1]);
-	out[1] = err[1] = -1;
-	collect(r, pid, out[0], err[0]);
+	r->pid = pid;
+	r->out_fd = out[0];
+	r->err_fd = err[0];
+	out[0] = err[0] = -1;
+	r->out_open = r->err_open = r->running = true;
+	r->reaped = r->err_over = false;
+	r->deadline = tg_monotonic() + (double)r->timeout_s;
+	tg_buf_init(&r->outb, TG_MAX_RENDER_OUTPUT);
+	tg_buf_init(&r->errb, TG_MAX_RENDER_STDERR);
 out:
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
@@ -228,6 +261,16 @@ out:
 		close(null_fd);
 	free(prog);
 	free_strv(env);
+	return error;
+}
+
+int tg_render__exec(tg_render__run *r)
+{
+	tg_render__run *one = r;
+	int error = tg_render__start(r);
+
+	while (error == 0 && r->running)
+		tg_render__wait_any(&one, 1);
 	return error;
 }
 

@@ -47,40 +47,44 @@ static bool reserved_label(char **what, const tg_manifest_unit *unit)
 	return false;
 }
 
-/* Render the unit name (directory dir) with renderer into set. */
-static void render_one(tg_manifest_set *set,
-                       tg_render *r,
-                       const tg_render_fs *fs,
-                       const char *name,
-                       const char *dir,
-                       const char *renderer)
-{
-	char *out = NULL, *what = NULL;
-	size_t len = 0;
+/* The units to render, in the order of the root's entries. */
+typedef struct todo {
+	tg_render_job *jobs;
+	char **names;
+	size_t n, cap;
+} todo;
 
-	if (tg_render_unit(&out, &len, r, fs, dir, renderer) < 0) {
+/* The result of the unit name (its job) into set. */
+static void
+add_result(tg_manifest_set *set, const char *name, const tg_render_job *job)
+{
+	char *what = NULL;
+
+	if (job->error < 0) {
 		tg_log(TG_LOG_WARN, "unit not rendered", "unit", name,
-		       "renderer", renderer, "error", tg_error_last(), NULL);
-		tg_manifest_set_add_render_error(set, name, renderer,
-		                                 tg_error_last());
-		tg_error_clear();
+		       "renderer", job->renderer, "error", job->message, NULL);
+		tg_manifest_set_add_render_error(set, name, job->renderer,
+		                                 job->message);
 		return;
 	}
 	/* problems of the output are recorded in the unit */
-	tg_discard(tg_manifest_set_add_rendered(set, name, renderer, out, len));
-	free(out);
+	tg_discard(tg_manifest_set_add_rendered(set, name, job->renderer,
+	                                        job->out, job->len));
 	if (reserved_label(&what, tg_manifest_set_unit_by_name(set, name))) {
-		tg_manifest_set_add_render_error(set, name, renderer, what);
+		tg_manifest_set_add_render_error(set, name, job->renderer,
+		                                 what);
 		free(what);
 	}
 }
 
-/* The unit name (directory dir): rendered when a renderer matches it. */
-static void unit_dir(tg_manifest_set *set,
-                     tg_render *r,
+/* The unit name (directory dir, taken): to render when a renderer
+ * matches it (its plain files skipped from now). */
+static void unit_dir(todo *t,
+                     tg_manifest_set *set,
+                     const tg_render *r,
                      const tg_render_fs *fs,
                      const char *name,
-                     const char *dir)
+                     char *dir)
 {
 	const char *renderer = NULL;
 
@@ -89,18 +93,30 @@ static void unit_dir(tg_manifest_set *set,
 		tg_manifest_set_add_render_error(set, name, "render",
 		                                 tg_error_last());
 		tg_error_clear();
-	} else if (renderer) {
-		tg_manifest_set_skip_unit(set, name);
-		render_one(set, r, fs, name, dir, renderer);
 	}
+	if (!renderer) {
+		free(dir);
+		return;
+	}
+	tg_manifest_set_skip_unit(set, name);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->jobs = tg_realloc(t->jobs, t->cap * sizeof(*t->jobs));
+		t->names = tg_realloc(t->names, t->cap * sizeof(char *));
+	}
+	memset(&t->jobs[t->n], 0, sizeof(t->jobs[t->n]));
+	t->jobs[t->n].dir = dir;
+	t->jobs[t->n].renderer = renderer;
+	t->names[t->n++] = tg_strdup(name);
 }
 
 /* One entry of the root: a unit directory to render, or nothing to do. */
-static int unit_entry(tg_manifest_set *set,
-                      tg_render *r,
-                      const tg_render_fs *fs,
-                      const char *root,
-                      const char *name)
+static void unit_entry(todo *t,
+                       tg_manifest_set *set,
+                       const tg_render *r,
+                       const tg_render_fs *fs,
+                       const char *root,
+                       const char *name)
 {
 	char *dir = *root ? tg_path_join(root, name) : tg_strdup(name);
 	char id[TG_RENDER_ID_HEX];
@@ -111,11 +127,9 @@ static int unit_entry(tg_manifest_set *set,
 	    kind != TG_RENDER_DIR) {
 		tg_error_clear();
 		free(dir);
-		return 0;
+		return;
 	}
-	unit_dir(set, r, fs, name, dir);
-	free(dir);
-	return 0;
+	unit_dir(t, set, r, fs, name, dir);
 }
 
 int tg_render_units(tg_manifest_set *set,
@@ -123,6 +137,7 @@ int tg_render_units(tg_manifest_set *set,
                     const tg_render_fs *fs,
                     const char *root)
 {
+	todo t = { NULL, NULL, 0, 0 };
 	char **names = NULL;
 	size_t n = 0, i;
 	int error;
@@ -131,13 +146,23 @@ int tg_render_units(tg_manifest_set *set,
 		return error;
 	/* the files directly in the root are the unit _root: a
 	 * kustomization (or a plugin's file) there renders it */
-	unit_dir(set, r, fs, TG_MANIFEST_ROOT_UNIT, root);
-	for (i = 0; i < n && !error; i++)
+	unit_dir(&t, set, r, fs, TG_MANIFEST_ROOT_UNIT, tg_strdup(root));
+	for (i = 0; i < n; i++)
 		if (names[i][0] != '.' &&
 		    strcmp(names[i], TG_MANIFEST_ROOT_UNIT) != 0)
-			error = unit_entry(set, r, fs, root, names[i]);
+			unit_entry(&t, set, r, fs, root, names[i]);
+	/* renderers run at once; results go in the order above */
+	tg_render_many(r, fs, t.jobs, t.n);
+	for (i = 0; i < t.n; i++) {
+		add_result(set, t.names[i], &t.jobs[i]);
+		tg_render_job_clear(&t.jobs[i]);
+		free((char *)t.jobs[i].dir);
+		free(t.names[i]);
+	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	return error;
+	free(t.jobs);
+	free(t.names);
+	return 0;
 }

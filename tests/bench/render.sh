@@ -7,6 +7,8 @@
 # and a fresh stateDir: the cold `tollgate once` (fetch, render, verify,
 # apply), the one that records health, and one with nothing changed;
 # kustomize runs are counted through a wrapper around `kubectl kustomize`.
+# The overlays are measured twice: one renderer at a time
+# (render.parallel: 1) and with the default (one per CPU).
 #
 #   tests/bench/render.sh        (build first)
 # Not run by ctest.
@@ -151,17 +153,27 @@ printf '#!/bin/sh\necho x >>"%s"\nexec kubectl kustomize "$@"\n' "$CALLS" >"$TT_
 chmod +x "$TT_TMP/kustomize"
 : >"$CALLS"
 
-# config MODE: a copy of the world's config reading clusters/MODE, with
-# a stateDir and status branch of its own.
+# config MODE DIR [PARALLEL]: a copy of the world's config reading
+# clusters/DIR, with a stateDir and status branch of its own (MODE), and
+# render.parallel PARALLEL when given (default: one renderer per CPU).
 config() {
-	sed -e "s|path: clusters/prod|path: clusters/$1|" \
+	sed -e "s|path: clusters/prod|path: clusters/$2|" \
 		-e "s|stateDir: .*|stateDir: $TT_TMP/state-$1|" \
 		-e "s|branch: tollgate/status|branch: tollgate/status-$1|" \
 		"$W_CONFIG" >"$TT_TMP/$1.yaml"
 	printf 'render:\n  kustomize: {command: ["%s"]}\n' "$TT_TMP/kustomize" >>"$TT_TMP/$1.yaml"
+	if [ -n "${3:-}" ]; then
+		printf '  parallel: %s\n' "$3" >>"$TT_TMP/$1.yaml"
+	fi
 }
-for mode in plain kust; do
-	config $mode
+# plain YAML; kustomize one renderer at a time (render.parallel: 1, as
+# before renders ran at once); kustomize with the default parallelism
+for mode in plain kust-serial kust; do
+	case $mode in
+	plain) config plain plain ;;
+	kust-serial) config kust-serial kust 1 ;;
+	kust) config kust kust ;;
+	esac
 	tc_curl POST /testcluster/reset >/dev/null
 	for run in "cold" "health recorded" "no change"; do
 		before=$(wc -l <"$CALLS")

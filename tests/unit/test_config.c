@@ -101,6 +101,7 @@ static void test_config_full_file_reads_every_key(void **state)
 	assert_string_equal(c->render.kustomize_command[0], "kubectl");
 	assert_string_equal(c->render.kustomize_command[1], "kustomize");
 	assert_int_equal(c->render.kustomize_timeout, 120);
+	assert_int_equal(c->render.parallel, 3);
 	assert_int_equal(c->render.nplugins, 2);
 	assert_string_equal(c->render.plugins[0].name, "helm");
 	assert_int_equal(c->render.plugins[0].ndetect, 1);
@@ -161,6 +162,7 @@ static void test_config_minimal_file_gets_defaults(void **state)
 	assert_null(c->listen_addr);
 	assert_null(c->render.kustomize_command);
 	assert_int_equal(c->render.kustomize_timeout, 60);
+	assert_int_equal(c->render.parallel, 0);
 	assert_int_equal(c->render.nplugins, 0);
 	tg_config_source_opts(&o, c);
 	assert_string_equal(o.url, c->source.url);

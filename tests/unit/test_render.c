@@ -447,6 +447,74 @@ static void test_render_two_renderers_is_an_error(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Renderers run at once (render.parallel): each of four waits until all
+ * four have started, which one at a time never happens; each unit gets
+ * its own output whatever order they end in. */
+static void test_render_parallel_units_own_results(void **state)
+{
+	static const char *const units[] = { "a", "b", "c", "d" };
+	char *script, *shared = tg_path_join(g_dir, "started");
+	tg_render_options ro = { 0 };
+	tg_manifest_options mo = { 0 };
+	tg_manifest_set *set = NULL;
+	tg_render *r = NULL;
+	tg_config_render_plugin p;
+	char *dir = tg_path_join(g_dir, "units");
+	size_t i;
+
+	(void)state;
+	put("started/.keep", "");
+	script = tg_aprintf(
+	        "u=$(basename \"$(pwd)\"); touch %s/$u; n=0; "
+	        "while [ $(ls %s | wc -l) -lt 4 ] && [ $n -lt 100 ]; do "
+	        "sleep 0.1; n=$((n+1)); done; sleep $(cat delay); "
+	        "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata: "
+	        "{name: %%s}\\ndata: {started: \"%%s\"}\\n' \"$u\" "
+	        "\"$(ls %s | wc -l)\"",
+	        shared, shared, shared);
+	p = sh_plugin(script, 30);
+	for (i = 0; i < 4; i++) {
+		char *f = tg_aprintf("units/%s/render.sh", units[i]);
+		char *d = tg_aprintf("units/%s/delay", units[i]);
+
+		put(f, "#\n");
+		put(d, i == 0 ? "0.6\n" : i == 1 ? "0.3\n" : "0\n");
+		free(f);
+		free(d);
+	}
+	ro.plugins = &p;
+	ro.nplugins = 1;
+	ro.parallel = 4;
+	mo.path_prefix = "units";
+	assert_int_equal(tg_render_new(&r, &ro), 0);
+	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
+	assert_int_equal(tg_render_units_in_dir(set, r, dir, g_dir), 0);
+	assert_int_equal(tg_render_runs(r), 4);
+	for (i = 0; i < 4; i++) {
+		tg_manifest_unit *u =
+		        tg_manifest_set_unit_by_name(set, units[i]);
+		const tg_manifest_object *o;
+
+		if (!tg_manifest_unit_is_valid(u))
+			fail_msg("%s", tg_manifest_unit_error(u, 0));
+		assert_int_equal(tg_manifest_unit_object_count(u), 1);
+		o = tg_manifest_unit_object(u, 0);
+		assert_string_equal(tg_manifest_object_name(o), units[i]);
+		/* it saw all four started before it wrote */
+		assert_string_equal(
+		        json_string_value(json_object_get(
+		                json_object_get(tg_manifest_object_json(o),
+		                                "data"),
+		                "started")),
+		        "4");
+	}
+	tg_manifest_set_free(set);
+	tg_render_free(r);
+	free(dir);
+	free(script);
+	free(shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +546,9 @@ int main(void)
 		        test_render_refuses_output_not_yaml, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_render_two_renderers_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_render_parallel_units_own_results, setup,
+		        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

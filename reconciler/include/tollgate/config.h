@@ -132,6 +132,8 @@ typedef struct tg_config {
 		int64_t kustomize_timeout; /* seconds */
 		tg_config_render_plugin *plugins;
 		size_t nplugins;
+		/* render.parallel: renderers at once; 0: one per CPU */
+		unsigned parallel;
 	} render;
 } tg_config;
 

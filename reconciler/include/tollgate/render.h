@@ -91,6 +91,9 @@ typedef struct tg_render_options {
 	int64_t kustomize_timeout; /* seconds; 0: 60 */
 	const tg_config_render_plugin *plugins;
 	size_t nplugins;
+	/* renderers run at once; 0: one per online CPU (at most
+	 * TG_MAX_RENDER_PARALLEL) */
+	unsigned parallel;
 	/* cache and private trees live in state_dir/render/; NULL: no
 	 * cache, private trees under $TMPDIR (or /tmp) */
 	const char *state_dir;
@@ -125,6 +128,32 @@ TG_WUR int tg_render_unit(char **out,
                           const tg_render_fs *fs,
                           const char *dir,
                           const char *renderer);
+
+/* One unit to render with tg_render_many(). */
+typedef struct tg_render_job {
+	const char *dir;      /* the unit directory of fs */
+	const char *renderer; /* what tg_render_detect() chose */
+	/* the result: the YAML stream (NUL-terminated) and 0, or no output,
+	 * a negative code and the reason (as tg_render_unit() gives) */
+	char *out;
+	size_t len;
+	int error;
+	char *message;
+} tg_render_job;
+
+/*
+ * Render the n jobs as tg_render_unit() would each, running up to the
+ * renderer's `parallel` renderers at once; each job's result is its own,
+ * whatever order the renderers end in. fs is read by the caller's thread
+ * only (private trees are written one at a time).
+ */
+void tg_render_many(tg_render *r,
+                    const tg_render_fs *fs,
+                    tg_render_job *jobs,
+                    size_t n);
+
+/* Free a job's results. */
+void tg_render_job_clear(tg_render_job *job);
 
 /* Renderer processes started and cache hits since tg_render_new. */
 size_t tg_render_runs(const tg_render *r);
