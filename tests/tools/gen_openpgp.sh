@@ -58,6 +58,9 @@ gpg_ --armor --export gina@ >gina-sub-auth.asc
 # a DSA primary key is of an algorithm that never signs here
 gpg_ $T --quick-gen-key 'Dsa <dsa@example.com>' dsa2048 sign never
 gpg_ --armor --export dsa@ >dsa.asc
+# an RSA key under 2048 bits
+gpg_ $T --quick-gen-key 'Weak <weak@example.com>' rsa1024 sign never
+gpg_ --armor --export weak@ >weak.asc
 cat alice.asc bob.asc carol.asc dave.asc erin.asc frank.asc gina.asc >keys.asc
 python3 "$tools/pgp_mutate.py" "$out"
 # (tests/data/policy/bad/commits-openpgp.yaml names alice's fingerprint: update it when this runs again)

@@ -213,6 +213,7 @@ static void test_openpgp_hostile_key_files(void **state)
 		{ D "bad/keys-private.asc", TG_EINVALID, "private key" },
 		{ D "bad/keys-orphan.asc", TG_EPARSE, "before the first" },
 		{ D "dsa.asc", TG_EINVALID, "primary key of algorithm-17" },
+		{ D "weak.asc", TG_EINVALID, "RSA key of 1024 bits" },
 		{ D "payload", TG_EPARSE, "no public key" },
 	};
 	tg_pgp_keyring *k = NULL;

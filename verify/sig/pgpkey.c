@@ -63,12 +63,15 @@ static int key_rsa(tg_pgp_key *k, tg_pgp_rd *r)
 	if ((error = tg_pgp_rd_mpi(r, &n, &nn, "RSA modulus")) < 0 ||
 	    (error = tg_pgp_rd_mpi(r, &e, &en, "RSA exponent")) < 0)
 		return error;
-	/* the same floor as tollgate/keys.h for every RSA key */
-	if (nn * 8 < 2048)
-		return tg_error_set(TG_EINVALID,
-		                    "RSA key of %zu bits (2048 at least)",
-		                    nn * 8);
 	bn = BN_bin2bn(n, (int)nn, NULL);
+	/* the same floor as tollgate/keys.h for every RSA key */
+	if (bn && BN_num_bits(bn) < 2048) {
+		error = tg_error_set(TG_EINVALID,
+		                     "RSA key of %d bits (2048 at least)",
+		                     BN_num_bits(bn));
+		BN_free(bn);
+		return error;
+	}
 	be = BN_bin2bn(e, (int)en, NULL);
 	b = OSSL_PARAM_BLD_new();
 	if (!bn || !be || !b ||
