@@ -48,7 +48,8 @@ static int check_self(ring_ctx *c,
 	int error;
 
 	tg_pgp_key_parts(parts, hdr, &c->cur->primary);
-	memcpy(parts + 2, extra, nextra * sizeof(*extra));
+	if (nextra > 0) /* memcpy from NULL is undefined even for 0 */
+		memcpy(parts + 2, extra, nextra * sizeof(*extra));
 	if ((error = tg_pgp_sig_check(s, by, parts, 2 + nextra)) < 0)
 		return tg_error_prefix(error,
 		                       "key %s: self-signature of type 0x%02x",
