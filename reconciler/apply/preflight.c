@@ -68,11 +68,24 @@ static void excuse(excused_list *l, unit *u, obj *o, bool crd)
 	l->items[l->n++] = (excused){ u, o, crd };
 }
 
+/* The Namespaces among the objects of units still pending, as a set:
+ * one walk for all the excused objects (not one each). */
+static json_t *pending_namespaces(tg_apply *a)
+{
+	obj_iter it = apply_objects(a, apply_pending);
+	json_t *set = json_object();
+
+	while (apply_next(&it))
+		if (it.o->phase == PHASE_NAMESPACE)
+			json_object_set_new(set, it.o->name, json_true());
+	return set;
+}
+
 /* Whether what the excused object waits for is still to be applied. */
-static bool still_pending(tg_apply *a, const excused *e)
+static bool still_pending(tg_apply *a, json_t *namespaces, const excused *e)
 {
 	return e->crd ? apply_crd_pending(a, e->o->api_version, e->o->kind)
-	              : apply_namespace_pending(a, e->o->ns);
+	              : e->o->ns && json_object_get(namespaces, e->o->ns);
 }
 
 /* Fail the unit of e: what it waited for is not applied after all. */
@@ -104,16 +117,22 @@ static void refuse_orphan(const excused *e)
 static void refuse_orphans(tg_apply *a, excused *ex, size_t n)
 {
 	bool changed = true;
+	json_t *namespaces;
 	size_t i;
 
+	/* Units are only ever refused, never taken back: a refusal seen in
+	 * the next pass reaches the same end as one seen at once. */
 	while (changed) {
 		changed = false;
+		namespaces = pending_namespaces(a);
 		for (i = 0; i < n; i++) {
-			if (ex[i].u->failed || still_pending(a, &ex[i]))
+			if (ex[i].u->failed ||
+			    still_pending(a, namespaces, &ex[i]))
 				continue;
 			refuse_orphan(&ex[i]);
 			changed = true;
 		}
+		json_decref(namespaces);
 	}
 }
 

@@ -786,7 +786,7 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 /* Start queued transfers whose time has come, up to the parallel limit. */
 static void start_ready(tg_http *http)
 {
-	struct xfer **p = &http->queue, *x, *ready = NULL,
+	struct xfer **p = &http->queue, *x, *tail, *ready = NULL,
 	            **ready_tail = &ready;
 	double now = tg_monotonic();
 	unsigned slots = http->active < http->parallel
@@ -795,10 +795,14 @@ static void start_ready(tg_http *http)
 	int error;
 
 	/* Detach first, start after: a failing start calls its callback,
-	 * which may queue more work, so the queue must be whole by then. */
+	 * which may queue more work, so the queue must be whole by then.
+	 * The walk stops when the slots are taken (a queue of thousands is
+	 * not walked once per finished transfer); the tail stays the old
+	 * one unless the walk reached it. */
+	tail = http->queue_tail;
 	http->queue_tail = NULL;
-	while ((x = *p)) {
-		if (slots && x->not_before <= now) {
+	while (slots && (x = *p)) {
+		if (x->not_before <= now) {
 			*p = x->next;
 			x->next = NULL;
 			*ready_tail = x;
@@ -809,6 +813,8 @@ static void start_ready(tg_http *http)
 		http->queue_tail = x;
 		p = &x->next;
 	}
+	if (*p)
+		http->queue_tail = tail;
 	while ((x = ready)) {
 		ready = x->next;
 		x->next = http->running_list;
