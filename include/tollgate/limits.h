@@ -549,6 +549,42 @@
 /* Bytes of a request URL built for one operation (path and query). */
 #define TG_KUBE_MAX_URL_BYTES (64u * 1024)
 
+/* Watches (reconciler/cluster/watch.c) of tollgate run. */
+/* Lists followed by watches: one per kind in use (a few dozen); more are
+ * listed from the server each cycle. */
+#define TG_WATCH_MAX_WATCHERS 256
+/* Bytes of one watch event line: an object is at most ~1.5 MiB in etcd,
+ * and a line holds one object with its event envelope. */
+#define TG_WATCH_MAX_EVENT_BYTES (4u * 1024 * 1024)
+/* Bytes of a resourceVersion (etcd revisions are 20 digits at most;
+ * opaque to clients, so some room). */
+#define TG_WATCH_MAX_RV_BYTES 64
+/* Objects one watcher keeps (a list that grows past it is listed from
+ * the server instead). */
+#define TG_WATCH_MAX_OBJECTS 200000
+/* timeoutSeconds asked of the server: between these, at random, as
+ * client-go's reflector does, so that streams do not all end together. */
+#define TG_WATCH_TIMEOUT_MIN_S 300
+#define TG_WATCH_TIMEOUT_MAX_S 600
+/* Backoff after a failed list or stream: doubled from the base up to
+ * the cap, with +-25% jitter. */
+#define TG_WATCH_BACKOFF_BASE_S 0.5
+#define TG_WATCH_BACKOFF_MAX_S 30.0
+/* A stream that lasted less than this before the server ended it counts
+ * as a failure for the backoff (a server that ends streams at once would
+ * otherwise be asked again in a tight loop). */
+#define TG_WATCH_MIN_STREAM_S 1.0
+/* Seconds without a byte on an open stream before it counts as broken
+ * (bookmarks come about every minute, and a stream lasts 5-10 min). */
+#define TG_WATCH_IDLE_S 700
+/* Changes waiting to be judged, and own writes remembered, before the
+ * set gives up telling them apart and just runs a cycle / forgets. */
+#define TG_WATCH_MAX_PENDING 100000
+#define TG_WATCH_MAX_OWN 200000
+/* Seconds a cycle waits after the first relevant event (more events of
+ * one edit, e.g. a Deployment and its status, come together). */
+#define TG_WATCH_DEBOUNCE_S 0.2
+
 /* Bytes in a kubeconfig, token or certificate file (real ones are a few
  * KiB; embedded certificates make them larger, never a MiB). */
 #define TG_MAX_KUBECONFIG_BYTES (1u * 1024 * 1024)

@@ -13,6 +13,7 @@
 #include "tollgate/agent.h"
 #include "tollgate/error.h"
 #include "tollgate/httpd.h"
+#include "tollgate/kube.h"
 #include "tollgate/lease.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
@@ -29,6 +30,8 @@ typedef struct runner {
 	tg_metrics *metrics;
 	tg_lease *lease; /* NULL without leader election */
 	tg_notifier *notifier;
+	tg_watch_set *watches;     /* the agent's kube client's, borrowed */
+	tg_watch_stats watch_seen; /* as last published */
 	json_t *blocked; /* unit -> commit it was last notified blocked at */
 	bool leader;     /* as last logged */
 	double next_lease;
@@ -47,7 +50,14 @@ static bool stopping(const runner *r)
 
 static void publish_metrics(runner *r)
 {
-	char *text = tg_metrics_render(r->metrics);
+	char *text;
+	tg_watch_stats ws;
+
+	if (r->watches) {
+		tg_watch_set_stats(&ws, r->watches);
+		tg_metrics_set_watches(r->metrics, &ws);
+	}
+	text = tg_metrics_render(r->metrics);
 
 	tg_httpd_set_metrics(r->httpd, text);
 	free(text);
@@ -407,10 +417,35 @@ static int start_lease(runner *r)
 	return tg_lease_new(&r->lease, tg_agent_kube(r->agent), &lo);
 }
 
+/* An object tollgate manages changed (watch event): a drift cycle soon,
+ * after a short debounce (an edit often brings several events), unless a
+ * failed cycle's backoff runs. */
+static void watch_step(runner *r, double now)
+{
+	double at = now + TG_WATCH_DEBOUNCE_S;
+	tg_watch_stats st;
+
+	if (!r->watches)
+		return;
+	/* Streams opened or ended, events: publish them. */
+	tg_watch_set_stats(&st, r->watches);
+	if (memcmp(&st, &r->watch_seen, sizeof(st)) != 0) {
+		r->watch_seen = st;
+		publish_metrics(r);
+	}
+	if (!tg_watch_set_take_dirty(r->watches) || r->failures > 0 ||
+	    r->next_cycle <= at)
+		return;
+	tg_log(TG_LOG_INFO, "watch: a managed object changed: cycle now", NULL);
+	r->next_cycle = at;
+}
+
 static void loop(runner *r)
 {
 	while (!stopping(r)) {
 		double now = tg_monotonic();
+
+		watch_step(r, now);
 
 		if (tg_httpd_take_reconcile(r->httpd)) {
 			tg_log(TG_LOG_INFO, "reconcile requested", NULL);
@@ -502,6 +537,12 @@ int tg_run(const tg_config *cfg, const tg_run_options *opts)
 	r.identity = opts->identity ? opts->identity : identity;
 	if ((error = start_agent(&r)) < 0)
 		goto out;
+	/* Live state from watches: lists answered from them, and a change
+	 * to a managed object wakes the loop through the wake pipe. */
+	if ((error = tg_kube_watch_enable(tg_agent_kube(r.agent),
+	                                  opts->wake_wfd)) < 0)
+		goto out;
+	r.watches = tg_kube_watches(tg_agent_kube(r.agent));
 	r.metrics = tg_metrics_new();
 	tg_metrics_set_source(r.metrics, cfg->source.url, cfg->source.branch);
 	if (opts->leader_election && (error = start_lease(&r)) < 0)

@@ -42,7 +42,13 @@ void tg_kube_free(tg_kube *k)
 	if (!k)
 		return;
 	kube_resources_clear(k);
+	tg_watch_set_free(k->watches);
 	tg_http_free(k->http);
+	free(k->ca_pem);
+	free(k->cert_pem);
+	if (k->key_pem)
+		OPENSSL_cleanse(k->key_pem, k->key_len);
+	free(k->key_pem);
 	free(k->server);
 	if (k->auth) {
 		OPENSSL_cleanse(k->auth, strlen(k->auth));
@@ -66,6 +72,53 @@ static char *server_hostport(const char *server)
 	p = p ? p + 3 : server;
 	end = strchr(p, '/');
 	return end ? tg_strndup(p, (size_t)(end - p)) : tg_strdup(p);
+}
+
+static char *pem_dup(const char *s, size_t len)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = tg_malloc(len + 1);
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* What watches need to connect as the client does. */
+static void keep_tls(tg_kube *k, const tg_kube_target *t)
+{
+	k->ca_pem = pem_dup(t->ca_pem, t->ca_pem_len);
+	k->ca_len = t->ca_pem_len;
+	k->cert_pem = pem_dup(t->client_cert_pem, t->client_cert_pem_len);
+	k->cert_len = t->client_cert_pem_len;
+	k->key_pem = pem_dup(t->client_key_pem, t->client_key_pem_len);
+	k->key_len = t->client_key_pem_len;
+	k->insecure = t->insecure_skip_tls_verify;
+}
+
+int tg_kube_watch_enable(tg_kube *k, int wake_fd)
+{
+	tg_watch_conn c = { 0 };
+
+	if (k->watches)
+		return 0;
+	c.auth_header = k->auth;
+	c.ca_pem = k->ca_pem;
+	c.ca_pem_len = k->ca_len;
+	c.client_cert_pem = k->cert_pem;
+	c.client_cert_pem_len = k->cert_len;
+	c.client_key_pem = k->key_pem;
+	c.client_key_pem_len = k->key_len;
+	c.insecure_skip_verify = k->insecure;
+	c.list_limit = k->list_limit;
+	return tg_watch_set_new(&k->watches, &c, wake_fd);
+}
+
+tg_watch_set *tg_kube_watches(tg_kube *k)
+{
+	return k->watches;
 }
 
 int tg_kube_new(tg_kube **out,
@@ -113,6 +166,7 @@ int tg_kube_new(tg_kube **out,
 	}
 	error = tg_http_new(&k->http, &ho);
 	free(hostport);
+	keep_tls(k, t);
 	if (error < 0) {
 		tg_kube_free(k);
 		return error;
@@ -299,6 +353,37 @@ typedef struct op_ctx {
 	bool done;  /* its reply (or failure) came back */
 } op_ctx;
 
+/* tollgate run: tell the watches about a write of ours that went
+ * through, so that its event does not count as someone else's change. */
+static void
+note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
+{
+	json_t *m = json_object_get(op->obj, "metadata"), *body = op->live;
+	const char *av, *kind, *name, *rv = NULL;
+
+	if (!k->watches || op->verb == TG_KUBE_GET ||
+	    (op->flags & TG_KUBE_DRY_RUN))
+		return;
+	av = json_string_value(json_object_get(op->obj, "apiVersion"));
+	kind = json_string_value(json_object_get(op->obj, "kind"));
+	name = json_string_value(json_object_get(m, "name"));
+	if (!av || !kind || !name)
+		return;
+	if (op->verb != TG_KUBE_DELETE) {
+		if (!body)
+			body = json_loadb(resp->body, resp->body_len, 0, NULL);
+		rv = json_string_value(json_object_get(
+		        json_object_get(body, "metadata"), "resourceVersion"));
+	}
+	if (op->verb == TG_KUBE_DELETE || rv)
+		tg_watch_set_own_write(
+		        k->watches, av, kind,
+		        json_string_value(json_object_get(m, "namespace")),
+		        name, rv);
+	if (body != op->live)
+		json_decref(body);
+}
+
 static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 {
 	op_ctx *c = ctx;
@@ -321,6 +406,8 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 			op->message =
 			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
+	if (op->result == 0)
+		note_own_write(k, op, resp);
 	free(msg);
 	tg_http_response_free(resp);
 }

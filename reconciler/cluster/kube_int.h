@@ -12,6 +12,7 @@
 
 #include "tollgate/http.h"
 #include "tollgate/kube.h"
+#include "tollgate/watch.h"
 
 typedef struct resource {
 	tg_kube_resource pub;
@@ -29,6 +30,12 @@ struct tg_kube {
 	bool running; /* a batch runs: a nested one must not start */
 	unsigned list_limit;
 	size_t max_batch;
+	/* tollgate run: lists answered by watches (NULL: off), and the TLS
+	 * settings they connect with (the key is secret). */
+	tg_watch_set *watches;
+	char *ca_pem, *cert_pem, *key_pem;
+	size_t ca_len, cert_len, key_len;
+	bool insecure;
 };
 
 typedef void (*reply_fn)(tg_kube *k,

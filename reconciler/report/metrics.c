@@ -31,6 +31,7 @@ struct tg_metrics {
 	bool policy_stale;
 	char commit[72]; /* commit or artifact digest */
 	char *url, *branch;
+	tg_watch_stats watch;
 };
 
 tg_metrics *tg_metrics_new(void)
@@ -118,6 +119,11 @@ void tg_metrics_policy(tg_metrics *m, bool failed, bool stale)
 }
 
 /* A label value with \, " and newline escaped. */
+void tg_metrics_set_watches(tg_metrics *m, const tg_watch_stats *st)
+{
+	m->watch = *st;
+}
+
 static int put_label(tg_buf *b, const char *s)
 {
 	int error = 0;
@@ -311,6 +317,41 @@ static int render_source(tg_buf *b, const tg_metrics *m)
 	return tg_buf_printf(b, "\",commit=\"%s\"} 1\n", m->commit);
 }
 
+/* Watches: open streams, events, what restarted them. */
+static int render_watches(tg_buf *b, const tg_metrics *m)
+{
+	const tg_watch_stats *w = &m->watch;
+	int error;
+
+	if ((error = head(b, "tollgate_watches_open", "gauge",
+	                  "Watch streams open (one per list followed).")) < 0 ||
+	    (error = tg_buf_printf(b, "tollgate_watches_open %u\n", w->open)) <
+	            0 ||
+	    (error = head(b, "tollgate_watch_events_total", "counter",
+	                  "Watch events by whether they changed an object "
+	                  "(and so started a cycle).")) < 0 ||
+	    (error = tg_buf_printf(
+	             b,
+	             "tollgate_watch_events_total{changed=\"true\"} %llu\n"
+	             "tollgate_watch_events_total{changed=\"false\"} %llu\n",
+	             (unsigned long long)w->relevant,
+	             (unsigned long long)(w->events > w->relevant
+	                                          ? w->events - w->relevant
+	                                          : 0))) < 0 ||
+	    (error = head(b, "tollgate_watch_restarts_total", "counter",
+	                  "Watch streams started again: resumed after the "
+	                  "server ended one, listed again after 410 Gone or "
+	                  "an error.")) < 0)
+		return error;
+	return tg_buf_printf(
+	        b,
+	        "tollgate_watch_restarts_total{reason=\"resumed\"} %llu\n"
+	        "tollgate_watch_restarts_total{reason=\"gone\"} %llu\n"
+	        "tollgate_watch_restarts_total{reason=\"error\"} %llu\n",
+	        (unsigned long long)w->resumed, (unsigned long long)w->gone,
+	        (unsigned long long)(w->relists - w->gone));
+}
+
 char *tg_metrics_render(const tg_metrics *m)
 {
 	tg_buf b;
@@ -322,7 +363,8 @@ char *tg_metrics_render(const tg_metrics *m)
 	    (error = render_state(&b, m)) < 0 ||
 	    (error = render_policy(&b, m)) < 0 ||
 	    (error = render_workloads(&b, m)) < 0 ||
-	    (error = render_source(&b, m)) < 0)
+	    (error = render_source(&b, m)) < 0 ||
+	    (error = render_watches(&b, m)) < 0)
 		/* The series are bounded far below the limit; should it be
 		 * reached, what was rendered is served and the cause logged. */
 		tg_log(TG_LOG_ERROR, "metrics cut short", "error",

@@ -17,6 +17,7 @@
 
 #include "tollgate/error.h"
 #include "tollgate/kubeconfig.h"
+#include "tollgate/watch.h"
 
 typedef struct tg_kube tg_kube;
 
@@ -210,5 +211,15 @@ typedef struct tg_kube_list_req {
 
 TG_WUR int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n);
 void tg_kube_list_req_clear(tg_kube_list_req *r);
+
+/*
+ * tollgate run: answer lists from watches from now on (reconciler/
+ * cluster/watch.c; wake_fd gets a byte on each relevant event). A list
+ * whose watch is not in sync is still sent to the server. 0.
+ */
+TG_WUR int tg_kube_watch_enable(tg_kube *k, int wake_fd);
+
+/* The watches of k, or NULL when not enabled. Borrowed. */
+tg_watch_set *tg_kube_watches(tg_kube *k);
 
 #endif

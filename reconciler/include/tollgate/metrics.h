@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "tollgate/plan.h"
+#include "tollgate/watch.h"
 
 typedef struct tg_metrics tg_metrics;
 
@@ -37,6 +38,9 @@ void tg_metrics_set_source(tg_metrics *m, const char *url, const char *branch);
  * (failed), and whether the policy in force is stale (the file on disk
  * does not load). */
 void tg_metrics_policy(tg_metrics *m, bool failed, bool stale);
+
+/* Watches (tollgate run): streams open, events, restarts. */
+void tg_metrics_set_watches(tg_metrics *m, const tg_watch_stats *st);
 
 /* The whole exposition, caller frees. */
 char *tg_metrics_render(const tg_metrics *m);

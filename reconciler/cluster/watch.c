@@ -1,0 +1,409 @@
+/*
+ * Watches: the set, what it serves, and each watcher's thread (list, then
+ * follow the stream, again after a failure). The HTTP side and the events
+ * are in watch_stream.c. See reconciler/include/tollgate/watch.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "tollgate/limits.h"
+#include "tollgate/log.h"
+#include "tollgate/util.h"
+
+#include "watch_int.h"
+
+/* The set ----------------------------------------------------------------- */
+
+static char *blob_dup(const char *s, size_t len)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = tg_malloc(len + 1);
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
+{
+	tg_watch_set *ws = tg_calloc(1, sizeof(*ws));
+
+	pthread_mutex_init(&ws->lock, NULL);
+	pthread_cond_init(&ws->cond, NULL);
+	ws->wake_fd = wake_fd;
+	ws->pending = json_array();
+	ws->own = json_object();
+	ws->auth = conn->auth_header ? tg_strdup(conn->auth_header) : NULL;
+	ws->ca = blob_dup(conn->ca_pem, conn->ca_pem_len);
+	ws->ca_len = conn->ca_pem_len;
+	ws->cert = blob_dup(conn->client_cert_pem, conn->client_cert_pem_len);
+	ws->cert_len = conn->client_cert_pem_len;
+	ws->key = blob_dup(conn->client_key_pem, conn->client_key_pem_len);
+	ws->key_len = conn->client_key_pem_len;
+	ws->insecure = conn->insecure_skip_verify;
+	ws->list_limit =
+	        conn->list_limit ? conn->list_limit : TG_KUBE_LIST_LIMIT;
+	*out = ws;
+	return 0;
+}
+
+static void watcher_free(watcher *w)
+{
+	free(w->key);
+	free(w->api_version);
+	free(w->kind);
+	free(w->url);
+	free(w->selector);
+	json_decref(w->objs);
+	json_decref(w->hashes);
+	free(w);
+}
+
+static void wipe_free(char *s, size_t len)
+{
+	if (s)
+		OPENSSL_cleanse(s, len);
+	free(s);
+}
+
+void tg_watch_set_free(tg_watch_set *ws)
+{
+	size_t i;
+
+	if (!ws)
+		return;
+	pthread_mutex_lock(&ws->lock);
+	ws->stop = true;
+	pthread_cond_broadcast(&ws->cond);
+	pthread_mutex_unlock(&ws->lock);
+	/* Each thread sees stop within a second: its transfer's progress
+	 * callback or its backoff wait. */
+	for (i = 0; i < ws->n; i++)
+		if (ws->w[i]->started)
+			pthread_join(ws->w[i]->thread, NULL);
+	for (i = 0; i < ws->n; i++)
+		watcher_free(ws->w[i]);
+	free(ws->w);
+	json_decref(ws->pending);
+	json_decref(ws->own);
+	if (ws->auth)
+		wipe_free(ws->auth, strlen(ws->auth));
+	free(ws->ca);
+	free(ws->cert);
+	wipe_free(ws->key, ws->key_len);
+	pthread_cond_destroy(&ws->cond);
+	pthread_mutex_destroy(&ws->lock);
+	free(ws);
+}
+
+bool watch_stopping(tg_watch_set *ws)
+{
+	bool stop;
+
+	pthread_mutex_lock(&ws->lock);
+	stop = ws->stop;
+	pthread_mutex_unlock(&ws->lock);
+	return stop;
+}
+
+void watch_wake(tg_watch_set *ws)
+{
+	char one = 1;
+
+	/* The run loop's wake pipe is non-blocking: a full pipe already
+	 * wakes it. */
+	if (ws->wake_fd >= 0 && write(ws->wake_fd, &one, 1) < 0 &&
+	    errno != EAGAIN)
+		tg_log(TG_LOG_DEBUG, "watch: wake failed", "error",
+		       strerror(errno), NULL);
+}
+
+void watch_note_change(tg_watch_set *ws, const char *key, const char *rv)
+{
+
+	/* Unknown (key NULL) or too many to judge: a cycle, which is
+	 * never wrong. */
+	if (!key || json_array_size(ws->pending) >= TG_WATCH_MAX_PENDING)
+		ws->dirty = true;
+	else
+		json_array_append_new(ws->pending,
+		                      json_pack("[s,s?]", key, rv));
+	watch_wake(ws);
+}
+
+void tg_watch_set_own_write(tg_watch_set *ws,
+                            const char *api_version,
+                            const char *kind,
+                            const char *ns,
+                            const char *name,
+                            const char *rv)
+{
+	char *key = tg_aprintf("%s %s %s/%s", api_version, kind, ns ? ns : "",
+	                       name);
+
+	pthread_mutex_lock(&ws->lock);
+	/* No-op applies leave entries no event will ever match: forget them
+	 * all now and then (their events, if any came, are long judged). */
+	if (json_object_size(ws->own) >= TG_WATCH_MAX_OWN)
+		json_object_clear(ws->own);
+	json_object_set_new(ws->own, key, json_string(rv ? rv : ""));
+	pthread_mutex_unlock(&ws->lock);
+	free(key);
+}
+
+/* Whether the change [key, rv] is tollgate's own write (lock held); the
+ * entry is used up. */
+static bool own_change(tg_watch_set *ws, json_t *change)
+{
+	const char *key = json_string_value(json_array_get(change, 0));
+	const char *rv = json_string_value(json_array_get(change, 1));
+	const char *mine = json_string_value(json_object_get(ws->own, key));
+	bool own;
+
+	if (!mine)
+		return false;
+	own = rv ? !strcmp(mine, rv) : !*mine;
+	if (own)
+		json_object_del(ws->own, key);
+	return own;
+}
+
+bool tg_watch_set_take_dirty(tg_watch_set *ws)
+{
+	json_t *c;
+	size_t i;
+	bool d;
+
+	pthread_mutex_lock(&ws->lock);
+	d = ws->dirty;
+	json_array_foreach(ws->pending, i, c) {
+		if (!own_change(ws, c)) {
+			d = true;
+			ws->stats.relevant++;
+		}
+	}
+	json_array_clear(ws->pending);
+	ws->dirty = false;
+	pthread_mutex_unlock(&ws->lock);
+	return d;
+}
+
+bool tg_watch_set_synced(tg_watch_set *ws)
+{
+	bool ok = true;
+	size_t i;
+
+	pthread_mutex_lock(&ws->lock);
+	for (i = 0; i < ws->n && ok; i++)
+		ok = ws->w[i]->listed && ws->w[i]->open;
+	pthread_mutex_unlock(&ws->lock);
+	return ok;
+}
+
+void tg_watch_set_stats(tg_watch_stats *out, tg_watch_set *ws)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ws->lock);
+	*out = ws->stats;
+	out->watchers = (unsigned)ws->n;
+	out->open = 0;
+	for (i = 0; i < ws->n; i++)
+		out->open += ws->w[i]->open ? 1 : 0;
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* Serving ----------------------------------------------------------------- */
+
+static char *list_key(const char *api_version,
+                      const char *kind,
+                      const char *ns,
+                      const char *selector)
+{
+	return tg_aprintf("%s %s %s %s", api_version, kind, ns ? ns : "",
+	                  selector ? selector : "");
+}
+
+static watcher *find_watcher(tg_watch_set *ws, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ws->n; i++)
+		if (!strcmp(ws->w[i]->key, key))
+			return ws->w[i];
+	return NULL;
+}
+
+static void *watcher_main(void *arg);
+
+/* A new watcher for key, its thread started (lock held). */
+static void start_watcher(tg_watch_set *ws,
+                          char *key,
+                          const char *api_version,
+                          const char *kind,
+                          const char *selector,
+                          const char *url)
+{
+	watcher *w = tg_calloc(1, sizeof(*w));
+
+	w->ws = ws;
+	w->key = key;
+	w->api_version = tg_strdup(api_version);
+	w->kind = tg_strdup(kind);
+	w->url = tg_strdup(url);
+	w->selector = selector ? tg_strdup(selector) : NULL;
+	w->relevant = selector && *selector;
+	w->objs = json_object();
+	w->hashes = json_object();
+	w->seed = (unsigned)time(NULL) ^ (unsigned)(ws->n * 7919u);
+	ws->w = tg_realloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
+	ws->w[ws->n++] = w;
+	if (pthread_create(&w->thread, NULL, watcher_main, w) != 0) {
+		tg_log(TG_LOG_WARN,
+		       "watch: thread not started: lists go to "
+		       "the API server",
+		       "watch", key, NULL);
+		return;
+	}
+	w->started = true;
+}
+
+int tg_watch_set_serve(tg_watch_set *ws,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *label_selector,
+                       const char *collection_url,
+                       tg_watch_item_fn fn,
+                       void *ctx)
+{
+	char *key = list_key(api_version, kind, ns, label_selector);
+	watcher *w;
+	json_t *text;
+	const char *k;
+	int served = 0;
+
+	pthread_mutex_lock(&ws->lock);
+	w = find_watcher(ws, key);
+	if (!w && ws->n < TG_WATCH_MAX_WATCHERS && !ws->stop) {
+		start_watcher(ws, key, api_version, kind, label_selector,
+		              collection_url);
+		key = NULL;
+	} else if (w && w->listed && w->open) {
+		json_object_foreach(w->objs, k, text) {
+			fn(ctx, json_string_value(text),
+			   json_string_length(text));
+		}
+		served = 1;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	free(key);
+	return served;
+}
+
+/* The thread of a watcher -------------------------------------------------- */
+
+/* Wait s seconds unless the set stops first; true when it stops. */
+static bool pause_unless_stopped(tg_watch_set *ws, double s)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)s;
+	until.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ws->lock);
+	while (!ws->stop &&
+	       pthread_cond_timedwait(&ws->cond, &ws->lock, &until) == 0) {
+	}
+	stop = ws->stop;
+	pthread_mutex_unlock(&ws->lock);
+	return stop;
+}
+
+/* Exponential backoff with jitter: base * 2^(failures-1), at most the
+ * cap, then between 75% and 125% of it so that many agents (or watchers)
+ * that failed together do not come back together. */
+static double backoff(watcher *w, int failures)
+{
+	double d = TG_WATCH_BACKOFF_BASE_S;
+	double j = (double)(rand_r(&w->seed) % 1000) / 1000.0;
+
+	while (--failures > 0 && d < TG_WATCH_BACKOFF_MAX_S)
+		d *= 2;
+	if (d > TG_WATCH_BACKOFF_MAX_S)
+		d = TG_WATCH_BACKOFF_MAX_S;
+	return d * (0.75 + 0.5 * j);
+}
+
+/* Count the end of a stream and say whether to list again. */
+static bool stream_ended(watcher *w, watch_end end)
+{
+	tg_watch_set *ws = w->ws;
+	bool relist = end == WATCH_GONE || end == WATCH_FAILED;
+
+	pthread_mutex_lock(&ws->lock);
+	w->open = false;
+	watch_wake(ws); /* metrics */
+	if (relist) {
+		w->listed = false;
+		ws->stats.relists++;
+		if (end == WATCH_GONE)
+			ws->stats.gone++;
+	} else if (end == WATCH_CLOSED) {
+		ws->stats.resumed++;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	if (end != WATCH_STOPPED)
+		tg_log(relist ? TG_LOG_WARN : TG_LOG_DEBUG,
+		       relist ? "watch: listing again" : "watch: resuming",
+		       "watch", w->key, "reason", w->why[0] ? w->why : "closed",
+		       NULL);
+	return relist;
+}
+
+static void *watcher_main(void *arg)
+{
+	watcher *w = arg;
+	tg_watch_set *ws = w->ws;
+	int failures = 0;
+	double delay = 0, started;
+	watch_end end;
+
+	while (!(delay > 0 ? pause_unless_stopped(ws, delay)
+	                   : watch_stopping(ws))) {
+		delay = 0;
+		w->why[0] = '\0';
+		if (!w->listed && watch_list(w) < 0) {
+			tg_log(TG_LOG_WARN, "watch: list failed", "watch",
+			       w->key, "error", w->why, NULL);
+			delay = backoff(w, ++failures);
+			continue;
+		}
+		started = tg_monotonic();
+		end = watch_stream(w);
+		if (end == WATCH_STOPPED)
+			break;
+		stream_ended(w, end);
+		/* A stream that ended at once, or failed, waits before the
+		 * next try; one that lasted starts again now. */
+		if (end == WATCH_CLOSED &&
+		    tg_monotonic() - started >= TG_WATCH_MIN_STREAM_S)
+			failures = 0;
+		else
+			delay = backoff(w, ++failures);
+	}
+	return NULL;
+}

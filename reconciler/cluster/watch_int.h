@@ -1,0 +1,86 @@
+/*
+ * Internals of reconciler/cluster/watch.c (the set, its threads) and
+ * watch_stream.c (lists and streams over libcurl, events).
+ */
+#ifndef TOLLGATE_WATCH_INT_H
+#define TOLLGATE_WATCH_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tollgate/limits.h"
+#include "tollgate/watch.h"
+
+typedef struct watcher {
+	tg_watch_set *ws;
+	char *key; /* "apiVersion kind namespace selector" */
+	char *api_version, *kind;
+	char *url;      /* collection URL */
+	char *selector; /* label selector or NULL */
+	/* Its changes start cycles: a list by one of tollgate's labels (its
+	 * objects, its inventories); a list of everything (the namespaces
+	 * preflight reads) only answers lists. */
+	bool relevant;
+	pthread_t thread;
+	bool started;
+	unsigned seed; /* rand_r, for the jitter */
+	/* Guarded by ws->lock: */
+	json_t *objs;   /* "ns/name" -> compact JSON text of the object */
+	json_t *hashes; /* "ns/name" -> content hash (hex) */
+	char rv[TG_WATCH_MAX_RV_BYTES + 1];
+	bool listed; /* objs hold a list, followed since by the stream */
+	bool listed_once;
+	bool open; /* the stream answered 200 and is open */
+	/* The thread's own: */
+	char why[256]; /* why the last list or stream failed */
+} watcher;
+
+struct tg_watch_set {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled on stop */
+	bool stop;
+	bool dirty;
+	int wake_fd;
+	watcher **w;
+	size_t n;
+	tg_watch_stats stats;
+	/* Changes seen, judged by tg_watch_set_take_dirty (on the caller's
+	 * thread, after the writes of its cycle were recorded): [key, rv]
+	 * with key "apiVersion kind ns/name", rv null for DELETED. */
+	json_t *pending;
+	/* tollgate's own writes: key -> resourceVersion it got back ("" for
+	 * a delete). */
+	json_t *own;
+	/* Connection settings (read-only after new). */
+	char *auth, *ca, *cert, *key;
+	size_t ca_len, cert_len, key_len;
+	bool insecure;
+	unsigned list_limit;
+};
+
+typedef enum watch_end {
+	WATCH_CLOSED,  /* the server ended the stream: resume */
+	WATCH_GONE,    /* 410: list again */
+	WATCH_FAILED,  /* ERROR event, bad event, HTTP or network error */
+	WATCH_STOPPED, /* the set is being freed */
+} watch_end;
+
+bool watch_stopping(tg_watch_set *ws);
+/* A byte to the wake descriptor: something to look at (metrics). */
+void watch_wake(tg_watch_set *ws);
+/* Note a change of the object key (rv NULL: deleted) to be judged (key
+ * NULL: changes that need a cycle), and wake the run loop (lock held). */
+void watch_note_change(tg_watch_set *ws, const char *key, const char *rv);
+
+/* List w's objects into its maps and resourceVersion (a change since the
+ * previous list marks the set dirty). 0, or -1 with w->why set. */
+int watch_list(watcher *w);
+
+/* Follow w's stream from w->rv until it ends; how it ended (why in
+ * w->why). */
+watch_end watch_stream(watcher *w);
+
+#endif

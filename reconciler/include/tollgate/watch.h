@@ -1,0 +1,113 @@
+/*
+ * Watches: live state kept by the API server's watch streams, for
+ * `tollgate run` (an informer in client-go's words).
+ *
+ * Each list tollgate makes (apiVersion, kind, namespace, label selector)
+ * gets a watcher the first time it is asked for: a thread that lists the
+ * objects once, then follows GET ...?watch=1&allowWatchBookmarks=true
+ * from the list's resourceVersion, one JSON event per line, and keeps the
+ * objects as compact JSON text. A stream the server ends is resumed from
+ * the last resourceVersion seen (bookmarks move it on); 410 Gone (HTTP or
+ * an ERROR event), any other ERROR event, a bad line or a broken
+ * connection makes it list again, after a backoff with jitter.
+ *
+ * While a watcher's stream is open and its list done, the lists of a cycle
+ * are answered from it (tg_watch_set_serve) and nothing is read from the
+ * API server; otherwise the cycle lists as before. An event that changes
+ * an object beyond its status and server-kept metadata (resourceVersion,
+ * managedFields, generation), on a list by one of tollgate's labels,
+ * writes a byte to the wake descriptor; unless the change was tollgate's
+ * own write, the run loop starts a drift cycle early.
+ *
+ * Thread-safe: the watcher threads and the caller share one mutex.
+ */
+#ifndef TOLLGATE_WATCH_H
+#define TOLLGATE_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "tollgate/error.h"
+
+typedef struct tg_watch_set tg_watch_set;
+
+/* How watchers reach the API server: the kube client's settings. The
+ * strings are copied. */
+typedef struct tg_watch_conn {
+	const char *auth_header; /* "Authorization: ...", secret, or NULL */
+	const char *ca_pem;      /* NULL: the system store */
+	size_t ca_pem_len;
+	const char *client_cert_pem;
+	size_t client_cert_pem_len;
+	const char *client_key_pem; /* secret */
+	size_t client_key_pem_len;
+	bool insecure_skip_verify;
+	unsigned list_limit; /* objects per LIST page */
+} tg_watch_conn;
+
+/* A set with no watchers; wake_fd (or -1) gets a byte on each relevant
+ * event. 0. */
+TG_WUR int
+tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd);
+
+/* Stop every watcher (each ends within about a second) and free. */
+void tg_watch_set_free(tg_watch_set *ws);
+
+/* One object served: its compact JSON text (apiVersion and kind set),
+ * borrowed for the call. Called with the set's lock held: it must not
+ * call into the set. */
+typedef void (*tg_watch_item_fn)(void *ctx, const char *text, size_t len);
+
+/*
+ * The objects of a list, from its watcher: 1 after calling fn for each
+ * when the watcher is in sync; 0 when it is not (yet): list from the
+ * server. A watcher for the list is started (from collection_url, the
+ * list URL without query) when there is none.
+ */
+int tg_watch_set_serve(tg_watch_set *ws,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *label_selector,
+                       const char *collection_url,
+                       tg_watch_item_fn fn,
+                       void *ctx);
+
+/*
+ * Whether an object changed since the last call by a write that is not
+ * tollgate's own (an event whose resourceVersion is not one a write of
+ * tollgate got back, see tg_watch_set_own_write); clears it. Call it
+ * between cycles, when the writes of the last one are recorded: an event
+ * may come before the answer to the write that caused it.
+ */
+bool tg_watch_set_take_dirty(tg_watch_set *ws);
+
+/* tollgate wrote the object and got resourceVersion rv back (NULL: it
+ * deleted it): its event is not a change by someone else. */
+void tg_watch_set_own_write(tg_watch_set *ws,
+                            const char *api_version,
+                            const char *kind,
+                            const char *ns,
+                            const char *name,
+                            const char *rv);
+
+/* Whether every watcher is in sync (true with none). */
+bool tg_watch_set_synced(tg_watch_set *ws);
+
+typedef struct tg_watch_stats {
+	unsigned watchers; /* lists followed */
+	unsigned open;     /* streams open now */
+	uint64_t events;   /* ADDED, MODIFIED, DELETED received */
+	uint64_t relevant; /* ... that marked the set dirty */
+	uint64_t bookmarks;
+	uint64_t resumed; /* streams resumed after the server ended one */
+	uint64_t relists; /* lists again after 410, ERROR or a failure */
+	uint64_t gone;    /* 410 Gone among them */
+} tg_watch_stats;
+
+void tg_watch_set_stats(tg_watch_stats *out, tg_watch_set *ws);
+
+#endif
