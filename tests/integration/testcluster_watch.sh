@@ -97,7 +97,7 @@ now=$(tc_curl POST /api/v1/namespaces -H 'Content-Type: application/json' \
 	jq -r .metadata.resourceVersion)
 raw_watch "resourceVersion=$v&timeoutSeconds=2" >"$TT_TMP/plain.out" &
 plain=$!
-tt_run out rc raw_watch "allowWatchBookmarks=true&resourceVersion=$v&timeoutSeconds=2"
+tt_run out rc raw_watch "allowWatchBookmarks=true&resourceVersion=$v&timeoutSeconds=3"
 tt_eq "bookmark watch exits 0" 0 "$rc"
 tt_eq "a quiet watch gets a BOOKMARK: current resourceVersion (other kinds count), its kind" \
 	"BOOKMARK $now apps/v1 Deployment" \

@@ -180,8 +180,10 @@ long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
 				break;
 			}
 			collect(w);
-			if (w->out.len > 0 || st->stopping ||
-			    time(NULL) >= w->deadline || bookmark_due(w))
+			/* A due bookmark goes out even at the deadline, as
+			 * kube-apiserver sends one before a watch times out. */
+			if (w->out.len > 0 || st->stopping || bookmark_due(w) ||
+			    time(NULL) >= w->deadline)
 				break;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
