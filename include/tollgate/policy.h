@@ -238,7 +238,7 @@ enum {
  * The controls of the Pod Security Standards (kubernetes.io "Pod
  * Security Standards"), named as the Pod Security Admission library
  * names its checks; an exception waives one as "podSecurity/<name>".
- * The first eleven are the baseline level's, the rest the restricted
+ * The first twelve are the baseline level's, the rest the restricted
  * level's (which includes baseline).
  */
 typedef enum tg_pss_control {
@@ -253,12 +253,14 @@ typedef enum tg_pss_control {
 	TG_PSS_PROC_MOUNT,
 	TG_PSS_SECCOMP_BASELINE,
 	TG_PSS_SYSCTLS,
+	TG_PSS_HOST_PROBES, /* hostProbesAndHostLifecycle, from v1.34 */
 	TG_PSS_RESTRICTED_VOLUMES,
 	TG_PSS_ALLOW_PRIVILEGE_ESCALATION,
 	TG_PSS_RUN_AS_NON_ROOT,
 	TG_PSS_RUN_AS_USER,
 	TG_PSS_SECCOMP_RESTRICTED,
 	TG_PSS_CAPABILITIES_RESTRICTED,
+	TG_PSS_PROC_MOUNT_RESTRICTED, /* from v1.35, in place of procMount */
 	TG_PSS_NCONTROLS
 } tg_pss_control;
 
@@ -475,7 +477,7 @@ const char *tg_pss_level_name(tg_pss_level l);
 
 /* The newest Kubernetes minor version whose Pod Security Standards are
  * known here; "latest" and any later v1.N check as of it. */
-#define TG_PSS_LATEST_MINOR 35
+#define TG_PSS_LATEST_MINOR 37
 
 /* workloads[].networkPolicy: the directions a default-deny policy must
  * cover in every namespace with pods. */

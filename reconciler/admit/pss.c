@@ -173,6 +173,8 @@ size_t tg_pss_check(json_t *out,
 	p.meta_base = meta_base ? meta_base : "metadata";
 	p.minor = minor;
 	p.windows = os != NULL && strcmp(os, "windows") == 0;
+	p.userns = json_is_false(json_object_get(spec, "hostUsers"));
+	p.want = level;
 	p.out = out;
 	if (level >= TG_PSS_LEVEL_BASELINE) {
 		p.level = TG_PSS_LEVEL_BASELINE;

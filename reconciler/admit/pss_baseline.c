@@ -1,12 +1,14 @@
 /*
  * Pod Security Standards, baseline level: HostProcess, host namespaces,
  * privileged containers, capabilities, hostPath volumes, host ports,
- * AppArmor, SELinux, /proc mount type, seccomp, sysctls. Each control
- * reads the fields and allowed values of the standard's table, at the
- * versions where they changed (the Pod Security Admission library's
- * versions: the allowed sysctls grew in v1.27, v1.29 and v1.32, the
- * SELinux type container_engine_t is allowed from v1.31, seccomp is read
- * from annotations before v1.19 and from fields after).
+ * AppArmor, SELinux, /proc mount type, seccomp, sysctls, probe and
+ * lifecycle hosts. Each control reads the fields and allowed values of
+ * the standard's table, at the versions where they changed (the Pod
+ * Security Admission library's versions: the safe sysctls grew in
+ * v1.27, v1.29, v1.32 and v1.37, the SELinux type container_engine_t is
+ * allowed from v1.31, seccomp is read from annotations before v1.19 and
+ * from fields after, probe and lifecycle hosts are checked from v1.34,
+ * and from v1.35 a pod in a user namespace may set any /proc mount type).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,48 +163,104 @@ static void selinux(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 	}
 }
 
-/* appArmorProfile.type of a pod or container securityContext. */
-static void apparmor_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
+/* Whether a profile type is RuntimeDefault or Localhost. */
+static bool profile_type_ok(const json_t *t)
 {
-	const json_t *t =
-	        json_object_get(sc->f[PSS_SC_APPARMOR_PROFILE], "type");
 	const char *s = json_string_value(t);
+
+	return s && (!strcmp(s, "RuntimeDefault") || !strcmp(s, "Localhost"));
+}
+
+/* A profile (appArmorProfile, seccompProfile) of a pod or container
+ * securityContext: when set, its type must be RuntimeDefault or
+ * Localhost (a profile without a type is refused too, as the Pod
+ * Security Admission library refuses it). */
+static void profile_field(pss_pod *p,
+                          const pss_ctr *c,
+                          const json_t *prof,
+                          tg_pss_control ctl,
+                          const char *field)
+{
+	const json_t *t = json_object_get(prof, "type");
 	char *path, *found;
 
-	if (t == NULL || json_is_null(t) ||
-	    (s && (!strcmp(s, "RuntimeDefault") || !strcmp(s, "Localhost"))))
+	if (prof == NULL || json_is_null(prof) || profile_type_ok(t))
 		return;
-	path = tg_aprintf("%s.securityContext.appArmorProfile.type",
-	                  pss_where(p, c));
+	path = tg_aprintf("%s.securityContext.%s.type", pss_where(p, c), field);
 	found = pss_show(t);
-	pss_violation(p, TG_PSS_APPARMOR, pss_who(c), path, found,
-	              "unset, RuntimeDefault, Localhost");
+	pss_violation(p, ctl, pss_who(c), path, found,
+	              "RuntimeDefault or Localhost (or no profile)");
 	free(path);
 	free(found);
 }
 
-/* seccompProfile.type must not be Unconfined (from v1.19). */
-static void seccomp_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
+static void apparmor_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
-	const json_t *t =
-	        json_object_get(sc->f[PSS_SC_SECCOMP_PROFILE], "type");
-	char *path;
-
-	if (p->minor < 19 || !json_is_string(t) ||
-	    strcmp(json_string_value(t), "Unconfined") != 0)
-		return;
-	path = tg_aprintf("%s.securityContext.seccompProfile.type",
-	                  pss_where(p, c));
-	pss_violation(p, TG_PSS_SECCOMP_BASELINE, pss_who(c), path,
-	              "Unconfined", "unset, RuntimeDefault, Localhost");
-	free(path);
+	profile_field(p, c, sc->f[PSS_SC_APPARMOR_PROFILE], TG_PSS_APPARMOR,
+	              "appArmorProfile");
 }
 
-static void baseline_container(pss_pod *p, const pss_ctr *c)
+/* From v1.19 the seccomp fields (annotations before). */
+static void seccomp_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
+{
+	if (p->minor >= 19)
+		profile_field(p, c, sc->f[PSS_SC_SECCOMP_PROFILE],
+		              TG_PSS_SECCOMP_BASELINE, "seccompProfile");
+}
+
+void pss_proc_mount(pss_pod *p, const pss_ctr *c, tg_pss_control ctl)
 {
 	const json_t *pm = c->s.f[PSS_SC_PROC_MOUNT];
 	char *path, *found;
 
+	if (pm == NULL || json_is_null(pm) ||
+	    (json_is_string(pm) && !strcmp(json_string_value(pm), "Default")))
+		return;
+	path = tg_aprintf("%s.securityContext.procMount", pss_ctr_path(c));
+	found = pss_show(pm);
+	pss_violation(p, ctl, c->name, path, found, "unset or Default");
+	free(path);
+	free(found);
+}
+
+/* The host of the probes' and lifecycle handlers' httpGet and tcpSocket:
+ * "" or unset (from v1.34: a probe aimed at another host reaches what
+ * the node reaches). */
+static void probe_hosts(pss_pod *p, const pss_ctr *c)
+{
+	static const char *const handlers[] = {
+		"livenessProbe", "readinessProbe", "startupProbe",
+		"lifecycle.postStart", "lifecycle.preStop"
+	};
+	static const char *const kinds[] = { "httpGet", "tcpSocket" };
+	const json_t *lc = json_object_get(c->c, "lifecycle"), *h, *host;
+	size_t i, k;
+
+	for (i = 0; i < 5; i++) {
+		h = i < 3 ? json_object_get(c->c, handlers[i])
+		          : json_object_get(lc,
+		                            handlers[i] + strlen("lifecycle."));
+		for (k = 0; h != NULL && k < 2; k++) {
+			char *path, *found;
+
+			host = json_object_get(json_object_get(h, kinds[k]),
+			                       "host");
+			if (host == NULL || json_is_null(host) ||
+			    (json_is_string(host) && !*json_string_value(host)))
+				continue;
+			path = tg_aprintf("%s.%s.%s.host", pss_ctr_path(c),
+			                  handlers[i], kinds[k]);
+			found = pss_show(host);
+			pss_violation(p, TG_PSS_HOST_PROBES, c->name, path,
+			              found, "\"\" or unset");
+			free(path);
+			free(found);
+		}
+	}
+}
+
+static void baseline_container(pss_pod *p, const pss_ctr *c)
+{
 	must_not_be_true(
 	        p, TG_PSS_HOST_PROCESS, c,
 	        json_object_get(c->s.f[PSS_SC_WINDOWS_OPTIONS], "hostProcess"),
@@ -213,18 +271,14 @@ static void baseline_container(pss_pod *p, const pss_ctr *c)
 	host_ports(p, c);
 	apparmor_field(p, c, &c->s);
 	selinux(p, c, &c->s);
-	if (pm && !json_is_null(pm) &&
-	    !(json_is_string(pm) &&
-	      !strcmp(json_string_value(pm), "Default"))) {
-		path = tg_aprintf("%s.securityContext.procMount",
-		                  pss_ctr_path(c));
-		found = pss_show(pm);
-		pss_violation(p, TG_PSS_PROC_MOUNT, c->name, path, found,
-		              "unset or Default");
-		free(path);
-		free(found);
-	}
+	/* from v1.35 any value in a user namespace; restricted checks it
+	 * as procMount_restricted instead */
+	if (!(p->minor >= 35 &&
+	      (p->userns || p->want >= TG_PSS_LEVEL_RESTRICTED)))
+		pss_proc_mount(p, c, TG_PSS_PROC_MOUNT);
 	seccomp_field(p, c, &c->s);
+	if (p->minor >= 34)
+		probe_hosts(p, c);
 }
 
 /* Pod ---------------------------------------------------------------------- */
@@ -249,63 +303,123 @@ static void host_path_volumes(pss_pod *p)
 	}
 }
 
-static bool sysctl_allowed(const char *name, unsigned minor)
-{
-	static const char *const v1_0[] = {
-		"kernel.shm_rmid_forced",
-		"net.ipv4.ip_local_port_range",
-		"net.ipv4.ip_unprivileged_port_start",
-		"net.ipv4.tcp_syncookies",
-		"net.ipv4.ping_group_range",
-		NULL
-	};
-	static const char *const v1_29[] = { "net.ipv4.tcp_keepalive_time",
-		                             "net.ipv4.tcp_fin_timeout",
-		                             "net.ipv4.tcp_keepalive_intvl",
-		                             "net.ipv4.tcp_keepalive_probes",
-		                             NULL };
-	static const char *const v1_32[] = { "net.ipv4.tcp_rmem",
-		                             "net.ipv4.tcp_wmem", NULL };
+/* The safe sysctls, as the set grew: v1.0, v1.27, v1.29, v1.32, v1.37. */
+#define SYSCTLS_1_0                                                            \
+	"kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, "               \
+	"net.ipv4.tcp_syncookies, net.ipv4.ping_group_range, "                 \
+	"net.ipv4.ip_unprivileged_port_start"
+#define SYSCTLS_1_27 SYSCTLS_1_0 ", net.ipv4.ip_local_reserved_ports"
+#define SYSCTLS_1_29                                                           \
+	SYSCTLS_1_27                                                           \
+	        ", net.ipv4.tcp_keepalive_time, "                              \
+	        "net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, "     \
+	        "net.ipv4.tcp_keepalive_probes"
+#define SYSCTLS_1_32 SYSCTLS_1_29 ", net.ipv4.tcp_rmem, net.ipv4.tcp_wmem"
+#define SYSCTLS_1_37                                                           \
+	SYSCTLS_1_32 ", net.ipv4.tcp_slow_start_after_idle, "                  \
+	             "net.ipv4.tcp_notsent_lowat"
 
-	return in_list(name, v1_0) ||
-	       (minor >= 27 &&
-	        strcmp(name, "net.ipv4.ip_local_reserved_ports") == 0) ||
-	       (minor >= 29 && in_list(name, v1_29)) ||
-	       (minor >= 32 && in_list(name, v1_32));
+static const struct {
+	unsigned minor;
+	const char *names; /* every safe sysctl from minor on */
+} safe_sysctls[] = {
+	{ 37, SYSCTLS_1_37 }, { 32, SYSCTLS_1_32 }, { 29, SYSCTLS_1_29 },
+	{ 27, SYSCTLS_1_27 }, { 0, SYSCTLS_1_0 },
+};
+
+/* The safe sysctls of v1.<minor>, ", "-separated. */
+static const char *safe_sysctls_of(unsigned minor)
+{
+	size_t i = 0;
+
+	while (safe_sysctls[i].minor > minor)
+		i++;
+	return safe_sysctls[i].names;
+}
+
+/* Whether name is one of the ", "-separated names of list. */
+static bool in_names(const char *name, const char *list)
+{
+	size_t n = strlen(name);
+	const char *at = list;
+
+	while ((at = strstr(at, name)) != NULL) {
+		if ((at == list || at[-1] == ' ') &&
+		    (at[n] == ',' || at[n] == '\0'))
+			return true;
+		at += n;
+	}
+	return false;
 }
 
 static void sysctls(pss_pod *p)
 {
 	const json_t *list = p->s.f[PSS_SC_SYSCTLS], *s, *n;
+	const char *safe = safe_sysctls_of(p->minor);
 	size_t i;
 
 	json_array_foreach(list, i, s) {
 		char *path, *found;
 
 		n = json_object_get(s, "name");
-		if (json_is_string(n) &&
-		    sysctl_allowed(json_string_value(n), p->minor))
+		if (json_is_string(n) && *json_string_value(n) &&
+		    in_names(json_string_value(n), safe))
 			continue;
 		path = tg_aprintf("%s.securityContext.sysctls[%zu].name",
 		                  p->base, i);
 		found = pss_show(n);
-		pss_violation(
-		        p, TG_PSS_SYSCTLS, NULL, path, found,
-		        p->minor >= 32
-		                ? "the safe set of v1.32+ "
-		                  "(kernel.shm_rmid_forced, "
-		                  "net.ipv4.ip_local_port_range, "
-		                  "ip_unprivileged_port_start, tcp_syncookies, "
-		                  "ping_group_range, ip_local_reserved_ports, "
-		                  "tcp_keepalive_time/intvl/probes, "
-		                  "tcp_fin_timeout, tcp_rmem, tcp_wmem)"
-		                : "the safe set of the version checked");
+		pss_violation(p, TG_PSS_SYSCTLS, NULL, path, found, safe);
 		free(path);
 		free(found);
 	}
 }
 
-/* The AppArmor and (before v1.19) seccomp annotations of the pod. */
+/* Whether the pod spec has a container of that name (any list). */
+static bool has_container(const pss_pod *p, const char *name)
+{
+	static const char *const lists[] = { "containers", "initContainers",
+		                             "ephemeralContainers" };
+	const json_t *c;
+	size_t i, k;
+
+	for (i = 0; i < 3; i++) {
+		json_array_foreach(json_object_get(p->spec, lists[i]), k, c) {
+			const char *n =
+			        json_string_value(json_object_get(c, "name"));
+			if (n && !strcmp(n, name))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* An AppArmor annotation's value: empty, runtime/default, localhost/<name>. */
+static bool apparmor_annotation_ok(const char *s)
+{
+	return s && (!*s || !strcmp(s, "runtime/default") ||
+	             tg_str_has_prefix(s, "localhost/"));
+}
+
+/* A seccomp annotation's value (before v1.19): runtime/default,
+ * docker/default, localhost/<name>. */
+static bool seccomp_annotation_ok(const char *s)
+{
+	return s &&
+	       (!strcmp(s, "runtime/default") || !strcmp(s, "docker/default") ||
+	        tg_str_has_prefix(s, "localhost/"));
+}
+
+/* Whether annotation key is a seccomp annotation the standard reads:
+ * the pod's, or one of a container the pod spec has. */
+static bool is_seccomp_key(const pss_pod *p, const char *key)
+{
+	return !strcmp(key, SECCOMP_POD_ANN) ||
+	       (tg_str_has_prefix(key, SECCOMP_CTR_PREFIX) &&
+	        has_container(p, key + strlen(SECCOMP_CTR_PREFIX)));
+}
+
+/* The AppArmor and (before v1.19) seccomp annotations of the pod; a
+ * value that is no string is refused (annotations are strings). */
 static void annotations(pss_pod *p)
 {
 	const json_t *ann = json_object_get(p->meta, "annotations"), *v;
@@ -315,14 +429,11 @@ static void annotations(pss_pod *p)
 		char *path, *found;
 		bool bad_aa = false, bad_sc = false;
 
-		s = json_is_string(v) ? json_string_value(v) : "";
+		s = json_string_value(v);
 		if (tg_str_has_prefix(key, APPARMOR_PREFIX))
-			bad_aa = *s && strcmp(s, "runtime/default") &&
-			         !tg_str_has_prefix(s, "localhost/");
-		if (p->minor < 19 &&
-		    (!strcmp(key, SECCOMP_POD_ANN) ||
-		     tg_str_has_prefix(key, SECCOMP_CTR_PREFIX)))
-			bad_sc = !strcmp(s, "unconfined");
+			bad_aa = !apparmor_annotation_ok(s);
+		else if (p->minor < 19 && is_seccomp_key(p, key))
+			bad_sc = !seccomp_annotation_ok(s);
 		if (!bad_aa && !bad_sc)
 			continue;
 		path = tg_aprintf("%s.annotations[\"%s\"]", p->meta_base, key);
@@ -330,9 +441,9 @@ static void annotations(pss_pod *p)
 		pss_violation(
 		        p, bad_aa ? TG_PSS_APPARMOR : TG_PSS_SECCOMP_BASELINE,
 		        NULL, path, found,
-		        bad_aa ? "unset, runtime/default, localhost/*"
-		               : "unset, runtime/default, "
-		                 "localhost/*, docker/default");
+		        bad_aa ? "unset, \"\", runtime/default, localhost/*"
+		               : "unset, runtime/default, docker/default, "
+		                 "localhost/*");
 		free(path);
 		free(found);
 	}

@@ -49,8 +49,10 @@ typedef struct pss_pod {
 	const char *meta_base; /* dotted path of meta */
 	unsigned minor;        /* the standard as of v1.<minor> */
 	bool windows;          /* spec.os.name is "windows" */
-	tg_pss_level level;    /* of the control being checked */
-	json_t *out;           /* violations */
+	bool userns;           /* spec.hostUsers is false: a user namespace */
+	tg_pss_level want;  /* the level checked (restricted: baseline too) */
+	tg_pss_level level; /* of the control being checked */
+	json_t *out;        /* violations */
 } pss_pod;
 
 /* Bytes of a container's path ("spec.template.spec.containers[0]"; cut
@@ -113,6 +115,10 @@ static inline bool pss_true(const json_t *v)
 {
 	return json_is_true(v);
 }
+
+/* The /proc mount type of container c: unset or Default; reported as
+ * ctl (procMount, or procMount_restricted from v1.35). */
+void pss_proc_mount(pss_pod *p, const pss_ctr *c, tg_pss_control ctl);
 
 /* The checks of each level (pss_baseline.c, pss_restricted.c). */
 void tg_pss_baseline(pss_pod *p);

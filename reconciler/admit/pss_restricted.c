@@ -8,7 +8,9 @@
  * Linux-only controls (privilege escalation, seccomp, capabilities), as
  * the Pod Security Admission library has it. Controls apply from the
  * version that introduced them: privilege escalation v1.8, seccomp v1.19,
- * capabilities v1.22, non-root user v1.23.
+ * capabilities v1.22, non-root user v1.23; from v1.35 a pod in a user
+ * namespace (hostUsers: false) may run as root and /proc mount type is
+ * a restricted control of its own (procMount_restricted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,9 @@
  */
 
 static const char *const allowed_volumes[] = {
-	"configMap", "csi",       "downwardAPI",
-	"emptyDir",  "ephemeral", "persistentVolumeClaim",
-	"projected", "secret",    NULL
+	"configMap", "csi",   "downwardAPI",           "emptyDir",
+	"ephemeral", "image", "persistentVolumeClaim", "projected",
+	"secret",    NULL
 };
 
 /* The volume source a volume names (its member other than name), or
@@ -56,8 +58,8 @@ static void restricted_volumes(pss_pod *p)
 		path = tg_aprintf("%s.volumes[%zu].%s", p->base, i, t);
 		pss_violation(p, TG_PSS_RESTRICTED_VOLUMES, NULL, path, t,
 		              "configMap, csi, downwardAPI, emptyDir, "
-		              "ephemeral, persistentVolumeClaim, projected, "
-		              "secret");
+		              "ephemeral, image, persistentVolumeClaim, "
+		              "projected, secret");
 		free(path);
 	}
 }
@@ -195,18 +197,31 @@ static void capabilities(pss_pod *p, const pss_ctr *c)
 	}
 }
 
+/* From v1.35 a pod in a user namespace (hostUsers: false) may run as
+ * root: root in the pod is no root on the node. */
+static bool relaxed_for_userns(const pss_pod *p)
+{
+	return p->minor >= 35 && p->userns;
+}
+
 static void restricted_container(pss_pod *p, const pss_ctr *c)
 {
 	bool linux_only = !(p->windows && p->minor >= 25);
 
 	if (p->minor >= 8 && linux_only)
 		privilege_escalation(p, c);
-	run_as_non_root(p, c);
-	run_as_user(p, c, &c->s);
+	if (!relaxed_for_userns(p)) {
+		run_as_non_root(p, c);
+		run_as_user(p, c, &c->s);
+	}
 	if (p->minor >= 19 && linux_only)
 		seccomp(p, c);
 	if (p->minor >= 22 && linux_only)
 		capabilities(p, c);
+	/* from v1.35 in place of baseline's procMount, which lets a pod in
+	 * a user namespace unmask /proc */
+	if (p->minor >= 35)
+		pss_proc_mount(p, c, TG_PSS_PROC_MOUNT_RESTRICTED);
 }
 
 /* Pod ---------------------------------------------------------------------- */
@@ -219,7 +234,8 @@ static void restricted_pod(pss_pod *p)
 	        json_object_get(p->s.f[PSS_SC_SECCOMP_PROFILE], "type");
 	char *path, *found;
 
-	if (nr != NULL && !json_is_null(nr) && !json_is_true(nr)) {
+	if (!relaxed_for_userns(p) && nr != NULL && !json_is_null(nr) &&
+	    !json_is_true(nr)) {
 		path = tg_aprintf("%s.securityContext.runAsNonRoot", p->base);
 		found = pss_show(nr);
 		pss_violation(p, TG_PSS_RUN_AS_NON_ROOT, NULL, path, found,
@@ -227,7 +243,8 @@ static void restricted_pod(pss_pod *p)
 		free(path);
 		free(found);
 	}
-	run_as_user(p, NULL, &p->s);
+	if (!relaxed_for_userns(p))
+		run_as_user(p, NULL, &p->s);
 	if (p->minor >= 19 && !(p->windows && p->minor >= 25) && t != NULL &&
 	    !json_is_null(t) && !seccomp_ok(t)) {
 		path = tg_aprintf("%s.securityContext.seccompProfile.type",

@@ -253,6 +253,111 @@ static const pss_case baseline_cases[] = {
 	  "\"value\":\"60\"}]},\"containers\":[{\"name\":\"a\",\"image\":\"x\"}"
 	  "]}",
 	  NULL, "sysctls spec.securityContext.sysctls[0].name" },
+	/* The safe sysctls of v1.37 (+ tcp_slow_start_after_idle,
+	 * tcp_notsent_lowat), v1.32 (+ tcp_rmem, tcp_wmem): the Pod
+	 * Security Admission library's sets */
+	{ "sysctls v1.37", B, 37,
+	  "{\"securityContext\":{\"sysctls\":[{\"name\":"
+	  "\"net.ipv4.tcp_slow_start_after_idle\",\"value\":\"0\"},{\"name\":"
+	  "\"net.ipv4.tcp_notsent_lowat\",\"value\":\"1\"},{\"name\":"
+	  "\"kernel.msgmax\",\"value\":\"1\"},{\"name\":\"net.ipv4\"}]},"
+	  "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}",
+	  NULL,
+	  "sysctls spec.securityContext.sysctls[2].name\nsysctls "
+	  "spec.securityContext.sysctls[3].name" },
+	{ "sysctls v1.36", B, 36,
+	  "{\"securityContext\":{\"sysctls\":[{\"name\":"
+	  "\"net.ipv4.tcp_slow_start_after_idle\",\"value\":\"0\"},{\"name\":"
+	  "\"net.ipv4.tcp_wmem\",\"value\":\"4096\"}]},"
+	  "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}",
+	  NULL, "sysctls spec.securityContext.sysctls[0].name" },
+	{ "sysctls v1.31", B, 31,
+	  "{\"securityContext\":{\"sysctls\":[{\"name\":"
+	  "\"net.ipv4.tcp_wmem\",\"value\":\"4096\"},{\"name\":"
+	  "\"net.ipv4.tcp_keepalive_probes\",\"value\":\"3\"}]},"
+	  "\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}",
+	  NULL, "sysctls spec.securityContext.sysctls[0].name" },
+	/* container_engine_t from v1.31 */
+	{ "selinux engine at v1.31", B, 31,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+	  "\"securityContext\":"
+	  "{\"seLinuxOptions\":{\"type\":\"container_engine_t\"}}}]}",
+	  NULL, "" },
+	/* A profile set without a type is refused (its type is "") */
+	{ "apparmor profile without type", B, LATEST,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+	  "\"securityContext\":{\"appArmorProfile\":{}}}]}",
+	  NULL,
+	  "appArmorProfile spec.containers[0].securityContext."
+	  "appArmorProfile.type" },
+	/* Annotations: an empty value is allowed, a value that is no string
+	 * is not */
+	{ "apparmor annotation empty, not a string", B, LATEST,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\","
+	  "\"image\":\"x\"}]}",
+	  "{\"annotations\":{\"container.apparmor.security.beta.kubernetes.io"
+	  "/a\":\"\",\"container.apparmor.security.beta.kubernetes.io/b\":5}}",
+	  "appArmorProfile metadata.annotations[\"container.apparmor.security."
+	  "beta.kubernetes.io/b\"]" },
+	/* Seccomp fields: RuntimeDefault or Localhost when set */
+	{ "seccomp baseline unknown type", B, LATEST,
+	  "{\"securityContext\":{\"seccompProfile\":{}},\"containers\":["
+	  "{\"name\":\"a\",\"image\":\"x\",\"securityContext\":{"
+	  "\"seccompProfile\":{\"type\":\"Foo\"}}}]}",
+	  NULL,
+	  "seccompProfile_baseline spec.containers[0].securityContext."
+	  "seccompProfile.type\nseccompProfile_baseline spec.securityContext."
+	  "seccompProfile.type" },
+	/* Seccomp annotations before v1.19: runtime/default, docker/default,
+	 * localhost/<name>; a container's only for a container of the pod */
+	{ "seccomp annotations v1.18", B, 18,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}],"
+	  "\"initContainers\":[{\"name\":\"i\",\"image\":\"x\"}]}",
+	  "{\"annotations\":{\"seccomp.security.alpha.kubernetes.io/pod\":"
+	  "\"docker/default\",\"container.seccomp.security.alpha.kubernetes.io"
+	  "/a\":\"localhost/p.json\",\"container.seccomp.security.alpha."
+	  "kubernetes.io/i\":\"unconfined\",\"container.seccomp.security."
+	  "alpha.kubernetes.io/ghost\":\"unconfined\"}}",
+	  "seccompProfile_baseline metadata.annotations[\"container.seccomp."
+	  "security.alpha.kubernetes.io/i\"]" },
+	{ "seccomp annotation v1.18 empty", B, 18,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}]}",
+	  "{\"annotations\":{\"seccomp.security.alpha.kubernetes.io/pod\":"
+	  "\"\"}}",
+	  "seccompProfile_baseline metadata.annotations[\"seccomp.security."
+	  "alpha.kubernetes.io/pod\"]" },
+	/* /proc mount: any type in a user namespace from v1.35 */
+	{ "procMount user namespace v1.35", B, 35,
+	  "{\"hostUsers\":false,\"containers\":[{\"name\":\"a\",\"image\":"
+	  "\"x\",\"securityContext\":{\"procMount\":\"Unmasked\"}}]}",
+	  NULL, "" },
+	{ "procMount user namespace v1.34", B, 34,
+	  "{\"hostUsers\":false,\"containers\":[{\"name\":\"a\",\"image\":"
+	  "\"x\",\"securityContext\":{\"procMount\":\"Unmasked\"}}]}",
+	  NULL, "procMount spec.containers[0].securityContext.procMount" },
+	{ "procMount host users v1.35", B, 35,
+	  "{\"hostUsers\":true,\"containers\":[{\"name\":\"a\",\"image\":"
+	  "\"x\",\"securityContext\":{\"procMount\":\"Unmasked\"}}]}",
+	  NULL, "procMount spec.containers[0].securityContext.procMount" },
+	/* Probe and lifecycle hosts: "" or unset, from v1.34 */
+	{ "probe hosts v1.34", B, 34,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+	  "\"livenessProbe\":{\"httpGet\":{\"host\":\"10.0.0.1\","
+	  "\"port\":80}},\"readinessProbe\":{\"tcpSocket\":{\"host\":\"\","
+	  "\"port\":80}},\"lifecycle\":{\"preStop\":{\"httpGet\":{\"host\":"
+	  "\"169.254.169.254\",\"port\":80}}}}],\"initContainers\":[{\"name\":"
+	  "\"i\",\"image\":\"x\",\"startupProbe\":{\"tcpSocket\":{\"host\":"
+	  "\"db\",\"port\":5432}}}]}",
+	  NULL,
+	  "hostProbesAndHostLifecycle spec.containers[0].lifecycle.preStop."
+	  "httpGet.host\nhostProbesAndHostLifecycle spec.containers[0]."
+	  "livenessProbe.httpGet.host\nhostProbesAndHostLifecycle "
+	  "spec.initContainers[0].startupProbe.tcpSocket.host" },
+	{ "probe hosts v1.33", B, 33,
+	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\","
+	  "\"livenessProbe\":{\"httpGet\":{\"host\":\"10.0.0.1\","
+	  "\"port\":80}}}]}",
+	  NULL, "" },
 	/* baseline allows what restricted does not */
 	{ "baseline default pod", B, LATEST,
 	  "{\"containers\":[{\"name\":\"a\",\"image\":\"x\"}],\"volumes\":["
@@ -285,6 +390,47 @@ static const pss_case restricted_cases[] = {
 	  NULL,
 	  "hostPathVolumes spec.volumes[9].hostPath\nrestrictedVolumes "
 	  "spec.volumes[8].nfs\nrestrictedVolumes spec.volumes[9].hostPath" },
+	/* From v1.35 a pod in a user namespace may run as root */
+	{ "root in a user namespace v1.35", R, 35,
+	  "{\"hostUsers\":false,\"securityContext\":{\"runAsUser\":0,"
+	  "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},\"containers\":["
+	  "{\"name\":\"a\",\"image\":\"x\",\"securityContext\":{"
+	  "\"runAsNonRoot\":false,\"runAsUser\":0,"
+	  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":"
+	  "[\"ALL\"]}}}]}",
+	  NULL, "" },
+	{ "root in a user namespace v1.34", R, 34,
+	  "{\"hostUsers\":false,\"securityContext\":{\"runAsUser\":0,"
+	  "\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},\"containers\":["
+	  "{\"name\":\"a\",\"image\":\"x\",\"securityContext\":{"
+	  "\"runAsNonRoot\":false,\"runAsUser\":0,"
+	  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":"
+	  "[\"ALL\"]}}}]}",
+	  NULL,
+	  "runAsNonRoot spec.containers[0].securityContext.runAsNonRoot\n"
+	  "runAsUser spec.containers[0].securityContext.runAsUser\nrunAsUser "
+	  "spec.securityContext.runAsUser" },
+	/* /proc mount: restricted keeps it Default in a user namespace too,
+	 * as procMount_restricted from v1.35 (baseline's before) */
+	{ "procMount restricted v1.35", R, 35,
+	  "{\"hostUsers\":false," GOOD_SC ",\"containers\":[{\"name\":\"a\","
+	  "\"image\":\"x\",\"securityContext\":{\"procMount\":\"Unmasked\","
+	  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":"
+	  "[\"ALL\"]}}}]}",
+	  NULL,
+	  "procMount_restricted spec.containers[0].securityContext."
+	  "procMount" },
+	{ "procMount restricted v1.34", R, 34,
+	  "{\"hostUsers\":false," GOOD_SC ",\"containers\":[{\"name\":\"a\","
+	  "\"image\":\"x\",\"securityContext\":{\"procMount\":\"Unmasked\","
+	  "\"allowPrivilegeEscalation\":false,\"capabilities\":{\"drop\":"
+	  "[\"ALL\"]}}}]}",
+	  NULL, "procMount spec.containers[0].securityContext.procMount" },
+	/* image volumes are allowed */
+	{ "image volume", R, LATEST,
+	  "{" GOOD_SC ",\"containers\":[" GOOD_C "],\"volumes\":[{\"name\":"
+	  "\"m\",\"image\":{\"reference\":\"registry.example.com/model:1\"}}]}",
+	  NULL, "" },
 	/* Privilege escalation: must be false, in every container list */
 	{ "privilege escalation", R, LATEST,
 	  "{" GOOD_SC ",\"containers\":[" GOOD_C "],\"initContainers\":["

@@ -45,12 +45,14 @@ static const struct {
 	{ "procMount", "/proc Mount Type" },
 	{ "seccompProfile_baseline", "Seccomp" },
 	{ "sysctls", "Sysctls" },
+	{ "hostProbesAndHostLifecycle", "Host Probes / Lifecycle Hooks" },
 	{ "restrictedVolumes", "Volume Types" },
 	{ "allowPrivilegeEscalation", "Privilege Escalation" },
 	{ "runAsNonRoot", "Running as Non-root" },
 	{ "runAsUser", "Running as Non-root user" },
 	{ "seccompProfile_restricted", "Seccomp" },
 	{ "capabilities_restricted", "Capabilities" },
+	{ "procMount_restricted", "/proc Mount Type" },
 };
 
 const char *tg_pss_control_name(tg_pss_control c)
@@ -118,10 +120,11 @@ int tg_policy__parse_workload_waive(tg_policy__ctx *c,
 	                       "capabilities_baseline, hostPathVolumes, "
 	                       "hostPorts, appArmorProfile, seLinuxOptions, "
 	                       "procMount, seccompProfile_baseline, sysctls, "
+	                       "hostProbesAndHostLifecycle, "
 	                       "restrictedVolumes, allowPrivilegeEscalation, "
 	                       "runAsNonRoot, runAsUser, "
 	                       "seccompProfile_restricted, "
-	                       "capabilities_restricted)",
+	                       "capabilities_restricted, procMount_restricted)",
 	                       item + strlen(PSS_PREFIX),
 	                       hint ? " (did you mean \"" : "",
 	                       hint ? hint : "", hint ? "\"?)" : "");
