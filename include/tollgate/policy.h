@@ -113,8 +113,9 @@ typedef struct tg_policy_tlog {
  * At least one of issuer / issuerRegExp and one of subject / subjectRegExp
  * are required (as cosign's --certificate-identity and
  * --certificate-oidc-issuer). Trust comes from trustedRoot (a Sigstore
- * trusted_root.json) or from fulcioCerts (PEM roots and intermediates);
- * one of the two is required.
+ * trusted_root.json), from fulcioCerts (PEM roots and intermediates), or
+ * when neither is given from the default root (tg_trustroot_default: the
+ * built-in public-good root, or the one the agent keeps current via TUF).
  */
 typedef struct tg_policy_keyless {
 	const char *issuer;              /* exact, or NULL */

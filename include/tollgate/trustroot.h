@@ -7,7 +7,8 @@
  * validity window.
  *
  * tollgate ships the Sigstore public-good root (verify/data/
- * trusted_root_public_good.json, embedded in the library); a policy
+ * trusted_root_public_good.json, embedded in the library), which the agent
+ * replaces with the root it verified through TUF (sigstore.tuf); a policy
  * authority may name another file with `trustedRoot:`.
  */
 #ifndef TOLLGATE_TRUSTROOT_H
@@ -31,8 +32,20 @@ TG_WUR int tg_trustroot_parse(tg_trustroot **out,
                               size_t len);
 TG_WUR int tg_trustroot_load_file(tg_trustroot **out, const char *path);
 
-/* The Sigstore public-good production root built into tollgate. */
+/*
+ * The default root: the Sigstore public-good production root built into
+ * tollgate, or the root last given to tg_trustroot_set_default().
+ */
 TG_WUR int tg_trustroot_default(tg_trustroot **out);
+
+/*
+ * Make json (a TrustedRoot, e.g. verified through TUF) the default root
+ * for every thread from now on; NULL restores the built-in one. The
+ * document is parsed first: an error (as tg_trustroot_parse) leaves the
+ * default as it was. name is used in messages.
+ */
+TG_WUR int
+tg_trustroot_set_default(const char *name, const char *json, size_t len);
 
 /*
  * A trust root assembled from PEM files, for legacy cosign setups (a

@@ -20,6 +20,8 @@ typedef struct tg_verdict_cache tg_verdict_cache;
  * memory aborts (tg_oom). */
 TG_WUR int tg_verdict_cache_new(tg_verdict_cache **out, int64_t ttl_seconds);
 void tg_verdict_cache_free(tg_verdict_cache *c);
+/* Forget every verdict (the trust root they were reached with changed). */
+void tg_verdict_cache_clear(tg_verdict_cache *c);
 
 /*
  * Cache keys are (policy hash, subject); the subject is what a verdict

@@ -47,6 +47,7 @@ void tg_agent_free(tg_agent *a)
 	tg_source_free(a->status_repo);
 	json_decref(a->artifact);
 	tg_kube_free(a->kube);
+	tg_agent__trust_free(a->trust);
 	free(a->cache_path);
 	free(a);
 }
@@ -146,7 +147,8 @@ int tg_agent_new(tg_agent **out,
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
 	if ((error = tg_agent_open_verifiers(&a->verifier, &a->reverifier, a,
-	                                     a->policy)) < 0)
+	                                     a->policy)) < 0 ||
+	    (error = tg_agent__trust_open(a)) < 0)
 		goto out;
 	a->deployed = json_object();
 	a->violations = json_array();
@@ -315,13 +317,16 @@ static json_t *cycle_doc(tg_agent *a,
                          const tg_commit_check *cc,
                          bool loaded)
 {
-	json_t *doc;
+	json_t *doc, *trust = tg_agent__trust_doc(a);
 
 	if (a->oci)
-		return new_status_doc(a, loaded ? r->commit : NULL);
-	doc = new_status_doc(a, r->head);
-	if (cc->doc)
+		doc = new_status_doc(a, loaded ? r->commit : NULL);
+	else
+		doc = new_status_doc(a, r->head);
+	if (!a->oci && cc->doc)
 		json_object_set(doc, "commit", cc->doc);
+	if (trust)
+		json_object_set_new(doc, "trustRoot", trust);
 	return doc;
 }
 
@@ -541,6 +546,8 @@ static int load_cycle(tg_manifest_set **set_out,
 {
 	int error;
 
+	/* sigstore.tuf: the trust root this cycle verifies with */
+	tg_agent__trust_refresh(a);
 	if ((error = fetch_tree(tree_out, cc, r, a, plan)) < 0)
 		return error;
 	t->fetch = tg_monotonic();

@@ -22,6 +22,19 @@
  * (policy_reload.c). */
 typedef struct tg_policy_watch tg_policy_watch;
 
+/* The trust root kept current through TUF (trust.c). */
+typedef struct tg_agent_trust {
+	char *cache_dir; /* stateDir/tuf/<16 hex of the mirror's SHA-256> */
+	char *bootstrap; /* the bootstrap root.json */
+	size_t bootstrap_len;
+	char *bootstrap_name;
+	double next_at;      /* tg_monotonic() of the next refresh */
+	int64_t started_at;  /* Unix time the agent started */
+	int64_t verified_at; /* of the root in force; 0: the built-in one */
+	int64_t root_version, targets_version;
+	char *error; /* why the last refresh failed, or NULL */
+} tg_agent_trust;
+
 struct tg_agent {
 	const tg_config *cfg;
 	tg_agent_options opts;
@@ -47,6 +60,7 @@ struct tg_agent {
 	double status_fetched_at; /* tg_monotonic() of that fetch */
 	tg_policy_watch *watch;   /* for tg_agent_policy_refresh() */
 	tg_render *render;        /* kustomize and plugins, with the cache */
+	tg_agent_trust *trust;    /* sigstore.tuf, or NULL */
 };
 
 /* The commit check of one cycle (commitcheck.c). */
@@ -102,6 +116,17 @@ TG_WUR int tg_agent__oci_tree(tg_source_tree **tree, tg_agent *a);
 json_t *tg_agent__oci_doc(tg_agent *a, const char *digest);
 /* Has the tag moved since the last cycle? */
 TG_WUR int tg_agent__oci_moved(bool *moved, tg_agent *a);
+
+/* sigstore.tuf (trust.c): read the bootstrap root and put the root last
+ * verified (the TUF cache) in force. 0, or an error reading
+ * sigstore.tuf.root. */
+TG_WUR int tg_agent__trust_open(tg_agent *a);
+/* Before a cycle: refresh through TUF when due; warn while the last
+ * refresh failed. */
+void tg_agent__trust_refresh(tg_agent *a);
+/* The status document's "trustRoot" entry, or NULL without sigstore.tuf. */
+json_t *tg_agent__trust_doc(const tg_agent *a);
+void tg_agent__trust_free(tg_agent_trust *t);
 
 /* A watch of the policy file at path, stamped now (before it is loaded,
  * so that a change during the load is seen by the next check). */

@@ -231,6 +231,16 @@ static void check_policy(runner *r)
 	free(problem);
 }
 
+/* sigstore.tuf: the age of the trust root in force, after each cycle. */
+static void trust_metrics(runner *r)
+{
+	int64_t age;
+	bool stale;
+
+	if (tg_agent_trust_state(r->agent, &age, &stale))
+		tg_metrics_trust_root(r->metrics, age, stale);
+}
+
 static void run_cycle(runner *r)
 {
 	tg_cycle_result res;
@@ -241,6 +251,7 @@ static void run_cycle(runner *r)
 	check_policy(r);
 	error = tg_agent_cycle(&res, &doc, r->agent, false);
 	took = tg_monotonic() - start;
+	trust_metrics(r);
 	if (error < 0) {
 		tg_metrics_cycle(r->metrics, res.stopped ? "stopped" : "error",
 		                 took, res.units ? &res : NULL, tg_now());

@@ -56,9 +56,11 @@ static void check_status_repo(tg_config__ctx *x)
 static void read_top(tg_config__ctx *x, const json_t *root)
 {
 	static const char *const known[] = {
-		"source",           "status",     "cluster",    "policy",
-		"registries",       "stateDir",   "imagePaths", "notify",
-		"reverifyInterval", "listenAddr", "render",     NULL
+		"source",     "status",     "cluster",
+		"policy",     "registries", "stateDir",
+		"imagePaths", "notify",     "reverifyInterval",
+		"listenAddr", "render",     "sigstore",
+		NULL
 	};
 	tg_config__key k;
 
@@ -72,6 +74,7 @@ static void read_top(tg_config__ctx *x, const json_t *root)
 	tg_config__read_image_paths(x, root);
 	tg_config__read_notify(x, root);
 	tg_config__read_render(x, root);
+	tg_config__read_sigstore(x, root);
 	tg_config__get_duration(x, root, NULL, "reverifyInterval", 1,
 	                        &x->c->reverify_interval);
 	if (tg_config__get_str(x, root, NULL, "listenAddr", false,
@@ -303,5 +306,6 @@ void tg_config_free(tg_config *c)
 	free(c->notify.webhooks);
 	free(c->listen_addr);
 	tg_config__free_render(c);
+	tg_config__free_sigstore(c);
 	free(c);
 }

@@ -101,5 +101,7 @@ void tg_config__read_image_paths(tg_config__ctx *x, const json_t *root);
 void tg_config__read_notify(tg_config__ctx *x, const json_t *root);
 void tg_config__read_render(tg_config__ctx *x, const json_t *root);
 void tg_config__free_render(tg_config *c);
+void tg_config__read_sigstore(tg_config__ctx *x, const json_t *root);
+void tg_config__free_sigstore(tg_config *c);
 
 #endif

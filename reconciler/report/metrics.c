@@ -29,6 +29,8 @@ struct tg_metrics {
 	uint64_t notify_ok, notify_failed;
 	uint64_t policy_reload_errors;
 	bool policy_stale;
+	bool trust_set, trust_stale; /* sigstore.tuf */
+	int64_t trust_age;
 	char commit[72]; /* commit or artifact digest */
 	char *url, *branch;
 	tg_watch_stats watch;
@@ -116,6 +118,13 @@ void tg_metrics_policy(tg_metrics *m, bool failed, bool stale)
 	if (failed)
 		m->policy_reload_errors++;
 	m->policy_stale = stale;
+}
+
+void tg_metrics_trust_root(tg_metrics *m, int64_t age, bool stale)
+{
+	m->trust_set = true;
+	m->trust_age = age;
+	m->trust_stale = stale;
 }
 
 /* A label value with \, " and newline escaped. */
@@ -300,6 +309,27 @@ static int render_workloads(tg_buf *b, const tg_metrics *m)
 	return 0;
 }
 
+/* sigstore.tuf: the trust root's age and whether it is stale. */
+static int render_trust(tg_buf *b, const tg_metrics *m)
+{
+	int error;
+
+	if (!m->trust_set)
+		return 0;
+	if ((error = head(b, "tollgate_trust_root_age_seconds", "gauge",
+	                  "Seconds since the Sigstore trust root in force was "
+	                  "verified through TUF (since the start while none "
+	                  "was).")) < 0 ||
+	    (error = tg_buf_printf(b, "tollgate_trust_root_age_seconds %lld\n",
+	                           (long long)m->trust_age)) < 0 ||
+	    (error = head(b, "tollgate_trust_root_stale", "gauge",
+	                  "1 while the last TUF refresh of the trust root "
+	                  "failed.")) < 0)
+		return error;
+	return tg_buf_printf(b, "tollgate_trust_root_stale %d\n",
+	                     m->trust_stale ? 1 : 0);
+}
+
 /* tollgate_source_info, once a cycle named a commit. */
 static int render_source(tg_buf *b, const tg_metrics *m)
 {
@@ -363,6 +393,7 @@ char *tg_metrics_render(const tg_metrics *m)
 	    (error = render_state(&b, m)) < 0 ||
 	    (error = render_policy(&b, m)) < 0 ||
 	    (error = render_workloads(&b, m)) < 0 ||
+	    (error = render_trust(&b, m)) < 0 ||
 	    (error = render_source(&b, m)) < 0 ||
 	    (error = render_watches(&b, m)) < 0)
 		/* The series are bounded far below the limit; should it be

@@ -209,6 +209,10 @@ int tg_status_validate(const json_t *doc)
 	if (!json_is_object(units))
 		return tg_error_set(TG_EINVALID,
 		                    "status: units: expected an object");
+	if (json_object_get(doc, "trustRoot") &&
+	    !json_is_object(json_object_get(doc, "trustRoot")))
+		return tg_error_set(TG_EINVALID,
+		                    "status: trustRoot: expected an object");
 	json_object_foreach((json_t *)units, name, u)
 		if ((error = check_unit(name, u)) < 0)
 			return error;

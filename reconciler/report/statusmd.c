@@ -237,13 +237,48 @@ static int md_title(tg_buf *b, const json_t *doc)
 	return tg_buf_puts(b, ".\n\n");
 }
 
+/* sigstore.tuf: one line on the trust root in force, loud when stale. */
+static int md_trust(tg_buf *b, const json_t *doc)
+{
+	const json_t *t = json_object_get(doc, "trustRoot");
+	int error;
+
+	if (!json_is_object(t))
+		return 0;
+	if (str_of(t, "verifiedAt"))
+		error = tg_buf_printf(
+		        b,
+		        "Trust root: TUF, root version %lld, targets version "
+		        "%lld, verified ",
+		        (long long)json_integer_value(
+		                json_object_get(t, "rootVersion")),
+		        (long long)json_integer_value(
+		                json_object_get(t, "targetsVersion")));
+	else
+		error = tg_buf_puts(b, "Trust root: the built-in one (never "
+		                       "verified through TUF yet)");
+	if (error < 0 ||
+	    (str_of(t, "verifiedAt") &&
+	     (error = tg_statusdoc_put_md(b, str_of(t, "verifiedAt"))) < 0) ||
+	    (error = tg_buf_puts(b, ", mirror ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(t, "mirror"))) < 0 ||
+	    (error = tg_buf_puts(b, ".\n\n")) < 0 || !str_of(t, "stale"))
+		return error;
+	if ((error = tg_buf_puts(b, "**Trust root stale:** the last refresh "
+	                            "failed, verification uses the root "
+	                            "above: ")) < 0 ||
+	    (error = tg_statusdoc_put_md(b, str_of(t, "stale"))) < 0)
+		return error;
+	return tg_buf_puts(b, "\n\n");
+}
+
 static int
 md_document(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 {
 	size_t i;
 	int error;
 
-	if ((error = md_title(b, doc)) < 0 ||
+	if ((error = md_title(b, doc)) < 0 || (error = md_trust(b, doc)) < 0 ||
 	    (error = tg_statusdoc_put_source_md(b, doc)) < 0 ||
 	    (error = md_summary(b, r, n)) < 0)
 		return error;

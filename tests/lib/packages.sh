@@ -7,6 +7,7 @@ packages=(build-essential clang cmake pkg-config git openssl curl ca-certificate
 	libgit2-dev libssl-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
 	libarchive-dev libcmocka-dev libmicrohttpd-dev
 	docker-registry apache2-utils python3 python3-yaml python3-kubernetes
+	python3-cryptography
 	openssh-server gnupg gpgsm)
 
 install_missing() {

@@ -267,6 +267,39 @@ static void test_config_missing_file(void **state)
 	assert_contains(tg_error_last(), "/nonexistent/tollgate.yaml");
 }
 
+/* sigstore.tuf: absent (off), {} (public-good defaults), or a mirror
+ * with its bootstrap root (a relative path resolved) and refresh. */
+static void test_config_sigstore_tuf(void **state)
+{
+	const char *off = "source: {url: /r}\npolicy: p.yaml\n";
+	const char *def = "source: {url: /r}\npolicy: p.yaml\n"
+	                  "sigstore: {tuf: {}}\n";
+	const char *own =
+	        "source: {url: /r}\npolicy: p.yaml\n"
+	        "sigstore:\n  tuf:\n    mirror: http://127.0.0.1:8080/"
+	        "repo/\n    root: trust/root.json\n    refresh: 1h\n";
+	tg_config *c = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        tg_config_parse(&c, "t.yaml", off, strlen(off), "/etc/tg"), 0);
+	assert_false(c->tuf.enabled);
+	tg_config_free(c);
+	assert_int_equal(
+	        tg_config_parse(&c, "t.yaml", def, strlen(def), "/etc/tg"), 0);
+	assert_true(c->tuf.enabled);
+	assert_string_equal(c->tuf.mirror, "https://tuf-repo-cdn.sigstore.dev");
+	assert_null(c->tuf.root);
+	assert_int_equal(c->tuf.refresh, 86400);
+	tg_config_free(c);
+	assert_int_equal(
+	        tg_config_parse(&c, "t.yaml", own, strlen(own), "/etc/tg"), 0);
+	assert_string_equal(c->tuf.mirror, "http://127.0.0.1:8080/repo");
+	assert_string_equal(c->tuf.root, "/etc/tg/trust/root.json");
+	assert_int_equal(c->tuf.refresh, 3600);
+	tg_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_config_bad_files_name_line_and_key),
 		cmocka_unit_test(test_config_reports_every_error),
 		cmocka_unit_test(test_config_missing_file),
+		cmocka_unit_test(test_config_sigstore_tuf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

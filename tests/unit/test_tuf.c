@@ -2,7 +2,7 @@
  * TUF metadata (include/tollgate/tuf.h): canonical JSON, parsing and the
  * signature threshold rules, with Sigstore's real root.json and with keys
  * made here (Ed25519, ECDSA P-256, RSA-PSS). The client workflow against a
- * mirror is tested by tests/integration/tuf_trust_root.sh.
+ * mirror is tested by tests/integration/tuf_client.sh and tuf_run.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 
 #include "testlib.h"
 #include "tollgate/error.h"
+#include "tollgate/trustroot.h"
 #include "tollgate/tuf.h"
 #include "tollgate/util.h"
 
@@ -382,6 +383,35 @@ static void test_tuf_metadata_rejects_bad_shapes(void **state)
 	}
 }
 
+/* The default root: built in, replaced by a verified one, never by a
+ * document that does not parse, and restored. */
+static void test_tuf_default_trust_root_replaced(void **state)
+{
+	size_t len, builtin;
+	char *other = tt_read_src("tests/data/bundles/rekor2/trusted_root.json",
+	                          &len);
+	tg_trustroot *r = NULL;
+
+	(void)state;
+	assert_int_equal(tg_trustroot_default(&r), 0);
+	builtin = tg_trustroot_tlog_count(r);
+	tg_trustroot_free(r);
+	assert_int_equal(tg_trustroot_set_default("tuf", other, len), 0);
+	assert_int_equal(tg_trustroot_default(&r), 0);
+	assert_int_equal(tg_trustroot_tlog_count(r), 4);
+	assert_int_not_equal(builtin, 4);
+	tg_trustroot_free(r);
+	assert_int_equal(tg_trustroot_set_default("bad", "{}", 2), TG_EPARSE);
+	assert_int_equal(tg_trustroot_default(&r), 0);
+	assert_int_equal(tg_trustroot_tlog_count(r), 4);
+	tg_trustroot_free(r);
+	assert_int_equal(tg_trustroot_set_default(NULL, NULL, 0), 0);
+	assert_int_equal(tg_trustroot_default(&r), 0);
+	assert_int_equal(tg_trustroot_tlog_count(r), builtin);
+	tg_trustroot_free(r);
+	free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +424,7 @@ int main(void)
 		        test_tuf_threshold_ignores_unknown_and_outsiders),
 		cmocka_unit_test(test_tuf_threshold_zero_refused),
 		cmocka_unit_test(test_tuf_metadata_rejects_bad_shapes),
+		cmocka_unit_test(test_tuf_default_trust_root_replaced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

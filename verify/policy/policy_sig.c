@@ -140,12 +140,8 @@ static int parse_keyless_trust(tg_policy__ctx *c,
 	    (error = tg_policy__get_str(c, m, ml, "fulcioCerts", false,
 	                                &certs)) < 0)
 		return error;
-	if (root == NULL && certs == NULL)
-		return tg_policy__perr(
-		        c, ml,
-		        "keyless needs trustedRoot (a Sigstore "
-		        "trusted_root.json) or fulcioCerts (PEM CA "
-		        "certificates) to know which Fulcio to trust");
+	/* Neither: the default root (built in, or the one the agent keeps
+	 * current through TUF, sigstore.tuf in tollgate.yaml). */
 	if (root != NULL) {
 		tg_policy__loc rl = tg_policy__loc_key(c, ml, "trustedRoot");
 

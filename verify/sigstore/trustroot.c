@@ -3,6 +3,7 @@
  * Grammar: protobuf-specs dev.sigstore.trustroot.v1.TrustedRoot in
  * protojson (bytes in base64, timestamps in RFC 3339).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,11 +487,54 @@ int tg_trustroot_load_file(tg_trustroot **out, const char *path)
 	return error;
 }
 
+/* The default root put in place of the built-in one (a root verified
+ * through TUF), shared by every thread. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *default_json, *default_name;
+static size_t default_len;
+
+int tg_trustroot_set_default(const char *name, const char *json, size_t len)
+{
+	tg_trustroot *check = NULL;
+	char *old_json, *old_name;
+	int error;
+
+	if (json && (error = tg_trustroot_parse(&check, name, json, len)) < 0)
+		return error;
+	tg_trustroot_free(check);
+	pthread_mutex_lock(&default_lock);
+	old_json = default_json;
+	old_name = default_name;
+	default_json = json ? tg_strndup(json, len) : NULL;
+	default_name = json ? tg_strdup(name) : NULL;
+	default_len = json ? len : 0;
+	pthread_mutex_unlock(&default_lock);
+	free(old_json);
+	free(old_name);
+	return 0;
+}
+
 int tg_trustroot_default(tg_trustroot **out)
 {
-	return tg_trustroot_parse(out, "built-in Sigstore public-good root",
-	                          tg_trustroot_public_good,
-	                          tg_trustroot_public_good_len);
+	char *json = NULL, *name = NULL;
+	size_t len = 0;
+	int error;
+
+	pthread_mutex_lock(&default_lock);
+	if (default_json) {
+		json = tg_strndup(default_json, default_len);
+		name = tg_strdup(default_name);
+		len = default_len;
+	}
+	pthread_mutex_unlock(&default_lock);
+	if (!json)
+		return tg_trustroot_parse(
+		        out, "built-in Sigstore public-good root",
+		        tg_trustroot_public_good, tg_trustroot_public_good_len);
+	error = tg_trustroot_parse(out, name, json, len);
+	free(json);
+	free(name);
+	return error;
 }
 
 int tg_trustroot_new(tg_trustroot **out)

@@ -76,6 +76,15 @@ void tg_verdict_cache_free(tg_verdict_cache *c)
 	free(c);
 }
 
+void tg_verdict_cache_clear(tg_verdict_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->cap; i++)
+		entry_clear(&c->entries[i]);
+	c->count = 0;
+}
+
 static struct entry *find_slot(const tg_verdict_cache *c,
                                uint64_t h,
                                const char *policy_hash,

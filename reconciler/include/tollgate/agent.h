@@ -126,6 +126,13 @@ void tg_agent_policy_refresh(tg_agent_policy_state *out, tg_agent *a);
  */
 bool tg_agent_policy_changed(const tg_agent *a);
 
+/*
+ * sigstore.tuf: the age in seconds of the trust root in force (since the
+ * update that verified it, or since the start while none was verified)
+ * and whether the last refresh failed. false without sigstore.tuf.
+ */
+bool tg_agent_trust_state(const tg_agent *a, int64_t *age, bool *stale);
+
 /* Violations currently known (borrowed JSON array). */
 const json_t *tg_agent_violations(const tg_agent *a);
 

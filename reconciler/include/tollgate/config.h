@@ -135,6 +135,14 @@ typedef struct tg_config {
 		/* render.parallel: renderers at once; 0: one per CPU */
 		unsigned parallel;
 	} render;
+	/* sigstore.tuf: the Sigstore trust root kept current through TUF */
+	struct {
+		bool enabled;    /* sigstore.tuf is present */
+		char *mirror;    /* base URL without a trailing '/' */
+		char *root;      /* bootstrap root.json (absolute); NULL: the
+		                    built-in public-good root */
+		int64_t refresh; /* seconds */
+	} tuf;
 } tg_config;
 
 /*

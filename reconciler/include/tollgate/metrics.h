@@ -42,6 +42,11 @@ void tg_metrics_policy(tg_metrics *m, bool failed, bool stale);
 /* Watches (tollgate run): streams open, events, restarts. */
 void tg_metrics_set_watches(tg_metrics *m, const tg_watch_stats *st);
 
+/* sigstore.tuf: the age of the trust root in force (seconds since it was
+ * verified through TUF) and whether the last refresh failed. Without a
+ * call the series are not rendered. */
+void tg_metrics_trust_root(tg_metrics *m, int64_t age, bool stale);
+
 /* The whole exposition, caller frees. */
 char *tg_metrics_render(const tg_metrics *m);
 
