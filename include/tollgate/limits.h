@@ -72,6 +72,12 @@
  * at most this). */
 #define TG_MAX_RENDER_PARALLEL 64
 
+/* The render cache (stateDir/render/): an entry not used in this many
+ * cycles is removed, and the least recently used beyond the size cap
+ * (entries used in the current cycle are always kept). */
+#define TG_RENDER_CACHE_CYCLES 10
+#define TG_MAX_RENDER_CACHE_BYTES (1024ull * 1024 * 1024)
+
 /* Bytes of a renderer's stderr kept, and shown in the unit's error. */
 #define TG_MAX_RENDER_STDERR 2048
 

@@ -91,6 +91,15 @@ int tg_render_new(tg_render **out, const tg_render_options *o)
 	r->nplugins = o->nplugins;
 	r->state_dir = o->state_dir ? tg_strdup(o->state_dir) : NULL;
 	r->parallel = o->parallel ? o->parallel : default_parallel();
+	r->cache_cycles =
+	        o->cache_cycles ? o->cache_cycles : TG_RENDER_CACHE_CYCLES;
+	r->cache_max_bytes = o->cache_max_bytes ? o->cache_max_bytes
+	                                        : TG_MAX_RENDER_CACHE_BYTES;
+	r->stale_s = r->ktimeout;
+	for (i = 0; i < o->nplugins; i++)
+		if (r->plugins[i].timeout > r->stale_s)
+			r->stale_s = r->plugins[i].timeout;
+	r->stale_s += 300;
 	*out = r;
 	return 0;
 }
@@ -208,7 +217,7 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
-static void rm_tree(const char *dir)
+void tg_render__rm_tree(const char *dir)
 {
 	if (dir)
 		(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -458,7 +467,7 @@ static int make_tree(slot *sl, tg_render *r, const tg_render_fs *fs)
 /* Release what the slot holds (the job's results stay). */
 static void slot_clear(slot *sl)
 {
-	rm_tree(sl->tmp);
+	tg_render__rm_tree(sl->tmp);
 	free((char *)sl->run.home);
 	strv_free(sl->run.argv);
 	tg_render__run_clear(&sl->run);

@@ -129,7 +129,12 @@ struct tg_render {
 	tg_config_render_plugin *plugins; /* copies */
 	size_t nplugins;
 	char *state_dir;
-	size_t parallel; /* renderers at once, >= 1 */
+	size_t parallel;          /* renderers at once, >= 1 */
+	size_t cache_cycles;      /* prune entries unused this many cycles */
+	uint64_t cache_max_bytes; /* and the oldest beyond this size */
+	int64_t stale_s;   /* a private tree older than this is left over */
+	int64_t cycle_ns;  /* start of this cycle (coarse wall clock) */
+	int64_t oldest_ns; /* start of the oldest of the last cycles, or 0 */
 	size_t runs, hits;
 };
 
@@ -159,6 +164,19 @@ void tg_render__cache_put(const tg_render *r,
                           const char *msg,
                           const char *out,
                           size_t len);
+
+/* Remove the directory dir and everything below it (best effort). */
+void tg_render__rm_tree(const char *dir);
+
+/* A cycle begins: its start is recorded in state_dir/render/cycles (the
+ * last cache_cycles starts, written atomically). */
+void tg_render__cycle_begin(tg_render *r);
+
+/* The cycle ends: remove cache entries not used in the last
+ * cache_cycles cycles, then the least recently used beyond
+ * cache_max_bytes (never one used this cycle), and what a killed run
+ * left behind (temporary files, private trees) older than stale_s. */
+void tg_render__cache_prune(tg_render *r);
 
 /* state_dir/render, created (0700: rendered Secrets may be in it), or
  * $TMPDIR (/tmp) without a state_dir, into *out. 0 or TG_EIO. */

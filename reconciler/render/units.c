@@ -144,6 +144,7 @@ int tg_render_units(tg_manifest_set *set,
 
 	if ((error = fs->ops->list(fs->ctx, root, &names, &n)) < 0)
 		return error;
+	tg_render__cycle_begin(r);
 	/* the files directly in the root are the unit _root: a
 	 * kustomization (or a plugin's file) there renders it */
 	unit_dir(&t, set, r, fs, TG_MANIFEST_ROOT_UNIT, tg_strdup(root));
@@ -164,5 +165,6 @@ int tg_render_units(tg_manifest_set *set,
 	free(names);
 	free(t.jobs);
 	free(t.names);
+	tg_render__cache_prune(r);
 	return 0;
 }

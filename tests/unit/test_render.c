@@ -447,6 +447,24 @@ static void test_render_two_renderers_is_an_error(void **state)
 	tg_manifest_set_free(set);
 }
 
+/* Unit name rendered its own object, after all four had started. */
+static void check_started(tg_manifest_set *set, const char *name)
+{
+	tg_manifest_unit *u = tg_manifest_set_unit_by_name(set, name);
+	const tg_manifest_object *o;
+
+	if (!tg_manifest_unit_is_valid(u))
+		fail_msg("%s", tg_manifest_unit_error(u, 0));
+	assert_int_equal(tg_manifest_unit_object_count(u), 1);
+	o = tg_manifest_unit_object(u, 0);
+	assert_string_equal(tg_manifest_object_name(o), name);
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(tg_manifest_object_json(o), "data"),
+	                "started")),
+	        "4");
+}
+
 /* Renderers run at once (render.parallel): each of four waits until all
  * four have started, which one at a time never happens; each unit gets
  * its own output whatever order they end in. */
@@ -490,24 +508,8 @@ static void test_render_parallel_units_own_results(void **state)
 	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
 	assert_int_equal(tg_render_units_in_dir(set, r, dir, g_dir), 0);
 	assert_int_equal(tg_render_runs(r), 4);
-	for (i = 0; i < 4; i++) {
-		tg_manifest_unit *u =
-		        tg_manifest_set_unit_by_name(set, units[i]);
-		const tg_manifest_object *o;
-
-		if (!tg_manifest_unit_is_valid(u))
-			fail_msg("%s", tg_manifest_unit_error(u, 0));
-		assert_int_equal(tg_manifest_unit_object_count(u), 1);
-		o = tg_manifest_unit_object(u, 0);
-		assert_string_equal(tg_manifest_object_name(o), units[i]);
-		/* it saw all four started before it wrote */
-		assert_string_equal(
-		        json_string_value(json_object_get(
-		                json_object_get(tg_manifest_object_json(o),
-		                                "data"),
-		                "started")),
-		        "4");
-	}
+	for (i = 0; i < 4; i++)
+		check_started(set, units[i]);
 	tg_manifest_set_free(set);
 	tg_render_free(r);
 	free(dir);

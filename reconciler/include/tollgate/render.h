@@ -94,6 +94,10 @@ typedef struct tg_render_options {
 	/* renderers run at once; 0: one per online CPU (at most
 	 * TG_MAX_RENDER_PARALLEL) */
 	unsigned parallel;
+	/* cache pruning: entries unused this many cycles (0:
+	 * TG_RENDER_CACHE_CYCLES), size cap (0: TG_MAX_RENDER_CACHE_BYTES) */
+	size_t cache_cycles;
+	uint64_t cache_max_bytes;
 	/* cache and private trees live in state_dir/render/; NULL: no
 	 * cache, private trees under $TMPDIR (or /tmp) */
 	const char *state_dir;
