@@ -164,6 +164,16 @@
  * used pack is closed and reopened when needed. */
 #define TG_MAX_GIT_OPEN_PACKS 8
 
+/* Bytes of parsed objects (commits, trees, tags) libgit2 keeps in memory
+ * per repository, and bytes of pack files it keeps mapped, process-wide.
+ * libgit2's defaults are 256 MiB and 8 GiB: a long-running agent reading
+ * a new deploy commit and writing a status commit every cycle never
+ * evicted anything, and its RSS grew by a few kB a cycle (found by
+ * tests/bench/soak.sh). Past the limits objects are parsed again and
+ * windows mapped again when needed. */
+#define TG_MAX_GIT_OBJECT_CACHE (512u * 1024)
+#define TG_MAX_GIT_MAPPED (64u * 1024 * 1024)
+
 /* Bytes in a known_hosts file (source.auth.knownHosts): OpenSSH's own
  * files hold a few hundred hosts. */
 #define TG_MAX_KNOWN_HOSTS_BYTES (4u * 1024 * 1024)

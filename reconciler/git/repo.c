@@ -131,6 +131,20 @@ static void remove_stale_locks(const char *cache_dir)
 	}
 }
 
+/* libgit2's process-wide memory and descriptor limits (limits.h). */
+static int limit_libgit2(void)
+{
+	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT,
+	                     (size_t)TG_MAX_GIT_OPEN_PACKS) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+	                     (size_t)TG_MAX_GIT_MAPPED) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE,
+	                     (ssize_t)TG_MAX_GIT_OBJECT_CACHE) < 0)
+		return tg_error_set(TG_ERROR, "libgit2: cannot limit open "
+		                              "pack files and caches");
+	return 0;
+}
+
 int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 {
 	tg_gitrepo *r = tg_calloc(1, sizeof(*r));
@@ -138,12 +152,8 @@ int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 
 	*out = NULL;
 	git_libgit2_init();
-	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT,
-	                     (size_t)TG_MAX_GIT_OPEN_PACKS) < 0) {
-		error = tg_error_set(TG_ERROR, "libgit2: cannot limit open "
-		                               "pack files");
+	if ((error = limit_libgit2()) < 0)
 		goto out;
-	}
 	r->url = tg_strdup(opts->url);
 	r->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
 	r->auth = opts->auth;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
+
 #include "testlib.h"
 #include "tollgate/error.h"
 #include "tollgate/knownhosts.h"
@@ -176,6 +178,36 @@ static void test_source_fetch_is_incremental(void **state)
 	assert_non_null(find_file(t, "web/new.yaml"));
 	assert_string_equal(find_file(t, "web/new.yaml")->data, "kind: B\n");
 	tg_source_tree_free(t);
+	tg_source_free(s);
+}
+
+/* A long-running agent reads a new commit every few cycles with the same
+ * tg_source: libgit2's object cache is bounded by
+ * TG_MAX_GIT_OBJECT_CACHE, not libgit2's 256 MiB default (the soak's RSS
+ * grew a few kB a cycle), and what it holds stays under the bound. */
+static void test_source_git_cache_is_bounded(void **state)
+{
+	fixture *f = *state;
+	tg_source *s = open_source(f, "main", "clusters/prod");
+	tg_source_tree *t = NULL;
+	ssize_t used = -1, allowed = -1;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		sh("cd '%s' && printf 'kind: C%d\\n' > "
+		   "clusters/prod/web/c.yaml",
+		   f->work, i);
+		commit_all(f, "more");
+		assert_int_equal(tg_source_fetch(s), 0);
+		assert_int_equal(tg_source_read(&t, s), 0);
+		tg_source_tree_free(t);
+		t = NULL;
+	}
+	assert_int_equal(
+	        git_libgit2_opts(GIT_OPT_GET_CACHED_MEMORY, &used, &allowed),
+	        0);
+	assert_int_equal(allowed, (ssize_t)TG_MAX_GIT_OBJECT_CACHE);
+	assert_true(used > 0 && used <= allowed);
 	tg_source_free(s);
 }
 
@@ -531,6 +563,8 @@ int main(void)
 		        teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_source_fetch_is_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_git_cache_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_source_missing_branch_names_url_and_branch, setup,
 		        teardown),
