@@ -20,8 +20,13 @@
 # push).
 #
 #   tests/chaos/kill9.sh [N]     (default 20)
-#   FAULTS=1 tests/chaos/kill9.sh [N]   also inject testcluster 500s and
-#                                       hangs into random cycles
+#   FAULTS=1 tests/chaos/kill9.sh [N]   also inject a server-side fault
+#       into every killed cycle, the kinds in turn: testcluster 500s/503s and a hang
+#       mid-apply or on the inventory, the registry (behind
+#       tests/tools/tg-flaky-proxy) resetting connections at accept or
+#       mid-answer, the git daemon vanishing (killed with its children, a
+#       push in progress included) at a random moment of the cycle and
+#       coming back only for the clean cycle
 # Prints "N kills, N converged, 0 unverified applied" and exits 0 only
 # then. Needs a build in build/ (TG_BUILD_DIR).
 . "$(cd "$(dirname "$0")/.." && pwd)/lib/common.sh"
@@ -29,6 +34,19 @@
 
 N=${1:-20}
 world_start
+if [ "${FAULTS:-0}" = 1 ]; then
+	# The registry is reached through a proxy that drops connections on
+	# demand; every image reference, the policy and the config name it.
+	PROXY_CONTROL=$TT_TMP/proxy.drop
+	echo 0 >"$PROXY_CONTROL"
+	pport=$(tt_free_port)
+	tt_bg "$TT_TMP/proxy.out" python3 "$TG_SOURCE_DIR/tests/tools/tg-flaky-proxy" \
+		--port "$pport" --target "$REGISTRY" --control "$PROXY_CONTROL" \
+		--log "$TT_TMP/proxy.log"
+	tt_wait_port "$pport"
+	sed -i "s#$REGISTRY#127.0.0.1:$pport#g" "$W_POLICY" "$W_CONFIG"
+	REGISTRY=127.0.0.1:$pport
+fi
 P=$W_WORK/clusters/prod
 mkdir -p "$P/shop" "$P/payments"
 d1=$(world_image shop/web:1.0)
@@ -41,10 +59,15 @@ world_deployment pay api "$REGISTRY/pay/api:6.6" >"$P/payments/api.yaml"
 
 # The repository at round I: the web tag alternates, a ConfigMap carries
 # the round, and an extra ConfigMap exists on odd rounds (pruned on even).
+# write_round I [TAG DIGEST]: the web image is TAG (pushed and signed as
+# DIGEST) instead.
 write_round() {
 	local i=$1 tag=1.0
 	if [ $((i % 2)) -eq 1 ]; then
 		tag=2.0
+	fi
+	if [ $# -gt 1 ]; then
+		tag=$2
 	fi
 	{
 		world_namespace shop
@@ -63,6 +86,8 @@ write_round() {
 	EXPECT_DIGEST=$d1
 	if [ "$tag" = 2.0 ]; then
 		EXPECT_DIGEST=$d2
+	elif [ $# -gt 1 ]; then
+		EXPECT_DIGEST=$3
 	fi
 }
 
@@ -160,18 +185,28 @@ stage_of_kill() {
 	fi
 }
 
-# A fault for a cycle (FAULTS=1): a 500 or a hang on apply or inventory.
+# A fault for a cycle (FAULTS=1): a 500 or a hang on apply or inventory,
+# registry connections reset, or the git daemon killed (GIT_FAULT: done
+# by the loop at a random moment of the cycle).
+GIT_FAULT=0
+FAULT_NAMES=(apply-500 configmap-503 inventory-500 apply-hang registry-drop git-vanish)
+declare -A faults
 inject_fault() {
-	local r=$((RANDOM % 4)) body
+	local r=$(($1 % 6)) body=""
 	case $r in
 	0) body='{"method":"PATCH","path":"/apis/apps/v1/","count":1,"status":500}' ;;
 	1) body='{"method":"PATCH","path":"/api/v1/namespaces/shop/configmaps","count":1,"status":503}' ;;
 	2) body='{"method":"PATCH","path":"/api/v1/namespaces/tollgate-system/","count":1,"status":500}' ;;
 	3) body='{"path":"/apis/apps/v1/","count":1,"hangSeconds":3}' ;;
+	4) echo $((1 + RANDOM % 4)) >"$PROXY_CONTROL" ;;
+	5) GIT_FAULT=1 ;;
 	esac
-	tc_curl POST /testcluster/faults -H 'Content-Type: application/json' \
-		-d "$body" >/dev/null
-	echo "fault $r" >>"$TT_TMP/once.log"
+	if [ -n "$body" ]; then
+		tc_curl POST /testcluster/faults -H 'Content-Type: application/json' \
+			-d "$body" >/dev/null
+	fi
+	faults[${FAULT_NAMES[$r]}]=$((${faults[${FAULT_NAMES[$r]}]:-0} + 1))
+	echo "fault ${FAULT_NAMES[$r]}" >>"$TT_TMP/once.log"
 }
 
 # A clean cycle first, to measure how long one takes.
@@ -191,9 +226,18 @@ kills=0 conv=0 bad=0 finished=0 i=0
 declare -A stages
 while [ "$kills" -lt "$N" ]; do
 	i=$((i + 1))
-	write_round "$i"
-	if [ "${FAULTS:-0}" = 1 ] && [ $((RANDOM % 3)) -eq 0 ]; then
-		inject_fault
+	if [ "${FAULTS:-0}" = 1 ] && [ $(((i - 1) % 6)) -eq 4 ]; then
+		# Verdicts of known digests are cached: the registry fault
+		# bites on a tag never verified, pushed and signed now.
+		fresh=$(world_image "shop/web:r$i")
+		world_sign "shop/web:r$i"
+		verified="$verified $fresh"
+		write_round "$i" "r$i" "$fresh"
+	else
+		write_round "$i"
+	fi
+	if [ "${FAULTS:-0}" = 1 ]; then
+		inject_fault $((i - 1))
 	fi
 	tc_curl DELETE /testcluster/requests >/dev/null
 	before=$(git --git-dir="$TT_TMP/git/deploy.git" rev-parse -q --verify tollgate/status || true)
@@ -201,6 +245,15 @@ while [ "$kills" -lt "$N" ]; do
 	"$TG_BIN" once --config "$W_CONFIG" --health-timeout 5 \
 		>>"$TT_TMP/once.log" 2>&1 &
 	pid=$!
+	gitkill=""
+	if [ "$GIT_FAULT" = 1 ]; then
+		gdelay=$(((RANDOM * 32768 + RANDOM) % cycle_ms))
+		(
+			sleep "$(printf '%d.%03d' $((gdelay / 1000)) $((gdelay % 1000)))"
+			tt_kill_git_daemon
+		) &
+		gitkill=$!
+	fi
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 	# A cycle that ended before its moment is not a kill: the round is
 	# still checked, and another is run.
@@ -218,6 +271,14 @@ while [ "$kills" -lt "$N" ]; do
 		echo "round $i ($stage, ${delay} ms): $problems"
 	fi
 	tc_curl DELETE /testcluster/faults >/dev/null
+	if [ "${FAULTS:-0}" = 1 ]; then
+		echo 0 >"$PROXY_CONTROL"
+	fi
+	if [ -n "$gitkill" ]; then
+		wait "$gitkill" 2>/dev/null || true
+		tt_restart_git_daemon
+		GIT_FAULT=0
+	fi
 	t0=$(date +%s%N)
 	set +e
 	once
@@ -241,6 +302,9 @@ done
 
 for s in "${!stages[@]}"; do
 	printf 'kill9: %-20s %d kills\n' "$s" "${stages[$s]}"
+done
+for s in "${!faults[@]}"; do
+	printf 'kill9: fault %-14s %d cycles\n' "$s" "${faults[$s]}"
 done
 echo "kill9: $i rounds; $finished cycles ended before their kill moment (checked, not counted)"
 echo "$kills kills, $conv converged, $bad unverified applied"

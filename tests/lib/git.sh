@@ -21,6 +21,32 @@ tt_start_git_daemon() {
 		--export-all --enable=receive-pack --informative-errors "$base"
 	tt_wait_port "$TT_GIT_PORT"
 	TT_GIT_URL="git://127.0.0.1:$TT_GIT_PORT"
+	TT_GIT_BASE=$base
+	TT_GIT_PID=$TT_LAST_PID
+}
+
+# tt_kill_git_daemon: the git daemon vanishes: SIGKILL to it and to every
+# process it started (connections being served, receive-pack of a push in
+# progress), by PID.
+tt_kill_git_daemon() {
+	local pids=("$TT_GIT_PID") i=0 c
+	while [ "$i" -lt "${#pids[@]}" ]; do
+		for c in $(ps -o pid= --ppid "${pids[$i]}" 2>/dev/null); do
+			pids+=("$c")
+		done
+		i=$((i + 1))
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null || true
+	wait "$TT_GIT_PID" 2>/dev/null || true
+}
+
+# tt_restart_git_daemon: a new git daemon on the same port and base.
+tt_restart_git_daemon() {
+	tt_bg "$TT_TMP/git-daemon.log" git daemon --reuseaddr \
+		--listen=127.0.0.1 --port="$TT_GIT_PORT" --base-path="$TT_GIT_BASE" \
+		--export-all --enable=receive-pack --informative-errors "$TT_GIT_BASE"
+	TT_GIT_PID=$TT_LAST_PID
+	tt_wait_port "$TT_GIT_PORT"
 }
 
 # tt_git_bare DIR: an empty bare repository whose HEAD is main.
