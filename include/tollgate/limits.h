@@ -171,6 +171,11 @@
  * evicted anything, and its RSS grew by a few kB a cycle (found by
  * tests/bench/soak.sh). Past the limits objects are parsed again and
  * windows mapped again when needed. */
+/* Pack files in a Git cache before the small ones are rewritten into one
+ * (tg_gitrepo_compact): libgit2 keeps each pack's index mapped and
+ * searches every pack, and each fetch adds one. */
+#define TG_MAX_GIT_PACKS 16
+
 #define TG_MAX_GIT_OBJECT_CACHE (512u * 1024)
 #define TG_MAX_GIT_MAPPED (64u * 1024 * 1024)
 

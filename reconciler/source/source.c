@@ -246,6 +246,10 @@ static int fetch(tg_source *s,
 	git_oid oid;
 	int error;
 
+	/* Nothing of the cache is held between fetches: compact it here. */
+	if (tg_gitrepo_compact(s->repo) < 0)
+		tg_log(TG_LOG_WARN, "Git cache not compacted", "error",
+		       tg_error_last(), NULL);
 	if ((error = tg_gitrepo_connect(&c, s->repo)) < 0 ||
 	    (error = find_remote_branch(&oid, s, c)) < 0 ||
 	    (error = download(c, s, remote_refs, local_refs, n)) < 0 ||

@@ -211,6 +211,58 @@ static void test_source_git_cache_is_bounded(void **state)
 	tg_source_free(s);
 }
 
+static int count_packs(fixture *f)
+{
+	char *cmd = tg_aprintf("ls '%s'/git/*.git/objects/pack/ | "
+	                       "grep -c '[.]pack$'",
+	                       f->state);
+	char *out = sh_out(cmd);
+	int n = atoi(out);
+
+	free(cmd);
+	free(out);
+	return n;
+}
+
+/* Each fetch that brings a commit adds a pack to the cache; past
+ * TG_MAX_GIT_PACKS the small ones are rewritten into one at the next
+ * fetch, and every commit stays readable, in this tg_source and in a new
+ * one over the same state dir. */
+static void test_source_git_cache_is_compacted(void **state)
+{
+	fixture *f = *state;
+	tg_source *s = open_source(f, "main", "clusters/prod");
+	tg_source_tree *t = NULL;
+	int i, most = 0;
+
+	assert_int_equal(tg_source_fetch(s), 0);
+	for (i = 0; i < TG_MAX_GIT_PACKS + 3; i++) {
+		sh("cd '%s' && printf 'kind: P%d\\n' > "
+		   "clusters/prod/web/p%d.yaml",
+		   f->work, i, i);
+		commit_all(f, "more");
+		assert_int_equal(tg_source_fetch(s), 0);
+		if (count_packs(f) > most)
+			most = count_packs(f);
+	}
+	assert_int_equal(most, TG_MAX_GIT_PACKS + 1);
+	assert_true(count_packs(f) < TG_MAX_GIT_PACKS / 2);
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_int_equal(tg_source_tree_count(t), 3 + TG_MAX_GIT_PACKS + 3);
+	assert_string_equal(find_file(t, "web/p0.yaml")->data, "kind: P0\n");
+	tg_source_tree_free(t);
+	tg_source_free(s);
+	s = open_source(f, "main", "clusters/prod");
+	assert_int_equal(tg_source_fetch(s), 0);
+	assert_int_equal(tg_source_read(&t, s), 0);
+	assert_int_equal(tg_source_tree_count(t), 3 + TG_MAX_GIT_PACKS + 3);
+	tg_source_tree_free(t);
+	tg_source_free(s);
+	sh("git --git-dir=\"$(ls -d '%s'/git/*.git)\" fsck --no-progress "
+	   "--no-dangling",
+	   f->state);
+}
+
 static void test_source_missing_branch_names_url_and_branch(void **state)
 {
 	fixture *f = *state;
@@ -565,6 +617,8 @@ int main(void)
 		        test_source_fetch_is_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_source_git_cache_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_source_git_cache_is_compacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_source_missing_branch_names_url_and_branch, setup,
 		        teardown),

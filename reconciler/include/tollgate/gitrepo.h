@@ -59,6 +59,15 @@ TG_WUR int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts);
 
 void tg_gitrepo_free(tg_gitrepo *r);
 
+/*
+ * With more than TG_MAX_GIT_PACKS pack files in the cache (each fetch
+ * adds one), rewrite every pack but the largest into one and reopen the
+ * repository. Call it only while no object, walker or connection of r is
+ * held: the repository behind them is replaced. 0 or TG_EIO; the cache
+ * stays usable after a failure or a kill at any point.
+ */
+TG_WUR int tg_gitrepo_compact(tg_gitrepo *r);
+
 /* The URL as configured, for messages. */
 const char *tg_gitrepo_url(const tg_gitrepo *r);
 
