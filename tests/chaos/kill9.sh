@@ -295,6 +295,8 @@ while [ "$kills" -lt "$N" ]; do
 		tail -5 "$TT_TMP/once.log"
 	elif problems=$(converged "$i"); then
 		[ "$stage" = finished-first ] || conv=$((conv + 1))
+		# Progress, so a run stopped early still tells how far it got.
+		echo "kill9: round $i ($stage, ${delay} ms): converged; $kills kills, $conv converged, $bad unverified applied"
 	else
 		echo "round $i ($stage, ${delay} ms): not converged: $problems"
 	fi
