@@ -1,5 +1,6 @@
 /* Shared command-line helpers and the version command. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -10,7 +11,9 @@
 
 #include "tollgate/cli.h"
 #include "tollgate/config.h"
+#include "tollgate/manifest.h"
 #include "tollgate/render.h"
+#include "tollgate/util.h"
 #include "tollgate/log.h"
 
 int tg_cli_option_value(
@@ -112,6 +115,38 @@ int tg_cli_open_render(tg_render **out, const char *config)
 		ro.parallel = c->render.parallel;
 	}
 	error = tg_render_new(out, &ro);
+	tg_config_free(c);
+	return error;
+}
+
+int tg_cli_manifest_set_new(tg_manifest_set **out,
+                            const char *config,
+                            const char *path_prefix)
+{
+	tg_manifest_options mo = { 0 };
+	tg_manifest_image_path *ip = NULL;
+	tg_config *c = NULL;
+	size_t i;
+	int error;
+
+	*out = NULL;
+	if (config && (error = tg_config_load(&c, config)) < 0)
+		return error;
+	if (c && c->nimage_paths) {
+		ip = tg_calloc(c->nimage_paths, sizeof(*ip));
+		for (i = 0; i < c->nimage_paths; i++) {
+			ip[i].group = c->image_paths[i].group;
+			ip[i].kind = c->image_paths[i].kind;
+			ip[i].paths =
+			        (const char *const *)c->image_paths[i].paths;
+			ip[i].npaths = c->image_paths[i].npaths;
+		}
+		mo.image_paths = ip;
+		mo.nimage_paths = c->nimage_paths;
+	}
+	mo.path_prefix = path_prefix;
+	error = tg_manifest_set_new(out, &mo); /* copies the paths */
+	free(ip);
 	tg_config_free(c);
 	return error;
 }

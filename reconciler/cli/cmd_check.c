@@ -270,12 +270,11 @@ static int decide_all(json_t *doc,
 /* Load DIR (rendered) into *set. */
 static int load_dir(tg_manifest_set **set, const check_args *a)
 {
-	tg_manifest_options mo = { 0 };
 	tg_render *render = NULL;
 	int error;
 
-	mo.path_prefix = a->dir;
-	if ((error = tg_manifest_set_new(set, &mo)) == 0 &&
+	/* the config's imagePaths, as the agent reads them */
+	if ((error = tg_cli_manifest_set_new(set, a->config, a->dir)) == 0 &&
 	    (error = tg_cli_open_render(&render, a->config)) == 0 &&
 	    (error = tg_render_units_in_dir(*set, render, a->dir, a->root)) ==
 	            0)

@@ -225,7 +225,6 @@ int tg_cmd_manifests(int argc, char **argv)
 {
 	/* JSON by default (DESIGN.md 3.1): the output is meant for tools. */
 	tg_cli_common common = { TG_OUTPUT_JSON };
-	tg_manifest_options mo = { 0 };
 	tg_manifest_set *set = NULL;
 	tg_render *render = NULL;
 	margs a = { NULL, NULL, NULL };
@@ -238,9 +237,9 @@ int tg_cmd_manifests(int argc, char **argv)
 		return TG_EXIT_USAGE;
 	}
 	dir = a.dir;
-	mo.path_prefix = dir;
-	/* rendered as the agent would, without its cache */
-	if (tg_manifest_set_new(&set, &mo) < 0 ||
+	/* the config's imagePaths; rendered as the agent would, without
+	 * its cache */
+	if (tg_cli_manifest_set_new(&set, a.config, dir) < 0 ||
 	    tg_cli_open_render(&render, a.config) < 0 ||
 	    tg_render_units_in_dir(set, render, dir, a.root) < 0 ||
 	    tg_manifest_set_add_dir(set, dir) < 0) {

@@ -158,6 +158,49 @@ tt_run out rc "$TG_BIN" check --policy "$policy" "$work/chain"
 tt_eq "chain: a fixed: exit 0" 0 "$rc"
 tt_contains "chain: c passes" "$out" "unit c: pass"
 
+# --- imagePaths: the config's custom image fields, as the agent reads them ---
+# A Widget (example.com) keeps an image in spec.image. With no imagePaths
+# (no --config: the agent's default) tollgate cannot place that image and
+# the unit fails, as in the agent; with the config naming the field, check
+# places it and the unit passes; and the image counts as one of the unit's.
+mkdir -p "$work/custom/shop"
+cat > "$work/custom/shop/widget.yaml" <<'Y'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: shop}
+spec:
+  image: registry.example.com/widget:1
+Y
+cat > "$work/custom/config.yaml" <<'Y'
+source:
+  url: ../deploy.git
+policy: /etc/tollgate/policy.yaml
+imagePaths:
+  - group: example.com
+    kind: Widget
+    paths: [/spec/image]
+Y
+cat > "$work/custom/crd.yaml" <<'Y'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true}]
+Y
+cp "$work/custom/crd.yaml" "$work/custom/shop/crd.yaml"
+tt_run out rc "$TG_BIN" check --policy "$policy" "$work/custom/shop"
+tt_eq "no imagePaths: exit 3" 3 "$rc"
+tt_contains "no imagePaths: the unit fails as in the agent" "$out" \
+	"Widget shop/w: spec.image looks like an image that tollgate cannot place; declare the kind in imagePaths"
+tt_run out rc "$TG_BIN" check --policy "$policy" --config "$work/custom/config.yaml" "$work/custom/shop"
+tt_eq "imagePaths from --config: exit 0" 0 "$rc"
+tt_contains "imagePaths from --config: the unit passes" "$out" "unit _root: pass"
+tt_run out rc "$TG_BIN" manifests --config "$work/custom/config.yaml" "$work/custom/shop"
+tt_contains "imagePaths: manifests lists the placed image" "$out" "registry.example.com/widget:1"
+
 # --- the CI example script ---------------------------------------------------------
 tt_run out rc env -C "$work" TOLLGATE="$TG_BIN" TOLLGATE_POLICY="$policy" \
 	DEPLOY_DIR="$repo" "$TG_SOURCE_DIR/examples/ci/tollgate-check.sh"

@@ -46,6 +46,14 @@ TG_WUR int tg_cli_option_value(
 struct tg_render;
 TG_WUR int tg_cli_open_render(struct tg_render **out, const char *config);
 
+/* The manifest set for `tollgate manifests` and `check`: the imagePaths
+ * of the configuration file config (NULL: none, the agent's default),
+ * file names after path_prefix. */
+struct tg_manifest_set;
+TG_WUR int tg_cli_manifest_set_new(struct tg_manifest_set **out,
+                                   const char *config,
+                                   const char *path_prefix);
+
 TG_WUR int tg_cmd_version(int argc, char **argv);
 TG_WUR int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */
