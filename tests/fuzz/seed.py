@@ -327,6 +327,19 @@ def dict_escape(s):
     return "".join(out)
 
 
+
+def admit():
+    """fuzz_admit: a policy selector byte, then two units' files split at
+    a NUL byte: the example repository's workloads and the manifests of
+    tests/data, each beside a default-deny NetworkPolicy (or none)."""
+    netpol = (b"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+              b"metadata: {name: deny, namespace: shop}\n"
+              b"spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
+    srcs = files("examples/deploy-repo/clusters/prod/*/*.yaml",
+                 "tests/data/manifests/*/*.yaml")
+    for i, f in enumerate(srcs):
+        put("admit", bytes([i % 2]) + read(f) + b"\0" + (netpol if i % 3 else b""))
+
 def dictionaries():
     """Keywords of each format (its seeds' keys and media types, plus
     syntax) as libFuzzer dictionaries, tests/fuzz/dict/<parser>.dict."""
@@ -391,6 +404,7 @@ if __name__ == "__main__":
     legacy()
     keys()
     handmade()
+    admit()
     signed_commits_and_archives()
     for d in sorted(os.listdir(OUT)):
         print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))
