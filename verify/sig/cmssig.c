@@ -23,6 +23,17 @@
 
 static const char *const armours[] = { "SIGNED MESSAGE", "CMS", "PKCS7", NULL };
 
+/* The first end in [s, s + n): the input need not end in a NUL. */
+static const char *find_in(const char *s, size_t n, const char *end)
+{
+	size_t k = strlen(end), i;
+
+	for (i = 0; k <= n && i <= n - k; i++)
+		if (s[i] == end[0] && !memcmp(s + i, end, k))
+			return s + i;
+	return NULL;
+}
+
 /* The DER between "-----BEGIN <label>-----" and its END line. */
 static int dearmour(unsigned char **der, size_t *len, const char *s, size_t n)
 {
@@ -46,7 +57,7 @@ static int dearmour(unsigned char **der, size_t *len, const char *s, size_t n)
 			b = s + strlen(begin);
 	}
 	if (b)
-		e = strstr(b, end);
+		e = find_in(b, n - (size_t)(b - s), end);
 	if (!b || !e)
 		return tg_error_set(TG_EPARSE, "X.509 signature: truncated or "
 		                               "unknown armour");
