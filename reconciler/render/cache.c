@@ -296,6 +296,8 @@ static void prune_cap(prune *p)
 {
 	size_t i;
 
+	if (p->n == 0)
+		return;
 	qsort(p->v, p->n, sizeof(*p->v), oldest_first);
 	for (i = 0; i < p->n && p->total > p->r->cache_max_bytes; i++) {
 		if (p->v[i].mtime >= p->r->cycle_ns)

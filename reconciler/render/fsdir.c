@@ -147,7 +147,8 @@ static int dir_list(void *ctx, const char *path, char ***names, size_t *n)
 		(*names)[(*n)++] = tg_strdup(e->d_name);
 	}
 	closedir(dh);
-	qsort(*names, *n, sizeof(char *), name_cmp);
+	if (*n) /* qsort wants an array, even of none */
+		qsort(*names, *n, sizeof(char *), name_cmp);
 	return 0;
 }
 
