@@ -10,6 +10,9 @@
 #   tests/fuzz/run.sh 600 bundle x509 two targets, 10 minutes each
 #   FUZZ_MERGE=1 tests/fuzz/run.sh    also merge what was found into
 #                                     tests/fuzz/corpus/ (minimised)
+#   FUZZ_RUNS=10000000 tests/fuzz/run.sh 1800
+#                                     the campaign: each target stops at
+#                                     10 M executions or 30 minutes
 #
 # New inputs go to build-fuzz/corpus/<parser>/ (kept between runs); the
 # committed seeds in tests/fuzz/corpus/<parser>/ are read, not written.
@@ -50,6 +53,8 @@ for t in "${targets[@]}"; do
 		-rss_limit_mb="${FUZZ_RSS_MB:-2048}" -max_len=65536
 		-print_final_stats=1 -artifact_prefix="$crashes/$t-")
 	[ -f "tests/fuzz/dict/$t.dict" ] && args+=(-dict="tests/fuzz/dict/$t.dict")
+	[ -n "${FUZZ_RUNS:-}" ] && args+=(-runs="$FUZZ_RUNS")
+	start=$(date +%s)
 	result=ok
 	nice -n "${FUZZ_NICE:-10}" "$bin" "${args[@]}" "$work" "$seeds" \
 		>"$log" 2>&1 || result=FAILED
@@ -65,7 +70,7 @@ for t in "${targets[@]}"; do
 		nice "$bin" -merge=1 -max_len=65536 "$seeds" "$work" >/dev/null 2>&1 ||
 			true
 	fi
-	printf '%-18s %6s %12s %7s %7s %6s  %s\n' "$t" "$seconds" "${execs:-?}" \
+	printf '%-18s %6s %12s %7s %7s %6s  %s\n' "$t" "$(($(date +%s) - start))" "${execs:-?}" \
 		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
 done
 [ $status -eq 0 ] || echo "fuzz: findings above; reproducers in $crashes/, logs in $build/fuzz-*.log"
