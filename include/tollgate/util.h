@@ -100,6 +100,10 @@ void tg_clock_set(int64_t fixed_unix_time);
 /* A clock that runs, shifted by seconds (tests of a running agent: only
  * reconciler/cli/main.c sets it, from TOLLGATE_TEST_CLOCK_OFFSET). */
 void tg_clock_set_offset(int64_t seconds);
+/* The same, the offset read from the file path (decimal seconds) now and
+ * again at most once a second while the clock is read, so that a test
+ * can move a running agent's clock (path must stay valid). */
+void tg_clock_set_offset_file(const char *path);
 /* Monotonic seconds, for measuring durations. */
 double tg_monotonic(void);
 

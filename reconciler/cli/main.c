@@ -54,14 +54,19 @@ static const struct {
 /*
  * Test hook: TOLLGATE_TEST_CLOCK_OFFSET=<seconds> (may be negative) shifts
  * tollgate's wall clock so a test can let an exception expire in a running
- * agent. Never set in production; a bad value is ignored with a warning.
+ * agent; TOLLGATE_TEST_CLOCK_FILE=<path> takes the offset from that file,
+ * read again each second, so a test can move the clock when the agent is
+ * ready. Never set in production; a bad value is ignored with a warning.
  */
 static void test_clock_offset(void)
 {
 	const char *v = getenv("TOLLGATE_TEST_CLOCK_OFFSET");
+	const char *file = getenv("TOLLGATE_TEST_CLOCK_FILE");
 	bool neg;
 	uint64_t n;
 
+	if (file && *file)
+		tg_clock_set_offset_file(file);
 	if (!v || !*v)
 		return;
 	neg = *v == '-';

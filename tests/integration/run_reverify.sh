@@ -2,8 +2,8 @@
 # tollgate run (issue 7): re-verification of deployed digests. A newer scan
 # attestation with a critical CVE turns an allowed, deployed digest into a
 # violation (status branch, metric, log); an exception that expires in the
-# running agent (TOLLGATE_TEST_CLOCK_OFFSET) does the same. Nothing is
-# removed from the cluster.
+# running agent (its clock moved by TOLLGATE_TEST_CLOCK_FILE once it is
+# ready) does the same. Nothing is removed from the cluster.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/run.sh"
 run_world 1.0
@@ -37,11 +37,20 @@ attest() { # REPO:TAG FILE
 		--predicate "$2" >/dev/null
 }
 
-# The exception ends at the end of today (UTC); the agent's clock will
-# start 15 s before that, so it expires while the agent runs.
+# The exception ends at the end of today (UTC). The agent's clock starts
+# an hour before that (the exception in force however long its first
+# cycle takes on a loaded machine); once the agent is ready and has
+# applied api, the test moves its clock to 3 s before the end, so the
+# exception expires while the agent runs. fake_now is the agent's time.
 today=$(date -u +%Y-%m-%d)
 end=$(date -u -d "$today 23:59:59" +%s)
-fake_now() { date -u -d "@$((end - 15))" +%Y-%m-%dT%H:%M:%SZ; }
+clock=$TT_TMP/agent-clock
+set_clock() { # SECONDS before the end of today, on the agent's clock
+	echo $((end - $1 - $(date +%s))) >"$clock.new"
+	mv "$clock.new" "$clock"
+}
+set_clock 3600
+fake_now() { date -u -d "@$(($(date +%s) + $(cat "$clock")))" +%Y-%m-%dT%H:%M:%SZ; }
 
 cat >>"$W_POLICY" <<POLICY
     attestations:
@@ -73,7 +82,7 @@ world_deployment shop web "$REGISTRY/shop/web:1.0" >"$P/shop/web.yaml"
 world_deployment shop api "$REGISTRY/pay/api:1.0" >"$P/payments/api.yaml"
 world_commit "web and api"
 
-export TOLLGATE_TEST_CLOCK_OFFSET=$((end - 15 - $(date +%s)))
+export TOLLGATE_TEST_CLOCK_FILE=$clock
 agent_start a --poll-interval 1
 port=$AGENT_PORT_a
 status_json() {
@@ -94,6 +103,7 @@ tt_eq "api (critical CVE, exception in force) is applied" \
 tt_eq "no violation yet" 0 "$(metric "$port" tollgate_violations)"
 
 # 1. The exception expires in the running agent: api becomes a violation.
+set_clock 3
 api_violation() { status_json | grep -q '"unit": "payments"'; }
 if wait_until 45 api_violation; then
 	tt_pass "the expired exception makes api a violation on the status branch"

@@ -1,6 +1,9 @@
 /* Tests of the shared helpers: errors, buffers, numbers, encodings, times. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "tollgate/buf.h"
@@ -115,6 +118,56 @@ static void test_util_times(void **state)
 	assert_int_equal(tg_parse_date_end(&t, "2026-13-01"), TG_EPARSE);
 }
 
+/* Sleep until the next second of the wall clock (the clock file is read
+ * again at most once a second). */
+static void next_second(void)
+{
+	time_t t = time(NULL);
+
+	while (time(NULL) == t)
+		usleep(10000);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* TOLLGATE_TEST_CLOCK_FILE: the offset follows the file while the clock
+ * runs; a bad or missing file keeps the last good offset. */
+static void test_util_clock_file(void **state)
+{
+	char path[] = "/tmp/tg-clock-XXXXXX";
+	int fd = mkstemp(path);
+	int64_t d;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "3600\n");
+	tg_clock_set_offset_file(path);
+	d = tg_now() - (int64_t)time(NULL);
+	assert_true(d >= 3599 && d <= 3600);
+	write_file(path, "-60");
+	next_second();
+	d = tg_now() - (int64_t)time(NULL);
+	assert_true(d >= -61 && d <= -60);
+	write_file(path, "soon");
+	next_second();
+	d = tg_now() - (int64_t)time(NULL);
+	assert_true(d >= -61 && d <= -60);
+	unlink(path);
+	next_second();
+	d = tg_now() - (int64_t)time(NULL);
+	assert_true(d >= -61 && d <= -60);
+	tg_clock_set_offset_file(NULL);
+	tg_clock_set_offset(0);
+}
+
 static void test_util_safe_relative_paths(void **state)
 {
 	(void)state;
@@ -146,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_util_digest_validation),
 		cmocka_unit_test(test_util_durations),
 		cmocka_unit_test(test_util_times),
+		cmocka_unit_test(test_util_clock_file),
 		cmocka_unit_test(test_util_safe_relative_paths),
 		cmocka_unit_test(test_util_error_prefix_keeps_detail),
 	};

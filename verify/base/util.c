@@ -451,12 +451,56 @@ void tg_format_rfc3339(char out[21], int64_t t)
 
 static _Atomic int64_t fixed_clock;
 static _Atomic int64_t clock_offset;
+static const char *_Atomic clock_file;
+static _Atomic int64_t clock_file_read; /* when it was read last */
+
+/* The offset in the clock file, read at most once a second (a test moves
+ * a running agent's clock by rewriting it). A missing or bad file keeps
+ * the offset; errno and the error state are left as they were. */
+static void clock_file_reload(const char *path, int64_t now)
+{
+	char buf[32], *end;
+	long long v;
+	ssize_t n;
+	int fd, saved = errno;
+
+	if (clock_file_read == now)
+		return;
+	clock_file_read = now;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		errno = saved;
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		if (end != buf && (*end == '\0' || *end == '\n') && !errno &&
+		    v > -INT32_MAX && v < INT32_MAX)
+			clock_offset = v;
+	}
+	errno = saved;
+}
 
 int64_t tg_now(void)
 {
-	int64_t f = fixed_clock;
+	int64_t f = fixed_clock, now;
+	const char *file = clock_file;
 
-	return f ? f : (int64_t)time(NULL) + clock_offset;
+	if (f)
+		return f;
+	now = (int64_t)time(NULL);
+	if (file)
+		clock_file_reload(file, now);
+	return now + clock_offset;
+}
+
+void tg_clock_set_offset_file(const char *path)
+{
+	clock_file_read = 0;
+	clock_file = path;
 }
 
 void tg_clock_set_offset(int64_t seconds)
