@@ -6,7 +6,9 @@
  * time has passed; they then get a fresh easy handle on the client's one
  * multi handle, whose connection cache is what gives connection reuse.
  * Retries and redirects re-queue the same transfer; only the final outcome
- * reaches the completion callback.
+ * reaches the completion callback. This file keeps the client, its URL
+ * rules and the queue; one transfer on the wire (options, callbacks, the
+ * response) is in http_xfer.c.
  */
 #include "tollgate/http.h"
 
@@ -23,55 +25,7 @@
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
 
-struct xfer {
-	struct xfer *next;
-	tg_http *http;
-	CURL *easy;
-	struct curl_slist *slist;
-	char *method;
-	char *url;
-	char *origin; /* scheme://host:port of the first URL */
-	char **headers;
-	size_t headers_count;
-	unsigned char *body;
-	size_t body_len;
-	size_t max_bytes;
-	bool no_redirects;
-	tg_http_done_fn done;
-	void *ctx;
-	unsigned attempts;
-	unsigned redirects;
-	double not_before; /* tg_monotonic() time the next attempt may start */
-	tg_buf resp_body;
-	tg_http_header *resp_headers;
-	size_t resp_headers_count;
-	size_t resp_header_bytes;
-	bool too_big;
-	bool headers_too_big;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct tg_http {
-	CURLM *multi;
-	char *ca_file;
-	/* PEM bytes from a kubeconfig; the key is a secret, wiped on free. */
-	struct curl_blob ca_pem, cert_pem, key_pem;
-	bool skip_verify;
-	char **insecure;
-	size_t insecure_count;
-	unsigned parallel;
-	long timeout_s;
-	long connect_timeout_s;
-	unsigned max_retries;
-	long retry_base_ms;
-	char *user_agent;
-	struct xfer *queue; /* waiting to start, in submit order */
-	struct xfer *queue_tail;
-	struct xfer *running_list; /* transfers on the multi handle */
-	unsigned active;
-	bool running;
-	tg_http_stats stats;
-};
+#include "http_int.h"
 
 /* Keep a copy of PEM bytes for every handle (curl copies them again with
  * CURL_BLOB_COPY when a handle is configured). */
@@ -94,58 +48,6 @@ static void blob_free(struct curl_blob *b)
 		free(b->data);
 	}
 	b->data = NULL;
-}
-
-static void xfer_reset_response(struct xfer *x)
-{
-	size_t i;
-
-	tg_buf_free(&x->resp_body);
-	tg_buf_init(&x->resp_body, x->max_bytes);
-	for (i = 0; i < x->resp_headers_count; i++) {
-		free(x->resp_headers[i].name);
-		free(x->resp_headers[i].value);
-	}
-	free(x->resp_headers);
-	x->resp_headers = NULL;
-	x->resp_headers_count = 0;
-	x->resp_header_bytes = 0;
-	x->too_big = false;
-	x->headers_too_big = false;
-	x->errbuf[0] = '\0';
-}
-
-static void xfer_release_easy(struct xfer *x)
-{
-	if (x->easy) {
-		curl_multi_remove_handle(x->http->multi, x->easy);
-		curl_easy_cleanup(x->easy);
-		x->easy = NULL;
-	}
-	curl_slist_free_all(x->slist);
-	x->slist = NULL;
-}
-
-static void xfer_free(struct xfer *x)
-{
-	size_t i;
-
-	if (!x)
-		return;
-	xfer_release_easy(x);
-	xfer_reset_response(x);
-	tg_buf_free(&x->resp_body);
-	for (i = 0; i < x->headers_count; i++) {
-		/* Headers may carry credentials: wipe before free. */
-		OPENSSL_cleanse(x->headers[i], strlen(x->headers[i]));
-		free(x->headers[i]);
-	}
-	free(x->headers);
-	free(x->method);
-	free(x->url);
-	free(x->origin);
-	free(x->body);
-	free(x);
 }
 
 /*
@@ -329,11 +231,11 @@ void tg_http_free(tg_http *http)
 		return;
 	for (x = http->queue; x; x = next) {
 		next = x->next;
-		xfer_free(x);
+		tg_http__xfer_free(x);
 	}
 	for (x = http->running_list; x; x = next) {
 		next = x->next;
-		xfer_free(x);
+		tg_http__xfer_free(x);
 	}
 	curl_multi_cleanup(http->multi);
 	free(http->ca_file);
@@ -370,7 +272,7 @@ int tg_http_submit(tg_http *http,
 	x->method = tg_strdup(req->method ? req->method : "GET");
 	x->url = tg_strdup(req->url);
 	if ((error = url_split(NULL, NULL, &x->origin, req->url)) < 0) {
-		xfer_free(x);
+		tg_http__xfer_free(x);
 		return error;
 	}
 	x->headers = strv_dup(req->headers, req->headers_count);
@@ -390,214 +292,6 @@ int tg_http_submit(tg_http *http,
 	return 0;
 }
 
-/* curl write callback: keep the body, refusing anything past max_bytes
- * (returning a short count makes curl abort with CURLE_WRITE_ERROR). */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct xfer *x = userp;
-	size_t n = size * nmemb;
-
-	if (tg_buf_append(&x->resp_body, data, n) < 0) {
-		x->too_big = true;
-		return 0;
-	}
-	return n;
-}
-
-/* Trim spaces and tabs on both ends of s[0..*len). */
-static const char *trim(const char *s, size_t *len)
-{
-	while (*len && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*len)--;
-	}
-	while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
-	                s[*len - 1] == '\r' || s[*len - 1] == '\n'))
-		(*len)--;
-	return s;
-}
-
-/* curl header callback: one call per header line, status line included. */
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct xfer *x = userp;
-	size_t n = size * nmemb, namelen, vlen;
-	const char *colon, *value;
-	tg_http_header *h;
-
-	x->resp_header_bytes += n;
-	if (x->resp_header_bytes > TG_MAX_HTTP_HEADER_BYTES) {
-		x->headers_too_big = true;
-		return 0;
-	}
-	if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
-		/* A new response (after 100 Continue): forget the old one. */
-		size_t keep = x->resp_header_bytes;
-
-		xfer_reset_response(x);
-		x->resp_header_bytes = keep;
-		return n;
-	}
-	colon = memchr(data, ':', n);
-	if (!colon)
-		return n;
-	namelen = (size_t)(colon - data);
-	vlen = n - namelen - 1;
-	value = trim(colon + 1, &vlen);
-	x->resp_headers = tg_realloc(x->resp_headers,
-	                             (x->resp_headers_count + 1) * sizeof(*h));
-	h = &x->resp_headers[x->resp_headers_count++];
-	h->name = tg_strndup(data, namelen);
-	h->value = tg_strndup(value, vlen);
-	return n;
-}
-
-/* Method and body options for one attempt. */
-static void easy_set_method(struct xfer *x)
-{
-	CURL *e = x->easy;
-
-	if (!strcmp(x->method, "GET") && !x->body) {
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-		return;
-	}
-	if (!strcmp(x->method, "HEAD")) {
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-		return;
-	}
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? (char *)x->body : "");
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	                 (curl_off_t)x->body_len);
-}
-
-/* Create and configure the easy handle for the next attempt of x. */
-static int xfer_start(struct xfer *x)
-{
-	tg_http *http = x->http;
-	CURL *e;
-	size_t i;
-
-	xfer_reset_response(x);
-	if (!(e = x->easy = curl_easy_init()))
-		return tg_error_set(TG_ERROR, "curl_easy_init failed");
-	curl_easy_setopt(e, CURLOPT_URL, x->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, http->timeout_s);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, http->connect_timeout_s);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, http->user_agent);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-	                 (curl_off_t)x->max_bytes);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	if (http->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, http->ca_file);
-	if (http->ca_pem.data)
-		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &http->ca_pem);
-	if (http->cert_pem.data && http->key_pem.data) {
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &http->cert_pem);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &http->key_pem);
-	}
-	if (http->skip_verify) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	/* No "Expect: 100-continue" round trip for uploads. */
-	x->slist = curl_slist_append(x->slist, "Expect:");
-	for (i = 0; i < x->headers_count; i++)
-		x->slist = curl_slist_append(x->slist, x->headers[i]);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist);
-	easy_set_method(x);
-	if (curl_multi_add_handle(http->multi, e) != CURLM_OK)
-		return tg_error_set(TG_ERROR, "curl_multi_add_handle failed");
-	x->attempts++;
-	http->stats.attempts++;
-	if (http->active > http->stats.max_in_flight)
-		http->stats.max_in_flight = http->active;
-	return 0;
-}
-
-const char *tg_http_response_header(const tg_http_response *resp,
-                                    const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < resp->headers_count; i++)
-		if (!strcasecmp(resp->headers[i].name, name))
-			return resp->headers[i].value;
-	return NULL;
-}
-
-void tg_http_response_free(tg_http_response *resp)
-{
-	size_t i;
-
-	if (!resp)
-		return;
-	for (i = 0; i < resp->headers_count; i++) {
-		free(resp->headers[i].name);
-		free(resp->headers[i].value);
-	}
-	free(resp->headers);
-	free(resp->url);
-	free(resp->body);
-	free(resp);
-}
-
-/* Move what x received into a response the callback will own. */
-static tg_http_response *xfer_take_response(struct xfer *x, long status)
-{
-	tg_http_response *r = tg_calloc(1, sizeof(*r));
-
-	r->status = status;
-	r->url = tg_strdup(x->url);
-	r->body = tg_buf_detach(&r->body_len, &x->resp_body);
-	if (!r->body)
-		r->body = tg_strdup("");
-	r->headers = x->resp_headers;
-	r->headers_count = x->resp_headers_count;
-	x->resp_headers = NULL;
-	x->resp_headers_count = 0;
-	r->attempts = x->attempts;
-	r->redirects = x->redirects;
-	return r;
-}
-
-/* Hand the outcome to the callback and free the transfer. The detail of a
- * negative result is already recorded with tg_error_set(). */
-static void xfer_complete(struct xfer *x, int result, long status)
-{
-	tg_http_response *r;
-
-	xfer_release_easy(x);
-	r = xfer_take_response(x, status);
-	x->http->stats.requests++;
-	if (x->done)
-		x->done(x->http, result, r, x->ctx);
-	else
-		tg_http_response_free(r);
-	xfer_free(x);
-}
-
-/* Header value in the transfer's current response; NULL. */
-static const char *xfer_header(const struct xfer *x, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < x->resp_headers_count; i++)
-		if (!strcasecmp(x->resp_headers[i].name, name))
-			return x->resp_headers[i].value;
-	return NULL;
-}
-
 /*
  * Delay in seconds before retry number x->attempts: the exponential
  * backoff, or Retry-After (delta-seconds form) when larger, capped at
@@ -606,7 +300,7 @@ static const char *xfer_header(const struct xfer *x, const char *name)
 static double retry_delay(const struct xfer *x)
 {
 	double delay = (double)x->http->retry_base_ms / 1000.0;
-	const char *ra = xfer_header(x, "Retry-After");
+	const char *ra = tg_http__xfer_header(x, "Retry-After");
 	uint64_t secs;
 	unsigned i;
 
@@ -650,7 +344,7 @@ static bool status_is_retryable(long status)
 /* Re-queue x for another attempt after delay seconds. */
 static void xfer_requeue(struct xfer *x, double delay)
 {
-	xfer_release_easy(x);
+	tg_http__xfer_release_easy(x);
 	x->not_before = tg_monotonic() + delay;
 	queue_push(x->http, x);
 }
@@ -745,7 +439,7 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 		        x->headers_too_big ? (size_t)TG_MAX_HTTP_HEADER_BYTES
 		                           : x->max_bytes,
 		        status);
-		xfer_complete(x, error, status);
+		tg_http__xfer_complete(x, error, status);
 		return;
 	}
 	if ((rc != CURLE_OK && curl_is_retryable(rc)) ||
@@ -763,7 +457,7 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 		                                  : curl_easy_strerror(rc),
 		                     curl_easy_strerror(rc), x->attempts,
 		                     x->attempts == 1 ? "" : "s");
-		xfer_complete(x, error, 0);
+		tg_http__xfer_complete(x, error, 0);
 		return;
 	}
 	if (status >= 300 && status < 400 && !x->no_redirects) {
@@ -773,14 +467,14 @@ static void xfer_finished(tg_http *http, struct xfer *x, CURLcode rc)
 			error = xfer_redirect(x, status, location);
 			free(location);
 			if (error < 0) {
-				xfer_complete(x, error, status);
+				tg_http__xfer_complete(x, error, status);
 				return;
 			}
 			xfer_requeue(x, 0);
 			return;
 		}
 	}
-	xfer_complete(x, 0, status);
+	tg_http__xfer_complete(x, 0, status);
 }
 
 /* Start queued transfers whose time has come, up to the parallel limit. */
@@ -820,9 +514,9 @@ static void start_ready(tg_http *http)
 		x->next = http->running_list;
 		http->running_list = x;
 		http->active++;
-		if ((error = xfer_start(x)) < 0) {
+		if ((error = tg_http__xfer_start(x)) < 0) {
 			running_remove(http, x);
-			xfer_complete(x, error, 0);
+			tg_http__xfer_complete(x, error, 0);
 		}
 	}
 }
@@ -852,21 +546,23 @@ static void fail_all(tg_http *http, CURLMcode mc)
 
 	while ((x = http->running_list)) {
 		running_remove(http, x);
-		xfer_complete(x,
-		              tg_error_set(TG_ENET, "%s %s: curl multi: %s",
-		                           x->method, x->url,
-		                           curl_multi_strerror(mc)),
-		              0);
+		tg_http__xfer_complete(x,
+		                       tg_error_set(TG_ENET,
+		                                    "%s %s: curl multi: %s",
+		                                    x->method, x->url,
+		                                    curl_multi_strerror(mc)),
+		                       0);
 	}
 	while ((x = http->queue)) {
 		http->queue = x->next;
 		if (!http->queue)
 			http->queue_tail = NULL;
-		xfer_complete(x,
-		              tg_error_set(TG_ENET, "%s %s: curl multi: %s",
-		                           x->method, x->url,
-		                           curl_multi_strerror(mc)),
-		              0);
+		tg_http__xfer_complete(x,
+		                       tg_error_set(TG_ENET,
+		                                    "%s %s: curl multi: %s",
+		                                    x->method, x->url,
+		                                    curl_multi_strerror(mc)),
+		                       0);
 	}
 }
 
