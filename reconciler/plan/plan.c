@@ -18,6 +18,7 @@ void tg_plan_verdicts_init(tg_plan_verdicts *vs)
 {
 	memset(vs, 0, sizeof(*vs));
 	vs->index = json_object();
+	vs->entries = json_object();
 }
 
 void tg_plan_verdicts_add(tg_plan_verdicts *vs, const char *ref)
@@ -43,6 +44,7 @@ void tg_plan_verdicts_free(tg_plan_verdicts *vs)
 	free(vs->refs);
 	free(vs->v);
 	json_decref(vs->index);
+	json_decref(vs->entries);
 }
 
 const tg_verdict *tg_plan_verdict_for(const tg_plan_verdicts *vs,
@@ -70,6 +72,24 @@ json_t *tg_plan_image_entry(const char *ref, const tg_verdict *v)
 			json_array_append(reasons, r);
 	}
 	json_object_set_new(e, "reasons", reasons);
+	return e;
+}
+
+/* The status entry of ref (new reference): the one made for an earlier
+ * unit when vs keeps them. An image named in many units (a base image)
+ * is then held once, not once per unit (10 MiB at 100 units naming the
+ * same 100 images); nothing writes to an image entry once made. */
+static json_t *shared_image_entry(const tg_plan_verdicts *vs,
+                                  const char *ref,
+                                  const tg_verdict *v)
+{
+	json_t *e = vs->entries ? json_object_get(vs->entries, ref) : NULL;
+
+	if (e)
+		return json_incref(e);
+	e = tg_plan_image_entry(ref, v);
+	if (vs->entries)
+		json_object_set(vs->entries, ref, e);
 	return e;
 }
 
@@ -127,7 +147,7 @@ static const char *decide_unit(json_t *entry,
 			blocked++;
 		if (v)
 			json_array_append_new(images,
-			                      tg_plan_image_entry(ref, v));
+			                      shared_image_entry(vs, ref, v));
 	}
 	if (!blocked)
 		return NULL;

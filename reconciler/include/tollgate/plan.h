@@ -55,6 +55,10 @@ typedef struct tg_plan_verdicts {
 	tg_verdict **v;
 	size_t n;
 	json_t *index; /* ref -> position */
+	/* ref -> its status entry (tg_plan_image_entry), made once and
+	 * shared by every unit that names ref: read-only once made. NULL
+	 * (a verdicts not from tg_plan_verdicts_init): made per unit. */
+	json_t *entries;
 } tg_plan_verdicts;
 
 void tg_plan_verdicts_init(tg_plan_verdicts *vs);
