@@ -74,26 +74,14 @@ static char *server_hostport(const char *server)
 	return end ? tg_strndup(p, (size_t)(end - p)) : tg_strdup(p);
 }
 
-static char *pem_dup(const char *s, size_t len)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = tg_malloc(len + 1);
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
-}
-
 /* What watches need to connect as the client does. */
 static void keep_tls(tg_kube *k, const tg_kube_target *t)
 {
-	k->ca_pem = pem_dup(t->ca_pem, t->ca_pem_len);
+	k->ca_pem = kube_blob_dup(t->ca_pem, t->ca_pem_len);
 	k->ca_len = t->ca_pem_len;
-	k->cert_pem = pem_dup(t->client_cert_pem, t->client_cert_pem_len);
+	k->cert_pem = kube_blob_dup(t->client_cert_pem, t->client_cert_pem_len);
 	k->cert_len = t->client_cert_pem_len;
-	k->key_pem = pem_dup(t->client_key_pem, t->client_key_pem_len);
+	k->key_pem = kube_blob_dup(t->client_key_pem, t->client_key_pem_len);
 	k->key_len = t->client_key_pem_len;
 	k->insecure = t->insecure_skip_tls_verify;
 }
@@ -334,6 +322,27 @@ char *kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
 	}
 	free(prefix);
 	return url;
+}
+
+char *kube_query_url(const char *base,
+                     const char *query,
+                     const char *selector,
+                     const char *cont)
+{
+	char *sel = selector ? curl_easy_escape(NULL, selector, 0) : NULL;
+	char *c = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
+	char *url = tg_aprintf("%s?%s%s%s%s%s", base, query,
+	                       sel ? "&labelSelector=" : "", sel ? sel : "",
+	                       c ? "&continue=" : "", c ? c : "");
+
+	curl_free(sel);
+	curl_free(c);
+	return url;
+}
+
+char *kube_blob_dup(const char *s, size_t len)
+{
+	return s ? tg_strndup(s, len) : NULL;
 }
 
 /* A readable identity for messages: "apps/v1 Deployment shop/web". */

@@ -71,6 +71,17 @@ int kube_parse_body(json_t **out, const tg_http_response *resp);
 char *
 kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns);
 
+/* A list or watch URL: base?query, then &labelSelector= and &continue=
+ * with selector and cont escaped, when they are not NULL. New string. */
+char *kube_query_url(const char *base,
+                     const char *query,
+                     const char *selector,
+                     const char *cont);
+
+/* A NUL-terminated copy of the len bytes at s (PEM from a kubeconfig),
+ * or NULL when s is NULL. */
+char *kube_blob_dup(const char *s, size_t len);
+
 /* LIST pages (listscan.c) ------------------------------------------------- */
 
 /* An element of a page's "items": its JSON text. 0 or a negative code,

@@ -99,8 +99,8 @@ static int read_page(char **next, tg_kube_list_req *q, tg_http_response *resp)
 /* One list of tg_kube_list_all(): its pages, one after the other. */
 typedef struct list_run {
 	tg_kube_list_req *req;
-	char *base;     /* collection URL */
-	char *selector; /* escaped label selector, or NULL */
+	char *base;           /* collection URL */
+	const char *selector; /* label selector, or NULL */
 	unsigned pages;
 } list_run;
 
@@ -117,16 +117,13 @@ static void list_fail(list_run *lr, int code, const char *msg)
 /* Submit the page after the continue token cont (NULL: the first). */
 static void list_next(tg_kube *k, list_run *lr, const char *cont)
 {
-	char *econt = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *url = tg_aprintf("%s?limit=%u%s%s%s%s", lr->base, k->list_limit,
-	                       lr->selector ? "&labelSelector=" : "",
-	                       lr->selector ? lr->selector : "",
-	                       econt ? "&continue=" : "", econt ? econt : "");
+	char *limit = tg_aprintf("limit=%u", k->list_limit);
+	char *url = kube_query_url(lr->base, limit, lr->selector, cont);
 
 	if (kube_submit(k, "GET", url, NULL, NULL, on_list_page, lr) < 0)
 		list_fail(lr, tg_error_code(), tg_error_last());
 	free(url);
-	curl_free(econt);
+	free(limit);
 }
 
 static void
@@ -232,9 +229,7 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 		runs[i].base = kube_collection_url(k, r, q->ns);
 		if (list_watched(k, q, r, runs[i].base))
 			continue;
-		if (q->label_selector)
-			runs[i].selector =
-			        curl_easy_escape(NULL, q->label_selector, 0);
+		runs[i].selector = q->label_selector;
 		list_next(k, &runs[i], NULL);
 	}
 	k->running = true;
@@ -243,7 +238,6 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 	k->running = false;
 	for (i = 0; i < n; i++) {
 		free(runs[i].base);
-		curl_free(runs[i].selector);
 		/* A list that did not run reads as failed, never as empty. */
 		if (error < 0 && reqs[i].result == 0)
 			list_fail(&runs[i], error, tg_error_last());

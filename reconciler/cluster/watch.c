@@ -16,21 +16,10 @@
 #include "tollgate/log.h"
 #include "tollgate/util.h"
 
+#include "kube_int.h"
 #include "watch_int.h"
 
 /* The set ----------------------------------------------------------------- */
-
-static char *blob_dup(const char *s, size_t len)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = tg_malloc(len + 1);
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
-}
 
 int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
 {
@@ -42,11 +31,12 @@ int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
 	ws->pending = json_array();
 	ws->own = json_object();
 	ws->auth = conn->auth_header ? tg_strdup(conn->auth_header) : NULL;
-	ws->ca = blob_dup(conn->ca_pem, conn->ca_pem_len);
+	ws->ca = kube_blob_dup(conn->ca_pem, conn->ca_pem_len);
 	ws->ca_len = conn->ca_pem_len;
-	ws->cert = blob_dup(conn->client_cert_pem, conn->client_cert_pem_len);
+	ws->cert =
+	        kube_blob_dup(conn->client_cert_pem, conn->client_cert_pem_len);
 	ws->cert_len = conn->client_cert_pem_len;
-	ws->key = blob_dup(conn->client_key_pem, conn->client_key_pem_len);
+	ws->key = kube_blob_dup(conn->client_key_pem, conn->client_key_pem_len);
 	ws->key_len = conn->client_key_pem_len;
 	ws->insecure = conn->insecure_skip_verify;
 	ws->list_limit =

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "tollgate/buf.h"
 #include "tollgate/limits.h"
 #include "tollgate/watch.h"
 
@@ -78,6 +79,25 @@ void watch_note_change(tg_watch_set *ws, const char *key, const char *rv);
 /* List w's objects into its maps and resourceVersion (a change since the
  * previous list marks the set dirty). 0, or -1 with w->why set. */
 int watch_list(watcher *w);
+
+/*
+ * The reading side of a stream: the bytes the server sends, cut into
+ * lines of at most TG_WATCH_MAX_EVENT_BYTES, each one watch event applied
+ * to w's objects (ADDED, MODIFIED, DELETED), its resourceVersion
+ * (BOOKMARK) or ending the stream (ERROR, or a line that is not a valid
+ * event).
+ */
+typedef struct watch_reader {
+	watcher *w;
+	tg_buf line;     /* the event being read */
+	unsigned events; /* events read */
+} watch_reader;
+
+void watch_reader_init(watch_reader *r, watcher *w);
+void watch_reader_clear(watch_reader *r);
+/* n more bytes of the stream (any split): 0 to go on, or how the stream
+ * must end (a watch_end, with w->why set). */
+int watch_reader_feed(watch_reader *r, const char *data, size_t n);
 
 /* Follow w's stream from w->rv until it ends; how it ended (why in
  * w->why). */

@@ -17,6 +17,7 @@
 #include "tollgate/log.h"
 #include "tollgate/util.h"
 
+#include "kube_int.h"
 #include "watch_int.h"
 
 /* Objects ------------------------------------------------------------------ */
@@ -113,13 +114,12 @@ typedef struct xfer {
 	watcher *w;
 	CURL *e;
 	struct curl_slist *headers;
-	tg_buf body;     /* list page, or an error answer */
-	tg_buf line;     /* stream: the event being read */
-	bool stream;     /* a watch: lines to events */
-	watch_end end;   /* stream: why it was cut by us */
-	bool cut;        /* we ended the transfer */
-	bool marked;     /* the stream was counted open */
-	unsigned events; /* events read on this stream */
+	tg_buf body;         /* list page, or an error answer */
+	watch_reader reader; /* stream: lines to events */
+	bool stream;         /* a watch */
+	watch_end end;       /* stream: why it was cut by us */
+	bool cut;            /* we ended the transfer */
+	bool marked;         /* the stream was counted open */
 	char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -143,7 +143,7 @@ static int xfer_init(xfer *x, watcher *w, const char *url, bool stream)
 	x->w = w;
 	x->stream = stream;
 	tg_buf_init(&x->body, TG_MAX_KUBE_RESPONSE_BYTES);
-	tg_buf_init(&x->line, TG_WATCH_MAX_EVENT_BYTES);
+	watch_reader_init(&x->reader, w);
 	if (!(e = x->e = curl_easy_init()))
 		return -1;
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -188,7 +188,7 @@ static void xfer_clear(xfer *x)
 	curl_easy_cleanup(x->e);
 	curl_slist_free_all(x->headers);
 	tg_buf_free(&x->body);
-	tg_buf_free(&x->line);
+	watch_reader_clear(&x->reader);
 }
 
 /* Run x; its HTTP status, or 0 with w->why on a transfer failure. */
@@ -257,17 +257,6 @@ static int on_progress(
 
 /* Lists -------------------------------------------------------------------- */
 
-/* The URL of a list page or a watch: base?QUERY[&labelSelector=...]. */
-static char *query_url(const watcher *w, const char *query)
-{
-	char *sel = w->selector ? curl_easy_escape(NULL, w->selector, 0) : NULL;
-	char *url = tg_aprintf("%s?%s%s%s", w->url, query,
-	                       sel ? "&labelSelector=" : "", sel ? sel : "");
-
-	curl_free(sel);
-	return url;
-}
-
 /* One page into objs/hashes; *cont the next continue token (or NULL),
  * the list's resourceVersion into w's rv at the last page. */
 static int
@@ -296,7 +285,7 @@ take_page(watcher *w, json_t *page, json_t *objs, json_t *hashes, char **cont)
 		         TG_WATCH_MAX_OBJECTS);
 		return -1;
 	}
-	*cont = next && *next ? curl_easy_escape(NULL, next, 0) : NULL;
+	*cont = next && *next ? tg_strdup(next) : NULL;
 	if (!*cont)
 		tg_strlcpy(w->rv, rv, sizeof(w->rv));
 	return 0;
@@ -305,15 +294,14 @@ take_page(watcher *w, json_t *page, json_t *objs, json_t *hashes, char **cont)
 /* Fetch the page after cont (NULL: the first) and take it. */
 static int list_page(watcher *w, json_t *objs, json_t *hashes, char **cont)
 {
-	char *q = tg_aprintf("limit=%u%s%s", w->ws->list_limit,
-	                     *cont ? "&continue=" : "", *cont ? *cont : "");
-	char *url = query_url(w, q);
+	char *q = tg_aprintf("limit=%u", w->ws->list_limit);
+	char *url = kube_query_url(w->url, q, w->selector, *cont);
 	json_t *page = NULL;
 	xfer x;
 	long status;
 	int error = -1;
 
-	curl_free(*cont);
+	free(*cont);
 	*cont = NULL;
 	if (xfer_init(&x, w, url, false) < 0)
 		goto out;
@@ -368,7 +356,7 @@ int watch_list(watcher *w)
 		         TG_KUBE_MAX_LIST_PAGES);
 		error = -1;
 	}
-	curl_free(cont);
+	free(cont);
 	if (error == 0) {
 		pthread_mutex_lock(&ws->lock);
 		/* Listed again after a break: what changed meanwhile was
@@ -462,19 +450,19 @@ static void bookmark(watcher *w, json_t *obj)
 }
 
 /* One line of the stream: 0 to go on, or how the stream must end. */
-static int on_line(xfer *x, const char *line, size_t len)
+static int on_line(watch_reader *r, const char *line, size_t len)
 {
-	watcher *w = x->w;
+	watcher *w = r->w;
 	json_error_t jerr;
 	json_t *ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *type = json_string_value(json_object_get(ev, "type"));
 	json_t *obj = json_object_get(ev, "object");
 	int end = 0;
 
-	x->events++;
+	r->events++;
 	if (!type || !json_is_object(obj)) {
 		snprintf(w->why, sizeof(w->why),
-		         "event %u is not a watch event%s%s", x->events,
+		         "event %u is not a watch event%s%s", r->events,
 		         ev ? "" : ": ", ev ? "" : jerr.text);
 		end = WATCH_FAILED;
 	} else if (!strcmp(type, "BOOKMARK")) {
@@ -484,7 +472,7 @@ static int on_line(xfer *x, const char *line, size_t len)
 	} else if (strcmp(type, "ADDED") && strcmp(type, "MODIFIED") &&
 	           strcmp(type, "DELETED")) {
 		snprintf(w->why, sizeof(w->why), "event %u: unknown type %.32s",
-		         x->events, type);
+		         r->events, type);
 		end = WATCH_FAILED;
 	} else if (object_event(w, type, obj) < 0) {
 		end = WATCH_FAILED;
@@ -493,27 +481,39 @@ static int on_line(xfer *x, const char *line, size_t len)
 	return end;
 }
 
+void watch_reader_init(watch_reader *r, watcher *w)
+{
+	r->w = w;
+	r->events = 0;
+	tg_buf_init(&r->line, TG_WATCH_MAX_EVENT_BYTES);
+}
+
+void watch_reader_clear(watch_reader *r)
+{
+	tg_buf_free(&r->line);
+}
+
 /* Split the stream into lines, each at most TG_WATCH_MAX_EVENT_BYTES. */
-static int stream_bytes(xfer *x, const char *data, size_t n)
+int watch_reader_feed(watch_reader *r, const char *data, size_t n)
 {
 	const char *nl;
 	int end;
 
 	while (n > 0) {
 		nl = memchr(data, '\n', n);
-		if (tg_buf_append(&x->line, data,
+		if (tg_buf_append(&r->line, data,
 		                  nl ? (size_t)(nl - data) : n) < 0) {
-			snprintf(x->w->why, sizeof(x->w->why),
+			snprintf(r->w->why, sizeof(r->w->why),
 			         "an event longer than %u bytes",
 			         TG_WATCH_MAX_EVENT_BYTES);
 			return WATCH_FAILED;
 		}
 		if (!nl)
 			return 0;
-		if (x->line.len > 0 &&
-		    (end = on_line(x, x->line.data, x->line.len)) != 0)
+		if (r->line.len > 0 &&
+		    (end = on_line(r, r->line.data, r->line.len)) != 0)
 			return end;
-		tg_buf_clear(&x->line);
+		tg_buf_clear(&r->line);
 		n -= (size_t)(nl - data) + 1;
 		data = nl + 1;
 	}
@@ -535,7 +535,7 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *p)
 	}
 	if (!x->marked)
 		mark_open(x);
-	if ((end = stream_bytes(x, data, n)) != 0) {
+	if ((end = watch_reader_feed(&x->reader, data, n)) != 0) {
 		x->cut = true;
 		x->end = (watch_end)end;
 		return 0;
@@ -560,7 +560,7 @@ static char *stream_url(watcher *w)
 	q = tg_aprintf("watch=1&allowWatchBookmarks=true&resourceVersion=%s&"
 	               "timeoutSeconds=%u",
 	               erv ? erv : "", timeout);
-	url = query_url(w, q);
+	url = kube_query_url(w->url, q, w->selector, NULL);
 	curl_free(erv);
 	free(q);
 	return url;

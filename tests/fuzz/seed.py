@@ -296,6 +296,24 @@ EXTRA = {
                     "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "*",
                     "?", "!", ",", "#"],
     "checkpoint": ["\u2014 ", "\n\n", "rekor.sigstore.dev"],
+    "kustcheck": ["@@ ", "@@! ", "units/web/", "../", "./", "//", "/",
+                  "?ref=", "://", "=", "{", "|\n", "\n---\n",
+                  "kustomization.yaml", "kustomization.yml", "Kustomization",
+                  "resources:", "bases:", "components:", "crds:",
+                  "configurations:", "patchesStrategicMerge:", "patches:",
+                  "patchesJson6902:", "replacements:", "openapi:", "path:",
+                  "configMapGenerator:", "secretGenerator:", "files:",
+                  "envs:", "env:", "generators:", "transformers:",
+                  "validators:", "helmCharts:", "apiVersion: builtin",
+                  "kind: PatchTransformer", "config.kubernetes.io/function",
+                  "github.com/", "git@", "https:"],
+    "watch_stream": ['"type"', '"object"', '"ADDED"', '"MODIFIED"',
+                     '"DELETED"', '"BOOKMARK"', '"ERROR"', '"metadata"',
+                     '"name"', '"namespace"', '"resourceVersion"',
+                     '"status"', '"code"', '"reason"', '"message"', "410",
+                     '"Expired"', '"managedFields"', '"generation"',
+                     '"apiVersion"', '"kind"', "\n", "\r\n", "{", "}", ":",
+                     ","],
 }
 
 
@@ -339,6 +357,116 @@ def admit():
                  "tests/data/manifests/*/*.yaml")
     for i, f in enumerate(srcs):
         put("admit", bytes([i % 2]) + read(f) + b"\0" + (netpol if i % 3 else b""))
+
+def watch_stream():
+    """fuzz_watch_stream: a byte choosing the reads (size, relevance),
+    then watch events as testcluster and kube-apiserver
+    send them, one JSON object per line."""
+    def cm(name, rv, data=None, ns="prod", status=None):
+        o = {"kind": "ConfigMap", "apiVersion": "v1",
+             "metadata": {"name": name, "namespace": ns, "resourceVersion": rv,
+                          "uid": "0b4c3d2e-%04d" % int(rv) if rv.isdigit() else "u",
+                          "labels": {"app.kubernetes.io/managed-by": "tollgate"},
+                          "managedFields": [{"manager": "tollgate", "operation": "Apply"}]},
+             "data": data or {"k": "v"}}
+        if status:
+            o["status"] = status
+        return o
+
+    def ev(t, obj):
+        return json.dumps({"type": t, "object": obj}, separators=(",", ":")) + "\n"
+
+    def bookmark(rv):
+        return ev("BOOKMARK", {"kind": "ConfigMap", "apiVersion": "v1",
+                               "metadata": {"resourceVersion": rv}})
+
+    def error(code, reason, msg):
+        return ev("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                            "status": "Failure", "message": msg,
+                            "reason": reason, "code": code})
+
+    life = (ev("ADDED", cm("web", "11")) + ev("MODIFIED", cm("web", "12", {"k": "w"}))
+            + ev("MODIFIED", cm("web", "13", {"k": "w"}, status={"x": 1}))
+            + bookmark("20") + ev("ADDED", cm("db", "21", ns=""))
+            + ev("DELETED", cm("web", "22", {"k": "w"})) + bookmark("30"))
+    put("watch_stream", b"\x00" + life.encode())
+    put("watch_stream", b"\x41" + life.encode())   # 1-byte reads, relevant
+    put("watch_stream", b"\x07" + life.replace("\n", "\r\n").encode())
+    put("watch_stream", b"\x40" + (ev("ADDED", cm("web", "11")) + "\n\n"
+                                   + error(410, "Expired", "too old resource version: 5 (9)")
+                                   + ev("ADDED", cm("late", "12"))).encode())
+    put("watch_stream", b"\x03" + error(500, "InternalError", "etcd timeout").encode())
+    put("watch_stream", b"\x05" + (ev("ADDED", cm("web", "11")) + '{"type":"ADDED","object":{"metadata"\n').encode())
+    put("watch_stream", b"\x00" + ev("FOO", cm("web", "11")).encode())
+    put("watch_stream", b"\x00" + ev("ADDED", cm("", "11")).encode())
+    put("watch_stream", b"\x00" + ev("MODIFIED", cm("web", "1 1")).encode())
+    put("watch_stream", b"\x00" + ev("MODIFIED", cm("web", "9" * 65)).encode())
+    put("watch_stream", b"\x00" + bookmark("x" * 70).encode() + bookmark("").encode())
+    put("watch_stream", b"\x00" + b'{"type":"ADDED","type":"DELETED","object":{}}\n')
+    put("watch_stream", b"\x00" + b'{"type":"ADDED","object":[]}\n{"type":7,"object":{}}\n')
+    put("watch_stream", b"\x02" + ev("ADDED", {"metadata": {"name": "n", "resourceVersion": "5"},
+                                            "apiVersion": "evil/v9", "kind": "Secret"}).encode())
+
+
+def kustcheck():
+    """fuzz_kustcheck: a tree of files, units/web/kustomization.yaml first,
+    then each file after a line "@@ PATH" ("@@! PATH": refused by the fs,
+    as a symlink out of the tree): the kustomizations of the render tests
+    and the examples, good and hostile."""
+    deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+              "spec:\n  template:\n    spec:\n      containers:\n"
+              "        - {name: web, image: nginx}\n")
+
+    def tree(kust, *rest):
+        out = kust
+        for path, text in rest:
+            out += "@@ %s\n%s" % (path, text)
+        put("kustcheck", out)
+
+    dep = ("units/web/deploy.yaml", deploy)
+    tree("resources: [deploy.yaml]\n", dep)
+    tree("resources: [deploy.yaml, ../../base]\nnamePrefix: p-\n", dep,
+         ("base/kustomization.yaml", "resources: [svc.yaml, sub]\n"),
+         ("base/svc.yaml", "kind: Service\n"),
+         ("base/sub/Kustomization", "resources: [../svc.yaml]\ncomponents: [../../units/web/comp]\n"),
+         ("units/web/comp/kustomization.yml", "kind: Component\npatches:\n  - path: p.yaml\n"),
+         ("units/web/comp/p.yaml", "kind: Deployment\n"))
+    for k in ["resources: [deploy.yaml, https://example.com/x.yaml]\n",
+              "resources:\n  - github.com/acme/base//deploy?ref=v1\n",
+              "bases: [git@github.com:acme/base.git]\n",
+              "resources: [deploy.yaml]\ncrds: [/etc/passwd]\n",
+              "resources: [../../../outside]\n",
+              "resources: [nothere.yaml]\n",
+              "configMapGenerator:\n  - name: c\n    files: [key=../../../etc/shadow]\n",
+              "configMapGenerator:\n  - name: c\n    files: [key=deploy.yaml]\n    envs: [deploy.yaml]\n    env: deploy.yaml\n",
+              "secretGenerator:\n  - name: s\n    envs: [/root/.env]\n",
+              "resources: [deploy.yaml]\npatches:\n  - path: https://evil.example/p.yaml\n",
+              "resources: [deploy.yaml]\npatchesJson6902:\n  - target: {kind: Deployment, name: web}\n    path: /tmp/p.json\n",
+              "resources: [deploy.yaml]\npatchesStrategicMerge: [../../../p.yaml, \"{kind: X}\"]\n",
+              "replacements:\n  - path: ssh://h/r.yaml\n",
+              "openapi: {path: /schema.json}\n",
+              "components: [https://github.com/acme/c]\n",
+              "helmCharts:\n  - {name: x, repo: https://charts.example}\n",
+              "resources: [.]\n", "resources: [deploy.yaml/..//./deploy.yaml]\n",
+              "resources: [{a: b}]\nbases: deploy.yaml\n", "- a\n---\nb: c\n",
+              "generators:\n  - |\n    apiVersion: someteam.example.com/v1\n    kind: ChartInflator\n    metadata: {name: x}\n",
+              "generators:\n  - |\n    apiVersion: builtin\n    kind: ConfigMapGenerator\n    metadata: {name: x}\n    files: [deploy.yaml]\n"]:
+        tree(k, dep)
+    tree("resources: [deploy.yaml]\ntransformers: [fn.yaml]\n", dep,
+         ("units/web/fn.yaml", "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n"
+          "  name: x\n  annotations:\n    config.kubernetes.io/function: |\n"
+          "      container: {image: evil.example/fn}\n"))
+    tree("validators: [v.yaml]\n", ("units/web/v.yaml",
+         "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: /etc/passwd\n"))
+    tree("transformers: [t.yaml]\n", dep, ("units/web/t.yaml",
+         "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: deploy.yaml\n"
+         "---\napiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: l}\n"))
+    tree("resources: [secret.yaml, deploy.yaml]\n", dep, ("!units/web/secret.yaml", ""))
+    tree("resources: [../../a]\n", ("a/kustomization.yaml", "resources: [../b]\n"),
+         ("b/kustomization.yaml", "resources: [../a]\n"))
+    for f in files("examples/deploy-repo/**/kustomization.yaml"):
+        put("kustcheck", read(f))
+
 
 def dictionaries():
     """Keywords of each format (its seeds' keys and media types, plus
@@ -405,6 +533,8 @@ if __name__ == "__main__":
     keys()
     handmade()
     admit()
+    watch_stream()
+    kustcheck()
     signed_commits_and_archives()
     for d in sorted(os.listdir(OUT)):
         print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))
