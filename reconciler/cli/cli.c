@@ -150,3 +150,24 @@ int tg_cli_manifest_set_new(tg_manifest_set **out,
 	tg_config_free(c);
 	return error;
 }
+
+void tg_cli_print_unit_head(const char *name, const json_t *u)
+{
+	const char *msg = json_string_value(json_object_get(u, "message"));
+	const json_t *x;
+	size_t i;
+
+	printf("unit %s: %s%s%s%s\n", name,
+	       json_string_value(json_object_get(u, "verdict")),
+	       msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
+	json_array_foreach(json_object_get(u, "errors"), i, x)
+		printf("  error: %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(u, "admission"), i, x)
+		printf("  not admitted: %s\n", json_string_value(x));
+	json_array_foreach(json_object_get(u, "workloads"), i, x)
+		printf("  workload (%s): %s\n",
+		       json_object_get(x, "waivedBy")
+		               ? "waived"
+		               : json_string_value(json_object_get(x, "mode")),
+		       json_string_value(json_object_get(x, "message")));
+}

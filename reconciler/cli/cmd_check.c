@@ -162,23 +162,10 @@ static int verify_images(tg_plan_verdicts *vs,
 
 static void print_unit(const char *name, const json_t *u)
 {
-	const char *msg = json_string_value(json_object_get(u, "message"));
 	const json_t *x, *reason;
 	size_t i, j;
 
-	printf("unit %s: %s%s%s%s\n", name,
-	       json_string_value(json_object_get(u, "verdict")),
-	       msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
-	json_array_foreach(json_object_get(u, "errors"), i, x)
-		printf("  error: %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(u, "admission"), i, x)
-		printf("  not admitted: %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(u, "workloads"), i, x)
-		printf("  workload (%s): %s\n",
-		       json_object_get(x, "waivedBy")
-		               ? "waived"
-		               : json_string_value(json_object_get(x, "mode")),
-		       json_string_value(json_object_get(x, "message")));
+	tg_cli_print_unit_head(name, u);
 	json_array_foreach(json_object_get(u, "workloadExceptions"), i, x)
 		printf("  exception used: %s (%s; approved by %s; expires "
 		       "%s)\n",

@@ -91,23 +91,10 @@ static void print_object(json_t *o)
 
 static void print_unit(const char *name, json_t *u, bool plan)
 {
-	const char *msg = json_string_value(json_object_get(u, "message"));
 	json_t *x;
 	size_t i, j;
 
-	printf("unit %s: %s%s%s%s\n", name,
-	       json_string_value(json_object_get(u, "verdict")),
-	       msg ? " (" : "", msg ? msg : "", msg ? ")" : "");
-	json_array_foreach(json_object_get(u, "errors"), i, x)
-		printf("  error: %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(u, "admission"), i, x)
-		printf("  not admitted: %s\n", json_string_value(x));
-	json_array_foreach(json_object_get(u, "workloads"), i, x)
-		printf("  workload (%s): %s\n",
-		       json_object_get(x, "waivedBy")
-		               ? "waived"
-		               : json_string_value(json_object_get(x, "mode")),
-		       json_string_value(json_object_get(x, "message")));
+	tg_cli_print_unit_head(name, u);
 	json_array_foreach(json_object_get(u, "workloadExceptions"), i, x)
 		printf("  exception used: %s\n",
 		       json_string_value(json_object_get(x, "name")));

@@ -72,6 +72,32 @@ void tt_rmtree(const char *path)
 	free(cmd);
 }
 
+char *tt_dir;
+
+int tt_dir_setup(void **state)
+{
+	(void)state;
+	tt_dir = tt_mkdtemp();
+	return 0;
+}
+
+int tt_dir_teardown(void **state)
+{
+	(void)state;
+	tt_rmtree(tt_dir);
+	free(tt_dir);
+	tt_dir = NULL;
+	return 0;
+}
+
+void tt_put(const char *rel, const char *data)
+{
+	char *p = tg_path_join(tt_dir, rel);
+
+	tt_write_file(p, data);
+	free(p);
+}
+
 void tt_write_file(const char *path, const char *data)
 {
 	char *dir = tg_strdup(path), *slash = strrchr(dir, '/');
@@ -195,7 +221,7 @@ static void run_bad_case(const char *dir,
                          void *ctx)
 {
 	static const char tag[] = "# error: ";
-	tt_bad_case c = {0};
+	tt_bad_case c = { 0 };
 	char *path = tg_aprintf("%s/%s", dir, name);
 	size_t len;
 	char *data = read_or_fail(strdup(path), &len);

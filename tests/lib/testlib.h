@@ -27,6 +27,16 @@ void tt_rmtree(const char *path);
 void tt_write_file(const char *path, const char *data);
 
 /*
+ * A scratch directory per test: tt_dir_setup and tt_dir_teardown, as a
+ * cmocka setup and teardown, make tt_dir and remove it; tt_put writes
+ * the file rel below it (directories made).
+ */
+extern char *tt_dir;
+int tt_dir_setup(void **state);
+int tt_dir_teardown(void **state);
+void tt_put(const char *rel, const char *data);
+
+/*
  * Start tests/testcluster (TG_BUILD_DIR/tests/testcluster/testcluster) on a
  * free loopback port, with --tls when tls is set, writing its kubeconfig
  * to dir/kubeconfig. Returns the server's PID; *url_out (caller frees) is
@@ -48,7 +58,7 @@ typedef struct tt_bad_case {
 	const char *expected; /* the text after "# error: " */
 	const char *input;    /* the bytes after the first line */
 	size_t input_len;
-	const char *whole;    /* the whole file, "# error:" line included */
+	const char *whole; /* the whole file, "# error:" line included */
 	size_t whole_len;
 } tt_bad_case;
 

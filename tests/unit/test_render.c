@@ -18,46 +18,21 @@
 #include "tollgate/render.h"
 #include "tollgate/util.h"
 
-static char *g_dir; /* the repository of one test */
-
-static int setup(void **state)
-{
-	(void)state;
-	g_dir = tt_mkdtemp();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tt_rmtree(g_dir);
-	free(g_dir);
-	return 0;
-}
-
-static void put(const char *rel, const char *data)
-{
-	char *p = tg_path_join(g_dir, rel);
-
-	tt_write_file(p, data);
-	free(p);
-}
-
-/* Render the units under g_dir/units with plugins p (may be NULL). */
+/* Render the units under tt_dir/units with plugins p (may be NULL). */
 static tg_manifest_set *render(const tg_config_render_plugin *p, size_t np)
 {
 	tg_render_options ro = { 0 };
 	tg_manifest_options mo = { 0 };
 	tg_manifest_set *set = NULL;
 	tg_render *r = NULL;
-	char *units = tg_path_join(g_dir, "units");
+	char *units = tg_path_join(tt_dir, "units");
 
 	ro.plugins = p;
 	ro.nplugins = np;
 	mo.path_prefix = "units";
 	assert_int_equal(tg_render_new(&r, &ro), 0);
 	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
-	assert_int_equal(tg_render_units_in_dir(set, r, units, g_dir), 0);
+	assert_int_equal(tg_render_units_in_dir(set, r, units, tt_dir), 0);
 	assert_int_equal(tg_manifest_set_add_dir(set, units), 0);
 	tg_render_free(r);
 	free(units);
@@ -160,12 +135,12 @@ static void test_render_refuses_remote_absolute_and_escaping(void **state)
 		                     cases[i].unit);
 		char *d = tg_aprintf("units/%s/deploy.yaml", cases[i].unit);
 
-		put(k, cases[i].kust);
-		put(d, deploy);
+		tt_put(k, cases[i].kust);
+		tt_put(d, deploy);
 		free(k);
 		free(d);
 	}
-	put("units/base/kustomization.yaml", "resources: [http://x/y]\n");
+	tt_put("units/base/kustomization.yaml", "resources: [http://x/y]\n");
 	set = render(NULL, 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *e = only_error(set, cases[i].unit);
@@ -186,23 +161,23 @@ static void test_render_refuses_functions_and_exec_plugins(void **state)
 	tg_manifest_set *set;
 
 	(void)state;
-	put("units/fn/kustomization.yaml",
-	    "resources: [deploy.yaml]\ntransformers: [fn.yaml]\n");
-	put("units/fn/deploy.yaml", deploy);
-	put("units/fn/fn.yaml",
-	    "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n"
-	    "  name: x\n  annotations:\n"
-	    "    config.kubernetes.io/function: |\n"
-	    "      container: {image: evil.example/fn}\n");
-	put("units/exec/kustomization.yaml",
-	    "generators:\n  - |\n"
-	    "    apiVersion: someteam.example.com/v1\n"
-	    "    kind: ChartInflator\n"
-	    "    metadata: {name: x}\n");
-	put("units/valid/kustomization.yaml", "validators: [v.yaml]\n");
-	put("units/valid/v.yaml",
-	    "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: "
-	    "p}\npath: /etc/passwd\n");
+	tt_put("units/fn/kustomization.yaml",
+	       "resources: [deploy.yaml]\ntransformers: [fn.yaml]\n");
+	tt_put("units/fn/deploy.yaml", deploy);
+	tt_put("units/fn/fn.yaml",
+	       "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n"
+	       "  name: x\n  annotations:\n"
+	       "    config.kubernetes.io/function: |\n"
+	       "      container: {image: evil.example/fn}\n");
+	tt_put("units/exec/kustomization.yaml",
+	       "generators:\n  - |\n"
+	       "    apiVersion: someteam.example.com/v1\n"
+	       "    kind: ChartInflator\n"
+	       "    metadata: {name: x}\n");
+	tt_put("units/valid/kustomization.yaml", "validators: [v.yaml]\n");
+	tt_put("units/valid/v.yaml",
+	       "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: "
+	       "p}\npath: /etc/passwd\n");
 	set = render(NULL, 0);
 	assert_contains(only_error(set, "fn"),
 	                "units/fn/fn.yaml:1: transformers[0]: \"fn.yaml\": a "
@@ -219,14 +194,14 @@ static void test_render_refuses_functions_and_exec_plugins(void **state)
  * the private tree is written; one to a file inside is read as it. */
 static void test_render_symlinks_follow_manifest_rules(void **state)
 {
-	char *link = tg_path_join(g_dir, "units/out/secret.yaml");
-	char *inside = tg_path_join(g_dir, "units/in/deploy.yaml");
+	char *link = tg_path_join(tt_dir, "units/out/secret.yaml");
+	char *inside = tg_path_join(tt_dir, "units/in/deploy.yaml");
 	tg_manifest_set *set;
 
 	(void)state;
-	put("units/out/kustomization.yaml", "resources: [secret.yaml]\n");
-	put("units/in/kustomization.yaml", "resources: [deploy.yaml]\n");
-	put("shared/deploy.yaml", deploy);
+	tt_put("units/out/kustomization.yaml", "resources: [secret.yaml]\n");
+	tt_put("units/in/kustomization.yaml", "resources: [deploy.yaml]\n");
+	tt_put("shared/deploy.yaml", deploy);
 	assert_int_equal(symlink("/etc/passwd", link), 0);
 	assert_int_equal(symlink("../../shared/deploy.yaml", inside), 0);
 	set = render(NULL, 0);
@@ -254,16 +229,16 @@ static void test_render_kustomize_overlay(void **state)
 	char *ref, *text;
 
 	(void)state;
-	put("base/kustomization.yaml", "resources: [deploy.yaml]\n");
-	put("base/deploy.yaml", deploy);
-	put("units/web/kustomization.yaml",
-	    "namespace: shop\nresources: [../../base]\n"
-	    "images: [{name: registry.example.com/web, newTag: '2.0'}]\n"
-	    "configMapGenerator:\n  - {name: cfg, files: [app.conf]}\n"
-	    "patches:\n  - target: {kind: Deployment}\n    patch: |-\n"
-	    "      - {op: add, path: /spec/template/spec/volumes, value: "
-	    "[{name: c, configMap: {name: cfg}}]}\n");
-	put("units/web/app.conf", "x=1\n");
+	tt_put("base/kustomization.yaml", "resources: [deploy.yaml]\n");
+	tt_put("base/deploy.yaml", deploy);
+	tt_put("units/web/kustomization.yaml",
+	       "namespace: shop\nresources: [../../base]\n"
+	       "images: [{name: registry.example.com/web, newTag: '2.0'}]\n"
+	       "configMapGenerator:\n  - {name: cfg, files: [app.conf]}\n"
+	       "patches:\n  - target: {kind: Deployment}\n    patch: |-\n"
+	       "      - {op: add, path: /spec/template/spec/volumes, value: "
+	       "[{name: c, configMap: {name: cfg}}]}\n");
+	tt_put("units/web/app.conf", "x=1\n");
 	set = render(NULL, 0);
 	u = tg_manifest_set_unit_by_name(set, "web");
 	if (!tg_manifest_unit_is_valid(u))
@@ -309,7 +284,7 @@ static tg_manifest_set *render_sh(const char *script, int64_t timeout)
 {
 	tg_config_render_plugin p = sh_plugin(script, timeout);
 
-	put("units/u/render.sh", "# detected by name\n");
+	tt_put("units/u/render.sh", "# detected by name\n");
 	return render(&p, 1);
 }
 
@@ -437,9 +412,9 @@ static void test_render_two_renderers_is_an_error(void **state)
 	tg_manifest_set *set;
 
 	(void)state;
-	put("units/u/render.sh", "#\n");
-	put("units/u/kustomization.yaml", "resources: [deploy.yaml]\n");
-	put("units/u/deploy.yaml", deploy);
+	tt_put("units/u/render.sh", "#\n");
+	tt_put("units/u/kustomization.yaml", "resources: [deploy.yaml]\n");
+	tt_put("units/u/deploy.yaml", deploy);
 	set = render(&p, 1);
 	assert_contains(only_error(set, "u"),
 	                "units/u (render): matched by two renderers: kustomize "
@@ -471,17 +446,17 @@ static void check_started(tg_manifest_set *set, const char *name)
 static void test_render_parallel_units_own_results(void **state)
 {
 	static const char *const units[] = { "a", "b", "c", "d" };
-	char *script, *shared = tg_path_join(g_dir, "started");
+	char *script, *shared = tg_path_join(tt_dir, "started");
 	tg_render_options ro = { 0 };
 	tg_manifest_options mo = { 0 };
 	tg_manifest_set *set = NULL;
 	tg_render *r = NULL;
 	tg_config_render_plugin p;
-	char *dir = tg_path_join(g_dir, "units");
+	char *dir = tg_path_join(tt_dir, "units");
 	size_t i;
 
 	(void)state;
-	put("started/.keep", "");
+	tt_put("started/.keep", "");
 	script = tg_aprintf(
 	        "u=$(basename \"$(pwd)\"); touch %s/$u; n=0; "
 	        "while [ $(ls %s | wc -l) -lt 4 ] && [ $n -lt 100 ]; do "
@@ -495,8 +470,8 @@ static void test_render_parallel_units_own_results(void **state)
 		char *f = tg_aprintf("units/%s/render.sh", units[i]);
 		char *d = tg_aprintf("units/%s/delay", units[i]);
 
-		put(f, "#\n");
-		put(d, i == 0 ? "0.6\n" : i == 1 ? "0.3\n" : "0\n");
+		tt_put(f, "#\n");
+		tt_put(d, i == 0 ? "0.6\n" : i == 1 ? "0.3\n" : "0\n");
 		free(f);
 		free(d);
 	}
@@ -506,7 +481,7 @@ static void test_render_parallel_units_own_results(void **state)
 	mo.path_prefix = "units";
 	assert_int_equal(tg_render_new(&r, &ro), 0);
 	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
-	assert_int_equal(tg_render_units_in_dir(set, r, dir, g_dir), 0);
+	assert_int_equal(tg_render_units_in_dir(set, r, dir, tt_dir), 0);
 	assert_int_equal(tg_render_runs(r), 4);
 	for (i = 0; i < 4; i++)
 		check_started(set, units[i]);
@@ -521,36 +496,39 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		        test_render_refuses_remote_absolute_and_escaping, setup,
-		        teardown),
+		        test_render_refuses_remote_absolute_and_escaping,
+		        tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_refuses_functions_and_exec_plugins, setup,
-		        teardown),
+		        test_render_refuses_functions_and_exec_plugins,
+		        tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_symlinks_follow_manifest_rules, setup,
-		        teardown),
+		        test_render_symlinks_follow_manifest_rules,
+		        tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_render_kustomize_overlay,
-		                                setup, teardown),
+		                                tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_plugin_clean_environment_no_network, setup,
-		        teardown),
+		        test_render_plugin_clean_environment_no_network,
+		        tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_plugin_timeout_kills_group, setup,
-		        teardown),
+		        test_render_plugin_timeout_kills_group, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_render_plugin_output_cap,
-		                                setup, teardown),
+		                                tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_plugin_failure_carries_stderr, setup,
-		        teardown),
+		        test_render_plugin_failure_carries_stderr, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_refuses_tollgate_labels, setup, teardown),
+		        test_render_refuses_tollgate_labels, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_refuses_output_not_yaml, setup, teardown),
+		        test_render_refuses_output_not_yaml, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_two_renderers_is_an_error, setup, teardown),
+		        test_render_two_renderers_is_an_error, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_render_parallel_units_own_results, setup,
-		        teardown),
+		        test_render_parallel_units_own_results, tt_dir_setup,
+		        tt_dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

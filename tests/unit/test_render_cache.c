@@ -25,31 +25,6 @@
 #include "tollgate/render.h"
 #include "tollgate/util.h"
 
-static char *g_dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	g_dir = tt_mkdtemp();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tt_rmtree(g_dir);
-	free(g_dir);
-	return 0;
-}
-
-static void put(const char *rel, const char *data)
-{
-	char *p = tg_path_join(g_dir, rel);
-
-	tt_write_file(p, data);
-	free(p);
-}
-
 /* A directory fs with ids: the SHA-256 of every path and byte below. */
 static tg_render_fs g_inner;
 
@@ -121,7 +96,7 @@ static void id_free(void *ctx)
 
 static const tg_render_fs_ops id_ops = { id_stat, id_read, id_list, id_free };
 
-/* One cycle over g_dir/units with renderer r; the renderer's runs. */
+/* One cycle over tt_dir/units with renderer r; the renderer's runs. */
 static size_t cycle(tg_render *r)
 {
 	tg_render_fs fs = { &id_ops, NULL };
@@ -132,7 +107,7 @@ static size_t cycle(tg_render *r)
 
 	/* file times come from a clock that ticks every few ms */
 	nanosleep(&pause, NULL);
-	assert_int_equal(tg_render_fs_dir(&g_inner, g_dir), 0);
+	assert_int_equal(tg_render_fs_dir(&g_inner, tt_dir), 0);
 	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
 	assert_int_equal(tg_render_units(set, r, &fs, "units"), 0);
 	assert_true(tg_manifest_unit_is_valid(
@@ -150,7 +125,7 @@ static tg_render *renderer(size_t cycles, uint64_t max_bytes)
 	static tg_config_render_plugin p;
 	tg_render_options ro = { 0 };
 	tg_render *r = NULL;
-	char *state = tg_path_join(g_dir, "state");
+	char *state = tg_path_join(tt_dir, "state");
 
 	p.name = "cat";
 	p.detect = detect;
@@ -176,8 +151,8 @@ static void unit(const char *name, const char *version)
 	                     "{name: %s}\ndata: {v: \"%s\"}\n",
 	                     name, version);
 
-	put(f, "#\n");
-	put(o, y);
+	tt_put(f, "#\n");
+	tt_put(o, y);
 	free(f);
 	free(o);
 	free(y);
@@ -186,7 +161,7 @@ static void unit(const char *name, const char *version)
 /* Whether state/render/rel exists. */
 static bool there(const char *rel)
 {
-	char *p = tg_aprintf("%s/state/render/%s", g_dir, rel);
+	char *p = tg_aprintf("%s/state/render/%s", tt_dir, rel);
 	bool yes = access(p, F_OK) == 0;
 
 	free(p);
@@ -196,7 +171,7 @@ static bool there(const char *rel)
 /* Cache entries (<key>.yaml) in state/render. */
 static size_t entries(void)
 {
-	char *p = tg_aprintf("%s/state/render", g_dir);
+	char *p = tg_aprintf("%s/state/render", tt_dir);
 	DIR *d = opendir(p);
 	struct dirent *e;
 	size_t n = 0;
@@ -214,7 +189,7 @@ static size_t entries(void)
  * changed two hours ago. */
 static void old(const char *rel, bool dir)
 {
-	char *p = tg_aprintf("%s/state/render/%s", g_dir, rel);
+	char *p = tg_aprintf("%s/state/render/%s", tt_dir, rel);
 	char *f = dir ? tg_path_join(p, "tree/secret.yaml") : tg_strdup(p);
 	struct timespec t[2];
 
@@ -246,7 +221,7 @@ static void test_cache_prunes_unused_cycles_and_leftovers(void **state)
 	old("0123456789012345678901234567890123456789012345678901234567890123"
 	    ".yaml.tmp.4242",
 	    false);
-	put("state/render/tollgate-render-Ef34Gh/tree/x.yaml", "x\n");
+	tt_put("state/render/tollgate-render-Ef34Gh/tree/x.yaml", "x\n");
 	assert_int_equal(cycle(r), 0);
 	/* not used in the last two cycles: removed; the others stay */
 	assert_int_equal(entries(), 2);
@@ -283,7 +258,7 @@ static void test_cache_prunes_over_cap(void **state)
 static void test_cache_cycles_file_not_ours(void **state)
 {
 	tg_render *r = renderer(2, 0);
-	char *cycles = tg_aprintf("%s/state/render/cycles", g_dir);
+	char *cycles = tg_aprintf("%s/state/render/cycles", tt_dir);
 	char *data = NULL;
 	size_t len = 0;
 
@@ -313,12 +288,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		        test_cache_prunes_unused_cycles_and_leftovers, setup,
-		        teardown),
+		        test_cache_prunes_unused_cycles_and_leftovers,
+		        tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_prunes_over_cap,
-		                                setup, teardown),
+		                                tt_dir_setup, tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_cycles_file_not_ours,
-		                                setup, teardown),
+		                                tt_dir_setup, tt_dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

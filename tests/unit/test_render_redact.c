@@ -17,32 +17,7 @@
 #include "tollgate/render.h"
 #include "tollgate/util.h"
 
-static char *g_dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	g_dir = tt_mkdtemp();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	tt_rmtree(g_dir);
-	free(g_dir);
-	return 0;
-}
-
-static void put(const char *rel, const char *data)
-{
-	char *p = tg_path_join(g_dir, rel);
-
-	tt_write_file(p, data);
-	free(p);
-}
-
-/* The one error of unit u after rendering g_dir/units, with kustomize
+/* The one error of unit u after rendering tt_dir/units, with kustomize
  * run as kcmd (NULL: the default) and a plugin "shell" running
  * `sh -c script` in units holding render.sh (script NULL: none). */
 static char *render_error(const char *const *kcmd, const char *script)
@@ -55,7 +30,7 @@ static char *render_error(const char *const *kcmd, const char *script)
 	tg_manifest_set *set = NULL;
 	tg_manifest_unit *u;
 	tg_render *r = NULL;
-	char *units = tg_path_join(g_dir, "units"), *e;
+	char *units = tg_path_join(tt_dir, "units"), *e;
 
 	p.name = "shell";
 	p.detect = detect;
@@ -72,7 +47,7 @@ static char *render_error(const char *const *kcmd, const char *script)
 	mo.path_prefix = "units";
 	assert_int_equal(tg_render_new(&r, &ro), 0);
 	assert_int_equal(tg_manifest_set_new(&set, &mo), 0);
-	assert_int_equal(tg_render_units_in_dir(set, r, units, g_dir), 0);
+	assert_int_equal(tg_render_units_in_dir(set, r, units, tt_dir), 0);
 	u = tg_manifest_set_unit_by_name(set, "u");
 	assert_non_null(u);
 	assert_int_equal(tg_manifest_unit_error_count(u), 1);
@@ -108,8 +83,8 @@ static void test_redact_plugin_prints_secret(void **state)
 	char *e;
 
 	(void)state;
-	put("units/u/render.sh", "#\n");
-	put("units/u/secret.yaml", secret_yaml);
+	tt_put("units/u/render.sh", "#\n");
+	tt_put("units/u/secret.yaml", secret_yaml);
 	e = render_error(NULL,
 	                 "echo 'values follow:' >&2; cat secret.yaml >&2; "
 	                 "echo dG9rLVZhbHVlLTEyMw== | base64 -d >&2; "
@@ -142,12 +117,12 @@ static void test_redact_secret_generator_inputs(void **state)
 	char *e;
 
 	(void)state;
-	put("units/u/kustomization.yaml",
-	    "secretGenerator:\n  - name: s\n    literals: "
-	    "[pass=lit-Value-789]\n"
-	    "    envs: [db.env]\n    files: [tls.key=certs/tls.key]\n");
-	put("units/u/db.env", "# db\nDB_PASS=env-Value-012\n");
-	put("units/u/certs/tls.key", "file-Value-345\nfile-Line-678\n");
+	tt_put("units/u/kustomization.yaml",
+	       "secretGenerator:\n  - name: s\n    literals: "
+	       "[pass=lit-Value-789]\n"
+	       "    envs: [db.env]\n    files: [tls.key=certs/tls.key]\n");
+	tt_put("units/u/db.env", "# db\nDB_PASS=env-Value-012\n");
+	tt_put("units/u/certs/tls.key", "file-Value-345\nfile-Line-678\n");
 	e = render_error(kcmd, NULL);
 	assert_contains(e, "kustomize failed (exit status 1): ");
 	assert_contains(e, "secretGenerator:");
@@ -166,15 +141,15 @@ static void test_redact_real_kustomize_node_contents(void **state)
 	char *e;
 
 	(void)state;
-	put("units/u/secret.yaml",
-	    "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
-	    "stringData: {password: Sup3rS3cretPw}\n");
-	put("units/u/kustomization.yaml",
-	    "resources: [secret.yaml]\nreplacements:\n"
-	    "  - source: {kind: Secret, name: db, fieldPath: "
-	    "stringData.password}\n    targets:\n"
-	    "      - select: {kind: Secret}\n"
-	    "        fieldPaths: [stringData.password.x]\n");
+	tt_put("units/u/secret.yaml",
+	       "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+	       "stringData: {password: Sup3rS3cretPw}\n");
+	tt_put("units/u/kustomization.yaml",
+	       "resources: [secret.yaml]\nreplacements:\n"
+	       "  - source: {kind: Secret, name: db, fieldPath: "
+	       "stringData.password}\n    targets:\n"
+	       "      - select: {kind: Secret}\n"
+	       "        fieldPaths: [stringData.password.x]\n");
 	e = render_error(NULL, NULL);
 	assert_contains(e, "kustomize failed (exit status 1):");
 	assert_contains(e, "node contents:");
@@ -192,12 +167,12 @@ static void test_redact_cut_value_and_broken_file(void **state)
 	char *script, *e;
 
 	(void)state;
-	put("units/u/render.sh", "#\n");
-	put("units/u/secret.yaml",
-	    "apiVersion: v1\nkind: Secret\nstringData: {a: Cut-Secret-Value-"
-	    "0123456789}\n");
-	put("units/u/broken.yaml",
-	    "kind: Secret\nstringData:\n  a: Broken-Value-42\n  b: [\n");
+	tt_put("units/u/render.sh", "#\n");
+	tt_put("units/u/secret.yaml",
+	       "apiVersion: v1\nkind: Secret\nstringData: {a: Cut-Secret-Value-"
+	       "0123456789}\n");
+	tt_put("units/u/broken.yaml",
+	       "kind: Secret\nstringData:\n  a: Broken-Value-42\n  b: [\n");
 	script = tg_aprintf("cat broken.yaml >&2; head -c %d /dev/zero | tr "
 	                    "'\\0' x >&2; echo Cut-Secret-Value-0123456789 "
 	                    ">&2; exit 1",
@@ -216,14 +191,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		        test_redact_plugin_prints_secret, setup, teardown),
+		        test_redact_plugin_prints_secret, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_redact_secret_generator_inputs, setup, teardown),
+		        test_redact_secret_generator_inputs, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_redact_real_kustomize_node_contents, setup,
-		        teardown),
+		        test_redact_real_kustomize_node_contents, tt_dir_setup,
+		        tt_dir_teardown),
 		cmocka_unit_test_setup_teardown(
-		        test_redact_cut_value_and_broken_file, setup, teardown),
+		        test_redact_cut_value_and_broken_file, tt_dir_setup,
+		        tt_dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -544,19 +544,14 @@ static void fail_all(tg_http *http, CURLMcode mc)
 {
 	struct xfer *x;
 
-	while ((x = http->running_list)) {
-		running_remove(http, x);
-		tg_http__xfer_complete(x,
-		                       tg_error_set(TG_ENET,
-		                                    "%s %s: curl multi: %s",
-		                                    x->method, x->url,
-		                                    curl_multi_strerror(mc)),
-		                       0);
-	}
-	while ((x = http->queue)) {
-		http->queue = x->next;
-		if (!http->queue)
-			http->queue_tail = NULL;
+	while ((x = http->running_list) || (x = http->queue)) {
+		if (x == http->running_list) {
+			running_remove(http, x);
+		} else {
+			http->queue = x->next;
+			if (!http->queue)
+				http->queue_tail = NULL;
+		}
 		tg_http__xfer_complete(x,
 		                       tg_error_set(TG_ENET,
 		                                    "%s %s: curl multi: %s",

@@ -54,6 +54,12 @@ TG_WUR int tg_cli_manifest_set_new(struct tg_manifest_set **out,
                                    const char *config,
                                    const char *path_prefix);
 
+/* The first lines of a unit in the text output of `check` and of a
+ * cycle: "unit NAME: VERDICT (message)", then its errors, admission
+ * refusals and workload findings, one line each. */
+struct json_t;
+void tg_cli_print_unit_head(const char *name, const struct json_t *u);
+
 TG_WUR int tg_cmd_version(int argc, char **argv);
 TG_WUR int tg_cmd_verify(int argc, char **argv);
 /* tollgate manifests DIR: units, objects and images of a deploy tree. */
