@@ -558,6 +558,9 @@ static int load_cycle(tg_manifest_set **set_out,
 	           sizeof(r->commit));
 	if ((error = load_manifests(set_out, a, *tree_out)) < 0)
 		return error;
+	/* Parsed: the files' bytes are not read again. */
+	tg_source_tree_free(*tree_out);
+	*tree_out = NULL;
 	t->load = tg_monotonic();
 	if (stop_requested(a)) {
 		r->stopped = true;
@@ -639,17 +642,31 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	return 0;
 }
 
-/* The status needs only the cycle's document: the objects of the cycle
- * go before it is built, so their memory and the status's do not add. */
-static void
-drop_objects(tg_apply **ap, tg_manifest_set **set, tg_source_tree **tree)
+/* Once planned, the apply keeps its objects as text: the parsed
+ * manifests and the files go before it talks to the cluster, so their
+ * memory and that of the cluster's answers do not add (the verdicts'
+ * refs borrowed from the set are not read after). */
+static void drop_manifests(tg_manifest_set **set, tg_source_tree **tree)
 {
-	tg_apply_free(*ap);
-	*ap = NULL;
 	tg_manifest_set_free(*set);
 	*set = NULL;
 	tg_source_tree_free(*tree);
 	*tree = NULL;
+}
+
+/* The apply's report merged into doc (the report is returned, for the
+ * caller to free). The status needs only the cycle's document: the
+ * apply and its objects go before it is built, so their memory and the
+ * status's do not add. */
+static json_t *
+merge_report(tg_apply **ap, json_t *doc, tg_cycle_result *r, bool plan)
+{
+	json_t *report = tg_apply_report(*ap);
+
+	tg_plan_merge_apply_report(doc, r, report, plan);
+	tg_apply_free(*ap);
+	*ap = NULL;
+	return report;
 }
 
 int tg_agent_cycle(tg_cycle_result *r,
@@ -686,14 +703,13 @@ int tg_agent_cycle(tg_cycle_result *r,
 		goto out;
 	doc = cycle_doc(a, r, &cc, true);
 	plan_units(ap, doc, r, a, set, &vs);
+	drop_manifests(&set, &tree);
 	if (!plan && (error = tg_agent_check_may_write(r, a, "apply")) < 0)
 		goto out;
 	if ((error = tg_apply_run(ap)) < 0)
 		goto out;
 	t.apply = tg_monotonic();
-	report = tg_apply_report(ap);
-	tg_plan_merge_apply_report(doc, r, report, plan);
-	drop_objects(&ap, &set, &tree);
+	report = merge_report(&ap, doc, r, plan);
 	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
 		goto out;
 	log_cycle(r, &t, vs.n);

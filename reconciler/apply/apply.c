@@ -76,10 +76,8 @@ static void unit_free(unit *u)
 {
 	size_t i;
 
-	for (i = 0; i < u->n; i++) {
-		json_decref(u->objs[i].desired);
-		json_decref(u->objs[i].changed);
-	}
+	for (i = 0; i < u->n; i++)
+		apply_obj_clear(&u->objs[i]);
 	free(u->objs);
 	free(u->name);
 	json_decref(u->old_objects);
@@ -119,11 +117,11 @@ static void unit_hash(unit *u)
 
 	tg_buf_init(&b, TG_APPLY_MAX_UNIT_BYTES);
 	for (i = 0; i < u->n && error == 0; i++) {
-		char *s = json_dumps(u->objs[i].desired,
-		                     JSON_COMPACT | JSON_SORT_KEYS);
-		if ((error = tg_buf_puts(&b, s ? s : "")) == 0)
+		const obj *o = &u->objs[i];
+
+		if ((error = tg_buf_append(&b, o->text ? o->text : "",
+		                           o->text_len)) == 0)
 			error = tg_buf_puts(&b, "\n");
-		free(s);
 	}
 	if (error < 0)
 		apply_unit_error(u, tg_error_last());
@@ -142,18 +140,10 @@ void tg_apply_add_unit(tg_apply *a,
 	u->objs = tg_calloc(n, sizeof(*u->objs));
 	u->n = n;
 	for (i = 0; i < n; i++) {
-		obj *o = &u->objs[i];
-		json_t *meta;
-
-		o->desired = json_incref(objects[i]);
-		decorate(o->desired, name);
-		meta = json_object_get(o->desired, "metadata");
-		o->api_version = json_string_value(
-		        json_object_get(o->desired, "apiVersion"));
-		o->kind =
-		        json_string_value(json_object_get(o->desired, "kind"));
-		o->name = json_string_value(json_object_get(meta, "name"));
-		o->ns = json_string_value(json_object_get(meta, "namespace"));
+		decorate(objects[i], name);
+		apply_obj_init(&u->objs[i], objects[i]);
+		/* Kept as text until a step needs the tree. */
+		apply_park(&u->objs[i]);
 	}
 	unit_hash(u);
 }
@@ -257,14 +247,9 @@ static void apply_phase(tg_apply *a, enum phase p)
 static void stamp_commit(tg_apply *a)
 {
 	obj_iter it = apply_objects(a, apply_eligible);
-	json_t *ann;
 
-	while (apply_next(&it)) {
-		ann = apply_object_member(
-		        json_object_get(it.o->desired, "metadata"),
-		        "annotations");
-		json_object_set_new(ann, TG_ANN_COMMIT, json_string(a->commit));
-	}
+	while (apply_next(&it))
+		apply_obj_stamp(it.o, a->commit);
 }
 
 /* `tollgate plan`: the dry-run diff and what prune would do. */

@@ -33,9 +33,21 @@ enum phase {
 	PHASE_COUNT
 };
 
+/*
+ * A desired object. Between the steps that need its tree it is kept only
+ * as compact JSON text (a tree of jansson objects is about ten times its
+ * text): apply_desired() parses it when a step needs it and
+ * apply_park() drops the tree again, so that the cycle never holds every
+ * object of the cluster as trees at once (reconciler/apply/desired.c).
+ */
 typedef struct obj {
-	json_t *desired;                            /* decorated, a reference */
-	const char *api_version, *kind, *ns, *name; /* borrowed from desired */
+	json_t *desired; /* the decorated tree while loaded, or NULL */
+	char *text;      /* compact JSON, keys sorted (owned), or NULL */
+	size_t text_len;
+	char *api_version, *kind, *ns, *name; /* owned; ns may be NULL */
+	bool scoped;  /* scope resolved: metadata.namespace is ns */
+	const char *commit; /* its source-commit annotation (borrowed from
+	                       the apply), or NULL */
 	enum phase phase;
 	const char *action;
 	json_t *changed; /* paths (plan) */
@@ -66,6 +78,27 @@ struct tg_apply {
 	json_t *pruned_units;
 	json_t *warnings; /* strings: inventories ignored, ... */
 };
+
+/* Desired objects as text (apply/desired.c) -------------------------------- */
+
+/* o from the decorated tree (a reference is taken; o keeps it loaded
+ * until apply_park): its identity copied and its text made. */
+void apply_obj_init(obj *o, json_t *tree);
+void apply_obj_clear(obj *o);
+
+/* o's tree (borrowed: valid until apply_park(o)), parsed from its text
+ * when parked, with the namespace and annotation steps gave it since. */
+json_t *apply_desired(obj *o);
+
+/* Drop o's tree (a batch that holds a reference keeps it alive). */
+void apply_park(obj *o);
+
+/* o's namespace is ns (NULL: none, a cluster-scoped kind). */
+void apply_obj_set_namespace(obj *o, const char *ns);
+
+/* o carries tollgate.dev/source-commit: commit (borrowed, outlives o)
+ * from now on. */
+void apply_obj_stamp(obj *o, const char *commit);
 
 /* Units and scope (apply/scope.c) ------------------------------------------ */
 

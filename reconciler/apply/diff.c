@@ -31,7 +31,8 @@ static void diff_one(tg_apply *a, batch *dry, batch *get, size_t i)
 		record_object(dry->units[i], o, "create");
 		return;
 	}
-	tg_drift_compare(&o->changed, o->desired, get->ops[i].live,
+	/* The tree the dry run sent, held by its batch. */
+	tg_drift_compare(&o->changed, dry->ops[i].obj, get->ops[i].live,
 	                 TG_FIELD_MANAGER);
 	record_object(dry->units[i], o,
 	              json_array_size(o->changed) ? "update" : "unchanged");

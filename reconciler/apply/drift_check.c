@@ -29,11 +29,15 @@ static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
 {
 	json_t *fields = NULL;
+	bool loaded = o->desired != NULL;
 
 	if (!live) {
 		fields = json_array();
 	} else {
-		tg_drift_compare(&fields, o->desired, live, TG_FIELD_MANAGER);
+		tg_drift_compare(&fields, apply_desired(o), live,
+		                 TG_FIELD_MANAGER);
+		if (!loaded)
+			apply_park(o);
 		if (apply_is_workload(o))
 			apply_record_health(u, o, live);
 		if (json_array_size(fields) == 0) {

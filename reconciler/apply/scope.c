@@ -141,7 +141,6 @@ bool apply_next(obj_iter *it)
 int apply_resolve_scope(tg_apply *a, obj *o)
 {
 	const tg_kube_resource *r;
-	json_t *meta = json_object_get(o->desired, "metadata");
 	int error;
 
 	if ((error = tg_kube_resource_lookup(&r, a->kube, o->api_version,
@@ -150,25 +149,34 @@ int apply_resolve_scope(tg_apply *a, obj *o)
 		return error;
 	}
 	if (r->namespaced && (!o->ns || !*o->ns))
-		json_object_set_new(meta, "namespace", json_string("default"));
+		apply_obj_set_namespace(o, "default");
 	else if (!r->namespaced)
-		json_object_del(meta, "namespace");
-	o->ns = json_string_value(json_object_get(meta, "namespace"));
+		apply_obj_set_namespace(o, NULL);
+	else
+		apply_obj_set_namespace(o, o->ns);
 	o->phase = phase_of(o->api_version, o->kind, r->namespaced);
 	return 0;
 }
 
 /* Whether o is a CRD that defines kind in the group of glen bytes. */
 static bool
-defines_kind(const obj *o, const char *group, size_t glen, const char *kind)
+defines_kind(obj *o, const char *group, size_t glen, const char *kind)
 {
-	json_t *spec = json_object_get(o->desired, "spec");
-	const char *g = json_string_value(json_object_get(spec, "group"));
-	const char *k = json_string_value(
-	        json_object_get(json_object_get(spec, "names"), "kind"));
+	json_t *spec;
+	const char *g, *k;
+	bool found, loaded = o->desired != NULL;
 
-	return o->phase == PHASE_CRD && g && k && strlen(g) == glen &&
-	       !strncmp(g, group, glen) && !strcmp(k, kind);
+	if (o->phase != PHASE_CRD)
+		return false;
+	spec = json_object_get(apply_desired(o), "spec");
+	g = json_string_value(json_object_get(spec, "group"));
+	k = json_string_value(
+	        json_object_get(json_object_get(spec, "names"), "kind"));
+	found = g && k && strlen(g) == glen && !strncmp(g, group, glen) &&
+	        !strcmp(k, kind);
+	if (!loaded)
+		apply_park(o);
+	return found;
 }
 
 bool apply_crd_pending(tg_apply *a, const char *api_version, const char *kind)
@@ -215,6 +223,15 @@ bool apply_failure_is_pending(tg_apply *a, const obj *o, const tg_kube_op *op)
 
 /* Batches ------------------------------------------------------------------ */
 
+/* What a GET or DELETE of o needs: apiVersion, kind, metadata.name and
+ * .namespace (new reference). */
+static json_t *kube_ref(const obj *o)
+{
+	return json_pack("{s:s,s:s,s:{s:s?,s:s*}}", "apiVersion",
+	                 o->api_version, "kind", o->kind, "metadata", "name",
+	                 o->name, "namespace", o->ns);
+}
+
 void apply_batch_add(
         batch *b, unit *u, obj *o, tg_kube_verb verb, unsigned flags)
 {
@@ -223,7 +240,18 @@ void apply_batch_add(
 	b->units = tg_realloc(b->units, (b->n + 1) * sizeof(*b->units));
 	memset(&b->ops[b->n], 0, sizeof(b->ops[b->n]));
 	b->ops[b->n].verb = verb;
-	b->ops[b->n].obj = o->desired;
+	/* The batch holds its own reference: the tree lives until the
+	 * batch is freed, whatever a step parks meanwhile. A read or a
+	 * delete needs only the identity, not the whole tree. */
+	if (verb == TG_KUBE_GET || verb == TG_KUBE_DELETE) {
+		b->ops[b->n].obj = kube_ref(o);
+	} else {
+		bool loaded = o->desired != NULL;
+
+		b->ops[b->n].obj = json_incref(apply_desired(o));
+		if (!loaded)
+			apply_park(o);
+	}
 	b->ops[b->n].flags = flags;
 	b->objs[b->n] = o;
 	b->units[b->n] = u;
@@ -245,8 +273,10 @@ void apply_batch_free(batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		tg_kube_op_clear(&b->ops[i]);
+		json_decref(b->ops[i].obj);
+	}
 	free(b->ops);
 	free(b->objs);
 	free(b->units);

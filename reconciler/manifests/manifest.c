@@ -74,6 +74,21 @@ static void unit_free(tg_manifest_unit *unit)
 	free(unit);
 }
 
+void tg_manifest_unit_drop_trees(tg_manifest_unit *unit)
+{
+	size_t i;
+
+	for (i = 0; i < unit->objects.n; i++) {
+		tg_manifest_object *obj = unit->objects.v[i];
+
+		/* what was borrowed from the tree goes with it */
+		obj->api_version = obj->kind = obj->ns = obj->name = NULL;
+		obj->pod_spec_vals.n = 0;
+		json_decref(obj->json);
+		obj->json = NULL;
+	}
+}
+
 void tg_manifest_set_free(tg_manifest_set *set)
 {
 	size_t i;

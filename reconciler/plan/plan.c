@@ -453,6 +453,7 @@ void tg_plan_decisions_free(tg_plan_decisions *d)
 
 /* A unit decided "planned": added to the apply after every decision. */
 typedef struct planned {
+	tg_manifest_unit *unit;
 	const char *name;
 	json_t **objs;
 	size_t n;
@@ -490,13 +491,16 @@ void tg_plan_units(tg_apply *ap,
 			continue;
 		}
 		json_object_set_new(entry, "verdict", json_string("planned"));
-		p[np++] = (planned){ name, objs, n };
+		p[np++] = (planned){ unit, name, objs, n };
 	}
 	/* Apply changes the objects it is given in place (labels, scope):
 	 * only once every unit was decided on the objects as in Git. */
 	for (u = 0; u < np; u++) {
 		tg_apply_add_unit(ap, p[u].name, p[u].objs, p[u].n);
 		free(p[u].objs);
+		/* The apply keeps them as text: the trees go unit by unit,
+		 * before the next unit's decorated ones are made. */
+		tg_manifest_unit_drop_trees(p[u].unit);
 	}
 	free(p);
 	tg_plan_decisions_free(&d);

@@ -202,6 +202,13 @@ const char *tg_manifest_unit_name(const tg_manifest_unit *unit);
 bool tg_manifest_unit_is_valid(const tg_manifest_unit *unit);
 size_t tg_manifest_unit_error_count(const tg_manifest_unit *unit);
 const char *tg_manifest_unit_error(const tg_manifest_unit *unit, size_t i);
+/*
+ * Drop the parsed trees of the unit's objects now rather than with the
+ * set (a caller that keeps one took a reference): once a unit is handed
+ * to the apply, its trees are garbage. After it the unit's objects and
+ * images must not be read; the set may still be freed.
+ */
+void tg_manifest_unit_drop_trees(tg_manifest_unit *unit);
 /* Objects in file order (files in the order added). */
 size_t tg_manifest_unit_object_count(const tg_manifest_unit *unit);
 tg_manifest_object *tg_manifest_unit_object(const tg_manifest_unit *unit,
