@@ -173,15 +173,21 @@ stage_of_kill() {
 	log=$(tc_curl GET /testcluster/requests)
 	if [ "$(git --git-dir="$TT_TMP/git/deploy.git" rev-parse -q --verify tollgate/status || true)" != "$before_status" ]; then
 		echo "after-push"
-	elif grep -q 'tollgate-system/configmaps' <<<"$log" &&
-		grep -q '"PATCH"' <<<"$log"; then
-		echo "inventory-or-status"
-	elif grep -qE '"(PATCH|POST|PUT|DELETE)"' <<<"$log"; then
-		echo "apply"
-	elif grep -q '"GET"' <<<"$log"; then
-		echo "plan-or-drift"
 	else
-		echo "fetch-or-verify"
+		# the last kind of request the killed cycle made: a write of an
+		# inventory ConfigMap, another write, or reads only
+		python3 -c '
+import json, sys
+log = json.load(sys.stdin)["requests"]
+writes = [r["path"] for r in log if r["method"] in ("PATCH", "POST", "PUT", "DELETE")]
+if any("/tollgate-system/configmaps" in p for p in writes):
+    print("inventory-or-status")
+elif writes:
+    print("apply")
+elif log:
+    print("plan-or-drift")
+else:
+    print("fetch-or-verify")' <<<"$log"
 	fi
 }
 
