@@ -638,6 +638,17 @@
 /* Index of a list item in a JSON pointer read by drift (2^30). */
 #define TG_DRIFT_MAX_POINTER_INDEX (1u << 30)
 
+/* The drift memo (stateDir/drift-memo, tollgate's own file): bytes of the
+ * file (about 250 a line: 1 million objects fit), its lines, the bytes of
+ * one field (an identity "apiVersion kind namespace/name" is at most
+ * ~600), and the seconds a memo of "compared, no drift" is trusted before
+ * the object is compared in full again whatever its resourceVersion says
+ * (a restored etcd may give out a resourceVersion twice). */
+#define TG_DRIFT_MEMO_MAX_BYTES (256u * 1024 * 1024)
+#define TG_DRIFT_MEMO_MAX_ENTRIES 1000000
+#define TG_DRIFT_MEMO_MAX_FIELD 1024
+#define TG_DRIFT_MEMO_MAX_AGE_S 3600
+
 /* Predicate checks --------------------------------------------------------- */
 
 /* Findings (denied licenses or packages, vulnerability ids) listed in one

@@ -27,6 +27,7 @@
 #include "tollgate/verifier.h"
 
 #define TG_VERDICT_CACHE_FILE "verdict-cache.json"
+#define TG_DRIFT_MEMO_FILE "drift-memo"
 
 void tg_agent_free(tg_agent *a)
 {
@@ -49,6 +50,7 @@ void tg_agent_free(tg_agent *a)
 	tg_kube_free(a->kube);
 	tg_agent__trust_free(a->trust);
 	free(a->cache_path);
+	free(a->drift_memo_path);
 	free(a);
 }
 
@@ -143,6 +145,7 @@ int tg_agent_new(tg_agent **out,
 	if ((error = tg_verdict_cache_new(&a->cache, 0)) < 0)
 		goto out;
 	a->cache_path = tg_path_join(cfg->state_dir, TG_VERDICT_CACHE_FILE);
+	a->drift_memo_path = tg_path_join(cfg->state_dir, TG_DRIFT_MEMO_FILE);
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
@@ -610,6 +613,7 @@ new_apply(tg_apply **out, tg_agent *a, const tg_cycle_result *r, bool plan)
 	ao.prune = a->cfg->cluster.prune;
 	ao.correct_drift = a->cfg->cluster.drift == TG_DRIFT_CORRECT;
 	ao.plan = plan;
+	ao.drift_memo = a->drift_memo_path;
 	ao.health_timeout_s = plan || a->opts.health_timeout_s < 0
 	                              ? 0
 	                              : a->opts.health_timeout_s;

@@ -49,6 +49,7 @@ struct tg_agent {
 	bool artifact_blocked;  /* ... its new artifact was refused */
 	tg_kube *kube;
 	char *cache_path;
+	char *drift_memo_path; /* stateDir/drift-memo */
 	/* tollgate run: re-verification bypasses the verdict cache. */
 	tg_verifier *reverifier;
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for

@@ -65,6 +65,8 @@ int tg_apply_new(tg_apply **out, tg_kube *kube, const tg_apply_options *opts)
 	a->commit = tg_strdup(opts->source_commit ? opts->source_commit : "");
 	a->opts.inventory_namespace = a->inventory_ns;
 	a->opts.source_commit = a->commit;
+	a->drift_memo = opts->drift_memo ? tg_strdup(opts->drift_memo) : NULL;
+	a->opts.drift_memo = a->drift_memo;
 	a->inventories = json_object();
 	a->pruned_units = json_array();
 	a->warnings = json_array();
@@ -99,6 +101,7 @@ void tg_apply_free(tg_apply *a)
 	free(a->units);
 	free(a->inventory_ns);
 	free(a->commit);
+	free(a->drift_memo);
 	json_decref(a->inventories);
 	json_decref(a->pruned_units);
 	json_decref(a->warnings);

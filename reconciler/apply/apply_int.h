@@ -72,6 +72,7 @@ struct tg_apply {
 	tg_apply_options opts;
 	char *inventory_ns;
 	char *commit;
+	char *drift_memo;
 	unit *units;
 	size_t nunits;
 	json_t *inventories; /* unit name -> live inventory ConfigMap */
@@ -226,7 +227,12 @@ void apply_preflight(tg_apply *a);           /* apply/preflight.c */
 void apply_prune_unit(tg_apply *a, unit *u); /* apply/prune.c */
 void apply_prune_removed_units(tg_apply *a);
 bool apply_is_workload(const obj *o); /* apply/health.c */
-void apply_record_health(unit *u, const obj *o, json_t *live);
+/* Record the health of workload o from live; its health code (1-4, kept
+ * in the drift memo). */
+int apply_record_health(unit *u, const obj *o, json_t *live);
+/* Record the health of a code from apply_record_health(); false for a
+ * code that is none. */
+bool apply_record_health_code(unit *u, const obj *o, int code);
 void apply_check_health(tg_apply *a);
 void apply_check_drift(tg_apply *a); /* apply/drift_check.c */
 void apply_diff_units(tg_apply *a);  /* apply/diff.c */

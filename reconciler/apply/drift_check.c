@@ -8,6 +8,7 @@
 #include "tollgate/error.h"
 #include "tollgate/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,33 +26,9 @@ static void record_drift(unit *u, obj *o, json_t *fields, bool deleted)
 	       "name", o->name, NULL);
 }
 
-/* Drift of one object against its live state (NULL: deleted). */
-static void drift_one(tg_apply *a, batch *fix, unit *u, obj *o, json_t *live)
-{
-	json_t *fields = NULL;
-	bool loaded = o->desired != NULL;
-
-	if (!live) {
-		fields = json_array();
-	} else {
-		tg_drift_compare(&fields, apply_desired(o), live,
-		                 TG_FIELD_MANAGER);
-		if (!loaded)
-			apply_park(o);
-		if (apply_is_workload(o))
-			apply_record_health(u, o, live);
-		if (json_array_size(fields) == 0) {
-			json_decref(fields);
-			return;
-		}
-	}
-	record_drift(u, o, fields, live == NULL);
-	if (a->opts.correct_drift && !a->opts.plan)
-		apply_batch_add(fix, u, o, TG_KUBE_APPLY, TG_KUBE_DISCARD);
-}
-
 /* The objects of the unchanged units by identity, and which of them a
- * list has handed on. */
+ * list has handed on; the drift memo read (old) and the one to write
+ * (next). */
 typedef struct drift_index {
 	tg_apply *a;
 	batch *fix;
@@ -62,12 +39,73 @@ typedef struct drift_index {
 		bool seen;
 	} * entries;
 	size_t n;
+	tg_drift_memo *old, *next;
+	int64_t now;
+	size_t skipped; /* listed objects the memo spared a compare */
 } drift_index;
 
 static char *
 identity_key(const char *av, const char *kind, const char *ns, const char *name)
 {
 	return tg_aprintf("%s %s %s/%s", av, kind, ns ? ns : "", name);
+}
+
+/* The memo's hash of o as compared: its text, and what steps set on
+ * the tree read from it (apply/desired.c). */
+static void desired_digest(unsigned char out[TG_SHA256_LEN], const obj *o)
+{
+	char *s = tg_aprintf("%s\n%d %s\n%s", o->text ? o->text : "",
+	                     (int)o->scoped, o->ns ? o->ns : "",
+	                     o->commit ? o->commit : "");
+
+	tg_sha256(out, s, strlen(s));
+	free(s);
+}
+
+/* A full compare found no drift in live: remember it. */
+static void memo_clean(drift_index *x, const obj *o, json_t *live, int health)
+{
+	unsigned char d[TG_SHA256_LEN];
+	json_t *m = json_object_get(live, "metadata");
+	const char *uid = json_string_value(json_object_get(m, "uid"));
+	const char *rv =
+	        json_string_value(json_object_get(m, "resourceVersion"));
+	char *key;
+
+	/* An object kept as a tree only (no text) is not remembered. */
+	if (!x->next || !uid || !rv || !o->text)
+		return;
+	desired_digest(d, o);
+	key = identity_key(o->api_version, o->kind, o->ns, o->name);
+	tg_drift_memo_add(x->next, key, uid, rv, d, health, x->now);
+	free(key);
+}
+
+/* Drift of one object against its live state (NULL: deleted). */
+static void drift_one(drift_index *x, unit *u, obj *o, json_t *live)
+{
+	json_t *fields = NULL;
+	bool loaded = o->desired != NULL;
+	int health = 0;
+
+	if (!live) {
+		fields = json_array();
+	} else {
+		tg_drift_compare(&fields, apply_desired(o), live,
+		                 TG_FIELD_MANAGER);
+		if (!loaded)
+			apply_park(o);
+		if (apply_is_workload(o))
+			health = apply_record_health(u, o, live);
+		if (json_array_size(fields) == 0) {
+			json_decref(fields);
+			memo_clean(x, o, live, health);
+			return;
+		}
+	}
+	record_drift(u, o, fields, live == NULL);
+	if (x->a->opts.correct_drift && !x->a->opts.plan)
+		apply_batch_add(x->fix, u, o, TG_KUBE_APPLY, TG_KUBE_DISCARD);
 }
 
 static void index_build(drift_index *x, tg_apply *a, batch *fix)
@@ -125,7 +163,47 @@ static void on_live(void *ctx, json_t *live)
 	if (e->seen)
 		return;
 	e->seen = true;
-	drift_one(x->a, x->fix, e->u, e->o, live);
+	drift_one(x, e->u, e->o, live);
+}
+
+/*
+ * A listed object before it is parsed: skipped (neither parsed nor
+ * compared) when the memo says this very object at this very
+ * resourceVersion had no drift against this very desired object; its
+ * health is the one recorded then (the same object, the same status).
+ */
+static bool skip_live(void *ctx, const tg_kube_list_peek *p)
+{
+	drift_index *x = ctx;
+	char *key = identity_key(p->api_version, p->kind,
+	                         p->ns[0] ? p->ns : NULL, p->name);
+	json_t *at = json_object_get(x->by_key, key);
+	struct drift_entry *e;
+	unsigned char d[TG_SHA256_LEN];
+	int64_t when;
+	int health;
+	bool skip = false;
+
+	if (!at)
+		goto out;
+	e = &x->entries[json_integer_value(at)];
+	if (e->seen || !e->o->text)
+		goto out;
+	desired_digest(d, e->o);
+	if (!tg_drift_memo_clean(&health, &when, x->old, key, p->uid,
+	                         p->resource_version, d, x->now))
+		goto out;
+	/* A workload has its health remembered, anything else none. */
+	if (apply_is_workload(e->o) != (health > 0) ||
+	    (health > 0 && !apply_record_health_code(e->u, e->o, health)))
+		goto out;
+	e->seen = skip = true;
+	x->skipped++;
+	tg_drift_memo_add(x->next, key, p->uid, p->resource_version, d, health,
+	                  when);
+out:
+	free(key);
+	return skip;
 }
 
 static void
@@ -144,7 +222,8 @@ on_list_failed(void *ctx, const char *av, const char *kind, const char *msg)
  */
 static void list_live(drift_index *x)
 {
-	tg_drift_live_sink sink = { on_live, NULL, on_list_failed, x };
+	tg_drift_live_sink sink = { on_live, x->old ? skip_live : NULL,
+		                    on_list_failed, x };
 	tg_drift_live *live = NULL;
 	size_t i;
 
@@ -175,10 +254,45 @@ static void read_unlisted(drift_index *x)
 		if (b.ops[i].result < 0 && b.ops[i].result != TG_ENOTFOUND)
 			apply_unit_error(b.units[i], b.ops[i].message);
 		else
-			drift_one(x->a, x->fix, b.units[i], b.objs[i],
+			drift_one(x, b.units[i], b.objs[i],
 			          b.ops[i].result < 0 ? NULL : b.ops[i].live);
 	}
 	apply_batch_free(&b);
+}
+
+/* The memo of the last cycle (none without a path: every object is
+ * compared in full) and an empty one for this cycle. */
+static void memo_open(drift_index *x)
+{
+	if (!x->a->opts.drift_memo)
+		return;
+	x->now = tg_now();
+	if (tg_drift_memo_load(&x->old, x->a->opts.drift_memo) < 0 ||
+	    tg_drift_memo_load(&x->next, NULL) < 0) {
+		/* Not reached (load hands back an empty memo on doubt);
+		 * without both, nothing is skipped nor remembered. */
+		tg_drift_memo_free(x->old);
+		x->old = NULL;
+	}
+}
+
+/* Write this cycle's memo: the clean compares of this cycle and the
+ * memos it relied on. A memo that cannot be written only costs the next
+ * cycle its compares (what the old file says stays true). */
+static void memo_close(drift_index *x)
+{
+	char n[32];
+
+	if (!x->next)
+		return;
+	snprintf(n, sizeof(n), "%zu", x->skipped);
+	tg_log(TG_LOG_DEBUG, "drift memo: objects not compared again",
+	       "skipped", n, NULL);
+	if (tg_drift_memo_save(x->next, x->a->opts.drift_memo) < 0)
+		tg_log(TG_LOG_WARN, "cannot write the drift memo", "error",
+		       tg_error_last(), NULL);
+	tg_drift_memo_free(x->old);
+	tg_drift_memo_free(x->next);
 }
 
 void apply_check_drift(tg_apply *a)
@@ -192,8 +306,10 @@ void apply_check_drift(tg_apply *a)
 		if (apply_resolve_scope(a, it.o) < 0)
 			apply_unit_error(it.u, tg_error_last());
 	index_build(&x, a, &fix);
+	memo_open(&x);
 	list_live(&x);
 	read_unlisted(&x);
+	memo_close(&x);
 	index_free(&x);
 	apply_batch_run(a, &fix);
 	for (i = 0; i < fix.n; i++) {

@@ -39,9 +39,19 @@ static bool deadline_exceeded(json_t *status)
 	return false;
 }
 
-/* "healthy", "failed" or "progressing" for a live workload, with a reason
- * in *msg (static text or NULL). */
-static const char *rollout_state(json_t *live, const char **msg)
+/* Health codes (kept in the drift memo): 0 is none. */
+static const struct {
+	const char *state, *why;
+} health_codes[] = {
+	{ NULL, NULL },
+	{ "healthy", NULL },
+	{ "progressing", "the controller has not seen the new spec yet" },
+	{ "progressing", "not all replicas are updated and available" },
+	{ "failed", "progress deadline exceeded" },
+};
+
+/* The health code of a live workload, without waiting. */
+static int rollout_code(json_t *live)
 {
 	json_int_t gen = int_at(live, "metadata", "generation", 0);
 	json_int_t observed = int_at(live, "status", "observedGeneration", -1);
@@ -49,7 +59,6 @@ static const char *rollout_state(json_t *live, const char **msg)
 	json_int_t updated, available;
 	json_t *status = json_object_get(live, "status");
 
-	*msg = NULL;
 	if (json_object_get(status, "desiredNumberScheduled")) {
 		want = int_at(live, "status", "desiredNumberScheduled", 0);
 		updated = int_at(live, "status", "updatedNumberScheduled", 0);
@@ -59,18 +68,23 @@ static const char *rollout_state(json_t *live, const char **msg)
 		available = int_at(live, "status", "availableReplicas",
 		                   int_at(live, "status", "readyReplicas", 0));
 	}
-	if (observed < gen) {
-		*msg = "the controller has not seen the new spec yet";
-		return "progressing";
-	}
-	if (deadline_exceeded(status)) {
-		*msg = "progress deadline exceeded";
-		return "failed";
-	}
+	if (observed < gen)
+		return 2;
+	if (deadline_exceeded(status))
+		return 4;
 	if (updated >= want && available >= want)
-		return "healthy";
-	*msg = "not all replicas are updated and available";
-	return "progressing";
+		return 1;
+	return 3;
+}
+
+/* "healthy", "failed" or "progressing" for a live workload, with a reason
+ * in *msg (static text or NULL). */
+static const char *rollout_state(json_t *live, const char **msg)
+{
+	int code = rollout_code(live);
+
+	*msg = health_codes[code].why;
+	return health_codes[code].state;
 }
 
 static void
@@ -85,13 +99,23 @@ record_health_state(unit *u, const obj *o, const char *state, const char *why)
 	json_array_append_new(u->health, h);
 }
 
-/* Health of a workload from its live object, without waiting. */
-void apply_record_health(unit *u, const obj *o, json_t *live)
+int apply_record_health(unit *u, const obj *o, json_t *live)
 {
-	const char *why;
-	const char *state = rollout_state(live, &why);
+	int code = rollout_code(live);
 
-	record_health_state(u, o, state, why);
+	record_health_state(u, o, health_codes[code].state,
+	                    health_codes[code].why);
+	return code;
+}
+
+bool apply_record_health_code(unit *u, const obj *o, int code)
+{
+	if (code <= 0 ||
+	    (size_t)code >= sizeof(health_codes) / sizeof(health_codes[0]))
+		return false;
+	record_health_state(u, o, health_codes[code].state,
+	                    health_codes[code].why);
+	return true;
 }
 
 /* Read every workload of b once: the number still progressing. */

@@ -44,9 +44,12 @@ static int stream_item(void *ctx, const char *text, size_t len)
 	json_error_t jerr;
 	json_t *item;
 
-	if (q->skip && kube_scan_peek(&peek, text, len) &&
-	    q->skip(q->ctx, &peek))
-		return 0;
+	if (q->skip && kube_scan_peek(&peek, text, len)) {
+		peek.api_version = q->api_version;
+		peek.kind = q->kind;
+		if (q->skip(q->ctx, &peek))
+			return 0;
+	}
 	item = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!item)
 		return tg_error_set(TG_EPARSE, "list item: %s", jerr.text);

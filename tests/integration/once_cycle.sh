@@ -148,6 +148,21 @@ tt_contains "the status names the manager that drifted it" \
 	"$(git --git-dir="$TT_TMP/git/deploy.git" show tollgate/status:status.json)" \
 	"kubectl-patch"
 
+# 5b. The drift memo (stateDir/drift-memo): objects compared clean and not
+# written since are not compared again, yet an edit by another writer after
+# such a cycle is still seen (its resourceVersion changed) and corrected.
+kc patch deployment api -n pay --type merge -p '{"spec":{"replicas":7}}' >/dev/null
+tt_run OUT RC "$TG_BIN" once --config "$W_CONFIG" --health-timeout 10 --log-level debug
+echo "$OUT" >>"$TT_TMP/once.log"
+skipped=$(sed -n 's/.*drift memo: objects not compared again skipped=\([0-9]*\).*/\1/p' <<<"$OUT")
+tt_eq "the 3 other objects compared clean last cycle are not compared again" 3 "$skipped"
+tt_contains "an edit after a remembered clean compare is drift" "$OUT" \
+	"drift Deployment pay/api in unit payments (corrected)"
+tt_eq "and it is corrected" 2 \
+	"$(kc get deployment api -n pay -o jsonpath='{.spec.replicas}')"
+tt_contains "the status commit says so" "$(status_log)" \
+	"drift corrected: 1 object in payments"
+
 # 6. A CRD and its custom resource in one commit.
 mkdir -p "$P/widgets"
 cat >"$P/widgets/crd.yaml" <<'YAML'

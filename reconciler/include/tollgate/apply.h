@@ -45,6 +45,7 @@ typedef struct tg_apply_options {
 	bool correct_drift; /* re-apply drifted objects (drift: correct) */
 	bool plan;          /* write nothing: dry-run everything and diff */
 	double health_timeout_s; /* wait for rollouts; 0: do not wait */
+	const char *drift_memo;  /* path of the drift memo; NULL: none */
 } tg_apply_options;
 
 TG_WUR int

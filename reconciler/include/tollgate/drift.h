@@ -12,12 +12,15 @@
 #ifndef TOLLGATE_DRIFT_H
 #define TOLLGATE_DRIFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "tollgate/error.h"
 #include "tollgate/kube.h"
+#include "tollgate/limits.h"
 
 /*
  * Compare desired (what tollgate applies) with live (what the server
@@ -83,5 +86,49 @@ TG_WUR int tg_drift_live_list(tg_drift_live *l,
                               tg_kube *k,
                               const char *label_selector,
                               const tg_drift_live_sink *sink);
+
+/*
+ * The drift memo (stateDir/drift-memo): the live objects that a full
+ * compare found without drift, each with its uid and resourceVersion,
+ * the SHA-256 of the desired object it was compared with, its health code
+ * and when. A later cycle skips parsing and comparing a listed object
+ * only when all four match and the memo is under TG_DRIFT_MEMO_MAX_AGE_S
+ * old: any write to the object (by anyone) gives it a new
+ * resourceVersion, any change in Git a new desired hash, so both are
+ * compared in full. Keys are "<apiVersion> <kind> <namespace>/<name>".
+ */
+typedef struct tg_drift_memo tg_drift_memo;
+
+/* The memo in path (NULL: an empty one). A missing, unreadable or
+ * malformed file (a torn write included: the end line carries the
+ * digest of the rest) gives an empty memo (with a warning unless the
+ * file is missing). 0. */
+TG_WUR int tg_drift_memo_load(tg_drift_memo **out, const char *path);
+void tg_drift_memo_free(tg_drift_memo *m);
+
+/* Whether the memo says key at uid and rv was compared with desired and
+ * had no drift, at most TG_DRIFT_MEMO_MAX_AGE_S before now; its health
+ * code and time then go to *health_out and *when_out. */
+bool tg_drift_memo_clean(int *health_out,
+                         int64_t *when_out,
+                         const tg_drift_memo *m,
+                         const char *key,
+                         const char *uid,
+                         const char *rv,
+                         const unsigned char desired[TG_SHA256_LEN],
+                         int64_t now);
+
+/* Remember a clean compare (ignored when a field could not be written
+ * back unambiguously: the object is then compared in full next time). */
+void tg_drift_memo_add(tg_drift_memo *m,
+                       const char *key,
+                       const char *uid,
+                       const char *rv,
+                       const unsigned char desired[TG_SHA256_LEN],
+                       int health,
+                       int64_t when);
+
+/* Write m to path atomically. 0 or a negative code. */
+TG_WUR int tg_drift_memo_save(tg_drift_memo *m, const char *path);
 
 #endif

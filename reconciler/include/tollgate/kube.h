@@ -167,8 +167,10 @@ TG_WUR int tg_kube_list(json_t **items_out,
 typedef void (*tg_kube_list_item_fn)(void *ctx, json_t *item);
 
 /* What a streamed list reads of an item before parsing it: its identity
- * and resourceVersion (ns empty for a cluster-scoped object). */
+ * and resourceVersion (ns empty for a cluster-scoped object); apiVersion
+ * and kind are the list's (borrowed). */
 typedef struct tg_kube_list_peek {
+	const char *api_version, *kind;
 	char ns[64];    /* a namespace name is at most 63 bytes */
 	char name[254]; /* an object name at most 253 */
 	char uid[64];
