@@ -164,6 +164,7 @@ bool tg_admit_netpol_sees_change(const tg_policy *policy,
 {
 	json_t *own = NULL;
 	bool change = false;
+	const char *done = NULL; /* the namespace last found unchanged */
 	size_t i;
 
 	for (i = 0; !change && i < tg_manifest_unit_object_count(unit); i++) {
@@ -172,8 +173,11 @@ bool tg_admit_netpol_sees_change(const tg_policy *policy,
 
 		ns = *ns ? ns : "default";
 		if (tg_manifest_object_pod_spec_count(o) == 0 ||
-		    json_integer_value(json_object_get(before, ns)) ==
-		            json_integer_value(json_object_get(after, ns)))
+		    (done && !strcmp(done, ns)))
+			continue;
+		done = ns;
+		if (json_integer_value(json_object_get(before, ns)) ==
+		    json_integer_value(json_object_get(after, ns)))
 			continue;
 		if (own == NULL) {
 			own = json_object();
@@ -206,11 +210,17 @@ static unsigned covered(wl_ctx *w, const char *ns)
 
 void tg_admit_netpol_need(wl_ctx *w, const wl_obj *o)
 {
-	json_t *need = json_object_get(w->netpol_ns, o->ns);
+	json_t *need;
 
+	/* the objects of a unit mostly share a namespace */
+	if (w->cov_ns == NULL || strcmp(w->cov_ns, o->ns) != 0) {
+		w->cov_ns = o->ns; /* the object's, or a constant */
+		w->cov = covered(w, o->ns);
+	}
 	/* most namespaces have theirs: nothing to remember */
-	if ((o->rule->network_policy & ~covered(w, o->ns)) == 0)
+	if ((o->rule->network_policy & ~w->cov) == 0)
 		return;
+	need = json_object_get(w->netpol_ns, o->ns);
 
 	if (need == NULL) {
 		need = json_pack("{s:[]}", "objects");
@@ -242,6 +252,10 @@ static void namespace_violation(wl_ctx *w,
 	const tg_policy_exception *e;
 	size_t i, open = 0;
 	char *found, *allowed;
+	wl_violation v = { .control = "networkPolicy",
+		           .level = "networkPolicy",
+		           .path = "NetworkPolicy",
+		           .allowed = "a default-deny NetworkPolicy" };
 
 	o.ns = ns;
 	o.rule = tg_policy_workload_for(w->policy, ns);
@@ -270,16 +284,10 @@ static void namespace_violation(wl_ctx *w,
 	                     "policyTypes [%s] allowing no traffic for them "
 	                     "is required)",
 	                     ns, found, dir_names(missing));
-	tg_admit_add_violation(
-	        w, &o,
-	        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "control",
-	                  "networkPolicy", "level", "networkPolicy", "path",
-	                  "NetworkPolicy", "found", found, "allowed",
-	                  "a default-deny "
-	                  "NetworkPolicy",
-	                  "message", allowed),
-	        NULL, expired);
-	free(o.describe);
+	v.found = found;
+	v.message = allowed;
+	tg_admit_add_violation(w, &o, &v, NULL, expired);
+	tg_admit_wl_obj_done(&o);
 	free(found);
 	free(allowed);
 }

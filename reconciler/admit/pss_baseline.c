@@ -35,26 +35,21 @@ static void must_not_be_true(pss_pod *p,
                              const json_t *v,
                              const char *field)
 {
-	char *path;
-
-	if (!pss_true(v))
-		return;
-	path = tg_aprintf("%s.%s", pss_where(p, c), field);
-	pss_violation(p, ctl, pss_who(c), path, "true", "false or unset");
-	free(path);
+	if (pss_true(v))
+		pss_violation(p, ctl, pss_who(c), pss_where(p, c), field,
+		              "true", "false or unset");
 }
 
 /* Host namespaces ---------------------------------------------------------- */
 
 static void host_namespaces(pss_pod *p)
 {
-	static const char *const fields[] = { "hostNetwork", "hostPID",
-		                              "hostIPC" };
+	static const char *const fields[] = { ".hostNetwork", ".hostPID",
+		                              ".hostIPC" };
 	size_t i;
 
 	for (i = 0; i < 3; i++)
-		must_not_be_true(p, TG_PSS_HOST_NAMESPACES, NULL,
-		                 json_object_get(p->spec, fields[i]),
+		must_not_be_true(p, TG_PSS_HOST_NAMESPACES, NULL, p->host[i],
 		                 fields[i]);
 }
 
@@ -68,47 +63,34 @@ static const char *const baseline_caps[] = {
 
 static void capabilities(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *add = json_object_get(c->s.f[PSS_SC_CAPABILITIES], "add"),
-	             *x;
+	const json_t *x;
 	size_t i;
 
-	json_array_foreach(add, i, x) {
-		char *path, *found;
-
+	json_array_foreach(c->caps_add, i, x) {
 		if (json_is_string(x) &&
 		    in_list(json_string_value(x), baseline_caps))
 			continue;
-		path = tg_aprintf("%s.securityContext.capabilities.add[%zu]",
-		                  pss_ctr_path(c), i);
-		found = pss_show(x);
-		pss_violation(p, TG_PSS_CAPABILITIES_BASELINE, c->name, path,
-		              found,
-		              "AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, "
-		              "FSETID, KILL, MKNOD, NET_BIND_SERVICE, "
-		              "SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT");
-		free(path);
-		free(found);
+		pss_violation_f(p, TG_PSS_CAPABILITIES_BASELINE, c->name,
+		                pss_ctr_path(c), x,
+		                "AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, "
+		                "FSETID, KILL, MKNOD, NET_BIND_SERVICE, "
+		                "SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT",
+		                ".securityContext.capabilities.add[%zu]", i);
 	}
 }
 
 static void host_ports(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *ports = json_object_get(c->c, "ports"), *port, *hp;
+	const json_t *port, *hp;
 	size_t i;
 
-	json_array_foreach(ports, i, port) {
-		char *path, *found;
-
+	json_array_foreach(c->ports, i, port) {
 		hp = json_object_get(port, "hostPort");
 		if (hp == NULL || json_is_null(hp) ||
 		    (json_is_integer(hp) && json_integer_value(hp) == 0))
 			continue;
-		path = tg_aprintf("%s.ports[%zu].hostPort", pss_ctr_path(c), i);
-		found = pss_show(hp);
-		pss_violation(p, TG_PSS_HOST_PORTS, c->name, path, found,
-		              "0 or unset");
-		free(path);
-		free(found);
+		pss_violation_f(p, TG_PSS_HOST_PORTS, c->name, pss_ctr_path(c),
+		                hp, "0 or unset", ".ports[%zu].hostPort", i);
 	}
 }
 
@@ -127,39 +109,35 @@ static void selinux(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
 	const json_t *o = sc->f[PSS_SC_SELINUX_OPTIONS];
 	static const char *const empty[] = { "user", "role" };
+	static const char *const what[] = {
+		".securityContext.seLinuxOptions.user",
+		".securityContext.seLinuxOptions.role"
+	};
 	const json_t *v;
-	char *path, *found;
 	size_t i;
 
+	if (o == NULL)
+		return;
 	v = json_object_get(o, "type");
 	if (v && !json_is_null(v) &&
 	    !(json_is_string(v) &&
 	      selinux_type_ok(json_string_value(v), p->minor))) {
-		path = tg_aprintf("%s.securityContext.seLinuxOptions.type",
-		                  pss_where(p, c));
-		found = pss_show(v);
-		pss_violation(p, TG_PSS_SELINUX, pss_who(c), path, found,
-		              p->minor >= 31
-		                      ? "unset, \"\", container_t, "
-		                        "container_init_t, container_kvm_t, "
-		                        "container_engine_t"
-		                      : "unset, \"\", container_t, "
-		                        "container_init_t, container_kvm_t");
-		free(path);
-		free(found);
+		pss_violation_j(p, TG_PSS_SELINUX, pss_who(c), pss_where(p, c),
+		                ".securityContext.seLinuxOptions.type", v,
+		                p->minor >= 31
+		                        ? "unset, \"\", container_t, "
+		                          "container_init_t, container_kvm_t, "
+		                          "container_engine_t"
+		                        : "unset, \"\", container_t, "
+		                          "container_init_t, container_kvm_t");
 	}
 	for (i = 0; i < 2; i++) {
 		v = json_object_get(o, empty[i]);
 		if (!v || json_is_null(v) ||
 		    (json_is_string(v) && !*json_string_value(v)))
 			continue;
-		path = tg_aprintf("%s.securityContext.seLinuxOptions.%s",
-		                  pss_where(p, c), empty[i]);
-		found = pss_show(v);
-		pss_violation(p, TG_PSS_SELINUX, pss_who(c), path, found,
-		              "unset or \"\"");
-		free(path);
-		free(found);
+		pss_violation_j(p, TG_PSS_SELINUX, pss_who(c), pss_where(p, c),
+		                what[i], v, "unset or \"\"");
 	}
 }
 
@@ -179,25 +157,21 @@ static void profile_field(pss_pod *p,
                           const pss_ctr *c,
                           const json_t *prof,
                           tg_pss_control ctl,
-                          const char *field)
+                          const char *what)
 {
-	const json_t *t = json_object_get(prof, "type");
-	char *path, *found;
+	const json_t *t;
 
-	if (prof == NULL || json_is_null(prof) || profile_type_ok(t))
+	if (prof == NULL || json_is_null(prof) ||
+	    profile_type_ok(t = json_object_get(prof, "type")))
 		return;
-	path = tg_aprintf("%s.securityContext.%s.type", pss_where(p, c), field);
-	found = pss_show(t);
-	pss_violation(p, ctl, pss_who(c), path, found,
-	              "RuntimeDefault or Localhost (or no profile)");
-	free(path);
-	free(found);
+	pss_violation_j(p, ctl, pss_who(c), pss_where(p, c), what, t,
+	                "RuntimeDefault or Localhost (or no profile)");
 }
 
 static void apparmor_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
 	profile_field(p, c, sc->f[PSS_SC_APPARMOR_PROFILE], TG_PSS_APPARMOR,
-	              "appArmorProfile");
+	              ".securityContext.appArmorProfile.type");
 }
 
 /* From v1.19 the seccomp fields (annotations before). */
@@ -205,22 +179,19 @@ static void seccomp_field(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
 	if (p->minor >= 19)
 		profile_field(p, c, sc->f[PSS_SC_SECCOMP_PROFILE],
-		              TG_PSS_SECCOMP_BASELINE, "seccompProfile");
+		              TG_PSS_SECCOMP_BASELINE,
+		              ".securityContext.seccompProfile.type");
 }
 
 void pss_proc_mount(pss_pod *p, const pss_ctr *c, tg_pss_control ctl)
 {
 	const json_t *pm = c->s.f[PSS_SC_PROC_MOUNT];
-	char *path, *found;
 
 	if (pm == NULL || json_is_null(pm) ||
 	    (json_is_string(pm) && !strcmp(json_string_value(pm), "Default")))
 		return;
-	path = tg_aprintf("%s.securityContext.procMount", pss_ctr_path(c));
-	found = pss_show(pm);
-	pss_violation(p, ctl, c->name, path, found, "unset or Default");
-	free(path);
-	free(found);
+	pss_violation_j(p, ctl, c->name, pss_ctr_path(c),
+	                ".securityContext.procMount", pm, "unset or Default");
 }
 
 /* The host of the probes' and lifecycle handlers' httpGet and tcpSocket:
@@ -229,32 +200,30 @@ void pss_proc_mount(pss_pod *p, const pss_ctr *c, tg_pss_control ctl)
 static void probe_hosts(pss_pod *p, const pss_ctr *c)
 {
 	static const char *const handlers[] = {
-		"livenessProbe", "readinessProbe", "startupProbe",
-		"lifecycle.postStart", "lifecycle.preStop"
+		[PSS_H_LIVENESS] = "livenessProbe",
+		[PSS_H_READINESS] = "readinessProbe",
+		[PSS_H_STARTUP] = "startupProbe",
 	};
+	static const char *const lifecycle[] = { "postStart", "preStop" };
 	static const char *const kinds[] = { "httpGet", "tcpSocket" };
-	const json_t *lc = json_object_get(c->c, "lifecycle"), *h, *host;
+	const json_t *lc = c->handlers[PSS_H_LIFECYCLE], *h, *host;
 	size_t i, k;
 
 	for (i = 0; i < 5; i++) {
-		h = i < 3 ? json_object_get(c->c, handlers[i])
-		          : json_object_get(lc,
-		                            handlers[i] + strlen("lifecycle."));
+		h = i < 3 ? c->handlers[i]
+		    : lc  ? json_object_get(lc, lifecycle[i - 3])
+		          : NULL;
 		for (k = 0; h != NULL && k < 2; k++) {
-			char *path, *found;
-
 			host = json_object_get(json_object_get(h, kinds[k]),
 			                       "host");
 			if (host == NULL || json_is_null(host) ||
 			    (json_is_string(host) && !*json_string_value(host)))
 				continue;
-			path = tg_aprintf("%s.%s.%s.host", pss_ctr_path(c),
-			                  handlers[i], kinds[k]);
-			found = pss_show(host);
-			pss_violation(p, TG_PSS_HOST_PROBES, c->name, path,
-			              found, "\"\" or unset");
-			free(path);
-			free(found);
+			pss_violation_f(
+			        p, TG_PSS_HOST_PROBES, c->name, pss_ctr_path(c),
+			        host, "\"\" or unset", ".%s%s.%s.host",
+			        i < 3 ? handlers[i] : "lifecycle.",
+			        i < 3 ? "" : lifecycle[i - 3], kinds[k]);
 		}
 	}
 }
@@ -264,9 +233,9 @@ static void baseline_container(pss_pod *p, const pss_ctr *c)
 	must_not_be_true(
 	        p, TG_PSS_HOST_PROCESS, c,
 	        json_object_get(c->s.f[PSS_SC_WINDOWS_OPTIONS], "hostProcess"),
-	        "securityContext.windowsOptions.hostProcess");
+	        ".securityContext.windowsOptions.hostProcess");
 	must_not_be_true(p, TG_PSS_PRIVILEGED, c, c->s.f[PSS_SC_PRIVILEGED],
-	                 "securityContext.privileged");
+	                 ".securityContext.privileged");
 	capabilities(p, c);
 	host_ports(p, c);
 	apparmor_field(p, c, &c->s);
@@ -285,21 +254,17 @@ static void baseline_container(pss_pod *p, const pss_ctr *c)
 
 static void host_path_volumes(pss_pod *p)
 {
-	const json_t *vols = json_object_get(p->spec, "volumes"), *v, *hp;
+	const json_t *v, *hp;
 	size_t i;
 
-	json_array_foreach(vols, i, v) {
-		char *path, *found;
-
+	json_array_foreach(p->volumes, i, v) {
 		hp = json_object_get(v, "hostPath");
 		if (hp == NULL || json_is_null(hp))
 			continue;
-		path = tg_aprintf("%s.volumes[%zu].hostPath", p->base, i);
-		found = pss_show(json_object_get(hp, "path"));
-		pss_violation(p, TG_PSS_HOST_PATH_VOLUMES, NULL, path, found,
-		              "unset (no hostPath volume)");
-		free(path);
-		free(found);
+		pss_violation_f(p, TG_PSS_HOST_PATH_VOLUMES, NULL, p->base,
+		                json_object_get(hp, "path"),
+		                "unset (no hostPath volume)",
+		                ".volumes[%zu].hostPath", i);
 	}
 }
 
@@ -311,9 +276,9 @@ static void host_path_volumes(pss_pod *p)
 #define SYSCTLS_1_27 SYSCTLS_1_0 ", net.ipv4.ip_local_reserved_ports"
 #define SYSCTLS_1_29                                                           \
 	SYSCTLS_1_27                                                           \
-	        ", net.ipv4.tcp_keepalive_time, "                              \
-	        "net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, "     \
-	        "net.ipv4.tcp_keepalive_probes"
+	", net.ipv4.tcp_keepalive_time, "                                      \
+	"net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, "             \
+	"net.ipv4.tcp_keepalive_probes"
 #define SYSCTLS_1_32 SYSCTLS_1_29 ", net.ipv4.tcp_rmem, net.ipv4.tcp_wmem"
 #define SYSCTLS_1_37                                                           \
 	SYSCTLS_1_32 ", net.ipv4.tcp_slow_start_after_idle, "                  \
@@ -359,31 +324,23 @@ static void sysctls(pss_pod *p)
 	size_t i;
 
 	json_array_foreach(list, i, s) {
-		char *path, *found;
-
 		n = json_object_get(s, "name");
 		if (json_is_string(n) && *json_string_value(n) &&
 		    in_names(json_string_value(n), safe))
 			continue;
-		path = tg_aprintf("%s.securityContext.sysctls[%zu].name",
-		                  p->base, i);
-		found = pss_show(n);
-		pss_violation(p, TG_PSS_SYSCTLS, NULL, path, found, safe);
-		free(path);
-		free(found);
+		pss_violation_f(p, TG_PSS_SYSCTLS, NULL, p->base, n, safe,
+		                ".securityContext.sysctls[%zu].name", i);
 	}
 }
 
 /* Whether the pod spec has a container of that name (any list). */
 static bool has_container(const pss_pod *p, const char *name)
 {
-	static const char *const lists[] = { "containers", "initContainers",
-		                             "ephemeralContainers" };
 	const json_t *c;
 	size_t i, k;
 
-	for (i = 0; i < 3; i++) {
-		json_array_foreach(json_object_get(p->spec, lists[i]), k, c) {
+	for (i = 0; i < PSS_L_N; i++) {
+		json_array_foreach(p->lists[i], k, c) {
 			const char *n =
 			        json_string_value(json_object_get(c, "name"));
 			if (n && !strcmp(n, name))
@@ -426,7 +383,6 @@ static void annotations(pss_pod *p)
 	const char *key, *s;
 
 	json_object_foreach((json_t *)ann, key, v) {
-		char *path, *found;
 		bool bad_aa = false, bad_sc = false;
 
 		s = json_string_value(v);
@@ -436,16 +392,13 @@ static void annotations(pss_pod *p)
 			bad_sc = !seccomp_annotation_ok(s);
 		if (!bad_aa && !bad_sc)
 			continue;
-		path = tg_aprintf("%s.annotations[\"%s\"]", p->meta_base, key);
-		found = pss_show(v);
-		pss_violation(
+		pss_violation_f(
 		        p, bad_aa ? TG_PSS_APPARMOR : TG_PSS_SECCOMP_BASELINE,
-		        NULL, path, found,
+		        NULL, p->meta_base, v,
 		        bad_aa ? "unset, \"\", runtime/default, localhost/*"
 		               : "unset, runtime/default, docker/default, "
-		                 "localhost/*");
-		free(path);
-		free(found);
+		                 "localhost/*",
+		        ".annotations[\"%s\"]", key);
 	}
 }
 
@@ -454,7 +407,7 @@ void tg_pss_baseline(pss_pod *p)
 	must_not_be_true(
 	        p, TG_PSS_HOST_PROCESS, NULL,
 	        json_object_get(p->s.f[PSS_SC_WINDOWS_OPTIONS], "hostProcess"),
-	        "securityContext.windowsOptions.hostProcess");
+	        ".securityContext.windowsOptions.hostProcess");
 	host_namespaces(p);
 	host_path_volumes(p);
 	apparmor_field(p, NULL, &p->s);

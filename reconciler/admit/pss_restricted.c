@@ -43,24 +43,25 @@ static const char *volume_type(const json_t *v)
 
 static void restricted_volumes(pss_pod *p)
 {
-	const json_t *vols = json_object_get(p->spec, "volumes"), *v;
+	const json_t *v;
 	size_t i, k;
 
-	json_array_foreach(vols, i, v) {
+	json_array_foreach(p->volumes, i, v) {
 		const char *t = volume_type(v);
-		char *path;
+		char *what;
 		bool ok = false;
 
 		for (k = 0; t && allowed_volumes[k]; k++)
 			ok = ok || strcmp(t, allowed_volumes[k]) == 0;
 		if (ok || t == NULL)
 			continue;
-		path = tg_aprintf("%s.volumes[%zu].%s", p->base, i, t);
-		pss_violation(p, TG_PSS_RESTRICTED_VOLUMES, NULL, path, t,
+		what = tg_aprintf(".volumes[%zu].%s", i, t);
+		pss_violation(p, TG_PSS_RESTRICTED_VOLUMES, NULL, p->base, what,
+		              t,
 		              "configMap, csi, downwardAPI, emptyDir, "
 		              "ephemeral, image, persistentVolumeClaim, "
 		              "projected, secret");
-		free(path);
+		free(what);
 	}
 }
 
@@ -69,23 +70,42 @@ static void restricted_volumes(pss_pod *p)
 static void privilege_escalation(pss_pod *p, const pss_ctr *c)
 {
 	const json_t *v = c->s.f[PSS_SC_ALLOW_PRIVILEGE_ESCALATION];
-	char *path, *found;
 
-	if (json_is_false(v))
+	if (!json_is_false(v))
+		pss_violation_j(p, TG_PSS_ALLOW_PRIVILEGE_ESCALATION, c->name,
+		                pss_ctr_path(c),
+		                ".securityContext.allowPrivilegeEscalation", v,
+		                "false");
+}
+
+/* A container field that inherits the pod's, v (what under the
+ * container's path), wrong: unset, it names the pod's field unset too. */
+static void inherited(pss_pod *p,
+                      const pss_ctr *c,
+                      tg_pss_control ctl,
+                      const char *what,
+                      const json_t *v,
+                      const char *allowed)
+{
+	char buf[PSS_PATH_MAX + 128], *heap = NULL;
+	const char *found = buf;
+
+	if (v != NULL && !json_is_null(v)) {
+		pss_violation_j(p, ctl, c->name, pss_ctr_path(c), what, v,
+		                allowed);
 		return;
-	path = tg_aprintf("%s.securityContext.allowPrivilegeEscalation",
-	                  pss_ctr_path(c));
-	found = pss_show(v);
-	pss_violation(p, TG_PSS_ALLOW_PRIVILEGE_ESCALATION, c->name, path,
-	              found, "false");
-	free(path);
-	free(found);
+	}
+	if ((size_t)snprintf(buf, sizeof(buf), "unset (and %s%s is unset)",
+	                     p->base, what) >= sizeof(buf))
+		found = heap =
+		        tg_aprintf("unset (and %s%s is unset)", p->base, what);
+	pss_violation(p, ctl, c->name, pss_ctr_path(c), what, found, allowed);
+	free(heap);
 }
 
 static void run_as_non_root(pss_pod *p, const pss_ctr *c)
 {
 	const json_t *v = c->s.f[PSS_SC_RUN_AS_NON_ROOT];
-	char *path, *found;
 
 	if (json_is_true(v))
 		return;
@@ -95,29 +115,19 @@ static void run_as_non_root(pss_pod *p, const pss_ctr *c)
 	    p->s.f[PSS_SC_RUN_AS_NON_ROOT] != NULL &&
 	    !json_is_null(p->s.f[PSS_SC_RUN_AS_NON_ROOT]))
 		return;
-	path = tg_aprintf("%s.securityContext.runAsNonRoot", pss_ctr_path(c));
-	found = (v == NULL || json_is_null(v))
-	                ? tg_aprintf("unset (and %s.securityContext."
-	                             "runAsNonRoot is unset)",
-	                             p->base)
-	                : pss_show(v);
-	pss_violation(p, TG_PSS_RUN_AS_NON_ROOT, c->name, path, found,
-	              "true, here or on the pod");
-	free(path);
-	free(found);
+	inherited(p, c, TG_PSS_RUN_AS_NON_ROOT, ".securityContext.runAsNonRoot",
+	          v, "true, here or on the pod");
 }
 
 static void run_as_user(pss_pod *p, const pss_ctr *c, const pss_sc *sc)
 {
 	const json_t *v = sc->f[PSS_SC_RUN_AS_USER];
-	char *path;
 
 	if (p->minor < 23 || !json_is_integer(v) || json_integer_value(v) != 0)
 		return;
-	path = tg_aprintf("%s.securityContext.runAsUser", pss_where(p, c));
-	pss_violation(p, TG_PSS_RUN_AS_USER, pss_who(c), path, "0",
+	pss_violation(p, TG_PSS_RUN_AS_USER, pss_who(c), pss_where(p, c),
+	              ".securityContext.runAsUser", "0",
 	              "a non-zero UID or unset");
-	free(path);
 }
 
 static bool seccomp_ok(const json_t *t)
@@ -131,9 +141,7 @@ static void seccomp(pss_pod *p, const pss_ctr *c)
 {
 	const json_t *t =
 	        json_object_get(c->s.f[PSS_SC_SECCOMP_PROFILE], "type");
-	const json_t *pt =
-	        json_object_get(p->s.f[PSS_SC_SECCOMP_PROFILE], "type");
-	char *path, *found;
+	const json_t *pt = p->seccomp_type;
 
 	if (seccomp_ok(t))
 		return;
@@ -141,17 +149,9 @@ static void seccomp(pss_pod *p, const pss_ctr *c)
 	 * the pod) */
 	if ((t == NULL || json_is_null(t)) && pt != NULL && !json_is_null(pt))
 		return;
-	path = tg_aprintf("%s.securityContext.seccompProfile.type",
-	                  pss_ctr_path(c));
-	found = (t == NULL || json_is_null(t))
-	                ? tg_aprintf("unset (and %s.securityContext."
-	                             "seccompProfile.type is unset)",
-	                             p->base)
-	                : pss_show(t);
-	pss_violation(p, TG_PSS_SECCOMP_RESTRICTED, c->name, path, found,
-	              "RuntimeDefault or Localhost, here or on the pod");
-	free(path);
-	free(found);
+	inherited(p, c, TG_PSS_SECCOMP_RESTRICTED,
+	          ".securityContext.seccompProfile.type", t,
+	          "RuntimeDefault or Localhost, here or on the pod");
 }
 
 static bool drops_all(const json_t *drop)
@@ -168,32 +168,21 @@ static bool drops_all(const json_t *drop)
 
 static void capabilities(pss_pod *p, const pss_ctr *c)
 {
-	const json_t *caps = c->s.f[PSS_SC_CAPABILITIES];
-	const json_t *drop = json_object_get(caps, "drop");
-	const json_t *add = json_object_get(caps, "add"), *x;
-	char *path, *found;
+	const json_t *drop = c->caps_drop, *add = c->caps_add, *x;
 	size_t i;
 
-	if (!drops_all(drop)) {
-		path = tg_aprintf("%s.securityContext.capabilities.drop",
-		                  pss_ctr_path(c));
-		found = pss_show(drop);
-		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
-		              found, "a list that includes ALL");
-		free(path);
-		free(found);
-	}
+	if (!drops_all(drop))
+		pss_violation_j(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name,
+		                pss_ctr_path(c),
+		                ".securityContext.capabilities.drop", drop,
+		                "a list that includes ALL");
 	json_array_foreach(add, i, x) {
 		if (json_is_string(x) &&
 		    !strcmp(json_string_value(x), "NET_BIND_SERVICE"))
 			continue;
-		path = tg_aprintf("%s.securityContext.capabilities.add[%zu]",
-		                  pss_ctr_path(c), i);
-		found = pss_show(x);
-		pss_violation(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name, path,
-		              found, "NET_BIND_SERVICE only");
-		free(path);
-		free(found);
+		pss_violation_f(p, TG_PSS_CAPABILITIES_RESTRICTED, c->name,
+		                pss_ctr_path(c), x, "NET_BIND_SERVICE only",
+		                ".securityContext.capabilities.add[%zu]", i);
 	}
 }
 
@@ -230,31 +219,19 @@ static void restricted_container(pss_pod *p, const pss_ctr *c)
 static void restricted_pod(pss_pod *p)
 {
 	const json_t *nr = p->s.f[PSS_SC_RUN_AS_NON_ROOT];
-	const json_t *t =
-	        json_object_get(p->s.f[PSS_SC_SECCOMP_PROFILE], "type");
-	char *path, *found;
+	const json_t *t = p->seccomp_type;
 
 	if (!relaxed_for_userns(p) && nr != NULL && !json_is_null(nr) &&
-	    !json_is_true(nr)) {
-		path = tg_aprintf("%s.securityContext.runAsNonRoot", p->base);
-		found = pss_show(nr);
-		pss_violation(p, TG_PSS_RUN_AS_NON_ROOT, NULL, path, found,
-		              "true");
-		free(path);
-		free(found);
-	}
+	    !json_is_true(nr))
+		pss_violation_j(p, TG_PSS_RUN_AS_NON_ROOT, NULL, p->base,
+		                ".securityContext.runAsNonRoot", nr, "true");
 	if (!relaxed_for_userns(p))
 		run_as_user(p, NULL, &p->s);
 	if (p->minor >= 19 && !(p->windows && p->minor >= 25) && t != NULL &&
-	    !json_is_null(t) && !seccomp_ok(t)) {
-		path = tg_aprintf("%s.securityContext.seccompProfile.type",
-		                  p->base);
-		found = pss_show(t);
-		pss_violation(p, TG_PSS_SECCOMP_RESTRICTED, NULL, path, found,
-		              "RuntimeDefault or Localhost");
-		free(path);
-		free(found);
-	}
+	    !json_is_null(t) && !seccomp_ok(t))
+		pss_violation_j(p, TG_PSS_SECCOMP_RESTRICTED, NULL, p->base,
+		                ".securityContext.seccompProfile.type", t,
+		                "RuntimeDefault or Localhost");
 }
 
 void tg_pss_restricted(pss_pod *p)

@@ -11,6 +11,7 @@
 
 #include "tollgate/admit.h"
 #include "tollgate/util.h"
+#include "pss_int.h"
 #include "workloads_int.h"
 
 /* Paths -------------------------------------------------------------------- */
@@ -81,26 +82,47 @@ static const json_t *at_pointer(const json_t *root, const char *pointer)
 	return root;
 }
 
-/* The metadata beside a pod spec at pointer ".../spec": the template's
- * (".../metadata"), the object's own for a Pod; NULL for a pod spec at
- * any other place. *meta_pointer: its pointer (caller frees). */
-static const json_t *
-pod_meta(char **meta_pointer, const json_t *obj, const char *pointer)
+/* The pointer of the metadata beside a pod spec at pointer ".../spec":
+ * the template's (".../metadata"), the object's own for a Pod; NULL for
+ * a pod spec at any other place. Caller frees. */
+static char *meta_pointer(const char *pointer)
 {
 	size_t n = strlen(pointer);
+	char *mp;
 
-	*meta_pointer = NULL;
 	if (n < 5 || strcmp(pointer + n - 5, "/spec") != 0)
 		return NULL;
-	*meta_pointer = tg_malloc(n + 5); /* "/spec" -> "/metadata" */
-	memcpy(*meta_pointer, pointer, n - 5);
-	memcpy(*meta_pointer + n - 5, "/metadata", sizeof("/metadata"));
-	return at_pointer(obj, *meta_pointer);
+	mp = tg_malloc(n + 5); /* "/spec" -> "/metadata" */
+	memcpy(mp, pointer, n - 5);
+	memcpy(mp + n - 5, "/metadata", sizeof("/metadata"));
+	return mp;
 }
 
-int tg_admit_wl_obj(wl_obj *o,
-                    const tg_policy *policy,
-                    const tg_manifest_object *obj)
+static void paths_free(wl_ctx *w)
+{
+	free(w->ptr);
+	free(w->base);
+	free(w->meta_ptr);
+	free(w->meta_base);
+	w->ptr = w->base = w->meta_ptr = w->meta_base = NULL;
+}
+
+/* The dotted paths of the pod spec at pointer and of its metadata's
+ * pointer into w (kept while the next pod spec has the same pointer, as
+ * the pod specs of most kinds have). */
+static void pod_paths(wl_ctx *w, const char *pointer)
+{
+	if (w->ptr && !strcmp(w->ptr, pointer))
+		return;
+	paths_free(w);
+	w->ptr = tg_strdup(pointer);
+	w->base = tg_admit_dotted_path(pointer);
+	w->meta_ptr = meta_pointer(pointer);
+	if (w->meta_ptr)
+		w->meta_base = tg_admit_dotted_path(w->meta_ptr);
+}
+
+int tg_admit_wl_obj(wl_obj *o, wl_ctx *w, const tg_manifest_object *obj)
 {
 	const char *ns = tg_manifest_object_namespace(obj);
 
@@ -109,9 +131,23 @@ int tg_admit_wl_obj(wl_obj *o,
 	o->ns = *ns ? ns : "default";
 	o->name = tg_manifest_object_name(obj);
 	o->file = tg_manifest_object_file(obj);
-	o->rule = tg_policy_workload_for(policy, o->ns);
+	if (w->rule_ns == NULL || strcmp(w->rule_ns, o->ns) != 0) {
+		w->rule_ns = o->ns; /* the object's, or a constant */
+		w->rule = tg_policy_workload_for(w->policy, o->ns);
+	}
+	o->rule = w->rule;
 	o->describe = NULL; /* made when a violation needs it */
+	o->jdescribe = o->jfile = NULL;
 	return o->rule == NULL ? -1 : 0;
+}
+
+void tg_admit_wl_obj_done(wl_obj *o)
+{
+	free(o->describe);
+	json_decref(o->jdescribe);
+	json_decref(o->jfile);
+	o->describe = NULL;
+	o->jdescribe = o->jfile = NULL;
 }
 
 /* Exceptions --------------------------------------------------------------- */
@@ -146,6 +182,9 @@ void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e)
 	json_t *x;
 	size_t i;
 
+	if (w->noted == e)
+		return;
+	w->noted = e;
 	json_array_foreach(w->used, i, x) {
 		if (!strcmp(json_string_value(json_object_get(x, "name")),
 		            e->name))
@@ -159,43 +198,66 @@ void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e)
 
 /* Violations --------------------------------------------------------------- */
 
+/* A JSON string of s (valid UTF-8), shared through c: a new reference. A
+ * slot matches when it was made of the same pointer and still reads the
+ * same (a pointer may be freed and reused between violations). */
+static json_t *wl_str(wl_strs *c, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	for (i = 0; i < c->n; i++)
+		if (c->key[i] == s && !strcmp(json_string_value(c->v[i]), s))
+			return json_incref(c->v[i]);
+	v = json_string_nocheck(s);
+	if (c->n < WL_STRS)
+		i = c->n++;
+	else {
+		i = c->next;
+		c->next = (c->next + 1) % WL_STRS;
+		json_decref(c->v[i]);
+	}
+	c->key[i] = s;
+	c->v[i] = json_incref(v);
+	return v;
+}
+
+static void wl_strs_free(wl_strs *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		json_decref(c->v[i]);
+	c->n = c->next = 0;
+}
+
 /* The strings of parts (NULL-terminated) one after the other; cheaper
  * than a printf for the thousands of violations of a big tree. */
 static char *concat(const char *const *parts)
 {
-	size_t n = 1, i;
+	size_t n = 1, i, len[24];
 	char *out, *o;
 
 	for (i = 0; parts[i]; i++)
-		n += strlen(parts[i]);
+		n += len[i] = strlen(parts[i]);
 	out = o = tg_malloc(n);
 	for (i = 0; parts[i]; i++) {
-		size_t len = strlen(parts[i]);
-
-		memcpy(o, parts[i], len);
-		o += len;
+		memcpy(o, parts[i], len[i]);
+		o += len[i];
 	}
 	*o = '\0';
 	return out;
-}
-
-static const char *member(const json_t *v, const char *key)
-{
-	const char *s = json_string_value(json_object_get(v, key));
-
-	return s ? s : "";
 }
 
 /* The message of v: "<object>: container <c>: <path>: <found>; allowed:
  * <allowed> (<level>: <control>)" unless v has one; then whether an
  * exception waives it or expired. */
 static char *violation_message(const wl_obj *o,
-                               const json_t *v,
+                               const wl_violation *v,
                                const tg_policy_exception *e,
                                const char *expired)
 {
-	const char *ctr = json_string_value(json_object_get(v, "container"));
-	const char *given = json_string_value(json_object_get(v, "message"));
+	const char *ctr = v->container;
 	const char *tail[] = { e         ? "; waived by exception "
 		               : expired ? "; exception "
 		                         : "",
@@ -208,97 +270,122 @@ static char *violation_message(const wl_obj *o,
 		                ctr ? "container " : "",
 		                ctr ? ctr : "",
 		                ctr ? ": " : "",
-		                member(v, "path"),
+		                v->path,
 		                ": ",
-		                member(v, "found"),
+		                v->found,
 		                "; allowed: ",
-		                member(v, "allowed"),
+		                v->allowed,
 		                " (",
-		                member(v, "level"),
+		                v->level,
 		                ": ",
-		                member(v, "control"),
+		                v->control,
 		                ")",
 		                tail[0],
 		                tail[1],
 		                tail[2],
 		                NULL };
 
-	if (given) {
-		const char *g[] = { given, tail[0], tail[1], tail[2], NULL };
+	if (v->message) {
+		const char *g[] = { v->message, tail[0], tail[1], tail[2],
+			            NULL };
 		return concat(g);
 	}
 	return concat(parts);
 }
 
+/* Set key of x to the new reference s (when there is one). */
+static void put(json_t *x, const char *key, json_t *s)
+{
+	if (s)
+		json_object_set_new_nocheck(x, key, s);
+}
+
 void tg_admit_add_violation(wl_ctx *w,
                             wl_obj *o,
-                            json_t *v,
+                            const wl_violation *v,
                             const tg_policy_exception *e,
                             const char *expired)
 {
+	json_t *x = json_object();
 	char *m;
 
 	if (o->describe == NULL) {
 		const char *d[] = { o->kind, " ", o->ns, "/", o->name, NULL };
 		o->describe = concat(d);
 	}
-	m = violation_message(o, v, e, expired);
 	/* JSON strings of the manifest, names of the policy (YAML is
 	 * UTF-8), constants, and the message made of them: valid UTF-8. The
 	 * file name comes from the file system: checked. */
-	json_object_set_new_nocheck(v, "object",
-	                            json_string_nocheck(o->describe));
-	json_object_set_new_nocheck(v, "file", json_string(o->file));
-	json_object_set_new_nocheck(v, "rule",
-	                            json_string_nocheck(o->rule->name));
-	json_object_set_new_nocheck(
-	        v, "mode",
-	        json_string_nocheck(
-	                o->rule->mode == TG_POLICY_WARN ? "warn" : "enforce"));
-	json_object_set_new_nocheck(v, "message", json_string_nocheck(m));
+	if (o->jdescribe == NULL) {
+		o->jdescribe = json_string_nocheck(o->describe);
+		o->jfile = json_string(o->file);
+	}
+	m = violation_message(o, v, e, expired);
+	put(x, "control", wl_str(&w->fixed, v->control));
+	put(x, "level", wl_str(&w->fixed, v->level));
+	put(x, "path", wl_str(&w->values, v->path));
+	put(x, "found", wl_str(&w->values, v->found));
+	put(x, "allowed", wl_str(&w->fixed, v->allowed));
+	if (v->message) /* where the NetworkPolicy's has always had it */
+		put(x, "message", json_string_nocheck(m));
+	if (v->container)
+		put(x, "container", wl_str(&w->names, v->container));
+	put(x, "object", json_incref(o->jdescribe));
+	put(x, "file", json_incref(o->jfile));
+	put(x, "rule", wl_str(&w->fixed, o->rule->name));
+	put(x, "mode",
+	    wl_str(&w->fixed,
+	           o->rule->mode == TG_POLICY_WARN ? "warn" : "enforce"));
+	if (!v->message)
+		put(x, "message", json_string_nocheck(m));
 	free(m);
 	if (e) {
-		json_object_set_new(v, "waivedBy", json_string(e->name));
+		put(x, "waivedBy", wl_str(&w->fixed, e->name));
 		tg_admit_note_exception(w, e);
 	} else if (o->rule->mode == TG_POLICY_ENFORCE) {
 		w->enforced++;
 	} else {
 		w->warned++;
 	}
-	json_array_append_new(w->violations, v);
+	json_array_append_new(w->violations, x);
 }
 
 /* Pod specs ---------------------------------------------------------------- */
+
+/* Where the Pod Security Standards of one pod spec of o report. */
+typedef struct wl_pod {
+	wl_ctx *w;
+	wl_obj *o;
+} wl_pod;
+
+static void on_found(void *arg, const pss_found *f)
+{
+	wl_pod *wp = arg;
+	const char *expired;
+	const tg_policy_exception *e = tg_admit_exception_for(
+	        wp->w, wp->o, f->control, false, &expired);
+	wl_violation v = { tg_pss_control_name(f->control),
+		           tg_pss_level_name(f->level),
+		           f->path,
+		           f->found,
+		           f->allowed,
+		           f->container,
+		           NULL };
+
+	tg_admit_add_violation(wp->w, wp->o, &v, e, expired);
+}
 
 /* The Pod Security Standards on one pod spec of o. */
 static void
 check_pod_spec(wl_ctx *w, wl_obj *o, const json_t *spec, const char *pointer)
 {
-	json_t *found = json_array(), *v;
-	char *base = tg_admit_dotted_path(pointer), *mp = NULL, *mbase = NULL;
-	const json_t *meta = pod_meta(&mp, o->json, pointer);
-	size_t i;
+	wl_pod wp = { w, o };
+	const json_t *meta;
 
-	if (mp)
-		mbase = tg_admit_dotted_path(mp);
-	tg_pss_check(found, spec, meta, base, mbase, o->rule->pod_security,
-	             o->rule->pss_minor);
-	json_array_foreach(found, i, v) {
-		const char *expired;
-		tg_pss_control ctl = TG_PSS_NCONTROLS;
-		const tg_policy_exception *e;
-
-		/* names come from tg_pss_control_name: they parse */
-		tg_discard(tg_pss_control_parse(
-		        &ctl,
-		        json_string_value(json_object_get(v, "control"))));
-		e = tg_admit_exception_for(w, o, ctl, false, &expired);
-		tg_admit_add_violation(w, o, json_incref(v), e, expired);
-	}
-	json_decref(found);
-	free(base);
-	free(mp);
-	free(mbase);
+	pod_paths(w, pointer);
+	meta = w->meta_ptr ? at_pointer(o->json, w->meta_ptr) : NULL;
+	(void)pss_check_to(on_found, &wp, spec, meta, w->base, w->meta_base,
+	                   o->rule->pod_security, o->rule->pss_minor);
 }
 
 size_t tg_admit_workloads(json_t *violations,
@@ -309,16 +396,11 @@ size_t tg_admit_workloads(json_t *violations,
                           const tg_manifest_set *set,
                           const tg_manifest_unit *unit)
 {
-	wl_ctx w = { policy,
-		     set,
-		     opts && opts->now ? opts->now : tg_now(),
-		     violations,
-		     exceptions_used,
-		     0,
-		     0,
-		     NULL,
-		     NULL,
-		     NULL };
+	wl_ctx w = { .policy = policy,
+		     .set = set,
+		     .now = opts && opts->now ? opts->now : tg_now(),
+		     .violations = violations,
+		     .used = exceptions_used };
 	size_t i, k;
 
 	*warned = 0;
@@ -337,7 +419,7 @@ size_t tg_admit_workloads(json_t *violations,
 		json_t *spec;
 
 		if (tg_manifest_object_pod_spec_count(obj) == 0 ||
-		    tg_admit_wl_obj(&o, policy, obj) < 0)
+		    tg_admit_wl_obj(&o, &w, obj) < 0)
 			continue;
 		for (k = 0; (spec = tg_manifest_object_pod_spec(obj, k, &ptr));
 		     k++)
@@ -345,12 +427,16 @@ size_t tg_admit_workloads(json_t *violations,
 				check_pod_spec(&w, &o, spec, ptr);
 		if (o.rule->network_policy)
 			tg_admit_netpol_need(&w, &o);
-		free(o.describe);
+		tg_admit_wl_obj_done(&o);
 	}
 	tg_admit_netpol_check(&w, unit);
 	json_decref(w.covered);
 	json_decref(w.own);
 	json_decref(w.netpol_ns);
+	wl_strs_free(&w.fixed);
+	wl_strs_free(&w.names);
+	wl_strs_free(&w.values);
+	paths_free(&w);
 	*warned = w.warned;
 	return w.enforced;
 }

@@ -13,6 +13,17 @@
 #include "tollgate/manifest.h"
 #include "tollgate/policy.h"
 
+/* Slots of a wl_strs. */
+#define WL_STRS 32
+
+/* JSON strings shared by the violations of a unit (wl_str): thousands
+ * of violations name a few controls, levels, rules and containers. */
+typedef struct wl_strs {
+	const char *key[WL_STRS]; /* the string each was made of */
+	json_t *v[WL_STRS];
+	size_t n, next; /* slots used; the one to reuse when all are */
+} wl_strs;
+
 /* The workload rules of one unit being checked. */
 typedef struct wl_ctx {
 	const tg_policy *policy;
@@ -26,6 +37,20 @@ typedef struct wl_ctx {
 	json_t *covered;    /* namespace -> TG_NETPOL_* denied by default
 	                       (the options' cache, or one of this unit) */
 	json_t *own;        /* the same, of this unit's own NetworkPolicies */
+	wl_strs fixed;      /* controls, levels, allowed values, rules, modes */
+	wl_strs names;      /* container names */
+	wl_strs values;     /* paths and values found (the same in many
+	                       objects made from one template) */
+	/* what the objects of a unit mostly share, kept from one to the
+	 * next: the rule of the last namespace looked up, the dotted paths
+	 * of the last pod spec pointer, the NetworkPolicies of the last
+	 * namespace, the exception last noted */
+	const char *rule_ns;
+	const tg_policy_workload *rule;
+	char *ptr, *base, *meta_ptr, *meta_base;
+	const char *cov_ns;
+	unsigned cov;
+	const tg_policy_exception *noted;
 } wl_ctx;
 
 /* One object with pod specs and the rule of its namespace. */
@@ -33,14 +58,23 @@ typedef struct wl_obj {
 	const json_t *json;
 	const char *kind, *ns, *name, *file;
 	char *describe; /* "Deployment shop/web", owned; NULL until needed */
+	json_t *jdescribe, *jfile; /* the same as JSON, owned; or NULL */
 	const tg_policy_workload *rule;
 } wl_obj;
 
+/* Free what o made. */
+void tg_admit_wl_obj_done(wl_obj *o);
+
+/* One violation's fields (strings that live during the call). */
+typedef struct wl_violation {
+	const char *control, *level, *path, *found, *allowed;
+	const char *container; /* NULL: the pod's */
+	const char *message;   /* NULL: made of the others */
+} wl_violation;
+
 /* Fill o for obj: its namespace ("default" when none) and the rule for
  * it. -1 when no rule applies there. */
-int tg_admit_wl_obj(wl_obj *o,
-                    const tg_policy *policy,
-                    const tg_manifest_object *obj);
+int tg_admit_wl_obj(wl_obj *o, wl_ctx *w, const tg_manifest_object *obj);
 
 /* The active exception that waives ctl (or, with netpol, the
  * NetworkPolicy requirement) for o, or NULL; *expired then names an
@@ -54,11 +88,11 @@ const tg_policy_exception *tg_admit_exception_for(wl_ctx *w,
 /* Record e among the exceptions used (once). */
 void tg_admit_note_exception(wl_ctx *w, const tg_policy_exception *e);
 
-/* Add violation v (reference stolen) of o with its message, waived by e
- * (or not, naming an expired exception), and count it. */
+/* Add violation v of o with its message, waived by e (or not, naming an
+ * expired exception), and count it. */
 void tg_admit_add_violation(wl_ctx *w,
                             wl_obj *o,
-                            json_t *v,
+                            const wl_violation *v,
                             const tg_policy_exception *e,
                             const char *expired);
 

@@ -176,21 +176,26 @@ static void add_message(json_t *entry, const char *what)
  * control. */
 static void count_violations(tg_cycle_result *r, const json_t *vs)
 {
-	const json_t *v;
+	const json_t *v, *ctl, *last = NULL;
+	tg_pss_control c = TG_PSS_NCONTROLS;
 	size_t i;
 
 	json_array_foreach(vs, i, v) {
-		tg_pss_control c = TG_PSS_NCONTROLS;
 		const char *mode =
 		        json_string_value(json_object_get(v, "mode"));
 
 		if (json_object_get(v, "waivedBy"))
 			continue;
-		/* networkPolicy is no Pod Security control: it stays at
-		 * TG_PSS_NCONTROLS */
-		if (tg_pss_control_parse(&c, json_string_value(json_object_get(
-		                                     v, "control"))) < 0)
-			c = TG_PSS_NCONTROLS;
+		/* the violations of a unit share the strings of their
+		 * controls: parse each once */
+		if ((ctl = json_object_get(v, "control")) != last) {
+			last = ctl;
+			/* networkPolicy is no Pod Security control: it
+			 * stays at TG_PSS_NCONTROLS */
+			if (tg_pss_control_parse(&c, json_string_value(ctl)) <
+			    0)
+				c = TG_PSS_NCONTROLS;
+		}
 		r->workload_violations[mode && !strcmp(mode, "warn")][c]++;
 	}
 }
