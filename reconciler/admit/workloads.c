@@ -98,28 +98,34 @@ static char *meta_pointer(const char *pointer)
 	return mp;
 }
 
-static void paths_free(wl_ctx *w)
+static void paths_free(wl_paths *p)
 {
-	free(w->ptr);
-	free(w->base);
-	free(w->meta_ptr);
-	free(w->meta_base);
-	w->ptr = w->base = w->meta_ptr = w->meta_base = NULL;
+	free(p->ptr);
+	free(p->base);
+	free(p->meta_ptr);
+	free(p->meta_base);
+	memset(p, 0, sizeof(*p));
 }
 
 /* The dotted paths of the pod spec at pointer and of its metadata's
- * pointer into w (kept while the next pod spec has the same pointer, as
- * the pod specs of most kinds have). */
-static void pod_paths(wl_ctx *w, const char *pointer)
+ * pointer, kept in w for the next pod specs at the same place. */
+static const wl_paths *pod_paths(wl_ctx *w, const char *pointer)
 {
-	if (w->ptr && !strcmp(w->ptr, pointer))
-		return;
-	paths_free(w);
-	w->ptr = tg_strdup(pointer);
-	w->base = tg_admit_dotted_path(pointer);
-	w->meta_ptr = meta_pointer(pointer);
-	if (w->meta_ptr)
-		w->meta_base = tg_admit_dotted_path(w->meta_ptr);
+	wl_paths *p;
+	size_t i;
+
+	for (i = 0; i < WL_PATHS; i++)
+		if (w->paths[i].ptr && !strcmp(w->paths[i].ptr, pointer))
+			return &w->paths[i];
+	p = &w->paths[w->next_paths];
+	w->next_paths = (w->next_paths + 1) % WL_PATHS;
+	paths_free(p);
+	p->ptr = tg_strdup(pointer);
+	p->base = tg_admit_dotted_path(pointer);
+	p->meta_ptr = meta_pointer(pointer);
+	if (p->meta_ptr)
+		p->meta_base = tg_admit_dotted_path(p->meta_ptr);
+	return p;
 }
 
 int tg_admit_wl_obj(wl_obj *o, wl_ctx *w, const tg_manifest_object *obj)
@@ -380,12 +386,13 @@ static void
 check_pod_spec(wl_ctx *w, wl_obj *o, const json_t *spec, const char *pointer)
 {
 	wl_pod wp = { w, o };
-	const json_t *meta;
+	const wl_paths *paths = pod_paths(w, pointer);
+	const json_t *meta =
+	        paths->meta_ptr ? at_pointer(o->json, paths->meta_ptr) : NULL;
 
-	pod_paths(w, pointer);
-	meta = w->meta_ptr ? at_pointer(o->json, w->meta_ptr) : NULL;
-	(void)pss_check_to(on_found, &wp, spec, meta, w->base, w->meta_base,
-	                   o->rule->pod_security, o->rule->pss_minor);
+	(void)pss_check_to(on_found, &wp, spec, meta, paths->base,
+	                   paths->meta_base, o->rule->pod_security,
+	                   o->rule->pss_minor);
 }
 
 size_t tg_admit_workloads(json_t *violations,
@@ -436,7 +443,8 @@ size_t tg_admit_workloads(json_t *violations,
 	wl_strs_free(&w.fixed);
 	wl_strs_free(&w.names);
 	wl_strs_free(&w.values);
-	paths_free(&w);
+	for (i = 0; i < WL_PATHS; i++)
+		paths_free(&w.paths[i]);
 	*warned = w.warned;
 	return w.enforced;
 }

@@ -13,6 +13,15 @@
 #include "tollgate/manifest.h"
 #include "tollgate/policy.h"
 
+/* The dotted paths of a pod spec pointer and of its metadata's. */
+typedef struct wl_paths {
+	char *ptr, *base, *meta_ptr, *meta_base;
+} wl_paths;
+
+/* Pod spec pointers whose paths a unit keeps (Deployments, CronJobs
+ * and Pods have theirs at three places). */
+#define WL_PATHS 4
+
 /* Slots of a wl_strs. */
 #define WL_STRS 32
 
@@ -43,11 +52,12 @@ typedef struct wl_ctx {
 	                       objects made from one template) */
 	/* what the objects of a unit mostly share, kept from one to the
 	 * next: the rule of the last namespace looked up, the dotted paths
-	 * of the last pod spec pointer, the NetworkPolicies of the last
+	 * of the last pod spec pointers, the NetworkPolicies of the last
 	 * namespace, the exception last noted */
 	const char *rule_ns;
 	const tg_policy_workload *rule;
-	char *ptr, *base, *meta_ptr, *meta_base;
+	wl_paths paths[WL_PATHS];
+	size_t next_paths; /* the slot to reuse */
 	const char *cov_ns;
 	unsigned cov;
 	const tg_policy_exception *noted;

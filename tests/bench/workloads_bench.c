@@ -9,8 +9,15 @@
  *    NetworkPolicy coverage settled, then every unit decided:
  *    tg_plan_decide_all), with POLICY and with BASE; the difference is
  *    what the workload rules add to a cycle;
- * and prints the median and the worst round of each.
- *   workloads_bench POLICY BASE DIR [ROUNDS]
+ * and prints the median and the worst round of each. Loading the tree
+ * and the policies (the manifests stage, which a cycle runs with or
+ * without workload rules) is done once, before any round, and not
+ * counted.
+ *   workloads_bench POLICY BASE DIR [ROUNDS [ONLY]]
+ * With ONLY ("with" or "without") it makes one plan decision of every
+ * unit, with POLICY or with BASE, and nothing else: run under callgrind
+ * (--toggle-collect=tg_plan_decide_all) the two give the instructions
+ * the workload rules add, a figure the machine's load does not change.
  * Built and run by tests/bench/workloads.sh.
  */
 #include <stdio.h>
@@ -117,9 +124,11 @@ int main(int argc, char **argv)
 	double *tw, *ts, *tp, *tb, t0, load, with, without;
 	size_t nw = 0, ns = 0, np = 0, nb = 0;
 
-	if (argc < 4 || rounds < 1) {
-		fprintf(stderr,
-		        "usage: workloads_bench POLICY BASE DIR [ROUNDS]\n");
+	if (argc < 4 || rounds < 1 ||
+	    (argc > 5 && strcmp(argv[5], "with") &&
+	     strcmp(argv[5], "without"))) {
+		fprintf(stderr, "usage: workloads_bench POLICY BASE DIR "
+		                "[ROUNDS [with|without]]\n");
 		return 2;
 	}
 	o.inventory_namespace = "tollgate-system";
@@ -132,6 +141,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	load = cpu_now() - t0;
+	if (argc > 5) {
+		t0 = round_plan(&o, strcmp(argv[5], "with") ? base : p, set,
+		                &np);
+		printf("one plan decision %s workload rules: %.2f ms CPU, "
+		       "%zu units held\n",
+		       argv[5], t0 * 1e3, np);
+		tg_manifest_set_free(set);
+		tg_policy_free(base);
+		tg_policy_free(p);
+		return 0;
+	}
 	tw = calloc((size_t)rounds, sizeof(*tw));
 	ts = calloc((size_t)rounds, sizeof(*ts));
 	tp = calloc((size_t)rounds, sizeof(*tp));
