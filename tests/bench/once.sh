@@ -4,9 +4,12 @@
 # daemon, Debian's docker-registry and tests/testcluster. Measures
 #   1. the first `tollgate once` (cold: fetch, verify 50 images, apply all),
 #   2. a second `tollgate once` with nothing changed,
-#   3. `kubectl apply --server-side -f DIR --recursive` of the same objects
+#   3. `tollgate run` (interval 5s) until RUN_CYCLES cycles (default 4) are
+#      done: the first lists and starts the watches, the later ones are
+#      answered from them,
+#   4. `kubectl apply --server-side -f DIR --recursive` of the same objects
 #      on a fresh cluster (no verification at all),
-# and prints wall time and peak RSS of each. Targets: the no-change cycle
+# and prints wall time, CPU time and peak RSS of each. Targets: the no-change cycle
 # under 0.5 s; the cold cycle at least 5 times faster than kubectl.
 #
 #   tests/bench/once.sh        (build first: ./tests/run.sh or cmake)
@@ -64,6 +67,46 @@ if p.returncode not in (0,):
 for line in p.stderr.decode().splitlines():
     if "cycle done" in line:
         sys.stderr.write(f"{label}: {line}\n")
+PY
+}
+
+# measure_run LABEL: `tollgate run` (interval 5s, the same state) until
+# RUN_CYCLES cycles are done (the first lists every kind and starts the
+# watches, the later ones are answered from them), then SIGTERM; appends
+# a line as measure does, with the peak RSS (VmHWM) and CPU time read
+# from /proc before it stops.
+RUN_CYCLES=${RUN_CYCLES:-4}
+measure_run() {
+	sed "s|^  interval: .*|  interval: 5s|" "$W_CONFIG" >"$TT_TMP/run.yaml"
+	python3 - "$1" "$TC_PID" "$TT_REGISTRY_PID" "$RUN_CYCLES" "$TT_TMP/run.log" \
+		"$TG_BIN" run --config "$TT_TMP/run.yaml" --listen-addr 127.0.0.1:0 \
+		--health-timeout 0 >>"$TT_TMP/results" <<'PY'
+import os, signal, subprocess, sys, time
+label, tc, reg, cycles, log, cmd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6:]
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+def hwm(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+before = cpu(tc), cpu(reg)
+t = time.monotonic()
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+done = 0
+while p.poll() is None and time.monotonic() - t < 900:
+    done = open(log).read().count("cycle done")
+    if done >= cycles:
+        break
+    time.sleep(0.5)
+wall = time.monotonic() - t
+rss, used = (hwm(p.pid), cpu(p.pid)) if p.poll() is None else (0.0, 0.0)
+p.send_signal(signal.SIGTERM)
+rc = p.wait()
+after = cpu(tc), cpu(reg)
+print(f"{label}\t{wall:.3f}\t{rss:.1f}\t{rc if done >= cycles else 'stopped early'}\t"
+      f"{used:.2f}\t{after[0] - before[0]:.2f}\t{after[1] - before[1]:.2f}")
 PY
 }
 
@@ -135,12 +178,13 @@ world_commit "bench: $((UNITS * PER_UNIT)) objects"
 measure "tollgate once (cold)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
 measure "tollgate once (health recorded)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
 measure "tollgate once (no change)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
+measure_run "tollgate run ($RUN_CYCLES cycles, watches)"
 tc_curl POST /testcluster/reset >/dev/null
 measure "kubectl apply --server-side" kubectl --kubeconfig "$TC_KUBECONFIG" \
 	apply --server-side -R -f "$W_WORK/clusters/prod"
 
 cold=$(awk -F'\t' 'NR==1 {print $2}' "$TT_TMP/results")
-kube=$(awk -F'\t' 'NR==4 {print $2}' "$TT_TMP/results")
+kube=$(awk -F'\t' 'NR==5 {print $2}' "$TT_TMP/results")
 echo
 echo "| run | wall (s) | peak RSS (MiB) | exit | CPU (s) | testcluster CPU (s) | registry CPU (s) |"
 echo "|---|---|---|---|---|---|---|"
@@ -149,5 +193,5 @@ echo
 python3 -c "import sys; c, k = float(sys.argv[1]), float(sys.argv[2]); print(f'objects: $((UNITS * PER_UNIT)), images: $IMAGES; cold tollgate cycle is {k / c:.1f}x faster than kubectl apply')" "$cold" "$kube"
 nochange=$(awk -F'\t' 'NR==3 {print $2}' "$TT_TMP/results")
 echo "no-change cycle: $nochange s (target: under 0.5 s)"
-awk -F'\t' 'NR <= 3 {printf "peak RSS, %s: %s MiB\n", $1, $3}' "$TT_TMP/results"
+awk -F'\t' 'NR <= 4 {printf "peak RSS, %s: %s MiB\n", $1, $3}' "$TT_TMP/results"
 echo "CPU: tollgate, testcluster and docker-registry share $(nproc) cores; a cycle cannot end before their CPU time summed / cores."
