@@ -488,6 +488,63 @@ static void test_apply_orders_records_and_prunes(void **state)
 	free(inv);
 }
 
+/* The live ConfigMap default/nsless: data.k; its commit annotation
+ * checked when the unit was applied (a drift correction of an unchanged
+ * unit does not stamp a commit). */
+static const char *nsless_value(world *w, json_t **live, bool applied)
+{
+	json_decref(*live);
+	*live = NULL;
+	assert_int_equal(tg_kube_get(live, w->kube, "v1", "ConfigMap",
+	                             "default", "nsless"),
+	                 0);
+	if (applied)
+		assert_string_equal(
+		        json_string_value(json_object_get(
+		                json_object_get(
+		                        json_object_get(*live, "metadata"),
+		                        "annotations"),
+		                "tollgate.dev/source-commit")),
+		        "0123456789abcdef");
+	return json_string_value(
+	        json_object_get(json_object_get(*live, "data"), "k"));
+}
+
+/*
+ * The apply keeps desired objects as text and parses them again for each
+ * step: what steps added (the namespace a namespaced kind gets when Git
+ * has none, the commit annotation) is there when it is applied, and the
+ * namespace still when a parked object is applied again to correct
+ * drift.
+ */
+static void test_apply_parked_objects_keep_scope_and_commit(void **state)
+{
+	world *w = *state;
+	json_t *objs = objects("apiVersion: v1\nkind: ConfigMap\n"
+	                       "metadata: {name: nsless}\ndata: {k: v}\n");
+	json_t *live = NULL, *u;
+	tg_apply *a = run_apply(w, "parked", objs, 0);
+
+	tg_apply_free(a);
+	assert_string_equal(nsless_value(w, &live, true), "v");
+	/* someone else edits it */
+	json_object_set_new(json_object_get(live, "data"), "k",
+	                    json_string("edited"));
+	assert_int_equal(tg_kube_update(NULL, w->kube, live), 0);
+	assert_string_equal(nsless_value(w, &live, false), "edited");
+	a = run_apply(w, "parked", objs, 0);
+	u = unit_report(a, "parked");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+	                    "unchanged");
+	assert_int_equal(json_array_size(json_object_get(u, "drift")), 1);
+	assert_true(json_is_true(json_object_get(u, "driftCorrected")));
+	assert_string_equal(nsless_value(w, &live, false), "v");
+	json_decref(u);
+	json_decref(live);
+	tg_apply_free(a);
+	json_decref(objs);
+}
+
 static void test_apply_refuses_whole_unit_on_server_error(void **state)
 {
 	world *w = *state;
@@ -699,6 +756,8 @@ int main(void)
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),
 		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),
+		cmocka_unit_test(
+		        test_apply_parked_objects_keep_scope_and_commit),
 		cmocka_unit_test(
 		        test_apply_refuses_unit_whose_namespace_is_refused),
 		cmocka_unit_test(test_apply_crd_then_custom_resource),
