@@ -295,6 +295,21 @@ static void memo_close(drift_index *x)
 	tg_drift_memo_free(x->next);
 }
 
+/*
+ * The commit an unchanged unit was applied from, as its inventory says:
+ * the annotation its objects carry, so that correcting drift keeps it
+ * (a correction applied without it made server-side apply remove it).
+ */
+static const char *inventory_commit(tg_apply *a, const unit *u)
+{
+	const char *c = json_string_value(json_object_get(
+	        json_object_get(json_object_get(a->inventories, u->name),
+	                        "data"),
+	        "commit"));
+
+	return c && *c ? c : NULL;
+}
+
 void apply_check_drift(tg_apply *a)
 {
 	obj_iter it = apply_objects(a, apply_unchanged);
@@ -302,9 +317,11 @@ void apply_check_drift(tg_apply *a)
 	drift_index x;
 	size_t i;
 
-	while (apply_next(&it))
+	while (apply_next(&it)) {
 		if (apply_resolve_scope(a, it.o) < 0)
 			apply_unit_error(it.u, tg_error_last());
+		apply_obj_stamp(it.o, inventory_commit(a, it.u));
+	}
 	index_build(&x, a, &fix);
 	memo_open(&x);
 	list_live(&x);
