@@ -324,22 +324,6 @@ char *kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
 	return url;
 }
 
-char *kube_query_url(const char *base,
-                     const char *query,
-                     const char *selector,
-                     const char *cont)
-{
-	char *sel = selector ? curl_easy_escape(NULL, selector, 0) : NULL;
-	char *c = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *url = tg_aprintf("%s?%s%s%s%s%s", base, query,
-	                       sel ? "&labelSelector=" : "", sel ? sel : "",
-	                       c ? "&continue=" : "", c ? c : "");
-
-	curl_free(sel);
-	curl_free(c);
-	return url;
-}
-
 char *kube_blob_dup(const char *s, size_t len)
 {
 	return s ? tg_strndup(s, len) : NULL;

@@ -117,6 +117,23 @@ static void list_fail(list_run *lr, int code, const char *msg)
 	                              lr->req->kind, msg);
 }
 
+/* base?query, with the label selector and the continue token escaped. */
+char *kube_query_url(const char *base,
+                     const char *query,
+                     const char *selector,
+                     const char *cont)
+{
+	char *sel = selector ? curl_easy_escape(NULL, selector, 0) : NULL;
+	char *c = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
+	char *url = tg_aprintf("%s?%s%s%s%s%s", base, query,
+	                       sel ? "&labelSelector=" : "", sel ? sel : "",
+	                       c ? "&continue=" : "", c ? c : "");
+
+	curl_free(sel);
+	curl_free(c);
+	return url;
+}
+
 /* Submit the page after the continue token cont (NULL: the first). */
 static void list_next(tg_kube *k, list_run *lr, const char *cont)
 {
