@@ -195,6 +195,72 @@ static int object_list(json_t *arr)
 	return 1;
 }
 
+static int owns(json_t *fields, json_t *live, const char *pointer);
+
+/* Whether another manager owns pointer and self does not. */
+static int foreign(walk *w, const char *pointer)
+{
+	json_t *mf = json_object_get(json_object_get(w->live_root, "metadata"),
+	                             "managedFields");
+	json_t *entry, *owners;
+	size_t i;
+	int other;
+
+	owners = tg_drift_owners(w->live_root, pointer, w->self);
+	other = json_array_size(owners) > 0;
+	json_decref(owners);
+	if (!other || !w->self)
+		return other;
+	json_array_foreach(mf, i, entry) {
+		const char *m =
+		        json_string_value(json_object_get(entry, "manager"));
+		json_t *fields = json_object_get(entry, "fieldsV1");
+
+		if (m && !strcmp(m, w->self) && json_is_object(fields) &&
+		    owns(fields, w->live_root, pointer))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether a member live has and desired lacks, at any depth below
+ * pointer (objects by key, lists of the same length item by item), is
+ * foreign. */
+static int
+foreign_extra(walk *w, const char *pointer, json_t *desired, json_t *live)
+{
+	const char *key;
+	json_t *l;
+	size_t i;
+	int hit = 0;
+
+	if (json_is_object(desired) && json_is_object(live)) {
+		json_object_foreach(live, key, l) {
+			char *p = child_pointer(pointer, key);
+			json_t *d = json_object_get(desired, key);
+
+			hit = d ? foreign_extra(w, p, d, l) : foreign(w, p);
+			free(p);
+			if (hit)
+				break;
+		}
+	} else if (json_is_array(desired) && json_is_array(live) &&
+	           json_array_size(desired) == json_array_size(live)) {
+		json_array_foreach(live, i, l) {
+			char idx[24], *p;
+
+			snprintf(idx, sizeof(idx), "%zu", i);
+			p = child_pointer(pointer, idx);
+			hit = foreign_extra(w, p, json_array_get(desired, i),
+			                    l);
+			free(p);
+			if (hit)
+				break;
+		}
+	}
+	return hit;
+}
+
 /* Same length lists of objects without names (Service ports, tolerations,
  * rules): the server keeps the applied order, so item i is compared with
  * item i field by field, and fields the server defaulted in an item
@@ -203,7 +269,7 @@ static void
 compare_positional(walk *w, const char *pointer, json_t *desired, json_t *live)
 {
 	size_t i, before = json_array_size(w->out);
-	json_t *d, *owners;
+	json_t *d;
 
 	json_array_foreach(desired, i, d) {
 		char idx[24], *p;
@@ -218,11 +284,12 @@ compare_positional(walk *w, const char *pointer, json_t *desired, json_t *live)
 	/* Items carry more than tollgate set. Fields the server filled in
 	 * are no one's; fields another writer added to an item of a list
 	 * that is replaced whole (a NetworkPolicy peer widened with a
-	 * namespaceSelector) belong to that writer, and they are drift. */
-	owners = tg_drift_owners(w->live_root, pointer, w->self);
-	if (json_array_size(owners))
+	 * namespaceSelector) belong to that writer, and they are drift. A
+	 * list or field tollgate still owns beside another manager is one
+	 * both applied with the same value (`kubectl apply --server-side`
+	 * of the same file): not drift, or every cycle would correct it. */
+	if (foreign(w, pointer) || foreign_extra(w, pointer, desired, live))
 		report(w, pointer, desired, live);
-	json_decref(owners);
 }
 
 /* Scalars and lists of scalars, numbers by value. */

@@ -6,6 +6,7 @@
 
 #include "testlib.h"
 #include "tollgate/drift.h"
+#include "tollgate/util.h"
 
 static json_t *load(const char *text)
 {
@@ -232,6 +233,65 @@ static void test_drift_field_added_to_atomic_list_item(void **state)
 	json_decref(live);
 }
 
+/* A Service applied with the same ports by tollgate and by `kubectl apply
+ * --server-side` (both own the port item; the server filled in its
+ * protocol): shared, not drift, or every cycle would correct it. A field
+ * `kubectl edit` then adds to the item is owned by it alone: drift. */
+static void test_drift_shared_list_item_is_not_drift(void **state)
+{
+	const char *desired_svc =
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+	        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+	        "\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":8080}]}}";
+	const char *item_fields = "{\"f:spec\":{\"f:ports\":{\"k:{\\\"port\\\":"
+	                          "80,\\\"protocol\\\":"
+	                          "\\\"TCP\\\"}\":{\".\":{},\"f:port\":{},\"f:"
+	                          "targetPort\":{}}}}}";
+	char *live_svc = tg_aprintf(
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\","
+	        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+	        "\"managedFields\":["
+	        "{\"manager\":\"tollgate\",\"operation\":\"Apply\","
+	        "\"fieldsV1\":%s},"
+	        "{\"manager\":\"kubectl\",\"operation\":\"Apply\","
+	        "\"fieldsV1\":%s}]},"
+	        "\"spec\":{\"ports\":[{\"port\":80,\"protocol\":\"TCP\","
+	        "\"targetPort\":8080}]}}",
+	        item_fields, item_fields);
+	json_t *desired = load(desired_svc), *live = load(live_svc);
+	json_t *mf = json_object_get(json_object_get(live, "metadata"),
+	                             "managedFields");
+	json_t *drift, *d;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 0);
+	json_decref(drift);
+
+	json_object_set_new(
+	        json_array_get(
+	                json_object_get(json_object_get(live, "spec"), "ports"),
+	                0),
+	        "appProtocol", json_string("http"));
+	json_array_append_new(
+	        mf,
+	        load("{\"manager\":\"kubectl-edit\",\"operation\":"
+	             "\"Update\",\"fieldsV1\":{\"f:spec\":{\"f:ports\":"
+	             "{\"k:{\\\"port\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":"
+	             "{\"f:appProtocol\":{}}}}}}"));
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	d = drift_at(drift, "/spec/ports");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(d, "managers"), 1)),
+	                    "kubectl-edit");
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+	free(live_svc);
+}
+
 static void test_drift_secret_reports_keys_never_values(void **state)
 {
 	json_t *desired = load("{\"apiVersion\":\"v1\",\"kind\":\"Secret\","
@@ -312,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_drift_field_added_to_atomic_list_item),
 		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
+		cmocka_unit_test(test_drift_shared_list_item_is_not_drift),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
