@@ -197,30 +197,18 @@ static int object_list(json_t *arr)
 
 static int owns(json_t *fields, json_t *live, const char *pointer);
 
+static json_t *
+owners_of(json_t *live, const char *pointer, const char *self, int *mine);
+
 /* Whether another manager owns pointer and self does not. */
 static int foreign(walk *w, const char *pointer)
 {
-	json_t *mf = json_object_get(json_object_get(w->live_root, "metadata"),
-	                             "managedFields");
-	json_t *entry, *owners;
-	size_t i;
-	int other;
+	int mine = 0, other;
+	json_t *owners = owners_of(w->live_root, pointer, w->self, &mine);
 
-	owners = tg_drift_owners(w->live_root, pointer, w->self);
 	other = json_array_size(owners) > 0;
 	json_decref(owners);
-	if (!other || !w->self)
-		return other;
-	json_array_foreach(mf, i, entry) {
-		const char *m =
-		        json_string_value(json_object_get(entry, "manager"));
-		json_t *fields = json_object_get(entry, "fieldsV1");
-
-		if (m && !strcmp(m, w->self) && json_is_object(fields) &&
-		    owns(fields, w->live_root, pointer))
-			return 0;
-	}
-	return 1;
+	return other && !mine;
 }
 
 /* Whether a member live has and desired lacks, at any depth below
@@ -494,7 +482,10 @@ static int owns(json_t *fields, json_t *live, const char *pointer)
 	return ok;
 }
 
-json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
+/* The managers other than self whose fieldsV1 cover pointer in live, each
+ * once; *mine (when not NULL) is set when self's own entry covers it. */
+static json_t *
+owners_of(json_t *live, const char *pointer, const char *self, int *mine)
 {
 	json_t *owners = json_array(), *entry;
 	json_t *mf = json_object_get(json_object_get(live, "metadata"),
@@ -509,8 +500,13 @@ json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
 		json_t *seen;
 		int dup = 0;
 
-		if (!m || (self && !strcmp(m, self)) || !json_is_object(fields))
+		if (!m || !json_is_object(fields))
 			continue;
+		if (self && !strcmp(m, self)) {
+			if (mine && !*mine)
+				*mine = owns(fields, live, pointer);
+			continue;
+		}
 		if (!owns(fields, live, pointer))
 			continue;
 		json_array_foreach(owners, j, seen)
@@ -519,4 +515,9 @@ json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
 			json_array_append_new(owners, json_string(m));
 	}
 	return owners;
+}
+
+json_t *tg_drift_owners(json_t *live, const char *pointer, const char *self)
+{
+	return owners_of(live, pointer, self, NULL);
 }
