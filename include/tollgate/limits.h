@@ -203,6 +203,12 @@
  * for rollouts) is done again, so another writer's status is seen. */
 #define TG_STATUS_TIPS_MAX_AGE_S 5.0
 
+/* The status digests (stateDir/status-digests, tollgate's own file: a
+ * digest of each unit of the status last committed): bytes of the file
+ * (about 150 a unit) and of one name (a unit is a directory name). */
+#define TG_STATUS_DIGESTS_MAX_BYTES (64u * 1024 * 1024)
+#define TG_STATUS_DIGESTS_MAX_NAME 4096
+
 /* Lists inside lists expanded in a manifest file (kind: List items that
  * are lists themselves). kubectl flattens them; real files nest at most
  * once, and a bound keeps the recursion short. */

@@ -28,6 +28,7 @@
 
 #define TG_VERDICT_CACHE_FILE "verdict-cache.json"
 #define TG_DRIFT_MEMO_FILE "drift-memo"
+#define TG_STATUS_DIGESTS_FILE "status-digests"
 
 void tg_agent_free(tg_agent *a)
 {
@@ -51,6 +52,7 @@ void tg_agent_free(tg_agent *a)
 	tg_agent__trust_free(a->trust);
 	free(a->cache_path);
 	free(a->drift_memo_path);
+	free(a->status_digests_path);
 	free(a);
 }
 
@@ -146,6 +148,8 @@ int tg_agent_new(tg_agent **out,
 		goto out;
 	a->cache_path = tg_path_join(cfg->state_dir, TG_VERDICT_CACHE_FILE);
 	a->drift_memo_path = tg_path_join(cfg->state_dir, TG_DRIFT_MEMO_FILE);
+	a->status_digests_path =
+	        tg_path_join(cfg->state_dir, TG_STATUS_DIGESTS_FILE);
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
@@ -397,6 +401,7 @@ void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	so.author_name = a->cfg->status.author_name;
 	so.author_email = a->cfg->status.author_email;
 	so.push = a->cfg->status.push;
+	so.digests_path = a->status_digests_path;
 	so.tips_fetched =
 	        a->status_fetched && tg_monotonic() - a->status_fetched_at <
 	                                     TG_STATUS_TIPS_MAX_AGE_S;

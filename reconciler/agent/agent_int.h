@@ -49,7 +49,8 @@ struct tg_agent {
 	bool artifact_blocked;  /* ... its new artifact was refused */
 	tg_kube *kube;
 	char *cache_path;
-	char *drift_memo_path; /* stateDir/drift-memo */
+	char *drift_memo_path;     /* stateDir/drift-memo */
+	char *status_digests_path; /* stateDir/status-digests */
 	/* tollgate run: re-verification bypasses the verdict cache. */
 	tg_verifier *reverifier;
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for

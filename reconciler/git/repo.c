@@ -338,6 +338,37 @@ int tg_gitrepo_blob_write(git_oid *out,
 	return gerr < 0 ? tg_gitrepo_error(r, gerr, what) : 0;
 }
 
+/* put for tg_gitrepo_blob_write_from: one piece into the stream. */
+static int put_stream(const char *piece, size_t len, void *wctx)
+{
+	git_writestream *ws = wctx;
+
+	return ws->write(ws, piece, len) < 0 ? -1 : 0;
+}
+
+int tg_gitrepo_blob_write_from(git_oid *out,
+                               tg_gitrepo *r,
+                               int (*fill)(void *ctx,
+                                           tg_gitrepo_put_fn put,
+                                           void *wctx),
+                               void *ctx,
+                               const char *what)
+{
+	git_writestream *ws = NULL;
+	int gerr, error;
+
+	if ((gerr = git_blob_create_from_stream(&ws, r->repo, NULL)) < 0)
+		return tg_gitrepo_error(r, gerr, what);
+	if ((error = fill(ctx, put_stream, ws)) < 0) {
+		ws->free(ws);
+		return error;
+	}
+	/* The commit frees the stream. */
+	if ((gerr = git_blob_create_from_stream_commit(out, ws)) < 0)
+		return tg_gitrepo_error(r, gerr, what);
+	return 0;
+}
+
 int tg_gitrepo_commit_write(git_oid *out,
                             tg_gitrepo *r,
                             const git_tree *tree,

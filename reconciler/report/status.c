@@ -10,6 +10,7 @@
 
 #include <git2.h>
 
+#include "statusdoc_int.h"
 #include "tollgate/gitrepo.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
@@ -28,7 +29,8 @@
 typedef struct attempt {
 	git_commit *tip;       /* status branch tip, NULL if none yet */
 	git_commit *notes_tip; /* notes ref tip, NULL if none yet */
-	json_t *prev;          /* status.json at tip */
+	tg_statusprev *prev;   /* status.json at tip, in digests */
+	bool prev_from_file;   /* ... read from the digests file */
 	git_oid commit;        /* new status commit */
 	git_oid notes_commit;  /* new notes commit */
 	bool notes_only;       /* status unchanged, only the note is missing */
@@ -39,7 +41,7 @@ static void attempt_clear(attempt *a)
 {
 	git_commit_free(a->tip);
 	git_commit_free(a->notes_tip);
-	json_decref(a->prev);
+	tg_statusprev_free(a->prev);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -48,21 +50,28 @@ static int git_fail(tg_gitrepo *src, int gerr, const char *what)
 	return tg_gitrepo_error(src, gerr < 0 ? gerr : -1, what);
 }
 
-/* status.json at the tip; NULL (not an error) when missing or not JSON,
- * so a damaged status branch is repaired by the next commit. */
-static json_t *read_prev(tg_gitrepo *src, git_commit *tip)
+/* status.json at the tip in digests: from the digests file when it is
+ * the one saved for this very commit, else read unit by unit; NULL (not
+ * an error) when missing or not JSON, so a damaged status branch is
+ * repaired by the next commit. */
+static void read_prev(attempt *a, tg_gitrepo *src, const char *digests)
 {
 	char *data = NULL;
 	size_t len = 0;
-	json_t *doc;
-	json_error_t jerr;
 
-	if (!tip || tg_gitrepo_commit_file(&data, &len, src, tip, "status.json",
-	                                   TG_MAX_STATUS_BYTES) < 0)
-		return NULL;
-	doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!a->tip)
+		return;
+	if (tg_statusprev_load(&a->prev, digests,
+	                       git_oid_tostr_s(git_commit_id(a->tip))) == 0 &&
+	    a->prev) {
+		a->prev_from_file = true;
+		return;
+	}
+	if (tg_gitrepo_commit_file(&data, &len, src, a->tip, "status.json",
+	                           TG_MAX_STATUS_BYTES) < 0)
+		return;
+	a->prev = tg_statusprev_parse(data, len);
 	free(data);
-	return doc;
 }
 
 /* The status branch must never share history with the deploy branch:
@@ -107,22 +116,41 @@ static int insert_blob(git_treebuilder *tb,
 	return 0;
 }
 
+/* The text of a JSON value as status files hold it: indented by 2, keys
+ * sorted, a newline at the end; written to the blob piece by piece. */
+typedef struct json_piece {
+	const json_t *v;
+	const char *name;
+} json_piece;
+
+static int fill_json(void *ctx, tg_gitrepo_put_fn put, void *wctx)
+{
+	const json_piece *jp = ctx;
+
+	if (json_dump_callback(jp->v, put, wctx,
+	                       JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+	    put("\n", 1, wctx) < 0)
+		return tg_error_set(TG_ERROR, "status: cannot serialise %s",
+		                    jp->name);
+	return 0;
+}
+
 static int insert_json(git_treebuilder *tb,
                        tg_gitrepo *src,
                        const char *name,
                        const json_t *v)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS), *nl;
-	int error;
+	json_piece jp = { v, name };
+	git_oid oid;
+	int gerr, error;
 
-	if (!text)
-		return tg_error_set(TG_ERROR, "status: cannot serialise %s",
-		                    name);
-	nl = tg_aprintf("%s\n", text);
-	error = insert_blob(tb, src, name, nl);
-	free(nl);
-	free(text);
-	return error;
+	if ((error = tg_gitrepo_blob_write_from(&oid, src, fill_json, &jp,
+	                                        name)) < 0)
+		return error;
+	if ((gerr = git_treebuilder_insert(NULL, tb, name, &oid,
+	                                   GIT_FILEMODE_BLOB)) < 0)
+		return git_fail(src, gerr, name);
+	return 0;
 }
 
 /*
@@ -266,6 +294,7 @@ static int make_note(attempt *a,
 
 static int make_commits(attempt *a,
                         tg_gitrepo *src,
+                        const tg_statusprev *cur,
                         const json_t *doc,
                         const git_signature *sig,
                         const git_oid *source)
@@ -275,7 +304,7 @@ static int make_commits(attempt *a,
 	char *msg = NULL;
 	int error = 0;
 
-	if ((error = tg_status_message(&msg, a->prev, doc)) < 0 ||
+	if ((error = tg_statusdoc_message(&msg, a->prev, cur, doc)) < 0 ||
 	    (error = build_tree(&tree_oid, src, doc)) < 0 ||
 	    (error = tg_gitrepo_tree_lookup(&tree, src, &tree_oid,
 	                                    "status tree")) < 0)
@@ -324,7 +353,7 @@ static int load_tips(attempt *a,
 	                                   o->push ? TRACK_NOTES
 	                                           : o->notes_ref)) < 0)
 		return error;
-	a->prev = read_prev(src, a->tip);
+	read_prev(a, src, o->digests_path);
 	return 0;
 }
 
@@ -393,6 +422,7 @@ static int publish_once(tg_status_result *r,
                         attempt *a,
                         tg_gitrepo *src,
                         const tg_status_opts *o,
+                        const tg_statusprev *cur,
                         const json_t *doc,
                         const git_signature *sig)
 {
@@ -413,7 +443,7 @@ static int publish_once(tg_status_result *r,
 	    (!a->no_notes &&
 	     (error = check_unrelated(src, a->tip, &source)) < 0))
 		goto out;
-	if (a->tip && tg_status_same(a->prev, doc)) {
+	if (a->tip && tg_statusprev_same(a->prev, cur)) {
 		git_oid_tostr(r->commit, sizeof(r->commit),
 		              git_commit_id(a->tip));
 		/* Nothing new, unless an earlier push stored the status
@@ -424,7 +454,7 @@ static int publish_once(tg_status_result *r,
 		a->notes_only = true;
 		error = make_note(a, src, doc, sig, &source);
 	} else {
-		error = make_commits(a, src, doc, sig, &source);
+		error = make_commits(a, src, cur, doc, sig, &source);
 	}
 	if (error < 0 || (error = store(r, a, src, o, branch_ref)) != 1)
 		goto out;
@@ -437,13 +467,30 @@ out:
 	return error;
 }
 
+/* Remember the digests of the status now at the tip, unless the file
+ * already holds them; a failure only costs the next publish a read. */
+static void save_digests(const tg_status_result *r,
+                         const tg_status_opts *o,
+                         const tg_statusprev *cur,
+                         bool file_current)
+{
+	if (!o->digests_path || !r->commit[0] ||
+	    (file_current && !r->committed))
+		return;
+	if (tg_statusprev_save(cur, o->digests_path, r->commit) < 0)
+		tg_log(TG_LOG_WARN, "status digests not saved", "error",
+		       tg_error_last(), NULL);
+}
+
 int tg_status_publish(tg_status_result *out,
                       tg_gitrepo *src,
                       const tg_status_opts *opts,
                       const json_t *doc)
 {
 	git_signature *sig = NULL;
+	tg_statusprev *cur;
 	attempt a = { 0 };
+	bool file_current = false;
 	int i, error;
 
 	memset(out, 0, sizeof(*out));
@@ -452,8 +499,10 @@ int tg_status_publish(tg_status_result *out,
 	if (git_signature_new(&sig, opts->author_name, opts->author_email,
 	                      (git_time_t)tg_now(), 0) < 0)
 		return git_fail(src, -1, "status.author");
+	cur = tg_statusprev_of(doc);
 	for (i = 0; i < TG_STATUS_PUSH_ATTEMPTS; i++) {
-		error = publish_once(out, &a, src, opts, doc, sig);
+		error = publish_once(out, &a, src, opts, cur, doc, sig);
+		file_current = a.prev_from_file;
 		attempt_clear(&a);
 		if (error != 0)
 			break;
@@ -467,9 +516,12 @@ int tg_status_publish(tg_status_result *out,
 		                     TG_STATUS_PUSH_ATTEMPTS);
 	else if (error == 1)
 		error = 0;
+	if (!error)
+		save_digests(out, opts, cur, file_current);
 	if (!error && out->committed)
 		tg_log(TG_LOG_INFO, "status committed", "commit", out->commit,
 		       "branch", opts->branch, NULL);
+	tg_statusprev_free(cur);
 	git_signature_free(sig);
 	return error;
 }

@@ -228,121 +228,23 @@ int tg_status_validate(const json_t *doc)
 
 /* ---- Substance --------------------------------------------------- */
 
-static bool is_volatile_key(const char *k)
-{
-	return !strcmp(k, "time") || !strcmp(k, "timestamp") ||
-	       !strcmp(k, "durationMs") || tg_str_has_suffix(k, "At");
-}
-
-/* Where a value sits in a status document, for comparing in substance. */
-enum sub_level {
-	SUB_DOC,   /* a document: its "units" member holds units */
-	SUB_UNITS, /* the units map */
-	SUB_UNIT,  /* one unit: "unchanged" is the same verdict as "applied" */
-	SUB_PLAIN,
-};
-
-static const char *verdict_in_substance(const json_t *v)
-{
-	const char *s = json_string_value(v);
-
-	return s && !strcmp(s, "unchanged") ? "applied" : s;
-}
-
-static size_t stable_members(const json_t *o)
-{
-	const char *k;
-	json_t *m;
-	size_t n = 0;
-
-	json_object_foreach((json_t *)o, k, m) {
-		(void)m;
-		n += !is_volatile_key(k);
-	}
-	return n;
-}
-
-static bool
-same_in_substance(const json_t *a, const json_t *b, enum sub_level level);
-
-/* Member k of two objects at level: a unit's verdict reads "unchanged"
- * as "applied"; the units map and its units go one level down. */
-static bool same_member(const char *k,
-                        const json_t *am,
-                        const json_t *bm,
-                        enum sub_level level)
-{
-	enum sub_level next = SUB_PLAIN;
-
-	if (level == SUB_UNIT && !strcmp(k, "verdict")) {
-		const char *x = verdict_in_substance(am);
-		const char *y = verdict_in_substance(bm);
-		return x && y && !strcmp(x, y);
-	}
-	if (level == SUB_DOC && !strcmp(k, "units"))
-		next = SUB_UNITS;
-	else if (level == SUB_UNITS)
-		next = SUB_UNIT;
-	return same_in_substance(am, bm, next);
-}
-
-static bool same_object(const json_t *a, const json_t *b, enum sub_level level)
-{
-	const char *k;
-	json_t *am;
-
-	if (stable_members(a) != stable_members(b))
-		return false;
-	json_object_foreach((json_t *)a, k, am) {
-		const json_t *bm = json_object_get(b, k);
-
-		if (is_volatile_key(k))
-			continue;
-		if (!bm || !same_member(k, am, bm, level))
-			return false;
-	}
-	return true;
-}
-
-static bool same_array(const json_t *a, const json_t *b)
-{
-	size_t i;
-
-	if (json_array_size(a) != json_array_size(b))
-		return false;
-	for (i = 0; i < json_array_size(a); i++)
-		if (!same_in_substance(json_array_get(a, i),
-		                       json_array_get(b, i), SUB_PLAIN))
-			return false;
-	return true;
-}
-
-/*
- * Whether a and b say the same, ignoring volatile members (times,
- * durations) at every depth: compared in place, because the documents of
- * a large cluster are big and this runs every cycle.
- */
-static bool
-same_in_substance(const json_t *a, const json_t *b, enum sub_level level)
-{
-	if (json_is_object(a) && json_is_object(b))
-		return same_object(a, b, level);
-	if (json_is_array(a) && json_is_array(b))
-		return same_array(a, b);
-	return json_equal((json_t *)a, (json_t *)b);
-}
-
+/* Compared by digests (statusprev.c): the same code serves the previous
+ * document read unit by unit or from the digests file. */
 bool tg_status_same(const json_t *a, const json_t *b)
 {
+	tg_statusprev *pa, *pb;
+	bool same;
+
 	if (!a || !b)
 		return a == b;
-	return same_in_substance(a, b, SUB_DOC);
-}
-
-/* Unit u of doc compared with the same unit in prev. */
-static bool unit_same(const json_t *pu, const json_t *u)
-{
-	return same_in_substance(pu, u, SUB_UNIT);
+	if (!json_is_object(a) || !json_is_object(b))
+		return json_equal((json_t *)a, (json_t *)b);
+	pa = tg_statusprev_of(a);
+	pb = tg_statusprev_of(b);
+	same = tg_statusprev_same(pa, pb);
+	tg_statusprev_free(pa);
+	tg_statusprev_free(pb);
+	return same;
 }
 
 /* ---- Units in order ---------------------------------------------- */
@@ -357,38 +259,48 @@ static int unit_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Is unit name (u in doc) new or different in substance from prev? */
+static bool unit_changed(const tg_statusprev *prev,
+                         const tg_statusprev *cur,
+                         const char *name)
+{
+	const unsigned char *pd = tg_statusprev_unit(prev, name);
+	const unsigned char *cd = tg_statusprev_unit(cur, name);
+
+	return !pd || !cd || memcmp(pd, cd, TG_SHA256_LEN);
+}
+
 /*
  * The units of doc, blocked first then by name, each marked changed when
  * it is new, differs from prev in substance, or was applied at a new
  * source commit; units only in prev are added as "removed".
  */
-tg_statusdoc_unit *
-tg_statusdoc_units(size_t *n_out, const json_t *prev, const json_t *doc)
+tg_statusdoc_unit *tg_statusdoc_units(size_t *n_out,
+                                      const tg_statusprev *prev,
+                                      const tg_statusprev *cur,
+                                      const json_t *doc)
 {
-	const json_t *units = json_object_get(doc, "units"), *u, *pu;
-	const json_t *punits = json_object_get(prev, "units");
-	const char *name, *pc = source_id(prev);
+	const json_t *units = json_object_get(doc, "units"), *u;
+	const char *name, *pc = tg_statusprev_source(prev);
 	bool new_commit = !pc || strcmp(pc, source_id(doc));
-	tg_statusdoc_unit *r = tg_calloc(json_object_size(units) +
-	                                         json_object_size(punits) + 1,
-	                                 sizeof(*r));
-	size_t n = 0;
+	size_t n = 0, np = prev ? prev->nunits : 0, i;
+	tg_statusdoc_unit *r =
+	        tg_calloc(json_object_size(units) + np + 1, sizeof(*r));
 
 	json_object_foreach((json_t *)units, name, u) {
 		const char *v = str_of(u, "verdict");
 
-		pu = json_object_get(punits, name);
 		r[n].name = name;
 		r[n].verdict = v;
 		r[n].u = u;
-		r[n].changed = !pu || !unit_same(pu, u) ||
+		r[n].changed = unit_changed(prev, cur, name) ||
 		               (new_commit && !strcmp(v, "applied"));
 		n++;
 	}
-	json_object_foreach((json_t *)punits, name, pu) {
-		if (json_object_get(units, name))
+	for (i = 0; i < np; i++) {
+		if (json_object_get(units, prev->units[i].name))
 			continue;
-		r[n].name = name;
+		r[n].name = prev->units[i].name;
 		r[n].verdict = "removed";
 		r[n++].changed = true;
 	}
@@ -505,7 +417,7 @@ int tg_status_note(char **out, const json_t *doc)
 {
 	tg_buf b;
 	size_t n;
-	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, doc);
+	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, NULL, doc);
 	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);

@@ -15,6 +15,7 @@
 
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/util.h"
 
 static inline const char *str_of(const json_t *o, const char *key)
 {
@@ -60,6 +61,84 @@ typedef struct tg_statusdoc_unit {
 	bool changed;
 } tg_statusdoc_unit;
 
+/*
+ * The previous status document in digests (statusprev.c): SHA-256 of each
+ * unit and of each other member "in substance" (status.h), plain digests
+ * of what the commit message compares exactly, and the source it was
+ * about. Built from a tree, from status.json text read unit by unit, or
+ * from the digests file in stateDir (statusprev_file.c).
+ */
+typedef struct tg_statusprev_entry {
+	char *name;
+	unsigned char d[TG_SHA256_LEN];
+} tg_statusprev_entry;
+
+typedef struct tg_statusprev_plain {
+	bool has; /* the member is there */
+	unsigned char d[TG_SHA256_LEN];
+} tg_statusprev_plain;
+
+enum {
+	TG_STATUSPREV_DRIFT,
+	TG_STATUSPREV_VIOLATIONS,
+	TG_STATUSPREV_ARTIFACT,
+	TG_STATUSPREV_PLAIN_N
+};
+
+typedef struct tg_statusprev {
+	char *commit, *digest; /* sourceCommit, sourceDigest; NULL if none */
+	bool has_units;        /* "units" is an object */
+	tg_statusprev_entry *units, *top; /* sorted by name */
+	size_t nunits, ntop;
+	tg_statusprev_plain plain[TG_STATUSPREV_PLAIN_N];
+	tg_statusprev_plain art_digest, art_verdict; /* artifact members */
+} tg_statusprev;
+
+/* NULL when doc is no object. */
+tg_statusprev *tg_statusprev_of(const json_t *doc);
+/* NULL when text is not a JSON object or has a key twice. */
+tg_statusprev *tg_statusprev_parse(const char *text, size_t len);
+void tg_statusprev_free(tg_statusprev *p);
+/* Append an entry (name copied); sort the lists, false on a name twice. */
+void tg_statusprev_push(tg_statusprev_entry **e,
+                        size_t *n,
+                        const char *name,
+                        const unsigned char d[TG_SHA256_LEN]);
+bool tg_statusprev_finish(tg_statusprev *p);
+/* sourceCommit, else sourceDigest; NULL when neither (or p NULL). */
+const char *tg_statusprev_source(const tg_statusprev *p);
+/* The digest of unit name; NULL when p has no such unit. */
+const unsigned char *tg_statusprev_unit(const tg_statusprev *p,
+                                        const char *name);
+/* The same in substance (status.h); NULL only equals NULL. */
+bool tg_statusprev_same(const tg_statusprev *a, const tg_statusprev *b);
+/* json_equal of a plain member (TG_STATUSPREV_*): false when missing. */
+bool tg_statusprev_plain_equal(const tg_statusprev *a,
+                               const tg_statusprev *b,
+                               int which);
+/* cur has an artifact whose digest or verdict is not prev's. */
+bool tg_statusprev_artifact_changed(const tg_statusprev *prev,
+                                    const tg_statusprev *cur);
+
+/*
+ * The digests file (stateDir): the summary of the status committed as
+ * commit (hex). Load gives *out NULL (0) when the file is missing, names
+ * another commit, or is torn or tampered with (warned); save writes it
+ * atomically.
+ */
+TG_WUR int
+tg_statusprev_load(tg_statusprev **out, const char *path, const char *commit);
+TG_WUR int tg_statusprev_save(const tg_statusprev *p,
+                              const char *path,
+                              const char *commit);
+
+/* The commit message from prev (NULL for the first status) to doc, whose
+ * summary is cur. */
+TG_WUR int tg_statusdoc_message(char **out,
+                                const tg_statusprev *prev,
+                                const tg_statusprev *cur,
+                                const json_t *doc);
+
 /* Append s on one line, unsafe characters as U+FFFD (a newline as a
  * space), at most max bytes (cut on a character boundary, "..." added). */
 TG_WUR int tg_statusdoc_put_line(tg_buf *b, const char *s, size_t max);
@@ -72,11 +151,14 @@ TG_WUR int
 tg_statusdoc_put_reasons(tg_buf *b, const json_t *img, const char *indent);
 
 /*
- * The units of doc, blocked first then by name, with those only in prev
- * as "removed"; *n_out entries, owned by the caller (free()).
+ * The units of doc (summary cur), blocked first then by name, with those
+ * only in prev as "removed"; *n_out entries, owned by the caller (free()).
+ * prev and cur may be NULL (every unit then counts as changed).
  */
-tg_statusdoc_unit *
-tg_statusdoc_units(size_t *n_out, const json_t *prev, const json_t *doc);
+tg_statusdoc_unit *tg_statusdoc_units(size_t *n_out,
+                                      const tg_statusprev *prev,
+                                      const tg_statusprev *cur,
+                                      const json_t *doc);
 
 /* Add u's images to *total and the failing ones to *failing. */
 void tg_statusdoc_count_images(const json_t *u, size_t *failing, size_t *total);

@@ -294,7 +294,7 @@ int tg_status_markdown(char **out, const json_t *doc)
 {
 	tg_buf b;
 	size_t n;
-	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, doc);
+	tg_statusdoc_unit *r = tg_statusdoc_units(&n, NULL, NULL, doc);
 	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);

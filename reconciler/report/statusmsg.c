@@ -105,19 +105,6 @@ static int put_group(tg_buf *b,
 	return tg_statusdoc_put_detail(b, r, from, to);
 }
 
-/* An OCI source's artifact verdict differs from the previous status. */
-static bool artifact_changed(const json_t *prev, const json_t *doc)
-{
-	const json_t *a = json_object_get(doc, "artifact");
-	const json_t *p = json_object_get(prev, "artifact");
-
-	return a && !(p &&
-	              json_equal(json_object_get(a, "digest"),
-	                         json_object_get(p, "digest")) &&
-	              json_equal(json_object_get(a, "verdict"),
-	                         json_object_get(p, "verdict")));
-}
-
 /* "artifact blocked: sha256:1a2b3c4d5e6f (deployed: sha256:...)". */
 static int put_artifact_subject(tg_buf *b, const json_t *doc)
 {
@@ -146,7 +133,8 @@ static void short_id(char out[24], const json_t *doc)
 /* The subject when no unit changed: drift, violations or nothing. */
 static int put_other_subject(tg_buf *b,
                              bool drift_changed,
-                             const json_t *prev,
+                             const tg_statusprev *prev,
+                             const tg_statusprev *cur,
                              const json_t *doc,
                              const char *commit)
 {
@@ -155,13 +143,12 @@ static int put_other_subject(tg_buf *b,
 		                         commit);
 	if (drift_changed)
 		return tg_buf_printf(b, "drift: none at %s", commit);
-	if (!json_equal(json_object_get(prev, "violations"),
-	                json_object_get(doc, "violations")))
+	if (!tg_statusprev_plain_equal(prev, cur, TG_STATUSPREV_VIOLATIONS))
 		return tg_buf_printf(
 		        b, "violations: %zu at %s",
 		        json_array_size(json_object_get(doc, "violations")),
 		        commit);
-	if (artifact_changed(prev, doc))
+	if (tg_statusprev_artifact_changed(prev, cur))
 		return put_artifact_subject(b, doc);
 	return tg_buf_printf(b, "status: %s (no unit changed)", commit);
 }
@@ -169,13 +156,14 @@ static int put_other_subject(tg_buf *b,
 static int put_subject(tg_buf *b,
                        const tg_statusdoc_unit *r,
                        size_t n,
-                       const json_t *prev,
+                       const tg_statusprev *prev,
+                       const tg_statusprev *cur,
                        const json_t *doc)
 {
 	char commit[24];
 	size_t i = 0, j, groups = 0;
-	bool drift_changed = !json_equal(json_object_get(prev, "drift"),
-	                                 json_object_get(doc, "drift"));
+	bool drift_changed =
+	        !tg_statusprev_plain_equal(prev, cur, TG_STATUSPREV_DRIFT);
 	int error;
 
 	short_id(commit, doc);
@@ -198,7 +186,7 @@ static int put_subject(tg_buf *b,
 	}
 	if (groups)
 		return 0;
-	return put_other_subject(b, drift_changed, prev, doc, commit);
+	return put_other_subject(b, drift_changed, prev, cur, doc, commit);
 }
 
 static int put_image_name(tg_buf *b, const json_t *img)
@@ -557,15 +545,18 @@ put_trailers(tg_buf *b, const tg_statusdoc_unit *r, size_t n, const json_t *doc)
 	return 0;
 }
 
-int tg_status_message(char **out, const json_t *prev, const json_t *doc)
+int tg_statusdoc_message(char **out,
+                         const tg_statusprev *prev,
+                         const tg_statusprev *cur,
+                         const json_t *doc)
 {
 	tg_buf b;
 	size_t n;
-	tg_statusdoc_unit *r = tg_statusdoc_units(&n, prev, doc);
+	tg_statusdoc_unit *r = tg_statusdoc_units(&n, prev, cur, doc);
 	int error;
 
 	tg_buf_init(&b, TG_STATUS_TEXT_MAX);
-	if ((error = put_subject(&b, r, n, prev, doc)) >= 0 &&
+	if ((error = put_subject(&b, r, n, prev, cur, doc)) >= 0 &&
 	    (error = tg_buf_puts(&b, "\n\n")) >= 0 &&
 	    (error = put_body_artifact(&b, doc)) >= 0 &&
 	    (error = tg_statusdoc_put_source_body(&b, doc)) >= 0 &&
@@ -580,4 +571,14 @@ int tg_status_message(char **out, const json_t *prev, const json_t *doc)
 		error = put_trailers(&b, r, n, doc);
 	free(r);
 	return tg_statusdoc_finish(out, &b, error, "status commit message");
+}
+
+int tg_status_message(char **out, const json_t *prev, const json_t *doc)
+{
+	tg_statusprev *p = tg_statusprev_of(prev), *c = tg_statusprev_of(doc);
+	int error = tg_statusdoc_message(out, p, c, doc);
+
+	tg_statusprev_free(p);
+	tg_statusprev_free(c);
+	return error;
 }

@@ -187,6 +187,18 @@ TG_WUR int tg_gitrepo_blob_write(git_oid *out,
                                  size_t len,
                                  const char *what);
 
+/* Store a blob written piece by piece: fill(ctx, put, wctx) calls
+ * put(piece, len, wctx) (0, or -1 to stop) for each piece in order and
+ * returns 0 or an error; the content is never held whole in memory. */
+typedef int (*tg_gitrepo_put_fn)(const char *piece, size_t len, void *wctx);
+TG_WUR int tg_gitrepo_blob_write_from(git_oid *out,
+                                      tg_gitrepo *r,
+                                      int (*fill)(void *ctx,
+                                                  tg_gitrepo_put_fn put,
+                                                  void *wctx),
+                                      void *ctx,
+                                      const char *what);
+
 /* Write a commit of tree with parent (NULL: a root commit); no ref
  * moves. A failure names what. */
 TG_WUR int tg_gitrepo_commit_write(git_oid *out,

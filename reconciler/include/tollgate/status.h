@@ -62,6 +62,11 @@ typedef struct tg_status_opts {
 	 * tg_source_fetch_with): the first attempt uses them as they are; a
 	 * refused push fetches again. */
 	bool tips_fetched;
+	/* The status digests file (stateDir/status-digests), NULL for none:
+	 * the digests of the status last committed, so that an unchanged
+	 * tip's status.json need not be read back (reconciler/report/
+	 * statusprev_file.c). */
+	const char *digests_path;
 	/* Test seam, NULL in production: called before each push attempt
 	 * (0, 1, ...) so a test can move the remote in between. */
 	void (*before_push)(void *ctx, int attempt);
