@@ -448,7 +448,8 @@ static int next_segment(tg_buf *seg, const char **p)
 	return error < 0 ? error : 1;
 }
 
-/* Whether fieldsV1 (fields) covers pointer in live. */
+/* Whether fieldsV1 (fields) covers pointer in live: its entries reach
+ * the end of pointer, or a leaf on the way. */
 static int owns(json_t *fields, json_t *live, const char *pointer)
 {
 	const char *p = pointer;
@@ -477,6 +478,10 @@ static int owns(json_t *fields, json_t *live, const char *pointer)
 			free(f);
 		}
 		ok = fields != NULL;
+		/* A leaf ({}) is a value owned whole, as an atomic struct or
+		 * list is: it covers everything below it. */
+		if (ok && json_object_size(fields) == 0)
+			break;
 	}
 	tg_buf_free(&seg);
 	return ok;

@@ -5,7 +5,7 @@
  *
  * The file (stateDir/drift-memo) is text, one object a line:
  *
- *   tollgate drift memo 1
+ *   tollgate drift memo 2
  *   <key> TAB <uid> TAB <resourceVersion> TAB <desired sha256 hex>
  *         TAB <health code> TAB <unix time of the compare>
  *   ...
@@ -26,7 +26,10 @@
 #include "tollgate/log.h"
 #include "tollgate/util.h"
 
-#define MEMO_HEADER "tollgate drift memo 1\n"
+/* The number changes with the compare's rules (2: a managedFields leaf
+ * covers what is below it), so that objects remembered as clean under
+ * older rules are compared again after an upgrade. */
+#define MEMO_HEADER "tollgate drift memo 2\n"
 #define MEMO_END "end "
 
 typedef struct memo_entry {

@@ -19,7 +19,7 @@
 #include "tollgate/error.h"
 #include "tollgate/util.h"
 
-#define HEADER "tollgate drift memo 1\n"
+#define HEADER "tollgate drift memo 2\n"
 
 static char dir[64], in_path[96], out1[96], out2[96];
 

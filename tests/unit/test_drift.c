@@ -223,7 +223,9 @@ static void test_drift_field_added_to_atomic_list_item(void **state)
 	(void)state;
 	tg_drift_compare(&drift, desired, live, "tollgate");
 	assert_int_equal(json_array_size(drift), 1);
-	d = drift_at(drift, "/spec/ingress");
+	/* Found at the peer list inside the item the other writer owns
+	 * whole. */
+	d = drift_at(drift, "/spec/ingress/0/from");
 	assert_non_null(d);
 	assert_string_equal(json_string_value(json_array_get(
 	                            json_object_get(d, "managers"), 0)),
@@ -290,6 +292,53 @@ static void test_drift_shared_list_item_is_not_drift(void **state)
 	json_decref(desired);
 	json_decref(live);
 	free(live_svc);
+}
+
+/* A field of a list item that another writer set as a whole (an atomic
+ * labelSelector: its managedFields entry is the leaf {}) covers what it
+ * holds: a selector widened by kubectl edit is drift. */
+static void test_drift_atomic_field_in_list_item_is_drift(void **state)
+{
+	const char *item = "\"k:{\\\"topologyKey\\\":\\\"zone\\\","
+	                   "\\\"whenUnsatisfiable\\\":\\\"DoNotSchedule\\\"}\"";
+	json_t *desired =
+	        load("{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+	             "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"},"
+	             "\"spec\":{\"topologySpreadConstraints\":[{\"maxSkew\":1,"
+	             "\"topologyKey\":\"zone\",\"whenUnsatisfiable\":"
+	             "\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":"
+	             "{\"app\":\"web\"}}}]}}");
+	char *live_text = tg_aprintf(
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+	        "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\","
+	        "\"managedFields\":["
+	        "{\"manager\":\"tollgate\",\"operation\":\"Apply\","
+	        "\"fieldsV1\":{\"f:spec\":{\"f:topologySpreadConstraints\":"
+	        "{%s:{\".\":{},\"f:maxSkew\":{},\"f:topologyKey\":{},"
+	        "\"f:whenUnsatisfiable\":{}}}}}},"
+	        "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\","
+	        "\"fieldsV1\":{\"f:spec\":{\"f:topologySpreadConstraints\":"
+	        "{%s:{\"f:labelSelector\":{}}}}}}]},"
+	        "\"spec\":{\"topologySpreadConstraints\":[{\"maxSkew\":1,"
+	        "\"topologyKey\":\"zone\",\"whenUnsatisfiable\":"
+	        "\"DoNotSchedule\",\"labelSelector\":{\"matchLabels\":"
+	        "{\"app\":\"web\"},\"matchExpressions\":[{\"key\":\"tier\","
+	        "\"operator\":\"Exists\"}]}}]}}",
+	        item, item);
+	json_t *live = load(live_text), *drift, *d;
+
+	(void)state;
+	tg_drift_compare(&drift, desired, live, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	d = drift_at(drift, "/spec/topologySpreadConstraints");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(d, "managers"), 0)),
+	                    "kubectl-edit");
+	json_decref(drift);
+	json_decref(desired);
+	json_decref(live);
+	free(live_text);
 }
 
 static void test_drift_secret_reports_keys_never_values(void **state)
@@ -373,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_drift_secret_reports_keys_never_values),
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
 		cmocka_unit_test(test_drift_shared_list_item_is_not_drift),
+		cmocka_unit_test(test_drift_atomic_field_in_list_item_is_drift),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
