@@ -122,8 +122,13 @@ static void unit_hash(unit *u)
 	for (i = 0; i < u->n && error == 0; i++) {
 		const obj *o = &u->objs[i];
 
-		if ((error = tg_buf_append(&b, o->text ? o->text : "",
-		                           o->text_len)) == 0)
+		/* Not serialised: no hash could tell it from another. */
+		if (!o->text)
+			error = tg_error_set(TG_EINVALID,
+			                     "object %zu of the unit cannot be "
+			                     "serialised as JSON",
+			                     i + 1);
+		else if ((error = tg_buf_append(&b, o->text, o->text_len)) == 0)
 			error = tg_buf_puts(&b, "\n");
 	}
 	if (error < 0)

@@ -29,7 +29,7 @@ void apply_obj_init(obj *o, json_t *tree)
 	        json_string_value(json_object_get(meta, "namespace")));
 	/* Sorted keys: the same object gives the same text, which the
 	 * unit's content hash is made of. NULL (cannot be serialised): the
-	 * tree stays loaded, and the unit's hash tells it apart. */
+	 * tree stays loaded, and the unit fails (see unit_hash). */
 	o->text = json_dumps(tree, JSON_COMPACT | JSON_SORT_KEYS);
 	o->text_len = o->text ? strlen(o->text) : 0;
 }
