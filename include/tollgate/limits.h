@@ -453,6 +453,13 @@
 #define TG_DRIFT_MEMO_MAX_FIELD 1024
 #define TG_DRIFT_MEMO_MAX_AGE_S 3600
 
+/* The manifest parse cache (stateDir/manifest-cache,
+ * reconciler/manifests/cache.c): the file is read whole, and is about
+ * the size of the deploy tree's objects written as compact JSON (4 MiB
+ * at 10,000 small objects); past this it is not read (every file is
+ * parsed) and not written. */
+#define TG_MAX_MANIFEST_CACHE_BYTES (256u * 1024 * 1024)
+
 /* Logging ------------------------------------------------------------------ */
 
 /* Bytes of OpenSSL's text for one error added to a detail

@@ -100,6 +100,24 @@ static int builtin_scope(bool *namespaced, const char *group, const char *kind)
 	return TG_ENOTFOUND;
 }
 
+/* Whether the CRD o defines group/kind; *namespaced from its scope. */
+static bool crd_defines(bool *namespaced,
+                        const tg_manifest_object *o,
+                        const char *group,
+                        const char *kind)
+{
+	json_t *spec = json_object_get(tg_manifest_object_json(o), "spec");
+	const char *g = json_string_value(json_object_get(spec, "group"));
+	const char *k = json_string_value(
+	        json_object_get(json_object_get(spec, "names"), "kind"));
+	const char *sc = json_string_value(json_object_get(spec, "scope"));
+
+	if (!g || !k || !sc || strcmp(g, group) || strcmp(k, kind))
+		return false;
+	*namespaced = strcmp(sc, "Cluster") != 0;
+	return true;
+}
+
 /* A CRD of the set that defines group/kind: its spec.scope. */
 static int crd_scope(bool *namespaced,
                      const tg_manifest_set *set,
@@ -112,22 +130,17 @@ static int crd_scope(bool *namespaced,
 		const tg_manifest_unit *un = tg_manifest_set_unit(set, u);
 
 		for (i = 0; i < tg_manifest_unit_object_count(un); i++) {
-			json_t *spec = json_object_get(
-			        tg_manifest_object_json(
-			                tg_manifest_unit_object(un, i)),
-			        "spec");
-			const char *g = json_string_value(
-			        json_object_get(spec, "group"));
-			const char *k = json_string_value(json_object_get(
-			        json_object_get(spec, "names"), "kind"));
-			const char *sc = json_string_value(
-			        json_object_get(spec, "scope"));
+			const tg_manifest_object *o =
+			        tg_manifest_unit_object(un, i);
 
-			if (!g || !k || !sc || strcmp(g, group) ||
-			    strcmp(k, kind))
+			/* only a CRD defines a kind (and only its tree is
+			 * read: the others may be parked as text) */
+			if (strcmp(tg_manifest_object_group(o), CRD_GROUP) ||
+			    strcmp(tg_manifest_object_kind(o),
+			           "CustomResourceDefinition"))
 				continue;
-			*namespaced = strcmp(sc, "Cluster") != 0;
-			return 0;
+			if (crd_defines(namespaced, o, group, kind))
+				return 0;
 		}
 	}
 	return TG_ENOTFOUND;

@@ -29,6 +29,7 @@
 #define TG_VERDICT_CACHE_FILE "verdict-cache.json"
 #define TG_DRIFT_MEMO_FILE "drift-memo"
 #define TG_STATUS_DIGESTS_FILE "status-digests"
+#define TG_MANIFEST_CACHE_FILE "manifest-cache"
 
 void tg_agent_free(tg_agent *a)
 {
@@ -53,6 +54,7 @@ void tg_agent_free(tg_agent *a)
 	free(a->cache_path);
 	free(a->drift_memo_path);
 	free(a->status_digests_path);
+	free(a->manifest_cache_path);
 	free(a);
 }
 
@@ -150,6 +152,8 @@ int tg_agent_new(tg_agent **out,
 	a->drift_memo_path = tg_path_join(cfg->state_dir, TG_DRIFT_MEMO_FILE);
 	a->status_digests_path =
 	        tg_path_join(cfg->state_dir, TG_STATUS_DIGESTS_FILE);
+	a->manifest_cache_path =
+	        tg_path_join(cfg->state_dir, TG_MANIFEST_CACHE_FILE);
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
@@ -206,8 +210,40 @@ static int render_units(tg_manifest_set *set, tg_agent *a, const char *commit)
 	return error;
 }
 
-static int
-load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
+/* The tree's manifest files into set, each parsed unless the parse cache
+ * (stateDir/manifest-cache) holds what its bytes gave. */
+static int add_files(tg_manifest_set *set,
+                     tg_agent *a,
+                     const tg_source_tree *tree,
+                     bool plan)
+{
+	tg_manifest_cache *mc = tg_manifest_cache_load(a->manifest_cache_path);
+	size_t i;
+	int error = 0;
+
+	tg_manifest_set_use_cache(set, mc);
+	for (i = 0; i < tg_source_tree_count(tree) && error == 0; i++) {
+		const tg_source_file *f = tg_source_tree_get(tree, i);
+
+		if (tg_manifest_path_wanted(f->path))
+			error = tg_manifest_set_add_file(set, f->path, f->data,
+			                                 f->len);
+	}
+	tg_manifest_set_use_cache(set, NULL);
+	a->files_cached = tg_manifest_cache_hits(mc);
+	a->files_parsed = tg_manifest_cache_misses(mc);
+	/* tollgate plan writes nothing, not even its cache */
+	if (error == 0 && !plan && tg_manifest_cache_save(mc) < 0)
+		tg_log(TG_LOG_WARN, "manifest cache not saved", "error",
+		       tg_error_last(), NULL);
+	tg_manifest_cache_free(mc);
+	return error;
+}
+
+static int load_manifests(tg_manifest_set **out,
+                          tg_agent *a,
+                          const tg_source_tree *tree,
+                          bool plan)
 {
 	const tg_config *cfg = a->cfg;
 	tg_manifest_image_path *ip = NULL;
@@ -239,16 +275,10 @@ load_manifests(tg_manifest_set **out, tg_agent *a, const tg_source_tree *tree)
 		*out = NULL;
 		return error;
 	}
-	for (i = 0; i < tg_source_tree_count(tree); i++) {
-		const tg_source_file *f = tg_source_tree_get(tree, i);
-		if (!tg_manifest_path_wanted(f->path))
-			continue;
-		if ((error = tg_manifest_set_add_file(*out, f->path, f->data,
-		                                      f->len)) < 0) {
-			tg_manifest_set_free(*out);
-			*out = NULL;
-			return error;
-		}
+	if ((error = add_files(*out, a, tree, plan)) < 0) {
+		tg_manifest_set_free(*out);
+		*out = NULL;
+		return error;
 	}
 	/* Files the source refused (too big, a submodule, a symlink out of
 	 * source.path) fail their own unit. */
@@ -521,10 +551,13 @@ typedef struct cycle_times {
 } cycle_times;
 
 /* One log line per cycle with what it did and where the time went. */
-static void
-log_cycle(const tg_cycle_result *r, const cycle_times *t, size_t images)
+static void log_cycle(const tg_cycle_result *r,
+                      const cycle_times *t,
+                      const tg_agent *a,
+                      size_t images)
 {
 	char f[24], l[24], v[24], ap[24], st[24], total[24], n[24], u[24];
+	char fc[24], fp[24];
 	double end = tg_monotonic();
 
 	snprintf(f, sizeof(f), "%.3f", t->fetch - t->start);
@@ -535,9 +568,13 @@ log_cycle(const tg_cycle_result *r, const cycle_times *t, size_t images)
 	snprintf(total, sizeof(total), "%.3f", end - t->start);
 	snprintf(n, sizeof(n), "%zu", images);
 	snprintf(u, sizeof(u), "%d", r->units);
+	/* files whose parse came from stateDir/manifest-cache */
+	snprintf(fc, sizeof(fc), "%zu", a->files_cached);
+	snprintf(fp, sizeof(fp), "%zu", a->files_parsed);
 	tg_log(TG_LOG_INFO, "cycle done", "commit", r->commit, "units", u,
 	       "images", n, "seconds", total, "fetch", f, "manifests", l,
-	       "verify", v, "apply", ap, "status", st, NULL);
+	       "verify", v, "apply", ap, "status", st, "filesCached", fc,
+	       "filesParsed", fp, NULL);
 }
 
 /* Fetch, check the commit (policy commits:), read the tree and load its
@@ -564,7 +601,7 @@ static int load_cycle(tg_manifest_set **set_out,
 		return 1; /* a refused artifact and none to stand in */
 	tg_strlcpy(r->commit, tg_source_tree_commit(*tree_out),
 	           sizeof(r->commit));
-	if ((error = load_manifests(set_out, a, *tree_out)) < 0)
+	if ((error = load_manifests(set_out, a, *tree_out, plan)) < 0)
 		return error;
 	/* Parsed: the files' bytes are not read again. */
 	tg_source_tree_free(*tree_out);
@@ -721,7 +758,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 	report = merge_report(&ap, doc, r, plan);
 	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
 		goto out;
-	log_cycle(r, &t, vs.n);
+	log_cycle(r, &t, a, vs.n);
 report:
 	if (error == 0 && report_out) {
 		*report_out = doc;

@@ -51,6 +51,9 @@ struct tg_agent {
 	char *cache_path;
 	char *drift_memo_path;     /* stateDir/drift-memo */
 	char *status_digests_path; /* stateDir/status-digests */
+	char *manifest_cache_path; /* stateDir/manifest-cache */
+	/* manifest files of the last load: from the cache, parsed */
+	size_t files_cached, files_parsed;
 	/* tollgate run: re-verification bypasses the verdict cache. */
 	tg_verifier *reverifier;
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for

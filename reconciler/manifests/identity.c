@@ -87,8 +87,8 @@ static const char *effective_namespace(const tg_manifest_set *set,
 static bool note_cluster_crd(tg_manifest_set *set,
                              const tg_manifest_object *obj)
 {
-	json_t *spec = json_object_get(obj->json, "spec");
 	const char *group, *kind, *scope;
+	json_t *spec;
 	char *key;
 
 	bool added = false;
@@ -96,6 +96,9 @@ static bool note_cluster_crd(tg_manifest_set *set,
 	if (strcmp(obj->group, "apiextensions.k8s.io") != 0 ||
 	    strcmp(obj->kind, "CustomResourceDefinition") != 0)
 		return false;
+	/* loaded when the object came from the cache */
+	spec = json_object_get(
+	        tg_manifest_object_load((tg_manifest_object *)obj), "spec");
 	group = json_string_value(json_object_get(spec, "group"));
 	kind = json_string_value(
 	        json_object_get(json_object_get(spec, "names"), "kind"));
@@ -180,7 +183,8 @@ static bool same_namespaced_key(const tg_manifest_object *a,
  */
 static void rekey_kind(tg_manifest_set *set, const tg_manifest_object *crd)
 {
-	json_t *spec = json_object_get(crd->json, "spec");
+	json_t *spec = json_object_get(
+	        tg_manifest_object_load((tg_manifest_object *)crd), "spec");
 	const char *group = json_string_value(json_object_get(spec, "group"));
 	const char *kind = json_string_value(
 	        json_object_get(json_object_get(spec, "names"), "kind"));
@@ -203,9 +207,12 @@ static void rekey_kind(tg_manifest_set *set, const tg_manifest_object *crd)
 /* Record obj under its identity; on a duplicate, an error in both units. */
 void tg_manifest_object_register(file_ctx *ctx, tg_manifest_object *obj)
 {
+	/* a duplicate is the set's problem, not the file's (cache.c) */
+	ctx->set->registering = true;
 	put_identity(ctx->set, obj,
 	             identity_key(obj, effective_namespace(ctx->set, obj)),
 	             NULL);
 	if (note_cluster_crd(ctx->set, obj))
 		rekey_kind(ctx->set, obj);
+	ctx->set->registering = false;
 }

@@ -309,7 +309,8 @@ static void add_pod_spec(file_ctx *ctx,
 	 * and so do its errors */
 	if (tg_manifest_strmap_get(&obj->pod_specs, pointer))
 		return;
-	tg_manifest_strmap_put(&obj->pod_specs, pointer, spec);
+	/* the value is only a mark: the tree it is in may be dropped */
+	tg_manifest_strmap_put(&obj->pod_specs, pointer, obj);
 	ptrvec_push(&obj->pod_spec_ptrs, tg_strdup(pointer));
 	ptrvec_push(&obj->pod_spec_vals, spec);
 	add_container_list(ctx, obj, spec, pointer, "containers");
@@ -564,6 +565,25 @@ out:
 	return *last ? v : NULL;
 }
 
+json_t *tg_manifest_pointer_get(json_t *root, const char *pointer)
+{
+	image_path ip;
+	json_t *v = root;
+	size_t i;
+
+	memset(&ip, 0, sizeof(ip));
+	if (!*pointer)
+		return root; /* the whole object is the pod spec */
+	if (parse_pointer(&ip, pointer) < 0) {
+		tg_error_clear();
+		v = NULL;
+	}
+	for (i = 0; v && i < ip.nsegs; i++)
+		v = pointer_child(v, ip.segs[i]);
+	image_path_clear(&ip);
+	return v;
+}
+
 int tg_manifest_object_set_image(tg_manifest_object *obj,
                                  const char *pointer,
                                  const char *ref)
@@ -583,7 +603,7 @@ int tg_manifest_object_set_image(tg_manifest_object *obj,
 	if ((error = tg_imageref_parse(&parsed, ref)) < 0)
 		return error;
 	tg_imageref_free(parsed);
-	parent = pointer_parent(obj->json, pointer, &last);
+	parent = pointer_parent(tg_manifest_object_load(obj), pointer, &last);
 	if (json_is_object(parent))
 		error = json_object_set_new(parent, last, json_string(ref));
 	else if (json_is_array(parent) &&

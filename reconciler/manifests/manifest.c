@@ -36,59 +36,18 @@ int tg_manifest_set_new(tg_manifest_set **out, const tg_manifest_options *opts)
 /* Freeing -------------------------------------------------------------------
  */
 
-static void object_free(tg_manifest_object *obj)
-{
-	size_t i;
-
-	for (i = 0; i < obj->images.n; i++) {
-		tg_manifest_image *img = obj->images.v[i];
-
-		free(img->pointer);
-		free(img->written);
-		tg_imageref_free(img->ref);
-		free(img);
-	}
-	free(obj->images.v);
-	tg_manifest_strmap_free(&obj->image_at);
-	tg_manifest_strmap_free(&obj->pod_specs);
-	for (i = 0; i < obj->pod_spec_ptrs.n; i++)
-		free(obj->pod_spec_ptrs.v[i]);
-	free(obj->pod_spec_ptrs.v);
-	free(obj->pod_spec_vals.v);
-	json_decref(obj->json);
-	free(obj->file);
-	free(obj->group);
-	free(obj);
-}
-
 static void unit_free(tg_manifest_unit *unit)
 {
 	size_t i;
 
 	for (i = 0; i < unit->objects.n; i++)
-		object_free(unit->objects.v[i]);
+		tg_manifest_object_destroy(unit->objects.v[i]);
 	free(unit->objects.v);
 	free(unit->images.v);
 	free(unit->errors.v);
 	free(unit->name);
 	free(unit);
 }
-
-void tg_manifest_unit_drop_trees(tg_manifest_unit *unit)
-{
-	size_t i;
-
-	for (i = 0; i < unit->objects.n; i++) {
-		tg_manifest_object *obj = unit->objects.v[i];
-
-		/* what was borrowed from the tree goes with it */
-		obj->api_version = obj->kind = obj->ns = obj->name = NULL;
-		obj->pod_spec_vals.n = 0;
-		json_decref(obj->json);
-		obj->json = NULL;
-	}
-}
-
 void tg_manifest_set_free(tg_manifest_set *set)
 {
 	size_t i;
@@ -184,6 +143,8 @@ void tg_manifest_unit_errorf(tg_manifest_set *set,
 		tg_discard(tg_buf_puts(&b, "... (message cut)"));
 	va_end(ap);
 	msg = tg_buf_detach(NULL, &b);
+	if (!set->registering)
+		set->parse_errors++;
 	ptrvec_push(&set->errors, msg);
 	ptrvec_push(&unit->errors, msg);
 }
@@ -239,144 +200,34 @@ bool tg_manifest_path_wanted(const char *path)
 	return true;
 }
 
-/* Object identity and validation
- * ------------------------------------------------ */
-
-char *tg_manifest_object_describe(const tg_manifest_object *obj)
-{
-	if (obj->ns[0])
-		return tg_aprintf("%s %s/%s", obj->kind, obj->ns, obj->name);
-	return tg_aprintf("%s %s", obj->kind, obj->name);
-}
-
-/*
- * A name or namespace goes into an API URL path: the API server refuses
- * "." and "..", and '/' or '%' would change the path; control characters
- * would garble messages and logs.
- */
-static const char *path_segment_problem(const char *s)
-{
-	const unsigned char *p;
-
-	if (!*s)
-		return "is empty";
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return "may not be \".\" or \"..\"";
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '/' || *p == '%')
-			return "may not contain '/' or '%'";
-		if (*p < 0x20 || *p == 0x7f)
-			return "may not contain control characters";
-	}
-	return NULL;
-}
-
-/* A required non-empty string member; NULL with *why set otherwise. */
-static const char *member_string(json_t *o, const char *key, const char **why)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!v) {
-		*why = "is missing";
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		*why = "is not a string";
-		return NULL;
-	}
-	if (!json_string_value(v)[0]) {
-		*why = "is empty";
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-/* Group of apiVersion: "apps/v1" -> "apps", "v1" -> "". NULL when it has
- * more than one '/' or an empty part. */
-static char *api_group(const char *api_version)
-{
-	const char *slash = strchr(api_version, '/');
-
-	if (!slash)
-		return tg_strdup("");
-	if (slash == api_version || !slash[1] || strchr(slash + 1, '/'))
-		return NULL;
-	return tg_strndup(api_version, (size_t)(slash - api_version));
-}
-
-/* Fill the identity fields of obj from its JSON; the message on failure
- * says which field is wrong. */
-static int
-object_identity(tg_manifest_object *obj, const char **field, const char **why)
-{
-	json_t *meta, *ns;
-
-	*field = "apiVersion";
-	if (!(obj->api_version = member_string(obj->json, "apiVersion", why)))
-		return -1;
-	if (!(obj->group = api_group(obj->api_version))) {
-		*why = "is not \"group/version\" or \"version\"";
-		return -1;
-	}
-	*field = "kind";
-	if (!(obj->kind = member_string(obj->json, "kind", why)))
-		return -1;
-	*field = "metadata";
-	meta = json_object_get(obj->json, "metadata");
-	*why = meta ? "is not a mapping" : "is missing";
-	if (!json_is_object(meta))
-		return -1;
-	*field = "metadata.name";
-	if (!(obj->name = member_string(meta, "name", why))) {
-		/* Server-side apply needs a name; say why generateName
-		 * (fine with kubectl create) cannot work. */
-		if (json_object_get(meta, "generateName"))
-			*why = "is missing (generateName cannot be used with "
-			       "apply: give the object a name)";
-		return -1;
-	}
-	if ((*why = path_segment_problem(obj->name)))
-		return -1;
-	*field = "metadata.namespace";
-	ns = json_object_get(meta, "namespace");
-	obj->ns = "";
-	if (!ns || json_is_null(ns))
-		return 0;
-	*why = "is not a string";
-	if (!json_is_string(ns))
-		return -1;
-	obj->ns = json_string_value(ns);
-	if (obj->ns[0] && (*why = path_segment_problem(obj->ns)))
-		return -1;
-	return 0;
-}
-
 /* Objects and files ----------------------------------------------------------
  */
 
-/* Add one object (a document or a list item) found at line. */
+/* Add one object (a document or a list item) found at line. Its tree is
+ * made from its text, walked for images and dropped: the text stays. */
 static void add_object(file_ctx *ctx, json_t *json, unsigned line)
 {
 	tg_manifest_object *obj = tg_calloc(1, sizeof(*obj));
-	const char *field = NULL, *why = NULL;
+	const char *field = "the object", *why = NULL;
 
 	obj->unit = ctx->unit;
 	obj->file = tg_strdup(ctx->path);
 	obj->line = line;
-	obj->json = json_incref(json);
-	if (object_identity(obj, &field, &why) < 0) {
+	if (tg_manifest_object_make_text(obj, json, &why) < 0 ||
+	    tg_manifest_object_check_identity(obj, &field, &why) < 0) {
 		char *loc = tg_manifest_loc(ctx->set, ctx->path, line);
 
 		tg_manifest_unit_errorf(ctx->set, ctx->unit, "%s: %s %s", loc,
 		                        field, why);
 		free(loc);
-		object_free(obj);
+		tg_manifest_object_destroy(obj);
 		return;
 	}
 	ptrvec_push(&ctx->unit->objects, obj);
 	ctx->set->nobjects++;
 	tg_manifest_object_register(ctx, obj);
 	tg_manifest_extract_images(ctx, obj);
+	tg_manifest_object_park(obj);
 }
 
 static bool is_list(json_t *doc)
@@ -546,13 +397,43 @@ static int admit_path(tg_manifest_set *set, const char *path)
 	return 0;
 }
 
+/* Parse data into ctx's unit (or take its objects from the cache). */
+static void add_parsed(file_ctx *ctx, const char *data, size_t len)
+{
+	tg_manifest_set *set = ctx->set;
+	unsigned char key[TG_SHA256_LEN];
+	size_t errors = set->parse_errors, first = ctx->unit->objects.n;
+	tg_yaml_docs *docs = NULL;
+	unsigned flags;
+
+	if (set->cache) {
+		tg_manifest_cache_key(key, set->cache, ctx->path, data, len);
+		if (tg_manifest_cache_restore(ctx, key))
+			return;
+	}
+	/* Lines of list items need positions, which cost memory: only a file
+	 * whose text says "List" pays for them up front (line_at() parses
+	 * again for a list spelled with escapes). */
+	flags = mentions_list(data, len) ? TG_YAML_POSITIONS : 0;
+	if (tg_yaml_parse(&docs, ctx->display, data, len, flags) < 0) {
+		tg_manifest_unit_errorf(set, ctx->unit, "%s", tg_error_last());
+	} else {
+		ctx->docs_pos = flags ? docs : NULL;
+		tg_manifest_add_docs(ctx, docs);
+	}
+	tg_yaml_docs_free(docs);
+	if (ctx->own_pos)
+		tg_yaml_docs_free(ctx->docs_pos);
+	/* only what parsed without a problem is kept */
+	if (set->cache && set->parse_errors == errors)
+		tg_manifest_cache_record(set->cache, key, ctx->unit, first);
+}
+
 int tg_manifest_set_add_file(tg_manifest_set *set,
                              const char *path,
                              const char *data,
                              size_t len)
 {
-	tg_yaml_docs *docs = NULL;
-	unsigned flags;
 	file_ctx ctx;
 	int r;
 
@@ -568,19 +449,7 @@ int tg_manifest_set_add_file(tg_manifest_set *set,
 	                          : tg_strdup(path);
 	ctx.data = data;
 	ctx.len = len;
-	/* Lines of list items need positions, which cost memory: only a file
-	 * whose text says "List" pays for them up front (line_at() parses
-	 * again for a list spelled with escapes). */
-	flags = mentions_list(data, len) ? TG_YAML_POSITIONS : 0;
-	if (tg_yaml_parse(&docs, ctx.display, data, len, flags) < 0) {
-		tg_manifest_unit_errorf(set, ctx.unit, "%s", tg_error_last());
-	} else {
-		ctx.docs_pos = flags ? docs : NULL;
-		tg_manifest_add_docs(&ctx, docs);
-	}
-	tg_yaml_docs_free(docs);
-	if (ctx.own_pos)
-		tg_yaml_docs_free(ctx.docs_pos);
+	add_parsed(&ctx, data, len);
 	free(ctx.display);
 	return 0;
 }
@@ -698,96 +567,4 @@ tg_manifest_image *tg_manifest_unit_image(const tg_manifest_unit *unit,
                                           size_t i)
 {
 	return i < unit->images.n ? unit->images.v[i] : NULL;
-}
-
-const tg_manifest_unit *tg_manifest_object_unit(const tg_manifest_object *obj)
-{
-	return obj->unit;
-}
-
-const char *tg_manifest_object_file(const tg_manifest_object *obj)
-{
-	return obj->file;
-}
-
-unsigned tg_manifest_object_line(const tg_manifest_object *obj)
-{
-	return obj->line;
-}
-
-const char *tg_manifest_object_api_version(const tg_manifest_object *obj)
-{
-	return obj->api_version;
-}
-
-const char *tg_manifest_object_group(const tg_manifest_object *obj)
-{
-	return obj->group;
-}
-
-const char *tg_manifest_object_kind(const tg_manifest_object *obj)
-{
-	return obj->kind;
-}
-
-const char *tg_manifest_object_namespace(const tg_manifest_object *obj)
-{
-	return obj->ns;
-}
-
-const char *tg_manifest_object_name(const tg_manifest_object *obj)
-{
-	return obj->name;
-}
-
-json_t *tg_manifest_object_json(const tg_manifest_object *obj)
-{
-	return obj->json;
-}
-
-size_t tg_manifest_object_pod_spec_count(const tg_manifest_object *obj)
-{
-	return obj->pod_spec_vals.n;
-}
-
-json_t *tg_manifest_object_pod_spec(const tg_manifest_object *obj,
-                                    size_t i,
-                                    const char **pointer)
-{
-	if (i >= obj->pod_spec_vals.n)
-		return NULL;
-	if (pointer)
-		*pointer = obj->pod_spec_ptrs.v[i];
-	return obj->pod_spec_vals.v[i];
-}
-
-size_t tg_manifest_object_image_count(const tg_manifest_object *obj)
-{
-	return obj->images.n;
-}
-
-tg_manifest_image *tg_manifest_object_image(const tg_manifest_object *obj,
-                                            size_t i)
-{
-	return i < obj->images.n ? obj->images.v[i] : NULL;
-}
-
-const tg_manifest_object *tg_manifest_image_object(const tg_manifest_image *img)
-{
-	return img->obj;
-}
-
-const char *tg_manifest_image_pointer(const tg_manifest_image *img)
-{
-	return img->pointer;
-}
-
-const char *tg_manifest_image_written(const tg_manifest_image *img)
-{
-	return img->written;
-}
-
-const tg_imageref *tg_manifest_image_ref(const tg_manifest_image *img)
-{
-	return img->ref;
 }

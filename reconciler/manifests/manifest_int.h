@@ -42,19 +42,25 @@ struct tg_manifest_image {
 	tg_imageref *ref;
 };
 
+/*
+ * An object. text is what every stage reads: json is the tree parsed from
+ * it while a stage needs one (tg_manifest_object_load), NULL between
+ * (object.c). The identity, images and pod spec pointers stay.
+ */
 struct tg_manifest_object {
 	tg_manifest_unit *unit;
 	char *file;
 	unsigned line;
+	char *text; /* compact JSON in the order written */
+	size_t text_len;
 	json_t *json;
-	/* borrowed from json */
-	const char *api_version, *kind, *ns, *name;
-	char *group;
+	char *api_version, *kind, *ns, *name, *group; /* ns "" when absent */
 	ptrvec images;
-	strmap image_at;  /* pointer -> image, so each is added once */
-	strmap pod_specs; /* pointers of the pod specs read, read once */
+	strmap image_at;      /* pointer -> image, so each is added once */
+	strmap pod_specs;     /* pointers of the pod specs read, read once */
 	ptrvec pod_spec_ptrs; /* the same pointers in the order found (owned) */
-	ptrvec pod_spec_vals; /* and the pod specs (borrowed from json) */
+	ptrvec pod_spec_vals; /* and the pod specs (borrowed from json, only
+	                         while it is loaded) */
 };
 
 struct tg_manifest_unit {
@@ -76,6 +82,11 @@ struct tg_manifest_set {
 	size_t npaths;
 	char *prefix;
 	size_t nfiles, nobjects;
+	/* errors recorded outside tg_manifest_object_register, counted to
+	 * tell whether a file parsed without any (cache.c) */
+	size_t parse_errors;
+	bool registering;
+	tg_manifest_cache *cache; /* borrowed, or NULL */
 };
 
 /* What the loader knows about the file being added. */
@@ -120,9 +131,8 @@ void tg_manifest_set_add_dir_error(tg_manifest_set *set,
 
 /* "<prefix>/<file>:<line>", or without ":<line>" when line is 0 (a
  * renderer's output); caller frees. */
-char *tg_manifest_loc(const tg_manifest_set *set,
-                      const char *file,
-                      unsigned line);
+char *
+tg_manifest_loc(const tg_manifest_set *set, const char *file, unsigned line);
 
 /* The unit called name (the first n bytes of s), created when new. */
 tg_manifest_unit *tg_manifest_unit_named(tg_manifest_set *set,
@@ -141,6 +151,37 @@ void tg_manifest_unit_errorf(tg_manifest_set *set,
                              tg_manifest_unit *unit,
                              const char *fmt,
                              ...) __attribute__((format(printf, 3, 4)));
+
+/* object.c: free obj and what it owns (NULL is fine). */
+void tg_manifest_object_destroy(tg_manifest_object *obj);
+
+/* object.c: obj's text from tree, and obj->json the tree parsed back from
+ * it (what every stage reads). -1 with *why when the tree has no JSON
+ * text that reads back. */
+int tg_manifest_object_make_text(tg_manifest_object *obj,
+                                 json_t *tree,
+                                 const char **why);
+
+/* object.c: check apiVersion, kind, metadata.name and
+ * metadata.namespace of obj->json and keep copies. -1 with *field and
+ * *why (static text) when one is wrong. */
+int tg_manifest_object_check_identity(tg_manifest_object *obj,
+                                      const char **field,
+                                      const char **why);
+
+/* object.c: "group" of "group/version", "" for "version"; NULL when
+ * malformed. Caller frees. */
+char *tg_manifest_api_group(const char *api_version);
+
+/* object.c: drop obj's tree (its text stays). */
+void tg_manifest_object_park(tg_manifest_object *obj);
+
+/* object.c: obj's tree, parsed from its text when parked (borrowed). */
+json_t *tg_manifest_object_load(tg_manifest_object *obj);
+
+/* images.c: the value at an RFC 6901 pointer written by this module, or
+ * NULL. */
+json_t *tg_manifest_pointer_get(json_t *root, const char *pointer);
 
 /* identity.c: record obj under its identity (namespace defaulted as
  * kubectl does); on a duplicate, an error in the units of both. */
@@ -183,5 +224,24 @@ bool tg_manifest_kind_is_known(const tg_manifest_set *set,
  * ending in Image, that is not an extracted image and parses as an image
  * reference is an error of its unit. */
 void tg_manifest_scan_image_fields(file_ctx *ctx, tg_manifest_object *obj);
+
+/* cache.c: the key of a file's parse (path relative to the root). */
+void tg_manifest_cache_key(unsigned char *key,
+                           const tg_manifest_cache *cache,
+                           const char *path,
+                           const char *data,
+                           size_t len);
+
+/* cache.c: add the objects the cache holds under key to ctx's unit, as
+ * parsing the file would (registered in the set). False (a miss, nothing
+ * added) when it holds none. */
+bool tg_manifest_cache_restore(file_ctx *ctx, const unsigned char *key);
+
+/* cache.c: record the objects unit got from index first on as the parse
+ * of the file under key. */
+void tg_manifest_cache_record(tg_manifest_cache *cache,
+                              const unsigned char *key,
+                              const tg_manifest_unit *unit,
+                              size_t first);
 
 #endif

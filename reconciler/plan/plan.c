@@ -254,20 +254,31 @@ static const char *admit_unit(json_t *entry,
 	return "blocked";
 }
 
-/* Pin one image to the digest verified for it, or TG_EUNTRUSTED. */
-static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
+/* The verified digest of img, or NULL (TG_EUNTRUSTED recorded). */
+static const char *verified_digest(const tg_manifest_image *img,
+                                   const tg_plan_verdicts *vs)
 {
 	const tg_verdict *v =
 	        tg_plan_verdict_for(vs, tg_manifest_image_written(img));
 	const char *digest = v ? tg_verdict_digest(v) : NULL;
+
+	if (!digest || !tg_digest_is_valid(digest)) {
+		tg_discard(tg_error_set(TG_EUNTRUSTED, "%s: no verified digest",
+		                        tg_manifest_image_written(img)));
+		return NULL;
+	}
+	return digest;
+}
+
+/* Pin one image to the digest verified for it, or TG_EUNTRUSTED. */
+static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
+{
+	const char *digest = verified_digest(img, vs);
 	char *pinned;
 	int error;
 
-	if (!digest || !tg_digest_is_valid(digest))
-		return tg_error_set(TG_EUNTRUSTED,
-		                    "%s: no verified "
-		                    "digest",
-		                    tg_manifest_image_written(img));
+	if (!digest)
+		return TG_EUNTRUSTED;
 	pinned = tg_imageref_pinned(tg_manifest_image_ref(img), digest);
 	error = tg_manifest_object_set_image(
 	        (tg_manifest_object *)tg_manifest_image_object(img),
@@ -276,10 +287,25 @@ static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
 	return error;
 }
 
+/* Whether every image of unit has a verified digest to be pinned to
+ * (TG_EUNTRUSTED recorded when not): the digest applied is the digest
+ * verified. */
+static bool unit_pinnable(const tg_manifest_unit *unit,
+                          const tg_plan_verdicts *vs)
+{
+	size_t i;
+
+	for (i = 0; i < tg_manifest_unit_image_count(unit); i++)
+		if (!verified_digest(tg_manifest_unit_image(unit, i), vs))
+			return false;
+	return true;
+}
+
 /*
  * Pin every image of an allowed unit to its verified digest and hand the
- * objects to apply. Returns -1 (unit blocked, message in entry) when an
- * image has no verified digest: the digest applied is the digest verified.
+ * objects to apply (their trees, parsed again from the objects' text).
+ * A negative code (unit blocked, message recorded) when an image cannot
+ * be pinned.
  */
 static int pin_unit(json_t ***objs_out,
                     size_t *n_out,
@@ -357,8 +383,9 @@ static bool unit_has_netpol(const tg_manifest_unit *unit)
 	return false;
 }
 
-/* Decide unit u into d, replacing what it held. */
-static void decide_into(tg_plan_decisions *d,
+/* Decide unit u into d, replacing what it held; the trees the checks
+ * read stay loaded. */
+static void decide_keep(tg_plan_decisions *d,
                         size_t u,
                         const tg_manifest_set *set,
                         const tg_plan_verdicts *vs,
@@ -369,6 +396,17 @@ static void decide_into(tg_plan_decisions *d,
 	d->verdicts[u] =
 	        tg_plan_decide_unit(d->entries[u], NULL, set,
 	                            tg_manifest_set_unit(set, u), vs, adm);
+}
+
+/* Decide unit u into d and drop its trees (parsed again to pin). */
+static void decide_into(tg_plan_decisions *d,
+                        size_t u,
+                        const tg_manifest_set *set,
+                        const tg_plan_verdicts *vs,
+                        const tg_plan_admission *adm)
+{
+	decide_keep(d, u, set, vs, adm);
+	tg_manifest_unit_drop_trees(tg_manifest_set_unit(set, u));
 }
 
 /* Add to skip the units decided not applied that it does not name yet.
@@ -418,19 +456,31 @@ static void settle_netpol(tg_plan_decisions *d,
 	json_decref(skip);
 }
 
+/* Whether one unit's decision can change another's: a NetworkPolicy
+ * required by the policy covers namespaces whatever unit holds it. */
+static bool decisions_settle(const tg_plan_admission *adm)
+{
+	return adm && adm->opts && adm->opts->netpol_cache &&
+	       policy_needs_netpol(adm->policy);
+}
+
+static void decisions_alloc(tg_plan_decisions *d, const tg_manifest_set *set)
+{
+	d->n = tg_manifest_set_unit_count(set);
+	d->entries = tg_calloc(d->n ? d->n : 1, sizeof(*d->entries));
+	d->verdicts = tg_calloc(d->n ? d->n : 1, sizeof(*d->verdicts));
+}
+
 void tg_plan_decide_all(tg_plan_decisions *d,
                         tg_cycle_result *r,
                         const tg_manifest_set *set,
                         const tg_plan_verdicts *vs,
                         const tg_plan_admission *adm)
 {
-	bool settle = adm && adm->opts && adm->opts->netpol_cache &&
-	              policy_needs_netpol(adm->policy);
+	bool settle = decisions_settle(adm);
 	size_t u;
 
-	d->n = tg_manifest_set_unit_count(set);
-	d->entries = tg_calloc(d->n ? d->n : 1, sizeof(*d->entries));
-	d->verdicts = tg_calloc(d->n ? d->n : 1, sizeof(*d->verdicts));
+	decisions_alloc(d, set);
 	if (settle) {
 		/* every valid unit's policies, until some are left out */
 		json_object_clear(adm->opts->netpol_cache);
@@ -456,13 +506,90 @@ void tg_plan_decisions_free(tg_plan_decisions *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* A unit decided "planned": added to the apply after every decision. */
-typedef struct planned {
-	tg_manifest_unit *unit;
-	const char *name;
-	json_t **objs;
-	size_t n;
-} planned;
+/* Pin the images of a unit decided "planned" and hand it to the apply,
+ * then drop its trees (the apply keeps its objects as text): one unit's
+ * trees at a time. */
+static void apply_unit(tg_apply *ap,
+                       json_t *entry,
+                       tg_cycle_result *r,
+                       tg_manifest_unit *unit,
+                       const tg_plan_verdicts *vs)
+{
+	const char *name = tg_manifest_unit_name(unit);
+	json_t **objs = NULL;
+	size_t n = 0;
+
+	if (pin_unit(&objs, &n, unit, vs) < 0) {
+		json_object_set_new(entry, "message",
+		                    json_string(tg_error_last()));
+		hold_unit(ap, entry, r, name, "blocked");
+	} else {
+		tg_apply_add_unit(ap, name, objs, n);
+	}
+	free(objs);
+	tg_manifest_unit_drop_trees(unit);
+}
+
+/* Unit u decided in d: its entry into units, held (not applied) or
+ * marked planned. True when planned. */
+static bool place_unit(tg_apply *ap,
+                       json_t *units,
+                       tg_cycle_result *r,
+                       tg_plan_decisions *d,
+                       size_t u,
+                       const tg_manifest_set *set,
+                       const tg_plan_verdicts *vs)
+{
+	tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+	const char *name = tg_manifest_unit_name(unit);
+	json_t *entry = d->entries[u];
+	const char *verdict = d->verdicts[u];
+
+	json_object_set(units, name, entry);
+	r->units++;
+	if (!verdict && !unit_pinnable(unit, vs)) {
+		json_object_set_new(entry, "message",
+		                    json_string(tg_error_last()));
+		verdict = "blocked";
+	}
+	if (verdict) {
+		hold_unit(ap, entry, r, name, verdict);
+		d->verdicts[u] = verdict;
+		return false;
+	}
+	json_object_set_new(entry, "verdict", json_string("planned"));
+	return true;
+}
+
+/*
+ * Without NetworkPolicy rules, no decision depends on another unit's, and
+ * each unit goes through in one pass: decided, pinned and handed to the
+ * apply on the trees its checks read, which are then dropped. Apply
+ * changes the trees it is given in place (labels, scope), and those of a
+ * later unit's checks are parsed from the objects' text, as in Git.
+ */
+static void plan_one_pass(tg_apply *ap,
+                          json_t *units,
+                          tg_cycle_result *r,
+                          tg_manifest_set *set,
+                          const tg_plan_verdicts *vs,
+                          const tg_plan_admission *adm)
+{
+	tg_plan_decisions d;
+	size_t u;
+
+	decisions_alloc(&d, set);
+	for (u = 0; u < d.n; u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+
+		decide_keep(&d, u, set, vs, adm);
+		count_violations(r, json_object_get(d.entries[u], "workloads"));
+		if (place_unit(ap, units, r, &d, u, set, vs))
+			apply_unit(ap, d.entries[u], r, unit, vs);
+		tg_manifest_unit_drop_trees(unit);
+	}
+	tg_plan_decisions_free(&d);
+}
 
 void tg_plan_units(tg_apply *ap,
                    json_t *doc,
@@ -473,41 +600,22 @@ void tg_plan_units(tg_apply *ap,
 {
 	json_t *units = json_object_get(doc, "units");
 	tg_plan_decisions d;
-	planned *p = tg_calloc(tg_manifest_set_unit_count(set) + 1, sizeof(*p));
-	size_t u, np = 0;
+	size_t u;
 
-	tg_plan_decide_all(&d, r, set, vs, adm);
-	for (u = 0; u < d.n; u++) {
-		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
-		const char *name = tg_manifest_unit_name(unit);
-		json_t *entry = d.entries[u], **objs = NULL;
-		const char *verdict = d.verdicts[u];
-		size_t n = 0;
-
-		json_object_set(units, name, entry);
-		r->units++;
-		if (!verdict && pin_unit(&objs, &n, unit, vs) < 0) {
-			json_object_set_new(entry, "message",
-			                    json_string(tg_error_last()));
-			verdict = "blocked";
-		}
-		if (verdict) {
-			hold_unit(ap, entry, r, name, verdict);
-			continue;
-		}
-		json_object_set_new(entry, "verdict", json_string("planned"));
-		p[np++] = (planned){ unit, name, objs, n };
+	if (!decisions_settle(adm)) {
+		plan_one_pass(ap, units, r, set, vs, adm);
+		return;
 	}
+	tg_plan_decide_all(&d, r, set, vs, adm);
+	for (u = 0; u < d.n; u++)
+		if (!place_unit(ap, units, r, &d, u, set, vs))
+			continue; /* held; the planned ones go below */
 	/* Apply changes the objects it is given in place (labels, scope):
 	 * only once every unit was decided on the objects as in Git. */
-	for (u = 0; u < np; u++) {
-		tg_apply_add_unit(ap, p[u].name, p[u].objs, p[u].n);
-		free(p[u].objs);
-		/* The apply keeps them as text: the trees go unit by unit,
-		 * before the next unit's decorated ones are made. */
-		tg_manifest_unit_drop_trees(p[u].unit);
-	}
-	free(p);
+	for (u = 0; u < d.n; u++)
+		if (!d.verdicts[u])
+			apply_unit(ap, d.entries[u], r,
+			           tg_manifest_set_unit(set, u), vs);
 	tg_plan_decisions_free(&d);
 }
 

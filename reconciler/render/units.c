@@ -75,6 +75,8 @@ add_result(tg_manifest_set *set, const char *name, const tg_render_job *job)
 		                                 what);
 		free(what);
 	}
+	/* the labels were read from the trees: the objects stay as text */
+	tg_manifest_unit_drop_trees(tg_manifest_set_unit_by_name(set, name));
 }
 
 /* The unit name (directory dir, taken): to render when a renderer

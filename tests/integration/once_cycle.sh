@@ -80,6 +80,11 @@ tt_eq "no-change once still exits 3 (payments still blocked)" 3 "$RC"
 tt_contains "shop is unchanged" "$OUT" "unit shop: unchanged"
 tt_eq "no new status commit when nothing changed" "$before" \
 	"$(git --git-dir="$TT_TMP/git/deploy.git" rev-parse tollgate/status)"
+# The parse cache (stateDir/manifest-cache, issue 20): unchanged files are
+# not parsed again.
+tt_contains "a no-change cycle parses no manifest file" "$OUT" \
+	"filesParsed=0"
+tt_contains "its 3 files come from the parse cache" "$OUT" "filesCached=3"
 
 # 3. A fix commit unblocks the unit.
 world_sign pay/api:2.0
@@ -97,6 +102,8 @@ tt_contains "payments deployment exists, pinned" \
 	"$(kc get deployment api -n pay -o jsonpath='{.spec.template.spec.containers[0].image}')" \
 	"@sha256:"
 tt_contains "status subject says applied" "$(status_log)" "applied: payments"
+tt_contains "the changed and the new file are parsed, not taken from the cache" \
+	"$OUT" "filesParsed=2"
 
 # 4. An object removed from Git is pruned; one marked prune: disabled stays.
 kc annotate configmap web-config -n shop tollgate.dev/prune=disabled >/dev/null
@@ -132,7 +139,13 @@ metadata: {name: web-secret, namespace: shop}
 stringData: {password: SUPER-SECRET-VALUE-42}
 YAML
 world_commit "drop extra"
+# a parse cache changed by hand (or torn) is dropped whole, with a warning
+printf 'X' | dd of="$W_STATE/manifest-cache" bs=1 seek=200 conv=notrunc \
+	2>/dev/null
 once
+tt_contains "a tampered parse cache is dropped with a warning" "$OUT" \
+	"manifest cache not used: malformed"
+tt_contains "then every file is parsed" "$OUT" "filesCached=0"
 tt_run X RC2 kc get configmap extra -n shop
 tt_eq "an object removed from Git is pruned" 1 "$RC2"
 

@@ -203,10 +203,11 @@ bool tg_manifest_unit_is_valid(const tg_manifest_unit *unit);
 size_t tg_manifest_unit_error_count(const tg_manifest_unit *unit);
 const char *tg_manifest_unit_error(const tg_manifest_unit *unit, size_t i);
 /*
- * Drop the parsed trees of the unit's objects now rather than with the
- * set (a caller that keeps one took a reference): once a unit is handed
- * to the apply, its trees are garbage. After it the unit's objects and
- * images must not be read; the set may still be freed.
+ * Drop the trees of the unit's objects (a caller that keeps one took a
+ * reference). Objects are kept as the compact JSON text their tree was
+ * parsed from; tg_manifest_object_json() parses it again when a stage
+ * needs the tree, so a stage that is done with a unit drops its trees
+ * and the set never holds every object as a tree at once.
  */
 void tg_manifest_unit_drop_trees(tg_manifest_unit *unit);
 /* Objects in file order (files in the order added). */
@@ -230,8 +231,10 @@ const char *tg_manifest_object_kind(const tg_manifest_object *obj);
 /* metadata.namespace as written, "" when absent. */
 const char *tg_manifest_object_namespace(const tg_manifest_object *obj);
 const char *tg_manifest_object_name(const tg_manifest_object *obj);
-/* The object itself (borrowed; change it only through the functions
- * here, or json_incref and copy). */
+/* The object itself (borrowed until tg_manifest_unit_drop_trees; change
+ * it only through the functions here, or json_incref and copy). Parsed
+ * from the object's text when its tree was dropped: every call sees the
+ * same object, the one the image walk read. */
 json_t *tg_manifest_object_json(const tg_manifest_object *obj);
 /*
  * The pod specs of the object, each once, in the order the image walk
@@ -266,5 +269,42 @@ const char *tg_manifest_image_pointer(const tg_manifest_image *img);
 const char *tg_manifest_image_written(const tg_manifest_image *img);
 /* Parsed and normalised (never NULL: invalid references are errors). */
 const tg_imageref *tg_manifest_image_ref(const tg_manifest_image *img);
+
+/*
+ * The parse cache (stateDir/manifest-cache, reconciler/manifests/cache.c):
+ * what parsing a manifest file gave (its objects' text, identity, lines,
+ * images and pod spec pointers), under a SHA-256 key over the file's
+ * bytes, its path, the image paths of the set's options, the cache's
+ * format and tollgate's version and build id. A file unchanged since the
+ * last cycle is then not parsed again; a changed byte is another key.
+ * Only a file that parsed without an error is kept. What is done across
+ * files (duplicate objects, CRD scopes) is done again for every file,
+ * and so is every later stage (their checks read the trees parsed back
+ * from the objects' text, as for a file parsed now).
+ *
+ * The file is written atomically and ends with the SHA-256 of its
+ * content; a torn, tampered or unknown file is dropped whole with a
+ * warning (every file is parsed). It is tollgate's own, as the rest of
+ * the state directory.
+ */
+typedef struct tg_manifest_cache tg_manifest_cache;
+
+/* Read the cache at path (missing: empty; unusable: a warning, empty).
+ * Always a cache. */
+tg_manifest_cache *tg_manifest_cache_load(const char *path);
+
+/* Files added to set from now on are looked up in cache (NULL: none) and
+ * recorded in it when parsed. The cache must outlive its use by the set. */
+void tg_manifest_set_use_cache(tg_manifest_set *set, tg_manifest_cache *cache);
+
+/* Write the entries used or added since the load (the others go) when
+ * that changes the file. 0, or the error of the write (TG_EIO). */
+TG_WUR int tg_manifest_cache_save(tg_manifest_cache *cache);
+
+/* Files found in the cache and files parsed (and recorded) since load. */
+size_t tg_manifest_cache_hits(const tg_manifest_cache *cache);
+size_t tg_manifest_cache_misses(const tg_manifest_cache *cache);
+
+void tg_manifest_cache_free(tg_manifest_cache *cache);
 
 #endif
