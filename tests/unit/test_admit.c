@@ -277,6 +277,18 @@ static void test_admit_unknown_kind_fails_closed(void **state)
 	        "spec: {group: rbac.authorization.k8s.io, scope: Namespaced, "
 	        "names: {kind: ClusterRoleBinding, plural: x}}\n---\n" CRB,
 	        "ClusterRoleBinding is not in clusterKinds");
+	/* only a CustomResourceDefinition defines a kind: a custom object
+	 * shaped like one (spec.group, spec.names.kind, spec.scope) does
+	 * not place the kind (issue 20: the others' trees are not read) */
+	expect_refused(NULL, "shop",
+	               "apiVersion: shop.example.com/v1\nkind: Gadget\n"
+	               "metadata: {name: g, namespace: shop}\n"
+	               "spec: {group: shop.example.com, scope: Namespaced, "
+	               "names: {kind: Widget}}\n---\n"
+	               "apiVersion: shop.example.com/v1\nkind: Widget\n"
+	               "metadata: {name: w, namespace: shop}\n",
+	               "cannot tell whether kind shop.example.com/Widget is "
+	               "namespaced");
 }
 
 /* tollgate's own ClusterRoles and ClusterRoleBindings (deploy's names by
