@@ -210,18 +210,20 @@ static int render_units(tg_manifest_set *set, tg_agent *a, const char *commit)
 	return error;
 }
 
-/* The tree's manifest files into set, each parsed unless the parse cache
- * (stateDir/manifest-cache) holds what its bytes gave. */
-static int add_files(tg_manifest_set *set,
-                     tg_agent *a,
-                     const tg_source_tree *tree,
-                     bool plan)
+/* The rendered units and then the tree's manifest files into set, each
+ * parsed unless the parse cache (stateDir/manifest-cache) holds what its
+ * bytes gave. */
+static int read_units(tg_manifest_set *set,
+                      tg_agent *a,
+                      const tg_source_tree *tree,
+                      bool plan)
 {
 	tg_manifest_cache *mc = tg_manifest_cache_load(a->manifest_cache_path);
 	size_t i;
-	int error = 0;
+	int error;
 
 	tg_manifest_set_use_cache(set, mc);
+	error = render_units(set, a, tg_source_tree_commit(tree));
 	for (i = 0; i < tg_source_tree_count(tree) && error == 0; i++) {
 		const tg_source_file *f = tg_source_tree_get(tree, i);
 
@@ -268,14 +270,9 @@ static int load_manifests(tg_manifest_set **out,
 	        cfg->source.path && *cfg->source.path ? cfg->source.path : NULL;
 	error = tg_manifest_set_new(out, &mo);
 	free(ip);
-	if (error == 0)
-		error = render_units(*out, a, tg_source_tree_commit(tree));
-	if (error < 0) {
-		tg_manifest_set_free(*out);
-		*out = NULL;
+	if (error < 0)
 		return error;
-	}
-	if ((error = add_files(*out, a, tree, plan)) < 0) {
+	if ((error = read_units(*out, a, tree, plan)) < 0) {
 		tg_manifest_set_free(*out);
 		*out = NULL;
 		return error;

@@ -342,15 +342,18 @@ void tg_manifest_set_use_cache(tg_manifest_set *set, tg_manifest_cache *cache)
 
 void tg_manifest_cache_key(unsigned char *key,
                            const tg_manifest_cache *c,
+                           bool rendered,
                            const char *path,
                            const char *data,
                            size_t len)
 {
-	unsigned char buf[3 * TG_SHA256_LEN];
+	unsigned char buf[3 * TG_SHA256_LEN + 1];
 
 	memcpy(buf, c->salt, TG_SHA256_LEN);
-	tg_sha256(buf + TG_SHA256_LEN, path, strlen(path));
-	tg_sha256(buf + 2 * TG_SHA256_LEN, data, len);
+	/* a renderer's output is parsed without lines: another kind */
+	buf[TG_SHA256_LEN] = rendered ? 'r' : 'f';
+	tg_sha256(buf + TG_SHA256_LEN + 1, path, strlen(path));
+	tg_sha256(buf + 2 * TG_SHA256_LEN + 1, data, len);
 	tg_sha256(key, buf, sizeof(buf));
 }
 

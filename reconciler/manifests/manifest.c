@@ -407,7 +407,8 @@ static void add_parsed(file_ctx *ctx, const char *data, size_t len)
 	unsigned flags;
 
 	if (set->cache) {
-		tg_manifest_cache_key(key, set->cache, ctx->path, data, len);
+		tg_manifest_cache_key(key, set->cache, false, ctx->path, data,
+		                      len);
 		if (tg_manifest_cache_restore(ctx, key))
 			return;
 	}

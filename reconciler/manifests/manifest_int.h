@@ -225,9 +225,11 @@ bool tg_manifest_kind_is_known(const tg_manifest_set *set,
  * reference is an error of its unit. */
 void tg_manifest_scan_image_fields(file_ctx *ctx, tg_manifest_object *obj);
 
-/* cache.c: the key of a file's parse (path relative to the root). */
+/* cache.c: the key of a file's parse (path relative to the root), or
+ * of a renderer's output (path "<unit> (<renderer>)"). */
 void tg_manifest_cache_key(unsigned char *key,
                            const tg_manifest_cache *cache,
+                           bool rendered,
                            const char *path,
                            const char *data,
                            size_t len);

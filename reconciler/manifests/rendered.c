@@ -11,6 +11,7 @@
 #include "manifest_int.h"
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
+#include "tollgate/error.h"
 #include "tollgate/yaml.h"
 
 void tg_manifest_set_skip_unit(tg_manifest_set *set, const char *unit)
@@ -51,6 +52,35 @@ static size_t next_piece(const char *data, size_t len, size_t max)
 	return cut;
 }
 
+/* The stream into ctx's unit, piece by piece. */
+static void add_pieces(file_ctx *ctx, const char *data, size_t len)
+{
+	tg_yaml_docs *docs = NULL;
+	size_t off = 0, n;
+
+	while (off < len) {
+		if (!(n = next_piece(data + off, len - off,
+		                     TG_MAX_FILE_BYTES))) {
+			tg_manifest_unit_errorf(
+			        ctx->set, ctx->unit,
+			        "%s: one document over %u bytes", ctx->display,
+			        TG_MAX_FILE_BYTES);
+			break;
+		}
+		ctx->data = data + off;
+		ctx->len = n;
+		if (tg_yaml_parse(&docs, ctx->display, data + off, n, 0) < 0) {
+			tg_manifest_unit_errorf(ctx->set, ctx->unit, "%s",
+			                        tg_error_last());
+			break;
+		}
+		tg_manifest_add_docs(ctx, docs);
+		tg_yaml_docs_free(docs);
+		docs = NULL;
+		off += n;
+	}
+}
+
 int tg_manifest_set_add_rendered(tg_manifest_set *set,
                                  const char *unit,
                                  const char *renderer,
@@ -58,9 +88,9 @@ int tg_manifest_set_add_rendered(tg_manifest_set *set,
                                  size_t len)
 {
 	char *file = tg_aprintf("%s (%s)", unit, renderer);
-	tg_yaml_docs *docs = NULL;
+	unsigned char key[TG_SHA256_LEN];
+	size_t errors = set->parse_errors, first;
 	file_ctx ctx;
-	size_t off = 0, n;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.set = set;
@@ -70,25 +100,16 @@ int tg_manifest_set_add_rendered(tg_manifest_set *set,
 	ctx.pos_failed = 1; /* no positions: lines of the stream mean nothing */
 	ctx.no_lines = true;
 	set->nfiles++;
-	while (off < len) {
-		if (!(n = next_piece(data + off, len - off,
-		                     TG_MAX_FILE_BYTES))) {
-			tg_manifest_unit_errorf(
-			        set, ctx.unit, "%s: one document over %u bytes",
-			        ctx.display, TG_MAX_FILE_BYTES);
-			break;
-		}
-		ctx.data = data + off;
-		ctx.len = n;
-		if (tg_yaml_parse(&docs, ctx.display, data + off, n, 0) < 0) {
-			tg_manifest_unit_errorf(set, ctx.unit, "%s",
-			                        tg_error_last());
-			break;
-		}
-		tg_manifest_add_docs(&ctx, docs);
-		tg_yaml_docs_free(docs);
-		docs = NULL;
-		off += n;
+	first = ctx.unit->objects.n;
+	/* the output's bytes are the key: whatever the renderer read, the
+	 * objects are those of these very bytes */
+	if (set->cache)
+		tg_manifest_cache_key(key, set->cache, true, file, data, len);
+	if (!set->cache || !tg_manifest_cache_restore(&ctx, key)) {
+		add_pieces(&ctx, data, len);
+		if (set->cache && set->parse_errors == errors)
+			tg_manifest_cache_record(set->cache, key, ctx.unit,
+			                         first);
 	}
 	free(ctx.display);
 	free(file);

@@ -387,6 +387,52 @@ static void test_manifest_cache_duplicates_found_on_a_hit(void **state)
 	free(got);
 }
 
+/* A renderer's output through the cache: its objects once per distinct
+ * output, named as the unit's renderer, whatever the renderer read. */
+static char *rendered_cycle(size_t *hits, const char *out)
+{
+	char *path = cache_path(), *s;
+	tg_manifest_cache *c = tg_manifest_cache_load(path);
+	tg_manifest_set *set = NULL;
+
+	assert_int_equal(tg_manifest_set_new(&set, NULL), 0);
+	tg_manifest_set_use_cache(set, c);
+	tg_manifest_set_skip_unit(set, "shop");
+	assert_int_equal(tg_manifest_set_add_rendered(set, "shop", "kustomize",
+	                                              out, strlen(out)),
+	                 0);
+	tg_manifest_set_use_cache(set, NULL);
+	*hits = tg_manifest_cache_hits(c);
+	assert_int_equal(tg_manifest_cache_save(c), 0);
+	tg_manifest_cache_free(c);
+	s = describe_set(set);
+	tg_manifest_set_free(set);
+	free(path);
+	return s;
+}
+
+static void test_manifest_cache_rendered_output(void **state)
+{
+	char *first, *second, *third;
+	size_t hits;
+
+	(void)state;
+	first = rendered_cycle(&hits, deploy_yaml);
+	assert_int_equal(hits, 0);
+	second = rendered_cycle(&hits, deploy_yaml);
+	assert_int_equal(hits, 1);
+	assert_string_equal(first, second);
+	assert_contains(second, "shop (kustomize):0 apps/v1");
+	/* another output (the renderer read other files): parsed */
+	third = rendered_cycle(&hits, list_yaml);
+	assert_int_equal(hits, 0);
+	assert_contains(third, "ConfigMap");
+	assert_null(strstr(third, "Deployment"));
+	free(first);
+	free(second);
+	free(third);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +454,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 		        test_manifest_cache_duplicates_found_on_a_hit,
 		        tt_dir_setup, tt_dir_teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_manifest_cache_rendered_output, tt_dir_setup,
+		        tt_dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
