@@ -101,6 +101,13 @@ void apply_diff_inventories(tg_apply *a)
 		}
 		u->changed =
 		        !hash || strcmp(hash, u->hash) != 0 || !u->old_objects;
+		/* Only a changed unit is pruned when applying (plan shows
+		 * every unit's): the others' lists would only take memory
+		 * (10,000 identities: 6 MiB) while the cluster is read. */
+		if (!u->changed && !a->opts.plan) {
+			json_decref(u->old_objects);
+			u->old_objects = NULL;
+		}
 	}
 }
 
