@@ -442,6 +442,13 @@
 /* Index of a list item in a JSON pointer read by drift (2^30). */
 #define TG_DRIFT_MAX_POINTER_INDEX (1u << 30)
 
+/* A live object kept for drift (tg_drift_slim) is reduced to the fields
+ * its managers own only down to this depth, and only when it names at
+ * most this many managedFields entries: deeper values, or an object with
+ * more entries, are kept whole (more memory, never less drift seen). */
+#define TG_DRIFT_SLIM_MAX_DEPTH 64
+#define TG_DRIFT_SLIM_MAX_MANAGERS 256
+
 /* The drift memo (stateDir/drift-memo, tollgate's own file): bytes of the
  * file (about 250 a line: 1 million objects fit), its lines, the bytes of
  * one field (an identity "apiVersion kind namespace/name" is at most

@@ -36,10 +36,11 @@ static void take_items(tg_kube_list_req *q, json_t *page)
 }
 
 /* One item of a streamed page: skipped when the caller has seen it,
- * else parsed alone and handed to on_item. */
-static int stream_item(void *ctx, const char *text, size_t len)
+ * else parsed alone, reduced when it was not already, and handed to
+ * on_item. */
+static int
+hand_on(tg_kube_list_req *q, const char *text, size_t len, bool fresh)
 {
-	tg_kube_list_req *q = ctx;
 	tg_kube_list_peek peek;
 	json_error_t jerr;
 	json_t *item;
@@ -57,10 +58,17 @@ static int stream_item(void *ctx, const char *text, size_t len)
 		json_object_set_new(item, "apiVersion",
 		                    json_string(q->api_version));
 		json_object_set_new(item, "kind", json_string(q->kind));
+		if (q->reduce && fresh)
+			q->reduce(item);
 		q->on_item(q->ctx, item);
 	}
 	json_decref(item);
 	return 0;
+}
+
+static int stream_item(void *ctx, const char *text, size_t len)
+{
+	return hand_on(ctx, text, len, true);
 }
 
 /* The page's items to the caller; *next the continue token (new string,
@@ -198,8 +206,8 @@ static void watched_item(void *ctx, const char *text, size_t len)
 	json_t *item;
 
 	if (q->on_item) {
-		/* Text this process wrote: it parses. */
-		if (stream_item(q, text, len) < 0)
+		/* Text this process wrote (reduced already): it parses. */
+		if (hand_on(q, text, len, false) < 0)
 			q->result = tg_error_code();
 		return;
 	}
@@ -217,8 +225,8 @@ static bool list_watched(tg_kube *k,
 	return k->watches &&
 	       tg_watch_set_serve(k->watches, q->api_version, q->kind,
 	                          r->namespaced ? q->ns : NULL,
-	                          q->label_selector, base, watched_item,
-	                          q) == 1;
+	                          q->label_selector, q->reduce, base,
+	                          watched_item, q) == 1;
 }
 
 int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)

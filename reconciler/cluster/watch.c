@@ -216,10 +216,12 @@ void tg_watch_set_stats(tg_watch_stats *out, tg_watch_set *ws)
 static char *list_key(const char *api_version,
                       const char *kind,
                       const char *ns,
-                      const char *selector)
+                      const char *selector,
+                      bool reduced)
 {
-	return tg_aprintf("%s %s %s %s", api_version, kind, ns ? ns : "",
-	                  selector ? selector : "");
+	return tg_aprintf("%s %s %s %s%s", api_version, kind, ns ? ns : "",
+	                  selector ? selector : "",
+	                  reduced ? " (reduced)" : "");
 }
 
 static watcher *find_watcher(tg_watch_set *ws, const char *key)
@@ -240,10 +242,12 @@ static void start_watcher(tg_watch_set *ws,
                           const char *api_version,
                           const char *kind,
                           const char *selector,
+                          tg_watch_reduce_fn reduce,
                           const char *url)
 {
 	watcher *w = tg_calloc(1, sizeof(*w));
 
+	w->reduce = reduce;
 	w->ws = ws;
 	w->key = key;
 	w->api_version = tg_strdup(api_version);
@@ -271,11 +275,12 @@ int tg_watch_set_serve(tg_watch_set *ws,
                        const char *kind,
                        const char *ns,
                        const char *label_selector,
+                       tg_watch_reduce_fn reduce,
                        const char *collection_url,
                        tg_watch_item_fn fn,
                        void *ctx)
 {
-	char *key = list_key(api_version, kind, ns, label_selector);
+	char *key = list_key(api_version, kind, ns, label_selector, reduce);
 	watcher *w;
 	json_t *text;
 	const char *k;
@@ -285,7 +290,7 @@ int tg_watch_set_serve(tg_watch_set *ws,
 	w = find_watcher(ws, key);
 	if (!w && ws->n < TG_WATCH_MAX_WATCHERS && !ws->stop) {
 		start_watcher(ws, key, api_version, kind, label_selector,
-		              collection_url);
+		              reduce, collection_url);
 		key = NULL;
 	} else if (w && w->listed && w->open) {
 		json_object_foreach(w->objs, k, text) {

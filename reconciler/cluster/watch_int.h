@@ -25,6 +25,7 @@ typedef struct watcher {
 	 * objects, its inventories); a list of everything (the namespaces
 	 * preflight reads) only answers lists. */
 	bool relevant;
+	tg_watch_reduce_fn reduce; /* or NULL: objects kept whole */
 	pthread_t thread;
 	bool started;
 	unsigned seed; /* rand_r, for the jitter */

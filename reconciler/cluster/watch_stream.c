@@ -99,6 +99,8 @@ static int keep_object(
 	content_hash(hash, obj);
 	old = json_string_value(json_object_get(hashes, key));
 	*changed = !old || strcmp(old, hash) != 0;
+	if (w->reduce)
+		w->reduce(obj);
 	text = json_dumps(obj, JSON_COMPACT);
 	if (text)
 		json_object_set_new(objs, key, json_string(text));

@@ -17,6 +17,8 @@
 #include "tollgate/limits.h"
 #include "tollgate/util.h"
 
+#include "drift_int.h"
+
 /* Fields the server owns or that change on every write: never drift. */
 static const char *const ignored_meta[] = {
 	"managedFields",
@@ -398,13 +400,17 @@ static int key_matches(json_t *key, json_t *item)
 	return 1;
 }
 
-/* The fieldsV1 entry for list item number idx of live list arr. */
-static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
+/* The fieldsV1 entry for list item number idx of live list arr; the
+ * key it was matched by into *key when key is not NULL (a "k:" entry: a
+ * new reference to the key's object, else NULL). */
+json_t *drift_item_fields(json_t *fields, json_t *arr, size_t idx, json_t **key)
 {
 	json_t *item = json_array_get(arr, idx), *sub;
 	char want[sizeof("i:") + 3 * sizeof(size_t)];
 	const char *k;
 
+	if (key)
+		*key = NULL;
 	snprintf(want, sizeof(want), "i:%zu", idx);
 	json_object_foreach(fields, k, sub) {
 		json_t *parsed;
@@ -417,6 +423,8 @@ static json_t *list_item_fields(json_t *fields, json_t *arr, size_t idx)
 		parsed = json_loads(k + 2, JSON_DECODE_ANY, NULL);
 		hit = k[0] == 'k' ? key_matches(parsed, item)
 		                  : json_equal(parsed, item);
+		if (hit && key && k[0] == 'k')
+			*key = json_incref(parsed);
 		json_decref(parsed);
 		if (hit)
 			return sub;
@@ -469,7 +477,8 @@ static int owns(json_t *fields, json_t *live, const char *pointer)
 			break;
 		}
 		if (json_is_array(live)) {
-			fields = list_item_fields(fields, live, (size_t)idx);
+			fields = drift_item_fields(fields, live, (size_t)idx,
+			                           NULL);
 			live = json_array_get(live, (size_t)idx);
 		} else {
 			char *f = tg_aprintf("f:%s", seg.data);

@@ -70,6 +70,9 @@ int tg_drift_live_list(tg_drift_live *l,
 		l->reqs[i].label_selector = label_selector;
 		l->reqs[i].on_item = sink->on_item;
 		l->reqs[i].skip = sink->skip;
+		/* What the compare and health read (tollgate run keeps
+		 * that much of each object between cycles). */
+		l->reqs[i].reduce = tg_drift_slim;
 		l->reqs[i].ctx = sink->ctx;
 	}
 	if (l->n)

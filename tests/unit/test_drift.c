@@ -31,8 +31,9 @@ static const char *desired_deploy =
         "\"args\":[\"--port\",\"80\"]}]}}}}";
 
 /* What the server returns: defaults filled in, managedFields recording
- * tollgate's apply and a later `kubectl patch` of the replicas and a
- * `kubectl set image` of the container. */
+ * tollgate's apply (every field it set) and a later `kubectl patch` of
+ * the replicas and a `kubectl set image` of the container, which took
+ * those fields from tollgate. */
 static const char *live_deploy =
         "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
         "\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\",\"uid\":\"u1\","
@@ -43,7 +44,8 @@ static const char *live_deploy =
         "\"FieldsV1\","
         "\"fieldsV1\":{\"f:metadata\":{\"f:labels\":{\"f:app\":{},\"f:tollgate."
         "dev/unit\":{}}},"
-        "\"f:spec\":{\"f:selector\":{},\"f:template\":{\"f:spec\":{\"f:"
+        "\"f:spec\":{\"f:selector\":{},\"f:template\":{"
+        "\"f:metadata\":{\"f:labels\":{\"f:app\":{}}},\"f:spec\":{\"f:"
         "containers\":"
         "{\"k:{\\\"name\\\":\\\"app\\\"}\":{\".\":{},\"f:args\":{},\"f:name\":{"
         "}}}}}}}},"
@@ -77,13 +79,52 @@ static json_t *drift_at(json_t *drift, const char *path)
 	return NULL;
 }
 
+/* What a drift report says but the live values: paths and managers. */
+static json_t *paths_and_managers(json_t *drift)
+{
+	json_t *out = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(drift, i, d) {
+		json_array_append_new(
+		        out, json_pack("{s:O,s:O}", "path",
+		                       json_object_get(d, "path"), "managers",
+		                       json_object_get(d, "managers")));
+	}
+	return out;
+}
+
+/*
+ * tg_drift_compare, and the same compare against live reduced by
+ * tg_drift_slim (what `tollgate run` keeps of a watched object): both
+ * must find the same fields drifted, with the same managers.
+ */
+static void compare(json_t **out, json_t *desired, json_t *live)
+{
+	json_t *slim = json_deep_copy(live), *drift, *a, *b;
+
+	tg_drift_slim(slim);
+	tg_drift_compare(&drift, desired, slim, "tollgate");
+	tg_drift_compare(out, desired, live, "tollgate");
+	a = paths_and_managers(*out);
+	b = paths_and_managers(drift);
+	if (!json_equal(a, b)) {
+		char *x = json_dumps(a, 0), *y = json_dumps(b, 0);
+		fail_msg("whole live: %s\nslimmed live: %s", x, y);
+	}
+	json_decref(a);
+	json_decref(b);
+	json_decref(drift);
+	json_decref(slim);
+}
+
 static void test_drift_names_fields_and_their_managers(void **state)
 {
 	json_t *desired = load(desired_deploy), *live = load(live_deploy);
 	json_t *drift, *d;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 2);
 	d = drift_at(drift, "/spec/replicas");
 	assert_non_null(d);
@@ -121,7 +162,7 @@ static void test_drift_server_defaults_are_not_drift(void **state)
 	                        "containers"),
 	                0),
 	        "image", json_string("r/web:1@sha256:aa"));
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 0);
 	json_decref(drift);
 	json_decref(desired);
@@ -142,7 +183,7 @@ static void test_drift_removed_label_and_container(void **state)
 	                                        "template"),
 	                        "spec"),
 	        "containers"));
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_non_null(drift_at(drift, "/metadata/labels/tollgate.dev~1unit"));
 	assert_non_null(drift_at(drift, "/spec/template/spec/containers"));
 	json_decref(drift);
@@ -174,19 +215,19 @@ static void test_drift_unnamed_list_items_compare_by_field(void **state)
 	json_t *drift;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 0);
 	json_decref(drift);
 
 	json_object_set_new(json_array_get(ports, 1), "targetPort",
 	                    json_integer(9000));
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/spec/ports/1/targetPort"));
 	json_decref(drift);
 
 	json_array_remove(ports, 1);
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/spec/ports"));
 	json_decref(drift);
@@ -221,7 +262,7 @@ static void test_drift_field_added_to_atomic_list_item(void **state)
 	json_t *drift, *d;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	/* Found at the peer list inside the item the other writer owns
 	 * whole. */
@@ -266,7 +307,7 @@ static void test_drift_shared_list_item_is_not_drift(void **state)
 	json_t *drift, *d;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 0);
 	json_decref(drift);
 
@@ -281,7 +322,7 @@ static void test_drift_shared_list_item_is_not_drift(void **state)
 	             "\"Update\",\"fieldsV1\":{\"f:spec\":{\"f:ports\":"
 	             "{\"k:{\\\"port\\\":80,\\\"protocol\\\":\\\"TCP\\\"}\":"
 	             "{\"f:appProtocol\":{}}}}}}"));
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	d = drift_at(drift, "/spec/ports");
 	assert_non_null(d);
@@ -328,7 +369,7 @@ static void test_drift_atomic_field_in_list_item_is_drift(void **state)
 	json_t *live = load(live_text), *drift, *d;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	d = drift_at(drift, "/spec/topologySpreadConstraints");
 	assert_non_null(d);
@@ -356,7 +397,7 @@ static void test_drift_secret_reports_keys_never_values(void **state)
 	char *text;
 
 	(void)state;
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/data/user"));
 	text = json_dumps(drift, 0);
@@ -369,7 +410,7 @@ static void test_drift_secret_reports_keys_never_values(void **state)
 	                    json_string("b3RoZXI="));
 	json_object_set_new(json_object_get(live, "data"), "user",
 	                    json_string("YWRtaW4="));
-	tg_drift_compare(&drift, desired, live, "tollgate");
+	compare(&drift, desired, live);
 	assert_int_equal(json_array_size(drift), 1);
 	assert_non_null(drift_at(drift, "/data/password"));
 	text = json_dumps(drift, 0);
@@ -410,6 +451,124 @@ static void test_drift_owner_by_set_and_positional_keys(void **state)
 	json_decref(live);
 }
 
+static json_t *at(json_t *v, const char *path)
+{
+	char *copy = tg_strdup(path), *save = NULL, *seg;
+
+	for (seg = strtok_r(copy, "/", &save); seg && v;
+	     seg = strtok_r(NULL, "/", &save))
+		v = json_is_array(v) ? json_array_get(v, strtoul(seg, NULL, 10))
+		                     : json_object_get(v, seg);
+	free(copy);
+	return v;
+}
+
+/*
+ * What `tollgate run` keeps of a watched object (tg_drift_slim): the
+ * fields of every manager, not only tollgate's. The image `kubectl set
+ * image` took and the appProtocol `kubectl edit` added to a port (a field
+ * tollgate never set, seen only because its writer owns it) stay, and
+ * the compare still reports them; server defaults and status but what
+ * health reads go.
+ */
+static void test_drift_slim_keeps_fields_of_every_manager(void **state)
+{
+	json_t *desired = load(desired_deploy), *live = load(live_deploy);
+	json_t *svc = load(
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+	        "{\"name\":\"web\",\"namespace\":\"shop\",\"managedFields\":["
+	        "{\"manager\":\"tollgate\",\"operation\":\"Apply\",\"time\":"
+	        "\"2026-01-01T00:00:00Z\",\"fieldsType\":\"FieldsV1\","
+	        "\"fieldsV1\":{\"f:spec\":{\"f:ports\":{\"k:{\\\"port\\\":80,"
+	        "\\\"protocol\\\":\\\"TCP\\\"}\":{\".\":{},\"f:port\":{},"
+	        "\"f:targetPort\":{}}}}}},"
+	        "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\","
+	        "\"fieldsType\":\"FieldsV1\",\"fieldsV1\":{\"f:spec\":"
+	        "{\"f:ports\":{\"k:{\\\"port\\\":80,\\\"protocol\\\":"
+	        "\\\"TCP\\\"}\":{\"f:appProtocol\":{}}}}}}]},"
+	        "\"spec\":{\"clusterIP\":\"10.0.0.1\",\"type\":\"ClusterIP\","
+	        "\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"targetPort\":"
+	        "8080,\"appProtocol\":\"http\"}]},\"status\":{\"loadBalancer\":"
+	        "{}}}");
+	json_t *svc_desired = load(
+	        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+	        "{\"name\":\"web\",\"namespace\":\"shop\"},\"spec\":{\"ports\":"
+	        "[{\"port\":80,\"targetPort\":8080}]}}");
+	json_t *drift, *d, *c;
+
+	(void)state;
+	tg_drift_slim(live);
+	c = at(live, "spec/template/spec/containers/0");
+	assert_string_equal(json_string_value(json_object_get(c, "image")),
+	                    "evil/web:latest");
+	assert_string_equal(json_string_value(json_object_get(c, "name")),
+	                    "app");
+	assert_null(json_object_get(c, "imagePullPolicy"));
+	assert_null(at(live, "spec/template/spec/restartPolicy"));
+	assert_null(at(live, "spec/revisionHistoryLimit"));
+	assert_int_equal(json_integer_value(at(live, "spec/replicas")), 5);
+	assert_int_equal(json_integer_value(at(live, "status/replicas")), 5);
+	assert_string_equal(json_string_value(at(live, "metadata/uid")), "u1");
+	assert_int_equal(json_array_size(at(live, "metadata/managedFields")),
+	                 3);
+	compare(&drift, desired, live);
+	d = drift_at(drift, "/spec/template/spec/containers/0/image");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "live")),
+	                    "evil/web:latest");
+	json_decref(drift);
+
+	tg_drift_slim(svc);
+	assert_string_equal(
+	        json_string_value(at(svc, "spec/ports/0/appProtocol")), "http");
+	assert_string_equal(json_string_value(at(svc, "spec/ports/0/protocol")),
+	                    "TCP");
+	assert_null(at(svc, "spec/clusterIP"));
+	assert_null(at(svc, "status"));
+	assert_null(at(svc, "metadata/managedFields/0/time"));
+	tg_drift_compare(&drift, svc_desired, svc, "tollgate");
+	assert_int_equal(json_array_size(drift), 1);
+	d = drift_at(drift, "/spec/ports");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+	                            json_object_get(d, "managers"), 0)),
+	                    "kubectl-edit");
+	json_decref(drift);
+	json_decref(svc);
+	json_decref(svc_desired);
+	json_decref(desired);
+	json_decref(live);
+}
+
+/* Without managedFields nothing tells a server default from a field
+ * someone set: all is kept but the status health does not read. */
+static void test_drift_slim_without_managed_fields_keeps_all(void **state)
+{
+	json_t *live = load(
+	        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+	        "\"metadata\":{\"name\":\"web\"},\"spec\":{\"paused\":true,"
+	        "\"template\":{\"spec\":{\"dnsPolicy\":\"None\"}}},"
+	        "\"status\":{\"observedGeneration\":2,\"conditions\":[{"
+	        "\"type\":\"Progressing\",\"status\":\"False\",\"reason\":"
+	        "\"ProgressDeadlineExceeded\",\"message\":\"long text\"}],"
+	        "\"collisionCount\":1}}");
+
+	(void)state;
+	tg_drift_slim(live);
+	assert_true(json_is_true(at(live, "spec/paused")));
+	assert_string_equal(
+	        json_string_value(at(live, "spec/template/spec/dnsPolicy")),
+	        "None");
+	assert_int_equal(
+	        json_integer_value(at(live, "status/observedGeneration")), 2);
+	assert_string_equal(
+	        json_string_value(at(live, "status/conditions/0/reason")),
+	        "ProgressDeadlineExceeded");
+	assert_null(at(live, "status/conditions/0/message"));
+	assert_null(at(live, "status/collisionCount"));
+	json_decref(live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +582,9 @@ int main(void)
 		cmocka_unit_test(test_drift_owner_by_set_and_positional_keys),
 		cmocka_unit_test(test_drift_shared_list_item_is_not_drift),
 		cmocka_unit_test(test_drift_atomic_field_in_list_item_is_drift),
+		cmocka_unit_test(test_drift_slim_keeps_fields_of_every_manager),
+		cmocka_unit_test(
+		        test_drift_slim_without_managed_fields_keeps_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

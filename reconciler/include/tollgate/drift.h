@@ -37,6 +37,19 @@ void tg_drift_compare(json_t **out,
                       const char *self);
 
 /*
+ * Reduce a live object (in place) to what tg_drift_compare and health
+ * read, for the objects `tollgate run` keeps between cycles: the fields
+ * some manager in its managedFields owns (with all below an owned leaf),
+ * every list item with its key fields, metadata with each managedFields
+ * entry's manager, operation, subresource and fieldsV1 (status left out),
+ * spec.replicas, and of status only what health reads. A field another
+ * manager set or took over is owned by it, so it is kept: the compare
+ * finds the same drift in the reduced object as in the whole one. Without
+ * readable managedFields all but status is kept.
+ */
+void tg_drift_slim(json_t *live);
+
+/*
  * The managers (other than self) whose fieldsV1 in live's managedFields
  * own the field at pointer (or anything below it). New array of strings.
  */

@@ -181,6 +181,9 @@ typedef struct tg_kube_list_peek {
  * the caller has seen that object at that resourceVersion already. */
 typedef bool (*tg_kube_list_skip_fn)(void *ctx, const tg_kube_list_peek *p);
 
+/* Reduce a listed object in place to what the caller reads of it. */
+typedef void (*tg_kube_list_reduce_fn)(json_t *item);
+
 /*
  * Several lists at once, each like tg_kube_list(), their pages fetched in
  * parallel. The caller fills the first four fields; after the call each
@@ -192,7 +195,9 @@ typedef bool (*tg_kube_list_skip_fn)(void *ctx, const tg_kube_list_peek *p);
  * page's text and one object at a time. With skip set too, an item whose
  * identity and resourceVersion can be read without parsing it (see
  * tg_kube_list_peek) is first offered to skip, and neither parsed nor
- * handed on when skip says so. Items of a list that fails on a later
+ * handed on when skip says so. With reduce set, each item is reduced
+ * before it is handed on, and a watch serving the list (tollgate run)
+ * keeps its objects reduced. Items of a list that fails on a later
  * page have been handed out already: the caller treats the list as
  * failed (result < 0) all the same.
  */
@@ -208,6 +213,7 @@ typedef struct tg_kube_list_req {
 	/* streaming (optional) */
 	tg_kube_list_item_fn on_item;
 	tg_kube_list_skip_fn skip;
+	tg_kube_list_reduce_fn reduce;
 	void *ctx;
 } tg_kube_list_req;
 

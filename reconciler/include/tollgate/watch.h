@@ -61,17 +61,24 @@ void tg_watch_set_free(tg_watch_set *ws);
  * call into the set. */
 typedef void (*tg_watch_item_fn)(void *ctx, const char *text, size_t len);
 
+/* Reduces an object in place to what the list's reader needs. */
+typedef void (*tg_watch_reduce_fn)(json_t *obj);
+
 /*
  * The objects of a list, from its watcher: 1 after calling fn for each
  * when the watcher is in sync; 0 when it is not (yet): list from the
  * server. A watcher for the list is started (from collection_url, the
- * list URL without query) when there is none.
+ * list URL without query) when there is none. With reduce, the watcher
+ * keeps each object as reduce leaves it (reduced as its list page or
+ * event is parsed; its content hash is of the whole object); a list with
+ * reduce and one without have a watcher each.
  */
 int tg_watch_set_serve(tg_watch_set *ws,
                        const char *api_version,
                        const char *kind,
                        const char *ns,
                        const char *label_selector,
+                       tg_watch_reduce_fn reduce,
                        const char *collection_url,
                        tg_watch_item_fn fn,
                        void *ctx);
