@@ -353,6 +353,7 @@ note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
 {
 	json_t *m = json_object_get(op->obj, "metadata"), *body = op->live;
 	const char *av, *kind, *name, *rv = NULL;
+	tg_kube_list_peek peek;
 
 	if (!k->watches || op->verb == TG_KUBE_GET ||
 	    (op->flags & TG_KUBE_DRY_RUN))
@@ -362,7 +363,13 @@ note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
 	name = json_string_value(json_object_get(m, "name"));
 	if (!av || !kind || !name)
 		return;
-	if (op->verb != TG_KUBE_DELETE) {
+	if (op->verb != TG_KUBE_DELETE && !body &&
+	    kube_scan_peek(&peek, resp->body ? resp->body : "",
+	                   resp->body_len)) {
+		/* An answer not read otherwise: its resourceVersion without
+		 * a tree of it (every object of a cold cycle). */
+		rv = peek.resource_version;
+	} else if (op->verb != TG_KUBE_DELETE) {
 		if (!body)
 			body = json_loadb(resp->body, resp->body_len, 0, NULL);
 		rv = json_string_value(json_object_get(

@@ -259,38 +259,71 @@ static int on_progress(
 
 /* Lists -------------------------------------------------------------------- */
 
-/* One page into objs/hashes; *cont the next continue token (or NULL),
- * the list's resourceVersion into w's rv at the last page. */
-static int
-take_page(watcher *w, json_t *page, json_t *objs, json_t *hashes, char **cont)
-{
-	json_t *items = json_object_get(page, "items"), *it;
-	json_t *meta = json_object_get(page, "metadata");
-	const char *next = json_string_value(json_object_get(meta, "continue"));
-	const char *rv =
-	        json_string_value(json_object_get(meta, "resourceVersion"));
-	bool changed;
-	size_t i;
+/* Where a page's items go, one at a time. */
+typedef struct page_sink {
+	watcher *w;
+	json_t *objs, *hashes;
+} page_sink;
 
-	if (!json_is_array(items) || !rv_ok(rv)) {
-		snprintf(w->why, sizeof(w->why),
-		         "the list has no items or no valid resourceVersion");
-		return -1;
-	}
-	json_array_foreach(items, i, it) {
-		if (!json_is_object(it) ||
-		    keep_object(w, objs, hashes, it, &changed) < 0)
-			return -1;
-	}
-	if (json_object_size(objs) > TG_WATCH_MAX_OBJECTS) {
-		snprintf(w->why, sizeof(w->why), "more than %d objects",
+/* One item of a page, parsed alone (the page is never a tree: a page of
+ * 500 objects would be ten times its text) and kept. */
+static int take_item(void *ctx, const char *text, size_t len)
+{
+	page_sink *ps = ctx;
+	json_t *it = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	bool changed;
+	int error = -1;
+
+	if (!json_is_object(it))
+		snprintf(ps->w->why, sizeof(ps->w->why),
+		         "a listed object is not a JSON object");
+	else if (keep_object(ps->w, ps->objs, ps->hashes, it, &changed) == 0)
+		error = 0;
+	json_decref(it);
+	if (error == 0 && json_object_size(ps->objs) > TG_WATCH_MAX_OBJECTS) {
+		snprintf(ps->w->why, sizeof(ps->w->why), "more than %d objects",
 		         TG_WATCH_MAX_OBJECTS);
+		error = -1;
+	}
+	return error < 0 ? TG_EPARSE : 0;
+}
+
+/* One page into objs/hashes, item by item; *cont the next continue token
+ * (or NULL), the list's resourceVersion into w's rv at the last page. */
+static int take_page(watcher *w,
+                     const tg_buf *body,
+                     json_t *objs,
+                     json_t *hashes,
+                     char **cont)
+{
+	page_sink ps = { w, objs, hashes };
+	const char *mtext, *next, *rv;
+	size_t mlen;
+	json_t *meta = NULL;
+	int error = -1;
+
+	if (kube_scan_page(&mtext, &mlen, body->data ? body->data : "",
+	                   body->len, take_item, &ps) < 0) {
+		if (!w->why[0])
+			snprintf(w->why, sizeof(w->why),
+			         "the list is not JSON");
 		return -1;
 	}
-	*cont = next && *next ? tg_strdup(next) : NULL;
-	if (!*cont)
-		tg_strlcpy(w->rv, rv, sizeof(w->rv));
-	return 0;
+	if (mtext)
+		meta = json_loadb(mtext, mlen, JSON_REJECT_DUPLICATES, NULL);
+	next = json_string_value(json_object_get(meta, "continue"));
+	rv = json_string_value(json_object_get(meta, "resourceVersion"));
+	if (!rv_ok(rv)) {
+		snprintf(w->why, sizeof(w->why),
+		         "the list has no valid resourceVersion");
+	} else {
+		*cont = next && *next ? tg_strdup(next) : NULL;
+		if (!*cont)
+			tg_strlcpy(w->rv, rv, sizeof(w->rv));
+		error = 0;
+	}
+	json_decref(meta);
+	return error;
 }
 
 /* Fetch the page after cont (NULL: the first) and take it. */
@@ -298,7 +331,6 @@ static int list_page(watcher *w, json_t *objs, json_t *hashes, char **cont)
 {
 	char *q = tg_aprintf("limit=%u", w->ws->list_limit);
 	char *url = kube_query_url(w->url, q, w->selector, *cont);
-	json_t *page = NULL;
 	xfer x;
 	long status;
 	int error = -1;
@@ -313,14 +345,8 @@ static int list_page(watcher *w, json_t *objs, json_t *hashes, char **cont)
 			answer_why(&x, status);
 		goto out;
 	}
-	page = json_loadb(x.body.data ? x.body.data : "", x.body.len,
-	                  JSON_REJECT_DUPLICATES, NULL);
-	if (!page)
-		snprintf(w->why, sizeof(w->why), "the list is not JSON");
-	else
-		error = take_page(w, page, objs, hashes, cont);
+	error = take_page(w, &x.body, objs, hashes, cont);
 out:
-	json_decref(page);
 	xfer_clear(&x);
 	free(url);
 	free(q);
