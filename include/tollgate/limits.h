@@ -378,6 +378,11 @@
 /* Lists followed by watches: one per kind in use (a few dozen); more are
  * listed from the server each cycle. */
 #define TG_WATCH_MAX_WATCHERS 256
+
+/* Cycles in a row in which no list asked for a watcher's objects (its
+ * kind left the desired state) before the watcher is stopped and its
+ * objects freed. */
+#define TG_WATCH_IDLE_CYCLES 3
 /* Bytes of one watch event line: an object is at most ~1.5 MiB in etcd,
  * and a line holds one object with its event envelope. */
 #define TG_WATCH_MAX_EVENT_BYTES (4u * 1024 * 1024)

@@ -260,6 +260,9 @@ static void run_cycle(runner *r)
 	}
 	r->failures = 0;
 	r->next_cycle = tg_monotonic() + (double)r->cfg->source.interval;
+	/* Watchers of kinds the last cycles did not list any more stop. */
+	if (r->watches)
+		tg_watch_set_sweep(r->watches);
 	tg_metrics_cycle(r->metrics, "success", took, &res, tg_now());
 	log_units(doc, res.commit);
 	notify_cycle(r, doc, res.commit);

@@ -82,6 +82,12 @@ void tg_watch_set_free(tg_watch_set *ws)
 	for (i = 0; i < ws->n; i++)
 		watcher_free(ws->w[i]);
 	free(ws->w);
+	for (i = 0; i < ws->nretired; i++) {
+		if (ws->retired[i]->started)
+			pthread_join(ws->retired[i]->thread, NULL);
+		watcher_free(ws->retired[i]);
+	}
+	free(ws->retired);
 	json_decref(ws->pending);
 	json_decref(ws->own);
 	if (ws->auth)
@@ -94,13 +100,13 @@ void tg_watch_set_free(tg_watch_set *ws)
 	free(ws);
 }
 
-bool watch_stopping(tg_watch_set *ws)
+bool watch_stopping(watcher *w)
 {
 	bool stop;
 
-	pthread_mutex_lock(&ws->lock);
-	stop = ws->stop;
-	pthread_mutex_unlock(&ws->lock);
+	pthread_mutex_lock(&w->ws->lock);
+	stop = w->ws->stop || w->retired;
+	pthread_mutex_unlock(&w->ws->lock);
 	return stop;
 }
 
@@ -186,6 +192,57 @@ bool tg_watch_set_take_dirty(tg_watch_set *ws)
 	return d;
 }
 
+/* Join and free the retired watchers whose thread ended (lock held:
+ * those threads no longer take it). */
+static void reap_retired(tg_watch_set *ws)
+{
+	size_t i, kept = 0;
+	watcher *w;
+
+	for (i = 0; i < ws->nretired; i++) {
+		w = ws->retired[i];
+		if (w->started && !w->done) {
+			ws->retired[kept++] = w;
+			continue;
+		}
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		watcher_free(w);
+	}
+	ws->nretired = kept;
+}
+
+/* Move w (number i of ws->w) to the retired ones (lock held). */
+static void retire(tg_watch_set *ws, size_t i)
+{
+	watcher *w = ws->w[i];
+
+	tg_log(TG_LOG_INFO, "watch: stopped, no list asked for it", "watch",
+	       w->key, NULL);
+	w->retired = true;
+	json_object_clear(w->objs);
+	json_object_clear(w->hashes);
+	ws->retired = tg_realloc(ws->retired,
+	                         (ws->nretired + 1) * sizeof(*ws->retired));
+	ws->retired[ws->nretired++] = w;
+	ws->w[i] = ws->w[--ws->n];
+}
+
+void tg_watch_set_sweep(tg_watch_set *ws)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ws->lock);
+	ws->cycle++;
+	for (i = ws->n; i-- > 0;)
+		if (ws->cycle - ws->w[i]->used > TG_WATCH_IDLE_CYCLES)
+			retire(ws, i);
+	/* Threads waiting out a backoff see it now. */
+	pthread_cond_broadcast(&ws->cond);
+	reap_retired(ws);
+	pthread_mutex_unlock(&ws->lock);
+}
+
 bool tg_watch_set_synced(tg_watch_set *ws)
 {
 	bool ok = true;
@@ -257,6 +314,7 @@ static void start_watcher(tg_watch_set *ws,
 	w->relevant = selector && *selector;
 	w->objs = json_object();
 	w->hashes = json_object();
+	w->used = ws->cycle;
 	w->seed = (unsigned)time(NULL) ^ (unsigned)(ws->n * 7919u);
 	ws->w = tg_realloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
 	ws->w[ws->n++] = w;
@@ -292,7 +350,10 @@ int tg_watch_set_serve(tg_watch_set *ws,
 		start_watcher(ws, key, api_version, kind, label_selector,
 		              reduce, collection_url);
 		key = NULL;
-	} else if (w && w->listed && w->open) {
+	} else if (w) {
+		w->used = ws->cycle;
+	}
+	if (w && w->listed && w->open) {
 		json_object_foreach(w->objs, k, text) {
 			fn(ctx, json_string_value(text),
 			   json_string_length(text));
@@ -306,9 +367,10 @@ int tg_watch_set_serve(tg_watch_set *ws,
 
 /* The thread of a watcher -------------------------------------------------- */
 
-/* Wait s seconds unless the set stops first; true when it stops. */
-static bool pause_unless_stopped(tg_watch_set *ws, double s)
+/* Wait s seconds unless w stops first; true when it stops. */
+static bool pause_unless_stopped(watcher *w, double s)
 {
+	tg_watch_set *ws = w->ws;
 	struct timespec until;
 	bool stop;
 
@@ -320,10 +382,10 @@ static bool pause_unless_stopped(tg_watch_set *ws, double s)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&ws->lock);
-	while (!ws->stop &&
+	while (!ws->stop && !w->retired &&
 	       pthread_cond_timedwait(&ws->cond, &ws->lock, &until) == 0) {
 	}
-	stop = ws->stop;
+	stop = ws->stop || w->retired;
 	pthread_mutex_unlock(&ws->lock);
 	return stop;
 }
@@ -377,8 +439,8 @@ static void *watcher_main(void *arg)
 	double delay = 0, started;
 	watch_end end;
 
-	while (!(delay > 0 ? pause_unless_stopped(ws, delay)
-	                   : watch_stopping(ws))) {
+	while (!(delay > 0 ? pause_unless_stopped(w, delay)
+	                   : watch_stopping(w))) {
 		delay = 0;
 		w->why[0] = '\0';
 		if (!w->listed && watch_list(w) < 0) {
@@ -400,5 +462,8 @@ static void *watcher_main(void *arg)
 		else
 			delay = backoff(w, ++failures);
 	}
+	pthread_mutex_lock(&ws->lock);
+	w->done = true;
+	pthread_mutex_unlock(&ws->lock);
 	return NULL;
 }

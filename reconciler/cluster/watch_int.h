@@ -35,7 +35,10 @@ typedef struct watcher {
 	char rv[TG_WATCH_MAX_RV_BYTES + 1];
 	bool listed; /* objs hold a list, followed since by the stream */
 	bool listed_once;
-	bool open; /* the stream answered 200 and is open */
+	bool open;     /* the stream answered 200 and is open */
+	unsigned used; /* the set's cycle when a list last asked for it */
+	bool retired;  /* stopped by tg_watch_set_sweep: its thread ends */
+	bool done;     /* its thread ended */
 	/* The thread's own: */
 	char why[256]; /* why the last list or stream failed */
 } watcher;
@@ -48,6 +51,9 @@ struct tg_watch_set {
 	int wake_fd;
 	watcher **w;
 	size_t n;
+	watcher **retired; /* stopped, their threads not joined yet */
+	size_t nretired;
+	unsigned cycle; /* cycles swept */
 	tg_watch_stats stats;
 	/* Changes seen, judged by tg_watch_set_take_dirty (on the caller's
 	 * thread, after the writes of its cycle were recorded): [key, rv]
@@ -70,7 +76,8 @@ typedef enum watch_end {
 	WATCH_STOPPED, /* the set is being freed */
 } watch_end;
 
-bool watch_stopping(tg_watch_set *ws);
+/* Whether w's thread must end: the set is freed, or w retired. */
+bool watch_stopping(watcher *w);
 /* A byte to the wake descriptor: something to look at (metrics). */
 void watch_wake(tg_watch_set *ws);
 /* Note a change of the object key (rv NULL: deleted) to be judged (key

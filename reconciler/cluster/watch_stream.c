@@ -249,7 +249,7 @@ static int on_progress(
 	(void)uln;
 	if (x->stream && !x->marked)
 		mark_open(x);
-	if (watch_stopping(x->w->ws)) {
+	if (watch_stopping(x->w)) {
 		x->cut = true;
 		x->end = WATCH_STOPPED;
 		return 1;
@@ -389,7 +389,7 @@ int watch_list(watcher *w)
 		pthread_mutex_lock(&ws->lock);
 		/* Listed again after a break: what changed meanwhile was
 		 * never seen as an event. */
-		if (w->relevant && w->listed_once &&
+		if (w->relevant && w->listed_once && !w->retired &&
 		    maps_differ(w->hashes, hashes))
 			watch_note_change(ws, NULL, NULL);
 		w->listed_once = true;
@@ -454,7 +454,7 @@ static int object_event(watcher *w, const char *type, json_t *obj)
 	}
 	if (error == 0)
 		tg_strlcpy(w->rv, rv, sizeof(w->rv));
-	if (error == 0 && changed && w->relevant)
+	if (error == 0 && changed && w->relevant && !w->retired)
 		watch_note_change(ws, okey, deleted ? NULL : rv);
 	pthread_mutex_unlock(&ws->lock);
 	if (changed && w->relevant)

@@ -101,6 +101,13 @@ void tg_watch_set_own_write(tg_watch_set *ws,
                             const char *name,
                             const char *rv);
 
+/*
+ * A cycle ended: watchers that no list asked for in the last
+ * TG_WATCH_IDLE_CYCLES cycles (their kind left the desired state) are
+ * stopped and their objects freed; a later list starts one again.
+ */
+void tg_watch_set_sweep(tg_watch_set *ws);
+
 /* Whether every watcher is in sync (true with none). */
 bool tg_watch_set_synced(tg_watch_set *ws);
 
