@@ -380,8 +380,10 @@ static bool skip_string(scan *sc)
 }
 
 /* Past the value that starts at sc->pos: only its extent is found here;
- * jansson parses (and checks) it afterwards. */
-static bool skip_value(scan *sc)
+ * jansson parses (and checks) it afterwards. The value sits at depth
+ * outer in the document: one nested deeper than jansson parses a whole
+ * document is refused, as it was. */
+static bool skip_value(scan *sc, size_t outer)
 {
 	size_t depth = 0;
 
@@ -395,9 +397,10 @@ static bool skip_value(scan *sc)
 				return true;
 			continue;
 		}
-		if (c == '{' || c == '[')
-			depth++;
-		else if ((c == '}' || c == ']') && depth)
+		if ((c == '{' || c == '[') &&
+		    ++depth + outer > JSON_PARSER_MAX_DEPTH)
+			return false;
+		if ((c == '}' || c == ']') && depth)
 			depth--;
 		else if (!depth && strchr(",:}] \t\r\n", c))
 			return true; /* the end of a number or literal */
@@ -408,15 +411,16 @@ static bool skip_value(scan *sc)
 	return depth == 0;
 }
 
-/* The next value, parsed alone; NULL when it is not JSON. */
-static json_t *next_value(scan *sc)
+/* The next value, at depth outer, parsed alone; NULL when it is not
+ * JSON. */
+static json_t *next_value(scan *sc, size_t outer)
 {
 	size_t start;
 	json_error_t jerr;
 
 	skip_ws(sc);
 	start = sc->pos;
-	if (!skip_value(sc) || sc->pos == start)
+	if (!skip_value(sc, outer) || sc->pos == start)
 		return NULL;
 	return json_loadb(sc->s + start, sc->pos - start,
 	                  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
@@ -440,7 +444,7 @@ static bool each_member(scan *sc, member_fn cb, void *ctx)
 		if (!first && !expect(sc, ','))
 			return expect(sc, '}');
 		first = false;
-		k = next_value(sc);
+		k = next_value(sc, 0);
 		ok = json_is_string(k) && expect(sc, ':') &&
 		     cb(ctx, sc, json_string_value(k));
 		json_decref(k);
@@ -458,7 +462,7 @@ typedef struct parse_ctx {
 
 static bool on_unit(void *ctx, scan *sc, const char *name)
 {
-	json_t *u = next_value(sc);
+	json_t *u = next_value(sc, 2);
 
 	if (!u)
 		return false;
@@ -482,7 +486,7 @@ static bool on_member(void *ctx, scan *sc, const char *key)
 		pc->p->has_units = true;
 		return each_member(sc, on_unit, pc->p);
 	}
-	if (!(v = next_value(sc)))
+	if (!(v = next_value(sc, 1)))
 		return false;
 	add_member(pc->p, key, v);
 	json_decref(v);
