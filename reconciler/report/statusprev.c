@@ -288,28 +288,24 @@ const unsigned char *tg_statusprev_unit(const tg_statusprev *p,
 	return e ? e->d : NULL;
 }
 
-/* The next entry from *i on whose name is not volatile (the units map
- * skips them too, as every object does); n when none. */
-static size_t next_stable(const tg_statusprev_entry *e, size_t n, size_t i)
-{
-	while (i < n && is_volatile_key(e[i].name))
-		i++;
-	return i;
-}
-
+/* Every entry, name and digest. The units are all compared: a unit's
+ * name comes from the deploy repository, and one named "time" or
+ * "rolloutAt" is a unit like any other (volatile members were left out
+ * of the top entries when they were made). */
 static bool same_entries(const tg_statusprev_entry *a,
                          size_t na,
                          const tg_statusprev_entry *b,
                          size_t nb)
 {
-	size_t i = next_stable(a, na, 0), j = next_stable(b, nb, 0);
+	size_t i;
 
-	for (; i < na && j < nb;
-	     i = next_stable(a, na, i + 1), j = next_stable(b, nb, j + 1))
-		if (strcmp(a[i].name, b[j].name) ||
-		    memcmp(a[i].d, b[j].d, TG_SHA256_LEN))
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) ||
+		    memcmp(a[i].d, b[i].d, TG_SHA256_LEN))
 			return false;
-	return i == na && j == nb;
+	return true;
 }
 
 bool tg_statusprev_same(const tg_statusprev *a, const tg_statusprev *b)

@@ -250,6 +250,36 @@ static void test_status_same_ignores_time_and_unchanged(void **state)
 	json_decref(b);
 }
 
+/* A unit's name is the committer's choice: a unit named like a time
+ * stamp ("rolloutAt", "time") is compared like any other, or a change
+ * to it alone would leave no status commit. */
+static void test_status_same_unit_named_like_time(void **state)
+{
+	const char *names[] = { "rolloutAt", "time", "durationMs" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TG_ARRAY_LEN(names); i++) {
+		json_t *a = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+		json_t *b = doc_blocked(COMMIT_1, "2026-11-23T04:50:00Z");
+
+		json_object_set_new(json_object_get(a, "units"), names[i],
+		                    parse("{\"verdict\": \"applied\"}"));
+		json_object_set_new(json_object_get(b, "units"), names[i],
+		                    parse("{\"verdict\": \"applied\"}"));
+		assert_true(tg_status_same(a, b));
+		json_object_set_new(
+		        json_object_get(json_object_get(b, "units"), names[i]),
+		        "verdict", json_string("blocked"));
+		assert_false(tg_status_same(a, b));
+		/* a unit of that name that appears is a change too */
+		json_object_del(json_object_get(a, "units"), names[i]);
+		assert_false(tg_status_same(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
 static void test_status_untrusted_text_cannot_forge(void **state)
 {
 	json_t *doc =
@@ -619,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_status_workload_violations),
 		cmocka_unit_test(test_status_message_lists_only_changed_units),
 		cmocka_unit_test(test_status_same_ignores_time_and_unchanged),
+		cmocka_unit_test(test_status_same_unit_named_like_time),
 		cmocka_unit_test(test_status_untrusted_text_cannot_forge),
 		cmocka_unit_test(test_status_markdown_blocked_first),
 		cmocka_unit_test(test_status_text_over_limit_fails),
