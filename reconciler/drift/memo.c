@@ -181,7 +181,8 @@ static bool check_end(char *data, size_t len, char **body, size_t *body_len)
 	size_t hl = strlen(MEMO_HEADER), el = strlen(MEMO_END);
 	char *last;
 
-	if (len < hl || memcmp(data, MEMO_HEADER, hl) || data[len - 1] != '\n')
+	/* The header, then at least the end line. */
+	if (len <= hl || memcmp(data, MEMO_HEADER, hl) || data[len - 1] != '\n')
 		return false;
 	data[len - 1] = '\0';
 	last = strrchr(data, '\n') + 1; /* the header ends in one */

@@ -117,6 +117,12 @@ static void no_end(char *text, size_t *len)
 	*len = (size_t)(strstr(text, "\nend ") - text) + 1;
 }
 
+/* Only the first line (a write cut short after it). */
+static void header_only(char *text, size_t *len)
+{
+	*len = (size_t)(strchr(text, '\n') - text) + 1;
+}
+
 /* Another writer makes the memo name the edited version: the end line's
  * digest no longer matches. */
 static void tampered(char *text, size_t *len)
@@ -136,8 +142,8 @@ static void other_version(char *text, size_t *len)
 /* Whatever is wrong with the file, nothing in it is trusted. */
 static void test_memo_doubt_means_empty(void **state)
 {
-	void (*cases[])(char *, size_t *) = { torn, no_end, tampered,
-		                              other_version };
+	void (*cases[])(char *, size_t *) = { torn, no_end, header_only,
+		                              tampered, other_version };
 	size_t i;
 
 	(void)state;
