@@ -36,4 +36,21 @@ void fuzz_split(size_t *a_len,
  * failure, as a target without its material would fuzz nothing. */
 char *fuzz_source_file(size_t *len_out, const char *rel);
 
+/*
+ * For targets of stateDir files: a private directory made once (named
+ * after tag, under $TMPDIR) and removed with every file in it at exit;
+ * fuzz_tmp_path() gives the path of one file in it (a string that lives
+ * until exit). Both abort on failure.
+ */
+void fuzz_tmp_dir(const char *tag);
+const char *fuzz_tmp_path(const char *name);
+
+/* Appends "end <SHA-256 of what b holds, hex>\n": the end line every
+ * stateDir file of tollgate's is sealed with. Aborts on failure. */
+struct tg_buf;
+void fuzz_seal(struct tg_buf *b);
+
+/* A file read whole (up to 1 GiB); aborts on failure. */
+char *fuzz_slurp(size_t *len, const char *path);
+
 #endif

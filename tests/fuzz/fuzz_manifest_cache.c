@@ -31,25 +31,14 @@ static const char file_data[] = "apiVersion: v1\n"
                                 "metadata: {name: a, namespace: shop}\n"
                                 "data: {k: v}\n";
 
-static char dir[64], cache_path[96];
-
-static void cleanup(void)
-{
-	unlink(cache_path);
-	rmdir(dir);
-}
+static const char *cache_path;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/fuzz-mcache-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(cache_path, sizeof(cache_path), "%s/cache", dir);
-	atexit(cleanup);
+	fuzz_tmp_dir("mcache");
+	cache_path = fuzz_tmp_path("cache");
 	return 0;
 }
 
@@ -70,7 +59,7 @@ static void file_key(unsigned char key[TG_SHA256_LEN])
 
 static void write_input(const uint8_t *data, size_t size)
 {
-	unsigned char key[TG_SHA256_LEN], d[TG_SHA256_LEN];
+	unsigned char key[TG_SHA256_LEN];
 	char hex[2 * TG_SHA256_LEN + 1];
 	tg_buf b;
 
@@ -84,10 +73,7 @@ static void write_input(const uint8_t *data, size_t size)
 		if (tg_buf_printf(&b, HEADER "E %s ", hex) < 0 ||
 		    (size && tg_buf_append(&b, data + 1, size - 1) < 0))
 			abort();
-		tg_sha256(d, b.data, b.len);
-		tg_hex_encode(hex, d, sizeof(d));
-		if (tg_buf_printf(&b, "end %s\n", hex) < 0)
-			abort();
+		fuzz_seal(&b);
 	}
 	if (tg_file_write_atomic(cache_path, b.data ? b.data : "", b.len) < 0)
 		abort();

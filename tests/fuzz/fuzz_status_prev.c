@@ -22,29 +22,16 @@
 
 #define HEADER "tollgate status digests 1\n"
 
-static char dir[64], in_path[96], out1[96], out2[96];
-
-static void cleanup(void)
-{
-	unlink(in_path);
-	unlink(out1);
-	unlink(out2);
-	rmdir(dir);
-}
+static const char *in_path, *out1, *out2;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "%s/fuzz-sprev-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(in_path, sizeof(in_path), "%s/in", dir);
-	snprintf(out1, sizeof(out1), "%s/out1", dir);
-	snprintf(out2, sizeof(out2), "%s/out2", dir);
-	atexit(cleanup);
+	fuzz_tmp_dir("sprev");
+	in_path = fuzz_tmp_path("in");
+	out1 = fuzz_tmp_path("out1");
+	out2 = fuzz_tmp_path("out2");
 	return 0;
 }
 
@@ -78,20 +65,10 @@ static void status_json(const uint8_t *data, size_t size)
 	json_decref(tree);
 }
 
-static char *slurp(size_t *len, const char *path)
-{
-	char *s = NULL;
-
-	if (tg_file_read(&s, len, path, (size_t)1 << 30) < 0)
-		abort();
-	return s;
-}
-
 /* The input as a digests file; the commit its "commit" line names. */
 static char *write_digests(const uint8_t *data, size_t size)
 {
-	unsigned char d[TG_SHA256_LEN];
-	char hex[2 * TG_SHA256_LEN + 1], *commit, *nl;
+	char *commit, *nl;
 	FILE *f = fopen(in_path, "wb");
 	tg_buf b;
 
@@ -100,10 +77,8 @@ static char *write_digests(const uint8_t *data, size_t size)
 	tg_buf_init(&b, (size_t)-1);
 	if (tg_buf_puts(&b, HEADER) < 0 || tg_buf_append(&b, data, size) < 0)
 		abort();
-	tg_sha256(d, b.data, b.len);
-	tg_hex_encode(hex, d, sizeof(d));
+	fuzz_seal(&b);
 	fwrite(b.data, 1, b.len, f);
-	fprintf(f, "end %s\n", hex);
 	if (fclose(f) != 0)
 		abort();
 	commit = fuzz_cstr(data, size);
@@ -131,8 +106,8 @@ static void digests_file(const uint8_t *data, size_t size)
 		    tg_statusprev_load(&again, out1, commit) < 0 || !again ||
 		    tg_statusprev_save(again, out2, commit) < 0)
 			abort();
-		a = slurp(&alen, out1);
-		b = slurp(&blen, out2);
+		a = fuzz_slurp(&alen, out1);
+		b = fuzz_slurp(&blen, out2);
 		if (alen != blen || memcmp(a, b, alen))
 			abort();
 		free(a);
