@@ -248,22 +248,12 @@ static int load_manifests(tg_manifest_set **out,
                           bool plan)
 {
 	const tg_config *cfg = a->cfg;
-	tg_manifest_image_path *ip = NULL;
+	tg_manifest_image_path *ip = tg_config_manifest_image_paths(cfg);
 	tg_manifest_options mo = { 0 };
 	size_t i;
 	int error;
 
 	*out = NULL;
-	if (cfg->nimage_paths) {
-		ip = tg_calloc(cfg->nimage_paths, sizeof(*ip));
-		for (i = 0; i < cfg->nimage_paths; i++) {
-			ip[i].group = cfg->image_paths[i].group;
-			ip[i].kind = cfg->image_paths[i].kind;
-			ip[i].paths =
-			        (const char *const *)cfg->image_paths[i].paths;
-			ip[i].npaths = cfg->image_paths[i].npaths;
-		}
-	}
 	mo.image_paths = ip;
 	mo.nimage_paths = cfg->nimage_paths;
 	mo.path_prefix =

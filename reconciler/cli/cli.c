@@ -126,21 +126,12 @@ int tg_cli_manifest_set_new(tg_manifest_set **out,
 	tg_manifest_options mo = { 0 };
 	tg_manifest_image_path *ip = NULL;
 	tg_config *c = NULL;
-	size_t i;
 	int error;
 
 	*out = NULL;
 	if (config && (error = tg_config_load(&c, config)) < 0)
 		return error;
-	if (c && c->nimage_paths) {
-		ip = tg_calloc(c->nimage_paths, sizeof(*ip));
-		for (i = 0; i < c->nimage_paths; i++) {
-			ip[i].group = c->image_paths[i].group;
-			ip[i].kind = c->image_paths[i].kind;
-			ip[i].paths =
-			        (const char *const *)c->image_paths[i].paths;
-			ip[i].npaths = c->image_paths[i].npaths;
-		}
+	if (c && (ip = tg_config_manifest_image_paths(c)) != NULL) {
 		mo.image_paths = ip;
 		mo.nimage_paths = c->nimage_paths;
 	}

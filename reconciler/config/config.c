@@ -251,6 +251,23 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
+tg_manifest_image_path *tg_config_manifest_image_paths(const tg_config *c)
+{
+	tg_manifest_image_path *ip;
+	size_t i;
+
+	if (c->nimage_paths == 0)
+		return NULL;
+	ip = tg_calloc(c->nimage_paths, sizeof(*ip));
+	for (i = 0; i < c->nimage_paths; i++) {
+		ip[i].group = c->image_paths[i].group;
+		ip[i].kind = c->image_paths[i].kind;
+		ip[i].paths = (const char *const *)c->image_paths[i].paths;
+		ip[i].npaths = c->image_paths[i].npaths;
+	}
+	return ip;
+}
+
 void tg_config_free(tg_config *c)
 {
 	size_t i;

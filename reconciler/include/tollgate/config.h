@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "tollgate/error.h"
+#include "tollgate/manifest.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
 
@@ -172,6 +173,11 @@ void tg_config_status_repo_opts(tg_source_opts *out, const tg_config *c);
 
 /* The status options of c (strings borrowed from c, no test hook). */
 void tg_config_status_opts(tg_status_opts *out, const tg_config *c);
+
+/* The configuration's imagePaths as the manifests stage takes them
+ * (tg_manifest_options.image_paths): an array of c->nimage_paths entries
+ * that point into c (free the array only), or NULL when there are none. */
+tg_manifest_image_path *tg_config_manifest_image_paths(const tg_config *c);
 
 void tg_config_free(tg_config *c);
 
