@@ -398,7 +398,7 @@ static bool skip_value(scan *sc, size_t outer)
 			return false;
 		if ((c == '}' || c == ']') && depth)
 			depth--;
-		else if (!depth && strchr(",:}] \t\r\n", c))
+		else if (!depth && c != '\0' && strchr(",:}] \t\r\n", c))
 			return true; /* the end of a number or literal */
 		sc->pos++;
 		if (!depth && (c == '}' || c == ']'))
