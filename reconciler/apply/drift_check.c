@@ -220,6 +220,10 @@ static void on_live(void *ctx, json_t *live)
  * compared) when the memo says this very object at this very
  * resourceVersion had no drift against this very desired object; its
  * health is the one recorded then (the same object, the same status).
+ * Skipped too when on_live would pass it over: no unchanged unit holds
+ * it (an inventory carries tollgate's label), or it was handed on
+ * already; so a lean watch (tollgate run) need not keep its text nor
+ * send for it to the server.
  */
 static bool skip_live(void *ctx, const tg_kube_list_peek *p)
 {
@@ -233,7 +237,11 @@ static bool skip_live(void *ctx, const tg_kube_list_peek *p)
 	int health;
 	bool skip = false;
 
-	if (!e || e->seen || !e->o->text)
+	if (!e || e->seen) {
+		skip = true;
+		goto out;
+	}
+	if (!e->o->text)
 		goto out;
 	desired_digest(d, e->o);
 	if (!tg_drift_memo_clean(&health, &when, x->old, key, p->uid,

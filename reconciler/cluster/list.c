@@ -14,6 +14,7 @@
 #include "tollgate/http.h"
 #include "tollgate/kube.h"
 #include "tollgate/limits.h"
+#include "tollgate/log.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
@@ -35,17 +36,57 @@ static void take_items(tg_kube_list_req *q, json_t *page)
 	}
 }
 
-/* One item of a streamed page: skipped when the caller has seen it,
- * else parsed alone, reduced when it was not already, and handed to
- * on_item. */
-static int
-hand_on(tg_kube_list_req *q, const char *text, size_t len, bool fresh)
+/* One list of tg_kube_list_all(): its pages, one after the other. */
+typedef struct list_run {
+	tg_kube_list_req *req;
+	char *base;           /* collection URL */
+	const char *selector; /* label selector, or NULL */
+	unsigned pages;
+	/* Served by a lean watch, which keeps no text of these objects
+	 * ("ns/name" -> true): the list from the server hands on only
+	 * them, each once. NULL: every object. */
+	json_t *only;
+} list_run;
+
+/* Whether the object ns/name is one lr still wants; it is wanted no
+ * more. */
+static bool wanted(list_run *lr, const char *ns, const char *name)
 {
+	char *key;
+	bool want;
+
+	if (!lr->only)
+		return true;
+	key = tg_aprintf("%s/%s", ns ? ns : "", name ? name : "");
+	want = json_object_get(lr->only, key) != NULL;
+	if (want)
+		json_object_del(lr->only, key);
+	free(key);
+	return want;
+}
+
+static const char *meta_of(json_t *item, const char *member)
+{
+	return json_string_value(
+	        json_object_get(json_object_get(item, "metadata"), member));
+}
+
+/* One item of a streamed page, or of a watch (watched: reduced, and
+ * offered to skip by the watch already): skipped when the caller has
+ * seen it, else parsed alone, reduced when it was not already, and
+ * handed to on_item. */
+static int hand_on(list_run *lr, const char *text, size_t len, bool watched)
+{
+	tg_kube_list_req *q = lr->req;
 	tg_kube_list_peek peek;
+	bool peeked = !watched && (q->skip || lr->only) &&
+	              kube_scan_peek(&peek, text, len);
 	json_error_t jerr;
 	json_t *item;
 
-	if (q->skip && kube_scan_peek(&peek, text, len)) {
+	if (peeked && !wanted(lr, peek.ns, peek.name))
+		return 0;
+	if (peeked && q->skip) {
 		peek.api_version = q->api_version;
 		peek.kind = q->kind;
 		if (q->skip(q->ctx, &peek))
@@ -54,11 +95,13 @@ hand_on(tg_kube_list_req *q, const char *text, size_t len, bool fresh)
 	item = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!item)
 		return tg_error_set(TG_EPARSE, "list item: %s", jerr.text);
-	if (json_is_object(item)) {
+	if (json_is_object(item) &&
+	    (peeked || watched ||
+	     wanted(lr, meta_of(item, "namespace"), meta_of(item, "name")))) {
 		json_object_set_new(item, "apiVersion",
 		                    json_string(q->api_version));
 		json_object_set_new(item, "kind", json_string(q->kind));
-		if (q->reduce && fresh)
+		if (q->reduce && !watched)
 			q->reduce(item);
 		q->on_item(q->ctx, item);
 	}
@@ -68,13 +111,14 @@ hand_on(tg_kube_list_req *q, const char *text, size_t len, bool fresh)
 
 static int stream_item(void *ctx, const char *text, size_t len)
 {
-	return hand_on(ctx, text, len, true);
+	return hand_on(ctx, text, len, false);
 }
 
 /* The page's items to the caller; *next the continue token (new string,
  * NULL on the last page). */
-static int read_page(char **next, tg_kube_list_req *q, tg_http_response *resp)
+static int read_page(char **next, list_run *lr, tg_http_response *resp)
 {
+	tg_kube_list_req *q = lr->req;
 	const char *meta_text;
 	size_t meta_len;
 	json_t *page = NULL, *meta = NULL;
@@ -88,7 +132,7 @@ static int read_page(char **next, tg_kube_list_req *q, tg_http_response *resp)
 		meta = json_incref(json_object_get(page, "metadata"));
 	} else {
 		if ((error = kube_scan_page(&meta_text, &meta_len, resp->body,
-		                            resp->body_len, stream_item, q)) <
+		                            resp->body_len, stream_item, lr)) <
 		    0)
 			return tg_error_prefix(error, "%s", resp->url);
 		if (meta_text &&
@@ -106,14 +150,6 @@ static int read_page(char **next, tg_kube_list_req *q, tg_http_response *resp)
 	json_decref(page);
 	return 0;
 }
-
-/* One list of tg_kube_list_all(): its pages, one after the other. */
-typedef struct list_run {
-	tg_kube_list_req *req;
-	char *base;           /* collection URL */
-	const char *selector; /* label selector, or NULL */
-	unsigned pages;
-} list_run;
 
 static void
 on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx);
@@ -165,7 +201,7 @@ on_list_page(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 	} else if (resp->status / 100 != 2) {
 		int code = kube_status_error(&msg, resp);
 		list_fail(lr, code, msg);
-	} else if ((result = read_page(&next, lr->req, resp)) < 0) {
+	} else if ((result = read_page(&next, lr, resp)) < 0) {
 		list_fail(lr, result, tg_error_last());
 	} else if (next && *next && ++lr->pages >= TG_KUBE_MAX_LIST_PAGES) {
 		char *m = tg_aprintf("more than %d pages",
@@ -202,12 +238,13 @@ static int lists_refused(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 /* An object served by a watch: handed on as a listed one would be. */
 static void watched_item(void *ctx, const char *text, size_t len)
 {
-	tg_kube_list_req *q = ctx;
+	list_run *lr = ctx;
+	tg_kube_list_req *q = lr->req;
 	json_t *item;
 
 	if (q->on_item) {
 		/* Text this process wrote (reduced already): it parses. */
-		if (hand_on(q, text, len, false) < 0)
+		if (hand_on(lr, text, len, true) < 0)
 			q->result = tg_error_code();
 		return;
 	}
@@ -215,18 +252,64 @@ static void watched_item(void *ctx, const char *text, size_t len)
 		json_array_append_new(q->items, item);
 }
 
-/* tollgate run: the list answered by its watch (watch.c) when that is in
- * sync; true then. */
-static bool list_watched(tg_kube *k,
-                         tg_kube_list_req *q,
-                         const tg_kube_resource *r,
-                         const char *base)
+/* The watch asks whether the caller has seen an object (its fields fit
+ * the peek's: the watch checked). */
+static bool watched_skip(void *ctx,
+                         const char *ns,
+                         const char *name,
+                         const char *uid,
+                         const char *rv)
 {
-	return k->watches &&
-	       tg_watch_set_serve(k->watches, q->api_version, q->kind,
-	                          r->namespaced ? q->ns : NULL,
-	                          q->label_selector, q->reduce, base,
-	                          watched_item, q) == 1;
+	list_run *lr = ctx;
+	tg_kube_list_peek peek;
+
+	memset(&peek, 0, sizeof(peek));
+	peek.api_version = lr->req->api_version;
+	peek.kind = lr->req->kind;
+	tg_strlcpy(peek.ns, ns, sizeof(peek.ns));
+	tg_strlcpy(peek.name, name, sizeof(peek.name));
+	tg_strlcpy(peek.uid, uid, sizeof(peek.uid));
+	tg_strlcpy(peek.resource_version, rv, sizeof(peek.resource_version));
+	return lr->req->skip(lr->req->ctx, &peek);
+}
+
+/* An object the watch keeps no text of: read from the server. */
+static void watched_missing(void *ctx, const char *ns, const char *name)
+{
+	list_run *lr = ctx;
+	char *key = tg_aprintf("%s/%s", ns, name);
+
+	if (!lr->only)
+		lr->only = json_object();
+	json_object_set_new(lr->only, key, json_true());
+	free(key);
+}
+
+/*
+ * tollgate run: the list answered by its watch (watch.c) when that is in
+ * sync; true then. A lean watch (a caller that skips what it has seen)
+ * may lack some objects: false then, with lr->only naming them, and the
+ * list from the server hands on only those.
+ */
+static bool list_watched(tg_kube *k, list_run *lr, const tg_kube_resource *r)
+{
+	tg_kube_list_req *q = lr->req;
+	tg_watch_reader rd = { q->reduce,
+		               q->on_item && q->skip ? watched_skip : NULL,
+		               watched_item, watched_missing, lr };
+	char n[32];
+
+	if (!k->watches ||
+	    tg_watch_set_serve(k->watches, q->api_version, q->kind,
+	                       r->namespaced ? q->ns : NULL, q->label_selector,
+	                       lr->base, &rd) != 1)
+		return false;
+	if (!lr->only)
+		return true;
+	snprintf(n, sizeof(n), "%zu", json_object_size(lr->only));
+	tg_log(TG_LOG_DEBUG, "watch: objects not kept, listed from the server",
+	       "kind", q->kind, "objects", n, NULL);
+	return false;
 }
 
 int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
@@ -255,7 +338,7 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 			continue;
 		}
 		runs[i].base = kube_collection_url(k, r, q->ns);
-		if (list_watched(k, q, r, runs[i].base))
+		if (list_watched(k, &runs[i], r))
 			continue;
 		runs[i].selector = q->label_selector;
 		list_next(k, &runs[i], NULL);
@@ -266,6 +349,7 @@ int tg_kube_list_all(tg_kube *k, tg_kube_list_req *reqs, size_t n)
 	k->running = false;
 	for (i = 0; i < n; i++) {
 		free(runs[i].base);
+		json_decref(runs[i].only);
 		/* A list that did not run reads as failed, never as empty. */
 		if (error < 0 && reqs[i].result == 0)
 			list_fail(&runs[i], error, tg_error_last());

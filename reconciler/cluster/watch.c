@@ -52,8 +52,7 @@ static void watcher_free(watcher *w)
 	free(w->kind);
 	free(w->url);
 	free(w->selector);
-	json_decref(w->objs);
-	json_decref(w->hashes);
+	watch_cache_clear(&w->objs);
 	free(w);
 }
 
@@ -220,8 +219,7 @@ static void retire(tg_watch_set *ws, size_t i)
 	tg_log(TG_LOG_INFO, "watch: stopped, no list asked for it", "watch",
 	       w->key, NULL);
 	w->retired = true;
-	json_object_clear(w->objs);
-	json_object_clear(w->hashes);
+	watch_cache_clear(&w->objs);
 	ws->retired = tg_realloc(ws->retired,
 	                         (ws->nretired + 1) * sizeof(*ws->retired));
 	ws->retired[ws->nretired++] = w;
@@ -274,11 +272,12 @@ static char *list_key(const char *api_version,
                       const char *kind,
                       const char *ns,
                       const char *selector,
-                      bool reduced)
+                      const tg_watch_reader *rd)
 {
-	return tg_aprintf("%s %s %s %s%s", api_version, kind, ns ? ns : "",
+	return tg_aprintf("%s %s %s %s%s%s", api_version, kind, ns ? ns : "",
 	                  selector ? selector : "",
-	                  reduced ? " (reduced)" : "");
+	                  rd->reduce ? " (reduced)" : "",
+	                  rd->skip ? " (lean)" : "");
 }
 
 static watcher *find_watcher(tg_watch_set *ws, const char *key)
@@ -299,12 +298,13 @@ static void start_watcher(tg_watch_set *ws,
                           const char *api_version,
                           const char *kind,
                           const char *selector,
-                          tg_watch_reduce_fn reduce,
+                          const tg_watch_reader *rd,
                           const char *url)
 {
 	watcher *w = tg_calloc(1, sizeof(*w));
 
-	w->reduce = reduce;
+	w->reduce = rd->reduce;
+	w->lean = rd->skip != NULL;
 	w->ws = ws;
 	w->key = key;
 	w->api_version = tg_strdup(api_version);
@@ -312,8 +312,7 @@ static void start_watcher(tg_watch_set *ws,
 	w->url = tg_strdup(url);
 	w->selector = selector ? tg_strdup(selector) : NULL;
 	w->relevant = selector && *selector;
-	w->objs = json_object();
-	w->hashes = json_object();
+	watch_cache_init(&w->objs);
 	w->used = ws->cycle;
 	w->seed = (unsigned)time(NULL) ^ (unsigned)(ws->n * 7919u);
 	ws->w = tg_realloc(ws->w, (ws->n + 1) * sizeof(*ws->w));
@@ -328,36 +327,64 @@ static void start_watcher(tg_watch_set *ws,
 	w->started = true;
 }
 
+/* Offer o to rd (lock held). */
+static void serve_object(watcher *w, watch_obj *o, const tg_watch_reader *rd)
+{
+	char ns[64]; /* peekable: the namespace is shorter */
+	const char *name = o->s + o->name;
+
+	if (!o->peekable) {
+		/* Its text is kept: the reader looks at it whole. */
+		rd->item(rd->ctx, o->text, o->len);
+		return;
+	}
+	memcpy(ns, o->s, o->name - 1);
+	ns[o->name - 1] = '\0';
+	if (rd->skip &&
+	    rd->skip(rd->ctx, ns, name, o->s + o->uid, o->s + o->rv)) {
+		/* Vouched for: a lean watcher needs its text no more (an
+		 * event brings the next). */
+		if (w->lean) {
+			free(o->text);
+			o->text = NULL;
+			o->len = 0;
+		}
+	} else if (o->text) {
+		rd->item(rd->ctx, o->text, o->len);
+	} else {
+		/* Only a lean watcher keeps no text (so its reader has
+		 * missing). */
+		rd->missing(rd->ctx, ns, name);
+	}
+}
+
 int tg_watch_set_serve(tg_watch_set *ws,
                        const char *api_version,
                        const char *kind,
                        const char *ns,
                        const char *label_selector,
-                       tg_watch_reduce_fn reduce,
                        const char *collection_url,
-                       tg_watch_item_fn fn,
-                       void *ctx)
+                       const tg_watch_reader *rd)
 {
-	char *key = list_key(api_version, kind, ns, label_selector, reduce);
+	char *key = list_key(api_version, kind, ns, label_selector, rd);
 	watcher *w;
-	json_t *text;
-	const char *k;
 	int served = 0;
 
 	pthread_mutex_lock(&ws->lock);
 	w = find_watcher(ws, key);
 	if (!w && ws->n < TG_WATCH_MAX_WATCHERS && !ws->stop) {
-		start_watcher(ws, key, api_version, kind, label_selector,
-		              reduce, collection_url);
+		start_watcher(ws, key, api_version, kind, label_selector, rd,
+		              collection_url);
 		key = NULL;
 	} else if (w) {
 		w->used = ws->cycle;
 	}
 	if (w && w->listed && w->open) {
-		json_object_foreach(w->objs, k, text) {
-			fn(ctx, json_string_value(text),
-			   json_string_length(text));
-		}
+		watch_obj *o = NULL;
+		size_t i = 0;
+
+		while ((o = watch_cache_next(&w->objs, &i, o)))
+			serve_object(w, o, rd);
 		served = 1;
 	}
 	pthread_mutex_unlock(&ws->lock);

@@ -8,12 +8,54 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "tollgate/buf.h"
 #include "tollgate/limits.h"
 #include "tollgate/watch.h"
+
+/* One object a watcher keeps (watch_cache.c). */
+typedef struct watch_obj {
+	struct watch_obj *next; /* in its chain */
+	uint64_t hash_key;      /* of the key */
+	/* Its compact JSON (reduced as the reader asked), or NULL: a lean
+	 * watcher keeps no text of listed objects nor of objects a reader
+	 * vouched for since they last changed. */
+	char *text;
+	size_t len;
+	unsigned char hash[TG_SHA256_LEN]; /* content hash */
+	/* ns, name, uid, rv fit tg_kube_list_peek's sizes, name, uid and
+	 * rv are not empty: a reader may vouch for it by those alone.
+	 * Otherwise its text is always kept. */
+	bool peekable;
+	unsigned name, uid, rv; /* offsets in s */
+	char s[];               /* "ns/name\0uid\0rv\0" (the key first) */
+} watch_obj;
+
+typedef struct watch_cache {
+	watch_obj **slot;
+	size_t cap, n;
+} watch_cache;
+
+void watch_cache_init(watch_cache *c);
+void watch_cache_clear(watch_cache *c);
+watch_obj *watch_obj_new(const char *ns,
+                         const char *name,
+                         const char *uid,
+                         const char *rv,
+                         const unsigned char hash[TG_SHA256_LEN]);
+void watch_obj_free(watch_obj *o);
+watch_obj *watch_cache_get(const watch_cache *c, const char *key);
+/* Insert o, replacing (and freeing) the entry of the same key. */
+void watch_cache_put(watch_cache *c, watch_obj *o);
+/* Remove and free the entry of key; whether there was one. */
+bool watch_cache_del(watch_cache *c, const char *key);
+/* Iterate: o NULL for the first entry (i set), then the last one. */
+watch_obj *watch_cache_next(const watch_cache *c, size_t *i, watch_obj *o);
+/* Whether a and b differ in their keys or content hashes. */
+bool watch_cache_differ(const watch_cache *a, const watch_cache *b);
 
 typedef struct watcher {
 	tg_watch_set *ws;
@@ -26,12 +68,15 @@ typedef struct watcher {
 	 * preflight reads) only answers lists. */
 	bool relevant;
 	tg_watch_reduce_fn reduce; /* or NULL: objects kept whole */
+	/* Its reader vouches for objects by identity, uid and
+	 * resourceVersion (tg_watch_reader's skip): the text of an object
+	 * is kept only from an event until the reader vouched for it. */
+	bool lean;
 	pthread_t thread;
 	bool started;
 	unsigned seed; /* rand_r, for the jitter */
 	/* Guarded by ws->lock: */
-	json_t *objs;   /* "ns/name" -> compact JSON text of the object */
-	json_t *hashes; /* "ns/name" -> content hash (hex) */
+	watch_cache objs;
 	char rv[TG_WATCH_MAX_RV_BYTES + 1];
 	bool listed; /* objs hold a list, followed since by the stream */
 	bool listed_once;
@@ -83,6 +128,15 @@ void watch_wake(tg_watch_set *ws);
 /* Note a change of the object key (rv NULL: deleted) to be judged (key
  * NULL: changes that need a cycle), and wake the run loop (lock held). */
 void watch_note_change(tg_watch_set *ws, const char *key, const char *rv);
+
+/* One list page (body, len bytes) into objs, item by item; *cont the
+ * next continue token (a new string, or NULL), the list's
+ * resourceVersion into w->rv at the last page. 0, or -1 with w->why. */
+TG_WUR int watch_take_page(watcher *w,
+                           const char *body,
+                           size_t len,
+                           watch_cache *objs,
+                           char **cont);
 
 /* List w's objects into its maps and resourceVersion (a change since the
  * previous list marks the set dirty). 0, or -1 with w->why set. */

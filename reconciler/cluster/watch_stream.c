@@ -40,11 +40,10 @@ static char *object_key(json_t *obj)
  * so a status update by a controller is not a change worth a cycle,
  * while any change of spec, data, labels or annotations is.
  */
-static void content_hash(char out[2 * TG_SHA256_LEN + 1], json_t *obj)
+static void content_hash(unsigned char out[TG_SHA256_LEN], json_t *obj)
 {
 	json_t *c = json_copy(obj);
 	json_t *m = json_copy(json_object_get(obj, "metadata"));
-	unsigned char md[TG_SHA256_LEN];
 	char *s;
 
 	json_object_del(m, "resourceVersion");
@@ -53,8 +52,7 @@ static void content_hash(char out[2 * TG_SHA256_LEN + 1], json_t *obj)
 	json_object_set_new(c, "metadata", m ? m : json_object());
 	json_object_del(c, "status");
 	s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
-	tg_sha256(md, s ? s : "", s ? strlen(s) : 0);
-	tg_hex_encode(out, md, sizeof(md));
+	tg_sha256(out, s ? s : "", s ? strlen(s) : 0);
 	free(s);
 	json_decref(c);
 }
@@ -79,34 +77,55 @@ static const char *object_rv(json_t *obj)
 	        json_object_get(obj, "metadata"), "resourceVersion"));
 }
 
-/*
- * Keep obj (apiVersion and kind set to w's) in objs/hashes; *changed
- * when its content differs from what was kept. 0, or -1 with w->why.
- */
-static int keep_object(
-        watcher *w, json_t *objs, json_t *hashes, json_t *obj, bool *changed)
+static const char *meta_string(json_t *obj, const char *member)
 {
-	char hash[2 * TG_SHA256_LEN + 1];
-	char *key = object_key(obj), *text;
-	const char *old;
+	const char *v = json_string_value(
+	        json_object_get(json_object_get(obj, "metadata"), member));
 
-	if (!key) {
+	return v ? v : "";
+}
+
+/*
+ * Keep obj (apiVersion and kind set to w's) in objs; *changed when its
+ * content differs from what was kept. A lean watcher keeps the text of
+ * an object from an event, not from a list (unless the object cannot be
+ * vouched for by its identity alone). 0, or -1 with w->why.
+ */
+static int keep_object(watcher *w,
+                       watch_cache *objs,
+                       json_t *obj,
+                       bool from_event,
+                       bool *changed)
+{
+	unsigned char hash[TG_SHA256_LEN];
+	const char *name = meta_string(obj, "name");
+	watch_obj *o, *old;
+	char *text;
+
+	if (!*name) {
 		snprintf(w->why, sizeof(w->why), "an object without a name");
 		return -1;
 	}
 	json_object_set_new(obj, "apiVersion", json_string(w->api_version));
 	json_object_set_new(obj, "kind", json_string(w->kind));
 	content_hash(hash, obj);
-	old = json_string_value(json_object_get(hashes, key));
-	*changed = !old || strcmp(old, hash) != 0;
-	if (w->reduce)
-		w->reduce(obj);
-	text = json_dumps(obj, JSON_COMPACT);
-	if (text)
-		json_object_set_new(objs, key, json_string(text));
-	json_object_set_new(hashes, key, json_string(hash));
-	free(text);
-	free(key);
+	o = watch_obj_new(meta_string(obj, "namespace"), name,
+	                  meta_string(obj, "uid"),
+	                  meta_string(obj, "resourceVersion"), hash);
+	old = watch_cache_get(objs, o->s);
+	*changed = !old || memcmp(old->hash, hash, sizeof(hash)) != 0;
+	if (!w->lean || from_event || !o->peekable) {
+		if (w->reduce)
+			w->reduce(obj);
+		if (!(text = json_dumps(obj, JSON_COMPACT))) {
+			snprintf(w->why, sizeof(w->why), "out of memory");
+			watch_obj_free(o);
+			return -1;
+		}
+		o->text = text;
+		o->len = strlen(text);
+	}
+	watch_cache_put(objs, o);
 	return 0;
 }
 
@@ -262,7 +281,7 @@ static int on_progress(
 /* Where a page's items go, one at a time. */
 typedef struct page_sink {
 	watcher *w;
-	json_t *objs, *hashes;
+	watch_cache *objs;
 } page_sink;
 
 /* One item of a page, parsed alone (the page is never a tree: a page of
@@ -277,10 +296,10 @@ static int take_item(void *ctx, const char *text, size_t len)
 	if (!json_is_object(it))
 		snprintf(ps->w->why, sizeof(ps->w->why),
 		         "a listed object is not a JSON object");
-	else if (keep_object(ps->w, ps->objs, ps->hashes, it, &changed) == 0)
+	else if (keep_object(ps->w, ps->objs, it, false, &changed) == 0)
 		error = 0;
 	json_decref(it);
-	if (error == 0 && json_object_size(ps->objs) > TG_WATCH_MAX_OBJECTS) {
+	if (error == 0 && ps->objs->n > TG_WATCH_MAX_OBJECTS) {
 		snprintf(ps->w->why, sizeof(ps->w->why), "more than %d objects",
 		         TG_WATCH_MAX_OBJECTS);
 		error = -1;
@@ -288,22 +307,20 @@ static int take_item(void *ctx, const char *text, size_t len)
 	return error < 0 ? TG_EPARSE : 0;
 }
 
-/* One page into objs/hashes, item by item; *cont the next continue token
- * (or NULL), the list's resourceVersion into w's rv at the last page. */
-static int take_page(watcher *w,
-                     const tg_buf *body,
-                     json_t *objs,
-                     json_t *hashes,
-                     char **cont)
+int watch_take_page(watcher *w,
+                    const char *body,
+                    size_t len,
+                    watch_cache *objs,
+                    char **cont)
 {
-	page_sink ps = { w, objs, hashes };
+	page_sink ps = { w, objs };
 	const char *mtext, *next, *rv;
 	size_t mlen;
 	json_t *meta = NULL;
 	int error = -1;
 
-	if (kube_scan_page(&mtext, &mlen, body->data ? body->data : "",
-	                   body->len, take_item, &ps) < 0) {
+	if (kube_scan_page(&mtext, &mlen, body ? body : "", len, take_item,
+	                   &ps) < 0) {
 		if (!w->why[0])
 			snprintf(w->why, sizeof(w->why),
 			         "the list is not JSON");
@@ -327,7 +344,7 @@ static int take_page(watcher *w,
 }
 
 /* Fetch the page after cont (NULL: the first) and take it. */
-static int list_page(watcher *w, json_t *objs, json_t *hashes, char **cont)
+static int list_page(watcher *w, watch_cache *objs, char **cont)
 {
 	char *q = tg_aprintf("limit=%u", w->ws->list_limit);
 	char *url = kube_query_url(w->url, q, w->selector, *cont);
@@ -345,7 +362,7 @@ static int list_page(watcher *w, json_t *objs, json_t *hashes, char **cont)
 			answer_why(&x, status);
 		goto out;
 	}
-	error = take_page(w, &x.body, objs, hashes, cont);
+	error = watch_take_page(w, x.body.data, x.body.len, objs, cont);
 out:
 	xfer_clear(&x);
 	free(url);
@@ -353,31 +370,17 @@ out:
 	return error;
 }
 
-/* Whether the maps a and b (key -> hash) differ. */
-static bool maps_differ(json_t *a, json_t *b)
-{
-	const char *k;
-	json_t *v;
-
-	if (json_object_size(a) != json_object_size(b))
-		return true;
-	json_object_foreach(a, k, v) {
-		if (!json_equal(v, json_object_get(b, k)))
-			return true;
-	}
-	return false;
-}
-
 int watch_list(watcher *w)
 {
 	tg_watch_set *ws = w->ws;
-	json_t *objs = json_object(), *hashes = json_object();
+	watch_cache objs;
 	char *cont = NULL;
 	unsigned pages = 0;
 	int error;
 
+	watch_cache_init(&objs);
 	do {
-		error = list_page(w, objs, hashes, &cont);
+		error = list_page(w, &objs, &cont);
 	} while (error == 0 && cont && ++pages < TG_KUBE_MAX_LIST_PAGES);
 	if (error == 0 && cont) {
 		snprintf(w->why, sizeof(w->why), "more than %d pages",
@@ -390,19 +393,16 @@ int watch_list(watcher *w)
 		/* Listed again after a break: what changed meanwhile was
 		 * never seen as an event. */
 		if (w->relevant && w->listed_once && !w->retired &&
-		    maps_differ(w->hashes, hashes))
+		    watch_cache_differ(&w->objs, &objs))
 			watch_note_change(ws, NULL, NULL);
 		w->listed_once = true;
-		json_decref(w->objs);
-		json_decref(w->hashes);
+		watch_cache_clear(&w->objs);
 		w->objs = objs;
-		w->hashes = hashes;
-		objs = hashes = NULL;
+		watch_cache_init(&objs);
 		w->listed = true;
 		pthread_mutex_unlock(&ws->lock);
 	}
-	json_decref(objs);
-	json_decref(hashes);
+	watch_cache_clear(&objs);
 	return error;
 }
 
@@ -441,16 +441,14 @@ static int object_event(watcher *w, const char *type, json_t *obj)
 	pthread_mutex_lock(&ws->lock);
 	ws->stats.events++;
 	if (deleted) {
-		changed = json_object_get(w->hashes, key) != NULL;
-		json_object_del(w->objs, key);
-		json_object_del(w->hashes, key);
-	} else if (json_object_size(w->objs) >= TG_WATCH_MAX_OBJECTS &&
-	           !json_object_get(w->objs, key)) {
+		changed = watch_cache_del(&w->objs, key);
+	} else if (w->objs.n >= TG_WATCH_MAX_OBJECTS &&
+	           !watch_cache_get(&w->objs, key)) {
 		snprintf(w->why, sizeof(w->why), "more than %d objects",
 		         TG_WATCH_MAX_OBJECTS);
 		error = -1;
 	} else {
-		error = keep_object(w, w->objs, w->hashes, obj, &changed);
+		error = keep_object(w, &w->objs, obj, true, &changed);
 	}
 	if (error == 0)
 		tg_strlcpy(w->rv, rv, sizeof(w->rv));

@@ -6,12 +6,23 @@
 # server closes is resumed, one answered 410 Gone is listed again, and a
 # later edit is still corrected. A watch no list asked for in three
 # cycles (the one of all Namespaces, which only a cycle creating a
-# namespace reads) is stopped.
+# namespace reads) is stopped. The watches of drift keep no copy of an
+# object the drift memo vouches for: without the memo, a cycle reads
+# such objects from the server.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/run.sh"
 run_world 1.0
 run_shop
 run_web 1.0
+
+# A Namespace with tollgate's label that no unit holds, as the inventory
+# namespace tollgate makes is: the drift list of Namespaces gets it, and
+# no idle cycle may need the server for it.
+kc create -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: stray, labels: {app.kubernetes.io/managed-by: tollgate}}
+YAML
 
 agent_start a
 port=$AGENT_PORT_a
@@ -149,6 +160,25 @@ curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
 more() { [ "$(success)" -gt "$n" ]; }
 wait_until 20 more || true
 tt_eq "an idle cycle after the breaks sends no LIST either" 0 "$(lists)"
+
+# The memo gone, the Namespace shop (whose text the watch dropped once the
+# memo vouched for it) is read from the server; then remembered again.
+nslists() {
+	tc_curl GET /testcluster/requests |
+		jq '[.requests[] | select(.method == "GET" and .query.limit != null and .query.watch == null and .path == "/api/v1/namespaces")] | length'
+}
+rm "$TT_TMP/state-a/drift-memo"
+tc_curl DELETE /testcluster/requests >/dev/null
+n=$(success)
+curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
+wait_until 20 more || true
+tt_eq "without the drift memo, the Namespaces are listed from the server" \
+	1 "$(nslists)"
+tc_curl DELETE /testcluster/requests >/dev/null
+n=$(success)
+curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
+wait_until 20 more || true
+tt_eq "... and the next idle cycle sends no LIST" 0 "$(lists)"
 
 agent_stop a
 tt_eq "SIGTERM: exit 0 with the watches open" 0 "$AGENT_RC"

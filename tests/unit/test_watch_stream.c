@@ -6,6 +6,13 @@
  * events and lines that are not events end it with their reason. The
  * fuzz target fuzz_watch_stream explores the rest; events this long are
  * past its input size.
+ *
+ * And what a watcher keeps and serves (watch.c, watch_cache.c): a lean
+ * watcher (its reader vouches for objects by uid and resourceVersion, as
+ * drift does with its memo) keeps no text of listed objects and drops
+ * the text an event brought once the reader vouched for it; an object
+ * it has no text of that the reader does not vouch for is reported
+ * missing, never skipped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +41,7 @@ static int setup(void **state)
 	f->w.api_version = g_api;
 	f->w.kind = g_kind;
 	f->w.relevant = true;
-	f->w.objs = json_object();
-	f->w.hashes = json_object();
+	watch_cache_init(&f->w.objs);
 	tg_strlcpy(f->w.rv, "1", sizeof(f->w.rv));
 	*state = f;
 	return 0;
@@ -45,8 +51,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 
-	json_decref(f->w.objs);
-	json_decref(f->w.hashes);
+	watch_cache_clear(&f->w.objs);
 	tg_watch_set_free(f->ws);
 	free(f);
 	return 0;
@@ -104,11 +109,10 @@ static void test_watch_stream_any_split(void **state)
 	size_t step;
 
 	for (step = 1; step <= strlen(text); step += 7) {
-		json_object_clear(f->w.objs);
-		json_object_clear(f->w.hashes);
+		watch_cache_clear(&f->w.objs);
 		assert_int_equal(feed(f, text, strlen(text), step), 0);
-		assert_int_equal(json_object_size(f->w.objs), 1);
-		assert_non_null(json_object_get(f->w.objs, "prod/b"));
+		assert_int_equal(f->w.objs.n, 1);
+		assert_non_null(watch_cache_get(&f->w.objs, "prod/b"));
 		assert_string_equal(f->w.rv, "8");
 	}
 	assert_true(tg_watch_set_take_dirty(f->ws));
@@ -123,7 +127,7 @@ static void test_watch_stream_event_limit(void **state)
 	char *over = event_of_len("bigger", TG_WATCH_MAX_EVENT_BYTES + 1);
 
 	assert_int_equal(feed(f, ok, TG_WATCH_MAX_EVENT_BYTES + 1, 65536), 0);
-	assert_non_null(json_object_get(f->w.objs, "prod/big"));
+	assert_non_null(watch_cache_get(&f->w.objs, "prod/big"));
 	assert_string_equal(f->w.rv, "9");
 	assert_int_equal(feed(f, over, TG_WATCH_MAX_EVENT_BYTES + 2,
 	                      TG_WATCH_MAX_EVENT_BYTES + 2),
@@ -133,7 +137,7 @@ static void test_watch_stream_event_limit(void **state)
 	assert_int_equal(feed(f, over, TG_WATCH_MAX_EVENT_BYTES + 2, 16384),
 	                 WATCH_FAILED);
 	assert_non_null(strstr(f->w.why, "an event longer than"));
-	assert_null(json_object_get(f->w.objs, "prod/bigger"));
+	assert_null(watch_cache_get(&f->w.objs, "prod/bigger"));
 	free(ok);
 	free(over);
 }
@@ -176,7 +180,204 @@ static void test_watch_stream_errors(void **state)
 		        cases[i].end);
 		assert_non_null(strstr(f->w.why, cases[i].why));
 	}
-	assert_int_equal(json_object_size(f->w.objs), 0);
+	assert_int_equal(f->w.objs.n, 0);
+}
+
+/* A list page of ConfigMaps in prod: a (uid ua, rv 5), b (ub, 6), and
+ * c without a uid (it cannot be vouched for by its identity). */
+static const char g_page[] =
+        "{\"kind\":\"ConfigMapList\",\"metadata\":{\"resourceVersion\":"
+        "\"10\"},\"items\":["
+        "{\"metadata\":{\"name\":\"a\",\"namespace\":\"prod\",\"uid\":"
+        "\"ua\",\"resourceVersion\":\"5\"},\"data\":{\"k\":\"1\"}},"
+        "{\"metadata\":{\"name\":\"b\",\"namespace\":\"prod\",\"uid\":"
+        "\"ub\",\"resourceVersion\":\"6\"},\"data\":{\"k\":\"2\"}},"
+        "{\"metadata\":{\"name\":\"c\",\"namespace\":\"prod\","
+        "\"resourceVersion\":\"7\"},\"data\":{\"k\":\"3\"}}]}";
+
+/* A reader: vouches for "name@rv" in vouch, records what it is handed
+ * ("name" of items, "name?" of missing ones), space-separated. */
+typedef struct reader {
+	const char *vouch;
+	char got[256];
+} reader;
+
+static void got(reader *r, const char *name, const char *tail)
+{
+	size_t n = strlen(r->got);
+
+	snprintf(r->got + n, sizeof(r->got) - n, "%s%s%s", n ? " " : "", name,
+	         tail);
+}
+
+static bool r_skip(void *ctx,
+                   const char *ns,
+                   const char *name,
+                   const char *uid,
+                   const char *rv)
+{
+	reader *r = ctx;
+	char *want = tg_aprintf("%s@%s", name, rv);
+	bool yes = strstr(r->vouch, want) != NULL;
+
+	assert_string_equal(ns, "prod");
+	assert_true(*uid == 'u');
+	free(want);
+	return yes;
+}
+
+static void r_item(void *ctx, const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+
+	assert_non_null(o);
+	got(ctx,
+	    json_string_value(
+	            json_object_get(json_object_get(o, "metadata"), "name")),
+	    "");
+	json_decref(o);
+}
+
+static void r_missing(void *ctx, const char *ns, const char *name)
+{
+	assert_string_equal(ns, "prod");
+	got(ctx, name, "?");
+}
+
+/* Serve f's watcher (lean or not) to a reader vouching for vouch; what
+ * it was handed, in name order. */
+static char *serve(fixture *f, bool lean, const char *vouch)
+{
+	reader r = { vouch, "" };
+	tg_watch_reader rd = { NULL, r_skip, r_item, r_missing, &r };
+	char *names[8], *save = NULL, *t, *out;
+	size_t n = 0, i, j;
+
+	if (!lean)
+		rd.missing = NULL;
+	assert_int_equal(tg_watch_set_serve(f->ws, "v1", "ConfigMap", "prod",
+	                                    "tollgate.dev/unit=shop", "unused",
+	                                    &rd),
+	                 1);
+	for (t = strtok_r(r.got, " ", &save); t && n < 8;
+	     t = strtok_r(NULL, " ", &save))
+		names[n++] = t;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	out = tg_strdup("");
+	for (i = 0; i < n; i++) {
+		t = tg_aprintf("%s%s%s", out, i ? " " : "", names[i]);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* Make f's watcher the set's, listed and open, lean or not, holding
+ * g_page. */
+static void listed(fixture *f, bool lean, char *key)
+{
+	char *cont = (char *)"x";
+
+	f->w.key = key;
+	f->w.lean = lean;
+	f->w.listed = f->w.open = true;
+	assert_int_equal(watch_take_page(&f->w, g_page, strlen(g_page),
+	                                 &f->w.objs, &cont),
+	                 0);
+	assert_null(cont);
+	assert_string_equal(f->w.rv, "10");
+	f->ws->w = tg_calloc(1, sizeof(*f->ws->w));
+	f->ws->w[0] = &f->w;
+	f->ws->n = 1;
+}
+
+static int teardown_listed(void **state)
+{
+	fixture *f = *state;
+
+	free(f->ws->w);
+	f->ws->w = NULL;
+	f->ws->n = 0;
+	return teardown(state);
+}
+
+static const char *text_of(fixture *f, const char *key)
+{
+	watch_obj *o = watch_cache_get(&f->w.objs, key);
+
+	assert_non_null(o);
+	return o->text;
+}
+
+static void check(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Lean: listed objects are kept without text (but c, which only its text
+ * can vouch for); what the reader does not vouch for and has no text is
+ * missing; an event's text is served until the reader vouches for the
+ * object at its new resourceVersion, then dropped. */
+static void test_watch_serve_lean(void **state)
+{
+	static char key[] = "v1 ConfigMap prod tollgate.dev/unit=shop (lean)";
+	fixture *f = *state;
+	const char *ev = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{"
+	                 "\"name\":\"a\",\"namespace\":\"prod\",\"uid\":"
+	                 "\"ua\",\"resourceVersion\":\"11\"},\"data\":{\"k\":"
+	                 "\"9\"}}}\n";
+
+	listed(f, true, key);
+	assert_int_equal(f->w.objs.n, 3);
+	assert_null(text_of(f, "prod/a"));
+	assert_null(text_of(f, "prod/b"));
+	assert_non_null(text_of(f, "prod/c"));
+	/* Nothing vouched for: a and b must be read from the server. */
+	check(serve(f, true, ""), "a? b? c");
+	/* A reader vouching for an older resourceVersion gets nothing
+	 * skipped. */
+	check(serve(f, true, "a@4 b@5"), "a? b? c");
+	check(serve(f, true, "a@5 b@6"), "c");
+	/* An edit: a's text comes with its event, and is handed on while
+	 * the reader has not seen a at 11. */
+	assert_int_equal(feed(f, ev, strlen(ev), 5), 0);
+	assert_non_null(strstr(text_of(f, "prod/a"), "\"9\""));
+	check(serve(f, true, "a@5 b@6"), "a c");
+	assert_non_null(text_of(f, "prod/a"));
+	/* Vouched for at 11: its text is dropped. */
+	check(serve(f, true, "a@11 b@6"), "c");
+	assert_null(text_of(f, "prod/a"));
+	check(serve(f, true, "b@6"), "a? c");
+	/* Deleted: neither served nor missing. */
+	ev = "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":"
+	     "\"b\",\"namespace\":\"prod\",\"uid\":\"ub\","
+	     "\"resourceVersion\":\"12\"}}}\n";
+	assert_int_equal(feed(f, ev, strlen(ev), 64), 0);
+	check(serve(f, true, ""), "a? c");
+}
+
+/* A watcher whose reader does not vouch (no skip) keeps every text, and
+ * one that is not lean keeps them even when skip spares an object. */
+static void test_watch_serve_whole(void **state)
+{
+	static char key[] = "v1 ConfigMap prod tollgate.dev/unit=shop (lean)";
+	fixture *f = *state;
+
+	/* The key a lean reader asks for, on a watcher that keeps texts
+	 * (as one made for a reader without skip does). */
+	listed(f, false, key);
+	assert_non_null(text_of(f, "prod/a"));
+	assert_non_null(text_of(f, "prod/b"));
+	check(serve(f, true, ""), "a b c");
+	check(serve(f, true, "a@5 b@6"), "c");
+	assert_non_null(text_of(f, "prod/a"));
+	check(serve(f, true, ""), "a b c");
 }
 
 int main(void)
@@ -188,6 +389,10 @@ int main(void)
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_stream_errors, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_watch_serve_lean, setup,
+		                                teardown_listed),
+		cmocka_unit_test_setup_teardown(test_watch_serve_whole, setup,
+		                                teardown_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

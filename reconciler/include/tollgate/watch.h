@@ -6,18 +6,22 @@
  * gets a watcher the first time it is asked for: a thread that lists the
  * objects once, then follows GET ...?watch=1&allowWatchBookmarks=true
  * from the list's resourceVersion, one JSON event per line, and keeps the
- * objects as compact JSON text. A stream the server ends is resumed from
+ * objects as compact JSON text; a lean watcher (for a reader that can
+ * vouch for an object by its uid and resourceVersion: drift and its
+ * memo) keeps only their identities and the text of what changed since
+ * the reader last vouched for it, and the reader lists the rest from the
+ * server. A stream the server ends is resumed from
  * the last resourceVersion seen (bookmarks move it on); 410 Gone (HTTP or
  * an ERROR event), any other ERROR event, a bad line or a broken
  * connection makes it list again, after a backoff with jitter.
  *
  * While a watcher's stream is open and its list done, the lists of a cycle
  * are answered from it (tg_watch_set_serve) and nothing is read from the
- * API server; otherwise the cycle lists as before. An event that changes
- * an object beyond its status and server-kept metadata (resourceVersion,
- * managedFields, generation), on a list by one of tollgate's labels,
- * writes a byte to the wake descriptor; unless the change was tollgate's
- * own write, the run loop starts a drift cycle early.
+ * API server but what a lean watcher lacks; otherwise the cycle lists as
+ * before. An event that changes an object beyond its status and server-kept
+ * metadata (resourceVersion, managedFields, generation), on a list by one of
+ * tollgate's labels, writes a byte to the wake descriptor; unless the change
+ * was tollgate's own write, the run loop starts a drift cycle early.
  *
  * Thread-safe: the watcher threads and the caller share one mutex.
  */
@@ -64,24 +68,53 @@ typedef void (*tg_watch_item_fn)(void *ctx, const char *text, size_t len);
 /* Reduces an object in place to what the list's reader needs. */
 typedef void (*tg_watch_reduce_fn)(json_t *obj);
 
+/* Whether the reader has this object at this resourceVersion already
+ * (ns "" for a cluster-scoped object; uid and rv not empty; each fits
+ * tg_kube_list_peek): then it is not handed on. Lock held, as above. */
+typedef bool (*tg_watch_skip_fn)(void *ctx,
+                                 const char *ns,
+                                 const char *name,
+                                 const char *uid,
+                                 const char *rv);
+
+/* An object the watch follows but keeps no text of, which skip did not
+ * vouch for: the reader must read it from the API server. Lock held. */
+typedef void (*tg_watch_missing_fn)(void *ctx,
+                                    const char *ns,
+                                    const char *name);
+
 /*
- * The objects of a list, from its watcher: 1 after calling fn for each
+ * Who reads a list from its watcher. With reduce, the watcher keeps each
+ * object as reduce leaves it (reduced as its list page or event is
+ * parsed; its content hash is of the whole object). With skip (and then
+ * missing), the watcher is lean: it keeps the text of no listed object,
+ * only its identity, uid, resourceVersion and content hash, and the text
+ * an event brings until skip vouches for that object; each object is
+ * offered to skip first, then handed to item when its text is kept, or
+ * to missing. Lists with different reduce or leanness have a watcher
+ * each.
+ */
+typedef struct tg_watch_reader {
+	tg_watch_reduce_fn reduce; /* or NULL */
+	tg_watch_skip_fn skip;     /* or NULL */
+	tg_watch_item_fn item;
+	tg_watch_missing_fn missing; /* required with skip */
+	void *ctx;
+} tg_watch_reader;
+
+/*
+ * The objects of a list, from its watcher: 1 after offering each to rd
  * when the watcher is in sync; 0 when it is not (yet): list from the
  * server. A watcher for the list is started (from collection_url, the
- * list URL without query) when there is none. With reduce, the watcher
- * keeps each object as reduce leaves it (reduced as its list page or
- * event is parsed; its content hash is of the whole object); a list with
- * reduce and one without have a watcher each.
+ * list URL without query) when there is none.
  */
 int tg_watch_set_serve(tg_watch_set *ws,
                        const char *api_version,
                        const char *kind,
                        const char *ns,
                        const char *label_selector,
-                       tg_watch_reduce_fn reduce,
                        const char *collection_url,
-                       tg_watch_item_fn fn,
-                       void *ctx);
+                       const tg_watch_reader *rd);
 
 /*
  * Whether an object changed since the last call by a write that is not
