@@ -70,6 +70,16 @@ void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
                           size_t len);
 void tg_sha256(unsigned char out[TG_SHA256_LEN], const void *data, size_t len);
 
+/*
+ * SHA-256 of pieces added one after another: the digest of their
+ * concatenation, without making it (tg_sha256_end frees the stream).
+ * Only out of memory can fail, and that aborts as tg_malloc does.
+ */
+typedef struct tg_sha256_stream tg_sha256_stream;
+tg_sha256_stream *tg_sha256_begin(void);
+void tg_sha256_add(tg_sha256_stream *s, const void *data, size_t len);
+void tg_sha256_end(unsigned char out[TG_SHA256_LEN], tg_sha256_stream *s);
+
 /* True for "sha256:" + 64 lowercase hex, or "sha512:" + 128 lowercase hex. */
 bool tg_digest_is_valid(const char *s);
 

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "apply_int.h"
-#include "tollgate/buf.h"
 #include "tollgate/error.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
@@ -109,16 +108,17 @@ void tg_apply_free(tg_apply *a)
 }
 
 /* Hash of the unit's decorated objects in order: the "content" compared
- * with the inventory to tell unchanged units. An object that cannot be
- * serialised or a unit over the cap fails the unit: its hash would not
- * tell its content. */
+ * with the inventory to tell unchanged units. The texts are hashed one
+ * after another, each with a newline, without being copied together. An
+ * object that cannot be serialised or a unit over the cap fails the
+ * unit: its hash would not tell its content. */
 static void unit_hash(unit *u)
 {
-	tg_buf b;
-	size_t i;
+	tg_sha256_stream *s = tg_sha256_begin();
+	unsigned char md[TG_SHA256_LEN];
+	size_t i, total = 0;
 	int error = 0;
 
-	tg_buf_init(&b, TG_APPLY_MAX_UNIT_BYTES);
 	for (i = 0; i < u->n && error == 0; i++) {
 		const obj *o = &u->objs[i];
 
@@ -128,13 +128,22 @@ static void unit_hash(unit *u)
 			                     "object %zu of the unit cannot be "
 			                     "serialised as JSON",
 			                     i + 1);
-		else if ((error = tg_buf_append(&b, o->text, o->text_len)) == 0)
-			error = tg_buf_puts(&b, "\n");
+		else if (o->text_len >= TG_APPLY_MAX_UNIT_BYTES - total)
+			error = tg_error_set(TG_ETOOBIG,
+			                     "more than the limit of %zu bytes",
+			                     TG_APPLY_MAX_UNIT_BYTES);
+		else {
+			tg_sha256_add(s, o->text, o->text_len);
+			tg_sha256_add(s, "\n", 1);
+			total += o->text_len + 1;
+		}
 	}
 	if (error < 0)
 		apply_unit_error(u, tg_error_last());
-	tg_sha256_digest_str(u->hash, b.data ? b.data : "", b.len);
-	tg_buf_free(&b);
+	tg_sha256_end(md, s);
+	memcpy(u->hash, "sha256:", 7);
+	tg_hex_encode(u->hash + 7, md, TG_SHA256_LEN);
+	u->hash[TG_DIGEST_STR_LEN] = '\0';
 }
 
 void tg_apply_add_unit(tg_apply *a,

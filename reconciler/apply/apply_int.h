@@ -170,7 +170,7 @@ typedef struct batch {
 	tg_kube_op *ops;
 	obj **objs;
 	unit **units;
-	size_t n;
+	size_t n, cap;
 } batch;
 
 void apply_batch_add(

@@ -56,15 +56,22 @@ identity_key(const char *av, const char *kind, const char *ns, const char *name)
 }
 
 /* The memo's hash of o as compared: its text, and what steps set on
- * the tree read from it (apply/desired.c). */
+ * the tree read from it (apply/desired.c). Hashed piece by piece, the
+ * same bytes as "text\n<scoped> <ns>\n<commit>" without copying the
+ * text. */
 static void desired_digest(unsigned char out[TG_SHA256_LEN], const obj *o)
 {
-	char *s = tg_aprintf("%s\n%d %s\n%s", o->text ? o->text : "",
-	                     (int)o->scoped, o->ns ? o->ns : "",
-	                     o->commit ? o->commit : "");
+	tg_sha256_stream *s = tg_sha256_begin();
+	const char *ns = o->ns ? o->ns : "",
+	           *commit = o->commit ? o->commit : "";
 
-	tg_sha256(out, s, strlen(s));
-	free(s);
+	if (o->text)
+		tg_sha256_add(s, o->text, strlen(o->text));
+	tg_sha256_add(s, o->scoped ? "\n1 " : "\n0 ", 3);
+	tg_sha256_add(s, ns, strlen(ns));
+	tg_sha256_add(s, "\n", 1);
+	tg_sha256_add(s, commit, strlen(commit));
+	tg_sha256_end(out, s);
 }
 
 /* A full compare found no drift in live: remember it. */

@@ -235,9 +235,13 @@ static json_t *kube_ref(const obj *o)
 void apply_batch_add(
         batch *b, unit *u, obj *o, tg_kube_verb verb, unsigned flags)
 {
-	b->ops = tg_realloc(b->ops, (b->n + 1) * sizeof(*b->ops));
-	b->objs = tg_realloc(b->objs, (b->n + 1) * sizeof(*b->objs));
-	b->units = tg_realloc(b->units, (b->n + 1) * sizeof(*b->units));
+	/* Grown by doubling: a batch of a cold cycle holds every object. */
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 64;
+		b->ops = tg_realloc(b->ops, b->cap * sizeof(*b->ops));
+		b->objs = tg_realloc(b->objs, b->cap * sizeof(*b->objs));
+		b->units = tg_realloc(b->units, b->cap * sizeof(*b->units));
+	}
 	memset(&b->ops[b->n], 0, sizeof(b->ops[b->n]));
 	b->ops[b->n].verb = verb;
 	/* The batch holds its own reference: the tree lives until the

@@ -76,6 +76,31 @@ static void test_util_digest_validation(void **state)
 	        tg_digest_is_valid("md5:ba7816bf8f01cfea414140de5dae2223"));
 }
 
+/* Pieces streamed in give the digest of their concatenation (the unit
+ * content hash and the drift memo's desired hash are made this way and
+ * must not change with it), empty pieces included. */
+static void test_util_sha256_stream(void **state)
+{
+	unsigned char one[TG_SHA256_LEN], streamed[TG_SHA256_LEN];
+	tg_sha256_stream *s;
+
+	(void)state;
+	tg_sha256(one, "{\"a\":1}\n0 ns\ncommit", 19);
+	s = tg_sha256_begin();
+	tg_sha256_add(s, "{\"a\":1}", 7);
+	tg_sha256_add(s, "\n0 ", 3);
+	tg_sha256_add(s, "", 0);
+	tg_sha256_add(s, "ns", 2);
+	tg_sha256_add(s, "\n", 1);
+	tg_sha256_add(s, "commit", 6);
+	tg_sha256_end(streamed, s);
+	assert_memory_equal(one, streamed, TG_SHA256_LEN);
+	s = tg_sha256_begin();
+	tg_sha256_end(streamed, s);
+	tg_sha256(one, "", 0);
+	assert_memory_equal(one, streamed, TG_SHA256_LEN);
+}
+
 static void test_util_durations(void **state)
 {
 	int64_t s;
@@ -197,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_util_parse_u64_bounds),
 		cmocka_unit_test(test_util_base64_roundtrip_and_rejects),
 		cmocka_unit_test(test_util_digest_validation),
+		cmocka_unit_test(test_util_sha256_stream),
 		cmocka_unit_test(test_util_durations),
 		cmocka_unit_test(test_util_times),
 		cmocka_unit_test(test_util_clock_file),

@@ -266,6 +266,37 @@ void tg_sha256(unsigned char out[TG_SHA256_LEN], const void *data, size_t len)
 	SHA256(data, len, out);
 }
 
+struct tg_sha256_stream {
+	EVP_MD_CTX *md;
+};
+
+tg_sha256_stream *tg_sha256_begin(void)
+{
+	tg_sha256_stream *s = tg_malloc(sizeof(*s));
+
+	/* SHA-256 of the default provider: only memory can be missing. */
+	if (!(s->md = EVP_MD_CTX_new()) ||
+	    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
+		tg_oom(sizeof(*s));
+	return s;
+}
+
+void tg_sha256_add(tg_sha256_stream *s, const void *data, size_t len)
+{
+	if (len && EVP_DigestUpdate(s->md, data, len) != 1)
+		tg_oom(len);
+}
+
+void tg_sha256_end(unsigned char out[TG_SHA256_LEN], tg_sha256_stream *s)
+{
+	unsigned int n = 0;
+
+	if (EVP_DigestFinal_ex(s->md, out, &n) != 1 || n != TG_SHA256_LEN)
+		tg_oom(TG_SHA256_LEN);
+	EVP_MD_CTX_free(s->md);
+	free(s);
+}
+
 void tg_sha256_digest_str(char out[TG_DIGEST_STR_LEN + 1],
                           const void *data,
                           size_t len)
