@@ -102,6 +102,22 @@ int kube_scan_page(const char **meta,
                    void *ctx);
 
 /*
+ * kube_scan_page() with each item's identity peeked in the same pass:
+ * fn gets what kube_scan_peek() would give for the item, or NULL where
+ * it would give false (the item must be parsed to be known).
+ */
+typedef int (*kube_scan_peeked_fn)(void *ctx,
+                                   const char *item,
+                                   size_t len,
+                                   const tg_kube_list_peek *peek);
+int kube_scan_page_peeked(const char **meta,
+                          size_t *meta_len,
+                          const char *body,
+                          size_t len,
+                          kube_scan_peeked_fn fn,
+                          void *ctx);
+
+/*
  * The identity and resourceVersion of a listed item (JSON text), read
  * without parsing it: true when metadata.name, .uid and .resourceVersion
  * (and .namespace when present) are plain strings (no escapes), each

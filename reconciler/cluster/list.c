@@ -71,19 +71,25 @@ static const char *meta_of(json_t *item, const char *member)
 	        json_object_get(json_object_get(item, "metadata"), member));
 }
 
-/* One item of a streamed page, or of a watch (watched: reduced, and
- * offered to skip by the watch already): skipped when the caller has
- * seen it, else parsed alone, reduced when it was not already, and
- * handed to on_item. */
-static int hand_on(list_run *lr, const char *text, size_t len, bool watched)
+/* One item of a streamed page (with its identity peeked by the page's
+ * scan, or NULL), or of a watch (watched: reduced, and offered to skip
+ * by the watch already): skipped when the caller has seen it, else
+ * parsed alone, reduced when it was not already, and handed to
+ * on_item. */
+static int hand_on(list_run *lr,
+                   const char *text,
+                   size_t len,
+                   const tg_kube_list_peek *scanned,
+                   bool watched)
 {
 	tg_kube_list_req *q = lr->req;
 	tg_kube_list_peek peek;
-	bool peeked = !watched && (q->skip || lr->only) &&
-	              kube_scan_peek(&peek, text, len);
+	bool peeked = !watched && (q->skip || lr->only) && scanned;
 	json_error_t jerr;
 	json_t *item;
 
+	if (peeked)
+		peek = *scanned;
 	if (peeked && !wanted(lr, peek.ns, peek.name))
 		return 0;
 	if (peeked && q->skip) {
@@ -109,9 +115,12 @@ static int hand_on(list_run *lr, const char *text, size_t len, bool watched)
 	return 0;
 }
 
-static int stream_item(void *ctx, const char *text, size_t len)
+static int stream_item(void *ctx,
+                       const char *text,
+                       size_t len,
+                       const tg_kube_list_peek *peek)
 {
-	return hand_on(ctx, text, len, false);
+	return hand_on(ctx, text, len, peek, false);
 }
 
 /* The page's items to the caller; *next the continue token (new string,
@@ -131,9 +140,9 @@ static int read_page(char **next, list_run *lr, tg_http_response *resp)
 		take_items(q, page);
 		meta = json_incref(json_object_get(page, "metadata"));
 	} else {
-		if ((error = kube_scan_page(&meta_text, &meta_len, resp->body,
-		                            resp->body_len, stream_item, lr)) <
-		    0)
+		if ((error = kube_scan_page_peeked(&meta_text, &meta_len,
+		                                   resp->body, resp->body_len,
+		                                   stream_item, lr)) < 0)
 			return tg_error_prefix(error, "%s", resp->url);
 		if (meta_text &&
 		    !(meta = json_loadb(meta_text, meta_len,
@@ -244,7 +253,7 @@ static void watched_item(void *ctx, const char *text, size_t len)
 
 	if (q->on_item) {
 		/* Text this process wrote (reduced already): it parses. */
-		if (hand_on(lr, text, len, true) < 0)
+		if (hand_on(lr, text, len, NULL, true) < 0)
 			q->result = tg_error_code();
 		return;
 	}

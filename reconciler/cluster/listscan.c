@@ -106,8 +106,10 @@ static bool scalar_at(scan *s)
 	return s->p > q;
 }
 
-/* Skip one value of any type, nesting matched with a stack of closers. */
-static bool skip_value(scan *s)
+/* Skip one value of any type, nesting matched with a stack of closers;
+ * the value sits base levels deep in an item, whose nesting as a whole
+ * is at most TG_KUBE_SCAN_MAX_DEPTH. */
+static bool skip_nested(scan *s, size_t base)
 {
 	char stack[TG_KUBE_SCAN_MAX_DEPTH];
 	size_t depth = 0, len;
@@ -119,7 +121,7 @@ static bool skip_value(scan *s)
 		if (s->p >= s->end)
 			return false;
 		if (*s->p == '{' || *s->p == '[') {
-			if (depth == sizeof(stack))
+			if (depth + base >= sizeof(stack))
 				return false;
 			stack[depth++] = *s->p == '{' ? '}' : ']';
 			s->p++;
@@ -136,6 +138,11 @@ static bool skip_value(scan *s)
 		}
 	} while (depth);
 	return true;
+}
+
+static bool skip_value(scan *s)
+{
+	return skip_nested(s, 0);
 }
 
 /* Call fn for each member of the object at s->p with its key; fn skips
@@ -219,7 +226,7 @@ meta_member(scan *s, const char *key, size_t klen, bool escaped, void *ctx)
 		pc->seen |= 1u << i;
 		return true;
 	}
-	return skip_value(s);
+	return skip_nested(s, 2);
 }
 
 static bool
@@ -230,35 +237,66 @@ item_member(scan *s, const char *key, size_t klen, bool escaped, void *ctx)
 	if (escaped)
 		pc->ok = false;
 	if (!key_is(key, klen, "metadata"))
-		return skip_value(s);
+		return skip_nested(s, 1);
 	if (pc->seen & (1u << 8))
 		pc->ok = false;
 	pc->seen |= 1u << 8;
 	return members(s, meta_member, pc);
 }
 
-bool kube_scan_peek(tg_kube_list_peek *out, const char *item, size_t len)
+/* The item at s->p read as an object with its identity peeked: true
+ * when it is one (s->p after it), *peeked as kube_scan_peek() says. */
+static bool peek_item(scan *s, tg_kube_list_peek *out, bool *peeked)
 {
-	scan s = { item, item + len };
 	peek_ctx pc = { out, 0, true };
 
 	memset(out, 0, sizeof(*out));
-	if (!members(&s, item_member, &pc))
+	*peeked = false;
+	if (!members(s, item_member, &pc))
 		return false;
 	/* name, uid and resourceVersion are required; namespace is not. */
-	return pc.ok && (pc.seen & 0x10d) == 0x10d;
+	*peeked = pc.ok && (pc.seen & 0x10d) == 0x10d;
+	return true;
+}
+
+bool kube_scan_peek(tg_kube_list_peek *out, const char *item, size_t len)
+{
+	scan s = { item, item + len };
+	bool peeked;
+
+	return peek_item(&s, out, &peeked) && peeked;
 }
 
 /* Page --------------------------------------------------------------------- */
 
 typedef struct page_ctx {
 	kube_scan_item_fn fn;
+	kube_scan_peeked_fn pfn; /* instead of fn, with each item's peek */
 	void *ctx;
 	const char *meta; /* the page's metadata value */
 	size_t meta_len;
 	unsigned seen;
 	int error; /* of fn */
 } page_ctx;
+
+/* One item for pc->pfn, scanned once for its end and its identity:
+ * read as an object (peeked), or else skipped as any value (the item's
+ * nesting is limited alike, so the same pages pass). */
+static bool scan_item(scan *s, page_ctx *pc, const char *start)
+{
+	tg_kube_list_peek peek;
+	bool peeked;
+
+	if (!peek_item(s, &peek, &peeked)) {
+		s->p = start;
+		peeked = false;
+		if (!skip_value(s))
+			return false;
+	}
+	pc->error = pc->pfn(pc->ctx, start, (size_t)(s->p - start),
+	                    peeked ? &peek : NULL);
+	return pc->error >= 0;
+}
 
 static bool items_array(scan *s, page_ctx *pc)
 {
@@ -276,11 +314,14 @@ static bool items_array(scan *s, page_ctx *pc)
 	do {
 		ws(s);
 		start = s->p;
-		if (!skip_value(s))
+		if (pc->pfn) {
+			if (!scan_item(s, pc, start))
+				return false;
+		} else if (!skip_value(s) ||
+		           (pc->error = pc->fn(pc->ctx, start,
+		                               (size_t)(s->p - start))) < 0) {
 			return false;
-		if ((pc->error = pc->fn(pc->ctx, start,
-		                        (size_t)(s->p - start))) < 0)
-			return false;
+		}
 	} while (eat(s, ','));
 	return eat(s, ']');
 }
@@ -310,15 +351,14 @@ page_member(scan *s, const char *key, size_t klen, bool escaped, void *ctx)
 	return true;
 }
 
-int kube_scan_page(const char **meta,
-                   size_t *meta_len,
-                   const char *body,
-                   size_t len,
-                   kube_scan_item_fn fn,
-                   void *ctx)
+static int scan_page(const char **meta,
+                     size_t *meta_len,
+                     const char *body,
+                     size_t len,
+                     page_ctx *ctx)
 {
 	scan s = { body, body + len };
-	page_ctx pc = { fn, ctx, NULL, 0, 0, 0 };
+	page_ctx pc = *ctx;
 	bool ok = members(&s, page_member, &pc);
 
 	*meta = NULL;
@@ -336,4 +376,28 @@ int kube_scan_page(const char **meta,
 	*meta = pc.meta;
 	*meta_len = pc.meta_len;
 	return 0;
+}
+
+int kube_scan_page(const char **meta,
+                   size_t *meta_len,
+                   const char *body,
+                   size_t len,
+                   kube_scan_item_fn fn,
+                   void *ctx)
+{
+	page_ctx pc = { fn, NULL, ctx, NULL, 0, 0, 0 };
+
+	return scan_page(meta, meta_len, body, len, &pc);
+}
+
+int kube_scan_page_peeked(const char **meta,
+                          size_t *meta_len,
+                          const char *body,
+                          size_t len,
+                          kube_scan_peeked_fn fn,
+                          void *ctx)
+{
+	page_ctx pc = { NULL, fn, ctx, NULL, 0, 0, 0 };
+
+	return scan_page(meta, meta_len, body, len, &pc);
 }

@@ -87,13 +87,35 @@ static int check_item(void *ctx, const char *text, size_t len)
 	return 0;
 }
 
+/* The one-pass scan gives each item the peek kube_scan_peek() gives it
+ * (NULL where that says false), and walks the same items. */
+static int check_peeked(void *ctx,
+                        const char *text,
+                        size_t len,
+                        const tg_kube_list_peek *peek)
+{
+	size_t *count = ctx;
+	tg_kube_list_peek p;
+	bool ok = kube_scan_peek(&p, text, len);
+
+	(*count)++;
+	if (ok != (peek != NULL) || (ok && memcmp(&p, peek, sizeof(p))))
+		abort();
+	return 0;
+}
+
 static void scan_page(const tg_http_response *resp, json_t *page)
 {
-	const char *meta;
-	size_t meta_len, count = 0;
+	const char *meta, *meta2;
+	size_t meta_len, meta_len2, count = 0, count2 = 0;
+	int r = kube_scan_page(&meta, &meta_len, resp->body, resp->body_len,
+	                       check_item, &count);
 
-	if (kube_scan_page(&meta, &meta_len, resp->body, resp->body_len,
-	                   check_item, &count) < 0)
+	if (kube_scan_page_peeked(&meta2, &meta_len2, resp->body,
+	                          resp->body_len, check_peeked, &count2) != r ||
+	    count2 != count || meta2 != meta || meta_len2 != meta_len)
+		abort();
+	if (r < 0)
 		return;
 	if (page && json_is_array(json_object_get(page, "items")) &&
 	    count != json_array_size(json_object_get(page, "items")))
