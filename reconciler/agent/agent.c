@@ -39,7 +39,7 @@ void tg_agent_free(tg_agent *a)
 	tg_verifier_free(a->reverifier);
 	json_decref(a->deployed);
 	json_decref(a->violations);
-	json_decref(a->last_doc);
+	free(a->last_doc);
 	tg_verdict_cache_free(a->cache);
 	tg_registry_free(a->registry);
 	tg_policy_free(a->policy);
@@ -456,12 +456,40 @@ static bool stop_requested(const tg_agent *a)
 	return a->opts.stop && *a->opts.stop;
 }
 
+/* The entry {ref, digest, pinned} of a status image entry (borrowed
+ * from shared, where it is made once per ref and digest), or NULL. */
+static json_t *deployed_entry(json_t *shared, json_t *img)
+{
+	const char *ref = json_string_value(json_object_get(img, "ref"));
+	const char *digest = json_string_value(json_object_get(img, "digest"));
+	tg_imageref *ir = NULL;
+	json_t *e;
+	char *key, *pinned;
+
+	if (!ref || !digest)
+		return NULL;
+	key = tg_aprintf("%s\n%s", ref, digest);
+	if (!(e = json_object_get(shared, key)) &&
+	    tg_imageref_parse(&ir, ref) == 0) {
+		pinned = tg_imageref_pinned(ir, digest);
+		e = json_pack("{s:s,s:s,s:s}", "ref", ref, "digest", digest,
+		              "pinned", pinned);
+		json_object_set_new(shared, key, e);
+		free(pinned);
+		tg_imageref_free(ir);
+	}
+	free(key);
+	return e;
+}
+
 /* Remember what the cluster now runs, unit by unit: the images of applied
  * and unchanged units; a blocked or failed unit keeps what ran before; a
  * pruned unit runs nothing. */
 static void update_deployed(tg_agent *a, const json_t *doc)
 {
-	json_t *u, *p;
+	/* One entry per image, shared by the units that run it: 10,000
+	 * objects name 100 images 3,300 times (2 MiB). */
+	json_t *u, *p, *shared = json_object();
 	const char *name;
 	size_t i;
 
@@ -474,26 +502,11 @@ static void update_deployed(tg_agent *a, const json_t *doc)
 			json_decref(imgs);
 			continue;
 		}
-		json_array_foreach(json_object_get(u, "images"), i, img) {
-			const char *ref =
-			        json_string_value(json_object_get(img, "ref"));
-			const char *digest = json_string_value(
-			        json_object_get(img, "digest"));
-			tg_imageref *ir = NULL;
-			char *pinned;
-
-			if (!ref || !digest || tg_imageref_parse(&ir, ref) < 0)
-				continue;
-			pinned = tg_imageref_pinned(ir, digest);
-			json_array_append_new(imgs,
-			                      json_pack("{s:s,s:s,s:s}", "ref",
-			                                ref, "digest", digest,
-			                                "pinned", pinned));
-			free(pinned);
-			tg_imageref_free(ir);
-		}
+		json_array_foreach(json_object_get(u, "images"), i, img)
+			json_array_append(imgs, deployed_entry(shared, img));
 		json_object_set_new(a->deployed, name, imgs);
 	}
+	json_decref(shared);
 	json_array_foreach(json_object_get(doc, "prunedUnits"), i, p) {
 		const char *unit =
 		        json_string_value(json_object_get(p, "unit"));
@@ -663,8 +676,8 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	if ((error = tg_agent_check_may_write(r, a, "status")) < 0)
 		return error;
 	tg_agent_publish(r, a, doc);
-	json_decref(a->last_doc);
-	a->last_doc = json_incref(doc);
+	free(a->last_doc);
+	a->last_doc = json_dumps(doc, JSON_COMPACT);
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
 	tg_verifier_get_stats(&vst, a->verifier);

@@ -59,8 +59,11 @@ struct tg_agent {
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for
 	 * a unit blocked later: its last applied images still run). */
 	json_t *deployed;
-	json_t *violations;  /* [{unit, ref, digest, reasons}] */
-	json_t *last_doc;    /* the last published status document */
+	json_t *violations; /* [{unit, ref, digest, reasons}] */
+	/* The last published status document, as compact JSON: kept
+	 * between cycles, as a tree it held 9 MiB at 10,000 objects beside
+	 * the next cycle's peak. */
+	char *last_doc;
 	bool status_fetched; /* this cycle's fetch brought the status refs */
 	double status_fetched_at; /* tg_monotonic() of that fetch */
 	tg_policy_watch *watch;   /* for tg_agent_policy_refresh() */

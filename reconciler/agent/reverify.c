@@ -130,7 +130,10 @@ static int publish_violations(tg_agent *a, json_t *found)
 
 	json_decref(a->violations);
 	a->violations = json_incref(found);
-	doc = json_deep_copy(a->last_doc);
+	/* Text this process wrote: it parses (short of memory). */
+	if (!(doc = json_loads(a->last_doc, 0, NULL)))
+		return tg_error_set(TG_ERROR, "the last status document "
+		                              "cannot be read back");
 	tg_format_rfc3339(now, tg_now());
 	json_object_set_new(doc, "time", json_string(now));
 	if (json_array_size(found))
@@ -141,8 +144,8 @@ static int publish_violations(tg_agent *a, json_t *found)
 	if ((error = tg_agent_check_may_write(NULL, a, "status")) < 0)
 		goto out;
 	tg_agent_publish(&r, a, doc);
-	json_decref(a->last_doc);
-	a->last_doc = json_incref(doc);
+	free(a->last_doc);
+	a->last_doc = json_dumps(doc, JSON_COMPACT);
 out:
 	json_decref(doc);
 	return error;
