@@ -677,7 +677,7 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 		return error;
 	tg_agent_publish(r, a, doc);
 	free(a->last_doc);
-	a->last_doc = json_dumps(doc, JSON_COMPACT);
+	a->last_doc = a->opts.reverify ? json_dumps(doc, JSON_COMPACT) : NULL;
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
 	tg_verifier_get_stats(&vst, a->verifier);

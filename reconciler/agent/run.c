@@ -503,6 +503,7 @@ static int start_agent(runner *r)
 	ao.stop = r->opts->stop;
 	ao.may_write = may_write;
 	ao.may_write_ctx = r;
+	ao.reverify = true;
 	return tg_agent_new(&r->agent, r->cfg, &ao);
 }
 

@@ -46,6 +46,9 @@ typedef struct tg_agent_options {
 	 */
 	bool (*may_write)(void *ctx);
 	void *may_write_ctx;
+	/* tollgate run: keep the last status document (as text) for
+	 * tg_agent_reverify to publish violations with. */
+	bool reverify;
 } tg_agent_options;
 
 /* Load the policy, open the source cache, the registry and cluster
