@@ -38,14 +38,17 @@ static void take_items(tg_kube_list_req *q, json_t *page)
 
 /* One list of tg_kube_list_all(): its pages, one after the other. */
 typedef struct list_run {
+	tg_kube *k;
 	tg_kube_list_req *req;
 	char *base;           /* collection URL */
 	const char *selector; /* label selector, or NULL */
 	unsigned pages;
 	/* Served by a lean watch, which keeps no text of these objects
 	 * ("ns/name" -> true): the list from the server hands on only
-	 * them, each once. NULL: every object. */
+	 * them, each once, and gives their texts back to the watch
+	 * (watch_ns: the namespace it watches). NULL: every object. */
 	json_t *only;
+	const char *watch_ns;
 } list_run;
 
 /* Whether the object ns/name is one lr still wants; it is wanted no
@@ -69,6 +72,41 @@ static const char *meta_of(json_t *item, const char *member)
 {
 	return json_string_value(
 	        json_object_get(json_object_get(item, "metadata"), member));
+}
+
+static void watched_item(void *ctx, const char *text, size_t len);
+static bool watched_skip(void *ctx,
+                         const char *ns,
+                         const char *name,
+                         const char *uid,
+                         const char *rv);
+static void watched_missing(void *ctx, const char *ns, const char *name);
+
+/* An object a lean watch reported missing, read from the server: its
+ * text to the watch, so the next cycle is served from there. */
+static void keep_in_watch(list_run *lr, json_t *item)
+{
+	tg_kube_list_req *q = lr->req;
+	tg_watch_reader rd = { q->reduce, watched_skip, watched_item,
+		               watched_missing, lr };
+	tg_watch_object o = { meta_of(item, "namespace"),
+		              meta_of(item, "name"),
+		              meta_of(item, "uid"),
+		              meta_of(item, "resourceVersion"),
+		              NULL,
+		              0 };
+	char *text;
+
+	if (!o.name || !o.uid || !o.rv ||
+	    !(text = json_dumps(item, JSON_COMPACT)))
+		return;
+	if (!o.ns)
+		o.ns = "";
+	o.text = text;
+	o.len = strlen(text);
+	tg_watch_set_keep(lr->k->watches, q->api_version, q->kind, lr->watch_ns,
+	                  q->label_selector, &rd, &o);
+	free(text);
 }
 
 /* One item of a streamed page (with its identity peeked by the page's
@@ -109,6 +147,8 @@ static int hand_on(list_run *lr,
 		json_object_set_new(item, "kind", json_string(q->kind));
 		if (q->reduce && !watched)
 			q->reduce(item);
+		if (lr->only && !watched)
+			keep_in_watch(lr, item);
 		q->on_item(q->ctx, item);
 	}
 	json_decref(item);
@@ -315,6 +355,8 @@ static bool list_watched(tg_kube *k, list_run *lr, const tg_kube_resource *r)
 		return false;
 	if (!lr->only)
 		return true;
+	lr->k = k;
+	lr->watch_ns = r->namespaced ? q->ns : NULL;
 	snprintf(n, sizeof(n), "%zu", json_object_size(lr->only));
 	tg_log(TG_LOG_DEBUG, "watch: objects not kept, listed from the server",
 	       "kind", q->kind, "objects", n, NULL);

@@ -392,6 +392,35 @@ int tg_watch_set_serve(tg_watch_set *ws,
 	return served;
 }
 
+void tg_watch_set_keep(tg_watch_set *ws,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *label_selector,
+                       const tg_watch_reader *rd,
+                       const tg_watch_object *obj)
+{
+	char *key = list_key(api_version, kind, ns, label_selector, rd);
+	char *okey = tg_aprintf("%s/%s", obj->ns, obj->name);
+	watcher *w;
+	watch_obj *o;
+
+	pthread_mutex_lock(&ws->lock);
+	w = find_watcher(ws, key);
+	/* The same version only: an event may have come since the read. */
+	if (w && w->lean && (o = watch_cache_get(&w->objs, okey)) && !o->text &&
+	    o->peekable && !strcmp(o->s + o->uid, obj->uid) &&
+	    !strcmp(o->s + o->rv, obj->rv)) {
+		o->text = tg_malloc(obj->len + 1);
+		memcpy(o->text, obj->text, obj->len);
+		o->text[obj->len] = '\0';
+		o->len = obj->len;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	free(okey);
+	free(key);
+}
+
 /* The thread of a watcher -------------------------------------------------- */
 
 /* Wait s seconds unless w stops first; true when it stops. */

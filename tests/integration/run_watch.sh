@@ -8,7 +8,8 @@
 # cycles (the one of all Namespaces, which only a cycle creating a
 # namespace reads) is stopped. The watches of drift keep no copy of an
 # object the drift memo vouches for: without the memo, a cycle reads
-# such objects from the server.
+# such objects from the server, and the watch keeps what it read until
+# the memo vouches for it again.
 . "$TG_SOURCE_DIR/tests/lib/common.sh"
 . "$TG_SOURCE_DIR/tests/lib/run.sh"
 run_world 1.0
@@ -167,7 +168,12 @@ nslists() {
 	tc_curl GET /testcluster/requests |
 		jq '[.requests[] | select(.method == "GET" and .query.limit != null and .query.watch == null and .path == "/api/v1/namespaces")] | length'
 }
+# A directory in its place: the memo can be neither read nor written, so
+# it vouches for nothing in the next cycles either (as for an object whose
+# drift is only reported): the objects read from the server are kept by
+# the watch, and the next cycle needs no LIST.
 rm "$TT_TMP/state-a/drift-memo"
+mkdir "$TT_TMP/state-a/drift-memo"
 tc_curl DELETE /testcluster/requests >/dev/null
 n=$(success)
 curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
@@ -178,7 +184,14 @@ tc_curl DELETE /testcluster/requests >/dev/null
 n=$(success)
 curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
 wait_until 20 more || true
-tt_eq "... and the next idle cycle sends no LIST" 0 "$(lists)"
+tt_eq "... and kept by the watch: the next cycle, still without a memo, sends no LIST" \
+	0 "$(lists)"
+rmdir "$TT_TMP/state-a/drift-memo"
+tc_curl DELETE /testcluster/requests >/dev/null
+n=$(success)
+curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
+wait_until 20 more || true
+tt_eq "... nor the next one, with the memo back" 0 "$(lists)"
 
 agent_stop a
 tt_eq "SIGTERM: exit 0 with the watches open" 0 "$AGENT_RC"

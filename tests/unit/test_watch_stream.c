@@ -362,6 +362,43 @@ static void test_watch_serve_lean(void **state)
 	check(serve(f, true, ""), "a? c");
 }
 
+/* Keep: the text of an object read from the server because the lean
+ * watch had none is kept at the same uid and resourceVersion, so the
+ * next serve hands it on from the watch (an object whose drift is only
+ * reported is never vouched for, and was listed from the server in every
+ * cycle); another version, another uid or another list's watcher keeps
+ * nothing. */
+static void test_watch_keep_missing_text(void **state)
+{
+	static char key[] = "v1 ConfigMap prod tollgate.dev/unit=shop (lean)";
+	fixture *f = *state;
+	reader r = { "", "" };
+	tg_watch_reader rd = { NULL, r_skip, r_item, r_missing, &r };
+	const char *text = "{\"metadata\":{\"name\":\"a\"},\"data\":"
+	                   "{\"k\":\"drifted\"}}";
+	tg_watch_object a = { "prod", "a", "ua", "5", text, strlen(text) };
+	tg_watch_object b_newer = { "prod", "b", "ub", "7", text, 4 };
+	tg_watch_object b_other = { "prod", "b", "ux", "6", text, 4 };
+
+	listed(f, true, key);
+	check(serve(f, true, ""), "a? b? c");
+	tg_watch_set_keep(f->ws, "v1", "ConfigMap", "prod",
+	                  "tollgate.dev/unit=shop", &rd, &a);
+	tg_watch_set_keep(f->ws, "v1", "ConfigMap", "prod",
+	                  "tollgate.dev/unit=shop", &rd, &b_newer);
+	tg_watch_set_keep(f->ws, "v1", "ConfigMap", "prod",
+	                  "tollgate.dev/unit=shop", &rd, &b_other);
+	/* another list (no selector): another watcher, nothing kept */
+	tg_watch_set_keep(f->ws, "v1", "ConfigMap", "prod", NULL, &rd, &a);
+	assert_string_equal(text_of(f, "prod/a"), text);
+	assert_null(text_of(f, "prod/b"));
+	check(serve(f, true, ""), "a b? c");
+	check(serve(f, true, "b@6"), "a c");
+	/* Vouched for at last: dropped again, as an event's text is. */
+	check(serve(f, true, "a@5 b@6"), "c");
+	assert_null(text_of(f, "prod/a"));
+}
+
 /* A watcher whose reader does not vouch (no skip) keeps every text, and
  * one that is not lean keeps them even when skip spares an object. */
 static void test_watch_serve_whole(void **state)
@@ -393,6 +430,8 @@ int main(void)
 		                                teardown_listed),
 		cmocka_unit_test_setup_teardown(test_watch_serve_whole, setup,
 		                                teardown_listed),
+		cmocka_unit_test_setup_teardown(test_watch_keep_missing_text,
+		                                setup, teardown_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,32 @@ int tg_watch_set_serve(tg_watch_set *ws,
                        const char *collection_url,
                        const tg_watch_reader *rd);
 
+/* An object a lean watcher reported missing, as the reader then got it
+ * from the API server (reduced as the reader reduces, apiVersion and
+ * kind set): ns "" for a cluster-scoped object. */
+typedef struct tg_watch_object {
+	const char *ns, *name, *uid, *rv;
+	const char *text;
+	size_t len;
+} tg_watch_object;
+
+/*
+ * Give the text of an object read from the server because the list's
+ * watcher (found as tg_watch_set_serve finds it) had none back to that
+ * watcher: kept when the watcher still follows the object at the same
+ * uid and resourceVersion, so it is served from the watch until the
+ * reader vouches for it or an event replaces it (an object the reader
+ * never vouches for, as one whose drift is only reported, is then not
+ * read from the server again in every cycle). Otherwise ignored.
+ */
+void tg_watch_set_keep(tg_watch_set *ws,
+                       const char *api_version,
+                       const char *kind,
+                       const char *ns,
+                       const char *label_selector,
+                       const tg_watch_reader *rd,
+                       const tg_watch_object *obj);
+
 /*
  * Whether an object changed since the last call by a write that is not
  * tollgate's own (an event whose resourceVersion is not one a write of
