@@ -430,6 +430,13 @@
  * from the inventory's (2 GiB: only the allocator limits it). */
 #define TG_APPLY_MAX_UNIT_BYTES ((size_t)1 << 31)
 
+/* Objects of one ordering phase applied as one batch: a phase with more
+ * is applied in batches of this many, one after another, so that the
+ * parsed trees of at most this many objects are held at once (a cold
+ * cycle's phase of ConfigMaps and Services can hold thousands); each
+ * batch still runs its requests in parallel. */
+#define TG_APPLY_BATCH_MAX 512
+
 /* Seconds to wait for a CustomResourceDefinition to be Established. */
 #define TG_APPLY_CRD_WAIT_S 30.0
 

@@ -230,12 +230,29 @@ static void wait_crds(tg_apply *a, batch *b)
 		       tg_error_last(), NULL);
 }
 
-/* Apply one phase of every eligible unit in parallel. */
+/* Run a phase's batch, fail the units of ops that failed, and empty it. */
+static void apply_phase_batch(tg_apply *a, enum phase p, batch *b)
+{
+	size_t i;
+
+	if (b->n == 0)
+		return;
+	apply_batch_run(a, b);
+	for (i = 0; i < b->n; i++)
+		if (b->ops[i].result < 0)
+			apply_unit_error(b->units[i], b->ops[i].message);
+	if (p == PHASE_CRD)
+		wait_crds(a, b);
+	apply_batch_free(b);
+}
+
+/* Apply one phase of every eligible unit in parallel, in batches of at
+ * most TG_APPLY_BATCH_MAX objects (CRDs in one: each batch of them is
+ * waited for and rediscovered). */
 static void apply_phase(tg_apply *a, enum phase p)
 {
 	obj_iter it = apply_objects(a, apply_eligible);
 	batch b = { 0 };
-	size_t i;
 
 	while (apply_next(&it)) {
 		/* Kinds from CRDs of this cycle get their scope now. */
@@ -244,19 +261,13 @@ static void apply_phase(tg_apply *a, enum phase p)
 				apply_unit_error(it.u, tg_error_last());
 			continue;
 		}
-		if (it.o->phase == p)
-			apply_batch_add(&b, it.u, it.o, TG_KUBE_APPLY,
-			                TG_KUBE_DISCARD);
+		if (it.o->phase != p)
+			continue;
+		apply_batch_add(&b, it.u, it.o, TG_KUBE_APPLY, TG_KUBE_DISCARD);
+		if (p != PHASE_CRD && b.n == TG_APPLY_BATCH_MAX)
+			apply_phase_batch(a, p, &b);
 	}
-	if (b.n == 0)
-		return;
-	apply_batch_run(a, &b);
-	for (i = 0; i < b.n; i++)
-		if (b.ops[i].result < 0)
-			apply_unit_error(b.units[i], b.ops[i].message);
-	if (p == PHASE_CRD)
-		wait_crds(a, &b);
-	apply_batch_free(&b);
+	apply_phase_batch(a, p, &b);
 }
 
 /* Run ---------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include "tollgate/error.h"
 #include "tollgate/kube.h"
 #include "tollgate/kubeconfig.h"
+#include "tollgate/limits.h"
 #include "tollgate/util.h"
 #include "tollgate/yaml.h"
 
@@ -545,6 +546,56 @@ static void test_apply_parked_objects_keep_scope_and_commit(void **state)
 	json_decref(objs);
 }
 
+/* A phase with more objects than one batch holds (TG_APPLY_BATCH_MAX) is
+ * applied in several batches: every object reaches the cluster and is in
+ * the inventory, and the unit reads as applied. */
+static void test_apply_phase_in_batches(void **state)
+{
+	world *w = *state;
+	size_t n = 2 * TG_APPLY_BATCH_MAX + 3, i, found;
+	json_t *objs = objects("apiVersion: v1\nkind: Namespace\n"
+	                       "metadata: {name: big}\n");
+	json_t *items = NULL, *u, *live = NULL;
+	char *inv = tg_apply_inventory_name("big"), name[64];
+	tg_apply *a;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "cm-%zu", i);
+		json_array_append_new(
+		        objs, json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}}",
+		                        "apiVersion", "v1", "kind", "ConfigMap",
+		                        "metadata", "name", name, "namespace",
+		                        "big", "data", "k", name));
+	}
+	a = run_apply(w, "big", objs, 0);
+	u = unit_report(a, "big");
+	assert_string_equal(json_string_value(json_object_get(u, "result")),
+	                    "applied");
+	assert_int_equal(json_array_size(json_object_get(u, "errors")), 0);
+	json_decref(u);
+	tg_apply_free(a);
+	assert_int_equal(
+	        tg_kube_list(&items, w->kube, "v1", "ConfigMap", "big", NULL),
+	        0);
+	assert_int_equal(json_array_size(items), n);
+	json_decref(items);
+	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
+	                             "tollgate-system", inv),
+	                 0);
+	found = 0;
+	for (i = 0; i < n; i += TG_APPLY_BATCH_MAX) {
+		snprintf(name, sizeof(name), "\"name\":\"cm-%zu\"", i);
+		found += strstr(json_string_value(json_object_get(
+		                        json_object_get(live, "data"),
+		                        "objects")),
+		                name) != NULL;
+	}
+	assert_int_equal(found, 3);
+	json_decref(live);
+	json_decref(objs);
+	free(inv);
+}
+
 static void test_apply_refuses_whole_unit_on_server_error(void **state)
 {
 	world *w = *state;
@@ -755,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_kube_list_streams_pages),
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_apply_orders_records_and_prunes),
+		cmocka_unit_test(test_apply_phase_in_batches),
 		cmocka_unit_test(test_apply_refuses_whole_unit_on_server_error),
 		cmocka_unit_test(
 		        test_apply_parked_objects_keep_scope_and_commit),
