@@ -1,6 +1,6 @@
 /*
  * Helpers shared by the manifest loader's tests (test_manifest.c,
- * test_manifest_hostile.c).
+ * test_manifest_hostile.c, test_manifest_images.c).
  */
 #ifndef TOLLGATE_TEST_MANIFEST_H
 #define TOLLGATE_TEST_MANIFEST_H

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "manifest_test.h"
 #include "testlib.h"
 #include "tollgate/manifest.h"
 #include "tollgate/util.h"
@@ -22,19 +23,6 @@ load(const tg_manifest_options *opts, const char *path, const char *doc)
 	assert_int_equal(tg_manifest_set_add_file(set, path, doc, strlen(doc)),
 	                 0);
 	return set;
-}
-
-static char *unit_errors(const tg_manifest_unit *u)
-{
-	char *all = tg_strdup(""), *next;
-	size_t i;
-
-	for (i = 0; i < tg_manifest_unit_error_count(u); i++) {
-		next = tg_aprintf("%s%s\n", all, tg_manifest_unit_error(u, i));
-		free(all);
-		all = next;
-	}
-	return all;
 }
 
 static const char *pointer_of(const tg_manifest_unit *u, size_t i)
