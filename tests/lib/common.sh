@@ -30,6 +30,16 @@ tt_cleanup() {
 }
 trap tt_cleanup EXIT
 
+# Debian's python3, for which packages.sh installs python3-yaml and the
+# rest, comes first on PATH. A version manager's shim earlier on PATH (pyenv
+# runs some 200 processes per call) made python3 cost more CPU than
+# everything else in a test.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$TT_TMP/bin"
+	ln -s /usr/bin/python3 "$TT_TMP/bin/python3"
+	PATH=$TT_TMP/bin:$PATH
+fi
+
 # A free TCP port on 127.0.0.1 (bound and released; tiny race accepted).
 tt_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
