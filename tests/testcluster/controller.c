@@ -230,15 +230,21 @@ static void exceed_deadline(tc_state *st, const tc_type *t, json_t *obj)
 	json_decref(next);
 }
 
-/* Failing Deployments past their progress deadline (lock held). */
-static void expire_rollouts(tc_state *st)
+/* Failing Deployments past their progress deadline (lock held). Deadlines
+ * are whole seconds, so this runs at most once in each second of the
+ * clock (*last is the second it last ran): it goes through every
+ * Deployment, and running it after each of thousands of writes made a
+ * large apply quadratic. */
+static void expire_rollouts(tc_state *st, int64_t *last)
 {
 	const tc_type *t = tc_type_find(st, "apps", "v1", "deployments");
+	int64_t now = tg_now();
 	json_t *all, *obj;
 	size_t i;
 
-	if (t == NULL)
+	if (t == NULL || now == *last)
 		return;
+	*last = now;
 	all = tc_store_list(st, t, NULL);
 	json_array_foreach(all, i, obj) {
 		if (template_fails(obj) && deadline_passed(obj))
@@ -290,12 +296,13 @@ static void *controller_main(void *arg)
 {
 	tc_state *st = arg;
 	uint64_t seen = 0;
+	int64_t last_expiry = 0;
 	struct timespec until;
 
 	pthread_mutex_lock(&st->lock);
 	while (!st->stopping) {
 		sync_pending(st, &seen);
-		expire_rollouts(st);
+		expire_rollouts(st, &last_expiry);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&st->workload_changed, &st->lock,
