@@ -214,11 +214,15 @@ static char *check_end(char *data, size_t len)
 	size_t hl = strlen(DIGESTS_HEADER), el = strlen(DIGESTS_END);
 	char *last;
 
-	if (len < hl || memcmp(data, DIGESTS_HEADER, hl) ||
+	/* More than the header: a file of only the header has no end line
+	 * (and, its newline cut, no newline to find). */
+	if (len <= hl || memcmp(data, DIGESTS_HEADER, hl) ||
 	    data[len - 1] != '\n' || memchr(data, '\0', len))
 		return NULL;
 	data[len - 1] = '\0';
-	last = strrchr(data, '\n') + 1; /* the header ends in one */
+	if (!(last = strrchr(data, '\n')))
+		return NULL;
+	last++;
 	if (last < data + hl || strncmp(last, DIGESTS_END, el) ||
 	    !get_digest(want, last + el))
 		return NULL;

@@ -8,7 +8,9 @@
  * no object), and otherwise give the digests of the tree. An odd first
  * byte makes the rest a digests file (between its header and a correct
  * end line, so the lines are reached; the commit is the one its first line
- * names): whatever loads must save and load back to the same bytes.
+ * names): whatever loads must save and load back to the same bytes. With
+ * bit 1 of the first byte set too, the rest is the file as it is (a torn
+ * or tampered file: the header and end line checks).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,37 +67,52 @@ static void status_json(const uint8_t *data, size_t size)
 	json_decref(tree);
 }
 
-/* The input as a digests file; the commit its "commit" line names. */
-static char *write_digests(const uint8_t *data, size_t size)
+/* The commit the "commit" line at the start of body names, or "-". */
+static char *commit_named(const uint8_t *body, size_t size)
 {
-	char *commit, *nl;
+	char *commit = fuzz_cstr(body, size), *nl;
+
+	if (strncmp(commit, "commit ", 7) || !(nl = strchr(commit, '\n'))) {
+		free(commit);
+		return tg_strdup("-");
+	}
+	*nl = '\0';
+	memmove(commit, commit + 7, strlen(commit + 7) + 1);
+	return commit;
+}
+
+/* The input as a digests file, sealed (header + input + end line) or
+ * raw; the commit its "commit" line names. */
+static char *write_digests(const uint8_t *data, size_t size, bool raw)
+{
 	FILE *f = fopen(in_path, "wb");
+	size_t hl = strlen(HEADER);
 	tg_buf b;
 
 	if (!f)
 		abort();
 	tg_buf_init(&b, (size_t)-1);
-	if (tg_buf_puts(&b, HEADER) < 0 || tg_buf_append(&b, data, size) < 0)
+	if (!raw && (tg_buf_puts(&b, HEADER) < 0 ||
+	             tg_buf_append(&b, data, size) < 0))
 		abort();
-	fuzz_seal(&b);
-	fwrite(b.data, 1, b.len, f);
+	if (!raw)
+		fuzz_seal(&b);
+	if (raw ? fwrite(data, 1, size, f) != size
+	        : fwrite(b.data, 1, b.len, f) != b.len)
+		abort();
+	tg_buf_free(&b);
 	if (fclose(f) != 0)
 		abort();
-	commit = fuzz_cstr(data, size);
-	if (strncmp(commit, "commit ", 7) || !(nl = strchr(commit, '\n'))) {
-		free(commit);
-		tg_buf_free(&b);
+	if (!raw)
+		return commit_named(data, size);
+	if (size < hl || memcmp(data, HEADER, hl))
 		return tg_strdup("-");
-	}
-	*nl = '\0';
-	memmove(commit, commit + 7, strlen(commit + 7) + 1);
-	tg_buf_free(&b);
-	return commit;
+	return commit_named(data + hl, size - hl);
 }
 
-static void digests_file(const uint8_t *data, size_t size)
+static void digests_file(const uint8_t *data, size_t size, bool raw)
 {
-	char *commit = write_digests(data, size), *a, *b;
+	char *commit = write_digests(data, size, raw), *a, *b;
 	tg_statusprev *p = NULL, *again = NULL;
 	size_t alen, blen;
 
@@ -121,7 +138,7 @@ static void digests_file(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size && (data[0] & 1))
-		digests_file(data + 1, size - 1);
+		digests_file(data + 1, size - 1, data[0] & 2);
 	else
 		status_json(data + (size ? 1 : 0), size ? size - 1 : 0);
 	return 0;

@@ -347,6 +347,23 @@ static void test_torn_digests_file_dropped(void **state)
 	json_decref(b);
 }
 
+/* A file that is only its header line (a crash right after writing it):
+ * dropped, without reading before the buffer (the end line's search found
+ * no newline once the header's was cut: UBSan). */
+static void test_header_only_digests_file_dropped(void **state)
+{
+	fixture *f = *state;
+	json_t *a = doc_of(f, "applied", "t1"), *b = doc_of(f, "failed", "t2");
+	tg_status_result r;
+
+	assert_true(publish(&r, f, a));
+	tt_write_file(f->digests, "tollgate status digests 1\n");
+	assert_true(publish(&r, f, b));
+	assert_b_committed(f);
+	json_decref(a);
+	json_decref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +375,8 @@ int main(void)
 		        test_tampered_digests_file_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_digests_file_dropped,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_header_only_digests_file_dropped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
