@@ -92,8 +92,8 @@ static char *write_digests(const uint8_t *data, size_t size, bool raw)
 	if (!f)
 		abort();
 	tg_buf_init(&b, (size_t)-1);
-	if (!raw && (tg_buf_puts(&b, HEADER) < 0 ||
-	             tg_buf_append(&b, data, size) < 0))
+	if (!raw &&
+	    (tg_buf_puts(&b, HEADER) < 0 || tg_buf_append(&b, data, size) < 0))
 		abort();
 	if (!raw)
 		fuzz_seal(&b);
