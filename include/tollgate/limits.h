@@ -307,7 +307,7 @@
  * limit of 2048; we check ours after parsing where it matters). */
 #define TG_MAX_JSON_DEPTH 128
 
-/* TUF (the trust root kept current, verify/sigstore/tuf_*.c) ---------------- */
+/* TUF (the trust root kept current, verify/sigstore/tuf_*.c) -------------- */
 
 /* Bytes of each metadata file fetched from a TUF mirror (python-tuf's
  * defaults: root 512 KB, timestamp 16 KiB, targets 5 MB; Sigstore's files

@@ -45,7 +45,7 @@ typedef struct obj {
 	char *text;      /* compact JSON, keys sorted (owned), or NULL */
 	size_t text_len;
 	char *api_version, *kind, *ns, *name; /* owned; ns may be NULL */
-	bool scoped;  /* scope resolved: metadata.namespace is ns */
+	bool scoped;        /* scope resolved: metadata.namespace is ns */
 	const char *commit; /* its source-commit annotation (borrowed from
 	                       the apply), or NULL */
 	enum phase phase;

@@ -55,10 +55,7 @@ void tg_source_auth_clear(tg_source_auth *a);
  * their heap path and bytes (NUL-terminated, owned by the tree from then
  * on), then sorted. id names the content (commit or artifact digest). */
 tg_source_tree *tg_source__tree_new(const char *id);
-void tg_source__tree_add(tg_source_tree *t,
-                         char *path,
-                         char *data,
-                         size_t len);
+void tg_source__tree_add(tg_source_tree *t, char *path, char *data, size_t len);
 void tg_source__tree_sort(tg_source_tree *t);
 
 /* The unpacked archive a as a tg_render_fs (archivefs.c); a is borrowed
