@@ -212,6 +212,21 @@ bool apply_valid_label_value(const char *s);
 char *apply_inventory_distrust(const tg_apply *a, json_t *cm);
 
 /*
+ * The identities listed in the data.objects of inventory cm, a new array,
+ * or NULL with *why (a new string) when the list cannot be read: not JSON,
+ * a duplicate key, not a list, or an entry that is not exactly
+ * {apiVersion, kind, name[, namespace]} as non-empty strings. An
+ * unreadable inventory prunes nothing.
+ */
+json_t *apply_inventory_objects(json_t *cm, char **why);
+
+/*
+ * The identities of u's inventory list old that u no longer has (to be
+ * pruned), a new array of references in the order of old.
+ */
+json_t *apply_prune_gone(const unit *u, json_t *old);
+
+/*
  * Why prune must leave the live object alone for unit, as a new string
  * "left alone: not applied by tollgate for unit <unit> (<why>)", or NULL
  * when it may be deleted: it carries app.kubernetes.io/managed-by:

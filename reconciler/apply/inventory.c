@@ -79,6 +79,88 @@ int apply_load_inventories(tg_apply *a)
 	return 0;
 }
 
+/* Whether id is an identity as apply_identity_of writes it: members
+ * apiVersion, kind, name and (namespaced) namespace, each a non-empty
+ * string, and no other. */
+static bool valid_identity(json_t *id)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(id))
+		return false;
+	json_object_foreach(id, key, v) {
+		if (strcmp(key, "apiVersion") && strcmp(key, "kind") &&
+		    strcmp(key, "name") && strcmp(key, "namespace"))
+			return false;
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return false;
+	}
+	return json_object_get(id, "apiVersion") &&
+	       json_object_get(id, "kind") && json_object_get(id, "name");
+}
+
+json_t *apply_inventory_objects(json_t *cm, char **why)
+{
+	const char *text = json_string_value(
+	        json_object_get(json_object_get(cm, "data"), "objects"));
+	json_error_t jerr;
+	json_t *ids, *id;
+	size_t i;
+
+	*why = NULL;
+	if (!text) {
+		*why = tg_strdup("its data.objects is not a string");
+		return NULL;
+	}
+	ids = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!ids) {
+		*why = tg_aprintf("its data.objects is not JSON without "
+		                  "duplicate keys (%d:%d: %s)",
+		                  jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_array(ids)) {
+		*why = tg_strdup("its data.objects is not a list");
+		json_decref(ids);
+		return NULL;
+	}
+	json_array_foreach(ids, i, id) {
+		if (!valid_identity(id)) {
+			*why = tg_aprintf(
+			        "entry %zu of its data.objects is not "
+			        "{apiVersion, kind, name[, namespace]} "
+			        "as non-empty strings",
+			        i + 1);
+			json_decref(ids);
+			return NULL;
+		}
+	}
+	return ids;
+}
+
+/* The identities of inventory cm of a unit still in Git, or NULL (with a
+ * warning) when they cannot be read: then nothing of the unit is pruned
+ * this cycle, and the inventory is rewritten when the unit is applied. */
+static json_t *inventory_list(tg_apply *a, json_t *cm)
+{
+	const char *name = json_string_value(
+	        json_object_get(json_object_get(cm, "metadata"), "name"));
+	char *why = NULL, *m;
+	json_t *ids = apply_inventory_objects(cm, &why);
+
+	if (ids)
+		return ids;
+	m = tg_aprintf("inventory %s/%s unreadable, nothing of its unit is "
+	               "pruned: %s",
+	               a->inventory_ns, name ? name : "?", why);
+	tg_log(TG_LOG_WARN, "inventory unreadable", "reason", m, NULL);
+	json_array_append_new(a->warnings, json_string(m));
+	free(m);
+	free(why);
+	return NULL;
+}
+
 /* Compare each unit with its inventory: changed content, old objects. */
 void apply_diff_inventories(tg_apply *a)
 {
@@ -90,15 +172,10 @@ void apply_diff_inventories(tg_apply *a)
 		        json_object_get(a->inventories, u->name), "data");
 		const char *hash =
 		        json_string_value(json_object_get(data, "hash"));
-		const char *objs =
-		        json_string_value(json_object_get(data, "objects"));
 
-		if (objs)
-			u->old_objects = json_loads(objs, 0, NULL);
-		if (!json_is_array(u->old_objects)) {
-			json_decref(u->old_objects);
-			u->old_objects = NULL;
-		}
+		if (data)
+			u->old_objects = inventory_list(
+			        a, json_object_get(a->inventories, u->name));
 		u->changed =
 		        !hash || strcmp(hash, u->hash) != 0 || !u->old_objects;
 		/* Only a changed unit is pruned when applying (plan shows

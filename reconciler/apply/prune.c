@@ -23,12 +23,13 @@ static bool same_identity(json_t *id, const obj *o)
 	size_t ga = sa ? (size_t)(sa - av) : 0,
 	       gb = sb ? (size_t)(sb - o->api_version) : 0;
 
+	const char *kind = json_string_value(json_object_get(id, "kind"));
+	const char *name = json_string_value(json_object_get(id, "name"));
+
 	/* Same API group (any version), kind, namespace and name. */
-	return av && ga == gb && !strncmp(av, o->api_version, ga) &&
-	       !strcmp(json_string_value(json_object_get(id, "kind")),
-	               o->kind) &&
-	       !strcmp(json_string_value(json_object_get(id, "name")),
-	               o->name) &&
+	return av && kind && name && ga == gb &&
+	       !strncmp(av, o->api_version, ga) && !strcmp(kind, o->kind) &&
+	       !strcmp(name, o->name) &&
 	       !strcmp(ns ? ns : "", o->ns ? o->ns : "");
 }
 
@@ -142,15 +143,22 @@ static void prune_objects(tg_apply *a, unit *u, json_t *ids)
 	}
 }
 
-void apply_prune_unit(tg_apply *a, unit *u)
+json_t *apply_prune_gone(const unit *u, json_t *old)
 {
 	json_t *gone = json_array(), *id;
 	size_t i;
 
-	json_array_foreach(u->old_objects, i, id) {
+	json_array_foreach(old, i, id) {
 		if (!still_desired(u, id))
 			json_array_append(gone, id);
 	}
+	return gone;
+}
+
+void apply_prune_unit(tg_apply *a, unit *u)
+{
+	json_t *gone = apply_prune_gone(u, u->old_objects);
+
 	prune_objects(a, u, gone);
 	json_decref(gone);
 }
@@ -170,13 +178,20 @@ static bool unit_present(const tg_apply *a, const char *name)
 static void prune_removed(tg_apply *a, const char *name, json_t *cm)
 {
 	unit *u = apply_new_unit(a, name);
-	json_t *objs =
-	        json_loads(json_string_value(json_object_get(
-	                           json_object_get(cm, "data"), "objects")),
-	                   0, NULL);
-	char *inv;
+	char *why = NULL, *inv;
+	json_t *objs = apply_inventory_objects(cm, &why);
 
 	u->keep = true; /* no apply, no health */
+	if (!objs) {
+		/* Fail closed: nothing is deleted, and the inventory stays
+		 * for the next cycle to report. */
+		inv = tg_aprintf("inventory of removed unit \"%s\" unreadable, "
+		                 "nothing pruned: %s",
+		                 name, why);
+		apply_unit_error(u, inv);
+		free(inv);
+		free(why);
+	}
 	prune_objects(a, u, objs);
 	json_decref(objs);
 	if (!u->failed && !a->opts.plan) {
