@@ -415,6 +415,39 @@ static void test_verifier_cache_persists_valid_until(void **state)
 	free(dir);
 }
 
+/* An entry stored at a time so far back that now minus it does not fit
+ * in 64 bits is expired like any old one (it was served as fresh: the
+ * subtraction overflowed). Found by fuzz_verdict_cache. */
+static void test_verifier_cache_ancient_entry_expired(void **state)
+{
+	char *dir = tt_mkdtemp(), *path = tg_path_join(dir, "cache.json");
+	tg_verdict_cache *c = NULL;
+	tg_verdict *v = bounded_verdict(5000);
+	json_t *j = tg_verdict_to_json(v);
+	char *vj = json_dumps(j, JSON_COMPACT), *text;
+
+	(void)state;
+	text = tg_aprintf("{\"version\":\"tollgate.dev/verdict-cache/v1\","
+	                  "\"entries\":[{\"policyHash\":\"sha256:p1\","
+	                  "\"subject\":\"a@x\",\"storedAt\":"
+	                  "-9223372036854775807,\"validUntil\":null,"
+	                  "\"verdict\":%s}]}",
+	                  vj);
+	tt_write_file(path, text);
+	assert_int_equal(tg_verdict_cache_new(&c, 600), 0);
+	assert_int_equal(tg_verdict_cache_load(c, path, 1010), 0);
+	assert_int_equal(tg_verdict_cache_count(c), 0);
+	assert_null(tg_verdict_cache_get(c, "sha256:p1", "a@x", 1010, NULL));
+	tg_verdict_cache_free(c);
+	tg_verdict_free(v);
+	json_decref(j);
+	free(vj);
+	free(text);
+	tt_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_verifier_cache_persists),
 		cmocka_unit_test(test_verifier_cache_stops_at_valid_until),
 		cmocka_unit_test(test_verifier_cache_persists_valid_until),
+		cmocka_unit_test(test_verifier_cache_ancient_entry_expired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

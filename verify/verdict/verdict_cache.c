@@ -284,7 +284,9 @@ static int load_entry(tg_verdict_cache *c, const json_t *e, int64_t now)
 	if ((error = load_until(&until, e)) != 0)
 		return error < 0 ? error : 0;
 	stamp = json_integer_value(at);
-	if (now - stamp > c->ttl || stamp > now)
+	/* Not now - stamp: a stamp from the file may be any 64-bit value,
+	 * and the difference must not overflow (now and ttl are >= 0). */
+	if (stamp > now || stamp < now - c->ttl)
 		return 0;
 	if (tg_verdict_from_json(&v, json_object_get(e, "verdict")) < 0)
 		return TG_EPARSE;
