@@ -73,6 +73,15 @@ def b64(s):
     return base64.b64decode(s + "=" * (-len(s) % 4))
 
 
+def body(path):
+    """A test file without its leading "# error: ..." line (the expected
+    message of a bad case: not part of a JSON input)."""
+    raw = read(path)
+    if raw.startswith(b"# error:"):
+        raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
+    return raw
+
+
 def simple():
     for f in files("tests/data/yaml/*/*", "tests/data/manifests/*/*.yaml"):
         put("yaml", read(f))
@@ -84,16 +93,20 @@ def simple():
     for f in files("tests/data/policy/*/*.yaml"):
         put("policy", read(f))
     for f in files("tests/data/cosign/*/*"):
-        put("cosign_payload", read(f))
+        put("cosign_payload", body(f))
     for f in files("tests/data/dsse/*/envelope-*", "tests/data/dsse/bad/*"):
-        put("dsse", read(f))
+        put("dsse", body(f))
+    for f in files("tests/data/bundles/good/*.sigstore.json"):
+        env = json.loads(body(f)).get("dsseEnvelope")
+        if env:
+            put("dsse", json.dumps(env, indent=1))
     for f in files("tests/data/dsse/*/statement-*",
                    "tests/data/provenance/good/*.json",
                    "tests/data/vuln/good/*.json"):
-        put("intoto", read(f))
+        put("intoto", body(f))
     for kind in ("sbom", "vuln", "provenance"):
         for f in files("tests/data/%s/*/*.json" % kind):
-            put(kind, read(f))
+            put(kind, body(f))
     for i, f in enumerate(files("tests/data/registry/*/*",
                                 "tests/data/bundles/image/manifest.json")):
         put("oci_manifest", bytes([i % 6]) + read(f))
@@ -287,7 +300,11 @@ DICTS = {"yaml": "yaml", "manifest": "yaml", "config": "yaml",
          "cosign_payload": "json", "dsse": "json", "intoto": "json",
          "sbom": "json", "vuln": "json", "provenance": "json",
          "bundle": "json", "cosign_legacy": "json", "trustroot": "json",
-         "rekor_body": "json", "kube_answer": "json", "docker_config": "json"}
+         "rekor_body": "json", "kube_answer": "json", "docker_config": "json",
+         "tuf": "json", "slim": "json", "status_prev": "json",
+         "inventory": "json", "verdict_cache": "json",
+         "admit": "yaml", "redact": "yaml"}
+ARMOUR = ["-----BEGIN ", "-----END ", "-----", "\n\n", "\r\n", "="]
 EXTRA = {
     "www_authenticate": ["Bearer", "Basic", "realm=", "service=", "scope=",
                          '"', '\\"', ",", " "],
@@ -307,6 +324,69 @@ EXTRA = {
                   "validators:", "helmCharts:", "apiVersion: builtin",
                   "kind: PatchTransformer", "config.kubernetes.io/function",
                   "github.com/", "git@", "https:"],
+    "tuf": ["signed", "signatures", "_type", "root", "timestamp",
+            "snapshot", "targets", "keys", "roles", "threshold", "keyids",
+            "expires", "version", "spec_version", "consistent_snapshot",
+            "meta", "hashes", "length", "keyid", "sig", "keytype", "scheme",
+            "keyval", "public", "ecdsa-sha2-nistp256", "ed25519",
+            "rsassa-pss-sha256", "sha256", "sha512", "delegations",
+            "2030-01-01T00:00:00Z"],
+    "status_prev": ["units", "images", "digest", "verdict", "allowed",
+                    "blocked", "warned", "commit", "objects"],
+    "verdict_cache": ["pass", "fail", "warn", "waived", "skipped",
+                      "allowed", "warned", "blocked", "enforce",
+                      "tollgate.dev/verdict-cache/v1", "1799999990",
+                      "1800000000", "-9223372036854775808",
+                      "9223372036854775807", "2027-06-01T00:00:00Z"],
+    "inventory": ["tollgate-inventory-web-4b5e57f6", "tollgate-system",
+                  "f:data", "f:unit", "f:objects", "Apply", "tollgate",
+                  "apps/v1", "v1", "Namespace", "Deployment", "prod", "web",
+                  '\\"', '\\u0000', "namespace", "apiVersion", "kind",
+                  "name"],
+    "admit": ["NetworkPolicy", "podSelector", "policyTypes", "Ingress",
+              "Egress", "securityContext", "privileged: true",
+              "hostNetwork", "hostPID", "hostIPC", "hostPath",
+              "runAsNonRoot", "runAsUser: 0", "allowPrivilegeEscalation",
+              "capabilities", "add: [SYS_ADMIN]", "drop: [ALL]",
+              "seccompProfile", "RuntimeDefault", "Unconfined",
+              "containers", "initContainers", "ephemeralContainers",
+              "template", "spec", "Deployment", "CronJob", "jobTemplate",
+              "Pod", "namespace: shop", "\x00"],
+    "redact": ["Secret", "kind: Secret", "data", "stringData", "value",
+               "password", "token", "apiVersion: v1", "metadata", "name",
+               "type: Opaque", "kubernetes.io/dockerconfigjson",
+               ".dockerconfigjson", "\n---\n", "|", "!!binary"],
+    "memo": ["tollgate drift memo 2\n", "end ", "\t", "\n",
+             "apps/v1 Deployment ", "v1 ConfigMap ", "shop/web",
+             "0" * 64, "1764000000", "18446744073709551615", "-1"],
+    "manifest_cache": ["tollgate manifest cache 1\n", "end ", "E ", "O ",
+                       "\n", ":", " ", "0 ", "4294967295",
+                       "1000000", "v1", "ConfigMap", "apps/v1",
+                       "Deployment", '{"apiVersion":"v1"}', "0" * 64],
+    "sshsig": ARMOUR + ["-----BEGIN SSH SIGNATURE-----",
+                        "-----END SSH SIGNATURE-----", "SSHSIG", "git",
+                        "sha256", "sha512", "ssh-ed25519", "ssh-rsa",
+                        "ecdsa-sha2-nistp256", "rsa-sha2-256",
+                        "rsa-sha2-512", "sk-ssh-ed25519@openssh.com",
+                        "namespaces=\"git\"", "valid-after=",
+                        "valid-before=", "cert-authority", "principals=",
+                        "20250101", "20991231235959Z", "*@example.com",
+                        "alice@example.com", ",", "#", "\x00", "\x01",
+                        "\x02"],
+    "openpgp": ARMOUR + ["-----BEGIN PGP SIGNATURE-----",
+                         "-----END PGP SIGNATURE-----",
+                         "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+                         "-----END PGP PUBLIC KEY BLOCK-----",
+                         "Version: ", "Comment: ", "Hash: ", b"\x00",
+                         b"\x01", b"\xc2", b"\xc6", b"\x88", b"\x99",
+                         b"\xb4", b"\x04\x00\x16\x08\x00", b"\x16\x04",
+                         b"\x21\x09"],
+    "cmssig": ARMOUR + ["-----BEGIN SIGNED MESSAGE-----",
+                        "-----END SIGNED MESSAGE-----", "-----BEGIN CMS-----",
+                        "-----END CMS-----", "-----BEGIN PKCS7-----",
+                        "-----END PKCS7-----", "-----BEGIN CERTIFICATE-----",
+                        "-----END CERTIFICATE-----", b"\x30\x82",
+                        b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02"],
     "watch_stream": ['"type"', '"object"', '"ADDED"', '"MODIFIED"',
                      '"DELETED"', '"BOOKMARK"', '"ERROR"', '"metadata"',
                      '"name"', '"namespace"', '"resourceVersion"',
@@ -335,7 +415,7 @@ def dict_escape(s):
     # libFuzzer's dictionary syntax: printable ASCII, with backslash,
     # quote and hex escapes (UTF-8 bytes for the rest).
     out = []
-    for c in s.encode():
+    for c in s if isinstance(s, bytes) else s.encode():
         if c in b'"\\':
             out.append("\\" + chr(c))
         elif 32 <= c < 127:
@@ -525,8 +605,102 @@ def signed_commits_and_archives():
         put("cmssig", read(f))
 
 
+def state_and_inventories():
+    """fuzz_inventory: 1 then a ConfigMap answer, or 0 then the
+    data.objects text of a trusted inventory of unit web; fuzz_verdict_cache:
+    1 then a cache file, or 0 then the verdict of one fresh entry;
+    fuzz_manifest's imagePaths (bit 2) and rendered (bit 3) modes."""
+    ids = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+            "namespace": "prod"},
+           {"apiVersion": "v1", "kind": "Service", "name": "web-old",
+            "namespace": "prod"},
+           {"apiVersion": "v1", "kind": "Namespace", "name": "prod"},
+           {"apiVersion": "rbac.authorization.k8s.io/v1beta1",
+            "kind": "ClusterRole", "name": "reader"}]
+    objs = json.dumps(ids, separators=(",", ":"))
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "tollgate-inventory-web-4b5e57f6",
+        "namespace": "tollgate-system",
+        "labels": {"app.kubernetes.io/managed-by": "tollgate",
+                   "tollgate.dev/inventory": "true"},
+        "annotations": {"tollgate.dev/unit": "web"},
+        "managedFields": [{"manager": "tollgate", "operation": "Apply",
+                           "fieldsV1": {"f:data": {"f:unit": {},
+                                                   "f:objects": {}}}}]},
+        "data": {"unit": "web", "hash": "sha256:" + "ab" * 32,
+                 "commit": "c" * 40, "objects": objs}}
+    put("inventory", b"\x01" + json.dumps(cm).encode())
+    del cm["metadata"]["managedFields"]
+    put("inventory", b"\x01" + json.dumps(cm).encode())
+    for text in [objs, "[]",
+                 '[{"apiVersion":"v1","kind":"Secret","name":"a",'
+                 '"namespace":"prod","name":"db"}]',
+                 '[{"apiVersion":"v1","name":"web","namespace":"prod"}]',
+                 '[{"apiVersion":"v1","kind":"Namespace","name":"prod",'
+                 '"namespace":5}]',
+                 '[{"apiVersion":"v1","kind":"Service","name":"web",'
+                 '"namespace":"prod","extra":1}]',
+                 '{"apiVersion":"v1"}', '["v1/Service/web"]']:
+        put("inventory", b"\x00" + text.encode())
+
+    check = {"name": "signature", "result": "pass", "reasons": [],
+             "notes": ["signed by release.pub"],
+             "evidence": {"keyid": "release"},
+             "validUntil": {"time": "2027-06-01T00:00:00Z",
+                            "reason": "certificate expires"}}
+    verdict = {"image": "ghcr.io/acme/web:1.0", "name": "ghcr.io/acme/web",
+               "digest": "sha256:" + "00" * 32, "verdict": "allowed",
+               "rule": "prod", "mode": "enforce",
+               "checks": [check, {"name": "vulnerabilities", "result": "fail",
+                                  "reasons": ["CVE-2026-1 critical"],
+                                  "notes": [], "evidence": {}}],
+               "platforms": [{"digest": "sha256:" + "11" * 32,
+                              "platform": "linux/amd64"}],
+               "verifiedAt": "2026-12-05T00:00:00Z",
+               "validUntil": "2027-06-01T00:00:00Z"}
+    put("verdict_cache", b"\x00" + json.dumps(verdict).encode())
+    verdict2 = dict(verdict, verdict="blocked", checks=[], platforms=None,
+                    mode="warn", rule=None)
+    put("verdict_cache", b"\x00" + json.dumps(verdict2).encode())
+    entry = {"policyHash": "sha256:p1", "subject": "ghcr.io/acme/web@sha256:00",
+             "storedAt": 1799999990, "validUntil": 1800000100,
+             "verdict": verdict}
+    old = dict(entry, subject="b")
+    del old["validUntil"]
+    cache = {"version": "tollgate.dev/verdict-cache/v1",
+             "entries": [entry, dict(entry, policyHash="sha256:p2",
+                                     validUntil=None), old]}
+    put("verdict_cache", b"\x01" + json.dumps(cache).encode())
+    put("verdict_cache", b"\x01" + json.dumps(
+        dict(cache, entries=[dict(entry, storedAt=-9223372036854775807)]))
+        .encode())
+    put("verdict_cache", b"\x01" + json.dumps(
+        dict(cache, version="tollgate.dev/verdict-cache/v0")).encode())
+
+    rollout = (b"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n"
+               b"metadata: {name: web, namespace: shop}\nspec:\n"
+               b"  template:\n    spec:\n      containers:\n"
+               b"        - {name: web, image: ghcr.io/acme/web:1.0}\n")
+    widget = (b"apiVersion: example.com/v1\nkind: Widget\n"
+              b"metadata: {name: w, namespace: shop}\nspec:\n"
+              b"  image: ghcr.io/acme/widget:2\n"
+              b"  images: [nginx:1.25, 'ghcr.io/acme/x@sha256:" +
+              b"ab" * 32 + b"']\n  jobs:\n    - template:\n        spec:\n"
+              b"          containers: [{name: j, image: busybox}]\n")
+    gadget = (b"apiVersion: example.com/v1\nkind: Gadget\n"
+              b"metadata: {name: g, namespace: shop}\n"
+              b"spec: {image: ghcr.io/acme/gadget:1}\n")
+    put("manifest", b"\x04" + rollout)
+    put("manifest", b"\x04" + widget)
+    put("manifest", b"\x04" + gadget)
+    put("manifest", b"\x00" + gadget)
+    put("manifest", b"\x08" + rollout + b"---\n" + widget + b"---\n" + gadget)
+    put("manifest", b"\x0c" + rollout + b"---\n" + widget + b"---\n" + gadget)
+    for f in files("tests/data/manifests/good/*.yaml")[:4]:
+        put("manifest", b"\x08" + read(f))
+
+
 if __name__ == "__main__":
-    dictionaries()
     simple()
     sigstore()
     legacy()
@@ -536,5 +710,7 @@ if __name__ == "__main__":
     watch_stream()
     kustcheck()
     signed_commits_and_archives()
+    state_and_inventories()
+    dictionaries()  # last: made from the seeds above
     for d in sorted(os.listdir(OUT)):
         print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))
