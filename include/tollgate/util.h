@@ -37,6 +37,19 @@ bool tg_str_has_suffix(const char *s, const char *suffix);
 /* Copy with truncation; always terminates; returns strlen(src). */
 size_t tg_strlcpy(char *dst, const char *src, size_t size);
 
+/* qsort and bsearch that take an empty array as NULL (C leaves passing a
+ * NULL base undefined even for zero elements, and an empty list's array
+ * is often NULL); bsearch of none finds nothing. */
+void tg_qsort(void *base,
+              size_t n,
+              size_t size,
+              int (*cmp)(const void *, const void *));
+void *tg_bsearch(const void *key,
+                 const void *base,
+                 size_t n,
+                 size_t size,
+                 int (*cmp)(const void *, const void *));
+
 /*
  * Parse a decimal unsigned integer from exactly s[0..len) with no sign,
  * spaces or leading '+', not above max. 0, or TG_EPARSE / TG_ETOOBIG

@@ -172,7 +172,7 @@ static void index_build(drift_index *x, tg_apply *a, batch *fix)
 	for (i = 0; i < x->n; i++)
 		x->sorted[i] = (struct drift_ref){ x->entries[i].o, i };
 	if (x->n)
-		qsort(x->sorted, x->n, sizeof(*x->sorted), ref_cmp);
+		tg_qsort(x->sorted, x->n, sizeof(*x->sorted), ref_cmp);
 }
 
 /* The entry of an identity (the last one when it is there twice), or

@@ -125,7 +125,7 @@ static bool sort_unique(tg_drift_memo *m)
 	size_t i;
 
 	if (m->n)
-		qsort(m->e, m->n, sizeof(*m->e), cmp_entry);
+		tg_qsort(m->e, m->n, sizeof(*m->e), cmp_entry);
 	m->sorted = true;
 	for (i = 1; i < m->n; i++)
 		if (!strcmp(m->e[i - 1].key, m->e[i].key))
@@ -261,7 +261,7 @@ bool tg_drift_memo_clean(int *health_out,
 	if (!m->sorted || !m->n || !*uid || !*rv)
 		return false;
 	probe.key = (char *)key;
-	e = bsearch(&probe, m->e, m->n, sizeof(*m->e), cmp_entry);
+	e = tg_bsearch(&probe, m->e, m->n, sizeof(*m->e), cmp_entry);
 	/* Only the very object (uid) at the very version (resourceVersion)
 	 * compared with the very desired object, not long ago. */
 	if (!e || strcmp(e->uid, uid) || strcmp(e->rv, rv) ||

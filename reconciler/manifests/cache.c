@@ -199,7 +199,7 @@ static bool parse_cache(tg_manifest_cache *c, size_t len)
 		c->n++;
 	}
 	if (c->n)
-		qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
+		tg_qsort(c->e, c->n, sizeof(*c->e), cmp_entry);
 	for (i = 1; i < c->n; i++)
 		if (!cmp_entry(&c->e[i - 1], &c->e[i]))
 			return false;
@@ -476,7 +476,7 @@ bool tg_manifest_cache_restore(file_ctx *ctx, const unsigned char *key)
 	entry probe, *e;
 
 	memcpy(probe.key, key, TG_SHA256_LEN);
-	e = c->n ? bsearch(&probe, c->e, c->n, sizeof(*c->e), cmp_entry) : NULL;
+	e = tg_bsearch(&probe, c->e, c->n, sizeof(*c->e), cmp_entry);
 	if (!e || e->used || !restore_entry(ctx, e)) {
 		c->misses++;
 		return false;

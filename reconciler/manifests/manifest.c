@@ -474,7 +474,7 @@ static void ensure_sorted(const tg_manifest_set *cset)
 
 	if (set->sorted)
 		return;
-	qsort(set->units.v, set->units.n, sizeof(*set->units.v), unit_cmp);
+	tg_qsort(set->units.v, set->units.n, sizeof(*set->units.v), unit_cmp);
 	set->sorted = true;
 }
 

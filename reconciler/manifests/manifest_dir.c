@@ -57,7 +57,7 @@ static int list_dir(char ***out, size_t *n_out, const char *dir)
 		names[n++] = tg_strdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	tg_qsort(names, n, sizeof(*names), name_cmp);
 	*out = names;
 	*n_out = n;
 	return 0;

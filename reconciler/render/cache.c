@@ -298,7 +298,7 @@ static void prune_cap(prune *p)
 
 	if (p->n == 0)
 		return;
-	qsort(p->v, p->n, sizeof(*p->v), oldest_first);
+	tg_qsort(p->v, p->n, sizeof(*p->v), oldest_first);
 	for (i = 0; i < p->n && p->total > p->r->cache_max_bytes; i++) {
 		if (p->v[i].mtime >= p->r->cycle_ns)
 			break;

@@ -148,7 +148,7 @@ static int dir_list(void *ctx, const char *path, char ***names, size_t *n)
 	}
 	closedir(dh);
 	if (*n) /* qsort wants an array, even of none */
-		qsort(*names, *n, sizeof(char *), name_cmp);
+		tg_qsort(*names, *n, sizeof(char *), name_cmp);
 	return 0;
 }
 

@@ -329,7 +329,7 @@ char *tg_render__redact(const char *err,
 	if (out && out_len)
 		add_yaml(&s, out, out_len, "");
 	if (s.n)
-		qsort(s.v, s.n, sizeof(char *), longest_first);
+		tg_qsort(s.v, s.n, sizeof(char *), longest_first);
 	for (i = 0; i < s.n; i++) {
 		msg = mask_one(msg, s.v[i]);
 		if (cut)

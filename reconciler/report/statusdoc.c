@@ -304,7 +304,7 @@ tg_statusdoc_unit *tg_statusdoc_units(size_t *n_out,
 		r[n].verdict = "removed";
 		r[n++].changed = true;
 	}
-	qsort(r, n, sizeof(*r), unit_cmp);
+	tg_qsort(r, n, sizeof(*r), unit_cmp);
 	*n_out = n;
 	return r;
 }

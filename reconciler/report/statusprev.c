@@ -98,7 +98,7 @@ static void hash_object(hasher *c, const json_t *o, enum dmode m)
 	json_object_foreach((json_t *)o, k, v)
 		if (m == D_PLAIN || !is_volatile_key(k))
 			keys[i++] = k;
-	qsort(keys, i, sizeof(*keys), key_cmp);
+	tg_qsort(keys, i, sizeof(*keys), key_cmp);
 	put(c, "{", 1);
 	for (n = i, i = 0; i < n; i++) {
 		const json_t *mv = json_object_get(o, keys[i]);
@@ -210,7 +210,7 @@ static bool sort_unique(tg_statusprev_entry *e, size_t n)
 	size_t i;
 
 	if (n)
-		qsort(e, n, sizeof(*e), entry_cmp);
+		tg_qsort(e, n, sizeof(*e), entry_cmp);
 	for (i = 1; i < n; i++)
 		if (!strcmp(e[i - 1].name, e[i].name))
 			return false;
@@ -317,7 +317,7 @@ const unsigned char *tg_statusprev_unit(const tg_statusprev *p,
 	if (!p || !p->nunits)
 		return NULL;
 	probe.name = (char *)name;
-	e = bsearch(&probe, p->units, p->nunits, sizeof(*e), entry_cmp);
+	e = tg_bsearch(&probe, p->units, p->nunits, sizeof(*e), entry_cmp);
 	return e ? e->d : NULL;
 }
 

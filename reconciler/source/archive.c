@@ -295,7 +295,8 @@ static const entry *find_entry(const tg_archive *a, const char *path)
 {
 	entry key = { (char *)path, false };
 
-	return bsearch(&key, a->entries, a->nentries, sizeof(entry), entry_cmp);
+	return tg_bsearch(&key, a->entries, a->nentries, sizeof(entry),
+	                  entry_cmp);
 }
 
 /* With the entries sorted: no path twice, and no entry below a file
@@ -379,13 +380,10 @@ int tg_archive_unpack(tg_archive **out,
 	}
 	if ((error = read_entries(&u)) < 0)
 		goto out;
-	if (u.a->nentries) /* qsort wants an array, even of none */
-		qsort(u.a->entries, u.a->nentries, sizeof(entry), entry_cmp);
+	tg_qsort(u.a->entries, u.a->nentries, sizeof(entry), entry_cmp);
 	if ((error = check_paths(&u)) < 0)
 		goto out;
-	if (u.a->nfiles)
-		qsort(u.a->files, u.a->nfiles, sizeof(tg_archive_file),
-		      file_cmp);
+	tg_qsort(u.a->files, u.a->nfiles, sizeof(tg_archive_file), file_cmp);
 	*out = u.a;
 	u.a = NULL;
 out:
@@ -437,8 +435,8 @@ const tg_archive_file *tg_archive_find(const tg_archive *a, const char *path)
 {
 	tg_archive_file key = { path, NULL, 0 };
 
-	return bsearch(&key, a->files, a->nfiles, sizeof(tg_archive_file),
-	               file_cmp);
+	return tg_bsearch(&key, a->files, a->nfiles, sizeof(tg_archive_file),
+	                  file_cmp);
 }
 
 static int name_cmp(const void *x, const void *y)
@@ -468,7 +466,7 @@ void tg_archive_list(char ***names_out,
 	for (i = 0; i < a->nentries; i++)
 		if ((c = child_of(a->entries[i].path, dir, n)))
 			names[k++] = tg_strndup(c, strcspn(c, "/"));
-	qsort(names, k, sizeof(char *), name_cmp);
+	tg_qsort(names, k, sizeof(char *), name_cmp);
 	/* an entry and its parent's listing name one child twice */
 	for (i = 0, n = 0; i < k; i++) {
 		if (n && !strcmp(names[n - 1], names[i]))

@@ -449,7 +449,7 @@ int tg_source_read_at(tg_source_tree **out, tg_source *s, const char *commit)
 		goto out;
 	if ((error = walk_tree(&w, w.root, "", 0)) < 0)
 		goto out;
-	qsort(w.t->files, w.t->nfiles, sizeof(*w.t->files), file_cmp);
+	tg_qsort(w.t->files, w.t->nfiles, sizeof(*w.t->files), file_cmp);
 	*out = w.t;
 	w.t = NULL;
 out:
@@ -474,7 +474,7 @@ void tg_source__tree_add(tg_source_tree *t, char *path, char *data, size_t len)
 
 void tg_source__tree_sort(tg_source_tree *t)
 {
-	qsort(t->files, t->nfiles, sizeof(*t->files), file_cmp);
+	tg_qsort(t->files, t->nfiles, sizeof(*t->files), file_cmp);
 }
 
 size_t tg_source_tree_count(const tg_source_tree *t)

@@ -112,6 +112,27 @@ static const bad_case bad_cases[] = {
 	{ "not-gzip.tar", TG_EPARSE, "not gzip compressed" },
 };
 
+/* An archive of nothing but its root directory "./" (found by
+ * fuzz_archive: the entries, none, were sorted as a NULL array; UBSan
+ * checks): it unpacks to no entries and no files. */
+static void test_archive_of_only_its_root(void **state)
+{
+	size_t len;
+	char *data =
+	        tt_read_src("tests/data/archive/good/root-only.tar.gz", &len);
+	tg_archive *a = NULL;
+
+	(void)state;
+	if (tg_archive_unpack(&a, "root-only", data, len, keep_yaml) < 0)
+		fail_msg("%s", tg_error_last());
+	assert_int_equal(tg_archive_entry_count(a), 0);
+	assert_int_equal(tg_archive_count(a), 0);
+	assert_null(tg_archive_get(a, 0));
+	assert_null(tg_archive_find(a, "root.yaml"));
+	tg_archive_free(a);
+	free(data);
+}
+
 static void test_archive_refuses_hostile_archives(void **state)
 {
 	size_t i, len;
@@ -191,6 +212,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_archive_unpacks_flux_layout),
+		cmocka_unit_test(test_archive_of_only_its_root),
 		cmocka_unit_test(test_archive_refuses_hostile_archives),
 		cmocka_unit_test(test_archive_refuses_too_many_entries),
 	};

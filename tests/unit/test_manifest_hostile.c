@@ -521,6 +521,26 @@ static void test_manifest_dir_prefix_without_double_slash(void **state)
 	free(want);
 }
 
+/* An empty directory, and a unit directory holding only a hidden file
+ * (a .gitkeep): nothing to load, no error (their lists of no names were
+ * sorted as NULL arrays: UBSan checks). */
+static void test_manifest_dir_with_nothing_to_load(void **state)
+{
+	char *root = tt_mkdtemp(), *keep = tg_aprintf("%s/u/.gitkeep", root);
+	tg_manifest_set *set = new_set();
+
+	(void)state;
+	assert_int_equal(tg_manifest_set_add_dir(set, root), 0);
+	tt_write_file(keep, "");
+	assert_int_equal(tg_manifest_set_add_dir(set, root), 0);
+	assert_int_equal(tg_manifest_set_error_count(set), 0);
+	assert_int_equal(tg_manifest_set_object_count(set), 0);
+	tg_manifest_set_free(set);
+	tt_rmtree(root);
+	free(root);
+	free(keep);
+}
+
 static void test_manifest_dir_missing_root(void **state)
 {
 	tg_manifest_set *set = new_set();
@@ -605,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_dir_walk_hostile_tree),
 		cmocka_unit_test(test_manifest_survives_mutated_inputs),
 		cmocka_unit_test(test_manifest_dir_prefix_without_double_slash),
+		cmocka_unit_test(test_manifest_dir_with_nothing_to_load),
 		cmocka_unit_test(test_manifest_dir_missing_root),
 		cmocka_unit_test(test_manifest_example_repository),
 	};

@@ -106,6 +106,24 @@ size_t tg_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+void tg_qsort(void *base,
+              size_t n,
+              size_t size,
+              int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+void *tg_bsearch(const void *key,
+                 const void *base,
+                 size_t n,
+                 size_t size,
+                 int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 int tg_parse_u64(uint64_t *out, const char *s, size_t len, uint64_t max)
 {
 	uint64_t v = 0;

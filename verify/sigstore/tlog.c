@@ -128,7 +128,7 @@ static int put_object(tg_buf *out, const json_t *v)
 	keys = tg_calloc(json_object_size(v) + 1, sizeof(*keys));
 	json_object_foreach((json_t *)v, k, item)
 		keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	tg_qsort(keys, n, sizeof(*keys), key_cmp);
 	error = tg_buf_puts(out, "{");
 	for (i = 0; i < n && !error; i++) {
 		if (i)

@@ -58,7 +58,7 @@ static int canon_object(tg_buf *b, const json_t *v, unsigned depth)
 
 	json_object_foreach((json_t *)v, k, m)
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_keys);
+	tg_qsort(keys, n, sizeof(*keys), cmp_keys);
 	error = tg_buf_append(b, "{", 1);
 	for (i = 0; i < n && !error; i++) {
 		if (i > 0 && (error = tg_buf_append(b, ",", 1)) < 0)
