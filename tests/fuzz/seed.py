@@ -57,7 +57,11 @@ def fixture_files(*patterns):
 def bundles():
     """(path, parsed) of every Sigstore bundle the tree and fixtures hold."""
     out = []
-    for f in files("tests/data/bundles/*/*.json") + fixture_files(
+    ours = [f for f in sorted(glob.glob(os.path.join(
+                ROOT, "tests/data/bundles/**/*.json"), recursive=True))
+            if "/bundles/image/" not in f and
+            not f.endswith("/trusted_root.json")]
+    for f in ours + fixture_files(
             "sigstore-conformance/bundle-verify/*/bundle.sigstore.json"):
         raw = read(f)
         if raw.startswith(b"# error:"):
@@ -114,12 +118,25 @@ def simple():
         put("oci_manifest", b"\x03" + read(f))
 
 
+# The key-signed bundles of tests/data/bundles/rekor2 (its README).
+REKOR2_KEY = ("cosign-sign-", "checkpoint-witness-first", "entry-other-key",
+              "key-no-timestamp", "checkpoint-p256-", "checkpoint-only-witness")
+
+
+def bundle_selector(f):
+    """fuzz_bundle's first byte: the policy (low seven bits, modulo 5),
+    0x80 for a keyless artifact given as bytes."""
+    if "/tests/data/bundles/rekor2/" in f:
+        key = os.path.basename(f).startswith(REKOR2_KEY)
+        return 4 if key else 3 | 0x80
+    if "tests/data/bundles/good" in f or "untrusted" in f:
+        return 2
+    return (1 if "rekor2" in f else 0) | 0x80
+
+
 def sigstore():
     for f, raw, doc in bundles():
-        key_signed = "tests/data/bundles/good" in f or "untrusted" in f
-        rekor2 = "rekor2" in f
-        sel = 2 if key_signed else (1 if rekor2 else 0)
-        put("bundle", bytes([sel | (0 if key_signed else 0x80)]) + raw)
+        put("bundle", bytes([bundle_selector(f)]) + raw)
         if not isinstance(doc, dict):
             continue
         vm = doc.get("verificationMaterial") or {}
