@@ -12,6 +12,7 @@
 #include "testlib.h"
 #include "tollgate/error.h"
 #include "tollgate/buf.h"
+#include "tollgate/dsse.h"
 #include "tollgate/sigstore.h"
 #include "tollgate/util.h"
 
@@ -290,6 +291,48 @@ static void test_sigstore_bundle_for_authority(void **state)
 	free(art);
 }
 
+/* A legacy .att layer: the hook gets the DSSE PAE and verifies the
+ * envelope's payload against the layer's certificate; a signature that is
+ * not over it is refused. The PAE built for that check was not freed (one
+ * leak per .att layer and cycle, found by fuzz_cosign_legacy): the
+ * sanitizer pass fails this test without the fix. */
+static void test_sigstore_attestation_layer_frees_its_pae(void **state)
+{
+	tg_policy_keyless k = { 0 };
+	tg_policy_authority a = { 0 };
+	layer_fixture f;
+	unsigned char *pae;
+	char *signer = NULL, *ca;
+	int64_t until;
+	size_t len;
+
+	(void)state;
+	k.issuer = "https://github.com/login/oauth";
+	k.subject = "mitr@redhat.com";
+	ca = tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
+	k.fulcio_certs = ca;
+	k.fulcio_certs_len = len;
+	a.name = "fulcio";
+	a.kind = TG_AUTHORITY_KEYLESS;
+	a.keyless = &k;
+	a.rekor.required = true;
+	load_material(&f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
+	                  "signature-1");
+	assert_int_equal(tg_dsse_pae(&pae, &len, "application/vnd.in-toto+json",
+	                             f.m.msg, f.m.msg_len),
+	                 0);
+	f.m.msg = pae;
+	f.m.msg_len = len;
+	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
+	                 TG_EUNTRUSTED);
+	assert_null(signer);
+	assert_contains(tg_error_last(), "authority \"fulcio\"");
+	assert_contains(tg_error_last(), "DSSE envelope signature");
+	free(pae);
+	free(ca);
+	free_material(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_sigstore_private_pki),
 		cmocka_unit_test(test_sigstore_private_pki_at_current_time),
 		cmocka_unit_test(test_sigstore_bundle_for_authority),
+		cmocka_unit_test(test_sigstore_attestation_layer_frees_its_pae),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

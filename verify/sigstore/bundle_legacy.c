@@ -191,6 +191,7 @@ int tg_cosign_legacy_verify(tg_sigstore_evidence **out,
 out:
 	tg_sigstore_evidence_free(v.ev);
 	tg_key_free(v.cert_key);
+	free(v.pae);
 	sk_X509_pop_free(v.untrusted, X509_free);
 	tg_bundle_clear(&b);
 	return error;
