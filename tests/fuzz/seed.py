@@ -181,6 +181,26 @@ def sigstore():
         put("trustroot", read(f))
 
 
+def cosign_legacy_input(payload, ann, att=False):
+    """fuzz_cosign_legacy: flags (1 rekor.required, 2 an attestation, 4
+    fulcioCerts), the message and the raw signature each after a
+    big-endian u16 length (an attestation's payload type before its
+    payload, after a u8 length), then the annotations split at NULs."""
+    sig = b64(ann.get("dev.cosignproject.cosign/signature") or "")
+    cert = ann.get("dev.sigstore.cosign/certificate")
+    bundle = ann.get("dev.sigstore.cosign/bundle")
+    flags = (1 if bundle else 0) | (2 if att else 0) | (4 if cert else 0)
+    msg = len(payload).to_bytes(2, "big") + payload
+    if att:
+        t = b"application/vnd.in-toto+json"
+        msg = bytes([len(t)]) + t + msg
+    tail = [(ann.get(k) or "").encode() for k in (
+        "dev.sigstore.cosign/certificate", "dev.sigstore.cosign/chain",
+        "dev.sigstore.cosign/bundle")]
+    return (bytes([flags]) + msg + len(sig).to_bytes(2, "big") + sig +
+            b"\0".join(tail))
+
+
 def legacy():
     for f in fixture_files("containers-image/*/signature-*"):
         raw = read(f)
@@ -189,13 +209,10 @@ def legacy():
         except ValueError:
             continue
         ann = doc.get("annotations") or {}
-        parts = [b64(doc.get("payload", ""))]
-        for k in ("dev.cosignproject.cosign/signature",
-                  "dev.sigstore.cosign/certificate",
-                  "dev.sigstore.cosign/chain", "dev.sigstore.cosign/bundle"):
-            parts.append((ann.get(k) or "").encode())
-        put("cosign_legacy", b"\0".join(parts))
-        put("cosign_payload", parts[0])
+        payload = b64(doc.get("payload", ""))
+        put("cosign_legacy", cosign_legacy_input(payload, ann))
+        put("cosign_legacy", cosign_legacy_input(payload, ann, att=True))
+        put("cosign_payload", payload)
         if ann.get("dev.sigstore.cosign/certificate"):
             put("keys", b"\0" + ann["dev.sigstore.cosign/certificate"].encode())
         try:
