@@ -158,7 +158,10 @@ def sigstore():
             kinds = [("hashedrekord", "0.0.1"), ("hashedrekord", "0.0.2"),
                      ("dsse", "0.0.1"), ("intoto", "0.0.2")]
             k = (kv.get("kind"), kv.get("version"))
-            sel = kinds.index(k) if k in kinds else 0
+            if k == ("dsse", "0.0.2"):
+                sel = 0x10
+            else:  # an unknown kind: the body's own kind may still be known
+                sel = kinds.index(k) if k in kinds else 0
             dsse = 4 if "dsseEnvelope" in doc else 0
             leaf = 8 if certs else 0
             try:
