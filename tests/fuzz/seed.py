@@ -148,7 +148,7 @@ def sigstore():
             certs = [c.get("rawBytes", "") for c in chain if isinstance(c, dict)]
         try:
             if certs:
-                put("x509", b"".join(b64(c) for c in certs))
+                put("x509", b"\x00" + b"".join(b64(c) for c in certs))
         except Exception:
             pass
         for e in vm.get("tlogEntries") or []:
