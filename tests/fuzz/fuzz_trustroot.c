@@ -1,5 +1,7 @@
-/* A Sigstore TrustedRoot document: tg_trustroot_parse; and the same bytes
- * as PEM for the legacy trust material (fulcioCerts, rekor publicKey). */
+/* A Sigstore TrustedRoot document (a policy's trustedRoot, the TUF
+ * target): tg_trustroot_parse; and the same bytes as PEM certificates of
+ * a policy's fulcioCerts (tg_trustroot_add_ca_pem). A policy's
+ * rekor.publicKey and ctlog.publicKey are keys: fuzz_keys. */
 #include "fuzz.h"
 #include "tollgate/trustroot.h"
 
@@ -17,8 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	tg_discard(tg_trustroot_add_ca_pem(root, "fulcio.pem",
 	                                   (const char *)data, size));
-	tg_discard(tg_trustroot_add_tlog_pem(root, "rekor.pub",
-	                                     (const char *)data, size));
 	tg_trustroot_free(root);
 	return 0;
 }
