@@ -631,7 +631,8 @@ def signed_commits_and_archives():
     for f in files("tests/data/sshsig/allowed_signers"):
         put("sshsig", b"\x01" + read(f))
     for f in files("tests/data/sshsig/sig-*"):
-        put("sshsig", b"\x02" + read(f))
+        put("sshsig", b"\x02" + read(f))  # 2022-06-01: before bob's keys
+        put("sshsig", b"\x52" + read(f))  # 2023-02-18: within them
     for f in files("tests/data/archive/good/*", "tests/data/archive/bad/*"):
         put("archive", read(f))
     for f in files("tests/data/openpgp/*.asc", "tests/data/openpgp/bad/keys-*"):
