@@ -50,7 +50,8 @@ const char *fuzz_tmp_path(const char *name);
 struct tg_buf;
 void fuzz_seal(struct tg_buf *b);
 
-/* A file read whole (up to 1 GiB); aborts on failure. */
-char *fuzz_slurp(size_t *len, const char *path);
+/* Aborts unless files a and b can be read and hold the same bytes:
+ * what a stateDir file's save, load and save again must give. */
+void fuzz_same_files(const char *a, const char *b);
 
 #endif
