@@ -61,6 +61,28 @@ static void free_material(layer_fixture *f)
 	free(f->sig);
 }
 
+/* Authority "fulcio": keyless, the fixture's Fulcio CA (returned, to be
+ * freed), its issuer and subject, Rekor required; f the signed layer of
+ * containers-image's fulcio-rekor image. */
+static char *
+fulcio_authority(tg_policy_authority *a, tg_policy_keyless *k, layer_fixture *f)
+{
+	size_t len;
+	char *ca = tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
+
+	k->issuer = "https://github.com/login/oauth";
+	k->subject = "mitr@redhat.com";
+	k->fulcio_certs = ca;
+	k->fulcio_certs_len = len;
+	a->name = "fulcio";
+	a->kind = TG_AUTHORITY_KEYLESS;
+	a->keyless = k;
+	a->rekor.required = true;
+	load_material(f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
+	                 "signature-1");
+	return ca;
+}
+
 static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 {
 	tg_policy_keyless k = { 0 };
@@ -68,20 +90,9 @@ static void test_sigstore_keyless_hook_fulcio_rekor(void **state)
 	layer_fixture f;
 	char *signer = NULL, *ca;
 	int64_t until;
-	size_t len;
 
 	(void)state;
-	k.issuer = "https://github.com/login/oauth";
-	k.subject = "mitr@redhat.com";
-	ca = tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
-	k.fulcio_certs = ca;
-	k.fulcio_certs_len = len;
-	a.name = "fulcio";
-	a.kind = TG_AUTHORITY_KEYLESS;
-	a.keyless = &k;
-	a.rekor.required = true;
-	load_material(&f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
-	                  "signature-1");
+	ca = fulcio_authority(&a, &k, &f);
 	assert_int_equal(tg_sigstore_verify_material(&signer, &until, &a, &f.m),
 	                 0);
 	assert_string_equal(signer, "mitr@redhat.com");
@@ -307,17 +318,7 @@ static void test_sigstore_attestation_layer_frees_its_pae(void **state)
 	size_t len;
 
 	(void)state;
-	k.issuer = "https://github.com/login/oauth";
-	k.subject = "mitr@redhat.com";
-	ca = tt_read_fixture("containers-image/fulcio_v1.crt.pem", &len);
-	k.fulcio_certs = ca;
-	k.fulcio_certs_len = len;
-	a.name = "fulcio";
-	a.kind = TG_AUTHORITY_KEYLESS;
-	a.keyless = &k;
-	a.rekor.required = true;
-	load_material(&f, "containers-image/dir-img-cosign-fulcio-rekor-valid/"
-	                  "signature-1");
+	ca = fulcio_authority(&a, &k, &f);
 	assert_int_equal(tg_dsse_pae(&pae, &len, "application/vnd.in-toto+json",
 	                             f.m.msg, f.m.msg_len),
 	                 0);
