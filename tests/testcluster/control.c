@@ -22,6 +22,7 @@ static void faults_clear(tc_state *st)
 	for (i = 0; i < st->nfaults; i++)
 		fault_clear(&st->faults[i]);
 	st->nfaults = 0;
+	__atomic_store_n(&st->faults_armed, 0, __ATOMIC_RELEASE);
 }
 
 bool tc_fault_take(tc_state *st,
@@ -33,6 +34,8 @@ bool tc_fault_take(tc_state *st,
 	size_t i;
 	bool hit = false;
 
+	if (__atomic_load_n(&st->faults_armed, __ATOMIC_ACQUIRE) == 0)
+		return false;
 	pthread_mutex_lock(&st->lock);
 	for (i = 0; i < st->nfaults && !hit; i++) {
 		tc_fault *f = &st->faults[i];
@@ -50,6 +53,7 @@ bool tc_fault_take(tc_state *st,
 		        (st->nfaults - i - 1) * sizeof(st->faults[0]));
 		st->nfaults--;
 	}
+	__atomic_store_n(&st->faults_armed, st->nfaults, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&st->lock);
 	return hit;
 }
@@ -82,11 +86,11 @@ void tc_log_request(tc_state *st, const tc_req *req, int status)
 	json_object_set_new(e, "query", json_object());
 	tc_req_each_arg(req, json_object_get(e, "query"));
 	free(derived);
-	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(&st->log_lock);
 	if (json_array_size(st->log) >= TC_MAX_LOG)
 		log_drop_half(st);
 	json_array_append_new(st->log, e);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_unlock(&st->log_lock);
 }
 
 /* POST /testcluster/faults {"method","path","count","status","hangSeconds"} */
@@ -117,6 +121,8 @@ static void fault_add(tc_state *st, const tc_req *req, tc_resp *resp)
 		                      TC_MAX_FAULTS);
 	} else {
 		f = &st->faults[st->nfaults++];
+		__atomic_store_n(&st->faults_armed, st->nfaults,
+		                 __ATOMIC_RELEASE);
 		f->method = tg_strdup(method ? method : "");
 		f->prefix = tg_strdup(path);
 		f->remaining = (long)count;
@@ -148,9 +154,19 @@ static void fault_list(tc_state *st, tc_resp *resp)
 
 static void requests_get(tc_state *st, tc_resp *resp)
 {
+	pthread_mutex_lock(&st->log_lock);
 	tc_resp_json_new(resp, 200,
-	                 json_pack("{s:O,s:I}", "requests", st->log, "dropped",
-	                           (json_int_t)st->log_dropped));
+	                 json_pack("{s:o,s:I}", "requests", json_copy(st->log),
+	                           "dropped", (json_int_t)st->log_dropped));
+	pthread_mutex_unlock(&st->log_lock);
+}
+
+static void requests_clear(tc_state *st)
+{
+	pthread_mutex_lock(&st->log_lock);
+	json_array_clear(st->log);
+	st->log_dropped = 0;
+	pthread_mutex_unlock(&st->log_lock);
 }
 
 /* POST /testcluster/watches {"end":"close"|"gone","compact":bool} */
@@ -211,8 +227,7 @@ bool tc_control_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 	} else if (strcmp(p, "requests") == 0 && strcmp(m, "GET") == 0) {
 		requests_get(st, resp);
 	} else if (strcmp(p, "requests") == 0 && strcmp(m, "DELETE") == 0) {
-		json_array_clear(st->log);
-		st->log_dropped = 0;
+		requests_clear(st);
 		ok(resp);
 	} else if (strcmp(p, "watches") == 0 && strcmp(m, "POST") == 0) {
 		watches_post(st, req, resp);
@@ -223,8 +238,7 @@ bool tc_control_handle(tc_state *st, const tc_req *req, tc_resp *resp)
 	} else if (strcmp(p, "reset") == 0 && strcmp(m, "POST") == 0) {
 		tc_state_reset(st);
 		faults_clear(st);
-		json_array_clear(st->log);
-		st->log_dropped = 0;
+		requests_clear(st);
 		ok(resp);
 	} else {
 		tc_status_error(resp, 404, "NotFound", NULL,

@@ -147,7 +147,10 @@ static json_t *daemonset_status(bool ok, json_t *gen)
 	return st;
 }
 
-bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj)
+/* The workload obj with the status its controller would write, or NULL
+ * when its status is current. Needs no lock: obj is a stored object,
+ * which is never changed. New reference. */
+static json_t *controller_next(const tc_type *t, json_t *obj)
 {
 	json_t *gen =
 	        json_object_get(json_object_get(obj, "metadata"), "generation");
@@ -159,19 +162,42 @@ bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj)
 	if (gen == NULL ||
 	    json_equal(gen, json_object_get(json_object_get(obj, "status"),
 	                                    "observedGeneration")))
-		return false;
+		return NULL;
 	if (strcmp(t->resource, "deployments") == 0)
 		status = deployment_status(obj, r, ok, gen);
 	else if (strcmp(t->resource, "statefulsets") == 0)
 		status = statefulset_status(obj, r, ok, gen);
 	else
 		status = daemonset_status(ok, gen);
-	next = json_deep_copy(obj);
+	next = tc_obj_next(obj);
 	json_object_set_new(next, "status", status);
 	tc_ssa_update(t, obj, next, TC_CONTROLLER_MANAGER, "status");
-	tc_store_put(st, t, next, "MODIFIED");
+	return next;
+}
+
+/*
+ * Write the status of the stored workload obj (lock held on entry and
+ * exit). The status is made without the lock, as kube-controller-manager
+ * works beside the API server, not inside it; it is stored only if obj is
+ * still the stored object (a later version has its own event, synced
+ * next) and no type was freed meanwhile.
+ */
+static void controller_sync(tc_state *st, const tc_type *t, json_t *obj)
+{
+	uint64_t epoch = st->types_epoch;
+	tc_type *copy = tc_type_dup(t);
+	json_t *next;
+
+	json_incref(obj);
+	pthread_mutex_unlock(&st->lock);
+	next = controller_next(copy, obj);
+	pthread_mutex_lock(&st->lock);
+	tc_type_free(copy);
+	if (next != NULL && st->types_epoch == epoch &&
+	    tc_store_get(st, t, tc_obj_ns(obj), tc_obj_name(obj)) == obj)
+		tc_store_put(st, t, next, "MODIFIED");
 	json_decref(next);
-	return true;
+	json_decref(obj);
 }
 
 /* The Progressing condition of a Deployment's status, or NULL. */
@@ -282,12 +308,14 @@ static void sync_pending(tc_state *st, uint64_t *seen)
 		    strcmp(rkey, "apps/statefulsets") != 0 &&
 		    strcmp(rkey, "apps/daemonsets") != 0)
 			continue;
+		if (st->stopping)
+			break;
 		t = tc_type_find(st, "apps", "v1", slash + 1);
 		obj = tc_store_get(
 		        st, t, json_string_value(json_object_get(e, "ns")),
 		        json_string_value(json_object_get(e, "name")));
 		if (obj != NULL)
-			tc_controller_sync(st, t, obj);
+			controller_sync(st, t, obj);
 	}
 	json_decref(todo);
 }

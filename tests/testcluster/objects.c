@@ -321,6 +321,16 @@ static bool spec_changed(json_t *old, json_t *obj)
 	return false;
 }
 
+json_t *tc_obj_next(json_t *obj)
+{
+	json_t *next = json_copy(obj);
+	json_t *meta = json_object_get(obj, "metadata");
+
+	if (json_is_object(meta))
+		json_object_set_new(next, "metadata", json_copy(meta));
+	return next;
+}
+
 void tc_obj_carry_meta(const tc_type *t, json_t *old, json_t *obj)
 {
 	json_t *om = json_object_get(old, "metadata");

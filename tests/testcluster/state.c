@@ -38,6 +38,7 @@ int tc_state_init(tc_state *st, const char *token)
 {
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->log_lock, NULL);
 	pthread_cond_init(&st->changed, NULL);
 	pthread_cond_init(&st->workload_changed, NULL);
 	st->token = tg_strdup(token);
@@ -72,5 +73,6 @@ void tc_state_destroy(tc_state *st)
 	free(st->server_url);
 	pthread_cond_destroy(&st->changed);
 	pthread_cond_destroy(&st->workload_changed);
+	pthread_mutex_destroy(&st->log_lock);
 	pthread_mutex_destroy(&st->lock);
 }

@@ -13,9 +13,25 @@
 void tc_resp_json(tc_resp *resp, int status, json_t *v)
 {
 	free(resp->body);
+	resp->body = NULL;
+	json_decref(resp->json);
 	resp->status = status;
-	resp->body = json_dumps(v, JSON_COMPACT);
+	resp->json = json_incref(v);
 	resp->content_type = "application/json";
+}
+
+bool tc_resp_set(const tc_resp *resp)
+{
+	return resp->body != NULL || resp->json != NULL;
+}
+
+void tc_resp_clear(tc_resp *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	json_decref(resp->json);
+	resp->json = NULL;
+	resp->status = 0;
 }
 
 void tc_resp_json_new(tc_resp *resp, int status, json_t *v)

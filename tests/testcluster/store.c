@@ -57,9 +57,9 @@ event_record(tc_state *st, const tc_type *t, json_t *obj, const char *ev)
 	e->seq = st->rv;
 	e->rkey = tc_type_key(t);
 	e->type_name = tg_strdup(ev);
-	/* A deep copy: the stored object is replaced, never changed, but
-	 * a watch serializes it without the lock. */
-	e->object = json_deep_copy(obj);
+	/* Shared with the store: a stored object is replaced, never
+	 * changed (verbs.c), and its metadata is its own (tc_obj_next). */
+	e->object = json_incref(obj);
 	pthread_cond_broadcast(&st->changed);
 	if (t->flags & TC_T_WORKLOAD)
 		pthread_cond_signal(&st->workload_changed);
@@ -97,7 +97,7 @@ void tc_store_delete(tc_state *st,
 	if (o != NULL) {
 		/* kube-apiserver stamps the deletion's resourceVersion on
 		 * the DELETED event's object. */
-		json_t *copy = json_deep_copy(o);
+		json_t *copy = tc_obj_next(o);
 
 		json_object_del(m, key);
 		st->rv++;

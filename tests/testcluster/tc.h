@@ -5,8 +5,11 @@
  * All state lives in one tc_state guarded by one mutex (st->lock). Objects
  * are jansson values in a two-level hash map: resource key
  * ("<group>/<resource>") -> object key ("<namespace>/<name>") -> object.
- * Every request runs with the lock held from routing to the response body,
- * except the streaming part of a watch and injected hangs.
+ * Every request runs with the lock held from routing to its answer, except
+ * the parse of a JSON body before it, the serialisation of the answer
+ * after it (answers hold only stored objects, which are never changed,
+ * and values of their own), the streaming part of a watch and injected
+ * hangs.
  */
 #ifndef TESTCLUSTER_TC_H
 #define TESTCLUSTER_TC_H
@@ -121,6 +124,10 @@ typedef struct tc_state {
 	tc_type *types[TC_MAX_TYPES];
 	size_t ntypes;
 	size_t nbuiltin;
+	/* Bumped whenever a tc_type is freed (reset, CRD changes): a
+	 * request that let go of the lock checks it before using its
+	 * type again. */
+	uint64_t types_epoch;
 
 	tc_event *events; /* ring of TC_MAX_EVENTS */
 	size_t ev_start;  /* index of the oldest */
@@ -137,7 +144,13 @@ typedef struct tc_state {
 
 	tc_fault faults[TC_MAX_FAULTS];
 	size_t nfaults;
+	/* nfaults, read without the lock: a request skips the fault rules
+	 * (and the lock) when there are none. */
+	size_t faults_armed;
 
+	/* The request log has a lock of its own, taken after st->lock
+	 * when both are held. */
+	pthread_mutex_t log_lock;
 	json_t *log; /* array of request log entries */
 	uint64_t log_dropped;
 
@@ -161,12 +174,18 @@ typedef struct tc_req {
 	size_t body_len;
 	/* query parameters, looked up with tc_req_arg() */
 	void *conn;
-	bool has_json_body_parsed;
+	/* The body of a POST, PUT or PATCH parsed as JSON (duplicate keys
+	 * refused) before the lock is taken; NULL with json_err when it is
+	 * not JSON. Read it with tc_req_json(). */
+	json_t *json;
+	json_error_t json_err;
+	bool json_parsed;
 } tc_req;
 
 typedef struct tc_resp {
 	int status;
-	char *body; /* malloc'd */
+	char *body;   /* malloc'd */
+	json_t *json; /* the answer, serialised into body without the lock */
 	const char *content_type;
 	/* Set by a watch: the server streams events instead of body. */
 	struct tc_watch *watch;
@@ -180,7 +199,15 @@ bool tc_req_dry_run(const tc_req *req);
 /* The field manager: fieldManager, else the User-Agent before '/'. */
 char *tc_req_manager(const tc_req *req);
 
-/* Take a reference to v and answer it as JSON with status. */
+/* The body as JSON (a new reference the caller may change), or NULL with
+ * *err set; parsed once, with JSON_REJECT_DUPLICATES. */
+json_t *tc_req_json(const tc_req *req, json_error_t *err);
+/* Whether an answer has been set; forget it. */
+bool tc_resp_set(const tc_resp *resp);
+void tc_resp_clear(tc_resp *resp);
+
+/* Take a reference to v and answer it as JSON with status. v must not
+ * change afterwards: it is serialised after the lock is released. */
 void tc_resp_json(tc_resp *resp, int status, json_t *v);
 void tc_resp_json_new(tc_resp *resp, int status, json_t *v);
 
@@ -333,6 +360,11 @@ void tc_obj_init_meta(tc_state *st,
                       const tc_type *t,
                       const tc_target *tg,
                       json_t *obj);
+/* A new version of the stored obj to change before storing it: a new
+ * top-level object and a new metadata object, sharing every other value
+ * with obj. The caller may set and delete keys of both, and must replace
+ * (never change in place) anything deeper. New reference. */
+json_t *tc_obj_next(json_t *obj);
 /* Carry server-owned metadata from old to obj and bump generation when
  * the spec changed. */
 void tc_obj_carry_meta(const tc_type *t, json_t *old, json_t *obj);
@@ -434,8 +466,6 @@ char *tc_path_text(json_t *path);
 
 int tc_controller_start(tc_state *st);
 void tc_controller_stop(tc_state *st);
-/* Set status of a workload now (called with the lock held). */
-bool tc_controller_sync(tc_state *st, const tc_type *t, json_t *obj);
 
 /* Test controls (control.c) ---------------------------------------------- */
 

@@ -138,6 +138,7 @@ void tc_types_free(tc_state *st)
 		tc_type_free(st->types[i]);
 	st->ntypes = 0;
 	st->nbuiltin = 0;
+	st->types_epoch++;
 }
 
 const tc_type *tc_type_find(const tc_state *st,
@@ -356,6 +357,7 @@ void tc_crd_unregister(tc_state *st, json_t *crd)
 		    strcmp(t->resource, plural) != 0)
 			continue;
 		tc_type_free(t);
+		st->types_epoch++;
 		memmove(&st->types[i], &st->types[i + 1],
 		        (st->ntypes - i - 1) * sizeof(st->types[0]));
 		st->ntypes--;

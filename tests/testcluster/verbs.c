@@ -19,7 +19,7 @@ json_t *tc_body_object(const tc_req *req, tc_resp *resp)
 		tc_status_bad_request(resp, "the request body is empty");
 		return NULL;
 	}
-	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	v = tc_req_json(req, &jerr);
 	if (v == NULL) {
 		tc_status_bad_request(resp,
 		                      "the request body is not valid JSON: "

@@ -1,6 +1,7 @@
 /*
  * PATCH: merge, JSON and strategic merge patches, and server-side apply
- * (application/apply-patch+yaml). Called with st->lock held.
+ * (application/apply-patch+yaml). Called with st->lock held; an apply
+ * lets go of it while it merges (apply_merge_unlocked).
  */
 #include <string.h>
 
@@ -44,8 +45,7 @@ static void unsupported(tc_resp *resp, const tc_type *t, const char *ct)
 static json_t *patch_body(const tc_req *req, bool want_array, tc_resp *resp)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	                       &jerr);
+	json_t *v = tc_req_json(req, &jerr);
 
 	if (v == NULL) {
 		tc_status_bad_request(resp,
@@ -114,7 +114,7 @@ static void patch_regular(tc_state *st,
 	if (!json_is_object(json_object_get(obj, "metadata")) ||
 	    tc_obj_validate(tg->type, tg, obj, resp) < 0 ||
 	    tc_rv_precondition(tg->type, old, obj, resp) < 0) {
-		if (resp->body == NULL)
+		if (!tc_resp_set(resp))
 			tc_status_bad_request(resp, "metadata was removed");
 		json_decref(obj);
 		return;
@@ -148,8 +148,8 @@ static json_t *apply_yaml(const tc_req *req, tc_resp *resp)
  * even for apply-patch+yaml), else YAML. */
 static json_t *apply_body(const tc_req *req, tc_resp *resp)
 {
-	json_t *v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	                       NULL);
+	json_error_t jerr;
+	json_t *v = tc_req_json(req, &jerr);
 
 	if (v == NULL)
 		return apply_yaml(req, resp);
@@ -162,12 +162,98 @@ static json_t *apply_body(const tc_req *req, tc_resp *resp)
 	return v;
 }
 
+/* The object an apply of applied over live (NULL: none) would store, in
+ * *out; *same when that is live unchanged. 0, or -1 after answering. */
+static int apply_merge(json_t **out,
+                       bool *same,
+                       const tc_type *t,
+                       json_t *live,
+                       json_t *applied,
+                       const char *manager,
+                       bool force,
+                       tc_resp *resp)
+{
+	*same = false;
+	if (tc_ssa_apply(out, t, live, applied, manager, force, resp) < 0)
+		return -1;
+	tc_defaults_apply(t, *out);
+	if (live != NULL) {
+		tc_obj_carry_meta(t, live, *out);
+		*same = json_equal(live, *out);
+	}
+	return 0;
+}
+
+/* Merges tried without the lock before one under it: each is tried
+ * again when another write replaced the object meanwhile. */
+#define TC_APPLY_UNLOCKED_TRIES 3
+
+/*
+ * The merge of an apply, without the lock when it can: the merge is most
+ * of the work of an apply, and a real API server runs many at once. It
+ * reads live, a stored object, which is never changed, and a copy of the
+ * type; the object is stored only if live is still the stored one and no
+ * type was freed meanwhile. *live_out is the live object merged over
+ * (borrowed from the store). Called and returns with the lock held.
+ */
+static int apply_merge_unlocked(tc_state *st,
+                                const tc_target *tg,
+                                json_t **out,
+                                json_t **live_out,
+                                bool *same,
+                                json_t *applied,
+                                const char *manager,
+                                bool force,
+                                tc_resp *resp)
+{
+	unsigned tries;
+	json_t *live;
+	int rc;
+
+	for (tries = 0;; tries++) {
+		uint64_t epoch = st->types_epoch;
+		tc_type *t;
+
+		live = tc_store_get(st, tg->type, tg->ns, tg->name);
+		if (live == NULL && tc_namespace_check(st, tg, resp) < 0)
+			return -1;
+		*live_out = live;
+		if (tries == TC_APPLY_UNLOCKED_TRIES)
+			return apply_merge(out, same, tg->type, live, applied,
+			                   manager, force, resp);
+		t = tc_type_dup(tg->type);
+		json_incref(live);
+		pthread_mutex_unlock(&st->lock);
+		rc = apply_merge(out, same, t, live, applied, manager, force,
+		                 resp);
+		pthread_mutex_lock(&st->lock);
+		tc_type_free(t);
+		json_decref(live); /* the store still holds it if unchanged */
+		if (st->types_epoch != epoch) {
+			json_decref(*out);
+			*out = NULL;
+			tc_resp_clear(resp);
+			tc_status_error(
+			        resp, 500, "InternalError", NULL,
+			        "testcluster: the resource types changed "
+			        "during the request");
+			return -1;
+		}
+		if (tc_store_get(st, tg->type, tg->ns, tg->name) == live)
+			return rc;
+		json_decref(*out);
+		*out = NULL;
+		tc_resp_clear(resp);
+	}
+}
+
 static void
 patch_apply(tc_state *st, const tc_req *req, const tc_target *tg, tc_resp *resp)
 {
 	const char *manager = tc_req_arg(req, "fieldManager");
 	json_t *applied, *live, *obj = NULL;
 	tc_target named = *tg;
+	bool same;
 
 	if (manager == NULL || manager[0] == '\0') {
 		patch_options_invalid(resp, "fieldManager",
@@ -181,13 +267,9 @@ patch_apply(tc_state *st, const tc_req *req, const tc_target *tg, tc_resp *resp)
 		return;
 	if (tc_obj_validate(tg->type, tg, applied, resp) < 0)
 		goto out;
-	live = tc_store_get(st, tg->type, tg->ns, tg->name);
-	if (live == NULL && tc_namespace_check(st, tg, resp) < 0)
+	if (apply_merge_unlocked(st, tg, &obj, &live, &same, applied, manager,
+	                         tc_req_flag(req, "force"), resp) < 0)
 		goto out;
-	if (tc_ssa_apply(&obj, tg->type, live, applied, manager,
-	                 tc_req_flag(req, "force"), resp) < 0)
-		goto out;
-	tc_defaults_apply(tg->type, obj);
 	if (live == NULL) {
 		named.name = tc_obj_name(obj);
 		tc_obj_init_meta(st, tg->type, &named, obj);
@@ -196,8 +278,7 @@ patch_apply(tc_state *st, const tc_req *req, const tc_target *tg, tc_resp *resp)
 		tc_obj_commit(st, req, tg->type, obj, true, resp);
 		goto out;
 	}
-	tc_obj_carry_meta(tg->type, live, obj);
-	if (json_equal(live, obj)) {
+	if (same) {
 		tc_resp_json(resp, 200, live);
 		goto out;
 	}
