@@ -244,6 +244,9 @@ int tg_gitrepo_push(bool *rejected,
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	init_callbacks(&po.callbacks, r);
 	po.callbacks.push_update_reference = push_ref_cb;
+	/* The pack of a status commit at 10,000 objects holds ~11 MB of
+	 * JSON: its delta search and compression use every core. */
+	po.pb_parallelism = 0;
 	gerr = git_remote_push(remote, &arr, &po);
 	if (gerr == GIT_ENONFASTFORWARD || (gerr == 0 && r->push_error)) {
 		*rejected = true;
