@@ -180,11 +180,10 @@ static json_t *controller_next(const tc_type *t, json_t *obj)
  * exit). The status is made without the lock, as kube-controller-manager
  * works beside the API server, not inside it; it is stored only if obj is
  * still the stored object (a later version has its own event, synced
- * next) and no type was freed meanwhile.
+ * next; a reset empties the store), with its type found again by serial.
  */
 static void controller_sync(tc_state *st, const tc_type *t, json_t *obj)
 {
-	uint64_t epoch = st->types_epoch;
 	tc_type *copy = tc_type_dup(t);
 	json_t *next;
 
@@ -192,8 +191,9 @@ static void controller_sync(tc_state *st, const tc_type *t, json_t *obj)
 	pthread_mutex_unlock(&st->lock);
 	next = controller_next(copy, obj);
 	pthread_mutex_lock(&st->lock);
+	t = tc_type_again(st, copy);
 	tc_type_free(copy);
-	if (next != NULL && st->types_epoch == epoch &&
+	if (next != NULL && t != NULL &&
 	    tc_store_get(st, t, tc_obj_ns(obj), tc_obj_name(obj)) == obj)
 		tc_store_put(st, t, next, "MODIFIED");
 	json_decref(next);
@@ -331,6 +331,10 @@ static void *controller_main(void *arg)
 	while (!st->stopping) {
 		sync_pending(st, &seen);
 		expire_rollouts(st, &last_expiry);
+		/* Writes made while a status was built without the lock
+		 * signalled no one: look at their events before waiting. */
+		if (tc_events_after(st, seen) < st->ev_count)
+			continue;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&st->workload_changed, &st->lock,

@@ -85,6 +85,10 @@ typedef struct tc_type {
 	char *kind;
 	char *short_names; /* comma-separated, "" when none */
 	unsigned flags;
+	/* Unique to each registration (st->type_serial): a request that let
+	 * go of the lock finds its type again by name and knows it is the
+	 * same one by this (a copy keeps it). */
+	uint64_t serial;
 } tc_type;
 
 /* Watch events ----------------------------------------------------------- */
@@ -124,10 +128,7 @@ typedef struct tc_state {
 	tc_type *types[TC_MAX_TYPES];
 	size_t ntypes;
 	size_t nbuiltin;
-	/* Bumped whenever a tc_type is freed (reset, CRD changes): a
-	 * request that let go of the lock checks it before using its
-	 * type again. */
-	uint64_t types_epoch;
+	uint64_t type_serial; /* last tc_type.serial handed out */
 
 	tc_event *events; /* ring of TC_MAX_EVENTS */
 	size_t ev_start;  /* index of the oldest */
@@ -398,6 +399,9 @@ void tc_resp_table(tc_resp *resp,
                    json_t *doc);
 /* A copy of t that outlives CRD changes; free with tc_type_free(). */
 tc_type *tc_type_dup(const tc_type *t);
+/* The registered type that copy (a tc_type_dup) was made of, or NULL
+ * when it was dropped or replaced since (lock held). */
+const tc_type *tc_type_again(const tc_state *st, const tc_type *copy);
 void tc_type_free(tc_type *t);
 
 /* Selectors (select.c) --------------------------------------------------- */

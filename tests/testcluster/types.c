@@ -112,8 +112,19 @@ void tc_type_free(tc_type *t)
 
 tc_type *tc_type_dup(const tc_type *t)
 {
-	return type_new(t->group, t->version, t->resource, t->singular, t->kind,
-	                t->short_names, t->flags);
+	tc_type *copy = type_new(t->group, t->version, t->resource, t->singular,
+	                         t->kind, t->short_names, t->flags);
+
+	copy->serial = t->serial;
+	return copy;
+}
+
+const tc_type *tc_type_again(const tc_state *st, const tc_type *copy)
+{
+	const tc_type *t =
+	        tc_type_find(st, copy->group, copy->version, copy->resource);
+
+	return t != NULL && t->serial == copy->serial ? t : NULL;
 }
 
 /* Register the built-in types (drops CRD types first). */
@@ -122,11 +133,13 @@ void tc_types_init(tc_state *st)
 	size_t i;
 
 	tc_types_free(st);
-	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
-		st->types[st->ntypes++] = type_new(
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		st->types[st->ntypes] = type_new(
 		        builtin[i].group, builtin[i].version,
 		        builtin[i].resource, builtin[i].singular,
 		        builtin[i].kind, builtin[i].shorts, builtin[i].flags);
+		st->types[st->ntypes++]->serial = ++st->type_serial;
+	}
 	st->nbuiltin = st->ntypes;
 }
 
@@ -138,7 +151,6 @@ void tc_types_free(tc_state *st)
 		tc_type_free(st->types[i]);
 	st->ntypes = 0;
 	st->nbuiltin = 0;
-	st->types_epoch++;
 }
 
 const tc_type *tc_type_find(const tc_state *st,
@@ -299,10 +311,17 @@ int tc_crd_register(tc_state *st, json_t *crd, tc_resp *resp)
 	const char *group, *plural, *kind, *singular, *scope;
 	char *shorts, *lower = NULL;
 	unsigned flags = TC_T_GENERATION | TC_T_CRD;
+	const tc_type *old;
+	uint64_t serial;
 	size_t i;
 
 	if (crd_check(crd, resp, &group, &plural, &kind) < 0)
 		return -1;
+	/* An update of the CRD keeps its type's serial, so the requests on
+	 * its resources in flight without the lock find it again. */
+	old = tc_type_find(st, group, crd_version(spec), plural);
+	serial = old != NULL && (old->flags & TC_T_CRD) ? old->serial
+	                                                : ++st->type_serial;
 	singular = json_string_value(json_object_get(names, "singular"));
 	if (singular == NULL) {
 		lower = tg_strdup(kind);
@@ -330,8 +349,9 @@ int tc_crd_register(tc_state *st, json_t *crd, tc_resp *resp)
 		return -1;
 	}
 	shorts = crd_shorts(names);
-	st->types[st->ntypes++] = type_new(group, crd_version(spec), plural,
-	                                   singular, kind, shorts, flags);
+	st->types[st->ntypes] = type_new(group, crd_version(spec), plural,
+	                                 singular, kind, shorts, flags);
+	st->types[st->ntypes++]->serial = serial;
 	free(shorts);
 	free(lower);
 	crd_set_status(crd, names);
@@ -357,7 +377,6 @@ void tc_crd_unregister(tc_state *st, json_t *crd)
 		    strcmp(t->resource, plural) != 0)
 			continue;
 		tc_type_free(t);
-		st->types_epoch++;
 		memmove(&st->types[i], &st->types[i + 1],
 		        (st->ntypes - i - 1) * sizeof(st->types[0]));
 		st->ntypes--;

@@ -192,12 +192,15 @@ static int apply_merge(json_t **out,
  * The merge of an apply, without the lock when it can: the merge is most
  * of the work of an apply, and a real API server runs many at once. It
  * reads live, a stored object, which is never changed, and a copy of the
- * type; the object is stored only if live is still the stored one and no
- * type was freed meanwhile. *live_out is the live object merged over
- * (borrowed from the store). Called and returns with the lock held.
+ * type. Back under the lock, tg->type is found again by its serial (a
+ * CRD may have been updated, deleted, or the cluster reset meanwhile:
+ * then 404), and the merge is kept only if live is still the stored
+ * object and, for a new object, its namespace still exists; otherwise it
+ * is merged again. *live_out is the live object merged over (borrowed
+ * from the store). Called and returns with the lock held.
  */
 static int apply_merge_unlocked(tc_state *st,
-                                const tc_target *tg,
+                                tc_target *tg,
                                 json_t **out,
                                 json_t **live_out,
                                 bool *same,
@@ -211,7 +214,6 @@ static int apply_merge_unlocked(tc_state *st,
 	int rc;
 
 	for (tries = 0;; tries++) {
-		uint64_t epoch = st->types_epoch;
 		tc_type *t;
 
 		live = tc_store_get(st, tg->type, tg->ns, tg->name);
@@ -227,19 +229,20 @@ static int apply_merge_unlocked(tc_state *st,
 		rc = apply_merge(out, same, t, live, applied, manager, force,
 		                 resp);
 		pthread_mutex_lock(&st->lock);
-		tc_type_free(t);
 		json_decref(live); /* the store still holds it if unchanged */
-		if (st->types_epoch != epoch) {
+		tg->type = tc_type_again(st, t);
+		tc_type_free(t);
+		if (tg->type == NULL) {
 			json_decref(*out);
 			*out = NULL;
 			tc_resp_clear(resp);
-			tc_status_error(
-			        resp, 500, "InternalError", NULL,
-			        "testcluster: the resource types changed "
-			        "during the request");
+			tc_status_error(resp, 404, "NotFound", NULL,
+			                "the server could not find the "
+			                "requested resource");
 			return -1;
 		}
-		if (tc_store_get(st, tg->type, tg->ns, tg->name) == live)
+		if (tc_store_get(st, tg->type, tg->ns, tg->name) == live &&
+		    (live != NULL || tc_namespace_check(st, tg, resp) == 0))
 			return rc;
 		json_decref(*out);
 		*out = NULL;
@@ -267,24 +270,26 @@ patch_apply(tc_state *st, const tc_req *req, const tc_target *tg, tc_resp *resp)
 		return;
 	if (tc_obj_validate(tg->type, tg, applied, resp) < 0)
 		goto out;
-	if (apply_merge_unlocked(st, tg, &obj, &live, &same, applied, manager,
-	                         tc_req_flag(req, "force"), resp) < 0)
+	/* named.type: the type may be registered anew while the lock is
+	 * let go (a CRD updated); tg->type is not used after. */
+	if (apply_merge_unlocked(st, &named, &obj, &live, &same, applied,
+	                         manager, tc_req_flag(req, "force"), resp) < 0)
 		goto out;
 	if (live == NULL) {
 		named.name = tc_obj_name(obj);
-		tc_obj_init_meta(st, tg->type, &named, obj);
-		if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+		tc_obj_init_meta(st, named.type, &named, obj);
+		if (tc_crd_hook(st, req, named.type, obj, resp) < 0)
 			goto out;
-		tc_obj_commit(st, req, tg->type, obj, true, resp);
+		tc_obj_commit(st, req, named.type, obj, true, resp);
 		goto out;
 	}
 	if (same) {
 		tc_resp_json(resp, 200, live);
 		goto out;
 	}
-	if (tc_crd_hook(st, req, tg->type, obj, resp) < 0)
+	if (tc_crd_hook(st, req, named.type, obj, resp) < 0)
 		goto out;
-	tc_obj_commit(st, req, tg->type, obj, false, resp);
+	tc_obj_commit(st, req, named.type, obj, false, resp);
 out:
 	json_decref(obj);
 	json_decref(applied);

@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Concurrency checks of tests/testcluster: requests served side by side
+must answer and store as if they had run one at a time.
+
+ 1. Server-side applies of Deployments and of custom resources from
+    several clients while another client keeps updating the CRD: every
+    apply answers 201 (no 5xx), and the controller writes the current
+    status of every Deployment.
+ 2. An apply of a large ConfigMap into a Namespace that another client
+    deletes at the same moment: either the apply is refused (404) or the
+    ConfigMap goes with the Namespace; no object is left in a Namespace
+    that no longer exists.
+
+usage: race_test.py URL TOKEN
+Prints "ok - ..." / "FAIL - ..." lines; exits 1 when anything failed.
+"""
+import collections
+import json
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+URL, TOKEN = sys.argv[1], sys.argv[2]
+APPLY = "application/apply-patch+yaml"
+CRD_PATH = ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+            "widgets.race.example.com")
+failed = 0
+passed = 0
+
+
+def check(desc, expected, actual):
+    global failed, passed
+    if expected == actual:
+        passed += 1
+        print("ok - " + desc)
+    else:
+        failed += 1
+        print("FAIL - %s:\n  expected %s\n  got      %s" %
+              (desc, json.dumps(expected, sort_keys=True),
+               json.dumps(actual, sort_keys=True)))
+
+
+def call(method, path, body=None, ctype="application/json"):
+    data = json.dumps(body).encode() if body is not None else None
+    r = urllib.request.Request(URL + path, data=data, method=method)
+    r.add_header("Authorization", "Bearer " + TOKEN)
+    r.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(r, timeout=60) as f:
+            return f.status, json.loads(f.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def apply(path, obj):
+    return call("PATCH", path + "?fieldManager=race", obj, APPLY)
+
+
+def crd(n):
+    return {"apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.race.example.com",
+                         "annotations": {"round": str(n)}},
+            "spec": {"group": "race.example.com", "scope": "Namespaced",
+                     "names": {"plural": "widgets", "singular": "widget",
+                               "kind": "Widget"},
+                     "versions": [{"name": "v1", "served": True,
+                                   "storage": True}]}}
+
+
+def deployment(name):
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [
+                                      {"name": "c", "image": "x:1"}]}}}}
+
+
+def crd_churn():
+    codes = collections.Counter()
+    check("the CRD is created", 201, apply(CRD_PATH, crd(0))[0])
+    stop = threading.Event()
+
+    def churn():
+        n = 1
+        while not stop.is_set():
+            apply(CRD_PATH, crd(n))
+            n += 1
+
+    def writer(k):
+        for j in range(60):
+            name = "race-%d-%d" % (k, j)
+            codes["Deployment %d" % apply(
+                "/apis/apps/v1/namespaces/default/deployments/" + name,
+                deployment(name))[0]] += 1
+            codes["Widget %d" % apply(
+                "/apis/race.example.com/v1/namespaces/default/widgets/" +
+                name, {"apiVersion": "race.example.com/v1",
+                       "kind": "Widget", "metadata": {"name": name},
+                       "spec": {"size": j}})[0]] += 1
+
+    c = threading.Thread(target=churn)
+    c.start()
+    ws = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for w in ws:
+        w.start()
+    for w in ws:
+        w.join()
+    stop.set()
+    c.join()
+    check("applies during CRD updates all answer 201",
+          {"Deployment 201": 360, "Widget 201": 360}, dict(codes))
+    stale = None
+    for _ in range(50):
+        _, lst = call("GET", "/apis/apps/v1/namespaces/default/deployments")
+        stale = sorted(
+            d["metadata"]["name"] for d in lst["items"]
+            if d.get("status", {}).get("observedGeneration") !=
+            d["metadata"].get("generation"))
+        if not stale:
+            break
+        time.sleep(0.1)
+    check("every Deployment gets its status within 5 s", [], stale)
+
+
+def namespace_delete():
+    codes = collections.Counter()
+    # 20,000 keys: the merge takes long enough for the delete to land
+    # while it runs, at one of ten offsets.
+    big = {"k%d" % i: "v" for i in range(20000)}
+    for i in range(40):
+        ns = "race-ns-%d" % i
+        call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+        t = threading.Thread(target=lambda ns=ns: codes.update(
+            [apply("/api/v1/namespaces/%s/configmaps/big" % ns,
+                   {"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "big"}, "data": big})[0]]))
+        t.start()
+        time.sleep(0.004 * (i % 10))
+        call("DELETE", "/api/v1/namespaces/" + ns)
+        t.join()
+    _, lst = call("GET", "/api/v1/configmaps")
+    _, nss = call("GET", "/api/v1/namespaces")
+    alive = {n["metadata"]["name"] for n in nss["items"]}
+    orphans = sorted(c["metadata"]["namespace"] for c in lst["items"]
+                     if c["metadata"]["namespace"] not in alive)
+    check("every apply racing its Namespace's deletion answers 201 or 404",
+          set(), set(codes) - {201, 404})
+    check("no ConfigMap is left in a deleted Namespace", [], orphans)
+
+
+crd_churn()
+namespace_delete()
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
