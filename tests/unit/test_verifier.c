@@ -285,6 +285,63 @@ static tg_verdict *bounded_verdict(int64_t until)
 /* Issue 13: a cached allowed verdict is never served past the earliest
  * time it depended on, and the lookup hands back the expired verdict so
  * the new one can say why it was not used. */
+/* The file is the same whatever order the entries were put in (found by
+ * fuzz_verdict_cache: loading a file and saving it again reordered
+ * entries whose slots collide). */
+static void test_verifier_cache_file_order(void **state)
+{
+	char *dir = tt_mkdtemp();
+	char *p1 = tg_path_join(dir, "one.json");
+	char *p2 = tg_path_join(dir, "two.json");
+	char *p3 = tg_path_join(dir, "three.json");
+	char *t1, *t2, *t3, subject[128];
+	size_t l1, l2, l3;
+	tg_verdict_cache *a = NULL, *b = NULL, *again = NULL;
+	tg_verdict *v = sample_verdict();
+	int i;
+
+	(void)state;
+	assert_int_equal(tg_verdict_cache_new(&a, 60), 0);
+	assert_int_equal(tg_verdict_cache_new(&b, 60), 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(subject, sizeof(subject), "img%d@" DIGEST, i);
+		tg_verdict_cache_put(a, i % 2 ? "sha256:p1" : "sha256:p2",
+		                     subject, v, 1000);
+		snprintf(subject, sizeof(subject), "img%d@" DIGEST, 299 - i);
+		tg_verdict_cache_put(b,
+		                     (299 - i) % 2 ? "sha256:p1" : "sha256:p2",
+		                     subject, v, 1000);
+	}
+	assert_int_equal(tg_verdict_cache_save(a, p1), 0);
+	assert_int_equal(tg_verdict_cache_save(b, p2), 0);
+	assert_int_equal(tg_verdict_cache_new(&again, 60), 0);
+	assert_int_equal(tg_verdict_cache_load(again, p2, 1010), 0);
+	assert_int_equal(tg_verdict_cache_count(again), 300);
+	assert_int_equal(tg_verdict_cache_save(again, p3), 0);
+	assert_int_equal(tg_file_read(&t1, &l1, p1, 1 << 24), 0);
+	assert_int_equal(tg_file_read(&t2, &l2, p2, 1 << 24), 0);
+	assert_int_equal(tg_file_read(&t3, &l3, p3, 1 << 24), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(t1, t2, l1);
+	assert_int_equal(l1, l3);
+	assert_memory_equal(t1, t3, l1);
+	/* Sorted by policy hash, then subject. */
+	assert_true(strstr(t1, "\"sha256:p1\"") < strstr(t1, "\"sha256:p2\""));
+	assert_true(strstr(t1, "img101@") < strstr(t1, "img103@"));
+	free(t1);
+	free(t2);
+	free(t3);
+	tg_verdict_cache_free(again);
+	tg_verdict_cache_free(b);
+	tg_verdict_cache_free(a);
+	tg_verdict_free(v);
+	tt_rmtree(dir);
+	free(p1);
+	free(p2);
+	free(p3);
+	free(dir);
+}
+
 static void test_verifier_cache_stops_at_valid_until(void **state)
 {
 	tg_verdict_cache *c = NULL;
@@ -459,6 +516,7 @@ int main(void)
 		        test_verifier_verdict_text_names_image_and_check),
 		cmocka_unit_test(test_verifier_cache_keys_and_expiry),
 		cmocka_unit_test(test_verifier_cache_persists),
+		cmocka_unit_test(test_verifier_cache_file_order),
 		cmocka_unit_test(test_verifier_cache_stops_at_valid_until),
 		cmocka_unit_test(test_verifier_cache_persists_valid_until),
 		cmocka_unit_test(test_verifier_cache_ancient_entry_expired),

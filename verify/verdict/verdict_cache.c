@@ -212,18 +212,34 @@ void tg_verdict_cache_expire(tg_verdict_cache *c, int64_t now)
 	rehash(c, c->cap, now);
 }
 
+/* Entries in the file go by policy hash, then subject: the table's slot
+ * order depends on the order of insertion, so saving what was loaded
+ * would otherwise shuffle the file. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a;
+	const struct entry *y = *(const struct entry *const *)b;
+	int r = strcmp(x->policy_hash, y->policy_hash);
+
+	return r ? r : strcmp(x->subject, y->subject);
+}
+
 int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 {
 	json_t *root = json_object(), *arr = json_array();
+	const struct entry **sorted;
 	char *text = NULL;
-	size_t i;
+	size_t i, n = 0;
 	int error;
 
-	for (i = 0; i < c->cap; i++) {
-		const struct entry *e = &c->entries[i];
+	sorted = tg_calloc(c->count ? c->count : 1, sizeof(*sorted));
+	for (i = 0; i < c->cap && n < c->count; i++)
+		if (c->entries[i].verdict)
+			sorted[n++] = &c->entries[i];
+	tg_qsort(sorted, n, sizeof(*sorted), entry_cmp);
+	for (i = 0; i < n; i++) {
+		const struct entry *e = sorted[i];
 
-		if (!e->verdict)
-			continue;
 		/* validUntil: null when nothing but the TTL bounds it. */
 		json_array_append_new(
 		        arr,
@@ -236,6 +252,7 @@ int tg_verdict_cache_save(const tg_verdict_cache *c, const char *path)
 		                          : json_integer((json_int_t)e->until),
 		                  "verdict", tg_verdict_to_json(e->verdict)));
 	}
+	free(sorted);
 	json_object_set_new(root, "version", json_string(CACHE_FILE_VERSION));
 	json_object_set_new(root, "entries", arr);
 	text = json_dumps(root, JSON_COMPACT);
