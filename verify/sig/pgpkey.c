@@ -113,7 +113,7 @@ static int key_ecdsa(tg_pgp_key *k, tg_pgp_rd *r)
 {
 	const unsigned char *oid, *q;
 	const char *group;
-	size_t on, qn;
+	size_t on = 0, qn;
 	OSSL_PARAM_BLD *b;
 	int error;
 
@@ -149,7 +149,7 @@ static int key_ecdsa(tg_pgp_key *k, tg_pgp_rd *r)
 static int key_ed25519(tg_pgp_key *k, tg_pgp_rd *r)
 {
 	const unsigned char *oid, *q;
-	size_t on, qn;
+	size_t on = 0, qn;
 	int error;
 
 	if (k->alg == TG_PGP_ED25519) {
