@@ -146,10 +146,11 @@ static void unit_hash(unit *u)
 	u->hash[TG_DIGEST_STR_LEN] = '\0';
 }
 
-void tg_apply_add_unit(tg_apply *a,
-                       const char *name,
-                       json_t *const *objects,
-                       size_t n)
+static void add_unit(tg_apply *a,
+                     const char *name,
+                     json_t *const *objects,
+                     size_t n,
+                     bool bodies)
 {
 	unit *u = apply_new_unit(a, name);
 	size_t i;
@@ -158,11 +159,28 @@ void tg_apply_add_unit(tg_apply *a,
 	u->n = n;
 	for (i = 0; i < n; i++) {
 		decorate(objects[i], name);
-		apply_obj_init(&u->objs[i], objects[i]);
+		apply_obj_init(&u->objs[i], objects[i],
+		               bodies ? a->commit : NULL);
 		/* Kept as text until a step needs the tree. */
 		apply_park(&u->objs[i]);
 	}
 	unit_hash(u);
+}
+
+void tg_apply_add_unit(tg_apply *a,
+                       const char *name,
+                       json_t *const *objects,
+                       size_t n)
+{
+	add_unit(a, name, objects, n, false);
+}
+
+void tg_apply_add_new_unit(tg_apply *a,
+                           const char *name,
+                           json_t *const *objects,
+                           size_t n)
+{
+	add_unit(a, name, objects, n, true);
 }
 
 void tg_apply_keep_unit(tg_apply *a, const char *name)
@@ -243,6 +261,9 @@ static void apply_phase_batch(tg_apply *a, enum phase p, batch *b)
 			apply_unit_error(b->units[i], b->ops[i].message);
 	if (p == PHASE_CRD)
 		wait_crds(a, b);
+	/* Sent: a later step (a retry, a drift fix) serialises the tree. */
+	for (i = 0; i < b->n; i++)
+		apply_obj_drop_body(b->objs[i]);
 	apply_batch_free(b);
 }
 
@@ -275,9 +296,15 @@ static void apply_phase(tg_apply *a, enum phase p)
 static void stamp_commit(tg_apply *a)
 {
 	obj_iter it = apply_objects(a, apply_eligible);
+	size_t i, j;
 
 	while (apply_next(&it))
 		apply_obj_stamp(it.o, a->commit);
+	/* Units not applied this cycle need no bodies. */
+	for (i = 0; i < a->nunits; i++)
+		if (!apply_eligible(&a->units[i]))
+			for (j = 0; j < a->units[i].n; j++)
+				apply_obj_drop_body(&a->units[i].objs[j]);
 }
 
 /* `tollgate plan`: the dry-run diff and what prune would do. */

@@ -44,6 +44,13 @@ typedef struct obj {
 	json_t *desired; /* the decorated tree while loaded, or NULL */
 	char *text;      /* compact JSON, keys sorted (owned), or NULL */
 	size_t text_len;
+	/* The body an apply sends, made with the text while the tree was
+	 * loaded (owned), or NULL: what restore() and the kube client's
+	 * serialisation would make of the text, for the namespace ns had
+	 * then and body_commit (borrowed from the apply); valid while the
+	 * object carries that commit (apply_obj_body). */
+	char *body;
+	const char *body_commit;
 	char *api_version, *kind, *ns, *name; /* owned; ns may be NULL */
 	bool scoped;        /* scope resolved: metadata.namespace is ns */
 	const char *commit; /* its source-commit annotation (borrowed from
@@ -83,9 +90,17 @@ struct tg_apply {
 /* Desired objects as text (apply/desired.c) -------------------------------- */
 
 /* o from the decorated tree (a reference is taken; o keeps it loaded
- * until apply_park): its identity copied and its text made. */
-void apply_obj_init(obj *o, json_t *tree);
+ * until apply_park): its identity copied and its text made, and, with
+ * commit, the body of its apply stamped with commit. */
+void apply_obj_init(obj *o, json_t *tree, const char *commit);
 void apply_obj_clear(obj *o);
+
+/* The body of o's apply as it stands (borrowed), or NULL when o has none
+ * that tells its tree: then the tree is serialised. */
+const char *apply_obj_body(const obj *o);
+
+/* Free o's body: it was sent, or o is not applied this cycle. */
+void apply_obj_drop_body(obj *o);
 
 /* o's tree (borrowed: valid until apply_park(o)), parsed from its text
  * when parked, with the namespace and annotation steps gave it since. */

@@ -9,13 +9,41 @@
 
 #include "apply_int.h"
 #include "tollgate/log.h"
+#include "tollgate/yaml.h"
 
 static char *dup_or_null(const char *s)
 {
 	return s ? tg_strdup(s) : NULL;
 }
 
-void apply_obj_init(obj *o, json_t *tree)
+/* The body of tree's apply with the commit annotation, as restore() and
+ * the kube client make it from the parked text (reconciler/cluster/kube.c:
+ * compact, reals in the fewest digits that read back the same), made
+ * while the tree is loaded so that the apply neither parses the text
+ * back nor serialises the tree again. NULL (the tree is then serialised
+ * at the apply, as before) when the namespace is not a string, which
+ * restore() would replace, or the tree cannot be serialised. The
+ * annotation is taken off the tree again: the text and the content hash
+ * stay without it. */
+static char *apply_body(json_t *tree, const char *commit)
+{
+	json_t *meta = json_object_get(tree, "metadata");
+	json_t *ns = json_object_get(meta, "namespace");
+	json_t *ann = json_object_get(meta, "annotations");
+	char *body;
+
+	if ((ns && !json_is_string(ns)) || !json_is_object(ann) ||
+	    json_object_get(ann, TG_ANN_COMMIT))
+		return NULL;
+	json_object_set_new(ann, TG_ANN_COMMIT, json_string(commit));
+	body = json_dumps(
+	        tree,
+	        JSON_COMPACT | JSON_REAL_PRECISION(tg_json_real_digits(tree)));
+	json_object_del(ann, TG_ANN_COMMIT);
+	return body;
+}
+
+void apply_obj_init(obj *o, json_t *tree, const char *commit)
 {
 	json_t *meta = json_object_get(tree, "metadata");
 
@@ -32,6 +60,23 @@ void apply_obj_init(obj *o, json_t *tree)
 	 * tree stays loaded, and the unit fails (see unit_hash). */
 	o->text = json_dumps(tree, JSON_COMPACT | JSON_SORT_KEYS);
 	o->text_len = o->text ? strlen(o->text) : 0;
+	if (o->text && commit && (o->body = apply_body(tree, commit)))
+		o->body_commit = commit;
+}
+
+const char *apply_obj_body(const obj *o)
+{
+	/* The namespace is checked where it changes (set_namespace). */
+	if (!o->body || !o->commit || strcmp(o->commit, o->body_commit))
+		return NULL;
+	return o->body;
+}
+
+void apply_obj_drop_body(obj *o)
+{
+	free(o->body);
+	o->body = NULL;
+	o->body_commit = NULL;
 }
 
 void apply_obj_clear(obj *o)
@@ -39,6 +84,7 @@ void apply_obj_clear(obj *o)
 	json_decref(o->desired);
 	json_decref(o->changed);
 	free(o->text);
+	free(o->body);
 	free(o->api_version);
 	free(o->kind);
 	free(o->name);
@@ -90,6 +136,10 @@ void apply_obj_set_namespace(obj *o, const char *ns)
 {
 	json_t *meta;
 
+	/* The body holds the namespace the tree had: another one (or none
+	 * where it had one) makes it stale. */
+	if (o->body && (!ns != !o->ns || (ns && strcmp(ns, o->ns))))
+		apply_obj_drop_body(o);
 	if (ns != o->ns) {
 		char *copy = dup_or_null(ns);
 

@@ -249,6 +249,11 @@ void apply_batch_add(
 	 * delete needs only the identity, not the whole tree. */
 	if (verb == TG_KUBE_GET || verb == TG_KUBE_DELETE) {
 		b->ops[b->n].obj = kube_ref(o);
+	} else if (apply_obj_body(o)) {
+		/* Made while the tree was loaded: no parse, no serialising.
+		 * The identity gives the URL, with the same namespace. */
+		b->ops[b->n].obj = kube_ref(o);
+		b->ops[b->n].body = apply_obj_body(o);
 	} else {
 		bool loaded = o->desired != NULL;
 

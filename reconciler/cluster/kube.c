@@ -138,6 +138,9 @@ int tg_kube_new(tg_kube **out,
 	k->max_batch = opts && opts->max_batch ? opts->max_batch
 	                                       : TG_KUBE_MAX_BATCH_OPS;
 	ho.parallel = opts ? opts->parallel : 0;
+	/* Enough made ahead that a free slot never waits for one. */
+	k->feed_window = 4 * (ho.parallel ? ho.parallel
+	                                  : (unsigned)TG_HTTP_DEFAULT_PARALLEL);
 	ho.timeout_s = opts ? opts->timeout_s : 0;
 	ho.ca_pem = t->ca_pem;
 	ho.ca_pem_len = t->ca_pem_len;
@@ -340,11 +343,30 @@ static char *describe(const char *api_version,
 	return tg_aprintf("%s %s %s", api_version, kind, name);
 }
 
+/*
+ * A batch being run (tg_kube_run). Its requests are made a window ahead
+ * of the replies, each reply making the next, rather than all before the
+ * first is sent: making one (its URL, its body copied for sending)
+ * overlaps with those in flight, and at most the window of bodies waits
+ * in the queue.
+ */
+typedef struct batch_run batch_run;
+
 typedef struct op_ctx {
 	tg_kube_op *op;
+	batch_run *run;
 	char *what; /* describe() of the object */
 	bool done;  /* its reply (or failure) came back */
 } op_ctx;
+
+struct batch_run {
+	op_ctx *ctx;
+	size_t n;
+	size_t next; /* the next op to make */
+	size_t open; /* made and not yet answered */
+};
+
+static void feed(tg_kube *k, batch_run *run);
 
 /* tollgate run: tell the watches about a write of ours that went
  * through, so that its event does not count as someone else's change. */
@@ -410,6 +432,8 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 		note_own_write(k, op, resp);
 	free(msg);
 	tg_http_response_free(resp);
+	c->run->open--;
+	feed(k, c->run);
 }
 
 /* Read the identity of obj; message in op on failure. */
@@ -581,47 +605,56 @@ static char *delete_options(const json_t *obj)
 	return s;
 }
 
-/* Start every op of the batch: the request, or the op's failure. */
-static void
-submit_ops(tg_kube *k, tg_kube_op *ops, op_ctx *ctx, char **bodies, size_t n)
+/* Make op i's request: true when it is in flight; false when it failed
+ * at once (ctx done, the op carries the message). */
+static bool submit_one(tg_kube *k, op_ctx *ctx)
 {
-	size_t i;
+	tg_kube_op *op = ctx->op;
+	const char *method = NULL, *body;
+	char *url = NULL, *made = NULL;
+	bool sends = op->verb == TG_KUBE_APPLY || op->verb == TG_KUBE_CREATE ||
+	             op->verb == TG_KUBE_UPDATE;
+	int error;
 
-	for (i = 0; i < n; i++) {
-		const char *method = NULL;
-		char *url = NULL;
-
-		ctx[i].op = &ops[i];
-		if (op_request(&url, &method, k, &ops[i], &ctx[i].what) < 0) {
-			ctx[i].done = true; /* failed, with its message */
-			continue;
-		}
-		if (ops[i].verb == TG_KUBE_DELETE)
-			bodies[i] = delete_options(ops[i].obj);
-		else if (ops[i].verb == TG_KUBE_APPLY ||
-		         ops[i].verb == TG_KUBE_CREATE ||
-		         ops[i].verb == TG_KUBE_UPDATE)
-			/* Reals with the fewest digits that read back the
-			 * same (0.1, not 0.10000000000000001): the server
-			 * parses quantities from the text. */
-			bodies[i] = json_dumps(
-			        ops[i].obj,
-			        JSON_COMPACT |
-			                JSON_REAL_PRECISION(tg_json_real_digits(
-			                        ops[i].obj)));
-		if (kube_submit(k, method, url,
-		                !bodies[i] ? NULL
-		                : ops[i].verb == TG_KUBE_APPLY
-		                        ? "application/apply-patch+yaml"
-		                        : "application/json",
-		                bodies[i], on_op, &ctx[i]) < 0) {
-			ops[i].result = tg_error_code();
-			ops[i].message = tg_aprintf("%s: %s", ctx[i].what,
-			                            tg_error_last());
-			ctx[i].done = true;
-		}
-		free(url);
+	if (op_request(&url, &method, k, op, &ctx->what) < 0) {
+		ctx->done = true; /* failed, with its message */
+		return false;
 	}
+	if (op->verb == TG_KUBE_DELETE)
+		made = delete_options(op->obj);
+	else if (sends && !op->body)
+		/* Reals with the fewest digits that read back the same (0.1,
+		 * not 0.10000000000000001): the server parses quantities
+		 * from the text. */
+		made = json_dumps(
+		        op->obj,
+		        JSON_COMPACT | JSON_REAL_PRECISION(
+		                               tg_json_real_digits(op->obj)));
+	/* The caller's text is sent as it is. */
+	body = sends && op->body ? op->body : made;
+	/* tg_http keeps a copy of the body. */
+	error = kube_submit(k, method, url,
+	                    !body ? NULL
+	                    : op->verb == TG_KUBE_APPLY
+	                            ? "application/apply-patch+yaml"
+	                            : "application/json",
+	                    body, on_op, ctx);
+	if (error < 0) {
+		op->result = tg_error_code();
+		op->message = tg_aprintf("%s: %s", ctx->what, tg_error_last());
+		ctx->done = true;
+	}
+	free(made);
+	free(url);
+	return error == 0;
+}
+
+/* Make requests until the window is full or every op is made. */
+static void feed(tg_kube *k, batch_run *run)
+{
+	while (run->next < run->n && run->open < k->feed_window)
+		if (submit_one(k, &run->ctx[run->next++]))
+			run->open++;
 }
 
 /* Refuse a batch that cannot run at all: nested in a running one, or
@@ -646,8 +679,7 @@ static int batch_refused(tg_kube *k, tg_kube_op *ops, size_t n)
 
 int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 {
-	op_ctx *ctx;
-	char **bodies;
+	batch_run run = { 0 };
 	size_t i;
 	int error = 0;
 
@@ -660,22 +692,26 @@ int tg_kube_run(tg_kube *k, tg_kube_op *ops, size_t n)
 	}
 	if ((error = batch_refused(k, ops, n)) < 0)
 		return error;
-	ctx = tg_calloc(n ? n : 1, sizeof(*ctx));
-	bodies = tg_calloc(n ? n : 1, sizeof(*bodies));
-	submit_ops(k, ops, ctx, bodies, n);
+	run.ctx = tg_calloc(n ? n : 1, sizeof(*run.ctx));
+	run.n = n;
+	for (i = 0; i < n; i++) {
+		run.ctx[i].op = &ops[i];
+		run.ctx[i].run = &run;
+	}
+	feed(k, &run);
 	k->running = true;
 	if (tg_http_run(k->http) < 0)
 		error = tg_error_code();
 	k->running = false;
+	/* An op never made or never answered (the run failed) reads as
+	 * not run. */
 	for (i = 0; i < n; i++) {
-		if (!ctx[i].done)
-			op_not_run(&ops[i], ctx[i].what,
+		if (!run.ctx[i].done)
+			op_not_run(&ops[i], run.ctx[i].what,
 			           "the batch did not run");
-		free(ctx[i].what);
-		free(bodies[i]);
+		free(run.ctx[i].what);
 	}
-	free(ctx);
-	free(bodies);
+	free(run.ctx);
 	return error;
 }
 

@@ -30,6 +30,7 @@ struct tg_kube {
 	bool running; /* a batch runs: a nested one must not start */
 	unsigned list_limit;
 	size_t max_batch;
+	size_t feed_window; /* requests of a batch made ahead (kube.c) */
 	/* tollgate run: lists answered by watches (NULL: off), and the TLS
 	 * settings they connect with (the key is secret). */
 	tg_watch_set *watches;

@@ -412,6 +412,7 @@ static void add_parsed(file_ctx *ctx, const char *data, size_t len)
 		if (tg_manifest_cache_restore(ctx, key))
 			return;
 	}
+	ctx->unit->parsed = true;
 	/* Lines of list items need positions, which cost memory: only a file
 	 * whose text says "List" pays for them up front (line_at() parses
 	 * again for a list spelled with escapes). */
@@ -536,6 +537,11 @@ const char *tg_manifest_unit_name(const tg_manifest_unit *unit)
 bool tg_manifest_unit_is_valid(const tg_manifest_unit *unit)
 {
 	return unit->errors.n == 0;
+}
+
+bool tg_manifest_unit_parsed(const tg_manifest_unit *unit)
+{
+	return unit->parsed;
 }
 
 size_t tg_manifest_unit_error_count(const tg_manifest_unit *unit)

@@ -68,6 +68,7 @@ struct tg_manifest_unit {
 	ptrvec objects;
 	ptrvec images; /* borrowed from the objects */
 	ptrvec errors; /* borrowed from the set */
+	bool parsed;   /* a file of it was parsed, not taken from the cache */
 };
 
 struct tg_manifest_set {

@@ -106,6 +106,7 @@ int tg_manifest_set_add_rendered(tg_manifest_set *set,
 	if (set->cache)
 		tg_manifest_cache_key(key, set->cache, true, file, data, len);
 	if (!set->cache || !tg_manifest_cache_restore(&ctx, key)) {
+		ctx.unit->parsed = true;
 		add_pieces(&ctx, data, len);
 		if (set->cache && set->parse_errors == errors)
 			tg_manifest_cache_record(set->cache, key, ctx.unit,

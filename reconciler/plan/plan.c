@@ -524,7 +524,10 @@ static void apply_unit(tg_apply *ap,
 		                    json_string(tg_error_last()));
 		hold_unit(ap, entry, r, name, "blocked");
 	} else {
-		tg_apply_add_unit(ap, name, objs, n);
+		if (tg_manifest_unit_parsed(unit))
+			tg_apply_add_new_unit(ap, name, objs, n);
+		else
+			tg_apply_add_unit(ap, name, objs, n);
 	}
 	free(objs);
 	tg_manifest_unit_drop_trees(unit);

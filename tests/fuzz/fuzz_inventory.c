@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			json_object_set_new(json_object_get(t, "metadata"),
 			                    "namespace",
 			                    json_string(ids[i][2]));
-		apply_obj_init(&objs[i], t);
+		apply_obj_init(&objs[i], t, NULL);
 		json_decref(t);
 	}
 	u.name = "web";

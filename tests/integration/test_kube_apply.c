@@ -16,6 +16,10 @@ static json_t *unit_report(tg_apply *a, const char *unit)
 	return u;
 }
 
+/* Units added as new (tg_apply_add_new_unit: the bodies of their applies
+ * made while the objects are trees), or as the cache found them. */
+static bool add_new;
+
 static tg_apply *
 run_apply_on(tg_kube *k, const char *unit, json_t *objs, double health)
 {
@@ -30,7 +34,10 @@ run_apply_on(tg_kube *k, const char *unit, json_t *objs, double health)
 	for (i = 0; i < json_array_size(objs); i++)
 		arr[i] = json_array_get(objs, i);
 	assert_int_equal(tg_apply_new(&a, k, &o), 0);
-	tg_apply_add_unit(a, unit, arr, json_array_size(objs));
+	if (add_new)
+		tg_apply_add_new_unit(a, unit, arr, json_array_size(objs));
+	else
+		tg_apply_add_unit(a, unit, arr, json_array_size(objs));
 	free(arr);
 	assert_int_equal(tg_apply_run(a), 0);
 	return a;
@@ -128,6 +135,27 @@ static void test_apply_orders_records_and_prunes(void **state)
 	        "healthy");
 	json_decref(u);
 	tg_apply_free(a);
+	/* Applied as Git has it, with tollgate's label and the commit. */
+	assert_int_equal(
+	        tg_kube_get(&live, w->kube, "v1", "ConfigMap", "shop", "cfg"),
+	        0);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(live, "data"), "a")),
+	                    "b");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(json_object_get(live, "metadata"),
+	                                "annotations"),
+	                "tollgate.dev/source-commit")),
+	        "0123456789abcdef");
+	assert_string_equal(
+	        json_string_value(json_object_get(
+	                json_object_get(json_object_get(live, "metadata"),
+	                                "labels"),
+	                "app.kubernetes.io/managed-by")),
+	        "tollgate");
+	json_decref(live);
+	live = NULL;
 	assert_int_equal(tg_kube_get(&live, w->kube, "v1", "ConfigMap",
 	                             "tollgate-system", inv),
 	                 0);
@@ -426,6 +454,38 @@ static void test_apply_reports_failed_rollout(void **state)
 	json_decref(objs);
 }
 
+/* The same, with the units added as new: each object is sent as the body
+ * made from its tree, or, where a step changed what the body holds (the
+ * namespace from discovery, a CRD's scope, the commit of a drift fix),
+ * serialised from its text as before. */
+static void test_new_unit_orders_records_and_prunes(void **state)
+{
+	add_new = true;
+	test_apply_orders_records_and_prunes(state);
+	add_new = false;
+}
+
+static void test_new_unit_parked_objects_keep_scope_and_commit(void **state)
+{
+	add_new = true;
+	test_apply_parked_objects_keep_scope_and_commit(state);
+	add_new = false;
+}
+
+static void test_new_unit_phase_in_batches(void **state)
+{
+	add_new = true;
+	test_apply_phase_in_batches(state);
+	add_new = false;
+}
+
+static void test_new_unit_crd_then_custom_resource(void **state)
+{
+	add_new = true;
+	test_apply_crd_then_custom_resource(state);
+	add_new = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +498,11 @@ int main(void)
 		        test_apply_refuses_unit_whose_namespace_is_refused),
 		cmocka_unit_test(test_apply_crd_then_custom_resource),
 		cmocka_unit_test(test_apply_reports_failed_rollout),
+		cmocka_unit_test(test_new_unit_orders_records_and_prunes),
+		cmocka_unit_test(
+		        test_new_unit_parked_objects_keep_scope_and_commit),
+		cmocka_unit_test(test_new_unit_phase_in_batches),
+		cmocka_unit_test(test_new_unit_crd_then_custom_resource),
 		cmocka_unit_test(
 		        test_apply_preflight_fails_closed_when_batch_not_run),
 	};

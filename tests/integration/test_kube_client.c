@@ -317,6 +317,100 @@ static void test_kube_discovery_refused_url_drains_queue(void **state)
 	free(kc);
 }
 
+/*
+ * A batch of many more operations than the client makes ahead (four per
+ * parallel request) runs every one of them, each with its own result:
+ * applies of objects given as text (sent as they are, whatever the
+ * identity tree holds besides), applies of trees, an op that fails before
+ * it is sent, and one the server refuses, among them.
+ */
+static void test_kube_batch_over_window_runs_every_op(void **state)
+{
+	world *w = *state;
+	tg_kube_target *t = NULL;
+	tg_kube *k = NULL;
+	tg_kube_options ko = { .parallel = 2 };
+	enum { N = 41 };
+	tg_kube_op ops[N];
+	char *texts[N] = { 0 };
+	json_t *ids[N], *live = NULL;
+	char *kc = tg_path_join(w->dir, "kubeconfig");
+	size_t i;
+
+	assert_int_equal(tg_kube_target_from_kubeconfig(&t, kc, NULL, false),
+	                 0);
+	assert_int_equal(tg_kube_new(&k, t, &ko), 0);
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "feed-%02zu", i);
+		ops[i].verb = TG_KUBE_APPLY;
+		if (i == 17) /* no name: fails before it is sent */
+			ids[i] = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion",
+			                   "v1", "kind", "ConfigMap",
+			                   "metadata", "namespace", "default");
+		else if (i == 23) /* refused by the server: 422 */
+			ids[i] = json_pack("{s:s,s:s,s:{s:s,s:s}}",
+			                   "apiVersion", "v1", "kind",
+			                   "ConfigMap", "metadata", "name",
+			                   "Bad_Name", "namespace", "default");
+		else if (i % 2)
+			ids[i] = json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s}}",
+			                   "apiVersion", "v1", "kind",
+			                   "ConfigMap", "metadata", "name",
+			                   name, "namespace", "default", "data",
+			                   "from", "tree");
+		else {
+			/* The identity only, and the object as text. */
+			ids[i] =
+			        json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion",
+			                  "v1", "kind", "ConfigMap", "metadata",
+			                  "name", name, "namespace", "default");
+			texts[i] = tg_aprintf(
+			        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+			        "\"metadata\":{\"name\":\"%s\",\"namespace\":"
+			        "\"default\"},\"data\":{\"from\":\"text\"}}",
+			        name);
+			ops[i].body = texts[i];
+		}
+		ops[i].obj = ids[i];
+	}
+	assert_int_equal(tg_kube_run(k, ops, N), 0);
+	for (i = 0; i < N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "feed-%02zu", i);
+		if (i == 17) {
+			assert_int_equal(ops[i].result, TG_EINVALID);
+			assert_contains(ops[i].message, "metadata.name");
+		} else if (i == 23) {
+			assert_int_equal(ops[i].result, TG_ERROR);
+			assert_contains(ops[i].message, "422");
+		} else {
+			if (ops[i].result != 0)
+				fail_msg("op %zu: %s", i, ops[i].message);
+			assert_non_null(ops[i].live);
+			assert_int_equal(tg_kube_get(&live, k, "v1",
+			                             "ConfigMap", "default",
+			                             name),
+			                 0);
+			assert_string_equal(
+			        json_string_value(json_object_get(
+			                json_object_get(live, "data"), "from")),
+			        i % 2 ? "tree" : "text");
+			json_decref(live);
+			live = NULL;
+		}
+		tg_kube_op_clear(&ops[i]);
+		json_decref(ids[i]);
+		free(texts[i]);
+	}
+	tg_kube_free(k);
+	tg_kube_target_free(t);
+	free(kc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_kube_list_streams_pages),
 		cmocka_unit_test(test_kube_reports_server_status_message),
 		cmocka_unit_test(test_kube_discovery_refused_url_drains_queue),
+		cmocka_unit_test(test_kube_batch_over_window_runs_every_op),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -89,7 +89,7 @@ static void one_service(unit *u, obj *o)
 	                      "namespace", "prod");
 
 	memset(u, 0, sizeof(*u));
-	apply_obj_init(o, t);
+	apply_obj_init(o, t, NULL);
 	json_decref(t);
 	u->name = "web";
 	u->objs = o;

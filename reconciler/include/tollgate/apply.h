@@ -66,6 +66,17 @@ void tg_apply_add_unit(tg_apply *a,
                        json_t *const *objects,
                        size_t n);
 
+/* The same for a unit whose content is likely new to the cluster (its
+ * files were parsed this cycle): the bodies of its applies are made now,
+ * while the objects are parsed trees, so that the apply neither parses
+ * them back from text nor serialises them again. Where the unit turns
+ * out unchanged, that was work for nothing (and memory until the apply):
+ * an unchanged unit is added with tg_apply_add_unit. */
+void tg_apply_add_new_unit(tg_apply *a,
+                           const char *unit,
+                           json_t *const *objects,
+                           size_t n);
+
 /* A unit present in Git but not applied this cycle (blocked, invalid):
  * its inventory and objects are left alone. */
 void tg_apply_keep_unit(tg_apply *a, const char *unit);

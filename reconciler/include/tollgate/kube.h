@@ -88,7 +88,10 @@ typedef enum {
 /*
  * One operation of a batch. The caller fills verb and obj (apiVersion,
  * kind, metadata.name and, for namespaced kinds, metadata.namespace are
- * read from it; for APPLY the whole object is sent). After the batch:
+ * read from it; for APPLY the whole object is sent), or, for APPLY,
+ * CREATE and UPDATE, obj with the identity only and body with the object
+ * as JSON text, sent as it is (the caller made it from the same object).
+ * After the batch:
  * result is 0, TG_ENOTFOUND (404: for GET the object does not exist, for
  * DELETE it was already gone), or another negative code with message (a
  * malloc'd string naming the object and the server's Status message);
@@ -96,7 +99,8 @@ typedef enum {
  */
 typedef struct tg_kube_op {
 	tg_kube_verb verb;
-	json_t *obj; /* borrowed */
+	json_t *obj;      /* borrowed */
+	const char *body; /* borrowed, or NULL: obj serialised */
 	unsigned flags;
 	/* results */
 	int result;

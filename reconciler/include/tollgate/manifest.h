@@ -200,6 +200,10 @@ size_t tg_manifest_set_invalid_unit_count(const tg_manifest_set *set);
 const char *tg_manifest_unit_name(const tg_manifest_unit *unit);
 /* False when any error was recorded for the unit. */
 bool tg_manifest_unit_is_valid(const tg_manifest_unit *unit);
+/* True when a file of the unit was parsed this cycle rather than taken
+ * from the parse cache (tg_manifest_set_use_cache): its content is
+ * likely new. */
+bool tg_manifest_unit_parsed(const tg_manifest_unit *unit);
 size_t tg_manifest_unit_error_count(const tg_manifest_unit *unit);
 const char *tg_manifest_unit_error(const tg_manifest_unit *unit, size_t i);
 /*
