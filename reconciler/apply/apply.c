@@ -159,8 +159,9 @@ static void add_unit(tg_apply *a,
 	u->n = n;
 	for (i = 0; i < n; i++) {
 		decorate(objects[i], name);
+		/* `tollgate plan` stamps nothing: it would never send them. */
 		apply_obj_init(&u->objs[i], objects[i],
-		               bodies ? a->commit : NULL);
+		               bodies && !a->opts.plan ? a->commit : NULL);
 		/* Kept as text until a step needs the tree. */
 		apply_park(&u->objs[i]);
 	}
@@ -261,7 +262,7 @@ static void apply_phase_batch(tg_apply *a, enum phase p, batch *b)
 			apply_unit_error(b->units[i], b->ops[i].message);
 	if (p == PHASE_CRD)
 		wait_crds(a, b);
-	/* Sent: a later step (a retry, a drift fix) serialises the tree. */
+	/* Sent: nothing later in the cycle applies them again. */
 	for (i = 0; i < b->n; i++)
 		apply_obj_drop_body(b->objs[i]);
 	apply_batch_free(b);

@@ -31,7 +31,13 @@ static void diff_one(tg_apply *a, batch *dry, batch *get, size_t i)
 		record_object(dry->units[i], o, "create");
 		return;
 	}
-	/* The tree the dry run sent, held by its batch. */
+	/* The tree the dry run sent, held by its batch (never a body made
+	 * ahead: plan makes none, and compares the whole tree). */
+	if (dry->ops[i].body) {
+		apply_unit_error(dry->units[i], "internal: a plan's dry run "
+		                                "sent a body, not its tree");
+		return;
+	}
 	tg_drift_compare(&o->changed, dry->ops[i].obj, get->ops[i].live,
 	                 TG_FIELD_MANAGER);
 	record_object(dry->units[i], o,

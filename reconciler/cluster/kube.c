@@ -138,9 +138,11 @@ int tg_kube_new(tg_kube **out,
 	k->max_batch = opts && opts->max_batch ? opts->max_batch
 	                                       : TG_KUBE_MAX_BATCH_OPS;
 	ho.parallel = opts ? opts->parallel : 0;
-	/* Enough made ahead that a free slot never waits for one. */
-	k->feed_window = 4 * (ho.parallel ? ho.parallel
-	                                  : (unsigned)TG_HTTP_DEFAULT_PARALLEL);
+	/* Enough made ahead that a free slot never waits for one. Requests
+	 * waiting out a retry's backoff hold their place: a server that
+	 * throttles every request of the window slows the batch down. */
+	k->feed_window = 4 * (size_t)(ho.parallel ? ho.parallel
+	                                          : TG_HTTP_DEFAULT_PARALLEL);
 	ho.timeout_s = opts ? opts->timeout_s : 0;
 	ho.ca_pem = t->ca_pem;
 	ho.ca_pem_len = t->ca_pem_len;
@@ -606,7 +608,10 @@ static char *delete_options(const json_t *obj)
 }
 
 /* Make op i's request: true when it is in flight; false when it failed
- * at once (ctx done, the op carries the message). */
+ * at once (ctx done, the op carries the message). Called from a reply's
+ * callback too, where op_request must not run discovery (a nested
+ * tg_http_run): an op in flight means discovery was done, and nothing
+ * drops it while a batch runs; should that change, the op fails. */
 static bool submit_one(tg_kube *k, op_ctx *ctx)
 {
 	tg_kube_op *op = ctx->op;
@@ -616,6 +621,12 @@ static bool submit_one(tg_kube *k, op_ctx *ctx)
 	             op->verb == TG_KUBE_UPDATE;
 	int error;
 
+	if (k->running && !k->discovered) {
+		op_not_run(op, NULL,
+		           "discovery was dropped while the batch ran");
+		ctx->done = true;
+		return false;
+	}
 	if (op_request(&url, &method, k, op, &ctx->what) < 0) {
 		ctx->done = true; /* failed, with its message */
 		return false;
