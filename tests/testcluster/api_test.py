@@ -7,15 +7,12 @@ controls (faults, request log, reset).
 usage: api_test.py URL TOKEN
 Prints "ok - ..." / "FAIL - ..." lines; exits 1 when anything failed.
 """
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
+
+from tc_check import check, finish, request
 
 URL, TOKEN = sys.argv[1], sys.argv[2]
-failed = 0
-passed = 0
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -23,34 +20,9 @@ CM = "/api/v1/namespaces/default/configmaps"
 DEP = "/apis/apps/v1/namespaces/default/deployments"
 
 
-def check(desc, expected, actual):
-    global failed, passed
-    if expected == actual:
-        passed += 1
-        print("ok - " + desc)
-    else:
-        failed += 1
-        print("FAIL - %s:\n  expected %s\n  got      %s" %
-              (desc, json.dumps(expected, sort_keys=True),
-               json.dumps(actual, sort_keys=True)))
-
-
 def call(method, path, body=None, ctype="application/json", agent=None):
     """(status, parsed body) of one request."""
-    data = None
-    if body is not None:
-        data = body.encode() if isinstance(body, str) else \
-            json.dumps(body).encode()
-    req = urllib.request.Request(URL + path, data=data, method=method)
-    req.add_header("Authorization", "Bearer " + TOKEN)
-    req.add_header("Content-Type", ctype)
-    if agent:
-        req.add_header("User-Agent", agent)
-    try:
-        with urllib.request.urlopen(req) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return request(URL, TOKEN, method, path, body, ctype, agent)
 
 
 def apply(path, manager, obj, force=False, extra=""):
@@ -260,8 +232,7 @@ def main():
     delete_collection()
     faults()
     request_log()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed or not passed else 0)
+    finish()
 
 
 if __name__ == "__main__":

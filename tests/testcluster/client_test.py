@@ -12,18 +12,7 @@ import sys
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client.rest import ApiException
 
-failed = 0
-passed = 0
-
-
-def check(desc, expected, actual):
-    global failed, passed
-    if expected == actual:
-        passed += 1
-        print("ok - " + desc)
-    else:
-        failed += 1
-        print("FAIL - %s: expected %r, got %r" % (desc, expected, actual))
+from tc_check import check, finish
 
 
 def api_error(fn, *args, **kwargs):
@@ -224,8 +213,7 @@ def main():
     crd_checks(api)
     watch_checks(v1)
     delete_checks(v1)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed or not passed else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -15,43 +15,20 @@ usage: race_test.py URL TOKEN
 Prints "ok - ..." / "FAIL - ..." lines; exits 1 when anything failed.
 """
 import collections
-import json
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from tc_check import check, finish, request
 
 URL, TOKEN = sys.argv[1], sys.argv[2]
 APPLY = "application/apply-patch+yaml"
 CRD_PATH = ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
             "widgets.race.example.com")
-failed = 0
-passed = 0
-
-
-def check(desc, expected, actual):
-    global failed, passed
-    if expected == actual:
-        passed += 1
-        print("ok - " + desc)
-    else:
-        failed += 1
-        print("FAIL - %s:\n  expected %s\n  got      %s" %
-              (desc, json.dumps(expected, sort_keys=True),
-               json.dumps(actual, sort_keys=True)))
 
 
 def call(method, path, body=None, ctype="application/json"):
-    data = json.dumps(body).encode() if body is not None else None
-    r = urllib.request.Request(URL + path, data=data, method=method)
-    r.add_header("Authorization", "Bearer " + TOKEN)
-    r.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(r, timeout=60) as f:
-            return f.status, json.loads(f.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return request(URL, TOKEN, method, path, body, ctype)
 
 
 def apply(path, obj):
@@ -155,5 +132,4 @@ def namespace_delete():
 
 crd_churn()
 namespace_delete()
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
