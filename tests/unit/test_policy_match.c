@@ -173,6 +173,58 @@ static void test_policy_match_regexps(void **state)
 	assert_contains(tg_error_last(), "\\d");
 }
 
+/* glibc's regcomp copies a repeated expression for each count it may
+ * take, and repeats of repeats multiply: a policy with stacked or nested
+ * repeats took gigabytes to compile (found by fuzz_policy). Refused
+ * before regcomp, as RE2 refuses them; ordinary repeats still compile. */
+static void test_policy_regexp_repeats_bounded(void **state)
+{
+	static const char *const ok[] = {
+		"^https://github\\.com/acme/.+/\\.github/workflows/"
+		"release\\.yml@refs/tags/v[0-9]+(\\.[0-9]+){2}$",
+		"^a{1000}$",
+		"^((ab){10}c){100}$",
+		"^(a+|b*)+$",     /* 2 x 2 copies */
+		"[+*]{2,3}x{3,}", /* a bracket is one atom */
+		"\\+\\+\\*",      /* escaped: literals */
+		"a{,5}",          /* glibc: "{0,5}" */
+	};
+	static const struct {
+		const char *re, *why;
+	} bad[] = {
+		{ "^https://github\\++++++++++++++++++++.com/",
+		  "quantifier right after another (\"+\" at character 19)" },
+		{ "a**", "quantifier right after another" },
+		{ "a{2}{3}", "quantifier right after another" },
+		{ "a+*", "quantifier right after another" },
+		{ "a{1001}", "more than 1000 copies" },
+		{ "a{1,1001}", "more than 1000 copies" },
+		{ "a{1000,}", "more than 1000 copies" },
+		{ "((a{10}){10}){11}", "more than 1000 copies (\"{11}\" at "
+		                       "character 14" },
+		{ "((((((((((a+)+)+)+)+)+)+)+)+)+)+", "more than 1000 copies" },
+		{ "a{99999999999999999999}", "more than 1000 copies" },
+		{ "((a{,40}){,40})", "more than 1000 copies" },
+		{ "a{,5}{,5}", "quantifier right after another" },
+	};
+	tg_regexp *re = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		if (tg_regexp_compile(&re, ok[i]) < 0)
+			fail_msg("\"%s\": %s", ok[i], tg_error_last());
+		tg_regexp_free(re);
+		re = NULL;
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		if (tg_regexp_compile(&re, bad[i].re) != TG_EINVALID)
+			fail_msg("\"%s\" was not refused", bad[i].re);
+		assert_null(re);
+		assert_contains(tg_error_last(), bad[i].why);
+	}
+}
+
 /* Rule selection ---------------------------------------------------------- */
 
 static void test_policy_match_first_rule_wins(void **state)
@@ -373,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_policy_match_globs),
 		cmocka_unit_test(test_policy_match_registry_prefixes),
 		cmocka_unit_test(test_policy_match_regexps),
+		cmocka_unit_test(test_policy_regexp_repeats_bounded),
 		cmocka_unit_test(test_policy_match_first_rule_wins),
 		cmocka_unit_test(test_policy_match_exceptions_by_image),
 		cmocka_unit_test(test_policy_match_exceptions_expire),

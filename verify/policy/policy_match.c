@@ -368,6 +368,120 @@ static size_t skip_bracket(const char *re, size_t i, int *error)
 	return 0;
 }
 
+/*
+ * Repeats. glibc's regcomp copies a repeated expression once for each
+ * count it may take ("x{2,5}" five times, "x+" twice), and a repeat of a
+ * repeat multiplies: "((x{9}){9}){9}" is 729 copies, and 30 nested or
+ * stacked "+" over a billion, which takes gigabytes before regcomp
+ * returns (found by fuzzing the policy). RE2 refuses a repeat over 1000
+ * and a quantifier right after another ("x**", "x++"); so does this, the
+ * count of copies taken along the nesting as RE2 counts it.
+ */
+#define REGEXP_MAX_REPEAT 1000
+
+/* The copies quantifier re[i] makes (1 for "*" and "?"), its length in
+ * *len; 0 when re[i] starts no quantifier ("{" without a bound: regcomp
+ * refuses it). glibc reads "{,n}" as "{0,n}". */
+static size_t quantifier(const char *re, size_t i, size_t *len)
+{
+	size_t j = i + 1, m = 0, n = 0;
+	bool comma = false, has_n = false;
+
+	*len = 1;
+	if (re[i] == '*' || re[i] == '?')
+		return 1;
+	if (re[i] == '+')
+		return 2;
+	if (re[i] != '{' || !(isdigit((unsigned char)re[j]) || re[j] == ','))
+		return 0;
+	for (; isdigit((unsigned char)re[j]); j++)
+		m = m > REGEXP_MAX_REPEAT ? m : m * 10 + (size_t)(re[j] - '0');
+	if (re[j] == ',') {
+		comma = true;
+		for (j++; isdigit((unsigned char)re[j]); j++) {
+			has_n = true;
+			n = n > REGEXP_MAX_REPEAT
+			            ? n
+			            : n * 10 + (size_t)(re[j] - '0');
+		}
+	}
+	if (re[j] != '}')
+		return 0;
+	*len = j + 1 - i;
+	if (!comma)
+		return m ? m : 1;
+	if (!has_n)
+		return m + 1; /* "{m,}": m copies and a star */
+	return n > m ? n : (m ? m : 1);
+}
+
+/* Refuse a quantifier after a quantifier, and repeats whose copies
+ * multiply past REGEXP_MAX_REPEAT. Brackets and escapes are atoms. */
+static int regexp_repeats(const char *re)
+{
+	size_t len = strlen(re), depth = 0, i = 0, qlen;
+	/* per open group: the most copies inside it so far */
+	size_t *outer = tg_calloc(len + 1, sizeof(*outer));
+	size_t most = 1, atom = 0; /* copies of the last atom; 0: none */
+	bool after_quantifier = false;
+	int error = 0;
+
+	while (re[i] != '\0' && error == 0) {
+		char c = re[i];
+		size_t q = quantifier(re, i, &qlen);
+
+		if (q && atom) {
+			if (after_quantifier)
+				error = tg_error_set(
+				        TG_EINVALID,
+				        "a quantifier right after another "
+				        "(\"%.*s\" at character %zu): RE2 "
+				        "refuses it, and glibc's regcomp "
+				        "copies "
+				        "the expression for each",
+				        (int)qlen, re + i, i + 1);
+			else if (atom * q > REGEXP_MAX_REPEAT)
+				error = tg_error_set(
+				        TG_EINVALID,
+				        "repeats multiply to more than %d "
+				        "copies (\"%.*s\" at character %zu; "
+				        "RE2 refuses them too)",
+				        REGEXP_MAX_REPEAT, (int)qlen, re + i,
+				        i + 1);
+			atom *= q;
+			most = atom > most ? atom : most;
+			after_quantifier = true;
+			i += qlen;
+			continue;
+		}
+		after_quantifier = false;
+		if (c == '(') {
+			outer[depth++] = most;
+			most = 1;
+			atom = 0;
+			i++;
+		} else if (c == ')' && depth > 0) {
+			atom = most; /* the group, as a quantifier sees it */
+			most = outer[--depth];
+			most = atom > most ? atom : most;
+			i++;
+		} else if (c == '|' || c == '^' || c == '$') {
+			atom = 0;
+			i++;
+		} else if (c == '[') {
+			size_t next = skip_bracket(re, i, &error);
+
+			atom = 1;
+			i = next ? next : len; /* unclosed: regcomp says so */
+		} else {
+			atom = 1;
+			i += c == '\\' && re[i + 1] != '\0' ? 2 : 1;
+		}
+	}
+	free(outer);
+	return error;
+}
+
 /* Refuse what RE2 (cosign, Kyverno, policy-controller) and POSIX ERE read
  * differently, so a policy copied from those tools fails loudly instead
  * of matching something else. */
@@ -415,7 +529,7 @@ static int regexp_precheck(const char *re)
 			                    c);
 		i++;
 	}
-	return 0;
+	return regexp_repeats(re);
 }
 
 int tg_regexp_compile(tg_regexp **out, const char *source)
