@@ -180,8 +180,8 @@ static void test_policy_match_regexps(void **state)
 static void test_policy_regexp_repeats_bounded(void **state)
 {
 	static const char *const ok[] = {
-		"^https://github\\.com/acme/.+/\\.github/workflows/"
-		"release\\.yml@refs/tags/v[0-9]+(\\.[0-9]+){2}$",
+		("^https://github\\.com/acme/.+/\\.github/workflows/"
+		 "release\\.yml@refs/tags/v[0-9]+(\\.[0-9]+){2}$"),
 		"^a{1000}$",
 		"^((ab){10}c){100}$",
 		"^(a+|b*)+$",     /* 2 x 2 copies */
