@@ -23,37 +23,8 @@ UNITS=20
 PER_UNIT=50 # objects per unit, Namespace included
 IMAGES=50
 
-# measure LABEL CMD...: run CMD, append "LABEL wall_s rss_mib rc cpu_s
-# testcluster_cpu_s registry_cpu_s" to RESULTS. The servers' CPU time is
-# read from /proc before and after: on a small machine the cycle competes
-# with them for the same cores.
-measure() {
-	local label=$1
-	shift
-	python3 - "$label" "$TC_PID" "$TT_REGISTRY_PID" "$@" >>"$TT_TMP/results" <<'PY'
-import os, resource, subprocess, sys, time
-label, tc, reg, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-tick = os.sysconf("SC_CLK_TCK")
-def cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / tick
-before = cpu(tc), cpu(reg)
-t = time.monotonic()
-p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-wall = time.monotonic() - t
-time.sleep(0.2)  # let the servers finish accounting the last requests
-after = cpu(tc), cpu(reg)
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{label}\t{wall:.3f}\t{ru.ru_maxrss / 1024:.1f}\t{p.returncode}\t"
-      f"{ru.ru_utime + ru.ru_stime:.2f}\t{after[0] - before[0]:.2f}\t"
-      f"{after[1] - before[1]:.2f}")
-if p.returncode not in (0,):
-    sys.stderr.write(p.stderr.decode()[-2000:])
-for line in p.stderr.decode().splitlines():
-    if "cycle done" in line:
-        sys.stderr.write(f"{label}: {line}\n")
-PY
-}
+# measure LABEL CMD... (with the same figures as once.sh)
+. "$TG_SOURCE_DIR/tests/lib/bench.sh"
 
 echo "setting up: registry, git daemon, testcluster, $IMAGES signed images..." >&2
 world_start
