@@ -4,6 +4,8 @@
  * every object took about 35 MiB, their text about 5 MiB; each step now
  * parses the objects it works on and drops them after.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,29 +18,132 @@ static char *dup_or_null(const char *s)
 	return s ? tg_strdup(s) : NULL;
 }
 
+/* Compact JSON text as jansson writes it (no white space), scanned
+ * without parsing it: indexes just past what starts at s[i], or 0 when the
+ * text is not what was expected. */
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return 0;
+}
+
+/* A value: past its end (a string, object or array), or at the ',', '}'
+ * or ']' that ends a number or literal. */
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	while (i < n) {
+		if (s[i] == '"') {
+			if (!(i = skip_string(s, n, i)) || depth == 0)
+				return i;
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if (s[i] == '}' || s[i] == ']') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (s[i] == ',' && depth == 0) {
+			return i;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* In the object whose '{' is at s[i]: where the value of the member named
+ * key (as written, quotes included) starts, or 0. */
+static size_t member(const char *s, size_t n, size_t i, const char *key)
+{
+	size_t klen = strlen(key), end;
+
+	if (i >= n || s[i] != '{')
+		return 0;
+	for (i++; i < n && s[i] == '"'; i++) {
+		if (!(end = skip_string(s, n, i)) || end >= n || s[end] != ':')
+			return 0;
+		if (end - i == klen && !memcmp(s + i, key, klen))
+			return end + 1;
+		if (!(i = skip_value(s, n, end + 1)) || i >= n || s[i] != ',')
+			return 0;
+	}
+	return 0;
+}
+
+static bool plain_hex(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* The body from the text: the commit annotation written into
+ * metadata.annotations, every other byte as in the text. The text has its
+ * keys sorted, which means nothing to the server; it writes reals in 17
+ * digits, so a tree with a real is not made this way. NULL when the text
+ * is not as expected. */
+static char *body_from_text(const char *text, size_t n, const char *commit)
+{
+	size_t meta, ann, end;
+	char *body, *p;
+	const char *sep;
+
+	if (!plain_hex(commit) ||
+	    !(meta = member(text, n, 0, "\"metadata\"")) ||
+	    !(ann = member(text, n, meta, "\"annotations\"")) ||
+	    text[ann] != '{' || !(end = skip_value(text, n, ann)) ||
+	    text[end - 1] != '}')
+		return NULL;
+	/* before the annotations' closing brace */
+	end--;
+	sep = end == ann + 1 ? "" : ",";
+	body = tg_malloc(n + strlen(commit) + sizeof(TG_ANN_COMMIT) + 8);
+	p = body;
+	memcpy(p, text, end);
+	p += end;
+	p += sprintf(p, "%s\"" TG_ANN_COMMIT "\":\"%s\"", sep, commit);
+	memcpy(p, text + end, n - end + 1);
+	return body;
+}
+
 /* The body of tree's apply with the commit annotation, as restore() and
  * the kube client make it from the parked text (reconciler/cluster/kube.c:
  * compact, reals in the fewest digits that read back the same), made
  * while the tree is loaded so that the apply neither parses the text
  * back nor serialises the tree again. NULL (the tree is then serialised
  * at the apply, as before) when the namespace is not a string, which
- * restore() would replace, or the tree cannot be serialised. The
- * annotation is taken off the tree again: the text and the content hash
- * stay without it. */
-static char *apply_body(json_t *tree, const char *commit)
+ * restore() would replace, or the tree cannot be serialised. Without a
+ * real it is the text with the annotation written in; else the tree is
+ * serialised with the annotation, which is then taken off again: the
+ * text and the content hash stay without it. */
+static char *
+apply_body(json_t *tree, const char *text, size_t n, const char *commit)
 {
 	json_t *meta = json_object_get(tree, "metadata");
 	json_t *ns = json_object_get(meta, "namespace");
 	json_t *ann = json_object_get(meta, "annotations");
+	int digits;
 	char *body;
 
 	if ((ns && !json_is_string(ns)) || !json_is_object(ann) ||
 	    json_object_get(ann, TG_ANN_COMMIT))
 		return NULL;
+	if (!(digits = tg_json_real_digits(tree)) &&
+	    (body = body_from_text(text, n, commit)))
+		return body;
 	json_object_set_new(ann, TG_ANN_COMMIT, json_string(commit));
-	body = json_dumps(
-	        tree,
-	        JSON_COMPACT | JSON_REAL_PRECISION(tg_json_real_digits(tree)));
+	body = json_dumps(tree, JSON_COMPACT | JSON_REAL_PRECISION(digits));
 	json_object_del(ann, TG_ANN_COMMIT);
 	return body;
 }
@@ -60,7 +165,8 @@ void apply_obj_init(obj *o, json_t *tree, const char *commit)
 	 * tree stays loaded, and the unit fails (see unit_hash). */
 	o->text = json_dumps(tree, JSON_COMPACT | JSON_SORT_KEYS);
 	o->text_len = o->text ? strlen(o->text) : 0;
-	if (o->text && commit && (o->body = apply_body(tree, commit)))
+	if (o->text && commit &&
+	    (o->body = apply_body(tree, o->text, o->text_len, commit)))
 		o->body_commit = commit;
 }
 

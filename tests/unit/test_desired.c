@@ -55,7 +55,9 @@ static void assert_body_is_tree(obj *o)
 	json_error_t err;
 
 	assert_non_null(body);
-	sent = json_loads(body, 0, &err);
+	/* a member twice (the annotation written in beside one already
+	 * there) is no tree */
+	sent = json_loads(body, JSON_REJECT_DUPLICATES, &err);
 	assert_non_null(sent);
 	if (!json_equal(sent, want)) {
 		char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
@@ -157,12 +159,60 @@ static void test_odd_namespace_has_no_body(void **state)
 	json_decref(t);
 }
 
+/* Without a real the body is the text with the annotation written in:
+ * members that sort before metadata, with strings that look like JSON and
+ * objects named metadata of their own, are passed over; the annotation
+ * goes into the object's own metadata.annotations, empty or not. */
+static void test_body_written_into_the_text(void **state)
+{
+	const char *const docs[] = {
+		"{\"apiVersion\":\"example.com/v1\",\"kind\":\"Thing\","
+		"\"aaa\":{\"metadata\":{\"annotations\":{\"x\":\"}\"}},"
+		"\"s\":\"\\\"metadata\\\":{\\\"annotations\\\":{\","
+		"\"b\\\\\":[1,{\"c\":[]},true,null,-25],\"e\":{},\"f\":[]},"
+		"\"metadata\":{\"name\":\"t\",\"namespace\":\"prod\","
+		"\"annotations\":{\"a\":\"]\\\\\"}},"
+		"\"spec\":{\"template\":{\"metadata\":{\"annotations\":{}}}}}",
+		/* members of metadata before its annotations; its source
+		 * order unsorted, so that serialising the tree again would
+		 * not give the text's order */
+		"{\"metadata\":{\"name\":\"c\",\"annotations\":{},"
+		"\"Z\":[\"}\"],\"a\":{\"annotations\":{\"q\":\"r\"}},"
+		"\"namespace\":\"prod\"},\"kind\":\"ConfigMap\","
+		"\"apiVersion\":\"v1\",\"data\":{\"k\":\"{\\\"\\u00e9\"}}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TG_ARRAY_LEN(docs); i++) {
+		json_error_t err;
+		json_t *t = json_loads(docs[i], 0, &err);
+		const char *body, *at;
+		obj o;
+
+		assert_non_null(t);
+		init(&o, t, COMMIT);
+		apply_obj_stamp(&o, COMMIT);
+		assert_body_is_tree(&o);
+		/* written in once, not serialised again: the keys keep the
+		 * text's order */
+		body = apply_obj_body(&o);
+		assert_non_null(at = strstr(body, "\"" TG_ANN_COMMIT "\""));
+		assert_null(strstr(at + sizeof(TG_ANN_COMMIT), TG_ANN_COMMIT));
+		assert_int_equal(strncmp(body, o.text, (size_t)(at - body) - 1),
+		                 0);
+		apply_obj_clear(&o);
+		json_decref(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_body_is_the_stamped_tree),
 		cmocka_unit_test(test_stale_body_is_not_sent),
 		cmocka_unit_test(test_odd_namespace_has_no_body),
+		cmocka_unit_test(test_body_written_into_the_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
