@@ -193,6 +193,11 @@ int tg_agent_open_render(tg_render **out, const tg_config *cfg)
 	return tg_render_new(out, &ro);
 }
 
+static bool stop_requested(const tg_agent *a)
+{
+	return a->opts.stop && *a->opts.stop;
+}
+
 /* Units that need a renderer, rendered from the tree of commit, the one
  * whose content the cycle uses (DESIGN.md 1 step 2), into set, before the
  * plain files are added. */
@@ -216,6 +221,7 @@ static int render_units(tg_manifest_set *set, tg_agent *a, const char *commit)
 static int read_units(tg_manifest_set *set,
                       tg_agent *a,
                       const tg_source_tree *tree,
+                      tg_preverify *pre,
                       bool plan)
 {
 	tg_manifest_cache *mc = tg_manifest_cache_load(a->manifest_cache_path);
@@ -224,6 +230,11 @@ static int read_units(tg_manifest_set *set,
 
 	tg_manifest_set_use_cache(set, mc);
 	error = render_units(set, a, tg_source_tree_commit(tree));
+	/* Rendering runs kustomize and plugins in child processes: the
+	 * worker starts after it, and verifies what rendering found and
+	 * then what the files give while they are read. */
+	if (error == 0)
+		tg_agent__preverify_start(pre);
 	for (i = 0; i < tg_source_tree_count(tree) && error == 0; i++) {
 		const tg_source_file *f = tg_source_tree_get(tree, i);
 
@@ -245,6 +256,7 @@ static int read_units(tg_manifest_set *set,
 static int load_manifests(tg_manifest_set **out,
                           tg_agent *a,
                           const tg_source_tree *tree,
+                          tg_preverify *pre,
                           bool plan)
 {
 	const tg_config *cfg = a->cfg;
@@ -262,7 +274,13 @@ static int load_manifests(tg_manifest_set **out,
 	free(ip);
 	if (error < 0)
 		return error;
-	if ((error = read_units(*out, a, tree, plan)) < 0) {
+	tg_manifest_set_on_image(*out, tg_agent__preverify_add, pre);
+	error = read_units(*out, a, tree, pre, plan);
+	/* After a failed read or when asked to stop, the worker only ends
+	 * the batch in hand. */
+	tg_agent__preverify_finish(pre, error < 0 || stop_requested(a));
+	tg_manifest_set_on_image(*out, NULL, NULL);
+	if (error < 0) {
 		tg_manifest_set_free(*out);
 		*out = NULL;
 		return error;
@@ -278,10 +296,56 @@ static int load_manifests(tg_manifest_set **out,
 
 /* Verification ------------------------------------------------------------- */
 
-/* Verify every image of every valid unit, each distinct reference once. */
-static int
-verify_images(tg_plan_verdicts *vs, tg_agent *a, tg_manifest_set *set)
+void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s)
 {
+	sum->images += s->images;
+	sum->verified += s->verified;
+	sum->deduplicated += s->deduplicated;
+	sum->cached += s->cached;
+}
+
+/* The verdicts verified while reading into vs; the references left
+ * (pre-verified none) verified now. */
+static int verify_rest(tg_plan_verdicts *vs,
+                       tg_verifier_stats *st,
+                       tg_agent *a,
+                       tg_preverify *pre)
+{
+	const char **refs = tg_calloc(vs->n, sizeof(*refs));
+	tg_verdict **out = tg_calloc(vs->n, sizeof(*out));
+	size_t *at = tg_calloc(vs->n, sizeof(*at));
+	tg_verifier_stats late;
+	size_t i, n = 0;
+	int error = 0;
+
+	for (i = 0; i < vs->n; i++)
+		if (!(vs->v[i] = tg_agent__preverify_take(pre, vs->refs[i]))) {
+			refs[n] = vs->refs[i];
+			at[n++] = i;
+		}
+	if (n && (error = tg_verifier_verify(out, a->verifier, refs, n)) == 0) {
+		for (i = 0; i < n; i++)
+			vs->v[at[i]] = out[i];
+		tg_verifier_get_stats(&late, a->verifier);
+		late.images = 0; /* counted by the caller */
+		tg_agent__add_stats(st, &late);
+	}
+	free(refs);
+	free(out);
+	free(at);
+	return error;
+}
+
+/* Verify every image of every valid unit, each distinct reference once:
+ * its verdict from the worker that verified while the manifests were
+ * read, or verified now. st: the counters of both. */
+static int verify_images(tg_plan_verdicts *vs,
+                         tg_verifier_stats *st,
+                         tg_agent *a,
+                         tg_manifest_set *set,
+                         tg_preverify *pre)
+{
+	tg_verifier_stats early = { 0 };
 	size_t u, i;
 
 	tg_plan_verdicts_init(vs);
@@ -295,9 +359,16 @@ verify_images(tg_plan_verdicts *vs, tg_agent *a, tg_manifest_set *set)
 			                    tg_manifest_unit_image(unit, i)));
 	}
 	tg_plan_verdicts_alloc(vs);
+	a->images_early = tg_agent__preverify_stats(&early, pre);
+	early.images = vs->n;
+	tg_agent__add_stats(st, &early);
 	if (vs->n == 0)
 		return 0;
-	return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
+	/* Over the limit: refused whole, as before (the worker stops
+	 * queueing there). */
+	if (vs->n > TG_MAX_VERIFY_IMAGES)
+		return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
+	return verify_rest(vs, st, a, pre);
 }
 
 static void count_verdicts(tg_cycle_result *r, const tg_plan_verdicts *vs)
@@ -451,11 +522,6 @@ int tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what)
 	                    what);
 }
 
-static bool stop_requested(const tg_agent *a)
-{
-	return a->opts.stop && *a->opts.stop;
-}
-
 /* The entry {ref, digest, pinned} of a status image entry (borrowed
  * from shared, where it is made once per ref and digest), or NULL. */
 static json_t *deployed_entry(json_t *shared, json_t *img)
@@ -557,7 +623,7 @@ static void log_cycle(const tg_cycle_result *r,
                       size_t images)
 {
 	char f[24], l[24], v[24], ap[24], st[24], total[24], n[24], u[24];
-	char fc[24], fp[24];
+	char fc[24], fp[24], ie[24];
 	double end = tg_monotonic();
 
 	snprintf(f, sizeof(f), "%.3f", t->fetch - t->start);
@@ -571,10 +637,12 @@ static void log_cycle(const tg_cycle_result *r,
 	/* files whose parse came from stateDir/manifest-cache */
 	snprintf(fc, sizeof(fc), "%zu", a->files_cached);
 	snprintf(fp, sizeof(fp), "%zu", a->files_parsed);
+	/* references verified while the manifests were read */
+	snprintf(ie, sizeof(ie), "%zu", a->images_early);
 	tg_log(TG_LOG_INFO, "cycle done", "commit", r->commit, "units", u,
 	       "images", n, "seconds", total, "fetch", f, "manifests", l,
 	       "verify", v, "apply", ap, "status", st, "filesCached", fc,
-	       "filesParsed", fp, NULL);
+	       "filesParsed", fp, "imagesEarly", ie, NULL);
 }
 
 /* Fetch, check the commit (policy commits:), read the tree and load its
@@ -587,6 +655,7 @@ static int load_cycle(tg_manifest_set **set_out,
                       tg_cycle_result *r,
                       cycle_times *t,
                       tg_agent *a,
+                      tg_preverify *pre,
                       bool plan)
 {
 	int error;
@@ -601,7 +670,7 @@ static int load_cycle(tg_manifest_set **set_out,
 		return 1; /* a refused artifact and none to stand in */
 	tg_strlcpy(r->commit, tg_source_tree_commit(*tree_out),
 	           sizeof(r->commit));
-	if ((error = load_manifests(set_out, a, *tree_out, plan)) < 0)
+	if ((error = load_manifests(set_out, a, *tree_out, pre, plan)) < 0)
 		return error;
 	/* Parsed: the files' bytes are not read again. */
 	tg_source_tree_free(*tree_out);
@@ -666,7 +735,6 @@ new_apply(tg_apply **out, tg_agent *a, const tg_cycle_result *r, bool plan)
  * publish the status and keep the verdict cache. */
 static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 {
-	tg_verifier_stats vst;
 	int error;
 
 	update_deployed(a, doc);
@@ -680,8 +748,7 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	a->last_doc = a->opts.reverify ? json_dumps(doc, JSON_COMPACT) : NULL;
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
-	tg_verifier_get_stats(&vst, a->verifier);
-	if (vst.verified > 0 &&
+	if (a->verify_stats.verified > 0 &&
 	    tg_verdict_cache_save(a->cache, a->cache_path) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache not saved", "error",
 		       tg_error_last(), NULL);
@@ -725,14 +792,17 @@ int tg_agent_cycle(tg_cycle_result *r,
 	tg_apply *ap = NULL;
 	tg_plan_verdicts vs = { 0 };
 	tg_commit_check cc = { 0 };
+	tg_preverify *pre = tg_agent__preverify_new(a->verifier);
 	json_t *doc = NULL, *report = NULL;
 	cycle_times t = { .start = tg_monotonic() };
 	int error;
 
 	memset(r, 0, sizeof(*r));
+	memset(&a->verify_stats, 0, sizeof(a->verify_stats));
+	a->images_early = 0;
 	if (report_out)
 		*report_out = NULL;
-	if ((error = load_cycle(&set, &tree, &cc, r, &t, a, plan)) < 0)
+	if ((error = load_cycle(&set, &tree, &cc, r, &t, a, pre, plan)) < 0)
 		goto out;
 	if (error == 1) {
 		/* Nothing verified to apply: the cluster keeps what it has
@@ -741,7 +811,11 @@ int tg_agent_cycle(tg_cycle_result *r,
 		error = plan ? 0 : finish_cycle(r, a, doc);
 		goto report;
 	}
-	if ((error = verify_images(&vs, a, set)) < 0)
+	error = verify_images(&vs, &a->verify_stats, a, set, pre);
+	/* what the worker verified and no valid unit holds */
+	tg_agent__preverify_free(pre);
+	pre = NULL;
+	if (error < 0)
 		goto out;
 	t.verify = tg_monotonic();
 	count_verdicts(r, &vs);
@@ -770,6 +844,7 @@ out:
 	json_decref(cc.doc);
 	tg_apply_free(ap);
 	tg_plan_verdicts_free(&vs);
+	tg_agent__preverify_free(pre);
 	tg_manifest_set_free(set);
 	tg_source_tree_free(tree);
 	return error;

@@ -54,6 +54,10 @@ struct tg_agent {
 	char *manifest_cache_path; /* stateDir/manifest-cache */
 	/* manifest files of the last load: from the cache, parsed */
 	size_t files_cached, files_parsed;
+	/* this cycle's verification: its counters, and the references
+	 * verified while the manifests were read (preverify.c) */
+	tg_verifier_stats verify_stats;
+	size_t images_early;
 	/* tollgate run: re-verification bypasses the verdict cache. */
 	tg_verifier *reverifier;
 	/* unit -> [{ref, digest, pinned}] of what the cluster runs (kept for
@@ -112,6 +116,30 @@ TG_WUR int tg_agent_open_verifiers(tg_verifier **v,
                                    tg_verifier **rv,
                                    tg_agent *a,
                                    const tg_policy *p);
+
+/* Verification beside the reading of manifests (preverify.c). */
+typedef struct tg_preverify tg_preverify;
+/* A queue of references for verifier v; no thread yet. */
+tg_preverify *tg_agent__preverify_new(tg_verifier *v);
+/* Start the worker: from here until tg_agent__preverify_finish() it alone
+ * uses the verifier. Without a thread, nothing is verified early. */
+void tg_agent__preverify_start(tg_preverify *p);
+/* A reference as written (the manifest set's on_image hook, ctx = p):
+ * queued once, for the worker. Main thread only. */
+void tg_agent__preverify_add(void *ctx, const char *ref);
+/* Let the worker verify what is queued (cancel: only the batch in hand),
+ * then join it. */
+void tg_agent__preverify_finish(tg_preverify *p, bool cancel);
+/* After finish: the verdict of ref (to the caller), or NULL when it was
+ * not verified early. */
+tg_verdict *tg_agent__preverify_take(tg_preverify *p, const char *ref);
+/* After finish: the worker's counters added to sum; how many references
+ * it verified. */
+size_t tg_agent__preverify_stats(tg_verifier_stats *sum, const tg_preverify *p);
+/* s added to sum. */
+void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s);
+/* Finish (when not yet) and free, with the verdicts not taken. */
+void tg_agent__preverify_free(tg_preverify *p);
 
 /* OCI sources (oci_cycle.c). Open a->oci from the configuration. */
 TG_WUR int tg_agent__oci_open(tg_agent *a);

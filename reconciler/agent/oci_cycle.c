@@ -80,6 +80,7 @@ static void add_annotations(json_t *e, const tg_oci_source *s)
 static int verify_artifact(json_t **entry, tg_agent *a, const char *ref)
 {
 	tg_verdict *v = NULL;
+	tg_verifier_stats st;
 	tg_verdict_kind k;
 	int error;
 
@@ -87,6 +88,10 @@ static int verify_artifact(json_t **entry, tg_agent *a, const char *ref)
 		*entry = refused_entry(ref, tg_oci_source_digest(a->oci));
 		return error;
 	}
+	/* the cycle's counters: the verdict cache is saved when anything
+	 * was verified over the network */
+	tg_verifier_get_stats(&st, a->verifier);
+	tg_agent__add_stats(&a->verify_stats, &st);
 	*entry = tg_plan_image_entry(ref, v);
 	k = tg_verdict_get(v);
 	tg_verdict_free(v);

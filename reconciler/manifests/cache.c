@@ -464,7 +464,8 @@ static bool restore_entry(file_ctx *ctx, entry *e)
 		tg_manifest_object_register(ctx, obj);
 		tg_manifest_object_park(obj); /* a CRD's tree was read */
 		for (k = 0; k < obj->images.n; k++)
-			ptrvec_push(&ctx->unit->images, obj->images.v[k]);
+			tg_manifest_unit_add_image(ctx->set, obj,
+			                           obj->images.v[k]);
 	}
 	free(objs);
 	return true;

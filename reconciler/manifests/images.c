@@ -226,7 +226,7 @@ static void add_image(file_ctx *ctx,
 	img->written = tg_strdup(json_string_value(value));
 	img->ref = ref;
 	ptrvec_push(&obj->images, img);
-	ptrvec_push(&obj->unit->images, img);
+	tg_manifest_unit_add_image(ctx->set, obj, img);
 	tg_manifest_strmap_put(&obj->image_at, pointer, img);
 }
 

@@ -490,6 +490,23 @@ tg_manifest_unit *tg_manifest_set_unit(const tg_manifest_set *set, size_t i)
 	return i < set->units.n ? set->units.v[i] : NULL;
 }
 
+void tg_manifest_set_on_image(tg_manifest_set *set,
+                              void (*fn)(void *ctx, const char *written),
+                              void *ctx)
+{
+	set->on_image = fn;
+	set->on_image_ctx = ctx;
+}
+
+void tg_manifest_unit_add_image(tg_manifest_set *set,
+                                tg_manifest_object *obj,
+                                tg_manifest_image *img)
+{
+	ptrvec_push(&obj->unit->images, img);
+	if (set->on_image)
+		set->on_image(set->on_image_ctx, img->written);
+}
+
 tg_manifest_unit *tg_manifest_set_unit_by_name(const tg_manifest_set *set,
                                                const char *name)
 {

@@ -88,7 +88,15 @@ struct tg_manifest_set {
 	size_t parse_errors;
 	bool registering;
 	tg_manifest_cache *cache; /* borrowed, or NULL */
+	/* tg_manifest_set_on_image() */
+	void (*on_image)(void *ctx, const char *written);
+	void *on_image_ctx;
 };
+
+/* An image of obj in its unit's list, and told to the on_image hook. */
+void tg_manifest_unit_add_image(tg_manifest_set *set,
+                                tg_manifest_object *obj,
+                                tg_manifest_image *img);
 
 /* What the loader knows about the file being added. */
 typedef struct file_ctx {

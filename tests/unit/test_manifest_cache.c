@@ -78,6 +78,10 @@ static const char *data_of(size_t i)
 	return all[i];
 }
 
+/* Where the sets of load_tree() tell their images, when not NULL. */
+static char **image_sink;
+static void note_image(void *ctx, const char *written);
+
 /* The tree into a new set (opts may be NULL) with cache (may be NULL);
  * file k (k < 5) gets other bytes when other is set. */
 static tg_manifest_set *load_tree(const tg_manifest_options *opts,
@@ -90,6 +94,8 @@ static tg_manifest_set *load_tree(const tg_manifest_options *opts,
 
 	assert_int_equal(tg_manifest_set_new(&set, opts), 0);
 	tg_manifest_set_use_cache(set, cache);
+	if (image_sink)
+		tg_manifest_set_on_image(set, note_image, image_sink);
 	for (i = 0; i < TG_ARRAY_LEN(paths); i++) {
 		const char *d = i == k && other ? other : data_of(i);
 
@@ -433,6 +439,61 @@ static void test_manifest_cache_rendered_output(void **state)
 	free(third);
 }
 
+/* on_image: every image of every object added, told as it is added. */
+static void note_image(void *ctx, const char *written)
+{
+	char **seen = ctx, *next = tg_aprintf("%s%s\n", *seen, written);
+
+	free(*seen);
+	*seen = next;
+}
+
+static void test_manifest_cache_images_told_parsed_or_cached(void **state)
+{
+	const char *const want = "registry.example.com/web:v1\n"
+	                         "registry.example.com/init:v2\n"
+	                         "registry.example.com/m:1\n"
+	                         "registry.example.com/job:3\n";
+	char *seen = tg_strdup("");
+	tg_manifest_set *set = NULL;
+	size_t hits, misses, pass;
+
+	(void)state;
+	image_sink = &seen;
+	for (pass = 0; pass < 2; pass++) {
+		/* first parsed, then every file from the cache */
+		free(cycle(&hits, &misses, NULL, 99, NULL));
+		assert_int_equal(hits, pass ? 5 : 0);
+		assert_string_equal(seen, want);
+		free(seen);
+		seen = tg_strdup("");
+	}
+	/* a changed file: its new image, the others from the cache */
+	free(cycle(&hits, &misses, NULL, 2,
+	           "apiVersion: v1\nkind: Pod\nmetadata: {name: p, "
+	           "namespace: shop}\nspec: {containers: [{name: a, image: "
+	           "registry.example.com/new:1}, {name: b, image: 'bad "
+	           "ref!'}]}\n"));
+	assert_string_equal(seen, "registry.example.com/new:1\n");
+	image_sink = NULL;
+	free(seen);
+
+	/* unset: told no more */
+	seen = tg_strdup("");
+	assert_int_equal(tg_manifest_set_new(&set, NULL), 0);
+	tg_manifest_set_on_image(set, note_image, &seen);
+	tg_manifest_set_on_image(set, NULL, NULL);
+	assert_int_equal(tg_manifest_set_add_file(set, "shop/d.yaml",
+	                                          deploy_yaml,
+	                                          strlen(deploy_yaml)),
+	                 0);
+	assert_int_equal(
+	        tg_manifest_unit_image_count(tg_manifest_set_unit(set, 0)), 4);
+	assert_string_equal(seen, "");
+	tg_manifest_set_free(set);
+	free(seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +518,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 		        test_manifest_cache_rendered_output, tt_dir_setup,
 		        tt_dir_teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_manifest_cache_images_told_parsed_or_cached,
+		        tt_dir_setup, tt_dir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

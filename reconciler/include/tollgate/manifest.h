@@ -116,6 +116,17 @@ TG_WUR int tg_manifest_set_new(tg_manifest_set **out,
 void tg_manifest_set_free(tg_manifest_set *set);
 
 /*
+ * From now on, fn(ctx, written) is called with each image reference (as
+ * written, and parsed as a reference) of each object added, parsed or
+ * from the parse cache, for work that can start while the reading goes
+ * on. A reference may come more than once, and from a unit that fails
+ * later. fn NULL: no more calls.
+ */
+void tg_manifest_set_on_image(tg_manifest_set *set,
+                              void (*fn)(void *ctx, const char *written),
+                              void *ctx);
+
+/*
  * Whether a tree-relative path names a manifest file: it ends in ".yaml",
  * ".yml" or ".json" and no component starts with '.'. Walkers call it
  * before reading a file.
