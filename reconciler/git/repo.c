@@ -176,6 +176,28 @@ out:
 	return error;
 }
 
+int tg_gitrepo_open_again(tg_gitrepo **out, const tg_gitrepo *r)
+{
+	tg_gitrepo *o = tg_calloc(1, sizeof(*o));
+	int gerr;
+
+	*out = NULL;
+	git_libgit2_init();
+	o->url = tg_strdup(r->url);
+	o->cache_dir = tg_strdup(r->cache_dir);
+	if ((gerr = git_repository_open_bare(&o->repo, o->cache_dir)) < 0) {
+		const git_error *e = git_error_last();
+		int error = tg_error_set(TG_EIO,
+		                         "%s: cannot open the Git cache: %s",
+		                         o->cache_dir, e ? e->message : "?");
+
+		tg_gitrepo_free(o);
+		return error;
+	}
+	*out = o;
+	return 0;
+}
+
 void tg_gitrepo_free(tg_gitrepo *r)
 {
 	if (!r)

@@ -5,6 +5,8 @@
  * the notes ref. A push refused because someone else pushed in between is
  * rebuilt on the new tips: the other commit is kept, ours goes on top.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,19 +247,89 @@ out:
 	return error;
 }
 
+/* units/ built by another thread, into a handle of its own, while this
+ * one writes status.json (about half of the bytes each). Only reads of
+ * doc are shared: jansson's counts are atomic and dumping changes
+ * nothing. */
+typedef struct units_job {
+	tg_gitrepo *repo;
+	const json_t *doc;
+	git_oid oid;
+	int error;
+	char *message; /* of the error, carried over from the thread */
+} units_job;
+
+static void *units_work(void *arg)
+{
+	units_job *j = arg;
+
+	if ((j->error = build_units_tree(&j->oid, j->repo, j->doc)) < 0)
+		j->message = tg_strdup(tg_error_last());
+	return NULL;
+}
+
+/* Start units_work; false when no thread (or handle) could be had: the
+ * caller builds units/ itself. */
+static bool units_start(pthread_t *t, units_job *j, tg_gitrepo *src)
+{
+	sigset_t all, old;
+	int err;
+
+	if (tg_gitrepo_open_again(&j->repo, src) < 0)
+		return false;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(t, NULL, units_work, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		tg_gitrepo_free(j->repo);
+		j->repo = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Join units_work; its result, with its error set in this thread unless
+ * keep (this thread's own error stands). */
+static int units_join(pthread_t t, units_job *j, git_oid *out, bool keep)
+{
+	int error;
+
+	pthread_join(t, NULL);
+	tg_gitrepo_free(j->repo);
+	error = j->error;
+	if (error < 0 && !keep)
+		error = tg_error_set(error, "%s", j->message);
+	else if (error == 0)
+		git_oid_cpy(out, &j->oid);
+	free(j->message);
+	return error;
+}
+
 /* The whole status tree: status.json, STATUS.md, units/. */
 static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 {
 	git_treebuilder *tb = NULL;
 	git_oid units;
+	units_job job = { .doc = doc };
+	pthread_t t;
+	bool threaded = units_start(&t, &job, src);
 	char *md = NULL;
-	int gerr, error;
+	int gerr, error, uerror = 0;
 
-	if ((error = tg_status_markdown(&md, doc)) < 0 ||
-	    (error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) < 0 ||
-	    (error = insert_json(tb, src, "status.json", doc)) < 0 ||
-	    (error = insert_blob(tb, src, "STATUS.md", md)) < 0 ||
-	    (error = build_units_tree(&units, src, doc)) < 0)
+	if ((error = tg_status_markdown(&md, doc)) == 0 &&
+	    (error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) ==
+	            0 &&
+	    (error = insert_json(tb, src, "status.json", doc)) == 0)
+		error = insert_blob(tb, src, "STATUS.md", md);
+	/* joined on every path: it reads doc */
+	if (threaded)
+		uerror = units_join(t, &job, &units, error < 0);
+	else if (error == 0)
+		uerror = build_units_tree(&units, src, doc);
+	if (error == 0)
+		error = uerror;
+	if (error < 0)
 		goto out;
 	if (json_object_size(json_object_get(doc, "units")) &&
 	    (gerr = git_treebuilder_insert(NULL, tb, "units", &units,

@@ -60,6 +60,14 @@ TG_WUR int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts);
 void tg_gitrepo_free(tg_gitrepo *r);
 
 /*
+ * A second handle on r's cache repository, for another thread to write
+ * objects into while r is used (libgit2 objects are not shared between
+ * threads; the object store is). No remote use: it has no auth. 0 or
+ * TG_EIO.
+ */
+TG_WUR int tg_gitrepo_open_again(tg_gitrepo **out, const tg_gitrepo *r);
+
+/*
  * With more than TG_MAX_GIT_PACKS pack files in the cache (each fetch
  * adds one), rewrite every pack but the largest into one and reopen the
  * repository. Call it only while no object, walker or connection of r is
