@@ -340,7 +340,7 @@ DICTS = {"yaml": "yaml", "manifest": "yaml", "config": "yaml",
          "rekor_body": "json", "kube_answer": "json", "docker_config": "json",
          "tuf": "json", "slim": "json", "status_prev": "json",
          "inventory": "json", "verdict_cache": "json",
-         "admit": "yaml", "redact": "yaml"}
+         "admit": "yaml", "redact": "yaml", "desired": "json"}
 ARMOUR = ["-----BEGIN ", "-----END ", "-----", "\n\n", "\r\n", "="]
 EXTRA = {
     "www_authenticate": ["Bearer", "Basic", "realm=", "service=", "scope=",
@@ -368,6 +368,8 @@ EXTRA = {
             "keyval", "public", "ecdsa-sha2-nistp256", "ed25519",
             "rsassa-pss-sha256", "sha256", "sha512", "delegations",
             "2030-01-01T00:00:00Z"],
+    "desired": ["metadata", "annotations", "namespace",
+                "tollgate.dev/source-commit", "\\\"", "\\\\", "{}", "[]"],
     "status_prev": ["units", "images", "digest", "verdict", "allowed",
                     "blocked", "warned", "commit", "objects"],
     "verdict_cache": ["pass", "fail", "warn", "waived", "skipped",
@@ -738,6 +740,35 @@ def state_and_inventories():
         put("manifest", b"\x08" + read(f))
 
 
+def desired():
+    """Objects as the plan hands them to the apply (fuzz_desired): with
+    and without reals, members before metadata with look-alike strings,
+    empty annotations, nested objects named metadata."""
+    ann = {"tollgate.dev/unit": "web"}
+    docs = [
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "web", "namespace": "prod",
+                      "labels": {"app": "web"}, "annotations": ann},
+         "spec": {"replicas": 2, "template": {"metadata": {
+             "annotations": {}}, "spec": {"containers": [
+                 {"name": "a", "image": "r.example/web@sha256:" + "0" * 64}]}}}},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "data": {"k": "\"metadata\":{\"annotations\":{", "b\\": "}]"},
+         "metadata": {"name": "c", "annotations": {}}},
+        {"kind": "Thing", "aaa": {"metadata": {"annotations": {"x": "}"}}},
+         "metadata": {"Z": ["}"], "a": {"annotations": {}},
+                      "annotations": {"q": "r"}, "namespace": "prod"},
+         "spec": {"weight": 0.1, "n": [1, 2.5e300, -0.0]}},
+        {"kind": "Odd", "metadata": {"namespace": 5, "annotations": {}}},
+        {"kind": "Stamped", "metadata": {"annotations": {
+            "tollgate.dev/source-commit": "x"}}},
+        {"kind": "Nul", "metadata": {"annotations": {"a": "\u0000"}}},
+    ]
+    for d in docs:
+        put("desired", json.dumps(d, separators=(",", ":")))
+        put("desired", json.dumps(d, indent=1, sort_keys=True))
+
+
 if __name__ == "__main__":
     simple()
     sigstore()
@@ -749,6 +780,7 @@ if __name__ == "__main__":
     kustcheck()
     signed_commits_and_archives()
     state_and_inventories()
+    desired()
     dictionaries()  # last: made from the seeds above
     for d in sorted(os.listdir(OUT)):
         print("%-18s %3d seeds" % (d, len(os.listdir(os.path.join(OUT, d)))))
