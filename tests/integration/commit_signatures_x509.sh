@@ -41,12 +41,21 @@ user() {
 	openssl pkcs12 -export -inkey "$X/$1.key" -in "$X/$1.pem" \
 		-keypbe PBE-SHA1-3DES -certpbe NONE -macalg sha1 -passout pass: \
 		-out "$X/$1.p12"
-	# (gpgsm exits 2 over the passphrase inquiry it ignores: an empty
-	# passphrase; the import is checked by signing below)
-	gpgsm --batch --pinentry-mode loopback --import "$X/$1.p12" \
-		2>/dev/null || true
 	printf -v "$1_fp" '%s' "$(openssl x509 -in "$X/$1.pem" -noout \
 		-fingerprint -sha1 | cut -d= -f2 | tr -d :)"
+	# (gpgsm exits 2 over the passphrase inquiry it ignores: an empty
+	# passphrase; whether the key arrived is asked of gpgsm, and the
+	# import tried again when it did not)
+	local fp=${1}_fp try
+	for try in 1 2 3; do
+		gpgsm --batch --pinentry-mode loopback --import "$X/$1.p12" \
+			2>/dev/null || true
+		gpgsm --batch --list-secret-keys "0x${!fp}" >/dev/null 2>&1 &&
+			return 0
+		sleep 1
+	done
+	echo "user: the key of $1 is not in gpgsm" >&2
+	return 1
 }
 ca ca
 ca other-ca

@@ -26,8 +26,21 @@ commit_as() {
 	if [ "$1" = none ]; then
 		git -C "$W_WORK" commit -q -m "$2"
 	else
-		# shellcheck disable=SC2046 # sign_opts gives several words
-		git -C "$W_WORK" $(sign_opts "$1") commit -q -S -m "$2"
+		# The signer (gpg or gpgsm through gpg-agent) is outside
+		# tollgate; under a loaded CI run it once refused a signature
+		# ("gpg failed to sign the data") that succeeds when asked
+		# again: three tries before the test fails.
+		local try
+		for try in 1 2 3; do
+			# shellcheck disable=SC2046 # sign_opts gives several words
+			git -C "$W_WORK" $(sign_opts "$1") commit -q -S -m "$2" &&
+				break
+			if [ "$try" = 3 ]; then
+				echo "commit_as: $1 could not sign" >&2
+				return 1
+			fi
+			sleep 1
+		done
 	fi
 	git -C "$W_WORK" push -q origin HEAD 2>/dev/null
 }
