@@ -7,6 +7,7 @@
 #define TOLLGATE_UTIL_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -25,6 +26,10 @@ void *tg_malloc(size_t n);
 void *tg_calloc(size_t n, size_t size);
 void *tg_realloc(void *p, size_t n);
 char *tg_strdup(const char *s);
+/* pthread_create with every signal blocked in the new thread, so that
+ * signals keep reaching the thread that was there before it. 0 or the
+ * errno of pthread_create. */
+int tg_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 char *tg_strndup(const char *s, size_t n);
 /* Heap copy of the printf result. */
 char *tg_aprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

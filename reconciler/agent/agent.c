@@ -296,81 +296,6 @@ static int load_manifests(tg_manifest_set **out,
 
 /* Verification ------------------------------------------------------------- */
 
-void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s)
-{
-	sum->images += s->images;
-	sum->verified += s->verified;
-	sum->deduplicated += s->deduplicated;
-	sum->cached += s->cached;
-}
-
-/* The verdicts verified while reading into vs; the references left
- * (pre-verified none) verified now. */
-static int verify_rest(tg_plan_verdicts *vs,
-                       tg_verifier_stats *st,
-                       tg_agent *a,
-                       tg_preverify *pre)
-{
-	const char **refs = tg_calloc(vs->n, sizeof(*refs));
-	tg_verdict **out = tg_calloc(vs->n, sizeof(*out));
-	size_t *at = tg_calloc(vs->n, sizeof(*at));
-	tg_verifier_stats late;
-	size_t i, n = 0;
-	int error = 0;
-
-	for (i = 0; i < vs->n; i++)
-		if (!(vs->v[i] = tg_agent__preverify_take(pre, vs->refs[i]))) {
-			refs[n] = vs->refs[i];
-			at[n++] = i;
-		}
-	if (n && (error = tg_verifier_verify(out, a->verifier, refs, n)) == 0) {
-		for (i = 0; i < n; i++)
-			vs->v[at[i]] = out[i];
-		tg_verifier_get_stats(&late, a->verifier);
-		late.images = 0; /* counted by the caller */
-		tg_agent__add_stats(st, &late);
-	}
-	free(refs);
-	free(out);
-	free(at);
-	return error;
-}
-
-/* Verify every image of every valid unit, each distinct reference once:
- * its verdict from the worker that verified while the manifests were
- * read, or verified now. st: the counters of both. */
-static int verify_images(tg_plan_verdicts *vs,
-                         tg_verifier_stats *st,
-                         tg_agent *a,
-                         tg_manifest_set *set,
-                         tg_preverify *pre)
-{
-	tg_verifier_stats early = { 0 };
-	size_t u, i;
-
-	tg_plan_verdicts_init(vs);
-	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
-		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
-		if (!tg_manifest_unit_is_valid(unit))
-			continue;
-		for (i = 0; i < tg_manifest_unit_image_count(unit); i++)
-			tg_plan_verdicts_add(
-			        vs, tg_manifest_image_written(
-			                    tg_manifest_unit_image(unit, i)));
-	}
-	tg_plan_verdicts_alloc(vs);
-	a->images_early = tg_agent__preverify_stats(&early, pre);
-	early.images = vs->n;
-	tg_agent__add_stats(st, &early);
-	if (vs->n == 0)
-		return 0;
-	/* Over the limit: refused whole, as before (the worker stops
-	 * queueing there). */
-	if (vs->n > TG_MAX_VERIFY_IMAGES)
-		return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
-	return verify_rest(vs, st, a, pre);
-}
-
 static void count_verdicts(tg_cycle_result *r, const tg_plan_verdicts *vs)
 {
 	size_t i;
@@ -811,7 +736,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 		error = plan ? 0 : finish_cycle(r, a, doc);
 		goto report;
 	}
-	error = verify_images(&vs, &a->verify_stats, a, set, pre);
+	error = tg_agent__verify_images(&vs, &a->verify_stats, a, set, pre);
 	/* what the worker verified and no valid unit holds */
 	tg_agent__preverify_free(pre);
 	pre = NULL;

@@ -11,7 +11,9 @@
 
 #include "tollgate/agent.h"
 #include "tollgate/kube.h"
+#include "tollgate/manifest.h"
 #include "tollgate/oci_source.h"
+#include "tollgate/plan.h"
 #include "tollgate/policy.h"
 #include "tollgate/registry.h"
 #include "tollgate/render.h"
@@ -136,6 +138,14 @@ tg_verdict *tg_agent__preverify_take(tg_preverify *p, const char *ref);
 /* After finish: the worker's counters added to sum; how many references
  * it verified. */
 size_t tg_agent__preverify_stats(tg_verifier_stats *sum, const tg_preverify *p);
+/* Every image of every valid unit of set into vs, each distinct
+ * reference once: its verdict from pre, or verified now; st gets the
+ * counters of both. 0, or TG_ETOOBIG past TG_MAX_VERIFY_IMAGES. */
+TG_WUR int tg_agent__verify_images(tg_plan_verdicts *vs,
+                                   tg_verifier_stats *st,
+                                   tg_agent *a,
+                                   tg_manifest_set *set,
+                                   tg_preverify *pre);
 /* s added to sum. */
 void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s);
 /* Finish (when not yet) and free, with the verdicts not taken. */

@@ -24,7 +24,6 @@
  * verdicts are dropped; what was allowed stays in the verdict cache).
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,14 +105,9 @@ static void *work(void *arg)
 
 void tg_agent__preverify_start(tg_preverify *p)
 {
-	sigset_t all, old;
-	int err;
-
 	/* Signals stay with the main thread, as before there was a worker. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&p->thread, NULL, work, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int err = tg_thread_start(&p->thread, work, p);
+
 	if (err) {
 		/* Nothing is lost: every reference is verified after the
 		 * reading instead. */
@@ -217,4 +211,81 @@ void tg_agent__preverify_free(tg_preverify *p)
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+/* Verification of the cycle ---------------------------------------------- */
+
+void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s)
+{
+	sum->images += s->images;
+	sum->verified += s->verified;
+	sum->deduplicated += s->deduplicated;
+	sum->cached += s->cached;
+}
+
+/* The verdicts verified while reading into vs; the references left
+ * (pre-verified none) verified now. */
+static int verify_rest(tg_plan_verdicts *vs,
+                       tg_verifier_stats *st,
+                       tg_agent *a,
+                       tg_preverify *pre)
+{
+	const char **refs = tg_calloc(vs->n, sizeof(*refs));
+	tg_verdict **out = tg_calloc(vs->n, sizeof(*out));
+	size_t *at = tg_calloc(vs->n, sizeof(*at));
+	tg_verifier_stats late;
+	size_t i, n = 0;
+	int error = 0;
+
+	for (i = 0; i < vs->n; i++)
+		if (!(vs->v[i] = tg_agent__preverify_take(pre, vs->refs[i]))) {
+			refs[n] = vs->refs[i];
+			at[n++] = i;
+		}
+	if (n && (error = tg_verifier_verify(out, a->verifier, refs, n)) == 0) {
+		for (i = 0; i < n; i++)
+			vs->v[at[i]] = out[i];
+		tg_verifier_get_stats(&late, a->verifier);
+		late.images = 0; /* counted by the caller */
+		tg_agent__add_stats(st, &late);
+	}
+	free(refs);
+	free(out);
+	free(at);
+	return error;
+}
+
+/* Verify every image of every valid unit, each distinct reference once:
+ * its verdict from the worker that verified while the manifests were
+ * read, or verified now. st: the counters of both. */
+int tg_agent__verify_images(tg_plan_verdicts *vs,
+                            tg_verifier_stats *st,
+                            tg_agent *a,
+                            tg_manifest_set *set,
+                            tg_preverify *pre)
+{
+	tg_verifier_stats early = { 0 };
+	size_t u, i;
+
+	tg_plan_verdicts_init(vs);
+	for (u = 0; u < tg_manifest_set_unit_count(set); u++) {
+		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
+		if (!tg_manifest_unit_is_valid(unit))
+			continue;
+		for (i = 0; i < tg_manifest_unit_image_count(unit); i++)
+			tg_plan_verdicts_add(
+			        vs, tg_manifest_image_written(
+			                    tg_manifest_unit_image(unit, i)));
+	}
+	tg_plan_verdicts_alloc(vs);
+	a->images_early = tg_agent__preverify_stats(&early, pre);
+	early.images = vs->n;
+	tg_agent__add_stats(st, &early);
+	if (vs->n == 0)
+		return 0;
+	/* Over the limit: refused whole, as before (the worker stops
+	 * queueing there). */
+	if (vs->n > TG_MAX_VERIFY_IMAGES)
+		return tg_verifier_verify(vs->v, a->verifier, vs->refs, vs->n);
+	return verify_rest(vs, st, a, pre);
 }

@@ -6,7 +6,6 @@
  * rebuilt on the new tips: the other commit is kept, ours goes on top.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,16 +271,9 @@ static void *units_work(void *arg)
  * caller builds units/ itself. */
 static bool units_start(pthread_t *t, units_job *j, tg_gitrepo *src)
 {
-	sigset_t all, old;
-	int err;
-
 	if (tg_gitrepo_open_again(&j->repo, src) < 0)
 		return false;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(t, NULL, units_work, j);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
+	if (tg_thread_start(t, units_work, j)) {
 		tg_gitrepo_free(j->repo);
 		j->repo = NULL;
 		return false;
