@@ -119,6 +119,11 @@
  * above what a cluster's status needs, low enough to bound memory. */
 #define TG_STATUS_TEXT_MAX (16u * 1024 * 1024)
 
+/* Bytes of image entries a status write keeps as text to copy into each
+ * unit that shares them (reconciler/report/statusjson.c): 100 images take
+ * 150 kB; past the limit the others are written in place. */
+#define TG_STATUS_FRAGS_MAX_BYTES (4u * 1024 * 1024)
+
 /* Reasons listed per image in a status commit body, and bytes of each:
  * enough to act on, short enough for `git log` to stay readable. */
 #define TG_STATUS_REASONS_MAX 20

@@ -122,14 +122,14 @@ static int insert_blob(git_treebuilder *tb,
 typedef struct json_piece {
 	const json_t *v;
 	const char *name;
+	const tg_status_frags *frags;
 } json_piece;
 
 static int fill_json(void *ctx, tg_gitrepo_put_fn put, void *wctx)
 {
 	const json_piece *jp = ctx;
 
-	if (json_dump_callback(jp->v, put, wctx,
-	                       JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
+	if (tg_status_json_write(jp->v, jp->frags, put, wctx) < 0 ||
 	    put("\n", 1, wctx) < 0)
 		return tg_error_set(TG_ERROR, "status: cannot serialise %s",
 		                    jp->name);
@@ -139,9 +139,10 @@ static int fill_json(void *ctx, tg_gitrepo_put_fn put, void *wctx)
 static int insert_json(git_treebuilder *tb,
                        tg_gitrepo *src,
                        const char *name,
-                       const json_t *v)
+                       const json_t *v,
+                       const tg_status_frags *frags)
 {
-	json_piece jp = { v, name };
+	json_piece jp = { v, name, frags };
 	git_oid oid;
 	int gerr, error;
 
@@ -220,7 +221,10 @@ static json_t *unit_doc(const json_t *doc, const char *name, json_t *u)
 	return d;
 }
 
-static int build_units_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
+static int build_units_tree(git_oid *out,
+                            tg_gitrepo *src,
+                            const json_t *doc,
+                            const tg_status_frags *frags)
 {
 	git_treebuilder *tb = NULL;
 	const char *name;
@@ -233,7 +237,7 @@ static int build_units_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 		char *file = unit_file_name(name);
 		json_t *ud = unit_doc(doc, name, u);
 
-		error = insert_json(tb, src, file, ud);
+		error = insert_json(tb, src, file, ud, frags);
 		json_decref(ud);
 		free(file);
 		if (error < 0)
@@ -253,6 +257,7 @@ out:
 typedef struct units_job {
 	tg_gitrepo *repo;
 	const json_t *doc;
+	const tg_status_frags *frags;
 	git_oid oid;
 	int error;
 	char *message; /* of the error, carried over from the thread */
@@ -262,7 +267,8 @@ static void *units_work(void *arg)
 {
 	units_job *j = arg;
 
-	if ((j->error = build_units_tree(&j->oid, j->repo, j->doc)) < 0)
+	if ((j->error = build_units_tree(&j->oid, j->repo, j->doc, j->frags)) <
+	    0)
 		j->message = tg_strdup(tg_error_last());
 	return NULL;
 }
@@ -303,7 +309,9 @@ static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 {
 	git_treebuilder *tb = NULL;
 	git_oid units;
-	units_job job = { .doc = doc };
+	/* the image entries both threads copy: made before either writes */
+	tg_status_frags *frags = tg_status_frags_new(doc);
+	units_job job = { .doc = doc, .frags = frags };
 	pthread_t t;
 	bool threaded = units_start(&t, &job, src);
 	char *md = NULL;
@@ -312,13 +320,13 @@ static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 	if ((error = tg_status_markdown(&md, doc)) == 0 &&
 	    (error = tg_gitrepo_treebuilder_new(&tb, src, "status tree")) ==
 	            0 &&
-	    (error = insert_json(tb, src, "status.json", doc)) == 0)
+	    (error = insert_json(tb, src, "status.json", doc, frags)) == 0)
 		error = insert_blob(tb, src, "STATUS.md", md);
 	/* joined on every path: it reads doc */
 	if (threaded)
 		uerror = units_join(t, &job, &units, error < 0);
 	else if (error == 0)
-		uerror = build_units_tree(&units, src, doc);
+		uerror = build_units_tree(&units, src, doc, frags);
 	if (error == 0)
 		error = uerror;
 	if (error < 0)
@@ -333,6 +341,7 @@ static int build_tree(git_oid *out, tg_gitrepo *src, const json_t *doc)
 		error = git_fail(src, gerr, "status tree");
 out:
 	git_treebuilder_free(tb);
+	tg_status_frags_free(frags);
 	free(md);
 	return error;
 }

@@ -15,6 +15,7 @@
 
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/gitrepo.h"
 #include "tollgate/util.h"
 
 static inline const char *str_of(const json_t *o, const char *key)
@@ -188,5 +189,20 @@ TG_WUR int tg_statusdoc_put_source_md(tg_buf *b, const json_t *doc);
  */
 TG_WUR int
 tg_statusdoc_finish(char **out, tg_buf *b, int error, const char *what);
+
+/* statusjson.c: status.json and units/<unit>.json written as
+ * json_dump_callback(JSON_INDENT(2) | JSON_SORT_KEYS) writes them, byte
+ * for byte, with each image entry the units share written once. The
+ * entries of doc's units are taken when the set is made: made before any
+ * thread writes, read only after. */
+typedef struct tg_status_frags tg_status_frags;
+tg_status_frags *tg_status_frags_new(const json_t *doc);
+void tg_status_frags_free(tg_status_frags *f);
+/* v (an object or an array) to put, in pieces; -1 when jansson could not
+ * write it either (a string that is not UTF-8). frags may be NULL. */
+int tg_status_json_write(const json_t *v,
+                         const tg_status_frags *frags,
+                         tg_gitrepo_put_fn put,
+                         void *wctx);
 
 #endif
