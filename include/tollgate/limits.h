@@ -182,6 +182,10 @@
 #define TG_MAX_GIT_PACKS 16
 
 #define TG_MAX_GIT_OBJECT_CACHE (512u * 1024)
+
+/* pack.windowMemory of a Git cache: the bytes of objects a push's delta
+ * search compares each object with (reconciler/git/remote.c). */
+#define TG_GIT_PUSH_WINDOW_MEMORY (16u * 1024)
 #define TG_MAX_GIT_MAPPED (64u * 1024 * 1024)
 
 /* Bytes in a known_hosts file (source.auth.knownHosts): OpenSSH's own

