@@ -146,13 +146,15 @@ static void unit_hash(unit *u)
 	u->hash[TG_DIGEST_STR_LEN] = '\0';
 }
 
-static void add_unit(tg_apply *a,
-                     const char *name,
-                     json_t *const *objects,
-                     size_t n,
-                     bool bodies)
+/* u's objects, decorated, as text (with the bodies of their applies
+ * when bodies), and its hash. Reads only a's options and commit. */
+static void fill_unit(const tg_apply *a,
+                      unit *u,
+                      json_t *const *objects,
+                      size_t n,
+                      bool bodies)
 {
-	unit *u = apply_new_unit(a, name);
+	const char *name = u->name;
 	size_t i;
 
 	u->objs = tg_calloc(n, sizeof(*u->objs));
@@ -166,6 +168,47 @@ static void add_unit(tg_apply *a,
 		apply_park(&u->objs[i]);
 	}
 	unit_hash(u);
+}
+
+static void add_unit(tg_apply *a,
+                     const char *name,
+                     json_t *const *objects,
+                     size_t n,
+                     bool bodies)
+{
+	fill_unit(a, apply_new_unit(a, name), objects, n, bodies);
+}
+
+struct tg_apply_prepared {
+	unit u;
+};
+
+tg_apply_prepared *tg_apply_prepare_unit(const tg_apply *a,
+                                         const char *name,
+                                         json_t *const *objects,
+                                         size_t n,
+                                         bool new_unit)
+{
+	tg_apply_prepared *p = tg_calloc(1, sizeof(*p));
+
+	apply_unit_init(&p->u, name);
+	fill_unit(a, &p->u, objects, n, new_unit);
+	return p;
+}
+
+void tg_apply_add_prepared(tg_apply *a, tg_apply_prepared *p)
+{
+	a->units = tg_realloc(a->units, (a->nunits + 1) * sizeof(*a->units));
+	a->units[a->nunits++] = p->u;
+	free(p);
+}
+
+void tg_apply_prepared_free(tg_apply_prepared *p)
+{
+	if (!p)
+		return;
+	unit_free(&p->u);
+	free(p);
 }
 
 void tg_apply_add_unit(tg_apply *a,

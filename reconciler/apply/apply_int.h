@@ -120,6 +120,8 @@ void apply_obj_stamp(obj *o, const char *commit);
 
 /* A new unit appended to a's units (the pointer lives until the next). */
 unit *apply_new_unit(tg_apply *a, const char *name);
+/* u empty, named name (no apply holds it yet). */
+void apply_unit_init(unit *u, const char *name);
 
 /* Fail u as a whole with msg (logged, kept in its errors). */
 void apply_unit_error(unit *u, const char *msg);

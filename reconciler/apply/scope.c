@@ -73,6 +73,12 @@ unit *apply_new_unit(tg_apply *a, const char *name)
 
 	a->units = tg_realloc(a->units, (a->nunits + 1) * sizeof(*a->units));
 	u = &a->units[a->nunits++];
+	apply_unit_init(u, name);
+	return u;
+}
+
+void apply_unit_init(unit *u, const char *name)
+{
 	memset(u, 0, sizeof(*u));
 	u->name = tg_strdup(name);
 	u->errors = json_array();
@@ -80,7 +86,6 @@ unit *apply_new_unit(tg_apply *a, const char *name)
 	u->health = json_array();
 	u->drift = json_array();
 	u->pruned = json_array();
-	return u;
 }
 
 void apply_unit_error(unit *u, const char *msg)

@@ -91,13 +91,18 @@ int main(int argc, char **argv)
 	mallopt(M_MXFAST, 0);
 #endif
 #if defined(__GLIBC__) && defined(M_ARENA_MAX)
-	/* One heap for every thread: glibc gives each thread that allocates
-	 * (a watcher of `tollgate run`, the resolver) an arena of its own,
-	 * and memory freed in one is not reused by another. At 10,000
-	 * watched objects that held 34 MiB more at the peak of `tollgate
-	 * run` (147 MiB against 113, tests/bench/once.sh); the threads
-	 * allocate little and rarely at once. */
-	mallopt(M_ARENA_MAX, 1);
+	/* Two heaps: glibc gives each thread that allocates (a watcher of
+	 * `tollgate run`, the resolver) an arena of its own, and memory freed
+	 * in one is not reused by another: at 10,000 watched objects that
+	 * held 34 MiB more at the peak of `tollgate run` (147 MiB against
+	 * 113, tests/bench/once.sh). With one heap, the threads that work
+	 * beside the main one (the image verifier, the plan's second thread,
+	 * the status's units/) waited on its lock at every allocation: the
+	 * plan on two threads took longer than on one. With two, at 10,000
+	 * objects, the cold `tollgate once` peaks at 47 to 49 MiB (51 with
+	 * one) and `tollgate run` at 50 to 54 MiB after a `tollgate once`
+	 * (53), 58 to 61 MiB when its first cycle is a cold one (54). */
+	mallopt(M_ARENA_MAX, 2);
 #endif
 	tg_log_set_handler(tg_log_text_handler, NULL);
 	test_clock_offset();

@@ -220,6 +220,11 @@ out:
 	return error;
 }
 
+bool tg_kube_discovered(const tg_kube *k)
+{
+	return k->discovered;
+}
+
 int tg_kube_resource_lookup(const tg_kube_resource **out,
                             tg_kube *k,
                             const char *api_version,

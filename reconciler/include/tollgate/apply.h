@@ -77,6 +77,23 @@ void tg_apply_add_new_unit(tg_apply *a,
                            json_t *const *objects,
                            size_t n);
 
+/*
+ * The same in two steps, for a plan that makes units on several threads:
+ * tg_apply_prepare_unit does the work of tg_apply_add_new_unit (new_unit)
+ * or tg_apply_add_unit on the objects without adding the unit; it reads
+ * only a's options and commit, so threads may prepare units of one apply
+ * at once. tg_apply_add_prepared adds it (and takes it), in the order the
+ * units are to be applied; tg_apply_prepared_free drops one not added.
+ */
+typedef struct tg_apply_prepared tg_apply_prepared;
+tg_apply_prepared *tg_apply_prepare_unit(const tg_apply *a,
+                                         const char *unit,
+                                         json_t *const *objects,
+                                         size_t n,
+                                         bool new_unit);
+void tg_apply_add_prepared(tg_apply *a, tg_apply_prepared *p);
+void tg_apply_prepared_free(tg_apply_prepared *p);
+
 /* A unit present in Git but not applied this cycle (blocked, invalid):
  * its inventory and objects are left alone. */
 void tg_apply_keep_unit(tg_apply *a, const char *unit);

@@ -53,6 +53,10 @@ const char *tg_kube_server(const tg_kube *k);
  */
 TG_WUR int tg_kube_discover(tg_kube *k);
 
+/* Whether the resource types are loaded: then tg_kube_resource_lookup
+ * only reads them, and threads may look up at once. */
+bool tg_kube_discovered(const tg_kube *k);
+
 /*
  * The resource for apiVersion ("v1", "apps/v1") and kind. Discovers on
  * first use. TG_ENOTFOUND with a message that names the kind when the
