@@ -143,7 +143,7 @@ static void test_odd_input(void **state)
 		json_t *up = json_object();
 
 		json_object_set(up, depth % 2 ? "k" : "j", deep);
-		json_object_setn_nocheck(up, "\xc3", 1, json_incref(bad));
+		json_object_setn_nocheck(up, "\xc3", 1, bad);
 		json_decref(deep);
 		deep = up;
 		assert_as_jansson(deep, NULL);
