@@ -603,13 +603,16 @@ static void plan_one_pass(tg_apply *ap,
  * next unit, decides it, pins its images and prepares its objects for the
  * apply (parsing, checks and serialising: nearly all the work), then drops
  * its trees; afterwards this thread places the units in order, as
- * plan_one_pass does (the status entries, the counts, the log and the
- * apply's order are the same). A unit's work reads other units only
- * through the set's identities, the verdicts and the policy, with these
- * made ready first: the set's order, the verdicts' shared status entries
- * and the cluster's resource types. The checks of a unit read the tree of
- * another unit's CustomResourceDefinition (the scope of its kinds): a set
- * with one is planned on one thread.
+ * plan_one_pass does (the status entries, the counts, the "unit not
+ * applied" log lines and the apply's order are the same; a unit that
+ * fails while its objects are made ready logs "unit failed" from the
+ * thread that made it). A unit's work reads other units only through the
+ * set's identities, the verdicts and the policy, with these made ready
+ * first: the set's order, the verdicts' shared status entries and the
+ * cluster's resource types. The checks of a unit read the tree of another
+ * unit's CustomResourceDefinition (the scope of its kinds) and, under a
+ * rule that requires NetworkPolicies, other units' policies: such a set
+ * is planned on one thread.
  */
 typedef struct unit_work {
 	const char *verdict; /* not applied: why */
