@@ -14,6 +14,7 @@ struct tg_gitrepo {
 	tg_gitrepo_auth auth;
 	git_repository *repo;
 	char *push_error; /* first ref the remote refused, with its reason */
+	int owner_fd;     /* the flock on tollgate.owner, or -1 */
 };
 
 #endif

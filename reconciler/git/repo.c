@@ -4,8 +4,11 @@
  * tollgate reads and writes in it. The remote side is in remote.c.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,15 +113,18 @@ static void remove_stale_in(const char *dir, time_t cutoff, int depth)
 
 /*
  * A process killed while updating a ref leaves "<ref>.lock" behind, and
- * libgit2 then refuses every later update of that ref: remove lock files
- * older than TG_GIT_STALE_LOCK_S in refs/ and beside HEAD, packed-refs
- * and config. A live writer holds its lock for milliseconds.
+ * libgit2 then refuses every later update of that ref: remove the lock
+ * files in refs/ and beside HEAD, packed-refs and config. When no other
+ * tollgate has the cache open (owner), every one of them was left by a
+ * dead process; otherwise only those older than TG_GIT_STALE_LOCK_S (a
+ * live writer holds its lock for milliseconds).
  */
-static void remove_stale_locks(const char *cache_dir)
+static void remove_stale_locks(const char *cache_dir, bool owner)
 {
 	static const char *const top[] = { "HEAD.lock", "packed-refs.lock",
 		                           "config.lock", "index.lock" };
-	time_t cutoff = time(NULL) - TG_GIT_STALE_LOCK_S;
+	time_t cutoff =
+	        owner ? time(NULL) + 1 : time(NULL) - TG_GIT_STALE_LOCK_S;
 	char *refs = tg_path_join(cache_dir, "refs");
 	size_t i;
 
@@ -129,6 +135,28 @@ static void remove_stale_locks(const char *cache_dir)
 		remove_if_stale(p, cutoff);
 		free(p);
 	}
+}
+
+/*
+ * Whether no other tollgate has the cache open: an advisory lock on
+ * <cache>/tollgate.owner, held while r lives; the kernel lets it go when
+ * the process ends, however it ends. Without it (another process holds
+ * it, or the file cannot be made) the cache is still used, as before.
+ */
+static bool own_cache(tg_gitrepo *r)
+{
+	char *path = tg_path_join(r->cache_dir, "tollgate.owner");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	free(path);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return false;
+	}
+	r->owner_fd = fd;
+	return true;
 }
 
 /* libgit2's process-wide memory and descriptor limits (limits.h). */
@@ -151,6 +179,7 @@ int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 	int gerr, error = 0;
 
 	*out = NULL;
+	r->owner_fd = -1;
 	git_libgit2_init();
 	if ((error = limit_libgit2()) < 0)
 		goto out;
@@ -158,7 +187,6 @@ int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 	r->ca_file = opts->ca_file ? tg_strdup(opts->ca_file) : NULL;
 	r->auth = opts->auth;
 	r->cache_dir = cache_path(opts->state_dir, opts->url);
-	remove_stale_locks(r->cache_dir);
 	gerr = git_repository_open_bare(&r->repo, r->cache_dir);
 	if (gerr == GIT_ENOTFOUND)
 		gerr = git_repository_init(&r->repo, r->cache_dir, 1);
@@ -169,6 +197,7 @@ int tg_gitrepo_open(tg_gitrepo **out, const tg_gitrepo_opts *opts)
 		                     r->cache_dir, e ? e->message : "?");
 		goto out;
 	}
+	remove_stale_locks(r->cache_dir, own_cache(r));
 	*out = r;
 	r = NULL;
 out:
@@ -182,6 +211,7 @@ int tg_gitrepo_open_again(tg_gitrepo **out, const tg_gitrepo *r)
 	int gerr;
 
 	*out = NULL;
+	o->owner_fd = -1;
 	git_libgit2_init();
 	o->url = tg_strdup(r->url);
 	o->cache_dir = tg_strdup(r->cache_dir);
@@ -203,6 +233,8 @@ void tg_gitrepo_free(tg_gitrepo *r)
 	if (!r)
 		return;
 	git_repository_free(r->repo);
+	if (r->owner_fd >= 0)
+		close(r->owner_fd);
 	free(r->url);
 	free(r->cache_dir);
 	free(r->ca_file);
