@@ -569,41 +569,11 @@ static bool place_unit(tg_apply *ap,
 }
 
 /*
- * Without NetworkPolicy rules, no decision depends on another unit's, and
- * each unit goes through in one pass: decided, pinned and handed to the
- * apply on the trees its checks read, which are then dropped. Apply
- * changes the trees it is given in place (labels, scope), and those of a
- * later unit's checks are parsed from the objects' text, as in Git.
- */
-static void plan_one_pass(tg_apply *ap,
-                          json_t *units,
-                          tg_cycle_result *r,
-                          tg_manifest_set *set,
-                          const tg_plan_verdicts *vs,
-                          const tg_plan_admission *adm)
-{
-	tg_plan_decisions d;
-	size_t u;
-
-	decisions_alloc(&d, set);
-	for (u = 0; u < d.n; u++) {
-		tg_manifest_unit *unit = tg_manifest_set_unit(set, u);
-
-		decide_keep(&d, u, set, vs, adm);
-		count_violations(r, json_object_get(d.entries[u], "workloads"));
-		if (place_unit(ap, units, r, &d, u, set, vs))
-			apply_unit(ap, d.entries[u], r, unit, vs);
-		tg_manifest_unit_drop_trees(unit);
-	}
-	tg_plan_decisions_free(&d);
-}
-
-/*
- * The same on two threads, for a set of many units: each thread takes the
- * next unit, decides it, pins its images and prepares its objects for the
- * apply (parsing, checks and serialising: nearly all the work), then drops
+ * Planning units on two threads, for a set of many units: each thread
+ * takes the next unit, decides it, pins its images and prepares its objects for
+ * the apply (parsing, checks and serialising: nearly all the work), then drops
  * its trees; afterwards this thread places the units in order, as
- * plan_one_pass does (the status entries, the counts, the "unit not
+ * place_unit and apply_unit do (the status entries, the counts, the "unit not
  * applied" log lines and the apply's order are the same; a unit that
  * fails while its objects are made ready logs "unit failed" from the
  * thread that made it). A unit's work reads other units only through the
@@ -741,12 +711,16 @@ static bool ready_for_threads(const tg_manifest_set *set,
 	return true;
 }
 
-static void plan_two_threads(tg_apply *ap,
-                             json_t *units,
-                             tg_cycle_result *r,
-                             tg_manifest_set *set,
-                             const tg_plan_verdicts *vs,
-                             const tg_plan_admission *adm)
+/* Without NetworkPolicy rules no decision depends on another unit's: each
+ * unit is decided, pinned and made ready in one pass, on two threads when
+ * threads (see above), and its trees dropped as soon as it is done. */
+static void plan_one_pass(tg_apply *ap,
+                          json_t *units,
+                          tg_cycle_result *r,
+                          tg_manifest_set *set,
+                          const tg_plan_verdicts *vs,
+                          const tg_plan_admission *adm,
+                          bool threads)
 {
 	tg_plan_decisions d;
 	plan_par p = { .ap = ap, .d = &d, .set = set, .vs = vs, .adm = adm };
@@ -756,11 +730,13 @@ static void plan_two_threads(tg_apply *ap,
 	size_t u;
 
 	decisions_alloc(&d, set);
-	snprintf(n, sizeof(n), "%zu", d.n);
-	tg_log(TG_LOG_DEBUG, "plan on two threads", "units", n, NULL);
-	p.w = tg_calloc(d.n, sizeof(*p.w));
+	p.w = tg_calloc(d.n ? d.n : 1, sizeof(*p.w));
 	atomic_init(&p.next, 0);
-	threaded = tg_thread_start(&t, plan_work, &p) == 0;
+	threaded = threads && tg_thread_start(&t, plan_work, &p) == 0;
+	if (threaded) {
+		snprintf(n, sizeof(n), "%zu", d.n);
+		tg_log(TG_LOG_DEBUG, "plan on two threads", "units", n, NULL);
+	}
 	plan_work(&p);
 	if (threaded)
 		pthread_join(t, NULL);
@@ -785,10 +761,8 @@ void tg_plan_units(tg_apply *ap,
 	size_t u;
 
 	if (!decisions_settle(adm)) {
-		if (ready_for_threads(set, vs, adm))
-			plan_two_threads(ap, units, r, set, vs, adm);
-		else
-			plan_one_pass(ap, units, r, set, vs, adm);
+		plan_one_pass(ap, units, r, set, vs, adm,
+		              ready_for_threads(set, vs, adm));
 		return;
 	}
 	tg_plan_decide_all(&d, r, set, vs, adm);
