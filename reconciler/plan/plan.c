@@ -1,14 +1,13 @@
 /*
  * The plan stage: see reconciler/include/tollgate/plan.h.
  */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "plan_int.h"
 #include "tollgate/error.h"
 #include "tollgate/imageref.h"
 #include "tollgate/kube.h"
@@ -83,9 +82,9 @@ json_t *tg_plan_image_entry(const char *ref, const tg_verdict *v)
  * unit when vs keeps them. An image named in many units (a base image)
  * is then held once, not once per unit (10 MiB at 100 units naming the
  * same 100 images); nothing writes to an image entry once made. */
-static json_t *shared_image_entry(const tg_plan_verdicts *vs,
-                                  const char *ref,
-                                  const tg_verdict *v)
+json_t *tg_plan__shared_image_entry(const tg_plan_verdicts *vs,
+                                    const char *ref,
+                                    const tg_verdict *v)
 {
 	json_t *e = vs->entries ? json_object_get(vs->entries, ref) : NULL;
 
@@ -150,8 +149,9 @@ static const char *decide_unit(json_t *entry,
 		if (!v || tg_verdict_get(v) == TG_VERDICT_BLOCKED)
 			blocked++;
 		if (v)
-			json_array_append_new(images,
-			                      shared_image_entry(vs, ref, v));
+			json_array_append_new(
+			        images,
+			        tg_plan__shared_image_entry(vs, ref, v));
 	}
 	if (!blocked)
 		return NULL;
@@ -178,7 +178,7 @@ static void add_message(json_t *entry, const char *what)
  * "workloadExceptions". True when the unit is blocked. */
 /* Count the violations of vs that are not waived into r, by mode and
  * control. */
-static void count_violations(tg_cycle_result *r, const json_t *vs)
+void tg_plan__count_violations(tg_cycle_result *r, const json_t *vs)
 {
 	const json_t *v, *ctl, *last = NULL;
 	tg_pss_control c = TG_PSS_NCONTROLS;
@@ -216,7 +216,7 @@ static bool admit_workloads(json_t *entry,
 	char *m;
 
 	if (r)
-		count_violations(r, vs);
+		tg_plan__count_violations(r, vs);
 
 	if (json_array_size(vs))
 		json_object_set(entry, "workloads", vs);
@@ -294,8 +294,8 @@ static int pin_image(tg_manifest_image *img, const tg_plan_verdicts *vs)
 /* Whether every image of unit has a verified digest to be pinned to
  * (TG_EUNTRUSTED recorded when not): the digest applied is the digest
  * verified. */
-static bool unit_pinnable(const tg_manifest_unit *unit,
-                          const tg_plan_verdicts *vs)
+bool tg_plan__unit_pinnable(const tg_manifest_unit *unit,
+                            const tg_plan_verdicts *vs)
 {
 	size_t i;
 
@@ -311,10 +311,10 @@ static bool unit_pinnable(const tg_manifest_unit *unit,
  * A negative code (unit blocked, message recorded) when an image cannot
  * be pinned.
  */
-static int pin_unit(json_t ***objs_out,
-                    size_t *n_out,
-                    tg_manifest_unit *unit,
-                    const tg_plan_verdicts *vs)
+int tg_plan__pin_unit(json_t ***objs_out,
+                      size_t *n_out,
+                      tg_manifest_unit *unit,
+                      const tg_plan_verdicts *vs)
 {
 	size_t i, n = tg_manifest_unit_object_count(unit);
 	json_t **objs;
@@ -335,11 +335,11 @@ static int pin_unit(json_t ***objs_out,
 
 /* A unit not applied this cycle: its verdict, counted; apply keeps what
  * the cluster has of it. */
-static void hold_unit(tg_apply *ap,
-                      json_t *entry,
-                      tg_cycle_result *r,
-                      const char *name,
-                      const char *verdict)
+void tg_plan__hold_unit(tg_apply *ap,
+                        json_t *entry,
+                        tg_cycle_result *r,
+                        const char *name,
+                        const char *verdict)
 {
 	json_object_set_new(entry, "verdict", json_string(verdict));
 	if (!strcmp(verdict, "blocked"))
@@ -367,7 +367,7 @@ const char *tg_plan_decide_unit(json_t *entry,
 	return verdict;
 }
 
-static bool policy_needs_netpol(const tg_policy *policy)
+bool tg_plan__policy_needs_netpol(const tg_policy *policy)
 {
 	size_t i;
 
@@ -389,11 +389,11 @@ static bool unit_has_netpol(const tg_manifest_unit *unit)
 
 /* Decide unit u into d, replacing what it held; the trees the checks
  * read stay loaded. */
-static void decide_keep(tg_plan_decisions *d,
-                        size_t u,
-                        const tg_manifest_set *set,
-                        const tg_plan_verdicts *vs,
-                        const tg_plan_admission *adm)
+void tg_plan__decide_keep(tg_plan_decisions *d,
+                          size_t u,
+                          const tg_manifest_set *set,
+                          const tg_plan_verdicts *vs,
+                          const tg_plan_admission *adm)
 {
 	json_decref(d->entries[u]);
 	d->entries[u] = json_object();
@@ -409,7 +409,7 @@ static void decide_into(tg_plan_decisions *d,
                         const tg_plan_verdicts *vs,
                         const tg_plan_admission *adm)
 {
-	decide_keep(d, u, set, vs, adm);
+	tg_plan__decide_keep(d, u, set, vs, adm);
 	tg_manifest_unit_drop_trees(tg_manifest_set_unit(set, u));
 }
 
@@ -465,10 +465,10 @@ static void settle_netpol(tg_plan_decisions *d,
 static bool decisions_settle(const tg_plan_admission *adm)
 {
 	return adm && adm->opts && adm->opts->netpol_cache &&
-	       policy_needs_netpol(adm->policy);
+	       tg_plan__policy_needs_netpol(adm->policy);
 }
 
-static void decisions_alloc(tg_plan_decisions *d, const tg_manifest_set *set)
+void tg_plan__decisions_alloc(tg_plan_decisions *d, const tg_manifest_set *set)
 {
 	d->n = tg_manifest_set_unit_count(set);
 	d->entries = tg_calloc(d->n ? d->n : 1, sizeof(*d->entries));
@@ -484,7 +484,7 @@ void tg_plan_decide_all(tg_plan_decisions *d,
 	bool settle = decisions_settle(adm);
 	size_t u;
 
-	decisions_alloc(d, set);
+	tg_plan__decisions_alloc(d, set);
 	if (settle) {
 		/* every valid unit's policies, until some are left out */
 		json_object_clear(adm->opts->netpol_cache);
@@ -495,8 +495,8 @@ void tg_plan_decide_all(tg_plan_decisions *d,
 	if (settle)
 		settle_netpol(d, set, vs, adm);
 	for (u = 0; r != NULL && u < d->n; u++)
-		count_violations(r,
-		                 json_object_get(d->entries[u], "workloads"));
+		tg_plan__count_violations(
+		        r, json_object_get(d->entries[u], "workloads"));
 }
 
 void tg_plan_decisions_free(tg_plan_decisions *d)
@@ -523,10 +523,10 @@ static void apply_unit(tg_apply *ap,
 	json_t **objs = NULL;
 	size_t n = 0;
 
-	if (pin_unit(&objs, &n, unit, vs) < 0) {
+	if (tg_plan__pin_unit(&objs, &n, unit, vs) < 0) {
 		json_object_set_new(entry, "message",
 		                    json_string(tg_error_last()));
-		hold_unit(ap, entry, r, name, "blocked");
+		tg_plan__hold_unit(ap, entry, r, name, "blocked");
 	} else {
 		if (tg_manifest_unit_parsed(unit))
 			tg_apply_add_new_unit(ap, name, objs, n);
@@ -554,199 +554,18 @@ static bool place_unit(tg_apply *ap,
 
 	json_object_set(units, name, entry);
 	r->units++;
-	if (!verdict && !unit_pinnable(unit, vs)) {
+	if (!verdict && !tg_plan__unit_pinnable(unit, vs)) {
 		json_object_set_new(entry, "message",
 		                    json_string(tg_error_last()));
 		verdict = "blocked";
 	}
 	if (verdict) {
-		hold_unit(ap, entry, r, name, verdict);
+		tg_plan__hold_unit(ap, entry, r, name, verdict);
 		d->verdicts[u] = verdict;
 		return false;
 	}
 	json_object_set_new(entry, "verdict", json_string("planned"));
 	return true;
-}
-
-/*
- * Planning units on two threads, for a set of many units: each thread
- * takes the next unit, decides it, pins its images and prepares its objects for
- * the apply (parsing, checks and serialising: nearly all the work), then drops
- * its trees; afterwards this thread places the units in order, as
- * place_unit and apply_unit do (the status entries, the counts, the "unit not
- * applied" log lines and the apply's order are the same; a unit that
- * fails while its objects are made ready logs "unit failed" from the
- * thread that made it). A unit's work reads other units only through the
- * set's identities, the verdicts and the policy, with these made ready
- * first: the set's order, the verdicts' shared status entries and the
- * cluster's resource types. The checks of a unit read the tree of another
- * unit's CustomResourceDefinition (the scope of its kinds) and, under a
- * rule that requires NetworkPolicies, other units' policies: such a set
- * is planned on one thread.
- */
-typedef struct unit_work {
-	const char *verdict; /* not applied: why */
-	char *message;       /* of an image that cannot be pinned */
-	bool pin_failed;     /* planned, then blocked by pinning */
-	tg_apply_prepared *prepared;
-} unit_work;
-
-typedef struct plan_par {
-	const tg_apply *ap;
-	tg_plan_decisions *d;
-	const tg_manifest_set *set;
-	const tg_plan_verdicts *vs;
-	const tg_plan_admission *adm;
-	unit_work *w;
-	atomic_size_t next;
-} plan_par;
-
-static void work_unit(plan_par *p, size_t u)
-{
-	tg_manifest_unit *unit = tg_manifest_set_unit(p->set, u);
-	unit_work *w = &p->w[u];
-	json_t **objs = NULL;
-	size_t n = 0;
-
-	decide_keep(p->d, u, p->set, p->vs, p->adm);
-	w->verdict = p->d->verdicts[u];
-	if (!w->verdict && !unit_pinnable(unit, p->vs)) {
-		w->message = tg_strdup(tg_error_last());
-		w->verdict = "blocked";
-	} else if (!w->verdict) {
-		if (pin_unit(&objs, &n, unit, p->vs) < 0) {
-			w->message = tg_strdup(tg_error_last());
-			w->pin_failed = true;
-		} else {
-			w->prepared = tg_apply_prepare_unit(
-			        p->ap, tg_manifest_unit_name(unit), objs, n,
-			        tg_manifest_unit_parsed(unit));
-		}
-		free(objs);
-	}
-	tg_manifest_unit_drop_trees(unit);
-}
-
-static void *plan_work(void *arg)
-{
-	plan_par *p = arg;
-	size_t u;
-
-	while ((u = atomic_fetch_add(&p->next, 1)) < p->d->n)
-		work_unit(p, u);
-	return NULL;
-}
-
-/* Unit u worked: placed as place_unit and apply_unit would. */
-static void place_worked(tg_apply *ap,
-                         json_t *units,
-                         tg_cycle_result *r,
-                         tg_plan_decisions *d,
-                         size_t u,
-                         const tg_manifest_set *set,
-                         unit_work *w)
-{
-	const char *name = tg_manifest_unit_name(tg_manifest_set_unit(set, u));
-	json_t *entry = d->entries[u];
-
-	count_violations(r, json_object_get(entry, "workloads"));
-	json_object_set(units, name, entry);
-	r->units++;
-	if (w->verdict) {
-		if (w->message)
-			json_object_set_new(entry, "message",
-			                    json_string(w->message));
-		hold_unit(ap, entry, r, name, w->verdict);
-		d->verdicts[u] = w->verdict;
-		return;
-	}
-	json_object_set_new(entry, "verdict", json_string("planned"));
-	if (w->pin_failed) {
-		json_object_set_new(entry, "message", json_string(w->message));
-		hold_unit(ap, entry, r, name, "blocked");
-		return;
-	}
-	tg_apply_add_prepared(ap, w->prepared);
-	w->prepared = NULL;
-}
-
-/* Whether set can be planned on two threads (see above); makes ready
- * what the threads would otherwise make on first use. */
-static bool ready_for_threads(const tg_manifest_set *set,
-                              const tg_plan_verdicts *vs,
-                              const tg_plan_admission *adm)
-{
-	size_t u, i, n = tg_manifest_set_unit_count(set);
-
-	/* NetworkPolicies: a unit's checks read other units' trees */
-	if (n < 2 || (adm && policy_needs_netpol(adm->policy)))
-		return false;
-	for (u = 0; u < n; u++) {
-		const tg_manifest_unit *un = tg_manifest_set_unit(set, u);
-
-		for (i = 0; i < tg_manifest_unit_object_count(un); i++) {
-			const tg_manifest_object *o =
-			        tg_manifest_unit_object(un, i);
-
-			if (!strcmp(tg_manifest_object_kind(o),
-			            "CustomResourceDefinition") &&
-			    !strcmp(tg_manifest_object_group(o),
-			            "apiextensions.k8s.io"))
-				return false;
-		}
-	}
-	if (adm && adm->opts && adm->opts->kube) {
-		const tg_kube_resource *r;
-
-		/* discovered once here, or the lookups would try again */
-		tg_discard(tg_kube_resource_lookup(&r, adm->opts->kube, "v1",
-		                                   "Namespace"));
-		if (!tg_kube_discovered(adm->opts->kube))
-			return false;
-	}
-	for (i = 0; vs && vs->entries && i < vs->n; i++)
-		if (vs->v[i])
-			json_decref(
-			        shared_image_entry(vs, vs->refs[i], vs->v[i]));
-	return true;
-}
-
-/* Without NetworkPolicy rules no decision depends on another unit's: each
- * unit is decided, pinned and made ready in one pass, on two threads when
- * threads (see above), and its trees dropped as soon as it is done. */
-static void plan_one_pass(tg_apply *ap,
-                          json_t *units,
-                          tg_cycle_result *r,
-                          tg_manifest_set *set,
-                          const tg_plan_verdicts *vs,
-                          const tg_plan_admission *adm,
-                          bool threads)
-{
-	tg_plan_decisions d;
-	plan_par p = { .ap = ap, .d = &d, .set = set, .vs = vs, .adm = adm };
-	pthread_t t;
-	bool threaded;
-	char n[24];
-	size_t u;
-
-	decisions_alloc(&d, set);
-	p.w = tg_calloc(d.n ? d.n : 1, sizeof(*p.w));
-	atomic_init(&p.next, 0);
-	threaded = threads && tg_thread_start(&t, plan_work, &p) == 0;
-	if (threaded) {
-		snprintf(n, sizeof(n), "%zu", d.n);
-		tg_log(TG_LOG_DEBUG, "plan on two threads", "units", n, NULL);
-	}
-	plan_work(&p);
-	if (threaded)
-		pthread_join(t, NULL);
-	for (u = 0; u < d.n; u++) {
-		place_worked(ap, units, r, &d, u, set, &p.w[u]);
-		free(p.w[u].message);
-		tg_apply_prepared_free(p.w[u].prepared);
-	}
-	free(p.w);
-	tg_plan_decisions_free(&d);
 }
 
 void tg_plan_units(tg_apply *ap,
@@ -761,8 +580,8 @@ void tg_plan_units(tg_apply *ap,
 	size_t u;
 
 	if (!decisions_settle(adm)) {
-		plan_one_pass(ap, units, r, set, vs, adm,
-		              ready_for_threads(set, vs, adm));
+		tg_plan__one_pass(ap, units, r, set, vs, adm,
+		                  tg_plan__ready_for_threads(set, vs, adm));
 		return;
 	}
 	tg_plan_decide_all(&d, r, set, vs, adm);
