@@ -20,9 +20,11 @@ CM = "/api/v1/namespaces/default/configmaps"
 DEP = "/apis/apps/v1/namespaces/default/deployments"
 
 
-def call(method, path, body=None, ctype="application/json", agent=None):
+def call(method, path, body=None, ctype="application/json", agent=None,
+         accept=None):
     """(status, parsed body) of one request."""
-    return request(URL, TOKEN, method, path, body, ctype, agent)
+    return request(URL, TOKEN, method, path, body, ctype, agent,
+                   accept=accept)
 
 
 def apply(path, manager, obj, force=False, extra=""):
@@ -208,8 +210,9 @@ def request_log():
     call("POST", CM, {"apiVersion": "v1", "kind": "ConfigMap",
                       "metadata": {"name": "byagent"}},
          agent="myagent/1.2 (linux)")
-    call("GET", CM + "?labelSelector=a%3Db")
+    call("GET", CM + "?labelSelector=a%3Db", accept=PARTIAL_LIST)
     log = call("GET", "/testcluster/requests")[1]["requests"]
+    check("the Accept header is logged", PARTIAL_LIST, log[2]["accept"])
     check("request log entries",
           [("PATCH", CM + "/logged", APPLY, "tollgate", 201),
            ("POST", CM, "application/json", "myagent", 201),
@@ -224,6 +227,45 @@ def request_log():
           call("GET", CM)[1]["items"])
 
 
+PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+PARTIAL_LIST = ("application/json;as=PartialObjectMetadataList;"
+                "g=meta.k8s.io;v=v1")
+
+
+def partial_metadata():
+    """Accept as=PartialObjectMetadata first: the answer is the object's
+    metadata alone, as client-go's metadata client gets it."""
+    st, full = apply(CM + "/partial", "a", cm({"k": "v"}, name="partial"))
+    check("partial: the object is made", 201, st)
+    st, o = call("GET", CM + "/partial", accept=PARTIAL + ",application/json")
+    check("get as PartialObjectMetadata: metadata alone",
+          (200, {"kind": "PartialObjectMetadata",
+                 "apiVersion": "meta.k8s.io/v1",
+                 "metadata": full["metadata"]}), (st, o))
+    st, o = call("PATCH", CM + "/partial?fieldManager=a",
+                 cm({"k": "w"}, name="partial"), APPLY,
+                 accept=PARTIAL + ",application/json")
+    check("apply as PartialObjectMetadata: kind, and no data",
+          (200, "PartialObjectMetadata", None),
+          (st, o.get("kind"), o.get("data")))
+    check("apply as PartialObjectMetadata: the new resourceVersion and "
+          "managedFields",
+          (call("GET", CM + "/partial")[1]["metadata"]["resourceVersion"],
+           [("a", "Apply", {"f:data": {"f:k": {}}})]),
+          (o["metadata"]["resourceVersion"], fields(o)))
+    st, o = call("GET", CM + "/partial", accept="application/json," + PARTIAL)
+    check("plain JSON first: the whole object", ("ConfigMap", {"k": "w"}),
+          (o.get("kind"), o.get("data")))
+    st, o = call("GET", CM, accept=PARTIAL_LIST)
+    check("list as PartialObjectMetadataList",
+          ("PartialObjectMetadataList", ["PartialObjectMetadata"], None),
+          (o.get("kind"), sorted({i["kind"] for i in o["items"]}),
+           o["items"][0].get("data")))
+    st, o = call("GET", CM + "/missing", accept=PARTIAL)
+    check("an error stays a Status", (404, "Status"), (st, o.get("kind")))
+    call("DELETE", CM + "/partial")
+
+
 def main():
     ssa_ownership()
     ssa_conflicts()
@@ -231,6 +273,7 @@ def main():
     patches_and_dry_run()
     delete_collection()
     faults()
+    partial_metadata()
     request_log()
     finish()
 

@@ -80,9 +80,10 @@ void tc_log_request(tc_state *st, const tc_req *req, int status)
 
 	if (fm == NULL && strcmp(req->method, "GET") != 0)
 		fm = derived = tc_req_manager(req);
-	e = json_pack("{s:s,s:s,s:s,s:s?,s:i}", "method", req->method, "path",
-	              req->path, "contentType", req->content_type,
-	              "fieldManager", fm, "status", status);
+	e = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i}", "method", req->method,
+	              "path", req->path, "contentType", req->content_type,
+	              "accept", req->accept, "fieldManager", fm, "status",
+	              status);
 	json_object_set_new(e, "query", json_object());
 	tc_req_each_arg(req, json_object_get(e, "query"));
 	free(derived);

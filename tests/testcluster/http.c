@@ -390,6 +390,7 @@ static enum MHD_Result on_request(void *cls,
 		parse_body(&req);
 		handle(srv->st, &req, &resp);
 	}
+	tc_resp_partial_metadata(&req, &resp);
 	if (resp.json != NULL) {
 		/* Outside the lock: see tc_resp_json. */
 		free(resp.body);

@@ -6,6 +6,7 @@
  * (PartialObjectMetadata) unless includeObject=Object.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tc.h"
@@ -320,4 +321,75 @@ void tc_resp_table(tc_resp *resp,
 	tc_resp_json_new(resp, 200, table);
 	resp->content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
 	json_decref(objs);
+}
+
+/* Whether the first media type of Accept is application/json with
+ * as=<as>;g=meta.k8s.io;v=v1 (parameters in any order). */
+static bool first_accept_is(const char *accept, const char *as)
+{
+	size_t len = strcspn(accept, ",");
+	char *first = tg_strndup(accept, len), *p, *save = NULL;
+	bool json = false, as_ok = false, g_ok = false, v_ok = false;
+	size_t i = 0;
+
+	for (p = strtok_r(first, ";", &save); p;
+	     p = strtok_r(NULL, ";", &save)) {
+		p += strspn(p, " ");
+		p[strcspn(p, " ")] = '\0';
+		if (i++ == 0)
+			json = strcmp(p, "application/json") == 0;
+		else if (tg_str_has_prefix(p, "as="))
+			as_ok = strcmp(p + 3, as) == 0;
+		else if (tg_str_has_prefix(p, "g="))
+			g_ok = strcmp(p + 2, "meta.k8s.io") == 0;
+		else if (tg_str_has_prefix(p, "v="))
+			v_ok = strcmp(p + 2, "v1") == 0;
+	}
+	free(first);
+	return json && as_ok && g_ok && v_ok;
+}
+
+static json_t *partial_of(json_t *obj)
+{
+	return json_pack("{s:s,s:s,s:O}", "kind", "PartialObjectMetadata",
+	                 "apiVersion", "meta.k8s.io/v1", "metadata",
+	                 json_object_get(obj, "metadata"));
+}
+
+void tc_resp_partial_metadata(const tc_req *req, tc_resp *resp)
+{
+	json_t *v = resp->json, *items, *list, *o;
+	const char *kind;
+	size_t i;
+
+	if (req->accept == NULL || v == NULL || resp->status / 100 != 2 ||
+	    !json_is_object(json_object_get(v, "metadata")))
+		return;
+	kind = json_string_value(json_object_get(v, "kind"));
+	if (kind == NULL || strcmp(kind, "Status") == 0 ||
+	    strcmp(kind, "Table") == 0)
+		return;
+	items = json_object_get(v, "items");
+	if (json_is_array(items) &&
+	    first_accept_is(req->accept, "PartialObjectMetadataList")) {
+		list = json_array();
+		json_array_foreach(items, i, o)
+			json_array_append_new(list, partial_of(o));
+		tc_resp_json_new(resp, resp->status,
+		                 json_pack("{s:s,s:s,s:O,s:o}", "kind",
+		                           "PartialObjectMetadataList",
+		                           "apiVersion", "meta.k8s.io/v1",
+		                           "metadata",
+		                           json_object_get(v, "metadata"),
+		                           "items", list));
+		resp->content_type = "application/json;as="
+		                     "PartialObjectMetadataList;g=meta.k8s.io;"
+		                     "v=v1";
+	} else if (!items &&
+	           first_accept_is(req->accept, "PartialObjectMetadata")) {
+		tc_resp_json_new(resp, resp->status, partial_of(v));
+		resp->content_type =
+		        "application/json;as=PartialObjectMetadata;"
+		        "g=meta.k8s.io;v=v1";
+	}
 }

@@ -392,6 +392,13 @@ bool tc_req_wants_table(const tc_req *req);
 /* A Table of objs (rows carry PartialObjectMetadata, or the objects when
  * full); list_meta may be NULL. New reference. */
 json_t *tc_table(const tc_type *t, json_t *objs, json_t *list_meta, bool full);
+/* Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1
+ * first (client-go's metadata client): a 2xx answer of one object becomes
+ * its metadata alone, and with as=PartialObjectMetadataList a list's
+ * items do; as kube-apiserver answers get, list, create, update and
+ * patch. Called after the lock is released (the stored object's metadata
+ * is shared, never changed). */
+void tc_resp_partial_metadata(const tc_req *req, tc_resp *resp);
 /* Answer doc (an object or a list) as a Table. */
 void tc_resp_table(tc_resp *resp,
                    const tc_req *req,

@@ -23,7 +23,7 @@ def check(desc, expected, actual):
 
 
 def request(url, token, method, path, body=None,
-            ctype="application/json", agent=None, timeout=60):
+            ctype="application/json", agent=None, timeout=60, accept=None):
     """(status, parsed body) of one request; a str body is sent as it is,
     anything else as JSON."""
     data = None
@@ -35,6 +35,8 @@ def request(url, token, method, path, body=None,
     req.add_header("Content-Type", ctype)
     if agent:
         req.add_header("User-Agent", agent)
+    if accept:
+        req.add_header("Accept", accept)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read() or b"null")
