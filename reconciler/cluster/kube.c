@@ -168,172 +168,6 @@ int tg_kube_new(tg_kube **out,
 	return 0;
 }
 
-/* Requests ---------------------------------------------------------------- */
-
-typedef struct pending {
-	tg_kube *k;
-	reply_fn fn;
-	void *ctx;
-} pending;
-
-static void
-on_done(tg_http *http, int result, tg_http_response *resp, void *ctx)
-{
-	pending *p = ctx;
-
-	(void)http;
-	p->fn(p->k, result, resp, p->ctx);
-	free(p);
-}
-
-/* Submit method url with an optional JSON body of content_type. */
-int kube_submit(tg_kube *k,
-                const char *method,
-                const char *url,
-                const char *content_type,
-                const char *body,
-                reply_fn fn,
-                void *ctx)
-{
-	const char *headers[3];
-	char *ct = NULL;
-	size_t nh = 0;
-	tg_http_request req = { 0 };
-	pending *p = tg_malloc(sizeof(*p));
-	int error;
-
-	headers[nh++] = "Accept: application/json";
-	if (k->auth)
-		headers[nh++] = k->auth;
-	if (content_type) {
-		ct = tg_aprintf("Content-Type: %s", content_type);
-		headers[nh++] = ct;
-	}
-	req.method = method;
-	req.url = url;
-	req.headers = headers;
-	req.headers_count = nh;
-	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
-	req.max_bytes = TG_MAX_KUBE_RESPONSE_BYTES;
-	p->k = k;
-	p->fn = fn;
-	p->ctx = ctx;
-	error = tg_http_submit(k->http, &req, on_done, p);
-	free(ct);
-	if (error < 0)
-		free(p);
-	return error;
-}
-
-/*
- * The message of a failed response: the Status message when the server
- * sent one, else the HTTP status and a piece of the body. 401/403 become
- * TG_EAUTH, 404 TG_ENOTFOUND, 409 TG_ECONFLICT, others TG_ERROR.
- */
-int kube_status_error(char **msg_out, const tg_http_response *resp)
-{
-	json_t *st = json_loadb(resp->body, resp->body_len, 0, NULL);
-	const char *m = json_string_value(json_object_get(st, "message"));
-	const char *reason = json_string_value(json_object_get(st, "reason"));
-	int code;
-
-	if (m && reason && *reason)
-		*msg_out = tg_aprintf("%ld %s: %s", resp->status, reason, m);
-	else if (m)
-		*msg_out = tg_aprintf("%ld: %s", resp->status, m);
-	else
-		*msg_out = tg_aprintf("HTTP %ld: %.200s", resp->status,
-		                      resp->body);
-	json_decref(st);
-	switch (resp->status) {
-	case 401:
-	case 403:
-		code = TG_EAUTH;
-		break;
-	case 404:
-		code = TG_ENOTFOUND;
-		break;
-	case 409:
-		code = TG_ECONFLICT;
-		break;
-	default:
-		code = TG_ERROR;
-	}
-	return code;
-}
-
-/* Parse a 2xx JSON body; TG_EPARSE naming url when it is not JSON. */
-int kube_parse_body(json_t **out, const tg_http_response *resp)
-{
-	json_error_t jerr;
-
-	*out = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES,
-	                  &jerr);
-	if (!*out)
-		return tg_error_set(TG_EPARSE,
-		                    "%s: response is not JSON: %s "
-		                    "(line %d)",
-		                    resp->url, jerr.text, jerr.line);
-	return 0;
-}
-
-/* Operations -------------------------------------------------------------- */
-
-/* Percent-encode a path segment: names come from Git, and a '/' or '?'
- * in one must not change which URL is called. */
-static char *escape_segment(const char *s)
-{
-	tg_buf b;
-	const char *p;
-	int error = 0;
-
-	/* Three bytes per input byte at most: the buffer cannot fill. */
-	tg_buf_init(&b, 4 * strlen(s) + 1);
-	for (p = s; *p && error == 0; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == ':')
-			error = tg_buf_append(&b, p, 1);
-		else
-			error = tg_buf_printf(&b, "%%%02X", c);
-	}
-	if (error == 0)
-		error = tg_buf_puts(&b, "");
-	if (error < 0) {
-		tg_buf_free(&b);
-		return NULL;
-	}
-	return tg_buf_detach(NULL, &b);
-}
-
-/* The collection URL of resource r in namespace ns (ignored for
- * cluster-scoped kinds; NULL for all namespaces). */
-char *kube_collection_url(tg_kube *k, const tg_kube_resource *r, const char *ns)
-{
-	char *prefix = r->group[0]
-	                       ? tg_aprintf("%s/apis/%s/%s", k->server,
-	                                    r->group, r->version)
-	                       : tg_aprintf("%s/api/%s", k->server, r->version);
-	char *url, *ens;
-
-	if (!r->namespaced || !ns) {
-		url = tg_aprintf("%s/%s", prefix, r->name);
-	} else {
-		ens = escape_segment(ns);
-		url = tg_aprintf("%s/namespaces/%s/%s", prefix, ens, r->name);
-		free(ens);
-	}
-	free(prefix);
-	return url;
-}
-
-char *kube_blob_dup(const char *s, size_t len)
-{
-	return s ? tg_strndup(s, len) : NULL;
-}
-
 /* A readable identity for messages: "apps/v1 Deployment shop/web". */
 static char *describe(const char *api_version,
                       const char *kind,
@@ -537,7 +371,7 @@ static int op_request(char **url_out,
 		return op->result;
 	}
 	base = kube_collection_url(k, r, ns);
-	ename = escape_segment(name);
+	ename = kube_escape_segment(name);
 	tg_buf_init(&q, TG_KUBE_MAX_URL_BYTES);
 	if ((error = op_url(&q, method, k, op, base, ename)) < 0) {
 		op->result = error;
@@ -644,12 +478,15 @@ static bool submit_one(tg_kube *k, op_ctx *ctx)
 	/* The caller's text is sent as it is. */
 	body = sends && op->body ? op->body : made;
 	/* tg_http keeps a copy of the body. */
-	error = kube_submit(k, method, url,
-	                    !body ? NULL
-	                    : op->verb == TG_KUBE_APPLY
-	                            ? "application/apply-patch+yaml"
-	                            : "application/json",
-	                    body, on_op, ctx);
+	/* An answer not read needs no more than its metadata (the
+	 * resourceVersion of a write, for the watches): far fewer bytes for
+	 * the server to write and send. */
+	error = kube_submit_accept(
+	        k, method, url,
+	        !body                       ? NULL
+	        : op->verb == TG_KUBE_APPLY ? "application/apply-patch+yaml"
+	                                    : "application/json",
+	        body, sends && (op->flags & TG_KUBE_DISCARD), on_op, ctx);
 	if (error < 0) {
 		op->result = tg_error_code();
 		op->message = tg_aprintf("%s: %s", ctx->what, tg_error_last());

@@ -56,6 +56,17 @@ int kube_submit(tg_kube *k,
                 const char *body,
                 reply_fn fn,
                 void *ctx);
+/* The same, asking with metadata_only for the answer's metadata alone
+ * (PartialObjectMetadata, or the whole object from a server that cannot
+ * convert it): for an answer read no further than its metadata. */
+int kube_submit_accept(tg_kube *k,
+                       const char *method,
+                       const char *url,
+                       const char *content_type,
+                       const char *body,
+                       bool metadata_only,
+                       reply_fn fn,
+                       void *ctx);
 
 /*
  * The message of a failed response: the Status message when the server
@@ -67,6 +78,10 @@ int kube_status_error(char **msg_out, const tg_http_response *resp);
 /* The JSON body of a response. 0 or TG_EPARSE. */
 int kube_parse_body(json_t **out, const tg_http_response *resp);
 
+/* s percent-encoded as one path segment (names come from Git: a '/' or
+ * '?' in one must not change which URL is called); NULL when memory ran
+ * out. New string. */
+char *kube_escape_segment(const char *s);
 /* The collection URL of resource r in namespace ns (ignored for
  * cluster-scoped kinds; NULL for all namespaces). New string. */
 char *

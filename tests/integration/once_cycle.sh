@@ -43,7 +43,9 @@ world_commit "shop and payments"
 commit1=$(git -C "$W_WORK" rev-parse HEAD)
 
 # 1. An unsigned image blocks its unit; the other unit is applied.
+tc_curl DELETE /testcluster/requests >/dev/null
 once
+requests1=$(tc_curl GET /testcluster/requests)
 tt_eq "once exits 3 when a unit is blocked" 3 "$RC"
 tt_contains "output names the blocked unit" "$OUT" "unit payments: blocked"
 img=$(kc get deployment web -n shop -o jsonpath='{.spec.template.spec.containers[0].image}')
@@ -72,6 +74,22 @@ tt_contains "a note on the source commit carries the verdicts" "$notes" \
 tt_run MB RC3 git --git-dir="$TT_TMP/git/deploy.git" merge-base main \
 	tollgate/status
 tt_eq "the status branch shares no history with main" 1 "$RC3"
+
+# Answers tollgate does not read (its applies and dry runs) are asked for
+# as metadata alone, as client-go's metadata client asks; the ones it
+# reads (lists, gets) whole.
+accepts=$(echo "$requests1" | python3 -c '
+import json, sys
+reqs = json.load(sys.stdin)["requests"]
+meta = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+shop = [r for r in reqs if r["method"] == "PATCH"
+        and r["contentType"] == "application/apply-patch+yaml"
+        and "/namespaces/shop/" in r["path"]]
+reads = [r for r in reqs if r["method"] == "GET"]
+print(len(shop), all(r["accept"] == meta for r in shop),
+      len(reads) > 0, all(r["accept"] == "application/json" for r in reads))')
+tt_eq "applies ask for metadata alone, reads for the whole object" \
+	"3 True True True" "$accepts"
 
 # 2. A second run with nothing changed changes nothing and commits nothing.
 before=$(git --git-dir="$TT_TMP/git/deploy.git" rev-parse tollgate/status)
