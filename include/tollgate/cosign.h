@@ -46,6 +46,16 @@ TG_WUR int tg_cosign_payload_parse(tg_cosign_payload **out,
                                    const unsigned char *data,
                                    size_t len);
 void tg_cosign_payload_free(tg_cosign_payload *p);
+/*
+ * The payload `cosign sign` writes for digest under docker_reference
+ * (registry "/" repository) without annotations, byte for byte: compact,
+ * members in cosign's order, "optional": null. NULL when reference holds
+ * a character cosign would escape, or digest is not a valid digest. A
+ * signature layer whose digest and size are those of this text is this
+ * text (SHA-256), so it need not be fetched.
+ */
+char *tg_cosign_payload_canonical(const char *docker_reference,
+                                  const char *digest);
 /* Borrowed from p. */
 const char *tg_cosign_payload_digest(const tg_cosign_payload *p);
 const char *tg_cosign_payload_reference(const tg_cosign_payload *p);

@@ -76,6 +76,24 @@ tt_contains "signed image: allowed with its digest" "$out" \
 	"$R/acme/api:v1: allowed $d_api (rule acme, enforce)"
 tt_contains "signed image: names the authority" "$out" 'signed by "release" (sha256:'
 
+# The payload cosign writes (no annotations) is made here, its size and
+# SHA-256 checked against the layer's, instead of fetched; a payload with
+# annotations is fetched. Each is allowed.
+sig_layer() { # IMAGE: the digest of the first layer of its .sig manifest
+	"${TGI[@]}" get-manifest "$R/acme/$1:sha256-${2#sha256:}.sig" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])'
+}
+blob_gets() { grep -c "\"GET /v2/acme/$1/blobs/$2 " "$TT_REGISTRY_LOG" || true; }
+layer_api=$(sig_layer api "$d_api")
+tt_eq "canonical payload: not fetched" 0 "$(blob_gets api "$layer_api")"
+d_ann=$("${TGI[@]}" push "$R/acme/annotated:v1" --content annotated | tail -1)
+"${TGI[@]}" sign "$R/acme/annotated:v1" --key "$TT_TMP/release.pem" \
+	--optional creator=ci >/dev/null
+verify out rc "$R/acme/annotated:v1"
+tt_eq "payload with annotations: allowed" 0 "$rc"
+tt_eq "payload with annotations: fetched once" 1 \
+	"$(blob_gets annotated "$(sig_layer annotated "$d_ann")")"
+
 # Unsigned: blocked, exit 3, says there is no signature.
 verify out rc "$R/acme/unsigned:v1"
 tt_eq "unsigned image: exit 3" 3 "$rc"

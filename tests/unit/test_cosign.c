@@ -796,6 +796,50 @@ static void test_cosign_caps_layers(void **state)
 	tg_key_free(k);
 }
 
+/* The payload real cosign wrote, remade from its reference and digest
+ * byte for byte (the verifier then need not fetch it); one with
+ * annotations (containers/image's "optional") is not remade. */
+static void test_cosign_payload_canonical_matches_cosign(void **state)
+{
+	static const char *const dirs[] = { "dir-img-cosign-valid",
+		                            "dir-img-cosign-key-rekor-valid",
+		                            "dir-img-cosign-fulcio-rekor-valid",
+		                            "dir-img-cosign-pki-valid",
+		                            "dir-img-cosign-valid-with-tag" };
+	size_t i;
+
+	(void)state;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *rel =
+		        tg_aprintf("containers-image/%s/signature-1", dirs[i]);
+		struct fixture_sig s;
+		tg_cosign_payload *p;
+		char *text;
+
+		fixture_sig_load(&s, rel);
+		assert_int_equal(
+		        tg_cosign_payload_parse(&p, s.payload, s.payload_len),
+		        0);
+		text = tg_cosign_payload_canonical(
+		        tg_cosign_payload_reference(p),
+		        tg_cosign_payload_digest(p));
+		assert_non_null(text);
+		/* the last one carries "optional": {"creator": ...} */
+		assert_int_equal(
+		        strlen(text) == s.payload_len &&
+		                !memcmp(text, s.payload, s.payload_len),
+		        i < 4);
+		free(text);
+		tg_cosign_payload_free(p);
+		fixture_sig_free(&s);
+		free(rel);
+	}
+	assert_null(tg_cosign_payload_canonical("r/a\"b", VALID_DIGEST));
+	assert_null(tg_cosign_payload_canonical("r/a<b", VALID_DIGEST));
+	assert_null(tg_cosign_payload_canonical(SAMPLE, "sha256:abc"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -820,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_cosign_counts_extra_signatures),
 		cmocka_unit_test(test_cosign_rejects_unsigned_and_tampered),
 		cmocka_unit_test(test_cosign_caps_layers),
+		cmocka_unit_test(test_cosign_payload_canonical_matches_cosign),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,29 @@ static int parse_critical(tg_cosign_payload *p, const json_t *crit)
 	return 0;
 }
 
+char *tg_cosign_payload_canonical(const char *docker_reference,
+                                  const char *digest)
+{
+	const char *c;
+
+	if (!tg_digest_is_valid(digest) ||
+	    strlen(docker_reference) > TG_MAX_IMAGEREF_BYTES)
+		return NULL;
+	/* Image names are lower-case letters, digits, separators and a
+	 * port: nothing JSON (or Go's encoder, which also escapes <, > and
+	 * &) would write otherwise. */
+	for (c = docker_reference; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("._-/:", *c)))
+			return NULL;
+	return tg_aprintf(
+	        "{\"critical\":{\"identity\":{\"docker-reference\":"
+	        "\"%s\"},\"image\":{\"docker-manifest-digest\":\"%s\"},"
+	        "\"type\":\"" TG_COSIGN_PAYLOAD_TYPE "\"},"
+	        "\"optional\":null}",
+	        docker_reference, digest);
+}
+
 int tg_cosign_payload_parse(tg_cosign_payload **out,
                             const unsigned char *data,
                             size_t len)
