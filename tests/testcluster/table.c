@@ -351,7 +351,8 @@ static bool first_accept_is(const char *accept, const char *as)
 
 static json_t *partial_of(json_t *obj)
 {
-	return json_pack("{s:s,s:s,s:O}", "kind", "PartialObjectMetadata",
+	/* s:O*: an item without metadata keeps its place, without it */
+	return json_pack("{s:s,s:s,s:O*}", "kind", "PartialObjectMetadata",
 	                 "apiVersion", "meta.k8s.io/v1", "metadata",
 	                 json_object_get(obj, "metadata"));
 }

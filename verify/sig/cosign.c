@@ -107,9 +107,9 @@ char *tg_cosign_payload_canonical(const char *docker_reference,
 	if (!tg_digest_is_valid(digest) ||
 	    strlen(docker_reference) > TG_MAX_IMAGEREF_BYTES)
 		return NULL;
-	/* Image names are lower-case letters, digits, separators and a
-	 * port: nothing JSON (or Go's encoder, which also escapes <, > and
-	 * &) would write otherwise. */
+	/* Image names are letters, digits, separators and a port: nothing
+	 * JSON (or Go's encoder, which also escapes <, > and &) would write
+	 * otherwise; a name with anything else is fetched. */
 	for (c = docker_reference; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		      (*c >= '0' && *c <= '9') || strchr("._-/:", *c)))
