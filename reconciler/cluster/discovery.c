@@ -153,8 +153,8 @@ static int submit_group_versions(tg_kube *k, disco *d, const json_t *gvs)
 		                    ? tg_aprintf("%s/api/v1", k->server)
 		                    : tg_aprintf("%s/apis/%s", k->server, s);
 		d[i].group_version = tg_strdup(s);
-		error = kube_submit(k, "GET", url, NULL, NULL, on_group_version,
-		                    &d[i]);
+		error = kube_submit(k, "GET", url, NULL, NULL, false,
+		                    on_group_version, &d[i]);
 		free(url);
 		if (error < 0)
 			return error;

@@ -481,7 +481,7 @@ static bool submit_one(tg_kube *k, op_ctx *ctx)
 	/* An answer not read needs no more than its metadata (the
 	 * resourceVersion of a write, for the watches): far fewer bytes for
 	 * the server to write and send. */
-	error = kube_submit_accept(
+	error = kube_submit(
 	        k, method, url,
 	        !body                       ? NULL
 	        : op->verb == TG_KUBE_APPLY ? "application/apply-patch+yaml"

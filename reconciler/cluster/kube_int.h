@@ -48,25 +48,18 @@ typedef void (*reply_fn)(tg_kube *k,
 void kube_resources_clear(tg_kube *k);
 
 /* Submit method url with an optional JSON body of content_type; fn is
- * called with ctx when the reply (or failure) comes. 0 or an error. */
+ * called with ctx when the reply (or failure) comes. 0 or an error.
+ * metadata_only: the answer is read no further than its metadata, so it
+ * is asked for as PartialObjectMetadata (a server that cannot convert
+ * sends the whole object). */
 int kube_submit(tg_kube *k,
                 const char *method,
                 const char *url,
                 const char *content_type,
                 const char *body,
+                bool metadata_only,
                 reply_fn fn,
                 void *ctx);
-/* The same, asking with metadata_only for the answer's metadata alone
- * (PartialObjectMetadata, or the whole object from a server that cannot
- * convert it): for an answer read no further than its metadata. */
-int kube_submit_accept(tg_kube *k,
-                       const char *method,
-                       const char *url,
-                       const char *content_type,
-                       const char *body,
-                       bool metadata_only,
-                       reply_fn fn,
-                       void *ctx);
 
 /*
  * The message of a failed response: the Status message when the server

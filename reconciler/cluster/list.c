@@ -233,7 +233,7 @@ static void list_next(tg_kube *k, list_run *lr, const char *cont)
 	char *limit = tg_aprintf("limit=%u", k->list_limit);
 	char *url = kube_query_url(lr->base, limit, lr->selector, cont);
 
-	if (kube_submit(k, "GET", url, NULL, NULL, on_list_page, lr) < 0)
+	if (kube_submit(k, "GET", url, NULL, NULL, false, on_list_page, lr) < 0)
 		list_fail(lr, tg_error_code(), tg_error_last());
 	free(url);
 	free(limit);

@@ -41,21 +41,9 @@ int kube_submit(tg_kube *k,
                 const char *url,
                 const char *content_type,
                 const char *body,
+                bool metadata_only,
                 reply_fn fn,
                 void *ctx)
-{
-	return kube_submit_accept(k, method, url, content_type, body, false, fn,
-	                          ctx);
-}
-
-int kube_submit_accept(tg_kube *k,
-                       const char *method,
-                       const char *url,
-                       const char *content_type,
-                       const char *body,
-                       bool metadata_only,
-                       reply_fn fn,
-                       void *ctx)
 {
 	const char *headers[3];
 	char *ct = NULL;

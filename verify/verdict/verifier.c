@@ -203,44 +203,48 @@ static void on_layer_blob(int result, tg_blob *b, void *ctx)
 }
 
 /*
- * A .sig layer that is the payload cosign writes for this image (no
- * annotations), made here instead of fetched: a text whose size and
- * SHA-256 are the layer's is the layer's content, so the signature is
- * checked over the same bytes a fetch would have brought (one request
- * fewer per signed image). The name cosign signs is the repository's, on
- * Docker Hub "index.docker.io/...". False: fetch it.
+ * The payloads cosign writes for this image (no annotations), under the
+ * name it signs: the repository's, and on Docker Hub also
+ * "index.docker.io/..."; each NULL when the name cannot be written so.
  */
-static bool known_payload(struct job *j, struct fetch *f)
+static void made_payloads(char *out[2], const struct job *j)
 {
-	char *names[2] = { NULL, NULL };
-	char digest[TG_DIGEST_STR_LEN + 1];
-	size_t i;
-	bool found = false;
+	char *hub = NULL;
 
-	names[0] = tg_aprintf("%s/%s", j->ref->registry, j->ref->repository);
-	if (!strcmp(j->ref->registry, "docker.io"))
-		names[1] = tg_aprintf("index.docker.io/%s", j->ref->repository);
-	for (i = 0; i < 2 && names[i] && !found; i++) {
-		char *text = tg_cosign_payload_canonical(names[i], j->digest);
-		size_t len = text ? strlen(text) : 0;
-
-		if (text && len == f->desc->size) {
-			tg_sha256_digest_str(digest,
-			                     (const unsigned char *)text, len);
-			if (!strcmp(digest, f->desc->digest)) {
-				f->blob = tg_calloc(1, sizeof(*f->blob));
-				f->blob->digest = tg_strdup(digest);
-				f->blob->data = (unsigned char *)text;
-				f->blob->len = len;
-				text = NULL;
-				found = true;
-			}
-		}
-		free(text);
+	out[0] = tg_cosign_payload_canonical(j->ref->name, j->digest);
+	out[1] = NULL;
+	if (!strcmp(j->ref->registry, "docker.io")) {
+		hub = tg_aprintf("index.docker.io/%s", j->ref->repository);
+		out[1] = tg_cosign_payload_canonical(hub, j->digest);
+		free(hub);
 	}
-	free(names[0]);
-	free(names[1]);
-	return found;
+}
+
+/*
+ * A .sig layer that is one of made (made_payloads), taken instead of
+ * fetched: a text whose size and SHA-256 are the layer's is the layer's
+ * content, so the signature is checked over the same bytes a fetch would
+ * have brought (one request fewer per signed image). False: fetch it.
+ */
+static bool known_payload(struct fetch *f, char *const made[2])
+{
+	char digest[TG_DIGEST_STR_LEN + 1];
+	size_t i, len;
+
+	for (i = 0; i < 2; i++) {
+		if (!made[i] || (len = strlen(made[i])) != f->desc->size)
+			continue;
+		tg_sha256_digest_str(digest, (const unsigned char *)made[i],
+		                     len);
+		if (strcmp(digest, f->desc->digest))
+			continue;
+		f->blob = tg_calloc(1, sizeof(*f->blob));
+		f->blob->digest = tg_strdup(digest);
+		f->blob->data = (unsigned char *)tg_strdup(made[i]);
+		f->blob->len = len;
+		return true;
+	}
+	return false;
 }
 
 /* Queue the blob of every layer (up to TG_MAX_SIGNATURES) of m. Layers
@@ -256,7 +260,10 @@ static struct fetch *fetch_layers(struct job *j,
 	                                               : TG_MAX_SIGNATURES,
 	       i;
 	struct fetch *f = tg_calloc(n, sizeof(*f));
+	char *made[2] = { NULL, NULL };
 
+	if (signatures)
+		made_payloads(made, j);
 	for (i = 0; i < n; i++) {
 		f[i].job = j;
 		f[i].desc = &m->layers[i];
@@ -267,7 +274,7 @@ static struct fetch *fetch_layers(struct job *j,
 			        (unsigned long long)m->layers[i].size, max);
 			continue;
 		}
-		if (signatures && known_payload(j, &f[i]))
+		if (signatures && known_payload(&f[i], made))
 			continue;
 		j->pending++;
 		if (tg_registry_get_blob_async(
@@ -278,6 +285,8 @@ static struct fetch *fetch_layers(struct job *j,
 			f[i].error = tg_strdup(tg_error_last());
 		}
 	}
+	free(made[0]);
+	free(made[1]);
 	*n_out = n;
 	return f;
 }
