@@ -446,6 +446,11 @@
  * batch still runs its requests in parallel. */
 #define TG_APPLY_BATCH_MAX 512
 
+/* Workloads whose rollout state is read at once after an apply: each
+ * answer is the whole live object, held until its state is read, so a
+ * cycle with thousands of Deployments holds at most this many. */
+#define TG_APPLY_HEALTH_BATCH 128
+
 /* Seconds to wait for a CustomResourceDefinition to be Established. */
 #define TG_APPLY_CRD_WAIT_S 30.0
 

@@ -81,7 +81,6 @@ static void unit_free(unit *u)
 		apply_obj_clear(&u->objs[i]);
 	free(u->objs);
 	free(u->name);
-	json_decref(u->old_objects);
 	json_decref(u->errors);
 	json_decref(u->objects);
 	json_decref(u->health);

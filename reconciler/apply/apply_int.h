@@ -68,7 +68,10 @@ typedef struct unit {
 	bool changed; /* content differs from the inventory */
 	bool failed;
 	char hash[TG_DIGEST_STR_LEN + 1];
-	json_t *old_objects; /* identities from the inventory, or NULL */
+	/* It has an inventory whose list is readable: read again for the
+	 * prune (apply_old_objects), not held while the objects are applied
+	 * (a cycle that changes every unit would hold every identity). */
+	bool old_readable;
 	json_t *errors, *objects, *health, *drift;
 	json_t *pruned; /* prune events of this cycle */
 	bool drift_corrected;
@@ -236,6 +239,10 @@ char *apply_inventory_distrust(const tg_apply *a, json_t *cm);
  * unreadable inventory prunes nothing.
  */
 json_t *apply_inventory_objects(json_t *cm, char **why);
+
+/* The identities of u's inventory (see old_readable), a new array, or NULL
+ * when it has none that can be read. */
+json_t *apply_old_objects(tg_apply *a, const unit *u);
 
 /*
  * The identities of u's inventory list old that u no longer has (to be

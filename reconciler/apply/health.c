@@ -118,27 +118,50 @@ bool apply_record_health_code(unit *u, const obj *o, int code)
 	return true;
 }
 
-/* Read every workload of b once: the number still progressing. */
+/*
+ * Read the workloads of b whose state is still NULL or "progressing", at
+ * most TG_APPLY_HEALTH_BATCH at a time: an answer is the whole object
+ * (spec, status and managedFields), and a cycle can have thousands of
+ * workloads, so each answer is reduced to its state and freed before the
+ * next ones are read. The number still progressing.
+ */
 static size_t
-poll_once(tg_apply *a, batch *b, const char **state, const char **why)
+poll_pending(tg_apply *a, batch *b, const char **state, const char **why)
 {
-	size_t i, pending = 0;
+	tg_kube_op ops[TG_APPLY_HEALTH_BATCH];
+	size_t at[TG_APPLY_HEALTH_BATCH];
+	size_t i = 0, k, n, pending = 0;
 
-	for (i = 0; i < b->n; i++)
-		tg_kube_op_clear(&b->ops[i]);
-	apply_batch_run(a, b);
-	for (i = 0; i < b->n; i++) {
-		if (b->ops[i].result < 0) {
-			state[i] = "failed";
-			why[i] = "cannot read its status";
-			continue;
+	while (i < b->n) {
+		for (n = 0; i < b->n && n < TG_APPLY_HEALTH_BATCH; i++) {
+			if (state[i] && strcmp(state[i], "progressing"))
+				continue;
+			memset(&ops[n], 0, sizeof(ops[n]));
+			ops[n].verb = TG_KUBE_GET;
+			ops[n].obj = b->ops[i].obj;
+			at[n++] = i;
 		}
-		state[i] = rollout_state(b->ops[i].live, &why[i]);
-		pending += !strcmp(state[i], "progressing");
+		if (n == 0)
+			break;
+		apply_batch_run(a, &(batch){ .ops = ops, .n = n });
+		for (k = 0; k < n; k++) {
+			if (ops[k].result < 0) {
+				state[at[k]] = "failed";
+				why[at[k]] = "cannot read its status";
+			} else {
+				state[at[k]] =
+				        rollout_state(ops[k].live, &why[at[k]]);
+				pending += !strcmp(state[at[k]], "progressing");
+			}
+			tg_kube_op_clear(&ops[k]);
+		}
 	}
 	return pending;
 }
 
+/* Poll the rollout state of every workload applied, re-reading only those
+ * still progressing, until none is or the health timeout passes; record
+ * each one's last state in its unit, in the order applied. */
 void apply_check_health(tg_apply *a)
 {
 	double deadline = tg_monotonic() + a->opts.health_timeout_s;
@@ -147,6 +170,8 @@ void apply_check_health(tg_apply *a)
 	const char **state, **why;
 	size_t i;
 
+	/* The batch only holds the identities: the ops are run from
+	 * poll_pending's own array. */
 	while (apply_next(&it))
 		if (apply_is_workload(it.o))
 			apply_batch_add(&b, it.u, it.o, TG_KUBE_GET, 0);
@@ -154,7 +179,7 @@ void apply_check_health(tg_apply *a)
 		return;
 	state = tg_calloc(b.n, sizeof(*state));
 	why = tg_calloc(b.n, sizeof(*why));
-	while (poll_once(a, &b, state, why) && tg_monotonic() < deadline)
+	while (poll_pending(a, &b, state, why) && tg_monotonic() < deadline)
 		apply_sleep_s(TG_APPLY_POLL_INTERVAL_S);
 	for (i = 0; i < b.n; i++)
 		record_health_state(b.units[i], b.objs[i], state[i], why[i]);

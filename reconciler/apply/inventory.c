@@ -161,6 +161,13 @@ static json_t *inventory_list(tg_apply *a, json_t *cm)
 	return NULL;
 }
 
+json_t *apply_old_objects(tg_apply *a, const unit *u)
+{
+	if (!u->old_readable)
+		return NULL;
+	return inventory_list(a, json_object_get(a->inventories, u->name));
+}
+
 /* Compare each unit with its inventory: changed content, old objects. */
 void apply_diff_inventories(tg_apply *a)
 {
@@ -168,23 +175,19 @@ void apply_diff_inventories(tg_apply *a)
 
 	for (i = 0; i < a->nunits; i++) {
 		unit *u = &a->units[i];
-		json_t *data = json_object_get(
-		        json_object_get(a->inventories, u->name), "data");
-		const char *hash =
-		        json_string_value(json_object_get(data, "hash"));
+		json_t *cm = json_object_get(a->inventories, u->name);
+		const char *hash = json_string_value(
+		        json_object_get(json_object_get(cm, "data"), "hash"));
+		json_t *old = NULL;
 
-		if (data)
-			u->old_objects = inventory_list(
-			        a, json_object_get(a->inventories, u->name));
+		/* Read once here to warn about it and to know whether the
+		 * unit changed; read again for its prune. */
+		if (json_object_get(cm, "data"))
+			old = inventory_list(a, cm);
+		u->old_readable = old != NULL;
 		u->changed =
-		        !hash || strcmp(hash, u->hash) != 0 || !u->old_objects;
-		/* Only a changed unit is pruned when applying (plan shows
-		 * every unit's): the others' lists would only take memory
-		 * (10,000 identities: 6 MiB) while the cluster is read. */
-		if (!u->changed && !a->opts.plan) {
-			json_decref(u->old_objects);
-			u->old_objects = NULL;
-		}
+		        !hash || strcmp(hash, u->hash) != 0 || !u->old_readable;
+		json_decref(old);
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include "apply_int.h"
 #include "tollgate/error.h"
+#include "tollgate/limits.h"
 
 /* Whether o is a Namespace. */
 static bool is_namespace(const obj *o)
@@ -136,12 +137,37 @@ static void refuse_orphans(tg_apply *a, excused *ex, size_t n)
 	}
 }
 
-/* Queue the dry runs of the eligible units' objects; excuse those that
- * wait for a CRD or a Namespace of this cycle. */
-static void queue_dry_runs(tg_apply *a, batch *b, excused_list *ex)
+/* Run the dry runs queued in b and read their answers; b is emptied. */
+static void run_dry_runs(tg_apply *a, batch *b, excused_list *ex)
+{
+	size_t i;
+
+	apply_batch_run(a, b);
+	for (i = 0; i < b->n; i++) {
+		tg_kube_op *op = &b->ops[i];
+		if (op->result >= 0)
+			continue;
+		if (!apply_failure_is_pending(a, b->objs[i], op))
+			apply_unit_error(b->units[i], op->message);
+		else if (op->status == 404)
+			/* The namespace's 404 (when they could not be
+			 * listed): it waits for its Namespace too. */
+			excuse(ex, b->units[i], b->objs[i], false);
+	}
+	apply_batch_free(b);
+}
+
+/*
+ * Dry-run the eligible units' objects, TG_APPLY_BATCH_MAX at a time (a
+ * batch holds each object's parsed tree, and a cycle that changes every
+ * unit sends all of them); excuse those that wait for a CRD or a
+ * Namespace of this cycle.
+ */
+static void dry_run_all(tg_apply *a, excused_list *ex)
 {
 	json_t *created = namespaces_created(a);
 	obj_iter it = apply_objects(a, apply_eligible);
+	batch b = { 0 };
 	int scope;
 
 	while (apply_next(&it)) {
@@ -156,32 +182,20 @@ static void queue_dry_runs(tg_apply *a, batch *b, excused_list *ex)
 		}
 		if (scope == 1)
 			excuse(ex, it.u, it.o, true);
-		apply_batch_add(b, it.u, it.o, TG_KUBE_APPLY,
+		apply_batch_add(&b, it.u, it.o, TG_KUBE_APPLY,
 		                TG_KUBE_DRY_RUN | TG_KUBE_DISCARD);
+		if (b.n == TG_APPLY_BATCH_MAX)
+			run_dry_runs(a, &b, ex);
 	}
+	run_dry_runs(a, &b, ex);
 	json_decref(created);
 }
 
 void apply_preflight(tg_apply *a)
 {
-	batch b = { 0 };
 	excused_list ex = { 0 };
-	size_t i;
 
-	queue_dry_runs(a, &b, &ex);
-	apply_batch_run(a, &b);
-	for (i = 0; i < b.n; i++) {
-		tg_kube_op *op = &b.ops[i];
-		if (op->result >= 0)
-			continue;
-		if (!apply_failure_is_pending(a, b.objs[i], op))
-			apply_unit_error(b.units[i], op->message);
-		else if (op->status == 404)
-			/* The namespace's 404 (when they could not be
-			 * listed): it waits for its Namespace too. */
-			excuse(&ex, b.units[i], b.objs[i], false);
-	}
+	dry_run_all(a, &ex);
 	refuse_orphans(a, ex.items, ex.n);
 	free(ex.items);
-	apply_batch_free(&b);
 }

@@ -157,8 +157,10 @@ json_t *apply_prune_gone(const unit *u, json_t *old)
 
 void apply_prune_unit(tg_apply *a, unit *u)
 {
-	json_t *gone = apply_prune_gone(u, u->old_objects);
+	json_t *old = apply_old_objects(a, u);
+	json_t *gone = apply_prune_gone(u, old);
 
+	json_decref(old);
 	prune_objects(a, u, gone);
 	json_decref(gone);
 }

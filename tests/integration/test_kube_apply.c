@@ -454,6 +454,54 @@ static void test_apply_reports_failed_rollout(void **state)
 	json_decref(objs);
 }
 
+/* More workloads than are read at once for health: each gets its own
+ * state, in the order applied, across the batches of reads; the one whose
+ * rollout fails (in the second batch) is read again until its deadline
+ * passes while the others keep the state read first. */
+static void test_apply_health_in_batches(void **state)
+{
+	world *w = *state;
+	size_t n = TG_APPLY_HEALTH_BATCH + 5, bad = TG_APPLY_HEALTH_BATCH + 2;
+	size_t i;
+	json_t *objs = objects("apiVersion: v1\nkind: Namespace\n"
+	                       "metadata: {name: many}\n");
+	json_t *u, *health, *h;
+	char name[64], label[64];
+	tg_apply *a;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "d-%zu", i);
+		snprintf(label, sizeof(label), "app-%zu", i);
+		json_array_append_new(
+		        objs,
+		        json_pack(
+		                "{s:s, s:s, s:{s:s, s:s}, s:{s:i, s:{s:{s:s}},"
+		                " s:{s:{s:{s:s}}, s:{s:[{s:s, s:s}]}}}}",
+		                "apiVersion", "apps/v1", "kind", "Deployment",
+		                "metadata", "name", name, "namespace", "many",
+		                "spec", "progressDeadlineSeconds", 1,
+		                "selector", "matchLabels", "app", label,
+		                "template", "metadata", "labels", "app", label,
+		                "spec", "containers", "name", "app", "image",
+		                i == bad ? "r/fail-rollout:1" : "r/app:1"));
+	}
+	a = run_apply(w, "many", objs, 10.0);
+	u = unit_report(a, "many");
+	health = json_object_get(u, "health");
+	assert_int_equal(json_array_size(health), n);
+	json_array_foreach(health, i, h) {
+		snprintf(name, sizeof(name), "d-%zu", i);
+		assert_string_equal(
+		        json_string_value(json_object_get(h, "name")), name);
+		assert_string_equal(
+		        json_string_value(json_object_get(h, "state")),
+		        i == bad ? "failed" : "healthy");
+	}
+	json_decref(u);
+	tg_apply_free(a);
+	json_decref(objs);
+}
+
 /* The same, with the units added as new: each object is sent as the body
  * made from its tree, or, where a step changed what the body holds (the
  * namespace from discovery, a CRD's scope, the commit of a drift fix),
@@ -498,6 +546,7 @@ int main(void)
 		        test_apply_refuses_unit_whose_namespace_is_refused),
 		cmocka_unit_test(test_apply_crd_then_custom_resource),
 		cmocka_unit_test(test_apply_reports_failed_rollout),
+		cmocka_unit_test(test_apply_health_in_batches),
 		cmocka_unit_test(test_new_unit_orders_records_and_prunes),
 		cmocka_unit_test(
 		        test_new_unit_parked_objects_keep_scope_and_commit),
