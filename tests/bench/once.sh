@@ -4,15 +4,18 @@
 # daemon, Debian's docker-registry and tests/testcluster. Measures
 #   1. the first `tollgate once` (cold: fetch, verify 50 images, apply all),
 #   2. a second `tollgate once` with nothing changed,
-#   3. `tollgate run` (interval 5s) until RUN_CYCLES cycles (default 4) are
+#   3. a commit that changes a ConfigMap and the pod template of a
+#      Deployment in every unit, then `tollgate once` with its default
+#      health wait: every unit is dry-run, applied and waited for,
+#   4. `tollgate run` (interval 5s) until RUN_CYCLES cycles (default 4) are
 #      done: the first lists and starts the watches, the later ones are
 #      answered from them,
-#   4. the cold cycle again, on a warm server: the cluster reset, the state
+#   5. the cold cycle again, on a warm server: the cluster reset, the state
 #      directory emptied and the status refs deleted, in the same
 #      testcluster process (its heap already grown, as kubectl's is),
-#   5. `kubectl apply --server-side -f DIR --recursive` of the same objects
+#   6. `kubectl apply --server-side -f DIR --recursive` of the same objects
 #      on a reset cluster (no verification at all): a warm server,
-#   6. the same kubectl apply on a second testcluster process, started for
+#   7. the same kubectl apply on a second testcluster process, started for
 #      it: a fresh server, as the first cold cycle had,
 # and prints wall time, CPU time and peak RSS of each. Goals (issue 20, at
 # 10,000 objects): the no-change cycle under 1.0 s of CPU, every cycle
@@ -85,6 +88,8 @@ bench_world_setup
 measure "tollgate once (cold)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
 measure "tollgate once (health recorded)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
 measure "tollgate once (no change)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
+bench_change_every_unit
+measure "tollgate once (every unit changed, health wait)" "$TG_BIN" once --config "$W_CONFIG"
 measure_run "tollgate run ($RUN_CYCLES cycles, watches)"
 bench_cold_reset
 measure "tollgate once (cold, warm server)" "$TG_BIN" once --config "$W_CONFIG" --health-timeout 0
@@ -98,9 +103,9 @@ measure "kubectl apply --server-side (fresh server)" kubectl --kubeconfig "$TC_K
 	apply --server-side -R -f "$W_WORK/clusters/prod"
 
 cold=$(awk -F'\t' 'NR==1 {print $2}' "$TT_TMP/results")
-warm=$(awk -F'\t' 'NR==5 {print $2}' "$TT_TMP/results")
-kube=$(awk -F'\t' 'NR==6 {print $2}' "$TT_TMP/results")
-kube_fresh=$(awk -F'\t' 'NR==7 {print $2}' "$TT_TMP/results")
+warm=$(awk -F'\t' 'NR==6 {print $2}' "$TT_TMP/results")
+kube=$(awk -F'\t' 'NR==7 {print $2}' "$TT_TMP/results")
+kube_fresh=$(awk -F'\t' 'NR==8 {print $2}' "$TT_TMP/results")
 echo
 echo "| run | wall (s) | peak RSS (MiB) | exit | CPU (s) | testcluster CPU (s) | registry CPU (s) |"
 echo "|---|---|---|---|---|---|---|"
@@ -108,5 +113,5 @@ awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5
 echo
 python3 -c "import sys; c, w, k, kf = map(float, sys.argv[1:5]); print(f'objects: $((UNITS * PER_UNIT)), images: $IMAGES; cold tollgate cycle is {kf / c:.2f}x faster than kubectl apply, both on a fresh testcluster, {k / w:.2f}x, both on a warm one (goal at 10,000 objects: 3x)')" "$cold" "$warm" "$kube" "$kube_fresh"
 awk -F'\t' 'NR==3 {printf "no-change cycle: %s s wall, %s s CPU (goal at 10,000 objects: under 1.0 s)\n", $2, $5}' "$TT_TMP/results"
-awk -F'\t' 'NR <= 5 {printf "peak RSS, %s: %s MiB\n", $1, $3}' "$TT_TMP/results"
+awk -F'\t' 'NR <= 6 {printf "peak RSS, %s: %s MiB\n", $1, $3}' "$TT_TMP/results"
 echo "CPU: tollgate, testcluster and docker-registry share $(nproc) cores; a cycle cannot end before their CPU time summed / cores."

@@ -121,6 +121,16 @@ PY
 world_commit "bench: $((UNITS * PER_UNIT)) objects"
 }
 
+# A commit that changes every unit: one ConfigMap value and the pod
+# template of every Deployment (their env), so each unit is dry-run and
+# applied again and each Deployment rolls out.
+bench_change_every_unit() {
+	find "$W_WORK/clusters/prod" -name 'objects-*.yaml' -exec \
+		sed -i -e 's/owner: "team/owner: "changed-team/' \
+		-e 's/value: "team/value: "changed-team/' {} +
+	world_commit "bench: change every unit"
+}
+
 bench_cold_reset() {
 	tc_curl POST /testcluster/reset >/dev/null
 	rm -rf "${W_STATE:?}"/*
