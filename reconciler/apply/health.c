@@ -119,11 +119,13 @@ bool apply_record_health_code(unit *u, const obj *o, int code)
 }
 
 /*
- * Read the workloads of b whose state is still NULL or "progressing", at
- * most TG_APPLY_HEALTH_BATCH at a time: an answer is the whole object
- * (spec, status and managedFields), and a cycle can have thousands of
- * workloads, so each answer is reduced to its state and freed before the
- * next ones are read. The number still progressing.
+ * Read the workloads of b not yet seen healthy, at most
+ * TG_APPLY_HEALTH_BATCH at a time: an answer is the whole object (spec,
+ * status and managedFields), and a cycle can have thousands of workloads,
+ * so each answer is reduced to its state and freed before the next ones
+ * are read. A healthy one is not read again; a failed one is (its read may
+ * have failed for a moment, or its condition cleared), while others are
+ * still progressing. The number still progressing.
  */
 static size_t
 poll_pending(tg_apply *a, batch *b, const char **state, const char **why)
@@ -134,7 +136,7 @@ poll_pending(tg_apply *a, batch *b, const char **state, const char **why)
 
 	while (i < b->n) {
 		for (n = 0; i < b->n && n < TG_APPLY_HEALTH_BATCH; i++) {
-			if (state[i] && strcmp(state[i], "progressing"))
+			if (state[i] && !strcmp(state[i], "healthy"))
 				continue;
 			memset(&ops[n], 0, sizeof(ops[n]));
 			ops[n].verb = TG_KUBE_GET;
@@ -159,9 +161,9 @@ poll_pending(tg_apply *a, batch *b, const char **state, const char **why)
 	return pending;
 }
 
-/* Poll the rollout state of every workload applied, re-reading only those
- * still progressing, until none is or the health timeout passes; record
- * each one's last state in its unit, in the order applied. */
+/* Poll the rollout state of every workload applied, re-reading those not
+ * seen healthy, until none is progressing or the health timeout passes;
+ * record each one's last state in its unit, in the order applied. */
 void apply_check_health(tg_apply *a)
 {
 	double deadline = tg_monotonic() + a->opts.health_timeout_s;
