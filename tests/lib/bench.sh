@@ -123,11 +123,16 @@ world_commit "bench: $((UNITS * PER_UNIT)) objects"
 
 # A commit that changes every unit: one ConfigMap value and the pod
 # template of every Deployment (their env), so each unit is dry-run and
-# applied again and each Deployment rolls out.
+# applied again and each Deployment rolls out. Called again, it changes
+# them back.
 bench_change_every_unit() {
+	local from='"team' to='"changed-team'
+	if grep -rqs 'owner: "changed-team' "$W_WORK/clusters/prod"; then
+		from='"changed-team' to='"team'
+	fi
 	find "$W_WORK/clusters/prod" -name 'objects-*.yaml' -exec \
-		sed -i -e 's/owner: "team/owner: "changed-team/' \
-		-e 's/value: "team/value: "changed-team/' {} +
+		sed -i -e "s/owner: $from/owner: $to/" \
+		-e "s/value: $from/value: $to/" {} +
 	world_commit "bench: change every unit"
 }
 
