@@ -168,7 +168,8 @@ json_t *apply_old_objects(tg_apply *a, const unit *u)
 	return inventory_list(a, json_object_get(a->inventories, u->name));
 }
 
-/* Compare each unit with its inventory: changed content, old objects. */
+/* Compare each unit with its inventory: changed content, and whether its
+ * list of old objects can be read (for the prune, which reads it again). */
 void apply_diff_inventories(tg_apply *a)
 {
 	size_t i;
