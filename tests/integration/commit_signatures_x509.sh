@@ -38,21 +38,26 @@ user() {
 		-out "$X/$1.csr" -subj "/CN=$1" 2>/dev/null
 	openssl x509 -req -in "$X/$1.csr" -CA "$X/$2.pem" -CAkey "$X/$2.key" \
 		-CAcreateserial -out "$X/$1.pem" -days 30 -extfile "$X/$1.ext" 2>/dev/null
-	openssl pkcs12 -export -inkey "$X/$1.key" -in "$X/$1.pem" \
-		-keypbe PBE-SHA1-3DES -certpbe NONE -macalg sha1 -passout pass: \
-		-out "$X/$1.p12"
 	printf -v "$1_fp" '%s' "$(openssl x509 -in "$X/$1.pem" -noout \
 		-fingerprint -sha1 | cut -d= -f2 | tr -d :)"
-	# (gpgsm exits 2 over the passphrase inquiry it ignores: an empty
-	# passphrase; whether the key arrived is asked of gpgsm, and the
-	# import tried again when it did not)
+	# The key goes in as PKCS#12 with an empty passphrase, given on
+	# --passphrase-fd (with none, gpgsm ignores the agent's inquiry and
+	# exits 2). gpgsm 2.2 fails to decrypt some of these files (about
+	# one in thirty: "decryption failed", the same file every time, a
+	# new export of the same key with a new salt and IV imports): only
+	# the certificate arrives. So whether the key arrived is asked of
+	# gpgsm, and the file exported anew and imported again when not.
 	local fp=${1}_fp try
-	for try in 1 2 3; do
-		gpgsm --batch --pinentry-mode loopback --import "$X/$1.p12" \
-			2>/dev/null || true
-		gpgsm --batch --list-secret-keys "0x${!fp}" >/dev/null 2>&1 &&
-			return 0
-		sleep 1
+	for try in 1 2 3 4 5; do
+		openssl pkcs12 -export -inkey "$X/$1.key" -in "$X/$1.pem" \
+			-keypbe PBE-SHA1-3DES -certpbe NONE -macalg sha1 \
+			-passout pass: -out "$X/$1.p12"
+		printf '\n\n' | gpgsm --batch --pinentry-mode loopback \
+			--passphrase-fd 0 --import "$X/$1.p12" 2>/dev/null || true
+		# (gpgsm exits 0 whether or not it lists a key: a "crs"
+		# record is a certificate with its secret key)
+		gpgsm --batch --with-colons --list-secret-keys "0x${!fp}" \
+			2>/dev/null | grep -q '^crs:' && return 0
 	done
 	echo "user: the key of $1 is not in gpgsm" >&2
 	return 1
