@@ -668,8 +668,11 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 		json_object_set(doc, "violations", a->violations);
 	if ((error = tg_agent_check_may_write(r, a, "status")) < 0)
 		return error;
-	tg_agent_publish(r, a, doc);
+	/* The last cycle's document (3.5 MB at 10,000 objects) goes before
+	 * this one is written and pushed: their memory does not add. */
 	free(a->last_doc);
+	a->last_doc = NULL;
+	tg_agent_publish(r, a, doc);
 	a->last_doc = a->opts.reverify ? json_dumps(doc, JSON_COMPACT) : NULL;
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
