@@ -28,7 +28,7 @@ int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
 	pthread_mutex_init(&ws->lock, NULL);
 	pthread_cond_init(&ws->cond, NULL);
 	ws->wake_fd = wake_fd;
-	ws->pending = json_array();
+	tg_buf_init(&ws->pending, SIZE_MAX);
 	ws->own = json_object();
 	ws->auth = conn->auth_header ? tg_strdup(conn->auth_header) : NULL;
 	ws->ca = kube_blob_dup(conn->ca_pem, conn->ca_pem_len);
@@ -87,7 +87,7 @@ void tg_watch_set_free(tg_watch_set *ws)
 		watcher_free(ws->retired[i]);
 	}
 	free(ws->retired);
-	json_decref(ws->pending);
+	tg_buf_free(&ws->pending);
 	json_decref(ws->own);
 	if (ws->auth)
 		wipe_free(ws->auth, strlen(ws->auth));
@@ -123,14 +123,21 @@ void watch_wake(tg_watch_set *ws)
 
 void watch_note_change(tg_watch_set *ws, const char *key, const char *rv)
 {
+	size_t len = ws->pending.len;
 
 	/* Unknown (key NULL) or too many to judge: a cycle, which is
-	 * never wrong. */
-	if (!key || json_array_size(ws->pending) >= TG_WATCH_MAX_PENDING)
+	 * never wrong (and so is one whose record cannot be kept). */
+	if (!key || ws->npending >= TG_WATCH_MAX_PENDING)
 		ws->dirty = true;
-	else
-		json_array_append_new(ws->pending,
-		                      json_pack("[s,s?]", key, rv));
+	else if (tg_buf_append(&ws->pending, key, strlen(key) + 1) < 0 ||
+	         tg_buf_puts(&ws->pending, rv ? "+" : "-") < 0 ||
+	         tg_buf_append(&ws->pending, rv ? rv : "",
+	                       strlen(rv ? rv : "") + 1) < 0) {
+		ws->pending.len = len;
+		ws->dirty = true;
+	} else {
+		ws->npending++;
+	}
 	watch_wake(ws);
 }
 
@@ -154,12 +161,10 @@ void tg_watch_set_own_write(tg_watch_set *ws,
 	free(key);
 }
 
-/* Whether the change [key, rv] is tollgate's own write (lock held); the
- * entry is used up. */
-static bool own_change(tg_watch_set *ws, json_t *change)
+/* Whether the change of key to rv (NULL: deleted) is tollgate's own
+ * write (lock held); the entry is used up. */
+static bool own_change(tg_watch_set *ws, const char *key, const char *rv)
 {
-	const char *key = json_string_value(json_array_get(change, 0));
-	const char *rv = json_string_value(json_array_get(change, 1));
 	const char *mine = json_string_value(json_object_get(ws->own, key));
 	bool own;
 
@@ -173,19 +178,28 @@ static bool own_change(tg_watch_set *ws, json_t *change)
 
 bool tg_watch_set_take_dirty(tg_watch_set *ws)
 {
-	json_t *c;
-	size_t i;
+	const char *p, *end, *key, *rv;
 	bool d;
 
 	pthread_mutex_lock(&ws->lock);
 	d = ws->dirty;
-	json_array_foreach(ws->pending, i, c) {
-		if (!own_change(ws, c)) {
+	p = ws->pending.data;
+	end = p ? p + ws->pending.len : NULL;
+	while (p && p < end) {
+		key = p;
+		p += strlen(p) + 1;
+		rv = *p == '+' ? p + 1 : NULL;
+		p += strlen(p) + 1;
+		if (!own_change(ws, key, rv)) {
 			d = true;
 			ws->stats.relevant++;
 		}
 	}
-	json_array_clear(ws->pending);
+	/* The next cycle's changes start from an empty buffer: one that
+	 * held 10,000 of them does not stay. */
+	tg_buf_free(&ws->pending);
+	tg_buf_init(&ws->pending, SIZE_MAX);
+	ws->npending = 0;
 	ws->dirty = false;
 	pthread_mutex_unlock(&ws->lock);
 	return d;

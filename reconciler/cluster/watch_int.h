@@ -101,9 +101,12 @@ struct tg_watch_set {
 	unsigned cycle; /* cycles swept */
 	tg_watch_stats stats;
 	/* Changes seen, judged by tg_watch_set_take_dirty (on the caller's
-	 * thread, after the writes of its cycle were recorded): [key, rv]
-	 * with key "apiVersion kind ns/name", rv null for DELETED. */
-	json_t *pending;
+	 * thread, after the writes of its cycle were recorded): npending
+	 * records "key\0" then "+rv\0", or "-\0" for DELETED, with key
+	 * "apiVersion kind ns/name" (as text: a cycle that changes 10,000
+	 * objects sees 10,000 of them before they are judged). */
+	tg_buf pending;
+	size_t npending;
 	/* tollgate's own writes: key -> resourceVersion it got back ("" for
 	 * a delete). */
 	json_t *own;
