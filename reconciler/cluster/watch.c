@@ -162,18 +162,24 @@ void tg_watch_set_own_write(tg_watch_set *ws,
 }
 
 /* Whether the change of key to rv (NULL: deleted) is tollgate's own
- * write (lock held); the entry is used up. */
+ * write (lock held). */
 static bool own_change(tg_watch_set *ws, const char *key, const char *rv)
 {
 	const char *mine = json_string_value(json_object_get(ws->own, key));
-	bool own;
 
 	if (!mine)
 		return false;
-	own = rv ? !strcmp(mine, rv) : !*mine;
-	if (own)
-		json_object_del(ws->own, key);
-	return own;
+	return rv ? !strcmp(mine, rv) : !*mine;
+}
+
+/* The next record of the pending changes at *p (key, rv NULL for a
+ * delete), moving *p past it. */
+static void next_change(const char **p, const char **key, const char **rv)
+{
+	*key = *p;
+	*p += strlen(*p) + 1;
+	*rv = **p == '+' ? *p + 1 : NULL;
+	*p += strlen(*p) + 1;
 }
 
 bool tg_watch_set_take_dirty(tg_watch_set *ws)
@@ -186,14 +192,20 @@ bool tg_watch_set_take_dirty(tg_watch_set *ws)
 	p = ws->pending.data;
 	end = p ? p + ws->pending.len : NULL;
 	while (p && p < end) {
-		key = p;
-		p += strlen(p) + 1;
-		rv = *p == '+' ? p + 1 : NULL;
-		p += strlen(p) + 1;
+		next_change(&p, &key, &rv);
 		if (!own_change(ws, key, rv)) {
 			d = true;
 			ws->stats.relevant++;
 		}
+	}
+	/* The own writes judged are used up only now: one object's event
+	 * comes from every watch that lists it (an inventory ConfigMap is
+	 * in the list of inventories and in that of tollgate's label). */
+	p = ws->pending.data;
+	while (p && p < end) {
+		next_change(&p, &key, &rv);
+		if (own_change(ws, key, rv))
+			json_object_del(ws->own, key);
 	}
 	/* The next cycle's changes start from an empty buffer: one that
 	 * held 10,000 of them does not stay. */
