@@ -103,6 +103,8 @@ void tg_apply_free(tg_apply *a)
 	json_decref(a->inventories);
 	json_decref(a->pruned_units);
 	json_decref(a->warnings);
+	tg_drift_memo_free(a->memo_old);
+	tg_drift_memo_free(a->memo_next);
 	free(a);
 }
 
@@ -294,10 +296,12 @@ static void wait_crds(tg_apply *a, batch *b)
 /* Run a phase's batch, fail the units of ops that failed, and empty it. */
 static void apply_phase_batch(tg_apply *a, enum phase p, batch *b)
 {
+	apply_vouch_ctx vc;
 	size_t i;
 
 	if (b->n == 0)
 		return;
+	apply_vouch_answers(&vc, a, b);
 	apply_batch_run(a, b);
 	for (i = 0; i < b->n; i++)
 		if (b->ops[i].result < 0)
@@ -368,6 +372,7 @@ static void run_apply(tg_apply *a)
 	size_t i;
 	int p;
 
+	apply_memo_open(a);
 	apply_check_drift(a);
 	apply_preflight(a);
 	stamp_commit(a);
@@ -383,6 +388,7 @@ static void run_apply(tg_apply *a)
 		apply_prune_removed_units(a);
 	if (a->opts.health_timeout_s > 0)
 		apply_check_health(a);
+	apply_memo_close(a);
 }
 
 int tg_apply_run(tg_apply *a)

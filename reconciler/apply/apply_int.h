@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "tollgate/apply.h"
+#include "tollgate/drift.h"
 #include "tollgate/kube.h"
 #include "tollgate/util.h"
 
@@ -88,6 +89,11 @@ struct tg_apply {
 	json_t *inventories; /* unit name -> live inventory ConfigMap */
 	json_t *pruned_units;
 	json_t *warnings; /* strings: inventories ignored, ... */
+	/* The drift memo of the last cycle (read) and of this one (written
+	 * at the end of the run: the drift check's clean compares and the
+	 * answers to applies found as sent), or NULL without a path. */
+	tg_drift_memo *memo_old, *memo_next;
+	int64_t memo_now;
 };
 
 /* Desired objects as text (apply/desired.c) -------------------------------- */
@@ -274,6 +280,18 @@ int apply_record_health(unit *u, const obj *o, json_t *live);
 bool apply_record_health_code(unit *u, const obj *o, int code);
 void apply_check_health(tg_apply *a);
 void apply_check_drift(tg_apply *a); /* apply/drift_check.c */
-void apply_diff_units(tg_apply *a);  /* apply/diff.c */
+/* The drift memos opened before the drift check and the memo written
+ * after the last apply (apply/drift_check.c). */
+void apply_memo_open(tg_apply *a);
+void apply_memo_close(tg_apply *a);
+/* Asks for the answers of a batch of applies when watches run: an
+ * answer found as sent is remembered in the memo, and the watches keep
+ * no text of its event (tg_kube_op.answered). ctx outlives the run. */
+typedef struct apply_vouch_ctx {
+	tg_apply *a;
+	batch *b;
+} apply_vouch_ctx;
+void apply_vouch_answers(apply_vouch_ctx *ctx, tg_apply *a, batch *b);
+void apply_diff_units(tg_apply *a); /* apply/diff.c */
 
 #endif

@@ -323,37 +323,90 @@ static void read_unlisted(drift_index *x)
 
 /* The memo of the last cycle (none without a path: every object is
  * compared in full) and an empty one for this cycle. */
-static void memo_open(drift_index *x)
+void apply_memo_open(tg_apply *a)
 {
-	if (!x->a->opts.drift_memo)
+	if (!a->opts.drift_memo || a->opts.plan)
 		return;
-	x->now = tg_now();
-	if (tg_drift_memo_load(&x->old, x->a->opts.drift_memo) < 0 ||
-	    tg_drift_memo_load(&x->next, NULL) < 0) {
+	a->memo_now = tg_now();
+	if (tg_drift_memo_load(&a->memo_old, a->opts.drift_memo) < 0 ||
+	    tg_drift_memo_load(&a->memo_next, NULL) < 0) {
 		/* Not reached (load hands back an empty memo on doubt);
 		 * without both, nothing is skipped nor remembered. */
-		tg_drift_memo_free(x->old);
-		x->old = NULL;
+		tg_drift_memo_free(a->memo_old);
+		tg_drift_memo_free(a->memo_next);
+		a->memo_old = a->memo_next = NULL;
 	}
 }
 
-/* Write this cycle's memo: the clean compares of this cycle and the
- * memos it relied on. A memo that cannot be written only costs the next
- * cycle its compares (what the old file says stays true). */
-static void memo_close(drift_index *x)
+/* Write this cycle's memo: the clean compares of this cycle, the memos
+ * it relied on and the answers found as sent. A memo that cannot be
+ * written only costs the next cycle its compares (what the old file says
+ * stays true). */
+void apply_memo_close(tg_apply *a)
 {
-	char n[32];
-
-	if (!x->next)
-		return;
-	snprintf(n, sizeof(n), "%zu", x->skipped);
-	tg_log(TG_LOG_DEBUG, "drift memo: objects not compared again",
-	       "skipped", n, NULL);
-	if (tg_drift_memo_save(x->next, x->a->opts.drift_memo) < 0)
+	if (a->memo_next &&
+	    tg_drift_memo_save(a->memo_next, a->opts.drift_memo) < 0)
 		tg_log(TG_LOG_WARN, "cannot write the drift memo", "error",
 		       tg_error_last(), NULL);
-	tg_drift_memo_free(x->old);
-	tg_drift_memo_free(x->next);
+	tg_drift_memo_free(a->memo_old);
+	tg_drift_memo_free(a->memo_next);
+	a->memo_old = a->memo_next = NULL;
+}
+
+/* The answer to an apply of a batch made by apply_vouch_answers: an
+ * object that is not a workload (a workload's memo entry carries its
+ * health, read later), whose answer has no drift against what was
+ * sent, is remembered as compared, at the answer's uid and
+ * resourceVersion. So the next cycle neither compares it again nor,
+ * under `tollgate run`, needs its text from the watch. */
+static bool vouch_answer(void *ctx, const tg_kube_op *op, json_t *live)
+{
+	apply_vouch_ctx *vc = ctx;
+	size_t i = (size_t)(op - vc->b->ops);
+	obj *o;
+	json_t *m = json_object_get(live, "metadata"), *fields = NULL, *desired;
+	const char *uid = json_string_value(json_object_get(m, "uid"));
+	const char *rv =
+	        json_string_value(json_object_get(m, "resourceVersion"));
+	unsigned char d[TG_SHA256_LEN];
+	bool loaded, clean;
+	char *key;
+
+	if (i >= vc->b->n || !vc->a->memo_next || !uid || !*uid || !rv || !*rv)
+		return false;
+	o = vc->b->objs[i];
+	if (!o->text || apply_is_workload(o))
+		return false;
+	loaded = o->desired != NULL;
+	if (!(desired = apply_desired(o)))
+		return false;
+	tg_drift_compare(&fields, desired, live, TG_FIELD_MANAGER);
+	clean = fields && json_array_size(fields) == 0;
+	json_decref(fields);
+	if (!loaded)
+		apply_park(o);
+	if (!clean)
+		return false;
+	desired_digest(d, o);
+	key = identity_key(o->api_version, o->kind, o->ns, o->name);
+	tg_drift_memo_add(vc->a->memo_next, key, uid, rv, d, 0,
+	                  vc->a->memo_now);
+	free(key);
+	return true;
+}
+
+void apply_vouch_answers(apply_vouch_ctx *ctx, tg_apply *a, batch *b)
+{
+	size_t i;
+
+	ctx->a = a;
+	ctx->b = b;
+	if (!a->memo_next || !tg_kube_watches(a->kube))
+		return;
+	for (i = 0; i < b->n; i++) {
+		b->ops[i].answered = vouch_answer;
+		b->ops[i].answered_ctx = ctx;
+	}
 }
 
 /*
@@ -384,10 +437,18 @@ void apply_check_drift(tg_apply *a)
 		apply_obj_stamp(it.o, inventory_commit(a, it.u));
 	}
 	index_build(&x, a, &fix);
-	memo_open(&x);
+	x.old = a->memo_old;
+	x.next = a->memo_next;
+	x.now = a->memo_now;
 	list_live(&x);
 	read_unlisted(&x);
-	memo_close(&x);
+	if (x.next) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%zu", x.skipped);
+		tg_log(TG_LOG_DEBUG, "drift memo: objects not compared again",
+		       "skipped", n, NULL);
+	}
 	index_free(&x);
 	apply_batch_run(a, &fix);
 	for (i = 0; i < fix.n; i++) {

@@ -242,6 +242,40 @@ note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
 		json_decref(body);
 }
 
+/* An answer its caller wants to see (tg_kube_op.answered): parsed
+ * once, for the watches and for the caller, then dropped. A write whose
+ * answer cannot be parsed is still a write: noted by its peeked
+ * resourceVersion, and not vouched for. */
+static void answered(tg_kube *k, tg_kube_op *op, tg_http_response *resp)
+{
+	json_t *live = json_loadb(resp->body ? resp->body : "", resp->body_len,
+	                          0, NULL);
+	const char *rv = json_string_value(json_object_get(
+	        json_object_get(live, "metadata"), "resourceVersion"));
+
+	if (!json_is_object(live) || !rv || !*rv) {
+		json_decref(live);
+		note_own_write(k, op, resp);
+		return;
+	}
+	op->live = live;
+	note_own_write(k, op, resp);
+	op->live = NULL;
+	if (op->answered(op->answered_ctx, op, live))
+		tg_watch_set_vouch(
+		        k->watches,
+		        json_string_value(
+		                json_object_get(op->obj, "apiVersion")),
+		        json_string_value(json_object_get(op->obj, "kind")),
+		        json_string_value(json_object_get(
+		                json_object_get(op->obj, "metadata"),
+		                "namespace")),
+		        json_string_value(json_object_get(
+		                json_object_get(op->obj, "metadata"), "name")),
+		        rv);
+	json_decref(live);
+}
+
 static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 {
 	op_ctx *c = ctx;
@@ -264,7 +298,10 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 			op->message =
 			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
-	if (op->result == 0)
+	if (op->result == 0 && op->answered && k->watches &&
+	    op->verb == TG_KUBE_APPLY && (op->flags & TG_KUBE_DISCARD))
+		answered(k, op, resp);
+	else if (op->result == 0)
 		note_own_write(k, op, resp);
 	free(msg);
 	tg_http_response_free(resp);
@@ -486,7 +523,11 @@ static bool submit_one(tg_kube *k, op_ctx *ctx)
 	        !body                       ? NULL
 	        : op->verb == TG_KUBE_APPLY ? "application/apply-patch+yaml"
 	                                    : "application/json",
-	        body, sends && (op->flags & TG_KUBE_DISCARD), on_op, ctx);
+	        body,
+	        /* an answer the caller reads (answered) comes whole */
+	        sends && (op->flags & TG_KUBE_DISCARD) &&
+	                !(op->answered && k->watches),
+	        on_op, ctx);
 	if (error < 0) {
 		op->result = tg_error_code();
 		op->message = tg_aprintf("%s: %s", ctx->what, tg_error_last());

@@ -30,6 +30,7 @@ int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
 	ws->wake_fd = wake_fd;
 	tg_buf_init(&ws->pending, SIZE_MAX);
 	ws->own = json_object();
+	ws->vouched = json_object();
 	ws->auth = conn->auth_header ? tg_strdup(conn->auth_header) : NULL;
 	ws->ca = kube_blob_dup(conn->ca_pem, conn->ca_pem_len);
 	ws->ca_len = conn->ca_pem_len;
@@ -89,6 +90,7 @@ void tg_watch_set_free(tg_watch_set *ws)
 	free(ws->retired);
 	tg_buf_free(&ws->pending);
 	json_decref(ws->own);
+	json_decref(ws->vouched);
 	if (ws->auth)
 		wipe_free(ws->auth, strlen(ws->auth));
 	free(ws->ca);
@@ -159,6 +161,67 @@ void tg_watch_set_own_write(tg_watch_set *ws,
 	json_object_set_new(ws->own, key, json_string(rv ? rv : ""));
 	pthread_mutex_unlock(&ws->lock);
 	free(key);
+}
+
+void tg_watch_set_vouch(tg_watch_set *ws,
+                        const char *api_version,
+                        const char *kind,
+                        const char *ns,
+                        const char *name,
+                        const char *rv)
+{
+	char *key, *okey;
+	bool found = false, watched = false;
+	watch_obj *o;
+	size_t i;
+
+	if (!api_version || !kind || !name || !rv || !*rv)
+		return;
+	key = tg_aprintf("%s/%s", ns ? ns : "", name);
+	okey = tg_aprintf("%s %s %s", api_version, kind, key);
+	pthread_mutex_lock(&ws->lock);
+	for (i = 0; i < ws->n; i++) {
+		watcher *w = ws->w[i];
+
+		if (!w->lean || w->retired ||
+		    strcmp(w->api_version, api_version) ||
+		    strcmp(w->kind, kind))
+			continue;
+		watched = true;
+		o = watch_cache_get(&w->objs, key);
+		if (!o || strcmp(o->s + o->rv, rv))
+			continue;
+		/* Its event came first: the text goes now. */
+		found = true;
+		if (o->peekable && o->text) {
+			free(o->text);
+			o->text = NULL;
+			o->len = 0;
+		}
+	}
+	/* No watch of the kind, no event to wait for: a watch started
+	 * later lists the object and keeps no text of it. */
+	if (watched && !found) {
+		/* Answers whose events never come (a no-op apply keeps the
+		 * resourceVersion the watch has already) are forgotten now
+		 * and then. */
+		if (json_object_size(ws->vouched) >= TG_WATCH_MAX_OWN)
+			json_object_clear(ws->vouched);
+		json_object_set_new(ws->vouched, okey, json_string(rv));
+	}
+	pthread_mutex_unlock(&ws->lock);
+	free(okey);
+	free(key);
+}
+
+bool watch_vouched(tg_watch_set *ws, const char *okey, const char *rv)
+{
+	const char *v = json_string_value(json_object_get(ws->vouched, okey));
+
+	if (!v || strcmp(v, rv))
+		return false;
+	json_object_del(ws->vouched, okey);
+	return true;
 }
 
 /* Whether the change of key to rv (NULL: deleted) is tollgate's own

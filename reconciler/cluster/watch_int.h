@@ -110,6 +110,9 @@ struct tg_watch_set {
 	/* tollgate's own writes: key -> resourceVersion it got back ("" for
 	 * a delete). */
 	json_t *own;
+	/* Answers the writer vouched for whose event has not come yet:
+	 * key -> resourceVersion (tg_watch_set_vouch). */
+	json_t *vouched;
 	/* Connection settings (read-only after new). */
 	char *auth, *ca, *cert, *key;
 	size_t ca_len, cert_len, key_len;
@@ -131,6 +134,10 @@ void watch_wake(tg_watch_set *ws);
 /* Note a change of the object key (rv NULL: deleted) to be judged (key
  * NULL: changes that need a cycle), and wake the run loop (lock held). */
 void watch_note_change(tg_watch_set *ws, const char *key, const char *rv);
+/* Whether the writer vouched for the object okey ("apiVersion kind
+ * ns/name") at rv, its event now come: the entry is used up (lock
+ * held). */
+bool watch_vouched(tg_watch_set *ws, const char *okey, const char *rv);
 
 /* One list page (body, len bytes) into objs, item by item; *cont the
  * next continue token (a new string, or NULL), the list's

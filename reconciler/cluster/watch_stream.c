@@ -88,13 +88,16 @@ static const char *meta_string(json_t *obj, const char *member)
 /*
  * Keep obj (apiVersion and kind set to w's) in objs; *changed when its
  * content differs from what was kept. A lean watcher keeps the text of
- * an object from an event, not from a list (unless the object cannot be
- * vouched for by its identity alone). 0, or -1 with w->why.
+ * an object from an event (unless its writer vouched for it at this
+ * resourceVersion: tg_watch_set_vouch), not from a list (unless the
+ * object cannot be vouched for by its identity alone). 0, or -1 with
+ * w->why.
  */
 static int keep_object(watcher *w,
                        watch_cache *objs,
                        json_t *obj,
                        bool from_event,
+                       bool vouched,
                        bool *changed)
 {
 	unsigned char hash[TG_SHA256_LEN];
@@ -114,7 +117,7 @@ static int keep_object(watcher *w,
 	                  meta_string(obj, "resourceVersion"), hash);
 	old = watch_cache_get(objs, o->s);
 	*changed = !old || memcmp(old->hash, hash, sizeof(hash)) != 0;
-	if (!w->lean || from_event || !o->peekable) {
+	if (!w->lean || (from_event && !vouched) || !o->peekable) {
 		if (w->reduce)
 			w->reduce(obj);
 		if (!(text = json_dumps(obj, JSON_COMPACT))) {
@@ -296,7 +299,7 @@ static int take_item(void *ctx, const char *text, size_t len)
 	if (!json_is_object(it))
 		snprintf(ps->w->why, sizeof(ps->w->why),
 		         "a listed object is not a JSON object");
-	else if (keep_object(ps->w, ps->objs, it, false, &changed) == 0)
+	else if (keep_object(ps->w, ps->objs, it, false, false, &changed) == 0)
 		error = 0;
 	json_decref(it);
 	if (error == 0 && ps->objs->n > TG_WATCH_MAX_OBJECTS) {
@@ -448,7 +451,9 @@ static int object_event(watcher *w, const char *type, json_t *obj)
 		         TG_WATCH_MAX_OBJECTS);
 		error = -1;
 	} else {
-		error = keep_object(w, &w->objs, obj, true, &changed);
+		error = keep_object(w, &w->objs, obj, true,
+		                    w->lean && watch_vouched(ws, okey, rv),
+		                    &changed);
 	}
 	if (error == 0)
 		tg_strlcpy(w->rv, rv, sizeof(w->rv));

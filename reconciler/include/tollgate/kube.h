@@ -106,6 +106,14 @@ typedef struct tg_kube_op {
 	json_t *obj;      /* borrowed */
 	const char *body; /* borrowed, or NULL: obj serialised */
 	unsigned flags;
+	/* Optional, for an APPLY with TG_KUBE_DISCARD while watches run:
+	 * called with the server's answer (borrowed) as it arrives, when
+	 * the write went through. True when the caller vouches for that
+	 * answer as it is (it compared it with what it sent and found it
+	 * so, and remembers that): the watches then keep no text of the
+	 * object's event at the answer's resourceVersion. */
+	bool (*answered)(void *ctx, const struct tg_kube_op *op, json_t *live);
+	void *answered_ctx;
 	/* results */
 	int result;
 	long status;

@@ -161,6 +161,20 @@ void tg_watch_set_own_write(tg_watch_set *ws,
                             const char *rv);
 
 /*
+ * tollgate's write of the object came back at resourceVersion rv and the
+ * writer vouches for that answer (it found it as it meant it, and its
+ * drift memo says so): a lean watcher keeps no text of the object at rv,
+ * whether its event came already or comes later. A later change comes as
+ * an event at another resourceVersion, whose text is kept.
+ */
+void tg_watch_set_vouch(tg_watch_set *ws,
+                        const char *api_version,
+                        const char *kind,
+                        const char *ns,
+                        const char *name,
+                        const char *rv);
+
+/*
  * A cycle ended: watchers that no list asked for in the last
  * TG_WATCH_IDLE_CYCLES cycles (their kind left the desired state) are
  * stopped and their objects freed; a later list starts one again.
