@@ -420,6 +420,9 @@
  * set gives up telling them apart and just runs a cycle / forgets. */
 #define TG_WATCH_MAX_PENDING 100000
 #define TG_WATCH_MAX_OWN 200000
+/* Bytes of own writes judged and kept until the next sweep, beyond which
+ * they are forgotten at once (cycles that keep failing never sweep). */
+#define TG_WATCH_MAX_OWN_USED_BYTES ((size_t)16 << 20)
 /* Seconds a cycle waits after the first relevant event (more events of
  * one edit, e.g. a Deployment and its status, come together). */
 #define TG_WATCH_DEBOUNCE_S 0.2

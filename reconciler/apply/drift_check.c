@@ -403,7 +403,10 @@ void apply_vouch_answers(apply_vouch_ctx *ctx, tg_apply *a, batch *b)
 	ctx->b = b;
 	if (!a->memo_next || !tg_kube_watches(a->kube))
 		return;
+	/* Only what may be vouched for has its answer sent whole. */
 	for (i = 0; i < b->n; i++) {
+		if (!b->objs[i]->text || apply_is_workload(b->objs[i]))
+			continue;
 		b->ops[i].answered = vouch_answer;
 		b->ops[i].answered_ctx = ctx;
 	}
@@ -449,6 +452,9 @@ void apply_check_drift(tg_apply *a)
 		tg_log(TG_LOG_DEBUG, "drift memo: objects not compared again",
 		       "skipped", n, NULL);
 	}
+	/* The last cycle's memo served its purpose. */
+	tg_drift_memo_free(a->memo_old);
+	a->memo_old = NULL;
 	index_free(&x);
 	apply_batch_run(a, &fix);
 	for (i = 0; i < fix.n; i++) {

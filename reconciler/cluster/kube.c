@@ -299,7 +299,8 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
 	if (op->result == 0 && op->answered && k->watches &&
-	    op->verb == TG_KUBE_APPLY && (op->flags & TG_KUBE_DISCARD))
+	    op->verb == TG_KUBE_APPLY && (op->flags & TG_KUBE_DISCARD) &&
+	    !(op->flags & TG_KUBE_DRY_RUN))
 		answered(k, op, resp);
 	else if (op->result == 0)
 		note_own_write(k, op, resp);

@@ -29,6 +29,7 @@ int tg_watch_set_new(tg_watch_set **out, const tg_watch_conn *conn, int wake_fd)
 	pthread_cond_init(&ws->cond, NULL);
 	ws->wake_fd = wake_fd;
 	tg_buf_init(&ws->pending, SIZE_MAX);
+	tg_buf_init(&ws->own_used, SIZE_MAX);
 	ws->own = json_object();
 	ws->vouched = json_object();
 	ws->auth = conn->auth_header ? tg_strdup(conn->auth_header) : NULL;
@@ -89,6 +90,7 @@ void tg_watch_set_free(tg_watch_set *ws)
 	}
 	free(ws->retired);
 	tg_buf_free(&ws->pending);
+	tg_buf_free(&ws->own_used);
 	json_decref(ws->own);
 	json_decref(ws->vouched);
 	if (ws->auth)
@@ -245,6 +247,25 @@ static void next_change(const char **p, const char **key, const char **rv)
 	*p += strlen(*p) + 1;
 }
 
+/* The own writes judged before the last cycle go (lock held), unless
+ * written again since (another resourceVersion). */
+static void forget_used(tg_watch_set *ws)
+{
+	const char *p = ws->own_used.data, *end, *key, *rv, *mine;
+
+	for (end = p ? p + ws->own_used.len : NULL; p && p < end;) {
+		key = p;
+		p += strlen(p) + 1;
+		rv = p;
+		p += strlen(p) + 1;
+		mine = json_string_value(json_object_get(ws->own, key));
+		if (mine && !strcmp(mine, rv))
+			json_object_del(ws->own, key);
+	}
+	tg_buf_free(&ws->own_used);
+	tg_buf_init(&ws->own_used, SIZE_MAX);
+}
+
 bool tg_watch_set_take_dirty(tg_watch_set *ws)
 {
 	const char *p, *end, *key, *rv;
@@ -261,14 +282,23 @@ bool tg_watch_set_take_dirty(tg_watch_set *ws)
 			ws->stats.relevant++;
 		}
 	}
-	/* The own writes judged are used up only now: one object's event
-	 * comes from every watch that lists it (an inventory ConfigMap is
-	 * in the list of inventories and in that of tollgate's label). */
+	/* The own writes judged are used up only at the next sweep: one
+	 * object's event comes from every watch that lists it (an
+	 * inventory ConfigMap is in the list of inventories and in that of
+	 * tollgate's label), and the two may be judged at two wakes. */
+	/* Without a sweep (cycles that keep failing), at most this much. */
+	if (ws->own_used.len > TG_WATCH_MAX_OWN_USED_BYTES)
+		forget_used(ws);
 	p = ws->pending.data;
 	while (p && p < end) {
+		size_t len = ws->own_used.len;
+
 		next_change(&p, &key, &rv);
-		if (own_change(ws, key, rv))
-			json_object_del(ws->own, key);
+		if (own_change(ws, key, rv) &&
+		    (tg_buf_append(&ws->own_used, key, strlen(key) + 1) < 0 ||
+		     tg_buf_append(&ws->own_used, rv ? rv : "",
+		                   strlen(rv ? rv : "") + 1) < 0))
+			ws->own_used.len = len;
 	}
 	/* The next cycle's changes start from an empty buffer: one that
 	 * held 10,000 of them does not stay. */
@@ -320,6 +350,8 @@ void tg_watch_set_sweep(tg_watch_set *ws)
 	size_t i;
 
 	pthread_mutex_lock(&ws->lock);
+	forget_used(ws);
+	json_object_clear(ws->vouched);
 	ws->cycle++;
 	for (i = ws->n; i-- > 0;)
 		if (ws->cycle - ws->w[i]->used > TG_WATCH_IDLE_CYCLES)

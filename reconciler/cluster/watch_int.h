@@ -110,8 +110,14 @@ struct tg_watch_set {
 	/* tollgate's own writes: key -> resourceVersion it got back ("" for
 	 * a delete). */
 	json_t *own;
+	/* Own writes whose events were judged: "key\0rv\0" records, whose
+	 * entries in own go at the next sweep, so that an event of the same
+	 * write from another watch judged at a later wake is still known as
+	 * tollgate's own. */
+	tg_buf own_used;
 	/* Answers the writer vouched for whose event has not come yet:
-	 * key -> resourceVersion (tg_watch_set_vouch). */
+	 * key -> resourceVersion (tg_watch_set_vouch); emptied at each
+	 * sweep (an event comes within moments, or never). */
 	json_t *vouched;
 	/* Connection settings (read-only after new). */
 	char *auth, *ca, *cert, *key;

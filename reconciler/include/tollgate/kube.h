@@ -106,7 +106,9 @@ typedef struct tg_kube_op {
 	json_t *obj;      /* borrowed */
 	const char *body; /* borrowed, or NULL: obj serialised */
 	unsigned flags;
-	/* Optional, for an APPLY with TG_KUBE_DISCARD while watches run:
+	/* Optional, for an APPLY with TG_KUBE_DISCARD and without
+	 * TG_KUBE_DRY_RUN (a dry run's answer was never stored) while
+	 * watches run:
 	 * called with the server's answer (borrowed) as it arrives, when
 	 * the write went through. True when the caller vouches for that
 	 * answer as it is (it compared it with what it sent and found it
