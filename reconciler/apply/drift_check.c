@@ -375,8 +375,6 @@ static bool vouch_answer(void *ctx, const tg_kube_op *op, json_t *live)
 	if (i >= vc->b->n || !vc->a->memo_next || !uid || !*uid || !rv || !*rv)
 		return false;
 	o = vc->b->objs[i];
-	if (!o->text || apply_is_workload(o))
-		return false;
 	loaded = o->desired != NULL;
 	if (!(desired = apply_desired(o)))
 		return false;

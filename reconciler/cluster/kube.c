@@ -205,9 +205,13 @@ struct batch_run {
 static void feed(tg_kube *k, batch_run *run);
 
 /* tollgate run: tell the watches about a write of ours that went
- * through, so that its event does not count as someone else's change. */
-static void
-note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
+ * through, so that its event does not count as someone else's change,
+ * and, vouched, that they need keep no text of it (tg_kube_op.answered).
+ */
+static void note_own_write(tg_kube *k,
+                           const tg_kube_op *op,
+                           const tg_http_response *resp,
+                           bool vouched)
 {
 	json_t *m = json_object_get(op->obj, "metadata"), *body = op->live;
 	const char *av, *kind, *name, *rv = NULL;
@@ -238,41 +242,39 @@ note_own_write(tg_kube *k, const tg_kube_op *op, const tg_http_response *resp)
 		        k->watches, av, kind,
 		        json_string_value(json_object_get(m, "namespace")),
 		        name, rv);
+	if (vouched && rv)
+		tg_watch_set_vouch(
+		        k->watches, av, kind,
+		        json_string_value(json_object_get(m, "namespace")),
+		        name, rv);
 	if (body != op->live)
 		json_decref(body);
 }
 
-/* An answer its caller wants to see (tg_kube_op.answered): parsed
- * once, for the watches and for the caller, then dropped. A write whose
- * answer cannot be parsed is still a write: noted by its peeked
- * resourceVersion, and not vouched for. */
+/* Whether op's caller reads its answer (tg_kube_op.answered): then it
+ * is asked for whole. */
+static bool wants_answer(const tg_kube *k, const tg_kube_op *op)
+{
+	return op->answered && k->watches && op->verb == TG_KUBE_APPLY &&
+	       (op->flags & TG_KUBE_DISCARD) && !(op->flags & TG_KUBE_DRY_RUN);
+}
+
+/* An answer its caller reads: parsed once, for the caller and for the
+ * watches, then dropped. A write whose answer cannot be parsed is still
+ * a write: noted by its peeked resourceVersion, and not vouched for. */
 static void answered(tg_kube *k, tg_kube_op *op, tg_http_response *resp)
 {
 	json_t *live = json_loadb(resp->body ? resp->body : "", resp->body_len,
 	                          0, NULL);
-	const char *rv = json_string_value(json_object_get(
-	        json_object_get(live, "metadata"), "resourceVersion"));
 
-	if (!json_is_object(live) || !rv || !*rv) {
+	if (!json_is_object(live)) {
 		json_decref(live);
-		note_own_write(k, op, resp);
+		note_own_write(k, op, resp, false);
 		return;
 	}
 	op->live = live;
-	note_own_write(k, op, resp);
+	note_own_write(k, op, resp, op->answered(op->answered_ctx, op, live));
 	op->live = NULL;
-	if (op->answered(op->answered_ctx, op, live))
-		tg_watch_set_vouch(
-		        k->watches,
-		        json_string_value(
-		                json_object_get(op->obj, "apiVersion")),
-		        json_string_value(json_object_get(op->obj, "kind")),
-		        json_string_value(json_object_get(
-		                json_object_get(op->obj, "metadata"),
-		                "namespace")),
-		        json_string_value(json_object_get(
-		                json_object_get(op->obj, "metadata"), "name")),
-		        rv);
 	json_decref(live);
 }
 
@@ -298,12 +300,10 @@ static void on_op(tg_kube *k, int result, tg_http_response *resp, void *ctx)
 			op->message =
 			        tg_aprintf("%s: %s", c->what, tg_error_last());
 	}
-	if (op->result == 0 && op->answered && k->watches &&
-	    op->verb == TG_KUBE_APPLY && (op->flags & TG_KUBE_DISCARD) &&
-	    !(op->flags & TG_KUBE_DRY_RUN))
+	if (op->result == 0 && wants_answer(k, op))
 		answered(k, op, resp);
 	else if (op->result == 0)
-		note_own_write(k, op, resp);
+		note_own_write(k, op, resp, false);
 	free(msg);
 	tg_http_response_free(resp);
 	c->run->open--;
@@ -526,8 +526,7 @@ static bool submit_one(tg_kube *k, op_ctx *ctx)
 	                                    : "application/json",
 	        body,
 	        /* an answer the caller reads (answered) comes whole */
-	        sends && (op->flags & TG_KUBE_DISCARD) &&
-	                !(op->answered && k->watches),
+	        sends && (op->flags & TG_KUBE_DISCARD) && !wants_answer(k, op),
 	        on_op, ctx);
 	if (error < 0) {
 		op->result = tg_error_code();

@@ -125,23 +125,40 @@ void watch_wake(tg_watch_set *ws)
 		       strerror(errno), NULL);
 }
 
+/* Append the change of key to rv (NULL: deleted) to b as "key\0" then
+ * "+rv\0" or "-\0"; nothing appended when it does not fit. 0 or -1. */
+static int put_change(tg_buf *b, const char *key, const char *rv)
+{
+	size_t len = b->len;
+
+	if (tg_buf_append(b, key, strlen(key) + 1) < 0 ||
+	    tg_buf_puts(b, rv ? "+" : "-") < 0 ||
+	    tg_buf_append(b, rv ? rv : "", strlen(rv ? rv : "") + 1) < 0) {
+		b->len = len;
+		return -1;
+	}
+	return 0;
+}
+
+/* The record of put_change at *p (rv NULL for a delete), moving *p past
+ * it. */
+static void next_change(const char **p, const char **key, const char **rv)
+{
+	*key = *p;
+	*p += strlen(*p) + 1;
+	*rv = **p == '+' ? *p + 1 : NULL;
+	*p += strlen(*p) + 1;
+}
+
 void watch_note_change(tg_watch_set *ws, const char *key, const char *rv)
 {
-	size_t len = ws->pending.len;
-
 	/* Unknown (key NULL) or too many to judge: a cycle, which is
 	 * never wrong (and so is one whose record cannot be kept). */
-	if (!key || ws->npending >= TG_WATCH_MAX_PENDING)
+	if (!key || ws->npending >= TG_WATCH_MAX_PENDING ||
+	    put_change(&ws->pending, key, rv) < 0)
 		ws->dirty = true;
-	else if (tg_buf_append(&ws->pending, key, strlen(key) + 1) < 0 ||
-	         tg_buf_puts(&ws->pending, rv ? "+" : "-") < 0 ||
-	         tg_buf_append(&ws->pending, rv ? rv : "",
-	                       strlen(rv ? rv : "") + 1) < 0) {
-		ws->pending.len = len;
-		ws->dirty = true;
-	} else {
+	else
 		ws->npending++;
-	}
 	watch_wake(ws);
 }
 
@@ -237,29 +254,15 @@ static bool own_change(tg_watch_set *ws, const char *key, const char *rv)
 	return rv ? !strcmp(mine, rv) : !*mine;
 }
 
-/* The next record of the pending changes at *p (key, rv NULL for a
- * delete), moving *p past it. */
-static void next_change(const char **p, const char **key, const char **rv)
-{
-	*key = *p;
-	*p += strlen(*p) + 1;
-	*rv = **p == '+' ? *p + 1 : NULL;
-	*p += strlen(*p) + 1;
-}
-
 /* The own writes judged before the last cycle go (lock held), unless
  * written again since (another resourceVersion). */
 static void forget_used(tg_watch_set *ws)
 {
-	const char *p = ws->own_used.data, *end, *key, *rv, *mine;
+	const char *p = ws->own_used.data, *end, *key, *rv;
 
 	for (end = p ? p + ws->own_used.len : NULL; p && p < end;) {
-		key = p;
-		p += strlen(p) + 1;
-		rv = p;
-		p += strlen(p) + 1;
-		mine = json_string_value(json_object_get(ws->own, key));
-		if (mine && !strcmp(mine, rv))
+		next_change(&p, &key, &rv);
+		if (own_change(ws, key, rv))
 			json_object_del(ws->own, key);
 	}
 	tg_buf_free(&ws->own_used);
@@ -273,6 +276,9 @@ bool tg_watch_set_take_dirty(tg_watch_set *ws)
 
 	pthread_mutex_lock(&ws->lock);
 	d = ws->dirty;
+	/* Without a sweep (cycles that keep failing), at most this much. */
+	if (ws->own_used.len > TG_WATCH_MAX_OWN_USED_BYTES)
+		forget_used(ws);
 	p = ws->pending.data;
 	end = p ? p + ws->pending.len : NULL;
 	while (p && p < end) {
@@ -280,25 +286,16 @@ bool tg_watch_set_take_dirty(tg_watch_set *ws)
 		if (!own_change(ws, key, rv)) {
 			d = true;
 			ws->stats.relevant++;
+		} else {
+			/* Used up only at the next sweep: one object's
+			 * event comes from every watch that lists it (an
+			 * inventory ConfigMap is in the list of inventories
+			 * and in that of tollgate's label), and the two may
+			 * be judged at two wakes. Unrecorded, it is used up
+			 * never: forgotten with the own writes at their
+			 * limit. */
+			(void)put_change(&ws->own_used, key, rv);
 		}
-	}
-	/* The own writes judged are used up only at the next sweep: one
-	 * object's event comes from every watch that lists it (an
-	 * inventory ConfigMap is in the list of inventories and in that of
-	 * tollgate's label), and the two may be judged at two wakes. */
-	/* Without a sweep (cycles that keep failing), at most this much. */
-	if (ws->own_used.len > TG_WATCH_MAX_OWN_USED_BYTES)
-		forget_used(ws);
-	p = ws->pending.data;
-	while (p && p < end) {
-		size_t len = ws->own_used.len;
-
-		next_change(&p, &key, &rv);
-		if (own_change(ws, key, rv) &&
-		    (tg_buf_append(&ws->own_used, key, strlen(key) + 1) < 0 ||
-		     tg_buf_append(&ws->own_used, rv ? rv : "",
-		                   strlen(rv ? rv : "") + 1) < 0))
-			ws->own_used.len = len;
 	}
 	/* The next cycle's changes start from an empty buffer: one that
 	 * held 10,000 of them does not stay. */

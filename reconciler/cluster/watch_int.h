@@ -110,7 +110,7 @@ struct tg_watch_set {
 	/* tollgate's own writes: key -> resourceVersion it got back ("" for
 	 * a delete). */
 	json_t *own;
-	/* Own writes whose events were judged: "key\0rv\0" records, whose
+	/* Own writes whose events were judged, as records of pending, whose
 	 * entries in own go at the next sweep, so that an event of the same
 	 * write from another watch judged at a later wake is still known as
 	 * tollgate's own. */
