@@ -30,6 +30,7 @@
 #define TG_DRIFT_MEMO_FILE "drift-memo"
 #define TG_STATUS_DIGESTS_FILE "status-digests"
 #define TG_MANIFEST_CACHE_FILE "manifest-cache"
+#define TG_LAST_STATUS_FILE "last-status"
 
 void tg_agent_free(tg_agent *a)
 {
@@ -39,7 +40,7 @@ void tg_agent_free(tg_agent *a)
 	tg_verifier_free(a->reverifier);
 	json_decref(a->deployed);
 	json_decref(a->violations);
-	free(a->last_doc);
+	free(a->last_doc_path);
 	tg_verdict_cache_free(a->cache);
 	tg_registry_free(a->registry);
 	tg_policy_free(a->policy);
@@ -154,6 +155,7 @@ int tg_agent_new(tg_agent **out,
 	        tg_path_join(cfg->state_dir, TG_STATUS_DIGESTS_FILE);
 	a->manifest_cache_path =
 	        tg_path_join(cfg->state_dir, TG_MANIFEST_CACHE_FILE);
+	a->last_doc_path = tg_path_join(cfg->state_dir, TG_LAST_STATUS_FILE);
 	if (tg_verdict_cache_load(a->cache, a->cache_path, tg_now()) < 0)
 		tg_log(TG_LOG_WARN, "verdict cache unreadable, starting empty",
 		       "error", tg_error_last(), NULL);
@@ -668,12 +670,8 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
 		json_object_set(doc, "violations", a->violations);
 	if ((error = tg_agent_check_may_write(r, a, "status")) < 0)
 		return error;
-	/* The last cycle's document (3.5 MB at 10,000 objects) goes before
-	 * this one is written and pushed: their memory does not add. */
-	free(a->last_doc);
-	a->last_doc = NULL;
 	tg_agent_publish(r, a, doc);
-	a->last_doc = a->opts.reverify ? json_dumps(doc, JSON_COMPACT) : NULL;
+	a->last_doc = a->opts.reverify && tg_agent__save_last_doc(a, doc) == 0;
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
 	if (a->verify_stats.verified > 0 &&
