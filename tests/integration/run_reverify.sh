@@ -115,6 +115,10 @@ tt_contains "the violation names the digest" "$sj" "$api"
 tt_contains "the violation gives the reason" "$sj" "CVE-2026-0001"
 subject=$(git --git-dir="$TT_TMP/git/deploy.git" log -1 --format=%s tollgate/status)
 tt_contains "the violation has its own status commit" "$subject" "violation"
+# The document is the last cycle's, read back from stateDir/last-status.
+tt_eq "the violation's status keeps every unit, deployed" \
+	"payments=deployed shop=deployed" \
+	"$(status_json | python3 -c 'import json,sys; u=json.load(sys.stdin)["units"]; print(" ".join("%s=%s" % (k, "deployed" if u[k]["verdict"] in ("applied", "unchanged") else u[k]["verdict"]) for k in sorted(u)))')"
 tt_eq "the violation is counted" 1 "$(metric "$port" tollgate_violations)"
 tt_contains "the violation is logged with unit and image" \
 	"$(cat "$TT_TMP/agent-a.log")" "unit=payments image=$REGISTRY/pay/api:1.0"
