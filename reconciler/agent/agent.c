@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include <jansson.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "agent_int.h"
 #include "tollgate/agent.h"
@@ -406,10 +409,50 @@ static int fetch_tree(tg_source_tree **tree,
 	return read_checked(tree, cc, r, a, plan);
 }
 
+/* The cycle's document, freed before the status push and read back from
+ * stateDir/last-status when needed again (tg_status_opts). */
+typedef struct doc_holder {
+	json_t **docp;
+	const char *path;
+} doc_holder;
+
+static void doc_release(void *ctx)
+{
+	doc_holder *h = ctx;
+
+	json_decref(*h->docp);
+	*h->docp = NULL;
+#if defined(__GLIBC__)
+	/* Its pages go back before the push reads status.json whole: freed
+	 * small blocks alone would not serve that read. */
+	malloc_trim(0);
+#endif
+}
+
+static const json_t *doc_reload(void *ctx)
+{
+	doc_holder *h = ctx;
+	json_error_t err;
+
+	if (!*h->docp && !(*h->docp = json_load_file(h->path, 0, &err)))
+		tg_log(TG_LOG_ERROR, "status document not read back", "file",
+		       h->path, "error", err.text, NULL);
+	return *h->docp;
+}
+
 void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
+{
+	tg_agent__publish(r, a, &doc, false);
+}
+
+void tg_agent__publish(tg_cycle_result *r,
+                       tg_agent *a,
+                       json_t **docp,
+                       bool may_release)
 {
 	tg_status_opts so = { 0 };
 	tg_status_result sr;
+	doc_holder h = { docp, a->last_doc_path };
 
 	so.branch = a->cfg->status.branch;
 	so.notes_ref = a->cfg->status.notes;
@@ -422,11 +465,16 @@ void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
 	                                     TG_STATUS_TIPS_MAX_AGE_S;
 	/* Used once: a later publish (re-verification) fetches anew. */
 	a->status_fetched = false;
+	if (may_release) {
+		so.doc_release = doc_release;
+		so.doc_reload = doc_reload;
+		so.doc_ctx = &h;
+	}
 	memset(&sr, 0, sizeof(sr));
 	if (tg_status_publish(&sr,
 	                      tg_source_gitrepo(a->status_repo ? a->status_repo
 	                                                       : a->source),
-	                      &so, doc) < 0) {
+	                      &so, *docp) < 0) {
 		/* Never blocks applying: logged, tried again next cycle. */
 		tg_log(TG_LOG_ERROR, "status not published", "error",
 		       tg_error_last(), NULL);
@@ -660,18 +708,24 @@ new_apply(tg_apply **out, tg_agent *a, const tg_cycle_result *r, bool plan)
 
 /* After apply (not for plan): remember what runs, carry the violations,
  * publish the status and keep the verdict cache. */
-static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t *doc)
+static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t **docp)
 {
 	int error;
 
-	update_deployed(a, doc);
+	update_deployed(a, *docp);
 	drop_stale_violations(a);
 	if (json_array_size(a->violations))
-		json_object_set(doc, "violations", a->violations);
+		json_object_set(*docp, "violations", a->violations);
 	if ((error = tg_agent_check_may_write(r, a, "status")) < 0)
 		return error;
-	tg_agent_publish(r, a, doc);
-	a->last_doc = a->opts.reverify && tg_agent__save_last_doc(a, doc) == 0;
+	a->last_doc =
+	        a->opts.reverify && tg_agent__save_last_doc(a, *docp) == 0;
+	if (a->opts.on_doc)
+		a->opts.on_doc(a->opts.on_doc_ctx, *docp, r->commit);
+	/* Kept on disk and read by the caller, the document need not stay
+	 * in memory while the status is pushed (the push reads status.json
+	 * whole, 6 MB at 10,000 objects). */
+	tg_agent__publish(r, a, docp, a->last_doc && a->opts.on_doc);
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
 	if (a->verify_stats.verified > 0 &&
@@ -734,7 +788,7 @@ int tg_agent_cycle(tg_cycle_result *r,
 		/* Nothing verified to apply: the cluster keeps what it has
 		 * (no apply, no prune); the status says why. */
 		doc = cycle_doc(a, r, &cc, false);
-		error = plan ? 0 : finish_cycle(r, a, doc);
+		error = plan ? 0 : finish_cycle(r, a, &doc);
 		goto report;
 	}
 	error = tg_agent__verify_images(&vs, &a->verify_stats, a, set, pre);
@@ -756,7 +810,10 @@ int tg_agent_cycle(tg_cycle_result *r,
 		goto out;
 	t.apply = tg_monotonic();
 	report = merge_report(&ap, doc, r, plan);
-	if (!plan && (error = finish_cycle(r, a, doc)) < 0)
+	/* Its lists are the document's now: freed with it. */
+	json_decref(report);
+	report = NULL;
+	if (!plan && (error = finish_cycle(r, a, &doc)) < 0)
 		goto out;
 	log_cycle(r, &t, a, vs.n);
 report:

@@ -109,6 +109,13 @@ tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what);
  * A failure is logged and never blocks applying: it is tried again next
  * cycle. */
 void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc);
+/* The same; with may_release (*docp saved to a->last_doc_path), *docp is
+ * freed before the push and may be NULL after (read back only when a
+ * refused push has to publish again). */
+void tg_agent__publish(tg_cycle_result *r,
+                       tg_agent *a,
+                       json_t **docp,
+                       bool may_release);
 
 /* The renderer of cfg's render section (cache under stateDir); also used
  * by `tollgate check` and `manifests`. 0 or the error of tg_render_new. */

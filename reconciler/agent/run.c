@@ -163,6 +163,16 @@ static void notify_cycle(runner *r, const json_t *doc, const char *commit)
 	}
 }
 
+/* The cycle's document, before its status is pushed (it is freed then):
+ * the unit lines and the events to notify. */
+static void cycle_doc(void *ctx, const json_t *doc, const char *commit)
+{
+	runner *r = ctx;
+
+	log_units(doc, commit);
+	notify_cycle(r, doc, commit);
+}
+
 /* A cycle that stopped (signal, lost lease) or failed: when to try
  * again. */
 static void cycle_failed(runner *r, const tg_cycle_result *res)
@@ -267,8 +277,7 @@ static void run_cycle(runner *r)
 	if (r->watches)
 		tg_watch_set_sweep(r->watches);
 	tg_metrics_cycle(r->metrics, "success", took, &res, tg_now());
-	log_units(doc, res.commit);
-	notify_cycle(r, doc, res.commit);
+	/* log_units and notify_cycle ran from on_doc */
 	notify_flush(r);
 	log_result(&res);
 	if (!r->ready) {
@@ -514,6 +523,8 @@ static int start_agent(runner *r)
 	ao.may_write = may_write;
 	ao.may_write_ctx = r;
 	ao.reverify = true;
+	ao.on_doc = cycle_doc;
+	ao.on_doc_ctx = r;
 	return tg_agent_new(&r->agent, r->cfg, &ao);
 }
 

@@ -491,16 +491,18 @@ static int store(tg_status_result *r,
 	return rejected ? 0 : 1;
 }
 
-/* One attempt: 1 when done, 0 to retry (the remote moved), or an error. */
+/* One attempt: 1 when done, 0 to retry (the remote moved), or an error.
+ * *docp is NULL after the caller's doc_release (see tg_status_opts). */
 static int publish_once(tg_status_result *r,
                         attempt *a,
                         tg_gitrepo *src,
                         const tg_status_opts *o,
                         const tg_statusprev *cur,
-                        const json_t *doc,
+                        const json_t **docp,
                         const git_signature *sig)
 {
 	char *branch_ref = tg_aprintf("refs/heads/%s", o->branch);
+	const json_t *doc = *docp;
 	git_oid source;
 	int error;
 
@@ -529,6 +531,10 @@ static int publish_once(tg_status_result *r,
 		error = make_note(a, src, doc, sig, &source);
 	} else {
 		error = make_commits(a, src, cur, doc, sig, &source);
+	}
+	if (error == 0 && o->doc_release) {
+		o->doc_release(o->doc_ctx);
+		*docp = NULL;
 	}
 	if (error < 0 || (error = store(r, a, src, o, branch_ref)) != 1)
 		goto out;
@@ -575,7 +581,15 @@ int tg_status_publish(tg_status_result *out,
 		return git_fail(src, -1, "status.author");
 	cur = tg_statusprev_of(doc);
 	for (i = 0; i < TG_STATUS_PUSH_ATTEMPTS; i++) {
-		error = publish_once(out, &a, src, opts, cur, doc, sig);
+		if (!doc && !(doc = opts->doc_reload(opts->doc_ctx))) {
+			error = tg_error_set(
+			        TG_ERROR,
+			        "%s: the status document cannot be "
+			        "read back to publish again",
+			        tg_gitrepo_url(src));
+			break;
+		}
+		error = publish_once(out, &a, src, opts, cur, &doc, sig);
 		file_current = a.prev_from_file;
 		attempt_clear(&a);
 		if (error != 0)

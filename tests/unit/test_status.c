@@ -553,6 +553,94 @@ static void test_status_publish_rebuilds_when_remote_moved(void **state)
 	json_decref(doc);
 }
 
+/* A caller that frees the document before the push (tollgate run) and
+ * reads it back for the attempt after a refused push. */
+typedef struct doc_keeper {
+	json_t *doc;
+	char *text; /* what the caller would read back */
+	int released, reloaded;
+	bool lost; /* the copy cannot be read back */
+} doc_keeper;
+
+static void keeper_release(void *ctx)
+{
+	doc_keeper *k = ctx;
+
+	json_decref(k->doc);
+	k->doc = NULL;
+	k->released++;
+}
+
+static const json_t *keeper_reload(void *ctx)
+{
+	doc_keeper *k = ctx;
+
+	k->reloaded++;
+	if (!k->lost)
+		k->doc = json_loads(k->text, 0, NULL);
+	return k->doc;
+}
+
+static void test_status_publish_releases_doc_before_push(void **state)
+{
+	fixture *f = *state;
+	tg_status_opts o = default_opts();
+	tg_status_result r;
+	doc_keeper k = { 0 };
+	json_t *web;
+	char *out;
+
+	k.doc = doc_blocked(f->head, "2026-11-23T04:50:00Z");
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, k.doc), 0);
+	web = json_object_get(json_object_get(k.doc, "units"), "web");
+	json_object_set_new(web, "verdict", json_string("failed"));
+	json_object_set_new(web, "message", json_string("timeout"));
+	k.text = json_dumps(k.doc, 0);
+	o.doc_release = keeper_release;
+	o.doc_reload = keeper_reload;
+	o.doc_ctx = &k;
+	o.before_push = race;
+	o.before_push_ctx = f;
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, k.doc), 0);
+	assert_true(r.pushed);
+	assert_int_equal(r.attempts, 2);
+	/* freed before each push, read back once for the second attempt */
+	assert_int_equal(k.released, 2);
+	assert_int_equal(k.reloaded, 1);
+	assert_null(k.doc);
+	out = sh_out("git -C '%s' show tollgate/status:units/web.json",
+	             f->remote);
+	assert_contains(out, "\"verdict\": \"failed\"");
+	free(out);
+	out = sh_out("git -C '%s' log -1 --format=%%s tollgate/status",
+	             f->remote);
+	assert_contains(out, "failed: web at");
+	free(out);
+
+	/* The copy is lost: the attempt after a refused push fails and says
+	 * so; nothing half-written is pushed. */
+	k.doc = json_loads(k.text, 0, NULL);
+	json_object_set_new(
+	        json_object_get(json_object_get(k.doc, "units"), "web"),
+	        "message", json_string("crash loop"));
+	k.lost = true;
+	k.released = k.reloaded = 0;
+	assert_int_equal(
+	        tg_status_publish(&r, tg_source_gitrepo(f->src), &o, k.doc),
+	        TG_ERROR);
+	assert_contains(tg_error_last(),
+	                "the status document cannot be read back");
+	assert_int_equal(k.released, 1);
+	assert_int_equal(k.reloaded, 1);
+	out = sh_out("git -C '%s' show tollgate/status:units/web.json",
+	             f->remote);
+	assert_null(strstr(out, "crash loop"));
+	free(out);
+	free(k.text);
+}
+
 /* The status refs came with the source fetch (one connection), then
  * another writer pushed before our publish: the first push, made on the
  * stale tips, is refused, and the second is rebuilt on fresh ones. */
@@ -659,6 +747,9 @@ int main(void)
 		        teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_status_publish_rebuilds_when_remote_moved, setup,
+		        teardown),
+		cmocka_unit_test_setup_teardown(
+		        test_status_publish_releases_doc_before_push, setup,
 		        teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_status_prefetched_tips_stale_then_refetched, setup,

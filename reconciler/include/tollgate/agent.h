@@ -46,9 +46,17 @@ typedef struct tg_agent_options {
 	 */
 	bool (*may_write)(void *ctx);
 	void *may_write_ctx;
-	/* tollgate run: keep the last status document (as text) for
-	 * tg_agent_reverify to publish violations with. */
+	/* tollgate run: keep the last status document (in
+	 * stateDir/last-status) for tg_agent_reverify to publish violations
+	 * with. */
 	bool reverify;
+	/* Called with the cycle's document once it is final, before the
+	 * status is published (NULL: none). With reverify too, the document
+	 * is freed before the status push (its memory and the push's do not
+	 * add) and tg_agent_cycle's report_out may be NULL: the caller reads
+	 * the document here. */
+	void (*on_doc)(void *ctx, const json_t *doc, const char *commit);
+	void *on_doc_ctx;
 } tg_agent_options;
 
 /* Load the policy, open the source cache, the registry and cluster

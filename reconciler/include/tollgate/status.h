@@ -71,6 +71,15 @@ typedef struct tg_status_opts {
 	 * (0, 1, ...) so a test can move the remote in between. */
 	void (*before_push)(void *ctx, int attempt);
 	void *before_push_ctx;
+	/* Optional, for a caller that can read the document back: once an
+	 * attempt's commits are written, doc_release(doc_ctx) is called
+	 * before the push and the document is not read again, so that its
+	 * memory and the push's (libgit2 reads each object whole) do not
+	 * add; an attempt after a refused push gets it from
+	 * doc_reload(doc_ctx) (NULL: the publish fails). */
+	void (*doc_release)(void *ctx);
+	const json_t *(*doc_reload)(void *ctx);
+	void *doc_ctx;
 } tg_status_opts;
 
 typedef struct tg_status_result {
