@@ -6,9 +6,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "agent_int.h"
 #include "tollgate/agent.h"
@@ -409,81 +406,6 @@ static int fetch_tree(tg_source_tree **tree,
 	return read_checked(tree, cc, r, a, plan);
 }
 
-/* The cycle's document, freed before the status push and read back from
- * stateDir/last-status when needed again (tg_status_opts). */
-typedef struct doc_holder {
-	json_t **docp;
-	const char *path;
-} doc_holder;
-
-static void doc_release(void *ctx)
-{
-	doc_holder *h = ctx;
-
-	json_decref(*h->docp);
-	*h->docp = NULL;
-#if defined(__GLIBC__)
-	/* Its pages go back before the push reads status.json whole: freed
-	 * small blocks alone would not serve that read. */
-	malloc_trim(0);
-#endif
-}
-
-static const json_t *doc_reload(void *ctx)
-{
-	doc_holder *h = ctx;
-	json_error_t err;
-
-	if (!*h->docp && !(*h->docp = json_load_file(h->path, 0, &err)))
-		tg_log(TG_LOG_ERROR, "status document not read back", "file",
-		       h->path, "error", err.text, NULL);
-	return *h->docp;
-}
-
-void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc)
-{
-	tg_agent__publish(r, a, &doc, false);
-}
-
-void tg_agent__publish(tg_cycle_result *r,
-                       tg_agent *a,
-                       json_t **docp,
-                       bool may_release)
-{
-	tg_status_opts so = { 0 };
-	tg_status_result sr;
-	doc_holder h = { docp, a->last_doc_path };
-
-	so.branch = a->cfg->status.branch;
-	so.notes_ref = a->cfg->status.notes;
-	so.author_name = a->cfg->status.author_name;
-	so.author_email = a->cfg->status.author_email;
-	so.push = a->cfg->status.push;
-	so.digests_path = a->status_digests_path;
-	so.tips_fetched =
-	        a->status_fetched && tg_monotonic() - a->status_fetched_at <
-	                                     TG_STATUS_TIPS_MAX_AGE_S;
-	/* Used once: a later publish (re-verification) fetches anew. */
-	a->status_fetched = false;
-	if (may_release) {
-		so.doc_release = doc_release;
-		so.doc_reload = doc_reload;
-		so.doc_ctx = &h;
-	}
-	memset(&sr, 0, sizeof(sr));
-	if (tg_status_publish(&sr,
-	                      tg_source_gitrepo(a->status_repo ? a->status_repo
-	                                                       : a->source),
-	                      &so, *docp) < 0) {
-		/* Never blocks applying: logged, tried again next cycle. */
-		tg_log(TG_LOG_ERROR, "status not published", "error",
-		       tg_error_last(), NULL);
-		return;
-	}
-	r->status_committed = sr.committed;
-	r->status_pushed = sr.pushed;
-}
-
 int tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what)
 {
 	if (!a->opts.may_write || a->opts.may_write(a->opts.may_write_ctx))
@@ -725,7 +647,7 @@ static int finish_cycle(tg_cycle_result *r, tg_agent *a, json_t **docp)
 	/* Kept on disk and read by the caller, the document need not stay
 	 * in memory while the status is pushed (the push reads status.json
 	 * whole, 6 MB at 10,000 objects). */
-	tg_agent__publish(r, a, docp, a->last_doc && a->opts.on_doc);
+	tg_agent_publish(r, a, docp, a->last_doc && a->opts.on_doc);
 	/* Saved only when something was verified over the network: a cycle
 	 * answered from the cache has nothing new to keep. */
 	if (a->verify_stats.verified > 0 &&

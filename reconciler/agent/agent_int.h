@@ -105,17 +105,15 @@ TG_WUR int tg_agent_check_commit(tg_commit_check *cc,
 TG_WUR int
 tg_agent_check_may_write(tg_cycle_result *r, tg_agent *a, const char *what);
 
-/* Publish the status document doc; what was committed and pushed into r.
- * A failure is logged and never blocks applying: it is tried again next
- * cycle. */
-void tg_agent_publish(tg_cycle_result *r, tg_agent *a, json_t *doc);
-/* The same; with may_release (*docp saved to a->last_doc_path), *docp is
- * freed before the push and may be NULL after (read back only when a
- * refused push has to publish again). */
-void tg_agent__publish(tg_cycle_result *r,
-                       tg_agent *a,
-                       json_t **docp,
-                       bool may_release);
+/* Publish the status document *docp (publish.c); what was committed and
+ * pushed into r. A failure is logged and never blocks applying: it is
+ * tried again next cycle. With may_release (*docp saved by
+ * tg_agent__save_last_doc), *docp is freed before the push and may be
+ * NULL after (read back only when a refused push has to publish again). */
+void tg_agent_publish(tg_cycle_result *r,
+                      tg_agent *a,
+                      json_t **docp,
+                      bool may_release);
 
 /* The renderer of cfg's render section (cache under stateDir); also used
  * by `tollgate check` and `manifests`. 0 or the error of tg_render_new. */
@@ -160,9 +158,12 @@ void tg_agent__add_stats(tg_verifier_stats *sum, const tg_verifier_stats *s);
 /* Finish (when not yet) and free, with the verdicts not taken. */
 void tg_agent__preverify_free(tg_preverify *p);
 
-/* Write doc to a->last_doc_path (reverify.c): streamed, compact, to a
+/* Write doc to a->last_doc_path (publish.c): streamed, compact, to a
  * temporary file renamed over it. 0, or an error logged. */
 TG_WUR int tg_agent__save_last_doc(tg_agent *a, const json_t *doc);
+/* Read it back into *out: 0, or TG_ERROR naming the file and what is
+ * wrong with it. */
+TG_WUR int tg_agent__load_last_doc(json_t **out, tg_agent *a);
 
 /* OCI sources (oci_cycle.c). Open a->oci from the configuration. */
 TG_WUR int tg_agent__oci_open(tg_agent *a);

@@ -2,11 +2,7 @@
  * Re-verification of what the cluster runs (tollgate run): see
  * tg_agent_reverify() in reconciler/include/tollgate/agent.h.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -17,27 +13,6 @@
 #include "tollgate/plan.h"
 #include "tollgate/util.h"
 #include "tollgate/verifier.h"
-
-int tg_agent__save_last_doc(tg_agent *a, const json_t *doc)
-{
-	char *tmp = tg_aprintf("%s.tmp", a->last_doc_path);
-	int error = 0;
-
-	/* Streamed to the file: no copy of the text in memory. Not synced:
-	 * only this process reads it, and only after it wrote it. */
-	if (json_dump_file(doc, tmp, JSON_COMPACT) < 0 ||
-	    rename(tmp, a->last_doc_path) < 0) {
-		error = tg_error_set(TG_EIO, "%s: cannot be written: %s",
-		                     a->last_doc_path, strerror(errno));
-		tg_log(TG_LOG_WARN,
-		       "last status not kept: re-verification will not "
-		       "publish until the next cycle",
-		       "error", tg_error_last(), NULL);
-		(void)unlink(tmp);
-	}
-	free(tmp);
-	return error;
-}
 
 /* Is there a violation like v (same unit, ref, digest) in list? */
 static bool has_violation(const json_t *list, const json_t *v)
@@ -148,7 +123,6 @@ static json_t *log_violations(const tg_agent *a, json_t *found)
  * them at once. */
 static int publish_violations(tg_agent *a, json_t *found)
 {
-	json_error_t err;
 	json_t *doc;
 	tg_cycle_result r;
 	char now[21];
@@ -156,13 +130,8 @@ static int publish_violations(tg_agent *a, json_t *found)
 
 	json_decref(a->violations);
 	a->violations = json_incref(found);
-	/* Written by this process (tg_agent__save_last_doc): it parses
-	 * unless memory is short or someone else changed stateDir. */
-	if (!(doc = json_load_file(a->last_doc_path, 0, &err)))
-		return tg_error_set(TG_ERROR,
-		                    "the last status document (%s) cannot be "
-		                    "read back: %s",
-		                    a->last_doc_path, err.text);
+	if ((error = tg_agent__load_last_doc(&doc, a)) < 0)
+		return error;
 	tg_format_rfc3339(now, tg_now());
 	json_object_set_new(doc, "time", json_string(now));
 	if (json_array_size(found))
@@ -172,7 +141,7 @@ static int publish_violations(tg_agent *a, json_t *found)
 	memset(&r, 0, sizeof(r));
 	if ((error = tg_agent_check_may_write(NULL, a, "status")) < 0)
 		goto out;
-	tg_agent_publish(&r, a, doc);
+	tg_agent_publish(&r, a, &doc, false);
 	a->last_doc = tg_agent__save_last_doc(a, doc) == 0;
 out:
 	json_decref(doc);

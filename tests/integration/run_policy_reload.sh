@@ -72,14 +72,8 @@ image_of() {
 }
 readyz() { curl -s "http://127.0.0.1:$port/readyz"; }
 readyz_code() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz"; }
-successes() { metric "$port" 'tollgate_cycles_total{result="success"}'; }
-# cycle_now: POST /reconcile and wait for that cycle to end.
 cycle_now() {
-	local before
-	before=$(successes)
-	curl -sf -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
-	more() { [ "$(successes)" -gt "$before" ]; }
-	wait_until 40 more || tt_fail "no cycle after POST /reconcile"
+	agent_cycle_now "$port" 40 || tt_fail "no cycle after POST /reconcile"
 }
 
 if wait_until 40 ready "$port"; then

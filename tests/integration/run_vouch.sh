@@ -25,15 +25,8 @@ agent_start a --log-level debug
 port=$AGENT_PORT_a
 log=$TT_TMP/agent-a.log
 wait_until 40 ready "$port" || true
-success() { metric "$port" 'tollgate_cycles_total{result="success"}'; }
-# cycle: POST /reconcile and wait for the cycle to end
-cycle() {
-	local n
-	n=$(success)
-	curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
-	more() { [ "$(success)" -gt "$n" ]; }
-	wait_until 20 more || true
-}
+success() { agent_successes "$port"; }
+cycle() { agent_cycle_now "$port" 20 || true; }
 mode() {
 	tc_curl GET /api/v1/namespaces/shop/configmaps/settings | jq -r .data.mode
 }

@@ -42,6 +42,21 @@ metric() {
 		awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print "absent" }'
 }
 
+# agent_successes PORT: the cycles that succeeded so far
+agent_successes() {
+	metric "$1" 'tollgate_cycles_total{result="success"}'
+}
+
+# agent_cycle_now PORT SECONDS: POST /reconcile and wait up to SECONDS for
+# that cycle to end; 1 when it did not.
+agent_cycle_now() {
+	local port=$1 before
+	before=$(agent_successes "$port")
+	curl -s -X POST "http://127.0.0.1:$port/reconcile" >/dev/null
+	_cycle_ended() { [ "$(agent_successes "$1")" -gt "$2" ]; }
+	wait_until "$2" _cycle_ended "$port" "$before"
+}
+
 # ready PORT: /readyz answers 200
 ready() {
 	curl -sf "http://127.0.0.1:$1/readyz"
