@@ -185,6 +185,71 @@ def delete_collection():
           [i["metadata"]["name"] for i in o["items"]])
 
 
+def pages(path, limit, query=""):
+    """Every page of a LIST of path: (names per page, the metadata of
+    each page)."""
+    names, metas, cont = [], [], None
+    while True:
+        q = "?limit=%d%s" % (limit, query)
+        if cont:
+            q += "&continue=" + cont
+        st, o = call("GET", path + q)
+        if st != 200:
+            return st, o
+        names.append([i["metadata"].get("namespace", "") + "/" +
+                      i["metadata"]["name"] for i in o["items"]])
+        metas.append(o["metadata"])
+        cont = o["metadata"].get("continue")
+        if not cont:
+            return names, metas
+
+
+def paging():
+    """Pages are ranges of the sorted keys: across namespaces whose names
+    sort around the "/" of the key (a, a-b, a0, ab), with a selector, and
+    with a write between two pages."""
+    made = []
+    for ns in ("pg-a", "pg-a-b", "pg-a0", "pg-ab"):
+        call("POST", "/api/v1/namespaces",
+             {"apiVersion": "v1", "kind": "Namespace",
+              "metadata": {"name": ns}})
+        for k in range(5):
+            name = "c%d" % k
+            call("POST", "/api/v1/namespaces/%s/configmaps" % ns,
+                 {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": name,
+                               "labels": {"pg": "odd" if k % 2 else "even"}}})
+            made.append((ns, name, "odd" if k % 2 else "even"))
+    want = sorted(ns + "/" + n for ns, n, _ in made)
+    got, metas = pages("/api/v1/configmaps", 3, "&labelSelector=pg")
+    check("pages of an all-namespace list with a selector",
+          (want, [3] * 6 + [2], None),
+          (sum(got, []), [len(p) for p in got],
+           metas[0].get("remainingItemCount")))
+    got, metas = pages("/api/v1/namespaces/pg-a/configmaps", 2)
+    check("pages of one namespace (pg-a, not pg-a-b nor pg-a0)",
+          ([["pg-a/c0", "pg-a/c1"], ["pg-a/c2", "pg-a/c3"], ["pg-a/c4"]],
+           [3, 1, None]),
+          (got, [m.get("remainingItemCount") for m in metas]))
+    got, _ = pages("/api/v1/namespaces/pg-a0/configmaps", 2,
+                   "&labelSelector=pg%3Dodd")
+    check("pages of one namespace with a selector",
+          [["pg-a0/c1", "pg-a0/c3"]], got)
+    st, o = call("GET", "/api/v1/namespaces/pg-ab/configmaps?limit=2")
+    call("DELETE", "/api/v1/namespaces/pg-ab/configmaps/c3")
+    call("POST", "/api/v1/namespaces/pg-ab/configmaps",
+         {"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"name": "c9"}})
+    st, o = call("GET", "/api/v1/namespaces/pg-ab/configmaps?limit=10"
+                 "&continue=" + o["metadata"]["continue"])
+    check("a page after a write reads the store as it is now",
+          (200, ["c2", "c4", "c9"], None),
+          (st, [i["metadata"]["name"] for i in o["items"]],
+           o["metadata"].get("continue")))
+    for ns in ("pg-a", "pg-a-b", "pg-a0", "pg-ab"):
+        call("DELETE", "/api/v1/namespaces/" + ns)
+
+
 def faults():
     st, o = call("POST", "/testcluster/faults",
                  {"method": "GET", "path": CM, "count": 2, "status": 503})
@@ -272,6 +337,7 @@ def main():
     ssa_keyed_lists()
     patches_and_dry_run()
     delete_collection()
+    paging()
     faults()
     partial_metadata()
     request_log()

@@ -56,6 +56,8 @@ int tc_state_init(tc_state *st, const char *token)
 void tc_state_reset(tc_state *st)
 {
 	json_object_clear(st->db);
+	st->db_gen++;
+	tc_store_sorted_free(st);
 	tc_events_clear(st);
 	tc_types_init(st);
 	seed(st);
@@ -67,6 +69,7 @@ void tc_state_destroy(tc_state *st)
 	free(st->events);
 	tc_types_free(st);
 	tc_faults_free(st);
+	tc_store_sorted_free(st);
 	json_decref(st->db);
 	json_decref(st->log);
 	free(st->token);

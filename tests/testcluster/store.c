@@ -79,6 +79,7 @@ void tc_store_put(tc_state *st, const tc_type *t, json_t *obj, const char *ev)
 	char *key = tc_obj_key(tc_obj_ns(obj), tc_obj_name(obj));
 
 	st->rv++;
+	st->db_gen++;
 	set_rv(obj, st->rv);
 	json_object_set(type_map(st, t), key, obj);
 	free(key);
@@ -100,6 +101,7 @@ void tc_store_delete(tc_state *st,
 		json_t *copy = tc_obj_next(o);
 
 		json_object_del(m, key);
+		st->db_gen++;
 		st->rv++;
 		set_rv(copy, st->rv);
 		event_record(st, t, copy, "DELETED");
@@ -134,6 +136,105 @@ json_t *tc_store_list(tc_state *st, const tc_type *t, const char *ns)
 	free(keys);
 	free(prefix);
 	return out;
+}
+
+static void sorted_clear(tc_sorted *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->keys[i]);
+		json_decref(s->objs[i]);
+	}
+	free(s->keys);
+	free(s->objs);
+	s->keys = NULL;
+	s->objs = NULL;
+	s->n = 0;
+}
+
+typedef struct keyed {
+	const char *key;
+	json_t *obj;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
+}
+
+const tc_sorted *tc_store_sorted(tc_state *st, const tc_type *t)
+{
+	char *rkey = tc_type_key(t);
+	json_t *m = type_map(st, t), *v;
+	tc_sorted *s = NULL;
+	keyed *all;
+	const char *key;
+	size_t i, n = 0;
+
+	for (i = 0; i < st->nsorted && s == NULL; i++)
+		if (strcmp(st->sorted[i].rkey, rkey) == 0)
+			s = &st->sorted[i];
+	if (s != NULL && s->gen == st->db_gen) {
+		free(rkey);
+		return s;
+	}
+	if (s == NULL) {
+		st->sorted = tg_realloc(
+		        st->sorted, (st->nsorted + 1) * sizeof(*st->sorted));
+		s = &st->sorted[st->nsorted++];
+		memset(s, 0, sizeof(*s));
+		s->rkey = rkey;
+	} else {
+		free(rkey);
+		sorted_clear(s);
+	}
+	all = tg_calloc(json_object_size(m) + 1, sizeof(*all));
+	json_object_foreach(m, key, v) {
+		all[n].key = key;
+		all[n++].obj = v;
+	}
+	qsort(all, n, sizeof(*all), cmp_keyed);
+	s->keys = tg_calloc(n + 1, sizeof(*s->keys));
+	s->objs = tg_calloc(n + 1, sizeof(*s->objs));
+	for (i = 0; i < n; i++) {
+		s->keys[i] = tg_strdup(all[i].key);
+		s->objs[i] = json_incref(all[i].obj);
+	}
+	s->n = n;
+	s->gen = st->db_gen;
+	free(all);
+	return s;
+}
+
+size_t tc_sorted_bound(const tc_sorted *s, const char *key, bool with_equal)
+{
+	size_t lo = 0, hi = s->n, mid;
+
+	while (lo < hi) {
+		int c;
+
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(s->keys[mid], key);
+		if (c < 0 || (c == 0 && !with_equal))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void tc_store_sorted_free(tc_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nsorted; i++) {
+		sorted_clear(&st->sorted[i]);
+		free(st->sorted[i].rkey);
+	}
+	free(st->sorted);
+	st->sorted = NULL;
+	st->nsorted = 0;
 }
 
 void tc_store_delete_namespace(tc_state *st, const char *ns)

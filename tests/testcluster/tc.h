@@ -124,6 +124,11 @@ typedef struct tc_state {
 
 	uint64_t rv; /* last resourceVersion handed out */
 	json_t *db;  /* resource key -> object key -> object */
+	/* Bumped on every change of db; the sorted lists (store.c) made at
+	 * an earlier count are made again. */
+	uint64_t db_gen;
+	struct tc_sorted *sorted;
+	size_t nsorted;
 
 	tc_type *types[TC_MAX_TYPES];
 	size_t ntypes;
@@ -277,6 +282,24 @@ void tc_store_delete(tc_state *st,
                      const char *name);
 /* Objects of t (in ns when not NULL), sorted by key; new array. */
 json_t *tc_store_list(tc_state *st, const tc_type *t, const char *ns);
+/* The objects of one type sorted by key, as of db_gen: keys[i] is the
+ * key of objs[i]. Owned by the store (tc_store_sorted). */
+typedef struct tc_sorted {
+	char *rkey;
+	uint64_t gen;
+	size_t n;
+	char **keys;
+	json_t **objs;
+} tc_sorted;
+/* The objects of t sorted by key, made again only after the store has
+ * changed: the pages of a LIST then cost their own objects, not every
+ * object of the type each (kube-apiserver reads a page as a range of
+ * keys). Valid until the store changes. */
+const tc_sorted *tc_store_sorted(tc_state *st, const tc_type *t);
+/* Index of the first key of s not less than key (with_equal) or greater
+ * than key (!with_equal). */
+size_t tc_sorted_bound(const tc_sorted *s, const char *key, bool with_equal);
+void tc_store_sorted_free(tc_state *st);
 /* Remove every object of every namespaced type in ns. */
 void tc_store_delete_namespace(tc_state *st, const char *ns);
 /* Remove every object of t (its CRD went away). */

@@ -122,7 +122,7 @@ static json_t *list_doc(tc_state *st,
                         const tc_type *t,
                         json_t *items,
                         const char *cont,
-                        size_t remaining)
+                        json_int_t remaining)
 {
 	char rv[24], *kind = tg_aprintf("%sList", t->kind);
 	char *av = tc_type_api_version(t);
@@ -130,11 +130,11 @@ static json_t *list_doc(tc_state *st,
 
 	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)st->rv);
 	meta = json_pack("{s:s}", "resourceVersion", rv);
-	if (cont != NULL) {
+	if (cont != NULL)
 		json_object_set_new(meta, "continue", json_string(cont));
+	if (cont != NULL && remaining >= 0)
 		json_object_set_new(meta, "remainingItemCount",
-		                    json_integer((json_int_t)remaining));
-	}
+		                    json_integer(remaining));
 	doc = json_pack("{s:s,s:s,s:o,s:o}", "kind", kind, "apiVersion", av,
 	                "metadata", meta, "items", items);
 	free(kind);
@@ -142,47 +142,63 @@ static json_t *list_doc(tc_state *st,
 	return doc;
 }
 
-/* Page through the matching objects of all. Returns the items; *cont_out
- * is the token when more remain (malloc'd). */
-static json_t *list_page(json_t *all,
+/* A label or field selector was given (an empty one selects all). */
+static bool has_selector(const tc_req *req)
+{
+	const char *l = tc_req_arg(req, "labelSelector"),
+	           *f = tc_req_arg(req, "fieldSelector");
+
+	return (l != NULL && *l != '\0') || (f != NULL && *f != '\0');
+}
+
+/*
+ * One page of the objects of s (those in ns when it is not NULL) that sel
+ * matches, from the first key after `after`: a range of the sorted keys,
+ * as kube-apiserver reads it, not a pass over every object. *cont_out is
+ * the token when another matching object follows (malloc'd). As
+ * kube-apiserver, the page says how many objects remain only when no
+ * selector was given (*remaining, else -1).
+ */
+static json_t *list_page(const tc_sorted *s,
                          const tc_type *t,
+                         const char *ns,
                          const tc_selector *sel,
+                         bool selective,
                          const char *after,
                          size_t limit,
                          char **cont_out,
-                         size_t *remaining)
+                         json_int_t *remaining)
 {
 	json_t *items = json_array();
-	json_t *o;
-	size_t i;
+	char *lo = ns ? tg_aprintf("%s/", ns) : NULL,
+	     *hi = ns ? tg_aprintf("%s0", ns) : NULL; /* '0' follows '/' */
+	size_t i = lo ? tc_sorted_bound(s, lo, true) : 0,
+	       end = hi ? tc_sorted_bound(s, hi, true) : s->n;
+	const char *last = NULL;
 
 	*cont_out = NULL;
-	*remaining = 0;
-	json_array_foreach(all, i, o) {
-		char *key;
+	*remaining = -1;
+	if (after != NULL) {
+		size_t from = tc_sorted_bound(s, after, false);
 
-		if (!tc_selector_match(sel, o))
+		if (from > i)
+			i = from;
+	}
+	for (; i < end; i++) {
+		if (!tc_selector_match(sel, s->objs[i]))
 			continue;
-		key = tc_obj_key(tc_obj_ns(o), tc_obj_name(o));
-		if (after != NULL && strcmp(key, after) <= 0) {
-			free(key);
-			continue;
-		}
 		if (limit > 0 && json_array_size(items) == limit) {
-			(*remaining)++;
-			free(key);
-			continue;
+			*cont_out = tg_base64_encode((unsigned char *)last,
+			                             strlen(last));
+			if (!selective)
+				*remaining = (json_int_t)(end - i);
+			break;
 		}
-		if (limit > 0 && json_array_size(items) + 1 == limit)
-			*cont_out = tg_base64_encode((unsigned char *)key,
-			                             strlen(key));
-		free(key);
-		json_array_append_new(items, list_item(t, o));
+		last = s->keys[i];
+		json_array_append_new(items, list_item(t, s->objs[i]));
 	}
-	if (*remaining == 0) {
-		free(*cont_out);
-		*cont_out = NULL;
-	}
+	free(lo);
+	free(hi);
 	return items;
 }
 
@@ -193,8 +209,9 @@ void tc_verb_list(tc_state *st,
 {
 	tc_selector *sel = NULL;
 	char *err = NULL, *after = NULL, *cont = NULL;
-	json_t *all = NULL, *items, *doc;
-	size_t limit, remaining;
+	json_t *items, *doc;
+	json_int_t remaining;
+	size_t limit;
 
 	if (tc_req_flag(req, "watch")) {
 		tc_verb_watch(st, req, tg, resp);
@@ -208,8 +225,8 @@ void tc_verb_list(tc_state *st,
 	if (continue_key(&after, req, resp) < 0 ||
 	    list_limit(&limit, req, resp) < 0)
 		goto out;
-	all = tc_store_list(st, tg->type, tg->ns);
-	items = list_page(all, tg->type, sel, after, limit, &cont, &remaining);
+	items = list_page(tc_store_sorted(st, tg->type), tg->type, tg->ns, sel,
+	                  has_selector(req), after, limit, &cont, &remaining);
 	doc = list_doc(st, tg->type, items, cont, remaining);
 	if (tc_req_wants_table(req))
 		tc_resp_table(resp, req, tg->type, doc);
@@ -217,7 +234,6 @@ void tc_verb_list(tc_state *st,
 		tc_resp_json(resp, 200, doc);
 	json_decref(doc);
 out:
-	json_decref(all);
 	free(err);
 	free(after);
 	free(cont);
@@ -494,7 +510,7 @@ static void delete_collection(tc_state *st,
 			tc_store_delete(st, tg->type, tc_obj_ns(o),
 			                tc_obj_name(o));
 	}
-	tc_resp_json_new(resp, 200, list_doc(st, tg->type, gone, NULL, 0));
+	tc_resp_json_new(resp, 200, list_doc(st, tg->type, gone, NULL, -1));
 	json_decref(all);
 	tc_selector_free(sel);
 }
