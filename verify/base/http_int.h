@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
+#include <poll.h>
 
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
@@ -65,6 +66,11 @@ struct tg_http {
 	unsigned active;
 	bool running;
 	tg_http_stats stats;
+	/* curl's socket API (http.c): the sockets curl wants watched, and
+	 * when it wants to be called for its timeouts (< 0: never). */
+	struct pollfd *fds;
+	size_t nfds, fds_cap;
+	double timer_at;
 };
 
 /* Close x's easy handle (taken off the multi handle) and its header list. */
