@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gitrepo_int.h"
+#include "tollgate/buf.h"
 #include "tollgate/limits.h"
 #include "tollgate/log.h"
 #include "tollgate/util.h"
@@ -392,12 +393,42 @@ int tg_gitrepo_blob_write(git_oid *out,
 	return gerr < 0 ? tg_gitrepo_error(r, gerr, what) : 0;
 }
 
-/* put for tg_gitrepo_blob_write_from: one piece into the stream. */
-static int put_stream(const char *piece, size_t len, void *wctx)
-{
-	git_writestream *ws = wctx;
+/*
+ * A blob from pieces: kept in memory while it is small, and made with
+ * git_blob_create_from_buffer; once it passes TG_BLOB_BUFFERED_MAX, what
+ * was kept goes into libgit2's stream and the rest follows it. The
+ * stream writes a temporary file, reads it back and reads the
+ * repository's configuration for each blob: 1.5 ms for each of the
+ * hundred unit files of a status commit at 10,000 objects.
+ */
+#define TG_BLOB_BUFFERED_MAX (1024 * 1024)
 
-	return ws->write(ws, piece, len) < 0 ? -1 : 0;
+typedef struct blob_sink {
+	tg_gitrepo *r;
+	tg_buf buf;
+	git_writestream *ws;
+	int gerr;
+} blob_sink;
+
+/* put for tg_gitrepo_blob_write_from: one piece into the blob. */
+static int put_piece(const char *piece, size_t len, void *wctx)
+{
+	blob_sink *s = wctx;
+
+	if (!s->ws && len <= TG_BLOB_BUFFERED_MAX - s->buf.len)
+		return tg_buf_append(&s->buf, piece, len) < 0 ? -1 : 0;
+	if (!s->ws) {
+		if ((s->gerr = git_blob_create_from_stream(&s->ws, s->r->repo,
+		                                           NULL)) < 0) {
+			s->ws = NULL;
+			return -1;
+		}
+		if (s->buf.len &&
+		    s->ws->write(s->ws, s->buf.data, s->buf.len) < 0)
+			return -1;
+		tg_buf_free(&s->buf);
+	}
+	return s->ws->write(s->ws, piece, len) < 0 ? -1 : 0;
 }
 
 int tg_gitrepo_blob_write_from(git_oid *out,
@@ -408,19 +439,27 @@ int tg_gitrepo_blob_write_from(git_oid *out,
                                void *ctx,
                                const char *what)
 {
-	git_writestream *ws = NULL;
+	blob_sink s = { 0 };
 	int gerr, error;
 
-	if ((gerr = git_blob_create_from_stream(&ws, r->repo, NULL)) < 0)
-		return tg_gitrepo_error(r, gerr, what);
-	if ((error = fill(ctx, put_stream, ws)) < 0) {
-		ws->free(ws);
+	s.r = r;
+	tg_buf_init(&s.buf, TG_BLOB_BUFFERED_MAX);
+	error = fill(ctx, put_piece, &s);
+	if (s.gerr < 0) /* the stream could not be made */
+		error = tg_gitrepo_error(r, s.gerr, what);
+	if (error < 0) {
+		if (s.ws)
+			s.ws->free(s.ws);
+		tg_buf_free(&s.buf);
 		return error;
 	}
-	/* The commit frees the stream. */
-	if ((gerr = git_blob_create_from_stream_commit(out, ws)) < 0)
-		return tg_gitrepo_error(r, gerr, what);
-	return 0;
+	if (s.ws) /* the commit frees the stream */
+		gerr = git_blob_create_from_stream_commit(out, s.ws);
+	else
+		gerr = git_blob_create_from_buffer(
+		        out, r->repo, s.buf.data ? s.buf.data : "", s.buf.len);
+	tg_buf_free(&s.buf);
+	return gerr < 0 ? tg_gitrepo_error(r, gerr, what) : 0;
 }
 
 int tg_gitrepo_commit_write(git_oid *out,

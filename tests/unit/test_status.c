@@ -9,6 +9,7 @@
 #include "testlib.h"
 #include "tollgate/buf.h"
 #include "tollgate/error.h"
+#include "tollgate/gitrepo.h"
 #include "tollgate/limits.h"
 #include "tollgate/source.h"
 #include "tollgate/status.h"
@@ -730,6 +731,85 @@ static void test_status_without_push_stays_local(void **state)
 	json_decref(doc);
 }
 
+/* Pieces of a blob for tg_gitrepo_blob_write_from: n pieces of len
+ * bytes ('a' + piece number), or a failure after fail_after pieces. */
+typedef struct pieces {
+	size_t n, len, fail_after;
+} pieces;
+
+static int fill_pieces(void *ctx, tg_gitrepo_put_fn put, void *wctx)
+{
+	const pieces *p = ctx;
+	char *buf = tg_malloc(p->len + 1);
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < p->n && error == 0; i++) {
+		if (p->fail_after && i == p->fail_after) {
+			error = tg_error_set(TG_ERROR, "the writer stopped");
+			break;
+		}
+		memset(buf, 'a' + (int)(i % 26), p->len);
+		if (put(buf, p->len, wctx) < 0)
+			error = tg_error_set(TG_ERROR, "put failed");
+	}
+	free(buf);
+	return error;
+}
+
+/*
+ * A blob written in pieces is the blob of its bytes, as git reads it,
+ * whether it stays in memory (small), passes the 1 MiB kept in memory
+ * part-way (the kept bytes go first into the stream), or starts with a
+ * piece over it; a writer that fails leaves no blob behind.
+ */
+static void test_status_blob_from_pieces(void **state)
+{
+	fixture *f = *state;
+	tg_gitrepo *r = tg_source_gitrepo(f->src);
+	const pieces cases[] = {
+		{ 0, 10, 0 },       /* empty */
+		{ 3, 1000, 0 },     /* small */
+		{ 300, 4000, 0 },   /* 1.2 MB: the stream from piece 263 */
+		{ 1, 1100000, 0 },  /* one piece over the limit */
+		{ 600, 4000, 400 }, /* fails after the stream was made */
+		{ 10, 100, 5 },     /* fails while in memory */
+	};
+	size_t c;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const pieces *p = &cases[c];
+		size_t total = p->n * p->len, i;
+		char *all = tg_malloc(total + 1), *out;
+		git_oid oid, want;
+		int error;
+
+		for (i = 0; i < p->n; i++)
+			memset(all + i * p->len, 'a' + (int)(i % 26), p->len);
+		assert_int_equal(
+		        git_odb_hash(&want, all, total, GIT_OBJECT_BLOB), 0);
+		error = tg_gitrepo_blob_write_from(&oid, r, fill_pieces,
+		                                   (void *)p, "pieces");
+		out = sh_out("git -C '%s'/git/*.git cat-file -s %s 2>&1; "
+		             "echo rc=$?",
+		             f->state, git_oid_tostr_s(&want));
+		if (p->fail_after) {
+			assert_int_equal(error, TG_ERROR);
+			assert_contains(tg_error_last(), "the writer stopped");
+			assert_contains(out, "rc=128");
+		} else {
+			char *size = tg_aprintf("%zu\nrc=0", total);
+
+			assert_int_equal(error, 0);
+			assert_true(git_oid_equal(&oid, &want));
+			assert_string_equal(out, size);
+			free(size);
+		}
+		free(out);
+		free(all);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +838,8 @@ int main(void)
 		        test_status_refuses_shared_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		        test_status_without_push_stays_local, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_blob_from_pieces,
+		                                setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

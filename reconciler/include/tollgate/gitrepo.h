@@ -197,7 +197,8 @@ TG_WUR int tg_gitrepo_blob_write(git_oid *out,
 
 /* Store a blob written piece by piece: fill(ctx, put, wctx) calls
  * put(piece, len, wctx) (0, or -1 to stop) for each piece in order and
- * returns 0 or an error; the content is never held whole in memory. */
+ * returns 0 or an error; content over 1 MiB is never held whole in
+ * memory. */
 typedef int (*tg_gitrepo_put_fn)(const char *piece, size_t len, void *wctx);
 TG_WUR int tg_gitrepo_blob_write_from(git_oid *out,
                                       tg_gitrepo *r,
