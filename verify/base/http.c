@@ -14,7 +14,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,11 +703,12 @@ int tg_http_run(tg_http *http)
 			continue;
 		timeout_ms = (int)(wait * 1000) + 1;
 		if (http->running_list && http->timer_at >= 0) {
-			double ms =
-			        ceil((http->timer_at - tg_monotonic()) * 1000);
+			double ms = (http->timer_at - tg_monotonic()) * 1000;
 
+			/* rounded up: a wait cut short would spin */
 			if (ms < timeout_ms)
-				timeout_ms = ms > 0 ? (int)ms : 0;
+				timeout_ms =
+				        ms > 0 ? (int)ms + ((int)ms < ms) : 0;
 		}
 		if ((mc = wait_sockets(http, timeout_ms, &err)) != CURLM_OK ||
 		    err)
