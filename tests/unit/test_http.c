@@ -130,6 +130,10 @@ static enum MHD_Result handler(void *cls,
 	}
 	if (!strcmp(url, "/loop"))
 		return reply(c, 302, "", "Location", "/loop");
+	if (!strcmp(url, "/hang")) {
+		sleep(2);
+		return reply(c, 200, "late", NULL, NULL);
+	}
 	if (!strcmp(url, "/slow")) {
 		usleep(100 * 1000);
 		return reply(c, 200, "slow", NULL, NULL);
@@ -402,6 +406,73 @@ static void test_http_parallel_bounded_with_followups(void **state)
 	tg_http_free(h);
 }
 
+struct timed {
+	double start, at;
+	int result;
+	long status;
+	char *message;
+};
+
+static void on_timed(tg_http *h, int result, tg_http_response *r, void *ctx)
+{
+	struct timed *t = ctx;
+
+	(void)h;
+	t->at = tg_monotonic() - t->start;
+	t->result = result;
+	t->status = r ? r->status : 0;
+	if (result < 0)
+		t->message = tg_strdup(tg_error_last());
+	tg_http_response_free(r);
+}
+
+/*
+ * curl's timeout comes through its timer (the socket API): a request the
+ * server never answers in time fails after timeout_s, and the requests
+ * beside it are answered meanwhile, as their sockets become ready.
+ */
+static void test_http_timeout_ends_a_hung_request_only(void **state)
+{
+	static const char *insecure[] = { "127.0.0.1" };
+	tg_http_options o = { 0 };
+	tg_http_request req = { 0 };
+	struct timed t[6] = { { 0 } };
+	char *hang = tg_aprintf("http://127.0.0.1:%u/hang", port_),
+	     *ok = tg_aprintf("http://127.0.0.1:%u/ok", port_);
+	double start = tg_monotonic();
+	tg_http *h = NULL;
+	int i;
+
+	(void)state;
+	o.insecure_hosts = insecure;
+	o.insecure_hosts_count = 1;
+	o.parallel = 6;
+	o.max_retries = -1; /* no retry: the timeout itself is under test */
+	o.timeout_s = 1;
+	assert_int_equal(tg_http_new(&h, &o), 0);
+	for (i = 0; i < 6; i++) {
+		t[i].start = start;
+		req.url = i == 0 ? hang : ok;
+		assert_int_equal(tg_http_submit(h, &req, on_timed, &t[i]), 0);
+	}
+	assert_int_equal(tg_http_run(h), 0);
+	assert_int_equal(t[0].result, TG_ENET);
+	assert_non_null(t[0].message);
+	assert_contains(t[0].message, "/hang");
+	assert_contains(t[0].message, "imed out");
+	assert_true(t[0].at >= 0.9);
+	assert_true(t[0].at < 1.9);
+	for (i = 1; i < 6; i++) {
+		assert_int_equal(t[i].result, 0);
+		assert_int_equal(t[i].status, 200);
+		assert_true(t[i].at < 0.8);
+	}
+	free(t[0].message);
+	free(hang);
+	free(ok);
+	tg_http_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +484,7 @@ int main(void)
 		cmocka_unit_test(
 		        test_http_refuses_plain_http_and_reports_network),
 		cmocka_unit_test(test_http_parallel_bounded_with_followups),
+		cmocka_unit_test(test_http_timeout_ends_a_hung_request_only),
 	};
 
 	return cmocka_run_group_tests(tests, server_start, server_stop);
