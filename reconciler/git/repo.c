@@ -398,7 +398,7 @@ int tg_gitrepo_blob_write(git_oid *out,
  * git_blob_create_from_buffer; once it passes TG_BLOB_BUFFERED_MAX, what
  * was kept goes into libgit2's stream and the rest follows it. The
  * stream writes a temporary file, reads it back and reads the
- * repository's configuration for each blob: 1.5 ms for each of the
+ * repository's configuration again for each blob, such as each of the
  * hundred unit files of a status commit at 10,000 objects.
  */
 #define TG_BLOB_BUFFERED_MAX (1024 * 1024)
