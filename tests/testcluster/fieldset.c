@@ -68,13 +68,20 @@ static void build_object(json_t *node, json_t *obj, bool dots);
 
 static void build_member(json_t *node, const char *name, json_t *v, bool dots)
 {
-	char *fk = tg_aprintf("f:%s", name);
-	json_t *c = child(node, fk);
+	/* "f:<name>", on the stack for any name a schema has: this runs
+	 * for every field of every object applied. */
+	size_t n = strlen(name);
+	char buf[128], *fk = n + 3 <= sizeof(buf) ? buf : tg_malloc(n + 3);
+	json_t *c;
 	const char *key;
 	json_t *item;
 	size_t i;
 
-	free(fk);
+	memcpy(fk, "f:", 2);
+	memcpy(fk + 2, name, n + 1);
+	c = child(node, fk);
+	if (fk != buf)
+		free(fk);
 	if (json_is_object(v) && json_object_size(v) > 0) {
 		build_object(c, v, dots);
 		if (dots && is_map_field(name))

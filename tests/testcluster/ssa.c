@@ -367,13 +367,16 @@ static int find_conflicts(json_t **out,
                           json_t *live,
                           json_t *view)
 {
-	json_t *paths = tc_fieldset_paths(aset);
-	json_t *conflicts = json_array(), *e;
+	json_t *paths = NULL, *conflicts = json_array(), *e;
 	size_t i;
 
 	json_array_foreach(mf, i, e) {
 		if (entry_is(e, manager, "Apply", NULL))
 			continue;
+		/* Only when another manager has an entry: an object's first
+		 * apply (every object of a cold cycle) has none. */
+		if (paths == NULL)
+			paths = tc_fieldset_paths(aset);
 		entry_conflicts(conflicts, e, paths, aset, live, view);
 	}
 	json_decref(paths);
