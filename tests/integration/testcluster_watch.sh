@@ -136,5 +136,27 @@ tt_contains "and shows the object" "$(cat "$w3")" "ADDED"
 tt_run out rc tc_curl POST /testcluster/watches -d '{"end":"never"}'
 tt_contains "a bad control is refused" "$out" '"code":400'
 
+# 5. A watch whose client went away ends within a second or two, though
+# no event comes for it: kube-apiserver ends it when its request is
+# cancelled. (libmicrohttpd sees a closed socket only when it writes.)
+tc_curl POST /testcluster/watches -d '{"end":"close"}' >/dev/null
+wait_for "$w3.rc" "" || true
+# curl itself in the background (not a subshell), so that kill ends it
+curl -sS -H "Authorization: Bearer $TC_TOKEN" --max-time 60 -o /dev/null \
+	"$TC_URL$DEPLOY?watch=1&labelSelector=app%3Dnone&timeoutSeconds=60" &
+quiet=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(open_watches)" = 1 ] && break
+	sleep 0.05
+done
+tt_eq "a watch with nothing to send is open" 1 "$(open_watches)"
+kill "$quiet"
+wait "$quiet" 2>/dev/null || true
+for ((i = 0; i < 60; i++)); do
+	[ "$(open_watches)" = 0 ] && break
+	sleep 0.05
+done
+tt_eq "its client gone, the server ends it within 3 s" 0 "$(open_watches)"
+
 tc_stop_check
 tt_done

@@ -48,6 +48,17 @@ json_t *tc_req_json(const tc_req *req, json_error_t *err)
 	return json_incref(req->json);
 }
 
+int tc_req_socket(const tc_req *req)
+{
+	const union MHD_ConnectionInfo *ci =
+	        req->conn
+	                ? MHD_get_connection_info(
+	                          req->conn, MHD_CONNECTION_INFO_CONNECTION_FD)
+	                : NULL;
+
+	return ci ? (int)ci->connect_fd : -1;
+}
+
 /* Parse the JSON body of a write before the lock is taken: the parse of
  * one client then runs beside the locked work of another. */
 static void parse_body(tc_req *req)

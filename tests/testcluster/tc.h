@@ -208,6 +208,8 @@ char *tc_req_manager(const tc_req *req);
 /* The body as JSON (a new reference the caller may change), or NULL with
  * *err set; parsed once, with JSON_REJECT_DUPLICATES. */
 json_t *tc_req_json(const tc_req *req, json_error_t *err);
+/* The socket of req's connection, or -1 (not known). */
+int tc_req_socket(const tc_req *req);
 /* Whether an answer has been set; forget it. */
 bool tc_resp_set(const tc_resp *resp);
 void tc_resp_clear(tc_resp *resp);

@@ -9,7 +9,10 @@
  * allowWatchBookmarks=true a quiet stream gets a BOOKMARK event carrying
  * the current resourceVersion every st->bookmark_s seconds.
  */
+/* POLLRDHUP */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,7 +37,9 @@ struct tc_watch {
 	uint64_t bookmark_rv; /* last resourceVersion sent in a bookmark */
 	uint64_t epoch;       /* st->watch_epoch when it started */
 	bool counted;         /* in st->watches_open */
-	bool done;            /* nothing more after what is in out */
+	int fd;               /* the client's socket, -1: not known */
+	time_t next_peer_check;
+	bool done; /* nothing more after what is in out */
 };
 
 void tc_watch_free(struct tc_watch *w)
@@ -162,6 +167,27 @@ static void collect(struct tc_watch *w)
 	}
 }
 
+/*
+ * Whether the client hung up (checked at most once a second). A watch's
+ * client sends nothing after its request, so a hang-up or an error on
+ * its socket means it is gone; kube-apiserver then ends the watch (its
+ * request is cancelled). libmicrohttpd notices only when it next writes,
+ * so a stream with no event for it would outlive its client until its
+ * timeout, its thread woken by every write to the store meanwhile.
+ */
+static bool client_gone(struct tc_watch *w)
+{
+	struct pollfd p = { .fd = w->fd, .events = POLLRDHUP };
+	time_t now = time(NULL);
+
+	if (w->fd < 0 || now < w->next_peer_check)
+		return false;
+	w->next_peer_check = now + 1;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
 {
 	tc_state *st = w->st;
@@ -183,7 +209,7 @@ long tc_watch_read(struct tc_watch *w, char *buf, size_t max)
 			/* A due bookmark goes out even at the deadline, as
 			 * kube-apiserver sends one before a watch times out. */
 			if (w->out.len > 0 || st->stopping || bookmark_due(w) ||
-			    time(NULL) >= w->deadline)
+			    time(NULL) >= w->deadline || client_gone(w))
 				break;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 1;
@@ -263,6 +289,8 @@ void tc_verb_watch(tc_state *st,
 	}
 	w->deadline = watch_deadline(req);
 	w->epoch = st->watch_epoch;
+	w->fd = tc_req_socket(req);
+	w->next_peer_check = time(NULL) + 1;
 	w->api_version = tc_type_api_version(tg->type);
 	w->kind = tg_strdup(tg->type->kind);
 	/* kubectl's Table watches never ask for bookmarks. */
