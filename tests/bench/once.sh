@@ -23,9 +23,10 @@
 # under 64 MiB, the cold cycle at least 3 times faster than kubectl. The
 # ratio is printed like for like: the first cold cycle against kubectl on
 # a fresh server, the cold cycle on a warm server against kubectl on a
-# warm one. testcluster's first writes into a fresh process cost it about
-# 1 s more CPU at 10,000 objects (its heap grows by 230 MB), whoever the
-# client is.
+# warm one. testcluster's first writes into a fresh process cost it more
+# CPU, whoever the client is: its heap grows by 250 MB at 10,000 objects
+# (0.1 to 0.4 s more on transparent huge pages, as tc_start runs it; 0.8
+# to 0.9 s more without).
 #
 #   tests/bench/once.sh        (build first: ./tests/run.sh or cmake)
 #   UNITS=100 PER_UNIT=100 IMAGES=100 tests/bench/once.sh   (10,000 objects)
