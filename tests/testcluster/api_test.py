@@ -7,6 +7,7 @@ controls (faults, request log, reset).
 usage: api_test.py URL TOKEN
 Prints "ok - ..." / "FAIL - ..." lines; exits 1 when anything failed.
 """
+import json
 import sys
 import time
 
@@ -331,7 +332,70 @@ def partial_metadata():
     call("DELETE", CM + "/partial")
 
 
+def stored_sets():
+    """A stored object keeps each fieldsV1 as its text (fieldset.c); what
+    clients read is the same sets, whatever their keys hold, and a client
+    string that looks like a stored set stays a string."""
+    odd = 'q"uo\\te \u00e9'
+    fake = "\u0001" + "0123456789abcdef" + '{"f:x":{}}'
+    key = 'k:{"name":%s}' % json.dumps(odd, ensure_ascii=False,
+                                        separators=(",", ":"))
+
+    def env_sets(obj):
+        out = {}
+        for m in obj["metadata"].get("managedFields", []):
+            c = m["fieldsV1"].get("f:spec", {}).get("f:template", {}).get(
+                "f:spec", {}).get("f:containers", {}).get(
+                'k:{"name":"app"}', {})
+            if "f:env" in c:
+                out[m["manager"]] = c["f:env"]
+        return out
+
+    def dep(value):
+        return deployment([{"name": "app", "image": "app:1",
+                            "env": [{"name": odd, "value": value}]}],
+                          name="odd")
+
+    st, o = apply(DEP + "/odd", "a", dep(fake))
+    check("stored sets: a key with a quote, a backslash and non-ASCII",
+          (201, {"a": {key: {".": {}, "f:name": {}, "f:value": {}}}}),
+          (st, env_sets(o)))
+    # Read three ways until no status write of the controller came
+    # between the reads.
+    for _ in range(50):
+        got = call("GET", DEP + "/odd")[1]
+        lst = [i for i in call("GET", DEP)[1]["items"]
+               if i["metadata"]["name"] == "odd"][0]
+        meta = call("GET", DEP + "/odd", accept=PARTIAL)[1]
+        if len({o["metadata"]["resourceVersion"]
+                for o in (got, lst, meta)}) == 1:
+            break
+        time.sleep(0.1)
+    env = got["spec"]["template"]["spec"]["containers"][0]["env"]
+    check("stored sets: a value that looks like a stored set is a string",
+          [{"name": odd, "value": fake}], env)
+    check("stored sets: get, list and PartialObjectMetadata agree",
+          [got["metadata"]["managedFields"]] * 2,
+          [lst["metadata"]["managedFields"],
+           meta["metadata"]["managedFields"]])
+    st, o = apply(DEP + "/odd", "b", dep("other"))
+    check("stored sets: a conflict on the odd item names it",
+          (409, 'Apply failed with 1 conflict: conflict with "a": '
+           '.spec.template.spec.containers[name="app"].env[name=%s].value'
+           % json.dumps(odd, ensure_ascii=False)),
+          (st, o["message"]))
+    st, o = call("PATCH", DEP + "/odd?fieldManager=c", {"spec": {
+        "template": {"spec": {"containers": [{"name": "app", "env": [
+            {"name": odd, "value": "patched"}]}]}}}}, STRATEGIC)
+    check("stored sets: an Update takes the value from the applier",
+          (200, {"a": {key: {".": {}, "f:name": {}}},
+                 "c": {key: {"f:value": {}}}}),
+          (st, env_sets(o)))
+    call("DELETE", DEP + "/odd")
+
+
 def main():
+    stored_sets()
     ssa_ownership()
     ssa_conflicts()
     ssa_keyed_lists()

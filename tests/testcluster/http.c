@@ -405,7 +405,7 @@ static enum MHD_Result on_request(void *cls,
 	if (resp.json != NULL) {
 		/* Outside the lock: see tc_resp_json. */
 		free(resp.body);
-		resp.body = json_dumps(resp.json, JSON_COMPACT);
+		resp.body = tc_dumps(resp.json);
 		json_decref(resp.json);
 	}
 	if (!tg_str_has_prefix(url, "/testcluster/"))

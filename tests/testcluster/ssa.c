@@ -100,16 +100,60 @@ static void entry_touch(json_t *e)
 	json_object_set_new(e, "time", json_string(now));
 }
 
-/* Drop entries that own nothing; store mf in obj (or remove it). */
+/*
+ * The managedFields of obj to work on (new reference): an array of copies
+ * of its entries, whose sets stay packed (fieldset.c) until entry_set
+ * needs one. A set the store holds as a tree is copied: stored objects
+ * are never changed.
+ */
+static json_t *entries_load(json_t *obj)
+{
+	json_t *mf = json_object_get(json_object_get(obj, "metadata"),
+	                             "managedFields");
+	json_t *out = json_array(), *e, *c, *set;
+	size_t i;
+
+	json_array_foreach(mf, i, e) {
+		if (!json_is_object(e))
+			continue;
+		c = json_copy(e);
+		set = json_object_get(c, "fieldsV1");
+		if (json_is_object(set))
+			json_object_set_new(c, "fieldsV1", json_deep_copy(set));
+		json_array_append_new(out, c);
+	}
+	return out;
+}
+
+/* The set of entry e as a tree, unpacked on first use (borrowed). */
+static json_t *entry_set(json_t *e)
+{
+	json_t *set = json_object_get(e, "fieldsV1");
+
+	if (!json_is_object(set)) {
+		set = tc_fieldset_unpack(set);
+		json_object_set_new(e, "fieldsV1", set);
+	}
+	return set;
+}
+
+/* Drop entries that own nothing, pack the sets that were unpacked; store
+ * mf in obj (or remove it). */
 static void entries_store(json_t *obj, json_t *mf)
 {
-	json_t *e;
+	json_t *e, *set;
 	size_t i;
 
 	for (i = json_array_size(mf); i > 0; i--) {
 		e = json_array_get(mf, i - 1);
-		if (tc_fieldset_empty(json_object_get(e, "fieldsV1")))
+		set = json_object_get(e, "fieldsV1");
+		if (!json_is_object(set))
+			continue;
+		if (tc_fieldset_empty(set))
 			json_array_remove(mf, i - 1);
+		else
+			json_object_set_new(e, "fieldsV1",
+			                    tc_fieldset_pack(set));
 	}
 	if (json_array_size(mf) == 0)
 		json_object_del(json_object_get(obj, "metadata"),
@@ -200,12 +244,12 @@ static void entry_conflicts(json_t *conflicts,
                             json_t *live,
                             json_t *applied)
 {
-	json_t *set = json_object_get(e, "fieldsV1");
 	json_t *p;
 	size_t i;
 
 	json_array_foreach(paths, i, p) {
-		if (!tc_fieldset_has(set, p))
+		if (!tc_fieldset_may_touch(json_object_get(e, "fieldsV1"), p) ||
+		    !tc_fieldset_has(entry_set(e), p))
 			continue;
 		/* A keyed item itself ("."): having the same key is
 		 * agreement; its fields are compared one by one. */
@@ -335,7 +379,9 @@ static bool others_touch(json_t *mf, json_t *skip, json_t *path)
 
 	json_array_foreach(mf, i, e) {
 		if (e != skip &&
-		    tc_fieldset_touches(json_object_get(e, "fieldsV1"), path))
+		    tc_fieldset_may_touch(json_object_get(e, "fieldsV1"),
+		                          path) &&
+		    tc_fieldset_touches(entry_set(e), path))
 			return true;
 	}
 	return false;
@@ -390,8 +436,7 @@ static void force_transfer(json_t *conflicts)
 	size_t i;
 
 	json_array_foreach(conflicts, i, c)
-		tc_fieldset_remove(json_object_get(json_object_get(c, "entry"),
-		                                   "fieldsV1"),
+		tc_fieldset_remove(entry_set(json_object_get(c, "entry")),
 		                   json_object_get(c, "path"));
 }
 
@@ -409,12 +454,7 @@ int tc_ssa_apply(json_t **out,
 	json_t *mf, *conflicts = NULL, *mine, *old_set = NULL, *obj;
 	int rc = -1;
 
-	mf = json_deep_copy(json_object_get(json_object_get(live, "metadata"),
-	                                    "managedFields"));
-	if (!json_is_array(mf)) {
-		json_decref(mf);
-		mf = json_array();
-	}
+	mf = entries_load(live);
 	if (find_conflicts(&conflicts, mf, manager, aset, lview, view) > 0) {
 		if (!force) {
 			conflict_answer(resp, t, tc_obj_name(applied),
@@ -424,7 +464,7 @@ int tc_ssa_apply(json_t **out,
 		force_transfer(conflicts);
 	}
 	mine = entry_get(mf, t, manager, "Apply", NULL);
-	old_set = json_incref(json_object_get(mine, "fieldsV1"));
+	old_set = json_incref(entry_set(mine));
 	obj = merge_value(live, applied, NULL);
 	json_object_del(json_object_get(obj, "metadata"), "managedFields");
 	remove_dropped(obj, mf, mine, old_set, aset);
@@ -489,16 +529,18 @@ take_ownership(json_t *mf, json_t *mine, json_t *changed, json_t *removed)
 	size_t i, j;
 
 	json_array_foreach(mf, i, e) {
-		json_t *set = json_object_get(e, "fieldsV1");
-
 		json_array_foreach(changed, j, p) {
 			if (e == mine)
-				tc_fieldset_add(set, p);
-			else
-				tc_fieldset_remove(set, p);
+				tc_fieldset_add(entry_set(e), p);
+			else if (tc_fieldset_may_touch(
+			                 json_object_get(e, "fieldsV1"), p))
+				tc_fieldset_remove(entry_set(e), p);
 		}
-		json_array_foreach(removed, j, p)
-			tc_fieldset_remove(set, p);
+		json_array_foreach(removed, j, p) {
+			if (tc_fieldset_may_touch(
+			            json_object_get(e, "fieldsV1"), p))
+				tc_fieldset_remove(entry_set(e), p);
+		}
 	}
 }
 
@@ -518,12 +560,7 @@ void tc_ssa_update(const tc_type *t,
 
 	if (json_array_size(changed) == 0 && json_array_size(removed) == 0)
 		goto out;
-	mf = json_deep_copy(json_object_get(json_object_get(obj, "metadata"),
-	                                    "managedFields"));
-	if (!json_is_array(mf)) {
-		json_decref(mf);
-		mf = json_array();
-	}
+	mf = entries_load(obj);
 	mine = entry_get(mf, t, manager, "Update", subresource);
 	take_ownership(mf, mine, changed, removed);
 	entry_touch(mine);

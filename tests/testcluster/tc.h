@@ -491,6 +491,17 @@ void tc_fieldset_add(json_t *set, json_t *path);
 /* Remove path (and everything below it) from set; prune empty nodes. */
 void tc_fieldset_remove(json_t *set, json_t *path);
 bool tc_fieldset_empty(json_t *set);
+/* A set as stored: its JSON text in a tagged string (new reference). */
+json_t *tc_fieldset_pack(json_t *set);
+/* The set v holds, packed or a tree, as a new tree; {} for anything
+ * else. */
+json_t *tc_fieldset_unpack(json_t *v);
+/* Can the set v holds touch path? False only when v is packed and its
+ * text shows it cannot; a tree is not looked at. */
+bool tc_fieldset_may_touch(json_t *v, json_t *path);
+/* json_dumps(v, JSON_COMPACT) with every packed set written as the
+ * object it holds. Caller frees. */
+char *tc_dumps(json_t *v);
 /* The value at path in obj (borrowed) or NULL. */
 json_t *tc_path_lookup(json_t *obj, json_t *path);
 /* Remove what path names from obj. */

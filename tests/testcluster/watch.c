@@ -62,7 +62,7 @@ static void emit(struct tc_watch *w, const char *type, json_t *obj)
 	json_t *ev = json_pack("{s:s,s:o}", "type", type, "object",
 	                       w->table ? tc_table(w->table, one, NULL, w->full)
 	                                : json_incref(obj));
-	char *s = json_dumps(ev, JSON_COMPACT);
+	char *s = tc_dumps(ev);
 
 	json_decref(one);
 	tc_buf_check(tg_buf_puts(&w->out, s));
@@ -73,7 +73,7 @@ static void emit(struct tc_watch *w, const char *type, json_t *obj)
 
 static void emit_line(struct tc_watch *w, json_t *ev)
 {
-	char *s = json_dumps(ev, JSON_COMPACT);
+	char *s = tc_dumps(ev);
 
 	tc_buf_check(tg_buf_puts(&w->out, s));
 	tc_buf_check(tg_buf_puts(&w->out, "\n"));
