@@ -296,15 +296,12 @@ static const char *packed_text(json_t *v)
 
 json_t *tc_fieldset_pack(json_t *set)
 {
-	char *text = json_dumps(set, JSON_COMPACT | JSON_SORT_KEYS);
-	size_t n = strlen(text);
-	char *s = tg_malloc(sizeof(tag) - 1 + n + 1);
+	char *text = json_dumps(set, JSON_COMPACT | JSON_SORT_KEYS), *s;
 	json_t *v;
 
 	pthread_once(&tag_once, tag_init);
-	memcpy(s, tag, sizeof(tag) - 1);
-	memcpy(s + sizeof(tag) - 1, text, n + 1);
-	v = json_stringn_nocheck(s, sizeof(tag) - 1 + n);
+	s = tg_aprintf("%s%s", tag, text);
+	v = json_string_nocheck(s);
 	free(text);
 	free(s);
 	return v;
@@ -354,15 +351,15 @@ char *tc_dumps(json_t *v)
 
 	if (s == NULL)
 		return NULL;
-	if (memchr(s, '\\', strlen(s)) == NULL)
-		return s;
 	pthread_once(&tag_once, tag_init);
+	if ((hit = strstr(s, tag_out)) == NULL)
+		return s;
 	/* One pass: copy up to each tagged string, then its text with one
 	 * level of escapes undone (json_dumps escaped only quotes and
 	 * backslashes in it: the text has no control characters and no
 	 * flag asks for more), without the quotes around it. */
 	r = w = s;
-	while ((hit = strstr(r, tag_out)) != NULL) {
+	for (; hit != NULL; hit = strstr(r, tag_out)) {
 		n = (size_t)(hit - r);
 		memmove(w, r, n);
 		w += n;
